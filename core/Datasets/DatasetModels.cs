@@ -1,0 +1,77 @@
+using System.Text.Json.Serialization;
+using Serverless.Core.Specs;
+
+namespace Serverless.Core.Datasets;
+
+/// <summary>One column of a dataset version: its kind, and whether that kind was inferred or set by the spec.</summary>
+public sealed record ColumnSchema(string Name, ColumnKind Kind, bool Inferred = true);
+
+/// <summary>
+/// The schema of a dataset version, with the roles the pipeline gave its columns and how each was decided.
+/// The canonical data file (<c>data.csv</c>) holds exactly <see cref="Columns"/>, in order, with a header row.
+/// </summary>
+public sealed record DatasetSchema
+{
+    public required IReadOnlyList<ColumnSchema> Columns { get; init; }
+    public required string Label { get; init; }
+    public required TaskKind Task { get; init; }
+
+    /// <summary>Columns used as features: every column but the label, excluded, sensitive and unusable ones.</summary>
+    public required IReadOnlyList<string> Features { get; init; }
+
+    public IReadOnlyList<string> Excluded { get; init; } = [];
+    public IReadOnlyList<string> Sensitive { get; init; } = [];
+
+    /// <summary>Classification: the label's classes, sorted ordinally; for binary tasks the second is the positive class.</summary>
+    public IReadOnlyList<string>? Classes { get; init; }
+
+    public string? TimeColumn { get; init; }
+
+    /// <summary>What was inferred rather than read from the spec, in words a person reads (e.g. "label: last column").</summary>
+    public IReadOnlyList<string> Inferred { get; init; } = [];
+
+    public ColumnSchema Column(string name) =>
+        Columns.FirstOrDefault(c => c.Name == name) ?? throw new KeyNotFoundException($"No column '{name}'.");
+
+    [JsonIgnore]
+    public string? PositiveClass => Task == TaskKind.Binary && Classes is { Count: 2 } ? Classes[1] : null;
+}
+
+/// <summary>Where a dataset version came from.</summary>
+public sealed record DatasetSource(string Blob, string ETag, DateTimeOffset UploadedAt, long Bytes, string Sha256);
+
+/// <summary>
+/// A content-addressed dataset version (<c>datasets/{model}/{version}/manifest.json</c>): the version id is derived from
+/// the sha256 of the canonical data, so the same data uploaded again maps to the same version.
+/// </summary>
+public sealed record DatasetManifest
+{
+    public required string Model { get; init; }
+    public required string Version { get; init; }
+    public required string Sha256 { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required DatasetSchema Schema { get; init; }
+    public required long Rows { get; init; }
+    public long RowsRejected { get; init; }
+    public required IReadOnlyList<DatasetSource> Sources { get; init; }
+    public string? PreviousVersion { get; init; }
+    public DataPolicy Policy { get; init; }
+
+    /// <summary>Blob names (in the datasets container) of the canonical data and the profile.</summary>
+    public required string DataBlob { get; init; }
+    public required string ProfileBlob { get; init; }
+}
+
+/// <summary>What became of one uploaded file.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<IngestionStatus>))]
+public enum IngestionStatus { Accepted, Duplicate, Quarantined, SpecUpdated, Ignored }
+
+/// <summary>The result of ingesting one blob of the drop zone.</summary>
+public sealed record IngestionOutcome(
+    IngestionStatus Status,
+    string Model,
+    string SourceBlob,
+    string? DatasetVersion,
+    string? QuarantineBlob,
+    IReadOnlyList<string> ReasonCodes,
+    string Message);

@@ -1,0 +1,26 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Serverless.Core.Registry;
+using Serverless.Core.Specs;
+using Serverless.Core.Storage;
+using Serverless.Core.Tracking;
+using Serverless.Core.Training;
+
+namespace Serverless.Core.Hosting;
+
+/// <summary>Registration of the shared services; both hosts call these.</summary>
+public static class PipelineHostingExtensions
+{
+    /// <summary>Storage, registry, spec store, experiment runs and audit log.</summary>
+    public static IHostApplicationBuilder AddPipelineCore(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<PipelineStorageOptions>().BindConfiguration(PipelineStorageOptions.Section);
+        builder.Services.AddOptions<TrainingOptions>().BindConfiguration(TrainingOptions.Section);
+        builder.Services.AddSingleton<PipelineStorage>();
+        builder.Services.AddSingleton<ModelRegistry>();
+        builder.Services.AddSingleton<ModelSpecStore>();
+        builder.Services.AddSingleton<ExperimentRuns>();
+        builder.Services.AddSingleton<AuditLog>();
+        return builder;
+    }
+}

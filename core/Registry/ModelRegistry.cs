@@ -1,0 +1,226 @@
+using System.Security.Cryptography;
+using Azure;
+using Azure.Storage.Blobs.Models;
+using Microsoft.Extensions.Logging;
+using Serverless.Core.Storage;
+
+namespace Serverless.Core.Registry;
+
+/// <summary>A name or version the registry does not know.</summary>
+public sealed class NotFoundException(string message) : Exception(message);
+
+/// <summary>A request that conflicts with the registry's state (e.g. promoting a rejected version).</summary>
+public sealed class ConflictException(string message) : Exception(message);
+
+/// <summary>
+/// Immutable, versioned models in blob storage: <c>models/{model}/v{N}/</c> holds <c>model.zip</c>, <c>manifest.json</c>
+/// and <c>card.md</c>; <c>models/{model}/registry.json</c> holds the aliases and their history and is changed only with
+/// ETag concurrency, so two writers never lose each other's update.
+/// </summary>
+public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry> logger)
+{
+    public const string Production = "production";
+    public const string Staging = "staging";
+
+    private const int MaxConcurrencyRetries = 20;
+
+    public static string RegistryBlob(string model) => $"{model}/registry.json";
+    public static string VersionPrefix(string model, string version) => $"{model}/{version}/";
+
+    /// <summary>The registry document of a model, or null when the model has no version yet.</summary>
+    public async Task<RegistryDocument?> GetAsync(string model, CancellationToken ct)
+    {
+        await storage.EnsureCreatedAsync().ConfigureAwait(false);
+        var read = await JsonBlobs.TryReadAsync<RegistryDocument>(storage.Models.GetBlobClient(RegistryBlob(model)), ct).ConfigureAwait(false);
+        return read?.Value;
+    }
+
+    /// <summary>Names of every model with a registry.</summary>
+    public async Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken ct)
+    {
+        await storage.EnsureCreatedAsync().ConfigureAwait(false);
+        var names = new List<string>();
+        await foreach (var item in storage.Models.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", prefix: null, ct).ConfigureAwait(false))
+        {
+            if (item.IsPrefix && await storage.Models.GetBlobClient(item.Prefix + "registry.json").ExistsAsync(ct).ConfigureAwait(false))
+            {
+                names.Add(item.Prefix.TrimEnd('/'));
+            }
+        }
+        return names;
+    }
+
+    public async Task<ModelManifest?> GetManifestAsync(string model, string version, CancellationToken ct)
+    {
+        await storage.EnsureCreatedAsync().ConfigureAwait(false);
+        var read = await JsonBlobs.TryReadAsync<ModelManifest>(storage.Models.GetBlobClient(VersionPrefix(model, version) + "manifest.json"), ct).ConfigureAwait(false);
+        return read?.Value;
+    }
+
+    public async Task<string?> GetCardAsync(string model, string version, CancellationToken ct)
+    {
+        try
+        {
+            var content = await storage.Models.GetBlobClient(VersionPrefix(model, version) + "card.md").DownloadContentAsync(ct).ConfigureAwait(false);
+            return content.Value.Content.ToString();
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The version an alias points at, or null.</summary>
+    public async Task<string?> ResolveAliasAsync(string model, string alias, CancellationToken ct)
+    {
+        var registry = await GetAsync(model, ct).ConfigureAwait(false);
+        return registry is not null && registry.Aliases.TryGetValue(alias, out var version) ? version : null;
+    }
+
+    /// <summary>
+    /// Registers a trained model as the next immutable version. Idempotent per <see cref="ModelManifest.RunId"/> and
+    /// orchestration: a retried call returns the version the first call registered.
+    /// </summary>
+    /// <param name="draft">The manifest without version, sha256 and size; those are filled in here.</param>
+    /// <param name="sourceModelBlob">The candidate's <c>model.zip</c> in the models container.</param>
+    /// <param name="renderCard">Renders the model card from the final manifest.</param>
+    public async Task<ModelManifest> RegisterAsync(ModelManifest draft, string sourceModelBlob, Func<ModelManifest, string> renderCard, CancellationToken ct)
+    {
+        await storage.EnsureCreatedAsync().ConfigureAwait(false);
+        var model = draft.Model;
+
+        var existing = await FindByRunAsync(model, draft.OrchestrationId, draft.RunId, ct).ConfigureAwait(false);
+        if (existing is not null) return existing;
+
+        // Reserve the version number first: a crash after this leaves a gap, never two models under one number.
+        var reserved = await UpdateAsync(model, doc => doc with { LatestVersion = doc.LatestVersion + 1 }, ct).ConfigureAwait(false);
+        var version = "v" + reserved.LatestVersion;
+
+        var prefix = VersionPrefix(model, version);
+        var target = storage.Models.GetBlobClient(prefix + "model.zip");
+        var source = storage.Models.GetBlobClient(sourceModelBlob);
+        byte[] bytes = (await source.DownloadContentAsync(ct).ConfigureAwait(false)).Value.Content.ToArray();
+        await target.UploadAsync(BinaryData.FromBytes(bytes), new BlobUploadOptions
+        {
+            Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+            HttpHeaders = new BlobHttpHeaders { ContentType = "application/zip" },
+        }, ct).ConfigureAwait(false);
+
+        var manifest = draft with
+        {
+            Version = version,
+            ModelBlob = prefix + "model.zip",
+            Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)),
+            SizeBytes = bytes.LongLength,
+        };
+        await JsonBlobs.WriteAsync(storage.Models.GetBlobClient(prefix + "manifest.json"), manifest, ct, createOnly: true).ConfigureAwait(false);
+        await storage.Models.GetBlobClient(prefix + "card.md").UploadAsync(BinaryData.FromString(renderCard(manifest)), new BlobUploadOptions
+        {
+            Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+            HttpHeaders = new BlobHttpHeaders { ContentType = "text/markdown; charset=utf-8" },
+        }, ct).ConfigureAwait(false);
+
+        await UpdateAsync(model, doc =>
+        {
+            doc.Versions.Add(new VersionEntry(version, manifest.CreatedAt, manifest.DatasetVersion, manifest.Candidate.ToString(), manifest.PrimaryMetric, manifest.TestMetrics, VersionStatus.Registered));
+            return doc;
+        }, ct).ConfigureAwait(false);
+
+        logger.LogInformation("Registered {ModelName} {ModelVersion} from run {RunId} (sha256 {Sha256})", model, version, manifest.RunId, manifest.Sha256);
+        return manifest;
+    }
+
+    /// <summary>Verifies a version's <c>model.zip</c> against the sha256 in its manifest and returns its bytes.</summary>
+    public async Task<(ModelManifest Manifest, byte[] Bytes)> LoadVerifiedAsync(string model, string version, CancellationToken ct)
+    {
+        var manifest = await GetManifestAsync(model, version, ct).ConfigureAwait(false)
+            ?? throw new NotFoundException($"Model '{model}' has no version '{version}'.");
+        var bytes = (await storage.Models.GetBlobClient(manifest.ModelBlob).DownloadContentAsync(ct).ConfigureAwait(false)).Value.Content.ToArray();
+        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        if (!string.Equals(sha, manifest.Sha256, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"Integrity check failed for {model} {version}: model.zip has sha256 {sha}, the manifest says {manifest.Sha256}.");
+        }
+        return (manifest, bytes);
+    }
+
+    /// <summary>Sets the status of a version (approval outcome).</summary>
+    public Task<RegistryDocument> SetStatusAsync(string model, string version, string status, CancellationToken ct) =>
+        UpdateAsync(model, doc =>
+        {
+            var index = doc.Versions.FindIndex(v => v.Version == version);
+            if (index < 0) throw new NotFoundException($"Model '{model}' has no version '{version}'.");
+            doc.Versions[index] = doc.Versions[index] with { Status = status };
+            return doc;
+        }, ct);
+
+    /// <summary>Points an alias at a version and records the move in the history.</summary>
+    public Task<RegistryDocument> SetAliasAsync(string model, string alias, string version, string by, string reason, CancellationToken ct) =>
+        UpdateAsync(model, doc =>
+        {
+            var entry = doc.Versions.Find(v => v.Version == version)
+                ?? throw new NotFoundException($"Model '{model}' has no version '{version}'.");
+            if (entry.Status is VersionStatus.Rejected or VersionStatus.Expired)
+            {
+                throw new ConflictException($"Version '{version}' of '{model}' is {entry.Status} and cannot be given the alias '{alias}'.");
+            }
+            doc.Aliases.TryGetValue(alias, out var from);
+            if (from == version) return doc;
+            doc.Aliases[alias] = version;
+            doc.History.Add(new AliasChange(alias, from, version, DateTimeOffset.UtcNow, by, reason));
+            return doc;
+        }, ct);
+
+    /// <summary>Moves <c>production</c> back to the version it pointed at before its latest move.</summary>
+    public Task<RegistryDocument> RollbackAsync(string model, string by, string reason, CancellationToken ct) =>
+        UpdateAsync(model, doc =>
+        {
+            doc.Aliases.TryGetValue(Production, out var current);
+            var last = doc.History.LastOrDefault(h => h.Alias == Production && h.To == current && h.From is not null)
+                ?? throw new ConflictException($"Model '{model}' has no earlier production version to roll back to.");
+            doc.Aliases[Production] = last.From!;
+            doc.History.Add(new AliasChange(Production, current, last.From, DateTimeOffset.UtcNow, by, "rollback: " + reason));
+            return doc;
+        }, ct);
+
+    /// <summary>Read-modify-write of the registry under ETag concurrency, retried when another writer won the race.</summary>
+    private async Task<RegistryDocument> UpdateAsync(string model, Func<RegistryDocument, RegistryDocument> change, CancellationToken ct)
+    {
+        await storage.EnsureCreatedAsync().ConfigureAwait(false);
+        var blob = storage.Models.GetBlobClient(RegistryBlob(model));
+        for (var attempt = 0; ; attempt++)
+        {
+            var read = await JsonBlobs.TryReadAsync<RegistryDocument>(blob, ct).ConfigureAwait(false);
+            var current = read?.Value ?? new RegistryDocument { Model = model };
+            var updated = change(current with
+            {
+                Aliases = new Dictionary<string, string>(current.Aliases),
+                Versions = [.. current.Versions],
+                History = [.. current.History],
+            });
+            try
+            {
+                if (read is { } r) await JsonBlobs.WriteAsync(blob, updated, ct, ifMatch: r.ETag).ConfigureAwait(false);
+                else await JsonBlobs.WriteAsync(blob, updated, ct, createOnly: true).ConfigureAwait(false);
+                return updated;
+            }
+            catch (RequestFailedException e) when (JsonBlobs.IsConcurrencyConflict(e) && attempt < MaxConcurrencyRetries)
+            {
+                logger.LogDebug("Registry of {ModelName} changed under us; retrying (attempt {Attempt})", model, attempt + 1);
+                await Task.Delay(Random.Shared.Next(5, 50), ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<ModelManifest?> FindByRunAsync(string model, string orchestrationId, string runId, CancellationToken ct)
+    {
+        var registry = await GetAsync(model, ct).ConfigureAwait(false);
+        if (registry is null) return null;
+        foreach (var entry in registry.Versions.AsEnumerable().Reverse())
+        {
+            var manifest = await GetManifestAsync(model, entry.Version, ct).ConfigureAwait(false);
+            if (manifest is not null && manifest.RunId == runId && manifest.OrchestrationId == orchestrationId) return manifest;
+        }
+        return null;
+    }
+}

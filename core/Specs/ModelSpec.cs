@@ -1,0 +1,97 @@
+using System.Text.Json.Serialization;
+
+namespace Serverless.Core.Specs;
+
+/// <summary>The learning task a model solves.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<TaskKind>))]
+public enum TaskKind { Regression, Binary, Multiclass }
+
+/// <summary>How a column is read and featurized.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ColumnKind>))]
+public enum ColumnKind { Numeric, Boolean, Categorical, Text, DateTime }
+
+/// <summary>Whether a registered version is promoted at once or waits for a person.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ApprovalMode>))]
+public enum ApprovalMode { Auto, Manual }
+
+/// <summary>Whether a new file replaces the model's data or is appended to it.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<DataPolicy>))]
+public enum DataPolicy { Replace, Append }
+
+/// <summary>
+/// The user's description of a model (<c>incoming/{model}/model.json</c> or <c>PUT /api/models/{model}/spec</c>).
+/// Every field is optional; what is left out is inferred from the data and written into the dataset version.
+/// </summary>
+public sealed record ModelSpec
+{
+    /// <summary>The label column; default: the column named <c>label</c> (any case), else the last column.</summary>
+    public string? Label { get; init; }
+
+    /// <summary>The task; default: inferred from the label's values.</summary>
+    public TaskKind? Task { get; init; }
+
+    /// <summary>Column kinds that override inference, by column name.</summary>
+    public Dictionary<string, ColumnKind>? Columns { get; init; }
+
+    /// <summary>Columns kept in the dataset but never used as features.</summary>
+    public List<string>? Exclude { get; init; }
+
+    /// <summary>Columns that are never features and never logged (prediction logs, samples in reports).</summary>
+    public List<string>? Sensitive { get; init; }
+
+    /// <summary>A column that orders the rows in time; the split is then time-ordered instead of shuffled.</summary>
+    public string? TimeColumn { get; init; }
+
+    /// <summary>Whether the file has a header row; default: sniffed.</summary>
+    public bool? HasHeader { get; init; }
+
+    /// <summary>Column names for a file without a header row.</summary>
+    public List<string>? ColumnNames { get; init; }
+
+    /// <summary>The primary metric that picks the winner (e.g. <c>rmse</c>, <c>auc</c>, <c>macroAccuracy</c>).</summary>
+    public string? Metric { get; init; }
+
+    /// <summary>Quality gate: the least (or, for error metrics, the most) each named metric may be on the test split.</summary>
+    public Dictionary<string, double>? Minimum { get; init; }
+
+    /// <summary>Candidate trainers and their parameter grids; default: a set per task.</summary>
+    public List<TrainerGrid>? Trainers { get; init; }
+
+    public ApprovalMode? Approval { get; init; }
+
+    public DataPolicy? Policy { get; init; }
+
+    /// <summary>Relative tolerance by which a challenger may trail the champion and still be promoted (default 0.01).</summary>
+    public double? ChampionTolerance { get; init; }
+
+    /// <summary>How long a manual approval waits before the version expires (default 72 h).</summary>
+    public TimeSpan? ApprovalTimeout { get; init; }
+
+    /// <summary>The seed of every random choice of training (split, trainers); default 42.</summary>
+    public int? Seed { get; init; }
+
+    public DriftSpec? Drift { get; init; }
+}
+
+/// <summary>One trainer and the values of its parameters to try; each combination is one candidate.</summary>
+public sealed record TrainerGrid
+{
+    public required string Name { get; init; }
+    public Dictionary<string, List<double>>? Grid { get; init; }
+}
+
+/// <summary>Drift thresholds and the schedule of drift checks and retraining.</summary>
+public sealed record DriftSpec
+{
+    /// <summary>Population stability index above which a column counts as drifted (default 0.2).</summary>
+    public double? PsiThreshold { get; init; }
+
+    /// <summary>Share of drifted features that starts retraining (default 0.3).</summary>
+    public double? RetrainShare { get; init; }
+
+    /// <summary>Cron expression of scheduled retraining, if any.</summary>
+    public string? RetrainSchedule { get; init; }
+
+    /// <summary>Share of predictions written to the prediction log (default 1.0).</summary>
+    public double? SampleRate { get; init; }
+}

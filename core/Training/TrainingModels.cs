@@ -1,0 +1,77 @@
+using Serverless.Core.Specs;
+
+namespace Serverless.Core.Training;
+
+/// <summary>The deterministic train / validation / test split of a dataset version, as blob names in the datasets container.</summary>
+public sealed record SplitRefs(
+    string Train,
+    string Validation,
+    string Test,
+    int Seed,
+    long TrainRows,
+    long ValidationRows,
+    long TestRows);
+
+/// <summary>One candidate to train: a trainer and one combination of its parameters.</summary>
+public sealed record CandidateSpec(string Trainer, IReadOnlyDictionary<string, double> Parameters)
+{
+    public override string ToString() =>
+        Parameters.Count == 0 ? Trainer : $"{Trainer}({string.Join(", ", Parameters.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}"))})";
+}
+
+/// <summary>Input of the activity that trains one candidate on the train split and scores it on validation.</summary>
+public sealed record CandidateInput(
+    string Model,
+    string DatasetVersion,
+    string OrchestrationId,
+    string RunId,
+    CandidateSpec Candidate,
+    SplitRefs Splits);
+
+/// <summary>Outcome of one candidate run; a failed run has <see cref="Succeeded"/> false and an <see cref="Error"/>.</summary>
+public sealed record CandidateResult(
+    string RunId,
+    CandidateSpec Candidate,
+    bool Succeeded,
+    IReadOnlyDictionary<string, double> ValidationMetrics,
+    string? ModelBlob,
+    double DurationMs,
+    string? Error = null);
+
+/// <summary>Input of the activity that scores a stored model (a candidate or a registered version) on a split.</summary>
+public sealed record EvaluationInput(string Model, string ModelBlob, string DataBlob, string DatasetVersion);
+
+/// <summary>Metrics of one model on one split.</summary>
+public sealed record EvaluationResult(string ModelBlob, IReadOnlyDictionary<string, double> Metrics, long Rows);
+
+/// <summary>Names, defaults and directions of the metrics the pipeline computes.</summary>
+public static class Metrics
+{
+    public static string DefaultPrimary(TaskKind task) => task switch
+    {
+        TaskKind.Regression => "rmse",
+        TaskKind.Binary => "auc",
+        TaskKind.Multiclass => "macroAccuracy",
+        _ => throw new ArgumentOutOfRangeException(nameof(task)),
+    };
+
+    /// <summary>Whether a larger value of the metric is better (accuracy, AUC, R²) or worse (errors, losses).</summary>
+    public static bool HigherIsBetter(string metric) => metric.ToLowerInvariant() switch
+    {
+        "rmse" or "mae" or "mse" or "logloss" or "loss" => false,
+        _ => true,
+    };
+
+    /// <summary>True when <paramref name="a"/> is strictly better than <paramref name="b"/> on <paramref name="metric"/>.</summary>
+    public static bool IsBetter(string metric, double a, double b) =>
+        !double.IsNaN(a) && (double.IsNaN(b) || (HigherIsBetter(metric) ? a > b : a < b));
+
+    /// <summary>The metrics each task reports.</summary>
+    public static IReadOnlyList<string> For(TaskKind task) => task switch
+    {
+        TaskKind.Regression => ["rmse", "mae", "r2"],
+        TaskKind.Binary => ["auc", "accuracy", "f1", "logLoss"],
+        TaskKind.Multiclass => ["macroAccuracy", "microAccuracy", "logLoss"],
+        _ => throw new ArgumentOutOfRangeException(nameof(task)),
+    };
+}
