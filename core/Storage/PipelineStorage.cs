@@ -20,9 +20,20 @@ public sealed class PipelineStorage
         var pinned = !string.IsNullOrWhiteSpace(_options.ServiceVersion);
         var blobOptions = pinned ? new BlobClientOptions(ParseVersion<BlobClientOptions.ServiceVersion>(_options.ServiceVersion)) : new BlobClientOptions();
         var queueOptions = pinned ? new QueueClientOptions(ParseVersion<QueueClientOptions.ServiceVersion>(_options.ServiceVersion)) : new QueueClientOptions();
-        Blobs = new BlobServiceClient(_options.ConnectionString, blobOptions);
-        Queues = new QueueServiceClient(_options.ConnectionString, queueOptions);
-        Tables = new TableServiceClient(_options.ConnectionString);
+        if (!string.IsNullOrWhiteSpace(_options.AccountName))
+        {
+            var credential = new Azure.Identity.DefaultAzureCredential();
+            var account = _options.AccountName.Trim();
+            Blobs = new BlobServiceClient(new Uri($"https://{account}.blob.core.windows.net"), credential, blobOptions);
+            Queues = new QueueServiceClient(new Uri($"https://{account}.queue.core.windows.net"), credential, queueOptions);
+            Tables = new TableServiceClient(new Uri($"https://{account}.table.core.windows.net"), credential);
+        }
+        else
+        {
+            Blobs = new BlobServiceClient(_options.ConnectionString, blobOptions);
+            Queues = new QueueServiceClient(_options.ConnectionString, queueOptions);
+            Tables = new TableServiceClient(_options.ConnectionString);
+        }
         Incoming = Blobs.GetBlobContainerClient(_options.IncomingContainer);
         Datasets = Blobs.GetBlobContainerClient(_options.DatasetsContainer);
         Quarantine = Blobs.GetBlobContainerClient(_options.QuarantineContainer);

@@ -9,6 +9,12 @@ public sealed class PipelineStorageOptions
     public string ConnectionString { get; set; } = "UseDevelopmentStorage=true";
 
     /// <summary>
+    /// On Azure: the storage account reached with the app's managed identity (DefaultAzureCredential). When set it
+    /// takes precedence over <see cref="ConnectionString"/>, so no key is kept in configuration.
+    /// </summary>
+    public string? AccountName { get; set; }
+
+    /// <summary>
     /// The REST service version the blob and queue clients speak. The 12.30 clients default to a version newer
     /// than the Azurite release on npm accepts, so it is pinned; empty means the client's default.
     /// </summary>

@@ -46,7 +46,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
         {
             ArgumentList =
             {
-                azurite, "--inMemoryPersistence", "--silent", "--disableProductStyleUrl", "--skipApiVersionCheck",
+                azurite, "--inMemoryPersistence", "--silent", "--disableProductStyleUrl",
                 "--blobHost", "127.0.0.1", "--blobPort", BlobPort.ToString(),
                 "--queueHost", "127.0.0.1", "--queuePort", QueuePort.ToString(),
                 "--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString(),

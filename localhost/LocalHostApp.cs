@@ -1,0 +1,72 @@
+using Serverless.Core.Api;
+using Serverless.Core.Hosting;
+using Serverless.Core.Workflows;
+using Serverless.LocalHost.Triggers;
+using Serverless.Orchestrations;
+
+namespace Serverless.LocalHost;
+
+/// <summary>
+/// The local host: the HTTP routes of SPEC.md on Core Tools' default address, the polling blob trigger and the
+/// workflow engine, over the same shared services the Functions app uses.
+/// </summary>
+public static class LocalHostApp
+{
+    public const string DefaultUrl = "http://127.0.0.1:7071";
+
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section);
+        builder.Services.AddOptions<BlobTriggerOptions>().BindConfiguration(BlobTriggerOptions.Section);
+
+        builder.AddPipelineCore();
+        builder.AddPipelineIngestion();
+        builder.AddPipelineTraining();
+        builder.AddPipelineOrchestrations();
+        builder.AddLocalWorkflowEngine();
+
+        builder.Services.AddSingleton<PipelineApi>();
+        builder.Services.AddSingleton<BlobReceipts>();
+        builder.Services.AddSingleton<IncomingBlobPoller>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<IncomingBlobPoller>());
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        MapRoutes(app);
+        return app;
+    }
+
+    /// <summary>The routes of SPEC.md; admin routes carry the key filter.</summary>
+    public static void MapRoutes(IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api");
+        var admin = app.MapGroup("/api").AddEndpointFilter<AdminKeyFilter>();
+
+        api.MapGet("/health", (PipelineApi h, CancellationToken ct) => h.HealthAsync(ct));
+        api.MapGet("/models", (PipelineApi h, CancellationToken ct) => h.ListModelsAsync(ct));
+        api.MapGet("/models/{model}", (string model, PipelineApi h, CancellationToken ct) => h.GetModelAsync(model, ct));
+        api.MapGet("/models/{model}/versions/{version}", (string model, string version, PipelineApi h, CancellationToken ct) => h.GetVersionAsync(model, version, ct));
+        api.MapPost("/models/{model}/predict", (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PredictAsync(model, r, ct));
+        api.MapGet("/models/{model}/runs", (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListRunsAsync(model, r, ct));
+        api.MapGet("/orchestrations/{id}", (string id, PipelineApi h, IWorkflowClient w, CancellationToken ct) => h.GetOrchestrationAsync(id, w, ct));
+        api.MapGet("/audit", (HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListAuditAsync(r, ct));
+
+        admin.MapPut("/models/{model}/spec", (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PutSpecAsync(model, r, ct));
+        admin.MapPost("/models/{model}/train", (string model, HttpRequest r, PipelineApi h, IWorkflowClient w, CancellationToken ct) => h.TrainAsync(model, r, w, ct));
+        admin.MapPost("/models/{model}/promote", (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PromoteAsync(model, r, ct));
+        admin.MapPost("/models/{model}/rollback", (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.RollbackAsync(model, r, ct));
+        admin.MapPost("/orchestrations/{id}/approve", (string id, HttpRequest r, PipelineApi h, IWorkflowClient w, CancellationToken ct) => h.ApproveAsync(id, r, w, ct));
+        admin.MapPost("/orchestrations/{id}/reject", (string id, HttpRequest r, PipelineApi h, IWorkflowClient w, CancellationToken ct) => h.RejectAsync(id, r, w, ct));
+        admin.MapPost("/orchestrations/{id}/terminate", (string id, HttpRequest r, PipelineApi h, IWorkflowClient w, CancellationToken ct) => h.TerminateAsync(id, r, w, ct));
+        admin.MapPost("/orchestrations/{id}/raiseEvent/{eventName}", (string id, string eventName, HttpRequest r, PipelineApi h, IWorkflowClient w, CancellationToken ct) => h.RaiseEventAsync(id, eventName, r, w, ct));
+        admin.MapDelete("/orchestrations/{id}", (string id, HttpRequest r, PipelineApi h, IWorkflowClient w, CancellationToken ct) => h.PurgeAsync(id, r, w, ct));
+    }
+}

@@ -1,0 +1,57 @@
+using Serverless.Core.Datasets;
+using Serverless.Core.Registry;
+using Serverless.Core.Specs;
+using Serverless.Core.Training;
+using Serverless.Core.Workflows;
+using Microsoft.Extensions.Options;
+
+namespace Serverless.Orchestrations.Activities;
+
+/// <summary>Resolves the dataset version, the spec, the candidates and the current champion into one plan.</summary>
+public sealed class LoadTrainingPlan(DatasetStore datasets, ModelSpecStore specs, ModelTrainer trainer, ModelRegistry registry, IOptions<TrainingOptions> options)
+    : WorkflowActivity<TrainingRequest, TrainingPlan>
+{
+    public override async Task<TrainingPlan> RunAsync(TrainingRequest input, CancellationToken cancellationToken)
+    {
+        var dataset = input.DatasetVersion is null
+            ? await datasets.GetLatestAsync(input.Model, cancellationToken)
+            : await datasets.GetManifestAsync(input.Model, input.DatasetVersion, cancellationToken);
+        if (dataset is null)
+        {
+            throw new NotFoundException(input.DatasetVersion is null
+                ? $"Model '{input.Model}' has no dataset yet; drop a data file into incoming/{input.Model}/."
+                : $"Model '{input.Model}' has no dataset version '{input.DatasetVersion}'.");
+        }
+        var spec = await specs.GetAsync(input.Model, cancellationToken);
+        var schema = dataset.Schema;
+        var metric = spec.Metric ?? Metrics.DefaultPrimary(schema.Task);
+        if (!Metrics.For(schema.Task).Contains(metric, StringComparer.Ordinal))
+        {
+            throw new InvalidOperationException(
+                $"The spec's metric '{metric}' is not reported for a {schema.Task} task; use one of {string.Join(", ", Metrics.For(schema.Task))}.");
+        }
+
+        string? championVersion = await registry.ResolveAliasAsync(input.Model, ModelRegistry.Production, cancellationToken);
+        string? championBlob = null;
+        if (championVersion is not null)
+        {
+            championBlob = (await registry.GetManifestAsync(input.Model, championVersion, cancellationToken))?.ModelBlob;
+        }
+
+        return new TrainingPlan(
+            input.Model,
+            dataset.Version,
+            dataset.Sha256,
+            schema.Task,
+            metric,
+            spec.Seed ?? options.Value.Seed,
+            spec.TimeColumn ?? schema.TimeColumn,
+            trainer.Candidates(schema, spec),
+            spec.Minimum ?? [],
+            spec.ChampionTolerance ?? 0.01,
+            spec.Approval ?? ApprovalMode.Auto,
+            spec.ApprovalTimeout ?? TimeSpan.FromHours(72),
+            championVersion,
+            championBlob);
+    }
+}

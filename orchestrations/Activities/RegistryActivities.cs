@@ -1,0 +1,93 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using Serverless.Core.Registry;
+using Serverless.Core.Serving;
+using Serverless.Core.Tracking;
+using Serverless.Core.Training;
+using Serverless.Core.Workflows;
+
+namespace Serverless.Orchestrations.Activities;
+
+/// <summary>Registers the winner as the next immutable version, with its manifest and model card, and audits it.</summary>
+public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datasets.DatasetStore datasets, AuditLog audit)
+    : WorkflowActivity<RegisterInput, RegisteredVersion>
+{
+    public override async Task<RegisteredVersion> RunAsync(RegisterInput input, CancellationToken cancellationToken)
+    {
+        var plan = input.Plan;
+        var dataset = await datasets.GetManifestAsync(plan.Model, plan.DatasetVersion, cancellationToken)
+            ?? throw new NotFoundException($"Dataset version '{plan.DatasetVersion}' of '{plan.Model}' disappeared before registration.");
+        var draft = new ModelManifest
+        {
+            Model = plan.Model,
+            Version = "",
+            CreatedAt = DateTimeOffset.UtcNow,
+            DatasetVersion = plan.DatasetVersion,
+            DatasetSha256 = plan.DatasetSha256,
+            Schema = dataset.Schema,
+            Candidate = input.Winner.Candidate,
+            PrimaryMetric = plan.PrimaryMetric,
+            ValidationMetrics = input.Winner.ValidationMetrics,
+            TestMetrics = input.WinnerTest.Metrics,
+            BaselineTestMetrics = input.Baseline.Metrics,
+            ChampionTestMetrics = input.Champion?.Metrics,
+            ChampionVersion = input.Champion is null ? null : plan.ChampionVersion,
+            Splits = input.Splits,
+            ModelBlob = "",
+            Sha256 = "",
+            SizeBytes = 0,
+            Reproducibility = Reproducibility(plan.Seed),
+            OrchestrationId = input.OrchestrationId,
+            RunId = input.Winner.RunId,
+            GateNotes = input.GateNotes,
+        };
+        var manifest = await registry.RegisterAsync(draft, input.Winner.ModelBlob!, ModelCard.Render, cancellationToken);
+        await registry.SetStatusAsync(plan.Model, manifest.Version, input.Status, cancellationToken);
+        await registry.SetAliasAsync(plan.Model, ModelRegistry.Staging, manifest.Version, "training", $"registered by {input.OrchestrationId}", cancellationToken);
+        await audit.RecordAsync("register", plan.Model, "training", new
+        {
+            manifest.Version,
+            manifest.DatasetVersion,
+            Candidate = manifest.Candidate.ToString(),
+            manifest.TestMetrics,
+            manifest.Sha256,
+            input.OrchestrationId,
+            input.Status,
+        }, cancellationToken);
+        return new RegisteredVersion(plan.Model, manifest.Version, manifest.Sha256);
+    }
+
+    /// <summary>What it takes to train the same model again: seed, library and code versions, runtime.</summary>
+    public static Reproducibility Reproducibility(int seed) => new(
+        seed,
+        typeof(Microsoft.ML.MLContext).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+            ?? typeof(Microsoft.ML.MLContext).Assembly.GetName().Version?.ToString() ?? "unknown",
+        typeof(RegisterModel).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown",
+        RuntimeInformation.FrameworkDescription,
+        RuntimeInformation.OSDescription);
+}
+
+/// <summary>Records the outcome of the approval gate on a version and audits it.</summary>
+public sealed class SetVersionStatus(ModelRegistry registry, AuditLog audit) : WorkflowActivity<VersionStatusInput, RegisteredVersion>
+{
+    public override async Task<RegisteredVersion> RunAsync(VersionStatusInput input, CancellationToken cancellationToken)
+    {
+        await registry.SetStatusAsync(input.Model, input.Version, input.Status, cancellationToken);
+        await audit.RecordAsync(input.Status, input.Model, input.Actor, new { input.Version, input.Reason }, cancellationToken);
+        var manifest = await registry.GetManifestAsync(input.Model, input.Version, cancellationToken);
+        return new RegisteredVersion(input.Model, input.Version, manifest?.Sha256 ?? "");
+    }
+}
+
+/// <summary>Points <c>production</c> at a version, audits the move and tells this process's prediction cache.</summary>
+public sealed class PromoteModel(ModelRegistry registry, AuditLog audit, PredictionService predictions) : WorkflowActivity<PromoteInput, PromotionResult>
+{
+    public override async Task<PromotionResult> RunAsync(PromoteInput input, CancellationToken cancellationToken)
+    {
+        var previous = await registry.ResolveAliasAsync(input.Model, ModelRegistry.Production, cancellationToken);
+        await registry.SetAliasAsync(input.Model, ModelRegistry.Production, input.Version, input.Actor, input.Reason, cancellationToken);
+        await audit.RecordAsync("promote", input.Model, input.Actor, new { From = previous, To = input.Version, input.Reason }, cancellationToken);
+        await predictions.RefreshAsync(input.Model, cancellationToken);
+        return new PromotionResult(input.Model, input.Version, previous);
+    }
+}

@@ -1,0 +1,80 @@
+using Serverless.Core.Specs;
+using Serverless.Core.Training;
+
+namespace Serverless.Orchestrations;
+
+/// <summary>Starts a training run: which model, on which dataset version (null: the latest), and why.</summary>
+public sealed record TrainingRequest(string Model, string? DatasetVersion, string Trigger, string RequestedBy);
+
+/// <summary>Everything the orchestrator decides with, resolved once by an activity so replays see the same plan.</summary>
+public sealed record TrainingPlan(
+    string Model,
+    string DatasetVersion,
+    string DatasetSha256,
+    TaskKind Task,
+    string PrimaryMetric,
+    int Seed,
+    string? TimeColumn,
+    IReadOnlyList<CandidateSpec> Candidates,
+    IReadOnlyDictionary<string, double> Minimums,
+    double ChampionTolerance,
+    ApprovalMode Approval,
+    TimeSpan ApprovalTimeout,
+    string? ChampionVersion,
+    string? ChampionModelBlob);
+
+public sealed record SplitInput(string Model, string DatasetVersion, int Seed, string? TimeColumn);
+
+public sealed record BaselineInput(string Model, string DatasetVersion, SplitRefs Splits);
+
+/// <summary>What is registered: the winner, how it and its rivals scored on the test split, and the gate's notes.</summary>
+public sealed record RegisterInput(
+    TrainingPlan Plan,
+    string OrchestrationId,
+    CandidateResult Winner,
+    EvaluationResult WinnerTest,
+    EvaluationResult Baseline,
+    EvaluationResult? Champion,
+    SplitRefs Splits,
+    IReadOnlyList<string> GateNotes,
+    string Status);
+
+public sealed record RegisteredVersion(string Model, string Version, string Sha256);
+
+public sealed record VersionStatusInput(string Model, string Version, string Status, string Actor, string Reason);
+
+public sealed record PromoteInput(string Model, string Version, string Actor, string Reason);
+
+public sealed record PromotionResult(string Model, string Version, string? Previous);
+
+/// <summary>The decision a person sends to the approval gate (event <see cref="TrainingOrchestrator.ApprovalEvent"/>).</summary>
+public sealed record ApprovalDecision(bool Approved, string By, string? Reason);
+
+/// <summary>Where a training run stands, shown as the orchestration's custom status.</summary>
+public sealed record TrainingProgress(string Stage, int Completed = 0, int Total = 0, string? Version = null)
+{
+    public string Detail => Total > 0 ? $"{Stage} {Completed}/{Total}" : Stage;
+}
+
+/// <summary>How a training run ended.</summary>
+public sealed record TrainingOutcome(
+    string Model,
+    string Status,
+    string DatasetVersion,
+    string? Version,
+    string? Winner,
+    IReadOnlyDictionary<string, double>? TestMetrics,
+    IReadOnlyList<CandidateSummary> Candidates,
+    IReadOnlyList<string> Notes);
+
+public sealed record CandidateSummary(string RunId, string Candidate, bool Succeeded, IReadOnlyDictionary<string, double> ValidationMetrics, string? Error);
+
+/// <summary>Values of <see cref="TrainingOutcome.Status"/>.</summary>
+public static class TrainingStatus
+{
+    public const string Promoted = "promoted";
+    public const string ChampionRetained = "championRetained";
+    public const string GateFailed = "gateFailed";
+    public const string Rejected = "rejected";
+    public const string Expired = "expired";
+}

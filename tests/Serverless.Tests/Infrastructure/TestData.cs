@@ -1,0 +1,12 @@
+namespace Serverless.Tests.Infrastructure;
+
+/// <summary>Slices of the shared data sets for tests.</summary>
+public static class TestData
+{
+    /// <summary>The header and the first <paramref name="rows"/> rows of the taxi training file.</summary>
+    public static string TaxiSlice(int rows) =>
+        string.Join('\n', File.ReadLines(RepositoryPaths.Dataset("taxi", "taxi-fare-train.csv")).Take(rows + 1)) + "\n";
+
+    public const string TaxiRow =
+        """{"vendor_id":"CMT","rate_code":1,"passenger_count":1,"trip_time_in_secs":1271,"trip_distance":3.8,"payment_type":"CRD"}""";
+}

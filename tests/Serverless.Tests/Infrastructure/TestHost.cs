@@ -1,0 +1,103 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Core.Storage;
+using Serverless.LocalHost;
+
+namespace Serverless.Tests.Infrastructure;
+
+/// <summary>
+/// The local host started in-process on a free loopback port, against the Azurite fixture, with containers and tables
+/// of its own so that hosts of parallel tests never see each other's blobs.
+/// </summary>
+public sealed class TestHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TestHost(WebApplication app, string baseUrl, string suffix)
+    {
+        _app = app;
+        Suffix = suffix;
+        Client = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(100) };
+    }
+
+    public HttpClient Client { get; }
+    public string Suffix { get; }
+    public IServiceProvider Services => _app.Services;
+    public PipelineStorage Storage => _app.Services.GetRequiredService<PipelineStorage>();
+
+    public static async Task<TestHost> StartAsync(AzuriteFixture azurite, Dictionary<string, string>? settings = null)
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var port = AzuriteFixture.FreePort();
+        var url = $"http://127.0.0.1:{port}";
+        var config = new Dictionary<string, string>
+        {
+            ["urls"] = url,
+            ["Pipeline:Storage:ConnectionString"] = azurite.ConnectionString,
+            ["Pipeline:Storage:TablePrefix"] = "t" + suffix,
+            ["Pipeline:Storage:IncomingContainer"] = "incoming-" + suffix,
+            ["Pipeline:Storage:DatasetsContainer"] = "datasets-" + suffix,
+            ["Pipeline:Storage:QuarantineContainer"] = "quarantine-" + suffix,
+            ["Pipeline:Storage:ModelsContainer"] = "models-" + suffix,
+            ["Pipeline:Storage:MonitoringContainer"] = "monitoring-" + suffix,
+            ["Pipeline:BlobTrigger:PollInterval"] = "00:00:00.300",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? []) config[key] = value;
+        var args = config.Select(kv => $"--{kv.Key}={kv.Value}").ToArray();
+        var app = LocalHostApp.Create(args);
+        await app.StartAsync();
+        return new TestHost(app, url, suffix);
+    }
+
+    /// <summary>Uploads a file to the host's incoming container as <c>{model}/{name}</c>.</summary>
+    public async Task UploadAsync(string model, string name, Stream content)
+    {
+        await Storage.EnsureCreatedAsync();
+        await Storage.Incoming.GetBlobClient($"{model}/{name}").UploadAsync(content, overwrite: true);
+    }
+
+    public Task UploadAsync(string model, string name, string content) =>
+        UploadAsync(model, name, new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content)));
+
+    /// <summary>Polls <c>GET /api/models/{model}</c> until <paramref name="done"/> holds; fails after the timeout.</summary>
+    public async Task<JsonObject> WaitForModelAsync(string model, Func<JsonObject, bool> done, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        JsonObject? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            var response = await Client.GetAsync($"/api/models/{model}");
+            if (response.IsSuccessStatusCode)
+            {
+                last = await response.Content.ReadFromJsonAsync<JsonObject>();
+                if (last is not null && done(last)) return last;
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"Model '{model}' did not reach the expected state within {timeout}; last seen: {last?.ToJsonString() ?? "404"}");
+    }
+
+    /// <summary>Polls until a blob with the prefix exists in a container; fails after the timeout.</summary>
+    public async Task<IReadOnlyList<string>> WaitForBlobsAsync(Azure.Storage.Blobs.BlobContainerClient container, string prefix, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var names = new List<string>();
+            await foreach (var blob in container.GetBlobsAsync(prefix: prefix)) names.Add(blob.Name);
+            if (names.Count > 0) return names;
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"No blob under {container.Name}/{prefix} within {timeout}.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,114 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Serverless.Core.Datasets;
+using Serverless.Core.Registry;
+using Serverless.Core.Specs;
+using Serverless.Core.Training;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Registry;
+
+[Collection(AzuriteCollection.Name)]
+public sealed class ModelRegistryTests(AzuriteFixture azurite)
+{
+    private static ModelManifest Draft(string model, string runId) => new()
+    {
+        Model = model,
+        Version = "",
+        CreatedAt = DateTimeOffset.UtcNow,
+        DatasetVersion = "ds-1",
+        DatasetSha256 = new string('a', 64),
+        Schema = new DatasetSchema { Columns = [new ColumnSchema("x", ColumnKind.Numeric), new ColumnSchema("y", ColumnKind.Numeric)], Label = "y", Task = TaskKind.Regression, Features = ["x"] },
+        Candidate = new CandidateSpec("Sdca", new Dictionary<string, double>()),
+        PrimaryMetric = "rmse",
+        ValidationMetrics = new Dictionary<string, double> { ["rmse"] = 1 },
+        TestMetrics = new Dictionary<string, double> { ["rmse"] = 1.1 },
+        Splits = new SplitRefs("a", "b", "c", 42, 7, 2, 1),
+        ModelBlob = "",
+        Sha256 = "",
+        SizeBytes = 0,
+        Reproducibility = new Reproducibility(42, "5.0.1", "test", "net10", "linux"),
+        OrchestrationId = "orch-" + runId,
+        RunId = runId,
+    };
+
+    private async Task<(ModelRegistry Registry, string Model)> ArrangeAsync()
+    {
+        var storage = azurite.CreateStorage();
+        await storage.EnsureCreatedAsync();
+        return (new ModelRegistry(storage, NullLogger<ModelRegistry>.Instance), "reg-" + Guid.NewGuid().ToString("N")[..10]);
+    }
+
+    private static async Task<string> CandidateBlobAsync(ModelRegistry registry, Serverless.Core.Storage.PipelineStorage storage, string model, string runId, byte[] bytes)
+    {
+        var name = $"{model}/runs/{runId}/model.zip";
+        await storage.Models.GetBlobClient(name).UploadAsync(BinaryData.FromBytes(bytes), overwrite: true);
+        return name;
+    }
+
+    [Fact]
+    public async Task RegisterAsync_SameRunTwice_RegistersOneVersion()
+    {
+        var storage = azurite.CreateStorage();
+        var (registry, model) = await ArrangeAsync();
+        var blob = await CandidateBlobAsync(registry, storage, model, "r1", [1, 2, 3]);
+
+        var first = await registry.RegisterAsync(Draft(model, "r1"), blob, m => $"# {m.Version}", CancellationToken.None);
+        var again = await registry.RegisterAsync(Draft(model, "r1"), blob, m => $"# {m.Version}", CancellationToken.None);
+
+        Assert.Equal("v1", first.Version);
+        Assert.Equal("v1", again.Version);
+        Assert.Single((await registry.GetAsync(model, CancellationToken.None))!.Versions);
+        Assert.Equal("039058c6f2c0cb492c533b0a4d14ef77cc0f78abccced5287d84a1a2011cfb81", first.Sha256);
+        Assert.Equal("# v1", await registry.GetCardAsync(model, "v1", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task SetAliasAsync_ManyConcurrentWriters_LosesNoUpdate()
+    {
+        var storage = azurite.CreateStorage();
+        var (registry, model) = await ArrangeAsync();
+        for (var i = 1; i <= 4; i++)
+        {
+            await registry.RegisterAsync(Draft(model, "r" + i), await CandidateBlobAsync(registry, storage, model, "r" + i, [(byte)i]), m => "", CancellationToken.None);
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, 12).Select(i =>
+            registry.SetAliasAsync(model, "alias" + i, "v" + (i % 4 + 1), "test", "concurrency", CancellationToken.None)));
+
+        var doc = await registry.GetAsync(model, CancellationToken.None);
+        Assert.Equal(12, doc!.Aliases.Count);
+        Assert.Equal(12, doc.History.Count);
+        Assert.Equal(4, doc.LatestVersion);
+    }
+
+    [Fact]
+    public async Task RollbackAsync_AfterTwoPromotions_ReturnsToPrevious_AndRejectsWhenNoHistory()
+    {
+        var storage = azurite.CreateStorage();
+        var (registry, model) = await ArrangeAsync();
+        await registry.RegisterAsync(Draft(model, "a"), await CandidateBlobAsync(registry, storage, model, "a", [1]), m => "", CancellationToken.None);
+        await registry.RegisterAsync(Draft(model, "b"), await CandidateBlobAsync(registry, storage, model, "b", [2]), m => "", CancellationToken.None);
+        await registry.SetAliasAsync(model, ModelRegistry.Production, "v1", "t", "first", CancellationToken.None);
+
+        await Assert.ThrowsAsync<ConflictException>(() => registry.RollbackAsync(model, "t", "none yet", CancellationToken.None));
+        await registry.SetAliasAsync(model, ModelRegistry.Production, "v2", "t", "second", CancellationToken.None);
+        var rolled = await registry.RollbackAsync(model, "t", "bad model", CancellationToken.None);
+
+        Assert.Equal("v1", rolled.Aliases[ModelRegistry.Production]);
+        Assert.Equal(3, rolled.History.Count);
+        await Assert.ThrowsAsync<NotFoundException>(() => registry.SetAliasAsync(model, ModelRegistry.Production, "v9", "t", "missing", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task LoadVerifiedAsync_TamperedModel_ThrowsIntegrityError()
+    {
+        var storage = azurite.CreateStorage();
+        var (registry, model) = await ArrangeAsync();
+        var manifest = await registry.RegisterAsync(Draft(model, "t"), await CandidateBlobAsync(registry, storage, model, "t", [9, 9]), m => "", CancellationToken.None);
+        await storage.Models.GetBlobClient(manifest.ModelBlob).UploadAsync(BinaryData.FromBytes([6, 6, 6]), overwrite: true);
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => registry.LoadVerifiedAsync(model, "v1", CancellationToken.None));
+
+        Assert.Contains("Integrity check failed", error.Message);
+    }
+}
