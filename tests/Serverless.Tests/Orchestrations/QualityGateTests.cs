@@ -1,0 +1,79 @@
+using Serverless.Core.Specs;
+using Serverless.Core.Training;
+using Serverless.Orchestrations;
+
+namespace Serverless.Tests.Orchestrations;
+
+public sealed class QualityGateTests
+{
+    private static TrainingPlan Plan(string metric = "rmse", Dictionary<string, double>? minimums = null, double tolerance = 0.01) => new(
+        "m", "ds", "sha", TaskKind.Regression, metric, 42, null, [], minimums ?? [], tolerance, ApprovalMode.Auto, TimeSpan.FromHours(1), "v1", "m/v1/model.zip");
+
+    private static EvaluationResult Scores(params (string Name, double Value)[] metrics) =>
+        new("blob", metrics.ToDictionary(m => m.Name, m => m.Value), 100);
+
+    [Fact]
+    public void Check_WinnerBeatsBaseline_Passes()
+    {
+        var result = QualityGate.Check(Plan(), Scores(("rmse", 2.0), ("r2", 0.9)), Scores(("rmse", 9.0)), champion: null);
+
+        Assert.True(result.Passed);
+        Assert.False(result.TrailsChampion);
+    }
+
+    [Fact]
+    public void Check_WinnerNoBetterThanBaseline_Fails()
+    {
+        var result = QualityGate.Check(Plan(), Scores(("rmse", 9.0)), Scores(("rmse", 9.0)), champion: null);
+
+        Assert.False(result.Passed);
+        Assert.Contains(result.Notes, n => n.Contains("baseline", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Check_MinimumOnHigherIsBetterMetricMissed_Fails()
+    {
+        var result = QualityGate.Check(Plan(minimums: new() { ["r2"] = 0.95 }), Scores(("rmse", 2.0), ("r2", 0.9)), Scores(("rmse", 9.0)), null);
+
+        Assert.False(result.Passed);
+        Assert.Contains(result.Notes, n => n.Contains("r2", StringComparison.Ordinal) && n.Contains("at least", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Check_MaximumOnErrorMetricMet_Passes()
+    {
+        var result = QualityGate.Check(Plan(minimums: new() { ["rmse"] = 3.0 }), Scores(("rmse", 2.0)), Scores(("rmse", 9.0)), null);
+
+        Assert.True(result.Passed);
+    }
+
+    [Fact]
+    public void Check_MinimumOnUnreportedMetric_Fails()
+    {
+        var result = QualityGate.Check(Plan(minimums: new() { ["auc"] = 0.7 }), Scores(("rmse", 2.0)), Scores(("rmse", 9.0)), null);
+
+        Assert.False(result.Passed);
+    }
+
+    [Theory]
+    [InlineData(2.00, false)]
+    [InlineData(2.019, false)]
+    [InlineData(2.05, true)]
+    public void Check_ChallengerAgainstChampion_TrailsOnlyBeyondTolerance(double challengerRmse, bool trails)
+    {
+        var result = QualityGate.Check(Plan(tolerance: 0.01), Scores(("rmse", challengerRmse)), Scores(("rmse", 9.0)), Scores(("rmse", 2.0)));
+
+        Assert.True(result.Passed);
+        Assert.Equal(trails, result.TrailsChampion);
+    }
+
+    [Fact]
+    public void Check_HigherIsBetterChallengerBelowChampion_Trails()
+    {
+        var plan = Plan(metric: "auc") with { Task = TaskKind.Binary };
+
+        var result = QualityGate.Check(plan, Scores(("auc", 0.80)), Scores(("auc", 0.5)), Scores(("auc", 0.90)));
+
+        Assert.True(result.TrailsChampion);
+    }
+}

@@ -1,0 +1,138 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Orchestrations;
+
+/// <summary>The training workflow on the local host: approval gate, champion/challenger, failing candidates, progress.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
+
+    private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
+
+    private static async Task<JsonObject> WaitForOrchestrationAsync(TestHost host, string id, Func<JsonObject, bool> done)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        JsonObject? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            var response = await host.Client.GetAsync($"/api/orchestrations/{id}");
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                last = await response.Content.ReadFromJsonAsync<JsonObject>();
+                if (last is not null && done(last)) return last;
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"Orchestration {id} did not reach the expected state; last: {last?.ToJsonString()}");
+    }
+
+    private static async Task<string> StartRunAsync(TestHost host, string model, string spec, int rows)
+    {
+        await host.UploadAsync(model, "model.json", spec);
+        await host.UploadAsync(model, "data.csv", TestData.TaxiSlice(rows));
+        var datasets = await host.WaitForBlobsAsync(host.Storage.Datasets, model + "/", Timeout);
+        var version = datasets.First(n => n.EndsWith("/manifest.json", StringComparison.Ordinal)).Split('/')[1];
+        return Serverless.Orchestrations.DropZone.TrainingInstanceId(model, version);
+    }
+
+    [Fact]
+    public async Task ManualApproval_Approve_PromotesVersion()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        var id = await StartRunAsync(host, "approve", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"FastTree"}]}""", 1500);
+
+        var waiting = await WaitForOrchestrationAsync(host, id, s => s["customStatus"]?["stage"]?.GetValue<string>() == "awaitingApproval");
+        Assert.Equal("Running", waiting["runtimeStatus"]!.GetValue<string>());
+        var beforeApproval = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/approve");
+        Assert.Null(beforeApproval!["aliases"]!["production"]);
+        Assert.Equal("v1", beforeApproval["aliases"]!["staging"]!.GetValue<string>());
+
+        var approve = await host.Client.PostAsync($"/api/orchestrations/{id}/approve", Json("""{"reason":"looks right"}"""));
+        Assert.Equal(HttpStatusCode.Accepted, approve.StatusCode);
+
+        var done = await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() != "Running");
+        Assert.Equal("promoted", done["output"]!["status"]!.GetValue<string>());
+        var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/approve");
+        Assert.Equal("v1", model!["aliases"]!["production"]!.GetValue<string>());
+        Assert.Equal("approved", model["versions"]![0]!["status"]!.GetValue<string>());
+        var again = await host.Client.PostAsync($"/api/orchestrations/{id}/approve", null);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task ManualApproval_Reject_LeavesProductionEmpty()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        var id = await StartRunAsync(host, "reject", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"FastTree"}]}""", 1500);
+        await WaitForOrchestrationAsync(host, id, s => s["customStatus"]?["stage"]?.GetValue<string>() == "awaitingApproval");
+
+        await host.Client.PostAsync($"/api/orchestrations/{id}/reject", Json("""{"reason":"not yet"}"""));
+
+        var done = await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() != "Running");
+        Assert.Equal("rejected", done["output"]!["status"]!.GetValue<string>());
+        var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/reject");
+        Assert.Null(model!["aliases"]!["production"]);
+        Assert.Equal("rejected", model["versions"]![0]!["status"]!.GetValue<string>());
+        var audit = await host.Client.GetFromJsonAsync<JsonObject>("/api/audit?model=reject");
+        Assert.Contains(audit!["records"]!.AsArray(), r => r!["action"]!.GetValue<string>() == "reject");
+    }
+
+    [Fact]
+    public async Task ManualApproval_NoDecisionBeforeTimeout_Expires()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        var id = await StartRunAsync(host, "expire", """{"label":"fare_amount","task":"regression","approval":"manual","approvalTimeout":"00:00:02","trainers":[{"name":"Sdca"}]}""", 1000);
+
+        var done = await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() != "Running");
+
+        Assert.Equal("expired", done["output"]!["status"]!.GetValue<string>());
+        var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/expire");
+        Assert.Equal("expired", model!["versions"]![0]!["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task FailingCandidate_DoesNotFailTheRun_AndIsRecorded()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        // A learning rate of -1 makes LightGbm throw; FastTree trains normally.
+        var id = await StartRunAsync(host, "failing",
+            """{"label":"fare_amount","task":"regression","trainers":[{"name":"LightGbm","grid":{"learningRate":[-1]}},{"name":"FastTree"}]}""", 1500);
+
+        var done = await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() != "Running");
+
+        Assert.Equal("Completed", done["runtimeStatus"]!.GetValue<string>());
+        Assert.Equal("promoted", done["output"]!["status"]!.GetValue<string>());
+        var candidates = done["output"]!["candidates"]!.AsArray();
+        Assert.Contains(candidates, c => !c!["succeeded"]!.GetValue<bool>() && c["error"] is not null);
+        var runs = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/failing/runs?sort=rmse");
+        Assert.Contains(runs!["runs"]!.AsArray(), r => r!["status"]!.GetValue<string>() == "failed");
+        Assert.Contains(runs["runs"]!.AsArray(), r => r!["status"]!.GetValue<string>() == "succeeded");
+    }
+
+    [Fact]
+    public async Task Retrain_OnSameData_KeepsChampionWithinTolerance_AndRollbackWorks()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        var id = await StartRunAsync(host, "champion", """{"label":"fare_amount","task":"regression","trainers":[{"name":"FastTree"}]}""", 1500);
+        await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() == "Completed");
+
+        var train = await host.Client.PostAsync("/api/models/champion/train", null);
+        Assert.Equal(HttpStatusCode.Accepted, train.StatusCode);
+        var started = await train.Content.ReadFromJsonAsync<JsonObject>();
+        Assert.NotNull(train.Headers.Location);
+        var second = await WaitForOrchestrationAsync(host, started!["id"]!.GetValue<string>(), s => s["runtimeStatus"]!.GetValue<string>() != "Running" && s["runtimeStatus"]!.GetValue<string>() != "Pending");
+
+        // Same data and seed: the challenger equals the champion, which is within tolerance, so it is promoted as v2.
+        Assert.Equal("promoted", second["output"]!["status"]!.GetValue<string>());
+        Assert.Equal("v2", second["output"]!["version"]!.GetValue<string>());
+        var rollback = await host.Client.PostAsync("/api/models/champion/rollback", Json("""{"reason":"test"}"""));
+        Assert.Equal(HttpStatusCode.OK, rollback.StatusCode);
+        var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/champion");
+        Assert.Equal("v1", model!["aliases"]!["production"]!.GetValue<string>());
+    }
+}
