@@ -50,15 +50,15 @@ public sealed class AzuriteFixture : IAsyncLifetime
                 "--blobHost", "127.0.0.1", "--blobPort", BlobPort.ToString(),
                 "--queueHost", "127.0.0.1", "--queuePort", QueuePort.ToString(),
                 "--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString(),
-                "--location", Path.Combine(Path.GetTempPath(), "azurite-tests-" + Environment.ProcessId),
             },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
         _process = Process.Start(start) ?? throw new InvalidOperationException("Could not start Azurite.");
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        var output = new System.Text.StringBuilder();
+        _process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
@@ -67,7 +67,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
         {
             while (!await IsListeningAsync(port))
             {
-                if (_process.HasExited) throw new InvalidOperationException($"Azurite exited with code {_process.ExitCode} before listening.");
+                if (_process.HasExited) throw new InvalidOperationException($"Azurite exited with code {_process.ExitCode} before listening: {output}");
                 if (DateTime.UtcNow > deadline) throw new TimeoutException($"Azurite did not listen on port {port} within 30 s.");
                 await Task.Delay(100);
             }

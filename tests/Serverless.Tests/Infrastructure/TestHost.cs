@@ -87,7 +87,7 @@ public sealed class TestHost : IAsyncDisposable
         while (DateTime.UtcNow < deadline)
         {
             var names = new List<string>();
-            await foreach (var blob in container.GetBlobsAsync(prefix: prefix)) names.Add(blob.Name);
+            await foreach (var blob in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, prefix, CancellationToken.None)) names.Add(blob.Name);
             if (names.Count > 0) return names;
             await Task.Delay(200);
         }
