@@ -1,0 +1,125 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Serverless.Core.Datasets;
+using Serverless.Core.Specs;
+
+namespace Serverless.Core.Training;
+
+/// <summary>
+/// How a dataset version's canonical CSV is loaded and featurized: one place, used for training, evaluation and
+/// prediction so the three read data identically. The label is prepared outside the saved model, so a saved model never
+/// needs the label column at prediction time.
+/// </summary>
+public static class FeaturePipeline
+{
+    public const string LabelColumn = "Label";
+    public const string FeaturesColumn = "Features";
+
+    /// <summary>The output column of a classifier's predicted class name (multiclass).</summary>
+    public const string PredictedClassColumn = "PredictedClass";
+
+    /// <summary>Categorical columns with more distinct values than this are hashed rather than one-hot encoded.</summary>
+    public const int MaxOneHotKeys = 1000;
+
+    /// <summary>A loader of the canonical CSV with every column of the schema, typed by its kind.</summary>
+    public static TextLoader Loader(MLContext ml, DatasetSchema schema, bool withLabel = true)
+    {
+        var columns = new List<TextLoader.Column>();
+        for (var i = 0; i < schema.Columns.Count; i++)
+        {
+            var column = schema.Columns[i];
+            if (column.Name == schema.Label)
+            {
+                if (!withLabel) continue;
+                columns.Add(new TextLoader.Column(RawLabel(schema), schema.Task == TaskKind.Regression ? DataKind.Single : DataKind.String, i));
+                continue;
+            }
+            if (!schema.Features.Contains(column.Name)) continue;
+            columns.Add(new TextLoader.Column(column.Name, KindOf(column.Kind), i));
+        }
+        return ml.Data.CreateTextLoader(new TextLoader.Options
+        {
+            Columns = [.. columns],
+            HasHeader = true,
+            Separators = [','],
+            AllowQuoting = true,
+            ReadMultilines = true,
+            MissingRealsAsNaNs = true,
+            TrimWhitespace = false,
+        });
+    }
+
+    public static DataKind KindOf(ColumnKind kind) => kind switch
+    {
+        ColumnKind.Numeric => DataKind.Single,
+        ColumnKind.Boolean => DataKind.Boolean,
+        _ => DataKind.String,
+    };
+
+    /// <summary>The name the raw label is loaded under (kept apart from the prepared <see cref="LabelColumn"/>).</summary>
+    public static string RawLabel(DatasetSchema schema) => "RawLabel";
+
+    /// <summary>Turns the raw label into the trainer's label: float, bool (is the positive class), or key over the sorted classes.</summary>
+    public static ITransformer FitLabel(MLContext ml, DatasetSchema schema, IDataView data)
+    {
+        var raw = RawLabel(schema);
+        switch (schema.Task)
+        {
+            case TaskKind.Regression:
+                return ml.Transforms.CopyColumns(LabelColumn, raw).Fit(data);
+            case TaskKind.Binary:
+                var classes = schema.Classes ?? throw new InvalidOperationException("A binary task needs its two classes in the schema.");
+                var pairs = classes.Select(c => new KeyValuePair<ReadOnlyMemory<char>, bool>(c.AsMemory(), c == schema.PositiveClass));
+                return ml.Transforms.Conversion.MapValue(LabelColumn, pairs, raw).Fit(data);
+            case TaskKind.Multiclass:
+                var keys = ml.Data.LoadFromEnumerable((schema.Classes ?? []).Select(c => new ClassRow { Value = c }));
+                return ml.Transforms.Conversion.MapValueToKey(LabelColumn, raw, keyData: keys).Fit(data);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(schema));
+        }
+    }
+
+    /// <summary>The featurization estimator for the schema's feature columns; <paramref name="normalize"/> for linear trainers.</summary>
+    public static IEstimator<ITransformer> Featurize(MLContext ml, DatasetSchema schema, IReadOnlyDictionary<string, long>? distinctCounts, bool normalize)
+    {
+        IEstimator<ITransformer>? chain = null;
+        var parts = new List<string>();
+        void Add(IEstimator<ITransformer> step) => chain = chain is null ? step : chain.Append(step);
+
+        foreach (var name in schema.Features)
+        {
+            var kind = schema.Column(name).Kind;
+            var output = "f_" + name;
+            switch (kind)
+            {
+                case ColumnKind.Numeric:
+                    Add(ml.Transforms.ReplaceMissingValues(output, name, Microsoft.ML.Transforms.MissingValueReplacingEstimator.ReplacementMode.Mean));
+                    break;
+                case ColumnKind.Boolean:
+                    Add(ml.Transforms.Conversion.ConvertType(output, name, DataKind.Single));
+                    break;
+                case ColumnKind.Categorical:
+                    var distinct = distinctCounts?.GetValueOrDefault(name) ?? 0;
+                    Add(distinct > MaxOneHotKeys
+                        ? ml.Transforms.Categorical.OneHotHashEncoding(output, name, numberOfBits: 12)
+                        : ml.Transforms.Categorical.OneHotEncoding(output, name, maximumNumberOfKeys: MaxOneHotKeys));
+                    break;
+                case ColumnKind.Text:
+                    Add(ml.Transforms.Text.FeaturizeText(output, name));
+                    break;
+                default:
+                    continue;
+            }
+            parts.Add(output);
+        }
+        if (parts.Count == 0) throw new InvalidOperationException("The dataset has no usable feature column.");
+        Add(ml.Transforms.Concatenate(FeaturesColumn, [.. parts]));
+        if (normalize) Add(ml.Transforms.NormalizeMinMax(FeaturesColumn));
+        return chain!;
+    }
+
+    private sealed class ClassRow
+    {
+        public string Value { get; set; } = "";
+    }
+}

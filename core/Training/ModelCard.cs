@@ -1,0 +1,57 @@
+using System.Globalization;
+using System.Text;
+using Serverless.Core.Registry;
+
+namespace Serverless.Core.Training;
+
+/// <summary>Renders the model card (<c>card.md</c>) of a registered version: what the model is, how good, on what data, and its limits.</summary>
+public static class ModelCard
+{
+    public static string Render(ModelManifest m)
+    {
+        var s = m.Schema;
+        var card = new StringBuilder();
+        card.AppendLine(CultureInfo.InvariantCulture, $"# Model card: {m.Model} {m.Version}");
+        card.AppendLine();
+        card.AppendLine(CultureInfo.InvariantCulture, $"- **Task**: {s.Task}, predicting `{s.Label}`{(s.Classes is { Count: > 0 } ? $" (classes: {string.Join(", ", s.Classes.Select(c => $"`{c}`"))})" : "")}");
+        card.AppendLine(CultureInfo.InvariantCulture, $"- **Trainer**: {m.Candidate}");
+        card.AppendLine(CultureInfo.InvariantCulture, $"- **Registered**: {m.CreatedAt:u} by orchestration `{m.OrchestrationId}` (run `{m.RunId}`)");
+        card.AppendLine(CultureInfo.InvariantCulture, $"- **model.zip**: sha256 `{m.Sha256}`, {m.SizeBytes:N0} bytes");
+        card.AppendLine();
+        card.AppendLine("## Metrics");
+        card.AppendLine();
+        var names = m.TestMetrics.Keys.Union(m.ValidationMetrics.Keys).OrderBy(n => n, StringComparer.Ordinal).ToList();
+        card.AppendLine("| metric | validation | test | baseline (test) | champion (test) |");
+        card.AppendLine("|---|---|---|---|---|");
+        foreach (var name in names)
+        {
+            card.AppendLine(CultureInfo.InvariantCulture,
+                $"| {(name == m.PrimaryMetric ? $"**{name}**" : name)} | {Cell(m.ValidationMetrics, name)} | {Cell(m.TestMetrics, name)} | {Cell(m.BaselineTestMetrics, name)} | {Cell(m.ChampionTestMetrics, name)} |");
+        }
+        card.AppendLine();
+        card.AppendLine(CultureInfo.InvariantCulture, $"Primary metric: `{m.PrimaryMetric}`. Baseline: {(s.Task == Specs.TaskKind.Regression ? "the mean of the training labels" : "the majority class")}.{(m.ChampionVersion is null ? "" : $" Champion: {m.ChampionVersion}.")}");
+        foreach (var note in m.GateNotes) card.AppendLine(CultureInfo.InvariantCulture, $"- {note}");
+        card.AppendLine();
+        card.AppendLine("## Data");
+        card.AppendLine();
+        card.AppendLine(CultureInfo.InvariantCulture, $"- **Dataset version**: `{m.DatasetVersion}` (sha256 `{m.DatasetSha256}`)");
+        card.AppendLine(CultureInfo.InvariantCulture, $"- **Split** (seed {m.Splits.Seed}): {m.Splits.TrainRows:N0} train, {m.Splits.ValidationRows:N0} validation, {m.Splits.TestRows:N0} test rows");
+        card.AppendLine(CultureInfo.InvariantCulture, $"- **Features** ({s.Features.Count}): {string.Join(", ", s.Features.Select(f => $"`{f}` ({s.Column(f).Kind.ToString().ToLowerInvariant()})"))}");
+        if (s.Excluded.Count > 0) card.AppendLine(CultureInfo.InvariantCulture, $"- **Excluded**: {string.Join(", ", s.Excluded.Select(f => $"`{f}`"))}");
+        if (s.Sensitive.Count > 0) card.AppendLine(CultureInfo.InvariantCulture, $"- **Sensitive, never used or logged**: {string.Join(", ", s.Sensitive.Select(f => $"`{f}`"))}");
+        if (s.Inferred.Count > 0) card.AppendLine(CultureInfo.InvariantCulture, $"- **Inferred**: {string.Join("; ", s.Inferred)}");
+        card.AppendLine();
+        card.AppendLine("## Reproducibility");
+        card.AppendLine();
+        var r = m.Reproducibility;
+        card.AppendLine(CultureInfo.InvariantCulture, $"Seed {r.Seed}; ML.NET {r.MlNetVersion}; code {r.CodeVersion}; {r.Runtime} on {r.OperatingSystem}.");
+        card.AppendLine();
+        card.AppendLine("## Intended use and limitations");
+        card.AppendLine();
+        card.AppendLine(CultureInfo.InvariantCulture, $"Predicts `{s.Label}` for rows shaped like the training data. Inputs far outside the training profile (see the dataset's profile.json and the drift reports) get predictions of unknown quality. The metrics above hold for data drawn like the test split; they say nothing about groups the data under-represents.");
+        return card.ToString();
+    }
+
+    private static string Cell(IReadOnlyDictionary<string, double>? metrics, string name) =>
+        metrics is not null && metrics.TryGetValue(name, out var v) ? v.ToString("G4", CultureInfo.InvariantCulture) : "–";
+}

@@ -1,0 +1,135 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Serverless.Core.Datasets;
+using Serverless.Core.Specs;
+
+namespace Serverless.Core.Training;
+
+/// <summary>Metrics of scored data, named as <see cref="Metrics.For"/> lists them; a metric the model cannot give is left out.</summary>
+public static class ModelEvaluation
+{
+    public static Dictionary<string, double> Evaluate(MLContext ml, DatasetSchema schema, IDataView scored)
+    {
+        const string label = FeaturePipeline.LabelColumn;
+        var metrics = new Dictionary<string, double>();
+        switch (schema.Task)
+        {
+            case TaskKind.Regression:
+                var r = ml.Regression.Evaluate(scored, label);
+                metrics["rmse"] = r.RootMeanSquaredError;
+                metrics["mae"] = r.MeanAbsoluteError;
+                metrics["r2"] = r.RSquared;
+                break;
+            case TaskKind.Binary:
+                if (scored.Schema.GetColumnOrNull("Probability") is not null)
+                {
+                    var b = ml.BinaryClassification.Evaluate(scored, label);
+                    Add(metrics, "auc", () => b.AreaUnderRocCurve);
+                    metrics["accuracy"] = b.Accuracy;
+                    metrics["f1"] = b.F1Score;
+                    metrics["logLoss"] = b.LogLoss;
+                }
+                else
+                {
+                    var b = ml.BinaryClassification.EvaluateNonCalibrated(scored, label);
+                    Add(metrics, "auc", () => b.AreaUnderRocCurve);
+                    metrics["accuracy"] = b.Accuracy;
+                    metrics["f1"] = b.F1Score;
+                }
+                break;
+            case TaskKind.Multiclass:
+                var m = ml.MulticlassClassification.Evaluate(scored, label);
+                metrics["macroAccuracy"] = m.MacroAccuracy;
+                metrics["microAccuracy"] = m.MicroAccuracy;
+                metrics["logLoss"] = m.LogLoss;
+                break;
+        }
+        foreach (var key in metrics.Where(kv => double.IsNaN(kv.Value) || double.IsInfinity(kv.Value)).Select(kv => kv.Key).ToList())
+        {
+            metrics.Remove(key);
+        }
+        return metrics;
+    }
+
+    private static void Add(Dictionary<string, double> metrics, string name, Func<double> value)
+    {
+        try
+        {
+            metrics[name] = value();
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // AUC is undefined when the split holds one class only.
+        }
+    }
+}
+
+/// <summary>
+/// The deterministic baseline every model must beat: the mean of the train labels for regression, the majority class
+/// (with the train class frequencies as probabilities) for classification.
+/// </summary>
+public static class Baseline
+{
+    public static Dictionary<string, double> Score(DatasetSchema schema, IReadOnlyList<string?> train, IReadOnlyList<string?> test)
+    {
+        return schema.Task == TaskKind.Regression ? Regression(train, test) : Classification(schema, train, test);
+    }
+
+    private static Dictionary<string, double> Regression(IReadOnlyList<string?> train, IReadOnlyList<string?> test)
+    {
+        static IEnumerable<double> Numbers(IEnumerable<string?> values) =>
+            values.Select(v => double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : double.NaN)
+                  .Where(d => !double.IsNaN(d));
+        var mean = Numbers(train).DefaultIfEmpty(0).Average();
+        var y = Numbers(test).ToArray();
+        if (y.Length == 0) return [];
+        var testMean = y.Average();
+        var ssRes = y.Sum(v => (v - mean) * (v - mean));
+        var ssTot = y.Sum(v => (v - testMean) * (v - testMean));
+        return new Dictionary<string, double>
+        {
+            ["rmse"] = Math.Sqrt(ssRes / y.Length),
+            ["mae"] = y.Average(v => Math.Abs(v - mean)),
+            ["r2"] = ssTot == 0 ? 0 : 1 - ssRes / ssTot,
+        };
+    }
+
+    private static Dictionary<string, double> Classification(DatasetSchema schema, IReadOnlyList<string?> train, IReadOnlyList<string?> test)
+    {
+        var classes = schema.Classes ?? [];
+        var counts = classes.ToDictionary(c => c, c => 0.0);
+        foreach (var v in train) if (v is not null && counts.ContainsKey(v)) counts[v]++;
+        var total = Math.Max(1, counts.Values.Sum());
+        // Ties go to the first class in sorted order, so the baseline is deterministic.
+        var majority = classes.OrderByDescending(c => counts[c]).ThenBy(c => c, StringComparer.Ordinal).First();
+        var prior = classes.ToDictionary(c => c, c => Math.Max(counts[c] / total, 1e-15));
+        var y = test.Where(v => v is not null && counts.ContainsKey(v)).Select(v => v!).ToList();
+        if (y.Count == 0) return [];
+
+        var accuracy = y.Count(v => v == majority) / (double)y.Count;
+        var logLoss = -y.Average(v => Math.Log(prior[v]));
+        if (schema.Task == TaskKind.Binary)
+        {
+            var positive = schema.PositiveClass!;
+            var truePositives = y.Count(v => v == positive && majority == positive);
+            var predictedPositive = majority == positive ? y.Count : 0;
+            var actualPositive = y.Count(v => v == positive);
+            var precision = predictedPositive == 0 ? 0 : truePositives / (double)predictedPositive;
+            var recall = actualPositive == 0 ? 0 : truePositives / (double)actualPositive;
+            return new Dictionary<string, double>
+            {
+                ["auc"] = 0.5,
+                ["accuracy"] = accuracy,
+                ["f1"] = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall),
+                ["logLoss"] = logLoss,
+            };
+        }
+        var present = y.Distinct().ToList();
+        return new Dictionary<string, double>
+        {
+            ["macroAccuracy"] = present.Average(c => c == majority ? 1.0 : 0.0),
+            ["microAccuracy"] = accuracy,
+            ["logLoss"] = logLoss,
+        };
+    }
+}

@@ -1,0 +1,277 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Azure;
+using Azure.Storage.Blobs.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.ML;
+using Serverless.Core.Datasets;
+using Serverless.Core.Registry;
+using Serverless.Core.Specs;
+using Serverless.Core.Storage;
+using Serverless.Core.Tracking;
+
+namespace Serverless.Core.Training;
+
+/// <summary>
+/// Trains and scores models on dataset versions: the deterministic split, one candidate at a time, evaluation of a
+/// stored model on a split, and the baseline a model must beat. Every operation uses one <see cref="MLContext"/>
+/// seeded with the run's seed, so the same input gives the same model and metrics.
+/// </summary>
+public sealed class ModelTrainer(
+    PipelineStorage storage,
+    DatasetStore datasets,
+    ExperimentRuns runs,
+    IOptions<TrainingOptions> options,
+    ILogger<ModelTrainer> logger)
+{
+    private readonly TrainingOptions _options = options.Value;
+
+    public IReadOnlyList<CandidateSpec> Candidates(DatasetSchema schema, ModelSpec spec) => TrainerCatalog.Candidates(spec);
+
+    /// <summary>
+    /// Splits a dataset version into train, validation and test blobs. Each row's part is decided by a seeded hash of its
+    /// position (streaming, deterministic); with a time column, rows are ordered by time and the newest go to test.
+    /// </summary>
+    public async Task<SplitRefs> SplitAsync(string model, string datasetVersion, int seed, string? timeColumn, CancellationToken ct)
+    {
+        var manifest = await RequireDatasetAsync(model, datasetVersion, ct).ConfigureAwait(false);
+        var prefix = $"{DatasetStore.Prefix(model, datasetVersion)}splits/s{seed}{(timeColumn is null ? "" : "-t")}/";
+        var names = (Train: prefix + "train.csv", Validation: prefix + "validation.csv", Test: prefix + "test.csv");
+        var counts = prefix + "counts.json";
+        if (await JsonBlobs.TryReadAsync<long[]>(storage.Datasets.GetBlobClient(counts), ct).ConfigureAwait(false) is { } existing)
+        {
+            return new SplitRefs(names.Train, names.Validation, names.Test, seed, existing.Value[0], existing.Value[1], existing.Value[2]);
+        }
+
+        using var scratch = new Scratch(_options.ScratchDirectory);
+        var source = await DownloadAsync(storage.Datasets, manifest.DataBlob, scratch, ct).ConfigureAwait(false);
+        var parts = new[] { scratch.File("train.csv"), scratch.File("validation.csv"), scratch.File("test.csv") };
+        var rowCounts = new long[3];
+        var assignment = timeColumn is null ? null : await TimeOrderedAssignmentAsync(source, timeColumn, ct).ConfigureAwait(false);
+
+        var writers = parts.Select(p => new StreamWriter(p, false, CanonicalCsv.Utf8, 1 << 16)).ToArray();
+        try
+        {
+            using var reader = CanonicalCsv.OpenReader(new StreamReader(source, Encoding.UTF8));
+            var header = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToArray();
+            foreach (var w in writers) CanonicalCsv.WriteRecord(w, header);
+            var fields = new string?[reader.FieldCount];
+            long row = 0;
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                for (var i = 0; i < fields.Length; i++) fields[i] = i < reader.RowFieldCount ? reader.GetString(i) : null;
+                var part = assignment is not null ? assignment[row] : PartOf(seed, row);
+                CanonicalCsv.WriteRecord(writers[part], fields);
+                rowCounts[part]++;
+                row++;
+            }
+        }
+        finally
+        {
+            foreach (var w in writers) await w.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await UploadFileAsync(storage.Datasets, names.Train, parts[0], ct).ConfigureAwait(false);
+        await UploadFileAsync(storage.Datasets, names.Validation, parts[1], ct).ConfigureAwait(false);
+        await UploadFileAsync(storage.Datasets, names.Test, parts[2], ct).ConfigureAwait(false);
+        await JsonBlobs.WriteAsync(storage.Datasets.GetBlobClient(counts), rowCounts, ct).ConfigureAwait(false);
+        logger.LogInformation("Split {ModelName} {DatasetVersion} with seed {Seed}: {Train}/{Validation}/{Test} rows",
+            model, datasetVersion, seed, rowCounts[0], rowCounts[1], rowCounts[2]);
+        return new SplitRefs(names.Train, names.Validation, names.Test, seed, rowCounts[0], rowCounts[1], rowCounts[2]);
+    }
+
+    /// <summary>Trains one candidate on train, scores it on validation, stores its model.zip and records the run.</summary>
+    public async Task<CandidateResult> TrainCandidateAsync(CandidateInput input, CancellationToken ct)
+    {
+        var started = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        var manifest = await RequireDatasetAsync(input.Model, input.DatasetVersion, ct).ConfigureAwait(false);
+        var schema = manifest.Schema;
+        try
+        {
+            using var scratch = new Scratch(_options.ScratchDirectory);
+            var train = await DownloadAsync(storage.Datasets, input.Splits.Train, scratch, ct).ConfigureAwait(false);
+            var validation = await DownloadAsync(storage.Datasets, input.Splits.Validation, scratch, ct).ConfigureAwait(false);
+
+            var ml = new MLContext(input.Splits.Seed);
+            var loader = FeaturePipeline.Loader(ml, schema);
+            var trainData = loader.Load(train);
+            var label = FeaturePipeline.FitLabel(ml, schema, trainData);
+            var prepared = label.Transform(trainData);
+
+            var estimator = FeaturePipeline.Featurize(ml, schema, await DistinctCountsAsync(manifest, ct).ConfigureAwait(false), TrainerCatalog.IsLinear(input.Candidate.Trainer))
+                .Append(TrainerCatalog.Create(ml, schema.Task, input.Candidate, input.Splits.Seed));
+            ITransformer model = schema.Task == TaskKind.Multiclass
+                ? estimator.Append(ml.Transforms.Conversion.MapKeyToValue(FeaturePipeline.PredictedClassColumn, "PredictedLabel")).Fit(prepared)
+                : estimator.Fit(prepared);
+
+            var metrics = ModelEvaluation.Evaluate(ml, schema, model.Transform(label.Transform(loader.Load(validation))));
+            var blob = $"{input.Model}/runs/{input.RunId}/model.zip";
+            var zip = scratch.File("model.zip");
+            await using (var stream = File.Create(zip))
+            {
+                ml.Model.Save(model, loader.Load(train).Schema, stream);
+            }
+            await UploadFileAsync(storage.Models, blob, zip, ct).ConfigureAwait(false);
+
+            clock.Stop();
+            await runs.RecordAsync(new ExperimentRun(input.Model, input.RunId, input.OrchestrationId, input.DatasetVersion, input.Candidate.Trainer,
+                input.Candidate.Parameters, metrics, "succeeded", clock.Elapsed.TotalMilliseconds, started, null), ct).ConfigureAwait(false);
+            logger.LogInformation("Trained {Candidate} for {ModelName} in {DurationMs:F0} ms: {Metrics}",
+                input.Candidate, input.Model, clock.Elapsed.TotalMilliseconds, string.Join(", ", metrics.Select(m => $"{m.Key}={m.Value:G4}")));
+            return new CandidateResult(input.RunId, input.Candidate, true, metrics, blob, clock.Elapsed.TotalMilliseconds);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            clock.Stop();
+            await runs.RecordAsync(new ExperimentRun(input.Model, input.RunId, input.OrchestrationId, input.DatasetVersion, input.Candidate.Trainer,
+                input.Candidate.Parameters, new Dictionary<string, double>(), "failed", clock.Elapsed.TotalMilliseconds, started, e.Message), ct).ConfigureAwait(false);
+            logger.LogWarning(e, "Candidate {Candidate} of {ModelName} failed", input.Candidate, input.Model);
+            throw;
+        }
+    }
+
+    /// <summary>Scores a stored model (a candidate's or a registered version's model.zip) on a split blob.</summary>
+    public async Task<EvaluationResult> EvaluateAsync(EvaluationInput input, CancellationToken ct)
+    {
+        var manifest = await RequireDatasetAsync(input.Model, input.DatasetVersion, ct).ConfigureAwait(false);
+        using var scratch = new Scratch(_options.ScratchDirectory);
+        var zip = await DownloadAsync(storage.Models, input.ModelBlob, scratch, ct).ConfigureAwait(false);
+        var data = await DownloadAsync(storage.Datasets, input.DataBlob, scratch, ct).ConfigureAwait(false);
+        var ml = new MLContext(0);
+        ITransformer model;
+        await using (var stream = File.OpenRead(zip))
+        {
+            model = ml.Model.Load(stream, out _);
+        }
+        var loaded = FeaturePipeline.Loader(ml, manifest.Schema).Load(data);
+        var scored = model.Transform(FeaturePipeline.FitLabel(ml, manifest.Schema, loaded).Transform(loaded));
+        var metrics = ModelEvaluation.Evaluate(ml, manifest.Schema, scored);
+        return new EvaluationResult(input.ModelBlob, metrics, CountRows(scored));
+    }
+
+    /// <summary>The baseline: the mean of the train labels (regression) or the majority class, scored on test.</summary>
+    public async Task<EvaluationResult> EvaluateBaselineAsync(string model, string datasetVersion, SplitRefs splits, CancellationToken ct)
+    {
+        var manifest = await RequireDatasetAsync(model, datasetVersion, ct).ConfigureAwait(false);
+        using var scratch = new Scratch(_options.ScratchDirectory);
+        var train = await ReadLabelsAsync(await DownloadAsync(storage.Datasets, splits.Train, scratch, ct).ConfigureAwait(false), manifest.Schema.Label, ct).ConfigureAwait(false);
+        var test = await ReadLabelsAsync(await DownloadAsync(storage.Datasets, splits.Test, scratch, ct).ConfigureAwait(false), manifest.Schema.Label, ct).ConfigureAwait(false);
+        var metrics = Baseline.Score(manifest.Schema, train, test);
+        return new EvaluationResult("baseline", metrics, test.Count);
+    }
+
+    private static int PartOf(int seed, long row)
+    {
+        // SplitMix64 of (seed, row): a stable, well-mixed hash, the same on every platform and run.
+        var z = unchecked((ulong)row * 0x9E3779B97F4A7C15UL + (ulong)(uint)seed * 0xBF58476D1CE4E5B9UL + 0x94D049BB133111EBUL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        z ^= z >> 31;
+        var unit = (z >> 11) * (1.0 / (1UL << 53));
+        return unit < 0.70 ? 0 : unit < 0.85 ? 1 : 2;
+    }
+
+    /// <summary>Part of each row when ordered by the time column: the oldest 70% train, then validation, the newest test.</summary>
+    private static async Task<byte[]> TimeOrderedAssignmentAsync(string file, string timeColumn, CancellationToken ct)
+    {
+        var keys = new List<(string Time, long Row)>();
+        using (var reader = CanonicalCsv.OpenReader(new StreamReader(file, Encoding.UTF8)))
+        {
+            var index = reader.GetOrdinal(timeColumn);
+            long row = 0;
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                var text = reader.GetString(index);
+                keys.Add((DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t.UtcTicks.ToString("D20", CultureInfo.InvariantCulture) : text, row++));
+            }
+        }
+        var ordered = keys.OrderBy(k => k.Time, StringComparer.Ordinal).ThenBy(k => k.Row).ToList();
+        var parts = new byte[keys.Count];
+        for (var i = 0; i < ordered.Count; i++)
+        {
+            var share = (i + 0.5) / ordered.Count;
+            parts[ordered[i].Row] = (byte)(share < 0.70 ? 0 : share < 0.85 ? 1 : 2);
+        }
+        return parts;
+    }
+
+    private static async Task<List<string?>> ReadLabelsAsync(string file, string label, CancellationToken ct)
+    {
+        var values = new List<string?>();
+        using var reader = CanonicalCsv.OpenReader(new StreamReader(file, Encoding.UTF8));
+        var index = reader.GetOrdinal(label);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            var value = reader.GetString(index);
+            values.Add(value.Length == 0 ? null : value);
+        }
+        return values;
+    }
+
+    private async Task<IReadOnlyDictionary<string, long>?> DistinctCountsAsync(DatasetManifest manifest, CancellationToken ct)
+    {
+        var profile = await JsonBlobs.TryReadAsync<DatasetProfile>(storage.Datasets.GetBlobClient(manifest.ProfileBlob), ct).ConfigureAwait(false);
+        return profile?.Value.Columns.ToDictionary(c => c.Name, c => c.Distinct);
+    }
+
+    private async Task<DatasetManifest> RequireDatasetAsync(string model, string version, CancellationToken ct) =>
+        await datasets.GetManifestAsync(model, version, ct).ConfigureAwait(false)
+            ?? throw new NotFoundException($"Model '{model}' has no dataset version '{version}'.");
+
+    private static long CountRows(IDataView data)
+    {
+        long rows = 0;
+        using var cursor = data.GetRowCursor([]);
+        while (cursor.MoveNext()) rows++;
+        return rows;
+    }
+
+    private static async Task<string> DownloadAsync(Azure.Storage.Blobs.BlobContainerClient container, string blob, Scratch scratch, CancellationToken ct)
+    {
+        var path = scratch.File(Path.GetFileName(blob));
+        try
+        {
+            await container.GetBlobClient(blob).DownloadToAsync(path, ct).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.BlobNotFound)
+        {
+            throw new NotFoundException($"Blob '{container.Name}/{blob}' does not exist.");
+        }
+        return path;
+    }
+
+    private static async Task UploadFileAsync(Azure.Storage.Blobs.BlobContainerClient container, string blob, string path, CancellationToken ct)
+    {
+        await using var stream = File.OpenRead(path);
+        await container.GetBlobClient(blob).UploadAsync(stream, overwrite: true, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>A private temporary folder, deleted when disposed.</summary>
+    private sealed class Scratch : IDisposable
+    {
+        private readonly string _path;
+        private int _counter;
+
+        public Scratch(string? root)
+        {
+            _path = Path.Combine(root ?? Path.GetTempPath(), "mlops-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(_path);
+        }
+
+        public string File(string name) => Path.Combine(_path, $"{Interlocked.Increment(ref _counter)}-{name}");
+
+        public void Dispose()
+        {
+            try
+            {
+                Directory.Delete(_path, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+using Microsoft.ML;
+using Microsoft.ML.Trainers;
+using Microsoft.ML.Trainers.FastTree;
+using Microsoft.ML.Trainers.LightGbm;
+using Serverless.Core.Api;
+using Serverless.Core.Datasets;
+using Serverless.Core.Specs;
+
+namespace Serverless.Core.Training;
+
+/// <summary>
+/// The trainers a spec may name, their parameters, and the default candidates per task. Parameter names are the same
+/// for every task: numberOfLeaves, numberOfIterations (trees), learningRate, minimumExampleCountPerLeaf for the tree
+/// trainers (FastForest takes no learningRate); l1Regularization, l2Regularization, maximumNumberOfIterations for Sdca.
+/// </summary>
+public static class TrainerCatalog
+{
+    private static readonly Dictionary<string, string[]> Parameters = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["LightGbm"] = ["numberOfLeaves", "numberOfIterations", "learningRate", "minimumExampleCountPerLeaf"],
+        ["FastTree"] = ["numberOfLeaves", "numberOfIterations", "learningRate", "minimumExampleCountPerLeaf"],
+        ["FastForest"] = ["numberOfLeaves", "numberOfIterations", "minimumExampleCountPerLeaf"],
+        ["Sdca"] = ["l1Regularization", "l2Regularization", "maximumNumberOfIterations"],
+    };
+
+    public static IReadOnlyCollection<string> Names => Parameters.Keys;
+
+    /// <summary>Linear trainers get normalized features.</summary>
+    public static bool IsLinear(string trainer) => trainer.Equals("Sdca", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The spec's trainers × parameter grids, or the defaults: LightGbm, FastTree, FastForest and Sdca.</summary>
+    public static IReadOnlyList<CandidateSpec> Candidates(ModelSpec spec)
+    {
+        var grids = spec.Trainers ?? [new() { Name = "LightGbm" }, new() { Name = "FastTree" }, new() { Name = "FastForest" }, new() { Name = "Sdca" }];
+        var errors = new Dictionary<string, string[]>();
+        var candidates = new List<CandidateSpec>();
+        for (var i = 0; i < grids.Count; i++)
+        {
+            var grid = grids[i];
+            var known = Parameters.Keys.FirstOrDefault(k => k.Equals(grid.Name, StringComparison.OrdinalIgnoreCase));
+            if (known is null)
+            {
+                errors[$"trainers[{i}].name"] = [$"unknown trainer '{grid.Name}'; one of {string.Join(", ", Parameters.Keys)}"];
+                continue;
+            }
+            var unknown = (grid.Grid ?? []).Keys.Where(p => !Parameters[known].Contains(p, StringComparer.Ordinal)).ToList();
+            if (unknown.Count > 0)
+            {
+                errors[$"trainers[{i}].grid"] = [$"{known} takes no parameter {string.Join(", ", unknown)}; it takes {string.Join(", ", Parameters[known])}"];
+                continue;
+            }
+            IEnumerable<Dictionary<string, double>> combos = [new()];
+            foreach (var (name, values) in (grid.Grid ?? []).OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                combos = combos.SelectMany(c => values.Select(v => new Dictionary<string, double>(c) { [name] = v }));
+            }
+            candidates.AddRange(combos.Select(c => new CandidateSpec(known, c)));
+        }
+        if (errors.Count > 0) throw new BadRequestException("The spec names trainers or parameters that do not exist.", errors);
+        if (candidates.Count > 64) throw new BadRequestException($"The spec's grids make {candidates.Count} candidates; the limit is 64.", new Dictionary<string, string[]> { ["trainers"] = ["at most 64 combinations"] });
+        return candidates;
+    }
+
+    /// <summary>The trainer estimator of a candidate for a task.</summary>
+    public static IEstimator<ITransformer> Create(MLContext ml, TaskKind task, CandidateSpec candidate, int seed)
+    {
+        var p = candidate.Parameters;
+        int? Int(string name) => p.TryGetValue(name, out var v) ? (int)Math.Round(v) : null;
+        double? Real(string name) => p.TryGetValue(name, out var v) ? v : null;
+        const string label = FeaturePipeline.LabelColumn;
+        const string features = FeaturePipeline.FeaturesColumn;
+
+        switch (candidate.Trainer)
+        {
+            case "LightGbm":
+                var leaves = Int("numberOfLeaves");
+                var iterations = Int("numberOfIterations") ?? 100;
+                var rate = Real("learningRate");
+                var minLeaf = Int("minimumExampleCountPerLeaf");
+                return task switch
+                {
+                    TaskKind.Regression => ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
+                    {
+                        LabelColumnName = label, FeatureColumnName = features, NumberOfLeaves = leaves, NumberOfIterations = iterations,
+                        LearningRate = rate, MinimumExampleCountPerLeaf = minLeaf, Seed = seed, Deterministic = true, NumberOfThreads = 1, Silent = true,
+                    }),
+                    TaskKind.Binary => ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
+                    {
+                        LabelColumnName = label, FeatureColumnName = features, NumberOfLeaves = leaves, NumberOfIterations = iterations,
+                        LearningRate = rate, MinimumExampleCountPerLeaf = minLeaf, Seed = seed, Deterministic = true, NumberOfThreads = 1, Silent = true,
+                    }),
+                    _ => ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
+                    {
+                        LabelColumnName = label, FeatureColumnName = features, NumberOfLeaves = leaves, NumberOfIterations = iterations,
+                        LearningRate = rate, MinimumExampleCountPerLeaf = minLeaf, Seed = seed, Deterministic = true, NumberOfThreads = 1, Silent = true,
+                    }),
+                };
+            case "FastTree":
+                return task switch
+                {
+                    TaskKind.Regression => ml.Regression.Trainers.FastTree(new FastTreeRegressionTrainer.Options
+                    {
+                        LabelColumnName = label, FeatureColumnName = features, NumberOfLeaves = Int("numberOfLeaves") ?? 20,
+                        NumberOfTrees = Int("numberOfIterations") ?? 100, LearningRate = Real("learningRate") ?? 0.2,
+                        MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 10, Seed = seed, NumberOfThreads = 1,
+                    }),
+                    TaskKind.Binary => ml.BinaryClassification.Trainers.FastTree(FastTreeBinary(p, seed)),
+                    _ => ml.MulticlassClassification.Trainers.OneVersusAll(ml.BinaryClassification.Trainers.FastTree(FastTreeBinary(p, seed)), label),
+                };
+            case "FastForest":
+                return task switch
+                {
+                    TaskKind.Regression => ml.Regression.Trainers.FastForest(new FastForestRegressionTrainer.Options
+                    {
+                        LabelColumnName = label, FeatureColumnName = features, NumberOfLeaves = Int("numberOfLeaves") ?? 20,
+                        NumberOfTrees = Int("numberOfIterations") ?? 100, MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 10,
+                        Seed = seed, NumberOfThreads = 1,
+                    }),
+                    TaskKind.Binary => ml.BinaryClassification.Trainers.FastForest(FastForestBinary(p, seed)),
+                    _ => ml.MulticlassClassification.Trainers.OneVersusAll(ml.BinaryClassification.Trainers.FastForest(FastForestBinary(p, seed)), label, useProbabilities: false),
+                };
+            case "Sdca":
+                var l1 = (float?)Real("l1Regularization");
+                var l2 = (float?)Real("l2Regularization");
+                var max = Int("maximumNumberOfIterations");
+                return task switch
+                {
+                    TaskKind.Regression => ml.Regression.Trainers.Sdca(new SdcaRegressionTrainer.Options
+                    {
+                        LabelColumnName = label, FeatureColumnName = features, L1Regularization = l1, L2Regularization = l2, MaximumNumberOfIterations = max, NumberOfThreads = 1,
+                    }),
+                    TaskKind.Binary => ml.BinaryClassification.Trainers.SdcaLogisticRegression(new SdcaLogisticRegressionBinaryTrainer.Options
+                    {
+                        LabelColumnName = label, FeatureColumnName = features, L1Regularization = l1, L2Regularization = l2, MaximumNumberOfIterations = max, NumberOfThreads = 1,
+                    }),
+                    _ => ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(new SdcaMaximumEntropyMulticlassTrainer.Options
+                    {
+                        LabelColumnName = label, FeatureColumnName = features, L1Regularization = l1, L2Regularization = l2, MaximumNumberOfIterations = max, NumberOfThreads = 1,
+                    }),
+                };
+            default:
+                throw new BadRequestException($"Unknown trainer '{candidate.Trainer}'.");
+        }
+    }
+
+    private static FastTreeBinaryTrainer.Options FastTreeBinary(IReadOnlyDictionary<string, double> p, int seed) => new()
+    {
+        LabelColumnName = FeaturePipeline.LabelColumn,
+        FeatureColumnName = FeaturePipeline.FeaturesColumn,
+        NumberOfLeaves = p.TryGetValue("numberOfLeaves", out var l) ? (int)l : 20,
+        NumberOfTrees = p.TryGetValue("numberOfIterations", out var t) ? (int)t : 100,
+        LearningRate = p.TryGetValue("learningRate", out var r) ? r : 0.2,
+        MinimumExampleCountPerLeaf = p.TryGetValue("minimumExampleCountPerLeaf", out var m) ? (int)m : 10,
+        Seed = seed,
+        NumberOfThreads = 1,
+    };
+
+    private static FastForestBinaryTrainer.Options FastForestBinary(IReadOnlyDictionary<string, double> p, int seed) => new()
+    {
+        LabelColumnName = FeaturePipeline.LabelColumn,
+        FeatureColumnName = FeaturePipeline.FeaturesColumn,
+        NumberOfLeaves = p.TryGetValue("numberOfLeaves", out var l) ? (int)l : 20,
+        NumberOfTrees = p.TryGetValue("numberOfIterations", out var t) ? (int)t : 100,
+        MinimumExampleCountPerLeaf = p.TryGetValue("minimumExampleCountPerLeaf", out var m) ? (int)m : 10,
+        Seed = seed,
+        NumberOfThreads = 1,
+    };
+}
