@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Serverless.Core.Datasets;
 using Serverless.Core.Serving;
@@ -12,7 +13,7 @@ public static class TrainingHostingExtensions
     public static IHostApplicationBuilder AddPipelineTraining(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<PredictionOptions>().BindConfiguration(PredictionOptions.Section);
-        builder.Services.AddSingleton<DatasetStore>();
+        builder.Services.TryAddSingleton<DatasetStore>();
         builder.Services.AddSingleton<ModelTrainer>();
         builder.Services.AddSingleton<PredictionService>();
         return builder;

@@ -44,6 +44,8 @@ public sealed record WorkflowInstance
 {
     public required string Name { get; init; }
     public required string InstanceId { get; init; }
+    /// <summary>Pascal-cased as Durable Functions writes it ("Running", "Completed"), whatever the serializer's enum policy.</summary>
+    [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<WorkflowRuntimeStatus>))]
     public required WorkflowRuntimeStatus RuntimeStatus { get; init; }
     public System.Text.Json.Nodes.JsonNode? Input { get; init; }
     public System.Text.Json.Nodes.JsonNode? Output { get; init; }

@@ -80,7 +80,7 @@ public sealed class WalkingSkeletonTests(AzuriteFixture azurite)
         var withoutLabel = string.Join('\n', TestData.TaxiSlice(50).Split('\n').Select(line => string.Join(',', line.Split(',').SkipLast(1))));
         await host.UploadAsync("nolabel", "data.csv", withoutLabel);
 
-        var quarantined = await host.WaitForBlobsAsync(host.Storage.Quarantine, "nolabel/", TimeSpan.FromSeconds(60));
+        var quarantined = await host.WaitForBlobsAsync(host.Storage.Quarantine, "nolabel/", TimeSpan.FromSeconds(60), "summary.txt");
 
         Assert.Contains(quarantined, name => name.EndsWith("report.json", StringComparison.Ordinal));
         var report = quarantined.First(name => name.EndsWith("report.json", StringComparison.Ordinal));

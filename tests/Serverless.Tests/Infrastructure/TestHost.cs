@@ -80,15 +80,15 @@ public sealed class TestHost : IAsyncDisposable
         throw new TimeoutException($"Model '{model}' did not reach the expected state within {timeout}; last seen: {last?.ToJsonString() ?? "404"}");
     }
 
-    /// <summary>Polls until a blob with the prefix exists in a container; fails after the timeout.</summary>
-    public async Task<IReadOnlyList<string>> WaitForBlobsAsync(Azure.Storage.Blobs.BlobContainerClient container, string prefix, TimeSpan timeout)
+    /// <summary>Polls until a blob under the prefix ending with <paramref name="suffix"/> exists; fails after the timeout.</summary>
+    public async Task<IReadOnlyList<string>> WaitForBlobsAsync(Azure.Storage.Blobs.BlobContainerClient container, string prefix, TimeSpan timeout, string suffix = "")
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
             var names = new List<string>();
             await foreach (var blob in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, prefix, CancellationToken.None)) names.Add(blob.Name);
-            if (names.Count > 0) return names;
+            if (names.Any(n => n.EndsWith(suffix, StringComparison.Ordinal))) return names;
             await Task.Delay(200);
         }
         throw new TimeoutException($"No blob under {container.Name}/{prefix} within {timeout}.");

@@ -35,7 +35,7 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
     {
         await host.UploadAsync(model, "model.json", spec);
         await host.UploadAsync(model, "data.csv", TestData.TaxiSlice(rows));
-        var datasets = await host.WaitForBlobsAsync(host.Storage.Datasets, model + "/", Timeout);
+        var datasets = await host.WaitForBlobsAsync(host.Storage.Datasets, model + "/", Timeout, "/manifest.json");
         var version = datasets.First(n => n.EndsWith("/manifest.json", StringComparison.Ordinal)).Split('/')[1];
         return Serverless.Orchestrations.DropZone.TrainingInstanceId(model, version);
     }

@@ -1,0 +1,79 @@
+using System.Globalization;
+
+namespace Serverless.Core.Datasets;
+
+/// <summary>What the sniffer decided about a delimited text file.</summary>
+public sealed record CsvDialect(char Delimiter, bool HasHeader);
+
+/// <summary>Guesses the delimiter (comma, semicolon, tab, pipe) and whether the first row is a header, from the file's start.</summary>
+public static class CsvSniffer
+{
+    private static readonly char[] Candidates = [',', ';', '\t', '|'];
+
+    /// <summary>The delimiter whose field count is the most consistent (and largest) over the first lines; null when no candidate splits them.</summary>
+    public static char? Delimiter(IReadOnlyList<string> lines)
+    {
+        char? best = null;
+        var bestScore = 0.0;
+        foreach (var candidate in Candidates)
+        {
+            var counts = lines.Select(l => Split(l, candidate).Count).ToList();
+            if (counts.Count == 0) continue;
+            var mode = counts.GroupBy(c => c).OrderByDescending(g => g.Count()).ThenByDescending(g => g.Key).First();
+            if (mode.Key < 2) continue;
+            var score = mode.Count() / (double)counts.Count * 1000 + mode.Key;
+            if (score > bestScore)
+            {
+                bestScore = score;
+                best = candidate;
+            }
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// A first row is a header when none of its fields is a number while some column below it is numeric, or, for an
+    /// all-text file, when its values are distinct and none of them appears again in the rows sniffed.
+    /// </summary>
+    public static bool HasHeader(IReadOnlyList<IReadOnlyList<string>> rows)
+    {
+        if (rows.Count == 0) return false;
+        var first = rows[0];
+        if (first.Any(f => IsNumber(f))) return false;
+        if (rows.Count == 1) return true;
+        var body = rows.Skip(1).ToList();
+        for (var c = 0; c < first.Count; c++)
+        {
+            var values = body.Where(r => c < r.Count && r[c].Trim().Length > 0).Select(r => r[c]).ToList();
+            if (values.Count > 0 && values.All(IsNumber)) return true;
+        }
+        if (first.Distinct(StringComparer.Ordinal).Count() != first.Count) return false;
+        return !body.Any(r => r.Any(f => first.Contains(f.Trim())));
+    }
+
+    public static bool IsNumber(string text) =>
+        double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out _);
+
+    /// <summary>Splits one physical line, honouring double quotes; used only for sniffing.</summary>
+    public static List<string> Split(string line, char delimiter)
+    {
+        var fields = new List<string>();
+        var current = new System.Text.StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < line.Length; i++)
+        {
+            var c = line[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"') { current.Append('"'); i++; }
+                else if (c == '"') quoted = false;
+                else current.Append(c);
+            }
+            else if (c == '"' && current.ToString().Trim().Length == 0) { current.Clear(); quoted = true; }
+            else if (c == delimiter) { fields.Add(current.ToString()); current.Clear(); }
+            else current.Append(c);
+        }
+        fields.Add(current.ToString());
+        return fields;
+    }
+}

@@ -1,0 +1,704 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serverless.Core.Api;
+using Serverless.Core.Hosting;
+using Serverless.Core.Specs;
+using Serverless.Core.Storage;
+using Serverless.Core.Tracking;
+using Serverless.Core.Training;
+using Sylvan.Data.Csv;
+
+namespace Serverless.Core.Datasets;
+
+/// <summary>
+/// Ingests one blob of the drop zone. Whatever lands there ends as a content-addressed dataset version (with its
+/// profile), a recognised duplicate of one, an updated spec, or a quarantined file kept whole with a report a person
+/// can act on. Two streaming passes over a local copy keep memory bounded whatever the file's size.
+/// </summary>
+public sealed class DatasetIngestor(
+    PipelineStorage storage,
+    ModelSpecStore specs,
+    DatasetStore datasets,
+    AuditLog audit,
+    IOptions<IngestionOptions> options,
+    ILogger<DatasetIngestor> logger)
+{
+    private static readonly string[] DataExtensions = [".csv", ".tsv", ".txt"];
+    private readonly IngestionOptions _options = options.Value;
+
+    public async Task<IngestionOutcome> IngestAsync(string blobName, CancellationToken ct)
+    {
+        await storage.EnsureCreatedAsync().ConfigureAwait(false);
+        var blob = storage.Incoming.GetBlobClient(blobName);
+        BlobProperties properties;
+        try
+        {
+            properties = (await blob.GetPropertiesAsync(cancellationToken: ct).ConfigureAwait(false)).Value;
+        }
+        catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.BlobNotFound)
+        {
+            return new IngestionOutcome(IngestionStatus.Ignored, "", blobName, null, null, [], "The blob was deleted before it could be read.");
+        }
+
+        using var scratch = new ScratchFolder();
+        var original = scratch.File("original");
+        var (sha, bytes) = await DownloadAsync(blob, original, ct).ConfigureAwait(false);
+        var upload = new Upload(blobName, properties.ETag.ToString(), properties.CreatedOn, bytes, sha, original);
+
+        var (model, file, nameProblem) = ParseName(blobName);
+        if (nameProblem is not null)
+        {
+            return await QuarantineAsync(model ?? "_invalid", upload, new Rejection("invalid_blob_name", nameProblem), ct).ConfigureAwait(false);
+        }
+        try
+        {
+            if (file == ModelSpecStore.FileName) return await IngestSpecAsync(model!, upload, ct).ConfigureAwait(false);
+            var extension = DataExtension(file!);
+            if (extension is null)
+            {
+                throw new Rejection("unsupported_extension",
+                    $"'{file}' is not a data file this pipeline reads; use .csv, .tsv or .txt (optionally .gz), or model.json for the spec.");
+            }
+            return await IngestDataAsync(model!, upload, file!.EndsWith(".gz", StringComparison.OrdinalIgnoreCase), scratch, ct).ConfigureAwait(false);
+        }
+        catch (Rejection rejection)
+        {
+            return await QuarantineAsync(model!, upload, rejection, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IngestionOutcome> IngestSpecAsync(string model, Upload upload, CancellationToken ct)
+    {
+        ModelSpec? spec;
+        try
+        {
+            var strict = new JsonSerializerOptions(JsonBlobs.Options) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow };
+            spec = JsonSerializer.Deserialize<ModelSpec>(await File.ReadAllBytesAsync(upload.Path, ct).ConfigureAwait(false), strict);
+            if (spec is null) throw new Rejection("spec_invalid", "model.json holds null; it must be a JSON object.");
+            ModelSpecValidation.Validate(spec);
+        }
+        catch (JsonException e)
+        {
+            throw new Rejection("spec_invalid", $"model.json is not a valid spec: {e.Message}");
+        }
+        catch (BadRequestException e)
+        {
+            throw new Rejection("spec_invalid", e.Message);
+        }
+        await audit.RecordAsync("spec", model, "upload", new { upload.BlobName, upload.ETag }, ct).ConfigureAwait(false);
+        return new IngestionOutcome(IngestionStatus.SpecUpdated, model, upload.BlobName, null, null, [], $"The spec of '{model}' was read from {upload.BlobName}.");
+    }
+
+    private async Task<IngestionOutcome> IngestDataAsync(string model, Upload upload, bool gzip, ScratchFolder scratch, CancellationToken ct)
+    {
+        var spec = await ReadSpecOrRejectAsync(model, ct).ConfigureAwait(false);
+        var text = upload.Path;
+        if (gzip)
+        {
+            text = scratch.File("decompressed");
+            try
+            {
+                await using var input = new GZipStream(File.OpenRead(upload.Path), CompressionMode.Decompress);
+                await using var output = File.Create(text);
+                await input.CopyToAsync(output, ct).ConfigureAwait(false);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new Rejection("invalid_gzip", $"The file ends in .gz but is not valid gzip: {e.Message}");
+            }
+        }
+        CheckBytes(text);
+
+        var sniffLines = ReadSniffLines(text);
+        var delimiter = CsvSniffer.Delimiter(sniffLines)
+            ?? throw new Rejection("no_delimiter", "No comma, semicolon, tab or pipe separates the columns of the first lines; a dataset needs at least a label and one feature column.");
+        var sniffRows = sniffLines.Select(l => (IReadOnlyList<string>)CsvSniffer.Split(l, delimiter)).ToList();
+        var hasHeader = spec.HasHeader ?? (spec.ColumnNames is null && CsvSniffer.HasHeader(sniffRows));
+        var prior = await datasets.GetLatestAsync(model, ct).ConfigureAwait(false);
+
+        var first = FirstPass(text, delimiter, hasHeader, spec, prior);
+        var schema = DecideSchema(first, spec, prior);
+        var (canonical, sha, rows, profile) = SecondPass(text, delimiter, hasHeader, first, schema, prior, spec, scratch, ct);
+
+        var version = "ds-" + sha[..16];
+        if (await datasets.GetManifestAsync(model, version, ct).ConfigureAwait(false) is { } existing)
+        {
+            logger.LogInformation("{BlobName} holds the same data as {DatasetVersion}", upload.BlobName, version);
+            await audit.RecordAsync("duplicate", model, "upload", new { upload.BlobName, DatasetVersion = version }, ct).ConfigureAwait(false);
+            return new IngestionOutcome(IngestionStatus.Duplicate, model, upload.BlobName, existing.Version, null, [],
+                $"{upload.BlobName} holds the same data as dataset version {existing.Version}; nothing new to train on.");
+        }
+
+        var prefix = DatasetStore.Prefix(model, version);
+        await using (var stream = File.OpenRead(canonical))
+        {
+            await storage.Datasets.GetBlobClient(prefix + "data.csv").UploadAsync(stream, new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv; charset=utf-8" } }, ct).ConfigureAwait(false);
+        }
+        await JsonBlobs.WriteAsync(storage.Datasets.GetBlobClient(prefix + "profile.json"), profile with { Model = model, DatasetVersion = version }, ct).ConfigureAwait(false);
+        var policy = spec.Policy ?? DataPolicy.Replace;
+        var manifest = new DatasetManifest
+        {
+            Model = model,
+            Version = version,
+            Sha256 = sha,
+            CreatedAt = DateTimeOffset.UtcNow,
+            Schema = schema,
+            Rows = rows,
+            RowsRejected = first.RejectedRows,
+            Sources = [.. (policy == DataPolicy.Append && prior is not null ? prior.Sources : []),
+                new DatasetSource(upload.BlobName, upload.ETag, upload.UploadedAt ?? DateTimeOffset.UtcNow, upload.Bytes, upload.Sha256)],
+            PreviousVersion = prior?.Version,
+            Policy = policy,
+            DataBlob = prefix + "data.csv",
+            ProfileBlob = prefix + "profile.json",
+        };
+        try
+        {
+            await JsonBlobs.WriteAsync(storage.Datasets.GetBlobClient(DatasetStore.ManifestBlob(model, version)), manifest, ct, createOnly: true).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (JsonBlobs.IsConcurrencyConflict(e))
+        {
+            return new IngestionOutcome(IngestionStatus.Duplicate, model, upload.BlobName, version, null, [], $"Dataset version {version} was written at the same time by another upload.");
+        }
+        await JsonBlobs.WriteAsync(storage.Datasets.GetBlobClient(DatasetStore.LatestBlob(model)), new LatestDataset(version, DateTimeOffset.UtcNow), ct).ConfigureAwait(false);
+        await audit.RecordAsync("dataset", model, "upload", new { upload.BlobName, DatasetVersion = version, Rows = rows, first.RejectedRows, schema.Label, schema.Task }, ct).ConfigureAwait(false);
+        logger.LogInformation("Accepted {BlobName} as {ModelName} {DatasetVersion}: {Rows} rows, {RejectedRows} rejected, label {Label}, task {Task}",
+            upload.BlobName, model, version, rows, first.RejectedRows, schema.Label, schema.Task);
+        return new IngestionOutcome(IngestionStatus.Accepted, model, upload.BlobName, version, null, first.RejectedRows > 0 ? ["rows_rejected"] : [],
+            $"Accepted {rows} rows as dataset version {version}{(first.RejectedRows > 0 ? $"; {first.RejectedRows} rows were rejected (see the manifest)" : "")}.");
+    }
+
+    private async Task<ModelSpec> ReadSpecOrRejectAsync(string model, CancellationToken ct)
+    {
+        try
+        {
+            return await specs.GetAsync(model, ct).ConfigureAwait(false);
+        }
+        catch (BadRequestException e)
+        {
+            throw new Rejection("spec_invalid", $"The model's spec cannot be read, so the data cannot be checked against it: {e.Message}");
+        }
+    }
+
+    /// <summary>Rejects content that is not text: NUL bytes, or bytes that are not UTF-8.</summary>
+    private static void CheckBytes(string path)
+    {
+        var info = new FileInfo(path);
+        if (info.Length == 0) throw new Rejection("empty_file", "The file is empty.");
+        var buffer = new byte[1 << 16];
+        using var stream = File.OpenRead(path);
+        var decoder = new UTF8Encoding(false, throwOnInvalidBytes: true).GetDecoder();
+        var chars = new char[buffer.Length + 4];
+        long offset = 0;
+        int read;
+        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            var nul = Array.IndexOf(buffer, (byte)0, 0, read);
+            if (nul >= 0 && offset < 1 << 20) throw new Rejection("binary_content", $"The file holds binary data (a NUL byte at offset {offset + nul}); upload delimited text.");
+            try
+            {
+                decoder.GetChars(buffer, 0, read, chars, 0, flush: false);
+            }
+            catch (DecoderFallbackException e)
+            {
+                throw new Rejection("invalid_encoding", $"The file is not UTF-8 (an invalid byte near offset {offset + Math.Max(0, e.Index)}); save it as UTF-8 and upload it again.");
+            }
+            offset += read;
+        }
+    }
+
+    private List<string> ReadSniffLines(string path)
+    {
+        var lines = new List<string>();
+        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        var line = new StringBuilder();
+        int c;
+        while (lines.Count < 50 && (c = reader.Read()) >= 0)
+        {
+            if (c == '\n')
+            {
+                lines.Add(line.ToString().TrimEnd('\r'));
+                line.Clear();
+            }
+            else if (line.Length < _options.MaxRecordChars) line.Append((char)c);
+            else throw new Rejection("line_too_long", $"The first lines are longer than {_options.MaxRecordChars:N0} characters; is the file delimited text with line breaks?");
+        }
+        if (line.Length > 0) lines.Add(line.ToString().TrimEnd('\r'));
+        return lines.Where(l => l.Trim().Length > 0).ToList();
+    }
+
+    private CsvDataReader OpenReader(string path, char delimiter) =>
+        CsvDataReader.Create(new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true), new CsvDataReaderOptions
+        {
+            HasHeaders = false,
+            Delimiter = delimiter,
+            BufferSize = 1 << 16,
+            MaxBufferSize = _options.MaxRecordChars,
+        });
+
+    /// <summary>The first pass: header, per-column counts, and the rows that must be rejected.</summary>
+    private FirstPassResult FirstPass(string path, char delimiter, bool hasHeader, ModelSpec spec, DatasetManifest? prior)
+    {
+        var problems = new ProblemLog(_options.SamplesPerProblem);
+        string[]? header = null;
+        ColumnStatistics[] stats = [];
+        int labelIndex = -1;
+        long dataRows = 0, rejected = 0;
+        var sensitive = new HashSet<string>(spec.Sensitive ?? [], StringComparer.Ordinal);
+        try
+        {
+            using var reader = OpenReader(path, delimiter);
+            var values = new List<string>();
+            long line = 0;
+            while (reader.Read())
+            {
+                line++;
+                values.Clear();
+                for (var i = 0; i < reader.RowFieldCount; i++) values.Add(reader.GetString(i).Trim());
+                if (values.Count == 1 && values[0].Length == 0) continue;
+                if (header is null)
+                {
+                    header = hasHeader ? [.. values] : [.. (spec.ColumnNames ?? prior?.Schema.Columns.Select(c => c.Name).ToList() ?? Enumerable.Range(1, values.Count).Select(i => $"column{i}").ToList())];
+                    CheckHeader(header);
+                    stats = [.. header.Select(h => new ColumnStatistics(h, _options.DistinctLimit))];
+                    labelIndex = LabelIndex(header, spec);
+                    if (hasHeader) continue;
+                }
+                dataRows++;
+                if (values.Count != header.Length)
+                {
+                    rejected++;
+                    problems.Add("ragged_rows", line, $"{values.Count} fields where the header has {header.Length}", string.Join(delimiter, values.Take(8).Select(CellValues.Escape)));
+                    continue;
+                }
+                if (CellValues.IsMissing(values[labelIndex]))
+                {
+                    rejected++;
+                    problems.Add("label_missing_in_row", line, $"no value in the label column '{header[labelIndex]}'", null);
+                    continue;
+                }
+                for (var i = 0; i < values.Count; i++)
+                {
+                    stats[i].Add(values[i]);
+                    if (stats[i].NonFinite > 0 && stats[i].NonFinite == 1 && CellValues.TryNumber(values[i], out var n) && !double.IsFinite(n))
+                    {
+                        problems.Add("non_finite_values", line, $"'{header[i]}' holds {values[i]}", sensitive.Contains(header[i]) ? null : CellValues.Escape(values[i]));
+                    }
+                }
+            }
+        }
+        catch (CsvRecordTooLargeException)
+        {
+            throw new Rejection("line_too_long", $"A record is longer than {_options.MaxRecordChars:N0} characters; the limit keeps memory bounded. Check for a missing line break or an unterminated quote.");
+        }
+        catch (CsvFormatException e)
+        {
+            throw new Rejection("unterminated_quote", $"The file is not well-formed delimited text: {e.Message} A quoted field must end with a quote.");
+        }
+        if (header is null) throw new Rejection("empty_file", "The file holds no rows.");
+        if (dataRows == 0) throw new Rejection("header_only", $"The file has a header ({string.Join(", ", header.Take(10).Select(CellValues.Escape))}) but no data rows.");
+        return new FirstPassResult(header, stats, labelIndex, dataRows, rejected, problems);
+    }
+
+    private static void CheckHeader(string[] header)
+    {
+        var duplicates = header.GroupBy(h => h, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        if (duplicates.Count > 0)
+        {
+            throw new Rejection("duplicate_columns", $"Column names appear more than once: {string.Join(", ", duplicates.Select(CellValues.Escape))}. Rename them so each column has its own name.");
+        }
+        var empty = header.Select((h, i) => (h, i)).Where(x => x.h.Length == 0).Select(x => x.i + 1).ToList();
+        if (empty.Count > 0) throw new Rejection("empty_column_name", $"Column(s) {string.Join(", ", empty)} have no name in the header row.");
+    }
+
+    private static int LabelIndex(string[] header, ModelSpec spec)
+    {
+        if (spec.Label is { } label)
+        {
+            var index = Array.IndexOf(header, label);
+            if (index < 0)
+            {
+                throw new Rejection("label_missing", $"The spec names the label '{CellValues.Escape(label)}', but the file has no such column (it has {string.Join(", ", header.Take(20).Select(CellValues.Escape))}).");
+            }
+            return index;
+        }
+        var named = Array.FindIndex(header, h => h.Equals("label", StringComparison.OrdinalIgnoreCase));
+        return named >= 0 ? named : header.Length - 1;
+    }
+
+    /// <summary>Column kinds, label, task, classes and feature roles, checked against the spec and the previous version.</summary>
+    private DatasetSchema DecideSchema(FirstPassResult first, ModelSpec spec, DatasetManifest? prior)
+    {
+        var header = first.Header;
+        var inferred = new List<string>();
+        var problems = first.Problems;
+        var labelName = header[first.LabelIndex];
+        if (spec.Label is null) inferred.Add(header[first.LabelIndex].Equals("label", StringComparison.OrdinalIgnoreCase) ? $"label: '{labelName}' (the column named label)" : $"label: '{labelName}' (the last column)");
+
+        var columns = new List<ColumnSchema>();
+        foreach (var stat in first.Stats)
+        {
+            if (spec.Columns?.TryGetValue(stat.Name, out var kind) == true) columns.Add(new ColumnSchema(stat.Name, kind, Inferred: false));
+            else columns.Add(new ColumnSchema(stat.Name, stat.InferKind()));
+        }
+
+        var label = first.Stats[first.LabelIndex];
+        var labelKind = columns[first.LabelIndex].Kind;
+        TaskKind task;
+        if (spec.Task is { } t) task = t;
+        else
+        {
+            var distinct = label.Distinct.Count;
+            task = labelKind == ColumnKind.Numeric && (distinct > 10 || label.Integers < label.Numbers) && distinct > 2 ? TaskKind.Regression
+                : distinct == 2 ? TaskKind.Binary
+                : TaskKind.Multiclass;
+            inferred.Add($"task: {task.ToString().ToLowerInvariant()} ({distinct}{(label.DistinctOverflow ? "+" : "")} distinct label values{(labelKind == ColumnKind.Numeric ? ", numeric" : "")})");
+        }
+
+        if (label.Present > 0 && label.Distinct.Count == 1 && !label.DistinctOverflow)
+        {
+            throw new Rejection("label_constant", $"The label '{CellValues.Escape(labelName)}' has one value only ({CellValues.Escape(label.Distinct.Keys.First())}); a model cannot learn from it.");
+        }
+        if (label.NonFinite > 0) throw new Rejection("non_finite_values", $"The label '{CellValues.Escape(labelName)}' holds {label.NonFinite} infinite value(s).");
+        IReadOnlyList<string>? classes = null;
+        if (task == TaskKind.Regression)
+        {
+            if (label.Numbers != label.Present) throw new Rejection("label_not_numeric", $"Regression needs a numeric label, but '{CellValues.Escape(labelName)}' holds {label.Present - label.Numbers} non-numeric value(s).");
+        }
+        else
+        {
+            if (label.DistinctOverflow || label.Distinct.Count > _options.MaxClasses)
+            {
+                throw new Rejection("label_too_many_classes", $"Classification with more than {_options.MaxClasses} classes in '{CellValues.Escape(labelName)}' is not supported; set \"task\": \"regression\" if the label is a quantity.");
+            }
+            if (task == TaskKind.Binary && label.Distinct.Count != 2)
+            {
+                throw new Rejection("label_not_binary", $"A binary task needs exactly two label values; '{CellValues.Escape(labelName)}' has {label.Distinct.Count}.");
+            }
+            classes = OrderClasses(label.Distinct.Keys, task);
+        }
+
+        var sensitive = (spec.Sensitive ?? []).Where(header.Contains).ToList();
+        var excluded = (spec.Exclude ?? []).Where(header.Contains).ToList();
+        var missing = (spec.Sensitive ?? []).Concat(spec.Exclude ?? []).Where(c => !header.Contains(c)).ToList();
+        if (missing.Count > 0) inferred.Add($"the spec names columns the file does not have: {string.Join(", ", missing.Select(CellValues.Escape))}");
+        var features = new List<string>();
+        for (var i = 0; i < columns.Count; i++)
+        {
+            var c = columns[i];
+            var stat = first.Stats[i];
+            if (i == first.LabelIndex || sensitive.Contains(c.Name) || excluded.Contains(c.Name)) continue;
+            if (stat.Present == 0) throw new Rejection("column_all_missing", $"Column '{CellValues.Escape(c.Name)}' has no value in any row; remove it, or list it under \"exclude\" in the spec.");
+            if (stat.NonFinite > 0 && c.Kind == ColumnKind.Numeric)
+            {
+                throw new Rejection("non_finite_values", $"Column '{CellValues.Escape(c.Name)}' holds {stat.NonFinite} infinite value(s); replace them with numbers or leave the cells empty.");
+            }
+            if (stat.Missing > _options.MaxMissingShare * stat.Count)
+            {
+                throw new Rejection("too_many_missing", $"Column '{CellValues.Escape(c.Name)}' is missing in {stat.Missing} of {stat.Count} rows (over {_options.MaxMissingShare:P0}); exclude it in the spec or fill it.");
+            }
+            if (c.Kind == ColumnKind.DateTime)
+            {
+                inferred.Add($"'{c.Name}' is a date/time column and is not used as a feature");
+                continue;
+            }
+            features.Add(c.Name);
+        }
+        if (features.Count == 0) throw new Rejection("no_features", "No column is left to learn from once the label, excluded and sensitive columns are set aside.");
+
+        if (first.RejectedRows > _options.MaxInvalidRowShare * first.DataRows)
+        {
+            throw new Rejection("too_many_invalid_rows", $"{first.RejectedRows} of {first.DataRows} rows are unusable (over the {_options.MaxInvalidRowShare:P0} allowed); see the problems listed in the report.", problems);
+        }
+
+        if (prior is not null)
+        {
+            var now = columns.ToDictionary(c => c.Name);
+            var gone = prior.Schema.Columns.Where(c => !now.ContainsKey(c.Name)).Select(c => c.Name).ToList();
+            if (gone.Count > 0)
+            {
+                var added = columns.Where(c => prior.Schema.Columns.All(p => p.Name != c.Name)).Select(c => c.Name).ToList();
+                throw new Rejection("schema_mismatch", $"Columns of the previous dataset version {prior.Version} are missing: {string.Join(", ", gone.Select(CellValues.Escape))}{(added.Count > 0 ? $" (new columns: {string.Join(", ", added.Select(CellValues.Escape))}; renamed?)" : "")}.");
+            }
+            var changed = prior.Schema.Columns.Where(p => now[p.Name].Kind != p.Kind && !(p.Kind == ColumnKind.Categorical && now[p.Name].Kind == ColumnKind.Numeric))
+                .Select(p => $"'{p.Name}' was {p.Kind.ToString().ToLowerInvariant()}, is now {now[p.Name].Kind.ToString().ToLowerInvariant()}").ToList();
+            if (changed.Count > 0) throw new Rejection("schema_mismatch", $"Column types changed since dataset version {prior.Version}: {string.Join("; ", changed)}. Set the kinds in the spec's \"columns\" if the change is intended.");
+            if (prior.Schema.Label != labelName) throw new Rejection("schema_mismatch", $"The label was '{prior.Schema.Label}' in dataset version {prior.Version} and is '{labelName}' now.");
+        }
+
+        return new DatasetSchema
+        {
+            Columns = columns,
+            Label = labelName,
+            Task = task,
+            Features = features,
+            Excluded = excluded,
+            Sensitive = sensitive,
+            Classes = classes,
+            TimeColumn = spec.TimeColumn,
+            Inferred = inferred,
+        };
+    }
+
+    /// <summary>Classes sorted ordinally (numbers numerically); for a binary label the positive-looking value goes second.</summary>
+    private static IReadOnlyList<string> OrderClasses(IEnumerable<string> values, TaskKind task)
+    {
+        var list = values.ToList();
+        list.Sort((a, b) => CellValues.TryNumber(a, out var x) && CellValues.TryNumber(b, out var y) ? x.CompareTo(y) : string.CompareOrdinal(a, b));
+        if (task == TaskKind.Binary)
+        {
+            static bool Positive(string v) => v.ToLowerInvariant() is "1" or "true" or "yes" or "y" or "t" or "positive" or "pos";
+            if (Positive(list[0]) && !Positive(list[1])) list.Reverse();
+        }
+        return list;
+    }
+
+    /// <summary>The second pass: writes the canonical CSV of the accepted rows (after the previous version's rows, when appending) and profiles it.</summary>
+    private (string Path, string Sha256, long Rows, DatasetProfile Profile) SecondPass(
+        string path, char delimiter, bool hasHeader, FirstPassResult first, DatasetSchema schema, DatasetManifest? prior, ModelSpec spec, ScratchFolder scratch, CancellationToken ct)
+    {
+        var output = scratch.File("data.csv");
+        var sensitive = new HashSet<string>(schema.Sensitive, StringComparer.Ordinal);
+        var builders = schema.Columns.Select((c, i) => new ProfileBuilder(c, sensitive.Contains(c.Name), first.Stats[i].Min, first.Stats[i].Max, _options.DistinctLimit)).ToArray();
+        long rows = 0;
+        using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+        {
+            using (var file = File.Create(output))
+            using (var hashing = new HashingStream(file, sha))
+            using (var writer = new StreamWriter(hashing, CanonicalCsv.Utf8, 1 << 16))
+            {
+                CanonicalCsv.WriteRecord(writer, [.. schema.Columns.Select(c => c.Name)]);
+                var fields = new string?[schema.Columns.Count];
+                if ((spec.Policy ?? DataPolicy.Replace) == DataPolicy.Append && prior is not null)
+                {
+                    rows += CopyPrior(prior, schema, writer, builders, ct);
+                }
+                using var reader = OpenReader(path, delimiter);
+                var skipHeader = hasHeader;
+                while (reader.Read())
+                {
+                    if (reader.RowFieldCount == 1 && reader.GetString(0).Trim().Length == 0) continue;
+                    if (skipHeader) { skipHeader = false; continue; }
+                    if (reader.RowFieldCount != fields.Length) continue;
+                    var labelValue = reader.GetString(first.LabelIndex).Trim();
+                    if (CellValues.IsMissing(labelValue)) continue;
+                    for (var i = 0; i < fields.Length; i++)
+                    {
+                        fields[i] = Canonical(schema.Columns[i].Kind, reader.GetString(i).Trim());
+                        builders[i].Add(fields[i] ?? "");
+                    }
+                    CanonicalCsv.WriteRecord(writer, fields);
+                    rows++;
+                }
+            }
+            var hash = Convert.ToHexStringLower(sha.GetHashAndReset());
+            var profile = new DatasetProfile { Model = "", DatasetVersion = "", Rows = rows, Columns = [.. builders.Select(b => b.Build())] };
+            return (output, hash, rows, profile);
+        }
+    }
+
+    private long CopyPrior(DatasetManifest prior, DatasetSchema schema, StreamWriter writer, ProfileBuilder[] builders, CancellationToken ct)
+    {
+        using var stream = storage.Datasets.GetBlobClient(prior.DataBlob).OpenRead(cancellationToken: ct);
+        using var reader = CanonicalCsv.OpenReader(new StreamReader(stream, Encoding.UTF8));
+        var map = schema.Columns.Select(c => reader.GetOrdinal(c.Name)).ToArray();
+        var fields = new string?[map.Length];
+        long rows = 0;
+        while (reader.Read())
+        {
+            for (var i = 0; i < map.Length; i++)
+            {
+                var value = reader.GetString(map[i]);
+                fields[i] = value.Length == 0 ? null : value;
+                builders[i].Add(value);
+            }
+            CanonicalCsv.WriteRecord(writer, fields);
+            rows++;
+        }
+        return rows;
+    }
+
+    private static string? Canonical(ColumnKind kind, string value)
+    {
+        if (CellValues.IsMissing(value)) return null;
+        return kind switch
+        {
+            ColumnKind.Boolean when CellValues.TryBoolean(value, out var b) => b ? "true" : "false",
+            ColumnKind.Numeric when !CellValues.TryNumber(value, out _) => null,
+            _ => value,
+        };
+    }
+
+    /// <summary>Keeps a rejected file whole in quarantine with a JSON report and a one-paragraph summary, and audits it.</summary>
+    private async Task<IngestionOutcome> QuarantineAsync(string model, Upload upload, Rejection rejection, CancellationToken ct)
+    {
+        var safeName = SafeName(upload.BlobName.Split('/')[^1]);
+        var stamp = (upload.UploadedAt ?? DateTimeOffset.UtcNow).UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        var etagHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(upload.BlobName + upload.ETag)))[..8];
+        var prefix = $"{model}/{stamp}-{etagHash}-{safeName}/";
+        var summary = $"The file '{CellValues.Escape(upload.BlobName)}' ({upload.Bytes:N0} bytes) was not accepted for model '{model}': {rejection.Message} " +
+                      $"It is kept unchanged at {storage.Quarantine.Name}/{prefix}original. Fix the file and upload it again under any name in incoming/{model}/.";
+        var report = new
+        {
+            Blob = upload.BlobName,
+            upload.ETag,
+            upload.Sha256,
+            upload.Bytes,
+            UploadedAt = upload.UploadedAt,
+            QuarantinedAt = DateTimeOffset.UtcNow,
+            ReasonCodes = new[] { rejection.Code },
+            Reason = rejection.Message,
+            Problems = rejection.Problems?.Entries ?? [],
+            Summary = summary,
+        };
+        await using (var original = File.OpenRead(upload.Path))
+        {
+            await storage.Quarantine.GetBlobClient(prefix + "original").UploadAsync(original, overwrite: true, ct).ConfigureAwait(false);
+        }
+        await JsonBlobs.WriteAsync(storage.Quarantine.GetBlobClient(prefix + "report.json"), report, ct).ConfigureAwait(false);
+        await storage.Quarantine.GetBlobClient(prefix + "summary.txt").UploadAsync(BinaryData.FromString(summary), overwrite: true, ct).ConfigureAwait(false);
+        await audit.RecordAsync("quarantine", model, "upload", new { upload.BlobName, Reason = rejection.Code, Location = prefix }, ct).ConfigureAwait(false);
+        logger.LogWarning("Quarantined {BlobName} as {ReasonCode}: {Reason}", upload.BlobName, rejection.Code, rejection.Message);
+        return new IngestionOutcome(IngestionStatus.Quarantined, model, upload.BlobName, null, prefix, [rejection.Code], summary);
+    }
+
+    /// <summary>Splits <c>{model}/{file}</c>; names with traversal, encoded separators or control characters are refused.</summary>
+    internal static (string? Model, string? File, string? Problem) ParseName(string blobName)
+    {
+        var parts = blobName.Split('/');
+        var model = parts.Length > 0 && ModelNames.IsValid(parts[0]) ? parts[0] : null;
+        if (parts.Length != 2) return (model, null, $"Blob names in the drop zone are '{{model}}/{{file}}'; '{CellValues.Escape(blobName)}' has {parts.Length - 1} separator(s).");
+        if (model is null) return (null, null, $"'{CellValues.Escape(parts[0])}' is not a valid model name: {ModelNames.Rule}.");
+        var file = parts[1];
+        if (file.Length == 0 || file is "." or ".." || file.Contains("..", StringComparison.Ordinal) || file.Contains('\\') || file.Any(char.IsControl))
+        {
+            return (model, null, $"The file name '{CellValues.Escape(file)}' is not allowed (traversal, backslash or control characters).");
+        }
+        if (file.Contains('%') && Uri.UnescapeDataString(file) != file)
+        {
+            return (model, null, $"The file name '{CellValues.Escape(file)}' holds URL-encoded characters; upload it under a plain name.");
+        }
+        return (model, file, null);
+    }
+
+    private static string? DataExtension(string file)
+    {
+        var name = file.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? file[..^3] : file;
+        return DataExtensions.FirstOrDefault(e => name.EndsWith(e, StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static string SafeName(string name)
+    {
+        var safe = new string(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray()).Trim('.');
+        return safe.Length == 0 ? "file" : safe[..Math.Min(safe.Length, 80)];
+    }
+
+    private static async Task<(string Sha256, long Bytes)> DownloadAsync(Azure.Storage.Blobs.BlobClient blob, string path, CancellationToken ct)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long bytes;
+        await using (var file = File.Create(path))
+        await using (var hashing = new HashingStream(file, sha))
+        {
+            await blob.DownloadToAsync(hashing, ct).ConfigureAwait(false);
+            bytes = file.Length;
+        }
+        return (Convert.ToHexStringLower(sha.GetHashAndReset()), bytes);
+    }
+
+    private sealed record Upload(string BlobName, string ETag, DateTimeOffset? UploadedAt, long Bytes, string Sha256, string Path);
+
+    private sealed record FirstPassResult(string[] Header, ColumnStatistics[] Stats, int LabelIndex, long DataRows, long RejectedRows, ProblemLog Problems);
+
+    /// <summary>Why a file is refused: a reason code, a message a person can act on, and the row-level problems seen.</summary>
+    private sealed class Rejection(string code, string message, ProblemLog? problems = null) : Exception(message)
+    {
+        public string Code { get; } = code;
+        public ProblemLog? Problems { get; set; } = problems;
+    }
+
+    /// <summary>A temporary folder deleted when disposed.</summary>
+    private sealed class ScratchFolder : IDisposable
+    {
+        private readonly string _path = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "ingest-" + Guid.NewGuid().ToString("N"))).FullName;
+
+        public string File(string name) => Path.Combine(_path, name);
+
+        public void Dispose()
+        {
+            try { Directory.Delete(_path, recursive: true); } catch (IOException) { }
+        }
+    }
+}
+
+/// <summary>Row-level problems: counted per code, with the first line numbers and samples kept for the report.</summary>
+public sealed class ProblemLog(int samplesPerProblem)
+{
+    private readonly Dictionary<string, ProblemEntry> _entries = new(StringComparer.Ordinal);
+
+    public IReadOnlyList<ProblemEntry> Entries => [.. _entries.Values];
+
+    public void Add(string code, long line, string detail, string? sample)
+    {
+        if (!_entries.TryGetValue(code, out var entry)) _entries[code] = entry = new ProblemEntry(code);
+        entry.Count++;
+        if (entry.Lines.Count < samplesPerProblem)
+        {
+            entry.Lines.Add(line);
+            entry.Details.Add(detail);
+            if (sample is not null) entry.Samples.Add(sample);
+        }
+    }
+}
+
+/// <summary>One kind of row-level problem in a file.</summary>
+public sealed class ProblemEntry(string code)
+{
+    public string Code { get; } = code;
+    public long Count { get; set; }
+    public List<long> Lines { get; } = [];
+    public List<string> Details { get; } = [];
+    public List<string> Samples { get; } = [];
+}
+
+/// <summary>A write-through stream that feeds an incremental hash.</summary>
+internal sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
+{
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => inner.Length;
+    public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
+    public override void Flush() => inner.Flush();
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        hash.AppendData(buffer, offset, count);
+        inner.Write(buffer, offset, count);
+    }
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        hash.AppendData(buffer);
+        inner.Write(buffer);
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        hash.AppendData(buffer.Span);
+        await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+}
