@@ -1,0 +1,54 @@
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Core.Training;
+using Serverless.Core.Workflows;
+using Serverless.Functions.Durable;
+using Serverless.Orchestrations;
+using Serverless.Orchestrations.Activities;
+
+namespace Serverless.Functions.Triggers;
+
+/// <summary>The training workflow on Durable Functions: the orchestrator and one activity function per activity class.</summary>
+public sealed class TrainingFunctions
+{
+    [Function(nameof(TrainingOrchestrator))]
+    public Task<TrainingOutcome> RunTrainingOrchestrator([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new TrainingOrchestrator().RunAsync(new DurableWorkflowContext(context), context.GetInput<TrainingRequest>()!);
+
+    [Function(nameof(LoadTrainingPlan))]
+    public Task<TrainingPlan> RunLoadTrainingPlan([ActivityTrigger] TrainingRequest input, FunctionContext context) =>
+        Run<LoadTrainingPlan, TrainingRequest, TrainingPlan>(input, context);
+
+    [Function(nameof(SplitDataset))]
+    public Task<SplitRefs> RunSplitDataset([ActivityTrigger] SplitInput input, FunctionContext context) =>
+        Run<SplitDataset, SplitInput, SplitRefs>(input, context);
+
+    [Function(nameof(TrainCandidate))]
+    public Task<CandidateResult> RunTrainCandidate([ActivityTrigger] CandidateInput input, FunctionContext context) =>
+        Run<TrainCandidate, CandidateInput, CandidateResult>(input, context);
+
+    [Function(nameof(EvaluateModel))]
+    public Task<EvaluationResult> RunEvaluateModel([ActivityTrigger] EvaluationInput input, FunctionContext context) =>
+        Run<EvaluateModel, EvaluationInput, EvaluationResult>(input, context);
+
+    [Function(nameof(EvaluateBaseline))]
+    public Task<EvaluationResult> RunEvaluateBaseline([ActivityTrigger] BaselineInput input, FunctionContext context) =>
+        Run<EvaluateBaseline, BaselineInput, EvaluationResult>(input, context);
+
+    [Function(nameof(RegisterModel))]
+    public Task<RegisteredVersion> RunRegisterModel([ActivityTrigger] RegisterInput input, FunctionContext context) =>
+        Run<RegisterModel, RegisterInput, RegisteredVersion>(input, context);
+
+    [Function(nameof(SetVersionStatus))]
+    public Task<RegisteredVersion> RunSetVersionStatus([ActivityTrigger] VersionStatusInput input, FunctionContext context) =>
+        Run<SetVersionStatus, VersionStatusInput, RegisteredVersion>(input, context);
+
+    [Function(nameof(PromoteModel))]
+    public Task<PromotionResult> RunPromoteModel([ActivityTrigger] PromoteInput input, FunctionContext context) =>
+        Run<PromoteModel, PromoteInput, PromotionResult>(input, context);
+
+    private static Task<TOutput> Run<TActivity, TInput, TOutput>(TInput input, FunctionContext context)
+        where TActivity : WorkflowActivity<TInput, TOutput> =>
+        ActivatorUtilities.CreateInstance<TActivity>(context.InstanceServices).RunAsync(input, context.CancellationToken);
+}
