@@ -116,6 +116,7 @@ public sealed class DatasetIngestor(
         CheckBytes(text);
 
         var sniffLines = ReadSniffLines(text);
+        if (sniffLines.Count == 0) throw new Rejection("empty_file", "The file holds only blank lines.");
         var delimiter = CsvSniffer.Delimiter(sniffLines)
             ?? throw new Rejection("no_delimiter", "No comma, semicolon, tab or pipe separates the columns of the first lines; a dataset needs at least a label and one feature column.");
         var sniffRows = sniffLines.Select(l => (IReadOnlyList<string>)CsvSniffer.Split(l, delimiter)).ToList();
@@ -123,7 +124,16 @@ public sealed class DatasetIngestor(
         var prior = await datasets.GetLatestAsync(model, ct).ConfigureAwait(false);
 
         var first = FirstPass(text, delimiter, hasHeader, spec, prior);
-        var schema = DecideSchema(first, spec, prior);
+        DatasetSchema schema;
+        try
+        {
+            schema = DecideSchema(first, spec, prior);
+        }
+        catch (Rejection rejection) when (rejection.Problems is null)
+        {
+            rejection.Problems = first.Problems;
+            throw;
+        }
         var (canonical, sha, rows, profile) = SecondPass(text, delimiter, hasHeader, first, schema, prior, spec, scratch, ct);
 
         var version = "ds-" + sha[..16];
@@ -251,6 +261,7 @@ public sealed class DatasetIngestor(
         int labelIndex = -1;
         long dataRows = 0, rejected = 0;
         var sensitive = new HashSet<string>(spec.Sensitive ?? [], StringComparer.Ordinal);
+        RowRules? rules = null;
         try
         {
             using var reader = OpenReader(path, delimiter);
@@ -268,19 +279,16 @@ public sealed class DatasetIngestor(
                     CheckHeader(header);
                     stats = [.. header.Select(h => new ColumnStatistics(h, _options.DistinctLimit))];
                     labelIndex = LabelIndex(header, spec);
+                    rules = new RowRules(header, labelIndex, spec, delimiter);
                     if (hasHeader) continue;
                 }
                 dataRows++;
-                if (values.Count != header.Length)
+                var problem = rules!.Check(values);
+                if (problem is not null)
                 {
                     rejected++;
-                    problems.Add("ragged_rows", line, $"{values.Count} fields where the header has {header.Length}", string.Join(delimiter, values.Take(8).Select(CellValues.Escape)));
-                    continue;
-                }
-                if (CellValues.IsMissing(values[labelIndex]))
-                {
-                    rejected++;
-                    problems.Add("label_missing_in_row", line, $"no value in the label column '{header[labelIndex]}'", null);
+                    var sample = problem.Value.Column is { } col && sensitive.Contains(header[col]) ? null : problem.Value.Sample;
+                    problems.Add(problem.Value.Code, line, problem.Value.Detail, sample);
                     continue;
                 }
                 for (var i = 0; i < values.Count; i++)
@@ -303,7 +311,7 @@ public sealed class DatasetIngestor(
         }
         if (header is null) throw new Rejection("empty_file", "The file holds no rows.");
         if (dataRows == 0) throw new Rejection("header_only", $"The file has a header ({string.Join(", ", header.Take(10).Select(CellValues.Escape))}) but no data rows.");
-        return new FirstPassResult(header, stats, labelIndex, dataRows, rejected, problems);
+        return new FirstPassResult(header, stats, labelIndex, dataRows, rejected, problems, rules!);
     }
 
     private static void CheckHeader(string[] header)
@@ -480,17 +488,18 @@ public sealed class DatasetIngestor(
                     rows += CopyPrior(prior, schema, writer, builders, ct);
                 }
                 using var reader = OpenReader(path, delimiter);
+                var values = new List<string>(fields.Length);
                 var skipHeader = hasHeader;
                 while (reader.Read())
                 {
                     if (reader.RowFieldCount == 1 && reader.GetString(0).Trim().Length == 0) continue;
                     if (skipHeader) { skipHeader = false; continue; }
-                    if (reader.RowFieldCount != fields.Length) continue;
-                    var labelValue = reader.GetString(first.LabelIndex).Trim();
-                    if (CellValues.IsMissing(labelValue)) continue;
+                    values.Clear();
+                    for (var i = 0; i < reader.RowFieldCount; i++) values.Add(reader.GetString(i).Trim());
+                    if (first.Rules.Check(values) is not null) continue;
                     for (var i = 0; i < fields.Length; i++)
                     {
-                        fields[i] = Canonical(schema.Columns[i].Kind, reader.GetString(i).Trim());
+                        fields[i] = Canonical(schema.Columns[i].Kind, values[i]);
                         builders[i].Add(fields[i] ?? "");
                     }
                     CanonicalCsv.WriteRecord(writer, fields);
@@ -595,7 +604,7 @@ public sealed class DatasetIngestor(
 
     private static string SafeName(string name)
     {
-        var safe = new string(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray()).Trim('.');
+        var safe = new string(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray()).Replace("..", "_", StringComparison.Ordinal).Trim('.');
         return safe.Length == 0 ? "file" : safe[..Math.Min(safe.Length, 80)];
     }
 
@@ -614,7 +623,7 @@ public sealed class DatasetIngestor(
 
     private sealed record Upload(string BlobName, string ETag, DateTimeOffset? UploadedAt, long Bytes, string Sha256, string Path);
 
-    private sealed record FirstPassResult(string[] Header, ColumnStatistics[] Stats, int LabelIndex, long DataRows, long RejectedRows, ProblemLog Problems);
+    private sealed record FirstPassResult(string[] Header, ColumnStatistics[] Stats, int LabelIndex, long DataRows, long RejectedRows, ProblemLog Problems, RowRules Rules);
 
     /// <summary>Why a file is refused: a reason code, a message a person can act on, and the row-level problems seen.</summary>
     private sealed class Rejection(string code, string message, ProblemLog? problems = null) : Exception(message)
@@ -634,6 +643,33 @@ public sealed class DatasetIngestor(
         {
             try { Directory.Delete(_path, recursive: true); } catch (IOException) { }
         }
+    }
+}
+
+/// <summary>The checks a row must pass to be kept: as many fields as the header, a label, values within the spec's ranges.</summary>
+internal sealed class RowRules(string[] header, int labelIndex, ModelSpec spec, char delimiter)
+{
+    private readonly (int Index, ValueRange Range)[] _ranges =
+        [.. (spec.Ranges ?? []).Select(r => (Array.IndexOf(header, r.Key), r.Value)).Where(r => r.Item1 >= 0)];
+
+    public (string Code, string Detail, string? Sample, int? Column)? Check(IReadOnlyList<string> values)
+    {
+        if (values.Count != header.Length)
+        {
+            return ("ragged_rows", $"{values.Count} fields where the header has {header.Length}", string.Join(delimiter, values.Take(8).Select(CellValues.Escape)), null);
+        }
+        if (CellValues.IsMissing(values[labelIndex]))
+        {
+            return ("label_missing_in_row", $"no value in the label column '{header[labelIndex]}'", null, labelIndex);
+        }
+        foreach (var (index, range) in _ranges)
+        {
+            if (CellValues.TryNumber(values[index], out var v) && (v < range.Min || v > range.Max))
+            {
+                return ("value_out_of_range", $"'{header[index]}' = {CellValues.Escape(values[index])} is outside [{range.Min?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-inf"}, {range.Max?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "inf"}]", CellValues.Escape(values[index]), index);
+            }
+        }
+        return null;
     }
 }
 

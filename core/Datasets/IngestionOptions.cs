@@ -14,8 +14,8 @@ public sealed class IngestionOptions
     /// <summary>How many example rows of each problem the quarantine report keeps.</summary>
     public int SamplesPerProblem { get; set; } = 5;
 
-    /// <summary>The longest record accepted, in characters.</summary>
-    public int MaxRecordChars { get; set; } = 16 * 1024 * 1024;
+    /// <summary>The longest record accepted, in characters; it bounds the reader's buffer and so the memory per file.</summary>
+    public int MaxRecordChars { get; set; } = 1024 * 1024;
 
     /// <summary>Distinct values counted exactly per column; beyond this the count is an estimate.</summary>
     public int DistinctLimit { get; set; } = 10_000;

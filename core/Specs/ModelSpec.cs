@@ -33,6 +33,9 @@ public sealed record ModelSpec
     /// <summary>Column kinds that override inference, by column name.</summary>
     public Dictionary<string, ColumnKind>? Columns { get; init; }
 
+    /// <summary>Allowed numeric ranges per column; a row with a value outside is rejected (and counted against the threshold).</summary>
+    public Dictionary<string, ValueRange>? Ranges { get; init; }
+
     /// <summary>Columns kept in the dataset but never used as features.</summary>
     public List<string>? Exclude { get; init; }
 
@@ -72,6 +75,9 @@ public sealed record ModelSpec
 
     public DriftSpec? Drift { get; init; }
 }
+
+/// <summary>The inclusive bounds a numeric column's values must lie within; either bound may be left out.</summary>
+public sealed record ValueRange(double? Min = null, double? Max = null);
 
 /// <summary>One trainer and the values of its parameters to try; each combination is one candidate.</summary>
 public sealed record TrainerGrid

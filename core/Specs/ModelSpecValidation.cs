@@ -22,6 +22,11 @@ public static class ModelSpecValidation
             if (!metrics.Contains(name)) Add($"minimum.{name}", $"unknown metric; one of {string.Join(", ", metrics)}");
         }
         if (spec.Label is { Length: 0 }) Add("label", "must not be empty");
+        foreach (var (column, range) in spec.Ranges ?? [])
+        {
+            if (range is null || (range.Min is null && range.Max is null)) Add($"ranges.{column}", "give min, max or both");
+            else if (range.Min > range.Max) Add($"ranges.{column}", $"min {range.Min} is above max {range.Max}");
+        }
         if (spec.ChampionTolerance is < 0 or > 1) Add("championTolerance", "a fraction from 0 to 1");
         if (spec.ApprovalTimeout is { } timeout && timeout <= TimeSpan.Zero) Add("approvalTimeout", "must be positive");
         if (spec.Seed is < 0) Add("seed", "must not be negative");

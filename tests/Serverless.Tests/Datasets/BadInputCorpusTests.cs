@@ -1,0 +1,169 @@
+using System.IO.Compression;
+using System.Text;
+using Serverless.Core.Datasets;
+using Serverless.Core.Specs;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Datasets;
+
+/// <summary>
+/// The bad-input corpus: every case ends in quarantine with its own reason code, the original kept byte for byte, a
+/// JSON report and a summary beside it.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class BadInputCorpusTests(AzuriteFixture azurite)
+{
+    public sealed record Case(string Name, string File, byte[] Content, string Code, ModelSpec? Spec = null)
+    {
+        public override string ToString() => Name;
+    }
+
+    private static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
+
+    private static readonly string Taxi = TestData.TaxiSlice(60);
+
+    private static string Rows(int n, Func<int, string> row, string header) =>
+        header + "\n" + string.Join("\n", Enumerable.Range(0, n).Select(row)) + "\n";
+
+    public static TheoryData<Case> Cases()
+    {
+        var random = new Random(5);
+        var garbage = new byte[4096];
+        random.NextBytes(garbage);
+        garbage[10] = 0;
+        var latin1 = Encoding.Latin1.GetBytes("name,city,label\nJos\u00e9,M\u00e1laga,1\nRen\u00e9e,N\u00eemes,0\nZo\u00eb,K\u00f6ln,1\n");
+        var gzipOfNothing = Utf8("this is not gzip at all");
+        var ragged = Rows(40, i => i % 3 == 0 ? $"{i},{i}" : $"{i},{i * 2},{i % 2}", "a,b,label");
+        var noLabelRows = Rows(40, i => i % 4 == 0 ? $"{i},{i * 2}," : $"{i},{i * 2},{i % 2}", "a,b,label");
+        var outOfRange = Rows(40, i => $"{(i % 3 == 0 ? 900 + i : i)},{i % 2}", "age,label");
+        var manyClasses = Rows(300, i => $"{i},class{i}", "x,label");
+
+        var cases = new List<Case>
+        {
+            new("empty file", "empty.csv", [], "empty_file"),
+            new("blank lines only", "blank.csv", Utf8("\n\n\n"), "empty_file"),
+            new("header only", "header.csv", Utf8("a,b,label\n"), "header_only"),
+            new("binary garbage", "garbage.csv", garbage, "binary_content"),
+            new("latin-1, not UTF-8", "latin1.csv", latin1, "invalid_encoding"),
+            new("ragged rows", "ragged.csv", Utf8(ragged), "too_many_invalid_rows"),
+            new("unterminated quote", "quote.csv", Utf8("a,b,label\n1,\"open,0\n2,3,1\n4,5,0\n"), "unterminated_quote"),
+            new("10 MB single line", "long.csv", Utf8(string.Join(',', Enumerable.Repeat("1234567", 1_300_000))), "line_too_long"),
+            new("duplicate headers", "dup.csv", Utf8("a,a,label\n1,2,0\n3,4,1\n"), "duplicate_columns"),
+            new("label named in spec missing", "nolabel.csv", Utf8(Taxi), "label_missing", new ModelSpec { Label = "tip_amount" }),
+            new("constant label", "constant.csv", Utf8(Rows(30, i => $"{i},{i * 3},7", "a,b,label")), "label_constant"),
+            new("all-missing column", "allmissing.csv", Utf8(Rows(30, i => $"{i},,{i % 2}", "a,b,label")), "column_all_missing"),
+            new("Infinity in a feature", "inf.csv", Utf8(Rows(30, i => $"{(i == 5 ? "Infinity" : i.ToString())},{i % 2}", "a,label")), "non_finite_values"),
+            new("-Infinity in the label", "neginf.csv", Utf8(Rows(30, i => $"{i},{(i == 5 ? "-Infinity" : (i * 1.5).ToString(System.Globalization.CultureInfo.InvariantCulture))}", "a,label")), "non_finite_values"),
+            new("formula header duplicated", "formula.csv", Utf8("=cmd|' /C calc'!A0,=cmd|' /C calc'!A0,label\n1,2,0\n3,4,1\n"), "duplicate_columns"),
+            new("formula values and no label", "formula2.csv", Utf8("@SUM(A1),+1+2,-3-4\n=1,2,3\n"), "label_missing", new ModelSpec { Label = "label" }),
+            new("no delimiter", "onecol.csv", Utf8("value\n1\n2\n3\n"), "no_delimiter"),
+            new("unsupported extension", "book.xlsx", Utf8(Taxi), "unsupported_extension"),
+            new("not gzip", "data.csv.gz", gzipOfNothing, "invalid_gzip"),
+            new("spec not JSON", "model.json", Utf8("{ label: fare "), "spec_invalid"),
+            new("spec unknown field", "model.json", Utf8("{\"lable\":\"x\"}"), "spec_invalid"),
+            new("regression label not numeric", "textlabel.csv", Utf8(Rows(30, i => $"{i},{(i % 2 == 0 ? "high" : "low")}", "a,label")), "label_not_numeric", new ModelSpec { Task = TaskKind.Regression }),
+            new("binary task with three classes", "three.csv", Utf8(Rows(30, i => $"{i},{i % 3}", "a,label")), "label_not_binary", new ModelSpec { Task = TaskKind.Binary }),
+            new("too many classes", "classes.csv", Utf8(manyClasses), "label_too_many_classes", new ModelSpec { Task = TaskKind.Multiclass }),
+            new("mostly missing column", "sparse.csv", Utf8(Rows(100, i => $"{i},{(i < 2 ? "5" : "NA")},{i % 2}", "a,b,label")), "too_many_missing"),
+            new("empty column name", "noname.csv", Utf8("a,,label\n1,2,0\n3,4,1\n"), "empty_column_name"),
+            new("only excluded features", "excluded.csv", Utf8(Rows(30, i => $"{i},{i % 2}", "id,label")), "no_features", new ModelSpec { Exclude = ["id"] }),
+            new("missing labels in many rows", "holes.csv", Utf8(noLabelRows), "too_many_invalid_rows"),
+            new("values out of range", "range.csv", Utf8(outOfRange), "too_many_invalid_rows", new ModelSpec { Ranges = new() { ["age"] = new ValueRange(0, 130) } }),
+        };
+        var data = new TheoryData<Case>();
+        foreach (var c in cases) data.Add(c);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Ingest_BadFile_IsQuarantinedWithItsReasonAndKeptWhole(Case c)
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("bad");
+
+        var outcome = await ingestion.IngestAsync($"{model}/{c.File}", c.Content, c.Spec);
+
+        Assert.Equal(IngestionStatus.Quarantined, outcome.Status);
+        Assert.Equal([c.Code], outcome.ReasonCodes);
+        Assert.Equal(c.Content, await ingestion.ReadQuarantineBytesAsync(outcome));
+        var report = await ingestion.ReportAsync(outcome);
+        Assert.Equal(c.Code, report["reasonCodes"]![0]!.GetValue<string>());
+        var summary = await ingestion.ReadQuarantineAsync(outcome, "summary.txt");
+        Assert.Contains(model, summary);
+        Assert.Null(await ingestion.Datasets.GetLatestAsync(model, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Report_FormulaValues_AreEscapedWhereEchoed()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("formula");
+
+        var outcome = await ingestion.IngestAsync($"{model}/f.csv", "=cmd|' /C calc'!A0,=cmd|' /C calc'!A0,label\n1,2,0\n");
+
+        var report = await ingestion.ReportAsync(outcome);
+        var reason = report["reason"]!.GetValue<string>();
+        Assert.Contains("'=cmd", reason);
+        Assert.DoesNotContain(": =cmd", reason);
+        Assert.DoesNotContain(", =cmd", reason);
+        Assert.Contains("'=cmd", await ingestion.ReadQuarantineAsync(outcome, "summary.txt"));
+    }
+
+    [Fact]
+    public async Task Report_RowProblems_AreCountedWithLineNumbersAndSamples()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("rows");
+        var content = Rows(20, i => i < 8 ? $"{i},{i}" : $"{i},{i},{i % 2}", "a,b,label");
+
+        var outcome = await ingestion.IngestAsync($"{model}/r.csv", content);
+
+        var report = await ingestion.ReportAsync(outcome);
+        var problem = report["problems"]!.AsArray().Single()!;
+        Assert.Equal("ragged_rows", problem["code"]!.GetValue<string>());
+        Assert.Equal(8, problem["count"]!.GetValue<int>());
+        Assert.Equal([2L, 3L, 4L, 5L, 6L], problem["lines"]!.AsArray().Select(l => l!.GetValue<long>()));
+    }
+
+    [Theory]
+    [InlineData("../escape.csv")]
+    [InlineData("a%2F..%2Fb.csv")]
+    [InlineData("nested/deeper/file.csv")]
+    [InlineData("%2e%2e.csv")]
+    public async Task Ingest_UnsafeBlobName_IsQuarantinedAsInvalidName(string file)
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("names");
+        var name = $"{model}/{file}";
+        await ingestion.Storage.EnsureCreatedAsync();
+        await ingestion.Storage.Incoming.GetBlobClient(name).UploadAsync(BinaryData.FromString(Taxi), overwrite: true);
+        var stored = new List<string>();
+        await foreach (var blob in ingestion.Storage.Incoming.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, model, CancellationToken.None)) stored.Add(blob.Name);
+        var target = stored.Count > 0 ? stored[0] : "";
+
+        var outcome = await ingestion.Ingestor.IngestAsync(target.Length > 0 ? target : name, CancellationToken.None);
+
+        Assert.True(outcome.Status is IngestionStatus.Quarantined or IngestionStatus.Ignored, outcome.ToString());
+        if (outcome.Status == IngestionStatus.Quarantined)
+        {
+            Assert.Equal(["invalid_blob_name"], outcome.ReasonCodes);
+            Assert.DoesNotContain("..", outcome.QuarantineBlob);
+        }
+    }
+
+    [Theory]
+    [InlineData("taxi/../../etc/passwd", false)]
+    [InlineData("taxi/a%2Fb.csv", false)]
+    [InlineData("Taxi/data.csv", false)]
+    [InlineData("taxi/da\u0001ta.csv", false)]
+    [InlineData("taxi/data.csv", true)]
+    [InlineData("taxi/100%.csv", true)]
+    public void ParseName_RefusesTraversalEncodingAndBadModels(string blobName, bool valid)
+    {
+        var (_, file, problem) = DatasetIngestor.ParseName(blobName);
+
+        Assert.Equal(valid, problem is null);
+        Assert.Equal(valid, file is not null);
+    }
+}
