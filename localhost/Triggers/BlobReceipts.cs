@@ -19,8 +19,9 @@ public sealed class BlobReceipts(PipelineStorage storage)
 
     public sealed record Receipt(string BlobName, string ETag, State State, int Attempts, string Host, DateTimeOffset ClaimedAt, string? Result, ETag RowETag);
 
+    /// <summary>The row key of a blob version; ETags are compared without quotes (listings omit them, headers carry them).</summary>
     public static string Key(string blobName, string etag) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(blobName + "\n" + etag)));
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(blobName + "\n" + etag.Trim('"'))));
 
     public async Task<Receipt?> GetAsync(string blobName, string etag, CancellationToken ct)
     {
@@ -30,7 +31,7 @@ public sealed class BlobReceipts(PipelineStorage storage)
     }
 
     /// <summary>Claims a blob version for this host; null when another host holds a live claim or it is finished.</summary>
-    public async Task<Receipt?> TryClaimAsync(string blobName, string etag, string host, TimeSpan claimTimeout, bool ownStaleClaimsFirst, CancellationToken ct)
+    public async Task<Receipt?> TryClaimAsync(string blobName, string etag, string host, TimeSpan claimTimeout, CancellationToken ct)
     {
         await _created.Value.ConfigureAwait(false);
         var now = DateTimeOffset.UtcNow;
@@ -41,7 +42,7 @@ public sealed class BlobReceipts(PipelineStorage storage)
             ["BlobETag"] = etag,
             ["State"] = nameof(State.Processing),
             ["Host"] = host,
-            ["ClaimedAt"] = now,
+            ["ClaimedAt"] = now.ToString("o", System.Globalization.CultureInfo.InvariantCulture),
             ["Attempts"] = (existing?.Attempts ?? 0) + 1,
         };
         try
@@ -52,8 +53,7 @@ public sealed class BlobReceipts(PipelineStorage storage)
             }
             else
             {
-                var claimable = existing.State == State.Failed || (existing.State == State.Processing &&
-                    ((ownStaleClaimsFirst && existing.Host == host) || now - existing.ClaimedAt > claimTimeout));
+                var claimable = existing.State == State.Failed || (existing.State == State.Processing && now - existing.ClaimedAt > claimTimeout);
                 if (!claimable) return null;
                 await Table.UpdateEntityAsync(entity, existing.RowETag, TableUpdateMode.Replace, ct).ConfigureAwait(false);
             }
@@ -65,6 +65,21 @@ public sealed class BlobReceipts(PipelineStorage storage)
         return await GetAsync(blobName, etag, ct).ConfigureAwait(false);
     }
 
+    /// <summary>Extends a live claim; false when another host has taken it over meanwhile.</summary>
+    public async Task<Receipt?> RenewAsync(Receipt claim, CancellationToken ct)
+    {
+        var entity = new TableEntity("incoming", Key(claim.BlobName, claim.ETag)) { ["ClaimedAt"] = DateTimeOffset.UtcNow.ToString("o", System.Globalization.CultureInfo.InvariantCulture) };
+        try
+        {
+            var response = await Table.UpdateEntityAsync(entity, claim.RowETag, TableUpdateMode.Merge, ct).ConfigureAwait(false);
+            return claim with { RowETag = response.Headers.ETag ?? claim.RowETag };
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return null;
+        }
+    }
+
     public async Task CompleteAsync(Receipt claim, State state, string result, CancellationToken ct)
     {
         var entity = new TableEntity("incoming", Key(claim.BlobName, claim.ETag))
@@ -73,7 +88,7 @@ public sealed class BlobReceipts(PipelineStorage storage)
             ["BlobETag"] = claim.ETag,
             ["State"] = state.ToString(),
             ["Host"] = claim.Host,
-            ["ClaimedAt"] = claim.ClaimedAt,
+            ["ClaimedAt"] = claim.ClaimedAt.ToString("o", System.Globalization.CultureInfo.InvariantCulture),
             ["Attempts"] = claim.Attempts,
             ["Result"] = result.Length > 30000 ? result[..30000] : result,
         };
@@ -88,7 +103,7 @@ public sealed class BlobReceipts(PipelineStorage storage)
         Enum.Parse<State>(e.GetString("State")),
         e.GetInt32("Attempts") ?? 0,
         e.GetString("Host") ?? "",
-        e.GetDateTimeOffset("ClaimedAt") ?? default,
+        DateTimeOffset.TryParse(e.GetString("ClaimedAt"), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var at) ? at : default,
         e.GetString("Result"),
         e.ETag);
 }

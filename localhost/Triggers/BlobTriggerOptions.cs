@@ -14,9 +14,12 @@ public sealed class BlobTriggerOptions
     /// <summary>Attempts before a blob is given up as poison (as the Functions host does after five).</summary>
     public int MaxAttempts { get; set; } = 5;
 
-    /// <summary>How long a claim by another host holds before the blob may be taken over.</summary>
-    public TimeSpan ClaimTimeout { get; set; } = TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// How long a claim holds without renewal. A host renews its claims while it works on them, so a blob is taken over
+    /// only when its host died; after a crash the blob is processed again once this has passed.
+    /// </summary>
+    public TimeSpan ClaimTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>Names this host in receipts; a restarted host with the same id takes back its own unfinished claims at once.</summary>
-    public string HostId { get; set; } = Environment.MachineName;
+    /// <summary>Names this host process in receipts.</summary>
+    public string HostId { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
 }

@@ -24,7 +24,6 @@ public sealed class IncomingBlobPoller(
 {
     private readonly ConcurrentDictionary<string, bool> _finished = new();
     private readonly BlobTriggerOptions _options = options.Value;
-    private bool _firstPass = true;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -56,8 +55,6 @@ public sealed class IncomingBlobPoller(
         {
             if (!_finished.ContainsKey(Key(blob))) fresh.Add(blob);
         }
-        var ownClaims = _firstPass;
-        _firstPass = false;
         if (fresh.Count == 0) return 0;
 
         var groups = fresh
@@ -72,13 +69,13 @@ public sealed class IncomingBlobPoller(
         {
             foreach (var blob in group)
             {
-                if (await HandleAsync(blob, ownClaims, token)) Interlocked.Increment(ref handled);
+                if (await HandleAsync(blob, token)) Interlocked.Increment(ref handled);
             }
         });
         return handled;
     }
 
-    private async Task<bool> HandleAsync(BlobItem blob, bool ownClaims, CancellationToken ct)
+    private async Task<bool> HandleAsync(BlobItem blob, CancellationToken ct)
     {
         var etag = blob.Properties.ETag?.ToString() ?? "";
         var existing = await receipts.GetAsync(blob.Name, etag, ct);
@@ -87,12 +84,16 @@ public sealed class IncomingBlobPoller(
             _finished[Key(blob)] = true;
             return false;
         }
-        var claim = await receipts.TryClaimAsync(blob.Name, etag, _options.HostId, _options.ClaimTimeout, ownClaims, ct);
+        var claim = await receipts.TryClaimAsync(blob.Name, etag, _options.HostId, _options.ClaimTimeout, ct);
         if (claim is null) return false;
 
+        using var renewal = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var renewing = RenewWhileWorkingAsync(claim, renewal.Token);
         try
         {
             var result = await dropZone.HandleAsync(blob.Name, workflows, ct);
+            renewal.Cancel();
+            claim = await renewing;
             await receipts.CompleteAsync(claim, BlobReceipts.State.Done, JsonSerializer.Serialize(result, JsonBlobs.Options), ct);
             _finished[Key(blob)] = true;
             return true;
@@ -103,12 +104,38 @@ public sealed class IncomingBlobPoller(
         }
         catch (Exception e)
         {
+            renewal.Cancel();
+            claim = await renewing;
             var poison = claim.Attempts >= _options.MaxAttempts;
             logger.LogError(e, "Processing {BlobName} failed (attempt {Attempt} of {MaxAttempts}){Poison}",
                 blob.Name, claim.Attempts, _options.MaxAttempts, poison ? "; giving it up as poison" : "");
             await receipts.CompleteAsync(claim, poison ? BlobReceipts.State.Poison : BlobReceipts.State.Failed, e.ToString(), ct);
             if (poison) _finished[Key(blob)] = true;
             return false;
+        }
+    }
+
+    /// <summary>Keeps the claim alive while a long file is processed; returns the claim with its latest row ETag.</summary>
+    private async Task<BlobReceipts.Receipt> RenewWhileWorkingAsync(BlobReceipts.Receipt claim, CancellationToken ct)
+    {
+        var period = TimeSpan.FromTicks(Math.Max(_options.ClaimTimeout.Ticks / 3, TimeSpan.FromMilliseconds(100).Ticks));
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(period, ct);
+                var renewed = await receipts.RenewAsync(claim, CancellationToken.None);
+                if (renewed is null)
+                {
+                    logger.LogWarning("Lost the claim on {BlobName} to another host", claim.BlobName);
+                    return claim;
+                }
+                claim = renewed;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return claim;
         }
     }
 

@@ -1,0 +1,227 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using Serverless.Core.Datasets;
+using Serverless.Core.Specs;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Datasets;
+
+/// <summary>Files in every accepted shape become dataset versions with the expected schema, rows and profile.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class AcceptedFormatTests(AzuriteFixture azurite)
+{
+    private static async Task<DatasetManifest> AcceptedAsync(Ingestion ingestion, IngestionOutcome outcome)
+    {
+        Assert.True(outcome.Status == IngestionStatus.Accepted, outcome.Message);
+        return (await ingestion.Datasets.GetManifestAsync(outcome.Model, outcome.DatasetVersion!, CancellationToken.None))!;
+    }
+
+    [Fact]
+    public async Task Ingest_SemicolonWineWithQuotedHeader_InfersMulticlassQuality()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("wine");
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/red.csv", await File.ReadAllBytesAsync(RepositoryPaths.Dataset("wine", "winequality-red.csv"))));
+
+        Assert.Equal(1599, manifest.Rows);
+        Assert.Equal("quality", manifest.Schema.Label);
+        Assert.Equal(TaskKind.Multiclass, manifest.Schema.Task);
+        Assert.Equal(11, manifest.Schema.Features.Count);
+        Assert.All(manifest.Schema.Features, f => Assert.Equal(ColumnKind.Numeric, manifest.Schema.Column(f).Kind));
+        Assert.Contains(manifest.Schema.Inferred, n => n.StartsWith("label: 'quality' (the last column)", StringComparison.Ordinal));
+        Assert.Equal(["3", "4", "5", "6", "7", "8"], manifest.Schema.Classes);
+    }
+
+    [Fact]
+    public async Task Ingest_IrisWithoutHeader_NamesColumnsAndInfersThreeClasses()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("iris");
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/iris.csv", await File.ReadAllBytesAsync(RepositoryPaths.Dataset("iris", "iris.data"))));
+
+        Assert.Equal(150, manifest.Rows);
+        Assert.Equal("column5", manifest.Schema.Label);
+        Assert.Equal(TaskKind.Multiclass, manifest.Schema.Task);
+        Assert.Equal(["Iris-setosa", "Iris-versicolor", "Iris-virginica"], manifest.Schema.Classes);
+    }
+
+    [Fact]
+    public async Task Ingest_TabSeparatedTextWithoutHeader_InfersBinaryWithTextFeature()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("yelp");
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/yelp.txt", await File.ReadAllBytesAsync(RepositoryPaths.Dataset("sentiment", "yelp_labelled.txt"))));
+
+        Assert.Equal(1000, manifest.Rows);
+        Assert.Equal(TaskKind.Binary, manifest.Schema.Task);
+        Assert.Equal(ColumnKind.Text, manifest.Schema.Column("column1").Kind);
+        Assert.Equal(["0", "1"], manifest.Schema.Classes);
+    }
+
+    [Fact]
+    public async Task Ingest_PipeDelimitedWithBomPaddingAndNoFinalNewline_MatchesTheCommaFile()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("shapes");
+        var comma = TestData.TaxiSlice(200);
+        var first = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/comma.csv", comma));
+        var padded = "\uFEFF" + comma.Replace(",", " | ", StringComparison.Ordinal).TrimEnd('\n');
+
+        var again = await ingestion.IngestAsync($"{model}/pipe.txt", padded);
+
+        Assert.Equal(IngestionStatus.Duplicate, again.Status);
+        Assert.Equal(first.Version, again.DatasetVersion);
+    }
+
+    [Fact]
+    public async Task Ingest_Gzip_IsReadAndRecognisedAsTheSameData()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("gzip");
+        var text = TestData.TaxiSlice(300);
+        var first = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/a.csv", text));
+        using var compressed = new MemoryStream();
+        await using (var gzip = new GZipStream(compressed, CompressionLevel.Optimal, leaveOpen: true)) await gzip.WriteAsync(Encoding.UTF8.GetBytes(text));
+
+        var outcome = await ingestion.IngestAsync($"{model}/a.csv.gz", compressed.ToArray());
+
+        Assert.Equal(IngestionStatus.Duplicate, outcome.Status);
+        Assert.Equal(first.Version, outcome.DatasetVersion);
+    }
+
+    [Fact]
+    public async Task Ingest_QuotedFieldsWithDelimitersNewlinesAndQuotes_KeepsValuesExactly()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("quoted");
+        var rows = Enumerable.Range(0, 30).Select(i => $"{i},\"line one, with comma\nline \"\"two\"\" {i}\",{i % 2}");
+        var content = "id,comment,label\n" + string.Join("\n", rows) + "\n";
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/q.csv", content));
+
+        Assert.Equal(30, manifest.Rows);
+        var data = (await ingestion.Storage.Datasets.GetBlobClient(manifest.DataBlob).DownloadContentAsync()).Value.Content.ToString();
+        Assert.Contains("\"line one, with comma\nline \"\"two\"\" 7\"", data);
+    }
+
+    [Fact]
+    public async Task Ingest_MissingTokensAndSpecOverrides_AreApplied()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("tokens");
+        var rows = Enumerable.Range(0, 40).Select(i => $"{(i % 5 == 0 ? new[] { "?", "NA", "N/A", "null", "NaN" }[i / 5 % 5] : i.ToString(CultureInfo.InvariantCulture))},{i % 4},{(i % 2 == 0 ? "yes" : "no")},2024-01-{i % 28 + 1:D2},{i % 2}");
+        var content = "x,code,flag,day,label\n" + string.Join("\n", rows) + "\n";
+        var spec = new ModelSpec { Columns = new() { ["code"] = ColumnKind.Categorical } };
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/t.csv", content, spec));
+
+        Assert.Equal(ColumnKind.Numeric, manifest.Schema.Column("x").Kind);
+        Assert.Equal(new ColumnSchema("code", ColumnKind.Categorical, Inferred: false), manifest.Schema.Column("code"));
+        Assert.Equal(ColumnKind.Boolean, manifest.Schema.Column("flag").Kind);
+        Assert.Equal(ColumnKind.DateTime, manifest.Schema.Column("day").Kind);
+        Assert.DoesNotContain("day", manifest.Schema.Features);
+        var profile = await ingestion.Datasets.GetProfileAsync(model, manifest.Version, CancellationToken.None);
+        Assert.Equal(8, profile!.Columns.Single(c => c.Name == "x").Missing);
+    }
+
+    [Fact]
+    public async Task Profile_TaxiFare_MatchesAnIndependentComputation()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("profile");
+        var text = TestData.TaxiSlice(5000);
+        var fares = text.Split('\n').Skip(1).Where(l => l.Length > 0).Select(l => double.Parse(l.Split(',')[^1], CultureInfo.InvariantCulture)).OrderBy(v => v).ToArray();
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/p.csv", text));
+        var fare = (await ingestion.Datasets.GetProfileAsync(model, manifest.Version, CancellationToken.None))!.Columns.Single(c => c.Name == "fare_amount");
+
+        var mean = fares.Average();
+        var std = Math.Sqrt(fares.Sum(v => (v - mean) * (v - mean)) / (fares.Length - 1));
+        Assert.Equal(5000, fare.Count);
+        Assert.Equal(fares[0], fare.Min);
+        Assert.Equal(fares[^1], fare.Max);
+        Assert.Equal(mean, fare.Mean!.Value, 9);
+        Assert.Equal(std, fare.StdDev!.Value, 9);
+        Assert.Equal(Type7(fares, 0.5), fare.Quantiles!["0.5"], 9);
+        Assert.Equal(Type7(fares, 0.95), fare.Quantiles["0.95"], 9);
+        Assert.Equal(5000, fare.Histogram!.Counts.Sum());
+        var vendor = (await ingestion.Datasets.GetProfileAsync(model, manifest.Version, CancellationToken.None))!.Columns.Single(c => c.Name == "vendor_id");
+        Assert.Equal(text.Split('\n').Skip(1).Count(l => l.StartsWith("CMT,", StringComparison.Ordinal)), vendor.TopValues!.Single(v => v.Value == "CMT").Count);
+    }
+
+    private static double Type7(double[] sorted, double q)
+    {
+        var h = (sorted.Length - 1) * q;
+        var lo = (int)Math.Floor(h);
+        return sorted[lo] + (h - lo) * (sorted[Math.Min(lo + 1, sorted.Length - 1)] - sorted[lo]);
+    }
+
+    [Fact]
+    public async Task Ingest_AppendPolicy_ConcatenatesWithThePreviousVersion_AndReplaceDoesNot()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("append");
+        var lines = TestData.TaxiSlice(300).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var header = lines[0];
+        var spec = new ModelSpec { Policy = DataPolicy.Append };
+        var first = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/1.csv", string.Join('\n', lines.Take(101)) + "\n", spec));
+
+        var second = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/2.csv", header + "\n" + string.Join('\n', lines.Skip(101)) + "\n"));
+
+        Assert.Equal(100, first.Rows);
+        Assert.Equal(300, second.Rows);
+        Assert.Equal(first.Version, second.PreviousVersion);
+        Assert.Equal(2, second.Sources.Count);
+        Assert.Equal(second.Version, (await ingestion.Datasets.GetLatestAsync(model, CancellationToken.None))!.Version);
+    }
+
+    [Fact]
+    public async Task Ingest_ChangedSchemaAgainstPreviousVersion_IsQuarantinedAsSchemaMismatch()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("schema");
+        await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/1.csv", "a,b,label\n" + string.Join("\n", Enumerable.Range(0, 20).Select(i => $"{i},{i * 2},{i % 2}")) + "\n"));
+
+        var renamed = await ingestion.IngestAsync($"{model}/2.csv", "a,c,label\n" + string.Join("\n", Enumerable.Range(0, 20).Select(i => $"{i},{i * 2},{i % 2}")) + "\n");
+        var retyped = await ingestion.IngestAsync($"{model}/3.csv", "a,b,label\n" + string.Join("\n", Enumerable.Range(0, 20).Select(i => $"{i},{(i % 2 == 0 ? "yes" : "no")},{i % 2}")) + "\n");
+
+        Assert.Equal(["schema_mismatch"], renamed.ReasonCodes);
+        Assert.Contains("renamed?", renamed.Message);
+        Assert.Equal(["schema_mismatch"], retyped.ReasonCodes);
+    }
+
+    [Fact]
+    public async Task Ingest_FewBadRowsUnderThreshold_AcceptsTheRestAndCountsThem()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("some");
+        var rows = Enumerable.Range(0, 100).Select(i => i % 25 == 0 ? $"{i},{i}" : $"{i},{i * 2},{i % 2}");
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/s.csv", "a,b,label\n" + string.Join("\n", rows) + "\n"));
+
+        Assert.Equal(96, manifest.Rows);
+        Assert.Equal(4, manifest.RowsRejected);
+        Assert.Single(manifest.Sources);
+    }
+
+    [Fact]
+    public async Task Ingest_SensitiveColumn_IsNeverAFeatureAndHasNoValuesInTheProfile()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("pii");
+        var rows = Enumerable.Range(0, 40).Select(i => $"{i},person{i}@example.com,{i % 2}");
+        var spec = new ModelSpec { Sensitive = ["email"] };
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/pii.csv", "a,email,label\n" + string.Join("\n", rows) + "\n", spec));
+
+        Assert.DoesNotContain("email", manifest.Schema.Features);
+        Assert.Equal(["email"], manifest.Schema.Sensitive);
+        var email = (await ingestion.Datasets.GetProfileAsync(model, manifest.Version, CancellationToken.None))!.Columns.Single(c => c.Name == "email");
+        Assert.Null(email.TopValues);
+        Assert.Equal(40, email.Count);
+    }
+}
