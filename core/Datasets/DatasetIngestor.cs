@@ -113,28 +113,9 @@ public sealed class DatasetIngestor(
                 throw new Rejection("invalid_gzip", $"The file ends in .gz but is not valid gzip: {e.Message}");
             }
         }
-        CheckBytes(text);
-
-        var sniffLines = ReadSniffLines(text);
-        if (sniffLines.Count == 0) throw new Rejection("empty_file", "The file holds only blank lines.");
-        var delimiter = CsvSniffer.Delimiter(sniffLines)
-            ?? throw new Rejection("no_delimiter", "No comma, semicolon, tab or pipe separates the columns of the first lines; a dataset needs at least a label and one feature column.");
-        var sniffRows = sniffLines.Select(l => (IReadOnlyList<string>)CsvSniffer.Split(l, delimiter)).ToList();
-        var hasHeader = spec.HasHeader ?? (spec.ColumnNames is null && CsvSniffer.HasHeader(sniffRows));
         var prior = await datasets.GetLatestAsync(model, ct).ConfigureAwait(false);
-
-        var first = FirstPass(text, delimiter, hasHeader, spec, prior);
-        DatasetSchema schema;
-        try
-        {
-            schema = DecideSchema(first, spec, prior);
-        }
-        catch (Rejection rejection) when (rejection.Problems is null)
-        {
-            rejection.Problems = first.Problems;
-            throw;
-        }
-        var (canonical, sha, rows, profile) = SecondPass(text, delimiter, hasHeader, first, schema, prior, spec, scratch, ct);
+        var local = ProcessFile(text, spec, prior, scratch.File("data.csv"), ct);
+        var (schema, canonical, sha, rows, profile, first) = (local.Schema, local.CanonicalPath, local.Sha256, local.Rows, local.Profile, local.First);
 
         var version = "ds-" + sha[..16];
         if (await datasets.GetManifestAsync(model, version, ct).ConfigureAwait(false) is { } existing)
@@ -182,6 +163,38 @@ public sealed class DatasetIngestor(
             upload.BlobName, model, version, rows, first.RejectedRows, schema.Label, schema.Task);
         return new IngestionOutcome(IngestionStatus.Accepted, model, upload.BlobName, version, null, first.RejectedRows > 0 ? ["rows_rejected"] : [],
             $"Accepted {rows} rows as dataset version {version}{(first.RejectedRows > 0 ? $"; {first.RejectedRows} rows were rejected (see the manifest)" : "")}.");
+    }
+
+    /// <summary>The result of checking, profiling and canonicalizing one local file.</summary>
+    internal sealed record LocalResult(DatasetSchema Schema, string CanonicalPath, string Sha256, long Rows, DatasetProfile Profile, FirstPassResult First);
+
+    /// <summary>
+    /// Checks, profiles and canonicalizes a local delimited text file without touching storage (beyond reading the
+    /// previous version's rows when appending). Throws <see cref="Rejection"/> for a file that must be quarantined.
+    /// </summary>
+    internal LocalResult ProcessFile(string text, ModelSpec spec, DatasetManifest? prior, string output, CancellationToken ct)
+    {
+        CheckBytes(text);
+        var sniffLines = ReadSniffLines(text);
+        if (sniffLines.Count == 0) throw new Rejection("empty_file", "The file holds only blank lines.");
+        var delimiter = CsvSniffer.Delimiter(sniffLines)
+            ?? throw new Rejection("no_delimiter", "No comma, semicolon, tab or pipe separates the columns of the first lines; a dataset needs at least a label and one feature column.");
+        var sniffRows = sniffLines.Select(l => (IReadOnlyList<string>)CsvSniffer.Split(l, delimiter)).ToList();
+        var hasHeader = spec.HasHeader ?? (spec.ColumnNames is null && CsvSniffer.HasHeader(sniffRows));
+
+        var first = FirstPass(text, delimiter, hasHeader, spec, prior);
+        DatasetSchema schema;
+        try
+        {
+            schema = DecideSchema(first, spec, prior);
+        }
+        catch (Rejection rejection) when (rejection.Problems is null)
+        {
+            rejection.Problems = first.Problems;
+            throw;
+        }
+        var (canonical, sha, rows, profile) = SecondPass(text, delimiter, hasHeader, first, schema, prior, spec, output, ct);
+        return new LocalResult(schema, canonical, sha, rows, profile, first);
     }
 
     private async Task<ModelSpec> ReadSpecOrRejectAsync(string model, CancellationToken ct)
@@ -469,9 +482,8 @@ public sealed class DatasetIngestor(
 
     /// <summary>The second pass: writes the canonical CSV of the accepted rows (after the previous version's rows, when appending) and profiles it.</summary>
     private (string Path, string Sha256, long Rows, DatasetProfile Profile) SecondPass(
-        string path, char delimiter, bool hasHeader, FirstPassResult first, DatasetSchema schema, DatasetManifest? prior, ModelSpec spec, ScratchFolder scratch, CancellationToken ct)
+        string path, char delimiter, bool hasHeader, FirstPassResult first, DatasetSchema schema, DatasetManifest? prior, ModelSpec spec, string output, CancellationToken ct)
     {
-        var output = scratch.File("data.csv");
         var sensitive = new HashSet<string>(schema.Sensitive, StringComparer.Ordinal);
         var builders = schema.Columns.Select((c, i) => new ProfileBuilder(c, sensitive.Contains(c.Name), first.Stats[i].Min, first.Stats[i].Max, _options.DistinctLimit)).ToArray();
         long rows = 0;
@@ -623,10 +635,10 @@ public sealed class DatasetIngestor(
 
     private sealed record Upload(string BlobName, string ETag, DateTimeOffset? UploadedAt, long Bytes, string Sha256, string Path);
 
-    private sealed record FirstPassResult(string[] Header, ColumnStatistics[] Stats, int LabelIndex, long DataRows, long RejectedRows, ProblemLog Problems, RowRules Rules);
+    internal sealed record FirstPassResult(string[] Header, ColumnStatistics[] Stats, int LabelIndex, long DataRows, long RejectedRows, ProblemLog Problems, RowRules Rules);
 
     /// <summary>Why a file is refused: a reason code, a message a person can act on, and the row-level problems seen.</summary>
-    private sealed class Rejection(string code, string message, ProblemLog? problems = null) : Exception(message)
+    internal sealed class Rejection(string code, string message, ProblemLog? problems = null) : Exception(message)
     {
         public string Code { get; } = code;
         public ProblemLog? Problems { get; set; } = problems;
