@@ -182,7 +182,7 @@ public sealed class DatasetIngestor(
         var sniffRows = sniffLines.Select(l => (IReadOnlyList<string>)CsvSniffer.Split(l, delimiter)).ToList();
         var hasHeader = spec.HasHeader ?? (spec.ColumnNames is null && CsvSniffer.HasHeader(sniffRows));
 
-        var first = FirstPass(text, delimiter, hasHeader, spec, prior);
+        var first = FirstPass(text, delimiter, hasHeader, spec, prior, output + ".raw");
         DatasetSchema schema;
         try
         {
@@ -193,8 +193,21 @@ public sealed class DatasetIngestor(
             rejection.Problems = first.Problems;
             throw;
         }
-        var (canonical, sha, rows, profile) = SecondPass(text, delimiter, hasHeader, first, schema, prior, spec, output, ct);
-        return new LocalResult(schema, canonical, sha, rows, profile, first);
+        var sensitive = new HashSet<string>(schema.Sensitive, StringComparer.Ordinal);
+        var append = (spec.Policy ?? DataPolicy.Replace) == DataPolicy.Append && prior is not null;
+        if (!append && !NeedsNormalizing(schema, first.Stats))
+        {
+            File.Move(first.RawPath, output, overwrite: true);
+            var profile = new DatasetProfile
+            {
+                Model = "", DatasetVersion = "", Rows = first.AcceptedRows,
+                Columns = [.. schema.Columns.Select((c, i) => first.Stats[i].Profile(c.Kind, sensitive.Contains(c.Name)))],
+            };
+            return new LocalResult(schema, output, first.RawSha256, first.AcceptedRows, profile, first);
+        }
+        var (canonical, sha, rows, finalProfile) = Normalize(first, schema, append ? prior : null, output, ct);
+        File.Delete(first.RawPath);
+        return new LocalResult(schema, canonical, sha, rows, finalProfile, first);
     }
 
     private async Task<ModelSpec> ReadSpecOrRejectAsync(string model, CancellationToken ct)
@@ -209,31 +222,16 @@ public sealed class DatasetIngestor(
         }
     }
 
-    /// <summary>Rejects content that is not text: NUL bytes, or bytes that are not UTF-8.</summary>
+    /// <summary>Rejects an empty file and binary content (a NUL byte in the first MiB); UTF-8 validity is checked while reading.</summary>
     private static void CheckBytes(string path)
     {
         var info = new FileInfo(path);
         if (info.Length == 0) throw new Rejection("empty_file", "The file is empty.");
-        var buffer = new byte[1 << 16];
+        var buffer = new byte[(int)Math.Min(info.Length, 1 << 20)];
         using var stream = File.OpenRead(path);
-        var decoder = new UTF8Encoding(false, throwOnInvalidBytes: true).GetDecoder();
-        var chars = new char[buffer.Length + 4];
-        long offset = 0;
-        int read;
-        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
-        {
-            var nul = Array.IndexOf(buffer, (byte)0, 0, read);
-            if (nul >= 0 && offset < 1 << 20) throw new Rejection("binary_content", $"The file holds binary data (a NUL byte at offset {offset + nul}); upload delimited text.");
-            try
-            {
-                decoder.GetChars(buffer, 0, read, chars, 0, flush: false);
-            }
-            catch (DecoderFallbackException e)
-            {
-                throw new Rejection("invalid_encoding", $"The file is not UTF-8 (an invalid byte near offset {offset + Math.Max(0, e.Index)}); save it as UTF-8 and upload it again.");
-            }
-            offset += read;
-        }
+        var read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        var nul = Array.IndexOf(buffer, (byte)0, 0, read);
+        if (nul >= 0) throw new Rejection("binary_content", $"The file holds binary data (a NUL byte at offset {nul}); upload delimited text.");
     }
 
     private List<string> ReadSniffLines(string path)
@@ -257,7 +255,7 @@ public sealed class DatasetIngestor(
     }
 
     private CsvDataReader OpenReader(string path, char delimiter) =>
-        CsvDataReader.Create(new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true), new CsvDataReaderOptions
+        CsvDataReader.Create(new StreamReader(path, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true, 1 << 16), new CsvDataReaderOptions
         {
             HasHeaders = false,
             Delimiter = delimiter,
@@ -265,38 +263,47 @@ public sealed class DatasetIngestor(
             MaxBufferSize = _options.MaxRecordChars,
         });
 
-    /// <summary>The first pass: header, per-column counts, and the rows that must be rejected.</summary>
-    private FirstPassResult FirstPass(string path, char delimiter, bool hasHeader, ModelSpec spec, DatasetManifest? prior)
+    /// <summary>
+    /// The one pass over the upload: reads the header, checks every row, counts and profiles every column, and writes
+    /// the accepted rows (trimmed, missing tokens emptied) as canonical CSV while hashing it.
+    /// </summary>
+    private FirstPassResult FirstPass(string path, char delimiter, bool hasHeader, ModelSpec spec, DatasetManifest? prior, string rawOutput)
     {
         var problems = new ProblemLog(_options.SamplesPerProblem);
         string[]? header = null;
         ColumnStatistics[] stats = [];
         int labelIndex = -1;
-        long dataRows = 0, rejected = 0;
+        long dataRows = 0, rejected = 0, accepted = 0;
         var sensitive = new HashSet<string>(spec.Sensitive ?? [], StringComparer.Ordinal);
         RowRules? rules = null;
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         try
         {
+            using var file = File.Create(rawOutput);
+            using var hashing = new HashingStream(file, sha);
+            using var writer = new StreamWriter(hashing, CanonicalCsv.Utf8, 1 << 16);
             using var reader = OpenReader(path, delimiter);
-            var values = new List<string>();
+            var spans = new SpanRow();
+            var row = new CharBuffer(1024);
             long line = 0;
             while (reader.Read())
             {
                 line++;
-                values.Clear();
-                for (var i = 0; i < reader.RowFieldCount; i++) values.Add(reader.GetString(i).Trim());
-                if (values.Count == 1 && values[0].Length == 0) continue;
+                spans.Load(reader);
+                if (spans.Count == 1 && spans[0].IsEmpty) continue;
                 if (header is null)
                 {
-                    header = hasHeader ? [.. values] : [.. (spec.ColumnNames ?? prior?.Schema.Columns.Select(c => c.Name).ToList() ?? Enumerable.Range(1, values.Count).Select(i => $"column{i}").ToList())];
+                    var names = spans.Strings();
+                    header = hasHeader ? names : [.. (spec.ColumnNames ?? prior?.Schema.Columns.Select(c => c.Name).ToList() ?? Enumerable.Range(1, names.Length).Select(i => $"column{i}").ToList())];
                     CheckHeader(header);
                     stats = [.. header.Select(h => new ColumnStatistics(h, _options.DistinctLimit))];
                     labelIndex = LabelIndex(header, spec);
                     rules = new RowRules(header, labelIndex, spec, delimiter);
+                    CanonicalCsv.WriteRecord(writer, header);
                     if (hasHeader) continue;
                 }
                 dataRows++;
-                var problem = rules!.Check(values);
+                var problem = rules!.Check(spans);
                 if (problem is not null)
                 {
                     rejected++;
@@ -304,14 +311,22 @@ public sealed class DatasetIngestor(
                     problems.Add(problem.Value.Code, line, problem.Value.Detail, sample);
                     continue;
                 }
-                for (var i = 0; i < values.Count; i++)
+                for (var i = 0; i < spans.Count; i++)
                 {
-                    stats[i].Add(values[i]);
-                    if (stats[i].NonFinite > 0 && stats[i].NonFinite == 1 && CellValues.TryNumber(values[i], out var n) && !double.IsFinite(n))
+                    var value = spans[i];
+                    var nonFinite = stats[i].NonFinite;
+                    stats[i].Add(value);
+                    if (stats[i].NonFinite == 1 && nonFinite == 0)
                     {
-                        problems.Add("non_finite_values", line, $"'{header[i]}' holds {values[i]}", sensitive.Contains(header[i]) ? null : CellValues.Escape(values[i]));
+                        problems.Add("non_finite_values", line, $"'{header[i]}' holds {value}", sensitive.Contains(header[i]) ? null : CellValues.Escape(value.ToString()));
                     }
+                    if (i > 0) row.Append(',');
+                    if (!CellValues.IsMissing(value)) CanonicalCsv.AppendField(row, value);
                 }
+                row.Append('\n');
+                writer.Write(row.Written);
+                row.Clear();
+                accepted++;
             }
         }
         catch (CsvRecordTooLargeException)
@@ -322,10 +337,20 @@ public sealed class DatasetIngestor(
         {
             throw new Rejection("unterminated_quote", $"The file is not well-formed delimited text: {e.Message} A quoted field must end with a quote.");
         }
+        catch (DecoderFallbackException)
+        {
+            throw new Rejection("invalid_encoding", "The file is not UTF-8 (it holds byte sequences UTF-8 does not allow); save it as UTF-8 and upload it again.");
+        }
         if (header is null) throw new Rejection("empty_file", "The file holds no rows.");
         if (dataRows == 0) throw new Rejection("header_only", $"The file has a header ({string.Join(", ", header.Take(10).Select(CellValues.Escape))}) but no data rows.");
-        return new FirstPassResult(header, stats, labelIndex, dataRows, rejected, problems, rules!);
+        return new FirstPassResult(header, stats, labelIndex, dataRows, rejected, problems, rules!, rawOutput, Convert.ToHexStringLower(sha.GetHashAndReset()), accepted);
     }
+
+    /// <summary>Whether canonical values differ from the raw ones: booleans spelt other than true/false, or non-numbers in a column the spec made numeric.</summary>
+    private static bool NeedsNormalizing(DatasetSchema schema, ColumnStatistics[] stats) =>
+        schema.Columns.Select((c, i) => (c, s: stats[i])).Any(x =>
+            (x.c.Kind == ColumnKind.Boolean && x.s.Distinct.Keys.Any(k => k is not ("true" or "false")))
+            || (x.c.Kind == ColumnKind.Numeric && x.s.Numbers + x.s.NonFinite < x.s.Present));
 
     private static void CheckHeader(string[] header)
     {
@@ -480,69 +505,49 @@ public sealed class DatasetIngestor(
         return list;
     }
 
-    /// <summary>The second pass: writes the canonical CSV of the accepted rows (after the previous version's rows, when appending) and profiles it.</summary>
-    private (string Path, string Sha256, long Rows, DatasetProfile Profile) SecondPass(
-        string path, char delimiter, bool hasHeader, FirstPassResult first, DatasetSchema schema, DatasetManifest? prior, ModelSpec spec, string output, CancellationToken ct)
+    /// <summary>
+    /// The second pass, when needed: writes the final canonical CSV (the previous version's rows first when appending,
+    /// values normalized to the schema's kinds), hashes it and profiles it afresh.
+    /// </summary>
+    private (string Path, string Sha256, long Rows, DatasetProfile Profile) Normalize(
+        FirstPassResult first, DatasetSchema schema, DatasetManifest? appendTo, string output, CancellationToken ct)
     {
         var sensitive = new HashSet<string>(schema.Sensitive, StringComparer.Ordinal);
-        var builders = schema.Columns.Select((c, i) => new ProfileBuilder(c, sensitive.Contains(c.Name), first.Stats[i].Min, first.Stats[i].Max, _options.DistinctLimit)).ToArray();
+        var stats = schema.Columns.Select(c => new ColumnStatistics(c.Name, _options.DistinctLimit)).ToArray();
         long rows = 0;
-        using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using (var file = File.Create(output))
+        using (var hashing = new HashingStream(file, sha))
+        using (var writer = new StreamWriter(hashing, CanonicalCsv.Utf8, 1 << 16))
         {
-            using (var file = File.Create(output))
-            using (var hashing = new HashingStream(file, sha))
-            using (var writer = new StreamWriter(hashing, CanonicalCsv.Utf8, 1 << 16))
+            CanonicalCsv.WriteRecord(writer, [.. schema.Columns.Select(c => c.Name)]);
+            var fields = new string?[schema.Columns.Count];
+            void Emit(Func<int, string> value)
             {
-                CanonicalCsv.WriteRecord(writer, [.. schema.Columns.Select(c => c.Name)]);
-                var fields = new string?[schema.Columns.Count];
-                if ((spec.Policy ?? DataPolicy.Replace) == DataPolicy.Append && prior is not null)
+                for (var i = 0; i < fields.Length; i++)
                 {
-                    rows += CopyPrior(prior, schema, writer, builders, ct);
+                    fields[i] = Canonical(schema.Columns[i].Kind, value(i));
+                    stats[i].Add((fields[i] ?? "").AsSpan());
                 }
-                using var reader = OpenReader(path, delimiter);
-                var values = new List<string>(fields.Length);
-                var skipHeader = hasHeader;
-                while (reader.Read())
-                {
-                    if (reader.RowFieldCount == 1 && reader.GetString(0).Trim().Length == 0) continue;
-                    if (skipHeader) { skipHeader = false; continue; }
-                    values.Clear();
-                    for (var i = 0; i < reader.RowFieldCount; i++) values.Add(reader.GetString(i).Trim());
-                    if (first.Rules.Check(values) is not null) continue;
-                    for (var i = 0; i < fields.Length; i++)
-                    {
-                        fields[i] = Canonical(schema.Columns[i].Kind, values[i]);
-                        builders[i].Add(fields[i] ?? "");
-                    }
-                    CanonicalCsv.WriteRecord(writer, fields);
-                    rows++;
-                }
+                CanonicalCsv.WriteRecord(writer, fields);
+                rows++;
             }
-            var hash = Convert.ToHexStringLower(sha.GetHashAndReset());
-            var profile = new DatasetProfile { Model = "", DatasetVersion = "", Rows = rows, Columns = [.. builders.Select(b => b.Build())] };
-            return (output, hash, rows, profile);
+            if (appendTo is not null)
+            {
+                using var stream = storage.Datasets.GetBlobClient(appendTo.DataBlob).OpenRead(cancellationToken: ct);
+                using var prior = CanonicalCsv.OpenReader(new StreamReader(stream, Encoding.UTF8));
+                var map = schema.Columns.Select(c => prior.GetOrdinal(c.Name)).ToArray();
+                while (prior.Read()) Emit(i => prior.GetString(map[i]));
+            }
+            using var raw = CanonicalCsv.OpenReader(new StreamReader(first.RawPath, Encoding.UTF8));
+            while (raw.Read()) Emit(i => raw.GetString(i));
         }
-    }
-
-    private long CopyPrior(DatasetManifest prior, DatasetSchema schema, StreamWriter writer, ProfileBuilder[] builders, CancellationToken ct)
-    {
-        using var stream = storage.Datasets.GetBlobClient(prior.DataBlob).OpenRead(cancellationToken: ct);
-        using var reader = CanonicalCsv.OpenReader(new StreamReader(stream, Encoding.UTF8));
-        var map = schema.Columns.Select(c => reader.GetOrdinal(c.Name)).ToArray();
-        var fields = new string?[map.Length];
-        long rows = 0;
-        while (reader.Read())
+        var profile = new DatasetProfile
         {
-            for (var i = 0; i < map.Length; i++)
-            {
-                var value = reader.GetString(map[i]);
-                fields[i] = value.Length == 0 ? null : value;
-                builders[i].Add(value);
-            }
-            CanonicalCsv.WriteRecord(writer, fields);
-            rows++;
-        }
-        return rows;
+            Model = "", DatasetVersion = "", Rows = rows,
+            Columns = [.. schema.Columns.Select((c, i) => stats[i].Profile(c.Kind, sensitive.Contains(c.Name)))],
+        };
+        return (output, Convert.ToHexStringLower(sha.GetHashAndReset()), rows, profile);
     }
 
     private static string? Canonical(ColumnKind kind, string value)
@@ -635,7 +640,9 @@ public sealed class DatasetIngestor(
 
     private sealed record Upload(string BlobName, string ETag, DateTimeOffset? UploadedAt, long Bytes, string Sha256, string Path);
 
-    internal sealed record FirstPassResult(string[] Header, ColumnStatistics[] Stats, int LabelIndex, long DataRows, long RejectedRows, ProblemLog Problems, RowRules Rules);
+    internal sealed record FirstPassResult(
+        string[] Header, ColumnStatistics[] Stats, int LabelIndex, long DataRows, long RejectedRows, ProblemLog Problems, RowRules Rules,
+        string RawPath, string RawSha256, long AcceptedRows);
 
     /// <summary>Why a file is refused: a reason code, a message a person can act on, and the row-level problems seen.</summary>
     internal sealed class Rejection(string code, string message, ProblemLog? problems = null) : Exception(message)
@@ -664,11 +671,11 @@ internal sealed class RowRules(string[] header, int labelIndex, ModelSpec spec, 
     private readonly (int Index, ValueRange Range)[] _ranges =
         [.. (spec.Ranges ?? []).Select(r => (Array.IndexOf(header, r.Key), r.Value)).Where(r => r.Item1 >= 0)];
 
-    public (string Code, string Detail, string? Sample, int? Column)? Check(IReadOnlyList<string> values)
+    public (string Code, string Detail, string? Sample, int? Column)? Check(SpanRow values)
     {
         if (values.Count != header.Length)
         {
-            return ("ragged_rows", $"{values.Count} fields where the header has {header.Length}", string.Join(delimiter, values.Take(8).Select(CellValues.Escape)), null);
+            return ("ragged_rows", $"{values.Count} fields where the header has {header.Length}", string.Join(delimiter, values.Strings().Take(8).Select(CellValues.Escape)), null);
         }
         if (CellValues.IsMissing(values[labelIndex]))
         {
@@ -678,10 +685,34 @@ internal sealed class RowRules(string[] header, int labelIndex, ModelSpec spec, 
         {
             if (CellValues.TryNumber(values[index], out var v) && (v < range.Min || v > range.Max))
             {
-                return ("value_out_of_range", $"'{header[index]}' = {CellValues.Escape(values[index])} is outside [{range.Min?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-inf"}, {range.Max?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "inf"}]", CellValues.Escape(values[index]), index);
+                return ("value_out_of_range", $"'{header[index]}' = {CellValues.Escape(values[index].ToString())} is outside [{range.Min?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-inf"}, {range.Max?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "inf"}]", CellValues.Escape(values[index].ToString()), index);
             }
         }
         return null;
+    }
+}
+
+/// <summary>The trimmed fields of the current record, as spans into the reader's buffer (no string per cell).</summary>
+internal sealed class SpanRow
+{
+    private CsvDataReader? _reader;
+    private int _count;
+
+    public int Count => _count;
+
+    public void Load(CsvDataReader reader)
+    {
+        _reader = reader;
+        _count = reader.RowFieldCount;
+    }
+
+    public ReadOnlySpan<char> this[int index] => _reader!.GetFieldSpan(index).Trim();
+
+    public string[] Strings()
+    {
+        var values = new string[_count];
+        for (var i = 0; i < _count; i++) values[i] = this[i].ToString();
+        return values;
     }
 }
 

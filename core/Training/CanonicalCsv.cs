@@ -23,6 +23,34 @@ public static class CanonicalCsv
         writer.Write('\n');
     }
 
+    public static void WriteField(TextWriter writer, ReadOnlySpan<char> value)
+    {
+        if (value.IsEmpty) return;
+        if (value.IndexOfAny(",\"\r\n") < 0)
+        {
+            writer.Write(value);
+            return;
+        }
+        WriteField(writer, value.ToString());
+    }
+
+    /// <summary>Appends a field to a row being built, quoting it if it needs quotes.</summary>
+    public static void AppendField(CharBuffer row, ReadOnlySpan<char> value)
+    {
+        if (value.IndexOfAny(",\"\r\n") < 0)
+        {
+            row.Append(value);
+            return;
+        }
+        row.Append('"');
+        foreach (var c in value)
+        {
+            if (c == '"') row.Append('"');
+            row.Append(c);
+        }
+        row.Append('"');
+    }
+
     public static void WriteField(TextWriter writer, string? value)
     {
         if (string.IsNullOrEmpty(value)) return;
@@ -40,4 +68,28 @@ public static class CanonicalCsv
     public static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     public static UTF8Encoding Utf8 { get; } = new(encoderShouldEmitUTF8Identifier: false);
+}
+
+/// <summary>A growable char buffer for building one record at a time without allocating per field.</summary>
+public sealed class CharBuffer(int capacity)
+{
+    private char[] _chars = new char[capacity];
+    private int _length;
+
+    public ReadOnlySpan<char> Written => _chars.AsSpan(0, _length);
+
+    public void Clear() => _length = 0;
+
+    public void Append(char c)
+    {
+        if (_length == _chars.Length) Array.Resize(ref _chars, _chars.Length * 2);
+        _chars[_length++] = c;
+    }
+
+    public void Append(ReadOnlySpan<char> text)
+    {
+        if (_length + text.Length > _chars.Length) Array.Resize(ref _chars, Math.Max(_chars.Length * 2, _length + text.Length));
+        text.CopyTo(_chars.AsSpan(_length));
+        _length += text.Length;
+    }
 }
