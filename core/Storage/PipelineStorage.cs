@@ -39,6 +39,7 @@ public sealed class PipelineStorage
         Quarantine = Blobs.GetBlobContainerClient(_options.QuarantineContainer);
         Models = Blobs.GetBlobContainerClient(_options.ModelsContainer);
         Monitoring = Blobs.GetBlobContainerClient(_options.MonitoringContainer);
+        Workflows = Blobs.GetBlobContainerClient(_options.WorkflowsContainer);
         _ensured = new Lazy<Task>(CreateContainersAsync, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
@@ -51,6 +52,7 @@ public sealed class PipelineStorage
     public BlobContainerClient Quarantine { get; }
     public BlobContainerClient Models { get; }
     public BlobContainerClient Monitoring { get; }
+    public BlobContainerClient Workflows { get; }
 
     /// <summary>Creates the containers once per process; safe to call on every request.</summary>
     public Task EnsureCreatedAsync() => _ensured.Value;

@@ -14,7 +14,8 @@ public abstract class Workflow<TInput, TOutput> : IWorkflow
 
     public abstract Task<TOutput> RunAsync(IWorkflowContext context, TInput input);
 
-    async Task<object?> IWorkflow.RunAsync(IWorkflowContext context, object? input) => await RunAsync(context, (TInput)input!).ConfigureAwait(false);
+    // No ConfigureAwait(false): orchestrator continuations must stay on the engine's replay scheduler.
+    async Task<object?> IWorkflow.RunAsync(IWorkflowContext context, object? input) => await RunAsync(context, (TInput)input!);
 }
 
 /// <summary>An activity: where all I/O happens. Activities throw on failure; the orchestrator decides about retries.</summary>

@@ -40,6 +40,11 @@ public sealed class WalkingSkeletonTests(AzuriteFixture azurite)
 
         var orchestrationId = manifest["manifest"]!["orchestrationId"]!.GetValue<string>();
         var status = await host.Client.GetFromJsonAsync<JsonObject>($"/api/orchestrations/{orchestrationId}");
+        for (var i = 0; i < 100 && status!["runtimeStatus"]!.GetValue<string>() is "Running" or "Pending"; i++)
+        {
+            await Task.Delay(100);
+            status = await host.Client.GetFromJsonAsync<JsonObject>($"/api/orchestrations/{orchestrationId}");
+        }
         Assert.Equal("Completed", status!["runtimeStatus"]!.GetValue<string>());
         Assert.Equal("TrainingOrchestrator", status["name"]!.GetValue<string>());
         Assert.Equal("promoted", status["output"]!["status"]!.GetValue<string>());

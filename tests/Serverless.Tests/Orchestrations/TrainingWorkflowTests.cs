@@ -55,7 +55,7 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         var approve = await host.Client.PostAsync($"/api/orchestrations/{id}/approve", Json("""{"reason":"looks right"}"""));
         Assert.Equal(HttpStatusCode.Accepted, approve.StatusCode);
 
-        var done = await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() != "Running");
+        var done = await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"));
         Assert.Equal("promoted", done["output"]!["status"]!.GetValue<string>());
         var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/approve");
         Assert.Equal("v1", model!["aliases"]!["production"]!.GetValue<string>());
@@ -73,7 +73,7 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
 
         await host.Client.PostAsync($"/api/orchestrations/{id}/reject", Json("""{"reason":"not yet"}"""));
 
-        var done = await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() != "Running");
+        var done = await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"));
         Assert.Equal("rejected", done["output"]!["status"]!.GetValue<string>());
         var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/reject");
         Assert.Null(model!["aliases"]!["production"]);
@@ -88,7 +88,7 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         await using var host = await TestHost.StartAsync(azurite);
         var id = await StartRunAsync(host, "expire", """{"label":"fare_amount","task":"regression","approval":"manual","approvalTimeout":"00:00:02","trainers":[{"name":"Sdca"}]}""", 1000);
 
-        var done = await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() != "Running");
+        var done = await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"));
 
         Assert.Equal("expired", done["output"]!["status"]!.GetValue<string>());
         var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/expire");
@@ -103,7 +103,7 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         var id = await StartRunAsync(host, "failing",
             """{"label":"fare_amount","task":"regression","trainers":[{"name":"LightGbm","grid":{"learningRate":[-1]}},{"name":"FastTree"}]}""", 1500);
 
-        var done = await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() != "Running");
+        var done = await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"));
 
         Assert.Equal("Completed", done["runtimeStatus"]!.GetValue<string>());
         Assert.Equal("promoted", done["output"]!["status"]!.GetValue<string>());
@@ -125,7 +125,7 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.Accepted, train.StatusCode);
         var started = await train.Content.ReadFromJsonAsync<JsonObject>();
         Assert.NotNull(train.Headers.Location);
-        var second = await WaitForOrchestrationAsync(host, started!["id"]!.GetValue<string>(), s => s["runtimeStatus"]!.GetValue<string>() != "Running" && s["runtimeStatus"]!.GetValue<string>() != "Pending");
+        var second = await WaitForOrchestrationAsync(host, started!["id"]!.GetValue<string>(), s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"));
 
         // Same data and seed: the challenger equals the champion, which is within tolerance, so it is promoted as v2.
         Assert.Equal("promoted", second["output"]!["status"]!.GetValue<string>());
