@@ -130,7 +130,7 @@ public sealed class DurableWorkflowEngine : IWorkflowClient, IHostedService, IAs
         }
     }
 
-    private async Task StartInstanceAsync(string name, JsonNode? input, string instanceId, string? parentId, int parentTaskId, CancellationToken ct)
+    private async Task StartInstanceAsync(string name, JsonNode? input, string instanceId, InstanceState? parent, int parentTaskId, CancellationToken ct)
     {
         var existing = await _store.GetAsync(instanceId, ct).ConfigureAwait(false);
         if (existing is not null && existing.Status is not (WorkflowRuntimeStatus.Failed or WorkflowRuntimeStatus.Terminated)) return;
@@ -144,8 +144,9 @@ public sealed class DurableWorkflowEngine : IWorkflowClient, IHostedService, IAs
             CreatedTime = now,
             LastUpdatedTime = now,
             Execution = (existing?.Execution ?? -1) + 1,
-            ParentInstanceId = parentId,
+            ParentInstanceId = parent?.InstanceId,
             ParentTaskId = parentTaskId,
+            ParentExecution = parent?.Execution ?? 0,
             ETag = existing?.ETag ?? default,
         };
         try
@@ -157,14 +158,9 @@ public sealed class DurableWorkflowEngine : IWorkflowClient, IHostedService, IAs
         {
             return;
         }
-        await SendAsync(instanceId, new HistoryEvent
-        {
-            Type = HistoryEventType.ExecutionStarted,
-            Timestamp = now,
-            Name = name,
-            Data = input,
-            MessageId = $"start-{state.Execution}",
-        }, ct).ConfigureAwait(false);
+        // The instance row is the start: an episode that finds a row without history begins the execution from it. The
+        // message only wakes an engine in another process.
+        await SendAsync(instanceId, StartEvent(state), ct).ConfigureAwait(false);
     }
 
     private async Task SendAsync(string instanceId, HistoryEvent message, CancellationToken ct)
@@ -250,7 +246,11 @@ public sealed class DurableWorkflowEngine : IWorkflowClient, IHostedService, IAs
         }
     }
 
-    /// <summary>Applies the inbox to one instance: replay, persist the new events, dispatch the work they ask for.</summary>
+    /// <summary>
+    /// Applies the inbox to one instance: replay, append the new events to the history, update the instance row, dispatch
+    /// the work the new events ask for. The history append is the commit point: an episode that finds the end of an
+    /// execution in the history but not on the instance row (a host stopped between the two writes) finishes it.
+    /// </summary>
     private async Task RunEpisodeAsync(string instanceId, CancellationToken ct)
     {
         var gate = _locks.GetOrAdd(instanceId, _ => new SemaphoreSlim(1, 1));
@@ -263,88 +263,82 @@ public sealed class DurableWorkflowEngine : IWorkflowClient, IHostedService, IAs
             if (state.IsFinished)
             {
                 if (inbox.Count > 0) await _store.DeleteInboxAsync(instanceId, inbox.Select(m => m.RowKey), ct).ConfigureAwait(false);
+                Forget(instanceId);
                 return;
             }
             var history = await _store.HistoryAsync(state, ct).ConfigureAwait(false);
-            var applied = history.Where(e => e.MessageId is not null).Select(e => e.MessageId!).ToHashSet(StringComparer.Ordinal);
-            var fresh = inbox.Where(m => !applied.Contains(m.Message.MessageId!)).OrderBy(m => m.RowKey, StringComparer.Ordinal).ToList();
-            var isStart = fresh.Any(m => m.Message.Type == HistoryEventType.ExecutionStarted);
-            if (fresh.Count == 0 && history.Count > 0)
+            state = state with { NextSequence = history.Count };
+            if (history.Count > 0 && HistoryEventType.IsTerminal(history[^1].Type))
             {
-                if (inbox.Count > 0) await _store.DeleteInboxAsync(instanceId, inbox.Select(m => m.RowKey), ct).ConfigureAwait(false);
-                Dispatch(state, history, [], ct);
+                await FinishAsync(state, history[^1], inbox, ct).ConfigureAwait(false);
                 return;
             }
-            if (history.Count == 0 && !isStart) return;
+
+            var applied = history.Where(e => e.MessageId is not null).Select(e => e.MessageId!).ToHashSet(StringComparer.Ordinal);
+            var fresh = inbox
+                .Where(m => m.Message.Type != HistoryEventType.ExecutionStarted && !applied.Contains(m.Message.MessageId!)
+                            && (m.Message.Execution is null || m.Message.Execution == state.Execution))
+                .OrderBy(m => m.RowKey, StringComparer.Ordinal)
+                .DistinctBy(m => m.Message.MessageId, StringComparer.Ordinal)
+                .Select(m => m.Message)
+                .ToList();
+            // Messages applied already, or left over from an earlier execution; those of a later one wait for it.
+            var consumed = inbox.Where(m => m.Message.Execution is null || m.Message.Execution <= state.Execution).Select(m => m.RowKey).ToList();
+            if (history.Count == 0) fresh.Insert(0, StartEvent(state));
+            if (fresh.Count == 0)
+            {
+                if (consumed.Count > 0) await _store.DeleteInboxAsync(instanceId, consumed, ct).ConfigureAwait(false);
+                Dispatch(state, history, ct);
+                return;
+            }
 
             var now = DateTime.UtcNow;
-            if (fresh.FirstOrDefault(m => m.Message.Type == HistoryEventType.ExecutionTerminated) is { Message: { } terminate })
+            if (fresh.FirstOrDefault(m => m.Type == HistoryEventType.ExecutionTerminated) is { } terminate)
             {
-                var ended = state with { Status = WorkflowRuntimeStatus.Terminated, Output = terminate.Data, LastUpdatedTime = now, NextSequence = state.NextSequence + 1 };
-                await _store.AppendHistoryAsync(state, [terminate], ct).ConfigureAwait(false);
-                await _store.PutAsync(ended, create: false, ct).ConfigureAwait(false);
-                await _store.DeleteInboxAsync(instanceId, inbox.Select(m => m.RowKey), ct).ConfigureAwait(false);
-                await NotifyParentAsync(ended, null, new WorkflowFailureDetails("Terminated", $"Sub-orchestration {instanceId} was terminated: {terminate.Data}"), ct).ConfigureAwait(false);
-                Changed(instanceId);
+                var end = terminate with { Timestamp = now };
+                await _store.AppendHistoryAsync(state, [end], ct).ConfigureAwait(false);
+                await FinishAsync(state with { NextSequence = state.NextSequence + 1 }, end, inbox, ct).ConfigureAwait(false);
                 return;
             }
 
             var newEvents = new List<HistoryEvent> { new() { Type = HistoryEventType.OrchestratorStarted, Timestamp = now } };
-            newEvents.AddRange(fresh.Select(m => m.Message));
+            newEvents.AddRange(fresh);
             var all = history.Concat(newEvents).ToList();
             var workflow = _catalog.CreateWorkflow(_services, state.Name);
             var context = new ReplayContext(state.Name, instanceId, all, history.Count, _loggers);
             var result = context.Run(workflow);
 
             var toAppend = newEvents.Concat(result.NewActions).ToList();
-            var status = WorkflowRuntimeStatus.Running;
-            JsonNode? output = null;
-            WorkflowFailureDetails? failure = null;
-            if (result.Completed)
+            HistoryEvent? ending = null;
+            if (result.ContinuedAsNew)
             {
-                status = result.Failure is null ? WorkflowRuntimeStatus.Completed : WorkflowRuntimeStatus.Failed;
-                output = result.Output;
-                failure = result.Failure;
-                toAppend.Add(new HistoryEvent
-                {
-                    Type = result.Failure is null ? HistoryEventType.ExecutionCompleted : HistoryEventType.ExecutionFailed,
-                    Timestamp = now,
-                    Data = output,
-                    Failure = failure,
-                });
+                ending = new HistoryEvent { Type = HistoryEventType.ContinuedAsNew, Timestamp = now, Data = result.ContinueInput, Carried = result.Carried };
             }
+            else if (result.Completed)
+            {
+                ending = result.Failure is null
+                    ? new HistoryEvent { Type = HistoryEventType.ExecutionCompleted, Timestamp = now, Data = result.Output }
+                    : new HistoryEvent { Type = HistoryEventType.ExecutionFailed, Timestamp = now, Failure = result.Failure };
+            }
+            if (ending is not null) toAppend.Add(ending);
             await _store.AppendHistoryAsync(state, toAppend, ct).ConfigureAwait(false);
+
             var next = state with
             {
-                Status = status,
-                Output = output,
-                Failure = failure,
+                Status = WorkflowRuntimeStatus.Running,
                 CustomStatus = result.CustomStatusSet ? result.CustomStatus : state.CustomStatus,
                 LastUpdatedTime = now,
                 NextSequence = state.NextSequence + toAppend.Count,
             };
-            if (result.ContinuedAsNew)
+            if (ending is not null)
             {
-                await _store.DeleteAsync(instanceId, keepInstanceRow: true, ct).ConfigureAwait(false);
-                next = next with { Status = WorkflowRuntimeStatus.Pending, Execution = state.Execution + 1, NextSequence = 0, Input = result.ContinueInput };
-                next = next with { ETag = await _store.PutAsync(next, create: false, ct).ConfigureAwait(false) };
-                await SendAsync(instanceId, new HistoryEvent
-                {
-                    Type = HistoryEventType.ExecutionStarted, Timestamp = now, Name = state.Name, Data = result.ContinueInput, MessageId = $"start-{next.Execution}",
-                }, ct).ConfigureAwait(false);
+                await FinishAsync(next, ending, inbox, ct).ConfigureAwait(false);
                 return;
             }
             next = next with { ETag = await _store.PutAsync(next, create: false, ct).ConfigureAwait(false) };
-            await _store.DeleteInboxAsync(instanceId, inbox.Select(m => m.RowKey), ct).ConfigureAwait(false);
+            if (consumed.Count > 0) await _store.DeleteInboxAsync(instanceId, consumed, ct).ConfigureAwait(false);
             Changed(instanceId);
-
-            if (result.Completed)
-            {
-                if (failure is not null) _logger.LogWarning("Orchestration {InstanceId} ({Orchestrator}) failed: {Error}", instanceId, state.Name, failure.ErrorMessage);
-                await NotifyParentAsync(next, output, failure, ct).ConfigureAwait(false);
-                return;
-            }
-            Dispatch(next, all, result.NewActions, ct);
+            Dispatch(next, all.Concat(result.NewActions).ToList(), ct);
         }
         finally
         {
@@ -352,15 +346,72 @@ public sealed class DurableWorkflowEngine : IWorkflowClient, IHostedService, IAs
         }
     }
 
-    /// <summary>Starts the work the history asks for and nobody is doing: activities without a result, timers not fired, children not started.</summary>
-    private void Dispatch(InstanceState state, IReadOnlyList<HistoryEvent> history, IReadOnlyList<HistoryEvent> newActions, CancellationToken ct)
+    private static HistoryEvent StartEvent(InstanceState state) => new()
     {
-        var events = history.Concat(newActions).ToList();
-        var finished = events.Where(e => e.Type is HistoryEventType.TaskCompleted or HistoryEventType.TaskFailed or HistoryEventType.TimerFired
-            or HistoryEventType.SubOrchestrationCompleted or HistoryEventType.SubOrchestrationFailed).Select(e => e.TaskId).ToHashSet();
+        Type = HistoryEventType.ExecutionStarted,
+        Timestamp = state.CreatedTime,
+        Name = state.Name,
+        Data = state.Input,
+        MessageId = $"start-{state.Execution}",
+    };
+
+    /// <summary>Brings the instance row in line with the event that ended its execution, and tells whoever waits.</summary>
+    private async Task FinishAsync(InstanceState state, HistoryEvent end, IReadOnlyList<(string RowKey, HistoryEvent Message)> inbox, CancellationToken ct)
+    {
+        var now = DateTime.UtcNow;
+        var instanceId = state.InstanceId;
+        var olderRows = inbox.Where(m => m.Message.Execution is null || m.Message.Execution <= state.Execution).Select(m => m.RowKey).ToList();
+        if (end.Type == HistoryEventType.ContinuedAsNew)
+        {
+            var execution = state.Execution + 1;
+            var carried = end.Carried ?? [];
+            for (var i = 0; i < carried.Count; i++)
+            {
+                await _store.SendAsync(instanceId, carried[i] with { MessageId = $"carried-{execution}-{i}", Execution = execution }, ct).ConfigureAwait(false);
+            }
+            var restarted = state with
+            {
+                Status = WorkflowRuntimeStatus.Pending, Execution = execution, NextSequence = 0, Input = end.Data, Output = null, Failure = null,
+                CreatedTime = now, LastUpdatedTime = now,
+            };
+            await _store.PutAsync(restarted, create: false, ct).ConfigureAwait(false);
+            if (olderRows.Count > 0) await _store.DeleteInboxAsync(instanceId, olderRows, ct).ConfigureAwait(false);
+            await _store.DeleteHistoryAsync(instanceId, state.Execution, ct).ConfigureAwait(false);
+            Forget(instanceId);
+            _ready.Writer.TryWrite(instanceId);
+            return;
+        }
+
+        var (status, output, failure) = end.Type switch
+        {
+            HistoryEventType.ExecutionCompleted => (WorkflowRuntimeStatus.Completed, end.Data, (WorkflowFailureDetails?)null),
+            HistoryEventType.ExecutionFailed => (WorkflowRuntimeStatus.Failed, null, end.Failure),
+            _ => (WorkflowRuntimeStatus.Terminated, end.Data, null),
+        };
+        var ended = state with { Status = status, Output = output, Failure = failure, LastUpdatedTime = now };
+        await _store.PutAsync(ended, create: false, ct).ConfigureAwait(false);
+        if (inbox.Count > 0) await _store.DeleteInboxAsync(instanceId, inbox.Select(m => m.RowKey), ct).ConfigureAwait(false);
+        Forget(instanceId);
+        Changed(instanceId);
+        if (failure is not null) _logger.LogWarning("Orchestration {InstanceId} ({Orchestrator}) failed: {Error}", instanceId, state.Name, failure.ErrorMessage);
+        var parentFailure = status == WorkflowRuntimeStatus.Terminated
+            ? new WorkflowFailureDetails("Terminated", $"Sub-orchestration {instanceId} was terminated: {end.Data}")
+            : failure;
+        await NotifyParentAsync(ended, output, parentFailure, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts the work the history asks for and nobody in this process is doing: activities without a result, timers not
+    /// fired, children not started. A piece of work stays marked in flight until its result is in the history, so an
+    /// episode that read the inbox before the result arrived does not start it twice.
+    /// </summary>
+    private void Dispatch(InstanceState state, IReadOnlyList<HistoryEvent> events, CancellationToken ct)
+    {
+        var finished = events.Where(e => HistoryEventType.IsResult(e.Type)).Select(e => e.TaskId).ToHashSet();
+        foreach (var taskId in finished) _inFlight.TryRemove(InFlightKey(state, taskId), out _);
         foreach (var scheduled in events.Where(e => HistoryEventType.IsScheduling(e.Type) && !finished.Contains(e.TaskId)))
         {
-            var key = $"{state.InstanceId}|{state.Execution}|{scheduled.TaskId}";
+            var key = InFlightKey(state, scheduled.TaskId);
             if (!_inFlight.TryAdd(key, 0)) continue;
             var work = scheduled.Type switch
             {
@@ -370,9 +421,23 @@ public sealed class DurableWorkflowEngine : IWorkflowClient, IHostedService, IAs
             };
             _ = work.ContinueWith(t =>
             {
-                if (scheduled.Type != HistoryEventType.SubOrchestrationCreated || t.IsFaulted) _inFlight.TryRemove(key, out _);
-                if (t.IsFaulted) _logger.LogError(t.Exception, "Dispatching {TaskType} #{TaskId} of {InstanceId} failed", scheduled.Type, scheduled.TaskId, state.InstanceId);
+                if (t.IsCompletedSuccessfully) return;
+                _inFlight.TryRemove(key, out _);
+                if (!t.IsFaulted) return;
+                _logger.LogError(t.Exception, "Dispatching {TaskType} #{TaskId} of {InstanceId} failed; retrying", scheduled.Type, scheduled.TaskId, state.InstanceId);
+                _ = Task.Delay(TimeSpan.FromSeconds(1), ct).ContinueWith(_ => _ready.Writer.TryWrite(state.InstanceId), TaskScheduler.Default);
             }, TaskScheduler.Default);
+        }
+    }
+
+    private static string InFlightKey(InstanceState state, int taskId) => $"{state.InstanceId}|{state.Execution}|{taskId}";
+
+    private void Forget(string instanceId)
+    {
+        var prefix = instanceId + "|";
+        foreach (var key in _inFlight.Keys)
+        {
+            if (key.StartsWith(prefix, StringComparison.Ordinal)) _inFlight.TryRemove(key, out _);
         }
     }
 
@@ -408,7 +473,10 @@ public sealed class DurableWorkflowEngine : IWorkflowClient, IHostedService, IAs
             }
             await Task.Delay(retry!.DelayBefore(attempt), ct).ConfigureAwait(false);
         }
-        await SendAsync(state.InstanceId, outcome with { Timestamp = DateTime.UtcNow, MessageId = $"task-{state.Execution}-{scheduled.TaskId}" }, ct).ConfigureAwait(false);
+        await SendAsync(state.InstanceId, outcome with
+        {
+            Timestamp = DateTime.UtcNow, MessageId = $"task-{state.Execution}-{scheduled.TaskId}", Execution = state.Execution,
+        }, ct).ConfigureAwait(false);
     }
 
     private async Task FireTimerAsync(InstanceState state, HistoryEvent scheduled, CancellationToken ct)
@@ -417,12 +485,13 @@ public sealed class DurableWorkflowEngine : IWorkflowClient, IHostedService, IAs
         if (delay > TimeSpan.Zero) await Task.Delay(delay, ct).ConfigureAwait(false);
         await SendAsync(state.InstanceId, new HistoryEvent
         {
-            Type = HistoryEventType.TimerFired, Timestamp = DateTime.UtcNow, TaskId = scheduled.TaskId, MessageId = $"timer-{state.Execution}-{scheduled.TaskId}",
+            Type = HistoryEventType.TimerFired, Timestamp = DateTime.UtcNow, TaskId = scheduled.TaskId,
+            MessageId = $"timer-{state.Execution}-{scheduled.TaskId}", Execution = state.Execution,
         }, ct).ConfigureAwait(false);
     }
 
     private Task StartChildAsync(InstanceState state, HistoryEvent scheduled, CancellationToken ct) =>
-        StartInstanceAsync(scheduled.Name!, scheduled.Data, scheduled.InstanceId!, state.InstanceId, scheduled.TaskId, ct);
+        StartInstanceAsync(scheduled.Name!, scheduled.Data, scheduled.InstanceId!, state, scheduled.TaskId, ct);
 
     private async Task NotifyParentAsync(InstanceState child, JsonNode? output, WorkflowFailureDetails? failure, CancellationToken ct)
     {
@@ -436,6 +505,7 @@ public sealed class DurableWorkflowEngine : IWorkflowClient, IHostedService, IAs
             Data = output,
             Failure = failure,
             MessageId = $"child-{child.InstanceId}-{child.Execution}",
+            Execution = child.ParentExecution,
         }, ct).ConfigureAwait(false);
     }
 

@@ -31,6 +31,15 @@ public sealed record HistoryEvent
 
     /// <summary>The id of the inbox message the event came from; makes applying a message idempotent.</summary>
     public string? MessageId { get; init; }
+
+    /// <summary>
+    /// On a task, timer or sub-orchestration result: the execution it belongs to, so that a result arriving after
+    /// ContinueAsNew is not applied to the new execution. Null on messages for whichever execution is current.
+    /// </summary>
+    public int? Execution { get; init; }
+
+    /// <summary>On <see cref="HistoryEventType.ContinuedAsNew"/>: the raised events no code consumed, carried to the next execution.</summary>
+    public IReadOnlyList<HistoryEvent>? Carried { get; init; }
 }
 
 /// <summary>Names of the history event types.</summary>
@@ -53,6 +62,12 @@ public static class HistoryEventType
     public const string ContinuedAsNew = nameof(ContinuedAsNew);
 
     public static bool IsScheduling(string type) => type is TaskScheduled or TimerCreated or SubOrchestrationCreated;
+
+    public static bool IsResult(string type) =>
+        type is TaskCompleted or TaskFailed or TimerFired or SubOrchestrationCompleted or SubOrchestrationFailed;
+
+    /// <summary>Events that end an execution: once one is in the history, the execution is over whatever the instance row says.</summary>
+    public static bool IsTerminal(string type) => type is ExecutionCompleted or ExecutionFailed or ExecutionTerminated or ContinuedAsNew;
 }
 
 /// <summary>Settings of the durable local engine, bound from <c>Pipeline:Workflows</c>.</summary>

@@ -18,6 +18,7 @@ internal sealed record EpisodeResult(
     WorkflowFailureDetails? Failure,
     bool ContinuedAsNew,
     JsonNode? ContinueInput,
+    IReadOnlyList<HistoryEvent> Carried,
     bool CustomStatusSet,
     JsonNode? CustomStatus);
 
@@ -47,6 +48,7 @@ internal sealed class ReplayContext : IWorkflowContext
     private bool _customStatusSet;
     private JsonNode? _customStatus;
     private bool _continueAsNew;
+    private bool _preserveEvents;
     private JsonNode? _continueInput;
 
     public ReplayContext(string name, string instanceId, IReadOnlyList<HistoryEvent> events, int recorded, ILoggerFactory loggers)
@@ -103,24 +105,33 @@ internal sealed class ReplayContext : IWorkflowContext
 
         if (_nonDeterminism is not null)
         {
-            return new EpisodeResult([], true, null, new WorkflowFailureDetails(typeof(NonDeterministicWorkflowException).FullName!, _nonDeterminism), false, null, _customStatusSet, _customStatus);
+            return new EpisodeResult([], true, null, new WorkflowFailureDetails(typeof(NonDeterministicWorkflowException).FullName!, _nonDeterminism), false, null, [], _customStatusSet, _customStatus);
         }
         if (orchestration is null) throw new InvalidOperationException($"Orchestration {InstanceId} has no ExecutionStarted event.");
         if (_continueAsNew && orchestration.IsCompleted)
         {
-            return new EpisodeResult([], false, null, null, true, _continueInput, _customStatusSet, _customStatus);
+            return new EpisodeResult([], false, null, null, true, _continueInput, _preserveEvents ? Unconsumed() : [], _customStatusSet, _customStatus);
         }
         if (orchestration.IsCompletedSuccessfully)
         {
-            return new EpisodeResult(_newActions, true, JsonSerializer.SerializeToNode(orchestration.Result, JsonBlobs.Options), null, false, null, _customStatusSet, _customStatus);
+            return new EpisodeResult(_newActions, true, JsonSerializer.SerializeToNode(orchestration.Result, JsonBlobs.Options), null, false, null, [], _customStatusSet, _customStatus);
         }
         if (orchestration.IsFaulted || orchestration.IsCanceled)
         {
             var error = orchestration.Exception?.InnerException ?? new TaskCanceledException("The orchestration was cancelled.");
-            return new EpisodeResult(_newActions, true, null, WorkflowFailureDetails.From(error), false, null, _customStatusSet, _customStatus);
+            return new EpisodeResult(_newActions, true, null, WorkflowFailureDetails.From(error), false, null, [], _customStatusSet, _customStatus);
         }
-        return new EpisodeResult(_newActions, false, null, null, false, null, _customStatusSet, _customStatus);
+        return new EpisodeResult(_newActions, false, null, null, false, null, [], _customStatusSet, _customStatus);
     }
+
+    /// <summary>Raised events that arrived and that no code waited for, in arrival order per name.</summary>
+    private List<HistoryEvent> Unconsumed() =>
+    [
+        .. _bufferedEvents.SelectMany(pair => pair.Value.Select(data => new HistoryEvent
+        {
+            Type = HistoryEventType.EventRaised, Timestamp = CurrentUtcDateTime, Name = pair.Key, Data = data?.DeepClone(),
+        })),
+    ];
 
     public T? GetInput<T>() => _input is null ? default : _input.Deserialize<T>(JsonBlobs.Options);
 
@@ -180,6 +191,7 @@ internal sealed class ReplayContext : IWorkflowContext
     public void ContinueAsNew(object? newInput = null, bool preserveUnprocessedEvents = true)
     {
         _continueAsNew = true;
+        _preserveEvents = preserveUnprocessedEvents;
         _continueInput = JsonSerializer.SerializeToNode(newInput, JsonBlobs.Options);
     }
 

@@ -23,6 +23,7 @@ internal sealed record InstanceState
     public int NextSequence { get; init; }
     public string? ParentInstanceId { get; init; }
     public int ParentTaskId { get; init; } = -1;
+    public int ParentExecution { get; init; }
     public ETag ETag { get; init; }
 
     public bool IsFinished => Status is WorkflowRuntimeStatus.Completed or WorkflowRuntimeStatus.Failed or WorkflowRuntimeStatus.Terminated;
@@ -87,6 +88,7 @@ internal sealed class WorkflowStore(PipelineStorage storage)
             NextSequence = int.Parse(e.GetString("NextSequence") ?? "0", CultureInfo.InvariantCulture),
             ParentInstanceId = e.GetString("ParentInstanceId"),
             ParentTaskId = int.Parse(e.GetString("ParentTaskId") ?? "-1", CultureInfo.InvariantCulture),
+            ParentExecution = int.Parse(e.GetString("ParentExecution") ?? "0", CultureInfo.InvariantCulture),
             ETag = e.ETag,
         };
     }
@@ -111,6 +113,7 @@ internal sealed class WorkflowStore(PipelineStorage storage)
             ["NextSequence"] = state.NextSequence.ToString(CultureInfo.InvariantCulture),
             ["ParentInstanceId"] = state.ParentInstanceId,
             ["ParentTaskId"] = state.ParentTaskId.ToString(CultureInfo.InvariantCulture),
+            ["ParentExecution"] = state.ParentExecution.ToString(CultureInfo.InvariantCulture),
         };
         var response = create
             ? await Instances.AddEntityAsync(entity, ct).ConfigureAwait(false)
@@ -132,6 +135,19 @@ internal sealed class WorkflowStore(PipelineStorage storage)
 
     public async Task<List<HistoryEvent>> HistoryAsync(InstanceState state, CancellationToken ct) =>
         await EventsAsync(History, Key(state.InstanceId), $"RowKey ge '{state.Execution:D6}-' and RowKey lt '{state.Execution:D6}.'", ct).ConfigureAwait(false);
+
+    /// <summary>Deletes the history of one execution (after ContinueAsNew has started the next).</summary>
+    public async Task DeleteHistoryAsync(string instanceId, int execution, CancellationToken ct)
+    {
+        var key = Key(instanceId);
+        var rows = new List<TableTransactionAction>();
+        var filter = $"{TableClient.CreateQueryFilter($"PartitionKey eq {key}")} and RowKey ge '{execution:D6}-' and RowKey lt '{execution:D6}.'";
+        await foreach (var e in History.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: ct).ConfigureAwait(false))
+        {
+            rows.Add(new TableTransactionAction(TableTransactionActionType.Delete, e, ETag.All));
+        }
+        foreach (var chunk in rows.Chunk(100)) await History.SubmitTransactionAsync(chunk, ct).ConfigureAwait(false);
+    }
 
     public async Task AppendHistoryAsync(InstanceState state, IReadOnlyList<HistoryEvent> events, CancellationToken ct)
     {

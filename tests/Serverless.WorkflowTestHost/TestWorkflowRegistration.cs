@@ -1,0 +1,22 @@
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Core.Workflows;
+
+namespace Serverless.WorkflowTestHost;
+
+/// <summary>Registers the test workflows.</summary>
+public static class TestWorkflowRegistration
+{
+    public static IServiceCollection AddTestWorkflows(this IServiceCollection services) => services
+        .AddWorkflow<FanOutWorkflow>()
+        .AddWorkflow<NoopFanOutWorkflow>()
+        .AddWorkflow<NoopSequenceWorkflow>()
+        .AddWorkflow<RetryWorkflow>()
+        .AddWorkflow<TimerAndEventWorkflow>()
+        .AddWorkflow<CountdownWorkflow>()
+        .AddWorkflow<ChangingWorkflow>()
+        .AddWorkflow<WaitForeverWorkflow>()
+        .AddWorkflow<CarryEventWorkflow>()
+        .AddWorkflowActivity<RecordedStep>()
+        .AddWorkflowActivity<Noop>()
+        .AddWorkflowActivity<Flaky>();
+}
