@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Serverless.Core.Hosting;
-using Serverless.WorkflowTestHost;
+using Serverless.Testing;
 
 // Usage: Serverless.WorkflowTestHost --Pipeline:Storage:ConnectionString=... --Pipeline:Storage:TablePrefix=...
 var builder = Host.CreateApplicationBuilder(args);

@@ -130,6 +130,14 @@ public sealed class DurableWorkflowEngine : IWorkflowClient, IHostedService, IAs
         }
     }
 
+    /// <summary>Where the time of a run went (see <see cref="WorkflowTimeline"/>); null for an unknown instance.</summary>
+    public async Task<WorkflowTimeline?> GetTimelineAsync(string instanceId, CancellationToken cancellationToken = default)
+    {
+        var state = await _store.GetAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        if (state is null) return null;
+        return WorkflowTimeline.From(state.CreatedTime, await _store.HistoryAsync(state, cancellationToken).ConfigureAwait(false));
+    }
+
     private async Task StartInstanceAsync(string name, JsonNode? input, string instanceId, InstanceState? parent, int parentTaskId, CancellationToken ct)
     {
         var existing = await _store.GetAsync(instanceId, ct).ConfigureAwait(false);
@@ -446,9 +454,11 @@ public sealed class DurableWorkflowEngine : IWorkflowClient, IHostedService, IAs
         var name = scheduled.Name!;
         var retry = scheduled.Retry;
         HistoryEvent outcome;
+        DateTime? started = null;
         for (var attempt = 1; ; attempt++)
         {
             await _activitySlots.WaitAsync(ct).ConfigureAwait(false);
+            started ??= DateTime.UtcNow;
             try
             {
                 await using var scope = _services.CreateAsyncScope();
@@ -475,7 +485,7 @@ public sealed class DurableWorkflowEngine : IWorkflowClient, IHostedService, IAs
         }
         await SendAsync(state.InstanceId, outcome with
         {
-            Timestamp = DateTime.UtcNow, MessageId = $"task-{state.Execution}-{scheduled.TaskId}", Execution = state.Execution,
+            Timestamp = DateTime.UtcNow, StartedAt = started, MessageId = $"task-{state.Execution}-{scheduled.TaskId}", Execution = state.Execution,
         }, ct).ConfigureAwait(false);
     }
 

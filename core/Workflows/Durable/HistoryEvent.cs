@@ -23,6 +23,9 @@ public sealed record HistoryEvent
     public WorkflowFailureDetails? Failure { get; init; }
     public DateTime? FireAt { get; init; }
 
+    /// <summary>On a task result: when the activity began to run (its first attempt, once it had a slot); the result's timestamp is when it ended.</summary>
+    public DateTime? StartedAt { get; init; }
+
     /// <summary>The retry policy of a scheduled activity.</summary>
     public WorkflowRetryPolicy? Retry { get; init; }
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Serverless.Core.Workflows;
 using Serverless.Core.Workflows.Durable;
 using Serverless.Tests.Infrastructure;
-using Serverless.WorkflowTestHost;
+using Serverless.Testing;
 
 namespace Serverless.Tests.Workflows;
 

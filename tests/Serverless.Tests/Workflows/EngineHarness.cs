@@ -6,7 +6,7 @@ using Serverless.Core.Storage;
 using Serverless.Core.Workflows;
 using Serverless.Core.Workflows.Durable;
 using Serverless.Tests.Infrastructure;
-using Serverless.WorkflowTestHost;
+using Serverless.Testing;
 
 namespace Serverless.Tests.Workflows;
 

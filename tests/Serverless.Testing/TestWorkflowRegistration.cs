@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Core.Workflows;
 
-namespace Serverless.WorkflowTestHost;
+namespace Serverless.Testing;
 
 /// <summary>Registers the test workflows.</summary>
 public static class TestWorkflowRegistration

@@ -3,7 +3,7 @@ using Azure.Data.Tables;
 using Serverless.Core.Storage;
 using Serverless.Core.Workflows;
 
-namespace Serverless.WorkflowTestHost;
+namespace Serverless.Testing;
 
 public sealed record FanOutInput(int Count, int DelayMs);
 
