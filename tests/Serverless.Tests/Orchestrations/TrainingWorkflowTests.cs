@@ -135,4 +135,55 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/champion");
         Assert.Equal("v1", model!["aliases"]!["production"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task Retrain_ClearlyWorseChallenger_IsNotPromoted_AndStartAnswersCheckStatusUrls()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        var id = await StartRunAsync(host, "weaker", """{"label":"fare_amount","task":"regression","trainers":[{"name":"FastTree"}]}""", 1500);
+        await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() == "Completed");
+        var spec = await host.Client.PutAsync("/api/models/weaker/spec",
+            Json("""{"label":"fare_amount","task":"regression","trainers":[{"name":"FastTree","grid":{"numberOfLeaves":[2],"numberOfIterations":[3]}}]}"""));
+        Assert.Equal(HttpStatusCode.OK, spec.StatusCode);
+
+        var train = await host.Client.PostAsync("/api/models/weaker/train", null);
+        var started = await train.Content.ReadFromJsonAsync<JsonObject>();
+        var second = await WaitForOrchestrationAsync(host, started!["id"]!.GetValue<string>(), s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"));
+
+        Assert.Equal(HttpStatusCode.Accepted, train.StatusCode);
+        var status = started["statusQueryGetUri"]!.GetValue<string>();
+        Assert.Equal(status, train.Headers.Location!.ToString());
+        Assert.Equal(status + "/raiseEvent/{eventName}", started["sendEventPostUri"]!.GetValue<string>());
+        Assert.StartsWith(status + "/terminate", started["terminatePostUri"]!.GetValue<string>());
+        Assert.Equal("championRetained", second["output"]!["status"]!.GetValue<string>());
+        Assert.Contains(second["output"]!["notes"]!.AsArray(), n => n!.GetValue<string>().Contains("trails champion v1"));
+        var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/weaker");
+        Assert.Equal("v1", model!["aliases"]!["production"]!.GetValue<string>());
+        Assert.Single(model["versions"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task LabelIsNoise_NoModelBeatsTheBaseline_NothingIsRegistered()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        var random = new Random(11);
+        var csv = new StringBuilder("a,b,c,target\n");
+        for (var i = 0; i < 1500; i++)
+        {
+            csv.Append(System.Globalization.CultureInfo.InvariantCulture, $"{random.NextDouble():F4},{random.Next(5)},{random.NextDouble() * 100:F2},{random.NextDouble() * 50:F3}\n");
+        }
+        await host.UploadAsync("noise", "model.json", """{"label":"target","task":"regression"}""");
+        await host.UploadAsync("noise", "noise.csv", csv.ToString());
+        var datasets = await host.WaitForBlobsAsync(host.Storage.Datasets, "noise/", Timeout, "/manifest.json");
+        var id = Serverless.Orchestrations.DropZone.TrainingInstanceId("noise", datasets.First(n => n.EndsWith("/manifest.json", StringComparison.Ordinal)).Split('/')[1]);
+
+        var done = await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"));
+
+        Assert.Equal("gateFailed", done["output"]!["status"]!.GetValue<string>());
+        Assert.Contains(done["output"]!["notes"]!.AsArray(), n => n!.GetValue<string>().Contains("does not beat the baseline"));
+        var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/noise");
+        Assert.Empty(model!["versions"]!.AsArray());
+        Assert.Null(model["aliases"]!["production"]);
+        Assert.NotNull(model["latestDataset"]);
+    }
 }
