@@ -16,6 +16,9 @@ public static class TestWorkflowRegistration
         .AddWorkflow<ChangingWorkflow>()
         .AddWorkflow<WaitForeverWorkflow>()
         .AddWorkflow<CarryEventWorkflow>()
+        .AddWorkflow<ConcurrencyWorkflow>()
+        .AddWorkflowActivity<ConcurrencyProbe>()
+        .AddWorkflowActivity<ReadConcurrency>()
         .AddWorkflowActivity<RecordedStep>()
         .AddWorkflowActivity<Noop>()
         .AddWorkflowActivity<Flaky>();

@@ -175,3 +175,44 @@ public sealed class CarryEventWorkflow : Workflow<int, string>
         }
     }
 }
+
+public sealed record ProbeInput(string Key, int Count, int DelayMs);
+
+/// <summary>Fans out <see cref="ProbeInput.Count"/> probes; returns the most that ran at once.</summary>
+public sealed class ConcurrencyWorkflow : Workflow<ProbeInput, int>
+{
+    public override async Task<int> RunAsync(IWorkflowContext context, ProbeInput input)
+    {
+        await Task.WhenAll(Enumerable.Range(0, input.Count).Select(_ => context.CallActivityAsync<int>(nameof(ConcurrencyProbe), input)));
+        return await context.CallActivityAsync<int>(nameof(ReadConcurrency), input.Key);
+    }
+}
+
+/// <summary>Counts how many probes of the same key run at once, and keeps the highest count seen.</summary>
+public sealed class ConcurrencyProbe : WorkflowActivity<ProbeInput, int>
+{
+    private static readonly ConcurrentDictionary<string, int> Running = new();
+    internal static readonly ConcurrentDictionary<string, int> Highest = new();
+
+    public override async Task<int> RunAsync(ProbeInput input, CancellationToken cancellationToken)
+    {
+        var now = Running.AddOrUpdate(input.Key, 1, (_, n) => n + 1);
+        Highest.AddOrUpdate(input.Key, now, (_, n) => Math.Max(n, now));
+        try
+        {
+            await Task.Delay(input.DelayMs, cancellationToken);
+            return now;
+        }
+        finally
+        {
+            Running.AddOrUpdate(input.Key, 0, (_, n) => n - 1);
+        }
+    }
+}
+
+/// <summary>The highest concurrency the probes of a key saw.</summary>
+public sealed class ReadConcurrency : WorkflowActivity<string, int>
+{
+    public override Task<int> RunAsync(string input, CancellationToken cancellationToken) =>
+        Task.FromResult(ConcurrencyProbe.Highest.GetValueOrDefault(input));
+}

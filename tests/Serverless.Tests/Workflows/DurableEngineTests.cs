@@ -21,6 +21,18 @@ public sealed class DurableEngineTests(AzuriteFixture azurite)
         Assert.Equal(100, done.Output!.GetValue<int>());
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task FanOut_MoreActivitiesThanSlots_NeverRunsMoreThanTheLimitAtOnce(int limit)
+    {
+        await using var engine = await EngineHarness.StartAsync(azurite, maxConcurrentActivities: limit);
+
+        var done = await engine.RunAsync(nameof(ConcurrencyWorkflow), new ProbeInput(Guid.NewGuid().ToString("N"), 12, 150));
+
+        Assert.Equal(limit, done.Output!.GetValue<int>());
+    }
+
     [Fact]
     public async Task Replay_CompletedActivitiesAreNotRunAgain_AndHistoryIsRecorded()
     {

@@ -29,7 +29,7 @@ public sealed class EngineHarness : IAsyncDisposable
     public DurableWorkflowEngine Engine { get; }
     public PipelineStorage Storage { get; }
 
-    public static async Task<EngineHarness> StartAsync(AzuriteFixture azurite, string? prefix = null, bool start = true)
+    public static async Task<EngineHarness> StartAsync(AzuriteFixture azurite, string? prefix = null, bool start = true, int maxConcurrentActivities = 2)
     {
         prefix ??= "e" + Guid.NewGuid().ToString("N")[..10];
         var options = azurite.Options(prefix);
@@ -37,7 +37,10 @@ public sealed class EngineHarness : IAsyncDisposable
         var services = new ServiceCollection()
             .AddLogging(b => b.SetMinimumLevel(LogLevel.Warning))
             .AddSingleton(Options.Create(options))
-            .AddSingleton(Options.Create(new DurableWorkflowOptions { LeaseDuration = TimeSpan.FromSeconds(3), PollInterval = TimeSpan.FromMilliseconds(100) }))
+            .AddSingleton(Options.Create(new DurableWorkflowOptions
+            {
+                LeaseDuration = TimeSpan.FromSeconds(3), PollInterval = TimeSpan.FromMilliseconds(100), MaxConcurrentActivities = maxConcurrentActivities,
+            }))
             .AddSingleton<PipelineStorage>()
             .AddSingleton<DurableWorkflowEngine>()
             .AddTestWorkflows()
