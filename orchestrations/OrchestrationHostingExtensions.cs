@@ -13,6 +13,7 @@ public static class OrchestrationHostingExtensions
         builder.Services.AddSingleton<DropZone>();
         builder.Services.AddWorkflow<TrainingOrchestrator>();
         builder.Services.AddWorkflowActivity<LoadTrainingPlan>();
+        builder.Services.AddWorkflowActivity<ValidateDataset>();
         builder.Services.AddWorkflowActivity<SplitDataset>();
         builder.Services.AddWorkflowActivity<TrainCandidate>();
         builder.Services.AddWorkflowActivity<EvaluateModel>();

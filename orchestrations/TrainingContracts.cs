@@ -23,6 +23,12 @@ public sealed record TrainingPlan(
     string? ChampionVersion,
     string? ChampionModelBlob);
 
+/// <summary>A dataset version of a model.</summary>
+public sealed record DatasetRef(string Model, string DatasetVersion);
+
+/// <summary>A dataset version that passed validation: its verified sha256 and row count.</summary>
+public sealed record DatasetCheck(string DatasetVersion, string Sha256, long Rows);
+
 public sealed record SplitInput(string Model, string DatasetVersion, int Seed, string? TimeColumn);
 
 public sealed record BaselineInput(string Model, string DatasetVersion, SplitRefs Splits);

@@ -8,7 +8,7 @@ using Serverless.Orchestrations.Activities;
 namespace Serverless.Orchestrations;
 
 /// <summary>
-/// The training workflow: plan → deterministic split → fan out one activity per candidate (and a baseline) → pick the
+/// The training workflow: plan → validate the dataset → deterministic split → fan out one activity per candidate (and a baseline) → pick the
 /// winner on validation → score winner and champion on test → quality gates → register → approval → promote.
 /// Deterministic: every decision is made on activity results, time and ids come from the context.
 /// </summary>
@@ -32,6 +32,10 @@ public sealed class TrainingOrchestrator : Workflow<TrainingRequest, TrainingOut
         var plan = await context.CallActivityAsync<TrainingPlan>(nameof(LoadTrainingPlan), input, StorageRetry);
         logger.LogInformation("Training {ModelName} on {DatasetVersion}: {CandidateCount} candidates, primary metric {Metric}",
             plan.Model, plan.DatasetVersion, plan.Candidates.Count, plan.PrimaryMetric);
+
+        // Not retried: a dataset that fails validation fails the same way again. The run fails with the reasons.
+        context.SetCustomStatus(new TrainingProgress("validating"));
+        await context.CallActivityAsync<DatasetCheck>(nameof(ValidateDataset), new DatasetRef(plan.Model, plan.DatasetVersion));
 
         context.SetCustomStatus(new TrainingProgress("splitting"));
         var splits = await context.CallActivityAsync<SplitRefs>(

@@ -186,4 +186,55 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         Assert.Null(model["aliases"]!["production"]);
         Assert.NotNull(model["latestDataset"]);
     }
+
+    private static async Task<JsonObject> TrainAndWaitAsync(TestHost host, string model)
+    {
+        var train = await host.Client.PostAsync($"/api/models/{model}/train", null);
+        Assert.Equal(HttpStatusCode.Accepted, train.StatusCode);
+        var id = (await train.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        return await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"));
+    }
+
+    [Fact]
+    public async Task Train_DataChangedAfterIngestion_FailsValidationAndTrainsNothing()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        var first = await StartRunAsync(host, "tampered", """{"label":"fare_amount","task":"regression","trainers":[{"name":"FastTree"}]}""", 1000);
+        await WaitForOrchestrationAsync(host, first, s => s["runtimeStatus"]!.GetValue<string>() == "Completed");
+        var version = first.Split("-ds-")[1];
+        var manifest = JsonNode.Parse((await host.Storage.Datasets.GetBlobClient($"tampered/ds-{version}/manifest.json").DownloadContentAsync()).Value.Content.ToString())!;
+        var data = host.Storage.Datasets.GetBlobClient(manifest["dataBlob"]!.GetValue<string>());
+        var text = (await data.DownloadContentAsync()).Value.Content.ToString();
+        await data.UploadAsync(BinaryData.FromString(text.Replace(",1,", ",2,")), overwrite: true);
+
+        var done = await TrainAndWaitAsync(host, "tampered");
+
+        Assert.Equal("Failed", done["runtimeStatus"]!.GetValue<string>());
+        Assert.Contains("was changed after ingestion", done["failureDetails"]!["errorMessage"]!.GetValue<string>());
+        var runs = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/tampered/runs"))!["runs"]!.AsArray();
+        Assert.Contains(runs, r => r!["orchestrationId"]!.GetValue<string>() == first);
+        Assert.DoesNotContain(runs, r => r!["orchestrationId"]!.GetValue<string>() == done["instanceId"]!.GetValue<string>());
+        var audit = await host.Client.GetFromJsonAsync<JsonObject>("/api/audit?model=tampered");
+        Assert.Contains(audit!["records"]!.AsArray(), r => r!["action"]!.GetValue<string>() == "datasetRejected");
+    }
+
+    [Fact]
+    public async Task Train_SpecMarksAFeatureSensitiveAfterIngestion_FailsValidationNamingTheColumn()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        var first = await StartRunAsync(host, "sensitive", """{"label":"fare_amount","task":"regression","trainers":[{"name":"FastTree"}]}""", 1000);
+        await WaitForOrchestrationAsync(host, first, s => s["runtimeStatus"]!.GetValue<string>() == "Completed");
+        var spec = await host.Client.PutAsync("/api/models/sensitive/spec",
+            Json("""{"label":"fare_amount","task":"regression","sensitive":["payment_type"],"trainers":[{"name":"FastTree"}]}"""));
+        Assert.Equal(HttpStatusCode.OK, spec.StatusCode);
+
+        var done = await TrainAndWaitAsync(host, "sensitive");
+
+        Assert.Equal("Failed", done["runtimeStatus"]!.GetValue<string>());
+        var message = done["failureDetails"]!["errorMessage"]!.GetValue<string>();
+        Assert.Contains("Column 'payment_type' is sensitive in the spec", message);
+        Assert.Contains("Upload the data again", message);
+        var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/sensitive");
+        Assert.Single(model!["versions"]!.AsArray());
+    }
 }
