@@ -31,6 +31,7 @@ public sealed class DurableWorkflowEngine : IWorkflowClient, IHostedService, IAs
     private readonly Channel<string> _ready = Channel.CreateUnbounded<string>();
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
     private readonly ConcurrentDictionary<string, byte> _inFlight = new();
+    private readonly ConcurrentDictionary<string, CachedHistory> _histories = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _changed = new();
     private readonly SemaphoreSlim _activitySlots;
     private readonly CancellationTokenSource _stopping = new();
@@ -190,6 +191,7 @@ public sealed class DurableWorkflowEngine : IWorkflowClient, IHostedService, IAs
                     continue;
                 }
                 IsActive = true;
+                _histories.Clear();
                 _logger.LogInformation("Workflow engine {Owner} holds the task hub; resuming unfinished orchestrations", _owner);
                 foreach (var id in await _store.UnfinishedAsync(ct).ConfigureAwait(false)) _ready.Writer.TryWrite(id);
                 using var held = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -274,7 +276,9 @@ public sealed class DurableWorkflowEngine : IWorkflowClient, IHostedService, IAs
                 Forget(instanceId);
                 return;
             }
-            var history = await _store.HistoryAsync(state, ct).ConfigureAwait(false);
+            IReadOnlyList<HistoryEvent> history = _histories.TryGetValue(instanceId, out var cached) && cached.Execution == state.Execution && cached.RowETag == state.ETag
+                ? cached.Events
+                : await _store.HistoryAsync(state, ct).ConfigureAwait(false);
             state = state with { NextSequence = history.Count };
             if (history.Count > 0 && HistoryEventType.IsTerminal(history[^1].Type))
             {
@@ -344,6 +348,7 @@ public sealed class DurableWorkflowEngine : IWorkflowClient, IHostedService, IAs
                 return;
             }
             next = next with { ETag = await _store.PutAsync(next, create: false, ct).ConfigureAwait(false) };
+            _histories[instanceId] = new CachedHistory(next.Execution, next.ETag, [.. history, .. toAppend]);
             if (consumed.Count > 0) await _store.DeleteInboxAsync(instanceId, consumed, ct).ConfigureAwait(false);
             Changed(instanceId);
             Dispatch(next, all.Concat(result.NewActions).ToList(), ct);
@@ -438,10 +443,17 @@ public sealed class DurableWorkflowEngine : IWorkflowClient, IHostedService, IAs
         }
     }
 
+    /// <summary>
+    /// The history this engine wrote last for an instance, valid while the instance row still has the ETag of that write:
+    /// only the lease holder writes, so a matching ETag means nobody appended since, and the table need not be read.
+    /// </summary>
+    private sealed record CachedHistory(int Execution, ETag RowETag, IReadOnlyList<HistoryEvent> Events);
+
     private static string InFlightKey(InstanceState state, int taskId) => $"{state.InstanceId}|{state.Execution}|{taskId}";
 
     private void Forget(string instanceId)
     {
+        _histories.TryRemove(instanceId, out _);
         var prefix = instanceId + "|";
         foreach (var key in _inFlight.Keys)
         {
