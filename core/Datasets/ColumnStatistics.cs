@@ -1,9 +1,12 @@
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Text;
 using Serverless.Core.Specs;
 
 namespace Serverless.Core.Datasets;
 
-/// <summary>Reading of raw cell text: missing-value tokens, numbers, booleans and dates.</summary>
+/// <summary>Reading of raw cell text (as UTF-16 or UTF-8, with the same answers): missing-value tokens, numbers, booleans and dates.</summary>
 public static class CellValues
 {
     public static bool IsMissing(string value) => IsMissing(value.AsSpan());
@@ -19,6 +22,21 @@ public static class CellValues
         _ => false,
     };
 
+    /// <summary>The UTF-8 form of <see cref="IsMissing(ReadOnlySpan{char})"/>; no non-ASCII character folds to an ASCII letter, so bytes compare alike.</summary>
+    public static bool IsMissing(ReadOnlySpan<byte> value)
+    {
+        if ((uint)(value.Length - 1) > 3) return value.IsEmpty;
+        var first = value[0];
+        if ((first | 0x20) != 'n') return first == (byte)'?' && value.Length == 1;
+        return value.Length switch
+        {
+            2 => Ascii.EqualsIgnoreCase(value, "NA"u8),
+            3 => Ascii.EqualsIgnoreCase(value, "N/A"u8) || Ascii.EqualsIgnoreCase(value, "NaN"u8),
+            4 => Ascii.EqualsIgnoreCase(value, "null"u8) || Ascii.EqualsIgnoreCase(value, "none"u8),
+            _ => false,
+        };
+    }
+
     public static bool TryNumber(string value, out double number) => TryNumber(value.AsSpan(), out number);
 
     private static readonly double[] PowersOfTen =
@@ -26,40 +44,52 @@ public static class CellValues
 
     /// <summary>
     /// Parses a number in invariant culture. Plain decimals ("-12.50") take an exact fast path: with fewer than 16
-    /// significant digits the mantissa and the power of ten are exact doubles, so one multiplication or division rounds
-    /// correctly (Clinger's fast path). Everything else (exponents, long mantissas, Infinity) goes to double.TryParse.
+    /// significant digits and at most 22 decimals the mantissa and the power of ten are exact doubles, so one
+    /// multiplication or division rounds correctly (Clinger's fast path). Everything else (exponents, long mantissas,
+    /// Infinity) goes to double.TryParse.
     /// </summary>
     public static bool TryNumber(ReadOnlySpan<char> value, out double number)
     {
+        if (TryPlainDecimal(value, out number)) return true;
+        return double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out number);
+    }
+
+    /// <summary>The UTF-8 form of <see cref="TryNumber(ReadOnlySpan{char}, out double)"/>, bit for bit the same result.</summary>
+    public static bool TryNumber(ReadOnlySpan<byte> value, out double number)
+    {
+        if (TryPlainDecimal(value, out number)) return true;
+        return double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out number);
+    }
+
+    private static bool TryPlainDecimal<T>(ReadOnlySpan<T> value, out double number) where T : unmanaged, IBinaryInteger<T>
+    {
+        number = 0;
+        if (value.IsEmpty) return false;
         var i = 0;
-        var negative = false;
-        if (value.Length > 0 && (value[0] == '-' || value[0] == '+'))
-        {
-            negative = value[0] == '-';
-            i = 1;
-        }
+        var first = int.CreateTruncating(value[0]);
+        var negative = first == '-';
+        if (negative || first == '+') i = 1;
+        var signLength = i;
         long mantissa = 0;
         int digits = 0, fraction = 0;
         var dot = false;
-        var fast = i < value.Length;
         for (; i < value.Length; i++)
         {
-            var c = value[i];
+            var c = int.CreateTruncating(value[i]);
             if ((uint)(c - '0') <= 9)
             {
-                if (digits < 15) { mantissa = mantissa * 10 + (c - '0'); if (mantissa != 0) digits++; if (dot) fraction++; }
-                else { fast = false; break; }
+                if (digits == 15 || fraction == PowersOfTen.Length - 1) return false;
+                mantissa = mantissa * 10 + (c - '0');
+                if (mantissa != 0) digits++;
+                if (dot) fraction++;
             }
             else if (c == '.' && !dot) dot = true;
-            else { fast = false; break; }
+            else return false;
         }
-        if (fast && (i > (negative || value[0] == '+' ? 1 : 0) + (dot ? 1 : 0)))
-        {
-            var result = fraction == 0 ? mantissa : mantissa / PowersOfTen[fraction];
-            number = negative ? -result : result;
-            return true;
-        }
-        return double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out number);
+        if (i <= signLength + (dot ? 1 : 0)) return false;
+        var result = fraction == 0 ? mantissa : mantissa / PowersOfTen[fraction];
+        number = negative ? -result : result;
+        return true;
     }
 
     public static bool TryBoolean(string value, out bool result) => TryBoolean(value.AsSpan(), out result);
@@ -78,11 +108,33 @@ public static class CellValues
             || value.Equals("no", StringComparison.OrdinalIgnoreCase) || value.Equals("n", StringComparison.OrdinalIgnoreCase);
     }
 
+    public static bool TryBoolean(ReadOnlySpan<byte> value, out bool result)
+    {
+        result = false;
+        if (value.Length > 5) return false;
+        if (Ascii.EqualsIgnoreCase(value, "true"u8) || Ascii.EqualsIgnoreCase(value, "t"u8)
+            || Ascii.EqualsIgnoreCase(value, "yes"u8) || Ascii.EqualsIgnoreCase(value, "y"u8))
+        {
+            result = true;
+            return true;
+        }
+        return Ascii.EqualsIgnoreCase(value, "false"u8) || Ascii.EqualsIgnoreCase(value, "f"u8)
+            || Ascii.EqualsIgnoreCase(value, "no"u8) || Ascii.EqualsIgnoreCase(value, "n"u8);
+    }
+
     public static bool TryDate(ReadOnlySpan<char> value, out DateTimeOffset date)
     {
         date = default;
         return value.Length >= 8 && value.Length <= 40 && (value.Contains('-') || value.Contains('/')) && char.IsDigit(value[0])
             && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out date);
+    }
+
+    public static bool TryDate(ReadOnlySpan<byte> value, out DateTimeOffset date)
+    {
+        date = default;
+        if (value.Length < 8 || value.Length > 160 || (value[0] < 0x80 && !char.IsAsciiDigit((char)value[0]))) return false;
+        Span<char> chars = stackalloc char[value.Length];
+        return TryDate(chars[..Encoding.UTF8.GetChars(value, chars)], out date);
     }
 
     /// <summary>A value as reports echo it: spreadsheet formula starters (= + - @) are prefixed with a quote, long text cut.</summary>
@@ -104,9 +156,11 @@ internal sealed class ColumnStatistics
     private const int ReservoirSize = 20_000;
 
     private readonly int _distinctLimit;
-    private readonly Dictionary<string, long> _distinct = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> _lookup;
-    private Dictionary<double, long>? _distinctNumbers = [];
+    private readonly TextCounts _distinct = new();
+    private NumberCounts? _distinctNumbers = new();
+    private const int MemoBits = 12;
+    private static readonly ulong MemoMultiplier = (ulong)Random.Shared.NextInt64() | 1;
+    private KnownNumber[]? _memo = new KnownNumber[1 << MemoBits];
     private readonly List<double> _reservoir = [];
     private readonly Random _random = new(17);
     private readonly StreamingHistogram _histogram = new(20);
@@ -119,7 +173,6 @@ internal sealed class ColumnStatistics
     {
         Name = name;
         _distinctLimit = distinctLimit;
-        _lookup = _distinct.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     public string Name { get; }
@@ -138,60 +191,109 @@ internal sealed class ColumnStatistics
     public double Max = double.NegativeInfinity;
     public bool DistinctOverflow;
 
-    /// <summary>Distinct values and their counts; numbers are keyed by their shortest round-trip text.</summary>
+    /// <summary>Distinct values and their counts, in the order first seen; numbers are keyed by their shortest round-trip text.</summary>
     public IReadOnlyDictionary<string, long> Distinct
     {
         get
         {
             MoveNumbersToText();
-            return _distinct;
+            return _distinct.ToDictionary();
         }
     }
 
     private int DistinctCount => _distinct.Count + (_distinctNumbers?.Count ?? 0);
 
+    /// <summary>A short raw text already read in this (so far numeric) column: its number and its rank among the distinct numbers (-1 if uncounted).</summary>
+    private readonly record struct KnownNumber(ulong Key, double Value, int Rank);
+
     /// <summary>Distinct counting switches from numeric keys (cheap to hash) to text once a column turns out not to be all numbers.</summary>
     private void MoveNumbersToText()
     {
         if (_distinctNumbers is null) return;
-        foreach (var (number, count) in _distinctNumbers)
+        foreach (var (number, count) in _distinctNumbers.InOrder())
         {
-            var key = number.ToString("R", CultureInfo.InvariantCulture);
-            _distinct[key] = _distinct.GetValueOrDefault(key) + count;
+            _distinct.Add(Encoding.UTF8.GetBytes(number.ToString("R", CultureInfo.InvariantCulture)), count);
         }
         _distinctNumbers = null;
+        _memo = null;
     }
+
     public long Present => Count - Missing;
 
     /// <summary>Adds a trimmed raw value.</summary>
     public void Add(ReadOnlySpan<char> value)
     {
+        var rented = value.Length > 256 ? System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(value.Length)) : null;
+        Span<byte> utf8 = rented ?? stackalloc byte[Encoding.UTF8.GetMaxByteCount(256)];
+        var bytes = utf8[..Encoding.UTF8.GetBytes(value, utf8)];
+        AddUtf8(bytes, value.Length, ShortKey(bytes));
+        if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+    }
+
+    /// <summary>A value of one to seven bytes as one word (its bytes, and its length in the top byte); 0 for any other value.</summary>
+    public static ulong ShortKey(ReadOnlySpan<byte> value)
+    {
+        if ((uint)(value.Length - 1) > 6) return 0;
+        var word = (ulong)value.Length << 56;
+        for (var i = 0; i < value.Length; i++) word |= (ulong)value[i] << (8 * i);
+        return word;
+    }
+
+    /// <summary>
+    /// Adds a trimmed raw value given as UTF-8, with its length in UTF-16 characters (the unit lengths are reported in) and
+    /// its <see cref="ShortKey"/>. Returns what the value was, for the caller's row-level checks.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public ValueOutcome AddUtf8(ReadOnlySpan<byte> value, int charLength, ulong shortKey)
+    {
+        if (shortKey != 0 && _memo is not null)
+        {
+            ref var known = ref _memo[(int)((shortKey * MemoMultiplier) >> (64 - MemoBits))];
+            if (known.Key == shortKey)
+            {
+                Count++;
+                LengthSum += charLength;
+                if (charLength < MinLength) MinLength = charLength;
+                if (charLength > MaxLength) MaxLength = charLength;
+                AddNumber(known.Value);
+                if (!DistinctOverflow) _distinctNumbers!.Increment(known.Rank);
+                return ValueOutcome.Present;
+            }
+        }
         Count++;
         if (CellValues.IsMissing(value))
         {
             Missing++;
-            return;
+            return ValueOutcome.Missing;
         }
-        LengthSum += value.Length;
-        if (value.Length < MinLength) MinLength = value.Length;
-        if (value.Length > MaxLength) MaxLength = value.Length;
+        LengthSum += charLength;
+        if (charLength < MinLength) MinLength = charLength;
+        if (charLength > MaxLength) MaxLength = charLength;
 
         var classified = false;
+        var outcome = ValueOutcome.Present;
         if (_mayBeNumber)
         {
             var c = value[0];
-            if ((char.IsAsciiDigit(c) || c is '-' or '+' or '.' or 'I' or 'i') && CellValues.TryNumber(value, out var x))
+            if ((char.IsAsciiDigit((char)c) || c is (byte)'-' or (byte)'+' or (byte)'.' or (byte)'I' or (byte)'i') && CellValues.TryNumber(value, out var x))
             {
                 classified = true;
-                if (!double.IsFinite(x)) NonFinite++;
+                if (!double.IsFinite(x))
+                {
+                    if (++NonFinite == 1) outcome = ValueOutcome.FirstNonFinite;
+                }
                 else AddNumber(x);
                 if (_distinctNumbers is not null && !DistinctOverflow)
                 {
-                    ref var count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_distinctNumbers, x);
-                    if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref count)) count++;
-                    else if (DistinctCount < _distinctLimit) _distinctNumbers[x] = 1;
+                    var rank = _distinctNumbers.IndexOf(x);
+                    if (rank >= 0) _distinctNumbers.Increment(rank);
+                    else if (DistinctCount < _distinctLimit) rank = _distinctNumbers.Insert(x);
                     else DistinctOverflow = true;
-                    return;
+                    if (shortKey != 0 && _memo is not null && double.IsFinite(x))
+                    {
+                        _memo[(int)((shortKey * MemoMultiplier) >> (64 - MemoBits))] = new KnownNumber(shortKey, x, rank);
+                    }
+                    return outcome;
                 }
             }
             else
@@ -200,7 +302,7 @@ internal sealed class ColumnStatistics
                 MoveNumbersToText();
             }
         }
-        if (!classified && value.Contains(' ')) WithSpaces++;
+        if (!classified && value.Contains((byte)' ')) WithSpaces++;
         if (!classified && _mayBeBoolean)
         {
             if (CellValues.TryBoolean(value, out _)) { Booleans++; classified = true; }
@@ -212,13 +314,113 @@ internal sealed class ColumnStatistics
             else _mayBeDate = false;
         }
 
-        if (DistinctOverflow) return;
-        if (_lookup.TryGetValue(value, out var seen)) _lookup[value] = seen + 1;
-        else if (DistinctCount < _distinctLimit) _lookup[value] = 1;
+        if (DistinctOverflow) return outcome;
+        if (_distinct.TryIncrement(value, shortKey)) return outcome;
+        if (DistinctCount < _distinctLimit) _distinct.Add(value, 1);
         else DistinctOverflow = true;
+        return outcome;
+    }
+
+    /// <summary>
+    /// Adds one column's values for some records of a batch, exactly as <see cref="AddUtf8"/> would one by one. While the
+    /// values repeat short numbers or short texts already counted, the running totals stay in locals; any other value
+    /// goes through <see cref="AddUtf8"/>. Values other than plain present ones are reported in <paramref name="notable"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void AddColumn(Utf8CsvReader reader, int column, ReadOnlySpan<int> records, List<(int Record, ValueOutcome Outcome)> notable)
+    {
+        var i = 0;
+        while (i < records.Length)
+        {
+            if (_memo is not null) i = AddKnownNumbers(reader, column, records, i);
+            else if (!_mayBeNumber && !_mayBeBoolean && !_mayBeDate && !DistinctOverflow) i = AddKnownTexts(reader, column, records, i);
+            if (i == records.Length) break;
+            var record = records[i];
+            var value = reader[record, column];
+            var outcome = AddUtf8(value, reader.CharLength(value), reader.ShortKey(record, column));
+            if (outcome != ValueOutcome.Present) notable.Add((record, outcome));
+            i++;
+        }
+    }
+
+    /// <summary>
+    /// The memo-hit path of <see cref="AddUtf8"/> for a run of values; returns where the run ends. A value that would
+    /// widen the histogram or enter the reservoir ends the run too, so the loop makes no calls and its totals stay in
+    /// registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int AddKnownNumbers(Utf8CsvReader reader, int column, ReadOnlySpan<int> records, int i)
+    {
+        var memo = _memo!;
+        var numbersSeen = _distinctNumbers!;
+        var overflow = DistinctOverflow;
+        var multiplier = MemoMultiplier;
+        var sampleFrom = _reservoir.Count < ReservoirSize ? long.MinValue : _nextReplacement;
+        long count = Count, lengthSum = LengthSum, numbers = Numbers, integers = Integers;
+        int minLength = MinLength, maxLength = MaxLength;
+        double min = Min, max = Max, shift = _shift, sum = _sum, sumOfSquares = _sumOfSquares;
+        double origin = _histogram.Origin, inverseWidth = _histogram.InverseWidth;
+        var bins = _histogram.Counts;
+        for (; i < records.Length; i++)
+        {
+            var key = reader.ShortKey(records[i], column);
+            if (key == 0) break;
+            ref readonly var known = ref memo[(int)((key * multiplier) >> (64 - MemoBits))];
+            if (known.Key != key) break;
+            var x = known.Value;
+            var bin = (int)((x - origin) * inverseWidth);
+            if ((uint)bin >= (uint)bins.Length || !(x >= origin) || numbers + 1 >= sampleFrom) break;
+            var length = (int)(key >> 56);
+            count++;
+            lengthSum += length;
+            if (length < minLength) minLength = length;
+            if (length > maxLength) maxLength = length;
+            numbers++;
+            if (x == Math.Floor(x) && Math.Abs(x) < 1e15) integers++;
+            if (x < min) min = x;
+            if (x > max) max = x;
+            var d = x - shift;
+            sum += d;
+            sumOfSquares += d * d;
+            bins[bin]++;
+            if (!overflow) numbersSeen.Increment(known.Rank);
+        }
+        Count = count;
+        LengthSum = lengthSum;
+        Numbers = numbers;
+        Integers = integers;
+        MinLength = minLength;
+        MaxLength = maxLength;
+        Min = min;
+        Max = max;
+        _sum = sum;
+        _sumOfSquares = sumOfSquares;
+        return i;
+    }
+
+    /// <summary>The path of <see cref="AddUtf8"/> for a text column's short values already counted; returns where the run ends.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int AddKnownTexts(Utf8CsvReader reader, int column, ReadOnlySpan<int> records, int i)
+    {
+        for (; i < records.Length; i++)
+        {
+            var record = records[i];
+            var key = reader.ShortKey(record, column);
+            if (key == 0) break;
+            var value = reader[record, column];
+            if (CellValues.IsMissing(value) || !_distinct.TryIncrement(value, key)) break;
+            var length = reader.CharLength(value);
+            Count++;
+            LengthSum += length;
+            if (length < MinLength) MinLength = length;
+            if (length > MaxLength) MaxLength = length;
+            if (value.Contains((byte)' ')) WithSpaces++;
+        }
+        return i;
     }
 
     /// <summary>Adds a number to the numeric statistics only (used when a spec forces a column numeric).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void AddNumber(double x)
     {
         Numbers++;
@@ -231,7 +433,7 @@ internal sealed class ColumnStatistics
         _sum += d;
         _sumOfSquares += d * d;
         _histogram.Add(x);
-        Sample(x);
+        if (_reservoir.Count < ReservoirSize || Numbers >= _nextReplacement) Sample(x);
     }
 
     /// <summary>Reservoir sampling with geometric skips (Li's Algorithm L): a random draw per replacement, not per value.</summary>
@@ -342,7 +544,27 @@ internal sealed class StreamingHistogram(int bins)
     private double _inverseWidth;
     private readonly List<double> _pending = [];
 
+    /// <summary>Where the first bin starts (NaN until the range is known); a value falls in bin (x - Origin) * InverseWidth.</summary>
+    public double Origin => _origin;
+
+    public double InverseWidth => _inverseWidth;
+
+    public long[] Counts => _counts;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(double x)
+    {
+        var index = (int)((x - _origin) * _inverseWidth);
+        if ((uint)index < (uint)_counts.Length && x >= _origin)
+        {
+            _counts[index]++;
+            return;
+        }
+        AddOutside(x);
+    }
+
+    /// <summary>A value before the range is known (kept until 256 are seen), or outside the current bins.</summary>
+    public void AddOutside(double x)
     {
         if (double.IsNaN(_origin))
         {
@@ -404,5 +626,186 @@ internal sealed class StreamingHistogram(int bins)
             Start();
         }
         return new Histogram([.. Enumerable.Range(0, bins + 1).Select(i => _origin + _width * i)], [.. _counts]);
+    }
+}
+
+/// <summary>
+/// Counts of distinct numbers in the order first seen, as a <see cref="Dictionary{TKey, TValue}"/> of doubles would keep
+/// them (0 and -0 are one key, so are all NaNs, and the first spelling seen is kept): an open-addressing table maps a
+/// number to its rank, and counts are kept by rank. The hash multiplier is random per process, so crafted values cannot
+/// force collisions.
+/// </summary>
+internal sealed class NumberCounts
+{
+    private static readonly ulong Multiplier = (ulong)Random.Shared.NextInt64() | 1;
+
+    private Slot[] _slots = new Slot[32];
+    private double[] _keys = new double[16];
+    private long[] _counts = new long[16];
+    private int _shift = 64 - 5;
+
+    public int Count { get; private set; }
+
+    private static ulong Bits(double x) => x == 0 ? 0 : double.IsNaN(x) ? 0x7FF8000000000000UL : BitConverter.DoubleToUInt64Bits(x);
+
+    /// <summary>The number's rank among those counted, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public int IndexOf(double x)
+    {
+        var bits = Bits(x);
+        var slots = _slots;
+        var mask = slots.Length - 1;
+        for (var b = (int)((bits * Multiplier) >> _shift); ; b = (b + 1) & mask)
+        {
+            ref var slot = ref slots[b];
+            if (slot.Count == 0) return -1;
+            if (slot.Key == bits) return slot.Entry;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Increment(int rank) => _counts[rank]++;
+
+    /// <summary>Adds a number not counted yet, once; returns its rank.</summary>
+    public int Insert(double x)
+    {
+        if (Count == _keys.Length)
+        {
+            Array.Resize(ref _keys, Count * 2);
+            Array.Resize(ref _counts, Count * 2);
+        }
+        _keys[Count] = x;
+        _counts[Count] = 1;
+        if ((Count + 1) * 2 > _slots.Length) _shift = Slot.Grow(ref _slots, _shift, Multiplier);
+        Slot.Place(_slots, new Slot(Bits(x), 1, Count), _shift, Multiplier);
+        return Count++;
+    }
+
+    /// <summary>The numbers and their counts, in the order first seen.</summary>
+    public IEnumerable<(double Key, long Count)> InOrder()
+    {
+        for (var i = 0; i < Count; i++) yield return (_keys[i], _counts[i]);
+    }
+}
+
+/// <summary>
+/// Counts of distinct UTF-8 values in the order first seen, the equivalent of an ordinal
+/// <see cref="Dictionary{TKey, TValue}"/> of strings without a string per lookup. A value of up to seven bytes is its own
+/// key (bytes and length in one word), so most lookups compare one word; longer values are hashed with the randomized
+/// <see cref="HashCode"/> and compared byte for byte, their bytes stored once in one array.
+/// </summary>
+internal sealed class TextCounts
+{
+    private static readonly ulong Multiplier = (ulong)Random.Shared.NextInt64() | 1;
+    private const ulong LongKey = 0xFFUL << 56;
+
+    private Slot[] _slots = new Slot[32];
+    private int _shift = 64 - 5;
+    private byte[] _arena = new byte[256];
+    private int _used;
+    private int[] _offsets = new int[16];
+    private int[] _lengths = new int[16];
+
+    public int Count { get; private set; }
+
+    private static ulong Key(ReadOnlySpan<byte> value)
+    {
+        if (value.Length < 8) return ColumnStatistics.ShortKey(value);
+        var hash = new HashCode();
+        hash.AddBytes(value);
+        return LongKey | ((ulong)(uint)value.Length << 32) | (uint)hash.ToHashCode();
+    }
+
+    /// <summary>Counts the value once more if it is known; <paramref name="shortKey"/> is its <see cref="ColumnStatistics.ShortKey"/> (0 to compute).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool TryIncrement(ReadOnlySpan<byte> value, ulong shortKey)
+    {
+        var index = Find(value, shortKey != 0 ? shortKey : Key(value));
+        if (index < 0) return false;
+        _slots[index].Count++;
+        return true;
+    }
+
+    /// <summary>Adds <paramref name="count"/> to the value's count, inserting it after the others if new.</summary>
+    public void Add(ReadOnlySpan<byte> value, long count)
+    {
+        var key = Key(value);
+        var index = Find(value, key);
+        if (index >= 0)
+        {
+            _slots[index].Count += count;
+            return;
+        }
+        if (Count == _offsets.Length)
+        {
+            Array.Resize(ref _offsets, Count * 2);
+            Array.Resize(ref _lengths, Count * 2);
+        }
+        if (_used + value.Length > _arena.Length) Array.Resize(ref _arena, Math.Max(_arena.Length * 2, _used + value.Length));
+        value.CopyTo(_arena.AsSpan(_used));
+        _offsets[Count] = _used;
+        _lengths[Count] = value.Length;
+        _used += value.Length;
+        if ((Count + 1) * 2 > _slots.Length) _shift = Slot.Grow(ref _slots, _shift, Multiplier);
+        Slot.Place(_slots, new Slot(key, count, Count), _shift, Multiplier);
+        Count++;
+    }
+
+    private int Find(ReadOnlySpan<byte> value, ulong key)
+    {
+        var slots = _slots;
+        var mask = slots.Length - 1;
+        for (var b = (int)((key * Multiplier) >> _shift); ; b = (b + 1) & mask)
+        {
+            ref var slot = ref slots[b];
+            if (slot.Count == 0) return -1;
+            if (slot.Key == key && (key < LongKey || _arena.AsSpan(_offsets[slot.Entry], _lengths[slot.Entry]).SequenceEqual(value))) return b;
+        }
+    }
+
+    /// <summary>The values as strings with their counts, in the order first seen.</summary>
+    public Dictionary<string, long> ToDictionary()
+    {
+        var counts = Slot.CountsByEntry(_slots, Count);
+        var result = new Dictionary<string, long>(Count, StringComparer.Ordinal);
+        for (var i = 0; i < Count; i++) result.Add(Encoding.UTF8.GetString(_arena, _offsets[i], _lengths[i]), counts[i]);
+        return result;
+    }
+}
+
+/// <summary>What a value added to a column was, as far as the row it belongs to is concerned.</summary>
+internal enum ValueOutcome { Present, Missing, FirstNonFinite }
+
+/// <summary>One slot of an open-addressing count table: a key, its count (0 when the slot is empty) and its insertion rank.</summary>
+internal record struct Slot(ulong Key, long Count, int Entry)
+{
+    public static void Place(Slot[] slots, Slot slot, int shift, ulong multiplier)
+    {
+        var mask = slots.Length - 1;
+        var b = (int)((slot.Key * multiplier) >> shift);
+        while (slots[b].Count != 0) b = (b + 1) & mask;
+        slots[b] = slot;
+    }
+
+    /// <summary>Doubles the table and re-places its slots; returns the new shift.</summary>
+    public static int Grow(ref Slot[] slots, int shift, ulong multiplier)
+    {
+        var old = slots;
+        slots = new Slot[old.Length * 2];
+        foreach (var slot in old)
+        {
+            if (slot.Count != 0) Place(slots, slot, shift - 1, multiplier);
+        }
+        return shift - 1;
+    }
+
+    public static long[] CountsByEntry(Slot[] slots, int count)
+    {
+        var counts = new long[count];
+        foreach (var slot in slots)
+        {
+            if (slot.Count != 0) counts[slot.Entry] = slot.Count;
+        }
+        return counts;
     }
 }

@@ -12,14 +12,14 @@ using Serverless.Core.Specs;
 using Serverless.Core.Storage;
 using Serverless.Core.Tracking;
 using Serverless.Core.Training;
-using Sylvan.Data.Csv;
 
 namespace Serverless.Core.Datasets;
 
 /// <summary>
 /// Ingests one blob of the drop zone. Whatever lands there ends as a content-addressed dataset version (with its
 /// profile), a recognised duplicate of one, an updated spec, or a quarantined file kept whole with a report a person
-/// can act on. Two streaming passes over a local copy keep memory bounded whatever the file's size.
+/// can act on. Streaming passes over a local copy (one; a second only to append or to normalize values) keep memory
+/// bounded whatever the file's size.
 /// </summary>
 public sealed class DatasetIngestor(
     PipelineStorage storage,
@@ -170,7 +170,9 @@ public sealed class DatasetIngestor(
 
     /// <summary>
     /// Checks, profiles and canonicalizes a local delimited text file without touching storage (beyond reading the
-    /// previous version's rows when appending). Throws <see cref="Rejection"/> for a file that must be quarantined.
+    /// previous version's rows when appending). The canonical data goes to <paramref name="output"/>, unless the input is
+    /// canonical already: then the result names the input file itself. Throws <see cref="Rejection"/> for a file that must
+    /// be quarantined.
     /// </summary>
     internal LocalResult ProcessFile(string text, ModelSpec spec, DatasetManifest? prior, string output, CancellationToken ct)
     {
@@ -197,7 +199,8 @@ public sealed class DatasetIngestor(
         var append = (spec.Policy ?? DataPolicy.Replace) == DataPolicy.Append && prior is not null;
         if (!append && !NeedsNormalizing(schema, first.Stats))
         {
-            File.Move(first.RawPath, output, overwrite: true);
+            if (first.RawPath != text) File.Move(first.RawPath, output, overwrite: true);
+            else output = text;
             var profile = new DatasetProfile
             {
                 Model = "", DatasetVersion = "", Rows = first.AcceptedRows,
@@ -206,7 +209,7 @@ public sealed class DatasetIngestor(
             return new LocalResult(schema, output, first.RawSha256, first.AcceptedRows, profile, first);
         }
         var (canonical, sha, rows, finalProfile) = Normalize(first, schema, append ? prior : null, output, ct);
-        File.Delete(first.RawPath);
+        if (first.RawPath != text) File.Delete(first.RawPath);
         return new LocalResult(schema, canonical, sha, rows, finalProfile, first);
     }
 
@@ -254,19 +257,13 @@ public sealed class DatasetIngestor(
         return lines.Where(l => l.Trim().Length > 0).ToList();
     }
 
-    private CsvDataReader OpenReader(string path, char delimiter) =>
-        CsvDataReader.Create(new StreamReader(path, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true, 1 << 16), new CsvDataReaderOptions
-        {
-            HasHeaders = false,
-            Delimiter = delimiter,
-            BufferSize = 1 << 16,
-            MaxBufferSize = _options.MaxRecordChars,
-        });
-
     /// <summary>
     /// The one pass over the upload: reads the header, checks every row, counts and profiles every column, and writes
-    /// the accepted rows (trimmed, missing tokens emptied) as canonical CSV while hashing it.
+    /// the accepted rows (trimmed, missing tokens emptied) as canonical CSV while hashing it. Rows come in batches: a
+    /// batch's rows are checked first, then each column takes its values of the batch in one loop (in row order, so the
+    /// statistics are those of a row-by-row pass), then the accepted rows are written in order.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private FirstPassResult FirstPass(string path, char delimiter, bool hasHeader, ModelSpec spec, DatasetManifest? prior, string rawOutput)
     {
         var problems = new ProblemLog(_options.SamplesPerProblem);
@@ -279,65 +276,115 @@ public sealed class DatasetIngestor(
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         try
         {
-            using var file = File.Create(rawOutput);
-            using var hashing = new HashingStream(file, sha);
-            using var writer = new StreamWriter(hashing, CanonicalCsv.Utf8, 1 << 16);
-            using var reader = OpenReader(path, delimiter);
-            var spans = new SpanRow();
-            var row = new CharBuffer(1024);
-            long line = 0;
-            while (reader.Read())
+            using var sink = new CanonicalSink(path, rawOutput, sha);
+            using var reader = new Utf8CsvReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1), delimiter, _options.MaxRecordChars);
+            reader.BeforeBufferChange = sink.FlushRun;
+            var row = new ByteBuffer(1024);
+            var fates = new RowFate[BatchSize];
+            var keptRecords = new int[BatchSize];
+            var notable = new List<(int Record, ValueOutcome Outcome)>();
+            var events = new List<(long Record, int Column, string Code, string Detail, string? Sample)>();
+            int count;
+            while ((count = reader.ReadBatch(BatchSize)) > 0)
             {
-                line++;
-                spans.Load(reader);
-                if (spans.Count == 1 && spans[0].IsEmpty) continue;
-                if (header is null)
+                for (var r = 0; r < count; r++)
                 {
-                    var names = spans.Strings();
-                    header = hasHeader ? names : [.. (spec.ColumnNames ?? prior?.Schema.Columns.Select(c => c.Name).ToList() ?? Enumerable.Range(1, names.Length).Select(i => $"column{i}").ToList())];
-                    CheckHeader(header);
-                    stats = [.. header.Select(h => new ColumnStatistics(h, _options.DistinctLimit))];
-                    labelIndex = LabelIndex(header, spec);
-                    rules = new RowRules(header, labelIndex, spec, delimiter);
-                    CanonicalCsv.WriteRecord(writer, header);
-                    if (hasHeader) continue;
-                }
-                dataRows++;
-                var problem = rules!.Check(spans);
-                if (problem is not null)
-                {
-                    rejected++;
-                    var sample = problem.Value.Column is { } col && sensitive.Contains(header[col]) ? null : problem.Value.Sample;
-                    problems.Add(problem.Value.Code, line, problem.Value.Detail, sample);
-                    continue;
-                }
-                for (var i = 0; i < spans.Count; i++)
-                {
-                    var value = spans[i];
-                    var nonFinite = stats[i].NonFinite;
-                    stats[i].Add(value);
-                    if (stats[i].NonFinite == 1 && nonFinite == 0)
+                    fates[r] = RowFate.Skipped;
+                    if (reader.FieldCount(r) == 1 && reader[r, 0].IsEmpty) continue;
+                    if (header is null)
                     {
-                        problems.Add("non_finite_values", line, $"'{header[i]}' holds {value}", sensitive.Contains(header[i]) ? null : CellValues.Escape(value.ToString()));
+                        var names = reader.GetStrings(r);
+                        header = hasHeader ? names : [.. (spec.ColumnNames ?? prior?.Schema.Columns.Select(c => c.Name).ToList() ?? Enumerable.Range(1, names.Length).Select(i => $"column{i}").ToList())];
+                        CheckHeader(header);
+                        stats = [.. header.Select(h => new ColumnStatistics(h, _options.DistinctLimit))];
+                        labelIndex = LabelIndex(header, spec);
+                        rules = new RowRules(header, labelIndex, spec, delimiter);
+                        if (hasHeader && reader.IsCanonical(r)) sink.AppendRun(reader.Buffer, reader.RecordStart(r), reader.RecordLength(r), reader.FileOffset(r));
+                        else
+                        {
+                            for (var c = 0; c < header.Length; c++)
+                            {
+                                if (c > 0) row.Append((byte)',');
+                                CanonicalSink.AppendField(row, Encoding.UTF8.GetBytes(header[c]));
+                            }
+                            row.Append((byte)'\n');
+                            sink.Write(row.Written);
+                            row.Clear();
+                        }
+                        if (hasHeader) continue;
                     }
-                    if (i > 0) row.Append(',');
-                    if (!CellValues.IsMissing(value)) CanonicalCsv.AppendField(row, value);
+                    dataRows++;
+                    var problem = rules!.Check(reader, r);
+                    if (problem is not null)
+                    {
+                        rejected++;
+                        var sample = problem.Value.Column is { } col && sensitive.Contains(header[col]) ? null : problem.Value.Sample;
+                        events.Add((reader.RecordNumber(r), -1, problem.Value.Code, problem.Value.Detail, sample));
+                        continue;
+                    }
+                    fates[r] = reader.IsCanonical(r) ? RowFate.AsRead : RowFate.Rewritten;
                 }
-                row.Append('\n');
-                writer.Write(row.Written);
-                row.Clear();
-                accepted++;
+                var kept = 0;
+                for (var r = 0; r < count; r++)
+                {
+                    if (fates[r] != RowFate.Skipped) keptRecords[kept++] = r;
+                }
+                for (var c = 0; c < stats.Length; c++)
+                {
+                    stats[c].AddColumn(reader, c, keptRecords.AsSpan(0, kept), notable);
+                    foreach (var (r, outcome) in notable)
+                    {
+                        if (outcome == ValueOutcome.Missing)
+                        {
+                            if (!reader[r, c].IsEmpty) fates[r] = RowFate.Rewritten;
+                            continue;
+                        }
+                        var text = reader.GetString(r, c);
+                        events.Add((reader.RecordNumber(r), c, "non_finite_values", $"'{header![c]}' holds {text}", sensitive.Contains(header[c]) ? null : CellValues.Escape(text)));
+                    }
+                    notable.Clear();
+                }
+                if (events.Count > 0)
+                {
+                    events.Sort((a, b) => a.Record != b.Record ? a.Record.CompareTo(b.Record) : a.Column.CompareTo(b.Column));
+                    foreach (var e in events) problems.Add(e.Code, e.Record, e.Detail, e.Sample);
+                    events.Clear();
+                }
+                for (var r = 0; r < count; r++)
+                {
+                    if (fates[r] == RowFate.Skipped) continue;
+                    accepted++;
+                    if (fates[r] == RowFate.AsRead)
+                    {
+                        sink.AppendRun(reader.Buffer, reader.RecordStart(r), reader.RecordLength(r), reader.FileOffset(r));
+                        continue;
+                    }
+                    for (var c = 0; c < stats.Length; c++)
+                    {
+                        if (c > 0) row.Append((byte)',');
+                        var value = reader[r, c];
+                        if (!CellValues.IsMissing(value)) CanonicalSink.AppendField(row, value);
+                    }
+                    row.Append((byte)'\n');
+                    sink.Write(row.Written);
+                    row.Clear();
+                }
+            }
+            if (header is not null && dataRows > 0)
+            {
+                sink.Complete();
+                if (sink.IsInput) rawOutput = path;
             }
         }
-        catch (CsvRecordTooLargeException)
+        catch (CsvInputException e) when (e.Problem == CsvInputProblem.RecordTooLarge)
         {
             throw new Rejection("line_too_long", $"A record is longer than {_options.MaxRecordChars:N0} characters; the limit keeps memory bounded. Check for a missing line break or an unterminated quote.");
         }
-        catch (CsvFormatException e)
+        catch (CsvInputException e) when (e.Problem == CsvInputProblem.Malformed)
         {
             throw new Rejection("unterminated_quote", $"The file is not well-formed delimited text: {e.Message} A quoted field must end with a quote.");
         }
-        catch (DecoderFallbackException)
+        catch (CsvInputException e) when (e.Problem == CsvInputProblem.InvalidEncoding)
         {
             throw new Rejection("invalid_encoding", "The file is not UTF-8 (it holds byte sequences UTF-8 does not allow); save it as UTF-8 and upload it again.");
         }
@@ -345,6 +392,11 @@ public sealed class DatasetIngestor(
         if (dataRows == 0) throw new Rejection("header_only", $"The file has a header ({string.Join(", ", header.Take(10).Select(CellValues.Escape))}) but no data rows.");
         return new FirstPassResult(header, stats, labelIndex, dataRows, rejected, problems, rules!, rawOutput, Convert.ToHexStringLower(sha.GetHashAndReset()), accepted);
     }
+
+    private const int BatchSize = 1024;
+
+    /// <summary>What becomes of a record of a batch: nothing (blank, header or rejected), written as read, or rewritten canonically.</summary>
+    private enum RowFate : byte { Skipped, AsRead, Rewritten }
 
     /// <summary>Whether canonical values differ from the raw ones: booleans spelt other than true/false, or non-numbers in a column the spec made numeric.</summary>
     private static bool NeedsNormalizing(DatasetSchema schema, ColumnStatistics[] stats) =>
@@ -671,48 +723,26 @@ internal sealed class RowRules(string[] header, int labelIndex, ModelSpec spec, 
     private readonly (int Index, ValueRange Range)[] _ranges =
         [.. (spec.Ranges ?? []).Select(r => (Array.IndexOf(header, r.Key), r.Value)).Where(r => r.Item1 >= 0)];
 
-    public (string Code, string Detail, string? Sample, int? Column)? Check(SpanRow values)
+    public (string Code, string Detail, string? Sample, int? Column)? Check(Utf8CsvReader values, int record)
     {
-        if (values.Count != header.Length)
+        var count = values.FieldCount(record);
+        if (count != header.Length)
         {
-            return ("ragged_rows", $"{values.Count} fields where the header has {header.Length}", string.Join(delimiter, values.Strings().Take(8).Select(CellValues.Escape)), null);
+            return ("ragged_rows", $"{count} fields where the header has {header.Length}", string.Join(delimiter, values.GetStrings(record).Take(8).Select(CellValues.Escape)), null);
         }
-        if (CellValues.IsMissing(values[labelIndex]))
+        if (CellValues.IsMissing(values[record, labelIndex]))
         {
             return ("label_missing_in_row", $"no value in the label column '{header[labelIndex]}'", null, labelIndex);
         }
         foreach (var (index, range) in _ranges)
         {
-            if (CellValues.TryNumber(values[index], out var v) && (v < range.Min || v > range.Max))
+            if (CellValues.TryNumber(values[record, index], out var v) && (v < range.Min || v > range.Max))
             {
-                return ("value_out_of_range", $"'{header[index]}' = {CellValues.Escape(values[index].ToString())} is outside [{range.Min?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-inf"}, {range.Max?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "inf"}]", CellValues.Escape(values[index].ToString()), index);
+                var text = CellValues.Escape(values.GetString(record, index));
+                return ("value_out_of_range", $"'{header[index]}' = {text} is outside [{range.Min?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-inf"}, {range.Max?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "inf"}]", text, index);
             }
         }
         return null;
-    }
-}
-
-/// <summary>The trimmed fields of the current record, as spans into the reader's buffer (no string per cell).</summary>
-internal sealed class SpanRow
-{
-    private CsvDataReader? _reader;
-    private int _count;
-
-    public int Count => _count;
-
-    public void Load(CsvDataReader reader)
-    {
-        _reader = reader;
-        _count = reader.RowFieldCount;
-    }
-
-    public ReadOnlySpan<char> this[int index] => _reader!.GetFieldSpan(index).Trim();
-
-    public string[] Strings()
-    {
-        var values = new string[_count];
-        for (var i = 0; i < _count; i++) values[i] = this[i].ToString();
-        return values;
     }
 }
 

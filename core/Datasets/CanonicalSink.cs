@@ -1,0 +1,179 @@
+using System.Buffers;
+using System.Security.Cryptography;
+
+namespace Serverless.Core.Datasets;
+
+/// <summary>
+/// Writes the canonical CSV of a dataset version and hashes it on the way. Records whose input bytes are already
+/// canonical come as runs of the reader's buffer and are written in one piece; the others come from a staging buffer.
+/// While everything so far is the input's own bytes from its first byte on, nothing is written at all: if the whole
+/// output turns out to be the input, the input file serves as the canonical file (<see cref="IsInput"/>); otherwise the
+/// input's prefix is copied once, when the first difference arrives.
+/// </summary>
+internal sealed class CanonicalSink(string inputPath, string outputPath, IncrementalHash hash) : IDisposable
+{
+    private const int StageSize = 1 << 16;
+    private static readonly SearchValues<byte> NeedsQuotes = SearchValues.Create(",\"\r\n"u8);
+
+    private readonly byte[] _stage = new byte[StageSize];
+    private int _staged;
+    private byte[]? _run;
+    private int _runStart;
+    private int _runLength;
+    private long _runOffset;
+    private long _mirrored;
+    private Stream? _output;
+
+    /// <summary>Whether all bytes so far are the input's first bytes, so no output has been written.</summary>
+    public bool IsMirroring => _output is null;
+
+    /// <summary>After <see cref="Complete"/>: whether the canonical file is the input file itself (nothing was written).</summary>
+    public bool IsInput { get; private set; }
+
+    /// <summary>
+    /// Appends bytes of the reader's buffer found at <paramref name="fileOffset"/> in the input: they extend the pending
+    /// run when they follow it, or start a new one.
+    /// </summary>
+    public void AppendRun(byte[] buffer, int start, int length, long fileOffset)
+    {
+        if (ReferenceEquals(buffer, _run) && _runStart + _runLength == start)
+        {
+            _runLength += length;
+            return;
+        }
+        FlushRun();
+        _run = buffer;
+        _runStart = start;
+        _runLength = length;
+        _runOffset = fileOffset;
+    }
+
+    /// <summary>Writes the pending run; called before the buffer it points into changes.</summary>
+    public void FlushRun()
+    {
+        if (_runLength == 0) return;
+        var run = _run.AsSpan(_runStart, _runLength);
+        if (IsMirroring && _runOffset == _mirrored)
+        {
+            hash.AppendData(run);
+            _mirrored += run.Length;
+        }
+        else Emit(run);
+        _run = null;
+        _runLength = 0;
+    }
+
+    /// <summary>Writes bytes that are not a run of the input (a rewritten record or the header).</summary>
+    public void Write(ReadOnlySpan<byte> bytes)
+    {
+        FlushRun();
+        Emit(bytes);
+    }
+
+    private void Emit(ReadOnlySpan<byte> bytes)
+    {
+        if (_output is null) StopMirroring();
+        hash.AppendData(bytes);
+        if (_staged + bytes.Length <= StageSize)
+        {
+            bytes.CopyTo(_stage.AsSpan(_staged));
+            _staged += bytes.Length;
+            return;
+        }
+        FlushStage();
+        if (bytes.Length < StageSize)
+        {
+            bytes.CopyTo(_stage);
+            _staged = bytes.Length;
+            return;
+        }
+        _output!.Write(bytes);
+    }
+
+    /// <summary>Starts the output file with the input's bytes mirrored so far (already hashed).</summary>
+    private void StopMirroring()
+    {
+        _output = new FileStream(outputPath, FileMode.Create, FileAccess.Write, FileShare.None, 1);
+        if (_mirrored == 0) return;
+        using var input = new FileStream(inputPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            for (var left = _mirrored; left > 0;)
+            {
+                var read = input.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+                if (read == 0) throw new EndOfStreamException($"{inputPath} ended while copying its first {_mirrored} bytes.");
+                _output.Write(buffer, 0, read);
+                left -= read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void FlushStage()
+    {
+        if (_staged == 0) return;
+        _output!.Write(_stage, 0, _staged);
+        _staged = 0;
+    }
+
+    /// <summary>Ends the output: the input file itself when it was mirrored whole, else the written file.</summary>
+    public void Complete()
+    {
+        FlushRun();
+        if (IsMirroring && _mirrored == new FileInfo(inputPath).Length)
+        {
+            IsInput = true;
+            return;
+        }
+        if (_output is null) StopMirroring();
+        FlushStage();
+        _output!.Flush();
+    }
+
+    public void Dispose() => _output?.Dispose();
+
+    /// <summary>Appends a field as canonical CSV writes it: quoted, with quotes doubled, only when it holds a comma, quote, CR or LF.</summary>
+    public static void AppendField(ByteBuffer row, ReadOnlySpan<byte> value)
+    {
+        if (value.IndexOfAny(NeedsQuotes) < 0)
+        {
+            row.Append(value);
+            return;
+        }
+        row.Append((byte)'"');
+        foreach (var b in value)
+        {
+            if (b == (byte)'"') row.Append((byte)'"');
+            row.Append(b);
+        }
+        row.Append((byte)'"');
+    }
+}
+
+/// <summary>A growable byte buffer for building one record at a time without allocating per field.</summary>
+internal sealed class ByteBuffer(int capacity)
+{
+    private byte[] _bytes = new byte[capacity];
+    private int _length;
+
+    public ReadOnlySpan<byte> Written => _bytes.AsSpan(0, _length);
+
+    public void Clear() => _length = 0;
+
+    public void Append(byte b)
+    {
+        if (_length == _bytes.Length) Array.Resize(ref _bytes, _bytes.Length * 2);
+        _bytes[_length++] = b;
+    }
+
+    public void Append(ReadOnlySpan<byte> bytes)
+    {
+        if (_length + bytes.Length > _bytes.Length) Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, _length + bytes.Length));
+        bytes.CopyTo(_bytes.AsSpan(_length));
+        _length += bytes.Length;
+    }
+}

@@ -1,0 +1,567 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Text;
+using System.Text.Unicode;
+
+namespace Serverless.Core.Datasets;
+
+/// <summary>
+/// Reads delimited UTF-8 text in batches of records, each field a trimmed byte span into one bounded buffer, so ingestion
+/// parses, checks and profiles a file without a string per field. The rules are the ones ingestion applied through
+/// Sylvan's reader: a field is quoted only when its first character is a quote, a doubled quote inside is a literal one,
+/// anything but a delimiter or a line end after the closing quote is malformed, a record starting with '#' is a comment,
+/// and a record may hold at most a given number of characters (line end included).
+/// </summary>
+internal sealed class Utf8CsvReader : IDisposable
+{
+    private const int Slack = 64;
+    private const byte Quote = (byte)'"';
+
+    private readonly Stream _stream;
+    private readonly byte _delimiter;
+    private readonly byte _minSafe;
+    private readonly int _maxRecordChars;
+    private byte[] _buffer;
+    private int _end;
+    private int _validEnd;
+    private int _next;
+    private bool _eof;
+    private bool _started;
+    private bool _ascii;
+    private bool _macLineEnds;
+    private int _maskBase = -1;
+    private ulong _mask;
+    private CsvInputException? _pending;
+    private long _bufferOffset;
+
+    private Field[] _fields = new Field[1024];
+    private int _fieldCount;
+    private Field[] _quoted = new Field[4];
+    private int _quotedCount;
+    private Row[] _rows = new Row[64];
+    private int _rowCount;
+    private long _firstRecord;
+    private bool _canonical;
+
+    public Utf8CsvReader(Stream stream, char delimiter, int maxRecordChars, int bufferSize = 1 << 20)
+    {
+        _stream = stream;
+        _delimiter = checked((byte)delimiter);
+        _minSafe = (byte)Math.Max(Math.Max('\r', delimiter), '"');
+        _maxRecordChars = maxRecordChars;
+        _buffer = new byte[bufferSize + Slack];
+    }
+
+    /// <summary>Called before the buffer's content moves, so spans into it (a pending run of output) can be used up first.</summary>
+    public Action? BeforeBufferChange { get; set; }
+
+    /// <summary>Records read so far, comments excepted: the record numbers reports cite count the same way.</summary>
+    public long Records { get; private set; }
+
+    public byte[] Buffer => _buffer;
+
+    /// <summary>The 1-based number of a record of the batch in the file.</summary>
+    public long RecordNumber(int record) => _firstRecord + record;
+
+    public int FieldCount(int record) => _rows[record].FieldCount;
+
+    public int RecordStart(int record) => _rows[record].Start;
+
+    public int RecordLength(int record) => _rows[record].Length;
+
+    /// <summary>Where the record's bytes start in the input.</summary>
+    public long FileOffset(int record) => _bufferOffset + _rows[record].Start;
+
+    /// <summary>
+    /// Whether the record's bytes, as read, are already canonical CSV: comma-separated, ended by a single LF, no quotes or
+    /// CRs, and no field with spaces to trim. Missing-value tokens are for the caller to check.
+    /// </summary>
+    public bool IsCanonical(int record) => _rows[record].Canonical;
+
+    /// <summary>A field's value, unquoted, unescaped and trimmed of white space (as <see cref="string.Trim()"/> trims).</summary>
+    public ReadOnlySpan<byte> this[int record, int field]
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            var f = _fields[_rows[record].FirstField + field];
+            return _buffer.AsSpan(f.Start, f.Length);
+        }
+    }
+
+    /// <summary>The field's length in UTF-16 characters, the unit column statistics count lengths in.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int CharLength(ReadOnlySpan<byte> value) => _ascii ? value.Length : Encoding.UTF8.GetCharCount(value);
+
+    /// <summary>A field as a <see cref="ColumnStatistics.ShortKey"/>, read as one word from the buffer (which has room past the data).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong ShortKey(int record, int field)
+    {
+        var f = _fields[_rows[record].FirstField + field];
+        if ((uint)(f.Length - 1) > 6) return 0;
+        var word = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(_buffer.AsSpan(f.Start, 8));
+        return (word & ((1UL << (f.Length * 8)) - 1)) | ((ulong)f.Length << 56);
+    }
+
+    public string GetString(int record, int field) => Encoding.UTF8.GetString(this[record, field]);
+
+    public string[] GetStrings(int record)
+    {
+        var values = new string[FieldCount(record)];
+        for (var i = 0; i < values.Length; i++) values[i] = GetString(record, i);
+        return values;
+    }
+
+    /// <summary>
+    /// Reads the next records (at most <paramref name="maxRecords"/>, and no more than the buffer holds) and returns how
+    /// many; 0 at the end of the input. The previous batch's spans are invalid afterwards. Input that cannot be read throws
+    /// <see cref="CsvInputException"/>, after the records before it have been returned.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public int ReadBatch(int maxRecords)
+    {
+        if (_pending is not null) throw _pending;
+        if (!_started) Start();
+        _rowCount = 0;
+        _fieldCount = 0;
+        _firstRecord = Records + 1;
+        while (_rowCount < maxRecords)
+        {
+            if (_next >= _end)
+            {
+                if (_eof || _rowCount > 0) break;
+                Fill();
+                continue;
+            }
+            var start = _next;
+            var comment = _buffer[start] == (byte)'#';
+            var firstField = _fieldCount;
+            int end;
+            try
+            {
+                end = comment ? SkipComment(start) : ParseRecord(start);
+            }
+            catch (CsvInputException e) when (_rowCount > 0)
+            {
+                _pending = e;
+                _fieldCount = firstField;
+                break;
+            }
+            if (end < 0)
+            {
+                _fieldCount = firstField;
+                if (_rowCount > 0) break;
+                CheckIncompleteSize(start);
+                Fill();
+                continue;
+            }
+            _next = end;
+            if (comment) continue;
+            if (_quotedCount > 0) FinishQuoted();
+            if (_rowCount == _rows.Length) Array.Resize(ref _rows, _rowCount * 2);
+            _rows[_rowCount++] = new Row(firstField, _fieldCount - firstField, start, end - start, _canonical);
+            Records++;
+        }
+        return _rowCount;
+    }
+
+    public void Dispose() => _stream.Dispose();
+
+    /// <summary>One record of the batch: its fields, where its bytes lie, and whether they are canonical as read.</summary>
+    private readonly record struct Row(int FirstField, int FieldCount, int Start, int Length, bool Canonical);
+
+    private void Start()
+    {
+        _started = true;
+        Fill();
+        if (_end >= 3 && _buffer[0] == 0xEF && _buffer[1] == 0xBB && _buffer[2] == 0xBF) _next = 3;
+        for (var i = _next; i < Math.Min(_end, 1 << 16); i++)
+        {
+            if (_buffer[i] == (byte)'\n') break;
+            if (_buffer[i] == (byte)'\r')
+            {
+                _macLineEnds = i + 1 >= _end || _buffer[i + 1] != (byte)'\n';
+                break;
+            }
+        }
+    }
+
+    /// <summary>Keeps the unread part at the front, grows the buffer when a record fills it, reads more and checks it is UTF-8.</summary>
+    private bool Fill()
+    {
+        BeforeBufferChange?.Invoke();
+        _maskBase = -1;
+        if (_next > 0)
+        {
+            _bufferOffset += _next;
+            Array.Copy(_buffer, _next, _buffer, 0, _end - _next);
+            _end -= _next;
+            _validEnd -= _next;
+            _next = 0;
+        }
+        if (_end == _buffer.Length - Slack) Array.Resize(ref _buffer, (_buffer.Length - Slack) * 2 + Slack);
+        var read = _stream.Read(_buffer, _end, _buffer.Length - Slack - _end);
+        if (read == 0) _eof = true;
+        _end += read;
+        Validate();
+        _ascii = Ascii.IsValid(_buffer.AsSpan(0, _end));
+        return read > 0;
+    }
+
+    private void Validate()
+    {
+        var span = _buffer.AsSpan(_validEnd, _end - _validEnd);
+        var tail = 0;
+        if (!_eof)
+        {
+            for (var k = 1; k <= 3 && k <= span.Length; k++)
+            {
+                var b = span[^k];
+                if (b < 0x80) break;
+                if (b >= 0xC0)
+                {
+                    if ((b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2) > k) tail = k;
+                    break;
+                }
+            }
+        }
+        if (!Utf8.IsValid(span[..^tail])) throw new CsvInputException(CsvInputProblem.InvalidEncoding, Records + 1, "");
+        _validEnd = _end - tail;
+    }
+
+    /// <summary>Past a comment line (to its first CR or LF, a CR LF pair counting as one); -1 when more input is needed.</summary>
+    private int SkipComment(int start)
+    {
+        var span = _buffer.AsSpan(start, _end - start);
+        var i = span.IndexOfAny((byte)'\r', (byte)'\n');
+        if (i < 0) return _eof ? CheckFinalSize(start, _end) : -1;
+        return LineEnd(start, start + i);
+    }
+
+    /// <summary>Where the record continues after the line end at <paramref name="at"/>, checking the record's size; -1 when more input is needed.</summary>
+    private int LineEnd(int start, int at)
+    {
+        if (_buffer[at] == (byte)'\r')
+        {
+            if (at + 1 == _end)
+            {
+                if (!_eof) return -1;
+                return CheckSize(start, at + 1);
+            }
+            return CheckSize(start, _buffer[at + 1] == (byte)'\n' ? at + 2 : at + 1);
+        }
+        return CheckSize(start, at + 1);
+    }
+
+    private int CheckSize(int start, int end)
+    {
+        if (end - start > _maxRecordChars && CharCount(start, end) > _maxRecordChars) throw TooLarge();
+        return end;
+    }
+
+    private int CheckFinalSize(int start, int end)
+    {
+        if (end - start >= _maxRecordChars && CharCount(start, end) >= _maxRecordChars) throw TooLarge();
+        return end;
+    }
+
+    private void CheckIncompleteSize(int start)
+    {
+        if (_end - start >= _maxRecordChars && CharCount(start, _end) >= _maxRecordChars) throw TooLarge();
+    }
+
+    private CsvInputException TooLarge() => new(CsvInputProblem.RecordTooLarge, Records + 1, "");
+
+    /// <summary>UTF-16 characters in a run of UTF-8: one per sequence, two for a four-byte one.</summary>
+    private int CharCount(int start, int end)
+    {
+        var count = 0;
+        foreach (var b in _buffer.AsSpan(start, end - start))
+        {
+            if ((b & 0xC0) != 0x80) count++;
+            if (b >= 0xF0) count++;
+        }
+        return count;
+    }
+
+    /// <summary>Splits one record into fields; returns where the next record starts, or -1 when more input is needed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int ParseRecord(int start)
+    {
+        _quotedCount = 0;
+        _canonical = false;
+        var canonical = _delimiter == (byte)',' && !_macLineEnds;
+        var buffer = _buffer;
+        var end = _end;
+        var delimiter = _delimiter;
+        var lineEnd = _macLineEnds ? (byte)'\r' : (byte)'\n';
+        var maskBase = _maskBase;
+        var mask = _mask;
+        var p = start;
+        try
+        {
+            while (true)
+            {
+                var fieldStart = p;
+                if (p == end)
+                {
+                    if (!_eof) return -1;
+                    AddField(p, 0);
+                    return CheckFinalSize(start, p);
+                }
+                if (buffer[p] == Quote)
+                {
+                    var (next, done) = ParseQuoted(start, p);
+                    if (next < 0 || done) return next;
+                    canonical = false;
+                    p = next;
+                    continue;
+                }
+                while (true)
+                {
+                    var chunk = p & ~63;
+                    if (chunk != maskBase)
+                    {
+                        maskBase = chunk;
+                        mask = Structural(chunk);
+                    }
+                    var m = mask & (ulong.MaxValue << (p & 63));
+                    while (m == 0)
+                    {
+                        chunk += 64;
+                        if (chunk >= end) break;
+                        maskBase = chunk;
+                        m = mask = Structural(chunk);
+                    }
+                    if (m == 0)
+                    {
+                        if (!_eof) return -1;
+                        canonical &= AddUnquoted(fieldStart, end);
+                        return CheckFinalSize(start, end);
+                    }
+                    var q = chunk + BitOperations.TrailingZeroCount(m);
+                    var c = buffer[q];
+                    if (c == delimiter)
+                    {
+                        canonical &= AddUnquoted(fieldStart, q);
+                        p = q + 1;
+                        break;
+                    }
+                    if (c == lineEnd)
+                    {
+                        canonical &= AddUnquoted(fieldStart, q);
+                        var next = CheckSize(start, q + 1);
+                        _canonical = canonical;
+                        return next;
+                    }
+                    canonical = false;
+                    p = q + 1;
+                }
+            }
+        }
+        finally
+        {
+            _maskBase = maskBase;
+            _mask = mask;
+        }
+    }
+
+    /// <summary>Adds an unquoted field, trimmed; false when trimming changed it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool AddUnquoted(int start, int end)
+    {
+        var length = end - start;
+        if (length == 0 || ((uint)(_buffer[start] - 0x21) < 0x5F && (uint)(_buffer[end - 1] - 0x21) < 0x5F))
+        {
+            AddField(start, length);
+            return true;
+        }
+        var (offset, trimmed) = Trim(_buffer.AsSpan(start, length));
+        AddField(start + offset, trimmed);
+        return trimmed == length;
+    }
+
+    /// <summary>
+    /// A quoted field from its opening quote: the position after it and whether the record ends there, or (-1, false)
+    /// when more input is needed. Only a delimiter, a line end or the end of input may follow the closing quote.
+    /// </summary>
+    private (int Next, bool RecordDone) ParseQuoted(int start, int open)
+    {
+        var escapes = 0;
+        var i = open + 1;
+        while (true)
+        {
+            var k = _buffer.AsSpan(i, _end - i).IndexOf(Quote);
+            if (k < 0)
+            {
+                if (!_eof) return (-1, false);
+                throw Malformed("A quoted field at the end of the input ends without a closing quote.");
+            }
+            var q = i + k;
+            if (q + 1 == _end)
+            {
+                if (!_eof) return (-1, false);
+                AddQuoted(open + 1, q, escapes);
+                return (CheckFinalSize(start, _end), true);
+            }
+            var c = _buffer[q + 1];
+            if (c == Quote)
+            {
+                escapes++;
+                i = q + 2;
+                continue;
+            }
+            if (c == _delimiter)
+            {
+                AddQuoted(open + 1, q, escapes);
+                return (q + 2, false);
+            }
+            if (c is (byte)'\n' or (byte)'\r')
+            {
+                var end = LineEnd(start, q + 1);
+                if (end < 0) return (-1, false);
+                AddQuoted(open + 1, q, escapes);
+                return (end, true);
+            }
+            throw Malformed(AfterClosingQuote(q + 1));
+        }
+    }
+
+    /// <summary>The message Sylvan gave for text after a closing quote, which depends on what follows it in the field.</summary>
+    private string AfterClosingQuote(int from)
+    {
+        for (var i = from; i < _end; i++)
+        {
+            var c = _buffer[i];
+            if (c > _minSafe) return "A delimiter, newline or EOF was expected after a closing quote.";
+            if (c == _delimiter || c is (byte)'\n' or (byte)'\r') break;
+            if (c == Quote) return "An unescaped quote character '\"' was found inside a quoted field.";
+        }
+        return "A quoted field at the end of the input ends without a closing quote.";
+    }
+
+    private CsvInputException Malformed(string detail) => new(CsvInputProblem.Malformed, Records + 1, detail);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AddField(int start, int length)
+    {
+        if (_fieldCount == _fields.Length) Array.Resize(ref _fields, _fieldCount * 2);
+        _fields[_fieldCount++] = new Field(start, length);
+    }
+
+    private void AddQuoted(int start, int end, int escapes)
+    {
+        if (_quotedCount == _quoted.Length) Array.Resize(ref _quoted, _quotedCount * 2);
+        _quoted[_quotedCount++] = new Field(_fieldCount, escapes);
+        AddField(start, end - start);
+    }
+
+    /// <summary>Once the record is complete: unescapes doubled quotes in place and trims the quoted fields.</summary>
+    private void FinishQuoted()
+    {
+        for (var k = 0; k < _quotedCount; k++)
+        {
+            var (index, escapes) = _quoted[k];
+            ref var field = ref _fields[index];
+            var length = escapes > 0 ? Unescape(_buffer.AsSpan(field.Start, field.Length)) : field.Length;
+            var (offset, trimmed) = Trim(_buffer.AsSpan(field.Start, length));
+            field = new Field(field.Start + offset, trimmed);
+        }
+    }
+
+    /// <summary>Where a field lies in the buffer (or, in the list of quoted fields, its index and its doubled quotes).</summary>
+    private readonly record struct Field(int Start, int Length);
+
+    private static int Unescape(Span<byte> field)
+    {
+        var w = 0;
+        for (var r = 0; r < field.Length; r++, w++)
+        {
+            field[w] = field[r];
+            if (field[r] == Quote) r++;
+        }
+        return w;
+    }
+
+    /// <summary>The bounds of a UTF-8 value without leading and trailing white space, as <see cref="char.IsWhiteSpace(char)"/> defines it.</summary>
+    internal static (int Offset, int Length) Trim(ReadOnlySpan<byte> value)
+    {
+        var start = 0;
+        while (start < value.Length)
+        {
+            var b = value[start];
+            if (b < 0x80)
+            {
+                if (!IsAsciiWhiteSpace(b)) break;
+                start++;
+                continue;
+            }
+            Rune.DecodeFromUtf8(value[start..], out var rune, out var consumed);
+            if (!IsWhiteSpace(rune)) break;
+            start += consumed;
+        }
+        var end = value.Length;
+        while (end > start)
+        {
+            var b = value[end - 1];
+            if (b < 0x80)
+            {
+                if (!IsAsciiWhiteSpace(b)) break;
+                end--;
+                continue;
+            }
+            Rune.DecodeLastFromUtf8(value[start..end], out var rune, out var consumed);
+            if (!IsWhiteSpace(rune)) break;
+            end -= consumed;
+        }
+        return (start, end - start);
+    }
+
+    private static bool IsAsciiWhiteSpace(byte b) => b == (byte)' ' || (b >= (byte)'\t' && b <= (byte)'\r');
+
+    private static bool IsWhiteSpace(Rune rune) => rune.IsBmp && char.IsWhiteSpace((char)rune.Value);
+
+    /// <summary>A bit per byte of the 64 bytes at <paramref name="chunk"/>: set where a delimiter, quote, CR or LF is.</summary>
+    private ulong Structural(int chunk)
+    {
+        ulong mask;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref var origin = ref MemoryMarshal.GetArrayDataReference(_buffer);
+            var lo = Vector256.LoadUnsafe(ref origin, (nuint)chunk);
+            var hi = Vector256.LoadUnsafe(ref origin, (nuint)chunk + 32);
+            mask = Matches(lo) | ((ulong)Matches(hi) << 32);
+        }
+        else
+        {
+            mask = 0;
+            for (var i = 0; i < 64; i++)
+            {
+                var b = _buffer[chunk + i];
+                if (b == _delimiter || b == Quote || b == (byte)'\n' || b == (byte)'\r') mask |= 1UL << i;
+            }
+        }
+        var valid = _end - chunk;
+        return valid >= 64 ? mask : mask & ((1UL << valid) - 1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private uint Matches(Vector256<byte> bytes) =>
+        (Vector256.Equals(bytes, Vector256.Create(_delimiter))
+         | Vector256.Equals(bytes, Vector256.Create(Quote))
+         | Vector256.Equals(bytes, Vector256.Create((byte)'\n'))
+         | Vector256.Equals(bytes, Vector256.Create((byte)'\r'))).ExtractMostSignificantBits();
+}
+
+/// <summary>What made delimited input unreadable.</summary>
+internal enum CsvInputProblem { InvalidEncoding, RecordTooLarge, Malformed }
+
+/// <summary>Delimited input that cannot be read: not UTF-8, a record over the size limit, or malformed quoting.</summary>
+internal sealed class CsvInputException(CsvInputProblem problem, long record, string detail) : Exception(detail)
+{
+    public CsvInputProblem Problem { get; } = problem;
+    public long RecordNumber { get; } = record;
+}
