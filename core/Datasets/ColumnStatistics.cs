@@ -158,7 +158,7 @@ internal sealed class ColumnStatistics
     private readonly int _distinctLimit;
     private readonly TextCounts _distinct = new();
     private NumberCounts? _distinctNumbers = new();
-    private const int MemoBits = 12;
+    private const int MemoBits = 13;
     private static readonly ulong MemoMultiplier = (ulong)Random.Shared.NextInt64() | 1;
     private KnownNumber[]? _memo = new KnownNumber[1 << MemoBits];
     private readonly List<double> _reservoir = [];
@@ -204,7 +204,7 @@ internal sealed class ColumnStatistics
     private int DistinctCount => _distinct.Count + (_distinctNumbers?.Count ?? 0);
 
     /// <summary>A short raw text already read in this (so far numeric) column: its number and its rank among the distinct numbers (-1 if uncounted).</summary>
-    private readonly record struct KnownNumber(ulong Key, double Value, int Rank);
+    private readonly record struct KnownNumber(ulong Key, double Value, int Rank, bool IsInteger);
 
     /// <summary>Distinct counting switches from numeric keys (cheap to hash) to text once a column turns out not to be all numbers.</summary>
     private void MoveNumbersToText()
@@ -291,7 +291,7 @@ internal sealed class ColumnStatistics
                     else DistinctOverflow = true;
                     if (shortKey != 0 && _memo is not null && double.IsFinite(x))
                     {
-                        _memo[(int)((shortKey * MemoMultiplier) >> (64 - MemoBits))] = new KnownNumber(shortKey, x, rank);
+                        _memo[(int)((shortKey * MemoMultiplier) >> (64 - MemoBits))] = new KnownNumber(shortKey, x, rank, IsInteger(x));
                     }
                     return outcome;
                 }
@@ -376,7 +376,7 @@ internal sealed class ColumnStatistics
             if (length < minLength) minLength = length;
             if (length > maxLength) maxLength = length;
             numbers++;
-            if (x == Math.Floor(x) && Math.Abs(x) < 1e15) integers++;
+            if (known.IsInteger) integers++;
             if (x < min) min = x;
             if (x > max) max = x;
             var d = x - shift;
@@ -398,25 +398,58 @@ internal sealed class ColumnStatistics
         return i;
     }
 
-    /// <summary>The path of <see cref="AddUtf8"/> for a text column's short values already counted; returns where the run ends.</summary>
+    /// <summary>
+    /// The path of <see cref="AddUtf8"/> for a text column's short values already counted (neither missing nor new);
+    /// returns where the run ends.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int AddKnownTexts(Utf8CsvReader reader, int column, ReadOnlySpan<int> records, int i)
     {
+        var ascii = reader.IsAscii;
+        long count = Count, lengthSum = LengthSum, withSpaces = WithSpaces;
+        int minLength = MinLength, maxLength = MaxLength;
         for (; i < records.Length; i++)
         {
-            var record = records[i];
-            var key = reader.ShortKey(record, column);
-            if (key == 0) break;
-            var value = reader[record, column];
-            if (CellValues.IsMissing(value) || !_distinct.TryIncrement(value, key)) break;
-            var length = reader.CharLength(value);
-            Count++;
-            LengthSum += length;
-            if (length < MinLength) MinLength = length;
-            if (length > MaxLength) MaxLength = length;
-            if (value.Contains((byte)' ')) WithSpaces++;
+            var key = reader.ShortKey(records[i], column);
+            if (key == 0 || MayBeMissing(key) || !_distinct.TryIncrementShort(key)) break;
+            var length = ascii ? (int)(key >> 56) : reader.CharLength(reader[records[i], column]);
+            count++;
+            lengthSum += length;
+            if (length < minLength) minLength = length;
+            if (length > maxLength) maxLength = length;
+            if (HasSpace(key)) withSpaces++;
         }
+        Count = count;
+        LengthSum = lengthSum;
+        WithSpaces = withSpaces;
+        MinLength = minLength;
+        MaxLength = maxLength;
         return i;
+    }
+
+    private static readonly ulong[] MissingKeys = [.. new[] { "?", "na", "n/a", "nan", "null", "none" }.Select(t => ShortKey(Encoding.ASCII.GetBytes(t)))];
+
+    /// <summary>Whether a short key may be a missing-value token: its letters lowered, it equals one (a control character may match too, never a token missed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool MayBeMissing(ulong key)
+    {
+        var length = (int)(key >> 56);
+        var first = (byte)key | 0x20;
+        if (length > 4 || (first != 'n' && first != '?')) return false;
+        var lowered = key | (0x2020202020202020UL & ((1UL << (8 * length)) - 1));
+        foreach (var missing in MissingKeys)
+        {
+            if (lowered == missing) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Whether a short key's bytes hold a space (a zero byte once every byte is XORed with a space).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool HasSpace(ulong key)
+    {
+        var v = (key ^ 0x2020202020202020UL) | ~((1UL << (8 * (int)(key >> 56))) - 1);
+        return ((v - 0x0101010101010101UL) & ~v & 0x8080808080808080UL) != 0;
     }
 
     /// <summary>Adds a number to the numeric statistics only (used when a spec forces a column numeric).</summary>
@@ -424,7 +457,7 @@ internal sealed class ColumnStatistics
     public void AddNumber(double x)
     {
         Numbers++;
-        if (x == Math.Floor(x) && Math.Abs(x) < 1e15) Integers++;
+        if (IsInteger(x)) Integers++;
         if (x < Min) Min = x;
         if (x > Max) Max = x;
         // Moments from sums shifted by the first value, which keeps the variance free of cancellation for data far from 0.
@@ -435,6 +468,9 @@ internal sealed class ColumnStatistics
         _histogram.Add(x);
         if (_reservoir.Count < ReservoirSize || Numbers >= _nextReplacement) Sample(x);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsInteger(double x) => x == Math.Floor(x) && Math.Abs(x) < 1e15;
 
     /// <summary>Reservoir sampling with geometric skips (Li's Algorithm L): a random draw per replacement, not per value.</summary>
     private void Sample(double x)
@@ -749,6 +785,24 @@ internal sealed class TextCounts
         if ((Count + 1) * 2 > _slots.Length) _shift = Slot.Grow(ref _slots, _shift, Multiplier);
         Slot.Place(_slots, new Slot(key, count, Count), _shift, Multiplier);
         Count++;
+    }
+
+    /// <summary>Counts a value of one to seven bytes once more if it is known, from its short key alone.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryIncrementShort(ulong shortKey)
+    {
+        var slots = _slots;
+        var mask = slots.Length - 1;
+        for (var b = (int)((shortKey * Multiplier) >> _shift); ; b = (b + 1) & mask)
+        {
+            ref var slot = ref slots[b];
+            if (slot.Count == 0) return false;
+            if (slot.Key == shortKey)
+            {
+                slot.Count++;
+                return true;
+            }
+        }
     }
 
     private int Find(ReadOnlySpan<byte> value, ulong key)

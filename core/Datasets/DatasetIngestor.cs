@@ -314,7 +314,7 @@ public sealed class DatasetIngestor(
                         if (hasHeader) continue;
                     }
                     dataRows++;
-                    var problem = rules!.Check(reader, r);
+                    var problem = reader.FieldCount(r) == header.Length && !rules!.HasRanges && !CellValues.IsMissing(reader[r, labelIndex]) ? null : rules!.Check(reader, r);
                     if (problem is not null)
                     {
                         rejected++;
@@ -722,6 +722,8 @@ internal sealed class RowRules(string[] header, int labelIndex, ModelSpec spec, 
 {
     private readonly (int Index, ValueRange Range)[] _ranges =
         [.. (spec.Ranges ?? []).Select(r => (Array.IndexOf(header, r.Key), r.Value)).Where(r => r.Item1 >= 0)];
+
+    public bool HasRanges => _ranges.Length > 0;
 
     public (string Code, string Detail, string? Sample, int? Column)? Check(Utf8CsvReader values, int record)
     {

@@ -92,6 +92,9 @@ internal sealed class Utf8CsvReader : IDisposable
         }
     }
 
+    /// <summary>Whether every byte in the buffer, and so every field of the batch, is ASCII.</summary>
+    public bool IsAscii => _ascii;
+
     /// <summary>The field's length in UTF-16 characters, the unit column statistics count lengths in.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int CharLength(ReadOnlySpan<byte> value) => _ascii ? value.Length : Encoding.UTF8.GetCharCount(value);
@@ -211,22 +214,16 @@ internal sealed class Utf8CsvReader : IDisposable
         return read > 0;
     }
 
+    /// <summary>Checks the bytes read since the last check are UTF-8, but for a sequence cut at the end that the next read may complete.</summary>
     private void Validate()
     {
         var span = _buffer.AsSpan(_validEnd, _end - _validEnd);
         var tail = 0;
-        if (!_eof)
+        if (!_eof && !span.IsEmpty)
         {
-            for (var k = 1; k <= 3 && k <= span.Length; k++)
-            {
-                var b = span[^k];
-                if (b < 0x80) break;
-                if (b >= 0xC0)
-                {
-                    if ((b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2) > k) tail = k;
-                    break;
-                }
-            }
+            var last = span.Length - 1;
+            while (last > 0 && last > span.Length - 4 && (span[last] & 0xC0) == 0x80) last--;
+            if (Rune.DecodeFromUtf8(span[last..], out _, out _) == OperationStatus.NeedMoreData) tail = span.Length - last;
         }
         if (!Utf8.IsValid(span[..^tail])) throw new CsvInputException(CsvInputProblem.InvalidEncoding, Records + 1, "");
         _validEnd = _end - tail;
