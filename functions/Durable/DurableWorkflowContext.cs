@@ -7,7 +7,9 @@ namespace Serverless.Functions.Durable;
 /// <summary>
 /// The workflow context over Durable Task's <see cref="TaskOrchestrationContext"/>, member for member, so the workflows
 /// of <c>orchestrations/</c> run on Durable Functions unchanged. Task failures arrive as the one exception type the
-/// workflows catch, <see cref="WorkflowTaskFailedException"/>.
+/// workflows catch, <see cref="WorkflowTaskFailedException"/>; an external event that does not arrive in time ends the
+/// wait with <see cref="TaskCanceledException"/>, as <see cref="IWorkflowContext"/> promises; a timer time of unspecified
+/// <see cref="DateTimeKind"/> is taken as UTC, as the interface says, where Durable Task would read it as local time.
 /// </summary>
 public sealed class DurableWorkflowContext(TaskOrchestrationContext context) : IWorkflowContext
 {
@@ -59,9 +61,20 @@ public sealed class DurableWorkflowContext(TaskOrchestrationContext context) : I
         }
     }
 
-    public Task CreateTimer(DateTime fireAt, CancellationToken cancellationToken) => context.CreateTimer(fireAt, cancellationToken);
+    public Task CreateTimer(DateTime fireAt, CancellationToken cancellationToken) =>
+        context.CreateTimer(fireAt.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(fireAt, DateTimeKind.Utc) : fireAt, cancellationToken);
 
-    public Task<T> WaitForExternalEvent<T>(string eventName, TimeSpan timeout) => context.WaitForExternalEvent<T>(eventName, timeout);
+    public async Task<T> WaitForExternalEvent<T>(string eventName, TimeSpan timeout)
+    {
+        try
+        {
+            return await context.WaitForExternalEvent<T>(eventName, timeout);
+        }
+        catch (OperationCanceledException e)
+        {
+            throw new TaskCanceledException($"External event '{eventName}' did not arrive within {timeout}.", e);
+        }
+    }
 
     public void SetCustomStatus(object? customStatus) => context.SetCustomStatus(customStatus);
 

@@ -20,6 +20,10 @@ public sealed class TrainingFunctions
     public Task<TrainingPlan> RunLoadTrainingPlan([ActivityTrigger] TrainingRequest input, FunctionContext context) =>
         Run<LoadTrainingPlan, TrainingRequest, TrainingPlan>(input, context);
 
+    [Function(nameof(ValidateDataset))]
+    public Task<DatasetCheck> RunValidateDataset([ActivityTrigger] DatasetRef input, FunctionContext context) =>
+        Run<ValidateDataset, DatasetRef, DatasetCheck>(input, context);
+
     [Function(nameof(SplitDataset))]
     public Task<SplitRefs> RunSplitDataset([ActivityTrigger] SplitInput input, FunctionContext context) =>
         Run<SplitDataset, SplitInput, SplitRefs>(input, context);
