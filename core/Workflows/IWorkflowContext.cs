@@ -52,13 +52,29 @@ public sealed record WorkflowTaskOptions(WorkflowRetryPolicy? Retry = null, stri
     public static WorkflowTaskOptions WithRetry(WorkflowRetryPolicy retry) => new(retry);
 }
 
-/// <summary>Retries of a failed activity: as Durable Task's <c>RetryPolicy</c> (attempts include the first).</summary>
-public sealed record WorkflowRetryPolicy(
-    int MaxNumberOfAttempts,
-    TimeSpan FirstRetryInterval,
-    double BackoffCoefficient = 1.0,
-    TimeSpan? MaxRetryInterval = null)
+/// <summary>
+/// Retries of a failed activity: as Durable Task's <c>RetryPolicy</c> (attempts include the first), and checked as it
+/// checks them, so a policy the local engine accepts is one Durable Functions accepts too.
+/// </summary>
+public sealed record WorkflowRetryPolicy
 {
+    public WorkflowRetryPolicy(int maxNumberOfAttempts, TimeSpan firstRetryInterval, double backoffCoefficient = 1.0, TimeSpan? maxRetryInterval = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(maxNumberOfAttempts, 0);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(firstRetryInterval, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(backoffCoefficient, 1.0);
+        if (maxRetryInterval is { } max) ArgumentOutOfRangeException.ThrowIfLessThan(max, firstRetryInterval, nameof(maxRetryInterval));
+        MaxNumberOfAttempts = maxNumberOfAttempts;
+        FirstRetryInterval = firstRetryInterval;
+        BackoffCoefficient = backoffCoefficient;
+        MaxRetryInterval = maxRetryInterval;
+    }
+
+    public int MaxNumberOfAttempts { get; }
+    public TimeSpan FirstRetryInterval { get; }
+    public double BackoffCoefficient { get; }
+    public TimeSpan? MaxRetryInterval { get; }
+
     /// <summary>The delay before retry number <paramref name="retry"/> (1-based).</summary>
     public TimeSpan DelayBefore(int retry)
     {
