@@ -18,6 +18,7 @@ namespace Serverless.Core.Datasets;
 internal sealed class Utf8CsvReader : IDisposable
 {
     private const int Slack = 64;
+    private const int DecodeChunk = 1 << 16;
     private const byte Quote = (byte)'"';
 
     private readonly Stream _stream;
@@ -36,6 +37,7 @@ internal sealed class Utf8CsvReader : IDisposable
     private ulong _mask;
     private CsvInputException? _pending;
     private long _bufferOffset;
+    private long _checked;
 
     private Field[] _fields = new Field[1024];
     private int _fieldCount;
@@ -133,19 +135,24 @@ internal sealed class Utf8CsvReader : IDisposable
         _firstRecord = Records + 1;
         while (_rowCount < maxRecords)
         {
-            if (_next >= _end)
-            {
-                if (_eof || _rowCount > 0) break;
-                Fill();
-                continue;
-            }
+            if (_next >= _validEnd && AtEnd) break;
             var start = _next;
-            var comment = _buffer[start] == (byte)'#';
             var firstField = _fieldCount;
-            int end;
+            var comment = false;
+            var end = -1;
             try
             {
-                end = comment ? SkipComment(start) : ParseRecord(start);
+                if (start < _validEnd)
+                {
+                    comment = _buffer[start] == (byte)'#';
+                    end = comment ? SkipComment(start) : ParseRecord(start);
+                }
+                if (end < 0)
+                {
+                    _fieldCount = firstField;
+                    CheckIncompleteSize(start);
+                    if (ValidateMore()) continue;
+                }
             }
             catch (CsvInputException e) when (_rowCount > 0)
             {
@@ -155,9 +162,7 @@ internal sealed class Utf8CsvReader : IDisposable
             }
             if (end < 0)
             {
-                _fieldCount = firstField;
                 if (_rowCount > 0) break;
-                CheckIncompleteSize(start);
                 Fill();
                 continue;
             }
@@ -176,10 +181,12 @@ internal sealed class Utf8CsvReader : IDisposable
     /// <summary>One record of the batch: its fields, where its bytes lie, and whether they are canonical as read.</summary>
     private readonly record struct Row(int FirstField, int FieldCount, int Start, int Length, bool Canonical);
 
+    /// <summary>Reads the first 64 KiB (or all of a shorter input), skips a UTF-8 byte-order mark and tells LF from lone-CR line ends, as Sylvan did from its first buffer.</summary>
     private void Start()
     {
         _started = true;
-        Fill();
+        do Fill();
+        while (!_eof && _end <= 1 << 16);
         if (_end >= 3 && _buffer[0] == 0xEF && _buffer[1] == 0xBB && _buffer[2] == 0xBF) _next = 3;
         for (var i = _next; i < Math.Min(_end, 1 << 16); i++)
         {
@@ -192,8 +199,8 @@ internal sealed class Utf8CsvReader : IDisposable
         }
     }
 
-    /// <summary>Keeps the unread part at the front, grows the buffer when a record fills it, reads more and checks it is UTF-8.</summary>
-    private bool Fill()
+    /// <summary>Keeps the unread part at the front, grows the buffer when a record fills it, and reads more.</summary>
+    private void Fill()
     {
         BeforeBufferChange?.Invoke();
         _maskBase = -1;
@@ -209,32 +216,50 @@ internal sealed class Utf8CsvReader : IDisposable
         var read = _stream.Read(_buffer, _end, _buffer.Length - Slack - _end);
         if (read == 0) _eof = true;
         _end += read;
-        Validate();
         _ascii = Ascii.IsValid(_buffer.AsSpan(0, _end));
-        return read > 0;
     }
 
-    /// <summary>Checks the bytes read since the last check are UTF-8, but for a sequence cut at the end that the next read may complete.</summary>
-    private void Validate()
+    /// <summary>Whether every byte of the input has been read, checked and made visible to the parser.</summary>
+    private bool AtEnd => _eof && _validEnd == _end;
+
+    /// <summary>
+    /// Makes the next 64 KiB chunk of the input (counted from its first byte) visible to the parser once it is checked to
+    /// be UTF-8, a sequence cut at the chunk's end carried to the next one; after the last chunk, a cut sequence left over
+    /// is refused. This is the rhythm of the UTF-8 decoder behind the reader ingestion used before, so that of two faults
+    /// in one file the same one is reported first. Returns false when the chunk is not read yet.
+    /// </summary>
+    private bool ValidateMore()
     {
-        var span = _buffer.AsSpan(_validEnd, _end - _validEnd);
+        if (AtEnd) return false;
+        var readTo = _bufferOffset + _end;
+        if (_eof && _checked == readTo) throw new CsvInputException(CsvInputProblem.InvalidEncoding, Records + 1, "");
+        var chunkEnd = _checked + DecodeChunk;
+        if (chunkEnd > readTo)
+        {
+            if (!_eof) return false;
+            chunkEnd = readTo;
+        }
+        var span = _buffer.AsSpan(_validEnd, (int)(chunkEnd - _bufferOffset) - _validEnd);
         var tail = 0;
-        if (!_eof && !span.IsEmpty)
+        if (!span.IsEmpty)
         {
             var last = span.Length - 1;
             while (last > 0 && last > span.Length - 4 && (span[last] & 0xC0) == 0x80) last--;
             if (Rune.DecodeFromUtf8(span[last..], out _, out _) == OperationStatus.NeedMoreData) tail = span.Length - last;
         }
         if (!Utf8.IsValid(span[..^tail])) throw new CsvInputException(CsvInputProblem.InvalidEncoding, Records + 1, "");
-        _validEnd = _end - tail;
+        _validEnd += span.Length - tail;
+        _checked = chunkEnd;
+        _maskBase = -1;
+        return true;
     }
 
     /// <summary>Past a comment line (to its first CR or LF, a CR LF pair counting as one); -1 when more input is needed.</summary>
     private int SkipComment(int start)
     {
-        var span = _buffer.AsSpan(start, _end - start);
+        var span = _buffer.AsSpan(start, _validEnd - start);
         var i = span.IndexOfAny((byte)'\r', (byte)'\n');
-        if (i < 0) return _eof ? CheckFinalSize(start, _end) : -1;
+        if (i < 0) return AtEnd ? CheckFinalSize(start, _validEnd) : -1;
         return LineEnd(start, start + i);
     }
 
@@ -243,9 +268,9 @@ internal sealed class Utf8CsvReader : IDisposable
     {
         if (_buffer[at] == (byte)'\r')
         {
-            if (at + 1 == _end)
+            if (at + 1 == _validEnd)
             {
-                if (!_eof) return -1;
+                if (!AtEnd) return -1;
                 return CheckSize(start, at + 1);
             }
             return CheckSize(start, _buffer[at + 1] == (byte)'\n' ? at + 2 : at + 1);
@@ -267,7 +292,7 @@ internal sealed class Utf8CsvReader : IDisposable
 
     private void CheckIncompleteSize(int start)
     {
-        if (_end - start >= _maxRecordChars && CharCount(start, _end) >= _maxRecordChars) throw TooLarge();
+        if (_validEnd - start >= _maxRecordChars && CharCount(start, _validEnd) >= _maxRecordChars) throw TooLarge();
     }
 
     private CsvInputException TooLarge() => new(CsvInputProblem.RecordTooLarge, Records + 1, "");
@@ -292,7 +317,7 @@ internal sealed class Utf8CsvReader : IDisposable
         _canonical = false;
         var canonical = _delimiter == (byte)',' && !_macLineEnds;
         var buffer = _buffer;
-        var end = _end;
+        var end = _validEnd;
         var delimiter = _delimiter;
         var lineEnd = _macLineEnds ? (byte)'\r' : (byte)'\n';
         var maskBase = _maskBase;
@@ -305,7 +330,7 @@ internal sealed class Utf8CsvReader : IDisposable
                 var fieldStart = p;
                 if (p == end)
                 {
-                    if (!_eof) return -1;
+                    if (!AtEnd) return -1;
                     AddField(p, 0);
                     return CheckFinalSize(start, p);
                 }
@@ -335,7 +360,7 @@ internal sealed class Utf8CsvReader : IDisposable
                     }
                     if (m == 0)
                     {
-                        if (!_eof) return -1;
+                        if (!AtEnd) return -1;
                         canonical &= AddUnquoted(fieldStart, end);
                         return CheckFinalSize(start, end);
                     }
@@ -391,18 +416,18 @@ internal sealed class Utf8CsvReader : IDisposable
         var i = open + 1;
         while (true)
         {
-            var k = _buffer.AsSpan(i, _end - i).IndexOf(Quote);
+            var k = _buffer.AsSpan(i, _validEnd - i).IndexOf(Quote);
             if (k < 0)
             {
-                if (!_eof) return (-1, false);
+                if (!AtEnd) return (-1, false);
                 throw Malformed("A quoted field at the end of the input ends without a closing quote.");
             }
             var q = i + k;
-            if (q + 1 == _end)
+            if (q + 1 == _validEnd)
             {
-                if (!_eof) return (-1, false);
+                if (!AtEnd) return (-1, false);
                 AddQuoted(open + 1, q, escapes);
-                return (CheckFinalSize(start, _end), true);
+                return (CheckFinalSize(start, _validEnd), true);
             }
             var c = _buffer[q + 1];
             if (c == Quote)
@@ -430,7 +455,7 @@ internal sealed class Utf8CsvReader : IDisposable
     /// <summary>The message Sylvan gave for text after a closing quote, which depends on what follows it in the field.</summary>
     private string AfterClosingQuote(int from)
     {
-        for (var i = from; i < _end; i++)
+        for (var i = from; i < _validEnd; i++)
         {
             var c = _buffer[i];
             if (c > _minSafe) return "A delimiter, newline or EOF was expected after a closing quote.";
@@ -541,7 +566,7 @@ internal sealed class Utf8CsvReader : IDisposable
                 if (b == _delimiter || b == Quote || b == (byte)'\n' || b == (byte)'\r') mask |= 1UL << i;
             }
         }
-        var valid = _end - chunk;
+        var valid = _validEnd - chunk;
         return valid >= 64 ? mask : mask & ((1UL << valid) - 1);
     }
 
