@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Serverless.Core.Datasets;
 using Serverless.Core.Specs;
 
@@ -68,4 +69,153 @@ public sealed class ColumnStatisticsTests
         Assert.Equal(values.Average(), profile.Mean!.Value, 9);
         Assert.Equal(ColumnStatistics.Quantile(sorted, 0.25), profile.Quantiles!["0.25"], 9);
     }
+}
+
+/// <summary>
+/// The batched path (<see cref="ColumnStatistics.AddColumn"/>, with its memo of short numbers and its loop for known short
+/// texts) gives the same statistics as adding each value alone, whatever the mix of values.
+/// </summary>
+public sealed class ColumnBatchTests
+{
+    private static readonly string[] Texts = ["CMT", "VTS", "a b", "é", "日本", "NA", "n/a", "?", "null", "None", "NaN", "yes", "no", "long text value here", "🙂", "\u0001x"];
+
+    private static string Number(Random random) => random.Next(20) switch
+    {
+        0 => "NA",
+        1 => random.Next(5) switch { 0 => "Infinity", 1 => "-nan", _ => "-0" },
+        2 => (random.NextDouble() * 1e6 - 5e5).ToString("R", CultureInfo.InvariantCulture),
+        3 => "0.0",
+        _ => (random.Next(400) * 0.25).ToString(CultureInfo.InvariantCulture),
+    };
+
+    public static TheoryData<string> Columns() => ["numbers", "texts", "numbers then texts", "many distinct", "booleans and dates"];
+
+    private static List<string> Values(string column, Random random) => column switch
+    {
+        "numbers" => [.. Enumerable.Range(0, 60_000).Select(_ => Number(random))],
+        "texts" => [.. Enumerable.Range(0, 30_000).Select(_ => Texts[random.Next(Texts.Length)])],
+        "numbers then texts" => [.. Enumerable.Range(0, 30_000).Select(i => i < 25_000 ? Number(random) : Texts[random.Next(Texts.Length)])],
+        "many distinct" => [.. Enumerable.Range(0, 30_000).Select(i => random.Next(2) == 0 ? (i % 997).ToString(CultureInfo.InvariantCulture) : "v" + random.Next(5000))],
+        _ => [.. Enumerable.Range(0, 5_000).Select(i => i < 2_000 ? (random.Next(2) == 0 ? "true" : "F") : $"2024-0{1 + random.Next(9)}-1{random.Next(10)}")],
+    };
+
+    private static ColumnStatistics Batched(IReadOnlyList<string> values, int distinctLimit, List<(long Record, ValueOutcome Outcome)> outcomes)
+    {
+        var stats = new ColumnStatistics("x", distinctLimit);
+        var bytes = Encoding.UTF8.GetBytes(string.Join("\n", values.Select(v => "\"" + v.Replace("\"", "\"\"") + "\",1")) + "\n");
+        using var reader = new Utf8CsvReader(new MemoryStream(bytes), ',', 1 << 20, bufferSize: 4096);
+        var notable = new List<(int Record, ValueOutcome Outcome)>();
+        int count;
+        while ((count = reader.ReadBatch(1024)) > 0)
+        {
+            var all = Enumerable.Range(0, count).ToArray();
+            stats.AddColumn(reader, 0, all, notable);
+            outcomes.AddRange(notable.Select(n => (reader.RecordNumber(n.Record), n.Outcome)));
+            notable.Clear();
+        }
+        return stats;
+    }
+
+    private static string Everything(ColumnStatistics s)
+    {
+        var kind = s.InferKind();
+        var counts = new { s.Count, s.Missing, s.Numbers, s.NonFinite, s.Booleans, s.Dates, s.Integers, s.WithSpaces, s.LengthSum, s.MinLength, s.MaxLength, s.Min, s.Max, s.DistinctOverflow, kind };
+        var options = new System.Text.Json.JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+        return System.Text.Json.JsonSerializer.Serialize(new { counts, Profile = s.Profile(kind, sensitive: false), Distinct = s.Distinct.ToList() }, options);
+    }
+
+    [Theory]
+    [MemberData(nameof(Columns))]
+    public void AddColumn_BatchesOfAColumn_EqualAddingEachValueAlone(string column)
+    {
+        var values = Values(column, new Random(column.Length));
+        var distinctLimit = column == "many distinct" ? 1_000 : 10_000;
+        var one = new ColumnStatistics("x", distinctLimit);
+        var expectedOutcomes = new List<(long Record, ValueOutcome Outcome)>();
+        for (var i = 0; i < values.Count; i++)
+        {
+            var utf8 = Encoding.UTF8.GetBytes(values[i]);
+            var outcome = one.AddUtf8(utf8, values[i].Length, ColumnStatistics.ShortKey(utf8));
+            if (outcome != ValueOutcome.Present) expectedOutcomes.Add((i + 1, outcome));
+        }
+        var outcomes = new List<(long Record, ValueOutcome Outcome)>();
+
+        var batched = Batched(values, distinctLimit, outcomes);
+
+        Assert.Equal(Everything(one), Everything(batched));
+        Assert.Equal(expectedOutcomes, outcomes);
+    }
+
+    [Fact]
+    public void Profile_RepeatedShortNumbers_CountsMatchAnIndependentTally()
+    {
+        var random = new Random(11);
+        var values = Enumerable.Range(0, 50_000).Select(_ => Number(random)).ToList();
+        var outcomes = new List<(long Record, ValueOutcome Outcome)>();
+
+        var stats = Batched(values, 10_000, outcomes);
+
+        var present = values.Where(v => v != "NA").ToList();
+        var numbers = present.Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToList();
+        var finite = numbers.Where(double.IsFinite).ToList();
+        Assert.Equal(values.Count - present.Count, stats.Missing);
+        Assert.Equal(finite.Count, stats.Numbers);
+        Assert.Equal(numbers.Count - finite.Count, stats.NonFinite);
+        Assert.Equal(finite.Count(x => x == Math.Floor(x)), stats.Integers);
+        Assert.Equal(finite.Min(), stats.Min);
+        Assert.Equal(finite.Max(), stats.Max);
+        var distinct = numbers.GroupBy(x => x).ToDictionary(g => g.Key, g => (long)g.Count());
+        Assert.Equal(distinct.Count, stats.Distinct.Count);
+        Assert.All(stats.Distinct, kv => Assert.Equal(distinct[double.Parse(kv.Key, CultureInfo.InvariantCulture)], kv.Value));
+        Assert.Equal([(values.FindIndex(v => v is "Infinity" or "-nan") + 1L, ValueOutcome.FirstNonFinite)], outcomes.Where(o => o.Outcome == ValueOutcome.FirstNonFinite));
+    }
+}
+
+/// <summary>Cell parsing gives the same answers from UTF-8 bytes as from UTF-16 text.</summary>
+public sealed class CellValuesUtf8Tests
+{
+    [Fact]
+    public void TryNumber_Utf8_AgreesWithUtf16ToTheBit()
+    {
+        var random = new Random(7);
+        const string alphabet = "0123456789.-+eEInfinityaN ";
+        for (var i = 0; i < 200_000; i++)
+        {
+            var text = new string([.. Enumerable.Range(0, random.Next(1, 14)).Select(_ => alphabet[random.Next(alphabet.Length)])]);
+
+            var fromText = CellValues.TryNumber(text.AsSpan(), out var x);
+            var fromBytes = CellValues.TryNumber(Encoding.UTF8.GetBytes(text), out var y);
+
+            Assert.Equal(fromText, fromBytes);
+            Assert.Equal(BitConverter.DoubleToInt64Bits(x), BitConverter.DoubleToInt64Bits(y));
+        }
+    }
+
+    [Theory]
+    [InlineData("0.00000000000000000000001")]
+    [InlineData("0.000000000000000000000000000012345")]
+    [InlineData("1.0000000000000000000000000")]
+    public void TryNumber_MoreThan22Decimals_ParsesAsDoubleParseDoes(string text)
+    {
+        Assert.True(CellValues.TryNumber(text.AsSpan(), out var fromText));
+        Assert.True(CellValues.TryNumber(Encoding.UTF8.GetBytes(text), out var fromBytes));
+        Assert.Equal(double.Parse(text, CultureInfo.InvariantCulture), fromText);
+        Assert.Equal(fromText, fromBytes);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("?")]
+    [InlineData("na")]
+    [InlineData("N/A")]
+    [InlineData("nUlL")]
+    [InlineData("NONE")]
+    [InlineData("NaN")]
+    [InlineData("n")]
+    [InlineData("no")]
+    [InlineData("nan ")]
+    [InlineData("ñ")]
+    [InlineData("??")]
+    public void IsMissing_Utf8_AgreesWithUtf16(string text) =>
+        Assert.Equal(CellValues.IsMissing(text), CellValues.IsMissing(Encoding.UTF8.GetBytes(text)));
 }
