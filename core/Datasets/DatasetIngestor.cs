@@ -49,7 +49,7 @@ public sealed class DatasetIngestor(
         using var scratch = new ScratchFolder();
         var original = scratch.File("original");
         var (sha, bytes) = await DownloadAsync(blob, original, ct).ConfigureAwait(false);
-        var upload = new Upload(blobName, properties.ETag.ToString(), properties.CreatedOn, bytes, sha, original);
+        var upload = new Upload(blobName, properties.ETag.ToString(), properties.LastModified, bytes, sha, original);
 
         var (model, file, nameProblem) = ParseName(blobName);
         if (nameProblem is not null)

@@ -78,6 +78,115 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Ingest_CommaSpaceSeparatedFile_IsTheSameDataAsTheCommaFile()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("spaced");
+        var comma = TestData.TaxiSlice(150);
+        var first = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/comma.csv", comma));
+
+        var again = await ingestion.IngestAsync($"{model}/spaced.csv", comma.Replace(",", ", ", StringComparison.Ordinal));
+
+        Assert.Equal(IngestionStatus.Duplicate, again.Status);
+        Assert.Equal(first.Version, again.DatasetVersion);
+    }
+
+    [Fact]
+    public async Task Ingest_HeaderlessFileWithColumnNamesInTheSpec_NamesTheColumnsFromTheSpec()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("named");
+        var rows = string.Join("\n", Enumerable.Range(0, 40).Select(i => $"{i},{i * 0.5},{(i % 3 == 0 ? "x" : "y")}")) + "\n";
+        var spec = new ModelSpec { HasHeader = false, ColumnNames = ["id", "size", "kind"], Label = "kind" };
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/n.csv", rows, spec));
+
+        Assert.Equal(["id", "size", "kind"], manifest.Schema.Columns.Select(c => c.Name));
+        Assert.Equal(40, manifest.Rows);
+        Assert.StartsWith("id,size,kind\n0,0,x\n1,0.5,y\n", await ingestion.ReadDataAsync(manifest), StringComparison.Ordinal);
+    }
+
+    /// <summary>A clean comma-separated upload is its own canonical form: the version's data is the upload, byte for byte, and the content address its SHA-256.</summary>
+    [Fact]
+    public async Task Ingest_CleanCommaFile_VersionIsTheSha256OfTheUploadAndDataIsTheUpload()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("address");
+        var text = TestData.TaxiSlice(2500);
+        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/clean.csv", text));
+
+        Assert.Equal(sha, manifest.Sha256);
+        Assert.Equal("ds-" + sha[..16], manifest.Version);
+        Assert.Equal(text, await ingestion.ReadDataAsync(manifest));
+    }
+
+    [Fact]
+    public async Task Ingest_OverwrittenBlob_ManifestRecordsTheLineageOfTheVersionRead()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("lineage");
+        var name = $"{model}/daily.csv";
+        await ingestion.IngestAsync(name, Rows(30, i => $"{i},{i % 2}", "a,label"));
+        await Task.Delay(1100);
+        var content = Rows(30, i => i % 10 == 3 ? $"{i}" : $"{i},{i % 2}", "a,label");
+        var uploadStarted = DateTimeOffset.UtcNow.AddSeconds(-1);
+
+        var outcome = await ingestion.IngestAsync(name, content);
+
+        var properties = (await ingestion.Storage.Incoming.GetBlobClient(name).GetPropertiesAsync()).Value;
+        var manifest = await AcceptedAsync(ingestion, outcome);
+        var source = Assert.Single(manifest.Sources);
+        Assert.Equal(name, source.Blob);
+        Assert.Equal(properties.ETag.ToString(), source.ETag);
+        Assert.Equal(properties.LastModified, source.UploadedAt);
+        Assert.True(source.UploadedAt >= uploadStarted, $"{source.UploadedAt:O} is before the second upload ({uploadStarted:O})");
+        Assert.Equal(Encoding.UTF8.GetByteCount(content), source.Bytes);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(content))), source.Sha256);
+        Assert.Equal(27, manifest.Rows);
+        Assert.Equal(3, manifest.RowsRejected);
+    }
+
+    private static string Rows(int n, Func<int, string> row, string header) =>
+        header + "\n" + string.Join("\n", Enumerable.Range(0, n).Select(row)) + "\n";
+
+    [Fact]
+    public async Task Profile_TextColumn_LengthStatisticsMatchAnIndependentComputation()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("lengths");
+        var bytes = await File.ReadAllBytesAsync(RepositoryPaths.Dataset("sentiment", "yelp_labelled.txt"));
+        var texts = Encoding.UTF8.GetString(bytes).Split('\n').Where(l => l.Trim().Length > 0).Select(l => l.Split('\t')[0].Trim()).ToList();
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/yelp.txt", bytes));
+        var text = (await ingestion.Datasets.GetProfileAsync(model, manifest.Version, CancellationToken.None))!.Columns.Single(c => c.Name == "column1");
+
+        Assert.Equal(ColumnKind.Text, text.Kind);
+        Assert.Equal(texts.Min(t => t.Length), text.MinLength);
+        Assert.Equal(texts.Max(t => t.Length), text.MaxLength);
+        Assert.Equal(texts.Average(t => t.Length), text.MeanLength!.Value, 9);
+    }
+
+    /// <summary>Values that look like spreadsheet formulas are data: kept verbatim in the version (never evaluated), counted as categories.</summary>
+    [Fact]
+    public async Task Ingest_FormulaLikeValues_AreKeptVerbatimAsCategories()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("verbatim");
+        var formulas = new[] { "=1+2", "+3", "-x", "@SUM(A1)" };
+        var content = Rows(40, i => $"{formulas[i % 4]},{i},{i % 2}", "f,n,label");
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/f.csv", content));
+
+        Assert.Equal(content, await ingestion.ReadDataAsync(manifest));
+        Assert.Equal(ColumnKind.Categorical, manifest.Schema.Column("f").Kind);
+        var f = (await ingestion.Datasets.GetProfileAsync(model, manifest.Version, CancellationToken.None))!.Columns.Single(c => c.Name == "f");
+        Assert.Equal(formulas.Order(StringComparer.Ordinal), f.TopValues!.Select(v => v.Value).Order(StringComparer.Ordinal));
+        Assert.All(f.TopValues!, v => Assert.Equal(10, v.Count));
+    }
+
+    [Fact]
     public async Task Ingest_Gzip_IsReadAndRecognisedAsTheSameData()
     {
         var ingestion = new Ingestion(azurite);

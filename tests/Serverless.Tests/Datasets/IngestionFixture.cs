@@ -13,18 +13,20 @@ namespace Serverless.Tests.Datasets;
 /// <summary>An ingestor on the Azurite fixture, with helpers to upload a file and read what became of it.</summary>
 public sealed class Ingestion
 {
-    public Ingestion(AzuriteFixture azurite)
+    public Ingestion(AzuriteFixture azurite, IngestionOptions? options = null)
     {
         Storage = azurite.CreateStorage();
         Specs = new ModelSpecStore(Storage);
         Datasets = new DatasetStore(Storage);
-        Ingestor = new DatasetIngestor(Storage, Specs, Datasets, new AuditLog(Storage), Options.Create(new IngestionOptions()), NullLogger<DatasetIngestor>.Instance);
+        Audit = new AuditLog(Storage);
+        Ingestor = new DatasetIngestor(Storage, Specs, Datasets, Audit, Options.Create(options ?? new IngestionOptions()), NullLogger<DatasetIngestor>.Instance);
     }
 
     public PipelineStorage Storage { get; }
     public ModelSpecStore Specs { get; }
     public DatasetStore Datasets { get; }
     public DatasetIngestor Ingestor { get; }
+    public AuditLog Audit { get; }
 
     public static string NewModel(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 63)];
 
@@ -44,6 +46,9 @@ public sealed class Ingestion
 
     public async Task<byte[]> ReadQuarantineBytesAsync(IngestionOutcome outcome) =>
         (await Storage.Quarantine.GetBlobClient(outcome.QuarantineBlob + "original").DownloadContentAsync()).Value.Content.ToArray();
+
+    public async Task<string> ReadDataAsync(DatasetManifest manifest) =>
+        (await Storage.Datasets.GetBlobClient(manifest.DataBlob).DownloadContentAsync()).Value.Content.ToString();
 
     public async Task<JsonObject> ReportAsync(IngestionOutcome outcome) =>
         JsonNode.Parse(await ReadQuarantineAsync(outcome, "report.json"))!.AsObject();
