@@ -2,6 +2,8 @@ using System.IO.Compression;
 using System.Text;
 using Serverless.Core.Datasets;
 using Serverless.Core.Specs;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.LocalHost.Triggers;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Datasets;
@@ -69,6 +71,11 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
             new("only excluded features", "excluded.csv", Utf8(Rows(30, i => $"{i},{i % 2}", "id,label")), "no_features", new ModelSpec { Exclude = ["id"] }),
             new("missing labels in many rows", "holes.csv", Utf8(noLabelRows), "too_many_invalid_rows"),
             new("values out of range", "range.csv", Utf8(outOfRange), "too_many_invalid_rows", new ModelSpec { Ranges = new() { ["age"] = new ValueRange(0, 130) } }),
+            new("UTF-8 byte-order mark, then Latin-1", "bomlatin1.csv", [0xEF, 0xBB, 0xBF, .. latin1], "invalid_encoding"),
+            new("UTF-8 sequence cut at the end", "cut.csv", [.. Utf8(Rows(30, i => $"{i},{i % 2}", "a,label")), 0xE2, 0x82], "invalid_encoding"),
+            new("comment lines only", "comments.csv", Utf8("#a,b,label\n#1,2,0\n"), "empty_file"),
+            new("NaN labels", "nanlabel.csv", Utf8(Rows(40, i => $"{i},{(i % 3 == 0 ? "NaN" : (i % 2).ToString())}", "a,label")), "too_many_invalid_rows"),
+            new("text after a closing quote", "afterquote.csv", Utf8("a,b,label\n1,\"x\"y,0\n2,3,1\n"), "unterminated_quote"),
         };
         var data = new TheoryData<Case>();
         foreach (var c in cases) data.Add(c);
@@ -92,6 +99,55 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
         var summary = await ingestion.ReadQuarantineAsync(outcome, "summary.txt");
         Assert.Contains(model, summary);
         Assert.Null(await ingestion.Datasets.GetLatestAsync(model, CancellationToken.None));
+        var audit = await ingestion.Audit.ListAsync(model, 10, CancellationToken.None);
+        Assert.Contains(audit, a => a.Action == "quarantine" && a.Details.Contains($"\"{c.Code}\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Report_FormulaValuesInRejectedRows_AreEscapedInSamplesAndSummary()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("inject");
+        var formulas = new[] { "=HYPERLINK(\"http://x\")", "+1+2", "-3-4", "@SUM(A1)" };
+        var content = Rows(20, i => i % 2 == 0 ? $"{formulas[i / 2 % 4]},{i}" : $"{i},{i},{i / 2 % 2}", "a,b,label");
+
+        var outcome = await ingestion.IngestAsync($"{model}/f.csv", content);
+
+        Assert.Equal(["too_many_invalid_rows"], outcome.ReasonCodes);
+        var samples = (await ingestion.ReportAsync(outcome))["problems"]!.AsArray().Single()!["samples"]!.AsArray().Select(x => x!.GetValue<string>()).ToList();
+        Assert.Equal(5, samples.Count);
+        Assert.All(samples, sample => Assert.StartsWith("'", sample));
+        Assert.Contains(samples, sample => sample.StartsWith("'=HYPERLINK", StringComparison.Ordinal));
+        var summary = await ingestion.ReadQuarantineAsync(outcome, "summary.txt");
+        Assert.DoesNotContain(summary.Split('\n'), line => line.Length > 0 && line[0] is '=' or '+' or '-' or '@');
+    }
+
+    /// <summary>The dropped corpus on a running host: each file is quarantined with its code, nothing fails, the host still serves.</summary>
+    [Fact]
+    public async Task DropZone_WholeCorpusAtOnce_QuarantinesEachWithItsCodeAndTheHostKeepsServing()
+    {
+        await using var host = await TestHost.StartAsync(azurite, new() { ["Pipeline:BlobTrigger:Enabled"] = "false" });
+        var cases = new List<Case>();
+        foreach (var row in Cases()) cases.Add(row);
+        for (var i = 0; i < cases.Count; i++)
+        {
+            var model = $"case{i}";
+            if (cases[i].Spec is { } spec) await host.UploadAsync(model, "model.json", System.Text.Json.JsonSerializer.Serialize(spec, Serverless.Core.Storage.JsonBlobs.Options));
+            await host.UploadAsync(model, cases[i].File, new MemoryStream(cases[i].Content));
+        }
+        var poller = host.Services.GetRequiredService<IncomingBlobPoller>();
+
+        var handled = await poller.PollOnceAsync(CancellationToken.None);
+
+        Assert.Equal(cases.Count + cases.Count(c => c.Spec is not null), handled);
+        for (var i = 0; i < cases.Count; i++)
+        {
+            var reports = new List<string>();
+            await foreach (var blob in host.Storage.Quarantine.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"case{i}/", CancellationToken.None)) if (blob.Name.EndsWith("/report.json", StringComparison.Ordinal)) reports.Add(blob.Name);
+            var report = System.Text.Json.Nodes.JsonNode.Parse((await host.Storage.Quarantine.GetBlobClient(Assert.Single(reports)).DownloadContentAsync()).Value.Content.ToString())!;
+            Assert.True(report["reasonCodes"]![0]!.GetValue<string>() == cases[i].Code, $"{cases[i].Name}: {report["reasonCodes"]!.ToJsonString()}");
+        }
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await host.Client.GetAsync("/api/health")).StatusCode);
     }
 
     [Fact]
@@ -126,30 +182,40 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
         Assert.Equal([2L, 3L, 4L, 5L, 6L], problem["lines"]!.AsArray().Select(l => l!.GetValue<long>()));
     }
 
+    /// <summary>
+    /// Names as a user's upload produces them, through the real blob trigger: the SDK and Azurite resolve "../" (so
+    /// "m/../escape.csv" lands at the container's root), and encoded separators or dots are stored literally. Whatever is
+    /// stored ends in quarantine as an invalid name, under a path without "..", and no dataset is written.
+    /// </summary>
     [Theory]
     [InlineData("../escape.csv")]
+    [InlineData("sub/../../up.csv")]
     [InlineData("a%2F..%2Fb.csv")]
-    [InlineData("nested/deeper/file.csv")]
+    [InlineData("..%2Fsecret.csv")]
     [InlineData("%2e%2e.csv")]
-    public async Task Ingest_UnsafeBlobName_IsQuarantinedAsInvalidName(string file)
+    [InlineData("nested/deeper/file.csv")]
+    public async Task DropZone_UnsafeBlobName_IsQuarantinedAsInvalidName(string file)
     {
-        var ingestion = new Ingestion(azurite);
-        var model = Ingestion.NewModel("names");
-        var name = $"{model}/{file}";
-        await ingestion.Storage.EnsureCreatedAsync();
-        await ingestion.Storage.Incoming.GetBlobClient(name).UploadAsync(BinaryData.FromString(Taxi), overwrite: true);
+        await using var host = await TestHost.StartAsync(azurite, new() { ["Pipeline:BlobTrigger:Enabled"] = "false" });
+        await host.Storage.EnsureCreatedAsync();
+        await host.Storage.Incoming.GetBlobClient($"names/{file}").UploadAsync(BinaryData.FromString(Taxi), overwrite: true);
         var stored = new List<string>();
-        await foreach (var blob in ingestion.Storage.Incoming.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, model, CancellationToken.None)) stored.Add(blob.Name);
-        var target = stored.Count > 0 ? stored[0] : "";
+        await foreach (var blob in host.Storage.Incoming.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, null, CancellationToken.None)) stored.Add(blob.Name);
 
-        var outcome = await ingestion.Ingestor.IngestAsync(target.Length > 0 ? target : name, CancellationToken.None);
+        var handled = await host.Services.GetRequiredService<IncomingBlobPoller>().PollOnceAsync(CancellationToken.None);
 
-        Assert.True(outcome.Status is IngestionStatus.Quarantined or IngestionStatus.Ignored, outcome.ToString());
-        if (outcome.Status == IngestionStatus.Quarantined)
-        {
-            Assert.Equal(["invalid_blob_name"], outcome.ReasonCodes);
-            Assert.DoesNotContain("..", outcome.QuarantineBlob);
-        }
+        Assert.Single(stored);
+        Assert.Equal(1, handled);
+        var quarantined = new List<string>();
+        await foreach (var blob in host.Storage.Quarantine.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, null, CancellationToken.None)) quarantined.Add(blob.Name);
+        Assert.Equal(3, quarantined.Count);
+        Assert.All(quarantined, name => Assert.DoesNotContain("..", name, StringComparison.Ordinal));
+        var report = System.Text.Json.Nodes.JsonNode.Parse((await host.Storage.Quarantine.GetBlobClient(quarantined.Single(n => n.EndsWith("/report.json", StringComparison.Ordinal))).DownloadContentAsync()).Value.Content.ToString())!;
+        Assert.Equal("invalid_blob_name", report["reasonCodes"]![0]!.GetValue<string>());
+        Assert.Equal(stored[0], report["blob"]!.GetValue<string>());
+        var datasets = new List<string>();
+        await foreach (var blob in host.Storage.Datasets.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, null, CancellationToken.None)) datasets.Add(blob.Name);
+        Assert.Empty(datasets);
     }
 
     [Theory]
