@@ -34,13 +34,15 @@ internal sealed class CanonicalSink(string inputPath, string outputPath, Increme
     /// Appends bytes of the reader's buffer found at <paramref name="fileOffset"/> in the input: they extend the pending
     /// run when they follow it, or start a new one.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void AppendRun(byte[] buffer, int start, int length, long fileOffset)
     {
-        if (ReferenceEquals(buffer, _run) && _runStart + _runLength == start)
-        {
-            _runLength += length;
-            return;
-        }
+        if (ReferenceEquals(buffer, _run) && _runStart + _runLength == start) _runLength += length;
+        else StartRun(buffer, start, length, fileOffset);
+    }
+
+    private void StartRun(byte[] buffer, int start, int length, long fileOffset)
+    {
         FlushRun();
         _run = buffer;
         _runStart = start;

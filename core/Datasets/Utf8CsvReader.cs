@@ -41,7 +41,7 @@ internal sealed class Utf8CsvReader : IDisposable
 
     private Field[] _fields = new Field[1024];
     private int _fieldCount;
-    private Field[] _quoted = new Field[4];
+    private (int Index, int Escapes)[] _quoted = new (int, int)[4];
     private int _quotedCount;
     private Row[] _rows = new Row[64];
     private int _rowCount;
@@ -66,21 +66,27 @@ internal sealed class Utf8CsvReader : IDisposable
     public byte[] Buffer => _buffer;
 
     /// <summary>The 1-based number of a record of the batch in the file.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long RecordNumber(int record) => _firstRecord + record;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int FieldCount(int record) => _rows[record].FieldCount;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int RecordStart(int record) => _rows[record].Start;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int RecordLength(int record) => _rows[record].Length;
 
     /// <summary>Where the record's bytes start in the input.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long FileOffset(int record) => _bufferOffset + _rows[record].Start;
 
     /// <summary>
     /// Whether the record's bytes, as read, are already canonical CSV: comma-separated, ended by a single LF, no quotes or
     /// CRs, and no field with spaces to trim. Missing-value tokens are for the caller to check.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsCanonical(int record) => _rows[record].Canonical;
 
     /// <summary>A field's value, unquoted, unescaped and trimmed of white space (as <see cref="string.Trim()"/> trims).</summary>
@@ -101,15 +107,9 @@ internal sealed class Utf8CsvReader : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int CharLength(ReadOnlySpan<byte> value) => _ascii ? value.Length : Encoding.UTF8.GetCharCount(value);
 
-    /// <summary>A field as a <see cref="ColumnStatistics.ShortKey"/>, read as one word from the buffer (which has room past the data).</summary>
+    /// <summary>A field as a <see cref="ColumnStatistics.ShortKey"/> (0 unless it has one to seven bytes).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ulong ShortKey(int record, int field)
-    {
-        var f = _fields[_rows[record].FirstField + field];
-        if ((uint)(f.Length - 1) > 6) return 0;
-        var word = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(_buffer.AsSpan(f.Start, 8));
-        return (word & ((1UL << (f.Length * 8)) - 1)) | ((ulong)f.Length << 56);
-    }
+    public ulong ShortKey(int record, int field) => _fields[_rows[record].FirstField + field].Key;
 
     public string GetString(int record, int field) => Encoding.UTF8.GetString(this[record, field]);
 
@@ -322,35 +322,34 @@ internal sealed class Utf8CsvReader : IDisposable
         var lineEnd = _macLineEnds ? (byte)'\r' : (byte)'\n';
         var maskBase = _maskBase;
         var mask = _mask;
-        var p = start;
         try
         {
+            var fieldStart = start;
             while (true)
             {
-                var fieldStart = p;
-                if (p == end)
+                if (fieldStart == end)
                 {
                     if (!AtEnd) return -1;
-                    AddField(p, 0);
-                    return CheckFinalSize(start, p);
+                    AddField(fieldStart, 0);
+                    return CheckFinalSize(start, fieldStart);
                 }
-                if (buffer[p] == Quote)
+                if (buffer[fieldStart] == Quote)
                 {
-                    var (next, done) = ParseQuoted(start, p);
+                    var (next, done) = ParseQuoted(start, fieldStart);
                     if (next < 0 || done) return next;
                     canonical = false;
-                    p = next;
+                    fieldStart = next;
                     continue;
                 }
+                var chunk = fieldStart & ~63;
+                if (chunk != maskBase)
+                {
+                    maskBase = chunk;
+                    mask = Structural(chunk);
+                }
+                var m = mask & (ulong.MaxValue << (fieldStart & 63));
                 while (true)
                 {
-                    var chunk = p & ~63;
-                    if (chunk != maskBase)
-                    {
-                        maskBase = chunk;
-                        mask = Structural(chunk);
-                    }
-                    var m = mask & (ulong.MaxValue << (p & 63));
                     while (m == 0)
                     {
                         chunk += 64;
@@ -365,12 +364,14 @@ internal sealed class Utf8CsvReader : IDisposable
                         return CheckFinalSize(start, end);
                     }
                     var q = chunk + BitOperations.TrailingZeroCount(m);
+                    m &= m - 1;
                     var c = buffer[q];
                     if (c == delimiter)
                     {
                         canonical &= AddUnquoted(fieldStart, q);
-                        p = q + 1;
-                        break;
+                        fieldStart = q + 1;
+                        if (fieldStart == end || buffer[fieldStart] == Quote) break;
+                        continue;
                     }
                     if (c == lineEnd)
                     {
@@ -380,7 +381,6 @@ internal sealed class Utf8CsvReader : IDisposable
                         return next;
                     }
                     canonical = false;
-                    p = q + 1;
                 }
             }
         }
@@ -471,13 +471,22 @@ internal sealed class Utf8CsvReader : IDisposable
     private void AddField(int start, int length)
     {
         if (_fieldCount == _fields.Length) Array.Resize(ref _fields, _fieldCount * 2);
-        _fields[_fieldCount++] = new Field(start, length);
+        _fields[_fieldCount++] = new Field(start, length, KeyAt(start, length));
+    }
+
+    /// <summary>The <see cref="ColumnStatistics.ShortKey"/> of the bytes at <paramref name="start"/>, read as one word (the buffer has room past the data).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong KeyAt(int start, int length)
+    {
+        if ((uint)(length - 1) > 6) return 0;
+        var word = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(_buffer.AsSpan(start, 8));
+        return (word & ((1UL << (length * 8)) - 1)) | ((ulong)length << 56);
     }
 
     private void AddQuoted(int start, int end, int escapes)
     {
         if (_quotedCount == _quoted.Length) Array.Resize(ref _quoted, _quotedCount * 2);
-        _quoted[_quotedCount++] = new Field(_fieldCount, escapes);
+        _quoted[_quotedCount++] = (_fieldCount, escapes);
         AddField(start, end - start);
     }
 
@@ -490,12 +499,12 @@ internal sealed class Utf8CsvReader : IDisposable
             ref var field = ref _fields[index];
             var length = escapes > 0 ? Unescape(_buffer.AsSpan(field.Start, field.Length)) : field.Length;
             var (offset, trimmed) = Trim(_buffer.AsSpan(field.Start, length));
-            field = new Field(field.Start + offset, trimmed);
+            field = new Field(field.Start + offset, trimmed, KeyAt(field.Start + offset, trimmed));
         }
     }
 
-    /// <summary>Where a field lies in the buffer (or, in the list of quoted fields, its index and its doubled quotes).</summary>
-    private readonly record struct Field(int Start, int Length);
+    /// <summary>Where a field lies in the buffer, and its short key.</summary>
+    private readonly record struct Field(int Start, int Length, ulong Key);
 
     private static int Unescape(Span<byte> field)
     {
