@@ -289,6 +289,25 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Ingest_ReplacePolicy_NewVersionHoldsOnlyTheNewFile()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("replace");
+        var lines = TestData.TaxiSlice(300).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var spec = new ModelSpec { Policy = DataPolicy.Replace };
+        var first = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/1.csv", string.Join('\n', lines.Take(101)) + "\n", spec));
+        var secondFile = lines[0] + "\n" + string.Join('\n', lines.Skip(101)) + "\n";
+
+        var second = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/2.csv", secondFile));
+
+        Assert.Equal(200, second.Rows);
+        Assert.Equal(DataPolicy.Replace, second.Policy);
+        Assert.Equal(first.Version, second.PreviousVersion);
+        Assert.Equal($"{model}/2.csv", Assert.Single(second.Sources).Blob);
+        Assert.Equal(secondFile, await ingestion.ReadDataAsync(second));
+    }
+
+    [Fact]
     public async Task Ingest_ChangedSchemaAgainstPreviousVersion_IsQuarantinedAsSchemaMismatch()
     {
         var ingestion = new Ingestion(azurite);
