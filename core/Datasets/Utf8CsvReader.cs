@@ -38,6 +38,8 @@ internal sealed class Utf8CsvReader : IDisposable
     private CsvInputException? _pending;
     private long _bufferOffset;
     private long _checked;
+    private long _stalledAt = -1;
+    private int _stalledChunks;
 
     private Field[] _fields = new Field[1024];
     private int _fieldCount;
@@ -151,7 +153,9 @@ internal sealed class Utf8CsvReader : IDisposable
                 {
                     _fieldCount = firstField;
                     CheckIncompleteSize(start);
-                    if (ValidateMore()) continue;
+                    _stalledChunks = _stalledAt == _bufferOffset + start ? Math.Min(_stalledChunks * 2, 1 << 16) : 1;
+                    _stalledAt = _bufferOffset + start;
+                    if (ValidateMore(_stalledChunks)) continue;
                 }
             }
             catch (CsvInputException e) when (_rowCount > 0)
@@ -223,12 +227,20 @@ internal sealed class Utf8CsvReader : IDisposable
     private bool AtEnd => _eof && _validEnd == _end;
 
     /// <summary>
-    /// Makes the next 64 KiB chunk of the input (counted from its first byte) visible to the parser once it is checked to
-    /// be UTF-8, a sequence cut at the chunk's end carried to the next one; after the last chunk, a cut sequence left over
-    /// is refused. This is the rhythm of the UTF-8 decoder behind the reader ingestion used before, so that of two faults
-    /// in one file the same one is reported first. Returns false when the chunk is not read yet.
+    /// Makes the next 64 KiB chunks of the input (counted from its first byte) visible to the parser once they are checked
+    /// to be UTF-8, a sequence cut at a chunk's end carried to the next one; after the last chunk, a cut sequence left over
+    /// is refused. One chunk at a time is the rhythm of the UTF-8 decoder behind the reader ingestion used before, so that
+    /// of two faults in one file the same one is reported first; a record still incomplete takes twice as many chunks each
+    /// time, so that re-reading it from its start stays linear in its length. Returns false when no chunk is read yet.
     /// </summary>
-    private bool ValidateMore()
+    private bool ValidateMore(int chunks)
+    {
+        var validated = false;
+        while (chunks-- > 0 && ValidateChunk()) validated = true;
+        return validated;
+    }
+
+    private bool ValidateChunk()
     {
         if (AtEnd) return false;
         var readTo = _bufferOffset + _end;
