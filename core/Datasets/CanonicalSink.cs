@@ -25,7 +25,7 @@ internal sealed class CanonicalSink(string inputPath, string outputPath, Increme
     private Stream? _output;
 
     /// <summary>Whether all bytes so far are the input's first bytes, so no output has been written.</summary>
-    public bool IsMirroring => _output is null;
+    private bool IsMirroring => _output is null;
 
     /// <summary>After <see cref="Complete"/>: whether the canonical file is the input file itself (nothing was written).</summary>
     public bool IsInput { get; private set; }
