@@ -48,7 +48,13 @@ public sealed class DatasetIngestor(
 
         using var scratch = new ScratchFolder();
         var original = scratch.File("original");
-        var (sha, bytes) = await DownloadAsync(blob, original, ct).ConfigureAwait(false);
+        if (await DownloadAsync(blob, properties.ETag, original, ct).ConfigureAwait(false) is not { } downloaded)
+        {
+            // Overwritten or deleted after its properties were read: the bytes that would be ingested are not the ones
+            // the ETag names. A newer version has an ETag of its own and is handled on its own.
+            return new IngestionOutcome(IngestionStatus.Ignored, "", blobName, null, null, [], "The blob changed while it was being read; its newer version is handled separately.");
+        }
+        var (sha, bytes) = downloaded;
         var upload = new Upload(blobName, properties.ETag.ToString(), properties.LastModified, bytes, sha, original);
 
         var (model, file, nameProblem) = ParseName(blobName);
@@ -544,11 +550,25 @@ public sealed class DatasetIngestor(
         };
     }
 
-    /// <summary>Classes sorted ordinally (numbers numerically); for a binary label the positive-looking value goes second.</summary>
+    /// <summary>Classes sorted (see <see cref="CompareClasses"/>); for a binary label the positive-looking value goes second.</summary>
+    /// <summary>
+    /// A total order of class values: numbers first, by value (ties, such as "1" and "1.0", ordinally), then the rest
+    /// ordinally. Comparing numbers by value and text ordinally in one comparison would not be transitive when a label
+    /// mixes them ("2" &lt; "1e5" &lt; "1f" &lt; "2"), and the sort could throw.
+    /// </summary>
+    internal static int CompareClasses(string a, string b)
+    {
+        var aNumber = CellValues.TryNumber(a, out var x);
+        var bNumber = CellValues.TryNumber(b, out var y);
+        if (aNumber != bNumber) return aNumber ? -1 : 1;
+        var byValue = aNumber ? x.CompareTo(y) : 0;
+        return byValue != 0 ? byValue : string.CompareOrdinal(a, b);
+    }
+
     private static IReadOnlyList<string> OrderClasses(IEnumerable<string> values, TaskKind task)
     {
         var list = values.ToList();
-        list.Sort((a, b) => CellValues.TryNumber(a, out var x) && CellValues.TryNumber(b, out var y) ? x.CompareTo(y) : string.CompareOrdinal(a, b));
+        list.Sort(CompareClasses);
         if (task == TaskKind.Binary)
         {
             static bool Positive(string v) => v.ToLowerInvariant() is "1" or "true" or "yes" or "y" or "t" or "positive" or "pos";
@@ -677,14 +697,22 @@ public sealed class DatasetIngestor(
         return safe.Length == 0 ? "file" : safe[..Math.Min(safe.Length, 80)];
     }
 
-    private static async Task<(string Sha256, long Bytes)> DownloadAsync(Azure.Storage.Blobs.BlobClient blob, string path, CancellationToken ct)
+    /// <summary>Downloads exactly the version of the blob that <paramref name="etag"/> names; null when it is gone or has changed.</summary>
+    internal static async Task<(string Sha256, long Bytes)?> DownloadAsync(Azure.Storage.Blobs.BlobClient blob, ETag etag, string path, CancellationToken ct)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long bytes;
         await using (var file = File.Create(path))
         await using (var hashing = new HashingStream(file, sha))
         {
-            await blob.DownloadToAsync(hashing, ct).ConfigureAwait(false);
+            try
+            {
+                await blob.DownloadToAsync(hashing, new BlobDownloadToOptions { Conditions = new BlobRequestConditions { IfMatch = etag } }, ct).ConfigureAwait(false);
+            }
+            catch (RequestFailedException e) when (e.Status == 412 || e.ErrorCode == BlobErrorCode.BlobNotFound)
+            {
+                return null;
+            }
             bytes = file.Length;
         }
         return (Convert.ToHexStringLower(sha.GetHashAndReset()), bytes);

@@ -1,0 +1,59 @@
+using System.Security.Cryptography;
+using System.Text;
+using Serverless.Core.Datasets;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Datasets;
+
+/// <summary>Orders of class values, and reading exactly the blob version whose ETag the lineage records.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class IngestionEdgeTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public void CompareClasses_MixedNumbersAndText_NumbersFirstByValueThenTextOrdinally()
+    {
+        List<string> classes = ["b", "10", "1f", "2", "a", "1.0", "1e5", "1"];
+
+        classes.Sort(DatasetIngestor.CompareClasses);
+
+        Assert.Equal(["1", "1.0", "2", "10", "1e5", "1f", "a", "b"], classes);
+    }
+
+    [Fact]
+    public void CompareClasses_IsATotalOrder_OnValuesThatBrokeTransitivity()
+    {
+        string[] values = ["2", "1e5", "1f", "10", "0x1", "-3", "NaNa", "1.0", "1", "z", "", "+1"];
+
+        foreach (var a in values)
+        foreach (var b in values)
+        {
+            Assert.Equal(Math.Sign(DatasetIngestor.CompareClasses(a, b)), -Math.Sign(DatasetIngestor.CompareClasses(b, a)));
+            foreach (var c in values)
+            {
+                if (DatasetIngestor.CompareClasses(a, b) < 0 && DatasetIngestor.CompareClasses(b, c) < 0)
+                {
+                    Assert.True(DatasetIngestor.CompareClasses(a, c) < 0, $"{a} < {b} < {c} but not {a} < {c}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public async Task DownloadAsync_BlobOverwrittenAfterItsETagWasRead_ReadsNothing()
+    {
+        var storage = azurite.CreateStorage();
+        await storage.EnsureCreatedAsync();
+        var blob = storage.Incoming.GetBlobClient($"race-{Guid.NewGuid():N}/data.csv");
+        await blob.UploadAsync(BinaryData.FromString("a,b\n1,2\n"));
+        var read = (await blob.GetPropertiesAsync()).Value.ETag;
+        var path = Path.GetTempFileName();
+
+        var current = await DatasetIngestor.DownloadAsync(blob, read, path, CancellationToken.None);
+        await blob.UploadAsync(BinaryData.FromString("a,b\n3,4\n"), overwrite: true);
+        var stale = await DatasetIngestor.DownloadAsync(blob, read, path, CancellationToken.None);
+        File.Delete(path);
+
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("a,b\n1,2\n"))), current!.Value.Sha256);
+        Assert.Null(stale);
+    }
+}
