@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using Serverless.Core.Training;
 
 namespace Serverless.Core.Datasets;
 
@@ -139,7 +140,7 @@ internal sealed class CanonicalSink(string inputPath, string outputPath, Increme
     public void Dispose() => _output?.Dispose();
 
     /// <summary>Appends a field as canonical CSV writes it: quoted, with quotes doubled, only when it holds a comma, quote, CR or LF.</summary>
-    public static void AppendField(ByteBuffer row, ReadOnlySpan<byte> value)
+    public static void AppendField(RecordBuffer<byte> row, ReadOnlySpan<byte> value)
     {
         if (value.IndexOfAny(NeedsQuotes) < 0)
         {
@@ -153,29 +154,5 @@ internal sealed class CanonicalSink(string inputPath, string outputPath, Increme
             row.Append(b);
         }
         row.Append((byte)'"');
-    }
-}
-
-/// <summary>A growable byte buffer for building one record at a time without allocating per field.</summary>
-internal sealed class ByteBuffer(int capacity)
-{
-    private byte[] _bytes = new byte[capacity];
-    private int _length;
-
-    public ReadOnlySpan<byte> Written => _bytes.AsSpan(0, _length);
-
-    public void Clear() => _length = 0;
-
-    public void Append(byte b)
-    {
-        if (_length == _bytes.Length) Array.Resize(ref _bytes, _bytes.Length * 2);
-        _bytes[_length++] = b;
-    }
-
-    public void Append(ReadOnlySpan<byte> bytes)
-    {
-        if (_length + bytes.Length > _bytes.Length) Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, _length + bytes.Length));
-        bytes.CopyTo(_bytes.AsSpan(_length));
-        _length += bytes.Length;
     }
 }

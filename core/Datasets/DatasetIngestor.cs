@@ -285,7 +285,7 @@ public sealed class DatasetIngestor(
             using var sink = new CanonicalSink(path, rawOutput, sha);
             using var reader = new Utf8CsvReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1), delimiter, _options.MaxRecordChars);
             reader.BeforeBufferChange = sink.FlushRun;
-            var row = new ByteBuffer(1024);
+            var row = new RecordBuffer<byte>(1024);
             var fates = new RowFate[BatchSize];
             var keptRecords = new int[BatchSize];
             var notable = new List<(int Record, ValueOutcome Outcome)>();

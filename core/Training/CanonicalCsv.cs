@@ -35,7 +35,7 @@ public static class CanonicalCsv
     }
 
     /// <summary>Appends a field to a row being built, quoting it if it needs quotes.</summary>
-    public static void AppendField(CharBuffer row, ReadOnlySpan<char> value)
+    public static void AppendField(RecordBuffer<char> row, ReadOnlySpan<char> value)
     {
         if (value.IndexOfAny(",\"\r\n") < 0)
         {
@@ -70,26 +70,26 @@ public static class CanonicalCsv
     public static UTF8Encoding Utf8 { get; } = new(encoderShouldEmitUTF8Identifier: false);
 }
 
-/// <summary>A growable char buffer for building one record at a time without allocating per field.</summary>
-public sealed class CharBuffer(int capacity)
+/// <summary>A growable buffer for building one record at a time (of chars or UTF-8 bytes) without allocating per field.</summary>
+public sealed class RecordBuffer<T>(int capacity) where T : unmanaged
 {
-    private char[] _chars = new char[capacity];
+    private T[] _items = new T[capacity];
     private int _length;
 
-    public ReadOnlySpan<char> Written => _chars.AsSpan(0, _length);
+    public ReadOnlySpan<T> Written => _items.AsSpan(0, _length);
 
     public void Clear() => _length = 0;
 
-    public void Append(char c)
+    public void Append(T item)
     {
-        if (_length == _chars.Length) Array.Resize(ref _chars, _chars.Length * 2);
-        _chars[_length++] = c;
+        if (_length == _items.Length) Array.Resize(ref _items, _items.Length * 2);
+        _items[_length++] = item;
     }
 
-    public void Append(ReadOnlySpan<char> text)
+    public void Append(ReadOnlySpan<T> items)
     {
-        if (_length + text.Length > _chars.Length) Array.Resize(ref _chars, Math.Max(_chars.Length * 2, _length + text.Length));
-        text.CopyTo(_chars.AsSpan(_length));
-        _length += text.Length;
+        if (_length + items.Length > _items.Length) Array.Resize(ref _items, Math.Max(_items.Length * 2, _length + items.Length));
+        items.CopyTo(_items.AsSpan(_length));
+        _length += items.Length;
     }
 }
