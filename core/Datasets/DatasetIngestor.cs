@@ -112,7 +112,7 @@ public sealed class DatasetIngestor(
             {
                 await using var input = new GZipStream(File.OpenRead(upload.Path), CompressionMode.Decompress);
                 await using var output = File.Create(text);
-                await input.CopyToAsync(output, ct).ConfigureAwait(false);
+                await DecompressAsync(input, output, _options.MaxDecompressedBytes, ct).ConfigureAwait(false);
             }
             catch (InvalidDataException e)
             {
@@ -695,6 +695,24 @@ public sealed class DatasetIngestor(
     {
         var safe = new string(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray()).Replace("..", "_", StringComparison.Ordinal).Trim('.');
         return safe.Length == 0 ? "file" : safe[..Math.Min(safe.Length, 80)];
+    }
+
+    /// <summary>Copies decompressed bytes, stopping with a rejection once they pass <paramref name="limit"/>.</summary>
+    private static async Task DecompressAsync(Stream input, Stream output, long limit, CancellationToken ct)
+    {
+        var buffer = new byte[1 << 20];
+        long written = 0;
+        int read;
+        while ((read = await input.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+        {
+            written += read;
+            if (written > limit)
+            {
+                throw new Rejection("decompressed_too_large",
+                    $"The file decompresses to more than {limit:N0} bytes (Pipeline:Ingestion:MaxDecompressedBytes); split it into smaller files or raise the limit.");
+            }
+            await output.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Downloads exactly the version of the blob that <paramref name="etag"/> names; null when it is gone or has changed.</summary>

@@ -20,6 +20,12 @@ public sealed class IngestionOptions
     /// <summary>Distinct values counted exactly per column; beyond this the count is an estimate.</summary>
     public int DistinctLimit { get; set; } = 10_000;
 
+    /// <summary>
+    /// The most a gzip upload may decompress to, in bytes: decompression goes to local disk, so this bounds the disk a
+    /// small file can claim (a gzip bomb). Past it the file is quarantined as <c>decompressed_too_large</c>.
+    /// </summary>
+    public long MaxDecompressedBytes { get; set; } = 8L << 30;
+
     /// <summary>Most classes a classification label may have.</summary>
     public int MaxClasses { get; set; } = 100;
 }

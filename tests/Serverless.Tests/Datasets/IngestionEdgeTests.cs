@@ -56,4 +56,26 @@ public sealed class IngestionEdgeTests(AzuriteFixture azurite)
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("a,b\n1,2\n"))), current!.Value.Sha256);
         Assert.Null(stale);
     }
+
+    [Fact]
+    public async Task Ingest_GzipDecompressingPastTheLimit_IsQuarantinedAndKeptWhole()
+    {
+        var ingestion = new Ingestion(azurite, new IngestionOptions { MaxDecompressedBytes = 1 << 20 });
+        var model = Ingestion.NewModel("bomb");
+        using var compressed = new MemoryStream();
+        await using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.SmallestSize, leaveOpen: true))
+        {
+            var row = Encoding.UTF8.GetBytes("1,2,3\n");
+            await gzip.WriteAsync(Encoding.UTF8.GetBytes("a,b,c\n"));
+            for (var i = 0; i < 8 << 20; i += row.Length) await gzip.WriteAsync(row);
+        }
+        var upload = compressed.ToArray();
+
+        var outcome = await ingestion.IngestAsync($"{model}/big.csv.gz", upload);
+
+        Assert.Equal(IngestionStatus.Quarantined, outcome.Status);
+        Assert.Equal(["decompressed_too_large"], outcome.ReasonCodes);
+        Assert.Equal(upload, await ingestion.ReadQuarantineBytesAsync(outcome));
+        Assert.Contains("MaxDecompressedBytes", (await ingestion.ReportAsync(outcome)).ToJsonString());
+    }
 }
