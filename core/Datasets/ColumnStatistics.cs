@@ -148,7 +148,7 @@ public static class CellValues
 /// <summary>
 /// Everything ingestion learns about one column in a single streaming pass, in bounded memory: how many values are
 /// missing, numbers, booleans or dates (which decides the column's kind); distinct values counted exactly up to a bound;
-/// lengths; and for numbers the range, moments (Welford), a seeded reservoir sample for quantiles and an exact
+/// lengths; and for numbers the range, moments (sums shifted by the first value), a seeded reservoir sample for quantiles and an exact
 /// histogram whose bins widen by doubling as the range grows.
 /// </summary>
 internal sealed class ColumnStatistics
