@@ -1,6 +1,7 @@
 using Serverless.Core.Api;
 using Serverless.Core.Hosting;
-using Serverless.Core.Workflows;
+using Microsoft.DurableTask.Client;
+using Serverless.LocalHost.Durable;
 using Serverless.LocalHost.Triggers;
 using Serverless.Orchestrations;
 
@@ -8,7 +9,7 @@ namespace Serverless.LocalHost;
 
 /// <summary>
 /// The local host: the HTTP routes of SPEC.md on Core Tools' default address, the polling blob trigger and the
-/// workflow engine, over the same shared services the Functions app uses.
+/// Durable Task engine, over the same shared services the Functions app uses.
 /// </summary>
 public static class LocalHostApp
 {
@@ -29,7 +30,7 @@ public static class LocalHostApp
         builder.AddPipelineIngestion();
         builder.AddPipelineTraining();
         builder.AddPipelineOrchestrations();
-        builder.AddLocalWorkflowEngine();
+        builder.AddLocalDurableEngine();
 
         builder.Services.AddSingleton<PipelineApi>();
         builder.Services.AddSingleton<BlobReceipts>();
@@ -56,17 +57,18 @@ public static class LocalHostApp
         api.MapGet("/models/{model}/versions/{version}", (string model, string version, PipelineApi h, CancellationToken ct) => h.GetVersionAsync(model, version, ct));
         api.MapPost("/models/{model}/predict", (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PredictAsync(model, r, ct));
         api.MapGet("/models/{model}/runs", (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListRunsAsync(model, r, ct));
-        api.MapGet("/orchestrations/{id}", (string id, PipelineApi h, IWorkflowClient w, CancellationToken ct) => h.GetOrchestrationAsync(id, w, ct));
+        api.MapGet("/orchestrations", (HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.ListAsync(r, w, ct));
+        api.MapGet("/orchestrations/{id}", (string id, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.GetAsync(id, w, ct));
         api.MapGet("/audit", (HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListAuditAsync(r, ct));
 
         admin.MapPut("/models/{model}/spec", (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PutSpecAsync(model, r, ct));
-        admin.MapPost("/models/{model}/train", (string model, HttpRequest r, PipelineApi h, IWorkflowClient w, CancellationToken ct) => h.TrainAsync(model, r, w, ct));
+        admin.MapPost("/models/{model}/train", (string model, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.TrainAsync(model, r, w, ct));
         admin.MapPost("/models/{model}/promote", (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PromoteAsync(model, r, ct));
         admin.MapPost("/models/{model}/rollback", (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.RollbackAsync(model, r, ct));
-        admin.MapPost("/orchestrations/{id}/approve", (string id, HttpRequest r, PipelineApi h, IWorkflowClient w, CancellationToken ct) => h.ApproveAsync(id, r, w, ct));
-        admin.MapPost("/orchestrations/{id}/reject", (string id, HttpRequest r, PipelineApi h, IWorkflowClient w, CancellationToken ct) => h.RejectAsync(id, r, w, ct));
-        admin.MapPost("/orchestrations/{id}/terminate", (string id, HttpRequest r, PipelineApi h, IWorkflowClient w, CancellationToken ct) => h.TerminateAsync(id, r, w, ct));
-        admin.MapPost("/orchestrations/{id}/raiseEvent/{eventName}", (string id, string eventName, HttpRequest r, PipelineApi h, IWorkflowClient w, CancellationToken ct) => h.RaiseEventAsync(id, eventName, r, w, ct));
-        admin.MapDelete("/orchestrations/{id}", (string id, HttpRequest r, PipelineApi h, IWorkflowClient w, CancellationToken ct) => h.PurgeAsync(id, r, w, ct));
+        admin.MapPost("/orchestrations/{id}/approve", (string id, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.ApproveAsync(id, r, w, ct));
+        admin.MapPost("/orchestrations/{id}/reject", (string id, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.RejectAsync(id, r, w, ct));
+        admin.MapPost("/orchestrations/{id}/terminate", (string id, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.TerminateAsync(id, r, w, ct));
+        admin.MapPost("/orchestrations/{id}/raiseEvent/{eventName}", (string id, string eventName, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.RaiseEventAsync(id, eventName, r, w, ct));
+        admin.MapDelete("/orchestrations/{id}", (string id, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.PurgeAsync(id, r, w, ct));
     }
 }

@@ -1,6 +1,8 @@
+using DurableTask.Core.Exceptions;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using Serverless.Core.Datasets;
-using Serverless.Core.Workflows;
 
 namespace Serverless.Orchestrations;
 
@@ -15,7 +17,7 @@ public sealed class DropZone(DatasetIngestor ingestor, ILogger<DropZone> logger)
 {
     public static string TrainingInstanceId(string model, string datasetVersion) => $"train-{model}-{datasetVersion}";
 
-    public async Task<DropZoneResult> HandleAsync(string blobName, IWorkflowClient workflows, CancellationToken cancellationToken)
+    public async Task<DropZoneResult> HandleAsync(string blobName, DurableTaskClient workflows, CancellationToken cancellationToken)
     {
         var outcome = await ingestor.IngestAsync(blobName, cancellationToken);
         logger.LogInformation("Ingested {BlobName}: {IngestionStatus} {DatasetVersion} {ReasonCodes}",
@@ -26,14 +28,37 @@ public sealed class DropZone(DatasetIngestor ingestor, ILogger<DropZone> logger)
         }
 
         var instanceId = TrainingInstanceId(outcome.Model, outcome.DatasetVersion);
-        if (outcome.Status == IngestionStatus.Duplicate && await workflows.GetAsync(instanceId, cancellationToken) is not null)
+        var started = await StartOnceAsync(workflows, instanceId,
+            new TrainingRequest(outcome.Model, outcome.DatasetVersion, $"upload {blobName}", "blob-trigger"), cancellationToken);
+        if (started)
         {
-            // The same data was trained on already (or is being trained on): nothing to do.
-            return new DropZoneResult(outcome, instanceId);
+            logger.LogInformation("Started training {InstanceId} for {ModelName} on {DatasetVersion}", instanceId, outcome.Model, outcome.DatasetVersion);
         }
-        await workflows.StartAsync(nameof(TrainingOrchestrator),
-            new TrainingRequest(outcome.Model, outcome.DatasetVersion, $"upload {blobName}", "blob-trigger"), instanceId, cancellationToken);
-        logger.LogInformation("Started training {InstanceId} for {ModelName} on {DatasetVersion}", instanceId, outcome.Model, outcome.DatasetVersion);
         return new DropZoneResult(outcome, instanceId);
+    }
+
+    /// <summary>
+    /// Starts a training run under a caller-chosen id unless one under that id exists and has not failed or been
+    /// terminated: the same data trained on already (or being trained on) starts nothing. Two hosts racing for the same
+    /// id are settled by the engine's de-duplication, which refuses the second start.
+    /// </summary>
+    public static async Task<bool> StartOnceAsync(DurableTaskClient workflows, string instanceId, TrainingRequest request, CancellationToken cancellationToken)
+    {
+        var existing = await workflows.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken);
+        if (existing is not null && existing.RuntimeStatus is not (OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated))
+        {
+            return false;
+        }
+        var options = new StartOrchestrationOptions(instanceId).WithDedupeStatuses(
+            OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Suspended);
+        try
+        {
+            await workflows.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingOrchestrator), request, options, cancellationToken);
+            return true;
+        }
+        catch (OrchestrationAlreadyExistsException)
+        {
+            return false;
+        }
     }
 }

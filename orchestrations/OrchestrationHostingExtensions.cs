@@ -1,6 +1,6 @@
+using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Serverless.Core.Workflows;
 using Serverless.Orchestrations.Activities;
 
 namespace Serverless.Orchestrations;
@@ -11,16 +11,22 @@ public static class OrchestrationHostingExtensions
     public static IHostApplicationBuilder AddPipelineOrchestrations(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<DropZone>();
-        builder.Services.AddWorkflow<TrainingOrchestrator>();
-        builder.Services.AddWorkflowActivity<LoadTrainingPlan>();
-        builder.Services.AddWorkflowActivity<ValidateDataset>();
-        builder.Services.AddWorkflowActivity<SplitDataset>();
-        builder.Services.AddWorkflowActivity<TrainCandidate>();
-        builder.Services.AddWorkflowActivity<EvaluateModel>();
-        builder.Services.AddWorkflowActivity<EvaluateBaseline>();
-        builder.Services.AddWorkflowActivity<RegisterModel>();
-        builder.Services.AddWorkflowActivity<SetVersionStatus>();
-        builder.Services.AddWorkflowActivity<PromoteModel>();
+        builder.Services.AddSingleton<RunsApi>();
+        builder.Services.AddSingleton(DurablePayloads.Converter);
         return builder;
     }
+
+    /// <summary>The orchestrator and activities of the training workflow, for a Durable Task worker's registry.</summary>
+    public static DurableTaskRegistry AddTrainingWorkflow(this DurableTaskRegistry registry) => registry
+        .AddOrchestrator<TrainingOrchestrator>()
+        .AddActivity<LoadTrainingPlan>()
+        .AddActivity<ValidateDataset>()
+        .AddActivity<SplitDataset>()
+        .AddActivity<TrainCandidate>()
+        .AddActivity<EvaluateModel>()
+        .AddActivity<EvaluateBaseline>()
+        .AddActivity<RegisterModel>()
+        .AddActivity<SetVersionStatus>()
+        .AddActivity<PromoteModel>()
+        .AddActivity<RecordChampionRetained>();
 }

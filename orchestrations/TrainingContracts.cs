@@ -49,17 +49,43 @@ public sealed record RegisteredVersion(string Model, string Version, string Sha2
 
 public sealed record VersionStatusInput(string Model, string Version, string Status, string Actor, string Reason);
 
-public sealed record PromoteInput(string Model, string Version, string Actor, string Reason);
+/// <summary>Move production to <paramref name="Version"/> only if it still points at <paramref name="ExpectedProduction"/> (null: no production yet).</summary>
+public sealed record PromoteInput(string Model, string Version, string Actor, string Reason, string? ExpectedProduction);
 
-public sealed record PromotionResult(string Model, string Version, string? Previous);
+/// <summary>
+/// What a promotion did: <see cref="Promoted"/> false when production had moved to <see cref="Previous"/> (whose model blob is
+/// <see cref="PreviousModelBlob"/>) since the run compared against its champion.
+/// </summary>
+public sealed record PromotionResult(string Model, string Version, string? Previous, bool Promoted, string? PreviousModelBlob = null);
+
+/// <summary>A registered winner that lost to a champion promoted while its run went on.</summary>
+public sealed record ChampionRetainedInput(string Model, string Version, string Champion, string OrchestrationId, string Reason);
 
 /// <summary>The decision a person sends to the approval gate (event <see cref="TrainingOrchestrator.ApprovalEvent"/>).</summary>
 public sealed record ApprovalDecision(bool Approved, string By, string? Reason);
 
-/// <summary>Where a training run stands, shown as the orchestration's custom status.</summary>
+/// <summary>
+/// Where a training run stands, the orchestration's custom status (read back with <c>ReadCustomStatusAs&lt;TrainingProgress&gt;</c>).
+/// <see cref="Stage"/> is one of <see cref="TrainingStages"/> while the run goes on, and its <see cref="TrainingStatus"/> (or
+/// <see cref="TrainingStages.Failed"/>) once it has ended.
+/// </summary>
 public sealed record TrainingProgress(string Stage, int Completed = 0, int Total = 0, string? Version = null)
 {
     public string Detail => Total > 0 ? $"{Stage} {Completed}/{Total}" : Stage;
+}
+
+/// <summary>Values of <see cref="TrainingProgress.Stage"/> while a run goes on.</summary>
+public static class TrainingStages
+{
+    public const string Planning = "planning";
+    public const string Validating = "validating";
+    public const string Splitting = "splitting";
+    public const string Training = "training";
+    public const string Evaluating = "evaluating";
+    public const string Registering = "registering";
+    public const string AwaitingApproval = "awaitingApproval";
+    public const string Promoting = "promoting";
+    public const string Failed = "failed";
 }
 
 /// <summary>How a training run ended.</summary>
@@ -71,7 +97,8 @@ public sealed record TrainingOutcome(
     string? Winner,
     IReadOnlyDictionary<string, double>? TestMetrics,
     IReadOnlyList<CandidateSummary> Candidates,
-    IReadOnlyList<string> Notes);
+    IReadOnlyList<string> Notes,
+    string? Champion = null);
 
 public sealed record CandidateSummary(string RunId, string Candidate, bool Succeeded, IReadOnlyDictionary<string, double> ValidationMetrics, string? Error);
 

@@ -171,6 +171,33 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
             return doc;
         }, ct);
 
+    /// <summary>
+    /// Points an alias at a version only if it still points at <paramref name="expected"/> (null: not set): the registry's
+    /// compare-and-swap, under the same ETag concurrency as every update. Nothing is written when the alias moved.
+    /// </summary>
+    public async Task<AliasSwap> CompareAndSetAliasAsync(string model, string alias, string version, string? expected, string by, string reason, CancellationToken ct)
+    {
+        string? current = null;
+        var swapped = false;
+        await UpdateAsync(model, doc =>
+        {
+            doc.Aliases.TryGetValue(alias, out current);
+            swapped = false;
+            if (current != expected) return null;
+            var entry = doc.Versions.Find(v => v.Version == version)
+                ?? throw new NotFoundException($"Model '{model}' has no version '{version}'.");
+            if (entry.Status is VersionStatus.Rejected or VersionStatus.Expired)
+            {
+                throw new ConflictException($"Version '{version}' of '{model}' is {entry.Status} and cannot be given the alias '{alias}'.");
+            }
+            doc.Aliases[alias] = version;
+            doc.History.Add(new AliasChange(alias, current, version, DateTimeOffset.UtcNow, by, reason));
+            swapped = true;
+            return doc;
+        }, ct).ConfigureAwait(false);
+        return new AliasSwap(swapped, swapped ? version : current);
+    }
+
     /// <summary>Moves <c>production</c> back to the version it pointed at before its latest move.</summary>
     public Task<RegistryDocument> RollbackAsync(string model, string by, string reason, CancellationToken ct) =>
         UpdateAsync(model, doc =>
@@ -184,7 +211,8 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
         }, ct);
 
     /// <summary>Read-modify-write of the registry under ETag concurrency, retried when another writer won the race.</summary>
-    private async Task<RegistryDocument> UpdateAsync(string model, Func<RegistryDocument, RegistryDocument> change, CancellationToken ct)
+    /// <remarks>A change that returns null writes nothing.</remarks>
+    private async Task<RegistryDocument> UpdateAsync(string model, Func<RegistryDocument, RegistryDocument?> change, CancellationToken ct)
     {
         await storage.EnsureCreatedAsync().ConfigureAwait(false);
         var blob = storage.Models.GetBlobClient(RegistryBlob(model));
@@ -198,6 +226,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
                 Versions = [.. current.Versions],
                 History = [.. current.History],
             });
+            if (updated is null) return current;
             try
             {
                 if (read is { } r) await JsonBlobs.WriteAsync(blob, updated, ct, ifMatch: r.ETag).ConfigureAwait(false);

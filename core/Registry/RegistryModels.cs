@@ -68,3 +68,6 @@ public static class VersionStatus
     public const string Rejected = "rejected";
     public const string Expired = "expired";
 }
+
+/// <summary>The outcome of a compare-and-swap on an alias: whether it moved, and where it points now.</summary>
+public sealed record AliasSwap(bool Swapped, string? Current);

@@ -17,12 +17,11 @@ public sealed class PipelineStorage
     public PipelineStorage(IOptions<PipelineStorageOptions> options)
     {
         _options = options.Value;
-        var pinned = !string.IsNullOrWhiteSpace(_options.ServiceVersion);
-        var blobOptions = pinned ? new BlobClientOptions(ParseVersion<BlobClientOptions.ServiceVersion>(_options.ServiceVersion)) : new BlobClientOptions();
-        var queueOptions = pinned ? new QueueClientOptions(ParseVersion<QueueClientOptions.ServiceVersion>(_options.ServiceVersion)) : new QueueClientOptions();
+        var blobOptions = BlobOptions();
+        var queueOptions = QueueOptions();
         if (!string.IsNullOrWhiteSpace(_options.AccountName))
         {
-            var credential = new Azure.Identity.DefaultAzureCredential();
+            var credential = Credential = new Azure.Identity.DefaultAzureCredential();
             var account = _options.AccountName.Trim();
             Blobs = new BlobServiceClient(new Uri($"https://{account}.blob.core.windows.net"), credential, blobOptions);
             Queues = new QueueServiceClient(new Uri($"https://{account}.queue.core.windows.net"), credential, queueOptions);
@@ -39,7 +38,6 @@ public sealed class PipelineStorage
         Quarantine = Blobs.GetBlobContainerClient(_options.QuarantineContainer);
         Models = Blobs.GetBlobContainerClient(_options.ModelsContainer);
         Monitoring = Blobs.GetBlobContainerClient(_options.MonitoringContainer);
-        Workflows = Blobs.GetBlobContainerClient(_options.WorkflowsContainer);
         _ensured = new Lazy<Task>(CreateContainersAsync, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
@@ -52,7 +50,21 @@ public sealed class PipelineStorage
     public BlobContainerClient Quarantine { get; }
     public BlobContainerClient Models { get; }
     public BlobContainerClient Monitoring { get; }
-    public BlobContainerClient Workflows { get; }
+
+    /// <summary>The managed identity's credential when the account is named (no connection string), else null.</summary>
+    public Azure.Core.TokenCredential? Credential { get; }
+
+    /// <summary>Blob client options with the pinned service version; for other clients of the same account (the Durable Task engine's).</summary>
+    public BlobClientOptions BlobOptions() => Pinned
+        ? new BlobClientOptions(ParseVersion<BlobClientOptions.ServiceVersion>(_options.ServiceVersion))
+        : new BlobClientOptions();
+
+    /// <summary>Queue client options with the pinned service version.</summary>
+    public QueueClientOptions QueueOptions() => Pinned
+        ? new QueueClientOptions(ParseVersion<QueueClientOptions.ServiceVersion>(_options.ServiceVersion))
+        : new QueueClientOptions();
+
+    private bool Pinned => !string.IsNullOrWhiteSpace(_options.ServiceVersion);
 
     /// <summary>Creates the containers once per process; safe to call on every request.</summary>
     public Task EnsureCreatedAsync() => _ensured.Value;

@@ -26,9 +26,6 @@ public sealed class PipelineStorageOptions
     public string ModelsContainer { get; set; } = "models";
     public string MonitoringContainer { get; set; } = "monitoring";
 
-    /// <summary>Values of the local workflow engine too large for a table property.</summary>
-    public string WorkflowsContainer { get; set; } = "workflows";
-
     /// <summary>Prefix of every table the pipeline creates (runs, audit, receipts, orchestration state).</summary>
     public string TablePrefix { get; set; } = "mlops";
 }

@@ -4,7 +4,7 @@ using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Options;
 using Serverless.Core.Specs;
 using Serverless.Core.Storage;
-using Serverless.Core.Workflows;
+using Microsoft.DurableTask.Client;
 using Serverless.Orchestrations;
 
 namespace Serverless.LocalHost.Triggers;
@@ -18,7 +18,7 @@ public sealed class IncomingBlobPoller(
     PipelineStorage storage,
     BlobReceipts receipts,
     DropZone dropZone,
-    IWorkflowClient workflows,
+    DurableTaskClient workflows,
     IOptions<BlobTriggerOptions> options,
     ILogger<IncomingBlobPoller> logger) : BackgroundService
 {

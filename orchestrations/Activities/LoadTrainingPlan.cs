@@ -2,14 +2,13 @@ using Serverless.Core.Datasets;
 using Serverless.Core.Registry;
 using Serverless.Core.Specs;
 using Serverless.Core.Training;
-using Serverless.Core.Workflows;
 using Microsoft.Extensions.Options;
 
 namespace Serverless.Orchestrations.Activities;
 
 /// <summary>Resolves the dataset version, the spec, the candidates and the current champion into one plan.</summary>
 public sealed class LoadTrainingPlan(DatasetStore datasets, ModelSpecStore specs, ModelTrainer trainer, ModelRegistry registry, IOptions<TrainingOptions> options)
-    : WorkflowActivity<TrainingRequest, TrainingPlan>
+    : PipelineActivity<TrainingRequest, TrainingPlan>
 {
     public override async Task<TrainingPlan> RunAsync(TrainingRequest input, CancellationToken cancellationToken)
     {

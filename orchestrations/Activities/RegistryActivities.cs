@@ -4,13 +4,12 @@ using Serverless.Core.Registry;
 using Serverless.Core.Serving;
 using Serverless.Core.Tracking;
 using Serverless.Core.Training;
-using Serverless.Core.Workflows;
 
 namespace Serverless.Orchestrations.Activities;
 
 /// <summary>Registers the winner as the next immutable version, with its manifest and model card, and audits it.</summary>
 public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datasets.DatasetStore datasets, AuditLog audit)
-    : WorkflowActivity<RegisterInput, RegisteredVersion>
+    : PipelineActivity<RegisterInput, RegisteredVersion>
 {
     public override async Task<RegisteredVersion> RunAsync(RegisterInput input, CancellationToken cancellationToken)
     {
@@ -68,7 +67,7 @@ public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datase
 }
 
 /// <summary>Records the outcome of the approval gate on a version and audits it.</summary>
-public sealed class SetVersionStatus(ModelRegistry registry, AuditLog audit) : WorkflowActivity<VersionStatusInput, RegisteredVersion>
+public sealed class SetVersionStatus(ModelRegistry registry, AuditLog audit) : PipelineActivity<VersionStatusInput, RegisteredVersion>
 {
     public override async Task<RegisteredVersion> RunAsync(VersionStatusInput input, CancellationToken cancellationToken)
     {
@@ -79,15 +78,40 @@ public sealed class SetVersionStatus(ModelRegistry registry, AuditLog audit) : W
     }
 }
 
-/// <summary>Points <c>production</c> at a version, audits the move and tells this process's prediction cache.</summary>
-public sealed class PromoteModel(ModelRegistry registry, AuditLog audit, PredictionService predictions) : WorkflowActivity<PromoteInput, PromotionResult>
+/// <summary>
+/// Points <c>production</c> at a version if it still points at the champion the run compared against (a compare-and-swap
+/// on the registry), audits the move and tells this process's prediction cache. When production moved meanwhile, nothing
+/// changes and the answer names the new champion.
+/// </summary>
+public sealed class PromoteModel(ModelRegistry registry, AuditLog audit, PredictionService predictions) : PipelineActivity<PromoteInput, PromotionResult>
 {
     public override async Task<PromotionResult> RunAsync(PromoteInput input, CancellationToken cancellationToken)
     {
-        var previous = await registry.ResolveAliasAsync(input.Model, ModelRegistry.Production, cancellationToken);
-        await registry.SetAliasAsync(input.Model, ModelRegistry.Production, input.Version, input.Actor, input.Reason, cancellationToken);
-        await audit.RecordAsync("promote", input.Model, input.Actor, new { From = previous, To = input.Version, input.Reason }, cancellationToken);
+        var swap = await registry.CompareAndSetAliasAsync(
+            input.Model, ModelRegistry.Production, input.Version, input.ExpectedProduction, input.Actor, input.Reason, cancellationToken);
+        if (!swap.Swapped)
+        {
+            if (swap.Current == input.Version)
+            {
+                // This run's earlier attempt promoted it (the activity ran again after a crash): the same answer.
+                return new PromotionResult(input.Model, input.Version, input.ExpectedProduction, true);
+            }
+            var blob = swap.Current is null ? null : (await registry.GetManifestAsync(input.Model, swap.Current, cancellationToken))?.ModelBlob;
+            return new PromotionResult(input.Model, input.Version, swap.Current, false, blob);
+        }
+        await audit.RecordAsync("promote", input.Model, input.Actor, new { From = input.ExpectedProduction, To = input.Version, input.Reason }, cancellationToken);
         await predictions.RefreshAsync(input.Model, cancellationToken);
-        return new PromotionResult(input.Model, input.Version, previous);
+        return new PromotionResult(input.Model, input.Version, input.ExpectedProduction, true);
+    }
+}
+
+/// <summary>Records on the model and in the audit that a registered winner lost to a champion promoted while its run went on.</summary>
+public sealed class RecordChampionRetained(ModelRegistry registry, AuditLog audit) : PipelineActivity<ChampionRetainedInput, RegisteredVersion>
+{
+    public override async Task<RegisteredVersion> RunAsync(ChampionRetainedInput input, CancellationToken cancellationToken)
+    {
+        await audit.RecordAsync("championRetained", input.Model, "training", new { input.Version, input.Champion, input.OrchestrationId, input.Reason }, cancellationToken);
+        var manifest = await registry.GetManifestAsync(input.Model, input.Version, cancellationToken);
+        return new RegisteredVersion(input.Model, input.Version, manifest?.Sha256 ?? "");
     }
 }

@@ -1,31 +1,30 @@
 using Serverless.Core.Training;
-using Serverless.Core.Workflows;
 
 namespace Serverless.Orchestrations.Activities;
 
 /// <summary>Writes the deterministic train / validation / test split of a dataset version.</summary>
-public sealed class SplitDataset(ModelTrainer trainer) : WorkflowActivity<SplitInput, SplitRefs>
+public sealed class SplitDataset(ModelTrainer trainer) : PipelineActivity<SplitInput, SplitRefs>
 {
     public override Task<SplitRefs> RunAsync(SplitInput input, CancellationToken cancellationToken) =>
         trainer.SplitAsync(input.Model, input.DatasetVersion, input.Seed, input.TimeColumn, cancellationToken);
 }
 
 /// <summary>Trains one candidate on the train split and scores it on validation; the run is recorded either way.</summary>
-public sealed class TrainCandidate(ModelTrainer trainer) : WorkflowActivity<CandidateInput, CandidateResult>
+public sealed class TrainCandidate(ModelTrainer trainer) : PipelineActivity<CandidateInput, CandidateResult>
 {
     public override Task<CandidateResult> RunAsync(CandidateInput input, CancellationToken cancellationToken) =>
         trainer.TrainCandidateAsync(input, cancellationToken);
 }
 
 /// <summary>Scores a stored model on a split.</summary>
-public sealed class EvaluateModel(ModelTrainer trainer) : WorkflowActivity<EvaluationInput, EvaluationResult>
+public sealed class EvaluateModel(ModelTrainer trainer) : PipelineActivity<EvaluationInput, EvaluationResult>
 {
     public override Task<EvaluationResult> RunAsync(EvaluationInput input, CancellationToken cancellationToken) =>
         trainer.EvaluateAsync(input, cancellationToken);
 }
 
 /// <summary>Scores the deterministic baseline (mean or majority class, fitted on train) on the test split.</summary>
-public sealed class EvaluateBaseline(ModelTrainer trainer) : WorkflowActivity<BaselineInput, EvaluationResult>
+public sealed class EvaluateBaseline(ModelTrainer trainer) : PipelineActivity<BaselineInput, EvaluationResult>
 {
     public override Task<EvaluationResult> RunAsync(BaselineInput input, CancellationToken cancellationToken) =>
         trainer.EvaluateBaselineAsync(input.Model, input.DatasetVersion, input.Splits, cancellationToken);

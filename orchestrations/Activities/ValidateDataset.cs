@@ -5,7 +5,6 @@ using Serverless.Core.Datasets;
 using Serverless.Core.Specs;
 using Serverless.Core.Storage;
 using Serverless.Core.Tracking;
-using Serverless.Core.Workflows;
 
 namespace Serverless.Orchestrations.Activities;
 
@@ -19,7 +18,7 @@ public sealed class DatasetValidationException(string message) : Exception(messa
 /// after ingestion needs the data uploaded again; training on the old version would silently ignore the change.
 /// </summary>
 public sealed class ValidateDataset(PipelineStorage storage, DatasetStore datasets, ModelSpecStore specs, AuditLog audit)
-    : WorkflowActivity<DatasetRef, DatasetCheck>
+    : PipelineActivity<DatasetRef, DatasetCheck>
 {
     public override async Task<DatasetCheck> RunAsync(DatasetRef input, CancellationToken cancellationToken)
     {

@@ -42,8 +42,6 @@ public sealed class TestHost : IAsyncDisposable
             ["Pipeline:Storage:QuarantineContainer"] = "quarantine-" + suffix,
             ["Pipeline:Storage:ModelsContainer"] = "models-" + suffix,
             ["Pipeline:Storage:MonitoringContainer"] = "monitoring-" + suffix,
-            ["Pipeline:Storage:WorkflowsContainer"] = "workflows-" + suffix,
-            ["Pipeline:Workflows:PollInterval"] = "00:00:00.250",
             ["Pipeline:BlobTrigger:PollInterval"] = "00:00:00.300",
             ["Logging:LogLevel:Default"] = "Warning",
         };

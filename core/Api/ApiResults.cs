@@ -1,0 +1,130 @@
+using System.Text.Json;
+using Azure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Serverless.Core.Hosting;
+using Serverless.Core.Registry;
+using Serverless.Core.Storage;
+
+namespace Serverless.Core.Api;
+
+/// <summary>
+/// What every HTTP handler shares: reading bodies (size-limited, strictly typed), answering JSON, and turning the
+/// pipeline's typed exceptions into problem details (400, 404, 409, 413), never a 500.
+/// </summary>
+public static class ApiResults
+{
+    public const long MaxBodyBytes = 4 * 1024 * 1024;
+
+    /// <summary>The caller, as named in the <c>x-user</c> header (or "api").</summary>
+    public static string Actor(HttpRequest request)
+    {
+        var user = request.Headers["x-user"].FirstOrDefault();
+        return string.IsNullOrWhiteSpace(user) ? "api" : user.Trim()[..Math.Min(user.Trim().Length, 100)];
+    }
+
+    public static void CheckModelName(string model)
+    {
+        if (!ModelNames.IsValid(model)) throw new BadRequestException($"'{model}' is not a valid model name: {ModelNames.Rule}.", Field("model", ModelNames.Rule));
+    }
+
+    public static Dictionary<string, string[]> Field(string name, string problem) => new() { [name] = [problem] };
+
+    public static IResult Json(object value) => Results.Json(value, JsonBlobs.Options);
+
+    public static async Task<JsonDocument> ReadDocumentAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (request.ContentLength > MaxBodyBytes) throw new PayloadTooLargeException($"The body is {request.ContentLength} bytes; the limit is {MaxBodyBytes}.");
+        var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > MaxBodyBytes) throw new PayloadTooLargeException($"The body is larger than the limit of {MaxBodyBytes} bytes.");
+        }
+        if (buffer.Length == 0) throw new BadRequestException("The body is empty; send a JSON object.");
+        try
+        {
+            return JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 32 });
+        }
+        catch (JsonException e)
+        {
+            throw new BadRequestException($"The body is not valid JSON: {e.Message}", Field("body", $"invalid JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}"));
+        }
+    }
+
+    public static async Task<T?> ReadJsonAsync<T>(HttpRequest request, bool strict, CancellationToken ct)
+    {
+        using var document = await ReadDocumentAsync(request, ct);
+        if (document.RootElement.ValueKind != JsonValueKind.Object) throw new BadRequestException("The body must be a JSON object.");
+        try
+        {
+            return document.RootElement.Deserialize<T>(strict ? StrictOptions : JsonBlobs.Options);
+        }
+        catch (JsonException e)
+        {
+            var path = string.IsNullOrEmpty(e.Path) ? "body" : e.Path.TrimStart('$', '.');
+            throw new BadRequestException($"The body does not fit: {e.Message}", Field(path, e.Message));
+        }
+    }
+
+    private static readonly JsonSerializerOptions StrictOptions = new(JsonBlobs.Options)
+    {
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+    };
+
+    /// <summary>Runs a handler and turns the pipeline's typed exceptions into problem details.</summary>
+    public static async Task<IResult> Guard(ILogger logger, Func<Task<IResult>> handler)
+    {
+        try
+        {
+            return await handler();
+        }
+        catch (BadRequestException e)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Bad request", e.Message, e.Errors.Count == 0 ? null : e.Errors);
+        }
+        catch (NotFoundException e)
+        {
+            return Problem(StatusCodes.Status404NotFound, "Not found", e.Message);
+        }
+        catch (ConflictException e)
+        {
+            return Problem(StatusCodes.Status409Conflict, "Conflict", e.Message);
+        }
+        catch (PayloadTooLargeException e)
+        {
+            return Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large", e.Message);
+        }
+        catch (KeyNotFoundException e)
+        {
+            return Problem(StatusCodes.Status404NotFound, "Not found", e.Message);
+        }
+        catch (RequestFailedException e) when (e.Status == 412 || e.Status == 409)
+        {
+            return Problem(StatusCodes.Status409Conflict, "Conflict", "The resource changed while the request ran; try again.");
+        }
+        catch (InvalidDataException e)
+        {
+            logger.LogError(e, "Integrity failure");
+            return Problem(StatusCodes.Status500InternalServerError, "Integrity check failed", e.Message);
+        }
+    }
+
+    public static IResult Problem(int status, string title, string detail, IReadOnlyDictionary<string, string[]>? errors = null)
+    {
+        var extensions = errors is null ? null : new Dictionary<string, object?> { ["errors"] = errors };
+        return Results.Problem(detail: detail, statusCode: status, title: title, extensions: extensions);
+    }
+
+    /// <summary>A result with a Location header, as the check-status response carries.</summary>
+    public sealed class WithLocation(IResult inner, string location) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.Location = location;
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
+}

@@ -1,0 +1,263 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using DurableTask.Core.Exceptions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+using Serverless.Core.Api;
+using Serverless.Core.Datasets;
+using Serverless.Core.Registry;
+using Serverless.Core.Tracking;
+
+namespace Serverless.Orchestrations;
+
+using static ApiResults;
+
+/// <summary>
+/// The HTTP handlers of training runs, written once over Durable Task's <see cref="DurableTaskClient"/> and the workflow's
+/// own types (<see cref="TrainingRequest"/>, <see cref="TrainingOrchestrator"/>, <see cref="TrainingProgress"/>): start,
+/// list, inspect, approve or reject, terminate, raise events and purge. Both hosts map their routes to these.
+/// </summary>
+public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogger<RunsApi> logger)
+{
+    /// <summary>Instance ids: what a blob name, a table key and a URL segment can all carry.</summary>
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$")]
+    private static partial Regex InstanceIdPattern();
+
+    public const string InstanceIdRule = "1 to 200 letters, digits, '-', '_', '.' or ':', starting with a letter or digit";
+
+    /// <summary>The id of a run started over HTTP: <c>train-{model}-{32 hex digits}</c>. Runs of uploads are named by <see cref="DropZone.TrainingInstanceId"/>.</summary>
+    public static string HttpInstanceId(string model, Guid id) => $"train-{model}-{id:N}";
+
+    /// <summary>Most runs one list request returns.</summary>
+    public const int MaxPageSize = 100;
+
+    /// <summary>Most runs of one model the list looks at (sorted newest first in memory: the task hub orders by id).</summary>
+    public const int MaxRunsScanned = 5000;
+
+    public Task<IResult> TrainAsync(string model, HttpRequest request, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>
+    {
+        CheckModelName(model);
+        var body = request.ContentLength is > 0 ? await ReadJsonAsync<TrainBody>(request, strict: true, ct) : null;
+        var dataset = body?.DatasetVersion is { } version
+            ? await datasets.GetManifestAsync(model, version, ct) ?? throw new NotFoundException($"Model '{model}' has no dataset version '{version}'.")
+            : await datasets.GetLatestAsync(model, ct) ?? throw new NotFoundException($"Model '{model}' has no data yet: drop a data file into incoming/{model}/ first.");
+        var instanceId = HttpInstanceId(model, Guid.NewGuid());
+        var actor = Actor(request);
+        await workflows.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingOrchestrator),
+            new TrainingRequest(model, dataset.Version, "http", actor), new StartOrchestrationOptions(instanceId), ct);
+        await audit.RecordAsync("train", model, actor, new { instanceId, DatasetVersion = dataset.Version }, ct);
+        return CheckStatus(request, instanceId);
+    });
+
+    public Task<IResult> GetAsync(string instanceId, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>
+        Json(Describe(await FindAsync(instanceId, workflows, ct))));
+
+    /// <summary><c>GET /api/orchestrations?model=&amp;status=&amp;top=&amp;skip=</c>: training runs, newest first, paged.</summary>
+    public Task<IResult> ListAsync(HttpRequest request, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>
+    {
+        var model = request.Query["model"].FirstOrDefault();
+        if (model is not null) CheckModelName(model);
+        var statuses = new List<OrchestrationRuntimeStatus>();
+        foreach (var text in request.Query["status"].SelectMany(s => (s ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            if (!Enum.TryParse<OrchestrationRuntimeStatus>(text, ignoreCase: true, out var status) || !Enum.IsDefined(status) || int.TryParse(text, out _))
+            {
+                throw new BadRequestException($"'{text}' is not a run status.", Field("status", $"one or more of {string.Join(", ", Enum.GetNames<OrchestrationRuntimeStatus>())}"));
+            }
+            statuses.Add(status);
+        }
+        var top = ParseInt(request, "top", 20, 1, MaxPageSize);
+        var skip = ParseInt(request, "skip", 0, 0, MaxRunsScanned);
+
+        var query = new OrchestrationQuery
+        {
+            InstanceIdPrefix = model is null ? "train-" : $"train-{model}-",
+            Statuses = statuses.Count == 0 ? null : statuses,
+            FetchInputsAndOutputs = true,
+            PageSize = 500,
+        };
+        var runs = new List<OrchestrationMetadata>();
+        await foreach (var instance in workflows.GetAllInstancesAsync(query).WithCancellation(ct))
+        {
+            if (instance.Name != nameof(TrainingOrchestrator)) continue;
+            // "train-taxi-" is also the prefix of model "taxi-2"'s runs: the input says whose run it is.
+            if (model is not null && instance.ReadInputAs<TrainingRequest>()?.Model != model) continue;
+            runs.Add(instance);
+            if (runs.Count >= MaxRunsScanned) break;
+        }
+        var page = runs.OrderByDescending(r => r.CreatedAt).ThenBy(r => r.InstanceId, StringComparer.Ordinal).Skip(skip).Take(top).Select(Describe).ToList();
+        return Json(new { Model = model, Total = runs.Count, Skip = skip, Top = top, Runs = page });
+    });
+
+    public Task<IResult> ApproveAsync(string instanceId, HttpRequest request, DurableTaskClient workflows, CancellationToken ct) =>
+        DecideAsync(instanceId, request, workflows, approved: true, ct);
+
+    public Task<IResult> RejectAsync(string instanceId, HttpRequest request, DurableTaskClient workflows, CancellationToken ct) =>
+        DecideAsync(instanceId, request, workflows, approved: false, ct);
+
+    public Task<IResult> TerminateAsync(string instanceId, HttpRequest request, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>
+    {
+        var instance = await FindAsync(instanceId, workflows, ct);
+        if (instance.IsCompleted) throw new ConflictException($"Orchestration '{instanceId}' has already ended ({instance.RuntimeStatus}).");
+        var reason = request.Query["reason"].FirstOrDefault() ?? "terminated over HTTP";
+        await workflows.TerminateInstanceAsync(instanceId, new TerminateInstanceOptions { Output = reason }, ct);
+        await audit.RecordAsync("terminate", ModelOf(instance), Actor(request), new { instanceId, reason }, ct);
+        return Results.Accepted();
+    });
+
+    public Task<IResult> RaiseEventAsync(string instanceId, string eventName, HttpRequest request, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>
+    {
+        if (string.Equals(eventName, TrainingOrchestrator.ApprovalEvent, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new BadRequestException("Send approval decisions to the approve or reject route, which check and audit them.", Field("eventName", $"not '{TrainingOrchestrator.ApprovalEvent}'"));
+        }
+        var instance = await FindAsync(instanceId, workflows, ct);
+        if (instance.IsCompleted) throw new ConflictException($"Orchestration '{instanceId}' has already ended ({instance.RuntimeStatus}).");
+        object? data = null;
+        if (request.ContentLength is > 0)
+        {
+            using var document = await ReadDocumentAsync(request, ct);
+            data = document.RootElement.Clone();
+        }
+        await workflows.RaiseEventAsync(instanceId, eventName, data, ct);
+        return Results.Accepted();
+    });
+
+    public Task<IResult> PurgeAsync(string instanceId, HttpRequest request, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>
+    {
+        var instance = await FindAsync(instanceId, workflows, ct);
+        if (!instance.IsCompleted) throw new ConflictException($"Orchestration '{instanceId}' is still {instance.RuntimeStatus}; terminate it before purging.");
+        var result = await workflows.PurgeInstanceAsync(instanceId, cancellation: ct);
+        await audit.RecordAsync("purge", ModelOf(instance), Actor(request), new { instanceId }, ct);
+        return Json(new { InstancesDeleted = result.PurgedInstanceCount });
+    });
+
+    private Task<IResult> DecideAsync(string instanceId, HttpRequest request, DurableTaskClient workflows, bool approved, CancellationToken ct) => Guard(logger, async () =>
+    {
+        var body = request.ContentLength is > 0 ? await ReadJsonAsync<ReasonBody>(request, strict: true, ct) : null;
+        var instance = await FindAsync(instanceId, workflows, ct);
+        var stage = instance.ReadCustomStatusAs<TrainingProgress>()?.Stage;
+        if (instance.IsCompleted || stage != TrainingStages.AwaitingApproval)
+        {
+            throw new ConflictException($"Orchestration '{instanceId}' is not waiting for approval (status {instance.RuntimeStatus}, stage {stage ?? "none"}).");
+        }
+        var actor = Actor(request);
+        await workflows.RaiseEventAsync(instanceId, TrainingOrchestrator.ApprovalEvent, new ApprovalDecision(approved, actor, body?.Reason), ct);
+        await audit.RecordAsync(approved ? "approve" : "reject", ModelOf(instance), actor, new { instanceId, body?.Reason }, ct);
+        return Results.Accepted($"/api/orchestrations/{instanceId}", new { InstanceId = instanceId, Decision = approved ? "approved" : "rejected" });
+    });
+
+    /// <summary>The 202 answer of a started orchestration, in the shape of Durable Functions' check-status response.</summary>
+    public static IResult CheckStatus(HttpRequest request, string instanceId)
+    {
+        var root = $"{request.Scheme}://{request.Host}/api/orchestrations/{Uri.EscapeDataString(instanceId)}";
+        var payload = new
+        {
+            Id = instanceId,
+            StatusQueryGetUri = root,
+            SendEventPostUri = root + "/raiseEvent/{eventName}",
+            TerminatePostUri = root + "/terminate?reason={text}",
+            PurgeHistoryDeleteUri = root,
+            ApprovePostUri = root + "/approve",
+            RejectPostUri = root + "/reject",
+        };
+        return new WithLocation(Results.Json(payload, Serverless.Core.Storage.JsonBlobs.Options, statusCode: StatusCodes.Status202Accepted), root);
+    }
+
+    /// <summary>
+    /// An instance in the shape Durable Functions' HTTP API gives it. A failed run reports its failure's message even
+    /// where the engine kept it only as the output.
+    /// </summary>
+    public static RunStatus Describe(OrchestrationMetadata instance)
+    {
+        var failure = instance.FailureDetails;
+        RunFailure? failed = failure is not null
+            ? new RunFailure(failure.ErrorType, failure.ErrorMessage)
+            : instance.RuntimeStatus == OrchestrationRuntimeStatus.Failed
+                ? new RunFailure("unknown", Unquote(instance.SerializedOutput) ?? "the run failed without a message")
+                : null;
+        return new RunStatus(
+            instance.Name,
+            instance.InstanceId,
+            instance.RuntimeStatus.ToString(),
+            Parse(instance.SerializedInput),
+            failed is null ? Parse(instance.SerializedOutput) : null,
+            Parse(instance.SerializedCustomStatus),
+            instance.CreatedAt.UtcDateTime,
+            instance.LastUpdatedAt.UtcDateTime,
+            failed);
+    }
+
+    private static async Task<OrchestrationMetadata> FindAsync(string instanceId, DurableTaskClient workflows, CancellationToken ct)
+    {
+        if (!InstanceIdPattern().IsMatch(instanceId))
+        {
+            throw new BadRequestException($"'{instanceId}' is not a valid instance id.", Field("instanceId", InstanceIdRule));
+        }
+        return await workflows.GetInstanceAsync(instanceId, getInputsAndOutputs: true, ct)
+            ?? throw new NotFoundException($"There is no orchestration '{instanceId}'.");
+    }
+
+    private static string ModelOf(OrchestrationMetadata instance)
+    {
+        try
+        {
+            return instance.ReadInputAs<TrainingRequest>()?.Model ?? "";
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return "";
+        }
+    }
+
+    private static JsonNode? Parse(string? serialized)
+    {
+        if (string.IsNullOrEmpty(serialized)) return null;
+        try
+        {
+            return JsonNode.Parse(serialized);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return JsonValue.Create(serialized);
+        }
+    }
+
+    private static string? Unquote(string? serialized) => Parse(serialized) switch
+    {
+        null => null,
+        JsonValue value when value.TryGetValue<string>(out var text) => text,
+        var node => node.ToJsonString(),
+    };
+
+    private static int ParseInt(HttpRequest request, string name, int fallback, int min, int max)
+    {
+        var text = request.Query[name].FirstOrDefault();
+        if (text is null) return fallback;
+        if (!int.TryParse(text, out var value) || value < min || value > max)
+        {
+            throw new BadRequestException($"'{name}' must be a whole number from {min} to {max}, not '{text}'.", Field(name, $"{min} to {max}"));
+        }
+        return value;
+    }
+
+    private sealed record TrainBody(string? DatasetVersion);
+
+    private sealed record ReasonBody(string? Reason, string? By);
+}
+
+/// <summary>A run as the API shows it: Durable Functions' instance status, with the failure's message where it failed.</summary>
+public sealed record RunStatus(
+    string Name,
+    string InstanceId,
+    string RuntimeStatus,
+    JsonNode? Input,
+    JsonNode? Output,
+    JsonNode? CustomStatus,
+    DateTime CreatedTime,
+    DateTime LastUpdatedTime,
+    RunFailure? FailureDetails);
+
+public sealed record RunFailure(string ErrorType, string ErrorMessage);
