@@ -51,24 +51,24 @@ public static class LocalHostApp
         var api = app.MapGroup("/api");
         var admin = app.MapGroup("/api").AddEndpointFilter<AdminKeyFilter>();
 
-        api.MapGet("/health", (PipelineApi h, CancellationToken ct) => h.HealthAsync(ct));
-        api.MapGet("/models", (PipelineApi h, CancellationToken ct) => h.ListModelsAsync(ct));
-        api.MapGet("/models/{model}", (string model, PipelineApi h, CancellationToken ct) => h.GetModelAsync(model, ct));
-        api.MapGet("/models/{model}/versions/{version}", (string model, string version, PipelineApi h, CancellationToken ct) => h.GetVersionAsync(model, version, ct));
-        api.MapPost("/models/{model}/predict", (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PredictAsync(model, r, ct));
-        api.MapGet("/models/{model}/runs", (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListRunsAsync(model, r, ct));
-        api.MapGet("/orchestrations", (HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.ListAsync(r, w, ct));
-        api.MapGet("/orchestrations/{id}", (string id, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.GetAsync(id, w, ct));
-        api.MapGet("/audit", (HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListAuditAsync(r, ct));
+        api.MapGet(ApiRoutes.Health, (PipelineApi h, CancellationToken ct) => h.HealthAsync(ct));
+        api.MapGet(ApiRoutes.Models, (PipelineApi h, CancellationToken ct) => h.ListModelsAsync(ct));
+        api.MapGet(ApiRoutes.Model, (string model, PipelineApi h, CancellationToken ct) => h.GetModelAsync(model, ct));
+        api.MapGet(ApiRoutes.Version, (string model, string version, PipelineApi h, CancellationToken ct) => h.GetVersionAsync(model, version, ct));
+        api.MapPost(ApiRoutes.Predict, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PredictAsync(model, r, ct));
+        api.MapGet(ApiRoutes.Runs, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListRunsAsync(model, r, ct));
+        api.MapGet(ApiRoutes.Orchestrations, (HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.ListAsync(r, w, ct));
+        api.MapGet(ApiRoutes.Orchestration, (string instanceId, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.GetAsync(instanceId, w, ct));
+        api.MapGet(ApiRoutes.Audit, (HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListAuditAsync(r, ct));
 
-        admin.MapPut("/models/{model}/spec", (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PutSpecAsync(model, r, ct));
-        admin.MapPost("/models/{model}/train", (string model, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.TrainAsync(model, r, w, ct));
-        admin.MapPost("/models/{model}/promote", (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PromoteAsync(model, r, ct));
-        admin.MapPost("/models/{model}/rollback", (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.RollbackAsync(model, r, ct));
-        admin.MapPost("/orchestrations/{id}/approve", (string id, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.ApproveAsync(id, r, w, ct));
-        admin.MapPost("/orchestrations/{id}/reject", (string id, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.RejectAsync(id, r, w, ct));
-        admin.MapPost("/orchestrations/{id}/terminate", (string id, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.TerminateAsync(id, r, w, ct));
-        admin.MapPost("/orchestrations/{id}/raiseEvent/{eventName}", (string id, string eventName, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.RaiseEventAsync(id, eventName, r, w, ct));
-        admin.MapDelete("/orchestrations/{id}", (string id, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.PurgeAsync(id, r, w, ct));
+        admin.MapPut(ApiRoutes.Spec, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PutSpecAsync(model, r, ct));
+        admin.MapPost(ApiRoutes.Train, (string model, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.TrainAsync(model, r, w, ct));
+        admin.MapPost(ApiRoutes.Promote, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PromoteAsync(model, r, ct));
+        admin.MapPost(ApiRoutes.Rollback, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.RollbackAsync(model, r, ct));
+        admin.MapPost(ApiRoutes.Approve, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.ApproveAsync(instanceId, r, w, ct));
+        admin.MapPost(ApiRoutes.Reject, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.RejectAsync(instanceId, r, w, ct));
+        admin.MapPost(ApiRoutes.Terminate, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.TerminateAsync(instanceId, r, w, ct));
+        admin.MapPost(ApiRoutes.RaiseEvent, (string instanceId, string eventName, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.RaiseEventAsync(instanceId, eventName, r, w, ct));
+        admin.MapDelete(ApiRoutes.Orchestration, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.PurgeAsync(instanceId, r, w, ct));
     }
 }

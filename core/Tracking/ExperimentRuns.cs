@@ -5,7 +5,7 @@ using Serverless.Core.Training;
 
 namespace Serverless.Core.Tracking;
 
-/// <summary>One recorded candidate run: what was trained, on what, how it scored, how long it took, how it ended.</summary>
+/// <summary>One recorded candidate run: what was trained, on what, how it scored, how long it took, how it ended, and which host process ran it.</summary>
 public sealed record ExperimentRun(
     string Model,
     string RunId,
@@ -17,7 +17,8 @@ public sealed record ExperimentRun(
     string Status,
     double DurationMs,
     DateTimeOffset StartedAt,
-    string? Error);
+    string? Error,
+    string? Host = null);
 
 /// <summary>Experiment tracking: every candidate run, failed ones too (table <c>{prefix}runs</c>, partitioned by model).</summary>
 public sealed class ExperimentRuns(PipelineStorage storage)
@@ -38,6 +39,7 @@ public sealed class ExperimentRuns(PipelineStorage storage)
             ["DurationMs"] = run.DurationMs,
             ["StartedAt"] = run.StartedAt,
             ["Error"] = run.Error,
+            ["Host"] = run.Host ?? Serverless.Core.Hosting.HostIdentity.Name,
         };
         await storage.Table("runs").UpsertEntityAsync(entity, TableUpdateMode.Replace, ct).ConfigureAwait(false);
     }
@@ -60,7 +62,8 @@ public sealed class ExperimentRuns(PipelineStorage storage)
                 e.GetString("Status"),
                 e.GetDouble("DurationMs") ?? 0,
                 e.GetDateTimeOffset("StartedAt") ?? default,
-                e.GetString("Error")));
+                e.GetString("Error"),
+                e.GetString("Host")));
         }
         if (sortByMetric is null) return [.. runs.OrderByDescending(r => r.StartedAt)];
         var higher = Metrics.HigherIsBetter(sortByMetric);

@@ -54,7 +54,7 @@ public sealed class DurableEngineOptions
     /// <summary>The most a host's stop waits for the engine to hand back its partitions and leases.</summary>
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    public string ResolvedWorkerId => string.IsNullOrWhiteSpace(WorkerId) ? $"{Environment.MachineName}-{Environment.ProcessId}" : WorkerId;
+    public string ResolvedWorkerId => string.IsNullOrWhiteSpace(WorkerId) ? Serverless.Core.Hosting.HostIdentity.Name : WorkerId;
 
     public int ResolvedMaxConcurrentActivities => MaxConcurrentActivities > 0 ? MaxConcurrentActivities : Environment.ProcessorCount;
 

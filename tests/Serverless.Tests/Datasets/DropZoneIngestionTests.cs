@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 using Serverless.Core.Datasets;
 using Serverless.Core.Specs;
 using Serverless.Core.Tracking;
-using Serverless.Core.Workflows;
+using Microsoft.DurableTask.Client;
 using Serverless.LocalHost.Triggers;
 using Serverless.Tests.Infrastructure;
 
@@ -58,7 +58,7 @@ public sealed class DropZoneIngestionTests(AzuriteFixture azurite)
     {
         await using var host = await TestHost.StartAsync(azurite, new() { ["Pipeline:BlobTrigger:Enabled"] = "false" });
         var poller = host.Services.GetRequiredService<IncomingBlobPoller>();
-        var workflows = host.Services.GetRequiredService<IWorkflowClient>();
+        var workflows = host.Services.GetRequiredService<DurableTaskClient>();
         var datasets = new DatasetStore(host.Storage);
         var data = TestData.TaxiSlice(300);
         await host.UploadAsync("again", "model.json", """{"label":"fare_amount","task":"regression","trainers":[{"name":"Sdca"}]}""");
@@ -67,17 +67,18 @@ public sealed class DropZoneIngestionTests(AzuriteFixture azurite)
         var version = Assert.Single(await datasets.ListVersionsAsync("again", CancellationToken.None)).Version;
         var instanceId = Serverless.Orchestrations.DropZone.TrainingInstanceId("again", version);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var trained = await workflows.WaitForCompletionAsync(instanceId, timeout.Token);
+        var trained = await workflows.WaitForInstanceCompletionAsync(instanceId, getInputsAndOutputs: false, timeout.Token);
 
         await host.UploadAsync("again", "tuesday.csv", data);
         var handled = await poller.PollOnceAsync(CancellationToken.None);
 
         Assert.Equal(1, handled);
         Assert.Single(await datasets.ListVersionsAsync("again", CancellationToken.None));
-        var after = (await workflows.GetAsync(instanceId, CancellationToken.None))!;
+        var after = (await workflows.GetInstanceAsync(instanceId, CancellationToken.None))!;
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, trained.RuntimeStatus);
         Assert.Equal(trained.RuntimeStatus, after.RuntimeStatus);
-        Assert.Equal(trained.CreatedTime, after.CreatedTime);
-        Assert.Equal(trained.LastUpdatedTime, after.LastUpdatedTime);
+        Assert.Equal(trained.CreatedAt, after.CreatedAt);
+        Assert.Equal(trained.LastUpdatedAt, after.LastUpdatedAt);
         var audit = await new AuditLog(host.Storage).ListAsync("again", 50, CancellationToken.None);
         Assert.Contains(audit, a => a.Action == "duplicate" && a.Details.Contains("again/tuesday.csv", StringComparison.Ordinal) && a.Details.Contains(version, StringComparison.Ordinal));
     }

@@ -23,6 +23,7 @@ public sealed class DropZoneTests(AzuriteFixture azurite)
             ["Pipeline:Storage:QuarantineContainer"] = "quarantine-" + first.Suffix,
             ["Pipeline:Storage:ModelsContainer"] = "models-" + first.Suffix,
             ["Pipeline:Storage:MonitoringContainer"] = "monitoring-" + first.Suffix,
+            ["Pipeline:Durable:TaskHubName"] = "hub" + first.Suffix,
         };
         var rows = TestData.TaxiSlice(400).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         foreach (var model in new[] { "alpha", "beta", "gamma" })

@@ -43,6 +43,9 @@ public sealed class TestHost : IAsyncDisposable
             ["Pipeline:Storage:ModelsContainer"] = "models-" + suffix,
             ["Pipeline:Storage:MonitoringContainer"] = "monitoring-" + suffix,
             ["Pipeline:BlobTrigger:PollInterval"] = "00:00:00.300",
+            // A task hub of its own (queues, tables and leases named after it) on the shared Azurite.
+            ["Pipeline:Durable:TaskHubName"] = "hub" + suffix,
+            ["Pipeline:Durable:PartitionCount"] = "2",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in settings ?? []) config[key] = value;

@@ -1,0 +1,26 @@
+namespace Serverless.Core.Api;
+
+/// <summary>
+/// The route templates of SPEC.md, without the <c>api/</c> prefix both hosts add: the local host maps them and the
+/// Functions app's HTTP triggers declare them, so the two route tables cannot drift apart.
+/// </summary>
+public static class ApiRoutes
+{
+    public const string Health = "health";
+    public const string Models = "models";
+    public const string Model = "models/{model}";
+    public const string Version = "models/{model}/versions/{version}";
+    public const string Predict = "models/{model}/predict";
+    public const string Runs = "models/{model}/runs";
+    public const string Spec = "models/{model}/spec";
+    public const string Train = "models/{model}/train";
+    public const string Promote = "models/{model}/promote";
+    public const string Rollback = "models/{model}/rollback";
+    public const string Audit = "audit";
+    public const string Orchestrations = "orchestrations";
+    public const string Orchestration = "orchestrations/{instanceId}";
+    public const string Approve = "orchestrations/{instanceId}/approve";
+    public const string Reject = "orchestrations/{instanceId}/reject";
+    public const string Terminate = "orchestrations/{instanceId}/terminate";
+    public const string RaiseEvent = "orchestrations/{instanceId}/raiseEvent/{eventName}";
+}
