@@ -84,10 +84,11 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
         var champion = await championTask;
 
         var summaries = candidates.Select(c => new CandidateSummary(c.RunId, c.Candidate.ToString(), c.Succeeded, c.ValidationMetrics, c.Error)).ToList();
+        var comparedWith = plan.ChampionVersion;
         TrainingOutcome End(string status, string? version)
         {
             context.SetCustomStatus(new TrainingProgress(status, Version: version));
-            return new(plan.Model, status, plan.DatasetVersion, version, winner.Candidate.ToString(), winnerTest.Metrics, summaries, notes, plan.ChampionVersion);
+            return new(plan.Model, status, plan.DatasetVersion, version, winner.Candidate.ToString(), winnerTest.Metrics, summaries, notes, comparedWith);
         }
 
         var gate = QualityGate.Check(plan, winnerTest, baseline, champion);
@@ -145,12 +146,18 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
                 plan.Model, registered.Version, manual ? "approval" : "auto", $"training run {context.InstanceId} ({input.Trigger})", expected), StorageRetry);
             if (promotion.Promoted) return End(TrainingStatus.Promoted, registered.Version);
 
-            notes.Add($"Production moved from {expected ?? "none"} to {promotion.Previous} while this run went on; compared again with {promotion.Previous}.");
+            comparedWith = promotion.Previous;
             if (change + 1 >= MaxChampionChanges || promotion.PreviousModelBlob is null)
             {
-                notes.Add($"Production kept changing; {registered.Version} stays registered but was not promoted.");
+                var why = promotion.PreviousModelBlob is null
+                    ? $"Production moved from {expected ?? "none"} to {promotion.Previous}, whose model could not be found to compare with"
+                    : $"Production moved {MaxChampionChanges} times while this run went on, last to {promotion.Previous}";
+                notes.Add($"{why}; {registered.Version} stays registered but was not promoted.");
+                await context.CallActivityAsync<RegisteredVersion>(nameof(RecordChampionRetained), new ChampionRetainedInput(
+                    plan.Model, registered.Version, promotion.Previous ?? "none", context.InstanceId, why), StorageRetry);
                 return End(TrainingStatus.ChampionRetained, registered.Version);
             }
+            notes.Add($"Production moved from {expected ?? "none"} to {promotion.Previous} while this run went on; compared again with {promotion.Previous}.");
             context.SetCustomStatus(new TrainingProgress(TrainingStages.Evaluating, Version: registered.Version));
             var rival = plan with { ChampionVersion = promotion.Previous, ChampionModelBlob = promotion.PreviousModelBlob };
             var rivalTest = await ScoreChampionAsync(context, rival, splits, notes);

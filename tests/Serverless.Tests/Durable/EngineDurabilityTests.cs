@@ -80,6 +80,25 @@ public sealed class EngineDurabilityTests(AzuriteFixture azurite)
         Assert.Single(model!["versions"]!.AsArray());
     }
 
+    [Fact]
+    public async Task StoppingAHostWhileATrainingActivityRuns_IsBounded()
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var settings = HostProcess.SharedSettings(azurite, suffix);
+        settings["Pipeline:Durable:MaxConcurrentActivities"] = "1";
+        await using var host = await HostProcess.StartAsync(settings);
+        await UploadAsync(settings, "stopping", SixCandidates, 8000);
+        var id = await WaitForRunIdAsync(host, "stopping");
+        await host.WaitForRunAsync(id, r => r["customStatus"]?["stage"]?.GetValue<string>() == "training", TimeSpan.FromMinutes(3));
+        await Task.Delay(500);
+
+        var clock = Stopwatch.StartNew();
+        var exited = await host.TerminateAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(exited, $"The host did not exit within 60 s of SIGTERM.\n{host.Output}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"The host took {clock.Elapsed.TotalSeconds:F1} s to stop.");
+    }
+
     private async Task UploadAsync(Dictionary<string, string> settings, string model, string spec, int rows)
     {
         var storage = new PipelineStorage(Options.Create(new PipelineStorageOptions

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Serverless.Tests.Durable;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Api;
+
+/// <summary>Training runs over HTTP on the real engine: listing, final stages, bad input, overlapping runs of one model, a bounded stop.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class RunsApiTests(AzuriteFixture azurite)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
+
+    private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
+
+    private static async Task<JsonObject> ProblemAsync(HttpResponseMessage response, HttpStatusCode expected)
+    {
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+    }
+
+    private static async Task<JsonObject> WaitAsync(TestHost host, string id, Func<JsonObject, bool> done)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        JsonObject? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            var response = await host.Client.GetAsync($"/api/orchestrations/{id}");
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                last = await response.Content.ReadFromJsonAsync<JsonObject>();
+                if (last is not null && done(last)) return last;
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"Run {id} did not reach the expected state; last: {last?.ToJsonString()}");
+    }
+
+    private static bool Ended(JsonObject run) => run["runtimeStatus"]!.GetValue<string>() is "Completed" or "Failed" or "Terminated";
+
+    [Fact]
+    public async Task UnknownInstance_EveryRoute_Answers404_AndUnsafeIds400()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+
+        await ProblemAsync(await host.Client.GetAsync("/api/orchestrations/train-ghost-123"), HttpStatusCode.NotFound);
+        await ProblemAsync(await host.Client.PostAsync("/api/orchestrations/train-ghost-123/approve", null), HttpStatusCode.NotFound);
+        await ProblemAsync(await host.Client.PostAsync("/api/orchestrations/train-ghost-123/reject", null), HttpStatusCode.NotFound);
+        await ProblemAsync(await host.Client.PostAsync("/api/orchestrations/train-ghost-123/terminate", null), HttpStatusCode.NotFound);
+        await ProblemAsync(await host.Client.PostAsync("/api/orchestrations/train-ghost-123/raiseEvent/poke", Json("{}")), HttpStatusCode.NotFound);
+        await ProblemAsync(await host.Client.DeleteAsync("/api/orchestrations/train-ghost-123"), HttpStatusCode.NotFound);
+
+        foreach (var id in new[] { "bad%20id", "-leading", "semi;colon", "quote'd", new string('a', 201) })
+        {
+            var problem = await ProblemAsync(await host.Client.GetAsync($"/api/orchestrations/{id}"), HttpStatusCode.BadRequest);
+            Assert.Contains("instanceId", problem["errors"]!.ToJsonString());
+            await ProblemAsync(await host.Client.PostAsync($"/api/orchestrations/{id}/approve", null), HttpStatusCode.BadRequest);
+        }
+        var status = await ProblemAsync(await host.Client.GetAsync("/api/orchestrations?status=Sleeping"), HttpStatusCode.BadRequest);
+        Assert.Contains("status", status["errors"]!.ToJsonString());
+        await ProblemAsync(await host.Client.GetAsync("/api/orchestrations?top=0"), HttpStatusCode.BadRequest);
+        await ProblemAsync(await host.Client.GetAsync("/api/orchestrations?model=Not_A_Model"), HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task RunsOfAModel_AreListedNewestFirst_WithTheirFinalStage_AndConflictsAnswer409()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        await host.UploadAsync("listed", "model.json", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"Sdca"}]}""");
+        await host.UploadAsync("listed", "data.csv", TestData.TaxiSlice(1200));
+        var first = await WaitForOnlyRunAsync(host, "listed");
+        await WaitAsync(host, first, r => r["customStatus"]?["stage"]?.GetValue<string>() == "awaitingApproval");
+
+        // Waiting for approval: purge is refused; a second run started over HTTP is not waiting, so approving it is refused.
+        await ProblemAsync(await host.Client.DeleteAsync($"/api/orchestrations/{first}"), HttpStatusCode.Conflict);
+        var started = await host.Client.PostAsync("/api/models/listed/train", null);
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        var second = (await started.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        Assert.StartsWith("train-listed-", second);
+        var rejectEarly = await host.Client.PostAsync($"/api/orchestrations/{second}/reject", null);
+        if (rejectEarly.StatusCode != HttpStatusCode.Accepted) await ProblemAsync(rejectEarly, HttpStatusCode.Conflict);
+
+        Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{first}/reject", Json("""{"reason":"not now"}"""))).StatusCode);
+        var rejected = await WaitAsync(host, first, Ended);
+        Assert.Equal("rejected", rejected["output"]!["status"]!.GetValue<string>());
+        Assert.Equal("rejected", rejected["customStatus"]!["stage"]!.GetValue<string>());
+        await ProblemAsync(await host.Client.PostAsync($"/api/orchestrations/{first}/approve", null), HttpStatusCode.Conflict);
+        await ProblemAsync(await host.Client.PostAsync($"/api/orchestrations/{first}/terminate", null), HttpStatusCode.Conflict);
+        await host.Client.PostAsync($"/api/orchestrations/{second}/terminate?reason=test", null);
+        await WaitAsync(host, second, Ended);
+
+        var list = await host.Client.GetFromJsonAsync<JsonObject>("/api/orchestrations?model=listed");
+        var runs = list!["runs"]!.AsArray().Select(r => r!["instanceId"]!.GetValue<string>()).ToList();
+        Assert.Equal([second, first], runs);
+        var onlyRejected = await host.Client.GetFromJsonAsync<JsonObject>("/api/orchestrations?model=listed&status=Completed");
+        Assert.Equal([first], onlyRejected!["runs"]!.AsArray().Select(r => r!["instanceId"]!.GetValue<string>()).ToList());
+        var paged = await host.Client.GetFromJsonAsync<JsonObject>("/api/orchestrations?model=listed&top=1&skip=1");
+        Assert.Equal(2, paged!["total"]!.GetValue<int>());
+        Assert.Equal([first], paged["runs"]!.AsArray().Select(r => r!["instanceId"]!.GetValue<string>()).ToList());
+
+        Assert.Equal(HttpStatusCode.OK, (await host.Client.DeleteAsync($"/api/orchestrations/{first}")).StatusCode);
+        await ProblemAsync(await host.Client.GetAsync($"/api/orchestrations/{first}"), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task FailedRun_ReportsItsFailureMessage()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        await host.UploadAsync("doomed", "model.json", """{"label":"fare_amount","task":"regression","trainers":[{"name":"LightGbm","grid":{"learningRate":[-1]}}]}""");
+        await host.UploadAsync("doomed", "data.csv", TestData.TaxiSlice(800));
+        var id = await WaitForOnlyRunAsync(host, "doomed");
+
+        var failed = await WaitAsync(host, id, Ended);
+
+        Assert.Equal("Failed", failed["runtimeStatus"]!.GetValue<string>());
+        Assert.Contains("No candidate", failed["failureDetails"]!["errorMessage"]!.GetValue<string>());
+        Assert.Equal("failed", failed["customStatus"]!["stage"]!.GetValue<string>());
+    }
+
+    /// <summary>
+    /// Files dropped together start runs of one model that overlap. Production moves only by compare-and-swap, so every
+    /// move starts from the version the previous move set, and never to a version that lost to the champion it met.
+    /// </summary>
+    [Fact]
+    public async Task OverlappingRunsOfOneModel_MoveProductionAsAChain_AndOnlyToWinners()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        await host.UploadAsync("overlap", "model.json", """{"label":"fare_amount","task":"regression","trainers":[{"name":"Sdca"},{"name":"FastTree"}]}""");
+        var rows = TestData.TaxiSlice(4000).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        for (var part = 0; part < 4; part++)
+        {
+            await host.UploadAsync("overlap", $"part{part}.csv", rows[0] + "\n" + string.Join('\n', rows.Skip(1 + part * 900).Take(900 + part * 200)) + "\n");
+        }
+
+        var deadline = DateTime.UtcNow + Timeout;
+        JsonArray runs = [];
+        while (DateTime.UtcNow < deadline)
+        {
+            runs = (await host.Client.GetFromJsonAsync<JsonObject>("/api/orchestrations?model=overlap"))!["runs"]!.AsArray();
+            if (runs.Count == 4 && runs.All(r => Ended(r!.AsObject()))) break;
+            await Task.Delay(500);
+        }
+        Assert.Equal(4, runs.Count);
+        Assert.All(runs, r => Assert.Equal("Completed", r!["runtimeStatus"]!.GetValue<string>()));
+        Assert.All(runs, r => Assert.Contains(r!["output"]!["status"]!.GetValue<string>(), new[] { "promoted", "championRetained" }));
+
+        var model = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/overlap"))!;
+        var moves = model["history"]!.AsArray().Where(h => h!["alias"]!.GetValue<string>() == "production").ToList();
+        string? previous = null;
+        foreach (var move in moves)
+        {
+            Assert.Equal(previous, move!["from"]?.GetValue<string>());
+            previous = move["to"]!.GetValue<string>();
+        }
+        Assert.Equal(previous, model["aliases"]!["production"]!.GetValue<string>());
+        var promoted = runs.Where(r => r!["output"]!["status"]!.GetValue<string>() == "promoted").Select(r => r!["output"]!["version"]!.GetValue<string>()).ToHashSet();
+        Assert.Equal(promoted, moves.Select(m => m!["to"]!.GetValue<string>()).ToHashSet());
+    }
+
+    private static async Task<string> WaitForOnlyRunAsync(TestHost host, string model)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            var list = await host.Client.GetFromJsonAsync<JsonObject>($"/api/orchestrations?model={model}");
+            if (list?["runs"]?.AsArray().FirstOrDefault() is { } run) return run["instanceId"]!.GetValue<string>();
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"No run of '{model}' started within 60 s.");
+    }
+}
