@@ -51,6 +51,12 @@ public sealed class DurableEngineOptions
     /// <summary>Loopback port of the in-process gRPC sidecar; 0: a free one.</summary>
     public int SidecarPort { get; set; }
 
+    /// <summary>
+    /// How often the sidecar sends the worker a health ping on its idle work-item stream (0: never). The worker reconnects
+    /// a stream that carries nothing for two minutes.
+    /// </summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The most a host's stop waits for the engine to hand back its partitions and leases.</summary>
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -103,9 +103,10 @@ public sealed class DurableSidecar : IHostedService, IAsyncDisposable
         builder.Services.AddGrpc();
         builder.Services.AddSingleton<IOrchestrationService>(Service);
         builder.Services.AddSingleton<IOrchestrationServiceClient>(Service);
-        builder.Services.AddSingleton<TaskHubGrpcServer>();
+        builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(_options));
+        builder.Services.AddSingleton<KeepAliveTaskHubGrpcServer>();
         var app = builder.Build();
-        app.MapGrpcService<TaskHubGrpcServer>();
+        app.MapGrpcService<KeepAliveTaskHubGrpcServer>();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         _server = app;
         _logger.LogInformation("Durable Task engine on task hub {TaskHub} ({Partitions} partitions) as {WorkerId}, sidecar {Address}",

@@ -99,6 +99,37 @@ public sealed class SidecarGapsTests(AzuriteFixture azurite)
             "A tagged sub-orchestration started without the tag copy: the sidecar fixed it; drop SidecarGaps.SubOrchestrationTags.");
     }
 
+    // The worker reconnects a work-item stream that carries nothing for its silent-disconnect window (two minutes by
+    // default, three seconds here); the sidecar's keep-alive pings keep an idle stream open, and work still runs after.
+
+    [Fact]
+    public async Task IdleWorkerStream_StaysConnected_WithKeepAlivePings_AndWorkRunsAfterwards()
+    {
+        var logs = new CapturedLogs();
+        await using var engine = await GapEngine.StartAsync(azurite, SidecarGaps.All, keepAlive: TimeSpan.FromSeconds(1), silentDisconnect: TimeSpan.FromSeconds(3), logs: logs);
+        await Task.Delay(TimeSpan.FromSeconds(10));
+
+        Assert.Empty(logs.Reconnects);
+        var id = await engine.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ParentWorkflow), 5);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var done = await engine.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, timeout.Token);
+        Assert.Equal(10, done.ReadOutputAs<int>());
+    }
+
+    [Fact]
+    public async Task IdleWorkerStream_Reconnects_WithoutKeepAlive_AndWorkStillRuns()
+    {
+        var logs = new CapturedLogs();
+        await using var engine = await GapEngine.StartAsync(azurite, SidecarGaps.All, keepAlive: TimeSpan.Zero, silentDisconnect: TimeSpan.FromSeconds(3), logs: logs);
+        await Task.Delay(TimeSpan.FromSeconds(10));
+
+        Assert.NotEmpty(logs.Reconnects);
+        var id = await engine.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ParentWorkflow), 5);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var done = await engine.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, timeout.Token);
+        Assert.Equal(10, done.ReadOutputAs<int>());
+    }
+
     private static async Task<string> RunSlowActivityAsync(GapEngine engine)
     {
         var key = Guid.NewGuid().ToString("N");
@@ -180,7 +211,8 @@ public sealed class SidecarGapsTests(AzuriteFixture azurite)
         public string ConnectionString { get; }
         public DurableTaskClient Client => _host.Services.GetRequiredService<DurableTaskClient>();
 
-        public static async Task<GapEngine> StartAsync(AzuriteFixture azurite, SidecarGaps closed, string? taskHub = null)
+        public static async Task<GapEngine> StartAsync(
+            AzuriteFixture azurite, SidecarGaps closed, string? taskHub = null, TimeSpan? keepAlive = null, TimeSpan? silentDisconnect = null, CapturedLogs? logs = null)
         {
             var options = new DurableEngineOptions
             {
@@ -190,11 +222,13 @@ public sealed class SidecarGapsTests(AzuriteFixture azurite)
                 WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(4),
                 ActivityLeaseRenewal = TimeSpan.FromSeconds(1),
                 MaxConcurrentActivities = 4,
+                KeepAliveInterval = keepAlive ?? TimeSpan.FromSeconds(30),
             };
             var sidecar = new DurableSidecar(Microsoft.Extensions.Options.Options.Create(options), azurite.CreateStorage(), NullLoggerFactory.Instance, closed);
             await sidecar.StartAsync(CancellationToken.None);
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.ClearProviders();
+            if (logs is not null) builder.Logging.AddProvider(logs);
             builder.Services.AddSingleton(DurablePayloads.Converter);
             builder.Services.AddSingleton<IHostedService>(new StopSidecarLast(sidecar));
             builder.Services.AddDurableTaskWorker(worker =>
@@ -205,6 +239,11 @@ public sealed class SidecarGapsTests(AzuriteFixture azurite)
                     .AddOrchestrator<ChildWorkflow>().AddActivity<Doubler>());
                 worker.UseGrpc(sidecar.Channel);
             });
+            if (silentDisconnect is { } window)
+            {
+                builder.Services.Configure<Microsoft.DurableTask.Worker.Grpc.GrpcDurableTaskWorkerOptions>(o =>
+                    Microsoft.DurableTask.Worker.Grpc.Internal.InternalOptionsExtensions.SetSilentDisconnectTimeout(o, window));
+            }
             builder.Services.AddDurableTaskClient(client =>
             {
                 client.UseGrpc(sidecar.Channel);
@@ -228,6 +267,35 @@ public sealed class SidecarGapsTests(AzuriteFixture azurite)
         {
             public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
             public Task StopAsync(CancellationToken cancellationToken) => sidecar.StopAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>The worker's "stopped receiving traffic, will reconnect" warnings.</summary>
+    private sealed class CapturedLogs : ILoggerProvider
+    {
+        private readonly ConcurrentQueue<string> _reconnects = new();
+
+        public IReadOnlyCollection<string> Reconnects => _reconnects;
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(CapturedLogs owner, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                var message = formatter(state, exception);
+                if (category.StartsWith("Microsoft.DurableTask", StringComparison.Ordinal) && message.Contains("reconnect", StringComparison.OrdinalIgnoreCase))
+                {
+                    owner._reconnects.Enqueue(message);
+                }
+            }
         }
     }
 }
