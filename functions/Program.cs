@@ -1,16 +1,17 @@
+using Azure.Core.Serialization;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Serverless.Core.Api;
 using Serverless.Core.Hosting;
-using Serverless.Functions.Durable;
 using Serverless.Orchestrations;
 
 // The Functions app registers the same services, through the same extensions, as the local host.
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
-builder.Services.Configure<WorkerOptions>(options => options.Serializer = DurablePayloads.Serializer);
+// Durable stores inputs, outputs, custom status and events with the worker's serializer: the local host's JSON options.
+builder.Services.Configure<WorkerOptions>(options => options.Serializer = new JsonObjectSerializer(DurablePayloads.Options));
 builder.AddPipelineCore();
 builder.AddPipelineIngestion();
 builder.AddPipelineTraining();

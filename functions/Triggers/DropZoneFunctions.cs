@@ -1,7 +1,6 @@
 using Azure.Storage.Blobs;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
-using Serverless.Functions.Durable;
 using Serverless.Orchestrations;
 
 namespace Serverless.Functions.Triggers;
@@ -10,13 +9,11 @@ namespace Serverless.Functions.Triggers;
 public sealed class DropZoneFunctions(DropZone dropZone)
 {
     [Function(nameof(StartTrainingOnUpload))]
-    public async Task StartTrainingOnUpload(
+    public Task StartTrainingOnUpload(
         [BlobTrigger("incoming/{model}/{name}", Connection = "AzureWebJobsStorage")] BlobClient blob,
         string model,
         string name,
         [DurableClient] DurableTaskClient client,
-        FunctionContext context)
-    {
-        await dropZone.HandleAsync($"{model}/{name}", new DurableWorkflowClient(client), context.CancellationToken);
-    }
+        FunctionContext context) =>
+        dropZone.HandleAsync($"{model}/{name}", client, context.CancellationToken);
 }

@@ -2,19 +2,20 @@ using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Core.Training;
-using Serverless.Core.Workflows;
-using Serverless.Functions.Durable;
 using Serverless.Orchestrations;
 using Serverless.Orchestrations.Activities;
 
 namespace Serverless.Functions.Triggers;
 
-/// <summary>The training workflow on Durable Functions: the orchestrator and one activity function per activity class.</summary>
+/// <summary>
+/// The training workflow on Durable Functions: one-line trampolines to the orchestrator and activity classes the local
+/// host's engine runs, under the names <see cref="OrchestrationHostingExtensions.AddTrainingWorkflow"/> registers.
+/// </summary>
 public sealed class TrainingFunctions
 {
     [Function(nameof(TrainingOrchestrator))]
-    public Task<TrainingOutcome> RunTrainingOrchestrator([OrchestrationTrigger] TaskOrchestrationContext context) =>
-        new TrainingOrchestrator().RunAsync(new DurableWorkflowContext(context), context.GetInput<TrainingRequest>()!);
+    public Task<TrainingOutcome> RunTrainingOrchestrator([OrchestrationTrigger] TaskOrchestrationContext context, TrainingRequest input) =>
+        new TrainingOrchestrator().RunAsync(context, input);
 
     [Function(nameof(LoadTrainingPlan))]
     public Task<TrainingPlan> RunLoadTrainingPlan([ActivityTrigger] TrainingRequest input, FunctionContext context) =>
@@ -52,7 +53,12 @@ public sealed class TrainingFunctions
     public Task<PromotionResult> RunPromoteModel([ActivityTrigger] PromoteInput input, FunctionContext context) =>
         Run<PromoteModel, PromoteInput, PromotionResult>(input, context);
 
+    [Function(nameof(RecordChampionRetained))]
+    public Task<RegisteredVersion> RunRecordChampionRetained([ActivityTrigger] ChampionRetainedInput input, FunctionContext context) =>
+        Run<RecordChampionRetained, ChampionRetainedInput, RegisteredVersion>(input, context);
+
+    /// <summary>Runs the activity class with the function's services and cancellation token.</summary>
     private static Task<TOutput> Run<TActivity, TInput, TOutput>(TInput input, FunctionContext context)
-        where TActivity : WorkflowActivity<TInput, TOutput> =>
+        where TActivity : PipelineActivity<TInput, TOutput> =>
         ActivatorUtilities.CreateInstance<TActivity>(context.InstanceServices).RunAsync(input, context.CancellationToken);
 }

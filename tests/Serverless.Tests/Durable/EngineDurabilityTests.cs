@@ -12,7 +12,7 @@ namespace Serverless.Tests.Durable;
 /// a host killed with SIGKILL mid-fan-out is replaced and the run resumes; two hosts share one fan-out.
 /// </summary>
 [Collection(AzuriteCollection.Name)]
-public sealed class EngineDurabilityTests(AzuriteFixture azurite)
+public sealed class EngineDurabilityTests(AzuriteFixture azurite, Xunit.Abstractions.ITestOutputHelper output)
 {
     /// <summary>Six FastTree candidates: a fan-out long enough to be interrupted.</summary>
     private const string SixCandidates =
@@ -51,6 +51,7 @@ public sealed class EngineDurabilityTests(AzuriteFixture azurite)
         Assert.All(resumed, r => Assert.Equal(secondHost, r["host"]!.GetValue<string>()));
         // The documented bound: partition lease (15 s) and message visibility (20 s) lapse, then work resumes.
         var firstResumed = resumed.Min(r => r["startedAt"]!.GetValue<DateTimeOffset>());
+        output.WriteLine($"kill -9 to the first resumed candidate: {(firstResumed - killedAt).TotalSeconds:F1} s; {doneBefore.Count} candidates were done before the kill, {resumed.Count} ran after it");
         Assert.True(firstResumed - killedAt < TimeSpan.FromSeconds(45), $"Work resumed {(firstResumed - killedAt).TotalSeconds:F1} s after the kill.");
         var model = await second.Client.GetFromJsonAsync<JsonObject>("/api/models/crash");
         Assert.Single(model!["versions"]!.AsArray());
@@ -95,6 +96,7 @@ public sealed class EngineDurabilityTests(AzuriteFixture azurite)
         var clock = Stopwatch.StartNew();
         var exited = await host.TerminateAsync(TimeSpan.FromSeconds(60));
 
+        output.WriteLine($"SIGTERM to exit while training: {clock.Elapsed.TotalSeconds:F1} s");
         Assert.True(exited, $"The host did not exit within 60 s of SIGTERM.\n{host.Output}");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"The host took {clock.Elapsed.TotalSeconds:F1} s to stop.");
     }
