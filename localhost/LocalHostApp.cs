@@ -48,8 +48,8 @@ public static class LocalHostApp
     /// <summary>The routes of SPEC.md; admin routes carry the key filter.</summary>
     public static void MapRoutes(IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api");
-        var admin = app.MapGroup("/api").AddEndpointFilter<AdminKeyFilter>();
+        var api = app.MapGroup("/" + ApiRoutes.Prefix);
+        var admin = app.MapGroup("/" + ApiRoutes.Prefix).AddEndpointFilter<AdminKeyFilter>();
 
         api.MapGet(ApiRoutes.Health, (PipelineApi h, CancellationToken ct) => h.HealthAsync(ct));
         api.MapGet(ApiRoutes.Models, (PipelineApi h, CancellationToken ct) => h.ListModelsAsync(ct));

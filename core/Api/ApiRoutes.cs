@@ -6,6 +6,9 @@ namespace Serverless.Core.Api;
 /// </summary>
 public static class ApiRoutes
 {
+    /// <summary>Every route is under this prefix (host.json's <c>routePrefix</c> on Azure).</summary>
+    public const string Prefix = "api";
+
     public const string Health = "health";
     public const string Models = "models";
     public const string Model = "models/{model}";
@@ -23,4 +26,13 @@ public static class ApiRoutes
     public const string Reject = "orchestrations/{instanceId}/reject";
     public const string Terminate = "orchestrations/{instanceId}/terminate";
     public const string RaiseEvent = "orchestrations/{instanceId}/raiseEvent/{eventName}";
+
+    /// <summary>The path of one run's status.</summary>
+    public static string OrchestrationPath(string instanceId) => $"/{Prefix}/{Orchestrations}/{Uri.EscapeDataString(instanceId)}";
+
+    /// <summary>The path listing a model's training runs.</summary>
+    public static string OrchestrationsOf(string model) => $"/{Prefix}/{Orchestrations}?model={Uri.EscapeDataString(model)}";
+
+    /// <summary>The path of a model's experiment runs (candidates).</summary>
+    public static string RunsOf(string model) => $"/{Prefix}/{Runs.Replace("{model}", Uri.EscapeDataString(model), StringComparison.Ordinal)}";
 }

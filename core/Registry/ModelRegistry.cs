@@ -122,7 +122,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
 
         await UpdateAsync(model, doc =>
         {
-            doc.Versions.Add(new VersionEntry(version, manifest.CreatedAt, manifest.DatasetVersion, manifest.Candidate.ToString(), manifest.PrimaryMetric, manifest.TestMetrics, VersionStatus.Registered));
+            doc.Versions.Add(new VersionEntry(version, manifest.CreatedAt, manifest.DatasetVersion, manifest.Candidate.ToString(), manifest.PrimaryMetric, manifest.TestMetrics, VersionStatus.Registered, manifest.OrchestrationId));
             return doc;
         }, ct).ConfigureAwait(false);
 

@@ -47,7 +47,8 @@ public sealed record VersionEntry(
     string Trainer,
     string PrimaryMetric,
     IReadOnlyDictionary<string, double> TestMetrics,
-    string Status);
+    string Status,
+    string? OrchestrationId = null);
 
 /// <summary>The registry of one model (<c>models/{model}/registry.json</c>), changed only under ETag concurrency.</summary>
 public sealed record RegistryDocument

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using DurableTask.Core.Exceptions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
@@ -146,13 +145,13 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogg
         var actor = Actor(request);
         await workflows.RaiseEventAsync(instanceId, TrainingOrchestrator.ApprovalEvent, new ApprovalDecision(approved, actor, body?.Reason), ct);
         await audit.RecordAsync(approved ? "approve" : "reject", ModelOf(instance), actor, new { instanceId, body?.Reason }, ct);
-        return Results.Accepted($"/api/orchestrations/{instanceId}", new { InstanceId = instanceId, Decision = approved ? "approved" : "rejected" });
+        return Results.Accepted(ApiRoutes.OrchestrationPath(instanceId), new { InstanceId = instanceId, Decision = approved ? "approved" : "rejected" });
     });
 
     /// <summary>The 202 answer of a started orchestration, in the shape of Durable Functions' check-status response.</summary>
     public static IResult CheckStatus(HttpRequest request, string instanceId)
     {
-        var root = $"{request.Scheme}://{request.Host}/api/orchestrations/{Uri.EscapeDataString(instanceId)}";
+        var root = $"{request.Scheme}://{request.Host}{ApiRoutes.OrchestrationPath(instanceId)}";
         var payload = new
         {
             Id = instanceId,

@@ -102,6 +102,14 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
         Assert.Equal(2, paged!["total"]!.GetValue<int>());
         Assert.Equal([first], paged["runs"]!.AsArray().Select(r => r!["instanceId"]!.GetValue<string>()).ToList());
 
+        // The model's view links its runs, and each version the run that registered it.
+        var model = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/listed"))!;
+        var runsLink = model["links"]!["runs"]!.GetValue<string>();
+        Assert.Equal(2, (await host.Client.GetFromJsonAsync<JsonObject>(runsLink))!["total"]!.GetValue<int>());
+        var version = model["versions"]!.AsArray().Single()!;
+        Assert.Equal(first, version["orchestrationId"]!.GetValue<string>());
+        Assert.Equal(first, (await host.Client.GetFromJsonAsync<JsonObject>(version["run"]!.GetValue<string>()))!["instanceId"]!.GetValue<string>());
+
         Assert.Equal(HttpStatusCode.OK, (await host.Client.DeleteAsync($"/api/orchestrations/{first}")).StatusCode);
         await ProblemAsync(await host.Client.GetAsync($"/api/orchestrations/{first}"), HttpStatusCode.NotFound);
     }
