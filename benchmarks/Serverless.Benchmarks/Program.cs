@@ -3,14 +3,29 @@ using Serverless.Benchmarks;
 
 // dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- ingest <megabytes>      (throughput and peak memory)
 // dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- --filter '*Ingestion*'  (BenchmarkDotNet)
+// dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- engine [activities=100] [runs=5]
+//     The Durable Task engine's cost per activity: N no-op activities in sequence and N fanned out (Task.WhenAll), on the
+//     local host's engine (DurableTask.AzureStorage on a fresh Azurite behind the gRPC sidecar, fresh task hub) and on the
+//     in-memory DurableTaskTestHost in the same process, both at the local host's concurrency; the fan-out again on both
+//     backends with room for every activity (the sidecar, once at its limit, looks for work only every 500 ms); medians
+//     after a warm-up run, ms total and per activity, and the ratios.
+// dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- training [runs=3]
+//     The local host in-process on Azurite; per run the taxi data (regression on fare_amount) dropped into incoming/ under a
+//     new model: upload-to-servable time (production alias set and predict answering 200; run 1 cold, later runs warm),
+//     and the training run's wall time against its activities' critical path, read from the task hub's History table.
+// Both need Azurite: 'npm ci' at the repository root once.
 return args switch
 {
     ["ingest", var megabytes] => Ingest.Run(int.Parse(megabytes)),
+    ["engine", .. var rest] => await EngineOverhead.RunAsync(Arg(rest, 0, 100), Arg(rest, 1, 5)),
+    ["training", .. var rest] => await TrainingOverhead.RunAsync(Arg(rest, 0, 3)),
     _ => RunBenchmarkDotNet(args),
 };
 
+static int Arg(string[] args, int index, int fallback) => args.Length > index ? int.Parse(args[index]) : fallback;
+
 static int RunBenchmarkDotNet(string[] args)
 {
-    BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    BenchmarkSwitcher.FromAssembly(typeof(IngestionBenchmarks).Assembly).Run(args);
     return 0;
 }
