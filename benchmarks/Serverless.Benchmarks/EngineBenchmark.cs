@@ -113,7 +113,7 @@ public static class EngineOverhead
             {
                 if (rows.TryGetValue(slow, out var s) && rows.TryGetValue(fast, out var f))
                 {
-                    Console.WriteLine($"  {label,-22} {name,-19} {s.Client / f.Client,9:F1}x {"",12} {s.Engine / f.Engine,9:F1}x");
+                    Console.WriteLine($"  {label,-22} {name,-19} {s.Client / f.Client,9:G3}x {"",12} {s.Engine / f.Engine,9:G3}x");
                 }
             }
         }

@@ -39,22 +39,12 @@ public static class TrainingOverhead
         if (!File.Exists(data)) throw new FileNotFoundException($"The taxi data is not at {data}.", data);
 
         await using var azurite = await AzuriteProcess.StartAsync();
-        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var suffix = IsolatedLayout.NewSuffix();
         var url = $"http://127.0.0.1:{AzuriteProcess.FreePort()}";
-        var hub = "bench" + suffix;
-        var config = new Dictionary<string, string>
-        {
-            ["urls"] = url,
-            ["Pipeline:Storage:ConnectionString"] = azurite.ConnectionString,
-            ["Pipeline:Storage:TablePrefix"] = "b" + suffix,
-            ["Pipeline:Storage:IncomingContainer"] = "incoming-" + suffix,
-            ["Pipeline:Storage:DatasetsContainer"] = "datasets-" + suffix,
-            ["Pipeline:Storage:QuarantineContainer"] = "quarantine-" + suffix,
-            ["Pipeline:Storage:ModelsContainer"] = "models-" + suffix,
-            ["Pipeline:Storage:MonitoringContainer"] = "monitoring-" + suffix,
-            ["Pipeline:Durable:TaskHubName"] = hub,
-            ["Logging:LogLevel:Default"] = "Warning",
-        };
+        var hub = IsolatedLayout.TaskHub(suffix);
+        var config = IsolatedLayout.Settings(azurite.ConnectionString, suffix);
+        config["urls"] = url;
+        config["Logging:LogLevel:Default"] = "Warning";
         var app = LocalHostApp.Create([.. config.Select(kv => $"--{kv.Key}={kv.Value}")]);
         await app.StartAsync();
         var results = new List<RunResult>();

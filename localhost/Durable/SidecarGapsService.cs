@@ -19,12 +19,21 @@ namespace Serverless.LocalHost.Durable;
 /// <item>(c) A sub-orchestration's start message carries its tags as a protobuf MapField, which cannot be read back from
 /// the queue (a poison message). Here they are copied into a plain dictionary.</item>
 /// </list>
+/// It also fixes the sidecar's pace: (d) its dispatcher stops fetching activities when it holds as many as the service
+/// allows and looks again only every 500 ms, so a slot freed by a finished activity stayed idle for 250 ms on average.
+/// Here the sidecar is told it may hold many, and a slot semaphore of the service's own limit makes the fetch wait
+/// exactly until a slot frees.
 /// Nothing here schedules, replays or persists: the engine is DurableTask.Core with DurableTask.AzureStorage.
 /// </summary>
 public sealed class SidecarGapsService(IOrchestrationService service, TimeSpan activityLeaseRenewal, SidecarGaps closed = SidecarGaps.All)
     : IOrchestrationService, IOrchestrationServiceClient, IOrchestrationServiceQueryClient, IOrchestrationServicePurgeClient, IDisposable
 {
+    /// <summary>What the sidecar's dispatcher is told it may hold when this service paces activities itself.</summary>
+    internal const int UnthrottledDispatcherLimit = 10_000;
+
     private readonly IOrchestrationServiceClient _client = (IOrchestrationServiceClient)service;
+    private readonly SemaphoreSlim _activitySlots = new(service.MaxConcurrentTaskActivityWorkItems, service.MaxConcurrentTaskActivityWorkItems);
+    private readonly ConcurrentDictionary<TaskActivityWorkItem, byte> _slotted = new(ReferenceEqualityComparer.Instance);
     private readonly ConcurrentDictionary<TaskActivityWorkItem, ActivityLease> _leases = new(ReferenceEqualityComparer.Instance);
     private readonly CancellationTokenSource _stopping = new();
 
@@ -40,7 +49,23 @@ public sealed class SidecarGapsService(IOrchestrationService service, TimeSpan a
 
     public async Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken)
     {
-        var workItem = await service.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken).ConfigureAwait(false);
+        var paced = closed.HasFlag(SidecarGaps.ActivitySlots);
+        if (paced) await _activitySlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        TaskActivityWorkItem workItem;
+        try
+        {
+            workItem = await service.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (paced) _activitySlots.Release();
+            throw;
+        }
+        if (paced)
+        {
+            if (workItem is null) _activitySlots.Release();
+            else _slotted[workItem] = 0;
+        }
         if (workItem is not null && closed.HasFlag(SidecarGaps.ActivityLeases))
         {
             var lease = new ActivityLease(CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token));
@@ -81,6 +106,7 @@ public sealed class SidecarGapsService(IOrchestrationService service, TimeSpan a
 
     private async Task EndLeaseAsync(TaskActivityWorkItem workItem)
     {
+        if (_slotted.TryRemove(workItem, out _)) _activitySlots.Release();
         if (!_leases.TryRemove(workItem, out var lease)) return;
         lease.Cancel.Cancel();
         await lease.Gate.WaitAsync().ConfigureAwait(false);
@@ -165,7 +191,8 @@ public sealed class SidecarGapsService(IOrchestrationService service, TimeSpan a
     public int MaxConcurrentTaskOrchestrationWorkItems => service.MaxConcurrentTaskOrchestrationWorkItems;
     public BehaviorOnContinueAsNew EventBehaviourForContinueAsNew => service.EventBehaviourForContinueAsNew;
     public int TaskActivityDispatcherCount => service.TaskActivityDispatcherCount;
-    public int MaxConcurrentTaskActivityWorkItems => service.MaxConcurrentTaskActivityWorkItems;
+    public int MaxConcurrentTaskActivityWorkItems =>
+        closed.HasFlag(SidecarGaps.ActivitySlots) ? UnthrottledDispatcherLimit : service.MaxConcurrentTaskActivityWorkItems;
 
     public Task StartAsync() => service.StartAsync();
     public Task StopAsync() => StopAsync(false);
@@ -226,5 +253,6 @@ public enum SidecarGaps
     ActivityLeases = 1,
     SubOrchestrationEvents = 2,
     SubOrchestrationTags = 4,
-    All = ActivityLeases | SubOrchestrationEvents | SubOrchestrationTags,
+    ActivitySlots = 8,
+    All = ActivityLeases | SubOrchestrationEvents | SubOrchestrationTags | ActivitySlots,
 }

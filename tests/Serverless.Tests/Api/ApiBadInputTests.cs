@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Serverless.Tests.Infrastructure;
+using static Serverless.Tests.Infrastructure.ApiAssert;
 
 namespace Serverless.Tests.Api;
 
@@ -11,15 +12,6 @@ namespace Serverless.Tests.Api;
 public sealed class ApiBadInputTests(AzuriteFixture azurite)
 {
     private const string Key = "test-admin-key";
-
-    private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
-
-    private static async Task<JsonObject> ProblemAsync(HttpResponseMessage response, HttpStatusCode expected)
-    {
-        Assert.Equal(expected, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
-    }
 
     [Fact]
     public async Task AdminRoute_WithoutKey_Answers401_WithWrongKey403_WithKeyPasses()

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Serverless.Tests.Durable;
 using Serverless.Tests.Infrastructure;
+using static Serverless.Tests.Infrastructure.ApiAssert;
 
 namespace Serverless.Tests.Api;
 
@@ -13,34 +14,6 @@ namespace Serverless.Tests.Api;
 public sealed class RunsApiTests(AzuriteFixture azurite)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
-
-    private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
-
-    private static async Task<JsonObject> ProblemAsync(HttpResponseMessage response, HttpStatusCode expected)
-    {
-        Assert.Equal(expected, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
-    }
-
-    private static async Task<JsonObject> WaitAsync(TestHost host, string id, Func<JsonObject, bool> done)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        JsonObject? last = null;
-        while (DateTime.UtcNow < deadline)
-        {
-            var response = await host.Client.GetAsync($"/api/orchestrations/{id}");
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                last = await response.Content.ReadFromJsonAsync<JsonObject>();
-                if (last is not null && done(last)) return last;
-            }
-            await Task.Delay(250);
-        }
-        throw new TimeoutException($"Run {id} did not reach the expected state; last: {last?.ToJsonString()}");
-    }
-
-    private static bool Ended(JsonObject run) => run["runtimeStatus"]!.GetValue<string>() is "Completed" or "Failed" or "Terminated";
 
     [Fact]
     public async Task UnknownInstance_EveryRoute_Answers404_AndUnsafeIds400()
@@ -73,7 +46,7 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
         await host.UploadAsync("listed", "model.json", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"Sdca"}]}""");
         await host.UploadAsync("listed", "data.csv", TestData.TaxiSlice(1200));
         var first = await WaitForOnlyRunAsync(host, "listed");
-        await WaitAsync(host, first, r => r["customStatus"]?["stage"]?.GetValue<string>() == "awaitingApproval");
+        await host.WaitForRunAsync(first, r => r["customStatus"]?["stage"]?.GetValue<string>() == "awaitingApproval", Timeout);
 
         // Waiting for approval: purge is refused; a second run started over HTTP is not waiting, so approving it is refused.
         await ProblemAsync(await host.Client.DeleteAsync($"/api/orchestrations/{first}"), HttpStatusCode.Conflict);
@@ -85,13 +58,13 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
         if (rejectEarly.StatusCode != HttpStatusCode.Accepted) await ProblemAsync(rejectEarly, HttpStatusCode.Conflict);
 
         Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{first}/reject", Json("""{"reason":"not now"}"""))).StatusCode);
-        var rejected = await WaitAsync(host, first, Ended);
+        var rejected = await host.WaitForRunAsync(first, Ended, Timeout);
         Assert.Equal("rejected", rejected["output"]!["status"]!.GetValue<string>());
         Assert.Equal("rejected", rejected["customStatus"]!["stage"]!.GetValue<string>());
         await ProblemAsync(await host.Client.PostAsync($"/api/orchestrations/{first}/approve", null), HttpStatusCode.Conflict);
         await ProblemAsync(await host.Client.PostAsync($"/api/orchestrations/{first}/terminate", null), HttpStatusCode.Conflict);
         await host.Client.PostAsync($"/api/orchestrations/{second}/terminate?reason=test", null);
-        await WaitAsync(host, second, Ended);
+        await host.WaitForRunAsync(second, Ended, Timeout);
 
         var list = await host.Client.GetFromJsonAsync<JsonObject>("/api/orchestrations?model=listed");
         var runs = list!["runs"]!.AsArray().Select(r => r!["instanceId"]!.GetValue<string>()).ToList();
@@ -122,7 +95,7 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
         await host.UploadAsync("doomed", "data.csv", TestData.TaxiSlice(800));
         var id = await WaitForOnlyRunAsync(host, "doomed");
 
-        var failed = await WaitAsync(host, id, Ended);
+        var failed = await host.WaitForRunAsync(id, Ended, Timeout);
 
         Assert.Equal("Failed", failed["runtimeStatus"]!.GetValue<string>());
         Assert.Contains("No candidate", failed["failureDetails"]!["errorMessage"]!.GetValue<string>());

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Serverless.Core.Storage;
+using Serverless.Testing;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Durable;
@@ -21,11 +22,11 @@ public sealed class EngineDurabilityTests(AzuriteFixture azurite, Xunit.Abstract
     [Fact]
     public async Task KilledMidFanOut_ARestartedHostResumes_CompletedCandidatesDoNotRunAgain_OneVersionIsRegistered()
     {
-        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var suffix = IsolatedLayout.NewSuffix();
         var settings = HostProcess.SharedSettings(azurite, suffix);
         settings["Pipeline:Durable:MaxConcurrentActivities"] = "1";
         var first = await HostProcess.StartAsync(settings);
-        await UploadAsync(settings, "crash", SixCandidates, 8000);
+        await UploadAsync(suffix, "crash", SixCandidates, 8000);
         var id = await WaitForRunIdAsync(first, "crash");
         await first.WaitForRunAsync(id, r => r["customStatus"]?["stage"]?.GetValue<string>() == "training" && r["customStatus"]?["completed"]?.GetValue<int>() >= 2, TimeSpan.FromMinutes(3));
         var before = await RunsAsync(first, "crash");
@@ -51,7 +52,8 @@ public sealed class EngineDurabilityTests(AzuriteFixture azurite, Xunit.Abstract
         Assert.All(resumed, r => Assert.Equal(secondHost, r["host"]!.GetValue<string>()));
         // The documented bound: partition lease (15 s) and message visibility (20 s) lapse, then work resumes.
         var firstResumed = resumed.Min(r => r["startedAt"]!.GetValue<DateTimeOffset>());
-        output.WriteLine($"kill -9 to the first resumed candidate: {(firstResumed - killedAt).TotalSeconds:F1} s; {doneBefore.Count} candidates were done before the kill, {resumed.Count} ran after it");
+        var offsets = resumed.Select(r => (r["startedAt"]!.GetValue<DateTimeOffset>() - killedAt).TotalSeconds).Order().Select(o => $"{o:F1} s");
+        output.WriteLine($"{doneBefore.Count} candidates done before the kill; after it, candidates started at {string.Join(", ", offsets)} and the run ended at {(DateTimeOffset.UtcNow - killedAt).TotalSeconds:F1} s at the latest");
         Assert.True(firstResumed - killedAt < TimeSpan.FromSeconds(45), $"Work resumed {(firstResumed - killedAt).TotalSeconds:F1} s after the kill.");
         var model = await second.Client.GetFromJsonAsync<JsonObject>("/api/models/crash");
         Assert.Single(model!["versions"]!.AsArray());
@@ -61,12 +63,12 @@ public sealed class EngineDurabilityTests(AzuriteFixture azurite, Xunit.Abstract
     [Fact]
     public async Task TwoHostsOnOneTaskHub_ShareOneFanOut_AndTheRunCompletesOnceWithOneVersion()
     {
-        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var suffix = IsolatedLayout.NewSuffix();
         var settings = HostProcess.SharedSettings(azurite, suffix);
         settings["Pipeline:Durable:MaxConcurrentActivities"] = "1";
         await using var one = await HostProcess.StartAsync(settings);
         await using var two = await HostProcess.StartAsync(settings);
-        await UploadAsync(settings, "shared", SixCandidates, 6000);
+        await UploadAsync(suffix, "shared", SixCandidates, 6000);
         var id = await WaitForRunIdAsync(one, "shared");
         var done = await one.WaitForRunAsync(id, r => r["runtimeStatus"]?.GetValue<string>() is "Completed" or "Failed" or "Terminated", TimeSpan.FromMinutes(4));
 
@@ -84,11 +86,11 @@ public sealed class EngineDurabilityTests(AzuriteFixture azurite, Xunit.Abstract
     [Fact]
     public async Task StoppingAHostWhileATrainingActivityRuns_IsBounded()
     {
-        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var suffix = IsolatedLayout.NewSuffix();
         var settings = HostProcess.SharedSettings(azurite, suffix);
         settings["Pipeline:Durable:MaxConcurrentActivities"] = "1";
         await using var host = await HostProcess.StartAsync(settings);
-        await UploadAsync(settings, "stopping", SixCandidates, 8000);
+        await UploadAsync(suffix, "stopping", SixCandidates, 8000);
         var id = await WaitForRunIdAsync(host, "stopping");
         await host.WaitForRunAsync(id, r => r["customStatus"]?["stage"]?.GetValue<string>() == "training", TimeSpan.FromMinutes(3));
         await Task.Delay(500);
@@ -101,18 +103,9 @@ public sealed class EngineDurabilityTests(AzuriteFixture azurite, Xunit.Abstract
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"The host took {clock.Elapsed.TotalSeconds:F1} s to stop.");
     }
 
-    private async Task UploadAsync(Dictionary<string, string> settings, string model, string spec, int rows)
+    private async Task UploadAsync(string suffix, string model, string spec, int rows)
     {
-        var storage = new PipelineStorage(Options.Create(new PipelineStorageOptions
-        {
-            ConnectionString = azurite.ConnectionString,
-            TablePrefix = settings["Pipeline:Storage:TablePrefix"],
-            IncomingContainer = settings["Pipeline:Storage:IncomingContainer"],
-            DatasetsContainer = settings["Pipeline:Storage:DatasetsContainer"],
-            QuarantineContainer = settings["Pipeline:Storage:QuarantineContainer"],
-            ModelsContainer = settings["Pipeline:Storage:ModelsContainer"],
-            MonitoringContainer = settings["Pipeline:Storage:MonitoringContainer"],
-        }));
+        var storage = new PipelineStorage(Options.Create(IsolatedLayout.Storage(azurite.ConnectionString, suffix)));
         await storage.EnsureCreatedAsync();
         await storage.Incoming.GetBlobClient($"{model}/model.json").UploadAsync(BinaryData.FromString(spec), overwrite: true);
         await storage.Incoming.GetBlobClient($"{model}/data.csv").UploadAsync(BinaryData.FromString(TestData.TaxiSlice(rows)), overwrite: true);

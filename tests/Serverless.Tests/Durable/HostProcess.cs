@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Serverless.Testing;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Durable;
@@ -26,18 +27,12 @@ public sealed class HostProcess : IAsyncDisposable
     public string Output { get { lock (_output) return _output.ToString(); } }
 
     /// <summary>Settings that put every host started with the same <paramref name="suffix"/> on one storage layout and task hub.</summary>
-    public static Dictionary<string, string> SharedSettings(AzuriteFixture azurite, string suffix) => new()
+    public static Dictionary<string, string> SharedSettings(AzuriteFixture azurite, string suffix)
     {
-        ["Pipeline:Storage:ConnectionString"] = azurite.ConnectionString,
-        ["Pipeline:Storage:TablePrefix"] = "t" + suffix,
-        ["Pipeline:Storage:IncomingContainer"] = "incoming-" + suffix,
-        ["Pipeline:Storage:DatasetsContainer"] = "datasets-" + suffix,
-        ["Pipeline:Storage:QuarantineContainer"] = "quarantine-" + suffix,
-        ["Pipeline:Storage:ModelsContainer"] = "models-" + suffix,
-        ["Pipeline:Storage:MonitoringContainer"] = "monitoring-" + suffix,
-        ["Pipeline:Durable:TaskHubName"] = "hub" + suffix,
-        ["Pipeline:BlobTrigger:PollInterval"] = "00:00:00.300",
-    };
+        var settings = IsolatedLayout.Settings(azurite.ConnectionString, suffix);
+        settings["Pipeline:BlobTrigger:PollInterval"] = "00:00:00.300";
+        return settings;
+    }
 
     public static async Task<HostProcess> StartAsync(Dictionary<string, string> settings)
     {

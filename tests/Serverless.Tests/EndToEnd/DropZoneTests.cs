@@ -2,6 +2,7 @@ using System.Net;
 using Serverless.Core.Datasets;
 using Serverless.LocalHost.Triggers;
 using Microsoft.Extensions.DependencyInjection;
+using Serverless.Testing;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.EndToEnd;
@@ -15,16 +16,7 @@ public sealed class DropZoneTests(AzuriteFixture azurite)
     {
         var settings = new Dictionary<string, string> { ["Pipeline:BlobTrigger:Enabled"] = "false" };
         await using var first = await TestHost.StartAsync(azurite, settings);
-        var shared = new Dictionary<string, string>(settings)
-        {
-            ["Pipeline:Storage:TablePrefix"] = "t" + first.Suffix,
-            ["Pipeline:Storage:IncomingContainer"] = "incoming-" + first.Suffix,
-            ["Pipeline:Storage:DatasetsContainer"] = "datasets-" + first.Suffix,
-            ["Pipeline:Storage:QuarantineContainer"] = "quarantine-" + first.Suffix,
-            ["Pipeline:Storage:ModelsContainer"] = "models-" + first.Suffix,
-            ["Pipeline:Storage:MonitoringContainer"] = "monitoring-" + first.Suffix,
-            ["Pipeline:Durable:TaskHubName"] = "hub" + first.Suffix,
-        };
+        var shared = new Dictionary<string, string>(IsolatedLayout.Settings(azurite.ConnectionString, first.Suffix).Concat(settings));
         var rows = TestData.TaxiSlice(400).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         foreach (var model in new[] { "alpha", "beta", "gamma" })
         {

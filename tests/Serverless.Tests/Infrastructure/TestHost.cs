@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Core.Storage;
 using Serverless.LocalHost;
+using Serverless.Testing;
 
 namespace Serverless.Tests.Infrastructure;
 
@@ -29,25 +30,14 @@ public sealed class TestHost : IAsyncDisposable
 
     public static async Task<TestHost> StartAsync(AzuriteFixture azurite, Dictionary<string, string>? settings = null)
     {
-        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var suffix = IsolatedLayout.NewSuffix();
         var port = AzuriteFixture.FreePort();
         var url = $"http://127.0.0.1:{port}";
-        var config = new Dictionary<string, string>
-        {
-            ["urls"] = url,
-            ["Pipeline:Storage:ConnectionString"] = azurite.ConnectionString,
-            ["Pipeline:Storage:TablePrefix"] = "t" + suffix,
-            ["Pipeline:Storage:IncomingContainer"] = "incoming-" + suffix,
-            ["Pipeline:Storage:DatasetsContainer"] = "datasets-" + suffix,
-            ["Pipeline:Storage:QuarantineContainer"] = "quarantine-" + suffix,
-            ["Pipeline:Storage:ModelsContainer"] = "models-" + suffix,
-            ["Pipeline:Storage:MonitoringContainer"] = "monitoring-" + suffix,
-            ["Pipeline:BlobTrigger:PollInterval"] = "00:00:00.300",
-            // A task hub of its own (queues, tables and leases named after it) on the shared Azurite.
-            ["Pipeline:Durable:TaskHubName"] = "hub" + suffix,
-            ["Pipeline:Durable:PartitionCount"] = "2",
-            ["Logging:LogLevel:Default"] = "Warning",
-        };
+        var config = IsolatedLayout.Settings(azurite.ConnectionString, suffix);
+        config["urls"] = url;
+        config["Pipeline:Durable:PartitionCount"] = "2";
+        config["Pipeline:BlobTrigger:PollInterval"] = "00:00:00.300";
+        config["Logging:LogLevel:Default"] = "Warning";
         foreach (var (key, value) in settings ?? []) config[key] = value;
         var args = config.Select(kv => $"--{kv.Key}={kv.Value}").ToArray();
         var app = LocalHostApp.Create(args);
@@ -81,6 +71,24 @@ public sealed class TestHost : IAsyncDisposable
             await Task.Delay(250);
         }
         throw new TimeoutException($"Model '{model}' did not reach the expected state within {timeout}; last seen: {last?.ToJsonString() ?? "404"}");
+    }
+
+    /// <summary>Polls <c>GET /api/orchestrations/{id}</c> until <paramref name="done"/> holds; fails after the timeout.</summary>
+    public async Task<JsonObject> WaitForRunAsync(string instanceId, Func<JsonObject, bool> done, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        JsonObject? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            var response = await Client.GetAsync($"/api/orchestrations/{instanceId}");
+            if (response.IsSuccessStatusCode)
+            {
+                last = await response.Content.ReadFromJsonAsync<JsonObject>();
+                if (last is not null && done(last)) return last;
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"Run {instanceId} did not reach the expected state within {timeout}; last seen: {last?.ToJsonString() ?? "404"}");
     }
 
     /// <summary>Polls until a blob under the prefix ending with <paramref name="suffix"/> exists; fails after the timeout.</summary>

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Serverless.Tests.Infrastructure;
+using static Serverless.Tests.Infrastructure.ApiAssert;
 
 namespace Serverless.Tests.Orchestrations;
 
@@ -11,25 +12,6 @@ namespace Serverless.Tests.Orchestrations;
 public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
-
-    private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
-
-    private static async Task<JsonObject> WaitForOrchestrationAsync(TestHost host, string id, Func<JsonObject, bool> done)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        JsonObject? last = null;
-        while (DateTime.UtcNow < deadline)
-        {
-            var response = await host.Client.GetAsync($"/api/orchestrations/{id}");
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                last = await response.Content.ReadFromJsonAsync<JsonObject>();
-                if (last is not null && done(last)) return last;
-            }
-            await Task.Delay(250);
-        }
-        throw new TimeoutException($"Orchestration {id} did not reach the expected state; last: {last?.ToJsonString()}");
-    }
 
     private static async Task<string> StartRunAsync(TestHost host, string model, string spec, int rows)
     {
@@ -46,7 +28,7 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         await using var host = await TestHost.StartAsync(azurite);
         var id = await StartRunAsync(host, "approve", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"FastTree"}]}""", 1500);
 
-        var waiting = await WaitForOrchestrationAsync(host, id, s => s["customStatus"]?["stage"]?.GetValue<string>() == "awaitingApproval");
+        var waiting = await host.WaitForRunAsync(id, s => s["customStatus"]?["stage"]?.GetValue<string>() == "awaitingApproval", Timeout);
         Assert.Equal("Running", waiting["runtimeStatus"]!.GetValue<string>());
         var beforeApproval = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/approve");
         Assert.Null(beforeApproval!["aliases"]!["production"]);
@@ -55,7 +37,7 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         var approve = await host.Client.PostAsync($"/api/orchestrations/{id}/approve", Json("""{"reason":"looks right"}"""));
         Assert.Equal(HttpStatusCode.Accepted, approve.StatusCode);
 
-        var done = await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"));
+        var done = await host.WaitForRunAsync(id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"), Timeout);
         Assert.Equal("promoted", done["output"]!["status"]!.GetValue<string>());
         var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/approve");
         Assert.Equal("v1", model!["aliases"]!["production"]!.GetValue<string>());
@@ -69,11 +51,11 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
     {
         await using var host = await TestHost.StartAsync(azurite);
         var id = await StartRunAsync(host, "reject", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"FastTree"}]}""", 1500);
-        await WaitForOrchestrationAsync(host, id, s => s["customStatus"]?["stage"]?.GetValue<string>() == "awaitingApproval");
+        await host.WaitForRunAsync(id, s => s["customStatus"]?["stage"]?.GetValue<string>() == "awaitingApproval", Timeout);
 
         await host.Client.PostAsync($"/api/orchestrations/{id}/reject", Json("""{"reason":"not yet"}"""));
 
-        var done = await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"));
+        var done = await host.WaitForRunAsync(id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"), Timeout);
         Assert.Equal("rejected", done["output"]!["status"]!.GetValue<string>());
         var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/reject");
         Assert.Null(model!["aliases"]!["production"]);
@@ -88,7 +70,7 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         await using var host = await TestHost.StartAsync(azurite);
         var id = await StartRunAsync(host, "expire", """{"label":"fare_amount","task":"regression","approval":"manual","approvalTimeout":"00:00:02","trainers":[{"name":"Sdca"}]}""", 1000);
 
-        var done = await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"));
+        var done = await host.WaitForRunAsync(id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"), Timeout);
 
         Assert.Equal("expired", done["output"]!["status"]!.GetValue<string>());
         var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/expire");
@@ -103,7 +85,7 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         var id = await StartRunAsync(host, "failing",
             """{"label":"fare_amount","task":"regression","trainers":[{"name":"LightGbm","grid":{"learningRate":[-1]}},{"name":"FastTree"}]}""", 1500);
 
-        var done = await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"));
+        var done = await host.WaitForRunAsync(id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"), Timeout);
 
         Assert.Equal("Completed", done["runtimeStatus"]!.GetValue<string>());
         Assert.Equal("promoted", done["output"]!["status"]!.GetValue<string>());
@@ -119,13 +101,13 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
     {
         await using var host = await TestHost.StartAsync(azurite);
         var id = await StartRunAsync(host, "champion", """{"label":"fare_amount","task":"regression","trainers":[{"name":"FastTree"}]}""", 1500);
-        await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() == "Completed");
+        await host.WaitForRunAsync(id, s => s["runtimeStatus"]!.GetValue<string>() == "Completed", Timeout);
 
         var train = await host.Client.PostAsync("/api/models/champion/train", null);
         Assert.Equal(HttpStatusCode.Accepted, train.StatusCode);
         var started = await train.Content.ReadFromJsonAsync<JsonObject>();
         Assert.NotNull(train.Headers.Location);
-        var second = await WaitForOrchestrationAsync(host, started!["id"]!.GetValue<string>(), s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"));
+        var second = await host.WaitForRunAsync(started!["id"]!.GetValue<string>(), s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"), Timeout);
 
         // Same data and seed: the challenger equals the champion, which is within tolerance, so it is promoted as v2.
         Assert.Equal("promoted", second["output"]!["status"]!.GetValue<string>());
@@ -141,14 +123,14 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
     {
         await using var host = await TestHost.StartAsync(azurite);
         var id = await StartRunAsync(host, "weaker", """{"label":"fare_amount","task":"regression","trainers":[{"name":"FastTree"}]}""", 1500);
-        await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() == "Completed");
+        await host.WaitForRunAsync(id, s => s["runtimeStatus"]!.GetValue<string>() == "Completed", Timeout);
         var spec = await host.Client.PutAsync("/api/models/weaker/spec",
             Json("""{"label":"fare_amount","task":"regression","trainers":[{"name":"FastTree","grid":{"numberOfLeaves":[2],"numberOfIterations":[3]}}]}"""));
         Assert.Equal(HttpStatusCode.OK, spec.StatusCode);
 
         var train = await host.Client.PostAsync("/api/models/weaker/train", null);
         var started = await train.Content.ReadFromJsonAsync<JsonObject>();
-        var second = await WaitForOrchestrationAsync(host, started!["id"]!.GetValue<string>(), s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"));
+        var second = await host.WaitForRunAsync(started!["id"]!.GetValue<string>(), s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"), Timeout);
 
         Assert.Equal(HttpStatusCode.Accepted, train.StatusCode);
         var status = started["statusQueryGetUri"]!.GetValue<string>();
@@ -177,7 +159,7 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         var datasets = await host.WaitForBlobsAsync(host.Storage.Datasets, "noise/", Timeout, "/manifest.json");
         var id = Serverless.Orchestrations.DropZone.TrainingInstanceId("noise", datasets.First(n => n.EndsWith("/manifest.json", StringComparison.Ordinal)).Split('/')[1]);
 
-        var done = await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"));
+        var done = await host.WaitForRunAsync(id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"), Timeout);
 
         Assert.Equal("gateFailed", done["output"]!["status"]!.GetValue<string>());
         Assert.Contains(done["output"]!["notes"]!.AsArray(), n => n!.GetValue<string>().Contains("does not beat the baseline"));
@@ -192,7 +174,7 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         var train = await host.Client.PostAsync($"/api/models/{model}/train", null);
         Assert.Equal(HttpStatusCode.Accepted, train.StatusCode);
         var id = (await train.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
-        return await WaitForOrchestrationAsync(host, id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"));
+        return await host.WaitForRunAsync(id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"), Timeout);
     }
 
     [Fact]
@@ -200,7 +182,7 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
     {
         await using var host = await TestHost.StartAsync(azurite);
         var first = await StartRunAsync(host, "tampered", """{"label":"fare_amount","task":"regression","trainers":[{"name":"FastTree"}]}""", 1000);
-        await WaitForOrchestrationAsync(host, first, s => s["runtimeStatus"]!.GetValue<string>() == "Completed");
+        await host.WaitForRunAsync(first, s => s["runtimeStatus"]!.GetValue<string>() == "Completed", Timeout);
         var version = first.Split("-ds-")[1];
         var manifest = JsonNode.Parse((await host.Storage.Datasets.GetBlobClient($"tampered/ds-{version}/manifest.json").DownloadContentAsync()).Value.Content.ToString())!;
         var data = host.Storage.Datasets.GetBlobClient(manifest["dataBlob"]!.GetValue<string>());
@@ -223,7 +205,7 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
     {
         await using var host = await TestHost.StartAsync(azurite);
         var first = await StartRunAsync(host, "sensitive", """{"label":"fare_amount","task":"regression","trainers":[{"name":"FastTree"}]}""", 1000);
-        await WaitForOrchestrationAsync(host, first, s => s["runtimeStatus"]!.GetValue<string>() == "Completed");
+        await host.WaitForRunAsync(first, s => s["runtimeStatus"]!.GetValue<string>() == "Completed", Timeout);
         var spec = await host.Client.PutAsync("/api/models/sensitive/spec",
             Json("""{"label":"fare_amount","task":"regression","sensitive":["payment_type"],"trainers":[{"name":"FastTree"}]}"""));
         Assert.Equal(HttpStatusCode.OK, spec.StatusCode);
