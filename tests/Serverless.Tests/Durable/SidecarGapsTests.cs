@@ -130,6 +130,21 @@ public sealed class SidecarGapsTests(AzuriteFixture azurite)
         Assert.Equal(10, done.ReadOutputAs<int>());
     }
 
+    // (d) Activities are paced by the service's slot semaphore, not the sidecar's 500 ms re-check: a fan-out wider than
+    // the host's limit runs exactly that many at once, no more.
+
+    [Fact]
+    public async Task FanOutWiderThanTheLimit_RunsExactlyTheLimitAtOnce()
+    {
+        await using var engine = await GapEngine.StartAsync(azurite, SidecarGaps.All, maxActivities: 2);
+        var id = await engine.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ProbeFanOutWorkflow), 8);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var done = await engine.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, timeout.Token);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        Assert.Equal(2, done.ReadOutputAs<int>());
+    }
+
     private static async Task<string> RunSlowActivityAsync(GapEngine engine)
     {
         var key = Guid.NewGuid().ToString("N");
@@ -168,6 +183,29 @@ public sealed class SidecarGapsTests(AzuriteFixture azurite)
     public sealed class SlowWorkflow : TaskOrchestrator<string, int>
     {
         public override Task<int> RunAsync(TaskOrchestrationContext context, string key) => context.CallActivityAsync<int>(nameof(SlowActivity), key);
+    }
+
+    /// <summary>Counts how many probes run at once; returns the most it saw.</summary>
+    public sealed class ConcurrencyProbe : TaskActivity<string, int>
+    {
+        private static readonly ConcurrentDictionary<string, (int Now, int Max)> Seen = new();
+
+        public override async Task<int> RunAsync(TaskActivityContext context, string key)
+        {
+            Seen.AddOrUpdate(key, (1, 1), (_, v) => (v.Now + 1, Math.Max(v.Max, v.Now + 1)));
+            await Task.Delay(300);
+            return Seen.AddOrUpdate(key, (0, 0), (_, v) => (v.Now - 1, v.Max)).Max;
+        }
+    }
+
+    public sealed class ProbeFanOutWorkflow : TaskOrchestrator<int, int>
+    {
+        public override async Task<int> RunAsync(TaskOrchestrationContext context, int width)
+        {
+            var key = context.InstanceId;
+            var seen = await Task.WhenAll(Enumerable.Range(0, width).Select(_ => context.CallActivityAsync<int>(nameof(ConcurrencyProbe), key)));
+            return seen.Max();
+        }
     }
 
     public sealed class Doubler : TaskActivity<int, int>
@@ -212,7 +250,8 @@ public sealed class SidecarGapsTests(AzuriteFixture azurite)
         public DurableTaskClient Client => _host.Services.GetRequiredService<DurableTaskClient>();
 
         public static async Task<GapEngine> StartAsync(
-            AzuriteFixture azurite, SidecarGaps closed, string? taskHub = null, TimeSpan? keepAlive = null, TimeSpan? silentDisconnect = null, CapturedLogs? logs = null)
+            AzuriteFixture azurite, SidecarGaps closed, string? taskHub = null, TimeSpan? keepAlive = null, TimeSpan? silentDisconnect = null,
+            CapturedLogs? logs = null, int maxActivities = 4)
         {
             var options = new DurableEngineOptions
             {
@@ -221,7 +260,7 @@ public sealed class SidecarGapsTests(AzuriteFixture azurite)
                 PartitionCount = 1,
                 WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(4),
                 ActivityLeaseRenewal = TimeSpan.FromSeconds(1),
-                MaxConcurrentActivities = 4,
+                MaxConcurrentActivities = maxActivities,
                 KeepAliveInterval = keepAlive ?? TimeSpan.FromSeconds(30),
             };
             var sidecar = new DurableSidecar(Microsoft.Extensions.Options.Options.Create(options), azurite.CreateStorage(), NullLoggerFactory.Instance, closed);
@@ -236,7 +275,8 @@ public sealed class SidecarGapsTests(AzuriteFixture azurite)
                 worker.AddTasks(tasks => tasks
                     .AddOrchestrator<SlowWorkflow>().AddActivity<SlowActivity>()
                     .AddOrchestrator<ParentWorkflow>().AddOrchestrator<TaggedParentWorkflow>()
-                    .AddOrchestrator<ChildWorkflow>().AddActivity<Doubler>());
+                    .AddOrchestrator<ChildWorkflow>().AddActivity<Doubler>()
+                    .AddOrchestrator<ProbeFanOutWorkflow>().AddActivity<ConcurrencyProbe>());
                 worker.UseGrpc(sidecar.Channel);
             });
             if (silentDisconnect is { } window)
