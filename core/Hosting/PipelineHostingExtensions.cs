@@ -23,4 +23,12 @@ public static class PipelineHostingExtensions
         builder.Services.AddSingleton<AuditLog>();
         return builder;
     }
+
+    /// <summary>The HTTP handlers of models and the problem-details answers of errors.</summary>
+    public static IHostApplicationBuilder AddPipelineApi(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddProblemDetails();
+        builder.Services.AddSingleton<Api.PipelineApi>();
+        return builder;
+    }
 }

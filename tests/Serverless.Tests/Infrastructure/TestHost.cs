@@ -38,6 +38,8 @@ public sealed class TestHost : IAsyncDisposable
         config["Pipeline:Durable:PartitionCount"] = "2";
         config["Pipeline:BlobTrigger:PollInterval"] = "00:00:00.300";
         config["Logging:LogLevel:Default"] = "Warning";
+        // Dozens of hosts start in one test run: the start-up warm-up of ML.NET is tested on its own.
+        config["Pipeline:Training:WarmUp"] = "false";
         foreach (var (key, value) in settings ?? []) config[key] = value;
         var args = config.Select(kv => $"--{kv.Key}={kv.Value}").ToArray();
         var app = LocalHostApp.Create(args);
