@@ -16,6 +16,5 @@ builder.AddPipelineCore();
 builder.AddPipelineIngestion();
 builder.AddPipelineTraining();
 builder.AddPipelineOrchestrations();
-builder.Services.AddSingleton<PipelineApi>();
-builder.Services.AddProblemDetails();
+builder.AddPipelineApi();
 builder.Build().Run();

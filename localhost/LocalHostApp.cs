@@ -22,7 +22,6 @@ public static class LocalHostApp
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
-        builder.Services.AddProblemDetails();
         builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section);
         builder.Services.AddOptions<BlobTriggerOptions>().BindConfiguration(BlobTriggerOptions.Section);
 
@@ -30,9 +29,9 @@ public static class LocalHostApp
         builder.AddPipelineIngestion();
         builder.AddPipelineTraining();
         builder.AddPipelineOrchestrations();
+        builder.AddPipelineApi();
         builder.AddLocalDurableEngine();
 
-        builder.Services.AddSingleton<PipelineApi>();
         builder.Services.AddSingleton<BlobReceipts>();
         builder.Services.AddSingleton<IncomingBlobPoller>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IncomingBlobPoller>());
