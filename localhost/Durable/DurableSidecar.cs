@@ -97,7 +97,10 @@ public sealed class DurableSidecar : IHostedService, IAsyncDisposable
         await Service.CreateIfNotExistsAsync().ConfigureAwait(false);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(_loggerFactory);
+        // The sidecar is part of the host: its own start-up lines and request logs would repeat the host's, and it
+        // stops when the host stops it, not on its own at Ctrl-C.
+        builder.Services.AddSingleton<ILoggerFactory>(new SidecarLoggerFactory(_loggerFactory));
+        builder.Services.AddSingleton<IHostLifetime, HostOwnedLifetime>();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, Port, listen => listen.Protocols = HttpProtocols.Http2));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = _options.StopTimeout);
         builder.Services.AddGrpc();
@@ -154,5 +157,28 @@ public sealed class DurableSidecar : IHostedService, IAsyncDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The host's logger factory without the sidecar web server's own lifetime and request categories.</summary>
+    private sealed class SidecarLoggerFactory(ILoggerFactory inner) : ILoggerFactory
+    {
+        public ILogger CreateLogger(string categoryName) =>
+            categoryName.StartsWith("Microsoft.Hosting.Lifetime", StringComparison.Ordinal) || categoryName.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal)
+                ? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance
+                : inner.CreateLogger(categoryName);
+
+        public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
+
+        public void Dispose()
+        {
+            // The host owns the inner factory.
+        }
+    }
+
+    /// <summary>A lifetime that leaves starting and stopping to the host that owns the sidecar (no console signal handling).</summary>
+    private sealed class HostOwnedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
