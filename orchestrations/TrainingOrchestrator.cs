@@ -77,7 +77,7 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
 
         context.SetCustomStatus(new TrainingProgress(TrainingStages.Evaluating));
         var winnerTestTask = context.CallActivityAsync<EvaluationResult>(
-            nameof(EvaluateModel), new EvaluationInput(plan.Model, winner.ModelBlob!, splits.Test, plan.DatasetVersion), StorageRetry);
+            nameof(EvaluateModel), new EvaluationInput(plan.Model, winner.ModelBlob!, splits.Test, plan.DatasetVersion, splits.Seed), StorageRetry);
         var championTask = ScoreChampionAsync(context, plan, splits, notes);
         var winnerTest = await winnerTestTask;
         var baseline = await baselineTask;
@@ -180,7 +180,7 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
         try
         {
             return await context.CallActivityAsync<EvaluationResult>(
-                nameof(EvaluateModel), new EvaluationInput(plan.Model, plan.ChampionModelBlob, splits.Test, plan.DatasetVersion), StorageRetry);
+                nameof(EvaluateModel), new EvaluationInput(plan.Model, plan.ChampionModelBlob, splits.Test, plan.DatasetVersion, splits.Seed), StorageRetry);
         }
         catch (TaskFailedException e)
         {

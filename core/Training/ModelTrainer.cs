@@ -36,20 +36,26 @@ public sealed class ModelTrainer(
     /// </summary>
     public async Task<SplitRefs> SplitAsync(string model, string datasetVersion, int seed, string? timeColumn, CancellationToken ct)
     {
+        _options.Validate();
+        var (validationShare, testShare) = (_options.ValidationFraction, _options.TestFraction);
+        var trainCut = 1 - validationShare - testShare;
+        var validationCut = 1 - testShare;
         var manifest = await RequireDatasetAsync(model, datasetVersion, ct).ConfigureAwait(false);
-        var prefix = $"{DatasetStore.Prefix(model, datasetVersion)}splits/s{seed}{(timeColumn is null ? "" : "-t")}/";
+        // The fractions are part of the split's name: a split made with other fractions is another split.
+        var shares = string.Create(CultureInfo.InvariantCulture, $"-v{validationShare:0.####}-t{testShare:0.####}");
+        var prefix = $"{DatasetStore.Prefix(model, datasetVersion)}splits/s{seed}{shares}{(timeColumn is null ? "" : "-time")}/";
         var names = (Train: prefix + "train.csv", Validation: prefix + "validation.csv", Test: prefix + "test.csv");
         var counts = prefix + "counts.json";
         if (await JsonBlobs.TryReadAsync<long[]>(storage.Datasets.GetBlobClient(counts), ct).ConfigureAwait(false) is { } existing)
         {
-            return new SplitRefs(names.Train, names.Validation, names.Test, seed, existing.Value[0], existing.Value[1], existing.Value[2]);
+            return new SplitRefs(names.Train, names.Validation, names.Test, seed, existing.Value[0], existing.Value[1], existing.Value[2], validationShare, testShare);
         }
 
         using var scratch = new Scratch(_options.ScratchDirectory);
         var source = await DownloadAsync(storage.Datasets, manifest.DataBlob, scratch, ct).ConfigureAwait(false);
         var parts = new[] { scratch.File("train.csv"), scratch.File("validation.csv"), scratch.File("test.csv") };
         var rowCounts = new long[3];
-        var assignment = timeColumn is null ? null : await TimeOrderedAssignmentAsync(source, timeColumn, ct).ConfigureAwait(false);
+        var assignment = timeColumn is null ? null : await TimeOrderedAssignmentAsync(source, timeColumn, trainCut, validationCut, ct).ConfigureAwait(false);
 
         var writers = parts.Select(p => new StreamWriter(p, false, CanonicalCsv.Utf8, 1 << 16)).ToArray();
         try
@@ -62,7 +68,7 @@ public sealed class ModelTrainer(
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
                 for (var i = 0; i < fields.Length; i++) fields[i] = i < reader.RowFieldCount ? reader.GetString(i) : null;
-                var part = assignment is not null ? assignment[row] : PartOf(seed, row);
+                var part = assignment is not null ? assignment[row] : PartOf(seed, row, trainCut, validationCut);
                 CanonicalCsv.WriteRecord(writers[part], fields);
                 rowCounts[part]++;
                 row++;
@@ -79,7 +85,7 @@ public sealed class ModelTrainer(
         await JsonBlobs.WriteAsync(storage.Datasets.GetBlobClient(counts), rowCounts, ct).ConfigureAwait(false);
         logger.LogInformation("Split {ModelName} {DatasetVersion} with seed {Seed}: {Train}/{Validation}/{Test} rows",
             model, datasetVersion, seed, rowCounts[0], rowCounts[1], rowCounts[2]);
-        return new SplitRefs(names.Train, names.Validation, names.Test, seed, rowCounts[0], rowCounts[1], rowCounts[2]);
+        return new SplitRefs(names.Train, names.Validation, names.Test, seed, rowCounts[0], rowCounts[1], rowCounts[2], validationShare, testShare);
     }
 
     /// <summary>Trains one candidate on train, scores it on validation, stores its model.zip and records the run.</summary>
@@ -140,7 +146,7 @@ public sealed class ModelTrainer(
         using var scratch = new Scratch(_options.ScratchDirectory);
         var zip = await DownloadAsync(storage.Models, input.ModelBlob, scratch, ct).ConfigureAwait(false);
         var data = await DownloadAsync(storage.Datasets, input.DataBlob, scratch, ct).ConfigureAwait(false);
-        var ml = new MLContext(0);
+        var ml = new MLContext(input.Seed ?? _options.Seed);
         ITransformer model;
         await using (var stream = File.OpenRead(zip))
         {
@@ -163,7 +169,7 @@ public sealed class ModelTrainer(
         return new EvaluationResult("baseline", metrics, test.Count);
     }
 
-    private static int PartOf(int seed, long row)
+    private static int PartOf(int seed, long row, double trainCut, double validationCut)
     {
         // SplitMix64 of (seed, row): a stable, well-mixed hash, the same on every platform and run.
         var z = unchecked((ulong)row * 0x9E3779B97F4A7C15UL + (ulong)(uint)seed * 0xBF58476D1CE4E5B9UL + 0x94D049BB133111EBUL);
@@ -171,11 +177,11 @@ public sealed class ModelTrainer(
         z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
         z ^= z >> 31;
         var unit = (z >> 11) * (1.0 / (1UL << 53));
-        return unit < 0.70 ? 0 : unit < 0.85 ? 1 : 2;
+        return unit < trainCut ? 0 : unit < validationCut ? 1 : 2;
     }
 
-    /// <summary>Part of each row when ordered by the time column: the oldest 70% train, then validation, the newest test.</summary>
-    private static async Task<byte[]> TimeOrderedAssignmentAsync(string file, string timeColumn, CancellationToken ct)
+    /// <summary>Part of each row when ordered by the time column: the oldest rows train, then validation, the newest test.</summary>
+    private static async Task<byte[]> TimeOrderedAssignmentAsync(string file, string timeColumn, double trainCut, double validationCut, CancellationToken ct)
     {
         var keys = new List<(string Time, long Row)>();
         using (var reader = CanonicalCsv.OpenReader(new StreamReader(file, Encoding.UTF8)))
@@ -193,7 +199,7 @@ public sealed class ModelTrainer(
         for (var i = 0; i < ordered.Count; i++)
         {
             var share = (i + 0.5) / ordered.Count;
-            parts[ordered[i].Row] = (byte)(share < 0.70 ? 0 : share < 0.85 ? 1 : 2);
+            parts[ordered[i].Row] = (byte)(share < trainCut ? 0 : share < validationCut ? 1 : 2);
         }
         return parts;
     }

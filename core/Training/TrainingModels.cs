@@ -2,7 +2,10 @@ using Serverless.Core.Specs;
 
 namespace Serverless.Core.Training;
 
-/// <summary>The deterministic train / validation / test split of a dataset version, as blob names in the datasets container.</summary>
+/// <summary>
+/// The deterministic train / validation / test split of a dataset version, as blob names in the datasets container, with
+/// the seed and fractions it was made with (recorded in every manifest).
+/// </summary>
 public sealed record SplitRefs(
     string Train,
     string Validation,
@@ -10,7 +13,9 @@ public sealed record SplitRefs(
     int Seed,
     long TrainRows,
     long ValidationRows,
-    long TestRows);
+    long TestRows,
+    double ValidationFraction = TrainingOptions.DefaultValidationFraction,
+    double TestFraction = TrainingOptions.DefaultTestFraction);
 
 /// <summary>One candidate to train: a trainer and one combination of its parameters.</summary>
 public sealed record CandidateSpec(string Trainer, IReadOnlyDictionary<string, double> Parameters)
@@ -39,7 +44,8 @@ public sealed record CandidateResult(
     string? Error = null);
 
 /// <summary>Input of the activity that scores a stored model (a candidate or a registered version) on a split.</summary>
-public sealed record EvaluationInput(string Model, string ModelBlob, string DataBlob, string DatasetVersion);
+/// <summary>Scores a stored model on a split; <paramref name="Seed"/> is the run's (null: the host's default).</summary>
+public sealed record EvaluationInput(string Model, string ModelBlob, string DataBlob, string DatasetVersion, int? Seed = null);
 
 /// <summary>Metrics of one model on one split.</summary>
 public sealed record EvaluationResult(string ModelBlob, IReadOnlyDictionary<string, double> Metrics, long Rows);

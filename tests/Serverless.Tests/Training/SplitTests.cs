@@ -27,14 +27,14 @@ public sealed class SplitTests(AzuriteFixture azurite)
         return csv.ToString();
     }
 
-    private async Task<(ModelTrainer Trainer, Ingestion Ingestion, string Model, string Version)> IngestAsync(ModelSpec spec)
+    private async Task<(ModelTrainer Trainer, Ingestion Ingestion, string Model, string Version)> IngestAsync(ModelSpec spec, TrainingOptions? options = null)
     {
         var ingestion = new Ingestion(azurite);
         var model = Ingestion.NewModel("split");
         var outcome = await ingestion.IngestAsync($"{model}/days.csv", ShuffledDays(), spec);
         Assert.Equal(IngestionStatus.Accepted, outcome.Status);
         var trainer = new ModelTrainer(ingestion.Storage, ingestion.Datasets, new ExperimentRuns(ingestion.Storage),
-            Options.Create(new TrainingOptions()), NullLogger<ModelTrainer>.Instance);
+            Options.Create(options ?? new TrainingOptions()), NullLogger<ModelTrainer>.Instance);
         return (trainer, ingestion, model, outcome.DatasetVersion!);
     }
 
@@ -78,5 +78,64 @@ public sealed class SplitTests(AzuriteFixture azurite)
         var (trainer2, ingestion2, model2, version2) = await IngestAsync(new ModelSpec { Label = "y", Task = TaskKind.Regression });
         var again = await trainer2.SplitAsync(model2, version2, 42, null, CancellationToken.None);
         Assert.Equal(test42, await DaysAsync(ingestion2, again.Test));
+    }
+
+    [Fact]
+    public async Task SplitAsync_HonoursTheConfiguredFractions_AndRecordsThem()
+    {
+        var options = new TrainingOptions { ValidationFraction = 0.25, TestFraction = 0.25 };
+        var (trainer, ingestion, model, version) = await IngestAsync(new ModelSpec { Label = "y", Task = TaskKind.Regression, TimeColumn = "when" }, options);
+
+        var byTime = await trainer.SplitAsync(model, version, 42, "when", CancellationToken.None);
+        var seeded = await trainer.SplitAsync(model, version, 42, null, CancellationToken.None);
+
+        Assert.Equal((200L, 100L, 100L), (byTime.TrainRows, byTime.ValidationRows, byTime.TestRows));
+        Assert.Equal((0.25, 0.25), (byTime.ValidationFraction, byTime.TestFraction));
+        Assert.InRange(seeded.TrainRows, 160, 240);
+        Assert.InRange(seeded.TestRows, 70, 130);
+        // The default split of the same version is another split, not the cached one.
+        var defaults = new ModelTrainer(ingestion.Storage, ingestion.Datasets, new ExperimentRuns(ingestion.Storage),
+            Options.Create(new TrainingOptions()), NullLogger<ModelTrainer>.Instance);
+        var usual = await defaults.SplitAsync(model, version, 42, "when", CancellationToken.None);
+        Assert.NotEqual(byTime.Train, usual.Train);
+        Assert.Equal(280L, usual.TrainRows);
+    }
+
+    [Theory]
+    [InlineData(0.0, 0.15)]
+    [InlineData(0.5, 0.5)]
+    [InlineData(0.15, 1.2)]
+    public async Task SplitAsync_ImpossibleFractions_AreRefusedNamingTheSetting(double validation, double test)
+    {
+        var (trainer, _, model, version) = await IngestAsync(new ModelSpec { Label = "y", Task = TaskKind.Regression },
+            new TrainingOptions { ValidationFraction = validation, TestFraction = test });
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => trainer.SplitAsync(model, version, 42, null, CancellationToken.None));
+
+        Assert.Contains("Pipeline:Training:ValidationFraction", e.Message);
+    }
+
+    /// <summary>The same dataset version, spec and seed train the same model: equal validation metrics, run after run.</summary>
+    [Theory]
+    [InlineData("FastTree")]
+    [InlineData("LightGbm")]
+    [InlineData("FastForest")]
+    [InlineData("Sdca")]
+    public async Task TrainCandidate_SameDataSpecAndSeed_GivesTheSameMetrics(string trainerName)
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("repeat");
+        var outcome = await ingestion.IngestAsync($"{model}/taxi.csv", TestData.TaxiSlice(3000), new ModelSpec { Label = "fare_amount", Task = TaskKind.Regression });
+        var version = outcome.DatasetVersion!;
+        var trainer = new ModelTrainer(ingestion.Storage, ingestion.Datasets, new ExperimentRuns(ingestion.Storage),
+            Options.Create(new TrainingOptions()), NullLogger<ModelTrainer>.Instance);
+        var split = await trainer.SplitAsync(model, version, 42, null, CancellationToken.None);
+        var candidate = new CandidateSpec(trainerName, new Dictionary<string, double>());
+
+        var first = await trainer.TrainCandidateAsync(new CandidateInput(model, version, "repeat", "r1", candidate, split), CancellationToken.None);
+        var second = await trainer.TrainCandidateAsync(new CandidateInput(model, version, "repeat", "r2", candidate, split), CancellationToken.None);
+
+        Assert.True(first.Succeeded, first.Error);
+        Assert.Equal(first.ValidationMetrics, second.ValidationMetrics);
     }
 }
