@@ -1,134 +1,124 @@
-// Deploys the pipeline to Azure: a storage account (drop zone, datasets, models, monitoring, tables and the Durable
-// Functions task hub), a Linux Flex Consumption function app running the isolated worker on .NET 10 with a
-// system-assigned identity, Application Insights with its Log Analytics workspace.
-// az deployment group create -g <group> -f infra/main.bicep -p name=<prefix>
+// Deploys the pipeline to Azure (azd up, or az deployment sub create): a resource group holding
+//   - storage:      the pipeline's containers and tables, the Functions host's storage and the Durable task hub (one account)
+//   - identity:     the app's user-assigned managed identity and its roles (storage data, telemetry)
+//   - monitoring:   Log Analytics and Application Insights (Entra ID authentication only)
+//   - functionapp:  a Flex Consumption plan and the Functions app (.NET 10 isolated), settings without keys
+//   - eventgrid:    the storage account's system topic; the subscription to the app is created after deploy
+//                   (modules/eventgrid-subscription.bicep, run by infra/hooks/postdeploy.sh)
+// az deployment sub create -l <region> -f infra/main.bicep -p environmentName=<name> location=<region>
+targetScope = 'subscription'
 
-@description('Prefix of every resource name (3-11 lower-case letters and digits).')
-@minLength(3)
-@maxLength(11)
-param name string
+@description('Name of the azd environment (AZURE_ENV_NAME): names the resource group and seeds the unique suffix of every resource name.')
+@minLength(1)
+@maxLength(64)
+param environmentName string
 
-param location string = resourceGroup().location
+@description('Azure region of every resource (AZURE_LOCATION); it must offer the Flex Consumption plan.')
+@minLength(1)
+@metadata({ azd: { type: 'location' } })
+param location string
 
-@description('Maximum instances the function app scales out to.')
+@description('Object id of the person or pipeline deploying (AZURE_PRINCIPAL_ID): gets Storage Blob Data Contributor on the account to drop files into incoming/. Empty: no such role.')
+param principalId string = ''
+
+@description('Resource group name; empty: rg-<environmentName>.')
+param resourceGroupName string = ''
+
+@description('Most instances the app scales out to (Flex Consumption: 40 to 1000).')
+@minValue(40)
+@maxValue(1000)
 param maximumInstanceCount int = 40
 
-@description('Memory of each instance, in MB (2048 or 4096); training needs the larger size for big datasets.')
+@description('Memory of each instance in MB: 4096 (2 vCPUs) or 2048 (1 vCPU).')
 @allowed([2048, 4096])
 param instanceMemoryMB int = 4096
 
-var suffix = uniqueString(resourceGroup().id, name)
-var storageName = take('${name}st${suffix}', 24)
-var containers = ['incoming', 'datasets', 'quarantine', 'models', 'monitoring', 'deployments']
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+var functionAppName = 'func-${resourceToken}'
+var deploymentContainerName = 'app-package'
+var deadLetterContainerName = 'eventgrid-deadletter'
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
-  name: storageName
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
+  name: !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
   location: location
-  kind: 'StorageV2'
-  sku: { name: 'Standard_LRS' }
-  properties: {
-    minimumTlsVersion: 'TLS1_2'
-    allowBlobPublicAccess: false
-    supportsHttpsTrafficOnly: true
+  tags: tags
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: 'st${resourceToken}'
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+    deadLetterContainerName: deadLetterContainerName
   }
 }
 
-resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
-  parent: storage
-  name: 'default'
-  properties: {
-    // Models and datasets are immutable by convention; soft delete keeps an accidental delete recoverable.
-    deleteRetentionPolicy: { enabled: true, days: 14 }
-    containerDeleteRetentionPolicy: { enabled: true, days: 14 }
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: 'log-${resourceToken}'
+    applicationInsightsName: 'appi-${resourceToken}'
+    location: location
+    tags: tags
   }
 }
 
-resource blobContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [for c in containers: {
-  parent: blobService
-  name: c
-  properties: { publicAccess: 'None' }
-}]
-
-resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
-  name: '${name}-logs-${suffix}'
-  location: location
-  properties: {
-    sku: { name: 'PerGB2018' }
-    retentionInDays: 30
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: 'id-${resourceToken}'
+    location: location
+    tags: tags
+    storageAccountName: storage.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    principalId: principalId
   }
 }
 
-resource insights 'Microsoft.Insights/components@2020-02-02' = {
-  name: '${name}-ai-${suffix}'
-  location: location
-  kind: 'web'
-  properties: {
-    Application_Type: 'web'
-    WorkspaceResourceId: workspace.id
+module functionApp 'modules/functionapp.bicep' = {
+  name: 'functionapp'
+  scope: rg
+  params: {
+    name: functionAppName
+    planName: 'plan-${resourceToken}'
+    location: location
+    tags: tags
+    storageAccountName: storage.outputs.name
+    deploymentContainerName: deploymentContainerName
+    identityName: identity.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
   }
 }
 
-resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
-  name: '${name}-plan-${suffix}'
-  location: location
-  kind: 'functionapp'
-  sku: { tier: 'FlexConsumption', name: 'FC1' }
-  properties: { reserved: true }
-}
-
-resource app 'Microsoft.Web/sites@2024-04-01' = {
-  name: '${name}-func-${suffix}'
-  location: location
-  kind: 'functionapp,linux'
-  identity: { type: 'SystemAssigned' }
-  properties: {
-    serverFarmId: plan.id
-    httpsOnly: true
-    functionAppConfig: {
-      deployment: {
-        storage: {
-          type: 'blobContainer'
-          value: '${storage.properties.primaryEndpoints.blob}deployments'
-          authentication: { type: 'SystemAssignedIdentity' }
-        }
-      }
-      scaleAndConcurrency: {
-        maximumInstanceCount: maximumInstanceCount
-        instanceMemoryMB: instanceMemoryMB
-      }
-      runtime: { name: 'dotnet-isolated', version: '10.0' }
-    }
-    siteConfig: {
-      minTlsVersion: '1.2'
-      appSettings: [
-        { name: 'AzureWebJobsStorage__accountName', value: storage.name }
-        { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
-        { name: 'Pipeline__Storage__AccountName', value: storage.name }
-        // On Azure the clients speak the service's newest version; the pin exists only for the emulator.
-        { name: 'Pipeline__Storage__ServiceVersion', value: '' }
-      ]
-    }
+module eventGrid 'modules/eventgrid.bicep' = {
+  name: 'eventgrid'
+  scope: rg
+  params: {
+    name: 'evgt-${resourceToken}'
+    location: location
+    tags: tags
+    storageAccountName: storage.outputs.name
+    deadLetterContainerName: deadLetterContainerName
   }
-  dependsOn: [blobContainers]
 }
 
-// The app reaches storage with its managed identity: blobs, queues and tables (the Durable task hub uses all three).
-var roles = {
-  blobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-  queueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
-  tableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
-}
-
-resource roleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in items(roles): {
-  name: guid(storage.id, app.id, role.value)
-  scope: storage
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role.value)
-    principalId: app.identity.principalId
-    principalType: 'ServicePrincipal'
-  }
-}]
-
-output functionAppName string = app.name
-output functionAppUrl string = 'https://${app.properties.defaultHostName}/api'
-output storageAccountName string = storage.name
+// azd keeps every output in the environment (.azure/<env>/.env); the postdeploy hook and the deploy workflow read them.
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_EVENTGRID_SYSTEM_TOPIC_NAME string = eventGrid.outputs.name
+output AZURE_EVENTGRID_DEADLETTER_CONTAINER string = deadLetterContainerName
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+@description('The app\'s URL; the HTTP API is under /api.')
+output FUNCTION_APP_URL string = functionApp.outputs.url
+output API_URL string = '${functionApp.outputs.url}/api'

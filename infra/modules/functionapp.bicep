@@ -1,0 +1,134 @@
+// The Functions app: Linux Flex Consumption, .NET 10 isolated worker, running as its user-assigned identity. Storage is
+// reached by identity (AzureWebJobsStorage__* and Pipeline__Storage__AccountName), telemetry is sent with Entra ID, and
+// the app package is read from a blob container with the same identity: no key or connection string in the settings.
+
+@description('Function app name; also its host name (<name>.azurewebsites.net).')
+param name string
+
+@description('Flex Consumption plan name.')
+param planName string
+
+@description('Azure region of the plan and the app.')
+param location string
+
+@description('Tags put on every resource; the app also gets azd-service-name.')
+param tags object = {}
+
+@description('The service name in azure.yaml: azd deploys that service to the app that carries it as its azd-service-name tag.')
+param serviceName string = 'functions'
+
+@description('The storage account of the pipeline and of the Functions host.')
+param storageAccountName string
+
+@description('Container the app package is deployed from.')
+param deploymentContainerName string
+
+@description('The user-assigned identity the app runs as (modules/identity.bicep).')
+param identityName string
+
+@description('The Application Insights component the app reports to.')
+param applicationInsightsName string
+
+@description('Most instances the app scales out to (Flex Consumption: 40 to 1000).')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Memory of each instance in MB; 4096 (2 vCPUs) trains larger datasets and two candidates at once.')
+@allowed([2048, 4096])
+param instanceMemoryMB int = 4096
+
+resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
+  name: storageAccountName
+}
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
+  name: identityName
+}
+
+resource insights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource app 'Microsoft.Web/sites@2025-03-01' = {
+  name: name
+  location: location
+  tags: union(tags, { 'azd-service-name': serviceName })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identity.id}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identity.id
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      // Flex Consumption takes the worker runtime from here: FUNCTIONS_WORKER_RUNTIME and FUNCTIONS_EXTENSION_VERSION
+      // must not be app settings.
+      runtime: {
+        name: 'dotnet-isolated'
+        version: '10.0'
+      }
+    }
+  }
+
+  // Every setting the app reads on Azure; the rest keep the defaults listed in local.settings.sample.json.
+  resource appSettings 'config' = {
+    name: 'appsettings'
+    properties: {
+      // The host's storage (blob trigger, Durable task hub) by identity.
+      AzureWebJobsStorage__accountName: storage.name
+      AzureWebJobsStorage__credential: 'managedidentity'
+      AzureWebJobsStorage__clientId: identity.properties.clientId
+      // Flex Consumption runs only the Event Grid form of the blob trigger: the polling form is off here
+      // (local.settings.sample.json does the opposite for Azurite).
+      'AzureWebJobs.StartTrainingOnUpload.Disabled': 'true'
+      // Telemetry with Entra ID (the component has local authentication off).
+      APPLICATIONINSIGHTS_CONNECTION_STRING: insights.properties.ConnectionString
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+      // The pipeline's own clients: DefaultAzureCredential picks the user-assigned identity named by AZURE_CLIENT_ID.
+      AZURE_CLIENT_ID: identity.properties.clientId
+      Pipeline__Storage__AccountName: storage.name
+      // The service version is pinned only for Azurite; on Azure the clients speak their newest version.
+      Pipeline__Storage__ServiceVersion: ''
+    }
+  }
+}
+
+output name string = app.name
+output defaultHostName string = app.properties.defaultHostName
+output url string = 'https://${app.properties.defaultHostName}'
