@@ -7,8 +7,11 @@ public static class RepositoryPaths
 {
     public static string Root => AzuriteProcess.RepositoryRoot;
 
-    /// <summary><c>../shared/datasets</c> beside the checkout.</summary>
-    public static string Datasets => Path.GetFullPath(Path.Combine(Root, "..", "shared", "datasets"));
+    /// <summary>
+    /// The test copies of the public data sets (<c>tests/data</c>, slices of <c>../shared/datasets</c>), so the suite
+    /// needs nothing beside the checkout.
+    /// </summary>
+    public static string Datasets => Path.Combine(Root, "tests", "data");
 
     public static string Dataset(params string[] parts) => Path.Combine([Datasets, .. parts]);
 }
