@@ -138,6 +138,7 @@ public sealed class DurableSidecar : IHostedService, IAsyncDisposable
         try
         {
             await Service.StopAsync(isForced: true).WaitAsync(_options.StopTimeout, CancellationToken.None).ConfigureAwait(false);
+            if (Service.StopFailure is { } failure) _logger.LogWarning(failure, "The task hub's engine failed while stopping; its leases lapse after {LeaseInterval}", _options.PartitionLeaseInterval);
         }
         catch (TimeoutException)
         {

@@ -197,11 +197,37 @@ public sealed class SidecarGapsService(IOrchestrationService service, TimeSpan a
     public Task StartAsync() => service.StartAsync();
     public Task StopAsync() => StopAsync(false);
 
+    /// <summary>
+    /// Stops the inner service once, whoever asks first: the host's bounded stop and the sidecar's own dispatcher host
+    /// (from an async void handler, where an exception would end the process) both call it, and Azure Storage's service
+    /// throws when stopped twice. Never throws.
+    /// </summary>
     public Task StopAsync(bool isForced)
     {
-        _stopping.Cancel();
-        return service.StopAsync(isForced);
+        lock (_stopGate)
+        {
+            return _stopped ??= StopOnceAsync(isForced);
+        }
     }
+
+    private async Task StopOnceAsync(bool isForced)
+    {
+        try
+        {
+            await _stopping.CancelAsync().ConfigureAwait(false);
+            await service.StopAsync(isForced).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            StopFailure = e;
+        }
+    }
+
+    /// <summary>What the inner service threw while stopping, if anything.</summary>
+    public Exception? StopFailure { get; private set; }
+
+    private readonly object _stopGate = new();
+    private Task? _stopped;
 
     public Task CreateAsync() => service.CreateAsync();
     public Task CreateAsync(bool recreateInstanceStore) => service.CreateAsync(recreateInstanceStore);
@@ -232,8 +258,7 @@ public sealed class SidecarGapsService(IOrchestrationService service, TimeSpan a
 
     public void Dispose()
     {
-        _stopping.Cancel();
-        _stopping.Dispose();
+        if (!_stopping.IsCancellationRequested) _stopping.Cancel();
         (service as IDisposable)?.Dispose();
     }
 
