@@ -13,12 +13,16 @@ using Serverless.Benchmarks;
 //     The local host in-process on Azurite; per run the taxi data (regression on fare_amount) dropped into incoming/ under a
 //     new model: upload-to-servable time (production alias set and predict answering 200; run 1 cold, later runs warm),
 //     and the training run's wall time against its activities' critical path, read from the task hub's History table.
-// Both need Azurite: 'npm ci' at the repository root once.
+// dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- serving [trainingRows=20000] [seconds=10]
+//     The taxi model served by the local host in-process: single-row predict against a constant-JSON route of the same host
+//     under wrk (-t2 -c16, needs wrk on the PATH), and a 1,000-row batch through HTTP against an in-process ML.NET transform.
+// Those need Azurite: 'npm ci' at the repository root once.
 return args switch
 {
     ["ingest", var megabytes] => Ingest.Run(int.Parse(megabytes)),
     ["engine", .. var rest] => await EngineOverhead.RunAsync(Arg(rest, 0, 100), Arg(rest, 1, 5)),
     ["training", .. var rest] => await TrainingOverhead.RunAsync(Arg(rest, 0, 3)),
+    ["serving", .. var rest] => await ServingThroughput.RunAsync(Arg(rest, 0, 20_000), Arg(rest, 1, 10)),
     _ => RunBenchmarkDotNet(args),
 };
 

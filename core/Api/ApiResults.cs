@@ -10,7 +10,7 @@ namespace Serverless.Core.Api;
 
 /// <summary>
 /// What every HTTP handler shares: reading bodies (size-limited, strictly typed), answering JSON, and turning the
-/// pipeline's typed exceptions into problem details (400, 404, 409, 413), never a 500.
+/// pipeline's typed exceptions into problem details (400, 404, 409, 413, 503), never a 500.
 /// </summary>
 public static class ApiResults
 {
@@ -35,23 +35,55 @@ public static class ApiResults
     public static async Task<JsonDocument> ReadDocumentAsync(HttpRequest request, CancellationToken ct)
     {
         if (request.ContentLength > MaxBodyBytes) throw new PayloadTooLargeException($"The body is {request.ContentLength} bytes; the limit is {MaxBodyBytes}.");
-        var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
-        {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > MaxBodyBytes) throw new PayloadTooLargeException($"The body is larger than the limit of {MaxBodyBytes} bytes.");
-        }
-        if (buffer.Length == 0) throw new BadRequestException("The body is empty; send a JSON object.");
+        ReadOnlyMemory<byte> body;
         try
         {
-            return JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 32 });
+            body = request.ContentLength is { } length ? await ReadExactlyAsync(request.Body, (int)length, ct) : await ReadToEndAsync(request.Body, ct);
+        }
+        catch (BadHttpRequestException e)
+        {
+            // The server's own limits, or a body cut short by the client: bad input, not a 500.
+            if (e.StatusCode == StatusCodes.Status413PayloadTooLarge) throw new PayloadTooLargeException($"The body is larger than the server accepts: {e.Message}");
+            throw new BadRequestException($"The body could not be read: {e.Message}");
+        }
+        if (body.Length == 0) throw new BadRequestException("The body is empty; send a JSON object.");
+        try
+        {
+            return JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 32 });
         }
         catch (JsonException e)
         {
             throw new BadRequestException($"The body is not valid JSON: {e.Message}", Field("body", $"invalid JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}"));
         }
+    }
+
+    /// <summary>A body of known length, read into an array of that length (the common case: one small allocation per request).</summary>
+    private static async Task<ReadOnlyMemory<byte>> ReadExactlyAsync(Stream body, int length, CancellationToken ct)
+    {
+        var buffer = new byte[length];
+        var read = await body.ReadAtLeastAsync(buffer, length, throwOnEndOfStream: false, ct);
+        if (read < length) throw new BadRequestException($"The body ended after {read} of the {length} bytes its Content-Length announced.");
+        return buffer;
+    }
+
+    private static async Task<ReadOnlyMemory<byte>> ReadToEndAsync(Stream body, CancellationToken ct)
+    {
+        var buffer = new MemoryStream();
+        var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16384);
+        try
+        {
+            int read;
+            while ((read = await body.ReadAsync(chunk, ct)) > 0)
+            {
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > MaxBodyBytes) throw new PayloadTooLargeException($"The body is larger than the limit of {MaxBodyBytes} bytes.");
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
+        }
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
     public static async Task<T?> ReadJsonAsync<T>(HttpRequest request, bool strict, CancellationToken ct)
@@ -96,6 +128,10 @@ public static class ApiResults
         catch (PayloadTooLargeException e)
         {
             return Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large", e.Message);
+        }
+        catch (Serving.ModelUnavailableException e)
+        {
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Model unavailable", e.Message);
         }
         catch (KeyNotFoundException e)
         {

@@ -95,13 +95,57 @@ public sealed class PipelineApi(
         return Json(spec);
     });
 
-    public Task<IResult> PredictAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
+    /// <summary>
+    /// <c>POST /api/models/{model}/predict</c>: one JSON object (one row) or <c>{"rows": [...]}</c>. The production version
+    /// answers, unless the query pins one: <c>?version=v2</c> (that version) or <c>?alias=staging</c> (the version the
+    /// alias points at), not both. The answer names the model, the <c>modelVersion</c> that answered and the
+    /// <c>requestId</c>, and per row what the task has (regression: <c>score</c>; binary: <c>label</c>, <c>probability</c>
+    /// of the positive class, <c>score</c>; multiclass: <c>label</c>, <c>probabilities</c>) plus <c>imputed</c>, the fields
+    /// the model filled in, when there were any. The request id is the caller's <c>x-request-id</c> header when it is a
+    /// safe token (else a new one) and is sent back in that header, on errors too. Errors: 400 (invalid JSON, unknown
+    /// field, wrong type, missing field the model cannot fill in, bad query; each field named with its row as
+    /// <c>rows[i].field</c>), 404 (no such model, version or alias), 409 (no production version), 413 (body over
+    /// <see cref="MaxBodyBytes"/> or more rows than <see cref="PredictionOptions.MaxRows"/>), 503 (the version failed its
+    /// integrity check and this host holds no verified copy).
+    /// </summary>
+    public Task<IResult> PredictAsync(string model, HttpRequest request, CancellationToken ct)
     {
-        CheckModelName(model);
-        using var document = await ReadDocumentAsync(request, ct);
-        var response = await predictions.PredictAsync(model, document.RootElement, ct);
-        return Json(response);
-    });
+        var incoming = request.Headers[RequestId.Header];
+        var requestId = RequestId.Accept(incoming.Count > 0 ? incoming[0] : null);
+        request.HttpContext.Response.Headers[RequestId.Header] = requestId;
+        return Guard(logger, async () =>
+        {
+            CheckModelName(model);
+            var selector = PredictSelector(request);
+            using var document = await ReadDocumentAsync(request, ct);
+            var response = await predictions.PredictAsync(model, document.RootElement, selector, requestId, ct);
+            // Serialized up front so the answer goes out with a Content-Length rather than chunked: cheaper per request.
+            return Results.Bytes(JsonSerializer.SerializeToUtf8Bytes(response, JsonBlobs.Options), "application/json; charset=utf-8");
+        });
+    }
+
+    /// <summary>The <c>version</c> or <c>alias</c> query parameter of a predict request.</summary>
+    private static ModelSelector PredictSelector(HttpRequest request)
+    {
+        if (!request.QueryString.HasValue) return ModelSelector.Production;
+        var version = request.Query["version"].FirstOrDefault();
+        var alias = request.Query["alias"].FirstOrDefault();
+        if (version is not null && alias is not null)
+        {
+            throw new BadRequestException("Give either 'version' or 'alias', not both.", Field("alias", "not with 'version'"));
+        }
+        if (version is not null && !ModelSelector.IsVersion(version))
+        {
+            throw new BadRequestException($"'{Truncate(version)}' is not a version; versions are named v1, v2, ...", Field("version", "v followed by a number, e.g. v2"));
+        }
+        if (alias is not null && !ModelSelector.IsAlias(alias))
+        {
+            throw new BadRequestException($"'{Truncate(alias)}' is not an alias name; aliases are like production or staging.", Field("alias", ModelSelector.AliasRule));
+        }
+        return new ModelSelector(version, alias);
+    }
+
+    private static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
 
     public Task<IResult> PromoteAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {

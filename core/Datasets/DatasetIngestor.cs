@@ -598,7 +598,7 @@ public sealed class DatasetIngestor(
             {
                 for (var i = 0; i < fields.Length; i++)
                 {
-                    fields[i] = Canonical(schema.Columns[i].Kind, value(i));
+                    fields[i] = CellValues.Canonical(schema.Columns[i].Kind, value(i));
                     stats[i].Add((fields[i] ?? "").AsSpan());
                 }
                 CanonicalCsv.WriteRecord(writer, fields);
@@ -620,17 +620,6 @@ public sealed class DatasetIngestor(
             Columns = [.. schema.Columns.Select((c, i) => stats[i].Profile(c.Kind, sensitive.Contains(c.Name)))],
         };
         return (output, Convert.ToHexStringLower(sha.GetHashAndReset()), rows, profile);
-    }
-
-    private static string? Canonical(ColumnKind kind, string value)
-    {
-        if (CellValues.IsMissing(value)) return null;
-        return kind switch
-        {
-            ColumnKind.Boolean when CellValues.TryBoolean(value, out var b) => b ? "true" : "false",
-            ColumnKind.Numeric when !CellValues.TryNumber(value, out _) => null,
-            _ => value,
-        };
     }
 
     /// <summary>Keeps a rejected file whole in quarantine with a JSON report and a one-paragraph summary, and audits it.</summary>

@@ -1,103 +1,70 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.ML;
-using Microsoft.ML.Data;
 using Serverless.Core.Api;
-using Serverless.Core.Datasets;
+using Serverless.Core.Hosting;
 using Serverless.Core.Registry;
-using Serverless.Core.Specs;
-using Serverless.Core.Training;
+using Serverless.Core.Tracking;
 
 namespace Serverless.Core.Serving;
 
-/// <summary>Serving settings, bound from <c>Pipeline:Serving</c>.</summary>
-public sealed class PredictionOptions
-{
-    public const string Section = "Pipeline:Serving";
-
-    /// <summary>How often each model's <c>production</c> alias is re-read; a change is loaded in the background and swapped in.</summary>
-    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
-
-    public int MaxRows { get; set; } = 1000;
-}
-
-/// <summary>The answer to a prediction request: the version that answered and one prediction per row.</summary>
-public sealed record PredictionResponse(string Model, string ModelVersion, IReadOnlyList<RowPrediction> Predictions);
-
-/// <summary>One row's prediction: a score (regression, binary), a class label and per-class probabilities (classification).</summary>
-public sealed record RowPrediction(double? Score, string? Label, IReadOnlyDictionary<string, double>? Probabilities);
-
 /// <summary>
-/// Serves predictions from each model's production version. Models are loaded once (sha256-verified) and kept; the
-/// production alias is re-checked every <see cref="PredictionOptions.RefreshInterval"/> and a new version is loaded in
-/// the background and swapped in atomically, so requests in flight finish on the version they started with and no
-/// request waits for a load after the first. Scoring is a batch transform over the request's rows: thread-safe, no
-/// shared prediction engine.
+/// Serves predictions. Versions are loaded once, only after their bytes match the sha256 of their manifest, and kept:
+/// each alias that has been asked for (production by default) is re-read every <see cref="PredictionOptions.RefreshInterval"/>
+/// and a new version is loaded in the background and swapped in atomically, so requests in flight finish on the version
+/// they started with and no request waits for a load after the first. A version that fails its integrity check is never
+/// loaded, is audited, and the alias keeps being served by the last verified version this host holds; with none, the
+/// request is answered 503. Scoring uses pooled row scorers of the loaded version (see <see cref="LoadedModel"/>).
 /// </summary>
-public sealed class PredictionService(ModelRegistry registry, IOptions<PredictionOptions> options, ILogger<PredictionService> logger)
+public sealed class PredictionService(ModelRegistry registry, AuditLog audit, IOptions<PredictionOptions> options, ILogger<PredictionService> logger)
 {
-    private readonly ConcurrentDictionary<string, Slot> _slots = new(StringComparer.Ordinal);
+    /// <summary>The audit action of a model version that failed its integrity check when it was to be served.</summary>
+    public const string IntegrityFailureAction = "integrityFailure";
+
     private readonly PredictionOptions _options = options.Value;
+    private readonly ConcurrentDictionary<(string Model, string Alias), AliasSlot> _aliases = new();
+    private readonly ConcurrentDictionary<(string Model, string Version), PinnedSlot> _pinned = new();
+    private readonly ConcurrentDictionary<(string Model, string Version), IntegrityFailure> _failures = new();
 
-    /// <summary>The loaded version of each model.</summary>
+    /// <summary>The version of each model that answers unpinned requests (production), where one is loaded.</summary>
     public IReadOnlyDictionary<string, string> Loaded =>
-        _slots.Where(s => s.Value.Current is not null).ToDictionary(s => s.Key, s => s.Value.Current!.Version);
+        _aliases.Where(s => s.Key.Alias == ModelRegistry.Production && s.Value.Current is not null)
+            .ToDictionary(s => s.Key.Model, s => s.Value.Current!.Version, StringComparer.Ordinal);
 
-    public async Task<PredictionResponse> PredictAsync(string model, JsonElement body, CancellationToken ct)
+    /// <summary>
+    /// Predicts for the body's rows (one JSON object, or <c>{"rows": [...]}</c>) with the version <paramref name="selector"/> names.
+    /// </summary>
+    /// <exception cref="BadRequestException">The body or a row does not fit the model (naming each field and row).</exception>
+    /// <exception cref="PayloadTooLargeException">More rows than <see cref="PredictionOptions.MaxRows"/>.</exception>
+    /// <exception cref="NotFoundException">No such model, version or alias.</exception>
+    /// <exception cref="ConflictException">The model has no production version.</exception>
+    /// <exception cref="ModelUnavailableException">The version failed its integrity check and no verified copy is held.</exception>
+    public async Task<PredictionResponse> PredictAsync(string model, JsonElement body, ModelSelector selector, string requestId, CancellationToken ct)
     {
-        var rows = RowsOf(body);
-        var loaded = await GetAsync(model, ct).ConfigureAwait(false);
-        var csv = PredictionInput.ToCsv(loaded.Manifest.Schema, rows);
-        return new PredictionResponse(model, loaded.Version, loaded.Score(csv));
+        var rows = PredictionRequest.Rows(body, _options.MaxRows);
+        var loaded = await GetAsync(model, selector, ct).ConfigureAwait(false);
+        var input = loaded.Input.Read(rows);
+        return new PredictionResponse(model, loaded.Version, requestId, loaded.Score(input));
     }
 
-    /// <summary>Re-reads the production alias now and loads the version it names, if it changed.</summary>
+    /// <summary>
+    /// Re-reads the production alias now and loads the version it names, if it changed. A version that fails its
+    /// integrity check is audited and not loaded; the one held keeps answering (this does not throw for it).
+    /// </summary>
     public async Task RefreshAsync(string model, CancellationToken ct)
     {
-        var slot = _slots.GetOrAdd(model, _ => new Slot());
-        await RefreshSlotAsync(model, slot, wait: true, ct).ConfigureAwait(false);
-    }
-
-    internal async Task<LoadedModel> GetAsync(string model, CancellationToken ct)
-    {
-        var slot = _slots.GetOrAdd(model, _ => new Slot());
-        var current = slot.Current;
-        if (current is not null)
-        {
-            if (DateTime.UtcNow - slot.CheckedAt > _options.RefreshInterval)
-            {
-                _ = Task.Run(() => RefreshSlotAsync(model, slot, wait: false, CancellationToken.None), CancellationToken.None);
-            }
-            return current;
-        }
-        await RefreshSlotAsync(model, slot, wait: true, ct).ConfigureAwait(false);
-        return slot.Current ?? throw new NotFoundException(await NotServableMessageAsync(model, ct).ConfigureAwait(false));
-    }
-
-    private async Task RefreshSlotAsync(string model, Slot slot, bool wait, CancellationToken ct)
-    {
-        if (wait) await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
-        else if (!await slot.Gate.WaitAsync(0, ct).ConfigureAwait(false)) return;
+        var slot = _aliases.GetOrAdd((model, ModelRegistry.Production), static _ => new AliasSlot());
+        await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            var version = await registry.ResolveAliasAsync(model, ModelRegistry.Production, ct).ConfigureAwait(false);
-            if (version is not null && version != slot.Current?.Version)
-            {
-                var (manifest, bytes) = await registry.LoadVerifiedAsync(model, version, ct).ConfigureAwait(false);
-                var next = LoadedModel.Create(manifest, bytes);
-                var previous = slot.Current?.Version;
-                slot.Current = next;
-                logger.LogInformation("Serving {ModelName} {ModelVersion} (was {PreviousVersion})", model, version, previous ?? "none");
-            }
-            slot.CheckedAt = DateTime.UtcNow;
+            await RefreshSlotAsync(model, ModelRegistry.Production, slot, ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (!wait && e is not OperationCanceledException)
+        catch (ModelUnavailableException)
         {
-            logger.LogWarning(e, "Background refresh of {ModelName} failed; still serving {ModelVersion}", model, slot.Current?.Version);
+            // Recorded and audited where it was found; requests get the verified version held, or a 503.
         }
         finally
         {
@@ -105,36 +72,236 @@ public sealed class PredictionService(ModelRegistry registry, IOptions<Predictio
         }
     }
 
-    private async Task<string> NotServableMessageAsync(string model, CancellationToken ct) =>
-        await registry.GetAsync(model, ct).ConfigureAwait(false) is null
-            ? $"There is no model '{model}'. Drop a data file into incoming/{model}/ to train one, or check the name."
-            : $"Model '{model}' has no production version yet; a training run may still be going, or awaiting approval.";
-
-    private List<JsonElement> RowsOf(JsonElement body)
+    internal ValueTask<LoadedModel> GetAsync(string model, ModelSelector selector, CancellationToken ct)
     {
-        if (body.ValueKind != JsonValueKind.Object)
+        if (selector.Version is { } version) return new ValueTask<LoadedModel>(GetPinnedAsync(model, version, ct));
+        var alias = selector.Alias ?? ModelRegistry.Production;
+        var slot = _aliases.GetOrAdd((model, alias), static _ => new AliasSlot());
+        var current = slot.Current;
+        if (current is null) return new ValueTask<LoadedModel>(LoadAliasAsync(model, alias, slot, ct));
+        if (DateTime.UtcNow - slot.CheckedAt > _options.RefreshInterval && slot.TryStartBackgroundRefresh())
         {
-            throw new BadRequestException($"The body must be a JSON object (one row) or {{\"rows\": [...]}}, not {body.ValueKind.ToString().ToLowerInvariant()}.");
+            _ = Task.Run(() => BackgroundRefreshAsync(model, alias, slot), CancellationToken.None);
         }
-        if (!body.TryGetProperty("rows", out var rows)) return [body];
-        if (rows.ValueKind != JsonValueKind.Array)
-        {
-            throw new BadRequestException("'rows' must be an array of objects.", new Dictionary<string, string[]> { ["rows"] = ["must be an array"] });
-        }
-        var list = rows.EnumerateArray().ToList();
-        if (list.Count == 0) throw new BadRequestException("'rows' is empty; send at least one row.", new Dictionary<string, string[]> { ["rows"] = ["empty"] });
-        if (list.Count > _options.MaxRows)
-        {
-            throw new BadRequestException($"{list.Count} rows is more than the {_options.MaxRows} one request may hold; split the request.",
-                new Dictionary<string, string[]> { ["rows"] = [$"at most {_options.MaxRows}"] });
-        }
-        var errors = list.Select((r, i) => (r, i)).Where(x => x.r.ValueKind != JsonValueKind.Object)
-            .ToDictionary(x => $"rows[{x.i}]", x => new[] { "must be an object" });
-        if (errors.Count > 0) throw new BadRequestException("Every row must be a JSON object.", errors);
-        return list;
+        return new ValueTask<LoadedModel>(current);
     }
 
-    private sealed class Slot
+    private async Task<LoadedModel> LoadAliasAsync(string model, string alias, AliasSlot slot, CancellationToken ct)
+    {
+        await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (slot.Current is { } loaded) return loaded;
+            await RefreshSlotAsync(model, alias, slot, ct).ConfigureAwait(false);
+            if (slot.Current is { } now) return now;
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+        // Nothing to serve: forget the slot (a name nobody registered must not hold memory) and say why.
+        if (slot.Current is null) _aliases.TryRemove(new KeyValuePair<(string, string), AliasSlot>((model, alias), slot));
+        throw await NotServableAsync(model, alias, ct).ConfigureAwait(false);
+    }
+
+    private async Task BackgroundRefreshAsync(string model, string alias, AliasSlot slot)
+    {
+        try
+        {
+            await slot.Gate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                await RefreshSlotAsync(model, alias, slot, CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                slot.Gate.Release();
+            }
+        }
+        catch (ModelUnavailableException e)
+        {
+            logger.LogWarning("{ModelName} {Alias} points at {ModelVersion}, which failed its integrity check; still serving {ServedVersion}",
+                model, alias, e.Version, slot.Current?.Version);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Background refresh of {ModelName} {Alias} failed; still serving {ModelVersion}", model, alias, slot.Current?.Version);
+        }
+        finally
+        {
+            slot.EndBackgroundRefresh();
+        }
+    }
+
+    /// <summary>Resolves the alias and, when it names another version, loads that version and swaps it in. Call holding the slot's gate.</summary>
+    private async Task RefreshSlotAsync(string model, string alias, AliasSlot slot, CancellationToken ct)
+    {
+        var version = await registry.ResolveAliasAsync(model, alias, ct).ConfigureAwait(false);
+        slot.CheckedAt = DateTime.UtcNow;
+        if (version is null || version == slot.Current?.Version) return;
+        // A version that failed its integrity check lately is not fetched again while a verified one is held.
+        if (slot.Current is not null && RecentFailure(model, version) is not null) return;
+        var next = FindLoaded(model, version) ?? await LoadVersionAsync(model, version, ct).ConfigureAwait(false);
+        var previous = slot.Current?.Version;
+        slot.Current = next;
+        logger.LogInformation("Serving {ModelName} {Alias} {ModelVersion} (was {PreviousVersion})", model, alias, version, previous ?? "none");
+    }
+
+    private async Task<LoadedModel> GetPinnedAsync(string model, string version, CancellationToken ct)
+    {
+        var key = (model, version);
+        if (_pinned.TryGetValue(key, out var held) && held.Current is { } pinned)
+        {
+            held.LastUsed = Environment.TickCount64;
+            return pinned;
+        }
+        if (FindLoaded(model, version) is { } loaded) return loaded;
+
+        var slot = _pinned.GetOrAdd(key, static _ => new PinnedSlot());
+        slot.LastUsed = Environment.TickCount64;
+        await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (slot.Current is { } current) return current;
+            try
+            {
+                slot.Current = await LoadVersionAsync(model, version, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _pinned.TryRemove(new KeyValuePair<(string, string), PinnedSlot>(key, slot));
+                if (e is NotFoundException) throw await UnknownVersionAsync(model, version, ct).ConfigureAwait(false);
+                throw;
+            }
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+        EvictPinned();
+        return slot.Current;
+    }
+
+    /// <summary>Drops the least recently used pinned versions beyond <see cref="PredictionOptions.MaxPinnedVersions"/>.</summary>
+    private void EvictPinned()
+    {
+        while (_pinned.Count > Math.Max(0, _options.MaxPinnedVersions))
+        {
+            var oldest = _pinned.Where(p => p.Value.Current is not null).OrderBy(p => p.Value.LastUsed).FirstOrDefault();
+            if (oldest.Value is null || !_pinned.TryRemove(oldest)) return;
+        }
+    }
+
+    /// <summary>A version this host already holds (for another alias or pinned), so it is not loaded twice.</summary>
+    private LoadedModel? FindLoaded(string model, string version)
+    {
+        foreach (var (key, slot) in _aliases)
+        {
+            if (key.Model == model && slot.Current is { } current && current.Version == version) return current;
+        }
+        return _pinned.TryGetValue((model, version), out var pinned) ? pinned.Current : null;
+    }
+
+    /// <summary>
+    /// Downloads a version, checks its sha256 and loads it. An integrity failure is logged, audited and remembered for
+    /// <see cref="PredictionOptions.IntegrityRetryInterval"/>, and thrown as <see cref="ModelUnavailableException"/>.
+    /// </summary>
+    private async Task<LoadedModel> LoadVersionAsync(string model, string version, CancellationToken ct)
+    {
+        var key = (model, version);
+        if (RecentFailure(model, version) is { } failure) throw new ModelUnavailableException(model, version, failure.Message);
+        ModelManifest manifest;
+        byte[] bytes;
+        try
+        {
+            (manifest, bytes) = await registry.LoadVerifiedAsync(model, version, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidDataException || e is RequestFailedException { ErrorCode: var code } && code == BlobErrorCode.BlobNotFound)
+        {
+            throw await IntegrityFailureAsync(model, version, e).ConfigureAwait(false);
+        }
+        _failures.TryRemove(key, out _);
+        var loaded = LoadedModel.Create(manifest, bytes);
+        logger.LogInformation("Loaded {ModelName} {ModelVersion} (sha256 {Sha256} verified)", model, version, manifest.Sha256);
+        return loaded;
+    }
+
+    /// <summary>The integrity failure of a version found less than <see cref="PredictionOptions.IntegrityRetryInterval"/> ago, if any.</summary>
+    private IntegrityFailure? RecentFailure(string model, string version) =>
+        _failures.TryGetValue((model, version), out var failure) && DateTime.UtcNow - failure.At < _options.IntegrityRetryInterval ? failure : null;
+
+    private async Task<ModelUnavailableException> IntegrityFailureAsync(string model, string version, Exception cause)
+    {
+        var reason = cause is InvalidDataException ? cause.Message : $"The model.zip of {model} {version} is missing.";
+        var message = $"Model '{model}' version {version} failed its integrity check and is not served: {reason} " +
+                      $"This host holds no verified copy of it. Roll production back to an earlier version (POST /api/models/{model}/rollback), " +
+                      $"or register the model again (POST /api/models/{model}/train, or upload its data to incoming/{model}/).";
+        _failures[(model, version)] = new IntegrityFailure(message, DateTime.UtcNow);
+        logger.LogError(cause, "Integrity failure: {ModelName} {ModelVersion} is not loaded", model, version);
+        try
+        {
+            await audit.RecordAsync(IntegrityFailureAction, model, "serving", new { Version = version, Host = HostIdentity.Name, Reason = reason }, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RequestFailedException or OperationCanceledException)
+        {
+            logger.LogError(e, "Could not audit the integrity failure of {ModelName} {ModelVersion}", model, version);
+        }
+        return new ModelUnavailableException(model, version, message);
+    }
+
+    /// <summary>Why an alias has nothing to serve: no model (404), no production version (409), or no such alias (404).</summary>
+    private async Task<Exception> NotServableAsync(string model, string alias, CancellationToken ct)
+    {
+        var doc = await registry.GetAsync(model, ct).ConfigureAwait(false);
+        if (doc is null)
+        {
+            return new NotFoundException($"There is no model '{model}'. Drop a data file into incoming/{model}/ to train one (a run may still be going: " +
+                                         $"GET {ApiRoutes.OrchestrationsOf(model)}), or check the name.");
+        }
+        var versions = doc.Versions.Count == 0 ? "none yet" : string.Join(", ", doc.Versions.Select(v => $"{v.Version} ({v.Status})"));
+        if (alias == ModelRegistry.Production)
+        {
+            return new ConflictException($"Model '{model}' has no production version yet (versions: {versions}). Promote one " +
+                                         $"(POST /api/models/{model}/promote with {{\"version\": \"vN\"}}), approve a run waiting for approval, " +
+                                         $"or wait for the training run to finish (GET {ApiRoutes.OrchestrationsOf(model)}); or ask for a version with ?version=vN.");
+        }
+        var aliases = doc.Aliases.Count == 0 ? "none" : string.Join(", ", doc.Aliases.Select(a => $"{a.Key} → {a.Value}"));
+        return new NotFoundException($"Model '{model}' has no alias '{alias}' (aliases: {aliases}). Leave the alias out to use production, or ask for a version with ?version=vN.");
+    }
+
+    private async Task<Exception> UnknownVersionAsync(string model, string version, CancellationToken ct)
+    {
+        var doc = await registry.GetAsync(model, ct).ConfigureAwait(false);
+        return doc is null
+            ? new NotFoundException($"There is no model '{model}'. Drop a data file into incoming/{model}/ to train one, or check the name.")
+            : new NotFoundException($"Model '{model}' has no version '{version}' (versions: {(doc.Versions.Count == 0 ? "none yet" : string.Join(", ", doc.Versions.Select(v => v.Version)))}).");
+    }
+
+    private sealed record IntegrityFailure(string Message, DateTime At);
+
+    /// <summary>The version an alias of a model is served by on this host, swapped atomically.</summary>
+    private sealed class AliasSlot
+    {
+        public readonly SemaphoreSlim Gate = new(1, 1);
+        private LoadedModel? _current;
+        private int _refreshing;
+
+        public LoadedModel? Current
+        {
+            get => Volatile.Read(ref _current);
+            set => Volatile.Write(ref _current, value);
+        }
+
+        public DateTime CheckedAt;
+
+        /// <summary>True for the one caller that starts a background refresh; others keep serving meanwhile.</summary>
+        public bool TryStartBackgroundRefresh() => Interlocked.CompareExchange(ref _refreshing, 1, 0) == 0;
+
+        public void EndBackgroundRefresh() => Volatile.Write(ref _refreshing, 0);
+    }
+
+    /// <summary>A version asked for with <c>?version=</c>, loaded once and kept while recently used.</summary>
+    private sealed class PinnedSlot
     {
         public readonly SemaphoreSlim Gate = new(1, 1);
         private LoadedModel? _current;
@@ -145,173 +312,6 @@ public sealed class PredictionService(ModelRegistry registry, IOptions<Predictio
             set => Volatile.Write(ref _current, value);
         }
 
-        public DateTime CheckedAt;
+        public long LastUsed;
     }
-}
-
-/// <summary>A loaded model version: its transformer and the loader that reads request rows exactly as training read data.</summary>
-internal sealed class LoadedModel
-{
-    private readonly MLContext _ml;
-    private readonly ITransformer _model;
-    private readonly TextLoader _loader;
-
-    private LoadedModel(ModelManifest manifest, MLContext ml, ITransformer model)
-    {
-        Manifest = manifest;
-        _ml = ml;
-        _model = model;
-        _loader = FeaturePipeline.Loader(ml, manifest.Schema, withLabel: false);
-    }
-
-    public ModelManifest Manifest { get; }
-    public string Version => Manifest.Version;
-
-    public static LoadedModel Create(ModelManifest manifest, byte[] zip)
-    {
-        var ml = new MLContext(manifest.Reproducibility.Seed);
-        using var stream = new MemoryStream(zip, writable: false);
-        return new LoadedModel(manifest, ml, ml.Model.Load(stream, out _));
-    }
-
-    /// <summary>Scores canonical CSV rows (with a header) and reads the predictions out.</summary>
-    public IReadOnlyList<RowPrediction> Score(string csv)
-    {
-        var scored = _model.Transform(_loader.Load(new TextSource(csv)));
-        var schema = Manifest.Schema;
-        switch (schema.Task)
-        {
-            case TaskKind.Regression:
-                return [.. scored.GetColumn<float>("Score").Select(s => new RowPrediction(s, null, null))];
-            case TaskKind.Binary:
-            {
-                var classes = schema.Classes!;
-                var labels = scored.GetColumn<bool>("PredictedLabel").ToList();
-                var scores = scored.GetColumn<float>("Score").ToList();
-                var probabilities = scored.Schema.GetColumnOrNull("Probability") is null ? null : scored.GetColumn<float>("Probability").ToList();
-                return [.. labels.Select((l, i) => new RowPrediction(
-                    scores[i],
-                    l ? classes[1] : classes[0],
-                    probabilities is null ? null : new Dictionary<string, double> { [classes[0]] = 1 - probabilities[i], [classes[1]] = probabilities[i] }))];
-            }
-            default:
-            {
-                var names = ClassNames(scored, schema);
-                var labels = scored.GetColumn<ReadOnlyMemory<char>>(FeaturePipeline.PredictedClassColumn).Select(l => l.ToString()).ToList();
-                var scores = scored.GetColumn<VBuffer<float>>("Score").ToList();
-                return [.. labels.Select((l, i) =>
-                {
-                    var values = scores[i].DenseValues().ToArray();
-                    var probabilities = new Dictionary<string, double>();
-                    for (var k = 0; k < values.Length && k < names.Count; k++) probabilities[names[k]] = values[k];
-                    return new RowPrediction(null, l, probabilities);
-                })];
-            }
-        }
-    }
-
-    private static IReadOnlyList<string> ClassNames(IDataView scored, DatasetSchema schema)
-    {
-        var column = scored.Schema["Score"];
-        if (column.HasSlotNames())
-        {
-            VBuffer<ReadOnlyMemory<char>> names = default;
-            column.GetSlotNames(ref names);
-            var list = names.DenseValues().Select(n => n.ToString()).ToList();
-            if (list.All(n => n.Length > 0)) return list;
-        }
-        return schema.Classes ?? [];
-    }
-
-    /// <summary>An in-memory text the ML.NET loader reads as if it were a file.</summary>
-    private sealed class TextSource(string text) : IMultiStreamSource
-    {
-        public int Count => 1;
-        public string? GetPathOrNull(int index) => null;
-        public Stream Open(int index) => new MemoryStream(Encoding.UTF8.GetBytes(text), writable: false);
-        public TextReader OpenTextReader(int index) => new StringReader(text);
-    }
-}
-
-/// <summary>Validates request rows against a model's schema and writes them as canonical CSV for the model's loader.</summary>
-internal static class PredictionInput
-{
-    public static string ToCsv(DatasetSchema schema, IReadOnlyList<JsonElement> rows)
-    {
-        var errors = new Dictionary<string, string[]>();
-        var allowed = new HashSet<string>(schema.Columns.Select(c => c.Name), StringComparer.Ordinal);
-        var features = new HashSet<string>(schema.Features, StringComparer.Ordinal);
-        var writer = new StringWriter(CultureInfo.InvariantCulture);
-        CanonicalCsv.WriteRecord(writer, [.. schema.Columns.Select(c => c.Name)]);
-        var fields = new string?[schema.Columns.Count];
-        for (var r = 0; r < rows.Count; r++)
-        {
-            string Field(string name) => rows.Count == 1 ? name : $"rows[{r}].{name}";
-            Array.Clear(fields);
-            foreach (var property in rows[r].EnumerateObject())
-            {
-                if (!allowed.Contains(property.Name))
-                {
-                    errors[Field(property.Name)] = [$"unknown column; the model takes {string.Join(", ", schema.Features)}"];
-                    continue;
-                }
-                if (!features.Contains(property.Name)) continue;
-                var index = IndexOf(schema, property.Name);
-                if (TryFormat(schema.Columns[index].Kind, property.Value, out var text, out var problem)) fields[index] = text;
-                else errors[Field(property.Name)] = [problem!];
-            }
-            CanonicalCsv.WriteRecord(writer, fields);
-        }
-        if (errors.Count > 0)
-        {
-            throw new BadRequestException($"{errors.Count} field(s) of the request do not fit the model: {string.Join("; ", errors.Select(e => $"{e.Key}: {e.Value[0]}"))}.", errors);
-        }
-        return writer.ToString();
-    }
-
-    private static int IndexOf(DatasetSchema schema, string name)
-    {
-        for (var i = 0; i < schema.Columns.Count; i++) if (schema.Columns[i].Name == name) return i;
-        return -1;
-    }
-
-    private static bool TryFormat(ColumnKind kind, JsonElement value, out string? text, out string? problem)
-    {
-        text = null;
-        problem = null;
-        if (value.ValueKind == JsonValueKind.Null) return true;
-        switch (kind)
-        {
-            case ColumnKind.Numeric:
-                if (value.ValueKind == JsonValueKind.Number) { text = CanonicalCsv.Number(value.GetDouble()); return true; }
-                if (value.ValueKind == JsonValueKind.String && double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
-                {
-                    text = CanonicalCsv.Number(d);
-                    return true;
-                }
-                problem = $"expected a number, got {Describe(value)}";
-                return false;
-            case ColumnKind.Boolean:
-                if (value.ValueKind is JsonValueKind.True or JsonValueKind.False) { text = value.GetBoolean() ? "true" : "false"; return true; }
-                if (value.ValueKind == JsonValueKind.String && bool.TryParse(value.GetString(), out var b)) { text = b ? "true" : "false"; return true; }
-                if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) && n is 0 or 1) { text = n == 1 ? "true" : "false"; return true; }
-                problem = $"expected true or false, got {Describe(value)}";
-                return false;
-            default:
-                if (value.ValueKind == JsonValueKind.String) { text = value.GetString(); return true; }
-                if (value.ValueKind is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False) { text = value.GetRawText(); return true; }
-                problem = $"expected a string, got {Describe(value)}";
-                return false;
-        }
-    }
-
-    private static string Describe(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.String => $"the string \"{Truncate(value.GetString() ?? "")}\"",
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "an array",
-        _ => value.GetRawText(),
-    };
-
-    private static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
 }

@@ -1,0 +1,264 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Serverless.Core.Registry;
+using Serverless.Core.Serving;
+using Serverless.Core.Storage;
+using Serverless.LocalHost;
+using Serverless.Testing;
+
+namespace Serverless.Benchmarks;
+
+/// <summary>
+/// Serving throughput and latency on the local host (in-process, Azurite in memory), with the taxi model (regression on
+/// fare_amount, trained on a slice of taxi-fare-train.csv through the real pipeline):
+/// <list type="bullet">
+/// <item>single-row predict against a constant-JSON route mapped on the same host (same Kestrel, same middleware), driven by
+/// <c>wrk -t2 -c16 -d10s</c> with a POST body, twice each, alternating; requests/s, p50/p99 latency, errors, ratio;</item>
+/// <item>a batch of 1,000 rows (from taxi-fare-test.csv) through HTTP, one request at a time, against the same rows
+/// transformed in-process by ML.NET (<c>LoadFromEnumerable</c> + <c>Transform</c> + reading the Score column, the model
+/// loaded from the same bytes); medians, and the ratio of throughputs.</item>
+/// </list>
+/// Needs <c>wrk</c> on the PATH (Debian: <c>apt-get install -y wrk</c>) and Azurite (<c>npm ci</c> at the repository root).
+/// </summary>
+public static class ServingThroughput
+{
+    private const string Spec = """{"label":"fare_amount","task":"regression"}""";
+    private const string ConstantRoute = "/api/bench/constant";
+    private const int BatchRows = 1000;
+
+    /// <summary>Rounds of (constant, predict) under wrk, alternating, so that a change of the machine's load touches both routes alike.</summary>
+    private const int Rounds = 3;
+
+    private const string PredictBody =
+        """{"vendor_id":"CMT","rate_code":1,"passenger_count":1,"trip_time_in_secs":1271,"trip_distance":3.8,"payment_type":"CRD"}""";
+
+    public static async Task<int> RunAsync(int trainingRows, int seconds)
+    {
+        var taxi = Path.GetFullPath(Path.Combine(AzuriteProcess.RepositoryRoot, "..", "shared", "datasets", "taxi"));
+        await using var azurite = await AzuriteProcess.StartAsync();
+        var suffix = IsolatedLayout.NewSuffix();
+        var url = $"http://127.0.0.1:{AzuriteProcess.FreePort()}";
+        var config = IsolatedLayout.Settings(azurite.ConnectionString, suffix);
+        config["urls"] = url;
+        config["Logging:LogLevel:Default"] = "Warning";
+        config["Pipeline:Training:WarmUp"] = "false";
+        var app = LocalHostApp.Create([.. config.Select(kv => $"--{kv.Key}={kv.Value}")]);
+        MapConstantRoute(app);
+        await app.StartAsync();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(100) };
+            var storage = app.Services.GetRequiredService<PipelineStorage>();
+            await storage.EnsureCreatedAsync();
+            const string model = "taxi";
+            var clock = Stopwatch.StartNew();
+            await storage.Incoming.GetBlobClient($"{model}/model.json").UploadAsync(BinaryData.FromString(Spec), overwrite: true);
+            var slice = string.Join('\n', File.ReadLines(Path.Combine(taxi, "taxi-fare-train.csv")).Take(trainingRows + 1)) + "\n";
+            await storage.Incoming.GetBlobClient($"{model}/data.csv").UploadAsync(BinaryData.FromString(slice), overwrite: true);
+            var version = await WaitForProductionAsync(http, model, TimeSpan.FromMinutes(10));
+            var manifest = await app.Services.GetRequiredService<ModelRegistry>().GetManifestAsync(model, version, CancellationToken.None);
+            Console.WriteLine($"serving: taxi model {version} (spec {Spec}, {trainingRows:N0} training rows, winner {manifest!.Candidate}) servable after {clock.Elapsed.TotalSeconds:F1} s; " +
+                              $"{Environment.ProcessorCount} cores; local host in-process on {url}, Azurite in memory");
+            using (var first = await http.PostAsync($"/api/models/{model}/predict", Json(PredictBody))) first.EnsureSuccessStatusCode();
+
+            var predictUrl = $"{url}/api/models/{model}/predict";
+            var constantUrl = url + ConstantRoute;
+            var script = Path.Combine(Path.GetTempPath(), $"serving-{suffix}.lua");
+            await File.WriteAllTextAsync(script, $"wrk.method = \"POST\"\nwrk.body = '{PredictBody}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n");
+            try
+            {
+                Console.WriteLine($"  load avg before: {LoadAverage()}");
+                Console.WriteLine($"  single row: wrk -t2 -c16 -d{seconds}s --latency, POST of a {PredictBody.Length}-byte row; warm-up 3 s per route first");
+                await WrkAsync(script, constantUrl, 3);
+                await WrkAsync(script, predictUrl, 3);
+                var runs = new List<(string Route, int Round, WrkResult Result)>();
+                for (var round = 1; round <= Rounds; round++)
+                {
+                    runs.Add(("constant JSON", round, await WrkAsync(script, constantUrl, seconds)));
+                    runs.Add(("predict, 1 row", round, await WrkAsync(script, predictUrl, seconds)));
+                }
+                Console.WriteLine($"  {"route",-16} {"round",5} {"requests/s",11} {"p50 ms",8} {"p99 ms",8} {"errors",7}");
+                foreach (var (route, round, r) in runs)
+                {
+                    Console.WriteLine($"  {route,-16} {round,5} {r.RequestsPerSecond,11:F0} {r.P50Ms,8:F3} {r.P99Ms,8:F3} {r.Errors,7}");
+                }
+                var ratios = new List<double>();
+                for (var round = 1; round <= Rounds; round++)
+                {
+                    var constant = runs.Single(r => r.Round == round && r.Route.StartsWith("constant", StringComparison.Ordinal)).Result;
+                    var predict = runs.Single(r => r.Round == round && r.Route.StartsWith("predict", StringComparison.Ordinal)).Result;
+                    ratios.Add(predict.RequestsPerSecond / constant.RequestsPerSecond);
+                    Console.WriteLine($"  round {round}: predict/constant = {ratios[^1]:F3}; predict p99 {predict.P99Ms:F3} ms, constant p99 {constant.P99Ms:F3} ms; predict errors {predict.Errors}");
+                }
+                var predictRuns = runs.Where(r => r.Route.StartsWith("predict", StringComparison.Ordinal)).Select(r => r.Result).ToList();
+                Console.WriteLine($"  median of rounds: predict/constant = {Median([.. ratios]):F3} (aim >= 0.75, 0.85), predict p99 {Median([.. predictRuns.Select(r => r.P99Ms)]):F3} ms (aim <= 2 ms), " +
+                                  $"predict errors {predictRuns.Sum(r => r.Errors)} (aim 0)");
+                Console.WriteLine($"  load avg after single row: {LoadAverage()}");
+            }
+            finally
+            {
+                File.Delete(script);
+            }
+
+            await BatchAsync(app, http, model, version, Path.Combine(taxi, "taxi-fare-test.csv"));
+            Console.WriteLine($"  load avg after: {LoadAverage()}");
+        }
+        finally
+        {
+            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await app.StopAsync(bound.Token);
+            await app.DisposeAsync();
+        }
+        return 0;
+    }
+
+    /// <summary>The baseline: a route on the same host that answers a constant JSON (the shape of a one-row prediction) without reading the body.</summary>
+    private static void MapConstantRoute(WebApplication app)
+    {
+        var constant = Encoding.UTF8.GetBytes("""{"model":"taxi","modelVersion":"v1","requestId":"0123456789abcdef0123456789abcdef","predictions":[{"score":15.1}]}""");
+        app.MapPost(ConstantRoute, () => Results.Bytes(constant, "application/json"));
+    }
+
+    /// <summary>1,000 rows: sequential HTTP requests against an in-process ML.NET transform of the same rows with the same model bytes.</summary>
+    private static async Task BatchAsync(WebApplication app, HttpClient http, string model, string version, string testFile)
+    {
+        var lines = File.ReadLines(testFile).Skip(1).Take(BatchRows).Select(l => l.Split(',')).ToList();
+        var rows = lines.Select(f => new TaxiInput
+        {
+            vendor_id = f[0], rate_code = Single(f[1]), passenger_count = Single(f[2]), trip_time_in_secs = Single(f[3]), trip_distance = Single(f[4]), payment_type = f[5],
+        }).ToList();
+        var body = JsonSerializer.SerializeToUtf8Bytes(new { rows = lines.Select(f => new Dictionary<string, object>
+        {
+            ["vendor_id"] = f[0], ["rate_code"] = double.Parse(f[1], CultureInfo.InvariantCulture), ["passenger_count"] = double.Parse(f[2], CultureInfo.InvariantCulture),
+            ["trip_time_in_secs"] = double.Parse(f[3], CultureInfo.InvariantCulture), ["trip_distance"] = double.Parse(f[4], CultureInfo.InvariantCulture), ["payment_type"] = f[5],
+        }) });
+
+        var (_, bytes) = await app.Services.GetRequiredService<ModelRegistry>().LoadVerifiedAsync(model, version, CancellationToken.None);
+        var ml = new MLContext(1);
+        var transformer = ml.Model.Load(new MemoryStream(bytes), out _);
+        float[] InProcess() => [.. transformer.Transform(ml.Data.LoadFromEnumerable(rows)).GetColumn<float>("Score")];
+
+        var service = app.Services.GetRequiredService<PredictionService>();
+        async Task<int> Service()
+        {
+            using var document = JsonDocument.Parse(body);
+            var answer = await service.PredictAsync(model, document.RootElement, ModelSelector.Production, "bench", CancellationToken.None);
+            return answer.Predictions.Count;
+        }
+
+        byte[]? last = null;
+        async Task Http()
+        {
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            using var response = await http.PostAsync($"/api/models/{model}/predict", content);
+            response.EnsureSuccessStatusCode();
+            last = await response.Content.ReadAsByteArrayAsync();
+        }
+
+        const int warmUp = 10, runs = 60;
+        var httpTimes = await TimeAsync(Http, warmUp, runs);
+        var serviceTimes = await TimeAsync(async () => await Service(), warmUp, runs);
+        var mlTimes = await TimeAsync(() => { InProcess(); return Task.CompletedTask; }, warmUp, runs);
+        var expected = InProcess();
+        var served = JsonNode.Parse(last)!["predictions"]!.AsArray().Select(p => p!["score"]!.GetValue<float>()).ToArray();
+        var maxDifference = expected.Zip(served).Max(p => Math.Abs(p.First - p.Second));
+
+        Console.WriteLine($"  batch of {BatchRows:N0} rows ({body.Length / 1024.0:F0} KiB of JSON in, {last!.Length / 1024.0:F0} KiB out), {runs} runs each after {warmUp} warm-up, one at a time; median (min) ms");
+        Console.WriteLine($"    HTTP POST predict (answer read, unparsed) {Median(httpTimes),7:F2} ({httpTimes.Min(),6:F2})  {BatchRows / Median(httpTimes) * 1000,10:F0} rows/s");
+        Console.WriteLine($"    PredictionService in-process (no HTTP)   {Median(serviceTimes),8:F2} ({serviceTimes.Min(),6:F2})  {BatchRows / Median(serviceTimes) * 1000,10:F0} rows/s");
+        Console.WriteLine($"    ML.NET LoadFromEnumerable+Transform      {Median(mlTimes),8:F2} ({mlTimes.Min(),6:F2})  {BatchRows / Median(mlTimes) * 1000,10:F0} rows/s");
+        Console.WriteLine($"    HTTP / in-process ML.NET throughput = {Median(mlTimes) / Median(httpTimes):F3} (aim >= 0.7); largest score difference {maxDifference:G3}");
+    }
+
+    private static async Task<double[]> TimeAsync(Func<Task> action, int warmUp, int runs)
+    {
+        for (var i = 0; i < warmUp; i++) await action();
+        var times = new double[runs];
+        for (var i = 0; i < runs; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            await action();
+            times[i] = clock.Elapsed.TotalMilliseconds;
+        }
+        return times;
+    }
+
+    private static double Median(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private static float Single(string text) => float.Parse(text, CultureInfo.InvariantCulture);
+
+    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+
+    private static async Task<string> WaitForProductionAsync(HttpClient http, string model, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            using var response = await http.GetAsync($"/api/models/{model}");
+            if (response.IsSuccessStatusCode && JsonNode.Parse(await response.Content.ReadAsStringAsync())?["aliases"]?[ModelRegistry.Production]?.GetValue<string>() is { } version)
+            {
+                return version;
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"{model} had no production version within {timeout}.");
+    }
+
+    private sealed record WrkResult(double RequestsPerSecond, double P50Ms, double P99Ms, long Errors, string Output);
+
+    private static async Task<WrkResult> WrkAsync(string script, string url, int seconds)
+    {
+        var start = new ProcessStartInfo("wrk", ["-t2", "-c16", $"-d{seconds}s", "--latency", "-s", script, url]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("wrk did not start; install it (apt-get install -y wrk).");
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"wrk failed ({process.ExitCode}): {output}{await process.StandardError.ReadToEndAsync()}");
+        var rps = double.Parse(Regex.Match(output, @"Requests/sec:\s+([\d.]+)").Groups[1].Value, CultureInfo.InvariantCulture);
+        long errors = 0;
+        if (Regex.Match(output, @"Non-2xx or 3xx responses:\s+(\d+)") is { Success: true } non2xx) errors += long.Parse(non2xx.Groups[1].Value, CultureInfo.InvariantCulture);
+        if (Regex.Match(output, @"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)") is { Success: true } socket)
+        {
+            errors += Enumerable.Range(1, 4).Sum(i => long.Parse(socket.Groups[i].Value, CultureInfo.InvariantCulture));
+        }
+        return new WrkResult(rps, Percentile(output, "50"), Percentile(output, "99"), errors, output);
+    }
+
+    /// <summary>A line of wrk's latency distribution (e.g. "99%  1.23ms"), in milliseconds.</summary>
+    private static double Percentile(string output, string percent)
+    {
+        var match = Regex.Match(output, $@"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", RegexOptions.Multiline);
+        if (!match.Success) throw new InvalidOperationException($"wrk printed no {percent}% latency: {output}");
+        var value = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        return match.Groups[2].Value switch { "us" => value / 1000, "ms" => value, _ => value * 1000 };
+    }
+
+    private static string LoadAverage() => EngineOverhead.LoadAverage() is var text && text.Split(' ') is [var a, var b, var c, ..] ? $"{a} {b} {c}" : text;
+
+    /// <summary>A taxi row as a CLR type, for the in-process ML.NET baseline (the model's input columns by name).</summary>
+    private sealed class TaxiInput
+    {
+#pragma warning disable IDE1006 // The names are the data's column names.
+        public string vendor_id { get; set; } = "";
+        public float rate_code { get; set; }
+        public float passenger_count { get; set; }
+        public float trip_time_in_secs { get; set; }
+        public float trip_distance { get; set; }
+        public string payment_type { get; set; } = "";
+#pragma warning restore IDE1006
+    }
+}

@@ -1,0 +1,225 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+using Serverless.Core.Specs;
+
+namespace Serverless.Core.Datasets;
+
+/// <summary>
+/// The one reading of a cell's text, shared by ingestion (CSV cells, as UTF-16 or UTF-8 with the same answers) and
+/// serving (JSON values, read as the cell they would be in an uploaded file): missing-value tokens, numbers, booleans,
+/// dates, and the value a column of a known kind holds. Training and serving cannot read a value differently when both
+/// ask here.
+/// </summary>
+public static class CellValues
+{
+    public static bool IsMissing(string value) => IsMissing(value.AsSpan());
+
+    /// <summary>Empty, "?", "NA", "N/A", "null", "NaN" or "none", in any case.</summary>
+    public static bool IsMissing(ReadOnlySpan<char> value) => value.Length switch
+    {
+        0 => true,
+        1 => value[0] == '?',
+        2 => value.Equals("NA", StringComparison.OrdinalIgnoreCase),
+        3 => value.Equals("N/A", StringComparison.OrdinalIgnoreCase) || value.Equals("NaN", StringComparison.OrdinalIgnoreCase),
+        4 => value.Equals("null", StringComparison.OrdinalIgnoreCase) || value.Equals("none", StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
+
+    /// <summary>The UTF-8 form of <see cref="IsMissing(ReadOnlySpan{char})"/>; no non-ASCII character folds to an ASCII letter, so bytes compare alike.</summary>
+    public static bool IsMissing(ReadOnlySpan<byte> value)
+    {
+        if ((uint)(value.Length - 1) > 3) return value.IsEmpty;
+        var first = value[0];
+        if ((first | 0x20) != 'n') return first == (byte)'?' && value.Length == 1;
+        return value.Length switch
+        {
+            2 => Ascii.EqualsIgnoreCase(value, "NA"u8),
+            3 => Ascii.EqualsIgnoreCase(value, "N/A"u8) || Ascii.EqualsIgnoreCase(value, "NaN"u8),
+            4 => Ascii.EqualsIgnoreCase(value, "null"u8) || Ascii.EqualsIgnoreCase(value, "none"u8),
+            _ => false,
+        };
+    }
+
+    public static bool TryNumber(string value, out double number) => TryNumber(value.AsSpan(), out number);
+
+    private static readonly double[] PowersOfTen =
+        [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+    /// <summary>
+    /// Parses a number in invariant culture. Plain decimals ("-12.50") take an exact fast path: with fewer than 16
+    /// significant digits and at most 22 decimals the mantissa and the power of ten are exact doubles, so one
+    /// multiplication or division rounds correctly (Clinger's fast path). Everything else (exponents, long mantissas,
+    /// Infinity) goes to double.TryParse.
+    /// </summary>
+    public static bool TryNumber(ReadOnlySpan<char> value, out double number)
+    {
+        if (TryPlainDecimal(value, out number)) return true;
+        return double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out number);
+    }
+
+    /// <summary>The UTF-8 form of <see cref="TryNumber(ReadOnlySpan{char}, out double)"/>, bit for bit the same result.</summary>
+    public static bool TryNumber(ReadOnlySpan<byte> value, out double number)
+    {
+        if (TryPlainDecimal(value, out number)) return true;
+        return double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out number);
+    }
+
+    private static bool TryPlainDecimal<T>(ReadOnlySpan<T> value, out double number) where T : unmanaged, IBinaryInteger<T>
+    {
+        number = 0;
+        if (value.IsEmpty) return false;
+        var i = 0;
+        var first = int.CreateTruncating(value[0]);
+        var negative = first == '-';
+        if (negative || first == '+') i = 1;
+        var signLength = i;
+        long mantissa = 0;
+        int digits = 0, fraction = 0;
+        var dot = false;
+        for (; i < value.Length; i++)
+        {
+            var c = int.CreateTruncating(value[i]);
+            if ((uint)(c - '0') <= 9)
+            {
+                if (digits == 15 || fraction == PowersOfTen.Length - 1) return false;
+                mantissa = mantissa * 10 + (c - '0');
+                if (mantissa != 0) digits++;
+                if (dot) fraction++;
+            }
+            else if (c == '.' && !dot) dot = true;
+            else return false;
+        }
+        if (i <= signLength + (dot ? 1 : 0)) return false;
+        var result = fraction == 0 ? mantissa : mantissa / PowersOfTen[fraction];
+        number = negative ? -result : result;
+        return true;
+    }
+
+    public static bool TryBoolean(string value, out bool result) => TryBoolean(value.AsSpan(), out result);
+
+    public static bool TryBoolean(ReadOnlySpan<char> value, out bool result)
+    {
+        result = false;
+        if (value.Length > 5) return false;
+        if (value.Equals("true", StringComparison.OrdinalIgnoreCase) || value.Equals("t", StringComparison.OrdinalIgnoreCase)
+            || value.Equals("yes", StringComparison.OrdinalIgnoreCase) || value.Equals("y", StringComparison.OrdinalIgnoreCase))
+        {
+            result = true;
+            return true;
+        }
+        return value.Equals("false", StringComparison.OrdinalIgnoreCase) || value.Equals("f", StringComparison.OrdinalIgnoreCase)
+            || value.Equals("no", StringComparison.OrdinalIgnoreCase) || value.Equals("n", StringComparison.OrdinalIgnoreCase);
+    }
+
+    public static bool TryBoolean(ReadOnlySpan<byte> value, out bool result)
+    {
+        result = false;
+        if (value.Length > 5) return false;
+        if (Ascii.EqualsIgnoreCase(value, "true"u8) || Ascii.EqualsIgnoreCase(value, "t"u8)
+            || Ascii.EqualsIgnoreCase(value, "yes"u8) || Ascii.EqualsIgnoreCase(value, "y"u8))
+        {
+            result = true;
+            return true;
+        }
+        return Ascii.EqualsIgnoreCase(value, "false"u8) || Ascii.EqualsIgnoreCase(value, "f"u8)
+            || Ascii.EqualsIgnoreCase(value, "no"u8) || Ascii.EqualsIgnoreCase(value, "n"u8);
+    }
+
+    public static bool TryDate(ReadOnlySpan<char> value, out DateTimeOffset date)
+    {
+        date = default;
+        return value.Length >= 8 && value.Length <= 40 && (value.Contains('-') || value.Contains('/')) && char.IsDigit(value[0])
+            && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out date);
+    }
+
+    public static bool TryDate(ReadOnlySpan<byte> value, out DateTimeOffset date)
+    {
+        date = default;
+        if (value.Length < 8 || value.Length > 160 || (value[0] < 0x80 && !char.IsAsciiDigit((char)value[0]))) return false;
+        Span<char> chars = stackalloc char[value.Length];
+        return TryDate(chars[..Encoding.UTF8.GetChars(value, chars)], out date);
+    }
+
+    /// <summary>
+    /// A cell of a numeric column: missing (<see cref="IsMissing(ReadOnlySpan{char})"/>), a number (<see cref="TryNumber(ReadOnlySpan{char}, out double)"/>,
+    /// infinities included: callers that refuse them say so), or not a number.
+    /// </summary>
+    public static CellReading ReadNumber(ReadOnlySpan<char> value, out double number)
+    {
+        number = double.NaN;
+        if (IsMissing(value)) return CellReading.Missing;
+        return TryNumber(value, out number) ? CellReading.Value : CellReading.Invalid;
+    }
+
+    /// <summary>The UTF-8 form of <see cref="ReadNumber(ReadOnlySpan{char}, out double)"/>.</summary>
+    public static CellReading ReadNumber(ReadOnlySpan<byte> value, out double number)
+    {
+        number = double.NaN;
+        if (IsMissing(value)) return CellReading.Missing;
+        return TryNumber(value, out number) ? CellReading.Value : CellReading.Invalid;
+    }
+
+    /// <summary>
+    /// A cell of a boolean column: missing, a boolean (the tokens of <see cref="TryBoolean(ReadOnlySpan{char}, out bool)"/>,
+    /// and 1 or 0, which ML.NET's loader also reads as booleans), or neither. Inference does not count 1 and 0 as booleans:
+    /// a column of them is numeric.
+    /// </summary>
+    public static CellReading ReadBoolean(ReadOnlySpan<char> value, out bool result)
+    {
+        result = false;
+        if (IsMissing(value)) return CellReading.Missing;
+        if (TryBoolean(value, out result)) return CellReading.Value;
+        if (value.Length == 1 && value[0] is '0' or '1')
+        {
+            result = value[0] == '1';
+            return CellReading.Value;
+        }
+        return CellReading.Invalid;
+    }
+
+    /// <summary>A cell of a categorical, text or date column: missing, or its text as it is.</summary>
+    public static CellReading ReadText(ReadOnlySpan<char> value) => IsMissing(value) ? CellReading.Missing : CellReading.Value;
+
+    /// <summary>
+    /// A cell as the canonical data file holds it for a column of <paramref name="kind"/>: null when missing, booleans as
+    /// true/false, anything else as it was. Ingestion keeps a non-number in a numeric column as missing; serving refuses it.
+    /// </summary>
+    public static string? Canonical(ColumnKind kind, string value)
+    {
+        switch (kind)
+        {
+            case ColumnKind.Numeric:
+                return ReadNumber(value, out _) == CellReading.Value ? value : null;
+            case ColumnKind.Boolean:
+                return ReadBoolean(value, out var b) switch
+                {
+                    CellReading.Missing => null,
+                    CellReading.Value => b ? "true" : "false",
+                    _ => value,
+                };
+            default:
+                return ReadText(value) == CellReading.Missing ? null : value;
+        }
+    }
+
+    /// <summary>A value as reports echo it: spreadsheet formula starters (= + - @) are prefixed with a quote, long text cut.</summary>
+    public static string Escape(string value)
+    {
+        var cut = value.Length > 200 ? value[..200] + "…" : value;
+        return cut.Length > 0 && cut[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + cut : cut;
+    }
+}
+
+/// <summary>What a cell holds once read as a column of a known kind.</summary>
+public enum CellReading
+{
+    /// <summary>Empty or a missing-value token ("NA", "NaN", "null", ...).</summary>
+    Missing,
+
+    /// <summary>A value of the column's kind.</summary>
+    Value,
+
+    /// <summary>Text the column's kind cannot hold (e.g. "abc" in a numeric column).</summary>
+    Invalid,
+}

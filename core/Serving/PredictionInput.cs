@@ -1,0 +1,215 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Microsoft.ML;
+using Serverless.Core.Api;
+using Serverless.Core.Datasets;
+using Serverless.Core.Specs;
+
+namespace Serverless.Core.Serving;
+
+/// <summary>
+/// Reads request rows (JSON objects) straight into a model's input columns, checked against the model's schema. A JSON
+/// value is read as the cell it would be in an uploaded file (a string as its text, a number as its digits, true/false
+/// as those words, null as an empty cell) by <see cref="CellValues"/>, the reading ingestion uses, so "NA", "" and null
+/// are missing and "yes"/"no" are booleans at predict exactly as at training.
+/// <list type="bullet">
+/// <item>A field the model does not know: 400 naming it. The label, excluded, sensitive and other non-feature columns are accepted and ignored.</item>
+/// <item>A missing feature (absent, null, or a missing-value token): filled in by the model's featurization where it handles missing values
+/// (numbers: the training mean; categories: no category; text: no words), and named in the row's <c>imputed</c>; a missing boolean is a 400.</item>
+/// <item>A value of the wrong type: 400 naming the field and the row.</item>
+/// </list>
+/// </summary>
+internal sealed class PredictionInput
+{
+    /// <summary>At most this many problems are named in one answer.</summary>
+    public const int MaxErrors = 50;
+
+    private readonly Dictionary<string, int> _fields;
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _fieldsBySpan;
+    private readonly string[] _names;
+    private readonly ColumnKind[] _kinds;
+    private readonly string _featureList;
+
+    public PredictionInput(DatasetSchema schema, DataViewSchema inputSchema)
+    {
+        _names = [.. inputSchema.Select(c => c.Name)];
+        _kinds = [.. _names.Select(n => schema.Column(n).Kind)];
+        _fields = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var column in schema.Columns) _fields[column.Name] = -1;
+        for (var i = 0; i < _names.Length; i++) _fields[_names[i]] = i;
+        _fieldsBySpan = _fields.GetAlternateLookup<ReadOnlySpan<char>>();
+        _featureList = string.Join(", ", _names);
+    }
+
+    /// <summary>The kinds of the input columns, in input-schema order.</summary>
+    public IReadOnlyList<ColumnKind> Kinds => _kinds;
+
+    /// <summary>
+    /// Whether the featurization of <see cref="Training.FeaturePipeline"/> fills in a missing value of this kind: numbers
+    /// are replaced by the mean, a missing category one-hot encodes to no category, missing text to no words. A boolean is
+    /// converted as it is, so a missing one has no meaning the model learnt.
+    /// </summary>
+    public static bool Imputable(ColumnKind kind) => kind is not ColumnKind.Boolean;
+
+    public ModelInput Read(IReadOnlyList<JsonElement> rows)
+    {
+        var input = new ModelInput(_kinds, rows.Count);
+        var seen = new bool[_names.Length];
+        Dictionary<string, string[]>? errors = null;
+        var problems = 0;
+        void Problem(int row, string field, string problem)
+        {
+            problems++;
+            errors ??= new Dictionary<string, string[]>(StringComparer.Ordinal);
+            if (errors.Count < MaxErrors) errors[$"rows[{row}].{PredictionRequest.Truncate(field)}"] = [problem];
+        }
+
+        for (var r = 0; r < rows.Count; r++)
+        {
+            Array.Clear(seen);
+            foreach (var property in rows[r].EnumerateObject())
+            {
+                if (!TryFindField(property, out var c))
+                {
+                    Problem(r, property.Name, UnknownField(property.Name));
+                    continue;
+                }
+                if (c < 0) continue;
+                if (seen[c])
+                {
+                    Problem(r, property.Name, "given more than once");
+                    continue;
+                }
+                seen[c] = true;
+                switch (Read(c, property.Value, input, r, out var problem))
+                {
+                    case CellReading.Missing:
+                        seen[c] = false;
+                        break;
+                    case CellReading.Invalid:
+                        Problem(r, property.Name, problem!);
+                        break;
+                }
+            }
+            List<string>? imputed = null;
+            for (var c = 0; c < _names.Length; c++)
+            {
+                if (seen[c]) continue;
+                if (!Imputable(_kinds[c]))
+                {
+                    Problem(r, _names[c], "missing: the model cannot fill in a missing boolean; send true or false (also yes/no, t/f, y/n, 1/0)");
+                    continue;
+                }
+                SetMissing(c, input, r);
+                (imputed ??= []).Add(_names[c]);
+            }
+            input.Imputed[r] = imputed;
+        }
+        if (errors is not null)
+        {
+            var more = problems > errors.Count ? $" (and {problems - errors.Count} more)" : "";
+            throw new BadRequestException(
+                $"{problems} field(s) of the request do not fit the model: {string.Join("; ", errors.Take(5).Select(e => $"{e.Key}: {e.Value[0]}"))}{(errors.Count > 5 ? "; ..." : "")}{more}.",
+                errors);
+        }
+        return input;
+    }
+
+    /// <summary>The input column of a field (-1: accepted and ignored), looked up by its UTF-8 name without making a string of it.</summary>
+    private bool TryFindField(JsonProperty property, out int column)
+    {
+        var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        if (raw.Length > 256 || raw.Contains((byte)'\\')) return _fields.TryGetValue(property.Name, out column);
+        Span<char> name = stackalloc char[256];
+        return _fieldsBySpan.TryGetValue(name[..Encoding.UTF8.GetChars(raw, name)], out column);
+    }
+
+    private CellReading Read(int c, JsonElement value, ModelInput input, int row, out string? problem)
+    {
+        problem = null;
+        var kind = _kinds[c];
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Null:
+                return CellReading.Missing;
+            case JsonValueKind.Object or JsonValueKind.Array:
+                problem = $"expected {Expected(kind)}, got {Describe(value)}";
+                return CellReading.Invalid;
+        }
+        CellReading reading;
+        switch (kind)
+        {
+            case ColumnKind.Numeric:
+            {
+                // A JSON number's digits are read as UTF-8, without making a string of them.
+                reading = value.ValueKind == JsonValueKind.Number
+                    ? CellValues.ReadNumber(JsonMarshal.GetRawUtf8Value(value), out var number)
+                    : CellValues.ReadNumber(CellText(value), out number);
+                if (reading != CellReading.Value) break;
+                var single = (float)number;
+                if (!float.IsFinite(single))
+                {
+                    problem = $"expected a finite number, got {Describe(value)}";
+                    return CellReading.Invalid;
+                }
+                input.Singles[c]![row] = single;
+                break;
+            }
+            case ColumnKind.Boolean:
+                reading = CellValues.ReadBoolean(CellText(value), out var flag);
+                if (reading == CellReading.Value) input.Booleans[c]![row] = flag;
+                break;
+            default:
+                var text = CellText(value);
+                reading = CellValues.ReadText(text);
+                if (reading == CellReading.Value) input.Texts[c]![row] = text.AsMemory();
+                break;
+        }
+        if (reading == CellReading.Invalid) problem = $"expected {Expected(kind)}, got {Describe(value)}";
+        return reading;
+    }
+
+    /// <summary>A JSON scalar as the cell it would be in an uploaded file: a string's text, a number's digits, true or false.</summary>
+    private static string CellText(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString()!,
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        _ => Encoding.UTF8.GetString(JsonMarshal.GetRawUtf8Value(value)),
+    };
+
+    private static string Expected(ColumnKind kind) => kind switch
+    {
+        ColumnKind.Numeric => "a number",
+        ColumnKind.Boolean => "true or false (also yes/no, t/f, y/n, 1/0)",
+        _ => "a string",
+    };
+
+    /// <summary>The value the training loader gives a missing cell of the column: NaN for a number, empty text otherwise.</summary>
+    private void SetMissing(int c, ModelInput input, int row)
+    {
+        switch (_kinds[c])
+        {
+            case ColumnKind.Numeric: input.Singles[c]![row] = float.NaN; break;
+            case ColumnKind.Boolean: input.Booleans[c]![row] = false; break;
+            default: input.Texts[c]![row] = ReadOnlyMemory<char>.Empty; break;
+        }
+    }
+
+    private string UnknownField(string name)
+    {
+        var near = _names.FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
+        return near is not null
+            ? $"unknown field; did you mean '{near}'? (names are case-sensitive)"
+            : $"unknown field; the model takes {_featureList}";
+    }
+
+    private static string Describe(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => $"the string \"{PredictionRequest.Truncate(value.GetString() ?? "")}\"",
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        _ => PredictionRequest.Truncate(value.GetRawText()),
+    };
+}

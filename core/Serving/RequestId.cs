@@ -1,0 +1,35 @@
+namespace Serverless.Core.Serving;
+
+/// <summary>The id a prediction request is known by: the caller's <c>x-request-id</c> when it is a safe token, else a new one.</summary>
+public static class RequestId
+{
+    public const string Header = "x-request-id";
+
+    private const int MaxLength = 128;
+
+    /// <summary>
+    /// <paramref name="incoming"/> when it is 1 to 128 characters of letters, digits and <c>- _ . : / + =</c> (what
+    /// trace and correlation ids are made of, and safe to echo in a header, a log line or JSON); otherwise a new id.
+    /// </summary>
+    public static string Accept(string? incoming) => IsSafe(incoming) ? incoming! : New();
+
+    /// <summary>A new id: 32 hex digits, a random prefix of this process and a counter (unique without a random draw per request).</summary>
+    public static string New() => string.Create(32, Interlocked.Increment(ref _counter), static (span, count) =>
+    {
+        Prefix.AsSpan().CopyTo(span);
+        count.TryFormat(span[16..], out _, "x16", System.Globalization.CultureInfo.InvariantCulture);
+    });
+
+    private static readonly string Prefix = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+    private static long _counter;
+
+    public static bool IsSafe(string? value)
+    {
+        if (string.IsNullOrEmpty(value) || value.Length > MaxLength) return false;
+        foreach (var c in value)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('-' or '_' or '.' or ':' or '/' or '+' or '=')) return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,198 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Serverless.Core.Specs;
+using Serverless.Tests.Infrastructure;
+using static Serverless.Tests.Serving.PredictClient;
+
+namespace Serverless.Tests.Serving;
+
+/// <summary>
+/// Request rows checked against the model's schema (the regression model of <see cref="ShopData"/>: numeric distance,
+/// boolean member, categorical city; note excluded, email sensitive, day a date), and the predict side of
+/// <see cref="CellValueTable"/>.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class PredictInputTests(ShopSpendModel shop) : IClassFixture<ShopSpendModel>
+{
+    private const string Model = ShopData.Spend;
+    private const string Complete = """{"distance":7.5,"member":true,"city":"east"}""";
+
+    private TestHost Host => shop.Host;
+
+    private static readonly Dictionary<ColumnKind, string> Fields = new() { [ColumnKind.Numeric] = "distance", [ColumnKind.Boolean] = "member", [ColumnKind.Categorical] = "city" };
+
+    [Theory]
+    [MemberData(nameof(CellValueTable.Rows), MemberType = typeof(CellValueTable))]
+    public async Task Predict_CellValueTable_ReadsEachCellAsIngestionDoes(CellCase cell)
+    {
+        var field = Fields[cell.Kind];
+        var row = JsonNode.Parse(Complete)!.AsObject();
+        row[field] = cell.Cell;
+
+        var response = await PostAsync(Host, Model, row.ToJsonString());
+
+        if (cell.Value is null && cell.Kind == ColumnKind.Boolean)
+        {
+            var errors = await BadRequestErrorsAsync(response);
+            Assert.Contains("missing", errors[$"rows[0].{field}"]);
+            return;
+        }
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var prediction = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["predictions"]![0]!.AsObject();
+        var reference = JsonNode.Parse(Complete)!.AsObject();
+        if (cell.Value is null) reference.Remove(field);
+        else reference[field] = cell.Kind switch
+        {
+            ColumnKind.Numeric => JsonValue.Create(double.Parse(cell.Value, System.Globalization.CultureInfo.InvariantCulture)),
+            ColumnKind.Boolean => JsonValue.Create(cell.Value == "true"),
+            _ => JsonValue.Create(cell.Value),
+        };
+        var expected = await SingleAsync(Host, Model, reference.ToJsonString());
+        Assert.Equal(Score(expected), Score(prediction), tolerance: 1e-6);
+        Assert.Equal(cell.Value is null ? new[] { field } : [], Imputed(prediction));
+    }
+
+    [Fact]
+    public async Task Predict_UnknownField_Answers400NamingFieldAndRow()
+    {
+        var response = await PostAsync(Host, Model, $$"""{"rows":[{{Complete}},{"distance":3,"member":false,"city":"north","colour":"red"}]}""");
+
+        var errors = await BadRequestErrorsAsync(response);
+        Assert.Equal(["rows[1].colour"], errors.Keys);
+        Assert.Contains("unknown field", errors["rows[1].colour"]);
+    }
+
+    [Fact]
+    public async Task Predict_UnknownFieldDifferingInCase_Answers400SuggestingTheName()
+    {
+        var errors = await BadRequestErrorsAsync(await PostAsync(Host, Model, """{"Distance":7.5,"member":true,"city":"east"}"""));
+
+        Assert.Contains("did you mean 'distance'", errors["rows[0].Distance"]);
+    }
+
+    [Fact]
+    public async Task Predict_ExcludedSensitiveLabelAndDateFields_AreAcceptedAndIgnored()
+    {
+        var plain = await SingleAsync(Host, Model, Complete);
+
+        var withAll = await SingleAsync(Host, Model,
+            """{"distance":7.5,"member":true,"city":"east","note":"anything","email":"someone@example.com","day":"not even a date","spend":1e9,"churn":"leave","tier":"gold"}""");
+
+        Assert.Equal(Score(plain), Score(withAll));
+        Assert.Empty(Imputed(withAll));
+    }
+
+    [Fact]
+    public async Task Predict_CompleteRow_ListsNoImputedField()
+    {
+        var prediction = await SingleAsync(Host, Model, Complete);
+
+        Assert.Null(prediction["imputed"]);
+    }
+
+    [Fact]
+    public async Task Predict_AbsentNumericField_IsImputedAndListed()
+    {
+        var prediction = await SingleAsync(Host, Model, """{"member":true,"city":"east"}""");
+
+        Assert.Equal(["distance"], Imputed(prediction));
+    }
+
+    [Fact]
+    public async Task Predict_NullAndNaFields_AreImputedAndListedPerRow()
+    {
+        var answer = await PredictAsync(Host, Model, $$"""{"rows":[{{Complete}},{"distance":null,"member":"no","city":"NA"},{"distance":"","member":"yes","city":"west"}]}""");
+
+        var rows = answer["predictions"]!.AsArray().Select(p => string.Join(',', Imputed(p!.AsObject())));
+        Assert.Equal(["", "distance,city", "distance"], rows);
+    }
+
+    [Fact]
+    public async Task Predict_AbsentBooleanField_Answers400NamingFieldAndRow()
+    {
+        var errors = await BadRequestErrorsAsync(await PostAsync(Host, Model, $$"""{"rows":[{{Complete}},{"distance":2,"city":"east"}]}"""));
+
+        Assert.Equal(["rows[1].member"], errors.Keys);
+        Assert.Contains("cannot fill in a missing boolean", errors["rows[1].member"]);
+    }
+
+    [Fact]
+    public async Task Predict_EmptyObject_Answers400NamingTheFieldTheModelCannotFillIn()
+    {
+        var errors = await BadRequestErrorsAsync(await PostAsync(Host, Model, "{}"));
+
+        Assert.Equal(["rows[0].member"], errors.Keys);
+    }
+
+    [Fact]
+    public async Task Predict_WrongTypes_Answer400NamingEachFieldAndRow()
+    {
+        var response = await PostAsync(Host, Model, $$"""{"rows":[{{Complete}},{"distance":"far","member":"maybe","city":["east"]}]}""");
+
+        var errors = await BadRequestErrorsAsync(response);
+        Assert.Equal(["rows[1].city", "rows[1].distance", "rows[1].member"], errors.Keys.Order());
+        Assert.Contains("expected a number", errors["rows[1].distance"]);
+        Assert.Contains("expected true or false", errors["rows[1].member"]);
+        Assert.Contains("expected a string", errors["rows[1].city"]);
+    }
+
+    [Fact]
+    public async Task Predict_NumberOutOfRange_Answers400NamingFieldAndRow()
+    {
+        var errors = await BadRequestErrorsAsync(await PostAsync(Host, Model, """{"distance":1e300,"member":true,"city":"east"}"""));
+
+        Assert.Contains("finite number", errors["rows[0].distance"]);
+    }
+
+    [Fact]
+    public async Task Predict_RowThatIsNotAnObject_Answers400NamingTheRow()
+    {
+        var errors = await BadRequestErrorsAsync(await PostAsync(Host, Model, $$"""{"rows":[{{Complete}},42]}"""));
+
+        Assert.Equal(["rows[1]"], errors.Keys);
+    }
+
+    [Fact]
+    public async Task Predict_MoreRowsThanTheLimit_Answers413StatingTheLimit()
+    {
+        var body = "{\"rows\":[" + string.Join(',', Enumerable.Repeat(Complete, 1001)) + "]}";
+
+        var problem = await ApiAssert.ProblemAsync(await PostAsync(Host, Model, body), HttpStatusCode.RequestEntityTooLarge);
+
+        Assert.Contains("limit is 1000 rows", problem["detail"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Predict_RowsAtTheLimit_AnswersEveryRow()
+    {
+        var body = "{\"rows\":[" + string.Join(',', Enumerable.Repeat(Complete, 1000)) + "]}";
+
+        var answer = await PredictAsync(Host, Model, body);
+
+        Assert.Equal(1000, answer["predictions"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task Predict_InvalidJson_Answers400()
+    {
+        var problem = await ApiAssert.ProblemAsync(await PostAsync(Host, Model, """{"distance": 7.5,"""), HttpStatusCode.BadRequest);
+
+        Assert.Contains("not valid JSON", problem["detail"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Predict_BodyOverTheSizeLimit_Answers413()
+    {
+        var body = "{\"rows\":[" + string.Join(',', Enumerable.Repeat(ShopData.Row, 40_000)) + "]}";
+
+        await ApiAssert.ProblemAsync(await PostAsync(Host, Model, body), HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    [Fact]
+    public async Task Predict_UnknownModel_Answers404()
+    {
+        var problem = await ApiAssert.ProblemAsync(await PostAsync(Host, "no-such-shop", Complete), HttpStatusCode.NotFound);
+
+        Assert.Contains("no-such-shop", problem["detail"]!.GetValue<string>());
+    }
+}
