@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Serverless.LocalHost;
 using Serverless.Orchestrations;
+using Serverless.Tests.Infra;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Api;
@@ -25,7 +26,7 @@ public sealed class FunctionsRouteTableTests
     [Fact]
     public async Task HttpFunctions_ComparedWithLocalHostRoutes_MatchOneToOneInRouteMethodAndAuthLevel()
     {
-        var functions = HttpFunctionRoutes(LoadMetadata());
+        var functions = HttpFunctionRoutes(DeploymentFiles.FunctionsMetadata());
 
         var local = await LocalHostRoutesAsync();
 
@@ -35,7 +36,7 @@ public sealed class FunctionsRouteTableTests
     [Fact]
     public void OrchestrationTriggers_ForTheTrainingWorkflow_ExistForEveryRegisteredOrchestrator()
     {
-        var triggers = FunctionsWithTrigger(LoadMetadata(), "orchestrationTrigger");
+        var triggers = FunctionsWithTrigger(DeploymentFiles.FunctionsMetadata(), "orchestrationTrigger");
 
         var registered = RegisteredNames<ITaskOrchestrator>(new DurableTaskRegistry().AddTrainingWorkflow());
 
@@ -46,27 +47,12 @@ public sealed class FunctionsRouteTableTests
     [Fact]
     public void ActivityTriggers_ForTheTrainingWorkflow_ExistForEveryRegisteredActivity()
     {
-        var triggers = FunctionsWithTrigger(LoadMetadata(), "activityTrigger");
+        var triggers = FunctionsWithTrigger(DeploymentFiles.FunctionsMetadata(), "activityTrigger");
 
         var registered = RegisteredNames<ITaskActivity>(new DurableTaskRegistry().AddTrainingWorkflow());
 
         Assert.NotEmpty(registered);
         Assert.Equal(registered, triggers);
-    }
-
-    /// <summary>
-    /// The functions.metadata of the functions/ build in the tests' own configuration (bin/Release/net10.0 under ./test).
-    /// </summary>
-    private static JsonArray LoadMetadata()
-    {
-        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
-        var configuration = output.Parent!.Name;
-        var path = Path.Combine(RepositoryPaths.Root, "functions", "bin", configuration, output.Name, "functions.metadata");
-        if (!File.Exists(path))
-        {
-            Assert.Fail($"{path} does not exist: build functions/ first (dotnet build Serverless.sln -c {configuration}, as ./test does).");
-        }
-        return JsonNode.Parse(File.ReadAllText(path))!.AsArray();
     }
 
     /// <summary>One line per route and method of the HTTP functions: <c>GET models/{model} Anonymous</c>, sorted.</summary>
