@@ -71,7 +71,7 @@ public static class EngineOverhead
         await using (var memory = await DurableTaskTestHost.StartAsync(Register, new DurableTaskTestHostOptions
         {
             LoggerFactory = NullLoggerFactory.Instance,
-            ConfigureServices = services => services.Configure<DurableTaskWorkerOptions>(o => ApplyConcurrency(o, settings)),
+            ConfigureServices = services => services.Configure<DurableTaskWorkerOptions>(o => DurableEngineExtensions.ApplyConcurrency(o, settings)),
         }))
         {
             foreach (var workload in new[] { Sequence, FanOut })
@@ -122,13 +122,6 @@ public static class EngineOverhead
 
     private static void Register(DurableTaskRegistry tasks) =>
         tasks.AddOrchestrator<NoopSequence>().AddOrchestrator<NoopFanOut>().AddActivity<Noop>();
-
-    private static void ApplyConcurrency(DurableTaskWorkerOptions options, DurableEngineOptions settings)
-    {
-        // As the local host sets its worker (DurableEngineExtensions).
-        options.Concurrency.MaximumConcurrentActivityWorkItems = settings.ResolvedMaxConcurrentActivities;
-        options.Concurrency.MaximumConcurrentOrchestrationWorkItems = settings.MaxConcurrentOrchestrations;
-    }
 
     /// <summary>One warm-up run, then the median (and range) of <paramref name="runs"/> runs.</summary>
     private static async Task<Sample> MedianAsync(DurableTaskClient client, string workload, int activities, int runs, TimeSpan poll)
@@ -300,57 +293,34 @@ public static class EngineOverhead
     }
 
     /// <summary>
-    /// A sidecar with the workloads above: the sidecar started first, then a plain host with the Durable Task worker and
-    /// client on its channel, configured as <c>AddLocalDurableEngine</c> configures them; stopped in reverse.
+    /// A sidecar with the workloads above: the sidecar started first, then a worker host on its channel with the local
+    /// host's concurrency (<see cref="DurableEngineExtensions.ApplyConcurrency"/>); stopped in reverse.
     /// </summary>
     private sealed class Engine : IAsyncDisposable
     {
-        private readonly IHost _host;
+        private readonly WorkerHost _worker;
         private readonly ISidecar _sidecar;
 
-        private Engine(IHost host, ISidecar sidecar)
+        private Engine(WorkerHost worker, ISidecar sidecar)
         {
-            _host = host;
+            _worker = worker;
             _sidecar = sidecar;
         }
 
-        public DurableTaskClient Client => _host.Services.GetRequiredService<DurableTaskClient>();
+        public DurableTaskClient Client => _worker.Client;
 
         public static async Task<Engine> StartAsync(ISidecar sidecar, DurableEngineOptions settings)
         {
             await sidecar.StartAsync();
-            var builder = Host.CreateApplicationBuilder();
-            builder.Logging.ClearProviders();
-            builder.Services.AddSingleton<IHostedService>(new StopSidecarLast(sidecar));
-            builder.Services.AddDurableTaskWorker(worker =>
-            {
-                worker.AddTasks(Register);
-                worker.UseGrpc(sidecar.Channel);
-            });
-            builder.Services.Configure<DurableTaskWorkerOptions>(o => ApplyConcurrency(o, settings));
-            builder.Services.AddDurableTaskClient(client =>
-            {
-                client.UseGrpc(sidecar.Channel);
-                client.RegisterDirectly();
-            });
-            var host = builder.Build();
-            await host.StartAsync();
-            return new Engine(host, sidecar);
+            var worker = await WorkerHost.StartAsync(sidecar.Channel, sidecar.StopAsync, Register,
+                builder => builder.Services.Configure<DurableTaskWorkerOptions>(o => DurableEngineExtensions.ApplyConcurrency(o, settings)));
+            return new Engine(worker, sidecar);
         }
 
         public async ValueTask DisposeAsync()
         {
-            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await _host.StopAsync(bound.Token);
-            _host.Dispose();
+            await _worker.DisposeAsync();
             await _sidecar.DisposeAsync();
-        }
-
-        /// <summary>Registered first, stopped last: the sidecar outlives the worker that talks to it.</summary>
-        private sealed class StopSidecarLast(ISidecar sidecar) : IHostedService
-        {
-            public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-            public Task StopAsync(CancellationToken cancellationToken) => sidecar.StopAsync(cancellationToken);
         }
     }
 }

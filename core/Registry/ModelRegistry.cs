@@ -156,20 +156,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
 
     /// <summary>Points an alias at a version and records the move in the history.</summary>
     public Task<RegistryDocument> SetAliasAsync(string model, string alias, string version, string by, string reason, CancellationToken ct) =>
-        UpdateAsync(model, doc =>
-        {
-            var entry = doc.Versions.Find(v => v.Version == version)
-                ?? throw new NotFoundException($"Model '{model}' has no version '{version}'.");
-            if (entry.Status is VersionStatus.Rejected or VersionStatus.Expired)
-            {
-                throw new ConflictException($"Version '{version}' of '{model}' is {entry.Status} and cannot be given the alias '{alias}'.");
-            }
-            doc.Aliases.TryGetValue(alias, out var from);
-            if (from == version) return doc;
-            doc.Aliases[alias] = version;
-            doc.History.Add(new AliasChange(alias, from, version, DateTimeOffset.UtcNow, by, reason));
-            return doc;
-        }, ct);
+        UpdateAsync(model, doc => MoveAlias(doc, alias, version, by, reason), ct);
 
     /// <summary>
     /// Points an alias at a version only if it still points at <paramref name="expected"/> (null: not set): the registry's
@@ -182,20 +169,26 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
         await UpdateAsync(model, doc =>
         {
             doc.Aliases.TryGetValue(alias, out current);
-            swapped = false;
-            if (current != expected) return null;
-            var entry = doc.Versions.Find(v => v.Version == version)
-                ?? throw new NotFoundException($"Model '{model}' has no version '{version}'.");
-            if (entry.Status is VersionStatus.Rejected or VersionStatus.Expired)
-            {
-                throw new ConflictException($"Version '{version}' of '{model}' is {entry.Status} and cannot be given the alias '{alias}'.");
-            }
-            doc.Aliases[alias] = version;
-            doc.History.Add(new AliasChange(alias, current, version, DateTimeOffset.UtcNow, by, reason));
-            swapped = true;
-            return doc;
+            swapped = current == expected;
+            return swapped ? MoveAlias(doc, alias, version, by, reason) : null;
         }, ct).ConfigureAwait(false);
         return new AliasSwap(swapped, swapped ? version : current);
+    }
+
+    /// <summary>Points an alias of the document at a version that may carry it, recording the move (none when it is already there).</summary>
+    private static RegistryDocument MoveAlias(RegistryDocument doc, string alias, string version, string by, string reason)
+    {
+        var entry = doc.Versions.Find(v => v.Version == version)
+            ?? throw new NotFoundException($"Model '{doc.Model}' has no version '{version}'.");
+        if (entry.Status is VersionStatus.Rejected or VersionStatus.Expired)
+        {
+            throw new ConflictException($"Version '{version}' of '{doc.Model}' is {entry.Status} and cannot be given the alias '{alias}'.");
+        }
+        doc.Aliases.TryGetValue(alias, out var from);
+        if (from == version) return doc;
+        doc.Aliases[alias] = version;
+        doc.History.Add(new AliasChange(alias, from, version, DateTimeOffset.UtcNow, by, reason));
+        return doc;
     }
 
     /// <summary>Moves <c>production</c> back to the version it pointed at before its latest move.</summary>

@@ -45,13 +45,6 @@ internal sealed class PredictionInput
     /// <summary>The kinds of the input columns, in input-schema order.</summary>
     public IReadOnlyList<ColumnKind> Kinds => _kinds;
 
-    /// <summary>
-    /// Whether the featurization of <see cref="Training.FeaturePipeline"/> fills in a missing value of this kind: numbers
-    /// are replaced by the mean, a missing category one-hot encodes to no category, missing text to no words. A boolean is
-    /// converted as it is, so a missing one has no meaning the model learnt.
-    /// </summary>
-    public static bool Imputable(ColumnKind kind) => kind is not ColumnKind.Boolean;
-
     public ModelInput Read(IReadOnlyList<JsonElement> rows)
     {
         var input = new ModelInput(_kinds, rows.Count);
@@ -96,7 +89,7 @@ internal sealed class PredictionInput
             for (var c = 0; c < _names.Length; c++)
             {
                 if (seen[c]) continue;
-                if (!Imputable(_kinds[c]))
+                if (!Training.FeaturePipeline.FillsInMissing(_kinds[c]))
                 {
                     Problem(r, _names[c], "missing: the model cannot fill in a missing boolean; send true or false (also yes/no, t/f, y/n, 1/0)");
                     continue;

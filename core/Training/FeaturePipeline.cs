@@ -79,6 +79,13 @@ public static class FeaturePipeline
         }
     }
 
+    /// <summary>
+    /// Whether <see cref="Featurize"/> fills in a missing value of this kind: numbers are replaced by the mean, a missing
+    /// category one-hot encodes to no category, missing text to no words. A boolean is converted as it is, so a missing
+    /// one has no meaning the model learnt (serving refuses it rather than guess).
+    /// </summary>
+    public static bool FillsInMissing(ColumnKind kind) => kind is not ColumnKind.Boolean;
+
     /// <summary>The featurization estimator for the schema's feature columns; <paramref name="normalize"/> for linear trainers.</summary>
     public static IEstimator<ITransformer> Featurize(MLContext ml, DatasetSchema schema, IReadOnlyDictionary<string, long>? distinctCounts, bool normalize)
     {

@@ -28,11 +28,7 @@ public static class DurableEngineExtensions
         builder.Services.AddOptions<GrpcDurableTaskWorkerOptions>(Options.DefaultName)
             .Configure<DurableSidecar>((options, sidecar) => options.Channel = sidecar.Channel);
         builder.Services.AddOptions<DurableTaskWorkerOptions>(Options.DefaultName)
-            .Configure<DurableSidecar>((options, sidecar) =>
-            {
-                options.Concurrency.MaximumConcurrentActivityWorkItems = sidecar.Options.ResolvedMaxConcurrentActivities;
-                options.Concurrency.MaximumConcurrentOrchestrationWorkItems = sidecar.Options.MaxConcurrentOrchestrations;
-            });
+            .Configure<DurableSidecar>((options, sidecar) => ApplyConcurrency(options, sidecar.Options));
 
         builder.Services.AddDurableTaskClient(client =>
         {
@@ -48,5 +44,12 @@ public static class DurableEngineExtensions
         builder.Logging.AddFilter("Microsoft.DurableTask", LogLevel.Warning);
         builder.Logging.AddFilter("Grpc", LogLevel.Warning);
         return builder;
+    }
+
+    /// <summary>The worker's concurrency, from the engine's settings (the sidecar paces activities with the same limit).</summary>
+    public static void ApplyConcurrency(DurableTaskWorkerOptions options, DurableEngineOptions engine)
+    {
+        options.Concurrency.MaximumConcurrentActivityWorkItems = engine.ResolvedMaxConcurrentActivities;
+        options.Concurrency.MaximumConcurrentOrchestrationWorkItems = engine.MaxConcurrentOrchestrations;
     }
 }

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.LocalHost.Durable;
 using Serverless.Orchestrations;
+using Serverless.Testing;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Durable;
@@ -234,11 +235,11 @@ public sealed class SidecarGapsTests(AzuriteFixture azurite)
     /// <summary>The local host's engine (sidecar over Azure Storage, gRPC worker and client) with the test workflows above.</summary>
     private sealed class GapEngine : IAsyncDisposable
     {
-        private readonly IHost _host;
+        private readonly WorkerHost _worker;
 
-        private GapEngine(IHost host, DurableSidecar sidecar, DurableEngineOptions options, string connectionString)
+        private GapEngine(WorkerHost worker, DurableSidecar sidecar, DurableEngineOptions options, string connectionString)
         {
-            _host = host;
+            _worker = worker;
             Sidecar = sidecar;
             Options = options;
             ConnectionString = connectionString;
@@ -247,7 +248,7 @@ public sealed class SidecarGapsTests(AzuriteFixture azurite)
         public DurableSidecar Sidecar { get; }
         public DurableEngineOptions Options { get; }
         public string ConnectionString { get; }
-        public DurableTaskClient Client => _host.Services.GetRequiredService<DurableTaskClient>();
+        public DurableTaskClient Client => _worker.Client;
 
         public static async Task<GapEngine> StartAsync(
             AzuriteFixture azurite, SidecarGaps closed, string? taskHub = null, TimeSpan? keepAlive = null, TimeSpan? silentDisconnect = null,
@@ -265,48 +266,26 @@ public sealed class SidecarGapsTests(AzuriteFixture azurite)
             };
             var sidecar = new DurableSidecar(Microsoft.Extensions.Options.Options.Create(options), azurite.CreateStorage(), NullLoggerFactory.Instance, closed);
             await sidecar.StartAsync(CancellationToken.None);
-            var builder = Host.CreateApplicationBuilder();
-            builder.Logging.ClearProviders();
-            if (logs is not null) builder.Logging.AddProvider(logs);
-            builder.Services.AddSingleton(DurablePayloads.Converter);
-            builder.Services.AddSingleton<IHostedService>(new StopSidecarLast(sidecar));
-            builder.Services.AddDurableTaskWorker(worker =>
+            var worker = await WorkerHost.StartAsync(sidecar.Channel, sidecar.StopAsync, tasks => tasks
+                .AddOrchestrator<SlowWorkflow>().AddActivity<SlowActivity>()
+                .AddOrchestrator<ParentWorkflow>().AddOrchestrator<TaggedParentWorkflow>()
+                .AddOrchestrator<ChildWorkflow>().AddActivity<Doubler>()
+                .AddOrchestrator<ProbeFanOutWorkflow>().AddActivity<ConcurrencyProbe>(), builder =>
             {
-                worker.AddTasks(tasks => tasks
-                    .AddOrchestrator<SlowWorkflow>().AddActivity<SlowActivity>()
-                    .AddOrchestrator<ParentWorkflow>().AddOrchestrator<TaggedParentWorkflow>()
-                    .AddOrchestrator<ChildWorkflow>().AddActivity<Doubler>()
-                    .AddOrchestrator<ProbeFanOutWorkflow>().AddActivity<ConcurrencyProbe>());
-                worker.UseGrpc(sidecar.Channel);
+                if (logs is not null) builder.Logging.AddProvider(logs);
+                if (silentDisconnect is { } window)
+                {
+                    builder.Services.Configure<Microsoft.DurableTask.Worker.Grpc.GrpcDurableTaskWorkerOptions>(o =>
+                        Microsoft.DurableTask.Worker.Grpc.Internal.InternalOptionsExtensions.SetSilentDisconnectTimeout(o, window));
+                }
             });
-            if (silentDisconnect is { } window)
-            {
-                builder.Services.Configure<Microsoft.DurableTask.Worker.Grpc.GrpcDurableTaskWorkerOptions>(o =>
-                    Microsoft.DurableTask.Worker.Grpc.Internal.InternalOptionsExtensions.SetSilentDisconnectTimeout(o, window));
-            }
-            builder.Services.AddDurableTaskClient(client =>
-            {
-                client.UseGrpc(sidecar.Channel);
-                client.RegisterDirectly();
-            });
-            var host = builder.Build();
-            await host.StartAsync();
-            return new GapEngine(host, sidecar, options, azurite.ConnectionString);
+            return new GapEngine(worker, sidecar, options, azurite.ConnectionString);
         }
 
         public async ValueTask DisposeAsync()
         {
-            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            await _host.StopAsync(bound.Token);
-            _host.Dispose();
+            await _worker.DisposeAsync();
             await Sidecar.DisposeAsync();
-        }
-
-        /// <summary>Registered first, stopped last: the sidecar outlives the worker that talks to it.</summary>
-        private sealed class StopSidecarLast(DurableSidecar sidecar) : IHostedService
-        {
-            public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-            public Task StopAsync(CancellationToken cancellationToken) => sidecar.StopAsync(cancellationToken);
         }
     }
 
