@@ -1,0 +1,155 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Serverless.Core.Serving;
+using Serverless.Core.Storage;
+
+namespace Serverless.Core.Monitoring;
+
+/// <summary>
+/// One logged prediction, one line of a prediction log blob (JSON lines): the request's id and the row's index in it,
+/// when it was answered, the version that answered, the row's input fields as they came (sensitive columns left out),
+/// the answer, and, where a shadow version scored the row too, the shadow's version and answer.
+/// </summary>
+public sealed record PredictionLogEntry
+{
+    public required string RequestId { get; init; }
+
+    /// <summary>The row's index within its request (0 for a single-object request).</summary>
+    public required int Row { get; init; }
+
+    public required DateTimeOffset Time { get; init; }
+
+    public required string ModelVersion { get; init; }
+
+    /// <summary>The row's fields as the request sent them (numbers, strings, booleans, null), sensitive columns left out.</summary>
+    public required IReadOnlyDictionary<string, JsonElement> Inputs { get; init; }
+
+    public required RowPrediction Output { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ShadowVersion { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public RowPrediction? ShadowOutput { get; init; }
+}
+
+/// <summary>
+/// Where monitoring data lives in the monitoring container. Prediction logs: one blob per model, time window, version and
+/// writer, named so that a time range is a set of date prefixes:
+/// <c>{model}/predictions/{yyyy-MM-dd}/{HHmm}/{version}-{writer}-{sequence}.jsonl</c>, where the window start is in UTC.
+/// </summary>
+public static class MonitoringPaths
+{
+    public const string Predictions = "predictions";
+    public const string Drift = "drift";
+    public const string Feedback = "feedback";
+
+    public static string PredictionLogPrefix(string model) => $"{model}/{Predictions}/";
+
+    public static string PredictionLogDayPrefix(string model, DateOnly day) =>
+        $"{PredictionLogPrefix(model)}{day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}/";
+
+    /// <summary>The blob of one writer's entries of one version in the window that starts at <paramref name="windowStart"/>.</summary>
+    public static string PredictionLogBlob(string model, string version, DateTimeOffset windowStart, string writer, int sequence)
+    {
+        var start = windowStart.UtcDateTime;
+        return $"{PredictionLogDayPrefix(model, DateOnly.FromDateTime(start))}{start.ToString("HHmm", CultureInfo.InvariantCulture)}/" +
+               $"{version}-{writer}-{sequence.ToString("D6", CultureInfo.InvariantCulture)}.jsonl";
+    }
+
+    /// <summary>The window start a prediction log blob's name holds; null for a name not in the layout.</summary>
+    public static DateTimeOffset? PredictionLogWindow(string blobName)
+    {
+        var parts = blobName.Split('/');
+        if (parts.Length != 5 || parts[1] != Predictions) return null;
+        return DateTimeOffset.TryParseExact($"{parts[2]} {parts[3]}", "yyyy-MM-dd HHmm", CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var start)
+            ? start
+            : null;
+    }
+}
+
+/// <summary>Reads prediction log entries of a model in a time range, oldest window first.</summary>
+public sealed class PredictionLogReader(PipelineStorage storage)
+{
+    /// <summary>
+    /// The entries logged for <paramref name="model"/> in windows that start within [<paramref name="from"/>, <paramref name="to"/>)
+    /// (entries are filtered by their own time too), optionally of one version. A malformed line is skipped, not thrown.
+    /// </summary>
+    public async IAsyncEnumerable<PredictionLogEntry> ReadAsync(string model, DateTimeOffset from, DateTimeOffset to, string? version = null,
+        [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var container = storage.Monitoring;
+        for (var day = DateOnly.FromDateTime(from.UtcDateTime); day <= DateOnly.FromDateTime(to.UtcDateTime); day = day.AddDays(1))
+        {
+            var names = new List<string>();
+            try
+            {
+                await foreach (var item in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, MonitoringPaths.PredictionLogDayPrefix(model, day), ct).ConfigureAwait(false))
+                {
+                    names.Add(item.Name);
+                }
+            }
+            catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.ContainerNotFound)
+            {
+                yield break;
+            }
+            names.Sort(StringComparer.Ordinal);
+            foreach (var name in names)
+            {
+                var window = MonitoringPaths.PredictionLogWindow(name);
+                // A window that started before `from` may still hold entries after it; entries are filtered below.
+                if (window is null || window >= to) continue;
+                if (version is not null && !Path.GetFileName(name).StartsWith(version + "-", StringComparison.Ordinal)) continue;
+                BinaryData content;
+                try
+                {
+                    content = (await container.GetBlobClient(name).DownloadContentAsync(ct).ConfigureAwait(false)).Value.Content;
+                }
+                catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.BlobNotFound)
+                {
+                    continue;
+                }
+                foreach (var entry in Parse(content))
+                {
+                    if (entry.Time >= from && entry.Time < to && (version is null || entry.ModelVersion == version)) yield return entry;
+                }
+            }
+        }
+    }
+
+    /// <summary>The entries of one JSON-lines blob; lines that are not entries are skipped.</summary>
+    public static IEnumerable<PredictionLogEntry> Parse(BinaryData content)
+    {
+        var text = content.ToMemory();
+        var entries = new List<PredictionLogEntry>();
+        var start = 0;
+        while (start < text.Length)
+        {
+            var end = text.Span[start..].IndexOf((byte)'\n');
+            var line = end < 0 ? text[start..] : text.Slice(start, end);
+            start = end < 0 ? text.Length : start + end + 1;
+            if (line.Span.Trim((byte)' ').Trim((byte)'\r').IsEmpty) continue;
+            try
+            {
+                if (JsonSerializer.Deserialize<PredictionLogEntry>(line.Span, JsonLines.Options) is { } entry) entries.Add(entry);
+            }
+            catch (JsonException)
+            {
+                // Not an entry (a torn or foreign line): skipped.
+            }
+        }
+        return entries;
+    }
+}
+
+/// <summary>The serializer options of JSON-lines blobs: the blobs' camelCase, on one line.</summary>
+public static class JsonLines
+{
+    public static readonly JsonSerializerOptions Options = new(JsonBlobs.Options) { WriteIndented = false };
+}
