@@ -16,6 +16,11 @@ public static class PredictionLogHostingExtensions
         // The writer's StopAsync writes what is buffered when the host stops.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PredictionLogWriter>());
         builder.Services.AddSingleton<PredictionLogReader>();
+        builder.Services.AddSingleton<FeedbackReader>();
+        builder.Services.AddSingleton<FeedbackService>();
+        builder.Services.AddSingleton<LabelledRowsReader>();
+        builder.Services.AddSingleton<LiveMetrics>();
+        builder.Services.AddSingleton<Api.FeedbackApi>();
         return builder;
     }
 }
