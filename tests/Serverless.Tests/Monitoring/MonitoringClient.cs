@@ -14,7 +14,7 @@ public static class MonitoringClient
     public static string NewRequestId() => "t-" + Guid.NewGuid().ToString("N");
 
     /// <summary>Posts rows (one JSON object or <c>{"rows": [...]}</c>) with the given request id; asserts a 200 and returns the answer.</summary>
-    public static async Task<JsonObject> PredictAsync(TestHost host, string model, string body, string requestId, string query = "")
+    public static async Task<JsonObject> PredictWithIdAsync(TestHost host, string model, string body, string requestId, string query = "")
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/models/{model}/predict{query}") { Content = ApiAssert.Json(body) };
         request.Headers.Add("x-request-id", requestId);

@@ -22,7 +22,7 @@ public sealed class PredictionLogTests(ShopModels shop) : IClassFixture<ShopMode
     public async Task Predict_BatchRequest_LogsEachRowWithItsInputsAndAnswer()
     {
         var requestId = NewRequestId();
-        var answer = await PredictAsync(Host, ShopData.Churn,
+        var answer = await PredictWithIdAsync(Host, ShopData.Churn,
             """{"rows":[{"distance":3,"member":false,"city":"west"},{"distance":12.5,"member":"yes","city":"north"}]}""", requestId);
 
         var entries = (await LoggedAsync(Host, ShopData.Churn)).Where(e => e.RequestId == requestId).OrderBy(e => e.Row).ToList();
@@ -44,7 +44,7 @@ public sealed class PredictionLogTests(ShopModels shop) : IClassFixture<ShopMode
     public async Task Predict_RowWithSensitiveColumn_IsLoggedWithoutIt()
     {
         var requestId = NewRequestId();
-        await PredictAsync(Host, ShopData.Spend, ShopData.Row, requestId);
+        await PredictWithIdAsync(Host, ShopData.Spend, ShopData.Row, requestId);
 
         var entry = Assert.Single(await LoggedAsync(Host, ShopData.Spend), e => e.RequestId == requestId);
 
@@ -67,7 +67,7 @@ public sealed class PredictionLogTests(ShopModels shop) : IClassFixture<ShopMode
         await Host.Services.GetRequiredService<ModelSpecStore>().SetAsync(model, new ModelSpec { Drift = new DriftSpec { SampleRate = 0.3 } }, CancellationToken.None);
         var ids = Enumerable.Range(0, 120).Select(i => $"sample-{model}-{i}").ToList();
 
-        foreach (var id in ids) await PredictAsync(Host, model, ShopData.Row, id);
+        foreach (var id in ids) await PredictWithIdAsync(Host, model, ShopData.Row, id);
         var logged = (await LoggedAsync(Host, model)).Select(e => e.RequestId).ToHashSet();
 
         var expected = ids.Where(id => PredictionSampling.IsSampled(id, 0.3)).ToHashSet();
