@@ -14,7 +14,7 @@ namespace Serverless.Tests.Monitoring;
 
 /// <summary>The prediction log on a host with the shop models: what an entry holds, what it never holds, sampling, dropping, and the write at stop.</summary>
 [Collection(AzuriteCollection.Name)]
-public sealed class PredictionLogTests(ShopModels shop) : IClassFixture<ShopModels>
+public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<ShopSpendModel>
 {
     private TestHost Host => shop.Host;
 
@@ -22,10 +22,10 @@ public sealed class PredictionLogTests(ShopModels shop) : IClassFixture<ShopMode
     public async Task Predict_BatchRequest_LogsEachRowWithItsInputsAndAnswer()
     {
         var requestId = NewRequestId();
-        var answer = await PredictWithIdAsync(Host, ShopData.Churn,
+        var answer = await PredictWithIdAsync(Host, ShopData.Spend,
             """{"rows":[{"distance":3,"member":false,"city":"west"},{"distance":12.5,"member":"yes","city":"north"}]}""", requestId);
 
-        var entries = (await LoggedAsync(Host, ShopData.Churn)).Where(e => e.RequestId == requestId).OrderBy(e => e.Row).ToList();
+        var entries = (await LoggedAsync(Host, ShopData.Spend)).Where(e => e.RequestId == requestId).OrderBy(e => e.Row).ToList();
 
         Assert.Equal([0, 1], entries.Select(e => e.Row));
         Assert.All(entries, e => Assert.Equal("v1", e.ModelVersion));
@@ -35,8 +35,7 @@ public sealed class PredictionLogTests(ShopModels shop) : IClassFixture<ShopMode
         var predictions = answer["predictions"]!.AsArray();
         for (var r = 0; r < 2; r++)
         {
-            Assert.Equal(predictions[r]!["label"]!.GetValue<string>(), entries[r].Output.Label);
-            Assert.Equal(predictions[r]!["probability"]!.GetValue<float>(), entries[r].Output.Probability);
+            Assert.Equal(predictions[r]!["score"]!.GetValue<float>(), entries[r].Output.Score);
         }
     }
 
