@@ -16,6 +16,10 @@ using Serverless.Benchmarks;
 // dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- serving [trainingRows=20000] [seconds=10]
 //     The taxi model served by the local host in-process: single-row predict against a constant-JSON route of the same host
 //     under wrk (-t2 -c16, needs wrk on the PATH), and a 1,000-row batch through HTTP against an in-process ML.NET transform.
+// dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- hot-swap [seconds=30]   (or benchmarks/hot-swap.sh)
+//     Promote and roll back the taxi model while wrk drives predict: non-2xx answers (aim 0), answers per version, and
+//     how soon after each move a probe client is answered by the version it set (moves through the API, and through the
+//     registry as another host would make them: aim within the refresh interval).
 // Those need Azurite: 'npm ci' at the repository root once.
 return args switch
 {
@@ -23,6 +27,7 @@ return args switch
     ["engine", .. var rest] => await EngineOverhead.RunAsync(Arg(rest, 0, 100), Arg(rest, 1, 5)),
     ["training", .. var rest] => await TrainingOverhead.RunAsync(Arg(rest, 0, 3)),
     ["serving", .. var rest] => await ServingThroughput.RunAsync(Arg(rest, 0, 20_000), Arg(rest, 1, 10)),
+    ["hot-swap", .. var rest] => await HotSwapUnderLoad.RunAsync(Arg(rest, 0, 30)),
     _ => RunBenchmarkDotNet(args),
 };
 
