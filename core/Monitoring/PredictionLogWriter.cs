@@ -99,10 +99,11 @@ public sealed class PredictionLogWriter(
                 await _gate.WaitAsync(stoppingToken).ConfigureAwait(false);
                 try
                 {
-                    await DrainAsync(stoppingToken).ConfigureAwait(false);
+                    // Not cancelled by the stop: an append cut short would lose its batch; StopAsync waits for this one to end.
+                    await DrainAsync(CancellationToken.None).ConfigureAwait(false);
                     if (Stopwatch.GetElapsedTime(lastWrite) >= _options.FlushInterval)
                     {
-                        await WriteAllAsync(stoppingToken).ConfigureAwait(false);
+                        await WriteAllAsync(CancellationToken.None).ConfigureAwait(false);
                         lastWrite = Stopwatch.GetTimestamp();
                     }
                 }
@@ -235,7 +236,7 @@ public sealed class PredictionLogWriter(
             batch.Blocks++;
             Interlocked.Add(ref buffer.WrittenEntries, entries);
         }
-        catch (Exception e) when (e is RequestFailedException or IOException or InvalidOperationException)
+        catch (Exception e) when (e is RequestFailedException or IOException or InvalidOperationException or OperationCanceledException)
         {
             batch.Created = false;
             Interlocked.Add(ref buffer.FailedEntries, entries);
