@@ -42,7 +42,7 @@ public sealed class DriftMonitor(DriftChecker checker, DriftStore store, AuditLo
             var next = state with
             {
                 LastCheckAt = now,
-                Consecutive = decision?.Started == true ? 0 : consecutive,
+                Consecutive = consecutive,
                 LastRetrainAt = decision?.Started == true ? now : state.LastRetrainAt,
                 LastRetrainInstanceId = decision?.InstanceId ?? state.LastRetrainInstanceId,
             };
