@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.DurableTask.Client;
 using Serverless.Core.Tracking;
+using Serverless.Orchestrations;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Tests.Infrastructure;
 
@@ -171,6 +173,40 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
         var report = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Equal("noProductionVersion", report["status"]!.GetValue<string>());
         Assert.Contains("no production version", report["message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task TimerTick_ModelNeverChecked_ChecksItOnceUntilItsScheduleComesDue()
+    {
+        await taxi.ResetAsync("""{"schedule":"0 0 1 1 *"}""");
+        await taxi.LogTrafficAsync(TaxiDriftModel.ResampledTrainingRows(300));
+        var timer = taxi.Host.Services.GetRequiredService<DriftTimer>();
+        var client = taxi.Host.Services.GetRequiredService<DurableTaskClient>();
+
+        var first = await timer.TickAsync(DateTimeOffset.UtcNow, client, CancellationToken.None);
+        var second = await timer.TickAsync(DateTimeOffset.UtcNow, client, CancellationToken.None);
+
+        var report = Assert.Single(first, r => r.Model == Model);
+        Assert.Equal("timer", report.Trigger);
+        Assert.Equal("noDrift", report.Status);
+        Assert.DoesNotContain(first, r => r.Model == "taxi-noprod");
+        Assert.DoesNotContain(second, r => r.Model == Model);
+    }
+
+    [Fact]
+    public async Task LocalCronTimer_EverySecond_ChecksTheModelOnItsOwn()
+    {
+        await taxi.ResetAsync("""{"schedule":"0 0 1 1 *"}""");
+        var settings = Serverless.Testing.IsolatedLayout.Settings(taxi.Azurite.ConnectionString, taxi.Host.Suffix);
+        settings["Pipeline:Drift:Timer"] = "true";
+        settings["Pipeline:Drift:TimerSchedule"] = "* * * * * *";
+
+        await using var second = await TestHost.StartAsync(taxi.Azurite, settings);
+        var reports = await second.WaitForBlobsAsync(second.Storage.Monitoring, $"{Model}/drift/", TimeSpan.FromSeconds(60), ".json");
+
+        var page = await taxi.Host.Client.GetFromJsonAsync<JsonObject>($"/api/models/{Model}/drift");
+        Assert.Equal("timer", page!["reports"]![0]!["trigger"]!.GetValue<string>());
+        Assert.NotEmpty(reports);
     }
 
     [Theory]

@@ -25,6 +25,8 @@ public sealed class TaxiDriftModel(AzuriteFixture azurite) : IAsyncLifetime
 
     public TestHost Host { get; private set; } = null!;
 
+    public AzuriteFixture Azurite => azurite;
+
     public async Task InitializeAsync()
     {
         Host = await TestHost.StartAsync(azurite, new() { ["Pipeline:Drift:Timer"] = "false" });
