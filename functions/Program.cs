@@ -17,4 +17,5 @@ builder.AddPipelineIngestion();
 builder.AddPipelineTraining();
 builder.AddPipelineOrchestrations();
 builder.AddPipelineApi();
+builder.AddPipelineDrift();
 builder.Build().Run();
