@@ -15,6 +15,7 @@ public static class ApiRoutes
     public const string Version = "models/{model}/versions/{version}";
     public const string Predict = "models/{model}/predict";
     public const string Runs = "models/{model}/runs";
+    public const string RegisterRun = "models/{model}/runs/{runId}/register";
     public const string Spec = "models/{model}/spec";
     public const string Train = "models/{model}/train";
     public const string Promote = "models/{model}/promote";
