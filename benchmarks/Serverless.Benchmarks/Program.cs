@@ -16,12 +16,17 @@ using Serverless.Benchmarks;
 // dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- serving [trainingRows=20000] [seconds=10]
 //     The taxi model served by the local host in-process: single-row predict against a constant-JSON route of the same host
 //     under wrk (-t2 -c16, needs wrk on the PATH), and a 1,000-row batch through HTTP against an in-process ML.NET transform.
+// dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- quality [data set ...]
+//     Every data set of ../shared/datasets dropped into the local host in-process with the default candidates; the served
+//     version's test metrics beside scikit-learn's HistGradientBoosting with default settings on the same split (needs
+//     Debian's python3-sklearn: /usr/bin/python3). Run by hand, not in CI.
 // Those need Azurite: 'npm ci' at the repository root once.
 return args switch
 {
     ["ingest", var megabytes] => Ingest.Run(int.Parse(megabytes)),
     ["engine", .. var rest] => await EngineOverhead.RunAsync(Arg(rest, 0, 100), Arg(rest, 1, 5)),
     ["training", .. var rest] => await TrainingOverhead.RunAsync(Arg(rest, 0, 3)),
+    ["quality", .. var rest] => await QualityComparison.RunAsync(rest),
     ["serving", .. var rest] => await ServingThroughput.RunAsync(Arg(rest, 0, 20_000), Arg(rest, 1, 10)),
     _ => RunBenchmarkDotNet(args),
 };
