@@ -26,6 +26,8 @@ public static class OrchestrationHostingExtensions
         .AddActivity<TrainCandidate>()
         .AddActivity<EvaluateModel>()
         .AddActivity<EvaluateBaseline>()
+        .AddActivity<RefitWinner>()
+        .AddActivity<PrepareComparison>()
         .AddActivity<RegisterModel>()
         .AddActivity<SetVersionStatus>()
         .AddActivity<PromoteModel>()

@@ -2,16 +2,20 @@ using Serverless.Core.Training;
 
 namespace Serverless.Orchestrations;
 
-/// <summary>The verdict of the quality gate on a winner.</summary>
-public sealed record GateResult(bool Passed, bool TrailsChampion, IReadOnlyList<string> Notes);
+/// <summary>The verdict of the quality gate on a winner; <see cref="Comparison"/> when it met a champion.</summary>
+public sealed record GateResult(bool Passed, bool TrailsChampion, IReadOnlyList<string> Notes, ChampionComparison? Comparison = null);
+
+/// <summary>Challenger and champion scored on the same <see cref="ComparisonSet"/>: rows neither was trained on.</summary>
+public sealed record ChampionScores(ComparisonSet Set, string DatasetVersion, EvaluationResult Challenger, EvaluationResult Champion);
 
 /// <summary>
 /// Promotion rules: the spec's minimums on the test split, beating the deterministic baseline on the primary metric
-/// (so a model that learned nothing is never registered), and not trailing the champion beyond the tolerance.
+/// (so a model that learned nothing is never registered), and not trailing the champion beyond the tolerance, both
+/// measured on the same rows, which neither was trained on.
 /// </summary>
 public static class QualityGate
 {
-    public static GateResult Check(TrainingPlan plan, EvaluationResult winner, EvaluationResult baseline, EvaluationResult? champion)
+    public static GateResult Check(TrainingPlan plan, EvaluationResult winner, EvaluationResult baseline, ChampionScores? champion)
     {
         var notes = new List<string>();
         var passed = true;
@@ -48,27 +52,44 @@ public static class QualityGate
         }
 
         var trails = false;
-        if (champion is not null && CompareWithChampion(plan, winner, champion, "") is { } comparison)
+        ChampionComparison? comparison = null;
+        if (champion is not null && champion.Champion.Metrics.TryGetValue(primary, out var incumbent) && !double.IsNaN(incumbent))
         {
-            trails = comparison.Trails;
-            notes.Add(comparison.Note);
+            var challenger = champion.Challenger.Metrics.GetValueOrDefault(primary, double.NaN);
+            trails = Trails(primary, challenger, incumbent, plan.ChampionTolerance);
+            var set = champion.Set;
+            var rows = set.ChampionRowsKnown
+                ? $"on {set.Rows:N0} test rows neither was trained on ({set.ExcludedRows:N0} the champion was fit on left out)"
+                : $"on {set.Rows:N0} test rows (the champion's training rows are not recorded, so some may be rows it was trained on)";
+            notes.Add(trails
+                ? $"Challenger {primary} = {challenger:G4} trails champion {plan.ChampionVersion} ({incumbent:G4}) by more than {plan.ChampionTolerance:P1}, {rows}."
+                : $"Challenger {primary} = {challenger:G4} against champion {plan.ChampionVersion} ({incumbent:G4}): within {plan.ChampionTolerance:P1} or better, {rows}.");
+            comparison = new ChampionComparison(set.ChampionVersion, primary, challenger, incumbent, plan.ChampionTolerance, trails,
+                new MetricSet(champion.DatasetVersion, set.ChampionRowsKnown ? $"test rows unseen by {set.ChampionVersion}" : "test", set.DataBlob, set.Rows),
+                set.ExcludedRows, set.ChampionRowsKnown, champion.Challenger.Metrics, champion.Champion.Metrics);
         }
-        return new GateResult(passed, trails, notes);
+        return new GateResult(passed, trails, notes, comparison);
     }
 
     /// <summary>
-    /// Whether the challenger trails the champion on the primary metric by more than the plan's tolerance, where
-    /// (<paramref name="where"/>, e.g. " on recent data"; empty for the test split) both were scored; null when the champion has no value of the metric.
+    /// Challenger and champion scored on recent labelled rows (the feedback window): whether the challenger trails with no
+    /// tolerance (it must be at least as good there), and the note that says so; null when the champion has no value of the metric.
     /// </summary>
-    public static (bool Trails, string Note)? CompareWithChampion(TrainingPlan plan, EvaluationResult challenger, EvaluationResult champion, string where)
+    public static (bool Trails, string Note)? CompareOnRecentRows(TrainingPlan plan, EvaluationResult challenger, EvaluationResult champion, long rows)
     {
         var primary = plan.PrimaryMetric;
         var mine = challenger.Metrics.GetValueOrDefault(primary, double.NaN);
         if (!champion.Metrics.TryGetValue(primary, out var incumbent) || double.IsNaN(incumbent)) return null;
-        var tolerance = plan.ChampionTolerance * Math.Max(Math.Abs(incumbent), 1e-12);
-        var trails = Metrics.HigherIsBetter(primary) ? mine < incumbent - tolerance : mine > incumbent + tolerance;
+        var trails = Trails(primary, mine, incumbent, 0);
         return (trails, trails
-            ? $"Challenger {primary} = {mine:G4}{where} trails champion {plan.ChampionVersion} ({incumbent:G4}) by more than {plan.ChampionTolerance:P1}."
-            : $"Challenger {primary} = {mine:G4}{where} against champion {plan.ChampionVersion} ({incumbent:G4}): within tolerance or better.");
+            ? $"Challenger {primary} = {mine:G4} on {rows:N0} recent labelled rows trails champion {plan.ChampionVersion} ({incumbent:G4})."
+            : $"Challenger {primary} = {mine:G4} on {rows:N0} recent labelled rows against champion {plan.ChampionVersion} ({incumbent:G4}): as good or better.");
+    }
+
+    /// <summary>Whether <paramref name="challenger"/> is worse than <paramref name="incumbent"/> by more than the relative tolerance (an unscored challenger trails).</summary>
+    private static bool Trails(string metric, double challenger, double incumbent, double relativeTolerance)
+    {
+        var tolerance = relativeTolerance * Math.Max(Math.Abs(incumbent), 1e-12);
+        return double.IsNaN(challenger) || (Metrics.HigherIsBetter(metric) ? challenger < incumbent - tolerance : challenger > incumbent + tolerance);
     }
 }

@@ -28,7 +28,8 @@ public sealed record TrainingPlan(
     ApprovalMode Approval,
     TimeSpan ApprovalTimeout,
     string? ChampionVersion,
-    string? ChampionModelBlob);
+    string? ChampionModelBlob,
+    string? ChampionRowHashesBlob = null);
 
 /// <summary>A dataset version of a model.</summary>
 public sealed record DatasetRef(string Model, string DatasetVersion);
@@ -50,7 +51,9 @@ public sealed record RegisterInput(
     EvaluationResult? Champion,
     SplitRefs Splits,
     IReadOnlyList<string> GateNotes,
-    string Status);
+    string Status,
+    ModelFit? Fit = null,
+    ChampionComparison? Comparison = null);
 
 public sealed record RegisteredVersion(string Model, string Version, string Sha256);
 
@@ -63,10 +66,14 @@ public sealed record PromoteInput(string Model, string Version, string Actor, st
 /// What a promotion did: <see cref="Promoted"/> false when production had moved to <see cref="Previous"/> (whose model blob is
 /// <see cref="PreviousModelBlob"/>) since the run compared against its champion.
 /// </summary>
-public sealed record PromotionResult(string Model, string Version, string? Previous, bool Promoted, string? PreviousModelBlob = null);
+public sealed record PromotionResult(string Model, string Version, string? Previous, bool Promoted, string? PreviousModelBlob = null, string? PreviousRowHashesBlob = null);
 
-/// <summary>A registered winner that lost to a champion promoted while its run went on.</summary>
-public sealed record ChampionRetainedInput(string Model, string Version, string Champion, string OrchestrationId, string Reason);
+/// <summary>
+/// A winner that did not replace the champion: it trailed it on rows neither was trained on (then <see cref="Version"/> is
+/// null: it was not registered), or it lost to a champion promoted while its run went on (registered, not promoted).
+/// </summary>
+public sealed record ChampionRetainedInput(string Model, string? Version, string Champion, string OrchestrationId, string Reason,
+    string Candidate = "", ChampionComparison? Comparison = null);
 
 /// <summary>The decision a person sends to the approval gate (event <see cref="TrainingOrchestrator.ApprovalEvent"/>).</summary>
 public sealed record ApprovalDecision(bool Approved, string By, string? Reason);
@@ -88,6 +95,7 @@ public static class TrainingStages
     public const string Validating = "validating";
     public const string Splitting = "splitting";
     public const string Training = "training";
+    public const string Refitting = "refitting";
     public const string Evaluating = "evaluating";
     public const string Registering = "registering";
     public const string AwaitingApproval = "awaitingApproval";
@@ -105,7 +113,8 @@ public sealed record TrainingOutcome(
     IReadOnlyDictionary<string, double>? TestMetrics,
     IReadOnlyList<CandidateSummary> Candidates,
     IReadOnlyList<string> Notes,
-    string? Champion = null);
+    string? Champion = null,
+    string? FitOn = null);
 
 public sealed record CandidateSummary(string RunId, string Candidate, bool Succeeded, IReadOnlyDictionary<string, double> ValidationMetrics, string? Error);
 

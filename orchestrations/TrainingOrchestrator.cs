@@ -10,7 +10,8 @@ namespace Serverless.Orchestrations;
 
 /// <summary>
 /// The training workflow: plan → validate the dataset → deterministic split → fan out one activity per candidate (and a baseline) → pick the
-/// winner on validation → score winner and champion on test → quality gates → register → approval → promote.
+/// winner on validation → refit it on train and validation → score it on test, and it and the champion on the test rows the
+/// champion never trained on → quality gates → register → approval → promote.
 /// Deterministic: every decision is made on activity results, time and ids come from the context. Written once against the
 /// Durable Task SDK: the local host runs it on the Durable Task engine, the Functions app through a one-line trampoline.
 /// </summary>
@@ -82,20 +83,22 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
         var winner = succeeded.Aggregate((best, next) =>
             Metrics.IsBetter(metric, next.ValidationMetrics.GetValueOrDefault(metric, double.NaN), best.ValidationMetrics.GetValueOrDefault(metric, double.NaN)) ? next : best);
 
+        // Validation chose the winner; refit on train and validation before the test split judges it and it is registered.
+        context.SetCustomStatus(new TrainingProgress(TrainingStages.Refitting));
+        var fit = await RefitAsync(context, plan, splits, winner, notes);
+
         context.SetCustomStatus(new TrainingProgress(TrainingStages.Evaluating));
-        var winnerTestTask = context.CallActivityAsync<EvaluationResult>(
-            nameof(EvaluateModel), new EvaluationInput(plan.Model, winner.ModelBlob!, splits.Test, plan.DatasetVersion, splits.Seed), StorageRetry);
-        var championTask = ScoreChampionAsync(context, plan, splits, notes);
-        var winnerTest = await winnerTestTask;
+        var winnerTest = await context.CallActivityAsync<EvaluationResult>(
+            nameof(EvaluateModel), new EvaluationInput(plan.Model, fit.ModelBlob, splits.Test, plan.DatasetVersion, splits.Seed), StorageRetry);
+        var champion = await CompareWithChampionAsync(context, plan, splits, fit.ModelBlob, winnerTest, notes);
         var baseline = await baselineTask;
-        var champion = await championTask;
 
         var summaries = candidates.Select(c => new CandidateSummary(c.RunId, c.Candidate.ToString(), c.Succeeded, c.ValidationMetrics, c.Error)).ToList();
         var comparedWith = plan.ChampionVersion;
         TrainingOutcome End(string status, string? version)
         {
             context.SetCustomStatus(new TrainingProgress(status, Version: version));
-            return new(plan.Model, status, plan.DatasetVersion, version, winner.Candidate.ToString(), winnerTest.Metrics, summaries, notes, comparedWith);
+            return new(plan.Model, status, plan.DatasetVersion, version, winner.Candidate.ToString(), winnerTest.Metrics, summaries, notes, comparedWith, fit.On);
         }
 
         var gate = QualityGate.Check(plan, winnerTest, baseline, champion);
@@ -106,7 +109,7 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
             return End(TrainingStatus.GateFailed, null);
         }
         var trailsChampion = gate.TrailsChampion;
-        if (input.Feedback is { RecentRows: > 0 } recent && await CompareOnRecentDataAsync(context, plan, winner, recent, splits, notes) is { } onRecent)
+        if (input.Feedback is { RecentRows: > 0 } recent && await CompareOnRecentDataAsync(context, plan, fit.ModelBlob, recent, splits, notes) is { } onRecent)
         {
             // Where labelled live rows exist, the champion comparison is made on them instead of the test split.
             trailsChampion = onRecent;
@@ -114,14 +117,16 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
         if (trailsChampion)
         {
             logger.LogInformation("{ModelName}: challenger trails champion {ChampionVersion}; champion retained", plan.Model, plan.ChampionVersion);
+            await context.CallActivityAsync<RegisteredVersion>(nameof(RecordChampionRetained), new ChampionRetainedInput(
+                plan.Model, null, plan.ChampionVersion!, context.InstanceId, string.Join(" ", gate.Notes), winner.Candidate.ToString(), gate.Comparison), StorageRetry);
             return End(TrainingStatus.ChampionRetained, null);
         }
 
         context.SetCustomStatus(new TrainingProgress(TrainingStages.Registering));
         var manual = plan.Approval == ApprovalMode.Manual;
         var registered = await context.CallActivityAsync<RegisteredVersion>(nameof(RegisterModel), new RegisterInput(
-            plan, context.InstanceId, winner, winnerTest, baseline, champion, splits, notes,
-            manual ? VersionStatus.PendingApproval : VersionStatus.Approved), StorageRetry);
+            plan, context.InstanceId, winner, winnerTest, baseline, champion?.Champion, splits, notes,
+            manual ? VersionStatus.PendingApproval : VersionStatus.Approved, fit, gate.Comparison), StorageRetry);
 
         if (manual)
         {
@@ -167,19 +172,23 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
                     : $"Production moved {MaxChampionChanges} times while this run went on, last to {promotion.Previous}";
                 notes.Add($"{why}; {registered.Version} stays registered but was not promoted.");
                 await context.CallActivityAsync<RegisteredVersion>(nameof(RecordChampionRetained), new ChampionRetainedInput(
-                    plan.Model, registered.Version, promotion.Previous ?? "none", context.InstanceId, why), StorageRetry);
+                    plan.Model, registered.Version, promotion.Previous ?? "none", context.InstanceId, why, winner.Candidate.ToString()), StorageRetry);
                 return End(TrainingStatus.ChampionRetained, registered.Version);
             }
             notes.Add($"Production moved from {expected ?? "none"} to {promotion.Previous} while this run went on; compared again with {promotion.Previous}.");
             context.SetCustomStatus(new TrainingProgress(TrainingStages.Evaluating, Version: registered.Version));
-            var rival = plan with { ChampionVersion = promotion.Previous, ChampionModelBlob = promotion.PreviousModelBlob };
-            var rivalTest = await ScoreChampionAsync(context, rival, splits, notes);
-            var recheck = QualityGate.Check(rival, winnerTest, baseline, rivalTest);
+            var rival = plan with
+            {
+                ChampionVersion = promotion.Previous, ChampionModelBlob = promotion.PreviousModelBlob, ChampionRowHashesBlob = promotion.PreviousRowHashesBlob,
+            };
+            var rivalScores = await CompareWithChampionAsync(context, rival, splits, fit.ModelBlob, winnerTest, notes);
+            var recheck = QualityGate.Check(rival, winnerTest, baseline, rivalScores);
             notes.AddRange(recheck.Notes);
             if (!recheck.Passed || recheck.TrailsChampion)
             {
                 await context.CallActivityAsync<RegisteredVersion>(nameof(RecordChampionRetained), new ChampionRetainedInput(
-                    plan.Model, registered.Version, promotion.Previous!, context.InstanceId, string.Join(" ", recheck.Notes)), StorageRetry);
+                    plan.Model, registered.Version, promotion.Previous!, context.InstanceId, string.Join(" ", recheck.Notes),
+                    winner.Candidate.ToString(), recheck.Comparison), StorageRetry);
                 return End(TrainingStatus.ChampionRetained, registered.Version);
             }
             expected = promotion.Previous;
@@ -187,20 +196,20 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
     }
 
     /// <summary>
-    /// Scores winner and champion on the recent labelled rows and says whether the winner trails (no tolerance: it must be
-    /// at least as good there); null when there is no champion or either cannot be scored, and the test split decides.
+    /// Scores the winner and the champion on the recent labelled rows and says whether the winner trails there; null when
+    /// there is no champion or either cannot be scored, and the test split decides.
     /// </summary>
-    private static async Task<bool?> CompareOnRecentDataAsync(TaskOrchestrationContext context, TrainingPlan plan, CandidateResult winner, FeedbackRows recent,
+    private static async Task<bool?> CompareOnRecentDataAsync(TaskOrchestrationContext context, TrainingPlan plan, string winnerBlob, FeedbackRows recent,
         SplitRefs splits, List<string> notes)
     {
         if (plan.ChampionModelBlob is null) return null;
         try
         {
             var mine = context.CallActivityAsync<EvaluationResult>(nameof(EvaluateModel),
-                new EvaluationInput(plan.Model, winner.ModelBlob!, recent.RecentBlob, plan.DatasetVersion, splits.Seed), StorageRetry);
+                new EvaluationInput(plan.Model, winnerBlob, recent.RecentBlob, plan.DatasetVersion, splits.Seed), StorageRetry);
             var theirs = context.CallActivityAsync<EvaluationResult>(nameof(EvaluateModel),
                 new EvaluationInput(plan.Model, plan.ChampionModelBlob, recent.RecentBlob, plan.DatasetVersion, splits.Seed), StorageRetry);
-            var comparison = QualityGate.CompareWithChampion(plan with { ChampionTolerance = 0 }, await mine, await theirs, $" on {recent.RecentRows} recent labelled rows");
+            var comparison = QualityGate.CompareOnRecentRows(plan, await mine, await theirs, recent.RecentRows);
             if (comparison is null) return null;
             notes.Add(comparison.Value.Note);
             return comparison.Value.Trails;
@@ -212,14 +221,47 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
         }
     }
 
-    /// <summary>Scores the plan's champion on the test split; null when there is none or it cannot be scored on this data.</summary>
-    private static async Task<EvaluationResult?> ScoreChampionAsync(TaskOrchestrationContext context, TrainingPlan plan, SplitRefs splits, List<string> notes)
+    /// <summary>
+    /// Refits the winner on train and validation. If the refit fails, the winner as trained on train alone is kept (and
+    /// the notes say so): a run that found a good model does not fail for want of a better one.
+    /// </summary>
+    private static async Task<ModelFit> RefitAsync(TaskOrchestrationContext context, TrainingPlan plan, SplitRefs splits, CandidateResult winner, List<string> notes)
     {
-        if (plan.ChampionModelBlob is null) return null;
+        var runId = $"{context.InstanceId}-refit";
         try
         {
-            return await context.CallActivityAsync<EvaluationResult>(
-                nameof(EvaluateModel), new EvaluationInput(plan.Model, plan.ChampionModelBlob, splits.Test, plan.DatasetVersion, splits.Seed), StorageRetry);
+            return await context.CallActivityAsync<ModelFit>(nameof(RefitWinner),
+                new RefitInput(plan.Model, plan.DatasetVersion, context.InstanceId, runId, winner.Candidate, splits), TrainingRetry);
+        }
+        catch (TaskFailedException e)
+        {
+            notes.Add($"Refitting {winner.Candidate} on train and validation failed ({e.FailureDetails.ErrorMessage}); the model fit on train alone is kept.");
+            return new ModelFit(winner.RunId, FitSets.Train, splits.TrainRows, winner.ModelBlob!, null);
+        }
+    }
+
+    /// <summary>
+    /// Scores the challenger and the plan's champion on the test rows the champion was not fit on (the challenger was fit on
+    /// none of the test split); null when there is no champion, or it cannot be scored on this data.
+    /// </summary>
+    private static async Task<ChampionScores?> CompareWithChampionAsync(
+        TaskOrchestrationContext context, TrainingPlan plan, SplitRefs splits, string challengerBlob, EvaluationResult challengerTest, List<string> notes)
+    {
+        if (plan.ChampionModelBlob is null || plan.ChampionVersion is null) return null;
+        try
+        {
+            var set = await context.CallActivityAsync<ComparisonSet>(nameof(PrepareComparison),
+                new ComparisonInput(plan.Model, plan.DatasetVersion, splits, plan.ChampionVersion, plan.ChampionRowHashesBlob), StorageRetry);
+            if (set.Rows == 0)
+            {
+                notes.Add($"Every test row of this run is a row champion {plan.ChampionVersion} was trained on; with no row neither saw, they cannot be compared fairly, so the challenger is judged against the baseline only.");
+                return null;
+            }
+            var championTask = context.CallActivityAsync<EvaluationResult>(
+                nameof(EvaluateModel), new EvaluationInput(plan.Model, plan.ChampionModelBlob, set.DataBlob, plan.DatasetVersion, splits.Seed), StorageRetry);
+            var challenger = set.ExcludedRows == 0 ? challengerTest : await context.CallActivityAsync<EvaluationResult>(
+                nameof(EvaluateModel), new EvaluationInput(plan.Model, challengerBlob, set.DataBlob, plan.DatasetVersion, splits.Seed), StorageRetry);
+            return new ChampionScores(set, plan.DatasetVersion, challenger, await championTask);
         }
         catch (TaskFailedException e)
         {

@@ -16,6 +16,7 @@ public static class ApiRoutes
     public const string Predict = "models/{model}/predict";
     public const string Feedback = "models/{model}/feedback";
     public const string Runs = "models/{model}/runs";
+    public const string RegisterRun = "models/{model}/runs/{runId}/register";
     public const string Spec = "models/{model}/spec";
     public const string Train = "models/{model}/train";
     public const string Promote = "models/{model}/promote";

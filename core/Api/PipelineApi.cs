@@ -71,11 +71,12 @@ public sealed class PipelineApi(
             Aliases = doc?.Aliases ?? [],
             Versions = (doc?.Versions ?? []).Select(v => new
             {
-                v.Version, v.CreatedAt, v.DatasetVersion, v.Trainer, v.PrimaryMetric, v.TestMetrics, v.Status, v.OrchestrationId,
+                v.Version, v.CreatedAt, v.DatasetVersion, v.Trainer, v.PrimaryMetric, v.TestMetrics, v.MeasuredOn, v.Status, v.OrchestrationId,
                 Run = v.OrchestrationId is null ? null : ApiRoutes.OrchestrationPath(v.OrchestrationId),
             }),
             Links = new { Runs = ApiRoutes.OrchestrationsOf(model), Candidates = ApiRoutes.RunsOf(model) },
             History = doc?.History ?? [],
+            ChampionRetained = doc?.ChampionRetained ?? [],
             LatestDataset = dataset is null ? null : new { dataset.Version, dataset.Rows, dataset.CreatedAt, dataset.Schema.Label, dataset.Schema.Task, dataset.Schema.Inferred },
             // Logged predictions joined with feedback: per version counts and metrics, and shadow agreement.
             Live = doc is null ? null : await live.ComputeAsync(model, ct),

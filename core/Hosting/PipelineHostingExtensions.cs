@@ -29,6 +29,8 @@ public static class PipelineHostingExtensions
     {
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton<Api.PipelineApi>();
+        builder.Services.AddSingleton<Training.RunRegistration>();
+        builder.Services.AddSingleton<Api.RunRegistrationApi>();
         return builder;
     }
 }

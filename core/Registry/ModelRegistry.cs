@@ -122,7 +122,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
 
         await UpdateAsync(model, doc =>
         {
-            doc.Versions.Add(new VersionEntry(version, manifest.CreatedAt, manifest.DatasetVersion, manifest.Candidate.ToString(), manifest.PrimaryMetric, manifest.TestMetrics, VersionStatus.Registered, manifest.OrchestrationId));
+            doc.Versions.Add(new VersionEntry(version, manifest.CreatedAt, manifest.DatasetVersion, manifest.Candidate.ToString(), manifest.PrimaryMetric, manifest.TestMetrics, VersionStatus.Registered, manifest.OrchestrationId, manifest.TestMeasuredOn));
             return doc;
         }, ct).ConfigureAwait(false);
 
@@ -203,6 +203,18 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
             return doc;
         }, ct);
 
+    /// <summary>Most <see cref="RegistryDocument.ChampionRetained"/> entries kept; older ones remain in the audit log.</summary>
+    public const int MaxChampionRetained = 100;
+
+    /// <summary>Records on the model that a run kept its champion (once per orchestration: a retried call changes nothing).</summary>
+    public Task<RegistryDocument> RecordChampionRetainedAsync(string model, ChampionRetained retained, CancellationToken ct) =>
+        UpdateAsync(model, doc =>
+        {
+            if (doc.ChampionRetained.Any(r => r.OrchestrationId == retained.OrchestrationId)) return null;
+            var kept = doc.ChampionRetained.Append(retained).TakeLast(MaxChampionRetained).ToList();
+            return doc with { ChampionRetained = kept };
+        }, ct);
+
     /// <summary>Read-modify-write of the registry under ETag concurrency, retried when another writer won the race.</summary>
     /// <remarks>A change that returns null writes nothing.</remarks>
     private async Task<RegistryDocument> UpdateAsync(string model, Func<RegistryDocument, RegistryDocument?> change, CancellationToken ct)
@@ -232,6 +244,19 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
                 await Task.Delay(Random.Shared.Next(5, 50), ct).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>The version registered from a candidate run (by any orchestration or by hand), or null.</summary>
+    public async Task<ModelManifest?> FindRunAsync(string model, string runId, CancellationToken ct)
+    {
+        var registry = await GetAsync(model, ct).ConfigureAwait(false);
+        if (registry is null) return null;
+        foreach (var entry in registry.Versions.AsEnumerable().Reverse())
+        {
+            var manifest = await GetManifestAsync(model, entry.Version, ct).ConfigureAwait(false);
+            if (manifest?.RunId == runId) return manifest;
+        }
+        return null;
     }
 
     private async Task<ModelManifest?> FindByRunAsync(string model, string orchestrationId, string runId, CancellationToken ct)

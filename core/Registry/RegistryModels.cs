@@ -31,10 +31,24 @@ public sealed record ModelManifest
     public required string OrchestrationId { get; init; }
     public required string RunId { get; init; }
     public IReadOnlyList<string> GateNotes { get; init; } = [];
+
+    /// <summary>What the model.zip was fit on: the winner is refit on train and validation once validation has chosen it.</summary>
+    public ModelFit? Fit { get; init; }
+
+    /// <summary>The rows <see cref="TestMetrics"/> were measured on.</summary>
+    public MetricSet? TestMeasuredOn { get; init; }
+
+    /// <summary>How this version compared with the champion it met, on rows neither was trained on.</summary>
+    public ChampionComparison? ChampionComparison { get; init; }
 }
 
 /// <summary>What it takes to train the same model again.</summary>
-public sealed record Reproducibility(int Seed, string MlNetVersion, string CodeVersion, string Runtime, string OperatingSystem);
+/// <remarks>
+/// <see cref="Deterministic"/>: whether the same dataset version, spec and seed train the same model again; false where the
+/// trainer ran on several threads, with <see cref="DeterminismNote"/> saying why. Null in versions registered before it was recorded.
+/// </remarks>
+public sealed record Reproducibility(int Seed, string MlNetVersion, string CodeVersion, string Runtime, string OperatingSystem,
+    bool? Deterministic = null, string? DeterminismNote = null);
 
 /// <summary>One move of an alias, kept forever in the registry's history.</summary>
 public sealed record AliasChange(string Alias, string? From, string? To, DateTimeOffset At, string By, string Reason);
@@ -48,7 +62,8 @@ public sealed record VersionEntry(
     string PrimaryMetric,
     IReadOnlyDictionary<string, double> TestMetrics,
     string Status,
-    string? OrchestrationId = null);
+    string? OrchestrationId = null,
+    MetricSet? MeasuredOn = null);
 
 /// <summary>The registry of one model (<c>models/{model}/registry.json</c>), changed only under ETag concurrency.</summary>
 public sealed record RegistryDocument
@@ -58,7 +73,13 @@ public sealed record RegistryDocument
     public Dictionary<string, string> Aliases { get; init; } = [];
     public List<VersionEntry> Versions { get; init; } = [];
     public List<AliasChange> History { get; init; } = [];
+
+    /// <summary>Runs whose winner did not replace the champion, newest last, with both numbers and the tolerance.</summary>
+    public List<ChampionRetained> ChampionRetained { get; init; } = [];
 }
+
+/// <summary>A run whose winner (<see cref="Version"/> when it was registered anyway) did not replace the champion, and why.</summary>
+public sealed record ChampionRetained(DateTimeOffset At, string OrchestrationId, string? Version, string Candidate, ChampionComparison? Comparison, string Reason);
 
 /// <summary>Status of a version in the registry.</summary>
 public static class VersionStatus

@@ -20,6 +20,13 @@ public sealed record ExperimentRun(
     string? Error,
     string? Host = null);
 
+/// <summary>Values of <see cref="ExperimentRun.Status"/>.</summary>
+public static class RunStatus
+{
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+}
+
 /// <summary>Experiment tracking: every candidate run, failed ones too (table <c>{prefix}runs</c>, partitioned by model).</summary>
 public sealed class ExperimentRuns(PipelineStorage storage)
 {
@@ -51,19 +58,7 @@ public sealed class ExperimentRuns(PipelineStorage storage)
         var runs = new List<ExperimentRun>();
         await foreach (var e in storage.Table("runs").QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {model}"), cancellationToken: ct).ConfigureAwait(false))
         {
-            runs.Add(new ExperimentRun(
-                e.PartitionKey,
-                e.RowKey,
-                e.GetString("OrchestrationId"),
-                e.GetString("DatasetVersion"),
-                e.GetString("Trainer"),
-                JsonSerializer.Deserialize<Dictionary<string, double>>(e.GetString("Parameters") ?? "{}", JsonBlobs.Options) ?? [],
-                JsonSerializer.Deserialize<Dictionary<string, double>>(e.GetString("Metrics") ?? "{}", JsonBlobs.Options) ?? [],
-                e.GetString("Status"),
-                e.GetDouble("DurationMs") ?? 0,
-                e.GetDateTimeOffset("StartedAt") ?? default,
-                e.GetString("Error"),
-                e.GetString("Host")));
+            runs.Add(ToRun(e));
         }
         if (sortByMetric is null) return [.. runs.OrderByDescending(r => r.StartedAt)];
         var higher = Metrics.HigherIsBetter(sortByMetric);
@@ -71,4 +66,26 @@ public sealed class ExperimentRuns(PipelineStorage storage)
         var ordered = higher ? withMetric.OrderByDescending(r => r.Metrics[sortByMetric]) : withMetric.OrderBy(r => r.Metrics[sortByMetric]);
         return [.. ordered, .. runs.Where(r => !r.Metrics.ContainsKey(sortByMetric)).OrderByDescending(r => r.StartedAt)];
     }
+
+    /// <summary>One run of a model, or null when the model has no run of that id.</summary>
+    public async Task<ExperimentRun?> GetAsync(string model, string runId, CancellationToken ct)
+    {
+        await _created.Value.ConfigureAwait(false);
+        var found = await storage.Table("runs").GetEntityIfExistsAsync<TableEntity>(model, runId, cancellationToken: ct).ConfigureAwait(false);
+        return found.HasValue ? ToRun(found.Value!) : null;
+    }
+
+    private static ExperimentRun ToRun(TableEntity e) => new(
+        e.PartitionKey,
+        e.RowKey,
+        e.GetString("OrchestrationId"),
+        e.GetString("DatasetVersion"),
+        e.GetString("Trainer"),
+        JsonSerializer.Deserialize<Dictionary<string, double>>(e.GetString("Parameters") ?? "{}", JsonBlobs.Options) ?? [],
+        JsonSerializer.Deserialize<Dictionary<string, double>>(e.GetString("Metrics") ?? "{}", JsonBlobs.Options) ?? [],
+        e.GetString("Status"),
+        e.GetDouble("DurationMs") ?? 0,
+        e.GetDateTimeOffset("StartedAt") ?? default,
+        e.GetString("Error"),
+        e.GetString("Host"));
 }

@@ -19,7 +19,7 @@ namespace Serverless.Core.Training;
 /// stored model on a split, and the baseline a model must beat. Every operation uses one <see cref="MLContext"/>
 /// seeded with the run's seed, so the same input gives the same model and metrics.
 /// </summary>
-public sealed class ModelTrainer(
+public sealed partial class ModelTrainer(
     PipelineStorage storage,
     DatasetStore datasets,
     ExperimentRuns runs,
@@ -28,7 +28,10 @@ public sealed class ModelTrainer(
 {
     private readonly TrainingOptions _options = options.Value;
 
-    public IReadOnlyList<CandidateSpec> Candidates(DatasetSchema schema, ModelSpec spec) => TrainerCatalog.Candidates(spec);
+    /// <summary>The spec's candidates, or the defaults for the dataset's task, size and features (<see cref="DefaultCandidates"/>).</summary>
+    public IReadOnlyList<CandidateSpec> Candidates(DatasetManifest dataset, ModelSpec spec) =>
+        TrainerCatalog.Candidates(spec, DefaultCandidates.For(dataset.Schema.Task, dataset.Rows,
+            dataset.Schema.Features.Any(f => dataset.Schema.Column(f).Kind == ColumnKind.Text)));
 
     /// <summary>
     /// Splits a dataset version into train, validation and test blobs. Each row's part is decided by a seeded hash of its
@@ -101,30 +104,23 @@ public sealed class ModelTrainer(
             var train = await DownloadAsync(storage.Datasets, input.Splits.Train, scratch, ct).ConfigureAwait(false);
             var validation = await DownloadAsync(storage.Datasets, input.Splits.Validation, scratch, ct).ConfigureAwait(false);
 
-            var ml = new MLContext(input.Splits.Seed);
-            var loader = FeaturePipeline.Loader(ml, schema);
-            var trainData = loader.Load(train);
-            var label = FeaturePipeline.FitLabel(ml, schema, trainData);
-            var prepared = label.Transform(trainData);
-
-            var estimator = FeaturePipeline.Featurize(ml, schema, await DistinctCountsAsync(manifest, ct).ConfigureAwait(false), TrainerCatalog.IsLinear(input.Candidate.Trainer))
-                .Append(TrainerCatalog.Create(ml, schema.Task, input.Candidate, input.Splits.Seed));
-            ITransformer model = schema.Task == TaskKind.Multiclass
-                ? estimator.Append(ml.Transforms.Conversion.MapKeyToValue(FeaturePipeline.PredictedClassColumn, "PredictedLabel")).Fit(prepared)
-                : estimator.Fit(prepared);
-
-            var metrics = ModelEvaluation.Evaluate(ml, schema, model.Transform(label.Transform(loader.Load(validation))));
-            var blob = $"{input.Model}/runs/{input.RunId}/model.zip";
+            var distinct = await DistinctCountsAsync(manifest, ct).ConfigureAwait(false);
+            var fitted = Fit(schema, distinct, input.Candidate, input.Splits.Seed, train, ct);
+            var ml = fitted.Ml;
+            var metrics = ModelEvaluation.Evaluate(ml, schema, fitted.Model.Transform(fitted.Label.Transform(fitted.Loader.Load(validation))));
+            var blob = RunPrefix(input.Model, input.RunId) + "model.zip";
             var zip = scratch.File("model.zip");
             await using (var stream = File.Create(zip))
             {
-                ml.Model.Save(model, loader.Load(train).Schema, stream);
+                ml.Model.Save(fitted.Model, fitted.InputSchema, stream);
             }
             await UploadFileAsync(storage.Models, blob, zip, ct).ConfigureAwait(false);
+            // What the run was trained on, kept beside its model so it can be registered by hand later.
+            await JsonBlobs.WriteAsync(storage.Models.GetBlobClient(RunPrefix(input.Model, input.RunId) + RunInputBlobName), input, ct).ConfigureAwait(false);
 
             clock.Stop();
             await runs.RecordAsync(new ExperimentRun(input.Model, input.RunId, input.OrchestrationId, input.DatasetVersion, input.Candidate.Trainer,
-                input.Candidate.Parameters, metrics, "succeeded", clock.Elapsed.TotalMilliseconds, started, null), ct).ConfigureAwait(false);
+                input.Candidate.Parameters, metrics, RunStatus.Succeeded, clock.Elapsed.TotalMilliseconds, started, null), ct).ConfigureAwait(false);
             logger.LogInformation("Trained {Candidate} for {ModelName} in {DurationMs:F0} ms: {Metrics}",
                 input.Candidate, input.Model, clock.Elapsed.TotalMilliseconds, string.Join(", ", metrics.Select(m => $"{m.Key}={m.Value:G4}")));
             return new CandidateResult(input.RunId, input.Candidate, true, metrics, blob, clock.Elapsed.TotalMilliseconds);
@@ -133,7 +129,7 @@ public sealed class ModelTrainer(
         {
             clock.Stop();
             await runs.RecordAsync(new ExperimentRun(input.Model, input.RunId, input.OrchestrationId, input.DatasetVersion, input.Candidate.Trainer,
-                input.Candidate.Parameters, new Dictionary<string, double>(), "failed", clock.Elapsed.TotalMilliseconds, started, e.Message), ct).ConfigureAwait(false);
+                input.Candidate.Parameters, new Dictionary<string, double>(), RunStatus.Failed, clock.Elapsed.TotalMilliseconds, started, e.Message), ct).ConfigureAwait(false);
             logger.LogWarning(e, "Candidate {Candidate} of {ModelName} failed", input.Candidate, input.Model);
             throw;
         }

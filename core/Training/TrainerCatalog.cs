@@ -17,21 +17,34 @@ public static class TrainerCatalog
 {
     private static readonly Dictionary<string, string[]> Parameters = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["LightGbm"] = ["numberOfLeaves", "numberOfIterations", "learningRate", "minimumExampleCountPerLeaf"],
-        ["FastTree"] = ["numberOfLeaves", "numberOfIterations", "learningRate", "minimumExampleCountPerLeaf"],
-        ["FastForest"] = ["numberOfLeaves", "numberOfIterations", "minimumExampleCountPerLeaf"],
+        ["LightGbm"] = ["numberOfLeaves", "numberOfIterations", "learningRate", "minimumExampleCountPerLeaf", Threads],
+        ["FastTree"] = ["numberOfLeaves", "numberOfIterations", "learningRate", "minimumExampleCountPerLeaf", Threads],
+        ["FastForest"] = ["numberOfLeaves", "numberOfIterations", "minimumExampleCountPerLeaf", Threads],
         ["Sdca"] = ["l1Regularization", "l2Regularization", "maximumNumberOfIterations"],
     };
 
     public static IReadOnlyCollection<string> Names => Parameters.Keys;
 
+    /// <summary>Threads a tree trainer may use (default 1). More is faster, but the same data and seed may then give another model.</summary>
+    public const string Threads = "numberOfThreads";
+
+    /// <summary>
+    /// Whether training the candidate twice on the same rows with the same seed gives the same model: true for every
+    /// trainer on one thread (the default); a candidate given more threads sums in an order the scheduler decides.
+    /// </summary>
+    public static bool IsDeterministic(CandidateSpec candidate) =>
+        !candidate.Parameters.TryGetValue(Threads, out var threads) || threads <= 1;
+
     /// <summary>Linear trainers get normalized features.</summary>
     public static bool IsLinear(string trainer) => trainer.Equals("Sdca", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The spec's trainers × parameter grids, or the defaults: LightGbm, FastTree, FastForest and Sdca.</summary>
-    public static IReadOnlyList<CandidateSpec> Candidates(ModelSpec spec)
+    /// <summary>
+    /// The spec's trainers × parameter grids, or <paramref name="defaults"/> when it names none (the plan passes
+    /// <see cref="DefaultCandidates.For"/>), or else one candidate per trainer with the trainers' own defaults.
+    /// </summary>
+    public static IReadOnlyList<CandidateSpec> Candidates(ModelSpec spec, IReadOnlyList<TrainerGrid>? defaults = null)
     {
-        var grids = spec.Trainers ?? [new() { Name = "LightGbm" }, new() { Name = "FastTree" }, new() { Name = "FastForest" }, new() { Name = "Sdca" }];
+        var grids = spec.Trainers ?? defaults ?? [new() { Name = "LightGbm" }, new() { Name = "FastTree" }, new() { Name = "FastForest" }, new() { Name = "Sdca" }];
         var errors = new Dictionary<string, string[]>();
         var candidates = new List<CandidateSpec>();
         for (var i = 0; i < grids.Count; i++)
@@ -82,17 +95,17 @@ public static class TrainerCatalog
                     TaskKind.Regression => ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
                     {
                         LabelColumnName = label, FeatureColumnName = features, NumberOfLeaves = leaves, NumberOfIterations = iterations,
-                        LearningRate = rate, MinimumExampleCountPerLeaf = minLeaf, Seed = seed, Deterministic = true, NumberOfThreads = 1, Silent = true,
+                        LearningRate = rate, MinimumExampleCountPerLeaf = minLeaf, Seed = seed, Deterministic = true, NumberOfThreads = Int(Threads) ?? 1, Silent = true,
                     }),
                     TaskKind.Binary => ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
                     {
                         LabelColumnName = label, FeatureColumnName = features, NumberOfLeaves = leaves, NumberOfIterations = iterations,
-                        LearningRate = rate, MinimumExampleCountPerLeaf = minLeaf, Seed = seed, Deterministic = true, NumberOfThreads = 1, Silent = true,
+                        LearningRate = rate, MinimumExampleCountPerLeaf = minLeaf, Seed = seed, Deterministic = true, NumberOfThreads = Int(Threads) ?? 1, Silent = true,
                     }),
                     _ => ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
                     {
                         LabelColumnName = label, FeatureColumnName = features, NumberOfLeaves = leaves, NumberOfIterations = iterations,
-                        LearningRate = rate, MinimumExampleCountPerLeaf = minLeaf, Seed = seed, Deterministic = true, NumberOfThreads = 1, Silent = true,
+                        LearningRate = rate, MinimumExampleCountPerLeaf = minLeaf, Seed = seed, Deterministic = true, NumberOfThreads = Int(Threads) ?? 1, Silent = true,
                     }),
                 };
             case "FastTree":
@@ -102,7 +115,7 @@ public static class TrainerCatalog
                     {
                         LabelColumnName = label, FeatureColumnName = features, NumberOfLeaves = Int("numberOfLeaves") ?? 20,
                         NumberOfTrees = Int("numberOfIterations") ?? 100, LearningRate = Real("learningRate") ?? 0.2,
-                        MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 10, Seed = seed, NumberOfThreads = 1,
+                        MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 10, Seed = seed, NumberOfThreads = Int(Threads) ?? 1,
                     }),
                     TaskKind.Binary => ml.BinaryClassification.Trainers.FastTree(FastTreeBinary(p, seed)),
                     _ => ml.MulticlassClassification.Trainers.OneVersusAll(ml.BinaryClassification.Trainers.FastTree(FastTreeBinary(p, seed)), label),
@@ -114,7 +127,7 @@ public static class TrainerCatalog
                     {
                         LabelColumnName = label, FeatureColumnName = features, NumberOfLeaves = Int("numberOfLeaves") ?? 20,
                         NumberOfTrees = Int("numberOfIterations") ?? 100, MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 10,
-                        Seed = seed, NumberOfThreads = 1,
+                        Seed = seed, NumberOfThreads = Int(Threads) ?? 1,
                     }),
                     TaskKind.Binary => ml.BinaryClassification.Trainers.FastForest(FastForestBinary(p, seed)),
                     _ => ml.MulticlassClassification.Trainers.OneVersusAll(ml.BinaryClassification.Trainers.FastForest(FastForestBinary(p, seed)), label, useProbabilities: false),
@@ -152,7 +165,7 @@ public static class TrainerCatalog
         LearningRate = p.TryGetValue("learningRate", out var r) ? r : 0.2,
         MinimumExampleCountPerLeaf = p.TryGetValue("minimumExampleCountPerLeaf", out var m) ? (int)m : 10,
         Seed = seed,
-        NumberOfThreads = 1,
+        NumberOfThreads = p.TryGetValue(Threads, out var n) ? (int)n : 1,
     };
 
     private static FastForestBinaryTrainer.Options FastForestBinary(IReadOnlyDictionary<string, double> p, int seed) => new()
@@ -163,6 +176,6 @@ public static class TrainerCatalog
         NumberOfTrees = p.TryGetValue("numberOfIterations", out var t) ? (int)t : 100,
         MinimumExampleCountPerLeaf = p.TryGetValue("minimumExampleCountPerLeaf", out var m) ? (int)m : 10,
         Seed = seed,
-        NumberOfThreads = 1,
+        NumberOfThreads = p.TryGetValue(Threads, out var n) ? (int)n : 1,
     };
 }

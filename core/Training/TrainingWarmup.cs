@@ -37,7 +37,7 @@ public sealed class TrainingWarmup(IOptions<TrainingOptions> options, ILogger<Tr
                 Task = TaskKind.Regression,
                 Features = ["distance", "vendor", "night"],
             };
-            foreach (var candidate in TrainerCatalog.Candidates(new ModelSpec()))
+            foreach (var candidate in TrainerCatalog.Candidates(new ModelSpec(), DefaultCandidates.For(TaskKind.Regression, Rows, hasText: false)))
             {
                 stoppingToken.ThrowIfCancellationRequested();
                 var ml = new MLContext(options.Value.Seed);

@@ -45,6 +45,14 @@ public sealed class TrainingFunctions
     public Task<EvaluationResult> RunEvaluateBaseline([ActivityTrigger] BaselineInput input, FunctionContext context) =>
         Run<EvaluateBaseline, BaselineInput, EvaluationResult>(input, context);
 
+    [Function(nameof(RefitWinner))]
+    public Task<ModelFit> RunRefitWinner([ActivityTrigger] RefitInput input, FunctionContext context) =>
+        Run<RefitWinner, RefitInput, ModelFit>(input, context);
+
+    [Function(nameof(PrepareComparison))]
+    public Task<ComparisonSet> RunPrepareComparison([ActivityTrigger] ComparisonInput input, FunctionContext context) =>
+        Run<PrepareComparison, ComparisonInput, ComparisonSet>(input, context);
+
     [Function(nameof(RegisterModel))]
     public Task<RegisteredVersion> RunRegisterModel([ActivityTrigger] RegisterInput input, FunctionContext context) =>
         Run<RegisterModel, RegisterInput, RegisteredVersion>(input, context);

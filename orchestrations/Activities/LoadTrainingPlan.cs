@@ -31,11 +31,7 @@ public sealed class LoadTrainingPlan(DatasetStore datasets, ModelSpecStore specs
         }
 
         string? championVersion = await registry.ResolveAliasAsync(input.Model, ModelRegistry.Production, cancellationToken);
-        string? championBlob = null;
-        if (championVersion is not null)
-        {
-            championBlob = (await registry.GetManifestAsync(input.Model, championVersion, cancellationToken))?.ModelBlob;
-        }
+        var champion = championVersion is null ? null : await registry.GetManifestAsync(input.Model, championVersion, cancellationToken);
 
         return new TrainingPlan(
             input.Model,
@@ -45,12 +41,13 @@ public sealed class LoadTrainingPlan(DatasetStore datasets, ModelSpecStore specs
             metric,
             spec.Seed ?? options.Value.Seed,
             spec.TimeColumn ?? schema.TimeColumn,
-            trainer.Candidates(schema, spec),
+            trainer.Candidates(dataset, spec),
             spec.Minimum ?? [],
             spec.ChampionTolerance ?? 0.01,
             spec.Approval ?? ApprovalMode.Auto,
             spec.ApprovalTimeout ?? TimeSpan.FromHours(72),
             championVersion,
-            championBlob);
+            champion?.ModelBlob,
+            champion?.Fit?.RowHashesBlob);
     }
 }

@@ -1,5 +1,3 @@
-using System.Reflection;
-using System.Runtime.InteropServices;
 using Serverless.Core.Registry;
 using Serverless.Core.Serving;
 using Serverless.Core.Tracking;
@@ -29,18 +27,21 @@ public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datase
             ValidationMetrics = input.Winner.ValidationMetrics,
             TestMetrics = input.WinnerTest.Metrics,
             BaselineTestMetrics = input.Baseline.Metrics,
-            ChampionTestMetrics = input.Champion?.Metrics,
-            ChampionVersion = input.Champion is null ? null : plan.ChampionVersion,
+            ChampionTestMetrics = input.Comparison?.ChampionMetrics ?? input.Champion?.Metrics,
+            ChampionVersion = input.Comparison?.ChampionVersion ?? (input.Champion is null ? null : plan.ChampionVersion),
             Splits = input.Splits,
             ModelBlob = "",
             Sha256 = "",
             SizeBytes = 0,
-            Reproducibility = Reproducibility(plan.Seed),
+            Reproducibility = ReproducibilityInfo.Capture(plan.Seed, input.Winner.Candidate),
             OrchestrationId = input.OrchestrationId,
             RunId = input.Winner.RunId,
             GateNotes = input.GateNotes,
+            Fit = input.Fit,
+            TestMeasuredOn = MetricSet.TestOf(plan.DatasetVersion, input.Splits),
+            ChampionComparison = input.Comparison,
         };
-        var manifest = await registry.RegisterAsync(draft, input.Winner.ModelBlob!, ModelCard.Render, cancellationToken);
+        var manifest = await registry.RegisterAsync(draft, input.Fit?.ModelBlob ?? input.Winner.ModelBlob!, ModelCard.Render, cancellationToken);
         await registry.SetStatusAsync(plan.Model, manifest.Version, input.Status, cancellationToken);
         await registry.SetAliasAsync(plan.Model, ModelRegistry.Staging, manifest.Version, "training", $"registered by {input.OrchestrationId}", cancellationToken);
         await audit.RecordAsync("register", plan.Model, "training", new
@@ -49,21 +50,14 @@ public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datase
             manifest.DatasetVersion,
             Candidate = manifest.Candidate.ToString(),
             manifest.TestMetrics,
+            manifest.TestMeasuredOn,
+            FitOn = manifest.Fit?.On,
             manifest.Sha256,
             input.OrchestrationId,
             input.Status,
         }, cancellationToken);
         return new RegisteredVersion(plan.Model, manifest.Version, manifest.Sha256);
     }
-
-    /// <summary>What it takes to train the same model again: seed, library and code versions, runtime.</summary>
-    public static Reproducibility Reproducibility(int seed) => new(
-        seed,
-        typeof(Microsoft.ML.MLContext).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
-            ?? typeof(Microsoft.ML.MLContext).Assembly.GetName().Version?.ToString() ?? "unknown",
-        typeof(RegisterModel).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown",
-        RuntimeInformation.FrameworkDescription,
-        RuntimeInformation.OSDescription);
 }
 
 /// <summary>Records the outcome of the approval gate on a version and audits it.</summary>
@@ -96,8 +90,8 @@ public sealed class PromoteModel(ModelRegistry registry, AuditLog audit, Predict
                 // This run's earlier attempt promoted it (the activity ran again after a crash): the same answer.
                 return new PromotionResult(input.Model, input.Version, input.ExpectedProduction, true);
             }
-            var blob = swap.Current is null ? null : (await registry.GetManifestAsync(input.Model, swap.Current, cancellationToken))?.ModelBlob;
-            return new PromotionResult(input.Model, input.Version, swap.Current, false, blob);
+            var current = swap.Current is null ? null : await registry.GetManifestAsync(input.Model, swap.Current, cancellationToken);
+            return new PromotionResult(input.Model, input.Version, swap.Current, false, current?.ModelBlob, current?.Fit?.RowHashesBlob);
         }
         await audit.RecordAsync("promote", input.Model, input.Actor, new { From = input.ExpectedProduction, To = input.Version, input.Reason }, cancellationToken);
         await predictions.RefreshAsync(input.Model, cancellationToken);
@@ -105,13 +99,31 @@ public sealed class PromoteModel(ModelRegistry registry, AuditLog audit, Predict
     }
 }
 
-/// <summary>Records on the model and in the audit that a registered winner lost to a champion promoted while its run went on.</summary>
+/// <summary>
+/// Records on the model (its registry's <c>championRetained</c> list) and in the audit that a run's winner did not replace
+/// the champion, with both numbers, the rows they were measured on and the tolerance.
+/// </summary>
 public sealed class RecordChampionRetained(ModelRegistry registry, AuditLog audit) : PipelineActivity<ChampionRetainedInput, RegisteredVersion>
 {
     public override async Task<RegisteredVersion> RunAsync(ChampionRetainedInput input, CancellationToken cancellationToken)
     {
-        await audit.RecordAsync("championRetained", input.Model, "training", new { input.Version, input.Champion, input.OrchestrationId, input.Reason }, cancellationToken);
-        var manifest = await registry.GetManifestAsync(input.Model, input.Version, cancellationToken);
-        return new RegisteredVersion(input.Model, input.Version, manifest?.Sha256 ?? "");
+        var c = input.Comparison;
+        await registry.RecordChampionRetainedAsync(input.Model,
+            new ChampionRetained(DateTimeOffset.UtcNow, input.OrchestrationId, input.Version, input.Candidate, c, input.Reason), cancellationToken);
+        await audit.RecordAsync("championRetained", input.Model, "training", new
+        {
+            input.Version,
+            input.Champion,
+            input.Candidate,
+            input.OrchestrationId,
+            Metric = c?.Metric,
+            Challenger = c?.Challenger,
+            ChampionValue = c?.Champion,
+            Tolerance = c?.Tolerance,
+            MeasuredOn = c?.MeasuredOn,
+            input.Reason,
+        }, cancellationToken);
+        var manifest = input.Version is null ? null : await registry.GetManifestAsync(input.Model, input.Version, cancellationToken);
+        return new RegisteredVersion(input.Model, input.Version ?? "", manifest?.Sha256 ?? "");
     }
 }

@@ -29,3 +29,17 @@ public sealed class EvaluateBaseline(ModelTrainer trainer) : PipelineActivity<Ba
     public override Task<EvaluationResult> RunAsync(BaselineInput input, CancellationToken cancellationToken) =>
         trainer.EvaluateBaselineAsync(input.Model, input.DatasetVersion, input.Splits, cancellationToken);
 }
+
+/// <summary>Refits the winning candidate on train plus validation, with its parameters and seed; the model registered.</summary>
+public sealed class RefitWinner(ModelTrainer trainer) : PipelineActivity<RefitInput, ModelFit>
+{
+    public override Task<ModelFit> RunAsync(RefitInput input, CancellationToken cancellationToken) =>
+        trainer.RefitAsync(input, cancellationToken);
+}
+
+/// <summary>Writes the test rows of a run that its champion was not fit on, so the two are compared on rows neither saw.</summary>
+public sealed class PrepareComparison(ModelTrainer trainer) : PipelineActivity<ComparisonInput, ComparisonSet>
+{
+    public override Task<ComparisonSet> RunAsync(ComparisonInput input, CancellationToken cancellationToken) =>
+        trainer.PrepareComparisonAsync(input, cancellationToken);
+}

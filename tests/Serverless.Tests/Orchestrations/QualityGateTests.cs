@@ -12,6 +12,10 @@ public sealed class QualityGateTests
     private static EvaluationResult Scores(params (string Name, double Value)[] metrics) =>
         new("blob", metrics.ToDictionary(m => m.Name, m => m.Value), 100);
 
+    /// <summary>Challenger and champion scored on the same 80 rows, 20 the champion was fit on left out.</summary>
+    private static ChampionScores Vs(EvaluationResult challenger, EvaluationResult champion) =>
+        new(new ComparisonSet("v1", "m/ds/test-unseen-by-v1.csv", 80, 20, ChampionRowsKnown: true), "ds", challenger, champion);
+
     [Fact]
     public void Check_WinnerBeatsBaseline_Passes()
     {
@@ -61,10 +65,12 @@ public sealed class QualityGateTests
     [InlineData(2.05, true)]
     public void Check_ChallengerAgainstChampion_TrailsOnlyBeyondTolerance(double challengerRmse, bool trails)
     {
-        var result = QualityGate.Check(Plan(tolerance: 0.01), Scores(("rmse", challengerRmse)), Scores(("rmse", 9.0)), Scores(("rmse", 2.0)));
+        var result = QualityGate.Check(Plan(tolerance: 0.01), Scores(("rmse", 5.0)), Scores(("rmse", 9.0)), Vs(Scores(("rmse", challengerRmse)), Scores(("rmse", 2.0))));
 
         Assert.True(result.Passed);
         Assert.Equal(trails, result.TrailsChampion);
+        Assert.Equal((challengerRmse, 2.0, 0.01, trails), (result.Comparison!.Challenger, result.Comparison.Champion, result.Comparison.Tolerance, result.Comparison.ChallengerTrails));
+        Assert.Equal(("test rows unseen by v1", 80L, 20L), (result.Comparison.MeasuredOn.Set, result.Comparison.MeasuredOn.Rows, result.Comparison.ExcludedRows));
     }
 
     [Fact]
@@ -72,7 +78,7 @@ public sealed class QualityGateTests
     {
         var plan = Plan(metric: "auc") with { Task = TaskKind.Binary };
 
-        var result = QualityGate.Check(plan, Scores(("auc", 0.80)), Scores(("auc", 0.5)), Scores(("auc", 0.90)));
+        var result = QualityGate.Check(plan, Scores(("auc", 0.80)), Scores(("auc", 0.5)), Vs(Scores(("auc", 0.80)), Scores(("auc", 0.90))));
 
         Assert.True(result.TrailsChampion);
     }

@@ -65,6 +65,76 @@ public sealed class TrainingOrchestratorTests
         Assert.Equal(TrainingStatus.ChampionRetained, StubbedTrainingRun.Progress(done).Stage);
         Assert.Empty(run.InputsOf<RegisterInput>(nameof(RegisterModel)));
         Assert.Empty(run.InputsOf<PromoteInput>(nameof(PromoteModel)));
+        var retained = Assert.Single(run.InputsOf<ChampionRetainedInput>(nameof(RecordChampionRetained)));
+        Assert.Null(retained.Version);
+        var comparison = retained.Comparison!;
+        Assert.Equal(("v3", "rmse", 2.1, 1.0, 0.01, true), (comparison.ChampionVersion, comparison.Metric, comparison.Challenger, comparison.Champion, comparison.Tolerance, comparison.ChallengerTrails));
+        Assert.Equal((StubbedTrainingRun.UnseenByChampion, 120L), (comparison.MeasuredOn.DataBlob, comparison.MeasuredOn.Rows));
+    }
+
+    [Fact]
+    public async Task RunAsync_WinnerChosenOnValidation_IsRefitOnTrainAndValidationBeforeTestAndRegistration()
+    {
+        await using var run = new StubbedTrainingRun();
+
+        var done = await run.RunToCompletionAsync();
+
+        Assert.Equal("train+validation", StubbedTrainingRun.Outcome(done).FitOn);
+        var refit = Assert.Single(run.InputsOf<RefitInput>(nameof(RefitWinner)));
+        Assert.Equal((StubbedTrainingRun.FastTree.ToString(), StubbedTrainingRun.Splits), (refit.Candidate.ToString(), refit.Splits));
+        var refitBlob = StubbedTrainingRun.RefitBlob("FastTree");
+        Assert.Contains(run.InputsOf<EvaluationInput>(nameof(EvaluateModel)), e => e.ModelBlob == refitBlob && e.DataBlob == StubbedTrainingRun.Splits.Test);
+        Assert.DoesNotContain(run.InputsOf<EvaluationInput>(nameof(EvaluateModel)), e => e.ModelBlob == StubbedTrainingRun.WinnerBlob);
+        var registered = Assert.Single(run.InputsOf<RegisterInput>(nameof(RegisterModel)));
+        Assert.Equal((refitBlob, FitSets.TrainAndValidation), (registered.Fit!.ModelBlob, registered.Fit.On));
+        var order = run.ActivityNames();
+        Assert.True(order.IndexOf(nameof(RefitWinner)) < order.IndexOf(nameof(EvaluateModel)), string.Join(", ", order));
+    }
+
+    [Fact]
+    public async Task RunAsync_RefitFails_RegistersTheWinnerFitOnTrainAndSaysSo()
+    {
+        await using var run = new StubbedTrainingRun { RefitFails = true };
+
+        var done = await run.RunToCompletionAsync();
+
+        var outcome = StubbedTrainingRun.Outcome(done);
+        Assert.Equal((TrainingStatus.Promoted, "train"), (outcome.Status, outcome.FitOn));
+        Assert.Contains(outcome.Notes, n => n.Contains("refit ran out of memory", StringComparison.Ordinal));
+        Assert.Equal(StubbedTrainingRun.WinnerBlob, Assert.Single(run.InputsOf<RegisterInput>(nameof(RegisterModel))).Fit!.ModelBlob);
+    }
+
+    [Fact]
+    public async Task RunAsync_WithChampion_ComparesBothOnlyOnTestRowsTheChampionNeverSaw()
+    {
+        await using var run = new StubbedTrainingRun();
+        run.Plan = run.Plan with { ChampionRowHashesBlob = "taxi/runs/v3-refit/fit-rows.bin" };
+
+        var done = await run.RunToCompletionAsync();
+
+        Assert.Equal(TrainingStatus.Promoted, StubbedTrainingRun.Outcome(done).Status);
+        var prepared = Assert.Single(run.InputsOf<ComparisonInput>(nameof(PrepareComparison)));
+        Assert.Equal(("v3", "taxi/runs/v3-refit/fit-rows.bin"), (prepared.ChampionVersion, prepared.ChampionRowHashesBlob));
+        var onUnseen = run.InputsOf<EvaluationInput>(nameof(EvaluateModel)).Where(e => e.DataBlob == StubbedTrainingRun.UnseenByChampion).Select(e => e.ModelBlob).ToHashSet();
+        Assert.Equal([StubbedTrainingRun.ChampionBlob, StubbedTrainingRun.RefitBlob("FastTree")], onUnseen);
+        Assert.DoesNotContain(run.InputsOf<EvaluationInput>(nameof(EvaluateModel)), e => e.ModelBlob == StubbedTrainingRun.ChampionBlob && e.DataBlob == StubbedTrainingRun.Splits.Test);
+        var registered = Assert.Single(run.InputsOf<RegisterInput>(nameof(RegisterModel)));
+        Assert.Equal((StubbedTrainingRun.UnseenByChampion, 2.6), (registered.Comparison!.MeasuredOn.DataBlob, registered.Comparison.Champion));
+    }
+
+    [Fact]
+    public async Task RunAsync_NoTestRowTheChampionNeverSaw_JudgesAgainstTheBaselineOnlyAndSaysSo()
+    {
+        await using var run = new StubbedTrainingRun();
+        run.TestMetrics[StubbedTrainingRun.ChampionBlob] = StubbedTrainingRun.Scores(rmse: 0.5, r2: 0.99);
+        run.Comparison = input => new ComparisonSet(input.ChampionVersion, StubbedTrainingRun.UnseenBy(input.ChampionVersion), 0, 150, ChampionRowsKnown: true);
+
+        var done = await run.RunToCompletionAsync();
+
+        var outcome = StubbedTrainingRun.Outcome(done);
+        Assert.Equal(TrainingStatus.Promoted, outcome.Status);
+        Assert.Contains(outcome.Notes, n => n.Contains("cannot be compared fairly", StringComparison.Ordinal));
+        Assert.DoesNotContain(run.InputsOf<EvaluationInput>(nameof(EvaluateModel)), e => e.ModelBlob == StubbedTrainingRun.ChampionBlob);
     }
 
     [Fact]
@@ -193,7 +263,7 @@ public sealed class TrainingOrchestratorTests
         Assert.Equal(StubbedTrainingRun.NewVersion, outcome.Version);
         Assert.Equal(TrainingStatus.ChampionRetained, StubbedTrainingRun.Progress(done).Stage);
         var rivalScoring = Assert.Single(run.InputsOf<EvaluationInput>(nameof(EvaluateModel)), e => e.ModelBlob == StubbedTrainingRun.RivalBlob);
-        Assert.Equal(StubbedTrainingRun.Splits.Test, rivalScoring.DataBlob);
+        Assert.Equal(StubbedTrainingRun.UnseenBy("v9"), rivalScoring.DataBlob);
         var retained = Assert.Single(run.InputsOf<ChampionRetainedInput>(nameof(RecordChampionRetained)));
         Assert.Equal(("v9", StubbedTrainingRun.NewVersion), (retained.Champion, retained.Version));
         Assert.Single(run.InputsOf<PromoteInput>(nameof(PromoteModel)));
@@ -230,6 +300,7 @@ internal sealed class StubbedTrainingRun : IAsyncDisposable
     public const string ChampionBlob = "taxi/v3/model.zip";
     public const string RivalBlob = "taxi/v9/model.zip";
     public static readonly string WinnerBlob = CandidateBlob("FastTree");
+    public const string UnseenByChampion = "taxi/ds-1/test-unseen-by-v3.csv";
 
     public static readonly CandidateSpec FastTree = new("FastTree", new Dictionary<string, double> { ["numberOfLeaves"] = 20 });
     public static readonly CandidateSpec Sdca = new("Sdca", new Dictionary<string, double>());
@@ -246,6 +317,18 @@ internal sealed class StubbedTrainingRun : IAsyncDisposable
 
     /// <summary>Validation rmse by trainer; the lower wins.</summary>
     public Dictionary<string, double> ValidationRmse { get; } = new() { ["FastTree"] = 2.0, ["Sdca"] = 3.0 };
+
+    /// <summary>Whether refitting the winner throws on every attempt.</summary>
+    public bool RefitFails { get; set; }
+
+    /// <summary>The comparison set with the champion: by default 120 test rows it never saw, 30 it was fit on left out.</summary>
+    public Func<ComparisonInput, ComparisonSet> Comparison { get; set; } =
+        input => new ComparisonSet(input.ChampionVersion, UnseenBy(input.ChampionVersion), 120, 30, ChampionRowsKnown: true);
+
+    public static string UnseenBy(string version) => $"taxi/ds-1/test-unseen-by-{version}.csv";
+
+    /// <summary>The model.zip of the winner refit on train and validation.</summary>
+    public static string RefitBlob(string trainer) => CandidateBlob(trainer).Replace("model.zip", "refit/model.zip", StringComparison.Ordinal);
 
     /// <summary>Trainers whose training throws on every attempt.</summary>
     public HashSet<string> FailingTrainers { get; } = [];
@@ -343,6 +426,12 @@ internal sealed class StubbedTrainingRun : IAsyncDisposable
             (_, input) => Record(nameof(EvaluateBaseline), input, () => new EvaluationResult("baseline", BaselineMetrics, Splits.TestRows)));
         tasks.AddActivityFunc<CandidateInput, CandidateResult>(nameof(TrainCandidate),
             (_, input) => Record(nameof(TrainCandidate), input, () => Train(input)));
+        tasks.AddActivityFunc<RefitInput, ModelFit>(nameof(RefitWinner),
+            (_, input) => Record(nameof(RefitWinner), input, () => RefitFails
+                ? throw new InvalidOperationException("refit ran out of memory")
+                : new ModelFit(input.RunId, FitSets.TrainAndValidation, 850, RefitBlob(input.Candidate.Trainer), $"taxi/runs/{input.RunId}/fit-rows.bin")));
+        tasks.AddActivityFunc<ComparisonInput, ComparisonSet>(nameof(PrepareComparison),
+            (_, input) => Record(nameof(PrepareComparison), input, () => Comparison(input)));
         tasks.AddActivityFunc<EvaluationInput, EvaluationResult>(nameof(EvaluateModel),
             (_, input) => Record(nameof(EvaluateModel), input, () => Evaluate(input)));
         tasks.AddActivityFunc<RegisterInput, RegisteredVersion>(nameof(RegisterModel),
@@ -352,7 +441,7 @@ internal sealed class StubbedTrainingRun : IAsyncDisposable
         tasks.AddActivityFunc<PromoteInput, PromotionResult>(nameof(PromoteModel),
             (_, input) => Record(nameof(PromoteModel), input, () => Promote(input)));
         tasks.AddActivityFunc<ChampionRetainedInput, RegisteredVersion>(nameof(RecordChampionRetained),
-            (_, input) => Record(nameof(RecordChampionRetained), input, () => new RegisteredVersion(input.Model, input.Version, "sha-v4")));
+            (_, input) => Record(nameof(RecordChampionRetained), input, () => new RegisteredVersion(input.Model, input.Version ?? "", "sha-v4")));
     }
 
     private CandidateResult Train(CandidateInput input)
@@ -363,8 +452,9 @@ internal sealed class StubbedTrainingRun : IAsyncDisposable
             new Dictionary<string, double> { ["rmse"] = ValidationRmse[trainer] }, CandidateBlob(trainer), 10);
     }
 
+    /// <summary>A refit model scores as its candidate does unless <see cref="TestMetrics"/> names it.</summary>
     private EvaluationResult Evaluate(EvaluationInput input) =>
-        TestMetrics.TryGetValue(input.ModelBlob, out var metrics)
+        TestMetrics.TryGetValue(input.ModelBlob, out var metrics) || TestMetrics.TryGetValue(input.ModelBlob.Replace("refit/", "", StringComparison.Ordinal), out metrics)
             ? new EvaluationResult(input.ModelBlob, metrics, Splits.TestRows)
             : throw new InvalidDataException($"Model {input.ModelBlob} cannot read {input.DataBlob}.");
 

@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Core.Registry;
+using Serverless.Core.Storage;
+using Serverless.Core.Training;
+using Serverless.LocalHost;
+using Serverless.Orchestrations;
+using Serverless.Testing;
+
+namespace Serverless.Benchmarks;
+
+/// <summary>
+/// Model quality against a peer: every data set of <c>../shared/datasets</c> dropped into the local host (in-process, on a
+/// fresh Azurite) as a user would, with the default candidates; once the run has promoted a version, the served version's
+/// metrics on its test split beside scikit-learn's HistGradientBoosting with default settings (Debian's python3-sklearn,
+/// <c>/usr/bin/python3</c>, <c>benchmarks/quality/hgb_peer.py</c>) trained on the same train and validation rows and scored
+/// on the same test rows. Run by hand, not in CI.
+/// </summary>
+public static class QualityComparison
+{
+    private const string Python = "/usr/bin/python3";
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// A data set as a user drops it: the file, the spec that goes with it (null: everything inferred), and the name it is
+    /// uploaded under when its own is not one the drop zone reads (iris.data is a headerless CSV).
+    /// </summary>
+    private sealed record DataSet(string Name, string File, string? Spec, string? UploadAs = null);
+
+    private static readonly DataSet[] DataSets =
+    [
+        new("taxi", "taxi/taxi-fare-train.csv", """{"label":"fare_amount","task":"regression"}"""),
+        new("iris", "iris/iris.data", null, "iris.csv"),
+        new("wine-red", "wine/winequality-red.csv", """{"label":"quality","task":"regression"}"""),
+        new("wine-white", "wine/winequality-white.csv", """{"label":"quality","task":"regression"}"""),
+        new("yelp", "sentiment/yelp_labelled.txt", null),
+        new("detox", "sentiment/wikipedia-detox-250-line-data.tsv", """{"label":"Sentiment","task":"binary"}"""),
+    ];
+
+    public static async Task<int> RunAsync(string[] only)
+    {
+        var root = Path.GetFullPath(Path.Combine(AzuriteProcess.RepositoryRoot, "..", "shared", "datasets"));
+        var peer = Path.Combine(AzuriteProcess.RepositoryRoot, "benchmarks", "quality", "hgb_peer.py");
+        if (!File.Exists(Python)) throw new FileNotFoundException($"{Python} is missing: sudo apt-get install -y python3-sklearn");
+        var sets = only.Length == 0 ? DataSets : DataSets.Where(d => only.Contains(d.Name, StringComparer.OrdinalIgnoreCase)).ToArray();
+
+        await using var azurite = await AzuriteProcess.StartAsync();
+        var suffix = IsolatedLayout.NewSuffix();
+        var url = $"http://127.0.0.1:{AzuriteProcess.FreePort()}";
+        var config = IsolatedLayout.Settings(azurite.ConnectionString, suffix);
+        config["urls"] = url;
+        config["Logging:LogLevel:Default"] = "Warning";
+        var app = LocalHostApp.Create([.. config.Select(kv => $"--{kv.Key}={kv.Value}")]);
+        await app.StartAsync();
+        var rows = new List<string[]>();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(100) };
+            var storage = app.Services.GetRequiredService<PipelineStorage>();
+            await storage.EnsureCreatedAsync();
+            Console.WriteLine($"quality: served model against HistGradientBoosting (scikit-learn {PeerVersion()}, defaults) on the same split; {Environment.ProcessorCount} cores, load {EngineOverhead.LoadAverage()}");
+            foreach (var set in sets)
+            {
+                var result = await MeasureAsync(set, root, peer, http, storage, suffix);
+                rows.AddRange(result);
+                foreach (var r in result) Console.WriteLine("  " + string.Join(" | ", r));
+            }
+        }
+        finally
+        {
+            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await app.StopAsync(bound.Token);
+            await app.DisposeAsync();
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| data set | rows (train+validation / test) | winner | metric | served | HistGradientBoosting | served − peer | run wall |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        foreach (var r in rows) Console.WriteLine("| " + string.Join(" | ", r) + " |");
+        return 0;
+    }
+
+    private static async Task<List<string[]>> MeasureAsync(DataSet set, string root, string peer, HttpClient http, PipelineStorage storage, string suffix)
+    {
+        var model = $"{set.Name}-{suffix}";
+        var clock = Stopwatch.StartNew();
+        if (set.Spec is not null) await storage.Incoming.GetBlobClient($"{model}/model.json").UploadAsync(BinaryData.FromString(set.Spec), overwrite: true);
+        await using (var file = File.OpenRead(Path.Combine(root, set.File)))
+        {
+            await storage.Incoming.GetBlobClient($"{model}/{set.UploadAs ?? Path.GetFileName(set.File)}").UploadAsync(file, overwrite: true);
+        }
+
+        JsonNode run;
+        while (true)
+        {
+            if (clock.Elapsed > RunTimeout) throw new TimeoutException($"The run of {model} did not end within {RunTimeout}.");
+            await Task.Delay(1000);
+            await foreach (var quarantined in storage.Quarantine.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, model + "/", CancellationToken.None))
+            {
+                if (!quarantined.Name.EndsWith("report.txt", StringComparison.Ordinal) && !quarantined.Name.EndsWith("report.json", StringComparison.Ordinal)) continue;
+                var report = (await storage.Quarantine.GetBlobClient(quarantined.Name).DownloadContentAsync()).Value.Content.ToString();
+                throw new InvalidOperationException($"{set.File} was quarantined: {report}");
+            }
+            using var response = await http.GetAsync($"/api/orchestrations?model={model}");
+            var listed = response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync())?["runs"]?.AsArray() : null;
+            if (listed is { Count: > 0 } && listed[0]!["runtimeStatus"]?.GetValue<string>() is "Completed" or "Failed" or "Terminated")
+            {
+                run = listed[0]!;
+                break;
+            }
+        }
+        var wall = clock.Elapsed;
+        var version = run["output"]?["version"]?.GetValue<string>();
+        if (run["output"]?["status"]?.GetValue<string>() != TrainingStatus.Promoted || version is null)
+        {
+            throw new InvalidOperationException($"The run of {set.Name} did not promote a version: {run.ToJsonString()}");
+        }
+        var manifest = JsonSerializer.Deserialize<ModelManifest>(
+            JsonNode.Parse(await http.GetStringAsync($"/api/models/{model}/versions/{version}"))!["manifest"]!.ToJsonString(), JsonBlobs.Options)!;
+
+        var dir = Directory.CreateTempSubdirectory("quality-");
+        try
+        {
+            async Task<string> Download(string blob, string name)
+            {
+                var path = Path.Combine(dir.FullName, name);
+                await storage.Datasets.GetBlobClient(blob).DownloadToAsync(path);
+                return path;
+            }
+            var train = await Download(manifest.Splits.Train, "train.csv");
+            var validation = await Download(manifest.Splits.Validation, "validation.csv");
+            var test = await Download(manifest.Splits.Test, "test.csv");
+            var schema = Path.Combine(dir.FullName, "schema.json");
+            await File.WriteAllTextAsync(schema, JsonSerializer.Serialize(manifest.Schema, JsonBlobs.Options));
+            var fitFiles = manifest.Fit?.On == FitSets.TrainAndValidation ? $"{train},{validation}" : train;
+            var peerMetrics = RunPeer(peer, ["--train", fitFiles, "--test", test, "--schema", schema]);
+
+            var fitRows = manifest.Fit?.Rows ?? manifest.Splits.TrainRows;
+            var names = Metrics.For(manifest.Schema.Task).Where(n => n != "mae" && n != "f1");
+            return [.. names.Select(n => new[]
+            {
+                set.Name, $"{fitRows:N0} / {manifest.Splits.TestRows:N0}", manifest.Candidate.ToString(),
+                n == manifest.PrimaryMetric ? $"**{n}**" : n,
+                F(manifest.TestMetrics.GetValueOrDefault(n, double.NaN)), F(peerMetrics.GetValueOrDefault(n, double.NaN)),
+                Delta(n, manifest.TestMetrics.GetValueOrDefault(n, double.NaN), peerMetrics.GetValueOrDefault(n, double.NaN)),
+                $"{wall.TotalSeconds:F1} s",
+            })];
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private static string F(double value) => double.IsNaN(value) ? "–" : value.ToString("F4", CultureInfo.InvariantCulture);
+
+    /// <summary>Served minus peer, marked better or worse by the metric's direction.</summary>
+    private static string Delta(string metric, double served, double peer)
+    {
+        if (double.IsNaN(served) || double.IsNaN(peer)) return "–";
+        var d = served - peer;
+        var verdict = Math.Abs(d) < 5e-5 ? "equal" : Metrics.IsBetter(metric, served, peer) ? "better" : "worse";
+        return $"{d.ToString("+0.0000;-0.0000", CultureInfo.InvariantCulture)} ({verdict})";
+    }
+
+    private static Dictionary<string, double> RunPeer(string script, string[] args)
+    {
+        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(script);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"The peer failed ({process.ExitCode}): {error}");
+        return JsonSerializer.Deserialize<Dictionary<string, double>>(output)!;
+    }
+
+    private static string PeerVersion()
+    {
+        var start = new ProcessStartInfo(Python, ["-c", "import sklearn; print(sklearn.__version__)"]) { RedirectStandardOutput = true };
+        using var process = Process.Start(start)!;
+        var version = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        return version;
+    }
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+"""The peer of the quality benchmark: scikit-learn's HistGradientBoosting with default settings.
+
+Trained on the rows the pipeline's served model was fit on (its train and validation splits) and scored on the same
+test split, with the dataset version's schema saying which column is what. Prints one JSON object of metrics named as
+the pipeline names them. Run by the benchmark (dotnet run ... -- quality), not by hand.
+
+Features: numbers as they are (missing as NaN, which HistGradientBoosting handles); booleans as 0/1; categories
+ordinal-encoded and declared categorical (up to 255 levels, else used as ordinal numbers); text as TF-IDF with
+scikit-learn's default vectorizer, made dense. Hyperparameters are all defaults; random_state only fixes the
+early-stopping holdout that defaults use above 10,000 rows.
+"""
+import csv
+import json
+import math
+import sys
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn import metrics as m
+
+csv.field_size_limit(1 << 30)
+
+
+def read(paths):
+    rows, header = [], None
+    for path in paths:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.reader(f)
+            h = next(reader)
+            header = header or h
+            rows.extend(reader)
+    return header, rows
+
+
+def number(text):
+    try:
+        return float(text) if text != "" else math.nan
+    except ValueError:
+        return math.nan
+
+
+def main():
+    args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+    schema = json.load(open(args["--schema"], encoding="utf-8"))
+    header, train = read(args["--train"].split(","))
+    _, test = read([args["--test"]])
+    index = {name: i for i, name in enumerate(header)}
+    kinds = {c["name"]: c["kind"].lower() for c in schema["columns"]}
+    label, task = schema["label"], schema["task"].lower()
+
+    train_parts, test_parts, categorical = [], [], []
+    for name in schema["features"]:
+        i, kind = index[name], kinds[name]
+        if kind == "text":
+            vectorizer = TfidfVectorizer()
+            train_parts.append(vectorizer.fit_transform([r[i] for r in train]).toarray())
+            test_parts.append(vectorizer.transform([r[i] for r in test]).toarray())
+            categorical.extend([False] * train_parts[-1].shape[1])
+        elif kind == "categorical":
+            levels = {v: k for k, v in enumerate(sorted({r[i] for r in train if r[i] != ""}))}
+            train_parts.append(np.array([[levels.get(r[i], math.nan)] for r in train], dtype=float))
+            test_parts.append(np.array([[levels.get(r[i], math.nan)] for r in test], dtype=float))
+            categorical.append(len(levels) <= 255)
+        elif kind == "boolean":
+            flag = lambda v: math.nan if v == "" else float(v.lower() in ("true", "1", "yes", "y", "t"))
+            train_parts.append(np.array([[flag(r[i])] for r in train]))
+            test_parts.append(np.array([[flag(r[i])] for r in test]))
+            categorical.append(False)
+        else:
+            train_parts.append(np.array([[number(r[i])] for r in train]))
+            test_parts.append(np.array([[number(r[i])] for r in test]))
+            categorical.append(False)
+    x_train, x_test = np.hstack(train_parts), np.hstack(test_parts)
+    mask = np.array(categorical) if any(categorical) else None
+    li = index[label]
+    train = [(x, r[li]) for x, r in zip(x_train, train) if r[li] != ""]
+    test = [(x, r[li]) for x, r in zip(x_test, test) if r[li] != ""]
+    x_train, x_test = np.array([x for x, _ in train]), np.array([x for x, _ in test])
+
+    result = {}
+    if task == "regression":
+        y_train, y_test = np.array([float(y) for _, y in train]), np.array([float(y) for _, y in test])
+        model = HistGradientBoostingRegressor(categorical_features=mask, random_state=42).fit(x_train, y_train)
+        p = model.predict(x_test)
+        result = {"rmse": math.sqrt(m.mean_squared_error(y_test, p)), "mae": m.mean_absolute_error(y_test, p), "r2": m.r2_score(y_test, p)}
+    else:
+        y_train, y_test = [y for _, y in train], [y for _, y in test]
+        model = HistGradientBoostingClassifier(categorical_features=mask, random_state=42).fit(x_train, y_train)
+        proba = model.predict_proba(x_test)
+        predicted = model.predict(x_test)
+        if task == "binary":
+            positive = schema["positiveClass"]
+            column = list(model.classes_).index(positive)
+            truth = [1 if y == positive else 0 for y in y_test]
+            result = {
+                "auc": m.roc_auc_score(truth, proba[:, column]),
+                "accuracy": m.accuracy_score(y_test, predicted),
+                "f1": m.f1_score(truth, [1 if y == positive else 0 for y in predicted]),
+                "logLoss": m.log_loss(truth, proba[:, column], labels=[0, 1]),
+            }
+        else:
+            result = {
+                "macroAccuracy": m.balanced_accuracy_score(y_test, predicted),
+                "microAccuracy": m.accuracy_score(y_test, predicted),
+                "logLoss": m.log_loss(y_test, proba, labels=list(model.classes_)),
+            }
+    result["trainRows"], result["testRows"] = len(train), len(test)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

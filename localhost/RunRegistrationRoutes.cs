@@ -1,0 +1,13 @@
+using Serverless.Core.Api;
+
+namespace Serverless.LocalHost;
+
+/// <summary>The local host's route for registering a candidate run by hand (an admin route: the group carries the key filter).</summary>
+public static class RunRegistrationRoutes
+{
+    public static RouteGroupBuilder MapRunRegistration(this RouteGroupBuilder admin)
+    {
+        admin.MapPost(ApiRoutes.RegisterRun, (string model, string runId, HttpRequest r, RunRegistrationApi h, CancellationToken ct) => h.RegisterAsync(model, runId, r, ct));
+        return admin;
+    }
+}

@@ -1,0 +1,105 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Core.Datasets;
+using Serverless.Core.Specs;
+using Serverless.Core.Training;
+using Serverless.Tests.Infrastructure;
+using static Serverless.Tests.Infrastructure.ApiAssert;
+
+namespace Serverless.Tests.Api;
+
+/// <summary><c>POST /api/models/{model}/runs/{runId}/register</c>: a candidate run registered as a version by hand.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class RunRegistrationTests(AzuriteFixture azurite)
+{
+    private const string Model = "byhand";
+
+    /// <summary>A host whose drop zone is off, a dataset version of 800 taxi rows ingested directly, and its split.</summary>
+    private async Task<(TestHost Host, CandidateInput Template)> HostWithDatasetAsync()
+    {
+        var host = await TestHost.StartAsync(azurite, new() { ["Pipeline:BlobTrigger:Enabled"] = "false" });
+        await host.Services.GetRequiredService<ModelSpecStore>().SetAsync(Model, new ModelSpec { Label = "fare_amount", Task = TaskKind.Regression }, CancellationToken.None);
+        await host.UploadAsync(Model, "taxi.csv", TestData.TaxiSlice(800));
+        var outcome = await host.Services.GetRequiredService<DatasetIngestor>().IngestAsync($"{Model}/taxi.csv", CancellationToken.None);
+        var trainer = host.Services.GetRequiredService<ModelTrainer>();
+        var split = await trainer.SplitAsync(Model, outcome.DatasetVersion!, 42, null, CancellationToken.None);
+        return (host, new CandidateInput(Model, outcome.DatasetVersion!, "by-hand", "by-hand-c00", new CandidateSpec("FastTree", new Dictionary<string, double>()), split));
+    }
+
+    private static Task<CandidateResult> TrainAsync(TestHost host, CandidateInput input) =>
+        host.Services.GetRequiredService<ModelTrainer>().TrainCandidateAsync(input, CancellationToken.None);
+
+    private static Task<HttpResponseMessage> RegisterAsync(TestHost host, string runId, string? body = null) =>
+        host.Client.PostAsync($"/api/models/{Model}/runs/{runId}/register", body is null ? null : Json(body));
+
+    [Fact]
+    public async Task Register_SucceededRun_Is201WithAVersionFitOnTrainScoredOnTestAndAudited()
+    {
+        var (host, run) = await HostWithDatasetAsync();
+        await using var _ = host;
+        await TrainAsync(host, run);
+
+        var response = await RegisterAsync(host, run.RunId, """{"reason":"the simpler model"}""");
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal($"/api/models/{Model}/versions/v1", response.Headers.Location?.OriginalString);
+        var manifest = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal((run.RunId, "train"), (manifest["runId"]!.GetValue<string>(), manifest["fit"]!["on"]!.GetValue<string>()));
+        Assert.True(manifest["testMetrics"]!["rmse"]!.GetValue<double>() > 0);
+        Assert.Equal(run.Splits.TestRows, manifest["testMeasuredOn"]!["rows"]!.GetValue<long>());
+        var view = (await host.Client.GetFromJsonAsync<JsonObject>($"/api/models/{Model}"))!;
+        Assert.Equal("registered", view["versions"]![0]!["status"]!.GetValue<string>());
+        Assert.Null(view["aliases"]!["production"]);
+        var audit = (await host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model={Model}"))!["records"]!.AsArray();
+        Assert.Contains(audit, r => r!["action"]!.GetValue<string>() == "register" && r.ToJsonString().Contains("the simpler model", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Register_UnknownRun_Is404()
+    {
+        var (host, _) = await HostWithDatasetAsync();
+        await using var _ = host;
+
+        var problem = await ProblemAsync(await RegisterAsync(host, "no-such-run"), HttpStatusCode.NotFound);
+
+        Assert.Contains("no-such-run", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Register_FailedRun_Is409()
+    {
+        var (host, run) = await HostWithDatasetAsync();
+        await using var _ = host;
+        var failing = run with { RunId = "by-hand-c01", Candidate = new CandidateSpec("LightGbm", new Dictionary<string, double> { ["learningRate"] = -1 }) };
+        await Assert.ThrowsAnyAsync<Exception>(() => TrainAsync(host, failing));
+
+        var problem = await ProblemAsync(await RegisterAsync(host, failing.RunId), HttpStatusCode.Conflict);
+
+        Assert.Contains("failed", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Register_RunAlreadyRegistered_Is409NamingTheVersion()
+    {
+        var (host, run) = await HostWithDatasetAsync();
+        await using var _ = host;
+        await TrainAsync(host, run);
+        Assert.Equal(HttpStatusCode.Created, (await RegisterAsync(host, run.RunId)).StatusCode);
+
+        var problem = await ProblemAsync(await RegisterAsync(host, run.RunId), HttpStatusCode.Conflict);
+
+        Assert.Contains("already registered as v1", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Register_RunIdWithForbiddenCharacters_Is400()
+    {
+        await using var host = await TestHost.StartAsync(azurite, new() { ["Pipeline:BlobTrigger:Enabled"] = "false" });
+
+        var problem = await ProblemAsync(await RegisterAsync(host, "bad%20run%27id"), HttpStatusCode.BadRequest);
+
+        Assert.NotNull(problem["errors"]!["runId"]);
+    }
+}
