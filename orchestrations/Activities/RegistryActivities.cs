@@ -8,7 +8,7 @@ using Serverless.Core.Training;
 namespace Serverless.Orchestrations.Activities;
 
 /// <summary>Registers the winner as the next immutable version, with its manifest and model card, and audits it.</summary>
-public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datasets.DatasetStore datasets, AuditLog audit)
+public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datasets.DatasetStore datasets, ModelExplainer explainer, AuditLog audit)
     : PipelineActivity<RegisterInput, RegisteredVersion>
 {
     public override async Task<RegisteredVersion> RunAsync(RegisterInput input, CancellationToken cancellationToken)
@@ -39,11 +39,13 @@ public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datase
             OrchestrationId = input.OrchestrationId,
             RunId = input.Winner.RunId,
             GateNotes = input.GateNotes,
+            Spec = plan.Spec,
+            FeatureImportance = await explainer.ExplainAsync(input.Winner.ModelBlob!, input.Splits.Test, dataset.Schema, plan.PrimaryMetric, plan.Seed, cancellationToken),
         };
         var manifest = await registry.RegisterAsync(draft, input.Winner.ModelBlob!, ModelCard.Render, cancellationToken);
         await registry.SetStatusAsync(plan.Model, manifest.Version, input.Status, cancellationToken);
         await registry.SetAliasAsync(plan.Model, ModelRegistry.Staging, manifest.Version, "training", $"registered by {input.OrchestrationId}", cancellationToken);
-        await audit.RecordAsync("register", plan.Model, "training", new
+        await audit.RecordAsync(AuditActions.Register, plan.Model, "training", $"winner of training run {input.OrchestrationId}", new
         {
             manifest.Version,
             manifest.DatasetVersion,
@@ -72,7 +74,7 @@ public sealed class SetVersionStatus(ModelRegistry registry, AuditLog audit) : P
     public override async Task<RegisteredVersion> RunAsync(VersionStatusInput input, CancellationToken cancellationToken)
     {
         await registry.SetStatusAsync(input.Model, input.Version, input.Status, cancellationToken);
-        await audit.RecordAsync(input.Status, input.Model, input.Actor, new { input.Version, input.Reason }, cancellationToken);
+        await audit.RecordAsync(input.Status, input.Model, input.Actor, input.Reason, new { input.Version }, cancellationToken);
         var manifest = await registry.GetManifestAsync(input.Model, input.Version, cancellationToken);
         return new RegisteredVersion(input.Model, input.Version, manifest?.Sha256 ?? "");
     }
@@ -99,7 +101,7 @@ public sealed class PromoteModel(ModelRegistry registry, AuditLog audit, Predict
             var blob = swap.Current is null ? null : (await registry.GetManifestAsync(input.Model, swap.Current, cancellationToken))?.ModelBlob;
             return new PromotionResult(input.Model, input.Version, swap.Current, false, blob);
         }
-        await audit.RecordAsync("promote", input.Model, input.Actor, new { From = input.ExpectedProduction, To = input.Version, input.Reason }, cancellationToken);
+        await audit.RecordAsync(AuditActions.Promote, input.Model, input.Actor, input.Reason, new { From = input.ExpectedProduction, To = input.Version }, cancellationToken);
         await predictions.RefreshAsync(input.Model, cancellationToken);
         return new PromotionResult(input.Model, input.Version, input.ExpectedProduction, true);
     }
@@ -110,7 +112,7 @@ public sealed class RecordChampionRetained(ModelRegistry registry, AuditLog audi
 {
     public override async Task<RegisteredVersion> RunAsync(ChampionRetainedInput input, CancellationToken cancellationToken)
     {
-        await audit.RecordAsync("championRetained", input.Model, "training", new { input.Version, input.Champion, input.OrchestrationId, input.Reason }, cancellationToken);
+        await audit.RecordAsync(AuditActions.ChampionRetained, input.Model, "training", input.Reason, new { input.Version, input.Champion, input.OrchestrationId }, cancellationToken);
         var manifest = await registry.GetManifestAsync(input.Model, input.Version, cancellationToken);
         return new RegisteredVersion(input.Model, input.Version, manifest?.Sha256 ?? "");
     }
