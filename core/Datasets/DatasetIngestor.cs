@@ -128,9 +128,10 @@ public sealed class DatasetIngestor(
         }
 
         var prefix = DatasetStore.Prefix(model, version);
+        ETag dataETag;
         await using (var stream = File.OpenRead(canonical))
         {
-            await storage.Datasets.GetBlobClient(prefix + "data.csv").UploadAsync(stream, new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv; charset=utf-8" } }, ct).ConfigureAwait(false);
+            dataETag = (await storage.Datasets.GetBlobClient(prefix + "data.csv").UploadAsync(stream, new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv; charset=utf-8" } }, ct).ConfigureAwait(false)).Value.ETag;
         }
         await JsonBlobs.WriteAsync(storage.Datasets.GetBlobClient(prefix + "profile.json"), profile with { Model = model, DatasetVersion = version }, ct).ConfigureAwait(false);
         var policy = spec.Policy ?? DataPolicy.Replace;
@@ -149,6 +150,7 @@ public sealed class DatasetIngestor(
             Policy = policy,
             Spec = SpecSnapshot.Of(specVersion),
             DataBlob = prefix + "data.csv",
+            DataETag = dataETag.ToString(),
             ProfileBlob = prefix + "profile.json",
         };
         try

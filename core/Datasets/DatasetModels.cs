@@ -62,6 +62,9 @@ public sealed record DatasetManifest
 
     /// <summary>Blob names (in the datasets container) of the canonical data and the profile.</summary>
     public required string DataBlob { get; init; }
+
+    /// <summary>The data blob's ETag when it was written: any later rewrite of the blob changes it, noticed without reading the data.</summary>
+    public string? DataETag { get; init; }
     public required string ProfileBlob { get; init; }
 }
 

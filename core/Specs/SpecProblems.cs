@@ -46,12 +46,26 @@ public static class NameSuggestions
     {
         string? best = null;
         var bestDistance = int.MaxValue;
+        var lower = name.ToLowerInvariant();
         foreach (var candidate in candidates)
         {
-            var distance = Distance(name.ToLowerInvariant(), candidate.ToLowerInvariant());
-            if (distance < bestDistance) (best, bestDistance) = (candidate, distance);
+            var other = candidate.ToLowerInvariant();
+            var distance = Distance(lower, other);
+            // Near in spelling, or an abbreviation of it ("numLeaves" for "numberOfLeaves", "fare" for "fare_amount").
+            var near = distance <= Math.Max(2, name.Length / 3) || (lower.Length >= 3 && IsSubsequence(lower, other));
+            if (near && distance < bestDistance) (best, bestDistance) = (candidate, distance);
         }
-        return best is not null && bestDistance <= Math.Max(2, name.Length / 3) ? best : null;
+        return best;
+    }
+
+    private static bool IsSubsequence(string shorter, string longer)
+    {
+        var i = 0;
+        foreach (var c in longer)
+        {
+            if (i < shorter.Length && shorter[i] == c) i++;
+        }
+        return i == shorter.Length;
     }
 
     /// <summary>"did you mean 'x'? " or "", followed by the list of valid names.</summary>

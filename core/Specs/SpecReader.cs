@@ -12,7 +12,20 @@ namespace Serverless.Core.Specs;
 /// </summary>
 public static class SpecReader
 {
-    /// <summary>The spec, or null with <paramref name="problems"/> naming what is wrong with its shape.</summary>
+    /// <summary>The pipeline's JSON options, with the metadata resolver that <see cref="JsonSerializerOptions.GetTypeInfo"/> needs.</summary>
+    private static readonly JsonSerializerOptions Options = CreateOptions();
+
+    private static JsonSerializerOptions CreateOptions()
+    {
+        var options = new JsonSerializerOptions(JsonBlobs.Options) { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
+        options.MakeReadOnly();
+        return options;
+    }
+
+    /// <summary>
+    /// The spec as far as it can be read (null when a value is of the wrong kind), with <paramref name="problems"/> naming
+    /// what is wrong with its shape.
+    /// </summary>
     public static ModelSpec? Read(ReadOnlyMemory<byte> json, SpecProblems problems)
     {
         JsonDocument document;
@@ -32,10 +45,17 @@ public static class SpecReader
                 problems.Add("spec", "must be a JSON object");
                 return null;
             }
-            var before = problems.Count;
             Check(document.RootElement, typeof(ModelSpec), "", problems);
-            if (problems.Count > before) return null;
-            return document.RootElement.Deserialize<ModelSpec>(JsonBlobs.Options);
+            // Unknown keys alone leave a readable spec (they are skipped), whose values are then checked too; a value of the
+            // wrong kind leaves none.
+            try
+            {
+                return document.RootElement.Deserialize<ModelSpec>(Options);
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or NotSupportedException)
+            {
+                return null;
+            }
         }
     }
 
@@ -64,7 +84,7 @@ public static class SpecReader
         if (IsRecord(type))
         {
             if (value.ValueKind != JsonValueKind.Object) { problems.Add(Field(path), $"must be {Describe(type)}"); return; }
-            var info = JsonBlobs.Options.GetTypeInfo(type);
+            var info = Options.GetTypeInfo(type);
             var keys = info.Properties.Select(p => p.Name).ToList();
             var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (var property in value.EnumerateObject())
@@ -86,7 +106,7 @@ public static class SpecReader
         }
         try
         {
-            value.Deserialize(type, JsonBlobs.Options);
+            value.Deserialize(type, Options);
         }
         catch (JsonException)
         {
@@ -110,7 +130,7 @@ public static class SpecReader
         if (type == typeof(TimeSpan)) return "a duration such as \"72:00:00\" (hours:minutes:seconds) or \"3.00:00:00\" (days)";
         if (Dictionary(type) is { } valueType) return $"an object whose values are {Describe(valueType)}";
         if (List(type) is { } itemType) return $"a list of {Plural(Describe(itemType))}";
-        if (IsRecord(type)) return $"an object with the keys {string.Join(", ", JsonBlobs.Options.GetTypeInfo(type).Properties.Select(p => p.Name))}";
+        if (IsRecord(type)) return $"an object with the keys {string.Join(", ", Options.GetTypeInfo(type).Properties.Select(p => p.Name))}";
         return "a JSON value";
     }
 
@@ -134,7 +154,7 @@ public static class SpecReader
         type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>) ? type.GetGenericArguments()[0] : null;
 
     private static bool IsRecord(Type type) =>
-        type.IsClass && type != typeof(string) && JsonBlobs.Options.GetTypeInfo(type).Kind == JsonTypeInfoKind.Object;
+        type.IsClass && type != typeof(string) && Options.GetTypeInfo(type).Kind == JsonTypeInfoKind.Object;
 
     private static string Join(string path, string name) => path.Length == 0 ? name : $"{path}.{name}";
 

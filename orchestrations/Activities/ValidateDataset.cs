@@ -11,7 +11,8 @@ namespace Serverless.Orchestrations.Activities;
 public sealed class DatasetValidationException(string message) : Exception(message);
 
 /// <summary>
-/// Checks a dataset version before anything trains on it: its data blob exists, and the run's spec still describes it:
+/// Checks a dataset version before anything trains on it: its data blob exists and was not rewritten since ingestion (its
+/// ETag), and the run's spec still describes it:
 /// same label, task and time column, and no column the spec now calls sensitive or excluded among the features the data
 /// was ingested with. A spec changed after ingestion in these respects needs the data ingested again; training on the old
 /// version would silently ignore the change. The spec is compared with the snapshot kept in the dataset version, so this
@@ -25,9 +26,17 @@ public sealed class ValidateDataset(PipelineStorage storage, DatasetStore datase
         var manifest = await datasets.GetManifestAsync(input.Model, input.DatasetVersion, cancellationToken)
             ?? throw new DatasetValidationException($"Model '{input.Model}' has no dataset version '{input.DatasetVersion}'.");
         var problems = new List<string>();
-        if (!await ExistsAsync(manifest.DataBlob, cancellationToken))
+        var etag = await ETagAsync(manifest.DataBlob, cancellationToken);
+        if (etag is null)
         {
             problems.Add($"The data of {manifest.Version} (datasets/{manifest.DataBlob}) is missing.");
+        }
+        else if (manifest.DataETag is { } recorded && recorded != etag)
+        {
+            // The blob was rewritten since ingestion: whatever it holds now is not what was checked and profiled.
+            var integrity = $"The data of {manifest.Version} was changed after ingestion: the blob datasets/{manifest.DataBlob} was rewritten (ETag {etag}, the manifest records {recorded}). Upload the data again.";
+            await audit.RecordAsync(AuditActions.IntegrityFailure, input.Model, "training", integrity, new { input.DatasetVersion }, cancellationToken);
+            throw new DatasetValidationException($"Dataset {input.Model}/{manifest.Version} cannot be trained on: {integrity}");
         }
 
         var spec = input.Spec ?? SpecSnapshot.Of(await specs.GetCurrentAsync(input.Model, cancellationToken));
@@ -71,15 +80,15 @@ public sealed class ValidateDataset(PipelineStorage storage, DatasetStore datase
         }
     }
 
-    private async Task<bool> ExistsAsync(string blob, CancellationToken ct)
+    private async Task<string?> ETagAsync(string blob, CancellationToken ct)
     {
         try
         {
-            return await storage.Datasets.GetBlobClient(blob).ExistsAsync(ct);
+            return (await storage.Datasets.GetBlobClient(blob).GetPropertiesAsync(cancellationToken: ct)).Value.ETag.ToString();
         }
-        catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.ContainerNotFound)
+        catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.BlobNotFound || e.ErrorCode == BlobErrorCode.ContainerNotFound)
         {
-            return false;
+            return null;
         }
     }
 }
