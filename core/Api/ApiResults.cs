@@ -38,6 +38,16 @@ public static class ApiResults
         }
     }
 
+    /// <summary>Dataset versions are content addresses (<see cref="DatasetVersionNames"/>): anything else is refused before it reaches storage.</summary>
+    public static void CheckDatasetVersionName(string datasetVersion, string field = "datasetVersion")
+    {
+        if (!DatasetVersionNames.IsValid(datasetVersion))
+        {
+            var shown = datasetVersion.Length <= 40 ? datasetVersion : datasetVersion[..40] + "…";
+            throw new BadRequestException($"'{shown}' is not a dataset version: {DatasetVersionNames.Rule}.", Field(field, DatasetVersionNames.Rule));
+        }
+    }
+
     public static Dictionary<string, string[]> Field(string name, string problem) => new() { [name] = [problem] };
 
     public static IResult Json(object value) => Results.Json(value, JsonBlobs.Options);

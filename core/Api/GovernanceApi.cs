@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Serverless.Core.Datasets;
@@ -16,7 +15,7 @@ using static ApiResults;
 /// history of every alias, the model card (markdown and HTML), and downloads of a version's <c>model.zip</c> and a dataset
 /// version's profile. Names of models, versions and dataset versions are checked before anything reaches storage.
 /// </summary>
-public sealed partial class GovernanceApi(
+public sealed class GovernanceApi(
     ModelSpecStore specs,
     ModelRegistry registry,
     ModelLifecycle lifecycle,
@@ -99,11 +98,7 @@ public sealed partial class GovernanceApi(
     public Task<IResult> DatasetProfileAsync(string model, string datasetVersion, CancellationToken ct) => Guard(logger, async () =>
     {
         CheckModelName(model);
-        if (!DatasetVersionPattern().IsMatch(datasetVersion))
-        {
-            throw new BadRequestException($"'{(datasetVersion.Length <= 40 ? datasetVersion : datasetVersion[..40] + "…")}' is not a dataset version; they are named ds- and 16 hex digits.",
-                Field("datasetVersion", "ds- followed by 16 lower-case hex digits, e.g. ds-0123456789abcdef"));
-        }
+        CheckDatasetVersionName(datasetVersion);
         var profile = await datasets.GetProfileAsync(model, datasetVersion, ct)
             ?? throw new NotFoundException($"Model '{model}' has no dataset version '{datasetVersion}'.");
         return Json(profile);
@@ -115,9 +110,6 @@ public sealed partial class GovernanceApi(
         CheckVersionName(version);
         return await registry.GetCardAsync(model, version, ct) ?? throw new NotFoundException($"Model '{model}' has no version '{version}'.");
     }
-
-    [GeneratedRegex("^ds-[0-9a-f]{16}$")]
-    private static partial Regex DatasetVersionPattern();
 
     private sealed record ReasonBody(string? Reason);
 }

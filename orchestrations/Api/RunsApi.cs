@@ -39,6 +39,7 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogg
     {
         CheckModelName(model);
         var body = request.ContentLength is > 0 ? await ReadJsonAsync<TrainBody>(request, strict: true, ct) : null;
+        if (body?.DatasetVersion is { } named) CheckDatasetVersionName(named);
         var dataset = body?.DatasetVersion is { } version
             ? await datasets.GetManifestAsync(model, version, ct) ?? throw new NotFoundException($"Model '{model}' has no dataset version '{version}'.")
             : await datasets.GetLatestAsync(model, ct) ?? throw new NotFoundException($"Model '{model}' has no data yet: drop a data file into incoming/{model}/ first.");
