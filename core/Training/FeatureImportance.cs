@@ -48,7 +48,18 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
             await using (var stream = File.OpenRead(zip)) model = ml.Model.Load(stream, out _);
             var loaded = FeaturePipeline.Loader(ml, schema).Load(test);
             var data = FeaturePipeline.FitLabel(ml, schema, loaded).Transform(loaded);
-            var report = Explain(ml, model, data, schema, metric);
+            FeatureImportanceReport report;
+            try
+            {
+                report = Explain(ml, model, data, schema, metric);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or NotSupportedException)
+            {
+                // The card's importance section explains the model; a model ML.NET's PFI cannot take apart is still
+                // registered, and its card says why the section is empty.
+                logger.LogWarning(e, "No feature importance for {ModelBlob}", modelBlob);
+                return new FeatureImportanceReport(metric, 0, 0, [], $"ML.NET's PFI could not be run on this model: {e.Message}");
+            }
             logger.LogInformation("Feature importance of {ModelBlob} on {Rows} rows: {TopFeature}", modelBlob, report.Rows, report.Features.FirstOrDefault()?.Feature ?? report.NotComputed);
             return report;
         }
