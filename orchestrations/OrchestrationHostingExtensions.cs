@@ -31,5 +31,6 @@ public static class OrchestrationHostingExtensions
         .AddActivity<RegisterModel>()
         .AddActivity<SetVersionStatus>()
         .AddActivity<PromoteModel>()
-        .AddActivity<RecordChampionRetained>();
+        .AddActivity<RecordChampionRetained>()
+        .AddActivity<RecordTrainingEvent>();
 }

@@ -29,10 +29,14 @@ public sealed record TrainingPlan(
     TimeSpan ApprovalTimeout,
     string? ChampionVersion,
     string? ChampionModelBlob,
-    string? ChampionRowHashesBlob = null);
+    string? ChampionRowHashesBlob = null,
+    SpecSnapshot? Spec = null);
 
-/// <summary>A dataset version of a model.</summary>
-public sealed record DatasetRef(string Model, string DatasetVersion);
+/// <summary>A dataset version of a model, and the spec a run means to train it under (null: the one in force).</summary>
+public sealed record DatasetRef(string Model, string DatasetVersion, SpecSnapshot? Spec = null);
+
+/// <summary>A training run that starts or ends, for the audit: the run's status and the version it registered, if any.</summary>
+public sealed record TrainingAuditInput(string Model, string InstanceId, string Action, string Actor, string Reason, string? Status = null, string? Version = null, string? DatasetVersion = null);
 
 /// <summary>A dataset version that passed validation: its verified sha256 and row count.</summary>
 public sealed record DatasetCheck(string DatasetVersion, string Sha256, long Rows);

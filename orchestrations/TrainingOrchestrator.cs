@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Serverless.Core.Monitoring;
 using Serverless.Core.Registry;
 using Serverless.Core.Specs;
+using Serverless.Core.Tracking;
 using Serverless.Core.Training;
 using Serverless.Orchestrations.Activities;
 
@@ -33,17 +34,29 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
 
     public override async Task<TrainingOutcome> RunAsync(TaskOrchestrationContext context, TrainingRequest input)
     {
+        await context.CallActivityAsync<bool>(nameof(RecordTrainingEvent), new TrainingAuditInput(
+            input.Model, context.InstanceId, AuditActions.TrainingStarted, input.RequestedBy, input.Trigger, DatasetVersion: input.DatasetVersion), StorageRetry);
+        TrainingOutcome outcome;
         try
         {
-            return await RunStagesAsync(context, input);
+            outcome = await RunStagesAsync(context, input);
         }
-        catch (Exception)
+        catch (Exception e)
         {
             // The run's status shows where it ended, not the last stage it passed through.
             context.SetCustomStatus(new TrainingProgress(TrainingStages.Failed));
+            await context.CallActivityAsync<bool>(nameof(RecordTrainingEvent), new TrainingAuditInput(
+                input.Model, context.InstanceId, AuditActions.TrainingEnded, input.RequestedBy, Failure(e), TrainingStages.Failed, DatasetVersion: input.DatasetVersion), StorageRetry);
             throw;
         }
+        await context.CallActivityAsync<bool>(nameof(RecordTrainingEvent), new TrainingAuditInput(
+            input.Model, context.InstanceId, AuditActions.TrainingEnded, input.RequestedBy, string.Join(" ", outcome.Notes) is { Length: > 0 } notes ? notes : outcome.Status,
+            outcome.Status, outcome.Version, outcome.DatasetVersion), StorageRetry);
+        return outcome;
     }
+
+    /// <summary>Why a run failed, as its failure details or exception say.</summary>
+    private static string Failure(Exception e) => e is TaskFailedException failed ? failed.FailureDetails.ErrorMessage : e.Message;
 
     private static async Task<TrainingOutcome> RunStagesAsync(TaskOrchestrationContext context, TrainingRequest input)
     {
@@ -57,7 +70,7 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
 
         // Not retried: a dataset that fails validation fails the same way again. The run fails with the reasons.
         context.SetCustomStatus(new TrainingProgress(TrainingStages.Validating));
-        await context.CallActivityAsync<DatasetCheck>(nameof(ValidateDataset), new DatasetRef(plan.Model, plan.DatasetVersion));
+        await context.CallActivityAsync<DatasetCheck>(nameof(ValidateDataset), new DatasetRef(plan.Model, plan.DatasetVersion, plan.Spec));
 
         context.SetCustomStatus(new TrainingProgress(TrainingStages.Splitting));
         var splits = await context.CallActivityAsync<SplitRefs>(

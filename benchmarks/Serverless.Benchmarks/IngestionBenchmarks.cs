@@ -44,7 +44,7 @@ public class IngestionBenchmarks
 public static class Ingest
 {
     public static DatasetIngestor CreateIngestor() =>
-        new(null!, null!, null!, null!, Options.Create(new IngestionOptions()), NullLogger<DatasetIngestor>.Instance);
+        new(null!, null!, null!, null!, null!, Options.Create(new IngestionOptions()), NullLogger<DatasetIngestor>.Instance);
 
     /// <summary>The baseline: the file read as UTF-8 text, line by line.</summary>
     public static long ReadLines(string path)

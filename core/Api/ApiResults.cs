@@ -28,6 +28,26 @@ public static class ApiResults
         if (!ModelNames.IsValid(model)) throw new BadRequestException($"'{model}' is not a valid model name: {ModelNames.Rule}.", Field("model", ModelNames.Rule));
     }
 
+    /// <summary>Versions are named v1, v2, ...: anything else (a path, odd characters) is refused before it reaches storage.</summary>
+    public static void CheckVersionName(string version, string field = "version")
+    {
+        if (!Serving.ModelSelector.IsVersion(version))
+        {
+            var shown = version.Length <= 40 ? version : version[..40] + "…";
+            throw new BadRequestException($"'{shown}' is not a version; versions are named v1, v2, ...", Field(field, "v followed by a number, e.g. v2"));
+        }
+    }
+
+    /// <summary>Dataset versions are content addresses (<see cref="DatasetVersionNames"/>): anything else is refused before it reaches storage.</summary>
+    public static void CheckDatasetVersionName(string datasetVersion, string field = "datasetVersion")
+    {
+        if (!DatasetVersionNames.IsValid(datasetVersion))
+        {
+            var shown = datasetVersion.Length <= 40 ? datasetVersion : datasetVersion[..40] + "…";
+            throw new BadRequestException($"'{shown}' is not a dataset version: {DatasetVersionNames.Rule}.", Field(field, DatasetVersionNames.Rule));
+        }
+    }
+
     public static Dictionary<string, string[]> Field(string name, string problem) => new() { [name] = [problem] };
 
     public static IResult Json(object value) => Results.Json(value, JsonBlobs.Options);
@@ -116,6 +136,10 @@ public static class ApiResults
         catch (BadRequestException e)
         {
             return Problem(StatusCodes.Status400BadRequest, "Bad request", e.Message, e.Errors.Count == 0 ? null : e.Errors);
+        }
+        catch (Specs.InvalidSpecException e)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid model spec", e.Message, e.Problems);
         }
         catch (NotFoundException e)
         {

@@ -24,6 +24,12 @@ public static class ApiRoutes
     public const string Drift = "models/{model}/drift";
     public const string DriftCheck = "models/{model}/drift/check";
     public const string Audit = "audit";
+    public const string Aliases = "models/{model}/aliases";
+    public const string Archive = "models/{model}/versions/{version}/archive";
+    public const string ModelZip = "models/{model}/versions/{version}/model.zip";
+    public const string CardMarkdown = "models/{model}/versions/{version}/card.md";
+    public const string CardHtml = "models/{model}/versions/{version}/card.html";
+    public const string DatasetProfile = "models/{model}/datasets/{datasetVersion}/profile";
     public const string Orchestrations = "orchestrations";
     public const string Orchestration = "orchestrations/{instanceId}";
     public const string Approve = "orchestrations/{instanceId}/approve";

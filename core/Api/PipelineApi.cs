@@ -22,7 +22,8 @@ using static ApiResults;
 /// </summary>
 public sealed class PipelineApi(
     ModelRegistry registry,
-    ModelSpecStore specs,
+    SpecIntake specIntake,
+    ModelLifecycle lifecycle,
     DatasetStore datasets,
     PredictionService predictions,
     ExperimentRuns runs,
@@ -86,20 +87,25 @@ public sealed class PipelineApi(
     public Task<IResult> GetVersionAsync(string model, string version, CancellationToken ct) => Guard(logger, async () =>
     {
         CheckModelName(model);
+        CheckVersionName(version);
         var manifest = await registry.GetManifestAsync(model, version, ct)
             ?? throw new NotFoundException($"Model '{model}' has no version '{version}'.");
         var card = await registry.GetCardAsync(model, version, ct);
         return Json(new { Manifest = manifest, Card = card });
     });
 
+    /// <summary>
+    /// <c>PUT /api/models/{model}/spec</c>: the spec is checked in full (<see cref="ModelSpecValidation"/>) and, when it
+    /// passes, stored as the model's next spec version; a 400 names every bad field and changes nothing. The optional
+    /// <c>reason</c> query parameter is kept with the version and in the audit.
+    /// </summary>
     public Task<IResult> PutSpecAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
         CheckModelName(model);
-        var spec = await ReadJsonAsync<ModelSpec>(request, strict: true, ct) ?? throw new BadRequestException("The body must be a JSON object (the model spec), not null.");
-        ModelSpecValidation.Validate(spec);
-        await specs.SetAsync(model, spec, ct);
-        await audit.RecordAsync("spec", model, Actor(request), spec, ct);
-        return Json(spec);
+        using var document = await ReadDocumentAsync(request, ct);
+        var json = System.Text.Encoding.UTF8.GetBytes(document.RootElement.GetRawText());
+        var version = await specIntake.AcceptAsync(model, json, Actor(request), "api", request.Query["reason"].FirstOrDefault(), ct);
+        return Json(version.Spec);
     });
 
     /// <summary>
@@ -154,30 +160,33 @@ public sealed class PipelineApi(
 
     private static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
 
+    /// <summary>
+    /// <c>POST /api/models/{model}/promote</c> with <c>{"version": "v2", "reason": "...", "force": false}</c>: moves
+    /// production. A version that failed its gate, waits for approval, was rejected, expired or archived needs
+    /// <c>"force": true</c> (409 without it) and the move is audited as forced.
+    /// </summary>
     public Task<IResult> PromoteAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
         CheckModelName(model);
         var body = await ReadJsonAsync<PromoteBody>(request, strict: true, ct);
         if (string.IsNullOrWhiteSpace(body?.Version)) throw new BadRequestException("Name the version to promote.", Field("version", "required, e.g. \"v2\""));
-        var actor = Actor(request);
-        var before = await registry.ResolveAliasAsync(model, ModelRegistry.Production, ct);
-        var doc = await registry.SetAliasAsync(model, ModelRegistry.Production, body.Version, actor, body.Reason ?? "manual promotion", ct);
-        await audit.RecordAsync("promote", model, actor, new { From = before, To = body.Version, body.Reason }, ct);
+        CheckVersionName(body.Version, "version");
+        var move = await lifecycle.PromoteAsync(model, body.Version, Actor(request), body.Reason ?? "manual promotion", body.Force ?? false, ct);
         await predictions.RefreshAsync(model, ct);
-        return Json(new { Model = model, doc.Aliases });
+        return Json(new { Model = model, move.Document.Aliases, move.From, move.To, Forced = move.ForcedBecause is not null, move.ForcedBecause });
     });
 
+    /// <summary>
+    /// <c>POST /api/models/{model}/rollback</c>: moves production to the production version before the current one in
+    /// the alias history (a second rollback goes further back); 409 when there is none.
+    /// </summary>
     public Task<IResult> RollbackAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
         CheckModelName(model);
         var body = request.ContentLength is > 0 ? await ReadJsonAsync<ReasonBody>(request, strict: true, ct) : null;
-        var actor = Actor(request);
-        if (await registry.GetAsync(model, ct) is null) throw new NotFoundException($"Model '{model}' has no registered version.");
-        var before = await registry.ResolveAliasAsync(model, ModelRegistry.Production, ct);
-        var doc = await registry.RollbackAsync(model, actor, body?.Reason ?? "manual rollback", ct);
-        await audit.RecordAsync("rollback", model, actor, new { From = before, To = doc.Aliases[ModelRegistry.Production], body?.Reason }, ct);
+        var move = await lifecycle.RollbackAsync(model, Actor(request), body?.Reason ?? "manual rollback", ct);
         await predictions.RefreshAsync(model, ct);
-        return Json(new { Model = model, doc.Aliases });
+        return Json(new { Model = model, move.Document.Aliases, move.From, move.To });
     });
 
     public Task<IResult> ListRunsAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
@@ -193,21 +202,19 @@ public sealed class PipelineApi(
         return Json(new { Model = model, SortedBy = sort, Runs = list });
     });
 
+    /// <summary>
+    /// <c>GET /api/audit</c>: newest first, filtered by <c>model</c>, <c>action</c> (one of <see cref="AuditActions.All"/>)
+    /// and time (<c>from</c>, <c>to</c>: ISO 8601), <c>max</c> records a page (1 to 1000, default 100); <c>next</c> is the
+    /// path of the following page, null on the last.
+    /// </summary>
     public Task<IResult> ListAuditAsync(HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
-        var model = request.Query["model"].FirstOrDefault();
-        if (model is not null) CheckModelName(model);
-        var maxText = request.Query["max"].FirstOrDefault();
-        var max = 100;
-        if (maxText is not null && (!int.TryParse(maxText, out max) || max is < 1 or > 1000))
-        {
-            throw new BadRequestException($"'max' must be a whole number from 1 to 1000, not '{maxText}'.", Field("max", "1 to 1000"));
-        }
-        return Json(new { Records = await audit.ListAsync(model, max, ct) });
+        var query = AuditQueries.Parse(request.Query);
+        var page = await audit.QueryAsync(query, ct);
+        return Json(new { Records = page.Records, Next = page.Next is null ? null : AuditQueries.NextPath(request.Query, page.Next) });
     });
 
-
-    private sealed record PromoteBody(string? Version, string? Reason);
+    private sealed record PromoteBody(string? Version, string? Reason, bool? Force);
 
     private sealed record ReasonBody(string? Reason, string? By);
 }

@@ -24,6 +24,7 @@ namespace Serverless.Core.Datasets;
 public sealed class DatasetIngestor(
     PipelineStorage storage,
     ModelSpecStore specs,
+    SpecIntake specIntake,
     DatasetStore datasets,
     AuditLog audit,
     IOptions<IngestionOptions> options,
@@ -79,31 +80,25 @@ public sealed class DatasetIngestor(
         }
     }
 
+    /// <summary>A dropped spec comes into force through <see cref="SpecIntake"/>; one that fails is quarantined with every reason, and the spec in force stays.</summary>
     private async Task<IngestionOutcome> IngestSpecAsync(string model, Upload upload, CancellationToken ct)
     {
-        ModelSpec? spec;
+        SpecVersion version;
         try
         {
-            var strict = new JsonSerializerOptions(JsonBlobs.Options) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow };
-            spec = JsonSerializer.Deserialize<ModelSpec>(await File.ReadAllBytesAsync(upload.Path, ct).ConfigureAwait(false), strict);
-            if (spec is null) throw new Rejection("spec_invalid", "model.json holds null; it must be a JSON object.");
-            ModelSpecValidation.Validate(spec);
+            version = await specIntake.AcceptAsync(model, await File.ReadAllBytesAsync(upload.Path, ct).ConfigureAwait(false), "upload", $"{storage.Incoming.Name}/{upload.BlobName}", null, ct).ConfigureAwait(false);
         }
-        catch (JsonException e)
+        catch (InvalidSpecException e)
         {
-            throw new Rejection("spec_invalid", $"model.json is not a valid spec: {e.Message}");
+            throw new Rejection("spec_invalid", $"{e.Message} The spec in force is unchanged.");
         }
-        catch (BadRequestException e)
-        {
-            throw new Rejection("spec_invalid", e.Message);
-        }
-        await audit.RecordAsync("spec", model, "upload", new { upload.BlobName, upload.ETag }, ct).ConfigureAwait(false);
-        return new IngestionOutcome(IngestionStatus.SpecUpdated, model, upload.BlobName, null, null, [], $"The spec of '{model}' was read from {upload.BlobName}.");
+        return new IngestionOutcome(IngestionStatus.SpecUpdated, model, upload.BlobName, null, null, [], $"Spec version {version.Version} of '{model}' was read from {upload.BlobName} and is in force.");
     }
 
     private async Task<IngestionOutcome> IngestDataAsync(string model, Upload upload, bool gzip, ScratchFolder scratch, CancellationToken ct)
     {
-        var spec = await ReadSpecOrRejectAsync(model, ct).ConfigureAwait(false);
+        var specVersion = await specs.GetCurrentAsync(model, ct).ConfigureAwait(false);
+        var spec = specVersion?.Spec ?? new ModelSpec();
         var text = upload.Path;
         if (gzip)
         {
@@ -127,15 +122,16 @@ public sealed class DatasetIngestor(
         if (await datasets.GetManifestAsync(model, version, ct).ConfigureAwait(false) is { } existing)
         {
             logger.LogInformation("{BlobName} holds the same data as {DatasetVersion}", upload.BlobName, version);
-            await audit.RecordAsync("duplicate", model, "upload", new { upload.BlobName, DatasetVersion = version }, ct).ConfigureAwait(false);
+            await audit.RecordAsync(AuditActions.Duplicate, model, "upload", $"{upload.BlobName} holds the data of {version}", new { upload.BlobName, DatasetVersion = version }, ct).ConfigureAwait(false);
             return new IngestionOutcome(IngestionStatus.Duplicate, model, upload.BlobName, existing.Version, null, [],
                 $"{upload.BlobName} holds the same data as dataset version {existing.Version}; nothing new to train on.");
         }
 
         var prefix = DatasetStore.Prefix(model, version);
+        ETag dataETag;
         await using (var stream = File.OpenRead(canonical))
         {
-            await storage.Datasets.GetBlobClient(prefix + "data.csv").UploadAsync(stream, new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv; charset=utf-8" } }, ct).ConfigureAwait(false);
+            dataETag = (await storage.Datasets.GetBlobClient(prefix + "data.csv").UploadAsync(stream, new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv; charset=utf-8" } }, ct).ConfigureAwait(false)).Value.ETag;
         }
         await JsonBlobs.WriteAsync(storage.Datasets.GetBlobClient(prefix + "profile.json"), profile with { Model = model, DatasetVersion = version }, ct).ConfigureAwait(false);
         var policy = spec.Policy ?? DataPolicy.Replace;
@@ -152,7 +148,9 @@ public sealed class DatasetIngestor(
                 new DatasetSource(upload.BlobName, upload.ETag, upload.UploadedAt ?? DateTimeOffset.UtcNow, upload.Bytes, upload.Sha256)],
             PreviousVersion = prior?.Version,
             Policy = policy,
+            Spec = SpecSnapshot.Of(specVersion),
             DataBlob = prefix + "data.csv",
+            DataETag = dataETag.ToString(),
             ProfileBlob = prefix + "profile.json",
         };
         try
@@ -164,7 +162,7 @@ public sealed class DatasetIngestor(
             return new IngestionOutcome(IngestionStatus.Duplicate, model, upload.BlobName, version, null, [], $"Dataset version {version} was written at the same time by another upload.");
         }
         await JsonBlobs.WriteAsync(storage.Datasets.GetBlobClient(DatasetStore.LatestBlob(model)), new LatestDataset(version, DateTimeOffset.UtcNow), ct).ConfigureAwait(false);
-        await audit.RecordAsync("dataset", model, "upload", new { upload.BlobName, DatasetVersion = version, Rows = rows, first.RejectedRows, schema.Label, schema.Task }, ct).ConfigureAwait(false);
+        await audit.RecordAsync(AuditActions.Ingested, model, "upload", $"new data in {upload.BlobName}", new { upload.BlobName, DatasetVersion = version, Rows = rows, first.RejectedRows, schema.Label, schema.Task }, ct).ConfigureAwait(false);
         logger.LogInformation("Accepted {BlobName} as {ModelName} {DatasetVersion}: {Rows} rows, {RejectedRows} rejected, label {Label}, task {Task}",
             upload.BlobName, model, version, rows, first.RejectedRows, schema.Label, schema.Task);
         return new IngestionOutcome(IngestionStatus.Accepted, model, upload.BlobName, version, null, first.RejectedRows > 0 ? ["rows_rejected"] : [],
@@ -217,18 +215,6 @@ public sealed class DatasetIngestor(
         var (canonical, sha, rows, finalProfile) = Normalize(first, schema, append ? prior : null, output, ct);
         if (first.RawPath != text) File.Delete(first.RawPath);
         return new LocalResult(schema, canonical, sha, rows, finalProfile, first);
-    }
-
-    private async Task<ModelSpec> ReadSpecOrRejectAsync(string model, CancellationToken ct)
-    {
-        try
-        {
-            return await specs.GetAsync(model, ct).ConfigureAwait(false);
-        }
-        catch (BadRequestException e)
-        {
-            throw new Rejection("spec_invalid", $"The model's spec cannot be read, so the data cannot be checked against it: {e.Message}");
-        }
     }
 
     /// <summary>Rejects an empty file and binary content (a NUL byte in the first MiB); UTF-8 validity is checked while reading.</summary>
@@ -650,7 +636,7 @@ public sealed class DatasetIngestor(
         }
         await JsonBlobs.WriteAsync(storage.Quarantine.GetBlobClient(prefix + "report.json"), report, ct).ConfigureAwait(false);
         await storage.Quarantine.GetBlobClient(prefix + "summary.txt").UploadAsync(BinaryData.FromString(summary), overwrite: true, ct).ConfigureAwait(false);
-        await audit.RecordAsync("quarantine", model, "upload", new { upload.BlobName, Reason = rejection.Code, Location = prefix }, ct).ConfigureAwait(false);
+        await audit.RecordAsync(AuditActions.Quarantine, model, "upload", rejection.Message, new { upload.BlobName, Reason = rejection.Code, Location = prefix }, ct).ConfigureAwait(false);
         logger.LogWarning("Quarantined {BlobName} as {ReasonCode}: {Reason}", upload.BlobName, rejection.Code, rejection.Message);
         return new IngestionOutcome(IngestionStatus.Quarantined, model, upload.BlobName, null, prefix, [rejection.Code], summary);
     }

@@ -57,8 +57,14 @@ public sealed record DatasetManifest
     public string? PreviousVersion { get; init; }
     public DataPolicy Policy { get; init; }
 
+    /// <summary>The spec in force when the data was ingested (version 0: none, everything inferred).</summary>
+    public SpecSnapshot? Spec { get; init; }
+
     /// <summary>Blob names (in the datasets container) of the canonical data and the profile.</summary>
     public required string DataBlob { get; init; }
+
+    /// <summary>The data blob's ETag when it was written: any later rewrite of the blob changes it, noticed without reading the data.</summary>
+    public string? DataETag { get; init; }
     public required string ProfileBlob { get; init; }
 }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Serverless.Core.Registry;
 using Serverless.Core.Specs;
@@ -21,6 +22,9 @@ public static class PipelineHostingExtensions
         builder.Services.AddSingleton<ModelSpecStore>();
         builder.Services.AddSingleton<ExperimentRuns>();
         builder.Services.AddSingleton<AuditLog>();
+        builder.Services.TryAddSingleton<Datasets.DatasetStore>();
+        builder.Services.AddSingleton<SpecIntake>();
+        builder.Services.AddSingleton<ModelLifecycle>();
         return builder;
     }
 
@@ -31,6 +35,7 @@ public static class PipelineHostingExtensions
         builder.Services.AddSingleton<Api.PipelineApi>();
         builder.Services.AddSingleton<Training.RunRegistration>();
         builder.Services.AddSingleton<Api.RunRegistrationApi>();
+        builder.Services.AddSingleton<Api.GovernanceApi>();
         return builder;
     }
 }

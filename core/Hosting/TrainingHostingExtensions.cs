@@ -15,6 +15,7 @@ public static class TrainingHostingExtensions
         builder.Services.AddOptions<PredictionOptions>().BindConfiguration(PredictionOptions.Section);
         builder.Services.TryAddSingleton<DatasetStore>();
         builder.Services.AddSingleton<ModelTrainer>();
+        builder.Services.AddSingleton<ModelExplainer>();
         builder.Services.AddSingleton<PredictionService>();
         builder.AddPipelinePredictionLog();
         builder.Services.AddHostedService<TrainingWarmup>();

@@ -12,6 +12,9 @@ public sealed class NotFoundException(string message) : Exception(message);
 /// <summary>A request that conflicts with the registry's state (e.g. promoting a rejected version).</summary>
 public sealed class ConflictException(string message) : Exception(message);
 
+/// <summary>A move of an alias: the registry after it, where the alias pointed before and after, and why it was forced (null: not forced).</summary>
+public sealed record AliasMove(RegistryDocument Document, string? From, string? To, string? ForcedBecause);
+
 /// <summary>
 /// Immutable, versioned models in blob storage: <c>models/{model}/v{N}/</c> holds <c>model.zip</c>, <c>manifest.json</c>
 /// and <c>card.md</c>; <c>models/{model}/registry.json</c> holds the aliases and their history and is changed only with
@@ -22,7 +25,8 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
     public const string Production = "production";
     public const string Staging = "staging";
 
-    private const int MaxConcurrencyRetries = 20;
+    // Twenty writers racing on one registry each lose at most nineteen rounds; the jittered wait below spreads them out.
+    private const int MaxConcurrencyRetries = 50;
 
     public static string RegistryBlob(string model) => $"{model}/registry.json";
     public static string VersionPrefix(string model, string version) => $"{model}/{version}/";
@@ -122,7 +126,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
 
         await UpdateAsync(model, doc =>
         {
-            doc.Versions.Add(new VersionEntry(version, manifest.CreatedAt, manifest.DatasetVersion, manifest.Candidate.ToString(), manifest.PrimaryMetric, manifest.TestMetrics, VersionStatus.Registered, manifest.OrchestrationId, manifest.TestMeasuredOn));
+            doc.Versions.Add(new VersionEntry(version, manifest.CreatedAt, manifest.DatasetVersion, manifest.Candidate.ToString(), manifest.PrimaryMetric, manifest.TestMetrics, VersionStatus.Registered, manifest.OrchestrationId, manifest.TestMeasuredOn, manifest.GatePassed));
             return doc;
         }, ct).ConfigureAwait(false);
 
@@ -156,7 +160,22 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
 
     /// <summary>Points an alias at a version and records the move in the history.</summary>
     public Task<RegistryDocument> SetAliasAsync(string model, string alias, string version, string by, string reason, CancellationToken ct) =>
-        UpdateAsync(model, doc => MoveAlias(doc, alias, version, by, reason), ct);
+        UpdateAsync(model, doc => MoveAlias(doc, alias, version, by, reason, alias == Production ? AliasMoves.Promote : AliasMoves.Register, force: false, out _), ct);
+
+    /// <summary>
+    /// Points <c>production</c> at a version. A version that failed its quality gate, waits for approval, was rejected,
+    /// expired or archived moves only with <paramref name="force"/>; the move then records why it was forced.
+    /// </summary>
+    public async Task<AliasMove> PromoteAsync(string model, string version, string by, string reason, bool force, CancellationToken ct)
+    {
+        string? from = null, forcedBecause = null;
+        var doc = await UpdateAsync(model, doc =>
+        {
+            doc.Aliases.TryGetValue(Production, out from);
+            return MoveAlias(doc, Production, version, by, reason, AliasMoves.Promote, force, out forcedBecause);
+        }, ct).ConfigureAwait(false);
+        return new AliasMove(doc, from, version, forcedBecause);
+    }
 
     /// <summary>
     /// Points an alias at a version only if it still points at <paramref name="expected"/> (null: not set): the registry's
@@ -170,36 +189,113 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
         {
             doc.Aliases.TryGetValue(alias, out current);
             swapped = current == expected;
-            return swapped ? MoveAlias(doc, alias, version, by, reason) : null;
+            return swapped ? MoveAlias(doc, alias, version, by, reason, AliasMoves.Promote, force: false, out _) : null;
         }, ct).ConfigureAwait(false);
         return new AliasSwap(swapped, swapped ? version : current);
     }
 
-    /// <summary>Points an alias of the document at a version that may carry it, recording the move (none when it is already there).</summary>
-    private static RegistryDocument MoveAlias(RegistryDocument doc, string alias, string version, string by, string reason)
+    /// <summary>Why a version needs <c>force</c> to become production, or null when it does not.</summary>
+    public static string? NeedsForce(VersionEntry entry) => entry switch
     {
+        { Status: VersionStatus.PendingApproval } => "it is waiting for approval",
+        { Status: VersionStatus.Rejected } => "it was rejected",
+        { Status: VersionStatus.Expired } => "its approval expired",
+        { Status: VersionStatus.Archived } => "it is archived",
+        { GatePassed: false } => "it failed its quality gate",
+        _ => null,
+    };
+
+    /// <summary>Points an alias of the document at a version that may carry it, recording the move (none when it is already there).</summary>
+    private static RegistryDocument MoveAlias(RegistryDocument doc, string alias, string version, string by, string reason, string action, bool force, out string? forcedBecause)
+    {
+        forcedBecause = null;
         var entry = doc.Versions.Find(v => v.Version == version)
-            ?? throw new NotFoundException($"Model '{doc.Model}' has no version '{version}'.");
-        if (entry.Status is VersionStatus.Rejected or VersionStatus.Expired)
+            ?? throw new NotFoundException($"Model '{doc.Model}' has no version '{version}' (versions: {(doc.Versions.Count == 0 ? "none yet" : string.Join(", ", doc.Versions.Select(v => v.Version)))}).");
+        if (alias == Production)
+        {
+            if (NeedsForce(entry) is { } why)
+            {
+                if (!force) throw new ConflictException($"Version '{version}' of '{doc.Model}' cannot be promoted because {why}; send \"force\": true with a reason to promote it anyway.");
+                forcedBecause = why;
+            }
+        }
+        else if (entry.Status is VersionStatus.Rejected or VersionStatus.Expired or VersionStatus.Archived)
         {
             throw new ConflictException($"Version '{version}' of '{doc.Model}' is {entry.Status} and cannot be given the alias '{alias}'.");
         }
         doc.Aliases.TryGetValue(alias, out var from);
         if (from == version) return doc;
         doc.Aliases[alias] = version;
-        doc.History.Add(new AliasChange(alias, from, version, DateTimeOffset.UtcNow, by, reason));
+        doc.History.Add(new AliasChange(alias, from, version, DateTimeOffset.UtcNow, by, reason, action, forcedBecause is not null));
         return doc;
     }
 
-    /// <summary>Moves <c>production</c> back to the version it pointed at before its latest move.</summary>
-    public Task<RegistryDocument> RollbackAsync(string model, string by, string reason, CancellationToken ct) =>
+    /// <summary>
+    /// The production versions in force, oldest first, replayed from the history: a promotion stacks its version, a
+    /// rollback takes the top one off. The last is the current one; rolling back goes to the one under it.
+    /// </summary>
+    public static IReadOnlyList<string> ProductionStack(RegistryDocument doc)
+    {
+        var stack = new List<string>();
+        foreach (var change in doc.History.Where(h => h.Alias == Production))
+        {
+            if (AliasMoves.Of(change) == AliasMoves.Rollback)
+            {
+                // The rollback took off what was on top, and any versions it skipped, down to where it went.
+                var index = change.To is null ? -1 : stack.LastIndexOf(change.To);
+                if (index >= 0) stack.RemoveRange(index + 1, stack.Count - index - 1);
+                else
+                {
+                    if (stack.Count > 0) stack.RemoveAt(stack.Count - 1);
+                    if (change.To is not null) stack.Add(change.To);
+                }
+            }
+            else if (change.To is not null) stack.Add(change.To);
+        }
+        return stack;
+    }
+
+    /// <summary>
+    /// Moves <c>production</c> back to the production version before the current one in the history, skipping versions
+    /// archived, rejected or expired since. A second rollback goes further back, never to the version rolled back from.
+    /// </summary>
+    public async Task<AliasMove> RollbackAsync(string model, string by, string reason, CancellationToken ct)
+    {
+        string? from = null, to = null;
+        var doc = await UpdateAsync(model, doc =>
+        {
+            doc.Aliases.TryGetValue(Production, out from);
+            var stack = ProductionStack(doc).ToList();
+            if (stack.Count > 0 && stack[^1] == from) stack.RemoveAt(stack.Count - 1);
+            to = stack.AsEnumerable().Reverse().FirstOrDefault(v => doc.Versions.Find(e => e.Version == v) is { } entry && NeedsForce(entry) is null && v != from)
+                ?? throw new ConflictException($"Model '{model}' has no earlier production version to roll back to{(from is null ? "" : $" from {from}")}.");
+            doc.Aliases[Production] = to;
+            doc.History.Add(new AliasChange(Production, from, to, DateTimeOffset.UtcNow, by, reason, AliasMoves.Rollback));
+            return doc;
+        }, ct).ConfigureAwait(false);
+        return new AliasMove(doc, from, to, null);
+    }
+
+    /// <summary>
+    /// Retires a version: it is never served again unless promoted with force. Other aliases that point at it are
+    /// cleared (recorded in the history); the production version cannot be archived, move production first.
+    /// </summary>
+    public Task<RegistryDocument> ArchiveAsync(string model, string version, string by, string reason, CancellationToken ct) =>
         UpdateAsync(model, doc =>
         {
-            doc.Aliases.TryGetValue(Production, out var current);
-            var last = doc.History.LastOrDefault(h => h.Alias == Production && h.To == current && h.From is not null)
-                ?? throw new ConflictException($"Model '{model}' has no earlier production version to roll back to.");
-            doc.Aliases[Production] = last.From!;
-            doc.History.Add(new AliasChange(Production, current, last.From, DateTimeOffset.UtcNow, by, "rollback: " + reason));
+            var index = doc.Versions.FindIndex(v => v.Version == version);
+            if (index < 0) throw new NotFoundException($"Model '{model}' has no version '{version}'.");
+            if (doc.Aliases.TryGetValue(Production, out var production) && production == version)
+            {
+                throw new ConflictException($"Version '{version}' of '{model}' is in production; promote another version or roll back before archiving it.");
+            }
+            if (doc.Versions[index].Status == VersionStatus.Archived) return null;
+            doc.Versions[index] = doc.Versions[index] with { Status = VersionStatus.Archived };
+            foreach (var alias in doc.Aliases.Where(a => a.Value == version).Select(a => a.Key).ToList())
+            {
+                doc.Aliases.Remove(alias);
+                doc.History.Add(new AliasChange(alias, version, null, DateTimeOffset.UtcNow, by, reason, AliasMoves.Archive));
+            }
             return doc;
         }, ct);
 

@@ -40,6 +40,15 @@ public sealed record ModelManifest
 
     /// <summary>How this version compared with the champion it met, on rows neither was trained on.</summary>
     public ChampionComparison? ChampionComparison { get; init; }
+
+    /// <summary>Whether the version passed its quality gate; one that did not is promoted only with <c>force</c>.</summary>
+    public bool GatePassed { get; init; } = true;
+
+    /// <summary>The spec the version was trained under.</summary>
+    public SpecSnapshot? Spec { get; init; }
+
+    /// <summary>Permutation feature importance on the test split, most important first (null: not computed).</summary>
+    public FeatureImportanceReport? FeatureImportance { get; init; }
 }
 
 /// <summary>What it takes to train the same model again.</summary>
@@ -50,8 +59,24 @@ public sealed record ModelManifest
 public sealed record Reproducibility(int Seed, string MlNetVersion, string CodeVersion, string Runtime, string OperatingSystem,
     bool? Deterministic = null, string? DeterminismNote = null);
 
-/// <summary>One move of an alias, kept forever in the registry's history.</summary>
-public sealed record AliasChange(string Alias, string? From, string? To, DateTimeOffset At, string By, string Reason);
+/// <summary>
+/// One move of an alias, kept forever in the registry's history: who moved it, when, why, from and to, by which
+/// <see cref="AliasMoves"/> action, and whether it was forced past a failed gate, a pending approval or an archive.
+/// </summary>
+public sealed record AliasChange(string Alias, string? From, string? To, DateTimeOffset At, string By, string Reason, string? Action = null, bool Forced = false);
+
+/// <summary>The actions that move an alias, as recorded in <see cref="AliasChange.Action"/>.</summary>
+public static class AliasMoves
+{
+    public const string Promote = "promote";
+    public const string Rollback = "rollback";
+    public const string Register = "register";
+    public const string Archive = "archive";
+
+    /// <summary>The action of a history entry; entries written before actions were recorded are told by their reason.</summary>
+    public static string Of(AliasChange change) =>
+        change.Action ?? (change.Reason.StartsWith("rollback", StringComparison.Ordinal) ? Rollback : Promote);
+}
 
 /// <summary>A version as listed in the registry, with its headline metrics.</summary>
 public sealed record VersionEntry(
@@ -63,7 +88,8 @@ public sealed record VersionEntry(
     IReadOnlyDictionary<string, double> TestMetrics,
     string Status,
     string? OrchestrationId = null,
-    MetricSet? MeasuredOn = null);
+    MetricSet? MeasuredOn = null,
+    bool GatePassed = true);
 
 /// <summary>The registry of one model (<c>models/{model}/registry.json</c>), changed only under ETag concurrency.</summary>
 public sealed record RegistryDocument
@@ -89,6 +115,9 @@ public static class VersionStatus
     public const string Approved = "approved";
     public const string Rejected = "rejected";
     public const string Expired = "expired";
+
+    /// <summary>Retired: never served again unless promoted with <c>force</c>.</summary>
+    public const string Archived = "archived";
 }
 
 /// <summary>The outcome of a compare-and-swap on an alias: whether it moved, and where it points now.</summary>

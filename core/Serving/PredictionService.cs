@@ -86,6 +86,9 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, Pr
         }
     }
 
+    /// <summary>Drops this host's pinned copy of a version (it was archived): the next request for it checks the registry again.</summary>
+    public void Forget(string model, string version) => _pinned.TryRemove((model, version), out _);
+
     internal ValueTask<LoadedModel> GetAsync(string model, ModelSelector selector, CancellationToken ct)
     {
         if (selector.Version is { } version) return new ValueTask<LoadedModel>(GetPinnedAsync(model, version, ct));
@@ -170,6 +173,11 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, Pr
             return pinned;
         }
         if (FindLoaded(model, version) is { } loaded) return loaded;
+        if (await registry.GetAsync(model, ct).ConfigureAwait(false) is { } doc && doc.Versions.Find(v => v.Version == version) is { Status: VersionStatus.Archived }
+            && !doc.Aliases.ContainsValue(version))
+        {
+            throw new ConflictException($"Version '{version}' of '{model}' is archived and no longer served; promote it with \"force\": true to serve it again.");
+        }
 
         var slot = _pinned.GetOrAdd(key, static _ => new PinnedSlot());
         slot.LastUsed = Environment.TickCount64;

@@ -1,52 +1,136 @@
-using Serverless.Core.Api;
+using Serverless.Core.Datasets;
 using Serverless.Core.Training;
 
 namespace Serverless.Core.Specs;
 
-/// <summary>Checks a model spec before it is stored, naming every bad field.</summary>
+/// <summary>
+/// Checks a model spec before it counts, naming every bad field with the valid values: trainers and their grid
+/// parameters against <see cref="TrainerCatalog"/>, metric names against the task's metrics, column names against the
+/// latest dataset version (when the model has one), and the drift settings through <see cref="DriftSpecValidation"/>.
+/// </summary>
 public static class ModelSpecValidation
 {
-    public static void Validate(ModelSpec spec)
+    /// <summary>Reads and checks a spec in one step (the shape first, then the values); throws <see cref="InvalidSpecException"/>.</summary>
+    public static ModelSpec Parse(ReadOnlyMemory<byte> json, DatasetSchema? latest)
     {
-        var errors = new Dictionary<string, string[]>();
-        void Add(string field, string problem) => errors[field] = [.. errors.GetValueOrDefault(field, []), problem];
+        var problems = new SpecProblems();
+        var spec = SpecReader.Read(json, problems);
+        if (spec is not null) Validate(spec, latest, problems);
+        problems.ThrowIfAny();
+        return spec!;
+    }
 
-        var metrics = Enum.GetValues<TaskKind>().SelectMany(Metrics.For).ToHashSet(StringComparer.Ordinal);
-        if (spec.Metric is { } metric)
-        {
-            if (!metrics.Contains(metric)) Add("metric", $"unknown metric '{metric}'; one of {string.Join(", ", metrics)}");
-            else if (spec.Task is { } task && !Metrics.For(task).Contains(metric)) Add("metric", $"'{metric}' is not reported for a {task} task");
-        }
-        foreach (var (name, _) in spec.Minimum ?? [])
-        {
-            if (!metrics.Contains(name)) Add($"minimum.{name}", $"unknown metric; one of {string.Join(", ", metrics)}");
-        }
-        if (spec.Label is { Length: 0 }) Add("label", "must not be empty");
+    /// <summary>Checks a spec; throws <see cref="InvalidSpecException"/> naming every problem.</summary>
+    public static void Validate(ModelSpec spec, DatasetSchema? latest = null)
+    {
+        var problems = new SpecProblems();
+        Validate(spec, latest, problems);
+        problems.ThrowIfAny();
+    }
+
+    /// <summary>Adds every problem of <paramref name="spec"/> to <paramref name="problems"/>.</summary>
+    public static void Validate(ModelSpec spec, DatasetSchema? latest, SpecProblems problems)
+    {
+        CheckMetrics(spec, latest, problems);
+        CheckColumns(spec, latest, problems);
+        CheckTrainers(spec, problems);
         foreach (var (column, range) in spec.Ranges ?? [])
         {
-            if (range is null || (range.Min is null && range.Max is null)) Add($"ranges.{column}", "give min, max or both");
-            else if (range.Min > range.Max) Add($"ranges.{column}", $"min {range.Min} is above max {range.Max}");
+            if (range is null || (range.Min is null && range.Max is null)) problems.Add($"ranges.{column}", "give min, max or both");
+            else if (range.Min > range.Max) problems.Add($"ranges.{column}", $"min {range.Min} is above max {range.Max}");
         }
-        if (spec.ChampionTolerance is < 0 or > 1) Add("championTolerance", "a fraction from 0 to 1");
-        if (spec.ApprovalTimeout is { } timeout && timeout <= TimeSpan.Zero) Add("approvalTimeout", "must be positive");
-        if (spec.Seed is < 0) Add("seed", "must not be negative");
-        if (spec.Trainers is { Count: 0 }) Add("trainers", "name at least one trainer, or leave the field out for the defaults");
-        for (var i = 0; i < (spec.Trainers?.Count ?? 0); i++)
+        if (spec.ChampionTolerance is < 0 or > 1) problems.Add("championTolerance", "a fraction from 0 to 1");
+        if (spec.ApprovalTimeout is { } timeout && timeout <= TimeSpan.Zero) problems.Add("approvalTimeout", "must be positive");
+        if (spec.Seed is < 0) problems.Add("seed", "must not be negative");
+        if (spec.Drift is { } drift) DriftSpecValidation.Validate(drift, problems);
+    }
+
+    private static void CheckMetrics(ModelSpec spec, DatasetSchema? latest, SpecProblems problems)
+    {
+        var task = spec.Task ?? latest?.Task;
+        var all = Enum.GetValues<TaskKind>().SelectMany(Metrics.For).Distinct(StringComparer.Ordinal).ToList();
+        var valid = task is { } t ? Metrics.For(t) : all;
+        var forWhat = task is { } k ? $" for a {TaskName(k)} task" : "";
+        void Check(string field, string metric)
         {
-            var trainer = spec.Trainers![i];
-            if (string.IsNullOrWhiteSpace(trainer.Name)) Add($"trainers[{i}].name", "required");
-            foreach (var (parameter, values) in trainer.Grid ?? [])
+            if (!all.Contains(metric, StringComparer.Ordinal)) problems.Add(field, $"unknown metric '{metric}'; {NameSuggestions.Hint(metric, valid)}");
+            else if (!valid.Contains(metric, StringComparer.Ordinal)) problems.Add(field, $"'{metric}' is not reported{forWhat}; one of {string.Join(", ", valid)}");
+        }
+        if (spec.Metric is { } metric) Check("metric", metric);
+        foreach (var (name, _) in spec.Minimum ?? []) Check($"minimum.{name}", name);
+    }
+
+    private static void CheckColumns(ModelSpec spec, DatasetSchema? latest, SpecProblems problems)
+    {
+        if (spec.Label is { Length: 0 }) problems.Add("label", "must not be empty");
+        if (spec.ColumnNames is { } names)
+        {
+            if (names.Any(string.IsNullOrWhiteSpace)) problems.Add("columnNames", "every name must be non-empty");
+            foreach (var duplicate in names.GroupBy(n => n, StringComparer.Ordinal).Where(g => g.Count() > 1)) problems.Add("columnNames", $"'{duplicate.Key}' is named twice");
+        }
+        // Names are checked against the columns the spec itself gives for a file without header, else against the latest
+        // dataset version; a model with no data yet has nothing to check them against.
+        IReadOnlyList<string>? known = spec.ColumnNames is { Count: > 0 } given ? given : latest?.Columns.Select(c => c.Name).ToList();
+        var source = spec.ColumnNames is { Count: > 0 } ? "columnNames" : "the latest dataset";
+        void Check(string field, string column)
+        {
+            if (known is not null && !known.Contains(column, StringComparer.Ordinal))
             {
-                if (values is null || values.Count == 0) Add($"trainers[{i}].grid.{parameter}", "give at least one value");
-                else if (values.Any(v => double.IsNaN(v) || double.IsInfinity(v))) Add($"trainers[{i}].grid.{parameter}", "values must be finite numbers");
+                problems.Add(field, $"no column '{column}' in {source}; {NameSuggestions.Hint(column, known, "its columns are")}");
             }
         }
-        var sensitive = new HashSet<string>(spec.Sensitive ?? [], StringComparer.Ordinal);
-        if (spec.Label is { } label && sensitive.Contains(label)) Add("sensitive", $"the label '{label}' cannot also be sensitive");
-        if (spec.Drift is { } drift) Monitoring.DriftMethods.Validate(drift, Add);
-        if (errors.Count > 0)
+        if (spec.Label is { Length: > 0 } label) Check("label", label);
+        if (spec.TimeColumn is { } time) Check("timeColumn", time);
+        foreach (var (column, _) in spec.Columns ?? []) Check($"columns.{column}", column);
+        foreach (var (column, _) in spec.Ranges ?? []) Check($"ranges.{column}", column);
+        for (var i = 0; i < (spec.Exclude?.Count ?? 0); i++) Check($"exclude[{i}]", spec.Exclude![i]);
+        for (var i = 0; i < (spec.Sensitive?.Count ?? 0); i++) Check($"sensitive[{i}]", spec.Sensitive![i]);
+        if (spec.Label is { } l && (spec.Sensitive ?? []).Contains(l, StringComparer.Ordinal)) problems.Add("sensitive", $"the label '{l}' cannot also be sensitive");
+        if (spec.Label is { } m && (spec.Exclude ?? []).Contains(m, StringComparer.Ordinal)) problems.Add("exclude", $"the label '{m}' cannot also be excluded");
+    }
+
+    private static void CheckTrainers(ModelSpec spec, SpecProblems problems)
+    {
+        if (spec.Trainers is not { } trainers) return;
+        if (trainers.Count == 0)
         {
-            throw new BadRequestException($"The model spec has {errors.Count} problem(s): {string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"))}.", errors);
+            problems.Add("trainers", "name at least one trainer, or leave the field out for the defaults");
+            return;
+        }
+        var names = TrainerCatalog.Names.ToList();
+        long combinations = 0;
+        for (var i = 0; i < trainers.Count; i++)
+        {
+            var trainer = trainers[i];
+            if (string.IsNullOrWhiteSpace(trainer.Name))
+            {
+                problems.Add($"trainers[{i}].name", $"required; one of {string.Join(", ", names)}");
+                continue;
+            }
+            if (TrainerCatalog.ParametersOf(trainer.Name) is not { } parameters)
+            {
+                problems.Add($"trainers[{i}].name", $"unknown trainer '{trainer.Name}'; {NameSuggestions.Hint(trainer.Name, names)}");
+                continue;
+            }
+            long count = 1;
+            foreach (var (parameter, values) in trainer.Grid ?? [])
+            {
+                var field = $"trainers[{i}].grid.{parameter}";
+                if (!parameters.Contains(parameter, StringComparer.Ordinal))
+                {
+                    problems.Add(field, $"{trainer.Name} takes no parameter '{parameter}'; {NameSuggestions.Hint(parameter, parameters, "it takes")}");
+                }
+                else if (values is null || values.Count == 0) problems.Add(field, "give at least one value");
+                else if (values.Any(v => double.IsNaN(v) || double.IsInfinity(v))) problems.Add(field, "values must be finite numbers");
+                count *= Math.Max(1, values?.Count ?? 1);
+            }
+            combinations += count;
+        }
+        if (combinations > TrainerCatalog.MaxCandidates)
+        {
+            problems.Add("trainers", $"the grids make {combinations} candidates; at most {TrainerCatalog.MaxCandidates}");
         }
     }
+
+    private static string TaskName(TaskKind task) => SpecReader.EnumNames(typeof(TaskKind))[(int)task];
 }

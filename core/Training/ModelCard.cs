@@ -32,6 +32,7 @@ public static class ModelCard
         card.AppendLine(CultureInfo.InvariantCulture, $"Primary metric: `{m.PrimaryMetric}`. Baseline: {(s.Task == Specs.TaskKind.Regression ? "the mean of the training labels" : "the majority class")}.{(m.ChampionVersion is null ? "" : $" Champion: {m.ChampionVersion}.")}");
         foreach (var note in m.GateNotes) card.AppendLine(CultureInfo.InvariantCulture, $"- {note}");
         card.AppendLine();
+        AppendFeatureImportance(card, m);
         card.AppendLine("## Data");
         card.AppendLine();
         card.AppendLine(CultureInfo.InvariantCulture, $"- **Dataset version**: `{m.DatasetVersion}` (sha256 `{m.DatasetSha256}`)");
@@ -40,6 +41,7 @@ public static class ModelCard
         if (s.Excluded.Count > 0) card.AppendLine(CultureInfo.InvariantCulture, $"- **Excluded**: {string.Join(", ", s.Excluded.Select(f => $"`{f}`"))}");
         if (s.Sensitive.Count > 0) card.AppendLine(CultureInfo.InvariantCulture, $"- **Sensitive, never used or logged**: {string.Join(", ", s.Sensitive.Select(f => $"`{f}`"))}");
         if (s.Inferred.Count > 0) card.AppendLine(CultureInfo.InvariantCulture, $"- **Inferred**: {string.Join("; ", s.Inferred)}");
+        if (m.Spec is { } spec) card.AppendLine(CultureInfo.InvariantCulture, $"- **Spec**: {(spec.Version == 0 ? "none (everything inferred)" : $"version {spec.Version}")} (sha256 `{spec.Sha256}`)");
         card.AppendLine();
         card.AppendLine("## Reproducibility");
         card.AppendLine();
@@ -50,6 +52,51 @@ public static class ModelCard
         card.AppendLine();
         card.AppendLine(CultureInfo.InvariantCulture, $"Predicts `{s.Label}` for rows shaped like the training data. Inputs far outside the training profile (see the dataset's profile.json and the drift reports) get predictions of unknown quality. The metrics above hold for data drawn like the test split; they say nothing about groups the data under-represents.");
         return card.ToString();
+    }
+
+    /// <summary>The top features by permutation importance and how much shuffling each moves the primary metric on the test split.</summary>
+    private static void AppendFeatureImportance(StringBuilder card, ModelManifest m)
+    {
+        if (m.FeatureImportance is not { } pfi) return;
+        card.AppendLine("## Feature importance");
+        card.AppendLine();
+        if (pfi.NotComputed is { } why)
+        {
+            card.AppendLine(CultureInfo.InvariantCulture, $"Not computed: {why}.");
+            card.AppendLine();
+            return;
+        }
+        var worse = Metrics.HigherIsBetter(pfi.Metric) ? "drops" : "rises";
+        card.AppendLine(CultureInfo.InvariantCulture,
+            $"Permutation feature importance (ML.NET PFI) on {pfi.Rows:N0} test rows, {pfi.Permutations} permutations: how much `{pfi.Metric}` changes when a feature's values are shuffled. The more it {worse}, the more the model relies on the feature.");
+        card.AppendLine();
+        card.AppendLine(CultureInfo.InvariantCulture, $"| rank | feature | change of {pfi.Metric} | ± std. error | model inputs |");
+        card.AppendLine("|---|---|---|---|---|");
+        foreach (var (effect, rank) in pfi.Features.Take(TopFeatures).Select((e, i) => (e, i + 1)))
+        {
+            card.AppendLine(CultureInfo.InvariantCulture,
+                $"| {rank} | `{effect.Feature}` | {ModelExplainer.Format(effect.Change)} | {effect.StandardError.ToString("0.####", CultureInfo.InvariantCulture)} | {effect.Slots} |");
+        }
+        if (pfi.Features.Count > TopFeatures) card.AppendLine(CultureInfo.InvariantCulture, $"\n{pfi.Features.Count - TopFeatures} more feature(s) in the manifest.");
+        card.AppendLine();
+    }
+
+    /// <summary>Features listed on the card; the manifest keeps them all.</summary>
+    public const int TopFeatures = 10;
+
+    /// <summary>The card as a standalone HTML page (Markdig renders the markdown, tables included).</summary>
+    public static string Html(string markdown, string title)
+    {
+        var pipeline = Markdig.MarkdownExtensions.DisableHtml(Markdig.MarkdownExtensions.UsePipeTables(new Markdig.MarkdownPipelineBuilder())).Build();
+        var body = Markdig.Markdown.ToHtml(markdown, pipeline);
+        return $$"""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>Model card: {{System.Net.WebUtility.HtmlEncode(title)}}</title>
+            <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem}code{background:#f4f4f4}</style>
+            </head><body>
+            {{body}}
+            </body></html>
+            """;
     }
 
     private static string Cell(IReadOnlyDictionary<string, double>? metrics, string name) =>

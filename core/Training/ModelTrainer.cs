@@ -56,6 +56,7 @@ public sealed partial class ModelTrainer(
 
         using var scratch = new Scratch(_options.ScratchDirectory);
         var source = await DownloadAsync(storage.Datasets, manifest.DataBlob, scratch, ct).ConfigureAwait(false);
+        await DatasetIntegrity.VerifyAsync(source, manifest, ct).ConfigureAwait(false);
         var parts = new[] { scratch.File("train.csv"), scratch.File("validation.csv"), scratch.File("test.csv") };
         var rowCounts = new long[3];
         var assignment = timeColumn is null ? null : await TimeOrderedAssignmentAsync(source, timeColumn, trainCut, validationCut, ct).ConfigureAwait(false);

@@ -35,6 +35,13 @@ public static class TrainerCatalog
     public static bool IsDeterministic(CandidateSpec candidate) =>
         !candidate.Parameters.TryGetValue(Threads, out var threads) || threads <= 1;
 
+    /// <summary>The most candidates a spec's grids may make.</summary>
+    public const int MaxCandidates = 64;
+
+    /// <summary>The parameters a trainer takes (its name spelt as in <see cref="Names"/>), or null for an unknown trainer.</summary>
+    public static IReadOnlyList<string>? ParametersOf(string trainer) =>
+        Parameters.Keys.FirstOrDefault(k => k.Equals(trainer, StringComparison.Ordinal)) is { } known ? Parameters[known] : null;
+
     /// <summary>Linear trainers get normalized features.</summary>
     public static bool IsLinear(string trainer) => trainer.Equals("Sdca", StringComparison.OrdinalIgnoreCase);
 
@@ -70,7 +77,7 @@ public static class TrainerCatalog
             candidates.AddRange(combos.Select(c => new CandidateSpec(known, c)));
         }
         if (errors.Count > 0) throw new BadRequestException("The spec names trainers or parameters that do not exist.", errors);
-        if (candidates.Count > 64) throw new BadRequestException($"The spec's grids make {candidates.Count} candidates; the limit is 64.", new Dictionary<string, string[]> { ["trainers"] = ["at most 64 combinations"] });
+        if (candidates.Count > MaxCandidates) throw new BadRequestException($"The spec's grids make {candidates.Count} candidates; the limit is {MaxCandidates}.", new Dictionary<string, string[]> { ["trainers"] = [$"at most {MaxCandidates} combinations"] });
         return candidates;
     }
 

@@ -69,6 +69,10 @@ public sealed class TrainingFunctions
     public Task<RegisteredVersion> RunRecordChampionRetained([ActivityTrigger] ChampionRetainedInput input, FunctionContext context) =>
         Run<RecordChampionRetained, ChampionRetainedInput, RegisteredVersion>(input, context);
 
+    [Function(nameof(RecordTrainingEvent))]
+    public Task<bool> RunRecordTrainingEvent([ActivityTrigger] TrainingAuditInput input, FunctionContext context) =>
+        Run<RecordTrainingEvent, TrainingAuditInput, bool>(input, context);
+
     /// <summary>Runs the activity class with the function's services and cancellation token.</summary>
     private static Task<TOutput> Run<TActivity, TInput, TOutput>(TInput input, FunctionContext context)
         where TActivity : PipelineActivity<TInput, TOutput> =>

@@ -21,7 +21,9 @@ public sealed class LoadTrainingPlan(DatasetStore datasets, ModelSpecStore specs
                 ? $"Model '{input.Model}' has no dataset yet; drop a data file into incoming/{input.Model}/."
                 : $"Model '{input.Model}' has no dataset version '{input.DatasetVersion}'.");
         }
-        var spec = await specs.GetAsync(input.Model, cancellationToken);
+        // The spec in force now is the run's snapshot: every later step reads it from the plan, never the live spec.
+        var snapshot = SpecSnapshot.Of(await specs.GetCurrentAsync(input.Model, cancellationToken));
+        var spec = snapshot.Spec;
         var schema = dataset.Schema;
         var metric = spec.Metric ?? Metrics.DefaultPrimary(schema.Task);
         if (!Metrics.For(schema.Task).Contains(metric, StringComparer.Ordinal))
@@ -48,6 +50,7 @@ public sealed class LoadTrainingPlan(DatasetStore datasets, ModelSpecStore specs
             spec.ApprovalTimeout ?? TimeSpan.FromHours(72),
             championVersion,
             champion?.ModelBlob,
-            champion?.Fit?.RowHashesBlob);
+            champion?.Fit?.RowHashesBlob,
+            snapshot);
     }
 }

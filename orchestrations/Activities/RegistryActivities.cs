@@ -6,7 +6,7 @@ using Serverless.Core.Training;
 namespace Serverless.Orchestrations.Activities;
 
 /// <summary>Registers the winner as the next immutable version, with its manifest and model card, and audits it.</summary>
-public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datasets.DatasetStore datasets, AuditLog audit)
+public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datasets.DatasetStore datasets, ModelExplainer explainer, AuditLog audit)
     : PipelineActivity<RegisterInput, RegisteredVersion>
 {
     public override async Task<RegisteredVersion> RunAsync(RegisterInput input, CancellationToken cancellationToken)
@@ -40,11 +40,13 @@ public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datase
             Fit = input.Fit,
             TestMeasuredOn = MetricSet.TestOf(plan.DatasetVersion, input.Splits),
             ChampionComparison = input.Comparison,
+            Spec = plan.Spec,
+            FeatureImportance = await explainer.ExplainAsync(input.Fit?.ModelBlob ?? input.Winner.ModelBlob!, input.Splits.Test, dataset.Schema, plan.PrimaryMetric, plan.Seed, cancellationToken),
         };
         var manifest = await registry.RegisterAsync(draft, input.Fit?.ModelBlob ?? input.Winner.ModelBlob!, ModelCard.Render, cancellationToken);
         await registry.SetStatusAsync(plan.Model, manifest.Version, input.Status, cancellationToken);
         await registry.SetAliasAsync(plan.Model, ModelRegistry.Staging, manifest.Version, "training", $"registered by {input.OrchestrationId}", cancellationToken);
-        await audit.RecordAsync("register", plan.Model, "training", new
+        await audit.RecordAsync(AuditActions.Register, plan.Model, "training", $"winner of training run {input.OrchestrationId}", new
         {
             manifest.Version,
             manifest.DatasetVersion,
@@ -66,7 +68,7 @@ public sealed class SetVersionStatus(ModelRegistry registry, AuditLog audit) : P
     public override async Task<RegisteredVersion> RunAsync(VersionStatusInput input, CancellationToken cancellationToken)
     {
         await registry.SetStatusAsync(input.Model, input.Version, input.Status, cancellationToken);
-        await audit.RecordAsync(input.Status, input.Model, input.Actor, new { input.Version, input.Reason }, cancellationToken);
+        await audit.RecordAsync(input.Status, input.Model, input.Actor, input.Reason, new { input.Version }, cancellationToken);
         var manifest = await registry.GetManifestAsync(input.Model, input.Version, cancellationToken);
         return new RegisteredVersion(input.Model, input.Version, manifest?.Sha256 ?? "");
     }
@@ -93,7 +95,7 @@ public sealed class PromoteModel(ModelRegistry registry, AuditLog audit, Predict
             var current = swap.Current is null ? null : await registry.GetManifestAsync(input.Model, swap.Current, cancellationToken);
             return new PromotionResult(input.Model, input.Version, swap.Current, false, current?.ModelBlob, current?.Fit?.RowHashesBlob);
         }
-        await audit.RecordAsync("promote", input.Model, input.Actor, new { From = input.ExpectedProduction, To = input.Version, input.Reason }, cancellationToken);
+        await audit.RecordAsync(AuditActions.Promote, input.Model, input.Actor, input.Reason, new { From = input.ExpectedProduction, To = input.Version }, cancellationToken);
         await predictions.RefreshAsync(input.Model, cancellationToken);
         return new PromotionResult(input.Model, input.Version, input.ExpectedProduction, true);
     }
@@ -110,7 +112,7 @@ public sealed class RecordChampionRetained(ModelRegistry registry, AuditLog audi
         var c = input.Comparison;
         await registry.RecordChampionRetainedAsync(input.Model,
             new ChampionRetained(DateTimeOffset.UtcNow, input.OrchestrationId, input.Version, input.Candidate, c, input.Reason), cancellationToken);
-        await audit.RecordAsync("championRetained", input.Model, "training", new
+        await audit.RecordAsync(AuditActions.ChampionRetained, input.Model, "training", input.Reason, new
         {
             input.Version,
             input.Champion,
@@ -121,7 +123,6 @@ public sealed class RecordChampionRetained(ModelRegistry registry, AuditLog audi
             ChampionValue = c?.Champion,
             Tolerance = c?.Tolerance,
             MeasuredOn = c?.MeasuredOn,
-            input.Reason,
         }, cancellationToken);
         var manifest = input.Version is null ? null : await registry.GetManifestAsync(input.Model, input.Version, cancellationToken);
         return new RegisteredVersion(input.Model, input.Version ?? "", manifest?.Sha256 ?? "");

@@ -1,12 +1,37 @@
+using Serverless.Core.Tracking;
 using Serverless.Core.Training;
 
 namespace Serverless.Orchestrations.Activities;
 
-/// <summary>Writes the deterministic train / validation / test split of a dataset version.</summary>
-public sealed class SplitDataset(ModelTrainer trainer) : PipelineActivity<SplitInput, SplitRefs>
+/// <summary>
+/// Writes the deterministic train / validation / test split of a dataset version. The data's sha256 is checked as it is
+/// read; a mismatch is audited as an integrity failure and fails the run.
+/// </summary>
+public sealed class SplitDataset(ModelTrainer trainer, AuditLog audit) : PipelineActivity<SplitInput, SplitRefs>
 {
-    public override Task<SplitRefs> RunAsync(SplitInput input, CancellationToken cancellationToken) =>
-        trainer.SplitAsync(input.Model, input.DatasetVersion, input.Seed, input.TimeColumn, cancellationToken);
+    public override async Task<SplitRefs> RunAsync(SplitInput input, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await trainer.SplitAsync(input.Model, input.DatasetVersion, input.Seed, input.TimeColumn, cancellationToken);
+        }
+        catch (InvalidDataException e)
+        {
+            await audit.RecordAsync(AuditActions.IntegrityFailure, input.Model, "training", e.Message, new { input.DatasetVersion }, cancellationToken);
+            throw;
+        }
+    }
+}
+
+/// <summary>Audits the start or the end of a training run, with its trigger, actor and outcome.</summary>
+public sealed class RecordTrainingEvent(AuditLog audit) : PipelineActivity<TrainingAuditInput, bool>
+{
+    public override async Task<bool> RunAsync(TrainingAuditInput input, CancellationToken cancellationToken)
+    {
+        await audit.RecordAsync(input.Action, input.Model, input.Actor, input.Reason,
+            new { input.InstanceId, input.Status, input.Version, input.DatasetVersion }, cancellationToken);
+        return true;
+    }
 }
 
 /// <summary>Trains one candidate on the train split and scores it on validation; the run is recorded either way.</summary>

@@ -39,6 +39,7 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogg
     {
         CheckModelName(model);
         var body = request.ContentLength is > 0 ? await ReadJsonAsync<TrainBody>(request, strict: true, ct) : null;
+        if (body?.DatasetVersion is { } named) CheckDatasetVersionName(named);
         var dataset = body?.DatasetVersion is { } version
             ? await datasets.GetManifestAsync(model, version, ct) ?? throw new NotFoundException($"Model '{model}' has no dataset version '{version}'.")
             : await datasets.GetLatestAsync(model, ct) ?? throw new NotFoundException($"Model '{model}' has no data yet: drop a data file into incoming/{model}/ first.");
@@ -46,7 +47,7 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogg
         var actor = Actor(request);
         await workflows.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingOrchestrator),
             new TrainingRequest(model, dataset.Version, "http", actor), new StartOrchestrationOptions(instanceId), ct);
-        await audit.RecordAsync("train", model, actor, new { instanceId, DatasetVersion = dataset.Version }, ct);
+        await audit.RecordAsync(AuditActions.TrainRequested, model, actor, new { instanceId, DatasetVersion = dataset.Version }, ct);
         return CheckStatus(request, instanceId);
     });
 
@@ -102,7 +103,7 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogg
         if (instance.IsCompleted) throw new ConflictException($"Orchestration '{instanceId}' has already ended ({instance.RuntimeStatus}).");
         var reason = request.Query["reason"].FirstOrDefault() ?? "terminated over HTTP";
         await workflows.TerminateInstanceAsync(instanceId, new TerminateInstanceOptions { Output = reason }, ct);
-        await audit.RecordAsync("terminate", ModelOf(instance), Actor(request), new { instanceId, reason }, ct);
+        await audit.RecordAsync(AuditActions.Terminate, ModelOf(instance), Actor(request), new { instanceId, reason }, ct);
         return Results.Accepted();
     });
 
@@ -129,7 +130,7 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogg
         var instance = await FindAsync(instanceId, workflows, ct);
         if (!instance.IsCompleted) throw new ConflictException($"Orchestration '{instanceId}' is still {instance.RuntimeStatus}; terminate it before purging.");
         var result = await workflows.PurgeInstanceAsync(instanceId, cancellation: ct);
-        await audit.RecordAsync("purge", ModelOf(instance), Actor(request), new { instanceId }, ct);
+        await audit.RecordAsync(AuditActions.Purge, ModelOf(instance), Actor(request), new { instanceId }, ct);
         return Json(new { InstancesDeleted = result.PurgedInstanceCount });
     });
 
@@ -144,7 +145,7 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogg
         }
         var actor = Actor(request);
         await workflows.RaiseEventAsync(instanceId, TrainingOrchestrator.ApprovalEvent, new ApprovalDecision(approved, actor, body?.Reason), ct);
-        await audit.RecordAsync(approved ? "approve" : "reject", ModelOf(instance), actor, new { instanceId, body?.Reason }, ct);
+        await audit.RecordAsync(approved ? AuditActions.Approve : AuditActions.Reject, ModelOf(instance), actor, body?.Reason, new { instanceId }, ct);
         return Results.Accepted(ApiRoutes.OrchestrationPath(instanceId), new { InstanceId = instanceId, Decision = approved ? "approved" : "rejected" });
     });
 

@@ -46,7 +46,8 @@ if (options.GetValueOrDefault("task") is { } task) spec = (spec ?? new ModelSpec
 var clock = Stopwatch.StartNew();
 if (spec is not null)
 {
-    await new ModelSpecStore(storage).SetAsync(model, spec, CancellationToken.None);
+    // Dropped, not stored: the drop zone checks the spec and brings it into force before the data that follows.
+    await JsonBlobs.WriteAsync(storage.Incoming.GetBlobClient(ModelSpecStore.BlobName(model)), spec, CancellationToken.None);
     Console.WriteLine($"spec    incoming/{ModelSpecStore.BlobName(model)}");
 }
 var blobName = $"{model}/{Path.GetFileName(file)}";

@@ -118,7 +118,7 @@ public sealed class BoundedMemoryTests
     [Fact]
     public void ProcessFile_FileEightTimesLarger_AllocatesNoMoreThanTheSmallerOne()
     {
-        var ingestor = new DatasetIngestor(null!, null!, null!, null!, Options.Create(new IngestionOptions()), NullLogger<DatasetIngestor>.Instance);
+        var ingestor = new DatasetIngestor(null!, null!, null!, null!, null!, Options.Create(new IngestionOptions()), NullLogger<DatasetIngestor>.Instance);
         var small = ScaledTaxi(8L << 20);
         var large = ScaledTaxi(64L << 20);
         try

@@ -19,7 +19,7 @@ public sealed class Ingestion
         Specs = new ModelSpecStore(Storage);
         Datasets = new DatasetStore(Storage);
         Audit = new AuditLog(Storage);
-        Ingestor = new DatasetIngestor(Storage, Specs, Datasets, Audit, Options.Create(options ?? new IngestionOptions()), NullLogger<DatasetIngestor>.Instance);
+        Ingestor = new DatasetIngestor(Storage, Specs, new SpecIntake(Specs, Datasets, Audit, NullLogger<SpecIntake>.Instance), Datasets, Audit, Options.Create(options ?? new IngestionOptions()), NullLogger<DatasetIngestor>.Instance);
     }
 
     public PipelineStorage Storage { get; }

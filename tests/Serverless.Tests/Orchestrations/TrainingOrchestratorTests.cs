@@ -5,6 +5,7 @@ using Microsoft.DurableTask.Converters;
 using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Core.Registry;
+using Serverless.Core.Tracking;
 using Serverless.Core.Specs;
 using Serverless.Core.Training;
 using Serverless.Orchestrations;
@@ -197,6 +198,33 @@ public sealed class TrainingOrchestratorTests
         var expiry = Assert.Single(run.InputsOf<VersionStatusInput>(nameof(SetVersionStatus)));
         Assert.Equal((VersionStatus.Expired, "system"), (expiry.Status, expiry.Actor));
         Assert.Empty(run.InputsOf<PromoteInput>(nameof(PromoteModel)));
+    }
+
+    [Fact]
+    public async Task RunAsync_Promoted_AuditsItsStartAndEndWithTheOutcome()
+    {
+        await using var run = new StubbedTrainingRun();
+
+        var done = await run.RunToCompletionAsync();
+
+        var outcome = StubbedTrainingRun.Outcome(done);
+        var events = run.InputsOf<TrainingAuditInput>(nameof(RecordTrainingEvent));
+        Assert.Equal([AuditActions.TrainingStarted, AuditActions.TrainingEnded], events.Select(e => e.Action).ToArray());
+        Assert.Equal((TrainingStatus.Promoted, outcome.Version, "tests"), (events[1].Status, events[1].Version, events[1].Actor));
+        Assert.All(events, e => Assert.Equal(done.InstanceId, e.InstanceId));
+    }
+
+    [Fact]
+    public async Task RunAsync_EveryCandidateFailsAfterItStarted_AuditsTheFailureAsItsEnd()
+    {
+        await using var run = new StubbedTrainingRun();
+        run.FailingTrainers.UnionWith(["FastTree", "Sdca"]);
+
+        await run.RunToCompletionAsync();
+
+        var ended = run.InputsOf<TrainingAuditInput>(nameof(RecordTrainingEvent))[^1];
+        Assert.Equal((AuditActions.TrainingEnded, TrainingStages.Failed), (ended.Action, ended.Status));
+        Assert.Contains(StubbedTrainingRun.FastTree.ToString(), ended.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -442,6 +470,8 @@ internal sealed class StubbedTrainingRun : IAsyncDisposable
             (_, input) => Record(nameof(PromoteModel), input, () => Promote(input)));
         tasks.AddActivityFunc<ChampionRetainedInput, RegisteredVersion>(nameof(RecordChampionRetained),
             (_, input) => Record(nameof(RecordChampionRetained), input, () => new RegisteredVersion(input.Model, input.Version ?? "", "sha-v4")));
+        tasks.AddActivityFunc<TrainingAuditInput, bool>(nameof(RecordTrainingEvent),
+            (_, input) => Record(nameof(RecordTrainingEvent), input, () => true));
     }
 
     private CandidateResult Train(CandidateInput input)

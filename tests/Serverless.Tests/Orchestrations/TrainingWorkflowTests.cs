@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Serverless.Core.Tracking;
 using Serverless.Tests.Infrastructure;
 using static Serverless.Tests.Infrastructure.ApiAssert;
 
@@ -197,7 +198,7 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         Assert.Contains(runs, r => r!["orchestrationId"]!.GetValue<string>() == first);
         Assert.DoesNotContain(runs, r => r!["orchestrationId"]!.GetValue<string>() == done["instanceId"]!.GetValue<string>());
         var audit = await host.Client.GetFromJsonAsync<JsonObject>("/api/audit?model=tampered");
-        Assert.Contains(audit!["records"]!.AsArray(), r => r!["action"]!.GetValue<string>() == "datasetRejected");
+        Assert.Contains(audit!["records"]!.AsArray(), r => r!["action"]!.GetValue<string>() == AuditActions.IntegrityFailure);
     }
 
     [Fact]

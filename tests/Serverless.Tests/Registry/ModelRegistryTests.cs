@@ -94,8 +94,8 @@ public sealed class ModelRegistryTests(AzuriteFixture azurite)
         await registry.SetAliasAsync(model, ModelRegistry.Production, "v2", "t", "second", CancellationToken.None);
         var rolled = await registry.RollbackAsync(model, "t", "bad model", CancellationToken.None);
 
-        Assert.Equal("v1", rolled.Aliases[ModelRegistry.Production]);
-        Assert.Equal(3, rolled.History.Count);
+        Assert.Equal("v1", rolled.Document.Aliases[ModelRegistry.Production]);
+        Assert.Equal(3, rolled.Document.History.Count);
         await Assert.ThrowsAsync<NotFoundException>(() => registry.SetAliasAsync(model, ModelRegistry.Production, "v9", "t", "missing", CancellationToken.None));
     }
 

@@ -1,0 +1,162 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Serverless.Core.Storage;
+
+namespace Serverless.Core.Specs;
+
+/// <summary>
+/// Reads a model spec from JSON and checks its shape against the spec's own contract (the serializer's metadata of
+/// <see cref="ModelSpec"/>), so that every unknown key (a misspelt <c>lable</c>), every value of the wrong kind and every
+/// missing required field is named at once, with the valid keys or values, and in words rather than .NET type names.
+/// The serializer alone stops at the first problem and names types.
+/// </summary>
+public static class SpecReader
+{
+    /// <summary>The pipeline's JSON options, with the metadata resolver that <see cref="JsonSerializerOptions.GetTypeInfo"/> needs.</summary>
+    private static readonly JsonSerializerOptions Options = CreateOptions();
+
+    private static JsonSerializerOptions CreateOptions()
+    {
+        var options = new JsonSerializerOptions(JsonBlobs.Options) { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
+        options.MakeReadOnly();
+        return options;
+    }
+
+    /// <summary>
+    /// The spec as far as it can be read (null when a value is of the wrong kind), with <paramref name="problems"/> naming
+    /// what is wrong with its shape.
+    /// </summary>
+    public static ModelSpec? Read(ReadOnlyMemory<byte> json, SpecProblems problems)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 32 });
+        }
+        catch (JsonException e)
+        {
+            problems.Add("spec", $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})");
+            return null;
+        }
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                problems.Add("spec", "must be a JSON object");
+                return null;
+            }
+            Check(document.RootElement, typeof(ModelSpec), "", problems);
+            // Unknown keys alone leave a readable spec (they are skipped), whose values are then checked too; a value of the
+            // wrong kind leaves none.
+            try
+            {
+                return document.RootElement.Deserialize<ModelSpec>(Options);
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or NotSupportedException)
+            {
+                return null;
+            }
+        }
+    }
+
+    private static void Check(JsonElement value, Type type, string path, SpecProblems problems)
+    {
+        var underlying = Nullable.GetUnderlyingType(type);
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            if (underlying is null && type.IsValueType) problems.Add(Field(path), $"must be {Describe(type)}, not null");
+            return;
+        }
+        type = underlying ?? type;
+        if (Dictionary(type) is { } valueType)
+        {
+            if (value.ValueKind != JsonValueKind.Object) { problems.Add(Field(path), $"must be {Describe(type)}"); return; }
+            foreach (var property in value.EnumerateObject()) Check(property.Value, valueType, Join(path, property.Name), problems);
+            return;
+        }
+        if (List(type) is { } itemType)
+        {
+            if (value.ValueKind != JsonValueKind.Array) { problems.Add(Field(path), $"must be {Describe(type)}"); return; }
+            var i = 0;
+            foreach (var item in value.EnumerateArray()) Check(item, itemType, $"{path}[{i++}]", problems);
+            return;
+        }
+        if (IsRecord(type))
+        {
+            if (value.ValueKind != JsonValueKind.Object) { problems.Add(Field(path), $"must be {Describe(type)}"); return; }
+            var info = Options.GetTypeInfo(type);
+            var keys = info.Properties.Select(p => p.Name).ToList();
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var property in value.EnumerateObject())
+            {
+                var known = info.Properties.FirstOrDefault(p => p.Name.Equals(property.Name, StringComparison.OrdinalIgnoreCase));
+                if (known is null)
+                {
+                    problems.Add(Join(path, property.Name), $"unknown key; {NameSuggestions.Hint(property.Name, keys, "the keys here are")}");
+                    continue;
+                }
+                seen.Add(known.Name);
+                Check(property.Value, known.PropertyType, Join(path, known.Name), problems);
+            }
+            foreach (var required in info.Properties.Where(p => p.IsRequired && !seen.Contains(p.Name)))
+            {
+                problems.Add(Join(path, required.Name), "required");
+            }
+            return;
+        }
+        try
+        {
+            value.Deserialize(type, Options);
+        }
+        catch (JsonException)
+        {
+            problems.Add(Field(path), $"must be {Describe(type)}");
+        }
+        catch (InvalidOperationException)
+        {
+            problems.Add(Field(path), $"must be {Describe(type)}");
+        }
+    }
+
+    /// <summary>What a value of a type looks like, in words a user of the spec knows.</summary>
+    public static string Describe(Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (type.IsEnum) return $"one of {string.Join(", ", EnumNames(type))}";
+        if (type == typeof(string)) return "text";
+        if (type == typeof(bool)) return "true or false";
+        if (type == typeof(int) || type == typeof(long)) return "a whole number";
+        if (type == typeof(double) || type == typeof(float)) return "a number";
+        if (type == typeof(TimeSpan)) return "a duration such as \"72:00:00\" (hours:minutes:seconds) or \"3.00:00:00\" (days)";
+        if (Dictionary(type) is { } valueType) return $"an object whose values are {Describe(valueType)}";
+        if (List(type) is { } itemType) return $"a list of {Plural(Describe(itemType))}";
+        if (IsRecord(type)) return $"an object with the keys {string.Join(", ", Options.GetTypeInfo(type).Properties.Select(p => p.Name))}";
+        return "a JSON value";
+    }
+
+    /// <summary>The names an enum is written with in a spec (camel case, as the serializer writes them).</summary>
+    public static IReadOnlyList<string> EnumNames(Type type) =>
+        [.. Enum.GetNames(type).Select(n => JsonNamingPolicy.CamelCase.ConvertName(n))];
+
+    private static string Plural(string description) => description switch
+    {
+        "text" => "texts",
+        "a number" => "numbers",
+        "a whole number" => "whole numbers",
+        _ => description.StartsWith("an ", StringComparison.Ordinal) ? description[3..] + "s" : description,
+    };
+
+    private static Type? Dictionary(Type type) =>
+        type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>) && type.GetGenericArguments()[0] == typeof(string)
+            ? type.GetGenericArguments()[1] : null;
+
+    private static Type? List(Type type) =>
+        type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>) ? type.GetGenericArguments()[0] : null;
+
+    private static bool IsRecord(Type type) =>
+        type.IsClass && type != typeof(string) && Options.GetTypeInfo(type).Kind == JsonTypeInfoKind.Object;
+
+    private static string Join(string path, string name) => path.Length == 0 ? name : $"{path}.{name}";
+
+    private static string Field(string path) => path.Length == 0 ? "spec" : path;
+}

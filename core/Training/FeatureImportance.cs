@@ -1,0 +1,165 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Serverless.Core.Datasets;
+using Serverless.Core.Specs;
+using Serverless.Core.Storage;
+
+namespace Serverless.Core.Training;
+
+/// <summary>How much the primary metric changes when one feature's values are shuffled (its permutation importance).</summary>
+/// <param name="Change">Mean change of the metric (permuted minus original): a loss of quality is a drop for accuracy-like metrics, a rise for errors.</param>
+/// <param name="StandardError">Standard error of the change over the permutations.</param>
+/// <param name="Slots">How many model inputs the feature became (one-hot values, text n-grams); their changes are summed.</param>
+public sealed record FeatureEffect(string Feature, double Change, double StandardError, int Slots);
+
+/// <summary>Permutation feature importance of a model version on its test split, most important feature first.</summary>
+/// <param name="NotComputed">Why there is none (too many model inputs to permute one by one), else null.</param>
+public sealed record FeatureImportanceReport(string Metric, long Rows, int Permutations, IReadOnlyList<FeatureEffect> Features, string? NotComputed = null);
+
+/// <summary>
+/// Permutation feature importance with ML.NET's PFI (<see cref="PermutationFeatureImportanceExtensions"/>): the model's
+/// predictor is scored on the test split with each of its input slots shuffled in turn, and the slots are summed back
+/// into the data's columns (a categorical column's one-hot slots, a text column's n-grams).
+/// </summary>
+public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplainer> logger)
+{
+    /// <summary>Rows of the test split used; PFI scores them once per slot and permutation.</summary>
+    public const int MaxRows = 2000;
+
+    /// <summary>Above this many slots (large text vocabularies) PFI is not run: it would cost a scoring pass per slot.</summary>
+    public const int MaxSlots = 400;
+
+    public const int Permutations = 3;
+
+    public async Task<FeatureImportanceReport> ExplainAsync(string modelBlob, string testBlob, DatasetSchema schema, string metric, int seed, CancellationToken ct)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "mlops-pfi-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var zip = Path.Combine(folder, "model.zip");
+            var test = Path.Combine(folder, "test.csv");
+            await storage.Models.GetBlobClient(modelBlob).DownloadToAsync(zip, ct).ConfigureAwait(false);
+            await storage.Datasets.GetBlobClient(testBlob).DownloadToAsync(test, ct).ConfigureAwait(false);
+            var ml = new MLContext(seed);
+            ITransformer model;
+            await using (var stream = File.OpenRead(zip)) model = ml.Model.Load(stream, out _);
+            var loaded = FeaturePipeline.Loader(ml, schema).Load(test);
+            var data = FeaturePipeline.FitLabel(ml, schema, loaded).Transform(loaded);
+            FeatureImportanceReport report;
+            try
+            {
+                report = Explain(ml, model, data, schema, metric);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or NotSupportedException)
+            {
+                // The card's importance section explains the model; a model ML.NET's PFI cannot take apart is still
+                // registered, and its card says why the section is empty.
+                logger.LogWarning(e, "No feature importance for {ModelBlob}", modelBlob);
+                return new FeatureImportanceReport(metric, 0, 0, [], $"ML.NET's PFI could not be run on this model: {e.Message}");
+            }
+            logger.LogInformation("Feature importance of {ModelBlob} on {Rows} rows: {TopFeature}", modelBlob, report.Rows, report.Features.FirstOrDefault()?.Feature ?? report.NotComputed);
+            return report;
+        }
+        finally
+        {
+            try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>PFI of a loaded model on labelled data, grouped by the schema's feature columns.</summary>
+    public static FeatureImportanceReport Explain(MLContext ml, ITransformer model, IDataView data, DatasetSchema schema, string metric)
+    {
+        // Binary PFI reports no log-loss (the statistics are those of the uncalibrated score): AUC stands in.
+        if (schema.Task == TaskKind.Binary && metric == "logLoss") metric = "auc";
+        var (predictor, prefix) = SplitChain(model);
+        var prepared = prefix.Transform(data);
+        var features = prepared.Schema[FeaturePipeline.FeaturesColumn];
+        var slots = features.Type is VectorDataViewType vector ? vector.Size : 1;
+        var rows = Math.Min(MaxRows, CountRows(prepared, MaxRows));
+        if (slots > MaxSlots)
+        {
+            return new FeatureImportanceReport(metric, rows, 0, [], $"the model has {slots} inputs (over {MaxSlots}); permuting each in turn would take too long");
+        }
+        var changes = schema.Task switch
+        {
+            TaskKind.Regression => ml.Regression.PermutationFeatureImportance(predictor, prepared, numberOfExamplesToUse: MaxRows, permutationCount: Permutations)
+                .Select(s => Pick(metric, s)).ToList(),
+            TaskKind.Binary => ml.BinaryClassification.PermutationFeatureImportance(predictor, prepared, numberOfExamplesToUse: MaxRows, permutationCount: Permutations)
+                .Select(s => Pick(metric, s)).ToList(),
+            _ => ml.MulticlassClassification.PermutationFeatureImportance(predictor, prepared, numberOfExamplesToUse: MaxRows, permutationCount: Permutations)
+                .Select(s => Pick(metric, s)).ToList(),
+        };
+        var names = SlotNames(features, slots);
+        var byColumn = new Dictionary<string, (double Change, double Variance, int Slots)>(StringComparer.Ordinal);
+        for (var i = 0; i < changes.Count; i++)
+        {
+            var column = ColumnOf(names[i], schema.Features) ?? names[i];
+            var (change, variance, count) = byColumn.GetValueOrDefault(column);
+            byColumn[column] = (change + changes[i].Mean, variance + changes[i].StandardError * changes[i].StandardError, count + 1);
+        }
+        var sign = Metrics.HigherIsBetter(metric) ? -1 : 1;
+        var effects = byColumn
+            .Select(p => new FeatureEffect(p.Key, p.Value.Change, Math.Sqrt(p.Value.Variance), p.Value.Slots))
+            .OrderByDescending(e => sign * e.Change).ThenBy(e => e.Feature, StringComparer.Ordinal)
+            .ToList();
+        return new FeatureImportanceReport(metric, rows, Permutations, effects);
+    }
+
+    /// <summary>The model's predictor and the transformers before it (featurization); anything after it (mapping keys back to values) is not needed.</summary>
+    private static (ISingleFeaturePredictionTransformer<object> Predictor, ITransformer Prefix) SplitChain(ITransformer model)
+    {
+        var steps = model is TransformerChain<ITransformer> chain ? chain.ToList() : [model];
+        var index = steps.FindLastIndex(t => t is ISingleFeaturePredictionTransformer<object>);
+        if (index < 0) throw new InvalidOperationException("The model has no predictor whose feature importance can be measured.");
+        var prefix = new TransformerChain<ITransformer>([.. steps.Take(index)]);
+        return ((ISingleFeaturePredictionTransformer<object>)steps[index], prefix);
+    }
+
+    private static string[] SlotNames(DataViewSchema.Column features, int slots)
+    {
+        var names = new VBuffer<ReadOnlyMemory<char>>();
+        if (features.HasSlotNames()) features.GetSlotNames(ref names);
+        var dense = names.DenseValues().Select(n => n.ToString()).ToArray();
+        return [.. Enumerable.Range(0, slots).Select(i => i < dense.Length && dense[i].Length > 0 ? dense[i] : $"input {i}")];
+    }
+
+    /// <summary>The feature column a slot came from: its name is <c>f_{column}</c> or <c>f_{column}.{value}</c> (see <see cref="FeaturePipeline.Featurize"/>).</summary>
+    private static string? ColumnOf(string slot, IReadOnlyList<string> columns) =>
+        columns.Where(c => slot == "f_" + c || slot.StartsWith("f_" + c + ".", StringComparison.Ordinal))
+            .OrderByDescending(c => c.Length).FirstOrDefault();
+
+    private static long CountRows(IDataView data, int max)
+    {
+        long count = 0;
+        using var cursor = data.GetRowCursor([]);
+        while (count < max && cursor.MoveNext()) count++;
+        return count;
+    }
+
+    private static MetricStatistics Pick(string metric, RegressionMetricsStatistics s) => metric switch
+    {
+        "mae" => s.MeanAbsoluteError,
+        "r2" => s.RSquared,
+        _ => s.RootMeanSquaredError,
+    };
+
+    private static MetricStatistics Pick(string metric, BinaryClassificationMetricsStatistics s) => metric switch
+    {
+        "accuracy" => s.Accuracy,
+        "f1" => s.F1Score,
+        _ => s.AreaUnderRocCurve,
+    };
+
+    private static MetricStatistics Pick(string metric, MulticlassClassificationMetricsStatistics s) => metric switch
+    {
+        "microAccuracy" => s.MicroAccuracy,
+        "logLoss" => s.LogLoss,
+        _ => s.MacroAccuracy,
+    };
+
+    /// <summary>A change formatted for the card: signed, four significant digits.</summary>
+    public static string Format(double value) => value.ToString("+0.####;-0.####;0", CultureInfo.InvariantCulture);
+}

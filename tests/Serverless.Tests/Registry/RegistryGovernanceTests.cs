@@ -1,0 +1,256 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Core.Registry;
+using Serverless.Core.Tracking;
+using Serverless.Tests.Infrastructure;
+using Serverless.Tests.Serving;
+using static Serverless.Tests.Infrastructure.ApiAssert;
+
+namespace Serverless.Tests.Registry;
+
+/// <summary>
+/// The registry's governance over HTTP: forced promotion, archive, the alias history and rollback by it, concurrent moves,
+/// and downloads. Versions are copies of one trained model, so no test here trains.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture<ShopSpendModel>
+{
+    private TestHost Host => shop.Host;
+
+    private async Task<string> ModelWithVersionsAsync(string prefix, int versions)
+    {
+        var model = $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
+        for (var i = 0; i < versions; i++) await shop.RegisterCopyAsync(model);
+        return model;
+    }
+
+    private Task<HttpResponseMessage> PromoteAsync(string model, string body) =>
+        Host.Client.PostAsync($"/api/models/{model}/promote", Json(body));
+
+    private Task<HttpResponseMessage> RollbackAsync(string model) =>
+        Host.Client.PostAsync($"/api/models/{model}/rollback", Json("""{"reason":"test rollback"}"""));
+
+    private async Task<string?> ProductionAsync(string model) =>
+        (await shop.Registry.GetAsync(model, CancellationToken.None))!.Aliases.GetValueOrDefault(ModelRegistry.Production);
+
+    private async Task<List<JsonObject>> AuditAsync(string model, string action) =>
+        [.. (await Host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model={model}&action={action}"))!["records"]!.AsArray().Select(r => r!.AsObject())];
+
+    [Fact]
+    public async Task Promote_VersionPendingApproval_Answers409WithoutForceAndIsAuditedAsForcedWithIt()
+    {
+        var model = await ModelWithVersionsAsync("pending", 1);
+        await shop.Registry.SetStatusAsync(model, "v1", VersionStatus.PendingApproval, CancellationToken.None);
+
+        var refused = await ProblemAsync(await PromoteAsync(model, """{"version":"v1","reason":"try"}"""), HttpStatusCode.Conflict);
+        var forced = await PromoteAsync(model, """{"version":"v1","reason":"incident fix","force":true}""");
+
+        Assert.Contains("waiting for approval", refused["detail"]!.GetValue<string>());
+        Assert.Contains("\"force\": true", refused["detail"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, forced.StatusCode);
+        Assert.True((await forced.Content.ReadFromJsonAsync<JsonObject>())!["forced"]!.GetValue<bool>());
+        var record = Assert.Single(await AuditAsync(model, AuditActions.ForcedPromote));
+        Assert.Equal("incident fix", record["reason"]!.GetValue<string>());
+        Assert.Contains("waiting for approval", record["details"]!.GetValue<string>());
+        Assert.True((await shop.Registry.GetAsync(model, CancellationToken.None))!.History.Single(h => h.Alias == ModelRegistry.Production).Forced);
+    }
+
+    [Fact]
+    public async Task Promote_VersionThatFailedItsGate_NeedsForce()
+    {
+        var model = $"gate-{Guid.NewGuid():N}"[..14];
+        var source = (await shop.Registry.GetManifestAsync(ShopData.Spend, "v1", CancellationToken.None))!;
+        await shop.Registry.RegisterAsync(source with { Model = model, RunId = "r", OrchestrationId = "o", GatePassed = false }, source.ModelBlob, m => "", CancellationToken.None);
+
+        var refused = await ProblemAsync(await PromoteAsync(model, """{"version":"v1"}"""), HttpStatusCode.Conflict);
+        var forced = await PromoteAsync(model, """{"version":"v1","force":true,"reason":"accepted risk"}""");
+
+        Assert.Contains("failed its quality gate", refused["detail"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, forced.StatusCode);
+        Assert.Single(await AuditAsync(model, AuditActions.ForcedPromote));
+    }
+
+    [Fact]
+    public async Task Rollback_Twice_GoesFurtherBackAndNeverToTheVersionRolledBackFrom()
+    {
+        var model = await ModelWithVersionsAsync("twice", 3);
+        foreach (var v in new[] { "v1", "v2", "v3" }) Assert.Equal(HttpStatusCode.OK, (await PromoteAsync(model, $$"""{"version":"{{v}}"}""")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await RollbackAsync(model)).StatusCode);
+        var afterFirst = await ProductionAsync(model);
+        Assert.Equal(HttpStatusCode.OK, (await RollbackAsync(model)).StatusCode);
+        var afterSecond = await ProductionAsync(model);
+        var third = await ProblemAsync(await RollbackAsync(model), HttpStatusCode.Conflict);
+
+        Assert.Equal("v2", afterFirst);
+        Assert.Equal("v1", afterSecond);
+        Assert.Contains("no earlier production version", third["detail"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Aliases_AfterMoves_ListEveryMoveWithWhoWhenWhyFromAndTo()
+    {
+        var model = await ModelWithVersionsAsync("history", 2);
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/models/{model}/promote") { Content = Json("""{"version":"v1","reason":"first release"}""") };
+        request.Headers.Add("x-user", "ann");
+        await Host.Client.SendAsync(request);
+        await PromoteAsync(model, """{"version":"v2","reason":"better"}""");
+        await RollbackAsync(model);
+
+        var aliases = await Host.Client.GetFromJsonAsync<JsonObject>($"/api/models/{model}/aliases");
+
+        var production = aliases!["aliases"]!.AsArray().Single(a => a!["alias"]!.GetValue<string>() == "production")!;
+        Assert.Equal("v1", production["version"]!.GetValue<string>());
+        var moves = production["history"]!.AsArray().Select(h => h!.AsObject()).ToList();
+        Assert.Equal(3, moves.Count);
+        Assert.Equal(("ann", "first release", (string?)null, "v1", "promote"), (moves[0]["by"]!.GetValue<string>(), moves[0]["reason"]!.GetValue<string>(), moves[0]["from"]?.GetValue<string>(), moves[0]["to"]!.GetValue<string>(), moves[0]["action"]!.GetValue<string>()));
+        Assert.Equal(("v2", "v1", "rollback", "test rollback"), (moves[2]["from"]!.GetValue<string>(), moves[2]["to"]!.GetValue<string>(), moves[2]["action"]!.GetValue<string>(), moves[2]["reason"]!.GetValue<string>()));
+        Assert.All(moves, m => Assert.True(m["at"]!.GetValue<DateTimeOffset>() > DateTimeOffset.UtcNow.AddMinutes(-5)));
+    }
+
+    [Fact]
+    public async Task Archive_Version_IsNotServedNorRolledBackTo_UntilPromotedWithForce()
+    {
+        var model = await ModelWithVersionsAsync("archive", 3);
+        foreach (var v in new[] { "v1", "v2", "v3" }) await PromoteAsync(model, $$"""{"version":"{{v}}"}""");
+
+        var archive = await Host.Client.PostAsync($"/api/models/{model}/versions/v2/archive", Json("""{"reason":"leaks a feature"}"""));
+        var pinned = await PredictClient.PostAsync(Host, model, ShopData.Row, "?version=v2");
+        var inProduction = await Host.Client.PostAsync($"/api/models/{model}/versions/v3/archive", null);
+        await RollbackAsync(model);
+        var afterRollback = await ProductionAsync(model);
+        var unforced = await PromoteAsync(model, """{"version":"v2"}""");
+        var forced = await PromoteAsync(model, """{"version":"v2","force":true,"reason":"false alarm"}""");
+        var served = await PredictClient.PredictAsync(Host, model, ShopData.Row);
+
+        Assert.Equal(HttpStatusCode.OK, archive.StatusCode);
+        Assert.Contains("archived", (await ProblemAsync(pinned, HttpStatusCode.Conflict))["detail"]!.GetValue<string>());
+        Assert.Contains("in production", (await ProblemAsync(inProduction, HttpStatusCode.Conflict))["detail"]!.GetValue<string>());
+        Assert.Equal("v1", afterRollback);
+        await ProblemAsync(unforced, HttpStatusCode.Conflict);
+        Assert.Equal(HttpStatusCode.OK, forced.StatusCode);
+        Assert.Equal("v2", served["modelVersion"]!.GetValue<string>());
+        var record = Assert.Single(await AuditAsync(model, AuditActions.Archive));
+        Assert.Equal("leaks a feature", record["reason"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task PromoteAndRollback_TwentyConcurrentCalls_LeaveTheRegistryConsistentWithCompleteHistory()
+    {
+        var model = await ModelWithVersionsAsync("race", 4);
+        Assert.Equal(HttpStatusCode.OK, (await PromoteAsync(model, """{"version":"v1","reason":"start"}""")).StatusCode);
+
+        var calls = Enumerable.Range(0, 20).Select(async i =>
+        {
+            var response = i % 3 == 0 ? await RollbackAsync(model) : await PromoteAsync(model, $$"""{"version":"v{{i % 4 + 1}}","reason":"call {{i}}"}""");
+            var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+            return (response.StatusCode, From: body["from"]?.GetValue<string>(), To: body["to"]?.GetValue<string>());
+        });
+        var results = await Task.WhenAll(calls);
+
+        Assert.All(results, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.Conflict }));
+        var moved = results.Count(r => r.StatusCode == HttpStatusCode.OK && r.From != r.To);
+        var doc = (await shop.Registry.GetAsync(model, CancellationToken.None))!;
+        var history = doc.History.Where(h => h.Alias == ModelRegistry.Production).ToList();
+        Assert.Equal(1 + moved, history.Count);
+        for (var i = 1; i < history.Count; i++) Assert.Equal(history[i - 1].To, history[i].From);
+        Assert.Equal(history[^1].To, doc.Aliases[ModelRegistry.Production]);
+        Assert.Equal(doc.Aliases[ModelRegistry.Production], ModelRegistry.ProductionStack(doc)[^1]);
+        var audited = (await AuditAsync(model, AuditActions.Promote)).Count + (await AuditAsync(model, AuditActions.Rollback)).Count;
+        Assert.Equal(1 + moved, audited);
+    }
+
+    [Fact]
+    public async Task ModelZip_OfAVersion_IsTheRegisteredBytes()
+    {
+        var model = await ModelWithVersionsAsync("zip", 1);
+        var manifest = (await shop.Registry.GetManifestAsync(model, "v1", CancellationToken.None))!;
+
+        var response = await Host.Client.GetAsync($"/api/models/{model}/versions/v1/model.zip");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/zip", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(manifest.Sha256, Convert.ToHexStringLower(SHA256.HashData(await response.Content.ReadAsByteArrayAsync())));
+    }
+
+    [Fact]
+    public async Task Card_OfATrainedVersion_HasFeatureImportanceAsMarkdownAndHtml()
+    {
+        var markdown = await Host.Client.GetStringAsync($"/api/models/{ShopData.Spend}/versions/v1/card.md");
+        var html = await Host.Client.GetAsync($"/api/models/{ShopData.Spend}/versions/v1/card.html");
+        var manifest = (await shop.Registry.GetManifestAsync(ShopData.Spend, "v1", CancellationToken.None))!;
+
+        Assert.Contains("## Feature importance", markdown);
+        Assert.Contains("ML.NET PFI", markdown);
+        var pfi = manifest.FeatureImportance!;
+        Assert.Null(pfi.NotComputed);
+        Assert.Equal(manifest.PrimaryMetric, pfi.Metric);
+        Assert.Contains($"| 1 | `{pfi.Features[0].Feature}` |", markdown);
+        Assert.DoesNotContain(pfi.Features, f => f.Feature.StartsWith("f_", StringComparison.Ordinal));
+        Assert.Equal("text/html", html.Content.Headers.ContentType?.MediaType);
+        var page = await html.Content.ReadAsStringAsync();
+        Assert.Contains("<table>", page);
+        Assert.Contains("<h2>Feature importance</h2>", page);
+    }
+
+    [Fact]
+    public async Task Profile_OfADatasetVersion_IsServed()
+    {
+        var manifest = (await shop.Registry.GetManifestAsync(ShopData.Spend, "v1", CancellationToken.None))!;
+
+        var profile = await Host.Client.GetFromJsonAsync<JsonObject>($"/api/models/{ShopData.Spend}/datasets/{manifest.DatasetVersion}/profile");
+
+        Assert.Equal(manifest.DatasetVersion, profile!["datasetVersion"]!.GetValue<string>());
+        Assert.NotEmpty(profile["columns"]!.AsArray());
+    }
+
+    [Theory]
+    [InlineData("GET", "/api/models/shop-spend/versions/..%2F..%2Fregistry.json/model.zip", "version")]
+    [InlineData("GET", "/api/models/shop-spend/versions/v1x/card.md", "version")]
+    [InlineData("GET", "/api/models/shop-spend/versions/V1/card.html", "version")]
+    [InlineData("GET", "/api/models/shop-spend/versions/v1;rm", "version")]
+    [InlineData("GET", "/api/models/..%2Fshop-spend/versions/v1/model.zip", "model")]
+    [InlineData("GET", "/api/models/Shop_Spend/aliases", "model")]
+    [InlineData("GET", "/api/models/shop%20spend/spec", "model")]
+    [InlineData("GET", "/api/models/shop-spend/datasets/..%2Fshop-spend/profile", "datasetVersion")]
+    [InlineData("GET", "/api/models/shop-spend/datasets/ds-XYZ/profile", "datasetVersion")]
+    [InlineData("POST", "/api/models/shop-spend/versions/..%2Fv1/archive", "version")]
+    [InlineData("GET", "/api/audit?model=..%2Fx", "model")]
+    public async Task Routes_OddOrTraversingNames_Answer400NamingTheField(string method, string path, string field)
+    {
+        var response = await Host.Client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.True(problem["errors"]!.AsObject().ContainsKey(field), problem.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Promote_OddVersionName_Answers400()
+    {
+        var problem = await ProblemAsync(await PromoteAsync(ShopData.Spend, """{"version":"../v1"}"""), HttpStatusCode.BadRequest);
+
+        Assert.True(problem["errors"]!.AsObject().ContainsKey("version"));
+    }
+
+    [Theory]
+    [InlineData("/api/models/shop-spend/versions/v99/model.zip")]
+    [InlineData("/api/models/shop-spend/versions/v99/card.md")]
+    [InlineData("/api/models/shop-spend/datasets/ds-0123456789abcdef/profile")]
+    [InlineData("/api/models/nobody-here/aliases")]
+    [InlineData("/api/models/nobody-here/spec")]
+    public async Task Routes_UnknownVersionOrModel_Answer404(string path)
+    {
+        await ProblemAsync(await Host.Client.GetAsync(path), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Archive_UnknownVersion_Answers404()
+    {
+        var model = await ModelWithVersionsAsync("nover", 1);
+
+        await ProblemAsync(await Host.Client.PostAsync($"/api/models/{model}/versions/v7/archive", null), HttpStatusCode.NotFound);
+    }
+}

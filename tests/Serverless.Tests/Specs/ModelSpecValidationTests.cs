@@ -1,0 +1,147 @@
+using System.Text;
+using Serverless.Core.Datasets;
+using Serverless.Core.Specs;
+
+namespace Serverless.Tests.Specs;
+
+/// <summary>A spec is checked in full before it counts: every bad field named at once, with the valid values, in words.</summary>
+public sealed class ModelSpecValidationTests
+{
+    private static readonly DatasetSchema Taxi = new()
+    {
+        Columns = [new ColumnSchema("vendor_id", ColumnKind.Categorical), new ColumnSchema("trip_distance", ColumnKind.Numeric), new ColumnSchema("fare_amount", ColumnKind.Numeric)],
+        Label = "fare_amount",
+        Task = TaskKind.Regression,
+        Features = ["vendor_id", "trip_distance"],
+    };
+
+    private static IReadOnlyDictionary<string, string[]> Problems(string json, DatasetSchema? latest = null) =>
+        Assert.Throws<InvalidSpecException>(() => ModelSpecValidation.Parse(Encoding.UTF8.GetBytes(json), latest)).Problems;
+
+    [Fact]
+    public void Parse_MisspeltKey_NamesItAndSuggestsTheKey()
+    {
+        var problems = Problems("""{"lable":"fare_amount"}""");
+
+        var problem = Assert.Single(problems["lable"]);
+        Assert.Contains("unknown key", problem);
+        Assert.Contains("did you mean 'label'", problem);
+    }
+
+    [Fact]
+    public void Parse_UnknownTrainersAndGridParameter_NamesEachWithTheCatalog()
+    {
+        var problems = Problems("""{"trainers":[{"name":"XGBoost"},{"name":"lightgbm"},{"name":"LightGbm","grid":{"numLeaves":[31]}}]}""");
+
+        Assert.Contains("unknown trainer 'XGBoost'", problems["trainers[0].name"][0]);
+        Assert.Contains("LightGbm, FastTree", problems["trainers[0].name"][0]);
+        Assert.Contains("did you mean 'LightGbm'", problems["trainers[1].name"][0]);
+        Assert.Contains("did you mean 'numberOfLeaves'", problems["trainers[2].grid.numLeaves"][0]);
+        Assert.Equal(3, problems.Count);
+    }
+
+    [Fact]
+    public void Parse_WrongKindsOfValues_DescribesThemWithoutTypeNames()
+    {
+        var problems = Problems("""{"task":"clustering","seed":"forty-two","hasHeader":"yes","exclude":"a","approvalTimeout":"soon","minimum":{"rmse":"low"}}""");
+
+        Assert.Equal(["approvalTimeout", "exclude", "hasHeader", "minimum.rmse", "seed", "task"], problems.Keys.Order(StringComparer.Ordinal).ToArray());
+        Assert.Contains("one of regression, binary, multiclass", problems["task"][0]);
+        Assert.Contains("a whole number", problems["seed"][0]);
+        Assert.Contains("true or false", problems["hasHeader"][0]);
+        Assert.Contains("a list of texts", problems["exclude"][0]);
+        var all = string.Join(" ", problems.Values.SelectMany(v => v));
+        Assert.DoesNotContain("System.", all);
+        Assert.DoesNotContain("Int32", all);
+        Assert.DoesNotContain("Nullable", all);
+    }
+
+    [Fact]
+    public void Parse_TrainerWithoutName_SaysItIsRequired()
+    {
+        var problems = Problems("""{"trainers":[{"grid":{"numberOfLeaves":[8]}}]}""");
+
+        Assert.Contains("required", problems["trainers[0].name"][0]);
+    }
+
+    [Fact]
+    public void Parse_MetricsThatDoNotExistOrDoNotFitTheTask_ListTheTasksMetrics()
+    {
+        var problems = Problems("""{"task":"regression","metric":"RMSE","minimum":{"auc":0.8,"r2":0.5}}""");
+
+        Assert.Contains("did you mean 'rmse'", problems["metric"][0]);
+        Assert.Contains("one of rmse, mae, r2", problems["minimum.auc"][0]);
+        Assert.False(problems.ContainsKey("minimum.r2"));
+    }
+
+    [Fact]
+    public void Parse_ColumnsTheLatestDatasetLacks_NamesEachWithItsColumns()
+    {
+        var problems = Problems("""{"label":"fare","exclude":["vendor"],"sensitive":["trip_distance"],"columns":{"tip":"numeric"},"timeColumn":"pickup"}""", Taxi);
+
+        Assert.Contains("did you mean 'fare_amount'", problems["label"][0]);
+        Assert.Contains("did you mean 'vendor_id'", problems["exclude[0]"][0]);
+        Assert.Contains("vendor_id, trip_distance, fare_amount", problems["columns.tip"][0]);
+        Assert.True(problems.ContainsKey("timeColumn"));
+        Assert.False(problems.ContainsKey("sensitive[0]"));
+    }
+
+    [Fact]
+    public void Parse_MetricOfAnotherTaskThanTheLatestDatasets_IsRefused()
+    {
+        var problems = Problems("""{"metric":"auc"}""", Taxi);
+
+        Assert.Contains("not reported for a regression task", problems["metric"][0]);
+    }
+
+    [Fact]
+    public void Parse_BadDriftSettings_AreNamedUnderDrift()
+    {
+        var problems = Problems("""{"drift":{"psiThreshold":0,"sampleRate":2,"retrainSchedule":"every day","window":7}}""");
+
+        Assert.Equal(["drift.psiThreshold", "drift.retrainSchedule", "drift.sampleRate", "drift.window"], problems.Keys.Order(StringComparer.Ordinal).ToArray());
+        Assert.Contains("unknown key", problems["drift.window"][0]);
+    }
+
+    [Fact]
+    public void Parse_GridsOverTheCandidateLimit_AreRefused()
+    {
+        var values = string.Join(",", Enumerable.Range(2, 9));
+        var problems = Problems($$$"""{"trainers":[{"name":"LightGbm","grid":{"numberOfLeaves":[{{{values}}}],"numberOfIterations":[{{{values}}}]}}]}""");
+
+        Assert.Contains("81 candidates", problems["trainers"][0]);
+    }
+
+    [Fact]
+    public void Parse_NotJsonOrNotAnObject_NamesTheSpec()
+    {
+        Assert.Contains("not valid JSON", Problems("""{"label": """)["spec"][0]);
+        Assert.Contains("JSON object", Problems("[1,2]")["spec"][0]);
+    }
+
+    [Fact]
+    public void Parse_AValidSpec_ReadsEveryField()
+    {
+        var spec = ModelSpecValidation.Parse(Encoding.UTF8.GetBytes("""
+            {"label":"fare_amount","task":"regression","metric":"rmse","minimum":{"r2":0.5},"exclude":["vendor_id"],
+             "trainers":[{"name":"LightGbm","grid":{"numberOfLeaves":[16,31]}},{"name":"Sdca"}],"approval":"manual","approvalTimeout":"01:00:00",
+             "drift":{"psiThreshold":0.25,"retrainSchedule":"0 3 * * *"}}
+            """), Taxi);
+
+        Assert.Equal("fare_amount", spec.Label);
+        Assert.Equal(TaskKind.Regression, spec.Task);
+        Assert.Equal([16.0, 31.0], spec.Trainers![0].Grid!["numberOfLeaves"]);
+        Assert.Equal(ApprovalMode.Manual, spec.Approval);
+        Assert.Equal(0.25, spec.Drift!.PsiThreshold);
+    }
+
+    [Fact]
+    public void Hash_SameSpecWrittenDifferently_IsEqual()
+    {
+        var a = ModelSpecValidation.Parse(Encoding.UTF8.GetBytes("""{"label":"y","task":"binary"}"""), null);
+        var b = ModelSpecValidation.Parse(Encoding.UTF8.GetBytes("""{ "task": "Binary",  "label": "y" }"""), null);
+
+        Assert.Equal(SpecVersion.Hash(a), SpecVersion.Hash(b));
+        Assert.NotEqual(SpecVersion.Hash(a), SpecVersion.Hash(a with { Label = "z" }));
+    }
+}
