@@ -227,7 +227,7 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
     [InlineData("taxi/100%.csv", true)]
     public void ParseName_RefusesTraversalEncodingAndBadModels(string blobName, bool valid)
     {
-        var (_, file, problem) = DatasetIngestor.ParseName(blobName);
+        var (_, file, problem) = DropZoneNames.Parse(blobName);
 
         Assert.Equal(valid, problem is null);
         Assert.Equal(valid, file is not null);
