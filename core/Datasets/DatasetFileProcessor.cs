@@ -23,8 +23,9 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
     public ProcessedFile Process(string text, ModelSpec spec, DatasetManifest? prior, string output, CancellationToken ct)
     {
         CheckBytes(text);
-        var sniffLines = ReadSniffLines(text);
-        if (sniffLines.Count == 0) throw new Rejection("empty_file", "The file holds only blank lines.");
+        var comment = CommentCharacter.Of(spec);
+        var sniffLines = ReadSniffLines(text, comment);
+        if (sniffLines.Count == 0) throw new Rejection("empty_file", comment is null ? "The file holds only blank lines." : $"The file holds only blank lines and comment lines (starting with '{comment}').");
         var delimiter = CsvSniffer.Delimiter(sniffLines)
             ?? throw new Rejection("no_delimiter", "No comma, semicolon, tab or pipe separates the columns of the first lines; a dataset needs at least a label and one feature column.");
         var sniffRows = sniffLines.Select(l => (IReadOnlyList<string>)CsvSniffer.Split(l, delimiter)).ToList();
@@ -71,24 +72,29 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
         if (nul >= 0) throw new Rejection("binary_content", $"The file holds binary data (a NUL byte at offset {nul}); upload delimited text.");
     }
 
-    /// <summary>The first non-blank lines (up to 50), for sniffing the delimiter and the header.</summary>
-    private List<string> ReadSniffLines(string path)
+    /// <summary>
+    /// The first lines (up to 50) that are neither blank nor, when the spec names a comment character, comments: the
+    /// lines the reader will read as the header and rows, for sniffing the delimiter and the header.
+    /// </summary>
+    private List<string> ReadSniffLines(string path, char? comment)
     {
         var lines = new List<string>();
         using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         var line = new StringBuilder();
+        void Keep()
+        {
+            var text = line.ToString().TrimEnd('\r');
+            line.Clear();
+            if (text.Trim().Length > 0 && !(comment is { } mark && text.StartsWith(mark))) lines.Add(text);
+        }
         int c;
         while (lines.Count < 50 && (c = reader.Read()) >= 0)
         {
-            if (c == '\n')
-            {
-                lines.Add(line.ToString().TrimEnd('\r'));
-                line.Clear();
-            }
+            if (c == '\n') Keep();
             else if (line.Length < options.MaxRecordChars) line.Append((char)c);
             else throw new Rejection("line_too_long", $"The first lines are longer than {options.MaxRecordChars:N0} characters; is the file delimited text with line breaks?");
         }
-        if (line.Length > 0) lines.Add(line.ToString().TrimEnd('\r'));
-        return lines.Where(l => l.Trim().Length > 0).ToList();
+        if (line.Length > 0 && lines.Count < 50) Keep();
+        return lines;
     }
 }

@@ -127,6 +127,7 @@ public sealed class DatasetIngestor(
             Schema = schema,
             Rows = rows,
             RowsRejected = first.RejectedRows,
+            Lines = first.Lines,
             Sources = [.. (policy == DataPolicy.Append && prior is not null ? prior.Sources : []),
                 new DatasetSource(upload.BlobName, upload.ETag, upload.UploadedAt ?? DateTimeOffset.UtcNow, upload.Bytes, upload.Sha256)],
             PreviousVersion = prior?.Version,

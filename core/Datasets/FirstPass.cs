@@ -16,7 +16,8 @@ internal static class FirstPass
     /// The one pass over the upload: reads the header, checks every row, counts and profiles every column, and writes
     /// the accepted rows (trimmed, missing tokens emptied) as canonical CSV while hashing it. Rows come in batches: a
     /// batch's rows are checked first, then each column takes its values of the batch in one loop (in row order, so the
-    /// statistics are those of a row-by-row pass), then the accepted rows are written in order.
+    /// statistics are those of a row-by-row pass), then the accepted rows are written in order. Every line ends counted:
+    /// as the header, a blank or comment line, an accepted row, or a row rejected for a reason.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static FirstPassResult Run(IngestionOptions options, string path, char delimiter, bool hasHeader, ModelSpec spec, DatasetManifest? prior, string rawOutput)
@@ -25,14 +26,17 @@ internal static class FirstPass
         string[]? header = null;
         ColumnStatistics[] stats = [];
         int labelIndex = -1;
-        long dataRows = 0, rejected = 0, accepted = 0;
+        long dataRows = 0, rejected = 0, accepted = 0, blank = 0, comments = 0;
+        var rejectedBy = new Dictionary<string, long>(StringComparer.Ordinal);
+        string? markedHeader = null;
         var sensitive = new HashSet<string>(spec.Sensitive ?? [], StringComparer.Ordinal);
         RowRules? rules = null;
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         try
         {
             using var sink = new CanonicalSink(path, rawOutput, sha);
-            using var reader = new Utf8CsvReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1), delimiter, options.MaxRecordChars);
+            using var reader = new Utf8CsvReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1), delimiter, options.MaxRecordChars,
+                comment: CommentCharacter.Of(spec));
             reader.BeforeBufferChange = sink.FlushRun;
             var row = new RecordBuffer<byte>(1024);
             var fates = new RowFate[BatchSize];
@@ -45,10 +49,20 @@ internal static class FirstPass
                 for (var r = 0; r < count; r++)
                 {
                     fates[r] = RowFate.Skipped;
-                    if (reader.FieldCount(r) == 1 && reader[r, 0].IsEmpty) continue;
+                    if (reader.FieldCount(r) == 1 && reader[r, 0].IsEmpty)
+                    {
+                        blank++;
+                        continue;
+                    }
                     if (header is null)
                     {
                         var names = reader.GetStrings(r);
+                        if (hasHeader && names[0].StartsWith('#'))
+                        {
+                            // ML.NET's text format marks its header line with '#' ("#Label\tText"): the mark is not part of the name.
+                            markedHeader = names[0];
+                            names[0] = names[0][1..].Trim();
+                        }
                         header = hasHeader ? names : [.. (spec.ColumnNames ?? prior?.Schema.Columns.Select(c => c.Name).ToList() ?? Enumerable.Range(1, names.Length).Select(i => $"column{i}").ToList())];
                         SchemaInference.CheckHeader(header);
                         stats = [.. header.Select(h => new ColumnStatistics(h, options.DistinctLimit))];
@@ -60,7 +74,7 @@ internal static class FirstPass
                             for (var c = 0; c < header.Length; c++)
                             {
                                 if (c > 0) row.Append((byte)',');
-                                CanonicalSink.AppendField(row, Encoding.UTF8.GetBytes(header[c]));
+                                CanonicalSink.AppendField(row, Encoding.UTF8.GetBytes(header[c]), first: c == 0);
                             }
                             row.Append((byte)'\n');
                             sink.Write(row.Written);
@@ -73,6 +87,7 @@ internal static class FirstPass
                     if (problem is not null)
                     {
                         rejected++;
+                        rejectedBy[problem.Value.Code] = rejectedBy.GetValueOrDefault(problem.Value.Code) + 1;
                         var sample = problem.Value.Column is { } col && sensitive.Contains(header[col]) ? null : problem.Value.Sample;
                         events.Add((reader.RecordNumber(r), -1, problem.Value.Code, problem.Value.Detail, sample));
                         continue;
@@ -118,7 +133,7 @@ internal static class FirstPass
                     {
                         if (c > 0) row.Append((byte)',');
                         var value = reader[r, c];
-                        if (!CellValues.IsMissing(value)) CanonicalSink.AppendField(row, value);
+                        if (!CellValues.IsMissing(value)) CanonicalSink.AppendField(row, value, first: c == 0);
                     }
                     row.Append((byte)'\n');
                     sink.Write(row.Written);
@@ -130,6 +145,7 @@ internal static class FirstPass
                 sink.Complete();
                 if (sink.IsInput) rawOutput = path;
             }
+            comments = reader.Comments;
         }
         catch (CsvInputException e) when (e.Problem == CsvInputProblem.RecordTooLarge)
         {
@@ -143,9 +159,14 @@ internal static class FirstPass
         {
             throw new Rejection("invalid_encoding", "The file is not UTF-8 (it holds byte sequences UTF-8 does not allow); save it as UTF-8 and upload it again.");
         }
-        if (header is null) throw new Rejection("empty_file", "The file holds no rows.");
+        if (header is null)
+        {
+            throw new Rejection("empty_file", comments == 0 ? "The file holds no rows."
+                : $"The file holds no rows: its {comments} line(s) all start with the spec's comment character '{CellValues.Escape(spec.Comment!)}'.");
+        }
         if (dataRows == 0) throw new Rejection("header_only", $"The file has a header ({string.Join(", ", header.Take(10).Select(CellValues.Escape))}) but no data rows.");
-        return new FirstPassResult(header, stats, labelIndex, dataRows, rejected, problems, rules!, rawOutput, Convert.ToHexStringLower(sha.GetHashAndReset()), accepted);
+        var lines = new LineCounts(dataRows, accepted, rejected, rejectedBy, comments, blank);
+        return new FirstPassResult(header, stats, labelIndex, dataRows, rejected, problems, rules!, rawOutput, Convert.ToHexStringLower(sha.GetHashAndReset()), accepted, lines, markedHeader);
     }
 
     private const int BatchSize = 1024;

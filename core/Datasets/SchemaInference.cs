@@ -42,6 +42,8 @@ internal sealed class SchemaInference(IngestionOptions options)
         var problems = first.Problems;
         var labelName = header[first.LabelIndex];
         if (spec.Label is null) inferred.Add(header[first.LabelIndex].Equals("label", StringComparison.OrdinalIgnoreCase) ? $"label: '{labelName}' (the column named label)" : $"label: '{labelName}' (the last column)");
+        if (first.MarkedHeader is { } marked) inferred.Add($"header: '{CellValues.Escape(marked)}' is read as '{header[0]}' (the '#' marks the header line in ML.NET's text format)");
+        CheckLabelHasValues(first, spec);
 
         var columns = new List<ColumnSchema>();
         foreach (var stat in first.Stats)
@@ -146,5 +148,20 @@ internal sealed class SchemaInference(IngestionOptions options)
             TimeColumn = spec.TimeColumn,
             Inferred = inferred,
         };
+    }
+
+    /// <summary>
+    /// A label column empty in every row that has the header's fields is named as such: its rows are all rejected, so
+    /// any check of the other columns would blame one of them.
+    /// </summary>
+    private static void CheckLabelHasValues(FirstPassResult first, ModelSpec spec)
+    {
+        var empty = first.Lines.RejectedBy.GetValueOrDefault("label_missing_in_row");
+        if (empty == 0 || empty + first.Lines.RejectedBy.GetValueOrDefault("ragged_rows") != first.DataRows) return;
+        var label = CellValues.Escape(first.Header[first.LabelIndex]);
+        var advice = spec.Label is null
+            ? $"No label was named, so the {(label.Equals("label", StringComparison.OrdinalIgnoreCase) ? "column named label" : "last column")} was taken; name the column that holds what the model should predict in the spec's \"label\"."
+            : "A model learns from rows whose label is known: fill the label in, or name the column that holds it in the spec's \"label\".";
+        throw new Rejection("label_all_missing", $"The label column '{label}' is empty in every row ({empty} of {first.DataRows} rows). {advice}");
     }
 }
