@@ -128,6 +128,7 @@ public sealed class DatasetIngestor(
             Rows = rows,
             RowsRejected = first.RejectedRows,
             Lines = first.Lines,
+            Problems = [.. first.Problems.Entries.Select(ReportedProblem.From)],
             Sources = [.. (policy == DataPolicy.Append && prior is not null ? prior.Sources : []),
                 new DatasetSource(upload.BlobName, upload.ETag, upload.UploadedAt ?? DateTimeOffset.UtcNow, upload.Bytes, upload.Sha256)],
             PreviousVersion = prior?.Version,
@@ -150,7 +151,7 @@ public sealed class DatasetIngestor(
     private async Task<IngestionOutcome> DuplicateAsync(string model, Upload upload, string version, string message, CancellationToken ct)
     {
         logger.LogInformation("{BlobName} holds the same data as {DatasetVersion}", upload.BlobName, version);
-        await datasets.RecordDuplicateAsync(model, new DuplicateUpload(upload.BlobName, upload.ETag, upload.UploadedAt, DateTimeOffset.UtcNow, upload.Bytes, upload.Sha256, version), ct).ConfigureAwait(false);
+        await datasets.RecordDuplicateAsync(model, new DuplicateUpload(upload.BlobName, upload.ETag, upload.UploadedAt, DateTimeOffset.UtcNow, upload.Bytes, upload.Sha256, version, message), ct).ConfigureAwait(false);
         await audit.RecordAsync("duplicate", model, "upload", new { upload.BlobName, DatasetVersion = version }, ct).ConfigureAwait(false);
         return new IngestionOutcome(IngestionStatus.Duplicate, model, upload.BlobName, version, null, [], message);
     }

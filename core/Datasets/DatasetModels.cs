@@ -63,6 +63,9 @@ public sealed record DatasetManifest
 
     /// <summary>What became of every line of the upload this version was made from (besides its header).</summary>
     public LineCounts? Lines { get; init; }
+
+    /// <summary>The row-level problems of that upload (rejected rows by reason), each counted, with the first lines and samples.</summary>
+    public IReadOnlyList<ReportedProblem> Problems { get; init; } = [];
     public required IReadOnlyList<DatasetSource> Sources { get; init; }
     public string? PreviousVersion { get; init; }
     public DataPolicy Policy { get; init; }

@@ -11,7 +11,7 @@ namespace Serverless.Core.Datasets;
 public sealed record LatestDataset(string Version, DateTimeOffset UpdatedAt);
 
 /// <summary>An upload that held the same data as an existing dataset version (<c>datasets/{model}/duplicates/…json</c>).</summary>
-public sealed record DuplicateUpload(string Blob, string ETag, DateTimeOffset? UploadedAt, DateTimeOffset RecordedAt, long Bytes, string Sha256, string DatasetVersion);
+public sealed record DuplicateUpload(string Blob, string ETag, DateTimeOffset? UploadedAt, DateTimeOffset RecordedAt, long Bytes, string Sha256, string DatasetVersion, string Message);
 
 /// <summary>
 /// The datasets container, and the only writer of it: each dataset version's canonical data, profile and manifest, the

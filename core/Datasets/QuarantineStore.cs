@@ -62,6 +62,9 @@ public sealed class QuarantineStore(PipelineStorage storage)
         return [.. files.OrderByDescending(f => f.Report.QuarantinedAt)];
     }
 
+    /// <summary>Where a quarantined file's original bytes are kept: <c>{container}/{model}/{folder}/original</c>.</summary>
+    public string OriginalOf(QuarantinedFile file) => $"{storage.Quarantine.Name}/{file.Location}{OriginalFile}";
+
     private static string SafeName(string name)
     {
         var safe = new string(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray()).Replace("..", "_", StringComparison.Ordinal).Trim('.');

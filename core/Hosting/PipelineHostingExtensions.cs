@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Serverless.Core.Registry;
 using Serverless.Core.Specs;
@@ -29,6 +30,9 @@ public static class PipelineHostingExtensions
     {
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton<Api.PipelineApi>();
+        builder.Services.AddSingleton<Api.DatasetsApi>();
+        builder.Services.TryAddSingleton<Datasets.DatasetStore>();
+        builder.Services.TryAddSingleton<Datasets.QuarantineStore>();
         return builder;
     }
 }
