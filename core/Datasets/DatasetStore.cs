@@ -14,9 +14,9 @@ public sealed record LatestDataset(string Version, DateTimeOffset UpdatedAt);
 public sealed record DuplicateUpload(string Blob, string ETag, DateTimeOffset? UploadedAt, DateTimeOffset RecordedAt, long Bytes, string Sha256, string DatasetVersion, string Message);
 
 /// <summary>
-/// The datasets container, and the only writer of it: each dataset version's canonical data, profile and manifest, the
-/// pointer to the latest version, and the uploads found to duplicate a version. Training, the API and the orchestrations
-/// read versions and profiles here.
+/// Dataset versions in the datasets container, written only here: each version's canonical data, profile and manifest,
+/// the pointer to the latest version, and the uploads found to duplicate a version. Training, the API and the
+/// orchestrations read manifests and profiles here (training keeps its splits of a version's data beside it).
 /// </summary>
 public sealed class DatasetStore(PipelineStorage storage)
 {
