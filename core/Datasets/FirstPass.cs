@@ -162,7 +162,7 @@ internal static class FirstPass
         if (header is null)
         {
             throw new Rejection("empty_file", comments == 0 ? "The file holds no rows."
-                : $"The file holds no rows: its {comments} line(s) all start with the spec's comment character '{CellValues.Escape(spec.Comment!)}'.");
+                : $"The file holds no rows: its {comments} non-blank line(s) start with the spec's comment character '{CellValues.Escape(spec.Comment!)}'.");
         }
         if (dataRows == 0) throw new Rejection("header_only", $"The file has a header ({string.Join(", ", header.Take(10).Select(CellValues.Escape))}) but no data rows.");
         var lines = new LineCounts(dataRows, accepted, rejected, rejectedBy, comments, blank);
