@@ -12,11 +12,11 @@ public static class CommentCharacter
     private const string Reserved = ",;\t|\"";
 
     /// <summary>The comment character of a spec; null when comments are off.</summary>
-    public static char? Of(ModelSpec spec) => spec.Comment is [var c] ? c : null;
+    public static char? Of(ModelSpec spec) => spec.Comment is [var c] && Problem(spec.Comment) is null ? c : null;
 
     /// <summary>What is wrong with a spec's comment value, or null when it is one ASCII punctuation or symbol character other than a delimiter or the quote.</summary>
     public static string? Problem(string comment) =>
         comment is [var c] && char.IsAscii(c) && (char.IsPunctuation(c) || char.IsSymbol(c)) && !Reserved.Contains(c)
             ? null
-            : $"one character that starts comment lines, such as \"#\" (ASCII punctuation, not a delimiter {string.Join(" ", Reserved.Select(r => r == '\t' ? "tab" : r.ToString()))}); leave it out to read every line as data";
+            : "one character that starts comment lines, such as \"#\" (ASCII punctuation other than the delimiters , ; tab | and the quote \"); leave it out to read every line as data";
 }

@@ -22,6 +22,10 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
     /// </summary>
     public ProcessedFile Process(string text, ModelSpec spec, DatasetManifest? prior, string output, CancellationToken ct)
     {
+        if (spec.Comment is { } mark && CommentCharacter.Problem(mark) is { } problem)
+        {
+            throw new Rejection("spec_invalid", $"The spec's \"comment\" cannot be used: it must be {problem}.");
+        }
         CheckBytes(text);
         var comment = CommentCharacter.Of(spec);
         var sniffLines = ReadSniffLines(text, comment);

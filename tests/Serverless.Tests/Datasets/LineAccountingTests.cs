@@ -132,6 +132,19 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         Assert.DoesNotContain("vendor_id", reason);
     }
 
+    /// <summary>A spec stored without validation (as a tool writing the spec store directly may) cannot make the reader split on its comment.</summary>
+    [Fact]
+    public async Task Ingest_StoredSpecWithADelimiterAsCommentCharacter_IsQuarantinedAsSpecInvalid()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("badcomment");
+
+        var outcome = await ingestion.IngestAsync($"{model}/d.csv", Lines(["a,label", .. Enumerable.Range(0, 30).Select(i => $"{i},{i % 2}")]), new ModelSpec { Comment = "," });
+
+        Assert.Equal(["spec_invalid"], outcome.ReasonCodes);
+        Assert.Contains("\"comment\"", outcome.Message);
+    }
+
     [Fact]
     public void CanonicalCsv_FirstFieldsStartingWithCommentMarks_AreRowsForSylvanAndMlNet()
     {
