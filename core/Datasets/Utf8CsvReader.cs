@@ -339,8 +339,11 @@ internal sealed class Utf8CsvReader : IDisposable
     {
         _quotedCount = 0;
         _canonical = false;
-        var canonical = _delimiter == (byte)',' && !_macLineEnds && !CanonicalSink.LeadsLikeComment(_buffer.AsSpan(start, Math.Min(2, _validEnd - start)));
         var buffer = _buffer;
+        // As CanonicalSink.LeadsLikeComment, on the buffer: its slack past the data makes start + 1 readable, and a stale
+        // byte there can only make a one-byte record "/" be rewritten as itself.
+        var lead = buffer[start];
+        var canonical = _delimiter == (byte)',' && !_macLineEnds && lead != (byte)'#' && (lead != (byte)'/' || buffer[start + 1] != (byte)'/');
         var end = _validEnd;
         var delimiter = _delimiter;
         var lineEnd = _macLineEnds ? (byte)'\r' : (byte)'\n';
