@@ -8,6 +8,7 @@ namespace Serverless.Core.Datasets;
 /// </summary>
 internal sealed class SchemaInference(IngestionOptions options)
 {
+    /// <summary>Refuses a header with a name given twice (in any case) or a column without a name.</summary>
     public static void CheckHeader(string[] header)
     {
         var duplicates = header.GroupBy(h => h, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
@@ -19,6 +20,7 @@ internal sealed class SchemaInference(IngestionOptions options)
         if (empty.Count > 0) throw new Rejection("empty_column_name", $"Column(s) {string.Join(", ", empty)} have no name in the header row.");
     }
 
+    /// <summary>The label's column: the spec's label, else the column named label (any case), else the last column.</summary>
     public static int LabelIndex(string[] header, ModelSpec spec)
     {
         if (spec.Label is { } label)
