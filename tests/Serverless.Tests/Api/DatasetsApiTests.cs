@@ -124,4 +124,14 @@ public sealed class DatasetsApiTests(AzuriteFixture azurite)
         Assert.Contains("'auc'", problem["detail"]!.GetValue<string>());
         Assert.Contains("rmse, mae, r2", problem["errors"]!["sort"]![0]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task PutSpec_CommentOfTwoCharacters_Answers400NamingTheCommentField()
+    {
+        await using var host = await StartAsync(azurite);
+
+        var problem = await ProblemAsync(await host.Client.PutAsync("/api/models/commented/spec", Json("""{"comment":"//"}""")), HttpStatusCode.BadRequest);
+
+        Assert.Contains("one character", problem["errors"]!["comment"]![0]!.GetValue<string>());
+    }
 }
