@@ -17,6 +17,7 @@ public static class ApiRoutes
     public const string Feedback = "models/{model}/feedback";
     public const string Runs = "models/{model}/runs";
     public const string RegisterRun = "models/{model}/runs/{runId}/register";
+    public const string Datasets = "models/{model}/datasets";
     public const string Spec = "models/{model}/spec";
     public const string Train = "models/{model}/train";
     public const string Promote = "models/{model}/promote";
@@ -42,6 +43,9 @@ public static class ApiRoutes
 
     /// <summary>The path listing a model's training runs.</summary>
     public static string OrchestrationsOf(string model) => $"/{Prefix}/{Orchestrations}?model={Uri.EscapeDataString(model)}";
+
+    /// <summary>The path of a model's dataset versions, duplicate uploads and quarantined files.</summary>
+    public static string DatasetsOf(string model) => $"/{Prefix}/{Datasets.Replace("{model}", Uri.EscapeDataString(model), StringComparison.Ordinal)}";
 
     /// <summary>The path of a model's experiment runs (candidates).</summary>
     public static string RunsOf(string model) => $"/{Prefix}/{Runs.Replace("{model}", Uri.EscapeDataString(model), StringComparison.Ordinal)}";

@@ -25,6 +25,7 @@ public sealed class PipelineApi(
     SpecIntake specIntake,
     ModelLifecycle lifecycle,
     DatasetStore datasets,
+    QuarantineStore quarantine,
     PredictionService predictions,
     ExperimentRuns runs,
     AuditLog audit,
@@ -65,7 +66,8 @@ public sealed class PipelineApi(
         CheckModelName(model);
         var doc = await registry.GetAsync(model, ct);
         var dataset = await datasets.GetLatestAsync(model, ct);
-        if (doc is null && dataset is null) throw new NotFoundException($"There is no model '{model}': drop a data file into incoming/{model}/ to create it.");
+        var quarantined = doc is null && dataset is null ? await quarantine.ListAsync(model, ct) : [];
+        if (doc is null && dataset is null && quarantined.Count == 0) throw new NotFoundException($"There is no model '{model}': drop a data file into incoming/{model}/ to create it.");
         return Json(new
         {
             Model = model,
@@ -75,12 +77,13 @@ public sealed class PipelineApi(
                 v.Version, v.CreatedAt, v.DatasetVersion, v.Trainer, v.PrimaryMetric, v.TestMetrics, v.MeasuredOn, v.Status, v.OrchestrationId,
                 Run = v.OrchestrationId is null ? null : ApiRoutes.OrchestrationPath(v.OrchestrationId),
             }),
-            Links = new { Runs = ApiRoutes.OrchestrationsOf(model), Candidates = ApiRoutes.RunsOf(model) },
+            Links = new { Runs = ApiRoutes.OrchestrationsOf(model), Candidates = ApiRoutes.RunsOf(model), Datasets = ApiRoutes.DatasetsOf(model) },
             History = doc?.History ?? [],
             ChampionRetained = doc?.ChampionRetained ?? [],
             LatestDataset = dataset is null ? null : new { dataset.Version, dataset.Rows, dataset.CreatedAt, dataset.Schema.Label, dataset.Schema.Task, dataset.Schema.Inferred },
             // Logged predictions joined with feedback: per version counts and metrics, and shadow agreement.
             Live = doc is null ? null : await live.ComputeAsync(model, ct),
+            Quarantined = quarantined.Count == 0 ? null : quarantined.Select(q => new { q.Report.Blob, q.Report.QuarantinedAt, q.Report.ReasonCodes, q.Report.Reason }),
         });
     });
 
@@ -192,12 +195,9 @@ public sealed class PipelineApi(
     public Task<IResult> ListRunsAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
         CheckModelName(model);
-        var sort = request.Query["sort"].FirstOrDefault();
-        var known = Enum.GetValues<TaskKind>().SelectMany(Metrics.For).ToHashSet(StringComparer.Ordinal);
-        if (sort is not null && !known.Contains(sort))
-        {
-            throw new BadRequestException($"Cannot sort by '{sort}'.", Field("sort", $"one of {string.Join(", ", known)}"));
-        }
+        var sort = request.Query["sort"].FirstOrDefault() is { } requested
+            ? RunSort.Resolve(requested, (await datasets.GetLatestAsync(model, ct))?.Schema.Task)
+            : null;
         var list = await runs.ListAsync(model, sort, ct);
         return Json(new { Model = model, SortedBy = sort, Runs = list });
     });

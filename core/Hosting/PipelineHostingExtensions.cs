@@ -36,6 +36,9 @@ public static class PipelineHostingExtensions
         builder.Services.AddSingleton<Training.RunRegistration>();
         builder.Services.AddSingleton<Api.RunRegistrationApi>();
         builder.Services.AddSingleton<Api.GovernanceApi>();
+        builder.Services.AddSingleton<Api.DatasetsApi>();
+        builder.Services.TryAddSingleton<Datasets.DatasetStore>();
+        builder.Services.TryAddSingleton<Datasets.QuarantineStore>();
         return builder;
     }
 }

@@ -63,6 +63,7 @@ public static class ModelSpecValidation
     private static void CheckColumns(ModelSpec spec, DatasetSchema? latest, SpecProblems problems)
     {
         if (spec.Label is { Length: 0 }) problems.Add("label", "must not be empty");
+        if (spec.Comment is { } comment && Datasets.CommentCharacter.Problem(comment) is { } commentProblem) problems.Add("comment", commentProblem);
         if (spec.ColumnNames is { } names)
         {
             if (names.Any(string.IsNullOrWhiteSpace)) problems.Add("columnNames", "every name must be non-empty");

@@ -103,7 +103,7 @@ public sealed class HttpFunctions(PipelineApi api, RunsApi runs)
         Write(req, runs.PurgeAsync(instanceId, req, client, req.HttpContext.RequestAborted));
 
     /// <summary>Executes the shared handler's result on the request's context, as the local host's minimal API does.</summary>
-    private static async Task<IActionResult> Write(HttpRequest req, Task<IResult> result)
+    internal static async Task<IActionResult> Write(HttpRequest req, Task<IResult> result)
     {
         await (await result).ExecuteAsync(req.HttpContext);
         return new EmptyResult();

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
+using Serverless.Core.Datasets;
 using Serverless.Core.Hosting;
 using Serverless.Core.Specs;
 using Serverless.Core.Storage;
@@ -10,7 +11,8 @@ using Serverless.Core.Storage;
 // mlops upload <model> <file> [--label L] [--task regression|binary|multiclass] [--spec spec.json]
 //                             [--connection CS] [--wait] [--host http://127.0.0.1:7071] [--timeout-seconds N]
 // Drops a data file (and optionally a spec) into incoming/<model>/ of the local storage. With --wait it then waits
-// until the model's production version changes and a prediction is served, and prints how long that took.
+// until the model's production version changes and a prediction is served, and prints how long that took; an upload
+// that is quarantined, or that duplicates a dataset version, ends the wait with its reason.
 
 if (args.Length < 3 || args[0] != "upload")
 {
@@ -51,6 +53,7 @@ if (spec is not null)
     Console.WriteLine($"spec    incoming/{ModelSpecStore.BlobName(model)}");
 }
 var blobName = $"{model}/{Path.GetFileName(file)}";
+var uploadedAt = DateTimeOffset.UtcNow;
 await using (var stream = File.OpenRead(file))
 {
     await storage.Incoming.GetBlobClient(blobName).UploadAsync(stream, overwrite: true);
@@ -61,10 +64,21 @@ if (!wait) return 0;
 var timeout = TimeSpan.FromSeconds(double.Parse(options.GetValueOrDefault("timeout-seconds") ?? "600"));
 Console.WriteLine($"waiting for a new production version of '{model}' on {host} (up to {timeout.TotalSeconds:N0} s)");
 string? after = null;
+var quarantine = new QuarantineStore(storage);
+var datasets = new DatasetStore(storage);
+var checkedUpload = TimeSpan.Zero;
 while (clock.Elapsed < timeout)
 {
     after = await ProductionVersionAsync();
     if (after is not null && after != before) break;
+    if (clock.Elapsed - checkedUpload > TimeSpan.FromSeconds(2))
+    {
+        checkedUpload = clock.Elapsed;
+        var refused = (await quarantine.ListAsync(model, CancellationToken.None)).FirstOrDefault(q => q.Report.Blob == blobName && q.Report.QuarantinedAt >= uploadedAt);
+        if (refused is not null) return Fail($"quarantined: {refused.Report.Summary}");
+        var duplicate = (await datasets.ListDuplicatesAsync(model, CancellationToken.None)).FirstOrDefault(d => d.Blob == blobName && d.RecordedAt >= uploadedAt);
+        if (duplicate is not null) return Fail(duplicate.Message);
+    }
     await Task.Delay(250);
 }
 if (after is null || after == before) return Fail($"no new production version after {clock.Elapsed.TotalSeconds:N1} s; see GET {host}/api/models/{model} and the host's log.");

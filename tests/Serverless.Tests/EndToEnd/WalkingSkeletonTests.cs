@@ -94,6 +94,7 @@ public sealed class WalkingSkeletonTests(AzuriteFixture azurite)
         var health = await host.Client.GetAsync("/api/health");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         var model = await host.Client.GetAsync("/api/models/nolabel");
-        Assert.Equal(HttpStatusCode.NotFound, model.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, model.StatusCode);
+        Assert.Contains("\"label_missing\"", await model.Content.ReadAsStringAsync());
     }
 }

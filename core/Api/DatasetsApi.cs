@@ -1,0 +1,46 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Serverless.Core.Datasets;
+using Serverless.Core.Registry;
+
+namespace Serverless.Core.Api;
+
+using static ApiResults;
+
+/// <summary>
+/// <c>GET /api/models/{model}/datasets</c>: what became of every upload of a model, without reading the host's log: the
+/// dataset versions (newest first, with what became of each line of their upload), the uploads that duplicated a
+/// version, and the quarantined files with their reports' text. A model with only quarantined files answers with them;
+/// 404 only when nothing was ever uploaded.
+/// </summary>
+public sealed class DatasetsApi(DatasetStore datasets, QuarantineStore quarantine, ILogger<DatasetsApi> logger)
+{
+    public Task<IResult> ListAsync(string model, CancellationToken ct) => Guard(logger, async () =>
+    {
+        CheckModelName(model);
+        var versions = await datasets.ListVersionsAsync(model, ct);
+        var latest = await datasets.GetLatestAsync(model, ct);
+        var duplicates = await datasets.ListDuplicatesAsync(model, ct);
+        var quarantined = await quarantine.ListAsync(model, ct);
+        if (versions.Count == 0 && duplicates.Count == 0 && quarantined.Count == 0)
+        {
+            throw new NotFoundException($"Nothing has been uploaded for model '{model}': drop a data file into incoming/{model}/.");
+        }
+        return Json(new
+        {
+            Model = model,
+            Latest = latest?.Version,
+            Versions = versions.Reverse().Select(v => new
+            {
+                v.Version, v.CreatedAt, v.Rows, v.RowsRejected, v.Lines, v.Problems, v.Sha256, v.PreviousVersion, v.Policy, v.Sources,
+                v.Schema.Label, v.Schema.Task, v.Schema.Features, v.Schema.Inferred,
+            }),
+            Duplicates = duplicates.Select(d => new { d.Blob, d.UploadedAt, d.RecordedAt, d.Bytes, d.Sha256, d.DatasetVersion, d.Message }),
+            Quarantined = quarantined.Select(q => new
+            {
+                q.Report.Blob, q.Report.UploadedAt, q.Report.QuarantinedAt, q.Report.Bytes, q.Report.Sha256, q.Report.ReasonCodes,
+                q.Report.Reason, q.Report.Summary, q.Report.Problems, Original = quarantine.OriginalOf(q),
+            }),
+        });
+    });
+}

@@ -1,0 +1,13 @@
+using Serverless.Core.Api;
+
+namespace Serverless.LocalHost;
+
+/// <summary>The local host's routes of a model's uploads: dataset versions, duplicates and quarantined files.</summary>
+public static class DatasetRoutes
+{
+    public static IEndpointRouteBuilder MapDatasetRoutes(this IEndpointRouteBuilder api)
+    {
+        api.MapGet(ApiRoutes.Datasets, (string model, DatasetsApi h, CancellationToken ct) => h.ListAsync(model, ct));
+        return api;
+    }
+}

@@ -1,0 +1,137 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Core.Datasets;
+using Serverless.Core.Tracking;
+using Serverless.Tests.Infrastructure;
+using static Serverless.Tests.Infrastructure.ApiAssert;
+
+namespace Serverless.Tests.Api;
+
+/// <summary>
+/// What became of a model's uploads is visible over HTTP: dataset versions, duplicates and quarantined files with their
+/// reasons; and runs are sorted by a metric named in any case, one that fits the model's task.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class DatasetsApiTests(AzuriteFixture azurite)
+{
+    /// <summary>The host's own ingestor, without the blob trigger (and so without training).</summary>
+    private static Task<TestHost> StartAsync(AzuriteFixture azurite) =>
+        TestHost.StartAsync(azurite, new() { ["Pipeline:BlobTrigger:Enabled"] = "false" });
+
+    private static async Task<IngestionOutcome> IngestAsync(TestHost host, string model, string name, string content)
+    {
+        await host.UploadAsync(model, name, content);
+        return await host.Services.GetRequiredService<DatasetIngestor>().IngestAsync($"{model}/{name}", CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task ListDatasets_VersionDuplicateAndQuarantinedFile_ListsEachWithItsReason()
+    {
+        await using var host = await StartAsync(azurite);
+        var accepted = await IngestAsync(host, "uploads", "a.csv", TestData.TaxiSlice(200));
+        var duplicate = await IngestAsync(host, "uploads", "again.csv", TestData.TaxiSlice(200));
+        var quarantined = await IngestAsync(host, "uploads", "empty.csv", "a,b,label\n");
+
+        var answer = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/uploads/datasets"))!;
+
+        Assert.Equal(IngestionStatus.Duplicate, duplicate.Status);
+        Assert.Equal(accepted.DatasetVersion, answer["latest"]!.GetValue<string>());
+        var version = answer["versions"]!.AsArray().Single()!;
+        Assert.Equal(accepted.DatasetVersion, version["version"]!.GetValue<string>());
+        Assert.Equal(200, version["lines"]!["accepted"]!.GetValue<long>());
+        Assert.Equal("uploads/a.csv", version["sources"]![0]!["blob"]!.GetValue<string>());
+        var copy = answer["duplicates"]!.AsArray().Single()!;
+        Assert.Equal("uploads/again.csv", copy["blob"]!.GetValue<string>());
+        Assert.Equal(accepted.DatasetVersion, copy["datasetVersion"]!.GetValue<string>());
+        Assert.Equal(duplicate.Message, copy["message"]!.GetValue<string>());
+        var refused = answer["quarantined"]!.AsArray().Single()!;
+        Assert.Equal("uploads/empty.csv", refused["blob"]!.GetValue<string>());
+        Assert.Equal("header_only", refused["reasonCodes"]![0]!.GetValue<string>());
+        Assert.Contains("no data rows", refused["reason"]!.GetValue<string>());
+        Assert.Equal(quarantined.Message, refused["summary"]!.GetValue<string>());
+        Assert.EndsWith($"{quarantined.QuarantineBlob}original", refused["original"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task ListDatasets_ModelWithOnlyQuarantinedFiles_AnswersWithThemAndTheModelToo()
+    {
+        await using var host = await StartAsync(azurite);
+        await IngestAsync(host, "refused", "nolabel.csv", "a,b,label\n1,2,\n3,4,\n5,6,\n");
+
+        var datasets = await host.Client.GetAsync("/api/models/refused/datasets");
+        var model = await host.Client.GetAsync("/api/models/refused");
+
+        Assert.Equal(HttpStatusCode.OK, datasets.StatusCode);
+        var answer = (await datasets.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Empty(answer["versions"]!.AsArray());
+        var refused = answer["quarantined"]!.AsArray().Single()!;
+        Assert.Equal("label_all_missing", refused["reasonCodes"]![0]!.GetValue<string>());
+        Assert.Contains("'label' is empty in every row", refused["reason"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, model.StatusCode);
+        var view = (await model.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal("label_all_missing", view["quarantined"]![0]!["reasonCodes"]![0]!.GetValue<string>());
+        Assert.Equal("/api/models/refused/datasets", view["links"]!["datasets"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task ListDatasets_NothingUploaded_Answers404SayingWhereToUpload()
+    {
+        await using var host = await StartAsync(azurite);
+
+        var problem = await ProblemAsync(await host.Client.GetAsync("/api/models/never/datasets"), HttpStatusCode.NotFound);
+
+        Assert.Contains("incoming/never/", problem["detail"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task ListDatasets_InvalidModelName_Answers400NamingTheModel()
+    {
+        await using var host = await StartAsync(azurite);
+
+        var problem = await ProblemAsync(await host.Client.GetAsync("/api/models/Bad_Name/datasets"), HttpStatusCode.BadRequest);
+
+        Assert.Contains("model", problem["errors"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task ListRuns_MetricInAnyCase_SortsByThatMetric()
+    {
+        await using var host = await StartAsync(azurite);
+        await IngestAsync(host, "sorted", "taxi.csv", TestData.TaxiSlice(100));
+        var runs = host.Services.GetRequiredService<ExperimentRuns>();
+        foreach (var (id, rmse) in new[] { ("r1", 3.0), ("r2", 1.0), ("r3", 2.0) })
+        {
+            await runs.RecordAsync(new ExperimentRun("sorted", id, "train-sorted-1", "ds-1", "FastTree", new Dictionary<string, double>(),
+                new Dictionary<string, double> { ["rmse"] = rmse }, "succeeded", 1, DateTimeOffset.UtcNow, null), CancellationToken.None);
+        }
+
+        var answer = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/sorted/runs?sort=RMSE"))!;
+
+        Assert.Equal("rmse", answer["sortedBy"]!.GetValue<string>());
+        Assert.Equal(["r2", "r3", "r1"], answer["runs"]!.AsArray().Select(r => r!["runId"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task ListRuns_MetricOfAnotherTask_Answers400NamingTheMetricsThatFit()
+    {
+        await using var host = await StartAsync(azurite);
+        await IngestAsync(host, "regress", "taxi.csv", TestData.TaxiSlice(100));
+
+        var problem = await ProblemAsync(await host.Client.GetAsync("/api/models/regress/runs?sort=AUC"), HttpStatusCode.BadRequest);
+
+        Assert.Contains("'auc'", problem["detail"]!.GetValue<string>());
+        Assert.Contains("rmse, mae, r2", problem["errors"]!["sort"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task PutSpec_CommentOfTwoCharacters_Answers400NamingTheCommentField()
+    {
+        await using var host = await StartAsync(azurite);
+
+        var problem = await ProblemAsync(await host.Client.PutAsync("/api/models/commented/spec", Json("""{"comment":"//"}""")), HttpStatusCode.BadRequest);
+
+        Assert.Contains("one character", problem["errors"]!["comment"]![0]!.GetValue<string>());
+    }
+}
