@@ -235,6 +235,14 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         Assert.True(problem["errors"]!.AsObject().ContainsKey("version"));
     }
 
+    [Fact]
+    public async Task Train_OddDatasetVersion_Answers400BeforeLookingItUp()
+    {
+        var problem = await ProblemAsync(await Host.Client.PostAsync($"/api/models/{ShopData.Spend}/train", Json("""{"datasetVersion":"../other/ds-0123456789abcdef"}""")), HttpStatusCode.BadRequest);
+
+        Assert.True(problem["errors"]!.AsObject().ContainsKey("datasetVersion"));
+    }
+
     [Theory]
     [InlineData("/api/models/shop-spend/versions/v99/model.zip")]
     [InlineData("/api/models/shop-spend/versions/v99/card.md")]
