@@ -91,7 +91,7 @@ def main():
         proba = model.predict_proba(x_test)
         predicted = model.predict(x_test)
         if task == "binary":
-            positive = schema["positiveClass"]
+            positive = schema.get("positiveClass") or schema["classes"][1]
             column = list(model.classes_).index(positive)
             truth = [1 if y == positive else 0 for y in y_test]
             result = {

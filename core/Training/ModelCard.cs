@@ -37,6 +37,8 @@ public static class ModelCard
         card.AppendLine();
         card.AppendLine(CultureInfo.InvariantCulture, $"- **Dataset version**: `{m.DatasetVersion}` (sha256 `{m.DatasetSha256}`)");
         card.AppendLine(CultureInfo.InvariantCulture, $"- **Split** (seed {m.Splits.Seed}): {m.Splits.TrainRows:N0} train, {m.Splits.ValidationRows:N0} validation, {m.Splits.TestRows:N0} test rows");
+        if (m.Fit is { } fit) card.AppendLine(CultureInfo.InvariantCulture, $"- **Fit on**: {fit.On} ({fit.Rows:N0} rows); chosen on validation{(fit.On == FitSets.TrainAndValidation ? ", then refit" : "")}; test metrics on the {m.TestMeasuredOn?.Rows ?? m.Splits.TestRows:N0} test rows");
+        if (m.ChampionComparison is { } c) card.AppendLine(CultureInfo.InvariantCulture, $"- **Against champion {c.ChampionVersion}**: {c.Metric} {c.Challenger:G4} against {c.Champion:G4} (tolerance {c.Tolerance:P1}) on {c.MeasuredOn.Rows:N0} {c.MeasuredOn.Set}");
         card.AppendLine(CultureInfo.InvariantCulture, $"- **Features** ({s.Features.Count}): {string.Join(", ", s.Features.Select(f => $"`{f}` ({s.Column(f).Kind.ToString().ToLowerInvariant()})"))}");
         if (s.Excluded.Count > 0) card.AppendLine(CultureInfo.InvariantCulture, $"- **Excluded**: {string.Join(", ", s.Excluded.Select(f => $"`{f}`"))}");
         if (s.Sensitive.Count > 0) card.AppendLine(CultureInfo.InvariantCulture, $"- **Sensitive, never used or logged**: {string.Join(", ", s.Sensitive.Select(f => $"`{f}`"))}");
@@ -46,7 +48,7 @@ public static class ModelCard
         card.AppendLine("## Reproducibility");
         card.AppendLine();
         var r = m.Reproducibility;
-        card.AppendLine(CultureInfo.InvariantCulture, $"Seed {r.Seed}; ML.NET {r.MlNetVersion}; code {r.CodeVersion}; {r.Runtime} on {r.OperatingSystem}.");
+        card.AppendLine(CultureInfo.InvariantCulture, $"Seed {r.Seed}; ML.NET {r.MlNetVersion}; code {r.CodeVersion}; {r.Runtime} on {r.OperatingSystem}.{(r.DeterminismNote is null ? "" : $" Deterministic: {(r.Deterministic == true ? "yes" : "no")}, {r.DeterminismNote}.")}");
         card.AppendLine();
         card.AppendLine("## Intended use and limitations");
         card.AppendLine();

@@ -11,13 +11,14 @@ namespace Serverless.Core.Training;
 /// <summary>
 /// The trainers a spec may name, their parameters, and the default candidates per task. Parameter names are the same
 /// for every task: numberOfLeaves, numberOfIterations (trees), learningRate, minimumExampleCountPerLeaf for the tree
-/// trainers (FastForest takes no learningRate); l1Regularization, l2Regularization, maximumNumberOfIterations for Sdca.
+/// trainers (FastForest takes no learningRate), and for LightGbm featureFraction and subsampleFraction (shares of the
+/// features and rows each round sees); numberOfThreads for the tree trainers (default 1); l1Regularization, l2Regularization, maximumNumberOfIterations for Sdca.
 /// </summary>
 public static class TrainerCatalog
 {
     private static readonly Dictionary<string, string[]> Parameters = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["LightGbm"] = ["numberOfLeaves", "numberOfIterations", "learningRate", "minimumExampleCountPerLeaf", Threads],
+        ["LightGbm"] = ["numberOfLeaves", "numberOfIterations", "learningRate", "minimumExampleCountPerLeaf", "featureFraction", "subsampleFraction", Threads],
         ["FastTree"] = ["numberOfLeaves", "numberOfIterations", "learningRate", "minimumExampleCountPerLeaf", Threads],
         ["FastForest"] = ["numberOfLeaves", "numberOfIterations", "minimumExampleCountPerLeaf", Threads],
         ["Sdca"] = ["l1Regularization", "l2Regularization", "maximumNumberOfIterations"],
@@ -97,22 +98,30 @@ public static class TrainerCatalog
                 var iterations = Int("numberOfIterations") ?? 100;
                 var rate = Real("learningRate");
                 var minLeaf = Int("minimumExampleCountPerLeaf");
+                // Each round sees a share of the features and (re-drawn every round) of the rows, as in a random forest.
+                var booster = new GradientBooster.Options();
+                if (Real("featureFraction") is { } featureFraction) booster.FeatureFraction = featureFraction;
+                if (Real("subsampleFraction") is { } rowFraction)
+                {
+                    booster.SubsampleFraction = rowFraction;
+                    booster.SubsampleFrequency = 1;
+                }
                 return task switch
                 {
                     TaskKind.Regression => ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
                     {
                         LabelColumnName = label, FeatureColumnName = features, NumberOfLeaves = leaves, NumberOfIterations = iterations,
-                        LearningRate = rate, MinimumExampleCountPerLeaf = minLeaf, Seed = seed, Deterministic = true, NumberOfThreads = Int(Threads) ?? 1, Silent = true,
+                        LearningRate = rate, MinimumExampleCountPerLeaf = minLeaf, Booster = booster, Seed = seed, Deterministic = true, NumberOfThreads = Int(Threads) ?? 1, Silent = true,
                     }),
                     TaskKind.Binary => ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
                     {
                         LabelColumnName = label, FeatureColumnName = features, NumberOfLeaves = leaves, NumberOfIterations = iterations,
-                        LearningRate = rate, MinimumExampleCountPerLeaf = minLeaf, Seed = seed, Deterministic = true, NumberOfThreads = Int(Threads) ?? 1, Silent = true,
+                        LearningRate = rate, MinimumExampleCountPerLeaf = minLeaf, Booster = booster, Seed = seed, Deterministic = true, NumberOfThreads = Int(Threads) ?? 1, Silent = true,
                     }),
                     _ => ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
                     {
                         LabelColumnName = label, FeatureColumnName = features, NumberOfLeaves = leaves, NumberOfIterations = iterations,
-                        LearningRate = rate, MinimumExampleCountPerLeaf = minLeaf, Seed = seed, Deterministic = true, NumberOfThreads = Int(Threads) ?? 1, Silent = true,
+                        LearningRate = rate, MinimumExampleCountPerLeaf = minLeaf, Booster = booster, Seed = seed, Deterministic = true, NumberOfThreads = Int(Threads) ?? 1, Silent = true,
                     }),
                 };
             case "FastTree":

@@ -48,6 +48,20 @@ public sealed class RefitTests(AzuriteFixture azurite)
         Assert.Equal((await TestScoreAsync(p, first.ModelBlob)).Metrics, (await TestScoreAsync(p, second.ModelBlob)).Metrics);
     }
 
+    /// <summary>Every default candidate, the sampled LightGbm included (its rounds draw rows and features at random), refits the same twice.</summary>
+    [Fact]
+    public async Task RefitAsync_DefaultCandidatesWithSampling_GiveTheSameTestMetricsTwice()
+    {
+        var p = await PrepareAsync(1500);
+        var sampled = TrainerCatalog.Candidates(new ModelSpec(), DefaultCandidates.For(TaskKind.Regression, 1500, false))
+            .Single(c => c.Parameters.ContainsKey("subsampleFraction"));
+
+        var first = await p.Trainer.RefitAsync(Refit(p, "s1", sampled), CancellationToken.None);
+        var second = await p.Trainer.RefitAsync(Refit(p, "s2", sampled), CancellationToken.None);
+
+        Assert.Equal((await TestScoreAsync(p, first.ModelBlob)).Metrics, (await TestScoreAsync(p, second.ModelBlob)).Metrics);
+    }
+
     [Fact]
     public async Task RefitAsync_FitsOnTrainAndValidation_AndKeepsTheHashOfEachRow()
     {
