@@ -31,6 +31,7 @@ public static class LocalHostApp
         builder.AddPipelineOrchestrations();
         builder.AddPipelineApi();
         builder.AddLocalDurableEngine();
+        builder.AddPipelineTelemetry();
 
         builder.Services.AddSingleton<BlobReceipts>();
         builder.Services.AddSingleton<IncomingBlobPoller>();

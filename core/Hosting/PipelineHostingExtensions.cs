@@ -28,6 +28,7 @@ public static class PipelineHostingExtensions
     public static IHostApplicationBuilder AddPipelineApi(this IHostApplicationBuilder builder)
     {
         builder.Services.AddProblemDetails();
+        builder.Services.AddOptions<Api.ApiAccessOptions>().BindConfiguration(Api.ApiAccessOptions.Section);
         builder.Services.AddSingleton<Api.PipelineApi>();
         return builder;
     }

@@ -31,6 +31,12 @@ public sealed record ModelManifest
     public required string OrchestrationId { get; init; }
     public required string RunId { get; init; }
     public IReadOnlyList<string> GateNotes { get; init; } = [];
+
+    /// <summary>
+    /// The W3C trace context (traceparent) of the registration, when traced: the first prediction a host serves from this
+    /// version is recorded as a span of the same trace.
+    /// </summary>
+    public string? TraceParent { get; init; }
 }
 
 /// <summary>What it takes to train the same model again.</summary>

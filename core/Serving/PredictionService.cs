@@ -44,10 +44,13 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, IO
     /// <exception cref="ModelUnavailableException">The version failed its integrity check and no verified copy is held.</exception>
     public async Task<PredictionResponse> PredictAsync(string model, JsonElement body, ModelSelector selector, string requestId, CancellationToken ct)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var rows = PredictionRequest.Rows(body, _options.MaxRows);
         var loaded = await GetAsync(model, selector, ct).ConfigureAwait(false);
         var input = loaded.Input.Read(rows);
-        return new PredictionResponse(model, loaded.Version, requestId, loaded.Score(input));
+        var response = new PredictionResponse(model, loaded.Version, requestId, loaded.Score(input));
+        Telemetry.ServingTelemetry.Predicted(loaded, input.Count, started, requestId);
+        return response;
     }
 
     /// <summary>

@@ -123,6 +123,7 @@ public sealed class ModelTrainer(
             await UploadFileAsync(storage.Models, blob, zip, ct).ConfigureAwait(false);
 
             clock.Stop();
+            Telemetry.PipelineMetrics.RecordTraining(input.Model, input.Candidate.Trainer, succeeded: true, clock.Elapsed);
             await runs.RecordAsync(new ExperimentRun(input.Model, input.RunId, input.OrchestrationId, input.DatasetVersion, input.Candidate.Trainer,
                 input.Candidate.Parameters, metrics, "succeeded", clock.Elapsed.TotalMilliseconds, started, null), ct).ConfigureAwait(false);
             logger.LogInformation("Trained {Candidate} for {ModelName} in {DurationMs:F0} ms: {Metrics}",
@@ -132,6 +133,7 @@ public sealed class ModelTrainer(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             clock.Stop();
+            Telemetry.PipelineMetrics.RecordTraining(input.Model, input.Candidate.Trainer, succeeded: false, clock.Elapsed);
             await runs.RecordAsync(new ExperimentRun(input.Model, input.RunId, input.OrchestrationId, input.DatasetVersion, input.Candidate.Trainer,
                 input.Candidate.Parameters, new Dictionary<string, double>(), "failed", clock.Elapsed.TotalMilliseconds, started, e.Message), ct).ConfigureAwait(false);
             logger.LogWarning(e, "Candidate {Candidate} of {ModelName} failed", input.Candidate, input.Model);

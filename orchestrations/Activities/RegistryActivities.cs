@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using Serverless.Core.Registry;
@@ -39,6 +40,7 @@ public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datase
             OrchestrationId = input.OrchestrationId,
             RunId = input.Winner.RunId,
             GateNotes = input.GateNotes,
+            TraceParent = Activity.Current?.Id,
         };
         var manifest = await registry.RegisterAsync(draft, input.Winner.ModelBlob!, ModelCard.Render, cancellationToken);
         await registry.SetStatusAsync(plan.Model, manifest.Version, input.Status, cancellationToken);
