@@ -1,9 +1,12 @@
+using System.Diagnostics;
 using Azure.Identity;
 using Azure.Monitor.OpenTelemetry.AspNetCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
+using OpenTelemetry.Instrumentation.AspNetCore;
+using OpenTelemetry.Instrumentation.Http;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -44,6 +47,11 @@ public static class TelemetryHostingExtensions
             metrics.AddMeter(PipelineTelemetry.Name);
             if (!useAzureMonitor) metrics.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
         });
+        // Calls to storage and the engine's sidecar belong in the trace of the work that made them; the engine's and the
+        // blob trigger's polling, which belongs to none, would otherwise start a trace every second.
+        builder.Services.Configure<HttpClientTraceInstrumentationOptions>(http => http.FilterHttpRequestMessage = _ => HasParent(Activity.Current));
+        builder.Services.Configure<AspNetCoreTraceInstrumentationOptions>(aspNetCore => aspNetCore.Filter = context =>
+            !context.Request.Path.StartsWithSegments(SidecarServicePath, StringComparison.Ordinal));
         if (options.Exporter == TelemetryExporter.None && !useAzureMonitor) return null;
 
         var telemetry = builder.Services.AddOpenTelemetry()
@@ -74,6 +82,12 @@ public static class TelemetryHostingExtensions
         }
         return telemetry;
     }
+
+    /// <summary>The gRPC service of the local Durable Task sidecar (its requests are the engine's plumbing, not API calls).</summary>
+    private const string SidecarServicePath = "/TaskHubSidecarService";
+
+    /// <summary>Whether the HttpClient call being started (the current activity) is made inside a traced operation.</summary>
+    private static bool HasParent(Activity? call) => call is not null && call.ParentSpanId != default;
 
     private static void Endpoint(OpenTelemetry.Exporter.OtlpExporterOptions exporter, TelemetryOptions options)
     {
