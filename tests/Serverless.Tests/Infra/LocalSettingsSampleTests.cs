@@ -1,8 +1,10 @@
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
+using Serverless.Core.Api;
 using Serverless.Core.Datasets;
 using Serverless.Core.Serving;
 using Serverless.Core.Storage;
+using Serverless.Core.Telemetry;
 using Serverless.Core.Training;
 
 namespace Serverless.Tests.Infra;
@@ -21,6 +23,8 @@ public sealed class LocalSettingsSampleTests
         (typeof(TrainingOptions), TrainingOptions.Section),
         (typeof(IngestionOptions), IngestionOptions.Section),
         (typeof(PredictionOptions), PredictionOptions.Section),
+        (typeof(TelemetryOptions), TelemetryOptions.Section),
+        (typeof(ApiAccessOptions), ApiAccessOptions.Section),
     ];
 
     [Fact]
