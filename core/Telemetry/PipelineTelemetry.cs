@@ -23,13 +23,11 @@ public static class PipelineTelemetry
 
     private static string? Version => typeof(PipelineTelemetry).Assembly.GetName().Version?.ToString();
 
-    /// <summary>Span names.</summary>
+    /// <summary>Span names (each workflow activity's span is named for the activity class).</summary>
     public static class Spans
     {
         public const string DropZone = "mlops.drop_zone";
         public const string Ingest = "mlops.ingest";
-        public const string Activity = "mlops.activity";
-        public const string Register = "mlops.register";
         public const string FirstPrediction = "mlops.first_prediction";
     }
 
@@ -47,6 +45,7 @@ public static class PipelineTelemetry
         public const string Trainer = "mlops.trainer";
         public const string Outcome = "mlops.outcome";
         public const string Drifted = "mlops.drifted";
+        public const string RequestId = "mlops.request_id";
     }
 
     /// <summary>Starts a pipeline span for a model (null when nothing listens).</summary>

@@ -34,6 +34,6 @@ internal static class ServingTelemetry
         span.SetTag(Tags.ModelVersion, manifest.Version);
         span.SetTag(Tags.DatasetVersion, manifest.DatasetVersion);
         span.SetTag(Tags.InstanceId, manifest.OrchestrationId);
-        span.SetTag("mlops.request_id", requestId);
+        span.SetTag(Tags.RequestId, requestId);
     }
 }

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Serverless.Core.Telemetry;
+using Serverless.Orchestrations;
+using Serverless.Orchestrations.Activities;
 using Serverless.Tests.Infrastructure;
 using static Serverless.Core.Telemetry.PipelineTelemetry;
 
@@ -19,9 +21,11 @@ public sealed class UploadTraceTests(AzuriteFixture azurite)
         string[] expected =
         [
             Spans.DropZone, Spans.Ingest,
-            "create_orchestration:TrainingOrchestrator", "orchestration:TrainingOrchestrator",
-            "activity:LoadTrainingPlan", "LoadTrainingPlan", "ValidateDataset", "SplitDataset", "TrainCandidate", "EvaluateBaseline",
-            "EvaluateModel", "RegisterModel", "PromoteModel", Spans.FirstPrediction,
+            // The Durable Task SDK's spans, carried through the engine:
+            $"create_orchestration:{nameof(TrainingOrchestrator)}", $"orchestration:{nameof(TrainingOrchestrator)}", $"activity:{nameof(LoadTrainingPlan)}",
+            // each activity's own span:
+            nameof(LoadTrainingPlan), nameof(ValidateDataset), nameof(SplitDataset), nameof(TrainCandidate), nameof(EvaluateBaseline),
+            nameof(EvaluateModel), nameof(RegisterModel), nameof(PromoteModel), Spans.FirstPrediction,
         ];
         var missing = expected.Where(n => !names.Contains(n)).ToList();
         Assert.True(missing.Count == 0, $"Not in the upload's trace: {string.Join(", ", missing)}; it holds {string.Join(", ", names.Order())}");
@@ -34,11 +38,11 @@ public sealed class UploadTraceTests(AzuriteFixture azurite)
         var trace = run.SpansOf(run.DataTrace);
         var datasetVersion = (string?)trace.Single(s => s.OperationName == Spans.Ingest).GetTagItem(Tags.DatasetVersion);
 
-        var pipeline = trace.Where(s => s.Source.Name == PipelineTelemetry.Name && s.OperationName != "PromoteModel").ToList();
+        var pipeline = trace.Where(s => s.Source.Name == PipelineTelemetry.Name && s.OperationName != nameof(PromoteModel)).ToList();
 
         Assert.False(string.IsNullOrEmpty(datasetVersion));
         Assert.All(pipeline, s => Assert.Equal((TracedRun.Model, datasetVersion), ((string?)s.GetTagItem(Tags.Model), (string?)s.GetTagItem(Tags.DatasetVersion))));
-        Assert.Contains(pipeline, s => s.OperationName == "TrainCandidate");
+        Assert.Contains(pipeline, s => s.OperationName == nameof(TrainCandidate));
     }
 
     [Fact]
@@ -47,7 +51,7 @@ public sealed class UploadTraceTests(AzuriteFixture azurite)
         var run = await TracedRun.GetAsync(azurite);
         var trace = run.SpansOf(run.DataTrace);
 
-        var versioned = trace.Where(s => s.OperationName is "RegisterModel" or "PromoteModel" or Spans.FirstPrediction).ToList();
+        var versioned = trace.Where(s => s.OperationName is nameof(RegisterModel) or nameof(PromoteModel) or Spans.FirstPrediction).ToList();
 
         Assert.Equal(3, versioned.Count);
         Assert.All(versioned, s => Assert.Equal((TracedRun.Model, run.ProductionVersion), ((string?)s.GetTagItem(Tags.Model), (string?)s.GetTagItem(Tags.ModelVersion))));
