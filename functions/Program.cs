@@ -1,15 +1,18 @@
 using Azure.Core.Serialization;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Serverless.Core.Api;
 using Serverless.Core.Hosting;
+using Serverless.Functions.Identity;
 using Serverless.Orchestrations;
 
 // The Functions app registers the same services, through the same extensions, as the local host.
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+builder.UseMiddleware<CallerMiddleware>();
 // Durable stores inputs, outputs, custom status and events with the worker's serializer: the local host's JSON options.
 builder.Services.Configure<WorkerOptions>(options => options.Serializer = new JsonObjectSerializer(DurablePayloads.Options));
 builder.AddPipelineCore();
@@ -18,4 +21,5 @@ builder.AddPipelineTraining();
 builder.AddPipelineOrchestrations();
 builder.AddPipelineApi();
 builder.AddPipelineDrift();
+builder.AddPipelineTelemetry()?.UseFunctionsWorkerDefaults();
 builder.Build().Run();

@@ -33,6 +33,12 @@ param maximumInstanceCount int = 40
 @allowed([2048, 4096])
 param instanceMemoryMB int = 4096
 
+@description('Client id of an Entra ID app registration for App Service authentication (AUTH_CLIENT_ID); empty: authentication off, admin routes need a function key only.')
+param authClientId string = ''
+
+@description('App role an admin route\'s caller must have (ADMIN_ROLE); needs authClientId. Empty: no role limit.')
+param adminRole string = ''
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var functionAppName = 'func-${resourceToken}'
@@ -95,6 +101,8 @@ module functionApp 'modules/functionapp.bicep' = {
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    authClientId: authClientId
+    adminRole: adminRole
   }
 }
 

@@ -33,6 +33,7 @@ public static class LocalHostApp
         builder.AddPipelineApi();
         builder.AddPipelineDrift();
         builder.AddLocalDurableEngine();
+        builder.AddPipelineTelemetry();
 
         builder.Services.AddSingleton<BlobReceipts>();
         builder.Services.AddSingleton<IncomingBlobPoller>();

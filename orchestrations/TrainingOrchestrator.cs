@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 using Serverless.Core.Monitoring;
@@ -63,8 +64,11 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
         var logger = context.CreateReplaySafeLogger(nameof(TrainingOrchestrator));
         var notes = new List<string>();
 
+        ActivityTelemetry.Tag(Activity.Current, input);
         context.SetCustomStatus(new TrainingProgress(TrainingStages.Planning));
         var plan = await context.CallActivityAsync<TrainingPlan>(nameof(LoadTrainingPlan), input, StorageRetry);
+        // The orchestration's span (the SDK's, current in every episode) carries the model and versions as they are known.
+        ActivityTelemetry.Tag(Activity.Current, plan);
         logger.LogInformation("Training {ModelName} on {DatasetVersion}: {CandidateCount} candidates, primary metric {Metric}",
             plan.Model, plan.DatasetVersion, plan.Candidates.Count, plan.PrimaryMetric);
 
@@ -140,6 +144,7 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
         var registered = await context.CallActivityAsync<RegisteredVersion>(nameof(RegisterModel), new RegisterInput(
             plan, context.InstanceId, winner, winnerTest, baseline, champion?.Champion, splits, notes,
             manual ? VersionStatus.PendingApproval : VersionStatus.Approved, fit, gate.Comparison), StorageRetry);
+        ActivityTelemetry.Tag(Activity.Current, registered);
 
         if (manual)
         {

@@ -16,12 +16,8 @@ public static class ApiResults
 {
     public const long MaxBodyBytes = 4 * 1024 * 1024;
 
-    /// <summary>The caller, as named in the <c>x-user</c> header (or "api").</summary>
-    public static string Actor(HttpRequest request)
-    {
-        var user = request.Headers["x-user"].FirstOrDefault();
-        return string.IsNullOrWhiteSpace(user) ? "api" : user.Trim()[..Math.Min(user.Trim().Length, 100)];
-    }
+    /// <summary>The authenticated caller, as the host signed it in (<see cref="AdminAccess.ActorOf"/>).</summary>
+    public static string Actor(HttpRequest request) => AdminAccess.ActorOf(request.HttpContext.User);
 
     public static void CheckModelName(string model)
     {

@@ -32,6 +32,7 @@ public static class PipelineHostingExtensions
     public static IHostApplicationBuilder AddPipelineApi(this IHostApplicationBuilder builder)
     {
         builder.Services.AddProblemDetails();
+        builder.Services.AddOptions<Api.ApiAccessOptions>().BindConfiguration(Api.ApiAccessOptions.Section);
         builder.Services.AddSingleton<Api.PipelineApi>();
         builder.Services.AddSingleton<Training.RunRegistration>();
         builder.Services.AddSingleton<Api.RunRegistrationApi>();

@@ -49,6 +49,11 @@ public sealed record ModelManifest
 
     /// <summary>Permutation feature importance on the test split, most important first (null: not computed).</summary>
     public FeatureImportanceReport? FeatureImportance { get; init; }
+    /// <summary>
+    /// The W3C trace context (traceparent) of the registration, when traced: the first prediction a host serves from this
+    /// version is recorded as a span of the same trace.
+    /// </summary>
+    public string? TraceParent { get; init; }
 }
 
 /// <summary>What it takes to train the same model again.</summary>

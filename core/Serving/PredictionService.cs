@@ -45,12 +45,14 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, Pr
     /// <exception cref="ModelUnavailableException">The version failed its integrity check and no verified copy is held.</exception>
     public async Task<PredictionResponse> PredictAsync(string model, JsonElement body, ModelSelector selector, string requestId, CancellationToken ct)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var rows = PredictionRequest.Rows(body, _options.MaxRows);
         var loaded = await GetAsync(model, selector, ct).ConfigureAwait(false);
         var input = loaded.Input.Read(rows);
         var outputs = loaded.Score(input);
         // Sampled requests are queued for the prediction log; this never waits on storage.
         await log.OfferAsync(model, loaded.Manifest, selector == ModelSelector.Production, requestId, rows, outputs, ct).ConfigureAwait(false);
+        Telemetry.ServingTelemetry.Predicted(loaded, input.Count, started, requestId);
         return new PredictionResponse(model, loaded.Version, requestId, outputs);
     }
 

@@ -20,6 +20,14 @@ public static class ModelSpecValidation
         return spec!;
     }
 
+    /// <summary>Checks a spec; throws <see cref="InvalidSpecException"/> naming every problem.</summary>
+    public static void Validate(ModelSpec spec, DatasetSchema? latest = null)
+    {
+        var problems = new SpecProblems();
+        Validate(spec, latest, problems);
+        problems.ThrowIfAny();
+    }
+
     /// <summary>Adds every problem of <paramref name="spec"/> to <paramref name="problems"/>.</summary>
     public static void Validate(ModelSpec spec, DatasetSchema? latest, SpecProblems problems)
     {

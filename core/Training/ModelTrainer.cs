@@ -120,6 +120,7 @@ public sealed partial class ModelTrainer(
             await JsonBlobs.WriteAsync(storage.Models.GetBlobClient(RunPrefix(input.Model, input.RunId) + RunInputBlobName), input, ct).ConfigureAwait(false);
 
             clock.Stop();
+            Telemetry.PipelineMetrics.RecordTraining(input.Model, input.Candidate.Trainer, succeeded: true, clock.Elapsed);
             await runs.RecordAsync(new ExperimentRun(input.Model, input.RunId, input.OrchestrationId, input.DatasetVersion, input.Candidate.Trainer,
                 input.Candidate.Parameters, metrics, RunStatus.Succeeded, clock.Elapsed.TotalMilliseconds, started, null), ct).ConfigureAwait(false);
             logger.LogInformation("Trained {Candidate} for {ModelName} in {DurationMs:F0} ms: {Metrics}",
@@ -129,6 +130,7 @@ public sealed partial class ModelTrainer(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             clock.Stop();
+            Telemetry.PipelineMetrics.RecordTraining(input.Model, input.Candidate.Trainer, succeeded: false, clock.Elapsed);
             await runs.RecordAsync(new ExperimentRun(input.Model, input.RunId, input.OrchestrationId, input.DatasetVersion, input.Candidate.Trainer,
                 input.Candidate.Parameters, new Dictionary<string, double>(), RunStatus.Failed, clock.Elapsed.TotalMilliseconds, started, e.Message), ct).ConfigureAwait(false);
             logger.LogWarning(e, "Candidate {Candidate} of {ModelName} failed", input.Candidate, input.Model);

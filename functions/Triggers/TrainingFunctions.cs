@@ -73,8 +73,8 @@ public sealed class TrainingFunctions
     public Task<bool> RunRecordTrainingEvent([ActivityTrigger] TrainingAuditInput input, FunctionContext context) =>
         Run<RecordTrainingEvent, TrainingAuditInput, bool>(input, context);
 
-    /// <summary>Runs the activity class with the function's services and cancellation token.</summary>
+    /// <summary>Runs the activity class, in its span, with the function's services and cancellation token.</summary>
     private static Task<TOutput> Run<TActivity, TInput, TOutput>(TInput input, FunctionContext context)
         where TActivity : PipelineActivity<TInput, TOutput> =>
-        ActivatorUtilities.CreateInstance<TActivity>(context.InstanceServices).RunAsync(input, context.CancellationToken);
+        ActivatorUtilities.CreateInstance<TActivity>(context.InstanceServices).ExecuteAsync(input, context.CancellationToken);
 }

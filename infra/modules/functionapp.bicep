@@ -38,6 +38,12 @@ param maximumInstanceCount int = 40
 @allowed([2048, 4096])
 param instanceMemoryMB int = 4096
 
+@description('Client id of an Entra ID app registration for App Service authentication: signed-in callers (bearer tokens for api://<id>) are passed to the app as X-MS-CLIENT-PRINCIPAL and named in the audit log. Empty: authentication stays off.')
+param authClientId string = ''
+
+@description('When set, admin routes also need a signed-in caller with this app role (Pipeline__Api__AdminRole); needs authClientId.')
+param adminRole string = ''
+
 resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
   name: storageAccountName
 }
@@ -127,6 +133,43 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
       Pipeline__Storage__ServiceVersion: ''
       // The drift timer's schedule (6-field cron, UTC): the CheckDriftOnTimer TimerTrigger reads it, so it must be set.
       Pipeline__Drift__TimerSchedule: '0 */5 * * * *'
+      // Admin routes limited to an app role of the signed-in caller; empty: a function key is enough.
+      Pipeline__Api__AdminRole: adminRole
+    }
+  }
+
+  // App Service authentication validates Entra ID bearer tokens and hands the caller to the app. Unauthenticated requests
+  // still pass (function keys, Event Grid's delivery to the blob trigger): the app decides what needs a caller.
+  resource auth 'config' = if (!empty(authClientId)) {
+    name: 'authsettingsV2'
+    properties: {
+      platform: {
+        enabled: true
+      }
+      globalValidation: {
+        requireAuthentication: false
+        unauthenticatedClientAction: 'AllowAnonymous'
+      }
+      identityProviders: {
+        azureActiveDirectory: {
+          enabled: true
+          registration: {
+            clientId: authClientId
+            openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+          }
+          validation: {
+            allowedAudiences: [
+              'api://${authClientId}'
+              authClientId
+            ]
+          }
+        }
+      }
+      login: {
+        tokenStore: {
+          enabled: false
+        }
+      }
     }
   }
 }

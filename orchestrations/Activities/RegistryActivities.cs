@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.InteropServices;
 using Serverless.Core.Registry;
 using Serverless.Core.Serving;
 using Serverless.Core.Tracking;
@@ -42,6 +45,7 @@ public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datase
             ChampionComparison = input.Comparison,
             Spec = plan.Spec,
             FeatureImportance = await explainer.ExplainAsync(input.Fit?.ModelBlob ?? input.Winner.ModelBlob!, input.Splits.Test, dataset.Schema, plan.PrimaryMetric, plan.Seed, cancellationToken),
+            TraceParent = Activity.Current?.Id,
         };
         var manifest = await registry.RegisterAsync(draft, input.Fit?.ModelBlob ?? input.Winner.ModelBlob!, ModelCard.Render, cancellationToken);
         await registry.SetStatusAsync(plan.Model, manifest.Version, input.Status, cancellationToken);

@@ -134,6 +134,7 @@ public sealed class FunctionsRouteTableTests
         var factories = endpoint.Metadata.GetMetadata<FilterFactories>()?.Items ?? [];
         using var services = new ServiceCollection()
             .AddSingleton(Options.Create(new ApiOptions { AdminKey = "probe" }))
+            .AddSingleton(Options.Create(new Serverless.Core.Api.ApiAccessOptions()))
             .BuildServiceProvider();
         var factoryContext = new EndpointFilterFactoryContext
         {

@@ -191,7 +191,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
     [InlineData("\"")]
     public void Validate_CommentThatIsNotOnePunctuationCharacter_NamesTheCommentField(string comment)
     {
-        var error = Assert.Throws<BadRequestException>(() => ModelSpecValidation.Validate(new ModelSpec { Comment = comment }));
+        var error = Assert.Throws<InvalidSpecException>(() => ModelSpecValidation.Validate(new ModelSpec { Comment = comment }));
 
         Assert.Contains("comment", error.Message);
     }

@@ -32,4 +32,12 @@ public sealed class HostJsonTests
 
         Assert.InRange(timeout, TimeSpan.FromMinutes(30), TimeSpan.FromHours(2));
     }
+
+    [Fact]
+    public void Telemetry_HostAndDurable_EmitOpenTelemetryTraces()
+    {
+        var tracing = Host["extensions"]!["durableTask"]!["tracing"]!;
+
+        Assert.Equal(("OpenTelemetry", true, "V2"), ((string?)Host["telemetryMode"], (bool?)tracing["distributedTracingEnabled"], (string?)tracing["version"]));
+    }
 }

@@ -1,8 +1,10 @@
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
+using Serverless.Core.Api;
 using Serverless.Core.Datasets;
 using Serverless.Core.Serving;
 using Serverless.Core.Storage;
+using Serverless.Core.Telemetry;
 using Serverless.Core.Training;
 
 namespace Serverless.Tests.Infra;
@@ -23,6 +25,8 @@ public sealed class LocalSettingsSampleTests
         (typeof(PredictionOptions), PredictionOptions.Section),
         (typeof(Serverless.Core.Monitoring.PredictionLogOptions), Serverless.Core.Monitoring.PredictionLogOptions.Section),
         (typeof(Serverless.Core.Monitoring.DriftOptions), Serverless.Core.Monitoring.DriftOptions.Section),
+        (typeof(TelemetryOptions), TelemetryOptions.Section),
+        (typeof(ApiAccessOptions), ApiAccessOptions.Section),
     ];
 
     [Fact]

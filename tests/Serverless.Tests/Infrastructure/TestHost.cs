@@ -28,7 +28,7 @@ public sealed class TestHost : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
     public PipelineStorage Storage => _app.Services.GetRequiredService<PipelineStorage>();
 
-    public static async Task<TestHost> StartAsync(AzuriteFixture azurite, Dictionary<string, string>? settings = null)
+    public static async Task<TestHost> StartAsync(AzuriteFixture azurite, Dictionary<string, string>? settings = null, Action<WebApplicationBuilder>? configure = null)
     {
         var suffix = IsolatedLayout.NewSuffix();
         var port = AzuriteFixture.FreePort();
@@ -42,7 +42,7 @@ public sealed class TestHost : IAsyncDisposable
         config["Pipeline:Training:WarmUp"] = "false";
         foreach (var (key, value) in settings ?? []) config[key] = value;
         var args = config.Select(kv => $"--{kv.Key}={kv.Value}").ToArray();
-        var app = LocalHostApp.Create(args);
+        var app = LocalHostApp.Create(args, configure);
         await app.StartAsync();
         return new TestHost(app, url, suffix);
     }

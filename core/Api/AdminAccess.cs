@@ -1,0 +1,35 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http;
+
+namespace Serverless.Core.Api;
+
+/// <summary>
+/// The check both hosts make before an admin route runs, once the caller is known (the local host from its admin keys,
+/// the Functions app from App Service authentication): a problem-details answer, or null to go on.
+/// </summary>
+public static class AdminAccess
+{
+    /// <summary>The audit actor of a request no one signed in to (admin routes are open when no key is configured).</summary>
+    public const string Anonymous = "anonymous";
+
+    /// <summary>401 for no caller when a role is required, 403 for a caller outside the role; else null.</summary>
+    public static IResult? Check(ClaimsPrincipal caller, string? requiredRole)
+    {
+        if (string.IsNullOrWhiteSpace(requiredRole)) return null;
+        if (caller.Identity is not { IsAuthenticated: true })
+        {
+            return ApiResults.Problem(StatusCodes.Status401Unauthorized, "Unauthorized",
+                $"This route needs a signed-in caller in the role '{requiredRole}'.");
+        }
+        if (!caller.IsInRole(requiredRole))
+        {
+            return ApiResults.Problem(StatusCodes.Status403Forbidden, "Forbidden",
+                $"The caller '{ActorOf(caller)}' is not in the role '{requiredRole}' that this route needs.");
+        }
+        return null;
+    }
+
+    /// <summary>The name the audit log records for a caller.</summary>
+    public static string ActorOf(ClaimsPrincipal caller) =>
+        caller.Identity is { IsAuthenticated: true, Name: { Length: > 0 } name } ? name[..Math.Min(name.Length, 100)] : Anonymous;
+}
