@@ -30,7 +30,9 @@ public static class ApiResults
 
     public static Dictionary<string, string[]> Field(string name, string problem) => new() { [name] = [problem] };
 
-    public static IResult Json(object value) => Results.Json(value, JsonBlobs.Options);
+    public static IResult Json(object value) => Results.Json(value, ApiJson.Options);
+
+    public static IResult Json(object value, int status) => Results.Json(value, ApiJson.Options, statusCode: status);
 
     public static async Task<JsonDocument> ReadDocumentAsync(HttpRequest request, CancellationToken ct)
     {

@@ -20,7 +20,7 @@ using static ApiResults;
 /// between the local host and the Functions app cannot arise here. Bad input is answered with problem details naming
 /// the problem (400, 404, 409, 413), never a 500.
 /// </summary>
-public sealed class PipelineApi(
+public sealed partial class PipelineApi(
     ModelRegistry registry,
     ModelSpecStore specs,
     DatasetStore datasets,
@@ -32,27 +32,22 @@ public sealed class PipelineApi(
     public Task<IResult> HealthAsync(CancellationToken ct) => Guard(logger, async () =>
     {
         var models = await registry.ListModelsAsync(ct);
-        return Json(new
-        {
-            Status = "healthy",
-            Models = models,
-            Loaded = predictions.Loaded.Select(l => new { Model = l.Key, Version = l.Value }),
-        });
+        return Json(new HealthAnswer("healthy", models, [.. predictions.Loaded.Select(l => new LoadedVersion(l.Key, l.Value))]));
     });
 
     public Task<IResult> ListModelsAsync(CancellationToken ct) => Guard(logger, async () =>
     {
         var names = await registry.ListModelsAsync(ct);
-        var models = new List<object>();
+        var models = new List<ModelSummary>();
         foreach (var name in names)
         {
             var doc = await registry.GetAsync(name, ct);
             if (doc is null) continue;
             doc.Aliases.TryGetValue(ModelRegistry.Production, out var production);
             var current = doc.Versions.Find(v => v.Version == production);
-            models.Add(new { Model = name, Production = production, doc.LatestVersion, Versions = doc.Versions.Count, current?.PrimaryMetric, current?.TestMetrics });
+            models.Add(new ModelSummary(name, production, LatestVersion(doc), doc.Versions.Count, current?.PrimaryMetric, current?.TestMetrics));
         }
-        return Json(new { Models = models });
+        return Json(new ModelList(models));
     });
 
     public Task<IResult> GetModelAsync(string model, CancellationToken ct) => Guard(logger, async () =>
@@ -61,28 +56,28 @@ public sealed class PipelineApi(
         var doc = await registry.GetAsync(model, ct);
         var dataset = await datasets.GetLatestAsync(model, ct);
         if (doc is null && dataset is null) throw new NotFoundException($"There is no model '{model}': drop a data file into incoming/{model}/ to create it.");
-        return Json(new
-        {
-            Model = model,
-            Aliases = doc?.Aliases ?? [],
-            Versions = (doc?.Versions ?? []).Select(v => new
-            {
-                v.Version, v.CreatedAt, v.DatasetVersion, v.Trainer, v.PrimaryMetric, v.TestMetrics, v.Status, v.OrchestrationId,
-                Run = v.OrchestrationId is null ? null : ApiRoutes.OrchestrationPath(v.OrchestrationId),
-            }),
-            Links = new { Runs = ApiRoutes.OrchestrationsOf(model), Candidates = ApiRoutes.RunsOf(model) },
-            History = doc?.History ?? [],
-            LatestDataset = dataset is null ? null : new { dataset.Version, dataset.Rows, dataset.CreatedAt, dataset.Schema.Label, dataset.Schema.Task, dataset.Schema.Inferred },
-        });
+        var (signature, example) = await SignatureAsync(model, doc, ct);
+        return Json(new ModelView(
+            model,
+            doc?.Aliases ?? [],
+            LatestVersion(doc),
+            [.. (doc?.Versions ?? []).Select(v => new VersionSummary(v.Version, v.CreatedAt, v.DatasetVersion, v.Trainer, v.PrimaryMetric, v.TestMetrics, v.Status, v.OrchestrationId,
+                v.OrchestrationId is null ? null : ApiRoutes.OrchestrationPath(v.OrchestrationId)))],
+            new ModelLinks(ApiRoutes.OrchestrationsOf(model), ApiRoutes.RunsOf(model), ApiRoutes.PredictOf(model)),
+            doc?.History ?? [],
+            dataset is null ? null : new DatasetSummary(dataset.Version, dataset.Rows, dataset.CreatedAt, dataset.Schema.Label, dataset.Schema.Task, dataset.Schema.Inferred),
+            signature,
+            example));
     });
 
     public Task<IResult> GetVersionAsync(string model, string version, CancellationToken ct) => Guard(logger, async () =>
     {
         CheckModelName(model);
+        version = CheckVersion(version, "version");
         var manifest = await registry.GetManifestAsync(model, version, ct)
             ?? throw new NotFoundException($"Model '{model}' has no version '{version}'.");
         var card = await registry.GetCardAsync(model, version, ct);
-        return Json(new { Manifest = manifest, Card = card });
+        return Json(new VersionAnswer(manifest, card));
     });
 
     public Task<IResult> PutSpecAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
@@ -120,7 +115,7 @@ public sealed class PipelineApi(
             using var document = await ReadDocumentAsync(request, ct);
             var response = await predictions.PredictAsync(model, document.RootElement, selector, requestId, ct);
             // Serialized up front so the answer goes out with a Content-Length rather than chunked: cheaper per request.
-            return Results.Bytes(JsonSerializer.SerializeToUtf8Bytes(response, JsonBlobs.Options), "application/json; charset=utf-8");
+            return Results.Bytes(JsonSerializer.SerializeToUtf8Bytes(response, ApiJson.Options), "application/json; charset=utf-8");
         });
     }
 
@@ -134,10 +129,7 @@ public sealed class PipelineApi(
         {
             throw new BadRequestException("Give either 'version' or 'alias', not both.", Field("alias", "not with 'version'"));
         }
-        if (version is not null && !ModelSelector.IsVersion(version))
-        {
-            throw new BadRequestException($"'{Truncate(version)}' is not a version; versions are named v1, v2, ...", Field("version", "v followed by a number, e.g. v2"));
-        }
+        if (version is not null) version = CheckVersion(version, "version");
         if (alias is not null && !ModelSelector.IsAlias(alias))
         {
             throw new BadRequestException($"'{Truncate(alias)}' is not an alias name; aliases are like production or staging.", Field("alias", ModelSelector.AliasRule));
@@ -152,12 +144,13 @@ public sealed class PipelineApi(
         CheckModelName(model);
         var body = await ReadJsonAsync<PromoteBody>(request, strict: true, ct);
         if (string.IsNullOrWhiteSpace(body?.Version)) throw new BadRequestException("Name the version to promote.", Field("version", "required, e.g. \"v2\""));
+        body = body with { Version = CheckVersion(body.Version, "version") };
         var actor = Actor(request);
         var before = await registry.ResolveAliasAsync(model, ModelRegistry.Production, ct);
         var doc = await registry.SetAliasAsync(model, ModelRegistry.Production, body.Version, actor, body.Reason ?? "manual promotion", ct);
         await audit.RecordAsync("promote", model, actor, new { From = before, To = body.Version, body.Reason }, ct);
         await predictions.RefreshAsync(model, ct);
-        return Json(new { Model = model, doc.Aliases });
+        return Json(new AliasesAnswer(model, doc.Aliases));
     });
 
     public Task<IResult> RollbackAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
@@ -170,7 +163,7 @@ public sealed class PipelineApi(
         var doc = await registry.RollbackAsync(model, actor, body?.Reason ?? "manual rollback", ct);
         await audit.RecordAsync("rollback", model, actor, new { From = before, To = doc.Aliases[ModelRegistry.Production], body?.Reason }, ct);
         await predictions.RefreshAsync(model, ct);
-        return Json(new { Model = model, doc.Aliases });
+        return Json(new AliasesAnswer(model, doc.Aliases));
     });
 
     public Task<IResult> ListRunsAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
@@ -183,7 +176,7 @@ public sealed class PipelineApi(
             throw new BadRequestException($"Cannot sort by '{sort}'.", Field("sort", $"one of {string.Join(", ", known)}"));
         }
         var list = await runs.ListAsync(model, sort, ct);
-        return Json(new { Model = model, SortedBy = sort, Runs = list });
+        return Json(new RunList(model, sort, list));
     });
 
     public Task<IResult> ListAuditAsync(HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
@@ -196,11 +189,13 @@ public sealed class PipelineApi(
         {
             throw new BadRequestException($"'max' must be a whole number from 1 to 1000, not '{maxText}'.", Field("max", "1 to 1000"));
         }
-        return Json(new { Records = await audit.ListAsync(model, max, ct) });
+        return Json(new AuditList(await audit.ListAsync(model, max, ct)));
     });
 
 
-    private sealed record PromoteBody(string? Version, string? Reason);
+    /// <summary>The body of promote: the version to move production to, and why.</summary>
+    public sealed record PromoteBody(string? Version, string? Reason);
 
-    private sealed record ReasonBody(string? Reason, string? By);
+    /// <summary>The optional body of rollback: why.</summary>
+    public sealed record ReasonBody(string? Reason, string? By);
 }

@@ -28,6 +28,8 @@ public static class PipelineHostingExtensions
     public static IHostApplicationBuilder AddPipelineApi(this IHostApplicationBuilder builder)
     {
         builder.Services.AddProblemDetails();
+        // Problem details, like every answer, are written with the API's JSON rules (readable characters, no null fields).
+        builder.Services.Configure<Microsoft.AspNetCore.Http.Json.JsonOptions>(options => Api.ApiJson.ConfigureHost(options.SerializerOptions));
         builder.Services.AddSingleton<Api.PipelineApi>();
         return builder;
     }
