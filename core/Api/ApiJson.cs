@@ -107,7 +107,7 @@ public static class ApiJson
         }
     }
 
-    /// <summary>Writes JSON held as an element (audit details, orchestration payloads) with its fractional numbers rounded.</summary>
+    /// <summary>Writes JSON held as an element (audit details, orchestration payloads) as answers are written: null fields left out, fractions rounded.</summary>
     private static void WriteRounded(Utf8JsonWriter writer, JsonElement element)
     {
         switch (element.ValueKind)
@@ -116,6 +116,7 @@ public static class ApiJson
                 writer.WriteStartObject();
                 foreach (var property in element.EnumerateObject())
                 {
+                    if (property.Value.ValueKind == JsonValueKind.Null) continue;
                     writer.WritePropertyName(property.Name);
                     WriteRounded(writer, property.Value);
                 }

@@ -64,7 +64,11 @@ public sealed class AuditLog(PipelineStorage storage)
         }
     }
 
-    private static readonly JsonSerializerOptions DetailsOptions = new(JsonBlobs.Options) { WriteIndented = false };
+    private static readonly JsonSerializerOptions DetailsOptions = new(JsonBlobs.Options)
+    {
+        WriteIndented = false,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
 
     private async Task<TableClient> TableAsync(CancellationToken ct)
     {
