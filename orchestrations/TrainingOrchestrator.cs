@@ -83,7 +83,7 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
         var baseline = await baselineTask;
         var champion = await championTask;
 
-        var summaries = candidates.Select(c => new CandidateSummary(c.RunId, c.Candidate.ToString(), c.Succeeded, c.ValidationMetrics, c.Error)).ToList();
+        var summaries = candidates.Select(c => new CandidateSummary(c.RunId, c.Candidate.Trainer, c.Candidate.Parameters, c.Succeeded, c.ValidationMetrics, c.Error)).ToList();
         var comparedWith = plan.ChampionVersion;
         TrainingOutcome End(string status, string? version)
         {

@@ -1,6 +1,7 @@
 using Serverless.Core.Registry;
 using Serverless.Core.Specs;
 using Serverless.Core.Tracking;
+using Serverless.Core.Training;
 
 namespace Serverless.Core.Api;
 
@@ -41,17 +42,30 @@ public sealed record ModelView(
     InputSignature? InputSignature,
     IReadOnlyDictionary<string, object?>? ExampleRequest);
 
-/// <summary>A registered version: when, from which data, which trainer, its test metrics and status, and the run that made it.</summary>
+/// <summary>
+/// A registered version: when, from which data, which trainer with which parameters, its test metrics and status, and
+/// the run that made it (<see cref="Run"/>: the path of its status).
+/// </summary>
 public sealed record VersionSummary(
     string Version,
     DateTimeOffset CreatedAt,
     string DatasetVersion,
     string Trainer,
+    IReadOnlyDictionary<string, double> Parameters,
     string PrimaryMetric,
     IReadOnlyDictionary<string, double> TestMetrics,
     string Status,
     string? OrchestrationId,
-    string? Run);
+    string? Run)
+{
+    /// <summary>A registry entry as the API shows it (the registry keeps the trainer and its parameters as one description).</summary>
+    public static VersionSummary Of(VersionEntry entry)
+    {
+        var candidate = CandidateSpec.Parse(entry.Trainer);
+        return new(entry.Version, entry.CreatedAt, entry.DatasetVersion, candidate.Trainer, candidate.Parameters, entry.PrimaryMetric, entry.TestMetrics,
+            entry.Status, entry.OrchestrationId, entry.OrchestrationId is null ? null : ApiRoutes.OrchestrationPath(entry.OrchestrationId));
+    }
+}
 
 /// <summary>Where to read more about a model: its training runs (orchestrations), its experiment runs, where to predict.</summary>
 public sealed record ModelLinks(string Orchestrations, string Runs, string Predict);

@@ -47,7 +47,8 @@ public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datase
         {
             manifest.Version,
             manifest.DatasetVersion,
-            Candidate = manifest.Candidate.ToString(),
+            manifest.Candidate.Trainer,
+            manifest.Candidate.Parameters,
             manifest.TestMetrics,
             manifest.Sha256,
             input.OrchestrationId,

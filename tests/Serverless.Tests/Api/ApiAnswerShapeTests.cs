@@ -119,6 +119,20 @@ public sealed partial class ApiAnswerShapeTests(ShopSpendModel shop) : IClassFix
     }
 
     [Fact]
+    public async Task ModelViewAndRunOutput_Candidates_NameTrainerAndParameters()
+    {
+        var version = (await GetAsync($"/api/models/{Model}"))["versions"]!.AsArray().Single()!;
+
+        Assert.Equal("FastTree", version["trainer"]!.GetValue<string>());
+        Assert.Equal(40, version["parameters"]!["numberOfIterations"]!.GetValue<int>());
+        var run = await GetAsync(version["run"]!.GetValue<string>());
+        var candidate = run["output"]!["candidates"]!.AsArray().Single()!.AsObject();
+        Assert.Equal("FastTree", candidate["trainer"]!.GetValue<string>());
+        Assert.Equal(8, candidate["parameters"]!["numberOfLeaves"]!.GetValue<int>());
+        Assert.False(candidate.ContainsKey("candidate"));
+    }
+
+    [Fact]
     public async Task ListRuns_Runs_NameTheirMetricsValidationMetrics()
     {
         var runs = (await GetAsync($"/api/models/{Model}/runs"))["runs"]!.AsArray();

@@ -120,6 +120,18 @@ public sealed class ApiJsonTests
         Assert.Equal(expected, VersionNames.Normalize(given));
     }
 
+    [Theory]
+    [InlineData("FastTree", 0)]
+    [InlineData("FastTree(numberOfLeaves=8)", 1)]
+    [InlineData("LightGbm(learningRate=0.05, numberOfLeaves=31)", 2)]
+    public void ParseCandidate_ItsDescription_GivesTheCandidateBack(string description, int parameters)
+    {
+        var candidate = CandidateSpec.Parse(description);
+
+        Assert.Equal(parameters, candidate.Parameters.Count);
+        Assert.Equal(description, candidate.ToString());
+    }
+
     [Fact]
     public void ReadAuditDetails_RowsOfEveryAge_AreJson()
     {

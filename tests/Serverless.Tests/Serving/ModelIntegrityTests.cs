@@ -70,8 +70,8 @@ public sealed class ModelIntegrityTests(ShopSpendModel shop) : IClassFixture<Sho
 
         var audit = await Host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model={model}");
         var record = Assert.Single(audit!["records"]!.AsArray(), r => r!["action"]!.GetValue<string>() == PredictionService.IntegrityFailureAction);
-        Assert.Contains("v1", record!["details"]!.GetValue<string>());
-        Assert.Contains("sha256", record["details"]!.GetValue<string>());
+        Assert.Equal("v1", record!["details"]!["version"]!.GetValue<string>());
+        Assert.Contains("sha256", record["details"]!["reason"]!.GetValue<string>());
     }
 
     [Fact]
