@@ -58,6 +58,26 @@ public static class ApiDocument
             });
             options.AddOperationTransformer((operation, context, _) =>
             {
+                // A route mapped without Describe is still named, and still says that bad input is problem details.
+                var description = context.Description;
+                if (description.RelativePath == $"{ApiRoutes.Prefix}/{ApiRoutes.OpenApi}") return Task.CompletedTask;
+                operation.OperationId ??= OperationId(description.HttpMethod, description.RelativePath);
+                operation.Responses ??= [];
+                if (!operation.Responses.ContainsKey("400"))
+                {
+                    operation.Responses["400"] = new OpenApiResponse
+                    {
+                        Description = "Bad Request",
+                        Content = new Dictionary<string, OpenApiMediaType>
+                        {
+                            ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference(nameof(ProblemDetails), context.Document) },
+                        },
+                    };
+                }
+                return Task.CompletedTask;
+            });
+            options.AddOperationTransformer((operation, context, _) =>
+            {
                 if (context.Description.ActionDescriptor.EndpointMetadata.OfType<AdminRoute>().Any())
                 {
                     operation.Security ??= [];
@@ -119,6 +139,18 @@ public static class ApiDocument
             operation.Parameters.Add(new OpenApiParameter { Name = name, In = ParameterLocation.Query, Description = description, Schema = new OpenApiSchema { Type = type } });
             return Task.CompletedTask;
         });
+
+    /// <summary>The operation id of a route mapped without one: its method and the words of its path, e.g. <c>PostModelsModelFeedback</c>.</summary>
+    public static string OperationId(string? method, string? path)
+    {
+        var segments = (path ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var words = segments.Skip(segments.FirstOrDefault() == ApiRoutes.Prefix ? 1 : 0)
+            .Select(segment => new string([.. segment.Where(char.IsLetterOrDigit)]))
+            .Where(word => word.Length > 0)
+            .Select(word => char.ToUpperInvariant(word[0]) + word[1..]);
+        var verb = (method ?? "").ToLowerInvariant();
+        return (verb.Length > 0 ? char.ToUpperInvariant(verb[0]) + verb[1..] : "") + string.Concat(words);
+    }
 
     /// <summary>Marks a route the key filter guards.</summary>
     private sealed class AdminRoute;
