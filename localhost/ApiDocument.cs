@@ -52,18 +52,18 @@ public static class ApiDocument
                     Type = SecuritySchemeType.ApiKey,
                     In = ParameterLocation.Header,
                     Name = AdminKeyHeader,
-                    Description = "The admin key (locally Pipeline:Api:AdminKey; on Azure a function key).",
+                    Description = $"The admin key (locally {ApiOptions.Section}:{nameof(ApiOptions.AdminKey)}; on Azure a function key).",
                 };
                 return Task.CompletedTask;
             });
             options.AddOperationTransformer((operation, context, _) =>
             {
-                // A route mapped without Describe is still named, and still says that bad input is problem details.
+                // A route mapped without Describe is still named and, under /api, still says that bad input is problem details.
                 var description = context.Description;
                 if (description.RelativePath == $"{ApiRoutes.Prefix}/{ApiRoutes.OpenApi}") return Task.CompletedTask;
                 operation.OperationId ??= OperationId(description.HttpMethod, description.RelativePath);
                 operation.Responses ??= [];
-                if (!operation.Responses.ContainsKey("400"))
+                if ((description.RelativePath ?? "").StartsWith(ApiRoutes.Prefix + "/", StringComparison.Ordinal) && !operation.Responses.ContainsKey("400"))
                 {
                     operation.Responses["400"] = new OpenApiResponse
                     {
