@@ -1,10 +1,16 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.OpenApi;
 using Serverless.Core.Api;
+using Serverless.Core.Serving;
+using Serverless.Core.Specs;
+using Serverless.Core.Training;
 using Serverless.Core.Hosting;
 using Microsoft.DurableTask.Client;
 using Serverless.LocalHost.Durable;
 using Serverless.LocalHost.Triggers;
 using Serverless.Orchestrations;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Serverless.LocalHost;
 
@@ -34,6 +40,7 @@ public static class LocalHostApp
         builder.AddPipelineDrift();
         builder.AddLocalDurableEngine();
         builder.AddPipelineTelemetry();
+        builder.Services.AddPipelineOpenApi();
 
         builder.Services.AddSingleton<BlobReceipts>();
         builder.Services.AddSingleton<IncomingBlobPoller>();
@@ -41,6 +48,7 @@ public static class LocalHostApp
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddHostedService<DriftTimerService>();
         configure?.Invoke(builder);
+        if (ApiDocument.IsBuildTimeGeneration) builder.Services.RemoveAll<IHostedService>();
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -54,30 +62,56 @@ public static class LocalHostApp
     {
         var api = app.MapGroup("/" + ApiRoutes.Prefix);
         var admin = app.MapGroup("/" + ApiRoutes.Prefix).AddEndpointFilter<AdminKeyFilter>();
+        admin.DescribeAdmin();
+        app.MapPipelineOpenApi();
 
-        api.MapGet(ApiRoutes.Health, (PipelineApi h, CancellationToken ct) => h.HealthAsync(ct));
-        api.MapGet(ApiRoutes.Models, (PipelineApi h, CancellationToken ct) => h.ListModelsAsync(ct));
-        api.MapGet(ApiRoutes.Model, (string model, PipelineApi h, CancellationToken ct) => h.GetModelAsync(model, ct));
-        api.MapGet(ApiRoutes.Version, (string model, string version, PipelineApi h, CancellationToken ct) => h.GetVersionAsync(model, version, ct));
-        api.MapPost(ApiRoutes.Predict, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PredictAsync(model, r, ct));
-        api.MapGet(ApiRoutes.Runs, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListRunsAsync(model, r, ct));
-        api.MapGet(ApiRoutes.Orchestrations, (HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.ListAsync(r, w, ct));
-        api.MapGet(ApiRoutes.Orchestration, (string instanceId, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.GetAsync(instanceId, w, ct));
-        api.MapGet(ApiRoutes.Audit, (HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListAuditAsync(r, ct));
+        api.MapGet(ApiRoutes.Health, (PipelineApi h, CancellationToken ct) => h.HealthAsync(ct))
+            .Describe<HealthAnswer>("Health", "Liveness, the models, and the production version this host has loaded");
+        api.MapGet(ApiRoutes.Models, (PipelineApi h, CancellationToken ct) => h.ListModelsAsync(ct))
+            .Describe<ModelList>("ListModels", "Every model with its production and latest versions and headline test metrics");
+        api.MapGet(ApiRoutes.Model, (string model, PipelineApi h, CancellationToken ct) => h.GetModelAsync(model, ct))
+            .Describe<ModelView>("GetModel", "A model: aliases, versions, history, latest dataset, input signature and an example request", 200, 404);
+        api.MapGet(ApiRoutes.Version, (string model, string version, PipelineApi h, CancellationToken ct) => h.GetVersionAsync(model, version, ct))
+            .Describe<VersionAnswer>("GetVersion", "A version's manifest (lineage, metrics, sha256) and model card; 2 is read as v2", 200, 404);
+        api.MapPost(ApiRoutes.Predict, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PredictAsync(model, r, ct))
+            .Describe<PredictionResponse>("Predict", "Predictions for one JSON object of feature values, or {\"rows\": [...]}; the model's inputSignature lists the fields", 200, 404, 409, 413, 503)
+            .Body<JsonObject>().Query("version", "pin a version (v2, or 2)").Query("alias", "the version an alias points at, e.g. staging");
+        api.MapGet(ApiRoutes.Runs, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListRunsAsync(model, r, ct))
+            .Describe<RunList>("ListRuns", "Experiment runs (one per trained candidate) with their validation metrics")
+            .Query("sort", "a metric to sort by, best first: " + string.Join(", ", Enum.GetValues<TaskKind>().SelectMany(Metrics.For).Distinct()));
+        api.MapGet(ApiRoutes.Orchestrations, (HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.ListAsync(r, w, ct))
+            .Describe<RunPage>("ListOrchestrations", "Training runs, newest first, paged")
+            .Query("model", "only this model's runs").Query("status", "runtime statuses, comma-separated (Running, Completed, Failed, ...)")
+            .Query("top", "page size, 1 to 100 (default 20)", JsonSchemaType.Integer).Query("skip", "runs to skip", JsonSchemaType.Integer);
+        api.MapGet(ApiRoutes.Orchestration, (string instanceId, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.GetAsync(instanceId, w, ct))
+            .Describe<RunStatus>("GetOrchestration", "A training run's status, in the shape of Durable Functions' instance status", 200, 404);
+        api.MapGet(ApiRoutes.Audit, (HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListAuditAsync(r, ct))
+            .Describe<AuditList>("ListAudit", "The audit log, newest first, filtered and paged").Query("model", "only this model's records")
+            .Query("action", "only this action").Query("from", "at or after (ISO 8601)").Query("to", "before (ISO 8601)")
+            .Query("max", "most records, 1 to 1000 (default 100)", JsonSchemaType.Integer).Query("next", "the page to continue from");
         api.MapMonitoringRoutes();
         api.MapDatasetRoutes();
 
-        admin.MapPut(ApiRoutes.Spec, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PutSpecAsync(model, r, ct));
-        admin.MapPost(ApiRoutes.Train, (string model, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.TrainAsync(model, r, w, ct));
-        admin.MapPost(ApiRoutes.Promote, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PromoteAsync(model, r, ct));
-        admin.MapPost(ApiRoutes.Rollback, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.RollbackAsync(model, r, ct));
+        admin.MapPut(ApiRoutes.Spec, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PutSpecAsync(model, r, ct))
+            .Describe<ModelSpec>("PutSpec", "Set the model spec (label, task, trainers, gate, approval, drift)").Body<ModelSpec>();
+        admin.MapPost(ApiRoutes.Train, (string model, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.TrainAsync(model, r, w, ct))
+            .Describe<CheckStatusAnswer>("Train", "Retrain on the current (or a named) dataset version; 202 with status URLs", 202, 404).Body<RunsApi.TrainBody>(optional: true);
+        admin.MapPost(ApiRoutes.Promote, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PromoteAsync(model, r, ct))
+            .Describe<AliasesAnswer>("Promote", "Move production to a version (force: past a failed gate, a pending approval or an archive); audited", 200, 404, 409).Body<PipelineApi.PromoteBody>();
+        admin.MapPost(ApiRoutes.Rollback, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.RollbackAsync(model, r, ct))
+            .Describe<AliasesAnswer>("Rollback", "Move production back to the version before; audited", 200, 404, 409).Body<PipelineApi.ReasonBody>(optional: true);
         admin.MapRunRegistration();
-        admin.MapPost(ApiRoutes.Approve, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.ApproveAsync(instanceId, r, w, ct));
-        admin.MapPost(ApiRoutes.Reject, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.RejectAsync(instanceId, r, w, ct));
-        admin.MapPost(ApiRoutes.Terminate, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.TerminateAsync(instanceId, r, w, ct));
-        admin.MapPost(ApiRoutes.RaiseEvent, (string instanceId, string eventName, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.RaiseEventAsync(instanceId, eventName, r, w, ct));
+        admin.MapPost(ApiRoutes.Approve, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.ApproveAsync(instanceId, r, w, ct))
+            .Describe<DecisionAnswer>("Approve", "Approve the version a run waits with at its approval gate", 202, 404, 409).Body<RunsApi.ReasonBody>(optional: true);
+        admin.MapPost(ApiRoutes.Reject, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.RejectAsync(instanceId, r, w, ct))
+            .Describe<DecisionAnswer>("Reject", "Reject the version a run waits with at its approval gate", 202, 404, 409).Body<RunsApi.ReasonBody>(optional: true);
+        admin.MapPost(ApiRoutes.Terminate, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.TerminateAsync(instanceId, r, w, ct))
+            .Describe("Terminate", "End a running training run", 202, 404, 409).Query("reason", "why; kept as the run's output");
+        admin.MapPost(ApiRoutes.RaiseEvent, (string instanceId, string eventName, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.RaiseEventAsync(instanceId, eventName, r, w, ct))
+            .Describe("RaiseEvent", "Send an event to a running training run", 202, 404, 409).Body<JsonElement>(optional: true);
         api.MapDriftRoutes(admin);
-        admin.MapDelete(ApiRoutes.Orchestration, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.PurgeAsync(instanceId, r, w, ct));
+        admin.MapDelete(ApiRoutes.Orchestration, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.PurgeAsync(instanceId, r, w, ct))
+            .Describe<PurgeAnswer>("Purge", "Delete an ended run's history", 200, 404, 409);
         api.MapGovernanceRoutes(admin);
     }
 }

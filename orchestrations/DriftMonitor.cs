@@ -72,13 +72,13 @@ public sealed class DriftMonitor(DriftChecker checker, DriftStore store, Dataset
                     ? " No labelled live rows in the window: the run trains on the current data and is compared with the champion on its test split."
                     : $" {feedback.TrainRows} labelled live rows added to training, {feedback.RecentRows} held out to compare with the champion."),
             };
-            await audit.RecordAsync("driftRetrain", model, actor, new { instanceId, report.CheckId, report.Dataset, consecutive, feedback }, ct).ConfigureAwait(false);
+            await audit.RecordAsync(AuditActions.DriftRetrain, model, actor, new { instanceId, report.CheckId, report.Dataset, consecutive, feedback }, ct).ConfigureAwait(false);
             logger.LogWarning("Drift of {ModelName} confirmed by {Consecutive} checks: retraining started as {InstanceId}", model, consecutive, instanceId);
         }
 
         report = report with { Consecutive = consecutive, Retraining = decision };
         await store.SaveAsync(report, ct).ConfigureAwait(false);
-        await audit.RecordAsync("driftCheck", model, actor, new
+        await audit.RecordAsync(AuditActions.DriftCheck, model, actor, new
         {
             report.CheckId, report.Trigger, report.Status, report.ProductionVersion, report.CurrentRows, report.LoggedRows,
             report.Dataset?.Share, report.Dataset?.DriftedFeatures, report.Consecutive, Retraining = decision,

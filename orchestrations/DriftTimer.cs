@@ -53,7 +53,7 @@ public sealed class DriftTimer(ModelRegistry registry, ModelSpecStore specs, Dri
                     var instanceId = $"train-{model}-schedule-{now.UtcTicks}";
                     await workflows.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingOrchestrator),
                         new TrainingRequest(model, null, ScheduleTrigger, Actor), new StartOrchestrationOptions(instanceId), ct).ConfigureAwait(false);
-                    await audit.RecordAsync("scheduledRetrain", model, Actor, new { instanceId, schedule = cron }, ct).ConfigureAwait(false);
+                    await audit.RecordAsync(AuditActions.ScheduledRetrain, model, Actor, new { instanceId, schedule = cron }, ct).ConfigureAwait(false);
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException)

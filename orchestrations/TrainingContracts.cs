@@ -120,7 +120,8 @@ public sealed record TrainingOutcome(
     string? Champion = null,
     string? FitOn = null);
 
-public sealed record CandidateSummary(string RunId, string Candidate, bool Succeeded, IReadOnlyDictionary<string, double> ValidationMetrics, string? Error);
+/// <summary>One candidate of a run as its outcome lists it: the trainer and parameters it was trained with, and how it did on validation.</summary>
+public sealed record CandidateSummary(string RunId, string Trainer, IReadOnlyDictionary<string, double> Parameters, bool Succeeded, IReadOnlyDictionary<string, double> ValidationMetrics, string? Error);
 
 /// <summary>Values of <see cref="TrainingOutcome.Status"/>.</summary>
 public static class TrainingStatus

@@ -110,7 +110,7 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
         var champion = await CompareWithChampionAsync(context, plan, splits, fit.ModelBlob, winnerTest, notes);
         var baseline = await baselineTask;
 
-        var summaries = candidates.Select(c => new CandidateSummary(c.RunId, c.Candidate.ToString(), c.Succeeded, c.ValidationMetrics, c.Error)).ToList();
+        var summaries = candidates.Select(c => new CandidateSummary(c.RunId, c.Candidate.Trainer, c.Candidate.Parameters, c.Succeeded, c.ValidationMetrics, c.Error)).ToList();
         var comparedWith = plan.ChampionVersion;
         TrainingOutcome End(string status, string? version)
         {

@@ -41,4 +41,10 @@ if [ "$production" != "$served" ]; then
   echo "e2e: FAILED: the prediction came from $served, but production is $production" >&2
   exit 1
 fi
+
+# The host serves the OpenAPI description of its routes, the predict route among them.
+if ! curl -fsS --max-time 30 "$host/api/openapi.json" | jq -e '.openapi and .paths["/api/models/{model}/predict"].post' >/dev/null; then
+  echo "e2e: FAILED: $host/api/openapi.json is not an OpenAPI document describing the predict route" >&2
+  exit 1
+fi
 echo "e2e: passed: $model $served predicts a fare of $(jq -r '.predictions[0].score' <<<"$answer") for a recorded 17.50"

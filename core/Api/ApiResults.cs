@@ -19,20 +19,21 @@ public static class ApiResults
     /// <summary>The authenticated caller, as the host signed it in (<see cref="AdminAccess.ActorOf"/>).</summary>
     public static string Actor(HttpRequest request) => AdminAccess.ActorOf(request.HttpContext.User);
 
+    /// <summary>A value as quoted back in an error message: at most <paramref name="max"/> characters.</summary>
+    public static string Truncate(string value, int max = 40) => value.Length <= max ? value : value[..max] + "…";
+
     public static void CheckModelName(string model)
     {
         if (!ModelNames.IsValid(model)) throw new BadRequestException($"'{model}' is not a valid model name: {ModelNames.Rule}.", Field("model", ModelNames.Rule));
     }
 
-    /// <summary>Versions are named v1, v2, ...: anything else (a path, odd characters) is refused before it reaches storage.</summary>
-    public static void CheckVersionName(string version, string field = "version")
-    {
-        if (!Serving.ModelSelector.IsVersion(version))
-        {
-            var shown = version.Length <= 40 ? version : version[..40] + "…";
-            throw new BadRequestException($"'{shown}' is not a version; versions are named v1, v2, ...", Field(field, "v followed by a number, e.g. v2"));
-        }
-    }
+    /// <summary>
+    /// A version as given in a route, query or body, in the vN form (a bare 2 is read as v2); anything else (a path, odd
+    /// characters) is a 400 naming <paramref name="field"/>, before it reaches storage.
+    /// </summary>
+    public static string CheckVersionName(string version, string field = "version") =>
+        Registry.VersionNames.Normalize(version)
+        ?? throw new BadRequestException($"'{Truncate(version)}' is not a version; versions are named v1, v2, ...", Field(field, Registry.VersionNames.Rule));
 
     /// <summary>Dataset versions are content addresses (<see cref="DatasetVersionNames"/>): anything else is refused before it reaches storage.</summary>
     public static void CheckDatasetVersionName(string datasetVersion, string field = "datasetVersion")
@@ -46,7 +47,9 @@ public static class ApiResults
 
     public static Dictionary<string, string[]> Field(string name, string problem) => new() { [name] = [problem] };
 
-    public static IResult Json(object value) => Results.Json(value, JsonBlobs.Options);
+    public static IResult Json(object value) => Results.Json(value, ApiJson.Options);
+
+    public static IResult Json(object value, int status) => Results.Json(value, ApiJson.Options, statusCode: status);
 
     public static async Task<JsonDocument> ReadDocumentAsync(HttpRequest request, CancellationToken ct)
     {

@@ -37,6 +37,7 @@ public static class ApiRoutes
     public const string Reject = "orchestrations/{instanceId}/reject";
     public const string Terminate = "orchestrations/{instanceId}/terminate";
     public const string RaiseEvent = "orchestrations/{instanceId}/raiseEvent/{eventName}";
+    public const string OpenApi = "openapi.json";
 
     /// <summary>The path of one run's status.</summary>
     public static string OrchestrationPath(string instanceId) => $"/{Prefix}/{Orchestrations}/{Uri.EscapeDataString(instanceId)}";
@@ -46,6 +47,8 @@ public static class ApiRoutes
 
     /// <summary>The path of a model's dataset versions, duplicate uploads and quarantined files.</summary>
     public static string DatasetsOf(string model) => $"/{Prefix}/{Datasets.Replace("{model}", Uri.EscapeDataString(model), StringComparison.Ordinal)}";
+    /// <summary>The path a model's predictions are asked at.</summary>
+    public static string PredictOf(string model) => $"/{Prefix}/{Predict.Replace("{model}", Uri.EscapeDataString(model), StringComparison.Ordinal)}";
 
     /// <summary>The path of a model's experiment runs (candidates).</summary>
     public static string RunsOf(string model) => $"/{Prefix}/{Runs.Replace("{model}", Uri.EscapeDataString(model), StringComparison.Ordinal)}";

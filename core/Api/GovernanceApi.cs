@@ -41,7 +41,7 @@ public sealed class GovernanceApi(
     public Task<IResult> ArchiveAsync(string model, string version, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
         CheckModelName(model);
-        CheckVersionName(version);
+        version = CheckVersionName(version);
         var body = request.ContentLength is > 0 ? await ReadJsonAsync<ReasonBody>(request, strict: true, ct) : null;
         var doc = await lifecycle.ArchiveAsync(model, version, Actor(request), body?.Reason ?? "archived", ct);
         predictions.Forget(model, version);
@@ -72,7 +72,7 @@ public sealed class GovernanceApi(
     public Task<IResult> DownloadModelAsync(string model, string version, CancellationToken ct) => Guard(logger, async () =>
     {
         CheckModelName(model);
-        CheckVersionName(version);
+        version = CheckVersionName(version);
         byte[] bytes;
         try
         {
@@ -107,7 +107,7 @@ public sealed class GovernanceApi(
     private async Task<string> CardAsync(string model, string version, CancellationToken ct)
     {
         CheckModelName(model);
-        CheckVersionName(version);
+        version = CheckVersionName(version);
         return await registry.GetCardAsync(model, version, ct) ?? throw new NotFoundException($"Model '{model}' has no version '{version}'.");
     }
 

@@ -20,7 +20,7 @@ using static ApiResults;
 /// between the local host and the Functions app cannot arise here. Bad input is answered with problem details naming
 /// the problem (400, 404, 409, 413), never a 500.
 /// </summary>
-public sealed class PipelineApi(
+public sealed partial class PipelineApi(
     ModelRegistry registry,
     SpecIntake specIntake,
     ModelLifecycle lifecycle,
@@ -36,29 +36,23 @@ public sealed class PipelineApi(
     public Task<IResult> HealthAsync(CancellationToken ct) => Guard(logger, async () =>
     {
         var models = await registry.ListModelsAsync(ct);
-        return Json(new
-        {
-            Status = "healthy",
-            Models = models,
-            Loaded = predictions.Loaded.Select(l => new { Model = l.Key, Version = l.Value }),
-            HeldVersions = predictions.HeldVersions.Count,
-            PredictionLog = predictionLog.Counts,
-        });
+        return Json(new HealthAnswer("healthy", models, [.. predictions.Loaded.Select(l => new LoadedVersion(l.Key, l.Value))],
+            predictions.HeldVersions.Count, predictionLog.Counts));
     });
 
     public Task<IResult> ListModelsAsync(CancellationToken ct) => Guard(logger, async () =>
     {
         var names = await registry.ListModelsAsync(ct);
-        var models = new List<object>();
+        var models = new List<ModelSummary>();
         foreach (var name in names)
         {
             var doc = await registry.GetAsync(name, ct);
             if (doc is null) continue;
             doc.Aliases.TryGetValue(ModelRegistry.Production, out var production);
             var current = doc.Versions.Find(v => v.Version == production);
-            models.Add(new { Model = name, Production = production, doc.LatestVersion, Versions = doc.Versions.Count, current?.PrimaryMetric, current?.TestMetrics });
+            models.Add(new ModelSummary(name, production, LatestVersion(doc), doc.Versions.Count, current?.PrimaryMetric, current?.TestMetrics));
         }
-        return Json(new { Models = models });
+        return Json(new ModelList(models));
     });
 
     public Task<IResult> GetModelAsync(string model, CancellationToken ct) => Guard(logger, async () =>
@@ -68,33 +62,31 @@ public sealed class PipelineApi(
         var dataset = await datasets.GetLatestAsync(model, ct);
         var quarantined = doc is null && dataset is null ? await quarantine.ListAsync(model, ct) : [];
         if (doc is null && dataset is null && quarantined.Count == 0) throw new NotFoundException($"There is no model '{model}': drop a data file into incoming/{model}/ to create it.");
-        return Json(new
-        {
-            Model = model,
-            Aliases = doc?.Aliases ?? [],
-            Versions = (doc?.Versions ?? []).Select(v => new
-            {
-                v.Version, v.CreatedAt, v.DatasetVersion, v.Trainer, v.PrimaryMetric, v.TestMetrics, v.MeasuredOn, v.Status, v.OrchestrationId,
-                Run = v.OrchestrationId is null ? null : ApiRoutes.OrchestrationPath(v.OrchestrationId),
-            }),
-            Links = new { Runs = ApiRoutes.OrchestrationsOf(model), Candidates = ApiRoutes.RunsOf(model), Datasets = ApiRoutes.DatasetsOf(model) },
-            History = doc?.History ?? [],
-            ChampionRetained = doc?.ChampionRetained ?? [],
-            LatestDataset = dataset is null ? null : new { dataset.Version, dataset.Rows, dataset.CreatedAt, dataset.Schema.Label, dataset.Schema.Task, dataset.Schema.Inferred },
+        var (signature, example) = await SignatureAsync(model, doc, ct);
+        return Json(new ModelView(
+            model,
+            doc?.Aliases ?? [],
+            LatestVersion(doc),
+            [.. (doc?.Versions ?? []).Select(VersionSummary.Of)],
+            new ModelLinks(ApiRoutes.OrchestrationsOf(model), ApiRoutes.RunsOf(model), ApiRoutes.PredictOf(model), ApiRoutes.DatasetsOf(model)),
+            doc?.History ?? [],
+            dataset is null ? null : new DatasetSummary(dataset.Version, dataset.Rows, dataset.CreatedAt, dataset.Schema.Label, dataset.Schema.Task, dataset.Schema.Inferred),
+            signature,
+            example,
+            doc?.ChampionRetained is { Count: > 0 } retained ? retained : null,
             // Logged predictions joined with feedback: per version counts and metrics, and shadow agreement.
-            Live = doc is null ? null : await live.ComputeAsync(model, ct),
-            Quarantined = quarantined.Count == 0 ? null : quarantined.Select(q => new { q.Report.Blob, q.Report.QuarantinedAt, q.Report.ReasonCodes, q.Report.Reason }),
-        });
+            doc is null ? null : await live.ComputeAsync(model, ct),
+            quarantined.Count == 0 ? null : [.. quarantined.Select(q => new QuarantinedSummary(q.Report.Blob, q.Report.QuarantinedAt, q.Report.ReasonCodes, q.Report.Reason))]));
     });
 
     public Task<IResult> GetVersionAsync(string model, string version, CancellationToken ct) => Guard(logger, async () =>
     {
         CheckModelName(model);
-        CheckVersionName(version);
+        version = CheckVersionName(version);
         var manifest = await registry.GetManifestAsync(model, version, ct)
             ?? throw new NotFoundException($"Model '{model}' has no version '{version}'.");
         var card = await registry.GetCardAsync(model, version, ct);
-        return Json(new { Manifest = manifest, Card = card });
+        return Json(new VersionAnswer(manifest, card));
     });
 
     /// <summary>
@@ -135,8 +127,8 @@ public sealed class PipelineApi(
             var selector = PredictSelector(request);
             using var document = await ReadDocumentAsync(request, ct);
             var response = await predictions.PredictAsync(model, document.RootElement, selector, requestId, ct);
-            // Serialized up front so the answer goes out with a Content-Length rather than chunked, and unindented: cheaper per request.
-            return Results.Bytes(JsonSerializer.SerializeToUtf8Bytes(response, PredictionResponse.WireOptions), "application/json; charset=utf-8");
+            // Serialized up front so the answer goes out with a Content-Length rather than chunked, and unindented, with the API's JSON rules: cheaper per request.
+            return Results.Bytes(JsonSerializer.SerializeToUtf8Bytes(response, ApiJson.Compact), "application/json; charset=utf-8");
         });
     }
 
@@ -150,10 +142,7 @@ public sealed class PipelineApi(
         {
             throw new BadRequestException("Give either 'version' or 'alias', not both.", Field("alias", "not with 'version'"));
         }
-        if (version is not null && !ModelSelector.IsVersion(version))
-        {
-            throw new BadRequestException($"'{Truncate(version)}' is not a version; versions are named v1, v2, ...", Field("version", "v followed by a number, e.g. v2"));
-        }
+        if (version is not null) version = CheckVersionName(version);
         if (alias is not null && !ModelSelector.IsAlias(alias))
         {
             throw new BadRequestException($"'{Truncate(alias)}' is not an alias name; aliases are like production or staging.", Field("alias", ModelSelector.AliasRule));
@@ -161,7 +150,6 @@ public sealed class PipelineApi(
         return new ModelSelector(version, alias);
     }
 
-    private static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
 
     /// <summary>
     /// <c>POST /api/models/{model}/promote</c> with <c>{"version": "v2", "reason": "...", "force": false}</c>: moves
@@ -173,10 +161,10 @@ public sealed class PipelineApi(
         CheckModelName(model);
         var body = await ReadJsonAsync<PromoteBody>(request, strict: true, ct);
         if (string.IsNullOrWhiteSpace(body?.Version)) throw new BadRequestException("Name the version to promote.", Field("version", "required, e.g. \"v2\""));
-        CheckVersionName(body.Version, "version");
-        var move = await lifecycle.PromoteAsync(model, body.Version, Actor(request), body.Reason ?? "manual promotion", body.Force ?? false, ct);
+        var version = CheckVersionName(body.Version, "version");
+        var move = await lifecycle.PromoteAsync(model, version, Actor(request), body.Reason ?? "manual promotion", body.Force ?? false, ct);
         await predictions.RefreshAsync(model, ct);
-        return Json(new { Model = model, move.Document.Aliases, move.From, move.To, Forced = move.ForcedBecause is not null, move.ForcedBecause });
+        return Json(new AliasesAnswer(model, move.Document.Aliases, move.From, move.To, move.ForcedBecause is not null ? true : null, move.ForcedBecause));
     });
 
     /// <summary>
@@ -189,7 +177,7 @@ public sealed class PipelineApi(
         var body = request.ContentLength is > 0 ? await ReadJsonAsync<ReasonBody>(request, strict: true, ct) : null;
         var move = await lifecycle.RollbackAsync(model, Actor(request), body?.Reason ?? "manual rollback", ct);
         await predictions.RefreshAsync(model, ct);
-        return Json(new { Model = model, move.Document.Aliases, move.From, move.To });
+        return Json(new AliasesAnswer(model, move.Document.Aliases, move.From, move.To));
     });
 
     public Task<IResult> ListRunsAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
@@ -199,7 +187,7 @@ public sealed class PipelineApi(
             ? RunSort.Resolve(requested, (await datasets.GetLatestAsync(model, ct))?.Schema.Task)
             : null;
         var list = await runs.ListAsync(model, sort, ct);
-        return Json(new { Model = model, SortedBy = sort, Runs = list });
+        return Json(new RunList(model, sort, list));
     });
 
     /// <summary>
@@ -211,10 +199,12 @@ public sealed class PipelineApi(
     {
         var query = AuditQueries.Parse(request.Query);
         var page = await audit.QueryAsync(query, ct);
-        return Json(new { Records = page.Records, Next = page.Next is null ? null : AuditQueries.NextPath(request.Query, page.Next) });
+        return Json(new AuditList(page.Records, page.Next is null ? null : AuditQueries.NextPath(request.Query, page.Next)));
     });
 
-    private sealed record PromoteBody(string? Version, string? Reason, bool? Force);
+    /// <summary>The body of promote: the version to move production to, why, and <c>force</c> for a version that failed its gate, waits for approval or was archived.</summary>
+    public sealed record PromoteBody(string? Version, string? Reason, bool? Force);
 
-    private sealed record ReasonBody(string? Reason, string? By);
+    /// <summary>The optional body of rollback: why.</summary>
+    public sealed record ReasonBody(string? Reason, string? By);
 }

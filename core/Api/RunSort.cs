@@ -15,7 +15,7 @@ public static class RunSort
         var all = Enum.GetValues<TaskKind>().SelectMany(Metrics.For).Distinct(StringComparer.Ordinal).ToList();
         var fit = task is { } t ? Metrics.For(t) : all;
         var name = all.FirstOrDefault(m => m.Equals(requested.Trim(), StringComparison.OrdinalIgnoreCase))
-            ?? throw new BadRequestException($"Cannot sort by '{Truncate(requested)}': it is not a metric.", Field("sort", $"one of {string.Join(", ", fit)}"));
+            ?? throw new BadRequestException($"Cannot sort by '{ApiResults.Truncate(requested)}': it is not a metric.", Field("sort", $"one of {string.Join(", ", fit)}"));
         if (!fit.Contains(name))
         {
             throw new BadRequestException($"Cannot sort by '{name}': a {task.ToString()!.ToLowerInvariant()} model's runs do not report it.",
@@ -24,5 +24,4 @@ public static class RunSort
         return name;
     }
 
-    private static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
 }

@@ -33,6 +33,8 @@ public static class PipelineHostingExtensions
     {
         builder.Services.AddProblemDetails();
         builder.Services.AddOptions<Api.ApiAccessOptions>().BindConfiguration(Api.ApiAccessOptions.Section);
+        // Problem details, like every answer, are written with the API's JSON rules (readable characters, no null fields).
+        builder.Services.Configure<Microsoft.AspNetCore.Http.Json.JsonOptions>(options => Api.ApiJson.ConfigureHost(options.SerializerOptions));
         builder.Services.AddSingleton<Api.PipelineApi>();
         builder.Services.AddSingleton<Training.RunRegistration>();
         builder.Services.AddSingleton<Api.RunRegistrationApi>();

@@ -68,14 +68,14 @@ public sealed class FeedbackService(
             if (!found.TryGetValue(item.RequestId, out var logged))
             {
                 errors[prefix(item.Index, RequestIdProperty)] =
-                    [$"no logged prediction of '{model}' has request id '{Truncate(item.RequestId)}' in the last {_options.Lookback}: it is unknown, older, " +
+                    [$"no logged prediction of '{model}' has request id '{Api.ApiResults.Truncate(item.RequestId, 60)}' in the last {_options.Lookback}: it is unknown, older, " +
                      $"or its request was not sampled (sample rate {rate:0.###})"];
                 continue;
             }
             var entry = logged.Find(e => e.Row == item.Row);
             if (entry is null)
             {
-                errors[prefix(item.Index, RowProperty)] = [$"request '{Truncate(item.RequestId)}' had {logged.Max(e => e.Row) + 1} row(s); rows are numbered from 0"];
+                errors[prefix(item.Index, RowProperty)] = [$"request '{Api.ApiResults.Truncate(item.RequestId, 60)}' had {logged.Max(e => e.Row) + 1} row(s); rows are numbered from 0"];
                 continue;
             }
             if (!manifests.TryGetValue(entry.ModelVersion, out var manifest))
@@ -185,7 +185,7 @@ public sealed class FeedbackService(
         static string Indexed(int i, string field) => $"{ItemsProperty}[{i}].{field}";
         foreach (var property in body.EnumerateObject())
         {
-            if (property.Name != ItemsProperty) errors[Truncate(property.Name)] = [$"unknown field beside '{ItemsProperty}' (put fields inside each item)"];
+            if (property.Name != ItemsProperty) errors[Api.ApiResults.Truncate(property.Name, 60)] = [$"unknown field beside '{ItemsProperty}' (put fields inside each item)"];
         }
         if (array.ValueKind != JsonValueKind.Array) errors[ItemsProperty] = ["must be an array of feedback items"];
         else if (array.GetArrayLength() == 0) errors[ItemsProperty] = ["empty; send at least one item"];
@@ -241,7 +241,7 @@ public sealed class FeedbackService(
                     else label = property.Value;
                     break;
                 default:
-                    errors[name(index, Truncate(property.Name))] = [$"unknown field; an item has {RequestIdProperty}, {RowProperty} (optional, default 0) and {LabelProperty}"];
+                    errors[name(index, Api.ApiResults.Truncate(property.Name, 60))] = [$"unknown field; an item has {RequestIdProperty}, {RowProperty} (optional, default 0) and {LabelProperty}"];
                     ok = false;
                     break;
             }
@@ -264,9 +264,8 @@ public sealed class FeedbackService(
 
     private static string Describe(JsonElement value) => value.ValueKind switch
     {
-        JsonValueKind.String => $"the string \"{Truncate(value.GetString() ?? "")}\"",
-        _ => Truncate(value.GetRawText()),
+        JsonValueKind.String => $"the string \"{Api.ApiResults.Truncate(value.GetString() ?? "", 60)}\"",
+        _ => Api.ApiResults.Truncate(value.GetRawText(), 60),
     };
 
-    private static string Truncate(string s) => s.Length <= 60 ? s : s[..60] + "…";
 }

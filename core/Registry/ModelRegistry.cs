@@ -98,7 +98,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
 
         // Reserve the version number first: a crash after this leaves a gap, never two models under one number.
         var reserved = await UpdateAsync(model, doc => doc with { LatestVersion = doc.LatestVersion + 1 }, ct).ConfigureAwait(false);
-        var version = "v" + reserved.LatestVersion;
+        var version = VersionNames.Format(reserved.LatestVersion);
 
         var prefix = VersionPrefix(model, version);
         var target = storage.Models.GetBlobClient(prefix + "model.zip");

@@ -22,9 +22,6 @@ namespace Serverless.Core.Serving;
 /// </summary>
 public sealed class PredictionService(ModelRegistry registry, AuditLog audit, PredictionLogBuffer log, IOptions<PredictionOptions> options, ILogger<PredictionService> logger)
 {
-    /// <summary>The audit action of a model version that failed its integrity check when it was to be served.</summary>
-    public const string IntegrityFailureAction = "integrityFailure";
-
     private readonly PredictionOptions _options = options.Value;
     private readonly ConcurrentDictionary<(string Model, string Alias), AliasSlot> _aliases = new();
     private readonly ConcurrentDictionary<(string Model, string Version), PinnedSlot> _pinned = new();
@@ -264,7 +261,7 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, Pr
         logger.LogError(cause, "Integrity failure: {ModelName} {ModelVersion} is not loaded", model, version);
         try
         {
-            await audit.RecordAsync(IntegrityFailureAction, model, "serving", new { Version = version, Host = HostIdentity.Name, Reason = reason }, CancellationToken.None).ConfigureAwait(false);
+            await audit.RecordAsync(AuditActions.IntegrityFailure, model, "serving", new { Version = version, Host = HostIdentity.Name, Reason = reason }, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RequestFailedException or OperationCanceledException)
         {

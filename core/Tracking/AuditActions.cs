@@ -28,11 +28,14 @@ public static class AuditActions
     public const string IntegrityFailure = "integrityFailure";
     public const string Terminate = "terminate";
     public const string Purge = "purge";
+    public const string DriftCheck = "driftCheck";
+    public const string DriftRetrain = "driftRetrain";
+    public const string ScheduledRetrain = "scheduledRetrain";
 
     public static IReadOnlyList<string> All { get; } =
     [
         Ingested, Duplicate, Quarantine, SpecChanged, TrainRequested, TrainingStarted, TrainingEnded, DatasetRejected, Register,
         Approve, Reject, Approved, Rejected, Expired, Promote, ForcedPromote, Rollback, Archive, ChampionRetained, IntegrityFailure,
-        Terminate, Purge,
+        Terminate, Purge, DriftCheck, DriftRetrain, ScheduledRetrain,
     ];
 }

@@ -5,8 +5,11 @@ using Serverless.Core.Storage;
 
 namespace Serverless.Core.Tracking;
 
-/// <summary>One audited action: who did what to which model, when, why, and the details.</summary>
-public sealed record AuditRecord(DateTimeOffset At, string Action, string Model, string Actor, string Details, string? Reason = null);
+/// <summary>
+/// One audited action: who did what to which model, when, why, and the details as the JSON they were recorded as (an
+/// object, usually); null when there are none.
+/// </summary>
+public sealed record AuditRecord(DateTimeOffset At, string Action, string Model, string Actor, JsonElement? Details, string? Reason = null);
 
 /// <summary>Which audit records to list: any of model, action (<see cref="AuditActions"/>) and time range, a page at a time.</summary>
 public sealed record AuditQuery(string? Model = null, string? Action = null, DateTimeOffset? From = null, DateTimeOffset? To = null, int PageSize = 100, string? Page = null);
@@ -37,7 +40,7 @@ public sealed class AuditLog(PipelineStorage storage)
             ["Model"] = model,
             ["Actor"] = actor,
             ["Reason"] = reason ?? "",
-            ["Details"] = details is null ? "" : details as string ?? JsonSerializer.Serialize(details, JsonBlobs.Options),
+            ["Details"] = details is null ? "" : JsonSerializer.Serialize(details, DetailsOptions),
         };
         await table.AddEntityAsync(entity, ct).ConfigureAwait(false);
     }
@@ -77,8 +80,32 @@ public sealed class AuditLog(PipelineStorage storage)
         (DateTimeOffset.MaxValue.Ticks - at.UtcTicks).ToString("D19", CultureInfo.InvariantCulture);
 
     private static AuditRecord ToRecord(TableEntity e) => new(
-        e.GetDateTimeOffset("At") ?? default, e.GetString("Action"), e.GetString("Model"), e.GetString("Actor"), e.GetString("Details"),
+        e.GetDateTimeOffset("At") ?? default, e.GetString("Action"), e.GetString("Model"), e.GetString("Actor"), ReadDetails(e.GetString("Details")),
         e.GetString("Reason") is { Length: > 0 } reason ? reason : null);
+
+    /// <summary>
+    /// The details column holds JSON text. Rows written before details were always serialized may hold a bare string that
+    /// is not JSON: it is read as a JSON string, so the answer is JSON either way.
+    /// </summary>
+    internal static JsonElement? ReadDetails(string? stored)
+    {
+        if (string.IsNullOrEmpty(stored)) return null;
+        try
+        {
+            using var document = JsonDocument.Parse(stored);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return JsonSerializer.SerializeToElement(stored);
+        }
+    }
+
+    private static readonly JsonSerializerOptions DetailsOptions = new(JsonBlobs.Options)
+    {
+        WriteIndented = false,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
 
     private async Task<TableClient> TableAsync(CancellationToken ct)
     {

@@ -68,7 +68,7 @@ public sealed class RunRegistration(
             TestMeasuredOn = MetricSet.TestOf(input.DatasetVersion, input.Splits),
         };
         var manifest = await registry.RegisterAsync(draft, modelBlob, ModelCard.Render, ct).ConfigureAwait(false);
-        await audit.RecordAsync("register", model, actor, new
+        await audit.RecordAsync(AuditActions.Register, model, actor, new
         {
             manifest.Version,
             RunId = runId,

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Serverless.Core.Specs;
 
 namespace Serverless.Core.Training;
@@ -21,7 +22,21 @@ public sealed record SplitRefs(
 public sealed record CandidateSpec(string Trainer, IReadOnlyDictionary<string, double> Parameters)
 {
     public override string ToString() =>
-        Parameters.Count == 0 ? Trainer : $"{Trainer}({string.Join(", ", Parameters.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}"))})";
+        Parameters.Count == 0 ? Trainer : string.Create(CultureInfo.InvariantCulture, $"{Trainer}({string.Join(", ", Parameters.OrderBy(p => p.Key).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}={p.Value}")))})");
+
+    /// <summary>The candidate that <see cref="ToString"/> describes (the registry's version list keeps candidates in that form).</summary>
+    public static CandidateSpec Parse(string description)
+    {
+        var open = description.IndexOf('(');
+        if (open <= 0 || !description.EndsWith(')')) return new(description, new Dictionary<string, double>());
+        var parameters = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var pair in description[(open + 1)..^1].Split(", "))
+        {
+            var equals = pair.IndexOf('=');
+            if (equals > 0 && double.TryParse(pair[(equals + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value)) parameters[pair[..equals]] = value;
+        }
+        return new(description[..open], parameters);
+    }
 }
 
 /// <summary>Input of the activity that trains one candidate on the train split and scores it on validation.</summary>

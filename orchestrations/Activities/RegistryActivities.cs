@@ -54,7 +54,8 @@ public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datase
         {
             manifest.Version,
             manifest.DatasetVersion,
-            Candidate = manifest.Candidate.ToString(),
+            manifest.Candidate.Trainer,
+            manifest.Candidate.Parameters,
             manifest.TestMetrics,
             manifest.TestMeasuredOn,
             FitOn = manifest.Fit?.On,

@@ -88,7 +88,7 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogg
             if (runs.Count >= MaxRunsScanned) break;
         }
         var page = runs.OrderByDescending(r => r.CreatedAt).ThenBy(r => r.InstanceId, StringComparer.Ordinal).Skip(skip).Take(top).Select(Describe).ToList();
-        return Json(new { Model = model, Total = runs.Count, Skip = skip, Top = top, Runs = page });
+        return Json(new RunPage(model, runs.Count, skip, top, page));
     });
 
     public Task<IResult> ApproveAsync(string instanceId, HttpRequest request, DurableTaskClient workflows, CancellationToken ct) =>
@@ -131,7 +131,7 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogg
         if (!instance.IsCompleted) throw new ConflictException($"Orchestration '{instanceId}' is still {instance.RuntimeStatus}; terminate it before purging.");
         var result = await workflows.PurgeInstanceAsync(instanceId, cancellation: ct);
         await audit.RecordAsync(AuditActions.Purge, ModelOf(instance), Actor(request), new { instanceId }, ct);
-        return Json(new { InstancesDeleted = result.PurgedInstanceCount });
+        return Json(new PurgeAnswer(result.PurgedInstanceCount));
     });
 
     private Task<IResult> DecideAsync(string instanceId, HttpRequest request, DurableTaskClient workflows, bool approved, CancellationToken ct) => Guard(logger, async () =>
@@ -146,24 +146,22 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogg
         var actor = Actor(request);
         await workflows.RaiseEventAsync(instanceId, TrainingOrchestrator.ApprovalEvent, new ApprovalDecision(approved, actor, body?.Reason), ct);
         await audit.RecordAsync(approved ? AuditActions.Approve : AuditActions.Reject, ModelOf(instance), actor, body?.Reason, new { instanceId }, ct);
-        return Results.Accepted(ApiRoutes.OrchestrationPath(instanceId), new { InstanceId = instanceId, Decision = approved ? "approved" : "rejected" });
+        return new WithLocation(Json(new DecisionAnswer(instanceId, approved ? "approved" : "rejected"), StatusCodes.Status202Accepted), ApiRoutes.OrchestrationPath(instanceId));
     });
 
     /// <summary>The 202 answer of a started orchestration, in the shape of Durable Functions' check-status response.</summary>
     public static IResult CheckStatus(HttpRequest request, string instanceId)
     {
         var root = $"{request.Scheme}://{request.Host}{ApiRoutes.OrchestrationPath(instanceId)}";
-        var payload = new
-        {
-            Id = instanceId,
-            StatusQueryGetUri = root,
-            SendEventPostUri = root + "/raiseEvent/{eventName}",
-            TerminatePostUri = root + "/terminate?reason={text}",
-            PurgeHistoryDeleteUri = root,
-            ApprovePostUri = root + "/approve",
-            RejectPostUri = root + "/reject",
-        };
-        return new WithLocation(Results.Json(payload, Serverless.Core.Storage.JsonBlobs.Options, statusCode: StatusCodes.Status202Accepted), root);
+        var payload = new CheckStatusAnswer(
+            instanceId,
+            root,
+            root + "/raiseEvent/{eventName}",
+            root + "/terminate?reason={text}",
+            root,
+            root + "/approve",
+            root + "/reject");
+        return new WithLocation(Json(payload, StatusCodes.Status202Accepted), root);
     }
 
     /// <summary>
@@ -243,9 +241,11 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogg
         return value;
     }
 
-    private sealed record TrainBody(string? DatasetVersion);
+    /// <summary>The optional body of train: the dataset version to train on (default: the latest).</summary>
+    public sealed record TrainBody(string? DatasetVersion);
 
-    private sealed record ReasonBody(string? Reason, string? By);
+    /// <summary>The optional body of approve and reject: why.</summary>
+    public sealed record ReasonBody(string? Reason, string? By);
 }
 
 /// <summary>A run as the API shows it: Durable Functions' instance status, with the failure's message where it failed.</summary>

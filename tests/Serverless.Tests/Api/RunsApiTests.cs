@@ -77,7 +77,7 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
 
         // The model's view links its runs, and each version the run that registered it.
         var model = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/listed"))!;
-        var runsLink = model["links"]!["runs"]!.GetValue<string>();
+        var runsLink = model["links"]!["orchestrations"]!.GetValue<string>();
         Assert.Equal(2, (await host.Client.GetFromJsonAsync<JsonObject>(runsLink))!["total"]!.GetValue<int>());
         var version = model["versions"]!.AsArray().Single()!;
         Assert.Equal(first, version["orchestrationId"]!.GetValue<string>());

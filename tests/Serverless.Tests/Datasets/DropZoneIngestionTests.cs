@@ -80,7 +80,7 @@ public sealed class DropZoneIngestionTests(AzuriteFixture azurite)
         Assert.Equal(trained.CreatedAt, after.CreatedAt);
         Assert.Equal(trained.LastUpdatedAt, after.LastUpdatedAt);
         var audit = await new AuditLog(host.Storage).ListAsync("again", 50, CancellationToken.None);
-        Assert.Contains(audit, a => a.Action == "duplicate" && a.Details.Contains("again/tuesday.csv", StringComparison.Ordinal) && a.Details.Contains(version, StringComparison.Ordinal));
+        Assert.Contains(audit, a => a.Action == "duplicate" && a.Details is { } d && d.GetProperty("blobName").GetString()!.Contains("again/tuesday.csv", StringComparison.Ordinal) && d.GetProperty("datasetVersion").GetString() == version);
     }
 }
 

@@ -19,15 +19,18 @@ internal static class DeploymentFiles
     /// <summary>
     /// The functions.metadata of the functions/ build in the tests' own configuration (bin/Release/net10.0 under ./test).
     /// </summary>
-    public static JsonArray FunctionsMetadata()
+    public static JsonArray FunctionsMetadata() => JsonNode.Parse(File.ReadAllText(Path.Combine(FunctionsOutput(), "functions.metadata")))!.AsArray();
+
+    /// <summary>The build output of functions/ in the tests' own configuration (bin/Release/net10.0 under ./test).</summary>
+    public static string FunctionsOutput()
     {
         var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
         var configuration = output.Parent!.Name;
-        var path = Path.Combine(RepositoryPaths.Root, "functions", "bin", configuration, output.Name, "functions.metadata");
-        if (!File.Exists(path))
+        var path = Path.Combine(RepositoryPaths.Root, "functions", "bin", configuration, output.Name);
+        if (!File.Exists(Path.Combine(path, "functions.metadata")))
         {
-            Assert.Fail($"{path} does not exist: build functions/ first (dotnet build Serverless.sln -c {configuration}, as ./test does).");
+            Assert.Fail($"{path} holds no build of functions/: build it first (dotnet build Serverless.sln -c {configuration}, as ./test does).");
         }
-        return JsonNode.Parse(File.ReadAllText(path))!.AsArray();
+        return path;
     }
 }

@@ -28,7 +28,10 @@ public sealed class TestHost : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
     public PipelineStorage Storage => _app.Services.GetRequiredService<PipelineStorage>();
 
-    public static async Task<TestHost> StartAsync(AzuriteFixture azurite, Dictionary<string, string>? settings = null, Action<WebApplicationBuilder>? configure = null)
+    /// <param name="configure">Changes the host's services before it is built.</param>
+    /// <param name="map">Maps routes of the test's own on the app before it starts.</param>
+    public static async Task<TestHost> StartAsync(AzuriteFixture azurite, Dictionary<string, string>? settings = null, Action<WebApplicationBuilder>? configure = null,
+        Action<WebApplication>? map = null)
     {
         var suffix = IsolatedLayout.NewSuffix();
         var port = AzuriteFixture.FreePort();
@@ -43,6 +46,7 @@ public sealed class TestHost : IAsyncDisposable
         foreach (var (key, value) in settings ?? []) config[key] = value;
         var args = config.Select(kv => $"--{kv.Key}={kv.Value}").ToArray();
         var app = LocalHostApp.Create(args, configure);
+        map?.Invoke(app);
         await app.StartAsync();
         return new TestHost(app, url, suffix);
     }

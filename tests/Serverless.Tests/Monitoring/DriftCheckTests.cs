@@ -87,8 +87,8 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
         Assert.False(third["retraining"]!["started"]!.GetValue<bool>());
         Assert.Contains("cooldown", third["retraining"]!["reason"]!.GetValue<string>());
         var audit = await taxi.Host.Services.GetRequiredService<AuditLog>().ListAsync(Model, 50, CancellationToken.None);
-        Assert.Single(audit, a => a.Action == "driftRetrain" && a.Details.Contains(instanceId, StringComparison.Ordinal));
-        Assert.True(audit.Count(a => a.Action == "driftCheck") >= 3);
+        Assert.Single(audit, a => a.Action == AuditActions.DriftRetrain && a.Details is { } details && details.GetRawText().Contains(instanceId, StringComparison.Ordinal));
+        Assert.True(audit.Count(a => a.Action == AuditActions.DriftCheck) >= 3);
         await taxi.Host.WaitForRunAsync(instanceId, ApiAssert.Ended, TimeSpan.FromMinutes(4));
     }
 
@@ -248,7 +248,7 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
         var run = await taxi.Host.Client.GetFromJsonAsync<JsonObject>($"/api/orchestrations/{started}");
         Assert.Equal("schedule", run!["input"]!["trigger"]!.GetValue<string>());
         var audit = await taxi.Host.Services.GetRequiredService<AuditLog>().ListAsync(Model, 20, CancellationToken.None);
-        Assert.Contains(audit, a => a.Action == "scheduledRetrain" && a.Details.Contains(started, StringComparison.Ordinal));
+        Assert.Contains(audit, a => a.Action == AuditActions.ScheduledRetrain && a.Details is { } details && details.GetRawText().Contains(started, StringComparison.Ordinal));
         await taxi.Host.Client.PostAsync($"/api/orchestrations/{started}/terminate", null);
     }
 

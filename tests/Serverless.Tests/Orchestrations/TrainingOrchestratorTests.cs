@@ -256,10 +256,10 @@ public sealed class TrainingOrchestratorTests
         var outcome = StubbedTrainingRun.Outcome(done);
         Assert.Equal(TrainingStatus.Promoted, outcome.Status);
         Assert.Equal(StubbedTrainingRun.FastTree.ToString(), outcome.Winner);
-        var failed = Assert.Single(outcome.Candidates, c => c.Candidate == StubbedTrainingRun.Sdca.ToString());
+        var failed = Assert.Single(outcome.Candidates, c => c.Trainer == StubbedTrainingRun.Sdca.Trainer);
         Assert.False(failed.Succeeded);
         Assert.Contains(StubbedTrainingRun.TrainingError("Sdca"), failed.Error, StringComparison.Ordinal);
-        Assert.True(Assert.Single(outcome.Candidates, c => c.Candidate == StubbedTrainingRun.FastTree.ToString()).Succeeded);
+        Assert.True(Assert.Single(outcome.Candidates, c => c.Trainer == StubbedTrainingRun.FastTree.Trainer).Succeeded);
     }
 
     [Fact]

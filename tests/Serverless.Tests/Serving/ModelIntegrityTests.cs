@@ -69,9 +69,9 @@ public sealed class ModelIntegrityTests(ShopSpendModel shop) : IClassFixture<Sho
         await PostAsync(Host, model, ShopData.Row, "?version=v1");
 
         var audit = await Host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model={model}");
-        var record = Assert.Single(audit!["records"]!.AsArray(), r => r!["action"]!.GetValue<string>() == PredictionService.IntegrityFailureAction);
-        Assert.Contains("v1", record!["details"]!.GetValue<string>());
-        Assert.Contains("sha256", record["details"]!.GetValue<string>());
+        var record = Assert.Single(audit!["records"]!.AsArray(), r => r!["action"]!.GetValue<string>() == Serverless.Core.Tracking.AuditActions.IntegrityFailure);
+        Assert.Equal("v1", record!["details"]!["version"]!.GetValue<string>());
+        Assert.Contains("sha256", record["details"]!["reason"]!.GetValue<string>());
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public sealed class ModelIntegrityTests(ShopSpendModel shop) : IClassFixture<Sho
         for (var i = 0; i < 5; i++) await ApiAssert.ProblemAsync(await PostAsync(Host, model, ShopData.Row), HttpStatusCode.ServiceUnavailable);
 
         var audit = await Host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model={model}");
-        Assert.Single(audit!["records"]!.AsArray(), r => r!["action"]!.GetValue<string>() == PredictionService.IntegrityFailureAction);
+        Assert.Single(audit!["records"]!.AsArray(), r => r!["action"]!.GetValue<string>() == Serverless.Core.Tracking.AuditActions.IntegrityFailure);
     }
 
     /// <summary>A model of the test's own: a copy of the shop regression model registered as v1 and promoted.</summary>

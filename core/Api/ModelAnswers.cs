@@ -1,0 +1,98 @@
+using Serverless.Core.Registry;
+using Serverless.Core.Specs;
+using Serverless.Core.Tracking;
+using Serverless.Core.Training;
+
+namespace Serverless.Core.Api;
+
+// The answers of the model routes, as named records so that the OpenAPI document describes each one's schema.
+// Versions are always in the vN form; fields that are null are left out of the JSON (see ApiJson).
+
+/// <summary><c>GET /api/health</c>: the models with a registry, and the production version each host has loaded.</summary>
+public sealed record HealthAnswer(string Status, IReadOnlyList<string> Models, IReadOnlyList<LoadedVersion> Loaded, int HeldVersions,
+    Monitoring.PredictionLogCounts PredictionLog);
+
+/// <summary>A model's production version as loaded by this host.</summary>
+public sealed record LoadedVersion(string Model, string Version);
+
+/// <summary><c>GET /api/models</c>.</summary>
+public sealed record ModelList(IReadOnlyList<ModelSummary> Models);
+
+/// <summary>One model in the list: its production and latest versions and the production version's test metrics.</summary>
+public sealed record ModelSummary(
+    string Model,
+    string? Production,
+    string? LatestVersion,
+    int Versions,
+    string? PrimaryMetric,
+    IReadOnlyDictionary<string, double>? TestMetrics);
+
+/// <summary>
+/// <c>GET /api/models/{model}</c>: aliases, versions and their history, the latest dataset, and how to call the model:
+/// the <see cref="InputSignature"/> of the version that answers unpinned requests (production, else the latest) and an
+/// <see cref="ExampleRequest"/> to send to the predict route.
+/// </summary>
+public sealed record ModelView(
+    string Model,
+    IReadOnlyDictionary<string, string> Aliases,
+    string? LatestVersion,
+    IReadOnlyList<VersionSummary> Versions,
+    ModelLinks Links,
+    IReadOnlyList<AliasChange> History,
+    DatasetSummary? LatestDataset,
+    InputSignature? InputSignature,
+    IReadOnlyDictionary<string, object?>? ExampleRequest,
+    IReadOnlyList<ChampionRetained>? ChampionRetained,
+    Monitoring.LiveMetricsReport? Live,
+    IReadOnlyList<QuarantinedSummary>? Quarantined);
+
+/// <summary>A file of the model's that was quarantined: where it came from, when, and why (its report's codes and text).</summary>
+public sealed record QuarantinedSummary(string Blob, DateTimeOffset QuarantinedAt, IReadOnlyList<string> ReasonCodes, string Reason);
+
+/// <summary>
+/// A registered version: when, from which data, which trainer with which parameters, its test metrics and status, and
+/// the run that made it (<see cref="Run"/>: the path of its status), the rows its test metrics were measured on, and
+/// <see cref="GateFailed"/> for a version registered by hand that failed its quality gate.
+/// </summary>
+public sealed record VersionSummary(
+    string Version,
+    DateTimeOffset CreatedAt,
+    string DatasetVersion,
+    string Trainer,
+    IReadOnlyDictionary<string, double> Parameters,
+    string PrimaryMetric,
+    IReadOnlyDictionary<string, double> TestMetrics,
+    string Status,
+    string? OrchestrationId,
+    string? Run,
+    MetricSet? MeasuredOn = null,
+    bool? GateFailed = null)
+{
+    /// <summary>A registry entry as the API shows it (the registry keeps the trainer and its parameters as one description).</summary>
+    public static VersionSummary Of(VersionEntry entry)
+    {
+        var candidate = CandidateSpec.Parse(entry.Trainer);
+        return new(entry.Version, entry.CreatedAt, entry.DatasetVersion, candidate.Trainer, candidate.Parameters, entry.PrimaryMetric, entry.TestMetrics,
+            entry.Status, entry.OrchestrationId, entry.OrchestrationId is null ? null : ApiRoutes.OrchestrationPath(entry.OrchestrationId),
+            entry.MeasuredOn, entry.GatePassed ? null : true);
+    }
+}
+
+/// <summary>Where to read more about a model: its training runs (orchestrations), its experiment runs, where to predict, its data.</summary>
+public sealed record ModelLinks(string Orchestrations, string Runs, string Predict, string Datasets);
+
+/// <summary>The latest dataset version of a model and what was inferred about it.</summary>
+public sealed record DatasetSummary(string Version, long Rows, DateTimeOffset CreatedAt, string Label, TaskKind Task, IReadOnlyList<string> Inferred);
+
+/// <summary><c>GET /api/models/{model}/versions/{version}</c>: the version's manifest and model card.</summary>
+public sealed record VersionAnswer(ModelManifest Manifest, string? Card);
+
+/// <summary>The answer of promote and rollback: where the aliases point now, the move, and why it was forced, if it was.</summary>
+public sealed record AliasesAnswer(string Model, IReadOnlyDictionary<string, string> Aliases, string? From = null, string? To = null, bool? Forced = null,
+    string? ForcedBecause = null);
+
+/// <summary><c>GET /api/models/{model}/runs</c>: experiment runs (one per trained candidate), sorted by a metric or newest first.</summary>
+public sealed record RunList(string Model, string? SortedBy, IReadOnlyList<ExperimentRun> Runs);
+
+/// <summary><c>GET /api/audit</c>: audit records, newest first.</summary>
+public sealed record AuditList(IReadOnlyList<AuditRecord> Records, string? Next = null);

@@ -1,0 +1,168 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Core.Api;
+using Serverless.Tests.Infra;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Api;
+
+/// <summary>
+/// The OpenAPI document the local host serves at <c>/api/openapi.json</c> is generated from its route table: it lists
+/// every mapped route, each named, summarized, with the schema of its answer and its problem-details errors; the
+/// Functions app ships the same document.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class OpenApiDocumentTests(AzuriteFixture azurite)
+{
+    private static readonly string[] Methods = ["get", "put", "post", "delete", "patch"];
+
+    [Fact]
+    public async Task OpenApiDocument_ComparedWithTheHostsEndpoints_ListsEveryRouteAndMethod()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+
+        var document = await DocumentAsync(host);
+
+        var mapped = MappedRoutes(host.Services);
+        Assert.Contains($"GET /{ApiRoutes.Prefix}/{ApiRoutes.Models}", mapped);
+        Assert.Contains($"GET /{ApiRoutes.Prefix}/{ApiRoutes.OpenApi}", mapped);
+        Assert.Equal(mapped, Operations(document).Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task OpenApiDocument_EveryOperation_IsNamedAndDescribesItsAnswerAndProblems()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+
+        var document = await DocumentAsync(host);
+
+        Assert.StartsWith("3.", document["openapi"]!.GetValue<string>());
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (route, operation) in Operations(document))
+        {
+            Assert.True(names.Add(operation["operationId"]?.GetValue<string>() ?? ""), $"{route}: no operationId, or one used twice");
+            var responses = operation["responses"]!.AsObject();
+            Assert.True(responses.Any(r => r.Key.StartsWith('2')), $"{route}: no success answer");
+            if (route.EndsWith(ApiRoutes.OpenApi, StringComparison.Ordinal) || !route.Contains($" /{ApiRoutes.Prefix}/", StringComparison.Ordinal)) continue;
+            var problem = responses["400"]?["content"]?["application/problem+json"]?["schema"]?.ToJsonString() ?? "";
+            Assert.True(problem.Contains("ProblemDetails", StringComparison.Ordinal), $"{route}: 400 is not described as problem details");
+        }
+    }
+
+    [Theory]
+    [InlineData("/api/health", "get", "Health")]
+    [InlineData("/api/models/{model}", "get", "GetModel")]
+    [InlineData("/api/models/{model}/predict", "post", "Predict")]
+    [InlineData("/api/models/{model}/promote", "post", "Promote")]
+    [InlineData("/api/orchestrations/{instanceId}", "get", "GetOrchestration")]
+    [InlineData("/api/openapi.json", "get", "OpenApi")]
+    public async Task OpenApiDocument_DescribedRoute_HasItsNameAndSummary(string path, string method, string name)
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+
+        var operation = (await DocumentAsync(host))["paths"]![path]![method]!;
+
+        Assert.Equal(name, operation["operationId"]!.GetValue<string>());
+        Assert.False(string.IsNullOrWhiteSpace(operation["summary"]?.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task OpenApiDocument_RouteMappedWithoutDescription_AppearsNamedAndWithItsProblemAnswer()
+    {
+        await using var host = await TestHost.StartAsync(azurite,
+            map: app => app.MapPost($"/{ApiRoutes.Prefix}/models/{{model}}/undescribed", (string model) => Results.Ok(model)));
+
+        var document = await DocumentAsync(host);
+
+        var operation = document["paths"]!["/api/models/{model}/undescribed"]!["post"]!;
+        Assert.Equal("PostModelsModelUndescribed", operation["operationId"]!.GetValue<string>());
+        Assert.Contains("ProblemDetails", operation["responses"]!["400"]!["content"]!["application/problem+json"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task OpenApiDocument_ModelView_HasTheSchemaOfItsAnswer()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+
+        var document = await DocumentAsync(host);
+
+        var answer = document["paths"]![$"/{ApiRoutes.Prefix}/{ApiRoutes.Model}"]!["get"]!["responses"]!["200"]!["content"]!["application/json"]!["schema"]!;
+        Assert.Equal($"#/components/schemas/{nameof(ModelView)}", answer["$ref"]!.GetValue<string>());
+        var properties = document["components"]!["schemas"]![nameof(ModelView)]!["properties"]!.AsObject();
+        Assert.Contains("inputSignature", properties.Select(p => p.Key));
+        Assert.Contains("exampleRequest", properties.Select(p => p.Key));
+        Assert.Contains("latestVersion", properties.Select(p => p.Key));
+        var latest = properties["latestVersion"]!["type"]!.ToJsonString();
+        Assert.Contains("string", latest);
+    }
+
+    [Fact]
+    public async Task OpenApiDocument_AdminRoutes_RequireTheAdminKeyAndAnswer401And403()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+
+        var document = await DocumentAsync(host);
+
+        var promote = document["paths"]![$"/{ApiRoutes.Prefix}/{ApiRoutes.Promote}"]!["post"]!;
+        Assert.Contains("adminKey", promote["security"]!.ToJsonString());
+        Assert.NotNull(promote["responses"]!["401"]);
+        Assert.NotNull(promote["responses"]!["403"]);
+        Assert.Contains("PromoteBody", promote["requestBody"]!.ToJsonString());
+        var health = document["paths"]![$"/{ApiRoutes.Prefix}/{ApiRoutes.Health}"]!["get"]!;
+        Assert.Null(health["security"]);
+    }
+
+    [Fact]
+    public async Task FunctionsAppDocument_ComparedWithTheServedOne_DescribesTheSameOperations()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        var served = await DocumentAsync(host);
+
+        var shipped = JsonNode.Parse(File.ReadAllText(Path.Combine(DeploymentFiles.FunctionsOutput(), "openapi.json")))!;
+
+        var servedOperations = Operations(served).ToDictionary(o => o.Key, o => o.Value["operationId"]!.GetValue<string>());
+        var shippedOperations = Operations(shipped).ToDictionary(o => o.Key, o => o.Value["operationId"]!.GetValue<string>());
+        Assert.Equal(servedOperations.OrderBy(o => o.Key, StringComparer.Ordinal), shippedOperations.OrderBy(o => o.Key, StringComparer.Ordinal));
+    }
+
+    private static async Task<JsonNode> DocumentAsync(TestHost host)
+    {
+        var response = await host.Client.GetAsync($"/{ApiRoutes.Prefix}/{ApiRoutes.OpenApi}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+    }
+
+    /// <summary>Every route and method the host maps, as <c>GET /api/models/{model}</c>, sorted.</summary>
+    private static List<string> MappedRoutes(IServiceProvider services)
+    {
+        var routes = new List<string>();
+        foreach (var endpoint in services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
+        {
+            foreach (var method in endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [])
+            {
+                routes.Add($"{method.ToUpperInvariant()} /{endpoint.RoutePattern.RawText!.TrimStart('/')}");
+            }
+        }
+        routes.Sort(StringComparer.Ordinal);
+        return routes;
+    }
+
+    /// <summary>The document's operations by route and method, as <see cref="MappedRoutes"/> names them.</summary>
+    private static Dictionary<string, JsonObject> Operations(JsonNode document)
+    {
+        var operations = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+        foreach (var (path, item) in document["paths"]!.AsObject())
+        {
+            foreach (var (method, operation) in item!.AsObject())
+            {
+                if (Methods.Contains(method)) operations.Add($"{method.ToUpperInvariant()} {path}", operation!.AsObject());
+            }
+        }
+        return operations;
+    }
+}
