@@ -17,4 +17,5 @@ builder.AddPipelineIngestion();
 builder.AddPipelineTraining();
 builder.AddPipelineOrchestrations();
 builder.AddPipelineApi();
+builder.AddPipelineDashboard();
 builder.Build().Run();

@@ -30,6 +30,7 @@ public static class LocalHostApp
         builder.AddPipelineTraining();
         builder.AddPipelineOrchestrations();
         builder.AddPipelineApi();
+        builder.AddPipelineDashboard();
         builder.AddLocalDurableEngine();
 
         builder.Services.AddSingleton<BlobReceipts>();
@@ -69,5 +70,6 @@ public static class LocalHostApp
         admin.MapPost(ApiRoutes.Terminate, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.TerminateAsync(instanceId, r, w, ct));
         admin.MapPost(ApiRoutes.RaiseEvent, (string instanceId, string eventName, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.RaiseEventAsync(instanceId, eventName, r, w, ct));
         admin.MapDelete(ApiRoutes.Orchestration, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.PurgeAsync(instanceId, r, w, ct));
+        app.MapDashboard();
     }
 }
