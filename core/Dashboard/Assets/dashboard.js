@@ -214,7 +214,6 @@
           svg('title', {}, p.title || `${s.name ? s.name + ' ' : ''}${p.label}: ${fmt(p.value)}`)));
       }
     }
-    if (options.yLabel) root.append(svg('text', { x: CHART.left + 4, y: CHART.top + 10 }, options.yLabel));
     return root;
   }
 
@@ -270,10 +269,16 @@
   }
 
   // ---------------------------------------------------------------- models
+  const MAX_MODEL_VIEWS = 25;
+
   async function refresh() {
     const [models, health] = await Promise.all([getJson('models'), getJson('health')]);
     renderHealth(health);
-    renderModels(models.ok ? pick(models.body, 'models') || [] : [], health.ok ? health.body : null);
+    const list = models.ok ? pick(models.body, 'models') || [] : [];
+    // The list names production only; each model's view has every alias (staging too).
+    const views = await Promise.all(list.slice(0, MAX_MODEL_VIEWS).map((m) => getJson('models/' + encodeURIComponent(m.model))));
+    views.forEach((view, i) => { if (view.ok) list[i].aliases = pick(view.body, 'aliases') || {}; });
+    renderModels(list, health.ok ? health.body : null);
     if (!state.model && models.ok) {
       const fromHash = decodeURIComponent(location.hash.slice(1));
       const list = pick(models.body, 'models') || [];
@@ -375,7 +380,7 @@
         label: v.version, value: (v.testMetrics || {})[v.primaryMetric], cls: aliases.production === v.version ? 'production' : '',
         title: `${v.version} (${v.trainer}): ${v.primaryMetric} ${fmt((v.testMetrics || {})[v.primaryMetric])}`,
       })),
-    }], { label: `${metric} across versions`, yLabel: metric ? `${metric} (test)` : '' });
+    }], { label: `${metric} across versions` });
     $('#metric-chart-title').textContent = metric ? `${metric} on the test split, across versions` : 'Primary metric across versions';
     chartInto('#metric-chart', versions.length ? chart : null, 'No versions yet.');
 
@@ -573,7 +578,7 @@
           el('td', {}, pill(f.status || (f.drifted ? 'drifted' : 'stable'), f.drifted ? 'bad' : 'good')))))),
       el('p', {}, 'feature ', select),
       el('div', { class: 'chart', id: 'drift-chart' }, chosen ? lineChart([{ name: chosen.name, points: chosen.points.map((v, i) => ({ label: labels[i], value: v ?? NaN })) }],
-        { threshold: chosen.threshold, label: `drift of ${chosen.name} over time`, yLabel: `${chosen.method || 'drift'} of ${chosen.name}` }) : ''),
+        { threshold: chosen.threshold, label: `drift of ${chosen.name} over time` }) : ''),
       histogram ? el('div', {},
         el('div', { class: 'legend' }, el('span', {}, el('i', { class: 'swatch-ref' }), 'reference (training data)'), el('span', {}, el('i', { class: 'swatch-cur' }), 'current (live inputs)')),
         el('div', { class: 'chart', id: 'drift-histogram' }, histogramChart(histogram.bins, histogram.ref, histogram.cur)))
