@@ -12,10 +12,17 @@ public static class MlopsApp
 {
     public const string Name = "mlops";
 
+    private const int RedirectedWidth = 1000;
+
     /// <summary>Runs the command line on <paramref name="console"/> (the terminal when null).</summary>
     public static async Task<int> RunAsync(string[] args, IAnsiConsole? console = null)
     {
-        console ??= AnsiConsole.Console;
+        if (console is null)
+        {
+            console = AnsiConsole.Console;
+            // Redirected output is read by programs and people's tools, not a terminal of some width: lines stay whole.
+            if (Console.IsOutputRedirected) console.Profile.Width = RedirectedWidth;
+        }
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
         Console.CancelKeyPress += onCancel;

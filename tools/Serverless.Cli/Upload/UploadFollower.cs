@@ -22,6 +22,7 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
     private readonly DateTime _deadline = DateTime.UtcNow + timeout;
     private bool _gateReported;
+    private bool _candidatesReported;
 
     public async Task<int> FollowAsync(CancellationToken ct)
     {
@@ -81,6 +82,7 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
         view.Stage("waiting for the training run to start");
         string? lastStage = null;
         var candidatesReported = 0;
+        var trainingTotal = 0;
         while (true)
         {
             var status = await UntilAsync(() => client.GetAsync(ApiRoutes.OrchestrationPath(instanceId), ct, notFoundIsNull: true), $"the training run {instanceId} to start", ct);
@@ -104,7 +106,13 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
                 {
                     view.Stage(progress.Version is null ? progress.Stage : $"{progress.Stage} {progress.Version}");
                 }
-                if (progress.Stage != lastStage && lastStage == TrainingStages.Training) view.Line($"candidates: {candidatesReported} trained");
+                if (progress.Stage == TrainingStages.Training) trainingTotal = progress.Total;
+                if (progress.Stage != lastStage && lastStage == TrainingStages.Training && trainingTotal > 0)
+                {
+                    // The run leaves the training stage only once every candidate has ended.
+                    view.Line($"candidates: {trainingTotal} of {trainingTotal} trained");
+                    _candidatesReported = true;
+                }
                 lastStage = progress.Stage;
                 if (progress.Stage == TrainingStages.AwaitingApproval)
                 {
@@ -136,9 +144,11 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
     {
         if (outcome is null) throw new CliException($"the run {instanceId} completed without an outcome the command line can read.");
         var candidates = outcome.Candidates;
+        if (candidates.Count > 0 && !_candidatesReported) view.Line($"candidates: {candidates.Count} of {candidates.Count} trained");
         if (candidates.Count > 0)
         {
-            view.Line($"candidates: {candidates.Count(c => c.Succeeded)} of {candidates.Count} trained; winner {outcome.Winner ?? "none"}");
+            var failed = candidates.Count(c => !c.Succeeded);
+            view.Line($"winner: {outcome.Winner ?? "none"}" + (failed > 0 ? $" ({failed} candidate(s) failed)" : ""));
         }
         var notes = outcome.Notes;
         switch (outcome.Status)
