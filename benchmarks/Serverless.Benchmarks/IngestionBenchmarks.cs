@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Serverless.Core.Datasets;
 using Serverless.Core.Specs;
 
@@ -16,7 +14,7 @@ public class IngestionBenchmarks
 {
     private string _path = "";
     private string _output = "";
-    private DatasetIngestor _ingestor = null!;
+    private DatasetFileProcessor _processor = null!;
 
     [Params(100)]
     public int Megabytes { get; set; }
@@ -26,7 +24,7 @@ public class IngestionBenchmarks
     {
         _path = ScaledData.Taxi(Megabytes * 1024L * 1024);
         _output = Path.Combine(Path.GetTempPath(), "bench-canonical.csv");
-        _ingestor = Ingest.CreateIngestor();
+        _processor = Ingest.CreateProcessor();
     }
 
     [Benchmark(Baseline = true)]
@@ -34,7 +32,7 @@ public class IngestionBenchmarks
 
     [Benchmark]
     public long IngestValidateProfile() =>
-        _ingestor.ProcessFile(_path, new ModelSpec { Label = "fare_amount" }, null, _output, CancellationToken.None).Rows;
+        _processor.Process(_path, new ModelSpec { Label = "fare_amount" }, null, _output, CancellationToken.None).Rows;
 }
 
 /// <summary>
@@ -43,8 +41,8 @@ public class IngestionBenchmarks
 /// </summary>
 public static class Ingest
 {
-    public static DatasetIngestor CreateIngestor() =>
-        new(null!, null!, null!, null!, Options.Create(new IngestionOptions()), NullLogger<DatasetIngestor>.Instance);
+    /// <summary>The file processor of ingestion without storage: the benchmark neither appends nor uploads.</summary>
+    internal static DatasetFileProcessor CreateProcessor() => new(new IngestionOptions(), null!);
 
     /// <summary>The baseline: the file read as UTF-8 text, line by line.</summary>
     public static long ReadLines(string path)
@@ -60,12 +58,12 @@ public static class Ingest
         var path = ScaledData.Taxi(megabytes * 1024L * 1024);
         var megabytesRead = new FileInfo(path).Length / 1048576.0;
         var output = Path.Combine(Path.GetTempPath(), $"ingest-canonical-{Environment.ProcessId}.csv");
-        var ingestor = CreateIngestor();
+        var processor = CreateProcessor();
         using var process = Process.GetCurrentProcess();
 
         var cpuBefore = process.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
-        var result = ingestor.ProcessFile(path, new ModelSpec { Label = "fare_amount" }, null, output, CancellationToken.None);
+        var result = processor.Process(path, new ModelSpec { Label = "fare_amount" }, null, output, CancellationToken.None);
         clock.Stop();
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpuBefore;

@@ -25,11 +25,28 @@ public sealed class QuarantineApi(QuarantineStore quarantine, ModelRegistry regi
         {
             throw new BadRequestException($"'max' must be a whole number from 1 to {MaxMax}, not '{maxText}'.", Field("max", $"1 to {MaxMax}"));
         }
-        var files = await quarantine.ListAsync(model, max, ct);
+        var files = await quarantine.ListAsync(model, ct);
         if (files.Count == 0 && await registry.GetAsync(model, ct) is null && await datasets.GetLatestAsync(model, ct) is null)
         {
             throw new NotFoundException($"There is no model '{model}': nothing was uploaded to incoming/{model}/.");
         }
-        return Json(new { Model = model, Files = files });
+        return Json(new
+        {
+            Model = model,
+            Total = files.Count,
+            Files = files.Take(max).Select(f => new
+            {
+                f.Location,
+                Original = f.Location + QuarantineStore.OriginalFile,
+                f.Report.Blob,
+                f.Report.Bytes,
+                f.Report.UploadedAt,
+                f.Report.QuarantinedAt,
+                f.Report.ReasonCodes,
+                f.Report.Reason,
+                f.Report.Problems,
+                f.Report.Summary,
+            }),
+        });
     });
 }

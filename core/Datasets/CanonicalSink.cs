@@ -139,10 +139,21 @@ internal sealed class CanonicalSink(string inputPath, string outputPath, Increme
 
     public void Dispose() => _output?.Dispose();
 
-    /// <summary>Appends a field as canonical CSV writes it: quoted, with quotes doubled, only when it holds a comma, quote, CR or LF.</summary>
-    public static void AppendField(RecordBuffer<byte> row, ReadOnlySpan<byte> value)
+    /// <summary>
+    /// Whether a record starting with these bytes would be taken for a comment by a reader of the canonical file: Sylvan
+    /// skips records starting with '#', ML.NET's text loader lines starting with "//" (and '#' before the header). The
+    /// canonical writers quote a first field that starts so, and the record is then read as data by all of them.
+    /// </summary>
+    public static bool LeadsLikeComment(ReadOnlySpan<byte> record) =>
+        record.Length > 0 && (record[0] == (byte)'#' || (record[0] == (byte)'/' && record.Length > 1 && record[1] == (byte)'/'));
+
+    /// <summary>
+    /// Appends a field as canonical CSV writes it: quoted, with quotes doubled, only when it holds a comma, quote, CR or
+    /// LF, or when it is the record's first (<paramref name="first"/>) and starts like a comment.
+    /// </summary>
+    public static void AppendField(RecordBuffer<byte> row, ReadOnlySpan<byte> value, bool first = false)
     {
-        if (value.IndexOfAny(NeedsQuotes) < 0)
+        if (value.IndexOfAny(NeedsQuotes) < 0 && !(first && LeadsLikeComment(value)))
         {
             row.Append(value);
             return;

@@ -37,6 +37,13 @@ public sealed record DatasetSchema
     public string? PositiveClass => Task == TaskKind.Binary && Classes is { Count: 2 } ? Classes[1] : null;
 }
 
+/// <summary>
+/// What became of the lines of one upload, besides its header: <see cref="Rows"/> data rows read, each
+/// <see cref="Accepted"/> or <see cref="Rejected"/> (counted per reason code in <see cref="RejectedBy"/>), and the comment
+/// lines (only when the spec names a comment character) and blank lines skipped.
+/// </summary>
+public sealed record LineCounts(long Rows, long Accepted, long Rejected, IReadOnlyDictionary<string, long> RejectedBy, long Comments, long Blank);
+
 /// <summary>Where a dataset version came from.</summary>
 public sealed record DatasetSource(string Blob, string ETag, DateTimeOffset UploadedAt, long Bytes, string Sha256);
 
@@ -53,6 +60,9 @@ public sealed record DatasetManifest
     public required DatasetSchema Schema { get; init; }
     public required long Rows { get; init; }
     public long RowsRejected { get; init; }
+
+    /// <summary>What became of every line of the upload this version was made from (besides its header).</summary>
+    public LineCounts? Lines { get; init; }
     public required IReadOnlyList<DatasetSource> Sources { get; init; }
     public string? PreviousVersion { get; init; }
     public DataPolicy Policy { get; init; }

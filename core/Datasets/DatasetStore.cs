@@ -1,3 +1,7 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Azure;
 using Azure.Storage.Blobs.Models;
 using Serverless.Core.Storage;
 
@@ -6,12 +10,29 @@ namespace Serverless.Core.Datasets;
 /// <summary>The pointer to a model's latest dataset version (<c>datasets/{model}/latest.json</c>).</summary>
 public sealed record LatestDataset(string Version, DateTimeOffset UpdatedAt);
 
-/// <summary>Reads dataset versions: manifests, profiles, and the latest version of a model.</summary>
+/// <summary>An upload that held the same data as an existing dataset version (<c>datasets/{model}/duplicates/…json</c>).</summary>
+public sealed record DuplicateUpload(string Blob, string ETag, DateTimeOffset? UploadedAt, DateTimeOffset RecordedAt, long Bytes, string Sha256, string DatasetVersion);
+
+/// <summary>
+/// The datasets container, and the only writer of it: each dataset version's canonical data, profile and manifest, the
+/// pointer to the latest version, and the uploads found to duplicate a version. Training, the API and the orchestrations
+/// read versions and profiles here.
+/// </summary>
 public sealed class DatasetStore(PipelineStorage storage)
 {
+    public const string DataFile = "data.csv";
+    public const string ProfileFile = "profile.json";
+    public const string ManifestFile = "manifest.json";
+    private const string DuplicatesFolder = "duplicates";
+
     public static string Prefix(string model, string version) => $"{model}/{version}/";
-    public static string ManifestBlob(string model, string version) => Prefix(model, version) + "manifest.json";
+    public static string DataBlob(string model, string version) => Prefix(model, version) + DataFile;
+    public static string ProfileBlob(string model, string version) => Prefix(model, version) + ProfileFile;
+    public static string ManifestBlob(string model, string version) => Prefix(model, version) + ManifestFile;
     public static string LatestBlob(string model) => $"{model}/latest.json";
+
+    /// <summary>The version a canonical data file is kept as: its content address.</summary>
+    public static string VersionOf(string sha256) => "ds-" + sha256[..16];
 
     public async Task<DatasetManifest?> GetManifestAsync(string model, string version, CancellationToken ct)
     {
@@ -30,10 +51,19 @@ public sealed class DatasetStore(PipelineStorage storage)
     public async Task<DatasetProfile?> GetProfileAsync(string model, string version, CancellationToken ct)
     {
         var manifest = await GetManifestAsync(model, version, ct).ConfigureAwait(false);
-        if (manifest is null) return null;
+        return manifest is null ? null : await GetProfileAsync(manifest, ct).ConfigureAwait(false);
+    }
+
+    public async Task<DatasetProfile?> GetProfileAsync(DatasetManifest manifest, CancellationToken ct)
+    {
+        await storage.EnsureCreatedAsync().ConfigureAwait(false);
         var read = await JsonBlobs.TryReadAsync<DatasetProfile>(storage.Datasets.GetBlobClient(manifest.ProfileBlob), ct).ConfigureAwait(false);
         return read?.Value;
     }
+
+    /// <summary>Opens a version's canonical data for reading.</summary>
+    public Stream OpenData(DatasetManifest manifest, CancellationToken ct) =>
+        storage.Datasets.GetBlobClient(manifest.DataBlob).OpenRead(cancellationToken: ct);
 
     /// <summary>The versions of a model, oldest first.</summary>
     public async Task<IReadOnlyList<DatasetManifest>> ListVersionsAsync(string model, CancellationToken ct)
@@ -44,8 +74,57 @@ public sealed class DatasetStore(PipelineStorage storage)
         {
             if (!item.IsPrefix) continue;
             var version = item.Prefix[(model.Length + 1)..].TrimEnd('/');
+            if (version == DuplicatesFolder) continue;
             if (await GetManifestAsync(model, version, ct).ConfigureAwait(false) is { } manifest) manifests.Add(manifest);
         }
         return [.. manifests.OrderBy(m => m.CreatedAt)];
+    }
+
+    /// <summary>
+    /// Writes a new dataset version: the canonical data from <paramref name="dataPath"/>, the profile, then the manifest
+    /// (create-only: it is what makes the version exist), then the latest pointer. False when another upload wrote the
+    /// same version first.
+    /// </summary>
+    public async Task<bool> WriteVersionAsync(DatasetManifest manifest, string dataPath, DatasetProfile profile, CancellationToken ct)
+    {
+        await storage.EnsureCreatedAsync().ConfigureAwait(false);
+        await using (var stream = File.OpenRead(dataPath))
+        {
+            var options = new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv; charset=utf-8" } };
+            await storage.Datasets.GetBlobClient(manifest.DataBlob).UploadAsync(stream, options, ct).ConfigureAwait(false);
+        }
+        await JsonBlobs.WriteAsync(storage.Datasets.GetBlobClient(manifest.ProfileBlob), profile with { Model = manifest.Model, DatasetVersion = manifest.Version }, ct).ConfigureAwait(false);
+        try
+        {
+            await JsonBlobs.WriteAsync(storage.Datasets.GetBlobClient(ManifestBlob(manifest.Model, manifest.Version)), manifest, ct, createOnly: true).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (JsonBlobs.IsConcurrencyConflict(e))
+        {
+            return false;
+        }
+        await JsonBlobs.WriteAsync(storage.Datasets.GetBlobClient(LatestBlob(manifest.Model)), new LatestDataset(manifest.Version, DateTimeOffset.UtcNow), ct).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Records an upload that held the data of an existing version, so the user can see what became of it.</summary>
+    public async Task RecordDuplicateAsync(string model, DuplicateUpload duplicate, CancellationToken ct)
+    {
+        await storage.EnsureCreatedAsync().ConfigureAwait(false);
+        var stamp = duplicate.RecordedAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(duplicate.Blob + duplicate.ETag)))[..8];
+        await JsonBlobs.WriteAsync(storage.Datasets.GetBlobClient($"{model}/{DuplicatesFolder}/{stamp}-{id}.json"), duplicate, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The uploads of a model that duplicated a version, newest first.</summary>
+    public async Task<IReadOnlyList<DuplicateUpload>> ListDuplicatesAsync(string model, CancellationToken ct)
+    {
+        await storage.EnsureCreatedAsync().ConfigureAwait(false);
+        var duplicates = new List<DuplicateUpload>();
+        await foreach (var item in storage.Datasets.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"{model}/{DuplicatesFolder}/", ct).ConfigureAwait(false))
+        {
+            var read = await JsonBlobs.TryReadAsync<DuplicateUpload>(storage.Datasets.GetBlobClient(item.Name), ct).ConfigureAwait(false);
+            if (read is { } duplicate) duplicates.Add(duplicate.Value);
+        }
+        return [.. duplicates.OrderByDescending(d => d.RecordedAt)];
     }
 }

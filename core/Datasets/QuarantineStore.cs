@@ -1,52 +1,70 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using Azure.Storage.Blobs.Models;
 using Serverless.Core.Storage;
 
 namespace Serverless.Core.Datasets;
 
-/// <summary>One kind of row-level problem of a quarantined file, as its report keeps it.</summary>
-public sealed record QuarantineProblem(string Code, long Count, IReadOnlyList<long>? Lines, IReadOnlyList<string>? Details, IReadOnlyList<string>? Samples);
-
 /// <summary>
-/// A rejected upload as its report (<c>quarantine/{model}/{stamp}-{hash}-{file}/report.json</c>) describes it, with the
-/// folder it is kept in (<see cref="Location"/>, the <c>location</c> the ingestion's audit record names).
+/// The quarantine container: rejected files kept whole, each in a folder of its own with a JSON report and a
+/// one-paragraph summary, and the listing of them per model.
 /// </summary>
-public sealed record QuarantinedFile
-{
-    public string Location { get; init; } = "";
-    public string Blob { get; init; } = "";
-    public long Bytes { get; init; }
-    public DateTimeOffset? UploadedAt { get; init; }
-    public DateTimeOffset QuarantinedAt { get; init; }
-    public IReadOnlyList<string> ReasonCodes { get; init; } = [];
-    public string Reason { get; init; } = "";
-    public IReadOnlyList<QuarantineProblem> Problems { get; init; } = [];
-    public string Summary { get; init; } = "";
-
-    /// <summary>Where the rejected file is kept unchanged, in the quarantine container.</summary>
-    public string Original => Location + "original";
-}
-
-/// <summary>Reads the quarantine of a model: every rejected file with its reasons, newest first.</summary>
 public sealed class QuarantineStore(PipelineStorage storage)
 {
-    public const string ReportName = "report.json";
+    public const string OriginalFile = "original";
+    public const string ReportFile = "report.json";
+    public const string SummaryFile = "summary.txt";
 
-    /// <summary>At most <paramref name="max"/> quarantined files of <paramref name="model"/>, newest first.</summary>
-    public async Task<IReadOnlyList<QuarantinedFile>> ListAsync(string model, int max, CancellationToken ct)
+    /// <summary>Keeps <paramref name="upload"/> whole with its report; returns where (the folder, within the container) and the report.</summary>
+    internal async Task<QuarantinedFile> KeepAsync(string model, Upload upload, Rejection rejection, CancellationToken ct)
     {
         await storage.EnsureCreatedAsync().ConfigureAwait(false);
-        var reports = new List<string>();
-        await foreach (var blob in storage.Quarantine.GetBlobsAsync(BlobTraits.None, BlobStates.None, model + "/", ct).ConfigureAwait(false))
+        var safeName = SafeName(upload.BlobName.Split('/')[^1]);
+        var stamp = (upload.UploadedAt ?? DateTimeOffset.UtcNow).UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        var etagHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(upload.BlobName + upload.ETag)))[..8];
+        var prefix = $"{model}/{stamp}-{etagHash}-{safeName}/";
+        var summary = $"The file '{CellValues.Escape(upload.BlobName)}' ({upload.Bytes:N0} bytes) was not accepted for model '{model}': {rejection.Message} " +
+                      $"It is kept unchanged at {storage.Quarantine.Name}/{prefix}{OriginalFile}. Fix the file and upload it again under any name in incoming/{model}/.";
+        var report = new QuarantineReport
         {
-            if (blob.Name.EndsWith("/" + ReportName, StringComparison.Ordinal)) reports.Add(blob.Name);
+            Blob = upload.BlobName,
+            ETag = upload.ETag,
+            Sha256 = upload.Sha256,
+            Bytes = upload.Bytes,
+            UploadedAt = upload.UploadedAt,
+            QuarantinedAt = DateTimeOffset.UtcNow,
+            ReasonCodes = [rejection.Code],
+            Reason = rejection.Message,
+            Problems = [.. (rejection.Problems?.Entries ?? []).Select(ReportedProblem.From)],
+            Summary = summary,
+        };
+        await using (var original = File.OpenRead(upload.Path))
+        {
+            await storage.Quarantine.GetBlobClient(prefix + OriginalFile).UploadAsync(original, overwrite: true, ct).ConfigureAwait(false);
         }
+        await JsonBlobs.WriteAsync(storage.Quarantine.GetBlobClient(prefix + ReportFile), report, ct).ConfigureAwait(false);
+        await storage.Quarantine.GetBlobClient(prefix + SummaryFile).UploadAsync(BinaryData.FromString(summary), overwrite: true, ct).ConfigureAwait(false);
+        return new QuarantinedFile(prefix, report);
+    }
+
+    /// <summary>The quarantined files of a model, newest first.</summary>
+    public async Task<IReadOnlyList<QuarantinedFile>> ListAsync(string model, CancellationToken ct)
+    {
+        await storage.EnsureCreatedAsync().ConfigureAwait(false);
         var files = new List<QuarantinedFile>();
-        // Folder names start with the upload's UTC stamp (yyyyMMddTHHmmssZ), so their reverse order is newest first.
-        foreach (var name in reports.OrderDescending(StringComparer.Ordinal).Take(max))
+        await foreach (var item in storage.Quarantine.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", model + "/", ct).ConfigureAwait(false))
         {
-            var read = await JsonBlobs.TryReadAsync<QuarantinedFile>(storage.Quarantine.GetBlobClient(name), ct).ConfigureAwait(false);
-            if (read is { } report) files.Add(report.Value with { Location = name[..^ReportName.Length] });
+            if (!item.IsPrefix) continue;
+            var read = await JsonBlobs.TryReadAsync<QuarantineReport>(storage.Quarantine.GetBlobClient(item.Prefix + ReportFile), ct).ConfigureAwait(false);
+            if (read is { } report) files.Add(new QuarantinedFile(item.Prefix, report.Value));
         }
-        return files;
+        return [.. files.OrderByDescending(f => f.Report.QuarantinedAt)];
+    }
+
+    private static string SafeName(string name)
+    {
+        var safe = new string(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray()).Replace("..", "_", StringComparison.Ordinal).Trim('.');
+        return safe.Length == 0 ? "file" : safe[..Math.Min(safe.Length, 80)];
     }
 }

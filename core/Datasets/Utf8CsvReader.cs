@@ -12,8 +12,10 @@ namespace Serverless.Core.Datasets;
 /// Reads delimited UTF-8 text in batches of records, each field a trimmed byte span into one bounded buffer, so ingestion
 /// parses, checks and profiles a file without a string per field. The rules are the ones ingestion applied through
 /// Sylvan's reader: a field is quoted only when its first character is a quote, a doubled quote inside is a literal one,
-/// anything but a delimiter or a line end after the closing quote is malformed, a record starting with '#' is a comment,
-/// and a record may hold at most a given number of characters (line end included).
+/// anything but a delimiter or a line end after the closing quote is malformed, and a record may hold at most a given
+/// number of characters (line end included). Comments are off unless a comment character is given: then a record whose
+/// first character it is, is skipped and counted (<see cref="Comments"/>), as Sylvan skips a record starting with its
+/// <c>Comment</c> character.
 /// </summary>
 internal sealed class Utf8CsvReader : IDisposable
 {
@@ -25,6 +27,7 @@ internal sealed class Utf8CsvReader : IDisposable
     private readonly byte _delimiter;
     private readonly byte _minSafe;
     private readonly int _maxRecordChars;
+    private readonly int _comment;
     private byte[] _buffer;
     private int _end;
     private int _validEnd;
@@ -50,8 +53,9 @@ internal sealed class Utf8CsvReader : IDisposable
     private long _firstRecord;
     private bool _canonical;
 
-    public Utf8CsvReader(Stream stream, char delimiter, int maxRecordChars, int bufferSize = 1 << 20)
+    public Utf8CsvReader(Stream stream, char delimiter, int maxRecordChars, int bufferSize = 1 << 20, char? comment = null)
     {
+        _comment = comment is { } c ? checked((byte)c) : -1;
         _stream = stream;
         _delimiter = checked((byte)delimiter);
         _minSafe = (byte)Math.Max(Math.Max('\r', delimiter), '"');
@@ -64,6 +68,9 @@ internal sealed class Utf8CsvReader : IDisposable
 
     /// <summary>Records read so far, comments excepted: the record numbers reports cite count the same way.</summary>
     public long Records { get; private set; }
+
+    /// <summary>Comment lines skipped so far (none unless a comment character was given).</summary>
+    public long Comments { get; private set; }
 
     public byte[] Buffer => _buffer;
 
@@ -86,7 +93,8 @@ internal sealed class Utf8CsvReader : IDisposable
 
     /// <summary>
     /// Whether the record's bytes, as read, are already canonical CSV: comma-separated, ended by a single LF, no quotes or
-    /// CRs, and no field with spaces to trim. Missing-value tokens are for the caller to check.
+    /// CRs, no field with spaces to trim, and not led by a comment mark (see <see cref="CanonicalSink.LeadsLikeComment"/>).
+    /// Missing-value tokens are for the caller to check.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsCanonical(int record) => _rows[record].Canonical;
@@ -146,7 +154,7 @@ internal sealed class Utf8CsvReader : IDisposable
             {
                 if (start < _validEnd)
                 {
-                    comment = _buffer[start] == (byte)'#';
+                    comment = _buffer[start] == _comment;
                     end = comment ? SkipComment(start) : ParseRecord(start);
                 }
                 if (end < 0)
@@ -171,7 +179,11 @@ internal sealed class Utf8CsvReader : IDisposable
                 continue;
             }
             _next = end;
-            if (comment) continue;
+            if (comment)
+            {
+                Comments++;
+                continue;
+            }
             if (_quotedCount > 0) FinishQuoted();
             if (_rowCount == _rows.Length) Array.Resize(ref _rows, _rowCount * 2);
             _rows[_rowCount++] = new Row(firstField, _fieldCount - firstField, start, end - start, _canonical);
@@ -327,7 +339,7 @@ internal sealed class Utf8CsvReader : IDisposable
     {
         _quotedCount = 0;
         _canonical = false;
-        var canonical = _delimiter == (byte)',' && !_macLineEnds;
+        var canonical = _delimiter == (byte)',' && !_macLineEnds && !CanonicalSink.LeadsLikeComment(_buffer.AsSpan(start, Math.Min(2, _validEnd - start)));
         var buffer = _buffer;
         var end = _validEnd;
         var delimiter = _delimiter;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Serverless.Core.Api;
 using Serverless.Core.Dashboard;
@@ -12,7 +13,7 @@ public static class DashboardHostingExtensions
     public static IHostApplicationBuilder AddPipelineDashboard(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<DashboardPage>();
-        builder.Services.AddSingleton<QuarantineStore>();
+        builder.Services.TryAddSingleton<QuarantineStore>();
         builder.Services.AddSingleton<QuarantineApi>();
         return builder;
     }

@@ -51,6 +51,12 @@ public sealed record ModelSpec
     /// <summary>Column names for a file without a header row.</summary>
     public List<string>? ColumnNames { get; init; }
 
+    /// <summary>
+    /// The character that starts a comment line (e.g. <c>"#"</c>): such lines are skipped and counted. Default: none;
+    /// every line is data, and a header line starting with '#' (ML.NET's text format) is read as the header.
+    /// </summary>
+    public string? Comment { get; init; }
+
     /// <summary>The primary metric that picks the winner (e.g. <c>rmse</c>, <c>auc</c>, <c>macroAccuracy</c>).</summary>
     public string? Metric { get; init; }
 

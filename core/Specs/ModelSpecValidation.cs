@@ -22,6 +22,7 @@ public static class ModelSpecValidation
             if (!metrics.Contains(name)) Add($"minimum.{name}", $"unknown metric; one of {string.Join(", ", metrics)}");
         }
         if (spec.Label is { Length: 0 }) Add("label", "must not be empty");
+        if (spec.Comment is { } comment && Datasets.CommentCharacter.Problem(comment) is { } commentProblem) Add("comment", commentProblem);
         foreach (var (column, range) in spec.Ranges ?? [])
         {
             if (range is null || (range.Min is null && range.Max is null)) Add($"ranges.{column}", "give min, max or both");

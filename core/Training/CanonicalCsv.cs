@@ -13,12 +13,17 @@ public static class CanonicalCsv
     public static CsvDataReader OpenReader(TextReader reader) =>
         CsvDataReader.Create(reader, new CsvDataReaderOptions { HasHeaders = true, Delimiter = ',', BufferSize = 1 << 16, MaxBufferSize = 64 << 20 });
 
+    /// <summary>
+    /// Writes one record. A first field that starts with '#' or "//" is quoted, so that no reader of the file (Sylvan's
+    /// comment character, ML.NET's comment lines) takes the record for a comment.
+    /// </summary>
     public static void WriteRecord(TextWriter writer, IReadOnlyList<string?> fields)
     {
         for (var i = 0; i < fields.Count; i++)
         {
             if (i > 0) writer.Write(',');
-            WriteField(writer, fields[i]);
+            if (i == 0 && fields[0] is ['#', ..] or ['/', '/', ..]) WriteQuoted(writer, fields[0]!);
+            else WriteField(writer, fields[i]);
         }
         writer.Write('\n');
     }
@@ -59,6 +64,11 @@ public static class CanonicalCsv
             writer.Write(value);
             return;
         }
+        WriteQuoted(writer, value);
+    }
+
+    private static void WriteQuoted(TextWriter writer, string value)
+    {
         writer.Write('"');
         writer.Write(value.Replace("\"", "\"\"", StringComparison.Ordinal));
         writer.Write('"');

@@ -219,8 +219,8 @@ public sealed class ModelTrainer(
 
     private async Task<IReadOnlyDictionary<string, long>?> DistinctCountsAsync(DatasetManifest manifest, CancellationToken ct)
     {
-        var profile = await JsonBlobs.TryReadAsync<DatasetProfile>(storage.Datasets.GetBlobClient(manifest.ProfileBlob), ct).ConfigureAwait(false);
-        return profile?.Value.Columns.ToDictionary(c => c.Name, c => c.Distinct);
+        var profile = await datasets.GetProfileAsync(manifest, ct).ConfigureAwait(false);
+        return profile?.Columns.ToDictionary(c => c.Name, c => c.Distinct);
     }
 
     private async Task<DatasetManifest> RequireDatasetAsync(string model, string version, CancellationToken ct) =>

@@ -73,7 +73,8 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
             new("values out of range", "range.csv", Utf8(outOfRange), "too_many_invalid_rows", new ModelSpec { Ranges = new() { ["age"] = new ValueRange(0, 130) } }),
             new("UTF-8 byte-order mark, then Latin-1", "bomlatin1.csv", [0xEF, 0xBB, 0xBF, .. latin1], "invalid_encoding"),
             new("UTF-8 sequence cut at the end", "cut.csv", [.. Utf8(Rows(30, i => $"{i},{i % 2}", "a,label")), 0xE2, 0x82], "invalid_encoding"),
-            new("comment lines only", "comments.csv", Utf8("#a,b,label\n#1,2,0\n"), "empty_file"),
+            new("comment lines only, comments on", "comments.csv", Utf8("#a,b,label\n#1,2,0\n"), "empty_file", new ModelSpec { Comment = "#" }),
+            new("label empty in every row", "nolabel.csv", Utf8(Rows(30, i => $"{i},{i * 2},", "a,b,label")), "label_all_missing"),
             new("NaN labels", "nanlabel.csv", Utf8(Rows(40, i => $"{i},{(i % 3 == 0 ? "NaN" : (i % 2).ToString())}", "a,label")), "too_many_invalid_rows"),
             new("text after a closing quote", "afterquote.csv", Utf8("a,b,label\n1,\"x\"y,0\n2,3,1\n"), "unterminated_quote"),
         };
@@ -227,7 +228,7 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
     [InlineData("taxi/100%.csv", true)]
     public void ParseName_RefusesTraversalEncodingAndBadModels(string blobName, bool valid)
     {
-        var (_, file, problem) = DatasetIngestor.ParseName(blobName);
+        var (_, file, problem) = DropZoneNames.Parse(blobName);
 
         Assert.Equal(valid, problem is null);
         Assert.Equal(valid, file is not null);

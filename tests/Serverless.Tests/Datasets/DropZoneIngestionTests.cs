@@ -104,11 +104,11 @@ public sealed class BoundedMemoryTests
         return path;
     }
 
-    private static long AllocatedWhileIngesting(DatasetIngestor ingestor, string path)
+    private static long AllocatedWhileIngesting(DatasetFileProcessor processor, string path)
     {
         var output = path + ".out";
         var before = GC.GetAllocatedBytesForCurrentThread();
-        var result = ingestor.ProcessFile(path, new ModelSpec { Label = "fare_amount" }, null, output, CancellationToken.None);
+        var result = processor.Process(path, new ModelSpec { Label = "fare_amount" }, null, output, CancellationToken.None);
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(result.Rows > 0);
         File.Delete(output);
@@ -118,15 +118,15 @@ public sealed class BoundedMemoryTests
     [Fact]
     public void ProcessFile_FileEightTimesLarger_AllocatesNoMoreThanTheSmallerOne()
     {
-        var ingestor = new DatasetIngestor(null!, null!, null!, null!, Options.Create(new IngestionOptions()), NullLogger<DatasetIngestor>.Instance);
+        var processor = new DatasetFileProcessor(new IngestionOptions(), null!);
         var small = ScaledTaxi(8L << 20);
         var large = ScaledTaxi(64L << 20);
         try
         {
-            AllocatedWhileIngesting(ingestor, small);
+            AllocatedWhileIngesting(processor, small);
 
-            var smallAllocated = AllocatedWhileIngesting(ingestor, small);
-            var largeAllocated = AllocatedWhileIngesting(ingestor, large);
+            var smallAllocated = AllocatedWhileIngesting(processor, small);
+            var largeAllocated = AllocatedWhileIngesting(processor, large);
 
             Assert.True(largeAllocated < smallAllocated + (1 << 20), $"8 MB: {smallAllocated:N0} bytes allocated, 64 MB: {largeAllocated:N0}");
             Assert.True(largeAllocated < 32 << 20, $"64 MB: {largeAllocated:N0} bytes allocated");

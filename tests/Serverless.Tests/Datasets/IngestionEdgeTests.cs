@@ -14,7 +14,7 @@ public sealed class IngestionEdgeTests(AzuriteFixture azurite)
     {
         List<string> classes = ["b", "10", "1f", "2", "a", "1.0", "1e5", "1"];
 
-        classes.Sort(DatasetIngestor.CompareClasses);
+        classes.Sort(ClassOrder.Compare);
 
         Assert.Equal(["1", "1.0", "2", "10", "1e5", "1f", "a", "b"], classes);
     }
@@ -27,12 +27,12 @@ public sealed class IngestionEdgeTests(AzuriteFixture azurite)
         foreach (var a in values)
         foreach (var b in values)
         {
-            Assert.Equal(Math.Sign(DatasetIngestor.CompareClasses(a, b)), -Math.Sign(DatasetIngestor.CompareClasses(b, a)));
+            Assert.Equal(Math.Sign(ClassOrder.Compare(a, b)), -Math.Sign(ClassOrder.Compare(b, a)));
             foreach (var c in values)
             {
-                if (DatasetIngestor.CompareClasses(a, b) < 0 && DatasetIngestor.CompareClasses(b, c) < 0)
+                if (ClassOrder.Compare(a, b) < 0 && ClassOrder.Compare(b, c) < 0)
                 {
-                    Assert.True(DatasetIngestor.CompareClasses(a, c) < 0, $"{a} < {b} < {c} but not {a} < {c}");
+                    Assert.True(ClassOrder.Compare(a, c) < 0, $"{a} < {b} < {c} but not {a} < {c}");
                 }
             }
         }
@@ -48,9 +48,9 @@ public sealed class IngestionEdgeTests(AzuriteFixture azurite)
         var read = (await blob.GetPropertiesAsync()).Value.ETag;
         var path = Path.GetTempFileName();
 
-        var current = await DatasetIngestor.DownloadAsync(blob, read, path, CancellationToken.None);
+        var current = await UploadFiles.DownloadAsync(blob, read, path, CancellationToken.None);
         await blob.UploadAsync(BinaryData.FromString("a,b\n3,4\n"), overwrite: true);
-        var stale = await DatasetIngestor.DownloadAsync(blob, read, path, CancellationToken.None);
+        var stale = await UploadFiles.DownloadAsync(blob, read, path, CancellationToken.None);
         File.Delete(path);
 
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("a,b\n1,2\n"))), current!.Value.Sha256);

@@ -18,13 +18,15 @@ public sealed class Ingestion
         Storage = azurite.CreateStorage();
         Specs = new ModelSpecStore(Storage);
         Datasets = new DatasetStore(Storage);
+        Quarantine = new QuarantineStore(Storage);
         Audit = new AuditLog(Storage);
-        Ingestor = new DatasetIngestor(Storage, Specs, Datasets, Audit, Options.Create(options ?? new IngestionOptions()), NullLogger<DatasetIngestor>.Instance);
+        Ingestor = new DatasetIngestor(Storage, Specs, Datasets, Quarantine, Audit, Options.Create(options ?? new IngestionOptions()), NullLogger<DatasetIngestor>.Instance);
     }
 
     public PipelineStorage Storage { get; }
     public ModelSpecStore Specs { get; }
     public DatasetStore Datasets { get; }
+    public QuarantineStore Quarantine { get; }
     public DatasetIngestor Ingestor { get; }
     public AuditLog Audit { get; }
 

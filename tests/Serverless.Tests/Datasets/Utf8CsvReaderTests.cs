@@ -6,7 +6,9 @@ namespace Serverless.Tests.Datasets;
 
 /// <summary>
 /// The byte-level reader splits records exactly as the Sylvan reader ingestion used before (and the canonical reader
-/// still uses) does: same fields, same comment and blank-line handling, same record-size limit, same errors.
+/// still uses) does: same fields, same comment and blank-line handling, same record-size limit, same errors. Comments
+/// are off unless a comment character is given; Sylvan always has one, so "off" is compared with Sylvan given a
+/// character the text never holds.
 /// </summary>
 public sealed class Utf8CsvReaderTests
 {
@@ -17,13 +19,16 @@ public sealed class Utf8CsvReaderTests
             string.Join("\n", Records.Select(r => string.Join(" | ", r.Select(f => f.Replace("\r", "<CR>").Replace("\n", "<LF>"))))) + (Error is null ? "" : "\nerror: " + Error);
     }
 
-    private static Outcome Sylvan(byte[] bytes, char delimiter, int maxRecordChars)
+    /// <summary>A character no generated text holds: Sylvan with it as its comment character reads no line as a comment.</summary>
+    private const char NoComment = '~';
+
+    private static Outcome Sylvan(byte[] bytes, char delimiter, int maxRecordChars, char? comment = null)
     {
         var records = new List<string[]>();
         try
         {
             using var reader = CsvDataReader.Create(new StreamReader(new MemoryStream(bytes), new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true, 1 << 16),
-                new CsvDataReaderOptions { HasHeaders = false, Delimiter = delimiter, BufferSize = 1 << 16, MaxBufferSize = maxRecordChars });
+                new CsvDataReaderOptions { HasHeaders = false, Delimiter = delimiter, BufferSize = 1 << 16, MaxBufferSize = maxRecordChars, Comment = comment ?? NoComment });
             while (reader.Read()) records.Add([.. Enumerable.Range(0, reader.RowFieldCount).Select(i => reader.GetFieldSpan(i).Trim().ToString())]);
             return new Outcome(records, null);
         }
@@ -41,12 +46,12 @@ public sealed class Utf8CsvReaderTests
         }
     }
 
-    private static Outcome Bytes(byte[] bytes, char delimiter, int maxRecordChars, int bufferSize = 1 << 20, int batch = 1024)
+    private static Outcome Bytes(byte[] bytes, char delimiter, int maxRecordChars, int bufferSize = 1 << 20, int batch = 1024, char? comment = null)
     {
         var records = new List<string[]>();
         try
         {
-            using var reader = new Utf8CsvReader(new MemoryStream(bytes), delimiter, maxRecordChars, bufferSize);
+            using var reader = new Utf8CsvReader(new MemoryStream(bytes), delimiter, maxRecordChars, bufferSize, comment);
             int count;
             while ((count = reader.ReadBatch(batch)) > 0)
             {
@@ -130,6 +135,7 @@ public sealed class Utf8CsvReaderTests
     public void ReadBatch_RandomDelimitedText_GivesTheRecordsAndErrorsSylvanGives()
     {
         var random = new Random(20240611);
+        var comments = new Random(11);
         var compared = 0;
         while (compared < 4000)
         {
@@ -137,8 +143,9 @@ public sealed class Utf8CsvReaderTests
             if (!ReadTheSameWhereverBuffersEnd(bytes)) continue;
             compared++;
 
-            var expected = Sylvan(bytes, delimiter, 1 << 20);
-            var actual = Bytes(bytes, delimiter, 1 << 20, bufferSize: random.Next(1, 200), batch: random.Next(1, 9));
+            char? comment = comments.Next(2) == 0 ? '#' : null;
+            var expected = Sylvan(bytes, delimiter, 1 << 20, comment);
+            var actual = Bytes(bytes, delimiter, 1 << 20, bufferSize: random.Next(1, 200), batch: random.Next(1, 9), comment);
 
             Assert.True(expected.ToString() == actual.ToString(), $"{Convert.ToHexString(bytes)} ({delimiter})\nSylvan:\n{expected}\nUtf8CsvReader:\n{actual}");
         }
@@ -223,5 +230,48 @@ public sealed class Utf8CsvReaderTests
         Assert.Equal(["1", "2"], second);
         Assert.Equal(CsvInputProblem.Malformed, error.Problem);
         Assert.Equal(3, error.RecordNumber);
+    }
+
+    [Fact]
+    public void ReadBatch_NoCommentCharacter_ReadsLinesStartingWithHashAsRecords()
+    {
+        var bytes = Encoding.UTF8.GetBytes("#Label,x\n#1,2\n3,4\n");
+        using var reader = new Utf8CsvReader(new MemoryStream(bytes), ',', 1 << 20);
+
+        var count = reader.ReadBatch(10);
+
+        Assert.Equal(3, count);
+        Assert.Equal(["#Label", "x"], reader.GetStrings(0));
+        Assert.Equal(["#1", "2"], reader.GetStrings(1));
+        Assert.Equal(0, reader.Comments);
+    }
+
+    [Fact]
+    public void ReadBatch_CommentCharacterGiven_SkipsAndCountsTheLinesItStarts()
+    {
+        var bytes = Encoding.UTF8.GetBytes("# made by hand\r\na,b\n#1,2\n3,4\n ;not a comment,5\n");
+        using var reader = new Utf8CsvReader(new MemoryStream(bytes), ',', 1 << 20, comment: '#');
+
+        var count = reader.ReadBatch(10);
+
+        Assert.Equal(3, count);
+        Assert.Equal(["a", "b"], reader.GetStrings(0));
+        Assert.Equal(["3", "4"], reader.GetStrings(1));
+        Assert.Equal(2, reader.Comments);
+        Assert.Equal(3, reader.RecordNumber(2));
+    }
+
+    [Theory]
+    [InlineData("#1,2\n", false)]
+    [InlineData("//1,2\n", false)]
+    [InlineData("/1,2\n", true)]
+    [InlineData("1,#2\n", true)]
+    public void IsCanonical_RecordLedByACommentMark_IsNotCanonicalAsRead(string line, bool canonical)
+    {
+        using var reader = new Utf8CsvReader(new MemoryStream(Encoding.UTF8.GetBytes(line)), ',', 1 << 20);
+
+        reader.ReadBatch(1);
+
+        Assert.Equal(canonical, reader.IsCanonical(0));
     }
 }

@@ -1,0 +1,100 @@
+using System.Text;
+using Serverless.Core.Specs;
+
+namespace Serverless.Core.Datasets;
+
+/// <summary>A local file checked, profiled and canonicalized: what a dataset version is made of.</summary>
+internal sealed record ProcessedFile(DatasetSchema Schema, string CanonicalPath, string Sha256, long Rows, DatasetProfile Profile, FirstPassResult First);
+
+/// <summary>
+/// Checks, profiles and canonicalizes a local delimited text file: its bytes, the dialect sniffed from its first lines,
+/// the first pass, the schema, and the second pass when one is needed. Touches storage only to read the previous
+/// version's rows when appending.
+/// </summary>
+internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStore datasets)
+{
+    private readonly SchemaInference _schema = new(options);
+    private readonly CanonicalNormalizer _normalizer = new(options, datasets);
+
+    /// <summary>
+    /// The canonical data goes to <paramref name="output"/>, unless the input is canonical already: then the result names
+    /// the input file itself. Throws <see cref="Rejection"/> for a file that must be quarantined.
+    /// </summary>
+    public ProcessedFile Process(string text, ModelSpec spec, DatasetManifest? prior, string output, CancellationToken ct)
+    {
+        CheckBytes(text);
+        var comment = CommentCharacter.Of(spec);
+        var sniffLines = ReadSniffLines(text, comment);
+        if (sniffLines.Count == 0) throw new Rejection("empty_file", comment is null ? "The file holds only blank lines." : $"The file holds only blank lines and comment lines (starting with '{comment}').");
+        var delimiter = CsvSniffer.Delimiter(sniffLines)
+            ?? throw new Rejection("no_delimiter", "No comma, semicolon, tab or pipe separates the columns of the first lines; a dataset needs at least a label and one feature column.");
+        var sniffRows = sniffLines.Select(l => (IReadOnlyList<string>)CsvSniffer.Split(l, delimiter)).ToList();
+        var hasHeader = spec.HasHeader ?? (spec.ColumnNames is null && CsvSniffer.HasHeader(sniffRows));
+
+        var first = FirstPass.Run(options, text, delimiter, hasHeader, spec, prior, output + ".raw");
+        DatasetSchema schema;
+        try
+        {
+            schema = _schema.Decide(first, spec, prior);
+        }
+        catch (Rejection rejection) when (rejection.Problems is null)
+        {
+            rejection.Problems = first.Problems;
+            throw;
+        }
+        var sensitive = new HashSet<string>(schema.Sensitive, StringComparer.Ordinal);
+        var append = (spec.Policy ?? DataPolicy.Replace) == DataPolicy.Append && prior is not null;
+        if (!append && !CanonicalNormalizer.IsNeeded(schema, first.Stats))
+        {
+            if (first.RawPath != text) File.Move(first.RawPath, output, overwrite: true);
+            else output = text;
+            var profile = new DatasetProfile
+            {
+                Model = "", DatasetVersion = "", Rows = first.AcceptedRows,
+                Columns = [.. schema.Columns.Select((c, i) => first.Stats[i].Profile(c.Kind, sensitive.Contains(c.Name)))],
+            };
+            return new ProcessedFile(schema, output, first.RawSha256, first.AcceptedRows, profile, first);
+        }
+        var (canonical, sha, rows, finalProfile) = _normalizer.Write(first, schema, append ? prior : null, output, ct);
+        if (first.RawPath != text) File.Delete(first.RawPath);
+        return new ProcessedFile(schema, canonical, sha, rows, finalProfile, first);
+    }
+
+    /// <summary>Rejects an empty file and binary content (a NUL byte in the first MiB); UTF-8 validity is checked while reading.</summary>
+    private static void CheckBytes(string path)
+    {
+        var info = new FileInfo(path);
+        if (info.Length == 0) throw new Rejection("empty_file", "The file is empty.");
+        var buffer = new byte[(int)Math.Min(info.Length, 1 << 20)];
+        using var stream = File.OpenRead(path);
+        var read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        var nul = Array.IndexOf(buffer, (byte)0, 0, read);
+        if (nul >= 0) throw new Rejection("binary_content", $"The file holds binary data (a NUL byte at offset {nul}); upload delimited text.");
+    }
+
+    /// <summary>
+    /// The first lines (up to 50) that are neither blank nor, when the spec names a comment character, comments: the
+    /// lines the reader will read as the header and rows, for sniffing the delimiter and the header.
+    /// </summary>
+    private List<string> ReadSniffLines(string path, char? comment)
+    {
+        var lines = new List<string>();
+        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        var line = new StringBuilder();
+        void Keep()
+        {
+            var text = line.ToString().TrimEnd('\r');
+            line.Clear();
+            if (text.Trim().Length > 0 && !(comment is { } mark && text.StartsWith(mark))) lines.Add(text);
+        }
+        int c;
+        while (lines.Count < 50 && (c = reader.Read()) >= 0)
+        {
+            if (c == '\n') Keep();
+            else if (line.Length < options.MaxRecordChars) line.Append((char)c);
+            else throw new Rejection("line_too_long", $"The first lines are longer than {options.MaxRecordChars:N0} characters; is the file delimited text with line breaks?");
+        }
+        if (line.Length > 0 && lines.Count < 50) Keep();
+        return lines;
+    }
+}

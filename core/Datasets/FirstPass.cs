@@ -1,0 +1,176 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using Serverless.Core.Specs;
+using Serverless.Core.Training;
+
+namespace Serverless.Core.Datasets;
+
+/// <summary>
+/// The first pass over an upload, the one every file gets: it reads the header, applies the row rules, profiles every
+/// column and writes the accepted rows as canonical CSV while hashing them.
+/// </summary>
+internal static class FirstPass
+{
+    /// <summary>
+    /// The one pass over the upload: reads the header, checks every row, counts and profiles every column, and writes
+    /// the accepted rows (trimmed, missing tokens emptied) as canonical CSV while hashing it. Rows come in batches: a
+    /// batch's rows are checked first, then each column takes its values of the batch in one loop (in row order, so the
+    /// statistics are those of a row-by-row pass), then the accepted rows are written in order. Every line ends counted:
+    /// as the header, a blank or comment line, an accepted row, or a row rejected for a reason.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static FirstPassResult Run(IngestionOptions options, string path, char delimiter, bool hasHeader, ModelSpec spec, DatasetManifest? prior, string rawOutput)
+    {
+        var problems = new ProblemLog(options.SamplesPerProblem);
+        string[]? header = null;
+        ColumnStatistics[] stats = [];
+        int labelIndex = -1;
+        long dataRows = 0, rejected = 0, accepted = 0, blank = 0, comments = 0;
+        var rejectedBy = new Dictionary<string, long>(StringComparer.Ordinal);
+        string? markedHeader = null;
+        var sensitive = new HashSet<string>(spec.Sensitive ?? [], StringComparer.Ordinal);
+        RowRules? rules = null;
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        try
+        {
+            using var sink = new CanonicalSink(path, rawOutput, sha);
+            using var reader = new Utf8CsvReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1), delimiter, options.MaxRecordChars,
+                comment: CommentCharacter.Of(spec));
+            reader.BeforeBufferChange = sink.FlushRun;
+            var row = new RecordBuffer<byte>(1024);
+            var fates = new RowFate[BatchSize];
+            var keptRecords = new int[BatchSize];
+            var notable = new List<(int Record, ValueOutcome Outcome)>();
+            var events = new List<(long Record, int Column, string Code, string Detail, string? Sample)>();
+            int count;
+            while ((count = reader.ReadBatch(BatchSize)) > 0)
+            {
+                for (var r = 0; r < count; r++)
+                {
+                    fates[r] = RowFate.Skipped;
+                    if (reader.FieldCount(r) == 1 && reader[r, 0].IsEmpty)
+                    {
+                        blank++;
+                        continue;
+                    }
+                    if (header is null)
+                    {
+                        var names = reader.GetStrings(r);
+                        if (hasHeader && names[0].StartsWith('#'))
+                        {
+                            // ML.NET's text format marks its header line with '#' ("#Label\tText"): the mark is not part of the name.
+                            markedHeader = names[0];
+                            names[0] = names[0][1..].Trim();
+                        }
+                        header = hasHeader ? names : [.. (spec.ColumnNames ?? prior?.Schema.Columns.Select(c => c.Name).ToList() ?? Enumerable.Range(1, names.Length).Select(i => $"column{i}").ToList())];
+                        SchemaInference.CheckHeader(header);
+                        stats = [.. header.Select(h => new ColumnStatistics(h, options.DistinctLimit))];
+                        labelIndex = SchemaInference.LabelIndex(header, spec);
+                        rules = new RowRules(header, labelIndex, spec, delimiter);
+                        if (hasHeader && reader.IsCanonical(r)) sink.AppendRun(reader.Buffer, reader.RecordStart(r), reader.RecordLength(r), reader.FileOffset(r));
+                        else
+                        {
+                            for (var c = 0; c < header.Length; c++)
+                            {
+                                if (c > 0) row.Append((byte)',');
+                                CanonicalSink.AppendField(row, Encoding.UTF8.GetBytes(header[c]), first: c == 0);
+                            }
+                            row.Append((byte)'\n');
+                            sink.Write(row.Written);
+                            row.Clear();
+                        }
+                        if (hasHeader) continue;
+                    }
+                    dataRows++;
+                    var problem = reader.FieldCount(r) == header.Length && !rules!.HasRanges && !CellValues.IsMissing(reader[r, labelIndex]) ? null : rules!.Check(reader, r);
+                    if (problem is not null)
+                    {
+                        rejected++;
+                        rejectedBy[problem.Value.Code] = rejectedBy.GetValueOrDefault(problem.Value.Code) + 1;
+                        var sample = problem.Value.Column is { } col && sensitive.Contains(header[col]) ? null : problem.Value.Sample;
+                        events.Add((reader.RecordNumber(r), -1, problem.Value.Code, problem.Value.Detail, sample));
+                        continue;
+                    }
+                    fates[r] = reader.IsCanonical(r) ? RowFate.AsRead : RowFate.Rewritten;
+                }
+                var kept = 0;
+                for (var r = 0; r < count; r++)
+                {
+                    if (fates[r] != RowFate.Skipped) keptRecords[kept++] = r;
+                }
+                for (var c = 0; c < stats.Length; c++)
+                {
+                    stats[c].AddColumn(reader, c, keptRecords.AsSpan(0, kept), notable);
+                    foreach (var (r, outcome) in notable)
+                    {
+                        if (outcome == ValueOutcome.Missing)
+                        {
+                            if (!reader[r, c].IsEmpty) fates[r] = RowFate.Rewritten;
+                            continue;
+                        }
+                        var text = reader.GetString(r, c);
+                        events.Add((reader.RecordNumber(r), c, "non_finite_values", $"'{header![c]}' holds {text}", sensitive.Contains(header[c]) ? null : CellValues.Escape(text)));
+                    }
+                    notable.Clear();
+                }
+                if (events.Count > 0)
+                {
+                    events.Sort((a, b) => a.Record != b.Record ? a.Record.CompareTo(b.Record) : a.Column.CompareTo(b.Column));
+                    foreach (var e in events) problems.Add(e.Code, e.Record, e.Detail, e.Sample);
+                    events.Clear();
+                }
+                for (var r = 0; r < count; r++)
+                {
+                    if (fates[r] == RowFate.Skipped) continue;
+                    accepted++;
+                    if (fates[r] == RowFate.AsRead)
+                    {
+                        sink.AppendRun(reader.Buffer, reader.RecordStart(r), reader.RecordLength(r), reader.FileOffset(r));
+                        continue;
+                    }
+                    for (var c = 0; c < stats.Length; c++)
+                    {
+                        if (c > 0) row.Append((byte)',');
+                        var value = reader[r, c];
+                        if (!CellValues.IsMissing(value)) CanonicalSink.AppendField(row, value, first: c == 0);
+                    }
+                    row.Append((byte)'\n');
+                    sink.Write(row.Written);
+                    row.Clear();
+                }
+            }
+            if (header is not null && dataRows > 0)
+            {
+                sink.Complete();
+                if (sink.IsInput) rawOutput = path;
+            }
+            comments = reader.Comments;
+        }
+        catch (CsvInputException e) when (e.Problem == CsvInputProblem.RecordTooLarge)
+        {
+            throw new Rejection("line_too_long", $"A record is longer than {options.MaxRecordChars:N0} characters; the limit keeps memory bounded. Check for a missing line break or an unterminated quote.");
+        }
+        catch (CsvInputException e) when (e.Problem == CsvInputProblem.Malformed)
+        {
+            throw new Rejection("unterminated_quote", $"The file is not well-formed delimited text: {e.Message} A quoted field must end with a quote.");
+        }
+        catch (CsvInputException e) when (e.Problem == CsvInputProblem.InvalidEncoding)
+        {
+            throw new Rejection("invalid_encoding", "The file is not UTF-8 (it holds byte sequences UTF-8 does not allow); save it as UTF-8 and upload it again.");
+        }
+        if (header is null)
+        {
+            throw new Rejection("empty_file", comments == 0 ? "The file holds no rows."
+                : $"The file holds no rows: its {comments} line(s) all start with the spec's comment character '{CellValues.Escape(spec.Comment!)}'.");
+        }
+        if (dataRows == 0) throw new Rejection("header_only", $"The file has a header ({string.Join(", ", header.Take(10).Select(CellValues.Escape))}) but no data rows.");
+        var lines = new LineCounts(dataRows, accepted, rejected, rejectedBy, comments, blank);
+        return new FirstPassResult(header, stats, labelIndex, dataRows, rejected, problems, rules!, rawOutput, Convert.ToHexStringLower(sha.GetHashAndReset()), accepted, lines, markedHeader);
+    }
+
+    private const int BatchSize = 1024;
+
+    /// <summary>What becomes of a record of a batch: nothing (blank, header or rejected), written as read, or rewritten canonically.</summary>
+    private enum RowFate : byte { Skipped, AsRead, Rewritten }
+}

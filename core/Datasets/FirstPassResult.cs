@@ -1,0 +1,10 @@
+namespace Serverless.Core.Datasets;
+
+/// <summary>
+/// What the first pass learnt: the header, each column's statistics, the label's position, rows read and rejected, the
+/// row-level problems, what became of every line, the first header name as written when it carried ML.NET's '#' mark,
+/// and the canonical file written (<see cref="RawPath"/>, the input itself when it was canonical).
+/// </summary>
+internal sealed record FirstPassResult(
+    string[] Header, ColumnStatistics[] Stats, int LabelIndex, long DataRows, long RejectedRows, ProblemLog Problems, RowRules Rules,
+    string RawPath, string RawSha256, long AcceptedRows, LineCounts Lines, string? MarkedHeader);

@@ -1,0 +1,167 @@
+using Serverless.Core.Specs;
+
+namespace Serverless.Core.Datasets;
+
+/// <summary>
+/// Decides a dataset version's schema from the first pass: the label and the task, each column's kind and role, and the
+/// classes, checked against the spec and the previous version; a file that cannot make a dataset is a <see cref="Rejection"/>.
+/// </summary>
+internal sealed class SchemaInference(IngestionOptions options)
+{
+    public static void CheckHeader(string[] header)
+    {
+        var duplicates = header.GroupBy(h => h, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        if (duplicates.Count > 0)
+        {
+            throw new Rejection("duplicate_columns", $"Column names appear more than once: {string.Join(", ", duplicates.Select(CellValues.Escape))}. Rename them so each column has its own name.");
+        }
+        var empty = header.Select((h, i) => (h, i)).Where(x => x.h.Length == 0).Select(x => x.i + 1).ToList();
+        if (empty.Count > 0) throw new Rejection("empty_column_name", $"Column(s) {string.Join(", ", empty)} have no name in the header row.");
+    }
+
+    public static int LabelIndex(string[] header, ModelSpec spec)
+    {
+        if (spec.Label is { } label)
+        {
+            var index = Array.IndexOf(header, label);
+            if (index < 0)
+            {
+                throw new Rejection("label_missing", $"The spec names the label '{CellValues.Escape(label)}', but the file has no such column (it has {string.Join(", ", header.Take(20).Select(CellValues.Escape))}).");
+            }
+            return index;
+        }
+        var named = Array.FindIndex(header, h => h.Equals("label", StringComparison.OrdinalIgnoreCase));
+        return named >= 0 ? named : header.Length - 1;
+    }
+
+    /// <summary>Column kinds, label, task, classes and feature roles, checked against the spec and the previous version.</summary>
+    public DatasetSchema Decide(FirstPassResult first, ModelSpec spec, DatasetManifest? prior)
+    {
+        var header = first.Header;
+        var inferred = new List<string>();
+        var problems = first.Problems;
+        var labelName = header[first.LabelIndex];
+        if (spec.Label is null) inferred.Add(header[first.LabelIndex].Equals("label", StringComparison.OrdinalIgnoreCase) ? $"label: '{labelName}' (the column named label)" : $"label: '{labelName}' (the last column)");
+        if (first.MarkedHeader is { } marked) inferred.Add($"header: '{CellValues.Escape(marked)}' is read as '{header[0]}' (the '#' marks the header line in ML.NET's text format)");
+        CheckLabelHasValues(first, spec);
+
+        var columns = new List<ColumnSchema>();
+        foreach (var stat in first.Stats)
+        {
+            if (spec.Columns?.TryGetValue(stat.Name, out var kind) == true) columns.Add(new ColumnSchema(stat.Name, kind, Inferred: false));
+            else columns.Add(new ColumnSchema(stat.Name, stat.InferKind()));
+        }
+
+        var label = first.Stats[first.LabelIndex];
+        var labelKind = columns[first.LabelIndex].Kind;
+        TaskKind task;
+        if (spec.Task is { } t) task = t;
+        else
+        {
+            var distinct = label.Distinct.Count;
+            task = labelKind == ColumnKind.Numeric && (distinct > 10 || label.Integers < label.Numbers) && distinct > 2 ? TaskKind.Regression
+                : distinct == 2 ? TaskKind.Binary
+                : TaskKind.Multiclass;
+            inferred.Add($"task: {task.ToString().ToLowerInvariant()} ({distinct}{(label.DistinctOverflow ? "+" : "")} distinct label values{(labelKind == ColumnKind.Numeric ? ", numeric" : "")})");
+        }
+
+        if (label.Present > 0 && label.Distinct.Count == 1 && !label.DistinctOverflow)
+        {
+            throw new Rejection("label_constant", $"The label '{CellValues.Escape(labelName)}' has one value only ({CellValues.Escape(label.Distinct.Keys.First())}); a model cannot learn from it.");
+        }
+        if (label.NonFinite > 0) throw new Rejection("non_finite_values", $"The label '{CellValues.Escape(labelName)}' holds {label.NonFinite} infinite value(s).");
+        IReadOnlyList<string>? classes = null;
+        if (task == TaskKind.Regression)
+        {
+            if (label.Numbers != label.Present) throw new Rejection("label_not_numeric", $"Regression needs a numeric label, but '{CellValues.Escape(labelName)}' holds {label.Present - label.Numbers} non-numeric value(s).");
+        }
+        else
+        {
+            if (label.DistinctOverflow || label.Distinct.Count > options.MaxClasses)
+            {
+                throw new Rejection("label_too_many_classes", $"Classification with more than {options.MaxClasses} classes in '{CellValues.Escape(labelName)}' is not supported; set \"task\": \"regression\" if the label is a quantity.");
+            }
+            if (task == TaskKind.Binary && label.Distinct.Count != 2)
+            {
+                throw new Rejection("label_not_binary", $"A binary task needs exactly two label values; '{CellValues.Escape(labelName)}' has {label.Distinct.Count}.");
+            }
+            classes = ClassOrder.Sort(label.Distinct.Keys, task);
+        }
+
+        var sensitive = (spec.Sensitive ?? []).Where(header.Contains).ToList();
+        var excluded = (spec.Exclude ?? []).Where(header.Contains).ToList();
+        var missing = (spec.Sensitive ?? []).Concat(spec.Exclude ?? []).Where(c => !header.Contains(c)).ToList();
+        if (missing.Count > 0) inferred.Add($"the spec names columns the file does not have: {string.Join(", ", missing.Select(CellValues.Escape))}");
+        var features = new List<string>();
+        for (var i = 0; i < columns.Count; i++)
+        {
+            var c = columns[i];
+            var stat = first.Stats[i];
+            if (i == first.LabelIndex || sensitive.Contains(c.Name) || excluded.Contains(c.Name)) continue;
+            if (stat.Present == 0) throw new Rejection("column_all_missing", $"Column '{CellValues.Escape(c.Name)}' has no value in any row; remove it, or list it under \"exclude\" in the spec.");
+            if (stat.NonFinite > 0 && c.Kind == ColumnKind.Numeric)
+            {
+                throw new Rejection("non_finite_values", $"Column '{CellValues.Escape(c.Name)}' holds {stat.NonFinite} infinite value(s); replace them with numbers or leave the cells empty.");
+            }
+            if (stat.Missing > options.MaxMissingShare * stat.Count)
+            {
+                throw new Rejection("too_many_missing", $"Column '{CellValues.Escape(c.Name)}' is missing in {stat.Missing} of {stat.Count} rows (over {options.MaxMissingShare:P0}); exclude it in the spec or fill it.");
+            }
+            if (c.Kind == ColumnKind.DateTime)
+            {
+                inferred.Add($"'{c.Name}' is a date/time column and is not used as a feature");
+                continue;
+            }
+            features.Add(c.Name);
+        }
+        if (features.Count == 0) throw new Rejection("no_features", "No column is left to learn from once the label, excluded and sensitive columns are set aside.");
+
+        if (first.RejectedRows > options.MaxInvalidRowShare * first.DataRows)
+        {
+            throw new Rejection("too_many_invalid_rows", $"{first.RejectedRows} of {first.DataRows} rows are unusable (over the {options.MaxInvalidRowShare:P0} allowed); see the problems listed in the report.", problems);
+        }
+
+        if (prior is not null)
+        {
+            var now = columns.ToDictionary(c => c.Name);
+            var gone = prior.Schema.Columns.Where(c => !now.ContainsKey(c.Name)).Select(c => c.Name).ToList();
+            if (gone.Count > 0)
+            {
+                var added = columns.Where(c => prior.Schema.Columns.All(p => p.Name != c.Name)).Select(c => c.Name).ToList();
+                throw new Rejection("schema_mismatch", $"Columns of the previous dataset version {prior.Version} are missing: {string.Join(", ", gone.Select(CellValues.Escape))}{(added.Count > 0 ? $" (new columns: {string.Join(", ", added.Select(CellValues.Escape))}; renamed?)" : "")}.");
+            }
+            var changed = prior.Schema.Columns.Where(p => now[p.Name].Kind != p.Kind && !(p.Kind == ColumnKind.Categorical && now[p.Name].Kind == ColumnKind.Numeric))
+                .Select(p => $"'{p.Name}' was {p.Kind.ToString().ToLowerInvariant()}, is now {now[p.Name].Kind.ToString().ToLowerInvariant()}").ToList();
+            if (changed.Count > 0) throw new Rejection("schema_mismatch", $"Column types changed since dataset version {prior.Version}: {string.Join("; ", changed)}. Set the kinds in the spec's \"columns\" if the change is intended.");
+            if (prior.Schema.Label != labelName) throw new Rejection("schema_mismatch", $"The label was '{prior.Schema.Label}' in dataset version {prior.Version} and is '{labelName}' now.");
+        }
+
+        return new DatasetSchema
+        {
+            Columns = columns,
+            Label = labelName,
+            Task = task,
+            Features = features,
+            Excluded = excluded,
+            Sensitive = sensitive,
+            Classes = classes,
+            TimeColumn = spec.TimeColumn,
+            Inferred = inferred,
+        };
+    }
+
+    /// <summary>
+    /// A label column empty in every row that has the header's fields is named as such: its rows are all rejected, so
+    /// any check of the other columns would blame one of them.
+    /// </summary>
+    private static void CheckLabelHasValues(FirstPassResult first, ModelSpec spec)
+    {
+        var empty = first.Lines.RejectedBy.GetValueOrDefault("label_missing_in_row");
+        if (empty == 0 || empty + first.Lines.RejectedBy.GetValueOrDefault("ragged_rows") != first.DataRows) return;
+        var label = CellValues.Escape(first.Header[first.LabelIndex]);
+        var advice = spec.Label is null
+            ? $"No label was named, so the {(label.Equals("label", StringComparison.OrdinalIgnoreCase) ? "column named label" : "last column")} was taken; name the column that holds what the model should predict in the spec's \"label\"."
+            : "A model learns from rows whose label is known: fill the label in, or name the column that holds it in the spec's \"label\".";
+        throw new Rejection("label_all_missing", $"The label column '{label}' is empty in every row ({empty} of {first.DataRows} rows). {advice}");
+    }
+}

@@ -1,0 +1,193 @@
+using System.Text;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Serverless.Core.Api;
+using Serverless.Core.Datasets;
+using Serverless.Core.Specs;
+using Serverless.Core.Training;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Datasets;
+
+/// <summary>
+/// Nothing an upload holds is lost: lines starting with '#' are data unless the spec names a comment character, a header
+/// marked with '#' is the header, and every line ends counted as accepted, rejected with its reason, comment or blank.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class LineAccountingTests(AzuriteFixture azurite)
+{
+    private static async Task<DatasetManifest> AcceptedAsync(Ingestion ingestion, IngestionOutcome outcome)
+    {
+        Assert.True(outcome.Status == IngestionStatus.Accepted, outcome.Message);
+        return (await ingestion.Datasets.GetManifestAsync(outcome.Model, outcome.DatasetVersion!, CancellationToken.None))!;
+    }
+
+    private static string Lines(IEnumerable<string> lines) => string.Join("\n", lines) + "\n";
+
+    [Fact]
+    public async Task Ingest_MlNetTextFormatWithHashMarkedHeader_ReadsTheHeaderAsColumnNames()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("mlnet");
+        var content = Lines(["#Label\tFeature1\tFeature2", .. Enumerable.Range(0, 40).Select(i => $"{i % 2}\t0.{i + 10}\t{i * 3}")]);
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/data.txt", content));
+
+        Assert.Equal(["Label", "Feature1", "Feature2"], manifest.Schema.Columns.Select(c => c.Name));
+        Assert.Equal("Label", manifest.Schema.Label);
+        Assert.Equal(TaskKind.Binary, manifest.Schema.Task);
+        Assert.Equal(40, manifest.Rows);
+        Assert.Contains(manifest.Schema.Inferred, note => note.Contains("'#Label' is read as 'Label'", StringComparison.Ordinal));
+        Assert.StartsWith("Label,Feature1,Feature2\n", await ingestion.ReadDataAsync(manifest));
+    }
+
+    [Fact]
+    public async Task Ingest_HeaderlessFileStartingWithHash1_KeepsEveryRow()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("hashid");
+        var content = Lines(Enumerable.Range(1, 30).Select(i => $"#{i},{i * 1.5},{i % 3}"));
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/ids.csv", content));
+
+        Assert.Equal(30, manifest.Rows);
+        var lines = manifest.Lines!;
+        Assert.Equal((30L, 30L, 0L, 0L, 0L), (lines.Rows, lines.Accepted, lines.Rejected, lines.Comments, lines.Blank));
+        var data = await ingestion.ReadDataAsync(manifest);
+        Assert.StartsWith("column1,column2,column3\n\"#1\",1.5,1\n", data);
+        var profile = await ingestion.Datasets.GetProfileAsync(manifest, CancellationToken.None);
+        Assert.Equal(30, profile!.Columns.Single(c => c.Name == "column1").Distinct);
+    }
+
+    [Fact]
+    public async Task Ingest_RowsLedByHashOrSlashesThroughTheNormalizingPass_KeepsEveryRow()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("hashnorm");
+        var rows = Enumerable.Range(0, 30).Select(i => $"{(i % 2 == 0 ? "#" : "//")}{i},{(i % 3 == 0 ? "yes" : "no")},{i % 2}");
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/n.csv", Lines(["id,flag,label", .. rows])));
+
+        Assert.Equal(30, manifest.Rows);
+        Assert.Equal(ColumnKind.Boolean, manifest.Schema.Column("flag").Kind);
+        var data = (await ingestion.ReadDataAsync(manifest)).Split('\n');
+        Assert.Equal("\"#0\",true,0", data[1]);
+        Assert.Equal("\"//1\",false,1", data[2]);
+    }
+
+    [Fact]
+    public async Task Ingest_SpecCommentCharacter_SkipsAndCountsCommentLines()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("comments");
+        var content = Lines(["# exported by hand", "a,b,label", "# a note", .. Enumerable.Range(0, 20).Select(i => $"{i},{i * 2},{i % 2}"), "#last"]);
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/c.csv", content, new ModelSpec { Comment = "#" }));
+
+        Assert.Equal(["a", "b", "label"], manifest.Schema.Columns.Select(c => c.Name));
+        Assert.Equal(20, manifest.Rows);
+        Assert.Equal(3, manifest.Lines!.Comments);
+        Assert.Equal(20, manifest.Lines.Accepted);
+    }
+
+    [Fact]
+    public async Task Ingest_GoodAndBadRows_EveryRowIsAcceptedOrRejectedWithItsReasonCounted()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("tally");
+        var rows = Enumerable.Range(0, 100).Select(i => i switch
+        {
+            3 or 40 => $"{i},{i}",
+            7 or 50 or 77 => $"{i},{i * 2},",
+            90 => $"5000,{i * 2},1",
+            _ => $"{i},{i * 2},{i % 2}",
+        }).ToList();
+        rows.Insert(10, "");
+        rows.Insert(60, "   ");
+        var spec = new ModelSpec { Ranges = new() { ["a"] = new ValueRange(0, 1000) } };
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/t.csv", Lines(["a,b,label", .. rows]), spec));
+
+        var lines = manifest.Lines!;
+        Assert.Equal((100L, 94L, 6L, 0L, 2L), (lines.Rows, lines.Accepted, lines.Rejected, lines.Comments, lines.Blank));
+        Assert.Equal(new Dictionary<string, long> { ["ragged_rows"] = 2, ["label_missing_in_row"] = 3, ["value_out_of_range"] = 1 }, lines.RejectedBy);
+        Assert.Equal(94, manifest.Rows);
+        Assert.Equal(6, manifest.RowsRejected);
+    }
+
+    [Fact]
+    public async Task Ingest_LabelEmptyInEveryRow_NamesTheLabelAndNotAnotherColumn()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("nofare");
+        var taxi = TestData.TaxiSlice(50).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var content = Lines([taxi[0], .. taxi.Skip(1).Select(line => line[..(line.LastIndexOf(',') + 1)])]);
+
+        var outcome = await ingestion.IngestAsync($"{model}/taxi.csv", content);
+
+        Assert.Equal(["label_all_missing"], outcome.ReasonCodes);
+        var reason = (await ingestion.ReportAsync(outcome))["reason"]!.GetValue<string>();
+        Assert.Contains("'fare_amount' is empty in every row (50 of 50 rows)", reason);
+        Assert.Contains("\"label\"", reason);
+        Assert.DoesNotContain("vendor_id", reason);
+    }
+
+    [Fact]
+    public void CanonicalCsv_FirstFieldsStartingWithCommentMarks_AreRowsForSylvanAndMlNet()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"canonical-{Guid.NewGuid():N}.csv");
+        try
+        {
+            using (var writer = new StreamWriter(path, false, CanonicalCsv.Utf8))
+            {
+                CanonicalCsv.WriteRecord(writer, ["id", "x", "label"]);
+                foreach (var id in new[] { "#1", "//2", "/3", "4" }) CanonicalCsv.WriteRecord(writer, [id, "1.5", "0"]);
+            }
+            var ids = new List<string>();
+            using (var reader = CanonicalCsv.OpenReader(new StreamReader(path, Encoding.UTF8)))
+            {
+                while (reader.Read()) ids.Add(reader.GetString(0));
+            }
+            var ml = new MLContext(1);
+            var loader = ml.Data.CreateTextLoader(new TextLoader.Options
+            {
+                Columns = [new TextLoader.Column("id", DataKind.String, 0)], HasHeader = true, Separators = [','], AllowQuoting = true, ReadMultilines = true,
+            });
+            var loaded = ml.Data.CreateEnumerable<IdRow>(loader.Load(path), reuseRowObject: false).Select(r => r.Id).ToList();
+
+            Assert.Equal(["#1", "//2", "/3", "4"], ids);
+            Assert.Equal(ids, loaded);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private sealed class IdRow
+    {
+        [ColumnName("id")]
+        public string Id { get; set; } = "";
+    }
+
+    [Theory]
+    [InlineData("##")]
+    [InlineData("")]
+    [InlineData("a")]
+    [InlineData(",")]
+    [InlineData("\"")]
+    public void Validate_CommentThatIsNotOnePunctuationCharacter_NamesTheCommentField(string comment)
+    {
+        var error = Assert.Throws<BadRequestException>(() => ModelSpecValidation.Validate(new ModelSpec { Comment = comment }));
+
+        Assert.Contains("comment", error.Message);
+    }
+
+    [Fact]
+    public void Validate_CommentHash_IsAccepted()
+    {
+        var error = Record.Exception(() => ModelSpecValidation.Validate(new ModelSpec { Comment = "#" }));
+
+        Assert.Null(error);
+    }
+}
