@@ -18,4 +18,5 @@ builder.AddPipelineTraining();
 builder.AddPipelineOrchestrations();
 builder.AddPipelineApi();
 builder.AddPipelineDashboard();
+builder.AddPipelineDrift();
 builder.Build().Run();

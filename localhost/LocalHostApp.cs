@@ -4,6 +4,7 @@ using Microsoft.DurableTask.Client;
 using Serverless.LocalHost.Durable;
 using Serverless.LocalHost.Triggers;
 using Serverless.Orchestrations;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Serverless.LocalHost;
 
@@ -31,11 +32,14 @@ public static class LocalHostApp
         builder.AddPipelineOrchestrations();
         builder.AddPipelineApi();
         builder.AddPipelineDashboard();
+        builder.AddPipelineDrift();
         builder.AddLocalDurableEngine();
 
         builder.Services.AddSingleton<BlobReceipts>();
         builder.Services.AddSingleton<IncomingBlobPoller>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IncomingBlobPoller>());
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddHostedService<DriftTimerService>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -69,6 +73,7 @@ public static class LocalHostApp
         admin.MapPost(ApiRoutes.Reject, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.RejectAsync(instanceId, r, w, ct));
         admin.MapPost(ApiRoutes.Terminate, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.TerminateAsync(instanceId, r, w, ct));
         admin.MapPost(ApiRoutes.RaiseEvent, (string instanceId, string eventName, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.RaiseEventAsync(instanceId, eventName, r, w, ct));
+        api.MapDriftRoutes(admin);
         admin.MapDelete(ApiRoutes.Orchestration, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.PurgeAsync(instanceId, r, w, ct));
         app.MapDashboard();
     }

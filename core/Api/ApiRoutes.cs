@@ -19,6 +19,8 @@ public static class ApiRoutes
     public const string Train = "models/{model}/train";
     public const string Promote = "models/{model}/promote";
     public const string Rollback = "models/{model}/rollback";
+    public const string Drift = "models/{model}/drift";
+    public const string DriftCheck = "models/{model}/drift/check";
     public const string Audit = "audit";
     public const string Orchestrations = "orchestrations";
     public const string Orchestration = "orchestrations/{instanceId}";

@@ -92,18 +92,79 @@ public sealed record TrainerGrid
     public Dictionary<string, List<double>>? Grid { get; init; }
 }
 
-/// <summary>Drift thresholds and the schedule of drift checks and retraining.</summary>
+/// <summary>
+/// Drift detection, its thresholds and schedule, and drift- or schedule-triggered retraining. Every field is optional;
+/// the defaults follow Evidently's: a reference of at most <see cref="SmallReference"/> rows is tested with
+/// Kolmogorov–Smirnov (numeric) or chi-squared (categorical; a z-test for two categories) at p &lt; 0.05, a larger one by
+/// normalized Wasserstein (numeric) or Jensen–Shannon distance (categorical) at 0.1; the dataset has drifted when the
+/// share of drifted features is at least <see cref="RetrainShare"/> (0.5).
+/// </summary>
 public sealed record DriftSpec
 {
-    /// <summary>Population stability index above which a column counts as drifted (default 0.2).</summary>
+    /// <summary>Population stability index at or above which a column counts as drifted when its method is <c>psi</c> (default 0.2).</summary>
     public double? PsiThreshold { get; init; }
 
-    /// <summary>Share of drifted features that starts retraining (default 0.3).</summary>
+    /// <summary>Share of drifted features at or above which the dataset has drifted, and, persisting, starts retraining (default 0.5).</summary>
     public double? RetrainShare { get; init; }
 
-    /// <summary>Cron expression of scheduled retraining, if any.</summary>
+    /// <summary>Cron expression (5 fields, UTC) of scheduled retraining, if any.</summary>
     public string? RetrainSchedule { get; init; }
 
     /// <summary>Share of predictions written to the prediction log (default 1.0).</summary>
     public double? SampleRate { get; init; }
+
+    /// <summary>Cron expression (5 fields, UTC) of this model's drift checks; default: <c>Pipeline:Drift:Schedule</c>.</summary>
+    public string? Schedule { get; init; }
+
+    /// <summary>
+    /// The test of every feature: <c>auto</c> (default; Evidently's choice by reference size and column kind), <c>ks</c>,
+    /// <c>chisquare</c>, <c>ztest</c>, <c>wasserstein</c>, <c>jensenshannon</c> or <c>psi</c>.
+    /// </summary>
+    public string? Method { get; init; }
+
+    /// <summary>p-value below which <c>ks</c>, <c>chisquare</c> and <c>ztest</c> call a column drifted (default 0.05).</summary>
+    public double? PValueThreshold { get; init; }
+
+    /// <summary>Distance at or above which <c>wasserstein</c> and <c>jensenshannon</c> call a column drifted (default 0.1).</summary>
+    public double? DistanceThreshold { get; init; }
+
+    /// <summary>Per-feature method and threshold, overriding <see cref="Method"/> and the thresholds above.</summary>
+    public Dictionary<string, ColumnDriftSpec>? Columns { get; init; }
+
+    /// <summary>The reference size up to which <c>auto</c> uses the p-value tests (Evidently: 1,000 rows).</summary>
+    public int? SmallReference { get; init; }
+
+    /// <summary>How far back a check reads the prediction log (default 1 day).</summary>
+    public TimeSpan? Window { get; init; }
+
+    /// <summary>Fewest logged rows a check needs; below it the report says "not enough data" (default 200).</summary>
+    public int? MinRows { get; init; }
+
+    /// <summary>Most logged rows a check compares; a larger window is sampled deterministically (default 100,000).</summary>
+    public int? MaxRows { get; init; }
+
+    /// <summary>Most training rows in the reference; a larger dataset is sampled deterministically (default 100,000).</summary>
+    public int? MaxReferenceRows { get; init; }
+
+    /// <summary>Consecutive drifted checks that confirm drift and start retraining (default 2).</summary>
+    public int? Consecutive { get; init; }
+
+    /// <summary>Least time between two drift-triggered retrainings (default 1 day).</summary>
+    public TimeSpan? Cooldown { get; init; }
+
+    /// <summary>Whether confirmed drift starts retraining (default true); false only reports it.</summary>
+    public bool? Retrain { get; init; }
+
+    /// <summary>
+    /// Concept drift: the relative degradation of the live metric (from feedback) against the production version's
+    /// validation metric at or above which the report flags concept drift (default 0.1).
+    /// </summary>
+    public double? MetricTolerance { get; init; }
+}
+
+/// <summary>The drift test of one feature and its threshold (a p-value for <c>ks</c>, <c>chisquare</c>, <c>ztest</c>; a distance otherwise).</summary>
+public sealed record ColumnDriftSpec
+{
+    public string? Method { get; init; }
+    public double? Threshold { get; init; }
 }

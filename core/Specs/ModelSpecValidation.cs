@@ -44,20 +44,7 @@ public static class ModelSpecValidation
         }
         var sensitive = new HashSet<string>(spec.Sensitive ?? [], StringComparer.Ordinal);
         if (spec.Label is { } label && sensitive.Contains(label)) Add("sensitive", $"the label '{label}' cannot also be sensitive");
-        if (spec.Drift?.PsiThreshold is <= 0) Add("drift.psiThreshold", "must be positive");
-        if (spec.Drift?.RetrainShare is < 0 or > 1) Add("drift.retrainShare", "a fraction from 0 to 1");
-        if (spec.Drift?.SampleRate is < 0 or > 1) Add("drift.sampleRate", "a fraction from 0 to 1");
-        if (spec.Drift?.RetrainSchedule is { } cron)
-        {
-            try
-            {
-                Cronos.CronExpression.Parse(cron);
-            }
-            catch (Cronos.CronFormatException e)
-            {
-                Add("drift.retrainSchedule", e.Message);
-            }
-        }
+        if (spec.Drift is { } drift) Monitoring.DriftMethods.Validate(drift, Add);
         if (errors.Count > 0)
         {
             throw new BadRequestException($"The model spec has {errors.Count} problem(s): {string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"))}.", errors);

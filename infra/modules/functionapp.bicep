@@ -125,6 +125,8 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
       Pipeline__Storage__AccountName: storage.name
       // The service version is pinned only for Azurite; on Azure the clients speak their newest version.
       Pipeline__Storage__ServiceVersion: ''
+      // The drift timer's schedule (6-field cron, UTC): the CheckDriftOnTimer TimerTrigger reads it, so it must be set.
+      Pipeline__Drift__TimerSchedule: '0 */5 * * * *'
     }
   }
 }

@@ -1,0 +1,146 @@
+using Microsoft.Extensions.Options;
+using Serverless.Core.Datasets;
+using Serverless.Core.Registry;
+using Serverless.Core.Specs;
+
+namespace Serverless.Core.Monitoring;
+
+/// <summary>
+/// One drift check of a model: the logged live inputs of the window against a deterministic sample of the production
+/// version's training data, feature by feature, the production version's outputs against its answers on the reference,
+/// and the dataset's verdict. A model without a production version, without traffic, or with fewer rows than the minimum
+/// gets a report that says so. What follows from the verdict (consecutive checks, retraining) is the caller's.
+/// </summary>
+public sealed class DriftChecker(ModelRegistry registry, ModelSpecStore specs, DatasetStore datasets, DriftInputs inputs, IOptions<DriftOptions> options)
+{
+    public async Task<(DriftReport Report, DriftSettings Settings)> CheckAsync(string model, string trigger, DateTimeOffset now, CancellationToken ct)
+    {
+        var doc = await registry.GetAsync(model, ct).ConfigureAwait(false);
+        if (doc is null && await datasets.GetLatestAsync(model, ct).ConfigureAwait(false) is null)
+        {
+            throw new NotFoundException($"There is no model '{model}': drop a data file into incoming/{model}/ to create it.");
+        }
+        var spec = await specs.GetAsync(model, ct).ConfigureAwait(false);
+        var settings = DriftSettings.From(spec.Drift, options.Value);
+        var report = new DriftReport
+        {
+            Model = model,
+            CheckId = Guid.NewGuid().ToString("N")[..12],
+            CheckedAt = now,
+            Trigger = trigger,
+            Status = DriftStatus.NoProductionVersion,
+            Message = "",
+            WindowStart = now - settings.Window,
+            WindowEnd = now,
+            MinRows = settings.MinRows,
+            MaxRows = settings.MaxRows,
+            ConsecutiveRequired = settings.Consecutive,
+        };
+
+        if (doc is null || !doc.Aliases.TryGetValue(ModelRegistry.Production, out var version)
+            || await registry.GetManifestAsync(model, version, ct).ConfigureAwait(false) is not { } production)
+        {
+            return (report with { Message = $"Model '{model}' has no production version: nothing serves traffic, so there is nothing to compare. Promote or approve a version." }, settings);
+        }
+        report = report with { ProductionVersion = production.Version, DatasetVersion = production.DatasetVersion };
+
+        var current = await inputs.ReadCurrentAsync(model, report.WindowStart, now, settings.MaxRows, ct).ConfigureAwait(false);
+        report = report with { LoggedRows = current.LoggedRows, CurrentRows = current.Entries.Count };
+        if (current.LoggedRows == 0)
+        {
+            return (report with { Status = DriftStatus.NoTraffic, Message = $"No predictions of '{model}' were logged between {report.WindowStart:u} and {now:u}: no verdict." }, settings);
+        }
+        if (current.LoggedRows < settings.MinRows)
+        {
+            return (report with
+            {
+                Status = DriftStatus.NotEnoughData,
+                Message = $"Not enough data: {current.LoggedRows} logged rows in the window, at least {settings.MinRows} are needed for a verdict (drift.minRows).",
+            }, settings);
+        }
+
+        var reference = await inputs.ReadReferenceAsync(model, production, settings.MaxReferenceRows, ct).ConfigureAwait(false);
+        if (reference is null || reference.Rows.Count == 0)
+        {
+            return (report with
+            {
+                Status = DriftStatus.NoReference,
+                Message = $"The training data of {production.Version} (dataset version {production.DatasetVersion}) could not be read: no reference to compare with.",
+            }, settings);
+        }
+
+        var notes = new List<string>();
+        var features = new List<FeatureDrift>();
+        var columns = reference.Schema.Columns.Select((c, i) => (c.Name, i)).ToDictionary(c => c.Name, c => c.i, StringComparer.Ordinal);
+        foreach (var name in production.Schema.Features)
+        {
+            if (!columns.TryGetValue(name, out var index))
+            {
+                notes.Add($"{name}: not in the reference data; not compared.");
+                continue;
+            }
+            var kind = reference.Schema.Columns[index].Kind;
+            FeatureDrift? feature;
+            switch (kind)
+            {
+                case ColumnKind.Numeric:
+                    var refNumbers = reference.Rows.Select(r => r[index] is { } s && CellValues.TryNumber(s, out var n) ? n : double.NaN).ToArray();
+                    var curNumbers = current.Entries.Select(e => DriftInputs.Number(e, name)).ToArray();
+                    feature = DriftDetector.CompareNumeric(name, refNumbers, curNumbers, reference.Rows.Count, settings);
+                    break;
+                case ColumnKind.Categorical or ColumnKind.Boolean:
+                    feature = DriftDetector.CompareCategorical(name, reference.Rows.Select(r => r[index]),
+                        current.Entries.Select(e => DriftInputs.Category(e, name, kind)), reference.Rows.Count, settings);
+                    break;
+                default:
+                    notes.Add($"{name}: a {kind.ToString().ToLowerInvariant()} column; not compared.");
+                    continue;
+            }
+            if (feature is null) notes.Add($"{name}: no values in the reference or the window; not compared.");
+            else features.Add(feature);
+        }
+
+        var prediction = ComparePredictions(production, reference, current, settings, notes);
+        var dataset = DriftDetector.DatasetVerdict(features, settings.DriftShare);
+        var status = dataset.Features == 0 ? DriftStatus.NotEnoughData : dataset.Drifted ? DriftStatus.Drift : DriftStatus.NoDrift;
+        var drifted = features.Where(f => f.Drifted).Select(f => f.Name).ToList();
+        var message = status switch
+        {
+            DriftStatus.NotEnoughData => "No feature could be compared: not enough data.",
+            DriftStatus.Drift => $"Drift: {dataset.DriftedFeatures} of {dataset.Features} features drifted ({dataset.Share:P0}, threshold {dataset.Threshold:P0}): {string.Join(", ", drifted)}.",
+            _ => $"No drift: {dataset.DriftedFeatures} of {dataset.Features} features drifted ({dataset.Share:P0}, threshold {dataset.Threshold:P0})" +
+                 (drifted.Count > 0 ? $": {string.Join(", ", drifted)}." : "."),
+        };
+        return (report with
+        {
+            Status = status,
+            Message = message,
+            ReferenceDatasetRows = reference.DatasetRows,
+            ReferenceRows = reference.Rows.Count,
+            Dataset = dataset,
+            Features = features,
+            Prediction = prediction,
+            Notes = notes,
+        }, settings);
+    }
+
+    /// <summary>The production version's live answers against its answers on the reference rows.</summary>
+    private static FeatureDrift? ComparePredictions(ModelManifest production, DriftReference reference, DriftCurrent current, DriftSettings settings, List<string> notes)
+    {
+        if (reference.PredictionNote is { } note)
+        {
+            notes.Add(note);
+            return null;
+        }
+        var answered = current.Entries.Where(e => e.ModelVersion == production.Version).ToList();
+        if (answered.Count == 0)
+        {
+            notes.Add($"No logged answer of {production.Version} in the window; no prediction drift.");
+            return null;
+        }
+        const string name = "prediction";
+        return reference.Scores is { } scores
+            ? DriftDetector.CompareNumeric(name, scores, [.. answered.Select(e => e.Output.Score is { } s ? (double)s : double.NaN)], scores.Length, settings)
+            : DriftDetector.CompareCategorical(name, reference.Labels ?? [], answered.Select(e => e.Output.Label), reference.Rows.Count, settings);
+    }
+}

@@ -1,0 +1,218 @@
+namespace Serverless.Core.Monitoring;
+
+/// <summary>
+/// Compares one feature's reference and current values and decides whether it drifted, with Evidently's rules: the
+/// method (<c>auto</c>: by the reference's size and the number of distinct values), its threshold, and the comparison
+/// (a p-value below its threshold, a distance at or above it). Missing values are left out of both samples. No I/O.
+/// </summary>
+public static class DriftDetector
+{
+    public const string NumericKind = "numeric";
+    public const string CategoricalKind = "categorical";
+
+    /// <summary>The feature's verdict, or null when either sample has no value to compare.</summary>
+    public static FeatureDrift? CompareNumeric(string name, ReadOnlySpan<double> reference, ReadOnlySpan<double> current, int referenceRows, DriftSettings settings)
+    {
+        var r = Present(reference);
+        var c = Present(current);
+        if (r.Length == 0 || c.Length == 0) return null;
+        Array.Sort(r);
+        Array.Sort(c);
+
+        var (d, w) = TwoSampleWalk.Run(r, c, wasserstein: true);
+        var ks = KolmogorovSmirnov.PValue(d, r.Length, c.Length);
+        var wasserstein = DriftStatistics.NormalizedWasserstein(w, r);
+        var (refShares, curShares) = DriftStatistics.BinnedShares(r, c);
+        var statistics = new Dictionary<string, double>
+        {
+            [DriftMethods.Ks] = ks.Statistic,
+            ["ksPValue"] = ks.PValue,
+            [DriftMethods.Wasserstein] = wasserstein,
+            [DriftMethods.Psi] = DriftStatistics.Psi(refShares, curShares),
+        };
+
+        var distinct = DistinctUnion(r, c, 6);
+        var (requested, columnThreshold) = Requested(name, settings);
+        var method = requested != DriftMethods.Auto ? requested
+            : referenceRows <= settings.SmallReference
+                ? distinct <= 5 ? distinct > 2 ? DriftMethods.ChiSquare : DriftMethods.ZTest : DriftMethods.Ks
+                : distinct <= 5 ? DriftMethods.JensenShannon : DriftMethods.Wasserstein;
+
+        double statistic;
+        double? pValue = null;
+        switch (method)
+        {
+            case DriftMethods.Ks:
+                (statistic, pValue) = (ks.Statistic, ks.PValue);
+                break;
+            case DriftMethods.Wasserstein:
+                statistic = wasserstein;
+                break;
+            case DriftMethods.Psi:
+                statistic = statistics[DriftMethods.Psi];
+                break;
+            case DriftMethods.JensenShannon:
+                statistic = statistics[DriftMethods.JensenShannon] = DriftStatistics.JensenShannon(refShares, curShares);
+                break;
+            default:
+                // chisquare and ztest on a numeric column: its values are the categories.
+                var (refCounts, curCounts) = ValueCounts(r, c);
+                (statistic, pValue) = CategoricalTest(method, refCounts, curCounts, r.Length, c.Length, statistics);
+                break;
+        }
+        return Verdict(name, NumericKind, method, settings.ThresholdOf(method, columnThreshold), statistic, pValue, r.Length, c.Length,
+            current.Length - c.Length, statistics, null);
+    }
+
+    /// <summary>The feature's verdict on categories (null = missing), or null when either sample has no value.</summary>
+    public static FeatureDrift? CompareCategorical(string name, IEnumerable<string?> reference, IEnumerable<string?> current, int referenceRows, DriftSettings settings)
+    {
+        var refCounts = Count(reference, out _);
+        var curCounts = Count(current, out var currentMissing);
+        long refTotal = refCounts.Values.Sum(), curTotal = curCounts.Values.Sum();
+        if (refTotal == 0 || curTotal == 0) return null;
+
+        var keys = refCounts.Keys.Union(curCounts.Keys).Order(StringComparer.Ordinal).ToList();
+        var r = keys.Select(k => (double)refCounts.GetValueOrDefault(k)).ToArray();
+        var c = keys.Select(k => (double)curCounts.GetValueOrDefault(k)).ToArray();
+        var (refShares, curShares) = DriftStatistics.CategoryShares(refCounts, curCounts);
+        var chi = DriftStatistics.ChiSquareContingency(r, c);
+        var statistics = new Dictionary<string, double>
+        {
+            [DriftMethods.ChiSquare] = chi.Statistic,
+            ["chisquarePValue"] = chi.PValue,
+            [DriftMethods.Psi] = DriftStatistics.Psi(refShares, curShares),
+            [DriftMethods.JensenShannon] = DriftStatistics.JensenShannon(refShares, curShares),
+        };
+
+        var (requested, columnThreshold) = Requested(name, settings);
+        string? note = null;
+        if (DriftMethods.NeedsNumbers(requested))
+        {
+            note = $"'{requested}' needs numbers; this categorical feature used the default test.";
+            (requested, columnThreshold) = (DriftMethods.Auto, null);
+        }
+        var method = requested != DriftMethods.Auto ? requested
+            : referenceRows <= settings.SmallReference
+                ? keys.Count > 2 ? DriftMethods.ChiSquare : DriftMethods.ZTest
+                : DriftMethods.JensenShannon;
+
+        double statistic;
+        double? pValue = null;
+        switch (method)
+        {
+            case DriftMethods.Psi:
+                statistic = statistics[DriftMethods.Psi];
+                break;
+            case DriftMethods.JensenShannon:
+                statistic = statistics[DriftMethods.JensenShannon];
+                break;
+            default:
+                (statistic, pValue) = CategoricalTest(method, r, c, refTotal, curTotal, statistics);
+                break;
+        }
+        if (keys.Count == 2 && !statistics.ContainsKey(DriftMethods.ZTest)) CategoricalTest(DriftMethods.ZTest, r, c, refTotal, curTotal, statistics);
+        return Verdict(name, CategoricalKind, method, settings.ThresholdOf(method, columnThreshold), statistic, pValue, (int)refTotal, (int)curTotal,
+            currentMissing, statistics, note);
+    }
+
+    /// <summary>The dataset's verdict over the features that could be compared.</summary>
+    public static DatasetDrift DatasetVerdict(IReadOnlyList<FeatureDrift> features, double share)
+    {
+        var drifted = features.Count(f => f.Drifted);
+        var actual = features.Count == 0 ? 0 : (double)drifted / features.Count;
+        return new DatasetDrift(features.Count, drifted, actual, share, features.Count > 0 && actual >= share);
+    }
+
+    /// <summary>Chi-squared or Evidently's z-test (the first category against the rest) on counts per category.</summary>
+    private static (double Statistic, double? PValue) CategoricalTest(string method, double[] r, double[] c, double refTotal, double curTotal, Dictionary<string, double> statistics)
+    {
+        if (method == DriftMethods.ZTest)
+        {
+            var present = Enumerable.Range(0, r.Length).Count(i => r[i] + c[i] > 0);
+            var (z, p) = present <= 1 ? (0.0, 1.0) : DriftStatistics.ZTest(r[0], refTotal, c[0], curTotal);
+            statistics[DriftMethods.ZTest] = z;
+            statistics["ztestPValue"] = p;
+            return (Math.Abs(z), p);
+        }
+        var chi = DriftStatistics.ChiSquareContingency(r, c);
+        statistics[DriftMethods.ChiSquare] = chi.Statistic;
+        statistics["chisquarePValue"] = chi.PValue;
+        return (chi.Statistic, chi.PValue);
+    }
+
+    private static FeatureDrift Verdict(string name, string kind, string method, double threshold, double statistic, double? pValue,
+        int referenceRows, int currentRows, int currentMissing, IReadOnlyDictionary<string, double> statistics, string? note) => new()
+    {
+        Name = name,
+        Kind = kind,
+        Method = method,
+        Threshold = threshold,
+        Statistic = statistic,
+        PValue = pValue,
+        Drifted = pValue is { } p ? p < threshold : statistic >= threshold,
+        ReferenceRows = referenceRows,
+        CurrentRows = currentRows,
+        CurrentMissing = currentMissing,
+        Statistics = statistics,
+        Note = note,
+    };
+
+    private static (string Method, double? Threshold) Requested(string name, DriftSettings settings) =>
+        settings.Columns.TryGetValue(name, out var column) && column is not null
+            ? (column.Method ?? settings.Method, column.Threshold)
+            : (settings.Method, null);
+
+    private static double[] Present(ReadOnlySpan<double> values)
+    {
+        var present = new double[values.Length];
+        var n = 0;
+        foreach (var v in values) if (double.IsFinite(v)) present[n++] = v;
+        Array.Resize(ref present, n);
+        return present;
+    }
+
+    /// <summary>Distinct values of two sorted samples together, counted up to <paramref name="limit"/>.</summary>
+    private static int DistinctUnion(ReadOnlySpan<double> a, ReadOnlySpan<double> b, int limit)
+    {
+        int i = 0, j = 0, count = 0;
+        while ((i < a.Length || j < b.Length) && count < limit)
+        {
+            var v = i < a.Length && (j >= b.Length || a[i] <= b[j]) ? a[i] : b[j];
+            while (i < a.Length && a[i] <= v) i++;
+            while (j < b.Length && b[j] <= v) j++;
+            count++;
+        }
+        return count;
+    }
+
+    /// <summary>Counts per distinct value of two sorted samples, over the values of both, ascending.</summary>
+    private static (double[] Reference, double[] Current) ValueCounts(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        var r = new List<double>();
+        var c = new List<double>();
+        int i = 0, j = 0;
+        while (i < a.Length || j < b.Length)
+        {
+            var v = i < a.Length && (j >= b.Length || a[i] <= b[j]) ? a[i] : b[j];
+            int i0 = i, j0 = j;
+            while (i < a.Length && a[i] <= v) i++;
+            while (j < b.Length && b[j] <= v) j++;
+            r.Add(i - i0);
+            c.Add(j - j0);
+        }
+        return ([.. r], [.. c]);
+    }
+
+    private static Dictionary<string, long> Count(IEnumerable<string?> values, out int missing)
+    {
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        missing = 0;
+        foreach (var v in values)
+        {
+            if (v is null) missing++;
+            else counts[v] = counts.GetValueOrDefault(v) + 1;
+        }
+        return counts;
+    }
+}

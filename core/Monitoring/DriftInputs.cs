@@ -1,0 +1,127 @@
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Serverless.Core.Datasets;
+using Serverless.Core.Registry;
+using Serverless.Core.Specs;
+using Serverless.Core.Storage;
+using Serverless.Core.Training;
+
+namespace Serverless.Core.Monitoring;
+
+/// <summary>The reference of a drift check: a deterministic sample of the production version's training data, and the version's answers on it.</summary>
+public sealed record DriftReference(DatasetSchema Schema, long DatasetRows, IReadOnlyList<string?[]> Rows, double[]? Scores, string?[]? Labels, string? PredictionNote);
+
+/// <summary>The current side: a deterministic sample of the logged rows in the window, and the production version's answers to them.</summary>
+public sealed record DriftCurrent(long LoggedRows, IReadOnlyList<PredictionLogEntry> Entries);
+
+/// <summary>Reads what a drift check compares: the reference from the dataset version, the current rows from the prediction log.</summary>
+public sealed class DriftInputs(PipelineStorage storage, DatasetStore datasets, ModelRegistry registry, PredictionLogReader log)
+{
+    /// <summary>
+    /// Up to <paramref name="maxRows"/> rows of the dataset version (all its columns, as the canonical file holds them),
+    /// chosen by a hash of the row number, and the production version's outputs on them (null with a note when the
+    /// version could not score them). Null when the dataset version is gone.
+    /// </summary>
+    public async Task<DriftReference?> ReadReferenceAsync(string model, ModelManifest production, int maxRows, CancellationToken ct)
+    {
+        var manifest = await datasets.GetManifestAsync(model, production.DatasetVersion, ct).ConfigureAwait(false);
+        if (manifest is null) return null;
+        var sample = new DeterministicSample<string?[]>(maxRows);
+        await using (var stream = await storage.Datasets.GetBlobClient(manifest.DataBlob).OpenReadAsync(cancellationToken: ct).ConfigureAwait(false))
+        using (var text = new StreamReader(stream, CanonicalCsv.Utf8))
+        using (var reader = CanonicalCsv.OpenReader(text))
+        {
+            ulong row = 0;
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                var fields = new string?[reader.FieldCount];
+                for (var i = 0; i < fields.Length; i++)
+                {
+                    var value = reader.GetString(i);
+                    fields[i] = value.Length == 0 ? null : value;
+                }
+                sample.Offer(DeterministicSample<string?[]>.Hash(row++), fields);
+            }
+        }
+        var rows = sample.Items();
+        var (scores, labels, note) = await ScoreAsync(model, production, manifest.Schema, rows, ct).ConfigureAwait(false);
+        return new DriftReference(manifest.Schema, manifest.Rows, rows, scores, labels, note);
+    }
+
+    /// <summary>Up to <paramref name="maxRows"/> entries logged in [from, to), chosen by a hash of their request id and row.</summary>
+    public async Task<DriftCurrent> ReadCurrentAsync(string model, DateTimeOffset from, DateTimeOffset to, int maxRows, CancellationToken ct)
+    {
+        var sample = new DeterministicSample<PredictionLogEntry>(maxRows);
+        await foreach (var entry in log.ReadAsync(model, from, to, ct: ct).ConfigureAwait(false))
+        {
+            sample.Offer(DeterministicSample<PredictionLogEntry>.Hash(entry.RequestId, entry.Row), entry);
+        }
+        return new DriftCurrent(sample.Offered, sample.Items());
+    }
+
+    /// <summary>The production version's answers on the reference rows: scores (regression) or labels (classification).</summary>
+    private async Task<(double[]? Scores, string?[]? Labels, string? Note)> ScoreAsync(
+        string model, ModelManifest production, DatasetSchema schema, IReadOnlyList<string?[]> rows, CancellationToken ct)
+    {
+        if (rows.Count == 0) return (null, null, "The reference is empty.");
+        var path = Path.Combine(Path.GetTempPath(), $"drift-{Guid.NewGuid():N}.csv");
+        try
+        {
+            var (_, bytes) = await registry.LoadVerifiedAsync(model, production.Version, ct).ConfigureAwait(false);
+            await using (var writer = new StreamWriter(path, false, CanonicalCsv.Utf8))
+            {
+                CanonicalCsv.WriteRecord(writer, [.. schema.Columns.Select(c => c.Name)]);
+                foreach (var row in rows) CanonicalCsv.WriteRecord(writer, row);
+            }
+            var ml = new MLContext(seed: 0);
+            var transformer = ml.Model.Load(new MemoryStream(bytes), out _);
+            var scored = transformer.Transform(FeaturePipeline.Loader(ml, schema).Load(path));
+            switch (schema.Task)
+            {
+                case TaskKind.Regression:
+                    return ([.. scored.GetColumn<float>("Score").Select(s => (double)s)], null, null);
+                case TaskKind.Binary:
+                    var classes = schema.Classes ?? ["false", "true"];
+                    return (null, [.. scored.GetColumn<bool>("PredictedLabel").Select(b => classes[b ? 1 : 0])], null);
+                default:
+                    return (null, [.. scored.GetColumn<ReadOnlyMemory<char>>(FeaturePipeline.PredictedClassColumn).Select(v => (string?)v.ToString())], null);
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or InvalidDataException or IOException)
+        {
+            return (null, null, $"The production version's answers on the reference could not be computed ({e.Message}); no prediction drift.");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>A logged input as a number (missing or not a number: NaN).</summary>
+    public static double Number(PredictionLogEntry entry, string column)
+    {
+        if (!entry.Inputs.TryGetValue(column, out var value)) return double.NaN;
+        return value.ValueKind switch
+        {
+            JsonValueKind.Number => value.GetDouble(),
+            JsonValueKind.String when CellValues.TryNumber(value.GetString()!, out var n) => n,
+            _ => double.NaN,
+        };
+    }
+
+    /// <summary>A logged input as the canonical data file would hold it for a column of <paramref name="kind"/> (null: missing).</summary>
+    public static string? Category(PredictionLogEntry entry, string column, ColumnKind kind)
+    {
+        if (!entry.Inputs.TryGetValue(column, out var value)) return null;
+        var text = value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString()!,
+            JsonValueKind.True => "true",
+            JsonValueKind.False => "false",
+            JsonValueKind.Number => value.GetRawText(),
+            _ => null,
+        };
+        return text is null ? null : CellValues.Canonical(kind, text);
+    }
+}

@@ -1,0 +1,15 @@
+using Microsoft.DurableTask.Client;
+using Serverless.Core.Api;
+using Serverless.Orchestrations;
+
+namespace Serverless.LocalHost;
+
+/// <summary>The drift routes: reports are public, a check (which may start retraining) is an admin route.</summary>
+public static class DriftRoutes
+{
+    public static void MapDriftRoutes(this RouteGroupBuilder api, RouteGroupBuilder admin)
+    {
+        api.MapGet(ApiRoutes.Drift, (string model, HttpRequest r, DriftApi h, CancellationToken ct) => h.ListAsync(model, r, ct));
+        admin.MapPost(ApiRoutes.DriftCheck, (string model, HttpRequest r, DriftApi h, DurableTaskClient w, CancellationToken ct) => h.CheckAsync(model, r, w, ct));
+    }
+}

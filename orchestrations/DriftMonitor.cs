@@ -1,0 +1,93 @@
+using Azure;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+using Serverless.Core.Monitoring;
+using Serverless.Core.Storage;
+using Serverless.Core.Tracking;
+
+namespace Serverless.Orchestrations;
+
+/// <summary>
+/// Runs a drift check and acts on it: counts drifted checks in a row, starts the training orchestration when drift is
+/// confirmed (<c>drift.consecutive</c> checks) and the cooldown since the last drift-triggered run has passed, keeps the
+/// report, and audits the check (<c>driftCheck</c>) and the run it started (<c>driftRetrain</c>). The state is written
+/// with its ETag before a run starts, so two hosts checking at once start at most one run.
+/// </summary>
+public sealed class DriftMonitor(DriftChecker checker, DriftStore store, AuditLog audit, ILogger<DriftMonitor> logger)
+{
+    /// <summary>What a drift-triggered run's <see cref="TrainingRequest.Trigger"/> says.</summary>
+    public const string DriftTrigger = "drift";
+
+    /// <summary>The id of the run a drift check started: <c>train-{model}-drift-{check id}</c>.</summary>
+    public static string DriftInstanceId(string model, string checkId) => $"train-{model}-drift-{checkId}";
+
+    public async Task<DriftReport> CheckAsync(string model, string trigger, string actor, DurableTaskClient workflows, CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var (report, settings) = await checker.CheckAsync(model, trigger, now, ct).ConfigureAwait(false);
+
+        RetrainDecision? decision = null;
+        var consecutive = 0;
+        for (var attempt = 0; ; attempt++)
+        {
+            var (state, etag) = await store.GetStateAsync(model, ct).ConfigureAwait(false);
+            // Only a verdict moves the count: a check without one (no traffic, not enough data) leaves it as it was.
+            consecutive = report.Status switch
+            {
+                DriftStatus.Drift => state.Consecutive + 1,
+                DriftStatus.NoDrift => 0,
+                _ => state.Consecutive,
+            };
+            decision = Decide(report, settings, state, consecutive, now);
+            var next = state with
+            {
+                LastCheckAt = now,
+                Consecutive = consecutive,
+                LastRetrainAt = decision?.Started == true ? now : state.LastRetrainAt,
+                LastRetrainInstanceId = decision?.InstanceId ?? state.LastRetrainInstanceId,
+            };
+            try
+            {
+                await store.SetStateAsync(model, next, etag, ct).ConfigureAwait(false);
+                break;
+            }
+            catch (RequestFailedException e) when (JsonBlobs.IsConcurrencyConflict(e) && attempt < 4)
+            {
+                // Another check of this model wrote first: decide again on what it wrote.
+            }
+        }
+
+        if (decision is { Started: true, InstanceId: { } instanceId })
+        {
+            await workflows.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingOrchestrator),
+                new TrainingRequest(model, null, DriftTrigger, actor), new Microsoft.DurableTask.StartOrchestrationOptions(instanceId), ct).ConfigureAwait(false);
+            await audit.RecordAsync("driftRetrain", model, actor, new { instanceId, report.CheckId, report.Dataset, consecutive }, ct).ConfigureAwait(false);
+            logger.LogWarning("Drift of {ModelName} confirmed by {Consecutive} checks: retraining started as {InstanceId}", model, consecutive, instanceId);
+        }
+
+        report = report with { Consecutive = consecutive, Retraining = decision };
+        await store.SaveAsync(report, ct).ConfigureAwait(false);
+        await audit.RecordAsync("driftCheck", model, actor, new
+        {
+            report.CheckId, report.Trigger, report.Status, report.ProductionVersion, report.CurrentRows, report.LoggedRows,
+            report.Dataset?.Share, report.Dataset?.DriftedFeatures, report.Consecutive, Retraining = decision,
+        }, ct).ConfigureAwait(false);
+        logger.LogInformation("Drift check {CheckId} of {ModelName}: {DriftStatus}", report.CheckId, model, report.Status);
+        return report;
+    }
+
+    private static RetrainDecision? Decide(DriftReport report, DriftSettings settings, DriftState state, int consecutive, DateTimeOffset now)
+    {
+        if (report.Status != DriftStatus.Drift) return null;
+        if (!settings.Retrain) return new RetrainDecision(false, "Retraining on drift is off (drift.retrain is false).");
+        if (consecutive < settings.Consecutive)
+        {
+            return new RetrainDecision(false, $"Drift in {consecutive} of the {settings.Consecutive} consecutive checks that confirm it; no retraining yet.");
+        }
+        if (state.LastRetrainAt is { } last && now < last + settings.Cooldown)
+        {
+            return new RetrainDecision(false, $"Drift confirmed, but the last drift-triggered run ({state.LastRetrainInstanceId}) started at {last:u}; the cooldown of {settings.Cooldown} lasts until {last + settings.Cooldown:u}.");
+        }
+        return new RetrainDecision(true, $"Drift confirmed by {consecutive} consecutive checks: retraining.", DriftInstanceId(report.Model, report.CheckId));
+    }
+}

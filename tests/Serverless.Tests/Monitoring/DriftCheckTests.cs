@@ -1,0 +1,232 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.DurableTask.Client;
+using Serverless.Core.Tracking;
+using Serverless.Orchestrations;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Monitoring;
+
+/// <summary>
+/// Drift checks end to end on the local host: the taxi model in production, traffic sent to its predict route and
+/// logged, <c>POST /api/models/taxi/drift/check</c> against the training data, reports listed by <c>GET .../drift</c>.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDriftModel>
+{
+    private const string Model = TaxiDriftModel.Model;
+
+    [Fact]
+    public async Task Check_TrafficResampledFromTrainingData_ReportsNoDrift()
+    {
+        await taxi.ResetAsync();
+        await taxi.LogTrafficAsync(TaxiDriftModel.ResampledTrainingRows(1000));
+
+        var report = await taxi.CheckAsync();
+
+        Assert.Equal("noDrift", report["status"]!.GetValue<string>());
+        Assert.Equal(6, report["dataset"]!["features"]!.GetValue<int>());
+        Assert.True(report["dataset"]!["share"]!.GetValue<double>() < 0.5, report.ToJsonString());
+        Assert.Equal(1000, report["currentRows"]!.GetValue<int>());
+        Assert.Equal(TaxiDriftModel.TrainingRows, report["referenceDatasetRows"]!.GetValue<long>());
+        Assert.False(report["prediction"]!["drifted"]!.GetValue<bool>(), report["prediction"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Check_ShiftedTaxiTraffic_ReportsDriftOnTheShiftedFeatures()
+    {
+        await taxi.ResetAsync("""{"retrain":false}""");
+        await taxi.LogTrafficAsync(TaxiDriftModel.ShiftedRows(1000));
+
+        var report = await taxi.CheckAsync();
+
+        Assert.Equal("drift", report["status"]!.GetValue<string>());
+        var drifted = report["features"]!.AsArray().Where(f => f!["drifted"]!.GetValue<bool>()).Select(f => f!["name"]!.GetValue<string>()).ToHashSet();
+        Assert.Superset(new HashSet<string> { "trip_distance", "trip_time_in_secs", "vendor_id", "payment_type" }, drifted);
+        var distance = report["features"]!.AsArray().Single(f => f!["name"]!.GetValue<string>() == "trip_distance")!;
+        // 3,000 reference rows: Evidently's rule for a reference over 1,000 rows is the normalized Wasserstein distance at 0.1.
+        Assert.Equal("wasserstein", distance["method"]!.GetValue<string>());
+        Assert.Equal(0.1, distance["threshold"]!.GetValue<double>());
+        Assert.True(distance["statistics"]!["ksPValue"]!.GetValue<double>() < 1e-6);
+        Assert.True(report["prediction"]!["drifted"]!.GetValue<bool>(), report["prediction"]!.ToJsonString());
+        Assert.False(report["retraining"]!["started"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task Check_OneDriftedCheckWhenTwoConfirm_DoesNotRetrain()
+    {
+        await taxi.ResetAsync("""{"consecutive":2}""");
+        await taxi.LogTrafficAsync(TaxiDriftModel.ShiftedRows(600));
+        var runsBefore = await RunIdsAsync();
+
+        var report = await taxi.CheckAsync();
+
+        Assert.Equal("drift", report["status"]!.GetValue<string>());
+        Assert.Equal(1, report["consecutive"]!.GetValue<int>());
+        Assert.False(report["retraining"]!["started"]!.GetValue<bool>());
+        Assert.Contains("1 of the 2", report["retraining"]!["reason"]!.GetValue<string>());
+        Assert.Equal(runsBefore, await RunIdsAsync());
+    }
+
+    [Fact]
+    public async Task Check_SecondDriftedCheckWhenTwoConfirm_StartsOneAuditedDriftRunThenCoolsDown()
+    {
+        await taxi.ResetAsync("""{"consecutive":2,"cooldown":"01:00:00"}""");
+        await taxi.LogTrafficAsync(TaxiDriftModel.ShiftedRows(600));
+        await taxi.CheckAsync();
+
+        var second = await taxi.CheckAsync();
+        var third = await taxi.CheckAsync();
+
+        Assert.True(second["retraining"]!["started"]!.GetValue<bool>(), second["retraining"]!.ToJsonString());
+        var instanceId = second["retraining"]!["instanceId"]!.GetValue<string>();
+        var run = await taxi.Host.Client.GetFromJsonAsync<JsonObject>($"/api/orchestrations/{instanceId}");
+        Assert.Equal("drift", run!["input"]!["trigger"]!.GetValue<string>());
+        Assert.False(third["retraining"]!["started"]!.GetValue<bool>());
+        Assert.Contains("cooldown", third["retraining"]!["reason"]!.GetValue<string>());
+        var audit = await taxi.Host.Services.GetRequiredService<AuditLog>().ListAsync(Model, 50, CancellationToken.None);
+        Assert.Single(audit, a => a.Action == "driftRetrain" && a.Details.Contains(instanceId, StringComparison.Ordinal));
+        Assert.True(audit.Count(a => a.Action == "driftCheck") >= 3);
+        await taxi.Host.WaitForRunAsync(instanceId, ApiAssert.Ended, TimeSpan.FromMinutes(4));
+    }
+
+    private async Task<List<string>> RunIdsAsync()
+    {
+        var runs = await taxi.Host.Client.GetFromJsonAsync<JsonObject>($"/api/orchestrations?model={Model}&top=100");
+        return [.. runs!["runs"]!.AsArray().Select(r => r!["instanceId"]!.GetValue<string>()).Order(StringComparer.Ordinal)];
+    }
+
+    [Fact]
+    public async Task Check_NoLoggedTraffic_ReportsNoTrafficNotAnError()
+    {
+        await taxi.ResetAsync();
+
+        var report = await taxi.CheckAsync();
+
+        Assert.Equal("noTraffic", report["status"]!.GetValue<string>());
+        Assert.Contains("No predictions", report["message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Check_FewerRowsThanTheMinimum_ReportsNotEnoughData()
+    {
+        await taxi.ResetAsync("""{"minRows":100}""");
+        await taxi.LogTrafficAsync(TaxiDriftModel.ShiftedRows(40));
+
+        var report = await taxi.CheckAsync();
+
+        Assert.Equal("notEnoughData", report["status"]!.GetValue<string>());
+        Assert.Equal(40, report["loggedRows"]!.GetValue<int>());
+        Assert.Empty(report["features"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Check_LargerWindowThanTheCap_ComparesADeterministicSample()
+    {
+        await taxi.ResetAsync("""{"maxRows":300,"minRows":50}""");
+        await taxi.LogTrafficAsync(TaxiDriftModel.ResampledTrainingRows(800));
+
+        var first = await taxi.CheckAsync();
+        var second = await taxi.CheckAsync();
+
+        Assert.Equal(800, first["loggedRows"]!.GetValue<int>());
+        Assert.Equal(300, first["currentRows"]!.GetValue<int>());
+        Assert.Equal(first["features"]!.ToJsonString(), second["features"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task GetDrift_AfterThreeChecks_ListsThemNewestFirstPaged()
+    {
+        await taxi.ResetAsync();
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++) ids.Add((await taxi.CheckAsync())["checkId"]!.GetValue<string>());
+
+        var page = await taxi.Host.Client.GetFromJsonAsync<JsonObject>($"/api/models/{Model}/drift?top=2&skip=0");
+        var rest = await taxi.Host.Client.GetFromJsonAsync<JsonObject>($"/api/models/{Model}/drift?top=2&skip=2");
+
+        Assert.Equal(3, page!["total"]!.GetValue<int>());
+        Assert.Equal([ids[2], ids[1]], page["reports"]!.AsArray().Select(r => r!["checkId"]!.GetValue<string>()));
+        Assert.Equal([ids[0]], rest!["reports"]!.AsArray().Select(r => r!["checkId"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Check_UnknownModel_Answers404()
+    {
+        var response = await taxi.Host.Client.PostAsync("/api/models/nosuchmodel/drift/check", null);
+
+        var problem = await ApiAssert.ProblemAsync(response, HttpStatusCode.NotFound);
+        Assert.Contains("nosuchmodel", problem["detail"]!.GetValue<string>());
+        await ApiAssert.ProblemAsync(await taxi.Host.Client.GetAsync("/api/models/nosuchmodel/drift"), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Check_ModelWithoutProductionVersion_ReportsSoNotAnError()
+    {
+        var manifest = await taxi.Registry.GetManifestAsync(Model, "v1", CancellationToken.None);
+        await taxi.Registry.RegisterAsync(manifest! with { Model = "taxi-noprod", RunId = Guid.NewGuid().ToString("N") }, manifest.ModelBlob, m => "# copy", CancellationToken.None);
+
+        var response = await taxi.Host.Client.PostAsync("/api/models/taxi-noprod/drift/check", null);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var report = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal("noProductionVersion", report["status"]!.GetValue<string>());
+        Assert.Contains("no production version", report["message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task TimerTick_ModelNeverChecked_ChecksItOnceUntilItsScheduleComesDue()
+    {
+        await taxi.ResetAsync("""{"schedule":"0 0 1 1 *"}""");
+        await taxi.LogTrafficAsync(TaxiDriftModel.ResampledTrainingRows(300));
+        var timer = taxi.Host.Services.GetRequiredService<DriftTimer>();
+        var client = taxi.Host.Services.GetRequiredService<DurableTaskClient>();
+
+        var first = await timer.TickAsync(DateTimeOffset.UtcNow, client, CancellationToken.None);
+        var second = await timer.TickAsync(DateTimeOffset.UtcNow, client, CancellationToken.None);
+
+        var report = Assert.Single(first, r => r.Model == Model);
+        Assert.Equal("timer", report.Trigger);
+        Assert.Equal("noDrift", report.Status);
+        Assert.DoesNotContain(first, r => r.Model == "taxi-noprod");
+        Assert.DoesNotContain(second, r => r.Model == Model);
+    }
+
+    [Fact]
+    public async Task LocalCronTimer_EverySecond_ChecksTheModelOnItsOwn()
+    {
+        await taxi.ResetAsync("""{"schedule":"0 0 1 1 *"}""");
+        var settings = Serverless.Testing.IsolatedLayout.Settings(taxi.Azurite.ConnectionString, taxi.Host.Suffix);
+        settings["Pipeline:Drift:Timer"] = "true";
+        settings["Pipeline:Drift:TimerSchedule"] = "* * * * * *";
+
+        await using var second = await TestHost.StartAsync(taxi.Azurite, settings);
+        var reports = await second.WaitForBlobsAsync(second.Storage.Monitoring, $"{Model}/drift/", TimeSpan.FromSeconds(60), ".json");
+
+        var page = await taxi.Host.Client.GetFromJsonAsync<JsonObject>($"/api/models/{Model}/drift");
+        Assert.Equal("timer", page!["reports"]![0]!["trigger"]!.GetValue<string>());
+        Assert.NotEmpty(reports);
+    }
+
+    [Theory]
+    [InlineData("""{"method":"kolmogorov"}""", "drift.method", "kolmogorov")]
+    [InlineData("""{"pValueThreshold":1.5}""", "drift.pValueThreshold", "p-value")]
+    [InlineData("""{"distanceThreshold":-0.1}""", "drift.distanceThreshold", "positive")]
+    [InlineData("""{"retrainShare":0}""", "drift.retrainShare", "fraction")]
+    [InlineData("""{"columns":{"trip_distance":{"method":"magic"}}}""", "drift.columns.trip_distance.method", "magic")]
+    [InlineData("""{"columns":{"trip_distance":{"method":"ks","threshold":2}}}""", "drift.columns.trip_distance.threshold", "p-value")]
+    [InlineData("""{"consecutive":0}""", "drift.consecutive", "at least 1")]
+    [InlineData("""{"schedule":"every hour"}""", "drift.schedule", "")]
+    public async Task PutSpec_BadDriftSection_Answers400NamingTheField(string drift, string field, string problem)
+    {
+        var body = $$"""{"label":"fare_amount","drift":{{drift}}}""";
+
+        var response = await taxi.Host.Client.PutAsync("/api/models/taxi-badspec/spec", ApiAssert.Json(body));
+
+        var details = await ApiAssert.ProblemAsync(response, HttpStatusCode.BadRequest);
+        var errors = details["errors"]!.AsObject();
+        Assert.True(errors.ContainsKey(field), details.ToJsonString());
+        Assert.Contains(problem, errors[field]!.ToJsonString());
+    }
+}
