@@ -29,6 +29,7 @@ public static class ApiRoutes
     public const string Terminate = "orchestrations/{instanceId}/terminate";
     public const string RaiseEvent = "orchestrations/{instanceId}/raiseEvent/{eventName}";
     public const string Quarantine = "models/{model}/quarantine";
+    public const string DriftHistogram = "models/{model}/drift/histogram";
 
     /// <summary>The dashboard page; the local host serves it at the root (<c>GET /</c>) too.</summary>
     public const string Dashboard = "dashboard";

@@ -4,10 +4,11 @@ using Microsoft.Extensions.Hosting;
 using Serverless.Core.Api;
 using Serverless.Core.Dashboard;
 using Serverless.Core.Datasets;
+using Serverless.Core.Monitoring;
 
 namespace Serverless.Core.Hosting;
 
-/// <summary>Registration of the dashboard page and the quarantine listing it shows; both hosts call it.</summary>
+/// <summary>Registration of the dashboard page and what it shows beside the models API (quarantine, drift histograms); both hosts call it.</summary>
 public static class DashboardHostingExtensions
 {
     public static IHostApplicationBuilder AddPipelineDashboard(this IHostApplicationBuilder builder)
@@ -15,6 +16,8 @@ public static class DashboardHostingExtensions
         builder.Services.AddSingleton<DashboardPage>();
         builder.Services.TryAddSingleton<QuarantineStore>();
         builder.Services.AddSingleton<QuarantineApi>();
+        builder.Services.AddSingleton<DriftHistograms>();
+        builder.Services.AddSingleton<DriftHistogramApi>();
         return builder;
     }
 }

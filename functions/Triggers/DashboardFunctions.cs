@@ -6,8 +6,8 @@ using Serverless.Core.Dashboard;
 
 namespace Serverless.Functions.Triggers;
 
-/// <summary>The dashboard page (<c>GET /api/dashboard</c>) and the quarantine listing it shows, from the shared handlers.</summary>
-public sealed class DashboardFunctions(DashboardPage page, QuarantineApi quarantine)
+/// <summary>The dashboard page (<c>GET /api/dashboard</c>) and what it shows beside the models API (quarantine, drift histograms), from the shared handlers.</summary>
+public sealed class DashboardFunctions(DashboardPage page, QuarantineApi quarantine, DriftHistogramApi histograms)
 {
     [Function(nameof(Dashboard))]
     public Task<IActionResult> Dashboard([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Dashboard)] HttpRequest req) =>
@@ -16,6 +16,10 @@ public sealed class DashboardFunctions(DashboardPage page, QuarantineApi quarant
     [Function(nameof(ListQuarantine))]
     public Task<IActionResult> ListQuarantine([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Quarantine)] HttpRequest req, string model) =>
         Write(req, quarantine.ListAsync(model, req, req.HttpContext.RequestAborted));
+
+    [Function(nameof(GetDriftHistogram))]
+    public Task<IActionResult> GetDriftHistogram([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.DriftHistogram)] HttpRequest req, string model) =>
+        Write(req, histograms.GetAsync(model, req, req.HttpContext.RequestAborted));
 
     private static async Task<IActionResult> Write(HttpRequest req, Task<IResult> result)
     {

@@ -8,7 +8,7 @@
   const KEY_STORE = 'mlops.adminKey';
   const REFRESH_MS = 5000;
   const RUN_POLL_MS = 1500;
-  const state = { model: null, modelView: null, run: null, runTimer: null, driftFeature: null, primaryMetric: null };
+  const state = { model: null, modelView: null, run: null, runTimer: null, driftFeature: null, histogram: null, primaryMetric: null };
 
   // ---------------------------------------------------------------- DOM helpers (text only: data never becomes markup)
   const $ = (selector) => document.querySelector(selector);
@@ -311,7 +311,7 @@
     $('#models-empty').hidden = list.length > 0;
     rows($('#models tbody'), list, (m) => el('tr', {
       class: 'clickable' + (m.model === state.model ? ' selected' : ''), 'data-model': m.model,
-      onclick: () => { state.model = m.model; state.run = null; location.hash = encodeURIComponent(m.model); refresh(); },
+      onclick: () => { state.model = m.model; state.run = null; state.driftFeature = null; location.hash = encodeURIComponent(m.model); refresh(); },
     },
     el('td', {}, el('strong', {}, m.model)),
     el('td', {}, pick(m, 'production') || '–'),
@@ -500,46 +500,38 @@
   }
 
   // ---------------------------------------------------------------- drift
-  // Reads the drift route's reports, newest first: per feature its statistic, threshold and verdict, and where the
-  // report keeps them, the reference and current histograms.
+  // The drift route's reports, newest first: per feature the method's statistic, its threshold and the verdict; the
+  // prediction's drift beside them. The histograms of the chosen feature come from the drift histogram route.
   function driftReports(body) {
     if (!body) return [];
-    const list = Array.isArray(body) ? body : pick(body, 'reports', 'items', 'checks', 'value') || [];
+    const list = Array.isArray(body) ? body : pick(body, 'reports', 'items') || [];
     return list.filter((r) => r && typeof r === 'object');
   }
 
   function driftFeatures(report) {
-    const raw = pick(report, 'features', 'columns', 'featureResults') || [];
+    const raw = pick(report, 'features') || [];
     const list = Array.isArray(raw) ? raw : Object.entries(raw).map(([name, f]) => ({ name, ...f }));
+    const prediction = pick(report, 'prediction');
+    if (prediction) list.push({ ...prediction, name: pick(prediction, 'name') || 'prediction', isPrediction: true });
     return list.map((f) => ({
-      name: pick(f, 'feature', 'name', 'column'),
-      value: Number(pick(f, 'score', 'statistic', 'distance', 'value', 'psi')),
+      name: pick(f, 'name', 'feature', 'column'),
+      value: Number(pick(f, 'statistic', 'score', 'value')),
+      pValue: pick(f, 'pValue'),
       threshold: Number(pick(f, 'threshold')),
-      method: pick(f, 'method', 'test', 'metric'),
-      drifted: !!pick(f, 'drifted', 'driftDetected', 'isDrifted'),
-      status: pick(f, 'verdict', 'status'),
-      reference: pick(f, 'reference', 'referenceHistogram'),
-      current: pick(f, 'current', 'currentHistogram'),
-      bins: pick(f, 'bins', 'edges', 'categories', 'labels'),
+      method: pick(f, 'method'),
+      drifted: !!pick(f, 'drifted'),
+      note: pick(f, 'note'),
+      isPrediction: !!f.isPrediction,
     })).filter((f) => f.name);
   }
 
-  function histogramOf(feature) {
-    const counts = (h) => Array.isArray(h) ? h : pick(h, 'counts', 'shares', 'frequencies', 'values') || [];
-    const ref = counts(feature.reference), cur = counts(feature.current);
-    let bins = feature.bins || pick(feature.reference, 'bins', 'edges', 'categories', 'labels') || [];
-    if (!ref.length || !cur.length) return null;
-    if (bins.length === ref.length + 1) bins = bins.slice(0, -1).map((b, i) => `${fmt(b)}–${fmt(bins[i + 1])}`);
-    if (bins.length !== ref.length) bins = ref.map((_, i) => String(i + 1));
-    return { bins: bins.map((b) => (typeof b === 'number' ? fmt(b) : String(b))), ref, cur };
-  }
+  const STATUS_KIND = { drift: 'bad', noDrift: 'good' };
 
   function renderDrift(body) {
     const box = $('#drift');
     const reports = driftReports(body);
     if (reports.length === 0) {
-      const note = body && pick(body, 'message', 'detail');
-      box.replaceChildren(el('p', { class: 'empty' }, 'No drift reports yet.' + (note ? ' ' + note : '')));
+      box.replaceChildren(el('p', { class: 'empty' }, 'No drift reports yet.'));
       return;
     }
     const ordered = [...reports].reverse(); // oldest first for the time axis
@@ -547,42 +539,72 @@
     const byFeature = new Map();
     ordered.forEach((report, i) => {
       for (const f of driftFeatures(report)) {
-        if (!byFeature.has(f.name)) byFeature.set(f.name, { name: f.name, points: new Array(ordered.length).fill(null), threshold: f.threshold, method: f.method });
+        if (!byFeature.has(f.name)) byFeature.set(f.name, { name: f.name, points: new Array(ordered.length).fill(NaN), threshold: f.threshold, method: f.method, isPrediction: f.isPrediction });
         const entry = byFeature.get(f.name);
         entry.points[i] = f.value;
         if (Number.isFinite(f.threshold)) entry.threshold = f.threshold;
         if (f.method) entry.method = f.method;
       }
     });
-    const labels = ordered.map((r) => when(pick(r, 'checkedAt', 'createdAt', 'at', 'timestamp', 'windowEnd')).slice(5, 16));
+    const labels = ordered.map((r) => when(pick(r, 'checkedAt')).slice(5, 16));
     const latestFeatures = driftFeatures(latest);
-    const verdict = pick(latest, 'datasetDrifted', 'drifted', 'driftDetected');
-    const summary = pick(latest, 'verdict', 'status', 'message');
-    const features = [...byFeature.values()];
-    if (!state.driftFeature || !byFeature.has(state.driftFeature)) state.driftFeature = (latestFeatures.find((f) => f.drifted) || latestFeatures[0] || features[0] || {}).name;
-
-    const select = el('select', { id: 'drift-feature', onchange: (e) => { state.driftFeature = e.target.value; renderDrift(body); } },
-      ...features.map((f) => el('option', { value: f.name, selected: f.name === state.driftFeature }, f.name)));
+    if (!state.driftFeature || !byFeature.has(state.driftFeature)) {
+      state.driftFeature = (latestFeatures.find((f) => f.drifted && !f.isPrediction) || latestFeatures.find((f) => !f.isPrediction) || latestFeatures[0] || {}).name;
+    }
+    const choose = (name) => { state.driftFeature = name; renderDrift(body); };
     const chosen = byFeature.get(state.driftFeature);
-    const latestChosen = latestFeatures.find((f) => f.name === state.driftFeature);
-    const histogram = latestChosen ? histogramOf(latestChosen) : null;
+    const status = pick(latest, 'status') || 'checked';
+    const dataset = pick(latest, 'dataset');
+    const retraining = pick(latest, 'retraining');
+    const concept = pick(latest, 'concept');
     box.replaceChildren(
-      el('p', {}, pill(verdict === true ? 'drift detected' : verdict === false ? 'no drift' : String(summary || 'checked'), verdict === true ? 'bad' : verdict === false ? 'good' : 'info'),
-        ` latest check ${when(pick(latest, 'checkedAt', 'createdAt', 'at', 'timestamp'))}`,
-        pick(latest, 'currentRows', 'currentSize', 'sampleSize') !== undefined ? ` · ${fmt(pick(latest, 'currentRows', 'currentSize', 'sampleSize'))} live rows` : '',
-        typeof summary === 'string' && verdict !== undefined ? ` · ${summary}` : ''),
-      el('table', { class: 'grid', id: 'drift-features' },
-        el('thead', {}, el('tr', {}, el('th', {}, 'feature'), el('th', {}, 'method'), el('th', {}, 'value'), el('th', {}, 'threshold'), el('th', {}, 'verdict'))),
-        el('tbody', {}, ...latestFeatures.map((f) => el('tr', { class: 'clickable' + (f.name === state.driftFeature ? ' selected' : ''), onclick: () => { state.driftFeature = f.name; renderDrift(body); } },
-          el('td', {}, f.name), el('td', {}, f.method || '–'), el('td', { class: 'num' }, fmt(f.value)), el('td', { class: 'num' }, fmt(f.threshold)),
-          el('td', {}, pill(f.status || (f.drifted ? 'drifted' : 'stable'), f.drifted ? 'bad' : 'good')))))),
-      el('p', {}, 'feature ', select),
-      el('div', { class: 'chart', id: 'drift-chart' }, chosen ? lineChart([{ name: chosen.name, points: chosen.points.map((v, i) => ({ label: labels[i], value: v ?? NaN })) }],
-        { threshold: chosen.threshold, label: `drift of ${chosen.name} over time` }) : ''),
-      histogram ? el('div', {},
-        el('div', { class: 'legend' }, el('span', {}, el('i', { class: 'swatch-ref' }), 'reference (training data)'), el('span', {}, el('i', { class: 'swatch-cur' }), 'current (live inputs)')),
-        el('div', { class: 'chart', id: 'drift-histogram' }, histogramChart(histogram.bins, histogram.ref, histogram.cur)))
-        : el('p', { class: 'empty' }, 'This report keeps no histograms for ' + (state.driftFeature || 'the feature') + '.'));
+      el('p', {}, pill(status, STATUS_KIND[status] || 'warn'), ' ', pick(latest, 'message') || ''),
+      el('p', { class: 'muted' },
+        `checked ${when(pick(latest, 'checkedAt'))} (${pick(latest, 'trigger') || '?'})`,
+        ` · ${fmt(pick(latest, 'currentRows'))} of ${fmt(pick(latest, 'loggedRows'))} logged rows against ${fmt(pick(latest, 'referenceRows'))} reference rows`,
+        dataset ? ` · ${dataset.driftedFeatures} of ${dataset.features} features drifted (threshold share ${fmt(dataset.threshold)})` : '',
+        pick(latest, 'consecutiveRequired') ? ` · ${fmt(pick(latest, 'consecutive'))} of ${fmt(pick(latest, 'consecutiveRequired'))} drifted checks in a row` : '',
+        retraining ? ` · retraining: ${retraining.started ? 'started ' + (retraining.instanceId || '') : 'not started'} (${retraining.reason})` : '',
+        concept ? ` · concept: ${concept.message}` : ''),
+      latestFeatures.length ? el('table', { class: 'grid', id: 'drift-features' },
+        el('thead', {}, el('tr', {}, el('th', {}, 'feature'), el('th', {}, 'method'), el('th', {}, 'statistic'), el('th', {}, 'p-value'), el('th', {}, 'threshold'), el('th', {}, 'verdict'))),
+        el('tbody', {}, ...latestFeatures.map((f) => el('tr', { class: 'clickable' + (f.name === state.driftFeature ? ' selected' : ''), 'data-feature': f.name, onclick: () => choose(f.name) },
+          el('td', {}, f.name), el('td', {}, f.method || '–'), el('td', { class: 'num' }, fmt(f.value)), el('td', { class: 'num' }, fmt(f.pValue)), el('td', { class: 'num' }, fmt(f.threshold)),
+          el('td', { title: f.note || '' }, pill(f.drifted ? 'drifted' : 'stable', f.drifted ? 'bad' : 'good')))))) : '',
+      chosen ? el('p', {}, 'feature ', el('select', { id: 'drift-feature', onchange: (e) => choose(e.target.value) },
+        ...[...byFeature.keys()].map((name) => el('option', { value: name, selected: name === state.driftFeature }, name)))) : '',
+      chosen ? el('h3', {}, `${chosen.name}: ${chosen.method || 'statistic'} per check, with its threshold`) : '',
+      chosen ? el('div', { class: 'chart', id: 'drift-chart' }, lineChart([{ name: chosen.name, points: chosen.points.map((v, i) => ({ label: labels[i], value: v })) }],
+        { threshold: chosen.threshold, label: `drift of ${chosen.name} over time` })) : '',
+      el('div', { id: 'drift-histogram-box' }));
+    if (chosen && !chosen.isPrediction) loadHistogram(state.model, chosen.name, pick(latest, 'checkId'));
+    else if (chosen) $('#drift-histogram-box').replaceChildren(el('p', { class: 'empty' }, 'Histograms are drawn for input features.'));
+  }
+
+  // The chosen feature's reference and current histograms of the newest check (kept until the check or feature changes).
+  async function loadHistogram(model, feature, checkId) {
+    const key = `${model}|${feature}|${checkId}`;
+    if (state.histogram && state.histogram.key === key) { drawHistogram(state.histogram.answer); return; }
+    const answer = await getJson(`models/${encodeURIComponent(model)}/drift/histogram?feature=${encodeURIComponent(feature)}`);
+    if (state.model !== model || state.driftFeature !== feature) return;
+    state.histogram = { key, answer };
+    drawHistogram(answer);
+  }
+
+  function drawHistogram(answer) {
+    const box = $('#drift-histogram-box');
+    if (!box) return;
+    if (!answer.ok) {
+      box.replaceChildren(el('p', { class: 'empty' }, pick(answer.body, 'detail') || 'No histograms for this feature.'));
+      return;
+    }
+    const h = answer.body;
+    box.replaceChildren(
+      el('h3', {}, `${h.feature}: reference and current distributions`),
+      el('div', { class: 'legend' },
+        el('span', {}, el('i', { class: 'swatch-ref' }), `reference (dataset ${h.datasetVersion || '?'})`),
+        el('span', {}, el('i', { class: 'swatch-cur' }), `current (live inputs${h.currentMissing ? `, ${h.currentMissing} missing` : ''})`)),
+      el('div', { class: 'chart', id: 'drift-histogram' }, histogramChart(h.bins || [], h.reference || [], h.current || [])));
   }
 
   // ---------------------------------------------------------------- live metrics
