@@ -608,21 +608,37 @@
   }
 
   // ---------------------------------------------------------------- live metrics
-  // Live metrics from feedback: where the model's view carries them (per version), a table of them.
+  // The model view's live metrics: per version that answered, its logged predictions, how many got feedback and its
+  // metrics on those; per shadow pairing, agreement and metric deltas.
   function renderLive(view) {
     const box = $('#live');
-    const live = pick(view, 'liveMetrics', 'live', 'feedbackMetrics');
-    const entries = !live ? [] : Array.isArray(live) ? live.map((l) => [pick(l, 'version', 'modelVersion') || '?', l]) : Object.entries(live);
-    const usable = entries.filter(([, v]) => v && typeof v === 'object');
-    if (usable.length === 0) {
-      box.replaceChildren(el('p', { class: 'empty' }, 'No live metrics yet: they appear once feedback is posted for logged predictions.'));
+    const live = pick(view, 'live', 'liveMetrics');
+    const versions = (Array.isArray(live) ? live : pick(live, 'versions') || []).filter((v) => v && typeof v === 'object');
+    const shadow = (pick(live, 'shadow') || []).filter((v) => v && typeof v === 'object');
+    const labelled = versions.filter((v) => (pick(v, 'labelled') || 0) > 0 || Object.keys(pick(v, 'metrics') || {}).length);
+    if (versions.length === 0) {
+      box.replaceChildren(el('p', { class: 'empty' }, 'No live metrics yet: they appear once predictions are logged and feedback is posted for them.'));
       return;
     }
-    const metricsOf = (v) => pick(v, 'metrics') || Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === 'number'));
-    const names = [...new Set(usable.flatMap(([, v]) => Object.keys(metricsOf(v))))];
-    box.replaceChildren(el('table', { class: 'grid', id: 'live-metrics' },
-      el('thead', {}, el('tr', {}, el('th', {}, 'version'), ...names.map((n) => el('th', {}, n)))),
-      el('tbody', {}, ...usable.map(([version, v]) => el('tr', {}, el('td', {}, version), ...names.map((n) => el('td', { class: 'num' }, fmt(metricsOf(v)[n]))))))));
+    const names = [...new Set(versions.flatMap((v) => Object.keys(pick(v, 'metrics') || {})))];
+    const parts = [
+      live && pick(live, 'from') ? el('p', { class: 'muted' }, `${when(live.from)} to ${when(live.to)}`) : '',
+      el('table', { class: 'grid', id: 'live-metrics' },
+        el('thead', {}, el('tr', {}, el('th', {}, 'version'), el('th', {}, 'predictions'), el('th', {}, 'with feedback'), ...names.map((n) => el('th', {}, n)))),
+        el('tbody', {}, ...versions.map((v) => el('tr', {},
+          el('td', {}, pick(v, 'version') || '?'), el('td', { class: 'num' }, fmt(pick(v, 'predictions'))), el('td', { class: 'num' }, fmt(pick(v, 'labelled'))),
+          ...names.map((n) => el('td', { class: 'num' }, fmt((pick(v, 'metrics') || {})[n]))))))),
+    ];
+    if (labelled.length === 0) parts.push(el('p', { class: 'empty' }, 'No feedback yet: POST ground truth to /api/models/{model}/feedback to see live metrics.'));
+    if (shadow.length) {
+      parts.push(el('h3', {}, 'Shadow'), el('table', { class: 'grid', id: 'shadow' },
+        el('thead', {}, el('tr', {}, el('th', {}, 'production'), el('th', {}, 'shadow'), el('th', {}, 'rows'), el('th', {}, 'agreement'), el('th', {}, 'mean |Δ score|'), el('th', {}, 'metric deltas'))),
+        el('tbody', {}, ...shadow.map((c) => el('tr', {},
+          el('td', {}, c.version), el('td', {}, c.shadowVersion), el('td', { class: 'num' }, fmt(c.scored ?? c.rows)),
+          el('td', { class: 'num' }, fmt(c.agreement)), el('td', { class: 'num' }, fmt(c.meanAbsoluteDifference)),
+          el('td', {}, Object.entries(c.delta || {}).map(([k, v]) => `${k} ${v > 0 ? '+' : ''}${fmt(v)}`).join(', ') || '–'))))));
+    }
+    box.replaceChildren(...parts);
   }
 
   // ---------------------------------------------------------------- quarantine and audit
