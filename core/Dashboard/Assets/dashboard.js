@@ -470,7 +470,7 @@
     }));
     if (list.length === 0) {
       list = (pick(run.output, 'candidates') || []).map((c) => ({
-        name: c.candidate, parameters: null, status: c.succeeded ? 'succeeded' : 'failed', metrics: c.validationMetrics || {}, error: c.error,
+        name: pick(c, 'trainer', 'candidate'), parameters: pick(c, 'parameters'), status: c.succeeded ? 'succeeded' : 'failed', metrics: c.validationMetrics || {}, error: c.error,
       }));
     }
     const metric = state.primaryMetric || Object.keys((list.find((c) => Object.keys(c.metrics).length) || { metrics: {} }).metrics)[0];
@@ -510,7 +510,7 @@
 
   function driftFeatures(report) {
     const raw = pick(report, 'features') || [];
-    const list = Array.isArray(raw) ? raw : Object.entries(raw).map(([name, f]) => ({ name, ...f }));
+    const list = Array.isArray(raw) ? [...raw] : Object.entries(raw).map(([name, f]) => ({ name, ...f }));
     const prediction = pick(report, 'prediction');
     if (prediction) list.push({ ...prediction, name: pick(prediction, 'name') || 'prediction', isPrediction: true });
     return list.map((f) => ({
