@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -55,7 +54,8 @@ public sealed class PipelineClient : IDisposable
     public async Task<JsonObject?> PostAdminAsync(string path, object? body, CancellationToken ct)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path);
-        if (body is not null) request.Content = JsonContent.Create(body, options: JsonBlobs.Options);
+        // Sent with a Content-Length: the hosts read an optional body (a rollback's reason) only when one is announced.
+        if (body is not null) request.Content = new StringContent(JsonSerializer.Serialize(body, JsonBlobs.Options), Encoding.UTF8, "application/json");
         if (!string.IsNullOrEmpty(_adminKey)) request.Headers.Add(AdminKeyHeader, _adminKey);
         using var response = await SendAsync(request, ct);
         return await ReadAsync(response, ct);

@@ -8,7 +8,7 @@ public interface IFollowView
     /// <summary>A step that happened (uploaded, ingested, gate passed, ...): printed and kept.</summary>
     void Line(string text);
 
-    /// <summary>What is going on now, with the share done when it is known.</summary>
+    /// <summary>What is going on now, with the share of the whole done when it is known.</summary>
     void Stage(string text, double? fraction = null);
 
     /// <summary>Runs <paramref name="follow"/> with this view shown.</summary>
@@ -36,7 +36,7 @@ public sealed class PlainFollowView(IAnsiConsole console) : IFollowView
     public Task<int> RunAsync(Func<IFollowView, Task<int>> follow) => follow(this);
 }
 
-/// <summary>Spectre.Console's live progress: a bar for the candidates, a spinner while a stage goes on, steps printed above.</summary>
+/// <summary>Spectre.Console's live progress: a spinner and a bar for the whole run (candidate by candidate while training), steps printed above.</summary>
 public sealed class LiveFollowView(IAnsiConsole console) : IFollowView
 {
     private ProgressTask? _task;
