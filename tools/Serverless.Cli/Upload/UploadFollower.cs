@@ -93,9 +93,15 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
 
             if (progress is not null && runtime is "Running" or "Pending")
             {
-                if (progress.Stage != lastStage && progress.Stage is TrainingStages.Registering or TrainingStages.AwaitingApproval or TrainingStages.Promoting) ReportGatePassed();
+                if (progress.Stage != lastStage && lastStage == TrainingStages.Training && trainingTotal > 0)
+                {
+                    // The run leaves the training stage only once every candidate has ended.
+                    view.Line($"candidates: {trainingTotal} of {trainingTotal} trained");
+                    _candidatesReported = true;
+                }
                 if (progress.Stage == TrainingStages.Training && progress.Total > 0)
                 {
+                    trainingTotal = progress.Total;
                     if (progress.Completed != candidatesReported || lastStage != TrainingStages.Training)
                     {
                         candidatesReported = progress.Completed;
@@ -106,16 +112,10 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
                 {
                     view.Stage(progress.Version is null ? progress.Stage : $"{progress.Stage} {progress.Version}", Share(progress));
                 }
-                if (progress.Stage == TrainingStages.Training) trainingTotal = progress.Total;
-                if (progress.Stage != lastStage && lastStage == TrainingStages.Training && trainingTotal > 0)
-                {
-                    // The run leaves the training stage only once every candidate has ended.
-                    view.Line($"candidates: {trainingTotal} of {trainingTotal} trained");
-                    _candidatesReported = true;
-                }
                 lastStage = progress.Stage;
                 if (progress.Stage == TrainingStages.AwaitingApproval)
                 {
+                    ReportGatePassed();
                     view.Line($"awaiting approval: {progress.Version} is registered and waits for a person; " +
                               $"'mlops approve {instanceId}' promotes it, 'mlops reject {instanceId}' refuses it.");
                     return ExitCodes.Ok;
@@ -129,7 +129,7 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
             switch (runtime)
             {
                 case "Completed":
-                    return await FinishAsync(instanceId, Read<TrainingOutcome>(status["output"]), ct);
+                    return await FinishAsync(instanceId, Read<TrainingOutcome>(status["output"]), earlierRun: duplicate && lastStage == runtime, ct);
                 case "Failed" or "Terminated":
                     view.Line($"run {runtime!.ToLowerInvariant()}: {Json.Text(status["failureDetails"]?["errorMessage"]) ?? Json.Text(status["output"]) ?? "no message"}");
                     view.Line($"nothing was promoted; see 'mlops show {model}' and GET {ApiRoutes.OrchestrationPath(instanceId)}");
@@ -140,7 +140,8 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
         }
     }
 
-    private async Task<int> FinishAsync(string instanceId, TrainingOutcome? outcome, CancellationToken ct)
+    /// <summary>How the run ended; <paramref name="earlierRun"/> when it had ended before this upload (a duplicate's).</summary>
+    private async Task<int> FinishAsync(string instanceId, TrainingOutcome? outcome, bool earlierRun, CancellationToken ct)
     {
         if (outcome is null) throw new CliException($"the run {instanceId} completed without an outcome the command line can read.");
         var candidates = outcome.Candidates;
@@ -154,13 +155,19 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
         switch (outcome.Status)
         {
             case TrainingStatus.Promoted:
-                ReportGatePassed();
-                var metric = await PrimaryMetricAsync(outcome.Version, ct);
-                view.Line($"promoted: {outcome.Version} is in production");
+                ReportGatePassed(notes);
+                var (metric, production) = await PrimaryMetricAsync(outcome.Version, ct);
+                if (earlierRun && production != outcome.Version)
+                {
+                    view.Line($"promoted: {outcome.Version} by that run; production is {production ?? "not set"} now");
+                }
+                else
+                {
+                    view.Line($"promoted: {outcome.Version} is in production");
+                }
                 view.Line($"done: {model} {outcome.Version}{metric}");
                 return ExitCodes.Ok;
             case TrainingStatus.ChampionRetained:
-                ReportGatePassed();
                 view.Line($"retained: production stays on {outcome.Champion ?? "the champion"}; " +
                           (outcome.Version is null ? "the winner was not registered" : $"{outcome.Version} is registered but not promoted"));
                 foreach (var note in notes) view.Line("  " + note);
@@ -205,23 +212,24 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
             : share;
     }
 
-    private void ReportGatePassed()
+    private void ReportGatePassed(IReadOnlyList<string>? notes = null)
     {
         if (_gateReported) return;
         _gateReported = true;
         view.Line("gate: passed");
+        foreach (var note in notes ?? []) view.Line("  " + note);
     }
 
-    /// <summary>", rmse = 3.157 on the test split" for a registered version, from the model's view.</summary>
-    private async Task<string> PrimaryMetricAsync(string? version, CancellationToken ct)
+    /// <summary>", rmse = 3.157 on the test split" for a registered version, and the production version now, from the model's view.</summary>
+    private async Task<(string Metric, string? Production)> PrimaryMetricAsync(string? version, CancellationToken ct)
     {
-        if (version is null) return "";
         var view = await client.GetAsync(PipelineClient.Route(ApiRoutes.Model, model), ct, notFoundIsNull: true);
+        var production = Json.Text(view?["aliases"]?[Core.Registry.ModelRegistry.Production]);
         var entry = (view?["versions"]?.AsArray() ?? []).OfType<JsonObject>().FirstOrDefault(v => Json.Text(v["version"]) == version);
         var metric = Json.Text(entry?["primaryMetric"]);
-        if (metric is null) return "";
+        if (metric is null) return ("", production);
         var value = Json.Number(entry?["testMetrics"]?[metric]);
-        return $", {metric} = {(value is { } v ? v.ToString("G4", CultureInfo.InvariantCulture) : "?")} on the test split";
+        return ($", {metric} = {(value is { } v ? v.ToString("G4", CultureInfo.InvariantCulture) : "?")} on the test split", production);
     }
 
     /// <summary>Polls <paramref name="look"/> until it finds something; null (with a message) once the timeout has passed.</summary>
