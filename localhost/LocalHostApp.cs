@@ -64,6 +64,7 @@ public static class LocalHostApp
         api.MapGet(ApiRoutes.Orchestrations, (HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.ListAsync(r, w, ct));
         api.MapGet(ApiRoutes.Orchestration, (string instanceId, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.GetAsync(instanceId, w, ct));
         api.MapGet(ApiRoutes.Audit, (HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListAuditAsync(r, ct));
+        api.MapMonitoringRoutes();
 
         admin.MapPut(ApiRoutes.Spec, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PutSpecAsync(model, r, ct));
         admin.MapPost(ApiRoutes.Train, (string model, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.TrainAsync(model, r, w, ct));

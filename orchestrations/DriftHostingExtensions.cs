@@ -15,6 +15,7 @@ public static class DriftHostingExtensions
         builder.Services.AddSingleton<DriftInputs>();
         builder.Services.AddSingleton<DriftChecker>();
         builder.Services.AddSingleton<DriftStore>();
+        builder.Services.AddSingleton<FeedbackRowsWriter>();
         builder.Services.AddSingleton<DriftMonitor>();
         builder.Services.AddSingleton<DriftTimer>();
         builder.Services.AddSingleton<DriftApi>();

@@ -1,6 +1,7 @@
 using Azure;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
+using Serverless.Core.Datasets;
 using Serverless.Core.Monitoring;
 using Serverless.Core.Storage;
 using Serverless.Core.Tracking;
@@ -13,7 +14,7 @@ namespace Serverless.Orchestrations;
 /// report, and audits the check (<c>driftCheck</c>) and the run it started (<c>driftRetrain</c>). The state is written
 /// with its ETag before a run starts, so two hosts checking at once start at most one run.
 /// </summary>
-public sealed class DriftMonitor(DriftChecker checker, DriftStore store, AuditLog audit, ILogger<DriftMonitor> logger)
+public sealed class DriftMonitor(DriftChecker checker, DriftStore store, DatasetStore datasets, FeedbackRowsWriter feedbackRows, AuditLog audit, ILogger<DriftMonitor> logger)
 {
     /// <summary>What a drift-triggered run's <see cref="TrainingRequest.Trigger"/> says.</summary>
     public const string DriftTrigger = "drift";
@@ -59,9 +60,19 @@ public sealed class DriftMonitor(DriftChecker checker, DriftStore store, AuditLo
 
         if (decision is { Started: true, InstanceId: { } instanceId })
         {
+            // The model's current data plus the window's labelled live rows: some added to the train split, the rest
+            // held out as the recent data the new version must beat the champion on.
+            var dataset = await datasets.GetLatestAsync(model, ct).ConfigureAwait(false);
+            var feedback = dataset is null ? null : await feedbackRows.WriteAsync(dataset, report.CheckId, report.WindowStart, now, ct).ConfigureAwait(false);
             await workflows.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingOrchestrator),
-                new TrainingRequest(model, null, DriftTrigger, actor), new Microsoft.DurableTask.StartOrchestrationOptions(instanceId), ct).ConfigureAwait(false);
-            await audit.RecordAsync("driftRetrain", model, actor, new { instanceId, report.CheckId, report.Dataset, consecutive }, ct).ConfigureAwait(false);
+                new TrainingRequest(model, dataset?.Version, DriftTrigger, actor, feedback), new Microsoft.DurableTask.StartOrchestrationOptions(instanceId), ct).ConfigureAwait(false);
+            decision = decision with
+            {
+                Reason = decision.Reason + (feedback is null
+                    ? " No labelled live rows in the window: the run trains on the current data and is compared with the champion on its test split."
+                    : $" {feedback.TrainRows} labelled live rows added to training, {feedback.RecentRows} held out to compare with the champion."),
+            };
+            await audit.RecordAsync("driftRetrain", model, actor, new { instanceId, report.CheckId, report.Dataset, consecutive, feedback }, ct).ConfigureAwait(false);
             logger.LogWarning("Drift of {ModelName} confirmed by {Consecutive} checks: retraining started as {InstanceId}", model, consecutive, instanceId);
         }
 

@@ -22,6 +22,7 @@ public static class OrchestrationHostingExtensions
         .AddActivity<LoadTrainingPlan>()
         .AddActivity<ValidateDataset>()
         .AddActivity<SplitDataset>()
+        .AddActivity<AddFeedbackRows>()
         .AddActivity<TrainCandidate>()
         .AddActivity<EvaluateModel>()
         .AddActivity<EvaluateBaseline>()

@@ -48,14 +48,27 @@ public static class QualityGate
         }
 
         var trails = false;
-        if (champion is not null && champion.Metrics.TryGetValue(primary, out var incumbent) && !double.IsNaN(incumbent))
+        if (champion is not null && CompareWithChampion(plan, winner, champion, "") is { } comparison)
         {
-            var tolerance = plan.ChampionTolerance * Math.Max(Math.Abs(incumbent), 1e-12);
-            trails = Metrics.HigherIsBetter(primary) ? mine < incumbent - tolerance : mine > incumbent + tolerance;
-            notes.Add(trails
-                ? $"Challenger {primary} = {mine:G4} trails champion {plan.ChampionVersion} ({incumbent:G4}) by more than {plan.ChampionTolerance:P1}."
-                : $"Challenger {primary} = {mine:G4} against champion {plan.ChampionVersion} ({incumbent:G4}): within tolerance or better.");
+            trails = comparison.Trails;
+            notes.Add(comparison.Note);
         }
         return new GateResult(passed, trails, notes);
+    }
+
+    /// <summary>
+    /// Whether the challenger trails the champion on the primary metric by more than the plan's tolerance, where
+    /// (<paramref name="where"/>, e.g. " on recent data"; empty for the test split) both were scored; null when the champion has no value of the metric.
+    /// </summary>
+    public static (bool Trails, string Note)? CompareWithChampion(TrainingPlan plan, EvaluationResult challenger, EvaluationResult champion, string where)
+    {
+        var primary = plan.PrimaryMetric;
+        var mine = challenger.Metrics.GetValueOrDefault(primary, double.NaN);
+        if (!champion.Metrics.TryGetValue(primary, out var incumbent) || double.IsNaN(incumbent)) return null;
+        var tolerance = plan.ChampionTolerance * Math.Max(Math.Abs(incumbent), 1e-12);
+        var trails = Metrics.HigherIsBetter(primary) ? mine < incumbent - tolerance : mine > incumbent + tolerance;
+        return (trails, trails
+            ? $"Challenger {primary} = {mine:G4}{where} trails champion {plan.ChampionVersion} ({incumbent:G4}) by more than {plan.ChampionTolerance:P1}."
+            : $"Challenger {primary} = {mine:G4}{where} against champion {plan.ChampionVersion} ({incumbent:G4}): within tolerance or better.");
     }
 }

@@ -1,10 +1,17 @@
+using Serverless.Core.Monitoring;
 using Serverless.Core.Specs;
 using Serverless.Core.Training;
 
 namespace Serverless.Orchestrations;
 
-/// <summary>Starts a training run: which model, on which dataset version (null: the latest), and why.</summary>
-public sealed record TrainingRequest(string Model, string? DatasetVersion, string Trigger, string RequestedBy);
+/// <summary>
+/// Starts a training run: which model, on which dataset version (null: the latest), and why; a drift-triggered run also
+/// names labelled live rows (<see cref="FeedbackRows"/>) added to its train split and the recent rows it must beat the champion on.
+/// </summary>
+public sealed record TrainingRequest(string Model, string? DatasetVersion, string Trigger, string RequestedBy, FeedbackRows? Feedback = null);
+
+/// <summary>A run's train split and the feedback rows to add to it.</summary>
+public sealed record FeedbackSplitInput(string Model, SplitRefs Splits, FeedbackRows Feedback);
 
 /// <summary>Everything the orchestrator decides with, resolved once by an activity so replays see the same plan.</summary>
 public sealed record TrainingPlan(

@@ -1,5 +1,6 @@
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
+using Serverless.Core.Monitoring;
 using Serverless.Core.Registry;
 using Serverless.Core.Specs;
 using Serverless.Core.Training;
@@ -61,6 +62,12 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
         var splits = await context.CallActivityAsync<SplitRefs>(
             nameof(SplitDataset), new SplitInput(plan.Model, plan.DatasetVersion, plan.Seed, plan.TimeColumn), StorageRetry);
 
+        if (input.Feedback is { TrainRows: > 0 } feedback)
+        {
+            splits = await context.CallActivityAsync<SplitRefs>(nameof(AddFeedbackRows), new FeedbackSplitInput(plan.Model, splits, feedback), StorageRetry);
+            notes.Add($"{feedback.TrainRows} labelled live rows (feedback) added to the train split.");
+        }
+
         var baselineTask = context.CallActivityAsync<EvaluationResult>(
             nameof(EvaluateBaseline), new BaselineInput(plan.Model, plan.DatasetVersion, splits), StorageRetry);
         var candidates = await TrainCandidatesAsync(context, plan, splits);
@@ -98,7 +105,13 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
             logger.LogWarning("{ModelName}: {Winner} failed the quality gate: {GateNotes}", plan.Model, winner.Candidate, string.Join(" ", gate.Notes));
             return End(TrainingStatus.GateFailed, null);
         }
-        if (gate.TrailsChampion)
+        var trailsChampion = gate.TrailsChampion;
+        if (input.Feedback is { RecentRows: > 0 } recent && await CompareOnRecentDataAsync(context, plan, winner, recent, splits, notes) is { } onRecent)
+        {
+            // Where labelled live rows exist, the champion comparison is made on them instead of the test split.
+            trailsChampion = onRecent;
+        }
+        if (trailsChampion)
         {
             logger.LogInformation("{ModelName}: challenger trails champion {ChampionVersion}; champion retained", plan.Model, plan.ChampionVersion);
             return End(TrainingStatus.ChampionRetained, null);
@@ -170,6 +183,32 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
                 return End(TrainingStatus.ChampionRetained, registered.Version);
             }
             expected = promotion.Previous;
+        }
+    }
+
+    /// <summary>
+    /// Scores winner and champion on the recent labelled rows and says whether the winner trails (no tolerance: it must be
+    /// at least as good there); null when there is no champion or either cannot be scored, and the test split decides.
+    /// </summary>
+    private static async Task<bool?> CompareOnRecentDataAsync(TaskOrchestrationContext context, TrainingPlan plan, CandidateResult winner, FeedbackRows recent,
+        SplitRefs splits, List<string> notes)
+    {
+        if (plan.ChampionModelBlob is null) return null;
+        try
+        {
+            var mine = context.CallActivityAsync<EvaluationResult>(nameof(EvaluateModel),
+                new EvaluationInput(plan.Model, winner.ModelBlob!, recent.RecentBlob, plan.DatasetVersion, splits.Seed), StorageRetry);
+            var theirs = context.CallActivityAsync<EvaluationResult>(nameof(EvaluateModel),
+                new EvaluationInput(plan.Model, plan.ChampionModelBlob, recent.RecentBlob, plan.DatasetVersion, splits.Seed), StorageRetry);
+            var comparison = QualityGate.CompareWithChampion(plan with { ChampionTolerance = 0 }, await mine, await theirs, $" on {recent.RecentRows} recent labelled rows");
+            if (comparison is null) return null;
+            notes.Add(comparison.Value.Note);
+            return comparison.Value.Trails;
+        }
+        catch (TaskFailedException e)
+        {
+            notes.Add($"Winner and champion could not be scored on the recent labelled rows ({e.FailureDetails.ErrorMessage}); compared on the test split.");
+            return null;
         }
     }
 

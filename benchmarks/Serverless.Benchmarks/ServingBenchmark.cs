@@ -10,8 +10,10 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Serverless.Core.Monitoring;
 using Serverless.Core.Registry;
 using Serverless.Core.Serving;
+using Serverless.Core.Specs;
 using Serverless.Core.Storage;
 using Serverless.LocalHost;
 using Serverless.Testing;
@@ -23,7 +25,9 @@ namespace Serverless.Benchmarks;
 /// fare_amount, trained on a slice of taxi-fare-train.csv through the real pipeline):
 /// <list type="bullet">
 /// <item>single-row predict against a constant-JSON route mapped on the same host (same Kestrel, same middleware), driven by
-/// <c>wrk -t2 -c16 -d10s</c> with a POST body, twice each, alternating; requests/s, p50/p99 latency, errors, ratio;</item>
+/// <c>wrk -t2 -c16 -d10s</c> with a POST body, three rounds, alternating; requests/s, p50/p99 latency, errors, ratio; and predict
+/// with every request logged (the same model under a second name whose spec sets <c>drift.sampleRate</c> 1, the first's 0)
+/// against predict with nothing logged, with the prediction log's counts (taken, written, dropped);</item>
 /// <item>a batch of 1,000 rows (from taxi-fare-test.csv) through HTTP, one request at a time, against the same rows
 /// transformed in-process by ML.NET (<c>LoadFromEnumerable</c> + <c>Transform</c> + reading the Score column, the model
 /// loaded from the same bytes); medians, and the ratio of throughputs.</item>
@@ -71,38 +75,68 @@ public static class ServingThroughput
                               $"{Environment.ProcessorCount} cores; local host in-process on {url}, Azurite in memory");
             using (var first = await http.PostAsync($"/api/models/{model}/predict", Json(PredictBody))) first.EnsureSuccessStatusCode();
 
-            var predictUrl = $"{url}/api/models/{model}/predict";
-            var constantUrl = url + ConstantRoute;
+            // Logging compared in the same host: the same model bytes under two names, one with nothing logged (sample rate 0)
+            // and one with every request logged (sample rate 1); the prediction log's writer runs as it does in production.
+            const string logged = model + "-logged";
+            var registry = app.Services.GetRequiredService<ModelRegistry>();
+            var copy = await registry.RegisterAsync(manifest with { Model = logged, RunId = Guid.NewGuid().ToString("N"), OrchestrationId = "bench-copy" },
+                manifest.ModelBlob, m => $"# {m.Model} {m.Version}", CancellationToken.None);
+            await registry.SetAliasAsync(logged, ModelRegistry.Production, copy.Version, "bench", "logging comparison", CancellationToken.None);
+            var specs = app.Services.GetRequiredService<ModelSpecStore>();
+            var spec = JsonSerializer.Deserialize<ModelSpec>(Spec, JsonBlobs.Options)!;
+            await specs.SetAsync(model, spec with { Drift = new DriftSpec { SampleRate = 0 } }, CancellationToken.None);
+            await specs.SetAsync(logged, spec with { Drift = new DriftSpec { SampleRate = 1 } }, CancellationToken.None);
+            await Task.Delay(TimeSpan.FromSeconds(3)); // the hosts' spec caches re-read within the refresh interval (2 s)
+            using (var first = await http.PostAsync($"/api/models/{logged}/predict", Json(PredictBody))) first.EnsureSuccessStatusCode();
+
+            (string Name, string Url)[] routes =
+            [
+                ("constant JSON", url + ConstantRoute),
+                ("predict, log off", $"{url}/api/models/{model}/predict"),
+                ("predict, log 100%", $"{url}/api/models/{logged}/predict"),
+            ];
+            var log = app.Services.GetRequiredService<PredictionLogBuffer>();
             var script = Path.Combine(Path.GetTempPath(), $"serving-{suffix}.lua");
             await File.WriteAllTextAsync(script, $"wrk.method = \"POST\"\nwrk.body = '{PredictBody}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n");
             try
             {
                 Console.WriteLine($"  load avg before: {LoadAverage()}");
                 Console.WriteLine($"  single row: wrk -t2 -c16 -d{seconds}s --latency, POST of a {PredictBody.Length}-byte row; warm-up 3 s per route first");
-                await WrkAsync(script, constantUrl, 3);
-                await WrkAsync(script, predictUrl, 3);
+                foreach (var (_, routeUrl) in routes) await WrkAsync(script, routeUrl, 3);
+                var before = log.Counts;
                 var runs = new List<(string Route, int Round, WrkResult Result)>();
                 for (var round = 1; round <= Rounds; round++)
                 {
-                    runs.Add(("constant JSON", round, await WrkAsync(script, constantUrl, seconds)));
-                    runs.Add(("predict, 1 row", round, await WrkAsync(script, predictUrl, seconds)));
+                    foreach (var (name, routeUrl) in routes) runs.Add((name, round, await WrkAsync(script, routeUrl, seconds)));
                 }
-                Console.WriteLine($"  {"route",-16} {"round",5} {"requests/s",11} {"p50 ms",8} {"p99 ms",8} {"errors",7}");
+                await app.Services.GetRequiredService<PredictionLogWriter>().FlushAsync(CancellationToken.None);
+                var after = log.Counts;
+                Console.WriteLine($"  {"route",-18} {"round",5} {"requests/s",11} {"p50 ms",8} {"p99 ms",8} {"errors",7}");
                 foreach (var (route, round, r) in runs)
                 {
-                    Console.WriteLine($"  {route,-16} {round,5} {r.RequestsPerSecond,11:F0} {r.P50Ms,8:F3} {r.P99Ms,8:F3} {r.Errors,7}");
+                    Console.WriteLine($"  {route,-18} {round,5} {r.RequestsPerSecond,11:F0} {r.P50Ms,8:F3} {r.P99Ms,8:F3} {r.Errors,7}");
                 }
+                WrkResult Of(int round, string route) => runs.Single(r => r.Round == round && r.Route == route).Result;
                 var ratios = new List<double>();
+                var logRatios = new List<double>();
                 for (var round = 1; round <= Rounds; round++)
                 {
-                    var constant = runs.Single(r => r.Round == round && r.Route.StartsWith("constant", StringComparison.Ordinal)).Result;
-                    var predict = runs.Single(r => r.Round == round && r.Route.StartsWith("predict", StringComparison.Ordinal)).Result;
+                    var constant = Of(round, routes[0].Name);
+                    var predict = Of(round, routes[1].Name);
+                    var predictLogged = Of(round, routes[2].Name);
                     ratios.Add(predict.RequestsPerSecond / constant.RequestsPerSecond);
-                    Console.WriteLine($"  round {round}: predict/constant = {ratios[^1]:F3}; predict p99 {predict.P99Ms:F3} ms, constant p99 {constant.P99Ms:F3} ms; predict errors {predict.Errors}");
+                    logRatios.Add(predictLogged.RequestsPerSecond / predict.RequestsPerSecond);
+                    Console.WriteLine($"  round {round}: predict/constant = {ratios[^1]:F3}; logged/unlogged = {logRatios[^1]:F3}; predict p99 {predict.P99Ms:F3} ms " +
+                                      $"(logged {predictLogged.P99Ms:F3} ms), constant p99 {constant.P99Ms:F3} ms");
                 }
                 var predictRuns = runs.Where(r => r.Route.StartsWith("predict", StringComparison.Ordinal)).Select(r => r.Result).ToList();
-                Console.WriteLine($"  median of rounds: predict/constant = {Median([.. ratios]):F3} (aim >= 0.75, 0.85), predict p99 {Median([.. predictRuns.Select(r => r.P99Ms)]):F3} ms (aim <= 2 ms), " +
+                Console.WriteLine($"  median of rounds: predict/constant = {Median([.. ratios]):F3} (aim >= 0.75, 0.85), predict p99 " +
+                                  $"{Median([.. runs.Where(r => r.Route == routes[1].Name).Select(r => r.Result.P99Ms)]):F3} ms (aim <= 2 ms), " +
                                   $"predict errors {predictRuns.Sum(r => r.Errors)} (aim 0)");
+                var loggedRequests = runs.Where(r => r.Route == routes[2].Name).Sum(r => r.Result.RequestsPerSecond * seconds);
+                Console.WriteLine($"  prediction log: logged/unlogged throughput = {Median([.. logRatios]):F3} (aim >= 0.9); during the timed rounds " +
+                                  $"{after.Sampled - before.Sampled:N0} requests taken (~{loggedRequests:N0} answered), {after.WrittenEntries - before.WrittenEntries:N0} entries written, " +
+                                  $"{after.Dropped - before.Dropped:N0} dropped (buffer full), {after.FailedEntries - before.FailedEntries:N0} failed");
                 Console.WriteLine($"  load avg after single row: {LoadAverage()}");
             }
             finally
@@ -194,7 +228,7 @@ public static class ServingThroughput
         return times;
     }
 
-    private static double Median(double[] values)
+    internal static double Median(double[] values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
@@ -204,7 +238,7 @@ public static class ServingThroughput
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
-    private static async Task<string> WaitForProductionAsync(HttpClient http, string model, TimeSpan timeout)
+    internal static async Task<string> WaitForProductionAsync(HttpClient http, string model, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
@@ -219,9 +253,9 @@ public static class ServingThroughput
         throw new TimeoutException($"{model} had no production version within {timeout}.");
     }
 
-    private sealed record WrkResult(double RequestsPerSecond, double P50Ms, double P99Ms, long Errors, string Output);
+    internal sealed record WrkResult(double RequestsPerSecond, double P50Ms, double P99Ms, long Errors, string Output);
 
-    private static async Task<WrkResult> WrkAsync(string script, string url, int seconds)
+    internal static async Task<WrkResult> WrkAsync(string script, string url, int seconds)
     {
         var start = new ProcessStartInfo("wrk", ["-t2", "-c16", $"-d{seconds}s", "--latency", "-s", script, url]) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(start) ?? throw new InvalidOperationException("wrk did not start; install it (apt-get install -y wrk).");
@@ -247,7 +281,7 @@ public static class ServingThroughput
         return match.Groups[2].Value switch { "us" => value / 1000, "ms" => value, _ => value * 1000 };
     }
 
-    private static string LoadAverage() => EngineOverhead.LoadAverage() is var text && text.Split(' ') is [var a, var b, var c, ..] ? $"{a} {b} {c}" : text;
+    internal static string LoadAverage() => EngineOverhead.LoadAverage() is var text && text.Split(' ') is [var a, var b, var c, ..] ? $"{a} {b} {c}" : text;
 
     /// <summary>A taxi row as a CLR type, for the in-process ML.NET baseline (the model's input columns by name).</summary>
     private sealed class TaxiInput

@@ -14,6 +14,7 @@ public static class ApiRoutes
     public const string Model = "models/{model}";
     public const string Version = "models/{model}/versions/{version}";
     public const string Predict = "models/{model}/predict";
+    public const string Feedback = "models/{model}/feedback";
     public const string Runs = "models/{model}/runs";
     public const string Spec = "models/{model}/spec";
     public const string Train = "models/{model}/train";

@@ -27,6 +27,8 @@ public sealed class PipelineApi(
     PredictionService predictions,
     ExperimentRuns runs,
     AuditLog audit,
+    Monitoring.LiveMetrics live,
+    Monitoring.PredictionLogBuffer predictionLog,
     ILogger<PipelineApi> logger)
 {
     public Task<IResult> HealthAsync(CancellationToken ct) => Guard(logger, async () =>
@@ -37,6 +39,8 @@ public sealed class PipelineApi(
             Status = "healthy",
             Models = models,
             Loaded = predictions.Loaded.Select(l => new { Model = l.Key, Version = l.Value }),
+            HeldVersions = predictions.HeldVersions.Count,
+            PredictionLog = predictionLog.Counts,
         });
     });
 
@@ -73,6 +77,8 @@ public sealed class PipelineApi(
             Links = new { Runs = ApiRoutes.OrchestrationsOf(model), Candidates = ApiRoutes.RunsOf(model) },
             History = doc?.History ?? [],
             LatestDataset = dataset is null ? null : new { dataset.Version, dataset.Rows, dataset.CreatedAt, dataset.Schema.Label, dataset.Schema.Task, dataset.Schema.Inferred },
+            // Logged predictions joined with feedback: per version counts and metrics, and shadow agreement.
+            Live = doc is null ? null : await live.ComputeAsync(model, ct),
         });
     });
 

@@ -16,6 +16,7 @@ public static class TrainingHostingExtensions
         builder.Services.TryAddSingleton<DatasetStore>();
         builder.Services.AddSingleton<ModelTrainer>();
         builder.Services.AddSingleton<PredictionService>();
+        builder.AddPipelinePredictionLog();
         builder.Services.AddHostedService<TrainingWarmup>();
         return builder;
     }

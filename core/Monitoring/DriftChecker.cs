@@ -11,7 +11,8 @@ namespace Serverless.Core.Monitoring;
 /// and the dataset's verdict. A model without a production version, without traffic, or with fewer rows than the minimum
 /// gets a report that says so. What follows from the verdict (consecutive checks, retraining) is the caller's.
 /// </summary>
-public sealed class DriftChecker(ModelRegistry registry, ModelSpecStore specs, DatasetStore datasets, DriftInputs inputs, IOptions<DriftOptions> options)
+public sealed class DriftChecker(ModelRegistry registry, ModelSpecStore specs, DatasetStore datasets, DriftInputs inputs, LabelledRowsReader labelled,
+    IOptions<DriftOptions> options)
 {
     public async Task<(DriftReport Report, DriftSettings Settings)> CheckAsync(string model, string trigger, DateTimeOffset now, CancellationToken ct)
     {
@@ -101,15 +102,17 @@ public sealed class DriftChecker(ModelRegistry registry, ModelSpecStore specs, D
         }
 
         var prediction = ComparePredictions(production, reference, current, settings, notes);
+        var concept = await ConceptAsync(model, production, report.WindowStart, now, settings, ct).ConfigureAwait(false);
         var dataset = DriftDetector.DatasetVerdict(features, settings.DriftShare);
-        var status = dataset.Features == 0 ? DriftStatus.NotEnoughData : dataset.Drifted ? DriftStatus.Drift : DriftStatus.NoDrift;
+        var status = dataset.Drifted || concept?.Drifted == true ? DriftStatus.Drift : dataset.Features == 0 ? DriftStatus.NotEnoughData : DriftStatus.NoDrift;
         var drifted = features.Where(f => f.Drifted).Select(f => f.Name).ToList();
+        var shares = $"{dataset.DriftedFeatures} of {dataset.Features} features drifted ({dataset.Share:P0}, threshold {dataset.Threshold:P0})";
         var message = status switch
         {
             DriftStatus.NotEnoughData => "No feature could be compared: not enough data.",
-            DriftStatus.Drift => $"Drift: {dataset.DriftedFeatures} of {dataset.Features} features drifted ({dataset.Share:P0}, threshold {dataset.Threshold:P0}): {string.Join(", ", drifted)}.",
-            _ => $"No drift: {dataset.DriftedFeatures} of {dataset.Features} features drifted ({dataset.Share:P0}, threshold {dataset.Threshold:P0})" +
-                 (drifted.Count > 0 ? $": {string.Join(", ", drifted)}." : "."),
+            DriftStatus.Drift when !dataset.Drifted => $"Concept drift: {concept!.Message} Data: {shares}.",
+            DriftStatus.Drift => $"Drift: {shares}: {string.Join(", ", drifted)}." + (concept?.Drifted == true ? $" Concept drift too: {concept.Message}" : ""),
+            _ => $"No drift: {shares}" + (drifted.Count > 0 ? $": {string.Join(", ", drifted)}." : "."),
         };
         return (report with
         {
@@ -120,8 +123,41 @@ public sealed class DriftChecker(ModelRegistry registry, ModelSpecStore specs, D
             Dataset = dataset,
             Features = features,
             Prediction = prediction,
+            Concept = concept,
             Notes = notes,
         }, settings);
+    }
+
+    /// <summary>Fewest labelled rows for a concept-drift verdict.</summary>
+    public const int MinLabelledRows = 30;
+
+    /// <summary>
+    /// Concept drift: the production version's primary metric on the window's labelled rows (feedback) against its
+    /// validation metric; drifted when it is worse by at least <c>drift.metricTolerance</c> (relative). Null without feedback.
+    /// </summary>
+    private async Task<ConceptDrift?> ConceptAsync(string model, ModelManifest production, DateTimeOffset from, DateTimeOffset to, DriftSettings settings, CancellationToken ct)
+    {
+        var rows = new List<(Serving.RowPrediction Output, System.Text.Json.JsonElement Label)>();
+        await foreach (var row in labelled.ReadAsync(model, from, to, production.Version, ct).ConfigureAwait(false)) rows.Add((row.Prediction.Output, row.Label));
+        if (rows.Count == 0) return null;
+        var metric = production.PrimaryMetric;
+        var validation = production.ValidationMetrics.GetValueOrDefault(metric, double.NaN);
+        var live = LiveMetrics.Compute(production.Schema, rows);
+        if (!live.TryGetValue(metric, out var value) || double.IsNaN(value) || double.IsNaN(validation))
+        {
+            return new ConceptDrift(metric, rows.Count, null, validation, 0, settings.MetricTolerance, false, $"{metric} could not be computed on the {rows.Count} labelled rows.");
+        }
+        var worse = Training.Metrics.HigherIsBetter(metric) ? validation - value : value - validation;
+        var degradation = worse / Math.Max(Math.Abs(validation), 1e-12);
+        if (rows.Count < MinLabelledRows)
+        {
+            return new ConceptDrift(metric, rows.Count, value, validation, degradation, settings.MetricTolerance, false,
+                $"Only {rows.Count} labelled rows (at least {MinLabelledRows} give a verdict): live {metric} {value:G4}, validation {validation:G4}.");
+        }
+        var drifted = degradation >= settings.MetricTolerance;
+        return new ConceptDrift(metric, rows.Count, value, validation, degradation, settings.MetricTolerance, drifted,
+            $"live {metric} {value:G4} on {rows.Count} labelled rows against {validation:G4} on validation: {(degradation >= 0 ? $"{degradation:P1} worse" : $"{-degradation:P1} better")}" +
+            (drifted ? $", beyond the tolerance of {settings.MetricTolerance:P0}." : $", within the tolerance of {settings.MetricTolerance:P0}."));
     }
 
     /// <summary>The production version's live answers against its answers on the reference rows.</summary>

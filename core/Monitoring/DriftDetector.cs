@@ -16,8 +16,8 @@ public static class DriftDetector
         var r = Present(reference);
         var c = Present(current);
         if (r.Length == 0 || c.Length == 0) return null;
-        Array.Sort(r);
-        Array.Sort(c);
+        RadixSort.Sort(r);
+        RadixSort.Sort(c);
 
         var (d, w) = TwoSampleWalk.Run(r, c, wasserstein: true);
         var ks = KolmogorovSmirnov.PValue(d, r.Length, c.Length);

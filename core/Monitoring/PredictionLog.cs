@@ -72,6 +72,31 @@ public static class MonitoringPaths
             ? start
             : null;
     }
+
+    public static string FeedbackPrefix(string model) => $"{model}/{Feedback}/";
+
+    public static string FeedbackDayPrefix(string model, DateOnly day) => $"{FeedbackPrefix(model)}{day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}/";
+
+    /// <summary>
+    /// The blob of one feedback request: <c>{model}/feedback/{yyyy-MM-dd}/{HHmm}/{writer}-{id}.jsonl</c>, where the minute
+    /// (UTC) is the one it was received in.
+    /// </summary>
+    public static string FeedbackBlob(string model, DateTimeOffset received, string writer, string id)
+    {
+        var time = received.UtcDateTime;
+        return $"{FeedbackDayPrefix(model, DateOnly.FromDateTime(time))}{time.ToString("HHmm", CultureInfo.InvariantCulture)}/{writer}-{id}.jsonl";
+    }
+
+    /// <summary>The minute a feedback blob's name holds; null for a name not in the layout.</summary>
+    public static DateTimeOffset? FeedbackMinute(string blobName)
+    {
+        var parts = blobName.Split('/');
+        if (parts.Length != 5 || parts[1] != Feedback) return null;
+        return DateTimeOffset.TryParseExact($"{parts[2]} {parts[3]}", "yyyy-MM-dd HHmm", CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var start)
+            ? start
+            : null;
+    }
 }
 
 /// <summary>Reads prediction log entries of a model in a time range, oldest window first.</summary>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.Core.Api;
 using Serverless.Core.Hosting;
+using Serverless.Core.Monitoring;
 using Serverless.Core.Registry;
 using Serverless.Core.Tracking;
 
@@ -19,7 +20,7 @@ namespace Serverless.Core.Serving;
 /// loaded, is audited, and the alias keeps being served by the last verified version this host holds; with none, the
 /// request is answered 503. Scoring uses pooled row scorers of the loaded version (see <see cref="LoadedModel"/>).
 /// </summary>
-public sealed class PredictionService(ModelRegistry registry, AuditLog audit, IOptions<PredictionOptions> options, ILogger<PredictionService> logger)
+public sealed class PredictionService(ModelRegistry registry, AuditLog audit, PredictionLogBuffer log, IOptions<PredictionOptions> options, ILogger<PredictionService> logger)
 {
     /// <summary>The audit action of a model version that failed its integrity check when it was to be served.</summary>
     public const string IntegrityFailureAction = "integrityFailure";
@@ -47,8 +48,21 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, IO
         var rows = PredictionRequest.Rows(body, _options.MaxRows);
         var loaded = await GetAsync(model, selector, ct).ConfigureAwait(false);
         var input = loaded.Input.Read(rows);
-        return new PredictionResponse(model, loaded.Version, requestId, loaded.Score(input));
+        var outputs = loaded.Score(input);
+        // Sampled requests are queued for the prediction log; this never waits on storage.
+        await log.OfferAsync(model, loaded.Manifest, selector == ModelSelector.Production, requestId, rows, outputs, ct).ConfigureAwait(false);
+        return new PredictionResponse(model, loaded.Version, requestId, outputs);
     }
+
+    /// <summary>
+    /// The versions this host holds loaded, each once (a version both aliased and pinned counts once): those the aliases
+    /// asked for point at, and at most <see cref="PredictionOptions.MaxPinnedVersions"/> pinned ones. A version swapped
+    /// out of every alias and not pinned is no longer held, and goes once its last request ends.
+    /// </summary>
+    public IReadOnlyList<(string Model, string Version)> HeldVersions =>
+        [.. _aliases.Where(s => s.Value.Current is not null).Select(s => (s.Key.Model, s.Value.Current!.Version))
+            .Concat(_pinned.Where(p => p.Value.Current is not null).Select(p => (p.Key.Model, p.Value.Current!.Version)))
+            .Distinct()];
 
     /// <summary>
     /// Re-reads the production alias now and loads the version it names, if it changed. A version that fails its

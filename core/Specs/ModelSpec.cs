@@ -80,6 +80,13 @@ public sealed record ModelSpec
     public int? Seed { get; init; }
 
     public DriftSpec? Drift { get; init; }
+
+    /// <summary>
+    /// Shadow scoring: when true and a <c>staging</c> version other than production exists, every logged production
+    /// request is scored by staging too, off the request path; both answers go into the prediction log and their
+    /// agreement (and, with feedback, their metrics) shows in the model's view. Default false.
+    /// </summary>
+    public bool? Shadow { get; init; }
 }
 
 /// <summary>The inclusive bounds a numeric column's values must lie within; either bound may be left out.</summary>

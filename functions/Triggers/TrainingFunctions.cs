@@ -29,6 +29,10 @@ public sealed class TrainingFunctions
     public Task<SplitRefs> RunSplitDataset([ActivityTrigger] SplitInput input, FunctionContext context) =>
         Run<SplitDataset, SplitInput, SplitRefs>(input, context);
 
+    [Function(nameof(AddFeedbackRows))]
+    public Task<SplitRefs> RunAddFeedbackRows([ActivityTrigger] FeedbackSplitInput input, FunctionContext context) =>
+        Run<AddFeedbackRows, FeedbackSplitInput, SplitRefs>(input, context);
+
     [Function(nameof(TrainCandidate))]
     public Task<CandidateResult> RunTrainCandidate([ActivityTrigger] CandidateInput input, FunctionContext context) =>
         Run<TrainCandidate, CandidateInput, CandidateResult>(input, context);

@@ -21,6 +21,7 @@ public sealed class LocalSettingsSampleTests
         (typeof(TrainingOptions), TrainingOptions.Section),
         (typeof(IngestionOptions), IngestionOptions.Section),
         (typeof(PredictionOptions), PredictionOptions.Section),
+        (typeof(Serverless.Core.Monitoring.PredictionLogOptions), Serverless.Core.Monitoring.PredictionLogOptions.Section),
         (typeof(Serverless.Core.Monitoring.DriftOptions), Serverless.Core.Monitoring.DriftOptions.Section),
     ];
 

@@ -99,6 +99,42 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
     }
 
     [Fact]
+    public async Task Check_FeedbackOnShiftedTraffic_ReportsConceptDriftAgainstTheValidationMetric()
+    {
+        await taxi.ResetAsync("""{"retrain":false}""");
+        var ids = await taxi.LogTrafficAsync(TaxiDriftModel.ShiftedRows(400));
+        await taxi.SendFeedbackAsync(ids, [.. TaxiDriftModel.Fares(TaxiDriftModel.TrainingRows, 400).Select(f => f * 3)]);
+
+        var report = await taxi.CheckAsync();
+
+        var concept = report["concept"]!;
+        Assert.Equal("rmse", concept["metric"]!.GetValue<string>());
+        Assert.Equal(400, concept["rows"]!.GetValue<int>());
+        Assert.True(concept["liveValue"]!.GetValue<double>() > concept["validationValue"]!.GetValue<double>(), concept.ToJsonString());
+        Assert.True(concept["drifted"]!.GetValue<bool>(), concept.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Check_ConfirmedDriftWithFeedback_RetrainsOnDataPlusFeedbackAndComparesOnRecentRows()
+    {
+        await taxi.ResetAsync("""{"consecutive":1,"cooldown":"00:00:00"}""");
+        var ids = await taxi.LogTrafficAsync(TaxiDriftModel.ShiftedRows(600));
+        await taxi.SendFeedbackAsync(ids, [.. TaxiDriftModel.Fares(TaxiDriftModel.TrainingRows, 600).Select(f => f * 3)]);
+
+        var report = await taxi.CheckAsync();
+
+        Assert.True(report["retraining"]!["started"]!.GetValue<bool>(), report["retraining"]!.ToJsonString());
+        var instanceId = report["retraining"]!["instanceId"]!.GetValue<string>();
+        var run = await taxi.Host.WaitForRunAsync(instanceId, ApiAssert.Ended, TimeSpan.FromMinutes(5));
+        Assert.Equal("Completed", run["runtimeStatus"]!.GetValue<string>());
+        var feedback = run["input"]!["feedback"]!;
+        Assert.Equal(600, feedback["trainRows"]!.GetValue<long>() + feedback["recentRows"]!.GetValue<long>());
+        var notes = run["output"]!["notes"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+        Assert.Contains(notes, n => n.Contains("labelled live rows (feedback) added to the train split"));
+        Assert.Contains(notes, n => n.Contains($"on {feedback["recentRows"]} recent labelled rows"));
+    }
+
+    [Fact]
     public async Task Check_NoLoggedTraffic_ReportsNoTrafficNotAnError()
     {
         await taxi.ResetAsync();

@@ -29,7 +29,8 @@ public sealed class TaxiDriftModel(AzuriteFixture azurite) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Host = await TestHost.StartAsync(azurite, new() { ["Pipeline:Drift:Timer"] = "false" });
+        // The tests write the prediction log themselves (one format owner: MonitoringPaths, JsonLines); the writer would log the same requests again.
+        Host = await TestHost.StartAsync(azurite, new() { ["Pipeline:Drift:Timer"] = "false", ["Pipeline:PredictionLog:Enabled"] = "false" });
         await Host.UploadAsync(Model, "model.json", Spec);
         await Host.UploadAsync(Model, "taxi.csv", TestData.TaxiSlice(TrainingRows));
         await Host.WaitForModelAsync(Model, m => m["aliases"]?["production"] is not null, TimeSpan.FromMinutes(4));
@@ -96,9 +97,18 @@ public sealed class TaxiDriftModel(AzuriteFixture azurite) : IAsyncLifetime
         return rows;
     }
 
-    /// <summary>Sends the rows to the predict route (batches of 500) and logs each with its answer, a minute ago.</summary>
-    public async Task LogTrafficAsync(IReadOnlyList<JsonObject> rows)
+    /// <summary>The fares (labels) of data rows <paramref name="from"/> to <paramref name="from"/> + <paramref name="count"/> − 1.</summary>
+    public static List<double> Fares(int from, int count) =>
+        [.. File.ReadLines(RepositoryPaths.Dataset("taxi", "taxi-fare-train.csv")).Skip(1 + from).Take(count)
+            .Select(line => double.Parse(line.Split(',')[^1], CultureInfo.InvariantCulture))];
+
+    /// <summary>
+    /// Sends the rows to the predict route (batches of 500) and logs each with its answer, a minute ago; returns each
+    /// row's request id and index, in order.
+    /// </summary>
+    public async Task<List<(string RequestId, int Row)>> LogTrafficAsync(IReadOnlyList<JsonObject> rows)
     {
+        var ids = new List<(string RequestId, int Row)>();
         var at = DateTimeOffset.UtcNow.AddMinutes(-1);
         var window = new DateTimeOffset(at.Year, at.Month, at.Day, at.Hour, at.Minute, 0, TimeSpan.Zero);
         var sequence = 0;
@@ -111,6 +121,7 @@ public sealed class TaxiDriftModel(AzuriteFixture azurite) : IAsyncLifetime
             var version = answer["modelVersion"]!.GetValue<string>();
             var requestId = answer["requestId"]!.GetValue<string>();
             var predictions = answer["predictions"]!.AsArray();
+            ids.AddRange(batch.Select((_, i) => (requestId, i)));
             var lines = batch.Select((row, i) => JsonSerializer.Serialize(new PredictionLogEntry
             {
                 RequestId = requestId,
@@ -122,6 +133,18 @@ public sealed class TaxiDriftModel(AzuriteFixture azurite) : IAsyncLifetime
             }, JsonLines.Options));
             var blob = MonitoringPaths.PredictionLogBlob(Model, version, window, "tests", sequence++);
             await Host.Storage.Monitoring.GetBlobClient(blob).UploadAsync(BinaryData.FromString(string.Join('\n', lines) + "\n"), overwrite: true);
+        }
+        return ids;
+    }
+
+    /// <summary>Sends ground truth for logged rows through the feedback route.</summary>
+    public async Task SendFeedbackAsync(IReadOnlyList<(string RequestId, int Row)> ids, IReadOnlyList<double> labels)
+    {
+        foreach (var chunk in ids.Zip(labels).Chunk(500))
+        {
+            var items = new JsonArray([.. chunk.Select(c => (JsonNode)new JsonObject { ["requestId"] = c.First.RequestId, ["row"] = c.First.Row, ["label"] = c.Second })]);
+            var response = await Host.Client.PostAsync($"/api/models/{Model}/feedback", ApiAssert.Json(new JsonObject { ["items"] = items }.ToJsonString()));
+            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         }
     }
 

@@ -1,0 +1,272 @@
+using System.Text.Json;
+using Azure.Storage.Blobs.Models;
+using Microsoft.Extensions.Options;
+using Serverless.Core.Api;
+using Serverless.Core.Datasets;
+using Serverless.Core.Registry;
+using Serverless.Core.Serving;
+using Serverless.Core.Specs;
+using Serverless.Core.Storage;
+
+namespace Serverless.Core.Monitoring;
+
+/// <summary>What a feedback request stored: how many labels, per version that answered, and the blob they are in.</summary>
+public sealed record FeedbackReceipt(string Model, int Accepted, IReadOnlyDictionary<string, int> Versions, string Blob);
+
+/// <summary>
+/// Ground truth for earlier predictions: each item names a logged prediction by its request id (and, for a batch
+/// request, the row) and gives its label. Every item is checked before any is stored: an id with no logged prediction
+/// within <see cref="PredictionLogOptions.Lookback"/>, a row the request did not have, or a label of the wrong type for
+/// the version that answered (a number for regression, one of the classes for a classifier) is a 400 naming the item.
+/// The accepted labels are written as one JSON-lines blob under <c>monitoring/{model}/feedback/</c>.
+/// </summary>
+public sealed class FeedbackService(
+    ModelRegistry registry,
+    PredictionLogReader log,
+    PredictionLogWriter writer,
+    MonitoringSettingsCache settings,
+    PipelineStorage storage,
+    IOptions<PredictionLogOptions> options)
+{
+    public const string ItemsProperty = "items";
+    public const string RequestIdProperty = "requestId";
+    public const string RowProperty = "row";
+    public const string LabelProperty = "label";
+
+    private readonly PredictionLogOptions _options = options.Value;
+
+    /// <summary>
+    /// Stores the feedback of <paramref name="body"/>: one object <c>{"requestId", "row"?, "label"}</c> or
+    /// <c>{"items": [...]}</c> of them.
+    /// </summary>
+    /// <exception cref="BadRequestException">The body's shape, an unknown request id or row, or a label of the wrong type (each item named).</exception>
+    /// <exception cref="PayloadTooLargeException">More items than <see cref="PredictionLogOptions.MaxFeedbackItems"/>.</exception>
+    /// <exception cref="NotFoundException">No such model.</exception>
+    public async Task<FeedbackReceipt> AddAsync(string model, JsonElement body, CancellationToken ct)
+    {
+        var (items, prefix) = Items(body);
+        if (await registry.GetAsync(model, ct).ConfigureAwait(false) is null)
+        {
+            throw new NotFoundException($"There is no model '{model}': feedback labels its logged predictions, and it has none.");
+        }
+        var now = DateTimeOffset.UtcNow;
+        var ids = items.Select(i => i.RequestId).ToHashSet(StringComparer.Ordinal);
+        var found = await FindAsync(model, ids, now, ct).ConfigureAwait(false);
+        if (found.Count < ids.Count)
+        {
+            // Predictions of this host still in its buffer are written now; another host's are written within its flush interval.
+            await writer.FlushAsync(ct).ConfigureAwait(false);
+            found = await FindAsync(model, ids, now, ct).ConfigureAwait(false);
+        }
+
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var manifests = new Dictionary<string, ModelManifest?>(StringComparer.Ordinal);
+        var entries = new List<FeedbackEntry>();
+        var rate = (await settings.GetAsync(model, ct).ConfigureAwait(false)).SampleRate;
+        foreach (var item in items)
+        {
+            if (!found.TryGetValue(item.RequestId, out var logged))
+            {
+                errors[prefix(item.Index, RequestIdProperty)] =
+                    [$"no logged prediction of '{model}' has request id '{Truncate(item.RequestId)}' in the last {_options.Lookback}: it is unknown, older, " +
+                     $"or its request was not sampled (sample rate {rate:0.###})"];
+                continue;
+            }
+            var entry = logged.Find(e => e.Row == item.Row);
+            if (entry is null)
+            {
+                errors[prefix(item.Index, RowProperty)] = [$"request '{Truncate(item.RequestId)}' had {logged.Max(e => e.Row) + 1} row(s); rows are numbered from 0"];
+                continue;
+            }
+            if (!manifests.TryGetValue(entry.ModelVersion, out var manifest))
+            {
+                manifests[entry.ModelVersion] = manifest = await registry.GetManifestAsync(model, entry.ModelVersion, ct).ConfigureAwait(false);
+            }
+            if (manifest is null)
+            {
+                errors[prefix(item.Index, RequestIdProperty)] = [$"the version that answered it, {entry.ModelVersion}, is no longer registered"];
+                continue;
+            }
+            if (!TryReadLabel(manifest.Schema, item.Label, out var label, out var problem))
+            {
+                errors[prefix(item.Index, LabelProperty)] = [problem];
+                continue;
+            }
+            entries.Add(new FeedbackEntry { RequestId = item.RequestId, Row = item.Row, Label = label, ModelVersion = entry.ModelVersion, PredictedAt = entry.Time, Time = now });
+        }
+        if (errors.Count > 0)
+        {
+            throw new BadRequestException(
+                $"{errors.Count} feedback item(s) cannot be stored, so none was: {string.Join("; ", errors.Take(5).Select(e => $"{e.Key}: {e.Value[0]}"))}{(errors.Count > 5 ? "; ..." : "")}.",
+                errors);
+        }
+
+        var blob = MonitoringPaths.FeedbackBlob(model, now, writer.WriterId, Guid.NewGuid().ToString("N")[..12]);
+        await storage.Monitoring.CreateIfNotExistsAsync(cancellationToken: ct).ConfigureAwait(false);
+        await storage.Monitoring.GetBlobClient(blob).UploadAsync(JsonLinesFile.Write(entries),
+            new Azure.Storage.Blobs.Models.BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/x-ndjson" } }, ct).ConfigureAwait(false);
+        var versions = entries.GroupBy(e => e.ModelVersion).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        return new FeedbackReceipt(model, entries.Count, versions, blob);
+    }
+
+    /// <summary>
+    /// A label as the version's task takes it: a finite number for regression (a JSON number), one of the classes for a
+    /// classifier (a string, or a number or boolean written as one, e.g. <c>1</c> for class "1"; a boolean also matches a
+    /// class that reads as the same boolean, e.g. <c>true</c> for "yes").
+    /// </summary>
+    internal static bool TryReadLabel(DatasetSchema schema, JsonElement value, out JsonElement label, out string problem)
+    {
+        label = default;
+        problem = "";
+        if (schema.Task == TaskKind.Regression)
+        {
+            if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && double.IsFinite(number))
+            {
+                label = JsonSerializer.SerializeToElement(number);
+                return true;
+            }
+            problem = $"expected a number (the model predicts '{schema.Label}', a regression), got {Describe(value)}";
+            return false;
+        }
+        var classes = schema.Classes ?? [];
+        var text = value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString()!,
+            JsonValueKind.True => "true",
+            JsonValueKind.False => "false",
+            JsonValueKind.Number => value.GetRawText(),
+            _ => null,
+        };
+        var match = text is null ? null : classes.FirstOrDefault(c => c == text);
+        if (match is null && text is not null && CellValues.TryBoolean(text, out var flag))
+        {
+            match = classes.FirstOrDefault(c => CellValues.TryBoolean(c, out var other) && other == flag);
+        }
+        if (match is not null)
+        {
+            label = JsonSerializer.SerializeToElement(match);
+            return true;
+        }
+        problem = $"expected one of the classes of '{schema.Label}' ({string.Join(", ", classes)}), got {Describe(value)}";
+        return false;
+    }
+
+    private async Task<Dictionary<string, List<PredictionLogEntry>>> FindAsync(string model, HashSet<string> ids, DateTimeOffset now, CancellationToken ct)
+    {
+        var found = new Dictionary<string, List<PredictionLogEntry>>(StringComparer.Ordinal);
+        await foreach (var entry in log.ReadAsync(model, now - _options.Lookback, now.AddMinutes(1), ct: ct).ConfigureAwait(false))
+        {
+            if (!ids.Contains(entry.RequestId)) continue;
+            if (!found.TryGetValue(entry.RequestId, out var rows)) found[entry.RequestId] = rows = [];
+            rows.Add(entry);
+        }
+        return found;
+    }
+
+    private sealed record Item(int Index, string RequestId, int Row, JsonElement Label);
+
+    /// <summary>The items of the body, checked for shape; and how a field of item i is named in errors.</summary>
+    private (List<Item> Items, Func<int, string, string> Prefix) Items(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            throw new BadRequestException($"The body must be a JSON object ({{\"requestId\", \"row\", \"label\"}}) or {{\"items\": [...]}} of them.",
+                new Dictionary<string, string[]> { ["body"] = ["must be an object"] });
+        }
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var items = new List<Item>();
+        if (!body.TryGetProperty(ItemsProperty, out var array))
+        {
+            static string Single(int _, string field) => field;
+            if (ReadItem(body, 0, Single, errors) is { } item) items.Add(item);
+            if (errors.Count > 0) throw Bad(errors);
+            return (items, Single);
+        }
+        static string Indexed(int i, string field) => $"{ItemsProperty}[{i}].{field}";
+        foreach (var property in body.EnumerateObject())
+        {
+            if (property.Name != ItemsProperty) errors[Truncate(property.Name)] = [$"unknown field beside '{ItemsProperty}' (put fields inside each item)"];
+        }
+        if (array.ValueKind != JsonValueKind.Array) errors[ItemsProperty] = ["must be an array of feedback items"];
+        else if (array.GetArrayLength() == 0) errors[ItemsProperty] = ["empty; send at least one item"];
+        else if (array.GetArrayLength() > _options.MaxFeedbackItems)
+        {
+            throw new PayloadTooLargeException($"The request holds {array.GetArrayLength()} feedback items; the limit is {_options.MaxFeedbackItems}. Split it into smaller requests.");
+        }
+        else
+        {
+            var i = 0;
+            foreach (var element in array.EnumerateArray())
+            {
+                if (element.ValueKind != JsonValueKind.Object) errors[$"{ItemsProperty}[{i}]"] = ["must be an object {\"requestId\", \"row\", \"label\"}"];
+                else if (ReadItem(element, i, Indexed, errors) is { } item) items.Add(item);
+                i++;
+            }
+        }
+        if (errors.Count > 0) throw Bad(errors);
+        return (items, Indexed);
+    }
+
+    private static Item? ReadItem(JsonElement element, int index, Func<int, string, string> name, Dictionary<string, string[]> errors)
+    {
+        string? requestId = null;
+        var row = 0;
+        JsonElement? label = null;
+        var ok = true;
+        foreach (var property in element.EnumerateObject())
+        {
+            switch (property.Name)
+            {
+                case RequestIdProperty:
+                    if (property.Value.ValueKind == JsonValueKind.String && RequestId.IsSafe(property.Value.GetString())) requestId = property.Value.GetString();
+                    else
+                    {
+                        errors[name(index, RequestIdProperty)] = ["must be the request id of a prediction (its requestId, or x-request-id header)"];
+                        ok = false;
+                    }
+                    break;
+                case RowProperty:
+                    if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetInt32(out row) || row < 0)
+                    {
+                        errors[name(index, RowProperty)] = ["must be a whole number from 0: the row's index in its request"];
+                        ok = false;
+                    }
+                    break;
+                case LabelProperty:
+                    if (property.Value.ValueKind is JsonValueKind.Null or JsonValueKind.Object or JsonValueKind.Array)
+                    {
+                        errors[name(index, LabelProperty)] = [$"must be a number or a class name, not {property.Value.ValueKind.ToString().ToLowerInvariant()}"];
+                        ok = false;
+                    }
+                    else label = property.Value;
+                    break;
+                default:
+                    errors[name(index, Truncate(property.Name))] = [$"unknown field; an item has {RequestIdProperty}, {RowProperty} (optional, default 0) and {LabelProperty}"];
+                    ok = false;
+                    break;
+            }
+        }
+        if (requestId is null && !errors.ContainsKey(name(index, RequestIdProperty)))
+        {
+            errors[name(index, RequestIdProperty)] = ["required: the request id of the prediction"];
+            ok = false;
+        }
+        if (label is null && !errors.ContainsKey(name(index, LabelProperty)))
+        {
+            errors[name(index, LabelProperty)] = ["required: the true value"];
+            ok = false;
+        }
+        return ok ? new Item(index, requestId!, row, label!.Value) : null;
+    }
+
+    private static BadRequestException Bad(Dictionary<string, string[]> errors) =>
+        new($"The feedback does not have the expected shape: {string.Join("; ", errors.Take(5).Select(e => $"{e.Key}: {e.Value[0]}"))}{(errors.Count > 5 ? "; ..." : "")}.", errors);
+
+    private static string Describe(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => $"the string \"{Truncate(value.GetString() ?? "")}\"",
+        _ => Truncate(value.GetRawText()),
+    };
+
+    private static string Truncate(string s) => s.Length <= 60 ? s : s[..60] + "…";
+}

@@ -1,0 +1,50 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+
+namespace Serverless.Core.Monitoring;
+
+/// <summary>A logged prediction with the ground truth feedback gave it: the row's inputs, the answer, and the label.</summary>
+public sealed record LabelledRow(PredictionLogEntry Prediction, JsonElement Label, DateTimeOffset LabelledAt)
+{
+    /// <summary>The row's fields as the request sent them (sensitive columns never logged, so never here).</summary>
+    public IReadOnlyDictionary<string, JsonElement> Inputs => Prediction.Inputs;
+}
+
+/// <summary>
+/// The labelled rows of a model: its logged predictions joined with their feedback by request id and row. This is what
+/// retraining on live data reads: <see cref="ReadAsync"/> gives, for the predictions logged in a window, the row's
+/// inputs (<see cref="LabelledRow.Inputs"/>, keyed by column name as the request sent them) and the true label
+/// (<see cref="LabelledRow.Label"/>: a JSON number for regression, a class name for a classifier), oldest window first.
+/// Where a row got feedback more than once, the latest counts.
+/// </summary>
+public sealed class LabelledRowsReader(PredictionLogReader log, FeedbackReader feedback)
+{
+    /// <summary>
+    /// The logged predictions of <paramref name="model"/> made in [<paramref name="from"/>, <paramref name="to"/>) that
+    /// have feedback (received any time from <paramref name="from"/> until now), optionally of one version only.
+    /// </summary>
+    public async IAsyncEnumerable<LabelledRow> ReadAsync(string model, DateTimeOffset from, DateTimeOffset to, string? version = null,
+        [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await foreach (var (entry, label) in ReadJoinedAsync(model, from, to, version, ct).ConfigureAwait(false))
+        {
+            if (label is not null) yield return new LabelledRow(entry, label.Label, label.Time);
+        }
+    }
+
+    /// <summary>Every logged prediction in the range, each with its latest feedback or null.</summary>
+    internal async IAsyncEnumerable<(PredictionLogEntry Entry, FeedbackEntry? Feedback)> ReadJoinedAsync(string model, DateTimeOffset from, DateTimeOffset to,
+        string? version = null, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var labels = new Dictionary<(string RequestId, int Row), FeedbackEntry>();
+        await foreach (var entry in feedback.ReadAsync(model, from, DateTimeOffset.UtcNow.AddMinutes(1), ct).ConfigureAwait(false))
+        {
+            var key = (entry.RequestId, entry.Row);
+            if (!labels.TryGetValue(key, out var held) || held.Time <= entry.Time) labels[key] = entry;
+        }
+        await foreach (var entry in log.ReadAsync(model, from, to, version, ct).ConfigureAwait(false))
+        {
+            yield return (entry, labels.GetValueOrDefault((entry.RequestId, entry.Row)));
+        }
+    }
+}

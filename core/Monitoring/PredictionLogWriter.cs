@@ -1,0 +1,275 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serverless.Core.Api;
+using Serverless.Core.Registry;
+using Serverless.Core.Serving;
+using Serverless.Core.Storage;
+
+namespace Serverless.Core.Monitoring;
+
+/// <summary>
+/// Writes the prediction log, off the request path: takes sampled requests from <see cref="PredictionLogBuffer"/>,
+/// scores them with the staging version where the model's spec turns shadow on, encodes one JSON line per row (sensitive
+/// columns left out) and appends them in batches, every <see cref="PredictionLogOptions.FlushInterval"/> or when a block
+/// fills, to one append blob per model, version, time window and writer (<see cref="MonitoringPaths.PredictionLogBlob"/>).
+/// Append blobs, because a batch is then one request to storage, readers see only whole batches (whole lines), and a
+/// window's entries stay in one blob instead of one blob per batch; each writer (host process) has blobs of its own, so
+/// appends never race. What is buffered is written when the host stops.
+/// </summary>
+public sealed class PredictionLogWriter(
+    PredictionLogBuffer buffer,
+    PredictionService predictions,
+    PipelineStorage storage,
+    IOptions<PredictionLogOptions> options,
+    IOptions<PredictionOptions> serving,
+    ILogger<PredictionLogWriter> logger) : BackgroundService
+{
+    /// <summary>A batch is appended as soon as it holds this much.</summary>
+    private const int BlockBytes = 1 << 20;
+
+    /// <summary>A blob takes at most 50,000 appends; the writer moves to the next sequence number before that.</summary>
+    private const int MaxBlocksPerBlob = 49_000;
+
+    /// <summary>How long the writer lets requests gather between reads of the buffer while entries wait to be written.</summary>
+    private static readonly TimeSpan DrainInterval = TimeSpan.FromMilliseconds(50);
+
+    private readonly PredictionLogOptions _options = options.Value;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<(string Model, string Version, DateTimeOffset Window), Batch> _batches = [];
+    private readonly Dictionary<string, DateTime> _noShadowUntil = new(StringComparer.Ordinal);
+    private readonly ArrayBufferWriter<byte> _scratch = new();
+    private Utf8JsonWriter? _json;
+    private int _unwritten;
+    private bool _monitoringChecked;
+
+    /// <summary>This writer's name in its blobs: random per process, so two hosts (or a restarted one) never append to one blob.</summary>
+    public string WriterId { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+
+    /// <summary>Writes everything taken so far (the buffer drained, every batch appended). For tests, and for feedback that arrives before the next flush.</summary>
+    public async Task FlushAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await DrainAsync(ct).ConfigureAwait(false);
+            await WriteAllAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        buffer.Complete();
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
+        var counts = buffer.Counts;
+        logger.LogInformation("Prediction log flushed at stop: {Written} entries written, {Failed} failed, {Dropped} requests dropped", counts.WrittenEntries, counts.FailedEntries, counts.Dropped);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var reader = buffer.Reader;
+        var lastWrite = Stopwatch.GetTimestamp();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                if (_unwritten == 0)
+                {
+                    // Nothing waits to be written: sleep until a request comes.
+                    if (!await reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false)) return;
+                }
+                else
+                {
+                    var left = _options.FlushInterval - Stopwatch.GetElapsedTime(lastWrite);
+                    if (left > TimeSpan.Zero) await Task.Delay(left < DrainInterval ? left : DrainInterval, stoppingToken).ConfigureAwait(false);
+                }
+                await _gate.WaitAsync(stoppingToken).ConfigureAwait(false);
+                try
+                {
+                    await DrainAsync(stoppingToken).ConfigureAwait(false);
+                    if (Stopwatch.GetElapsedTime(lastWrite) >= _options.FlushInterval)
+                    {
+                        await WriteAllAsync(stoppingToken).ConfigureAwait(false);
+                        lastWrite = Stopwatch.GetTimestamp();
+                    }
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: StopAsync writes what is left.
+        }
+    }
+
+    /// <summary>Encodes every request waiting in the buffer into its batch; appends batches that filled a block. Call holding the gate.</summary>
+    private async Task DrainAsync(CancellationToken ct)
+    {
+        while (buffer.Reader.TryRead(out var pending))
+        {
+            var (shadowVersion, shadowOutputs) = await ShadowAsync(pending, ct).ConfigureAwait(false);
+            var window = WindowOf(pending.Time);
+            var key = (pending.Model, pending.Manifest.Version, window);
+            if (!_batches.TryGetValue(key, out var batch)) _batches[key] = batch = new Batch(pending.Model, pending.Manifest.Version, window);
+            if (!ReferenceEquals(batch.Settings, pending.Settings))
+            {
+                batch.Settings = pending.Settings;
+                batch.Sensitive = Sensitive(pending);
+            }
+            _json ??= new Utf8JsonWriter(_scratch, PredictionLogEncoder.WriterOptions);
+            for (var r = 0; r < pending.Rows.Length; r++)
+            {
+                PredictionLogEncoder.WriteLine(_json, batch.Buffer, pending.RequestId, r, pending.Time, pending.Manifest.Version, pending.Rows[r], batch.Sensitive,
+                    pending.Outputs[r], shadowVersion, shadowOutputs?[r]);
+            }
+            batch.Entries += pending.Rows.Length;
+            _unwritten += pending.Rows.Length;
+            if (batch.Buffer.WrittenCount >= BlockBytes) await AppendAsync(batch, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The columns never logged: the version's sensitive columns and the spec's (which may have grown since training).</summary>
+    private static IReadOnlySet<string> Sensitive(PendingPrediction pending)
+    {
+        if (pending.Manifest.Schema.Sensitive.Count == 0) return pending.Settings.Sensitive;
+        var set = new HashSet<string>(pending.Settings.Sensitive, StringComparer.Ordinal);
+        set.UnionWith(pending.Manifest.Schema.Sensitive);
+        return set;
+    }
+
+    /// <summary>
+    /// The staging version's answers to a production request, when the spec turns shadow on and staging is another
+    /// version; rows staging cannot read (its schema differs) get its version and no answer.
+    /// </summary>
+    private async Task<(string? Version, IReadOnlyList<RowPrediction>? Outputs)> ShadowAsync(PendingPrediction pending, CancellationToken ct)
+    {
+        if (!pending.Production || !pending.Settings.Shadow) return default;
+        if (_noShadowUntil.TryGetValue(pending.Model, out var until) && DateTime.UtcNow < until) return default;
+        LoadedModel staging;
+        try
+        {
+            staging = await predictions.GetAsync(pending.Model, new ModelSelector(Alias: ModelRegistry.Staging), ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NotFoundException or ConflictException or ModelUnavailableException)
+        {
+            // No staging version (or none servable): asked again after the refresh interval, not per request.
+            _noShadowUntil[pending.Model] = DateTime.UtcNow + serving.Value.RefreshInterval;
+            return default;
+        }
+        if (staging.Version == pending.Manifest.Version) return default;
+        var documents = new JsonDocument[pending.Rows.Length];
+        try
+        {
+            for (var r = 0; r < documents.Length; r++) documents[r] = JsonDocument.Parse(pending.Rows[r]);
+            var outputs = staging.Score(staging.Input.Read([.. documents.Select(d => d.RootElement)]));
+            Interlocked.Increment(ref buffer.ShadowScored);
+            return (staging.Version, outputs);
+        }
+        catch (BadRequestException)
+        {
+            Interlocked.Increment(ref buffer.ShadowFailed);
+            return (staging.Version, null);
+        }
+        finally
+        {
+            foreach (var document in documents) document?.Dispose();
+        }
+    }
+
+    private DateTimeOffset WindowOf(DateTimeOffset time)
+    {
+        var window = TimeSpan.FromMinutes(_options.WindowMinutes()).Ticks;
+        var utc = time.UtcTicks;
+        return new DateTimeOffset(utc - utc % window, TimeSpan.Zero);
+    }
+
+    /// <summary>Appends every batch that holds entries, and forgets the blobs of windows that have passed. Call holding the gate.</summary>
+    private async Task WriteAllAsync(CancellationToken ct)
+    {
+        foreach (var batch in _batches.Values.ToList())
+        {
+            if (batch.Entries > 0) await AppendAsync(batch, ct).ConfigureAwait(false);
+        }
+        var current = WindowOf(DateTimeOffset.UtcNow);
+        foreach (var key in _batches.Keys.Where(k => k.Window < current).ToList()) _batches.Remove(key);
+    }
+
+    /// <summary>One append of a batch's lines to its blob; a failure is logged and its entries counted as failed, never retried forever.</summary>
+    private async Task AppendAsync(Batch batch, CancellationToken ct)
+    {
+        var entries = batch.Entries;
+        try
+        {
+            if (batch.Blocks >= MaxBlocksPerBlob)
+            {
+                batch.Sequence++;
+                batch.Blocks = 0;
+                batch.Created = false;
+            }
+            var blob = storage.Monitoring.GetAppendBlobClient(MonitoringPaths.PredictionLogBlob(batch.Model, batch.Version, batch.Window, WriterId, batch.Sequence));
+            if (!batch.Created)
+            {
+                await EnsureContainerAsync(ct).ConfigureAwait(false);
+                await blob.CreateIfNotExistsAsync(new AppendBlobCreateOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/x-ndjson" } }, ct).ConfigureAwait(false);
+                batch.Created = true;
+            }
+            if (!MemoryMarshal.TryGetArray(batch.Buffer.WrittenMemory, out var segment)) throw new InvalidOperationException("The batch buffer is not an array.");
+            using var content = new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false);
+            await blob.AppendBlockAsync(content, cancellationToken: ct).ConfigureAwait(false);
+            batch.Blocks++;
+            Interlocked.Add(ref buffer.WrittenEntries, entries);
+        }
+        catch (Exception e) when (e is RequestFailedException or IOException or InvalidOperationException)
+        {
+            batch.Created = false;
+            Interlocked.Add(ref buffer.FailedEntries, entries);
+            logger.LogWarning(e, "Could not append {Entries} prediction log entries of {ModelName} {ModelVersion}; they are lost", entries, batch.Model, batch.Version);
+        }
+        finally
+        {
+            batch.Buffer.ResetWrittenCount();
+            _unwritten -= entries;
+            batch.Entries = 0;
+        }
+    }
+
+    private async Task EnsureContainerAsync(CancellationToken ct)
+    {
+        if (_monitoringChecked) return;
+        await storage.Monitoring.CreateIfNotExistsAsync(cancellationToken: ct).ConfigureAwait(false);
+        _monitoringChecked = true;
+    }
+
+    /// <summary>The entries of one blob not yet appended, and where that blob stands.</summary>
+    private sealed class Batch(string model, string version, DateTimeOffset window)
+    {
+        public string Model { get; } = model;
+        public string Version { get; } = version;
+        public DateTimeOffset Window { get; } = window;
+
+        /// <summary>The settings <see cref="Sensitive"/> was worked out from; a request with newer ones works it out again.</summary>
+        public ModelMonitoringSettings? Settings;
+        public IReadOnlySet<string> Sensitive = new HashSet<string>();
+        public ArrayBufferWriter<byte> Buffer { get; } = new(64 * 1024);
+        public int Entries;
+        public int Sequence;
+        public int Blocks;
+        public bool Created;
+    }
+}

@@ -1,0 +1,126 @@
+using Serverless.Core.Monitoring;
+using Serverless.Core.Specs;
+
+namespace Serverless.Tests.Monitoring;
+
+/// <summary>Evidently's choice of test per feature and the verdicts, on samples with known answers; the radix sort against Array.Sort.</summary>
+public sealed class DriftDetectorTests
+{
+    private static readonly DriftSettings Defaults = new();
+
+    private static double[] Normal(int n, double shift, int seed)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, n).Select(_ => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()) + shift)];
+    }
+
+    [Fact]
+    public void CompareNumeric_SmallReference_UsesKsAtPValue005()
+    {
+        var feature = DriftDetector.CompareNumeric("x", Normal(800, 0, 1), Normal(500, 0.5, 2), 800, Defaults)!;
+
+        Assert.Equal(DriftMethods.Ks, feature.Method);
+        Assert.Equal(0.05, feature.Threshold);
+        Assert.True(feature.Drifted);
+        Assert.Equal(feature.Statistics["ksPValue"], feature.PValue);
+    }
+
+    [Fact]
+    public void CompareNumeric_LargeReferenceSameDistribution_UsesWassersteinAndFindsNoDrift()
+    {
+        var feature = DriftDetector.CompareNumeric("x", Normal(5000, 0, 1), Normal(2000, 0, 2), 5000, Defaults)!;
+
+        Assert.Equal(DriftMethods.Wasserstein, feature.Method);
+        Assert.Equal(0.1, feature.Threshold);
+        Assert.False(feature.Drifted);
+        Assert.Null(feature.PValue);
+    }
+
+    [Fact]
+    public void CompareNumeric_FewValuesSmallReference_UsesZTestForTwoAndChiSquareForMore()
+    {
+        double[] twoRef = [.. Enumerable.Range(0, 400).Select(i => (double)(i % 2))];
+        double[] threeRef = [.. Enumerable.Range(0, 400).Select(i => (double)(i % 3))];
+
+        var two = DriftDetector.CompareNumeric("b", twoRef, twoRef, 400, Defaults)!;
+        var three = DriftDetector.CompareNumeric("c", threeRef, [.. threeRef.Select(v => v == 2 ? 0 : v)], 400, Defaults)!;
+
+        Assert.Equal(DriftMethods.ZTest, two.Method);
+        Assert.False(two.Drifted);
+        Assert.Equal(DriftMethods.ChiSquare, three.Method);
+        Assert.True(three.Drifted);
+    }
+
+    [Fact]
+    public void CompareCategorical_LargeReferenceShiftedShares_UsesJensenShannonAndFindsDrift()
+    {
+        var reference = Enumerable.Range(0, 3000).Select(i => (string?)(i % 3 == 0 ? "CSH" : "CRD"));
+        var current = Enumerable.Range(0, 1000).Select(i => (string?)(i % 4 == 0 ? "CRD" : "CSH")).Append(null);
+
+        var feature = DriftDetector.CompareCategorical("payment", reference, current, 3000, Defaults)!;
+
+        Assert.Equal(DriftMethods.JensenShannon, feature.Method);
+        Assert.True(feature.Drifted);
+        Assert.Equal(1, feature.CurrentMissing);
+        Assert.True(feature.Statistics.ContainsKey(DriftMethods.ZTest));
+    }
+
+    [Fact]
+    public void CompareCategorical_NumericOnlyMethodInSpec_FallsBackToTheDefaultWithANote()
+    {
+        var settings = new DriftSettings { Method = DriftMethods.Ks };
+
+        var feature = DriftDetector.CompareCategorical("v", ["a", "b", "c"], ["a", "b", "c"], 3, settings)!;
+
+        Assert.Equal(DriftMethods.ChiSquare, feature.Method);
+        Assert.Contains("needs numbers", feature.Note);
+    }
+
+    [Fact]
+    public void CompareNumeric_ColumnThresholdInSpec_OverridesTheDefault()
+    {
+        var settings = DriftSettings.From(new DriftSpec { Columns = new() { ["x"] = new ColumnDriftSpec { Method = "psi", Threshold = 5 } } }, new DriftOptions());
+
+        var feature = DriftDetector.CompareNumeric("x", Normal(800, 0, 1), Normal(500, 0.5, 2), 800, settings)!;
+
+        Assert.Equal(DriftMethods.Psi, feature.Method);
+        Assert.Equal(5, feature.Threshold);
+        Assert.False(feature.Drifted);
+    }
+
+    [Fact]
+    public void DatasetVerdict_HalfTheFeaturesDrifted_IsDriftAtTheDefaultShare()
+    {
+        var drifted = DriftDetector.CompareNumeric("a", Normal(800, 0, 1), Normal(500, 1, 2), 800, Defaults)!;
+        var stable = DriftDetector.CompareNumeric("b", Normal(800, 0, 3), Normal(500, 0, 4), 800, Defaults)!;
+
+        var verdict = DriftDetector.DatasetVerdict([drifted, stable], Defaults.DriftShare);
+
+        Assert.True(verdict.Drifted);
+        Assert.Equal(0.5, verdict.Share);
+    }
+
+    [Fact]
+    public void RadixSort_RandomDoublesWithSignsZerosAndExtremes_SortsAsArraySort()
+    {
+        var random = new Random(3);
+        var values = Enumerable.Range(0, 50_000).Select(i => i % 97 == 0 ? 0.0 : i % 89 == 0 ? -0.0 : (random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-300, 300))).ToArray();
+        var expected = values.ToArray();
+        Array.Sort(expected);
+
+        RadixSort.Sort(values);
+
+        Assert.Equal(expected, values);
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("2026-11-26T05:59:00Z", true)]
+    [InlineData("2026-11-26T06:00:00Z", false)]
+    public void IsDue_HourlyScheduleAt0630_DueWhenAnHourStartedSinceTheLastCheck(string? last, bool due)
+    {
+        var now = DateTimeOffset.Parse("2026-11-26T06:30:00Z");
+
+        Assert.Equal(due, Serverless.Orchestrations.DriftTimer.IsDue("0 * * * *", last is null ? null : DateTimeOffset.Parse(last), now));
+    }
+}

@@ -1,0 +1,131 @@
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Serverless.Core.Monitoring;
+using Serverless.Core.Serving;
+using Serverless.Core.Specs;
+using Serverless.Core.Storage;
+using Serverless.Tests.Infrastructure;
+using Serverless.Tests.Serving;
+using static Serverless.Tests.Monitoring.MonitoringClient;
+
+namespace Serverless.Tests.Monitoring;
+
+/// <summary>The prediction log on a host with the shop models: what an entry holds, what it never holds, sampling, dropping, and the write at stop.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<ShopSpendModel>
+{
+    private TestHost Host => shop.Host;
+
+    [Fact]
+    public async Task Predict_BatchRequest_LogsEachRowWithItsInputsAndAnswer()
+    {
+        var requestId = NewRequestId();
+        var answer = await PredictWithIdAsync(Host, ShopData.Spend,
+            """{"rows":[{"distance":3,"member":false,"city":"west"},{"distance":12.5,"member":"yes","city":"north"}]}""", requestId);
+
+        var entries = (await LoggedAsync(Host, ShopData.Spend)).Where(e => e.RequestId == requestId).OrderBy(e => e.Row).ToList();
+
+        Assert.Equal([0, 1], entries.Select(e => e.Row));
+        Assert.All(entries, e => Assert.Equal("v1", e.ModelVersion));
+        Assert.Equal(3, entries[0].Inputs["distance"].GetDouble());
+        Assert.False(entries[0].Inputs["member"].GetBoolean());
+        Assert.Equal("yes", entries[1].Inputs["member"].GetString());
+        var predictions = answer["predictions"]!.AsArray();
+        for (var r = 0; r < 2; r++)
+        {
+            Assert.Equal(predictions[r]!["score"]!.GetValue<float>(), entries[r].Output.Score);
+        }
+    }
+
+    [Fact]
+    public async Task Predict_RowWithSensitiveColumn_IsLoggedWithoutIt()
+    {
+        var requestId = NewRequestId();
+        await PredictWithIdAsync(Host, ShopData.Spend, ShopData.Row, requestId);
+
+        var entry = Assert.Single(await LoggedAsync(Host, ShopData.Spend), e => e.RequestId == requestId);
+
+        Assert.DoesNotContain("email", entry.Inputs.Keys);
+        Assert.Equal(["city", "day", "distance", "member", "note"], entry.Inputs.Keys.Order(StringComparer.Ordinal));
+        Assert.NotNull(entry.Output.Score);
+        var blobs = await Host.WaitForBlobsAsync(Host.Storage.Monitoring, MonitoringPaths.PredictionLogPrefix(ShopData.Spend), TimeSpan.FromSeconds(10), ".jsonl");
+        foreach (var blob in blobs)
+        {
+            var text = (await Host.Storage.Monitoring.GetBlobClient(blob).DownloadContentAsync()).Value.Content.ToString();
+            Assert.DoesNotContain("ann@example.com", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("\"email\"", text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Predict_SpecSampleRate_LogsExactlyTheRequestsTheIdHashPicks()
+    {
+        var model = await CopyIntoProductionAsync(shop, "sampled", ShopData.Spend);
+        await Host.Services.GetRequiredService<ModelSpecStore>().SetAsync(model, new ModelSpec { Drift = new DriftSpec { SampleRate = 0.3 } }, CancellationToken.None);
+        var ids = Enumerable.Range(0, 120).Select(i => $"sample-{model}-{i}").ToList();
+
+        foreach (var id in ids) await PredictWithIdAsync(Host, model, ShopData.Row, id);
+        var logged = (await LoggedAsync(Host, model)).Select(e => e.RequestId).ToHashSet();
+
+        var expected = ids.Where(id => PredictionSampling.IsSampled(id, 0.3)).ToHashSet();
+        Assert.Equal(expected.Order(), logged.Order());
+        Assert.InRange(logged.Count, 20, 60);
+    }
+
+    [Fact]
+    public async Task Offer_BufferFull_DropsAndCountsWithoutWaiting()
+    {
+        var storage = Host.Storage;
+        var options = Options.Create(new PredictionLogOptions { BufferCapacity = 2 });
+        var settings = new MonitoringSettingsCache(new ModelSpecStore(storage), options, Options.Create(new PredictionOptions()), NullLogger<MonitoringSettingsCache>.Instance);
+        var buffer = new PredictionLogBuffer(options, settings);
+        var manifest = (await shop.Registry.GetManifestAsync(ShopData.Spend, "v1", CancellationToken.None))!;
+        using var row = System.Text.Json.JsonDocument.Parse(ShopData.Row);
+
+        for (var i = 0; i < 5; i++)
+        {
+            var offered = buffer.OfferAsync(ShopData.Spend, manifest, production: true, $"drop-{i}", [row.RootElement], [new RowPrediction { Score = 1 }], CancellationToken.None);
+            await offered;
+        }
+
+        Assert.Equal(2, buffer.Counts.Sampled);
+        Assert.Equal(3, buffer.Counts.Dropped);
+    }
+
+    [Fact]
+    public async Task StopAsync_EntriesStillBuffered_AreWrittenBeforeItReturns()
+    {
+        var layout = Serverless.Testing.IsolatedLayout.Storage(shop.Azurite.ConnectionString, Serverless.Testing.IsolatedLayout.NewSuffix());
+        var storage = new PipelineStorage(Options.Create(layout));
+        var options = Options.Create(new PredictionLogOptions { FlushInterval = TimeSpan.FromHours(1) });
+        var serving = Options.Create(new PredictionOptions());
+        var buffer = new PredictionLogBuffer(options, new MonitoringSettingsCache(new ModelSpecStore(storage), options, serving, NullLogger<MonitoringSettingsCache>.Instance));
+        var writer = new PredictionLogWriter(buffer, Host.Services.GetRequiredService<PredictionService>(), storage, options, serving, NullLogger<PredictionLogWriter>.Instance);
+        var manifest = (await shop.Registry.GetManifestAsync(ShopData.Spend, "v1", CancellationToken.None))!;
+        using var row = System.Text.Json.JsonDocument.Parse(ShopData.Row);
+        await writer.StartAsync(CancellationToken.None);
+
+        for (var i = 0; i < 3; i++)
+        {
+            await buffer.OfferAsync(ShopData.Spend, manifest, production: true, $"stop-{i}", [row.RootElement], [new RowPrediction { Score = i }], CancellationToken.None);
+        }
+        await Task.Delay(300);
+        var before = await ReadAllAsync(storage);
+        await writer.StopAsync(CancellationToken.None);
+        var after = await ReadAllAsync(storage);
+
+        Assert.Empty(before);
+        Assert.Equal(["stop-0", "stop-1", "stop-2"], after.Select(e => e.RequestId).Order());
+        Assert.Equal(3, buffer.Counts.WrittenEntries);
+    }
+
+    private static async Task<List<PredictionLogEntry>> ReadAllAsync(PipelineStorage storage)
+    {
+        var entries = new List<PredictionLogEntry>();
+        var now = DateTimeOffset.UtcNow;
+        await foreach (var entry in new PredictionLogReader(storage).ReadAsync(ShopData.Spend, now.AddHours(-1), now.AddMinutes(1))) entries.Add(entry);
+        return entries;
+    }
+}
