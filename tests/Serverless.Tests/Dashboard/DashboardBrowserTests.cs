@@ -2,10 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
-using System.Text.Json;
 using Microsoft.Playwright;
 using Serverless.Core.Monitoring;
-using Serverless.Core.Serving;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Monitoring;
 
@@ -35,11 +33,11 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite)
             Assert.Fail($"Chromium is not installed at {Chromium}, so the dashboard cannot be tested in a browser. ./test installs it with " +
                         "'apt-get install -y chromium' (as root); on a machine where that is not possible, install the chromium package by hand.");
         }
-        await using var host = await TestHost.StartAsync(azurite, new() { ["Pipeline:Api:AdminKey"] = AdminKey });
+        await using var host = await TestHost.StartAsync(azurite, new() { ["Pipeline:Api:AdminKey"] = AdminKey, ["Pipeline:Drift:Timer"] = "false" });
         await TrainTwoVersionsAsync(host);
         await host.UploadAsync(Model, "header-only.csv", "vendor_id,fare_amount\n");
         await host.WaitForBlobsAsync(host.Storage.Quarantine, Model + "/", TimeSpan.FromSeconds(60), "report.json");
-        await LogTrafficAsync(host, TaxiDriftModel.ShiftedRows(300));
+        await SendTrafficWithFeedbackAsync(host, count: 300, labelled: 50);
         await CheckDriftAsync(host);
         await CheckDriftAsync(host);
 
@@ -69,6 +67,9 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite)
         await page.SelectOptionAsync("#drift-feature", "trip_distance");
         await Assertions.Expect(page.Locator("#drift-histogram svg rect.hist-ref").First).ToBeVisibleAsync();
         Assert.True(await page.Locator("#drift-histogram svg rect.hist-cur").CountAsync() > 1, "the live inputs are drawn over the reference");
+
+        await Assertions.Expect(page.Locator("#live-metrics tbody tr").First).ToContainTextAsync("v2");
+        await Assertions.Expect(page.Locator("#live-metrics thead")).ToContainTextAsync("rmse");
 
         await page.ClickAsync("#rollback");
         await page.FillAsync("#action-reason", "browser test");
@@ -113,31 +114,28 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite)
     }
 
     /// <summary>
-    /// Sends the rows to the predict route and logs each with its answer a minute ago, in the prediction log's layout, as
-    /// the log's writer does; the drift check reads them from there.
+    /// Sends the taxi rows after the training slices, shifted, to the predict route, waits until the prediction log holds
+    /// them, and posts the true fares of the first <paramref name="labelled"/> of them as feedback.
     /// </summary>
-    private static async Task LogTrafficAsync(TestHost host, IReadOnlyList<JsonObject> rows)
+    private static async Task SendTrafficWithFeedbackAsync(TestHost host, int count, int labelled)
     {
-        var at = DateTimeOffset.UtcNow.AddMinutes(-1);
-        var window = new DateTimeOffset(at.Year, at.Month, at.Day, at.Hour, at.Minute, 0, TimeSpan.Zero);
+        var rows = TaxiDriftModel.ShiftedRows(count);
         var body = new JsonObject { ["rows"] = new JsonArray([.. rows.Select(r => r.DeepClone())]) };
         var response = await host.Client.PostAsync($"/api/models/{Model}/predict", ApiAssert.Json(body.ToJsonString()));
         response.EnsureSuccessStatusCode();
-        var answer = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
-        var version = answer["modelVersion"]!.GetValue<string>();
-        var requestId = answer["requestId"]!.GetValue<string>();
-        var predictions = answer["predictions"]!.AsArray();
-        var lines = rows.Select((row, i) => JsonSerializer.Serialize(new PredictionLogEntry
+        var requestId = (await response.Content.ReadFromJsonAsync<JsonObject>())!["requestId"]!.GetValue<string>();
+        await host.WaitForBlobsAsync(host.Storage.Monitoring, MonitoringPaths.PredictionLogPrefix(Model), TimeSpan.FromSeconds(30));
+
+        var lines = File.ReadLines(RepositoryPaths.Dataset("taxi", "taxi-fare-train.csv")).ToList();
+        var fare = Array.IndexOf(lines[0].Split(','), "fare_amount");
+        var items = new JsonArray([.. lines.Skip(1 + TaxiDriftModel.TrainingRows).Take(labelled).Select((line, i) => (JsonNode)new JsonObject
         {
-            RequestId = requestId,
-            Row = i,
-            Time = at,
-            ModelVersion = version,
-            Inputs = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(row.ToJsonString())!,
-            Output = predictions[i].Deserialize<RowPrediction>(JsonLines.Options)!,
-        }, JsonLines.Options));
-        var blob = MonitoringPaths.PredictionLogBlob(Model, version, window, "tests", 0);
-        await host.Storage.Monitoring.GetBlobClient(blob).UploadAsync(BinaryData.FromString(string.Join('\n', lines) + "\n"), overwrite: true);
+            ["requestId"] = requestId,
+            ["row"] = i,
+            ["label"] = double.Parse(line.Split(',')[fare], System.Globalization.CultureInfo.InvariantCulture),
+        })]);
+        var feedback = await host.Client.PostAsync($"/api/models/{Model}/feedback", ApiAssert.Json(new JsonObject { ["items"] = items }.ToJsonString()));
+        Assert.True(feedback.IsSuccessStatusCode, await feedback.Content.ReadAsStringAsync());
     }
 
     private static async Task CheckDriftAsync(TestHost host)
