@@ -323,9 +323,9 @@
 
   async function loadModel(name) {
     const path = 'models/' + encodeURIComponent(name);
-    const [view, runs, candidates, quarantine, drift] = await Promise.all([
+    const [view, runs, candidates, uploads, quarantine, drift] = await Promise.all([
       getJson(path), getJson('orchestrations?model=' + encodeURIComponent(name) + '&top=20'), getJson(path + '/runs'),
-      getJson(path + '/quarantine'), getJson(path + '/drift'),
+      getJson(path + '/datasets'), getJson(path + '/quarantine'), getJson(path + '/drift'),
     ]);
     if (name !== state.model) return;
     $('#model-section').hidden = false;
@@ -340,7 +340,9 @@
     }
     const runList = runs.ok ? pick(runs.body, 'runs') || [] : [];
     renderRuns(runList, candidates.ok ? pick(candidates.body, 'runs') || [] : []);
-    renderQuarantine(quarantine.ok ? pick(quarantine.body, 'files', 'quarantined', 'items') || [] : []);
+    // Quarantined files: from the uploads listing where the host has one, else from the quarantine listing.
+    const rejected = uploads.ok ? pick(uploads.body, 'quarantined') : quarantine.ok ? pick(quarantine.body, 'files') : null;
+    renderQuarantine(rejected || []);
     renderDrift(drift.ok ? drift.body : null);
     renderLive(view.ok ? view.body : null);
   }
