@@ -41,7 +41,12 @@ public sealed class DriftTimer(ModelRegistry registry, ModelSpecStore specs, Dri
                     reports.Add(await monitor.CheckAsync(model, Actor, Actor, workflows, ct).ConfigureAwait(false));
                     (state, etag) = await store.GetStateAsync(model, ct).ConfigureAwait(false);
                 }
-                if (settings.RetrainSchedule is { } cron && IsDue(cron, state.LastScheduledRetrainAt ?? state.LastCheckAt, now))
+                if (settings.RetrainSchedule is not null && state.LastScheduledRetrainAt is null)
+                {
+                    // A schedule seen for the first time counts from now: setting a weekly schedule does not retrain at once.
+                    await store.SetStateAsync(model, state with { LastScheduledRetrainAt = now }, etag, ct).ConfigureAwait(false);
+                }
+                else if (settings.RetrainSchedule is { } cron && IsDue(cron, state.LastScheduledRetrainAt, now))
                 {
                     // The state's ETag makes the run start once when two hosts wake up together.
                     await store.SetStateAsync(model, state with { LastScheduledRetrainAt = now }, etag, ct).ConfigureAwait(false);

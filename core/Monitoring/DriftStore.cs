@@ -13,7 +13,7 @@ public sealed record DriftState
     public DateTimeOffset? LastRetrainAt { get; init; }
     public string? LastRetrainInstanceId { get; init; }
 
-    /// <summary>The last occurrence of the spec's <c>retrainSchedule</c> that started a run.</summary>
+    /// <summary>When the spec's <c>retrainSchedule</c> last started a run (or was first seen, which starts none).</summary>
     public DateTimeOffset? LastScheduledRetrainAt { get; init; }
 }
 

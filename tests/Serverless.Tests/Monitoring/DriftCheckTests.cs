@@ -230,6 +230,29 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
     }
 
     [Fact]
+    public async Task TimerTick_RetrainScheduleCameDue_StartsOneAuditedScheduledRun()
+    {
+        await taxi.ResetAsync("""{"schedule":"0 0 1 1 *","retrainSchedule":"0 3 * * 0"}""");
+        var timer = taxi.Host.Services.GetRequiredService<DriftTimer>();
+        var client = taxi.Host.Services.GetRequiredService<DurableTaskClient>();
+        var now = DateTimeOffset.UtcNow;
+        var runsBefore = await RunIdsAsync();
+
+        await timer.TickAsync(now, client, CancellationToken.None);
+        var afterFirst = await RunIdsAsync();
+        await timer.TickAsync(now.AddDays(8), client, CancellationToken.None);
+        await timer.TickAsync(now.AddDays(8), client, CancellationToken.None);
+
+        Assert.Equal(runsBefore, afterFirst);
+        var started = Assert.Single((await RunIdsAsync()).Except(runsBefore));
+        var run = await taxi.Host.Client.GetFromJsonAsync<JsonObject>($"/api/orchestrations/{started}");
+        Assert.Equal("schedule", run!["input"]!["trigger"]!.GetValue<string>());
+        var audit = await taxi.Host.Services.GetRequiredService<AuditLog>().ListAsync(Model, 20, CancellationToken.None);
+        Assert.Contains(audit, a => a.Action == "scheduledRetrain" && a.Details.Contains(started, StringComparison.Ordinal));
+        await taxi.Host.Client.PostAsync($"/api/orchestrations/{started}/terminate", null);
+    }
+
+    [Fact]
     public async Task LocalCronTimer_EverySecond_ChecksTheModelOnItsOwn()
     {
         await taxi.ResetAsync("""{"schedule":"0 0 1 1 *"}""");
