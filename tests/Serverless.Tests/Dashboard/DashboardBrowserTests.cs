@@ -88,6 +88,8 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite)
         Assert.Equal("v1", model!["aliases"]!["production"]!.GetValue<string>());
         Assert.Contains("browser test", model["history"]!.AsArray().Last()!["reason"]!.GetValue<string>());
         Assert.True(new FileInfo(screenshot).Length > 10_000, "the screenshot holds the page");
+        var unknown = await ApiAssert.ProblemAsync(await host.Client.GetAsync($"/api/models/{Model}/drift/histogram?feature=nosuch"), HttpStatusCode.BadRequest);
+        Assert.Contains("trip_distance", unknown["detail"]!.GetValue<string>());
         Assert.Empty(errors);
     }
 
