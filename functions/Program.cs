@@ -20,6 +20,7 @@ builder.AddPipelineIngestion();
 builder.AddPipelineTraining();
 builder.AddPipelineOrchestrations();
 builder.AddPipelineApi();
+builder.AddPipelineDashboard();
 builder.AddPipelineDrift();
 builder.AddPipelineTelemetry()?.UseFunctionsWorkerDefaults();
 builder.Build().Run();

@@ -37,6 +37,7 @@ public static class LocalHostApp
         builder.AddPipelineTraining();
         builder.AddPipelineOrchestrations();
         builder.AddPipelineApi();
+        builder.AddPipelineDashboard();
         builder.AddPipelineDrift();
         builder.AddLocalDurableEngine();
         builder.AddPipelineTelemetry();
@@ -113,5 +114,6 @@ public static class LocalHostApp
         admin.MapDelete(ApiRoutes.Orchestration, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.PurgeAsync(instanceId, r, w, ct))
             .Describe<PurgeAnswer>("Purge", "Delete an ended run's history", 200, 404, 409);
         api.MapGovernanceRoutes(admin);
+        app.MapDashboard();
     }
 }

@@ -29,9 +29,11 @@ public sealed class DriftMonitor(DriftChecker checker, DriftStore store, Dataset
 
         RetrainDecision? decision = null;
         var consecutive = 0;
+        DriftState? before = null;
         for (var attempt = 0; ; attempt++)
         {
             var (state, etag) = await store.GetStateAsync(model, ct).ConfigureAwait(false);
+            before = state;
             // Only a verdict moves the count: a check without one (no traffic, not enough data) leaves it as it was.
             consecutive = report.Status switch
             {
@@ -62,10 +64,27 @@ public sealed class DriftMonitor(DriftChecker checker, DriftStore store, Dataset
         {
             // The model's current data plus the window's labelled live rows: some added to the train split, the rest
             // held out as the recent data the new version must beat the champion on.
-            var dataset = await datasets.GetLatestAsync(model, ct).ConfigureAwait(false);
-            var feedback = dataset is null ? null : await feedbackRows.WriteAsync(dataset, report.CheckId, report.WindowStart, now, ct).ConfigureAwait(false);
-            await workflows.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingOrchestrator),
-                new TrainingRequest(model, dataset?.Version, DriftTrigger, actor, feedback), new Microsoft.DurableTask.StartOrchestrationOptions(instanceId), ct).ConfigureAwait(false);
+            FeedbackRows? feedback;
+            Core.Datasets.DatasetManifest? dataset;
+            try
+            {
+                dataset = await datasets.GetLatestAsync(model, ct).ConfigureAwait(false);
+                feedback = dataset is null ? null : await feedbackRows.WriteAsync(dataset, report.CheckId, report.WindowStart, now, ct).ConfigureAwait(false);
+                await workflows.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingOrchestrator),
+                    new TrainingRequest(model, dataset?.Version, DriftTrigger, actor, feedback), new Microsoft.DurableTask.StartOrchestrationOptions(instanceId), ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // No run started: give the cooldown back, so that the next check may start one (best effort).
+                var (current, currentEtag) = await store.GetStateAsync(model, CancellationToken.None).ConfigureAwait(false);
+                if (current.LastRetrainInstanceId == instanceId)
+                {
+                    await store.SetStateAsync(model, current with { LastRetrainAt = before?.LastRetrainAt, LastRetrainInstanceId = before?.LastRetrainInstanceId },
+                        currentEtag, CancellationToken.None).ConfigureAwait(false);
+                }
+                logger.LogError(e, "Drift of {ModelName} confirmed, but retraining could not be started", model);
+                throw;
+            }
             decision = decision with
             {
                 Reason = decision.Reason + (feedback is null

@@ -38,6 +38,11 @@ public static class ApiRoutes
     public const string Terminate = "orchestrations/{instanceId}/terminate";
     public const string RaiseEvent = "orchestrations/{instanceId}/raiseEvent/{eventName}";
     public const string OpenApi = "openapi.json";
+    public const string Quarantine = "models/{model}/quarantine";
+    public const string DriftHistogram = "models/{model}/drift/histogram";
+
+    /// <summary>The dashboard page; the local host serves it at the root (<c>GET /</c>) too.</summary>
+    public const string Dashboard = "dashboard";
 
     /// <summary>The path of one run's status.</summary>
     public static string OrchestrationPath(string instanceId) => $"/{Prefix}/{Orchestrations}/{Uri.EscapeDataString(instanceId)}";

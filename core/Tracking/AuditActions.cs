@@ -38,4 +38,10 @@ public static class AuditActions
         Approve, Reject, Approved, Rejected, Expired, Promote, ForcedPromote, Rollback, Archive, ChampionRetained, IntegrityFailure,
         Terminate, Purge, DriftCheck, DriftRetrain, ScheduledRetrain,
     ];
+
+    /// <summary>
+    /// The actions that say what became of an uploaded file (each record's details name its <c>blobName</c>): read by
+    /// whoever follows an upload, such as the command line's <c>upload --wait</c>.
+    /// </summary>
+    public static readonly IReadOnlyList<string> UploadOutcomes = [Ingested, Duplicate, Quarantine];
 }

@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Serverless.Core.Datasets;
+using Serverless.Core.Registry;
+
+namespace Serverless.Core.Api;
+
+using static ApiResults;
+
+/// <summary>
+/// <c>GET /api/models/{model}/quarantine?max=</c>: a model's rejected uploads, newest first, each with its reason codes,
+/// the reason in words, the row problems and where the file is kept. Both hosts map their route to this handler.
+/// </summary>
+public sealed class QuarantineApi(QuarantineStore quarantine, ModelRegistry registry, DatasetStore datasets, ILogger<QuarantineApi> logger)
+{
+    public const int DefaultMax = 50;
+    public const int MaxMax = 500;
+
+    public Task<IResult> ListAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
+    {
+        CheckModelName(model);
+        var maxText = request.Query["max"].FirstOrDefault();
+        var max = DefaultMax;
+        if (maxText is not null && (!int.TryParse(maxText, out max) || max is < 1 or > MaxMax))
+        {
+            throw new BadRequestException($"'max' must be a whole number from 1 to {MaxMax}, not '{maxText}'.", Field("max", $"1 to {MaxMax}"));
+        }
+        var files = await quarantine.ListAsync(model, ct);
+        if (files.Count == 0 && await registry.GetAsync(model, ct) is null && await datasets.GetLatestAsync(model, ct) is null)
+        {
+            throw new NotFoundException($"There is no model '{model}': nothing was uploaded to incoming/{model}/.");
+        }
+        return Json(new
+        {
+            Model = model,
+            Total = files.Count,
+            Files = files.Take(max).Select(f => new
+            {
+                f.Location,
+                Original = f.Location + QuarantineStore.OriginalFile,
+                f.Report.Blob,
+                f.Report.Bytes,
+                f.Report.UploadedAt,
+                f.Report.QuarantinedAt,
+                f.Report.ReasonCodes,
+                f.Report.Reason,
+                f.Report.Problems,
+                f.Report.Summary,
+            }),
+        });
+    });
+}

@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text.Json;
+using Serverless.Core.Datasets;
+using Serverless.Core.Specs;
+
+namespace Serverless.Core.Monitoring;
+
+/// <summary>
+/// One feature's distribution on both sides of the newest drift check, in the same bins: the reference from the
+/// production version's dataset profile (its histogram, or its most frequent values), the current side from the live
+/// inputs logged in the check's window (sampled as the check samples them).
+/// </summary>
+public sealed record FeatureHistogram(
+    string Model,
+    string Feature,
+    ColumnKind Kind,
+    string CheckId,
+    string? DatasetVersion,
+    DateTimeOffset WindowStart,
+    DateTimeOffset WindowEnd,
+    IReadOnlyList<string> Bins,
+    IReadOnlyList<long> Reference,
+    IReadOnlyList<long> Current,
+    long CurrentMissing);
+
+/// <summary>Why a histogram cannot be drawn, in words for the person who asked.</summary>
+public sealed class HistogramUnavailableException(string message, bool unknownFeature = false) : Exception(message)
+{
+    public bool UnknownFeature { get; } = unknownFeature;
+}
+
+/// <summary>Builds <see cref="FeatureHistogram"/>s for the dashboard's overlay of reference and current values.</summary>
+public sealed class DriftHistograms(DriftStore reports, DatasetStore datasets, DriftInputs inputs)
+{
+    /// <summary>The bin of values the reference's most frequent values leave out.</summary>
+    public const string OtherBin = "(other)";
+
+    /// <summary>Most live rows read for one histogram, when the check does not say how many it compared.</summary>
+    public const int DefaultMaxRows = 10_000;
+
+    public async Task<FeatureHistogram> BuildAsync(string model, string feature, CancellationToken ct)
+    {
+        var (_, newest) = await reports.ListAsync(model, 0, 1, ct).ConfigureAwait(false);
+        var report = newest.FirstOrDefault() ?? throw new HistogramUnavailableException($"Model '{model}' has no drift report yet: run a drift check first.");
+        if (report.DatasetVersion is null) throw new HistogramUnavailableException($"The newest drift check of '{model}' had no reference data ({report.Status}).");
+        var profile = await datasets.GetProfileAsync(model, report.DatasetVersion, ct).ConfigureAwait(false)
+            ?? throw new HistogramUnavailableException($"The profile of dataset version {report.DatasetVersion} is gone.");
+        var checkedFeatures = report.Features.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+        var column = profile.Columns.FirstOrDefault(c => c.Name == feature && checkedFeatures.Contains(c.Name))
+            ?? throw new HistogramUnavailableException($"'{feature}' is not a feature of the newest drift check; one of {string.Join(", ", checkedFeatures)}.", unknownFeature: true);
+
+        var current = await inputs.ReadCurrentAsync(model, report.WindowStart, report.WindowEnd, report.MaxRows > 0 ? report.MaxRows : DefaultMaxRows, ct).ConfigureAwait(false);
+        var values = current.Entries.Select(e => e.Inputs.TryGetValue(feature, out var v) ? v : default).ToList();
+
+        return column.Histogram is { Edges.Count: > 1 } histogram
+            ? Numeric(report, column, histogram, values)
+            : Categorical(report, column, values);
+    }
+
+    private static FeatureHistogram Numeric(DriftReport report, ColumnProfile column, Histogram histogram, IReadOnlyList<JsonElement> values)
+    {
+        var edges = histogram.Edges;
+        var counts = new long[histogram.Counts.Count];
+        long missing = 0;
+        foreach (var value in values)
+        {
+            if (Number(value) is not { } x) { missing++; continue; }
+            // Values outside the reference's range fall in the first or last bin, as the profile counts them.
+            var index = 0;
+            while (index < counts.Length - 1 && x >= edges[index + 1]) index++;
+            counts[index]++;
+        }
+        var bins = Enumerable.Range(0, counts.Length).Select(i => $"{Format(edges[i])}–{Format(edges[i + 1])}").ToList();
+        return new FeatureHistogram(report.Model, column.Name, column.Kind, report.CheckId, report.DatasetVersion, report.WindowStart, report.WindowEnd,
+            bins, histogram.Counts, counts, missing);
+    }
+
+    private static FeatureHistogram Categorical(DriftReport report, ColumnProfile column, IReadOnlyList<JsonElement> values)
+    {
+        var top = column.TopValues ?? [];
+        var bins = top.Select(t => t.Value).ToList();
+        var index = bins.Select((b, i) => (b, i)).ToDictionary(x => x.b, x => x.i, StringComparer.Ordinal);
+        var counts = new long[bins.Count + 1];
+        long missing = 0;
+        foreach (var value in values)
+        {
+            if (Text(value) is not { } text) { missing++; continue; }
+            counts[index.TryGetValue(text, out var i) ? i : bins.Count]++;
+        }
+        var reference = top.Select(t => t.Count).Append(column.OtherCount).ToList();
+        return new FeatureHistogram(report.Model, column.Name, column.Kind, report.CheckId, report.DatasetVersion, report.WindowStart, report.WindowEnd,
+            [.. bins, OtherBin], reference, counts, missing);
+    }
+
+    private static double? Number(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Number => value.GetDouble(),
+        JsonValueKind.String when double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var x) => x,
+        _ => null,
+    };
+
+    private static string? Text(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString(),
+        JsonValueKind.Number => value.GetRawText(),
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        _ => null,
+    };
+
+    private static string Format(double x) => x.ToString("G4", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,143 @@
+using System.ComponentModel;
+using System.Reflection;
+using Serverless.Cli;
+using Serverless.Cli.Commands;
+using Serverless.Testing;
+using Spectre.Console.Cli;
+
+namespace Serverless.Tests.Cli;
+
+/// <summary>The command line's parser: help for every command and option, and wrong input refused with a message (no stack trace).</summary>
+public sealed class CliParsingTests
+{
+    public static TheoryData<string, Type> Commands => new()
+    {
+        { "upload", typeof(UploadSettings) },
+        { "models", typeof(HostSettings) },
+        { "show", typeof(ModelSettings) },
+        { "promote", typeof(PromoteSettings) },
+        { "rollback", typeof(ModelAdminSettings) },
+        { "approve", typeof(DecisionSettings) },
+        { "reject", typeof(DecisionSettings) },
+        { "audit", typeof(AuditSettings) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Commands))]
+    public async Task Help_OfEveryCommand_DescribesEachOption(string command, Type settings)
+    {
+        var (exit, output) = await CliRunner.RunAsync(command, "--help");
+
+        Assert.Equal(ExitCodes.Ok, exit);
+        var options = settings.GetProperties().Where(p => p.GetCustomAttribute<CommandOptionAttribute>() is not null).ToList();
+        Assert.NotEmpty(options);
+        foreach (var option in options)
+        {
+            var name = option.GetCustomAttribute<CommandOptionAttribute>()!.LongNames[0];
+            var description = option.GetCustomAttribute<DescriptionAttribute>()?.Description;
+            Assert.False(string.IsNullOrWhiteSpace(description), $"--{name} of '{command}' has no description");
+            Assert.Contains("--" + name, output);
+            Assert.Contains(description!.Split(' ')[0], output);
+        }
+    }
+
+    [Fact]
+    public async Task Upload_MisspeltTask_IsRefusedNamingTheTasksWithoutAStackTrace()
+    {
+        var (exit, output) = await CliRunner.RunAsync("upload", "taxi", DataFile(), "--task", "regresion");
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("--task must be one of regression, binary, multiclass, not 'regresion'", output);
+        Assert.Contains("Did you mean 'regression'?", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    [Fact]
+    public async Task Upload_UnknownOption_IsRefusedWithTheOptionMeant()
+    {
+        var (exit, output) = await CliRunner.RunAsync("upload", "taxi", DataFile(), "--lable", "fare_amount");
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("Unknown option 'lable'", output);
+        Assert.Contains("Did you mean '--label'?", output);
+    }
+
+    [Fact]
+    public async Task Upload_SpecWithAMisspeltField_IsRefusedNamingIt()
+    {
+        var spec = Path.Combine(AppContext.BaseDirectory, $"spec-{IsolatedLayout.NewSuffix()}.json");
+        await File.WriteAllTextAsync(spec, """{"lable":"fare_amount"}""");
+        try
+        {
+            var (exit, output) = await CliRunner.RunAsync("upload", "taxi", DataFile(), "--spec", spec);
+
+            Assert.Equal(ExitCodes.Usage, exit);
+            Assert.Contains("is not a valid model spec", output);
+            Assert.Contains("lable", output);
+        }
+        finally
+        {
+            File.Delete(spec);
+        }
+    }
+
+    [Fact]
+    public async Task Upload_MissingFile_IsRefusedNamingThePath()
+    {
+        var (exit, output) = await CliRunner.RunAsync("upload", "taxi", "no/such/file.csv");
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("There is no file at 'no/such/file.csv'", output);
+    }
+
+    [Fact]
+    public async Task Upload_InvalidModelName_IsRefusedWithTheRule()
+    {
+        var (exit, output) = await CliRunner.RunAsync("upload", "Taxi/..", DataFile());
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("is not a valid model name", output);
+    }
+
+    [Fact]
+    public async Task Audit_NonNumericMax_IsRefusedWithoutAStackTrace()
+    {
+        var (exit, output) = await CliRunner.RunAsync("audit", "--max", "many");
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("'many'", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    [Fact]
+    public async Task Promote_NotAVersion_IsRefused()
+    {
+        var (exit, output) = await CliRunner.RunAsync("promote", "taxi", "latest");
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("'latest' is not a version", output);
+    }
+
+    [Fact]
+    public async Task UnknownCommand_IsRefused()
+    {
+        var (exit, output) = await CliRunner.RunAsync("uplod", "taxi");
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("uplod", output);
+    }
+
+    [Fact]
+    public async Task Models_HostNotListening_SaysSoWithoutAStackTrace()
+    {
+        var port = AzuriteProcess.FreePort();
+
+        var (exit, output) = await CliRunner.RunAsync("models", "--host", $"http://127.0.0.1:{port}");
+
+        Assert.Equal(ExitCodes.Error, exit);
+        Assert.Contains($"cannot reach http://127.0.0.1:{port}/", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    private static string DataFile() => Infrastructure.RepositoryPaths.Dataset("iris", "iris.data");
+}

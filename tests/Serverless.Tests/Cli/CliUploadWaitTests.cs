@@ -1,0 +1,96 @@
+using Serverless.Cli;
+using Serverless.Testing;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Cli;
+
+/// <summary>
+/// <c>mlops upload --wait</c> as its own process against the local host on loopback and Azurite: it follows the file it
+/// uploaded to its end and says how it ended (plain lines, since its output is not a terminal).
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class CliUploadWaitTests(AzuriteFixture azurite)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
+    private const string Spec = """{"trainers":[{"name":"Sdca"},{"name":"FastTree"}]}""";
+
+    [Fact]
+    public async Task UploadWait_NewData_ReportsEachStageAndEndsWithTheVersionAndMetric()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        var files = new WorkFiles();
+        var data = files.Write("fares.csv", TestData.TaxiSlice(600));
+        var spec = files.Write("model.json", Spec);
+
+        var (exit, output) = await CliRunner.RunProcessAsync(Environment(host), Timeout,
+            "upload", "fares", data, "--spec", spec, "--label", "fare_amount", "--task", "regression", "--wait", "--timeout", "200", "--host", host.Client.BaseAddress!.ToString());
+
+        Assert.True(exit == ExitCodes.Ok, output);
+        var lines = output.Split('\n', StringSplitOptions.TrimEntries);
+        string[] steps = ["uploaded: spec incoming/fares/model.json", "uploaded: data incoming/fares/fares.csv", "ingested: dataset version ds-", "training run train-fares-ds-",
+                          "gate: passed", "promoted: v1 is in production", "done: fares v1, rmse = "];
+        var at = steps.Select(step => Array.FindIndex(lines, l => l.Contains(step, StringComparison.Ordinal))).ToArray();
+        Assert.True(at.All(i => i >= 0), $"a step is missing from:\n{output}");
+        Assert.True(at.SequenceEqual(at.Order()), $"the steps are out of order in:\n{output}");
+        Assert.Contains("candidates: 2 of 2 trained", output);
+        Assert.Contains("winner: ", output);
+        files.Delete();
+    }
+
+    [Fact]
+    public async Task UploadWait_SameDataAgain_SaysItIsADuplicateAndHowItsRunEnded()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        await host.UploadAsync("again", "model.json", """{"label":"fare_amount","task":"regression","trainers":[{"name":"Sdca"}]}""");
+        await host.UploadAsync("again", "first.csv", TestData.TaxiSlice(500));
+        await host.WaitForModelAsync("again", m => m["aliases"]?["production"] is not null, Timeout);
+        var files = new WorkFiles();
+        var data = files.Write("second.csv", TestData.TaxiSlice(500));
+
+        var (exit, output) = await CliRunner.RunProcessAsync(Environment(host), Timeout,
+            "upload", "again", data, "--wait", "--timeout", "120", "--host", host.Client.BaseAddress!.ToString());
+
+        Assert.True(exit == ExitCodes.Ok, output);
+        Assert.Contains("duplicate: the data equals dataset version ds-", output);
+        Assert.Contains("that data was trained on before, by run train-again-ds-", output);
+        Assert.Contains("done: again v1, rmse = ", output);
+        files.Delete();
+    }
+
+    [Fact]
+    public async Task UploadWait_FileWithoutRows_EndsQuarantinedWithItsReasonAndExitCode3()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        var files = new WorkFiles();
+        var data = files.Write("empty.csv", "vendor_id,fare_amount\n");
+
+        var (exit, output) = await CliRunner.RunProcessAsync(Environment(host), Timeout,
+            "upload", "broken", data, "--wait", "--timeout", "60", "--host", host.Client.BaseAddress!.ToString());
+
+        Assert.True(exit == ExitCodes.Quarantined, output);
+        Assert.Contains("quarantined: The file has a header (vendor_id, fare_amount) but no data rows.", output);
+        Assert.Contains("reason code: header_only", output);
+        Assert.Contains("nothing was trained", output);
+        files.Delete();
+    }
+
+    /// <summary>The host's storage layout as the environment the command line reads (<c>Pipeline__Storage__…</c>).</summary>
+    private Dictionary<string, string> Environment(TestHost host) =>
+        IsolatedLayout.Settings(azurite.ConnectionString, host.Suffix).ToDictionary(kv => kv.Key.Replace(":", "__", StringComparison.Ordinal), kv => kv.Value);
+
+    /// <summary>Files the command line uploads, kept beside the test binaries (inside the repository).</summary>
+    private sealed class WorkFiles
+    {
+        private readonly string _folder = Path.Combine(AppContext.BaseDirectory, "cli-" + IsolatedLayout.NewSuffix());
+
+        public string Write(string name, string content)
+        {
+            Directory.CreateDirectory(_folder);
+            var path = Path.Combine(_folder, name);
+            File.WriteAllText(path, content);
+            return path;
+        }
+
+        public void Delete() => Directory.Delete(_folder, recursive: true);
+    }
+}

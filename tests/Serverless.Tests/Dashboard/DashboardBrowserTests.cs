@@ -1,0 +1,162 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using Serverless.Core.Monitoring;
+using Serverless.Tests.Infrastructure;
+using Serverless.Tests.Monitoring;
+
+namespace Serverless.Tests.Dashboard;
+
+/// <summary>
+/// The dashboard in a real browser: Debian's Chromium driven by Playwright, against the local host on loopback with a
+/// trained model. The screenshot is kept under TestResults/dashboard/.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class DashboardBrowserTests(AzuriteFixture azurite)
+{
+    /// <summary>Debian's package; Playwright drives it as it is, no browser is downloaded.</summary>
+    public const string Chromium = "/usr/bin/chromium";
+
+    private const string AdminKey = "dashboard-test-key";
+    private const string Model = "cabs";
+    private static readonly TimeSpan TrainingTimeout = TimeSpan.FromMinutes(4);
+    // Drift checks of this model never start retraining: the test checks twice and wants its two versions to stay.
+    private static readonly string Spec = """{"label":"fare_amount","task":"regression","trainers":[{"name":"Sdca"},{"name":"FastTree"}],"drift":{"retrain":false}}""";
+
+    [Fact]
+    public async Task Dashboard_TrainedModel_ShowsModelVersionsChartAndRollsBackWithTheKey()
+    {
+        if (!File.Exists(Chromium))
+        {
+            Assert.Fail($"Chromium is not installed at {Chromium}, so the dashboard cannot be tested in a browser. ./test installs it with " +
+                        "'apt-get install -y chromium' (as root); on a machine where that is not possible, install the chromium package by hand.");
+        }
+        await using var host = await TestHost.StartAsync(azurite, new() { ["Pipeline:Api:AdminKey"] = AdminKey, ["Pipeline:Drift:Timer"] = "false" });
+        await TrainTwoVersionsAsync(host);
+        await host.UploadAsync(Model, "header-only.csv", "vendor_id,fare_amount\n");
+        await host.WaitForBlobsAsync(host.Storage.Quarantine, Model + "/", TimeSpan.FromSeconds(60), "report.json");
+        await SendTrafficWithFeedbackAsync(host, count: 300, labelled: 50);
+        await CheckDriftAsync(host);
+        await CheckDriftAsync(host);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox"] });
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1400, Height = 1600 } });
+        var errors = new List<string>();
+        page.PageError += (_, error) => errors.Add(error);
+        // The browser logs every 4xx answer as an error (the 401 that asks for the key, a route this host lacks): not a script error.
+        page.Console += (_, message) => { if (message.Type == "error" && !message.Text.StartsWith("Failed to load resource", StringComparison.Ordinal)) errors.Add(message.Text); };
+        await page.GotoAsync(host.Client.BaseAddress + "#" + Model);
+
+        var row = page.Locator($"#models tbody tr[data-model='{Model}']");
+        await Assertions.Expect(row).ToBeVisibleAsync();
+        await Assertions.Expect(row).ToContainTextAsync("v2");
+        await Assertions.Expect(page.Locator("#model-title")).ToHaveTextAsync(Model);
+        await Assertions.Expect(page.Locator("#versions tbody tr")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("#versions tbody tr[data-version='v1']")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#metric-chart svg circle.point")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("#metric-chart svg path.line")).ToHaveCountAsync(1);
+        Assert.True(await page.Locator("#candidate-chart svg rect.bar").CountAsync() >= 1, "the run's candidates are drawn as bars");
+        await Assertions.Expect(page.Locator("#quarantine")).ToContainTextAsync("header-only.csv");
+        await Assertions.Expect(page.Locator("#drift")).ToContainTextAsync("drift");
+        Assert.True(await page.Locator("#drift-features tbody tr").CountAsync() >= 6, "every feature of the check and the prediction are listed");
+        await Assertions.Expect(page.Locator("#drift-chart svg circle.point")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("#drift-chart svg line.threshold")).ToHaveCountAsync(1);
+        await page.SelectOptionAsync("#drift-feature", "trip_distance");
+        await Assertions.Expect(page.Locator("#drift-histogram svg rect.hist-ref").First).ToBeVisibleAsync();
+        Assert.True(await page.Locator("#drift-histogram svg rect.hist-cur").CountAsync() > 1, "the live inputs are drawn over the reference");
+
+        await Assertions.Expect(page.Locator("#live-metrics tbody tr").First).ToContainTextAsync("v2");
+        await Assertions.Expect(page.Locator("#live-metrics thead")).ToContainTextAsync("rmse");
+
+        await page.ClickAsync("#rollback");
+        await page.FillAsync("#action-reason", "browser test");
+        await page.ClickAsync("#action-confirm");
+        await Assertions.Expect(page.Locator("#key-dialog")).ToBeVisibleAsync();
+        await page.FillAsync("#admin-key", AdminKey);
+        await page.ClickAsync("#key-confirm");
+        await Assertions.Expect(page.Locator("#model-aliases")).ToContainTextAsync("production: v1");
+        await Assertions.Expect(page.Locator("#audit tbody")).ToContainTextAsync("rollback");
+
+        var screenshot = Path.Combine(RepositoryPaths.Root, "TestResults", "dashboard", "dashboard.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
+        await page.ScreenshotAsync(new() { Path = screenshot, FullPage = true });
+
+        var model = await host.Client.GetFromJsonAsync<JsonObject>($"/api/models/{Model}");
+        Assert.Equal("v1", model!["aliases"]!["production"]!.GetValue<string>());
+        Assert.Contains("browser test", model["history"]!.AsArray().Last()!["reason"]!.GetValue<string>());
+        Assert.True(new FileInfo(screenshot).Length > 10_000, "the screenshot holds the page");
+        var unknown = await ApiAssert.ProblemAsync(await host.Client.GetAsync($"/api/models/{Model}/drift/histogram?feature=nosuch"), HttpStatusCode.BadRequest);
+        Assert.Contains("trip_distance", unknown["detail"]!.GetValue<string>());
+        Assert.Empty(errors);
+    }
+
+    /// <summary>v1 from a first slice, v2 from a larger one, and production on v2 with v1 before it in the alias history.</summary>
+    private static async Task TrainTwoVersionsAsync(TestHost host)
+    {
+        await host.UploadAsync(Model, "model.json", Spec);
+        await host.UploadAsync(Model, "first.csv", TestData.TaxiSlice(800));
+        await host.WaitForModelAsync(Model, m => m["aliases"]?["production"] is not null, TrainingTimeout);
+        await host.UploadAsync(Model, "second.csv", TestData.TaxiSlice(1600));
+        await host.WaitForModelAsync(Model, m => m["versions"]!.AsArray().Count == 2, TrainingTimeout);
+        await WaitForNoRunningRunAsync(host);
+        var model = await host.Client.GetFromJsonAsync<JsonObject>($"/api/models/{Model}");
+        if (model!["aliases"]!["production"]!.GetValue<string>() != "v2")
+        {
+            using var promote = new HttpRequestMessage(HttpMethod.Post, $"/api/models/{Model}/promote")
+            {
+                Content = new StringContent("""{"version":"v2","reason":"arrange"}""", Encoding.UTF8, "application/json"),
+            };
+            promote.Headers.Add("x-functions-key", AdminKey);
+            var answer = await host.Client.SendAsync(promote);
+            Assert.True(answer.StatusCode == HttpStatusCode.OK, await answer.Content.ReadAsStringAsync());
+        }
+    }
+
+    /// <summary>
+    /// Sends the taxi rows after the training slices, shifted, to the predict route, waits until the prediction log holds
+    /// them, and posts the true fares of the first <paramref name="labelled"/> of them as feedback.
+    /// </summary>
+    private static async Task SendTrafficWithFeedbackAsync(TestHost host, int count, int labelled)
+    {
+        var rows = TaxiDriftModel.ShiftedRows(count);
+        var body = new JsonObject { ["rows"] = new JsonArray([.. rows.Select(r => r.DeepClone())]) };
+        var response = await host.Client.PostAsync($"/api/models/{Model}/predict", ApiAssert.Json(body.ToJsonString()));
+        response.EnsureSuccessStatusCode();
+        var requestId = (await response.Content.ReadFromJsonAsync<JsonObject>())!["requestId"]!.GetValue<string>();
+        await host.WaitForBlobsAsync(host.Storage.Monitoring, MonitoringPaths.PredictionLogPrefix(Model), TimeSpan.FromSeconds(30));
+
+        var lines = File.ReadLines(RepositoryPaths.Dataset("taxi", "taxi-fare-train.csv")).ToList();
+        var fare = Array.IndexOf(lines[0].Split(','), "fare_amount");
+        var items = new JsonArray([.. lines.Skip(1 + TaxiDriftModel.TrainingRows).Take(labelled).Select((line, i) => (JsonNode)new JsonObject
+        {
+            ["requestId"] = requestId,
+            ["row"] = i,
+            ["label"] = double.Parse(line.Split(',')[fare], System.Globalization.CultureInfo.InvariantCulture),
+        })]);
+        var feedback = await host.Client.PostAsync($"/api/models/{Model}/feedback", ApiAssert.Json(new JsonObject { ["items"] = items }.ToJsonString()));
+        Assert.True(feedback.IsSuccessStatusCode, await feedback.Content.ReadAsStringAsync());
+    }
+
+    private static async Task CheckDriftAsync(TestHost host)
+    {
+        using var check = new HttpRequestMessage(HttpMethod.Post, $"/api/models/{Model}/drift/check");
+        check.Headers.Add("x-functions-key", AdminKey);
+        var answer = await host.Client.SendAsync(check);
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, await answer.Content.ReadAsStringAsync());
+    }
+
+    private static async Task WaitForNoRunningRunAsync(TestHost host)
+    {
+        var deadline = DateTime.UtcNow + TrainingTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var running = await host.Client.GetFromJsonAsync<JsonObject>($"/api/orchestrations?model={Model}&status=Running,Pending");
+            if (running!["total"]!.GetValue<int>() == 0) return;
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"A training run of '{Model}' was still running after {TrainingTimeout}.");
+    }
+}

@@ -1,0 +1,89 @@
+using System.Text.Json.Nodes;
+using Serverless.Core.Api;
+using Serverless.Core.Registry;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Serverless.Cli.Commands;
+
+/// <summary><c>mlops show &lt;model&gt;</c>: aliases, versions, alias history, recent runs, data and quarantined files.</summary>
+public sealed class ShowCommand(IAnsiConsole console) : AsyncCommand<ModelSettings>
+{
+    private const int HistoryShown = 10;
+    private const int RunsShown = 5;
+
+    public override async Task<int> ExecuteAsync(CommandContext context, ModelSettings settings, CancellationToken ct)
+    {
+        using var client = settings.CreateClient();
+        var model = settings.Model;
+        var view = await client.GetAsync(PipelineClient.Route(ApiRoutes.Model, model), ct, notFoundIsNull: true);
+        var quarantine = await client.GetAsync(PipelineClient.Route(ApiRoutes.Quarantine, model) + "?max=20", ct, notFoundIsNull: true);
+        if (view is null && quarantine is null) throw new CliException($"there is no model '{model}' on {client.Host}.");
+
+        var aliases = view?["aliases"] as JsonObject ?? [];
+        console.MarkupLineInterpolated($"[bold]{model}[/]  production: {Json.Text(aliases[ModelRegistry.Production]) ?? "none"}  staging: {Json.Text(aliases[ModelRegistry.Staging]) ?? "none"}");
+
+        var dataset = view?["latestDataset"];
+        if (dataset is null) console.WriteLine("latest data: none accepted yet");
+        else console.MarkupLineInterpolated($"latest data: {Json.Text(dataset["version"])}, {Json.Text(dataset["rows"])} rows, label {Json.Text(dataset["label"])}, task {Json.Text(dataset["task"])}");
+        foreach (var inferred in dataset?["inferred"]?.AsArray() ?? []) console.MarkupLineInterpolated($"  inferred: {Json.Text(inferred)}");
+
+        var versions = view?["versions"]?.AsArray() ?? [];
+        if (versions.Count > 0)
+        {
+            var table = new Table().Title("versions").AddColumns("version", "created", "trainer", "dataset", "status", "primary metric (test)", "aliases");
+            foreach (var v in versions.Reverse())
+            {
+                var version = Json.Text(v?["version"]) ?? "?";
+                var metric = Json.Text(v?["primaryMetric"]);
+                var on = string.Join(", ", aliases.Where(a => Json.Text(a.Value) == version).Select(a => a.Key));
+                table.AddRow(Markup.Escape(version), Json.When(v?["createdAt"]), Markup.Escape(Json.Text(v?["trainer"]) ?? "–"),
+                    Markup.Escape(Json.Text(v?["datasetVersion"]) ?? "–"), Markup.Escape(Json.Text(v?["status"]) ?? "–"),
+                    Markup.Escape(metric is null ? "–" : $"{metric} {Json.Metric(Json.Number(v?["testMetrics"]?[metric]))}"), Markup.Escape(on));
+            }
+            console.Write(table);
+        }
+
+        var history = view?["history"]?.AsArray() ?? [];
+        if (history.Count > 0)
+        {
+            var table = new Table().Title("alias history (newest first)").AddColumns("when", "alias", "from", "to", "by", "reason");
+            foreach (var h in history.Reverse().Take(HistoryShown))
+            {
+                table.AddRow(Json.When(h?["at"]), Markup.Escape(Json.Text(h?["alias"]) ?? ""), Markup.Escape(Json.Text(h?["from"]) ?? "–"),
+                    Markup.Escape(Json.Text(h?["to"]) ?? "–"), Markup.Escape(Json.Text(h?["by"]) ?? ""), Markup.Escape(Json.Text(h?["reason"]) ?? ""));
+            }
+            console.Write(table);
+        }
+
+        var runs = await client.GetAsync(ApiRoutes.OrchestrationsOf(model) + "&top=" + RunsShown, ct, notFoundIsNull: true);
+        if (runs?["runs"]?.AsArray() is { Count: > 0 } runList)
+        {
+            var table = new Table().Title("training runs (newest first)").AddColumns("run", "started", "status", "stage", "outcome");
+            foreach (var r in runList)
+            {
+                table.AddRow(Markup.Escape(Json.Text(r?["instanceId"]) ?? ""), Json.When(r?["createdTime"]), Markup.Escape(Json.Text(r?["runtimeStatus"]) ?? ""),
+                    Markup.Escape(Json.Text(r?["customStatus"]?["stage"]) ?? "–"),
+                    Markup.Escape(Json.Text(r?["output"]?["status"]) ?? Json.Text(r?["failureDetails"]?["errorMessage"]) ?? "–"));
+            }
+            console.Write(table);
+        }
+
+        var files = quarantine?["files"]?.AsArray() ?? [];
+        if (files.Count == 0)
+        {
+            console.WriteLine("quarantined files: none");
+        }
+        else
+        {
+            var table = new Table().Title("quarantined files (newest first)").AddColumns("when", "file", "reason");
+            foreach (var f in files)
+            {
+                var codes = string.Join(", ", f?["reasonCodes"]?.AsArray().Select(Json.Text) ?? []);
+                table.AddRow(Json.When(f?["quarantinedAt"]), Markup.Escape(Json.Text(f?["blob"]) ?? ""), Markup.Escape($"{codes}: {Json.Text(f?["reason"])}"));
+            }
+            console.Write(table);
+        }
+        return ExitCodes.Ok;
+    }
+}

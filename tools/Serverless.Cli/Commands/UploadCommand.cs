@@ -1,0 +1,174 @@
+using System.ComponentModel;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Azure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using Serverless.Cli.Upload;
+using Serverless.Core.Api;
+using Serverless.Core.Specs;
+using Serverless.Core.Storage;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Serverless.Cli.Commands;
+
+public sealed class UploadSettings : ModelSettings
+{
+    /// <summary>The task names as the spec spells them (regression, binary, multiclass).</summary>
+    public static readonly IReadOnlyList<string> TaskNames = [.. Enum.GetNames<TaskKind>().Select(n => JsonNamingPolicy.CamelCase.ConvertName(n))];
+
+    [CommandArgument(1, "<file>")]
+    [Description("The data file: .csv, .tsv or .txt (delimiter sniffed), optionally .gz.")]
+    public string File { get; set; } = "";
+
+    [CommandOption("--label <COLUMN>")]
+    [Description("The column to predict. Default: the column named 'label' (any case), else the last column.")]
+    public string? Label { get; set; }
+
+    [CommandOption("--task <TASK>")]
+    [Description("regression, binary or multiclass. Default: inferred from the label's values.")]
+    public string? Task { get; set; }
+
+    [CommandOption("--spec <FILE>")]
+    [Description("A model spec (model.json) uploaded with the data; --label and --task override its fields.")]
+    public string? Spec { get; set; }
+
+    [CommandOption("--connection <CONNECTION STRING>")]
+    [Description("The storage account's connection string. Default: $Pipeline__Storage__ConnectionString, else Azurite (UseDevelopmentStorage=true).")]
+    public string? Connection { get; set; }
+
+    [CommandOption("--wait")]
+    [Description("Follow the file to its end: ingested or quarantined, training, gate, promoted, awaiting approval or retained. Exit code 3 when quarantined, 4 when the run failed, 5 when nothing could be promoted, 6 on timeout.")]
+    public bool Wait { get; set; }
+
+    [CommandOption("--timeout <SECONDS>")]
+    [Description("With --wait, how long to wait before giving up (1 to 86400).")]
+    [DefaultValue(600)]
+    public int Timeout { get; set; } = 600;
+
+    /// <summary>The spec to upload (from --spec, --label and --task), or null when none was given; read by <see cref="Validate"/>.</summary>
+    public ModelSpec? ModelSpec { get; private set; }
+
+    public override ValidationResult Validate()
+    {
+        var result = base.Validate();
+        if (!result.Successful) return result;
+        if (!System.IO.File.Exists(File)) return ValidationResult.Error($"There is no file at '{File}'.");
+        if (Timeout is < 1 or > 86_400) return ValidationResult.Error($"--timeout must be from 1 to 86400 seconds, not {Timeout}.");
+        if (Label is { Length: 0 }) return ValidationResult.Error("--label needs a column name.");
+
+        ModelSpec? spec = null;
+        if (Spec is not null)
+        {
+            if (!System.IO.File.Exists(Spec)) return ValidationResult.Error($"There is no spec file at '{Spec}'.");
+            try
+            {
+                spec = JsonSerializer.Deserialize<ModelSpec>(System.IO.File.ReadAllText(Spec), StrictSpec)
+                    ?? throw new JsonException("the file holds null, not a JSON object");
+            }
+            catch (JsonException e)
+            {
+                return ValidationResult.Error($"The spec '{Spec}' is not a valid model spec: {e.Message}");
+            }
+        }
+        if (Task is not null)
+        {
+            var index = TaskNames.ToList().FindIndex(n => n.Equals(Task, StringComparison.OrdinalIgnoreCase));
+            if (index < 0)
+            {
+                var hint = Suggest(Task, TaskNames);
+                return ValidationResult.Error($"--task must be one of {string.Join(", ", TaskNames)}, not '{Task}'." + (hint is null ? "" : $" Did you mean '{hint}'?"));
+            }
+            spec = (spec ?? new ModelSpec()) with { Task = Enum.GetValues<TaskKind>()[index] };
+        }
+        if (Label is not null) spec = (spec ?? new ModelSpec()) with { Label = Label };
+        if (spec is not null)
+        {
+            try
+            {
+                ModelSpecValidation.Validate(spec);
+            }
+            catch (BadRequestException e)
+            {
+                return ValidationResult.Error($"The spec is not valid: {e.Message} {string.Join(" ", e.Errors.Select(x => $"[{x.Key}: {string.Join("; ", x.Value)}]"))}".TrimEnd());
+            }
+        }
+        ModelSpec = spec;
+        return ValidationResult.Success();
+    }
+
+    private static readonly JsonSerializerOptions StrictSpec = new(JsonBlobs.Options) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
+
+    /// <summary>The known name closest to a misspelt one (at most two edits away).</summary>
+    public static string? Suggest(string given, IEnumerable<string> known) =>
+        known.Select(k => (Name: k, Distance: Distance(given.ToLowerInvariant(), k.ToLowerInvariant()))).Where(x => x.Distance <= 2).OrderBy(x => x.Distance).Select(x => x.Name).FirstOrDefault();
+
+    private static int Distance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var previous = row[0];
+            row[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var current = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), previous + (a[i - 1] == b[j - 1] ? 0 : 1));
+                previous = current;
+            }
+        }
+        return row[b.Length];
+    }
+}
+
+/// <summary>
+/// <c>mlops upload &lt;model&gt; &lt;file&gt;</c>: puts the spec (when given) and the file into <c>incoming/{model}/</c>, where the
+/// blob trigger picks them up; with <c>--wait</c>, follows that file to its end (<see cref="UploadFollower"/>).
+/// </summary>
+public sealed class UploadCommand(IAnsiConsole console) : AsyncCommand<UploadSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, UploadSettings settings, CancellationToken ct)
+    {
+        var storage = new PipelineStorage(Options.Create(StorageOptions(settings)));
+        var blobName = $"{settings.Model}/{Path.GetFileName(settings.File)}";
+        var uploadedAt = DateTimeOffset.UtcNow;
+        try
+        {
+            await storage.EnsureCreatedAsync();
+            if (settings.ModelSpec is { } spec)
+            {
+                // Dropped, not stored: the drop zone checks the spec and brings it into force before the data that follows.
+                await JsonBlobs.WriteAsync(storage.Incoming.GetBlobClient(ModelSpecStore.BlobName(settings.Model)), spec, ct);
+                console.WriteLine($"uploaded: spec incoming/{ModelSpecStore.BlobName(settings.Model)}");
+            }
+            await using var stream = System.IO.File.OpenRead(settings.File);
+            await storage.Incoming.GetBlobClient(blobName).UploadAsync(stream, overwrite: true, ct);
+        }
+        catch (Exception e) when (e is RequestFailedException or AggregateException or InvalidOperationException or FormatException)
+        {
+            throw new CliException($"cannot upload to the storage account ({storage.Incoming.Uri.GetLeftPart(UriPartial.Authority)}): {e.Message.Split('\n')[0]} " +
+                                   "Is Azurite running (./run), or is --connection right?");
+        }
+        console.WriteLine($"uploaded: data incoming/{blobName} ({new FileInfo(settings.File).Length:N0} bytes)");
+        if (!settings.Wait)
+        {
+            console.WriteLine($"the host picks it up from there; 'mlops show {settings.Model}' or the dashboard ({settings.HostUri}) shows what became of it.");
+            return ExitCodes.Ok;
+        }
+
+        using var client = settings.CreateClient();
+        var view = IFollowView.For(console);
+        return await view.RunAsync(v => new UploadFollower(client, v, settings.Model, blobName, uploadedAt, TimeSpan.FromSeconds(settings.Timeout)).FollowAsync(ct));
+    }
+
+    /// <summary>The storage options of the hosts (<c>Pipeline:Storage</c> from the environment), with --connection over them.</summary>
+    private static PipelineStorageOptions StorageOptions(UploadSettings settings)
+    {
+        var options = new PipelineStorageOptions();
+        new ConfigurationBuilder().AddEnvironmentVariables().Build().GetSection(PipelineStorageOptions.Section).Bind(options);
+        if (settings.Connection is not null) options.ConnectionString = settings.Connection;
+        if (string.IsNullOrEmpty(options.ConnectionString) && string.IsNullOrEmpty(options.AccountName)) options.ConnectionString = "UseDevelopmentStorage=true";
+        return options;
+    }
+}

@@ -1,0 +1,49 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Serverless.Cli;
+
+/// <summary>Reading the API's JSON answers, whichever of their tidied forms a host gives (details as text or object, versions as "v1" or 1).</summary>
+public static class Json
+{
+    public static string? Text(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonValue value when value.TryGetValue<string>(out var text) => text,
+        JsonValue value => value.ToJsonString(),
+        _ => node.ToJsonString(),
+    };
+
+    public static double? Number(JsonNode? node) =>
+        node is JsonValue value && value.TryGetValue<double>(out var number) ? number : null;
+
+    /// <summary>An audit record's details: an object, or a JSON object kept as text.</summary>
+    public static JsonObject? Details(JsonNode? node)
+    {
+        if (node is JsonObject obj) return obj;
+        if (Text(node) is not { Length: > 0 } text) return null;
+        try
+        {
+            return JsonNode.Parse(text) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Details as one line: <c>key: value · key: value</c>.</summary>
+    public static string DetailsLine(JsonNode? node) => Details(node) is { } details
+        ? string.Join(" · ", details.Where(p => p.Value is not null).Select(p => $"{p.Key}: {Text(p.Value)}"))
+        : Text(node) ?? "";
+
+    public static string Metric(double? value) => value is { } v ? v.ToString("G4", CultureInfo.InvariantCulture) : "–";
+
+    public static string When(JsonNode? node) =>
+        DateTimeOffset.TryParse(Text(node), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+            ? at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : Text(node) ?? "–";
+
+    public static DateTimeOffset? Time(JsonNode? node) =>
+        DateTimeOffset.TryParse(Text(node), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null;
+}

@@ -1,0 +1,115 @@
+using Serverless.Cli.Commands;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Serverless.Cli;
+
+/// <summary>
+/// The command line, parsed by Spectre.Console.Cli: strict parsing (an unknown option is an error), help for every
+/// command and option, and errors printed as one message with a non-zero exit code, never a stack trace.
+/// </summary>
+public static class MlopsApp
+{
+    public const string Name = "mlops";
+
+    private const int RedirectedWidth = 1000;
+
+    /// <summary>Runs the command line on <paramref name="console"/> (the terminal when null).</summary>
+    public static async Task<int> RunAsync(string[] args, IAnsiConsole? console = null)
+    {
+        if (console is null)
+        {
+            console = AnsiConsole.Console;
+            // Redirected output is read by programs and people's tools, not a terminal of some width: lines stay whole.
+            if (Console.IsOutputRedirected) console.Profile.Width = RedirectedWidth;
+        }
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return await Create(console).RunAsync(args, cancel.Token);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    public static CommandApp Create(IAnsiConsole console)
+    {
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName(Name);
+            config.ConfigureConsole(console);
+            config.UseStrictParsing();
+            config.SetExceptionHandler((exception, _) => Report(console, exception));
+
+            config.AddCommand<UploadCommand>("upload")
+                .WithDescription("Drop a data file (and optionally a spec) into the model's drop zone; with --wait, follow it to a served model.")
+                .WithExample("upload", "taxi", "taxi-fare-train.csv", "--label", "fare_amount", "--task", "regression", "--wait");
+            config.AddCommand<ModelsCommand>("models")
+                .WithAlias("list")
+                .WithDescription("List the models with their production and staging versions and primary metric.");
+            config.AddCommand<ShowCommand>("show")
+                .WithDescription("Show one model: aliases, versions, alias history, latest dataset and quarantined files.")
+                .WithExample("show", "taxi");
+            config.AddCommand<PromoteCommand>("promote")
+                .WithDescription("Move the production alias to a version (admin key required when the host has one).")
+                .WithExample("promote", "taxi", "v2", "--reason", "better on last week's data");
+            config.AddCommand<RollbackCommand>("rollback")
+                .WithDescription("Move production back to the version it held before (admin key required when the host has one).")
+                .WithExample("rollback", "taxi", "--reason", "complaints about fares");
+            config.AddCommand<ApproveCommand>("approve")
+                .WithDescription("Approve a version waiting at the manual approval gate of its training run.")
+                .WithExample("approve", "train-taxi-ds-0123456789abcdef");
+            config.AddCommand<RejectCommand>("reject")
+                .WithDescription("Reject a version waiting at the manual approval gate of its training run.")
+                .WithExample("reject", "train-taxi-ds-0123456789abcdef", "--reason", "fails the fairness review");
+            config.AddCommand<AuditCommand>("audit")
+                .WithDescription("Print the newest audit records, oldest first; with --follow, keep printing new ones.")
+                .WithExample("audit", "--model", "taxi", "--follow");
+        });
+        return app;
+    }
+
+    /// <summary>The settings of each command, to suggest the option a misspelt one was meant to be.</summary>
+    private static readonly Type[] SettingsTypes =
+        [typeof(UploadSettings), typeof(HostSettings), typeof(ModelSettings), typeof(PromoteSettings), typeof(ModelAdminSettings), typeof(DecisionSettings), typeof(AuditSettings)];
+
+    private static string? SuggestOption(string message)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(message, "^Unknown option '([^']+)'");
+        if (!match.Success) return null;
+        var known = SettingsTypes
+            .SelectMany(t => t.GetProperties())
+            .SelectMany(p => p.GetCustomAttributes(typeof(CommandOptionAttribute), inherit: true).Cast<CommandOptionAttribute>())
+            .SelectMany(o => o.LongNames)
+            .Distinct();
+        return UploadSettings.Suggest(match.Groups[1].Value, known);
+    }
+
+    /// <summary>One line per failure: what went wrong and what to try; the exit code says which kind it was.</summary>
+    private static int Report(IAnsiConsole console, Exception exception)
+    {
+        switch (exception)
+        {
+            case CommandAppException parse:
+                if (parse.Pretty is { } pretty) console.Write(pretty);
+                else console.MarkupLineInterpolated($"[red]{Name}: {parse.Message}[/]");
+                if (SuggestOption(parse.Message) is { } hint) console.MarkupLineInterpolated($"Did you mean '--{hint}'?");
+                console.MarkupLineInterpolated($"Try '{Name} --help', or '{Name} <command> --help'.");
+                return ExitCodes.Usage;
+            case CliException cli:
+                console.MarkupLineInterpolated($"[red]{Name}: {cli.Message}[/]");
+                return cli.ExitCode;
+            case OperationCanceledException:
+                console.MarkupLine($"{Name}: stopped.");
+                return ExitCodes.Error;
+            default:
+                console.MarkupLineInterpolated($"[red]{Name}: {exception.Message}[/]");
+                return ExitCodes.Error;
+        }
+    }
+}

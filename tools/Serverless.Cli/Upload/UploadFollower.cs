@@ -1,0 +1,268 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Serverless.Core.Api;
+using Serverless.Core.Storage;
+using Serverless.Core.Tracking;
+using Serverless.Orchestrations;
+
+namespace Serverless.Cli.Upload;
+
+/// <summary>
+/// Follows one uploaded file to its end, through the pipeline's public record of it: the audit log says what ingestion
+/// made of this blob (a dataset version, a duplicate of one, or a quarantined file), the quarantine listing says why a
+/// file was refused, and the training run named after the dataset version (<see cref="DropZone.TrainingInstanceId"/>)
+/// gives the stage, the candidates, the gate's notes and how it ended.
+/// </summary>
+public sealed class UploadFollower(PipelineClient client, IFollowView view, string model, string blobName, DateTimeOffset uploadedAt, TimeSpan timeout)
+{
+    /// <summary>How far the host's clock may be behind this machine's when the audit record of the upload is matched.</summary>
+    public static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
+    private readonly DateTime _deadline = DateTime.UtcNow + timeout;
+    private bool _gateReported;
+    private bool _candidatesReported;
+
+    public async Task<int> FollowAsync(CancellationToken ct)
+    {
+        view.Stage("waiting for the host to ingest the file");
+        var record = await UntilAsync(() => FindIngestionAsync(ct), "the host to ingest the file (is the local host running, with its blob trigger on this storage?)", ct);
+        if (record is null) return ExitCodes.TimedOut;
+        var action = Json.Text(record["action"]);
+        var details = Json.Details(record["details"]) ?? [];
+        if (action == AuditActions.Quarantine) return await ReportQuarantineAsync(details, ct);
+
+        var datasetVersion = Json.Text(details["datasetVersion"]) ?? throw new CliException($"the audit record of {blobName} names no dataset version: {record.ToJsonString()}");
+        var duplicate = action == AuditActions.Duplicate;
+        if (duplicate)
+        {
+            view.Line($"duplicate: the data equals dataset version {datasetVersion}, uploaded before; no new dataset version is made");
+        }
+        else
+        {
+            view.Line($"ingested: dataset version {datasetVersion}, {Json.Text(details["rows"])} rows ({Json.Text(details["rejectedRows"]) ?? "0"} rejected), " +
+                      $"label {Json.Text(details["label"])}, task {Json.Text(details["task"])}");
+        }
+        return await FollowRunAsync(DropZone.TrainingInstanceId(model, datasetVersion), duplicate, ct);
+    }
+
+    /// <summary>The newest audit record of what ingestion made of this blob since it was uploaded.</summary>
+    private async Task<JsonObject?> FindIngestionAsync(CancellationToken ct)
+    {
+        var audit = await client.GetAsync($"/{ApiRoutes.Prefix}/{ApiRoutes.Audit}?max=50&model={Uri.EscapeDataString(model)}", ct);
+        foreach (var record in (audit?["records"]?.AsArray() ?? []).OfType<JsonObject>())
+        {
+            if (!AuditActions.UploadOutcomes.Contains(Json.Text(record["action"]))) continue;
+            if (Json.Time(record["at"]) is not { } at || at < uploadedAt - ClockSkew) continue;
+            if (Json.Text(Json.Details(record["details"])?["blobName"]) == blobName) return record;
+        }
+        return null;
+    }
+
+    private async Task<int> ReportQuarantineAsync(JsonObject details, CancellationToken ct)
+    {
+        var location = Json.Text(details["location"]);
+        var listing = await client.GetAsync(PipelineClient.Route(ApiRoutes.Quarantine, model), ct, notFoundIsNull: true);
+        var file = (listing?["files"]?.AsArray() ?? []).OfType<JsonObject>().FirstOrDefault(f => Json.Text(f["location"]) == location);
+        view.Line($"quarantined: {Json.Text(file?["reason"]) ?? Json.Text(details["reason"])}");
+        foreach (var problem in (file?["problems"]?.AsArray() ?? []).OfType<JsonObject>())
+        {
+            var example = problem["details"]?.AsArray().FirstOrDefault();
+            var line = problem["lines"]?.AsArray().FirstOrDefault();
+            view.Line($"  {Json.Text(problem["code"])}: {Json.Text(problem["count"])} row(s)" + (example is null ? "" : $", e.g. line {Json.Text(line)}: {Json.Text(example)}"));
+        }
+        view.Line($"reason code: {Json.Text(details["reason"])}; the file is kept unchanged at quarantine/{location}original");
+        view.Line("nothing was trained: fix the file and upload it again (see 'mlops show " + model + "').");
+        return ExitCodes.Quarantined;
+    }
+
+    private async Task<int> FollowRunAsync(string instanceId, bool duplicate, CancellationToken ct)
+    {
+        view.Stage("waiting for the training run to start");
+        string? lastStage = null;
+        var candidatesReported = 0;
+        var trainingTotal = 0;
+        while (true)
+        {
+            var status = await UntilAsync(() => client.GetAsync(ApiRoutes.OrchestrationPath(instanceId), ct, notFoundIsNull: true), $"the training run {instanceId} to start", ct);
+            if (status is null) return ExitCodes.TimedOut;
+            var runtime = Json.Text(status["runtimeStatus"]);
+            var progress = Read<TrainingProgress>(status["customStatus"]);
+            if (lastStage is null) view.Line(duplicate && runtime == "Completed" ? $"that data was trained on before, by run {instanceId}:" : $"training run {instanceId}");
+
+            if (progress is not null && runtime is "Running" or "Pending")
+            {
+                if (progress.Stage != lastStage && lastStage == TrainingStages.Training && trainingTotal > 0)
+                {
+                    // The run leaves the training stage only once every candidate has ended.
+                    view.Line($"candidates: {trainingTotal} of {trainingTotal} trained");
+                    _candidatesReported = true;
+                }
+                if (progress.Stage == TrainingStages.Training && progress.Total > 0)
+                {
+                    trainingTotal = progress.Total;
+                    if (progress.Completed != candidatesReported || lastStage != TrainingStages.Training)
+                    {
+                        candidatesReported = progress.Completed;
+                        view.Stage($"training: {progress.Completed} of {progress.Total} candidates done", Share(progress));
+                    }
+                }
+                else
+                {
+                    view.Stage(progress.Version is null ? progress.Stage : $"{progress.Stage} {progress.Version}", Share(progress));
+                }
+                lastStage = progress.Stage;
+                if (progress.Stage == TrainingStages.AwaitingApproval)
+                {
+                    ReportGatePassed();
+                    view.Line($"awaiting approval: {progress.Version} is registered and waits for a person; " +
+                              $"'mlops approve {instanceId}' promotes it, 'mlops reject {instanceId}' refuses it.");
+                    return ExitCodes.Ok;
+                }
+            }
+            else
+            {
+                lastStage ??= runtime;
+            }
+
+            switch (runtime)
+            {
+                case "Completed":
+                    return await FinishAsync(instanceId, Read<TrainingOutcome>(status["output"]), earlierRun: duplicate && lastStage == runtime, ct);
+                case "Failed" or "Terminated":
+                    view.Line($"run {runtime!.ToLowerInvariant()}: {Json.Text(status["failureDetails"]?["errorMessage"]) ?? Json.Text(status["output"]) ?? "no message"}");
+                    view.Line($"nothing was promoted; see 'mlops show {model}' and GET {ApiRoutes.OrchestrationPath(instanceId)}");
+                    return ExitCodes.RunFailed;
+            }
+            if (DateTime.UtcNow > _deadline) return TimedOut($"the training run {instanceId} to end");
+            await Task.Delay(PollInterval, ct);
+        }
+    }
+
+    /// <summary>How the run ended; <paramref name="earlierRun"/> when it had ended before this upload (a duplicate's).</summary>
+    private async Task<int> FinishAsync(string instanceId, TrainingOutcome? outcome, bool earlierRun, CancellationToken ct)
+    {
+        if (outcome is null) throw new CliException($"the run {instanceId} completed without an outcome the command line can read.");
+        var candidates = outcome.Candidates;
+        if (candidates.Count > 0 && !_candidatesReported) view.Line($"candidates: {candidates.Count} of {candidates.Count} trained");
+        if (candidates.Count > 0)
+        {
+            var failed = candidates.Count(c => !c.Succeeded);
+            view.Line($"winner: {outcome.Winner ?? "none"}" + (failed > 0 ? $" ({failed} candidate(s) failed)" : ""));
+        }
+        var notes = outcome.Notes;
+        switch (outcome.Status)
+        {
+            case TrainingStatus.Promoted:
+                ReportGatePassed(notes);
+                var (metric, production) = await PrimaryMetricAsync(outcome.Version, ct);
+                if (earlierRun && production != outcome.Version)
+                {
+                    view.Line($"promoted: {outcome.Version} by that run; production is {production ?? "not set"} now");
+                }
+                else
+                {
+                    view.Line($"promoted: {outcome.Version} is in production");
+                }
+                view.Line($"done: {model} {outcome.Version}{metric}");
+                return ExitCodes.Ok;
+            case TrainingStatus.ChampionRetained:
+                view.Line($"retained: production stays on {outcome.Champion ?? "the champion"}; " +
+                          (outcome.Version is null ? "the winner was not registered" : $"{outcome.Version} is registered but not promoted"));
+                foreach (var note in notes) view.Line("  " + note);
+                view.Line($"nothing new in production: the new model did not beat the champion {outcome.Champion} (see the notes above).");
+                return ExitCodes.Ok;
+            case TrainingStatus.GateFailed:
+                view.Line("gate: failed");
+                foreach (var note in notes) view.Line("  " + note);
+                view.Line($"nothing promoted: the winner {outcome.Winner} failed the quality gate.");
+                return ExitCodes.NotPromoted;
+            case TrainingStatus.Rejected:
+                view.Line($"rejected: {outcome.Version} was refused at the approval gate; production is unchanged.");
+                return ExitCodes.NotPromoted;
+            case TrainingStatus.Expired:
+                view.Line($"expired: nobody approved {outcome.Version} in time; production is unchanged.");
+                return ExitCodes.NotPromoted;
+            default:
+                view.Line($"ended: {outcome.Status}");
+                foreach (var note in notes) view.Line("  " + note);
+                return ExitCodes.NotPromoted;
+        }
+    }
+
+    /// <summary>Where a run stands as a share of the whole: training takes most of it, candidate by candidate.</summary>
+    private static readonly Dictionary<string, double> StageShares = new()
+    {
+        [TrainingStages.Planning] = 0.05,
+        [TrainingStages.Validating] = 0.08,
+        [TrainingStages.Splitting] = 0.12,
+        [TrainingStages.Training] = 0.15,
+        [TrainingStages.Evaluating] = 0.85,
+        [TrainingStages.Registering] = 0.9,
+        [TrainingStages.AwaitingApproval] = 0.95,
+        [TrainingStages.Promoting] = 0.95,
+    };
+
+    private static double? Share(TrainingProgress progress)
+    {
+        if (!StageShares.TryGetValue(progress.Stage, out var share)) return null;
+        return progress.Stage == TrainingStages.Training && progress.Total > 0
+            ? share + (StageShares[TrainingStages.Evaluating] - share) * progress.Completed / progress.Total
+            : share;
+    }
+
+    private void ReportGatePassed(IReadOnlyList<string>? notes = null)
+    {
+        if (_gateReported) return;
+        _gateReported = true;
+        view.Line("gate: passed");
+        foreach (var note in notes ?? []) view.Line("  " + note);
+    }
+
+    /// <summary>", rmse = 3.157 on the test split" for a registered version, and the production version now, from the model's view.</summary>
+    private async Task<(string Metric, string? Production)> PrimaryMetricAsync(string? version, CancellationToken ct)
+    {
+        var view = await client.GetAsync(PipelineClient.Route(ApiRoutes.Model, model), ct, notFoundIsNull: true);
+        var production = Json.Text(view?["aliases"]?[Core.Registry.ModelRegistry.Production]);
+        var entry = (view?["versions"]?.AsArray() ?? []).OfType<JsonObject>().FirstOrDefault(v => Json.Text(v["version"]) == version);
+        var metric = Json.Text(entry?["primaryMetric"]);
+        if (metric is null) return ("", production);
+        var value = Json.Number(entry?["testMetrics"]?[metric]);
+        return ($", {metric} = {(value is { } v ? v.ToString("G4", CultureInfo.InvariantCulture) : "?")} on the test split", production);
+    }
+
+    /// <summary>Polls <paramref name="look"/> until it finds something; null (with a message) once the timeout has passed.</summary>
+    private async Task<T?> UntilAsync<T>(Func<Task<T?>> look, string what, CancellationToken ct) where T : class
+    {
+        while (true)
+        {
+            if (await look() is { } found) return found;
+            if (DateTime.UtcNow > _deadline)
+            {
+                TimedOut(what);
+                return null;
+            }
+            await Task.Delay(PollInterval, ct);
+        }
+    }
+
+    private int TimedOut(string what)
+    {
+        view.Line($"gave up after {timeout.TotalSeconds:N0} s waiting for {what}. Raise --timeout, or look at 'mlops show {model}' and the host's log.");
+        return ExitCodes.TimedOut;
+    }
+
+    private static T? Read<T>(JsonNode? node) where T : class
+    {
+        if (node is null) return null;
+        try
+        {
+            return node.Deserialize<T>(JsonBlobs.Options);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
