@@ -39,8 +39,11 @@ public sealed class PredictionLogWriter(
     /// <summary>A blob takes at most 50,000 appends; the writer moves to the next sequence number before that.</summary>
     private const int MaxBlocksPerBlob = 49_000;
 
-    /// <summary>How long the writer lets requests gather between reads of the buffer while entries wait to be written.</summary>
-    private static readonly TimeSpan DrainInterval = TimeSpan.FromMilliseconds(50);
+    /// <summary>
+    /// How long the writer lets requests gather between reads of the buffer while entries wait to be written: short, so
+    /// that queued requests are encoded (and their objects die) before a garbage collection promotes them.
+    /// </summary>
+    private static readonly TimeSpan DrainInterval = TimeSpan.FromMilliseconds(10);
 
     private readonly PredictionLogOptions _options = options.Value;
     private readonly SemaphoreSlim _gate = new(1, 1);

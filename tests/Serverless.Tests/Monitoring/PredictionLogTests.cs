@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -72,6 +73,20 @@ public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<Shop
         var expected = ids.Where(id => PredictionSampling.IsSampled(id, 0.3)).ToHashSet();
         Assert.Equal(expected.Order(), logged.Order());
         Assert.InRange(logged.Count, 20, 60);
+    }
+
+    [Fact]
+    public async Task Health_AfterALoggedRequest_CountsItTakenAndWritten()
+    {
+        await PredictWithIdAsync(Host, ShopData.Spend, ShopData.Row, NewRequestId());
+        await LoggedAsync(Host, ShopData.Spend);
+
+        var health = (await Host.Client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>("/api/health"))!;
+
+        Assert.True(health["predictionLog"]!["sampled"]!.GetValue<long>() >= 1);
+        Assert.True(health["predictionLog"]!["writtenEntries"]!.GetValue<long>() >= 1);
+        Assert.Equal(0, health["predictionLog"]!["dropped"]!.GetValue<long>());
+        Assert.True(health["heldVersions"]!.GetValue<int>() >= 1);
     }
 
     [Fact]
