@@ -35,19 +35,20 @@ public static class HotSwapUnderLoad
         wrk.headers["Content-Type"] = "application/json"
         local threads = {}
         function setup(thread) table.insert(threads, thread) end
-        function init(args) versions = {}; non2xx = 0 end
+        function init(args) non2xx = 0 end
         function response(status, headers, body)
           if status < 200 or status > 299 then non2xx = non2xx + 1 end
-          local version = string.match(body, '"modelVersion":"(v%d+)"')
-          if version then versions[version] = (versions[version] or 0) + 1 end
+          local version = string.match(body, '"modelVersion":%s*"(v%d+)"')
+          if version then _G["n_" .. version] = (_G["n_" .. version] or 0) + 1 end
         end
         function done(summary, latency, requests)
-          local totals, bad = {}, 0
-          for _, t in ipairs(threads) do
-            for k, n in pairs(t:get("versions")) do totals[k] = (totals[k] or 0) + n end
-            bad = bad + t:get("non2xx")
+          local bad = 0
+          for _, t in ipairs(threads) do bad = bad + t:get("non2xx") end
+          for v = 1, 20 do
+            local total = 0
+            for _, t in ipairs(threads) do total = total + (t:get("n_v" .. v) or 0) end
+            if total > 0 then io.write(string.format("answered-by v%d %d\n", v, total)) end
           end
-          for k, n in pairs(totals) do io.write(string.format("answered-by %s %d\n", k, n)) end
           io.write(string.format("non2xx %d\n", bad))
         end
         """;

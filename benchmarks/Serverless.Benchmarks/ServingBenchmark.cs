@@ -105,9 +105,20 @@ public static class ServingThroughput
                 foreach (var (_, routeUrl) in routes) await WrkAsync(script, routeUrl, 3);
                 var before = log.Counts;
                 var runs = new List<(string Route, int Round, WrkResult Result)>();
+                var cpu = new Dictionary<string, (double Host, double Azurite, double Requests)>();
                 for (var round = 1; round <= Rounds; round++)
                 {
-                    foreach (var (name, routeUrl) in routes) runs.Add((name, round, await WrkAsync(script, routeUrl, seconds)));
+                    foreach (var (name, routeUrl) in routes)
+                    {
+                        // CPU per request of this process and of Azurite: a measure the machine's other load disturbs far less than requests/s.
+                        var host0 = Environment.CpuUsage.TotalTime;
+                        var azurite0 = azurite.ProcessorTime;
+                        var result = await WrkAsync(script, routeUrl, seconds);
+                        var (h, a, n) = cpu.GetValueOrDefault(name);
+                        cpu[name] = (h + (Environment.CpuUsage.TotalTime - host0).TotalMicroseconds, a + (azurite.ProcessorTime - azurite0).TotalMicroseconds,
+                            n + result.RequestsPerSecond * seconds);
+                        runs.Add((name, round, result));
+                    }
                 }
                 await app.Services.GetRequiredService<PredictionLogWriter>().FlushAsync(CancellationToken.None);
                 var after = log.Counts;
@@ -137,6 +148,14 @@ public static class ServingThroughput
                 Console.WriteLine($"  prediction log: logged/unlogged throughput = {Median([.. logRatios]):F3} (aim >= 0.9); during the timed rounds " +
                                   $"{after.Sampled - before.Sampled:N0} requests taken (~{loggedRequests:N0} answered), {after.WrittenEntries - before.WrittenEntries:N0} entries written, " +
                                   $"{after.Dropped - before.Dropped:N0} dropped (buffer full), {after.FailedEntries - before.FailedEntries:N0} failed");
+                foreach (var (name, (h, a, n)) in cpu)
+                {
+                    Console.WriteLine($"  CPU per request, {name,-18}: host {h / n,6:F1} us, Azurite {a / n,6:F1} us, both {(h + a) / n,6:F1} us");
+                }
+                var (hOff, aOff, nOff) = cpu[routes[1].Name];
+                var (hOn, aOn, nOn) = cpu[routes[2].Name];
+                Console.WriteLine($"  prediction log: CPU per request unlogged/logged = {(hOff + aOff) / nOff / ((hOn + aOn) / nOn):F3} (host and Azurite), " +
+                                  $"{hOff / nOff / (hOn / nOn):F3} (host only)");
                 Console.WriteLine($"  load avg after single row: {LoadAverage()}");
             }
             finally

@@ -31,9 +31,6 @@ public sealed class MonitoringSettingsCache(ModelSpecStore specs, IOptions<Predi
         return new ValueTask<ModelMonitoringSettings>(LoadAsync(model, ct));
     }
 
-    /// <summary>Forgets a model's settings, so the next request reads its spec again (after the spec changed here).</summary>
-    public void Invalidate(string model) => _entries.TryRemove(model, out _);
-
     private async Task<ModelMonitoringSettings> LoadAsync(string model, CancellationToken ct)
     {
         var settings = await ReadAsync(model, ct).ConfigureAwait(false);

@@ -99,10 +99,11 @@ public sealed class PredictionLogWriter(
                 await _gate.WaitAsync(stoppingToken).ConfigureAwait(false);
                 try
                 {
-                    await DrainAsync(stoppingToken).ConfigureAwait(false);
+                    // Not cancelled by the stop: an append cut short would lose its batch; StopAsync waits for this one to end.
+                    await DrainAsync(CancellationToken.None).ConfigureAwait(false);
                     if (Stopwatch.GetElapsedTime(lastWrite) >= _options.FlushInterval)
                     {
-                        await WriteAllAsync(stoppingToken).ConfigureAwait(false);
+                        await WriteAllAsync(CancellationToken.None).ConfigureAwait(false);
                         lastWrite = Stopwatch.GetTimestamp();
                     }
                 }
@@ -123,25 +124,42 @@ public sealed class PredictionLogWriter(
     {
         while (buffer.Reader.TryRead(out var pending))
         {
-            var (shadowVersion, shadowOutputs) = await ShadowAsync(pending, ct).ConfigureAwait(false);
-            var window = WindowOf(pending.Time);
-            var key = (pending.Model, pending.Manifest.Version, window);
-            if (!_batches.TryGetValue(key, out var batch)) _batches[key] = batch = new Batch(pending.Model, pending.Manifest.Version, window);
-            if (!ReferenceEquals(batch.Settings, pending.Settings))
+            try
             {
-                batch.Settings = pending.Settings;
-                batch.Sensitive = Sensitive(pending);
+                await EncodeAsync(pending, ct).ConfigureAwait(false);
             }
-            _json ??= new Utf8JsonWriter(_scratch, PredictionLogEncoder.WriterOptions);
-            for (var r = 0; r < pending.Rows.Length; r++)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                PredictionLogEncoder.WriteLine(_json, batch.Buffer, pending.RequestId, r, pending.Time, pending.Manifest.Version, pending.Rows[r], batch.Sensitive,
-                    pending.Outputs[r], shadowVersion, shadowOutputs?[r]);
+                // One request that cannot be written must not stop the writer (a failed background service stops the host).
+                Interlocked.Add(ref buffer.FailedEntries, pending.Rows.Length);
+                logger.LogWarning(e, "Could not log request {RequestId} of {ModelName}", pending.RequestId, pending.Model);
             }
-            batch.Entries += pending.Rows.Length;
-            _unwritten += pending.Rows.Length;
-            if (batch.Buffer.WrittenCount >= BlockBytes) await AppendAsync(batch, ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Adds a request's lines to its batch: all of them, or (when one cannot be encoded) none.</summary>
+    private async Task EncodeAsync(PendingPrediction pending, CancellationToken ct)
+    {
+        var (shadowVersion, shadowOutputs) = await ShadowAsync(pending, ct).ConfigureAwait(false);
+        var window = WindowOf(pending.Time);
+        var key = (pending.Model, pending.Manifest.Version, window);
+        if (!_batches.TryGetValue(key, out var batch)) _batches[key] = batch = new Batch(pending.Model, pending.Manifest.Version, window);
+        if (!ReferenceEquals(batch.Settings, pending.Settings))
+        {
+            batch.Settings = pending.Settings;
+            batch.Sensitive = Sensitive(pending);
+        }
+        _scratch.ResetWrittenCount();
+        _json ??= new Utf8JsonWriter(_scratch, PredictionLogEncoder.WriterOptions);
+        for (var r = 0; r < pending.Rows.Length; r++)
+        {
+            PredictionLogEncoder.WriteLine(_json, _scratch, pending.RequestId, r, pending.Time, pending.Manifest.Version, pending.Rows[r], batch.Sensitive,
+                pending.Outputs[r], shadowVersion, shadowOutputs?[r]);
+        }
+        batch.Buffer.Write(_scratch.WrittenSpan);
+        batch.Entries += pending.Rows.Length;
+        _unwritten += pending.Rows.Length;
+        if (batch.Buffer.WrittenCount >= BlockBytes) await AppendAsync(batch, ct).ConfigureAwait(false);
     }
 
     /// <summary>The columns never logged: the version's sensitive columns and the spec's (which may have grown since training).</summary>
@@ -166,9 +184,9 @@ public sealed class PredictionLogWriter(
         {
             staging = await predictions.GetAsync(pending.Model, new ModelSelector(Alias: ModelRegistry.Staging), ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is NotFoundException or ConflictException or ModelUnavailableException)
+        catch (Exception e) when (e is NotFoundException or ConflictException or ModelUnavailableException or RequestFailedException)
         {
-            // No staging version (or none servable): asked again after the refresh interval, not per request.
+            // No staging version (or none servable, or storage did not answer): asked again after the refresh interval, not per request.
             _noShadowUntil[pending.Model] = DateTime.UtcNow + serving.Value.RefreshInterval;
             return default;
         }
@@ -235,7 +253,7 @@ public sealed class PredictionLogWriter(
             batch.Blocks++;
             Interlocked.Add(ref buffer.WrittenEntries, entries);
         }
-        catch (Exception e) when (e is RequestFailedException or IOException or InvalidOperationException)
+        catch (Exception e) when (e is RequestFailedException or IOException or InvalidOperationException or OperationCanceledException)
         {
             batch.Created = false;
             Interlocked.Add(ref buffer.FailedEntries, entries);

@@ -82,6 +82,16 @@ public sealed class AzuriteProcess : IAsyncDisposable
         return started;
     }
 
+    /// <summary>The CPU time Azurite has used so far (for benchmarks that count the storage emulator's share of the work).</summary>
+    public TimeSpan ProcessorTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     public ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
