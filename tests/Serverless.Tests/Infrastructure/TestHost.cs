@@ -43,6 +43,8 @@ public sealed class TestHost : IAsyncDisposable
         config["Logging:LogLevel:Default"] = "Warning";
         // Dozens of hosts start in one test run: the start-up warm-up of ML.NET is tested on its own.
         config["Pipeline:Training:WarmUp"] = "false";
+        // The drift timer would add checks (and audit records) to other tests' models at wall-clock times; it is tested on its own.
+        config["Pipeline:Drift:Timer"] = "false";
         foreach (var (key, value) in settings ?? []) config[key] = value;
         var args = config.Select(kv => $"--{kv.Key}={kv.Value}").ToArray();
         var app = LocalHostApp.Create(args, configure);

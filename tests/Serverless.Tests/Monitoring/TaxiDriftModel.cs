@@ -30,7 +30,7 @@ public sealed class TaxiDriftModel(AzuriteFixture azurite) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         // The tests write the prediction log themselves (one format owner: MonitoringPaths, JsonLines); the writer would log the same requests again.
-        Host = await TestHost.StartAsync(azurite, new() { ["Pipeline:Drift:Timer"] = "false", ["Pipeline:PredictionLog:Enabled"] = "false" });
+        Host = await TestHost.StartAsync(azurite, new() { ["Pipeline:PredictionLog:Enabled"] = "false" });
         await Host.UploadAsync(Model, "model.json", Spec);
         await Host.UploadAsync(Model, "taxi.csv", TestData.TaxiSlice(TrainingRows));
         await Host.WaitForModelAsync(Model, m => m["aliases"]?["production"] is not null, TimeSpan.FromMinutes(4));
