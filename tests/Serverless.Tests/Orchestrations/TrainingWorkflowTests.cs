@@ -126,7 +126,7 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         var id = await StartRunAsync(host, "weaker", """{"label":"fare_amount","task":"regression","trainers":[{"name":"FastTree"}]}""", 1500);
         await host.WaitForRunAsync(id, s => s["runtimeStatus"]!.GetValue<string>() == "Completed", Timeout);
         var spec = await host.Client.PutAsync("/api/models/weaker/spec",
-            Json("""{"label":"fare_amount","task":"regression","trainers":[{"name":"FastTree","grid":{"numberOfLeaves":[2],"numberOfIterations":[3]}}]}"""));
+            Json("""{"label":"fare_amount","task":"regression","trainers":[{"name":"FastTree","grid":{"numberOfLeaves":[2],"numberOfIterations":[10]}}]}"""));
         Assert.Equal(HttpStatusCode.OK, spec.StatusCode);
 
         var train = await host.Client.PostAsync("/api/models/weaker/train", null);
@@ -138,11 +138,18 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         Assert.Equal(status, train.Headers.Location!.ToString());
         Assert.Equal(status + "/raiseEvent/{eventName}", started["sendEventPostUri"]!.GetValue<string>());
         Assert.StartsWith(status + "/terminate", started["terminatePostUri"]!.GetValue<string>());
-        Assert.Equal("championRetained", second["output"]!["status"]!.GetValue<string>());
+        Assert.True(second["output"]!["status"]!.GetValue<string>() == "championRetained", second["output"]!.ToJsonString());
         Assert.Contains(second["output"]!["notes"]!.AsArray(), n => n!.GetValue<string>().Contains("trails champion v1"));
         var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/weaker");
         Assert.Equal("v1", model!["aliases"]!["production"]!.GetValue<string>());
         Assert.Single(model["versions"]!.AsArray());
+        var retained = Assert.Single(model["championRetained"]!.AsArray())!["comparison"]!;
+        Assert.True(retained["challenger"]!.GetValue<double>() > retained["champion"]!.GetValue<double>(), retained.ToJsonString());
+        Assert.Equal(0.01, retained["tolerance"]!.GetValue<double>());
+        var audit = await host.Client.GetFromJsonAsync<JsonObject>("/api/audit?model=weaker");
+        var details = JsonNode.Parse(Assert.Single(audit!["records"]!.AsArray(), r => r!["action"]!.GetValue<string>() == "championRetained")!["details"]!.GetValue<string>())!;
+        Assert.Equal((retained["challenger"]!.GetValue<double>(), retained["champion"]!.GetValue<double>(), 0.01),
+            (details["challenger"]!.GetValue<double>(), details["championValue"]!.GetValue<double>(), details["tolerance"]!.GetValue<double>()));
     }
 
     [Fact]
