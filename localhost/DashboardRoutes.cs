@@ -13,8 +13,11 @@ public static class DashboardRoutes
     {
         var api = app.MapGroup("/" + ApiRoutes.Prefix);
         app.MapGet(Root, (HttpRequest r, DashboardPage page) => page.Serve(r));
-        api.MapGet(ApiRoutes.Dashboard, (HttpRequest r, DashboardPage page) => page.Serve(r));
-        api.MapGet(ApiRoutes.Quarantine, (string model, HttpRequest r, QuarantineApi h, CancellationToken ct) => h.ListAsync(model, r, ct));
-        api.MapGet(ApiRoutes.DriftHistogram, (string model, HttpRequest r, DriftHistogramApi h, CancellationToken ct) => h.GetAsync(model, r, ct));
+        api.MapGet(ApiRoutes.Dashboard, (HttpRequest r, DashboardPage page) => page.Serve(r))
+            .Describe("Dashboard", "The dashboard page (HTML)", 200);
+        api.MapGet(ApiRoutes.Quarantine, (string model, HttpRequest r, QuarantineApi h, CancellationToken ct) => h.ListAsync(model, r, ct))
+            .Describe("ListQuarantined", "A model's quarantined files with their reasons", 200, 404);
+        api.MapGet(ApiRoutes.DriftHistogram, (string model, HttpRequest r, DriftHistogramApi h, CancellationToken ct) => h.GetAsync(model, r, ct))
+            .Describe("GetDriftHistogram", "A feature's reference and current histograms in the same bins", 200, 404).Query("feature", "the feature");
     }
 }

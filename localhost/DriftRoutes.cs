@@ -9,7 +9,9 @@ public static class DriftRoutes
 {
     public static void MapDriftRoutes(this RouteGroupBuilder api, RouteGroupBuilder admin)
     {
-        api.MapGet(ApiRoutes.Drift, (string model, HttpRequest r, DriftApi h, CancellationToken ct) => h.ListAsync(model, r, ct));
-        admin.MapPost(ApiRoutes.DriftCheck, (string model, HttpRequest r, DriftApi h, DurableTaskClient w, CancellationToken ct) => h.CheckAsync(model, r, w, ct));
+        api.MapGet(ApiRoutes.Drift, (string model, HttpRequest r, DriftApi h, CancellationToken ct) => h.ListAsync(model, r, ct))
+            .Describe("ListDriftReports", "Drift reports of a model, newest first, paged", 200, 404);
+        admin.MapPost(ApiRoutes.DriftCheck, (string model, HttpRequest r, DriftApi h, DurableTaskClient w, CancellationToken ct) => h.CheckAsync(model, r, w, ct))
+            .Describe("CheckDrift", "Check a model for drift now; answers the report (and whether retraining started)", 200, 404);
     }
 }

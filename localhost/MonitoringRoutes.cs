@@ -7,6 +7,7 @@ public static class MonitoringRoutes
 {
     public static void MapMonitoringRoutes(this RouteGroupBuilder api)
     {
-        api.MapPost(ApiRoutes.Feedback, (string model, HttpRequest r, FeedbackApi h, CancellationToken ct) => h.PostAsync(model, r, ct));
+        api.MapPost(ApiRoutes.Feedback, (string model, HttpRequest r, FeedbackApi h, CancellationToken ct) => h.PostAsync(model, r, ct))
+            .Describe("PostFeedback", "Ground truth for logged predictions, by request id and row; one item or {\"items\": [...]}", 200, 404, 413);
     }
 }

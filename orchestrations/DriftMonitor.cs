@@ -103,6 +103,7 @@ public sealed class DriftMonitor(DriftChecker checker, DriftStore store, Dataset
             report.Dataset?.Share, report.Dataset?.DriftedFeatures, report.Consecutive, Retraining = decision,
         }, ct).ConfigureAwait(false);
         logger.LogInformation("Drift check {CheckId} of {ModelName}: {DriftStatus}", report.CheckId, model, report.Status);
+        Core.Telemetry.PipelineMetrics.RecordDriftCheck(model, report.ProductionVersion, report.Status == DriftStatus.Drift);
         return report;
     }
 

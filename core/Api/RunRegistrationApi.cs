@@ -30,7 +30,7 @@ public sealed partial class RunRegistrationApi(RunRegistration registration, ILo
         var body = request.ContentLength is > 0 ? await ReadJsonAsync<RegisterBody>(request, strict: true, ct) : null;
         var manifest = await registration.RegisterAsync(model, runId, Actor(request), body?.Reason, ct);
         var path = $"/{ApiRoutes.Prefix}/{ApiRoutes.Version.Replace("{model}", Uri.EscapeDataString(model), StringComparison.Ordinal).Replace("{version}", manifest.Version, StringComparison.Ordinal)}";
-        return new Created(path, Results.Json(manifest, Storage.JsonBlobs.Options, statusCode: StatusCodes.Status201Created));
+        return new Created(path, Results.Json(manifest, ApiJson.Options, statusCode: StatusCodes.Status201Created));
     });
 
     private sealed record RegisterBody(string? Reason);

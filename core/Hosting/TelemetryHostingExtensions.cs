@@ -45,6 +45,7 @@ public static class TelemetryHostingExtensions
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics =>
         {
             metrics.AddMeter(PipelineTelemetry.Name);
+            metrics.AddMeter(Monitoring.PredictionLogBuffer.MeterName);
             if (!useAzureMonitor) metrics.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
         });
         // Calls to storage and the engine's sidecar belong in the trace of the work that made them; the engine's and the

@@ -201,7 +201,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
         { Status: VersionStatus.Rejected } => "it was rejected",
         { Status: VersionStatus.Expired } => "its approval expired",
         { Status: VersionStatus.Archived } => "it is archived",
-        { GatePassed: false } => "it failed its quality gate",
+        { GatePassed: false } => "it failed its quality gate, or was registered by hand without one",
         _ => null,
     };
 

@@ -66,9 +66,11 @@ public sealed class RunRegistration(
             GateNotes = [$"Run {runId} {why}; not judged by the quality gate or against the champion."],
             Fit = fit,
             TestMeasuredOn = MetricSet.TestOf(input.DatasetVersion, input.Splits),
+            // Not judged by the gate: promoting it to production takes an explicit force, as for a version that failed one.
+            GatePassed = false,
         };
         var manifest = await registry.RegisterAsync(draft, modelBlob, ModelCard.Render, ct).ConfigureAwait(false);
-        await audit.RecordAsync(AuditActions.Register, model, actor, new
+        await audit.RecordAsync(AuditActions.Register, model, actor, why, new
         {
             manifest.Version,
             RunId = runId,

@@ -468,7 +468,7 @@
 
     // Candidates: the experiment runs of this orchestration (live while it trains), else the outcome's summary.
     let list = experimentRuns.filter((c) => c.orchestrationId === run.instanceId).map((c) => ({
-      name: c.trainer, parameters: c.parameters, status: c.status, metrics: c.metrics || {}, duration: c.durationMs, host: c.host, error: c.error,
+      name: c.trainer, parameters: c.parameters, status: c.status, metrics: c.validationMetrics || c.metrics || {}, duration: c.durationMs, host: c.host, error: c.error,
     }));
     if (list.length === 0) {
       list = (pick(run.output, 'candidates') || []).map((c) => ({

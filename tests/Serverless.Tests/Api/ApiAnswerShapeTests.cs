@@ -171,7 +171,7 @@ public sealed partial class ApiAnswerShapeTests(ShopSpendModel shop) : IClassFix
         Assert.Contains(label, text);
         Assert.DoesNotContain("\\u", text);
         var record = JsonNode.Parse(text)!["records"]!.AsArray().Single()!;
-        Assert.Equal(label, record["details"]!["label"]!.GetValue<string>());
+        Assert.Equal(label, record["details"]!["spec"]!["label"]!.GetValue<string>());
     }
 
     [Fact]

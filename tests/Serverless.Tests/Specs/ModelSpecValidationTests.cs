@@ -97,10 +97,10 @@ public sealed class ModelSpecValidationTests
     [Fact]
     public void Parse_BadDriftSettings_AreNamedUnderDrift()
     {
-        var problems = Problems("""{"drift":{"psiThreshold":0,"sampleRate":2,"retrainSchedule":"every day","window":7}}""");
+        var problems = Problems("""{"drift":{"psiThreshold":0,"sampleRate":2,"retrainSchedule":"every day","windw":7}}""");
 
-        Assert.Equal(["drift.psiThreshold", "drift.retrainSchedule", "drift.sampleRate", "drift.window"], problems.Keys.Order(StringComparer.Ordinal).ToArray());
-        Assert.Contains("unknown key", problems["drift.window"][0]);
+        Assert.Equal(["drift.psiThreshold", "drift.retrainSchedule", "drift.sampleRate", "drift.windw"], problems.Keys.Order(StringComparer.Ordinal).ToArray());
+        Assert.Contains("unknown key", problems["drift.windw"][0]);
     }
 
     [Fact]
