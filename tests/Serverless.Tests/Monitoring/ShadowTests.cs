@@ -51,7 +51,7 @@ public sealed class ShadowTests(ShopSpendModel shop) : IClassFixture<ShopSpendMo
         Assert.Equal(expectedDifference, comparison["meanAbsoluteDifference"]!.GetValue<double>(), 4);
         Assert.Equal(3, comparison["labelled"]!.GetValue<int>());
         Assert.Equal(comparison["shadowMetrics"]!["rmse"]!.GetValue<double>() - comparison["metrics"]!["rmse"]!.GetValue<double>(),
-            comparison["delta"]!["rmse"]!.GetValue<double>(), 9);
+            comparison["delta"]!["rmse"]!.GetValue<double>(), 5); // answers carry 6 significant digits
     }
 
     [Fact]

@@ -147,7 +147,7 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         Assert.True(retained["challenger"]!.GetValue<double>() > retained["champion"]!.GetValue<double>(), retained.ToJsonString());
         Assert.Equal(0.01, retained["tolerance"]!.GetValue<double>());
         var audit = await host.Client.GetFromJsonAsync<JsonObject>("/api/audit?model=weaker");
-        var details = JsonNode.Parse(Assert.Single(audit!["records"]!.AsArray(), r => r!["action"]!.GetValue<string>() == "championRetained")!["details"]!.GetValue<string>())!;
+        var details = Assert.Single(audit!["records"]!.AsArray(), r => r!["action"]!.GetValue<string>() == AuditActions.ChampionRetained)!["details"]!;
         Assert.Equal((retained["challenger"]!.GetValue<double>(), retained["champion"]!.GetValue<double>(), 0.01),
             (details["challenger"]!.GetValue<double>(), details["championValue"]!.GetValue<double>(), details["tolerance"]!.GetValue<double>()));
     }

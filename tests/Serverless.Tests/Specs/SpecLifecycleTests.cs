@@ -90,10 +90,10 @@ public sealed class SpecLifecycleTests(AzuriteFixture azurite)
     [Fact]
     public async Task GetSpec_AfterChanges_ReturnsTheSpecInForceAndItsHistory()
     {
-        await using var host = await TestHost.StartAsync(azurite);
+        await using var host = await TestHost.StartAsync(azurite, new() { ["Pipeline:Api:AdminKeys:ann"] = "key-of-ann" });
+        host.Client.DefaultRequestHeaders.Add("x-functions-key", "key-of-ann");
         var model = NewModel("history");
         var put = new HttpRequestMessage(HttpMethod.Put, $"/api/models/{model}/spec?reason=first%20cut") { Content = Json("""{"label":"y"}""") };
-        put.Headers.Add("x-user", "ann");
         await host.Client.SendAsync(put);
         await host.Client.PutAsync($"/api/models/{model}/spec", Json("""{"label":"y","task":"binary"}"""));
         await host.Client.PutAsync($"/api/models/{model}/spec", Json("""{ "task": "binary", "label": "y" }"""));
