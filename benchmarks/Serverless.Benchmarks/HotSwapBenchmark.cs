@@ -55,15 +55,10 @@ public static class HotSwapUnderLoad
 
     public static async Task<int> RunAsync(int seconds)
     {
-        var taxi = Path.GetFullPath(Path.Combine(AzuriteProcess.RepositoryRoot, "..", "shared", "datasets", "taxi"));
+        var taxi = BenchmarkHost.TaxiFolder;
         await using var azurite = await AzuriteProcess.StartAsync();
         var suffix = IsolatedLayout.NewSuffix();
-        var url = $"http://127.0.0.1:{AzuriteProcess.FreePort()}";
-        var config = IsolatedLayout.Settings(azurite.ConnectionString, suffix);
-        config["urls"] = url;
-        config["Logging:LogLevel:Default"] = "Warning";
-        config["Pipeline:Training:WarmUp"] = "false";
-        var app = LocalHostApp.Create([.. config.Select(kv => $"--{kv.Key}={kv.Value}")]);
+        var (app, url) = BenchmarkHost.Create(azurite, suffix, warmUp: false);
         await app.StartAsync();
         var script = Path.Combine(Path.GetTempPath(), $"hot-swap-{suffix}.lua");
         try

@@ -49,11 +49,7 @@ public static class QualityComparison
 
         await using var azurite = await AzuriteProcess.StartAsync();
         var suffix = IsolatedLayout.NewSuffix();
-        var url = $"http://127.0.0.1:{AzuriteProcess.FreePort()}";
-        var config = IsolatedLayout.Settings(azurite.ConnectionString, suffix);
-        config["urls"] = url;
-        config["Logging:LogLevel:Default"] = "Warning";
-        var app = LocalHostApp.Create([.. config.Select(kv => $"--{kv.Key}={kv.Value}")]);
+        var (app, url) = BenchmarkHost.Create(azurite, suffix, warmUp: true);
         await app.StartAsync();
         var rows = new List<string[]>();
         try

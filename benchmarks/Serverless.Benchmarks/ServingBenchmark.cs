@@ -48,15 +48,10 @@ public static class ServingThroughput
 
     public static async Task<int> RunAsync(int trainingRows, int seconds)
     {
-        var taxi = Path.GetFullPath(Path.Combine(AzuriteProcess.RepositoryRoot, "..", "shared", "datasets", "taxi"));
+        var taxi = BenchmarkHost.TaxiFolder;
         await using var azurite = await AzuriteProcess.StartAsync();
         var suffix = IsolatedLayout.NewSuffix();
-        var url = $"http://127.0.0.1:{AzuriteProcess.FreePort()}";
-        var config = IsolatedLayout.Settings(azurite.ConnectionString, suffix);
-        config["urls"] = url;
-        config["Logging:LogLevel:Default"] = "Warning";
-        config["Pipeline:Training:WarmUp"] = "false";
-        var app = LocalHostApp.Create([.. config.Select(kv => $"--{kv.Key}={kv.Value}")]);
+        var (app, url) = BenchmarkHost.Create(azurite, suffix, warmUp: false);
         MapConstantRoute(app);
         await app.StartAsync();
         try

@@ -35,17 +35,13 @@ public static class TrainingOverhead
     public static async Task<int> RunAsync(int runs)
     {
         if (runs < 1) throw new ArgumentException("runs must be at least 1.");
-        var data = Path.GetFullPath(Path.Combine(AzuriteProcess.RepositoryRoot, "..", "shared", "datasets", "taxi", "taxi-fare-train.csv"));
+        var data = Path.Combine(BenchmarkHost.TaxiFolder, "taxi-fare-train.csv");
         if (!File.Exists(data)) throw new FileNotFoundException($"The taxi data is not at {data}.", data);
 
         await using var azurite = await AzuriteProcess.StartAsync();
         var suffix = IsolatedLayout.NewSuffix();
-        var url = $"http://127.0.0.1:{AzuriteProcess.FreePort()}";
         var hub = IsolatedLayout.TaskHub(suffix);
-        var config = IsolatedLayout.Settings(azurite.ConnectionString, suffix);
-        config["urls"] = url;
-        config["Logging:LogLevel:Default"] = "Warning";
-        var app = LocalHostApp.Create([.. config.Select(kv => $"--{kv.Key}={kv.Value}")]);
+        var (app, url) = BenchmarkHost.Create(azurite, suffix, warmUp: true);
         await app.StartAsync();
         var results = new List<RunResult>();
         try

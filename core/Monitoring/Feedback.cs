@@ -37,38 +37,12 @@ public sealed class FeedbackReader(PipelineStorage storage)
     /// <summary>The feedback received in [<paramref name="from"/>, <paramref name="to"/>), oldest blob first; malformed lines are skipped.</summary>
     public async IAsyncEnumerable<FeedbackEntry> ReadAsync(string model, DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        var container = storage.Monitoring;
-        for (var day = DateOnly.FromDateTime(from.UtcDateTime); day <= DateOnly.FromDateTime(to.UtcDateTime); day = day.AddDays(1))
+        bool Wanted(string name) => MonitoringPaths.FeedbackMinute(name) is { } minute && minute < to && minute.AddMinutes(1) > from;
+        await foreach (var content in DayBlobs.ReadAsync(storage.Monitoring, day => MonitoringPaths.FeedbackDayPrefix(model, day), from, to, Wanted, ct).ConfigureAwait(false))
         {
-            var names = new List<string>();
-            try
+            foreach (var entry in JsonLinesFile.Parse<FeedbackEntry>(content))
             {
-                await foreach (var item in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, MonitoringPaths.FeedbackDayPrefix(model, day), ct).ConfigureAwait(false))
-                {
-                    names.Add(item.Name);
-                }
-            }
-            catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.ContainerNotFound)
-            {
-                yield break;
-            }
-            names.Sort(StringComparer.Ordinal);
-            foreach (var name in names)
-            {
-                if (MonitoringPaths.FeedbackMinute(name) is not { } minute || minute >= to || minute.AddMinutes(1) <= from) continue;
-                BinaryData content;
-                try
-                {
-                    content = (await container.GetBlobClient(name).DownloadContentAsync(ct).ConfigureAwait(false)).Value.Content;
-                }
-                catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.BlobNotFound)
-                {
-                    continue;
-                }
-                foreach (var entry in JsonLinesFile.Parse<FeedbackEntry>(content))
-                {
-                    if (entry.Time >= from && entry.Time < to) yield return entry;
-                }
+                if (entry.Time >= from && entry.Time < to) yield return entry;
             }
         }
     }

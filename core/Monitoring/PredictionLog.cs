@@ -63,15 +63,7 @@ public static class MonitoringPaths
     }
 
     /// <summary>The window start a prediction log blob's name holds; null for a name not in the layout.</summary>
-    public static DateTimeOffset? PredictionLogWindow(string blobName)
-    {
-        var parts = blobName.Split('/');
-        if (parts.Length != 5 || parts[1] != Predictions) return null;
-        return DateTimeOffset.TryParseExact($"{parts[2]} {parts[3]}", "yyyy-MM-dd HHmm", CultureInfo.InvariantCulture,
-            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var start)
-            ? start
-            : null;
-    }
+    public static DateTimeOffset? PredictionLogWindow(string blobName) => MinuteOf(blobName, Predictions);
 
     public static string FeedbackPrefix(string model) => $"{model}/{Feedback}/";
 
@@ -88,10 +80,13 @@ public static class MonitoringPaths
     }
 
     /// <summary>The minute a feedback blob's name holds; null for a name not in the layout.</summary>
-    public static DateTimeOffset? FeedbackMinute(string blobName)
+    public static DateTimeOffset? FeedbackMinute(string blobName) => MinuteOf(blobName, Feedback);
+
+    /// <summary>The minute <c>{model}/{kind}/{yyyy-MM-dd}/{HHmm}/{file}</c> names; null for another layout or kind.</summary>
+    private static DateTimeOffset? MinuteOf(string blobName, string kind)
     {
         var parts = blobName.Split('/');
-        if (parts.Length != 5 || parts[1] != Feedback) return null;
+        if (parts.Length != 5 || parts[1] != kind) return null;
         return DateTimeOffset.TryParseExact($"{parts[2]} {parts[3]}", "yyyy-MM-dd HHmm", CultureInfo.InvariantCulture,
             DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var start)
             ? start
@@ -109,15 +104,42 @@ public sealed class PredictionLogReader(PipelineStorage storage)
     public async IAsyncEnumerable<PredictionLogEntry> ReadAsync(string model, DateTimeOffset from, DateTimeOffset to, string? version = null,
         [EnumeratorCancellation] CancellationToken ct = default)
     {
-        var container = storage.Monitoring;
+        // A window that started before `from` may still hold entries after it; entries are filtered below.
+        bool Wanted(string name) =>
+            MonitoringPaths.PredictionLogWindow(name) is { } window && window < to
+            && (version is null || Path.GetFileName(name).StartsWith(version + "-", StringComparison.Ordinal));
+        await foreach (var content in DayBlobs.ReadAsync(storage.Monitoring, day => MonitoringPaths.PredictionLogDayPrefix(model, day), from, to, Wanted, ct).ConfigureAwait(false))
+        {
+            foreach (var entry in Parse(content))
+            {
+                if (entry.Time >= from && entry.Time < to && (version is null || entry.ModelVersion == version)) yield return entry;
+            }
+        }
+    }
+
+    /// <summary>The entries of one JSON-lines blob; lines that are not entries are skipped.</summary>
+    public static IEnumerable<PredictionLogEntry> Parse(BinaryData content) => JsonLinesFile.Parse<PredictionLogEntry>(content);
+}
+
+/// <summary>The blobs of monitoring data kept under one prefix per day (prediction logs, feedback).</summary>
+internal static class DayBlobs
+{
+    /// <summary>
+    /// The contents of the blobs under the day prefixes from <paramref name="from"/>'s day to <paramref name="to"/>'s, in name
+    /// order within a day, that <paramref name="wanted"/> keeps; blobs gone since the listing are skipped, and a missing
+    /// container is no blobs.
+    /// </summary>
+    public static async IAsyncEnumerable<BinaryData> ReadAsync(BlobContainerClient container, Func<DateOnly, string> dayPrefix, DateTimeOffset from,
+        DateTimeOffset to, Func<string, bool> wanted, [EnumeratorCancellation] CancellationToken ct)
+    {
         for (var day = DateOnly.FromDateTime(from.UtcDateTime); day <= DateOnly.FromDateTime(to.UtcDateTime); day = day.AddDays(1))
         {
             var names = new List<string>();
             try
             {
-                await foreach (var item in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, MonitoringPaths.PredictionLogDayPrefix(model, day), ct).ConfigureAwait(false))
+                await foreach (var item in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, dayPrefix(day), ct).ConfigureAwait(false))
                 {
-                    names.Add(item.Name);
+                    if (wanted(item.Name)) names.Add(item.Name);
                 }
             }
             catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.ContainerNotFound)
@@ -127,10 +149,6 @@ public sealed class PredictionLogReader(PipelineStorage storage)
             names.Sort(StringComparer.Ordinal);
             foreach (var name in names)
             {
-                var window = MonitoringPaths.PredictionLogWindow(name);
-                // A window that started before `from` may still hold entries after it; entries are filtered below.
-                if (window is null || window >= to) continue;
-                if (version is not null && !Path.GetFileName(name).StartsWith(version + "-", StringComparison.Ordinal)) continue;
                 BinaryData content;
                 try
                 {
@@ -140,36 +158,9 @@ public sealed class PredictionLogReader(PipelineStorage storage)
                 {
                     continue;
                 }
-                foreach (var entry in Parse(content))
-                {
-                    if (entry.Time >= from && entry.Time < to && (version is null || entry.ModelVersion == version)) yield return entry;
-                }
+                yield return content;
             }
         }
-    }
-
-    /// <summary>The entries of one JSON-lines blob; lines that are not entries are skipped.</summary>
-    public static IEnumerable<PredictionLogEntry> Parse(BinaryData content)
-    {
-        var text = content.ToMemory();
-        var entries = new List<PredictionLogEntry>();
-        var start = 0;
-        while (start < text.Length)
-        {
-            var end = text.Span[start..].IndexOf((byte)'\n');
-            var line = end < 0 ? text[start..] : text.Slice(start, end);
-            start = end < 0 ? text.Length : start + end + 1;
-            if (line.Span.Trim((byte)' ').Trim((byte)'\r').IsEmpty) continue;
-            try
-            {
-                if (JsonSerializer.Deserialize<PredictionLogEntry>(line.Span, JsonLines.Options) is { } entry) entries.Add(entry);
-            }
-            catch (JsonException)
-            {
-                // Not an entry (a torn or foreign line): skipped.
-            }
-        }
-        return entries;
     }
 }
 
