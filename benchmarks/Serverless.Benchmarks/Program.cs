@@ -20,7 +20,14 @@ using Serverless.Benchmarks;
 //     Every data set of ../shared/datasets dropped into the local host in-process with the default candidates; the served
 //     version's test metrics beside scikit-learn's HistGradientBoosting with default settings on the same split (needs
 //     Debian's python3-sklearn: /usr/bin/python3). Run by hand, not in CI.
-// Those need Azurite: 'npm ci' at the repository root once.
+// dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- hot-swap [seconds=30]   (or benchmarks/hot-swap.sh)
+//     Promote and roll back the taxi model while wrk drives predict: non-2xx answers (aim 0), answers per version, and
+//     how soon after each move a probe client is answered by the version it set (moves through the API, and through the
+//     registry as another host would make them: aim within the refresh interval).
+// Those need Azurite ('npm ci' at the repository root once), except drift:
+// dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- drift [currentRows=1000000] [referenceRows=100000] [features=10] [runs=5]
+//     A drift check's statistics on one thread (run it under 'taskset -c 0' for one core), against scipy's ks_2samp on the
+//     same arrays (benchmarks/drift/ks_scipy.py; needs /usr/bin/python3 with python3-scipy, else only the C# time).
 return args switch
 {
     ["ingest", var megabytes] => Ingest.Run(int.Parse(megabytes)),
@@ -28,6 +35,8 @@ return args switch
     ["training", .. var rest] => await TrainingOverhead.RunAsync(Arg(rest, 0, 3)),
     ["quality", .. var rest] => await QualityComparison.RunAsync(rest),
     ["serving", .. var rest] => await ServingThroughput.RunAsync(Arg(rest, 0, 20_000), Arg(rest, 1, 10)),
+    ["hot-swap", .. var rest] => await HotSwapUnderLoad.RunAsync(Arg(rest, 0, 30)),
+    ["drift", .. var rest] => DriftSpeed.Run(Arg(rest, 0, 1_000_000), Arg(rest, 1, 100_000), Arg(rest, 2, 10), Arg(rest, 3, 5)),
     _ => RunBenchmarkDotNet(args),
 };
 
