@@ -41,7 +41,8 @@ public sealed record PredictionLogEntry
 /// <summary>
 /// Where monitoring data lives in the monitoring container. Prediction logs: one blob per model, time window, version and
 /// writer, named so that a time range is a set of date prefixes:
-/// <c>{model}/predictions/{yyyy-MM-dd}/{HHmm}/{version}-{writer}-{sequence}.jsonl</c>, where the window start is in UTC.
+/// <c>{model}/predictions/{yyyy-MM-dd}/{HHmm}/{version}-{writer}-{sequence}.jsonl.gz</c>, where the window start is in UTC
+/// (<c>.jsonl</c> when <see cref="PredictionLogOptions.Compress"/> is off).
 /// </summary>
 public static class MonitoringPaths
 {
@@ -55,11 +56,28 @@ public static class MonitoringPaths
         $"{PredictionLogPrefix(model)}{day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}/";
 
     /// <summary>The blob of one writer's entries of one version in the window that starts at <paramref name="windowStart"/>.</summary>
-    public static string PredictionLogBlob(string model, string version, DateTimeOffset windowStart, string writer, int sequence)
+    public static string PredictionLogBlob(string model, string version, DateTimeOffset windowStart, string writer, int sequence, bool compressed)
     {
         var start = windowStart.UtcDateTime;
         return $"{PredictionLogDayPrefix(model, DateOnly.FromDateTime(start))}{start.ToString("HHmm", CultureInfo.InvariantCulture)}/" +
-               $"{version}-{writer}-{sequence.ToString("D6", CultureInfo.InvariantCulture)}.jsonl";
+               $"{version}-{writer}-{sequence.ToString("D6", CultureInfo.InvariantCulture)}{(compressed ? JsonLinesGzipExtension : JsonLinesExtension)}";
+    }
+
+    /// <summary>The extension of a JSON-lines blob.</summary>
+    public const string JsonLinesExtension = ".jsonl";
+
+    /// <summary>The extension of a gzip-compressed JSON-lines blob: one gzip member per append, together one valid gzip file.</summary>
+    public const string JsonLinesGzipExtension = ".jsonl.gz";
+
+    /// <summary>The text of a monitoring blob: decompressed when its name says it is gzip, else as it is.</summary>
+    public static BinaryData Content(string blobName, BinaryData stored)
+    {
+        if (!blobName.EndsWith(".gz", StringComparison.Ordinal)) return stored;
+        // GZipStream reads every member of a multi-member file (one per append) as one stream.
+        using var gzip = new System.IO.Compression.GZipStream(stored.ToStream(), System.IO.Compression.CompressionMode.Decompress);
+        using var text = new MemoryStream();
+        gzip.CopyTo(text);
+        return new BinaryData(text.GetBuffer().AsMemory(0, (int)text.Length));
     }
 
     /// <summary>The window start a prediction log blob's name holds; null for a name not in the layout.</summary>
@@ -158,7 +176,16 @@ internal static class DayBlobs
                 {
                     continue;
                 }
-                yield return content;
+                BinaryData text;
+                try
+                {
+                    text = MonitoringPaths.Content(name, content);
+                }
+                catch (InvalidDataException)
+                {
+                    continue; // not gzip after all: skipped like a malformed line
+                }
+                yield return text;
             }
         }
     }

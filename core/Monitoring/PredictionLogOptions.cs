@@ -21,6 +21,13 @@ public sealed class PredictionLogOptions
     /// <summary>How often buffered entries are appended to their blobs (they are appended sooner when a block fills up).</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Whether the log's blobs are gzip-compressed (<c>.jsonl.gz</c>; every append one gzip member, so a blob is one valid
+    /// gzip file that <c>zcat</c> reads). JSON lines compress about tenfold, which cuts what storage receives, keeps and
+    /// is paid for by as much, for about a microsecond of the writer's CPU per entry; off, blobs are plain <c>.jsonl</c>.
+    /// </summary>
+    public bool Compress { get; set; } = true;
+
     /// <summary>The time window of one prediction log blob: whole minutes that divide a day (1, 5, 10, 15, 30, 60, ...).</summary>
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(5);
 

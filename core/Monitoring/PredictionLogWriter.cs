@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.IO.Compression;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -50,6 +51,7 @@ public sealed class PredictionLogWriter(
     private readonly Dictionary<(string Model, string Version, DateTimeOffset Window), Batch> _batches = [];
     private readonly Dictionary<string, DateTime> _noShadowUntil = new(StringComparer.Ordinal);
     private readonly ArrayBufferWriter<byte> _scratch = new();
+    private readonly MemoryStream _compressed = new();
     private Utf8JsonWriter? _json;
     private int _unwritten;
     private bool _monitoringChecked;
@@ -243,15 +245,16 @@ public sealed class PredictionLogWriter(
                 batch.Blocks = 0;
                 batch.Created = false;
             }
-            var blob = storage.Monitoring.GetAppendBlobClient(MonitoringPaths.PredictionLogBlob(batch.Model, batch.Version, batch.Window, WriterId, batch.Sequence));
+            var blob = storage.Monitoring.GetAppendBlobClient(
+                MonitoringPaths.PredictionLogBlob(batch.Model, batch.Version, batch.Window, WriterId, batch.Sequence, _options.Compress));
             if (!batch.Created)
             {
                 await EnsureContainerAsync(ct).ConfigureAwait(false);
-                await blob.CreateIfNotExistsAsync(new AppendBlobCreateOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/x-ndjson" } }, ct).ConfigureAwait(false);
+                var type = _options.Compress ? "application/gzip" : "application/x-ndjson";
+                await blob.CreateIfNotExistsAsync(new AppendBlobCreateOptions { HttpHeaders = new BlobHttpHeaders { ContentType = type } }, ct).ConfigureAwait(false);
                 batch.Created = true;
             }
-            if (!MemoryMarshal.TryGetArray(batch.Buffer.WrittenMemory, out var segment)) throw new InvalidOperationException("The batch buffer is not an array.");
-            using var content = new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false);
+            using var content = Block(batch.Buffer.WrittenMemory);
             await blob.AppendBlockAsync(content, cancellationToken: ct).ConfigureAwait(false);
             batch.Blocks++;
             Interlocked.Add(ref buffer.WrittenEntries, entries);
@@ -268,6 +271,19 @@ public sealed class PredictionLogWriter(
             _unwritten -= entries;
             batch.Entries = 0;
         }
+    }
+
+    /// <summary>A batch's lines as one append block: a gzip member of them when the log is compressed, else the lines.</summary>
+    private MemoryStream Block(ReadOnlyMemory<byte> lines)
+    {
+        if (!_options.Compress)
+        {
+            if (!MemoryMarshal.TryGetArray(lines, out var segment)) throw new InvalidOperationException("The batch buffer is not an array.");
+            return new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false);
+        }
+        _compressed.SetLength(0);
+        using (var gzip = new GZipStream(_compressed, CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(lines.Span);
+        return new MemoryStream(_compressed.GetBuffer(), 0, (int)_compressed.Length, writable: false);
     }
 
     private async Task EnsureContainerAsync(CancellationToken ct)

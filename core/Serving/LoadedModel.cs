@@ -50,15 +50,34 @@ internal sealed class LoadedModel
         return loaded;
     }
 
-    /// <summary>Scores every row with one pooled scorer; thread-safe.</summary>
+    /// <summary>Batches of at least this many rows are split across the machine's cores.</summary>
+    internal const int ParallelRows = 256;
+
+    /// <summary>
+    /// Scores every row with pooled scorers; thread-safe. A batch of <see cref="ParallelRows"/> rows or more is cut into
+    /// one contiguous part per core (at most), each scored by its own pooled scorer, so a large batch takes about the
+    /// time of its part; smaller ones stay on the request's thread, where a split would cost more than it saves.
+    /// </summary>
     public IReadOnlyList<RowPrediction> Score(ModelInput input)
+    {
+        var predictions = new RowPrediction[input.Count];
+        var parts = input.Count < ParallelRows ? 1 : Math.Min(Environment.ProcessorCount, input.Count / (ParallelRows / 2));
+        if (parts <= 1)
+        {
+            ScoreRange(input, predictions, 0, input.Count);
+            return predictions;
+        }
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+            ScoreRange(input, predictions, (int)((long)input.Count * part / parts), (int)((long)input.Count * (part + 1) / parts)));
+        return predictions;
+    }
+
+    private void ScoreRange(ModelInput input, RowPrediction[] predictions, int from, int to)
     {
         var scorer = _scorers.Get();
         try
         {
-            var predictions = new RowPrediction[input.Count];
-            for (var r = 0; r < input.Count; r++) predictions[r] = scorer.Score(input, r);
-            return predictions;
+            for (var r = from; r < to; r++) predictions[r] = scorer.Score(input, r);
         }
         finally
         {

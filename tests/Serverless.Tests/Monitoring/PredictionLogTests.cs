@@ -51,10 +51,15 @@ public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<Shop
         Assert.DoesNotContain("email", entry.Inputs.Keys);
         Assert.Equal(["city", "day", "distance", "member", "note"], entry.Inputs.Keys.Order(StringComparer.Ordinal));
         Assert.NotNull(entry.Output.Score);
-        var blobs = await Host.WaitForBlobsAsync(Host.Storage.Monitoring, MonitoringPaths.PredictionLogPrefix(ShopData.Spend), TimeSpan.FromSeconds(10), ".jsonl");
+        var blobs = await Host.WaitForBlobsAsync(Host.Storage.Monitoring, MonitoringPaths.PredictionLogPrefix(ShopData.Spend), TimeSpan.FromSeconds(10),
+            MonitoringPaths.JsonLinesGzipExtension);
         foreach (var blob in blobs)
         {
-            var text = (await Host.Storage.Monitoring.GetBlobClient(blob).DownloadContentAsync()).Value.Content.ToString();
+            Assert.EndsWith(MonitoringPaths.JsonLinesGzipExtension, blob, StringComparison.Ordinal);
+            var stored = (await Host.Storage.Monitoring.GetBlobClient(blob).DownloadContentAsync()).Value.Content;
+            Assert.Equal([0x1f, 0x8b], stored.ToArray()[..2]); // gzip's magic bytes
+            var text = MonitoringPaths.Content(blob, stored).ToString();
+            Assert.Contains("\"requestId\"", text, StringComparison.Ordinal);
             Assert.DoesNotContain("ann@example.com", text, StringComparison.Ordinal);
             Assert.DoesNotContain("\"email\"", text, StringComparison.Ordinal);
         }
@@ -134,6 +139,44 @@ public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<Shop
         Assert.Empty(before);
         Assert.Equal(["stop-0", "stop-1", "stop-2"], after.Select(e => e.RequestId).Order());
         Assert.Equal(3, buffer.Counts.WrittenEntries);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Writer_SeveralAppendsToOneBlob_ReadBackInOrder_CompressedOrPlain(bool compress)
+    {
+        var layout = Serverless.Testing.IsolatedLayout.Storage(shop.Azurite.ConnectionString, Serverless.Testing.IsolatedLayout.NewSuffix());
+        var storage = new PipelineStorage(Options.Create(layout));
+        var options = Options.Create(new PredictionLogOptions { FlushInterval = TimeSpan.FromHours(1), Compress = compress });
+        var serving = Options.Create(new PredictionOptions());
+        var buffer = new PredictionLogBuffer(options, new MonitoringSettingsCache(new ModelSpecStore(storage), options, serving, NullLogger<MonitoringSettingsCache>.Instance));
+        var writer = new PredictionLogWriter(buffer, Host.Services.GetRequiredService<PredictionService>(), storage, options, serving, NullLogger<PredictionLogWriter>.Instance);
+        var manifest = (await shop.Registry.GetManifestAsync(ShopData.Spend, "v1", CancellationToken.None))!;
+        using var row = System.Text.Json.JsonDocument.Parse(ShopData.Row);
+
+        // Three flushes: three appends to the same blob (three gzip members when compressed).
+        for (var i = 0; i < 3; i++)
+        {
+            await buffer.OfferAsync(ShopData.Spend, manifest, production: true, $"append-{i}", [row.RootElement], [new RowPrediction { Score = i }], CancellationToken.None);
+            await writer.FlushAsync(CancellationToken.None);
+        }
+        var entries = await ReadAllAsync(storage);
+        var blobs = new List<string>();
+        await foreach (var blob in storage.Monitoring.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, MonitoringPaths.PredictionLogPrefix(ShopData.Spend), CancellationToken.None)) blobs.Add(blob.Name);
+
+        Assert.Equal(["append-0", "append-1", "append-2"], entries.Select(e => e.RequestId));
+        Assert.Equal([0f, 1f, 2f], entries.Select(e => e.Output.Score ?? -1));
+        var name = Assert.Single(blobs);
+        Assert.EndsWith(compress ? MonitoringPaths.JsonLinesGzipExtension : MonitoringPaths.JsonLinesExtension, name, StringComparison.Ordinal);
+        if (compress)
+        {
+            // A standard gzip reader sees one file of three lines.
+            var stored = (await storage.Monitoring.GetBlobClient(name).DownloadContentAsync()).Value.Content;
+            using var gzip = new System.IO.Compression.GZipStream(stored.ToStream(), System.IO.Compression.CompressionMode.Decompress);
+            using var text = new StreamReader(gzip);
+            Assert.Equal(3, (await text.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        }
     }
 
     private static async Task<List<PredictionLogEntry>> ReadAllAsync(PipelineStorage storage)

@@ -131,7 +131,7 @@ public sealed class TaxiDriftModel(AzuriteFixture azurite) : IAsyncLifetime
                 Inputs = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(row.ToJsonString())!,
                 Output = predictions[i].Deserialize<RowPrediction>(JsonLines.Options)!,
             }, JsonLines.Options));
-            var blob = MonitoringPaths.PredictionLogBlob(Model, version, window, "tests", sequence++);
+            var blob = MonitoringPaths.PredictionLogBlob(Model, version, window, "tests", sequence++, compressed: false);
             await Host.Storage.Monitoring.GetBlobClient(blob).UploadAsync(BinaryData.FromString(string.Join('\n', lines) + "\n"), overwrite: true);
         }
         return ids;

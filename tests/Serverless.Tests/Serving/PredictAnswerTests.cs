@@ -87,14 +87,29 @@ public sealed class PredictAnswerTests(ShopModels shop) : IClassFixture<ShopMode
     }
 
     [Fact]
-    public async Task Predict_Rows_ScoreAsTheTrainingLoaderReadsTheSameRows()
+    public async Task Predict_Rows_ScoreAsTheTrainingLoaderReadsTheSameRows() => await AssertScoredAsTheLoaderReadsAsync(Rows);
+
+    [Fact]
+    public async Task Predict_BatchLargeEnoughToSplitAcrossCores_KeepsEachRowsScoreInOrder()
+    {
+        string[] cities = ["east", "west", "north", "south"];
+        var rows = Enumerable.Range(0, Core.Serving.LoadedModel.ParallelRows * 2 + 7)
+            .Select(i => (Json: $$"""{"distance":{{i * 0.07:0.00}},"member":{{(i % 3 == 0 ? "true" : "false")}},"city":"{{cities[i % 4]}}"}""",
+                          Csv: $"{i * 0.07:0.00},{(i % 3 == 0 ? "true" : "false")},{cities[i % 4]}"))
+            .ToArray();
+
+        await AssertScoredAsTheLoaderReadsAsync(rows);
+    }
+
+    /// <summary>One batch request of the rows answers, row by row in order, what ML.NET's transform gives the same rows read by the training loader.</summary>
+    private async Task AssertScoredAsTheLoaderReadsAsync(IReadOnlyList<(string Json, string Csv)> rows)
     {
         var (manifest, bytes) = await shop.Registry.LoadVerifiedAsync(ShopData.Spend, "v1", CancellationToken.None);
         var ml = new MLContext(1);
         var model = ml.Model.Load(new MemoryStream(bytes), out _);
         var header = string.Join(',', manifest.Schema.Columns.Select(c => c.Name));
         var csv = new StringBuilder(header + "\n");
-        foreach (var (_, row) in Rows) csv.Append(CsvRow(manifest, row)).Append('\n');
+        foreach (var (_, row) in rows) csv.Append(CsvRow(manifest, row)).Append('\n');
         var path = Path.Combine(Path.GetTempPath(), $"serving-parity-{Guid.NewGuid():N}.csv");
         await File.WriteAllTextAsync(path, csv.ToString());
         float[] expected;
@@ -107,10 +122,11 @@ public sealed class PredictAnswerTests(ShopModels shop) : IClassFixture<ShopMode
             File.Delete(path);
         }
 
-        var answer = await PredictAsync(Host, ShopData.Spend, $"{{\"rows\":[{string.Join(',', Rows.Select(r => r.Json))}]}}");
+        var answer = await PredictAsync(Host, ShopData.Spend, $"{{\"rows\":[{string.Join(',', rows.Select(r => r.Json))}]}}");
 
         var served = answer["predictions"]!.AsArray().Select(p => Score(p!.AsObject())).ToArray();
         Assert.Equal(expected.Length, served.Length);
+        Assert.True(expected.Distinct().Count() > 1, "the rows should not all score alike");
         for (var i = 0; i < served.Length; i++) Assert.Equal(expected[i], served[i], tolerance: 1e-5);
     }
 
