@@ -3,6 +3,9 @@ using Serverless.Benchmarks;
 
 // dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- ingest <megabytes>      (throughput and peak memory)
 // dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- --filter '*Ingestion*'  (BenchmarkDotNet)
+// dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- --filter '*Scoring*'  (BenchmarkDotNet)
+//     One taxi row scored in-process by the serving path's row scorer against ML.NET's typed PredictionEngine, and a
+//     1,000-row batch against ML.NET's LoadFromEnumerable + Transform, per model size of the default candidates.
 // dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- engine [activities=100] [runs=5]
 //     The Durable Task engine's cost per activity: N no-op activities in sequence and N fanned out (Task.WhenAll), on the
 //     local host's engine (DurableTask.AzureStorage on a fresh Azurite behind the gRPC sidecar, fresh task hub) and on the
@@ -13,9 +16,11 @@ using Serverless.Benchmarks;
 //     The local host in-process on Azurite; per run the taxi data (regression on fare_amount) dropped into incoming/ under a
 //     new model: upload-to-servable time (production alias set and predict answering 200; run 1 cold, later runs warm),
 //     and the training run's wall time against its activities' critical path, read from the task hub's History table.
-// dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- serving [trainingRows=20000] [seconds=10]
+// dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- serving [trainingRows=20000] [seconds=10] [trainer]
 //     The taxi model served by the local host in-process: single-row predict against a constant-JSON route of the same host
-//     under wrk (-t2 -c16, needs wrk on the PATH), and a 1,000-row batch through HTTP against an in-process ML.NET transform.
+//     under wrk (-t2 -c16, needs wrk on the PATH) and against a pooled typed ML.NET PredictionEngine behind a minimal route of
+//     the same host, and a 1,000-row batch through HTTP against an in-process ML.NET transform. With a trainer name
+//     (e.g. LightGbm) the spec limits the run to that trainer's default settings; without, the default candidates compete.
 // dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- quality [data set ...]
 //     Every data set of ../shared/datasets dropped into the local host in-process with the default candidates; the served
 //     version's test metrics beside scikit-learn's HistGradientBoosting with default settings on the same split (needs
@@ -34,7 +39,7 @@ return args switch
     ["engine", .. var rest] => await EngineOverhead.RunAsync(Arg(rest, 0, 100), Arg(rest, 1, 5)),
     ["training", .. var rest] => await TrainingOverhead.RunAsync(Arg(rest, 0, 3)),
     ["quality", .. var rest] => await QualityComparison.RunAsync(rest),
-    ["serving", .. var rest] => await ServingThroughput.RunAsync(Arg(rest, 0, 20_000), Arg(rest, 1, 10)),
+    ["serving", .. var rest] => await ServingThroughput.RunAsync(Arg(rest, 0, 20_000), Arg(rest, 1, 10), rest.Length > 2 ? rest[2] : null),
     ["hot-swap", .. var rest] => await HotSwapUnderLoad.RunAsync(Arg(rest, 0, 30)),
     ["drift", .. var rest] => DriftSpeed.Run(Arg(rest, 0, 1_000_000), Arg(rest, 1, 100_000), Arg(rest, 2, 10), Arg(rest, 3, 5)),
     _ => RunBenchmarkDotNet(args),

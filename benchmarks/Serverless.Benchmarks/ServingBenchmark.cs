@@ -24,8 +24,10 @@ namespace Serverless.Benchmarks;
 /// Serving throughput and latency on the local host (in-process, Azurite in memory), with the taxi model (regression on
 /// fare_amount, trained on a slice of taxi-fare-train.csv through the real pipeline):
 /// <list type="bullet">
-/// <item>single-row predict against a constant-JSON route mapped on the same host (same Kestrel, same middleware), driven by
-/// <c>wrk -t2 -c16 -d10s</c> with a POST body, three rounds, alternating; requests/s, p50/p99 latency, errors, ratio; and predict
+/// <item>single-row predict against a constant-JSON route mapped on the same host (same Kestrel, same middleware), and against
+/// a pooled typed ML.NET PredictionEngine behind a minimal route of the same host scoring the same model bytes (the fastest
+/// ML.NET path for a type known at compile time), driven by <c>wrk -t2 -c16 -d10s</c> posting 1,000 taxi test rows in turn,
+/// three rounds, alternating; requests/s, p50/p99 latency, errors, ratios; and predict
 /// with every request logged (the same model under a second name whose spec sets <c>drift.sampleRate</c> 1, the first's 0)
 /// against predict with nothing logged, with the prediction log's counts (taken, written, dropped);</item>
 /// <item>a batch of 1,000 rows (from taxi-fare-test.csv) through HTTP, one request at a time, against the same rows
@@ -36,8 +38,8 @@ namespace Serverless.Benchmarks;
 /// </summary>
 public static class ServingThroughput
 {
-    private const string Spec = """{"label":"fare_amount","task":"regression"}""";
     private const string ConstantRoute = "/api/bench/constant";
+    private const string TypedRoute = "/api/bench/typed";
     private const int BatchRows = 1000;
 
     /// <summary>Rounds of (constant, predict) under wrk, alternating, so that a change of the machine's load touches both routes alike.</summary>
@@ -46,13 +48,19 @@ public static class ServingThroughput
     private const string PredictBody =
         """{"vendor_id":"CMT","rate_code":1,"passenger_count":1,"trip_time_in_secs":1271,"trip_distance":3.8,"payment_type":"CRD"}""";
 
-    public static async Task<int> RunAsync(int trainingRows, int seconds)
+    /// <param name="trainer">A trainer the spec limits the run to (its default settings), or null for the default candidates.</param>
+    public static async Task<int> RunAsync(int trainingRows, int seconds, string? trainer)
     {
+        var specJson = trainer is null
+            ? """{"label":"fare_amount","task":"regression"}"""
+            : $$"""{"label":"fare_amount","task":"regression","trainers":[{"name":"{{trainer}}"}]}""";
         var taxi = BenchmarkHost.TaxiFolder;
         await using var azurite = await AzuriteProcess.StartAsync();
         var suffix = IsolatedLayout.NewSuffix();
         var (app, url) = BenchmarkHost.Create(azurite, suffix, warmUp: false);
         MapConstantRoute(app);
+        var typed = new TypedEngineRoute();
+        app.MapPost(TypedRoute, typed.Predict);
         await app.StartAsync();
         try
         {
@@ -61,13 +69,14 @@ public static class ServingThroughput
             await storage.EnsureCreatedAsync();
             const string model = "taxi";
             var clock = Stopwatch.StartNew();
-            await storage.Incoming.GetBlobClient($"{model}/model.json").UploadAsync(BinaryData.FromString(Spec), overwrite: true);
+            await storage.Incoming.GetBlobClient($"{model}/model.json").UploadAsync(BinaryData.FromString(specJson), overwrite: true);
             var slice = string.Join('\n', File.ReadLines(Path.Combine(taxi, "taxi-fare-train.csv")).Take(trainingRows + 1)) + "\n";
             await storage.Incoming.GetBlobClient($"{model}/data.csv").UploadAsync(BinaryData.FromString(slice), overwrite: true);
             var version = await WaitForProductionAsync(http, model, TimeSpan.FromMinutes(10));
             var manifest = await app.Services.GetRequiredService<ModelRegistry>().GetManifestAsync(model, version, CancellationToken.None);
-            Console.WriteLine($"serving: taxi model {version} (spec {Spec}, {trainingRows:N0} training rows, winner {manifest!.Candidate}) servable after {clock.Elapsed.TotalSeconds:F1} s; " +
-                              $"{Environment.ProcessorCount} cores; local host in-process on {url}, Azurite in memory");
+            Console.WriteLine($"serving: taxi model {version} (spec {specJson}, {trainingRows:N0} training rows, winner {manifest!.Candidate}) servable after {clock.Elapsed.TotalSeconds:F1} s; " +
+                              $"{Environment.ProcessorCount} cores; local host in-process on {url}, Azurite in memory; " +
+                              (System.Runtime.GCSettings.IsServerGC ? "server GC, as the local host runs" : "workstation GC (the local host runs server GC: set DOTNET_gcServer=1 to match it)"));
             using (var first = await http.PostAsync($"/api/models/{model}/predict", Json(PredictBody))) first.EnsureSuccessStatusCode();
 
             // Logging compared in the same host: the same model bytes under two names, one with nothing logged (sample rate 0)
@@ -78,25 +87,30 @@ public static class ServingThroughput
                 manifest.ModelBlob, m => $"# {m.Model} {m.Version}", CancellationToken.None);
             await registry.SetAliasAsync(logged, ModelRegistry.Production, copy.Version, "bench", "logging comparison", CancellationToken.None);
             var specs = app.Services.GetRequiredService<ModelSpecStore>();
-            var spec = JsonSerializer.Deserialize<ModelSpec>(Spec, JsonBlobs.Options)!;
+            var spec = JsonSerializer.Deserialize<ModelSpec>(specJson, JsonBlobs.Options)!;
             await specs.SetAsync(model, spec with { Drift = new DriftSpec { SampleRate = 0 } }, CancellationToken.None);
             await specs.SetAsync(logged, spec with { Drift = new DriftSpec { SampleRate = 1 } }, CancellationToken.None);
             await Task.Delay(TimeSpan.FromSeconds(3)); // the hosts' spec caches re-read within the refresh interval (2 s)
             using (var first = await http.PostAsync($"/api/models/{logged}/predict", Json(PredictBody))) first.EnsureSuccessStatusCode();
+            typed.Load(manifest, (await registry.LoadVerifiedAsync(model, version, CancellationToken.None)).Bytes);
+            using (var first = await http.PostAsync(TypedRoute, Json(PredictBody))) first.EnsureSuccessStatusCode();
 
             (string Name, string Url)[] routes =
             [
                 ("constant JSON", url + ConstantRoute),
+                ("typed engine", url + TypedRoute),
                 ("predict, log off", $"{url}/api/models/{model}/predict"),
                 ("predict, log 100%", $"{url}/api/models/{logged}/predict"),
             ];
             var log = app.Services.GetRequiredService<PredictionLogBuffer>();
             var script = Path.Combine(Path.GetTempPath(), $"serving-{suffix}.lua");
-            await File.WriteAllTextAsync(script, $"wrk.method = \"POST\"\nwrk.body = '{PredictBody}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n");
+            var bodies = TestRowBodies(Path.Combine(taxi, "taxi-fare-test.csv"), 1000);
+            await File.WriteAllTextAsync(script, WrkScript(bodies));
             try
             {
                 Console.WriteLine($"  load avg before: {LoadAverage()}");
-                Console.WriteLine($"  single row: wrk -t2 -c16 -d{seconds}s --latency, POST of a {PredictBody.Length}-byte row; warm-up 3 s per route first");
+                Console.WriteLine($"  single row: wrk -t2 -c16 -d{seconds}s --latency, POSTs of {bodies.Count:N0} test rows in turn ({bodies.Average(b => b.Length):F0} bytes on average); " +
+                                  "warm-up 3 s per route first");
                 foreach (var (_, routeUrl) in routes) await WrkAsync(script, routeUrl, 3);
                 var before = log.Counts;
                 var runs = new List<(string Route, int Round, WrkResult Result)>();
@@ -124,22 +138,26 @@ public static class ServingThroughput
                 }
                 WrkResult Of(int round, string route) => runs.Single(r => r.Round == round && r.Route == route).Result;
                 var ratios = new List<double>();
+                var typedRatios = new List<double>();
                 var logRatios = new List<double>();
                 for (var round = 1; round <= Rounds; round++)
                 {
                     var constant = Of(round, routes[0].Name);
-                    var predict = Of(round, routes[1].Name);
-                    var predictLogged = Of(round, routes[2].Name);
+                    var engine = Of(round, routes[1].Name);
+                    var predict = Of(round, routes[2].Name);
+                    var predictLogged = Of(round, routes[3].Name);
                     ratios.Add(predict.RequestsPerSecond / constant.RequestsPerSecond);
+                    typedRatios.Add(predict.RequestsPerSecond / engine.RequestsPerSecond);
                     logRatios.Add(predictLogged.RequestsPerSecond / predict.RequestsPerSecond);
-                    Console.WriteLine($"  round {round}: predict/constant = {ratios[^1]:F3}; logged/unlogged = {logRatios[^1]:F3}; predict p99 {predict.P99Ms:F3} ms " +
+                    Console.WriteLine($"  round {round}: predict/constant = {ratios[^1]:F3}; predict/typed engine = {typedRatios[^1]:F3}; typed engine/constant = " +
+                                      $"{engine.RequestsPerSecond / constant.RequestsPerSecond:F3}; logged/unlogged = {logRatios[^1]:F3}; predict p99 {predict.P99Ms:F3} ms " +
                                       $"(logged {predictLogged.P99Ms:F3} ms), constant p99 {constant.P99Ms:F3} ms");
                 }
                 var predictRuns = runs.Where(r => r.Route.StartsWith("predict", StringComparison.Ordinal)).Select(r => r.Result).ToList();
-                Console.WriteLine($"  median of rounds: predict/constant = {Median([.. ratios]):F3} (aim >= 0.75, 0.85), predict p99 " +
-                                  $"{Median([.. runs.Where(r => r.Route == routes[1].Name).Select(r => r.Result.P99Ms)]):F3} ms (aim <= 2 ms), " +
+                Console.WriteLine($"  median of rounds: predict/constant = {Median([.. ratios]):F3} (aim >= 0.75, 0.85), predict/typed engine = {Median([.. typedRatios]):F3}, predict p99 " +
+                                  $"{Median([.. runs.Where(r => r.Route == routes[2].Name).Select(r => r.Result.P99Ms)]):F3} ms (aim <= 2 ms), " +
                                   $"predict errors {predictRuns.Sum(r => r.Errors)} (aim 0)");
-                var loggedRequests = runs.Where(r => r.Route == routes[2].Name).Sum(r => r.Result.RequestsPerSecond * seconds);
+                var loggedRequests = runs.Where(r => r.Route == routes[3].Name).Sum(r => r.Result.RequestsPerSecond * seconds);
                 Console.WriteLine($"  prediction log: logged/unlogged throughput = {Median([.. logRatios]):F3} (aim >= 0.9); during the timed rounds " +
                                   $"{after.Sampled - before.Sampled:N0} requests taken (~{loggedRequests:N0} answered), {after.WrittenEntries - before.WrittenEntries:N0} entries written, " +
                                   $"{after.Dropped - before.Dropped:N0} dropped (buffer full), {after.FailedEntries - before.FailedEntries:N0} failed");
@@ -147,8 +165,11 @@ public static class ServingThroughput
                 {
                     Console.WriteLine($"  CPU per request, {name,-18}: host {h / n,6:F1} us, Azurite {a / n,6:F1} us, both {(h + a) / n,6:F1} us");
                 }
-                var (hOff, aOff, nOff) = cpu[routes[1].Name];
-                var (hOn, aOn, nOn) = cpu[routes[2].Name];
+                var (hOff, aOff, nOff) = cpu[routes[2].Name];
+                var (hOn, aOn, nOn) = cpu[routes[3].Name];
+                var (stored, plain) = await StoredLogBytesAsync(storage, logged);
+                Console.WriteLine($"  prediction log: {after.WrittenEntries:N0} entries in {stored / 1048576.0:F1} MiB stored ({stored / Math.Max(1.0, after.WrittenEntries):F1} bytes per entry; " +
+                                  $"{plain / Math.Max(1.0, after.WrittenEntries):F1} bytes per entry as plain JSON lines)");
                 Console.WriteLine($"  prediction log: CPU per request unlogged/logged = {(hOff + aOff) / nOff / ((hOn + aOn) / nOn):F3} (host and Azurite), " +
                                   $"{hOff / nOff / (hOn / nOn):F3} (host only)");
                 Console.WriteLine($"  load avg after single row: {LoadAverage()}");
@@ -170,6 +191,76 @@ public static class ServingThroughput
         return 0;
     }
 
+    /// <summary>Single-row request bodies of the first rows of a taxi file, as a client sends them (numbers as numbers).</summary>
+    private static List<string> TestRowBodies(string file, int count) =>
+        [.. File.ReadLines(file).Skip(1).Take(count).Select(l => l.Split(',')).Select(f =>
+            $$"""{"vendor_id":"{{f[0]}}","rate_code":{{f[1]}},"passenger_count":{{f[2]}},"trip_time_in_secs":{{f[3]}},"trip_distance":{{f[4]}},"payment_type":"{{f[5]}}"}""")];
+
+    /// <summary>A wrk script that POSTs the bodies in turn, each thread from its own place in the list.</summary>
+    private static string WrkScript(IReadOnlyList<string> bodies) =>
+        $$"""
+        local bodies = { {{string.Join(",\n", bodies.Select(b => "'" + b + "'"))}} }
+        local i = 0
+        function init(args) i = math.random(#bodies) end
+        function request()
+          i = i % #bodies + 1
+          return wrk.format("POST", nil, { ["Content-Type"] = "application/json" }, bodies[i])
+        end
+        """;
+
+    /// <summary>The stored and the decompressed bytes of a model's prediction log blobs.</summary>
+    private static async Task<(long Stored, long Plain)> StoredLogBytesAsync(PipelineStorage storage, string model)
+    {
+        long stored = 0, plain = 0;
+        await foreach (var blob in storage.Monitoring.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None,
+                           MonitoringPaths.PredictionLogPrefix(model), CancellationToken.None))
+        {
+            var content = (await storage.Monitoring.GetBlobClient(blob.Name).DownloadContentAsync()).Value.Content;
+            stored += content.ToMemory().Length;
+            plain += MonitoringPaths.Content(blob.Name, content).ToMemory().Length;
+        }
+        return (stored, plain);
+    }
+
+    /// <summary>
+    /// The second baseline: the fastest ML.NET path for a type known at compile time, a typed PredictionEngine from a pool
+    /// behind a minimal route that binds the JSON body to the type, on the same host, scoring with the same model bytes.
+    /// </summary>
+    private sealed class TypedEngineRoute
+    {
+        private Microsoft.Extensions.ObjectPool.ObjectPool<PredictionEngine<TaxiRow, TaxiScore>>? _pool;
+
+        public void Load(ModelManifest manifest, byte[] zip)
+        {
+            var ml = new MLContext(1);
+            var model = ml.Model.Load(new MemoryStream(zip), out _);
+            // The feature columns as the serving path reads them (the saved schema also holds the training label).
+            var inputSchema = Serverless.Core.Training.FeaturePipeline.Loader(ml, manifest.Schema, withLabel: false).GetOutputSchema();
+            _pool = new Microsoft.Extensions.ObjectPool.DefaultObjectPool<PredictionEngine<TaxiRow, TaxiScore>>(new EnginePolicy(ml, model, inputSchema), 64);
+        }
+
+        public IResult Predict(TaxiRow row)
+        {
+            var engine = _pool!.Get();
+            try
+            {
+                return Results.Json(engine.Predict(row));
+            }
+            finally
+            {
+                _pool.Return(engine);
+            }
+        }
+
+        private sealed class EnginePolicy(MLContext ml, ITransformer model, DataViewSchema inputSchema)
+            : Microsoft.Extensions.ObjectPool.PooledObjectPolicy<PredictionEngine<TaxiRow, TaxiScore>>
+        {
+            public override PredictionEngine<TaxiRow, TaxiScore> Create() => ml.Model.CreatePredictionEngine<TaxiRow, TaxiScore>(model, inputSchema: inputSchema);
+
+            public override bool Return(PredictionEngine<TaxiRow, TaxiScore> engine) => true;
+        }
+    }
+
     /// <summary>The baseline: a route on the same host that answers a constant JSON (the shape of a one-row prediction) without reading the body.</summary>
     private static void MapConstantRoute(WebApplication app)
     {
@@ -181,7 +272,7 @@ public static class ServingThroughput
     private static async Task BatchAsync(WebApplication app, HttpClient http, string model, string version, string testFile)
     {
         var lines = File.ReadLines(testFile).Skip(1).Take(BatchRows).Select(l => l.Split(',')).ToList();
-        var rows = lines.Select(f => new TaxiInput
+        var rows = lines.Select(f => new TaxiRow
         {
             vendor_id = f[0], rate_code = Single(f[1]), passenger_count = Single(f[2]), trip_time_in_secs = Single(f[3]), trip_distance = Single(f[4]), payment_type = f[5],
         }).ToList();
@@ -296,17 +387,4 @@ public static class ServingThroughput
     }
 
     internal static string LoadAverage() => EngineOverhead.LoadAverage() is var text && text.Split(' ') is [var a, var b, var c, ..] ? $"{a} {b} {c}" : text;
-
-    /// <summary>A taxi row as a CLR type, for the in-process ML.NET baseline (the model's input columns by name).</summary>
-    private sealed class TaxiInput
-    {
-#pragma warning disable IDE1006 // The names are the data's column names.
-        public string vendor_id { get; set; } = "";
-        public float rate_code { get; set; }
-        public float passenger_count { get; set; }
-        public float trip_time_in_secs { get; set; }
-        public float trip_distance { get; set; }
-        public string payment_type { get; set; } = "";
-#pragma warning restore IDE1006
-    }
 }

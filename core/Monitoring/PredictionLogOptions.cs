@@ -23,8 +23,8 @@ public sealed class PredictionLogOptions
 
     /// <summary>
     /// Whether the log's blobs are gzip-compressed (<c>.jsonl.gz</c>; every append one gzip member, so a blob is one valid
-    /// gzip file that <c>zcat</c> reads). JSON lines compress about tenfold, which cuts what storage receives, keeps and
-    /// is paid for by as much, for about a microsecond of the writer's CPU per entry; off, blobs are plain <c>.jsonl</c>.
+    /// gzip file that <c>zcat</c> reads). Storage then receives and keeps about a sixth of the bytes (taxi rows with random
+    /// request ids: 281 bytes a line, 45 compressed), for the writer's CPU to compress them; off, blobs are plain <c>.jsonl</c>.
     /// </summary>
     public bool Compress { get; set; } = true;
 
