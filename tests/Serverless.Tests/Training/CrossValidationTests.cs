@@ -78,6 +78,7 @@ public sealed class CrossValidationTests(AzuriteFixture azurite)
     /// <summary>The same dataset version, spec and seed give the same folds and the same fold scores, for every default trainer.</summary>
     [Theory]
     [InlineData("LightGbm")]
+    [InlineData("FastTree")]
     [InlineData("FastForest")]
     [InlineData("Sdca")]
     public async Task TrainCandidate_WithFolds_SameDataSpecAndSeed_GivesTheSameFoldScores(string trainerName)
