@@ -66,11 +66,12 @@ public static class QualityComparison
         {
             using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(100) };
             var storage = app.Services.GetRequiredService<PipelineStorage>();
+            var registry = app.Services.GetRequiredService<ModelRegistry>();
             await storage.EnsureCreatedAsync();
             Console.WriteLine($"quality: served model against HistGradientBoosting (scikit-learn {PeerVersion()}, defaults) on the same split; {Environment.ProcessorCount} cores, load {EngineOverhead.LoadAverage()}");
             foreach (var set in sets)
             {
-                var result = await MeasureAsync(set, set.Unseen ? unseen.FullName : root, peer, http, storage, suffix);
+                var result = await MeasureAsync(set, set.Unseen ? unseen.FullName : root, peer, http, storage, registry, suffix);
                 rows.AddRange(result);
                 foreach (var r in result) Console.WriteLine("  " + string.Join(" | ", r));
             }
@@ -90,7 +91,7 @@ public static class QualityComparison
         return 0;
     }
 
-    private static async Task<List<string[]>> MeasureAsync(DataSet set, string root, string peer, HttpClient http, PipelineStorage storage, string suffix)
+    private static async Task<List<string[]>> MeasureAsync(DataSet set, string root, string peer, HttpClient http, PipelineStorage storage, ModelRegistry registry, string suffix)
     {
         var model = $"{set.Name}-{suffix}";
         var clock = Stopwatch.StartNew();
@@ -125,8 +126,9 @@ public static class QualityComparison
         {
             throw new InvalidOperationException($"The run of {set.Name} did not promote a version: {run.ToJsonString()}");
         }
-        var manifest = JsonSerializer.Deserialize<ModelManifest>(
-            JsonNode.Parse(await http.GetStringAsync($"/api/models/{model}/versions/{version}"))!["manifest"]!.ToJsonString(), JsonBlobs.Options)!;
+        // The stored manifest, as the registry keeps it (the API presents some of its fields differently).
+        var manifest = await registry.GetManifestAsync(model, version, CancellationToken.None)
+            ?? throw new InvalidOperationException($"{model} {version} has no manifest.");
 
         var dir = Directory.CreateTempSubdirectory("quality-");
         try
