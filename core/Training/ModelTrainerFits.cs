@@ -132,7 +132,9 @@ public sealed partial class ModelTrainer
     /// <summary>
     /// Scores a candidate by k-fold cross-validation on a canonical CSV (train and validation together): ML.NET's
     /// <c>CrossValidationSplit</c> makes the folds from a seeded random number per row, so every candidate of a run sees the
-    /// same folds; each fold is fit and scored with the same pipeline and metrics as a candidate on validation.
+    /// same folds; each fold is fit and scored with the same pipeline and metrics as a candidate on validation. (The
+    /// catalogs' <c>CrossValidate</c> would score with metrics of their own, and for binary tasks needs calibrated
+    /// probabilities, which FastForest does not give.)
     /// </summary>
     private static (Dictionary<string, double> Mean, SelectionMeasure Measure) CrossValidate(DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct,
         CandidateSpec candidate, int seed, int folds, string file, CancellationToken ct)
