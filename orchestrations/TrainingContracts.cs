@@ -13,7 +13,10 @@ public sealed record TrainingRequest(string Model, string? DatasetVersion, strin
 /// <summary>A run's train split and the feedback rows to add to it.</summary>
 public sealed record FeedbackSplitInput(string Model, SplitRefs Splits, FeedbackRows Feedback);
 
-/// <summary>Everything the orchestrator decides with, resolved once by an activity so replays see the same plan.</summary>
+/// <summary>
+/// Everything the orchestrator decides with, resolved once by an activity so replays see the same plan (the
+/// cross-validation settings too, so that every candidate of a run is scored the same way whichever host trains it).
+/// </summary>
 public sealed record TrainingPlan(
     string Model,
     string DatasetVersion,
@@ -30,7 +33,16 @@ public sealed record TrainingPlan(
     string? ChampionVersion,
     string? ChampionModelBlob,
     string? ChampionRowHashesBlob = null,
-    SpecSnapshot? Spec = null);
+    SpecSnapshot? Spec = null,
+    int CrossValidationFolds = 0,
+    long CrossValidationMaxRows = 0)
+{
+    /// <summary>
+    /// The folds the candidates of this plan are compared by on a split: <see cref="CrossValidationFolds"/> when train and
+    /// validation hold at most <see cref="CrossValidationMaxRows"/> rows, else 0 (the validation split).
+    /// </summary>
+    public int FoldsFor(SplitRefs splits) => TrainingOptions.FoldsFor(splits.TrainRows + splits.ValidationRows, CrossValidationFolds, CrossValidationMaxRows);
+}
 
 /// <summary>A dataset version of a model, and the spec a run means to train it under (null: the one in force).</summary>
 public sealed record DatasetRef(string Model, string DatasetVersion, SpecSnapshot? Spec = null);
@@ -120,8 +132,12 @@ public sealed record TrainingOutcome(
     string? Champion = null,
     string? FitOn = null);
 
-/// <summary>One candidate of a run as its outcome lists it: the trainer and parameters it was trained with, and how it did on validation.</summary>
-public sealed record CandidateSummary(string RunId, string Trainer, IReadOnlyDictionary<string, double> Parameters, bool Succeeded, IReadOnlyDictionary<string, double> ValidationMetrics, string? Error);
+/// <summary>
+/// One candidate of a run as its outcome lists it: the trainer and parameters it was trained with, and how it did on the
+/// rows the winner was chosen on (<see cref="Selection"/>: <c>validation</c>, or <c>cv5</c> and the like with each fold's score).
+/// </summary>
+public sealed record CandidateSummary(string RunId, string Trainer, IReadOnlyDictionary<string, double> Parameters, bool Succeeded, IReadOnlyDictionary<string, double> ValidationMetrics, string? Error,
+    SelectionMeasure? Selection = null);
 
 /// <summary>Values of <see cref="TrainingOutcome.Status"/>.</summary>
 public static class TrainingStatus

@@ -12,7 +12,7 @@ namespace Serverless.Orchestrations;
 
 /// <summary>
 /// The training workflow: plan → validate the dataset → deterministic split → fan out one activity per candidate (and a baseline) → pick the
-/// winner on validation → refit it on train and validation → score it on test, and it and the champion on the test rows the
+/// winner on validation (on small data, by k-fold cross-validation on train and validation) → refit it on train and validation → score it on test, and it and the champion on the test rows the
 /// champion never trained on → quality gates → register → approval → promote.
 /// Deterministic: every decision is made on activity results, time and ids come from the context. Written once against the
 /// Durable Task SDK: the local host runs it on the Durable Task engine, the Functions app through a one-line trampoline.
@@ -88,7 +88,8 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
 
         var baselineTask = context.CallActivityAsync<EvaluationResult>(
             nameof(EvaluateBaseline), new BaselineInput(plan.Model, plan.DatasetVersion, splits), StorageRetry);
-        var candidates = await TrainCandidatesAsync(context, plan, splits);
+        // Small data: too few validation rows to choose well, so every candidate is scored by the same k folds of train and validation.
+        var candidates = await TrainCandidatesAsync(context, plan, splits, plan.FoldsFor(splits));
 
         var succeeded = candidates.Where(c => c.Succeeded && c.ModelBlob is not null).ToList();
         if (succeeded.Count == 0)
@@ -110,7 +111,7 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
         var champion = await CompareWithChampionAsync(context, plan, splits, fit.ModelBlob, winnerTest, notes);
         var baseline = await baselineTask;
 
-        var summaries = candidates.Select(c => new CandidateSummary(c.RunId, c.Candidate.Trainer, c.Candidate.Parameters, c.Succeeded, c.ValidationMetrics, c.Error)).ToList();
+        var summaries = candidates.Select(c => new CandidateSummary(c.RunId, c.Candidate.Trainer, c.Candidate.Parameters, c.Succeeded, c.ValidationMetrics, c.Error, c.Selection)).ToList();
         var comparedWith = plan.ChampionVersion;
         TrainingOutcome End(string status, string? version)
         {
@@ -288,12 +289,15 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
         }
     }
 
-    /// <summary>Fans out one activity per candidate; a failed candidate is kept as a failed result and does not fail the run.</summary>
-    private static async Task<IReadOnlyList<CandidateResult>> TrainCandidatesAsync(TaskOrchestrationContext context, TrainingPlan plan, SplitRefs splits)
+    /// <summary>
+    /// Fans out one activity per candidate, each scored on validation or by <paramref name="folds"/>-fold cross-validation
+    /// (0: validation); a failed candidate is kept as a failed result and does not fail the run.
+    /// </summary>
+    private static async Task<IReadOnlyList<CandidateResult>> TrainCandidatesAsync(TaskOrchestrationContext context, TrainingPlan plan, SplitRefs splits, int folds)
     {
         var total = plan.Candidates.Count;
         context.SetCustomStatus(new TrainingProgress(TrainingStages.Training, 0, total));
-        var pending = plan.Candidates.Select((candidate, index) => TrainOneAsync(context, plan, splits, candidate, $"{context.InstanceId}-c{index:D2}")).ToList();
+        var pending = plan.Candidates.Select((candidate, index) => TrainOneAsync(context, plan, splits, candidate, $"{context.InstanceId}-c{index:D2}", folds)).ToList();
         var remaining = pending.ToList();
         while (remaining.Count > 0)
         {
@@ -304,12 +308,12 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
         return [.. pending.Select(t => t.Result)];
     }
 
-    private static async Task<CandidateResult> TrainOneAsync(TaskOrchestrationContext context, TrainingPlan plan, SplitRefs splits, CandidateSpec candidate, string runId)
+    private static async Task<CandidateResult> TrainOneAsync(TaskOrchestrationContext context, TrainingPlan plan, SplitRefs splits, CandidateSpec candidate, string runId, int folds)
     {
         try
         {
             return await context.CallActivityAsync<CandidateResult>(nameof(TrainCandidate),
-                new CandidateInput(plan.Model, plan.DatasetVersion, context.InstanceId, runId, candidate, splits), TrainingRetry);
+                new CandidateInput(plan.Model, plan.DatasetVersion, context.InstanceId, runId, candidate, splits, folds), TrainingRetry);
         }
         catch (TaskFailedException e)
         {

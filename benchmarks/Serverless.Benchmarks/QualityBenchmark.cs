@@ -13,8 +13,9 @@ using Serverless.Testing;
 namespace Serverless.Benchmarks;
 
 /// <summary>
-/// Model quality against a peer: every data set of <c>../shared/datasets</c> dropped into the local host (in-process, on a
-/// fresh Azurite) as a user would, with the default candidates; once the run has promoted a version, the served version's
+/// Model quality against a peer: every data set of <c>../shared/datasets</c>, and four the project was never tuned on
+/// (scikit-learn's bundled diabetes, breast cancer, wine and digits, exported by the peer script), dropped into the local
+/// host (in-process, on a fresh Azurite) as a user would, with the default candidates; once the run has promoted a version, the served version's
 /// metrics on its test split beside scikit-learn's HistGradientBoosting with default settings (Debian's python3-sklearn,
 /// <c>/usr/bin/python3</c>, <c>benchmarks/quality/hgb_peer.py</c>) trained on the same train and validation rows and scored
 /// on the same test rows. Run by hand, not in CI.
@@ -26,9 +27,11 @@ public static class QualityComparison
 
     /// <summary>
     /// A data set as a user drops it: the file, the spec that goes with it (null: everything inferred), and the name it is
-    /// uploaded under when its own is not one the drop zone reads (iris.data is a headerless CSV).
+    /// uploaded under when its own is not one the drop zone reads (iris.data is a headerless CSV). <see cref="Unseen"/>:
+    /// exported by the peer script from scikit-learn's bundled copies (a data set the project was never tuned on), else
+    /// a file of <c>../shared/datasets</c>.
     /// </summary>
-    private sealed record DataSet(string Name, string File, string? Spec, string? UploadAs = null);
+    private sealed record DataSet(string Name, string File, string? Spec, string? UploadAs = null, bool Unseen = false);
 
     private static readonly DataSet[] DataSets =
     [
@@ -38,6 +41,10 @@ public static class QualityComparison
         new("wine-white", "wine/winequality-white.csv", """{"label":"quality","task":"regression"}"""),
         new("yelp", "sentiment/yelp_labelled.txt", null),
         new("detox", "sentiment/wikipedia-detox-250-line-data.tsv", """{"label":"Sentiment","task":"binary"}"""),
+        new("diabetes", "diabetes.csv", """{"label":"progression","task":"regression"}""", Unseen: true),
+        new("breast-cancer", "breast-cancer.csv", """{"label":"diagnosis","task":"binary"}""", Unseen: true),
+        new("wine-cultivar", "wine-cultivar.csv", """{"label":"cultivar","task":"multiclass"}""", Unseen: true),
+        new("digits", "digits.csv", """{"label":"digit","task":"multiclass"}""", Unseen: true),
     ];
 
     public static async Task<int> RunAsync(string[] only)
@@ -46,6 +53,9 @@ public static class QualityComparison
         var peer = Path.Combine(AzuriteProcess.RepositoryRoot, "benchmarks", "quality", "hgb_peer.py");
         if (!File.Exists(Python)) throw new FileNotFoundException($"{Python} is missing: sudo apt-get install -y python3-sklearn");
         var sets = only.Length == 0 ? DataSets : DataSets.Where(d => only.Contains(d.Name, StringComparer.OrdinalIgnoreCase)).ToArray();
+
+        var unseen = Directory.CreateTempSubdirectory("quality-unseen-");
+        if (sets.Any(d => d.Unseen)) RunPeer(peer, ["--export", unseen.FullName], json: false);
 
         await using var azurite = await AzuriteProcess.StartAsync();
         var suffix = IsolatedLayout.NewSuffix();
@@ -56,11 +66,12 @@ public static class QualityComparison
         {
             using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(100) };
             var storage = app.Services.GetRequiredService<PipelineStorage>();
+            var registry = app.Services.GetRequiredService<ModelRegistry>();
             await storage.EnsureCreatedAsync();
             Console.WriteLine($"quality: served model against HistGradientBoosting (scikit-learn {PeerVersion()}, defaults) on the same split; {Environment.ProcessorCount} cores, load {EngineOverhead.LoadAverage()}");
             foreach (var set in sets)
             {
-                var result = await MeasureAsync(set, root, peer, http, storage, suffix);
+                var result = await MeasureAsync(set, set.Unseen ? unseen.FullName : root, peer, http, storage, registry, suffix);
                 rows.AddRange(result);
                 foreach (var r in result) Console.WriteLine("  " + string.Join(" | ", r));
             }
@@ -70,16 +81,17 @@ public static class QualityComparison
             using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await app.StopAsync(bound.Token);
             await app.DisposeAsync();
+            unseen.Delete(recursive: true);
         }
 
         Console.WriteLine();
-        Console.WriteLine("| data set | rows (train+validation / test) | winner | metric | served | HistGradientBoosting | served − peer | run wall |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| data set | rows (train+validation / test) | winner | chosen on | metric | served | HistGradientBoosting | served − peer | run wall |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rows) Console.WriteLine("| " + string.Join(" | ", r) + " |");
         return 0;
     }
 
-    private static async Task<List<string[]>> MeasureAsync(DataSet set, string root, string peer, HttpClient http, PipelineStorage storage, string suffix)
+    private static async Task<List<string[]>> MeasureAsync(DataSet set, string root, string peer, HttpClient http, PipelineStorage storage, ModelRegistry registry, string suffix)
     {
         var model = $"{set.Name}-{suffix}";
         var clock = Stopwatch.StartNew();
@@ -114,8 +126,9 @@ public static class QualityComparison
         {
             throw new InvalidOperationException($"The run of {set.Name} did not promote a version: {run.ToJsonString()}");
         }
-        var manifest = JsonSerializer.Deserialize<ModelManifest>(
-            JsonNode.Parse(await http.GetStringAsync($"/api/models/{model}/versions/{version}"))!["manifest"]!.ToJsonString(), JsonBlobs.Options)!;
+        // The stored manifest, as the registry keeps it (the API presents some of its fields differently).
+        var manifest = await registry.GetManifestAsync(model, version, CancellationToken.None)
+            ?? throw new InvalidOperationException($"{model} {version} has no manifest.");
 
         var dir = Directory.CreateTempSubdirectory("quality-");
         try
@@ -138,7 +151,7 @@ public static class QualityComparison
             var names = Metrics.For(manifest.Schema.Task).Where(n => n != "mae" && n != "f1");
             return [.. names.Select(n => new[]
             {
-                set.Name, $"{fitRows:N0} / {manifest.Splits.TestRows:N0}", manifest.Candidate.ToString(),
+                set.Name, $"{fitRows:N0} / {manifest.Splits.TestRows:N0}", manifest.Candidate.ToString(), Chosen(manifest),
                 n == manifest.PrimaryMetric ? $"**{n}**" : n,
                 F(manifest.TestMetrics.GetValueOrDefault(n, double.NaN)), F(peerMetrics.GetValueOrDefault(n, double.NaN)),
                 Delta(n, manifest.TestMetrics.GetValueOrDefault(n, double.NaN), peerMetrics.GetValueOrDefault(n, double.NaN)),
@@ -149,6 +162,16 @@ public static class QualityComparison
         {
             dir.Delete(recursive: true);
         }
+    }
+
+    /// <summary>How the winner was chosen: its selection set and the primary metric there (mean ± sd across folds when cross-validated).</summary>
+    private static string Chosen(ModelManifest manifest)
+    {
+        var metric = manifest.PrimaryMetric;
+        var value = F(manifest.ValidationMetrics.GetValueOrDefault(metric, double.NaN));
+        return manifest.Selection?.StandardDeviation?.TryGetValue(metric, out var sd) == true
+            ? $"{manifest.Selection.Set} {metric} {value} ± {F(sd)}"
+            : $"{manifest.Selection?.Set ?? "validation"} {metric} {value}";
     }
 
     private static string F(double value) => double.IsNaN(value) ? "–" : value.ToString("F4", CultureInfo.InvariantCulture);
@@ -162,7 +185,8 @@ public static class QualityComparison
         return $"{d.ToString("+0.0000;-0.0000", CultureInfo.InvariantCulture)} ({verdict})";
     }
 
-    private static Dictionary<string, double> RunPeer(string script, string[] args)
+    /// <summary>Runs the peer script; with <paramref name="json"/>, its output is one JSON object of metrics.</summary>
+    private static Dictionary<string, double> RunPeer(string script, string[] args, bool json = true)
     {
         var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(script);
@@ -172,7 +196,7 @@ public static class QualityComparison
         var error = process.StandardError.ReadToEnd();
         process.WaitForExit();
         if (process.ExitCode != 0) throw new InvalidOperationException($"The peer failed ({process.ExitCode}): {error}");
-        return JsonSerializer.Deserialize<Dictionary<string, double>>(output)!;
+        return json ? JsonSerializer.Deserialize<Dictionary<string, double>>(output)! : [];
     }
 
     private static string PeerVersion()

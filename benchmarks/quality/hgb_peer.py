@@ -5,6 +5,10 @@ Trained on the rows the pipeline's served model was fit on (its train and valida
 test split, with the dataset version's schema saying which column is what. Prints one JSON object of metrics named as
 the pipeline names them. Run by the benchmark (dotnet run ... -- quality), not by hand.
 
+With --export DIR it instead writes data sets the project was never tuned on, from the copies bundled with Debian's
+scikit-learn (no download), as CSV files into DIR: diabetes.csv (regression, label progression), breast-cancer.csv
+(binary, label diagnosis), wine-cultivar.csv (multiclass, label cultivar) and digits.csv (multiclass, label digit).
+
 Features: numbers as they are (missing as NaN, which HistGradientBoosting handles); booleans as 0/1; categories
 ordinal-encoded and declared categorical (up to 255 levels, else used as ordinal numbers); text as TF-IDF with
 scikit-learn's default vectorizer, made dense. Hyperparameters are all defaults; random_state only fixes the
@@ -13,6 +17,8 @@ early-stopping holdout that defaults use above 10,000 rows.
 import csv
 import json
 import math
+import os
+import re
 import sys
 
 import numpy as np
@@ -41,7 +47,31 @@ def number(text):
         return math.nan
 
 
+def export(directory):
+    """Writes scikit-learn's bundled data sets as CSV with a header; the label is the last column, classes by name."""
+    from sklearn import datasets
+
+    def write(name, names, data, label, values):
+        with open(os.path.join(directory, name), "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow([re.sub(r"[^A-Za-z0-9_]+", "_", n) for n in names] + [label])
+            for row, value in zip(data, values):
+                writer.writerow([repr(float(x)) for x in row] + [value])
+
+    diabetes = datasets.load_diabetes(scaled=False)
+    write("diabetes.csv", diabetes.feature_names, diabetes.data, "progression", [repr(float(y)) for y in diabetes.target])
+    cancer = datasets.load_breast_cancer()
+    write("breast-cancer.csv", cancer.feature_names, cancer.data, "diagnosis", [cancer.target_names[y] for y in cancer.target])
+    wine = datasets.load_wine()
+    write("wine-cultivar.csv", wine.feature_names, wine.data, "cultivar", [wine.target_names[y] for y in wine.target])
+    digits = datasets.load_digits()
+    write("digits.csv", digits.feature_names, digits.data, "digit", ["d%d" % y for y in digits.target])
+
+
 def main():
+    if sys.argv[1:2] == ["--export"]:
+        export(sys.argv[2])
+        return
     args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
     schema = json.load(open(args["--schema"], encoding="utf-8"))
     header, train = read(args["--train"].split(","))

@@ -51,8 +51,9 @@ public sealed record QuarantinedSummary(string Blob, DateTimeOffset QuarantinedA
 
 /// <summary>
 /// A registered version: when, from which data, which trainer with which parameters, its test metrics and status, and
-/// the run that made it (<see cref="Run"/>: the path of its status), the rows its test metrics were measured on, and
-/// <see cref="GateFailed"/> for a version registered by hand that failed its quality gate.
+/// the run that made it (<see cref="Run"/>: the path of its status), the rows its test metrics were measured on,
+/// <see cref="GateFailed"/> for a version registered by hand that failed its quality gate, and the metrics it was chosen
+/// by with how they were measured (<see cref="Selection"/>: <c>validation</c>, or <c>cv5</c> and the like).
 /// </summary>
 public sealed record VersionSummary(
     string Version,
@@ -66,7 +67,9 @@ public sealed record VersionSummary(
     string? OrchestrationId,
     string? Run,
     MetricSet? MeasuredOn = null,
-    bool? GateFailed = null)
+    bool? GateFailed = null,
+    IReadOnlyDictionary<string, double>? ValidationMetrics = null,
+    SelectionMeasure? Selection = null)
 {
     /// <summary>A registry entry as the API shows it (the registry keeps the trainer and its parameters as one description).</summary>
     public static VersionSummary Of(VersionEntry entry)
@@ -74,7 +77,7 @@ public sealed record VersionSummary(
         var candidate = CandidateSpec.Parse(entry.Trainer);
         return new(entry.Version, entry.CreatedAt, entry.DatasetVersion, candidate.Trainer, candidate.Parameters, entry.PrimaryMetric, entry.TestMetrics,
             entry.Status, entry.OrchestrationId, entry.OrchestrationId is null ? null : ApiRoutes.OrchestrationPath(entry.OrchestrationId),
-            entry.MeasuredOn, entry.GatePassed ? null : true);
+            entry.MeasuredOn, entry.GatePassed ? null : true, entry.ValidationMetrics, entry.Selection);
     }
 }
 

@@ -126,7 +126,8 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
 
         await UpdateAsync(model, doc =>
         {
-            doc.Versions.Add(new VersionEntry(version, manifest.CreatedAt, manifest.DatasetVersion, manifest.Candidate.ToString(), manifest.PrimaryMetric, manifest.TestMetrics, VersionStatus.Registered, manifest.OrchestrationId, manifest.TestMeasuredOn, manifest.GatePassed));
+            doc.Versions.Add(new VersionEntry(version, manifest.CreatedAt, manifest.DatasetVersion, manifest.Candidate.ToString(), manifest.PrimaryMetric, manifest.TestMetrics, VersionStatus.Registered, manifest.OrchestrationId, manifest.TestMeasuredOn, manifest.GatePassed,
+                manifest.ValidationMetrics, manifest.Selection?.WithoutFolds()));
             return doc;
         }, ct).ConfigureAwait(false);
 

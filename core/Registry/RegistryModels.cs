@@ -18,6 +18,7 @@ public sealed record ModelManifest
     public required DatasetSchema Schema { get; init; }
     public required CandidateSpec Candidate { get; init; }
     public required string PrimaryMetric { get; init; }
+    /// <summary>The metrics the winner was chosen by, measured as <see cref="Selection"/> says.</summary>
     public required IReadOnlyDictionary<string, double> ValidationMetrics { get; init; }
     public required IReadOnlyDictionary<string, double> TestMetrics { get; init; }
     public IReadOnlyDictionary<string, double>? BaselineTestMetrics { get; init; }
@@ -37,6 +38,12 @@ public sealed record ModelManifest
 
     /// <summary>The rows <see cref="TestMetrics"/> were measured on.</summary>
     public MetricSet? TestMeasuredOn { get; init; }
+
+    /// <summary>
+    /// How <see cref="ValidationMetrics"/> were measured: on the validation split, or as the mean of a k-fold
+    /// cross-validation on train and validation (small data), with each fold's score (null: before it was recorded).
+    /// </summary>
+    public SelectionMeasure? Selection { get; init; }
 
     /// <summary>How this version compared with the champion it met, on rows neither was trained on.</summary>
     public ChampionComparison? ChampionComparison { get; init; }
@@ -83,7 +90,11 @@ public static class AliasMoves
         change.Action ?? (change.Reason.StartsWith("rollback", StringComparison.Ordinal) ? Rollback : Promote);
 }
 
-/// <summary>A version as listed in the registry, with its headline metrics.</summary>
+/// <summary>
+/// A version as listed in the registry, with its headline metrics: test metrics and the rows they were measured on
+/// (<see cref="MeasuredOn"/>), and the metrics it was chosen by with how they were measured (<see cref="Selection"/>,
+/// without the per-fold scores its manifest keeps).
+/// </summary>
 public sealed record VersionEntry(
     string Version,
     DateTimeOffset CreatedAt,
@@ -94,7 +105,9 @@ public sealed record VersionEntry(
     string Status,
     string? OrchestrationId = null,
     MetricSet? MeasuredOn = null,
-    bool GatePassed = true);
+    bool GatePassed = true,
+    IReadOnlyDictionary<string, double>? ValidationMetrics = null,
+    SelectionMeasure? Selection = null);
 
 /// <summary>The registry of one model (<c>models/{model}/registry.json</c>), changed only under ETag concurrency.</summary>
 public sealed record RegistryDocument

@@ -5,7 +5,11 @@ using Serverless.Core.Training;
 
 namespace Serverless.Core.Tracking;
 
-/// <summary>One recorded candidate run: what was trained, on what, how it scored, how long it took, how it ended, and which host process ran it.</summary>
+/// <summary>
+/// One recorded candidate run: what was trained, on what, how it scored (<see cref="Metrics"/>, measured as
+/// <see cref="Selection"/> says: the validation split, or k-fold cross-validation), how long it took, how it ended, and
+/// which host process ran it.
+/// </summary>
 public sealed record ExperimentRun(
     string Model,
     string RunId,
@@ -18,7 +22,8 @@ public sealed record ExperimentRun(
     double DurationMs,
     DateTimeOffset StartedAt,
     string? Error,
-    string? Host = null);
+    string? Host = null,
+    SelectionMeasure? Selection = null);
 
 /// <summary>Values of <see cref="ExperimentRun.Status"/>.</summary>
 public static class RunStatus
@@ -47,6 +52,7 @@ public sealed class ExperimentRuns(PipelineStorage storage)
             ["StartedAt"] = run.StartedAt,
             ["Error"] = run.Error,
             ["Host"] = run.Host ?? Serverless.Core.Hosting.HostIdentity.Name,
+            ["Selection"] = run.Selection is null ? null : JsonSerializer.Serialize(run.Selection, JsonBlobs.Options),
         };
         await storage.Table("runs").UpsertEntityAsync(entity, TableUpdateMode.Replace, ct).ConfigureAwait(false);
     }
@@ -87,5 +93,6 @@ public sealed class ExperimentRuns(PipelineStorage storage)
         e.GetDouble("DurationMs") ?? 0,
         e.GetDateTimeOffset("StartedAt") ?? default,
         e.GetString("Error"),
-        e.GetString("Host"));
+        e.GetString("Host"),
+        e.GetString("Selection") is { } selection ? JsonSerializer.Deserialize<SelectionMeasure>(selection, JsonBlobs.Options) : null);
 }

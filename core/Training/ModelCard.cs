@@ -21,12 +21,13 @@ public static class ModelCard
         card.AppendLine("## Metrics");
         card.AppendLine();
         var names = m.TestMetrics.Keys.Union(m.ValidationMetrics.Keys).OrderBy(n => n, StringComparer.Ordinal).ToList();
-        card.AppendLine("| metric | validation | test | baseline (test) | champion (test) |");
+        var selection = m.Selection is { Folds: { Count: > 0 } folds } ? $"{folds.Count}-fold cross-validation (mean ± sd)" : "validation";
+        card.AppendLine(CultureInfo.InvariantCulture, $"| metric | {selection} | test | baseline (test) | champion (test) |");
         card.AppendLine("|---|---|---|---|---|");
         foreach (var name in names)
         {
             card.AppendLine(CultureInfo.InvariantCulture,
-                $"| {(name == m.PrimaryMetric ? $"**{name}**" : name)} | {Cell(m.ValidationMetrics, name)} | {Cell(m.TestMetrics, name)} | {Cell(m.BaselineTestMetrics, name)} | {Cell(m.ChampionTestMetrics, name)} |");
+                $"| {(name == m.PrimaryMetric ? $"**{name}**" : name)} | {Cell(m.ValidationMetrics, name)}{Spread(m.Selection, name)} | {Cell(m.TestMetrics, name)} | {Cell(m.BaselineTestMetrics, name)} | {Cell(m.ChampionTestMetrics, name)} |");
         }
         card.AppendLine();
         card.AppendLine(CultureInfo.InvariantCulture, $"Primary metric: `{m.PrimaryMetric}`. Baseline: {(s.Task == Specs.TaskKind.Regression ? "the mean of the training labels" : "the majority class")}.{(m.ChampionVersion is null ? "" : $" Champion: {m.ChampionVersion}.")}");
@@ -37,7 +38,8 @@ public static class ModelCard
         card.AppendLine();
         card.AppendLine(CultureInfo.InvariantCulture, $"- **Dataset version**: `{m.DatasetVersion}` (sha256 `{m.DatasetSha256}`)");
         card.AppendLine(CultureInfo.InvariantCulture, $"- **Split** (seed {m.Splits.Seed}): {m.Splits.TrainRows:N0} train, {m.Splits.ValidationRows:N0} validation, {m.Splits.TestRows:N0} test rows");
-        if (m.Fit is { } fit) card.AppendLine(CultureInfo.InvariantCulture, $"- **Fit on**: {fit.On} ({fit.Rows:N0} rows); chosen on validation{(fit.On == FitSets.TrainAndValidation ? ", then refit" : "")}; test metrics on the {m.TestMeasuredOn?.Rows ?? m.Splits.TestRows:N0} test rows");
+        var chosen = m.Selection is { Folds: { Count: > 0 } cv } ? $"chosen by {cv.Count}-fold cross-validation on the {m.Selection.Rows:N0} train and validation rows" : "chosen on validation";
+        if (m.Fit is { } fit) card.AppendLine(CultureInfo.InvariantCulture, $"- **Fit on**: {fit.On} ({fit.Rows:N0} rows); {chosen}{(fit.On == FitSets.TrainAndValidation ? ", then refit" : "")}; test metrics on the {m.TestMeasuredOn?.Rows ?? m.Splits.TestRows:N0} test rows");
         if (m.ChampionComparison is { } c) card.AppendLine(CultureInfo.InvariantCulture, $"- **Against champion {c.ChampionVersion}**: {c.Metric} {c.Challenger:G4} against {c.Champion:G4} (tolerance {c.Tolerance:P1}) on {c.MeasuredOn.Rows:N0} {c.MeasuredOn.Set}");
         card.AppendLine(CultureInfo.InvariantCulture, $"- **Features** ({s.Features.Count}): {string.Join(", ", s.Features.Select(f => $"`{f}` ({s.Column(f).Kind.ToString().ToLowerInvariant()})"))}");
         if (s.Excluded.Count > 0) card.AppendLine(CultureInfo.InvariantCulture, $"- **Excluded**: {string.Join(", ", s.Excluded.Select(f => $"`{f}`"))}");
@@ -100,6 +102,10 @@ public static class ModelCard
             </body></html>
             """;
     }
+
+    /// <summary>The spread of a cross-validated metric across folds, after its mean; nothing for a metric measured once.</summary>
+    private static string Spread(SelectionMeasure? selection, string name) =>
+        selection?.StandardDeviation is { } sd && sd.TryGetValue(name, out var v) ? $" ± {v.ToString("G2", CultureInfo.InvariantCulture)}" : "";
 
     private static string Cell(IReadOnlyDictionary<string, double>? metrics, string name) =>
         metrics is not null && metrics.TryGetValue(name, out var v) ? v.ToString("G4", CultureInfo.InvariantCulture) : "–";

@@ -92,7 +92,11 @@ public sealed partial class ModelTrainer(
         return new SplitRefs(names.Train, names.Validation, names.Test, seed, rowCounts[0], rowCounts[1], rowCounts[2], validationShare, testShare);
     }
 
-    /// <summary>Trains one candidate on train, scores it on validation, stores its model.zip and records the run.</summary>
+    /// <summary>
+    /// Trains one candidate on train, stores its model.zip and records the run with its selection metrics: scored on
+    /// validation, or, when the input asks for folds (small data), the mean of a k-fold cross-validation on train and
+    /// validation together, each fold's score kept in the run's <see cref="SelectionMeasure"/>.
+    /// </summary>
     public async Task<CandidateResult> TrainCandidateAsync(CandidateInput input, CancellationToken ct)
     {
         var started = DateTimeOffset.UtcNow;
@@ -108,7 +112,19 @@ public sealed partial class ModelTrainer(
             var distinct = await DistinctCountsAsync(manifest, ct).ConfigureAwait(false);
             var fitted = Fit(schema, distinct, input.Candidate, input.Splits.Seed, train, ct);
             var ml = fitted.Ml;
-            var metrics = ModelEvaluation.Evaluate(ml, schema, fitted.Model.Transform(fitted.Label.Transform(fitted.Loader.Load(validation))));
+            Dictionary<string, double> metrics;
+            SelectionMeasure selection;
+            if (input.CrossValidationFolds >= 2)
+            {
+                var both = scratch.File("train-validation.csv");
+                await ConcatenateAsync([train, validation], both, ct).ConfigureAwait(false);
+                (metrics, selection) = CrossValidate(schema, distinct, input.Candidate, input.Splits.Seed, input.CrossValidationFolds, both, ct);
+            }
+            else
+            {
+                metrics = ModelEvaluation.Evaluate(ml, schema, fitted.Model.Transform(fitted.Label.Transform(fitted.Loader.Load(validation))));
+                selection = SelectionMeasure.OnValidation(input.Splits.ValidationRows);
+            }
             var blob = RunPrefix(input.Model, input.RunId) + "model.zip";
             var zip = scratch.File("model.zip");
             await using (var stream = File.Create(zip))
@@ -122,10 +138,10 @@ public sealed partial class ModelTrainer(
             clock.Stop();
             Telemetry.PipelineMetrics.RecordTraining(input.Model, input.Candidate.Trainer, succeeded: true, clock.Elapsed);
             await runs.RecordAsync(new ExperimentRun(input.Model, input.RunId, input.OrchestrationId, input.DatasetVersion, input.Candidate.Trainer,
-                input.Candidate.Parameters, metrics, RunStatus.Succeeded, clock.Elapsed.TotalMilliseconds, started, null), ct).ConfigureAwait(false);
-            logger.LogInformation("Trained {Candidate} for {ModelName} in {DurationMs:F0} ms: {Metrics}",
-                input.Candidate, input.Model, clock.Elapsed.TotalMilliseconds, string.Join(", ", metrics.Select(m => $"{m.Key}={m.Value:G4}")));
-            return new CandidateResult(input.RunId, input.Candidate, true, metrics, blob, clock.Elapsed.TotalMilliseconds);
+                input.Candidate.Parameters, metrics, RunStatus.Succeeded, clock.Elapsed.TotalMilliseconds, started, null, Selection: selection), ct).ConfigureAwait(false);
+            logger.LogInformation("Trained {Candidate} for {ModelName} in {DurationMs:F0} ms, scored on {SelectionSet}: {Metrics}",
+                input.Candidate, input.Model, clock.Elapsed.TotalMilliseconds, selection.Set, string.Join(", ", metrics.Select(m => $"{m.Key}={m.Value:G4}")));
+            return new CandidateResult(input.RunId, input.Candidate, true, metrics, blob, clock.Elapsed.TotalMilliseconds, Selection: selection);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -112,13 +112,44 @@ public sealed partial class ModelTrainer
         var ml = new MLContext(seed);
         var loader = FeaturePipeline.Loader(ml, schema);
         var data = loader.Load(file);
+        var (model, label) = Fit(ml, schema, distinct, candidate, seed, data);
+        return new Fitted(ml, model, label, loader, data.Schema);
+    }
+
+    /// <summary>Fits one candidate on loaded rows: the label transform, the featurization and the trainer, as served.</summary>
+    private static (ITransformer Model, ITransformer Label) Fit(MLContext ml, DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct,
+        CandidateSpec candidate, int seed, IDataView data)
+    {
         var label = FeaturePipeline.FitLabel(ml, schema, data);
         var estimator = FeaturePipeline.Featurize(ml, schema, distinct, TrainerCatalog.IsLinear(candidate.Trainer))
             .Append(TrainerCatalog.Create(ml, schema.Task, candidate, seed));
         var model = schema.Task == TaskKind.Multiclass
             ? estimator.Append(ml.Transforms.Conversion.MapKeyToValue(FeaturePipeline.PredictedClassColumn, "PredictedLabel")).Fit(label.Transform(data))
             : (ITransformer)estimator.Fit(label.Transform(data));
-        return new Fitted(ml, model, label, loader, data.Schema);
+        return (model, label);
+    }
+
+    /// <summary>
+    /// Scores a candidate by k-fold cross-validation on a canonical CSV (train and validation together): ML.NET's
+    /// <c>CrossValidationSplit</c> makes the folds from a seeded random number per row, so every candidate of a run sees the
+    /// same folds; each fold is fit and scored with the same pipeline and metrics as a candidate on validation. (The
+    /// catalogs' <c>CrossValidate</c> would score with metrics of their own, and for binary tasks needs calibrated
+    /// probabilities, which FastForest does not give.)
+    /// </summary>
+    private static (Dictionary<string, double> Mean, SelectionMeasure Measure) CrossValidate(DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct,
+        CandidateSpec candidate, int seed, int folds, string file, CancellationToken ct)
+    {
+        var ml = new MLContext(seed);
+        var data = FeaturePipeline.Loader(ml, schema).Load(file);
+        var scores = new List<FoldScore>();
+        foreach (var fold in ml.Data.CrossValidationSplit(data, folds, seed: seed))
+        {
+            ct.ThrowIfCancellationRequested();
+            var (model, label) = Fit(ml, schema, distinct, candidate, seed, fold.TrainSet);
+            var scored = model.Transform(label.Transform(fold.TestSet));
+            scores.Add(new FoldScore(CountRows(fold.TestSet), ModelEvaluation.Evaluate(ml, schema, scored)));
+        }
+        return SelectionMeasure.OfFolds(scores);
     }
 
     /// <summary>Writes the rows of several canonical CSVs (same header) into one, and returns their hashes.</summary>

@@ -66,6 +66,7 @@ public sealed class RunRegistration(
             GateNotes = [$"Run {runId} {why}; not judged by the quality gate or against the champion."],
             Fit = fit,
             TestMeasuredOn = MetricSet.TestOf(input.DatasetVersion, input.Splits),
+            Selection = run.Selection,
             // Not judged by the gate: promoting it to production takes an explicit force, as for a version that failed one.
             GatePassed = false,
         };

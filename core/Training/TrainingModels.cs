@@ -39,16 +39,23 @@ public sealed record CandidateSpec(string Trainer, IReadOnlyDictionary<string, d
     }
 }
 
-/// <summary>Input of the activity that trains one candidate on the train split and scores it on validation.</summary>
+/// <summary>
+/// Input of the activity that trains one candidate on the train split and scores it: on validation, or, when
+/// <see cref="CrossValidationFolds"/> is 2 or more (small data), by that many folds of train and validation together.
+/// </summary>
 public sealed record CandidateInput(
     string Model,
     string DatasetVersion,
     string OrchestrationId,
     string RunId,
     CandidateSpec Candidate,
-    SplitRefs Splits);
+    SplitRefs Splits,
+    int CrossValidationFolds = 0);
 
-/// <summary>Outcome of one candidate run; a failed run has <see cref="Succeeded"/> false and an <see cref="Error"/>.</summary>
+/// <summary>
+/// Outcome of one candidate run; a failed run has <see cref="Succeeded"/> false and an <see cref="Error"/>. The winner is
+/// chosen by <see cref="ValidationMetrics"/>, measured as <see cref="Selection"/> says (null: on the validation split).
+/// </summary>
 public sealed record CandidateResult(
     string RunId,
     CandidateSpec Candidate,
@@ -56,7 +63,8 @@ public sealed record CandidateResult(
     IReadOnlyDictionary<string, double> ValidationMetrics,
     string? ModelBlob,
     double DurationMs,
-    string? Error = null);
+    string? Error = null,
+    SelectionMeasure? Selection = null);
 
 /// <summary>Input of the activity that scores a stored model (a candidate or a registered version) on a split.</summary>
 /// <summary>Scores a stored model on a split; <paramref name="Seed"/> is the run's (null: the host's default).</summary>

@@ -17,7 +17,24 @@ public sealed class TrainingOptions
     /// <summary>Share of rows the split puts in test (gates and champion comparison); the rest is train.</summary>
     public double TestFraction { get; set; } = DefaultTestFraction;
 
-    /// <summary>Checks the fractions: each in (0, 1), and together under 1 so that train keeps rows.</summary>
+    public const long DefaultCrossValidationMaxRows = 5_000;
+    public const int DefaultCrossValidationFolds = 5;
+    public const int MaxCrossValidationFolds = 20;
+
+    /// <summary>
+    /// Up to this many train and validation rows, candidates are compared by k-fold cross-validation on train and
+    /// validation together rather than on the validation split alone (too few rows to choose well); 0 turns it off.
+    /// Each candidate then trains <see cref="CrossValidationFolds"/> more times, so the limit bounds the extra time.
+    /// </summary>
+    public long CrossValidationMaxRows { get; set; } = DefaultCrossValidationMaxRows;
+
+    /// <summary>Folds of the cross-validation (2 to <see cref="MaxCrossValidationFolds"/>).</summary>
+    public int CrossValidationFolds { get; set; } = DefaultCrossValidationFolds;
+
+    /// <summary>
+    /// Checks the fractions (each in (0, 1), and together under 1 so that train keeps rows) and the cross-validation
+    /// settings (folds 2 to <see cref="MaxCrossValidationFolds"/>, a row limit not negative); the message names the setting.
+    /// </summary>
     public void Validate()
     {
         if (ValidationFraction is <= 0 or >= 1 || TestFraction is <= 0 or >= 1 || ValidationFraction + TestFraction >= 1)
@@ -25,7 +42,21 @@ public sealed class TrainingOptions
             throw new InvalidOperationException(
                 $"{Section}:ValidationFraction ({ValidationFraction}) and TestFraction ({TestFraction}) must each be between 0 and 1, and add up to less than 1.");
         }
+        if (CrossValidationFolds is < 2 or > MaxCrossValidationFolds)
+        {
+            throw new InvalidOperationException(
+                $"{Section}:CrossValidationFolds ({CrossValidationFolds}) must be between 2 and {MaxCrossValidationFolds}; set {Section}:CrossValidationMaxRows to 0 to compare candidates on the validation split only.");
+        }
+        if (CrossValidationMaxRows < 0)
+        {
+            throw new InvalidOperationException(
+                $"{Section}:CrossValidationMaxRows ({CrossValidationMaxRows}) must be 0 (off) or more.");
+        }
     }
+
+    /// <summary>The folds candidates are compared by for a split of this many train and validation rows: 0 (the validation split) above the limit.</summary>
+    public static int FoldsFor(long trainAndValidationRows, int folds, long maxRows) =>
+        folds >= 2 && trainAndValidationRows <= maxRows ? folds : 0;
 
     /// <summary>Whether a host runs the training code paths once at start-up (<see cref="TrainingWarmup"/>), so its first run is not slowed by compilation.</summary>
     public bool WarmUp { get; set; } = true;

@@ -12,6 +12,8 @@ public sealed class LoadTrainingPlan(DatasetStore datasets, ModelSpecStore specs
 {
     public override async Task<TrainingPlan> RunAsync(TrainingRequest input, CancellationToken cancellationToken)
     {
+        // A bad training setting fails the run here, naming the setting, before any work is done.
+        options.Value.Validate();
         var dataset = input.DatasetVersion is null
             ? await datasets.GetLatestAsync(input.Model, cancellationToken)
             : await datasets.GetManifestAsync(input.Model, input.DatasetVersion, cancellationToken);
@@ -51,6 +53,8 @@ public sealed class LoadTrainingPlan(DatasetStore datasets, ModelSpecStore specs
             championVersion,
             champion?.ModelBlob,
             champion?.Fit?.RowHashesBlob,
-            snapshot);
+            snapshot,
+            options.Value.CrossValidationFolds,
+            options.Value.CrossValidationMaxRows);
     }
 }

@@ -478,8 +478,11 @@ internal sealed class StubbedTrainingRun : IAsyncDisposable
     {
         var trainer = input.Candidate.Trainer;
         if (FailingTrainers.Contains(trainer)) throw new InvalidOperationException(TrainingError(trainer));
+        var selection = input.CrossValidationFolds > 0
+            ? new SelectionMeasure(SelectionSets.CrossValidation(input.CrossValidationFolds), input.Splits.TrainRows + input.Splits.ValidationRows)
+            : SelectionMeasure.OnValidation(input.Splits.ValidationRows);
         return new CandidateResult(input.RunId, input.Candidate, true,
-            new Dictionary<string, double> { ["rmse"] = ValidationRmse[trainer] }, CandidateBlob(trainer), 10);
+            new Dictionary<string, double> { ["rmse"] = ValidationRmse[trainer] }, CandidateBlob(trainer), 10, Selection: selection);
     }
 
     /// <summary>A refit model scores as its candidate does unless <see cref="TestMetrics"/> names it.</summary>
