@@ -34,8 +34,17 @@ public sealed class PredictionLogWriter(
     IOptions<PredictionOptions> serving,
     ILogger<PredictionLogWriter> logger) : BackgroundService
 {
-    /// <summary>A batch is appended as soon as it holds this much.</summary>
+    /// <summary>A batch of plain lines is appended as soon as it holds this much.</summary>
     private const int BlockBytes = 1 << 20;
+
+    /// <summary>
+    /// A batch of lines to be compressed is appended as soon as it holds this much: JSON lines shrink to a tenth or so, so
+    /// an append carries a few hundred KiB, and storage sees a few appends a second however busy the host is.
+    /// </summary>
+    private const int CompressedBlockLines = 4 << 20;
+
+    /// <summary>The most one append may carry (the service's limit for an append block); a larger gzip member is split.</summary>
+    internal int MaxAppendBytes { get; init; } = 4 << 20;
 
     /// <summary>A blob takes at most 50,000 appends; the writer moves to the next sequence number before that.</summary>
     private const int MaxBlocksPerBlob = 49_000;
@@ -164,7 +173,7 @@ public sealed class PredictionLogWriter(
         batch.Buffer.Write(_scratch.WrittenSpan);
         batch.Entries += pending.Rows.Length;
         _unwritten += pending.Rows.Length;
-        if (batch.Buffer.WrittenCount >= BlockBytes) await AppendAsync(batch, ct).ConfigureAwait(false);
+        if (batch.Buffer.WrittenCount >= (_options.Compress ? CompressedBlockLines : BlockBytes)) await AppendAsync(batch, ct).ConfigureAwait(false);
     }
 
     /// <summary>The columns never logged: the version's sensitive columns and the spec's (which may have grown since training).</summary>
@@ -254,9 +263,7 @@ public sealed class PredictionLogWriter(
                 await blob.CreateIfNotExistsAsync(new AppendBlobCreateOptions { HttpHeaders = new BlobHttpHeaders { ContentType = type } }, ct).ConfigureAwait(false);
                 batch.Created = true;
             }
-            using var content = Block(batch.Buffer.WrittenMemory);
-            await blob.AppendBlockAsync(content, cancellationToken: ct).ConfigureAwait(false);
-            batch.Blocks++;
+            batch.Blocks += await AppendLinesAsync(blob, batch.Buffer.WrittenMemory, ct).ConfigureAwait(false);
             Interlocked.Add(ref buffer.WrittenEntries, entries);
         }
         catch (Exception e) when (e is RequestFailedException or IOException or InvalidOperationException or OperationCanceledException)
@@ -273,17 +280,28 @@ public sealed class PredictionLogWriter(
         }
     }
 
-    /// <summary>A batch's lines as one append block: a gzip member of them when the log is compressed, else the lines.</summary>
-    private MemoryStream Block(ReadOnlyMemory<byte> lines)
+    /// <summary>
+    /// Appends whole lines: as they are, or as one gzip member when the log is compressed. Lines that do not fit one
+    /// append (data that hardly compresses) go as two halves, split at a line break. Returns the number of appends.
+    /// </summary>
+    private async Task<int> AppendLinesAsync(AppendBlobClient blob, ReadOnlyMemory<byte> lines, CancellationToken ct)
     {
-        if (!_options.Compress)
+        ReadOnlyMemory<byte> block = lines;
+        if (_options.Compress)
         {
-            if (!MemoryMarshal.TryGetArray(lines, out var segment)) throw new InvalidOperationException("The batch buffer is not an array.");
-            return new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false);
+            _compressed.SetLength(0);
+            using (var gzip = new GZipStream(_compressed, CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(lines.Span);
+            block = _compressed.GetBuffer().AsMemory(0, (int)_compressed.Length);
         }
-        _compressed.SetLength(0);
-        using (var gzip = new GZipStream(_compressed, CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(lines.Span);
-        return new MemoryStream(_compressed.GetBuffer(), 0, (int)_compressed.Length, writable: false);
+        if (block.Length > MaxAppendBytes && lines.Span[..(lines.Length / 2)].LastIndexOf((byte)'\n') is var cut and >= 0)
+        {
+            var first = await AppendLinesAsync(blob, lines[..(cut + 1)], ct).ConfigureAwait(false);
+            return first + await AppendLinesAsync(blob, lines[(cut + 1)..], ct).ConfigureAwait(false);
+        }
+        if (!MemoryMarshal.TryGetArray(block, out var segment)) throw new InvalidOperationException("The batch buffer is not an array.");
+        using var content = new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false);
+        await blob.AppendBlockAsync(content, cancellationToken: ct).ConfigureAwait(false);
+        return 1;
     }
 
     private async Task EnsureContainerAsync(CancellationToken ct)

@@ -179,6 +179,38 @@ public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<Shop
         }
     }
 
+    [Fact]
+    public async Task Writer_BlockLargerThanOneAppend_IsSplitAtLineBreaksAndReadBackWhole()
+    {
+        var layout = Serverless.Testing.IsolatedLayout.Storage(shop.Azurite.ConnectionString, Serverless.Testing.IsolatedLayout.NewSuffix());
+        var storage = new PipelineStorage(Options.Create(layout));
+        var options = Options.Create(new PredictionLogOptions { FlushInterval = TimeSpan.FromHours(1) });
+        var serving = Options.Create(new PredictionOptions());
+        var buffer = new PredictionLogBuffer(options, new MonitoringSettingsCache(new ModelSpecStore(storage), options, serving, NullLogger<MonitoringSettingsCache>.Instance));
+        // An append limit a few lines long, so one flush of 40 requests must be split several times.
+        var writer = new PredictionLogWriter(buffer, Host.Services.GetRequiredService<PredictionService>(), storage, options, serving, NullLogger<PredictionLogWriter>.Instance)
+        {
+            MaxAppendBytes = 300,
+        };
+        var manifest = (await shop.Registry.GetManifestAsync(ShopData.Spend, "v1", CancellationToken.None))!;
+        using var row = System.Text.Json.JsonDocument.Parse(ShopData.Row);
+
+        for (var i = 0; i < 40; i++)
+        {
+            await buffer.OfferAsync(ShopData.Spend, manifest, production: true, $"split-{i:D2}", [row.RootElement], [new RowPrediction { Score = i }], CancellationToken.None);
+        }
+        await writer.FlushAsync(CancellationToken.None);
+        var entries = await ReadAllAsync(storage);
+        var blobs = new List<Azure.Storage.Blobs.Models.BlobItem>();
+        await foreach (var blob in storage.Monitoring.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None,
+                           MonitoringPaths.PredictionLogPrefix(ShopData.Spend), CancellationToken.None)) blobs.Add(blob);
+
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => $"split-{i:D2}"), entries.Select(e => e.RequestId));
+        var properties = (await storage.Monitoring.GetBlobClient(Assert.Single(blobs).Name).GetPropertiesAsync()).Value;
+        Assert.True(properties.BlobCommittedBlockCount >= 4, $"expected the flush split into several appends, saw {properties.BlobCommittedBlockCount}");
+        Assert.Equal(40, buffer.Counts.WrittenEntries);
+    }
+
     private static async Task<List<PredictionLogEntry>> ReadAllAsync(PipelineStorage storage)
     {
         var entries = new List<PredictionLogEntry>();
