@@ -38,7 +38,7 @@ public sealed class PredictionLogWriter(
     private const int BlockBytes = 1 << 20;
 
     /// <summary>
-    /// A batch of lines to be compressed is appended as soon as it holds this much: JSON lines shrink to a tenth or so, so
+    /// A batch of lines to be compressed is appended as soon as it holds this much: JSON lines shrink to a sixth or a tenth, so
     /// an append carries a few hundred KiB, and storage sees a few appends a second however busy the host is.
     /// </summary>
     private const int CompressedBlockLines = 4 << 20;
