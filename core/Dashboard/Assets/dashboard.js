@@ -51,6 +51,15 @@
 
   const pill = (text, kind) => el('span', { class: 'pill ' + (kind || '') }, text);
 
+  // How a version's selection metric was measured: "cv5 0.601 ± 0.041" (mean and spread of k folds) or "validation 1.41".
+  function chosenBy(v) {
+    const selection = v.selection;
+    const value = (v.validationMetrics || {})[v.primaryMetric];
+    if (!selection) return value === undefined ? '–' : `validation ${fmt(value)}`;
+    const spread = (selection.standardDeviation || {})[v.primaryMetric];
+    return `${selection.set} ${fmt(value)}${spread === undefined ? '' : ` ± ${fmt(spread)}`}`;
+  }
+
   function fmt(value) {
     if (value === undefined || value === null || value === '') return '–';
     if (typeof value === 'number') {
@@ -368,8 +377,9 @@
       el('td', {}, el('strong', {}, v.version)),
       el('td', {}, when(v.createdAt)),
       el('td', {}, v.trainer || '–'),
+      el('td', { class: 'selection' }, chosenBy(v)),
       el('td', {}, pill(v.status || '–', v.status === 'rejected' || v.status === 'archived' ? 'bad' : v.status === 'pendingApproval' ? 'warn' : '')),
-      el('td', { class: 'num' }, fmt((v.testMetrics || {})[v.primaryMetric])),
+      el('td', { class: 'num', title: v.measuredOn ? `on ${fmt(v.measuredOn.rows)} ${v.measuredOn.set} rows` : '' }, fmt((v.testMetrics || {})[v.primaryMetric])),
       el('td', {}, ...aliasesOf(v.version).map((a) => pill(a, a === 'production' ? 'good' : 'info'))),
       el('td', {}, aliases.production === v.version ? '' : el('button', {
         type: 'button', class: 'small promote', 'data-version': v.version,

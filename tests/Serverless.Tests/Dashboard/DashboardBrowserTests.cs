@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Serverless.Core.Monitoring;
 using Serverless.Tests.Infrastructure;
@@ -56,6 +57,8 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite)
         await Assertions.Expect(page.Locator("#model-title")).ToHaveTextAsync(Model);
         await Assertions.Expect(page.Locator("#versions tbody tr")).ToHaveCountAsync(2);
         await Assertions.Expect(page.Locator("#versions tbody tr[data-version='v1']")).ToBeVisibleAsync();
+        // Small data: each version was chosen by 5-fold cross-validation, shown with the folds' spread.
+        await Assertions.Expect(page.Locator("#versions tbody tr[data-version='v1'] td.selection")).ToContainTextAsync(new Regex(@"^cv5 [\d.]+ ± [\d.]+$"));
         await Assertions.Expect(page.Locator("#metric-chart svg circle.point")).ToHaveCountAsync(2);
         await Assertions.Expect(page.Locator("#metric-chart svg path.line")).ToHaveCountAsync(1);
         Assert.True(await page.Locator("#candidate-chart svg rect.bar").CountAsync() >= 1, "the run's candidates are drawn as bars");
