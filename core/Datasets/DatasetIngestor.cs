@@ -158,9 +158,11 @@ public sealed class DatasetIngestor(
         {
             return await specs.GetCurrentAsync(model, ct).ConfigureAwait(false);
         }
-        catch (BadRequestException e)
+        catch (System.Text.Json.JsonException e)
         {
-            throw new Rejection("spec_invalid", $"The model's spec cannot be read, so the data cannot be checked against it: {e.Message}");
+            // Only a stored spec changed by hand can be unreadable: every spec is checked before it is stored.
+            throw new Rejection("spec_invalid", $"The model's spec in force ({ModelSpecStore.CurrentBlob(model)} in the models container) cannot be read, " +
+                                                $"so the data cannot be checked against it: {e.Message} Upload a valid model.json to incoming/{model}/, or PUT the spec, then upload the data again.");
         }
     }
 

@@ -105,6 +105,23 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Ingest_StoredSpecInForceUnreadable_QuarantinesTheDataNamingTheSpec()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("corrupt");
+        await ingestion.Storage.EnsureCreatedAsync();
+        await ingestion.Storage.Models.GetBlobClient(ModelSpecStore.CurrentBlob(model)).UploadAsync(BinaryData.FromString("{ \"version\": 1, \"spec\": "));
+        var content = Utf8(Rows(30, i => $"{i},{i % 2}", "a,label"));
+
+        var outcome = await ingestion.IngestAsync($"{model}/data.csv", content);
+
+        Assert.Equal(IngestionStatus.Quarantined, outcome.Status);
+        Assert.Equal(["spec_invalid"], outcome.ReasonCodes);
+        Assert.Equal(content, await ingestion.ReadQuarantineBytesAsync(outcome));
+        Assert.Contains(ModelSpecStore.CurrentBlob(model), (await ingestion.ReadQuarantineAsync(outcome, "summary.txt")));
+    }
+
+    [Fact]
     public async Task Report_FormulaValuesInRejectedRows_AreEscapedInSamplesAndSummary()
     {
         var ingestion = new Ingestion(azurite);
