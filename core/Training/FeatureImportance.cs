@@ -75,7 +75,8 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
         // Binary PFI reports no log-loss (the statistics are those of the uncalibrated score): AUC stands in.
         if (schema.Task == TaskKind.Binary && metric == "logLoss") metric = "auc";
         var (predictor, prefix) = SplitChain(model);
-        var prepared = prefix.Transform(data);
+        // The rows PFI scores, featurized once and kept in memory: PFI passes over them once per slot and permutation.
+        var prepared = ml.Data.Cache(ml.Data.TakeRows(prefix.Transform(data), MaxRows));
         var features = prepared.Schema[FeaturePipeline.FeaturesColumn];
         var slots = features.Type is VectorDataViewType vector ? vector.Size : 1;
         var rows = Math.Min(MaxRows, CountRows(prepared, MaxRows));
