@@ -18,12 +18,12 @@ public static class DefaultCandidates
     {
         var grids = new List<TrainerGrid>
         {
-            Grid("LightGbm", ("numberOfLeaves", [31]), ("numberOfIterations", [100]), ("learningRate", [0.1]), ("minimumExampleCountPerLeaf", [20])),
-            Grid("LightGbm", ("numberOfLeaves", [31]), ("numberOfIterations", [400]), ("learningRate", [0.05]), ("minimumExampleCountPerLeaf", [20]),
+            Grid("LightGbm", ("numberOfLeaves", [31]), (TrainerCatalog.Iterations, [100]), ("learningRate", [0.1]), ("minimumExampleCountPerLeaf", [20])),
+            Grid("LightGbm", ("numberOfLeaves", [31]), (TrainerCatalog.Iterations, [400]), ("learningRate", [0.05]), ("minimumExampleCountPerLeaf", [20]),
                 ("featureFraction", [0.8]), ("subsampleFraction", [0.8])),
-            Grid("LightGbm", ("numberOfLeaves", [63]), ("numberOfIterations", [400]), ("learningRate", [0.05]), ("minimumExampleCountPerLeaf", [20])),
-            Grid("FastTree", ("numberOfLeaves", [31]), ("numberOfIterations", [300]), ("learningRate", [0.1]), ("minimumExampleCountPerLeaf", [20])),
-            Grid("FastForest", ("numberOfLeaves", [63]), ("numberOfIterations", [200]), ("minimumExampleCountPerLeaf", [5])),
+            Grid("LightGbm", ("numberOfLeaves", [63]), (TrainerCatalog.Iterations, [400]), ("learningRate", [0.05]), ("minimumExampleCountPerLeaf", [20])),
+            Grid("FastTree", ("numberOfLeaves", [31]), (TrainerCatalog.Iterations, [300]), ("learningRate", [0.1]), ("minimumExampleCountPerLeaf", [20])),
+            Grid("FastForest", ("numberOfLeaves", [63]), (TrainerCatalog.Iterations, [200]), ("minimumExampleCountPerLeaf", [5])),
         };
         if (rows <= SmallData || hasText) grids.Add(new TrainerGrid { Name = "Sdca" });
         return grids;

@@ -18,9 +18,9 @@ public static class TrainerCatalog
 {
     private static readonly Dictionary<string, string[]> Parameters = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["LightGbm"] = ["numberOfLeaves", "numberOfIterations", "learningRate", "minimumExampleCountPerLeaf", "featureFraction", "subsampleFraction", Threads],
-        ["FastTree"] = ["numberOfLeaves", "numberOfIterations", "learningRate", "minimumExampleCountPerLeaf", Threads],
-        ["FastForest"] = ["numberOfLeaves", "numberOfIterations", "minimumExampleCountPerLeaf", Threads],
+        ["LightGbm"] = ["numberOfLeaves", Iterations, "learningRate", "minimumExampleCountPerLeaf", "featureFraction", "subsampleFraction", Threads],
+        ["FastTree"] = ["numberOfLeaves", Iterations, "learningRate", "minimumExampleCountPerLeaf", Threads],
+        ["FastForest"] = ["numberOfLeaves", Iterations, "minimumExampleCountPerLeaf", Threads],
         ["Sdca"] = ["l1Regularization", "l2Regularization", "maximumNumberOfIterations"],
     };
 
@@ -28,6 +28,8 @@ public static class TrainerCatalog
 
     /// <summary>Threads a tree trainer may use (default 1). More is faster, but the same data and seed may then give another model.</summary>
     public const string Threads = "numberOfThreads";
+    /// <summary>The parameter of the rounds (trees) a tree trainer builds.</summary>
+    public const string Iterations = "numberOfIterations";
 
     /// <summary>
     /// Whether training the candidate twice on the same rows with the same seed gives the same model: true for every
@@ -95,7 +97,7 @@ public static class TrainerCatalog
         {
             case "LightGbm":
                 var leaves = Int("numberOfLeaves");
-                var iterations = Int("numberOfIterations") ?? 100;
+                var iterations = Int(Iterations) ?? 100;
                 var rate = Real("learningRate");
                 var minLeaf = Int("minimumExampleCountPerLeaf");
                 // Each round sees a share of the features and (re-drawn every round) of the rows, as in a random forest.
@@ -130,7 +132,7 @@ public static class TrainerCatalog
                     TaskKind.Regression => ml.Regression.Trainers.FastTree(new FastTreeRegressionTrainer.Options
                     {
                         LabelColumnName = label, FeatureColumnName = features, NumberOfLeaves = Int("numberOfLeaves") ?? 20,
-                        NumberOfTrees = Int("numberOfIterations") ?? 100, LearningRate = Real("learningRate") ?? 0.2,
+                        NumberOfTrees = Int(Iterations) ?? 100, LearningRate = Real("learningRate") ?? 0.2,
                         MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 10, Seed = seed, NumberOfThreads = Int(Threads) ?? 1,
                     }),
                     TaskKind.Binary => ml.BinaryClassification.Trainers.FastTree(FastTreeBinary(p, seed)),
@@ -142,7 +144,7 @@ public static class TrainerCatalog
                     TaskKind.Regression => ml.Regression.Trainers.FastForest(new FastForestRegressionTrainer.Options
                     {
                         LabelColumnName = label, FeatureColumnName = features, NumberOfLeaves = Int("numberOfLeaves") ?? 20,
-                        NumberOfTrees = Int("numberOfIterations") ?? 100, MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 10,
+                        NumberOfTrees = Int(Iterations) ?? 100, MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 10,
                         Seed = seed, NumberOfThreads = Int(Threads) ?? 1,
                     }),
                     TaskKind.Binary => ml.BinaryClassification.Trainers.FastForest(FastForestBinary(p, seed)),
@@ -177,7 +179,7 @@ public static class TrainerCatalog
         LabelColumnName = FeaturePipeline.LabelColumn,
         FeatureColumnName = FeaturePipeline.FeaturesColumn,
         NumberOfLeaves = p.TryGetValue("numberOfLeaves", out var l) ? (int)l : 20,
-        NumberOfTrees = p.TryGetValue("numberOfIterations", out var t) ? (int)t : 100,
+        NumberOfTrees = p.TryGetValue(Iterations, out var t) ? (int)t : 100,
         LearningRate = p.TryGetValue("learningRate", out var r) ? r : 0.2,
         MinimumExampleCountPerLeaf = p.TryGetValue("minimumExampleCountPerLeaf", out var m) ? (int)m : 10,
         Seed = seed,
@@ -189,7 +191,7 @@ public static class TrainerCatalog
         LabelColumnName = FeaturePipeline.LabelColumn,
         FeatureColumnName = FeaturePipeline.FeaturesColumn,
         NumberOfLeaves = p.TryGetValue("numberOfLeaves", out var l) ? (int)l : 20,
-        NumberOfTrees = p.TryGetValue("numberOfIterations", out var t) ? (int)t : 100,
+        NumberOfTrees = p.TryGetValue(Iterations, out var t) ? (int)t : 100,
         MinimumExampleCountPerLeaf = p.TryGetValue("minimumExampleCountPerLeaf", out var m) ? (int)m : 10,
         Seed = seed,
         NumberOfThreads = p.TryGetValue(Threads, out var n) ? (int)n : 1,
