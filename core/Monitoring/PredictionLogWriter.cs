@@ -43,8 +43,11 @@ public sealed class PredictionLogWriter(
     /// </summary>
     private const int CompressedBlockLines = 4 << 20;
 
-    /// <summary>The most one append may carry (the service's limit for an append block); a larger gzip member is split.</summary>
-    internal int MaxAppendBytes { get; init; } = 4 << 20;
+    /// <summary>The service's limit for one append block.</summary>
+    internal const int AppendLimit = 4 << 20;
+
+    /// <summary>The most one append may carry (<see cref="AppendLimit"/>; tests make it smaller); a larger gzip member is split.</summary>
+    internal int MaxAppendBytes { get; init; } = AppendLimit;
 
     /// <summary>A blob takes at most 50,000 appends; the writer moves to the next sequence number before that.</summary>
     private const int MaxBlocksPerBlob = 49_000;

@@ -117,19 +117,12 @@ public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<Shop
     [Fact]
     public async Task StopAsync_EntriesStillBuffered_AreWrittenBeforeItReturns()
     {
-        var layout = Serverless.Testing.IsolatedLayout.Storage(shop.Azurite.ConnectionString, Serverless.Testing.IsolatedLayout.NewSuffix());
-        var storage = new PipelineStorage(Options.Create(layout));
-        var options = Options.Create(new PredictionLogOptions { FlushInterval = TimeSpan.FromHours(1) });
-        var serving = Options.Create(new PredictionOptions());
-        var buffer = new PredictionLogBuffer(options, new MonitoringSettingsCache(new ModelSpecStore(storage), options, serving, NullLogger<MonitoringSettingsCache>.Instance));
-        var writer = new PredictionLogWriter(buffer, Host.Services.GetRequiredService<PredictionService>(), storage, options, serving, NullLogger<PredictionLogWriter>.Instance);
-        var manifest = (await shop.Registry.GetManifestAsync(ShopData.Spend, "v1", CancellationToken.None))!;
-        using var row = System.Text.Json.JsonDocument.Parse(ShopData.Row);
+        var (storage, buffer, writer) = NewWriter(new PredictionLogOptions { FlushInterval = TimeSpan.FromHours(1) });
         await writer.StartAsync(CancellationToken.None);
 
         for (var i = 0; i < 3; i++)
         {
-            await buffer.OfferAsync(ShopData.Spend, manifest, production: true, $"stop-{i}", [row.RootElement], [new RowPrediction { Score = i }], CancellationToken.None);
+            await OfferRowAsync(buffer, $"stop-{i}", i);
         }
         await Task.Delay(300);
         var before = await ReadAllAsync(storage);
@@ -146,24 +139,16 @@ public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<Shop
     [InlineData(false)]
     public async Task Writer_SeveralAppendsToOneBlob_ReadBackInOrder_CompressedOrPlain(bool compress)
     {
-        var layout = Serverless.Testing.IsolatedLayout.Storage(shop.Azurite.ConnectionString, Serverless.Testing.IsolatedLayout.NewSuffix());
-        var storage = new PipelineStorage(Options.Create(layout));
-        var options = Options.Create(new PredictionLogOptions { FlushInterval = TimeSpan.FromHours(1), Compress = compress });
-        var serving = Options.Create(new PredictionOptions());
-        var buffer = new PredictionLogBuffer(options, new MonitoringSettingsCache(new ModelSpecStore(storage), options, serving, NullLogger<MonitoringSettingsCache>.Instance));
-        var writer = new PredictionLogWriter(buffer, Host.Services.GetRequiredService<PredictionService>(), storage, options, serving, NullLogger<PredictionLogWriter>.Instance);
-        var manifest = (await shop.Registry.GetManifestAsync(ShopData.Spend, "v1", CancellationToken.None))!;
-        using var row = System.Text.Json.JsonDocument.Parse(ShopData.Row);
+        var (storage, buffer, writer) = NewWriter(new PredictionLogOptions { FlushInterval = TimeSpan.FromHours(1), Compress = compress });
 
         // Three flushes: three appends to the same blob (three gzip members when compressed).
         for (var i = 0; i < 3; i++)
         {
-            await buffer.OfferAsync(ShopData.Spend, manifest, production: true, $"append-{i}", [row.RootElement], [new RowPrediction { Score = i }], CancellationToken.None);
+            await OfferRowAsync(buffer, $"append-{i}", i);
             await writer.FlushAsync(CancellationToken.None);
         }
         var entries = await ReadAllAsync(storage);
-        var blobs = new List<string>();
-        await foreach (var blob in storage.Monitoring.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, MonitoringPaths.PredictionLogPrefix(ShopData.Spend), CancellationToken.None)) blobs.Add(blob.Name);
+        var blobs = await LogBlobsAsync(storage);
 
         Assert.Equal(["append-0", "append-1", "append-2"], entries.Select(e => e.RequestId));
         Assert.Equal([0f, 1f, 2f], entries.Select(e => e.Output.Score ?? -1));
@@ -182,33 +167,52 @@ public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<Shop
     [Fact]
     public async Task Writer_BlockLargerThanOneAppend_IsSplitAtLineBreaksAndReadBackWhole()
     {
-        var layout = Serverless.Testing.IsolatedLayout.Storage(shop.Azurite.ConnectionString, Serverless.Testing.IsolatedLayout.NewSuffix());
-        var storage = new PipelineStorage(Options.Create(layout));
-        var options = Options.Create(new PredictionLogOptions { FlushInterval = TimeSpan.FromHours(1) });
-        var serving = Options.Create(new PredictionOptions());
-        var buffer = new PredictionLogBuffer(options, new MonitoringSettingsCache(new ModelSpecStore(storage), options, serving, NullLogger<MonitoringSettingsCache>.Instance));
         // An append limit a few lines long, so one flush of 40 requests must be split several times.
-        var writer = new PredictionLogWriter(buffer, Host.Services.GetRequiredService<PredictionService>(), storage, options, serving, NullLogger<PredictionLogWriter>.Instance)
-        {
-            MaxAppendBytes = 300,
-        };
-        var manifest = (await shop.Registry.GetManifestAsync(ShopData.Spend, "v1", CancellationToken.None))!;
-        using var row = System.Text.Json.JsonDocument.Parse(ShopData.Row);
+        var (storage, buffer, writer) = NewWriter(new PredictionLogOptions { FlushInterval = TimeSpan.FromHours(1) }, maxAppendBytes: 300);
 
         for (var i = 0; i < 40; i++)
         {
-            await buffer.OfferAsync(ShopData.Spend, manifest, production: true, $"split-{i:D2}", [row.RootElement], [new RowPrediction { Score = i }], CancellationToken.None);
+            await OfferRowAsync(buffer, $"split-{i:D2}", i);
         }
         await writer.FlushAsync(CancellationToken.None);
         var entries = await ReadAllAsync(storage);
-        var blobs = new List<Azure.Storage.Blobs.Models.BlobItem>();
-        await foreach (var blob in storage.Monitoring.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None,
-                           MonitoringPaths.PredictionLogPrefix(ShopData.Spend), CancellationToken.None)) blobs.Add(blob);
+        var blobs = await LogBlobsAsync(storage);
 
         Assert.Equal(Enumerable.Range(0, 40).Select(i => $"split-{i:D2}"), entries.Select(e => e.RequestId));
-        var properties = (await storage.Monitoring.GetBlobClient(Assert.Single(blobs).Name).GetPropertiesAsync()).Value;
+        var properties = (await storage.Monitoring.GetBlobClient(Assert.Single(blobs)).GetPropertiesAsync()).Value;
         Assert.True(properties.BlobCommittedBlockCount >= 4, $"expected the flush split into several appends, saw {properties.BlobCommittedBlockCount}");
         Assert.Equal(40, buffer.Counts.WrittenEntries);
+    }
+
+    /// <summary>A writer of its own, on storage of its own, that runs only when a test flushes or stops it.</summary>
+    private (PipelineStorage Storage, PredictionLogBuffer Buffer, PredictionLogWriter Writer) NewWriter(PredictionLogOptions settings, int? maxAppendBytes = null)
+    {
+        var layout = Serverless.Testing.IsolatedLayout.Storage(shop.Azurite.ConnectionString, Serverless.Testing.IsolatedLayout.NewSuffix());
+        var storage = new PipelineStorage(Options.Create(layout));
+        var options = Options.Create(settings);
+        var serving = Options.Create(new PredictionOptions());
+        var buffer = new PredictionLogBuffer(options, new MonitoringSettingsCache(new ModelSpecStore(storage), options, serving, NullLogger<MonitoringSettingsCache>.Instance));
+        var writer = new PredictionLogWriter(buffer, Host.Services.GetRequiredService<PredictionService>(), storage, options, serving, NullLogger<PredictionLogWriter>.Instance)
+        {
+            MaxAppendBytes = maxAppendBytes ?? PredictionLogWriter.AppendLimit,
+        };
+        return (storage, buffer, writer);
+    }
+
+    /// <summary>Offers the shop's example row as a production request of v1 answered with <paramref name="score"/>.</summary>
+    private async Task OfferRowAsync(PredictionLogBuffer buffer, string requestId, float score)
+    {
+        var manifest = (await shop.Registry.GetManifestAsync(ShopData.Spend, "v1", CancellationToken.None))!;
+        using var row = System.Text.Json.JsonDocument.Parse(ShopData.Row);
+        await buffer.OfferAsync(ShopData.Spend, manifest, production: true, requestId, [row.RootElement], [new RowPrediction { Score = score }], CancellationToken.None);
+    }
+
+    private static async Task<List<string>> LogBlobsAsync(PipelineStorage storage)
+    {
+        var names = new List<string>();
+        await foreach (var blob in storage.Monitoring.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None,
+                           MonitoringPaths.PredictionLogPrefix(ShopData.Spend), CancellationToken.None)) names.Add(blob.Name);
+        return names;
     }
 
     private static async Task<List<PredictionLogEntry>> ReadAllAsync(PipelineStorage storage)
