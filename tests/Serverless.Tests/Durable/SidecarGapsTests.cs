@@ -176,7 +176,9 @@ public sealed class SidecarGapsTests(AzuriteFixture azurite)
         public override async Task<int> RunAsync(TaskActivityContext context, string key)
         {
             var run = Runs.AddOrUpdate(key, 1, (_, n) => n + 1);
-            await Task.Delay(TimeSpan.FromSeconds(10));
+            // Four times the test hosts' 4 s visibility timeout, so the other host has time to take a lapsed message even on
+            // a loaded machine (with 10 s, one suite run saw the unrenewed activity run only once).
+            await Task.Delay(TimeSpan.FromSeconds(16));
             return run;
         }
     }
