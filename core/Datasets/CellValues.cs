@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text;
+using System.Text.Json;
 using Serverless.Core.Specs;
 
 namespace Serverless.Core.Datasets;
@@ -180,6 +181,22 @@ public static class CellValues
 
     /// <summary>A cell of a categorical, text or date column: missing, or its text as it is.</summary>
     public static CellReading ReadText(ReadOnlySpan<char> value) => IsMissing(value) ? CellReading.Missing : CellReading.Value;
+
+    /// <summary>
+    /// A JSON scalar as the cell it would be in an uploaded file: a string's text, a number's digits, true or false; null
+    /// for null, objects and arrays.
+    /// </summary>
+    public static string? TextOf(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString()!,
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        JsonValueKind.Number => value.GetRawText(),
+        _ => null,
+    };
+
+    /// <summary>A JSON value as the canonical data file holds it for a column of <paramref name="kind"/> (null: missing).</summary>
+    public static string? Canonical(ColumnKind kind, JsonElement value) => TextOf(value) is { } text ? Canonical(kind, text) : null;
 
     /// <summary>
     /// A cell as the canonical data file holds it for a column of <paramref name="kind"/>: null when missing, booleans as

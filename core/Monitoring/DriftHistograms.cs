@@ -84,7 +84,7 @@ public sealed class DriftHistograms(DriftStore reports, DatasetStore datasets, D
         long missing = 0;
         foreach (var value in values)
         {
-            if (Text(value) is not { } text) { missing++; continue; }
+            if (CellValues.TextOf(value) is not { } text) { missing++; continue; }
             counts[index.TryGetValue(text, out var i) ? i : bins.Count]++;
         }
         var reference = top.Select(t => t.Count).Append(column.OtherCount).ToList();
@@ -96,15 +96,6 @@ public sealed class DriftHistograms(DriftStore reports, DatasetStore datasets, D
     {
         JsonValueKind.Number => value.GetDouble(),
         JsonValueKind.String when double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var x) => x,
-        _ => null,
-    };
-
-    private static string? Text(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.String => value.GetString(),
-        JsonValueKind.Number => value.GetRawText(),
-        JsonValueKind.True => "true",
-        JsonValueKind.False => "false",
         _ => null,
     };
 

@@ -111,17 +111,6 @@ public sealed class DriftInputs(PipelineStorage storage, DatasetStore datasets, 
     }
 
     /// <summary>A logged input as the canonical data file would hold it for a column of <paramref name="kind"/> (null: missing).</summary>
-    public static string? Category(PredictionLogEntry entry, string column, ColumnKind kind)
-    {
-        if (!entry.Inputs.TryGetValue(column, out var value)) return null;
-        var text = value.ValueKind switch
-        {
-            JsonValueKind.String => value.GetString()!,
-            JsonValueKind.True => "true",
-            JsonValueKind.False => "false",
-            JsonValueKind.Number => value.GetRawText(),
-            _ => null,
-        };
-        return text is null ? null : CellValues.Canonical(kind, text);
-    }
+    public static string? Category(PredictionLogEntry entry, string column, ColumnKind kind) =>
+        entry.Inputs.TryGetValue(column, out var value) ? CellValues.Canonical(kind, value) : null;
 }

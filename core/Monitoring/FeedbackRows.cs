@@ -33,8 +33,8 @@ public sealed class FeedbackRowsWriter(LabelledRowsReader labelled, PipelineStor
             for (var i = 0; i < columns.Count; i++)
             {
                 var column = columns[i];
-                if (column.Name == schema.Label) fields[i] = Text(row.Label, column.Kind);
-                else if (schema.Features.Contains(column.Name) && row.Inputs.TryGetValue(column.Name, out var value)) fields[i] = Text(value, column.Kind);
+                if (column.Name == schema.Label) fields[i] = CellValues.Canonical(column.Kind, row.Label);
+                else if (schema.Features.Contains(column.Name) && row.Inputs.TryGetValue(column.Name, out var value)) fields[i] = CellValues.Canonical(column.Kind, value);
             }
             if (fields[columns.ToList().FindIndex(c => c.Name == schema.Label)] is null) continue;
             var hash = DeterministicSample<string>.Hash(row.Prediction.RequestId, row.Prediction.Row);
@@ -58,19 +58,5 @@ public sealed class FeedbackRowsWriter(LabelledRowsReader labelled, PipelineStor
         }
         buffer.Position = 0;
         await storage.Datasets.GetBlobClient(blob).UploadAsync(buffer, overwrite: true, ct).ConfigureAwait(false);
-    }
-
-    /// <summary>A JSON value as the canonical data file holds it for a column of <paramref name="kind"/> (null: missing).</summary>
-    private static string? Text(JsonElement value, Specs.ColumnKind kind)
-    {
-        var text = value.ValueKind switch
-        {
-            JsonValueKind.String => value.GetString()!,
-            JsonValueKind.True => "true",
-            JsonValueKind.False => "false",
-            JsonValueKind.Number => value.GetRawText(),
-            _ => null,
-        };
-        return text is null ? null : CellValues.Canonical(kind, text);
     }
 }

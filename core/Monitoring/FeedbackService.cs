@@ -129,14 +129,7 @@ public sealed class FeedbackService(
             return false;
         }
         var classes = schema.Classes ?? [];
-        var text = value.ValueKind switch
-        {
-            JsonValueKind.String => value.GetString()!,
-            JsonValueKind.True => "true",
-            JsonValueKind.False => "false",
-            JsonValueKind.Number => value.GetRawText(),
-            _ => null,
-        };
+        var text = CellValues.TextOf(value);
         var match = text is null ? null : classes.FirstOrDefault(c => c == text);
         if (match is null && text is not null && CellValues.TryBoolean(text, out var flag))
         {

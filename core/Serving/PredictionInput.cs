@@ -163,14 +163,8 @@ internal sealed class PredictionInput
         return reading;
     }
 
-    /// <summary>A JSON scalar as the cell it would be in an uploaded file: a string's text, a number's digits, true or false.</summary>
-    private static string CellText(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.String => value.GetString()!,
-        JsonValueKind.True => "true",
-        JsonValueKind.False => "false",
-        _ => Encoding.UTF8.GetString(JsonMarshal.GetRawUtf8Value(value)),
-    };
+    /// <summary>A JSON scalar (never null, an object or an array here) as the cell it would be in an uploaded file.</summary>
+    private static string CellText(JsonElement value) => CellValues.TextOf(value)!;
 
     private static string Expected(ColumnKind kind) => kind switch
     {
