@@ -34,7 +34,7 @@ public sealed class RecordTrainingEvent(AuditLog audit) : PipelineActivity<Train
     }
 }
 
-/// <summary>Trains one candidate on the train split and scores it on validation; the run is recorded either way.</summary>
+/// <summary>Trains one candidate on the train split and scores it (on validation, or by cross-validation on small data); the run is recorded either way.</summary>
 public sealed class TrainCandidate(ModelTrainer trainer) : PipelineActivity<CandidateInput, CandidateResult>
 {
     public override Task<CandidateResult> RunAsync(CandidateInput input, CancellationToken cancellationToken) =>
