@@ -35,7 +35,8 @@ public sealed record TrainingPlan(
     string? ChampionRowHashesBlob = null,
     SpecSnapshot? Spec = null,
     int CrossValidationFolds = 0,
-    long CrossValidationMaxRows = 0)
+    long CrossValidationMaxRows = 0,
+    double SimplerWithin = 0)
 {
     /// <summary>
     /// The folds the candidates of this plan are compared by on a split: <see cref="CrossValidationFolds"/> when train and

@@ -97,9 +97,10 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
             throw new InvalidOperationException(
                 $"No candidate of model '{plan.Model}' trained successfully: {string.Join("; ", candidates.Select(c => $"{c.Candidate}: {c.Error}"))}");
         }
-        var metric = plan.PrimaryMetric;
-        var winner = succeeded.Aggregate((best, next) =>
-            Metrics.IsBetter(metric, next.ValidationMetrics.GetValueOrDefault(metric, double.NaN), best.ValidationMetrics.GetValueOrDefault(metric, double.NaN)) ? next : best);
+        // The best by the metric, or a candidate cheaper to serve whose shortfall the folds or parts cannot tell from chance.
+        var choice = CandidateChoice.Choose(plan.PrimaryMetric, succeeded, plan.SimplerWithin);
+        var winner = choice.Winner;
+        if (choice.Note is { } chosenOver) notes.Add(chosenOver);
 
         // Validation chose the winner; refit on train and validation before the test split judges it and it is registered.
         context.SetCustomStatus(new TrainingProgress(TrainingStages.Refitting));

@@ -122,9 +122,11 @@ public sealed partial class ModelTrainer(
             }
             else
             {
-                metrics = ModelEvaluation.Evaluate(ml, schema, fitted.Model.Transform(fitted.Label.Transform(fitted.Loader.Load(validation))));
-                selection = SelectionMeasure.OnValidation(input.Splits.ValidationRows);
+                var scored = ml.Data.Cache(fitted.Model.Transform(fitted.Label.Transform(fitted.Loader.Load(validation))));
+                metrics = ModelEvaluation.Evaluate(ml, schema, scored);
+                selection = SelectionMeasure.OnValidation(input.Splits.ValidationRows, ScoreParts(ml, schema, scored, input.Splits.ValidationRows));
             }
+            selection = selection with { ScoringCost = ScoringCost.Of(fitted.Model) };
             var blob = RunPrefix(input.Model, input.RunId) + "model.zip";
             var zip = scratch.File("model.zip");
             await using (var stream = File.Create(zip))

@@ -152,6 +152,25 @@ public sealed partial class ModelTrainer
         return SelectionMeasure.OfFolds(scores);
     }
 
+    /// <summary>
+    /// The scores of the validation split's consecutive parts (<see cref="SelectionMeasure.PartsFor"/>), the same rows for
+    /// every candidate of a run: paired, they say whether two candidates differ by more than chance (<see cref="CandidateChoice"/>).
+    /// Null when the split is too small to cut.
+    /// </summary>
+    private static List<FoldScore>? ScoreParts(MLContext ml, DatasetSchema schema, IDataView scored, long rows)
+    {
+        var parts = SelectionMeasure.PartsFor(rows);
+        if (parts == 0) return null;
+        var scores = new List<FoldScore>(parts);
+        for (var k = 0; k < parts; k++)
+        {
+            long start = k * rows / parts, end = (k + 1) * rows / parts;
+            var part = ml.Data.TakeRows(start == 0 ? scored : ml.Data.SkipRows(scored, start), end - start);
+            scores.Add(new FoldScore(end - start, ModelEvaluation.Evaluate(ml, schema, part)));
+        }
+        return scores;
+    }
+
     /// <summary>Writes the rows of several canonical CSVs (same header) into one, and returns their hashes.</summary>
     private static async Task<RowHashes> ConcatenateAsync(IReadOnlyList<string> files, string target, CancellationToken ct)
     {

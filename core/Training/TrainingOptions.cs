@@ -31,9 +31,17 @@ public sealed class TrainingOptions
     /// <summary>Folds of the cross-validation (2 to <see cref="MaxCrossValidationFolds"/>).</summary>
     public int CrossValidationFolds { get; set; } = DefaultCrossValidationFolds;
 
+    public const double DefaultSimplerWithin = 1;
+
+    /// <summary>
+    /// A candidate that costs less to score a row wins over the best when its shortfall is at most this many standard
+    /// errors of the paired difference between them (<see cref="CandidateChoice"/>); 0: the best always wins.
+    /// </summary>
+    public double SimplerWithin { get; set; } = DefaultSimplerWithin;
+
     /// <summary>
     /// Checks the fractions (each in (0, 1), and together under 1 so that train keeps rows) and the cross-validation
-    /// settings (folds 2 to <see cref="MaxCrossValidationFolds"/>, a row limit not negative); the message names the setting.
+    /// settings (folds 2 to <see cref="MaxCrossValidationFolds"/>, a row limit not negative) and <see cref="SimplerWithin"/> (0 to 3); the message names the setting.
     /// </summary>
     public void Validate()
     {
@@ -46,6 +54,11 @@ public sealed class TrainingOptions
         {
             throw new InvalidOperationException(
                 $"{Section}:CrossValidationFolds ({CrossValidationFolds}) must be between 2 and {MaxCrossValidationFolds}; set {Section}:CrossValidationMaxRows to 0 to compare candidates on the validation split only.");
+        }
+        if (SimplerWithin is < 0 or > 3 || double.IsNaN(SimplerWithin))
+        {
+            throw new InvalidOperationException(
+                $"{Section}:SimplerWithin ({SimplerWithin}) must be between 0 (the best candidate always wins) and 3 standard errors.");
         }
         if (CrossValidationMaxRows < 0)
         {

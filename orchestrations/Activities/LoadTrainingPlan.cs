@@ -55,6 +55,7 @@ public sealed class LoadTrainingPlan(DatasetStore datasets, ModelSpecStore specs
             champion?.Fit?.RowHashesBlob,
             snapshot,
             options.Value.CrossValidationFolds,
-            options.Value.CrossValidationMaxRows);
+            options.Value.CrossValidationMaxRows,
+            options.Value.SimplerWithin);
     }
 }

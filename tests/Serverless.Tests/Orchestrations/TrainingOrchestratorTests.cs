@@ -346,6 +346,9 @@ internal sealed class StubbedTrainingRun : IAsyncDisposable
     /// <summary>Validation rmse by trainer; the lower wins.</summary>
     public Dictionary<string, double> ValidationRmse { get; } = new() { ["FastTree"] = 2.0, ["Sdca"] = 3.0 };
 
+    /// <summary>How a trainer's validation metric was measured, when a test sets it (else plain validation or folds, no parts, no cost).</summary>
+    public Dictionary<string, SelectionMeasure> Selections { get; } = [];
+
     /// <summary>Whether refitting the winner throws on every attempt.</summary>
     public bool RefitFails { get; set; }
 
@@ -481,6 +484,7 @@ internal sealed class StubbedTrainingRun : IAsyncDisposable
         var selection = input.CrossValidationFolds > 0
             ? new SelectionMeasure(SelectionSets.CrossValidation(input.CrossValidationFolds), input.Splits.TrainRows + input.Splits.ValidationRows)
             : SelectionMeasure.OnValidation(input.Splits.ValidationRows);
+        selection = Selections.GetValueOrDefault(trainer, selection);
         return new CandidateResult(input.RunId, input.Candidate, true,
             new Dictionary<string, double> { ["rmse"] = ValidationRmse[trainer] }, CandidateBlob(trainer), 10, Selection: selection);
     }

@@ -71,8 +71,41 @@ public sealed class CrossValidationTests(AzuriteFixture azurite)
 
         var result = await TrainAsync(p, "c1", SmallTrees, 0);
 
-        Assert.Equal(SelectionMeasure.OnValidation(p.Split.ValidationRows), result.Selection);
+        var selection = result.Selection!;
+        Assert.Equal((SelectionSets.Validation, p.Split.ValidationRows), (selection.Set, selection.Rows));
+        // 90 validation rows are too few to cut into parts of 50.
+        Assert.Null(selection.Folds);
+        Assert.True(selection.ScoringCost > 0);
         Assert.Equal(SelectionSets.Validation, (await p.Runs.GetAsync(p.Model, "c1", CancellationToken.None))!.Selection!.Set);
+    }
+
+    /// <summary>
+    /// On validation, each candidate is also scored on the split's consecutive parts: the same rows for every candidate,
+    /// so the choice can pair them (<see cref="CandidateChoice"/>). The run records the parts and the scoring cost.
+    /// </summary>
+    [Fact]
+    public async Task TrainCandidate_WithoutFolds_ScoresTheValidationSplitsParts_TheSameRowsForEveryCandidate()
+    {
+        var p = await PrepareAsync(3_000);
+
+        var trees = await TrainAsync(p, "t", SmallTrees, 0);
+        var linear = await TrainAsync(p, "l", new CandidateSpec("Sdca", new Dictionary<string, double>()), 0);
+
+        var parts = trees.Selection!.Folds!;
+        Assert.Equal(SelectionMeasure.PartsFor(p.Split.ValidationRows), parts.Count);
+        Assert.InRange(parts.Count, 3, 10);
+        Assert.Equal(p.Split.ValidationRows, parts.Sum(f => f.Rows));
+        Assert.All(parts, f => Assert.True(f.Rows >= SelectionMeasure.MinRowsPerPart && double.IsFinite(f.Metrics["rmse"])));
+        Assert.True(parts.Select(f => f.Metrics["rmse"]).Distinct().Count() > 1, "each part is scored on its own rows");
+        // The whole split's rmse lies within the parts' range.
+        Assert.InRange(trees.ValidationMetrics["rmse"], parts.Min(f => f.Metrics["rmse"]), parts.Max(f => f.Metrics["rmse"]));
+        Assert.Equal(parts.Select(f => f.Rows), linear.Selection!.Folds!.Select(f => f.Rows));
+        Assert.NotNull(CandidateChoice.Gap("rmse", linear, trees) ?? CandidateChoice.Gap("rmse", trees, linear));
+        // 40 rounds of FastTree trees against one dot product.
+        Assert.Equal(1.0, linear.Selection.ScoringCost);
+        Assert.True(trees.Selection.ScoringCost > 40, $"{trees.Selection.ScoringCost}");
+        var run = await p.Runs.GetAsync(p.Model, "t", CancellationToken.None);
+        Assert.Equal((parts.Count, trees.Selection.ScoringCost), (run!.Selection!.Folds!.Count, run.Selection.ScoringCost));
     }
 
     /// <summary>The same dataset version, spec and seed give the same folds and the same fold scores, for every default trainer.</summary>

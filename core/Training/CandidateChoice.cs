@@ -1,0 +1,73 @@
+using System.Globalization;
+
+namespace Serverless.Core.Training;
+
+/// <summary>The winner of a run's candidates, the best by the metric, and why the winner is not the best when it is not.</summary>
+public sealed record CandidateChoiceResult(CandidateResult Winner, CandidateResult Best, string? Note);
+
+/// <summary>
+/// Chooses a run's winner among the candidates that trained. The best by the primary metric wins, unless a candidate
+/// that costs less to score a row is within noise of it: its shortfall on the metric is at most
+/// <c>simplerWithin</c> standard errors of the paired difference between the two, measured over the folds of the
+/// cross-validation or the parts of the validation split (the same rows for every candidate). Then the cheapest such
+/// candidate wins. This is the one-standard-error rule of model selection, made paired: a difference the rows cannot tell
+/// from chance does not buy a model that costs more to serve. Without folds or parts, or a known cost, the best wins.
+/// </summary>
+public static class CandidateChoice
+{
+    /// <summary>Fewer paired scores than this give no standard error to trust, and the best wins.</summary>
+    public const int MinPairs = 3;
+
+    public static CandidateChoiceResult Choose(string metric, IReadOnlyList<CandidateResult> succeeded, double simplerWithin)
+    {
+        if (succeeded.Count == 0) throw new ArgumentException("There is no candidate to choose from.", nameof(succeeded));
+        var best = succeeded.Aggregate((b, next) => Metrics.IsBetter(metric, Value(next, metric), Value(b, metric)) ? next : b);
+        if (simplerWithin <= 0 || best.Selection?.ScoringCost is not { } bestCost) return new(best, best, null);
+
+        var cheaper = succeeded
+            .Where(c => !ReferenceEquals(c, best) && c.Selection?.ScoringCost < bestCost)
+            .Select(c => (Candidate: c, Gap: Gap(metric, c, best)))
+            .Where(x => x.Gap is { } g && g.Shortfall <= simplerWithin * g.StandardError)
+            .OrderBy(x => x.Candidate.Selection!.ScoringCost!.Value)
+            .ThenBy(x => x.Gap!.Value.Shortfall)
+            .FirstOrDefault();
+        if (cheaper.Candidate is null) return new(best, best, null);
+
+        var chosen = cheaper.Candidate;
+        var gap = cheaper.Gap!.Value;
+        var set = best.Selection!.Set;
+        var note = string.Create(CultureInfo.InvariantCulture,
+            $"{chosen.Candidate} chosen over {best.Candidate}, the best on {set} {metric} ({Value(best, metric):G4} against {Value(chosen, metric):G4}): " +
+            $"the gap is within {simplerWithin:G3} standard error(s) of the paired difference over {gap.Pairs} {(set == SelectionSets.Validation ? "parts of the validation split" : "folds")} " +
+            $"({gap.StandardError:G3}), and it costs {100 * chosen.Selection!.ScoringCost!.Value / bestCost:F0}% as much to score a row " +
+            $"({chosen.Selection.ScoringCost:F0} against {bestCost:F0} tree splits).");
+        return new(chosen, best, note);
+    }
+
+    private static double Value(CandidateResult c, string metric) => c.ValidationMetrics.GetValueOrDefault(metric, double.NaN);
+
+    /// <summary>
+    /// How far <paramref name="candidate"/> falls short of <paramref name="best"/> on the metric, and the standard error of
+    /// the paired difference over the folds or parts both were scored on; null when they were not scored on the same ones.
+    /// </summary>
+    internal static (double Shortfall, double StandardError, int Pairs)? Gap(string metric, CandidateResult candidate, CandidateResult best)
+    {
+        if (candidate.Selection?.Folds is not { } mine || best.Selection?.Folds is not { } theirs) return null;
+        if (candidate.Selection.Set != best.Selection.Set || mine.Count != theirs.Count) return null;
+        var sign = Metrics.HigherIsBetter(metric) ? -1 : 1;
+        var differences = new List<double>();
+        for (var i = 0; i < mine.Count; i++)
+        {
+            if (mine[i].Rows != theirs[i].Rows) return null;
+            if (mine[i].Metrics.TryGetValue(metric, out var a) && theirs[i].Metrics.TryGetValue(metric, out var b) && double.IsFinite(a) && double.IsFinite(b))
+            {
+                differences.Add(sign * (a - b));
+            }
+        }
+        var shortfall = sign * (Value(candidate, metric) - Value(best, metric));
+        if (differences.Count < MinPairs || !double.IsFinite(shortfall)) return null;
+        var mean = differences.Average();
+        var variance = differences.Sum(d => (d - mean) * (d - mean)) / (differences.Count - 1);
+        return (shortfall, Math.Sqrt(variance / differences.Count), differences.Count);
+    }
+}

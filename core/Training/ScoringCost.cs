@@ -1,0 +1,83 @@
+using System.Reflection;
+using Microsoft.ML;
+using Microsoft.ML.Calibrators;
+using Microsoft.ML.Data;
+using Microsoft.ML.Trainers;
+using Microsoft.ML.Trainers.FastTree;
+
+namespace Serverless.Core.Training;
+
+/// <summary>
+/// What scoring one row costs a fitted model, in tree splits: for each tree, the mean depth of its leaves (the splits a row
+/// passes on its way to a leaf, every leaf counted once), summed over the trees of the ensemble, and over the classes'
+/// ensembles of a one-versus-all model. A linear model costs one split per class: a dot product over the features costs
+/// about what a few splits do, far less than any of the ensembles. Deterministic: read from the model's trees, not
+/// timed, so a run with the same seed chooses the same winner.
+/// </summary>
+public static class ScoringCost
+{
+    /// <summary>The cost of the model's predictor, or null when it is of a kind this does not know.</summary>
+    public static double? Of(ITransformer model)
+    {
+        // A fitted chain is a TransformerChain of its last transformer's type; a loaded one of ITransformer: both enumerate.
+        var steps = model is IEnumerable<ITransformer> chain ? chain.ToList() : [model];
+        return steps.OfType<ISingleFeaturePredictionTransformer<object>>().LastOrDefault() is { } predictor ? OfParameters(predictor.Model) : null;
+    }
+
+    internal static double? OfParameters(object parameters) => parameters switch
+    {
+        TreeEnsembleModelParametersBasedOnRegressionTree trees => OfTrees(trees.TrainedTreeEnsemble.Trees),
+        TreeEnsembleModelParametersBasedOnQuantileRegressionTree forest => OfTrees(forest.TrainedTreeEnsemble.Trees),
+        OneVersusAllModelParameters classes => SubModels(classes)?.Aggregate((double?)0, (sum, sub) => sum + OfParameters(sub)),
+        CalibratedModelParametersBase calibrated => SubModel(calibrated) is { } sub ? OfParameters(sub) : null,
+        LinearModelParameters => 1,
+        MaximumEntropyModelParameters classes => ClassCount(classes),
+        _ => null,
+    };
+
+    /// <summary>The mean leaf depth of each tree, summed.</summary>
+    public static double OfTrees(IEnumerable<RegressionTreeBase> trees) => trees.Sum(MeanLeafDepth);
+
+    private static double MeanLeafDepth(RegressionTreeBase tree)
+    {
+        if (tree.NumberOfLeaves <= 1) return 0;
+        // Children are node indexes, or the complement (~leaf) of a leaf index; node 0 is the root.
+        long depths = 0;
+        var stack = new Stack<(int Node, int Depth)>();
+        stack.Push((0, 0));
+        while (stack.Count > 0)
+        {
+            var (node, depth) = stack.Pop();
+            foreach (var child in (ReadOnlySpan<int>)[tree.LeftChild[node], tree.RightChild[node]])
+            {
+                if (child < 0) depths += depth + 1;
+                else stack.Push((child, depth + 1));
+            }
+        }
+        return (double)depths / tree.NumberOfLeaves;
+    }
+
+    /// <summary>The predictor a calibrator wraps (ML.NET exposes it on the generic type only).</summary>
+    private static object? SubModel(CalibratedModelParametersBase calibrated)
+    {
+        var type = calibrated.GetType();
+        while (type is not null && !(type.IsGenericType && type.GetGenericTypeDefinition() == typeof(CalibratedModelParametersBase<,>))) type = type.BaseType;
+        return type?.GetProperty(nameof(CalibratedModelParametersBase<object, ICalibrator>.SubModel), BindingFlags.Instance | BindingFlags.Public | BindingFlags.DeclaredOnly)
+            ?.GetValue(calibrated);
+    }
+
+    /// <summary>
+    /// The per-class predictors of a one-versus-all model (LightGbm's and the OVA trainer's multiclass models). ML.NET
+    /// 5.0 keeps them in an internal property, read here by name; null if a later ML.NET moves it, and the cost is unknown.
+    /// </summary>
+    private static IEnumerable<object>? SubModels(OneVersusAllModelParameters model) =>
+        typeof(OneVersusAllModelParameters).GetProperty("SubModelParameters", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)
+            ?.GetValue(model) as IEnumerable<object>;
+
+    private static double ClassCount(MaximumEntropyModelParameters model)
+    {
+        VBuffer<float>[] weights = [];
+        model.GetWeights(ref weights, out var classes);
+        return classes;
+    }
+}
