@@ -16,7 +16,7 @@ using Serverless.Benchmarks;
 //     The local host in-process on Azurite; per run the taxi data (regression on fare_amount) dropped into incoming/ under a
 //     new model: upload-to-servable time (production alias set and predict answering 200; run 1 cold, later runs warm),
 //     and the training run's wall time against its activities' critical path, read from the task hub's History table.
-// dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- serving [trainingRows=20000] [seconds=10] [trainer]
+// dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- serving [trainingRows=20000] [seconds=10] [trainer|default] [rounds=3]
 //     The taxi model served by the local host in-process: single-row predict against a constant-JSON route of the same host
 //     under wrk (-t2 -c16, needs wrk on the PATH) and against a pooled typed ML.NET PredictionEngine behind a minimal route of
 //     the same host, and a 1,000-row batch through HTTP against an in-process ML.NET transform. With a trainer name
@@ -39,7 +39,8 @@ return args switch
     ["engine", .. var rest] => await EngineOverhead.RunAsync(Arg(rest, 0, 100), Arg(rest, 1, 5)),
     ["training", .. var rest] => await TrainingOverhead.RunAsync(Arg(rest, 0, 3)),
     ["quality", .. var rest] => await QualityComparison.RunAsync(rest),
-    ["serving", .. var rest] => await ServingThroughput.RunAsync(Arg(rest, 0, 20_000), Arg(rest, 1, 10), rest.Length > 2 ? rest[2] : null),
+    ["serving", .. var rest] => await ServingThroughput.RunAsync(Arg(rest, 0, 20_000), Arg(rest, 1, 10), rest.Length > 2 ? rest[2] : null,
+        Arg(rest, 3, ServingThroughput.DefaultRounds)),
     ["hot-swap", .. var rest] => await HotSwapUnderLoad.RunAsync(Arg(rest, 0, 30)),
     ["drift", .. var rest] => DriftSpeed.Run(Arg(rest, 0, 1_000_000), Arg(rest, 1, 100_000), Arg(rest, 2, 10), Arg(rest, 3, 5)),
     _ => RunBenchmarkDotNet(args),

@@ -147,6 +147,10 @@ public static class QualityComparison
             var fitFiles = manifest.Fit?.On == FitSets.TrainAndValidation ? $"{train},{validation}" : train;
             var peerMetrics = RunPeer(peer, ["--train", fitFiles, "--test", test, "--schema", schema]);
 
+            foreach (var note in manifest.GateNotes.Where(n => n.Contains(CandidateChoice.ChosenOver, StringComparison.Ordinal)))
+            {
+                Console.WriteLine($"  {set.Name}: {note}");
+            }
             var fitRows = manifest.Fit?.Rows ?? manifest.Splits.TrainRows;
             var names = Metrics.For(manifest.Schema.Task).Where(n => n != "mae" && n != "f1");
             return [.. names.Select(n => new[]

@@ -27,7 +27,7 @@ namespace Serverless.Benchmarks;
 /// <item>single-row predict against a constant-JSON route mapped on the same host (same Kestrel, same middleware), and against
 /// a pooled typed ML.NET PredictionEngine behind a minimal route of the same host scoring the same model bytes (the fastest
 /// ML.NET path for a type known at compile time), driven by <c>wrk -t2 -c16 -d10s</c> posting 1,000 taxi test rows in turn,
-/// three rounds, alternating; requests/s, p50/p99 latency, errors, ratios; and predict
+/// three rounds (or as many as asked), alternating; requests/s, p50/p99 latency, errors, ratios; and predict
 /// with every request logged (the same model under a second name whose spec sets <c>drift.sampleRate</c> 1, the first's 0)
 /// against predict with nothing logged, with the prediction log's counts (taken, written, dropped);</item>
 /// <item>a batch of 1,000 rows (from taxi-fare-test.csv) through HTTP, one request at a time, against the same rows
@@ -43,14 +43,19 @@ public static class ServingThroughput
     private const int BatchRows = 1000;
 
     /// <summary>Rounds of (constant, predict) under wrk, alternating, so that a change of the machine's load touches both routes alike.</summary>
-    private const int Rounds = 3;
+    public const int DefaultRounds = 3;
+
+    /// <summary>The trainer argument that keeps the default candidates (so that a rounds argument can follow).</summary>
+    public const string DefaultCandidates = "default";
 
     private const string PredictBody =
         """{"vendor_id":"CMT","rate_code":1,"passenger_count":1,"trip_time_in_secs":1271,"trip_distance":3.8,"payment_type":"CRD"}""";
 
-    /// <param name="trainer">A trainer the spec limits the run to (its default settings), or null for the default candidates.</param>
-    public static async Task<int> RunAsync(int trainingRows, int seconds, string? trainer)
+    /// <param name="trainer">A trainer the spec limits the run to (its default settings), or null (or <see cref="DefaultCandidates"/>) for the default candidates.</param>
+    /// <param name="rounds">Rounds of the four routes, each the median's sample.</param>
+    public static async Task<int> RunAsync(int trainingRows, int seconds, string? trainer, int rounds = DefaultRounds)
     {
+        if (trainer == DefaultCandidates) trainer = null;
         var specJson = trainer is null
             ? """{"label":"fare_amount","task":"regression"}"""
             : $$"""{"label":"fare_amount","task":"regression","trainers":[{"name":"{{trainer}}"}]}""";
@@ -115,7 +120,7 @@ public static class ServingThroughput
                 var before = log.Counts;
                 var runs = new List<(string Route, int Round, WrkResult Result)>();
                 var cpu = new Dictionary<string, (double Host, double Azurite, double Requests)>();
-                for (var round = 1; round <= Rounds; round++)
+                for (var round = 1; round <= rounds; round++)
                 {
                     foreach (var (name, routeUrl) in routes)
                     {
@@ -140,7 +145,7 @@ public static class ServingThroughput
                 var ratios = new List<double>();
                 var typedRatios = new List<double>();
                 var logRatios = new List<double>();
-                for (var round = 1; round <= Rounds; round++)
+                for (var round = 1; round <= rounds; round++)
                 {
                     var constant = Of(round, routes[0].Name);
                     var engine = Of(round, routes[1].Name);

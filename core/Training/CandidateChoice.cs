@@ -15,6 +15,9 @@ public sealed record CandidateChoiceResult(CandidateResult Winner, CandidateResu
 /// </summary>
 public static class CandidateChoice
 {
+    /// <summary>The words that join the winner and the best in the note of a choice the rule made (<see cref="CandidateChoiceResult.Note"/>).</summary>
+    public const string ChosenOver = " chosen over ";
+
     /// <summary>Fewer paired scores than this give no standard error to trust, and the best wins.</summary>
     public const int MinPairs = 3;
 
@@ -37,7 +40,7 @@ public static class CandidateChoice
         var gap = cheaper.Gap!.Value;
         var set = best.Selection!.Set;
         var note = string.Create(CultureInfo.InvariantCulture,
-            $"{chosen.Candidate} chosen over {best.Candidate}, the best on {set} {metric} ({Value(best, metric):G4} against {Value(chosen, metric):G4}): " +
+            $"{chosen.Candidate}{ChosenOver}{best.Candidate}, the best on {set} {metric} ({Value(best, metric):G4} against {Value(chosen, metric):G4}): " +
             $"the gap is within {simplerWithin:G3} standard error(s) of the paired difference over {gap.Pairs} {(set == SelectionSets.Validation ? "parts of the validation split" : "folds")} " +
             $"({gap.StandardError:G3}), and it costs {100 * chosen.Selection!.ScoringCost!.Value / bestCost:F0}% as much to score a row " +
             $"({chosen.Selection.ScoringCost:F0} against {bestCost:F0} tree splits).");

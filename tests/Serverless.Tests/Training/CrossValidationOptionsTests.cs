@@ -30,6 +30,20 @@ public sealed class CrossValidationOptionsTests
         Assert.Contains("Pipeline:Training:CrossValidationMaxRows", e.Message);
     }
 
+    [Theory]
+    [InlineData(-0.5)]
+    [InlineData(3.5)]
+    [InlineData(double.NaN)]
+    public void Validate_SimplerWithinOutOfRange_IsRefusedNamingTheSetting(double within)
+    {
+        var options = new TrainingOptions { SimplerWithin = within };
+
+        var e = Assert.Throws<InvalidOperationException>(options.Validate);
+
+        Assert.Contains("Pipeline:Training:SimplerWithin", e.Message);
+        Assert.Contains("between 0", e.Message);
+    }
+
     [Fact]
     public void Defaults_AreFiveFoldsUpToFiveThousandRows_AndValid()
     {
@@ -37,7 +51,7 @@ public sealed class CrossValidationOptionsTests
 
         options.Validate();
 
-        Assert.Equal((5, 5_000L), (options.CrossValidationFolds, options.CrossValidationMaxRows));
+        Assert.Equal((5, 5_000L, 1.0), (options.CrossValidationFolds, options.CrossValidationMaxRows, options.SimplerWithin));
     }
 
     [Theory]
