@@ -21,7 +21,13 @@ public static class ModelCard
         card.AppendLine("## Metrics");
         card.AppendLine();
         var names = m.TestMetrics.Keys.Union(m.ValidationMetrics.Keys).OrderBy(n => n, StringComparer.Ordinal).ToList();
-        var selection = m.Selection is { Folds: { Count: > 0 } folds } ? $"{folds.Count}-fold cross-validation (mean ± sd)" : "validation";
+        var crossValidated = m.Selection is { Folds.Count: > 0 } && m.Selection.Set != SelectionSets.Validation;
+        var selection = m.Selection switch
+        {
+            { Folds.Count: > 0 } when crossValidated => $"{m.Selection.Folds.Count}-fold cross-validation (mean ± sd)",
+            { Folds.Count: > 0 } => $"validation (± sd of its {m.Selection.Folds.Count} parts)",
+            _ => "validation",
+        };
         card.AppendLine(CultureInfo.InvariantCulture, $"| metric | {selection} | test | baseline (test) | champion (test) |");
         card.AppendLine("|---|---|---|---|---|");
         foreach (var name in names)
@@ -38,7 +44,7 @@ public static class ModelCard
         card.AppendLine();
         card.AppendLine(CultureInfo.InvariantCulture, $"- **Dataset version**: `{m.DatasetVersion}` (sha256 `{m.DatasetSha256}`)");
         card.AppendLine(CultureInfo.InvariantCulture, $"- **Split** (seed {m.Splits.Seed}): {m.Splits.TrainRows:N0} train, {m.Splits.ValidationRows:N0} validation, {m.Splits.TestRows:N0} test rows");
-        var chosen = m.Selection is { Folds: { Count: > 0 } cv } ? $"chosen by {cv.Count}-fold cross-validation on the {m.Selection.Rows:N0} train and validation rows" : "chosen on validation";
+        var chosen = crossValidated ? $"chosen by {m.Selection!.Folds!.Count}-fold cross-validation on the {m.Selection.Rows:N0} train and validation rows" : "chosen on validation";
         if (m.Fit is { } fit) card.AppendLine(CultureInfo.InvariantCulture, $"- **Fit on**: {fit.On} ({fit.Rows:N0} rows); {chosen}{(fit.On == FitSets.TrainAndValidation ? ", then refit" : "")}; test metrics on the {m.TestMeasuredOn?.Rows ?? m.Splits.TestRows:N0} test rows");
         if (m.ChampionComparison is { } c) card.AppendLine(CultureInfo.InvariantCulture, $"- **Against champion {c.ChampionVersion}**: {c.Metric} {c.Challenger:G4} against {c.Champion:G4} (tolerance {c.Tolerance:P1}) on {c.MeasuredOn.Rows:N0} {c.MeasuredOn.Set}");
         card.AppendLine(CultureInfo.InvariantCulture, $"- **Features** ({s.Features.Count}): {string.Join(", ", s.Features.Select(f => $"`{f}` ({s.Column(f).Kind.ToString().ToLowerInvariant()})"))}");
@@ -103,7 +109,7 @@ public static class ModelCard
             """;
     }
 
-    /// <summary>The spread of a cross-validated metric across folds, after its mean; nothing for a metric measured once.</summary>
+    /// <summary>The spread of a metric across the folds or validation parts, after its value; nothing for a metric measured once.</summary>
     private static string Spread(SelectionMeasure? selection, string name) =>
         selection?.StandardDeviation is { } sd && sd.TryGetValue(name, out var v) ? $" ± {v.ToString("G2", CultureInfo.InvariantCulture)}" : "";
 

@@ -59,13 +59,21 @@ public sealed class CrossValidatedRunTests(AzuriteFixture azurite)
     {
         await using var host = await TestHost.StartAsync(azurite, new() { ["Pipeline:Training:CrossValidationMaxRows"] = "200" });
 
-        var done = await TrainAsync(host, "large", 400);
+        // 1,200 rows: about 180 validation rows, cut into three parts of at least 50 for the paired comparison.
+        var done = await TrainAsync(host, "large", 1_200);
 
         Assert.All(done["output"]!["candidates"]!.AsArray(), c => Assert.Equal("validation", c!["selection"]!["set"]!.GetValue<string>()));
+        Assert.All(done["output"]!["candidates"]!.AsArray(), c => Assert.Equal(3, c!["selection"]!["folds"]!.AsArray().Count));
         var listed = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/large"))!["versions"]![0]!;
         Assert.Equal("validation", listed["selection"]!["set"]!.GetValue<string>());
-        var manifest = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/large/versions/v1"))!["manifest"]!;
+        var version = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/large/versions/v1"))!;
+        var manifest = version["manifest"]!;
         Assert.Equal(manifest["splits"]!["validationRows"]!.GetValue<long>(), manifest["selection"]!["rows"]!.GetValue<long>());
+        // The card says the winner was chosen on validation (its parts' spread beside it), not by cross-validation.
+        var card = version["card"]!.GetValue<string>();
+        Assert.Contains("| metric | validation (± sd of its 3 parts) |", card);
+        Assert.Contains("chosen on validation", card);
+        Assert.DoesNotContain("fold cross-validation", card);
     }
 
     [Fact]
