@@ -131,7 +131,8 @@ public sealed record TrainingOutcome(
     IReadOnlyList<CandidateSummary> Candidates,
     IReadOnlyList<string> Notes,
     string? Champion = null,
-    string? FitOn = null);
+    string? FitOn = null,
+    string? WinnerRunId = null);
 
 /// <summary>
 /// One candidate of a run as its outcome lists it: the trainer and parameters it was trained with, and how it did on the

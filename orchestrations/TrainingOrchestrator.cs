@@ -117,7 +117,7 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
         TrainingOutcome End(string status, string? version)
         {
             context.SetCustomStatus(new TrainingProgress(status, Version: version));
-            return new(plan.Model, status, plan.DatasetVersion, version, winner.Candidate.ToString(), winnerTest.Metrics, summaries, notes, comparedWith, fit.On);
+            return new(plan.Model, status, plan.DatasetVersion, version, winner.Candidate.ToString(), winnerTest.Metrics, summaries, notes, comparedWith, fit.On, winner.RunId);
         }
 
         var gate = QualityGate.Check(plan, winnerTest, baseline, champion);

@@ -478,21 +478,27 @@
 
     // Candidates: the experiment runs of this orchestration (live while it trains), else the outcome's summary.
     let list = experimentRuns.filter((c) => c.orchestrationId === run.instanceId).map((c) => ({
-      name: c.trainer, parameters: c.parameters, status: c.status, metrics: c.validationMetrics || c.metrics || {}, duration: c.durationMs, host: c.host, error: c.error,
+      runId: c.runId, name: c.trainer, parameters: c.parameters, status: c.status, metrics: c.validationMetrics || c.metrics || {}, duration: c.durationMs, host: c.host, error: c.error,
+      cost: (c.selection || {}).scoringCost,
     }));
     if (list.length === 0) {
       list = (pick(run.output, 'candidates') || []).map((c) => ({
-        name: pick(c, 'trainer', 'candidate'), parameters: pick(c, 'parameters'), status: c.succeeded ? 'succeeded' : 'failed', metrics: c.validationMetrics || {}, error: c.error,
+        runId: pick(c, 'runId'), name: pick(c, 'trainer', 'candidate'), parameters: pick(c, 'parameters'), status: c.succeeded ? 'succeeded' : 'failed', metrics: c.validationMetrics || {}, error: c.error,
+        cost: (c.selection || {}).scoringCost,
       }));
     }
     const metric = state.primaryMetric || Object.keys((list.find((c) => Object.keys(c.metrics).length) || { metrics: {} }).metrics)[0];
     $('#candidates-metric').textContent = metric ? metric + ' (validation)' : 'metric';
+    // The winner by its run id (runs before it was recorded: by the trainer's name).
+    const winnerRunId = pick(run.output, 'winnerRunId');
     const winner = pick(run.output, 'winner');
-    rows($('#candidates tbody'), list, (c) => el('tr', {},
-      el('td', {}, c.name, winner && String(winner).startsWith(c.name) ? ' ' : '', winner && String(winner).startsWith(c.name) ? pill('winner', 'good') : ''),
+    const won = (c) => winnerRunId ? c.runId === winnerRunId : Boolean(winner) && String(winner).startsWith(c.name);
+    rows($('#candidates tbody'), list, (c) => el('tr', { 'data-run': c.runId || '' },
+      el('td', {}, c.name, won(c) ? ' ' : '', won(c) ? pill('winner', 'good') : ''),
       el('td', {}, c.parameters && Object.keys(c.parameters).length ? Object.entries(c.parameters).map(([k, v]) => `${k}=${fmt(v)}`).join(', ') : '–'),
       el('td', { title: c.error || '' }, pill(c.status || '–', /fail/i.test(c.status) ? 'bad' : '')),
       el('td', { class: 'num' }, fmt(c.metrics[metric])),
+      el('td', { class: 'num cost' }, Number.isFinite(c.cost) ? Math.round(c.cost).toLocaleString('en') : '–'),
       el('td', { class: 'num' }, duration(c.duration)),
       el('td', {}, c.host || '–')));
     const values = list.map((c) => c.metrics[metric]).filter(Number.isFinite);

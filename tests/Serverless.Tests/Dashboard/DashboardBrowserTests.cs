@@ -24,7 +24,8 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite)
     private const string Model = "cabs";
     private static readonly TimeSpan TrainingTimeout = TimeSpan.FromMinutes(4);
     // Drift checks of this model never start retraining: the test checks twice and wants its two versions to stay.
-    private static readonly string Spec = """{"label":"fare_amount","task":"regression","trainers":[{"name":"Sdca"},{"name":"FastTree"}],"drift":{"retrain":false}}""";
+    // Three candidates of one trainer: the candidates table must mark the one that won, not every candidate of its trainer.
+    private static readonly string Spec = """{"label":"fare_amount","task":"regression","trainers":[{"name":"FastTree","grid":{"numberOfIterations":[10,40,100]}}],"drift":{"retrain":false}}""";
 
     [Fact]
     public async Task Dashboard_TrainedModel_ShowsModelVersionsChartAndRollsBackWithTheKey()
@@ -62,6 +63,13 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite)
         await Assertions.Expect(page.Locator("#metric-chart svg circle.point")).ToHaveCountAsync(2);
         await Assertions.Expect(page.Locator("#metric-chart svg path.line")).ToHaveCountAsync(1);
         Assert.True(await page.Locator("#candidate-chart svg rect.bar").CountAsync() >= 1, "the run's candidates are drawn as bars");
+        await Assertions.Expect(page.Locator("#candidates tbody tr")).ToHaveCountAsync(3);
+        await Assertions.Expect(page.Locator("#candidates tbody tr:has-text('winner')")).ToHaveCountAsync(1);
+        var winners = (await host.Client.GetFromJsonAsync<JsonObject>($"/api/orchestrations?model={Model}"))!["runs"]!.AsArray()
+            .Select(r => r!["output"]?["winnerRunId"]?.GetValue<string>()).OfType<string>().ToList();
+        Assert.Contains(await page.Locator("#candidates tbody tr:has-text('winner')").GetAttributeAsync("data-run"), winners);
+        // Each candidate's scoring cost, in tree splits a row.
+        await Assertions.Expect(page.Locator("#candidates tbody td.cost").Filter(new() { HasTextRegex = new Regex(@"^\d[\d,]*$") })).ToHaveCountAsync(3);
         await Assertions.Expect(page.Locator("#quarantine")).ToContainTextAsync("header-only.csv");
         await Assertions.Expect(page.Locator("#drift")).ToContainTextAsync("drift");
         Assert.True(await page.Locator("#drift-features tbody tr").CountAsync() >= 6, "every feature of the check and the prediction are listed");
