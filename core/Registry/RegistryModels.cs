@@ -69,7 +69,7 @@ public sealed record ModelManifest
 /// trainer ran on several threads, with <see cref="DeterminismNote"/> saying why. Null in versions registered before it was recorded.
 /// </remarks>
 public sealed record Reproducibility(int Seed, string MlNetVersion, string CodeVersion, string Runtime, string OperatingSystem,
-    bool? Deterministic = null, string? DeterminismNote = null);
+    bool? Deterministic = null, string? DeterminismNote = null, double? SimplerWithin = null);
 
 /// <summary>
 /// One move of an alias, kept forever in the registry's history: who moved it, when, why, from and to, by which

@@ -56,7 +56,7 @@ public static class ModelCard
         card.AppendLine("## Reproducibility");
         card.AppendLine();
         var r = m.Reproducibility;
-        card.AppendLine(CultureInfo.InvariantCulture, $"Seed {r.Seed}; ML.NET {r.MlNetVersion}; code {r.CodeVersion}; {r.Runtime} on {r.OperatingSystem}.{(r.DeterminismNote is null ? "" : $" Deterministic: {(r.Deterministic == true ? "yes" : "no")}, {r.DeterminismNote}.")}");
+        card.AppendLine(CultureInfo.InvariantCulture, $"Seed {r.Seed}; ML.NET {r.MlNetVersion}; code {r.CodeVersion}; {r.Runtime} on {r.OperatingSystem}.{(r.DeterminismNote is null ? "" : $" Deterministic: {(r.Deterministic == true ? "yes" : "no")}, {r.DeterminismNote}.")}{(r.SimplerWithin is { } within ? $" Chosen with `SimplerWithin` {within:G3}: a cheaper candidate wins within that many standard errors of the best{(within == 0 ? " (off: the best wins)" : "")}." : "")}");
         card.AppendLine();
         card.AppendLine("## Intended use and limitations");
         card.AppendLine();

@@ -36,7 +36,7 @@ public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datase
             ModelBlob = "",
             Sha256 = "",
             SizeBytes = 0,
-            Reproducibility = ReproducibilityInfo.Capture(plan.Seed, input.Winner.Candidate),
+            Reproducibility = ReproducibilityInfo.Capture(plan.Seed, input.Winner.Candidate, plan.SimplerWithin),
             OrchestrationId = input.OrchestrationId,
             RunId = input.Winner.RunId,
             GateNotes = input.GateNotes,

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Serverless.Core.Training;
 using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.EndToEnd;
@@ -36,7 +37,10 @@ public sealed class WalkingSkeletonTests(AzuriteFixture azurite)
         var manifest = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/taxi/versions/v1");
         Assert.Matches("^[0-9a-f]{64}$", manifest!["manifest"]!["sha256"]!.GetValue<string>());
         Assert.Equal(42, manifest["manifest"]!["reproducibility"]!["seed"]!.GetValue<int>());
+        // The setting of the rule that chose the winner among the candidates, so a run can be repeated as it was.
+        Assert.Equal(TrainingOptions.DefaultSimplerWithin, manifest["manifest"]!["reproducibility"]!["simplerWithin"]!.GetValue<double>());
         Assert.Contains("fare_amount", manifest["card"]!.GetValue<string>());
+        Assert.Contains("Chosen with `SimplerWithin` 1", manifest["card"]!.GetValue<string>());
 
         var orchestrationId = manifest["manifest"]!["orchestrationId"]!.GetValue<string>();
         var status = await host.Client.GetFromJsonAsync<JsonObject>($"/api/orchestrations/{orchestrationId}");
