@@ -47,12 +47,12 @@ public sealed class AuditCommand(IAnsiConsole console) : AsyncCommand<AuditSetti
         var query = $"/{ApiRoutes.Prefix}/{ApiRoutes.Audit}?max={settings.Max}" + (settings.Model is null ? "" : "&model=" + Uri.EscapeDataString(settings.Model));
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var first = await ReadAsync(client, query, ct);
-        var table = new Table().AddColumns("when", "action", "model", "actor", "details");
+        var table = new Table().AddColumns("when", "action", "model", "actor", "reason", "details");
         foreach (var record in first.AsEnumerable().Reverse())
         {
             seen.Add(Key(record));
             table.AddRow(Json.When(record["at"]), Markup.Escape(Json.Text(record["action"]) ?? ""), Markup.Escape(Json.Text(record["model"]) ?? ""),
-                Markup.Escape(Json.Text(record["actor"]) ?? ""), Markup.Escape(Json.DetailsLine(record["details"])));
+                Markup.Escape(Json.Text(record["actor"]) ?? ""), Markup.Escape(Json.Text(record["reason"]) ?? ""), Markup.Escape(Json.DetailsLine(record["details"])));
         }
         if (first.Count == 0) console.WriteLine("No audit records yet.");
         else console.Write(table);
@@ -67,7 +67,7 @@ public sealed class AuditCommand(IAnsiConsole console) : AsyncCommand<AuditSetti
                 var fresh = (await ReadAsync(client, query, ct)).Where(r => seen.Add(Key(r))).Reverse();
                 foreach (var record in fresh)
                 {
-                    console.MarkupLineInterpolated($"{Json.When(record["at"])}  {Json.Text(record["action"])}  {Json.Text(record["model"])}  {Json.Text(record["actor"])}  {Json.DetailsLine(record["details"])}");
+                    console.MarkupLineInterpolated($"{Json.When(record["at"])}  {Json.Text(record["action"])}  {Json.Text(record["model"])}  {Json.Text(record["actor"])}  {Json.Text(record["reason"])}  {Json.DetailsLine(record["details"])}");
                 }
             }
         }
