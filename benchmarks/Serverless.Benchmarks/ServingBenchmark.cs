@@ -184,6 +184,7 @@ public static class ServingThroughput
                 File.Delete(script);
             }
 
+            await LoggingInProcessAsync(app, azurite, model, logged, TestRowBodies(Path.Combine(taxi, "taxi-fare-test.csv"), 1000));
             await BatchAsync(app, http, model, version, Path.Combine(taxi, "taxi-fare-test.csv"));
             Console.WriteLine($"  load avg after: {LoadAverage()}");
         }
@@ -323,6 +324,47 @@ public static class ServingThroughput
         Console.WriteLine($"    PredictionService in-process (no HTTP)   {Median(serviceTimes),8:F2} ({serviceTimes.Min(),6:F2})  {BatchRows / Median(serviceTimes) * 1000,10:F0} rows/s");
         Console.WriteLine($"    ML.NET LoadFromEnumerable+Transform      {Median(mlTimes),8:F2} ({mlTimes.Min(),6:F2})  {BatchRows / Median(mlTimes) * 1000,10:F0} rows/s");
         Console.WriteLine($"    HTTP / in-process ML.NET throughput = {Median(mlTimes) / Median(httpTimes):F3} (aim >= 0.7); largest score difference {maxDifference:G3}");
+    }
+
+    /// <summary>
+    /// What logging costs without HTTP or wrk: single rows through <see cref="PredictionService"/> on one thread, the
+    /// unlogged model against the logged one (the same bytes), three rounds alternating, CPU per request of this process
+    /// (the log's writer, its gzip and its appends included, as they run on other threads) and of Azurite.
+    /// </summary>
+    private static async Task LoggingInProcessAsync(WebApplication app, AzuriteProcess azurite, string unlogged, string logged, IReadOnlyList<string> bodies)
+    {
+        const int requests = 100_000, rounds = 3;
+        var service = app.Services.GetRequiredService<PredictionService>();
+        var writer = app.Services.GetRequiredService<PredictionLogWriter>();
+        var documents = bodies.Select(b => JsonDocument.Parse(b)).ToList();
+        var sequence = 0;
+        async Task<(double Host, double Azurite)> RunAsync(string model, int count)
+        {
+            var host0 = Environment.CpuUsage.TotalTime;
+            var azurite0 = azurite.ProcessorTime;
+            for (var i = 0; i < count; i++)
+            {
+                await service.PredictAsync(model, documents[i % documents.Count].RootElement, ModelSelector.Production, $"inproc-{sequence++}", CancellationToken.None);
+            }
+            // The entries still buffered are written before the clock stops: their cost is the logged side's.
+            await writer.FlushAsync(CancellationToken.None);
+            return ((Environment.CpuUsage.TotalTime - host0).TotalMicroseconds / count, (azurite.ProcessorTime - azurite0).TotalMicroseconds / count);
+        }
+        await RunAsync(unlogged, 10_000);
+        await RunAsync(logged, 10_000);
+        var off = new List<(double Host, double Azurite)>();
+        var on = new List<(double Host, double Azurite)>();
+        for (var round = 0; round < rounds; round++)
+        {
+            off.Add(await RunAsync(unlogged, requests));
+            on.Add(await RunAsync(logged, requests));
+        }
+        foreach (var document in documents) document.Dispose();
+        string Show(List<(double Host, double Azurite)> r) => string.Join(" / ", r.Select(x => $"{x.Host:F2}+{x.Azurite:F2}"));
+        Console.WriteLine($"  in-process single rows, one thread, {requests:N0} a round, CPU us per request (host+Azurite): log off {Show(off)}; log 100% {Show(on)}");
+        var offMedian = Median([.. off.Select(x => x.Host + x.Azurite)]);
+        var onMedian = Median([.. on.Select(x => x.Host + x.Azurite)]);
+        Console.WriteLine($"    logging costs {onMedian - offMedian:F2} us a request (median rounds: {offMedian:F2} against {onMedian:F2}); unlogged/logged CPU = {offMedian / onMedian:F3}");
     }
 
     private static async Task<double[]> TimeAsync(Func<Task> action, int warmUp, int runs)
