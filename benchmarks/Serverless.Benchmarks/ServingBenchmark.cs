@@ -184,7 +184,7 @@ public static class ServingThroughput
                 File.Delete(script);
             }
 
-            await LoggingInProcessAsync(app, azurite, model, logged, TestRowBodies(Path.Combine(taxi, "taxi-fare-test.csv"), 1000));
+            await LoggingInProcessAsync(app, azurite, model, logged, bodies);
             await BatchAsync(app, http, model, version, Path.Combine(taxi, "taxi-fare-test.csv"));
             Console.WriteLine($"  load avg after: {LoadAverage()}");
         }

@@ -74,7 +74,7 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
     {
         // Binary PFI reports no log-loss (the statistics are those of the uncalibrated score): AUC stands in.
         if (schema.Task == TaskKind.Binary && metric == "logLoss") metric = "auc";
-        var (predictor, prefix) = SplitChain(model);
+        var (predictor, prefix) = ModelChain.Split(model) ?? throw new InvalidOperationException("The model has no predictor whose feature importance can be measured.");
         // The rows PFI scores, featurized once and kept in memory: PFI passes over them once per slot and permutation.
         var prepared = ml.Data.Cache(ml.Data.TakeRows(prefix.Transform(data), MaxRows));
         var features = prepared.Schema[FeaturePipeline.FeaturesColumn];
@@ -107,16 +107,6 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
             .OrderByDescending(e => sign * e.Change).ThenBy(e => e.Feature, StringComparer.Ordinal)
             .ToList();
         return new FeatureImportanceReport(metric, rows, Permutations, effects);
-    }
-
-    /// <summary>The model's predictor and the transformers before it (featurization); anything after it (mapping keys back to values) is not needed.</summary>
-    private static (ISingleFeaturePredictionTransformer<object> Predictor, ITransformer Prefix) SplitChain(ITransformer model)
-    {
-        var steps = model is TransformerChain<ITransformer> chain ? chain.ToList() : [model];
-        var index = steps.FindLastIndex(t => t is ISingleFeaturePredictionTransformer<object>);
-        if (index < 0) throw new InvalidOperationException("The model has no predictor whose feature importance can be measured.");
-        var prefix = new TransformerChain<ITransformer>([.. steps.Take(index)]);
-        return ((ISingleFeaturePredictionTransformer<object>)steps[index], prefix);
     }
 
     private static string[] SlotNames(DataViewSchema.Column features, int slots)

@@ -21,13 +21,9 @@ public static class ModelCard
         card.AppendLine("## Metrics");
         card.AppendLine();
         var names = m.TestMetrics.Keys.Union(m.ValidationMetrics.Keys).OrderBy(n => n, StringComparer.Ordinal).ToList();
-        var crossValidated = m.Selection is { Folds.Count: > 0 } && m.Selection.Set != SelectionSets.Validation;
-        var selection = m.Selection switch
-        {
-            { Folds.Count: > 0 } when crossValidated => $"{m.Selection.Folds.Count}-fold cross-validation (mean ± sd)",
-            { Folds.Count: > 0 } => $"validation (± sd of its {m.Selection.Folds.Count} parts)",
-            _ => "validation",
-        };
+        var folds = m.Selection?.Folds?.Count ?? 0;
+        var crossValidated = folds > 0 && m.Selection!.Set != SelectionSets.Validation;
+        var selection = crossValidated ? $"{folds}-fold cross-validation (mean ± sd)" : folds > 0 ? $"validation (± sd of its {folds} parts)" : "validation";
         card.AppendLine(CultureInfo.InvariantCulture, $"| metric | {selection} | test | baseline (test) | champion (test) |");
         card.AppendLine("|---|---|---|---|---|");
         foreach (var name in names)
@@ -44,7 +40,7 @@ public static class ModelCard
         card.AppendLine();
         card.AppendLine(CultureInfo.InvariantCulture, $"- **Dataset version**: `{m.DatasetVersion}` (sha256 `{m.DatasetSha256}`)");
         card.AppendLine(CultureInfo.InvariantCulture, $"- **Split** (seed {m.Splits.Seed}): {m.Splits.TrainRows:N0} train, {m.Splits.ValidationRows:N0} validation, {m.Splits.TestRows:N0} test rows");
-        var chosen = crossValidated ? $"chosen by {m.Selection!.Folds!.Count}-fold cross-validation on the {m.Selection.Rows:N0} train and validation rows" : "chosen on validation";
+        var chosen = crossValidated ? $"chosen by {folds}-fold cross-validation on the {m.Selection!.Rows:N0} train and validation rows" : "chosen on validation";
         if (m.Fit is { } fit) card.AppendLine(CultureInfo.InvariantCulture, $"- **Fit on**: {fit.On} ({fit.Rows:N0} rows); {chosen}{(fit.On == FitSets.TrainAndValidation ? ", then refit" : "")}; test metrics on the {m.TestMeasuredOn?.Rows ?? m.Splits.TestRows:N0} test rows");
         if (m.ChampionComparison is { } c) card.AppendLine(CultureInfo.InvariantCulture, $"- **Against champion {c.ChampionVersion}**: {c.Metric} {c.Challenger:G4} against {c.Champion:G4} (tolerance {c.Tolerance:P1}) on {c.MeasuredOn.Rows:N0} {c.MeasuredOn.Set}");
         card.AppendLine(CultureInfo.InvariantCulture, $"- **Features** ({s.Features.Count}): {string.Join(", ", s.Features.Select(f => $"`{f}` ({s.Column(f).Kind.ToString().ToLowerInvariant()})"))}");

@@ -17,12 +17,7 @@ namespace Serverless.Core.Training;
 public static class ScoringCost
 {
     /// <summary>The cost of the model's predictor, or null when it is of a kind this does not know.</summary>
-    public static double? Of(ITransformer model)
-    {
-        // A fitted chain is a TransformerChain of its last transformer's type; a loaded one of ITransformer: both enumerate.
-        var steps = model is IEnumerable<ITransformer> chain ? chain.ToList() : [model];
-        return steps.OfType<ISingleFeaturePredictionTransformer<object>>().LastOrDefault() is { } predictor ? OfParameters(predictor.Model) : null;
-    }
+    public static double? Of(ITransformer model) => ModelChain.Split(model) is { } split ? OfParameters(split.Predictor.Model) : null;
 
     internal static double? OfParameters(object parameters) => parameters switch
     {

@@ -25,12 +25,8 @@ public sealed class CliAuditFollowTests(AzuriteFixture azurite)
         await audit.RecordAsync(AuditActions.Promote, model, "ann", "first move", null, CancellationToken.None);
         await audit.RecordAsync(AuditActions.Promote, "other" + IsolatedLayout.NewSuffix()[..6], "ann", "another model", null, CancellationToken.None);
 
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in (string[])[CliRunner.Assembly, "audit", "--model", model, "--follow", "--interval", "0.5", "--host", host.Client.BaseAddress!.ToString()])
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(start)!;
+        using var process = Process.Start(CliRunner.StartInfo(new Dictionary<string, string>(),
+            "audit", "--model", model, "--follow", "--interval", "0.5", "--host", host.Client.BaseAddress!.ToString()))!;
         var output = new StringBuilder();
         process.OutputDataReceived += (_, line) => { lock (output) output.AppendLine(line.Data); };
         process.ErrorDataReceived += (_, line) => { lock (output) output.AppendLine(line.Data); };

@@ -28,11 +28,7 @@ public static class CliRunner
     /// <summary>Runs <c>dotnet mlops.dll args</c> with <paramref name="environment"/> and its output redirected (so not interactive).</summary>
     public static async Task<(int Exit, string Output)> RunProcessAsync(IReadOnlyDictionary<string, string> environment, TimeSpan timeout, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Assembly);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        foreach (var (key, value) in environment) start.Environment[key] = value;
-        using var process = Process.Start(start)!;
+        using var process = Process.Start(StartInfo(environment, args))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cancel = new CancellationTokenSource(timeout);
@@ -46,5 +42,15 @@ public static class CliRunner
             throw new TimeoutException($"mlops {string.Join(' ', args)} did not end within {timeout}; output so far: {await stdout}{await stderr}");
         }
         return (process.ExitCode, await stdout + await stderr);
+    }
+
+    /// <summary><c>dotnet mlops.dll args</c> with <paramref name="environment"/>, its output and errors redirected (so not interactive).</summary>
+    public static ProcessStartInfo StartInfo(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Assembly);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        foreach (var (key, value) in environment) start.Environment[key] = value;
+        return start;
     }
 }

@@ -1,0 +1,20 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace Serverless.Core.Training;
+
+/// <summary>The predictor of a model's chain of transformers, and the transformers before it (the featurization).</summary>
+internal static class ModelChain
+{
+    /// <summary>
+    /// The last predictor of the chain and the transformers before it; anything after it (mapping keys back to values)
+    /// is left out. Null when the model has no predictor.
+    /// </summary>
+    public static (ISingleFeaturePredictionTransformer<object> Predictor, ITransformer Prefix)? Split(ITransformer model)
+    {
+        // A fitted chain is a TransformerChain of its last transformer's type, a loaded one of ITransformer: both enumerate.
+        var steps = model is IEnumerable<ITransformer> chain ? chain.ToList() : [model];
+        var index = steps.FindLastIndex(t => t is ISingleFeaturePredictionTransformer<object>);
+        return index < 0 ? null : ((ISingleFeaturePredictionTransformer<object>)steps[index], new TransformerChain<ITransformer>([.. steps.Take(index)]));
+    }
+}
