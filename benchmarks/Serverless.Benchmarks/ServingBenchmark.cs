@@ -7,6 +7,8 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -184,6 +186,7 @@ public static class ServingThroughput
                 File.Delete(script);
             }
 
+            await HandlersInProcessAsync(app, model, bodies);
             await LoggingInProcessAsync(app, azurite, model, logged, bodies);
             await BatchAsync(app, http, model, version, Path.Combine(taxi, "taxi-fare-test.csv"));
             Console.WriteLine($"  load avg after: {LoadAverage()}");
@@ -324,6 +327,81 @@ public static class ServingThroughput
         Console.WriteLine($"    PredictionService in-process (no HTTP)   {Median(serviceTimes),8:F2} ({serviceTimes.Min(),6:F2})  {BatchRows / Median(serviceTimes) * 1000,10:F0} rows/s");
         Console.WriteLine($"    ML.NET LoadFromEnumerable+Transform      {Median(mlTimes),8:F2} ({mlTimes.Min(),6:F2})  {BatchRows / Median(mlTimes) * 1000,10:F0} rows/s");
         Console.WriteLine($"    HTTP / in-process ML.NET throughput = {Median(mlTimes) / Median(httpTimes):F3} (aim >= 0.7); largest score difference {maxDifference:G3}");
+    }
+
+    /// <summary>
+    /// The routes' own cost without Kestrel or wrk: each route's endpoint (its request delegate, with the minimal API's
+    /// binding and the result's writing) called on one thread with an in-memory request of a test row, 100,000 a round;
+    /// and the parts of predict's handler alone: the body parsed, the prediction, the answer serialized.
+    /// </summary>
+    private static async Task HandlersInProcessAsync(WebApplication app, string model, IReadOnlyList<string> bodies)
+    {
+        const int requests = 100_000, rounds = 3;
+        var endpoints = ((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>().ToList();
+        RequestDelegate Find(string pattern) => endpoints.First(e => e.RoutePattern.RawText!.EndsWith(pattern, StringComparison.Ordinal)
+            && e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods.Contains(HttpMethods.Post) == true).RequestDelegate!;
+        var utf8 = bodies.Select(Encoding.UTF8.GetBytes).ToArray();
+        var sink = new MemoryStream();
+        async Task<(double Cpu, double Bytes)> RunAsync(RequestDelegate handler, int count)
+        {
+            var cpu0 = Environment.CpuUsage.TotalTime;
+            var bytes0 = GC.GetTotalAllocatedBytes();
+            for (var i = 0; i < count; i++)
+            {
+                var body = utf8[i % utf8.Length];
+                var context = new DefaultHttpContext { RequestServices = app.Services };
+                context.Request.Method = HttpMethods.Post;
+                context.Request.ContentType = "application/json";
+                context.Request.ContentLength = body.Length;
+                context.Request.Body = new MemoryStream(body, writable: false);
+                context.Request.RouteValues["model"] = model;
+                context.Features.Set<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>(HasBody.Instance);
+                sink.SetLength(0);
+                context.Response.Body = sink;
+                await handler(context);
+                if (context.Response.StatusCode != StatusCodes.Status200OK) throw new InvalidOperationException($"status {context.Response.StatusCode}: {Encoding.UTF8.GetString(sink.ToArray())}");
+            }
+            return ((Environment.CpuUsage.TotalTime - cpu0).TotalMicroseconds / count, (GC.GetTotalAllocatedBytes() - bytes0) / (double)count);
+        }
+        (string Name, RequestDelegate Handler)[] handlers =
+        [
+            ("constant JSON", Find(ConstantRoute)),
+            ("typed engine", Find(TypedRoute)),
+            ("predict, log off", Find(Serverless.Core.Api.ApiRoutes.Predict)),
+        ];
+        foreach (var (_, handler) in handlers) await RunAsync(handler, 10_000);
+        var results = handlers.ToDictionary(h => h.Name, _ => new List<(double Cpu, double Bytes)>());
+        for (var round = 0; round < rounds; round++)
+        {
+            foreach (var (name, handler) in handlers) results[name].Add(await RunAsync(handler, requests));
+        }
+        Console.WriteLine($"  endpoints in-process (no Kestrel, no wrk), one thread, {requests:N0} a round, CPU us per request: " +
+                          string.Join("; ", results.Select(r => $"{r.Key} {string.Join(" / ", r.Value.Select(v => v.Cpu.ToString("F2", CultureInfo.InvariantCulture)))} ({r.Value[^1].Bytes:F0} bytes allocated)")));
+
+        // Predict's handler in parts.
+        var service = app.Services.GetRequiredService<PredictionService>();
+        string Time(Func<int, object?> part, int count)
+        {
+            var cpu0 = Environment.CpuUsage.TotalTime;
+            var bytes0 = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < count; i++) GC.KeepAlive(part(i));
+            return $"{(Environment.CpuUsage.TotalTime - cpu0).TotalMicroseconds / count:F2} ({(GC.GetAllocatedBytesForCurrentThread() - bytes0) / (double)count:F0} bytes)";
+        }
+        var documents = utf8.Select(b => JsonDocument.Parse(b)).ToArray();
+        var answers = documents.Select(d => service.PredictAsync(model, d.RootElement, ModelSelector.Production, "0123456789abcdef0123456789abcdef", CancellationToken.None).Result).ToArray();
+        var parse = Time(i => { using var d = JsonDocument.Parse(utf8[i % utf8.Length], new JsonDocumentOptions { MaxDepth = 32 }); return null; }, requests);
+        var predict = Time(i => service.PredictAsync(model, documents[i % documents.Length].RootElement, ModelSelector.Production, "0123456789abcdef0123456789abcdef", CancellationToken.None).Result, requests);
+        var serialize = Time(i => JsonSerializer.SerializeToUtf8Bytes(answers[i % answers.Length], Serverless.Core.Api.ApiJson.Compact), requests);
+        foreach (var document in documents) document.Dispose();
+        Console.WriteLine($"    predict's parts, CPU us: body parsed {parse}, prediction (rows read, scored, telemetry) {predict}, answer serialized {serialize}");
+    }
+
+    /// <summary>Says the in-memory request has a body, as Kestrel does for a POST with a Content-Length (minimal APIs read a body only then).</summary>
+    private sealed class HasBody : Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature
+    {
+        public static readonly HasBody Instance = new();
+
+        public bool CanHaveBody => true;
     }
 
     /// <summary>

@@ -85,4 +85,49 @@ public sealed class ApiBadInputTests(AzuriteFixture azurite)
 
         await ProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
     }
+
+    [Fact]
+    public async Task Predict_BodyWithoutLength_IsReadWhole_AndOverLimitAnswers413()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+
+        // Chunked (no Content-Length): read to its end, so an unknown model is what the answer names.
+        var chunked = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(TestData.TaxiRow)));
+        chunked.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        var unknown = await ProblemAsync(await host.Client.PostAsync("/api/models/ghost/predict", chunked), HttpStatusCode.NotFound);
+        Assert.Contains("ghost", unknown["detail"]!.GetValue<string>());
+
+        var broken = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes("{\"vendor_id\": ")));
+        var invalid = await ProblemAsync(await host.Client.PostAsync("/api/models/ghost/predict", broken), HttpStatusCode.BadRequest);
+        Assert.Contains("body", invalid["errors"]!.AsObject().Select(e => e.Key));
+
+        var huge = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes("{\"rows\":[" + string.Join(',', Enumerable.Repeat(TestData.TaxiRow, 50_000)) + "]}")));
+        await ProblemAsync(await host.Client.PostAsync("/api/models/ghost/predict", huge), HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    [Fact]
+    public async Task Predict_BodyLargerThanTheServersBuffer_IsReadWhole()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        // 3 MB of white space around one row: more than Kestrel buffers unread (1 MB), less than the API's limit (4 MB).
+        var padded = "{" + new string(' ', 3 * 1024 * 1024) + TestData.TaxiRow[1..];
+
+        var response = await host.Client.PostAsync("/api/models/ghost/predict", Json(padded));
+
+        var problem = await ProblemAsync(response, HttpStatusCode.NotFound);
+        Assert.Contains("ghost", problem["detail"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Body_ShorterThanItsContentLength_IsABadRequestNamingBoth()
+    {
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        var sent = Encoding.UTF8.GetBytes("{\"vendor_id\":");
+        context.Request.ContentLength = 100;
+        context.Request.Body = new MemoryStream(sent);
+
+        var error = await Assert.ThrowsAsync<Serverless.Core.Api.BadRequestException>(() => Serverless.Core.Api.ApiResults.ReadDocumentAsync(context.Request, CancellationToken.None));
+
+        Assert.Contains($"after {sent.Length} of the 100 bytes", error.Message);
+    }
 }
