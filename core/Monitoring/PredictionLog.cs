@@ -66,7 +66,7 @@ public static class MonitoringPaths
     /// <summary>The extension of a JSON-lines blob.</summary>
     public const string JsonLinesExtension = ".jsonl";
 
-    /// <summary>The extension of a gzip-compressed JSON-lines blob: one gzip member per append, together one valid gzip file.</summary>
+    /// <summary>The extension of a gzip-compressed JSON-lines blob: whole gzip members in each append, together one valid gzip file.</summary>
     public const string JsonLinesGzipExtension = ".jsonl.gz";
 
     /// <summary>The text of a monitoring blob: decompressed when its name says it is gzip, else as it is.</summary>

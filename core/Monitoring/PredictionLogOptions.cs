@@ -22,7 +22,7 @@ public sealed class PredictionLogOptions
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// Whether the log's blobs are gzip-compressed (<c>.jsonl.gz</c>; every append one gzip member, so a blob is one valid
+    /// Whether the log's blobs are gzip-compressed (<c>.jsonl.gz</c>; every append whole gzip members, so a blob is one valid
     /// gzip file that <c>zcat</c> reads). Storage then receives and keeps about a sixth of the bytes (taxi rows with random
     /// request ids: 281 bytes a line, 45 compressed), for the writer's CPU to compress them; off, blobs are plain <c>.jsonl</c>.
     /// </summary>

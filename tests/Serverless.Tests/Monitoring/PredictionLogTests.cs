@@ -184,8 +184,33 @@ public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<Shop
         Assert.Equal(40, buffer.Counts.WrittenEntries);
     }
 
+    [Fact]
+    public async Task Writer_Compressed_LinesBecomeMembersAsTheyCome_AppendedWhenTheyFillABlock_ReadBackByAGzipReader()
+    {
+        // Members of a few lines and blocks of a few members, so one flush of 40 requests makes many of each.
+        var (storage, buffer, writer) = NewWriter(new PredictionLogOptions { FlushInterval = TimeSpan.FromHours(1) }, memberLines: 600, compressedBlockBytes: 900);
+
+        for (var i = 0; i < 40; i++)
+        {
+            await OfferRowAsync(buffer, $"member-{i:D2}", i);
+        }
+        await writer.FlushAsync(CancellationToken.None);
+        var entries = await ReadAllAsync(storage);
+        var name = Assert.Single(await LogBlobsAsync(storage));
+
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => $"member-{i:D2}"), entries.Select(e => e.RequestId));
+        var properties = (await storage.Monitoring.GetBlobClient(name).GetPropertiesAsync()).Value;
+        Assert.True(properties.BlobCommittedBlockCount >= 3, $"expected appends as blocks filled, saw {properties.BlobCommittedBlockCount}");
+        var stored = (await storage.Monitoring.GetBlobClient(name).DownloadContentAsync()).Value.Content;
+        using var gzip = new System.IO.Compression.GZipStream(stored.ToStream(), System.IO.Compression.CompressionMode.Decompress);
+        using var text = new StreamReader(gzip);
+        Assert.Equal(40, (await text.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(40, buffer.Counts.WrittenEntries);
+    }
+
     /// <summary>A writer of its own, on storage of its own, that runs only when a test flushes or stops it.</summary>
-    private (PipelineStorage Storage, PredictionLogBuffer Buffer, PredictionLogWriter Writer) NewWriter(PredictionLogOptions settings, int? maxAppendBytes = null)
+    private (PipelineStorage Storage, PredictionLogBuffer Buffer, PredictionLogWriter Writer) NewWriter(PredictionLogOptions settings, int? maxAppendBytes = null,
+        int? memberLines = null, int? compressedBlockBytes = null)
     {
         var layout = Serverless.Testing.IsolatedLayout.Storage(shop.Azurite.ConnectionString, Serverless.Testing.IsolatedLayout.NewSuffix());
         var storage = new PipelineStorage(Options.Create(layout));
@@ -195,6 +220,8 @@ public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<Shop
         var writer = new PredictionLogWriter(buffer, Host.Services.GetRequiredService<PredictionService>(), storage, options, serving, NullLogger<PredictionLogWriter>.Instance)
         {
             MaxAppendBytes = maxAppendBytes ?? PredictionLogWriter.AppendLimit,
+            MemberLines = memberLines ?? PredictionLogWriter.DefaultMemberLines,
+            CompressedBlockBytes = compressedBlockBytes ?? PredictionLogWriter.DefaultCompressedBlockBytes,
         };
         return (storage, buffer, writer);
     }
