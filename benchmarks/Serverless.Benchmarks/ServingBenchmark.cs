@@ -388,9 +388,10 @@ public static class ServingThroughput
             return $"{(Environment.CpuUsage.TotalTime - cpu0).TotalMicroseconds / count:F2} ({(GC.GetAllocatedBytesForCurrentThread() - bytes0) / (double)count:F0} bytes)";
         }
         var documents = utf8.Select(b => JsonDocument.Parse(b)).ToArray();
-        var answers = documents.Select(d => service.PredictAsync(model, d.RootElement, ModelSelector.Production, "0123456789abcdef0123456789abcdef", CancellationToken.None).Result).ToArray();
+        var requestId = RequestId.New();
+        var answers = documents.Select(d => service.PredictAsync(model, d.RootElement, ModelSelector.Production, requestId, CancellationToken.None).Result).ToArray();
         var parse = Time(i => { using var d = JsonDocument.Parse(utf8[i % utf8.Length], new JsonDocumentOptions { MaxDepth = 32 }); return null; }, requests);
-        var predict = Time(i => service.PredictAsync(model, documents[i % documents.Length].RootElement, ModelSelector.Production, "0123456789abcdef0123456789abcdef", CancellationToken.None).Result, requests);
+        var predict = Time(i => service.PredictAsync(model, documents[i % documents.Length].RootElement, ModelSelector.Production, requestId, CancellationToken.None).Result, requests);
         var serialize = Time(i => JsonSerializer.SerializeToUtf8Bytes(answers[i % answers.Length], Serverless.Core.Api.ApiJson.Compact), requests);
         var loaded = await service.GetAsync(model, ModelSelector.Production, CancellationToken.None);
         var rows = documents.Select(d => (IReadOnlyList<JsonElement>)[d.RootElement]).ToArray();
