@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Core.Registry;
 using Serverless.Core.Storage;
+using Serverless.Core.Tracking;
 using Serverless.Core.Training;
 using Serverless.LocalHost;
 using Serverless.Orchestrations;
@@ -67,11 +68,12 @@ public static class QualityComparison
             using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(100) };
             var storage = app.Services.GetRequiredService<PipelineStorage>();
             var registry = app.Services.GetRequiredService<ModelRegistry>();
+            var runs = app.Services.GetRequiredService<ExperimentRuns>();
             await storage.EnsureCreatedAsync();
             Console.WriteLine($"quality: served model against HistGradientBoosting (scikit-learn {PeerVersion()}, defaults) on the same split; {Environment.ProcessorCount} cores, load {EngineOverhead.LoadAverage()}");
             foreach (var set in sets)
             {
-                var result = await MeasureAsync(set, set.Unseen ? unseen.FullName : root, peer, http, storage, registry, suffix);
+                var result = await MeasureAsync(set, set.Unseen ? unseen.FullName : root, peer, http, storage, registry, runs, suffix);
                 rows.AddRange(result);
                 foreach (var r in result) Console.WriteLine("  " + string.Join(" | ", r));
             }
@@ -91,7 +93,7 @@ public static class QualityComparison
         return 0;
     }
 
-    private static async Task<List<string[]>> MeasureAsync(DataSet set, string root, string peer, HttpClient http, PipelineStorage storage, ModelRegistry registry, string suffix)
+    private static async Task<List<string[]>> MeasureAsync(DataSet set, string root, string peer, HttpClient http, PipelineStorage storage, ModelRegistry registry, ExperimentRuns runs, string suffix)
     {
         var model = $"{set.Name}-{suffix}";
         var clock = Stopwatch.StartNew();
@@ -150,6 +152,15 @@ public static class QualityComparison
             foreach (var note in manifest.GateNotes.Where(n => n.Contains(CandidateChoice.ChosenOver, StringComparison.Ordinal)))
             {
                 Console.WriteLine($"  {set.Name}: {note}");
+            }
+            // Every candidate of the run as it was scored for the choice (mean ± sd over the folds), and its scoring cost.
+            var candidates = (await runs.ListAsync(model, manifest.PrimaryMetric, CancellationToken.None))
+                .Where(r => r.OrchestrationId == manifest.OrchestrationId);
+            foreach (var c in candidates)
+            {
+                var sd = c.Selection?.StandardDeviation?.GetValueOrDefault(manifest.PrimaryMetric, double.NaN) ?? double.NaN;
+                Console.WriteLine($"  {set.Name}: candidate {c.Trainer}({string.Join(", ", c.Parameters.Select(p => $"{p.Key}={p.Value}"))}) " +
+                    $"{c.Selection?.Set} {manifest.PrimaryMetric} {F(c.Metrics.GetValueOrDefault(manifest.PrimaryMetric, double.NaN))} ± {F(sd)}, cost {c.Selection?.ScoringCost:F1}, {c.Status}");
             }
             var fitRows = manifest.Fit?.Rows ?? manifest.Splits.TrainRows;
             var names = Metrics.For(manifest.Schema.Task).Where(n => n != "mae" && n != "f1");

@@ -110,7 +110,7 @@ internal static class TaxiModels
         if (!File.Exists(file)) File.WriteAllLines(file, File.ReadLines(Path.Combine(BenchmarkHost.TaxiFolder, "taxi-fare-train.csv")).Take(rows + 1));
         var data = FeaturePipeline.Loader(ml, Schema).Load(file);
         var label = FeaturePipeline.FitLabel(ml, Schema, data);
-        return FeaturePipeline.Featurize(ml, Schema, null, normalize: false).Append(TrainerCatalog.Create(ml, Schema.Task, candidate, 42)).Fit(label.Transform(data));
+        return FeaturePipeline.Featurize(ml, Schema, null, normalize: false).AppendTrainer(ml, Schema.Task, candidate, 42).Fit(label.Transform(data));
     }
 }
 

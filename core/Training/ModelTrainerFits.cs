@@ -122,7 +122,7 @@ public sealed partial class ModelTrainer
     {
         var label = FeaturePipeline.FitLabel(ml, schema, data);
         var estimator = FeaturePipeline.Featurize(ml, schema, distinct, TrainerCatalog.IsLinear(candidate.Trainer))
-            .Append(TrainerCatalog.Create(ml, schema.Task, candidate, seed));
+            .AppendTrainer(ml, schema.Task, candidate, seed);
         var model = schema.Task == TaskKind.Multiclass
             ? estimator.Append(ml.Transforms.Conversion.MapKeyToValue(FeaturePipeline.PredictedClassColumn, "PredictedLabel")).Fit(label.Transform(data))
             : (ITransformer)estimator.Fit(label.Transform(data));

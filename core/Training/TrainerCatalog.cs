@@ -84,8 +84,25 @@ public static class TrainerCatalog
         return candidates;
     }
 
+    /// <summary>
+    /// The featurization followed by the candidate's trainer, and by a calibration where the trainer has none of its own,
+    /// so that every classifier answers probabilities: a binary FastForest's score is mapped to a probability by Platt
+    /// scaling fitted on the training rows (as ML.NET's FastTree and LightGbm calibrate themselves), and a multiclass
+    /// FastForest's one-versus-all models are each calibrated so (their raw scores, normalized, are no probabilities:
+    /// the log-loss of wine's three cultivars was 2.29 against 0.10 calibrated, at the same accuracy). The calibration
+    /// comes after the predictor in the chain, so the predictor stays the chain's last <c>ISingleFeaturePredictionTransformer</c>
+    /// (<see cref="ModelChain"/>).
+    /// </summary>
+    public static IEstimator<ITransformer> AppendTrainer(this IEstimator<ITransformer> featurization, MLContext ml, TaskKind task, CandidateSpec candidate, int seed)
+    {
+        var chain = featurization.Append(Create(ml, task, candidate, seed));
+        return task == TaskKind.Binary && candidate.Trainer == "FastForest"
+            ? chain.Append(ml.BinaryClassification.Calibrators.Platt(FeaturePipeline.LabelColumn))
+            : chain;
+    }
+
     /// <summary>The trainer estimator of a candidate for a task.</summary>
-    public static IEstimator<ITransformer> Create(MLContext ml, TaskKind task, CandidateSpec candidate, int seed)
+    private static IEstimator<ITransformer> Create(MLContext ml, TaskKind task, CandidateSpec candidate, int seed)
     {
         var p = candidate.Parameters;
         int? Int(string name) => p.TryGetValue(name, out var v) ? (int)Math.Round(v) : null;
@@ -148,7 +165,7 @@ public static class TrainerCatalog
                         Seed = seed, NumberOfThreads = Int(Threads) ?? 1,
                     }),
                     TaskKind.Binary => ml.BinaryClassification.Trainers.FastForest(FastForestBinary(p, seed)),
-                    _ => ml.MulticlassClassification.Trainers.OneVersusAll(ml.BinaryClassification.Trainers.FastForest(FastForestBinary(p, seed)), label, useProbabilities: false),
+                    _ => ml.MulticlassClassification.Trainers.OneVersusAll(ml.BinaryClassification.Trainers.FastForest(FastForestBinary(p, seed)), label),
                 };
             case "Sdca":
                 var l1 = (float?)Real("l1Regularization");

@@ -46,7 +46,7 @@ public sealed class TrainingWarmup(IOptions<TrainingOptions> options, ILogger<Tr
                 var label = FeaturePipeline.FitLabel(ml, schema, data);
                 var prepared = label.Transform(data);
                 var model = FeaturePipeline.Featurize(ml, schema, null, TrainerCatalog.IsLinear(candidate.Trainer))
-                    .Append(TrainerCatalog.Create(ml, schema.Task, candidate, options.Value.Seed))
+                    .AppendTrainer(ml, schema.Task, candidate, options.Value.Seed)
                     .Fit(prepared);
                 ModelEvaluation.Evaluate(ml, schema, model.Transform(prepared));
                 using var stream = new MemoryStream();

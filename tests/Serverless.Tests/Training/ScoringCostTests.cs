@@ -59,7 +59,7 @@ public sealed class ScoringCostTests
         Assert.Equal(3 * 4.0, ScoringCost.Of(pipeline.Fit(data)));
     }
 
-    /// <summary>The trainer catalog's multiclass trees: one-versus-all over calibrated FastTree and uncalibrated FastForest.</summary>
+    /// <summary>The trainer catalog's multiclass trees: one-versus-all over FastTree and FastForest, each class's model calibrated.</summary>
     [Fact]
     public void Multiclass_OneVersusAllOfTreeStumps_CostOneSplitATreeOfEveryClass()
     {
@@ -67,7 +67,7 @@ public sealed class ScoringCostTests
         var label = ml.Transforms.Conversion.MapValueToKey("Label", nameof(Flower.Species));
         var trees = ml.MulticlassClassification.Trainers.OneVersusAll(ml.BinaryClassification.Trainers.FastTree(numberOfLeaves: 2, numberOfTrees: 3, minimumExampleCountPerLeaf: 5));
         var forest = ml.MulticlassClassification.Trainers.OneVersusAll(
-            ml.BinaryClassification.Trainers.FastForest(numberOfLeaves: 2, numberOfTrees: 3, minimumExampleCountPerLeaf: 5), useProbabilities: false);
+            ml.BinaryClassification.Trainers.FastForest(numberOfLeaves: 2, numberOfTrees: 3, minimumExampleCountPerLeaf: 5));
 
         Assert.Equal(3 * 3.0, ScoringCost.Of(label.Append(trees).Fit(data)));
         Assert.Equal(3 * 3.0, ScoringCost.Of(label.Append(forest).Fit(data)));
