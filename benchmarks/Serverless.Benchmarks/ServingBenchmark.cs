@@ -141,7 +141,7 @@ public static class ServingThroughput
                 Console.WriteLine($"  {"route",-18} {"round",5} {"requests/s",11} {"p50 ms",8} {"p99 ms",8} {"errors",7}  GCs gen0/1/2, paused ms");
                 foreach (var (route, round, r) in runs)
                 {
-                    Console.WriteLine($"  {route,-18} {round,5} {r.RequestsPerSecond,11:F0} {r.P50Ms,8:F3} {r.P99Ms,8:F3} {r.Errors,7}  {string.Join("/", r.Collections)}, {r.GcPauseMs:F1}");
+                    Console.WriteLine($"  {route,-18} {round,5} {r.RequestsPerSecond,11:F0} {r.P50Ms,8:F3} {r.P99Ms,8:F3} {r.Errors,7}  {string.Join("/", r.Collections)}, {r.GcPauseMs:F1}{(r.OlderCollections.Length > 0 ? $" ({r.OlderCollections})" : "")}");
                 }
                 WrkResult Of(int round, string route) => runs.Single(r => r.Round == round && r.Route == route).Result;
                 var ratios = new List<double>();
@@ -490,12 +490,15 @@ public static class ServingThroughput
     }
 
     /// <summary>One wrk run, with this process's garbage collections during it: gen0, gen1 and gen2 counts and the time paused for them.</summary>
-    internal sealed record WrkResult(double RequestsPerSecond, double P50Ms, double P99Ms, long Errors, string Output, int[] Collections, double GcPauseMs);
+    internal sealed record WrkResult(double RequestsPerSecond, double P50Ms, double P99Ms, long Errors, string Output, int[] Collections, double GcPauseMs, string OlderCollections);
+
+    private static readonly GcEvents Collections = new();
 
     internal static async Task<WrkResult> WrkAsync(string script, string url, int seconds)
     {
         var start = new ProcessStartInfo("wrk", ["-t2", "-c16", $"-d{seconds}s", "--latency", "-s", script, url]) { RedirectStandardOutput = true, RedirectStandardError = true };
         int[] Counts() => [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+        Collections.TakeSummary();
         var (collections0, pause0) = (Counts(), GC.GetTotalPauseDuration());
         using var process = Process.Start(start) ?? throw new InvalidOperationException("wrk did not start; install it (apt-get install -y wrk).");
         var output = await process.StandardOutput.ReadToEndAsync();
@@ -509,7 +512,7 @@ public static class ServingThroughput
         {
             errors += Enumerable.Range(1, 4).Sum(i => long.Parse(socket.Groups[i].Value, CultureInfo.InvariantCulture));
         }
-        return new WrkResult(rps, Percentile(output, "50"), Percentile(output, "99"), errors, output, collections, pause);
+        return new WrkResult(rps, Percentile(output, "50"), Percentile(output, "99"), errors, output, collections, pause, Collections.TakeSummary());
     }
 
     /// <summary>A line of wrk's latency distribution (e.g. "99%  1.23ms"), in milliseconds.</summary>
