@@ -138,10 +138,10 @@ public static class ServingThroughput
                 }
                 await app.Services.GetRequiredService<PredictionLogWriter>().FlushAsync(CancellationToken.None);
                 var after = log.Counts;
-                Console.WriteLine($"  {"route",-18} {"round",5} {"requests/s",11} {"p50 ms",8} {"p99 ms",8} {"errors",7}  GCs gen0/1/2, paused ms");
+                Console.WriteLine($"  {"route",-18} {"round",5} {"requests/s",11} {"p50 ms",8} {"p99 ms",8} {"errors",7}  GCs gen0/1/2, paused ms; heap and gen2 after the last collection");
                 foreach (var (route, round, r) in runs)
                 {
-                    Console.WriteLine($"  {route,-18} {round,5} {r.RequestsPerSecond,11:F0} {r.P50Ms,8:F3} {r.P99Ms,8:F3} {r.Errors,7}  {string.Join("/", r.Collections)}, {r.GcPauseMs:F1}{(r.OlderCollections.Length > 0 ? $" ({r.OlderCollections})" : "")}");
+                    Console.WriteLine($"  {route,-18} {round,5} {r.RequestsPerSecond,11:F0} {r.P50Ms,8:F3} {r.P99Ms,8:F3} {r.Errors,7}  {string.Join("/", r.Collections)}, {r.GcPauseMs:F1}; heap {r.HeapMiB:F0} MiB, gen2 {r.Gen2MiB:F0}{(r.OlderCollections.Length > 0 ? $" ({r.OlderCollections})" : "")}");
                 }
                 WrkResult Of(int round, string route) => runs.Single(r => r.Round == round && r.Route == route).Result;
                 var ratios = new List<double>();
@@ -226,7 +226,10 @@ public static class ServingThroughput
         {
             var content = (await storage.Monitoring.GetBlobClient(blob.Name).DownloadContentAsync()).Value.Content;
             stored += content.ToMemory().Length;
-            plain += MonitoringPaths.Content(blob.Name, content).ToMemory().Length;
+            await using var text = MonitoringPaths.OpenContent(blob.Name, content.ToStream());
+            var counted = new MemoryStream();
+            await text.CopyToAsync(counted);
+            plain += counted.Length;
         }
         return (stored, plain);
     }
@@ -490,7 +493,7 @@ public static class ServingThroughput
     }
 
     /// <summary>One wrk run, with this process's garbage collections during it: gen0, gen1 and gen2 counts and the time paused for them.</summary>
-    internal sealed record WrkResult(double RequestsPerSecond, double P50Ms, double P99Ms, long Errors, string Output, int[] Collections, double GcPauseMs, string OlderCollections);
+    internal sealed record WrkResult(double RequestsPerSecond, double P50Ms, double P99Ms, long Errors, string Output, int[] Collections, double GcPauseMs, string OlderCollections, double HeapMiB, double Gen2MiB);
 
     private static readonly GcEvents Collections = new();
 
@@ -512,7 +515,8 @@ public static class ServingThroughput
         {
             errors += Enumerable.Range(1, 4).Sum(i => long.Parse(socket.Groups[i].Value, CultureInfo.InvariantCulture));
         }
-        return new WrkResult(rps, Percentile(output, "50"), Percentile(output, "99"), errors, output, collections, pause, Collections.TakeSummary());
+        return new WrkResult(rps, Percentile(output, "50"), Percentile(output, "99"), errors, output, collections, pause, Collections.TakeSummary(),
+            GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0, GC.GetGCMemoryInfo().GenerationInfo[2].SizeAfterBytes / 1048576.0);
     }
 
     /// <summary>A line of wrk's latency distribution (e.g. "99%  1.23ms"), in milliseconds.</summary>

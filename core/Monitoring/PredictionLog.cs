@@ -69,16 +69,12 @@ public static class MonitoringPaths
     /// <summary>The extension of a gzip-compressed JSON-lines blob: whole gzip members in each append, together one valid gzip file.</summary>
     public const string JsonLinesGzipExtension = ".jsonl.gz";
 
-    /// <summary>The text of a monitoring blob: decompressed when its name says it is gzip, else as it is.</summary>
-    public static BinaryData Content(string blobName, BinaryData stored)
-    {
-        if (!blobName.EndsWith(".gz", StringComparison.Ordinal)) return stored;
-        // GZipStream reads every member of a multi-member file (one per append) as one stream.
-        using var gzip = new System.IO.Compression.GZipStream(stored.ToStream(), System.IO.Compression.CompressionMode.Decompress);
-        using var text = new MemoryStream();
-        gzip.CopyTo(text);
-        return new BinaryData(text.GetBuffer().AsMemory(0, (int)text.Length));
-    }
+    /// <summary>
+    /// The text of a monitoring blob as a stream over the stored bytes (which it owns): decompressed as it is read when the
+    /// name says gzip (GZipStream reads every member of a multi-member file, one per append, as one stream), else as it is.
+    /// </summary>
+    public static Stream OpenContent(string blobName, Stream stored) =>
+        blobName.EndsWith(".gz", StringComparison.Ordinal) ? new System.IO.Compression.GZipStream(stored, System.IO.Compression.CompressionMode.Decompress) : stored;
 
     /// <summary>The window start a prediction log blob's name holds; null for a name not in the layout.</summary>
     public static DateTimeOffset? PredictionLogWindow(string blobName) => MinuteOf(blobName, Predictions);
@@ -126,12 +122,9 @@ public sealed class PredictionLogReader(PipelineStorage storage)
         bool Wanted(string name) =>
             MonitoringPaths.PredictionLogWindow(name) is { } window && window < to
             && (version is null || Path.GetFileName(name).StartsWith(version + "-", StringComparison.Ordinal));
-        await foreach (var content in DayBlobs.ReadAsync(storage.Monitoring, day => MonitoringPaths.PredictionLogDayPrefix(model, day), from, to, Wanted, ct).ConfigureAwait(false))
+        await foreach (var entry in DayBlobs.ReadAsync<PredictionLogEntry>(storage.Monitoring, day => MonitoringPaths.PredictionLogDayPrefix(model, day), from, to, Wanted, ct).ConfigureAwait(false))
         {
-            foreach (var entry in Parse(content))
-            {
-                if (entry.Time >= from && entry.Time < to && (version is null || entry.ModelVersion == version)) yield return entry;
-            }
+            if (entry.Time >= from && entry.Time < to && (version is null || entry.ModelVersion == version)) yield return entry;
         }
     }
 
@@ -143,12 +136,13 @@ public sealed class PredictionLogReader(PipelineStorage storage)
 internal static class DayBlobs
 {
     /// <summary>
-    /// The contents of the blobs under the day prefixes from <paramref name="from"/>'s day to <paramref name="to"/>'s, in name
-    /// order within a day, that <paramref name="wanted"/> keeps; blobs gone since the listing are skipped, and a missing
+    /// The records of the blobs under the day prefixes from <paramref name="from"/>'s day to <paramref name="to"/>'s, in
+    /// name order within a day, that <paramref name="wanted"/> keeps, each blob read as it downloads (decompressed as it
+    /// comes when its name says gzip), never held whole; blobs gone since the listing are skipped, and a missing
     /// container is no blobs.
     /// </summary>
-    public static async IAsyncEnumerable<BinaryData> ReadAsync(BlobContainerClient container, Func<DateOnly, string> dayPrefix, DateTimeOffset from,
-        DateTimeOffset to, Func<string, bool> wanted, [EnumeratorCancellation] CancellationToken ct)
+    public static async IAsyncEnumerable<T> ReadAsync<T>(BlobContainerClient container, Func<DateOnly, string> dayPrefix, DateTimeOffset from,
+        DateTimeOffset to, Func<string, bool> wanted, [EnumeratorCancellation] CancellationToken ct) where T : class
     {
         for (var day = DateOnly.FromDateTime(from.UtcDateTime); day <= DateOnly.FromDateTime(to.UtcDateTime); day = day.AddDays(1))
         {
@@ -167,25 +161,18 @@ internal static class DayBlobs
             names.Sort(StringComparer.Ordinal);
             foreach (var name in names)
             {
-                BinaryData content;
+                Stream stored;
                 try
                 {
-                    content = (await container.GetBlobClient(name).DownloadContentAsync(ct).ConfigureAwait(false)).Value.Content;
+                    // One GET, read as it comes: the blob as it stood when the download began, appends after it not seen.
+                    stored = (await container.GetBlobClient(name).DownloadStreamingAsync(cancellationToken: ct).ConfigureAwait(false)).Value.Content;
                 }
                 catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.BlobNotFound)
                 {
                     continue;
                 }
-                BinaryData text;
-                try
-                {
-                    text = MonitoringPaths.Content(name, content);
-                }
-                catch (InvalidDataException)
-                {
-                    continue; // not gzip after all: skipped like a malformed line
-                }
-                yield return text;
+                await using var text = MonitoringPaths.OpenContent(name, stored);
+                await foreach (var record in JsonLinesFile.ReadAsync<T>(text, ct).ConfigureAwait(false)) yield return record;
             }
         }
     }
