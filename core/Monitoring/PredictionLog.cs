@@ -26,7 +26,8 @@ public sealed record PredictionLogEntry
 
     public required string ModelVersion { get; init; }
 
-    /// <summary>The row's fields as the request sent them (numbers, strings, booleans, null), sensitive columns left out.</summary>
+    /// <summary>The row's fields as the request sent them (numbers, strings, booleans, null), sensitive columns left out; read back as one element (<see cref="JsonObjectFields"/>).</summary>
+    [JsonConverter(typeof(JsonObjectFields.Converter))]
     public required IReadOnlyDictionary<string, JsonElement> Inputs { get; init; }
 
     public required RowPrediction Output { get; init; }
