@@ -66,3 +66,60 @@ public class PredictionLogBenchmarks
         }
     }
 }
+
+/// <summary>
+/// A drift check's read of the prediction log: one window's entries (taxi rows, stored as the writer stores them, gzip
+/// members) drawn into the check's sample of <see cref="DriftSettings.DefaultMaxRows"/> rows, with every line parsed
+/// whole and offered (the baseline) against <see cref="PredictionLogReader.SampleAsync"/>'s way: each line's first
+/// fields read, the lines the sample admits kept as bytes, and only those it keeps at the end parsed.
+/// </summary>
+[MemoryDiagnoser]
+[SimpleJob(launchCount: 1, warmupCount: 1, iterationCount: 5)]
+public class DriftSampleBenchmarks
+{
+    private static readonly DateTimeOffset From = new(2026, 11, 26, 10, 0, 0, TimeSpan.Zero);
+    private byte[] _stored = null!;
+
+    [Params(1_000_000)]
+    public int Entries { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var rows = File.ReadLines(Path.Combine(BenchmarkHost.TaxiFolder, "taxi-fare-test.csv")).Skip(1).Take(1000).Select(l => l.Split(',')).Select(f =>
+            System.Text.Encoding.UTF8.GetBytes($$"""{"vendor_id":"{{f[0]}}","rate_code":{{f[1]}},"passenger_count":{{f[2]}},"trip_time_in_secs":{{f[3]}},"trip_distance":{{f[4]}},"payment_type":"{{f[5]}}"}""")).ToArray();
+        var lines = new ArrayBufferWriter<byte>(1 << 20);
+        using var json = new Utf8JsonWriter(lines, PredictionLogEncoder.WriterOptions);
+        var stored = new MemoryStream();
+        for (var i = 0; i < Entries; i++)
+        {
+            PredictionLogEncoder.WriteLine(json, lines, RequestId.New(), 0, From.AddTicks(i * 10_000L), "v1", rows[i % rows.Length], new HashSet<string>(),
+                new RowPrediction { Score = i % 50 }, null, null);
+            if (lines.WrittenCount < 256 << 10 && i < Entries - 1) continue;
+            using (var gzip = new GZipStream(stored, CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(lines.WrittenSpan);
+            lines.ResetWrittenCount();
+        }
+        _stored = stored.ToArray();
+    }
+
+    private Stream Open() => new GZipStream(new MemoryStream(_stored), CompressionMode.Decompress);
+
+    [Benchmark(Baseline = true)]
+    public async Task<long> ParseEveryLine()
+    {
+        var sample = new DeterministicSample<PredictionLogEntry>(DriftSettings.DefaultMaxRows);
+        await foreach (var entry in JsonLinesFile.ReadAsync<PredictionLogEntry>(Open()))
+        {
+            sample.Offer(PredictionLogReader.SampleHash(entry.RequestId, entry.Row), entry);
+        }
+        return sample.Offered;
+    }
+
+    [Benchmark]
+    public async Task<long> ParseWhatTheSampleKeeps()
+    {
+        var sample = new DeterministicSample<byte[]>(DriftSettings.DefaultMaxRows);
+        await JsonLinesFile.ForEachLineAsync(Open(), PredictionLogReader.SampleLine(From, From.AddDays(1), sample));
+        return sample.Offered + PredictionLogReader.SampledEntries(sample).Count;
+    }
+}

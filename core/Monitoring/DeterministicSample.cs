@@ -19,6 +19,15 @@ public sealed class DeterministicSample<T>(int capacity)
         else if (capacity > 0 && _kept.TryPeek(out _, out var largest) && hash < largest) _kept.DequeueEnqueue(item, hash);
     }
 
+    /// <summary>
+    /// Whether an item of this hash would be kept if offered now. One that is not can never be kept later (the largest
+    /// kept hash only falls), so the caller may count it with <see cref="Pass"/> instead of making the item at all.
+    /// </summary>
+    public bool Admits(ulong hash) => _kept.Count < capacity || (capacity > 0 && _kept.TryPeek(out _, out var largest) && hash < largest);
+
+    /// <summary>Counts an item that <see cref="Admits"/> turned away, as <see cref="Offer"/> would have.</summary>
+    public void Pass() => Offered++;
+
     /// <summary>The kept items, in ascending hash order.</summary>
     public List<T> Items()
     {
@@ -38,7 +47,10 @@ public sealed class DeterministicSample<T>(int capacity)
     }
 
     /// <summary>FNV-1a over the text's UTF-16 code units, finalized by <see cref="Hash(ulong)"/>: stable across processes.</summary>
-    public static ulong Hash(string text, int salt = 0)
+    public static ulong Hash(string text, int salt = 0) => Hash(text.AsSpan(), salt);
+
+    /// <inheritdoc cref="Hash(string, int)"/>
+    public static ulong Hash(ReadOnlySpan<char> text, int salt = 0)
     {
         var h = 14695981039346656037UL ^ (ulong)salt;
         foreach (var c in text)

@@ -52,12 +52,8 @@ public sealed class DriftInputs(PipelineStorage storage, DatasetStore datasets, 
     /// <summary>Up to <paramref name="maxRows"/> entries logged in [from, to), chosen by a hash of their request id and row.</summary>
     public async Task<DriftCurrent> ReadCurrentAsync(string model, DateTimeOffset from, DateTimeOffset to, int maxRows, CancellationToken ct)
     {
-        var sample = new DeterministicSample<PredictionLogEntry>(maxRows);
-        await foreach (var entry in log.ReadAsync(model, from, to, ct: ct).ConfigureAwait(false))
-        {
-            sample.Offer(DeterministicSample<PredictionLogEntry>.Hash(entry.RequestId, entry.Row), entry);
-        }
-        return new DriftCurrent(sample.Offered, sample.Items());
+        var (logged, entries) = await log.SampleAsync(model, from, to, maxRows, ct).ConfigureAwait(false);
+        return new DriftCurrent(logged, entries);
     }
 
     /// <summary>The production version's answers on the reference rows: scores (regression) or labels (classification).</summary>

@@ -40,7 +40,7 @@ public sealed class FeedbackReader(PipelineStorage storage)
     public async IAsyncEnumerable<FeedbackEntry> ReadAsync(string model, DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken ct = default)
     {
         bool Wanted(string name) => MonitoringPaths.FeedbackMinute(name) is { } minute && minute < to && minute.AddMinutes(1) > from;
-        await foreach (var entry in DayBlobs.ReadAsync<FeedbackEntry>(storage.Monitoring, day => MonitoringPaths.FeedbackDayPrefix(model, day), from, to, Wanted, ct).ConfigureAwait(false))
+        await foreach (var entry in DayBlobs.ReadAsync(storage.Monitoring, day => MonitoringPaths.FeedbackDayPrefix(model, day), from, to, Wanted, JsonLinesFile.Deserialize<FeedbackEntry>, ct).ConfigureAwait(false))
         {
             if (entry.Time >= from && entry.Time < to) yield return entry;
         }
@@ -55,7 +55,7 @@ public static class JsonLinesFile
     {
         var records = new List<T>();
         var lines = new ReadOnlySequence<byte>(content.ToMemory());
-        AddLines(ref lines, final: true, records);
+        TakeLines(ref lines, final: true, line => { if (Deserialize<T>(line) is { } record) records.Add(record); });
         return records;
     }
 
@@ -65,10 +65,43 @@ public static class JsonLinesFile
     /// lines). Lines that are not records of the type are skipped; a stream that ends in data that cannot be read (a gzip
     /// stream cut short) ends the records there.
     /// </summary>
-    public static async IAsyncEnumerable<T> ReadAsync<T>(Stream stream, [EnumeratorCancellation] CancellationToken ct = default) where T : class
+    public static IAsyncEnumerable<T> ReadAsync<T>(Stream stream, CancellationToken ct = default) where T : class => ReadAsync(stream, Deserialize<T>, ct);
+
+    /// <summary>Makes a record of one line (without its line break), or null to skip the line.</summary>
+    public delegate T? LineParser<out T>(ReadOnlySpan<byte> line) where T : class;
+
+    /// <summary>Takes one line (without its line break); the span is valid only during the call.</summary>
+    public delegate void LineAction(ReadOnlySpan<byte> line);
+
+    /// <summary>
+    /// As <see cref="ReadAsync{T}(Stream, CancellationToken)"/>, each line made a record by <paramref name="parse"/>
+    /// (which may look at a line's first fields and skip it before paying for the whole).
+    /// </summary>
+    public static async IAsyncEnumerable<T> ReadAsync<T>(Stream stream, LineParser<T> parse, [EnumeratorCancellation] CancellationToken ct = default) where T : class
+    {
+        var records = new List<T>();
+        await foreach (var _ in ReadBuffersAsync(stream, line => { if (parse(line) is { } record) records.Add(record); }, ct).ConfigureAwait(false))
+        {
+            foreach (var record in records) yield return record;
+            records.Clear();
+        }
+    }
+
+    /// <summary>Hands each line of the stream to <paramref name="action"/> as it is read, a buffer at a time, with no record made.</summary>
+    public static async Task ForEachLineAsync(Stream stream, LineAction action, CancellationToken ct = default)
+    {
+        await foreach (var _ in ReadBuffersAsync(stream, action, ct).ConfigureAwait(false))
+        {
+        }
+    }
+
+    /// <summary>
+    /// Reads the stream a buffer at a time, hands the buffer's whole lines to <paramref name="action"/>, and yields after
+    /// each buffer; a stream that ends in data that cannot be read (a gzip stream cut short) ends there.
+    /// </summary>
+    private static async IAsyncEnumerable<int> ReadBuffersAsync(Stream stream, LineAction action, [EnumeratorCancellation] CancellationToken ct)
     {
         var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: ReadBufferBytes, leaveOpen: true));
-        var records = new List<T>();
         try
         {
             while (true)
@@ -83,10 +116,9 @@ public static class JsonLinesFile
                     yield break; // not gzip after all, or cut short: what follows is skipped like a malformed line
                 }
                 var buffer = result.Buffer;
-                AddLines(ref buffer, result.IsCompleted, records);
+                var lines = TakeLines(ref buffer, result.IsCompleted, action);
                 reader.AdvanceTo(buffer.Start, buffer.End);
-                foreach (var record in records) yield return record;
-                records.Clear();
+                yield return lines;
                 if (result.IsCompleted) yield break;
             }
         }
@@ -99,29 +131,42 @@ public static class JsonLinesFile
     /// <summary>How much of a stream is read at a time (a line longer than this is gathered over several reads).</summary>
     internal const int ReadBufferBytes = 64 << 10;
 
-    /// <summary>Parses the whole lines of <paramref name="buffer"/> (and, when it is <paramref name="final"/>, the last line without its line break) and leaves it at what is left.</summary>
-    private static void AddLines<T>(ref ReadOnlySequence<byte> buffer, bool final, List<T> records) where T : class
+    /// <summary>
+    /// Hands the whole lines of <paramref name="buffer"/> (and, when it is <paramref name="final"/>, the last line without
+    /// its line break) to <paramref name="action"/>, skipping blank ones, and leaves the buffer at what is left. Returns the lines handed.
+    /// </summary>
+    private static int TakeLines(ref ReadOnlySequence<byte> buffer, bool final, LineAction action)
     {
         var reader = new SequenceReader<byte>(buffer);
-        while (reader.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n')) Add(line, records);
+        var lines = 0;
+        while (reader.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n')) lines += Take(line, action);
         if (final && !reader.End)
         {
-            Add(reader.UnreadSequence, records);
+            lines += Take(reader.UnreadSequence, action);
             reader.AdvanceToEnd();
         }
         buffer = buffer.Slice(reader.Position);
+        return lines;
     }
 
-    private static void Add<T>(ReadOnlySequence<byte> line, List<T> records) where T : class
+    private static int Take(ReadOnlySequence<byte> line, LineAction action)
     {
         var span = line.IsSingleSegment ? line.FirstSpan : line.ToArray();
-        if (span.Trim((byte)' ').Trim((byte)'\r').IsEmpty) return;
+        if (span.Trim((byte)' ').Trim((byte)'\r').IsEmpty) return 0;
+        action(span);
+        return 1;
+    }
+
+    /// <summary>The line as a record of the type, or null for a line that is not one (torn or foreign).</summary>
+    public static T? Deserialize<T>(ReadOnlySpan<byte> line) where T : class
+    {
         try
         {
-            if (JsonSerializer.Deserialize<T>(span, JsonLines.Options) is { } record) records.Add(record);
+            return JsonSerializer.Deserialize<T>(line, JsonLines.Options);
         }
         catch (JsonException)
         {
+            return null;
         }
     }
 

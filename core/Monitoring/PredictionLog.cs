@@ -119,15 +119,120 @@ public sealed class PredictionLogReader(PipelineStorage storage)
     public async IAsyncEnumerable<PredictionLogEntry> ReadAsync(string model, DateTimeOffset from, DateTimeOffset to, string? version = null,
         [EnumeratorCancellation] CancellationToken ct = default)
     {
-        // A window that started before `from` may still hold entries after it; entries are filtered below.
-        bool Wanted(string name) =>
-            MonitoringPaths.PredictionLogWindow(name) is { } window && window < to
-            && (version is null || Path.GetFileName(name).StartsWith(version + "-", StringComparison.Ordinal));
-        await foreach (var entry in DayBlobs.ReadAsync<PredictionLogEntry>(storage.Monitoring, day => MonitoringPaths.PredictionLogDayPrefix(model, day), from, to, Wanted, ct).ConfigureAwait(false))
+        await foreach (var entry in DayBlobs.ReadAsync(storage.Monitoring, day => MonitoringPaths.PredictionLogDayPrefix(model, day), from, to,
+            name => Wanted(name, to, version), JsonLinesFile.Deserialize<PredictionLogEntry>, ct).ConfigureAwait(false))
         {
             if (entry.Time >= from && entry.Time < to && (version is null || entry.ModelVersion == version)) yield return entry;
         }
     }
+
+    /// <summary>
+    /// A deterministic sample of at most <paramref name="capacity"/> entries logged for <paramref name="model"/> in
+    /// [<paramref name="from"/>, <paramref name="to"/>), keyed by <see cref="SampleHash"/>, and how many entries the
+    /// range holds: what <see cref="ReadAsync"/> and an offer of each entry to a <see cref="DeterministicSample{T}"/>
+    /// give, without parsing every line. Each line's first fields (request id, row, time) are read; a line the sample
+    /// admits is kept as its bytes, the rest only counted, and only the lines kept at the end are parsed. A busy window
+    /// logs millions of rows of which a drift check keeps 100,000. (A line whose first fields read but whose rest is no
+    /// entry would be counted, and if kept, left out; the writer writes none.)
+    /// </summary>
+    public async Task<(long Logged, List<PredictionLogEntry> Entries)> SampleAsync(string model, DateTimeOffset from, DateTimeOffset to, int capacity, CancellationToken ct)
+    {
+        var sample = new DeterministicSample<byte[]>(capacity);
+        var offer = SampleLine(from, to, sample);
+        await foreach (var text in DayBlobs.OpenAsync(storage.Monitoring, day => MonitoringPaths.PredictionLogDayPrefix(model, day), from, to,
+            name => Wanted(name, to, version: null), ct).ConfigureAwait(false))
+        {
+            await using (text) await JsonLinesFile.ForEachLineAsync(text, offer, ct).ConfigureAwait(false);
+        }
+        return (sample.Offered, SampledEntries(sample));
+    }
+
+    /// <summary>The entries of the lines a sample kept, in its order.</summary>
+    internal static List<PredictionLogEntry> SampledEntries(DeterministicSample<byte[]> sample) =>
+        [.. sample.Items().Select(line => JsonLinesFile.Deserialize<PredictionLogEntry>(line)).OfType<PredictionLogEntry>()];
+
+    /// <summary>The key a logged row is sampled by: its request id and its row in the request.</summary>
+    public static ulong SampleHash(ReadOnlySpan<char> requestId, int row) => DeterministicSample<byte[]>.Hash(requestId, row);
+
+    /// <summary>
+    /// Offers a line to the sample of <see cref="SampleAsync"/> when its time is in range: a copy of its bytes when the
+    /// sample admits it, else only counted (<see cref="DeterministicSample{T}.Pass"/>). A line whose first fields cannot
+    /// be read so is parsed whole, and offered when it is an entry.
+    /// </summary>
+    internal static JsonLinesFile.LineAction SampleLine(DateTimeOffset from, DateTimeOffset to, DeterministicSample<byte[]> sample) => line =>
+    {
+        Span<char> id = stackalloc char[MaxSampledIdChars];
+        ulong hash;
+        if (TryReadHead(line, id, out var idLength, out var row, out var time))
+        {
+            if (time < from || time >= to) return;
+            hash = SampleHash(id[..idLength], row);
+        }
+        else if (JsonLinesFile.Deserialize<PredictionLogEntry>(line) is { } entry && entry.Time >= from && entry.Time < to)
+        {
+            hash = SampleHash(entry.RequestId, entry.Row);
+        }
+        else
+        {
+            return;
+        }
+        if (sample.Admits(hash)) sample.Offer(hash, line.ToArray());
+        else sample.Pass();
+    };
+
+    /// <summary>Request ids longer than this are read by the whole parse (the API's own are 32 characters).</summary>
+    private const int MaxSampledIdChars = 256;
+
+    /// <summary>
+    /// An entry's request id, row and time, read from the line's top-level fields until the three are found (the encoder
+    /// writes them first); false when the line is not an object holding the three, or the id does not fit <paramref name="id"/>.
+    /// </summary>
+    internal static bool TryReadHead(ReadOnlySpan<byte> line, Span<char> id, out int idLength, out int row, out DateTimeOffset time)
+    {
+        (idLength, row, time) = (-1, 0, default);
+        bool hasRow = false, hasTime = false;
+        var reader = new Utf8JsonReader(line);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals(PredictionLogEncoder.RequestIdName.EncodedUtf8Bytes))
+                {
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.String || reader.ValueSpan.Length > id.Length) return false;
+                    idLength = reader.CopyString(id);
+                }
+                else if (reader.ValueTextEquals(PredictionLogEncoder.RowName.EncodedUtf8Bytes))
+                {
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out row)) return false;
+                    hasRow = true;
+                }
+                else if (reader.ValueTextEquals(PredictionLogEncoder.TimeName.EncodedUtf8Bytes))
+                {
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.String || !reader.TryGetDateTimeOffset(out time)) return false;
+                    hasTime = true;
+                }
+                else if (!reader.Read() || !reader.TrySkip())
+                {
+                    return false;
+                }
+                if (idLength >= 0 && hasRow && hasTime) return true;
+            }
+            return false;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Whether a prediction log blob may hold entries before <paramref name="to"/> of <paramref name="version"/> (null: any).
+    /// A window that started before the range's start may still hold entries in it: entries are filtered by their own time.
+    /// </summary>
+    private static bool Wanted(string name, DateTimeOffset to, string? version) =>
+        MonitoringPaths.PredictionLogWindow(name) is { } window && window < to
+        && (version is null || Path.GetFileName(name).StartsWith(version + "-", StringComparison.Ordinal));
 
     /// <summary>The entries of one JSON-lines blob; lines that are not entries are skipped.</summary>
     public static IEnumerable<PredictionLogEntry> Parse(BinaryData content) => JsonLinesFile.Parse<PredictionLogEntry>(content);
@@ -143,7 +248,20 @@ internal static class DayBlobs
     /// container is no blobs.
     /// </summary>
     public static async IAsyncEnumerable<T> ReadAsync<T>(BlobContainerClient container, Func<DateOnly, string> dayPrefix, DateTimeOffset from,
-        DateTimeOffset to, Func<string, bool> wanted, [EnumeratorCancellation] CancellationToken ct) where T : class
+        DateTimeOffset to, Func<string, bool> wanted, JsonLinesFile.LineParser<T> parse, [EnumeratorCancellation] CancellationToken ct) where T : class
+    {
+        await foreach (var text in OpenAsync(container, dayPrefix, from, to, wanted, ct).ConfigureAwait(false))
+        {
+            await using (text)
+            {
+                await foreach (var record in JsonLinesFile.ReadAsync(text, parse, ct).ConfigureAwait(false)) yield return record;
+            }
+        }
+    }
+
+    /// <summary>The text of each blob <see cref="ReadAsync{T}"/> reads, in its order, as a stream over the download (the caller disposes it).</summary>
+    public static async IAsyncEnumerable<Stream> OpenAsync(BlobContainerClient container, Func<DateOnly, string> dayPrefix, DateTimeOffset from,
+        DateTimeOffset to, Func<string, bool> wanted, [EnumeratorCancellation] CancellationToken ct)
     {
         for (var day = DateOnly.FromDateTime(from.UtcDateTime); day <= DateOnly.FromDateTime(to.UtcDateTime); day = day.AddDays(1))
         {
@@ -172,8 +290,7 @@ internal static class DayBlobs
                 {
                     continue;
                 }
-                await using var text = MonitoringPaths.OpenContent(name, stored);
-                await foreach (var record in JsonLinesFile.ReadAsync<T>(text, ct).ConfigureAwait(false)) yield return record;
+                yield return MonitoringPaths.OpenContent(name, stored);
             }
         }
     }

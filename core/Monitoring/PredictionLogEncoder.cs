@@ -12,9 +12,9 @@ namespace Serverless.Core.Monitoring;
 /// </summary>
 internal static class PredictionLogEncoder
 {
-    private static readonly JsonEncodedText RequestIdName = Name(nameof(PredictionLogEntry.RequestId));
-    private static readonly JsonEncodedText RowName = Name(nameof(PredictionLogEntry.Row));
-    private static readonly JsonEncodedText TimeName = Name(nameof(PredictionLogEntry.Time));
+    internal static readonly JsonEncodedText RequestIdName = Name(nameof(PredictionLogEntry.RequestId));
+    internal static readonly JsonEncodedText RowName = Name(nameof(PredictionLogEntry.Row));
+    internal static readonly JsonEncodedText TimeName = Name(nameof(PredictionLogEntry.Time));
     private static readonly JsonEncodedText ModelVersionName = Name(nameof(PredictionLogEntry.ModelVersion));
     private static readonly JsonEncodedText InputsName = Name(nameof(PredictionLogEntry.Inputs));
     private static readonly JsonEncodedText OutputName = Name(nameof(PredictionLogEntry.Output));
