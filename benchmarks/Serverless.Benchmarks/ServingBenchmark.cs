@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Serverless.Core.Datasets;
 using Serverless.Core.Monitoring;
 using Serverless.Core.Registry;
 using Serverless.Core.Serving;
@@ -93,6 +94,9 @@ public static class ServingThroughput
             var copy = await registry.RegisterAsync(manifest with { Model = logged, RunId = Guid.NewGuid().ToString("N"), OrchestrationId = "bench-copy" },
                 manifest.ModelBlob, m => $"# {m.Model} {m.Version}", CancellationToken.None);
             await registry.SetAliasAsync(logged, ModelRegistry.Production, copy.Version, "bench", "logging comparison", CancellationToken.None);
+            // The copy's drift check reads the same training data as the model's: its dataset version's manifest under the copy's name.
+            var datasetManifest = await storage.Datasets.GetBlobClient(DatasetStore.ManifestBlob(model, manifest.DatasetVersion)).DownloadContentAsync();
+            await storage.Datasets.GetBlobClient(DatasetStore.ManifestBlob(logged, manifest.DatasetVersion)).UploadAsync(datasetManifest.Value.Content, overwrite: true);
             var specs = app.Services.GetRequiredService<ModelSpecStore>();
             var spec = JsonSerializer.Deserialize<ModelSpec>(specJson, JsonBlobs.Options)!;
             await specs.SetAsync(model, spec with { Drift = new DriftSpec { SampleRate = 0 } }, CancellationToken.None);
@@ -186,6 +190,7 @@ public static class ServingThroughput
                 File.Delete(script);
             }
 
+            await DriftCheckAsync(app, logged);
             await HandlersInProcessAsync(app, model, bodies);
             await LoggingInProcessAsync(app, azurite, model, logged, bodies);
             await BatchAsync(app, http, model, version, Path.Combine(taxi, "taxi-fare-test.csv"));
@@ -337,6 +342,44 @@ public static class ServingThroughput
     /// binding and the result's writing) called on one thread with an in-memory request of a test row, 100,000 a round;
     /// and the parts of predict's handler alone: the body parsed, the prediction, the answer serialized.
     /// </summary>
+    /// <summary>
+    /// A drift check of the logged model in the host, over the window the rounds just logged (what the host's timer runs):
+    /// its parts (the logged rows sampled, the reference read and scored) and the whole, wall and CPU time of this
+    /// process, bytes allocated and time paused for garbage collection.
+    /// </summary>
+    private static async Task DriftCheckAsync(WebApplication app, string logged)
+    {
+        var inputs = app.Services.GetRequiredService<DriftInputs>();
+        var registry = app.Services.GetRequiredService<ModelRegistry>();
+        var production = (await registry.GetManifestAsync(logged, (await registry.GetAsync(logged, CancellationToken.None))!.Aliases[ModelRegistry.Production], CancellationToken.None))!;
+        var now = DateTimeOffset.UtcNow;
+        var window = DriftSettings.From(null, app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DriftOptions>>().Value);
+        Console.WriteLine($"  drift check of {logged} in the host (window {window.Window}, sample {window.MaxRows:N0} logged rows and {window.MaxReferenceRows:N0} reference rows):");
+        var current = await Measure("logged rows sampled", () => inputs.ReadCurrentAsync(logged, now - window.Window, now, window.MaxRows, production.Schema.Features, CancellationToken.None),
+            c => $"{c.LoggedRows:N0} rows in the window, {c.Rows.Count:N0} kept");
+        current = await Measure("sampled again, code warm", () => inputs.ReadCurrentAsync(logged, now - window.Window, now, window.MaxRows, production.Schema.Features, CancellationToken.None),
+            c => $"{c.LoggedRows:N0} rows in the window, {c.Rows.Count:N0} kept");
+        await Measure("reference read and scored", () => inputs.ReadReferenceAsync(logged, production, window.MaxReferenceRows, CancellationToken.None),
+            r => $"{r?.Rows.Count ?? 0:N0} rows of {r?.DatasetRows ?? 0:N0}");
+        GC.KeepAlive(current);
+        await Measure("whole check", () => app.Services.GetRequiredService<DriftChecker>().CheckAsync(logged, "benchmark", DateTimeOffset.UtcNow, CancellationToken.None),
+            c => $"{c.Report.Status}, {c.Report.Features?.Count ?? 0} features");
+
+        static async Task<T> Measure<T>(string name, Func<Task<T>> run, Func<T, string> describe)
+        {
+            var process = Process.GetCurrentProcess();
+            var (cpu, allocated, paused, clock) = (process.TotalProcessorTime, GC.GetTotalAllocatedBytes(precise: true), GC.GetTotalPauseDuration(), Stopwatch.StartNew());
+            var (gen0, gen1, gen2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+            var result = await run();
+            var wall = clock.Elapsed;
+            process.Refresh();
+            Console.WriteLine($"    {name,-26} {wall.TotalMilliseconds,7:F0} ms wall, {(process.TotalProcessorTime - cpu).TotalMilliseconds,7:F0} ms CPU, " +
+                              $"{(GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1048576.0,7:F0} MiB allocated, GCs {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/" +
+                              $"{GC.CollectionCount(2) - gen2} paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms; {describe(result)}");
+            return result;
+        }
+    }
+
     private static async Task HandlersInProcessAsync(WebApplication app, string model, IReadOnlyList<string> bodies)
     {
         const int requests = 100_000, rounds = 3;

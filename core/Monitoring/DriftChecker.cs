@@ -45,8 +45,8 @@ public sealed class DriftChecker(ModelRegistry registry, ModelSpecStore specs, D
         }
         report = report with { ProductionVersion = production.Version, DatasetVersion = production.DatasetVersion };
 
-        var current = await inputs.ReadCurrentAsync(model, report.WindowStart, now, settings.MaxRows, ct).ConfigureAwait(false);
-        report = report with { LoggedRows = current.LoggedRows, CurrentRows = current.Entries.Count };
+        var current = await inputs.ReadCurrentAsync(model, report.WindowStart, now, settings.MaxRows, production.Schema.Features, ct).ConfigureAwait(false);
+        report = report with { LoggedRows = current.LoggedRows, CurrentRows = current.Rows.Count };
         if (current.LoggedRows == 0)
         {
             return (report with { Status = DriftStatus.NoTraffic, Message = $"No predictions of '{model}' were logged between {report.WindowStart:u} and {now:u}: no verdict." }, settings);
@@ -86,12 +86,12 @@ public sealed class DriftChecker(ModelRegistry registry, ModelSpecStore specs, D
             {
                 case ColumnKind.Numeric:
                     var refNumbers = reference.Rows.Select(r => r[index] is { } s && CellValues.TryNumber(s, out var n) ? n : double.NaN).ToArray();
-                    var curNumbers = current.Entries.Select(e => DriftInputs.Number(e, name)).ToArray();
+                    var curNumbers = current.Rows.Of(name).Select(DriftInputs.Number).ToArray();
                     feature = DriftDetector.CompareNumeric(name, refNumbers, curNumbers, reference.Rows.Count, settings);
                     break;
                 case ColumnKind.Categorical or ColumnKind.Boolean:
                     feature = DriftDetector.CompareCategorical(name, reference.Rows.Select(r => r[index]),
-                        current.Entries.Select(e => DriftInputs.Category(e, name, kind)), reference.Rows.Count, settings);
+                        current.Rows.Of(name).Select(v => DriftInputs.Category(v, kind)), reference.Rows.Count, settings);
                     break;
                 default:
                     notes.Add($"{name}: a {kind.ToString().ToLowerInvariant()} column; not compared.");
@@ -168,7 +168,8 @@ public sealed class DriftChecker(ModelRegistry registry, ModelSpecStore specs, D
             notes.Add(note);
             return null;
         }
-        var answered = current.Entries.Where(e => e.ModelVersion == production.Version).ToList();
+        var rows = current.Rows;
+        var answered = Enumerable.Range(0, rows.Count).Where(i => rows.Versions[i] == production.Version).ToList();
         if (answered.Count == 0)
         {
             notes.Add($"No logged answer of {production.Version} in the window; no prediction drift.");
@@ -176,7 +177,7 @@ public sealed class DriftChecker(ModelRegistry registry, ModelSpecStore specs, D
         }
         const string name = "prediction";
         return reference.Scores is { } scores
-            ? DriftDetector.CompareNumeric(name, scores, [.. answered.Select(e => e.Output.Score is { } s ? (double)s : double.NaN)], scores.Length, settings)
-            : DriftDetector.CompareCategorical(name, reference.Labels ?? [], answered.Select(e => e.Output.Label), reference.Rows.Count, settings);
+            ? DriftDetector.CompareNumeric(name, scores, [.. answered.Select(i => rows.Scores[i] is { } s ? (double)s : double.NaN)], scores.Length, settings)
+            : DriftDetector.CompareCategorical(name, reference.Labels ?? [], answered.Select(i => rows.Labels[i]), reference.Rows.Count, settings);
     }
 }

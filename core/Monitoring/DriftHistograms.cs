@@ -49,22 +49,22 @@ public sealed class DriftHistograms(DriftStore reports, DatasetStore datasets, D
         var column = profile.Columns.FirstOrDefault(c => c.Name == feature && checkedFeatures.Contains(c.Name))
             ?? throw new HistogramUnavailableException($"'{feature}' is not a feature of the newest drift check; one of {string.Join(", ", checkedFeatures)}.", unknownFeature: true);
 
-        var current = await inputs.ReadCurrentAsync(model, report.WindowStart, report.WindowEnd, report.MaxRows > 0 ? report.MaxRows : DefaultMaxRows, ct).ConfigureAwait(false);
-        var values = current.Entries.Select(e => e.Inputs.TryGetValue(feature, out var v) ? v : default).ToList();
+        var current = await inputs.ReadCurrentAsync(model, report.WindowStart, report.WindowEnd, report.MaxRows > 0 ? report.MaxRows : DefaultMaxRows, [feature], ct).ConfigureAwait(false);
+        var values = current.Rows.Of(feature);
 
         return column.Histogram is { Edges.Count: > 1 } histogram
             ? Numeric(report, column, histogram, values)
             : Categorical(report, column, values);
     }
 
-    private static FeatureHistogram Numeric(DriftReport report, ColumnProfile column, Histogram histogram, IReadOnlyList<JsonElement> values)
+    private static FeatureHistogram Numeric(DriftReport report, ColumnProfile column, Histogram histogram, IReadOnlyList<string?> values)
     {
         var edges = histogram.Edges;
         var counts = new long[histogram.Counts.Count];
         long missing = 0;
         foreach (var value in values)
         {
-            if (Number(value) is not { } x) { missing++; continue; }
+            if (DriftInputs.Number(value) is var x && double.IsNaN(x)) { missing++; continue; }
             // Values outside the reference's range fall in the first or last bin, as the profile counts them.
             var index = 0;
             while (index < counts.Length - 1 && x >= edges[index + 1]) index++;
@@ -75,7 +75,7 @@ public sealed class DriftHistograms(DriftStore reports, DatasetStore datasets, D
             bins, histogram.Counts, counts, missing);
     }
 
-    private static FeatureHistogram Categorical(DriftReport report, ColumnProfile column, IReadOnlyList<JsonElement> values)
+    private static FeatureHistogram Categorical(DriftReport report, ColumnProfile column, IReadOnlyList<string?> values)
     {
         var top = column.TopValues ?? [];
         var bins = top.Select(t => t.Value).ToList();
@@ -84,20 +84,13 @@ public sealed class DriftHistograms(DriftStore reports, DatasetStore datasets, D
         long missing = 0;
         foreach (var value in values)
         {
-            if (CellValues.TextOf(value) is not { } text) { missing++; continue; }
+            if (value is not { } text) { missing++; continue; }
             counts[index.TryGetValue(text, out var i) ? i : bins.Count]++;
         }
         var reference = top.Select(t => t.Count).Append(column.OtherCount).ToList();
         return new FeatureHistogram(report.Model, column.Name, column.Kind, report.CheckId, report.DatasetVersion, report.WindowStart, report.WindowEnd,
             [.. bins, OtherBin], reference, counts, missing);
     }
-
-    private static double? Number(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.Number => value.GetDouble(),
-        JsonValueKind.String when double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var x) => x,
-        _ => null,
-    };
 
     private static string Format(double x) => x.ToString("G4", CultureInfo.InvariantCulture);
 }

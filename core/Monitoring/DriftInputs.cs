@@ -12,8 +12,8 @@ namespace Serverless.Core.Monitoring;
 /// <summary>The reference of a drift check: a deterministic sample of the production version's training data, and the version's answers on it.</summary>
 public sealed record DriftReference(DatasetSchema Schema, long DatasetRows, IReadOnlyList<string?[]> Rows, double[]? Scores, string?[]? Labels, string? PredictionNote);
 
-/// <summary>The current side: a deterministic sample of the logged rows in the window, and the production version's answers to them.</summary>
-public sealed record DriftCurrent(long LoggedRows, IReadOnlyList<PredictionLogEntry> Entries);
+/// <summary>The current side: a deterministic sample of the logged rows in the window, as columns (the fields compared, the answering versions and their answers).</summary>
+public sealed record DriftCurrent(long LoggedRows, LoggedColumns Rows);
 
 /// <summary>Reads what a drift check compares: the reference from the dataset version, the current rows from the prediction log.</summary>
 public sealed class DriftInputs(PipelineStorage storage, DatasetStore datasets, ModelRegistry registry, PredictionLogReader log)
@@ -49,11 +49,14 @@ public sealed class DriftInputs(PipelineStorage storage, DatasetStore datasets, 
         return new DriftReference(manifest.Schema, manifest.Rows, rows, scores, labels, note);
     }
 
-    /// <summary>Up to <paramref name="maxRows"/> entries logged in [from, to), chosen by a hash of their request id and row.</summary>
-    public async Task<DriftCurrent> ReadCurrentAsync(string model, DateTimeOffset from, DateTimeOffset to, int maxRows, CancellationToken ct)
+    /// <summary>
+    /// Up to <paramref name="maxRows"/> entries logged in [from, to), chosen by a hash of their request id and row, with
+    /// their <paramref name="fields"/>.
+    /// </summary>
+    public async Task<DriftCurrent> ReadCurrentAsync(string model, DateTimeOffset from, DateTimeOffset to, int maxRows, IReadOnlyList<string> fields, CancellationToken ct)
     {
-        var (logged, entries) = await log.SampleAsync(model, from, to, maxRows, ct).ConfigureAwait(false);
-        return new DriftCurrent(logged, entries);
+        var sample = await log.SampleAsync(model, from, to, maxRows, ct).ConfigureAwait(false);
+        return new DriftCurrent(sample.Offered, LoggedColumns.Read(sample.Items(), fields));
     }
 
     /// <summary>The production version's answers on the reference rows: scores (regression) or labels (classification).</summary>
@@ -94,19 +97,9 @@ public sealed class DriftInputs(PipelineStorage storage, DatasetStore datasets, 
         }
     }
 
-    /// <summary>A logged input as a number (missing or not a number: NaN).</summary>
-    public static double Number(PredictionLogEntry entry, string column)
-    {
-        if (!entry.Inputs.TryGetValue(column, out var value)) return double.NaN;
-        return value.ValueKind switch
-        {
-            JsonValueKind.Number => value.GetDouble(),
-            JsonValueKind.String when CellValues.TryNumber(value.GetString()!, out var n) => n,
-            _ => double.NaN,
-        };
-    }
+    /// <summary>A logged input's text as a number (missing or not a number: NaN).</summary>
+    public static double Number(string? text) => text is not null && CellValues.TryNumber(text, out var n) ? n : double.NaN;
 
-    /// <summary>A logged input as the canonical data file would hold it for a column of <paramref name="kind"/> (null: missing).</summary>
-    public static string? Category(PredictionLogEntry entry, string column, ColumnKind kind) =>
-        entry.Inputs.TryGetValue(column, out var value) ? CellValues.Canonical(kind, value) : null;
+    /// <summary>A logged input's text as the canonical data file would hold it for a column of <paramref name="kind"/> (null: missing).</summary>
+    public static string? Category(string? text, ColumnKind kind) => text is null ? null : CellValues.Canonical(kind, text);
 }

@@ -147,9 +147,9 @@ public sealed class FeedbackService(
     private async Task<Dictionary<string, List<PredictionLogEntry>>> FindAsync(string model, HashSet<string> ids, DateTimeOffset now, CancellationToken ct)
     {
         var found = new Dictionary<string, List<PredictionLogEntry>>(StringComparer.Ordinal);
-        await foreach (var entry in log.ReadAsync(model, now - _options.Lookback, now.AddMinutes(1), ct: ct).ConfigureAwait(false))
+        // Only the lines of the named requests are parsed whole; the rest are passed over by their request id.
+        await foreach (var entry in log.ReadAsync(model, now - _options.Lookback, now.AddMinutes(1), keep: (id, _) => ids.Contains(id), ct: ct).ConfigureAwait(false))
         {
-            if (!ids.Contains(entry.RequestId)) continue;
             if (!found.TryGetValue(entry.RequestId, out var rows)) found[entry.RequestId] = rows = [];
             rows.Add(entry);
         }

@@ -26,9 +26,12 @@ public sealed class LabelledRowsReader(PredictionLogReader log, FeedbackReader f
     public async IAsyncEnumerable<LabelledRow> ReadAsync(string model, DateTimeOffset from, DateTimeOffset to, string? version = null,
         [EnumeratorCancellation] CancellationToken ct = default)
     {
-        await foreach (var (entry, label) in ReadJoinedAsync(model, from, to, version, ct).ConfigureAwait(false))
+        var labels = await LabelsAsync(model, from, ct).ConfigureAwait(false);
+        if (labels.Count == 0) yield break; // no feedback: no log to read
+        await foreach (var entry in log.ReadAsync(model, from, to, version, (id, row) => labels.ContainsKey((id, row)), ct).ConfigureAwait(false))
         {
-            if (label is not null) yield return new LabelledRow(entry, label.Label, label.Time);
+            var label = labels[(entry.RequestId, entry.Row)];
+            yield return new LabelledRow(entry, label.Label, label.Time);
         }
     }
 
@@ -36,15 +39,22 @@ public sealed class LabelledRowsReader(PredictionLogReader log, FeedbackReader f
     internal async IAsyncEnumerable<(PredictionLogEntry Entry, FeedbackEntry? Feedback)> ReadJoinedAsync(string model, DateTimeOffset from, DateTimeOffset to,
         string? version = null, [EnumeratorCancellation] CancellationToken ct = default)
     {
+        var labels = await LabelsAsync(model, from, ct).ConfigureAwait(false);
+        await foreach (var entry in log.ReadAsync(model, from, to, version, ct: ct).ConfigureAwait(false))
+        {
+            yield return (entry, labels.GetValueOrDefault((entry.RequestId, entry.Row)));
+        }
+    }
+
+    /// <summary>The latest feedback of each request id and row, received from <paramref name="from"/> until now.</summary>
+    private async Task<Dictionary<(string RequestId, int Row), FeedbackEntry>> LabelsAsync(string model, DateTimeOffset from, CancellationToken ct)
+    {
         var labels = new Dictionary<(string RequestId, int Row), FeedbackEntry>();
         await foreach (var entry in feedback.ReadAsync(model, from, DateTimeOffset.UtcNow.AddMinutes(1), ct).ConfigureAwait(false))
         {
             var key = (entry.RequestId, entry.Row);
             if (!labels.TryGetValue(key, out var held) || held.Time <= entry.Time) labels[key] = entry;
         }
-        await foreach (var entry in log.ReadAsync(model, from, to, version, ct).ConfigureAwait(false))
-        {
-            yield return (entry, labels.GetValueOrDefault((entry.RequestId, entry.Row)));
-        }
+        return labels;
     }
 }

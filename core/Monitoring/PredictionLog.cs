@@ -114,28 +114,36 @@ public sealed class PredictionLogReader(PipelineStorage storage)
 {
     /// <summary>
     /// The entries logged for <paramref name="model"/> in windows that start within [<paramref name="from"/>, <paramref name="to"/>)
-    /// (entries are filtered by their own time too), optionally of one version. A malformed line is skipped, not thrown.
+    /// (entries are filtered by their own time too), optionally of one version, and optionally only those whose request
+    /// id and row <paramref name="keep"/> accepts: a line is then parsed whole only when its first fields pass. A
+    /// malformed line is skipped, not thrown.
     /// </summary>
     public async IAsyncEnumerable<PredictionLogEntry> ReadAsync(string model, DateTimeOffset from, DateTimeOffset to, string? version = null,
-        [EnumeratorCancellation] CancellationToken ct = default)
+        Func<string, int, bool>? keep = null, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        await foreach (var entry in DayBlobs.ReadAsync(storage.Monitoring, day => MonitoringPaths.PredictionLogDayPrefix(model, day), from, to,
-            name => Wanted(name, to, version), JsonLinesFile.Deserialize<PredictionLogEntry>, ct).ConfigureAwait(false))
+        JsonLinesFile.LineParser<PredictionLogEntry> parse = keep is null ? JsonLinesFile.Deserialize<PredictionLogEntry> : line =>
         {
-            if (entry.Time >= from && entry.Time < to && (version is null || entry.ModelVersion == version)) yield return entry;
+            Span<char> id = stackalloc char[MaxSampledIdChars];
+            if (TryReadHead(line, id, out var idLength, out var row, out var time) && (time < from || time >= to || !keep(new string(id[..idLength]), row))) return null;
+            return JsonLinesFile.Deserialize<PredictionLogEntry>(line);
+        };
+        await foreach (var entry in DayBlobs.ReadAsync(storage.Monitoring, day => MonitoringPaths.PredictionLogDayPrefix(model, day), from, to,
+            name => Wanted(name, to, version), parse, ct).ConfigureAwait(false))
+        {
+            if (entry.Time >= from && entry.Time < to && (version is null || entry.ModelVersion == version) && (keep is null || keep(entry.RequestId, entry.Row))) yield return entry;
         }
     }
 
     /// <summary>
     /// A deterministic sample of at most <paramref name="capacity"/> entries logged for <paramref name="model"/> in
-    /// [<paramref name="from"/>, <paramref name="to"/>), keyed by <see cref="SampleHash"/>, and how many entries the
-    /// range holds: what <see cref="ReadAsync"/> and an offer of each entry to a <see cref="DeterministicSample{T}"/>
+    /// [<paramref name="from"/>, <paramref name="to"/>), keyed by <see cref="SampleHash"/>, as their lines, and how many
+    /// entries the range holds: what <see cref="ReadAsync"/> and an offer of each entry to a <see cref="DeterministicSample{T}"/>
     /// give, without parsing every line. Each line's first fields (request id, row, time) are read; a line the sample
-    /// admits is kept as its bytes, the rest only counted, and only the lines kept at the end are parsed. A busy window
-    /// logs millions of rows of which a drift check keeps 100,000. (A line whose first fields read but whose rest is no
-    /// entry would be counted, and if kept, left out; the writer writes none.)
+    /// admits is kept as its bytes, the rest only counted. A busy window logs millions of rows of which a drift check
+    /// keeps 100,000, and reads only the columns it compares from those (<see cref="LoggedColumns"/>). (A line whose first
+    /// fields read but whose rest is no entry would be counted; the writer writes none.)
     /// </summary>
-    public async Task<(long Logged, List<PredictionLogEntry> Entries)> SampleAsync(string model, DateTimeOffset from, DateTimeOffset to, int capacity, CancellationToken ct)
+    public async Task<DeterministicSample<byte[]>> SampleAsync(string model, DateTimeOffset from, DateTimeOffset to, int capacity, CancellationToken ct)
     {
         var sample = new DeterministicSample<byte[]>(capacity);
         var offer = SampleLine(from, to, sample);
@@ -144,12 +152,8 @@ public sealed class PredictionLogReader(PipelineStorage storage)
         {
             await using (text) await JsonLinesFile.ForEachLineAsync(text, offer, ct).ConfigureAwait(false);
         }
-        return (sample.Offered, SampledEntries(sample));
+        return sample;
     }
-
-    /// <summary>The entries of the lines a sample kept, in its order.</summary>
-    internal static List<PredictionLogEntry> SampledEntries(DeterministicSample<byte[]> sample) =>
-        [.. sample.Items().Select(line => JsonLinesFile.Deserialize<PredictionLogEntry>(line)).OfType<PredictionLogEntry>()];
 
     /// <summary>The key a logged row is sampled by: its request id and its row in the request.</summary>
     public static ulong SampleHash(ReadOnlySpan<char> requestId, int row) => DeterministicSample<byte[]>.Hash(requestId, row);

@@ -15,15 +15,15 @@ internal static class PredictionLogEncoder
     internal static readonly JsonEncodedText RequestIdName = Name(nameof(PredictionLogEntry.RequestId));
     internal static readonly JsonEncodedText RowName = Name(nameof(PredictionLogEntry.Row));
     internal static readonly JsonEncodedText TimeName = Name(nameof(PredictionLogEntry.Time));
-    private static readonly JsonEncodedText ModelVersionName = Name(nameof(PredictionLogEntry.ModelVersion));
-    private static readonly JsonEncodedText InputsName = Name(nameof(PredictionLogEntry.Inputs));
-    private static readonly JsonEncodedText OutputName = Name(nameof(PredictionLogEntry.Output));
+    internal static readonly JsonEncodedText ModelVersionName = Name(nameof(PredictionLogEntry.ModelVersion));
+    internal static readonly JsonEncodedText InputsName = Name(nameof(PredictionLogEntry.Inputs));
+    internal static readonly JsonEncodedText OutputName = Name(nameof(PredictionLogEntry.Output));
     private static readonly JsonEncodedText ShadowVersionName = Name(nameof(PredictionLogEntry.ShadowVersion));
     private static readonly JsonEncodedText ShadowOutputName = Name(nameof(PredictionLogEntry.ShadowOutput));
-    private static readonly JsonEncodedText LabelName = Name(nameof(RowPrediction.Label));
+    internal static readonly JsonEncodedText LabelName = Name(nameof(RowPrediction.Label));
     private static readonly JsonEncodedText ProbabilityName = Name(nameof(RowPrediction.Probability));
     private static readonly JsonEncodedText ProbabilitiesName = Name(nameof(RowPrediction.Probabilities));
-    private static readonly JsonEncodedText ScoreName = Name(nameof(RowPrediction.Score));
+    internal static readonly JsonEncodedText ScoreName = Name(nameof(RowPrediction.Score));
     private static readonly JsonEncodedText ImputedName = Name(nameof(RowPrediction.Imputed));
 
     public static JsonWriterOptions WriterOptions { get; } = new() { Encoder = JsonLines.Options.Encoder, Indented = false, SkipValidation = false };

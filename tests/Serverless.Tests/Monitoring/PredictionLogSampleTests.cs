@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using Serverless.Core.Datasets;
 using Serverless.Core.Monitoring;
 using Serverless.Core.Serving;
 
@@ -23,12 +24,12 @@ public sealed class PredictionLogSampleTests
     {
         var buffer = new ArrayBufferWriter<byte>();
         using var writer = new Utf8JsonWriter(buffer, PredictionLogEncoder.WriterOptions);
-        var row = """{"trip_distance":2.5,"payment_type":"CRD"}"""u8.ToArray();
         for (var i = 0; i < entries; i++)
         {
+            var row = Encoding.UTF8.GetBytes($$"""{"trip_distance":{{i / 10.0}},"payment_type":{{(i % 4 == 0 ? "null" : i % 4 == 1 ? "\"CRD\"" : i % 4 == 2 ? "true" : "{}")}}}""");
             var time = i % 10 == 3 ? From.AddMinutes(-1) : i % 10 == 7 ? To : From.AddSeconds(i % 3600);
             var id = i % 500 == 11 ? new string('x', 300) + i : $"req-{i / 3}";
-            PredictionLogEncoder.WriteLine(writer, buffer, id, i % 3, time, "v1", row, new HashSet<string>(), new RowPrediction { Score = i }, null, null);
+            PredictionLogEncoder.WriteLine(writer, buffer, id, i % 3, time, i % 5 == 0 ? "v2" : "v1", row, new HashSet<string>(), new RowPrediction { Score = i }, null, null);
         }
         var text = new StringBuilder(Encoding.UTF8.GetString(buffer.WrittenSpan));
         text.Append($$"""{"modelVersion":"v1","output":{"score":1},"inputs":{"a":1},"time":"{{From.AddMinutes(5):O}}","row":0,"requestId":"reordered"}""").Append('\n');
@@ -47,30 +48,41 @@ public sealed class PredictionLogSampleTests
         return sample;
     }
 
-    private static async Task<(long Logged, List<PredictionLogEntry> Entries, int Kept)> ReadSampledAsync(byte[] log, int capacity)
+    private static readonly string[] Fields = ["trip_distance", "payment_type", "not_logged"];
+
+    private static async Task<(long Logged, LoggedColumns Columns, int Kept)> ReadSampledAsync(byte[] log, int capacity)
     {
         var sample = new DeterministicSample<byte[]>(capacity);
         await JsonLinesFile.ForEachLineAsync(new MemoryStream(log), PredictionLogReader.SampleLine(From, To, sample));
-        return (sample.Offered, PredictionLogReader.SampledEntries(sample), sample.Items().Count);
+        return (sample.Offered, LoggedColumns.Read(sample.Items(), Fields), sample.Items().Count);
     }
 
     [Theory]
     [InlineData(200)]
     [InlineData(5_000)]
     [InlineData(100_000)]
-    public async Task SampleLine_KeepsWhatOfferingEveryEntryKeeps(int capacity)
+    public async Task SampleLine_KeepsWhatOfferingEveryEntryKeeps_ReadAsColumns(int capacity)
     {
         var log = Log(30_000);
 
         var whole = await ReadWholeAsync(log, capacity);
-        var (logged, entries, kept) = await ReadSampledAsync(log, capacity);
+        var (logged, columns, kept) = await ReadSampledAsync(log, capacity);
 
         Assert.Equal(24_001, whole.Offered); // eight in ten in range, and the reordered line
         Assert.Equal(whole.Offered, logged);
-        Assert.Equal(whole.Items().Select(e => (e.RequestId, e.Row, e.Output.Score)), entries.Select(e => (e.RequestId, e.Row, e.Output.Score)));
         Assert.Equal(Math.Min(capacity, whole.Offered), kept);
-        Assert.Equal(kept, entries.Count);
-        if (capacity > whole.Offered) Assert.Contains(entries, e => e.RequestId == "reordered");
+        var entries = whole.Items();
+        Assert.Equal(entries.Count, columns.Count);
+        Assert.Equal(entries.Select(e => e.ModelVersion), columns.Versions);
+        Assert.Equal(entries.Select(e => e.Output.Score), columns.Scores);
+        Assert.Equal(entries.Select(e => e.Output.Label), columns.Labels);
+        foreach (var field in Fields)
+        {
+            Assert.Equal(entries.Select(e => e.Inputs.TryGetValue(field, out var v) ? CellValues.TextOf(v) : null), columns.Of(field));
+        }
+        Assert.Contains(columns.Of("payment_type"), v => v == "CRD");
+        Assert.Contains(columns.Of("payment_type"), v => v == "true");
+        Assert.All(columns.Of("not_logged"), v => Assert.Null(v));
     }
 
     [Fact]

@@ -41,6 +41,27 @@ public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<Shop
     }
 
     [Fact]
+    public async Task ReadAsync_WithAKeyFilter_GivesTheEntriesOfTheWholeReadThatItAccepts()
+    {
+        var requestId = NewRequestId();
+        await PredictWithIdAsync(Host, ShopData.Spend, """{"distance":6,"member":false,"city":"west"}""", NewRequestId());
+        await PredictWithIdAsync(Host, ShopData.Spend,
+            """{"rows":[{"distance":3,"member":false,"city":"west"},{"distance":4,"member":true,"city":"north"},{"distance":5,"member":true,"city":"west"}]}""", requestId);
+        var all = await LoggedAsync(Host, ShopData.Spend);
+        var now = DateTimeOffset.UtcNow;
+
+        var kept = new List<PredictionLogEntry>();
+        await foreach (var entry in new PredictionLogReader(Host.Storage).ReadAsync(ShopData.Spend, now.AddHours(-1), now.AddMinutes(1),
+                           keep: (id, row) => id == requestId && row != 1)) kept.Add(entry);
+
+        Assert.True(all.Count > 3, "other requests are logged too");
+        Assert.Equal([0, 2], kept.Select(e => e.Row).Order());
+        Assert.All(kept, e => Assert.Equal(requestId, e.RequestId));
+        Assert.Equal(all.Where(e => e.RequestId == requestId && e.Row != 1).Select(e => e.Inputs["distance"].GetDouble()).Order(),
+            kept.Select(e => e.Inputs["distance"].GetDouble()).Order());
+    }
+
+    [Fact]
     public async Task Predict_RowWithSensitiveColumn_IsLoggedWithoutIt()
     {
         var requestId = NewRequestId();
