@@ -26,8 +26,7 @@ public class PredictionLogBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _rows = [.. File.ReadLines(Path.Combine(BenchmarkHost.TaxiFolder, "taxi-fare-test.csv")).Skip(1).Take(Entries).Select(l => l.Split(',')).Select(f =>
-            System.Text.Encoding.UTF8.GetBytes($$"""{"vendor_id":"{{f[0]}}","rate_code":{{f[1]}},"passenger_count":{{f[2]}},"trip_time_in_secs":{{f[3]}},"trip_distance":{{f[4]}},"payment_type":"{{f[5]}}"}"""))];
+        _rows = TaxiRequestRows(Entries);
         _json = new Utf8JsonWriter(_buffer, PredictionLogEncoder.WriterOptions);
     }
 
@@ -57,6 +56,11 @@ public class PredictionLogBenchmarks
         return _compressed.Length;
     }
 
+    /// <summary>The first <paramref name="count"/> rows of the taxi test file as predict's request rows (UTF-8 JSON objects).</summary>
+    internal static byte[][] TaxiRequestRows(int count) =>
+        [.. File.ReadLines(Path.Combine(BenchmarkHost.TaxiFolder, "taxi-fare-test.csv")).Skip(1).Take(count).Select(l => l.Split(',')).Select(f =>
+            System.Text.Encoding.UTF8.GetBytes($$"""{"vendor_id":"{{f[0]}}","rate_code":{{f[1]}},"passenger_count":{{f[2]}},"trip_time_in_secs":{{f[3]}},"trip_distance":{{f[4]}},"payment_type":"{{f[5]}}"}"""))];
+
     private void EncodeAll()
     {
         var time = DateTimeOffset.UtcNow;
@@ -80,6 +84,7 @@ public class DriftSampleBenchmarks
 {
     private static readonly DateTimeOffset From = new(2026, 11, 26, 10, 0, 0, TimeSpan.Zero);
     private byte[] _stored = null!;
+    private string[] _fields = null!;
 
     [Params(1_000_000)]
     public int Entries { get; set; }
@@ -87,8 +92,9 @@ public class DriftSampleBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var rows = File.ReadLines(Path.Combine(BenchmarkHost.TaxiFolder, "taxi-fare-test.csv")).Skip(1).Take(1000).Select(l => l.Split(',')).Select(f =>
-            System.Text.Encoding.UTF8.GetBytes($$"""{"vendor_id":"{{f[0]}}","rate_code":{{f[1]}},"passenger_count":{{f[2]}},"trip_time_in_secs":{{f[3]}},"trip_distance":{{f[4]}},"payment_type":"{{f[5]}}"}""")).ToArray();
+        var rows = PredictionLogBenchmarks.TaxiRequestRows(1000);
+        // The fields a drift check of the taxi model compares: every column of the file but the label (the last).
+        _fields = File.ReadLines(Path.Combine(BenchmarkHost.TaxiFolder, "taxi-fare-test.csv")).First().Split(',')[..^1];
         var lines = new ArrayBufferWriter<byte>(1 << 20);
         using var json = new Utf8JsonWriter(lines, PredictionLogEncoder.WriterOptions);
         var stored = new MemoryStream();
@@ -121,6 +127,6 @@ public class DriftSampleBenchmarks
     {
         var sample = new DeterministicSample<byte[]>(DriftSettings.DefaultMaxRows);
         await JsonLinesFile.ForEachLineAsync(Open(), PredictionLogReader.SampleLine(From, From.AddDays(1), sample));
-        return sample.Offered + LoggedColumns.Read(sample.Items(), ["vendor_id", "rate_code", "passenger_count", "trip_time_in_secs", "trip_distance", "payment_type"]).Count;
+        return sample.Offered + LoggedColumns.Read(sample.Items(), _fields).Count;
     }
 }

@@ -123,7 +123,7 @@ public sealed class PredictionLogReader(PipelineStorage storage)
     {
         JsonLinesFile.LineParser<PredictionLogEntry> parse = keep is null ? JsonLinesFile.Deserialize<PredictionLogEntry> : line =>
         {
-            Span<char> id = stackalloc char[MaxSampledIdChars];
+            Span<char> id = stackalloc char[MaxHeadIdChars];
             if (TryReadHead(line, id, out var idLength, out var row, out var time) && (time < from || time >= to || !keep(new string(id[..idLength]), row))) return null;
             return JsonLinesFile.Deserialize<PredictionLogEntry>(line);
         };
@@ -165,7 +165,7 @@ public sealed class PredictionLogReader(PipelineStorage storage)
     /// </summary>
     internal static JsonLinesFile.LineAction SampleLine(DateTimeOffset from, DateTimeOffset to, DeterministicSample<byte[]> sample) => line =>
     {
-        Span<char> id = stackalloc char[MaxSampledIdChars];
+        Span<char> id = stackalloc char[MaxHeadIdChars];
         ulong hash;
         if (TryReadHead(line, id, out var idLength, out var row, out var time))
         {
@@ -185,7 +185,7 @@ public sealed class PredictionLogReader(PipelineStorage storage)
     };
 
     /// <summary>Request ids longer than this are read by the whole parse (the API's own are 32 characters).</summary>
-    private const int MaxSampledIdChars = 256;
+    private const int MaxHeadIdChars = 256;
 
     /// <summary>
     /// An entry's request id, row and time, read from the line's top-level fields until the three are found (the encoder
