@@ -155,7 +155,9 @@ public sealed class PredictionLogWriter(
         {
             try
             {
-                await EncodeAsync(pending, ct).ConfigureAwait(false);
+                // Shadow scoring is the only part that may wait; a request without it is encoded with no await.
+                var shadow = pending.Production && pending.Settings.Shadow ? await ShadowAsync(pending, ct).ConfigureAwait(false) : default;
+                if (Encode(pending, shadow.Version, shadow.Outputs) is { } full) await AppendAsync(full, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -166,10 +168,12 @@ public sealed class PredictionLogWriter(
         }
     }
 
-    /// <summary>Adds a request's lines to its batch: all of them, or (when one cannot be encoded) none.</summary>
-    private async Task EncodeAsync(PendingPrediction pending, CancellationToken ct)
+    /// <summary>
+    /// Adds a request's lines to its batch: all of them, or (when one cannot be encoded) none. Returns the batch when it
+    /// is to be appended now (it filled a block), else null.
+    /// </summary>
+    private Batch? Encode(PendingPrediction pending, string? shadowVersion, IReadOnlyList<RowPrediction>? shadowOutputs)
     {
-        var (shadowVersion, shadowOutputs) = await ShadowAsync(pending, ct).ConfigureAwait(false);
         var window = WindowOf(pending.Time);
         var key = (pending.Model, pending.Manifest.Version, window);
         if (!_batches.TryGetValue(key, out var batch)) _batches[key] = batch = new Batch(pending.Model, pending.Manifest.Version, window);
@@ -188,13 +192,9 @@ public sealed class PredictionLogWriter(
         batch.Buffer.Write(_scratch.WrittenSpan);
         batch.Entries += pending.Rows.Length;
         _unwritten += pending.Rows.Length;
-        if (!_options.Compress)
-        {
-            if (batch.Buffer.WrittenCount >= BlockBytes) await AppendAsync(batch, ct).ConfigureAwait(false);
-            return;
-        }
+        if (!_options.Compress) return batch.Buffer.WrittenCount >= BlockBytes ? batch : null;
         if (batch.Buffer.WrittenCount >= MemberLines) CompressLines(batch);
-        if (batch.Compressed.Length >= CompressedBlockBytes) await AppendAsync(batch, ct).ConfigureAwait(false);
+        return batch.Compressed.Length >= CompressedBlockBytes ? batch : null;
     }
 
     /// <summary>The columns never logged: the version's sensitive columns and the spec's (which may have grown since training).</summary>
@@ -207,12 +207,11 @@ public sealed class PredictionLogWriter(
     }
 
     /// <summary>
-    /// The staging version's answers to a production request, when the spec turns shadow on and staging is another
-    /// version; rows staging cannot read (its schema differs) get its version and no answer.
+    /// The staging version's answers to a production request whose spec turns shadow on (the caller checks both), when
+    /// staging is another version; rows staging cannot read (its schema differs) get its version and no answer.
     /// </summary>
     private async Task<(string? Version, IReadOnlyList<RowPrediction>? Outputs)> ShadowAsync(PendingPrediction pending, CancellationToken ct)
     {
-        if (!pending.Production || !pending.Settings.Shadow) return default;
         if (_noShadowUntil.TryGetValue(pending.Model, out var until) && DateTime.UtcNow < until) return default;
         LoadedModel staging;
         try

@@ -45,6 +45,43 @@ public sealed class PredictionLogEncoderTests
         Assert.DoesNotContain("email", read.Inputs.Keys);
     }
 
+    /// <summary>
+    /// Rows copied whole (minified, nothing the encoder escapes) and rows that are not (a plus sign, angle brackets, an
+    /// apostrophe or ampersand the encoder escapes, whitespace, non-ASCII, an escape), each with nothing sensitive: every
+    /// one is the serializer's line.
+    /// </summary>
+    public static TheoryData<string> Rows => new()
+    {
+        """{"distance":7.5,"member":true,"city":"east","note":null,"n":-1e3}""",
+        """{"distance":7.5,"city":"a+b"}""",
+        """{"city":"<east>","who":"o'neil & co"}""",
+        """{"city":"east", "distance":1}""",
+        """{"city":"café"}""",
+        """{"city":"café"}""",
+        """{"city":"tab\there","quote":"\"q\""}""",
+        """{"n":1e+3,"m":2}""",
+    };
+
+    [Theory]
+    [MemberData(nameof(Rows))]
+    public void WriteLine_RowWithNothingSensitive_EqualsTheSerializersLine(string row)
+    {
+        var time = new DateTimeOffset(2026, 11, 26, 6, 1, 2, TimeSpan.Zero);
+        var output = new RowPrediction { Score = 2.5f };
+        var buffer = new ArrayBufferWriter<byte>();
+        using var writer = new Utf8JsonWriter(buffer, PredictionLogEncoder.WriterOptions);
+
+        PredictionLogEncoder.WriteLine(writer, buffer, "req-2", 0, time, "v1", Encoding.UTF8.GetBytes(row), new HashSet<string>(), output, null, null);
+
+        using var document = JsonDocument.Parse(row);
+        var expected = new PredictionLogEntry
+        {
+            RequestId = "req-2", Row = 0, Time = time, ModelVersion = "v1",
+            Inputs = document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value), Output = output,
+        };
+        Assert.Equal(JsonSerializer.Serialize(expected, JsonLines.Options) + "\n", Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
+
     private static RowPrediction Output(string kind) => kind switch
     {
         "regression" => new RowPrediction { Score = 15.123456f },
