@@ -35,19 +35,8 @@ public sealed class LabelledRowsReader(PredictionLogReader log, FeedbackReader f
         }
     }
 
-    /// <summary>Every logged prediction in the range, each with its latest feedback or null.</summary>
-    internal async IAsyncEnumerable<(PredictionLogEntry Entry, FeedbackEntry? Feedback)> ReadJoinedAsync(string model, DateTimeOffset from, DateTimeOffset to,
-        string? version = null, [EnumeratorCancellation] CancellationToken ct = default)
-    {
-        var labels = await LabelsAsync(model, from, ct).ConfigureAwait(false);
-        await foreach (var entry in log.ReadAsync(model, from, to, version, ct: ct).ConfigureAwait(false))
-        {
-            yield return (entry, labels.GetValueOrDefault((entry.RequestId, entry.Row)));
-        }
-    }
-
     /// <summary>The latest feedback of each request id and row, received from <paramref name="from"/> until now.</summary>
-    private async Task<Dictionary<(string RequestId, int Row), FeedbackEntry>> LabelsAsync(string model, DateTimeOffset from, CancellationToken ct)
+    internal async Task<Dictionary<(string RequestId, int Row), FeedbackEntry>> LabelsAsync(string model, DateTimeOffset from, CancellationToken ct)
     {
         var labels = new Dictionary<(string RequestId, int Row), FeedbackEntry>();
         await foreach (var entry in feedback.ReadAsync(model, from, DateTimeOffset.UtcNow.AddMinutes(1), ct).ConfigureAwait(false))

@@ -39,21 +39,25 @@ public sealed record ShadowComparison(
     IReadOnlyDictionary<string, double> Delta);
 
 /// <summary>Joins a model's prediction log with its feedback into <see cref="LiveMetricsReport"/>, over <see cref="PredictionLogOptions.Lookback"/>.</summary>
-public sealed class LiveMetrics(LabelledRowsReader rows, ModelRegistry registry, IOptions<PredictionLogOptions> options)
+public sealed class LiveMetrics(LabelledRowsReader rows, PredictionLogReader log, ModelRegistry registry, IOptions<PredictionLogOptions> options)
 {
     public async Task<LiveMetricsReport> ComputeAsync(string model, CancellationToken ct)
     {
         var to = DateTimeOffset.UtcNow.AddMinutes(1);
         var from = to - options.Value.Lookback;
-        var versions = new SortedDictionary<string, (long Count, List<(RowPrediction Output, JsonElement Label)> Labelled)>(StringComparer.Ordinal);
+        var labels = await rows.LabelsAsync(model, from, ct).ConfigureAwait(false);
+        // Every logged row is counted by its version; only rows with feedback or a shadow answer are read whole.
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        var labelled = new Dictionary<string, List<(RowPrediction Output, JsonElement Label)>>(StringComparer.Ordinal);
         var shadows = new Dictionary<(string Version, string Shadow), ShadowTally>();
-        await foreach (var (entry, feedback) in rows.ReadJoinedAsync(model, from, to, ct: ct).ConfigureAwait(false))
+        await foreach (var entry in log.ReadCountedAsync(model, from, to, (id, row) => labels.ContainsKey((id, row)), counts, ct).ConfigureAwait(false))
         {
-            versions.TryGetValue(entry.ModelVersion, out var tally);
-            tally.Labelled ??= [];
-            tally.Count++;
-            if (feedback is not null) tally.Labelled.Add((entry.Output, feedback.Label));
-            versions[entry.ModelVersion] = tally;
+            var feedback = labels.GetValueOrDefault((entry.RequestId, entry.Row));
+            if (feedback is not null)
+            {
+                if (!labelled.TryGetValue(entry.ModelVersion, out var list)) labelled[entry.ModelVersion] = list = [];
+                list.Add((entry.Output, feedback.Label));
+            }
             if (entry.ShadowVersion is { } shadowVersion)
             {
                 var key = (entry.ModelVersion, shadowVersion);
@@ -68,10 +72,11 @@ public sealed class LiveMetrics(LabelledRowsReader rows, ModelRegistry registry,
             return manifest;
         }
         var perVersion = new List<LiveVersionMetrics>();
-        foreach (var (version, tally) in versions)
+        foreach (var (version, count) in counts.OrderBy(c => c.Key, StringComparer.Ordinal))
         {
             var manifest = await Manifest(version).ConfigureAwait(false);
-            perVersion.Add(new LiveVersionMetrics(version, tally.Count, tally.Labelled.Count, manifest is null ? Empty : Compute(manifest.Schema, tally.Labelled)));
+            var rowsWithLabels = labelled.GetValueOrDefault(version) ?? [];
+            perVersion.Add(new LiveVersionMetrics(version, count, rowsWithLabels.Count, manifest is null ? Empty : Compute(manifest.Schema, rowsWithLabels)));
         }
         var comparisons = new List<ShadowComparison>();
         foreach (var ((version, shadowVersion), tally) in shadows.OrderBy(s => s.Key.Version, StringComparer.Ordinal))

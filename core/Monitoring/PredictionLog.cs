@@ -135,6 +135,40 @@ public sealed class PredictionLogReader(PipelineStorage storage)
     }
 
     /// <summary>
+    /// Counts every entry logged for <paramref name="model"/> in [<paramref name="from"/>, <paramref name="to"/>) by the
+    /// version that answered it, into <paramref name="perVersion"/> (a dictionary with an ordinal comparer), from each
+    /// line's first fields; and gives whole only the entries whose request id and row <paramref name="keep"/> accepts
+    /// or that carry a shadow answer. What a model's live metrics need from a day of logged rows, without parsing each.
+    /// </summary>
+    public async IAsyncEnumerable<PredictionLogEntry> ReadCountedAsync(string model, DateTimeOffset from, DateTimeOffset to, Func<string, int, bool> keep,
+        Dictionary<string, long> perVersion, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var counts = perVersion.GetAlternateLookup<ReadOnlySpan<char>>();
+        JsonLinesFile.LineParser<PredictionLogEntry> parse = line =>
+        {
+            Span<char> id = stackalloc char[MaxHeadIdChars];
+            Span<char> version = stackalloc char[MaxHeadIdChars];
+            if (!TryReadHead(line, id, out var idLength, out var row, out var time, version, out var versionLength))
+            {
+                if (JsonLinesFile.Deserialize<PredictionLogEntry>(line) is not { } entry || entry.Time < from || entry.Time >= to) return null;
+                perVersion[entry.ModelVersion] = perVersion.GetValueOrDefault(entry.ModelVersion) + 1;
+                return entry;
+            }
+            if (time < from || time >= to) return null;
+            counts[version[..versionLength]] = counts.TryGetValue(version[..versionLength], out var n) ? n + 1 : 1;
+            return keep(new string(id[..idLength]), row) || line.IndexOf(ShadowMarker) >= 0 ? JsonLinesFile.Deserialize<PredictionLogEntry>(line) : null;
+        };
+        await foreach (var entry in DayBlobs.ReadAsync(storage.Monitoring, day => MonitoringPaths.PredictionLogDayPrefix(model, day), from, to,
+            name => Wanted(name, to, version: null), parse, ct).ConfigureAwait(false))
+        {
+            yield return entry;
+        }
+    }
+
+    /// <summary>The shadow version's field name as a line holds it: a line without it has no shadow answer.</summary>
+    private static readonly byte[] ShadowMarker = [(byte)'"', .. PredictionLogEncoder.ShadowVersionName.EncodedUtf8Bytes, (byte)'"'];
+
+    /// <summary>
     /// A deterministic sample of at most <paramref name="capacity"/> entries logged for <paramref name="model"/> in
     /// [<paramref name="from"/>, <paramref name="to"/>), keyed by <see cref="SampleHash"/>, as their lines, and how many
     /// entries the range holds: what <see cref="ReadAsync"/> and an offer of each entry to a <see cref="DeterministicSample{T}"/>
@@ -191,9 +225,17 @@ public sealed class PredictionLogReader(PipelineStorage storage)
     /// An entry's request id, row and time, read from the line's top-level fields until the three are found (the encoder
     /// writes them first); false when the line is not an object holding the three, or the id does not fit <paramref name="id"/>.
     /// </summary>
-    internal static bool TryReadHead(ReadOnlySpan<byte> line, Span<char> id, out int idLength, out int row, out DateTimeOffset time)
+    internal static bool TryReadHead(ReadOnlySpan<byte> line, Span<char> id, out int idLength, out int row, out DateTimeOffset time) =>
+        TryReadHead(line, id, out idLength, out row, out time, [], out _);
+
+    /// <summary>
+    /// As <see cref="TryReadHead(ReadOnlySpan{byte}, Span{char}, out int, out int, out DateTimeOffset)"/>, and the
+    /// answering version too when <paramref name="version"/> has room (it comes fourth).
+    /// </summary>
+    internal static bool TryReadHead(ReadOnlySpan<byte> line, Span<char> id, out int idLength, out int row, out DateTimeOffset time,
+        Span<char> version, out int versionLength)
     {
-        (idLength, row, time) = (-1, 0, default);
+        (idLength, row, time, versionLength) = (-1, 0, default, version.IsEmpty ? 0 : -1);
         bool hasRow = false, hasTime = false;
         var reader = new Utf8JsonReader(line);
         try
@@ -216,11 +258,16 @@ public sealed class PredictionLogReader(PipelineStorage storage)
                     if (!reader.Read() || reader.TokenType != JsonTokenType.String || !reader.TryGetDateTimeOffset(out time)) return false;
                     hasTime = true;
                 }
+                else if (!version.IsEmpty && reader.ValueTextEquals(PredictionLogEncoder.ModelVersionName.EncodedUtf8Bytes))
+                {
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.String || reader.ValueSpan.Length > version.Length) return false;
+                    versionLength = reader.CopyString(version);
+                }
                 else if (!reader.Read() || !reader.TrySkip())
                 {
                     return false;
                 }
-                if (idLength >= 0 && hasRow && hasTime) return true;
+                if (idLength >= 0 && hasRow && hasTime && versionLength >= 0) return true;
             }
             return false;
         }

@@ -18,7 +18,7 @@ internal static class PredictionLogEncoder
     internal static readonly JsonEncodedText ModelVersionName = Name(nameof(PredictionLogEntry.ModelVersion));
     internal static readonly JsonEncodedText InputsName = Name(nameof(PredictionLogEntry.Inputs));
     internal static readonly JsonEncodedText OutputName = Name(nameof(PredictionLogEntry.Output));
-    private static readonly JsonEncodedText ShadowVersionName = Name(nameof(PredictionLogEntry.ShadowVersion));
+    internal static readonly JsonEncodedText ShadowVersionName = Name(nameof(PredictionLogEntry.ShadowVersion));
     private static readonly JsonEncodedText ShadowOutputName = Name(nameof(PredictionLogEntry.ShadowOutput));
     internal static readonly JsonEncodedText LabelName = Name(nameof(RowPrediction.Label));
     private static readonly JsonEncodedText ProbabilityName = Name(nameof(RowPrediction.Probability));
