@@ -62,6 +62,41 @@ public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<Shop
     }
 
     [Fact]
+    public async Task ReadCountedAsync_CountsEveryRowByVersion_GivesWholeOnlyKeptAndShadowedRows()
+    {
+        // A log blob written as the writer writes it: rows of two versions, one shadowed row, one row before the range, a
+        // row whose fields come in another order, and one whose request id is longer than the head reader takes (read
+        // whole to be counted, and so given).
+        const string model = "counted-log";
+        var now = DateTimeOffset.UtcNow;
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using var writer = new System.Text.Json.Utf8JsonWriter(buffer, PredictionLogEncoder.WriterOptions);
+        void Line(string id, string version, DateTimeOffset time, string? shadow = null) => PredictionLogEncoder.WriteLine(writer, buffer, id, 0, time, version,
+            """{"a":1}"""u8, new HashSet<string>(), new RowPrediction { Score = 1 }, shadow, shadow is null ? null : new RowPrediction { Score = 2 });
+        for (var i = 0; i < 5; i++) Line($"r{i}", "v1", now);
+        for (var i = 5; i < 8; i++) Line($"r{i}", "v2", now);
+        Line("s1", "v2", now, shadow: "v3");
+        Line("old", "v1", now.AddDays(-2));
+        var longId = new string('x', 300);
+        Line(longId, "v2", now);
+        var text = Encoding.UTF8.GetString(buffer.WrittenSpan) +
+                   $$"""{"modelVersion":"v2","output":{"score":1},"inputs":{"a":1},"time":"{{now:O}}","row":0,"requestId":"reordered"}""" + "\n";
+        await Host.Storage.Monitoring.CreateIfNotExistsAsync();
+        await Host.Storage.Monitoring.GetBlobClient(MonitoringPaths.PredictionLogBlob(model, "v1", now.AddMinutes(-1), "test", 0, compressed: false))
+            .UploadAsync(BinaryData.FromString(text), overwrite: true);
+
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        var given = new List<PredictionLogEntry>();
+        await foreach (var entry in new PredictionLogReader(Host.Storage).ReadCountedAsync(model, now.AddHours(-1), now.AddMinutes(1), (id, _) => id == "r6", counts)) given.Add(entry);
+
+        Assert.Equal(5, counts["v1"]);
+        Assert.Equal(6, counts["v2"]); // three rows, the shadowed one, the long id and the reordered one
+        Assert.Equal(2, counts.Count);
+        Assert.Equal(["r6", "s1", longId], given.Select(e => e.RequestId).Order(StringComparer.Ordinal));
+        Assert.Equal("v3", Assert.Single(given, e => e.RequestId == "s1").ShadowVersion);
+    }
+
+    [Fact]
     public async Task Predict_RowWithSensitiveColumn_IsLoggedWithoutIt()
     {
         var requestId = NewRequestId();
