@@ -170,15 +170,16 @@ public sealed class SidecarGapsTests(AzuriteFixture azurite)
         return rows;
     }
 
-    /// <summary>An activity that outlives its message's visibility timeout (4 s), and counts its runs.</summary>
+    /// <summary>An activity that outlives its message's visibility timeout (4 s) several times over, and counts its runs.</summary>
     public sealed class SlowActivity : TaskActivity<string, int>
     {
         public override async Task<int> RunAsync(TaskActivityContext context, string key)
         {
             var run = Runs.AddOrUpdate(key, 1, (_, n) => n + 1);
-            // Four times the test hosts' 4 s visibility timeout, so the other host has time to take a lapsed message even on
-            // a loaded machine (with 10 s, one suite run saw the unrenewed activity run only once).
-            await Task.Delay(TimeSpan.FromSeconds(16));
+            // Seven times the test hosts' 4 s visibility timeout, so the other host has time to take a lapsed message even on
+            // a loaded machine: each time the message reappears either host may take it, and the one already running it
+            // refuses it (with 10 s, and once with 16 s, a suite run saw the unrenewed activity run only once).
+            await Task.Delay(TimeSpan.FromSeconds(28));
             return run;
         }
     }
