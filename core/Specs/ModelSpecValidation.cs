@@ -33,7 +33,7 @@ public static class ModelSpecValidation
     {
         CheckMetrics(spec, latest, problems);
         CheckColumns(spec, latest, problems);
-        CheckTrainers(spec, problems);
+        CheckTrainers(spec, latest, problems);
         foreach (var (column, range) in spec.Ranges ?? [])
         {
             if (range is null || (range.Min is null && range.Max is null)) problems.Add($"ranges.{column}", "give min, max or both");
@@ -90,7 +90,7 @@ public static class ModelSpecValidation
         if (spec.Label is { } m && (spec.Exclude ?? []).Contains(m, StringComparer.Ordinal)) problems.Add("exclude", $"the label '{m}' cannot also be excluded");
     }
 
-    private static void CheckTrainers(ModelSpec spec, SpecProblems problems)
+    private static void CheckTrainers(ModelSpec spec, DatasetSchema? latest, SpecProblems problems)
     {
         if (spec.Trainers is not { } trainers) return;
         if (trainers.Count == 0)
@@ -112,6 +112,10 @@ public static class ModelSpecValidation
             {
                 problems.Add($"trainers[{i}].name", $"unknown trainer '{trainer.Name}'; {NameSuggestions.Hint(trainer.Name, names)}");
                 continue;
+            }
+            if (trainer.Name == Blend.Name && (spec.Task ?? latest?.Task) is { } task && !Blend.Supports(task))
+            {
+                problems.Add($"trainers[{i}].name", $"{Blend.Name} averages regression scores and binary probabilities; a {TaskName(task)} task cannot be blended");
             }
             long count = 1;
             foreach (var (parameter, values) in trainer.Grid ?? [])

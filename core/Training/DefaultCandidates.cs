@@ -14,7 +14,25 @@ public static class DefaultCandidates
     /// <summary>Up to this many rows the linear model is tried beside the trees.</summary>
     public const long SmallData = 20_000;
 
+    /// <summary>
+    /// Up to this many rows the blend is tried: data small enough to be cross-validated, where one model's variance is
+    /// largest and a fit takes seconds (the blend trains as much as the singles together).
+    /// </summary>
+    public const long BlendRows = TrainingOptions.DefaultCrossValidationMaxRows;
+
+    /// <summary>
+    /// The default candidates for a data set of <paramref name="rows"/> rows: <see cref="Singles"/>, and on data of at most
+    /// <see cref="BlendRows"/> rows without text, for a regression or binary task, the <see cref="Blend"/> of the small-data singles.
+    /// </summary>
     public static List<TrainerGrid> For(TaskKind task, long rows, bool hasText)
+    {
+        var grids = Singles(rows, hasText);
+        if (rows <= BlendRows && !hasText && Blend.Supports(task)) grids.Add(new TrainerGrid { Name = Blend.Name });
+        return grids;
+    }
+
+    /// <summary>The single models: the boosted trees and the forest, and the linear model on small data or text.</summary>
+    public static List<TrainerGrid> Singles(long rows, bool hasText)
     {
         var grids = new List<TrainerGrid>
         {

@@ -21,7 +21,8 @@ public sealed record FeatureImportanceReport(string Metric, long Rows, int Permu
 /// <summary>
 /// Permutation feature importance with ML.NET's PFI (<see cref="PermutationFeatureImportanceExtensions"/>): the model's
 /// predictor is scored on the test split with each of its input slots shuffled in turn, and the slots are summed back
-/// into the data's columns (a categorical column's one-hot slots, a text column's n-grams).
+/// into the data's columns (a categorical column's one-hot slots, a text column's n-grams). A blend's columns are shuffled
+/// in the data instead (<see cref="ExplainBlendAsync"/>).
 /// </summary>
 public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplainer> logger)
 {
@@ -51,7 +52,9 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
             FeatureImportanceReport report;
             try
             {
-                report = Explain(ml, model, data, schema, metric);
+                report = ModelChain.IsBlend(model)
+                    ? await ExplainBlendAsync(ml, model, test, folder, schema, metric, seed, ct).ConfigureAwait(false)
+                    : Explain(ml, model, data, schema, metric);
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or NotSupportedException)
             {
@@ -107,6 +110,62 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
             .OrderByDescending(e => sign * e.Change).ThenBy(e => e.Feature, StringComparer.Ordinal)
             .ToList();
         return new FeatureImportanceReport(metric, rows, Permutations, effects);
+    }
+
+    /// <summary>
+    /// Permutation importance of a <see cref="Blend"/>, whose members each featurize the data their own way, so no one
+    /// predictor's inputs stand for it (ML.NET's PFI permutes a predictor's inputs): each feature column of the test rows
+    /// (at most <see cref="MaxRows"/>) is shuffled in turn, <see cref="Permutations"/> times with a generator seeded by the
+    /// run's seed, and the whole model scored on the rows so changed, with the metrics the run is judged by.
+    /// </summary>
+    public static async Task<FeatureImportanceReport> ExplainBlendAsync(MLContext ml, ITransformer model, string testCsv, string folder,
+        DatasetSchema schema, string metric, int seed, CancellationToken ct)
+    {
+        var rows = new List<string?[]>();
+        string[] header;
+        using (var reader = CanonicalCsv.OpenReader(new StreamReader(testCsv, System.Text.Encoding.UTF8)))
+        {
+            header = [.. Enumerable.Range(0, reader.FieldCount).Select(reader.GetName)];
+            while (rows.Count < MaxRows && await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                rows.Add([.. Enumerable.Range(0, header.Length).Select(i => i < reader.RowFieldCount ? reader.GetString(i) : null)]);
+            }
+        }
+        var loader = FeaturePipeline.Loader(ml, schema);
+        var file = Path.Combine(folder, "permuted.csv");
+        double Score(IReadOnlyList<string?[]> table)
+        {
+            using (var writer = new StreamWriter(file, false, CanonicalCsv.Utf8))
+            {
+                CanonicalCsv.WriteRecord(writer, header);
+                foreach (var row in table) CanonicalCsv.WriteRecord(writer, row);
+            }
+            var loaded = loader.Load(file);
+            var scored = model.Transform(FeaturePipeline.FitLabel(ml, schema, loaded).Transform(loaded));
+            return ModelEvaluation.Evaluate(ml, schema, scored).GetValueOrDefault(metric, double.NaN);
+        }
+        var original = Score(rows);
+        var random = new Random(seed);
+        var effects = new List<FeatureEffect>();
+        foreach (var feature in schema.Features)
+        {
+            ct.ThrowIfCancellationRequested();
+            var column = Array.IndexOf(header, feature);
+            if (column < 0) continue;
+            var changes = new double[Permutations];
+            for (var p = 0; p < Permutations; p++)
+            {
+                var values = rows.Select(r => r[column]).ToArray();
+                random.Shuffle(values);
+                changes[p] = Score([.. rows.Select((r, i) => { var copy = (string?[])r.Clone(); copy[column] = values[i]; return copy; })]) - original;
+            }
+            var mean = changes.Average();
+            var error = Math.Sqrt(changes.Sum(c => (c - mean) * (c - mean)) / Math.Max(1, Permutations - 1) / Permutations);
+            effects.Add(new FeatureEffect(feature, mean, error, 1));
+        }
+        var sign = Metrics.HigherIsBetter(metric) ? -1 : 1;
+        return new FeatureImportanceReport(metric, rows.Count, Permutations,
+            [.. effects.OrderByDescending(e => sign * e.Change).ThenBy(e => e.Feature, StringComparer.Ordinal)]);
     }
 
     private static string[] SlotNames(DataViewSchema.Column features, int slots)

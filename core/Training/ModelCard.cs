@@ -15,6 +15,10 @@ public static class ModelCard
         card.AppendLine();
         card.AppendLine(CultureInfo.InvariantCulture, $"- **Task**: {s.Task}, predicting `{s.Label}`{(s.Classes is { Count: > 0 } ? $" (classes: {string.Join(", ", s.Classes.Select(c => $"`{c}`"))})" : "")}");
         card.AppendLine(CultureInfo.InvariantCulture, $"- **Trainer**: {m.Candidate}");
+        if (m.Candidate.Trainer == Blend.Name)
+        {
+            card.AppendLine(CultureInfo.InvariantCulture, $"  - the mean of the answers of: {string.Join("; ", Blend.Members())}");
+        }
         card.AppendLine(CultureInfo.InvariantCulture, $"- **Registered**: {m.CreatedAt:u} by orchestration `{m.OrchestrationId}` (run `{m.RunId}`)");
         card.AppendLine(CultureInfo.InvariantCulture, $"- **model.zip**: sha256 `{m.Sha256}`, {m.SizeBytes:N0} bytes");
         card.AppendLine();

@@ -121,8 +121,7 @@ public sealed partial class ModelTrainer
         CandidateSpec candidate, int seed, IDataView data)
     {
         var label = FeaturePipeline.FitLabel(ml, schema, data);
-        var estimator = FeaturePipeline.Featurize(ml, schema, distinct, TrainerCatalog.IsLinear(candidate.Trainer))
-            .AppendTrainer(ml, schema.Task, candidate, seed);
+        var estimator = TrainerCatalog.Estimator(ml, schema, distinct, candidate, seed);
         var model = schema.Task == TaskKind.Multiclass
             ? estimator.Append(ml.Transforms.Conversion.MapKeyToValue(FeaturePipeline.PredictedClassColumn, "PredictedLabel")).Fit(label.Transform(data))
             : (ITransformer)estimator.Fit(label.Transform(data));

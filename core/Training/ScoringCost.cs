@@ -16,8 +16,20 @@ namespace Serverless.Core.Training;
 /// </summary>
 public static class ScoringCost
 {
-    /// <summary>The cost of the model's predictor, or null when it is of a kind this does not know.</summary>
-    public static double? Of(ITransformer model) => ModelChain.Split(model) is { } split ? OfParameters(split.Predictor.Model) : null;
+    /// <summary>
+    /// The cost of the model's predictor, or of a blend's predictors summed (every member scores each row); null when the
+    /// model has none, or one of a kind this does not know.
+    /// </summary>
+    public static double? Of(ITransformer model)
+    {
+        double? cost = null;
+        foreach (var predictor in ModelChain.Predictors(model))
+        {
+            if (OfParameters(predictor.Model) is not { } one) return null;
+            cost = (cost ?? 0) + one;
+        }
+        return cost;
+    }
 
     internal static double? OfParameters(object parameters) => parameters switch
     {

@@ -13,6 +13,7 @@ namespace Serverless.Core.Training;
 /// for every task: numberOfLeaves, numberOfIterations (trees), learningRate, minimumExampleCountPerLeaf for the tree
 /// trainers (FastForest takes no learningRate), and for LightGbm featureFraction and subsampleFraction (shares of the
 /// features and rows each round sees); numberOfThreads for the tree trainers (default 1); l1Regularization, l2Regularization, maximumNumberOfIterations for Sdca.
+/// <see cref="Blend"/> takes none: it is the mean of the small-data default candidates.
 /// </summary>
 public static class TrainerCatalog
 {
@@ -22,6 +23,7 @@ public static class TrainerCatalog
         ["FastTree"] = ["numberOfLeaves", Iterations, "learningRate", "minimumExampleCountPerLeaf", Threads],
         ["FastForest"] = ["numberOfLeaves", Iterations, "minimumExampleCountPerLeaf", Threads],
         ["Sdca"] = ["l1Regularization", "l2Regularization", "maximumNumberOfIterations"],
+        [Blend.Name] = [],
     };
 
     public static IReadOnlyCollection<string> Names => Parameters.Keys;
@@ -83,6 +85,15 @@ public static class TrainerCatalog
         if (candidates.Count > MaxCandidates) throw new BadRequestException($"The spec's grids make {candidates.Count} candidates; the limit is {MaxCandidates}.", new Dictionary<string, string[]> { ["trainers"] = [$"at most {MaxCandidates} combinations"] });
         return candidates;
     }
+
+    /// <summary>
+    /// The whole estimator of a candidate, as trained and served: its featurization (normalized for a linear trainer) and
+    /// trainer (<see cref="AppendTrainer"/>), or for a <see cref="Blend"/> every member's and the mean of their answers.
+    /// </summary>
+    public static IEstimator<ITransformer> Estimator(MLContext ml, DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct, CandidateSpec candidate, int seed) =>
+        candidate.Trainer == Blend.Name
+            ? Blend.Estimator(ml, schema, distinct, seed)
+            : FeaturePipeline.Featurize(ml, schema, distinct, IsLinear(candidate.Trainer)).AppendTrainer(ml, schema.Task, candidate, seed);
 
     /// <summary>
     /// The featurization followed by the candidate's trainer, and by a calibration where the trainer has none of its own,

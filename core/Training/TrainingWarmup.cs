@@ -12,7 +12,8 @@ namespace Serverless.Core.Training;
 
 /// <summary>
 /// Runs the training code paths once, on a few hundred synthetic rows, when a host starts: every default trainer through
-/// the same loader, featurization, evaluation and save/load as a real candidate. The first real run then finds ML.NET
+/// the same loader, featurization, evaluation and save/load as a real candidate (the blend only refits the same trainers,
+/// and is left out). The first real run then finds ML.NET
 /// compiled instead of paying for it (a first upload on a fresh host trained its linear candidate three times slower
 /// than the next). Runs in the background at start-up; <c>Pipeline:Training:WarmUp=false</c> turns it off.
 /// </summary>
@@ -37,7 +38,7 @@ public sealed class TrainingWarmup(IOptions<TrainingOptions> options, ILogger<Tr
                 Task = TaskKind.Regression,
                 Features = ["distance", "vendor", "night"],
             };
-            foreach (var candidate in TrainerCatalog.Candidates(new ModelSpec(), DefaultCandidates.For(TaskKind.Regression, Rows, hasText: false)))
+            foreach (var candidate in TrainerCatalog.Candidates(new ModelSpec(), DefaultCandidates.Singles(Rows, hasText: false)))
             {
                 stoppingToken.ThrowIfCancellationRequested();
                 var ml = new MLContext(options.Value.Seed);
@@ -45,9 +46,7 @@ public sealed class TrainingWarmup(IOptions<TrainingOptions> options, ILogger<Tr
                 var data = loader.Load(file);
                 var label = FeaturePipeline.FitLabel(ml, schema, data);
                 var prepared = label.Transform(data);
-                var model = FeaturePipeline.Featurize(ml, schema, null, TrainerCatalog.IsLinear(candidate.Trainer))
-                    .AppendTrainer(ml, schema.Task, candidate, options.Value.Seed)
-                    .Fit(prepared);
+                var model = TrainerCatalog.Estimator(ml, schema, null, candidate, options.Value.Seed).Fit(prepared);
                 ModelEvaluation.Evaluate(ml, schema, model.Transform(prepared));
                 using var stream = new MemoryStream();
                 ml.Model.Save(model, data.Schema, stream);

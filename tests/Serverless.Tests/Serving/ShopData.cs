@@ -14,6 +14,7 @@ public static class ShopData
     public const string Spend = "shop-spend";
     public const string Churn = "shop-churn";
     public const string Tier = "shop-tier";
+    public const string ChurnBlend = "shop-churn-blend";
 
     private const string Trainer = """[{"name":"FastTree","grid":{"numberOfLeaves":[8],"numberOfIterations":[40]}}]""";
 
@@ -23,6 +24,7 @@ public static class ShopData
         [Spend] = $$"""{"label":"spend","task":"regression","exclude":["note","churn","tier"],"sensitive":["email"],"trainers":{{Trainer}}}""",
         [Churn] = $$"""{"label":"churn","task":"binary","exclude":["note","spend","tier"],"sensitive":["email"],"trainers":{{Trainer}}}""",
         [Tier] = $$"""{"label":"tier","task":"multiclass","exclude":["note","spend","churn"],"sensitive":["email"],"trainers":{{Trainer}}}""",
+        [ChurnBlend] = """{"label":"churn","task":"binary","exclude":["note","spend","tier"],"sensitive":["email"],"trainers":[{"name":"Blend"}]}""",
     };
 
     public static readonly string[] Cities = ["north", "south", "east", "west"];

@@ -58,3 +58,9 @@ public sealed class ShopSpendModel(AzuriteFixture azurite) : ShopModels(azurite)
 {
     protected override IReadOnlyList<string> Models => [ShopData.Spend];
 }
+
+/// <summary>Only the churn model, trained as a blend of the default candidates (one training).</summary>
+public sealed class ShopBlendModel(AzuriteFixture azurite) : ShopModels(azurite)
+{
+    protected override IReadOnlyList<string> Models => [ShopData.ChurnBlend];
+}

@@ -29,6 +29,16 @@ public sealed class ModelSpecValidationTests
     }
 
     [Fact]
+    public void Parse_BlendForAMulticlassTask_IsRefusedInWords_ForRegressionAccepted()
+    {
+        var problems = Problems("""{"label":"tier","task":"multiclass","trainers":[{"name":"Blend"}]}""");
+
+        var problem = Assert.Single(problems["trainers[0].name"]);
+        Assert.Contains("a multiclass task cannot be blended", problem);
+        Assert.Equal("Blend", Assert.Single(ModelSpecValidation.Parse(Encoding.UTF8.GetBytes("""{"trainers":[{"name":"Blend"}]}"""), Taxi).Trainers!).Name);
+    }
+
+    [Fact]
     public void Parse_UnknownTrainersAndGridParameter_NamesEachWithTheCatalog()
     {
         var problems = Problems("""{"trainers":[{"name":"XGBoost"},{"name":"lightgbm"},{"name":"LightGbm","grid":{"numLeaves":[31]}}]}""");

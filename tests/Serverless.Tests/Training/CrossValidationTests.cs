@@ -114,6 +114,7 @@ public sealed class CrossValidationTests(AzuriteFixture azurite)
     [InlineData("FastTree")]
     [InlineData("FastForest")]
     [InlineData("Sdca")]
+    [InlineData(Blend.Name)]
     public async Task TrainCandidate_WithFolds_SameDataSpecAndSeed_GivesTheSameFoldScores(string trainerName)
     {
         var p = await PrepareAsync(500);

@@ -13,7 +13,7 @@ public sealed class DefaultCandidatesTests
     {
         var candidates = Defaults(5_000);
 
-        Assert.Equal(["LightGbm", "LightGbm", "LightGbm", "FastTree", "FastForest", "Sdca"], candidates.Select(c => c.Trainer));
+        Assert.Equal(["LightGbm", "LightGbm", "LightGbm", "FastTree", "FastForest", "Sdca", Blend.Name], candidates.Select(c => c.Trainer));
         Assert.Equal([31.0, 31.0, 63.0], candidates.Where(c => c.Trainer == "LightGbm").Select(c => c.Parameters["numberOfLeaves"]));
         Assert.All(candidates.Where(c => c.Trainer is "FastTree" or "FastForest"), c => Assert.True(c.Parameters["numberOfIterations"] > 100));
         Assert.Contains(candidates, c => c.Trainer == "LightGbm" && c.Parameters["numberOfIterations"] == 400);
@@ -24,6 +24,27 @@ public sealed class DefaultCandidatesTests
     {
         Assert.DoesNotContain(Defaults(100_000), c => c.Trainer == "Sdca");
         Assert.Contains(Defaults(100_000, text: true), c => c.Trainer == "Sdca");
+    }
+
+    [Fact]
+    public void For_Blend_OnlyOnSmallDataWithoutText_ForRegressionAndBinary_OfTheSmallDataSingles()
+    {
+        static bool Blends(TaskKind task, long rows, bool text) => DefaultCandidates.For(task, rows, text).Any(g => g.Name == Blend.Name);
+
+        Assert.True(Blends(TaskKind.Regression, 5_000, false));
+        Assert.True(Blends(TaskKind.Binary, DefaultCandidates.BlendRows, false));
+        Assert.False(Blends(TaskKind.Multiclass, 5_000, false));
+        Assert.False(Blends(TaskKind.Binary, 5_000, true));
+        Assert.False(Blends(TaskKind.Regression, DefaultCandidates.BlendRows + 1, false));
+        Assert.DoesNotContain(Defaults(20_000), c => c.Trainer == Blend.Name);
+        Assert.Equal(Defaults(5_000).Where(c => c.Trainer != Blend.Name), Blend.Members(), CandidateComparer.Instance);
+    }
+
+    private sealed class CandidateComparer : IEqualityComparer<CandidateSpec>
+    {
+        public static readonly CandidateComparer Instance = new();
+        public bool Equals(CandidateSpec? a, CandidateSpec? b) => a?.ToString() == b?.ToString();
+        public int GetHashCode(CandidateSpec c) => c.ToString().GetHashCode(StringComparison.Ordinal);
     }
 
     [Fact]

@@ -36,6 +36,7 @@ public sealed class RefitTests(AzuriteFixture azurite)
     [InlineData("FastTree")]
     [InlineData("FastForest")]
     [InlineData("Sdca")]
+    [InlineData(Blend.Name)]
     public async Task RefitAsync_SameDataSpecAndSeed_GivesTheSameTestMetrics(string trainerName)
     {
         var p = await PrepareAsync(2000);

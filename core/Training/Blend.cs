@@ -1,0 +1,79 @@
+using System.Globalization;
+using Microsoft.ML;
+using Serverless.Core.Api;
+using Serverless.Core.Datasets;
+using Serverless.Core.Serving;
+using Serverless.Core.Specs;
+
+namespace Serverless.Core.Training;
+
+/// <summary>
+/// The <c>Blend</c> candidate: the default single candidates of a small data set (<see cref="DefaultCandidates.Singles"/>),
+/// each with its own featurization, fitted on the same rows, and the mean of their answers: the mean score of a
+/// regression, and for a binary task the mean probability of the positive class (every member is calibrated), its log-odds
+/// as the score and the label at one half. Averaging models that err differently (boosted trees, a forest, a linear model)
+/// lowers the variance that small data gives each of them. It is one ML.NET chain of standard transformers, saved and
+/// loaded as any model: each member's chain, a copy of its answer, and ML.NET's expression transform for the mean. A
+/// multiclass blend would average vectors, which the expression transform cannot (one vector input at most), so a
+/// multiclass task has no blend.
+/// </summary>
+public static class Blend
+{
+    /// <summary>The trainer name of the blend, as runs, manifests and specs spell it.</summary>
+    public const string Name = "Blend";
+
+    /// <summary>The column each member's answer is copied to before the next member runs: <c>blend.{index}</c>.</summary>
+    public static string MemberColumn(int index) => string.Create(CultureInfo.InvariantCulture, $"blend.{index}");
+
+    /// <summary>The most input columns ML.NET's expression transform takes.</summary>
+    private const int ExpressionInputs = 5;
+
+    /// <summary>Whether a task can be blended.</summary>
+    public static bool Supports(TaskKind task) => task is TaskKind.Regression or TaskKind.Binary;
+
+    /// <summary>The single candidates a blend averages: the small-data defaults without text.</summary>
+    public static IReadOnlyList<CandidateSpec> Members() =>
+        TrainerCatalog.Candidates(new ModelSpec(), DefaultCandidates.Singles(rows: 0, hasText: false));
+
+    /// <summary>Every member's featurization and trainer, and the mean of their answers in the task's output columns.</summary>
+    public static IEstimator<ITransformer> Estimator(MLContext ml, DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct, int seed)
+    {
+        if (!Supports(schema.Task))
+        {
+            throw new BadRequestException($"{Name} averages regression scores and binary probabilities; a {schema.Task.ToString().ToLowerInvariant()} model cannot be blended.");
+        }
+        var answer = schema.Task == TaskKind.Regression ? ModelOutputs.ScoreColumn : ModelOutputs.ProbabilityColumn;
+        var members = Members();
+        IEstimator<ITransformer>? chain = null;
+        for (var i = 0; i < members.Count; i++)
+        {
+            var member = TrainerCatalog.Estimator(ml, schema, distinct, members[i], seed)
+                .Append(ml.Transforms.CopyColumns(MemberColumn(i), answer));
+            chain = chain is null ? member : chain.Append(member);
+        }
+        // The expression transform takes at most five inputs: the members' answers are summed four at a time onto a running sum.
+        string? total = null;
+        for (var start = 0; start < members.Count; start += ExpressionInputs - 1)
+        {
+            var inputs = Enumerable.Range(start, Math.Min(ExpressionInputs - 1, members.Count - start)).Select(MemberColumn).ToList();
+            if (total is not null) inputs.Insert(0, total);
+            var names = Enumerable.Range(0, inputs.Count).Select(i => $"x{i}").ToList();
+            var last = start + ExpressionInputs - 1 >= members.Count;
+            var sum = string.Join(" + ", names);
+            var expression = last
+                ? string.Create(CultureInfo.InvariantCulture, $"({string.Join(", ", names)}) => ({sum}) / {members.Count}")
+                : $"({string.Join(", ", names)}) => {sum}";
+            var output = last ? answer : string.Create(CultureInfo.InvariantCulture, $"blend.sum{start}");
+            chain = chain!.Append(ml.Transforms.Expression(output, expression, [.. inputs]));
+            total = output;
+        }
+        if (schema.Task == TaskKind.Binary)
+        {
+            // The log-odds of the mean probability, bounded where the probability is 0 or 1, as the score; the label at one half.
+            chain = chain
+                .Append(ml.Transforms.Expression(ModelOutputs.ScoreColumn, "(p) => log(max(p, 0.000001) / max(1 - p, 0.000001))", answer))
+                .Append(ml.Transforms.Expression(ModelOutputs.PredictedLabelColumn, "(p) => p > 0.5", answer));
+        }
+        return chain!;
+    }
+}

@@ -1,0 +1,138 @@
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Serverless.Core.Api;
+using Serverless.Core.Serving;
+using Serverless.Core.Specs;
+using Serverless.Core.Tracking;
+using Serverless.Core.Training;
+using Serverless.Tests.Datasets;
+using Serverless.Tests.Infrastructure;
+using Serverless.Tests.Serving;
+
+namespace Serverless.Tests.Training;
+
+/// <summary>
+/// The blend candidate, trained as a run trains it (on the train split, scored on validation) on the shop table: one saved
+/// ML.NET chain whose answer is the mean of its six members' answers, read back from its model.zip; its scoring cost the
+/// sum of its members'; its feature importance measured by shuffling the data's columns.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class BlendTests(AzuriteFixture azurite)
+{
+    private sealed record Trained(CandidateResult Result, ITransformer Model, IDataView Scored, MLContext Ml, string TestCsv, Core.Datasets.DatasetSchema Schema);
+
+    private async Task<Trained> TrainAsync(string label, TaskKind task)
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("blend");
+        var spec = new ModelSpec { Label = label, Task = task, Exclude = ["note", "email", "day", .. new[] { "spend", "churn", "tier" }.Where(c => c != label)] };
+        var outcome = await ingestion.IngestAsync($"{model}/shop.csv", Encoding.UTF8.GetBytes(ShopData.Csv(400)), spec);
+        var trainer = new ModelTrainer(ingestion.Storage, ingestion.Datasets, new ExperimentRuns(ingestion.Storage),
+            Options.Create(new TrainingOptions()), NullLogger<ModelTrainer>.Instance);
+        var split = await trainer.SplitAsync(model, outcome.DatasetVersion!, 42, null, CancellationToken.None);
+        var result = await trainer.TrainCandidateAsync(new CandidateInput(model, outcome.DatasetVersion!, "blend", "r1",
+            new CandidateSpec(Blend.Name, new Dictionary<string, double>()), split), CancellationToken.None);
+        Assert.True(result.Succeeded, result.Error);
+
+        var schema = (await ingestion.Datasets.GetManifestAsync(model, outcome.DatasetVersion!, CancellationToken.None))!.Schema;
+        var ml = new MLContext(1);
+        ITransformer loaded;
+        using (var zip = new MemoryStream((await ingestion.Storage.Models.GetBlobClient(result.ModelBlob!).DownloadContentAsync()).Value.Content.ToArray()))
+        {
+            loaded = ml.Model.Load(zip, out _);
+        }
+        var test = Path.Combine(Path.GetTempPath(), $"blend-test-{Guid.NewGuid():N}.csv");
+        await ingestion.Storage.Datasets.GetBlobClient(split.Test).DownloadToAsync(test);
+        var data = FeaturePipeline.Loader(ml, schema).Load(test);
+        var scored = ml.Data.Cache(loaded.Transform(FeaturePipeline.FitLabel(ml, schema, data).Transform(data)));
+        return new Trained(result, loaded, scored, ml, test, schema);
+    }
+
+    private static float[][] Members(IDataView scored) =>
+        [.. Enumerable.Range(0, Blend.Members().Count).Select(i => scored.GetColumn<float>(Blend.MemberColumn(i)).ToArray())];
+
+    [Fact]
+    public async Task Regression_AnswersTheMeanOfItsSixMembers_FromItsSavedModel()
+    {
+        var trained = await TrainAsync("spend", TaskKind.Regression);
+        var members = Members(trained.Scored);
+        var scores = trained.Scored.GetColumn<float>(ModelOutputs.ScoreColumn).ToArray();
+
+        Assert.Equal(6, members.Length);
+        for (var row = 0; row < scores.Length; row++)
+        {
+            Assert.Equal(members.Average(m => m[row]), scores[row], 3);
+        }
+        // The members are different models: their answers to the same rows differ.
+        Assert.True(members.Select(m => m[0]).Distinct().Count() > 3, string.Join(", ", members.Select(m => m[0])));
+        Assert.InRange(trained.Result.ValidationMetrics["r2"], 0.9, 1.0);
+        File.Delete(trained.TestCsv);
+    }
+
+    [Fact]
+    public async Task Binary_AveragesProbabilities_ScoreIsTheirLogOdds_LabelAtOneHalf()
+    {
+        var trained = await TrainAsync("churn", TaskKind.Binary);
+        var members = Members(trained.Scored);
+        var probability = trained.Scored.GetColumn<float>(ModelOutputs.ProbabilityColumn).ToArray();
+        var score = trained.Scored.GetColumn<float>(ModelOutputs.ScoreColumn).ToArray();
+        var label = trained.Scored.GetColumn<bool>(ModelOutputs.PredictedLabelColumn).ToArray();
+
+        for (var row = 0; row < probability.Length; row++)
+        {
+            Assert.Equal(members.Average(m => m[row]), probability[row], 3);
+            Assert.Equal(Math.Log(Math.Max(probability[row], 1e-6) / Math.Max(1 - probability[row], 1e-6)), score[row], 2);
+            Assert.Equal(probability[row] > 0.5, label[row]);
+        }
+        Assert.InRange(trained.Result.ValidationMetrics["logLoss"], 0, Math.Log(2));
+        Assert.InRange(trained.Result.ValidationMetrics["auc"], 0.8, 1.0);
+        File.Delete(trained.TestCsv);
+    }
+
+    [Fact]
+    public async Task ScoringCost_IsTheSumOfItsMembers_AndFeatureImportanceShufflesColumns()
+    {
+        var trained = await TrainAsync("spend", TaskKind.Regression);
+        var predictors = ModelChain.Predictors(trained.Model).ToList();
+
+        Assert.Equal(6, predictors.Count);
+        Assert.True(ModelChain.IsBlend(trained.Model));
+        Assert.Null(ModelChain.Split(trained.Model));
+        Assert.Equal(predictors.Sum(p => ScoringCost.Of(p)!.Value), trained.Result.Selection!.ScoringCost!.Value, 6);
+
+        var folder = Directory.CreateTempSubdirectory("blend-pfi-");
+        try
+        {
+            var pfi = await ModelExplainer.ExplainBlendAsync(trained.Ml, trained.Model, trained.TestCsv, folder.FullName, trained.Schema, "rmse", 42, CancellationToken.None);
+
+            // Spend grows by 3 a unit of distance (0.5 to 20), by 12 for members and by 4 a city: distance first.
+            Assert.Equal("distance", pfi.Features[0].Feature);
+            Assert.Equal(["city", "distance", "member"], pfi.Features.Select(f => f.Feature).Order(StringComparer.Ordinal).ToArray());
+            Assert.True(pfi.Features[0].Change > 1, $"shuffling distance raises the rmse: {pfi.Features[0].Change}");
+            Assert.Equal(ModelExplainer.Permutations, pfi.Permutations);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+            File.Delete(trained.TestCsv);
+        }
+    }
+
+    [Fact]
+    public void Estimator_Multiclass_IsRefusedInWords()
+    {
+        var schema = new Core.Datasets.DatasetSchema
+        {
+            Columns = [new("x", ColumnKind.Numeric), new("y", ColumnKind.Categorical)],
+            Label = "y",
+            Task = TaskKind.Multiclass,
+            Features = ["x"],
+        };
+
+        var error = Assert.Throws<BadRequestException>(() => TrainerCatalog.Estimator(new MLContext(1), schema, null, new CandidateSpec(Blend.Name, new Dictionary<string, double>()), 1));
+        Assert.Contains("cannot be blended", error.Message);
+    }
+}
