@@ -302,7 +302,7 @@ public static class ServingThroughput
         var (_, bytes) = await app.Services.GetRequiredService<ModelRegistry>().LoadVerifiedAsync(model, version, CancellationToken.None);
         var ml = new MLContext(1);
         var transformer = ml.Model.Load(new MemoryStream(bytes), out _);
-        float[] InProcess() => [.. transformer.Transform(ml.Data.LoadFromEnumerable(rows)).GetColumn<float>("Score")];
+        float[] InProcess() => [.. transformer.Transform(ml.Data.LoadFromEnumerable(rows)).GetColumn<float>(ModelOutputs.ScoreColumn)];
 
         var service = app.Services.GetRequiredService<PredictionService>();
         async Task<int> Service()

@@ -3,6 +3,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Serverless.Core.Datasets;
 using Serverless.Core.Registry;
+using Serverless.Core.Serving;
 using Serverless.Core.Specs;
 using Serverless.Core.Storage;
 using Serverless.Core.Training;
@@ -79,10 +80,10 @@ public sealed class DriftInputs(PipelineStorage storage, DatasetStore datasets, 
             switch (schema.Task)
             {
                 case TaskKind.Regression:
-                    return ([.. scored.GetColumn<float>("Score").Select(s => (double)s)], null, null);
+                    return ([.. scored.GetColumn<float>(ModelOutputs.ScoreColumn).Select(s => (double)s)], null, null);
                 case TaskKind.Binary:
                     var classes = schema.Classes ?? ["false", "true"];
-                    return (null, [.. scored.GetColumn<bool>("PredictedLabel").Select(b => classes[b ? 1 : 0])], null);
+                    return (null, [.. scored.GetColumn<bool>(ModelOutputs.PredictedLabelColumn).Select(b => classes[b ? 1 : 0])], null);
                 default:
                     return (null, [.. scored.GetColumn<ReadOnlyMemory<char>>(FeaturePipeline.PredictedClassColumn).Select(v => (string?)v.ToString())], null);
             }

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Serverless.Core.Datasets;
+using Serverless.Core.Serving;
 using Serverless.Core.Specs;
 
 namespace Serverless.Core.Training;
@@ -21,7 +22,7 @@ public static class ModelEvaluation
                 metrics["r2"] = r.RSquared;
                 break;
             case TaskKind.Binary:
-                if (scored.Schema.GetColumnOrNull("Probability") is not null)
+                if (scored.Schema.GetColumnOrNull(ModelOutputs.ProbabilityColumn) is not null)
                 {
                     var b = ml.BinaryClassification.Evaluate(scored, label);
                     Add(metrics, "auc", () => b.AreaUnderRocCurve);

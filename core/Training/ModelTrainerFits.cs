@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML;
 using Serverless.Core.Datasets;
+using Serverless.Core.Serving;
 using Serverless.Core.Specs;
 using Serverless.Core.Storage;
 
@@ -123,7 +124,7 @@ public sealed partial class ModelTrainer
         var label = FeaturePipeline.FitLabel(ml, schema, data);
         var estimator = TrainerCatalog.Estimator(ml, schema, distinct, candidate, seed);
         var model = schema.Task == TaskKind.Multiclass
-            ? estimator.Append(ml.Transforms.Conversion.MapKeyToValue(FeaturePipeline.PredictedClassColumn, "PredictedLabel")).Fit(label.Transform(data))
+            ? estimator.Append(ml.Transforms.Conversion.MapKeyToValue(FeaturePipeline.PredictedClassColumn, ModelOutputs.PredictedLabelColumn)).Fit(label.Transform(data))
             : (ITransformer)estimator.Fit(label.Transform(data));
         return (model, label);
     }
