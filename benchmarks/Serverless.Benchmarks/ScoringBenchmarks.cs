@@ -32,7 +32,7 @@ public class ScoringBenchmarks
     private ModelInput _batchInput = null!;
     private readonly TaxiRow _typed = new() { vendor_id = "CMT", rate_code = 1, passenger_count = 1, trip_time_in_secs = 1271, trip_distance = 3.8f, payment_type = "CRD" };
 
-    [Params("LightGbm 31x100", "LightGbm 63x400", "FastTree 31x300")]
+    [Params("LightGbm 31x100", "LightGbm 63x400", "FastTree 31x300", Blend.Name)]
     public string Model { get; set; } = "";
 
     [GlobalSetup]
@@ -68,7 +68,7 @@ public class ScoringBenchmarks
     public float BatchTransform()
     {
         var sum = 0f;
-        foreach (var score in _model.Transform(_ml.LoadFromEnumerable(_batch)).GetColumn<float>("Score")) sum += score;
+        foreach (var score in _model.Transform(_ml.LoadFromEnumerable(_batch)).GetColumn<float>(ModelOutputs.ScoreColumn)) sum += score;
         return sum;
     }
 
@@ -97,20 +97,25 @@ internal static class TaxiModels
         Features = ["vendor_id", "rate_code", "passenger_count", "trip_time_in_secs", "trip_distance", "payment_type"],
     };
 
-    /// <summary>"Trainer LEAVESxROUNDS", e.g. "LightGbm 63x400", at the default candidates' learning rates.</summary>
+    /// <summary>"Trainer LEAVESxROUNDS", e.g. "LightGbm 63x400", at the default candidates' learning rates; or the blend of the small-data defaults.</summary>
     public static ITransformer Train(MLContext ml, string name, int rows)
     {
-        var parts = name.Split(' ', 'x');
-        var (trainer, leaves, rounds) = (parts[0], double.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[2], CultureInfo.InvariantCulture));
-        var candidate = new CandidateSpec(trainer, new Dictionary<string, double>
-        {
-            ["numberOfLeaves"] = leaves, ["numberOfIterations"] = rounds, ["learningRate"] = rounds >= 400 ? 0.05 : 0.1, ["minimumExampleCountPerLeaf"] = 20,
-        });
         var file = Path.Combine(Path.GetTempPath(), $"taxi-{rows}.csv");
         if (!File.Exists(file)) File.WriteAllLines(file, File.ReadLines(Path.Combine(BenchmarkHost.TaxiFolder, "taxi-fare-train.csv")).Take(rows + 1));
         var data = FeaturePipeline.Loader(ml, Schema).Load(file);
         var label = FeaturePipeline.FitLabel(ml, Schema, data);
-        return FeaturePipeline.Featurize(ml, Schema, null, normalize: false).AppendTrainer(ml, Schema.Task, candidate, 42).Fit(label.Transform(data));
+        return TrainerCatalog.Estimator(ml, Schema, null, Candidate(name), 42).Fit(label.Transform(data));
+    }
+
+    private static CandidateSpec Candidate(string name)
+    {
+        if (name == Blend.Name) return new CandidateSpec(Blend.Name, new Dictionary<string, double>());
+        var parts = name.Split(' ', 'x');
+        var (trainer, leaves, rounds) = (parts[0], double.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[2], CultureInfo.InvariantCulture));
+        return new CandidateSpec(trainer, new Dictionary<string, double>
+        {
+            ["numberOfLeaves"] = leaves, ["numberOfIterations"] = rounds, ["learningRate"] = rounds >= 400 ? 0.05 : 0.1, ["minimumExampleCountPerLeaf"] = 20,
+        });
     }
 }
 
