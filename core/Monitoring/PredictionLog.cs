@@ -124,8 +124,12 @@ public sealed class PredictionLogReader(PipelineStorage storage)
         JsonLinesFile.LineParser<PredictionLogEntry> parse = keep is null ? JsonLinesFile.Deserialize<PredictionLogEntry> : line =>
         {
             Span<char> id = stackalloc char[MaxHeadIdChars];
-            if (TryReadHead(line, id, out var idLength, out var row, out var time) && (time < from || time >= to || !keep(new string(id[..idLength]), row))) return null;
-            return JsonLinesFile.Deserialize<PredictionLogEntry>(line);
+            return ReadLine(line, from, to, id, [], out var idLength, out var row, out _, out var whole) switch
+            {
+                LineRead.Head => keep(new string(id[..idLength]), row) ? JsonLinesFile.Deserialize<PredictionLogEntry>(line) : null,
+                LineRead.Whole => whole,
+                _ => null,
+            };
         };
         await foreach (var entry in DayBlobs.ReadAsync(storage.Monitoring, day => MonitoringPaths.PredictionLogDayPrefix(model, day), from, to,
             name => Wanted(name, to, version), parse, ct).ConfigureAwait(false))
@@ -148,15 +152,17 @@ public sealed class PredictionLogReader(PipelineStorage storage)
         {
             Span<char> id = stackalloc char[MaxHeadIdChars];
             Span<char> version = stackalloc char[MaxHeadIdChars];
-            if (!TryReadHead(line, id, out var idLength, out var row, out var time, version, out var versionLength))
+            switch (ReadLine(line, from, to, id, version, out var idLength, out var row, out var versionLength, out var whole))
             {
-                if (JsonLinesFile.Deserialize<PredictionLogEntry>(line) is not { } entry || entry.Time < from || entry.Time >= to) return null;
-                perVersion[entry.ModelVersion] = perVersion.GetValueOrDefault(entry.ModelVersion) + 1;
-                return entry;
+                case LineRead.Head:
+                    counts[version[..versionLength]] = counts.TryGetValue(version[..versionLength], out var n) ? n + 1 : 1;
+                    return keep(new string(id[..idLength]), row) || line.IndexOf(ShadowMarker) >= 0 ? JsonLinesFile.Deserialize<PredictionLogEntry>(line) : null;
+                case LineRead.Whole:
+                    perVersion[whole!.ModelVersion] = perVersion.GetValueOrDefault(whole.ModelVersion) + 1;
+                    return whole;
+                default:
+                    return null;
             }
-            if (time < from || time >= to) return null;
-            counts[version[..versionLength]] = counts.TryGetValue(version[..versionLength], out var n) ? n + 1 : 1;
-            return keep(new string(id[..idLength]), row) || line.IndexOf(ShadowMarker) >= 0 ? JsonLinesFile.Deserialize<PredictionLogEntry>(line) : null;
         };
         await foreach (var entry in DayBlobs.ReadAsync(storage.Monitoring, day => MonitoringPaths.PredictionLogDayPrefix(model, day), from, to,
             name => Wanted(name, to, version: null), parse, ct).ConfigureAwait(false))
@@ -201,22 +207,48 @@ public sealed class PredictionLogReader(PipelineStorage storage)
     {
         Span<char> id = stackalloc char[MaxHeadIdChars];
         ulong hash;
-        if (TryReadHead(line, id, out var idLength, out var row, out var time))
+        switch (ReadLine(line, from, to, id, [], out var idLength, out var row, out _, out var whole))
         {
-            if (time < from || time >= to) return;
-            hash = SampleHash(id[..idLength], row);
-        }
-        else if (JsonLinesFile.Deserialize<PredictionLogEntry>(line) is { } entry && entry.Time >= from && entry.Time < to)
-        {
-            hash = SampleHash(entry.RequestId, entry.Row);
-        }
-        else
-        {
-            return;
+            case LineRead.Head:
+                hash = SampleHash(id[..idLength], row);
+                break;
+            case LineRead.Whole:
+                hash = SampleHash(whole!.RequestId, whole.Row);
+                break;
+            default:
+                return;
         }
         if (sample.Admits(hash)) sample.Offer(hash, line.ToArray());
         else sample.Pass();
     };
+
+    /// <summary>How <see cref="ReadLine"/> read a line.</summary>
+    private enum LineRead
+    {
+        /// <summary>Not an entry, or one whose time is outside the range: skipped.</summary>
+        OutOfRange,
+        /// <summary>In range, read from its first fields (<see cref="TryReadHead(ReadOnlySpan{byte}, Span{char}, out int, out int, out DateTimeOffset, Span{char}, out int)"/>).</summary>
+        Head,
+        /// <summary>In range, parsed whole: its first fields could not be read so.</summary>
+        Whole,
+    }
+
+    /// <summary>
+    /// A line of the log read for the range [<paramref name="from"/>, <paramref name="to"/>): its request id, row (and
+    /// version, when <paramref name="version"/> has room) from its first fields, or else the whole entry parsed. What the
+    /// readers of many lines share; each then parses whole only the lines it needs.
+    /// </summary>
+    private static LineRead ReadLine(ReadOnlySpan<byte> line, DateTimeOffset from, DateTimeOffset to, Span<char> id, Span<char> version,
+        out int idLength, out int row, out int versionLength, out PredictionLogEntry? whole)
+    {
+        whole = null;
+        if (TryReadHead(line, id, out idLength, out row, out var time, version, out versionLength))
+        {
+            return time >= from && time < to ? LineRead.Head : LineRead.OutOfRange;
+        }
+        whole = JsonLinesFile.Deserialize<PredictionLogEntry>(line);
+        return whole is { } entry && entry.Time >= from && entry.Time < to ? LineRead.Whole : LineRead.OutOfRange;
+    }
 
     /// <summary>Request ids longer than this are read by the whole parse (the API's own are 32 characters).</summary>
     private const int MaxHeadIdChars = 256;
