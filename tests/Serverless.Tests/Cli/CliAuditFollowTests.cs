@@ -53,7 +53,15 @@ public sealed class CliAuditFollowTests(AzuriteFixture azurite)
                 await interrupt.WaitForExitAsync();
             }
             using var bound = new CancellationTokenSource(Wait);
-            await process.WaitForExitAsync(bound.Token);
+            try
+            {
+                await process.WaitForExitAsync(bound.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Its output says where the follow was when the signal came.
+                throw new TimeoutException($"mlops audit --follow did not end within {Wait} of SIGINT (exited: {process.HasExited}); its output:\n{Text()}");
+            }
             Assert.True(process.ExitCode == ExitCodes.Ok, $"exit {process.ExitCode}:\n{Text()}");
         }
         finally
