@@ -25,7 +25,7 @@ public sealed class CliAuditFollowTests(AzuriteFixture azurite)
         await audit.RecordAsync(AuditActions.Promote, model, "ann", "first move", null, CancellationToken.None);
         await audit.RecordAsync(AuditActions.Promote, "other" + IsolatedLayout.NewSuffix()[..6], "ann", "another model", null, CancellationToken.None);
 
-        using var process = Process.Start(CliRunner.StartInfo(new Dictionary<string, string>(),
+        using var process = Process.Start(CliRunner.InterruptibleStartInfo(new Dictionary<string, string>(),
             "audit", "--model", model, "--follow", "--interval", "0.5", "--host", host.Client.BaseAddress!.ToString()))!;
         var output = new StringBuilder();
         process.OutputDataReceived += (_, line) => { lock (output) output.AppendLine(line.Data); };

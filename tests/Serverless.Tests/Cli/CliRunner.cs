@@ -44,6 +44,20 @@ public static class CliRunner
         return (process.ExitCode, await stdout + await stderr);
     }
 
+    /// <summary>
+    /// As <see cref="StartInfo"/>, started through <c>env --default-signal=INT</c> so that SIGINT reaches the command as
+    /// Ctrl-C reaches it in a terminal. A test run started in the background of a script (<c>cmd &amp;</c> without job
+    /// control) passes SIGINT on to every child as ignored, and .NET then leaves it ignored.
+    /// </summary>
+    public static ProcessStartInfo InterruptibleStartInfo(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var start = StartInfo(environment, args);
+        start.ArgumentList.Insert(0, start.FileName);
+        start.ArgumentList.Insert(0, "--default-signal=INT");
+        start.FileName = "env";
+        return start;
+    }
+
     /// <summary><c>dotnet mlops.dll args</c> with <paramref name="environment"/>, its output and errors redirected (so not interactive).</summary>
     public static ProcessStartInfo StartInfo(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
