@@ -69,11 +69,7 @@ public sealed class DriftInputs(PipelineStorage storage, DatasetStore datasets, 
         try
         {
             var (_, bytes) = await registry.LoadVerifiedAsync(model, production.Version, ct).ConfigureAwait(false);
-            await using (var writer = new StreamWriter(path, false, CanonicalCsv.Utf8))
-            {
-                CanonicalCsv.WriteRecord(writer, [.. schema.Columns.Select(c => c.Name)]);
-                foreach (var row in rows) CanonicalCsv.WriteRecord(writer, row);
-            }
+            CanonicalCsv.WriteFile(path, [.. schema.Columns.Select(c => c.Name)], rows);
             var ml = new MLContext(seed: 0);
             var transformer = ml.Model.Load(new MemoryStream(bytes), out _);
             var scored = transformer.Transform(FeaturePipeline.Loader(ml, schema).Load(path));

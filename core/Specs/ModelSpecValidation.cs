@@ -115,7 +115,7 @@ public static class ModelSpecValidation
             }
             if (trainer.Name == Blend.Name && (spec.Task ?? latest?.Task) is { } task && !Blend.Supports(task))
             {
-                problems.Add($"trainers[{i}].name", $"{Blend.Name} averages regression scores and binary probabilities; a {TaskName(task)} task cannot be blended");
+                problems.Add($"trainers[{i}].name", Blend.Refusal(TaskName(task)));
             }
             long count = 1;
             foreach (var (parameter, values) in trainer.Grid ?? [])

@@ -31,6 +31,9 @@ public static class Blend
     /// <summary>Whether a task can be blended.</summary>
     public static bool Supports(TaskKind task) => task is TaskKind.Regression or TaskKind.Binary;
 
+    /// <summary>Why a task that is not <see cref="Supports">supported</see> has no blend, naming the task as the spec spells it.</summary>
+    public static string Refusal(string task) => $"{Name} averages regression scores and binary probabilities; a {task} task cannot be blended";
+
     /// <summary>The single candidates a blend averages: the small-data defaults without text.</summary>
     public static IReadOnlyList<CandidateSpec> Members() =>
         TrainerCatalog.Candidates(new ModelSpec(), DefaultCandidates.Singles(rows: 0, hasText: false));
@@ -40,7 +43,7 @@ public static class Blend
     {
         if (!Supports(schema.Task))
         {
-            throw new BadRequestException($"{Name} averages regression scores and binary probabilities; a {schema.Task.ToString().ToLowerInvariant()} model cannot be blended.");
+            throw new BadRequestException(Refusal(SpecReader.EnumNames(typeof(TaskKind))[(int)schema.Task]) + ".");
         }
         var answer = schema.Task == TaskKind.Regression ? ModelOutputs.ScoreColumn : ModelOutputs.ProbabilityColumn;
         var members = Members();

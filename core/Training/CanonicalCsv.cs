@@ -13,6 +13,28 @@ public static class CanonicalCsv
     public static CsvDataReader OpenReader(TextReader reader) =>
         CsvDataReader.Create(reader, new CsvDataReaderOptions { HasHeaders = true, Delimiter = ',', BufferSize = 1 << 16, MaxBufferSize = 64 << 20 });
 
+    /// <summary>The records of a canonical CSV file, each with the file's header; a record shorter than the header ends in nulls.</summary>
+    public static async IAsyncEnumerable<(string[] Header, string?[] Fields)> ReadRecordsAsync(
+        string file, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        using var reader = OpenReader(new StreamReader(file, Encoding.UTF8));
+        var header = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToArray();
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            var fields = new string?[header.Length];
+            for (var i = 0; i < fields.Length; i++) fields[i] = i < reader.RowFieldCount ? reader.GetString(i) : null;
+            yield return (header, fields);
+        }
+    }
+
+    /// <summary>Writes a whole canonical CSV file: the header, then the records.</summary>
+    public static void WriteFile(string path, IReadOnlyList<string?> header, IEnumerable<IReadOnlyList<string?>> records)
+    {
+        using var writer = new StreamWriter(path, false, Utf8, 1 << 16);
+        WriteRecord(writer, header);
+        foreach (var record in records) WriteRecord(writer, record);
+    }
+
     /// <summary>
     /// Writes one record. A first field that starts with '#' or "//" is quoted, so that no reader of the file (Sylvan's
     /// comment character, ML.NET's comment lines) takes the record for a comment.

@@ -122,29 +122,23 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
         DatasetSchema schema, string metric, int seed, CancellationToken ct)
     {
         var rows = new List<string?[]>();
-        string[] header;
-        using (var reader = CanonicalCsv.OpenReader(new StreamReader(testCsv, System.Text.Encoding.UTF8)))
+        string[] header = [];
+        await foreach (var (names, fields) in CanonicalCsv.ReadRecordsAsync(testCsv, ct).ConfigureAwait(false))
         {
-            header = [.. Enumerable.Range(0, reader.FieldCount).Select(reader.GetName)];
-            while (rows.Count < MaxRows && await reader.ReadAsync(ct).ConfigureAwait(false))
-            {
-                rows.Add([.. Enumerable.Range(0, header.Length).Select(i => i < reader.RowFieldCount ? reader.GetString(i) : null)]);
-            }
+            header = names;
+            rows.Add(fields);
+            if (rows.Count == MaxRows) break;
         }
         var loader = FeaturePipeline.Loader(ml, schema);
         var file = Path.Combine(folder, "permuted.csv");
-        double Score(IReadOnlyList<string?[]> table)
+        double Score()
         {
-            using (var writer = new StreamWriter(file, false, CanonicalCsv.Utf8))
-            {
-                CanonicalCsv.WriteRecord(writer, header);
-                foreach (var row in table) CanonicalCsv.WriteRecord(writer, row);
-            }
+            CanonicalCsv.WriteFile(file, header, rows);
             var loaded = loader.Load(file);
             var scored = model.Transform(FeaturePipeline.FitLabel(ml, schema, loaded).Transform(loaded));
             return ModelEvaluation.Evaluate(ml, schema, scored).GetValueOrDefault(metric, double.NaN);
         }
-        var original = Score(rows);
+        var original = Score();
         var random = new Random(seed);
         var effects = new List<FeatureEffect>();
         foreach (var feature in schema.Features)
@@ -152,13 +146,16 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
             ct.ThrowIfCancellationRequested();
             var column = Array.IndexOf(header, feature);
             if (column < 0) continue;
+            var values = rows.Select(r => r[column]).ToArray();
             var changes = new double[Permutations];
             for (var p = 0; p < Permutations; p++)
             {
-                var values = rows.Select(r => r[column]).ToArray();
-                random.Shuffle(values);
-                changes[p] = Score([.. rows.Select((r, i) => { var copy = (string?[])r.Clone(); copy[column] = values[i]; return copy; })]) - original;
+                var shuffled = (string?[])values.Clone();
+                random.Shuffle(shuffled);
+                for (var i = 0; i < rows.Count; i++) rows[i][column] = shuffled[i];
+                changes[p] = Score() - original;
             }
+            for (var i = 0; i < rows.Count; i++) rows[i][column] = values[i];
             var mean = changes.Average();
             var error = Math.Sqrt(changes.Sum(c => (c - mean) * (c - mean)) / Math.Max(1, Permutations - 1) / Permutations);
             effects.Add(new FeatureEffect(feature, mean, error, 1));

@@ -212,13 +212,10 @@ public sealed partial class ModelTrainer
     private static async IAsyncEnumerable<(string[] Header, string?[] Fields, ulong Hash)> ReadRowsAsync(
         string file, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        using var reader = CanonicalCsv.OpenReader(new StreamReader(file, Encoding.UTF8));
-        var header = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToArray();
-        var order = RowHashes.NameOrder(header);
-        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        int[]? order = null;
+        await foreach (var (header, fields) in CanonicalCsv.ReadRecordsAsync(file, ct).ConfigureAwait(false))
         {
-            var fields = new string?[header.Length];
-            for (var i = 0; i < fields.Length; i++) fields[i] = i < reader.RowFieldCount ? reader.GetString(i) : null;
+            order ??= RowHashes.NameOrder(header);
             yield return (header, fields, RowHashes.Of(header, fields, order));
         }
     }
