@@ -371,6 +371,19 @@ internal sealed class ColumnStatistics
         return isText ? ColumnKind.Text : ColumnKind.Categorical;
     }
 
+    /// <summary>
+    /// The task this column gets as the label when the spec names none, under <paramref name="kind"/>: regression for
+    /// numbers that look like a quantity (more than 10 distinct values, or fractions), binary for two distinct values,
+    /// else multiclass.
+    /// </summary>
+    public TaskKind InferLabelTask(ColumnKind kind)
+    {
+        var distinct = DistinctCount;
+        return kind == ColumnKind.Numeric && (distinct > 10 || Integers < Numbers) && distinct > 2 ? TaskKind.Regression
+            : distinct == 2 ? TaskKind.Binary
+            : TaskKind.Multiclass;
+    }
+
     /// <summary>The column's profile under the kind decided for it; a sensitive column keeps only its counts.</summary>
     public ColumnProfile Profile(ColumnKind kind, bool sensitive)
     {

@@ -36,6 +36,10 @@ internal sealed class SchemaInference(IngestionOptions options)
         return named >= 0 ? named : header.Length - 1;
     }
 
+    /// <summary>How <see cref="LabelIndex"/> chose the label the spec does not name, in words.</summary>
+    private static string LabelRule(string labelName) =>
+        labelName.Equals("label", StringComparison.OrdinalIgnoreCase) ? "the column named label" : "the last column";
+
     /// <summary>Column kinds, label, task, classes and feature roles, checked against the spec and the previous version.</summary>
     public DatasetSchema Decide(FirstPassResult first, ModelSpec spec, DatasetManifest? prior)
     {
@@ -43,9 +47,9 @@ internal sealed class SchemaInference(IngestionOptions options)
         var inferred = new List<string>();
         var problems = first.Problems;
         var labelName = header[first.LabelIndex];
-        if (spec.Label is null) inferred.Add(header[first.LabelIndex].Equals("label", StringComparison.OrdinalIgnoreCase) ? $"label: '{labelName}' (the column named label)" : $"label: '{labelName}' (the last column)");
+        if (spec.Label is null) inferred.Add($"label: '{labelName}' ({LabelRule(labelName)})");
         if (first.MarkedHeader is { } marked) inferred.Add($"header: '{CellValues.Escape(marked)}' is read as '{header[0]}' (the '#' marks the header line in ML.NET's text format)");
-        CheckLabelHasValues(first, spec);
+        CheckLabelHasValues(first, spec, options.MaxClasses);
 
         var columns = new List<ColumnSchema>();
         foreach (var stat in first.Stats)
@@ -61,31 +65,36 @@ internal sealed class SchemaInference(IngestionOptions options)
         else
         {
             var distinct = label.Distinct.Count;
-            task = labelKind == ColumnKind.Numeric && (distinct > 10 || label.Integers < label.Numbers) && distinct > 2 ? TaskKind.Regression
-                : distinct == 2 ? TaskKind.Binary
-                : TaskKind.Multiclass;
+            task = label.InferLabelTask(labelKind);
             inferred.Add($"task: {task.ToString().ToLowerInvariant()} ({distinct}{(label.DistinctOverflow ? "+" : "")} distinct label values{(labelKind == ColumnKind.Numeric ? ", numeric" : "")})");
         }
 
         if (label.Present > 0 && label.Distinct.Count == 1 && !label.DistinctOverflow)
         {
-            throw new Rejection("label_constant", $"The label '{CellValues.Escape(labelName)}' has one value only ({CellValues.Escape(label.Distinct.Keys.First())}); a model cannot learn from it.");
+            throw new Rejection("label_constant", $"The label '{CellValues.Escape(labelName)}' has one value only ({CellValues.Escape(label.Distinct.Keys.First())}); a model cannot learn from it.{InferredLabelAdvice(first, spec, options.MaxClasses)}");
         }
         if (label.NonFinite > 0) throw new Rejection("non_finite_values", $"The label '{CellValues.Escape(labelName)}' holds {label.NonFinite} infinite value(s).");
         IReadOnlyList<string>? classes = null;
         if (task == TaskKind.Regression)
         {
-            if (label.Numbers != label.Present) throw new Rejection("label_not_numeric", $"Regression needs a numeric label, but '{CellValues.Escape(labelName)}' holds {label.Present - label.Numbers} non-numeric value(s).");
+            if (label.Numbers != label.Present)
+            {
+                throw new Rejection("label_not_numeric", $"Regression needs a numeric label, but '{CellValues.Escape(labelName)}' holds {label.Present - label.Numbers} non-numeric value(s).{InferredLabelAdvice(first, spec, options.MaxClasses)}");
+            }
         }
         else
         {
             if (label.DistinctOverflow || label.Distinct.Count > options.MaxClasses)
             {
-                throw new Rejection("label_too_many_classes", $"Classification with more than {options.MaxClasses} classes in '{CellValues.Escape(labelName)}' is not supported; set \"task\": \"regression\" if the label is a quantity.");
+                // Advice to regress only where it can work: every value a number.
+                var why = label.Numbers == label.Present
+                    ? $"Classification with more than {options.MaxClasses} classes in '{CellValues.Escape(labelName)}' is not supported; set \"task\": \"regression\" if the label is a quantity."
+                    : $"The label '{CellValues.Escape(labelName)}' has more than {options.MaxClasses} distinct values, not all numbers: too many to be classes (a classifier takes at most {options.MaxClasses}).";
+                throw new Rejection("label_too_many_classes", why + InferredLabelAdvice(first, spec, options.MaxClasses));
             }
             if (task == TaskKind.Binary && label.Distinct.Count != 2)
             {
-                throw new Rejection("label_not_binary", $"A binary task needs exactly two label values; '{CellValues.Escape(labelName)}' has {label.Distinct.Count}.");
+                throw new Rejection("label_not_binary", $"A binary task needs exactly two label values; '{CellValues.Escape(labelName)}' has {label.Distinct.Count}.{InferredLabelAdvice(first, spec, options.MaxClasses)}");
             }
             classes = ClassOrder.Sort(label.Distinct.Keys, task);
         }
@@ -156,14 +165,37 @@ internal sealed class SchemaInference(IngestionOptions options)
     /// A label column empty in every row that has the header's fields is named as such: its rows are all rejected, so
     /// any check of the other columns would blame one of them.
     /// </summary>
-    private static void CheckLabelHasValues(FirstPassResult first, ModelSpec spec)
+    private static void CheckLabelHasValues(FirstPassResult first, ModelSpec spec, int maxClasses)
     {
         var empty = first.Lines.RejectedBy.GetValueOrDefault("label_missing_in_row");
         if (empty == 0 || empty + first.Lines.RejectedBy.GetValueOrDefault("ragged_rows") != first.DataRows) return;
         var label = CellValues.Escape(first.Header[first.LabelIndex]);
         var advice = spec.Label is null
-            ? $"No label was named, so the {(label.Equals("label", StringComparison.OrdinalIgnoreCase) ? "column named label" : "last column")} was taken; name the column that holds what the model should predict in the spec's \"label\"."
-            : "A model learns from rows whose label is known: fill the label in, or name the column that holds it in the spec's \"label\".";
-        throw new Rejection("label_all_missing", $"The label column '{label}' is empty in every row ({empty} of {first.DataRows} rows). {advice}");
+            ? InferredLabelAdvice(first, spec, maxClasses)
+            : " A model learns from rows whose label is known: fill the label in, or name the column that holds it in the spec's \"label\".";
+        throw new Rejection("label_all_missing", $"The label column '{label}' is empty in every row ({empty} of {first.DataRows} rows).{advice}");
+    }
+
+    /// <summary>
+    /// After a problem with the label, where the spec names none: which column was taken and why, and the columns that
+    /// could hold what the model should predict instead (two to <paramref name="maxClasses"/> values, fewest first, then
+    /// numbers; three at most). Empty when the spec names the label: then the user chose it.
+    /// </summary>
+    private static string InferredLabelAdvice(FirstPassResult first, ModelSpec spec, int maxClasses)
+    {
+        if (spec.Label is not null) return "";
+        var label = first.Header[first.LabelIndex];
+        var others = new List<(string Text, int Rank)>();
+        for (var i = 0; i < first.Stats.Length; i++)
+        {
+            var stat = first.Stats[i];
+            var kind = stat.InferKind();
+            if (i == first.LabelIndex || stat.Present == 0 || kind is ColumnKind.Text or ColumnKind.DateTime) continue;
+            var values = stat.DistinctOverflow ? int.MaxValue : stat.Distinct.Count;
+            if (stat.InferLabelTask(kind) == TaskKind.Regression) others.Add(($"'{CellValues.Escape(stat.Name)}' (numbers)", int.MaxValue));
+            else if (values >= 2 && values <= maxClasses) others.Add(($"'{CellValues.Escape(stat.Name)}' ({values} values)", values));
+        }
+        var could = others.Count == 0 ? "" : $"; columns that could be the label: {string.Join(", ", others.OrderBy(o => o.Rank).Take(3).Select(o => o.Text))}";
+        return $" No label was named, so {LabelRule(label)}, '{CellValues.Escape(label)}', was taken. Name the column that holds what the model should predict in the spec's \"label\"{could}.";
     }
 }

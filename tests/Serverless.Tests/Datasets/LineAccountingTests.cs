@@ -132,6 +132,54 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         Assert.DoesNotContain("vendor_id", reason);
     }
 
+    [Fact]
+    public async Task Ingest_InferredTextLabelWithTooManyValues_SaysHowTheLabelWasTakenAndWhichColumnsCouldBeIt()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("detoxlike");
+        var content = Lines(["Sentiment\tSentimentText", .. Enumerable.Range(0, 150).Select(i => $"{i % 2}\tcomment number {i} about page {i * 7}")]);
+
+        var outcome = await ingestion.IngestAsync($"{model}/comments.tsv", content);
+
+        Assert.Equal(["label_too_many_classes"], outcome.ReasonCodes);
+        var reason = (await ingestion.ReportAsync(outcome))["reason"]!.GetValue<string>();
+        Assert.Contains("'SentimentText' has more than 100 distinct values, not all numbers", reason);
+        Assert.Contains("No label was named, so the last column, 'SentimentText', was taken", reason);
+        Assert.Contains("columns that could be the label: 'Sentiment' (2 values)", reason);
+        Assert.DoesNotContain("regression", reason);
+    }
+
+    [Fact]
+    public async Task Ingest_NamedNumericLabelWithTooManyClasses_AdvisesRegressionAndNoOtherColumn()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("manyclasses");
+        var content = Lines(["y,x,flag", .. Enumerable.Range(0, 300).Select(i => $"{i},{i * 2},{i % 2}")]);
+
+        var outcome = await ingestion.IngestAsync($"{model}/y.csv", content, new ModelSpec { Label = "y", Task = TaskKind.Multiclass });
+
+        Assert.Equal(["label_too_many_classes"], outcome.ReasonCodes);
+        var reason = (await ingestion.ReportAsync(outcome))["reason"]!.GetValue<string>();
+        Assert.Contains("Classification with more than 100 classes in 'y' is not supported; set \"task\": \"regression\"", reason);
+        Assert.DoesNotContain("No label was named", reason);
+        Assert.DoesNotContain("flag", reason);
+    }
+
+    [Fact]
+    public async Task Ingest_InferredLabelWithOneValue_ListsNumericAndClassColumnsFewestValuesFirst()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("constlabel");
+        var content = Lines(["amount,kind,grade,note", .. Enumerable.Range(0, 40).Select(i => $"{i * 1.5},{(i % 2 == 0 ? "a" : "b")},{i % 5},same")]);
+
+        var outcome = await ingestion.IngestAsync($"{model}/c.csv", content);
+
+        Assert.Equal(["label_constant"], outcome.ReasonCodes);
+        var reason = (await ingestion.ReportAsync(outcome))["reason"]!.GetValue<string>();
+        Assert.Contains("No label was named, so the last column, 'note', was taken", reason);
+        Assert.Contains("columns that could be the label: 'kind' (2 values), 'grade' (5 values), 'amount' (numbers)", reason);
+    }
+
     /// <summary>A spec stored without validation (as a tool writing the spec store directly may) cannot make the reader split on its comment.</summary>
     [Fact]
     public async Task Ingest_StoredSpecWithADelimiterAsCommentCharacter_IsQuarantinedAsSpecInvalid()
