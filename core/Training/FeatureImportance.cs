@@ -15,21 +15,27 @@ namespace Serverless.Core.Training;
 public sealed record FeatureEffect(string Feature, double Change, double StandardError, int Slots);
 
 /// <summary>Permutation feature importance of a model version on its test split, most important feature first.</summary>
-/// <param name="NotComputed">Why there is none (too many model inputs to permute one by one), else null.</param>
-public sealed record FeatureImportanceReport(string Metric, long Rows, int Permutations, IReadOnlyList<FeatureEffect> Features, string? NotComputed = null);
+/// <param name="NotComputed">Why there is none (ML.NET could not take the model apart), else null.</param>
+/// <param name="ColumnsShuffled">
+/// Whether each feature column was shuffled in the test rows and the whole model scored (<see cref="ModelExplainer.ExplainColumnsAsync"/>:
+/// a blend, or a model with more than <see cref="ModelExplainer.MaxSlots"/> inputs), rather than the predictor's inputs
+/// one by one by ML.NET's PFI.
+/// </param>
+public sealed record FeatureImportanceReport(string Metric, long Rows, int Permutations, IReadOnlyList<FeatureEffect> Features, string? NotComputed = null, bool ColumnsShuffled = false);
 
 /// <summary>
 /// Permutation feature importance with ML.NET's PFI (<see cref="PermutationFeatureImportanceExtensions"/>): the model's
 /// predictor is scored on the test split with each of its input slots shuffled in turn, and the slots are summed back
-/// into the data's columns (a categorical column's one-hot slots, a text column's n-grams). A blend's columns are shuffled
-/// in the data instead (<see cref="ExplainBlendAsync"/>).
+/// into the data's columns (a categorical column's one-hot slots, a text column's n-grams). Where no one predictor's
+/// inputs stand for the model (a blend), or they are too many to shuffle one by one (a large text vocabulary), the
+/// data's columns are shuffled instead (<see cref="ExplainColumnsAsync"/>).
 /// </summary>
 public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplainer> logger)
 {
     /// <summary>Rows of the test split used; PFI scores them once per slot and permutation.</summary>
     public const int MaxRows = 2000;
 
-    /// <summary>Above this many slots (large text vocabularies) PFI is not run: it would cost a scoring pass per slot.</summary>
+    /// <summary>Above this many slots (large text vocabularies) PFI is not run, as it would cost a scoring pass per slot: the columns are shuffled instead.</summary>
     public const int MaxSlots = 400;
 
     public const int Permutations = 3;
@@ -47,14 +53,10 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
             var ml = new MLContext(seed);
             ITransformer model;
             await using (var stream = File.OpenRead(zip)) model = ml.Model.Load(stream, out _);
-            var loaded = FeaturePipeline.Loader(ml, schema).Load(test);
-            var data = FeaturePipeline.FitLabel(ml, schema, loaded).Transform(loaded);
             FeatureImportanceReport report;
             try
             {
-                report = ModelChain.IsBlend(model)
-                    ? await ExplainBlendAsync(ml, model, test, folder, schema, metric, seed, ct).ConfigureAwait(false)
-                    : Explain(ml, model, data, schema, metric);
+                report = await ExplainModelAsync(ml, model, test, folder, schema, metric, seed, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or NotSupportedException)
             {
@@ -72,8 +74,24 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
         }
     }
 
-    /// <summary>PFI of a loaded model on labelled data, grouped by the schema's feature columns.</summary>
-    public static FeatureImportanceReport Explain(MLContext ml, ITransformer model, IDataView data, DatasetSchema schema, string metric)
+    /// <summary>
+    /// The importance of a loaded model's feature columns on the test rows in <paramref name="testCsv"/> (canonical CSV):
+    /// ML.NET's PFI of its predictor's inputs, or the columns shuffled in the data for a blend and for a model with more
+    /// than <see cref="MaxSlots"/> inputs. <paramref name="folder"/> takes the shuffled copies.
+    /// </summary>
+    public static async Task<FeatureImportanceReport> ExplainModelAsync(MLContext ml, ITransformer model, string testCsv, string folder,
+        DatasetSchema schema, string metric, int seed, CancellationToken ct)
+    {
+        if (!ModelChain.IsBlend(model))
+        {
+            var loaded = FeaturePipeline.Loader(ml, schema).Load(testCsv);
+            if (ExplainInputs(ml, model, FeaturePipeline.FitLabel(ml, schema, loaded).Transform(loaded), schema, metric) is { } report) return report;
+        }
+        return await ExplainColumnsAsync(ml, model, testCsv, folder, schema, metric, seed, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>PFI of a loaded model on labelled data, grouped by the schema's feature columns; null above <see cref="MaxSlots"/> inputs.</summary>
+    private static FeatureImportanceReport? ExplainInputs(MLContext ml, ITransformer model, IDataView data, DatasetSchema schema, string metric)
     {
         // Binary PFI reports no log-loss (the statistics are those of the uncalibrated score): AUC stands in.
         if (schema.Task == TaskKind.Binary && metric == "logLoss") metric = "auc";
@@ -83,10 +101,7 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
         var features = prepared.Schema[FeaturePipeline.FeaturesColumn];
         var slots = features.Type is VectorDataViewType vector ? vector.Size : 1;
         var rows = Math.Min(MaxRows, CountRows(prepared, MaxRows));
-        if (slots > MaxSlots)
-        {
-            return new FeatureImportanceReport(metric, rows, 0, [], $"the model has {slots} inputs (over {MaxSlots}); permuting each in turn would take too long");
-        }
+        if (slots > MaxSlots) return null;
         var changes = schema.Task switch
         {
             TaskKind.Regression => ml.Regression.PermutationFeatureImportance(predictor, prepared, numberOfExamplesToUse: MaxRows, permutationCount: Permutations)
@@ -113,12 +128,13 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
     }
 
     /// <summary>
-    /// Permutation importance of a <see cref="Blend"/>, whose members each featurize the data their own way, so no one
-    /// predictor's inputs stand for it (ML.NET's PFI permutes a predictor's inputs): each feature column of the test rows
+    /// Permutation importance by data column, for a model whose predictor inputs cannot stand for its columns: a
+    /// <see cref="Blend"/>, whose members each featurize the data their own way, or a model with more inputs than
+    /// <see cref="MaxSlots"/> (ML.NET's PFI permutes a predictor's inputs one by one). Each feature column of the test rows
     /// (at most <see cref="MaxRows"/>) is shuffled in turn, <see cref="Permutations"/> times with a generator seeded by the
     /// run's seed, and the whole model scored on the rows so changed, with the metrics the run is judged by.
     /// </summary>
-    public static async Task<FeatureImportanceReport> ExplainBlendAsync(MLContext ml, ITransformer model, string testCsv, string folder,
+    public static async Task<FeatureImportanceReport> ExplainColumnsAsync(MLContext ml, ITransformer model, string testCsv, string folder,
         DatasetSchema schema, string metric, int seed, CancellationToken ct)
     {
         var rows = new List<string?[]>();
@@ -162,7 +178,7 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
         }
         var sign = Metrics.HigherIsBetter(metric) ? -1 : 1;
         return new FeatureImportanceReport(metric, rows.Count, Permutations,
-            [.. effects.OrderByDescending(e => sign * e.Change).ThenBy(e => e.Feature, StringComparer.Ordinal)]);
+            [.. effects.OrderByDescending(e => sign * e.Change).ThenBy(e => e.Feature, StringComparer.Ordinal)], ColumnsShuffled: true);
     }
 
     private static string[] SlotNames(DataViewSchema.Column features, int slots)

@@ -77,8 +77,11 @@ public static class ModelCard
             return;
         }
         var worse = Metrics.HigherIsBetter(pfi.Metric) ? "drops" : "rises";
+        var how = pfi.ColumnsShuffled
+            ? "each feature column shuffled in the test rows and the whole model scored"
+            : "ML.NET PFI, each model input shuffled and the inputs summed into their feature column";
         card.AppendLine(CultureInfo.InvariantCulture,
-            $"Permutation feature importance (ML.NET PFI) on {pfi.Rows:N0} test rows, {pfi.Permutations} permutations: how much `{pfi.Metric}` changes when a feature's values are shuffled. The more it {worse}, the more the model relies on the feature.");
+            $"Permutation feature importance ({how}) on {pfi.Rows:N0} test rows, {pfi.Permutations} permutations: how much `{pfi.Metric}` changes when a feature's values are shuffled. The more it {worse}, the more the model relies on the feature.");
         card.AppendLine();
         card.AppendLine(CultureInfo.InvariantCulture, $"| rank | feature | change of {pfi.Metric} | ± std. error | model inputs |");
         card.AppendLine("|---|---|---|---|---|");

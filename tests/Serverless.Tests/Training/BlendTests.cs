@@ -1,16 +1,10 @@
-using System.Text;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Serverless.Core.Api;
 using Serverless.Core.Serving;
 using Serverless.Core.Specs;
-using Serverless.Core.Tracking;
 using Serverless.Core.Training;
-using Serverless.Tests.Datasets;
 using Serverless.Tests.Infrastructure;
-using Serverless.Tests.Serving;
 
 namespace Serverless.Tests.Training;
 
@@ -22,34 +16,8 @@ namespace Serverless.Tests.Training;
 [Collection(AzuriteCollection.Name)]
 public sealed class BlendTests(AzuriteFixture azurite)
 {
-    private sealed record Trained(CandidateResult Result, ITransformer Model, IDataView Scored, MLContext Ml, string TestCsv, Core.Datasets.DatasetSchema Schema);
-
-    private async Task<Trained> TrainAsync(string label, TaskKind task)
-    {
-        var ingestion = new Ingestion(azurite);
-        var model = Ingestion.NewModel("blend");
-        var spec = new ModelSpec { Label = label, Task = task, Exclude = ["note", "email", "day", .. new[] { "spend", "churn", "tier" }.Where(c => c != label)] };
-        var outcome = await ingestion.IngestAsync($"{model}/shop.csv", Encoding.UTF8.GetBytes(ShopData.Csv(400)), spec);
-        var trainer = new ModelTrainer(ingestion.Storage, ingestion.Datasets, new ExperimentRuns(ingestion.Storage),
-            Options.Create(new TrainingOptions()), NullLogger<ModelTrainer>.Instance);
-        var split = await trainer.SplitAsync(model, outcome.DatasetVersion!, 42, null, CancellationToken.None);
-        var result = await trainer.TrainCandidateAsync(new CandidateInput(model, outcome.DatasetVersion!, "blend", "r1",
-            new CandidateSpec(Blend.Name, new Dictionary<string, double>()), split), CancellationToken.None);
-        Assert.True(result.Succeeded, result.Error);
-
-        var schema = (await ingestion.Datasets.GetManifestAsync(model, outcome.DatasetVersion!, CancellationToken.None))!.Schema;
-        var ml = new MLContext(1);
-        ITransformer loaded;
-        using (var zip = new MemoryStream((await ingestion.Storage.Models.GetBlobClient(result.ModelBlob!).DownloadContentAsync()).Value.Content.ToArray()))
-        {
-            loaded = ml.Model.Load(zip, out _);
-        }
-        var test = Path.Combine(Path.GetTempPath(), $"blend-test-{Guid.NewGuid():N}.csv");
-        await ingestion.Storage.Datasets.GetBlobClient(split.Test).DownloadToAsync(test);
-        var data = FeaturePipeline.Loader(ml, schema).Load(test);
-        var scored = ml.Data.Cache(loaded.Transform(FeaturePipeline.FitLabel(ml, schema, data).Transform(data)));
-        return new Trained(result, loaded, scored, ml, test, schema);
-    }
+    private Task<TrainedCandidate> TrainAsync(string label, TaskKind task) =>
+        TrainedCandidate.TrainAsync(azurite, "blend", Blend.Name, label, task, ["note", "email", "day"]);
 
     private static float[][] Members(IDataView scored) =>
         [.. Enumerable.Range(0, Blend.Members().Count).Select(i => scored.GetColumn<float>(Blend.MemberColumn(i)).ToArray())];
@@ -106,13 +74,14 @@ public sealed class BlendTests(AzuriteFixture azurite)
         var folder = Directory.CreateTempSubdirectory("blend-pfi-");
         try
         {
-            var pfi = await ModelExplainer.ExplainBlendAsync(trained.Ml, trained.Model, trained.TestCsv, folder.FullName, trained.Schema, "rmse", 42, CancellationToken.None);
+            var pfi = await ModelExplainer.ExplainModelAsync(trained.Ml, trained.Model, trained.TestCsv, folder.FullName, trained.Schema, "rmse", 42, CancellationToken.None);
 
             // Spend grows by 3 a unit of distance (0.5 to 20), by 12 for members and by 4 a city: distance first.
             Assert.Equal("distance", pfi.Features[0].Feature);
             Assert.Equal(["city", "distance", "member"], pfi.Features.Select(f => f.Feature).Order(StringComparer.Ordinal).ToArray());
             Assert.True(pfi.Features[0].Change > 1, $"shuffling distance raises the rmse: {pfi.Features[0].Change}");
             Assert.Equal(ModelExplainer.Permutations, pfi.Permutations);
+            Assert.True(pfi.ColumnsShuffled);
         }
         finally
         {
