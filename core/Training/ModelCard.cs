@@ -83,12 +83,14 @@ public static class ModelCard
         card.AppendLine(CultureInfo.InvariantCulture,
             $"Permutation feature importance ({how}) on {pfi.Rows:N0} test rows, {pfi.Permutations} permutations: how much `{pfi.Metric}` changes when a feature's values are shuffled. The more it {worse}, the more the model relies on the feature.");
         card.AppendLine();
-        card.AppendLine(CultureInfo.InvariantCulture, $"| rank | feature | change of {pfi.Metric} | ± std. error | model inputs |");
-        card.AppendLine("|---|---|---|---|---|");
+        // A column shuffled in the data is one permutation whatever it became inside the model: no count of inputs to show.
+        var inputs = !pfi.ColumnsShuffled;
+        card.AppendLine(CultureInfo.InvariantCulture, $"| rank | feature | change of {pfi.Metric} | ± std. error |{(inputs ? " model inputs |" : "")}");
+        card.AppendLine(inputs ? "|---|---|---|---|---|" : "|---|---|---|---|");
         foreach (var (effect, rank) in pfi.Features.Take(TopFeatures).Select((e, i) => (e, i + 1)))
         {
             card.AppendLine(CultureInfo.InvariantCulture,
-                $"| {rank} | `{effect.Feature}` | {ModelExplainer.Format(effect.Change)} | {effect.StandardError.ToString("0.####", CultureInfo.InvariantCulture)} | {effect.Slots} |");
+                $"| {rank} | `{effect.Feature}` | {ModelExplainer.Format(effect.Change)} | {effect.StandardError.ToString("0.####", CultureInfo.InvariantCulture)} |{(inputs ? $" {effect.Slots} |" : "")}");
         }
         if (pfi.Features.Count > TopFeatures) card.AppendLine(CultureInfo.InvariantCulture, $"\n{pfi.Features.Count - TopFeatures} more feature(s) in the manifest.");
         card.AppendLine();

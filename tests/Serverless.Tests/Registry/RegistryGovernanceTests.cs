@@ -189,6 +189,7 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         Assert.Null(pfi.NotComputed);
         Assert.Equal(manifest.PrimaryMetric, pfi.Metric);
         Assert.Contains($"| 1 | `{pfi.Features[0].Feature}` |", markdown);
+        Assert.Contains("| ± std. error | model inputs |", markdown);
         Assert.DoesNotContain(pfi.Features, f => f.Feature.StartsWith("f_", StringComparison.Ordinal));
         Assert.Equal("text/html", html.Content.Headers.ContentType?.MediaType);
         var page = await html.Content.ReadAsStringAsync();

@@ -72,5 +72,9 @@ public sealed class BlendServingTests(ShopBlendModel shop) : IClassFixture<ShopB
         Assert.True(pfi.Features[0].Change < 0, "shuffling the most important column lowers the AUC");
         var card = await shop.Host.Client.GetStringAsync($"/api/models/{ShopData.ChurnBlend}/versions/v1/card.md");
         Assert.Contains($"the mean of the answers of: {string.Join("; ", Blend.Members())}", card, StringComparison.Ordinal);
+        Assert.True(pfi.ColumnsShuffled);
+        Assert.Contains("each feature column shuffled in the test rows and the whole model scored", card, StringComparison.Ordinal);
+        Assert.Contains($"| rank | feature | change of auc | ± std. error |\n", card, StringComparison.Ordinal);
+        Assert.DoesNotContain("ML.NET PFI", card, StringComparison.Ordinal);
     }
 }
