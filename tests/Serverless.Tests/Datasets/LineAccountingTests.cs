@@ -24,6 +24,14 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
 
     private static string Lines(IEnumerable<string> lines) => string.Join("\n", lines) + "\n";
 
+    /// <summary>Ingests a file that must be quarantined with <paramref name="code"/> alone, and returns the report's reason.</summary>
+    private static async Task<string> QuarantineReasonAsync(Ingestion ingestion, string blobName, string content, string code, ModelSpec? spec = null)
+    {
+        var outcome = await ingestion.IngestAsync(blobName, content, spec);
+        Assert.Equal([code], outcome.ReasonCodes);
+        return (await ingestion.ReportAsync(outcome))["reason"]!.GetValue<string>();
+    }
+
     [Fact]
     public async Task Ingest_MlNetTextFormatWithHashMarkedHeader_ReadsTheHeaderAsColumnNames()
     {
@@ -123,10 +131,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         var taxi = TestData.TaxiSlice(50).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var content = Lines([taxi[0], .. taxi.Skip(1).Select(line => line[..(line.LastIndexOf(',') + 1)])]);
 
-        var outcome = await ingestion.IngestAsync($"{model}/taxi.csv", content);
-
-        Assert.Equal(["label_all_missing"], outcome.ReasonCodes);
-        var reason = (await ingestion.ReportAsync(outcome))["reason"]!.GetValue<string>();
+        var reason = await QuarantineReasonAsync(ingestion, $"{model}/taxi.csv", content, "label_all_missing");
         Assert.Contains("'fare_amount' is empty in every row (50 of 50 rows)", reason);
         Assert.Contains("\"label\"", reason);
         Assert.DoesNotContain("vendor_id", reason);
@@ -139,10 +144,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         var model = Ingestion.NewModel("detoxlike");
         var content = Lines(["Sentiment\tSentimentText", .. Enumerable.Range(0, 150).Select(i => $"{i % 2}\tcomment number {i} about page {i * 7}")]);
 
-        var outcome = await ingestion.IngestAsync($"{model}/comments.tsv", content);
-
-        Assert.Equal(["label_too_many_classes"], outcome.ReasonCodes);
-        var reason = (await ingestion.ReportAsync(outcome))["reason"]!.GetValue<string>();
+        var reason = await QuarantineReasonAsync(ingestion, $"{model}/comments.tsv", content, "label_too_many_classes");
         Assert.Contains("'SentimentText' has more than 100 distinct values, not all numbers", reason);
         Assert.Contains("No label was named, so the last column, 'SentimentText', was taken", reason);
         Assert.Contains("columns that could be the label: 'Sentiment' (2 values)", reason);
@@ -156,10 +158,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         var model = Ingestion.NewModel("manyclasses");
         var content = Lines(["y,x,flag", .. Enumerable.Range(0, 300).Select(i => $"{i},{i * 2},{i % 2}")]);
 
-        var outcome = await ingestion.IngestAsync($"{model}/y.csv", content, new ModelSpec { Label = "y", Task = TaskKind.Multiclass });
-
-        Assert.Equal(["label_too_many_classes"], outcome.ReasonCodes);
-        var reason = (await ingestion.ReportAsync(outcome))["reason"]!.GetValue<string>();
+        var reason = await QuarantineReasonAsync(ingestion, $"{model}/y.csv", content, "label_too_many_classes", new ModelSpec { Label = "y", Task = TaskKind.Multiclass });
         Assert.Contains("Classification with more than 100 classes in 'y' is not supported; set \"task\": \"regression\"", reason);
         Assert.DoesNotContain("No label was named", reason);
         Assert.DoesNotContain("flag", reason);
@@ -172,10 +171,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         var model = Ingestion.NewModel("constlabel");
         var content = Lines(["amount,kind,grade,note", .. Enumerable.Range(0, 40).Select(i => $"{i * 1.5},{(i % 2 == 0 ? "a" : "b")},{i % 5},same")]);
 
-        var outcome = await ingestion.IngestAsync($"{model}/c.csv", content);
-
-        Assert.Equal(["label_constant"], outcome.ReasonCodes);
-        var reason = (await ingestion.ReportAsync(outcome))["reason"]!.GetValue<string>();
+        var reason = await QuarantineReasonAsync(ingestion, $"{model}/c.csv", content, "label_constant");
         Assert.Contains("No label was named, so the last column, 'note', was taken", reason);
         Assert.Contains("columns that could be the label: 'kind' (2 values), 'grade' (5 values), 'amount' (numbers)", reason);
     }
