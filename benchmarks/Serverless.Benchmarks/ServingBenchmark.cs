@@ -479,30 +479,34 @@ public static class ServingThroughput
         var writer = app.Services.GetRequiredService<PredictionLogWriter>();
         var documents = bodies.Select(b => JsonDocument.Parse(b)).ToList();
         var sequence = 0;
-        async Task<(double Host, double Azurite)> RunAsync(string model, int count)
+        async Task<(double Host, double Azurite, double Bytes)> RunAsync(string model, int count)
         {
             var host0 = Environment.CpuUsage.TotalTime;
             var azurite0 = azurite.ProcessorTime;
+            var bytes0 = GC.GetTotalAllocatedBytes(precise: true);
             for (var i = 0; i < count; i++)
             {
                 await service.PredictAsync(model, documents[i % documents.Count].RootElement, ModelSelector.Production, $"inproc-{sequence++}", CancellationToken.None);
             }
             // The entries still buffered are written before the clock stops: their cost is the logged side's.
             await writer.FlushAsync(CancellationToken.None);
-            return ((Environment.CpuUsage.TotalTime - host0).TotalMicroseconds / count, (azurite.ProcessorTime - azurite0).TotalMicroseconds / count);
+            return ((Environment.CpuUsage.TotalTime - host0).TotalMicroseconds / count, (azurite.ProcessorTime - azurite0).TotalMicroseconds / count,
+                (GC.GetTotalAllocatedBytes(precise: true) - bytes0) / (double)count);
         }
         await RunAsync(unlogged, 10_000);
         await RunAsync(logged, 10_000);
-        var off = new List<(double Host, double Azurite)>();
-        var on = new List<(double Host, double Azurite)>();
+        var off = new List<(double Host, double Azurite, double Bytes)>();
+        var on = new List<(double Host, double Azurite, double Bytes)>();
         for (var round = 0; round < rounds; round++)
         {
             off.Add(await RunAsync(unlogged, requests));
             on.Add(await RunAsync(logged, requests));
         }
         foreach (var document in documents) document.Dispose();
-        string Show(List<(double Host, double Azurite)> r) => string.Join(" / ", r.Select(x => $"{x.Host:F2}+{x.Azurite:F2}"));
+        string Show(List<(double Host, double Azurite, double Bytes)> r) => string.Join(" / ", r.Select(x => $"{x.Host:F2}+{x.Azurite:F2}"));
+        string Bytes(List<(double Host, double Azurite, double Bytes)> r) => string.Join(" / ", r.Select(x => x.Bytes.ToString("F0", CultureInfo.InvariantCulture)));
         Console.WriteLine($"  in-process single rows, one thread, {requests:N0} a round, CPU us per request (host+Azurite): log off {Show(off)}; log 100% {Show(on)}");
+        Console.WriteLine($"    bytes allocated in the host per request (every thread, the writer's included): log off {Bytes(off)}; log 100% {Bytes(on)}");
         var offMedian = Median([.. off.Select(x => x.Host + x.Azurite)]);
         var onMedian = Median([.. on.Select(x => x.Host + x.Azurite)]);
         Console.WriteLine($"    logging costs {onMedian - offMedian:F2} us a request (median rounds: {offMedian:F2} against {onMedian:F2}); unlogged/logged CPU = {offMedian / onMedian:F3}");
