@@ -100,8 +100,8 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
         var prepared = ml.Data.Cache(ml.Data.TakeRows(prefix.Transform(data), MaxRows));
         var features = prepared.Schema[FeaturePipeline.FeaturesColumn];
         var slots = features.Type is VectorDataViewType vector ? vector.Size : 1;
-        var rows = Math.Min(MaxRows, CountRows(prepared, MaxRows));
         if (slots > MaxSlots) return null;
+        var rows = Math.Min(MaxRows, CountRows(prepared, MaxRows));
         var changes = schema.Task switch
         {
             TaskKind.Regression => ml.Regression.PermutationFeatureImportance(predictor, prepared, numberOfExamplesToUse: MaxRows, permutationCount: Permutations)
