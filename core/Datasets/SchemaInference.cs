@@ -28,7 +28,8 @@ internal sealed class SchemaInference(IngestionOptions options)
             var index = Array.IndexOf(header, label);
             if (index < 0)
             {
-                throw new Rejection("label_missing", $"The spec names the label '{CellValues.Escape(label)}', but the file has no such column (it has {string.Join(", ", header.Take(20).Select(CellValues.Escape))}).");
+                var near = NameSuggestions.Closest(label, header) is { } closest ? $" Did you mean '{CellValues.Escape(closest)}'? Column names are case-sensitive." : "";
+                throw new Rejection("label_missing", $"The spec names the label '{CellValues.Escape(label)}', but the file has no such column (it has {string.Join(", ", header.Take(20).Select(CellValues.Escape))}).{near}");
             }
             return index;
         }

@@ -152,6 +152,18 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Ingest_SpecLabelInTheWrongCase_SuggestsTheColumnAsWritten()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("labelcase");
+        var content = Lines(["Sentiment\tSentimentText", .. Enumerable.Range(0, 30).Select(i => $"{i % 2}\tcomment {i}")]);
+
+        var reason = await QuarantineReasonAsync(ingestion, $"{model}/comments.tsv", content, "label_missing", new ModelSpec { Label = "sentiment" });
+
+        Assert.Contains("The spec names the label 'sentiment', but the file has no such column (it has Sentiment, SentimentText). Did you mean 'Sentiment'?", reason);
+    }
+
+    [Fact]
     public async Task Ingest_NamedNumericLabelWithTooManyClasses_AdvisesRegressionAndNoOtherColumn()
     {
         var ingestion = new Ingestion(azurite);
