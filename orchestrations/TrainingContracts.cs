@@ -40,9 +40,10 @@ public sealed record TrainingPlan(
 {
     /// <summary>
     /// The folds the candidates of this plan are compared by on a split: <see cref="CrossValidationFolds"/> when train and
-    /// validation hold at most <see cref="CrossValidationMaxRows"/> rows, else 0 (the validation split).
+    /// validation hold at most <see cref="CrossValidationMaxRows"/> rows and the split is not time-ordered, else 0 (the validation split).
     /// </summary>
-    public int FoldsFor(SplitRefs splits) => TrainingOptions.FoldsFor(splits.TrainRows + splits.ValidationRows, CrossValidationFolds, CrossValidationMaxRows);
+    public int FoldsFor(SplitRefs splits) =>
+        TrainingOptions.FoldsFor(splits.TrainRows + splits.ValidationRows, CrossValidationFolds, CrossValidationMaxRows, timeOrdered: splits.TimeColumn is not null);
 }
 
 /// <summary>A dataset version of a model, and the spec a run means to train it under (null: the one in force).</summary>

@@ -51,7 +51,7 @@ public sealed partial class ModelTrainer(
         var counts = prefix + "counts.json";
         if (await JsonBlobs.TryReadAsync<long[]>(storage.Datasets.GetBlobClient(counts), ct).ConfigureAwait(false) is { } existing)
         {
-            return new SplitRefs(names.Train, names.Validation, names.Test, seed, existing.Value[0], existing.Value[1], existing.Value[2], validationShare, testShare);
+            return new SplitRefs(names.Train, names.Validation, names.Test, seed, existing.Value[0], existing.Value[1], existing.Value[2], validationShare, testShare, timeColumn);
         }
 
         using var scratch = new Scratch(_options.ScratchDirectory);
@@ -89,7 +89,7 @@ public sealed partial class ModelTrainer(
         await JsonBlobs.WriteAsync(storage.Datasets.GetBlobClient(counts), rowCounts, ct).ConfigureAwait(false);
         logger.LogInformation("Split {ModelName} {DatasetVersion} with seed {Seed}: {Train}/{Validation}/{Test} rows",
             model, datasetVersion, seed, rowCounts[0], rowCounts[1], rowCounts[2]);
-        return new SplitRefs(names.Train, names.Validation, names.Test, seed, rowCounts[0], rowCounts[1], rowCounts[2], validationShare, testShare);
+        return new SplitRefs(names.Train, names.Validation, names.Test, seed, rowCounts[0], rowCounts[1], rowCounts[2], validationShare, testShare, timeColumn);
     }
 
     /// <summary>

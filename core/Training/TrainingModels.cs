@@ -5,7 +5,8 @@ namespace Serverless.Core.Training;
 
 /// <summary>
 /// The deterministic train / validation / test split of a dataset version, as blob names in the datasets container, with
-/// the seed and fractions it was made with (recorded in every manifest).
+/// the seed and fractions it was made with (recorded in every manifest); <see cref="TimeColumn"/> names the column the
+/// rows were ordered by when the split is time-ordered (oldest train, newest test), else null (a seeded shuffle).
 /// </summary>
 public sealed record SplitRefs(
     string Train,
@@ -16,7 +17,8 @@ public sealed record SplitRefs(
     long ValidationRows,
     long TestRows,
     double ValidationFraction = TrainingOptions.DefaultValidationFraction,
-    double TestFraction = TrainingOptions.DefaultTestFraction);
+    double TestFraction = TrainingOptions.DefaultTestFraction,
+    string? TimeColumn = null);
 
 /// <summary>One candidate to train: a trainer and one combination of its parameters.</summary>
 public sealed record CandidateSpec(string Trainer, IReadOnlyDictionary<string, double> Parameters)

@@ -67,9 +67,13 @@ public sealed class TrainingOptions
         }
     }
 
-    /// <summary>The folds candidates are compared by for a split of this many train and validation rows: 0 (the validation split) above the limit.</summary>
-    public static int FoldsFor(long trainAndValidationRows, int folds, long maxRows) =>
-        folds >= 2 && trainAndValidationRows <= maxRows ? folds : 0;
+    /// <summary>
+    /// The folds candidates are compared by for a split of this many train and validation rows: 0 (the validation split)
+    /// above the limit, and for a time-ordered split, whose validation rows come after its train rows: shuffled folds
+    /// would choose a model on rows older than some it was fit on, which a time-ordered split exists to rule out.
+    /// </summary>
+    public static int FoldsFor(long trainAndValidationRows, int folds, long maxRows, bool timeOrdered = false) =>
+        !timeOrdered && folds >= 2 && trainAndValidationRows <= maxRows ? folds : 0;
 
     /// <summary>Whether a host runs the training code paths once at start-up (<see cref="TrainingWarmup"/>), so its first run is not slowed by compilation.</summary>
     public bool WarmUp { get; set; } = true;

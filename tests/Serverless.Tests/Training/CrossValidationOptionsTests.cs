@@ -66,6 +66,14 @@ public sealed class CrossValidationOptionsTests
         Assert.Equal(expected, TrainingOptions.FoldsFor(rows, folds, maxRows));
     }
 
+    [Theory]
+    [InlineData(250)]
+    [InlineData(5_000)]
+    public void FoldsFor_TimeOrderedSplit_UsesValidationAtAnySize(long rows)
+    {
+        Assert.Equal(0, TrainingOptions.FoldsFor(rows, 5, 5_000, timeOrdered: true));
+    }
+
     [Fact]
     public void OfFolds_MeanAndSpreadOverTheFoldsThatReportAMetric()
     {

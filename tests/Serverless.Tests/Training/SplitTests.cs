@@ -58,6 +58,7 @@ public sealed class SplitTests(AzuriteFixture azurite)
         Assert.InRange(test.Count, 50, 70);
         Assert.True(train.Max() < validation.Min(), $"train ends {train.Max():d}, validation starts {validation.Min():d}");
         Assert.True(validation.Max() < test.Min(), $"validation ends {validation.Max():d}, test starts {test.Min():d}");
+        Assert.Equal("when", split.TimeColumn);
     }
 
     [Fact]
