@@ -26,15 +26,18 @@ internal sealed class SchemaInference(IngestionOptions options)
         if (spec.Label is { } label)
         {
             var index = Array.IndexOf(header, label);
-            if (index < 0)
-            {
-                var near = NameSuggestions.Closest(label, header) is { } closest ? $" Did you mean '{CellValues.Escape(closest)}'? Column names are case-sensitive." : "";
-                throw new Rejection("label_missing", $"The spec names the label '{CellValues.Escape(label)}', but the file has no such column (it has {string.Join(", ", header.Take(20).Select(CellValues.Escape))}).{near}");
-            }
+            if (index < 0) throw new Rejection("label_missing", NoSuchColumn("label", label, header));
             return index;
         }
         var named = Array.FindIndex(header, h => h.Equals("label", StringComparison.OrdinalIgnoreCase));
         return named >= 0 ? named : header.Length - 1;
+    }
+
+    /// <summary>Why a column the spec names in <paramref name="role"/> cannot be used: the file's columns, and the nearest name to the one given.</summary>
+    private static string NoSuchColumn(string role, string name, string[] header)
+    {
+        var near = NameSuggestions.Closest(name, header) is { } closest ? $" Did you mean '{CellValues.Escape(closest)}'? Column names are case-sensitive." : "";
+        return $"The spec names the {role} '{CellValues.Escape(name)}', but the file has no such column (it has {string.Join(", ", header.Take(20).Select(CellValues.Escape))}).{near}";
     }
 
     /// <summary>How <see cref="LabelIndex"/> chose the label the spec does not name, in words.</summary>
@@ -51,6 +54,7 @@ internal sealed class SchemaInference(IngestionOptions options)
         if (spec.Label is null) inferred.Add($"label: '{labelName}' ({LabelRule(labelName)})");
         if (first.MarkedHeader is { } marked) inferred.Add($"header: '{CellValues.Escape(marked)}' is read as '{header[0]}' (the '#' marks the header line in ML.NET's text format)");
         CheckLabelHasValues(first, spec, options.MaxClasses);
+        if (spec.TimeColumn is { } time && !header.Contains(time)) throw new Rejection("time_column_missing", NoSuchColumn("time column", time, header));
 
         var columns = new List<ColumnSchema>();
         foreach (var stat in first.Stats)

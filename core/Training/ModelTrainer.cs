@@ -59,7 +59,8 @@ public sealed partial class ModelTrainer(
         await DatasetIntegrity.VerifyAsync(source, manifest, ct).ConfigureAwait(false);
         var parts = new[] { scratch.File("train.csv"), scratch.File("validation.csv"), scratch.File("test.csv") };
         var rowCounts = new long[3];
-        var assignment = timeColumn is null ? null : await TimeOrderedAssignmentAsync(source, timeColumn, trainCut, validationCut, ct).ConfigureAwait(false);
+        var assignment = timeColumn is null ? null
+            : await TimeOrderedAssignmentAsync(source, timeColumn, manifest.Schema.Column(timeColumn).Kind, trainCut, validationCut, ct).ConfigureAwait(false);
 
         var writers = parts.Select(p => new StreamWriter(p, false, CanonicalCsv.Utf8, 1 << 16)).ToArray();
         try
@@ -197,10 +198,15 @@ public sealed partial class ModelTrainer(
         return unit < trainCut ? 0 : unit < validationCut ? 1 : 2;
     }
 
-    /// <summary>Part of each row when ordered by the time column: the oldest rows train, then validation, the newest test.</summary>
-    private static async Task<byte[]> TimeOrderedAssignmentAsync(string file, string timeColumn, double trainCut, double validationCut, CancellationToken ct)
+    /// <summary>
+    /// Part of each row when ordered by the time column: the oldest rows train, then validation, the newest test. Values
+    /// are read as the column's kind says, with ingestion's reading of cells (<see cref="CellValues"/>): a numeric column
+    /// (epoch seconds, a week number) by value, a date by its instant, anything else as text. Rows without a time come
+    /// first, so they train and are never judged as the newest.
+    /// </summary>
+    private static async Task<byte[]> TimeOrderedAssignmentAsync(string file, string timeColumn, ColumnKind kind, double trainCut, double validationCut, CancellationToken ct)
     {
-        var keys = new List<(string Time, long Row)>();
+        var keys = new List<(double Value, string Text, long Row)>();
         using (var reader = CanonicalCsv.OpenReader(new StreamReader(file, Encoding.UTF8)))
         {
             var index = reader.GetOrdinal(timeColumn);
@@ -208,10 +214,15 @@ public sealed partial class ModelTrainer(
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
                 var text = reader.GetString(index);
-                keys.Add((DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t.UtcTicks.ToString("D20", CultureInfo.InvariantCulture) : text, row++));
+                var value = CellValues.IsMissing(text) ? double.NegativeInfinity
+                    : kind == ColumnKind.Numeric && CellValues.TryNumber(text, out var number) ? number
+                    : kind == ColumnKind.DateTime && CellValues.TryDate(text, out var date) ? date.UtcTicks
+                    : kind is ColumnKind.Numeric or ColumnKind.DateTime ? double.NegativeInfinity
+                    : 0;
+                keys.Add((value, text, row++));
             }
         }
-        var ordered = keys.OrderBy(k => k.Time, StringComparer.Ordinal).ThenBy(k => k.Row).ToList();
+        var ordered = keys.OrderBy(k => k.Value).ThenBy(k => k.Text, StringComparer.Ordinal).ThenBy(k => k.Row).ToList();
         var parts = new byte[keys.Count];
         for (var i = 0; i < ordered.Count; i++)
         {

@@ -52,6 +52,7 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
             new("10 MB single line", "long.csv", Utf8(string.Join(',', Enumerable.Repeat("1234567", 1_300_000))), "line_too_long"),
             new("duplicate headers", "dup.csv", Utf8("a,a,label\n1,2,0\n3,4,1\n"), "duplicate_columns"),
             new("label named in spec missing", "nolabel.csv", Utf8(Taxi), "label_missing", new ModelSpec { Label = "tip_amount" }),
+            new("time column named in spec missing", "notime.csv", Utf8(Taxi), "time_column_missing", new ModelSpec { Label = "fare_amount", TimeColumn = "pickup_time" }),
             new("constant label", "constant.csv", Utf8(Rows(30, i => $"{i},{i * 3},7", "a,b,label")), "label_constant"),
             new("all-missing column", "allmissing.csv", Utf8(Rows(30, i => $"{i},,{i % 2}", "a,b,label")), "column_all_missing"),
             new("Infinity in a feature", "inf.csv", Utf8(Rows(30, i => $"{(i == 5 ? "Infinity" : i.ToString())},{i % 2}", "a,label")), "non_finite_values"),

@@ -62,6 +62,23 @@ public sealed class SplitTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task SplitAsync_WithANumericTimeColumn_OrdersByValueNotByText()
+    {
+        // y grows with the day (3, 3.5, ... 202.5): as text, "100.5" would come before "3" and "99.5" after "202.5".
+        var (trainer, ingestion, model, version) = await IngestAsync(new ModelSpec { Label = "x", Task = TaskKind.Regression, TimeColumn = "y" });
+
+        var split = await trainer.SplitAsync(model, version, 42, "y", CancellationToken.None);
+
+        async Task<List<double>> TimesAsync(string blob) =>
+            [.. (await ingestion.Storage.Datasets.GetBlobClient(blob).DownloadContentAsync()).Value.Content.ToString()
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(line => double.Parse(line.Split(',')[2], CultureInfo.InvariantCulture))];
+        var (train, validation, test) = (await TimesAsync(split.Train), await TimesAsync(split.Validation), await TimesAsync(split.Test));
+        Assert.True(train.Max() < validation.Min(), $"train ends at {train.Max()}, validation starts at {validation.Min()}");
+        Assert.True(validation.Max() < test.Min(), $"validation ends at {validation.Max()}, test starts at {test.Min()}");
+        Assert.Equal(202.5, test.Max());
+    }
+
+    [Fact]
     public async Task SplitAsync_WithoutTimeColumn_IsSeededAndDeterministic()
     {
         var (trainer, ingestion, model, version) = await IngestAsync(new ModelSpec { Label = "y", Task = TaskKind.Regression });
