@@ -46,7 +46,9 @@ public sealed partial class ModelTrainer(
         var manifest = await RequireDatasetAsync(model, datasetVersion, ct).ConfigureAwait(false);
         // The fractions are part of the split's name: a split made with other fractions is another split.
         var shares = string.Create(CultureInfo.InvariantCulture, $"-v{validationShare:0.####}-t{testShare:0.####}");
-        var prefix = $"{DatasetStore.Prefix(model, datasetVersion)}splits/s{seed}{shares}{(timeColumn is null ? "" : "-time")}/";
+        // So is the time column it was ordered by (hashed: a column name may hold any character), and how it was ordered (o2: by the column's kind).
+        var order = timeColumn is null ? "" : $"-time-o2-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(timeColumn)))[..8]}";
+        var prefix = $"{DatasetStore.Prefix(model, datasetVersion)}splits/s{seed}{shares}{order}/";
         var names = (Train: prefix + "train.csv", Validation: prefix + "validation.csv", Test: prefix + "test.csv");
         var counts = prefix + "counts.json";
         if (await JsonBlobs.TryReadAsync<long[]>(storage.Datasets.GetBlobClient(counts), ct).ConfigureAwait(false) is { } existing)

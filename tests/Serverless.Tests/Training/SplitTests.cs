@@ -79,6 +79,19 @@ public sealed class SplitTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task SplitAsync_OfOneVersionByTwoTimeColumns_IsTwoSplits()
+    {
+        var (trainer, ingestion, model, version) = await IngestAsync(new ModelSpec { Label = "x", Task = TaskKind.Regression, TimeColumn = "y" });
+
+        var byValue = await trainer.SplitAsync(model, version, 42, "y", CancellationToken.None);
+        var byDay = await trainer.SplitAsync(model, version, 42, "when", CancellationToken.None);
+
+        Assert.NotEqual(byValue.Test, byDay.Test);
+        Assert.Equal("when", byDay.TimeColumn);
+        Assert.InRange((await DaysAsync(ingestion, byDay.Test)).Min(), Day0.AddDays(330), Day0.AddDays(345));
+    }
+
+    [Fact]
     public async Task SplitAsync_WithoutTimeColumn_IsSeededAndDeterministic()
     {
         var (trainer, ingestion, model, version) = await IngestAsync(new ModelSpec { Label = "y", Task = TaskKind.Regression });
