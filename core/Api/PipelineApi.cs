@@ -40,14 +40,25 @@ public sealed partial class PipelineApi(
             predictions.HeldVersions.Count, predictionLog.Counts));
     });
 
+    /// <summary>
+    /// <c>GET /api/models</c>: every model the pipeline holds anything of: registered versions, a dataset version (its
+    /// runs may have failed their gate, or still be going) or only quarantined files, as <c>GET /api/models/{model}</c>
+    /// answers for each. A model without a registered version is listed with none.
+    /// </summary>
     public Task<IResult> ListModelsAsync(CancellationToken ct) => Guard(logger, async () =>
     {
-        var names = await registry.ListModelsAsync(ct);
+        var registered = await registry.ListModelsAsync(ct);
+        var withData = await datasets.ListModelsAsync(ct);
+        var withQuarantine = await quarantine.ListModelsAsync(ct);
         var models = new List<ModelSummary>();
-        foreach (var name in names)
+        foreach (var name in registered.Union(withData).Union(withQuarantine).Order(StringComparer.Ordinal))
         {
-            var doc = await registry.GetAsync(name, ct);
-            if (doc is null) continue;
+            var doc = registered.Contains(name) ? await registry.GetAsync(name, ct) : null;
+            if (doc is null)
+            {
+                models.Add(new ModelSummary(name, null, null, 0, null, null));
+                continue;
+            }
             doc.Aliases.TryGetValue(ModelRegistry.Production, out var production);
             var current = doc.Versions.Find(v => v.Version == production);
             models.Add(new ModelSummary(name, production, LatestVersion(doc), doc.Versions.Count, current?.PrimaryMetric, current?.TestMetrics));

@@ -29,7 +29,8 @@ public sealed class DatasetStore(PipelineStorage storage)
     public static string DataBlob(string model, string version) => Prefix(model, version) + DataFile;
     public static string ProfileBlob(string model, string version) => Prefix(model, version) + ProfileFile;
     public static string ManifestBlob(string model, string version) => Prefix(model, version) + ManifestFile;
-    public static string LatestBlob(string model) => $"{model}/latest.json";
+    public const string LatestFile = "latest.json";
+    public static string LatestBlob(string model) => $"{model}/{LatestFile}";
 
     /// <summary>The version a canonical data file is kept as: its content address.</summary>
     public static string VersionOf(string sha256) => "ds-" + sha256[..16];
@@ -64,6 +65,13 @@ public sealed class DatasetStore(PipelineStorage storage)
     /// <summary>Opens a version's canonical data for reading.</summary>
     public Stream OpenData(DatasetManifest manifest, CancellationToken ct) =>
         storage.Datasets.GetBlobClient(manifest.DataBlob).OpenRead(cancellationToken: ct);
+
+    /// <summary>The models that have a dataset version (a latest pointer).</summary>
+    public async Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken ct)
+    {
+        await storage.EnsureCreatedAsync().ConfigureAwait(false);
+        return await ModelFolders.ListAsync(storage.Datasets, LatestFile, ct).ConfigureAwait(false);
+    }
 
     /// <summary>The versions of a model, oldest first.</summary>
     public async Task<IReadOnlyList<DatasetManifest>> ListVersionsAsync(string model, CancellationToken ct)

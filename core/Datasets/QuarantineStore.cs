@@ -48,6 +48,13 @@ public sealed class QuarantineStore(PipelineStorage storage)
         return new QuarantinedFile(prefix, report);
     }
 
+    /// <summary>The models that have a quarantined file.</summary>
+    public async Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken ct)
+    {
+        await storage.EnsureCreatedAsync().ConfigureAwait(false);
+        return await ModelFolders.ListAsync(storage.Quarantine, marker: null, ct).ConfigureAwait(false);
+    }
+
     /// <summary>The quarantined files of a model, newest first.</summary>
     public async Task<IReadOnlyList<QuarantinedFile>> ListAsync(string model, CancellationToken ct)
     {

@@ -28,7 +28,8 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
     // Twenty writers racing on one registry each lose at most nineteen rounds; the jittered wait below spreads them out.
     private const int MaxConcurrencyRetries = 50;
 
-    public static string RegistryBlob(string model) => $"{model}/registry.json";
+    public const string RegistryFile = "registry.json";
+    public static string RegistryBlob(string model) => $"{model}/{RegistryFile}";
     public static string VersionPrefix(string model, string version) => $"{model}/{version}/";
 
     /// <summary>The registry document of a model, or null when the model has no version yet.</summary>
@@ -43,15 +44,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
     public async Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken ct)
     {
         await storage.EnsureCreatedAsync().ConfigureAwait(false);
-        var names = new List<string>();
-        await foreach (var item in storage.Models.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", prefix: null, ct).ConfigureAwait(false))
-        {
-            if (item.IsPrefix && await storage.Models.GetBlobClient(item.Prefix + "registry.json").ExistsAsync(ct).ConfigureAwait(false))
-            {
-                names.Add(item.Prefix.TrimEnd('/'));
-            }
-        }
-        return names;
+        return await ModelFolders.ListAsync(storage.Models, RegistryFile, ct).ConfigureAwait(false);
     }
 
     public async Task<ModelManifest?> GetManifestAsync(string model, string version, CancellationToken ct)

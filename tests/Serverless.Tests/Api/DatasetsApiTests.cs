@@ -76,6 +76,28 @@ public sealed class DatasetsApiTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task ModelList_ModelsWithOnlyDataOrOnlyQuarantinedFiles_AreListedWithNoVersion()
+    {
+        await using var host = await StartAsync(azurite);
+        await IngestAsync(host, "dataonly", "a.csv", TestData.TaxiSlice(100));
+        await IngestAsync(host, "refusedonly", "empty.csv", "a,b,label\n");
+
+        var list = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models"))!["models"]!.AsArray();
+
+        foreach (var name in new[] { "dataonly", "refusedonly" })
+        {
+            var model = list.Single(m => m!["model"]!.GetValue<string>() == name)!;
+            Assert.Equal(0, model["versions"]!.GetValue<int>());
+            Assert.Null(model["production"]);
+            // The list names only models the model view answers for.
+            Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync($"/api/models/{name}")).StatusCode);
+        }
+        var names = list.Select(m => m!["model"]!.GetValue<string>()).ToList();
+        Assert.Equal(names.Order(StringComparer.Ordinal), names);
+        Assert.Equal(names.Distinct().Count(), names.Count);
+    }
+
+    [Fact]
     public async Task ListDatasets_NothingUploaded_Answers404SayingWhereToUpload()
     {
         await using var host = await StartAsync(azurite);
