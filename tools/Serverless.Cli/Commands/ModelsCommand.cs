@@ -6,7 +6,10 @@ using Spectre.Console.Cli;
 
 namespace Serverless.Cli.Commands;
 
-/// <summary><c>mlops models</c>: every model with its production and staging versions and the production version's primary metric.</summary>
+/// <summary>
+/// <c>mlops models</c>: every model with its production and staging versions and the production version's primary
+/// metric; a model without a version says what it has instead (data, or only quarantined files).
+/// </summary>
 public sealed class ModelsCommand(IAnsiConsole console) : AsyncCommand<HostSettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, HostSettings settings, CancellationToken ct)
@@ -19,7 +22,7 @@ public sealed class ModelsCommand(IAnsiConsole console) : AsyncCommand<HostSetti
             console.WriteLine("No models yet: upload data with 'mlops upload <model> <file>'.");
             return ExitCodes.Ok;
         }
-        var table = new Table().AddColumns("model", "production", "staging", "versions", "primary metric (test)");
+        var table = new Table().AddColumns("model", "production", "staging", "versions", "primary metric (test)", "without a version");
         foreach (var model in models)
         {
             var name = Json.Text(model?["model"]) ?? "?";
@@ -31,9 +34,18 @@ public sealed class ModelsCommand(IAnsiConsole console) : AsyncCommand<HostSetti
                 Markup.Escape(Json.Text(model?["production"]) ?? "–"),
                 Markup.Escape(Json.Text(aliases?[ModelRegistry.Staging]) ?? "–"),
                 Markup.Escape(Json.Text(model?["versions"]) ?? "0"),
-                Markup.Escape(metric is null ? "–" : $"{metric} {Json.Metric(Json.Number(model?["testMetrics"]?[metric]))}"));
+                Markup.Escape(metric is null ? "–" : $"{metric} {Json.Metric(Json.Number(model?["testMetrics"]?[metric]))}"),
+                Markup.Escape(Json.Number(model?["versions"]) is > 0 ? "" : WithoutVersion(name, view)));
         }
         console.Write(table);
         return ExitCodes.Ok;
+    }
+
+    /// <summary>What a model without a registered version has, from its view, and where to read more.</summary>
+    private static string WithoutVersion(string name, JsonNode? view)
+    {
+        if (Json.Text(view?["latestDataset"]?["version"]) is { } dataset) return $"data {dataset}, no version yet: 'mlops show {name}' says why";
+        var refused = (view?["quarantined"] as JsonArray)?.Count ?? 0;
+        return refused > 0 ? $"{refused} file(s) quarantined: 'mlops show {name}' says why" : "";
     }
 }
