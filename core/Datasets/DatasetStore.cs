@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using Azure;
 using Azure.Storage.Blobs.Models;
 using Serverless.Core.Storage;
@@ -119,9 +116,8 @@ public sealed class DatasetStore(PipelineStorage storage)
     public async Task RecordDuplicateAsync(string model, DuplicateUpload duplicate, CancellationToken ct)
     {
         await storage.EnsureCreatedAsync().ConfigureAwait(false);
-        var stamp = duplicate.RecordedAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(duplicate.Blob + duplicate.ETag)))[..8];
-        await JsonBlobs.WriteAsync(storage.Datasets.GetBlobClient($"{model}/{DuplicatesFolder}/{stamp}-{id}.json"), duplicate, ct).ConfigureAwait(false);
+        var name = $"{model}/{DuplicatesFolder}/{NameParts.Stamp(duplicate.RecordedAt)}-{NameParts.ShortHash(duplicate.Blob + duplicate.ETag)}.json";
+        await JsonBlobs.WriteAsync(storage.Datasets.GetBlobClient(name), duplicate, ct).ConfigureAwait(false);
     }
 
     /// <summary>The uploads of a model that duplicated a version, newest first.</summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using Azure.Storage.Blobs.Models;
 using Serverless.Core.Storage;
 
@@ -21,9 +18,7 @@ public sealed class QuarantineStore(PipelineStorage storage)
     {
         await storage.EnsureCreatedAsync().ConfigureAwait(false);
         var safeName = SafeName(upload.BlobName.Split('/')[^1]);
-        var stamp = (upload.UploadedAt ?? DateTimeOffset.UtcNow).UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        var etagHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(upload.BlobName + upload.ETag)))[..8];
-        var prefix = $"{model}/{stamp}-{etagHash}-{safeName}/";
+        var prefix = $"{model}/{NameParts.Stamp(upload.UploadedAt ?? DateTimeOffset.UtcNow)}-{NameParts.ShortHash(upload.BlobName + upload.ETag)}-{safeName}/";
         var summary = $"The file '{CellValues.Escape(upload.BlobName)}' ({upload.Bytes:N0} bytes) was not accepted for model '{model}': {rejection.Message} " +
                       $"It is kept unchanged at {storage.Quarantine.Name}/{prefix}{OriginalFile}. Fix the file and upload it again under any name in incoming/{model}/.";
         var report = new QuarantineReport

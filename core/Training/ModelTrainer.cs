@@ -47,7 +47,7 @@ public sealed partial class ModelTrainer(
         // The fractions are part of the split's name: a split made with other fractions is another split.
         var shares = string.Create(CultureInfo.InvariantCulture, $"-v{validationShare:0.####}-t{testShare:0.####}");
         // So is the time column it was ordered by (hashed: a column name may hold any character), and how it was ordered (o2: by the column's kind).
-        var order = timeColumn is null ? "" : $"-time-o2-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(timeColumn)))[..8]}";
+        var order = timeColumn is null ? "" : $"-time-o2-{NameParts.ShortHash(timeColumn)}";
         var prefix = $"{DatasetStore.Prefix(model, datasetVersion)}splits/s{seed}{shares}{order}/";
         var names = (Train: prefix + "train.csv", Validation: prefix + "validation.csv", Test: prefix + "test.csv");
         var counts = prefix + "counts.json";
@@ -208,7 +208,8 @@ public sealed partial class ModelTrainer(
     /// </summary>
     private static async Task<byte[]> TimeOrderedAssignmentAsync(string file, string timeColumn, ColumnKind kind, double trainCut, double validationCut, CancellationToken ct)
     {
-        var keys = new List<(double Value, string Text, long Row)>();
+        // A number and a date are kept apart: a date's ticks as a double would lose the microseconds that order close events.
+        var keys = new List<(double Number, long Ticks, string Text, long Row)>();
         using (var reader = CanonicalCsv.OpenReader(new StreamReader(file, Encoding.UTF8)))
         {
             var index = reader.GetOrdinal(timeColumn);
@@ -216,15 +217,13 @@ public sealed partial class ModelTrainer(
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
                 var text = reader.GetString(index);
-                var value = CellValues.IsMissing(text) ? double.NegativeInfinity
-                    : kind == ColumnKind.Numeric && CellValues.TryNumber(text, out var number) ? number
-                    : kind == ColumnKind.DateTime && CellValues.TryDate(text, out var date) ? date.UtcTicks
-                    : kind is ColumnKind.Numeric or ColumnKind.DateTime ? double.NegativeInfinity
-                    : 0;
-                keys.Add((value, text, row++));
+                var missing = CellValues.IsMissing(text);
+                var number = kind != ColumnKind.Numeric ? 0 : !missing && CellValues.TryNumber(text, out var n) ? n : double.NegativeInfinity;
+                var ticks = kind != ColumnKind.DateTime ? 0 : !missing && CellValues.TryDate(text, out var date) ? date.UtcTicks : long.MinValue;
+                keys.Add((number, ticks, missing ? "" : text, row++));
             }
         }
-        var ordered = keys.OrderBy(k => k.Value).ThenBy(k => k.Text, StringComparer.Ordinal).ThenBy(k => k.Row).ToList();
+        var ordered = keys.OrderBy(k => k.Number).ThenBy(k => k.Ticks).ThenBy(k => k.Text, StringComparer.Ordinal).ThenBy(k => k.Row).ToList();
         var parts = new byte[keys.Count];
         for (var i = 0; i < ordered.Count; i++)
         {
