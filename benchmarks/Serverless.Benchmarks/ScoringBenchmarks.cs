@@ -39,7 +39,7 @@ public class ScoringBenchmarks
     public void Setup()
     {
         var schema = TaxiModels.Schema;
-        var ml = new MLContext(42);
+        var ml = FeaturePipeline.Context(42);
         var model = TaxiModels.Train(ml, Model, 20_000);
         var inputSchema = FeaturePipeline.Loader(ml, schema, withLabel: false).GetOutputSchema();
         _scorer = new RowScorer(model, inputSchema, ModelOutputs.Read(schema, model.GetOutputSchema(inputSchema)));

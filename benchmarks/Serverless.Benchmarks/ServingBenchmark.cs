@@ -18,6 +18,7 @@ using Serverless.Core.Registry;
 using Serverless.Core.Serving;
 using Serverless.Core.Specs;
 using Serverless.Core.Storage;
+using Serverless.Core.Training;
 using Serverless.LocalHost;
 using Serverless.Testing;
 
@@ -249,7 +250,7 @@ public static class ServingThroughput
 
         public void Load(ModelManifest manifest, byte[] zip)
         {
-            var ml = new MLContext(1);
+            var ml = FeaturePipeline.Context(1);
             var model = ml.Model.Load(new MemoryStream(zip), out _);
             // The feature columns as the serving path reads them (the saved schema also holds the training label).
             var inputSchema = Serverless.Core.Training.FeaturePipeline.Loader(ml, manifest.Schema, withLabel: false).GetOutputSchema();
@@ -300,7 +301,7 @@ public static class ServingThroughput
         }) });
 
         var (_, bytes) = await app.Services.GetRequiredService<ModelRegistry>().LoadVerifiedAsync(model, version, CancellationToken.None);
-        var ml = new MLContext(1);
+        var ml = FeaturePipeline.Context(1);
         var transformer = ml.Model.Load(new MemoryStream(bytes), out _);
         float[] InProcess() => [.. transformer.Transform(ml.Data.LoadFromEnumerable(rows)).GetColumn<float>(ModelOutputs.ScoreColumn)];
 

@@ -55,6 +55,7 @@ public sealed record InputField(string Name, string Type, ColumnKind Kind, bool 
             ColumnKind.Numeric => "imputed: the training mean",
             ColumnKind.Categorical => "imputed: no category",
             ColumnKind.Text => "imputed: no words",
+            ColumnKind.DateTime => "imputed: the training mean of each part (instant, year, month, day, weekday, hour, minute)",
             ColumnKind.Boolean => "refused (400): send true or false",
             _ => "imputed: empty",
         });

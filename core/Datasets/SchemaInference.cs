@@ -125,8 +125,7 @@ internal sealed class SchemaInference(IngestionOptions options)
             }
             if (c.Kind == ColumnKind.DateTime)
             {
-                inferred.Add($"'{c.Name}' is a date/time column and is not used as a feature");
-                continue;
+                inferred.Add($"'{c.Name}' is a date/time column: its instant, year, month, day, weekday, hour and minute are features");
             }
             features.Add(c.Name);
         }

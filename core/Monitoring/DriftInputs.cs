@@ -70,7 +70,7 @@ public sealed class DriftInputs(PipelineStorage storage, DatasetStore datasets, 
         {
             var (_, bytes) = await registry.LoadVerifiedAsync(model, production.Version, ct).ConfigureAwait(false);
             CanonicalCsv.WriteFile(path, [.. schema.Columns.Select(c => c.Name)], rows);
-            var ml = new MLContext(seed: 0);
+            var ml = FeaturePipeline.Context(0);
             var transformer = ml.Model.Load(new MemoryStream(bytes), out _);
             var scored = transformer.Transform(FeaturePipeline.Loader(ml, schema).Load(path));
             switch (schema.Task)

@@ -101,7 +101,7 @@ public sealed class LiveMetrics(LabelledRowsReader rows, PredictionLogReader log
     internal static IReadOnlyDictionary<string, double> Compute(DatasetSchema schema, IReadOnlyList<(RowPrediction Output, JsonElement Label)> rows)
     {
         if (rows.Count == 0) return Empty;
-        var ml = new MLContext(0);
+        var ml = FeaturePipeline.Context(0);
         switch (schema.Task)
         {
             case TaskKind.Regression:

@@ -41,7 +41,7 @@ internal sealed class LoadedModel
     /// </summary>
     public static LoadedModel Create(ModelManifest manifest, byte[] zip)
     {
-        var ml = new MLContext(manifest.Reproducibility.Seed);
+        var ml = FeaturePipeline.Context(manifest.Reproducibility.Seed);
         ITransformer model;
         using (var stream = new MemoryStream(zip, writable: false)) model = ml.Model.Load(stream, out _);
         var inputSchema = FeaturePipeline.Loader(ml, manifest.Schema, withLabel: false).GetOutputSchema();

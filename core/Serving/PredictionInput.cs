@@ -16,7 +16,7 @@ namespace Serverless.Core.Serving;
 /// <list type="bullet">
 /// <item>A field the model does not know: 400 naming it. The label, excluded, sensitive and other non-feature columns are accepted and ignored.</item>
 /// <item>A missing feature (absent, null, or a missing-value token): filled in by the model's featurization where it handles missing values
-/// (numbers: the training mean; categories: no category; text: no words), and named in the row's <c>imputed</c>; a missing boolean is a 400.</item>
+/// (numbers: the training mean; categories: no category; text: no words; dates: each part's mean), and named in the row's <c>imputed</c>; a missing boolean is a 400.</item>
 /// <item>A value of the wrong type: 400 naming the field and the row.</item>
 /// </list>
 /// </summary>
@@ -156,6 +156,8 @@ internal sealed class PredictionInput
             default:
                 var text = CellText(value);
                 reading = CellValues.ReadText(text);
+                // A date the training reader could not have read would reach the model as a missing one: refused instead.
+                if (reading == CellReading.Value && kind == ColumnKind.DateTime && !CellValues.TryDate(text, out _)) reading = CellReading.Invalid;
                 if (reading == CellReading.Value) input.Texts[c]![row] = text.AsMemory();
                 break;
         }
@@ -170,6 +172,7 @@ internal sealed class PredictionInput
     {
         ColumnKind.Numeric => "a number",
         ColumnKind.Boolean => "true or false (also yes/no, t/f, y/n, 1/0)",
+        ColumnKind.DateTime => "a date or date and time (such as 2026-11-27 or 2026-11-27T14:05:00Z)",
         _ => "a string",
     };
 

@@ -50,7 +50,7 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
             var test = Path.Combine(folder, "test.csv");
             await storage.Models.GetBlobClient(modelBlob).DownloadToAsync(zip, ct).ConfigureAwait(false);
             await storage.Datasets.GetBlobClient(testBlob).DownloadToAsync(test, ct).ConfigureAwait(false);
-            var ml = new MLContext(seed);
+            var ml = FeaturePipeline.Context(seed);
             ITransformer model;
             await using (var stream = File.OpenRead(zip)) model = ml.Model.Load(stream, out _);
             FeatureImportanceReport report;

@@ -21,6 +21,18 @@ public static class FeaturePipeline
     /// <summary>Categorical columns with more distinct values than this are hashed rather than one-hot encoded.</summary>
     public const int MaxOneHotKeys = 1000;
 
+    /// <summary>
+    /// The <see cref="MLContext"/> every model of this project is trained, loaded and scored with: seeded, and knowing the
+    /// custom mappings the featurization saves into models (<see cref="DateFeatures"/>), without which a saved model
+    /// holding one cannot be loaded.
+    /// </summary>
+    public static MLContext Context(int seed)
+    {
+        var ml = new MLContext(seed);
+        ml.ComponentCatalog.RegisterAssembly(typeof(DateFeatures).Assembly);
+        return ml;
+    }
+
     /// <summary>A loader of the canonical CSV with every column of the schema, typed by its kind.</summary>
     public static TextLoader Loader(MLContext ml, DatasetSchema schema, bool withLabel = true)
     {
@@ -81,7 +93,7 @@ public static class FeaturePipeline
 
     /// <summary>
     /// Whether <see cref="Featurize"/> fills in a missing value of this kind: numbers are replaced by the mean, a missing
-    /// category one-hot encodes to no category, missing text to no words. A boolean is converted as it is, so a missing
+    /// category one-hot encodes to no category, missing text to no words, a missing date's parts are replaced by their means. A boolean is converted as it is, so a missing
     /// one has no meaning the model learnt (serving refuses it rather than guess).
     /// </summary>
     public static bool FillsInMissing(ColumnKind kind) => kind is not ColumnKind.Boolean;
@@ -114,6 +126,9 @@ public static class FeaturePipeline
                 case ColumnKind.Text:
                     Add(ml.Transforms.Text.FeaturizeText(output, name));
                     break;
+                case ColumnKind.DateTime:
+                    parts.AddRange(DateFeatures.Featurize(ml, name, output, Add));
+                    continue;
                 default:
                     continue;
             }

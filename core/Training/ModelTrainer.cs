@@ -166,7 +166,7 @@ public sealed partial class ModelTrainer(
         using var scratch = new Scratch(_options.ScratchDirectory);
         var zip = await DownloadAsync(storage.Models, input.ModelBlob, scratch, ct).ConfigureAwait(false);
         var data = await DownloadAsync(storage.Datasets, input.DataBlob, scratch, ct).ConfigureAwait(false);
-        var ml = new MLContext(input.Seed ?? _options.Seed);
+        var ml = FeaturePipeline.Context(input.Seed ?? _options.Seed);
         ITransformer model;
         await using (var stream = File.OpenRead(zip))
         {

@@ -110,7 +110,7 @@ public sealed partial class ModelTrainer
     private static Fitted Fit(DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct, CandidateSpec candidate, int seed, string file, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
-        var ml = new MLContext(seed);
+        var ml = FeaturePipeline.Context(seed);
         var loader = FeaturePipeline.Loader(ml, schema);
         var data = loader.Load(file);
         var (model, label) = Fit(ml, schema, distinct, candidate, seed, data);
@@ -139,7 +139,7 @@ public sealed partial class ModelTrainer
     private static (Dictionary<string, double> Mean, SelectionMeasure Measure) CrossValidate(DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct,
         CandidateSpec candidate, int seed, int folds, string file, CancellationToken ct)
     {
-        var ml = new MLContext(seed);
+        var ml = FeaturePipeline.Context(seed);
         var data = FeaturePipeline.Loader(ml, schema).Load(file);
         var scores = new List<FoldScore>();
         foreach (var fold in ml.Data.CrossValidationSplit(data, folds, seed: seed))

@@ -41,7 +41,7 @@ public sealed class TrainingWarmup(IOptions<TrainingOptions> options, ILogger<Tr
             foreach (var candidate in TrainerCatalog.Candidates(new ModelSpec(), DefaultCandidates.Singles(Rows, hasText: false)))
             {
                 stoppingToken.ThrowIfCancellationRequested();
-                var ml = new MLContext(options.Value.Seed);
+                var ml = FeaturePipeline.Context(options.Value.Seed);
                 var loader = FeaturePipeline.Loader(ml, schema);
                 var data = loader.Load(file);
                 var label = FeaturePipeline.FitLabel(ml, schema, data);

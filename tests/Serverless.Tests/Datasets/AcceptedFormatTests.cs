@@ -232,7 +232,8 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
         Assert.Equal(new ColumnSchema("code", ColumnKind.Categorical, Inferred: false), manifest.Schema.Column("code"));
         Assert.Equal(ColumnKind.Boolean, manifest.Schema.Column("flag").Kind);
         Assert.Equal(ColumnKind.DateTime, manifest.Schema.Column("day").Kind);
-        Assert.DoesNotContain("day", manifest.Schema.Features);
+        Assert.Contains("day", manifest.Schema.Features);
+        Assert.Contains("'day' is a date/time column: its instant, year, month, day, weekday, hour and minute are features", manifest.Schema.Inferred);
         var profile = await ingestion.Datasets.GetProfileAsync(model, manifest.Version, CancellationToken.None);
         Assert.Equal(8, profile!.Columns.Single(c => c.Name == "x").Missing);
     }

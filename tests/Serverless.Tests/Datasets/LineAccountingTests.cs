@@ -217,7 +217,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
             {
                 while (reader.Read()) ids.Add(reader.GetString(0));
             }
-            var ml = new MLContext(1);
+            var ml = FeaturePipeline.Context(1);
             var loader = ml.Data.CreateTextLoader(new TextLoader.Options
             {
                 Columns = [new TextLoader.Column("id", DataKind.String, 0)], HasHeader = true, Separators = [','], AllowQuoting = true, ReadMultilines = true,

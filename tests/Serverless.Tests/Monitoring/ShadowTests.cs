@@ -23,7 +23,7 @@ public sealed class ShadowTests(ShopSpendModel shop) : IClassFixture<ShopSpendMo
     {
         // Production: a linear model trained here; staging: the fixture's tree model, registered as v2.
         var model = $"shadow-{Guid.NewGuid().ToString("N")[..8]}";
-        await Host.UploadAsync(model, "model.json", """{"label":"spend","task":"regression","exclude":["note","churn","tier"],"sensitive":["email"],"trainers":[{"name":"Sdca"}],"shadow":true}""");
+        await Host.UploadAsync(model, "model.json", """{"label":"spend","task":"regression","exclude":["note","day","churn","tier"],"sensitive":["email"],"trainers":[{"name":"Sdca"}],"shadow":true}""");
         await Host.UploadAsync(model, "shop.csv", ShopData.Csv(600));
         await Host.WaitForModelAsync(model, m => m["aliases"]?["production"]?.GetValue<string>() == "v1", TrainingTimeout);
         var staging = await shop.RegisterCopyAsync(model, ShopData.Spend);

@@ -28,7 +28,7 @@ public sealed class BlendServingTests(ShopBlendModel shop) : IClassFixture<ShopB
     {
         var (manifest, bytes) = await shop.Registry.LoadVerifiedAsync(ShopData.ChurnBlend, "v1", CancellationToken.None);
         Assert.Equal(Blend.Name, manifest.Candidate.Trainer);
-        var ml = new MLContext(1);
+        var ml = FeaturePipeline.Context(1);
         var model = ml.Model.Load(new MemoryStream(bytes), out _);
         var header = string.Join(',', manifest.Schema.Features);
         var path = Path.Combine(Path.GetTempPath(), $"blend-parity-{Guid.NewGuid():N}.csv");

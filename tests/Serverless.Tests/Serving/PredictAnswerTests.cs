@@ -105,7 +105,7 @@ public sealed class PredictAnswerTests(ShopModels shop) : IClassFixture<ShopMode
     private async Task AssertScoredAsTheLoaderReadsAsync(IReadOnlyList<(string Json, string Csv)> rows)
     {
         var (manifest, bytes) = await shop.Registry.LoadVerifiedAsync(ShopData.Spend, "v1", CancellationToken.None);
-        var ml = new MLContext(1);
+        var ml = FeaturePipeline.Context(1);
         var model = ml.Model.Load(new MemoryStream(bytes), out _);
         var header = string.Join(',', manifest.Schema.Columns.Select(c => c.Name));
         var csv = new StringBuilder(header + "\n");

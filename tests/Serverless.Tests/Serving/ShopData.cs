@@ -5,8 +5,8 @@ namespace Serverless.Tests.Serving;
 
 /// <summary>
 /// A small synthetic table with a column of every role serving must handle: a numeric (<c>distance</c>, a few "NA"), a
-/// boolean (<c>member</c>, yes/no), a categorical (<c>city</c>, a few empty) feature; an excluded text (<c>note</c>), a
-/// sensitive (<c>email</c>) and a date (<c>day</c>) column; and three labels, one per task: <c>spend</c> (regression),
+/// boolean (<c>member</c>, yes/no), a categorical (<c>city</c>, a few empty) feature; an excluded text (<c>note</c>) and
+/// date (<c>day</c>, which would otherwise be a feature: see <c>DateFeatureTests</c>), a sensitive (<c>email</c>) column; and three labels, one per task: <c>spend</c> (regression),
 /// <c>churn</c> (binary: stay/leave) and <c>tier</c> (multiclass: bronze/silver/gold). Seeded, so every run sees the same rows.
 /// </summary>
 public static class ShopData
@@ -18,13 +18,13 @@ public static class ShopData
 
     private const string Trainer = """[{"name":"FastTree","grid":{"numberOfLeaves":[8],"numberOfIterations":[40]}}]""";
 
-    /// <summary>The spec of each model: its label and task, the other labels and the note excluded, the email sensitive.</summary>
+    /// <summary>The spec of each model: its label and task, the other labels, the note and the day excluded, the email sensitive.</summary>
     public static readonly IReadOnlyDictionary<string, string> Specs = new Dictionary<string, string>
     {
-        [Spend] = $$"""{"label":"spend","task":"regression","exclude":["note","churn","tier"],"sensitive":["email"],"trainers":{{Trainer}}}""",
-        [Churn] = $$"""{"label":"churn","task":"binary","exclude":["note","spend","tier"],"sensitive":["email"],"trainers":{{Trainer}}}""",
-        [Tier] = $$"""{"label":"tier","task":"multiclass","exclude":["note","spend","churn"],"sensitive":["email"],"trainers":{{Trainer}}}""",
-        [ChurnBlend] = """{"label":"churn","task":"binary","exclude":["note","spend","tier"],"sensitive":["email"],"trainers":[{"name":"Blend"}]}""",
+        [Spend] = $$"""{"label":"spend","task":"regression","exclude":["note","day","churn","tier"],"sensitive":["email"],"trainers":{{Trainer}}}""",
+        [Churn] = $$"""{"label":"churn","task":"binary","exclude":["note","day","spend","tier"],"sensitive":["email"],"trainers":{{Trainer}}}""",
+        [Tier] = $$"""{"label":"tier","task":"multiclass","exclude":["note","day","spend","churn"],"sensitive":["email"],"trainers":{{Trainer}}}""",
+        [ChurnBlend] = """{"label":"churn","task":"binary","exclude":["note","day","spend","tier"],"sensitive":["email"],"trainers":[{"name":"Blend"}]}""",
     };
 
     public static readonly string[] Cities = ["north", "south", "east", "west"];

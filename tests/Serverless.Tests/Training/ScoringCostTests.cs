@@ -21,7 +21,7 @@ public sealed class ScoringCostTests
 
     private static (MLContext Ml, IDataView Data) Iris()
     {
-        var ml = new MLContext(7);
+        var ml = FeaturePipeline.Context(7);
         var data = ml.Data.LoadFromTextFile<Flower>(RepositoryPaths.Dataset("iris", "iris.data"), separatorChar: ',');
         return (ml, ml.Data.Cache(data));
     }

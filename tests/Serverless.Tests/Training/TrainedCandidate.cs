@@ -34,7 +34,7 @@ public sealed record TrainedCandidate(CandidateResult Result, ITransformer Model
         Assert.True(result.Succeeded, result.Error);
 
         var schema = (await ingestion.Datasets.GetManifestAsync(model, outcome.DatasetVersion!, CancellationToken.None))!.Schema;
-        var ml = new MLContext(1);
+        var ml = FeaturePipeline.Context(1);
         ITransformer loaded;
         using (var zip = new MemoryStream((await ingestion.Storage.Models.GetBlobClient(result.ModelBlob!).DownloadContentAsync()).Value.Content.ToArray()))
         {
