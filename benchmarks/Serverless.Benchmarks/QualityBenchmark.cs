@@ -46,13 +46,14 @@ public static class QualityComparison
         new("breast-cancer", "breast-cancer.csv", """{"label":"diagnosis","task":"binary"}""", Unseen: true),
         new("wine-cultivar", "wine-cultivar.csv", """{"label":"cultivar","task":"multiclass"}""", Unseen: true),
         new("digits", "digits.csv", """{"label":"digit","task":"multiclass"}""", Unseen: true),
+        new("co2", "co2.csv", """{"label":"co2","task":"regression"}""", Unseen: true),
     ];
 
     public static async Task<int> RunAsync(string[] only)
     {
         var root = Path.GetFullPath(Path.Combine(AzuriteProcess.RepositoryRoot, "..", "shared", "datasets"));
         var peer = Path.Combine(AzuriteProcess.RepositoryRoot, "benchmarks", "quality", "hgb_peer.py");
-        if (!File.Exists(Python)) throw new FileNotFoundException($"{Python} is missing: sudo apt-get install -y python3-sklearn");
+        if (!File.Exists(Python)) throw new FileNotFoundException($"{Python} is missing: sudo apt-get install -y python3-sklearn python3-statsmodels");
         var sets = only.Length == 0 ? DataSets : DataSets.Where(d => only.Contains(d.Name, StringComparer.OrdinalIgnoreCase)).ToArray();
 
         var unseen = Directory.CreateTempSubdirectory("quality-unseen-");

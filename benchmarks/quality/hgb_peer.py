@@ -7,14 +7,16 @@ the pipeline names them. Run by the benchmark (dotnet run ... -- quality), not b
 
 With --export DIR it instead writes data sets the project was never tuned on, from the copies bundled with Debian's
 scikit-learn (no download), as CSV files into DIR: diabetes.csv (regression, label progression), breast-cancer.csv
-(binary, label diagnosis), wine-cultivar.csv (multiclass, label cultivar) and digits.csv (multiclass, label digit).
+(binary, label diagnosis), wine-cultivar.csv (multiclass, label cultivar) and digits.csv (multiclass, label digit);
+and from Debian's statsmodels co2.csv (regression, label co2, one date feature: the week).
 
 Features: numbers as they are (missing as NaN, which HistGradientBoosting handles); booleans as 0/1; categories
 ordinal-encoded and declared categorical (up to 255 levels, else used as ordinal numbers); text as TF-IDF with
-scikit-learn's default vectorizer, made dense. Hyperparameters are all defaults; random_state only fixes the
+scikit-learn's default vectorizer, made dense; dates as the seven parts the pipeline derives (date_parts). Hyperparameters are all defaults; random_state only fixes the
 early-stopping holdout that defaults use above 10,000 rows.
 """
 import csv
+import datetime
 import json
 import math
 import os
@@ -47,6 +49,18 @@ def number(text):
         return math.nan
 
 
+def date_parts(text):
+    """A date cell as the seven numbers a careful scikit-learn user would derive (pandas' dt accessors), the parts the
+    pipeline's models get: days since 1970 UTC, year, month, day, weekday (Sunday 0), hour, minute; NaN when unreadable."""
+    try:
+        when = datetime.datetime.fromisoformat(text.replace("Z", "+00:00").replace("/", "-"))
+    except ValueError:
+        return [math.nan] * 7
+    instant = when if when.tzinfo else when.replace(tzinfo=datetime.timezone.utc)
+    days = (instant - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)).total_seconds() / 86400
+    return [days, when.year, when.month, when.day, (when.weekday() + 1) % 7, when.hour, when.minute]
+
+
 def export(directory):
     """Writes scikit-learn's bundled data sets as CSV with a header; the label is the last column, classes by name."""
     from sklearn import datasets
@@ -66,6 +80,14 @@ def export(directory):
     write("wine-cultivar.csv", wine.feature_names, wine.data, "cultivar", [wine.target_names[y] for y in wine.target])
     digits = datasets.load_digits()
     write("digits.csv", digits.feature_names, digits.data, "digit", ["d%d" % y for y in digits.target])
+    # Weekly CO2 at Mauna Loa, 1958-2001, from Debian's statsmodels: a data set whose only feature is a date. Weeks
+    # without a reading keep an empty label, as the file would have them.
+    from statsmodels.datasets import co2
+    with open(os.path.join(directory, "co2.csv"), "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["week", "co2"])
+        for week, value in co2.load_pandas().data["co2"].items():
+            writer.writerow([week.strftime("%Y-%m-%d"), "" if math.isnan(value) else repr(float(value))])
 
 
 def main():
@@ -93,6 +115,10 @@ def main():
             train_parts.append(np.array([[levels.get(r[i], math.nan)] for r in train], dtype=float))
             test_parts.append(np.array([[levels.get(r[i], math.nan)] for r in test], dtype=float))
             categorical.append(len(levels) <= 255)
+        elif kind == "datetime":
+            train_parts.append(np.array([date_parts(r[i]) for r in train], dtype=float))
+            test_parts.append(np.array([date_parts(r[i]) for r in test], dtype=float))
+            categorical.extend([False] * 7)
         elif kind == "boolean":
             flag = lambda v: math.nan if v == "" else float(v.lower() in ("true", "1", "yes", "y", "t"))
             train_parts.append(np.array([[flag(r[i])] for r in train]))
