@@ -125,6 +125,12 @@ internal sealed class SchemaInference(IngestionOptions options)
             }
             if (c.Kind == ColumnKind.DateTime)
             {
+                // Declared by the spec: a cell the date reader cannot read would reach the model as a missing date, silently.
+                if (stat.Dates < stat.Present)
+                {
+                    var example = stat.Distinct.Keys.FirstOrDefault(k => !CellValues.IsMissing(k) && !CellValues.TryDate(k, out _));
+                    throw new Rejection("not_dates", $"Column '{CellValues.Escape(c.Name)}' is dateTime in the spec, but holds values that are not dates{(example is null ? "" : $", such as '{CellValues.Escape(example)}'")}; write dates as 2024-01-31 or 2024-01-31T14:05:00 (or 01/31/2024), or give the column another kind.");
+                }
                 inferred.Add($"'{c.Name}' is a date/time column: its instant, year, month, day, weekday, hour and minute are features");
             }
             features.Add(c.Name);

@@ -52,6 +52,8 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
             new("10 MB single line", "long.csv", Utf8(string.Join(',', Enumerable.Repeat("1234567", 1_300_000))), "line_too_long"),
             new("duplicate headers", "dup.csv", Utf8("a,a,label\n1,2,0\n3,4,1\n"), "duplicate_columns"),
             new("label named in spec missing", "nolabel.csv", Utf8(Taxi), "label_missing", new ModelSpec { Label = "tip_amount" }),
+            new("dateTime in the spec, numbers in the file", "yyyymmdd.csv", Utf8(Rows(30, i => $"{19580329 + i * 7},{300 + i}", "week,co2")), "not_dates",
+                new ModelSpec { Label = "co2", Columns = new() { ["week"] = ColumnKind.DateTime } }),
             new("time column named in spec missing", "notime.csv", Utf8(Taxi), "time_column_missing", new ModelSpec { Label = "fare_amount", TimeColumn = "pickup_time" }),
             new("constant label", "constant.csv", Utf8(Rows(30, i => $"{i},{i * 3},7", "a,b,label")), "label_constant"),
             new("all-missing column", "allmissing.csv", Utf8(Rows(30, i => $"{i},,{i % 2}", "a,b,label")), "column_all_missing"),
@@ -103,6 +105,20 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
         Assert.Null(await ingestion.Datasets.GetLatestAsync(model, CancellationToken.None));
         var audit = await ingestion.Audit.ListAsync(model, 10, CancellationToken.None);
         Assert.Contains(audit, a => a.Action == "quarantine" && a.Details?.GetProperty("reason").GetString() == c.Code);
+    }
+
+    [Fact]
+    public async Task Ingest_SpecDateTimeColumnOfNumbers_NamesAValueThatIsNotADate()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("yyyymmdd");
+        var content = Utf8(Rows(30, i => $"{(i < 20 ? $"1958-04-{i + 1:D2}" : (19580421 + i).ToString(System.Globalization.CultureInfo.InvariantCulture))},{300 + i}", "week,co2"));
+
+        var outcome = await ingestion.IngestAsync($"{model}/co2.csv", content, new ModelSpec { Label = "co2", Columns = new() { ["week"] = ColumnKind.DateTime } });
+
+        Assert.Equal(["not_dates"], outcome.ReasonCodes);
+        var summary = await ingestion.ReadQuarantineAsync(outcome, "summary.txt");
+        Assert.Contains("Column 'week' is dateTime in the spec, but holds values that are not dates, such as '19580441'", summary);
     }
 
     [Fact]
