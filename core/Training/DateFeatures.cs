@@ -13,8 +13,8 @@ namespace Serverless.Core.Training;
 /// gives NaN in every part, which the featurization then fills with the training mean.
 /// <para>
 /// ML.NET has no date transform, so this is an ML.NET custom mapping saved in the model by its contract name
-/// (<see cref="ContractName"/>): a context that loads such a model must know the mapping's assembly, which
-/// <see cref="FeaturePipeline.Context"/> registers.
+/// (<see cref="ContractName"/>): ML.NET asks that a context loading such a model has the mapping's assembly registered,
+/// which <see cref="FeaturePipeline.Context"/> does.
 /// </para>
 /// </summary>
 public static class DateFeatures
