@@ -125,7 +125,8 @@ internal sealed class SchemaInference(IngestionOptions options)
             }
             if (c.Kind == ColumnKind.DateTime)
             {
-                // Declared by the spec: a cell the date reader cannot read would reach the model as a missing date, silently.
+                // Only a column the spec declares a date can hold other values (an inferred one holds dates only); each would reach
+                // the model as a missing date, silently.
                 if (stat.Dates < stat.Present)
                 {
                     var example = stat.Distinct.Keys.FirstOrDefault(k => !CellValues.IsMissing(k) && !CellValues.TryDate(k, out _));

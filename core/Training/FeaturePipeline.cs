@@ -22,9 +22,9 @@ public static class FeaturePipeline
     public const int MaxOneHotKeys = 1000;
 
     /// <summary>
-    /// The <see cref="MLContext"/> every model of this project is trained, loaded and scored with: seeded, and knowing the
-    /// custom mappings the featurization saves into models (<see cref="DateFeatures"/>), without which a saved model
-    /// holding one cannot be loaded.
+    /// The <see cref="MLContext"/> every model of this project is trained, loaded and scored with: seeded, and with the
+    /// assembly of the custom mappings the featurization saves into models (<see cref="DateFeatures"/>) registered, as
+    /// ML.NET asks of a context that loads a model holding one.
     /// </summary>
     public static MLContext Context(int seed)
     {
@@ -93,8 +93,9 @@ public static class FeaturePipeline
 
     /// <summary>
     /// Whether <see cref="Featurize"/> fills in a missing value of this kind: numbers are replaced by the mean, a missing
-    /// category one-hot encodes to no category, missing text to no words, a missing date's parts are replaced by their means. A boolean is converted as it is, so a missing
-    /// one has no meaning the model learnt (serving refuses it rather than guess).
+    /// category one-hot encodes to no category, missing text to no words, a missing date's parts are replaced by their
+    /// means. A boolean is converted as it is, so a missing one has no meaning the model learnt (serving refuses it
+    /// rather than guess).
     /// </summary>
     public static bool FillsInMissing(ColumnKind kind) => kind is not ColumnKind.Boolean;
 
