@@ -46,6 +46,9 @@ public static class QualityComparison
         new("breast-cancer", "breast-cancer.csv", """{"label":"diagnosis","task":"binary"}""", Unseen: true),
         new("wine-cultivar", "wine-cultivar.csv", """{"label":"cultivar","task":"multiclass"}""", Unseen: true),
         new("digits", "digits.csv", """{"label":"digit","task":"multiclass"}""", Unseen: true),
+        new("anes96", "anes96.csv", """{"label":"vote","task":"binary"}""", Unseen: true),
+        new("grunfeld", "grunfeld.csv", """{"label":"invest","task":"regression"}""", Unseen: true),
+        new("fair", "fair.csv", """{"label":"affairs","task":"regression"}""", Unseen: true),
         new("co2", "co2.csv", """{"label":"co2","task":"regression"}""", Unseen: true),
     ];
 

@@ -8,7 +8,8 @@ the pipeline names them. Run by the benchmark (dotnet run ... -- quality), not b
 With --export DIR it instead writes data sets the project was never tuned on, from the copies bundled with Debian's
 scikit-learn (no download), as CSV files into DIR: diabetes.csv (regression, label progression), breast-cancer.csv
 (binary, label diagnosis), wine-cultivar.csv (multiclass, label cultivar) and digits.csv (multiclass, label digit);
-and from Debian's statsmodels co2.csv (regression, label co2, one date feature: the week).
+and from Debian's statsmodels anes96.csv (binary, label vote), grunfeld.csv (regression, label invest), fair.csv
+(regression, label affairs) and co2.csv (regression, label co2, one date feature: the week).
 
 Features: numbers as they are (missing as NaN, which HistGradientBoosting handles); booleans as 0/1; categories
 ordinal-encoded and declared categorical (up to 255 levels, else used as ordinal numbers); text as TF-IDF with
@@ -80,9 +81,15 @@ def export(directory):
     write("wine-cultivar.csv", wine.feature_names, wine.data, "cultivar", [wine.target_names[y] for y in wine.target])
     digits = datasets.load_digits()
     write("digits.csv", digits.feature_names, digits.data, "digit", ["d%d" % y for y in digits.target])
-    # Weekly CO2 at Mauna Loa, 1958-2001, from Debian's statsmodels: a data set whose only feature is a date. Weeks
-    # without a reading keep an empty label, as the file would have them.
-    from statsmodels.datasets import co2
+    # From Debian's statsmodels, as its loaders give them: the 1996 American National Election Study (expected vote,
+    # 0 Clinton / 1 Dole; logpopul, which the loader derives from popul, left out), Grunfeld's investment data (a firm
+    # column of names) and Fair's survey of affairs (6,366 rows: above the size the pipeline cross-validates).
+    from statsmodels.datasets import anes96, co2, fair, grunfeld
+    anes96.load_pandas().data.drop(columns=["logpopul"]).to_csv(os.path.join(directory, "anes96.csv"), index=False)
+    grunfeld.load_pandas().data.to_csv(os.path.join(directory, "grunfeld.csv"), index=False)
+    fair.load_pandas().data.to_csv(os.path.join(directory, "fair.csv"), index=False)
+    # Weekly CO2 at Mauna Loa, 1958-2001: a data set whose only feature is a date. Weeks without a reading keep an
+    # empty label, as the file would have them.
     with open(os.path.join(directory, "co2.csv"), "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["week", "co2"])

@@ -12,17 +12,29 @@ namespace Serverless.Core.Datasets;
 /// </summary>
 internal sealed class CanonicalNormalizer(IngestionOptions options, DatasetStore datasets)
 {
-    /// <summary>Whether canonical values differ from the raw ones: booleans spelt other than true/false, or non-numbers in a column the spec made numeric.</summary>
+    /// <summary>
+    /// Whether canonical values may differ from the raw ones: booleans spelt other than true/false, non-numbers in a
+    /// column the spec made numeric, or a classifier's numeric label (written as its class, "1.0" as "1": <see cref="IsNumericClassLabel"/>).
+    /// </summary>
     public static bool IsNeeded(DatasetSchema schema, ColumnStatistics[] stats) =>
         schema.Columns.Select((c, i) => (c, s: stats[i])).Any(x =>
             (x.c.Kind == ColumnKind.Boolean && x.s.Distinct.Keys.Any(k => k is not ("true" or "false")))
-            || (x.c.Kind == ColumnKind.Numeric && x.s.Numbers + x.s.NonFinite < x.s.Present));
+            || (x.c.Kind == ColumnKind.Numeric && x.s.Numbers + x.s.NonFinite < x.s.Present)
+            || IsNumericClassLabel(schema, x.c));
+
+    /// <summary>
+    /// The label of a classifier whose values are numbers: its classes are the numbers' <see cref="CellValues.NumberKey"/>
+    /// texts, so the data file must spell each label so for training to find its class.
+    /// </summary>
+    private static bool IsNumericClassLabel(DatasetSchema schema, ColumnSchema column) =>
+        column.Name == schema.Label && schema.Task != TaskKind.Regression && column.Kind == ColumnKind.Numeric;
 
     /// <summary>Writes the final canonical CSV to <paramref name="output"/>; returns its hash, rows and profile.</summary>
     public (string Path, string Sha256, long Rows, DatasetProfile Profile) Write(
         FirstPassResult first, DatasetSchema schema, DatasetManifest? appendTo, string output, CancellationToken ct)
     {
         var sensitive = new HashSet<string>(schema.Sensitive, StringComparer.Ordinal);
+        var classLabel = schema.Columns.Select((c, i) => IsNumericClassLabel(schema, c) ? i : -1).Max();
         var stats = schema.Columns.Select(c => new ColumnStatistics(c.Name, options.DistinctLimit)).ToArray();
         long rows = 0;
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -37,6 +49,7 @@ internal sealed class CanonicalNormalizer(IngestionOptions options, DatasetStore
                 for (var i = 0; i < fields.Length; i++)
                 {
                     fields[i] = CellValues.Canonical(schema.Columns[i].Kind, value(i));
+                    if (i == classLabel && fields[i] is { } label) fields[i] = CellValues.ClassLabel(label);
                     stats[i].Add((fields[i] ?? "").AsSpan());
                 }
                 CanonicalCsv.WriteRecord(writer, fields);

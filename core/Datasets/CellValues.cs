@@ -199,6 +199,15 @@ public static class CellValues
     public static string? Canonical(ColumnKind kind, JsonElement value) => TextOf(value) is { } text ? Canonical(kind, text) : null;
 
     /// <summary>
+    /// The text a number is counted and named by (its shortest round-trip form): "1.0" and "1" are one class, "1". A
+    /// classifier's classes are these texts, and the canonical data file writes a numeric label so (<see cref="ClassLabel"/>).
+    /// </summary>
+    public static string NumberKey(double number) => number.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>A classification label's cell as its class: a number by its <see cref="NumberKey"/>, any other text as it is.</summary>
+    public static string ClassLabel(string value) => TryNumber(value, out var number) && double.IsFinite(number) ? NumberKey(number) : value;
+
+    /// <summary>
     /// A cell as the canonical data file holds it for a column of <paramref name="kind"/>: null when missing, booleans as
     /// true/false, anything else as it was. Ingestion keeps a non-number in a numeric column as missing; serving refuses it.
     /// </summary>

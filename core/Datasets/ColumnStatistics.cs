@@ -72,7 +72,7 @@ internal sealed class ColumnStatistics
         if (_distinctNumbers is null) return;
         foreach (var (number, count) in _distinctNumbers.InOrder())
         {
-            _distinct.Add(Encoding.UTF8.GetBytes(number.ToString("R", CultureInfo.InvariantCulture)), count);
+            _distinct.Add(Encoding.UTF8.GetBytes(CellValues.NumberKey(number)), count);
         }
         _distinctNumbers = null;
         _memo = null;

@@ -130,7 +130,8 @@ public sealed class FeedbackService(
         }
         var classes = schema.Classes ?? [];
         var text = CellValues.TextOf(value);
-        var match = text is null ? null : classes.FirstOrDefault(c => c == text);
+        // A numeric class is named by its number's shortest text, as ingestion named it: 1.0 is the class "1".
+        var match = text is null ? null : classes.FirstOrDefault(c => c == text) ?? classes.FirstOrDefault(c => c == CellValues.ClassLabel(text));
         if (match is null && text is not null && CellValues.TryBoolean(text, out var flag))
         {
             match = classes.FirstOrDefault(c => CellValues.TryBoolean(c, out var other) && other == flag);
