@@ -29,14 +29,20 @@ public sealed class NumericClassLabelTests(AzuriteFixture azurite)
         return csv.ToString();
     }
 
+    /// <summary>Uploads the spec and <see cref="Csv"/> rows of <paramref name="classes"/> classes and waits for the served model.</summary>
+    private static async Task<JsonNode> TrainAsync(TestHost host, string model, string task, int classes)
+    {
+        await host.UploadAsync(model, "model.json", $$"""{"label":"label","task":"{{task}}","trainers":{{Trainer}}}""");
+        await host.UploadAsync(model, "rows.csv", Csv(classes));
+        return await host.WaitForModelAsync(model, m => m["aliases"]?["production"] is not null, TimeSpan.FromMinutes(3));
+    }
+
     [Fact]
     public async Task BinaryLabelOfDecimals_TrainsAndServesTheClasses_AndTakesFeedbackInEitherSpelling()
     {
         await using var host = await TestHost.StartAsync(azurite);
-        await host.UploadAsync("decimal-binary", "model.json", $$"""{"label":"label","task":"binary","trainers":{{Trainer}}}""");
-        await host.UploadAsync("decimal-binary", "rows.csv", Csv(2));
 
-        var model = await host.WaitForModelAsync("decimal-binary", m => m["aliases"]?["production"] is not null, TimeSpan.FromMinutes(3));
+        var model = await TrainAsync(host, "decimal-binary", "binary", 2);
 
         var auc = model["versions"]!.AsArray().Single()!["testMetrics"]!["auc"]!.GetValue<double>();
         Assert.True(auc > 0.95, $"auc {auc}");
@@ -56,10 +62,8 @@ public sealed class NumericClassLabelTests(AzuriteFixture azurite)
     public async Task MulticlassLabelOfDecimals_TrainsEveryClass()
     {
         await using var host = await TestHost.StartAsync(azurite);
-        await host.UploadAsync("decimal-classes", "model.json", $$"""{"label":"label","task":"multiclass","trainers":{{Trainer}}}""");
-        await host.UploadAsync("decimal-classes", "rows.csv", Csv(3));
 
-        var model = await host.WaitForModelAsync("decimal-classes", m => m["aliases"]?["production"] is not null, TimeSpan.FromMinutes(3));
+        var model = await TrainAsync(host, "decimal-classes", "multiclass", 3);
 
         var accuracy = model["versions"]!.AsArray().Single()!["testMetrics"]!["macroAccuracy"]!.GetValue<double>();
         Assert.True(accuracy > 0.9, $"macroAccuracy {accuracy}");
