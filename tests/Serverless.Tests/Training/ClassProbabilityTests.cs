@@ -1,12 +1,6 @@
-using System.Text;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Serverless.Core.Specs;
-using Serverless.Core.Tracking;
 using Serverless.Core.Training;
-using Serverless.Tests.Datasets;
 using Serverless.Tests.Infrastructure;
-using Serverless.Tests.Serving;
 
 namespace Serverless.Tests.Training;
 
@@ -30,17 +24,10 @@ public sealed class ClassProbabilityTests(AzuriteFixture azurite)
     [InlineData("Sdca", TaskKind.Multiclass)]
     public async Task Classifier_OfEveryTrainer_GivesProbabilitiesBetterThanTheUniformGuess(string trainerName, TaskKind task)
     {
-        var ingestion = new Ingestion(azurite);
-        var model = Ingestion.NewModel("calibrated");
         var (label, classes) = task == TaskKind.Binary ? ("churn", 2) : ("tier", 3);
-        var spec = new ModelSpec { Label = label, Task = task, Exclude = ["note", "email", "spend", .. new[] { "churn", "tier" }.Where(c => c != label)] };
-        var outcome = await ingestion.IngestAsync($"{model}/shop.csv", Encoding.UTF8.GetBytes(ShopData.Csv(400)), spec);
-        var trainer = new ModelTrainer(ingestion.Storage, ingestion.Datasets, new ExperimentRuns(ingestion.Storage),
-            Options.Create(new TrainingOptions()), NullLogger<ModelTrainer>.Instance);
-        var split = await trainer.SplitAsync(model, outcome.DatasetVersion!, 42, null, CancellationToken.None);
         var candidate = new CandidateSpec(trainerName, TrainerCatalog.IsLinear(trainerName) ? [] : new Dictionary<string, double> { [TrainerCatalog.Iterations] = 40 });
 
-        var result = await trainer.TrainCandidateAsync(new CandidateInput(model, outcome.DatasetVersion!, "calibrated", "r1", candidate, split), CancellationToken.None);
+        var (_, _, _, _, result) = await TrainedCandidate.FitAsync(azurite, "calibrated", candidate, label, task, ["note", "email"]);
 
         Assert.True(result.Succeeded, result.Error);
         Assert.True(result.ValidationMetrics.TryGetValue("logLoss", out var logLoss), $"{trainerName} gave no probabilities: {string.Join(", ", result.ValidationMetrics.Keys)}");

@@ -19,8 +19,12 @@ namespace Serverless.Tests.Training;
 /// </summary>
 public sealed record TrainedCandidate(CandidateResult Result, ITransformer Model, IDataView Scored, MLContext Ml, string TestCsv, DatasetSchema Schema)
 {
-    /// <summary>Trains <paramref name="trainer"/> for <paramref name="label"/>; the other labels and <paramref name="exclude"/> are left out.</summary>
-    public static async Task<TrainedCandidate> TrainAsync(AzuriteFixture azurite, string prefix, string trainer, string label, TaskKind task, IReadOnlyList<string> exclude)
+    /// <summary>
+    /// Ingests 400 rows of the shop table for <paramref name="label"/> (the other labels and <paramref name="exclude"/>
+    /// left out), splits them with seed 42 and trains <paramref name="candidate"/> on the train split, as a run does.
+    /// </summary>
+    public static async Task<(Ingestion Ingestion, string Model, string DatasetVersion, SplitRefs Split, CandidateResult Result)> FitAsync(
+        AzuriteFixture azurite, string prefix, CandidateSpec candidate, string label, TaskKind task, IReadOnlyList<string> exclude)
     {
         var ingestion = new Ingestion(azurite);
         var model = Ingestion.NewModel(prefix);
@@ -29,11 +33,17 @@ public sealed record TrainedCandidate(CandidateResult Result, ITransformer Model
         var trainerService = new ModelTrainer(ingestion.Storage, ingestion.Datasets, new ExperimentRuns(ingestion.Storage),
             Options.Create(new TrainingOptions()), NullLogger<ModelTrainer>.Instance);
         var split = await trainerService.SplitAsync(model, outcome.DatasetVersion!, 42, null, CancellationToken.None);
-        var result = await trainerService.TrainCandidateAsync(new CandidateInput(model, outcome.DatasetVersion!, prefix, "r1",
-            new CandidateSpec(trainer, new Dictionary<string, double>()), split), CancellationToken.None);
+        var result = await trainerService.TrainCandidateAsync(new CandidateInput(model, outcome.DatasetVersion!, prefix, "r1", candidate, split), CancellationToken.None);
+        return (ingestion, model, outcome.DatasetVersion!, split, result);
+    }
+
+    /// <summary>Trains <paramref name="trainer"/> with its defaults (<see cref="FitAsync"/>) and reads the model back and scores the test split.</summary>
+    public static async Task<TrainedCandidate> TrainAsync(AzuriteFixture azurite, string prefix, string trainer, string label, TaskKind task, IReadOnlyList<string> exclude)
+    {
+        var (ingestion, model, version, split, result) = await FitAsync(azurite, prefix, new CandidateSpec(trainer, new Dictionary<string, double>()), label, task, exclude);
         Assert.True(result.Succeeded, result.Error);
 
-        var schema = (await ingestion.Datasets.GetManifestAsync(model, outcome.DatasetVersion!, CancellationToken.None))!.Schema;
+        var schema = (await ingestion.Datasets.GetManifestAsync(model, version, CancellationToken.None))!.Schema;
         var ml = FeaturePipeline.Context(1);
         ITransformer loaded;
         using (var zip = new MemoryStream((await ingestion.Storage.Models.GetBlobClient(result.ModelBlob!).DownloadContentAsync()).Value.Content.ToArray()))
