@@ -6,9 +6,16 @@ using Serverless.Core.Specs;
 
 namespace Serverless.Core.Training;
 
-/// <summary>Metrics of scored data, named as <see cref="Metrics.For"/> lists them; a metric the model cannot give is left out.</summary>
+/// <summary>
+/// Metrics of scored data, named as <see cref="Metrics.For"/> lists them; a metric the model cannot give is left out.
+/// Log-loss is in nats (natural logarithm) for every task, as scikit-learn and most tools report it: ML.NET's binary
+/// evaluator reports it in bits (base-2 logarithm) and its multiclass evaluator in nats, so the binary one is converted.
+/// </summary>
 public static class ModelEvaluation
 {
+    /// <summary>Nats per bit: a log-loss in bits times this is the same log-loss in nats.</summary>
+    private static readonly double NatsPerBit = Math.Log(2);
+
     public static Dictionary<string, double> Evaluate(MLContext ml, DatasetSchema schema, IDataView scored)
     {
         const string label = FeaturePipeline.LabelColumn;
@@ -28,7 +35,7 @@ public static class ModelEvaluation
                     Add(metrics, "auc", () => b.AreaUnderRocCurve);
                     metrics["accuracy"] = b.Accuracy;
                     metrics["f1"] = b.F1Score;
-                    metrics["logLoss"] = b.LogLoss;
+                    metrics["logLoss"] = b.LogLoss * NatsPerBit;
                 }
                 else
                 {
