@@ -19,7 +19,9 @@ namespace Serverless.Benchmarks;
 /// host (in-process, on a fresh Azurite) as a user would, with the default candidates; once the run has promoted a version, the served version's
 /// metrics on its test split beside scikit-learn's HistGradientBoosting with default settings (Debian's python3-sklearn,
 /// <c>/usr/bin/python3</c>, <c>benchmarks/quality/hgb_peer.py</c>) trained on the same train and validation rows and scored
-/// on the same test rows. Run by hand, not in CI.
+/// on the same test rows. The served version's answers to the test rows, asked over HTTP, are scored by the peer script
+/// too: they must give the metrics the run registered, and the 95% interval of served minus peer over paired bootstrap
+/// resamples of the test rows says whether the test split can tell the two apart. Run by hand, not in CI.
 /// </summary>
 public static class QualityComparison
 {
@@ -91,8 +93,8 @@ public static class QualityComparison
         }
 
         Console.WriteLine();
-        Console.WriteLine("| data set | rows (train+validation / test) | winner | chosen on | metric | served | HistGradientBoosting | served − peer | run wall |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| data set | rows (train+validation / test) | winner | chosen on | metric | served | HistGradientBoosting | served − peer | 95% interval (paired bootstrap of the test rows) | run wall |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rows) Console.WriteLine("| " + string.Join(" | ", r) + " |");
         return 0;
     }
@@ -151,7 +153,17 @@ public static class QualityComparison
             var schema = Path.Combine(dir.FullName, "schema.json");
             await File.WriteAllTextAsync(schema, JsonSerializer.Serialize(manifest.Schema, JsonBlobs.Options));
             var fitFiles = manifest.Fit?.On == FitSets.TrainAndValidation ? $"{train},{validation}" : train;
-            var peerMetrics = RunPeer(peer, ["--train", fitFiles, "--test", test, "--schema", schema]);
+            var served = Path.Combine(dir.FullName, "served.json");
+            await AskServedAsync(http, model, manifest, test, served);
+            var peerMetrics = RunPeer(peer, ["--train", fitFiles, "--test", test, "--schema", schema, "--served", served]);
+            // The served answers, asked through HTTP, must reproduce the test metrics the run registered (the same rows, model and reading of cells).
+            foreach (var (metric, registered) in manifest.TestMetrics)
+            {
+                if (peerMetrics.TryGetValue(ServedKey + metric, out var asked) && Math.Abs(asked - registered) > 1e-4)
+                {
+                    Console.WriteLine($"  {set.Name}: MISMATCH: {metric} of the served answers {F(asked)}, registered on test {F(registered)}");
+                }
+            }
 
             foreach (var note in manifest.GateNotes.Where(n => n.Contains(CandidateChoice.ChosenOver, StringComparison.Ordinal)))
             {
@@ -174,6 +186,7 @@ public static class QualityComparison
                 n == manifest.PrimaryMetric ? $"**{n}**" : n,
                 F(manifest.TestMetrics.GetValueOrDefault(n, double.NaN)), F(peerMetrics.GetValueOrDefault(n, double.NaN)),
                 Delta(n, manifest.TestMetrics.GetValueOrDefault(n, double.NaN), peerMetrics.GetValueOrDefault(n, double.NaN)),
+                Interval(n, peerMetrics.GetValueOrDefault(LowKey + n, double.NaN), peerMetrics.GetValueOrDefault(HighKey + n, double.NaN)),
                 $"{wall.TotalSeconds:F1} s",
             })];
         }
@@ -193,6 +206,9 @@ public static class QualityComparison
             : $"{manifest.Selection?.Set ?? "validation"} {metric} {value}";
     }
 
+    /// <summary>A difference with its sign; one that rounds to zero is written +0.0000.</summary>
+    private static string Signed(double value) => value.ToString("+0.0000;-0.0000;+0.0000", CultureInfo.InvariantCulture);
+
     private static string F(double value) => double.IsNaN(value) ? "–" : value.ToString("F4", CultureInfo.InvariantCulture);
 
     /// <summary>Served minus peer, marked better or worse by the metric's direction.</summary>
@@ -201,7 +217,55 @@ public static class QualityComparison
         if (double.IsNaN(served) || double.IsNaN(peer)) return "–";
         var d = served - peer;
         var verdict = Math.Abs(d) < 5e-5 ? "equal" : Metrics.IsBetter(metric, served, peer) ? "better" : "worse";
-        return $"{d.ToString("+0.0000;-0.0000", CultureInfo.InvariantCulture)} ({verdict})";
+        return $"{Signed(d)} ({verdict})";
+    }
+
+    /// <summary>The peer's keys of the served answers' metrics, and of the interval of served minus peer, before the metric's name.</summary>
+    private const string ServedKey = "served.", LowKey = "low.", HighKey = "high.";
+
+    /// <summary>
+    /// The 95% interval of served minus peer over paired bootstrap resamples of the test rows, and what it says: better or
+    /// worse when it lies wholly on one side of 0, else that the test rows cannot tell the two apart.
+    /// </summary>
+    private static string Interval(string metric, double low, double high)
+    {
+        if (double.IsNaN(low) || double.IsNaN(high)) return "–";
+        var span = $"[{Signed(low)}, {Signed(high)}]";
+        var verdict = low > 0 || high < 0
+            ? (Metrics.HigherIsBetter(metric) == low > 0 ? "better" : "worse")
+            : "not told apart";
+        return $"{span} ({verdict})";
+    }
+
+    /// <summary>
+    /// The served version's answers to every row of the test split, asked over HTTP as a client asks (the schema's features,
+    /// cells as the file has them, at most the configured rows a request), written in the file's order as one JSON array
+    /// for the peer script to score beside its own.
+    /// </summary>
+    private static async Task AskServedAsync(HttpClient http, string model, ModelManifest manifest, string test, string path)
+    {
+        var limit = new Serverless.Core.Serving.PredictionOptions().MaxRows;
+        var answers = new List<Serverless.Core.Serving.RowPrediction>();
+        var batch = new JsonArray();
+        async Task Ask()
+        {
+            var body = new JsonObject { [Serverless.Core.Serving.PredictionRequest.RowsProperty] = batch };
+            using var response = await http.PostAsync(Serverless.Core.Api.ApiRoutes.PredictOf(model),
+                new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
+            var text = await response.Content.ReadAsStringAsync();
+            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"predict of {model} answered {(int)response.StatusCode}: {text}");
+            answers.AddRange(JsonSerializer.Deserialize<Serverless.Core.Serving.PredictionResponse>(text, JsonBlobs.Options)!.Predictions);
+            batch = [];
+        }
+        await foreach (var (header, fields) in CanonicalCsv.ReadRecordsAsync(test, CancellationToken.None))
+        {
+            var row = new JsonObject();
+            foreach (var feature in manifest.Schema.Features) row[feature] = fields[Array.IndexOf(header, feature)] ?? "";
+            batch.Add(row);
+            if (batch.Count == limit) await Ask();
+        }
+        if (batch.Count > 0) await Ask();
+        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(answers, JsonBlobs.Options));
     }
 
     /// <summary>Runs the peer script; with <paramref name="json"/>, its output is one JSON object of metrics.</summary>

@@ -3,7 +3,12 @@
 
 Trained on the rows the pipeline's served model was fit on (its train and validation splits) and scored on the same
 test split, with the dataset version's schema saying which column is what. Prints one JSON object of metrics named as
-the pipeline names them. Run by the benchmark (dotnet run ... -- quality), not by hand.
+the pipeline names them (log-loss in nats). Run by the benchmark (dotnet run ... -- quality), not by hand.
+
+With --served FILE (the served version's answers over HTTP to every test row, a JSON array in the test file's order) it
+also scores those answers the same way ("served.<metric>", which the benchmark checks against the metrics the run
+registered) and gives the 95% interval of served minus peer over 2,000 paired bootstrap resamples of the test rows
+("low.<metric>", "high.<metric>"; seed 0): the difference a test split of this size can tell from noise.
 
 With --export DIR it instead writes data sets the project was never tuned on, from the copies bundled with Debian's
 scikit-learn (no download), as CSV files into DIR: diabetes.csv (regression, label progression), breast-cancer.csv
@@ -138,39 +143,86 @@ def main():
     x_train, x_test = np.hstack(train_parts), np.hstack(test_parts)
     mask = np.array(categorical) if any(categorical) else None
     li = index[label]
+    labelled = [r[li] != "" for r in test]
     train = [(x, r[li]) for x, r in zip(x_train, train) if r[li] != ""]
     test = [(x, r[li]) for x, r in zip(x_test, test) if r[li] != ""]
     x_train, x_test = np.array([x for x, _ in train]), np.array([x for x, _ in test])
+    y_test = [y for _, y in test]
 
-    result = {}
     if task == "regression":
-        y_train, y_test = np.array([float(y) for _, y in train]), np.array([float(y) for _, y in test])
-        model = HistGradientBoostingRegressor(categorical_features=mask, random_state=42).fit(x_train, y_train)
-        p = model.predict(x_test)
-        result = {"rmse": math.sqrt(m.mean_squared_error(y_test, p)), "mae": m.mean_absolute_error(y_test, p), "r2": m.r2_score(y_test, p)}
+        model = HistGradientBoostingRegressor(categorical_features=mask, random_state=42).fit(x_train, np.array([float(y) for _, y in train]))
+        peer = {"score": model.predict(x_test)}
+        classes = None
     else:
-        y_train, y_test = [y for _, y in train], [y for _, y in test]
-        model = HistGradientBoostingClassifier(categorical_features=mask, random_state=42).fit(x_train, y_train)
-        proba = model.predict_proba(x_test)
-        predicted = model.predict(x_test)
-        if task == "binary":
-            positive = schema.get("positiveClass") or schema["classes"][1]
-            column = list(model.classes_).index(positive)
-            truth = [1 if y == positive else 0 for y in y_test]
-            result = {
-                "auc": m.roc_auc_score(truth, proba[:, column]),
-                "accuracy": m.accuracy_score(y_test, predicted),
-                "f1": m.f1_score(truth, [1 if y == positive else 0 for y in predicted]),
-                "logLoss": m.log_loss(truth, proba[:, column], labels=[0, 1]),
-            }
-        else:
-            result = {
-                "macroAccuracy": m.balanced_accuracy_score(y_test, predicted),
-                "microAccuracy": m.accuracy_score(y_test, predicted),
-                "logLoss": m.log_loss(y_test, proba, labels=list(model.classes_)),
-            }
+        model = HistGradientBoostingClassifier(categorical_features=mask, random_state=42).fit(x_train, [y for _, y in train])
+        classes = list(model.classes_)
+        peer = {"proba": model.predict_proba(x_test), "label": list(model.predict(x_test))}
+    positive = (schema.get("positiveClass") or schema["classes"][1]) if task == "binary" else None
+
+    everything = np.arange(len(y_test))
+    result = measure(task, y_test, peer, classes, positive, everything)
+    if "--served" in args:
+        # The served model's answers over HTTP, one per row of the test file: scored as the peer is, and the difference
+        # served - peer over paired bootstrap resamples of the test rows (the same rows drawn for both), 2,000 of them.
+        answers = [a for a, keep in zip(json.load(open(args["--served"], encoding="utf-8")), labelled) if keep]
+        served = answered(task, answers, classes, positive)
+        ours = measure(task, y_test, served, classes, positive, everything)
+        result.update({"served." + k: v for k, v in ours.items()})
+        rng = np.random.default_rng(0)
+        differences = {k: [] for k in ours}
+        for _ in range(2000):
+            rows = rng.integers(0, len(y_test), len(y_test))
+            a, b = measure(task, y_test, served, classes, positive, rows), measure(task, y_test, peer, classes, positive, rows)
+            for k in differences:
+                if not (math.isnan(a[k]) or math.isnan(b[k])):
+                    differences[k].append(a[k] - b[k])
+        for k, d in differences.items():
+            if d:
+                result["low." + k], result["high." + k] = float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))
     result["trainRows"], result["testRows"] = len(train), len(test)
     print(json.dumps(result))
+
+
+def answered(task, answers, classes, positive):
+    """The served answers in the peer's form: regression scores; class labels and probabilities, ordered as the peer's
+    classes (a binary answer's probability is its positive class's)."""
+    if task == "regression":
+        return {"score": np.array([a["score"] for a in answers], dtype=float)}
+    labels = [a["label"] for a in answers]
+    if task == "binary":
+        p = np.array([a.get("probability", math.nan) for a in answers], dtype=float)
+        column = classes.index(positive)
+        proba = np.zeros((len(answers), 2))
+        proba[:, column], proba[:, 1 - column] = p, 1 - p
+        return {"proba": proba, "label": labels}
+    return {"proba": np.array([[a["probabilities"].get(c, 0.0) for c in classes] for a in answers], dtype=float), "label": labels}
+
+
+def measure(task, y, out, classes, positive, rows):
+    """The pipeline's metrics of one model's outputs on the test rows at the indices given (a bootstrap draw repeats rows);
+    NaN where a draw cannot give one (an AUC with one class)."""
+    truth = [y[i] for i in rows]
+    if task == "regression":
+        t, p = np.array([float(v) for v in truth]), out["score"][rows]
+        return {"rmse": math.sqrt(m.mean_squared_error(t, p)), "mae": m.mean_absolute_error(t, p), "r2": m.r2_score(t, p)}
+    proba, predicted = out["proba"][rows], [out["label"][i] for i in rows]
+    if task == "binary":
+        column = classes.index(positive)
+        flags = [1 if v == positive else 0 for v in truth]
+        both = 0 < sum(flags) < len(flags)
+        finite = not np.isnan(proba[:, column]).any()
+        return {
+            "auc": m.roc_auc_score(flags, proba[:, column]) if both and finite else math.nan,
+            "accuracy": m.accuracy_score(truth, predicted),
+            "f1": m.f1_score(flags, [1 if v == positive else 0 for v in predicted], zero_division=0),
+            "logLoss": m.log_loss(flags, np.clip(proba[:, column], 1e-15, 1 - 1e-15), labels=[0, 1]) if finite else math.nan,
+        }
+    with np.errstate(all="ignore"):
+        return {
+            "macroAccuracy": m.balanced_accuracy_score(truth, predicted),
+            "microAccuracy": m.accuracy_score(truth, predicted),
+            "logLoss": m.log_loss(truth, np.clip(proba, 1e-15, 1), labels=classes),
+        }
 
 
 if __name__ == "__main__":
