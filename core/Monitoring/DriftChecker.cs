@@ -93,6 +93,10 @@ public sealed class DriftChecker(ModelRegistry registry, ModelSpecStore specs, D
                     feature = DriftDetector.CompareCategorical(name, reference.Rows.Select(r => r[index]),
                         current.Rows.Of(name).Select(v => DriftInputs.Category(v, kind)), reference.Rows.Count, settings);
                     break;
+                case ColumnKind.DateTime:
+                    features.AddRange(DriftDetector.CompareDate(name, [.. reference.Rows.Select(r => r[index])], [.. current.Rows.Of(name)], settings.Window, settings, out var note));
+                    notes.Add(note);
+                    continue;
                 default:
                     notes.Add($"{name}: a {kind.ToString().ToLowerInvariant()} column; not compared.");
                     continue;

@@ -1,3 +1,6 @@
+using System.Globalization;
+using Serverless.Core.Training;
+
 namespace Serverless.Core.Monitoring;
 
 /// <summary>
@@ -64,8 +67,71 @@ public static class DriftDetector
             current.Length - c.Length, statistics, null);
     }
 
-    /// <summary>The feature's verdict on categories (null = missing), or null when either sample has no value.</summary>
-    public static FeatureDrift? CompareCategorical(string name, IEnumerable<string?> reference, IEnumerable<string?> current, int referenceRows, DriftSettings settings)
+    /// <summary>
+    /// The clock parts of a date column that the live window can be compared by: hour of the day, day of the week and
+    /// month, each with the shortest window that spans its whole cycle. Live traffic's instant and year move on with time,
+    /// and a window shorter than a part's cycle sees only some of its values, so neither says anything about drift.
+    /// </summary>
+    private static readonly (string Part, TimeSpan Cycle, Func<DateFeatures.DateParts, float> Value)[] DateCycles =
+    [
+        (nameof(DateFeatures.DateParts.Hour), TimeSpan.FromDays(1), p => p.Hour),
+        (nameof(DateFeatures.DateParts.Weekday), TimeSpan.FromDays(7), p => p.Weekday),
+        (nameof(DateFeatures.DateParts.Month), TimeSpan.FromDays(365), p => p.Month),
+    ];
+
+    /// <summary>
+    /// A date column compared by the parts of <see cref="DateCycles"/> whose cycle the <paramref name="window"/> spans and
+    /// whose values vary in the reference, each as a categorical feature <c>{name}.{part}</c> (the column's drift settings
+    /// apply to each); cells are read into parts as the model reads them (<see cref="DateFeatures.Map"/>), a cell that is
+    /// no date counting as missing. <paramref name="note"/> says what was compared and what was not, and why.
+    /// </summary>
+    public static IReadOnlyList<FeatureDrift> CompareDate(string name, IReadOnlyList<string?> reference, IReadOnlyList<string?> current, TimeSpan window,
+        DriftSettings settings, out string note)
+    {
+        static DateFeatures.DateParts[] Read(IReadOnlyList<string?> cells) => [.. cells.Select(cell =>
+        {
+            var parts = new DateFeatures.DateParts();
+            DateFeatures.Map(new DateFeatures.DateText { Value = cell }, parts);
+            return parts;
+        })];
+        static string? Category(float value) => float.IsNaN(value) ? null : ((int)value).ToString(CultureInfo.InvariantCulture);
+
+        var r = Read(reference);
+        var c = Read(current);
+        var features = new List<FeatureDrift>();
+        var compared = new List<string>();
+        var skipped = new List<string>();
+        foreach (var (part, cycle, value) in DateCycles)
+        {
+            var label = part.ToLowerInvariant();
+            if (window < cycle)
+            {
+                skipped.Add($"{label} (the window is shorter than {cycle.TotalDays:0} day(s))");
+                continue;
+            }
+            if (r.Select(value).Where(v => !float.IsNaN(v)).Distinct().Take(2).Count() < 2)
+            {
+                skipped.Add($"{label} (one value in the reference)");
+                continue;
+            }
+            var feature = CompareCategorical($"{name}.{label}", r.Select(p => Category(value(p))), c.Select(p => Category(value(p))), reference.Count, settings, name);
+            if (feature is null) continue;
+            features.Add(feature);
+            compared.Add(label);
+        }
+        note = $"{name}: a datetime column; " +
+            (compared.Count > 0 ? $"compared by {string.Join(", ", compared)}" : "not compared") +
+            "; its instant and year move on with time" +
+            (skipped.Count > 0 ? $", and not by {string.Join(", ", skipped)}." : ".");
+        return features;
+    }
+
+    /// <summary>
+    /// The feature's verdict on categories (null = missing), or null when either sample has no value. The drift settings
+    /// of <paramref name="settingsColumn"/> apply (default: the feature's own name).
+    /// </summary>
+    public static FeatureDrift? CompareCategorical(string name, IEnumerable<string?> reference, IEnumerable<string?> current, int referenceRows, DriftSettings settings,
+        string? settingsColumn = null)
     {
         var refCounts = Count(reference, out _);
         var curCounts = Count(current, out var currentMissing);
@@ -85,7 +151,7 @@ public static class DriftDetector
             [DriftMethods.JensenShannon] = DriftStatistics.JensenShannon(refShares, curShares),
         };
 
-        var (requested, columnThreshold) = Requested(name, settings);
+        var (requested, columnThreshold) = Requested(settingsColumn ?? name, settings);
         string? note = null;
         if (DriftMethods.NeedsNumbers(requested))
         {

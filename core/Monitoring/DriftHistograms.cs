@@ -46,8 +46,17 @@ public sealed class DriftHistograms(DriftStore reports, DatasetStore datasets, D
         var profile = await datasets.GetProfileAsync(model, report.DatasetVersion, ct).ConfigureAwait(false)
             ?? throw new HistogramUnavailableException($"The profile of dataset version {report.DatasetVersion} is gone.");
         var checkedFeatures = report.Features.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
-        var column = profile.Columns.FirstOrDefault(c => c.Name == feature && checkedFeatures.Contains(c.Name))
-            ?? throw new HistogramUnavailableException($"'{feature}' is not a feature of the newest drift check; one of {string.Join(", ", checkedFeatures)}.", unknownFeature: true);
+        var column = profile.Columns.FirstOrDefault(c => c.Name == feature && checkedFeatures.Contains(c.Name));
+        if (column is null && checkedFeatures.Contains(feature))
+        {
+            // A date column is compared by its clock parts (DriftDetector.CompareDate), which the training profile does not count.
+            throw new HistogramUnavailableException($"'{feature}' is a part of a date column, which the training profile holds no histogram of; the check's statistics compare its values.");
+        }
+        if (column is null)
+        {
+            var columns = checkedFeatures.Where(f => profile.Columns.Any(c => c.Name == f));
+            throw new HistogramUnavailableException($"'{feature}' is not a feature of the newest drift check; one of {string.Join(", ", columns)}.", unknownFeature: true);
+        }
 
         var current = await inputs.ReadCurrentAsync(model, report.WindowStart, report.WindowEnd, report.MaxRows > 0 ? report.MaxRows : DefaultMaxRows, [feature], ct).ConfigureAwait(false);
         var values = current.Rows.Of(feature);

@@ -10,7 +10,7 @@ namespace Serverless.Tests.EndToEnd;
 /// <summary>
 /// A date/time column is a feature: hourly demand whose shape is the hour of the day and the day of the week is learnt
 /// from the timestamp's parts, served from a request's date string, a date that cannot be read is refused and a missing
-/// one is filled in and named.
+/// one is filled in and named; the drift check compares live timestamps by their hour of the day.
 /// </summary>
 [Collection(AzuriteCollection.Name)]
 public sealed class DateFeatureTests(AzuriteFixture azurite)
@@ -78,6 +78,28 @@ public sealed class DateFeatureTests(AzuriteFixture azurite)
         var prediction = (await missing.Content.ReadFromJsonAsync<JsonObject>())!["predictions"]!.AsArray().Single()!;
         Assert.Equal(["when"], prediction["imputed"]!.AsArray().Select(f => f!.GetValue<string>()));
         Assert.True(double.IsFinite(prediction["score"]!.GetValue<double>()));
+
+        // Live traffic between midnight and 6:00 only. The drift check (its window one day by default) compares the
+        // timestamp by the hour of the day, read as the model reads it, and finds it drifted; a day's traffic cannot show
+        // a week's or a year's spread, so weekday and month are not compared, and the report's note says so.
+        var night = new JsonArray([.. Enumerable.Range(0, 240).Select(i => (JsonNode)new JsonObject
+        {
+            ["when"] = $"2025-05-{1 + i % 7:00} {i % 6:00}:30:00",
+            ["temperature"] = i % 30,
+        })]);
+        Assert.Equal(HttpStatusCode.OK, (await PredictAsync(host, new JsonObject { ["rows"] = night }.ToJsonString())).StatusCode);
+        await Monitoring.MonitoringClient.LoggedAsync(host, "demand");
+        var check = await host.Client.PostAsync("/api/models/demand/drift/check", null);
+        var report = (await check.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.True(check.IsSuccessStatusCode, report.ToJsonString());
+        var hour = report["features"]!.AsArray().Single(f => f!["name"]!.GetValue<string>() == "when.hour")!;
+        Assert.True(hour["drifted"]!.GetValue<bool>(), hour.ToJsonString());
+        Assert.DoesNotContain(report["features"]!.AsArray(), f => f!["name"]!.GetValue<string>() is "when.weekday" or "when.month");
+        Assert.Contains(report["notes"]!.AsArray(), n => n!.GetValue<string>().StartsWith("when: a datetime column; compared by hour;", StringComparison.Ordinal));
+        // Its histogram is not in the training profile: a 404 that says so, not a 500.
+        var histogram = await host.Client.GetAsync("/api/models/demand/drift/histogram?feature=when.hour");
+        Assert.Equal(HttpStatusCode.NotFound, histogram.StatusCode);
+        Assert.Contains("part of a date column", await histogram.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     private static Task<HttpResponseMessage> PredictAsync(TestHost host, string body) =>

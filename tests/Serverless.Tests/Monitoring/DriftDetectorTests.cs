@@ -123,4 +123,49 @@ public sealed class DriftDetectorTests
 
         Assert.Equal(due, Serverless.Orchestrations.DriftTimer.IsDue("0 * * * *", last is null ? null : DateTimeOffset.Parse(last), now));
     }
+
+    /// <summary>Eight weeks of hourly timestamps, as a training file of hourly data holds them.</summary>
+    private static List<string?> Hourly(DateTime start, int hours) =>
+        [.. Enumerable.Range(0, hours).Select(h => (string?)start.AddHours(h).ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture))];
+
+    [Fact]
+    public void CompareDate_OneDayWindow_ComparesTheHourOnly_AndFindsNightTrafficDrifted()
+    {
+        var reference = Hourly(new DateTime(2025, 3, 3), 56 * 24);
+        // Live traffic of one day later on, every hour of it: the hours are spread as in training.
+        var day = Hourly(new DateTime(2025, 6, 2), 24).SelectMany(d => Enumerable.Repeat(d, 20)).ToList();
+        // Live traffic only between midnight and 5:00.
+        var night = day.Where(d => DateTime.Parse(d!, System.Globalization.CultureInfo.InvariantCulture).Hour < 6).ToList();
+
+        var same = DriftDetector.CompareDate("when", reference, day, TimeSpan.FromDays(1), new DriftSettings(), out var note);
+        var shifted = DriftDetector.CompareDate("when", reference, night, TimeSpan.FromDays(1), new DriftSettings(), out _);
+
+        Assert.Equal("when.hour", Assert.Single(same).Name);
+        Assert.False(same[0].Drifted, $"{same[0].Method} {same[0].Statistic} against {same[0].Threshold}");
+        Assert.True(Assert.Single(shifted).Drifted, $"{shifted[0].Method} {shifted[0].Statistic} against {shifted[0].Threshold}");
+        // A new month and a day's weekday are not drift: they are not compared, and the note says why.
+        Assert.Equal("when: a datetime column; compared by hour; its instant and year move on with time, and not by weekday "
+            + "(the window is shorter than 7 day(s)), month (the window is shorter than 365 day(s)).", note);
+    }
+
+    [Fact]
+    public void CompareDate_WeekWindow_ComparesTheWeekday_AndSkipsPartsThatNeverVaryInTraining()
+    {
+        // Dates without a time: the hour is always 0 in training, so it says nothing.
+        var reference = Enumerable.Range(0, 700).Select(d => (string?)new DateTime(2024, 1, 1).AddDays(d).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var weekends = reference.Where(d => DateTime.Parse(d!, System.Globalization.CultureInfo.InvariantCulture).DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday).ToList();
+        var columns = new Dictionary<string, ColumnDriftSpec> { ["when"] = new() { Method = DriftMethods.Psi, Threshold = 0.2 } };
+
+        var features = DriftDetector.CompareDate("when", reference, [.. weekends, null, "not a date"], TimeSpan.FromDays(7), new DriftSettings { Columns = columns }, out var note);
+
+        var weekday = Assert.Single(features);
+        Assert.Equal("when.weekday", weekday.Name);
+        // The date column's own drift settings apply to its parts.
+        Assert.Equal(DriftMethods.Psi, weekday.Method);
+        Assert.Equal(0.2, weekday.Threshold);
+        Assert.True(weekday.Drifted);
+        Assert.Equal(2, weekday.CurrentMissing);
+        Assert.Contains("compared by weekday", note, StringComparison.Ordinal);
+        Assert.Contains("hour (one value in the reference)", note, StringComparison.Ordinal);
+    }
 }
