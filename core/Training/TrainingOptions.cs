@@ -17,7 +17,7 @@ public sealed class TrainingOptions
     /// <summary>Share of rows the split puts in test (gates and champion comparison); the rest is train.</summary>
     public double TestFraction { get; set; } = DefaultTestFraction;
 
-    public const long DefaultCrossValidationMaxRows = 5_000;
+    public const long DefaultCrossValidationMaxRows = 10_000;
     public const int DefaultCrossValidationFolds = 5;
     public const int MaxCrossValidationFolds = 20;
 

@@ -45,13 +45,13 @@ public sealed class CrossValidationOptionsTests
     }
 
     [Fact]
-    public void Defaults_AreFiveFoldsUpToFiveThousandRows_AndValid()
+    public void Defaults_AreFiveFoldsUpToTenThousandRows_AndValid()
     {
         var options = new TrainingOptions();
 
         options.Validate();
 
-        Assert.Equal((5, 5_000L, 1.0), (options.CrossValidationFolds, options.CrossValidationMaxRows, options.SimplerWithin));
+        Assert.Equal((5, 10_000L, 1.0), (options.CrossValidationFolds, options.CrossValidationMaxRows, options.SimplerWithin));
     }
 
     [Theory]
