@@ -69,6 +69,7 @@ public static class QualityComparison
         var (app, url) = BenchmarkHost.Create(azurite, suffix, warmUp: true);
         await app.StartAsync();
         var rows = new List<string[]>();
+        var verdicts = new List<(string Set, string Point, string Interval)>();
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(100) };
@@ -80,8 +81,9 @@ public static class QualityComparison
             foreach (var set in sets)
             {
                 var result = await MeasureAsync(set, set.Unseen ? unseen.FullName : root, peer, http, storage, registry, runs, suffix);
-                rows.AddRange(result);
-                foreach (var r in result) Console.WriteLine("  " + string.Join(" | ", r));
+                rows.AddRange(result.Rows);
+                verdicts.Add((set.Name, result.Point, result.Interval));
+                foreach (var r in result.Rows) Console.WriteLine("  " + string.Join(" | ", r));
             }
         }
         finally
@@ -96,10 +98,18 @@ public static class QualityComparison
         Console.WriteLine("| data set | rows (train+validation / test) | winner | chosen on | metric | served | HistGradientBoosting | served − peer | 95% interval (paired bootstrap of the test rows) | run wall |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rows) Console.WriteLine("| " + string.Join(" | ", r) + " |");
+        Console.WriteLine();
+        // The primary metric of every set, by the point estimate and by the interval.
+        string Count(IEnumerable<string> values) => string.Join(", ", values.GroupBy(v => v).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}"));
+        Console.WriteLine($"primary metric of {verdicts.Count} sets, served against the peer: point estimate {Count(verdicts.Select(v => v.Point))}; 95% interval {Count(verdicts.Select(v => v.Interval))}");
+        foreach (var (set, point, interval) in verdicts.Where(v => v.Point == Worse || v.Interval != NotToldApart)) Console.WriteLine($"  {set}: {point}, interval: {interval}");
         return 0;
     }
 
-    private static async Task<List<string[]>> MeasureAsync(DataSet set, string root, string peer, HttpClient http, PipelineStorage storage, ModelRegistry registry, ExperimentRuns runs, string suffix)
+    /// <summary>One set's table rows, and its primary metric's verdicts by the point estimate and by the interval.</summary>
+    private sealed record Measured(List<string[]> Rows, string Point, string Interval);
+
+    private static async Task<Measured> MeasureAsync(DataSet set, string root, string peer, HttpClient http, PipelineStorage storage, ModelRegistry registry, ExperimentRuns runs, string suffix)
     {
         var model = $"{set.Name}-{suffix}";
         var clock = Stopwatch.StartNew();
@@ -180,15 +190,16 @@ public static class QualityComparison
             }
             var fitRows = manifest.Fit?.Rows ?? manifest.Splits.TrainRows;
             var names = Metrics.For(manifest.Schema.Task).Where(n => n != "mae" && n != "f1");
-            return [.. names.Select(n => new[]
+            var primary = manifest.PrimaryMetric;
+            double Served(string n) => manifest.TestMetrics.GetValueOrDefault(n, double.NaN);
+            double Peer(string n, string key = "") => peerMetrics.GetValueOrDefault(key + n, double.NaN);
+            return new Measured([.. names.Select(n => new[]
             {
                 set.Name, $"{fitRows:N0} / {manifest.Splits.TestRows:N0}", manifest.Candidate.ToString(), Chosen(manifest),
                 n == manifest.PrimaryMetric ? $"**{n}**" : n,
-                F(manifest.TestMetrics.GetValueOrDefault(n, double.NaN)), F(peerMetrics.GetValueOrDefault(n, double.NaN)),
-                Delta(n, manifest.TestMetrics.GetValueOrDefault(n, double.NaN), peerMetrics.GetValueOrDefault(n, double.NaN)),
-                Interval(n, peerMetrics.GetValueOrDefault(LowKey + n, double.NaN), peerMetrics.GetValueOrDefault(HighKey + n, double.NaN)),
+                F(Served(n)), F(Peer(n)), Delta(n, Served(n), Peer(n)), Interval(n, Peer(n, LowKey), Peer(n, HighKey)),
                 $"{wall.TotalSeconds:F1} s",
-            })];
+            })], PointVerdict(primary, Served(primary), Peer(primary)), IntervalVerdict(primary, Peer(primary, LowKey), Peer(primary, HighKey)));
         }
         finally
         {
@@ -215,10 +226,22 @@ public static class QualityComparison
     private static string Delta(string metric, double served, double peer)
     {
         if (double.IsNaN(served) || double.IsNaN(peer)) return "–";
-        var d = served - peer;
-        var verdict = Math.Abs(d) < 5e-5 ? "equal" : Metrics.IsBetter(metric, served, peer) ? "better" : "worse";
-        return $"{Signed(d)} ({verdict})";
+        return $"{Signed(served - peer)} ({PointVerdict(metric, served, peer)})";
     }
+
+    private const string Better = "better", Worse = "worse", Equal = "equal", NotToldApart = "not told apart";
+
+    /// <summary>Served against peer by the point estimate: better, equal (within 0.00005) or worse.</summary>
+    private static string PointVerdict(string metric, double served, double peer) =>
+        double.IsNaN(served) || double.IsNaN(peer) ? "–"
+        : Math.Abs(served - peer) < 5e-5 ? Equal
+        : Metrics.IsBetter(metric, served, peer) ? Better : Worse;
+
+    /// <summary>Served against peer by the 95% interval of the difference: better or worse when it lies wholly on one side of 0.</summary>
+    private static string IntervalVerdict(string metric, double low, double high) =>
+        double.IsNaN(low) || double.IsNaN(high) ? "–"
+        : low > 0 || high < 0 ? (Metrics.HigherIsBetter(metric) == low > 0 ? Better : Worse)
+        : NotToldApart;
 
     /// <summary>The peer's keys of the served answers' metrics, and of the interval of served minus peer, before the metric's name.</summary>
     private const string ServedKey = "served.", LowKey = "low.", HighKey = "high.";
@@ -230,11 +253,7 @@ public static class QualityComparison
     private static string Interval(string metric, double low, double high)
     {
         if (double.IsNaN(low) || double.IsNaN(high)) return "–";
-        var span = $"[{Signed(low)}, {Signed(high)}]";
-        var verdict = low > 0 || high < 0
-            ? (Metrics.HigherIsBetter(metric) == low > 0 ? "better" : "worse")
-            : "not told apart";
-        return $"{span} ({verdict})";
+        return $"[{Signed(low)}, {Signed(high)}] ({IntervalVerdict(metric, low, high)})";
     }
 
     /// <summary>
