@@ -55,7 +55,7 @@ public sealed class DriftHistograms(DriftStore reports, DatasetStore datasets, D
         if (column is null)
         {
             var columns = checkedFeatures.Where(f => profile.Columns.Any(c => c.Name == f));
-            throw new HistogramUnavailableException($"'{feature}' is not a feature of the newest drift check; one of {string.Join(", ", columns)}.", unknownFeature: true);
+            throw new HistogramUnavailableException($"'{feature}' is not a feature of the newest drift check; those with a histogram: {string.Join(", ", columns)}.", unknownFeature: true);
         }
 
         var current = await inputs.ReadCurrentAsync(model, report.WindowStart, report.WindowEnd, report.MaxRows > 0 ? report.MaxRows : DefaultMaxRows, [feature], ct).ConfigureAwait(false);
