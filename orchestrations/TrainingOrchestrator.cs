@@ -86,10 +86,14 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
             notes.Add($"{feedback.TrainRows} labelled live rows (feedback) added to the train split.");
         }
 
+        // Small data: too few validation rows to choose well, so every candidate is scored by the same k folds of train and validation.
+        var folds = plan.FoldsFor(splits);
+        // Data too small to split into rows to train on and rows to measure on fails here, saying so, before any training.
+        if (splits.Shortfall(folds) is { } shortfall) throw new InvalidOperationException(shortfall);
+
         var baselineTask = context.CallActivityAsync<EvaluationResult>(
             nameof(EvaluateBaseline), new BaselineInput(plan.Model, plan.DatasetVersion, splits), StorageRetry);
-        // Small data: too few validation rows to choose well, so every candidate is scored by the same k folds of train and validation.
-        var candidates = await TrainCandidatesAsync(context, plan, splits, plan.FoldsFor(splits));
+        var candidates = await TrainCandidatesAsync(context, plan, splits, folds);
 
         var succeeded = candidates.Where(c => c.Succeeded && c.ModelBlob is not null).ToList();
         if (succeeded.Count == 0)

@@ -104,7 +104,7 @@ internal static class TaxiModels
         if (!File.Exists(file)) File.WriteAllLines(file, File.ReadLines(Path.Combine(BenchmarkHost.TaxiFolder, "taxi-fare-train.csv")).Take(rows + 1));
         var data = FeaturePipeline.Loader(ml, Schema).Load(file);
         var label = FeaturePipeline.FitLabel(ml, Schema, data);
-        return TrainerCatalog.Estimator(ml, Schema, null, Candidate(name), 42).Fit(label.Transform(data));
+        return TrainerCatalog.Estimator(ml, Schema, null, Candidate(name), 42, rows).Fit(label.Transform(data));
     }
 
     private static CandidateSpec Candidate(string name)

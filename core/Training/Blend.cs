@@ -39,7 +39,7 @@ public static class Blend
         TrainerCatalog.Candidates(new ModelSpec(), DefaultCandidates.Singles(rows: 0, hasText: false));
 
     /// <summary>Every member's featurization and trainer, and the mean of their answers in the task's output columns.</summary>
-    public static IEstimator<ITransformer> Estimator(MLContext ml, DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct, int seed)
+    public static IEstimator<ITransformer> Estimator(MLContext ml, DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct, int seed, long rows)
     {
         if (!Supports(schema.Task))
         {
@@ -50,7 +50,7 @@ public static class Blend
         IEstimator<ITransformer>? chain = null;
         for (var i = 0; i < members.Count; i++)
         {
-            var member = TrainerCatalog.Estimator(ml, schema, distinct, members[i], seed)
+            var member = TrainerCatalog.Estimator(ml, schema, distinct, members[i], seed, rows)
                 .Append(ml.Transforms.CopyColumns(MemberColumn(i), answer));
             chain = chain is null ? member : chain.Append(member);
         }

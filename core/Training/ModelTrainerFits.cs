@@ -122,7 +122,7 @@ public sealed partial class ModelTrainer
         CandidateSpec candidate, int seed, IDataView data)
     {
         var label = FeaturePipeline.FitLabel(ml, schema, data);
-        var estimator = TrainerCatalog.Estimator(ml, schema, distinct, candidate, seed);
+        var estimator = TrainerCatalog.Estimator(ml, schema, distinct, candidate, seed, TrainerCatalog.NeedsRowCount(candidate) ? CountRows(data) : 0);
         var model = schema.Task == TaskKind.Multiclass
             ? estimator.Append(ml.Transforms.Conversion.MapKeyToValue(FeaturePipeline.PredictedClassColumn, ModelOutputs.PredictedLabelColumn)).Fit(label.Transform(data))
             : (ITransformer)estimator.Fit(label.Transform(data));

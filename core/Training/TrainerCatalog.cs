@@ -90,10 +90,29 @@ public static class TrainerCatalog
     /// The whole estimator of a candidate, as trained and served: its featurization (normalized for a linear trainer) and
     /// trainer (<see cref="AppendTrainer"/>), or for a <see cref="Blend"/> every member's and the mean of their answers.
     /// </summary>
-    public static IEstimator<ITransformer> Estimator(MLContext ml, DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct, CandidateSpec candidate, int seed) =>
+    /// <paramref name="rows"/> is the number of rows it is fit on (<see cref="SdcaPasses"/>).
+    public static IEstimator<ITransformer> Estimator(MLContext ml, DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct, CandidateSpec candidate, int seed, long rows) =>
         candidate.Trainer == Blend.Name
-            ? Blend.Estimator(ml, schema, distinct, seed)
-            : FeaturePipeline.Featurize(ml, schema, distinct, IsLinear(candidate.Trainer)).AppendTrainer(ml, schema.Task, candidate, seed);
+            ? Blend.Estimator(ml, schema, distinct, seed, rows)
+            : FeaturePipeline.Featurize(ml, schema, distinct, IsLinear(candidate.Trainer)).AppendTrainer(ml, schema.Task, candidate, seed, rows);
+
+    /// <summary>Whether fitting the candidate needs its row count first: a linear model, alone or in a blend (<see cref="SdcaPasses"/>).</summary>
+    public static bool NeedsRowCount(CandidateSpec candidate) => IsLinear(candidate.Trainer) || candidate.Trainer == Blend.Name;
+
+    /// <summary>
+    /// The most passes over the data Sdca makes when the spec does not set <c>maximumNumberOfIterations</c>. ML.NET's own
+    /// default grows as the rows shrink, about 1.5 million divided by the rows (187,500 passes over 8 rows, 49,998 over
+    /// 30), and a pass costs a fixed fraction of a millisecond whatever its rows (it shuffles on a thread of its own): data
+    /// of a few dozen rows that does not converge then takes minutes a fit (8 rows: 82 s), and a run cross-validates
+    /// each candidate six times. Data that converges stops well before the cap.
+    /// </summary>
+    public const int MaxSdcaPasses = 1_000;
+
+    /// <summary>
+    /// Sdca's number of passes over <paramref name="rows"/> rows when the spec sets none: <see cref="MaxSdcaPasses"/> where
+    /// ML.NET's default would be more (under 1,500 rows), else null (ML.NET's default, at most about the cap).
+    /// </summary>
+    public static int? SdcaPasses(long rows) => rows * MaxSdcaPasses < 1_500_000 ? MaxSdcaPasses : null;
 
     /// <summary>
     /// The featurization followed by the candidate's trainer, and by a calibration where the trainer has none of its own,
@@ -104,16 +123,16 @@ public static class TrainerCatalog
     /// comes after the predictor in the chain, so the predictor stays the chain's last <c>ISingleFeaturePredictionTransformer</c>
     /// (<see cref="ModelChain"/>).
     /// </summary>
-    public static IEstimator<ITransformer> AppendTrainer(this IEstimator<ITransformer> featurization, MLContext ml, TaskKind task, CandidateSpec candidate, int seed)
+    public static IEstimator<ITransformer> AppendTrainer(this IEstimator<ITransformer> featurization, MLContext ml, TaskKind task, CandidateSpec candidate, int seed, long rows)
     {
-        var chain = featurization.Append(Create(ml, task, candidate, seed));
+        var chain = featurization.Append(Create(ml, task, candidate, seed, rows));
         return task == TaskKind.Binary && candidate.Trainer == "FastForest"
             ? chain.Append(ml.BinaryClassification.Calibrators.Platt(FeaturePipeline.LabelColumn))
             : chain;
     }
 
     /// <summary>The trainer estimator of a candidate for a task.</summary>
-    private static IEstimator<ITransformer> Create(MLContext ml, TaskKind task, CandidateSpec candidate, int seed)
+    private static IEstimator<ITransformer> Create(MLContext ml, TaskKind task, CandidateSpec candidate, int seed, long rows)
     {
         var p = candidate.Parameters;
         int? Int(string name) => p.TryGetValue(name, out var v) ? (int)Math.Round(v) : null;
@@ -181,7 +200,7 @@ public static class TrainerCatalog
             case "Sdca":
                 var l1 = (float?)Real("l1Regularization");
                 var l2 = (float?)Real("l2Regularization");
-                var max = Int("maximumNumberOfIterations");
+                var max = Int("maximumNumberOfIterations") ?? SdcaPasses(rows);
                 return task switch
                 {
                     TaskKind.Regression => ml.Regression.Trainers.Sdca(new SdcaRegressionTrainer.Options

@@ -18,7 +18,37 @@ public sealed record SplitRefs(
     long TestRows,
     double ValidationFraction = TrainingOptions.DefaultValidationFraction,
     double TestFraction = TrainingOptions.DefaultTestFraction,
-    string? TimeColumn = null);
+    string? TimeColumn = null)
+{
+    /// <summary>
+    /// The fewest rows a run measures a model on: the test split, and the validation split where candidates are chosen on
+    /// it rather than by cross-validation. Below two rows an error has no spread and r² no variance to explain, and a
+    /// test split of none would register a model nothing has measured.
+    /// </summary>
+    public const int MinMeasuredRows = 2;
+
+    /// <summary>
+    /// Why this split cannot carry a run, naming its counts and what to do, or null when it can. <paramref name="folds"/>:
+    /// the run's cross-validation folds (0 when it chooses on the validation split).
+    /// </summary>
+    public string? Shortfall(int folds)
+    {
+        var total = TrainRows + ValidationRows + TestRows;
+        var counts = string.Create(CultureInfo.InvariantCulture,
+            $"The split of {total:N0} rows gave {TrainRows:N0} train, {ValidationRows:N0} validation and {TestRows:N0} test rows");
+        var more = string.Create(CultureInfo.InvariantCulture,
+            $"Upload more rows: the split holds out about {TestFraction * 100:0.#}% of them for test and {ValidationFraction * 100:0.#}% for validation, row by row, so a few dozen rows are the least that reliably gives both.");
+        if (TestRows < MinMeasuredRows)
+        {
+            return $"{counts}: a run needs at least {MinMeasuredRows} test rows to measure its model on rows it did not train on. {more}";
+        }
+        if (folds == 0 && ValidationRows < MinMeasuredRows)
+        {
+            return $"{counts}: a run that chooses among candidates on the validation split{(TimeColumn is null ? "" : " (a time-ordered split is never cross-validated)")} needs at least {MinMeasuredRows} validation rows. {more}";
+        }
+        return TrainRows == 0 ? $"{counts}: there is nothing to train on. {more}" : null;
+    }
+}
 
 /// <summary>One candidate to train: a trainer and one combination of its parameters.</summary>
 public sealed record CandidateSpec(string Trainer, IReadOnlyDictionary<string, double> Parameters)

@@ -46,7 +46,7 @@ public sealed class TrainingWarmup(IOptions<TrainingOptions> options, ILogger<Tr
                 var data = loader.Load(file);
                 var label = FeaturePipeline.FitLabel(ml, schema, data);
                 var prepared = label.Transform(data);
-                var model = TrainerCatalog.Estimator(ml, schema, null, candidate, options.Value.Seed).Fit(prepared);
+                var model = TrainerCatalog.Estimator(ml, schema, null, candidate, options.Value.Seed, Rows).Fit(prepared);
                 ModelEvaluation.Evaluate(ml, schema, model.Transform(prepared));
                 using var stream = new MemoryStream();
                 ml.Model.Save(model, data.Schema, stream);

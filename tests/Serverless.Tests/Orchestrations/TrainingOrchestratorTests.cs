@@ -246,6 +246,53 @@ public sealed class TrainingOrchestratorTests
     }
 
     [Fact]
+    public async Task RunAsync_SplitWithoutTestRows_FailsSayingSoBeforeAnyTraining()
+    {
+        await using var run = new StubbedTrainingRun { Split = StubbedTrainingRun.Splits with { TrainRows = 8, ValidationRows = 0, TestRows = 0 } };
+
+        var done = await run.RunToCompletionAsync();
+
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, done.RuntimeStatus);
+        var message = done.FailureDetails?.ErrorMessage ?? "";
+        Assert.Contains("The split of 8 rows gave 8 train, 0 validation and 0 test rows", message, StringComparison.Ordinal);
+        Assert.Contains($"at least {SplitRefs.MinMeasuredRows} test rows", message, StringComparison.Ordinal);
+        Assert.Contains("Upload more rows", message, StringComparison.Ordinal);
+        Assert.Empty(run.InputsOf<CandidateInput>(nameof(TrainCandidate)));
+        Assert.Empty(run.InputsOf<BaselineInput>(nameof(EvaluateBaseline)));
+        var ended = run.InputsOf<TrainingAuditInput>(nameof(RecordTrainingEvent))[^1];
+        Assert.Equal((AuditActions.TrainingEnded, TrainingStages.Failed), (ended.Action, ended.Status));
+        Assert.Contains("0 test rows", ended.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_TimeOrderedSplitWithOneValidationRow_FailsNamingTheValidationSplit()
+    {
+        // A time-ordered split is never cross-validated: its candidates are chosen on validation, which needs rows.
+        await using var run = new StubbedTrainingRun { Split = StubbedTrainingRun.Splits with { TrainRows = 9, ValidationRows = 1, TestRows = 3, TimeColumn = "day" } };
+
+        var done = await run.RunToCompletionAsync();
+
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, done.RuntimeStatus);
+        var message = done.FailureDetails?.ErrorMessage ?? "";
+        Assert.Contains("gave 9 train, 1 validation and 3 test rows", message, StringComparison.Ordinal);
+        Assert.Contains($"a time-ordered split is never cross-validated) needs at least {SplitRefs.MinMeasuredRows} validation rows", message, StringComparison.Ordinal);
+        Assert.Empty(run.InputsOf<CandidateInput>(nameof(TrainCandidate)));
+    }
+
+    [Fact]
+    public async Task RunAsync_SmallSplitCrossValidated_TrainsWithTwoTestRowsAndNoValidationRows()
+    {
+        // Cross-validated, a split needs no validation rows of its own; two test rows are enough to run.
+        await using var run = new StubbedTrainingRun { Split = StubbedTrainingRun.Splits with { TrainRows = 14, ValidationRows = 0, TestRows = 2 } };
+        run.Plan = run.Plan with { CrossValidationFolds = 5, CrossValidationMaxRows = TrainingOptions.DefaultCrossValidationMaxRows };
+
+        var done = await run.RunToCompletionAsync();
+
+        Assert.Equal(TrainingStatus.Promoted, StubbedTrainingRun.Outcome(done).Status);
+        Assert.All(run.InputsOf<CandidateInput>(nameof(TrainCandidate)), c => Assert.Equal(5, c.CrossValidationFolds));
+    }
+
+    [Fact]
     public async Task RunAsync_OneCandidateFails_ContinuesAndReportsTheFailure()
     {
         await using var run = new StubbedTrainingRun();
@@ -338,6 +385,9 @@ internal sealed class StubbedTrainingRun : IAsyncDisposable
     private readonly ConcurrentQueue<(string Activity, object Input)> _calls = new();
     private readonly object _promotionLock = new();
     private DurableTaskTestHost? _host;
+
+    /// <summary>The split the stub of <c>SplitDataset</c> answers.</summary>
+    public SplitRefs Split { get; set; } = Splits;
 
     public TrainingPlan Plan { get; set; } = new(
         Model, "ds-1", "sha-ds-1", TaskKind.Regression, "rmse", 42, null, [FastTree, Sdca], new Dictionary<string, double>(),
@@ -452,7 +502,7 @@ internal sealed class StubbedTrainingRun : IAsyncDisposable
         tasks.AddActivityFunc<DatasetRef, DatasetCheck>(nameof(ValidateDataset),
             (_, input) => Record(nameof(ValidateDataset), input, () => new DatasetCheck(input.DatasetVersion, Plan.DatasetSha256, 1000)));
         tasks.AddActivityFunc<SplitInput, SplitRefs>(nameof(SplitDataset),
-            (_, input) => Record(nameof(SplitDataset), input, () => Splits));
+            (_, input) => Record(nameof(SplitDataset), input, () => Split));
         tasks.AddActivityFunc<BaselineInput, EvaluationResult>(nameof(EvaluateBaseline),
             (_, input) => Record(nameof(EvaluateBaseline), input, () => new EvaluationResult("baseline", BaselineMetrics, Splits.TestRows)));
         tasks.AddActivityFunc<CandidateInput, CandidateResult>(nameof(TrainCandidate),

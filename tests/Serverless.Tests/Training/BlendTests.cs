@@ -101,7 +101,7 @@ public sealed class BlendTests(AzuriteFixture azurite)
             Features = ["x"],
         };
 
-        var error = Assert.Throws<BadRequestException>(() => TrainerCatalog.Estimator(FeaturePipeline.Context(1), schema, null, new CandidateSpec(Blend.Name, new Dictionary<string, double>()), 1));
+        var error = Assert.Throws<BadRequestException>(() => TrainerCatalog.Estimator(FeaturePipeline.Context(1), schema, null, new CandidateSpec(Blend.Name, new Dictionary<string, double>()), 1, rows: 100));
         Assert.Contains("cannot be blended", error.Message);
     }
 }

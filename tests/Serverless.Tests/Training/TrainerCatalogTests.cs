@@ -1,4 +1,8 @@
+using Microsoft.ML;
+using System.Collections.Concurrent;
+using System.Globalization;
 using Serverless.Core.Api;
+using Serverless.Core.Datasets;
 using Serverless.Core.Specs;
 using Serverless.Core.Training;
 
@@ -48,5 +52,49 @@ public sealed class TrainerCatalogTests
         var error = Assert.Throws<BadRequestException>(() => TrainerCatalog.Candidates(Spec(grid)));
 
         Assert.Contains("81 candidates", error.Message);
+    }
+
+    [Fact]
+    public void Sdca_OnAFewRows_IsCappedAtMaxSdcaPasses_AndOnMoreRowsKeepsMLNetsOwnDefault()
+    {
+        // ML.NET's default would make 187,500 passes over 8 rows, a fixed cost each: minutes a fit where these rows do not converge.
+        Assert.Equal(TrainerCatalog.MaxSdcaPasses, TrainerCatalog.SdcaPasses(8));
+        Assert.Null(TrainerCatalog.SdcaPasses(2_000));
+
+        // What ML.NET does with it: it tunes the number of passes itself only when none is given, and says so in its log.
+        Assert.DoesNotContain(AutoTuned(Rows(8)), m => m.Contains("maxIterations", StringComparison.Ordinal));
+        Assert.Contains(AutoTuned(Rows(2_000)), m => m.Contains("maxIterations", StringComparison.Ordinal));
+    }
+
+    /// <summary>Rows of counts in the hundreds with a label growing with them, as a small table of counts has.</summary>
+    private static string[] Rows(int count) =>
+        [.. Enumerable.Range(0, count).Select(i => string.Create(CultureInfo.InvariantCulture, $"{100 + 37 * i % 500},{i % 3},{300 * i + 100}"))];
+
+    /// <summary>Fits the default Sdca candidate on the rows as a run does, and returns ML.NET's "Auto-tuning" log lines.</summary>
+    private static List<string> AutoTuned(string[] rows)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"sdca-{Guid.NewGuid():N}.csv");
+        File.WriteAllLines(file, ["a,b,y", .. rows]);
+        try
+        {
+            var schema = new DatasetSchema
+            {
+                Columns = [new("a", ColumnKind.Numeric), new("b", ColumnKind.Numeric), new("y", ColumnKind.Numeric)],
+                Label = "y",
+                Task = TaskKind.Regression,
+                Features = ["a", "b"],
+            };
+            var ml = FeaturePipeline.Context(42);
+            var messages = new ConcurrentQueue<string>();
+            ml.Log += (_, e) => { if (e.Message.Contains("Auto-tuning", StringComparison.Ordinal)) messages.Enqueue(e.Message); };
+            var data = FeaturePipeline.Loader(ml, schema).Load(file);
+            var label = FeaturePipeline.FitLabel(ml, schema, data);
+            TrainerCatalog.Estimator(ml, schema, null, new CandidateSpec("Sdca", new Dictionary<string, double>()), 42, rows.Length).Fit(label.Transform(data));
+            return [.. messages];
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 }
