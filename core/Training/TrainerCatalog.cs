@@ -100,19 +100,30 @@ public static class TrainerCatalog
     public static bool NeedsRowCount(CandidateSpec candidate) => IsLinear(candidate.Trainer) || candidate.Trainer == Blend.Name;
 
     /// <summary>
-    /// The most passes over the data Sdca makes when the spec does not set <c>maximumNumberOfIterations</c>. ML.NET's own
-    /// default grows as the rows shrink, about 1.5 million divided by the rows (187,500 passes over 8 rows, 49,998 over
-    /// 30), and a pass costs a fixed fraction of a millisecond whatever its rows (it shuffles on a thread of its own): data
-    /// of a few dozen rows that does not converge then takes minutes a fit (8 rows: 82 s), and a run cross-validates
-    /// each candidate six times. Data that converges stops well before the cap.
+    /// The most passes over the data Sdca makes when the spec does not set <c>maximumNumberOfIterations</c>. ML.NET's own default is three times 500,000 divided by the rows (187,500 passes over 8
+    /// rows), and a pass costs a fixed fraction of a millisecond whatever its rows (it shuffles on a thread of its own):
+    /// rows that do not converge then take minutes a fit (8 rows: 82 s), and a run cross-validates each candidate six
+    /// times. The cap binds under 150 rows only, and data that converges stops before it.
     /// </summary>
-    public const int MaxSdcaPasses = 1_000;
+    public const int MaxSdcaPasses = 10_000;
+
+    /// <summary>ML.NET's default number of Sdca passes over <paramref name="rows"/> rows on one thread (its <c>TuneDefaultMaxIterations</c>).</summary>
+    private static long DefaultSdcaPasses(long rows) => Math.Max(2, Math.Max(1, 500_000 / rows) * 3);
 
     /// <summary>
     /// Sdca's number of passes over <paramref name="rows"/> rows when the spec sets none: <see cref="MaxSdcaPasses"/> where
-    /// ML.NET's default would be more (under 1,500 rows), else null (ML.NET's default, at most about the cap).
+    /// ML.NET's default would be more, else null (ML.NET's default).
     /// </summary>
-    public static int? SdcaPasses(long rows) => rows * MaxSdcaPasses < 1_500_000 ? MaxSdcaPasses : null;
+    public static int? SdcaPasses(long rows) => rows > 0 && DefaultSdcaPasses(rows) > MaxSdcaPasses ? MaxSdcaPasses : null;
+
+    /// <summary>
+    /// Where the passes are capped (<see cref="SdcaPasses"/>), the L2 regularization ML.NET's classifiers would tune for
+    /// themselves from their default passes (its <c>TuneDefaultL2</c>: 20 over half the passes times the rows), so that the
+    /// cap changes the passes only: ML.NET tunes L2 from the passes it is given, and 1,000 passes over iris's 150 rows
+    /// made it ten times larger. Null where nothing is capped. (Regression's default L2 depends on the rows alone.)
+    /// </summary>
+    public static float? SdcaClassifierL2(long rows) =>
+        SdcaPasses(rows) is null ? null : Math.Max(1e-06f, 20f / (Math.Max(2, DefaultSdcaPasses(rows) / 2) * rows));
 
     /// <summary>
     /// The featurization followed by the candidate's trainer, and by a calibration where the trainer has none of its own,
@@ -200,7 +211,13 @@ public static class TrainerCatalog
             case "Sdca":
                 var l1 = (float?)Real("l1Regularization");
                 var l2 = (float?)Real("l2Regularization");
-                var max = Int("maximumNumberOfIterations") ?? SdcaPasses(rows);
+                var max = Int("maximumNumberOfIterations");
+                if (max is null)
+                {
+                    // Capped passes on small data, and for a classifier the L2 ML.NET would have tuned from its own passes.
+                    max = SdcaPasses(rows);
+                    if (task != TaskKind.Regression) l2 ??= SdcaClassifierL2(rows);
+                }
                 return task switch
                 {
                     TaskKind.Regression => ml.Regression.Trainers.Sdca(new SdcaRegressionTrainer.Options

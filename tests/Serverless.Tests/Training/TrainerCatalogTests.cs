@@ -1,10 +1,12 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using System.Collections.Concurrent;
 using System.Globalization;
 using Serverless.Core.Api;
 using Serverless.Core.Datasets;
 using Serverless.Core.Specs;
 using Serverless.Core.Training;
+using Serverless.Tests.Infrastructure;
 
 namespace Serverless.Tests.Training;
 
@@ -59,37 +61,72 @@ public sealed class TrainerCatalogTests
     {
         // ML.NET's default would make 187,500 passes over 8 rows, a fixed cost each: minutes a fit where these rows do not converge.
         Assert.Equal(TrainerCatalog.MaxSdcaPasses, TrainerCatalog.SdcaPasses(8));
-        Assert.Null(TrainerCatalog.SdcaPasses(2_000));
+        Assert.Equal(TrainerCatalog.MaxSdcaPasses, TrainerCatalog.SdcaPasses(149));
+        Assert.Null(TrainerCatalog.SdcaPasses(150));
 
         // What ML.NET does with it: it tunes the number of passes itself only when none is given, and says so in its log.
-        Assert.DoesNotContain(AutoTuned(Rows(8)), m => m.Contains("maxIterations", StringComparison.Ordinal));
-        Assert.Contains(AutoTuned(Rows(2_000)), m => m.Contains("maxIterations", StringComparison.Ordinal));
+        var regression = Schema("y", TaskKind.Regression);
+        Assert.DoesNotContain(AutoTuned(regression, Counts(8), out _), m => m.Contains("maxIterations", StringComparison.Ordinal));
+        Assert.Contains(AutoTuned(regression, Counts(400), out _), m => m.Contains("maxIterations", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Sdca_CappedClassifier_KeepsTheL2MLNetTunes_SoItAnswersAsMLNetsDefaultDoes()
+    {
+        // 100 iris rows: ML.NET's default is 15,000 passes and an L2 tuned from them; its best pass comes well before the cap.
+        var rows = File.ReadLines(RepositoryPaths.Dataset("iris", "iris.data")).Where(l => l.Length > 0).Where((_, i) => i % 3 != 2).ToArray();
+        Assert.Equal(100, rows.Length);
+        Assert.Equal(TrainerCatalog.MaxSdcaPasses, TrainerCatalog.SdcaPasses(rows.Length));
+        var iris = new DatasetSchema
+        {
+            Columns = [new("a", ColumnKind.Numeric), new("b", ColumnKind.Numeric), new("c", ColumnKind.Numeric), new("d", ColumnKind.Numeric), new("y", ColumnKind.Categorical)],
+            Label = "y",
+            Task = TaskKind.Multiclass,
+            Classes = ["Iris-setosa", "Iris-versicolor", "Iris-virginica"],
+            Features = ["a", "b", "c", "d"],
+        };
+
+        // Given ML.NET's default number of passes, ML.NET tunes L2 itself: that is its default, passes and L2 alike.
+        var messages = AutoTuned(iris, rows, out var mlNets, new Dictionary<string, double> { ["maximumNumberOfIterations"] = 15_000 });
+        AutoTuned(iris, rows, out var capped);
+
+        Assert.Contains(messages, m => m.Contains(string.Create(CultureInfo.InvariantCulture, $"L2 = {TrainerCatalog.SdcaClassifierL2(rows.Length)}."), StringComparison.Ordinal));
+        Assert.Equal(mlNets, capped);
+    }
+
+    private static DatasetSchema Schema(string label, TaskKind task) => new()
+    {
+        Columns = [new("a", ColumnKind.Numeric), new("b", ColumnKind.Numeric), new(label, ColumnKind.Numeric)],
+        Label = label,
+        Task = task,
+        Features = ["a", "b"],
+    };
+
     /// <summary>Rows of counts in the hundreds with a label growing with them, as a small table of counts has.</summary>
-    private static string[] Rows(int count) =>
+    private static string[] Counts(int count) =>
         [.. Enumerable.Range(0, count).Select(i => string.Create(CultureInfo.InvariantCulture, $"{100 + 37 * i % 500},{i % 3},{300 * i + 100}"))];
 
-    /// <summary>Fits the default Sdca candidate on the rows as a run does, and returns ML.NET's "Auto-tuning" log lines.</summary>
-    private static List<string> AutoTuned(string[] rows)
+    /// <summary>
+    /// Fits an Sdca candidate on the rows (a headerless CSV in the schema's column order) as a run does; returns ML.NET's
+    /// "Auto-tuning" log lines, and the model's scores of the same rows.
+    /// </summary>
+    private static List<string> AutoTuned(DatasetSchema schema, string[] rows, out float[] scores, Dictionary<string, double>? parameters = null)
     {
         var file = Path.Combine(Path.GetTempPath(), $"sdca-{Guid.NewGuid():N}.csv");
-        File.WriteAllLines(file, ["a,b,y", .. rows]);
+        File.WriteAllLines(file, [string.Join(",", schema.Columns.Select(c => c.Name)), .. rows]);
         try
         {
-            var schema = new DatasetSchema
-            {
-                Columns = [new("a", ColumnKind.Numeric), new("b", ColumnKind.Numeric), new("y", ColumnKind.Numeric)],
-                Label = "y",
-                Task = TaskKind.Regression,
-                Features = ["a", "b"],
-            };
             var ml = FeaturePipeline.Context(42);
             var messages = new ConcurrentQueue<string>();
             ml.Log += (_, e) => { if (e.Message.Contains("Auto-tuning", StringComparison.Ordinal)) messages.Enqueue(e.Message); };
             var data = FeaturePipeline.Loader(ml, schema).Load(file);
             var label = FeaturePipeline.FitLabel(ml, schema, data);
-            TrainerCatalog.Estimator(ml, schema, null, new CandidateSpec("Sdca", new Dictionary<string, double>()), 42, rows.Length).Fit(label.Transform(data));
+            var prepared = label.Transform(data);
+            var model = TrainerCatalog.Estimator(ml, schema, null, new CandidateSpec("Sdca", parameters ?? []), 42, rows.Length).Fit(prepared);
+            var scored = model.Transform(prepared);
+            scores = schema.Task == TaskKind.Regression
+                ? [.. scored.GetColumn<float>(Serverless.Core.Serving.ModelOutputs.ScoreColumn)]
+                : [.. scored.GetColumn<float[]>(Serverless.Core.Serving.ModelOutputs.ScoreColumn).SelectMany(s => s)];
             return [.. messages];
         }
         finally
