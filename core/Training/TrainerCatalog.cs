@@ -136,7 +136,9 @@ public static class TrainerCatalog
     /// </summary>
     public static IEstimator<ITransformer> AppendTrainer(this IEstimator<ITransformer> featurization, MLContext ml, TaskKind task, CandidateSpec candidate, int seed, long rows)
     {
-        var chain = featurization.Append(Create(ml, task, candidate, seed, rows));
+        // Sdca passes over its rows many times (thousands of passes on small data): from a cache of the featurized rows,
+        // not by reading and featurizing them again each pass, which also shuffles them on a thread of its own.
+        var chain = (IsLinear(candidate.Trainer) ? featurization.AppendCacheCheckpoint(ml) : featurization).Append(Create(ml, task, candidate, seed, rows));
         return task == TaskKind.Binary && candidate.Trainer == "FastForest"
             ? chain.Append(ml.BinaryClassification.Calibrators.Platt(FeaturePipeline.LabelColumn))
             : chain;
