@@ -98,8 +98,9 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
         var succeeded = candidates.Where(c => c.Succeeded && c.ModelBlob is not null).ToList();
         if (succeeded.Count == 0)
         {
-            throw new InvalidOperationException(
-                $"No candidate of model '{plan.Model}' trained successfully: {string.Join("; ", candidates.Select(c => $"{c.Candidate}: {c.Error}"))}");
+            // Candidates that failed for the same reason (the data's, mostly) are named together, the reason said once.
+            var reasons = candidates.GroupBy(c => c.Error).Select(g => $"{string.Join(", ", g.Select(c => c.Candidate))}: {g.Key}");
+            throw new InvalidOperationException($"No candidate of model '{plan.Model}' trained successfully: {string.Join("; ", reasons)}");
         }
         // The best by the metric, or a candidate cheaper to serve whose shortfall the folds or parts cannot tell from chance.
         var choice = CandidateChoice.Choose(plan.PrimaryMetric, succeeded, plan.SimplerWithin);

@@ -31,7 +31,7 @@ public static class ModelEvaluation
             case TaskKind.Binary:
                 if (scored.Schema.GetColumnOrNull(ModelOutputs.ProbabilityColumn) is not null)
                 {
-                    var b = ml.BinaryClassification.Evaluate(scored, label);
+                    var b = BothClasses(schema, scored, () => ml.BinaryClassification.Evaluate(scored, label));
                     Add(metrics, "auc", () => b.AreaUnderRocCurve);
                     metrics["accuracy"] = b.Accuracy;
                     metrics["f1"] = b.F1Score;
@@ -39,7 +39,7 @@ public static class ModelEvaluation
                 }
                 else
                 {
-                    var b = ml.BinaryClassification.EvaluateNonCalibrated(scored, label);
+                    var b = BothClasses(schema, scored, () => ml.BinaryClassification.EvaluateNonCalibrated(scored, label));
                     Add(metrics, "auc", () => b.AreaUnderRocCurve);
                     metrics["accuracy"] = b.Accuracy;
                     metrics["f1"] = b.F1Score;
@@ -57,6 +57,29 @@ public static class ModelEvaluation
             metrics.Remove(key);
         }
         return metrics;
+    }
+
+    /// <summary>
+    /// ML.NET's binary evaluation, which refuses rows of one class only ("AUC is not defined when there is no positive
+    /// class"): that refusal is turned into one that names the class the rows lack, how many rows there were, and what to do.
+    /// </summary>
+    private static T BothClasses<T>(DatasetSchema schema, IDataView scored, Func<T> evaluate)
+    {
+        try
+        {
+            return evaluate();
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            var labels = scored.GetColumn<bool>(FeaturePipeline.LabelColumn).ToList();
+            var positives = labels.Count(l => l);
+            if (positives > 0 && positives < labels.Count) throw;
+            var classes = schema.Classes ?? [];
+            var missing = positives == 0 ? schema.PositiveClass : classes.FirstOrDefault(c => c != schema.PositiveClass);
+            throw new InvalidOperationException(
+                $"{labels.Count} rows scored together hold no row of class '{missing}', so AUC and the other binary metrics are not defined on them. " +
+                $"The rows of '{missing}' are too few to hold out some for every measure (each cross-validation fold, the validation and the test split): upload more rows of it.");
+        }
     }
 
     private static void Add(Dictionary<string, double> metrics, string name, Func<double> value)

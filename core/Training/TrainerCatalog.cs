@@ -89,8 +89,8 @@ public static class TrainerCatalog
     /// <summary>
     /// The whole estimator of a candidate, as trained and served: its featurization (normalized for a linear trainer) and
     /// trainer (<see cref="AppendTrainer"/>), or for a <see cref="Blend"/> every member's and the mean of their answers.
+    /// <paramref name="rows"/>: the rows it is fit on (<see cref="SdcaPasses"/>; 0 when unknown, for a tree model).
     /// </summary>
-    /// <paramref name="rows"/> is the number of rows it is fit on (<see cref="SdcaPasses"/>).
     public static IEstimator<ITransformer> Estimator(MLContext ml, DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct, CandidateSpec candidate, int seed, long rows) =>
         candidate.Trainer == Blend.Name
             ? Blend.Estimator(ml, schema, distinct, seed, rows)
@@ -100,10 +100,11 @@ public static class TrainerCatalog
     public static bool NeedsRowCount(CandidateSpec candidate) => IsLinear(candidate.Trainer) || candidate.Trainer == Blend.Name;
 
     /// <summary>
-    /// The most passes over the data Sdca makes when the spec does not set <c>maximumNumberOfIterations</c>. ML.NET's own default is three times 500,000 divided by the rows (187,500 passes over 8
-    /// rows), and a pass costs a fixed fraction of a millisecond whatever its rows (it shuffles on a thread of its own):
-    /// rows that do not converge then take minutes a fit (8 rows: 82 s), and a run cross-validates each candidate six
-    /// times. The cap binds under 150 rows only, and data that converges stops before it.
+    /// The most passes over the data Sdca makes when the spec does not set <c>maximumNumberOfIterations</c>. ML.NET's own
+    /// default is three times 500,000 divided by the rows (187,500 passes over 8 rows), and a pass has a fixed cost
+    /// whatever its rows: rows that do not converge took minutes a fit (8 rows: 82 s, when each pass read and shuffled
+    /// the rows again; from the cache <see cref="AppendTrainer"/> puts before Sdca, about a quarter of that), and a
+    /// run fits each candidate six times when it cross-validates. The cap binds under 150 rows only.
     /// </summary>
     public const int MaxSdcaPasses = 10_000;
 

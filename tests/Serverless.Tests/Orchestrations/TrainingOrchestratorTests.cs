@@ -246,6 +246,21 @@ public sealed class TrainingOrchestratorTests
     }
 
     [Fact]
+    public async Task RunAsync_EveryCandidateFailsForOneReason_SaysTheReasonOnceNamingThemAll()
+    {
+        const string reason = "40 rows scored together hold no row of class 'yes'";
+        await using var run = new StubbedTrainingRun { SharedTrainingError = reason };
+        run.FailingTrainers.UnionWith(["FastTree", "Sdca"]);
+
+        var done = await run.RunToCompletionAsync();
+
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, done.RuntimeStatus);
+        var message = done.FailureDetails?.ErrorMessage ?? "";
+        Assert.Contains($"{StubbedTrainingRun.FastTree}, {StubbedTrainingRun.Sdca}: {reason}", message, StringComparison.Ordinal);
+        Assert.Equal(message.IndexOf(reason, StringComparison.Ordinal), message.LastIndexOf(reason, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task RunAsync_SplitWithoutTestRows_FailsSayingSoBeforeAnyTraining()
     {
         await using var run = new StubbedTrainingRun { Split = StubbedTrainingRun.Splits with { TrainRows = 8, ValidationRows = 0, TestRows = 0 } };
@@ -411,6 +426,9 @@ internal sealed class StubbedTrainingRun : IAsyncDisposable
     /// <summary>The model.zip of the winner refit on train and validation.</summary>
     public static string RefitBlob(string trainer) => CandidateBlob(trainer).Replace("model.zip", "refit/model.zip", StringComparison.Ordinal);
 
+    /// <summary>The error every failing trainer throws, when a test sets one (else each its own, <see cref="TrainingError"/>).</summary>
+    public string? SharedTrainingError { get; set; }
+
     /// <summary>Trainers whose training throws on every attempt.</summary>
     public HashSet<string> FailingTrainers { get; } = [];
 
@@ -530,7 +548,7 @@ internal sealed class StubbedTrainingRun : IAsyncDisposable
     private CandidateResult Train(CandidateInput input)
     {
         var trainer = input.Candidate.Trainer;
-        if (FailingTrainers.Contains(trainer)) throw new InvalidOperationException(TrainingError(trainer));
+        if (FailingTrainers.Contains(trainer)) throw new InvalidOperationException(SharedTrainingError ?? TrainingError(trainer));
         var selection = input.CrossValidationFolds > 0
             ? new SelectionMeasure(SelectionSets.CrossValidation(input.CrossValidationFolds), input.Splits.TrainRows + input.Splits.ValidationRows)
             : SelectionMeasure.OnValidation(input.Splits.ValidationRows);

@@ -52,6 +52,32 @@ public sealed class ModelEvaluationTests
         Assert.Equal(2.0 / 3, metrics["microAccuracy"], 5);
     }
 
+    [Theory]
+    [InlineData(false, "yes")]
+    [InlineData(true, "no")]
+    public void Binary_RowsOfOneClassOnly_AreRefusedNamingTheClassTheyLack(bool label, string missing)
+    {
+        var rows = Enumerable.Range(0, 6).Select(i => new ScoredBinary { Label = label, Score = i - 3f, Probability = (i + 1) / 8f, PredictedLabel = i > 3 }).ToArray();
+        var ml = FeaturePipeline.Context(0);
+
+        var error = Assert.Throws<InvalidOperationException>(() => ModelEvaluation.Evaluate(ml, Binary, ml.Data.LoadFromEnumerable(rows)));
+
+        Assert.StartsWith($"6 rows scored together hold no row of class '{missing}'", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"upload more rows of it", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A scored row as ML.NET's binary evaluator reads it.</summary>
+    private sealed class ScoredBinary
+    {
+        public bool Label { get; set; }
+
+        public float Score { get; set; }
+
+        public float Probability { get; set; }
+
+        public bool PredictedLabel { get; set; }
+    }
+
     /// <summary>A scored row as ML.NET's multiclass evaluator reads it; a key field of a loaded class holds the class's index from 0.</summary>
     private sealed class ScoredClass
     {
