@@ -1,3 +1,4 @@
+using Serverless.Core.Specs;
 using Serverless.Core.Training;
 
 namespace Serverless.Orchestrations;
@@ -49,6 +50,13 @@ public static class QualityGate
             {
                 notes.Add($"Beats the baseline on {primary}: {mine:G4} against {floor:G4}.");
             }
+        }
+        // The baseline is the mean of the train labels: on a label the features do not explain, a model refit on more
+        // rows can beat it by chance while doing worse than the test rows' own mean. R² above 0 asks for better than that.
+        if (plan.Task == TaskKind.Regression && winner.Metrics.TryGetValue(Metrics.R2, out var r2) && r2 <= 0)
+        {
+            notes.Add($"Gate: r² = {r2:G4} on test: the model does not beat the baseline of the test rows' own mean (r² 0); it learned nothing useful.");
+            passed = false;
         }
 
         var trails = false;

@@ -26,7 +26,7 @@ public static class ModelEvaluation
                 var r = ml.Regression.Evaluate(scored, label);
                 metrics["rmse"] = r.RootMeanSquaredError;
                 metrics["mae"] = r.MeanAbsoluteError;
-                metrics["r2"] = r.RSquared;
+                metrics[Metrics.R2] = r.RSquared;
                 break;
             case TaskKind.Binary:
                 if (scored.Schema.GetColumnOrNull(ModelOutputs.ProbabilityColumn) is not null)

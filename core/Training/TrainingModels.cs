@@ -127,10 +127,13 @@ public static class Metrics
     public static bool IsBetter(string metric, double a, double b) =>
         !double.IsNaN(a) && (double.IsNaN(b) || (HigherIsBetter(metric) ? a > b : a < b));
 
+    /// <summary>R², the share of the variance of the scored rows' labels that the model explains: 0 for their own mean.</summary>
+    public const string R2 = "r2";
+
     /// <summary>The metrics each task reports.</summary>
     public static IReadOnlyList<string> For(TaskKind task) => task switch
     {
-        TaskKind.Regression => ["rmse", "mae", "r2"],
+        TaskKind.Regression => ["rmse", "mae", R2],
         TaskKind.Binary => ["auc", "accuracy", "f1", "logLoss"],
         TaskKind.Multiclass => ["macroAccuracy", "microAccuracy", "logLoss"],
         _ => throw new ArgumentOutOfRangeException(nameof(task)),

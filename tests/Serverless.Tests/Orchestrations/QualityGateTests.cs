@@ -34,6 +34,28 @@ public sealed class QualityGateTests
         Assert.Contains(result.Notes, n => n.Contains("baseline", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(-0.0094, false)]
+    [InlineData(0.0, false)]
+    [InlineData(0.02, true)]
+    public void Check_RegressionBeatsTheTrainMeanButNotTheTestMean_Fails(double r2, bool passes)
+    {
+        // The noise run's numbers: rmse 14.92 against the train mean's 14.99, r² below 0 on test.
+        var result = QualityGate.Check(Plan(), Scores(("rmse", 14.92), (Metrics.R2, r2)), Scores(("rmse", 14.99)), champion: null);
+
+        Assert.Equal(passes, result.Passed);
+        Assert.Contains(result.Notes, n => n.StartsWith("Beats the baseline on rmse", StringComparison.Ordinal));
+        Assert.Equal(!passes, result.Notes.Any(n => n.Contains("does not beat the baseline of the test rows' own mean", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Check_ClassifierWithoutR2_IsJudgedOnTheBaselineAlone()
+    {
+        var plan = Plan("auc") with { Task = TaskKind.Binary };
+
+        Assert.True(QualityGate.Check(plan, Scores(("auc", 0.8)), Scores(("auc", 0.5)), champion: null).Passed);
+    }
+
     [Fact]
     public void Check_MinimumOnHigherIsBetterMetricMissed_Fails()
     {
