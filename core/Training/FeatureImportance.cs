@@ -205,7 +205,7 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
     private static MetricStatistics Pick(string metric, RegressionMetricsStatistics s) => metric switch
     {
         "mae" => s.MeanAbsoluteError,
-        "r2" => s.RSquared,
+        Metrics.R2 => s.RSquared,
         _ => s.RootMeanSquaredError,
     };
 

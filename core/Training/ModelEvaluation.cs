@@ -74,8 +74,8 @@ public static class ModelEvaluation
             var labels = scored.GetColumn<bool>(FeaturePipeline.LabelColumn).ToList();
             var positives = labels.Count(l => l);
             if (positives > 0 && positives < labels.Count) throw;
-            var classes = schema.Classes ?? [];
-            var missing = positives == 0 ? schema.PositiveClass : classes.FirstOrDefault(c => c != schema.PositiveClass);
+            // The positive class is the schema's second; the other is its first.
+            var missing = positives == 0 ? schema.PositiveClass : schema.Classes?[0];
             throw new InvalidOperationException(
                 $"{labels.Count} rows scored together hold no row of class '{missing}', so AUC and the other binary metrics are not defined on them. " +
                 $"The rows of '{missing}' are too few to hold out some for every measure (each cross-validation fold, the validation and the test split): upload more rows of it.");
@@ -121,7 +121,7 @@ public static class Baseline
         {
             ["rmse"] = Math.Sqrt(ssRes / y.Length),
             ["mae"] = y.Average(v => Math.Abs(v - mean)),
-            ["r2"] = ssTot == 0 ? 0 : 1 - ssRes / ssTot,
+            [Metrics.R2] = ssTot == 0 ? 0 : 1 - ssRes / ssTot,
         };
     }
 
