@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Serverless.Core.Api;
 using Serverless.Core.Datasets;
 using Serverless.Core.Serving;
@@ -47,12 +48,12 @@ public static class Blend
         }
         var answer = schema.Task == TaskKind.Regression ? ModelOutputs.ScoreColumn : ModelOutputs.ProbabilityColumn;
         var members = Members();
-        IEstimator<ITransformer>? chain = null;
+        // One flat chain (EstimatorChain.Append; appending to an IEstimator nests a chain a level per step).
+        var chain = new EstimatorChain<ITransformer>();
         for (var i = 0; i < members.Count; i++)
         {
-            var member = TrainerCatalog.Estimator(ml, schema, distinct, members[i], seed, rows)
-                .Append(ml.Transforms.CopyColumns(MemberColumn(i), answer));
-            chain = chain is null ? member : chain.Append(member);
+            chain = chain.Append(TrainerCatalog.Estimator(ml, schema, distinct, members[i], seed, rows))
+                .Append<ITransformer>(ml.Transforms.CopyColumns(MemberColumn(i), answer));
         }
         // The expression transform takes at most five inputs: the members' answers are summed four at a time onto a running sum.
         string? total = null;
@@ -67,16 +68,16 @@ public static class Blend
                 ? string.Create(CultureInfo.InvariantCulture, $"({string.Join(", ", names)}) => ({sum}) / {members.Count}")
                 : $"({string.Join(", ", names)}) => {sum}";
             var output = last ? answer : string.Create(CultureInfo.InvariantCulture, $"blend.sum{start}");
-            chain = chain!.Append(ml.Transforms.Expression(output, expression, [.. inputs]));
+            chain = chain.Append<ITransformer>(ml.Transforms.Expression(output, expression, [.. inputs]));
             total = output;
         }
         if (schema.Task == TaskKind.Binary)
         {
             // The log-odds of the mean probability, bounded where the probability is 0 or 1, as the score; the label at one half.
             chain = chain
-                .Append(ml.Transforms.Expression(ModelOutputs.ScoreColumn, "(p) => log(max(p, 0.000001) / max(1 - p, 0.000001))", answer))
-                .Append(ml.Transforms.Expression(ModelOutputs.PredictedLabelColumn, "(p) => p > 0.5", answer));
+                .Append<ITransformer>(ml.Transforms.Expression(ModelOutputs.ScoreColumn, "(p) => log(max(p, 0.000001) / max(1 - p, 0.000001))", answer))
+                .Append<ITransformer>(ml.Transforms.Expression(ModelOutputs.PredictedLabelColumn, "(p) => p > 0.5", answer));
         }
-        return chain!;
+        return chain;
     }
 }

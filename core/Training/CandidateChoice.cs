@@ -42,10 +42,14 @@ public static class CandidateChoice
         var note = string.Create(CultureInfo.InvariantCulture,
             $"{chosen.Candidate}{ChosenOver}{best.Candidate}, the best on {set} {metric} ({Value(best, metric):G4} against {Value(chosen, metric):G4}): " +
             $"the gap is within {simplerWithin:G3} standard error(s) of the paired difference over {gap.Pairs} {(set == SelectionSets.Validation ? "parts of the validation split" : "folds")} " +
-            $"({gap.StandardError:G3}), and it costs {100 * chosen.Selection!.ScoringCost!.Value / bestCost:F0}% as much to score a row " +
+            $"({gap.StandardError:G3}), and it costs {Share(chosen.Selection!.ScoringCost!.Value / bestCost)} as much to score a row " +
             $"({chosen.Selection.ScoringCost:F0} against {bestCost:F0} tree splits).");
         return new(chosen, best, note);
     }
+
+    /// <summary>A share as a whole percentage, or "under 1%" rather than a 0% that reads as free.</summary>
+    private static string Share(double fraction) =>
+        fraction < 0.01 ? "under 1%" : string.Create(CultureInfo.InvariantCulture, $"{100 * fraction:F0}%");
 
     private static double Value(CandidateResult c, string metric) => c.ValidationMetrics.GetValueOrDefault(metric, double.NaN);
 

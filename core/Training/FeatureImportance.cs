@@ -191,7 +191,7 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
 
     /// <summary>The feature column a slot came from: its name is <c>f_{column}</c> or <c>f_{column}.{value}</c> (see <see cref="FeaturePipeline.Featurize"/>).</summary>
     private static string? ColumnOf(string slot, IReadOnlyList<string> columns) =>
-        columns.Where(c => slot == "f_" + c || slot.StartsWith("f_" + c + ".", StringComparison.Ordinal))
+        columns.Where(c => slot == FeaturePipeline.FeatureColumn(c) || slot.StartsWith(FeaturePipeline.FeatureColumn(c) + ".", StringComparison.Ordinal))
             .OrderByDescending(c => c.Length).FirstOrDefault();
 
     private static long CountRows(IDataView data, int max)

@@ -99,30 +99,40 @@ public static class FeaturePipeline
     /// </summary>
     public static bool FillsInMissing(ColumnKind kind) => kind is not ColumnKind.Boolean;
 
-    /// <summary>The featurization estimator for the schema's feature columns; <paramref name="normalize"/> for linear trainers.</summary>
+    /// <summary>The model input a feature column becomes: <c>f_{column}</c>, and its slots <c>f_{column}.{value}</c> where it makes several.</summary>
+    public static string FeatureColumn(string column) => "f_" + column;
+
+    /// <summary>
+    /// The featurization estimator for the schema's feature columns; <paramref name="normalize"/> for linear trainers.
+    /// Columns of one kind share one transform (every number's mean replacement is one ReplaceMissingValues over all the
+    /// numbers), in one flat chain: ML.NET fits each transform with a pass over the rows and builds a schema per
+    /// transform, so a transform per column took 3.8 s a fit on 300 numeric columns against 0.09 s for one, and a chain
+    /// nested one level per column (as appending to an <c>IEstimator</c> makes) took minutes.
+    /// </summary>
     public static IEstimator<ITransformer> Featurize(MLContext ml, DatasetSchema schema, IReadOnlyDictionary<string, long>? distinctCounts, bool normalize)
     {
-        IEstimator<ITransformer>? chain = null;
+        var chain = new EstimatorChain<ITransformer>();
+        void Add(IEstimator<ITransformer> step) => chain = chain.Append(step);
+        var numbers = new List<InputOutputColumnPair>();
+        var booleans = new List<InputOutputColumnPair>();
+        var categories = new List<InputOutputColumnPair>();
+        var hashed = new List<InputOutputColumnPair>();
         var parts = new List<string>();
-        void Add(IEstimator<ITransformer> step) => chain = chain is null ? step : chain.Append(step);
 
         foreach (var name in schema.Features)
         {
             var kind = schema.Column(name).Kind;
-            var output = "f_" + name;
+            var output = FeatureColumn(name);
             switch (kind)
             {
                 case ColumnKind.Numeric:
-                    Add(ml.Transforms.ReplaceMissingValues(output, name, Microsoft.ML.Transforms.MissingValueReplacingEstimator.ReplacementMode.Mean));
+                    numbers.Add(new(output, name));
                     break;
                 case ColumnKind.Boolean:
-                    Add(ml.Transforms.Conversion.ConvertType(output, name, DataKind.Single));
+                    booleans.Add(new(output, name));
                     break;
                 case ColumnKind.Categorical:
-                    var distinct = distinctCounts?.GetValueOrDefault(name) ?? 0;
-                    Add(distinct > MaxOneHotKeys
-                        ? ml.Transforms.Categorical.OneHotHashEncoding(output, name, numberOfBits: 12)
-                        : ml.Transforms.Categorical.OneHotEncoding(output, name, maximumNumberOfKeys: MaxOneHotKeys));
+                    (distinctCounts?.GetValueOrDefault(name) > MaxOneHotKeys ? hashed : categories).Add(new(output, name));
                     break;
                 case ColumnKind.Text:
                     Add(ml.Transforms.Text.FeaturizeText(output, name));
@@ -136,9 +146,13 @@ public static class FeaturePipeline
             parts.Add(output);
         }
         if (parts.Count == 0) throw new InvalidOperationException("The dataset has no usable feature column.");
+        if (numbers.Count > 0) Add(ml.Transforms.ReplaceMissingValues([.. numbers], Microsoft.ML.Transforms.MissingValueReplacingEstimator.ReplacementMode.Mean));
+        if (booleans.Count > 0) Add(ml.Transforms.Conversion.ConvertType([.. booleans], DataKind.Single));
+        if (categories.Count > 0) Add(ml.Transforms.Categorical.OneHotEncoding([.. categories], maximumNumberOfKeys: MaxOneHotKeys));
+        if (hashed.Count > 0) Add(ml.Transforms.Categorical.OneHotHashEncoding([.. hashed], numberOfBits: 12));
         Add(ml.Transforms.Concatenate(FeaturesColumn, [.. parts]));
         if (normalize) Add(ml.Transforms.NormalizeMinMax(FeaturesColumn));
-        return chain!;
+        return chain;
     }
 
     private sealed class ClassRow

@@ -35,6 +35,19 @@ public sealed class CandidateChoiceTests
     }
 
     [Fact]
+    public void Choose_LinearModelAgainstTrees_SaysUnderOnePercentRatherThanZero()
+    {
+        var best = Candidate("LightGbm", 1.000, 694, BestParts);
+        var linear = Candidate("Sdca", 1.010, 1, NoisyRival);
+
+        var choice = CandidateChoice.Choose("rmse", [best, linear], simplerWithin: 1);
+
+        Assert.Same(linear, choice.Winner);
+        Assert.Contains("costs under 1% as much", choice.Note);
+        Assert.DoesNotContain(" 0%", choice.Note);
+    }
+
+    [Fact]
     public void Choose_CheaperCandidateTrailingOnEveryPart_LosesToTheBest()
     {
         var best = Candidate("LightGbm", 1.000, 2800, BestParts);
