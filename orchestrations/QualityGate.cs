@@ -11,11 +11,14 @@ public sealed record ChampionScores(ComparisonSet Set, string DatasetVersion, Ev
 
 /// <summary>
 /// Promotion rules: the spec's minimums on the test split, beating the deterministic baseline on the primary metric
-/// (so a model that learned nothing is never registered), and not trailing the champion beyond the tolerance, both
+/// and, for a classifier, chance (so a model that learned nothing is never registered), and not trailing the champion beyond the tolerance, both
 /// measured on the same rows, which neither was trained on.
 /// </summary>
 public static class QualityGate
 {
+    /// <summary>The largest share of label shuffles a classifier's test metric may be matched by (<see cref="ChanceTest"/>).</summary>
+    public const double MaxChancePValue = 0.05;
+
     public static GateResult Check(TrainingPlan plan, EvaluationResult winner, EvaluationResult baseline, ChampionScores? champion)
     {
         var notes = new List<string>();
@@ -49,6 +52,23 @@ public static class QualityGate
             else
             {
                 notes.Add($"Beats the baseline on {primary}: {mine:G4} against {floor:G4}.");
+            }
+        }
+        // A classifier that learned nothing beats the constant baseline about half the time (its AUC is 0.5 give or take
+        // chance): its answers must also tell the test labels apart better than nearly every shuffle of those labels does.
+        if (winner.ChancePValue is { } p && ChanceTest.MetricOf(plan.Task) is { } tested)
+        {
+            var value = winner.Metrics.GetValueOrDefault(tested, double.NaN);
+            if (p > MaxChancePValue)
+            {
+                notes.Add($"Gate: {tested} = {value:G4} on {winner.Rows:N0} test rows is matched or beaten by {p:P1} of {ChanceTest.Permutations:N0} " +
+                    $"shuffles of their labels (p = {p:G3}; the gate asks for at most {MaxChancePValue:G3}): the model's answers are not shown to say " +
+                    "anything about the label. Upload more rows, or columns that explain the label.");
+                passed = false;
+            }
+            else
+            {
+                notes.Add($"Not chance: {tested} = {value:G4} on {winner.Rows:N0} test rows, p = {p:G3} over {ChanceTest.Permutations:N0} shuffles of their labels.");
             }
         }
         // The baseline is the mean of the train labels: on a label the features do not explain, a model refit on more

@@ -74,7 +74,12 @@ internal sealed class SchemaInference(IngestionOptions options)
             inferred.Add($"task: {task.ToString().ToLowerInvariant()} ({distinct}{(label.DistinctOverflow ? "+" : "")} distinct label values{(labelKind == ColumnKind.Numeric ? ", numeric" : "")})");
         }
 
-        if (label.Present > 0 && label.Distinct.Count == 1 && !label.DistinctOverflow)
+        // A boolean label's values are read as the data file holds them (true/false, CellValues.Canonical), so that its
+        // classes are the values training reads: yes/no, Y/N or T/F are written true/false.
+        var labelValues = labelKind == ColumnKind.Boolean
+            ? label.Distinct.Keys.Select(k => CellValues.Canonical(ColumnKind.Boolean, k)).OfType<string>().Distinct(StringComparer.Ordinal).ToList()
+            : label.Distinct.Keys.ToList();
+        if (label.Present > 0 && labelValues.Count == 1 && !label.DistinctOverflow)
         {
             throw new Rejection("label_constant", $"The label '{CellValues.Escape(labelName)}' has one value only ({CellValues.Escape(label.Distinct.Keys.First())}); a model cannot learn from it.{InferredLabelAdvice(first, spec, options.MaxClasses)}");
         }
@@ -97,11 +102,11 @@ internal sealed class SchemaInference(IngestionOptions options)
                     : $"The label '{CellValues.Escape(labelName)}' has more than {options.MaxClasses} distinct values, not all numbers: too many to be classes (a classifier takes at most {options.MaxClasses}).";
                 throw new Rejection("label_too_many_classes", why + InferredLabelAdvice(first, spec, options.MaxClasses));
             }
-            if (task == TaskKind.Binary && label.Distinct.Count != 2)
+            if (task == TaskKind.Binary && labelValues.Count != 2)
             {
-                throw new Rejection("label_not_binary", $"A binary task needs exactly two label values; '{CellValues.Escape(labelName)}' has {label.Distinct.Count}.{InferredLabelAdvice(first, spec, options.MaxClasses)}");
+                throw new Rejection("label_not_binary", $"A binary task needs exactly two label values; '{CellValues.Escape(labelName)}' has {labelValues.Count}.{InferredLabelAdvice(first, spec, options.MaxClasses)}");
             }
-            classes = ClassOrder.Sort(label.Distinct.Keys, task);
+            classes = ClassOrder.Sort(labelValues, task);
         }
 
         var sensitive = (spec.Sensitive ?? []).Where(header.Contains).ToList();

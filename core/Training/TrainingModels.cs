@@ -98,12 +98,16 @@ public sealed record CandidateResult(
     string? Error = null,
     SelectionMeasure? Selection = null);
 
-/// <summary>Input of the activity that scores a stored model (a candidate or a registered version) on a split.</summary>
-/// <summary>Scores a stored model on a split; <paramref name="Seed"/> is the run's (null: the host's default).</summary>
+/// <summary>
+/// Input of the activity that scores a stored model (a candidate or a registered version) on a split;
+/// <paramref name="Seed"/> is the run's (null: the host's default).
+/// </summary>
 public sealed record EvaluationInput(string Model, string ModelBlob, string DataBlob, string DatasetVersion, int? Seed = null);
 
 /// <summary>Metrics of one model on one split.</summary>
-public sealed record EvaluationResult(string ModelBlob, IReadOnlyDictionary<string, double> Metrics, long Rows);
+/// <param name="ChancePValue">For a classifier, how often a model whose answers have nothing to do with the labels does
+/// as well on these rows (<see cref="ChanceTest"/>); null for a regression, the baseline, or rows of one class.</param>
+public sealed record EvaluationResult(string ModelBlob, IReadOnlyDictionary<string, double> Metrics, long Rows, double? ChancePValue = null);
 
 /// <summary>Names, defaults and directions of the metrics the pipeline computes.</summary>
 public static class Metrics

@@ -323,6 +323,25 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
         Assert.Equal(["schema_mismatch"], retyped.ReasonCodes);
     }
 
+    [Theory]
+    [InlineData("yes", "no")]
+    [InlineData("Y", "N")]
+    [InlineData("T", "f")]
+    public async Task Ingest_BooleanLabelSpeltOtherThanTrueFalse_HasTheClassesTheDataFileHolds(string positive, string negative)
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("yesno");
+        var rows = Enumerable.Range(0, 30).Select(i => $"{i},{i * 3 % 7},{(i % 3 == 0 ? positive : negative)}");
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/d.csv", "a,b,outcome\n" + string.Join("\n", rows) + "\n", new ModelSpec { Task = TaskKind.Binary }));
+
+        // Training maps the data file's label cells to the classes: each cell must be one of them, the positive one second.
+        Assert.Equal(["false", "true"], manifest.Schema.Classes);
+        var labels = (await ingestion.ReadDataAsync(manifest)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(',')[2]).ToList();
+        Assert.Equal(10, labels.Count(l => l == "true"));
+        Assert.Equal(20, labels.Count(l => l == "false"));
+    }
+
     [Fact]
     public async Task Ingest_FewBadRowsUnderThreshold_AcceptsTheRestAndCountsThem()
     {

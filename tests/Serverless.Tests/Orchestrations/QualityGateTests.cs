@@ -56,6 +56,25 @@ public sealed class QualityGateTests
         Assert.True(QualityGate.Check(plan, Scores(("auc", 0.8)), Scores(("auc", 0.5)), champion: null).Passed);
     }
 
+    [Theory]
+    [InlineData(TaskKind.Binary, "auc", 0.53, 0.31, false)]
+    [InlineData(TaskKind.Binary, "auc", 0.53, 0.051, false)]
+    [InlineData(TaskKind.Binary, "auc", 0.81, 0.001, true)]
+    [InlineData(TaskKind.Multiclass, "macroAccuracy", 0.36, 0.42, false)]
+    [InlineData(TaskKind.Multiclass, "macroAccuracy", 0.9, 0.001, true)]
+    public void Check_ClassifierAboveTheBaseline_MustAlsoBeatChance(TaskKind task, string metric, double value, double p, bool passes)
+    {
+        var plan = Plan(metric) with { Task = task };
+        var baseline = task == TaskKind.Binary ? 0.5 : 1 / 3.0;
+
+        var result = QualityGate.Check(plan, Scores((metric, value)) with { ChancePValue = p }, Scores((metric, baseline)), champion: null);
+
+        Assert.Equal(passes, result.Passed);
+        Assert.Contains(result.Notes, n => n.StartsWith($"Beats the baseline on {metric}", StringComparison.Ordinal));
+        Assert.Equal(!passes, result.Notes.Any(n => n.StartsWith($"Gate: {metric} = ", StringComparison.Ordinal) && n.Contains("shuffles of their labels", StringComparison.Ordinal)));
+        Assert.Equal(passes, result.Notes.Any(n => n.StartsWith("Not chance", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public void Check_MinimumOnHigherIsBetterMetricMissed_Fails()
     {

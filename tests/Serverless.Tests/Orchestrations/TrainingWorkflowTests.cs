@@ -177,6 +177,35 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         Assert.NotNull(model["latestDataset"]);
     }
 
+    [Fact]
+    public async Task BinaryLabelIsNoise_WinnerBeatsTheBaselineByChance_TheChanceTestKeepsItOut()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        var random = new Random(3);
+        var csv = new StringBuilder("a,b,c,outcome\n");
+        for (var i = 0; i < 600; i++)
+        {
+            csv.Append(System.Globalization.CultureInfo.InvariantCulture, $"{random.NextDouble():F4},{random.Next(5)},{random.NextDouble() * 100:F2},{(random.Next(2) == 0 ? "no" : "yes")}\n");
+        }
+        await host.UploadAsync("coin", "model.json", """{"label":"outcome","task":"binary","trainers":[{"name":"FastTree"},{"name":"Sdca"}]}""");
+        await host.UploadAsync("coin", "coin.csv", csv.ToString());
+        var datasets = await host.WaitForBlobsAsync(host.Storage.Datasets, "coin/", Timeout, "/manifest.json");
+        var id = Serverless.Orchestrations.DropZone.TrainingInstanceId("coin", datasets.First(n => n.EndsWith("/manifest.json", StringComparison.Ordinal)).Split('/')[1]);
+
+        var done = await host.WaitForRunAsync(id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"), Timeout);
+
+        Assert.True(done["runtimeStatus"]!.GetValue<string>() == "Completed", done.ToJsonString());
+        var output = done["output"]!;
+        var notes = output["notes"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+        // The winner's test AUC is above the baseline's 0.5, which the baseline rule alone would have let through.
+        Assert.True(output["testMetrics"]?["auc"]?.GetValue<double>() > 0.5, output.ToJsonString());
+        Assert.Contains(notes, n => n.StartsWith("Beats the baseline on auc", StringComparison.Ordinal));
+        Assert.Equal("gateFailed", output["status"]!.GetValue<string>());
+        Assert.Contains(notes, n => n.Contains("shuffles of their labels") && n.Contains("not shown to say anything about the label"));
+        var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/coin");
+        Assert.Empty(model!["versions"]!.AsArray());
+    }
+
     private static async Task<JsonObject> TrainAndWaitAsync(TestHost host, string model)
     {
         var train = await host.Client.PostAsync($"/api/models/{model}/train", null);

@@ -1,0 +1,117 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Serverless.Core.Serving;
+using Serverless.Core.Specs;
+
+namespace Serverless.Core.Training;
+
+/// <summary>
+/// Whether a classifier's answers on some rows say anything about their labels: a permutation test. The labels are
+/// shuffled against the answers <see cref="Permutations"/> times, and the p-value is the share of shuffles (counting
+/// the rows as they are) whose metric is at least as good as the model's: AUC for a binary task (from the ranks of the
+/// scores, as the Mann-Whitney statistic), macro accuracy for a multiclass one. A model that learned nothing beats the
+/// constant baseline on those metrics about half the time by chance; a small p-value says it did not get there by chance.
+/// Written here because ML.NET has no permutation test of a model (its PFI permutes features, not labels).
+/// </summary>
+public static class ChanceTest
+{
+    /// <summary>Shuffles of the labels; with the rows as they are, p-values are multiples of 1/1,000.</summary>
+    public const int Permutations = 999;
+
+    /// <summary>The metric a task's test is on, or null for a regression (whose gate asks for r² above 0 instead).</summary>
+    public static string? MetricOf(TaskKind task) => task switch
+    {
+        TaskKind.Binary => "auc",
+        TaskKind.Multiclass => "macroAccuracy",
+        _ => null,
+    };
+
+    /// <summary>The p-value of a scored view of labelled rows, or null for a regression or rows of fewer than two labels.</summary>
+    public static double? PValue(TaskKind task, IDataView scored, int seed)
+    {
+        switch (task)
+        {
+            case TaskKind.Binary:
+                var labels = scored.GetColumn<bool>(FeaturePipeline.LabelColumn).ToArray();
+                var scores = scored.GetColumn<float>(ModelOutputs.ScoreColumn).ToArray();
+                return Binary(labels, scores, seed);
+            case TaskKind.Multiclass:
+                var classes = scored.GetColumn<uint>(FeaturePipeline.LabelColumn).ToArray();
+                var predicted = scored.GetColumn<uint>(ModelOutputs.PredictedLabelColumn).ToArray();
+                return Multiclass(classes, predicted, seed);
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>The permutation p-value of the AUC of <paramref name="scores"/> against <paramref name="labels"/> (true: positive).</summary>
+    public static double? Binary(bool[] labels, float[] scores, int seed)
+    {
+        var positives = labels.Count(l => l);
+        if (positives == 0 || positives == labels.Length) return null;
+        var ranks = Ranks(scores);
+        double RankSum(bool[] y)
+        {
+            var sum = 0.0;
+            for (var i = 0; i < y.Length; i++) if (y[i]) sum += ranks[i];
+            return sum;
+        }
+        // The AUC grows with the positives' rank sum: a shuffle is as good when its rank sum is at least the model's.
+        var observed = RankSum(labels);
+        return Count(labels, seed, shuffled => RankSum(shuffled) >= observed - 1e-9);
+    }
+
+    /// <summary>The permutation p-value of the macro accuracy (mean recall over the classes present) of <paramref name="predicted"/>.</summary>
+    public static double? Multiclass(uint[] labels, uint[] predicted, int seed)
+    {
+        if (labels.Distinct().Count() < 2) return null;
+        var size = (int)Math.Max(labels.Max(), predicted.DefaultIfEmpty(0u).Max()) + 1;
+        var perClass = new int[size];
+        foreach (var l in labels) perClass[l]++;
+        double MacroAccuracy(uint[] y)
+        {
+            var hits = new int[size];
+            for (var i = 0; i < y.Length; i++) if (y[i] == predicted[i]) hits[y[i]]++;
+            double sum = 0;
+            var present = 0;
+            for (var c = 0; c < size; c++)
+            {
+                if (perClass[c] == 0) continue;
+                sum += hits[c] / (double)perClass[c];
+                present++;
+            }
+            return sum / present;
+        }
+        var observed = MacroAccuracy(labels);
+        return Count(labels, seed, shuffled => MacroAccuracy(shuffled) >= observed - 1e-12);
+    }
+
+    private static double Count<T>(T[] labels, int seed, Func<T[], bool> asGood)
+    {
+        var random = new Random(seed);
+        var shuffled = (T[])labels.Clone();
+        var count = 1; // the rows as they are
+        for (var p = 0; p < Permutations; p++)
+        {
+            random.Shuffle(shuffled);
+            if (asGood(shuffled)) count++;
+        }
+        return count / (double)(Permutations + 1);
+    }
+
+    /// <summary>Ranks from 1, ties sharing their mean rank.</summary>
+    private static double[] Ranks(float[] scores)
+    {
+        var order = Enumerable.Range(0, scores.Length).OrderBy(i => scores[i]).ToArray();
+        var ranks = new double[scores.Length];
+        for (var start = 0; start < order.Length;)
+        {
+            var end = start;
+            while (end + 1 < order.Length && scores[order[end + 1]].Equals(scores[order[start]])) end++;
+            var mean = (start + end) / 2.0 + 1;
+            for (var k = start; k <= end; k++) ranks[order[k]] = mean;
+            start = end + 1;
+        }
+        return ranks;
+    }
+}
