@@ -11,12 +11,12 @@ public sealed record ChampionScores(ComparisonSet Set, string DatasetVersion, Ev
 
 /// <summary>
 /// Promotion rules: the spec's minimums on the test split, beating the deterministic baseline on the primary metric
-/// and, for a classifier, chance (so a model that learned nothing is never registered), and not trailing the champion beyond the tolerance, both
+/// and chance (so a model that learned nothing is never registered), and not trailing the champion beyond the tolerance, both
 /// measured on the same rows, which neither was trained on.
 /// </summary>
 public static class QualityGate
 {
-    /// <summary>The largest share of label shuffles a classifier's test metric may be matched by (<see cref="ChanceTest"/>).</summary>
+    /// <summary>The largest share of label shuffles a winner's test metric may be matched by (<see cref="ChanceTest"/>).</summary>
     public const double MaxChancePValue = 0.05;
 
     public static GateResult Check(TrainingPlan plan, EvaluationResult winner, EvaluationResult baseline, ChampionScores? champion)
@@ -54,10 +54,11 @@ public static class QualityGate
                 notes.Add($"Beats the baseline on {primary}: {mine:G4} against {floor:G4}.");
             }
         }
-        // A classifier that learned nothing beats the constant baseline about half the time (its AUC is 0.5 give or take
-        // chance): its answers must also tell the test labels apart better than nearly every shuffle of those labels does.
-        if (winner.ChancePValue is { } p && ChanceTest.MetricOf(plan.Task) is { } tested)
+        // A model that learned nothing beats the constant baseline about half the time (a classifier's AUC is 0.5 give
+        // or take chance): its answers must also fit the test labels better than nearly every shuffle of those labels does.
+        if (winner.ChancePValue is { } p)
         {
+            var tested = ChanceTest.MetricOf(plan.Task);
             var value = winner.Metrics.GetValueOrDefault(tested, double.NaN);
             if (p > MaxChancePValue)
             {

@@ -6,11 +6,11 @@ using Serverless.Core.Specs;
 namespace Serverless.Core.Training;
 
 /// <summary>
-/// Whether a classifier's answers on some rows say anything about their labels: a permutation test. The labels are
+/// Whether a model's answers on some rows say anything about their labels: a permutation test. The labels are
 /// shuffled against the answers <see cref="Permutations"/> times, and the p-value is the share of shuffles (counting
 /// the rows as they are) whose metric is at least as good as the model's: AUC for a binary task (from the ranks of the
-/// scores, as the Mann-Whitney statistic), macro accuracy for a multiclass one. A model that learned nothing beats the
-/// constant baseline on those metrics about half the time by chance; a small p-value says it did not get there by chance.
+/// scores, as the Mann-Whitney statistic), macro accuracy for a multiclass one, rmse for a regression. A model that
+/// learned nothing beats the constant baseline about half the time by chance; a small p-value says it did not get there by chance.
 /// Written here because ML.NET has no permutation test of a model (its PFI permutes features, not labels).
 /// </summary>
 public static class ChanceTest
@@ -18,15 +18,15 @@ public static class ChanceTest
     /// <summary>Shuffles of the labels; with the rows as they are, p-values are multiples of 1/1,000.</summary>
     public const int Permutations = 999;
 
-    /// <summary>The metric a task's test is on, or null for a regression (whose gate asks for r² above 0 instead).</summary>
-    public static string? MetricOf(TaskKind task) => task switch
+    /// <summary>The metric a task's test is on.</summary>
+    public static string MetricOf(TaskKind task) => task switch
     {
         TaskKind.Binary => "auc",
         TaskKind.Multiclass => "macroAccuracy",
-        _ => null,
+        _ => "rmse",
     };
 
-    /// <summary>The p-value of a scored view of labelled rows, or null for a regression or rows of fewer than two labels.</summary>
+    /// <summary>The p-value of a scored view of labelled rows, or null for rows of one label value only.</summary>
     public static double? PValue(TaskKind task, IDataView scored, int seed)
     {
         switch (task)
@@ -40,8 +40,29 @@ public static class ChanceTest
                 var predicted = scored.GetColumn<uint>(ModelOutputs.PredictedLabelColumn).ToArray();
                 return Multiclass(classes, predicted, seed);
             default:
-                return null;
+                var values = scored.GetColumn<float>(FeaturePipeline.LabelColumn).ToArray();
+                var predictions = scored.GetColumn<float>(ModelOutputs.ScoreColumn).ToArray();
+                return Regression(values, predictions, seed);
         }
+    }
+
+    /// <summary>
+    /// The permutation p-value of the rmse of <paramref name="predictions"/> against <paramref name="labels"/>. A shuffle
+    /// keeps the sums of the squares of both, so its squared error is as small as the model's when its sum of the
+    /// products of label and prediction is as large.
+    /// </summary>
+    public static double? Regression(float[] labels, float[] predictions, int seed)
+    {
+        if (labels.Distinct().Count() < 2) return null;
+        double Products(float[] y)
+        {
+            var sum = 0.0;
+            for (var i = 0; i < y.Length; i++) sum += (double)y[i] * predictions[i];
+            return sum;
+        }
+        var observed = Products(labels);
+        var tolerance = 1e-9 * Math.Max(1, Math.Abs(observed));
+        return Count(labels, seed, shuffled => Products(shuffled) >= observed - tolerance);
     }
 
     /// <summary>The permutation p-value of the AUC of <paramref name="scores"/> against <paramref name="labels"/> (true: positive).</summary>

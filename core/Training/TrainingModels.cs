@@ -105,8 +105,8 @@ public sealed record CandidateResult(
 public sealed record EvaluationInput(string Model, string ModelBlob, string DataBlob, string DatasetVersion, int? Seed = null);
 
 /// <summary>Metrics of one model on one split.</summary>
-/// <param name="ChancePValue">For a classifier, how often a model whose answers have nothing to do with the labels does
-/// as well on these rows (<see cref="ChanceTest"/>); null for a regression, the baseline, or rows of one class.</param>
+/// <param name="ChancePValue">How often a model whose answers have nothing to do with the labels does as well on these
+/// rows (<see cref="ChanceTest"/>); null for the baseline, or rows of one label value.</param>
 public sealed record EvaluationResult(string ModelBlob, IReadOnlyDictionary<string, double> Metrics, long Rows, double? ChancePValue = null);
 
 /// <summary>Names, defaults and directions of the metrics the pipeline computes.</summary>

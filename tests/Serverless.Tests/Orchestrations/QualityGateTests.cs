@@ -57,15 +57,16 @@ public sealed class QualityGateTests
     }
 
     [Theory]
-    [InlineData(TaskKind.Binary, "auc", 0.53, 0.31, false)]
-    [InlineData(TaskKind.Binary, "auc", 0.53, 0.051, false)]
-    [InlineData(TaskKind.Binary, "auc", 0.81, 0.001, true)]
-    [InlineData(TaskKind.Multiclass, "macroAccuracy", 0.36, 0.42, false)]
-    [InlineData(TaskKind.Multiclass, "macroAccuracy", 0.9, 0.001, true)]
-    public void Check_ClassifierAboveTheBaseline_MustAlsoBeatChance(TaskKind task, string metric, double value, double p, bool passes)
+    [InlineData(TaskKind.Binary, "auc", 0.53, 0.5, 0.31, false)]
+    [InlineData(TaskKind.Binary, "auc", 0.53, 0.5, 0.051, false)]
+    [InlineData(TaskKind.Binary, "auc", 0.81, 0.5, 0.001, true)]
+    [InlineData(TaskKind.Multiclass, "macroAccuracy", 0.36, 0.3333, 0.42, false)]
+    [InlineData(TaskKind.Multiclass, "macroAccuracy", 0.9, 0.3333, 0.001, true)]
+    [InlineData(TaskKind.Regression, "rmse", 14.90, 14.99, 0.2, false)]
+    [InlineData(TaskKind.Regression, "rmse", 3.1, 14.99, 0.001, true)]
+    public void Check_WinnerAboveTheBaseline_MustAlsoBeatChance(TaskKind task, string metric, double value, double baseline, double p, bool passes)
     {
         var plan = Plan(metric) with { Task = task };
-        var baseline = task == TaskKind.Binary ? 0.5 : 1 / 3.0;
 
         var result = QualityGate.Check(plan, Scores((metric, value)) with { ChancePValue = p }, Scores((metric, baseline)), champion: null);
 

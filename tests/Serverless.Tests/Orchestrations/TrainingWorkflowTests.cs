@@ -162,12 +162,7 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         {
             csv.Append(System.Globalization.CultureInfo.InvariantCulture, $"{random.NextDouble():F4},{random.Next(5)},{random.NextDouble() * 100:F2},{random.NextDouble() * 50:F3}\n");
         }
-        await host.UploadAsync("noise", "model.json", """{"label":"target","task":"regression"}""");
-        await host.UploadAsync("noise", "noise.csv", csv.ToString());
-        var datasets = await host.WaitForBlobsAsync(host.Storage.Datasets, "noise/", Timeout, "/manifest.json");
-        var id = Serverless.Orchestrations.DropZone.TrainingInstanceId("noise", datasets.First(n => n.EndsWith("/manifest.json", StringComparison.Ordinal)).Split('/')[1]);
-
-        var done = await host.WaitForRunAsync(id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"), Timeout);
+        var done = await UploadAndWaitForRunAsync(host, "noise", """{"label":"target","task":"regression"}""", csv.ToString());
 
         Assert.Equal("gateFailed", done["output"]!["status"]!.GetValue<string>());
         Assert.Contains(done["output"]!["notes"]!.AsArray(), n => n!.GetValue<string>().Contains("does not beat the baseline"));
@@ -187,12 +182,7 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         {
             csv.Append(System.Globalization.CultureInfo.InvariantCulture, $"{random.NextDouble():F4},{random.Next(5)},{random.NextDouble() * 100:F2},{(random.Next(2) == 0 ? "no" : "yes")}\n");
         }
-        await host.UploadAsync("coin", "model.json", """{"label":"outcome","task":"binary","trainers":[{"name":"FastTree"},{"name":"Sdca"}]}""");
-        await host.UploadAsync("coin", "coin.csv", csv.ToString());
-        var datasets = await host.WaitForBlobsAsync(host.Storage.Datasets, "coin/", Timeout, "/manifest.json");
-        var id = Serverless.Orchestrations.DropZone.TrainingInstanceId("coin", datasets.First(n => n.EndsWith("/manifest.json", StringComparison.Ordinal)).Split('/')[1]);
-
-        var done = await host.WaitForRunAsync(id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"), Timeout);
+        var done = await UploadAndWaitForRunAsync(host, "coin", """{"label":"outcome","task":"binary","trainers":[{"name":"FastTree"},{"name":"Sdca"}]}""", csv.ToString());
 
         Assert.True(done["runtimeStatus"]!.GetValue<string>() == "Completed", done.ToJsonString());
         var output = done["output"]!;
@@ -204,6 +194,16 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         Assert.Contains(notes, n => n.Contains("shuffles of their labels") && n.Contains("not shown to say anything about the label"));
         var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/coin");
         Assert.Empty(model!["versions"]!.AsArray());
+    }
+
+    /// <summary>Drops a spec and a data file for <paramref name="model"/>, and waits for the run its dataset version starts to end.</summary>
+    private static async Task<JsonObject> UploadAndWaitForRunAsync(TestHost host, string model, string spec, string csv)
+    {
+        await host.UploadAsync(model, "model.json", spec);
+        await host.UploadAsync(model, $"{model}.csv", csv);
+        var datasets = await host.WaitForBlobsAsync(host.Storage.Datasets, $"{model}/", Timeout, "/manifest.json");
+        var id = Serverless.Orchestrations.DropZone.TrainingInstanceId(model, datasets.First(n => n.EndsWith("/manifest.json", StringComparison.Ordinal)).Split('/')[1]);
+        return await host.WaitForRunAsync(id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"), Timeout);
     }
 
     private static async Task<JsonObject> TrainAndWaitAsync(TestHost host, string model)

@@ -64,4 +64,19 @@ public sealed class ChanceTestTests
         Assert.True(ChanceTest.Multiclass(labels, labels, seed: 42) <= 0.002);
         Assert.Equal(1.0, ChanceTest.Multiclass(labels, [.. labels.Select(_ => 1u)], seed: 42));
     }
+
+    [Fact]
+    public void Regression_PredictionsThatFollowTheLabel_AreNotChance_AndNoiseIs()
+    {
+        var random = new Random(9);
+        var labels = Enumerable.Range(0, 80).Select(_ => (float)(random.NextDouble() * 10)).ToArray();
+        var close = labels.Select(y => y + (float)(random.NextDouble() - 0.5) * 4).ToArray();
+        var noise = labels.Select(_ => (float)(random.NextDouble() * 10)).ToArray();
+
+        Assert.True(ChanceTest.Regression(labels, close, seed: 42) <= 0.002);
+        var p = ChanceTest.Regression(labels, noise, seed: 42);
+        Assert.True(p > 0.05, $"p = {p}");
+        // A constant prediction fits every shuffle equally well.
+        Assert.Equal(1.0, ChanceTest.Regression(labels, [.. labels.Select(_ => 5f)], seed: 42));
+    }
 }
