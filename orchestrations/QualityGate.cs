@@ -19,6 +19,9 @@ public static class QualityGate
     /// <summary>The largest share of label shuffles a winner's test metric may be matched by (<see cref="ChanceTest"/>).</summary>
     public const double MaxChancePValue = 0.05;
 
+    /// <summary>How the note of a winner that beat chance begins.</summary>
+    public const string NotChance = "Not chance";
+
     public static GateResult Check(TrainingPlan plan, EvaluationResult winner, EvaluationResult baseline, ChampionScores? champion)
     {
         var notes = new List<string>();
@@ -69,7 +72,7 @@ public static class QualityGate
             }
             else
             {
-                notes.Add($"Not chance: {tested} = {value:G4} on {winner.Rows:N0} test rows, p = {p:G3} over {ChanceTest.Permutations:N0} shuffles of their labels.");
+                notes.Add($"{NotChance}: {tested} = {value:G4} on {winner.Rows:N0} test rows, p = {p:G3} over {ChanceTest.Permutations:N0} shuffles of their labels.");
             }
         }
         // The baseline is the mean of the train labels: on a label the features do not explain, a model refit on more

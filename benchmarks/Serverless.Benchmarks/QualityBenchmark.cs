@@ -175,7 +175,7 @@ public static class QualityComparison
                 }
             }
 
-            foreach (var note in manifest.GateNotes.Where(n => n.Contains(CandidateChoice.ChosenOver, StringComparison.Ordinal)))
+            foreach (var note in manifest.GateNotes.Where(n => n.Contains(CandidateChoice.ChosenOver, StringComparison.Ordinal) || n.StartsWith(QualityGate.NotChance, StringComparison.Ordinal)))
             {
                 Console.WriteLine($"  {set.Name}: {note}");
             }

@@ -40,9 +40,10 @@ public static class ChanceTest
                 var predicted = scored.GetColumn<uint>(ModelOutputs.PredictedLabelColumn).ToArray();
                 return Multiclass(classes, predicted, seed);
             default:
-                var values = scored.GetColumn<float>(FeaturePipeline.LabelColumn).ToArray();
-                var predictions = scored.GetColumn<float>(ModelOutputs.ScoreColumn).ToArray();
-                return Regression(values, predictions, seed);
+                // Only rows with a number on both sides count (a NaN would make every comparison false).
+                var pairs = scored.GetColumn<float>(FeaturePipeline.LabelColumn).Zip(scored.GetColumn<float>(ModelOutputs.ScoreColumn))
+                    .Where(p => float.IsFinite(p.First) && float.IsFinite(p.Second)).ToList();
+                return Regression([.. pairs.Select(p => p.First)], [.. pairs.Select(p => p.Second)], seed);
         }
     }
 

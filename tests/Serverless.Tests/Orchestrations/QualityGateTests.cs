@@ -73,7 +73,7 @@ public sealed class QualityGateTests
         Assert.Equal(passes, result.Passed);
         Assert.Contains(result.Notes, n => n.StartsWith($"Beats the baseline on {metric}", StringComparison.Ordinal));
         Assert.Equal(!passes, result.Notes.Any(n => n.StartsWith($"Gate: {metric} = ", StringComparison.Ordinal) && n.Contains("shuffles of their labels", StringComparison.Ordinal)));
-        Assert.Equal(passes, result.Notes.Any(n => n.StartsWith("Not chance", StringComparison.Ordinal)));
+        Assert.Equal(passes, result.Notes.Any(n => n.StartsWith(QualityGate.NotChance, StringComparison.Ordinal)));
     }
 
     [Fact]
