@@ -32,19 +32,39 @@ public static class ChanceTest
         switch (task)
         {
             case TaskKind.Binary:
-                var labels = scored.GetColumn<bool>(FeaturePipeline.LabelColumn).ToArray();
-                var scores = scored.GetColumn<float>(ModelOutputs.ScoreColumn).ToArray();
+                var (labels, scores) = Read<bool, float>(scored, ModelOutputs.ScoreColumn);
                 return Binary(labels, scores, seed);
             case TaskKind.Multiclass:
-                var classes = scored.GetColumn<uint>(FeaturePipeline.LabelColumn).ToArray();
-                var predicted = scored.GetColumn<uint>(ModelOutputs.PredictedLabelColumn).ToArray();
+                var (classes, predicted) = Read<uint, uint>(scored, ModelOutputs.PredictedLabelColumn);
                 return Multiclass(classes, predicted, seed);
             default:
                 // Only rows with a number on both sides count (a NaN would make every comparison false).
-                var pairs = scored.GetColumn<float>(FeaturePipeline.LabelColumn).Zip(scored.GetColumn<float>(ModelOutputs.ScoreColumn))
-                    .Where(p => float.IsFinite(p.First) && float.IsFinite(p.Second)).ToList();
-                return Regression([.. pairs.Select(p => p.First)], [.. pairs.Select(p => p.Second)], seed);
+                var (values, predictions) = Read<float, float>(scored, ModelOutputs.ScoreColumn);
+                var finite = Enumerable.Range(0, values.Length).Where(i => float.IsFinite(values[i]) && float.IsFinite(predictions[i])).ToList();
+                return Regression([.. finite.Select(i => values[i])], [.. finite.Select(i => predictions[i])], seed);
         }
+    }
+
+    /// <summary>The label and one answer column of every row, in one pass over the scored view (each pass scores the rows again).</summary>
+    private static (TLabel[] Labels, TAnswer[] Answers) Read<TLabel, TAnswer>(IDataView scored, string answerColumn)
+    {
+        var label = scored.Schema[FeaturePipeline.LabelColumn];
+        var answer = scored.Schema[answerColumn];
+        var labels = new List<TLabel>();
+        var answers = new List<TAnswer>();
+        using var cursor = scored.GetRowCursor([label, answer]);
+        var getLabel = cursor.GetGetter<TLabel>(label);
+        var getAnswer = cursor.GetGetter<TAnswer>(answer);
+        TLabel l = default!;
+        TAnswer a = default!;
+        while (cursor.MoveNext())
+        {
+            getLabel(ref l);
+            getAnswer(ref a);
+            labels.Add(l);
+            answers.Add(a);
+        }
+        return ([.. labels], [.. answers]);
     }
 
     /// <summary>

@@ -175,7 +175,7 @@ public sealed partial class ModelTrainer(
         var loaded = FeaturePipeline.Loader(ml, manifest.Schema).Load(data);
         var scored = model.Transform(FeaturePipeline.FitLabel(ml, manifest.Schema, loaded).Transform(loaded));
         var metrics = ModelEvaluation.Evaluate(ml, manifest.Schema, scored);
-        return new EvaluationResult(input.ModelBlob, metrics, CountRows(scored), ChanceTest.PValue(manifest.Schema.Task, scored, input.Seed ?? _options.Seed));
+        return new EvaluationResult(input.ModelBlob, metrics, CountRows(scored), input.TestChance ? ChanceTest.PValue(manifest.Schema.Task, scored, input.Seed ?? _options.Seed) : null);
     }
 
     /// <summary>The baseline: the mean of the train labels (regression) or the majority class, scored on test.</summary>
