@@ -6,6 +6,10 @@ using Serverless.Benchmarks;
 // dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- --filter '*Scoring*'  (BenchmarkDotNet)
 //     One taxi row scored in-process by the serving path's row scorer against ML.NET's typed PredictionEngine, and a
 //     1,000-row batch against ML.NET's LoadFromEnumerable + Transform, per model size of the default candidates.
+// dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- --filter '*Featurization*'  (BenchmarkDotNet)
+//     A wide table's featurization (30 and 300 numeric columns with missing cells, two flags, two categories; 1,000 rows)
+//     fitted and read once: FeaturePipeline.Featurize against the same transforms written by hand in ML.NET, and against
+//     a ReplaceMissingValues per column.
 // dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- engine [activities=100] [runs=5]
 //     The Durable Task engine's cost per activity: N no-op activities in sequence and N fanned out (Task.WhenAll), on the
 //     local host's engine (DurableTask.AzureStorage on a fresh Azurite behind the gRPC sidecar, fresh task hub) and on the
