@@ -12,6 +12,9 @@ public sealed record CandidateChoiceResult(CandidateResult Winner, CandidateResu
 /// cross-validation or the parts of the validation split (the same rows for every candidate). Then the cheapest such
 /// candidate wins. This is the one-standard-error rule of model selection, made paired: a difference the rows cannot tell
 /// from chance does not buy a model that costs more to serve. Without folds or parts, or a known cost, the best wins.
+/// A candidate that costs nothing to score (trees without a split, as a tree trainer makes on fewer rows than a leaf
+/// needs) answers every row alike: that is the baseline the quality gate measures against, not a simpler model, so the
+/// rule never chooses it.
 /// </summary>
 public static class CandidateChoice
 {
@@ -28,7 +31,7 @@ public static class CandidateChoice
         if (simplerWithin <= 0 || best.Selection?.ScoringCost is not { } bestCost) return new(best, best, null);
 
         var cheaper = succeeded
-            .Where(c => !ReferenceEquals(c, best) && c.Selection?.ScoringCost < bestCost)
+            .Where(c => !ReferenceEquals(c, best) && c.Selection?.ScoringCost is > 0 and var cost && cost < bestCost)
             .Select(c => (Candidate: c, Gap: Gap(metric, c, best)))
             .Where(x => x.Gap is { } g && g.Shortfall <= simplerWithin * g.StandardError)
             .OrderBy(x => x.Candidate.Selection!.ScoringCost!.Value)

@@ -48,6 +48,18 @@ public sealed class CandidateChoiceTests
     }
 
     [Fact]
+    public void Choose_ModelWithoutASplitWithinNoise_IsNotChosen()
+    {
+        // Trees without a split answer every row alike: the rule weighs cheaper models, not the constant baseline.
+        var best = Candidate("LightGbm", 1.000, 2800, BestParts);
+        var constant = Candidate("FastTree", 1.005, 0, NoisyRival);
+        var linear = Candidate("Sdca", 1.010, 1, NoisyRival);
+
+        Assert.Same(best, CandidateChoice.Choose("rmse", [best, constant], simplerWithin: 1).Winner);
+        Assert.Same(linear, CandidateChoice.Choose("rmse", [best, constant, linear], simplerWithin: 1).Winner);
+    }
+
+    [Fact]
     public void Choose_CheaperCandidateTrailingOnEveryPart_LosesToTheBest()
     {
         var best = Candidate("LightGbm", 1.000, 2800, BestParts);
