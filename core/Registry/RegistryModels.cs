@@ -39,6 +39,9 @@ public sealed record ModelManifest
     /// <summary>The rows <see cref="TestMetrics"/> were measured on.</summary>
     public MetricSet? TestMeasuredOn { get; init; }
 
+    /// <summary>How far the tested test metric could move on other rows drawn alike (null: not measured, as before it was recorded).</summary>
+    public MetricInterval? TestInterval { get; init; }
+
     /// <summary>
     /// How <see cref="ValidationMetrics"/> were measured: on the validation split, or as the mean of a k-fold
     /// cross-validation on train and validation (small data), with each fold's score (null: before it was recorded).

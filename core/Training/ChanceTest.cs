@@ -26,22 +26,26 @@ public static class ChanceTest
         _ => "rmse",
     };
 
-    /// <summary>The p-value of a scored view of labelled rows, or null for rows of one label value only.</summary>
-    public static double? PValue(TaskKind task, IDataView scored, int seed)
+    /// <summary>
+    /// The p-value of a scored view of labelled rows (null for rows of one label value only), and the bootstrap interval
+    /// of the same metric (<see cref="BootstrapInterval"/>), from one read of the rows.
+    /// </summary>
+    public static (double? PValue, MetricInterval? Interval) OnRows(TaskKind task, IDataView scored, int seed)
     {
         switch (task)
         {
             case TaskKind.Binary:
                 var (labels, scores) = Read<bool, float>(scored, ModelOutputs.ScoreColumn);
-                return Binary(labels, scores, seed);
+                return (Binary(labels, scores, seed), BootstrapInterval.Binary(labels, scores, seed));
             case TaskKind.Multiclass:
                 var (classes, predicted) = Read<uint, uint>(scored, ModelOutputs.PredictedLabelColumn);
-                return Multiclass(classes, predicted, seed);
+                return (Multiclass(classes, predicted, seed), BootstrapInterval.Multiclass(classes, predicted, seed));
             default:
                 // Only rows with a number on both sides count (a NaN would make every comparison false).
                 var (values, predictions) = Read<float, float>(scored, ModelOutputs.ScoreColumn);
                 var finite = Enumerable.Range(0, values.Length).Where(i => float.IsFinite(values[i]) && float.IsFinite(predictions[i])).ToList();
-                return Regression([.. finite.Select(i => values[i])], [.. finite.Select(i => predictions[i])], seed);
+                float[] y = [.. finite.Select(i => values[i])], answers = [.. finite.Select(i => predictions[i])];
+                return (Regression(y, answers, seed), BootstrapInterval.Regression(y, answers, seed));
         }
     }
 

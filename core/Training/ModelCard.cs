@@ -33,9 +33,10 @@ public static class ModelCard
         foreach (var name in names)
         {
             card.AppendLine(CultureInfo.InvariantCulture,
-                $"| {(name == m.PrimaryMetric ? $"**{name}**" : name)} | {Cell(m.ValidationMetrics, name)}{Spread(m.Selection, name)} | {Cell(m.TestMetrics, name)} | {Cell(m.BaselineTestMetrics, name)} | {Cell(m.ChampionTestMetrics, name)} |");
+                $"| {(name == m.PrimaryMetric ? $"**{name}**" : name)} | {Cell(m.ValidationMetrics, name)}{Spread(m.Selection, name)} | {Cell(m.TestMetrics, name)}{Range(m.TestInterval, name)} | {Cell(m.BaselineTestMetrics, name)} | {Cell(m.ChampionTestMetrics, name)} |");
         }
         card.AppendLine();
+        AppendTestUncertainty(card, m);
         card.AppendLine(CultureInfo.InvariantCulture, $"Primary metric: `{m.PrimaryMetric}`. Baseline: {(s.Task == Specs.TaskKind.Regression ? "the mean of the training labels" : "the majority class")}.{(m.ChampionVersion is null ? "" : $" Champion: {m.ChampionVersion}.")}");
         foreach (var note in m.GateNotes) card.AppendLine(CultureInfo.InvariantCulture, $"- {note}");
         card.AppendLine();
@@ -63,6 +64,27 @@ public static class ModelCard
         card.AppendLine();
         card.AppendLine(CultureInfo.InvariantCulture, $"Predicts `{s.Label}` for rows shaped like the training data. Inputs far outside the training profile (see the dataset's profile.json and the drift reports) get predictions of unknown quality. The metrics above hold for data drawn like the test split; they say nothing about groups the data under-represents.");
         return card.ToString();
+    }
+
+    /// <summary>Test splits of fewer rows than this get a warning on the card: their metrics move a lot from one draw of rows to another.</summary>
+    public const int FewTestRows = 100;
+
+    /// <summary>What the test interval means, and a warning when the test split is small.</summary>
+    private static void AppendTestUncertainty(StringBuilder card, ModelManifest m)
+    {
+        var rows = m.TestMeasuredOn?.Rows ?? m.Splits.TestRows;
+        if (m.TestInterval is { } i)
+        {
+            card.AppendLine(CultureInfo.InvariantCulture,
+                $"In brackets, test `{i.Metric}`'s {100 * MetricInterval.Level:0}% interval: the central {100 * MetricInterval.Level:0}% of its values over {i.Resamples:N0} bootstrap resamples of the {i.Rows:N0} test rows, how far it could move on other rows drawn alike.");
+            card.AppendLine();
+        }
+        if (rows < FewTestRows)
+        {
+            card.AppendLine(CultureInfo.InvariantCulture,
+                $"**Few test rows**: the test metrics are measured on {rows:N0} rows, fewer than {FewTestRows}; on so few they are rough{(m.TestInterval is null ? "" : " (see the interval)")}. Upload more rows for a firmer measure.");
+            card.AppendLine();
+        }
     }
 
     /// <summary>The top features by permutation importance and how much shuffling each moves the primary metric on the test split.</summary>
@@ -118,6 +140,10 @@ public static class ModelCard
     /// <summary>The spread of a metric across the folds or validation parts, after its value; nothing for a metric measured once.</summary>
     private static string Spread(SelectionMeasure? selection, string name) =>
         selection?.StandardDeviation is { } sd && sd.TryGetValue(name, out var v) ? $" ± {v.ToString("G2", CultureInfo.InvariantCulture)}" : "";
+
+    /// <summary>The test interval after the metric it belongs to; nothing for the others.</summary>
+    private static string Range(MetricInterval? interval, string name) =>
+        interval is { } i && i.Metric == name ? string.Create(CultureInfo.InvariantCulture, $" [{i.Low:G4}, {i.High:G4}]") : "";
 
     private static string Cell(IReadOnlyDictionary<string, double>? metrics, string name) =>
         metrics is not null && metrics.TryGetValue(name, out var v) ? v.ToString("G4", CultureInfo.InvariantCulture) : "–";

@@ -175,7 +175,9 @@ public sealed partial class ModelTrainer(
         var loaded = FeaturePipeline.Loader(ml, manifest.Schema).Load(data);
         var scored = model.Transform(FeaturePipeline.FitLabel(ml, manifest.Schema, loaded).Transform(loaded));
         var metrics = ModelEvaluation.Evaluate(ml, manifest.Schema, scored);
-        return new EvaluationResult(input.ModelBlob, metrics, CountRows(scored), input.TestChance ? ChanceTest.PValue(manifest.Schema.Task, scored, input.Seed ?? _options.Seed) : null);
+        if (!input.TestChance) return new EvaluationResult(input.ModelBlob, metrics, CountRows(scored));
+        var (chance, interval) = ChanceTest.OnRows(manifest.Schema.Task, scored, input.Seed ?? _options.Seed);
+        return new EvaluationResult(input.ModelBlob, metrics, CountRows(scored), chance, interval);
     }
 
     /// <summary>The baseline: the mean of the train labels (regression) or the majority class, scored on test.</summary>

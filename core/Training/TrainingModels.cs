@@ -101,14 +101,15 @@ public sealed record CandidateResult(
 /// <summary>
 /// Input of the activity that scores a stored model (a candidate or a registered version) on a split;
 /// <paramref name="Seed"/> is the run's (null: the host's default); <paramref name="TestChance"/> asks for the
-/// <see cref="ChanceTest"/> of its answers too (the gate's winner on test).
+/// <see cref="ChanceTest"/> of its answers and the bootstrap interval of the same metric too (the gate's winner on test).
 /// </summary>
 public sealed record EvaluationInput(string Model, string ModelBlob, string DataBlob, string DatasetVersion, int? Seed = null, bool TestChance = false);
 
 /// <summary>Metrics of one model on one split.</summary>
 /// <param name="ChancePValue">How often a model whose answers have nothing to do with the labels does as well on these
 /// rows (<see cref="ChanceTest"/>); null when not asked for, for the baseline, or rows of one label value.</param>
-public sealed record EvaluationResult(string ModelBlob, IReadOnlyDictionary<string, double> Metrics, long Rows, double? ChancePValue = null);
+/// <param name="Interval">How far the tested metric could move on other rows drawn alike (<see cref="BootstrapInterval"/>); null when <paramref name="ChancePValue"/> is.</param>
+public sealed record EvaluationResult(string ModelBlob, IReadOnlyDictionary<string, double> Metrics, long Rows, double? ChancePValue = null, MetricInterval? Interval = null);
 
 /// <summary>Names, defaults and directions of the metrics the pipeline computes.</summary>
 public static class Metrics

@@ -42,6 +42,7 @@ public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datase
             GateNotes = input.GateNotes,
             Fit = input.Fit,
             TestMeasuredOn = MetricSet.TestOf(plan.DatasetVersion, input.Splits),
+            TestInterval = input.WinnerTest.Interval,
             Selection = input.Winner.Selection,
             ChampionComparison = input.Comparison,
             Spec = plan.Spec,

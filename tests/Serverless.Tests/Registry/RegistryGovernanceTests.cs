@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
@@ -5,6 +6,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Core.Registry;
 using Serverless.Core.Tracking;
+using Serverless.Core.Training;
 using Serverless.Tests.Infrastructure;
 using Serverless.Tests.Serving;
 using static Serverless.Tests.Infrastructure.ApiAssert;
@@ -195,6 +197,27 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         var page = await html.Content.ReadAsStringAsync();
         Assert.Contains("<table>", page);
         Assert.Contains("<h2>Feature importance</h2>", page);
+    }
+
+    [Fact]
+    public async Task Card_OfATrainedVersion_GivesTheTestIntervalAndWarnsOfFewTestRows()
+    {
+        var manifest = (await shop.Registry.GetManifestAsync(ShopData.Spend, "v1", CancellationToken.None))!;
+        var markdown = await Host.Client.GetStringAsync($"/api/models/{ShopData.Spend}/versions/v1/card.md");
+
+        var interval = manifest.TestInterval!;
+        Assert.Equal(ChanceTest.MetricOf(manifest.Schema.Task), interval.Metric);
+        Assert.Equal(manifest.TestMeasuredOn!.Rows, interval.Rows);
+        Assert.InRange(manifest.TestMetrics[interval.Metric], interval.Low, interval.High);
+        Assert.True(interval.High > interval.Low);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"[{interval.Low:G4}, {interval.High:G4}]"), markdown);
+        Assert.Contains($"bootstrap resamples of the {interval.Rows:N0} test rows", markdown);
+
+        // The warning is the card's, by the count of test rows.
+        var few = manifest with { TestMeasuredOn = manifest.TestMeasuredOn with { Rows = ModelCard.FewTestRows - 1 } };
+        var many = manifest with { TestMeasuredOn = manifest.TestMeasuredOn with { Rows = ModelCard.FewTestRows } };
+        Assert.Contains($"**Few test rows**: the test metrics are measured on {ModelCard.FewTestRows - 1} rows", ModelCard.Render(few));
+        Assert.DoesNotContain("Few test rows", ModelCard.Render(many));
     }
 
     [Fact]

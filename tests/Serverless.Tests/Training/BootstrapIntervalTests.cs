@@ -1,0 +1,111 @@
+using Serverless.Core.Training;
+
+namespace Serverless.Tests.Training;
+
+/// <summary>
+/// The bootstrap interval of a test metric: the weighted AUC against counting every pair, and each task's interval
+/// against the width the metric's textbook standard error gives on data drawn so that it is known.
+/// </summary>
+public sealed class BootstrapIntervalTests
+{
+    private const double Z = 1.959964;
+
+    [Fact]
+    public void WeightedAuc_EqualsTheShareOfPositiveNegativePairsRankedRight_EachRowCountedItsWeight()
+    {
+        var random = new Random(3);
+        var labels = Enumerable.Range(0, 60).Select(_ => random.Next(3) == 0).ToArray();
+        // Scores on a coarse grid, so many rows tie.
+        var scores = labels.Select(l => (float)Math.Round(random.NextDouble() * 5 + (l ? 1.5 : 0))).ToArray();
+        var order = Enumerable.Range(0, scores.Length).OrderBy(i => scores[i]).ToArray();
+        foreach (var weights in new[] { Enumerable.Repeat(1, 60).ToArray(), labels.Select(_ => random.Next(4)).ToArray() })
+        {
+            double right = 0, pairs = 0;
+            for (var i = 0; i < labels.Length; i++)
+            {
+                for (var j = 0; j < labels.Length; j++)
+                {
+                    if (!labels[i] || labels[j]) continue;
+                    var w = weights[i] * weights[j];
+                    pairs += w;
+                    right += w * (scores[i] > scores[j] ? 1 : scores[i] == scores[j] ? 0.5 : 0);
+                }
+            }
+
+            Assert.Equal(right / pairs, BootstrapInterval.WeightedAuc(labels, scores, order, weights), 12);
+        }
+    }
+
+    [Fact]
+    public void Regression_NormalErrors_IntervalIsAsWideAsTheStandardErrorOfTheRmseSays()
+    {
+        // Errors of sd 2 around the label: rmse ≈ 2, with a standard error of about sd/√(2n).
+        const int rows = 2000;
+        var random = new Random(5);
+        var labels = Enumerable.Range(0, rows).Select(_ => (float)(random.NextDouble() * 100)).ToArray();
+        var predictions = labels.Select(y => y + 2 * (float)Normal(random)).ToArray();
+        var rmse = Math.Sqrt(labels.Zip(predictions, (y, p) => (double)(y - p) * (y - p)).Average());
+
+        var interval = BootstrapInterval.Regression(labels, predictions, seed: 42)!;
+
+        Assert.Equal("rmse", interval.Metric);
+        Assert.Equal(rows, interval.Rows);
+        Assert.Equal(BootstrapInterval.Resamples, interval.Resamples);
+        Assert.InRange(rmse, interval.Low, interval.High);
+        Assert.InRange((interval.High - interval.Low) / (2 * Z * 2 / Math.Sqrt(2 * rows)), 0.8, 1.2);
+        Assert.Equal(interval, BootstrapInterval.Regression(labels, predictions, seed: 42));
+    }
+
+    [Fact]
+    public void Binary_IntervalIsAsWideAsHanleyAndMcNeilsStandardErrorSays_AndHalvesWithFourTimesTheRows()
+    {
+        double Width(int rows, out double auc)
+        {
+            var random = new Random(rows);
+            var labels = Enumerable.Range(0, rows).Select(i => i % 2 == 0).ToArray();
+            var scores = labels.Select(l => (float)(Normal(random) + (l ? 1.2 : 0))).ToArray();
+            var order = Enumerable.Range(0, rows).OrderBy(i => scores[i]).ToArray();
+            auc = BootstrapInterval.WeightedAuc(labels, scores, order, Enumerable.Repeat(1, rows).ToArray());
+            var interval = BootstrapInterval.Binary(labels, scores, seed: 42)!;
+            Assert.Equal("auc", interval.Metric);
+            Assert.InRange(auc, interval.Low, interval.High);
+            return interval.High - interval.Low;
+        }
+
+        var small = Width(400, out var a);
+        var large = Width(1600, out _);
+
+        // Hanley & McNeil (1982): the standard error of an AUC from its value and the count of each class.
+        double q1 = a / (2 - a), q2 = 2 * a * a / (1 + a), n = 200;
+        var standardError = Math.Sqrt((a * (1 - a) + (n - 1) * (q1 - a * a) + (n - 1) * (q2 - a * a)) / (n * n));
+        Assert.InRange(small / (2 * Z * standardError), 0.75, 1.25);
+        Assert.InRange(large / small, 0.4, 0.6);
+    }
+
+    [Fact]
+    public void Multiclass_IntervalIsAsWideAsTheMeanOfTheClassesRecallsSays()
+    {
+        // Three classes of 300 rows, each predicted right 80% of the time.
+        var random = new Random(9);
+        var labels = Enumerable.Range(0, 900).Select(i => (uint)(i % 3 + 1)).ToArray();
+        var predicted = labels.Select(l => random.NextDouble() < 0.8 ? l : l % 3 + 1).ToArray();
+
+        var interval = BootstrapInterval.Multiclass(labels, predicted, seed: 42)!;
+
+        Assert.Equal("macroAccuracy", interval.Metric);
+        var standardError = Math.Sqrt(3 * 0.8 * 0.2 / 300) / 3;
+        Assert.InRange((interval.High - interval.Low) / (2 * Z * standardError), 0.8, 1.2);
+        Assert.InRange(0.8, interval.Low, interval.High);
+    }
+
+    [Fact]
+    public void OneLabelValue_HasNoInterval()
+    {
+        Assert.Null(BootstrapInterval.Binary([true, true, true], [0.1f, 0.2f, 0.3f], seed: 42));
+        Assert.Null(BootstrapInterval.Multiclass([2, 2, 2], [1, 2, 2], seed: 42));
+        Assert.Null(BootstrapInterval.Regression([1f], [1.5f], seed: 42));
+    }
+
+    private static double Normal(Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+}
