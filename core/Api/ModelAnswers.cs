@@ -53,7 +53,8 @@ public sealed record QuarantinedSummary(string Blob, DateTimeOffset QuarantinedA
 /// A registered version: when, from which data, which trainer with which parameters, its test metrics and status, and
 /// the run that made it (<see cref="Run"/>: the path of its status), the rows its test metrics were measured on,
 /// <see cref="GateFailed"/> for a version registered by hand that failed its quality gate, and the metrics it was chosen
-/// by with how they were measured (<see cref="Selection"/>: <c>validation</c>, or <c>cv5</c> and the like).
+/// by with how they were measured (<see cref="Selection"/>: <c>validation</c>, or <c>cv5</c> and the like), and the
+/// 95% bootstrap interval of the tested test metric (<see cref="TestInterval"/>).
 /// </summary>
 public sealed record VersionSummary(
     string Version,
@@ -69,7 +70,8 @@ public sealed record VersionSummary(
     MetricSet? MeasuredOn = null,
     bool? GateFailed = null,
     IReadOnlyDictionary<string, double>? ValidationMetrics = null,
-    SelectionMeasure? Selection = null)
+    SelectionMeasure? Selection = null,
+    MetricInterval? TestInterval = null)
 {
     /// <summary>A registry entry as the API shows it (the registry keeps the trainer and its parameters as one description).</summary>
     public static VersionSummary Of(VersionEntry entry)
@@ -77,7 +79,7 @@ public sealed record VersionSummary(
         var candidate = CandidateSpec.Parse(entry.Trainer);
         return new(entry.Version, entry.CreatedAt, entry.DatasetVersion, candidate.Trainer, candidate.Parameters, entry.PrimaryMetric, entry.TestMetrics,
             entry.Status, entry.OrchestrationId, entry.OrchestrationId is null ? null : ApiRoutes.OrchestrationPath(entry.OrchestrationId),
-            entry.MeasuredOn, entry.GatePassed ? null : true, entry.ValidationMetrics, entry.Selection);
+            entry.MeasuredOn, entry.GatePassed ? null : true, entry.ValidationMetrics, entry.Selection, entry.TestInterval);
     }
 }
 

@@ -120,7 +120,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
         await UpdateAsync(model, doc =>
         {
             doc.Versions.Add(new VersionEntry(version, manifest.CreatedAt, manifest.DatasetVersion, manifest.Candidate.ToString(), manifest.PrimaryMetric, manifest.TestMetrics, VersionStatus.Registered, manifest.OrchestrationId, manifest.TestMeasuredOn, manifest.GatePassed,
-                manifest.ValidationMetrics, manifest.Selection?.WithoutFolds()));
+                manifest.ValidationMetrics, manifest.Selection?.WithoutFolds(), manifest.TestInterval));
             return doc;
         }, ct).ConfigureAwait(false);
 

@@ -96,7 +96,7 @@ public static class AliasMoves
 /// <summary>
 /// A version as listed in the registry, with its headline metrics: test metrics and the rows they were measured on
 /// (<see cref="MeasuredOn"/>), and the metrics it was chosen by with how they were measured (<see cref="Selection"/>,
-/// without the per-fold scores its manifest keeps).
+/// without the per-fold scores its manifest keeps), and the test interval of the tested metric (<see cref="TestInterval"/>).
 /// </summary>
 public sealed record VersionEntry(
     string Version,
@@ -110,7 +110,8 @@ public sealed record VersionEntry(
     MetricSet? MeasuredOn = null,
     bool GatePassed = true,
     IReadOnlyDictionary<string, double>? ValidationMetrics = null,
-    SelectionMeasure? Selection = null);
+    SelectionMeasure? Selection = null,
+    MetricInterval? TestInterval = null);
 
 /// <summary>The registry of one model (<c>models/{model}/registry.json</c>), changed only under ETag concurrency.</summary>
 public sealed record RegistryDocument

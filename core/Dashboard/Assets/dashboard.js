@@ -60,6 +60,13 @@
     return `${selection.set} ${fmt(value)}${spread === undefined ? '' : ` ± ${fmt(spread)}`}`;
   }
 
+  // The test value of the primary metric, and its 95% bootstrap interval where the version has one of that metric.
+  function testValue(v) {
+    const value = fmt((v.testMetrics || {})[v.primaryMetric]);
+    const interval = v.testInterval;
+    return interval && interval.metric === v.primaryMetric ? `${value} [${fmt(interval.low)}, ${fmt(interval.high)}]` : value;
+  }
+
   function fmt(value) {
     if (value === undefined || value === null || value === '') return '–';
     if (typeof value === 'number') {
@@ -379,7 +386,7 @@
       el('td', {}, v.trainer || '–'),
       el('td', { class: 'selection' }, chosenBy(v)),
       el('td', {}, pill(v.status || '–', v.status === 'rejected' || v.status === 'archived' ? 'bad' : v.status === 'pendingApproval' ? 'warn' : '')),
-      el('td', { class: 'num', title: v.measuredOn ? `on ${fmt(v.measuredOn.rows)} ${v.measuredOn.set} rows` : '' }, fmt((v.testMetrics || {})[v.primaryMetric])),
+      el('td', { class: 'num test', title: v.measuredOn ? `on ${fmt(v.measuredOn.rows)} ${v.measuredOn.set} rows` : '' }, testValue(v)),
       el('td', {}, ...aliasesOf(v.version).map((a) => pill(a, a === 'production' ? 'good' : 'info'))),
       el('td', {}, aliases.production === v.version ? '' : el('button', {
         type: 'button', class: 'small promote', 'data-version': v.version,

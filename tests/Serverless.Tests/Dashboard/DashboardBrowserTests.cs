@@ -46,6 +46,8 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite)
         await Assertions.Expect(page.Locator("#versions tbody tr[data-version='v1']")).ToBeVisibleAsync();
         // Small data: each version was chosen by 5-fold cross-validation, shown with the folds' spread.
         await Assertions.Expect(page.Locator("#versions tbody tr[data-version='v1'] td.selection")).ToContainTextAsync(new Regex(@"^cv5 [\d.]+ ± [\d.]+$"));
+        // The test rmse with its 95% bootstrap interval.
+        await Assertions.Expect(page.Locator("#versions tbody tr[data-version='v1'] td.test")).ToHaveTextAsync(new Regex(@"^[\d.]+ \[[\d.]+, [\d.]+\]$"));
         await Assertions.Expect(page.Locator("#metric-chart svg circle.point")).ToHaveCountAsync(2);
         await Assertions.Expect(page.Locator("#metric-chart svg path.line")).ToHaveCountAsync(1);
         // The run's candidates, drawn as bars once the run's view has loaded.
