@@ -73,6 +73,13 @@ public sealed record ModelSpec
     /// <summary>Relative tolerance by which a challenger may trail the champion and still be promoted (default 0.01).</summary>
     public double? ChampionTolerance { get; init; }
 
+    /// <summary>
+    /// This model's trade of accuracy for scoring cost: a candidate cheaper to score wins over the best when it trails by at
+    /// most this many standard errors of the paired difference (0: the best always wins; up to 3). Default: the host's
+    /// <c>Pipeline:Training:SimplerWithin</c> (1).
+    /// </summary>
+    public double? SimplerWithin { get; init; }
+
     /// <summary>How long a manual approval waits before the version expires (default 72 h).</summary>
     public TimeSpan? ApprovalTimeout { get; init; }
 

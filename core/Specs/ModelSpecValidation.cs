@@ -40,6 +40,10 @@ public static class ModelSpecValidation
             else if (range.Min > range.Max) problems.Add($"ranges.{column}", $"min {range.Min} is above max {range.Max}");
         }
         if (spec.ChampionTolerance is < 0 or > 1) problems.Add("championTolerance", "a fraction from 0 to 1");
+        if (spec.SimplerWithin is { } within && !Training.TrainingOptions.IsSimplerWithin(within))
+        {
+            problems.Add("simplerWithin", $"standard errors from 0 (the best candidate always wins) to {Training.TrainingOptions.MaxSimplerWithin}");
+        }
         if (spec.ApprovalTimeout is { } timeout && timeout <= TimeSpan.Zero) problems.Add("approvalTimeout", "must be positive");
         if (spec.Seed is < 0) problems.Add("seed", "must not be negative");
         if (spec.Drift is { } drift) DriftSpecValidation.Validate(drift, problems);

@@ -33,9 +33,16 @@ public sealed class TrainingOptions
 
     public const double DefaultSimplerWithin = 1;
 
+    /// <summary>The most <see cref="SimplerWithin"/> may be, in the host's settings or a model's spec.</summary>
+    public const double MaxSimplerWithin = 3;
+
+    /// <summary>Whether a <see cref="SimplerWithin"/> is a number of standard errors from 0 to <see cref="MaxSimplerWithin"/>.</summary>
+    public static bool IsSimplerWithin(double within) => within is >= 0 and <= MaxSimplerWithin;
+
     /// <summary>
     /// A candidate that costs less to score a row wins over the best when its shortfall is at most this many standard
-    /// errors of the paired difference between them (<see cref="CandidateChoice"/>); 0: the best always wins.
+    /// errors of the paired difference between them (<see cref="CandidateChoice"/>); 0: the best always wins. A model's
+    /// spec may set its own (<see cref="Specs.ModelSpec.SimplerWithin"/>).
     /// </summary>
     public double SimplerWithin { get; set; } = DefaultSimplerWithin;
 
@@ -55,10 +62,10 @@ public sealed class TrainingOptions
             throw new InvalidOperationException(
                 $"{Section}:CrossValidationFolds ({CrossValidationFolds}) must be between 2 and {MaxCrossValidationFolds}; set {Section}:CrossValidationMaxRows to 0 to compare candidates on the validation split only.");
         }
-        if (SimplerWithin is < 0 or > 3 || double.IsNaN(SimplerWithin))
+        if (!IsSimplerWithin(SimplerWithin))
         {
             throw new InvalidOperationException(
-                $"{Section}:SimplerWithin ({SimplerWithin}) must be between 0 (the best candidate always wins) and 3 standard errors.");
+                $"{Section}:SimplerWithin ({SimplerWithin}) must be between 0 (the best candidate always wins) and {MaxSimplerWithin} standard errors.");
         }
         if (CrossValidationMaxRows < 0)
         {

@@ -56,6 +56,6 @@ public sealed class LoadTrainingPlan(DatasetStore datasets, ModelSpecStore specs
             snapshot,
             options.Value.CrossValidationFolds,
             options.Value.CrossValidationMaxRows,
-            options.Value.SimplerWithin);
+            spec.SimplerWithin ?? options.Value.SimplerWithin);
     }
 }

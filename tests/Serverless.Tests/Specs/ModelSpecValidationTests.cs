@@ -50,6 +50,23 @@ public sealed class ModelSpecValidationTests
         Assert.Equal(3, problems.Count);
     }
 
+    [Theory]
+    [InlineData("-0.5", false)]
+    [InlineData("3.5", false)]
+    [InlineData("0", true)]
+    [InlineData("2.5", true)]
+    public void Parse_SimplerWithin_FromZeroToThreeStandardErrors(string within, bool accepted)
+    {
+        var json = "{\"label\":\"fare_amount\",\"simplerWithin\":" + within + "}";
+        if (accepted)
+        {
+            Assert.Equal(double.Parse(within, System.Globalization.CultureInfo.InvariantCulture), ModelSpecValidation.Parse(Encoding.UTF8.GetBytes(json), Taxi).SimplerWithin);
+            return;
+        }
+        var problem = Assert.Single(Problems(json, Taxi)["simplerWithin"]);
+        Assert.Contains("from 0 (the best candidate always wins) to 3", problem);
+    }
+
     [Fact]
     public void Parse_WrongKindsOfValues_DescribesThemWithoutTypeNames()
     {
