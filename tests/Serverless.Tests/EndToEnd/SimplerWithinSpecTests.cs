@@ -35,15 +35,9 @@ public sealed class SimplerWithinSpecTests(AzuriteFixture azurite)
         var version = model["versions"]!.AsArray().Single()!;
         var orchestration = version["orchestrationId"]!.GetValue<string>();
         // Production is set before the run's last steps end: its output is there once it has completed.
-        var status = await host.Client.GetFromJsonAsync<JsonObject>($"/api/orchestrations/{orchestration}");
-        for (var i = 0; i < 100 && status!["output"] is null; i++)
-        {
-            await Task.Delay(100);
-            status = await host.Client.GetFromJsonAsync<JsonObject>($"/api/orchestrations/{orchestration}");
-        }
-        var output = status!["output"]!;
+        var output = (await host.WaitForRunAsync(orchestration, r => r["output"] is not null, TimeSpan.FromSeconds(30)))["output"]!;
         var candidates = output["candidates"]!.AsArray().Select(c => c!).Where(c => c["succeeded"]!.GetValue<bool>()).ToList();
-        Assert.True(candidates.Count == 3, output.ToJsonString());
+        Assert.Equal(3, candidates.Count);
         var best = candidates.MinBy(c => c["validationMetrics"]!["rmse"]!.GetValue<double>())!;
         Assert.Equal(best["runId"]!.GetValue<string>(), output["winnerRunId"]!.GetValue<string>());
         Assert.DoesNotContain(output["notes"]!.AsArray(), n => n!.GetValue<string>().Contains(CandidateChoice.ChosenOver, StringComparison.Ordinal));
