@@ -111,25 +111,41 @@ public static class ChanceTest
     public static double? Multiclass(uint[] labels, uint[] predicted, int seed)
     {
         if (labels.Distinct().Count() < 2) return null;
+        var (counts, hits) = ClassCounters(labels, predicted);
+        var observed = MacroAccuracy(labels, predicted, null, counts, hits);
+        return Count(labels, seed, shuffled => MacroAccuracy(shuffled, predicted, null, counts, hits) >= observed - 1e-12);
+    }
+
+    /// <summary>Scratch counters for <see cref="MacroAccuracy"/>, one slot per class key the labels and answers hold.</summary>
+    internal static (long[] Counts, long[] Hits) ClassCounters(uint[] labels, uint[] predicted)
+    {
         var size = (int)Math.Max(labels.Max(), predicted.DefaultIfEmpty(0u).Max()) + 1;
-        var perClass = new int[size];
-        foreach (var l in labels) perClass[l]++;
-        double MacroAccuracy(uint[] y)
+        return (new long[size], new long[size]);
+    }
+
+    /// <summary>
+    /// Macro accuracy, the mean recall over the classes present, each row counted <paramref name="weights"/> times (null:
+    /// once), in the scratch <paramref name="counts"/> and <paramref name="hits"/> of <see cref="ClassCounters"/>.
+    /// </summary>
+    internal static double MacroAccuracy(uint[] labels, uint[] predicted, int[]? weights, long[] counts, long[] hits)
+    {
+        Array.Clear(counts);
+        Array.Clear(hits);
+        for (var i = 0; i < labels.Length; i++)
         {
-            var hits = new int[size];
-            for (var i = 0; i < y.Length; i++) if (y[i] == predicted[i]) hits[y[i]]++;
-            double sum = 0;
-            var present = 0;
-            for (var c = 0; c < size; c++)
-            {
-                if (perClass[c] == 0) continue;
-                sum += hits[c] / (double)perClass[c];
-                present++;
-            }
-            return sum / present;
+            var weight = weights is null ? 1 : weights[i];
+            counts[labels[i]] += weight;
+            if (labels[i] == predicted[i]) hits[labels[i]] += weight;
         }
-        var observed = MacroAccuracy(labels);
-        return Count(labels, seed, shuffled => MacroAccuracy(shuffled) >= observed - 1e-12);
+        double sum = 0;
+        var present = 0;
+        for (var c = 0; c < counts.Length; c++)
+        {
+            if (counts[c] == 0) continue;
+            sum += hits[c] / (double)counts[c];
+            present++;
+        }
+        return sum / present;
     }
 
     private static double Count<T>(T[] labels, int seed, Func<T[], bool> asGood)

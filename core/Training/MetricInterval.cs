@@ -32,28 +32,9 @@ public static class BootstrapInterval
     public static MetricInterval? Multiclass(uint[] labels, uint[] predicted, int seed)
     {
         if (labels.Distinct().Count() < 2) return null;
-        var size = (int)Math.Max(labels.Max(), predicted.DefaultIfEmpty(0u).Max()) + 1;
-        var counts = new long[size];
-        var hits = new long[size];
-        return Interval(ChanceTest.MetricOf(Specs.TaskKind.Multiclass), labels.Length, seed, weights =>
-        {
-            Array.Clear(counts);
-            Array.Clear(hits);
-            for (var i = 0; i < labels.Length; i++)
-            {
-                counts[labels[i]] += weights[i];
-                if (labels[i] == predicted[i]) hits[labels[i]] += weights[i];
-            }
-            double sum = 0;
-            var present = 0;
-            for (var c = 0; c < size; c++)
-            {
-                if (counts[c] == 0) continue;
-                sum += hits[c] / (double)counts[c];
-                present++;
-            }
-            return sum / present;
-        });
+        var (counts, hits) = ChanceTest.ClassCounters(labels, predicted);
+        return Interval(ChanceTest.MetricOf(Specs.TaskKind.Multiclass), labels.Length, seed,
+            weights => ChanceTest.MacroAccuracy(labels, predicted, weights, counts, hits));
     }
 
     /// <summary>The interval of the rmse of <paramref name="predictions"/>; only rows with a number on both sides count.</summary>
