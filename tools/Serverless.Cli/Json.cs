@@ -40,6 +40,19 @@ public static class Json
 
     public static string Metric(double? value) => value is { } v ? v.ToString("G4", CultureInfo.InvariantCulture) : "–";
 
+    /// <summary>
+    /// A version's test value of <paramref name="metric"/> from its entry in the model view, with the 95% bootstrap
+    /// interval after it where the version has one of that metric: "0.9608 [0.9048, 1]".
+    /// </summary>
+    public static string TestValue(JsonNode? version, string metric)
+    {
+        var value = Metric(Number(version?["testMetrics"]?[metric]));
+        var interval = version?["testInterval"];
+        return Text(interval?["metric"]) == metric
+            ? $"{value} [{Metric(Number(interval?["low"]))}, {Metric(Number(interval?["high"]))}]"
+            : value;
+    }
+
     public static string When(JsonNode? node) =>
         DateTimeOffset.TryParse(Text(node), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
             ? at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : Text(node) ?? "–";

@@ -32,8 +32,16 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
         var at = steps.Select(step => Array.FindIndex(lines, l => l.Contains(step, StringComparison.Ordinal))).ToArray();
         Assert.True(at.All(i => i >= 0), $"a step is missing from:\n{output}");
         Assert.True(at.SequenceEqual(at.Order()), $"the steps are out of order in:\n{output}");
+        // The test metric with its 95% bootstrap interval.
+        Assert.Matches(@"done: fares v1, rmse = [\d.]+ \[[\d.]+, [\d.]+\] on the test split", output);
         Assert.Contains("candidates: 2 of 2 trained", output);
         Assert.Contains("winner: ", output);
+
+        // show lists the version with the same test value and interval.
+        var done = System.Text.RegularExpressions.Regex.Match(output, @"rmse = ([\d.]+ \[[\d.]+, [\d.]+\])").Groups[1].Value;
+        var (shown, table) = await CliRunner.RunProcessAsync(Environment(host), Timeout, "show", "fares", "--host", host.Client.BaseAddress!.ToString());
+        Assert.True(shown == ExitCodes.Ok, table);
+        Assert.Contains($"rmse {done}", table);
         files.Delete();
     }
 

@@ -39,7 +39,7 @@ public sealed class ShowCommand(IAnsiConsole console) : AsyncCommand<ModelSettin
                 var on = string.Join(", ", aliases.Where(a => Json.Text(a.Value) == version).Select(a => a.Key));
                 table.AddRow(Markup.Escape(version), Json.When(v?["createdAt"]), Markup.Escape(Json.Text(v?["trainer"]) ?? "–"),
                     Markup.Escape(Json.Text(v?["datasetVersion"]) ?? "–"), Markup.Escape(Json.Text(v?["status"]) ?? "–"),
-                    Markup.Escape(metric is null ? "–" : $"{metric} {Json.Metric(Json.Number(v?["testMetrics"]?[metric]))}"), Markup.Escape(on));
+                    Markup.Escape(metric is null ? "–" : $"{metric} {Json.TestValue(v, metric)}"), Markup.Escape(on));
             }
             console.Write(table);
         }

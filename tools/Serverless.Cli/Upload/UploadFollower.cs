@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Serverless.Core.Api;
@@ -228,8 +227,7 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
         var entry = (view?["versions"]?.AsArray() ?? []).OfType<JsonObject>().FirstOrDefault(v => Json.Text(v["version"]) == version);
         var metric = Json.Text(entry?["primaryMetric"]);
         if (metric is null) return ("", production);
-        var value = Json.Number(entry?["testMetrics"]?[metric]);
-        return ($", {metric} = {(value is { } v ? v.ToString("G4", CultureInfo.InvariantCulture) : "?")} on the test split", production);
+        return ($", {metric} = {Json.TestValue(entry, metric)} on the test split", production);
     }
 
     /// <summary>Polls <paramref name="look"/> until it finds something; null (with a message) once the timeout has passed.</summary>
