@@ -18,13 +18,8 @@ public static class ChanceTest
     /// <summary>Shuffles of the labels; with the rows as they are, p-values are multiples of 1/1,000.</summary>
     public const int Permutations = 999;
 
-    /// <summary>The metric a task's test is on.</summary>
-    public static string MetricOf(TaskKind task) => task switch
-    {
-        TaskKind.Binary => "auc",
-        TaskKind.Multiclass => "macroAccuracy",
-        _ => "rmse",
-    };
+    /// <summary>The metric a task's test is on: the task's default primary metric.</summary>
+    public static string MetricOf(TaskKind task) => Metrics.DefaultPrimary(task);
 
     /// <summary>
     /// The p-value of a scored view of labelled rows (null for rows of one label value only), and the bootstrap interval

@@ -7,6 +7,9 @@ namespace Serverless.Core.Training;
 public sealed record MetricInterval(string Metric, double Low, double High, long Rows, int Resamples)
 {
     public const double Level = 0.95;
+
+    /// <summary>The interval as the card and the CLI write it after the metric's value: <c>[0.9048, 1]</c>.</summary>
+    public string Bracketed() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"[{Low:G4}, {High:G4}]");
 }
 
 /// <summary>

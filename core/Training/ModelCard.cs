@@ -143,7 +143,7 @@ public static class ModelCard
 
     /// <summary>The test interval after the metric it belongs to; nothing for the others.</summary>
     private static string Range(MetricInterval? interval, string name) =>
-        interval is { } i && i.Metric == name ? string.Create(CultureInfo.InvariantCulture, $" [{i.Low:G4}, {i.High:G4}]") : "";
+        interval is { } i && i.Metric == name ? " " + i.Bracketed() : "";
 
     private static string Cell(IReadOnlyDictionary<string, double>? metrics, string name) =>
         metrics is not null && metrics.TryGetValue(name, out var v) ? v.ToString("G4", CultureInfo.InvariantCulture) : "–";

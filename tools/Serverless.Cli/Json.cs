@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Serverless.Core.Storage;
+using Serverless.Core.Training;
 
 namespace Serverless.Cli;
 
@@ -47,10 +49,8 @@ public static class Json
     public static string TestValue(JsonNode? version, string metric)
     {
         var value = Metric(Number(version?["testMetrics"]?[metric]));
-        var interval = version?["testInterval"];
-        return Text(interval?["metric"]) == metric
-            ? $"{value} [{Metric(Number(interval?["low"]))}, {Metric(Number(interval?["high"]))}]"
-            : value;
+        var interval = version?["testInterval"]?.Deserialize<MetricInterval>(JsonBlobs.Options);
+        return interval?.Metric == metric ? $"{value} {interval.Bracketed()}" : value;
     }
 
     public static string When(JsonNode? node) =>
