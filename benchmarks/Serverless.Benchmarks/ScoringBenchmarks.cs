@@ -11,8 +11,9 @@ using Serverless.Core.Training;
 namespace Serverless.Benchmarks;
 
 /// <summary>
-/// One taxi row scored in-process by the serving path (a pooled <see cref="RowScorer"/> over rows read straight from JSON)
-/// against ML.NET's typed <see cref="PredictionEngine{TSrc,TDst}"/> on the same model: the fastest ML.NET path for a
+/// One taxi row scored in-process by the serving path (a pooled <see cref="RowScorer"/> over rows read straight from JSON,
+/// with the model's <see cref="CompiledTrees"/> where it has them, and without) against ML.NET's typed
+/// <see cref="PredictionEngine{TSrc,TDst}"/> on the same model: the fastest ML.NET path for a
 /// type known at compile time, the baseline. Models: the default candidates that win on taxi, trained on 20,000 rows.
 /// </summary>
 [MemoryDiagnoser]
@@ -22,6 +23,7 @@ public class ScoringBenchmarks
 
     private PredictionEngine<TaxiRow, TaxiScore> _engine = null!;
     private RowScorer _scorer = null!;
+    private RowScorer _mapperScorer = null!;
     private PredictionInput _input = null!;
     private ModelInput _read = null!;
     private JsonElement[] _rows = null!;
@@ -42,7 +44,9 @@ public class ScoringBenchmarks
         var ml = FeaturePipeline.Context(42);
         var model = TaxiModels.Train(ml, Model, 20_000);
         var inputSchema = FeaturePipeline.Loader(ml, schema, withLabel: false).GetOutputSchema();
-        _scorer = new RowScorer(model, inputSchema, ModelOutputs.Read(schema, model.GetOutputSchema(inputSchema)));
+        var outputs = ModelOutputs.Read(schema, model.GetOutputSchema(inputSchema));
+        _scorer = new RowScorer(model, inputSchema, outputs, CompiledTrees.For(model));
+        _mapperScorer = new RowScorer(model, inputSchema, outputs);
         _input = new PredictionInput(schema, inputSchema);
         _rows = [JsonDocument.Parse(Row).RootElement];
         _read = _input.Read(_rows);
@@ -60,6 +64,10 @@ public class ScoringBenchmarks
 
     [Benchmark]
     public float RowScorerOnly() => _scorer.Score(_read, 0).Score ?? 0;
+
+    /// <summary>The same scorer without <see cref="CompiledTrees"/>: the model's own mapper end to end.</summary>
+    [Benchmark]
+    public float RowScorerMLNetMapper() => _mapperScorer.Score(_read, 0).Score ?? 0;
 
     [Benchmark]
     public float ReadAndScore() => _scorer.Score(_input.Read(_rows), 0).Score ?? 0;

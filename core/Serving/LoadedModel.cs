@@ -16,6 +16,7 @@ internal sealed class LoadedModel
     private readonly DataViewSchema _inputSchema;
     private readonly ModelOutputs _outputs;
     private readonly ObjectPool<RowScorer> _scorers;
+    private readonly CompiledTrees? _trees;
 
     private LoadedModel(ModelManifest manifest, ITransformer model, DataViewSchema inputSchema)
     {
@@ -24,6 +25,7 @@ internal sealed class LoadedModel
         _inputSchema = inputSchema;
         Input = new PredictionInput(manifest.Schema, inputSchema);
         _outputs = ModelOutputs.Read(manifest.Schema, model.GetOutputSchema(inputSchema));
+        _trees = _outputs.Task == Specs.TaskKind.Regression ? CompiledTrees.For(model) : null;
         // Room for a scorer per thread that may score at once: one dropped by a full pool costs a new mapper (~0.1 ms) later.
         _scorers = new DefaultObjectPool<RowScorer>(new ScorerPolicy(this), Math.Max(16, Environment.ProcessorCount * 4));
     }
@@ -97,7 +99,7 @@ internal sealed class LoadedModel
 
     private sealed class ScorerPolicy(LoadedModel owner) : PooledObjectPolicy<RowScorer>
     {
-        public override RowScorer Create() => new(owner._model, owner._inputSchema, owner._outputs);
+        public override RowScorer Create() => new(owner._model, owner._inputSchema, owner._outputs, owner._trees);
 
         public override bool Return(RowScorer scorer) => true;
     }

@@ -8,7 +8,9 @@ namespace Serverless.Core.Serving;
 /// <summary>
 /// A reusable scorer of one loaded version: the model's row-to-row mapper over a <see cref="ModelInputRow"/>, with the
 /// getters of the outputs its task answers. Creating one costs a mapper; scoring a row then allocates only the answer.
-/// Not thread-safe: <see cref="LoadedModel"/> pools them, one per concurrent request.
+/// A regression by trees is scored by its <see cref="CompiledTrees"/> over the featurization's mapper, and by the
+/// model's own mapper where those leave a row to ML.NET. Not thread-safe: <see cref="LoadedModel"/> pools them, one per
+/// concurrent request.
 /// </summary>
 internal sealed class RowScorer
 {
@@ -20,8 +22,12 @@ internal sealed class RowScorer
     private readonly ValueGetter<VBuffer<float>>? _scores;
     private readonly ValueGetter<ReadOnlyMemory<char>>? _predictedClass;
     private VBuffer<float> _scoreBuffer;
+    private readonly CompiledTrees? _trees;
+    private readonly ValueGetter<VBuffer<float>>? _features;
+    private VBuffer<float> _featureBuffer;
+    private float[] _dense = [];
 
-    public RowScorer(ITransformer model, DataViewSchema inputSchema, ModelOutputs outputs)
+    public RowScorer(ITransformer model, DataViewSchema inputSchema, ModelOutputs outputs, CompiledTrees? trees = null)
     {
         _outputs = outputs;
         _input = new ModelInputRow(inputSchema);
@@ -33,6 +39,13 @@ internal sealed class RowScorer
         {
             case TaskKind.Regression:
                 _score = output.GetGetter<float>(schema[ModelOutputs.ScoreColumn]);
+                if (trees is not null)
+                {
+                    var featurization = trees.Featurization.GetRowToRowMapper(inputSchema);
+                    var features = featurization.GetRow(_input, featurization.OutputSchema.Where(c => c.Name == trees.FeatureColumn && !c.IsHidden));
+                    _features = features.GetGetter<VBuffer<float>>(features.Schema[trees.FeatureColumn]);
+                    _trees = trees;
+                }
                 break;
             case TaskKind.Binary:
                 _score = output.GetGetter<float>(schema[ModelOutputs.ScoreColumn]);
@@ -54,8 +67,7 @@ internal sealed class RowScorer
         {
             case TaskKind.Regression:
             {
-                var score = 0f;
-                _score!(ref score);
+                if (!TryTrees(out var score)) _score!(ref score);
                 return new RowPrediction { Score = score, Imputed = imputed };
             }
             case TaskKind.Binary:
@@ -89,5 +101,21 @@ internal sealed class RowScorer
                 return new RowPrediction { Label = _outputs.ClassName(predicted.Span), Probabilities = probabilities, Imputed = imputed };
             }
         }
+    }
+
+    /// <summary>The row's score from the compiled trees; false when there are none or they leave the row to ML.NET.</summary>
+    private bool TryTrees(out float score)
+    {
+        score = 0;
+        if (_trees is null) return false;
+        _features!(ref _featureBuffer);
+        if (_featureBuffer.IsDense) return _trees.TryScore(_featureBuffer.GetValues(), out score);
+        // A sparse vector's absent slots are 0, as ML.NET's trees read them.
+        if (_dense.Length != _featureBuffer.Length) _dense = new float[_featureBuffer.Length];
+        Array.Clear(_dense);
+        var indices = _featureBuffer.GetIndices();
+        var values = _featureBuffer.GetValues();
+        for (var i = 0; i < indices.Length; i++) _dense[indices[i]] = values[i];
+        return _trees.TryScore(_dense, out score);
     }
 }

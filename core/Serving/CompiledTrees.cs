@@ -1,0 +1,127 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Trainers.FastTree;
+using Microsoft.ML.Trainers.LightGbm;
+using Serverless.Core.Training;
+
+namespace Serverless.Core.Serving;
+
+/// <summary>
+/// A regression model's tree ensemble (LightGbm, FastTree or FastForest) laid out in flat arrays, every tree's nodes one
+/// after another, and evaluated on a row's feature vector in one loop. ML.NET evaluates the same trees through a virtual
+/// call, a check for categorical splits and one for missing values at every node; on the default taxi model (100 trees
+/// of 31 leaves) that is 3 µs of a single-row request, which this does in a third of the time (README, "Serving"). The
+/// answer is the same float ML.NET gives, bit for bit: the leaves' values summed as doubles in tree order, then cast
+/// (and for a forest divided by the number of trees, as ML.NET's forest does). No served package evaluates ML.NET's trees
+/// faster, so this is written here; it reads the trees through ML.NET's public model API and never trains anything.
+/// </summary>
+/// <remarks>
+/// Only what is known to give ML.NET's answer is compiled: numeric splits, no bias, weights of 1. A row with a missing
+/// (NaN) feature is left to ML.NET (<see cref="TryScore"/> answers false), because ML.NET sends a missing value to the
+/// side the training saw most of, which its public API does not tell. Anything else (a blend, a linear model, a
+/// classifier, a categorical split) is not compiled, and the model's own mapper scores it.
+/// </remarks>
+internal sealed class CompiledTrees
+{
+    private readonly int[] _roots;
+    private readonly int[] _feature;
+    private readonly float[] _threshold;
+    private readonly int[] _left;
+    private readonly int[] _right;
+    private readonly double[] _leaves;
+    private readonly int _divisor;
+
+    private CompiledTrees(IReadOnlyList<RegressionTreeBase> trees, int divisor)
+    {
+        var nodes = trees.Sum(t => t.NumberOfNodes);
+        (_feature, _threshold, _left, _right) = (new int[nodes], new float[nodes], new int[nodes], new int[nodes]);
+        _leaves = new double[trees.Sum(t => t.NumberOfLeaves)];
+        _roots = new int[trees.Count];
+        _divisor = divisor;
+        int nodeBase = 0, leafBase = 0;
+        for (var t = 0; t < trees.Count; t++)
+        {
+            var tree = trees[t];
+            // A child below 0 is the leaf ~child of its tree; here ~(that leaf's index in the whole ensemble).
+            int Child(int child) => child >= 0 ? nodeBase + child : ~(leafBase + ~child);
+            _roots[t] = nodeBase;
+            for (var n = 0; n < tree.NumberOfNodes; n++)
+            {
+                _feature[nodeBase + n] = tree.NumericalSplitFeatureIndexes[n];
+                _threshold[nodeBase + n] = tree.NumericalSplitThresholds[n];
+                _left[nodeBase + n] = Child(tree.LeftChild[n]);
+                _right[nodeBase + n] = Child(tree.RightChild[n]);
+            }
+            for (var l = 0; l < tree.NumberOfLeaves; l++) _leaves[leafBase + l] = tree.LeafValues[l];
+            nodeBase += tree.NumberOfNodes;
+            leafBase += tree.NumberOfLeaves;
+        }
+        FeatureCount = _feature.Max() + 1;
+    }
+
+    /// <summary>The name of the feature vector column the trees read.</summary>
+    public required string FeatureColumn { get; init; }
+
+    /// <summary>The transformers before the trees (the featurization), which make <see cref="FeatureColumn"/>.</summary>
+    public required ITransformer Featurization { get; init; }
+
+    /// <summary>The least length of a feature vector the trees can read (one past the highest feature they split on).</summary>
+    public int FeatureCount { get; }
+
+    /// <summary>
+    /// The compiled trees of a regression model whose chain ends in a LightGbm, FastTree or FastForest regression, or
+    /// null for any other model (it is then scored by its own mapper).
+    /// </summary>
+    public static CompiledTrees? For(ITransformer model)
+    {
+        if (ModelChain.Split(model) is not ({ } predictor, { } featurization)) return null;
+        var steps = model is IEnumerable<ITransformer> chain ? chain.ToList() : [model];
+        // Nothing may follow the trees: their sum must be the answer.
+        if (steps.Count == 0 || !ReferenceEquals(steps[^1], predictor)) return null;
+        var (trees, bias, weights, divisor) = predictor.Model switch
+        {
+            LightGbmRegressionModelParameters m => Parts(m.TrainedTreeEnsemble, forest: false),
+            FastTreeRegressionModelParameters m => Parts(m.TrainedTreeEnsemble, forest: false),
+            FastForestRegressionModelParameters m => Parts(m.TrainedTreeEnsemble, forest: true),
+            _ => ([], 0, [], 0),
+        };
+        // A tree of one leaf (no split) is answered by ML.NET in a way of its own: left to it, with any other exception.
+        if (trees.Count == 0 || bias != 0 || weights.Any(w => w != 1) || trees.Any(t => t.NumberOfLeaves < 2 || t.CategoricalSplitFlags.Any(c => c)))
+        {
+            return null;
+        }
+        return new CompiledTrees(trees, divisor) { FeatureColumn = predictor.FeatureColumnName, Featurization = featurization };
+
+        static (IReadOnlyList<RegressionTreeBase>, double, IReadOnlyList<double>, int) Parts<T>(TreeEnsemble<T> ensemble, bool forest) where T : RegressionTreeBase =>
+            ([.. ensemble.Trees], ensemble.Bias, ensemble.TreeWeights, forest ? ensemble.Trees.Count : 1);
+    }
+
+    /// <summary>
+    /// The model's score of one dense feature vector, as ML.NET computes it; false (and ML.NET must score the row) when a
+    /// feature is missing.
+    /// </summary>
+    public bool TryScore(ReadOnlySpan<float> features, out float score)
+    {
+        score = 0;
+        if (features.Length < FeatureCount || HasNaN(features)) return false;
+        var (feature, threshold, left, right, leaves) = (_feature, _threshold, _left, _right, _leaves);
+        var sum = 0.0;
+        foreach (var root in _roots)
+        {
+            var node = root;
+            while (node >= 0) node = features[feature[node]] <= threshold[node] ? left[node] : right[node];
+            sum += leaves[~node];
+        }
+        score = _divisor == 1 ? (float)sum : (float)sum / _divisor;
+        return true;
+    }
+
+    private static bool HasNaN(ReadOnlySpan<float> values)
+    {
+        foreach (var value in values)
+        {
+            if (float.IsNaN(value)) return true;
+        }
+        return false;
+    }
+}

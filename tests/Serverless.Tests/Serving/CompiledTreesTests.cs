@@ -1,0 +1,149 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Serverless.Core.Datasets;
+using Serverless.Core.Serving;
+using Serverless.Core.Specs;
+using Serverless.Core.Training;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Serving;
+
+/// <summary>
+/// The compiled trees answer what ML.NET's own transform of the model answers, float for float, on real taxi rows, for
+/// every regression trainer they take; rows with a missing feature and every other kind of model are left to ML.NET.
+/// </summary>
+public sealed class CompiledTreesTests
+{
+    private static readonly DatasetSchema Taxi = new()
+    {
+        Columns =
+        [
+            new("vendor_id", ColumnKind.Categorical), new("rate_code", ColumnKind.Numeric), new("passenger_count", ColumnKind.Numeric),
+            new("trip_time_in_secs", ColumnKind.Numeric), new("trip_distance", ColumnKind.Numeric), new("payment_type", ColumnKind.Categorical),
+            new("fare_amount", ColumnKind.Numeric),
+        ],
+        Label = "fare_amount",
+        Task = TaskKind.Regression,
+        Features = ["vendor_id", "rate_code", "passenger_count", "trip_time_in_secs", "trip_distance", "payment_type"],
+    };
+
+    private const int TrainingRows = 3000;
+
+    [Theory]
+    [InlineData("LightGbm")]
+    [InlineData("FastTree")]
+    [InlineData("FastForest")]
+    public void Score_TreeRegression_IsMLNetsTransformExactly(string trainer)
+    {
+        var (ml, model) = Train(trainer);
+        var trees = CompiledTrees.For(model);
+        Assert.NotNull(trees);
+
+        // 500 rows the model was not trained on, and rows whose numbers are missing (the featurization fills them in) or whose category is unknown.
+        var lines = File.ReadLines(RepositoryPaths.Dataset("taxi", "taxi-fare-train.csv")).Skip(1 + TrainingRows).Take(500)
+            .Concat(["CMT,,1,,3.8,CRD,0", "VTS,1,2,600,,UNSEEN,0", "XYZ,5,0,0,0,,0"]).ToArray();
+        var (expected, features) = Transformed(ml, model, trees, lines);
+        var compiled = features.Select(f => trees.TryScore(f, out var score) ? score : float.NaN).ToArray();
+        var served = Served(ml, model, trees, lines);
+
+        Assert.Equal(expected, compiled);
+        Assert.Equal(expected, served);
+        Assert.True(expected.Distinct().Count() > 50, "the rows reach many leaves");
+    }
+
+    [Fact]
+    public void TryScore_AMissingFeature_LeavesTheRowToMLNet()
+    {
+        var (_, model) = Train("LightGbm");
+        var trees = CompiledTrees.For(model)!;
+        var features = new float[trees.FeatureCount];
+
+        Assert.True(trees.TryScore(features, out _));
+        features[0] = float.NaN;
+        Assert.False(trees.TryScore(features, out _));
+        Assert.False(trees.TryScore(features.AsSpan(0, trees.FeatureCount - 1), out _));
+    }
+
+    [Fact]
+    public void For_AnythingButTreeRegression_IsNull()
+    {
+        var (_, linear) = Train("Sdca");
+        Assert.Null(CompiledTrees.For(linear));
+
+        var (_, blend) = Train(Blend.Name);
+        Assert.Null(CompiledTrees.For(blend));
+
+        var binary = Taxi with { Task = TaskKind.Binary, Label = "vendor_id", Classes = ["CMT", "VTS"], Features = ["rate_code", "trip_time_in_secs", "trip_distance"] };
+        var (_, classifier) = Train("LightGbm", binary);
+        Assert.Null(CompiledTrees.For(classifier));
+    }
+
+    private static (MLContext Ml, ITransformer Model) Train(string trainer, DatasetSchema? schema = null)
+    {
+        schema ??= Taxi;
+        var ml = FeaturePipeline.Context(7);
+        var file = Path.Combine(Path.GetTempPath(), $"compiled-trees-{Guid.NewGuid():N}.csv");
+        File.WriteAllText(file, TestData.TaxiSlice(TrainingRows));
+        try
+        {
+            var data = ml.Data.Cache(FeaturePipeline.Loader(ml, schema).Load(file));
+            var label = FeaturePipeline.FitLabel(ml, schema, data);
+            var candidate = new CandidateSpec(trainer, trainer == "FastForest" || trainer == "Sdca" || trainer == Blend.Name
+                ? new Dictionary<string, double>()
+                : new Dictionary<string, double> { ["numberOfLeaves"] = 31, [TrainerCatalog.Iterations] = 100 });
+            var model = TrainerCatalog.Estimator(ml, schema, null, candidate, 7, TrainingRows).Fit(label.Transform(data));
+            return (ml, model);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>ML.NET's scores of the rows, and the feature vectors the trees read.</summary>
+    private static (float[] Scores, float[][] Features) Transformed(MLContext ml, ITransformer model, CompiledTrees trees, string[] lines)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"compiled-trees-test-{Guid.NewGuid():N}.csv");
+        File.WriteAllLines(file, [string.Join(',', Taxi.Features), .. lines.Select(l => string.Join(',', l.Split(',').Take(Taxi.Features.Count)))]);
+        try
+        {
+            var data = FeaturePipeline.Loader(ml, Taxi, withLabel: false).Load(file);
+            var featurized = trees.Featurization.Transform(data);
+            var features = new List<float[]>();
+            using (var cursor = featurized.GetRowCursor([featurized.Schema[trees.FeatureColumn]]))
+            {
+                var getter = cursor.GetGetter<VBuffer<float>>(featurized.Schema[trees.FeatureColumn]);
+                VBuffer<float> vector = default;
+                while (cursor.MoveNext())
+                {
+                    getter(ref vector);
+                    features.Add(vector.DenseValues().ToArray());
+                }
+            }
+            return ([.. model.Transform(data).GetColumn<float>(ModelOutputs.ScoreColumn)], [.. features]);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>The rows as serving reads them from JSON, scored by a scorer with the compiled trees.</summary>
+    private static float[] Served(MLContext ml, ITransformer model, CompiledTrees trees, string[] lines)
+    {
+        var inputSchema = FeaturePipeline.Loader(ml, Taxi, withLabel: false).GetOutputSchema();
+        var input = new PredictionInput(Taxi, inputSchema);
+        var rows = lines.Select(l =>
+        {
+            var cells = l.Split(',');
+            var fields = Taxi.Features.Select((f, i) => (f, cells[i])).Where(p => p.Item2.Length > 0)
+                .Select(p => $"\"{p.f}\":{(Taxi.Column(p.f).Kind == ColumnKind.Numeric ? double.Parse(p.Item2, CultureInfo.InvariantCulture).ToString("R", CultureInfo.InvariantCulture) : JsonSerializer.Serialize(p.Item2))}");
+            return JsonDocument.Parse("{" + string.Join(',', fields) + "}").RootElement;
+        }).ToArray();
+        var read = input.Read(rows);
+        var scorer = new RowScorer(model, inputSchema, ModelOutputs.Read(Taxi, model.GetOutputSchema(inputSchema)), trees);
+        return [.. Enumerable.Range(0, read.Count).Select(r => scorer.Score(read, r).Score!.Value)];
+    }
+}
