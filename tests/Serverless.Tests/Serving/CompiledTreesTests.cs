@@ -32,19 +32,25 @@ public sealed class CompiledTreesTests
     private const int TrainingRows = 3000;
 
     [Theory]
-    [InlineData("LightGbm")]
-    [InlineData("FastTree")]
-    [InlineData("FastForest")]
-    public void Score_TreeRegression_IsMLNetsTransformExactly(string trainer)
+    [InlineData("LightGbm", false)]
+    [InlineData("FastTree", false)]
+    [InlineData("FastForest", false)]
+    [InlineData("LightGbm", true)]
+    public void Score_TreeRegression_IsMLNetsTransformExactly(string trainer, bool hashedCategories)
     {
-        var (ml, model) = Train(trainer);
+        // Categories of more distinct values than one-hot takes are hashed into 4,096 slots: the features are a sparse vector.
+        var distinct = hashedCategories ? new Dictionary<string, long> { ["vendor_id"] = 1_000_000, ["payment_type"] = 1_000_000 } : null;
+        var (ml, model) = Train(trainer, distinct: distinct);
         var trees = CompiledTrees.For(model);
         Assert.NotNull(trees);
 
         // 500 rows the model was not trained on, and rows whose numbers are missing (the featurization fills them in) or whose category is unknown.
         var lines = File.ReadLines(RepositoryPaths.Dataset("taxi", "taxi-fare-train.csv")).Skip(1 + TrainingRows).Take(500)
             .Concat(["CMT,,1,,3.8,CRD,0", "VTS,1,2,600,,UNSEEN,0", "XYZ,5,0,0,0,,0"]).ToArray();
-        var (expected, features) = Transformed(ml, model, trees, lines);
+        var (expected, features, sparse) = Transformed(ml, model, trees, lines);
+        // ML.NET's concatenation gives a sparse vector where most slots are 0 (a row of zeros and an unknown category;
+        // every row once categories are hashed): the scorer fills those in before the trees read them.
+        Assert.InRange(sparse, hashedCategories ? lines.Length : 1, lines.Length);
         var compiled = features.Select(f => trees.TryScore(f, out var score) ? score : float.NaN).ToArray();
         var served = Served(ml, model, trees, lines);
 
@@ -80,7 +86,7 @@ public sealed class CompiledTreesTests
         Assert.Null(CompiledTrees.For(classifier));
     }
 
-    private static (MLContext Ml, ITransformer Model) Train(string trainer, DatasetSchema? schema = null)
+    private static (MLContext Ml, ITransformer Model) Train(string trainer, DatasetSchema? schema = null, IReadOnlyDictionary<string, long>? distinct = null)
     {
         schema ??= Taxi;
         var ml = FeaturePipeline.Context(7);
@@ -93,7 +99,7 @@ public sealed class CompiledTreesTests
             var candidate = new CandidateSpec(trainer, trainer == "FastForest" || trainer == "Sdca" || trainer == Blend.Name
                 ? new Dictionary<string, double>()
                 : new Dictionary<string, double> { ["numberOfLeaves"] = 31, [TrainerCatalog.Iterations] = 100 });
-            var model = TrainerCatalog.Estimator(ml, schema, null, candidate, 7, TrainingRows).Fit(label.Transform(data));
+            var model = TrainerCatalog.Estimator(ml, schema, distinct, candidate, 7, TrainingRows).Fit(label.Transform(data));
             return (ml, model);
         }
         finally
@@ -102,8 +108,8 @@ public sealed class CompiledTreesTests
         }
     }
 
-    /// <summary>ML.NET's scores of the rows, and the feature vectors the trees read.</summary>
-    private static (float[] Scores, float[][] Features) Transformed(MLContext ml, ITransformer model, CompiledTrees trees, string[] lines)
+    /// <summary>ML.NET's scores of the rows, the feature vectors the trees read, and how many of those were sparse.</summary>
+    private static (float[] Scores, float[][] Features, int Sparse) Transformed(MLContext ml, ITransformer model, CompiledTrees trees, string[] lines)
     {
         var file = Path.Combine(Path.GetTempPath(), $"compiled-trees-test-{Guid.NewGuid():N}.csv");
         File.WriteAllLines(file, [string.Join(',', Taxi.Features), .. lines.Select(l => string.Join(',', l.Split(',').Take(Taxi.Features.Count)))]);
@@ -112,6 +118,7 @@ public sealed class CompiledTreesTests
             var data = FeaturePipeline.Loader(ml, Taxi, withLabel: false).Load(file);
             var featurized = trees.Featurization.Transform(data);
             var features = new List<float[]>();
+            var sparse = 0;
             using (var cursor = featurized.GetRowCursor([featurized.Schema[trees.FeatureColumn]]))
             {
                 var getter = cursor.GetGetter<VBuffer<float>>(featurized.Schema[trees.FeatureColumn]);
@@ -119,10 +126,11 @@ public sealed class CompiledTreesTests
                 while (cursor.MoveNext())
                 {
                     getter(ref vector);
+                    if (!vector.IsDense) sparse++;
                     features.Add(vector.DenseValues().ToArray());
                 }
             }
-            return ([.. model.Transform(data).GetColumn<float>(ModelOutputs.ScoreColumn)], [.. features]);
+            return ([.. model.Transform(data).GetColumn<float>(ModelOutputs.ScoreColumn)], [.. features], sparse);
         }
         finally
         {
