@@ -4,8 +4,9 @@ using Serverless.Benchmarks;
 // dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- ingest <megabytes>      (throughput and peak memory)
 // dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- --filter '*Ingestion*'  (BenchmarkDotNet)
 // dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- --filter '*Scoring*'  (BenchmarkDotNet)
-//     One taxi row scored in-process by the serving path's row scorer against ML.NET's typed PredictionEngine, and a
-//     1,000-row batch against ML.NET's LoadFromEnumerable + Transform, per model size of the default candidates.
+//     One taxi row scored in-process by the serving path's row scorer (with the model's compiled trees, and with ML.NET's
+//     own mapper) against ML.NET's typed PredictionEngine, and a 1,000-row batch against ML.NET's LoadFromEnumerable +
+//     Transform, per model size of the default candidates.
 // dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- --filter '*Featurization*'  (BenchmarkDotNet)
 //     A wide table's featurization (30 and 300 numeric columns with missing cells, two flags, two categories; 1,000 rows)
 //     fitted and read once: FeaturePipeline.Featurize against the same transforms written by hand in ML.NET, and against

@@ -45,7 +45,7 @@ public class ScoringBenchmarks
         var model = TaxiModels.Train(ml, Model, 20_000);
         var inputSchema = FeaturePipeline.Loader(ml, schema, withLabel: false).GetOutputSchema();
         var outputs = ModelOutputs.Read(schema, model.GetOutputSchema(inputSchema));
-        _scorer = new RowScorer(model, inputSchema, outputs, CompiledTrees.For(model));
+        _scorer = new RowScorer(model, inputSchema, outputs, CompiledTrees.For(model, schema.Task));
         _mapperScorer = new RowScorer(model, inputSchema, outputs);
         _input = new PredictionInput(schema, inputSchema);
         _rows = [JsonDocument.Parse(Row).RootElement];

@@ -1,26 +1,30 @@
+using System.Reflection;
 using Microsoft.ML;
+using Microsoft.ML.Calibrators;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers.FastTree;
 using Microsoft.ML.Trainers.LightGbm;
+using Serverless.Core.Specs;
 using Serverless.Core.Training;
 
 namespace Serverless.Core.Serving;
 
 /// <summary>
-/// A regression model's tree ensemble (LightGbm, FastTree or FastForest) laid out in flat arrays, every tree's nodes one
-/// after another, and evaluated on a row's feature vector in one loop. ML.NET walks the same trees through a virtual call
+/// A regression's or a binary classifier's tree ensemble (LightGbm, FastTree or FastForest) laid out in flat arrays,
+/// every tree's nodes one after another, and evaluated on a row's feature vector in one loop. ML.NET walks the same trees through a virtual call
 /// per tree and a check for categorical splits and one for missing values at every node: on the default taxi model (100
 /// trees of 31 leaves) a row scored with these takes 0.45 of the time it takes through the model's own mapper
 /// (<c>ScoringBenchmarks</c>; docs/benchmarks.md, "Compiled trees"). The answer is the float ML.NET gives, bit for bit:
 /// the leaves' values summed as doubles in tree order, then cast (and for a forest divided by the number of trees, as
-/// ML.NET's forest does). No served package evaluates ML.NET's trees faster, so this is written here; it reads the trees
-/// through ML.NET's public model API and trains nothing.
+/// ML.NET's forest does). A classifier's probability is its own calibrator's answer to that score, and its label the
+/// score above its threshold, as ML.NET's scorer decides it. No served package evaluates ML.NET's trees faster, so this
+/// is written here; it reads the trees through ML.NET's public model API and trains nothing.
 /// </summary>
 /// <remarks>
 /// Only what is known to give ML.NET's answer is compiled: numeric splits, no bias, weights of 1, no tree of one leaf.
 /// A row with a missing (NaN) feature is left to ML.NET (<see cref="TryScore"/> answers false): ML.NET replaces it at
 /// each node by a value the trained trees hold and its public API does not give. Anything else (a blend, a linear
-/// model, a classifier, a categorical split) is not compiled, and the model's own mapper scores it.
+/// model, a multiclass model, a categorical split) is not compiled, and the model's own mapper scores it.
 /// </remarks>
 internal sealed class CompiledTrees
 {
@@ -69,32 +73,79 @@ internal sealed class CompiledTrees
     /// <summary>The least length of a feature vector the trees can read (one past the highest feature they split on).</summary>
     public int FeatureCount { get; }
 
+    /// <summary>A binary classifier's calibrator (its probability of the positive class), when it has one.</summary>
+    public ICalibrator? Calibrator { get; private init; }
+
+    /// <summary>A binary classifier's threshold: the label is positive when the score is above it.</summary>
+    public float Threshold { get; private init; }
+
     /// <summary>
-    /// The compiled trees of a regression model whose chain ends in a LightGbm, FastTree or FastForest regression, or
-    /// null for any other model (it is then scored by its own mapper).
+    /// The compiled trees of a regression or binary model whose predictor is LightGbm, FastTree or FastForest (a
+    /// classifier's calibration included, in the predictor or right after it), or null for any other model, which is
+    /// then scored by its own mapper.
     /// </summary>
-    public static CompiledTrees? For(ITransformer model)
+    public static CompiledTrees? For(ITransformer model, TaskKind task)
     {
-        if (ModelChain.Split(model) is not ({ } predictor, { } featurization)) return null;
+        if (task is not (TaskKind.Regression or TaskKind.Binary) || ModelChain.Split(model) is not ({ } predictor, { } featurization)) return null;
         var steps = model is IEnumerable<ITransformer> chain ? chain.ToList() : [model];
-        // Nothing may follow the trees: their sum must be the answer.
-        if (steps.Count == 0 || !ReferenceEquals(steps[^1], predictor)) return null;
-        var (trees, bias, weights, divisor) = predictor.Model switch
+        var after = steps.SkipWhile(s => !ReferenceEquals(s, predictor)).Skip(1).ToList();
+        var trees = (object)predictor.Model;
+        ICalibrator? calibrator = null;
+        var threshold = 0f;
+        if (task == TaskKind.Binary)
         {
-            LightGbmRegressionModelParameters m => Parts(m.TrainedTreeEnsemble, forest: false),
-            FastTreeRegressionModelParameters m => Parts(m.TrainedTreeEnsemble, forest: false),
-            FastForestRegressionModelParameters m => Parts(m.TrainedTreeEnsemble, forest: true),
+            if (!TryThreshold(predictor, out threshold)) return null;
+            if (trees is CalibratedModelParametersBase calibrated) (trees, calibrator) = (calibrated.SubModel, calibrated.Calibrator);
+            // A calibration appended after the trees (FastForest's) reads their score: the one step allowed after them.
+            if (calibrator is null && after is [ISingleFeaturePredictionTransformer<object> { Model: ICalibrator appended, FeatureColumnName: ModelOutputs.ScoreColumn }])
+            {
+                (calibrator, after) = (appended, []);
+            }
+        }
+        // Nothing else may follow the trees: their sum (and its calibration) must be the answer.
+        if (after.Count > 0) return null;
+        var (ensemble, bias, weights, divisor) = (task, trees) switch
+        {
+            (TaskKind.Regression, LightGbmRegressionModelParameters m) => Parts(m.TrainedTreeEnsemble, forest: false),
+            (TaskKind.Regression, FastTreeRegressionModelParameters m) => Parts(m.TrainedTreeEnsemble, forest: false),
+            (TaskKind.Regression, FastForestRegressionModelParameters m) => Parts(m.TrainedTreeEnsemble, forest: true),
+            (TaskKind.Binary, LightGbmBinaryModelParameters m) => Parts(m.TrainedTreeEnsemble, forest: false),
+            (TaskKind.Binary, FastTreeBinaryModelParameters m) => Parts(m.TrainedTreeEnsemble, forest: false),
+            // ML.NET's binary forest answers the sum of its trees, not their mean (its regression forest divides).
+            (TaskKind.Binary, FastForestBinaryModelParameters m) => Parts(m.TrainedTreeEnsemble, forest: false),
             _ => ([], 0, [], 0),
         };
         // ML.NET answers a tree of one leaf (no split) in a way of its own: such a model is left to it, as any other exception.
-        if (trees.Count == 0 || bias != 0 || weights.Any(w => w != 1) || trees.Any(t => t.NumberOfLeaves < 2 || t.CategoricalSplitFlags.Any(c => c)))
+        if (ensemble.Count == 0 || bias != 0 || weights.Any(w => w != 1) || ensemble.Any(t => t.NumberOfLeaves < 2 || t.CategoricalSplitFlags.Any(c => c)))
         {
             return null;
         }
-        return new CompiledTrees(trees, divisor) { FeatureColumn = predictor.FeatureColumnName, Featurization = featurization };
+        return new CompiledTrees(ensemble, divisor)
+        {
+            FeatureColumn = predictor.FeatureColumnName, Featurization = featurization, Calibrator = calibrator, Threshold = threshold,
+        };
 
         static (IReadOnlyList<RegressionTreeBase>, double, IReadOnlyList<double>, int) Parts<T>(TreeEnsemble<T> ensemble, bool forest) where T : RegressionTreeBase =>
             ([.. ensemble.Trees], ensemble.Bias, ensemble.TreeWeights, forest ? ensemble.Trees.Count : 1);
+    }
+
+    /// <summary>
+    /// A binary predictor's threshold, when it applies to the score. ML.NET keeps both in internal fields of its
+    /// <c>BinaryPredictionTransformer</c> (<c>Threshold</c>, <c>ThresholdColumn</c>); they are read once, here, and a
+    /// predictor where they are not found, or whose threshold applies to another column, is not compiled.
+    /// </summary>
+    private static bool TryThreshold(object predictor, out float threshold)
+    {
+        const BindingFlags Fields = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;
+        var type = predictor.GetType();
+        threshold = 0;
+        if (type.GetField("Threshold", Fields)?.GetValue(predictor) is not float value
+            || type.GetField("ThresholdColumn", Fields)?.GetValue(predictor) is not ModelOutputs.ScoreColumn)
+        {
+            return false;
+        }
+        threshold = value;
+        return true;
     }
 
     /// <summary>

@@ -25,7 +25,7 @@ internal sealed class LoadedModel
         _inputSchema = inputSchema;
         Input = new PredictionInput(manifest.Schema, inputSchema);
         _outputs = ModelOutputs.Read(manifest.Schema, model.GetOutputSchema(inputSchema));
-        _trees = _outputs.Task == Specs.TaskKind.Regression ? CompiledTrees.For(model) : null;
+        _trees = CompiledTrees.For(model, _outputs.Task);
         // Room for a scorer per thread that may score at once: one dropped by a full pool costs a new mapper (~0.1 ms) later.
         _scorers = new DefaultObjectPool<RowScorer>(new ScorerPolicy(this), Math.Max(16, Environment.ProcessorCount * 4));
     }

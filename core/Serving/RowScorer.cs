@@ -8,8 +8,8 @@ namespace Serverless.Core.Serving;
 /// <summary>
 /// A reusable scorer of one loaded version: the model's row-to-row mapper over a <see cref="ModelInputRow"/>, with the
 /// getters of the outputs its task answers. Creating one costs a mapper; scoring a row then allocates only the answer.
-/// A regression by trees is scored by its <see cref="CompiledTrees"/> over the featurization's mapper, and by the
-/// model's own mapper where those leave a row to ML.NET. Not thread-safe: <see cref="LoadedModel"/> pools them, one per
+/// A regression or binary classifier by trees is scored by its <see cref="CompiledTrees"/> over the featurization's
+/// mapper, and by the model's own mapper where those leave a row to ML.NET. Not thread-safe: <see cref="LoadedModel"/> pools them, one per
 /// concurrent request.
 /// </summary>
 internal sealed class RowScorer
@@ -39,23 +39,26 @@ internal sealed class RowScorer
         {
             case TaskKind.Regression:
                 _score = output.GetGetter<float>(schema[ModelOutputs.ScoreColumn]);
-                if (trees is not null)
-                {
-                    var featurization = trees.Featurization.GetRowToRowMapper(inputSchema);
-                    var features = featurization.GetRow(_input, featurization.OutputSchema.Where(c => c.Name == trees.FeatureColumn && !c.IsHidden));
-                    _features = features.GetGetter<VBuffer<float>>(features.Schema[trees.FeatureColumn]);
-                    _trees = trees;
-                }
                 break;
             case TaskKind.Binary:
                 _score = output.GetGetter<float>(schema[ModelOutputs.ScoreColumn]);
                 _predictedLabel = output.GetGetter<bool>(schema[ModelOutputs.PredictedLabelColumn]);
                 if (outputs.HasProbability) _probability = output.GetGetter<float>(schema[ModelOutputs.ProbabilityColumn]);
+                // The trees answer a probability exactly when the model does.
+                if (trees is not null && trees.Calibrator is not null != outputs.HasProbability) trees = null;
                 break;
             default:
                 _scores = output.GetGetter<VBuffer<float>>(schema[ModelOutputs.ScoreColumn]);
                 _predictedClass = output.GetGetter<ReadOnlyMemory<char>>(schema[FeaturePipeline.PredictedClassColumn]);
+                trees = null;
                 break;
+        }
+        if (trees is not null)
+        {
+            var featurization = trees.Featurization.GetRowToRowMapper(inputSchema);
+            var features = featurization.GetRow(_input, featurization.OutputSchema.Where(c => c.Name == trees.FeatureColumn && !c.IsHidden));
+            _features = features.GetGetter<VBuffer<float>>(features.Schema[trees.FeatureColumn]);
+            _trees = trees;
         }
     }
 
@@ -72,11 +75,20 @@ internal sealed class RowScorer
             }
             case TaskKind.Binary:
             {
-                float score = 0, probability = 0;
+                float probability = 0;
                 var label = false;
-                _score!(ref score);
-                _predictedLabel!(ref label);
-                if (_probability is not null) _probability(ref probability);
+                if (TryTrees(out var score))
+                {
+                    // As ML.NET's binary scorer and calibrator answer the score.
+                    label = score > _trees!.Threshold;
+                    if (_probability is not null) probability = _trees.Calibrator!.PredictProbability(score);
+                }
+                else
+                {
+                    _score!(ref score);
+                    _predictedLabel!(ref label);
+                    if (_probability is not null) _probability(ref probability);
+                }
                 return new RowPrediction
                 {
                     Label = _outputs.Classes[label ? 1 : 0],

@@ -41,7 +41,7 @@ public sealed class CompiledTreesTests
         // Categories of more distinct values than one-hot takes are hashed into 4,096 slots: the features are a sparse vector.
         var distinct = hashedCategories ? new Dictionary<string, long> { ["vendor_id"] = 1_000_000, ["payment_type"] = 1_000_000 } : null;
         var (ml, model) = Train(trainer, distinct: distinct);
-        var trees = CompiledTrees.For(model);
+        var trees = CompiledTrees.For(model, TaskKind.Regression);
         Assert.NotNull(trees);
 
         // 500 rows the model was not trained on, and rows whose numbers are missing (the featurization fills them in) or whose category is unknown.
@@ -63,7 +63,7 @@ public sealed class CompiledTreesTests
     public void TryScore_AMissingFeature_LeavesTheRowToMLNet()
     {
         var (_, model) = Train("LightGbm");
-        var trees = CompiledTrees.For(model)!;
+        var trees = CompiledTrees.For(model, TaskKind.Regression)!;
         var features = new float[trees.FeatureCount];
 
         Assert.True(trees.TryScore(features, out _));
@@ -72,19 +72,66 @@ public sealed class CompiledTreesTests
         Assert.False(trees.TryScore(features.AsSpan(0, trees.FeatureCount - 1), out _));
     }
 
+    [Theory]
+    [InlineData("LightGbm")]
+    [InlineData("FastTree")]
+    [InlineData("FastForest")]
+    public void Score_TreeBinary_IsMLNetsScoreProbabilityAndLabelExactly(string trainer)
+    {
+        var (ml, model) = Train(trainer, Cmt);
+        var trees = CompiledTrees.For(model, TaskKind.Binary);
+        Assert.NotNull(trees);
+        Assert.NotNull(trees.Calibrator);
+
+        var lines = File.ReadLines(RepositoryPaths.Dataset("taxi", "taxi-fare-train.csv")).Skip(1 + TrainingRows).Take(500).ToArray();
+        var file = Path.Combine(Path.GetTempPath(), $"compiled-trees-binary-{Guid.NewGuid():N}.csv");
+        // The loader reads each column at its place in the schema's columns: the taxi file's own lines.
+        File.WriteAllLines(file, [string.Join(',', Taxi.Columns.Select(c => c.Name)), .. lines]);
+        float[] scores, probabilities;
+        bool[] labels;
+        try
+        {
+            var scored = model.Transform(FeaturePipeline.Loader(ml, Cmt, withLabel: false).Load(file));
+            scores = [.. scored.GetColumn<float>(ModelOutputs.ScoreColumn)];
+            probabilities = [.. scored.GetColumn<float>(ModelOutputs.ProbabilityColumn)];
+            labels = [.. scored.GetColumn<bool>(ModelOutputs.PredictedLabelColumn)];
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        var served = Served(ml, model, trees, lines, Cmt);
+
+        Assert.Equal(scores, served.Select(p => p.Score!.Value));
+        Assert.Equal(probabilities, served.Select(p => p.Probability!.Value));
+        Assert.Equal(labels.Select(l => Cmt.Classes![l ? 1 : 0]), served.Select(p => p.Label));
+        Assert.True(labels.Distinct().Count() == 2 && probabilities.Distinct().Count() > 50, "the rows reach both labels and many leaves");
+    }
+
     [Fact]
-    public void For_AnythingButTreeRegression_IsNull()
+    public void For_AnythingButTreeRegressionOrBinary_IsNull()
     {
         var (_, linear) = Train("Sdca");
-        Assert.Null(CompiledTrees.For(linear));
+        Assert.Null(CompiledTrees.For(linear, TaskKind.Regression));
 
         var (_, blend) = Train(Blend.Name);
-        Assert.Null(CompiledTrees.For(blend));
+        Assert.Null(CompiledTrees.For(blend, TaskKind.Regression));
 
-        var binary = Taxi with { Task = TaskKind.Binary, Label = "vendor_id", Classes = ["CMT", "VTS"], Features = ["rate_code", "trip_time_in_secs", "trip_distance"] };
-        var (_, classifier) = Train("LightGbm", binary);
-        Assert.Null(CompiledTrees.For(classifier));
+        var payment = Taxi with { Task = TaskKind.Multiclass, Label = "payment_type", Classes = ["CRD", "CSH", "DIS", "NOC"], Features = ["rate_code", "trip_time_in_secs", "trip_distance", "fare_amount"] };
+        var (_, multiclass) = Train("LightGbm", payment);
+        Assert.Null(CompiledTrees.For(multiclass, TaskKind.Multiclass));
     }
+
+    /// <summary>Where a column's cell is in a line of the taxi file.</summary>
+    private static int Cell(string column) => Taxi.Columns.Select(c => c.Name).ToList().IndexOf(column);
+
+    /// <summary>Whether a taxi ride is by the vendor CMT (the rest are VTS), from what else the row says: a binary task on real rows.</summary>
+    private static readonly DatasetSchema Cmt = Taxi with
+    {
+        Task = TaskKind.Binary, Label = "vendor_id", Classes = ["VTS", "CMT"],
+        Features = ["rate_code", "passenger_count", "trip_time_in_secs", "trip_distance", "payment_type"],
+    };
 
     private static (MLContext Ml, ITransformer Model) Train(string trainer, DatasetSchema? schema = null, IReadOnlyDictionary<string, long>? distinct = null)
     {
@@ -139,19 +186,22 @@ public sealed class CompiledTreesTests
     }
 
     /// <summary>The rows as serving reads them from JSON, scored by a scorer with the compiled trees.</summary>
-    private static float[] Served(MLContext ml, ITransformer model, CompiledTrees trees, string[] lines)
+    private static float[] Served(MLContext ml, ITransformer model, CompiledTrees trees, string[] lines) =>
+        [.. Served(ml, model, trees, lines, Taxi).Select(p => p.Score!.Value)];
+
+    private static RowPrediction[] Served(MLContext ml, ITransformer model, CompiledTrees trees, string[] lines, DatasetSchema schema)
     {
-        var inputSchema = FeaturePipeline.Loader(ml, Taxi, withLabel: false).GetOutputSchema();
-        var input = new PredictionInput(Taxi, inputSchema);
+        var inputSchema = FeaturePipeline.Loader(ml, schema, withLabel: false).GetOutputSchema();
+        var input = new PredictionInput(schema, inputSchema);
         var rows = lines.Select(l =>
         {
             var cells = l.Split(',');
-            var fields = Taxi.Features.Select((f, i) => (f, cells[i])).Where(p => p.Item2.Length > 0)
-                .Select(p => $"\"{p.f}\":{(Taxi.Column(p.f).Kind == ColumnKind.Numeric ? double.Parse(p.Item2, CultureInfo.InvariantCulture).ToString("R", CultureInfo.InvariantCulture) : JsonSerializer.Serialize(p.Item2))}");
+            var fields = schema.Features.Select(f => (f, cells[Cell(f)])).Where(p => p.Item2.Length > 0)
+                .Select(p => $"\"{p.f}\":{(schema.Column(p.f).Kind == ColumnKind.Numeric ? double.Parse(p.Item2, CultureInfo.InvariantCulture).ToString("R", CultureInfo.InvariantCulture) : JsonSerializer.Serialize(p.Item2))}");
             return JsonDocument.Parse("{" + string.Join(',', fields) + "}").RootElement;
         }).ToArray();
         var read = input.Read(rows);
-        var scorer = new RowScorer(model, inputSchema, ModelOutputs.Read(Taxi, model.GetOutputSchema(inputSchema)), trees);
-        return [.. Enumerable.Range(0, read.Count).Select(r => scorer.Score(read, r).Score!.Value)];
+        var scorer = new RowScorer(model, inputSchema, ModelOutputs.Read(schema, model.GetOutputSchema(inputSchema)), trees);
+        return [.. Enumerable.Range(0, read.Count).Select(r => scorer.Score(read, r))];
     }
 }
