@@ -11,14 +11,15 @@ namespace Serverless.Core.Serving;
 
 /// <summary>
 /// A regression's or a binary classifier's tree ensemble (LightGbm, FastTree or FastForest) laid out in flat arrays,
-/// every tree's nodes one after another, and evaluated on a row's feature vector in one loop. ML.NET walks the same trees through a virtual call
-/// per tree and a check for categorical splits and one for missing values at every node: on the default taxi model (100
-/// trees of 31 leaves) a row scored with these takes 0.45 of the time it takes through the model's own mapper
-/// (<c>ScoringBenchmarks</c>; docs/benchmarks.md, "Compiled trees"). The answer is the float ML.NET gives, bit for bit:
-/// the leaves' values summed as doubles in tree order, then cast (and for a forest divided by the number of trees, as
-/// ML.NET's forest does). A classifier's probability is its own calibrator's answer to that score, and its label the
-/// score above its threshold, as ML.NET's scorer decides it. No served package evaluates ML.NET's trees faster, so this
-/// is written here; it reads the trees through ML.NET's public model API and trains nothing.
+/// every tree's nodes one after another, and evaluated on a row's feature vector in one loop. ML.NET walks the same
+/// trees through a virtual call per tree and a check for categorical splits and one for missing values at every node:
+/// on the default taxi model (100 trees of 31 leaves) a row scored with these takes 0.45 of the time it takes through
+/// the model's own mapper (<c>ScoringBenchmarks</c>; docs/benchmarks.md, "Compiled trees"). The answer is the float
+/// ML.NET gives, bit for bit: the leaves' values summed as doubles in tree order, then cast (and for a forest divided
+/// by the number of trees, as ML.NET's forest does). A classifier's probability is its own calibrator's answer to that
+/// score, and its label the score above its threshold, as ML.NET's scorer decides it. No served package evaluates
+/// ML.NET's trees faster, so this is written here; it reads the trees through ML.NET's public model API and trains
+/// nothing.
 /// </summary>
 /// <remarks>
 /// Only what is known to give ML.NET's answer is compiled: numeric splits, no bias, weights of 1, no tree of one leaf.

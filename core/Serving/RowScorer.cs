@@ -9,8 +9,8 @@ namespace Serverless.Core.Serving;
 /// A reusable scorer of one loaded version: the model's row-to-row mapper over a <see cref="ModelInputRow"/>, with the
 /// getters of the outputs its task answers. Creating one costs a mapper; scoring a row then allocates only the answer.
 /// A regression or binary classifier by trees is scored by its <see cref="CompiledTrees"/> over the featurization's
-/// mapper, and by the model's own mapper where those leave a row to ML.NET. Not thread-safe: <see cref="LoadedModel"/> pools them, one per
-/// concurrent request.
+/// mapper, and by the model's own mapper where those leave a row to ML.NET. Not thread-safe: <see cref="LoadedModel"/>
+/// pools them, one per concurrent request.
 /// </summary>
 internal sealed class RowScorer
 {
