@@ -22,10 +22,11 @@ namespace Serverless.Core.Serving;
 /// nothing.
 /// </summary>
 /// <remarks>
-/// Only what is known to give ML.NET's answer is compiled: numeric splits, no bias, weights of 1, no tree of one leaf.
+/// Only what is known to give ML.NET's answer is compiled: numeric and categorical splits, no bias, weights of 1, no
+/// tree of one leaf.
 /// A row with a missing (NaN) feature is left to ML.NET (<see cref="TryScore"/> answers false): ML.NET replaces it at
 /// each node by a value the trained trees hold and its public API does not give. Anything else (a blend, a linear
-/// model, a multiclass model, a categorical split) is not compiled, and the model's own mapper scores it.
+/// model, a multiclass model) is not compiled, and the model's own mapper scores it.
 /// </remarks>
 internal sealed class CompiledTrees
 {
@@ -37,6 +38,9 @@ internal sealed class CompiledTrees
     private readonly double[] _leaves;
     private readonly int _divisor;
 
+    /// <summary>The features of each categorical split (a node whose <see cref="_feature"/> is ~ its index here).</summary>
+    private readonly int[][] _categories;
+
     private CompiledTrees(IReadOnlyList<RegressionTreeBase> trees, int divisor)
     {
         var nodes = trees.Sum(t => t.NumberOfNodes);
@@ -44,6 +48,7 @@ internal sealed class CompiledTrees
         _leaves = new double[trees.Sum(t => t.NumberOfLeaves)];
         _roots = new int[trees.Count];
         _divisor = divisor;
+        var categories = new List<int[]>();
         int nodeBase = 0, leafBase = 0;
         for (var t = 0; t < trees.Count; t++)
         {
@@ -53,7 +58,16 @@ internal sealed class CompiledTrees
             _roots[t] = nodeBase;
             for (var n = 0; n < tree.NumberOfNodes; n++)
             {
-                _feature[nodeBase + n] = tree.NumericalSplitFeatureIndexes[n];
+                // A categorical split (LightGbm's, on more than 50,000 rows) goes right when any of its features is above 0.
+                if (tree.CategoricalSplitFlags[n])
+                {
+                    _feature[nodeBase + n] = ~categories.Count;
+                    categories.Add([.. tree.GetCategoricalSplitFeaturesAt(n)]);
+                }
+                else
+                {
+                    _feature[nodeBase + n] = tree.NumericalSplitFeatureIndexes[n];
+                }
                 _threshold[nodeBase + n] = tree.NumericalSplitThresholds[n];
                 _left[nodeBase + n] = Child(tree.LeftChild[n]);
                 _right[nodeBase + n] = Child(tree.RightChild[n]);
@@ -62,7 +76,8 @@ internal sealed class CompiledTrees
             nodeBase += tree.NumberOfNodes;
             leafBase += tree.NumberOfLeaves;
         }
-        FeatureCount = _feature.Max() + 1;
+        _categories = [.. categories];
+        FeatureCount = Math.Max(_feature.Max(), categories.SelectMany(c => c).DefaultIfEmpty(-1).Max()) + 1;
     }
 
     /// <summary>The name of the feature vector column the trees read.</summary>
@@ -117,7 +132,7 @@ internal sealed class CompiledTrees
             _ => ([], 0, [], 0),
         };
         // ML.NET answers a tree of one leaf (no split) in a way of its own: such a model is left to it, as any other exception.
-        if (ensemble.Count == 0 || bias != 0 || weights.Any(w => w != 1) || ensemble.Any(t => t.NumberOfLeaves < 2 || t.CategoricalSplitFlags.Any(c => c)))
+        if (ensemble.Count == 0 || bias != 0 || weights.Any(w => w != 1) || ensemble.Any(t => t.NumberOfLeaves < 2))
         {
             return null;
         }
@@ -162,11 +177,26 @@ internal sealed class CompiledTrees
         foreach (var root in _roots)
         {
             var node = root;
-            while (node >= 0) node = features[feature[node]] <= threshold[node] ? left[node] : right[node];
+            while (node >= 0)
+            {
+                var f = feature[node];
+                node = f >= 0
+                    ? features[f] <= threshold[node] ? left[node] : right[node]
+                    : AnyAboveZero(features, _categories[~f]) ? right[node] : left[node];
+            }
             sum += leaves[~node];
         }
         score = _divisor == 1 ? (float)sum : (float)sum / _divisor;
         return true;
+    }
+
+    private static bool AnyAboveZero(ReadOnlySpan<float> features, int[] indices)
+    {
+        foreach (var index in indices)
+        {
+            if (features[index] > 0f) return true;
+        }
+        return false;
     }
 
     private static bool HasNaN(ReadOnlySpan<float> values)

@@ -5,6 +5,7 @@ using Microsoft.ML.Data;
 using Serverless.Core.Datasets;
 using Serverless.Core.Serving;
 using Serverless.Core.Specs;
+using Microsoft.ML.Trainers.LightGbm;
 using Serverless.Core.Training;
 using Serverless.Tests.Infrastructure;
 
@@ -36,6 +37,7 @@ public sealed class CompiledTreesTests
     [InlineData("FastTree", false)]
     [InlineData("FastForest", false)]
     [InlineData("LightGbm", true)]
+    [InlineData(CategoricalLightGbm, false)]
     public void Score_TreeRegression_IsMLNetsTransformExactly(string trainer, bool hashedCategories)
     {
         // Categories of more distinct values than one-hot takes are hashed into 4,096 slots: the features are a sparse vector.
@@ -43,6 +45,9 @@ public sealed class CompiledTreesTests
         var (ml, model) = Train(trainer, distinct: distinct);
         var trees = CompiledTrees.For(model, TaskKind.Regression);
         Assert.NotNull(trees);
+        var splits = (ModelChain.Split(model)!.Value.Predictor.Model as LightGbmRegressionModelParameters)?
+            .TrainedTreeEnsemble.Trees.Sum(t => t.CategoricalSplitFlags.Count(c => c)) ?? 0;
+        Assert.Equal(trainer == CategoricalLightGbm, splits > 0);
 
         // 500 rows the model was not trained on, and rows whose numbers are missing (the featurization fills them in) or whose category is unknown.
         var lines = File.ReadLines(RepositoryPaths.Dataset("taxi", "taxi-fare-train.csv")).Skip(1 + TrainingRows).Take(500)
@@ -133,6 +138,12 @@ public sealed class CompiledTreesTests
         Features = ["rate_code", "passenger_count", "trip_time_in_secs", "trip_distance", "payment_type"],
     };
 
+    /// <summary>
+    /// LightGbm splitting on the one-hot categories as categories, as it chooses to on more than 50,000 rows (ML.NET's
+    /// <c>UseCategoricalSplit</c> left unset): asked for here on fewer.
+    /// </summary>
+    private const string CategoricalLightGbm = "LightGbm, categorical splits";
+
     private static (MLContext Ml, ITransformer Model) Train(string trainer, DatasetSchema? schema = null, IReadOnlyDictionary<string, long>? distinct = null)
     {
         schema ??= Taxi;
@@ -146,7 +157,14 @@ public sealed class CompiledTreesTests
             var candidate = new CandidateSpec(trainer, trainer == "FastForest" || trainer == "Sdca" || trainer == Blend.Name
                 ? new Dictionary<string, double>()
                 : new Dictionary<string, double> { ["numberOfLeaves"] = 31, [TrainerCatalog.Iterations] = 100 });
-            var model = TrainerCatalog.Estimator(ml, schema, distinct, candidate, 7, TrainingRows).Fit(label.Transform(data));
+            var estimator = trainer == CategoricalLightGbm
+                ? FeaturePipeline.Featurize(ml, schema, distinct, normalize: false).Append(ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
+                {
+                    LabelColumnName = FeaturePipeline.LabelColumn, FeatureColumnName = FeaturePipeline.FeaturesColumn, UseCategoricalSplit = true,
+                    NumberOfLeaves = 31, NumberOfIterations = 100, Seed = 7, Deterministic = true, NumberOfThreads = 1, Silent = true,
+                }))
+                : TrainerCatalog.Estimator(ml, schema, distinct, candidate, 7, TrainingRows);
+            var model = estimator.Fit(label.Transform(data));
             return (ml, model);
         }
         finally
