@@ -102,9 +102,7 @@ internal sealed class CompiledTrees
     /// </summary>
     public static CompiledTrees? For(ITransformer model, TaskKind task)
     {
-        if (task is not (TaskKind.Regression or TaskKind.Binary) || ModelChain.Split(model) is not ({ } predictor, { } featurization)) return null;
-        var steps = model is IEnumerable<ITransformer> chain ? chain.ToList() : [model];
-        var after = steps.SkipWhile(s => !ReferenceEquals(s, predictor)).Skip(1).ToList();
+        if (task is not (TaskKind.Regression or TaskKind.Binary) || ModelChain.Split(model) is not ({ } predictor, { } featurization, var after)) return null;
         var trees = (object)predictor.Model;
         ICalibrator? calibrator = null;
         var threshold = 0f;

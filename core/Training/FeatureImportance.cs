@@ -95,7 +95,7 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
     {
         // Binary PFI reports no log-loss (the statistics are those of the uncalibrated score): AUC stands in.
         if (schema.Task == TaskKind.Binary && metric == "logLoss") metric = "auc";
-        var (predictor, prefix) = ModelChain.Split(model) ?? throw new InvalidOperationException("The model has no predictor whose feature importance can be measured.");
+        var (predictor, prefix, _) = ModelChain.Split(model) ?? throw new InvalidOperationException("The model has no predictor whose feature importance can be measured.");
         // The rows PFI scores, featurized once and kept in memory: PFI passes over them once per slot and permutation.
         var prepared = ml.Data.Cache(ml.Data.TakeRows(prefix.Transform(data), MaxRows));
         var features = prepared.Schema[FeaturePipeline.FeaturesColumn];

@@ -8,16 +8,18 @@ namespace Serverless.Core.Training;
 internal static class ModelChain
 {
     /// <summary>
-    /// The last predictor of the chain and the transformers before it; anything after it (a calibration of its score,
-    /// mapping keys back to values) is left out. Null when the model has no predictor, or several (a blend).
+    /// The last predictor of the chain, the transformers before it, and those after it (a calibration of its score,
+    /// mapping keys back to values). Null when the model has no predictor, or several (a blend).
     /// </summary>
-    public static (ISingleFeaturePredictionTransformer<object> Predictor, ITransformer Prefix)? Split(ITransformer model)
+    public static (ISingleFeaturePredictionTransformer<object> Predictor, ITransformer Prefix, IReadOnlyList<ITransformer> After)? Split(ITransformer model)
     {
         // A fitted chain is a TransformerChain of its last transformer's type, a loaded one of ITransformer: both enumerate.
         if (IsBlend(model)) return null;
         var steps = model is IEnumerable<ITransformer> chain ? chain.ToList() : [model];
         var index = steps.FindLastIndex(IsPredictor);
-        return index < 0 ? null : ((ISingleFeaturePredictionTransformer<object>)steps[index], new TransformerChain<ITransformer>([.. steps.Take(index)]));
+        return index < 0
+            ? null
+            : ((ISingleFeaturePredictionTransformer<object>)steps[index], new TransformerChain<ITransformer>([.. steps.Take(index)]), steps[(index + 1)..]);
     }
 
     /// <summary>Every predictor of the chain, in order, those of nested chains (a <see cref="Blend"/>'s members) included.</summary>
