@@ -26,10 +26,11 @@ using Serverless.Benchmarks;
 //     under wrk (-t2 -c16, needs wrk on the PATH) and against a pooled typed ML.NET PredictionEngine behind a minimal route of
 //     the same host, and a 1,000-row batch through HTTP against an in-process ML.NET transform. With a trainer name
 //     (e.g. LightGbm) the spec limits the run to that trainer's default settings; without, the default candidates compete.
-// dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- quality [data set ...]
+// dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- quality [data set ...] [--seeds N]
 //     Every data set of ../shared/datasets dropped into the local host in-process with the default candidates; the served
 //     version's test metrics beside scikit-learn's HistGradientBoosting with default settings on the same split (needs
-//     Debian's python3-sklearn: /usr/bin/python3). Run by hand, not in CI.
+//     Debian's python3-sklearn: /usr/bin/python3). With --seeds N each set is run N times, the spec's seed (and with it the
+//     split) another each time, and a table gives each set's wins over the splits. Run by hand, not in CI.
 // dotnet run -c Release --project benchmarks/Serverless.Benchmarks -- hot-swap [seconds=30]   (or benchmarks/hot-swap.sh)
 //     Promote and roll back the taxi model while wrk drives predict: non-2xx answers (aim 0), answers per version, and
 //     how soon after each move a probe client is answered by the version it set (moves through the API, and through the

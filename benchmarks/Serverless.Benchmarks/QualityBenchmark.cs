@@ -54,8 +54,17 @@ public static class QualityComparison
         new("co2", "co2.csv", """{"label":"co2","task":"regression"}""", Unseen: true),
     ];
 
-    public static async Task<int> RunAsync(string[] only)
+    /// <summary>The option that runs every set on more splits than the default seed's: <c>--seeds N</c>.</summary>
+    public const string SeedsOption = "--seeds";
+
+    public static async Task<int> RunAsync(string[] args)
     {
+        var at = Array.IndexOf(args, SeedsOption);
+        var splits = at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : 1;
+        var only = at >= 0 ? args.Where((_, i) => i != at && i != at + 1).ToArray() : args;
+        // The host's default seed first (the run of the table in the README), then 1, 2, ...: each seed another split.
+        var defaultSeed = new TrainingOptions().Seed;
+        int[] seeds = [defaultSeed, .. Enumerable.Range(1, Math.Max(0, splits - 1)).Select(s => s >= defaultSeed ? s + 1 : s)];
         var root = Path.GetFullPath(Path.Combine(AzuriteProcess.RepositoryRoot, "..", "shared", "datasets"));
         var peer = Path.Combine(AzuriteProcess.RepositoryRoot, "benchmarks", "quality", "hgb_peer.py");
         if (!File.Exists(Python)) throw new FileNotFoundException($"{Python} is missing: sudo apt-get install -y python3-sklearn python3-statsmodels");
@@ -70,6 +79,7 @@ public static class QualityComparison
         await app.StartAsync();
         var rows = new List<string[]>();
         var verdicts = new List<(string Set, string Point, string Interval)>();
+        var bySeed = new List<(string Set, int Seed, Measured Result)>();
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(100) };
@@ -80,10 +90,15 @@ public static class QualityComparison
             Console.WriteLine($"quality: served model against HistGradientBoosting (scikit-learn {PeerVersion()}, defaults) on the same split; {Environment.ProcessorCount} cores, load {EngineOverhead.LoadAverage()}");
             foreach (var set in sets)
             {
-                var result = await MeasureAsync(set, set.Unseen ? unseen.FullName : root, peer, http, storage, registry, runs, suffix);
-                rows.AddRange(result.Rows);
-                verdicts.Add((set.Name, result.Point, result.Interval));
-                foreach (var r in result.Rows) Console.WriteLine("  " + string.Join(" | ", r));
+                foreach (var seed in seeds)
+                {
+                    var result = await MeasureAsync(set, seed == defaultSeed ? null : seed, set.Unseen ? unseen.FullName : root, peer, http, storage, registry, runs, suffix);
+                    bySeed.Add((set.Name, seed, result));
+                    foreach (var r in result.Rows) Console.WriteLine("  " + (seed == defaultSeed ? "" : $"seed {seed}: ") + string.Join(" | ", r));
+                    if (seed != defaultSeed) continue;
+                    rows.AddRange(result.Rows);
+                    verdicts.Add((set.Name, result.Point, result.Interval));
+                }
             }
         }
         finally
@@ -103,17 +118,59 @@ public static class QualityComparison
         string Count(IEnumerable<string> values) => string.Join(", ", values.GroupBy(v => v).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}"));
         Console.WriteLine($"primary metric of {verdicts.Count} sets, served against the peer: point estimate {Count(verdicts.Select(v => v.Point))}; 95% interval {Count(verdicts.Select(v => v.Interval))}");
         foreach (var (set, point, interval) in verdicts.Where(v => v.Point == Worse || v.Interval != NotToldApart)) Console.WriteLine($"  {set}: {point}, interval: {interval}");
+        if (seeds.Length > 1) PrintSplits(bySeed, seeds);
         return 0;
     }
 
-    /// <summary>One set's table rows, and its primary metric's verdicts by the point estimate and by the interval.</summary>
-    private sealed record Measured(List<string[]> Rows, string Point, string Interval);
-
-    private static async Task<Measured> MeasureAsync(DataSet set, string root, string peer, HttpClient http, PipelineStorage storage, ModelRegistry registry, ExperimentRuns runs, string suffix)
+    /// <summary>
+    /// Each set over every seed's split: the primary metric served and by the peer (means over the splits), how often the
+    /// served model matches or beats the peer, and the two-sided sign test of those counts (ties left out): whether the
+    /// splits say one of the two is better on that data, or that a single split's verdict is the luck of its test rows.
+    /// </summary>
+    private static void PrintSplits(List<(string Set, int Seed, Measured Result)> bySeed, int[] seeds)
     {
-        var model = $"{set.Name}-{suffix}";
+        Console.WriteLine();
+        Console.WriteLine($"| data set | metric | splits (seeds {string.Join(", ", seeds)}) | served, mean | HistGradientBoosting, mean | served − peer, mean (min, max) | served better / equal / worse | sign test, two-sided p |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        foreach (var set in bySeed.GroupBy(s => s.Set))
+        {
+            var results = set.Select(s => s.Result).ToList();
+            var metric = results[0].Primary;
+            var differences = results.Select(r => r.Served - r.Peer).ToList();
+            int better = results.Count(r => r.Point == Better), equal = results.Count(r => r.Point == Equal), worse = results.Count(r => r.Point == Worse);
+            Console.WriteLine($"| {set.Key} | {metric} | {results.Count} | {F(results.Average(r => r.Served))} | {F(results.Average(r => r.Peer))} | " +
+                $"{Signed(differences.Average())} ({Signed(differences.Min())}, {Signed(differences.Max())}) | {better} / {equal} / {worse} | {SignTest(better, worse):F3} |");
+        }
+    }
+
+    /// <summary>The two-sided exact sign test: the chance of a split at least this uneven between <paramref name="a"/> and <paramref name="b"/> wins when each side is as likely.</summary>
+    private static double SignTest(int a, int b)
+    {
+        var n = a + b;
+        if (n == 0) return 1;
+        double tail = 0, term = Math.Pow(0.5, n); // C(n, 0) / 2^n
+        for (var k = 0; k <= Math.Min(a, b); k++)
+        {
+            tail += term;
+            term = term * (n - k) / (k + 1);
+        }
+        return Math.Min(1, 2 * tail);
+    }
+
+    /// <summary>One set's table rows, and its primary metric's verdicts by the point estimate and by the interval.</summary>
+    private sealed record Measured(List<string[]> Rows, string Primary, double Served, double Peer, string Point, string Interval);
+
+    /// <summary>
+    /// One set's run: uploaded with its spec (with <paramref name="seed"/>, the spec's seed, which makes another split;
+    /// null: the host's default), trained, served and compared with the peer on the same split.
+    /// </summary>
+    private static async Task<Measured> MeasureAsync(DataSet set, int? seed, string root, string peer, HttpClient http, PipelineStorage storage, ModelRegistry registry, ExperimentRuns runs, string suffix)
+    {
+        var model = seed is null ? $"{set.Name}-{suffix}" : $"{set.Name}-s{seed}-{suffix}";
         var clock = Stopwatch.StartNew();
-        if (set.Spec is not null) await storage.Incoming.GetBlobClient($"{model}/model.json").UploadAsync(BinaryData.FromString(set.Spec), overwrite: true);
+        var spec = set.Spec is null ? null : JsonNode.Parse(set.Spec)!.AsObject();
+        if (seed is not null) (spec ??= [])[JsonNamingPolicy.CamelCase.ConvertName(nameof(Serverless.Core.Specs.ModelSpec.Seed))] = seed;
+        if (spec is not null) await storage.Incoming.GetBlobClient($"{model}/model.json").UploadAsync(BinaryData.FromString(spec.ToJsonString()), overwrite: true);
         await using (var file = File.OpenRead(Path.Combine(root, set.File)))
         {
             await storage.Incoming.GetBlobClient($"{model}/{set.UploadAs ?? Path.GetFileName(set.File)}").UploadAsync(file, overwrite: true);
@@ -199,7 +256,8 @@ public static class QualityComparison
                 n == manifest.PrimaryMetric ? $"**{n}**" : n,
                 F(Served(n)), F(Peer(n)), Delta(n, Served(n), Peer(n)), Interval(n, Peer(n, LowKey), Peer(n, HighKey)),
                 $"{wall.TotalSeconds:F1} s",
-            })], PointVerdict(primary, Served(primary), Peer(primary)), IntervalVerdict(primary, Peer(primary, LowKey), Peer(primary, HighKey)));
+            })], primary, Served(primary), Peer(primary),
+                PointVerdict(primary, Served(primary), Peer(primary)), IntervalVerdict(primary, Peer(primary, LowKey), Peer(primary, HighKey)));
         }
         finally
         {
