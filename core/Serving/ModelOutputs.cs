@@ -13,11 +13,12 @@ internal sealed class ModelOutputs
     public const string PredictedLabelColumn = "PredictedLabel";
     public const string ProbabilityColumn = "Probability";
 
-    private ModelOutputs(TaskKind task, IReadOnlyList<string> classes, bool hasProbability)
+    private ModelOutputs(TaskKind task, IReadOnlyList<string> classes, bool hasProbability, bool classesAreScoreSlots = false)
     {
         Task = task;
         Classes = classes;
         HasProbability = hasProbability;
+        ClassesAreScoreSlots = classesAreScoreSlots;
         Columns = task switch
         {
             TaskKind.Regression => [ScoreColumn],
@@ -30,6 +31,12 @@ internal sealed class ModelOutputs
 
     /// <summary>Binary: the two classes, the positive one second. Multiclass: the classes in the order of the score vector.</summary>
     public IReadOnlyList<string> Classes { get; }
+
+    /// <summary>
+    /// Multiclass: whether <see cref="Classes"/> are the names of the score vector's slots, the values the predicted key
+    /// maps back to: then the class of the highest score is the predicted class.
+    /// </summary>
+    public bool ClassesAreScoreSlots { get; }
 
     /// <summary>Binary: whether the trainer is calibrated (answers a probability).</summary>
     public bool HasProbability { get; }
@@ -47,7 +54,8 @@ internal sealed class ModelOutputs
                 var classes = schema.Classes is { Count: 2 } two ? two : throw new InvalidDataException("A binary model's schema must name its two classes.");
                 return new ModelOutputs(schema.Task, classes, output.GetColumnOrNull(ProbabilityColumn) is not null);
             default:
-                return new ModelOutputs(schema.Task, ClassNames(output, schema), false);
+                var slots = ScoreSlotNames(output);
+                return new ModelOutputs(schema.Task, slots ?? schema.Classes ?? [], false, slots is not null);
         }
     }
 
@@ -61,17 +69,14 @@ internal sealed class ModelOutputs
         return value.ToString();
     }
 
-    /// <summary>The names of the score vector's slots (the label's key values), else the schema's classes.</summary>
-    private static IReadOnlyList<string> ClassNames(DataViewSchema output, DatasetSchema schema)
+    /// <summary>The names of the score vector's slots (the label's key values), or null when it has none, or an empty one.</summary>
+    private static IReadOnlyList<string>? ScoreSlotNames(DataViewSchema output)
     {
         var column = output[ScoreColumn];
-        if (column.HasSlotNames())
-        {
-            VBuffer<ReadOnlyMemory<char>> names = default;
-            column.GetSlotNames(ref names);
-            var list = names.DenseValues().Select(n => n.ToString()).ToList();
-            if (list.All(n => n.Length > 0)) return list;
-        }
-        return schema.Classes ?? [];
+        if (!column.HasSlotNames()) return null;
+        VBuffer<ReadOnlyMemory<char>> names = default;
+        column.GetSlotNames(ref names);
+        var list = names.DenseValues().Select(n => n.ToString()).ToList();
+        return list.All(n => n.Length > 0) ? list : null;
     }
 }

@@ -8,8 +8,8 @@ namespace Serverless.Core.Serving;
 /// <summary>
 /// A reusable scorer of one loaded version: the model's row-to-row mapper over a <see cref="ModelInputRow"/>, with the
 /// getters of the outputs its task answers. Creating one costs a mapper; scoring a row then allocates only the answer.
-/// A regression or binary classifier by trees is scored by its <see cref="CompiledTrees"/> over the featurization's
-/// mapper, and by the model's own mapper where those leave a row to ML.NET. Not thread-safe: <see cref="LoadedModel"/>
+/// A model by trees is scored by its <see cref="CompiledTrees"/> over the featurization's mapper, and by the model's
+/// own mapper where those leave a row to ML.NET. Not thread-safe: <see cref="LoadedModel"/>
 /// pools them, one per concurrent request.
 /// </summary>
 internal sealed class RowScorer
@@ -26,6 +26,7 @@ internal sealed class RowScorer
     private readonly ValueGetter<VBuffer<float>>? _features;
     private VBuffer<float> _featureBuffer;
     private float[] _dense = [];
+    private readonly float[] _classScores = [];
 
     public RowScorer(ITransformer model, DataViewSchema inputSchema, ModelOutputs outputs, CompiledTrees? trees = null)
     {
@@ -50,7 +51,9 @@ internal sealed class RowScorer
             default:
                 _scores = output.GetGetter<VBuffer<float>>(schema[ModelOutputs.ScoreColumn]);
                 _predictedClass = output.GetGetter<ReadOnlyMemory<char>>(schema[FeaturePipeline.PredictedClassColumn]);
-                trees = null;
+                // The trees' class of the highest score is the model's answer when the classes are its score's slots.
+                if (trees is not null && (!outputs.ClassesAreScoreSlots || trees.ClassCount != outputs.Classes.Count)) trees = null;
+                if (trees is not null) _classScores = new float[trees.ClassCount];
                 break;
         }
         if (trees is not null)
@@ -99,16 +102,21 @@ internal sealed class RowScorer
             }
             default:
             {
+                var probabilities = new Dictionary<string, float>(_outputs.Classes.Count, StringComparer.Ordinal);
+                if (Features(out var features) && _trees!.TryScoreClasses(features, _classScores, out var best))
+                {
+                    for (var k = 0; k < _classScores.Length; k++) probabilities[_outputs.Classes[k]] = _classScores[k];
+                    return new RowPrediction { Label = _outputs.Classes[best], Probabilities = probabilities, Imputed = imputed };
+                }
                 ReadOnlyMemory<char> predicted = default;
                 _scores!(ref _scoreBuffer);
                 _predictedClass!(ref predicted);
                 var values = _scoreBuffer.DenseValues();
-                var probabilities = new Dictionary<string, float>(_outputs.Classes.Count, StringComparer.Ordinal);
-                var k = 0;
+                var slot = 0;
                 foreach (var value in values)
                 {
-                    if (k >= _outputs.Classes.Count) break;
-                    probabilities[_outputs.Classes[k++]] = value;
+                    if (slot >= _outputs.Classes.Count) break;
+                    probabilities[_outputs.Classes[slot++]] = value;
                 }
                 return new RowPrediction { Label = _outputs.ClassName(predicted.Span), Probabilities = probabilities, Imputed = imputed };
             }
@@ -119,15 +127,27 @@ internal sealed class RowScorer
     private bool TryTrees(out float score)
     {
         score = 0;
+        return Features(out var features) && _trees!.TryScore(features, out score);
+    }
+
+    /// <summary>The row's feature vector, dense, for the compiled trees; false when there are none.</summary>
+    private bool Features(out ReadOnlySpan<float> features)
+    {
+        features = default;
         if (_trees is null) return false;
         _features!(ref _featureBuffer);
-        if (_featureBuffer.IsDense) return _trees.TryScore(_featureBuffer.GetValues(), out score);
+        if (_featureBuffer.IsDense)
+        {
+            features = _featureBuffer.GetValues();
+            return true;
+        }
         // A sparse vector's absent slots are 0, as ML.NET's trees read them.
         if (_dense.Length != _featureBuffer.Length) _dense = new float[_featureBuffer.Length];
         Array.Clear(_dense);
         var indices = _featureBuffer.GetIndices();
         var values = _featureBuffer.GetValues();
         for (var i = 0; i < indices.Length; i++) _dense[indices[i]] = values[i];
-        return _trees.TryScore(_dense, out score);
+        features = _dense;
+        return true;
     }
 }

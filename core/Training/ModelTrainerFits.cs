@@ -118,7 +118,7 @@ public sealed partial class ModelTrainer
     }
 
     /// <summary>Fits one candidate on loaded rows: the label transform, the featurization and the trainer, as served.</summary>
-    private static (ITransformer Model, ITransformer Label) Fit(MLContext ml, DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct,
+    internal static (ITransformer Model, ITransformer Label) Fit(MLContext ml, DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct,
         CandidateSpec candidate, int seed, IDataView data)
     {
         var label = FeaturePipeline.FitLabel(ml, schema, data);

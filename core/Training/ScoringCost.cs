@@ -1,4 +1,3 @@
-using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Calibrators;
 using Microsoft.ML.Data;
@@ -35,8 +34,8 @@ public static class ScoringCost
     {
         TreeEnsembleModelParametersBasedOnRegressionTree trees => OfTrees(trees.TrainedTreeEnsemble.Trees),
         TreeEnsembleModelParametersBasedOnQuantileRegressionTree forest => OfTrees(forest.TrainedTreeEnsemble.Trees),
-        OneVersusAllModelParameters classes => SubModels(classes)?.Aggregate((double?)0, (sum, sub) => sum + OfParameters(sub)),
-        CalibratedModelParametersBase calibrated => SubModel(calibrated) is { } sub ? OfParameters(sub) : null,
+        OneVersusAllModelParameters classes => OneVersusAllParts.SubModels(classes)?.Aggregate((double?)0, (sum, sub) => sum + OfParameters(sub)),
+        CalibratedModelParametersBase calibrated => OfParameters(calibrated.SubModel),
         LinearModelParameters => 1,
         MaximumEntropyModelParameters classes => ClassCount(classes),
         _ => null,
@@ -63,23 +62,6 @@ public static class ScoringCost
         }
         return (double)depths / tree.NumberOfLeaves;
     }
-
-    /// <summary>The predictor a calibrator wraps (ML.NET exposes it on the generic type only).</summary>
-    private static object? SubModel(CalibratedModelParametersBase calibrated)
-    {
-        var type = calibrated.GetType();
-        while (type is not null && !(type.IsGenericType && type.GetGenericTypeDefinition() == typeof(CalibratedModelParametersBase<,>))) type = type.BaseType;
-        return type?.GetProperty(nameof(CalibratedModelParametersBase<object, ICalibrator>.SubModel), BindingFlags.Instance | BindingFlags.Public | BindingFlags.DeclaredOnly)
-            ?.GetValue(calibrated);
-    }
-
-    /// <summary>
-    /// The per-class predictors of a one-versus-all model (LightGbm's and the OVA trainer's multiclass models). ML.NET
-    /// 5.0 keeps them in an internal property, read here by name; null if a later ML.NET moves it, and the cost is unknown.
-    /// </summary>
-    private static IEnumerable<object>? SubModels(OneVersusAllModelParameters model) =>
-        typeof(OneVersusAllModelParameters).GetProperty("SubModelParameters", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)
-            ?.GetValue(model) as IEnumerable<object>;
 
     private static double ClassCount(MaximumEntropyModelParameters model)
     {

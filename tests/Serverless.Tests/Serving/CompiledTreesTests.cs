@@ -114,8 +114,56 @@ public sealed class CompiledTreesTests
         Assert.True(labels.Distinct().Count() == 2 && probabilities.Distinct().Count() > 50, "the rows reach both labels and many leaves");
     }
 
+    /// <summary>
+    /// A one-versus-all model divides its classes' calibrated probabilities by their sum (FastTree's and FastForest's,
+    /// and LightGbm's below 50,000 rows); LightGbm's softmax model (above) takes the softmax of their raw scores. Each
+    /// answer is ML.NET's, float for float.
+    /// </summary>
+    [Theory]
+    [InlineData("LightGbm", nameof(ClassFormula.ProbabilityNormalization))]
+    [InlineData(SoftmaxLightGbm, nameof(ClassFormula.Softmax))]
+    [InlineData("FastTree", nameof(ClassFormula.ProbabilityNormalization))]
+    [InlineData("FastForest", nameof(ClassFormula.ProbabilityNormalization))]
+    public void Score_TreeMulticlass_IsMLNetsScoresAndClassExactly(string trainer, string formula)
+    {
+        var (ml, model) = Train(trainer, Payment);
+        var trees = CompiledTrees.For(model, TaskKind.Multiclass);
+        Assert.NotNull(trees);
+        Assert.Equal(Payment.Classes!.Count, trees.ClassCount);
+        Assert.Equal(formula, trees.Formula.ToString());
+
+        // 500 rows the model was not trained on, and one whose numbers are missing (left to ML.NET).
+        var lines = File.ReadLines(RepositoryPaths.Dataset("taxi", "taxi-fare-train.csv")).Skip(1 + TrainingRows).Take(500)
+            .Append("CMT,,1,,3.8,CRD,").ToArray();
+        var file = Path.Combine(Path.GetTempPath(), $"compiled-trees-multiclass-{Guid.NewGuid():N}.csv");
+        File.WriteAllLines(file, [string.Join(',', Taxi.Columns.Select(c => c.Name)), .. lines]);
+        float[][] scores;
+        string[] classes;
+        IReadOnlyList<string> slots;
+        try
+        {
+            var scored = model.Transform(FeaturePipeline.Loader(ml, Payment, withLabel: false).Load(file));
+            scores = [.. scored.GetColumn<float[]>(ModelOutputs.ScoreColumn)];
+            classes = [.. scored.GetColumn<string>(FeaturePipeline.PredictedClassColumn)];
+            slots = ModelOutputs.Read(Payment, scored.Schema).Classes;
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        var served = Served(ml, model, trees, lines, Payment);
+
+        Assert.Equal(classes, served.Select(p => p.Label));
+        for (var row = 0; row < lines.Length; row++)
+        {
+            Assert.Equal(scores[row], slots.Select(c => served[row].Probabilities![c]));
+        }
+        Assert.True(classes.Distinct().Count() >= 2 && scores.Select(s => s[0]).Distinct().Count() > 50, "the rows reach several classes and many leaves");
+    }
+
     [Fact]
-    public void For_AnythingButTreeRegressionOrBinary_IsNull()
+    public void For_ALinearModelOrABlend_IsNull()
     {
         var (_, linear) = Train("Sdca");
         Assert.Null(CompiledTrees.For(linear, TaskKind.Regression));
@@ -123,8 +171,7 @@ public sealed class CompiledTreesTests
         var (_, blend) = Train(Blend.Name);
         Assert.Null(CompiledTrees.For(blend, TaskKind.Regression));
 
-        var payment = Taxi with { Task = TaskKind.Multiclass, Label = "payment_type", Classes = ["CRD", "CSH", "DIS", "NOC"], Features = ["rate_code", "trip_time_in_secs", "trip_distance", "fare_amount"] };
-        var (_, multiclass) = Train("LightGbm", payment);
+        var (_, multiclass) = Train("Sdca", Payment);
         Assert.Null(CompiledTrees.For(multiclass, TaskKind.Multiclass));
     }
 
@@ -138,11 +185,21 @@ public sealed class CompiledTreesTests
         Features = ["rate_code", "passenger_count", "trip_time_in_secs", "trip_distance", "payment_type"],
     };
 
+    /// <summary>How a taxi ride is paid, from the ride: a multiclass task on real rows.</summary>
+    private static readonly DatasetSchema Payment = Taxi with
+    {
+        Task = TaskKind.Multiclass, Label = "payment_type", Classes = ["CRD", "CSH", "DIS", "NOC"],
+        Features = ["vendor_id", "rate_code", "passenger_count", "trip_time_in_secs", "trip_distance", "fare_amount"],
+    };
+
     /// <summary>
     /// LightGbm splitting on the one-hot categories as categories, as it chooses to on more than 50,000 rows (ML.NET's
     /// <c>UseCategoricalSplit</c> left unset): asked for here on fewer.
     /// </summary>
     private const string CategoricalLightGbm = "LightGbm, categorical splits";
+
+    /// <summary>LightGbm's multiclass model with the softmax objective, as it chooses on 50,000 rows or more: asked for here on fewer.</summary>
+    private const string SoftmaxLightGbm = "LightGbm, softmax";
 
     private static (MLContext Ml, ITransformer Model) Train(string trainer, DatasetSchema? schema = null, IReadOnlyDictionary<string, long>? distinct = null)
     {
@@ -153,19 +210,25 @@ public sealed class CompiledTreesTests
         try
         {
             var data = ml.Data.Cache(FeaturePipeline.Loader(ml, schema).Load(file));
-            var label = FeaturePipeline.FitLabel(ml, schema, data);
             var candidate = new CandidateSpec(trainer, trainer == "FastForest" || trainer == "Sdca" || trainer == Blend.Name
                 ? new Dictionary<string, double>()
                 : new Dictionary<string, double> { ["numberOfLeaves"] = 31, [TrainerCatalog.Iterations] = 100 });
-            var estimator = trainer == CategoricalLightGbm
-                ? FeaturePipeline.Featurize(ml, schema, distinct, normalize: false).Append(ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
+            if (trainer == SoftmaxLightGbm)
+            {
+                var softmax = FeaturePipeline.Featurize(ml, schema, distinct, normalize: false).Append(ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
                 {
-                    LabelColumnName = FeaturePipeline.LabelColumn, FeatureColumnName = FeaturePipeline.FeaturesColumn, UseCategoricalSplit = true,
+                    LabelColumnName = FeaturePipeline.LabelColumn, FeatureColumnName = FeaturePipeline.FeaturesColumn, UseSoftmax = true,
                     NumberOfLeaves = 31, NumberOfIterations = 100, Seed = 7, Deterministic = true, NumberOfThreads = 1, Silent = true,
-                }))
-                : TrainerCatalog.Estimator(ml, schema, distinct, candidate, 7, TrainingRows);
-            var model = estimator.Fit(label.Transform(data));
-            return (ml, model);
+                })).Append(ml.Transforms.Conversion.MapKeyToValue(FeaturePipeline.PredictedClassColumn, ModelOutputs.PredictedLabelColumn));
+                return (ml, softmax.Fit(FeaturePipeline.FitLabel(ml, schema, data).Transform(data)));
+            }
+            if (trainer != CategoricalLightGbm) return (ml, ModelTrainer.Fit(ml, schema, distinct, candidate, 7, data).Model);
+            var categorical = FeaturePipeline.Featurize(ml, schema, distinct, normalize: false).Append(ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
+            {
+                LabelColumnName = FeaturePipeline.LabelColumn, FeatureColumnName = FeaturePipeline.FeaturesColumn, UseCategoricalSplit = true,
+                NumberOfLeaves = 31, NumberOfIterations = 100, Seed = 7, Deterministic = true, NumberOfThreads = 1, Silent = true,
+            }));
+            return (ml, categorical.Fit(FeaturePipeline.FitLabel(ml, schema, data).Transform(data)));
         }
         finally
         {
