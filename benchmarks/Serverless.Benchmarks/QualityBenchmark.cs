@@ -130,16 +130,23 @@ public static class QualityComparison
     private static void PrintSplits(List<(string Set, int Seed, Measured Result)> bySeed, int[] seeds)
     {
         Console.WriteLine();
-        Console.WriteLine($"| data set | metric | splits (seeds {string.Join(", ", seeds)}) | served, mean | HistGradientBoosting, mean | served − peer, mean (min, max) | served better / equal / worse | sign test, two-sided p |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        Console.WriteLine($"| data set | metric | splits (seeds {string.Join(", ", seeds)}) | served, mean | HistGradientBoosting, mean | served − peer, mean (min, max) | served better / equal / worse | not promoted | sign test, two-sided p |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var set in bySeed.GroupBy(s => s.Set))
         {
-            var results = set.Select(s => s.Result).ToList();
-            var metric = results[0].Primary;
+            // A split whose run promoted nothing (its winner failed the gate) has no served model to compare: counted apart.
+            var results = set.Select(s => s.Result).Where(r => r.Point != NotPromoted).ToList();
+            var unserved = set.Count() - results.Count;
+            if (results.Count == 0)
+            {
+                Console.WriteLine($"| {set.Key} | – | {set.Count()} | – | – | – | – | {unserved} | – |");
+                continue;
+            }
             var differences = results.Select(r => r.Served - r.Peer).ToList();
             int better = results.Count(r => r.Point == Better), equal = results.Count(r => r.Point == Equal), worse = results.Count(r => r.Point == Worse);
-            Console.WriteLine($"| {set.Key} | {metric} | {results.Count} | {F(results.Average(r => r.Served))} | {F(results.Average(r => r.Peer))} | " +
-                $"{Signed(differences.Average())} ({Signed(differences.Min())}, {Signed(differences.Max())}) | {better} / {equal} / {worse} | {SignTest(better, worse):F3} |");
+            Console.WriteLine($"| {set.Key} | {results[0].Primary} | {set.Count()} | {F(results.Average(r => r.Served))} | {F(results.Average(r => r.Peer))} | " +
+                $"{Signed(differences.Average())} ({Signed(differences.Min())}, {Signed(differences.Max())}) | {better} / {equal} / {worse} | {unserved} | " +
+                $"{SignTest(better, worse).ToString("F3", CultureInfo.InvariantCulture)} |");
         }
     }
 
@@ -197,7 +204,16 @@ public static class QualityComparison
         }
         var wall = clock.Elapsed;
         var version = run["output"]?["version"]?.GetValue<string>();
-        if (run["output"]?["status"]?.GetValue<string>() != TrainingStatus.Promoted || version is null)
+        var status = run["output"]?["status"]?.GetValue<string>();
+        if (run["runtimeStatus"]?.GetValue<string>() == "Completed" && status is not null && status != TrainingStatus.Promoted && version is null)
+        {
+            // The run ended without a version to serve (its winner failed the quality gate): on this split there is nothing to compare.
+            var winner = run["output"]?["winner"]?.GetValue<string>() ?? "–";
+            Console.WriteLine($"  {set.Name}: {NotPromoted} ({status}): {winner}, test {run["output"]?["testMetrics"]?.ToJsonString()}");
+            return new Measured([[set.Name, "–", winner, "–", $"{NotPromoted} ({status})", "–", "–", "–", "–", $"{wall.TotalSeconds:F1} s"]],
+                "", double.NaN, double.NaN, NotPromoted, "–");
+        }
+        if (status != TrainingStatus.Promoted || version is null)
         {
             throw new InvalidOperationException($"The run of {set.Name} did not promote a version: {run.ToJsonString()}");
         }
@@ -287,7 +303,7 @@ public static class QualityComparison
         return $"{Signed(served - peer)} ({PointVerdict(metric, served, peer)})";
     }
 
-    private const string Better = "better", Worse = "worse", Equal = "equal", NotToldApart = "not told apart";
+    private const string Better = "better", Worse = "worse", Equal = "equal", NotToldApart = "not told apart", NotPromoted = "not promoted";
 
     /// <summary>Served against peer by the point estimate: better, equal (within 0.00005) or worse.</summary>
     private static string PointVerdict(string metric, double served, double peer) =>
