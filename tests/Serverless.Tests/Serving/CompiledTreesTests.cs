@@ -116,14 +116,15 @@ public sealed class CompiledTreesTests
 
     /// <summary>
     /// A one-versus-all model divides its classes' calibrated probabilities by their sum (FastTree's and FastForest's,
-    /// and LightGbm's below 50,000 rows); LightGbm's softmax model (above) takes the softmax of their raw scores. Each
-    /// answer is ML.NET's, float for float.
+    /// and LightGbm's below 50,000 rows); LightGbm's softmax model (above) takes the softmax of their raw scores; one
+    /// trained without probabilities answers the raw scores as they are. Each answer is ML.NET's, float for float.
     /// </summary>
     [Theory]
     [InlineData("LightGbm", nameof(ClassFormula.ProbabilityNormalization))]
     [InlineData(SoftmaxLightGbm, nameof(ClassFormula.Softmax))]
     [InlineData("FastTree", nameof(ClassFormula.ProbabilityNormalization))]
     [InlineData("FastForest", nameof(ClassFormula.ProbabilityNormalization))]
+    [InlineData(RawFastTree, nameof(ClassFormula.Raw))]
     public void Score_TreeMulticlass_IsMLNetsScoresAndClassExactly(string trainer, string formula)
     {
         var (ml, model) = Train(trainer, Payment);
@@ -198,6 +199,9 @@ public sealed class CompiledTreesTests
     /// </summary>
     private const string CategoricalLightGbm = "LightGbm, categorical splits";
 
+    /// <summary>The one-versus-all trainer over FastTree, asked for raw scores rather than probabilities (no trainer of the catalog is).</summary>
+    private const string RawFastTree = "FastTree, one-versus-all without probabilities";
+
     /// <summary>LightGbm's multiclass model with the softmax objective, as it chooses on 50,000 rows or more: asked for here on fewer.</summary>
     private const string SoftmaxLightGbm = "LightGbm, softmax";
 
@@ -221,6 +225,14 @@ public sealed class CompiledTreesTests
                     NumberOfLeaves = 31, NumberOfIterations = 100, Seed = 7, Deterministic = true, NumberOfThreads = 1, Silent = true,
                 })).Append(ml.Transforms.Conversion.MapKeyToValue(FeaturePipeline.PredictedClassColumn, ModelOutputs.PredictedLabelColumn));
                 return (ml, softmax.Fit(FeaturePipeline.FitLabel(ml, schema, data).Transform(data)));
+            }
+            if (trainer == RawFastTree)
+            {
+                var raw = FeaturePipeline.Featurize(ml, schema, distinct, normalize: false).Append(ml.MulticlassClassification.Trainers.OneVersusAll(
+                    ml.BinaryClassification.Trainers.FastTree(FeaturePipeline.LabelColumn, FeaturePipeline.FeaturesColumn, numberOfLeaves: 31, numberOfTrees: 100),
+                    FeaturePipeline.LabelColumn, useProbabilities: false))
+                    .Append(ml.Transforms.Conversion.MapKeyToValue(FeaturePipeline.PredictedClassColumn, ModelOutputs.PredictedLabelColumn));
+                return (ml, raw.Fit(FeaturePipeline.FitLabel(ml, schema, data).Transform(data)));
             }
             if (trainer != CategoricalLightGbm) return (ml, ModelTrainer.Fit(ml, schema, distinct, candidate, 7, data).Model);
             var categorical = FeaturePipeline.Featurize(ml, schema, distinct, normalize: false).Append(ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
