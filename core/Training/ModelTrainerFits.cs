@@ -123,11 +123,17 @@ public sealed partial class ModelTrainer
     {
         var label = FeaturePipeline.FitLabel(ml, schema, data);
         var estimator = TrainerCatalog.Estimator(ml, schema, distinct, candidate, seed, TrainerCatalog.NeedsRowCount(candidate) ? CountRows(data) : 0);
-        var model = schema.Task == TaskKind.Multiclass
-            ? estimator.Append(ml.Transforms.Conversion.MapKeyToValue(FeaturePipeline.PredictedClassColumn, ModelOutputs.PredictedLabelColumn)).Fit(label.Transform(data))
-            : (ITransformer)estimator.Fit(label.Transform(data));
-        return (model, label);
+        return (FitAsServed(ml, schema, estimator, label.Transform(data)), label);
     }
+
+    /// <summary>
+    /// Fits a featurization and trainer on labelled rows as a served model is fit: a multiclass model also maps its
+    /// predicted key back to the class's name.
+    /// </summary>
+    internal static ITransformer FitAsServed(MLContext ml, DatasetSchema schema, IEstimator<ITransformer> estimator, IDataView labelled) =>
+        schema.Task == TaskKind.Multiclass
+            ? estimator.Append(ml.Transforms.Conversion.MapKeyToValue(FeaturePipeline.PredictedClassColumn, ModelOutputs.PredictedLabelColumn)).Fit(labelled)
+            : estimator.Fit(labelled);
 
     /// <summary>
     /// Scores a candidate by k-fold cross-validation on a canonical CSV (train and validation together): ML.NET's

@@ -217,30 +217,27 @@ public sealed class CompiledTreesTests
             var candidate = new CandidateSpec(trainer, trainer == "FastForest" || trainer == "Sdca" || trainer == Blend.Name
                 ? new Dictionary<string, double>()
                 : new Dictionary<string, double> { ["numberOfLeaves"] = 31, [TrainerCatalog.Iterations] = 100 });
-            if (trainer == SoftmaxLightGbm)
+            // Trainers set up as the catalog does not: after the pipeline's featurization, fit as a served model is.
+            IEstimator<ITransformer>? special = trainer switch
             {
-                var softmax = FeaturePipeline.Featurize(ml, schema, distinct, normalize: false).Append(ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
+                SoftmaxLightGbm => ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
                 {
                     LabelColumnName = FeaturePipeline.LabelColumn, FeatureColumnName = FeaturePipeline.FeaturesColumn, UseSoftmax = true,
                     NumberOfLeaves = 31, NumberOfIterations = 100, Seed = 7, Deterministic = true, NumberOfThreads = 1, Silent = true,
-                })).Append(ml.Transforms.Conversion.MapKeyToValue(FeaturePipeline.PredictedClassColumn, ModelOutputs.PredictedLabelColumn));
-                return (ml, softmax.Fit(FeaturePipeline.FitLabel(ml, schema, data).Transform(data)));
-            }
-            if (trainer == RawFastTree)
-            {
-                var raw = FeaturePipeline.Featurize(ml, schema, distinct, normalize: false).Append(ml.MulticlassClassification.Trainers.OneVersusAll(
+                }),
+                RawFastTree => ml.MulticlassClassification.Trainers.OneVersusAll(
                     ml.BinaryClassification.Trainers.FastTree(FeaturePipeline.LabelColumn, FeaturePipeline.FeaturesColumn, numberOfLeaves: 31, numberOfTrees: 100),
-                    FeaturePipeline.LabelColumn, useProbabilities: false))
-                    .Append(ml.Transforms.Conversion.MapKeyToValue(FeaturePipeline.PredictedClassColumn, ModelOutputs.PredictedLabelColumn));
-                return (ml, raw.Fit(FeaturePipeline.FitLabel(ml, schema, data).Transform(data)));
-            }
-            if (trainer != CategoricalLightGbm) return (ml, ModelTrainer.Fit(ml, schema, distinct, candidate, 7, data).Model);
-            var categorical = FeaturePipeline.Featurize(ml, schema, distinct, normalize: false).Append(ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
-            {
-                LabelColumnName = FeaturePipeline.LabelColumn, FeatureColumnName = FeaturePipeline.FeaturesColumn, UseCategoricalSplit = true,
-                NumberOfLeaves = 31, NumberOfIterations = 100, Seed = 7, Deterministic = true, NumberOfThreads = 1, Silent = true,
-            }));
-            return (ml, categorical.Fit(FeaturePipeline.FitLabel(ml, schema, data).Transform(data)));
+                    FeaturePipeline.LabelColumn, useProbabilities: false),
+                CategoricalLightGbm => ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
+                {
+                    LabelColumnName = FeaturePipeline.LabelColumn, FeatureColumnName = FeaturePipeline.FeaturesColumn, UseCategoricalSplit = true,
+                    NumberOfLeaves = 31, NumberOfIterations = 100, Seed = 7, Deterministic = true, NumberOfThreads = 1, Silent = true,
+                }),
+                _ => null,
+            };
+            if (special is null) return (ml, ModelTrainer.Fit(ml, schema, distinct, candidate, 7, data).Model);
+            var estimator = FeaturePipeline.Featurize(ml, schema, distinct, normalize: false).Append(special);
+            return (ml, ModelTrainer.FitAsServed(ml, schema, estimator, FeaturePipeline.FitLabel(ml, schema, data).Transform(data)));
         }
         finally
         {
