@@ -9,7 +9,7 @@ using Serverless.Testing;
 namespace Serverless.Tests.Infrastructure;
 
 /// <summary>
-/// The local host started in-process on a free loopback port, against the Azurite fixture, with containers and tables
+/// The local host started in-process on a loopback port Kestrel chooses, against the Azurite fixture, with containers and tables
 /// of its own so that hosts of parallel tests never see each other's blobs.
 /// </summary>
 public sealed class TestHost : IAsyncDisposable
@@ -34,10 +34,9 @@ public sealed class TestHost : IAsyncDisposable
         Action<WebApplication>? map = null)
     {
         var suffix = IsolatedLayout.NewSuffix();
-        var port = AzuriteFixture.FreePort();
-        var url = $"http://127.0.0.1:{port}";
         var config = IsolatedLayout.Settings(azurite.ConnectionString, suffix);
-        config["urls"] = url;
+        // Port 0: Kestrel binds a free port itself, so no other process can take it between choosing it and binding it.
+        config["urls"] = "http://127.0.0.1:0";
         config["Pipeline:Durable:PartitionCount"] = "2";
         config["Pipeline:BlobTrigger:PollInterval"] = "00:00:00.300";
         config["Logging:LogLevel:Default"] = "Warning";
@@ -50,7 +49,7 @@ public sealed class TestHost : IAsyncDisposable
         var app = LocalHostApp.Create(args, configure);
         map?.Invoke(app);
         await app.StartAsync();
-        return new TestHost(app, url, suffix);
+        return new TestHost(app, app.Urls.First(), suffix);
     }
 
     /// <summary>Uploads a file to the host's incoming container as <c>{model}/{name}</c>.</summary>
