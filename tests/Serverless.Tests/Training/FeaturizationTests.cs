@@ -44,6 +44,28 @@ public sealed class FeaturizationTests
         Assert.Equal([1f, 0f, 0f, 1f, 0f, 0f, 1f], rows[1][Numbers..]);
     }
 
+    [Fact]
+    public void Featurize_ForALinearTrainer_MapsEverySlotOntoZeroToOne()
+    {
+        var (schema, data, ml) = WideTable(rows: 40);
+
+        var model = FeaturePipeline.Featurize(ml, schema, distinctCounts: null, normalize: true).Fit(data);
+
+        var rows = model.Transform(data).GetColumn<VBuffer<float>>(FeaturePipeline.FeaturesColumn).Select(v => v.DenseValues().ToArray()).ToList();
+        var width = rows[0].Length;
+        for (var slot = 0; slot < width; slot++)
+        {
+            // Number c runs from c to c + 28, all positive: its smallest value must land on 0, not on c / (c + 28) as when 0 is kept fixed.
+            Assert.Equal(0f, rows.Min(r => r[slot]), 5);
+            Assert.Equal(1f, rows.Max(r => r[slot]), 5);
+        }
+        // A number's cells keep their order and spacing: row 5's is (value - min) / (max - min) of its column.
+        var values = Enumerable.Range(1, rows.Count - 1).Select(r => Value(r, 100)).ToList();
+        Assert.Equal((Value(5, 100) - values.Min()) / (values.Max() - values.Min()), rows[5][100], 5);
+        // Flags and one-hot slots are 0 or 1 already and stay so.
+        Assert.Equal([1f, 0f, 0f, 1f, 0f, 0f, 1f], rows[1][Numbers..]);
+    }
+
     // Cell (row, column) of the numbers; row 0 leaves every number empty.
     private static float Value(int row, int column) => (float)((row * 7 + column * 13) % 29 + column);
 
