@@ -102,6 +102,10 @@ public sealed class SidecarGapsTests(AzuriteFixture azurite)
 
     // The worker reconnects a work-item stream that carries nothing for its silent-disconnect window (two minutes by
     // default, three seconds here); the sidecar's keep-alive pings keep an idle stream open, and work still runs after.
+    // Without them the worker leaves its idle stream while the sidecar still holds it, and a work item the sidecar writes
+    // there in that moment waits for an answer without a timeout (in one CI run an orchestration scheduled after the
+    // reconnects was unfinished after 60 s). So the open case asserts the reconnects only; work running afterwards is
+    // what the pings are there to promise.
 
     [Fact]
     public async Task IdleWorkerStream_StaysConnected_WithKeepAlivePings_AndWorkRunsAfterwards()
@@ -118,17 +122,13 @@ public sealed class SidecarGapsTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task IdleWorkerStream_Reconnects_WithoutKeepAlive_AndWorkStillRuns()
+    public async Task IdleWorkerStream_Reconnects_WithoutKeepAlive()
     {
         var logs = new CapturedLogs();
         await using var engine = await GapEngine.StartAsync(azurite, SidecarGaps.All, keepAlive: TimeSpan.Zero, silentDisconnect: TimeSpan.FromSeconds(3), logs: logs);
         await Task.Delay(TimeSpan.FromSeconds(10));
 
-        Assert.NotEmpty(logs.Reconnects);
-        var id = await engine.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ParentWorkflow), 5);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var done = await engine.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, timeout.Token);
-        Assert.Equal(10, done.ReadOutputAs<int>());
+        Assert.True(logs.Reconnects.Count > 0, "An idle worker stream without pings was not reconnected: the sidecar keeps it alive itself now; drop the keep-alive.");
     }
 
     // (d) Activities are paced by the service's slot semaphore, not the sidecar's 500 ms re-check: a fan-out wider than
