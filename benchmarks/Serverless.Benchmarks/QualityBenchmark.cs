@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Core.Registry;
 using Serverless.Core.Storage;
@@ -196,7 +197,7 @@ public static class QualityComparison
             }
             using var response = await http.GetAsync($"/api/orchestrations?model={model}");
             var listed = response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync())?["runs"]?.AsArray() : null;
-            if (listed is { Count: > 0 } && listed[0]!["runtimeStatus"]?.GetValue<string>() is "Completed" or "Failed" or "Terminated")
+            if (listed is { Count: > 0 } && listed[0]!["runtimeStatus"]?.GetValue<string>() is nameof(OrchestrationRuntimeStatus.Completed) or nameof(OrchestrationRuntimeStatus.Failed) or nameof(OrchestrationRuntimeStatus.Terminated))
             {
                 run = listed[0]!;
                 break;
@@ -205,7 +206,7 @@ public static class QualityComparison
         var wall = clock.Elapsed;
         var version = run["output"]?["version"]?.GetValue<string>();
         var status = run["output"]?["status"]?.GetValue<string>();
-        if (run["runtimeStatus"]?.GetValue<string>() == "Completed" && status is not null && status != TrainingStatus.Promoted && version is null)
+        if (run["runtimeStatus"]?.GetValue<string>() == nameof(OrchestrationRuntimeStatus.Completed) && status is not null && status != TrainingStatus.Promoted && version is null)
         {
             // The run ended without a version to serve (its winner failed the quality gate): on this split there is nothing to compare.
             var winner = run["output"]?["winner"]?.GetValue<string>() ?? "–";

@@ -119,7 +119,7 @@ public static class TrainingOverhead
                 {
                     // A run that ended without promoting would never make the model servable: stop early with its reason.
                     nextRunCheck = clock.Elapsed + TimeSpan.FromSeconds(2);
-                    if (await FindRunAsync(http, model) is { } ended && ended["runtimeStatus"]?.GetValue<string>() is "Failed" or "Terminated" or "Completed")
+                    if (await FindRunAsync(http, model) is { } ended && ended["runtimeStatus"]?.GetValue<string>() is nameof(OrchestrationRuntimeStatus.Failed) or nameof(OrchestrationRuntimeStatus.Terminated) or nameof(OrchestrationRuntimeStatus.Completed))
                     {
                         var status = ended["output"]?["status"]?.GetValue<string>();
                         if (status != TrainingStatus.Promoted)

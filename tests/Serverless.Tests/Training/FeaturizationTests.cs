@@ -33,7 +33,7 @@ public sealed class FeaturizationTests
         Assert.Equal(Numbers + 2 + 3 + 2, width);
 
         // Each number's missing cell becomes that column's own mean; the flags and categories are encoded per column.
-        var rows = features.GetColumn<VBuffer<float>>(FeaturePipeline.FeaturesColumn).Select(v => v.DenseValues().ToArray()).ToList();
+        var rows = FeatureRows(features);
         for (var c = 0; c < Numbers; c++)
         {
             var observed = Enumerable.Range(1, rows.Count - 1).Select(r => Value(r, c)).Average();
@@ -51,7 +51,7 @@ public sealed class FeaturizationTests
 
         var model = FeaturePipeline.Featurize(ml, schema, distinctCounts: null, normalize: true).Fit(data);
 
-        var rows = model.Transform(data).GetColumn<VBuffer<float>>(FeaturePipeline.FeaturesColumn).Select(v => v.DenseValues().ToArray()).ToList();
+        var rows = FeatureRows(model.Transform(data));
         var width = rows[0].Length;
         for (var slot = 0; slot < width; slot++)
         {
@@ -65,6 +65,10 @@ public sealed class FeaturizationTests
         // Flags and one-hot slots are 0 or 1 already and stay so.
         Assert.Equal([1f, 0f, 0f, 1f, 0f, 0f, 1f], rows[1][Numbers..]);
     }
+
+    /// <summary>Each row's feature vector, dense.</summary>
+    private static List<float[]> FeatureRows(IDataView featurized) =>
+        [.. featurized.GetColumn<VBuffer<float>>(FeaturePipeline.FeaturesColumn).Select(v => v.DenseValues().ToArray())];
 
     // Cell (row, column) of the numbers; row 0 leaves every number empty.
     private static float Value(int row, int column) => (float)((row * 7 + column * 13) % 29 + column);
