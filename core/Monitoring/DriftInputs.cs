@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -19,13 +20,38 @@ public sealed record DriftCurrent(long LoggedRows, LoggedColumns Rows);
 /// <summary>Reads what a drift check compares: the reference from the dataset version, the current rows from the prediction log.</summary>
 public sealed class DriftInputs(PipelineStorage storage, DatasetStore datasets, ModelRegistry registry, PredictionLogReader log)
 {
+    // The reference of each model's last check. A dataset version is content-addressed and a model version is verified
+    // against its sha256, so the same (version, dataset version, size) always gives the same reference: a timer that
+    // checks every hour reads and scores the training data once per production version, not once per check.
+    private readonly ConcurrentDictionary<string, (ReferenceKey Key, DriftReference Reference)> _references = new(StringComparer.Ordinal);
+
+    private readonly record struct ReferenceKey(string Version, string DatasetVersion, int MaxRows);
+
+    /// <summary>How many times a reference was read from its dataset version (not served from the last check's).</summary>
+    internal long ReferenceReads => Interlocked.Read(ref _referenceReads);
+
+    private long _referenceReads;
+
     /// <summary>
     /// Up to <paramref name="maxRows"/> rows of the dataset version (all its columns, as the canonical file holds them),
     /// chosen by a hash of the row number, and the production version's outputs on them (null with a note when the
-    /// version could not score them). Null when the dataset version is gone.
+    /// version could not score them). Null when the dataset version is gone. The last complete reference of each model
+    /// is kept and given again while the production version, its dataset version and <paramref name="maxRows"/> stay.
     /// </summary>
     public async Task<DriftReference?> ReadReferenceAsync(string model, ModelManifest production, int maxRows, CancellationToken ct)
     {
+        var key = new ReferenceKey(production.Version, production.DatasetVersion, maxRows);
+        if (_references.TryGetValue(model, out var kept) && kept.Key == key) return kept.Reference;
+        var reference = await ReadReferenceFromDatasetAsync(model, production, maxRows, ct).ConfigureAwait(false);
+        // A reference the version could not score (a note says why) may have met a passing fault: it is read again next time.
+        if (reference is { PredictionNote: null }) _references[model] = (key, reference);
+        else _references.TryRemove(model, out _);
+        return reference;
+    }
+
+    private async Task<DriftReference?> ReadReferenceFromDatasetAsync(string model, ModelManifest production, int maxRows, CancellationToken ct)
+    {
+        Interlocked.Increment(ref _referenceReads);
         var manifest = await datasets.GetManifestAsync(model, production.DatasetVersion, ct).ConfigureAwait(false);
         if (manifest is null) return null;
         var sample = new DeterministicSample<string?[]>(maxRows);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.DurableTask.Client;
+using Serverless.Core.Monitoring;
 using Serverless.Core.Tracking;
 using Serverless.Orchestrations;
 using Microsoft.Extensions.DependencyInjection;
@@ -170,6 +171,30 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
         Assert.Equal(800, first["loggedRows"]!.GetValue<int>());
         Assert.Equal(300, first["currentRows"]!.GetValue<int>());
         Assert.Equal(first["features"]!.ToJsonString(), second["features"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Check_AgainOnTheSameProductionVersion_ReusesTheReferenceUntilItsSizeChanges()
+    {
+        await taxi.ResetAsync("""{"minRows":50}""");
+        await taxi.LogTrafficAsync(TaxiDriftModel.ResampledTrainingRows(400));
+        var inputs = taxi.Host.Services.GetRequiredService<DriftInputs>();
+
+        var first = await taxi.CheckAsync();
+        var readsAfterFirst = inputs.ReferenceReads;
+        var second = await taxi.CheckAsync();
+
+        Assert.Equal(readsAfterFirst, inputs.ReferenceReads);
+        Assert.Equal(first["referenceRows"]!.GetValue<int>(), second["referenceRows"]!.GetValue<int>());
+        Assert.Equal(first["features"]!.ToJsonString(), second["features"]!.ToJsonString());
+        Assert.Equal(first["prediction"]!.ToJsonString(), second["prediction"]!.ToJsonString());
+
+        await taxi.ResetAsync("""{"minRows":50,"maxReferenceRows":500}""");
+        await taxi.LogTrafficAsync(TaxiDriftModel.ResampledTrainingRows(400));
+        var smaller = await taxi.CheckAsync();
+
+        Assert.Equal(readsAfterFirst + 1, inputs.ReferenceReads);
+        Assert.Equal(500, smaller["referenceRows"]!.GetValue<int>());
     }
 
     [Fact]
