@@ -57,6 +57,12 @@ public sealed class DurableEngineOptions
     /// </summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// An orchestrator or activity item written to the worker's stream less than this before the stream ended, and not
+    /// answered, is written again to the worker's next stream (see <see cref="SidecarGrpcServer"/>).
+    /// </summary>
+    public TimeSpan RedeliveryWindow { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The most a host's stop waits for the engine to hand back its partitions and leases.</summary>
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -42,13 +42,19 @@ public sealed class DurableSidecar : IHostedService, IAsyncDisposable
         Address = $"http://127.0.0.1:{Port}";
         Channel = GrpcChannel.ForAddress(Address);
         Service = new SidecarGapsService(new AzureStorageOrchestrationService(Settings()), _options.ActivityLeaseRenewal, closed);
+        _closed = closed;
     }
+
+    private readonly SidecarGaps _closed;
 
     public int Port { get; }
     public string Address { get; }
 
     /// <summary>The loopback channel the worker and the client share.</summary>
     public GrpcChannel Channel { get; }
+
+    /// <summary>The sidecar's gRPC service, once started.</summary>
+    internal SidecarGrpcServer? Server => _server?.Services.GetService<SidecarGrpcServer>();
 
     /// <summary>The orchestration service the sidecar runs on.</summary>
     public SidecarGapsService Service { get; }
@@ -107,9 +113,9 @@ public sealed class DurableSidecar : IHostedService, IAsyncDisposable
         builder.Services.AddSingleton<IOrchestrationService>(Service);
         builder.Services.AddSingleton<IOrchestrationServiceClient>(Service);
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(_options));
-        builder.Services.AddSingleton<KeepAliveTaskHubGrpcServer>();
+        builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<SidecarGrpcServer>(sp, _closed));
         var app = builder.Build();
-        app.MapGrpcService<KeepAliveTaskHubGrpcServer>();
+        app.MapGrpcService<SidecarGrpcServer>();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         _server = app;
         _logger.LogInformation("Durable Task engine on task hub {TaskHub} ({Partitions} partitions) as {WorkerId}, sidecar {Address}",

@@ -270,7 +270,7 @@ public sealed class SidecarGapsService(IOrchestrationService service, TimeSpan a
     }
 }
 
-/// <summary>The gaps of the preview sidecar that <see cref="SidecarGapsService"/> closes; all of them in every host (tests leave one open to show it).</summary>
+/// <summary>The gaps of the preview sidecar that <see cref="SidecarGapsService"/> and <see cref="SidecarGrpcServer"/> close; all of them in every host (tests leave one open to show it).</summary>
 [Flags]
 public enum SidecarGaps
 {
@@ -279,5 +279,8 @@ public enum SidecarGaps
     SubOrchestrationEvents = 2,
     SubOrchestrationTags = 4,
     ActivitySlots = 8,
-    All = ActivityLeases | SubOrchestrationEvents | SubOrchestrationTags | ActivitySlots,
+
+    /// <summary>A work item written to a stream the worker was leaving is never answered (closed by <see cref="SidecarGrpcServer"/>).</summary>
+    LostWorkItems = 16,
+    All = ActivityLeases | SubOrchestrationEvents | SubOrchestrationTags | ActivitySlots | LostWorkItems,
 }

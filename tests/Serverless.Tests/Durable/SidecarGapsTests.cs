@@ -11,12 +11,13 @@ using Serverless.LocalHost.Durable;
 using Serverless.Orchestrations;
 using Serverless.Testing;
 using Serverless.Tests.Infrastructure;
+using P = Microsoft.DurableTask.Protobuf;
 
 namespace Serverless.Tests.Durable;
 
 /// <summary>
-/// The three gaps of the preview gRPC sidecar over Azure Storage, each shown open (the sidecar alone misbehaves) and
-/// closed by <see cref="SidecarGapsService"/>, on the real engine on Azurite. Should an upgrade of the sidecar close a
+/// The gaps of the preview gRPC sidecar over Azure Storage, each shown open (the sidecar alone misbehaves) and
+/// closed by <see cref="SidecarGapsService"/> or <see cref="SidecarGrpcServer"/>, on the real engine on Azurite. Should an upgrade of the sidecar close a
 /// gap itself, its "open" test fails and says that the decorator's part for it can go.
 /// </summary>
 [Collection(AzuriteCollection.Name)]
@@ -101,11 +102,10 @@ public sealed class SidecarGapsTests(AzuriteFixture azurite)
     }
 
     // The worker reconnects a work-item stream that carries nothing for its silent-disconnect window (two minutes by
-    // default, three seconds here); the sidecar's keep-alive pings keep an idle stream open, and work still runs after.
-    // Without them the worker leaves its idle stream while the sidecar still holds it, and a work item the sidecar writes
-    // there in that moment waits for an answer without a timeout (in one CI run an orchestration scheduled after the
-    // reconnects was unfinished after 60 s). So the open case asserts the reconnects only; work running afterwards is
-    // what the pings are there to promise.
+    // default, three seconds here); the sidecar's keep-alive pings keep an idle stream open. Without them the worker
+    // leaves its idle stream while the sidecar still holds it, and a work item the sidecar writes there in that moment is
+    // lost (in one CI run, before redelivery, an orchestration scheduled after the reconnects was unfinished after 60 s);
+    // redelivery (e, below) writes it again to the next stream, so work runs after the reconnects either way.
 
     [Fact]
     public async Task IdleWorkerStream_StaysConnected_WithKeepAlivePings_AndWorkRunsAfterwards()
@@ -122,13 +122,77 @@ public sealed class SidecarGapsTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task IdleWorkerStream_Reconnects_WithoutKeepAlive()
+    public async Task IdleWorkerStream_Reconnects_WithoutKeepAlive_AndWorkStillRuns()
     {
         var logs = new CapturedLogs();
         await using var engine = await GapEngine.StartAsync(azurite, SidecarGaps.All, keepAlive: TimeSpan.Zero, silentDisconnect: TimeSpan.FromSeconds(3), logs: logs);
         await Task.Delay(TimeSpan.FromSeconds(10));
 
         Assert.True(logs.Reconnects.Count > 0, "An idle worker stream without pings was not reconnected: the sidecar keeps it alive itself now; drop the keep-alive.");
+        var id = await engine.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ParentWorkflow), 5);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var done = await engine.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, timeout.Token);
+        Assert.Equal(10, done.ReadOutputAs<int>());
+    }
+
+    // (e) The sidecar waits for a work item's answer without a timeout, so an item written to a stream the worker was
+    // leaving held its orchestration forever. The test loses the parent's first episode and the child's activity as such
+    // a stream would (kept as written, not sent); the worker, hearing nothing, leaves the stream and comes back on a new
+    // one. Closed, both items are written again to the new stream and the run completes; a forged answer to the waiting
+    // activity (another token) is dropped, not taken for the activity's.
+
+    [Fact]
+    public async Task WorkItemsLostWithTheirStream_AreWrittenAgainToTheNextStream_AndTheRunCompletes()
+    {
+        await using var engine = await GapEngine.StartAsync(azurite, SidecarGaps.All, keepAlive: TimeSpan.Zero, silentDisconnect: TimeSpan.FromSeconds(3));
+        var server = engine.Sidecar.Server!;
+        var lost = new ConcurrentQueue<P.WorkItem>();
+        server.LoseForTest = item =>
+        {
+            if (lost.Any(l => l.RequestCase == item.RequestCase) || item.RequestCase is not (P.WorkItem.RequestOneofCase.OrchestratorRequest or P.WorkItem.RequestOneofCase.ActivityRequest)) return false;
+            lost.Enqueue(item);
+            return true;
+        };
+
+        var id = await engine.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ParentWorkflow), 5);
+        var activity = await WaitForAsync(() => lost.FirstOrDefault(l => l.ActivityRequest is not null)?.ActivityRequest, TimeSpan.FromSeconds(60));
+        var forged = new P.ActivityResponse { InstanceId = activity.OrchestrationInstance.InstanceId, TaskId = activity.TaskId, Result = "999", CompletionToken = "forged" };
+        await server.CompleteActivityTask(forged, null!);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var done = await engine.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, timeout.Token);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        Assert.Equal(10, done.ReadOutputAs<int>());
+        Assert.Equal(2, lost.Count);
+        Assert.Equal(2, server.Redelivered);
+        Assert.Equal(1, server.DroppedAnswers);
+    }
+
+    [Fact]
+    public async Task WorkItemLostWithItsStream_IsNeverAnswered_WithoutRedelivery()
+    {
+        await using var engine = await GapEngine.StartAsync(azurite, SidecarGaps.All & ~SidecarGaps.LostWorkItems, keepAlive: TimeSpan.Zero, silentDisconnect: TimeSpan.FromSeconds(3));
+        var lost = 0;
+        engine.Sidecar.Server!.LoseForTest = item => item.OrchestratorRequest is not null && Interlocked.Exchange(ref lost, 1) == 0;
+
+        var id = await engine.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ParentWorkflow), 5);
+        // Time for the worker to leave the silent stream (3 s), come back (5 s later) and run what it is given.
+        await Task.Delay(TimeSpan.FromSeconds(15));
+        var state = await engine.Client.GetInstanceAsync(id);
+
+        Assert.Equal(1, lost);
+        Assert.NotEqual(OrchestrationRuntimeStatus.Completed, state!.RuntimeStatus);
+        Assert.Equal(0, engine.Sidecar.Server.Redelivered);
+    }
+
+    private static async Task<T> WaitForAsync<T>(Func<T?> read, TimeSpan timeout) where T : class
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            if (read() is { } value) return value;
+            await Task.Delay(50, cancel.Token);
+        }
     }
 
     // (d) Activities are paced by the service's slot semaphore, not the sidecar's 500 ms re-check: a fan-out wider than
