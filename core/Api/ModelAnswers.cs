@@ -92,9 +92,12 @@ public sealed record DatasetSummary(string Version, long Rows, DateTimeOffset Cr
 /// <summary><c>GET /api/models/{model}/versions/{version}</c>: the version's manifest and model card.</summary>
 public sealed record VersionAnswer(ModelManifest Manifest, string? Card);
 
-/// <summary>The answer of promote and rollback: where the aliases point now, the move, and why it was forced, if it was.</summary>
+/// <summary>
+/// The answer of promote and rollback: where the aliases point now, the move, why it was forced, if it was, and the
+/// earlier production versions a rollback went past (archived, rejected or expired since), if any.
+/// </summary>
 public sealed record AliasesAnswer(string Model, IReadOnlyDictionary<string, string> Aliases, string? From = null, string? To = null, bool? Forced = null,
-    string? ForcedBecause = null);
+    string? ForcedBecause = null, IReadOnlyList<string>? Skipped = null);
 
 /// <summary><c>GET /api/models/{model}/runs</c>: experiment runs (one per trained candidate), sorted by a metric or newest first.</summary>
 public sealed record RunList(string Model, string? SortedBy, IReadOnlyList<ExperimentRun> Runs);

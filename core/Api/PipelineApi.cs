@@ -193,7 +193,7 @@ public sealed partial class PipelineApi(
         var body = request.ContentLength is > 0 ? await ReadJsonAsync<ReasonBody>(request, strict: true, ct) : null;
         var move = await lifecycle.RollbackAsync(model, Actor(request), body?.Reason ?? "manual rollback", ct);
         await predictions.RefreshAsync(model, ct);
-        return Json(new AliasesAnswer(model, move.Document.Aliases, move.From, move.To));
+        return Json(new AliasesAnswer(model, move.Document.Aliases, move.From, move.To, Skipped: move.Skipped));
     });
 
     public Task<IResult> ListRunsAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>

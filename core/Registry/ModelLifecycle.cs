@@ -25,7 +25,7 @@ public sealed class ModelLifecycle(ModelRegistry registry, AuditLog audit)
     {
         _ = await registry.GetAsync(model, ct).ConfigureAwait(false) ?? throw new NotFoundException($"Model '{model}' has no registered version.");
         var move = await registry.RollbackAsync(model, actor, reason, ct).ConfigureAwait(false);
-        await audit.RecordAsync(AuditActions.Rollback, model, actor, reason, new { move.From, move.To }, ct).ConfigureAwait(false);
+        await audit.RecordAsync(AuditActions.Rollback, model, actor, reason, new { move.From, move.To, move.Skipped }, ct).ConfigureAwait(false);
         return move;
     }
 

@@ -13,7 +13,11 @@ public sealed class NotFoundException(string message) : Exception(message);
 public sealed class ConflictException(string message) : Exception(message);
 
 /// <summary>A move of an alias: the registry after it, where the alias pointed before and after, and why it was forced (null: not forced).</summary>
-public sealed record AliasMove(RegistryDocument Document, string? From, string? To, string? ForcedBecause);
+public sealed record AliasMove(RegistryDocument Document, string? From, string? To, string? ForcedBecause)
+{
+    /// <summary>Earlier production versions a rollback went past, each with why (archived, rejected or expired since).</summary>
+    public IReadOnlyList<string>? Skipped { get; init; }
+}
 
 /// <summary>
 /// Immutable, versioned models in blob storage: <c>models/{model}/v{N}/</c> holds <c>model.zip</c>, <c>manifest.json</c>
@@ -205,6 +209,9 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
         forcedBecause = null;
         var entry = doc.Versions.Find(v => v.Version == version)
             ?? throw new NotFoundException($"Model '{doc.Model}' has no version '{version}' (versions: {(doc.Versions.Count == 0 ? "none yet" : string.Join(", ", doc.Versions.Select(v => v.Version)))}).");
+        doc.Aliases.TryGetValue(alias, out var from);
+        // Already there: nothing moves, so there is nothing to refuse or to force.
+        if (from == version) return doc;
         if (alias == Production)
         {
             if (NeedsForce(entry) is { } why)
@@ -217,8 +224,6 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
         {
             throw new ConflictException($"Version '{version}' of '{doc.Model}' is {entry.Status} and cannot be given the alias '{alias}'.");
         }
-        doc.Aliases.TryGetValue(alias, out var from);
-        if (from == version) return doc;
         doc.Aliases[alias] = version;
         doc.History.Add(new AliasChange(alias, from, version, DateTimeOffset.UtcNow, by, reason, action, forcedBecause is not null));
         return doc;
@@ -256,18 +261,34 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
     public async Task<AliasMove> RollbackAsync(string model, string by, string reason, CancellationToken ct)
     {
         string? from = null, to = null;
+        List<string> skipped = [];
         var doc = await UpdateAsync(model, doc =>
         {
             doc.Aliases.TryGetValue(Production, out from);
+            skipped = [];
             var stack = ProductionStack(doc).ToList();
             if (stack.Count > 0 && stack[^1] == from) stack.RemoveAt(stack.Count - 1);
-            to = stack.AsEnumerable().Reverse().FirstOrDefault(v => doc.Versions.Find(e => e.Version == v) is { } entry && NeedsForce(entry) is null && v != from)
-                ?? throw new ConflictException($"Model '{model}' has no earlier production version to roll back to{(from is null ? "" : $" from {from}")}.");
+            foreach (var version in stack.AsEnumerable().Reverse())
+            {
+                if (version == from) continue;
+                var entry = doc.Versions.Find(e => e.Version == version);
+                if (entry is { Status: not (VersionStatus.Archived or VersionStatus.Rejected or VersionStatus.Expired) })
+                {
+                    to = version;
+                    break;
+                }
+                skipped.Add(entry is null ? $"{version} (no longer registered)" : $"{version} ({entry.Status.ToString().ToLowerInvariant()} since it was in production)");
+            }
+            if (to is null)
+            {
+                throw new ConflictException($"Model '{model}' has no earlier production version to roll back to{(from is null ? "" : $" from {from}")}" +
+                                            (skipped.Count > 0 ? $": {string.Join(", ", skipped)} cannot be served again without \"force\"; promote one with \"force\": true." : "."));
+            }
             doc.Aliases[Production] = to;
             doc.History.Add(new AliasChange(Production, from, to, DateTimeOffset.UtcNow, by, reason, AliasMoves.Rollback));
             return doc;
         }, ct).ConfigureAwait(false);
-        return new AliasMove(doc, from, to, null);
+        return new AliasMove(doc, from, to, null) { Skipped = skipped.Count > 0 ? skipped : null };
     }
 
     /// <summary>

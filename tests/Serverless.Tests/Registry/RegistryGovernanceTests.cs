@@ -93,6 +93,50 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
     }
 
     [Fact]
+    public async Task Rollback_ToAVersionThatWasForcedIntoProduction_GoesThereAndNamesWhatItSkipped()
+    {
+        var model = $"forced-{Guid.NewGuid():N}"[..16];
+        var source = (await shop.Registry.GetManifestAsync(ShopData.Spend, "v1", CancellationToken.None))!;
+        foreach (var gate in new[] { true, false, false, true })
+        {
+            await shop.Registry.RegisterAsync(source with { Model = model, RunId = Guid.NewGuid().ToString("N"), OrchestrationId = "o", GatePassed = gate }, source.ModelBlob, m => "", CancellationToken.None);
+        }
+        // v1 passed its gate; v2 and v3 did not (forced into production); v4 passed, and v3 is archived once v4 serves.
+        Assert.Equal(HttpStatusCode.OK, (await PromoteAsync(model, """{"version":"v1"}""")).StatusCode);
+        foreach (var v in new[] { "v2", "v3" }) Assert.Equal(HttpStatusCode.OK, (await PromoteAsync(model, $$"""{"version":"{{v}}","force":true,"reason":"hotfix"}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PromoteAsync(model, """{"version":"v4"}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Host.Client.PostAsync($"/api/models/{model}/versions/v3/archive", Json("""{"reason":"bad"}"""))).StatusCode);
+
+        var first = await RollbackAsync(model);
+        var answer = (await first.Content.ReadFromJsonAsync<JsonObject>())!;
+        var record = Assert.Single(await AuditAsync(model, AuditActions.Rollback));
+        var second = await RollbackAsync(model);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(("v4", "v2"), (answer["from"]!.GetValue<string>(), answer["to"]!.GetValue<string>()));
+        Assert.Equal("v3 (archived since it was in production)", Assert.Single(answer["skipped"]!.AsArray())!.GetValue<string>());
+        Assert.Contains("v3 (archived", record["details"]!.ToJsonString());
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal("v1", await ProductionAsync(model));
+    }
+
+    [Fact]
+    public async Task Promote_TheVersionAlreadyInProduction_IsANoOpEvenWhenItWasForced()
+    {
+        var model = $"again-{Guid.NewGuid():N}"[..15];
+        var source = (await shop.Registry.GetManifestAsync(ShopData.Spend, "v1", CancellationToken.None))!;
+        await shop.Registry.RegisterAsync(source with { Model = model, RunId = "r", OrchestrationId = "o", GatePassed = false }, source.ModelBlob, m => "", CancellationToken.None);
+        Assert.Equal(HttpStatusCode.OK, (await PromoteAsync(model, """{"version":"v1","force":true,"reason":"accepted risk"}""")).StatusCode);
+
+        var again = await PromoteAsync(model, """{"version":"v1","reason":"again"}""");
+
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        var answer = (await again.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal(("v1", "v1"), (answer["from"]!.GetValue<string>(), answer["to"]!.GetValue<string>()));
+        Assert.Single((await shop.Registry.GetAsync(model, CancellationToken.None))!.History);
+    }
+
+    [Fact]
     public async Task Aliases_AfterMoves_ListEveryMoveWithWhoWhenWhyFromAndTo()
     {
         var model = await ModelWithVersionsAsync("history", 2);
