@@ -5,6 +5,7 @@ using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.Core.Api;
+using Serverless.Core.Datasets;
 using Serverless.Core.Hosting;
 using Serverless.Core.Monitoring;
 using Serverless.Core.Registry;
@@ -20,7 +21,8 @@ namespace Serverless.Core.Serving;
 /// loaded, is audited, and the alias keeps being served by the last verified version this host holds; with none, the
 /// request is answered 503. Scoring uses pooled row scorers of the loaded version (see <see cref="LoadedModel"/>).
 /// </summary>
-public sealed class PredictionService(ModelRegistry registry, AuditLog audit, PredictionLogBuffer log, IOptions<PredictionOptions> options, ILogger<PredictionService> logger)
+public sealed class PredictionService(ModelRegistry registry, AuditLog audit, PredictionLogBuffer log, DatasetStore datasets, QuarantineStore quarantine,
+    IOptions<PredictionOptions> options, ILogger<PredictionService> logger)
 {
     private readonly PredictionOptions _options = options.Value;
     private readonly ConcurrentDictionary<(string Model, string Alias), AliasSlot> _aliases = new();
@@ -274,11 +276,7 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, Pr
     private async Task<Exception> NotServableAsync(string model, string alias, CancellationToken ct)
     {
         var doc = await registry.GetAsync(model, ct).ConfigureAwait(false);
-        if (doc is null)
-        {
-            return new NotFoundException($"There is no model '{model}'. Drop a data file into incoming/{model}/ to train one (a run may still be going: " +
-                                         $"GET {ApiRoutes.OrchestrationsOf(model)}), or check the name.");
-        }
+        if (doc is null) return await NoVersionYetAsync(model, ct).ConfigureAwait(false);
         var versions = doc.Versions.Count == 0 ? "none yet" : string.Join(", ", doc.Versions.Select(v => $"{v.Version} ({v.Status})"));
         if (alias == ModelRegistry.Production)
         {
@@ -288,6 +286,29 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, Pr
         }
         var aliases = doc.Aliases.Count == 0 ? "none" : string.Join(", ", doc.Aliases.Select(a => $"{a.Key} → {a.Value}"));
         return new NotFoundException($"Model '{model}' has no alias '{alias}' (aliases: {aliases}). Leave the alias out to use production, or ask for a version with ?version=vN.");
+    }
+
+    /// <summary>
+    /// Why a model with no registered version cannot answer: its data is in and no run has registered a version yet
+    /// (409), its uploads were all quarantined (409, each file with its reason), or nothing of it exists (404).
+    /// </summary>
+    private async Task<Exception> NoVersionYetAsync(string model, CancellationToken ct)
+    {
+        if (await datasets.GetLatestAsync(model, ct).ConfigureAwait(false) is { } dataset)
+        {
+            return new ConflictException($"Model '{model}' has no registered version yet: dataset version {dataset.Version} is in, and its training run " +
+                                         $"may still be going or may not have passed its gate (GET {ApiRoutes.OrchestrationsOf(model)}, GET /api/models/{model}/runs).");
+        }
+        var quarantined = await quarantine.ListAsync(model, ct).ConfigureAwait(false);
+        if (quarantined.Count > 0)
+        {
+            const int shown = 3;
+            var files = string.Join("; ", quarantined.Take(shown).Select(q => $"{q.Report.Blob}: {q.Report.Reason}"));
+            return new ConflictException($"Model '{model}' has no version: every file uploaded for it was quarantined ({files}" +
+                                         (quarantined.Count > shown ? $"; and {quarantined.Count - shown} more" : "") +
+                                         $"). Fix the file and upload it again to incoming/{model}/; GET /api/models/{model}/datasets lists them all.");
+        }
+        return new NotFoundException($"There is no model '{model}'. Drop a data file into incoming/{model}/ to train one, or check the name.");
     }
 
     private async Task<Exception> UnknownVersionAsync(string model, string version, CancellationToken ct)

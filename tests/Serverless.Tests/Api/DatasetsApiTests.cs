@@ -76,6 +76,27 @@ public sealed class DatasetsApiTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Predict_ModelWithOnlyDataOrOnlyQuarantinedFiles_Answers409SayingWhyNot404()
+    {
+        await using var host = await StartAsync(azurite);
+        await IngestAsync(host, "dataonly2", "a.csv", TestData.TaxiSlice(100));
+        await IngestAsync(host, "refused2", "nolabel.csv", "a,b,label\n1,2,\n3,4,\n5,6,\n");
+        const string row = """{"a":1,"b":2}""";
+
+        var dataOnly = await ProblemAsync(await host.Client.PostAsync("/api/models/dataonly2/predict", Json(row)), HttpStatusCode.Conflict);
+        var refused = await ProblemAsync(await host.Client.PostAsync("/api/models/refused2/predict", Json(row)), HttpStatusCode.Conflict);
+        var nobody = await ProblemAsync(await host.Client.PostAsync("/api/models/nobody2/predict", Json(row)), HttpStatusCode.NotFound);
+
+        Assert.Contains("no registered version yet", dataOnly["detail"]!.GetValue<string>());
+        Assert.Contains("dataset version", dataOnly["detail"]!.GetValue<string>());
+        var detail = refused["detail"]!.GetValue<string>();
+        Assert.Contains("quarantined", detail);
+        Assert.Contains("refused2/nolabel.csv", detail);
+        Assert.Contains("'label' is empty in every row", detail);
+        Assert.Contains("There is no model 'nobody2'", nobody["detail"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task ModelList_ModelsWithOnlyDataOrOnlyQuarantinedFiles_AreListedWithNoVersion()
     {
         await using var host = await StartAsync(azurite);
