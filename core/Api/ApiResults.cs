@@ -122,6 +122,10 @@ public static class ApiResults
     {
         using var document = await ReadDocumentAsync(request, ct);
         if (document.RootElement.ValueKind != JsonValueKind.Object) throw new BadRequestException("The body must be a JSON object.");
+        if (strict && Specs.SpecReader.ShapeProblems(document.RootElement, typeof(T)) is { Count: > 0 } problems)
+        {
+            throw new BadRequestException($"The body has {problems.Count} problem(s): {string.Join("; ", problems.Select(p => $"{p.Key}: {string.Join(", ", p.Value)}"))}.", problems);
+        }
         try
         {
             return document.RootElement.Deserialize<T>(strict ? StrictOptions : JsonBlobs.Options);

@@ -130,7 +130,13 @@ public static class ModelSpecValidation
                     problems.Add(field, $"{trainer.Name} takes no parameter '{parameter}'; {NameSuggestions.Hint(parameter, parameters, "it takes")}");
                 }
                 else if (values is null || values.Count == 0) problems.Add(field, "give at least one value");
-                else if (values.Any(v => double.IsNaN(v) || double.IsInfinity(v))) problems.Add(field, "values must be finite numbers");
+                else
+                {
+                    for (var j = 0; j < values.Count; j++)
+                    {
+                        if (TrainerCatalog.ValueProblem(parameter, values[j]) is { } problem) problems.Add($"{field}[{j}]", problem);
+                    }
+                }
                 count *= Math.Max(1, values?.Count ?? 1);
             }
             combinations += count;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Serverless.Core.Storage;
 
@@ -45,12 +46,14 @@ public static class SpecReader
                 problems.Add("spec", "must be a JSON object");
                 return null;
             }
-            Check(document.RootElement, typeof(ModelSpec), "", problems);
-            // Unknown keys alone leave a readable spec (they are skipped), whose values are then checked too; a value of the
-            // wrong kind leaves none.
+            var wrong = new List<string>();
+            Check(document.RootElement, typeof(ModelSpec), "", problems, wrong);
+            // Unknown keys alone leave a readable spec (they are skipped), whose values are then checked too. Values of the
+            // wrong kind are left out of what is read, so that the rest is checked as well and one answer names every
+            // problem; a spec that cannot be read even so (a required field of the wrong kind) is checked for its shape only.
             try
             {
-                return document.RootElement.Deserialize<ModelSpec>(Options);
+                return wrong.Count == 0 ? document.RootElement.Deserialize<ModelSpec>(Options) : Without(document.RootElement, wrong).Deserialize<ModelSpec>(Options);
             }
             catch (Exception e) when (e is JsonException or InvalidOperationException or NotSupportedException)
             {
@@ -59,31 +62,84 @@ public static class SpecReader
         }
     }
 
-    private static void Check(JsonElement value, Type type, string path, SpecProblems problems)
+    /// <summary>
+    /// The problems of a JSON object read as <paramref name="type"/> (a request body), by field, in the same words as a
+    /// spec's: every unknown key with the valid ones, every value of the wrong kind; the object itself is <c>body</c>.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string[]> ShapeProblems(JsonElement value, Type type)
+    {
+        var problems = new SpecProblems();
+        Check(value, type, "", problems, []);
+        return problems.ToDictionary().ToDictionary(p => p.Key == Field("") ? "body" : p.Key, p => p.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>A copy of the spec without the values at <paramref name="paths"/> (as <see cref="Check"/> names them).</summary>
+    private static JsonNode Without(JsonElement root, IReadOnlyList<string> paths)
+    {
+        var copy = JsonNode.Parse(root.GetRawText())!;
+        // The deepest and the last items first, so that removing one leaves the paths of the others as they were.
+        foreach (var steps in paths.Select(p => Steps(p).ToList()).OrderByDescending(s => s.Count).ThenByDescending(s => s[^1].Index ?? -1))
+        {
+            JsonNode? parent = copy;
+            foreach (var (key, index) in steps.SkipLast(1)) parent = Child(parent, key, index);
+            var (lastKey, lastIndex) = steps[^1];
+            if (parent is JsonObject obj && lastKey is not null) obj.Remove(FindKey(obj, lastKey));
+            else if (parent is JsonArray array && lastIndex is { } i && i < array.Count) array.RemoveAt(i);
+        }
+        return copy;
+    }
+
+    private static JsonNode? Child(JsonNode? node, string? key, int? index) => index is { } i
+        ? node is JsonArray array && i < array.Count ? array[i] : null
+        : node is JsonObject obj && key is not null ? obj[FindKey(obj, key)] : null;
+
+    private static string FindKey(JsonObject obj, string key) => obj.Select(p => p.Key).FirstOrDefault(k => k.Equals(key, StringComparison.OrdinalIgnoreCase)) ?? key;
+
+    private static IEnumerable<(string? Key, int? Index)> Steps(string path)
+    {
+        var i = 0;
+        while (i < path.Length)
+        {
+            if (path[i] == '[')
+            {
+                var end = path.IndexOf(']', i);
+                yield return (null, int.Parse(path.AsSpan(i + 1, end - i - 1), System.Globalization.CultureInfo.InvariantCulture));
+                i = end + 1;
+                if (i < path.Length && path[i] == '.') i++;
+                continue;
+            }
+            var next = path.IndexOfAny(['.', '['], i);
+            if (next < 0) next = path.Length;
+            yield return (path[i..next], null);
+            i = next < path.Length && path[next] == '.' ? next + 1 : next;
+        }
+    }
+
+    private static void Check(JsonElement value, Type type, string path, SpecProblems problems, List<string> wrong)
     {
         var underlying = Nullable.GetUnderlyingType(type);
         if (value.ValueKind == JsonValueKind.Null)
         {
-            if (underlying is null && type.IsValueType) problems.Add(Field(path), $"must be {Describe(type)}, not null");
+            if (underlying is null && type.IsValueType) Wrong(path, $"must be {Describe(type)}, not null");
             return;
         }
         type = underlying ?? type;
         if (Dictionary(type) is { } valueType)
         {
-            if (value.ValueKind != JsonValueKind.Object) { problems.Add(Field(path), $"must be {Describe(type)}"); return; }
-            foreach (var property in value.EnumerateObject()) Check(property.Value, valueType, Join(path, property.Name), problems);
+            if (value.ValueKind != JsonValueKind.Object) { Wrong(path, $"must be {Describe(type)}"); return; }
+            foreach (var property in value.EnumerateObject()) Check(property.Value, valueType, Join(path, property.Name), problems, wrong);
             return;
         }
         if (List(type) is { } itemType)
         {
-            if (value.ValueKind != JsonValueKind.Array) { problems.Add(Field(path), $"must be {Describe(type)}"); return; }
+            if (value.ValueKind != JsonValueKind.Array) { Wrong(path, $"must be {Describe(type)}"); return; }
             var i = 0;
-            foreach (var item in value.EnumerateArray()) Check(item, itemType, $"{path}[{i++}]", problems);
+            foreach (var item in value.EnumerateArray()) Check(item, itemType, $"{path}[{i++}]", problems, wrong);
             return;
         }
         if (IsRecord(type))
         {
-            if (value.ValueKind != JsonValueKind.Object) { problems.Add(Field(path), $"must be {Describe(type)}"); return; }
+            if (value.ValueKind != JsonValueKind.Object) { Wrong(path, $"must be {Describe(type)}"); return; }
             var info = Options.GetTypeInfo(type);
             var keys = info.Properties.Select(p => p.Name).ToList();
             var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -96,7 +152,7 @@ public static class SpecReader
                     continue;
                 }
                 seen.Add(known.Name);
-                Check(property.Value, known.PropertyType, Join(path, known.Name), problems);
+                Check(property.Value, known.PropertyType, Join(path, known.Name), problems, wrong);
             }
             foreach (var required in info.Properties.Where(p => p.IsRequired && !seen.Contains(p.Name)))
             {
@@ -108,13 +164,15 @@ public static class SpecReader
         {
             value.Deserialize(type, Options);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            problems.Add(Field(path), $"must be {Describe(type)}");
+            Wrong(path, $"must be {Describe(type)}");
         }
-        catch (InvalidOperationException)
+
+        void Wrong(string at, string problem)
         {
-            problems.Add(Field(path), $"must be {Describe(type)}");
+            problems.Add(Field(at), problem);
+            if (at.Length > 0) wrong.Add(at);
         }
     }
 

@@ -36,12 +36,12 @@ public static class DefaultCandidates
     {
         var grids = new List<TrainerGrid>
         {
-            Grid("LightGbm", ("numberOfLeaves", [31]), (TrainerCatalog.Iterations, [100]), ("learningRate", [0.1]), ("minimumExampleCountPerLeaf", [20])),
-            Grid("LightGbm", ("numberOfLeaves", [31]), (TrainerCatalog.Iterations, [400]), ("learningRate", [0.05]), ("minimumExampleCountPerLeaf", [20]),
-                ("featureFraction", [0.8]), ("subsampleFraction", [0.8])),
-            Grid("LightGbm", ("numberOfLeaves", [63]), (TrainerCatalog.Iterations, [400]), ("learningRate", [0.05]), ("minimumExampleCountPerLeaf", [20])),
-            Grid("FastTree", ("numberOfLeaves", [31]), (TrainerCatalog.Iterations, [300]), ("learningRate", [0.1]), ("minimumExampleCountPerLeaf", [20])),
-            Grid("FastForest", ("numberOfLeaves", [63]), (TrainerCatalog.Iterations, [200]), ("minimumExampleCountPerLeaf", [5])),
+            Grid("LightGbm", (TrainerCatalog.Leaves, [31]), (TrainerCatalog.Iterations, [100]), (TrainerCatalog.LearningRate, [0.1]), (TrainerCatalog.MinimumExamplesPerLeaf, [20])),
+            Grid("LightGbm", (TrainerCatalog.Leaves, [31]), (TrainerCatalog.Iterations, [400]), (TrainerCatalog.LearningRate, [0.05]), (TrainerCatalog.MinimumExamplesPerLeaf, [20]),
+                (TrainerCatalog.FeatureFraction, [0.8]), (TrainerCatalog.SubsampleFraction, [0.8])),
+            Grid("LightGbm", (TrainerCatalog.Leaves, [63]), (TrainerCatalog.Iterations, [400]), (TrainerCatalog.LearningRate, [0.05]), (TrainerCatalog.MinimumExamplesPerLeaf, [20])),
+            Grid("FastTree", (TrainerCatalog.Leaves, [31]), (TrainerCatalog.Iterations, [300]), (TrainerCatalog.LearningRate, [0.1]), (TrainerCatalog.MinimumExamplesPerLeaf, [20])),
+            Grid("FastForest", (TrainerCatalog.Leaves, [63]), (TrainerCatalog.Iterations, [200]), (TrainerCatalog.MinimumExamplesPerLeaf, [5])),
         };
         if (rows <= SmallData || hasText) grids.Add(new TrainerGrid { Name = "Sdca" });
         return grids;

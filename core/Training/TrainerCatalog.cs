@@ -19,10 +19,10 @@ public static class TrainerCatalog
 {
     private static readonly Dictionary<string, string[]> Parameters = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["LightGbm"] = ["numberOfLeaves", Iterations, "learningRate", "minimumExampleCountPerLeaf", "featureFraction", "subsampleFraction", Threads],
-        ["FastTree"] = ["numberOfLeaves", Iterations, "learningRate", "minimumExampleCountPerLeaf", Threads],
-        ["FastForest"] = ["numberOfLeaves", Iterations, "minimumExampleCountPerLeaf", Threads],
-        ["Sdca"] = ["l1Regularization", "l2Regularization", "maximumNumberOfIterations"],
+        ["LightGbm"] = [Leaves, Iterations, LearningRate, MinimumExamplesPerLeaf, FeatureFraction, SubsampleFraction, Threads],
+        ["FastTree"] = [Leaves, Iterations, LearningRate, MinimumExamplesPerLeaf, Threads],
+        ["FastForest"] = [Leaves, Iterations, MinimumExamplesPerLeaf, Threads],
+        ["Sdca"] = [L1Regularization, L2Regularization, MaximumIterations],
         [Blend.Name] = [],
     };
 
@@ -32,6 +32,14 @@ public static class TrainerCatalog
     public const string Threads = "numberOfThreads";
     /// <summary>The parameter of the rounds (trees) a tree trainer builds.</summary>
     public const string Iterations = "numberOfIterations";
+    public const string Leaves = "numberOfLeaves";
+    public const string LearningRate = "learningRate";
+    public const string MinimumExamplesPerLeaf = "minimumExampleCountPerLeaf";
+    public const string FeatureFraction = "featureFraction";
+    public const string SubsampleFraction = "subsampleFraction";
+    public const string L1Regularization = "l1Regularization";
+    public const string L2Regularization = "l2Regularization";
+    public const string MaximumIterations = "maximumNumberOfIterations";
 
     /// <summary>
     /// Whether training the candidate twice on the same rows with the same seed gives the same model: true for every
@@ -42,6 +50,38 @@ public static class TrainerCatalog
 
     /// <summary>The most candidates a spec's grids may make.</summary>
     public const int MaxCandidates = 64;
+
+    /// <summary>
+    /// The values each grid parameter may take, as ML.NET and LightGBM accept them, bounded where a value beyond would
+    /// only make a fit run without end (rounds, passes, threads). A value outside is refused when the spec is read, not
+    /// when the run fails on it.
+    /// </summary>
+    private static readonly Dictionary<string, ParameterRange> Ranges = new(StringComparer.Ordinal)
+    {
+        [Leaves] = new(2, 131_072, Whole: true),
+        [Iterations] = new(1, 100_000, Whole: true),
+        [LearningRate] = new(0, 1, Whole: false, AboveMin: true),
+        [MinimumExamplesPerLeaf] = new(1, 1_000_000, Whole: true),
+        [FeatureFraction] = new(0, 1, Whole: false, AboveMin: true),
+        [SubsampleFraction] = new(0, 1, Whole: false, AboveMin: true),
+        [Threads] = new(1, 256, Whole: true),
+        [L1Regularization] = new(0, 1e6, Whole: false),
+        [L2Regularization] = new(0, 1e6, Whole: false),
+        [MaximumIterations] = new(1, 1_000_000, Whole: true),
+    };
+
+    private sealed record ParameterRange(double Min, double Max, bool Whole, bool AboveMin = false)
+    {
+        public bool Contains(double value) =>
+            double.IsFinite(value) && (AboveMin ? value > Min : value >= Min) && value <= Max && (!Whole || Math.Floor(value) == value);
+
+        public override string ToString() =>
+            (Whole ? "a whole number" : "a number") + (AboveMin ? $" above {Min:G} and up to {Max:N0}" : $" from {Min:G} to {Max:N0}");
+    }
+
+    /// <summary>What is wrong with <paramref name="value"/> for a grid parameter (the values it may take), or null when it fits.</summary>
+    public static string? ValueProblem(string parameter, double value) =>
+        Ranges.TryGetValue(parameter, out var range) && !range.Contains(value) ? $"{value:G} is out of range; {parameter} takes {range}" : null;
 
     /// <summary>The parameters a trainer takes (its name spelt as in <see cref="Names"/>), or null for an unknown trainer.</summary>
     public static IReadOnlyList<string>? ParametersOf(string trainer) =>
@@ -157,14 +197,14 @@ public static class TrainerCatalog
         switch (candidate.Trainer)
         {
             case "LightGbm":
-                var leaves = Int("numberOfLeaves");
+                var leaves = Int(Leaves);
                 var iterations = Int(Iterations) ?? 100;
-                var rate = Real("learningRate");
-                var minLeaf = Int("minimumExampleCountPerLeaf");
+                var rate = Real(LearningRate);
+                var minLeaf = Int(MinimumExamplesPerLeaf);
                 // Each round sees a share of the features and (re-drawn every round) of the rows, as in a random forest.
                 var booster = new GradientBooster.Options();
-                if (Real("featureFraction") is { } featureFraction) booster.FeatureFraction = featureFraction;
-                if (Real("subsampleFraction") is { } rowFraction)
+                if (Real(FeatureFraction) is { } featureFraction) booster.FeatureFraction = featureFraction;
+                if (Real(SubsampleFraction) is { } rowFraction)
                 {
                     booster.SubsampleFraction = rowFraction;
                     booster.SubsampleFrequency = 1;
@@ -192,9 +232,9 @@ public static class TrainerCatalog
                 {
                     TaskKind.Regression => ml.Regression.Trainers.FastTree(new FastTreeRegressionTrainer.Options
                     {
-                        LabelColumnName = label, FeatureColumnName = features, NumberOfLeaves = Int("numberOfLeaves") ?? 20,
-                        NumberOfTrees = Int(Iterations) ?? 100, LearningRate = Real("learningRate") ?? 0.2,
-                        MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 10, Seed = seed, NumberOfThreads = Int(Threads) ?? 1,
+                        LabelColumnName = label, FeatureColumnName = features, NumberOfLeaves = Int(Leaves) ?? 20,
+                        NumberOfTrees = Int(Iterations) ?? 100, LearningRate = Real(LearningRate) ?? 0.2,
+                        MinimumExampleCountPerLeaf = Int(MinimumExamplesPerLeaf) ?? 10, Seed = seed, NumberOfThreads = Int(Threads) ?? 1,
                     }),
                     TaskKind.Binary => ml.BinaryClassification.Trainers.FastTree(FastTreeBinary(p, seed)),
                     _ => ml.MulticlassClassification.Trainers.OneVersusAll(ml.BinaryClassification.Trainers.FastTree(FastTreeBinary(p, seed)), label),
@@ -204,17 +244,17 @@ public static class TrainerCatalog
                 {
                     TaskKind.Regression => ml.Regression.Trainers.FastForest(new FastForestRegressionTrainer.Options
                     {
-                        LabelColumnName = label, FeatureColumnName = features, NumberOfLeaves = Int("numberOfLeaves") ?? 20,
-                        NumberOfTrees = Int(Iterations) ?? 100, MinimumExampleCountPerLeaf = Int("minimumExampleCountPerLeaf") ?? 10,
+                        LabelColumnName = label, FeatureColumnName = features, NumberOfLeaves = Int(Leaves) ?? 20,
+                        NumberOfTrees = Int(Iterations) ?? 100, MinimumExampleCountPerLeaf = Int(MinimumExamplesPerLeaf) ?? 10,
                         Seed = seed, NumberOfThreads = Int(Threads) ?? 1,
                     }),
                     TaskKind.Binary => ml.BinaryClassification.Trainers.FastForest(FastForestBinary(p, seed)),
                     _ => ml.MulticlassClassification.Trainers.OneVersusAll(ml.BinaryClassification.Trainers.FastForest(FastForestBinary(p, seed)), label),
                 };
             case "Sdca":
-                var l1 = (float?)Real("l1Regularization");
-                var l2 = (float?)Real("l2Regularization");
-                var max = Int("maximumNumberOfIterations");
+                var l1 = (float?)Real(L1Regularization);
+                var l2 = (float?)Real(L2Regularization);
+                var max = Int(MaximumIterations);
                 if (max is null)
                 {
                     // Capped passes on small data, and for a classifier the L2 ML.NET would have tuned from its own passes.
@@ -249,10 +289,10 @@ public static class TrainerCatalog
     {
         LabelColumnName = FeaturePipeline.LabelColumn,
         FeatureColumnName = FeaturePipeline.FeaturesColumn,
-        NumberOfLeaves = p.TryGetValue("numberOfLeaves", out var l) ? (int)l : 20,
+        NumberOfLeaves = p.TryGetValue(Leaves, out var l) ? (int)l : 20,
         NumberOfTrees = p.TryGetValue(Iterations, out var t) ? (int)t : 100,
-        LearningRate = p.TryGetValue("learningRate", out var r) ? r : 0.2,
-        MinimumExampleCountPerLeaf = p.TryGetValue("minimumExampleCountPerLeaf", out var m) ? (int)m : 10,
+        LearningRate = p.TryGetValue(LearningRate, out var r) ? r : 0.2,
+        MinimumExampleCountPerLeaf = p.TryGetValue(MinimumExamplesPerLeaf, out var m) ? (int)m : 10,
         Seed = seed,
         NumberOfThreads = p.TryGetValue(Threads, out var n) ? (int)n : 1,
     };
@@ -261,9 +301,9 @@ public static class TrainerCatalog
     {
         LabelColumnName = FeaturePipeline.LabelColumn,
         FeatureColumnName = FeaturePipeline.FeaturesColumn,
-        NumberOfLeaves = p.TryGetValue("numberOfLeaves", out var l) ? (int)l : 20,
+        NumberOfLeaves = p.TryGetValue(Leaves, out var l) ? (int)l : 20,
         NumberOfTrees = p.TryGetValue(Iterations, out var t) ? (int)t : 100,
-        MinimumExampleCountPerLeaf = p.TryGetValue("minimumExampleCountPerLeaf", out var m) ? (int)m : 10,
+        MinimumExampleCountPerLeaf = p.TryGetValue(MinimumExamplesPerLeaf, out var m) ? (int)m : 10,
         Seed = seed,
         NumberOfThreads = p.TryGetValue(Threads, out var n) ? (int)n : 1,
     };

@@ -242,10 +242,10 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogg
     }
 
     /// <summary>The optional body of train: the dataset version to train on (default: the latest).</summary>
-    public sealed record TrainBody(string? DatasetVersion);
+    public sealed record TrainBody(string? DatasetVersion = null);
 
     /// <summary>The optional body of approve and reject: why.</summary>
-    public sealed record ReasonBody(string? Reason, string? By);
+    public sealed record ReasonBody(string? Reason = null, string? By = null);
 }
 
 /// <summary>A run as the API shows it: Durable Functions' instance status, with the failure's message where it failed.</summary>

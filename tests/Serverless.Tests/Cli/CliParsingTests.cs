@@ -66,14 +66,36 @@ public sealed class CliParsingTests
     public async Task Upload_SpecWithAMisspeltField_IsRefusedNamingIt()
     {
         var spec = Path.Combine(AppContext.BaseDirectory, $"spec-{IsolatedLayout.NewSuffix()}.json");
-        await File.WriteAllTextAsync(spec, """{"lable":"fare_amount"}""");
+        await File.WriteAllTextAsync(spec, """{"lable":"fare_amount","trainers":[{"name":"XGBoost"}]}""");
         try
         {
             var (exit, output) = await CliRunner.RunAsync("upload", "taxi", DataFile(), "--spec", spec);
 
             Assert.Equal(ExitCodes.Usage, exit);
             Assert.Contains("is not a valid model spec", output);
-            Assert.Contains("lable", output);
+            Assert.Contains("lable: unknown key; did you mean 'label'", output);
+            Assert.Contains("unknown trainer 'XGBoost'", output);
+            Assert.DoesNotContain(".NET", output);
+            Assert.DoesNotContain("could not be mapped", output);
+        }
+        finally
+        {
+            File.Delete(spec);
+        }
+    }
+
+    [Fact]
+    public async Task Upload_LabelAndTaskGivenWithASpecThatNamesAnUnknownTrainer_IsRefusedNotACrash()
+    {
+        var spec = Path.Combine(AppContext.BaseDirectory, $"spec-{IsolatedLayout.NewSuffix()}.json");
+        await File.WriteAllTextAsync(spec, """{"trainers":[{"name":"LightGbm","grid":{"learningRate":[0]}}]}""");
+        try
+        {
+            var (exit, output) = await CliRunner.RunAsync("upload", "taxi", DataFile(), "--spec", spec, "--label", "fare_amount", "--task", "regression");
+
+            Assert.Equal(ExitCodes.Usage, exit);
+            Assert.Contains("trainers[0].grid.learningRate[0]", output);
+            Assert.Contains("out of range", output);
         }
         finally
         {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Serverless.Core.Tracking;
 using Serverless.Tests.Infrastructure;
 using static Serverless.Tests.Infrastructure.ApiAssert;
@@ -82,9 +83,14 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
     public async Task FailingCandidate_DoesNotFailTheRun_AndIsRecorded()
     {
         await using var host = await TestHost.StartAsync(azurite);
-        // A learning rate of -1 makes LightGbm throw; FastTree trains normally.
-        var id = await StartRunAsync(host, "failing",
-            """{"label":"fare_amount","task":"regression","trainers":[{"name":"LightGbm","grid":{"learningRate":[-1]}},{"name":"FastTree"}]}""", 1500);
+        // A learning rate of -1 makes LightGbm throw; FastTree trains normally. A spec is refused with it now, so it is
+        // stored as one kept from before grid values were checked would be, not dropped with the data.
+        var spec = System.Text.Json.JsonSerializer.Deserialize<Serverless.Core.Specs.ModelSpec>(
+            """{"label":"fare_amount","task":"regression","trainers":[{"name":"LightGbm","grid":{"learningRate":[-1]}},{"name":"FastTree"}]}""", Serverless.Core.Storage.JsonBlobs.Options)!;
+        await host.Services.GetRequiredService<Serverless.Core.Specs.ModelSpecStore>().SetAsync("failing", spec, CancellationToken.None);
+        await host.UploadAsync("failing", "data.csv", TestData.TaxiSlice(1500));
+        var datasets = await host.WaitForBlobsAsync(host.Storage.Datasets, "failing/", Timeout, "/manifest.json");
+        var id = Serverless.Orchestrations.DropZone.TrainingInstanceId("failing", datasets.First(n => n.EndsWith("/manifest.json", StringComparison.Ordinal)).Split('/')[1]);
 
         var done = await host.WaitForRunAsync(id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"), Timeout);
 

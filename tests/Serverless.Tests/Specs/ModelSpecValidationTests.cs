@@ -84,6 +84,57 @@ public sealed class ModelSpecValidationTests
     }
 
     [Fact]
+    public void Parse_AValueOfTheWrongKind_StillHasEveryOtherProblemNamed()
+    {
+        var problems = Problems("""
+            {"label":"fare_amount","exclude":["fare_amount"],"columns":{"trip_distance":"number","zzz":"text"},
+             "trainers":[{"name":"XGBoost"},{"name":"LightGbm","grid":{"numLeaves":[8],"learningRate":[]}},
+                         {"name":"Sdca","grid":{"l2Regularization":[-1,"x",2]}}],
+             "drift":{"minRows":10,"maxRows":5}}
+            """, Taxi);
+
+        Assert.Contains("must be one of", Assert.Single(problems["columns.trip_distance"]));
+        Assert.Contains("must be a number", Assert.Single(problems["trainers[2].grid.l2Regularization[1]"]));
+        Assert.Contains("no column 'zzz'", Assert.Single(problems["columns.zzz"]));
+        Assert.Contains("cannot also be excluded", Assert.Single(problems["exclude"]));
+        Assert.Contains("unknown trainer 'XGBoost'", Assert.Single(problems["trainers[0].name"]));
+        Assert.Contains("did you mean 'numberOfLeaves'", Assert.Single(problems["trainers[1].grid.numLeaves"]));
+        Assert.Contains("at least one value", Assert.Single(problems["trainers[1].grid.learningRate"]));
+        // The value of the wrong kind is left out, and the ones after it keep their places.
+        Assert.Contains("-1 is out of range", Assert.Single(problems["trainers[2].grid.l2Regularization[0]"]));
+        Assert.False(problems.ContainsKey("trainers[2].grid.l2Regularization[2]"));
+        Assert.Contains(problems.Keys, k => k.StartsWith("drift.", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("LightGbm", "learningRate", "0", "above 0")]
+    [InlineData("LightGbm", "numberOfLeaves", "1e308", "a whole number from 2")]
+    [InlineData("LightGbm", "numberOfLeaves", "1", "a whole number from 2")]
+    [InlineData("FastTree", "numberOfIterations", "0", "a whole number from 1")]
+    [InlineData("FastForest", "minimumExampleCountPerLeaf", "2.5", "a whole number")]
+    [InlineData("LightGbm", "featureFraction", "1.5", "up to 1")]
+    [InlineData("Sdca", "l1Regularization", "-0.1", "from 0")]
+    public void Parse_GridValueThatCannotTrain_IsRefusedWithTheRange(string trainer, string parameter, string value, string range)
+    {
+        var problems = Problems($$$"""{"label":"fare_amount","trainers":[{"name":"{{{trainer}}}","grid":{"{{{parameter}}}":[{{{value}}}]}}]}""");
+
+        var problem = Assert.Single(problems[$"trainers[0].grid.{parameter}[0]"]);
+        Assert.Contains("out of range", problem);
+        Assert.Contains(range, problem);
+    }
+
+    [Fact]
+    public void Parse_GridValuesTheTrainersTake_AreAccepted()
+    {
+        var spec = ModelSpecValidation.Parse(Encoding.UTF8.GetBytes("""
+            {"label":"fare_amount","trainers":[{"name":"LightGbm","grid":{"numberOfLeaves":[2,31],"learningRate":[0.05,1],"featureFraction":[1]}},
+                                               {"name":"Sdca","grid":{"l2Regularization":[0,0.1]}}]}
+            """), Taxi);
+
+        Assert.Equal(2, spec.Trainers!.Count);
+    }
+
+    [Fact]
     public void Parse_TrainerWithoutName_SaysItIsRequired()
     {
         var problems = Problems("""{"trainers":[{"grid":{"numberOfLeaves":[8]}}]}""");

@@ -64,12 +64,12 @@ public sealed class UploadSettings : ModelSettings
             if (!System.IO.File.Exists(Spec)) return ValidationResult.Error($"There is no spec file at '{Spec}'.");
             try
             {
-                spec = JsonSerializer.Deserialize<ModelSpec>(System.IO.File.ReadAllText(Spec), StrictSpec)
-                    ?? throw new JsonException("the file holds null, not a JSON object");
+                // Read as the host reads it: every problem named at once, in words.
+                spec = ModelSpecValidation.Parse(System.IO.File.ReadAllBytes(Spec), latest: null);
             }
-            catch (JsonException e)
+            catch (InvalidSpecException e)
             {
-                return ValidationResult.Error($"The spec '{Spec}' is not a valid model spec: {e.Message}");
+                return ValidationResult.Error($"The spec '{Spec}' is not a valid model spec: {Problems(e)}");
             }
         }
         if (Task is not null)
@@ -89,16 +89,16 @@ public sealed class UploadSettings : ModelSettings
             {
                 ModelSpecValidation.Validate(spec);
             }
-            catch (BadRequestException e)
+            catch (InvalidSpecException e)
             {
-                return ValidationResult.Error($"The spec is not valid: {e.Message} {string.Join(" ", e.Errors.Select(x => $"[{x.Key}: {string.Join("; ", x.Value)}]"))}".TrimEnd());
+                return ValidationResult.Error($"The spec is not valid: {Problems(e)}");
             }
         }
         ModelSpec = spec;
         return ValidationResult.Success();
     }
 
-    private static readonly JsonSerializerOptions StrictSpec = new(JsonBlobs.Options) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
+    private static string Problems(InvalidSpecException e) => string.Join("; ", e.Problems.Select(p => $"{p.Key}: {string.Join(", ", p.Value)}")) + ".";
 
     /// <summary>The known name closest to a misspelt one (at most two edits away).</summary>
     public static string? Suggest(string given, IEnumerable<string> known) =>
