@@ -127,9 +127,14 @@ public static class ApiDocument
         return builder;
     }
 
-    /// <summary>The JSON body the handler reads itself (it takes the raw request, so the generator cannot see it).</summary>
+    /// <summary>
+    /// The JSON body the handler reads itself (it takes the raw request, so the generator cannot see it). The handler
+    /// reads JSON whatever the Content-Type says (<c>curl -d</c> sends a form's type unless told otherwise), so the route
+    /// also accepts any type: the accepted types are routing metadata, and a type missing from them was a bare 415 that
+    /// never reached the handler.
+    /// </summary>
     public static RouteHandlerBuilder Body<TBody>(this RouteHandlerBuilder builder, bool optional = false) where TBody : notnull =>
-        builder.Accepts<TBody>(optional, "application/json");
+        builder.Accepts<TBody>(optional, "application/json", "*/*");
 
     /// <summary>A query parameter the handler reads itself.</summary>
     public static RouteHandlerBuilder Query(this RouteHandlerBuilder builder, string name, string description, JsonSchemaType type = JsonSchemaType.String) =>

@@ -180,6 +180,35 @@ public sealed class PredictInputTests(ShopSpendModel shop) : IClassFixture<ShopS
         Assert.Contains("not valid JSON", problem["detail"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData("application/x-www-form-urlencoded")]
+    [InlineData("text/plain")]
+    [InlineData(null)]
+    public async Task Predict_JsonSentWithAnotherOrNoContentType_IsReadAsJson(string? contentType)
+    {
+        // curl -d sends application/x-www-form-urlencoded unless told otherwise.
+        var content = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(Complete));
+        if (contentType is not null) content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/models/{Model}/predict") { Content = content };
+        request.Headers.Add("x-request-id", "curl-like-1");
+
+        var response = await Host.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("curl-like-1", response.Headers.GetValues("x-request-id").Single());
+    }
+
+    [Fact]
+    public async Task PutSpec_JsonSentAsCurlDashDSendsIt_IsReadAsJson()
+    {
+        var model = $"curl-{Guid.NewGuid():N}"[..13];
+        var content = new StringContent("""{"label":"spend","task":"regression"}""", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded");
+
+        var response = await Host.Client.PutAsync($"/api/models/{model}/spec", content);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     [Fact]
     public async Task Predict_BodyOverTheSizeLimit_Answers413()
     {
