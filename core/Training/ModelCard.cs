@@ -19,7 +19,8 @@ public static class ModelCard
         {
             card.AppendLine(CultureInfo.InvariantCulture, $"  - the mean of the answers of: {string.Join("; ", Blend.Members())}");
         }
-        card.AppendLine(CultureInfo.InvariantCulture, $"- **Registered**: {m.CreatedAt:u} by orchestration `{m.OrchestrationId}` (run `{m.RunId}`)");
+        if (m.RegisteredBy is { } by) card.AppendLine(CultureInfo.InvariantCulture, $"- **Registered**: {m.CreatedAt:u} by hand by {by}, from run `{m.RunId}` of orchestration `{m.OrchestrationId}`");
+        else card.AppendLine(CultureInfo.InvariantCulture, $"- **Registered**: {m.CreatedAt:u} by orchestration `{m.OrchestrationId}` (run `{m.RunId}`)");
         card.AppendLine(CultureInfo.InvariantCulture, $"- **model.zip**: sha256 `{m.Sha256}`, {m.SizeBytes:N0} bytes");
         card.AppendLine();
         card.AppendLine("## Metrics");

@@ -16,6 +16,7 @@ public sealed class RunRegistration(
     ModelRegistry registry,
     DatasetStore datasets,
     ModelSpecStore specs,
+    ModelExplainer explainer,
     AuditLog audit)
 {
     /// <summary>Registers the run; <see cref="NotFoundException"/> for an unknown run, <see cref="ConflictException"/> where it cannot be registered.</summary>
@@ -37,10 +38,12 @@ public sealed class RunRegistration(
         var dataset = await datasets.GetManifestAsync(model, input.DatasetVersion, ct).ConfigureAwait(false)
             ?? throw new ConflictException($"Run '{runId}' was trained on dataset version '{input.DatasetVersion}', which no longer exists.");
 
-        var test = await trainer.EvaluateAsync(new EvaluationInput(model, modelBlob, input.Splits.Test, input.DatasetVersion, input.Splits.Seed), ct).ConfigureAwait(false);
+        // Measured as a training run measures its winner: the test interval with the metrics, and feature importance.
+        var test = await trainer.EvaluateAsync(new EvaluationInput(model, modelBlob, input.Splits.Test, input.DatasetVersion, input.Splits.Seed, TestChance: true), ct).ConfigureAwait(false);
         var baseline = await trainer.EvaluateBaselineAsync(model, input.DatasetVersion, input.Splits, ct).ConfigureAwait(false);
         var fit = await trainer.DescribeTrainFitAsync(input, ct).ConfigureAwait(false);
-        var spec = await specs.GetAsync(model, ct).ConfigureAwait(false);
+        var specVersion = await specs.GetCurrentAsync(model, ct).ConfigureAwait(false);
+        var spec = specVersion?.Spec ?? new ModelSpec();
         var primary = spec.Metric is { } m && Metrics.For(dataset.Schema.Task).Contains(m, StringComparer.Ordinal) ? m : Metrics.DefaultPrimary(dataset.Schema.Task);
         var why = $"registered by hand by {actor}{(string.IsNullOrWhiteSpace(reason) ? "" : $": {reason}")}";
         var draft = new ModelManifest
@@ -67,6 +70,10 @@ public sealed class RunRegistration(
             Fit = fit,
             TestMeasuredOn = MetricSet.TestOf(input.DatasetVersion, input.Splits),
             Selection = run.Selection,
+            TestInterval = test.Interval,
+            Spec = SpecSnapshot.Of(specVersion),
+            FeatureImportance = await explainer.ExplainAsync(modelBlob, input.Splits.Test, dataset.Schema, primary, input.Splits.Seed, ct).ConfigureAwait(false),
+            RegisteredBy = actor,
             // Not judged by the gate: promoting it to production takes an explicit force, as for a version that failed one.
             GatePassed = false,
         };

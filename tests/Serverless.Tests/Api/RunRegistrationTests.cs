@@ -54,6 +54,16 @@ public sealed class RunRegistrationTests(AzuriteFixture azurite)
         Assert.Null(view["aliases"]!["production"]);
         var audit = (await host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model={Model}"))!["records"]!.AsArray();
         Assert.Contains(audit, r => r!["action"]!.GetValue<string>() == "register" && r.ToJsonString().Contains("the simpler model", StringComparison.Ordinal));
+        // Measured and described as a training run's winner is: test interval, feature importance, the spec, who registered it.
+        Assert.Equal("rmse", manifest["testInterval"]!["metric"]!.GetValue<string>());
+        Assert.NotEmpty(manifest["featureImportance"]!["features"]!.AsArray());
+        Assert.Equal(1, manifest["spec"]!["version"]!.GetValue<int>());
+        Assert.Equal("anonymous", manifest["registeredBy"]!.GetValue<string>());
+        var card = await host.Client.GetStringAsync($"/api/models/{Model}/versions/v1/card.md");
+        Assert.Contains("by hand by anonymous", card, StringComparison.Ordinal);
+        Assert.Contains("## Feature importance", card, StringComparison.Ordinal);
+        Assert.Contains("- **Spec**: version 1", card, StringComparison.Ordinal);
+        Assert.Contains("bootstrap resamples", card, StringComparison.Ordinal);
     }
 
     [Fact]
