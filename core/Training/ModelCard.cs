@@ -114,11 +114,20 @@ public static class ModelCard
         foreach (var (effect, rank) in pfi.Features.Take(TopFeatures).Select((e, i) => (e, i + 1)))
         {
             card.AppendLine(CultureInfo.InvariantCulture,
-                $"| {rank} | `{effect.Feature}` | {ModelExplainer.Format(effect.Change)} | {effect.StandardError.ToString("0.####", CultureInfo.InvariantCulture)} |{(inputs ? $" {effect.Slots} |" : "")}");
+                $"| {rank} | {TableText(effect.Feature)} | {ModelExplainer.Format(effect.Change)} | {effect.StandardError.ToString("0.####", CultureInfo.InvariantCulture)} |{(inputs ? $" {effect.Slots} |" : "")}");
         }
         if (pfi.Features.Count > TopFeatures) card.AppendLine(CultureInfo.InvariantCulture, $"\n{pfi.Features.Count - TopFeatures} more feature(s) in the manifest.");
         card.AppendLine();
     }
+
+    /// <summary>
+    /// A column name inside a table cell, as code. A '|' would end the cell, and renderers disagree on "\|" inside code
+    /// (GitHub reads it as the character, Markdig keeps the backslash): such a name is written as text instead, every
+    /// punctuation character escaped, which both read alike.
+    /// </summary>
+    private static string TableText(string text) =>
+        !text.Contains('|', StringComparison.Ordinal) ? $"`{text}`"
+            : string.Concat(text.Select(c => char.IsAsciiLetterOrDigit(c) || c == ' ' || c > 127 ? c.ToString() : "\\" + c));
 
     /// <summary>Features listed on the card; the manifest keeps them all.</summary>
     public const int TopFeatures = 10;

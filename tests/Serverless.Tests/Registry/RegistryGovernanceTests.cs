@@ -282,6 +282,13 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         var many = manifest with { TestMeasuredOn = manifest.TestMeasuredOn with { Rows = ModelCard.FewTestRows } };
         Assert.Contains($"**Few test rows**: the test metrics are measured on {ModelCard.FewTestRows - 1} rows", ModelCard.Render(few));
         Assert.DoesNotContain("Few test rows", ModelCard.Render(many));
+
+        // A column name with a '|' stays in its cell of the importance table (the HTML card renders it as one cell).
+        var piped = manifest with { FeatureImportance = manifest.FeatureImportance! with { Features = [new FeatureEffect("b|c", -0.5, 0.01, 1)] } };
+        var pipedCard = ModelCard.Render(piped);
+        Assert.Contains("| 1 | b\\|c |", pipedCard);
+        var html = ModelCard.Html(pipedCard, "piped");
+        Assert.Contains("<td>b|c</td>", html);
     }
 
     [Fact]
