@@ -73,7 +73,8 @@ public static class ApiResults
         }
         catch (JsonException e)
         {
-            throw new BadRequestException($"The body is not valid JSON: {e.Message}", Field("body", $"invalid JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}"));
+            var at = $"line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}";
+            throw new BadRequestException($"The body is not valid JSON at {at}: {JsonReason(e)}", Field("body", $"invalid JSON at {at}"));
         }
     }
 
@@ -116,6 +117,15 @@ public static class ApiResults
                 return growing!.WrittenSpan.ToArray();
             }
         }
+    }
+
+    /// <summary>What System.Text.Json found wrong, without its zero-based position suffix (the caller gives the position, counted from 1).</summary>
+    private static string JsonReason(JsonException e)
+    {
+        var message = e.Message;
+        var suffix = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        if (suffix < 0) suffix = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return (suffix < 0 ? message : message[..suffix]).TrimEnd();
     }
 
     public static async Task<T?> ReadJsonAsync<T>(HttpRequest request, bool strict, CancellationToken ct)

@@ -66,7 +66,15 @@ internal static class FirstPass
                         header = hasHeader ? names : [.. (spec.ColumnNames ?? prior?.Schema.Columns.Select(c => c.Name).ToList() ?? Enumerable.Range(1, names.Length).Select(i => $"column{i}").ToList())];
                         SchemaInference.CheckHeader(header);
                         stats = [.. header.Select(h => new ColumnStatistics(h, options.DistinctLimit))];
-                        labelIndex = SchemaInference.LabelIndex(header, spec);
+                        try
+                        {
+                            labelIndex = SchemaInference.LabelIndex(header, spec);
+                        }
+                        catch (Rejection e) when (markedHeader is not null)
+                        {
+                            throw new Rejection(e.Code, $"{e.Message} The first line starts with '#' ('{CellValues.Escape(markedHeader)}') and was read as the " +
+                                "header, as ML.NET's text format marks it; if that line is a comment, set \"comment\": \"#\" in the spec and upload the file again.", e.Problems);
+                        }
                         rules = new RowRules(header, labelIndex, spec, delimiter);
                         if (hasHeader && reader.IsCanonical(r)) sink.AppendRun(reader.Buffer, reader.RecordStart(r), reader.RecordLength(r), reader.FileOffset(r));
                         else

@@ -50,7 +50,8 @@ public static class DriftMethods
             }
             catch (Cronos.CronFormatException e)
             {
-                add(field, e.Message);
+                // Cronos ends some messages with two periods.
+                add(field, $"not a cron expression of 5 fields (minute hour day-of-month month day-of-week): {e.Message.TrimEnd('.')}.");
             }
         }
         foreach (var (column, spec) in drift.Columns ?? [])

@@ -164,6 +164,20 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Ingest_CommentLineReadAsTheHeader_SaysHowToMarkItAComment()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("hashline");
+        var content = Lines(["# generated file", "x,y", .. Enumerable.Range(0, 30).Select(i => $"{i},{i * 2}")]);
+
+        var reason = await QuarantineReasonAsync(ingestion, $"{model}/data.csv", content, "label_missing", new ModelSpec { Label = "y" });
+
+        Assert.Contains("The spec names the label 'y', but the file has no such column (it has generated file).", reason);
+        Assert.Contains("starts with '#' ('# generated file') and was read as the header", reason);
+        Assert.Contains("set \"comment\": \"#\" in the spec", reason);
+    }
+
+    [Fact]
     public async Task Ingest_NamedNumericLabelWithTooManyClasses_AdvisesRegressionAndNoOtherColumn()
     {
         var ingestion = new Ingestion(azurite);

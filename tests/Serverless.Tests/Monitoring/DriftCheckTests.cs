@@ -301,7 +301,8 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
     [InlineData("""{"columns":{"trip_distance":{"method":"magic"}}}""", "drift.columns.trip_distance.method", "magic")]
     [InlineData("""{"columns":{"trip_distance":{"method":"ks","threshold":2}}}""", "drift.columns.trip_distance.threshold", "p-value")]
     [InlineData("""{"consecutive":0}""", "drift.consecutive", "at least 1")]
-    [InlineData("""{"schedule":"every hour"}""", "drift.schedule", "")]
+    [InlineData("""{"schedule":"every hour"}""", "drift.schedule", "not a cron expression of 5 fields")]
+    [InlineData("""{"schedule":"61 * * * *"}""", "drift.schedule", "between 0 and 59 (all inclusive).\"")]
     public async Task PutSpec_BadDriftSection_Answers400NamingTheField(string drift, string field, string problem)
     {
         var body = $$"""{"label":"fare_amount","drift":{{drift}}}""";
