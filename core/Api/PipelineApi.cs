@@ -23,6 +23,7 @@ using static ApiResults;
 public sealed partial class PipelineApi(
     ModelRegistry registry,
     SpecIntake specIntake,
+    ModelSpecStore specs,
     ModelLifecycle lifecycle,
     DatasetStore datasets,
     QuarantineStore quarantine,
@@ -50,8 +51,9 @@ public sealed partial class PipelineApi(
         var registered = await registry.ListModelsAsync(ct);
         var withData = await datasets.ListModelsAsync(ct);
         var withQuarantine = await quarantine.ListModelsAsync(ct);
+        var withSpec = await specs.ListModelsAsync(ct);
         var models = new List<ModelSummary>();
-        foreach (var name in registered.Union(withData).Union(withQuarantine).Order(StringComparer.Ordinal))
+        foreach (var name in registered.Union(withData).Union(withQuarantine).Union(withSpec).Order(StringComparer.Ordinal))
         {
             var doc = registered.Contains(name) ? await registry.GetAsync(name, ct) : null;
             if (doc is null)
@@ -72,7 +74,10 @@ public sealed partial class PipelineApi(
         var doc = await registry.GetAsync(model, ct);
         var dataset = await datasets.GetLatestAsync(model, ct);
         var quarantined = doc is null && dataset is null ? await quarantine.ListAsync(model, ct) : [];
-        if (doc is null && dataset is null && quarantined.Count == 0) throw new NotFoundException($"There is no model '{model}': drop a data file into incoming/{model}/ to create it.");
+        if (doc is null && dataset is null && quarantined.Count == 0 && await specs.GetCurrentAsync(model, ct) is null)
+        {
+            throw new NotFoundException($"There is no model '{model}': drop a data file into incoming/{model}/ to create it.");
+        }
         var (signature, example) = await SignatureAsync(model, doc, ct);
         return Json(new ModelView(
             model,
@@ -199,10 +204,14 @@ public sealed partial class PipelineApi(
     public Task<IResult> ListRunsAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
         CheckModelName(model);
-        var sort = request.Query["sort"].FirstOrDefault() is { } requested
-            ? RunSort.Resolve(requested, (await datasets.GetLatestAsync(model, ct))?.Schema.Task)
-            : null;
+        var latest = await datasets.GetLatestAsync(model, ct);
+        var sort = request.Query["sort"].FirstOrDefault() is { } requested ? RunSort.Resolve(requested, latest?.Schema.Task) : null;
         var list = await runs.ListAsync(model, sort, ct);
+        // Runs are only ever trained on a dataset version: a model with neither, nor a spec, is one nobody created (a misspelt name).
+        if (list.Count == 0 && latest is null && await registry.GetAsync(model, ct) is null && await specs.GetCurrentAsync(model, ct) is null)
+        {
+            throw new NotFoundException($"There is no model '{model}': drop a data file into incoming/{model}/ to create it, or check the name (GET /api/models lists them).");
+        }
         return Json(new RunList(model, sort, list));
     });
 

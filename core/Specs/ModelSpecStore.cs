@@ -19,8 +19,18 @@ public sealed class ModelSpecStore(PipelineStorage storage)
     /// <summary>Where a spec is dropped: <c>incoming/{model}/model.json</c>.</summary>
     public static string BlobName(string model) => $"{model}/{FileName}";
 
-    public static string CurrentBlob(string model) => $"{model}/spec/current.json";
+    /// <summary>The spec in force, within its model's folder.</summary>
+    private const string CurrentFile = "spec/current.json";
+
+    public static string CurrentBlob(string model) => $"{model}/{CurrentFile}";
     public static string HistoryBlob(string model, int version) => $"{model}/spec/history/{version:D6}.json";
+
+    /// <summary>Names of every model with a spec in force.</summary>
+    public async Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken ct)
+    {
+        await storage.EnsureCreatedAsync().ConfigureAwait(false);
+        return await ModelFolders.ListAsync(storage.Models, CurrentFile, ct).ConfigureAwait(false);
+    }
 
     /// <summary>The spec in force, or an empty one (everything inferred) when the model has none.</summary>
     public async Task<ModelSpec> GetAsync(string model, CancellationToken ct) =>

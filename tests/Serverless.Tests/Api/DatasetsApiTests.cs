@@ -97,6 +97,25 @@ public sealed class DatasetsApiTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task ModelWithOnlyASpec_IsListedAndViewable_AndRunsOfAnUnknownModelAre404()
+    {
+        await using var host = await StartAsync(azurite);
+        Assert.Equal(HttpStatusCode.OK, (await host.Client.PutAsync("/api/models/speconly/spec", Json("""{"label":"y","task":"regression"}"""))).StatusCode);
+
+        var list = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models"))!["models"]!.AsArray();
+        var view = await host.Client.GetAsync("/api/models/speconly");
+        var runs = await host.Client.GetAsync("/api/models/speconly/runs");
+        var unknown = await ProblemAsync(await host.Client.GetAsync("/api/models/nosuchmodel/runs?sort=rmse"), HttpStatusCode.NotFound);
+
+        var listed = list.Single(m => m!["model"]!.GetValue<string>() == "speconly")!;
+        Assert.Equal(0, listed["versions"]!.GetValue<int>());
+        Assert.Equal(HttpStatusCode.OK, view.StatusCode);
+        Assert.Empty((await view.Content.ReadFromJsonAsync<JsonObject>())!["versions"]!.AsArray());
+        Assert.Equal(HttpStatusCode.OK, runs.StatusCode);
+        Assert.Contains("There is no model 'nosuchmodel'", unknown["detail"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task ModelList_ModelsWithOnlyDataOrOnlyQuarantinedFiles_AreListedWithNoVersion()
     {
         await using var host = await StartAsync(azurite);
