@@ -31,19 +31,44 @@ public static class AuditQueries
             errors["max"] = [$"a whole number from 1 to {MaxPageSize}, not '{Shown(max)}'"];
         }
         var page = query["page"].FirstOrDefault();
-        if (page is { Length: 0 or > 2000 }) errors["page"] = ["the 'next' value of the previous answer"];
+        string? continuation = null;
+        if (page is not null && !TryReadPage(page, out continuation))
+        {
+            errors["page"] = ["not a page this API gave: follow the 'next' path of the previous answer"];
+        }
         if (errors.Count > 0)
         {
             throw new BadRequestException($"The audit query has {errors.Count} bad parameter(s): {string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"))}.", errors);
         }
-        return new AuditQuery(model, action, from, to, size, page);
+        return new AuditQuery(model, action, from, to, size, continuation);
     }
 
     /// <summary>The path of the next page: the same filters, and where to continue.</summary>
     public static string NextPath(IQueryCollection query, string next)
     {
         var parameters = query.Where(p => p.Key != "page").SelectMany(p => p.Value.Select(v => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(v ?? "")}"));
-        return $"/{ApiRoutes.Prefix}/{ApiRoutes.Audit}?{string.Join("&", parameters.Append($"page={Uri.EscapeDataString(next)}"))}";
+        return $"/{ApiRoutes.Prefix}/{ApiRoutes.Audit}?{string.Join("&", parameters.Append($"page={WritePage(next)}"))}";
+    }
+
+    // A page is the table's continuation token behind a mark, in URL-safe base64: the table reads any text as a place to
+    // start from, so a page this API did not give is refused rather than answered with whatever follows it.
+    private const string PageMark = "audit-page:";
+
+    private static string WritePage(string continuation) =>
+        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(PageMark + continuation)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static bool TryReadPage(string page, out string? continuation)
+    {
+        continuation = null;
+        if (page.Length is 0 or > 4000) return false;
+        var base64 = page.Replace('-', '+').Replace('_', '/');
+        base64 = base64.PadRight(base64.Length + (4 - base64.Length % 4) % 4, '=');
+        var bytes = new byte[base64.Length];
+        if (!Convert.TryFromBase64String(base64, bytes, out var written)) return false;
+        var text = System.Text.Encoding.UTF8.GetString(bytes, 0, written);
+        if (!text.StartsWith(PageMark, StringComparison.Ordinal) || text.Length == PageMark.Length) return false;
+        continuation = text[PageMark.Length..];
+        return true;
     }
 
     private static DateTimeOffset? Time(IQueryCollection query, string name, Dictionary<string, string[]> errors)

@@ -153,12 +153,20 @@ public sealed partial class PipelineApi(
         }
     }
 
+    /// <summary>A query parameter given at most once (400 when it is given twice: which one was meant cannot be told).</summary>
+    private static string? Single(HttpRequest request, string name)
+    {
+        var values = request.Query[name];
+        if (values.Count > 1) throw new BadRequestException($"'{name}' is given {values.Count} times; give it once.", Field(name, "give it once"));
+        return values.FirstOrDefault();
+    }
+
     /// <summary>The <c>version</c> or <c>alias</c> query parameter of a predict request.</summary>
     private static ModelSelector PredictSelector(HttpRequest request)
     {
         if (!request.QueryString.HasValue) return ModelSelector.Production;
-        var version = request.Query["version"].FirstOrDefault();
-        var alias = request.Query["alias"].FirstOrDefault();
+        var version = Single(request, "version");
+        var alias = Single(request, "alias");
         if (version is not null && alias is not null)
         {
             throw new BadRequestException("Give either 'version' or 'alias', not both.", Field("alias", "not with 'version'"));
@@ -205,7 +213,7 @@ public sealed partial class PipelineApi(
     {
         CheckModelName(model);
         var latest = await datasets.GetLatestAsync(model, ct);
-        var sort = request.Query["sort"].FirstOrDefault() is { } requested ? RunSort.Resolve(requested, latest?.Schema.Task) : null;
+        var sort = Single(request, "sort") is { } requested ? RunSort.Resolve(requested, latest?.Schema.Task) : null;
         var list = await runs.ListAsync(model, sort, ct);
         // Runs are only ever trained on a dataset version: a model with neither, nor a spec, is one nobody created (a misspelt name).
         if (list.Count == 0 && latest is null && await registry.GetAsync(model, ct) is null && await specs.GetCurrentAsync(model, ct) is null)

@@ -88,6 +88,8 @@ public sealed class AuditApiTests(AzuriteFixture azurite)
     [InlineData("max=0", "max")]
     [InlineData("max=abc", "max")]
     [InlineData("model=Bad_Name", "model")]
+    [InlineData("page=garbage", "page")]
+    [InlineData("page=", "page")]
     public async Task Audit_BadParameter_Answers400NamingIt(string query, string field)
     {
         await using var host = await TestHost.StartAsync(azurite);

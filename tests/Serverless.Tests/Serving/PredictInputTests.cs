@@ -211,6 +211,16 @@ public sealed class PredictInputTests(ShopSpendModel shop) : IClassFixture<ShopS
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    [Theory]
+    [InlineData("?version=v1&version=v2", "version")]
+    [InlineData("?alias=staging&alias=production", "alias")]
+    public async Task Predict_SelectorGivenTwice_Answers400NamingIt(string query, string field)
+    {
+        var problem = await ApiAssert.ProblemAsync(await PostAsync(Host, Model, Complete, query), HttpStatusCode.BadRequest);
+
+        Assert.Contains("give it once", problem["errors"]![field]![0]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Predict_BodyOverTheSizeLimit_Answers413()
     {
