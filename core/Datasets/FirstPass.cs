@@ -174,7 +174,13 @@ internal static class FirstPass
         }
         if (dataRows == 0) throw new Rejection("header_only", $"The file has a header ({string.Join(", ", header.Take(10).Select(CellValues.Escape))}) but no data rows.");
         var lines = new LineCounts(dataRows, accepted, rejected, rejectedBy, comments, blank);
-        return new FirstPassResult(header, stats, labelIndex, dataRows, rejected, problems, rules!, rawOutput, Convert.ToHexStringLower(sha.GetHashAndReset()), accepted, lines, markedHeader);
+        return new FirstPassResult(header, stats, labelIndex, dataRows, rejected, problems, rules!, rawOutput, Convert.ToHexStringLower(sha.GetHashAndReset()), accepted, lines, markedHeader)
+        {
+            NamesWithoutHeader = hasHeader ? null
+                : spec.ColumnNames is not null ? "the spec's columnNames"
+                : prior is not null ? $"the columns of the previous dataset version {prior.Version}"
+                : $"column1 to column{header?.Length ?? 0}",
+        };
     }
 
     private const int BatchSize = 1024;

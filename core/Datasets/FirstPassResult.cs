@@ -7,4 +7,8 @@ namespace Serverless.Core.Datasets;
 /// </summary>
 internal sealed record FirstPassResult(
     string[] Header, ColumnStatistics[] Stats, int LabelIndex, long DataRows, long RejectedRows, ProblemLog Problems, RowRules Rules,
-    string RawPath, string RawSha256, long AcceptedRows, LineCounts Lines, string? MarkedHeader);
+    string RawPath, string RawSha256, long AcceptedRows, LineCounts Lines, string? MarkedHeader)
+{
+    /// <summary>Where the column names came from when the file has no header line (null when it has one).</summary>
+    public string? NamesWithoutHeader { get; init; }
+}

@@ -52,6 +52,7 @@ internal sealed class SchemaInference(IngestionOptions options)
         var problems = first.Problems;
         var labelName = header[first.LabelIndex];
         if (spec.Label is null) inferred.Add($"label: '{labelName}' ({LabelRule(labelName)})");
+        if (first.NamesWithoutHeader is { } names) inferred.Add($"header: none, the first line holds data{(spec.HasHeader is false ? " (the spec's hasHeader is false)" : "")}; the columns are named {names}");
         if (first.MarkedHeader is { } marked) inferred.Add($"header: '{CellValues.Escape(marked)}' is read as '{header[0]}' (the '#' marks the header line in ML.NET's text format)");
         CheckLabelHasValues(first, spec, options.MaxClasses);
         if (spec.TimeColumn is { } time && !header.Contains(time)) throw new Rejection("time_column_missing", NoSuchColumn("time column", time, header));

@@ -104,6 +104,7 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
         Assert.Equal(["id", "size", "kind"], manifest.Schema.Columns.Select(c => c.Name));
         Assert.Equal(40, manifest.Rows);
         Assert.StartsWith("id,size,kind\n0,0,x\n1,0.5,y\n", await ingestion.ReadDataAsync(manifest), StringComparison.Ordinal);
+        Assert.Contains("header: none, the first line holds data (the spec's hasHeader is false); the columns are named the spec's columnNames", manifest.Schema.Inferred);
     }
 
     /// <summary>A clean comma-separated upload is its own canonical form: the version's data is the upload, byte for byte, and the content address its SHA-256.</summary>

@@ -65,6 +65,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         Assert.StartsWith("column1,column2,column3\n\"#1\",1.5,1\n", data);
         var profile = await ingestion.Datasets.GetProfileAsync(manifest, CancellationToken.None);
         Assert.Equal(30, profile!.Columns.Single(c => c.Name == "column1").Distinct);
+        Assert.Contains("header: none, the first line holds data; the columns are named column1 to column3", manifest.Schema.Inferred);
     }
 
     [Fact]
