@@ -66,7 +66,7 @@ public sealed class DatasetIngestor(
             if (extension is null)
             {
                 throw new Rejection("unsupported_extension",
-                    $"'{file}' is not a data file this pipeline reads; use .csv, .tsv or .txt (optionally .gz), or model.json for the spec.");
+                    $"'{file}' is not a data file this pipeline reads; use {DropZoneNames.Accepted}, or {ModelSpecStore.FileName} for the spec.");
             }
             return await IngestDataAsync(model!, upload, DropZoneNames.IsGzip(file!), scratch, ct).ConfigureAwait(false);
         }

@@ -3,7 +3,7 @@ using Serverless.Core.Hosting;
 namespace Serverless.Core.Datasets;
 
 /// <summary>The names of the drop zone: <c>{model}/{file}</c>, which files are data, and which are gzip-compressed.</summary>
-internal static class DropZoneNames
+public static class DropZoneNames
 {
     private static readonly string[] DataExtensions = [".csv", ".tsv", ".txt"];
 
@@ -25,6 +25,9 @@ internal static class DropZoneNames
         }
         return (model, file, null);
     }
+
+    /// <summary>The data files the drop zone reads, in words: ".csv, .tsv or .txt (optionally .gz)".</summary>
+    public static string Accepted => $"{string.Join(", ", DataExtensions[..^1])} or {DataExtensions[^1]} (optionally .gz)";
 
     /// <summary>The data extension of a file name (<c>.csv</c>, <c>.tsv</c>, <c>.txt</c>, each optionally with <c>.gz</c>); null for any other file.</summary>
     public static string? DataExtension(string file)

@@ -104,6 +104,25 @@ public sealed class CliParsingTests
     }
 
     [Fact]
+    public async Task Upload_FileOfAKindThePipelineDoesNotRead_IsRefusedBeforeUploading()
+    {
+        var data = Path.Combine(AppContext.BaseDirectory, $"iris-{IsolatedLayout.NewSuffix()}.data");
+        await File.WriteAllTextAsync(data, "5.1,3.5,1.4,0.2,Iris-setosa\n");
+        try
+        {
+            var (exit, output) = await CliRunner.RunAsync("upload", "irisd", data);
+
+            Assert.Equal(ExitCodes.Usage, exit);
+            Assert.Contains("is not a data file the pipeline reads", output);
+            Assert.Contains(".csv, .tsv or .txt (optionally .gz)", output);
+        }
+        finally
+        {
+            File.Delete(data);
+        }
+    }
+
+    [Fact]
     public async Task Upload_MissingFile_IsRefusedNamingThePath()
     {
         var (exit, output) = await CliRunner.RunAsync("upload", "taxi", "no/such/file.csv");
@@ -161,5 +180,5 @@ public sealed class CliParsingTests
         Assert.DoesNotContain("   at ", output);
     }
 
-    private static string DataFile() => Infrastructure.RepositoryPaths.Dataset("iris", "iris.data");
+    private static string DataFile() => Infrastructure.RepositoryPaths.Dataset("taxi", "taxi-fare-train.csv");
 }

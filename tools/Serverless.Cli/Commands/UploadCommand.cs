@@ -55,6 +55,10 @@ public sealed class UploadSettings : ModelSettings
         var result = base.Validate();
         if (!result.Successful) return result;
         if (!System.IO.File.Exists(File)) return ValidationResult.Error($"There is no file at '{File}'.");
+        if (Serverless.Core.Datasets.DropZoneNames.DataExtension(Path.GetFileName(File)) is null)
+        {
+            return ValidationResult.Error($"'{Path.GetFileName(File)}' is not a data file the pipeline reads (it would be quarantined): use {Serverless.Core.Datasets.DropZoneNames.Accepted}; rename it, e.g. to {Path.GetFileNameWithoutExtension(File)}.csv.");
+        }
         if (Timeout is < 1 or > 86_400) return ValidationResult.Error($"--timeout must be from 1 to 86400 seconds, not {Timeout}.");
         if (Label is { Length: 0 }) return ValidationResult.Error("--label needs a column name.");
 
