@@ -218,7 +218,7 @@ public sealed partial class PipelineApi(
         // Runs are only ever trained on a dataset version: a model with neither, nor a spec, is one nobody created (a misspelt name).
         if (list.Count == 0 && latest is null && await registry.GetAsync(model, ct) is null && await specs.GetCurrentAsync(model, ct) is null)
         {
-            throw new NotFoundException($"There is no model '{model}': drop a data file into incoming/{model}/ to create it, or check the name (GET /api/models lists them).");
+            throw new NotFoundException($"There is no model '{model}': drop a data file into incoming/{model}/ to create it, or check the name (GET /{ApiRoutes.Prefix}/{ApiRoutes.Models} lists them).");
         }
         return Json(new RunList(model, sort, list));
     });

@@ -297,7 +297,7 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, Pr
         if (await datasets.GetLatestAsync(model, ct).ConfigureAwait(false) is { } dataset)
         {
             return new ConflictException($"Model '{model}' has no registered version yet: dataset version {dataset.Version} is in, and its training run " +
-                                         $"may still be going or may not have passed its gate (GET {ApiRoutes.OrchestrationsOf(model)}, GET /api/models/{model}/runs).");
+                                         $"may still be going or may not have passed its gate (GET {ApiRoutes.OrchestrationsOf(model)}, GET {ApiRoutes.RunsOf(model)}).");
         }
         var quarantined = await quarantine.ListAsync(model, ct).ConfigureAwait(false);
         if (quarantined.Count > 0)
@@ -306,7 +306,7 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, Pr
             var files = string.Join("; ", quarantined.Take(shown).Select(q => $"{q.Report.Blob}: {q.Report.Reason}"));
             return new ConflictException($"Model '{model}' has no version: every file uploaded for it was quarantined ({files}" +
                                          (quarantined.Count > shown ? $"; and {quarantined.Count - shown} more" : "") +
-                                         $"). Fix the file and upload it again to incoming/{model}/; GET /api/models/{model}/datasets lists them all.");
+                                         $"). Fix the file and upload it again to incoming/{model}/; GET {ApiRoutes.DatasetsOf(model)} lists them all.");
         }
         return new NotFoundException($"There is no model '{model}'. Drop a data file into incoming/{model}/ to train one, or check the name.");
     }

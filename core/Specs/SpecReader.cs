@@ -102,8 +102,15 @@ public static class SpecReader
         {
             if (path[i] == '[')
             {
+                // A key of the user's may hold brackets: anything that is not "[n]" ends the walk (that value stays, and
+                // the spec is then checked for its shape only).
                 var end = path.IndexOf(']', i);
-                yield return (null, int.Parse(path.AsSpan(i + 1, end - i - 1), System.Globalization.CultureInfo.InvariantCulture));
+                if (end < 0 || !int.TryParse(path.AsSpan(i + 1, end - i - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index))
+                {
+                    yield return (path[i..], null);
+                    yield break;
+                }
+                yield return (null, index);
                 i = end + 1;
                 if (i < path.Length && path[i] == '.') i++;
                 continue;
@@ -158,6 +165,12 @@ public static class SpecReader
             {
                 problems.Add(Join(path, required.Name), "required");
             }
+            return;
+        }
+        // The serializer takes an enum's number too ("task": 5), which names nothing a spec can mean.
+        if (type.IsEnum && value.ValueKind != JsonValueKind.String)
+        {
+            Wrong(path, $"must be {Describe(type)}");
             return;
         }
         try

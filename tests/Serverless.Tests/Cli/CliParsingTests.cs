@@ -65,60 +65,50 @@ public sealed class CliParsingTests
     [Fact]
     public async Task Upload_SpecWithAMisspeltField_IsRefusedNamingIt()
     {
-        var spec = Path.Combine(AppContext.BaseDirectory, $"spec-{IsolatedLayout.NewSuffix()}.json");
-        await File.WriteAllTextAsync(spec, """{"lable":"fare_amount","trainers":[{"name":"XGBoost"}]}""");
-        try
-        {
-            var (exit, output) = await CliRunner.RunAsync("upload", "taxi", DataFile(), "--spec", spec);
+        var (exit, output) = await WithFileAsync("spec", ".json", """{"lable":"fare_amount","trainers":[{"name":"XGBoost"}]}""",
+            spec => CliRunner.RunAsync("upload", "taxi", DataFile(), "--spec", spec));
 
-            Assert.Equal(ExitCodes.Usage, exit);
-            Assert.Contains("is not a valid model spec", output);
-            Assert.Contains("lable: unknown key; did you mean 'label'", output);
-            Assert.Contains("unknown trainer 'XGBoost'", output);
-            Assert.DoesNotContain(".NET", output);
-            Assert.DoesNotContain("could not be mapped", output);
-        }
-        finally
-        {
-            File.Delete(spec);
-        }
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("is not a valid model spec", output);
+        Assert.Contains("lable: unknown key; did you mean 'label'", output);
+        Assert.Contains("unknown trainer 'XGBoost'", output);
+        Assert.DoesNotContain(".NET", output);
+        Assert.DoesNotContain("could not be mapped", output);
     }
 
     [Fact]
     public async Task Upload_LabelAndTaskGivenWithASpecThatNamesAnUnknownTrainer_IsRefusedNotACrash()
     {
-        var spec = Path.Combine(AppContext.BaseDirectory, $"spec-{IsolatedLayout.NewSuffix()}.json");
-        await File.WriteAllTextAsync(spec, """{"trainers":[{"name":"LightGbm","grid":{"learningRate":[0]}}]}""");
-        try
-        {
-            var (exit, output) = await CliRunner.RunAsync("upload", "taxi", DataFile(), "--spec", spec, "--label", "fare_amount", "--task", "regression");
+        var (exit, output) = await WithFileAsync("spec", ".json", """{"trainers":[{"name":"LightGbm","grid":{"learningRate":[0]}}]}""",
+            spec => CliRunner.RunAsync("upload", "taxi", DataFile(), "--spec", spec, "--label", "fare_amount", "--task", "regression"));
 
-            Assert.Equal(ExitCodes.Usage, exit);
-            Assert.Contains("trainers[0].grid.learningRate[0]", output);
-            Assert.Contains("out of range", output);
-        }
-        finally
-        {
-            File.Delete(spec);
-        }
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("trainers[0].grid.learningRate[0]", output);
+        Assert.Contains("out of range", output);
     }
 
     [Fact]
     public async Task Upload_FileOfAKindThePipelineDoesNotRead_IsRefusedBeforeUploading()
     {
-        var data = Path.Combine(AppContext.BaseDirectory, $"iris-{IsolatedLayout.NewSuffix()}.data");
-        await File.WriteAllTextAsync(data, "5.1,3.5,1.4,0.2,Iris-setosa\n");
+        var (exit, output) = await WithFileAsync("iris", ".data", "5.1,3.5,1.4,0.2,Iris-setosa\n", data => CliRunner.RunAsync("upload", "irisd", data));
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("is not a data file the pipeline reads", output);
+        Assert.Contains(".csv, .tsv or .txt (optionally .gz)", output);
+    }
+
+    /// <summary>Runs the CLI with a file of <paramref name="content"/> written for it, and deletes the file after.</summary>
+    private static async Task<T> WithFileAsync<T>(string name, string extension, string content, Func<string, Task<T>> run)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, $"{name}-{IsolatedLayout.NewSuffix()}{extension}");
+        await File.WriteAllTextAsync(path, content);
         try
         {
-            var (exit, output) = await CliRunner.RunAsync("upload", "irisd", data);
-
-            Assert.Equal(ExitCodes.Usage, exit);
-            Assert.Contains("is not a data file the pipeline reads", output);
-            Assert.Contains(".csv, .tsv or .txt (optionally .gz)", output);
+            return await run(path);
         }
         finally
         {
-            File.Delete(data);
+            File.Delete(path);
         }
     }
 

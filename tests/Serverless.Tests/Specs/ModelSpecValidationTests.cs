@@ -107,6 +107,17 @@ public sealed class ModelSpecValidationTests
     }
 
     [Theory]
+    [InlineData("""{"label":"y","columns":{"a[b":5}}""", "columns.a[b")]
+    [InlineData("""{"label":"y","columns":{"a[1]":5,"c.d":true}}""", "columns.a[1]")]
+    [InlineData("""{"label":"y","ranges":{"x]":{"min":"low"}}}""", "ranges.x].min")]
+    public void Parse_WrongKindUnderAKeyWithBracketsOrDots_IsNamedNotAServerError(string json, string field)
+    {
+        var problems = Problems(json);
+
+        Assert.True(problems.ContainsKey(field), string.Join("; ", problems.Keys));
+    }
+
+    [Theory]
     [InlineData("LightGbm", "learningRate", "0", "above 0")]
     [InlineData("LightGbm", "numberOfLeaves", "1e308", "a whole number from 2")]
     [InlineData("LightGbm", "numberOfLeaves", "1", "a whole number from 2")]
