@@ -59,7 +59,7 @@ public sealed class DurableEngineOptions
 
     /// <summary>
     /// An orchestrator or activity item written to the worker's stream less than this before the stream ended, and not
-    /// answered, is written again to the worker's next stream (see <see cref="SidecarGrpcServer"/>).
+    /// answered, is written again to the worker's next stream (see <see cref="SidecarGrpcServer"/>); 0 writes nothing again.
     /// </summary>
     public TimeSpan RedeliveryWindow { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -86,5 +86,6 @@ public sealed class DurableEngineOptions
         {
             throw new InvalidOperationException($"{Section}:PartitionLeaseRenewInterval ({PartitionLeaseRenewInterval}) must be at most half of PartitionLeaseInterval ({PartitionLeaseInterval}).");
         }
+        if (RedeliveryWindow < TimeSpan.Zero) throw new InvalidOperationException($"{Section}:RedeliveryWindow must not be negative, not {RedeliveryWindow} (0 turns redelivery off).");
     }
 }

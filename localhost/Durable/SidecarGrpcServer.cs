@@ -132,6 +132,7 @@ public sealed class SidecarGrpcServer(
         {
             await Task.Delay(SettleTime, cancellationToken).ConfigureAwait(false);
             var window = (long)engineOptions.Value.RedeliveryWindow.TotalMilliseconds;
+            if (window <= 0) return;
             foreach (var (key, delivery) in _unanswered)
             {
                 if (delivery.Stream == stream || delivery.Stream.EndedAt is not { } ended || ended - delivery.WrittenAt > window) continue;
