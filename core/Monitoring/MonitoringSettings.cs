@@ -10,22 +10,34 @@ namespace Serverless.Core.Monitoring;
 public sealed record ModelMonitoringSettings(double SampleRate, IReadOnlySet<string> Sensitive, bool Shadow);
 
 /// <summary>
-/// The monitoring settings of each model, read from its spec and kept: re-read in the background every
-/// <see cref="PredictionOptions.RefreshInterval"/>, so a request waits for the spec only the first time its model is served.
+/// The monitoring settings of each model, read from its spec and kept. A spec changed on this host is read again at the
+/// next request. Otherwise settings older than <see cref="PredictionOptions.RefreshInterval"/> are re-read in the
+/// background while requests go on with them, and settings older than twice that (the model was idle) are re-read before
+/// the request goes on: a column made sensitive on another host is logged for at most a refresh interval after.
 /// </summary>
-public sealed class MonitoringSettingsCache(ModelSpecStore specs, IOptions<PredictionLogOptions> options, IOptions<PredictionOptions> serving,
-    ILogger<MonitoringSettingsCache> logger)
+public sealed class MonitoringSettingsCache
 {
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly ModelSpecStore _specs;
+    private readonly PredictionLogOptions _options;
+    private readonly PredictionOptions _serving;
+    private readonly ILogger<MonitoringSettingsCache> _logger;
+
+    public MonitoringSettingsCache(ModelSpecStore specs, IOptions<PredictionLogOptions> options, IOptions<PredictionOptions> serving, ILogger<MonitoringSettingsCache> logger)
+    {
+        (_specs, _options, _serving, _logger) = (specs, options.Value, serving.Value, logger);
+        specs.Changed += model => _entries.TryRemove(model, out _);
+    }
 
     public ValueTask<ModelMonitoringSettings> GetAsync(string model, CancellationToken ct)
     {
         if (_entries.TryGetValue(model, out var entry))
         {
-            if (Environment.TickCount64 - entry.ReadAt > (long)serving.Value.RefreshInterval.TotalMilliseconds && Interlocked.CompareExchange(ref entry.Refreshing, 1, 0) == 0)
-            {
-                _ = Task.Run(() => RefreshAsync(model), CancellationToken.None);
-            }
+            var age = Environment.TickCount64 - entry.ReadAt;
+            var interval = (long)_serving.RefreshInterval.TotalMilliseconds;
+            if (age <= interval) return new ValueTask<ModelMonitoringSettings>(entry.Settings);
+            if (age > 2 * interval) return new ValueTask<ModelMonitoringSettings>(LoadOrKeepAsync(model, entry, ct));
+            if (Interlocked.CompareExchange(ref entry.Refreshing, 1, 0) == 0) _ = Task.Run(() => RefreshAsync(model), CancellationToken.None);
             return new ValueTask<ModelMonitoringSettings>(entry.Settings);
         }
         return new ValueTask<ModelMonitoringSettings>(LoadAsync(model, ct));
@@ -38,6 +50,20 @@ public sealed class MonitoringSettingsCache(ModelSpecStore specs, IOptions<Predi
         return settings;
     }
 
+    /// <summary>Reads the settings again; when the spec cannot be read, the request goes on with those held.</summary>
+    private async Task<ModelMonitoringSettings> LoadOrKeepAsync(string model, Entry held, CancellationToken ct)
+    {
+        try
+        {
+            return await LoadAsync(model, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogWarning(e, "Could not re-read the spec of {ModelName}; its monitoring settings are kept", model);
+            return held.Settings;
+        }
+    }
+
     private async Task RefreshAsync(string model)
     {
         try
@@ -46,7 +72,7 @@ public sealed class MonitoringSettingsCache(ModelSpecStore specs, IOptions<Predi
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "Could not re-read the spec of {ModelName}; its monitoring settings are kept", model);
+            _logger.LogWarning(e, "Could not re-read the spec of {ModelName}; its monitoring settings are kept", model);
             if (_entries.TryGetValue(model, out var entry)) Volatile.Write(ref entry.Refreshing, 0);
         }
     }
@@ -56,15 +82,15 @@ public sealed class MonitoringSettingsCache(ModelSpecStore specs, IOptions<Predi
         ModelSpec spec;
         try
         {
-            spec = await specs.GetAsync(model, ct).ConfigureAwait(false);
+            spec = await _specs.GetAsync(model, ct).ConfigureAwait(false);
         }
         catch (Api.BadRequestException e)
         {
             // A spec that is not valid JSON: the configured defaults, and no column of it can be trusted to be logged safely.
-            logger.LogWarning("{ModelName}: {Problem}; predictions are logged at the configured rate", model, e.Message);
+            _logger.LogWarning("{ModelName}: {Problem}; predictions are logged at the configured rate", model, e.Message);
             spec = new ModelSpec();
         }
-        var rate = spec.Drift?.SampleRate ?? options.Value.SampleRate;
+        var rate = spec.Drift?.SampleRate ?? _options.SampleRate;
         return new ModelMonitoringSettings(Math.Clamp(rate, 0, 1), new HashSet<string>(spec.Sensitive ?? [], StringComparer.Ordinal), spec.Shadow ?? false);
     }
 

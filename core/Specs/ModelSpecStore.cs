@@ -25,6 +25,9 @@ public sealed class ModelSpecStore(PipelineStorage storage)
     public static string CurrentBlob(string model) => $"{model}/{CurrentFile}";
     public static string HistoryBlob(string model, int version) => $"{model}/spec/history/{version:D6}.json";
 
+    /// <summary>Raised on this host after a model's spec in force changed (its name): what this host keeps of a spec is read again.</summary>
+    public event Action<string>? Changed;
+
     /// <summary>Names of every model with a spec in force.</summary>
     public async Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken ct)
     {
@@ -84,6 +87,7 @@ public sealed class ModelSpecStore(PipelineStorage storage)
                 if (read is { } existing) await JsonBlobs.WriteAsync(current, next, ct, ifMatch: existing.ETag).ConfigureAwait(false);
                 else await JsonBlobs.WriteAsync(current, next, ct, createOnly: true).ConfigureAwait(false);
                 await JsonBlobs.WriteAsync(storage.Models.GetBlobClient(HistoryBlob(model, next.Version)), next, ct).ConfigureAwait(false);
+                Changed?.Invoke(model);
                 return (next, true);
             }
             catch (RequestFailedException e) when (JsonBlobs.IsConcurrencyConflict(e) && attempt < MaxConcurrencyRetries)

@@ -123,6 +123,23 @@ public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<Shop
     }
 
     [Fact]
+    public async Task Predict_ColumnMadeSensitiveOnThisHost_IsNotLoggedFromTheNextRequestOn()
+    {
+        var model = await CopyIntoProductionAsync(shop, "tosecret", ShopData.Spend);
+        var before = NewRequestId();
+        await PredictWithIdAsync(Host, model, ShopData.Row, before);
+
+        var put = await Host.Client.PutAsync($"/api/models/{model}/spec", ApiAssert.Json("""{"sensitive":["city"]}"""));
+        put.EnsureSuccessStatusCode();
+        var after = NewRequestId();
+        await PredictWithIdAsync(Host, model, ShopData.Row, after);
+
+        var logged = await LoggedAsync(Host, model);
+        Assert.Contains("city", Assert.Single(logged, e => e.RequestId == before).Inputs.Keys);
+        Assert.DoesNotContain("city", Assert.Single(logged, e => e.RequestId == after).Inputs.Keys);
+    }
+
+    [Fact]
     public async Task Predict_SpecSampleRate_LogsExactlyTheRequestsTheIdHashPicks()
     {
         var model = await CopyIntoProductionAsync(shop, "sampled", ShopData.Spend);
