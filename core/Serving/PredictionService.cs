@@ -87,8 +87,18 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, Pr
         }
     }
 
-    /// <summary>Drops this host's pinned copy of a version (it was archived): the next request for it checks the registry again.</summary>
-    public void Forget(string model, string version) => _pinned.TryRemove((model, version), out _);
+    /// <summary>
+    /// Drops this host's copies of a version (it was archived): pinned, and behind any alias that held it (the archive
+    /// cleared those aliases). The next request for it checks the registry again.
+    /// </summary>
+    public void Forget(string model, string version)
+    {
+        _pinned.TryRemove((model, version), out _);
+        foreach (var (key, slot) in _aliases)
+        {
+            if (key.Model == model && slot.Current?.Version == version) slot.Current = null;
+        }
+    }
 
     internal ValueTask<LoadedModel> GetAsync(string model, ModelSelector selector, CancellationToken ct)
     {
@@ -156,6 +166,13 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, Pr
     {
         var version = await registry.ResolveAliasAsync(model, alias, ct).ConfigureAwait(false);
         slot.CheckedAt = Environment.TickCount64;
+        if (version is null && slot.Current is { } held)
+        {
+            // The alias is gone (its version was archived, on this host or another): it answers nothing any more.
+            slot.Current = null;
+            logger.LogInformation("{ModelName} {Alias} no longer points at a version; {ModelVersion} is no longer served through it", model, alias, held.Version);
+            return;
+        }
         if (version is null || version == slot.Current?.Version) return;
         // A version that failed its integrity check lately is not fetched again while a verified one is held.
         if (slot.Current is not null && RecentFailure(model, version) is not null) return;
@@ -171,9 +188,13 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, Pr
         if (_pinned.TryGetValue(key, out var held) && held.Current is { } pinned)
         {
             held.LastUsed = Environment.TickCount64;
+            // Archived on another host: found at the next check, every refresh interval, off the request path.
+            if (held.LastUsed - held.CheckedAt > (long)_options.RefreshInterval.TotalMilliseconds && held.TryStartCheck())
+            {
+                _ = Task.Run(() => CheckPinnedAsync(model, version, held), CancellationToken.None);
+            }
             return pinned;
         }
-        if (FindLoaded(model, version) is { } loaded) return loaded;
         if (await registry.GetAsync(model, ct).ConfigureAwait(false) is { } doc && doc.Versions.Find(v => v.Version == version) is { Status: VersionStatus.Archived }
             && !doc.Aliases.ContainsValue(version))
         {
@@ -188,7 +209,8 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, Pr
             if (slot.Current is { } current) return current;
             try
             {
-                slot.Current = await LoadVersionAsync(model, version, ct).ConfigureAwait(false);
+                // A version an alias holds is not loaded twice; pinned too, it is checked for archiving as any pinned one.
+                slot.Current = FindLoaded(model, version) ?? await LoadVersionAsync(model, version, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -203,6 +225,28 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, Pr
         }
         EvictPinned();
         return slot.Current;
+    }
+
+    /// <summary>Drops a pinned version that was archived (and is not aliased again) since it was loaded.</summary>
+    private async Task CheckPinnedAsync(string model, string version, PinnedSlot slot)
+    {
+        try
+        {
+            if (await registry.GetAsync(model, CancellationToken.None).ConfigureAwait(false) is { } doc
+                && doc.Versions.Find(v => v.Version == version) is { Status: VersionStatus.Archived } && !doc.Aliases.ContainsValue(version))
+            {
+                _pinned.TryRemove(new KeyValuePair<(string, string), PinnedSlot>((model, version), slot));
+                logger.LogInformation("{ModelName} {ModelVersion} was archived; no longer served pinned", model, version);
+            }
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Could not check whether pinned {ModelName} {ModelVersion} was archived; still serving it", model, version);
+        }
+        finally
+        {
+            slot.EndCheck();
+        }
     }
 
     /// <summary>Drops the least recently used pinned versions beyond <see cref="PredictionOptions.MaxPinnedVersions"/>.</summary>
@@ -343,11 +387,23 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, Pr
         public void EndBackgroundRefresh() => Volatile.Write(ref _refreshing, 0);
     }
 
-    /// <summary>A version asked for with <c>?version=</c>, loaded once and kept while recently used.</summary>
+    /// <summary>A version asked for with <c>?version=</c>, loaded once and kept while recently used and not archived.</summary>
     private sealed class PinnedSlot
     {
         public readonly SemaphoreSlim Gate = new(1, 1);
         private LoadedModel? _current;
+        private int _checking;
+
+        /// <summary>When its registry entry was last checked, in <see cref="Environment.TickCount64"/> milliseconds.</summary>
+        public long CheckedAt = Environment.TickCount64;
+
+        public bool TryStartCheck() => Interlocked.CompareExchange(ref _checking, 1, 0) == 0;
+
+        public void EndCheck()
+        {
+            CheckedAt = Environment.TickCount64;
+            Volatile.Write(ref _checking, 0);
+        }
 
         public LoadedModel? Current
         {

@@ -178,6 +178,25 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
     }
 
     [Fact]
+    public async Task Archive_VersionThisHostServesPinnedAndThroughStaging_IsServedByNeitherAtOnce()
+    {
+        var model = await ModelWithVersionsAsync("held", 2);
+        Assert.Equal(HttpStatusCode.OK, (await PromoteAsync(model, """{"version":"v2"}""")).StatusCode);
+        await shop.Registry.SetAliasAsync(model, ModelRegistry.Staging, "v1", "test", "candidate", CancellationToken.None);
+        Assert.Equal("v1", (await PredictClient.PredictAsync(Host, model, ShopData.Row, "?alias=staging"))["modelVersion"]!.GetValue<string>());
+        Assert.Equal("v1", (await PredictClient.PredictAsync(Host, model, ShopData.Row, "?version=v1"))["modelVersion"]!.GetValue<string>());
+
+        var archive = await Host.Client.PostAsync($"/api/models/{model}/versions/v1/archive", Json("""{"reason":"leaks a feature"}"""));
+        var pinned = await PredictClient.PostAsync(Host, model, ShopData.Row, "?version=v1");
+        var staging = await PredictClient.PostAsync(Host, model, ShopData.Row, "?alias=staging");
+
+        Assert.Equal(HttpStatusCode.OK, archive.StatusCode);
+        Assert.Contains("archived", (await ProblemAsync(pinned, HttpStatusCode.Conflict))["detail"]!.GetValue<string>());
+        Assert.Contains("no alias 'staging'", (await ProblemAsync(staging, HttpStatusCode.NotFound))["detail"]!.GetValue<string>());
+        Assert.Equal("v2", (await PredictClient.PredictAsync(Host, model, ShopData.Row))["modelVersion"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Archive_Version_IsNotServedNorRolledBackTo_UntilPromotedWithForce()
     {
         var model = await ModelWithVersionsAsync("archive", 3);
