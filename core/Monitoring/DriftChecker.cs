@@ -17,7 +17,7 @@ public sealed class DriftChecker(ModelRegistry registry, ModelSpecStore specs, D
     public async Task<(DriftReport Report, DriftSettings Settings)> CheckAsync(string model, string trigger, DateTimeOffset now, CancellationToken ct)
     {
         var doc = await registry.GetAsync(model, ct).ConfigureAwait(false);
-        if (doc is null && await datasets.GetLatestAsync(model, ct).ConfigureAwait(false) is null)
+        if (doc is null && await datasets.GetLatestAsync(model, ct).ConfigureAwait(false) is null && await specs.GetCurrentAsync(model, ct).ConfigureAwait(false) is null)
         {
             throw new NotFoundException($"There is no model '{model}': drop a data file into incoming/{model}/ to create it.");
         }

@@ -90,6 +90,11 @@ public static class ModelSpecValidation
         foreach (var (column, _) in spec.Ranges ?? []) Check($"ranges.{column}", column);
         for (var i = 0; i < (spec.Exclude?.Count ?? 0); i++) Check($"exclude[{i}]", spec.Exclude![i]);
         for (var i = 0; i < (spec.Sensitive?.Count ?? 0); i++) Check($"sensitive[{i}]", spec.Sensitive![i]);
+        foreach (var (column, _) in spec.Drift?.Columns ?? [])
+        {
+            Check($"drift.columns.{column}", column);
+            if (column == (spec.Label ?? latest?.Label)) problems.Add($"drift.columns.{column}", "the label is not compared by the drift check (it is not an input); name a feature");
+        }
         if (spec.Label is { } l && (spec.Sensitive ?? []).Contains(l, StringComparer.Ordinal)) problems.Add("sensitive", $"the label '{l}' cannot also be sensitive");
         if (spec.Label is { } m && (spec.Exclude ?? []).Contains(m, StringComparer.Ordinal)) problems.Add("exclude", $"the label '{m}' cannot also be excluded");
     }

@@ -113,6 +113,9 @@ public sealed class DatasetsApiTests(AzuriteFixture azurite)
         Assert.Empty((await view.Content.ReadFromJsonAsync<JsonObject>())!["versions"]!.AsArray());
         Assert.Equal(HttpStatusCode.OK, runs.StatusCode);
         Assert.Contains("There is no model 'nosuchmodel'", unknown["detail"]!.GetValue<string>());
+        var check = await host.Client.PostAsync("/api/models/speconly/drift/check", null);
+        Assert.Equal(HttpStatusCode.OK, check.StatusCode);
+        Assert.Equal("noProductionVersion", (await check.Content.ReadFromJsonAsync<JsonObject>())!["status"]!.GetValue<string>());
     }
 
     [Fact]

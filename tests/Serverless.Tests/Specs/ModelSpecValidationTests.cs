@@ -176,6 +176,16 @@ public sealed class ModelSpecValidationTests
     }
 
     [Fact]
+    public void Parse_DriftColumnsNotInTheDataOrTheLabel_AreNamed()
+    {
+        var problems = Problems("""{"drift":{"columns":{"nope":{"method":"psi","threshold":0.2},"fare_amount":{"method":"psi"},"trip_distance":{"method":"psi"}}}}""", Taxi);
+
+        Assert.Contains("no column 'nope'", Assert.Single(problems["drift.columns.nope"]));
+        Assert.Contains("the label is not compared", Assert.Single(problems["drift.columns.fare_amount"]));
+        Assert.False(problems.ContainsKey("drift.columns.trip_distance"));
+    }
+
+    [Fact]
     public void Parse_MetricOfAnotherTaskThanTheLatestDatasets_IsRefused()
     {
         var problems = Problems("""{"metric":"auc"}""", Taxi);
