@@ -216,7 +216,11 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
         {
             if (NeedsForce(entry) is { } why)
             {
-                if (!force) throw new ConflictException($"Version '{version}' of '{doc.Model}' cannot be promoted because {why}; send \"force\": true with a reason to promote it anyway.");
+                if (!force)
+                {
+                    throw new ConflictException($"Version '{version}' of '{doc.Model}' cannot be promoted because {why}; send \"force\": true with a reason to promote it anyway " +
+                                                $"(mlops promote {doc.Model} {version} --force --reason \"...\").");
+                }
                 forcedBecause = why;
             }
         }

@@ -76,6 +76,25 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
     }
 
     [Fact]
+    public async Task Cli_PromoteAVersionThatFailedItsGate_SaysHowAndDoesItWithForce()
+    {
+        var model = $"cligate-{Guid.NewGuid():N}"[..17];
+        var source = (await shop.Registry.GetManifestAsync(ShopData.Spend, "v1", CancellationToken.None))!;
+        await shop.Registry.RegisterAsync(source with { Model = model, RunId = "r", OrchestrationId = "o", GatePassed = false }, source.ModelBlob, m => "", CancellationToken.None);
+        var host = Host.Client.BaseAddress!.ToString();
+
+        var (refusedExit, refused) = await Serverless.Tests.Cli.CliRunner.RunAsync("promote", model, "1", "--host", host);
+        var (forcedExit, forced) = await Serverless.Tests.Cli.CliRunner.RunAsync("promote", model, "1", "--force", "--reason", "accepted risk", "--host", host);
+
+        Assert.NotEqual(0, refusedExit);
+        Assert.Contains($"mlops promote {model} v1 --force", refused.ReplaceLineEndings(" "), StringComparison.Ordinal);
+        Assert.Equal(0, forcedExit);
+        Assert.Contains("production is v1", forced);
+        Assert.Equal("v1", await ProductionAsync(model));
+        Assert.Equal("accepted risk", Assert.Single(await AuditAsync(model, AuditActions.ForcedPromote))["reason"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Rollback_Twice_GoesFurtherBackAndNeverToTheVersionRolledBackFrom()
     {
         var model = await ModelWithVersionsAsync("twice", 3);

@@ -2,7 +2,6 @@ using System.ComponentModel;
 using System.Text.Json.Nodes;
 using Serverless.Core.Api;
 using Serverless.Core.Registry;
-using Serverless.Core.Serving;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -11,11 +10,20 @@ namespace Serverless.Cli.Commands;
 public sealed class PromoteSettings : ModelAdminSettings
 {
     [CommandArgument(1, "<version>")]
-    [Description("The version to put in production, e.g. v2.")]
+    [Description("The version to put in production, e.g. v2 (or 2).")]
     public string Version { get; set; } = "";
 
-    public override ValidationResult Validate() =>
-        !ModelSelector.IsVersion(Version) ? ValidationResult.Error($"'{Version}' is not a version; versions are named v1, v2, ...") : base.Validate();
+    [CommandOption("--force")]
+    [Description("Promote a version that failed its gate, waits for approval or was archived (audited as forced); say why with --reason.")]
+    public bool Force { get; set; }
+
+    public override ValidationResult Validate()
+    {
+        // Read as the API reads it: a bare number is that version.
+        if (VersionNames.Normalize(Version) is not { } version) return ValidationResult.Error($"'{Version}' is not a version; versions are named v1, v2, ... ({VersionNames.Rule}).");
+        Version = version;
+        return base.Validate();
+    }
 }
 
 /// <summary><c>mlops promote &lt;model&gt; &lt;version&gt;</c>: moves the production alias (audited).</summary>
@@ -25,7 +33,7 @@ public sealed class PromoteCommand(IAnsiConsole console) : AsyncCommand<PromoteS
     {
         using var client = settings.CreateClient();
         var answer = await client.PostAdminAsync(PipelineClient.Route(ApiRoutes.Promote, settings.Model),
-            new { settings.Version, Reason = settings.Reason ?? "promoted from the command line" }, ct);
+            new { settings.Version, Reason = settings.Reason ?? "promoted from the command line", Force = settings.Force ? true : (bool?)null }, ct);
         console.MarkupLineInterpolated($"{settings.Model}: production is {Json.Text(answer?["aliases"]?[ModelRegistry.Production]) ?? settings.Version}");
         return ExitCodes.Ok;
     }
