@@ -9,7 +9,7 @@ using static ApiResults;
 
 /// <summary>
 /// <c>GET /api/models/{model}/drift/histogram?feature=</c>: one feature's reference and current distributions in the same
-/// bins, for the newest drift check (the dashboard overlays them). 400 without a feature or for one the check did not
+/// bins, for the newest drift check that compared features (the dashboard overlays them). 400 without a feature or for one the check did not
 /// compare, 404 for an unknown model or one without a drift report.
 /// </summary>
 public sealed class DriftHistogramApi(DriftHistograms histograms, ModelRegistry registry, ILogger<DriftHistogramApi> logger)

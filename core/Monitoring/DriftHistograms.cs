@@ -38,12 +38,18 @@ public sealed class DriftHistograms(DriftStore reports, DatasetStore datasets, D
     /// <summary>Most live rows read for one histogram, when the check does not say how many it compared.</summary>
     public const int DefaultMaxRows = 10_000;
 
+    /// <summary>How many of the newest drift reports are searched for one that compared features.</summary>
+    public const int ComparedWithin = 50;
+
     public async Task<FeatureHistogram> BuildAsync(string model, string feature, CancellationToken ct)
     {
-        var (_, newest) = await reports.ListAsync(model, 0, 1, ct).ConfigureAwait(false);
-        var report = newest.FirstOrDefault() ?? throw new HistogramUnavailableException($"Model '{model}' has no drift report yet: run a drift check first.");
-        if (report.DatasetVersion is null) throw new HistogramUnavailableException($"The newest drift check of '{model}' had no reference data ({report.Status}).");
-        var profile = await datasets.GetProfileAsync(model, report.DatasetVersion, ct).ConfigureAwait(false)
+        // The newest check that compared features: a check without a verdict (no traffic, too few rows) compares none, and
+        // the distributions of the last one that did are still what the dashboard should draw.
+        var (_, recent) = await reports.ListAsync(model, 0, ComparedWithin, ct).ConfigureAwait(false);
+        if (recent.Count == 0) throw new HistogramUnavailableException($"Model '{model}' has no drift report yet: run a drift check first.");
+        var report = recent.FirstOrDefault(r => r.Features is { Count: > 0 } && r.DatasetVersion is not null)
+            ?? throw new HistogramUnavailableException($"None of the last {recent.Count} drift checks of '{model}' compared any feature (the newest: {recent[0].Status}, {recent[0].Message})");
+        var profile = await datasets.GetProfileAsync(model, report.DatasetVersion!, ct).ConfigureAwait(false)
             ?? throw new HistogramUnavailableException($"The profile of dataset version {report.DatasetVersion} is gone.");
         var checkedFeatures = report.Features.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
         var column = profile.Columns.FirstOrDefault(c => c.Name == feature && checkedFeatures.Contains(c.Name));
@@ -55,7 +61,7 @@ public sealed class DriftHistograms(DriftStore reports, DatasetStore datasets, D
         if (column is null)
         {
             var columns = checkedFeatures.Where(f => profile.Columns.Any(c => c.Name == f));
-            throw new HistogramUnavailableException($"'{feature}' is not a feature of the newest drift check; those with a histogram: {string.Join(", ", columns)}.", unknownFeature: true);
+            throw new HistogramUnavailableException($"'{feature}' is not a feature of the newest drift check that compared features ({report.CheckId}); those with a histogram: {string.Join(", ", columns)}.", unknownFeature: true);
         }
 
         var current = await inputs.ReadCurrentAsync(model, report.WindowStart, report.WindowEnd, report.MaxRows > 0 ? report.MaxRows : DefaultMaxRows, [feature], ct).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Azure.Storage.Blobs.Models;
 using Microsoft.DurableTask.Client;
 using Serverless.Core.Monitoring;
 using Serverless.Core.Tracking;
@@ -195,6 +196,25 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
 
         Assert.Equal(readsAfterFirst + 1, inputs.ReferenceReads);
         Assert.Equal(500, smaller["referenceRows"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Histogram_AfterACheckWithoutVerdict_DrawsTheNewestCheckThatComparedFeatures()
+    {
+        await taxi.ResetAsync();
+        await taxi.LogTrafficAsync(TaxiDriftModel.ResampledTrainingRows(1000));
+        var compared = await taxi.CheckAsync();
+        await foreach (var blob in taxi.Host.Storage.Monitoring.GetBlobsAsync(BlobTraits.None, BlobStates.None, MonitoringPaths.PredictionLogPrefix(Model), CancellationToken.None))
+        {
+            await taxi.Host.Storage.Monitoring.DeleteBlobIfExistsAsync(blob.Name);
+        }
+        var empty = await taxi.CheckAsync();
+
+        var histogram = await taxi.Host.Client.GetFromJsonAsync<JsonObject>($"/api/models/{Model}/drift/histogram?feature=trip_distance");
+
+        Assert.Equal("noTraffic", empty["status"]!.GetValue<string>());
+        Assert.Equal(compared["checkId"]!.GetValue<string>(), histogram!["checkId"]!.GetValue<string>());
+        Assert.NotEmpty(histogram["bins"]!.AsArray());
     }
 
     [Fact]
