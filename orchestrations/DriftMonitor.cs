@@ -34,18 +34,22 @@ public sealed class DriftMonitor(DriftChecker checker, DriftStore store, Dataset
         {
             var (state, etag) = await store.GetStateAsync(model, ct).ConfigureAwait(false);
             before = state;
-            // Only a verdict moves the count: a check without one (no traffic, not enough data) leaves it as it was.
+            // Only a verdict moves the count: a check without one (no traffic, not enough data) leaves it as it was. The
+            // count is of checks of one production version: after a promotion or rollback, the checks compare against
+            // another version's reference, and drift seen before it confirms nothing about the new one.
+            var counted = state.ConsecutiveVersion == report.ProductionVersion ? state.Consecutive : 0;
             consecutive = report.Status switch
             {
-                DriftStatus.Drift => state.Consecutive + 1,
+                DriftStatus.Drift => counted + 1,
                 DriftStatus.NoDrift => 0,
-                _ => state.Consecutive,
+                _ => counted,
             };
             decision = Decide(report, settings, state, consecutive, now);
             var next = state with
             {
                 LastCheckAt = now,
                 Consecutive = consecutive,
+                ConsecutiveVersion = report.ProductionVersion,
                 LastRetrainAt = decision?.Started == true ? now : state.LastRetrainAt,
                 LastRetrainInstanceId = decision?.InstanceId ?? state.LastRetrainInstanceId,
             };

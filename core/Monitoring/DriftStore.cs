@@ -10,6 +10,10 @@ public sealed record DriftState
 {
     public DateTimeOffset? LastCheckAt { get; init; }
     public int Consecutive { get; init; }
+
+    /// <summary>The production version <see cref="Consecutive"/> counts checks of; another version starts the count again.</summary>
+    public string? ConsecutiveVersion { get; init; }
+
     public DateTimeOffset? LastRetrainAt { get; init; }
     public string? LastRetrainInstanceId { get; init; }
 

@@ -94,6 +94,35 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
         await taxi.Host.WaitForRunAsync(instanceId, ApiAssert.Ended, TimeSpan.FromMinutes(4));
     }
 
+    [Fact]
+    public async Task Check_DriftAfterTheProductionVersionChanged_CountsFromOneAgain()
+    {
+        await taxi.ResetAsync("""{"consecutive":2,"cooldown":"01:00:00"}""");
+        await taxi.LogTrafficAsync(TaxiDriftModel.ShiftedRows(600));
+        var onFirst = await taxi.CheckAsync();
+        var production = onFirst["productionVersion"]!.GetValue<string>();
+        var manifest = (await taxi.Registry.GetManifestAsync(Model, production, CancellationToken.None))!;
+        var copy = await taxi.Registry.RegisterAsync(manifest with { RunId = Guid.NewGuid().ToString("N") }, manifest.ModelBlob, _ => "# copy", CancellationToken.None);
+        var promoted = await taxi.Host.Client.PostAsync($"/api/models/{Model}/promote", ApiAssert.Json($$"""{"version":"{{copy.Version}}","force":true}"""));
+        Assert.Equal(HttpStatusCode.OK, promoted.StatusCode);
+        try
+        {
+            await taxi.LogTrafficAsync(TaxiDriftModel.ShiftedRows(600));
+
+            var onSecond = await taxi.CheckAsync();
+
+            Assert.Equal(1, onFirst["consecutive"]!.GetValue<int>());
+            Assert.Equal("drift", onSecond["status"]!.GetValue<string>());
+            Assert.Equal((copy.Version, 1), (onSecond["productionVersion"]!.GetValue<string>(), onSecond["consecutive"]!.GetValue<int>()));
+            Assert.False(onSecond["retraining"]!["started"]!.GetValue<bool>(), onSecond["retraining"]!.ToJsonString());
+        }
+        finally
+        {
+            var back = await taxi.Host.Client.PostAsync($"/api/models/{Model}/rollback", ApiAssert.Json("{}"));
+            Assert.Equal(HttpStatusCode.OK, back.StatusCode);
+        }
+    }
+
     private async Task<List<string>> RunIdsAsync()
     {
         var runs = await taxi.Host.Client.GetFromJsonAsync<JsonObject>($"/api/orchestrations?model={Model}&top=100");
