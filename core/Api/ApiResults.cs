@@ -66,10 +66,15 @@ public static class ApiResults
             if (e.StatusCode == StatusCodes.Status413PayloadTooLarge) throw new PayloadTooLargeException($"The body is larger than the server accepts: {e.Message}");
             throw new BadRequestException($"The body could not be read: {e.Message}");
         }
-        if (body.Length == 0) throw new BadRequestException("The body is empty; send a JSON object.");
+        if (body.Length == 0) throw new BadRequestException("The body is empty; send a JSON object.", Field("body", "empty"));
+        var json = JsonText.WithoutByteOrderMark(body);
+        if (JsonText.NotUtf8At(json.Span) is { } notUtf8)
+        {
+            throw new BadRequestException($"The body is not UTF-8 at {notUtf8}; JSON text must be UTF-8.", Field("body", $"not UTF-8 at {notUtf8}"));
+        }
         try
         {
-            return JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 32 });
+            return JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 32 });
         }
         catch (JsonException e)
         {

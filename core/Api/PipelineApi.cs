@@ -151,6 +151,12 @@ public sealed partial class PipelineApi(
         {
             return problem;
         }
+        catch
+        {
+            // Not bad input but a fault: the host answers 500 and clears the headers first, so the id goes with it this way.
+            request.HttpContext.Items[RequestId.Header] = requestId;
+            throw;
+        }
     }
 
     /// <summary>A query parameter given at most once (400 when it is given twice: which one was meant cannot be told).</summary>

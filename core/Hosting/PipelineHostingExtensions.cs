@@ -31,7 +31,15 @@ public static class PipelineHostingExtensions
     /// <summary>The HTTP handlers of models and the problem-details answers of errors.</summary>
     public static IHostApplicationBuilder AddPipelineApi(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddProblemDetails();
+        // A fault answered with 500 still names the request it failed, when the handler knew one (predict).
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            if (context.HttpContext.Items[Serving.RequestId.Header] is string requestId)
+            {
+                context.HttpContext.Response.Headers[Serving.RequestId.Header] = requestId;
+                context.ProblemDetails.Extensions["requestId"] = requestId;
+            }
+        });
         builder.Services.AddOptions<Api.ApiAccessOptions>().BindConfiguration(Api.ApiAccessOptions.Section);
         // Problem details, like every answer, are written with the API's JSON rules (readable characters, no null fields).
         builder.Services.Configure<Microsoft.AspNetCore.Http.Json.JsonOptions>(options => Api.ApiJson.ConfigureHost(options.SerializerOptions));

@@ -29,6 +29,12 @@ public static class SpecReader
     /// </summary>
     public static ModelSpec? Read(ReadOnlyMemory<byte> json, SpecProblems problems)
     {
+        json = Api.JsonText.WithoutByteOrderMark(json);
+        if (Api.JsonText.NotUtf8At(json.Span) is { } notUtf8)
+        {
+            problems.Add("spec", $"not UTF-8 text ({notUtf8}); save it as UTF-8");
+            return null;
+        }
         JsonDocument document;
         try
         {

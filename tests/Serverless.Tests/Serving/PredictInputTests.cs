@@ -183,6 +183,58 @@ public sealed class PredictInputTests(ShopSpendModel shop) : IClassFixture<ShopS
     }
 
     [Theory]
+    [InlineData("{\"distance\":7.5,\"member\":true,\"city\":\"e\xFFst\"}", "line 1, byte 40")]
+    [InlineData("{\"distance\":7.5,\n\"\xC3\":true}", "line 2, byte 2")]
+    public async Task Predict_BytesThatAreNotUtf8_Answers400NamingWhere(string latin1, string at)
+    {
+        // The test's bytes, one per character: \xFF and a lone \xC3 are not UTF-8.
+        var content = new ByteArrayContent(System.Text.Encoding.Latin1.GetBytes(latin1));
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/models/{Model}/predict") { Content = content };
+        request.Headers.Add("x-request-id", "not-utf8-1");
+
+        var response = await Host.Client.SendAsync(request);
+
+        var problem = await ApiAssert.ProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal($"not UTF-8 at {at}", problem["errors"]!["body"]![0]!.GetValue<string>());
+        Assert.Equal("not-utf8-1", response.Headers.GetValues("x-request-id").Single());
+    }
+
+    [Fact]
+    public async Task Predict_BodyAfterAUtf8ByteOrderMark_IsRead()
+    {
+        var content = new ByteArrayContent([0xEF, 0xBB, 0xBF, .. System.Text.Encoding.UTF8.GetBytes(Complete)]);
+
+        var response = await Host.Client.PostAsync($"/api/models/{Model}/predict", content);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Predict_EmptyBody_Answers400NamingTheBody()
+    {
+        var problem = await ApiAssert.ProblemAsync(await PostAsync(Host, Model, ""), HttpStatusCode.BadRequest);
+
+        Assert.Equal("empty", problem["errors"]!["body"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Predict_FaultReadingTheRegistry_Answers500WithTheRequestId()
+    {
+        var model = $"fault-{Guid.NewGuid():N}"[..14];
+        await shop.RegisterCopyAsync(model);
+        await Host.Storage.Models.GetBlobClient(Core.Registry.ModelRegistry.RegistryBlob(model)).UploadAsync(BinaryData.FromString("{not json"), overwrite: true);
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/models/{model}/predict") { Content = ApiAssert.Json(Complete) };
+        request.Headers.Add("x-request-id", "fault-1");
+
+        var response = await Host.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("fault-1", response.Headers.GetValues("x-request-id").Single());
+        var problem = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal("fault-1", problem["requestId"]!.GetValue<string>());
+    }
+
+    [Theory]
     [InlineData("application/x-www-form-urlencoded")]
     [InlineData("text/plain")]
     [InlineData(null)]

@@ -19,6 +19,23 @@ public sealed class ModelSpecValidationTests
         Assert.Throws<InvalidSpecException>(() => ModelSpecValidation.Parse(Encoding.UTF8.GetBytes(json), latest)).Problems;
 
     [Fact]
+    public void Parse_FileSavedWithAUtf8ByteOrderMark_IsRead()
+    {
+        var spec = ModelSpecValidation.Parse((byte[])[0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes("""{"label":"fare_amount"}""")], null);
+
+        Assert.Equal("fare_amount", spec.Label);
+    }
+
+    [Fact]
+    public void Parse_FileNotSavedAsUtf8_SaysWhereAndWhatToDo()
+    {
+        // "café" as Latin-1 writes it: the é is one byte, 0xE9, which UTF-8 reads as the start of a character cut short.
+        var problems = Assert.Throws<InvalidSpecException>(() => ModelSpecValidation.Parse(Encoding.Latin1.GetBytes("{\n\"label\":\"café\"}"), null)).Problems;
+
+        Assert.Equal("not UTF-8 text (line 2, byte 13); save it as UTF-8", Assert.Single(problems["spec"]));
+    }
+
+    [Fact]
     public void Parse_MisspeltKey_NamesItAndSuggestsTheKey()
     {
         var problems = Problems("""{"lable":"fare_amount"}""");

@@ -1,0 +1,29 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Unicode;
+
+namespace Serverless.Core.Api;
+
+/// <summary>
+/// JSON text as people and clients send it: a UTF-8 byte order mark (which editors on Windows write) is skipped, and
+/// bytes that are not UTF-8 are found by position before the parser meets them (it would fail on them only when a
+/// string holding them is read, and with no position).
+/// </summary>
+public static class JsonText
+{
+    private static ReadOnlySpan<byte> ByteOrderMark => [0xEF, 0xBB, 0xBF];
+
+    public static ReadOnlyMemory<byte> WithoutByteOrderMark(ReadOnlyMemory<byte> json) =>
+        json.Span.StartsWith(ByteOrderMark) ? json[ByteOrderMark.Length..] : json;
+
+    /// <summary>Where the first byte that is not UTF-8 is, as "line L, byte B" counted from 1; null when every byte is.</summary>
+    public static string? NotUtf8At(ReadOnlySpan<byte> json)
+    {
+        if (Utf8.IsValid(json)) return null;
+        var index = 0;
+        while (index < json.Length && Rune.DecodeFromUtf8(json[index..], out _, out var consumed) == OperationStatus.Done) index += consumed;
+        var before = json[..index];
+        var lineStart = before.LastIndexOf((byte)'\n') + 1;
+        return $"line {before.Count((byte)'\n') + 1}, byte {index - lineStart + 1}";
+    }
+}
