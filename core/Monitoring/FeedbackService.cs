@@ -63,8 +63,15 @@ public sealed class FeedbackService(
         var manifests = new Dictionary<string, ModelManifest?>(StringComparer.Ordinal);
         var entries = new List<FeedbackEntry>();
         var rate = (await settings.GetAsync(model, ct).ConfigureAwait(false)).SampleRate;
+        var labelledBy = new Dictionary<(string RequestId, int Row), int>();
         foreach (var item in items)
         {
+            if (labelledBy.TryGetValue((item.RequestId, item.Row), out var earlier))
+            {
+                errors[prefix(item.Index, RequestIdProperty)] = [$"labels the same row as {ItemsProperty}[{earlier}]; give each row one label"];
+                continue;
+            }
+            labelledBy[(item.RequestId, item.Row)] = item.Index;
             if (!found.TryGetValue(item.RequestId, out var logged))
             {
                 errors[prefix(item.Index, RequestIdProperty)] =
@@ -76,6 +83,13 @@ public sealed class FeedbackService(
             if (entry is null)
             {
                 errors[prefix(item.Index, RowProperty)] = [$"request '{Api.ApiResults.Truncate(item.RequestId, 60)}' had {logged.Max(e => e.Row) + 1} row(s); rows are numbered from 0"];
+                continue;
+            }
+            if (logged.Count(e => e.Row == item.Row) is > 1 and var answers)
+            {
+                // The caller sent the id with more than one request: which prediction the label is for cannot be told.
+                errors[prefix(item.Index, RequestIdProperty)] =
+                    [$"'{Api.ApiResults.Truncate(item.RequestId, 60)}' was the request id of {answers} logged predictions of row {item.Row} (the id was sent with more than one request), so which one this labels cannot be told; give each request its own x-request-id"];
                 continue;
             }
             if (!manifests.TryGetValue(entry.ModelVersion, out var manifest))
@@ -110,17 +124,19 @@ public sealed class FeedbackService(
     }
 
     /// <summary>
-    /// A label as the version's task takes it: a finite number for regression (a JSON number), one of the classes for a
-    /// classifier (a string, or a number or boolean written as one, e.g. <c>1</c> for class "1"; a boolean also matches a
-    /// class that reads as the same boolean, e.g. <c>true</c> for "yes").
+    /// A label as the version's task takes it, read as the label column of an uploaded file is (<see cref="CellValues"/>):
+    /// a finite number for regression (a JSON number, or a string holding one such as <c>"13"</c>); one of the classes
+    /// for a classifier (a string, or a number or boolean written as one, e.g. <c>1</c> for class "1"; a boolean, or 1
+    /// or 0, also matches a class that reads as the same boolean, e.g. <c>true</c> or <c>1</c> for "yes").
     /// </summary>
     internal static bool TryReadLabel(DatasetSchema schema, JsonElement value, out JsonElement label, out string problem)
     {
         label = default;
         problem = "";
+        var text = CellValues.TextOf(value);
         if (schema.Task == TaskKind.Regression)
         {
-            if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && double.IsFinite(number))
+            if (value.ValueKind is JsonValueKind.Number or JsonValueKind.String && CellValues.TryNumber(text!, out var number) && double.IsFinite(number))
             {
                 label = JsonSerializer.SerializeToElement(number);
                 return true;
@@ -129,10 +145,9 @@ public sealed class FeedbackService(
             return false;
         }
         var classes = schema.Classes ?? [];
-        var text = CellValues.TextOf(value);
         // A numeric class is named by its number's shortest text, as ingestion named it: 1.0 is the class "1".
         var match = text is null ? null : classes.FirstOrDefault(c => c == text) ?? classes.FirstOrDefault(c => c == CellValues.ClassLabel(text));
-        if (match is null && text is not null && CellValues.TryBoolean(text, out var flag))
+        if (match is null && text is not null && CellValues.ReadBoolean(text, out var flag) == CellReading.Value)
         {
             match = classes.FirstOrDefault(c => CellValues.TryBoolean(c, out var other) && other == flag);
         }

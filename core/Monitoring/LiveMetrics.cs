@@ -118,20 +118,15 @@ public sealed class LiveMetrics(LabelledRowsReader rows, PredictionLogReader log
                     .Select(r => (Label: r.Label.GetString() == positive, Predicted: r.Output.Label == positive, Score: r.Output.Score!.Value, r.Output.Probability)).ToList();
                 if (data.Count == 0) return Empty;
                 var accuracy = data.Count(d => d.Label == d.Predicted) / (double)data.Count;
-                try
-                {
-                    var view = data.All(d => d.Probability is not null)
-                        ? ml.Data.LoadFromEnumerable(data.Select(d => new CalibratedRow { Label = d.Label, PredictedLabel = d.Predicted, Score = d.Score, Probability = d.Probability!.Value }))
-                        : ml.Data.LoadFromEnumerable(data.Select(d => new BinaryRow { Label = d.Label, PredictedLabel = d.Predicted, Score = d.Score }));
-                    var metrics = ModelEvaluation.Evaluate(ml, schema, view);
-                    metrics["accuracy"] = accuracy;
-                    return metrics;
-                }
-                catch (ArgumentOutOfRangeException)
-                {
-                    // ML.NET's evaluator refuses rows of one class; accuracy is still defined.
-                    return new Dictionary<string, double> { ["accuracy"] = accuracy };
-                }
+                // AUC and the other binary metrics need labels of both classes (ML.NET's evaluator refuses one); until the
+                // feedback holds both, as after the first label, accuracy is what the rows give.
+                if (data.TrueForAll(d => d.Label) || data.TrueForAll(d => !d.Label)) return new Dictionary<string, double> { ["accuracy"] = accuracy };
+                var view = data.TrueForAll(d => d.Probability is not null)
+                    ? ml.Data.LoadFromEnumerable(data.Select(d => new CalibratedRow { Label = d.Label, PredictedLabel = d.Predicted, Score = d.Score, Probability = d.Probability!.Value }))
+                    : ml.Data.LoadFromEnumerable(data.Select(d => new BinaryRow { Label = d.Label, PredictedLabel = d.Predicted, Score = d.Score }));
+                var metrics = ModelEvaluation.Evaluate(ml, schema, view);
+                metrics["accuracy"] = accuracy;
+                return metrics;
             }
             default:
             {

@@ -143,7 +143,10 @@ internal sealed class PredictionInput
                 var single = (float)number;
                 if (!float.IsFinite(single))
                 {
-                    problem = $"expected a finite number, got {Describe(value)}";
+                    // The model's features are 32-bit floats: a larger magnitude would reach it as infinity.
+                    problem = double.IsFinite(number)
+                        ? $"expected a number of magnitude at most {float.MaxValue:0.#e+0} (the model reads 32-bit numbers), got {Describe(value)}"
+                        : $"expected a finite number, got {Describe(value)}";
                     return CellReading.Invalid;
                 }
                 input.Singles[c]![row] = single;

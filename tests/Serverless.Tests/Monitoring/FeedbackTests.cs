@@ -53,6 +53,22 @@ public sealed class FeedbackTests(ShopModels shop) : IClassFixture<ShopModels>
     }
 
     [Fact]
+    public async Task Feedback_BinaryOneClassSoFar_ShowsAccuracyWithoutAuc()
+    {
+        var model = await CopyIntoProductionAsync(shop, "fb-churn1", ShopData.Churn);
+        var requestId = NewRequestId();
+        var predicted = (await PredictWithIdAsync(Host, model, ShopData.Row, requestId))["predictions"]!.AsArray().Single()!["label"]!.GetValue<string>();
+
+        await FeedbackAsync(Host, model, $$"""{"requestId":"{{requestId}}","label":"stay"}""");
+
+        var response = await Host.Client.GetAsync($"/api/models/{model}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var metrics = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["live"]!["versions"]![0]!["metrics"]!.AsObject();
+        Assert.Equal(predicted == "stay" ? 1.0 : 0.0, metrics["accuracy"]!.GetValue<double>());
+        Assert.False(metrics.ContainsKey("auc"));
+    }
+
+    [Fact]
     public async Task Feedback_Multiclass_ShowsMicroAccuracy()
     {
         var model = await CopyIntoProductionAsync(shop, "fb-tier", ShopData.Tier);
@@ -136,6 +152,33 @@ public sealed class FeedbackTests(ShopModels shop) : IClassFixture<ShopModels>
         var errors = await BadRequestErrorsAsync(await FeedbackAsync(Host, ShopData.Spend, body));
 
         Assert.Contains(field, errors.Keys);
+    }
+
+    [Fact]
+    public async Task Feedback_TwoItemsForOneRow_Is400NamingTheSecondAndStoresNothing()
+    {
+        var requestId = NewRequestId();
+        await PredictWithIdAsync(Host, ShopData.Spend, ShopData.Row, requestId);
+
+        var errors = await BadRequestErrorsAsync(await FeedbackAsync(Host, ShopData.Spend,
+            $$"""{"items":[{"requestId":"{{requestId}}","label":20},{"requestId":"{{requestId}}","row":0,"label":30}]}"""));
+
+        Assert.Equal(["items[1].requestId"], errors.Keys);
+        Assert.Contains("same row as items[0]", errors["items[1].requestId"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Feedback_RequestIdSentWithTwoRequests_Is400SayingWhichCannotBeTold()
+    {
+        var model = await CopyIntoProductionAsync(shop, "fb-dupid", ShopData.Spend);
+        var requestId = NewRequestId();
+        await PredictWithIdAsync(Host, model, """{"distance":2,"member":false,"city":"west"}""", requestId);
+        await PredictWithIdAsync(Host, model, """{"distance":17,"member":true,"city":"east"}""", requestId);
+
+        var errors = await BadRequestErrorsAsync(await FeedbackAsync(Host, model, $$"""{"requestId":"{{requestId}}","label":20}"""));
+
+        Assert.Contains("request id of 2 logged predictions", errors["requestId"], StringComparison.Ordinal);
+        Assert.Equal(0, (await ModelAsync(Host, model))["live"]!["versions"]![0]!["labelled"]!.GetValue<int>());
     }
 
     [Fact]

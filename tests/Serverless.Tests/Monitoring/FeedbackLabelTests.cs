@@ -1,0 +1,72 @@
+using System.Text.Json;
+using Serverless.Core.Datasets;
+using Serverless.Core.Monitoring;
+using Serverless.Core.Specs;
+
+namespace Serverless.Tests.Monitoring;
+
+/// <summary>A feedback label is read as the label column of an uploaded file is: one reading of cell values everywhere.</summary>
+public sealed class FeedbackLabelTests
+{
+    private static DatasetSchema Schema(TaskKind task, params string[] classes) => new()
+    {
+        Columns = [new ColumnSchema("x", ColumnKind.Numeric), new ColumnSchema("y", task == TaskKind.Regression ? ColumnKind.Numeric : ColumnKind.Categorical)],
+        Label = "y",
+        Task = task,
+        Features = ["x"],
+        Classes = classes.Length == 0 ? null : classes,
+    };
+
+    [Theory]
+    [InlineData("13", "13")]
+    [InlineData("\"13\"", "13")]
+    [InlineData("\"3.8\"", "3.8")]
+    [InlineData("\"-1e3\"", "-1000")]
+    public void Regression_NumberOrStringHoldingOne_IsThatNumber(string json, string expected)
+    {
+        Assert.True(FeedbackService.TryReadLabel(Schema(TaskKind.Regression), JsonDocument.Parse(json).RootElement, out var label, out var problem), problem);
+        Assert.Equal(double.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), label.GetDouble());
+    }
+
+    [Theory]
+    [InlineData("\"thirteen\"")]
+    [InlineData("\"NA\"")]
+    [InlineData("\"\"")]
+    [InlineData("true")]
+    [InlineData("1e400")]
+    public void Regression_NotANumber_IsRefused(string json)
+    {
+        Assert.False(FeedbackService.TryReadLabel(Schema(TaskKind.Regression), JsonDocument.Parse(json).RootElement, out _, out var problem));
+        Assert.Contains("expected a number", problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\"yes\"", "yes")]
+    [InlineData("true", "yes")]
+    [InlineData("1", "yes")]
+    [InlineData("\"1\"", "yes")]
+    [InlineData("0", "no")]
+    [InlineData("\"F\"", "no")]
+    public void Binary_BooleanSpellings_MatchTheClassThatReadsAsTheSameBoolean(string json, string expected)
+    {
+        Assert.True(FeedbackService.TryReadLabel(Schema(TaskKind.Binary, "no", "yes"), JsonDocument.Parse(json).RootElement, out var label, out var problem), problem);
+        Assert.Equal(expected, label.GetString());
+    }
+
+    [Theory]
+    [InlineData("1", "1")]
+    [InlineData("1.0", "1")]
+    [InlineData("0", "0")]
+    public void Binary_NumericClasses_MatchByNumberNotByBoolean(string json, string expected)
+    {
+        Assert.True(FeedbackService.TryReadLabel(Schema(TaskKind.Binary, "0", "1"), JsonDocument.Parse(json).RootElement, out var label, out var problem), problem);
+        Assert.Equal(expected, label.GetString());
+    }
+
+    [Fact]
+    public void Binary_TwoForClassesThatReadAsBooleans_IsRefusedNamingTheClasses()
+    {
+        Assert.False(FeedbackService.TryReadLabel(Schema(TaskKind.Binary, "no", "yes"), JsonDocument.Parse("2").RootElement, out _, out var problem));
+        Assert.Contains("(no, yes)", problem, StringComparison.Ordinal);
+    }
+}
