@@ -55,6 +55,12 @@ public static class ApiRoutes
     /// <summary>The path a model's predictions are asked at.</summary>
     public static string PredictOf(string model) => $"/{Prefix}/{Predict.Replace("{model}", Uri.EscapeDataString(model), StringComparison.Ordinal)}";
 
+    /// <summary>The path listing every model.</summary>
+    public static string ModelsPath => $"/{Prefix}/{Models}";
+
+    /// <summary>The path of a model's spec.</summary>
+    public static string SpecOf(string model) => $"/{Prefix}/{Spec.Replace("{model}", Uri.EscapeDataString(model), StringComparison.Ordinal)}";
+
     /// <summary>The path of a model's experiment runs (candidates).</summary>
     public static string RunsOf(string model) => $"/{Prefix}/{Runs.Replace("{model}", Uri.EscapeDataString(model), StringComparison.Ordinal)}";
 }

@@ -13,7 +13,7 @@ using static ApiResults;
 /// version, and the quarantined files with their reports' text. A model with only quarantined files answers with them;
 /// 404 only when nothing was ever uploaded.
 /// </summary>
-public sealed class DatasetsApi(DatasetStore datasets, QuarantineStore quarantine, ILogger<DatasetsApi> logger)
+public sealed class DatasetsApi(DatasetStore datasets, QuarantineStore quarantine, ModelPresence presence, ILogger<DatasetsApi> logger)
 {
     public Task<IResult> ListAsync(string model, CancellationToken ct) => Guard(logger, async () =>
     {
@@ -22,10 +22,7 @@ public sealed class DatasetsApi(DatasetStore datasets, QuarantineStore quarantin
         var latest = await datasets.GetLatestAsync(model, ct);
         var duplicates = await datasets.ListDuplicatesAsync(model, ct);
         var quarantined = await quarantine.ListAsync(model, ct);
-        if (versions.Count == 0 && duplicates.Count == 0 && quarantined.Count == 0)
-        {
-            throw new NotFoundException($"Nothing has been uploaded for model '{model}': drop a data file into incoming/{model}/.");
-        }
+        if (versions.Count == 0 && duplicates.Count == 0 && quarantined.Count == 0) await presence.EnsureExistsAsync(model, ct);
         return Json(new
         {
             Model = model,

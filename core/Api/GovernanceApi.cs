@@ -18,10 +18,11 @@ using static ApiResults;
 public sealed class GovernanceApi(
     ModelSpecStore specs,
     ModelRegistry registry,
+    ModelIntegrity integrity,
+    ModelPresence presence,
     ModelLifecycle lifecycle,
     DatasetStore datasets,
     PredictionService predictions,
-    AuditLog audit,
     ILogger<GovernanceApi> logger)
 {
     /// <summary><c>GET /api/models/{model}/spec</c>: the spec in force (version, who, when, from where) and every earlier version.</summary>
@@ -29,10 +30,7 @@ public sealed class GovernanceApi(
     {
         CheckModelName(model);
         var current = await specs.GetCurrentAsync(model, ct);
-        if (current is null && await registry.GetAsync(model, ct) is null && await datasets.GetLatestAsync(model, ct) is null)
-        {
-            throw new NotFoundException($"There is no model '{model}': set its spec (PUT {ApiRoutes.Prefix}/models/{model}/spec) or drop a data file into incoming/{model}/.");
-        }
+        if (current is null) await presence.EnsureExistsAsync(model, ct);
         var history = await specs.HistoryAsync(model, ct);
         return Json(new { Model = model, Current = current, History = history });
     });
@@ -69,19 +67,18 @@ public sealed class GovernanceApi(
     });
 
     /// <summary><c>GET .../versions/{version}/model.zip</c>: the version's model, checked against its manifest's sha256 first.</summary>
-    public Task<IResult> DownloadModelAsync(string model, string version, CancellationToken ct) => Guard(logger, async () =>
+    public Task<IResult> DownloadModelAsync(string model, string version, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
         CheckModelName(model);
         version = CheckVersionName(version);
         byte[] bytes;
         try
         {
-            (_, bytes) = await registry.LoadVerifiedAsync(model, version, ct);
+            (_, bytes) = await integrity.LoadAsync(model, version, Actor(request), ct);
         }
-        catch (InvalidDataException e)
+        catch (ModelUnavailableException e)
         {
-            await audit.RecordAsync(AuditActions.IntegrityFailure, model, "download", e.Message, new { Version = version }, ct);
-            throw;
+            throw new ModelUnavailableException(model, version, $"{e.Message} Its bytes are not sent. {ModelIntegrity.Remedy(model)}");
         }
         return Results.File(bytes, "application/zip", $"{model}-{version}.zip");
     });

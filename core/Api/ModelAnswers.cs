@@ -10,7 +10,13 @@ namespace Serverless.Core.Api;
 
 /// <summary><c>GET /api/health</c>: the models with a registry, and the production version each host has loaded.</summary>
 public sealed record HealthAnswer(string Status, IReadOnlyList<string> Models, IReadOnlyList<LoadedVersion> Loaded, int HeldVersions,
-    Monitoring.PredictionLogCounts PredictionLog);
+    Monitoring.PredictionLogCounts PredictionLog, IReadOnlyList<Serving.UnservedAlias> Unserved)
+{
+    public const string Healthy = "healthy";
+
+    /// <summary>The host answers, but an alias it was asked for names a version that failed its integrity check (<see cref="Unserved"/>).</summary>
+    public const string Degraded = "degraded";
+}
 
 /// <summary>A model's production version as loaded by this host.</summary>
 public sealed record LoadedVersion(string Model, string Version);

@@ -11,7 +11,7 @@ using static ApiResults;
 /// <c>GET /api/models/{model}/quarantine?max=</c>: a model's rejected uploads, newest first, each with its reason codes,
 /// the reason in words, the row problems and where the file is kept. Both hosts map their route to this handler.
 /// </summary>
-public sealed class QuarantineApi(QuarantineStore quarantine, ModelRegistry registry, DatasetStore datasets, ILogger<QuarantineApi> logger)
+public sealed class QuarantineApi(QuarantineStore quarantine, ModelPresence presence, ILogger<QuarantineApi> logger)
 {
     public const int DefaultMax = 50;
     public const int MaxMax = 500;
@@ -26,10 +26,7 @@ public sealed class QuarantineApi(QuarantineStore quarantine, ModelRegistry regi
             throw new BadRequestException($"'max' must be a whole number from 1 to {MaxMax}, not '{maxText}'.", Field("max", $"1 to {MaxMax}"));
         }
         var files = await quarantine.ListAsync(model, ct);
-        if (files.Count == 0 && await registry.GetAsync(model, ct) is null && await datasets.GetLatestAsync(model, ct) is null)
-        {
-            throw new NotFoundException($"There is no model '{model}': nothing was uploaded to incoming/{model}/.");
-        }
+        if (files.Count == 0) await presence.EnsureExistsAsync(model, ct);
         return Json(new
         {
             Model = model,

@@ -19,6 +19,8 @@ public static class PipelineHostingExtensions
         builder.Services.AddOptions<TrainingOptions>().BindConfiguration(TrainingOptions.Section);
         builder.Services.AddSingleton<PipelineStorage>();
         builder.Services.AddSingleton<ModelRegistry>();
+        builder.Services.AddSingleton<ModelIntegrity>();
+        builder.Services.AddSingleton<ModelPresence>();
         builder.Services.AddSingleton<ModelSpecStore>();
         builder.Services.AddSingleton<ExperimentRuns>();
         builder.Services.AddSingleton<AuditLog>();

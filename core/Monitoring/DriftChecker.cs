@@ -11,16 +11,13 @@ namespace Serverless.Core.Monitoring;
 /// and the dataset's verdict. A model without a production version, without traffic, or with fewer rows than the minimum
 /// gets a report that says so. What follows from the verdict (consecutive checks, retraining) is the caller's.
 /// </summary>
-public sealed class DriftChecker(ModelRegistry registry, ModelSpecStore specs, DatasetStore datasets, DriftInputs inputs, LabelledRowsReader labelled,
+public sealed class DriftChecker(ModelRegistry registry, ModelPresence presence, ModelSpecStore specs, DriftInputs inputs, LabelledRowsReader labelled,
     IOptions<DriftOptions> options)
 {
     public async Task<(DriftReport Report, DriftSettings Settings)> CheckAsync(string model, string trigger, DateTimeOffset now, CancellationToken ct)
     {
         var doc = await registry.GetAsync(model, ct).ConfigureAwait(false);
-        if (doc is null && await datasets.GetLatestAsync(model, ct).ConfigureAwait(false) is null && await specs.GetCurrentAsync(model, ct).ConfigureAwait(false) is null)
-        {
-            throw new NotFoundException($"There is no model '{model}': drop a data file into incoming/{model}/ to create it.");
-        }
+        if (doc is null) await presence.EnsureExistsAsync(model, ct).ConfigureAwait(false);
         var spec = await specs.GetAsync(model, ct).ConfigureAwait(false);
         var settings = DriftSettings.From(spec.Drift, options.Value);
         var report = new DriftReport

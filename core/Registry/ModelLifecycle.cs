@@ -7,11 +7,26 @@ namespace Serverless.Core.Registry;
 /// audited with its actor and reason; a promotion past a failed gate, a pending approval or an archive is audited as
 /// <see cref="AuditActions.ForcedPromote"/>.
 /// </summary>
-public sealed class ModelLifecycle(ModelRegistry registry, AuditLog audit)
+public sealed class ModelLifecycle(ModelRegistry registry, ModelIntegrity integrity, AuditLog audit)
 {
+    /// <summary>
+    /// Moves production to <paramref name="version"/>, after checking its bytes against its manifest: a version that fails
+    /// that check is never served, so it is not promoted, even with <paramref name="force"/> (409, audited as an integrity failure).
+    /// </summary>
     public async Task<AliasMove> PromoteAsync(string model, string version, string actor, string reason, bool force, CancellationToken ct)
     {
-        _ = await registry.GetAsync(model, ct).ConfigureAwait(false) ?? throw new NotFoundException($"Model '{model}' has no registered version.");
+        var doc = await registry.GetAsync(model, ct).ConfigureAwait(false) ?? throw new NotFoundException($"Model '{model}' has no registered version.");
+        if (doc.Versions.Exists(v => v.Version == version) && doc.Aliases.GetValueOrDefault(ModelRegistry.Production) != version)
+        {
+            try
+            {
+                await integrity.LoadAsync(model, version, actor, ct).ConfigureAwait(false);
+            }
+            catch (Serving.ModelUnavailableException e)
+            {
+                throw new ConflictException($"{e.Message} A version that fails this check is never served, so it is not promoted, with \"force\" or without. {ModelIntegrity.Remedy(model)}");
+            }
+        }
         var move = await registry.PromoteAsync(model, version, actor, reason, force, ct).ConfigureAwait(false);
         if (move.From != move.To)
         {

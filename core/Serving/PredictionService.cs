@@ -21,7 +21,7 @@ namespace Serverless.Core.Serving;
 /// loaded, is audited, and the alias keeps being served by the last verified version this host holds; with none, the
 /// request is answered 503. Scoring uses pooled row scorers of the loaded version (see <see cref="LoadedModel"/>).
 /// </summary>
-public sealed class PredictionService(ModelRegistry registry, AuditLog audit, PredictionLogBuffer log, DatasetStore datasets, QuarantineStore quarantine,
+public sealed class PredictionService(ModelRegistry registry, ModelIntegrity integrity, PredictionLogBuffer log, DatasetStore datasets, QuarantineStore quarantine, Specs.ModelSpecStore specs,
     IOptions<PredictionOptions> options, ILogger<PredictionService> logger)
 {
     private readonly PredictionOptions _options = options.Value;
@@ -33,6 +33,26 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, Pr
     public IReadOnlyDictionary<string, string> Loaded =>
         _aliases.Where(s => s.Key.Alias == ModelRegistry.Production && s.Value.Current is not null)
             .ToDictionary(s => s.Key.Model, s => s.Value.Current!.Version, StringComparer.Ordinal);
+
+    /// <summary>
+    /// The aliases this host cannot serve as the registry names them, because that version failed its integrity check
+    /// here: the version named, the one answering instead (null: requests get a 503), and why.
+    /// </summary>
+    public IReadOnlyList<UnservedAlias> Unserved
+    {
+        get
+        {
+            var unserved = new List<UnservedAlias>();
+            foreach (var ((model, alias), slot) in _aliases)
+            {
+                if (slot.Wanted is { } wanted && wanted != slot.Current?.Version && _failures.TryGetValue((model, wanted), out var failure))
+                {
+                    unserved.Add(new UnservedAlias(model, alias, wanted, slot.Current?.Version, failure.Message));
+                }
+            }
+            return unserved;
+        }
+    }
 
     /// <summary>
     /// Predicts for the body's rows (one JSON object, or <c>{"rows": [...]}</c>) with the version <paramref name="selector"/> names.
@@ -166,6 +186,7 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, Pr
     {
         var version = await registry.ResolveAliasAsync(model, alias, ct).ConfigureAwait(false);
         slot.CheckedAt = Environment.TickCount64;
+        slot.Wanted = version;
         if (version is null && slot.Current is { } held)
         {
             // The alias is gone (its version was archived, on this host or another): it answers nothing any more.
@@ -281,11 +302,14 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, Pr
         byte[] bytes;
         try
         {
-            (manifest, bytes) = await registry.LoadVerifiedAsync(model, version, ct).ConfigureAwait(false);
+            (manifest, bytes) = await integrity.LoadAsync(model, version, ServingActor, ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is InvalidDataException || e is RequestFailedException { ErrorCode: var code } && code == BlobErrorCode.BlobNotFound)
+        catch (ModelUnavailableException e)
         {
-            throw await IntegrityFailureAsync(model, version, e).ConfigureAwait(false);
+            var message = $"{e.Message} This host holds no verified copy of it. {ModelIntegrity.Remedy(model)} " +
+                          $"If it is the production version, rolling production back (POST /api/models/{model}/rollback) serves the one before it.";
+            _failures[key] = new IntegrityFailure(message, DateTime.UtcNow);
+            throw new ModelUnavailableException(model, version, message);
         }
         _failures.TryRemove(key, out _);
         var loaded = LoadedModel.Create(manifest, bytes);
@@ -293,28 +317,12 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, Pr
         return loaded;
     }
 
+    /// <summary>Who meets an integrity failure found while loading a version to serve, as the audit names it.</summary>
+    public const string ServingActor = "serving";
+
     /// <summary>The integrity failure of a version found less than <see cref="PredictionOptions.IntegrityRetryInterval"/> ago, if any.</summary>
     private IntegrityFailure? RecentFailure(string model, string version) =>
         _failures.TryGetValue((model, version), out var failure) && DateTime.UtcNow - failure.At < _options.IntegrityRetryInterval ? failure : null;
-
-    private async Task<ModelUnavailableException> IntegrityFailureAsync(string model, string version, Exception cause)
-    {
-        var reason = cause is InvalidDataException ? cause.Message : $"The model.zip of {model} {version} is missing.";
-        var message = $"Model '{model}' version {version} failed its integrity check and is not served: {reason} " +
-                      $"This host holds no verified copy of it. Roll production back to an earlier version (POST /api/models/{model}/rollback), " +
-                      $"or register the model again (POST /api/models/{model}/train, or upload its data to incoming/{model}/).";
-        _failures[(model, version)] = new IntegrityFailure(message, DateTime.UtcNow);
-        logger.LogError(cause, "Integrity failure: {ModelName} {ModelVersion} is not loaded", model, version);
-        try
-        {
-            await audit.RecordAsync(AuditActions.IntegrityFailure, model, "serving", new { Version = version, Host = HostIdentity.Name, Reason = reason }, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is RequestFailedException or OperationCanceledException)
-        {
-            logger.LogError(e, "Could not audit the integrity failure of {ModelName} {ModelVersion}", model, version);
-        }
-        return new ModelUnavailableException(model, version, message);
-    }
 
     /// <summary>Why an alias has nothing to serve: no model (404), no production version (409), or no such alias (404).</summary>
     private async Task<Exception> NotServableAsync(string model, string alias, CancellationToken ct)
@@ -352,14 +360,19 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, Pr
                                          (quarantined.Count > shown ? $"; and {quarantined.Count - shown} more" : "") +
                                          $"). Fix the file and upload it again to incoming/{model}/; GET {ApiRoutes.DatasetsOf(model)} lists them all.");
         }
-        return new NotFoundException($"There is no model '{model}'. Drop a data file into incoming/{model}/ to train one, or check the name.");
+        if (await specs.GetCurrentAsync(model, ct).ConfigureAwait(false) is { } spec)
+        {
+            return new ConflictException($"Model '{model}' has a spec (version {spec.Version}) but no data yet: drop a data file into incoming/{model}/, " +
+                                         "and the run it starts registers the first version.");
+        }
+        return ModelPresence.NotFound(model);
     }
 
     private async Task<Exception> UnknownVersionAsync(string model, string version, CancellationToken ct)
     {
         var doc = await registry.GetAsync(model, ct).ConfigureAwait(false);
         return doc is null
-            ? new NotFoundException($"There is no model '{model}'. Drop a data file into incoming/{model}/ to train one, or check the name.")
+            ? await NoVersionYetAsync(model, ct).ConfigureAwait(false)
             : new NotFoundException($"Model '{model}' has no version '{version}' (versions: {(doc.Versions.Count == 0 ? "none yet" : string.Join(", ", doc.Versions.Select(v => v.Version)))}).");
     }
 
@@ -380,6 +393,9 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, Pr
 
         /// <summary>When the alias was last read, in <see cref="Environment.TickCount64"/> milliseconds (read on every request: the cheapest clock).</summary>
         public long CheckedAt;
+
+        /// <summary>The version the alias named when it was last read: <see cref="Current"/>, unless that version could not be loaded.</summary>
+        public volatile string? Wanted;
 
         /// <summary>True for the one caller that starts a background refresh; others keep serving meanwhile.</summary>
         public bool TryStartBackgroundRefresh() => Interlocked.CompareExchange(ref _refreshing, 1, 0) == 0;
@@ -414,3 +430,6 @@ public sealed class PredictionService(ModelRegistry registry, AuditLog audit, Pr
         public long LastUsed;
     }
 }
+
+/// <summary>An alias whose version failed its integrity check on this host (<see cref="PredictionService.Unserved"/>).</summary>
+public sealed record UnservedAlias(string Model, string Alias, string Version, string? ServedInstead, string Reason);

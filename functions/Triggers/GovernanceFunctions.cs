@@ -18,7 +18,7 @@ public sealed class GovernanceFunctions(GovernanceApi api)
 
     [Function(nameof(DownloadModel))]
     public Task<IActionResult> DownloadModel([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.ModelZip)] HttpRequest req, string model, string version) =>
-        Write(req, api.DownloadModelAsync(model, version, req.HttpContext.RequestAborted));
+        Write(req, api.DownloadModelAsync(model, version, req, req.HttpContext.RequestAborted));
 
     [Function(nameof(GetCardMarkdown))]
     public Task<IActionResult> GetCardMarkdown([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.CardMarkdown)] HttpRequest req, string model, string version) =>

@@ -15,7 +15,7 @@ using static ApiResults;
 /// <c>skip</c>) and <c>POST /api/models/{model}/drift/check</c> (a check now, which may start retraining). An unknown model
 /// is a 404; a model without production or traffic gets a report that says so.
 /// </summary>
-public sealed class DriftApi(DriftMonitor monitor, DriftStore store, ModelRegistry registry, DatasetStore datasets, ILogger<DriftApi> logger)
+public sealed class DriftApi(DriftMonitor monitor, DriftStore store, ModelPresence presence, ILogger<DriftApi> logger)
 {
     public const int MaxPageSize = 100;
 
@@ -24,10 +24,7 @@ public sealed class DriftApi(DriftMonitor monitor, DriftStore store, ModelRegist
         CheckModelName(model);
         var top = QueryInt(request, "top", 20, 1, MaxPageSize);
         var skip = QueryInt(request, "skip", 0, 0, int.MaxValue);
-        if (await registry.GetAsync(model, ct) is null && await datasets.GetLatestAsync(model, ct) is null)
-        {
-            throw new NotFoundException($"There is no model '{model}': drop a data file into incoming/{model}/ to create it.");
-        }
+        await presence.EnsureExistsAsync(model, ct);
         var (total, reports) = await store.ListAsync(model, skip, top, ct);
         return Json(new { Model = model, Total = total, Skip = skip, Top = top, Reports = reports });
     });

@@ -97,6 +97,31 @@ public sealed class DatasetsApiTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task ModelWithOnlyASpec_EveryRouteKnowsIt_PredictAndFeedbackAre409SayingWhatIsMissing()
+    {
+        await using var host = await StartAsync(azurite);
+        Assert.Equal(HttpStatusCode.OK, (await host.Client.PutAsync("/api/models/specroutes/spec", Json("""{"label":"y","task":"regression"}"""))).StatusCode);
+
+        foreach (var route in new[] { "datasets", "quarantine", "drift", "spec", "runs" })
+        {
+            var response = await host.Client.GetAsync($"/api/models/specroutes/{route}");
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{route}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+        var predict = await ProblemAsync(await host.Client.PostAsync("/api/models/specroutes/predict", Json("""{"x":1}""")), HttpStatusCode.Conflict);
+        var pinned = await ProblemAsync(await host.Client.PostAsync("/api/models/specroutes/predict?version=v1", Json("""{"x":1}""")), HttpStatusCode.Conflict);
+        var feedback = await ProblemAsync(await host.Client.PostAsync("/api/models/specroutes/feedback", Json("""{"requestId":"a","label":1}""")), HttpStatusCode.Conflict);
+
+        Assert.Contains("has a spec (version 1) but no data yet", predict["detail"]!.GetValue<string>());
+        Assert.Contains("has a spec (version 1) but no data yet", pinned["detail"]!.GetValue<string>());
+        Assert.Contains("no registered version yet", feedback["detail"]!.GetValue<string>());
+        foreach (var route in new[] { "datasets", "quarantine", "drift", "spec", "runs" })
+        {
+            var unknown = await ProblemAsync(await host.Client.GetAsync($"/api/models/nobodyroutes/{route}"), HttpStatusCode.NotFound);
+            Assert.Equal(Serverless.Core.Registry.ModelPresence.NotFound("nobodyroutes").Message, unknown["detail"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
     public async Task ModelWithOnlyASpec_IsListedAndViewable_AndRunsOfAnUnknownModelAre404()
     {
         await using var host = await StartAsync(azurite);

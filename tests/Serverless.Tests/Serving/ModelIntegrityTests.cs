@@ -31,18 +31,68 @@ public sealed class ModelIntegrityTests(ShopSpendModel shop) : IClassFixture<Sho
     }
 
     [Fact]
-    public async Task Predict_ProductionMovedToATamperedVersion_HostKeepsServingTheLastVerifiedOne()
+    public async Task Predict_ProductionMovedToATamperedVersion_HostKeepsServingTheLastVerifiedOneAndHealthSaysSo()
     {
         var model = await ProductionCopyAsync("moved");
         await PredictAsync(Host, model, ShopData.Row);
         await shop.RegisterCopyAsync(model);
         await TamperAsync(model, "v2");
 
-        var promote = await Host.Client.PostAsync($"/api/models/{model}/promote", ApiAssert.Json("""{"version":"v2","reason":"test"}"""));
+        // Moved in the registry itself, as a second writer could, past the check the promote route makes.
+        await shop.Registry.SetAliasAsync(model, ModelRegistry.Production, "v2", "test", "integrity", CancellationToken.None);
+        await Host.Services.GetRequiredService<PredictionService>().RefreshAsync(model, CancellationToken.None);
         var answer = await PredictAsync(Host, model, ShopData.Row);
+        var health = (await Host.Client.GetFromJsonAsync<JsonObject>("/api/health"))!;
 
-        Assert.Equal(HttpStatusCode.OK, promote.StatusCode);
         Assert.Equal("v1", answer["modelVersion"]!.GetValue<string>());
+        Assert.Equal("degraded", health["status"]!.GetValue<string>());
+        var unserved = Assert.Single(health["unserved"]!.AsArray(), u => u!["model"]!.GetValue<string>() == model)!;
+        Assert.Equal(("production", "v2", "v1"), (unserved["alias"]!.GetValue<string>(), unserved["version"]!.GetValue<string>(), unserved["servedInstead"]!.GetValue<string>()));
+        Assert.Contains("failed its integrity check", unserved["reason"]!.GetValue<string>());
+        await shop.Registry.SetAliasAsync(model, ModelRegistry.Production, "v1", "test", "integrity", CancellationToken.None);
+        await Host.Services.GetRequiredService<PredictionService>().RefreshAsync(model, CancellationToken.None);
+        Assert.DoesNotContain((await Host.Client.GetFromJsonAsync<JsonObject>("/api/health"))!["unserved"]!.AsArray(), u => u!["model"]!.GetValue<string>() == model);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Promote_TamperedVersion_Is409AuditedWithTheCaller_AndProductionStays(bool force)
+    {
+        var model = await ProductionCopyAsync("promote");
+        await shop.RegisterCopyAsync(model);
+        await TamperAsync(model, "v2");
+
+        var problem = await ApiAssert.ProblemAsync(await Host.Client.PostAsync($"/api/models/{model}/promote", ApiAssert.Json($$"""{"version":"v2","force":{{(force ? "true" : "false")}}}""")),
+            HttpStatusCode.Conflict);
+
+        Assert.Contains("v2 failed its integrity check", problem["detail"]!.GetValue<string>());
+        Assert.Contains("not promoted", problem["detail"]!.GetValue<string>());
+        Assert.Equal("v1", (await shop.Registry.GetAsync(model, CancellationToken.None))!.Aliases[ModelRegistry.Production]);
+        var record = await SingleIntegrityRecordAsync(model);
+        Assert.Equal(("anonymous", "v2"), (record["actor"]!.GetValue<string>(), record["details"]!["version"]!.GetValue<string>()));
+        Assert.Contains("sha256", record["details"]!["reason"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Download_TamperedVersion_Is503NamingTheVersion_AndAuditedWithTheHost()
+    {
+        var model = await ProductionCopyAsync("download");
+        await TamperAsync(model, "v1");
+
+        var problem = await ApiAssert.ProblemAsync(await Host.Client.GetAsync($"/api/models/{model}/versions/v1/model.zip"), HttpStatusCode.ServiceUnavailable);
+
+        Assert.Contains("v1 failed its integrity check", problem["detail"]!.GetValue<string>());
+        Assert.Contains("Register the model again", problem["detail"]!.GetValue<string>());
+        var record = await SingleIntegrityRecordAsync(model);
+        Assert.False(string.IsNullOrEmpty(record["details"]!["host"]?.GetValue<string>()), record.ToJsonString());
+        Assert.Contains("sha256", record["details"]!["reason"]!.GetValue<string>());
+    }
+
+    private async Task<JsonNode> SingleIntegrityRecordAsync(string model)
+    {
+        var audit = await Host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model={model}");
+        return Assert.Single(audit!["records"]!.AsArray(), r => r!["action"]!.GetValue<string>() == Serverless.Core.Tracking.AuditActions.IntegrityFailure)!;
     }
 
     [Fact]
@@ -56,8 +106,8 @@ public sealed class ModelIntegrityTests(ShopSpendModel shop) : IClassFixture<Sho
 
         var detail = problem["detail"]!.GetValue<string>();
         Assert.Contains($"'{model}' version v1 failed its integrity check", detail);
-        Assert.Contains("Roll production back", detail);
-        Assert.Contains("register the model again", detail);
+        Assert.Contains("rolling production back", detail);
+        Assert.Contains("Register the model again", detail);
     }
 
     [Fact]

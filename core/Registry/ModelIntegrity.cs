@@ -1,0 +1,49 @@
+using Azure;
+using Azure.Storage.Blobs.Models;
+using Microsoft.Extensions.Logging;
+using Serverless.Core.Hosting;
+using Serverless.Core.Serving;
+using Serverless.Core.Tracking;
+
+namespace Serverless.Core.Registry;
+
+/// <summary>An integrity failure as the audit records it, wherever it was found (serving, a download, a promotion).</summary>
+public sealed record IntegrityFailureDetails(string Version, string Host, string Reason);
+
+/// <summary>
+/// A version's <c>model.zip</c> checked against the sha256 of its manifest before anything uses it. A mismatch, or a
+/// model.zip that is gone, is logged, audited as <see cref="AuditActions.IntegrityFailure"/> with who met it and where,
+/// and thrown as <see cref="ModelUnavailableException"/> naming the version and what to do.
+/// </summary>
+public sealed class ModelIntegrity(ModelRegistry registry, AuditLog audit, ILogger<ModelIntegrity> logger)
+{
+    /// <summary>What a person can do about a version that failed its check: its bytes are lost, so it is made again.</summary>
+    public static string Remedy(string model) =>
+        $"Register the model again (POST /api/models/{model}/train, or upload its data to incoming/{model}/), or promote an earlier version.";
+
+    /// <summary>The version's manifest and verified bytes.</summary>
+    /// <param name="actor">Who met the failure, as the audit names it (<c>serving</c>, or the caller of a download or promotion).</param>
+    /// <exception cref="NotFoundException">No such version.</exception>
+    /// <exception cref="ModelUnavailableException">The bytes do not match the manifest, or are gone.</exception>
+    public async Task<(ModelManifest Manifest, byte[] Bytes)> LoadAsync(string model, string version, string actor, CancellationToken ct)
+    {
+        try
+        {
+            return await registry.LoadVerifiedAsync(model, version, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidDataException || e is RequestFailedException { ErrorCode: var code } && code == BlobErrorCode.BlobNotFound)
+        {
+            var reason = e is InvalidDataException ? e.Message : $"The model.zip of {model} {version} is missing.";
+            logger.LogError(e, "Integrity failure: {ModelName} {ModelVersion} met by {Actor}", model, version, actor);
+            try
+            {
+                await audit.RecordAsync(AuditActions.IntegrityFailure, model, actor, reason, new IntegrityFailureDetails(version, HostIdentity.Name, reason), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception auditFailure) when (auditFailure is RequestFailedException or OperationCanceledException)
+            {
+                logger.LogError(auditFailure, "Could not audit the integrity failure of {ModelName} {ModelVersion}", model, version);
+            }
+            throw new ModelUnavailableException(model, version, $"Model '{model}' version {version} failed its integrity check: {reason}");
+        }
+    }
+}
