@@ -121,7 +121,7 @@ public sealed class DriftMonitor(DriftChecker checker, DriftStore store, Dataset
         }
         if (state.LastRetrainAt is { } last && now < last + settings.Cooldown)
         {
-            return new RetrainDecision(false, $"Drift confirmed, but the last drift-triggered run ({state.LastRetrainInstanceId}) started at {last:u}; the cooldown of {settings.Cooldown} lasts until {last + settings.Cooldown:u}.");
+            return new RetrainDecision(false, $"Drift confirmed, but the last drift-triggered run ({state.LastRetrainInstanceId}) started at {last:u}; the cooldown of {Core.Hosting.Durations.InWords(settings.Cooldown)} lasts until {last + settings.Cooldown:u}.");
         }
         return new RetrainDecision(true, $"Drift confirmed by {consecutive} consecutive checks: retraining.", DriftInstanceId(report.Model, report.CheckId));
     }

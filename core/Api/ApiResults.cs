@@ -48,6 +48,18 @@ public static class ApiResults
 
     public static Dictionary<string, string[]> Field(string name, string problem) => new() { [name] = [problem] };
 
+    /// <summary>
+    /// Adds to <paramref name="errors"/> each query parameter not in <paramref name="known"/>: a misspelt filter or selector
+    /// (<c>?versoin=v3</c>) would otherwise be ignored, and the answer be of something else than was asked.
+    /// </summary>
+    public static void UnknownQueryParameters(IQueryCollection query, IReadOnlyCollection<string> known, Dictionary<string, string[]> errors)
+    {
+        foreach (var name in query.Keys)
+        {
+            if (!known.Contains(name)) errors[Truncate(name)] = [$"unknown query parameter; {Specs.NameSuggestions.Hint(name, known, "the parameters here are")}"];
+        }
+    }
+
     public static IResult Json(object value) => Results.Json(value, ApiJson.Options);
 
     public static IResult Json(object value, int status) => Results.Json(value, ApiJson.Options, statusCode: status);

@@ -11,9 +11,13 @@ public static class AuditQueries
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1000;
 
+    /// <summary>The parameters <see cref="Parse"/> reads.</summary>
+    public static IReadOnlyList<string> Parameters { get; } = ["model", "action", "from", "to", "max", "page"];
+
     public static AuditQuery Parse(IQueryCollection query)
     {
         var errors = new Dictionary<string, string[]>();
+        ApiResults.UnknownQueryParameters(query, Parameters, errors);
         var model = query["model"].FirstOrDefault();
         if (model is not null && !ModelNames.IsValid(model)) errors["model"] = [ModelNames.Rule];
         var action = query["action"].FirstOrDefault();

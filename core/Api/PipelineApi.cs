@@ -29,6 +29,7 @@ public sealed partial class PipelineApi(
     QuarantineStore quarantine,
     PredictionService predictions,
     ExperimentRuns runs,
+    ModelPresence presence,
     AuditLog audit,
     Monitoring.LiveMetrics live,
     Monitoring.PredictionLogBuffer predictionLog,
@@ -37,8 +38,9 @@ public sealed partial class PipelineApi(
     public Task<IResult> HealthAsync(CancellationToken ct) => Guard(logger, async () =>
     {
         var models = await registry.ListModelsAsync(ct);
-        return Json(new HealthAnswer("healthy", models, [.. predictions.Loaded.Select(l => new LoadedVersion(l.Key, l.Value))],
-            predictions.HeldVersions.Count, predictionLog.Counts));
+        var unserved = predictions.Unserved;
+        return Json(new HealthAnswer(unserved.Count == 0 ? HealthAnswer.Healthy : HealthAnswer.Degraded, models,
+            [.. predictions.Loaded.Select(l => new LoadedVersion(l.Key, l.Value))], predictions.HeldVersions.Count, predictionLog.Counts, unserved));
     });
 
     /// <summary>
@@ -74,10 +76,7 @@ public sealed partial class PipelineApi(
         var doc = await registry.GetAsync(model, ct);
         var dataset = await datasets.GetLatestAsync(model, ct);
         var quarantined = doc is null && dataset is null ? await quarantine.ListAsync(model, ct) : [];
-        if (doc is null && dataset is null && quarantined.Count == 0 && await specs.GetCurrentAsync(model, ct) is null)
-        {
-            throw new NotFoundException($"There is no model '{model}': drop a data file into incoming/{model}/ to create it.");
-        }
+        if (doc is null && dataset is null && quarantined.Count == 0 && await specs.GetCurrentAsync(model, ct) is null) throw ModelPresence.NotFound(model);
         var (signature, example) = await SignatureAsync(model, doc, ct);
         return Json(new ModelView(
             model,
@@ -167,12 +166,17 @@ public sealed partial class PipelineApi(
         return values.FirstOrDefault();
     }
 
+    private static readonly string[] PredictParameters = [nameof(ModelSelector.Version).ToLowerInvariant(), nameof(ModelSelector.Alias).ToLowerInvariant()];
+
     /// <summary>The <c>version</c> or <c>alias</c> query parameter of a predict request.</summary>
     private static ModelSelector PredictSelector(HttpRequest request)
     {
         if (!request.QueryString.HasValue) return ModelSelector.Production;
-        var version = Single(request, "version");
-        var alias = Single(request, "alias");
+        var unknown = new Dictionary<string, string[]>();
+        UnknownQueryParameters(request.Query, PredictParameters, unknown);
+        if (unknown.Count > 0) throw new BadRequestException($"Predict takes the query parameters {string.Join(" and ", PredictParameters)} only: {string.Join("; ", unknown.Select(u => $"'{u.Key}': {u.Value[0]}"))}.", unknown);
+        var version = Single(request, PredictParameters[0]);
+        var alias = Single(request, PredictParameters[1]);
         if (version is not null && alias is not null)
         {
             throw new BadRequestException("Give either 'version' or 'alias', not both.", Field("alias", "not with 'version'"));
@@ -221,11 +225,8 @@ public sealed partial class PipelineApi(
         var latest = await datasets.GetLatestAsync(model, ct);
         var sort = Single(request, "sort") is { } requested ? RunSort.Resolve(requested, latest?.Schema.Task) : null;
         var list = await runs.ListAsync(model, sort, ct);
-        // Runs are only ever trained on a dataset version: a model with neither, nor a spec, is one nobody created (a misspelt name).
-        if (list.Count == 0 && latest is null && await registry.GetAsync(model, ct) is null && await specs.GetCurrentAsync(model, ct) is null)
-        {
-            throw new NotFoundException($"There is no model '{model}': drop a data file into incoming/{model}/ to create it, or check the name (GET /{ApiRoutes.Prefix}/{ApiRoutes.Models} lists them).");
-        }
+        // Runs are only ever trained on a dataset version: a model with neither may be one nobody created (a misspelt name).
+        if (list.Count == 0 && latest is null) await presence.EnsureExistsAsync(model, ct);
         return Json(new RunList(model, sort, list));
     });
 

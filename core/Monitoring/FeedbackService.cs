@@ -22,6 +22,7 @@ public sealed record FeedbackReceipt(string Model, int Accepted, IReadOnlyDictio
 /// </summary>
 public sealed class FeedbackService(
     ModelRegistry registry,
+    ModelPresence presence,
     PredictionLogReader log,
     PredictionLogWriter writer,
     MonitoringSettingsCache settings,
@@ -47,7 +48,8 @@ public sealed class FeedbackService(
         var (items, prefix) = Items(body);
         if (await registry.GetAsync(model, ct).ConfigureAwait(false) is null)
         {
-            throw new NotFoundException($"There is no model '{model}': feedback labels its logged predictions, and it has none.");
+            await presence.EnsureExistsAsync(model, ct).ConfigureAwait(false);
+            throw new ConflictException($"Model '{model}' has no registered version yet, so no prediction of it to label: feedback labels logged predictions.");
         }
         var now = DateTimeOffset.UtcNow;
         var ids = items.Select(i => i.RequestId).ToHashSet(StringComparer.Ordinal);
@@ -75,7 +77,7 @@ public sealed class FeedbackService(
             if (!found.TryGetValue(item.RequestId, out var logged))
             {
                 errors[prefix(item.Index, RequestIdProperty)] =
-                    [$"no logged prediction of '{model}' has request id '{Api.ApiResults.Truncate(item.RequestId, 60)}' in the last {_options.Lookback}: it is unknown, older, " +
+                    [$"no logged prediction of '{model}' has request id '{Api.ApiResults.Truncate(item.RequestId, 60)}' in the last {Hosting.Durations.InWords(_options.Lookback)}: it is unknown, older, " +
                      $"or its request was not sampled (sample rate {rate:0.###})"];
                 continue;
             }

@@ -43,14 +43,15 @@ public sealed class LiveMetrics(LabelledRowsReader rows, PredictionLogReader log
 {
     public async Task<LiveMetricsReport> ComputeAsync(string model, CancellationToken ct)
     {
-        var to = DateTimeOffset.UtcNow.AddMinutes(1);
+        var to = DateTimeOffset.UtcNow;
         var from = to - options.Value.Lookback;
         var labels = await rows.LabelsAsync(model, from, ct).ConfigureAwait(false);
         // Every logged row is counted by its version; only rows with feedback or a shadow answer are read whole.
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         var labelled = new Dictionary<string, List<(RowPrediction Output, JsonElement Label)>>(StringComparer.Ordinal);
         var shadows = new Dictionary<(string Version, string Shadow), ShadowTally>();
-        await foreach (var entry in log.ReadCountedAsync(model, from, to, (id, row) => labels.ContainsKey((id, row)), counts, ct).ConfigureAwait(false))
+        // The read reaches a minute past now, so that rows another host stamped by a clock a little ahead are counted too.
+        await foreach (var entry in log.ReadCountedAsync(model, from, to.AddMinutes(1), (id, row) => labels.ContainsKey((id, row)), counts, ct).ConfigureAwait(false))
         {
             var feedback = labels.GetValueOrDefault((entry.RequestId, entry.Row));
             if (feedback is not null)

@@ -101,9 +101,11 @@ internal sealed class PredictionInput
         }
         if (errors is not null)
         {
-            var more = problems > errors.Count ? $" (and {problems - errors.Count} more)" : "";
+            // The detail shows the first few; errors holds up to its cap; the count is of every problem found.
+            const int shown = 5;
+            var more = problems > shown ? $"; and {problems - shown} more ({(errors.Count == problems ? "all" : $"{errors.Count} of the {problems}")} in 'errors')" : "";
             throw new BadRequestException(
-                $"{problems} field(s) of the request do not fit the model: {string.Join("; ", errors.Take(5).Select(e => $"{e.Key}: {e.Value[0]}"))}{(errors.Count > 5 ? "; ..." : "")}{more}.",
+                $"{problems} field(s) of the request do not fit the model: {string.Join("; ", errors.Take(shown).Select(e => $"{e.Key}: {e.Value[0]}"))}{more}.",
                 errors);
         }
         return input;

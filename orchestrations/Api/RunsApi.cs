@@ -47,7 +47,7 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogg
         var actor = Actor(request);
         await workflows.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingOrchestrator),
             new TrainingRequest(model, dataset.Version, "http", actor), new StartOrchestrationOptions(instanceId), ct);
-        await audit.RecordAsync(AuditActions.TrainRequested, model, actor, new { instanceId, DatasetVersion = dataset.Version }, ct);
+        await audit.RecordAsync(AuditActions.TrainRequested, model, actor, body?.Reason, new { instanceId, DatasetVersion = dataset.Version }, ct);
         return CheckStatus(request, instanceId);
     });
 
@@ -242,7 +242,8 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogg
     }
 
     /// <summary>The optional body of train: the dataset version to train on (default: the latest).</summary>
-    public sealed record TrainBody(string? DatasetVersion = null);
+    /// <summary>The optional body of train: the dataset version (else the latest) and why, kept in the audit.</summary>
+    public sealed record TrainBody(string? DatasetVersion = null, string? Reason = null);
 
     /// <summary>The optional body of approve and reject: why.</summary>
     public sealed record ReasonBody(string? Reason = null, string? By = null);

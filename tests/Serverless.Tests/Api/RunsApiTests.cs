@@ -50,8 +50,10 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
 
         // Waiting for approval: purge is refused; a second run started over HTTP is not waiting, so approving it is refused.
         await ProblemAsync(await host.Client.DeleteAsync($"/api/orchestrations/{first}"), HttpStatusCode.Conflict);
-        var started = await host.Client.PostAsync("/api/models/listed/train", null);
+        var started = await host.Client.PostAsync("/api/models/listed/train", Json("""{"reason":"second opinion"}"""));
         Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        var trainRecords = (await host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model=listed&action={Serverless.Core.Tracking.AuditActions.TrainRequested}"))!["records"]!.AsArray();
+        Assert.Equal("second opinion", Assert.Single(trainRecords)!["reason"]!.GetValue<string>());
         var second = (await started.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
         Assert.StartsWith("train-listed-", second);
         var rejectEarly = await host.Client.PostAsync($"/api/orchestrations/{second}/reject", null);

@@ -90,6 +90,7 @@ public sealed class AuditApiTests(AzuriteFixture azurite)
     [InlineData("model=Bad_Name", "model")]
     [InlineData("page=garbage", "page")]
     [InlineData("page=", "page")]
+    [InlineData("modle=taxi", "modle")]
     public async Task Audit_BadParameter_Answers400NamingIt(string query, string field)
     {
         await using var host = await TestHost.StartAsync(azurite);

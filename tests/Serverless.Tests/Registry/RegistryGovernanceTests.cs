@@ -161,11 +161,10 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         var model = await ModelWithVersionsAsync("bodies", 1);
 
         var promote = await ProblemAsync(await PromoteAsync(model, """{"version":"v1","reason":"x","forse":true}"""), HttpStatusCode.BadRequest);
-        var train = await ProblemAsync(await Host.Client.PostAsync($"/api/models/{model}/train", Json("""{"reason":"again","datasetVersion":3}""")), HttpStatusCode.BadRequest);
+        var train = await ProblemAsync(await Host.Client.PostAsync($"/api/models/{model}/train", Json("""{"reson":"again","datasetVersion":3}""")), HttpStatusCode.BadRequest);
 
         Assert.Contains("did you mean 'force'", promote["errors"]!["forse"]![0]!.GetValue<string>());
-        Assert.Contains("unknown key", train["errors"]!["reason"]![0]!.GetValue<string>());
-        Assert.Contains("the keys here are datasetVersion", train["errors"]!["reason"]![0]!.GetValue<string>());
+        Assert.Contains("did you mean 'reason'", train["errors"]!["reson"]![0]!.GetValue<string>());
         Assert.Equal("must be text", train["errors"]!["datasetVersion"]![0]!.GetValue<string>());
         foreach (var problem in new[] { promote, train })
         {

@@ -137,6 +137,19 @@ public sealed class PredictInputTests(ShopSpendModel shop) : IClassFixture<ShopS
     }
 
     [Fact]
+    public async Task Predict_EightyBadFields_DetailCountsThemAndSaysHowManyErrorsHolds()
+    {
+        var rows = string.Join(',', Enumerable.Range(0, 80).Select(_ => """{"distance":"far","member":true,"city":"east"}"""));
+
+        var problem = await ApiAssert.ProblemAsync(await PostAsync(Host, Model, $$"""{"rows":[{{rows}}]}"""), HttpStatusCode.BadRequest);
+
+        var detail = problem["detail"]!.GetValue<string>();
+        Assert.StartsWith("80 field(s) of the request do not fit the model: rows[0].distance", detail, StringComparison.Ordinal);
+        Assert.EndsWith("; and 75 more (50 of the 80 in 'errors').", detail, StringComparison.Ordinal);
+        Assert.Equal(50, problem["errors"]!.AsObject().Count);
+    }
+
+    [Fact]
     public async Task Predict_NumberOutOfRange_Answers400NamingFieldAndRow()
     {
         var errors = await BadRequestErrorsAsync(await PostAsync(Host, Model, """{"distance":1e300,"member":true,"city":"east"}"""));
@@ -271,6 +284,15 @@ public sealed class PredictInputTests(ShopSpendModel shop) : IClassFixture<ShopS
         var problem = await ApiAssert.ProblemAsync(await PostAsync(Host, Model, Complete, query), HttpStatusCode.BadRequest);
 
         Assert.Contains("give it once", problem["errors"]![field]![0]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Predict_MisspeltQueryParameter_Answers400SuggestingTheName()
+    {
+        var errors = await BadRequestErrorsAsync(await PostAsync(Host, Model, Complete, "?versoin=v1"));
+
+        Assert.Equal(["versoin"], errors.Keys);
+        Assert.Contains("did you mean 'version'?", errors["versoin"], StringComparison.Ordinal);
     }
 
     [Fact]
