@@ -127,7 +127,13 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
         var slot = _aliases.GetOrAdd((model, alias), static _ => new AliasSlot());
         var current = slot.Current;
         if (current is null) return new ValueTask<LoadedModel>(LoadAliasAsync(model, alias, slot, ct));
-        if (Environment.TickCount64 - slot.CheckedAt > (long)_options.RefreshInterval.TotalMilliseconds && slot.TryStartBackgroundRefresh())
+        var age = Environment.TickCount64 - slot.CheckedAt;
+        var interval = (long)_options.RefreshInterval.TotalMilliseconds;
+        // Under traffic the alias is re-read in the background every interval, off the request path. After an idle spell
+        // (twice the interval unread) the request waits for the read: answering from an alias read long ago could give a
+        // version moved away from since, by another host or a training run, when the move was minutes old.
+        if (age > 2 * interval) return new ValueTask<LoadedModel>(RefreshedAsync(model, alias, slot, current, ct));
+        if (age > interval && slot.TryStartBackgroundRefresh())
         {
             _ = Task.Run(() => BackgroundRefreshAsync(model, alias, slot), CancellationToken.None);
         }
@@ -150,6 +156,27 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
         // Nothing to serve: forget the slot (a name nobody registered must not hold memory) and say why.
         if (slot.Current is null) _aliases.TryRemove(new KeyValuePair<(string, string), AliasSlot>((model, alias), slot));
         throw await NotServableAsync(model, alias, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The alias read again before answering (see <see cref="GetAsync"/>); a failed read keeps the version held.</summary>
+    private async Task<LoadedModel> RefreshedAsync(string model, string alias, AliasSlot slot, LoadedModel held, CancellationToken ct)
+    {
+        await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            // Another request may have read it while this one waited for the gate.
+            if (Environment.TickCount64 - slot.CheckedAt > (long)_options.RefreshInterval.TotalMilliseconds) await RefreshSlotAsync(model, alias, slot, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Refresh of {ModelName} {Alias} failed; still serving {ModelVersion}", model, alias, held.Version);
+            slot.CheckedAt = Environment.TickCount64;
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+        return slot.Current ?? throw await NotServableAsync(model, alias, ct).ConfigureAwait(false);
     }
 
     private async Task BackgroundRefreshAsync(string model, string alias, AliasSlot slot)
