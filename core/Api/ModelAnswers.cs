@@ -24,10 +24,11 @@ public sealed record LoadedVersion(string Model, string Version);
 /// <summary><c>GET /api/models</c>.</summary>
 public sealed record ModelList(IReadOnlyList<ModelSummary> Models);
 
-/// <summary>One model in the list: its production and latest versions and the production version's test metrics.</summary>
+/// <summary>One model in the list: its production, staging and latest versions and the production version's test metrics.</summary>
 public sealed record ModelSummary(
     string Model,
     string? Production,
+    string? Staging,
     string? LatestVersion,
     int Versions,
     string? PrimaryMetric,

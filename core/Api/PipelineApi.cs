@@ -60,12 +60,12 @@ public sealed partial class PipelineApi(
             var doc = registered.Contains(name) ? await registry.GetAsync(name, ct) : null;
             if (doc is null)
             {
-                models.Add(new ModelSummary(name, null, null, 0, null, null));
+                models.Add(new ModelSummary(name, null, null, null, 0, null, null));
                 continue;
             }
             doc.Aliases.TryGetValue(ModelRegistry.Production, out var production);
             var current = doc.Versions.Find(v => v.Version == production);
-            models.Add(new ModelSummary(name, production, LatestVersion(doc), doc.Versions.Count, current?.PrimaryMetric, current?.TestMetrics));
+            models.Add(new ModelSummary(name, production, doc.Aliases.GetValueOrDefault(ModelRegistry.Staging), LatestVersion(doc), doc.Versions.Count, current?.PrimaryMetric, current?.TestMetrics));
         }
         return Json(new ModelList(models));
     });

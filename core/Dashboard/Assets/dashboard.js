@@ -348,7 +348,7 @@
     $('#model-title').textContent = name;
     $('#audit-scope').textContent = 'model ' + name;
     if (!view.ok) {
-      $('#model-aliases').replaceChildren(pill(pick(view.body, 'detail') || `not found (${view.status})`, 'warn'));
+      $('#model-aliases').replaceChildren(pill(pick(view.body, 'detail') || (view.status === 404 ? 'not found' : `could not be read (${view.status})`), 'warn'));
       state.modelView = null;
     } else {
       state.modelView = view.body;

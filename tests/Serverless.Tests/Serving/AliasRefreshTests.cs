@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Serverless.Core.Registry;
@@ -21,6 +22,8 @@ public sealed class AliasRefreshTests(ShopSpendModel shop) : IClassFixture<ShopS
         await shop.Registry.SetAliasAsync(model, ModelRegistry.Staging, "v1", "test", "start", CancellationToken.None);
         Assert.Equal("v1", (await PredictAsync(shop.Host, model, ShopData.Row))["modelVersion"]!.GetValue<string>());
         Assert.Equal("v1", (await PredictAsync(shop.Host, model, ShopData.Row, "?alias=staging"))["modelVersion"]!.GetValue<string>());
+        var listed = (await shop.Host.Client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>("/api/models"))!["models"]!.AsArray().Single(m => m!["model"]!.GetValue<string>() == model)!;
+        Assert.Equal(("v1", "v1"), (listed["production"]!.GetValue<string>(), listed["staging"]!.GetValue<string>()));
         var interval = shop.Host.Services.GetRequiredService<IOptions<PredictionOptions>>().Value.RefreshInterval;
 
         // Moved in the registry, as another host or a training run moves it: this host hears nothing of it.

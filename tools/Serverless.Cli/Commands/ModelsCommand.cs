@@ -26,16 +26,17 @@ public sealed class ModelsCommand(IAnsiConsole console) : AsyncCommand<HostSetti
         foreach (var model in models)
         {
             var name = Json.Text(model?["model"]) ?? "?";
-            var view = await client.GetAsync(PipelineClient.Route(ApiRoutes.Model, name), ct, notFoundIsNull: true);
-            var aliases = view?["aliases"] as JsonObject;
+            var versions = Json.Number(model?["versions"]) ?? 0;
+            // Only a model without a version is looked at further, to say what it has instead.
+            var view = versions > 0 ? null : await client.GetAsync(PipelineClient.Route(ApiRoutes.Model, name), ct, notFoundIsNull: true);
             var metric = Json.Text(model?["primaryMetric"]);
             table.AddRow(
                 Markup.Escape(name),
                 Markup.Escape(Json.Text(model?["production"]) ?? "–"),
-                Markup.Escape(Json.Text(aliases?[ModelRegistry.Staging]) ?? "–"),
+                Markup.Escape(Json.Text(model?[ModelRegistry.Staging]) ?? "–"),
                 Markup.Escape(Json.Text(model?["versions"]) ?? "0"),
                 Markup.Escape(metric is null ? "–" : $"{metric} {Json.Metric(Json.Number(model?["testMetrics"]?[metric]))}"),
-                Markup.Escape(Json.Number(model?["versions"]) is > 0 ? "" : WithoutVersion(name, view)));
+                Markup.Escape(versions > 0 ? "" : WithoutVersion(name, view)));
         }
         console.Write(table);
         return ExitCodes.Ok;
