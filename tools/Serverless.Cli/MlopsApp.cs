@@ -91,13 +91,24 @@ public static class MlopsApp
     }
 
     /// <summary>One line per failure: what went wrong and what to try; the exit code says which kind it was.</summary>
+    /// <summary>The parser's "Failed to convert 'abc' to Int32." said without .NET's type names.</summary>
+    internal static string InWords(string message) => System.Text.RegularExpressions.Regex.Replace(message, @"Failed to convert '(.*)' to (\w+)\.", m =>
+        $"'{m.Groups[1].Value}' is not {m.Groups[2].Value switch
+        {
+            "Int32" or "Int64" or "Int16" => "a whole number",
+            "Double" or "Single" or "Decimal" => "a number",
+            "Boolean" => "true or false",
+            "TimeSpan" => "a duration such as 00:05:00",
+            _ => "a value this option takes",
+        }}; see the option's help.");
+
     private static int Report(IAnsiConsole console, Exception exception)
     {
         switch (exception)
         {
             case CommandAppException parse:
                 if (parse.Pretty is { } pretty) console.Write(pretty);
-                else console.MarkupLineInterpolated($"[red]{Name}: {parse.Message}[/]");
+                else console.MarkupLineInterpolated($"[red]{Name}: {InWords(parse.Message)}[/]");
                 if (SuggestOption(parse.Message) is { } hint) console.MarkupLineInterpolated($"Did you mean '--{hint}'?");
                 console.MarkupLineInterpolated($"Try '{Name} --help', or '{Name} <command> --help'.");
                 return ExitCodes.Usage;

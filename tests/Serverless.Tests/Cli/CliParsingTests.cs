@@ -41,6 +41,19 @@ public sealed class CliParsingTests
         }
     }
 
+    [Theory]
+    [InlineData("-n", "abc", "'abc' is not a whole number")]
+    [InlineData("--interval", "soon", "'soon' is not a number")]
+    public async Task Audit_OptionOfTheWrongKind_IsRefusedInWordsWithoutATypeName(string option, string value, string expected)
+    {
+        var (exit, output) = await CliRunner.RunAsync("audit", option, value);
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains(expected, output);
+        Assert.DoesNotContain("Int32", output);
+        Assert.DoesNotContain("Double", output);
+    }
+
     [Fact]
     public async Task Upload_MisspeltTask_IsRefusedNamingTheTasksWithoutAStackTrace()
     {
