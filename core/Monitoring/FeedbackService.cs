@@ -10,7 +10,7 @@ using Serverless.Core.Storage;
 
 namespace Serverless.Core.Monitoring;
 
-/// <summary>What a feedback request stored: how many labels, per version that answered, and the blob they are in.</summary>
+/// <summary>What a feedback request stored: how many labels, per version that answered, and the blob they are in (container/path, as the quarantine names its files).</summary>
 public sealed record FeedbackReceipt(string Model, int Accepted, IReadOnlyDictionary<string, int> Versions, string Blob);
 
 /// <summary>
@@ -122,7 +122,7 @@ public sealed class FeedbackService(
         await storage.Monitoring.GetBlobClient(blob).UploadAsync(JsonLinesFile.Write(entries),
             new Azure.Storage.Blobs.Models.BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/x-ndjson" } }, ct).ConfigureAwait(false);
         var versions = entries.GroupBy(e => e.ModelVersion).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        return new FeedbackReceipt(model, entries.Count, versions, blob);
+        return new FeedbackReceipt(model, entries.Count, versions, $"{storage.Monitoring.Name}/{blob}");
     }
 
     /// <summary>

@@ -29,6 +29,9 @@ public sealed class FeedbackTests(ShopModels shop) : IClassFixture<ShopModels>
         var response = await FeedbackAsync(Host, model, $$"""{"items":[{"requestId":"{{requestId}}","row":0,"label":20},{"requestId":"{{requestId}}","row":1,"label":40},{"requestId":"{{requestId}}","row":2,"label":70}]}""");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var stored = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["blob"]!.GetValue<string>();
+        Assert.StartsWith(Host.Storage.Monitoring.Name + "/", stored, StringComparison.Ordinal);
+        Assert.True(await Host.Storage.Monitoring.GetBlobClient(stored[(Host.Storage.Monitoring.Name.Length + 1)..]).ExistsAsync(), stored);
         var live = (await ModelAsync(Host, model))["live"]!["versions"]!.AsArray().Single()!;
         Assert.Equal("v1", live["version"]!.GetValue<string>());
         Assert.Equal(3, live["labelled"]!.GetValue<int>());
