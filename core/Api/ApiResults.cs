@@ -60,6 +60,31 @@ public static class ApiResults
         }
     }
 
+    /// <summary>A 400 naming every query parameter the route does not take (see <see cref="UnknownQueryParameters"/>).</summary>
+    public static void OnlyQueryParameters(HttpRequest request, params string[] known)
+    {
+        if (!request.QueryString.HasValue) return;
+        var unknown = new Dictionary<string, string[]>();
+        UnknownQueryParameters(request.Query, known, unknown);
+        if (unknown.Count > 0)
+        {
+            throw new BadRequestException($"This route takes the query parameters {string.Join(", ", known)} only: " +
+                                          $"{string.Join("; ", unknown.Select(u => $"'{u.Key}': {u.Value[0]}"))}.", unknown);
+        }
+    }
+
+    /// <summary>A whole-number query parameter from <paramref name="min"/> to <paramref name="max"/>, or <paramref name="fallback"/> when absent (400 otherwise).</summary>
+    public static int QueryInt(HttpRequest request, string name, int fallback, int min, int max)
+    {
+        var text = request.Query[name].FirstOrDefault();
+        if (text is null) return fallback;
+        if (!int.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        {
+            throw new BadRequestException($"'{name}' must be a whole number from {min} to {max}, not '{Truncate(text)}'.", Field(name, $"{min} to {max}"));
+        }
+        return value;
+    }
+
     public static IResult Json(object value) => Results.Json(value, ApiJson.Options);
 
     public static IResult Json(object value, int status) => Results.Json(value, ApiJson.Options, statusCode: status);

@@ -17,7 +17,9 @@ public sealed class DriftHistogramApi(DriftHistograms histograms, ModelRegistry 
     public Task<IResult> GetAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
         CheckModelName(model);
-        var feature = request.Query["feature"].FirstOrDefault();
+        const string featureParameter = "feature";
+        OnlyQueryParameters(request, featureParameter);
+        var feature = request.Query[featureParameter].FirstOrDefault();
         if (string.IsNullOrWhiteSpace(feature)) throw new BadRequestException("Name the feature: ?feature=<column>.", Field("feature", "required"));
         if (await registry.GetAsync(model, ct) is null) throw new NotFoundException($"Model '{model}' has no registered version.");
         try

@@ -112,9 +112,10 @@ public sealed partial class PipelineApi(
     public Task<IResult> PutSpecAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
         CheckModelName(model);
+        OnlyQueryParameters(request, ReasonParameter);
         using var document = await ReadDocumentAsync(request, ct);
         var json = System.Text.Encoding.UTF8.GetBytes(document.RootElement.GetRawText());
-        var version = await specIntake.AcceptAsync(model, json, Actor(request), "api", request.Query["reason"].FirstOrDefault(), ct);
+        var version = await specIntake.AcceptAsync(model, json, Actor(request), "api", Single(request, ReasonParameter), ct);
         return Json(version.Spec);
     });
 
@@ -166,15 +167,16 @@ public sealed partial class PipelineApi(
         return values.FirstOrDefault();
     }
 
+    private const string ReasonParameter = "reason";
+    private const string SortParameter = "sort";
+
     private static readonly string[] PredictParameters = [nameof(ModelSelector.Version).ToLowerInvariant(), nameof(ModelSelector.Alias).ToLowerInvariant()];
 
     /// <summary>The <c>version</c> or <c>alias</c> query parameter of a predict request.</summary>
     private static ModelSelector PredictSelector(HttpRequest request)
     {
         if (!request.QueryString.HasValue) return ModelSelector.Production;
-        var unknown = new Dictionary<string, string[]>();
-        UnknownQueryParameters(request.Query, PredictParameters, unknown);
-        if (unknown.Count > 0) throw new BadRequestException($"Predict takes the query parameters {string.Join(" and ", PredictParameters)} only: {string.Join("; ", unknown.Select(u => $"'{u.Key}': {u.Value[0]}"))}.", unknown);
+        OnlyQueryParameters(request, PredictParameters);
         var version = Single(request, PredictParameters[0]);
         var alias = Single(request, PredictParameters[1]);
         if (version is not null && alias is not null)
@@ -223,7 +225,8 @@ public sealed partial class PipelineApi(
     {
         CheckModelName(model);
         var latest = await datasets.GetLatestAsync(model, ct);
-        var sort = Single(request, "sort") is { } requested ? RunSort.Resolve(requested, latest?.Schema.Task) : null;
+        OnlyQueryParameters(request, SortParameter);
+        var sort = Single(request, SortParameter) is { } requested ? RunSort.Resolve(requested, latest?.Schema.Task) : null;
         var list = await runs.ListAsync(model, sort, ct);
         // Runs are only ever trained on a dataset version: a model with neither may be one nobody created (a misspelt name).
         if (list.Count == 0 && latest is null) await presence.EnsureExistsAsync(model, ct);

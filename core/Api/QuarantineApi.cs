@@ -14,12 +14,14 @@ using static ApiResults;
 public sealed class QuarantineApi(QuarantineStore quarantine, ModelPresence presence, ILogger<QuarantineApi> logger)
 {
     public const int DefaultMax = 50;
+    private const string MaxParameter = "max";
     public const int MaxMax = 500;
 
     public Task<IResult> ListAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
         CheckModelName(model);
-        var maxText = request.Query["max"].FirstOrDefault();
+        OnlyQueryParameters(request, MaxParameter);
+        var maxText = request.Query[MaxParameter].FirstOrDefault();
         var max = DefaultMax;
         if (maxText is not null && (!int.TryParse(maxText, out max) || max is < 1 or > MaxMax))
         {

@@ -18,12 +18,15 @@ using static ApiResults;
 public sealed class DriftApi(DriftMonitor monitor, DriftStore store, ModelPresence presence, ILogger<DriftApi> logger)
 {
     public const int MaxPageSize = 100;
+    private const string TopParameter = "top";
+    private const string SkipParameter = "skip";
 
     public Task<IResult> ListAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
         CheckModelName(model);
-        var top = QueryInt(request, "top", 20, 1, MaxPageSize);
-        var skip = QueryInt(request, "skip", 0, 0, int.MaxValue);
+        OnlyQueryParameters(request, TopParameter, SkipParameter);
+        var top = QueryInt(request, TopParameter, 20, 1, MaxPageSize);
+        var skip = QueryInt(request, SkipParameter, 0, 0, int.MaxValue);
         await presence.EnsureExistsAsync(model, ct);
         var (total, reports) = await store.ListAsync(model, skip, top, ct);
         return Json(new { Model = model, Total = total, Skip = skip, Top = top, Reports = reports });
@@ -35,14 +38,4 @@ public sealed class DriftApi(DriftMonitor monitor, DriftStore store, ModelPresen
         return Json(await monitor.CheckAsync(model, "http", Actor(request), workflows, ct));
     });
 
-    private static int QueryInt(HttpRequest request, string name, int fallback, int min, int max)
-    {
-        var text = request.Query[name].FirstOrDefault();
-        if (text is null) return fallback;
-        if (!int.TryParse(text, out var value) || value < min || value > max)
-        {
-            throw new BadRequestException($"'{name}' must be a whole number from {min} to {max}, not '{text}'.", Field(name, $"{min} to {max}"));
-        }
-        return value;
-    }
 }

@@ -31,6 +31,11 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogg
 
     /// <summary>Most runs one list request returns.</summary>
     public const int MaxPageSize = 100;
+    private const string ModelParameter = "model";
+    private const string StatusParameter = "status";
+    private const string TopParameter = "top";
+    private const string SkipParameter = "skip";
+    private const string ReasonParameter = "reason";
 
     /// <summary>Most runs of one model the list looks at (sorted newest first in memory: the task hub orders by id).</summary>
     public const int MaxRunsScanned = 5000;
@@ -57,10 +62,11 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogg
     /// <summary><c>GET /api/orchestrations?model=&amp;status=&amp;top=&amp;skip=</c>: training runs, newest first, paged.</summary>
     public Task<IResult> ListAsync(HttpRequest request, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>
     {
-        var model = request.Query["model"].FirstOrDefault();
+        OnlyQueryParameters(request, ModelParameter, StatusParameter, TopParameter, SkipParameter);
+        var model = request.Query[ModelParameter].FirstOrDefault();
         if (model is not null) CheckModelName(model);
         var statuses = new List<OrchestrationRuntimeStatus>();
-        foreach (var text in request.Query["status"].SelectMany(s => (s ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        foreach (var text in request.Query[StatusParameter].SelectMany(s => (s ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
         {
             if (!Enum.TryParse<OrchestrationRuntimeStatus>(text, ignoreCase: true, out var status) || !Enum.IsDefined(status) || int.TryParse(text, out _))
             {
@@ -68,8 +74,8 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogg
             }
             statuses.Add(status);
         }
-        var top = ParseInt(request, "top", 20, 1, MaxPageSize);
-        var skip = ParseInt(request, "skip", 0, 0, MaxRunsScanned);
+        var top = QueryInt(request, TopParameter, 20, 1, MaxPageSize);
+        var skip = QueryInt(request, SkipParameter, 0, 0, MaxRunsScanned);
 
         var query = new OrchestrationQuery
         {
@@ -99,9 +105,10 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogg
 
     public Task<IResult> TerminateAsync(string instanceId, HttpRequest request, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>
     {
+        OnlyQueryParameters(request, ReasonParameter);
         var instance = await FindAsync(instanceId, workflows, ct);
         if (instance.IsCompleted) throw new ConflictException($"Orchestration '{instanceId}' has already ended ({instance.RuntimeStatus}).");
-        var reason = request.Query["reason"].FirstOrDefault() ?? "terminated over HTTP";
+        var reason = request.Query[ReasonParameter].FirstOrDefault() ?? "terminated over HTTP";
         await workflows.TerminateInstanceAsync(instanceId, new TerminateInstanceOptions { Output = reason }, ct);
         await audit.RecordAsync(AuditActions.Terminate, ModelOf(instance), Actor(request), new { instanceId, reason }, ct);
         return Results.Accepted();
@@ -230,16 +237,6 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogg
         var node => node.ToJsonString(),
     };
 
-    private static int ParseInt(HttpRequest request, string name, int fallback, int min, int max)
-    {
-        var text = request.Query[name].FirstOrDefault();
-        if (text is null) return fallback;
-        if (!int.TryParse(text, out var value) || value < min || value > max)
-        {
-            throw new BadRequestException($"'{name}' must be a whole number from {min} to {max}, not '{text}'.", Field(name, $"{min} to {max}"));
-        }
-        return value;
-    }
 
     /// <summary>The optional body of train: the dataset version to train on (default: the latest).</summary>
     /// <summary>The optional body of train: the dataset version (else the latest) and why, kept in the audit.</summary>

@@ -48,6 +48,33 @@ public sealed class ApiBadInputTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task QueryParameters_MisspeltOnEveryRouteThatTakesSome_Answer400SuggestingTheName()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        (HttpMethod Method, string Path, string Misspelt, string Meant)[] cases =
+        [
+            (HttpMethod.Get, "/api/models/ghost/runs?srot=rmse", "srot", "sort"),
+            (HttpMethod.Get, "/api/models/ghost/quarantine?mx=5", "mx", "max"),
+            (HttpMethod.Get, "/api/models/ghost/drift?tpo=5", "tpo", "top"),
+            (HttpMethod.Get, "/api/models/ghost/drift/histogram?featur=x", "featur", "feature"),
+            (HttpMethod.Get, "/api/orchestrations?modle=ghost", "modle", "model"),
+            (HttpMethod.Post, "/api/orchestrations/train-ghost-1/terminate?reson=x", "reson", "reason"),
+            (HttpMethod.Put, "/api/models/ghost/spec?resaon=x", "resaon", "reason"),
+            (HttpMethod.Post, "/api/models/ghost/predict?alais=staging", "alais", "alias"),
+            (HttpMethod.Get, "/api/audit?acton=promote", "acton", "action"),
+        ];
+        foreach (var (method, path, misspelt, meant) in cases)
+        {
+            var request = new HttpRequestMessage(method, path) { Content = method == HttpMethod.Get ? null : Json("""{"label":"y"}""") };
+
+            var problem = await ProblemAsync(await host.Client.SendAsync(request), HttpStatusCode.BadRequest);
+
+            Assert.True(problem["errors"]?[misspelt] is not null, $"{path}: {problem.ToJsonString()}");
+            Assert.Contains($"did you mean '{meant}'?", problem["errors"]![misspelt]![0]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
     public async Task ModelRoutes_InvalidOrUnknownNames_Answer400And404()
     {
         await using var host = await TestHost.StartAsync(azurite);
