@@ -21,7 +21,14 @@ public sealed record FeatureHistogram(
     IReadOnlyList<string> Bins,
     IReadOnlyList<long> Reference,
     IReadOnlyList<long> Current,
-    long CurrentMissing);
+    long CurrentMissing)
+{
+    /// <summary>Numeric: current values below the reference's smallest, counted in the first bin (its range is open below for them).</summary>
+    public long CurrentBelow { get; init; }
+
+    /// <summary>Numeric: current values above the reference's largest, counted in the last bin (its range is open above for them).</summary>
+    public long CurrentAbove { get; init; }
+}
 
 /// <summary>Why a histogram cannot be drawn, in words for the person who asked.</summary>
 public sealed class HistogramUnavailableException(string message, bool unknownFeature = false) : Exception(message)
@@ -76,18 +83,21 @@ public sealed class DriftHistograms(DriftStore reports, DatasetStore datasets, D
     {
         var edges = histogram.Edges;
         var counts = new long[histogram.Counts.Count];
-        long missing = 0;
+        long missing = 0, below = 0, above = 0;
         foreach (var value in values)
         {
             if (DriftInputs.Number(value) is var x && double.IsNaN(x)) { missing++; continue; }
-            // Values outside the reference's range fall in the first or last bin, as the profile counts them.
+            // Values outside the reference's range fall in the first or last bin, as the profile counts them, and are
+            // counted apart too, so that the answer says how many lie beyond the bins' edges.
+            if (x < edges[0]) below++;
+            else if (x > edges[^1]) above++;
             var index = 0;
             while (index < counts.Length - 1 && x >= edges[index + 1]) index++;
             counts[index]++;
         }
         var bins = Enumerable.Range(0, counts.Length).Select(i => $"{Format(edges[i])}–{Format(edges[i + 1])}").ToList();
         return new FeatureHistogram(report.Model, column.Name, column.Kind, report.CheckId, report.DatasetVersion, report.WindowStart, report.WindowEnd,
-            bins, histogram.Counts, counts, missing);
+            bins, histogram.Counts, counts, missing) { CurrentBelow = below, CurrentAbove = above };
     }
 
     private static FeatureHistogram Categorical(DriftReport report, ColumnProfile column, IReadOnlyList<string?> values)

@@ -628,7 +628,9 @@
       el('h3', {}, `${h.feature}: reference and current distributions`),
       el('div', { class: 'legend' },
         el('span', {}, el('i', { class: 'swatch-ref' }), `reference (dataset ${h.datasetVersion || '?'})`),
-        el('span', {}, el('i', { class: 'swatch-cur' }), `current (live inputs${h.currentMissing ? `, ${h.currentMissing} missing` : ''})`)),
+        el('span', {}, el('i', { class: 'swatch-cur' }), `current (live inputs${h.currentMissing ? `, ${h.currentMissing} missing` : ''}` +
+          `${h.currentBelow ? `, ${h.currentBelow} below the first bin's edge, counted in it` : ''}` +
+          `${h.currentAbove ? `, ${h.currentAbove} above the last bin's edge, counted in it` : ''})`)),
       el('div', { class: 'chart', id: 'drift-histogram' }, histogramChart(h.bins || [], h.reference || [], h.current || [])));
   }
 

@@ -247,6 +247,25 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
     }
 
     [Fact]
+    public async Task Histogram_TrafficBeyondTheReferenceRange_SaysHowManyValuesLieBeyondTheEdges()
+    {
+        await taxi.ResetAsync("""{"retrain":false}""");
+        await taxi.LogTrafficAsync(TaxiDriftModel.ResampledTrainingRows(300));
+        await taxi.CheckAsync();
+        var within = (await taxi.Host.Client.GetFromJsonAsync<JsonObject>($"/api/models/{Model}/drift/histogram?feature=trip_distance"))!;
+
+        await taxi.ResetAsync("""{"retrain":false}""");
+        await taxi.LogTrafficAsync(TaxiDriftModel.ShiftedRows(600));
+        await taxi.CheckAsync();
+        var shifted = (await taxi.Host.Client.GetFromJsonAsync<JsonObject>($"/api/models/{Model}/drift/histogram?feature=trip_distance"))!;
+
+        Assert.Equal((0, 0), (within["currentBelow"]!.GetValue<long>(), within["currentAbove"]!.GetValue<long>()));
+        var above = shifted["currentAbove"]!.GetValue<long>();
+        Assert.InRange(above, 1, shifted["current"]!.AsArray()[^1]!.GetValue<long>());
+        Assert.Equal(0, shifted["currentBelow"]!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task GetDrift_AfterThreeChecks_ListsThemNewestFirstPaged()
     {
         await taxi.ResetAsync();
