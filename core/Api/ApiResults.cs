@@ -223,7 +223,8 @@ public static class ApiResults
             case PayloadTooLargeException e:
                 return Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large", e.Message);
             case Serving.ModelUnavailableException e:
-                return Problem(StatusCodes.Status503ServiceUnavailable, "Model unavailable", e.Message);
+                var unavailable = Problem(StatusCodes.Status503ServiceUnavailable, "Model unavailable", e.Message);
+                return e.RetryAfter is { } after ? new WithHeader(unavailable, "Retry-After", Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture)) : unavailable;
             case KeyNotFoundException e:
                 return Problem(StatusCodes.Status404NotFound, "Not found", e.Message);
             case RequestFailedException { Status: 412 or 409 }:
@@ -233,6 +234,16 @@ public static class ApiResults
                 return Problem(StatusCodes.Status500InternalServerError, "Integrity check failed", e.Message);
             default:
                 return null;
+        }
+    }
+
+    /// <summary>An answer with one more response header.</summary>
+    private sealed class WithHeader(IResult inner, string name, string value) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers[name] = value;
+            return inner.ExecuteAsync(httpContext);
         }
     }
 

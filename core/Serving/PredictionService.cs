@@ -324,7 +324,7 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
     private async Task<LoadedModel> LoadVersionAsync(string model, string version, CancellationToken ct)
     {
         var key = (model, version);
-        if (RecentFailure(model, version) is { } failure) throw new ModelUnavailableException(model, version, failure.Message);
+        if (RecentFailure(model, version) is { } failure) throw new ModelUnavailableException(model, version, failure.Message, failure.At + _options.IntegrityRetryInterval - DateTime.UtcNow);
         ModelManifest manifest;
         byte[] bytes;
         try
@@ -336,7 +336,7 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
             var message = $"{e.Message} This host holds no verified copy of it. {ModelIntegrity.Remedy(model)} " +
                           $"If it is the production version, rolling production back (POST /api/models/{model}/rollback) serves the one before it.";
             _failures[key] = new IntegrityFailure(message, DateTime.UtcNow);
-            throw new ModelUnavailableException(model, version, message);
+            throw new ModelUnavailableException(model, version, message, _options.IntegrityRetryInterval);
         }
         _failures.TryRemove(key, out _);
         var loaded = LoadedModel.Create(manifest, bytes);

@@ -102,7 +102,13 @@ public sealed class ModelIntegrityTests(ShopSpendModel shop) : IClassFixture<Sho
         await TamperAsync(model, "v1");
         await using var fresh = await TestHost.StartAsync(shop.Azurite, IsolatedLayout.Settings(shop.Azurite.ConnectionString, Host.Suffix));
 
-        var problem = await ApiAssert.ProblemAsync(await PostAsync(fresh, model, ShopData.Row), HttpStatusCode.ServiceUnavailable);
+        var response = await PostAsync(fresh, model, ShopData.Row);
+        var again = await PostAsync(fresh, model, ShopData.Row);
+
+        // Retry-After: when this host checks the bytes again (IntegrityRetryInterval, 1 minute by default).
+        Assert.InRange(response.Headers.RetryAfter?.Delta?.TotalSeconds ?? -1, 59, 60);
+        Assert.InRange(again.Headers.RetryAfter?.Delta?.TotalSeconds ?? -1, 1, 60);
+        var problem = await ApiAssert.ProblemAsync(response, HttpStatusCode.ServiceUnavailable);
 
         var detail = problem["detail"]!.GetValue<string>();
         Assert.Contains($"'{model}' version v1 failed its integrity check", detail);
