@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Serverless.Core.Api;
 using Serverless.Core.Datasets;
 using Serverless.Core.Registry;
+using Serverless.Core.Storage;
 using Serverless.Core.Tracking;
 
 namespace Serverless.Orchestrations;
@@ -18,8 +19,18 @@ using static ApiResults;
 /// own types (<see cref="TrainingRequest"/>, <see cref="TrainingOrchestrator"/>, <see cref="TrainingProgress"/>): start,
 /// list, inspect, approve or reject, terminate, raise events and purge. Both hosts map their routes to these.
 /// </summary>
-public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogger<RunsApi> logger)
+public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, PipelineStorage storage, ILogger<RunsApi> logger)
 {
+    /// <summary>
+    /// Where a run's approval decision is claimed (<c>models/{model}/approvals/{instance id}.json</c>, written only if
+    /// absent): the run reads one decision, so a second one, even sent before the run moved off waiting, is refused
+    /// rather than answered 202 and audited without effect.
+    /// </summary>
+    public static string DecisionBlob(string model, string instanceId) => $"{model}/approvals/{instanceId}.json";
+
+    /// <summary>The claimed decision, and when.</summary>
+    public sealed record ClaimedDecision(ApprovalDecision Decision, DateTimeOffset At);
+
     /// <summary>Instance ids: what a blob name, a table key and a URL segment can all carry.</summary>
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$")]
     private static partial Regex InstanceIdPattern();
@@ -151,7 +162,20 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, ILogg
             throw new ConflictException($"Orchestration '{instanceId}' is not waiting for approval (status {instance.RuntimeStatus}, stage {stage ?? "none"}).");
         }
         var actor = Actor(request);
-        await workflows.RaiseEventAsync(instanceId, TrainingOrchestrator.ApprovalEvent, new ApprovalDecision(approved, actor, body?.Reason), ct);
+        var decision = new ApprovalDecision(approved, actor, body?.Reason);
+        var claim = storage.Models.GetBlobClient(DecisionBlob(ModelOf(instance), instanceId));
+        try
+        {
+            await storage.EnsureCreatedAsync();
+            await JsonBlobs.WriteAsync(claim, new ClaimedDecision(decision, DateTimeOffset.UtcNow), ct, createOnly: true);
+        }
+        catch (Azure.RequestFailedException e) when (JsonBlobs.IsConcurrencyConflict(e))
+        {
+            var first = (await JsonBlobs.TryReadAsync<ClaimedDecision>(claim, ct))?.Value;
+            throw new ConflictException($"Orchestration '{instanceId}' already has its decision: " +
+                                        (first is null ? "another request decided first." : $"{(first.Decision.Approved ? "approved" : "rejected")} by {first.Decision.By} at {first.At:u}."));
+        }
+        await workflows.RaiseEventAsync(instanceId, TrainingOrchestrator.ApprovalEvent, decision, ct);
         await audit.RecordAsync(approved ? AuditActions.Approve : AuditActions.Reject, ModelOf(instance), actor, body?.Reason, new { instanceId }, ct);
         return new WithLocation(Json(new DecisionAnswer(instanceId, approved ? "approved" : "rejected"), StatusCodes.Status202Accepted), ApiRoutes.OrchestrationPath(instanceId));
     });

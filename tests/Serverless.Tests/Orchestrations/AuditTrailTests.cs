@@ -28,7 +28,14 @@ public sealed class AuditTrailTests(AzuriteFixture azurite)
         var approve = new HttpRequestMessage(HttpMethod.Post, $"/api/orchestrations/{id}/approve") { Content = Json("""{"reason":"checked the card"}""") };
         approve.Headers.Add("x-functions-key", "key-of-ann");
         Assert.Equal(HttpStatusCode.Accepted, (await host.Client.SendAsync(approve)).StatusCode);
+        // Sent at once, before the run has moved off waiting: the run takes one decision, so this one is refused, not audited.
+        var reject = new HttpRequestMessage(HttpMethod.Post, $"/api/orchestrations/{id}/reject") { Content = Json("""{"reason":"too late"}""") };
+        reject.Headers.Add("x-functions-key", "key-of-ann");
+        await ProblemAsync(await host.Client.SendAsync(reject), HttpStatusCode.Conflict);
         await host.WaitForRunAsync(id, s => s["runtimeStatus"]!.GetValue<string>() == "Completed", Timeout);
+        var claim = await host.Storage.Models.GetBlobClient(Serverless.Orchestrations.RunsApi.DecisionBlob(model, id)).DownloadContentAsync();
+        var claimed = JsonNode.Parse(claim.Value.Content.ToString())!["decision"]!;
+        Assert.Equal((true, "ann"), (claimed["approved"]!.GetValue<bool>(), claimed["by"]!.GetValue<string>()));
 
         var records = (await host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model={model}"))!["records"]!.AsArray()
             .Select(r => r!.AsObject()).Reverse().ToList();
@@ -36,6 +43,7 @@ public sealed class AuditTrailTests(AzuriteFixture azurite)
         var actions = records.Select(r => r["action"]!.GetValue<string>()).ToList();
         string[] expected = [AuditActions.SpecChanged, AuditActions.Ingested, AuditActions.TrainingStarted, AuditActions.Register, AuditActions.Approve, AuditActions.Approved, AuditActions.Promote, AuditActions.TrainingEnded];
         Assert.Equal(expected, actions.Where(expected.Contains).ToArray());
+        Assert.DoesNotContain(AuditActions.Reject, actions);
         Assert.All(records, r => Assert.False(string.IsNullOrEmpty(r["actor"]!.GetValue<string>())));
         Assert.All(records, r => Assert.False(string.IsNullOrEmpty(r["reason"]?.GetValue<string>()), $"{r["action"]} has no reason"));
         var approved = records.Single(r => r["action"]!.GetValue<string>() == AuditActions.Approve);
