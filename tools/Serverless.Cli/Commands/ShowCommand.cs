@@ -64,7 +64,7 @@ public sealed class ShowCommand(IAnsiConsole console) : AsyncCommand<ModelSettin
             {
                 table.AddRow(Markup.Escape(Json.Text(r?["instanceId"]) ?? ""), Json.When(r?["createdTime"]), Markup.Escape(Json.Text(r?["runtimeStatus"]) ?? ""),
                     Markup.Escape(Json.Text(r?["customStatus"]?["stage"]) ?? "–"),
-                    Markup.Escape(Json.Text(r?["output"]?["status"]) ?? Json.Text(r?["failureDetails"]?["errorMessage"]) ?? "–"));
+                    Markup.Escape(Outcome(r)));
             }
             console.Write(table);
         }
@@ -86,4 +86,15 @@ public sealed class ShowCommand(IAnsiConsole console) : AsyncCommand<ModelSettin
         }
         return ExitCodes.Ok;
     }
+
+    /// <summary>
+    /// A run's outcome: the training output's status; a terminated run's output is the reason it was given, a string;
+    /// a failed run has its error instead.
+    /// </summary>
+    public static string Outcome(JsonNode? run) => run?["output"] switch
+    {
+        JsonObject output => Json.Text(output["status"]) ?? "–",
+        JsonValue reason => $"{Json.Text(run?["runtimeStatus"])?.ToLowerInvariant() ?? "ended"}: {Json.Text(reason)}",
+        _ => Json.Text(run?["failureDetails"]?["errorMessage"]) ?? "–",
+    };
 }
