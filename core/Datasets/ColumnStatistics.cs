@@ -66,6 +66,15 @@ internal sealed class ColumnStatistics
     /// <summary>A short raw text already read in this (so far numeric) column: its number and its rank among the distinct numbers (-1 if uncounted).</summary>
     private readonly record struct KnownNumber(ulong Key, double Value, int Rank, bool IsInteger);
 
+    /// <summary>
+    /// A value of the column that is not a number (null when every one is). Numbers are not counted apart once a column
+    /// holds a non-number, so how many are not is not known.
+    /// </summary>
+    public string? NonNumberExample => FirstNonNumber;
+
+    /// <summary>The first present value that was not a number (set once, when the column stops being a candidate for numbers).</summary>
+    public string? FirstNonNumber;
+
     /// <summary>Distinct counting switches from numeric keys (cheap to hash) to text once a column turns out not to be all numbers.</summary>
     private void MoveNumbersToText()
     {
@@ -159,6 +168,7 @@ internal sealed class ColumnStatistics
             else
             {
                 _mayBeNumber = false;
+                FirstNonNumber = System.Text.Encoding.UTF8.GetString(value);
                 MoveNumbersToText();
             }
         }

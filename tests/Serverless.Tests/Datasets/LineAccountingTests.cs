@@ -50,6 +50,33 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Ingest_TextInAColumnTheSpecDeclaresNumeric_IsKeptAsMissingAndSaysSo()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("declared");
+        var content = Lines(["x,y", .. Enumerable.Range(0, 40).Select(i => $"{(i == 25 ? "abc" : (i * 2).ToString(System.Globalization.CultureInfo.InvariantCulture))},{i * 1.5}")]);
+        var spec = new ModelSpec { Label = "y", Task = TaskKind.Regression, Columns = new Dictionary<string, ColumnKind> { ["x"] = ColumnKind.Numeric } };
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/data.csv", content, spec));
+
+        Assert.Equal(40, manifest.Rows);
+        Assert.Contains("'x': values that are not numbers, such as 'abc', are kept as missing (the spec declares the column numeric)", manifest.Schema.Inferred);
+    }
+
+    [Fact]
+    public async Task Ingest_HeaderRepeatedInTheData_RegressionLabelNamesTheRepeatedHeader()
+    {
+        var ingestion = new Ingestion(azurite);
+        var rows = Enumerable.Range(0, 300).Select(i => $"{i},{i * 1.5}").ToList();
+        var content = Lines(["x,y", .. rows, "x,y", .. rows]);
+
+        var reason = await QuarantineReasonAsync(ingestion, $"{Ingestion.NewModel("twohead")}/data.csv", content, "label_not_numeric", new ModelSpec { Label = "y", Task = TaskKind.Regression });
+
+        Assert.Contains("holds values that are not numbers, such as 'y'", reason);
+        Assert.Contains("is the header line repeated part way through the file?", reason);
+    }
+
+    [Fact]
     public async Task Ingest_HeaderlessFileStartingWithHash1_KeepsEveryRow()
     {
         var ingestion = new Ingestion(azurite);
