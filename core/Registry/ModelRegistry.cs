@@ -147,12 +147,25 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
     }
 
     /// <summary>Sets the status of a version (approval outcome).</summary>
-    public Task<RegistryDocument> SetStatusAsync(string model, string version, string status, CancellationToken ct) =>
+    /// <remarks>
+    /// A version rejected, or whose approval expired, leaves every alias but production that points at it (staging,
+    /// typically), with a <see cref="AliasMoves.Withdraw"/> entry in the history: it stops being served and shadow-scored
+    /// through them, as an archived version does; promoting it still needs force.
+    /// </remarks>
+    public Task<RegistryDocument> SetStatusAsync(string model, string version, string status, CancellationToken ct, string by = "pipeline") =>
         UpdateAsync(model, doc =>
         {
             var index = doc.Versions.FindIndex(v => v.Version == version);
             if (index < 0) throw new NotFoundException($"Model '{model}' has no version '{version}'.");
             doc.Versions[index] = doc.Versions[index] with { Status = status };
+            if (status is VersionStatus.Rejected or VersionStatus.Expired)
+            {
+                foreach (var alias in doc.Aliases.Where(a => a.Value == version && a.Key != Production).Select(a => a.Key).ToList())
+                {
+                    doc.Aliases.Remove(alias);
+                    doc.History.Add(new AliasChange(alias, version, null, DateTimeOffset.UtcNow, by, $"{version} {status}", AliasMoves.Withdraw));
+                }
+            }
             return doc;
         }, ct);
 

@@ -91,6 +91,9 @@ public static class AliasMoves
     public const string Register = "register";
     public const string Archive = "archive";
 
+    /// <summary>The alias was cleared because its version was rejected at the approval gate or its approval expired.</summary>
+    public const string Withdraw = "withdraw";
+
     /// <summary>The action of a history entry; entries written before actions were recorded are told by their reason.</summary>
     public static string Of(AliasChange change) =>
         change.Action ?? (change.Reason.StartsWith("rollback", StringComparison.Ordinal) ? Rollback : Promote);

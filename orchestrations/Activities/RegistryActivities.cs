@@ -76,7 +76,7 @@ public sealed class SetVersionStatus(ModelRegistry registry, AuditLog audit) : P
 {
     public override async Task<RegisteredVersion> RunAsync(VersionStatusInput input, CancellationToken cancellationToken)
     {
-        await registry.SetStatusAsync(input.Model, input.Version, input.Status, cancellationToken);
+        await registry.SetStatusAsync(input.Model, input.Version, input.Status, cancellationToken, input.Actor);
         await audit.RecordAsync(input.Status, input.Model, input.Actor, input.Reason, new { input.Version }, cancellationToken);
         var manifest = await registry.GetManifestAsync(input.Model, input.Version, cancellationToken);
         return new RegisteredVersion(input.Model, input.Version, manifest?.Sha256 ?? "");

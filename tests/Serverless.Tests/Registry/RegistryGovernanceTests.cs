@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Core.Registry;
+using Serverless.Core.Serving;
 using Serverless.Core.Tracking;
 using Serverless.Core.Training;
 using Serverless.Tests.Infrastructure;
@@ -153,6 +154,27 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         var answer = (await again.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Equal(("v1", "v1"), (answer["from"]!.GetValue<string>(), answer["to"]!.GetValue<string>()));
         Assert.Single((await shop.Registry.GetAsync(model, CancellationToken.None))!.History);
+    }
+
+    [Theory]
+    [InlineData(VersionStatus.Rejected)]
+    [InlineData(VersionStatus.Expired)]
+    public async Task RejectedOrExpiredVersion_LeavesStaging_AndIsNoLongerServedThroughIt(string status)
+    {
+        var model = await ModelWithVersionsAsync("withdrawn", 2);
+        await shop.Registry.SetAliasAsync(model, ModelRegistry.Production, "v1", "test", "start", CancellationToken.None);
+        await shop.Registry.SetAliasAsync(model, ModelRegistry.Staging, "v2", "test", "waiting", CancellationToken.None);
+        Assert.Equal("v2", (await PredictClient.PredictAsync(Host, model, ShopData.Row, "?alias=staging"))["modelVersion"]!.GetValue<string>());
+
+        var doc = await shop.Registry.SetStatusAsync(model, "v2", status, CancellationToken.None, "ann");
+        await Host.Services.GetRequiredService<PredictionService>().RefreshAsync(model, CancellationToken.None);
+
+        Assert.False(doc.Aliases.ContainsKey(ModelRegistry.Staging));
+        Assert.Equal("v1", doc.Aliases[ModelRegistry.Production]);
+        var withdrawn = doc.History[^1];
+        Assert.Equal((ModelRegistry.Staging, "v2", (string?)null, AliasMoves.Withdraw, "ann"), (withdrawn.Alias, withdrawn.From, withdrawn.To, withdrawn.Action, withdrawn.By));
+        await Task.Delay(Host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PredictionOptions>>().Value.RefreshInterval * 2 + TimeSpan.FromMilliseconds(300));
+        await ProblemAsync(await PredictClient.PostAsync(Host, model, ShopData.Row, "?alias=staging"), HttpStatusCode.NotFound);
     }
 
     [Fact]
