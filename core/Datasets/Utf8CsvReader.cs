@@ -76,7 +76,8 @@ internal sealed class Utf8CsvReader : IDisposable
 
     /// <summary>The 1-based number of a record of the batch in the file.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public long RecordNumber(int record) => _firstRecord + record;
+    /// <remarks>Comment lines skipped before the record count too, so that the number is the record's line in a file without quoted line breaks.</remarks>
+    public long RecordNumber(int record) => _firstRecord + record + _rows[record].CommentsBefore;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int FieldCount(int record) => _rows[record].FieldCount;
@@ -186,7 +187,7 @@ internal sealed class Utf8CsvReader : IDisposable
             }
             if (_quotedCount > 0) FinishQuoted();
             if (_rowCount == _rows.Length) Array.Resize(ref _rows, _rowCount * 2);
-            _rows[_rowCount++] = new Row(firstField, _fieldCount - firstField, start, end - start, _canonical);
+            _rows[_rowCount++] = new Row(firstField, _fieldCount - firstField, start, end - start, _canonical, Comments);
             Records++;
         }
         return _rowCount;
@@ -195,7 +196,7 @@ internal sealed class Utf8CsvReader : IDisposable
     public void Dispose() => _stream.Dispose();
 
     /// <summary>One record of the batch: its fields, where its bytes lie, and whether they are canonical as read.</summary>
-    private readonly record struct Row(int FirstField, int FieldCount, int Start, int Length, bool Canonical);
+    private readonly record struct Row(int FirstField, int FieldCount, int Start, int Length, bool Canonical, long CommentsBefore);
 
     /// <summary>Reads the first 64 KiB (or all of a shorter input), skips a UTF-8 byte-order mark and tells LF from lone-CR line ends, as Sylvan did from its first buffer.</summary>
     private void Start()

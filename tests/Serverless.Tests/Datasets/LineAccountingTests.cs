@@ -77,6 +77,24 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Ingest_RowsRejectedAfterCommentLines_AreNamedByTheirLineInTheFile()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("commentlines");
+        // Line 1 a comment, line 2 the header, a comment at line 33: the rows out of range are at lines 8 and 38.
+        var rows = Enumerable.Range(0, 60).Select(i => $"{(i is 5 or 34 ? -5 : i)},{i * 1.5}").ToList();
+        var content = Lines(["# generated", "x,y", .. rows[..30], "# half way", .. rows[30..]]);
+        var spec = new ModelSpec { Label = "y", Task = TaskKind.Regression, Comment = "#", Ranges = new() { ["x"] = new ValueRange(Min: 0) } };
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/data.csv", content, spec));
+
+        var text = content.Split('\n');
+        Assert.Equal(["-5,7.5", "-5,51"], new[] { text[7], text[37] });
+        var problem = Assert.Single(manifest.Problems, p => p.Code == "value_out_of_range");
+        Assert.Equal([8L, 38L], problem.Lines);
+    }
+
+    [Fact]
     public async Task Ingest_HeaderlessFileStartingWithHash1_KeepsEveryRow()
     {
         var ingestion = new Ingestion(azurite);
