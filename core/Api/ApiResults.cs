@@ -224,7 +224,7 @@ public static class ApiResults
                 return Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large", e.Message);
             case Serving.ModelUnavailableException e:
                 var unavailable = Problem(StatusCodes.Status503ServiceUnavailable, "Model unavailable", e.Message);
-                return e.RetryAfter is { } after ? new WithHeader(unavailable, "Retry-After", Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture)) : unavailable;
+                return e.RetryAfter is { } after ? new WithHeader(unavailable, Microsoft.Net.Http.Headers.HeaderNames.RetryAfter, Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture)) : unavailable;
             case KeyNotFoundException e:
                 return Problem(StatusCodes.Status404NotFound, "Not found", e.Message);
             case RequestFailedException { Status: 412 or 409 }:
@@ -234,16 +234,6 @@ public static class ApiResults
                 return Problem(StatusCodes.Status500InternalServerError, "Integrity check failed", e.Message);
             default:
                 return null;
-        }
-    }
-
-    /// <summary>An answer with one more response header.</summary>
-    private sealed class WithHeader(IResult inner, string name, string value) : IResult
-    {
-        public Task ExecuteAsync(HttpContext httpContext)
-        {
-            httpContext.Response.Headers[name] = value;
-            return inner.ExecuteAsync(httpContext);
         }
     }
 
@@ -271,12 +261,12 @@ public static class ApiResults
         }
     }
 
-    /// <summary>A result with a Location header, as the check-status response carries.</summary>
-    public sealed class WithLocation(IResult inner, string location) : IResult
+    /// <summary>An answer with one more response header (a Location, a Retry-After).</summary>
+    public sealed class WithHeader(IResult inner, string name, string value) : IResult
     {
         public Task ExecuteAsync(HttpContext httpContext)
         {
-            httpContext.Response.Headers.Location = location;
+            httpContext.Response.Headers[name] = value;
             return inner.ExecuteAsync(httpContext);
         }
     }

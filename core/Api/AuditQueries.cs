@@ -12,33 +12,35 @@ public static class AuditQueries
     public const int MaxPageSize = 1000;
 
     /// <summary>The parameters <see cref="Parse"/> reads.</summary>
-    public static IReadOnlyList<string> Parameters { get; } = ["model", "action", "from", "to", "max", "page"];
+    public static IReadOnlyList<string> Parameters { get; } = [ModelParameter, ActionParameter, FromParameter, ToParameter, MaxParameter, PageParameter];
+
+    private const string ModelParameter = "model", ActionParameter = "action", FromParameter = "from", ToParameter = "to", MaxParameter = "max", PageParameter = "page";
 
     public static AuditQuery Parse(IQueryCollection query)
     {
         var errors = new Dictionary<string, string[]>();
         ApiResults.UnknownQueryParameters(query, Parameters, errors);
-        var model = query["model"].FirstOrDefault();
-        if (model is not null && !ModelNames.IsValid(model)) errors["model"] = [ModelNames.Rule];
-        var action = query["action"].FirstOrDefault();
+        var model = query[ModelParameter].FirstOrDefault();
+        if (model is not null && !ModelNames.IsValid(model)) errors[ModelParameter] = [ModelNames.Rule];
+        var action = query[ActionParameter].FirstOrDefault();
         if (action is not null && !AuditActions.All.Contains(action, StringComparer.Ordinal))
         {
-            errors["action"] = [$"unknown action '{Shown(action)}'; {Specs.NameSuggestions.Hint(action, AuditActions.All)}"];
+            errors[ActionParameter] = [$"unknown action '{Shown(action)}'; {Specs.NameSuggestions.Hint(action, AuditActions.All)}"];
         }
-        var from = Time(query, "from", errors);
-        var to = Time(query, "to", errors);
-        if (from > to) errors["from"] = ["must not be after 'to'"];
+        var from = Time(query, FromParameter, errors);
+        var to = Time(query, ToParameter, errors);
+        if (from > to) errors[FromParameter] = ["must not be after 'to'"];
         var size = DefaultPageSize;
-        var max = query["max"].FirstOrDefault();
+        var max = query[MaxParameter].FirstOrDefault();
         if (max is not null && (!int.TryParse(max, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > MaxPageSize))
         {
-            errors["max"] = [$"a whole number from 1 to {MaxPageSize}, not '{Shown(max)}'"];
+            errors[MaxParameter] = [$"a whole number from 1 to {MaxPageSize}, not '{Shown(max)}'"];
         }
-        var page = query["page"].FirstOrDefault();
+        var page = query[PageParameter].FirstOrDefault();
         string? continuation = null;
         if (page is not null && !TryReadPage(page, out continuation))
         {
-            errors["page"] = ["not a page this API gave: follow the 'next' path of the previous answer"];
+            errors[PageParameter] = ["not a page this API gave: follow the 'next' path of the previous answer"];
         }
         if (errors.Count > 0)
         {
@@ -50,7 +52,7 @@ public static class AuditQueries
     /// <summary>The path of the next page: the same filters, and where to continue.</summary>
     public static string NextPath(IQueryCollection query, string next)
     {
-        var parameters = query.Where(p => p.Key != "page").SelectMany(p => p.Value.Select(v => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(v ?? "")}"));
+        var parameters = query.Where(p => p.Key != PageParameter).SelectMany(p => p.Value.Select(v => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(v ?? "")}"));
         return $"/{ApiRoutes.Prefix}/{ApiRoutes.Audit}?{string.Join("&", parameters.Append($"page={WritePage(next)}"))}";
     }
 

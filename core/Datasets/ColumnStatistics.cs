@@ -67,12 +67,9 @@ internal sealed class ColumnStatistics
     private readonly record struct KnownNumber(ulong Key, double Value, int Rank, bool IsInteger);
 
     /// <summary>
-    /// A value of the column that is not a number (null when every one is). Numbers are not counted apart once a column
-    /// holds a non-number, so how many are not is not known.
+    /// The first present value that was not a number (null when every one is), set once, when the column stops being a
+    /// candidate for numbers. Numbers are not counted apart after it, so how many values are not numbers is not known.
     /// </summary>
-    public string? NonNumberExample => FirstNonNumber;
-
-    /// <summary>The first present value that was not a number (set once, when the column stops being a candidate for numbers).</summary>
     public string? FirstNonNumber;
 
     /// <summary>Distinct counting switches from numeric keys (cheap to hash) to text once a column turns out not to be all numbers.</summary>

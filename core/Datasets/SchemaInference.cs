@@ -63,7 +63,7 @@ internal sealed class SchemaInference(IngestionOptions options)
             if (spec.Columns?.TryGetValue(stat.Name, out var kind) == true)
             {
                 columns.Add(new ColumnSchema(stat.Name, kind, Inferred: false));
-                if (kind == ColumnKind.Numeric && stat.NonNumberExample is { } text && first.Stats[first.LabelIndex] != stat)
+                if (kind == ColumnKind.Numeric && stat.FirstNonNumber is { } text && first.Stats[first.LabelIndex] != stat)
                 {
                     inferred.Add($"'{CellValues.Escape(stat.Name)}': values that are not numbers, such as '{CellValues.Escape(text)}', are kept as missing (the spec declares the column numeric)");
                 }
@@ -98,7 +98,7 @@ internal sealed class SchemaInference(IngestionOptions options)
             if (label.Numbers != label.Present)
             {
                 // How many are not numbers is not known (numbers stop being counted apart at the first that is not one); an example is.
-                var example = label.NonNumberExample;
+                var example = label.FirstNonNumber;
                 var repeatedHeader = example == labelName ? " That is the column's name: is the header line repeated part way through the file? Remove the repeated header lines." : "";
                 throw new Rejection("label_not_numeric", $"Regression needs a numeric label, but '{CellValues.Escape(labelName)}' holds values that are not numbers" +
                                                          $"{(example is null ? "" : $", such as '{CellValues.Escape(example)}'")}.{repeatedHeader}{InferredLabelAdvice(first, spec, options.MaxClasses)}");

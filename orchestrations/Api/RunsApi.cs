@@ -177,7 +177,7 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, Pipel
         }
         await workflows.RaiseEventAsync(instanceId, TrainingOrchestrator.ApprovalEvent, decision, ct);
         await audit.RecordAsync(approved ? AuditActions.Approve : AuditActions.Reject, ModelOf(instance), actor, body?.Reason, new { instanceId }, ct);
-        return new WithLocation(Json(new DecisionAnswer(instanceId, approved ? "approved" : "rejected"), StatusCodes.Status202Accepted), ApiRoutes.OrchestrationPath(instanceId));
+        return new WithHeader(Json(new DecisionAnswer(instanceId, approved ? "approved" : "rejected"), StatusCodes.Status202Accepted), Microsoft.Net.Http.Headers.HeaderNames.Location, ApiRoutes.OrchestrationPath(instanceId));
     });
 
     /// <summary>The 202 answer of a started orchestration, in the shape of Durable Functions' check-status response.</summary>
@@ -192,7 +192,7 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, Pipel
             root,
             root + "/approve",
             root + "/reject");
-        return new WithLocation(Json(payload, StatusCodes.Status202Accepted), root);
+        return new WithHeader(Json(payload, StatusCodes.Status202Accepted), Microsoft.Net.Http.Headers.HeaderNames.Location, root);
     }
 
     /// <summary>
