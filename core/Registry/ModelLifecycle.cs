@@ -18,14 +18,7 @@ public sealed class ModelLifecycle(ModelRegistry registry, ModelIntegrity integr
         var doc = await registry.GetAsync(model, ct).ConfigureAwait(false) ?? throw new NotFoundException($"Model '{model}' has no registered version.");
         if (doc.Versions.Exists(v => v.Version == version) && doc.Aliases.GetValueOrDefault(ModelRegistry.Production) != version)
         {
-            try
-            {
-                await integrity.LoadAsync(model, version, actor, ct).ConfigureAwait(false);
-            }
-            catch (Serving.ModelUnavailableException e)
-            {
-                throw new ConflictException($"{e.Message} A version that fails this check is never served, so it is not promoted, with \"force\" or without. {ModelIntegrity.Remedy(model)}");
-            }
+            await VerifyAsync(model, version, actor, "promoted, with \"force\" or without", ct).ConfigureAwait(false);
         }
         var move = await registry.PromoteAsync(model, version, actor, reason, force, ct).ConfigureAwait(false);
         if (move.From != move.To)
@@ -36,12 +29,49 @@ public sealed class ModelLifecycle(ModelRegistry registry, ModelIntegrity integr
         return move;
     }
 
+    /// <summary>
+    /// Moves production back to its <see cref="ModelRegistry.RollbackTarget"/>, after checking that version's bytes
+    /// against its manifest: a rollback onto a version that would not load is refused (409, audited as an integrity
+    /// failure), and production stays where it is.
+    /// </summary>
     public async Task<AliasMove> RollbackAsync(string model, string actor, string reason, CancellationToken ct)
     {
-        _ = await registry.GetAsync(model, ct).ConfigureAwait(false) ?? throw new NotFoundException($"Model '{model}' has no registered version.");
-        var move = await registry.RollbackAsync(model, actor, reason, ct).ConfigureAwait(false);
-        await audit.RecordAsync(AuditActions.Rollback, model, actor, reason, new { move.From, move.To, move.Skipped }, ct).ConfigureAwait(false);
-        return move;
+        var doc = await registry.GetAsync(model, ct).ConfigureAwait(false) ?? throw new NotFoundException($"Model '{model}' has no registered version.");
+        var target = ModelRegistry.RollbackTarget(doc).To;
+        for (var attempt = 0; ; attempt++)
+        {
+            await VerifyAsync(model, target, actor, "rolled back to", ct).ConfigureAwait(false);
+            try
+            {
+                var move = await registry.RollbackAsync(model, actor, reason, ct, expected: target).ConfigureAwait(false);
+                await audit.RecordAsync(AuditActions.Rollback, model, actor, reason, new { move.From, move.To, move.Skipped }, ct).ConfigureAwait(false);
+                return move;
+            }
+            catch (RollbackTargetMovedException moved) when (attempt < MaxTargetMoves)
+            {
+                target = moved.Target;
+            }
+            catch (RollbackTargetMovedException)
+            {
+                throw new ConflictException($"Production of '{model}' kept moving while this rollback checked where to go; roll back again.");
+            }
+        }
+    }
+
+    // Moves racing a rollback change its target at most this often before the rollback gives up with a 409.
+    private const int MaxTargetMoves = 10;
+
+    /// <summary>Checks a version's bytes before it is put in production; a version that fails is never served, so the move is refused.</summary>
+    private async Task VerifyAsync(string model, string version, string actor, string refusedMove, CancellationToken ct)
+    {
+        try
+        {
+            await integrity.LoadAsync(model, version, actor, ct).ConfigureAwait(false);
+        }
+        catch (Serving.ModelUnavailableException e)
+        {
+            throw new ConflictException($"{e.Message} A version that fails this check is never served, so it is not {refusedMove}. {ModelIntegrity.Remedy(model)}");
+        }
     }
 
     public async Task<RegistryDocument> ArchiveAsync(string model, string version, string actor, string reason, CancellationToken ct)

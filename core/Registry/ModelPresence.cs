@@ -23,6 +23,29 @@ public sealed class ModelPresence(ModelRegistry registry, DatasetStore datasets,
         if (!await ExistsAsync(model, ct).ConfigureAwait(false)) throw NotFound(model);
     }
 
+    /// <summary>
+    /// What to tell a caller who needs a model's data when it has none: every upload was quarantined (409, the files
+    /// and their reasons), it has only a spec (409), or nothing of it exists (404, <see cref="NotFound"/>).
+    /// </summary>
+    public async Task<Exception> WithoutDataAsync(string model, CancellationToken ct)
+    {
+        var quarantined = await quarantine.ListAsync(model, ct).ConfigureAwait(false);
+        if (quarantined.Count > 0)
+        {
+            const int shown = 3;
+            var files = string.Join("; ", quarantined.Take(shown).Select(q => $"{q.Report.Blob}: {q.Report.Reason}"));
+            return new ConflictException($"Model '{model}' has no data: every file uploaded for it was quarantined ({files}" +
+                                         (quarantined.Count > shown ? $"; and {quarantined.Count - shown} more" : "") +
+                                         $"). Fix the file and upload it again to incoming/{model}/; GET {Api.ApiRoutes.DatasetsOf(model)} lists them all.");
+        }
+        if (await specs.GetCurrentAsync(model, ct).ConfigureAwait(false) is { } spec)
+        {
+            return new ConflictException($"Model '{model}' has a spec (version {spec.Version}) but no data yet: drop a data file into incoming/{model}/, " +
+                                         "and the run it starts registers the first version.");
+        }
+        return NotFound(model);
+    }
+
     public static NotFoundException NotFound(string model) =>
         new($"There is no model '{model}': drop a data file into incoming/{model}/ or set its spec (PUT {Api.ApiRoutes.SpecOf(model)}) to create it, " +
             $"or check the name (GET {Api.ApiRoutes.ModelsPath} lists them).");

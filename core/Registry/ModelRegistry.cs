@@ -12,6 +12,12 @@ public sealed class NotFoundException(string message) : Exception(message);
 /// <summary>A request that conflicts with the registry's state (e.g. promoting a rejected version).</summary>
 public sealed class ConflictException(string message) : Exception(message);
 
+/// <summary>A rollback's target changed between the caller's check of its bytes and the move (another move came first).</summary>
+public sealed class RollbackTargetMovedException(string target) : Exception($"The rollback's target is now {target}.")
+{
+    public string Target { get; } = target;
+}
+
 /// <summary>A move of an alias: the registry after it, where the alias pointed before and after, and why it was forced (null: not forced).</summary>
 public sealed record AliasMove(RegistryDocument Document, string? From, string? To, string? ForcedBecause)
 {
@@ -237,7 +243,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
                 forcedBecause = why;
             }
         }
-        else if (entry.Status is VersionStatus.Rejected or VersionStatus.Expired or VersionStatus.Archived)
+        else if (VersionStatus.IsWithdrawn(entry.Status))
         {
             throw new ConflictException($"Version '{version}' of '{doc.Model}' is {entry.Status} and cannot be given the alias '{alias}'.");
         }
@@ -272,40 +278,44 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
     }
 
     /// <summary>
-    /// Moves <c>production</c> back to the production version before the current one in the history, skipping versions
-    /// archived, rejected or expired since. A second rollback goes further back, never to the version rolled back from.
+    /// Where a rollback of the document's production goes: the production version before the current one in the history,
+    /// skipping versions withdrawn since (<see cref="VersionStatus.IsWithdrawn"/>), each named in <c>Skipped</c> with why.
     /// </summary>
-    public async Task<AliasMove> RollbackAsync(string model, string by, string reason, CancellationToken ct)
+    /// <exception cref="ConflictException">There is no earlier version to go to.</exception>
+    public static (string? From, string To, List<string> Skipped) RollbackTarget(RegistryDocument doc)
     {
-        string? from = null, to = null;
+        doc.Aliases.TryGetValue(Production, out var from);
         List<string> skipped = [];
+        var stack = ProductionStack(doc).ToList();
+        if (stack.Count > 0 && stack[^1] == from) stack.RemoveAt(stack.Count - 1);
+        foreach (var version in stack.AsEnumerable().Reverse())
+        {
+            if (version == from) continue;
+            var entry = doc.Versions.Find(e => e.Version == version);
+            if (entry is not null && !VersionStatus.IsWithdrawn(entry.Status)) return (from, version, skipped);
+            skipped.Add(entry is null ? $"{version} (no longer registered)" : $"{version} ({entry.Status.ToString().ToLowerInvariant()} since it was in production)");
+        }
+        throw new ConflictException($"Model '{doc.Model}' has no earlier production version to roll back to{(from is null ? "" : $" from {from}")}" +
+                                    (skipped.Count > 0 ? $": {string.Join(", ", skipped)} cannot be served again without \"force\"; promote one with \"force\": true." : "."));
+    }
+
+    /// <summary>
+    /// Moves <c>production</c> back to its <see cref="RollbackTarget"/>. A second rollback goes further back, never to
+    /// the version rolled back from. With <paramref name="expected"/>, the move is made only if the target is still that
+    /// version (one whose bytes the caller checked); else <see cref="RollbackTargetMovedException"/> and nothing is written.
+    /// </summary>
+    public async Task<AliasMove> RollbackAsync(string model, string by, string reason, CancellationToken ct, string? expected = null)
+    {
+        (string? From, string To, List<string> Skipped) target = (null, "", []);
         var doc = await UpdateAsync(model, doc =>
         {
-            doc.Aliases.TryGetValue(Production, out from);
-            skipped = [];
-            var stack = ProductionStack(doc).ToList();
-            if (stack.Count > 0 && stack[^1] == from) stack.RemoveAt(stack.Count - 1);
-            foreach (var version in stack.AsEnumerable().Reverse())
-            {
-                if (version == from) continue;
-                var entry = doc.Versions.Find(e => e.Version == version);
-                if (entry is { Status: not (VersionStatus.Archived or VersionStatus.Rejected or VersionStatus.Expired) })
-                {
-                    to = version;
-                    break;
-                }
-                skipped.Add(entry is null ? $"{version} (no longer registered)" : $"{version} ({entry.Status.ToString().ToLowerInvariant()} since it was in production)");
-            }
-            if (to is null)
-            {
-                throw new ConflictException($"Model '{model}' has no earlier production version to roll back to{(from is null ? "" : $" from {from}")}" +
-                                            (skipped.Count > 0 ? $": {string.Join(", ", skipped)} cannot be served again without \"force\"; promote one with \"force\": true." : "."));
-            }
-            doc.Aliases[Production] = to;
-            doc.History.Add(new AliasChange(Production, from, to, DateTimeOffset.UtcNow, by, reason, AliasMoves.Rollback));
+            target = RollbackTarget(doc);
+            if (expected is not null && target.To != expected) throw new RollbackTargetMovedException(target.To);
+            doc.Aliases[Production] = target.To;
+            doc.History.Add(new AliasChange(Production, target.From, target.To, DateTimeOffset.UtcNow, by, reason, AliasMoves.Rollback));
             return doc;
         }, ct).ConfigureAwait(false);
-        return new AliasMove(doc, from, to, null) { Skipped = skipped.Count > 0 ? skipped : null };
+        return new AliasMove(doc, target.From, target.To, null) { Skipped = target.Skipped.Count > 0 ? target.Skipped : null };
     }
 
     /// <summary>

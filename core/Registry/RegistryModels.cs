@@ -146,6 +146,13 @@ public static class VersionStatus
 
     /// <summary>Retired: never served again unless promoted with <c>force</c>.</summary>
     public const string Archived = "archived";
+
+    /// <summary>
+    /// Whether a version with this status is out of service: rejected at the approval gate, its approval expired, or
+    /// archived. Such a version is served only from production, where it goes with <c>force</c>; no other alias, no
+    /// rollback and no pinned request (<c>?version=</c>) reaches it.
+    /// </summary>
+    public static bool IsWithdrawn(string status) => status is Rejected or Expired or Archived;
 }
 
 /// <summary>The outcome of a compare-and-swap on an alias: whether it moved, and where it points now.</summary>

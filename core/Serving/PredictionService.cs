@@ -21,7 +21,7 @@ namespace Serverless.Core.Serving;
 /// loaded, is audited, and the alias keeps being served by the last verified version this host holds; with none, the
 /// request is answered 503. Scoring uses pooled row scorers of the loaded version (see <see cref="LoadedModel"/>).
 /// </summary>
-public sealed class PredictionService(ModelRegistry registry, ModelIntegrity integrity, PredictionLogBuffer log, DatasetStore datasets, QuarantineStore quarantine, Specs.ModelSpecStore specs,
+public sealed class PredictionService(ModelRegistry registry, ModelIntegrity integrity, PredictionLogBuffer log, DatasetStore datasets, ModelPresence presence,
     IOptions<PredictionOptions> options, ILogger<PredictionService> logger)
 {
     private readonly PredictionOptions _options = options.Value;
@@ -236,17 +236,17 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
         if (_pinned.TryGetValue(key, out var held) && held.Current is { } pinned)
         {
             held.LastUsed = Environment.TickCount64;
-            // Archived on another host: found at the next check, every refresh interval, off the request path.
+            // Withdrawn on another host: found at the next check, every refresh interval, off the request path.
             if (held.LastUsed - held.CheckedAt > (long)_options.RefreshInterval.TotalMilliseconds && held.TryStartCheck())
             {
                 _ = Task.Run(() => CheckPinnedAsync(model, version, held), CancellationToken.None);
             }
             return pinned;
         }
-        if (await registry.GetAsync(model, ct).ConfigureAwait(false) is { } doc && doc.Versions.Find(v => v.Version == version) is { Status: VersionStatus.Archived }
-            && !doc.Aliases.ContainsValue(version))
+        if (await registry.GetAsync(model, ct).ConfigureAwait(false) is { } doc && Withdrawn(doc, version) is { } entry)
         {
-            throw new ConflictException($"Version '{version}' of '{model}' is archived and no longer served; promote it with \"force\": true to serve it again.");
+            throw new ConflictException($"Version '{version}' of '{model}' is no longer served because {ModelRegistry.NeedsForce(entry)}; " +
+                                        $"promote it with \"force\": true to serve it again (mlops promote {model} {version} --force --reason \"...\").");
         }
 
         var slot = _pinned.GetOrAdd(key, static _ => new PinnedSlot());
@@ -275,21 +275,24 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
         return slot.Current;
     }
 
-    /// <summary>Drops a pinned version that was archived (and is not aliased again) since it was loaded.</summary>
+    /// <summary>The version's entry when it is withdrawn (<see cref="VersionStatus.IsWithdrawn"/>) and no alias points at it, else null.</summary>
+    private static VersionEntry? Withdrawn(RegistryDocument doc, string version) =>
+        doc.Versions.Find(v => v.Version == version) is { } entry && VersionStatus.IsWithdrawn(entry.Status) && !doc.Aliases.ContainsValue(version) ? entry : null;
+
+    /// <summary>Drops a pinned version that was withdrawn (rejected, expired or archived, and not aliased again) since it was loaded.</summary>
     private async Task CheckPinnedAsync(string model, string version, PinnedSlot slot)
     {
         try
         {
-            if (await registry.GetAsync(model, CancellationToken.None).ConfigureAwait(false) is { } doc
-                && doc.Versions.Find(v => v.Version == version) is { Status: VersionStatus.Archived } && !doc.Aliases.ContainsValue(version))
+            if (await registry.GetAsync(model, CancellationToken.None).ConfigureAwait(false) is { } doc && Withdrawn(doc, version) is { } entry)
             {
                 _pinned.TryRemove(new KeyValuePair<(string, string), PinnedSlot>((model, version), slot));
-                logger.LogInformation("{ModelName} {ModelVersion} was archived; no longer served pinned", model, version);
+                logger.LogInformation("{ModelName} {ModelVersion} is {Status}; no longer served pinned", model, version, entry.Status);
             }
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "Could not check whether pinned {ModelName} {ModelVersion} was archived; still serving it", model, version);
+            logger.LogWarning(e, "Could not check whether pinned {ModelName} {ModelVersion} was withdrawn; still serving it", model, version);
         }
         finally
         {
@@ -378,21 +381,7 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
             return new ConflictException($"Model '{model}' has no registered version yet: dataset version {dataset.Version} is in, and its training run " +
                                          $"may still be going or may not have passed its gate (GET {ApiRoutes.OrchestrationsOf(model)}, GET {ApiRoutes.RunsOf(model)}).");
         }
-        var quarantined = await quarantine.ListAsync(model, ct).ConfigureAwait(false);
-        if (quarantined.Count > 0)
-        {
-            const int shown = 3;
-            var files = string.Join("; ", quarantined.Take(shown).Select(q => $"{q.Report.Blob}: {q.Report.Reason}"));
-            return new ConflictException($"Model '{model}' has no version: every file uploaded for it was quarantined ({files}" +
-                                         (quarantined.Count > shown ? $"; and {quarantined.Count - shown} more" : "") +
-                                         $"). Fix the file and upload it again to incoming/{model}/; GET {ApiRoutes.DatasetsOf(model)} lists them all.");
-        }
-        if (await specs.GetCurrentAsync(model, ct).ConfigureAwait(false) is { } spec)
-        {
-            return new ConflictException($"Model '{model}' has a spec (version {spec.Version}) but no data yet: drop a data file into incoming/{model}/, " +
-                                         "and the run it starts registers the first version.");
-        }
-        return ModelPresence.NotFound(model);
+        return await presence.WithoutDataAsync(model, ct).ConfigureAwait(false);
     }
 
     private async Task<Exception> UnknownVersionAsync(string model, string version, CancellationToken ct)
@@ -430,7 +419,7 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
         public void EndBackgroundRefresh() => Volatile.Write(ref _refreshing, 0);
     }
 
-    /// <summary>A version asked for with <c>?version=</c>, loaded once and kept while recently used and not archived.</summary>
+    /// <summary>A version asked for with <c>?version=</c>, loaded once and kept while recently used and not withdrawn (<see cref="VersionStatus.IsWithdrawn"/>).</summary>
     private sealed class PinnedSlot
     {
         public readonly SemaphoreSlim Gate = new(1, 1);

@@ -19,7 +19,7 @@ using static ApiResults;
 /// own types (<see cref="TrainingRequest"/>, <see cref="TrainingOrchestrator"/>, <see cref="TrainingProgress"/>): start,
 /// list, inspect, approve or reject, terminate, raise events and purge. Both hosts map their routes to these.
 /// </summary>
-public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, PipelineStorage storage, ILogger<RunsApi> logger)
+public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presence, AuditLog audit, PipelineStorage storage, ILogger<RunsApi> logger)
 {
     /// <summary>
     /// Where a run's approval decision is claimed (<c>models/{model}/approvals/{instance id}.json</c>, written only if
@@ -58,7 +58,7 @@ public sealed partial class RunsApi(DatasetStore datasets, AuditLog audit, Pipel
         if (body?.DatasetVersion is { } named) CheckDatasetVersionName(named);
         var dataset = body?.DatasetVersion is { } version
             ? await datasets.GetManifestAsync(model, version, ct) ?? throw new NotFoundException($"Model '{model}' has no dataset version '{version}'.")
-            : await datasets.GetLatestAsync(model, ct) ?? throw new NotFoundException($"Model '{model}' has no data yet: drop a data file into incoming/{model}/ first.");
+            : await datasets.GetLatestAsync(model, ct) ?? throw await presence.WithoutDataAsync(model, ct);
         var instanceId = HttpInstanceId(model, Guid.NewGuid());
         var actor = Actor(request);
         await workflows.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingOrchestrator),

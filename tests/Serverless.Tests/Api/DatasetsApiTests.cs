@@ -97,7 +97,7 @@ public sealed class DatasetsApiTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task ModelWithOnlyASpec_EveryRouteKnowsIt_PredictAndFeedbackAre409SayingWhatIsMissing()
+    public async Task ModelWithOnlyASpec_EveryRouteKnowsIt_PredictTrainAndFeedbackAre409SayingWhatIsMissing()
     {
         await using var host = await StartAsync(azurite);
         Assert.Equal(HttpStatusCode.OK, (await host.Client.PutAsync("/api/models/specroutes/spec", Json("""{"label":"y","task":"regression"}"""))).StatusCode);
@@ -110,10 +110,12 @@ public sealed class DatasetsApiTests(AzuriteFixture azurite)
         var predict = await ProblemAsync(await host.Client.PostAsync("/api/models/specroutes/predict", Json("""{"x":1}""")), HttpStatusCode.Conflict);
         var pinned = await ProblemAsync(await host.Client.PostAsync("/api/models/specroutes/predict?version=v1", Json("""{"x":1}""")), HttpStatusCode.Conflict);
         var feedback = await ProblemAsync(await host.Client.PostAsync("/api/models/specroutes/feedback", Json("""{"requestId":"a","label":1}""")), HttpStatusCode.Conflict);
+        var train = await ProblemAsync(await host.Client.PostAsync("/api/models/specroutes/train", null), HttpStatusCode.Conflict);
 
         Assert.Contains("has a spec (version 1) but no data yet", predict["detail"]!.GetValue<string>());
         Assert.Contains("has a spec (version 1) but no data yet", pinned["detail"]!.GetValue<string>());
         Assert.Contains("no registered version yet", feedback["detail"]!.GetValue<string>());
+        Assert.Contains("has a spec (version 1) but no data yet", train["detail"]!.GetValue<string>());
         foreach (var route in new[] { "datasets", "quarantine", "drift", "spec", "runs" })
         {
             var unknown = await ProblemAsync(await host.Client.GetAsync($"/api/models/nobodyroutes/{route}"), HttpStatusCode.NotFound);

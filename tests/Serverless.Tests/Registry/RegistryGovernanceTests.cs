@@ -159,7 +159,7 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
     [Theory]
     [InlineData(VersionStatus.Rejected)]
     [InlineData(VersionStatus.Expired)]
-    public async Task RejectedOrExpiredVersion_LeavesStaging_AndIsNoLongerServedThroughIt(string status)
+    public async Task RejectedOrExpiredVersion_LeavesStaging_AndIsNoLongerServedThroughItNorPinned(string status)
     {
         var model = await ModelWithVersionsAsync("withdrawn", 2);
         await shop.Registry.SetAliasAsync(model, ModelRegistry.Production, "v1", "test", "start", CancellationToken.None);
@@ -175,6 +175,9 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         Assert.Equal((ModelRegistry.Staging, "v2", (string?)null, AliasMoves.Withdraw, "ann"), (withdrawn.Alias, withdrawn.From, withdrawn.To, withdrawn.Action, withdrawn.By));
         await Task.Delay(Host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PredictionOptions>>().Value.RefreshInterval * 2 + TimeSpan.FromMilliseconds(300));
         await ProblemAsync(await PredictClient.PostAsync(Host, model, ShopData.Row, "?alias=staging"), HttpStatusCode.NotFound);
+        var pinned = (await ProblemAsync(await PredictClient.PostAsync(Host, model, ShopData.Row, "?version=v2"), HttpStatusCode.Conflict))["detail"]!.GetValue<string>();
+        Assert.Contains($"no longer served because {ModelRegistry.NeedsForce(doc.Versions.Single(v => v.Version == "v2"))}", pinned);
+        Assert.Contains("\"force\": true", pinned);
     }
 
     [Fact]

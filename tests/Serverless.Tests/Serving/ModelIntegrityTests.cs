@@ -75,6 +75,28 @@ public sealed class ModelIntegrityTests(ShopSpendModel shop) : IClassFixture<Sho
     }
 
     [Fact]
+    public async Task Rollback_OntoATamperedVersion_Is409AuditedWithTheCaller_AndProductionStays()
+    {
+        var model = await ProductionCopyAsync("rollback");
+        await shop.RegisterCopyAsync(model);
+        Assert.Equal(HttpStatusCode.OK, (await Host.Client.PostAsync($"/api/models/{model}/promote", ApiAssert.Json("""{"version":"v2"}"""))).StatusCode);
+        await TamperAsync(model, "v1");
+
+        var problem = await ApiAssert.ProblemAsync(await Host.Client.PostAsync($"/api/models/{model}/rollback", ApiAssert.Json("""{"reason":"v2 misbehaves"}""")),
+            HttpStatusCode.Conflict);
+
+        Assert.Contains("v1 failed its integrity check", problem["detail"]!.GetValue<string>());
+        Assert.Contains("not rolled back to", problem["detail"]!.GetValue<string>());
+        var doc = (await shop.Registry.GetAsync(model, CancellationToken.None))!;
+        Assert.Equal("v2", doc.Aliases[ModelRegistry.Production]);
+        Assert.DoesNotContain(doc.History, h => AliasMoves.Of(h) == AliasMoves.Rollback);
+        var record = await SingleIntegrityRecordAsync(model);
+        Assert.Equal(("anonymous", "v1"), (record["actor"]!.GetValue<string>(), record["details"]!["version"]!.GetValue<string>()));
+        var audit = await Host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model={model}&action={Serverless.Core.Tracking.AuditActions.Rollback}");
+        Assert.Empty(audit!["records"]!.AsArray());
+    }
+
+    [Fact]
     public async Task Download_TamperedVersion_Is503NamingTheVersion_AndAuditedWithTheHost()
     {
         var model = await ProductionCopyAsync("download");
