@@ -50,7 +50,13 @@ public sealed record TrainingPlan(
 public sealed record DatasetRef(string Model, string DatasetVersion, SpecSnapshot? Spec = null);
 
 /// <summary>A training run that starts or ends, for the audit: the run's status and the version it registered, if any.</summary>
-public sealed record TrainingAuditInput(string Model, string InstanceId, string Action, string Actor, string Reason, string? Status = null, string? Version = null, string? DatasetVersion = null);
+public sealed record TrainingAuditInput(string Model, string InstanceId, string Action, string Actor, string Reason, string? Status = null, string? Version = null, string? DatasetVersion = null)
+{
+    public TrainingEventDetails Details => new(InstanceId, Status, Version, DatasetVersion);
+}
+
+/// <summary>The details of a run's <c>trainingStarted</c> and <c>trainingEnded</c> audit records, whoever writes them.</summary>
+public sealed record TrainingEventDetails(string InstanceId, string? Status, string? Version, string? DatasetVersion);
 
 /// <summary>A dataset version that passed validation: its verified sha256 and row count.</summary>
 public sealed record DatasetCheck(string DatasetVersion, string Sha256, long Rows);
@@ -99,11 +105,12 @@ public sealed record ApprovalDecision(bool Approved, string By, string? Reason);
 /// <summary>
 /// Where a training run stands, the orchestration's custom status (read back with <c>ReadCustomStatusAs&lt;TrainingProgress&gt;</c>).
 /// <see cref="Stage"/> is one of <see cref="TrainingStages"/> while the run goes on, and its <see cref="TrainingStatus"/> (or
-/// <see cref="TrainingStages.Failed"/>) once it has ended.
+/// <see cref="TrainingStages.Failed"/>) once it has ended; a run stopped by a person reads <see cref="TrainingStages.Terminated"/>,
+/// with the stage it was in as <see cref="StoppedDuring"/>.
 /// </summary>
-public sealed record TrainingProgress(string Stage, int Completed = 0, int Total = 0, string? Version = null)
+public sealed record TrainingProgress(string Stage, int Completed = 0, int Total = 0, string? Version = null, string? StoppedDuring = null)
 {
-    public string Detail => Total > 0 ? $"{Stage} {Completed}/{Total}" : Stage;
+    public string Detail => StoppedDuring is not null ? $"{Stage} during {StoppedDuring}" : Total > 0 ? $"{Stage} {Completed}/{Total}" : Stage;
 }
 
 /// <summary>Values of <see cref="TrainingProgress.Stage"/> while a run goes on.</summary>
@@ -119,6 +126,9 @@ public static class TrainingStages
     public const string AwaitingApproval = "awaitingApproval";
     public const string Promoting = "promoting";
     public const string Failed = "failed";
+
+    /// <summary>Stopped by a person (<c>POST /api/orchestrations/{id}/terminate</c>); the engine runs none of the run's code after it.</summary>
+    public const string Terminated = "terminated";
 }
 
 /// <summary>How a training run ended.</summary>

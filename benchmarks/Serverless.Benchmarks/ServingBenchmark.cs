@@ -85,7 +85,8 @@ public static class ServingThroughput
             var manifest = await app.Services.GetRequiredService<ModelRegistry>().GetManifestAsync(model, version, CancellationToken.None);
             Console.WriteLine($"serving: taxi model {version} (spec {specJson}, {trainingRows:N0} training rows, winner {manifest!.Candidate}) servable after {clock.Elapsed.TotalSeconds:F1} s; " +
                               $"{Environment.ProcessorCount} cores; local host in-process on {url}, Azurite in memory; " +
-                              (System.Runtime.GCSettings.IsServerGC ? "server GC, as the local host runs" : "workstation GC (the local host runs server GC: set DOTNET_gcServer=1 to match it)"));
+                              (System.Runtime.GCSettings.IsServerGC ? "server GC, as the local host runs" : "workstation GC (the local host runs server GC: set DOTNET_gcServer=1 to match it)") +
+                              $"; gen0 budget {Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "the runtime's default (./run sets DOTNET_GCgen0size: use the README's command to match it)"}");
             using (var first = await http.PostAsync($"/api/models/{model}/predict", Json(PredictBody))) first.EnsureSuccessStatusCode();
 
             // Logging compared in the same host: the same model bytes under two names, one with nothing logged (sample rate 0)

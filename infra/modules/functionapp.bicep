@@ -128,6 +128,9 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
       // The pipeline's own clients: DefaultAzureCredential picks the user-assigned identity named by AZURE_CLIENT_ID.
       AZURE_CLIENT_ID: identity.properties.clientId
+      // The worker's gen0 budget, as ./run gives the local host: 32 MiB instead of the runtime's small default, so gen0
+      // collections (and their pauses in the latency tail) come about ten times less often under predict load.
+      DOTNET_GCgen0size: '0x2000000'
       Pipeline__Storage__AccountName: storage.name
       // The service version is pinned only for Azurite; on Azure the clients speak their newest version.
       Pipeline__Storage__ServiceVersion: ''

@@ -28,8 +28,7 @@ public sealed class RecordTrainingEvent(AuditLog audit) : PipelineActivity<Train
 {
     public override async Task<bool> RunAsync(TrainingAuditInput input, CancellationToken cancellationToken)
     {
-        await audit.RecordAsync(input.Action, input.Model, input.Actor, input.Reason,
-            new { input.InstanceId, input.Status, input.Version, input.DatasetVersion }, cancellationToken);
+        await audit.RecordAsync(input.Action, input.Model, input.Actor, input.Reason, input.Details, cancellationToken);
         return true;
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask;
@@ -121,7 +122,15 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
         if (instance.IsCompleted) throw new ConflictException($"Orchestration '{instanceId}' has already ended ({instance.RuntimeStatus}).");
         var reason = request.Query[ReasonParameter].FirstOrDefault() ?? "terminated over HTTP";
         await workflows.TerminateInstanceAsync(instanceId, new TerminateInstanceOptions { Output = reason }, ct);
-        await audit.RecordAsync(AuditActions.Terminate, ModelOf(instance), Actor(request), new { instanceId, reason }, ct);
+        var actor = Actor(request);
+        var model = ModelOf(instance);
+        await audit.RecordAsync(AuditActions.Terminate, model, actor, reason, new { instanceId, reason }, ct);
+        // The engine runs none of the run's code after this, so the run's end is recorded here, as the run records its own.
+        if (instance.Name == nameof(TrainingOrchestrator))
+        {
+            await audit.RecordAsync(AuditActions.TrainingEnded, model, actor, reason,
+                new TrainingEventDetails(instanceId, TrainingStages.Terminated, Progress(instance)?.Version, ReadInput(instance)?.DatasetVersion), ct);
+        }
         return Results.Accepted();
     });
 
@@ -207,13 +216,17 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
             : instance.RuntimeStatus == OrchestrationRuntimeStatus.Failed
                 ? new RunFailure("unknown", Unquote(instance.SerializedOutput) ?? "the run failed without a message")
                 : null;
+        // A terminated run's last status is the stage it was stopped in; it reads as terminated, naming that stage.
+        var progress = instance.RuntimeStatus == OrchestrationRuntimeStatus.Terminated && Progress(instance) is { } last && last.Stage != TrainingStages.Terminated
+            ? JsonSerializer.SerializeToNode(new TrainingProgress(TrainingStages.Terminated, Version: last.Version, StoppedDuring: last.Detail), ApiJson.Compact)
+            : Parse(instance.SerializedCustomStatus);
         return new RunStatus(
             instance.Name,
             instance.InstanceId,
             instance.RuntimeStatus.ToString(),
             Parse(instance.SerializedInput),
             failed is null ? Parse(instance.SerializedOutput) : null,
-            Parse(instance.SerializedCustomStatus),
+            progress,
             instance.CreatedAt.UtcDateTime,
             instance.LastUpdatedAt.UtcDateTime,
             failed);
@@ -229,15 +242,31 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
             ?? throw new NotFoundException($"There is no orchestration '{instanceId}'.");
     }
 
-    private static string ModelOf(OrchestrationMetadata instance)
+    private static string ModelOf(OrchestrationMetadata instance) => ReadInput(instance)?.Model ?? "";
+
+    private static TrainingRequest? ReadInput(OrchestrationMetadata instance)
     {
         try
         {
-            return instance.ReadInputAs<TrainingRequest>()?.Model ?? "";
+            return instance.ReadInputAs<TrainingRequest>();
         }
-        catch (System.Text.Json.JsonException)
+        catch (JsonException)
         {
-            return "";
+            return null;
+        }
+    }
+
+    /// <summary>A training run's custom status, or null for another orchestration or none.</summary>
+    private static TrainingProgress? Progress(OrchestrationMetadata instance)
+    {
+        if (instance.Name != nameof(TrainingOrchestrator)) return null;
+        try
+        {
+            return instance.ReadCustomStatusAs<TrainingProgress>();
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 

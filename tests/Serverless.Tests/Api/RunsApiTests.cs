@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Serverless.Orchestrations;
 using Serverless.Tests.Durable;
 using Serverless.Tests.Infrastructure;
 using static Serverless.Tests.Infrastructure.ApiAssert;
@@ -65,8 +66,16 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
         Assert.Equal("rejected", rejected["customStatus"]!["stage"]!.GetValue<string>());
         await ProblemAsync(await host.Client.PostAsync($"/api/orchestrations/{first}/approve", null), HttpStatusCode.Conflict);
         await ProblemAsync(await host.Client.PostAsync($"/api/orchestrations/{first}/terminate", null), HttpStatusCode.Conflict);
-        await host.Client.PostAsync($"/api/orchestrations/{second}/terminate?reason=test", null);
-        await host.WaitForRunAsync(second, Ended, Timeout);
+        Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{second}/terminate?reason=test", null)).StatusCode);
+        var terminated = await host.WaitForRunAsync(second, Ended, Timeout);
+        Assert.Equal("Terminated", terminated["runtimeStatus"]!.GetValue<string>());
+        Assert.Equal(TrainingStages.Terminated, terminated["customStatus"]!["stage"]!.GetValue<string>());
+        Assert.False(string.IsNullOrEmpty(terminated["customStatus"]!["stoppedDuring"]?.GetValue<string>()), terminated.ToJsonString());
+        var ended = (await host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model=listed&action={Serverless.Core.Tracking.AuditActions.TrainingEnded}"))!["records"]!.AsArray()
+            .Single(r => r!["details"]!["instanceId"]!.GetValue<string>() == second)!;
+        Assert.Equal(("test", TrainingStages.Terminated), (ended["reason"]!.GetValue<string>(), ended["details"]!["status"]!.GetValue<string>()));
+        var stop = (await host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model=listed&action={Serverless.Core.Tracking.AuditActions.Terminate}"))!["records"]!.AsArray();
+        Assert.Equal("test", Assert.Single(stop)!["reason"]!.GetValue<string>());
 
         var list = await host.Client.GetFromJsonAsync<JsonObject>("/api/orchestrations?model=listed");
         var runs = list!["runs"]!.AsArray().Select(r => r!["instanceId"]!.GetValue<string>()).ToList();
