@@ -37,11 +37,13 @@ public sealed record ModelSummary(
 /// <summary>
 /// <c>GET /api/models/{model}</c>: aliases, versions and their history, the latest dataset, and how to call the model:
 /// the <see cref="InputSignature"/> of the version that answers unpinned requests (production, else the latest) and an
-/// <see cref="ExampleRequest"/> to send to the predict route.
+/// <see cref="ExampleRequest"/> to send to the predict route. <see cref="RollbackTo"/> is where a rollback would move
+/// production now (null: there is no earlier version to go to).
 /// </summary>
 public sealed record ModelView(
     string Model,
     IReadOnlyDictionary<string, string> Aliases,
+    string? RollbackTo,
     string? LatestVersion,
     IReadOnlyList<VersionSummary> Versions,
     ModelLinks Links,

@@ -81,6 +81,7 @@ public sealed partial class PipelineApi(
         return Json(new ModelView(
             model,
             doc?.Aliases ?? [],
+            doc is null ? null : ModelRegistry.FindRollbackTarget(doc).To,
             LatestVersion(doc),
             [.. (doc?.Versions ?? []).Select(VersionSummary.Of)],
             new ModelLinks(ApiRoutes.OrchestrationsOf(model), ApiRoutes.RunsOf(model), ApiRoutes.PredictOf(model), ApiRoutes.DatasetsOf(model)),

@@ -284,6 +284,15 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
     /// <exception cref="ConflictException">There is no earlier version to go to.</exception>
     public static (string? From, string To, List<string> Skipped) RollbackTarget(RegistryDocument doc)
     {
+        var (from, to, skipped) = FindRollbackTarget(doc);
+        if (to is not null) return (from, to, skipped);
+        throw new ConflictException($"Model '{doc.Model}' has no earlier production version to roll back to{(from is null ? "" : $" from {from}")}" +
+                                    (skipped.Count > 0 ? $": {string.Join(", ", skipped)} cannot be served again without \"force\"; promote one with \"force\": true." : "."));
+    }
+
+    /// <summary>The <see cref="RollbackTarget"/> of the document, with a null target where there is none.</summary>
+    public static (string? From, string? To, List<string> Skipped) FindRollbackTarget(RegistryDocument doc)
+    {
         doc.Aliases.TryGetValue(Production, out var from);
         List<string> skipped = [];
         var stack = ProductionStack(doc).ToList();
@@ -295,8 +304,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
             if (entry is not null && !VersionStatus.IsWithdrawn(entry.Status)) return (from, version, skipped);
             skipped.Add(entry is null ? $"{version} (no longer registered)" : $"{version} ({entry.Status.ToString().ToLowerInvariant()} since it was in production)");
         }
-        throw new ConflictException($"Model '{doc.Model}' has no earlier production version to roll back to{(from is null ? "" : $" from {from}")}" +
-                                    (skipped.Count > 0 ? $": {string.Join(", ", skipped)} cannot be served again without \"force\"; promote one with \"force\": true." : "."));
+        return (from, null, skipped);
     }
 
     /// <summary>

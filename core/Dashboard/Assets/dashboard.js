@@ -8,7 +8,7 @@
   const KEY_STORE = 'mlops.adminKey';
   const REFRESH_MS = 5000;
   const RUN_POLL_MS = 1500;
-  const state = { model: null, modelView: null, run: null, runTimer: null, driftFeature: null, histogram: null, primaryMetric: null };
+  const state = { model: null, modelView: null, rollbackTo: null, run: null, runTimer: null, driftFeature: null, histogram: null, primaryMetric: null };
 
   // ---------------------------------------------------------------- DOM helpers (text only: data never becomes markup)
   const $ = (selector) => document.querySelector(selector);
@@ -369,7 +369,11 @@
   function renderModel(view) {
     const aliases = pick(view, 'aliases') || {};
     $('#model-aliases').replaceChildren(...Object.entries(aliases).map(([alias, version]) => pill(`${alias}: ${version}`, alias === 'production' ? 'good' : 'info')));
-    $('#rollback').disabled = !aliases.production;
+    // Offered only where there is an earlier production version to go back to, named on the button.
+    const rollbackTo = pick(view, 'rollbackTo');
+    $('#rollback').disabled = !rollbackTo;
+    $('#rollback').title = rollbackTo ? `Production goes back to ${rollbackTo}` : 'There is no earlier production version to go back to';
+    state.rollbackTo = rollbackTo;
     const dataset = pick(view, 'latestDataset');
     $('#model-dataset').textContent = dataset
       ? `latest data: ${dataset.version} · ${fmt(dataset.rows)} rows · label ${dataset.label} · ${dataset.task}` + ((dataset.inferred || []).length ? ` · inferred: ${dataset.inferred.join('; ')}` : '')
@@ -416,7 +420,7 @@
 
   async function rollback() {
     const model = state.model;
-    const answer = await askAction(`Roll back ${model}`, 'Production goes back to the version it held before the current one; the move is audited.', false);
+    const answer = await askAction(`Roll back ${model}`, `Production goes back to ${state.rollbackTo}, the version it held before the current one; the move is audited.`, false);
     if (!answer) return;
     await runAction(`models/${encodeURIComponent(model)}/rollback`, answer.reason ? { reason: answer.reason } : undefined, `${model}: rolled back`);
   }
@@ -694,7 +698,7 @@
       return String(value);
     };
     rows($('#audit tbody'), records, (r) => el('tr', {},
-      el('td', {}, when(r.at)), el('td', {}, pill(r.action, /reject|quarantine|fail|rollback/i.test(r.action) ? 'warn' : '')), el('td', {}, r.model), el('td', {}, r.actor), el('td', {}, details(r.details))));
+      el('td', {}, when(r.at)), el('td', {}, pill(r.action, /reject|quarantine|fail|rollback/i.test(r.action) ? 'warn' : '')), el('td', {}, r.model), el('td', {}, r.actor), el('td', {}, r.reason || ''), el('td', {}, details(r.details))));
   }
 
   // ---------------------------------------------------------------- start

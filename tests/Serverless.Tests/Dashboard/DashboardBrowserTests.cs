@@ -80,6 +80,8 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite)
         await page.ClickAsync("#key-confirm");
         await Assertions.Expect(page.Locator("#model-aliases")).ToContainTextAsync("production: v1");
         await Assertions.Expect(page.Locator("#audit tbody")).ToContainTextAsync("rollback");
+        // Each audit row gives its reason in a column of its own.
+        await Assertions.Expect(page.Locator("#audit tbody tr", new() { HasText = "rollback" }).First.Locator("td").Nth(4)).ToContainTextAsync("browser test");
 
         var screenshot = Path.Combine(RepositoryPaths.Root, "TestResults", "dashboard", "dashboard.png");
         Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);

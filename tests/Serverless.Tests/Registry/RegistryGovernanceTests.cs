@@ -101,16 +101,24 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         var model = await ModelWithVersionsAsync("twice", 3);
         foreach (var v in new[] { "v1", "v2", "v3" }) Assert.Equal(HttpStatusCode.OK, (await PromoteAsync(model, $$"""{"version":"{{v}}"}""")).StatusCode);
 
+        var offered = new List<string?> { await RollbackToAsync(model) };
         Assert.Equal(HttpStatusCode.OK, (await RollbackAsync(model)).StatusCode);
         var afterFirst = await ProductionAsync(model);
+        offered.Add(await RollbackToAsync(model));
         Assert.Equal(HttpStatusCode.OK, (await RollbackAsync(model)).StatusCode);
         var afterSecond = await ProductionAsync(model);
+        offered.Add(await RollbackToAsync(model));
         var third = await ProblemAsync(await RollbackAsync(model), HttpStatusCode.Conflict);
 
         Assert.Equal("v2", afterFirst);
         Assert.Equal("v1", afterSecond);
         Assert.Contains("no earlier production version", third["detail"]!.GetValue<string>());
+        // The model's view says where a rollback would go, and nothing once there is nowhere to go.
+        Assert.Equal(["v2", "v1", null], offered);
     }
+
+    private async Task<string?> RollbackToAsync(string model) =>
+        (await Host.Client.GetFromJsonAsync<JsonObject>($"/api/models/{model}"))!["rollbackTo"]?.GetValue<string>();
 
     [Fact]
     public async Task Rollback_ToAVersionThatWasForcedIntoProduction_GoesThereAndNamesWhatItSkipped()
