@@ -102,17 +102,28 @@ public sealed class DatasetIngestor(
             await UploadFiles.DecompressAsync(upload.Path, text, _options.MaxDecompressedBytes, ct).ConfigureAwait(false);
         }
         var prior = await datasets.GetLatestAsync(model, ct).ConfigureAwait(false);
+        // Appending a file whose bytes are already in the data would add its rows a second time.
+        if (spec.Policy == DataPolicy.Append && prior?.Sources.FirstOrDefault(s => s.Sha256 == upload.Sha256) is { } appended)
+        {
+            return await DuplicateAsync(model, upload, prior.Version,
+                $"{upload.BlobName} holds the same bytes as {appended.Blob}, whose rows dataset version {prior.Version} already holds (policy append); " +
+                "nothing new to train on, and its rows were not added twice.", ct).ConfigureAwait(false);
+        }
         var local = _processor.Process(text, spec, prior, scratch.File(DatasetStore.DataFile), ct);
         var (schema, rows, first) = (local.Schema, local.Rows, local.First);
 
         var version = DatasetStore.VersionOf(local.Sha256);
+        var policy = spec.Policy ?? DataPolicy.Replace;
         if (await datasets.GetManifestAsync(model, version, ct).ConfigureAwait(false) is { } existing)
         {
+            if (policy == DataPolicy.Replace && prior is not null && prior.Version != existing.Version)
+            {
+                return await RestoredAsync(model, upload, existing, prior, ct).ConfigureAwait(false);
+            }
             return await DuplicateAsync(model, upload, existing.Version,
                 $"{upload.BlobName} holds the same data as dataset version {existing.Version}; nothing new to train on.", ct).ConfigureAwait(false);
         }
 
-        var policy = spec.Policy ?? DataPolicy.Replace;
         var manifest = new DatasetManifest
         {
             Model = model,
@@ -141,6 +152,20 @@ public sealed class DatasetIngestor(
             upload.BlobName, model, version, rows, first.RejectedRows, schema.Label, schema.Task);
         return new IngestionOutcome(IngestionStatus.Accepted, model, upload.BlobName, version, null, first.RejectedRows > 0 ? ["rows_rejected"] : [],
             $"Accepted {rows} rows as dataset version {version}{(first.RejectedRows > 0 ? $"; {first.RejectedRows} rows were rejected (see the manifest)" : "")}.");
+    }
+
+    /// <summary>
+    /// Under policy replace the newest upload is the data: a file holding the data of an earlier version (not the latest)
+    /// makes that version the latest again. As after any accepted upload, a run starts for it unless one already trained on it.
+    /// </summary>
+    private async Task<IngestionOutcome> RestoredAsync(string model, Upload upload, DatasetManifest existing, DatasetManifest latest, CancellationToken ct)
+    {
+        await datasets.SetLatestAsync(model, existing.Version, ct).ConfigureAwait(false);
+        var message = $"{upload.BlobName} holds the same data as dataset version {existing.Version}, which is the latest again (policy replace; it was {latest.Version}).";
+        await audit.RecordAsync(AuditActions.Ingested, model, "upload", message,
+            new { upload.BlobName, DatasetVersion = existing.Version, existing.Rows, existing.RowsRejected, Replaced = latest.Version }, ct).ConfigureAwait(false);
+        logger.LogInformation("{BlobName} restored {ModelName} {DatasetVersion} as the latest data (was {Replaced})", upload.BlobName, model, existing.Version, latest.Version);
+        return new IngestionOutcome(IngestionStatus.Accepted, model, upload.BlobName, existing.Version, null, [], message);
     }
 
     /// <summary>Records an upload that holds the data of an existing version; nothing new to train on.</summary>

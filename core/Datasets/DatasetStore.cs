@@ -108,8 +108,15 @@ public sealed class DatasetStore(PipelineStorage storage)
         {
             return false;
         }
-        await JsonBlobs.WriteAsync(storage.Datasets.GetBlobClient(LatestBlob(manifest.Model)), new LatestDataset(manifest.Version, DateTimeOffset.UtcNow), ct).ConfigureAwait(false);
+        await SetLatestAsync(manifest.Model, manifest.Version, ct).ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>Points the model's latest data at an existing version (a new one, or an earlier one uploaded again).</summary>
+    public async Task SetLatestAsync(string model, string version, CancellationToken ct)
+    {
+        await storage.EnsureCreatedAsync().ConfigureAwait(false);
+        await JsonBlobs.WriteAsync(storage.Datasets.GetBlobClient(LatestBlob(model)), new LatestDataset(version, DateTimeOffset.UtcNow), ct).ConfigureAwait(false);
     }
 
     /// <summary>Records an upload that held the data of an existing version, so the user can see what became of it.</summary>

@@ -291,6 +291,25 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Ingest_AppendPolicy_AFileAlreadyAppendedAgain_IsADuplicateAndItsRowsAreNotAddedTwice()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("append-again");
+        var lines = TestData.TaxiSlice(300).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var firstFile = string.Join('\n', lines.Take(101)) + "\n";
+        await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/1.csv", firstFile, new ModelSpec { Policy = DataPolicy.Append }));
+        var second = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/2.csv", lines[0] + "\n" + string.Join('\n', lines.Skip(101)) + "\n"));
+
+        var again = await ingestion.IngestAsync($"{model}/1-again.csv", firstFile);
+
+        Assert.Equal(IngestionStatus.Duplicate, again.Status);
+        Assert.Contains($"same bytes as {model}/1.csv", again.Message);
+        Assert.Contains(second.Version, again.Message);
+        var latest = (await ingestion.Datasets.GetLatestAsync(model, CancellationToken.None))!;
+        Assert.Equal((second.Version, 300L), (latest.Version, latest.Rows));
+    }
+
+    [Fact]
     public async Task Ingest_ReplacePolicy_NewVersionHoldsOnlyTheNewFile()
     {
         var ingestion = new Ingestion(azurite);
@@ -307,6 +326,25 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
         Assert.Equal(first.Version, second.PreviousVersion);
         Assert.Equal($"{model}/2.csv", Assert.Single(second.Sources).Blob);
         Assert.Equal(secondFile, await ingestion.ReadDataAsync(second));
+    }
+
+    [Fact]
+    public async Task Ingest_ReplacePolicy_AnEarlierVersionsDataUploadedAgain_IsTheLatestAgain()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("restore");
+        var lines = TestData.TaxiSlice(300).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var firstFile = string.Join('\n', lines.Take(101)) + "\n";
+        var first = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/1.csv", firstFile));
+        var second = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/2.csv", lines[0] + "\n" + string.Join('\n', lines.Skip(101)) + "\n"));
+        var sameAsLatest = await ingestion.IngestAsync($"{model}/2-again.csv", lines[0] + "\n" + string.Join('\n', lines.Skip(101)) + "\n");
+
+        var again = await ingestion.IngestAsync($"{model}/1-again.csv", firstFile);
+
+        Assert.Equal(IngestionStatus.Duplicate, sameAsLatest.Status);
+        Assert.Equal((IngestionStatus.Accepted, first.Version), (again.Status, again.DatasetVersion));
+        Assert.Contains($"latest again (policy replace; it was {second.Version})", again.Message);
+        Assert.Equal(first.Version, (await ingestion.Datasets.GetLatestAsync(model, CancellationToken.None))!.Version);
     }
 
     [Fact]
