@@ -21,6 +21,6 @@ public static class GovernanceRoutes
             .Describe("GetDatasetProfile", "A dataset version's profile: per-column statistics and histograms", 200, 404);
 
         admin.MapPost(ApiRoutes.Archive, (string model, string version, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.ArchiveAsync(model, version, r, ct))
-            .Describe("ArchiveVersion", "Retire a version: never served again unless promoted with force; audited", 200, 404, 409).Body<PipelineApi.ReasonBody>(optional: true);
+            .Describe("ArchiveVersion", "Retire a version: never served again unless promoted with force; audited", 200, 404, 409).Body<ReasonBody>(optional: true);
     }
 }

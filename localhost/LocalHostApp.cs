@@ -100,12 +100,12 @@ public static class LocalHostApp
         admin.MapPost(ApiRoutes.Promote, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PromoteAsync(model, r, ct))
             .Describe<AliasesAnswer>("Promote", "Move production to a version (force: past a failed gate, a pending approval or an archive); audited", 200, 404, 409).Body<PipelineApi.PromoteBody>();
         admin.MapPost(ApiRoutes.Rollback, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.RollbackAsync(model, r, ct))
-            .Describe<AliasesAnswer>("Rollback", "Move production back to the version before; audited", 200, 404, 409).Body<PipelineApi.ReasonBody>(optional: true);
+            .Describe<AliasesAnswer>("Rollback", "Move production back to the version before; audited", 200, 404, 409).Body<ReasonBody>(optional: true);
         admin.MapRunRegistration();
         admin.MapPost(ApiRoutes.Approve, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.ApproveAsync(instanceId, r, w, ct))
-            .Describe<DecisionAnswer>("Approve", "Approve the version a run waits with at its approval gate", 202, 404, 409).Body<RunsApi.ReasonBody>(optional: true);
+            .Describe<DecisionAnswer>("Approve", "Approve the version a run waits with at its approval gate", 202, 404, 409).Body<ReasonBody>(optional: true);
         admin.MapPost(ApiRoutes.Reject, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.RejectAsync(instanceId, r, w, ct))
-            .Describe<DecisionAnswer>("Reject", "Reject the version a run waits with at its approval gate", 202, 404, 409).Body<RunsApi.ReasonBody>(optional: true);
+            .Describe<DecisionAnswer>("Reject", "Reject the version a run waits with at its approval gate", 202, 404, 409).Body<ReasonBody>(optional: true);
         admin.MapPost(ApiRoutes.Terminate, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.TerminateAsync(instanceId, r, w, ct))
             .Describe("Terminate", "End a running training run", 202, 404, 409).Query("reason", "why; kept as the run's output");
         admin.MapPost(ApiRoutes.RaiseEvent, (string instanceId, string eventName, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.RaiseEventAsync(instanceId, eventName, r, w, ct))

@@ -8,7 +8,7 @@ public static class RunRegistrationRoutes
     public static RouteGroupBuilder MapRunRegistration(this RouteGroupBuilder admin)
     {
         admin.MapPost(ApiRoutes.RegisterRun, (string model, string runId, HttpRequest r, RunRegistrationApi h, CancellationToken ct) => h.RegisterAsync(model, runId, r, ct))
-            .Describe<Serverless.Core.Registry.ModelManifest>("RegisterRun", "Register a candidate run as a new version by hand; audited", 201, 404, 409).Body<PipelineApi.ReasonBody>(optional: true);
+            .Describe<Serverless.Core.Registry.ModelManifest>("RegisterRun", "Register a candidate run as a new version by hand; audited", 201, 404, 409).Body<ReasonBody>(optional: true);
         return admin;
     }
 }

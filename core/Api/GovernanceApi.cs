@@ -108,5 +108,4 @@ public sealed class GovernanceApi(
         return await registry.GetCardAsync(model, version, ct) ?? throw new NotFoundException($"Model '{model}' has no version '{version}'.");
     }
 
-    private sealed record ReasonBody(string? Reason = null);
 }

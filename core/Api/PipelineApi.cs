@@ -248,7 +248,4 @@ public sealed partial class PipelineApi(
 
     /// <summary>The body of promote: the version to move production to, why, and <c>force</c> for a version that failed its gate, waits for approval or was archived.</summary>
     public sealed record PromoteBody(string? Version, string? Reason = null, bool? Force = null);
-
-    /// <summary>The optional body of rollback: why.</summary>
-    public sealed record ReasonBody(string? Reason = null, string? By = null);
 }

@@ -11,9 +11,8 @@ public sealed record ModelMonitoringSettings(double SampleRate, IReadOnlySet<str
 
 /// <summary>
 /// The monitoring settings of each model, read from its spec and kept. A spec changed on this host is read again at the
-/// next request. Otherwise settings older than <see cref="PredictionOptions.RefreshInterval"/> are re-read in the
-/// background while requests go on with them, and settings older than twice that (the model was idle) are re-read before
-/// the request goes on: a column made sensitive on another host is logged for at most a refresh interval after.
+/// next request; otherwise the settings are re-read as <see cref="PredictionOptions.StalenessOf"/> says, so a column made
+/// sensitive on another host is logged for at most a refresh interval after.
 /// </summary>
 public sealed class MonitoringSettingsCache
 {
@@ -33,11 +32,14 @@ public sealed class MonitoringSettingsCache
     {
         if (_entries.TryGetValue(model, out var entry))
         {
-            var age = Environment.TickCount64 - entry.ReadAt;
-            var interval = (long)_serving.RefreshInterval.TotalMilliseconds;
-            if (age <= interval) return new ValueTask<ModelMonitoringSettings>(entry.Settings);
-            if (age > 2 * interval) return new ValueTask<ModelMonitoringSettings>(LoadOrKeepAsync(model, entry, ct));
-            if (Interlocked.CompareExchange(ref entry.Refreshing, 1, 0) == 0) _ = Task.Run(() => RefreshAsync(model), CancellationToken.None);
+            switch (_serving.StalenessOf(entry.ReadAt))
+            {
+                case Staleness.RefreshFirst:
+                    return new ValueTask<ModelMonitoringSettings>(LoadOrKeepAsync(model, entry, ct));
+                case Staleness.RefreshInBackground when Interlocked.CompareExchange(ref entry.Refreshing, 1, 0) == 0:
+                    _ = Task.Run(() => RefreshAsync(model), CancellationToken.None);
+                    break;
+            }
             return new ValueTask<ModelMonitoringSettings>(entry.Settings);
         }
         return new ValueTask<ModelMonitoringSettings>(LoadAsync(model, ct));

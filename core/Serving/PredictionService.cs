@@ -127,15 +127,16 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
         var slot = _aliases.GetOrAdd((model, alias), static _ => new AliasSlot());
         var current = slot.Current;
         if (current is null) return new ValueTask<LoadedModel>(LoadAliasAsync(model, alias, slot, ct));
-        var age = Environment.TickCount64 - slot.CheckedAt;
-        var interval = (long)_options.RefreshInterval.TotalMilliseconds;
         // Under traffic the alias is re-read in the background every interval, off the request path. After an idle spell
-        // (twice the interval unread) the request waits for the read: answering from an alias read long ago could give a
-        // version moved away from since, by another host or a training run, when the move was minutes old.
-        if (age > 2 * interval) return new ValueTask<LoadedModel>(RefreshedAsync(model, alias, slot, current, ct));
-        if (age > interval && slot.TryStartBackgroundRefresh())
+        // the request waits for the read: answering from an alias read long ago could give a version moved away from
+        // since, by another host or a training run, when the move was minutes old.
+        switch (_options.StalenessOf(slot.CheckedAt))
         {
-            _ = Task.Run(() => BackgroundRefreshAsync(model, alias, slot), CancellationToken.None);
+            case Staleness.RefreshFirst:
+                return new ValueTask<LoadedModel>(RefreshedAsync(model, alias, slot, current, ct));
+            case Staleness.RefreshInBackground when slot.TryStartBackgroundRefresh():
+                _ = Task.Run(() => BackgroundRefreshAsync(model, alias, slot), CancellationToken.None);
+                break;
         }
         return new ValueTask<LoadedModel>(current);
     }
@@ -165,7 +166,7 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
         try
         {
             // Another request may have read it while this one waited for the gate.
-            if (Environment.TickCount64 - slot.CheckedAt > (long)_options.RefreshInterval.TotalMilliseconds) await RefreshSlotAsync(model, alias, slot, ct).ConfigureAwait(false);
+            if (_options.StalenessOf(slot.CheckedAt) != Staleness.Fresh) await RefreshSlotAsync(model, alias, slot, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

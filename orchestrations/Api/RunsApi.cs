@@ -294,9 +294,6 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
     /// <summary>The optional body of train: the dataset version to train on (default: the latest).</summary>
     /// <summary>The optional body of train: the dataset version (else the latest) and why, kept in the audit.</summary>
     public sealed record TrainBody(string? DatasetVersion = null, string? Reason = null);
-
-    /// <summary>The optional body of approve and reject: why.</summary>
-    public sealed record ReasonBody(string? Reason = null, string? By = null);
 }
 
 /// <summary>A run as the API shows it: Durable Functions' instance status, with the failure's message where it failed.</summary>

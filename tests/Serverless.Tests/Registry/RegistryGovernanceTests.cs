@@ -195,7 +195,10 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
 
         var promote = await ProblemAsync(await PromoteAsync(model, """{"version":"v1","reason":"x","forse":true}"""), HttpStatusCode.BadRequest);
         var train = await ProblemAsync(await Host.Client.PostAsync($"/api/models/{model}/train", Json("""{"reson":"again","datasetVersion":3}""")), HttpStatusCode.BadRequest);
+        // Who made a move is the caller's identity, never a name the body claims.
+        var rollback = await ProblemAsync(await Host.Client.PostAsync($"/api/models/{model}/rollback", Json("""{"reason":"x","by":"someone else"}""")), HttpStatusCode.BadRequest);
 
+        Assert.NotNull(rollback["errors"]!["by"]);
         Assert.Contains("did you mean 'force'", promote["errors"]!["forse"]![0]!.GetValue<string>());
         Assert.Contains("did you mean 'reason'", train["errors"]!["reson"]![0]!.GetValue<string>());
         Assert.Equal("must be text", train["errors"]!["datasetVersion"]![0]!.GetValue<string>());
