@@ -20,6 +20,21 @@ public static class ApiResults
     /// <summary>The authenticated caller, as the host signed it in (<see cref="AdminAccess.ActorOf"/>).</summary>
     public static string Actor(HttpRequest request) => AdminAccess.ActorOf(request.HttpContext.User);
 
+    /// <summary>
+    /// The request's id (<see cref="Serving.RequestId.Accept"/>: the caller's <c>x-request-id</c> when it is a safe
+    /// token, else a new one), set on the answer's <c>x-request-id</c> header.
+    /// </summary>
+    public static string AnswerRequestId(HttpRequest request)
+    {
+        var incoming = request.Headers[Serving.RequestId.Header];
+        var requestId = Serving.RequestId.Accept(incoming.Count > 0 ? incoming[0] : null);
+        request.HttpContext.Response.Headers[Serving.RequestId.Header] = requestId;
+        return requestId;
+    }
+
+    /// <summary>Keeps the request's id for a fault's 500, whose headers the host clears before answering.</summary>
+    public static void KeepRequestIdForFaults(HttpRequest request, string requestId) => request.HttpContext.Items[Serving.RequestId.Header] = requestId;
+
     /// <summary>A value as quoted back in an error message: at most <paramref name="max"/> characters.</summary>
     public static string Truncate(string value, int max = 40) => value.Length <= max ? value : value[..max] + "…";
 

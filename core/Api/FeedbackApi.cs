@@ -14,10 +14,12 @@ public sealed class FeedbackApi(FeedbackService feedback, ILogger<FeedbackApi> l
     /// <c>{"requestId": "...", "row": 0, "label": 12.5}</c> (row optional, default 0) or <c>{"items": [...]}</c> of them.
     /// Answers how many labels were stored per version. Errors: 400 (bad shape, an unknown request id, a row the request
     /// did not have, a label of the wrong type; each named as <c>items[i].field</c>, or <c>field</c> for a single item;
-    /// nothing is stored then), 404 (no such model), 413 (too many items).
+    /// nothing is stored then), 404 (no such model), 413 (too many items). Every answer carries the feedback request's
+    /// own <c>x-request-id</c>, as predict's do.
     /// </summary>
     public Task<IResult> PostAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
+        KeepRequestIdForFaults(request, AnswerRequestId(request));
         CheckModelName(model);
         using var document = await ReadDocumentAsync(request, ct);
         return Json(await feedback.AddAsync(model, document.RootElement, ct));

@@ -135,9 +135,7 @@ public sealed partial class PipelineApi(
     /// </summary>
     public async Task<IResult> PredictAsync(string model, HttpRequest request, CancellationToken ct)
     {
-        var incoming = request.Headers[RequestId.Header];
-        var requestId = RequestId.Accept(incoming.Count > 0 ? incoming[0] : null);
-        request.HttpContext.Response.Headers[RequestId.Header] = requestId;
+        var requestId = AnswerRequestId(request);
         // Guarded in place rather than through Guard's delegate: the hottest route skips a closure and a state machine.
         try
         {
@@ -155,7 +153,7 @@ public sealed partial class PipelineApi(
         catch
         {
             // Not bad input but a fault: the host answers 500 and clears the headers first, so the id goes with it this way.
-            request.HttpContext.Items[RequestId.Header] = requestId;
+            KeepRequestIdForFaults(request, requestId);
             throw;
         }
     }

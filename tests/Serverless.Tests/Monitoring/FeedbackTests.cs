@@ -115,6 +115,24 @@ public sealed class FeedbackTests(ShopModels shop) : IClassFixture<ShopModels>
         var errors = await BadRequestErrorsAsync(response);
         Assert.Equal(["items[1].requestId"], errors.Keys);
         Assert.Contains("no logged prediction", errors["items[1].requestId"], StringComparison.Ordinal);
+        Assert.False(string.IsNullOrEmpty(Assert.Single(response.Headers.GetValues(Serverless.Core.Serving.RequestId.Header))));
+    }
+
+    [Fact]
+    public async Task Feedback_Answer_CarriesTheFeedbackRequestsOwnId()
+    {
+        var requestId = NewRequestId();
+        await PredictWithIdAsync(Host, ShopData.Spend, ShopData.Row, requestId);
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/models/{ShopData.Spend}/feedback")
+        {
+            Content = Serverless.Tests.Infrastructure.ApiAssert.Json($$"""{"requestId":"{{requestId}}","label":30}"""),
+        };
+        request.Headers.Add(Serverless.Core.Serving.RequestId.Header, "feedback-" + requestId);
+
+        var response = await Host.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("feedback-" + requestId, Assert.Single(response.Headers.GetValues(Serverless.Core.Serving.RequestId.Header)));
     }
 
     [Fact]
