@@ -101,11 +101,25 @@ public sealed class GovernanceApi(
         return Json(profile);
     });
 
+    /// <summary>
+    /// The stored card (written when the version was registered, and never changed) under a line that says where the
+    /// version stands now: its status and the aliases that point at it.
+    /// </summary>
     private async Task<string> CardAsync(string model, string version, CancellationToken ct)
     {
         CheckModelName(model);
         version = CheckVersionName(version);
-        return await registry.GetCardAsync(model, version, ct) ?? throw new NotFoundException($"Model '{model}' has no version '{version}'.");
+        var card = await registry.GetCardAsync(model, version, ct) ?? throw new NotFoundException($"Model '{model}' has no version '{version}'.");
+        var doc = await registry.GetAsync(model, ct);
+        return doc?.Versions.Find(v => v.Version == version) is { } entry ? NowNote(entry, doc.Aliases) + card : card;
+    }
+
+    private static string NowNote(VersionEntry entry, IReadOnlyDictionary<string, string> aliases)
+    {
+        var held = aliases.Where(a => a.Value == entry.Version).Select(a => a.Key).Order(StringComparer.Ordinal).ToList();
+        var where = held.Count == 0 ? "no alias points at it" : $"it is {string.Join(" and ", held)}";
+        var withdrawn = VersionStatus.IsWithdrawn(entry.Status) ? $" ({ModelRegistry.NeedsForce(entry)}; it is served again only if promoted with force)" : "";
+        return $"> **Now:** {entry.Status}{withdrawn}; {where}. The card below is as written when the version was registered.\n\n";
     }
 
 }

@@ -337,6 +337,21 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
     }
 
     [Fact]
+    public async Task Card_SaysWhereTheVersionStandsNow_RejectedOrInProduction()
+    {
+        var model = await ModelWithVersionsAsync("cardnow", 2);
+        await shop.Registry.SetAliasAsync(model, ModelRegistry.Production, "v1", "test", "start", CancellationToken.None);
+        await shop.Registry.SetStatusAsync(model, "v2", VersionStatus.Rejected, CancellationToken.None, "ann");
+
+        var rejected = await Host.Client.GetStringAsync($"/api/models/{model}/versions/v2/card.md");
+        var production = await Host.Client.GetStringAsync($"/api/models/{model}/versions/v1/card.html");
+
+        Assert.StartsWith("> **Now:** rejected (it was rejected; it is served again only if promoted with force); no alias points at it.", rejected);
+        Assert.EndsWith((await shop.Registry.GetCardAsync(model, "v2", CancellationToken.None))!, rejected);
+        Assert.Contains("it is production", production);
+    }
+
+    [Fact]
     public async Task Card_OfATrainedVersion_GivesTheTestIntervalAndWarnsOfFewTestRows()
     {
         var manifest = (await shop.Registry.GetManifestAsync(ShopData.Spend, "v1", CancellationToken.None))!;
