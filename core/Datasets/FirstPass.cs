@@ -165,7 +165,8 @@ internal static class FirstPass
         }
         catch (CsvInputException e) when (e.Problem == CsvInputProblem.InvalidEncoding)
         {
-            throw new Rejection("invalid_encoding", "The file is not UTF-8 (it holds byte sequences UTF-8 does not allow); save it as UTF-8 and upload it again.");
+            throw new Rejection("invalid_encoding", $"The file is not UTF-8: {e.Message} (bytes counted from 1). Save it as UTF-8 and upload it again; " +
+                                                    "a file saved as Latin-1 or Windows-1252 fails at its first accented letter.");
         }
         if (header is null)
         {

@@ -257,7 +257,7 @@ internal sealed class Utf8CsvReader : IDisposable
     {
         if (AtEnd) return false;
         var readTo = _bufferOffset + _end;
-        if (_eof && _checked == readTo) throw new CsvInputException(CsvInputProblem.InvalidEncoding, Records + 1, "");
+        if (_eof && _checked == readTo) throw NotUtf8(_buffer.AsSpan(_validEnd, _end - _validEnd), _validEnd);
         var chunkEnd = _checked + DecodeChunk;
         if (chunkEnd > readTo)
         {
@@ -272,11 +272,26 @@ internal sealed class Utf8CsvReader : IDisposable
             while (last > 0 && last > span.Length - 4 && (span[last] & 0xC0) == 0x80) last--;
             if (Rune.DecodeFromUtf8(span[last..], out _, out _) == OperationStatus.NeedMoreData) tail = span.Length - last;
         }
-        if (!Utf8.IsValid(span[..^tail])) throw new CsvInputException(CsvInputProblem.InvalidEncoding, Records + 1, "");
+        if (!Utf8.IsValid(span[..^tail])) throw NotUtf8(span[..^tail], _validEnd);
         _validEnd += span.Length - tail;
         _checked = chunkEnd;
         _maskBase = -1;
         return true;
+    }
+
+    /// <summary>
+    /// The encoding fault in <paramref name="span"/> (which starts at buffer index <paramref name="start"/>), named by its
+    /// byte in the file, counted from 1, and the bytes there: a sequence UTF-8 does not allow, or one the file cuts short.
+    /// </summary>
+    private CsvInputException NotUtf8(ReadOnlySpan<byte> span, int start)
+    {
+        var index = 0;
+        while (index < span.Length && Rune.DecodeFromUtf8(span[index..], out _, out var consumed) == OperationStatus.Done) index += consumed;
+        var cut = Rune.DecodeFromUtf8(span[index..], out _, out _) == OperationStatus.NeedMoreData;
+        var bad = cut ? span[index..] : span.Slice(index, 1);
+        var bytes = string.Join(" ", bad.ToArray().Select(b => $"0x{b:X2}"));
+        var detail = $"byte {_bufferOffset + start + index + 1:N0} ({bytes}) {(cut ? "begins a sequence the file cuts short" : "is not allowed there in UTF-8")}";
+        return new CsvInputException(CsvInputProblem.InvalidEncoding, Records + 1, detail);
     }
 
     /// <summary>Past a comment line (to its first CR or LF, a CR LF pair counting as one); -1 when more input is needed.</summary>

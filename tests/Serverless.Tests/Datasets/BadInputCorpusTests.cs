@@ -108,6 +108,22 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Ingest_NotUtf8_NamesTheFirstBadByteByItsPositionAndValue()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("latin");
+        var rows = Utf8(Rows(30, i => $"{i},{i % 2}", "a,label"));
+        // "name,city,label\n" is 16 bytes and "Jos" 3 more: é (0xE9 in Latin-1) is the file's 20th byte.
+        var latin1 = Encoding.Latin1.GetBytes("name,city,label\nJos\u00e9,Paris,1\n");
+
+        var invalid = await ingestion.IngestAsync($"{model}/latin1.csv", latin1);
+        var cut = await ingestion.IngestAsync($"{model}/cut.csv", [.. rows, 0xE2, 0x82]);
+
+        Assert.Contains("byte 20 (0xE9) is not allowed there in UTF-8", await ingestion.ReadQuarantineAsync(invalid, "summary.txt"));
+        Assert.Contains($"byte {rows.Length + 1:N0} (0xE2 0x82) begins a sequence the file cuts short", await ingestion.ReadQuarantineAsync(cut, "summary.txt"));
+    }
+
+    [Fact]
     public async Task Ingest_SpecDateTimeColumnOfNumbers_NamesAValueThatIsNotADate()
     {
         var ingestion = new Ingestion(azurite);
