@@ -16,11 +16,11 @@ internal sealed class RowRules(string[] header, int labelIndex, ModelSpec spec, 
         var count = values.FieldCount(record);
         if (count != header.Length)
         {
-            return ("ragged_rows", $"{count} fields where the header has {header.Length}", string.Join(delimiter, values.GetStrings(record).Take(8).Select(CellValues.Escape)), null);
+            return ("ragged_rows", $"{count} fields where the header has {header.Length}", Sample(values, record), null);
         }
         if (CellValues.IsMissing(values[record, labelIndex]))
         {
-            return ("label_missing_in_row", $"no value in the label column '{header[labelIndex]}'", null, labelIndex);
+            return ("label_missing_in_row", $"no value in the label column '{header[labelIndex]}'", Sample(values, record), labelIndex);
         }
         foreach (var (index, range) in _ranges)
         {
@@ -32,4 +32,7 @@ internal sealed class RowRules(string[] header, int labelIndex, ModelSpec spec, 
         }
         return null;
     }
+
+    /// <summary>The row as the file has it, up to its first eight fields, for a person to find it.</summary>
+    private string Sample(Utf8CsvReader values, int record) => string.Join(delimiter, values.GetStrings(record).Take(8).Select(CellValues.Escape));
 }

@@ -167,6 +167,9 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         Assert.Equal(new Dictionary<string, long> { ["ragged_rows"] = 2, ["label_missing_in_row"] = 3, ["value_out_of_range"] = 1 }, lines.RejectedBy);
         Assert.Equal(94, manifest.Rows);
         Assert.Equal(6, manifest.RowsRejected);
+        // Each kind of problem shows the rows it met, as the file has them.
+        var noLabel = manifest.Problems.Single(p => p.Code == "label_missing_in_row");
+        Assert.Equal(["7,14,", "50,100,", "77,154,"], noLabel.Samples);
     }
 
     [Fact]
