@@ -76,8 +76,11 @@ internal sealed class Utf8CsvReader : IDisposable
 
     /// <summary>The 1-based number of a record of the batch in the file.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    /// <remarks>Comment lines skipped before the record count too, so that the number is the record's line in a file without quoted line breaks.</remarks>
-    public long RecordNumber(int record) => _firstRecord + record + _rows[record].CommentsBefore;
+    /// <remarks>
+    /// Comment lines skipped before the record count too, and so do line breaks inside quoted fields of earlier records:
+    /// the number is the line the record starts on.
+    /// </remarks>
+    public long RecordNumber(int record) => _firstRecord + record + _rows[record].LinesBefore;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int FieldCount(int record) => _rows[record].FieldCount;
@@ -185,9 +188,13 @@ internal sealed class Utf8CsvReader : IDisposable
                 Comments++;
                 continue;
             }
-            if (_quotedCount > 0) FinishQuoted();
             if (_rowCount == _rows.Length) Array.Resize(ref _rows, _rowCount * 2);
-            _rows[_rowCount++] = new Row(firstField, _fieldCount - firstField, start, end - start, _canonical, Comments);
+            _rows[_rowCount++] = new Row(firstField, _fieldCount - firstField, start, end - start, _canonical, Comments + _quotedLineBreaks);
+            if (_quotedCount > 0)
+            {
+                FinishQuoted();
+                _quotedLineBreaks += LineBreaksWithin(_buffer.AsSpan(start, end - start));
+            }
             Records++;
         }
         return _rowCount;
@@ -195,8 +202,28 @@ internal sealed class Utf8CsvReader : IDisposable
 
     public void Dispose() => _stream.Dispose();
 
-    /// <summary>One record of the batch: its fields, where its bytes lie, and whether they are canonical as read.</summary>
-    private readonly record struct Row(int FirstField, int FieldCount, int Start, int Length, bool Canonical, long CommentsBefore);
+    /// <summary>
+    /// One record of the batch: its fields, where its bytes lie, whether they are canonical as read, and the lines before
+    /// it that are not records (comment lines, and line breaks inside quoted fields).
+    /// </summary>
+    private readonly record struct Row(int FirstField, int FieldCount, int Start, int Length, bool Canonical, long LinesBefore);
+
+    /// <summary>Line breaks (LF, CR LF or a lone CR) inside quoted fields of the records read so far.</summary>
+    private long _quotedLineBreaks;
+
+    /// <summary>The line breaks inside a record's bytes, its own terminator left out: those of its quoted fields.</summary>
+    private static long LineBreaksWithin(ReadOnlySpan<byte> record)
+    {
+        if (record.EndsWith("\r\n"u8)) record = record[..^2];
+        else if (record.Length > 0 && record[^1] is (byte)'\n' or (byte)'\r') record = record[..^1];
+        long breaks = record.Count((byte)'\n');
+        if (record.IndexOf((byte)'\r') < 0) return breaks;
+        for (var i = 0; i < record.Length; i++)
+        {
+            if (record[i] == '\r' && (i + 1 == record.Length || record[i + 1] != '\n')) breaks++;
+        }
+        return breaks;
+    }
 
     /// <summary>Reads the first 64 KiB (or all of a shorter input), skips a UTF-8 byte-order mark and tells LF from lone-CR line ends, as Sylvan did from its first buffer.</summary>
     private void Start()

@@ -95,6 +95,29 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Ingest_RowsRejectedAfterQuotedLineBreaks_AreNamedByTheLineTheyStartOn()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("quotedbreaks");
+        // Row 3's note spans lines 5-7 (LF, then CR LF), row 10's lines 14-15 (a lone CR): the rows out of range start on lines 11 and 22.
+        var rows = Enumerable.Range(0, 30).Select(i => i switch
+        {
+            3 => "3,\"first\nsecond\r\nthird\",4.5",
+            10 => "10,\"one\rtwo\",15",
+            _ => $"{(i is 7 or 17 ? -5 : i)},plain,{i * 1.5}",
+        }).ToList();
+        var content = Lines(["x,note,y", .. rows]);
+        var spec = new ModelSpec { Label = "y", Task = TaskKind.Regression, Ranges = new() { ["x"] = new ValueRange(Min: 0) } };
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/data.csv", content, spec));
+
+        var lines = content.ReplaceLineEndings("\n").Split('\n');
+        Assert.Equal(["-5,plain,10.5", "-5,plain,25.5"], new[] { lines[10], lines[21] });
+        var problem = Assert.Single(manifest.Problems, p => p.Code == "value_out_of_range");
+        Assert.Equal([11L, 22L], problem.Lines);
+    }
+
+    [Fact]
     public async Task Ingest_HeaderlessFileStartingWithHash1_KeepsEveryRow()
     {
         var ingestion = new Ingestion(azurite);
