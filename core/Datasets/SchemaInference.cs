@@ -40,6 +40,18 @@ internal sealed class SchemaInference(IngestionOptions options)
         return $"The spec names the {role} '{CellValues.Escape(name)}', but the file has no such column (it has {string.Join(", ", header.Take(20).Select(CellValues.Escape))}).{near}";
     }
 
+    /// <summary>The columns grouped by kind, e.g. <c>numeric (a, b), categorical (c)</c> (at most eight names a kind), or null for none.</summary>
+    private static string? KindsInWords(IEnumerable<ColumnSchema> columns)
+    {
+        const int shown = 8;
+        var groups = columns.GroupBy(c => c.Kind).OrderBy(g => g.Key).Select(g =>
+        {
+            var names = g.Select(c => CellValues.Escape(c.Name)).ToList();
+            return $"{g.Key.ToString().ToLowerInvariant()} ({string.Join(", ", names.Take(shown))}{(names.Count > shown ? $" and {names.Count - shown} more" : "")})";
+        }).ToList();
+        return groups.Count == 0 ? null : string.Join(", ", groups);
+    }
+
     /// <summary>How <see cref="LabelIndex"/> chose the label the spec does not name, in words.</summary>
     private static string LabelRule(string labelName) =>
         labelName.Equals("label", StringComparison.OrdinalIgnoreCase) ? "the column named label" : "the last column";
@@ -70,6 +82,7 @@ internal sealed class SchemaInference(IngestionOptions options)
             }
             else columns.Add(new ColumnSchema(stat.Name, stat.InferKind()));
         }
+        if (KindsInWords(columns.Where(c => c.Inferred)) is { } kinds) inferred.Add($"column kinds: {kinds}");
 
         var label = first.Stats[first.LabelIndex];
         var labelKind = columns[first.LabelIndex].Kind;

@@ -475,7 +475,9 @@
       label = total > 0 ? `${stage}: ${done} of ${total} candidates` : (stage || run.runtimeStatus);
     } else {
       const outcome = pick(run.output, 'status');
+      const stopped = pick(progress, 'stoppedDuring');
       label = run.failureDetails ? 'failed: ' + run.failureDetails.errorMessage
+        : run.runtimeStatus === 'Terminated' ? `terminated${stopped ? ' during ' + stopped : ''}${typeof run.output === 'string' ? ': ' + run.output : ''}`
         : `${run.runtimeStatus}${outcome ? ': ' + outcome : ''}${pick(run.output, 'version') ? ' ' + run.output.version : ''}`;
     }
     $('#run-progress .bar').style.width = Math.round(share * 100) + '%';

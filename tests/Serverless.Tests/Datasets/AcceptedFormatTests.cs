@@ -31,6 +31,7 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
         Assert.Equal(11, manifest.Schema.Features.Count);
         Assert.All(manifest.Schema.Features, f => Assert.Equal(ColumnKind.Numeric, manifest.Schema.Column(f).Kind));
         Assert.Contains(manifest.Schema.Inferred, n => n.StartsWith("label: 'quality' (the last column)", StringComparison.Ordinal));
+        Assert.Contains("column kinds: numeric (fixed acidity, volatile acidity, citric acid, residual sugar, chlorides, free sulfur dioxide, total sulfur dioxide, density and 4 more)", manifest.Schema.Inferred);
         Assert.Equal(["3", "4", "5", "6", "7", "8"], manifest.Schema.Classes);
     }
 
