@@ -33,15 +33,16 @@ public static class CsvSniffer
 
     /// <summary>
     /// A first row is a header when none of its fields is a number while some column below it is numeric, or, for an
-    /// all-text file, when its values are distinct and none of them appears again in the rows sniffed.
+    /// all-text file, when its values are distinct and none of them appears again in the rows sniffed. Rows that repeat
+    /// the first one field for field (the header again, where files were joined) are left out of both tests.
     /// </summary>
     public static bool HasHeader(IReadOnlyList<IReadOnlyList<string>> rows)
     {
         if (rows.Count == 0) return false;
         var first = rows[0];
         if (first.Any(f => IsNumber(f))) return false;
-        if (rows.Count == 1) return true;
-        var body = rows.Skip(1).ToList();
+        var body = rows.Skip(1).Where(r => !r.SequenceEqual(first, StringComparer.Ordinal)).ToList();
+        if (body.Count == 0) return true;
         for (var c = 0; c < first.Count; c++)
         {
             var values = body.Where(r => c < r.Count && r[c].Trim().Length > 0).Select(r => r[c]).ToList();

@@ -75,7 +75,7 @@ internal static class FirstPass
                             throw new Rejection(e.Code, $"{e.Message} The first line starts with '#' ('{CellValues.Escape(markedHeader)}') and was read as the " +
                                 "header, as ML.NET's text format marks it; if that line is a comment, set \"comment\": \"#\" in the spec and upload the file again.", e.Problems);
                         }
-                        rules = new RowRules(header, labelIndex, spec, delimiter);
+                        rules = new RowRules(header, labelIndex, spec, delimiter, hasHeader);
                         if (hasHeader && reader.IsCanonical(r)) sink.AppendRun(reader.Buffer, reader.RecordStart(r), reader.RecordLength(r), reader.FileOffset(r));
                         else
                         {
@@ -91,7 +91,8 @@ internal static class FirstPass
                         if (hasHeader) continue;
                     }
                     dataRows++;
-                    var problem = reader.FieldCount(r) == header.Length && !rules!.HasRanges && !CellValues.IsMissing(reader[r, labelIndex]) ? null : rules!.Check(reader, r);
+                    var problem = reader.FieldCount(r) == header.Length && !rules!.HasRanges && !CellValues.IsMissing(reader[r, labelIndex]) && !rules.IsHeaderAgain(reader, r)
+                        ? null : rules!.Check(reader, r);
                     if (problem is not null)
                     {
                         rejected++;

@@ -3,9 +3,25 @@ using Serverless.Core.Specs;
 
 namespace Serverless.Core.Datasets;
 
-/// <summary>The checks a row must pass to be kept: as many fields as the header, a label, values within the spec's ranges.</summary>
-internal sealed class RowRules(string[] header, int labelIndex, ModelSpec spec, char delimiter)
+/// <summary>
+/// The checks a row must pass to be kept: as many fields as the header, not the header line again, a label, values
+/// within the spec's ranges.
+/// </summary>
+internal sealed class RowRules(string[] header, int labelIndex, ModelSpec spec, char delimiter, bool fileHasHeader)
 {
+    private readonly byte[][]? _headerBytes = fileHasHeader ? [.. header.Select(h => System.Text.Encoding.UTF8.GetBytes(h))] : null;
+
+    /// <summary>Whether the record repeats the file's header line, field for field (files joined one after another).</summary>
+    public bool IsHeaderAgain(Utf8CsvReader values, int record)
+    {
+        if (_headerBytes is null || values.FieldCount(record) != _headerBytes.Length || !values[record, 0].SequenceEqual(_headerBytes[0])) return false;
+        for (var c = 1; c < _headerBytes.Length; c++)
+        {
+            if (!values[record, c].SequenceEqual(_headerBytes[c])) return false;
+        }
+        return true;
+    }
+
     private readonly (int Index, ValueRange Range)[] _ranges =
         [.. (spec.Ranges ?? []).Select(r => (Array.IndexOf(header, r.Key), r.Value)).Where(r => r.Item1 >= 0)];
 
@@ -17,6 +33,10 @@ internal sealed class RowRules(string[] header, int labelIndex, ModelSpec spec, 
         if (count != header.Length)
         {
             return ("ragged_rows", $"{count} fields where the header has {header.Length}", Sample(values, record), null);
+        }
+        if (IsHeaderAgain(values, record))
+        {
+            return ("header_repeated", "the header line again, not data (were files joined one after another?)", Sample(values, record), null);
         }
         if (CellValues.IsMissing(values[record, labelIndex]))
         {

@@ -64,16 +64,31 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Ingest_HeaderRepeatedInTheData_RegressionLabelNamesTheRepeatedHeader()
+    public async Task Ingest_HeaderRepeatedInTheData_IsARejectedRowNamedAsSuch_AndTheRestIsKept()
     {
         var ingestion = new Ingestion(azurite);
         var rows = Enumerable.Range(0, 300).Select(i => $"{i},{i * 1.5}").ToList();
         var content = Lines(["x,y", .. rows, "x,y", .. rows]);
 
-        var reason = await QuarantineReasonAsync(ingestion, $"{Ingestion.NewModel("twohead")}/data.csv", content, "label_not_numeric", new ModelSpec { Label = "y", Task = TaskKind.Regression });
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{Ingestion.NewModel("twohead")}/data.csv", content, new ModelSpec { Label = "y", Task = TaskKind.Regression }));
 
-        Assert.Contains("holds values that are not numbers, such as 'y'", reason);
-        Assert.Contains("is the header line repeated part way through the file?", reason);
+        Assert.Equal((600L, 1L), (manifest.Rows, manifest.RowsRejected));
+        var repeated = Assert.Single(manifest.Problems);
+        Assert.Equal(("header_repeated", 302L, "x,y"), (repeated.Code, Assert.Single(repeated.Lines), Assert.Single(repeated.Samples)));
+    }
+
+    [Fact]
+    public async Task Ingest_ShortFileWithItsHeaderRepeatedEarly_IsReadWithItsHeader()
+    {
+        var ingestion = new Ingestion(azurite);
+        var rows = Enumerable.Range(0, 20).Select(i => $"{i},{i * 2},{i % 2}").ToList();
+        var content = Lines(["a,b,label", .. rows[..2], "a,b,label", .. rows[2..]]);
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{Ingestion.NewModel("shorthead")}/data.csv", content));
+
+        Assert.Equal(["a", "b", "label"], manifest.Schema.Columns.Select(c => c.Name));
+        Assert.Equal((20L, 1L), (manifest.Rows, manifest.RowsRejected));
+        Assert.Equal([4L], manifest.Problems.Single(p => p.Code == "header_repeated").Lines);
     }
 
     [Fact]
