@@ -121,5 +121,4 @@ public sealed class GovernanceApi(
         var withdrawn = VersionStatus.IsWithdrawn(entry.Status) ? $" ({ModelRegistry.NeedsForce(entry)}; it is served again only if promoted with force)" : "";
         return $"> **Now:** {entry.Status}{withdrawn}; {where}. The card below is as written when the version was registered.\n\n";
     }
-
 }

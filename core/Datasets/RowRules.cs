@@ -9,6 +9,7 @@ namespace Serverless.Core.Datasets;
 /// </summary>
 internal sealed class RowRules(string[] header, int labelIndex, ModelSpec spec, char delimiter, bool fileHasHeader)
 {
+    private readonly bool[] _sensitive = [.. header.Select(h => spec.Sensitive?.Contains(h) == true)];
     private readonly byte[][]? _headerBytes = fileHasHeader ? [.. header.Select(h => System.Text.Encoding.UTF8.GetBytes(h))] : null;
 
     /// <summary>Whether the record repeats the file's header line, field for field (files joined one after another).</summary>
@@ -53,6 +54,7 @@ internal sealed class RowRules(string[] header, int labelIndex, ModelSpec spec, 
         return null;
     }
 
-    /// <summary>The row as the file has it, up to its first eight fields, for a person to find it.</summary>
-    private string Sample(Utf8CsvReader values, int record) => string.Join(delimiter, values.GetStrings(record).Take(8).Select(CellValues.Escape));
+    /// <summary>The row as the file has it, up to its first eight fields, for a person to find it; a sensitive column's value is left out.</summary>
+    private string Sample(Utf8CsvReader values, int record) =>
+        string.Join(delimiter, values.GetStrings(record).Take(8).Select((v, i) => i < _sensitive.Length && _sensitive[i] ? "(sensitive)" : CellValues.Escape(v)));
 }

@@ -1,5 +1,5 @@
-using System.Text.Json.Nodes;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask;
@@ -291,7 +291,6 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
     };
 
 
-    /// <summary>The optional body of train: the dataset version to train on (default: the latest).</summary>
     /// <summary>The optional body of train: the dataset version (else the latest) and why, kept in the audit.</summary>
     public sealed record TrainBody(string? DatasetVersion = null, string? Reason = null);
 }

@@ -196,7 +196,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         }).ToList();
         rows.Insert(10, "");
         rows.Insert(60, "   ");
-        var spec = new ModelSpec { Ranges = new() { ["a"] = new ValueRange(0, 1000) } };
+        var spec = new ModelSpec { Ranges = new() { ["a"] = new ValueRange(0, 1000) }, Sensitive = ["b"] };
 
         var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/t.csv", Lines(["a,b,label", .. rows]), spec));
 
@@ -205,9 +205,10 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         Assert.Equal(new Dictionary<string, long> { ["ragged_rows"] = 2, ["label_missing_in_row"] = 3, ["value_out_of_range"] = 1 }, lines.RejectedBy);
         Assert.Equal(94, manifest.Rows);
         Assert.Equal(6, manifest.RowsRejected);
-        // Each kind of problem shows the rows it met, as the file has them.
+        // Each kind of problem shows the rows it met, as the file has them, but for the values of sensitive columns.
         var noLabel = manifest.Problems.Single(p => p.Code == "label_missing_in_row");
-        Assert.Equal(["7,14,", "50,100,", "77,154,"], noLabel.Samples);
+        Assert.Equal(["7,(sensitive),", "50,(sensitive),", "77,(sensitive),"], noLabel.Samples);
+        Assert.Equal(["3,(sensitive)", "40,(sensitive)"], manifest.Problems.Single(p => p.Code == "ragged_rows").Samples);
     }
 
     [Fact]
