@@ -238,7 +238,7 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
         {
             held.LastUsed = Environment.TickCount64;
             // Withdrawn on another host: found at the next check, every refresh interval, off the request path.
-            if (held.LastUsed - held.CheckedAt > (long)_options.RefreshInterval.TotalMilliseconds && held.TryStartCheck())
+            if (_options.StalenessOf(held.CheckedAt) != Staleness.Fresh && held.TryStartCheck())
             {
                 _ = Task.Run(() => CheckPinnedAsync(model, version, held), CancellationToken.None);
             }
