@@ -159,21 +159,39 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
     /// through them, as an archived version does; promoting it still needs force.
     /// </remarks>
     public Task<RegistryDocument> SetStatusAsync(string model, string version, string status, CancellationToken ct, string by = "pipeline") =>
-        UpdateAsync(model, doc =>
+        UpdateAsync(model, doc => WithStatus(doc, version, status, by), ct);
+
+    /// <summary>
+    /// Decides a version that still waits for approval, as <see cref="SetStatusAsync"/> does; false, and nothing written,
+    /// when it no longer waits (its run decided it first).
+    /// </summary>
+    public async Task<bool> DecidePendingAsync(string model, string version, string status, string by, CancellationToken ct)
+    {
+        var decided = false;
+        await UpdateAsync(model, doc =>
         {
-            var index = doc.Versions.FindIndex(v => v.Version == version);
-            if (index < 0) throw new NotFoundException($"Model '{model}' has no version '{version}'.");
-            doc.Versions[index] = doc.Versions[index] with { Status = status };
-            if (status is VersionStatus.Rejected or VersionStatus.Expired)
+            if (doc.Versions.Find(v => v.Version == version) is not { Status: VersionStatus.PendingApproval }) return null;
+            decided = true;
+            return WithStatus(doc, version, status, by);
+        }, ct).ConfigureAwait(false);
+        return decided;
+    }
+
+    private static RegistryDocument WithStatus(RegistryDocument doc, string version, string status, string by)
+    {
+        var index = doc.Versions.FindIndex(v => v.Version == version);
+        if (index < 0) throw new NotFoundException($"Model '{doc.Model}' has no version '{version}'.");
+        doc.Versions[index] = doc.Versions[index] with { Status = status };
+        if (status is VersionStatus.Rejected or VersionStatus.Expired)
+        {
+            foreach (var alias in doc.Aliases.Where(a => a.Value == version && a.Key != Production).Select(a => a.Key).ToList())
             {
-                foreach (var alias in doc.Aliases.Where(a => a.Value == version && a.Key != Production).Select(a => a.Key).ToList())
-                {
-                    doc.Aliases.Remove(alias);
-                    doc.History.Add(new AliasChange(alias, version, null, DateTimeOffset.UtcNow, by, $"{version} {status}", AliasMoves.Withdraw));
-                }
+                doc.Aliases.Remove(alias);
+                doc.History.Add(new AliasChange(alias, version, null, DateTimeOffset.UtcNow, by, $"{version} {status}", AliasMoves.Withdraw));
             }
-            return doc;
-        }, ct);
+        }
+        return doc;
+    }
 
     /// <summary>Points an alias at a version and records the move in the history.</summary>
     public Task<RegistryDocument> SetAliasAsync(string model, string alias, string version, string by, string reason, CancellationToken ct) =>

@@ -20,7 +20,7 @@ using static ApiResults;
 /// own types (<see cref="TrainingRequest"/>, <see cref="TrainingOrchestrator"/>, <see cref="TrainingProgress"/>): start,
 /// list, inspect, approve or reject, terminate, raise events and purge. Both hosts map their routes to these.
 /// </summary>
-public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presence, AuditLog audit, PipelineStorage storage, ILogger<RunsApi> logger)
+public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presence, ModelRegistry registry, AuditLog audit, PipelineStorage storage, ILogger<RunsApi> logger)
 {
     /// <summary>
     /// Where a run's approval decision is claimed (<c>models/{model}/approvals/{instance id}.json</c>, written only if
@@ -115,16 +115,34 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
     public Task<IResult> RejectAsync(string instanceId, HttpRequest request, DurableTaskClient workflows, CancellationToken ct) =>
         DecideAsync(instanceId, request, workflows, approved: false, ct);
 
+    /// <remarks>
+    /// A run stopped at the approval gate leaves no version waiting for a decision no one can send: terminating it claims
+    /// the gate's decision as a rejection (the terminator's, with the reason) and rejects the version, which leaves
+    /// <c>staging</c> as a rejection by the gate does. A decision sent before the terminate stands (an approved version
+    /// stays registered, not promoted).
+    /// </remarks>
     public Task<IResult> TerminateAsync(string instanceId, HttpRequest request, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>
     {
         OnlyQueryParameters(request, ReasonParameter);
         var instance = await FindAsync(instanceId, workflows, ct);
         if (instance.IsCompleted) throw new ConflictException($"Orchestration '{instanceId}' has already ended ({instance.RuntimeStatus}).");
         var reason = request.Query[ReasonParameter].FirstOrDefault() ?? "terminated over HTTP";
-        await workflows.TerminateInstanceAsync(instanceId, new TerminateInstanceOptions { Output = reason }, ct);
         var actor = Actor(request);
         var model = ModelOf(instance);
+        var waiting = Progress(instance) is { Stage: TrainingStages.AwaitingApproval, Version: { } pending } ? pending : null;
+        // Claimed before the run stops, so that an approval racing the terminate is refused rather than lost.
+        var rejection = new ApprovalDecision(false, actor, $"run terminated: {reason}");
+        var decision = waiting is null ? null : await ClaimDecisionAsync(model, instanceId, rejection, ct) ?? new ClaimedDecision(rejection, DateTimeOffset.UtcNow);
+        await workflows.TerminateInstanceAsync(instanceId, new TerminateInstanceOptions { Output = reason }, ct);
         await audit.RecordAsync(AuditActions.Terminate, model, actor, reason, new { instanceId, reason }, ct);
+        if (waiting is not null && decision is not null)
+        {
+            var (status, action) = decision.Decision.Approved ? (VersionStatus.Approved, AuditActions.Approved) : (VersionStatus.Rejected, AuditActions.Rejected);
+            if (await registry.DecidePendingAsync(model, waiting, status, decision.Decision.By, ct))
+            {
+                await audit.RecordAsync(action, model, decision.Decision.By, decision.Decision.Reason ?? "", new { Version = waiting, instanceId }, ct);
+            }
+        }
         // The engine runs none of the run's code after this, so the run's end is recorded here, as the run records its own.
         if (instance.Name == nameof(TrainingOrchestrator))
         {
@@ -165,29 +183,44 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
     {
         var body = request.ContentLength is > 0 ? await ReadJsonAsync<ReasonBody>(request, strict: true, ct) : null;
         var instance = await FindAsync(instanceId, workflows, ct);
-        var stage = instance.ReadCustomStatusAs<TrainingProgress>()?.Stage;
+        var stage = Progress(instance)?.Stage;
         if (instance.IsCompleted || stage != TrainingStages.AwaitingApproval)
         {
-            throw new ConflictException($"Orchestration '{instanceId}' is not waiting for approval (status {instance.RuntimeStatus}, stage {stage ?? "none"}).");
+            var where = instance.RuntimeStatus == OrchestrationRuntimeStatus.Terminated ? $"it was terminated during {stage ?? "an unknown stage"}"
+                : instance.IsCompleted ? $"it has ended ({instance.RuntimeStatus}, stage {stage ?? "none"})"
+                : $"it is at stage {stage ?? "none"} ({instance.RuntimeStatus})";
+            throw new ConflictException($"Orchestration '{instanceId}' is not waiting for approval: {where}.");
         }
         var actor = Actor(request);
         var decision = new ApprovalDecision(approved, actor, body?.Reason);
-        var claim = storage.Models.GetBlobClient(DecisionBlob(ModelOf(instance), instanceId));
-        try
+        if (await ClaimDecisionAsync(ModelOf(instance), instanceId, decision, ct) is { } first)
         {
-            await storage.EnsureCreatedAsync();
-            await JsonBlobs.WriteAsync(claim, new ClaimedDecision(decision, DateTimeOffset.UtcNow), ct, createOnly: true);
-        }
-        catch (Azure.RequestFailedException e) when (JsonBlobs.IsConcurrencyConflict(e))
-        {
-            var first = (await JsonBlobs.TryReadAsync<ClaimedDecision>(claim, ct))?.Value;
-            throw new ConflictException($"Orchestration '{instanceId}' already has its decision: " +
-                                        (first is null ? "another request decided first." : $"{(first.Decision.Approved ? "approved" : "rejected")} by {first.Decision.By} at {first.At:u}."));
+            throw new ConflictException($"Orchestration '{instanceId}' already has its decision: {(first.Decision.Approved ? "approved" : "rejected")} by {first.Decision.By} at {first.At:u}.");
         }
         await workflows.RaiseEventAsync(instanceId, TrainingOrchestrator.ApprovalEvent, decision, ct);
         await audit.RecordAsync(approved ? AuditActions.Approve : AuditActions.Reject, ModelOf(instance), actor, body?.Reason, new { instanceId }, ct);
         return new WithHeader(Json(new DecisionAnswer(instanceId, approved ? "approved" : "rejected"), StatusCodes.Status202Accepted), Microsoft.Net.Http.Headers.HeaderNames.Location, ApiRoutes.OrchestrationPath(instanceId));
     });
+
+    /// <summary>
+    /// Claims a run's one approval decision (<see cref="DecisionBlob"/>, written only if absent): null when this one is
+    /// now the run's decision, else the decision claimed first.
+    /// </summary>
+    private async Task<ClaimedDecision?> ClaimDecisionAsync(string model, string instanceId, ApprovalDecision decision, CancellationToken ct)
+    {
+        var claim = storage.Models.GetBlobClient(DecisionBlob(model, instanceId));
+        try
+        {
+            await storage.EnsureCreatedAsync();
+            await JsonBlobs.WriteAsync(claim, new ClaimedDecision(decision, DateTimeOffset.UtcNow), ct, createOnly: true);
+            return null;
+        }
+        catch (Azure.RequestFailedException e) when (JsonBlobs.IsConcurrencyConflict(e))
+        {
+            return (await JsonBlobs.TryReadAsync<ClaimedDecision>(claim, ct))?.Value
+                ?? throw new ConflictException($"Orchestration '{instanceId}' already has its decision: another request decided first.");
+        }
+    }
 
     /// <summary>The 202 answer of a started orchestration, in the shape of Durable Functions' check-status response.</summary>
     public static IResult CheckStatus(HttpRequest request, string instanceId)

@@ -99,6 +99,36 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task TerminatingARunAtTheApprovalGate_RejectsItsVersion_WhichLeavesStaging_AndNoDecisionIsTakenAfter()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        await host.UploadAsync("stopped", "model.json", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"Sdca"}]}""");
+        await host.UploadAsync("stopped", "data.csv", TestData.TaxiSlice(1200));
+        var id = await WaitForOnlyRunAsync(host, "stopped");
+        var waiting = await host.WaitForRunAsync(id, r => r["customStatus"]?["stage"]?.GetValue<string>() == TrainingStages.AwaitingApproval, Timeout);
+        var version = waiting["customStatus"]!["version"]!.GetValue<string>();
+        Assert.Equal(version, (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/stopped"))!["aliases"]!["staging"]!.GetValue<string>());
+
+        Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{id}/terminate?reason=wrong%20data", null)).StatusCode);
+        var stopped = await host.WaitForRunAsync(id, Ended, Timeout);
+
+        Assert.Equal("Terminated", stopped["runtimeStatus"]!.GetValue<string>());
+        var model = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/stopped"))!;
+        Assert.Equal("rejected", model["versions"]!.AsArray().Single()!["status"]!.GetValue<string>());
+        Assert.Null(model["aliases"]!["staging"]);
+        var withdrawn = model["history"]!.AsArray().Last()!;
+        Assert.Equal(("staging", version, "withdraw"), (withdrawn["alias"]!.GetValue<string>(), withdrawn["from"]!.GetValue<string>(), withdrawn["action"]!.GetValue<string>()));
+        await ProblemAsync(await host.Client.PostAsync("/api/models/stopped/predict?alias=staging", Json(TestData.TaxiRow)), HttpStatusCode.NotFound);
+        var rejected = Assert.Single((await host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model=stopped&action={Serverless.Core.Tracking.AuditActions.Rejected}"))!["records"]!.AsArray())!;
+        Assert.Equal("run terminated: wrong data", rejected["reason"]!.GetValue<string>());
+        Assert.Equal(version, rejected["details"]!["version"]!.GetValue<string>());
+
+        // No one can decide on it after: the answer says the run was stopped, and where.
+        var late = (await ProblemAsync(await host.Client.PostAsync($"/api/orchestrations/{id}/approve", null), HttpStatusCode.Conflict))["detail"]!.GetValue<string>();
+        Assert.Contains($"terminated during {TrainingStages.AwaitingApproval}", late);
+    }
+
+    [Fact]
     public async Task FailedRun_ReportsItsFailureMessage()
     {
         await using var host = await TestHost.StartAsync(azurite);
