@@ -147,7 +147,7 @@ public sealed class DatasetIngestor(
         {
             return await DuplicateAsync(model, upload, version, $"Dataset version {version} was written at the same time by another upload.", ct).ConfigureAwait(false);
         }
-        await audit.RecordAsync(AuditActions.Ingested, model, "upload", $"new data in {upload.BlobName}", new { upload.BlobName, DatasetVersion = version, Rows = rows, first.RejectedRows, schema.Label, schema.Task }, ct).ConfigureAwait(false);
+        await audit.RecordAsync(AuditActions.Ingested, model, "upload", $"new data in {upload.BlobName}", new IngestedDetails(upload.BlobName, version, rows, first.RejectedRows, schema.Label, schema.Task), ct).ConfigureAwait(false);
         logger.LogInformation("Accepted {BlobName} as {ModelName} {DatasetVersion}: {Rows} rows, {RejectedRows} rejected, label {Label}, task {Task}",
             upload.BlobName, model, version, rows, first.RejectedRows, schema.Label, schema.Task);
         return new IngestionOutcome(IngestionStatus.Accepted, model, upload.BlobName, version, null, first.RejectedRows > 0 ? ["rows_rejected"] : [],
@@ -163,7 +163,7 @@ public sealed class DatasetIngestor(
         await datasets.SetLatestAsync(model, existing.Version, ct).ConfigureAwait(false);
         var message = $"{upload.BlobName} holds the same data as dataset version {existing.Version}, which is the latest again (policy replace; it was {latest.Version}).";
         await audit.RecordAsync(AuditActions.Ingested, model, "upload", message,
-            new { upload.BlobName, DatasetVersion = existing.Version, existing.Rows, existing.RowsRejected, Replaced = latest.Version }, ct).ConfigureAwait(false);
+            new IngestedDetails(upload.BlobName, existing.Version, existing.Rows, existing.RowsRejected, existing.Schema.Label, existing.Schema.Task, Replaced: latest.Version), ct).ConfigureAwait(false);
         logger.LogInformation("{BlobName} restored {ModelName} {DatasetVersion} as the latest data (was {Replaced})", upload.BlobName, model, existing.Version, latest.Version);
         return new IngestionOutcome(IngestionStatus.Accepted, model, upload.BlobName, existing.Version, null, [], message);
     }

@@ -3,6 +3,13 @@ using Serverless.Core.Specs;
 
 namespace Serverless.Core.Datasets;
 
+/// <summary>
+/// The details of ingestion's <c>dataset</c> audit record (<see cref="Tracking.AuditActions.Ingested"/>), read back by
+/// whoever follows an upload: the version the file's data is, and, where the file brought back an earlier version as
+/// the latest (policy replace), the version it <see cref="Replaced"/>.
+/// </summary>
+public sealed record IngestedDetails(string BlobName, string DatasetVersion, long Rows, long RejectedRows, string Label, TaskKind Task, string? Replaced = null);
+
 /// <summary>One column of a dataset version: its kind, and whether that kind was inferred or set by the spec.</summary>
 public sealed record ColumnSchema(string Name, ColumnKind Kind, bool Inferred = true);
 

@@ -66,6 +66,54 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task UploadWait_EarlierDataMadeLatestAgain_SaysSo_AndThatItsRunsVersionIsNoLongerInProduction()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        // A challenger may trail by up to 100 % and still be promoted: the second upload's version takes production.
+        await host.UploadAsync("restored", "model.json", """{"label":"fare_amount","task":"regression","trainers":[{"name":"Sdca"}],"championTolerance":1}""");
+        await host.UploadAsync("restored", "first.csv", TestData.TaxiSlice(500));
+        await host.WaitForModelAsync("restored", m => m["aliases"]?["production"]?.GetValue<string>() == "v1", Timeout);
+        await host.UploadAsync("restored", "second.csv", TestData.TaxiSlice(700));
+        await host.WaitForModelAsync("restored", m => m["aliases"]?["production"]?.GetValue<string>() == "v2", Timeout);
+        var files = new WorkFiles();
+        var data = files.Write("first-again.csv", TestData.TaxiSlice(500));
+
+        var (exit, output) = await CliRunner.RunProcessAsync(Environment(host), Timeout,
+            "upload", "restored", data, "--wait", "--timeout", "120", "--host", host.Client.BaseAddress!.ToString());
+
+        Assert.True(exit == ExitCodes.Ok, output);
+        Assert.Contains("restored: the data equals dataset version ds-", output);
+        Assert.Contains("which is the latest data again (it was ds-", output);
+        Assert.Contains("that data was trained on before, by run train-restored-ds-", output);
+        Assert.Contains("promoted: v1 by that run; production is v2 now", output);
+        Assert.DoesNotContain("promoted: v1 is in production", output);
+        files.Delete();
+    }
+
+    [Fact]
+    public async Task UploadWait_DataWhoseRunWasRejected_EndsAsThatRun_WithExitCode5()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        await host.UploadAsync("refused", "model.json", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"Sdca"}]}""");
+        await host.UploadAsync("refused", "first.csv", TestData.TaxiSlice(500));
+        var model = await host.WaitForModelAsync("refused", m => m["versions"]?.AsArray().Count == 1, Timeout);
+        var run = model["versions"]!.AsArray().Single()!["orchestrationId"]!.GetValue<string>();
+        await host.WaitForRunAsync(run, r => r["customStatus"]?["stage"]?.GetValue<string>() == "awaitingApproval", Timeout);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{run}/reject", null)).StatusCode);
+        await host.WaitForRunAsync(run, r => r["runtimeStatus"]?.GetValue<string>() == "Completed", Timeout);
+        var files = new WorkFiles();
+        var data = files.Write("again.csv", TestData.TaxiSlice(500));
+
+        var (exit, output) = await CliRunner.RunProcessAsync(Environment(host), Timeout,
+            "upload", "refused", data, "--wait", "--timeout", "120", "--host", host.Client.BaseAddress!.ToString());
+
+        Assert.True(exit == ExitCodes.NotPromoted, output);
+        Assert.Contains("duplicate: the data equals dataset version ds-", output);
+        Assert.Contains("rejected: v1 was refused at the approval gate", output);
+        files.Delete();
+    }
+
+    [Fact]
     public async Task UploadWait_FileWithoutRows_EndsQuarantinedWithItsReasonAndExitCode3()
     {
         await using var host = await TestHost.StartAsync(azurite);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Serverless.Core.Api;
+using Serverless.Core.Datasets;
 using Serverless.Core.Storage;
 using Serverless.Core.Tracking;
 using Serverless.Orchestrations;
@@ -32,18 +33,25 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
         var details = Json.Details(record["details"]) ?? [];
         if (action == AuditActions.Quarantine) return await ReportQuarantineAsync(details, ct);
 
-        var datasetVersion = Json.Text(details["datasetVersion"]) ?? throw new CliException($"the audit record of {blobName} names no dataset version: {record.ToJsonString()}");
-        var duplicate = action == AuditActions.Duplicate;
-        if (duplicate)
+        if (action == AuditActions.Duplicate)
         {
-            view.Line($"duplicate: the data equals dataset version {datasetVersion}, uploaded before; no new dataset version is made");
+            var same = Json.Text(details["datasetVersion"]) ?? throw new CliException($"the audit record of {blobName} names no dataset version: {record.ToJsonString()}");
+            view.Line($"duplicate: the data equals dataset version {same}, uploaded before; no new dataset version is made");
+            return await FollowRunAsync(DropZone.TrainingInstanceId(model, same), earlierData: true, ct);
+        }
+        var ingested = Read<IngestedDetails>(details) ?? throw new CliException($"the audit record of {blobName} is not one the command line can read: {record.ToJsonString()}");
+        if (ingested.Replaced is { } replaced)
+        {
+            // Policy replace: the file brought back an earlier version as the latest data; that data's run ended long ago.
+            view.Line($"restored: the data equals dataset version {ingested.DatasetVersion}, uploaded before, which is the latest data again (it was {replaced}); " +
+                      $"no new dataset version is made ('mlops train {model}' trains on it again)");
         }
         else
         {
-            view.Line($"ingested: dataset version {datasetVersion}, {Json.Text(details["rows"])} rows ({Json.Text(details["rejectedRows"]) ?? "0"} rejected), " +
-                      $"label {Json.Text(details["label"])}, task {Json.Text(details["task"])}");
+            view.Line($"ingested: dataset version {ingested.DatasetVersion}, {ingested.Rows} rows ({ingested.RejectedRows} rejected), " +
+                      $"label {ingested.Label}, task {Json.Text(details["task"])}");
         }
-        return await FollowRunAsync(DropZone.TrainingInstanceId(model, datasetVersion), duplicate, ct);
+        return await FollowRunAsync(DropZone.TrainingInstanceId(model, ingested.DatasetVersion), earlierData: ingested.Replaced is not null, ct);
     }
 
     /// <summary>The newest audit record of what ingestion made of this blob since it was uploaded.</summary>
@@ -76,7 +84,8 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
         return ExitCodes.Quarantined;
     }
 
-    private async Task<int> FollowRunAsync(string instanceId, bool duplicate, CancellationToken ct)
+    /// <summary>Follows the run of the upload's data to its end; <paramref name="earlierData"/> when the data was uploaded before (its run may have ended then).</summary>
+    private async Task<int> FollowRunAsync(string instanceId, bool earlierData, CancellationToken ct)
     {
         view.Stage("waiting for the training run to start");
         string? lastStage = null;
@@ -88,7 +97,7 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
             if (status is null) return ExitCodes.TimedOut;
             var runtime = Json.Text(status["runtimeStatus"]);
             var progress = Read<TrainingProgress>(status["customStatus"]);
-            if (lastStage is null) view.Line(duplicate && runtime == "Completed" ? $"that data was trained on before, by run {instanceId}:" : $"training run {instanceId}");
+            if (lastStage is null) view.Line(earlierData && runtime == "Completed" ? $"that data was trained on before, by run {instanceId}:" : $"training run {instanceId}");
 
             if (progress is not null && runtime is "Running" or "Pending")
             {
@@ -128,7 +137,7 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
             switch (runtime)
             {
                 case "Completed":
-                    return await FinishAsync(instanceId, Read<TrainingOutcome>(status["output"]), earlierRun: duplicate && lastStage == runtime, ct);
+                    return await FinishAsync(instanceId, Read<TrainingOutcome>(status["output"]), earlierRun: earlierData && lastStage == runtime, ct);
                 case "Failed" or "Terminated":
                     view.Line($"run {runtime!.ToLowerInvariant()}: {Json.Text(status["failureDetails"]?["errorMessage"]) ?? Json.Text(status["output"]) ?? "no message"}");
                     view.Line($"nothing was promoted; see 'mlops show {model}' and GET {ApiRoutes.OrchestrationPath(instanceId)}");
