@@ -35,16 +35,21 @@ public sealed class GovernanceApi(
         return Json(new { Model = model, Current = current, History = history });
     });
 
-    /// <summary><c>POST /api/models/{model}/versions/{version}/archive</c> with an optional <c>{"reason": "..."}</c>.</summary>
+    /// <summary>
+    /// <c>POST /api/models/{model}/versions/{version}/archive</c> with an optional <c>{"reason": "..."}</c>. A version
+    /// archived already answers 200 with <c>alreadyArchived</c> and is not archived (nor audited) again.
+    /// </summary>
     public Task<IResult> ArchiveAsync(string model, string version, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
         CheckModelName(model);
         version = CheckVersionName(version);
         var body = request.ContentLength is > 0 ? await ReadJsonAsync<ReasonBody>(request, strict: true, ct) : null;
-        var doc = await lifecycle.ArchiveAsync(model, version, Actor(request), body?.Reason ?? "archived", ct);
+        var (doc, changed) = await lifecycle.ArchiveAsync(model, version, Actor(request), body?.Reason ?? "archived", ct);
         predictions.Forget(model, version);
         await predictions.RefreshAsync(model, ct);
-        return Json(new { Model = model, Version = version, Status = VersionStatus.Archived, doc.Aliases });
+        // Archiving twice changes nothing and records nothing; the answer says so, and when, by whom and why it was archived.
+        var archived = doc.Versions.Find(v => v.Version == version)?.StatusChanged;
+        return Json(new { Model = model, Version = version, Status = VersionStatus.Archived, AlreadyArchived = !changed, Archived = archived, doc.Aliases });
     });
 
     /// <summary><c>GET /api/models/{model}/aliases</c>: where each alias points, and every move of each (who, when, why, from, to, forced).</summary>
@@ -85,11 +90,14 @@ public sealed class GovernanceApi(
 
     /// <summary><c>GET .../versions/{version}/card.md</c>: the model card as markdown.</summary>
     public Task<IResult> CardMarkdownAsync(string model, string version, CancellationToken ct) => Guard(logger, async () =>
-        Results.Text(await CardAsync(model, version, ct), "text/markdown; charset=utf-8"));
+        Results.Text((await CardAsync(model, version, ct)).Card, "text/markdown; charset=utf-8"));
 
     /// <summary><c>GET .../versions/{version}/card.html</c>: the model card rendered as an HTML page.</summary>
     public Task<IResult> CardHtmlAsync(string model, string version, CancellationToken ct) => Guard(logger, async () =>
-        Results.Text(Training.ModelCard.Html(await CardAsync(model, version, ct), $"{model} {version}"), "text/html; charset=utf-8"));
+    {
+        var (card, checkedVersion) = await CardAsync(model, version, ct);
+        return Results.Text(Training.ModelCard.Html(card, $"{model} {checkedVersion}"), "text/html; charset=utf-8");
+    });
 
     /// <summary><c>GET /api/models/{model}/datasets/{datasetVersion}/profile</c>: the dataset version's profile (schema statistics, the drift baseline).</summary>
     public Task<IResult> DatasetProfileAsync(string model, string datasetVersion, CancellationToken ct) => Guard(logger, async () =>
@@ -101,24 +109,11 @@ public sealed class GovernanceApi(
         return Json(profile);
     });
 
-    /// <summary>
-    /// The stored card (written when the version was registered, and never changed) under a line that says where the
-    /// version stands now: its status and the aliases that point at it.
-    /// </summary>
-    private async Task<string> CardAsync(string model, string version, CancellationToken ct)
+    /// <summary>The card as served (<see cref="ModelRegistry.GetCardAsServedAsync"/>) and the version's name as checked.</summary>
+    private async Task<(string Card, string Version)> CardAsync(string model, string version, CancellationToken ct)
     {
         CheckModelName(model);
         version = CheckVersionName(version);
-        var card = await registry.GetCardAsync(model, version, ct) ?? throw new NotFoundException($"Model '{model}' has no version '{version}'.");
-        var doc = await registry.GetAsync(model, ct);
-        return doc?.Versions.Find(v => v.Version == version) is { } entry ? NowNote(entry, doc.Aliases) + card : card;
-    }
-
-    private static string NowNote(VersionEntry entry, IReadOnlyDictionary<string, string> aliases)
-    {
-        var held = aliases.Where(a => a.Value == entry.Version).Select(a => a.Key).Order(StringComparer.Ordinal).ToList();
-        var where = held.Count == 0 ? "no alias points at it" : $"it is {string.Join(" and ", held)}";
-        var withdrawn = VersionStatus.IsWithdrawn(entry.Status) ? $" ({ModelRegistry.NeedsForce(entry)}; it is served again only if promoted with force)" : "";
-        return $"> **Now:** {entry.Status}{withdrawn}; {where}. The card below is as written when the version was registered.\n\n";
+        return (await registry.GetCardAsServedAsync(model, version, ct) ?? throw new NotFoundException($"Model '{model}' has no version '{version}'."), version);
     }
 }

@@ -101,7 +101,7 @@ public sealed partial class PipelineApi(
         version = CheckVersionName(version);
         var manifest = await registry.GetManifestAsync(model, version, ct)
             ?? throw new NotFoundException($"Model '{model}' has no version '{version}'.");
-        var card = await registry.GetCardAsync(model, version, ct);
+        var card = await registry.GetCardAsServedAsync(model, version, ct);
         return Json(new VersionAnswer(manifest, card));
     });
 

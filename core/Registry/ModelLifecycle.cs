@@ -74,15 +74,14 @@ public sealed class ModelLifecycle(ModelRegistry registry, ModelIntegrity integr
         }
     }
 
-    public async Task<RegistryDocument> ArchiveAsync(string model, string version, string actor, string reason, CancellationToken ct)
+    /// <summary>Archives a version and audits it; <c>Changed</c> is false (and nothing is recorded) when it was archived already.</summary>
+    public async Task<(RegistryDocument Doc, bool Changed)> ArchiveAsync(string model, string version, string actor, string reason, CancellationToken ct)
     {
         var before = await registry.GetAsync(model, ct).ConfigureAwait(false) ?? throw new NotFoundException($"Model '{model}' has no registered version.");
         var doc = await registry.ArchiveAsync(model, version, actor, reason, ct).ConfigureAwait(false);
-        if (before.Versions.Find(v => v.Version == version)?.Status != VersionStatus.Archived)
-        {
-            var cleared = before.Aliases.Where(a => a.Value == version).Select(a => a.Key).ToList();
-            await audit.RecordAsync(AuditActions.Archive, model, actor, reason, new { Version = version, AliasesCleared = cleared }, ct).ConfigureAwait(false);
-        }
-        return doc;
+        if (before.Versions.Find(v => v.Version == version)?.Status == VersionStatus.Archived) return (doc, false);
+        var cleared = before.Aliases.Where(a => a.Value == version).Select(a => a.Key).ToList();
+        await audit.RecordAsync(AuditActions.Archive, model, actor, reason, new { Version = version, AliasesCleared = cleared }, ct).ConfigureAwait(false);
+        return (doc, true);
     }
 }

@@ -138,6 +138,31 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
         return manifest;
     }
 
+    /// <summary>
+    /// A version's card as served: the stored card (written when the version was registered, and never changed) under a
+    /// line that says where the version stands now: its status, who set it, when and why, and the aliases that point at
+    /// it. Null when there is no such version.
+    /// </summary>
+    public async Task<string?> GetCardAsServedAsync(string model, string version, CancellationToken ct)
+    {
+        var card = await GetCardAsync(model, version, ct).ConfigureAwait(false);
+        if (card is null) return null;
+        var doc = await GetAsync(model, ct).ConfigureAwait(false);
+        return doc?.Versions.Find(v => v.Version == version) is { } entry ? NowNote(doc, entry) + card : card;
+    }
+
+    private static string NowNote(RegistryDocument doc, VersionEntry entry)
+    {
+        var held = doc.Aliases.Where(a => a.Value == entry.Version).Select(a => a.Key).Order(StringComparer.Ordinal).ToList();
+        var where = held.Count == 0 ? "no alias points at it" : $"it is {string.Join(" and ", held)}";
+        var status = entry.StatusChanged is { } change
+            ? $"{entry.Status} ({change.At:u}, {change.By}{(string.IsNullOrWhiteSpace(change.Reason) ? "" : ": " + string.Join(' ', change.Reason.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)))})"
+            : entry.Status;
+        var withdrawn = !VersionStatus.IsWithdrawn(entry.Status) ? ""
+            : doc.History.Any(h => h.To == entry.Version) ? "; it is no longer served unless promoted with force" : "; it is not served unless promoted with force";
+        return $"> **Now:** {status}{withdrawn}; {where}. The card below is as written when the version was registered.\n\n";
+    }
+
     /// <summary>Verifies a version's <c>model.zip</c> against the sha256 in its manifest and returns its bytes.</summary>
     public async Task<(ModelManifest Manifest, byte[] Bytes)> LoadVerifiedAsync(string model, string version, CancellationToken ct)
     {
@@ -158,30 +183,30 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
     /// typically), with a <see cref="AliasMoves.Withdraw"/> entry in the history: it stops being served and shadow-scored
     /// through them, as an archived version does; promoting it still needs force.
     /// </remarks>
-    public Task<RegistryDocument> SetStatusAsync(string model, string version, string status, CancellationToken ct, string by = "pipeline") =>
-        UpdateAsync(model, doc => WithStatus(doc, version, status, by), ct);
+    public Task<RegistryDocument> SetStatusAsync(string model, string version, string status, CancellationToken ct, string by = "pipeline", string? reason = null) =>
+        UpdateAsync(model, doc => WithStatus(doc, version, status, by, reason), ct);
 
     /// <summary>
     /// Decides a version that still waits for approval, as <see cref="SetStatusAsync"/> does; false, and nothing written,
     /// when it no longer waits (its run decided it first).
     /// </summary>
-    public async Task<bool> DecidePendingAsync(string model, string version, string status, string by, CancellationToken ct)
+    public async Task<bool> DecidePendingAsync(string model, string version, string status, string by, string? reason, CancellationToken ct)
     {
         var decided = false;
         await UpdateAsync(model, doc =>
         {
             if (doc.Versions.Find(v => v.Version == version) is not { Status: VersionStatus.PendingApproval }) return null;
             decided = true;
-            return WithStatus(doc, version, status, by);
+            return WithStatus(doc, version, status, by, reason);
         }, ct).ConfigureAwait(false);
         return decided;
     }
 
-    private static RegistryDocument WithStatus(RegistryDocument doc, string version, string status, string by)
+    private static RegistryDocument WithStatus(RegistryDocument doc, string version, string status, string by, string? reason)
     {
         var index = doc.Versions.FindIndex(v => v.Version == version);
         if (index < 0) throw new NotFoundException($"Model '{doc.Model}' has no version '{version}'.");
-        doc.Versions[index] = doc.Versions[index] with { Status = status };
+        doc.Versions[index] = doc.Versions[index] with { Status = status, StatusChanged = new StatusChange(by, DateTimeOffset.UtcNow, reason) };
         if (status is VersionStatus.Rejected or VersionStatus.Expired)
         {
             foreach (var alias in doc.Aliases.Where(a => a.Value == version && a.Key != Production).Select(a => a.Key).ToList())
@@ -358,7 +383,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
                 throw new ConflictException($"Version '{version}' of '{model}' is in production; promote another version or roll back before archiving it.");
             }
             if (doc.Versions[index].Status == VersionStatus.Archived) return null;
-            doc.Versions[index] = doc.Versions[index] with { Status = VersionStatus.Archived };
+            doc.Versions[index] = doc.Versions[index] with { Status = VersionStatus.Archived, StatusChanged = new StatusChange(by, DateTimeOffset.UtcNow, reason) };
             foreach (var alias in doc.Aliases.Where(a => a.Value == version).Select(a => a.Key).ToList())
             {
                 doc.Aliases.Remove(alias);

@@ -117,7 +117,11 @@ public sealed record VersionEntry(
     bool GatePassed = true,
     IReadOnlyDictionary<string, double>? ValidationMetrics = null,
     SelectionMeasure? Selection = null,
-    MetricInterval? TestInterval = null);
+    MetricInterval? TestInterval = null,
+    StatusChange? StatusChanged = null);
+
+/// <summary>Who set a version's <see cref="VersionEntry.Status"/>, when, and why (the gate's decision, an expiry, an archive).</summary>
+public sealed record StatusChange(string By, DateTimeOffset At, string? Reason);
 
 /// <summary>The registry of one model (<c>models/{model}/registry.json</c>), changed only under ETag concurrency.</summary>
 public sealed record RegistryDocument

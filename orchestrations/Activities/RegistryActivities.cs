@@ -50,7 +50,8 @@ public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datase
             TraceParent = Activity.Current?.Id,
         };
         var manifest = await registry.RegisterAsync(draft, input.Fit?.ModelBlob ?? input.Winner.ModelBlob!, ModelCard.Render, cancellationToken);
-        await registry.SetStatusAsync(plan.Model, manifest.Version, input.Status, cancellationToken);
+        await registry.SetStatusAsync(plan.Model, manifest.Version, input.Status, cancellationToken, reason:
+            input.Status == VersionStatus.PendingApproval ? "registered; waits for a decision at the approval gate" : "registered; the spec asks for no approval");
         await registry.SetAliasAsync(plan.Model, ModelRegistry.Staging, manifest.Version, "training", $"registered by {input.OrchestrationId}", cancellationToken);
         await audit.RecordAsync(AuditActions.Register, plan.Model, "training", $"winner of training run {input.OrchestrationId}", new
         {
@@ -76,7 +77,7 @@ public sealed class SetVersionStatus(ModelRegistry registry, AuditLog audit) : P
 {
     public override async Task<RegisteredVersion> RunAsync(VersionStatusInput input, CancellationToken cancellationToken)
     {
-        await registry.SetStatusAsync(input.Model, input.Version, input.Status, cancellationToken, input.Actor);
+        await registry.SetStatusAsync(input.Model, input.Version, input.Status, cancellationToken, input.Actor, input.Reason);
         await audit.RecordAsync(input.Status, input.Model, input.Actor, input.Reason, new { input.Version }, cancellationToken);
         var manifest = await registry.GetManifestAsync(input.Model, input.Version, cancellationToken);
         return new RegisteredVersion(input.Model, input.Version, manifest?.Sha256 ?? "");

@@ -138,7 +138,7 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
         if (waiting is not null && decision is not null)
         {
             var (status, action) = decision.Decision.Approved ? (VersionStatus.Approved, AuditActions.Approved) : (VersionStatus.Rejected, AuditActions.Rejected);
-            if (await registry.DecidePendingAsync(model, waiting, status, decision.Decision.By, ct))
+            if (await registry.DecidePendingAsync(model, waiting, status, decision.Decision.By, decision.Decision.Reason, ct))
             {
                 await audit.RecordAsync(action, model, decision.Decision.By, decision.Decision.Reason ?? "", new { Version = waiting, instanceId }, ct);
             }

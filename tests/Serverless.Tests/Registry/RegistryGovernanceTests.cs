@@ -257,6 +257,7 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         foreach (var v in new[] { "v1", "v2", "v3" }) await PromoteAsync(model, $$"""{"version":"{{v}}"}""");
 
         var archive = await Host.Client.PostAsync($"/api/models/{model}/versions/v2/archive", Json("""{"reason":"leaks a feature"}"""));
+        var again = await Host.Client.PostAsync($"/api/models/{model}/versions/v2/archive", Json("""{"reason":"twice"}"""));
         var pinned = await PredictClient.PostAsync(Host, model, ShopData.Row, "?version=v2");
         var inProduction = await Host.Client.PostAsync($"/api/models/{model}/versions/v3/archive", null);
         await RollbackAsync(model);
@@ -272,6 +273,10 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         await ProblemAsync(unforced, HttpStatusCode.Conflict);
         Assert.Equal(HttpStatusCode.OK, forced.StatusCode);
         Assert.Equal("v2", served["modelVersion"]!.GetValue<string>());
+        // Archiving again changed nothing, recorded nothing, and said so.
+        var twice = (await again.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.True(twice["alreadyArchived"]!.GetValue<bool>());
+        Assert.Equal("leaks a feature", twice["archived"]!["reason"]!.GetValue<string>());
         var record = Assert.Single(await AuditAsync(model, AuditActions.Archive));
         Assert.Equal("leaks a feature", record["reason"]!.GetValue<string>());
     }
@@ -341,14 +346,24 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
     {
         var model = await ModelWithVersionsAsync("cardnow", 2);
         await shop.Registry.SetAliasAsync(model, ModelRegistry.Production, "v1", "test", "start", CancellationToken.None);
-        await shop.Registry.SetStatusAsync(model, "v2", VersionStatus.Rejected, CancellationToken.None, "ann");
+        await shop.Registry.SetStatusAsync(model, "v2", VersionStatus.Rejected, CancellationToken.None, "ann", "too\nslow");
 
         var rejected = await Host.Client.GetStringAsync($"/api/models/{model}/versions/v2/card.md");
-        var production = await Host.Client.GetStringAsync($"/api/models/{model}/versions/v1/card.html");
+        var production = await Host.Client.GetStringAsync($"/api/models/{model}/versions/1/card.html");
+        var version = await Host.Client.GetFromJsonAsync<JsonObject>($"/api/models/{model}/versions/v2");
 
-        Assert.StartsWith("> **Now:** rejected (it was rejected; it is served again only if promoted with force); no alias points at it.", rejected);
+        Assert.Matches(@"^> \*\*Now:\*\* rejected \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ, ann: too slow\); it is not served unless promoted with force; no alias points at it\.", rejected);
         Assert.EndsWith((await shop.Registry.GetCardAsync(model, "v2", CancellationToken.None))!, rejected);
         Assert.Contains("it is production", production);
+        Assert.Contains($"<title>Model card: {model} v1</title>", production);
+        Assert.Equal(rejected, version!["card"]!.GetValue<string>());
+
+        // A version that was served once, then withdrawn, is no longer served.
+        await shop.Registry.PromoteAsync(model, "v2", "test", "forced", force: true, CancellationToken.None);
+        await shop.Registry.SetAliasAsync(model, ModelRegistry.Production, "v1", "test", "back", CancellationToken.None);
+        await shop.Registry.ArchiveAsync(model, "v2", "bob", "superseded", CancellationToken.None);
+        Assert.Contains(", bob: superseded); it is no longer served unless promoted with force; no alias points at it.",
+            await Host.Client.GetStringAsync($"/api/models/{model}/versions/v2/card.md"));
     }
 
     [Fact]
