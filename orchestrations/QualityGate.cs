@@ -93,9 +93,11 @@ public static class QualityGate
             var rows = set.ChampionRowsKnown
                 ? $"on {set.Rows:N0} test rows neither was trained on ({set.ExcludedRows:N0} the champion was fit on left out)"
                 : $"on {set.Rows:N0} test rows (the champion's training rows are not recorded, so some may be rows it was trained on)";
+            var gain = RelativeGain(primary, challenger, incumbent);
             notes.Add(trails
-                ? $"Challenger {primary} = {challenger:G4} trails champion {plan.ChampionVersion} ({incumbent:G4}) by more than {plan.ChampionTolerance:P1}, {rows}."
-                : $"Challenger {primary} = {challenger:G4} against champion {plan.ChampionVersion} ({incumbent:G4}): within {plan.ChampionTolerance:P1} or better, {rows}.");
+                ? $"Challenger {primary} = {challenger:G4} trails champion {plan.ChampionVersion} ({incumbent:G4}) by {-gain:P1}, more than the {plan.ChampionTolerance:P1} allowed, {rows}."
+                : $"Challenger {primary} = {challenger:G4} against champion {plan.ChampionVersion} ({incumbent:G4}): " +
+                  (gain > 0 ? $"better by {gain:P1}" : gain == 0 ? "as good" : $"trails by {-gain:P1}, within the {plan.ChampionTolerance:P1} allowed") + $", {rows}.");
             comparison = new ChampionComparison(set.ChampionVersion, primary, challenger, incumbent, plan.ChampionTolerance, trails,
                 new MetricSet(champion.DatasetVersion, set.ChampionRowsKnown ? $"test rows unseen by {set.ChampionVersion}" : "test", set.DataBlob, set.Rows),
                 set.ExcludedRows, set.ChampionRowsKnown, champion.Challenger.Metrics, champion.Champion.Metrics);
@@ -117,6 +119,10 @@ public static class QualityGate
             ? $"Challenger {primary} = {mine:G4} on {rows:N0} recent labelled rows trails champion {plan.ChampionVersion} ({incumbent:G4})."
             : $"Challenger {primary} = {mine:G4} on {rows:N0} recent labelled rows against champion {plan.ChampionVersion} ({incumbent:G4}): as good or better.");
     }
+
+    /// <summary>How much better the challenger is than the incumbent, relative to the incumbent (negative: worse; NaN unscored).</summary>
+    private static double RelativeGain(string metric, double challenger, double incumbent) =>
+        (Metrics.HigherIsBetter(metric) ? challenger - incumbent : incumbent - challenger) / Math.Max(Math.Abs(incumbent), 1e-12);
 
     /// <summary>Whether <paramref name="challenger"/> is worse than <paramref name="incumbent"/> by more than the relative tolerance (an unscored challenger trails).</summary>
     private static bool Trails(string metric, double challenger, double incumbent, double relativeTolerance)

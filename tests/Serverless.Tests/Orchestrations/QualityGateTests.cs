@@ -102,10 +102,11 @@ public sealed class QualityGateTests
     }
 
     [Theory]
-    [InlineData(2.00, false)]
-    [InlineData(2.019, false)]
-    [InlineData(2.05, true)]
-    public void Check_ChallengerAgainstChampion_TrailsOnlyBeyondTolerance(double challengerRmse, bool trails)
+    [InlineData(1.50, false, "against champion v1 (2): better by 25.0 %, on 80 test rows")]
+    [InlineData(2.00, false, "against champion v1 (2): as good, on 80 test rows")]
+    [InlineData(2.01, false, "against champion v1 (2): trails by 0.5 %, within the 1.0 % allowed, on 80 test rows")]
+    [InlineData(2.05, true, "trails champion v1 (2) by 2.5 %, more than the 1.0 % allowed, on 80 test rows")]
+    public void Check_ChallengerAgainstChampion_TrailsOnlyBeyondTolerance_AndTheNoteSaysByHowMuch(double challengerRmse, bool trails, string note)
     {
         var result = QualityGate.Check(Plan(tolerance: 0.01), Scores(("rmse", 5.0)), Scores(("rmse", 9.0)), Vs(Scores(("rmse", challengerRmse)), Scores(("rmse", 2.0))));
 
@@ -113,6 +114,7 @@ public sealed class QualityGateTests
         Assert.Equal(trails, result.TrailsChampion);
         Assert.Equal((challengerRmse, 2.0, 0.01, trails), (result.Comparison!.Challenger, result.Comparison.Champion, result.Comparison.Tolerance, result.Comparison.ChallengerTrails));
         Assert.Equal(("test rows unseen by v1", 80L, 20L), (result.Comparison.MeasuredOn.Set, result.Comparison.MeasuredOn.Rows, result.Comparison.ExcludedRows));
+        Assert.Contains(result.Notes, n => n.Contains(note, StringComparison.Ordinal));
     }
 
     [Fact]
