@@ -45,6 +45,22 @@ public sealed class FeedbackReader(PipelineStorage storage)
             if (entry.Time >= from && entry.Time < to) yield return entry;
         }
     }
+
+    /// <summary>
+    /// The label in force of each row labelled in [<paramref name="from"/>, <paramref name="to"/>) (of the requests
+    /// <paramref name="wanted"/> names, else all): the latest received, since a row labelled again is relabelled.
+    /// </summary>
+    public async Task<Dictionary<(string RequestId, int Row), FeedbackEntry>> LatestAsync(string model, DateTimeOffset from, DateTimeOffset to, Func<string, bool>? wanted = null, CancellationToken ct = default)
+    {
+        var labels = new Dictionary<(string RequestId, int Row), FeedbackEntry>();
+        await foreach (var entry in ReadAsync(model, from, to, ct).ConfigureAwait(false))
+        {
+            if (wanted is not null && !wanted(entry.RequestId)) continue;
+            var key = (entry.RequestId, entry.Row);
+            if (!labels.TryGetValue(key, out var held) || held.Time <= entry.Time) labels[key] = entry;
+        }
+        return labels;
+    }
 }
 
 /// <summary>Reading and writing JSON-lines blobs of records, with <see cref="JsonLines.Options"/>.</summary>

@@ -10,8 +10,13 @@ using Serverless.Core.Storage;
 
 namespace Serverless.Core.Monitoring;
 
-/// <summary>What a feedback request stored: how many labels, per version that answered, and the blob they are in (container/path, as the quarantine names its files).</summary>
-public sealed record FeedbackReceipt(string Model, int Accepted, IReadOnlyDictionary<string, int> Versions, string Blob);
+/// <summary>
+/// What a feedback request stored: how many labels, per version that answered, and the blob they are in (container/path,
+/// as the quarantine names its files; null when nothing new was stored). <see cref="Relabelled"/> of the stored labels
+/// replace an earlier, different label of their row (the latest counts); <see cref="AlreadyLabelled"/> items repeated a
+/// row's label as it stands and were not stored again.
+/// </summary>
+public sealed record FeedbackReceipt(string Model, int Accepted, IReadOnlyDictionary<string, int> Versions, string? Blob, int Relabelled = 0, int AlreadyLabelled = 0);
 
 /// <summary>
 /// Ground truth for earlier predictions: each item names a logged prediction by its request id (and, for a batch
@@ -25,6 +30,7 @@ public sealed class FeedbackService(
     ModelPresence presence,
     PredictionLogReader log,
     PredictionLogWriter writer,
+    FeedbackReader feedback,
     MonitoringSettingsCache settings,
     PipelineStorage storage,
     IOptions<PredictionLogOptions> options)
@@ -117,13 +123,21 @@ public sealed class FeedbackService(
                 errors);
         }
 
+        // A row labelled before keeps its latest label: the same label again is not stored twice (a retried request
+        // changes nothing), a different one is stored and replaces it.
+        var inForce = await feedback.LatestAsync(model, now - _options.Lookback, now.AddMinutes(1), ids.Contains, ct).ConfigureAwait(false);
+        var repeated = entries.RemoveAll(e => inForce.TryGetValue((e.RequestId, e.Row), out var held) && JsonElement.DeepEquals(held.Label, e.Label));
+        var relabelled = entries.Count(e => inForce.ContainsKey((e.RequestId, e.Row)));
+        var versions = entries.GroupBy(e => e.ModelVersion).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        if (entries.Count == 0) return new FeedbackReceipt(model, 0, versions, null, 0, repeated);
+
         var blob = MonitoringPaths.FeedbackBlob(model, now, writer.WriterId, Guid.NewGuid().ToString("N")[..12]);
         await storage.Monitoring.CreateIfNotExistsAsync(cancellationToken: ct).ConfigureAwait(false);
         await storage.Monitoring.GetBlobClient(blob).UploadAsync(JsonLinesFile.Write(entries),
             new Azure.Storage.Blobs.Models.BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/x-ndjson" } }, ct).ConfigureAwait(false);
-        var versions = entries.GroupBy(e => e.ModelVersion).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        return new FeedbackReceipt(model, entries.Count, versions, $"{storage.Monitoring.Name}/{blob}");
+        return new FeedbackReceipt(model, entries.Count, versions, $"{storage.Monitoring.Name}/{blob}", relabelled, repeated);
     }
+
 
     /// <summary>
     /// A label as the version's task takes it, read as the label column of an uploaded file is (<see cref="CellValues"/>):

@@ -36,14 +36,6 @@ public sealed class LabelledRowsReader(PredictionLogReader log, FeedbackReader f
     }
 
     /// <summary>The latest feedback of each request id and row, received from <paramref name="from"/> until now.</summary>
-    internal async Task<Dictionary<(string RequestId, int Row), FeedbackEntry>> LabelsAsync(string model, DateTimeOffset from, CancellationToken ct)
-    {
-        var labels = new Dictionary<(string RequestId, int Row), FeedbackEntry>();
-        await foreach (var entry in feedback.ReadAsync(model, from, DateTimeOffset.UtcNow.AddMinutes(1), ct).ConfigureAwait(false))
-        {
-            var key = (entry.RequestId, entry.Row);
-            if (!labels.TryGetValue(key, out var held) || held.Time <= entry.Time) labels[key] = entry;
-        }
-        return labels;
-    }
+    internal Task<Dictionary<(string RequestId, int Row), FeedbackEntry>> LabelsAsync(string model, DateTimeOffset from, CancellationToken ct) =>
+        feedback.LatestAsync(model, from, DateTimeOffset.UtcNow.AddMinutes(1), ct: ct);
 }

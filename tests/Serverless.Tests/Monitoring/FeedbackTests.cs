@@ -105,6 +105,30 @@ public sealed class FeedbackTests(ShopModels shop) : IClassFixture<ShopModels>
     }
 
     [Fact]
+    public async Task Feedback_SameLabelAgain_IsNotStoredTwice_AndADifferentOneReplacesIt()
+    {
+        var model = await CopyIntoProductionAsync(shop, "fb-again", ShopData.Spend);
+        var requestId = NewRequestId();
+        var score = (await PredictWithIdAsync(Host, model, ShopData.Row, requestId))["predictions"]![0]!["score"]!.GetValue<double>();
+        var body = $$"""{"requestId":"{{requestId}}","label":20}""";
+
+        var first = JsonNode.Parse(await (await FeedbackAsync(Host, model, body)).Content.ReadAsStringAsync())!;
+        var again = JsonNode.Parse(await (await FeedbackAsync(Host, model, body)).Content.ReadAsStringAsync())!;
+        var changed = JsonNode.Parse(await (await FeedbackAsync(Host, model, $$"""{"requestId":"{{requestId}}","label":25}""")).Content.ReadAsStringAsync())!;
+
+        Assert.Equal((1, 0, 0), (first["accepted"]!.GetValue<int>(), first["relabelled"]!.GetValue<int>(), first["alreadyLabelled"]!.GetValue<int>()));
+        Assert.Equal((0, 0, 1), (again["accepted"]!.GetValue<int>(), again["relabelled"]!.GetValue<int>(), again["alreadyLabelled"]!.GetValue<int>()));
+        Assert.Null(again["blob"]);
+        Assert.Equal((1, 1, 0), (changed["accepted"]!.GetValue<int>(), changed["relabelled"]!.GetValue<int>(), changed["alreadyLabelled"]!.GetValue<int>()));
+        var stored = new List<string>();
+        await foreach (var blob in Host.Storage.Monitoring.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, MonitoringPaths.FeedbackPrefix(model), CancellationToken.None)) stored.Add(blob.Name);
+        Assert.Equal(2, stored.Count);
+        var live = (await ModelAsync(Host, model))["live"]!["versions"]!.AsArray().Single()!;
+        Assert.Equal(1, live["labelled"]!.GetValue<int>());
+        Assert.Equal(Math.Abs((float)score - 25), live["metrics"]!["mae"]!.GetValue<double>(), 3);
+    }
+
+    [Fact]
     public async Task Feedback_UnknownRequestId_Is400NamingTheItem()
     {
         var requestId = NewRequestId();
