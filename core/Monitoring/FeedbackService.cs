@@ -51,7 +51,7 @@ public sealed class FeedbackService(
     /// <exception cref="NotFoundException">No such model.</exception>
     public async Task<FeedbackReceipt> AddAsync(string model, JsonElement body, CancellationToken ct)
     {
-        var (items, prefix) = Items(body);
+        var (items, prefix, shapeErrors) = Items(body);
         if (await registry.GetAsync(model, ct).ConfigureAwait(false) is null)
         {
             await presence.EnsureExistsAsync(model, ct).ConfigureAwait(false);
@@ -59,15 +59,12 @@ public sealed class FeedbackService(
         }
         var now = DateTimeOffset.UtcNow;
         var ids = items.Select(i => i.RequestId).ToHashSet(StringComparer.Ordinal);
+        // Predictions of this host still in its buffer are written first (all of them: a request id found once in the log may
+        // have a second prediction still buffered); another host's are written within its flush interval.
+        await writer.FlushAsync(ct).ConfigureAwait(false);
         var found = await FindAsync(model, ids, now, ct).ConfigureAwait(false);
-        if (found.Count < ids.Count)
-        {
-            // Predictions of this host still in its buffer are written now; another host's are written within its flush interval.
-            await writer.FlushAsync(ct).ConfigureAwait(false);
-            found = await FindAsync(model, ids, now, ct).ConfigureAwait(false);
-        }
 
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var errors = shapeErrors;
         var manifests = new Dictionary<string, ModelManifest?>(StringComparer.Ordinal);
         var entries = new List<FeedbackEntry>();
         var rate = (await settings.GetAsync(model, ct).ConfigureAwait(false)).SampleRate;
@@ -119,7 +116,7 @@ public sealed class FeedbackService(
         if (errors.Count > 0)
         {
             throw new BadRequestException(
-                $"{errors.Count} feedback item(s) cannot be stored, so none was: {string.Join("; ", errors.Take(5).Select(e => $"{e.Key}: {e.Value[0]}"))}{(errors.Count > 5 ? "; ..." : "")}.",
+                $"None of the feedback was stored: {errors.Count} problem(s): {string.Join("; ", errors.Take(5).Select(e => $"{e.Key}: {e.Value[0]}"))}{(errors.Count > 5 ? "; ..." : "")}.",
                 errors);
         }
 
@@ -190,8 +187,11 @@ public sealed class FeedbackService(
 
     private sealed record Item(int Index, string RequestId, int Row, JsonElement Label);
 
-    /// <summary>The items of the body, checked for shape; and how a field of item i is named in errors.</summary>
-    private (List<Item> Items, Func<int, string, string> Prefix) Items(JsonElement body)
+    /// <summary>
+    /// The well-formed items of the body, how a field of item i is named in errors, and the body's shape errors (the
+    /// items are checked further, so one answer names every problem); a 400 at once when no item is well-formed.
+    /// </summary>
+    private (List<Item> Items, Func<int, string, string> Prefix, Dictionary<string, string[]> Errors) Items(JsonElement body)
     {
         if (body.ValueKind != JsonValueKind.Object)
         {
@@ -204,8 +204,7 @@ public sealed class FeedbackService(
         {
             static string Single(int _, string field) => field;
             if (ReadItem(body, 0, Single, errors) is { } item) items.Add(item);
-            if (errors.Count > 0) throw Bad(errors);
-            return (items, Single);
+            return items.Count == 0 ? throw Bad(errors) : (items, Single, errors);
         }
         static string Indexed(int i, string field) => $"{ItemsProperty}[{i}].{field}";
         foreach (var property in body.EnumerateObject())
@@ -228,8 +227,7 @@ public sealed class FeedbackService(
                 i++;
             }
         }
-        if (errors.Count > 0) throw Bad(errors);
-        return (items, Indexed);
+        return items.Count == 0 ? throw Bad(errors) : (items, Indexed, errors);
     }
 
     private static Item? ReadItem(JsonElement element, int index, Func<int, string, string> name, Dictionary<string, string[]> errors)
@@ -266,8 +264,8 @@ public sealed class FeedbackService(
                     else label = property.Value;
                     break;
                 default:
+                    // Recorded, and the item is still checked: the answer names its other problems too.
                     errors[name(index, Api.ApiResults.Truncate(property.Name, 60))] = [$"unknown field; an item has {RequestIdProperty}, {RowProperty} (optional, default 0) and {LabelProperty}"];
-                    ok = false;
                     break;
             }
         }

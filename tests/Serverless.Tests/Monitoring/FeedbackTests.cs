@@ -200,6 +200,20 @@ public sealed class FeedbackTests(ShopModels shop) : IClassFixture<ShopModels>
     }
 
     [Fact]
+    public async Task Feedback_ShapeAndValueProblems_AreNamedInOneAnswer()
+    {
+        var requestId = NewRequestId();
+        await PredictWithIdAsync(Host, ShopData.Spend, ShopData.Row, requestId);
+
+        var errors = await BadRequestErrorsAsync(await FeedbackAsync(Host, ShopData.Spend,
+            $$"""{"items":[{"requestId":"{{requestId}}","label":"lots","colour":1},{"requestId":"{{NewRequestId()}}","label":2},{"label":3}]}"""));
+
+        Assert.Equal(["items[0].colour", "items[0].label", "items[1].requestId", "items[2].requestId"], errors.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("expected a number", errors["items[0].label"], StringComparison.Ordinal);
+        Assert.Contains("no logged prediction", errors["items[1].requestId"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Feedback_TwoItemsForOneRow_Is400NamingTheSecondAndStoresNothing()
     {
         var requestId = NewRequestId();
