@@ -22,13 +22,15 @@ public static class ApiResults
 
     /// <summary>
     /// The request's id (<see cref="Serving.RequestId.Accept"/>: the caller's <c>x-request-id</c> when it is a safe
-    /// token, else a new one), set on the answer's <c>x-request-id</c> header.
+    /// token, else a new one, and then <see cref="Serving.RequestId.ReplacedHeader"/> says why), set on the answer's
+    /// <c>x-request-id</c> header.
     /// </summary>
     public static string AnswerRequestId(HttpRequest request)
     {
         var incoming = request.Headers[Serving.RequestId.Header];
         var requestId = Serving.RequestId.Accept(incoming.Count > 0 ? incoming[0] : null);
         request.HttpContext.Response.Headers[Serving.RequestId.Header] = requestId;
+        if (incoming.Count > 0 && !ReferenceEquals(requestId, incoming[0])) request.HttpContext.Response.Headers[Serving.RequestId.ReplacedHeader] = Serving.RequestId.Rule;
         return requestId;
     }
 

@@ -5,7 +5,13 @@ public static class RequestId
 {
     public const string Header = "x-request-id";
 
+    /// <summary>Sent where the caller's <c>x-request-id</c> was not a safe token and a new one answers instead: says why.</summary>
+    public const string ReplacedHeader = "x-request-id-replaced";
+
     private const int MaxLength = 128;
+
+    /// <summary>What a caller's id may be, as <see cref="ReplacedHeader"/> states it.</summary>
+    public const string Rule = "the x-request-id sent is not 1 to 128 characters of A-Z a-z 0-9 - _ . : / + =, so this request has a new id";
 
     /// <summary>
     /// <paramref name="incoming"/> when it is 1 to 128 characters of letters, digits and <c>- _ . : / + =</c> (what

@@ -140,6 +140,7 @@ public sealed class PredictAnswerTests(ShopModels shop) : IClassFixture<ShopMode
 
         Assert.Equal("trace-42.abc:7", response.Headers.GetValues("x-request-id").Single());
         Assert.Equal("trace-42.abc:7", JsonNode.Parse(await response.Content.ReadAsStringAsync())!["requestId"]!.GetValue<string>());
+        Assert.False(response.Headers.Contains("x-request-id-replaced"));
     }
 
     [Fact]
@@ -153,6 +154,7 @@ public sealed class PredictAnswerTests(ShopModels shop) : IClassFixture<ShopMode
         var id = response.Headers.GetValues("x-request-id").Single();
         Assert.Matches("^[0-9a-f]{32}$", id);
         Assert.Equal(id, JsonNode.Parse(await response.Content.ReadAsStringAsync())!["requestId"]!.GetValue<string>());
+        Assert.Contains("1 to 128 characters", response.Headers.GetValues("x-request-id-replaced").Single());
     }
 
     [Fact]
