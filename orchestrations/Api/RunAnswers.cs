@@ -21,5 +21,11 @@ public sealed record CheckStatusAnswer(
 /// <summary>The 202 answer of approve or reject.</summary>
 public sealed record DecisionAnswer(string InstanceId, string Decision);
 
+/// <summary>
+/// The 202 answer of terminate: the run, the reason, and, for a run stopped at its approval gate, the version it waited
+/// with and the status that version has now (<c>rejected</c>, or <c>approved</c> where an approval was sent first).
+/// </summary>
+public sealed record TerminateAnswer(string InstanceId, string Reason, string? Version = null, string? VersionStatus = null);
+
 /// <summary>The answer of a purge: how many instances were deleted.</summary>
 public sealed record PurgeAnswer(int InstancesDeleted);

@@ -135,6 +135,7 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
         var decision = waiting is null ? null : await ClaimDecisionAsync(model, instanceId, rejection, ct) ?? new ClaimedDecision(rejection, DateTimeOffset.UtcNow);
         await workflows.TerminateInstanceAsync(instanceId, new TerminateInstanceOptions { Output = reason }, ct);
         await audit.RecordAsync(AuditActions.Terminate, model, actor, reason, new { instanceId, reason }, ct);
+        string? versionStatus = null;
         if (waiting is not null && decision is not null)
         {
             var (status, action) = decision.Decision.Approved ? (VersionStatus.Approved, AuditActions.Approved) : (VersionStatus.Rejected, AuditActions.Rejected);
@@ -142,6 +143,7 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
             {
                 await audit.RecordAsync(action, model, decision.Decision.By, decision.Decision.Reason ?? "", new { Version = waiting, instanceId }, ct);
             }
+            versionStatus = (await registry.GetAsync(model, ct))?.Versions.Find(v => v.Version == waiting)?.Status;
         }
         // The engine runs none of the run's code after this, so the run's end is recorded here, as the run records its own.
         if (instance.Name == nameof(TrainingOrchestrator))
@@ -149,7 +151,8 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
             await audit.RecordAsync(AuditActions.TrainingEnded, model, actor, reason,
                 new TrainingEventDetails(instanceId, TrainingStages.Terminated, Progress(instance)?.Version, ReadInput(instance)?.DatasetVersion), ct);
         }
-        return Results.Accepted();
+        return new WithHeader(Json(new TerminateAnswer(instanceId, reason, waiting, versionStatus), StatusCodes.Status202Accepted),
+            Microsoft.Net.Http.Headers.HeaderNames.Location, ApiRoutes.OrchestrationPath(instanceId));
     });
 
     public Task<IResult> RaiseEventAsync(string instanceId, string eventName, HttpRequest request, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>

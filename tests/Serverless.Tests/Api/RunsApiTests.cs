@@ -109,7 +109,11 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
         var version = waiting["customStatus"]!["version"]!.GetValue<string>();
         Assert.Equal(version, (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/stopped"))!["aliases"]!["staging"]!.GetValue<string>());
 
-        Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{id}/terminate?reason=wrong%20data", null)).StatusCode);
+        var terminate = await host.Client.PostAsync($"/api/orchestrations/{id}/terminate?reason=wrong%20data", null);
+        Assert.Equal(HttpStatusCode.Accepted, terminate.StatusCode);
+        var answer = (await terminate.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal((id, "wrong data", version, "rejected"),
+            (answer["instanceId"]!.GetValue<string>(), answer["reason"]!.GetValue<string>(), answer["version"]!.GetValue<string>(), answer["versionStatus"]!.GetValue<string>()));
         var stopped = await host.WaitForRunAsync(id, Ended, Timeout);
 
         Assert.Equal("Terminated", stopped["runtimeStatus"]!.GetValue<string>());
