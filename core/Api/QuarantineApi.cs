@@ -36,7 +36,7 @@ public sealed class QuarantineApi(QuarantineStore quarantine, ModelPresence pres
             Files = files.Take(max).Select(f => new
             {
                 f.Location,
-                Original = f.Location + QuarantineStore.OriginalFile,
+                Original = quarantine.OriginalOf(f),
                 f.Report.Blob,
                 f.Report.Bytes,
                 f.Report.UploadedAt,

@@ -126,6 +126,7 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
         Assert.True(exit == ExitCodes.Quarantined, output);
         Assert.Contains("quarantined: The file has a header (vendor_id, fare_amount) but no data rows.", output);
         Assert.Contains("reason code: header_only", output);
+        Assert.Matches($@"the file is kept unchanged at {host.Storage.Quarantine.Name}/broken/\S+/original", output);
         Assert.Contains("nothing was trained", output);
         files.Delete();
     }

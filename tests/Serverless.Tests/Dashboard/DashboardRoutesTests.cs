@@ -55,7 +55,8 @@ public sealed class DashboardRoutesTests(AzuriteFixture azurite)
         Assert.Equal("rejects/only-header.csv", file["blob"]!.GetValue<string>());
         Assert.Equal("header_only", file["reasonCodes"]![0]!.GetValue<string>());
         Assert.Contains("no data rows", file["reason"]!.GetValue<string>());
-        Assert.EndsWith("/original", file["original"]!.GetValue<string>());
+        // Named as the datasets route names it: container, then path.
+        Assert.Equal($"{host.Storage.Quarantine.Name}/{file["location"]!.GetValue<string>()}original", file["original"]!.GetValue<string>());
     }
 
     [Fact]

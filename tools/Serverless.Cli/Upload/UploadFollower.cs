@@ -79,7 +79,7 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
             var line = problem["lines"]?.AsArray().FirstOrDefault();
             view.Line($"  {Json.Text(problem["code"])}: {Json.Text(problem["count"])} row(s)" + (example is null ? "" : $", e.g. line {Json.Text(line)}: {Json.Text(example)}"));
         }
-        view.Line($"reason code: {Json.Text(details["reason"])}; the file is kept unchanged at quarantine/{location}original");
+        view.Line($"reason code: {Json.Text(details["reason"])}; the file is kept unchanged at {Json.Text(file?["original"]) ?? $"{location}original in the quarantine container"}");
         view.Line("nothing was trained: fix the file and upload it again (see 'mlops show " + model + "').");
         return ExitCodes.Quarantined;
     }
