@@ -47,7 +47,7 @@ public sealed class AdminKeyFilter(IOptions<ApiOptions> options, IOptions<ApiAcc
         var http = context.HttpContext;
         if (keys.Count > 0)
         {
-            var given = http.Request.Headers["x-functions-key"].FirstOrDefault() ?? http.Request.Query["code"].FirstOrDefault();
+            var given = http.Request.Headers[AdminAccess.KeyHeader].FirstOrDefault() ?? http.Request.Query[AdminAccess.KeyParameter].FirstOrDefault();
             if (string.IsNullOrEmpty(given))
             {
                 return ApiResults.Problem(StatusCodes.Status401Unauthorized, "Unauthorized",

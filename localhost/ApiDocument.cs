@@ -20,7 +20,7 @@ public static class ApiDocument
     /// <summary>The security scheme of the admin routes: the key in the <c>x-functions-key</c> header (a function key on Azure).</summary>
     public const string AdminKeyScheme = "adminKey";
 
-    public const string AdminKeyHeader = "x-functions-key";
+    public const string AdminKeyHeader = Serverless.Core.Api.AdminAccess.KeyHeader;
 
     /// <summary>
     /// Whether this process is the build's document generator (Microsoft.Extensions.ApiDescription.Server runs the app's

@@ -9,6 +9,15 @@ namespace Serverless.Core.Api;
 /// </summary>
 public static class AdminAccess
 {
+    /// <summary>
+    /// The query parameter that may carry an admin key instead of the <c>x-functions-key</c> header, as Azure Functions'
+    /// own <c>code</c>: every route takes it (<see cref="ApiResults.OnlyQueryParameters"/>).
+    /// </summary>
+    public const string KeyParameter = "code";
+
+    /// <summary>The header that carries an admin key, as on Azure Functions.</summary>
+    public const string KeyHeader = "x-functions-key";
+
     /// <summary>The audit actor of a request no one signed in to (admin routes are open when no key is configured).</summary>
     public const string Anonymous = "anonymous";
 

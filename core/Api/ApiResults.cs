@@ -73,7 +73,7 @@ public static class ApiResults
     {
         foreach (var name in query.Keys)
         {
-            if (!known.Contains(name)) errors[Truncate(name)] = [$"unknown query parameter; {Specs.NameSuggestions.Hint(name, known, "the parameters here are")}"];
+            if (!known.Contains(name) && name != AdminAccess.KeyParameter) errors[Truncate(name)] = [$"unknown query parameter; {Specs.NameSuggestions.Hint(name, known, "the parameters here are")}"];
         }
     }
 

@@ -13,7 +13,7 @@ namespace Serverless.Cli;
 /// </summary>
 public sealed class PipelineClient : IDisposable
 {
-    public const string AdminKeyHeader = "x-functions-key";
+    public const string AdminKeyHeader = Serverless.Core.Api.AdminAccess.KeyHeader;
     public const string UserHeader = "x-user";
 
     private readonly HttpClient _http;

@@ -26,6 +26,8 @@ public sealed class ApiBadInputTests(AzuriteFixture azurite)
         right.Headers.Add("x-functions-key", Key);
         Assert.Equal(HttpStatusCode.OK, (await host.Client.SendAsync(right)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync("/api/health")).StatusCode);
+        // The key as the code query parameter, on a route that checks its other parameters.
+        Assert.Equal(HttpStatusCode.OK, (await host.Client.PutAsync($"/api/models/keyed/spec?reason=again&code={Key}", Json("""{"label":"z"}"""))).StatusCode);
     }
 
     [Fact]
