@@ -7,17 +7,17 @@ public static class GovernanceRoutes
 {
     public static void MapGovernanceRoutes(this RouteGroupBuilder api, RouteGroupBuilder admin)
     {
-        api.MapGet(ApiRoutes.Spec, (string model, GovernanceApi h, CancellationToken ct) => h.GetSpecAsync(model, ct))
+        api.MapGet(ApiRoutes.Spec, (string model, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.GetSpecAsync(model, r, ct))
             .Describe("GetSpec", "The spec in force and its history", 200, 404);
-        api.MapGet(ApiRoutes.Aliases, (string model, GovernanceApi h, CancellationToken ct) => h.GetAliasesAsync(model, ct))
+        api.MapGet(ApiRoutes.Aliases, (string model, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.GetAliasesAsync(model, r, ct))
             .Describe("GetAliases", "Each alias, where it points, and every move", 200, 404);
         api.MapGet(ApiRoutes.ModelZip, (string model, string version, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.DownloadModelAsync(model, version, r, ct))
             .Describe("DownloadModel", "A version's model.zip, verified against its sha256", 200, 404, 503);
-        api.MapGet(ApiRoutes.CardMarkdown, (string model, string version, GovernanceApi h, CancellationToken ct) => h.CardMarkdownAsync(model, version, ct))
+        api.MapGet(ApiRoutes.CardMarkdown, (string model, string version, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.CardMarkdownAsync(model, version, r, ct))
             .Describe("GetCardMarkdown", "A version's model card as markdown", 200, 404);
-        api.MapGet(ApiRoutes.CardHtml, (string model, string version, GovernanceApi h, CancellationToken ct) => h.CardHtmlAsync(model, version, ct))
+        api.MapGet(ApiRoutes.CardHtml, (string model, string version, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.CardHtmlAsync(model, version, r, ct))
             .Describe("GetCardHtml", "A version's model card as an HTML page", 200, 404);
-        api.MapGet(ApiRoutes.DatasetProfile, (string model, string datasetVersion, GovernanceApi h, CancellationToken ct) => h.DatasetProfileAsync(model, datasetVersion, ct))
+        api.MapGet(ApiRoutes.DatasetProfile, (string model, string datasetVersion, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.DatasetProfileAsync(model, datasetVersion, r, ct))
             .Describe("GetDatasetProfile", "A dataset version's profile: per-column statistics and histograms", 200, 404);
 
         admin.MapPost(ApiRoutes.Archive, (string model, string version, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.ArchiveAsync(model, version, r, ct))

@@ -66,13 +66,13 @@ public static class LocalHostApp
         admin.DescribeAdmin();
         app.MapPipelineOpenApi();
 
-        api.MapGet(ApiRoutes.Health, (PipelineApi h, CancellationToken ct) => h.HealthAsync(ct))
+        api.MapGet(ApiRoutes.Health, (HttpRequest r, PipelineApi h, CancellationToken ct) => h.HealthAsync(r, ct))
             .Describe<HealthAnswer>("Health", "Liveness, the models, and the production version this host has loaded");
-        api.MapGet(ApiRoutes.Models, (PipelineApi h, CancellationToken ct) => h.ListModelsAsync(ct))
+        api.MapGet(ApiRoutes.Models, (HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListModelsAsync(r, ct))
             .Describe<ModelList>("ListModels", "Every model with its production and latest versions and headline test metrics");
-        api.MapGet(ApiRoutes.Model, (string model, PipelineApi h, CancellationToken ct) => h.GetModelAsync(model, ct))
+        api.MapGet(ApiRoutes.Model, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.GetModelAsync(model, r, ct))
             .Describe<ModelView>("GetModel", "A model: aliases, versions, history, latest dataset, input signature and an example request", 200, 404);
-        api.MapGet(ApiRoutes.Version, (string model, string version, PipelineApi h, CancellationToken ct) => h.GetVersionAsync(model, version, ct))
+        api.MapGet(ApiRoutes.Version, (string model, string version, HttpRequest r, PipelineApi h, CancellationToken ct) => h.GetVersionAsync(model, version, r, ct))
             .Describe<VersionAnswer>("GetVersion", "A version's manifest (lineage, metrics, sha256) and model card; 2 is read as v2", 200, 404);
         api.MapPost(ApiRoutes.Predict, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PredictAsync(model, r, ct))
             .Describe<PredictionResponse>("Predict", "Predictions for one JSON object of feature values, or {\"rows\": [...]}; the model's inputSignature lists the fields", 200, 404, 409, 413, 503)
@@ -84,7 +84,7 @@ public static class LocalHostApp
             .Describe<RunPage>("ListOrchestrations", "Training runs, newest first, paged")
             .Query("model", "only this model's runs").Query("status", "runtime statuses, comma-separated (Running, Completed, Failed, ...)")
             .Query("top", "page size, 1 to 100 (default 20)", JsonSchemaType.Integer).Query("skip", "runs to skip", JsonSchemaType.Integer);
-        api.MapGet(ApiRoutes.Orchestration, (string instanceId, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.GetAsync(instanceId, w, ct))
+        api.MapGet(ApiRoutes.Orchestration, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.GetAsync(instanceId, w, r, ct))
             .Describe<RunStatus>("GetOrchestration", "A training run's status, in the shape of Durable Functions' instance status", 200, 404);
         api.MapGet(ApiRoutes.Audit, (HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListAuditAsync(r, ct))
             .Describe<AuditList>("ListAudit", "The audit log, newest first, filtered and paged").Query("model", "only this model's records")

@@ -73,7 +73,8 @@ public static class ApiResults
     {
         foreach (var name in query.Keys)
         {
-            if (!known.Contains(name) && name != AdminAccess.KeyParameter) errors[Truncate(name)] = [$"unknown query parameter; {Specs.NameSuggestions.Hint(name, known, "the parameters here are")}"];
+            if (known.Contains(name) || name == AdminAccess.KeyParameter) continue;
+            errors[Truncate(name)] = [known.Count == 0 ? "unknown query parameter; this route takes none" : $"unknown query parameter; {Specs.NameSuggestions.Hint(name, known, "the parameters here are")}"];
         }
     }
 
@@ -85,7 +86,7 @@ public static class ApiResults
         UnknownQueryParameters(request.Query, known, unknown);
         if (unknown.Count > 0)
         {
-            throw new BadRequestException($"This route takes the query parameters {string.Join(", ", known)} only: " +
+            throw new BadRequestException((known.Length == 0 ? "This route takes no query parameters: " : $"This route takes the query parameters {string.Join(", ", known)} only: ") +
                                           $"{string.Join("; ", unknown.Select(u => $"'{u.Key}': {u.Value[0]}"))}.", unknown);
         }
     }

@@ -15,8 +15,9 @@ using static ApiResults;
 /// </summary>
 public sealed class DatasetsApi(DatasetStore datasets, QuarantineStore quarantine, ModelPresence presence, ILogger<DatasetsApi> logger)
 {
-    public Task<IResult> ListAsync(string model, CancellationToken ct) => Guard(logger, async () =>
+    public Task<IResult> ListAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
+        OnlyQueryParameters(request);
         CheckModelName(model);
         var versions = await datasets.ListVersionsAsync(model, ct);
         var latest = await datasets.GetLatestAsync(model, ct);

@@ -19,6 +19,7 @@ public sealed class FeedbackApi(FeedbackService feedback, ILogger<FeedbackApi> l
     /// </summary>
     public Task<IResult> PostAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
+        OnlyQueryParameters(request);
         KeepRequestIdForFaults(request, AnswerRequestId(request));
         CheckModelName(model);
         using var document = await ReadDocumentAsync(request, ct);

@@ -26,8 +26,9 @@ public sealed class GovernanceApi(
     ILogger<GovernanceApi> logger)
 {
     /// <summary><c>GET /api/models/{model}/spec</c>: the spec in force (version, who, when, from where) and every earlier version.</summary>
-    public Task<IResult> GetSpecAsync(string model, CancellationToken ct) => Guard(logger, async () =>
+    public Task<IResult> GetSpecAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
+        OnlyQueryParameters(request);
         CheckModelName(model);
         var current = await specs.GetCurrentAsync(model, ct);
         if (current is null) await presence.EnsureExistsAsync(model, ct);
@@ -41,6 +42,7 @@ public sealed class GovernanceApi(
     /// </summary>
     public Task<IResult> ArchiveAsync(string model, string version, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
+        OnlyQueryParameters(request);
         CheckModelName(model);
         version = CheckVersionName(version);
         var body = request.ContentLength is > 0 ? await ReadJsonAsync<ReasonBody>(request, strict: true, ct) : null;
@@ -53,8 +55,9 @@ public sealed class GovernanceApi(
     });
 
     /// <summary><c>GET /api/models/{model}/aliases</c>: where each alias points, and every move of each (who, when, why, from, to, forced).</summary>
-    public Task<IResult> GetAliasesAsync(string model, CancellationToken ct) => Guard(logger, async () =>
+    public Task<IResult> GetAliasesAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
+        OnlyQueryParameters(request);
         CheckModelName(model);
         var doc = await registry.GetAsync(model, ct) ?? throw new NotFoundException($"Model '{model}' has no registered version.");
         var aliases = doc.History.Select(h => h.Alias).Concat(doc.Aliases.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
@@ -74,6 +77,7 @@ public sealed class GovernanceApi(
     /// <summary><c>GET .../versions/{version}/model.zip</c>: the version's model, checked against its manifest's sha256 first.</summary>
     public Task<IResult> DownloadModelAsync(string model, string version, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
+        OnlyQueryParameters(request);
         CheckModelName(model);
         version = CheckVersionName(version);
         byte[] bytes;
@@ -89,19 +93,24 @@ public sealed class GovernanceApi(
     });
 
     /// <summary><c>GET .../versions/{version}/card.md</c>: the model card as markdown.</summary>
-    public Task<IResult> CardMarkdownAsync(string model, string version, CancellationToken ct) => Guard(logger, async () =>
-        Results.Text((await CardAsync(model, version, ct)).Card, "text/markdown; charset=utf-8"));
+    public Task<IResult> CardMarkdownAsync(string model, string version, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
+    {
+        OnlyQueryParameters(request);
+        return Results.Text((await CardAsync(model, version, ct)).Card, "text/markdown; charset=utf-8");
+    });
 
     /// <summary><c>GET .../versions/{version}/card.html</c>: the model card rendered as an HTML page.</summary>
-    public Task<IResult> CardHtmlAsync(string model, string version, CancellationToken ct) => Guard(logger, async () =>
+    public Task<IResult> CardHtmlAsync(string model, string version, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
+        OnlyQueryParameters(request);
         var (card, checkedVersion) = await CardAsync(model, version, ct);
         return Results.Text(Training.ModelCard.Html(card, $"{model} {checkedVersion}"), "text/html; charset=utf-8");
     });
 
     /// <summary><c>GET /api/models/{model}/datasets/{datasetVersion}/profile</c>: the dataset version's profile (schema statistics, the drift baseline).</summary>
-    public Task<IResult> DatasetProfileAsync(string model, string datasetVersion, CancellationToken ct) => Guard(logger, async () =>
+    public Task<IResult> DatasetProfileAsync(string model, string datasetVersion, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
+        OnlyQueryParameters(request);
         CheckModelName(model);
         CheckDatasetVersionName(datasetVersion);
         var profile = await datasets.GetProfileAsync(model, datasetVersion, ct)

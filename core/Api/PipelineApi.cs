@@ -35,8 +35,9 @@ public sealed partial class PipelineApi(
     Monitoring.PredictionLogBuffer predictionLog,
     ILogger<PipelineApi> logger)
 {
-    public Task<IResult> HealthAsync(CancellationToken ct) => Guard(logger, async () =>
+    public Task<IResult> HealthAsync(HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
+        OnlyQueryParameters(request);
         var models = await registry.ListModelsAsync(ct);
         var unserved = predictions.Unserved;
         return Json(new HealthAnswer(unserved.Count == 0 ? HealthAnswer.Healthy : HealthAnswer.Degraded, models,
@@ -48,8 +49,9 @@ public sealed partial class PipelineApi(
     /// runs may have failed their gate, or still be going) or only quarantined files, as <c>GET /api/models/{model}</c>
     /// answers for each. A model without a registered version is listed with none.
     /// </summary>
-    public Task<IResult> ListModelsAsync(CancellationToken ct) => Guard(logger, async () =>
+    public Task<IResult> ListModelsAsync(HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
+        OnlyQueryParameters(request);
         var registered = await registry.ListModelsAsync(ct);
         var withData = await datasets.ListModelsAsync(ct);
         var withQuarantine = await quarantine.ListModelsAsync(ct);
@@ -70,8 +72,9 @@ public sealed partial class PipelineApi(
         return Json(new ModelList(models));
     });
 
-    public Task<IResult> GetModelAsync(string model, CancellationToken ct) => Guard(logger, async () =>
+    public Task<IResult> GetModelAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
+        OnlyQueryParameters(request);
         CheckModelName(model);
         var doc = await registry.GetAsync(model, ct);
         var dataset = await datasets.GetLatestAsync(model, ct);
@@ -95,8 +98,9 @@ public sealed partial class PipelineApi(
             quarantined.Count == 0 ? null : [.. quarantined.Select(q => new QuarantinedSummary(q.Report.Blob, q.Report.QuarantinedAt, q.Report.ReasonCodes, q.Report.Reason))]));
     });
 
-    public Task<IResult> GetVersionAsync(string model, string version, CancellationToken ct) => Guard(logger, async () =>
+    public Task<IResult> GetVersionAsync(string model, string version, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
+        OnlyQueryParameters(request);
         CheckModelName(model);
         version = CheckVersionName(version);
         var manifest = await registry.GetManifestAsync(model, version, ct)
@@ -198,6 +202,7 @@ public sealed partial class PipelineApi(
     /// </summary>
     public Task<IResult> PromoteAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
+        OnlyQueryParameters(request);
         CheckModelName(model);
         var body = await ReadJsonAsync<PromoteBody>(request, strict: true, ct);
         if (string.IsNullOrWhiteSpace(body?.Version)) throw new BadRequestException("Name the version to promote.", Field("version", "required, e.g. \"v2\""));
@@ -213,6 +218,7 @@ public sealed partial class PipelineApi(
     /// </summary>
     public Task<IResult> RollbackAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
+        OnlyQueryParameters(request);
         CheckModelName(model);
         var body = request.ContentLength is > 0 ? await ReadJsonAsync<ReasonBody>(request, strict: true, ct) : null;
         var move = await lifecycle.RollbackAsync(model, Actor(request), body?.Reason ?? "manual rollback", ct);

@@ -22,6 +22,7 @@ public sealed partial class RunRegistrationApi(RunRegistration registration, ILo
 
     public Task<IResult> RegisterAsync(string model, string runId, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
+        OnlyQueryParameters(request);
         CheckModelName(model);
         if (!RunIdPattern().IsMatch(runId))
         {

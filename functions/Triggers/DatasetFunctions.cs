@@ -10,5 +10,5 @@ public sealed class DatasetFunctions(DatasetsApi api)
 {
     [Function(nameof(ListDatasets))]
     public Task<IActionResult> ListDatasets([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Datasets)] HttpRequest req, string model) =>
-        HttpFunctions.Write(req, api.ListAsync(model, req.HttpContext.RequestAborted));
+        HttpFunctions.Write(req, api.ListAsync(model, req, req.HttpContext.RequestAborted));
 }

@@ -10,11 +10,11 @@ public sealed class GovernanceFunctions(GovernanceApi api)
 {
     [Function(nameof(GetSpec))]
     public Task<IActionResult> GetSpec([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Spec)] HttpRequest req, string model) =>
-        Write(req, api.GetSpecAsync(model, req.HttpContext.RequestAborted));
+        Write(req, api.GetSpecAsync(model, req, req.HttpContext.RequestAborted));
 
     [Function(nameof(GetAliases))]
     public Task<IActionResult> GetAliases([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Aliases)] HttpRequest req, string model) =>
-        Write(req, api.GetAliasesAsync(model, req.HttpContext.RequestAborted));
+        Write(req, api.GetAliasesAsync(model, req, req.HttpContext.RequestAborted));
 
     [Function(nameof(DownloadModel))]
     public Task<IActionResult> DownloadModel([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.ModelZip)] HttpRequest req, string model, string version) =>
@@ -22,15 +22,15 @@ public sealed class GovernanceFunctions(GovernanceApi api)
 
     [Function(nameof(GetCardMarkdown))]
     public Task<IActionResult> GetCardMarkdown([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.CardMarkdown)] HttpRequest req, string model, string version) =>
-        Write(req, api.CardMarkdownAsync(model, version, req.HttpContext.RequestAborted));
+        Write(req, api.CardMarkdownAsync(model, version, req, req.HttpContext.RequestAborted));
 
     [Function(nameof(GetCardHtml))]
     public Task<IActionResult> GetCardHtml([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.CardHtml)] HttpRequest req, string model, string version) =>
-        Write(req, api.CardHtmlAsync(model, version, req.HttpContext.RequestAborted));
+        Write(req, api.CardHtmlAsync(model, version, req, req.HttpContext.RequestAborted));
 
     [Function(nameof(GetDatasetProfile))]
     public Task<IActionResult> GetDatasetProfile([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.DatasetProfile)] HttpRequest req, string model, string datasetVersion) =>
-        Write(req, api.DatasetProfileAsync(model, datasetVersion, req.HttpContext.RequestAborted));
+        Write(req, api.DatasetProfileAsync(model, datasetVersion, req, req.HttpContext.RequestAborted));
 
     [Function(nameof(ArchiveVersion))]
     public Task<IActionResult> ArchiveVersion([HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.Archive)] HttpRequest req, string model, string version) =>

@@ -16,19 +16,19 @@ public sealed class HttpFunctions(PipelineApi api, RunsApi runs)
 {
     [Function(nameof(Health))]
     public Task<IActionResult> Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Health)] HttpRequest req) =>
-        Write(req, api.HealthAsync(req.HttpContext.RequestAborted));
+        Write(req, api.HealthAsync(req, req.HttpContext.RequestAborted));
 
     [Function(nameof(ListModels))]
     public Task<IActionResult> ListModels([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Models)] HttpRequest req) =>
-        Write(req, api.ListModelsAsync(req.HttpContext.RequestAborted));
+        Write(req, api.ListModelsAsync(req, req.HttpContext.RequestAborted));
 
     [Function(nameof(GetModel))]
     public Task<IActionResult> GetModel([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Model)] HttpRequest req, string model) =>
-        Write(req, api.GetModelAsync(model, req.HttpContext.RequestAborted));
+        Write(req, api.GetModelAsync(model, req, req.HttpContext.RequestAborted));
 
     [Function(nameof(GetVersion))]
     public Task<IActionResult> GetVersion([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Version)] HttpRequest req, string model, string version) =>
-        Write(req, api.GetVersionAsync(model, version, req.HttpContext.RequestAborted));
+        Write(req, api.GetVersionAsync(model, version, req, req.HttpContext.RequestAborted));
 
     [Function(nameof(Predict))]
     public Task<IActionResult> Predict([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ApiRoutes.Predict)] HttpRequest req, string model) =>
@@ -52,7 +52,7 @@ public sealed class HttpFunctions(PipelineApi api, RunsApi runs)
     public Task<IActionResult> GetOrchestration(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Orchestration)] HttpRequest req, string instanceId,
         [DurableClient] DurableTaskClient client) =>
-        Write(req, runs.GetAsync(instanceId, client, req.HttpContext.RequestAborted));
+        Write(req, runs.GetAsync(instanceId, client, req, req.HttpContext.RequestAborted));
 
     [Function(nameof(PutSpec))]
     public Task<IActionResult> PutSpec([HttpTrigger(AuthorizationLevel.Function, "put", Route = ApiRoutes.Spec)] HttpRequest req, string model) =>

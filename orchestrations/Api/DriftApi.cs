@@ -34,6 +34,7 @@ public sealed class DriftApi(DriftMonitor monitor, DriftStore store, ModelPresen
 
     public Task<IResult> CheckAsync(string model, HttpRequest request, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>
     {
+        OnlyQueryParameters(request);
         CheckModelName(model);
         return Json(await monitor.CheckAsync(model, "http", Actor(request), workflows, ct));
     });

@@ -54,6 +54,7 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
 
     public Task<IResult> TrainAsync(string model, HttpRequest request, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>
     {
+        OnlyQueryParameters(request);
         CheckModelName(model);
         var body = request.ContentLength is > 0 ? await ReadJsonAsync<TrainBody>(request, strict: true, ct) : null;
         if (body?.DatasetVersion is { } named) CheckDatasetVersionName(named);
@@ -68,8 +69,11 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
         return CheckStatus(request, instanceId);
     });
 
-    public Task<IResult> GetAsync(string instanceId, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>
-        Json(Describe(await FindAsync(instanceId, workflows, ct))));
+    public Task<IResult> GetAsync(string instanceId, DurableTaskClient workflows, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
+    {
+        OnlyQueryParameters(request);
+        return Json(Describe(await FindAsync(instanceId, workflows, ct)));
+    });
 
     /// <summary><c>GET /api/orchestrations?model=&amp;status=&amp;top=&amp;skip=</c>: training runs, newest first, paged.</summary>
     public Task<IResult> ListAsync(HttpRequest request, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>
@@ -157,6 +161,7 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
 
     public Task<IResult> RaiseEventAsync(string instanceId, string eventName, HttpRequest request, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>
     {
+        OnlyQueryParameters(request);
         if (string.Equals(eventName, TrainingOrchestrator.ApprovalEvent, StringComparison.OrdinalIgnoreCase))
         {
             throw new BadRequestException("Send approval decisions to the approve or reject route, which check and audit them.", Field("eventName", $"not '{TrainingOrchestrator.ApprovalEvent}'"));
@@ -175,6 +180,7 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
 
     public Task<IResult> PurgeAsync(string instanceId, HttpRequest request, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>
     {
+        OnlyQueryParameters(request);
         var instance = await FindAsync(instanceId, workflows, ct);
         if (!instance.IsCompleted) throw new ConflictException($"Orchestration '{instanceId}' is still {instance.RuntimeStatus}; terminate it before purging.");
         var result = await workflows.PurgeInstanceAsync(instanceId, cancellation: ct);
@@ -184,6 +190,7 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
 
     private Task<IResult> DecideAsync(string instanceId, HttpRequest request, DurableTaskClient workflows, bool approved, CancellationToken ct) => Guard(logger, async () =>
     {
+        OnlyQueryParameters(request);
         var body = request.ContentLength is > 0 ? await ReadJsonAsync<ReasonBody>(request, strict: true, ct) : null;
         var instance = await FindAsync(instanceId, workflows, ct);
         var stage = Progress(instance)?.Stage;

@@ -77,6 +77,34 @@ public sealed class ApiBadInputTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task QueryParameters_OnEveryRouteThatTakesNone_Answer400NamingThem_ButTheKeyParameterIsTaken()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        (HttpMethod Method, string Path)[] routes =
+        [
+            (HttpMethod.Get, "/api/health"), (HttpMethod.Get, "/api/models"), (HttpMethod.Get, "/api/models/ghost"),
+            (HttpMethod.Get, "/api/models/ghost/versions/v1"), (HttpMethod.Get, "/api/models/ghost/spec"), (HttpMethod.Get, "/api/models/ghost/aliases"),
+            (HttpMethod.Get, "/api/models/ghost/versions/v1/card.md"), (HttpMethod.Get, "/api/models/ghost/versions/v1/card.html"),
+            (HttpMethod.Get, "/api/models/ghost/versions/v1/model.zip"), (HttpMethod.Get, "/api/models/ghost/datasets"),
+            (HttpMethod.Get, "/api/models/ghost/datasets/ds-0123456789abcdef/profile"), (HttpMethod.Get, "/api/orchestrations/train-ghost-1"),
+            (HttpMethod.Post, "/api/models/ghost/promote"), (HttpMethod.Post, "/api/models/ghost/rollback"), (HttpMethod.Post, "/api/models/ghost/versions/v1/archive"),
+            (HttpMethod.Post, "/api/models/ghost/train"), (HttpMethod.Post, "/api/models/ghost/feedback"), (HttpMethod.Post, "/api/models/ghost/drift/check"),
+            (HttpMethod.Post, "/api/models/ghost/runs/r1/register"), (HttpMethod.Post, "/api/orchestrations/train-ghost-1/approve"),
+            (HttpMethod.Post, "/api/orchestrations/train-ghost-1/reject"), (HttpMethod.Post, "/api/orchestrations/train-ghost-1/raiseEvent/poke"),
+            (HttpMethod.Delete, "/api/orchestrations/train-ghost-1"),
+        ];
+        foreach (var (method, path) in routes)
+        {
+            var problem = await ProblemAsync(await host.Client.SendAsync(new HttpRequestMessage(method, path + "?version=v2")), HttpStatusCode.BadRequest);
+            Assert.True(problem["errors"]?["version"] is not null, $"{method} {path}: {problem.ToJsonString()}");
+            Assert.Contains("takes none", problem["errors"]!["version"]![0]!.GetValue<string>());
+
+            var keyed = await host.Client.SendAsync(new HttpRequestMessage(method, path + "?code=k"));
+            Assert.True(keyed.StatusCode != HttpStatusCode.BadRequest || !(await keyed.Content.ReadAsStringAsync()).Contains("query parameter", StringComparison.Ordinal), $"{method} {path}?code=");
+        }
+    }
+
+    [Fact]
     public async Task ModelRoutes_InvalidOrUnknownNames_Answer400And404()
     {
         await using var host = await TestHost.StartAsync(azurite);
