@@ -147,7 +147,7 @@ public sealed class DatasetIngestor(
         {
             return await DuplicateAsync(model, upload, version, $"Dataset version {version} was written at the same time by another upload.", ct).ConfigureAwait(false);
         }
-        await audit.RecordAsync(AuditActions.Ingested, model, "upload", $"new data in {upload.BlobName}", new IngestedDetails(upload.BlobName, version, rows, first.RejectedRows, schema.Label, schema.Task), ct).ConfigureAwait(false);
+        await audit.RecordAsync(AuditActions.Ingested, model, "upload", $"new data in {upload.BlobName}", new IngestedDetails(upload.BlobName, upload.ETag, version, rows, first.RejectedRows, schema.Label, schema.Task), ct).ConfigureAwait(false);
         logger.LogInformation("Accepted {BlobName} as {ModelName} {DatasetVersion}: {Rows} rows, {RejectedRows} rejected, label {Label}, task {Task}",
             upload.BlobName, model, version, rows, first.RejectedRows, schema.Label, schema.Task);
         return new IngestionOutcome(IngestionStatus.Accepted, model, upload.BlobName, version, null, first.RejectedRows > 0 ? ["rows_rejected"] : [],
@@ -163,7 +163,7 @@ public sealed class DatasetIngestor(
         await datasets.SetLatestAsync(model, existing.Version, ct).ConfigureAwait(false);
         var message = $"{upload.BlobName} holds the same data as dataset version {existing.Version}, which is the latest again (policy replace; it was {latest.Version}).";
         await audit.RecordAsync(AuditActions.Ingested, model, "upload", message,
-            new IngestedDetails(upload.BlobName, existing.Version, existing.Rows, existing.RowsRejected, existing.Schema.Label, existing.Schema.Task, Replaced: latest.Version), ct).ConfigureAwait(false);
+            new IngestedDetails(upload.BlobName, upload.ETag, existing.Version, existing.Rows, existing.RowsRejected, existing.Schema.Label, existing.Schema.Task, Replaced: latest.Version), ct).ConfigureAwait(false);
         logger.LogInformation("{BlobName} restored {ModelName} {DatasetVersion} as the latest data (was {Replaced})", upload.BlobName, model, existing.Version, latest.Version);
         return new IngestionOutcome(IngestionStatus.Accepted, model, upload.BlobName, existing.Version, null, [], message);
     }
@@ -173,7 +173,7 @@ public sealed class DatasetIngestor(
     {
         logger.LogInformation("{BlobName} holds the same data as {DatasetVersion}", upload.BlobName, version);
         await datasets.RecordDuplicateAsync(model, new DuplicateUpload(upload.BlobName, upload.ETag, upload.UploadedAt, DateTimeOffset.UtcNow, upload.Bytes, upload.Sha256, version, message), ct).ConfigureAwait(false);
-        await audit.RecordAsync(AuditActions.Duplicate, model, "upload", message, new { upload.BlobName, DatasetVersion = version }, ct).ConfigureAwait(false);
+        await audit.RecordAsync(AuditActions.Duplicate, model, "upload", message, new DuplicateDetails(upload.BlobName, upload.ETag, version), ct).ConfigureAwait(false);
         return new IngestionOutcome(IngestionStatus.Duplicate, model, upload.BlobName, version, null, [], message);
     }
 
@@ -195,7 +195,7 @@ public sealed class DatasetIngestor(
     private async Task<IngestionOutcome> QuarantineAsync(string model, Upload upload, Rejection rejection, CancellationToken ct)
     {
         var kept = await quarantine.KeepAsync(model, upload, rejection, ct).ConfigureAwait(false);
-        await audit.RecordAsync(AuditActions.Quarantine, model, "upload", rejection.Message, new { upload.BlobName, Reason = rejection.Code, Location = kept.Location }, ct).ConfigureAwait(false);
+        await audit.RecordAsync(AuditActions.Quarantine, model, "upload", rejection.Message, new QuarantinedDetails(upload.BlobName, upload.ETag, rejection.Code, kept.Location), ct).ConfigureAwait(false);
         logger.LogWarning("Quarantined {BlobName} as {ReasonCode}: {Reason}", upload.BlobName, rejection.Code, rejection.Message);
         return new IngestionOutcome(IngestionStatus.Quarantined, model, upload.BlobName, null, kept.Location, [rejection.Code], kept.Report.Summary);
     }

@@ -4,11 +4,31 @@ using Serverless.Core.Specs;
 namespace Serverless.Core.Datasets;
 
 /// <summary>
+/// What each of ingestion's audit records of an upload names (<see cref="Tracking.AuditActions.UploadOutcomes"/>): the
+/// blob, and the ETag of the version of it that was read, which ties the record to one upload of a name used again.
+/// </summary>
+public interface IUploadOutcomeDetails
+{
+    string BlobName { get; }
+    string ETag { get; }
+}
+
+/// <summary>An upload's blob and ETag as read back from any of its outcome records.</summary>
+public sealed record UploadOutcomeRef(string BlobName, string? ETag);
+
+/// <summary>
 /// The details of ingestion's <c>dataset</c> audit record (<see cref="Tracking.AuditActions.Ingested"/>), read back by
 /// whoever follows an upload: the version the file's data is, and, where the file brought back an earlier version as
 /// the latest (policy replace), the version it <see cref="Replaced"/>.
 /// </summary>
-public sealed record IngestedDetails(string BlobName, string DatasetVersion, long Rows, long RejectedRows, string Label, TaskKind Task, string? Replaced = null);
+public sealed record IngestedDetails(string BlobName, string ETag, string DatasetVersion, long Rows, long RejectedRows, string Label, TaskKind Task, string? Replaced = null)
+    : IUploadOutcomeDetails;
+
+/// <summary>The details of a <c>duplicate</c> audit record: the upload held the data of <see cref="DatasetVersion"/>.</summary>
+public sealed record DuplicateDetails(string BlobName, string ETag, string DatasetVersion) : IUploadOutcomeDetails;
+
+/// <summary>The details of a <c>quarantine</c> audit record: the reason code and where the file is kept.</summary>
+public sealed record QuarantinedDetails(string BlobName, string ETag, string Reason, string Location) : IUploadOutcomeDetails;
 
 /// <summary>One column of a dataset version: its kind, and whether that kind was inferred or set by the spec.</summary>
 public sealed record ColumnSchema(string Name, ColumnKind Kind, bool Inferred = true);

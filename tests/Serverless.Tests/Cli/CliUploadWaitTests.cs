@@ -86,7 +86,17 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
         Assert.Contains("which is the latest data again (it was ds-", output);
         Assert.Contains("that data was trained on before, by run train-restored-ds-", output);
         Assert.Contains("promoted: v1 by that run; production is v2 now", output);
+        Assert.Contains("done: restored v1, rmse = ", output);
+        Assert.Contains("on the test split, no longer in production", output);
+        Assert.Contains("(POST /api/models/restored/train trains on it again)", output);
         Assert.DoesNotContain("promoted: v1 is in production", output);
+
+        // The same file name uploaded again, with the same data: this upload is a duplicate, whatever the earlier one was.
+        var (twice, again) = await CliRunner.RunProcessAsync(Environment(host), Timeout,
+            "upload", "restored", data, "--wait", "--timeout", "120", "--host", host.Client.BaseAddress!.ToString());
+        Assert.True(twice == ExitCodes.Ok, again);
+        Assert.Contains("duplicate: the data equals dataset version ds-", again);
+        Assert.DoesNotContain("restored:", again);
         files.Delete();
     }
 

@@ -136,7 +136,7 @@ public sealed class UploadCommand(IAnsiConsole console) : AsyncCommand<UploadSet
     {
         var storage = new PipelineStorage(Options.Create(StorageOptions(settings)));
         var blobName = $"{settings.Model}/{Path.GetFileName(settings.File)}";
-        var uploadedAt = DateTimeOffset.UtcNow;
+        Azure.ETag uploaded;
         try
         {
             await storage.EnsureCreatedAsync();
@@ -147,7 +147,7 @@ public sealed class UploadCommand(IAnsiConsole console) : AsyncCommand<UploadSet
                 console.WriteLine($"uploaded: spec incoming/{ModelSpecStore.BlobName(settings.Model)}");
             }
             await using var stream = System.IO.File.OpenRead(settings.File);
-            await storage.Incoming.GetBlobClient(blobName).UploadAsync(stream, overwrite: true, ct);
+            uploaded = (await storage.Incoming.GetBlobClient(blobName).UploadAsync(stream, overwrite: true, ct)).Value.ETag;
         }
         catch (Exception e) when (e is RequestFailedException or AggregateException or InvalidOperationException or FormatException)
         {
@@ -163,7 +163,7 @@ public sealed class UploadCommand(IAnsiConsole console) : AsyncCommand<UploadSet
 
         using var client = settings.CreateClient();
         var view = IFollowView.For(console);
-        return await view.RunAsync(v => new UploadFollower(client, v, settings.Model, blobName, uploadedAt, TimeSpan.FromSeconds(settings.Timeout)).FollowAsync(ct));
+        return await view.RunAsync(v => new UploadFollower(client, v, settings.Model, blobName, uploaded.ToString(), TimeSpan.FromSeconds(settings.Timeout)).FollowAsync(ct));
     }
 
     /// <summary>The storage options of the hosts (<c>Pipeline:Storage</c> from the environment), with --connection over them.</summary>

@@ -14,10 +14,12 @@ namespace Serverless.Cli.Upload;
 /// file was refused, and the training run named after the dataset version (<see cref="DropZone.TrainingInstanceId"/>)
 /// gives the stage, the candidates, the gate's notes and how it ended.
 /// </summary>
-public sealed class UploadFollower(PipelineClient client, IFollowView view, string model, string blobName, DateTimeOffset uploadedAt, TimeSpan timeout)
+/// <remarks>
+/// The upload is known by its blob's name and the ETag the upload got: a name used again (the same file uploaded twice)
+/// has earlier records of its own, which are not this upload's.
+/// </remarks>
+public sealed class UploadFollower(PipelineClient client, IFollowView view, string model, string blobName, string eTag, TimeSpan timeout)
 {
-    /// <summary>How far the host's clock may be behind this machine's when the audit record of the upload is matched.</summary>
-    public static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(5);
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
     private readonly DateTime _deadline = DateTime.UtcNow + timeout;
@@ -31,20 +33,19 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
         if (record is null) return ExitCodes.TimedOut;
         var action = Json.Text(record["action"]);
         var details = Json.Details(record["details"]) ?? [];
-        if (action == AuditActions.Quarantine) return await ReportQuarantineAsync(details, ct);
-
+        if (action == AuditActions.Quarantine) return await ReportQuarantineAsync(Read<QuarantinedDetails>(details) ?? throw Unreadable(record), ct);
         if (action == AuditActions.Duplicate)
         {
-            var same = Json.Text(details["datasetVersion"]) ?? throw new CliException($"the audit record of {blobName} names no dataset version: {record.ToJsonString()}");
+            var same = (Read<DuplicateDetails>(details) ?? throw Unreadable(record)).DatasetVersion;
             view.Line($"duplicate: the data equals dataset version {same}, uploaded before; no new dataset version is made");
             return await FollowRunAsync(DropZone.TrainingInstanceId(model, same), earlierData: true, ct);
         }
-        var ingested = Read<IngestedDetails>(details) ?? throw new CliException($"the audit record of {blobName} is not one the command line can read: {record.ToJsonString()}");
+        var ingested = Read<IngestedDetails>(details) ?? throw Unreadable(record);
         if (ingested.Replaced is { } replaced)
         {
             // Policy replace: the file brought back an earlier version as the latest data; that data's run ended long ago.
             view.Line($"restored: the data equals dataset version {ingested.DatasetVersion}, uploaded before, which is the latest data again (it was {replaced}); " +
-                      $"no new dataset version is made ('mlops train {model}' trains on it again)");
+                      $"no new dataset version is made (POST {PipelineClient.Route(ApiRoutes.Train, model)} trains on it again)");
         }
         else
         {
@@ -54,32 +55,33 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
         return await FollowRunAsync(DropZone.TrainingInstanceId(model, ingested.DatasetVersion), earlierData: ingested.Replaced is not null, ct);
     }
 
-    /// <summary>The newest audit record of what ingestion made of this blob since it was uploaded.</summary>
+    private CliException Unreadable(JsonObject record) => new($"the audit record of {blobName} is not one the command line can read: {record.ToJsonString()}");
+
+    /// <summary>The audit record of what ingestion made of this upload (this blob, at the ETag the upload got).</summary>
     private async Task<JsonObject?> FindIngestionAsync(CancellationToken ct)
     {
         var audit = await client.GetAsync($"/{ApiRoutes.Prefix}/{ApiRoutes.Audit}?max=50&model={Uri.EscapeDataString(model)}", ct);
         foreach (var record in (audit?["records"]?.AsArray() ?? []).OfType<JsonObject>())
         {
             if (!AuditActions.UploadOutcomes.Contains(Json.Text(record["action"]))) continue;
-            if (Json.Time(record["at"]) is not { } at || at < uploadedAt - ClockSkew) continue;
-            if (Json.Text(Json.Details(record["details"])?["blobName"]) == blobName) return record;
+            if (Read<UploadOutcomeRef>(Json.Details(record["details"])) is { } upload && upload.BlobName == blobName && upload.ETag == eTag) return record;
         }
         return null;
     }
 
-    private async Task<int> ReportQuarantineAsync(JsonObject details, CancellationToken ct)
+    private async Task<int> ReportQuarantineAsync(QuarantinedDetails details, CancellationToken ct)
     {
-        var location = Json.Text(details["location"]);
+        var location = details.Location;
         var listing = await client.GetAsync(PipelineClient.Route(ApiRoutes.Quarantine, model), ct, notFoundIsNull: true);
         var file = (listing?["files"]?.AsArray() ?? []).OfType<JsonObject>().FirstOrDefault(f => Json.Text(f["location"]) == location);
-        view.Line($"quarantined: {Json.Text(file?["reason"]) ?? Json.Text(details["reason"])}");
+        view.Line($"quarantined: {Json.Text(file?["reason"]) ?? details.Reason}");
         foreach (var problem in (file?["problems"]?.AsArray() ?? []).OfType<JsonObject>())
         {
             var example = problem["details"]?.AsArray().FirstOrDefault();
             var line = problem["lines"]?.AsArray().FirstOrDefault();
             view.Line($"  {Json.Text(problem["code"])}: {Json.Text(problem["count"])} row(s)" + (example is null ? "" : $", e.g. line {Json.Text(line)}: {Json.Text(example)}"));
         }
-        view.Line($"reason code: {Json.Text(details["reason"])}; the file is kept unchanged at {Json.Text(file?["original"]) ?? $"{location}original in the quarantine container"}");
+        view.Line($"reason code: {details.Reason}; the file is kept unchanged at {Json.Text(file?["original"]) ?? $"{location}original in the quarantine container"}");
         view.Line("nothing was trained: fix the file and upload it again (see 'mlops show " + model + "').");
         return ExitCodes.Quarantined;
     }
@@ -168,12 +170,13 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
                 if (earlierRun && production != outcome.Version)
                 {
                     view.Line($"promoted: {outcome.Version} by that run; production is {production ?? "not set"} now");
+                    view.Line($"done: {model} {outcome.Version}{metric}, no longer in production");
                 }
                 else
                 {
                     view.Line($"promoted: {outcome.Version} is in production");
+                    view.Line($"done: {model} {outcome.Version}{metric}");
                 }
-                view.Line($"done: {model} {outcome.Version}{metric}");
                 return ExitCodes.Ok;
             case TrainingStatus.ChampionRetained:
                 view.Line($"retained: production stays on {outcome.Champion ?? "the champion"}; " +
