@@ -44,6 +44,16 @@ public static class CellValues
 
     public static bool TryNumber(string value, out double number) => TryNumber(value.AsSpan(), out number);
 
+    /// <summary>
+    /// Whether a number reaches a model as itself: ML.NET reads features and labels as 32-bit floats, so a magnitude
+    /// beyond <see cref="float.MaxValue"/> (about 3.4e38) would arrive as infinity. Ingestion counts such values with the
+    /// infinite ones, and predict refuses them.
+    /// </summary>
+    public static bool IsModelFinite(double number) => float.IsFinite((float)number);
+
+    /// <summary>How <see cref="IsModelFinite"/>'s limit is stated in messages.</summary>
+    public static readonly string ModelFiniteLimit = $"magnitude at most {float.MaxValue:0.#e+0} (models read 32-bit numbers)";
+
     private static readonly double[] PowersOfTen =
         [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 

@@ -144,7 +144,7 @@ internal sealed class ColumnStatistics
             if ((char.IsAsciiDigit((char)c) || c is (byte)'-' or (byte)'+' or (byte)'.' or (byte)'I' or (byte)'i') && CellValues.TryNumber(value, out var x))
             {
                 classified = true;
-                if (!double.IsFinite(x))
+                if (!CellValues.IsModelFinite(x))
                 {
                     if (++NonFinite == 1) outcome = ValueOutcome.FirstNonFinite;
                 }
@@ -155,7 +155,7 @@ internal sealed class ColumnStatistics
                     if (rank >= 0) _distinctNumbers.Increment(rank);
                     else if (DistinctCount < _distinctLimit) rank = _distinctNumbers.Insert(x);
                     else DistinctOverflow = true;
-                    if (shortKey != 0 && _memo is not null && double.IsFinite(x))
+                    if (shortKey != 0 && _memo is not null && CellValues.IsModelFinite(x))
                     {
                         _memo[(int)((shortKey * MemoMultiplier) >> (64 - MemoBits))] = new KnownNumber(shortKey, x, rank, IsInteger(x));
                     }

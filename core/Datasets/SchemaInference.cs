@@ -104,7 +104,7 @@ internal sealed class SchemaInference(IngestionOptions options)
         {
             throw new Rejection("label_constant", $"The label '{CellValues.Escape(labelName)}' has one value only ({CellValues.Escape(label.Distinct.Keys.First())}); a model cannot learn from it.{InferredLabelAdvice(first, spec, options.MaxClasses)}");
         }
-        if (label.NonFinite > 0) throw new Rejection("non_finite_values", $"The label '{CellValues.Escape(labelName)}' holds {label.NonFinite} infinite value(s).");
+        if (label.NonFinite > 0) throw new Rejection("non_finite_values", $"The label '{CellValues.Escape(labelName)}' holds {label.NonFinite} value(s) that are infinite or too large: a model takes numbers of {CellValues.ModelFiniteLimit}.");
         IReadOnlyList<string>? classes = null;
         if (task == TaskKind.Regression)
         {
@@ -147,7 +147,7 @@ internal sealed class SchemaInference(IngestionOptions options)
             if (stat.Present == 0) throw new Rejection("column_all_missing", $"Column '{CellValues.Escape(c.Name)}' has no value in any row; remove it, or list it under \"exclude\" in the spec.");
             if (stat.NonFinite > 0 && c.Kind == ColumnKind.Numeric)
             {
-                throw new Rejection("non_finite_values", $"Column '{CellValues.Escape(c.Name)}' holds {stat.NonFinite} infinite value(s); replace them with numbers or leave the cells empty.");
+                throw new Rejection("non_finite_values", $"Column '{CellValues.Escape(c.Name)}' holds {stat.NonFinite} value(s) that are infinite or too large (a model takes numbers of {CellValues.ModelFiniteLimit}); replace them with numbers in range or leave the cells empty.");
             }
             if (stat.Missing > options.MaxMissingShare * stat.Count)
             {

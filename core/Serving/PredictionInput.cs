@@ -142,16 +142,15 @@ internal sealed class PredictionInput
                     ? CellValues.ReadNumber(JsonMarshal.GetRawUtf8Value(value), out var number)
                     : CellValues.ReadNumber(CellText(value), out number);
                 if (reading != CellReading.Value) break;
-                var single = (float)number;
-                if (!float.IsFinite(single))
+                if (!CellValues.IsModelFinite(number))
                 {
                     // The model's features are 32-bit floats: a larger magnitude would reach it as infinity.
                     problem = double.IsFinite(number)
-                        ? $"expected a number of magnitude at most {float.MaxValue:0.#e+0} (the model reads 32-bit numbers), got {Describe(value)}"
+                        ? $"expected a number of {CellValues.ModelFiniteLimit}, got {Describe(value)}"
                         : $"expected a finite number, got {Describe(value)}";
                     return CellReading.Invalid;
                 }
-                input.Singles[c]![row] = single;
+                input.Singles[c]![row] = (float)number;
                 break;
             }
             case ColumnKind.Boolean:

@@ -58,6 +58,8 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
             new("constant label", "constant.csv", Utf8(Rows(30, i => $"{i},{i * 3},7", "a,b,label")), "label_constant"),
             new("all-missing column", "allmissing.csv", Utf8(Rows(30, i => $"{i},,{i % 2}", "a,b,label")), "column_all_missing"),
             new("Infinity in a feature", "inf.csv", Utf8(Rows(30, i => $"{(i == 5 ? "Infinity" : i.ToString())},{i % 2}", "a,label")), "non_finite_values"),
+            new("a number beyond 32 bits in a feature", "huge.csv", Utf8(Rows(30, i => $"{(i == 5 ? "1e308" : i.ToString())},{i % 2}", "a,label")), "non_finite_values"),
+            new("41 digits in the label", "hugelabel.csv", Utf8(Rows(30, i => $"{i},{(i == 5 ? new string('9', 41) : (i * 1.5).ToString(System.Globalization.CultureInfo.InvariantCulture))}", "a,label")), "non_finite_values"),
             new("-Infinity in the label", "neginf.csv", Utf8(Rows(30, i => $"{i},{(i == 5 ? "-Infinity" : (i * 1.5).ToString(System.Globalization.CultureInfo.InvariantCulture))}", "a,label")), "non_finite_values"),
             new("formula header duplicated", "formula.csv", Utf8("=cmd|' /C calc'!A0,=cmd|' /C calc'!A0,label\n1,2,0\n3,4,1\n"), "duplicate_columns"),
             new("formula values and no label", "formula2.csv", Utf8("@SUM(A1),+1+2,-3-4\n=1,2,3\n"), "label_missing", new ModelSpec { Label = "label" }),

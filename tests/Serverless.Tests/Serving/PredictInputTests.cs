@@ -154,7 +154,7 @@ public sealed class PredictInputTests(ShopSpendModel shop) : IClassFixture<ShopS
     {
         var errors = await BadRequestErrorsAsync(await PostAsync(Host, Model, """{"distance":1e300,"member":true,"city":"east"}"""));
 
-        Assert.Equal("expected a number of magnitude at most 3.4e+38 (the model reads 32-bit numbers), got 1e300", errors["rows[0].distance"]);
+        Assert.Equal("expected a number of magnitude at most 3.4e+38 (models read 32-bit numbers), got 1e300", errors["rows[0].distance"]);
     }
 
     [Fact]
