@@ -107,7 +107,7 @@ public static class LocalHostApp
         admin.MapPost(ApiRoutes.Reject, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.RejectAsync(instanceId, r, w, ct))
             .Describe<DecisionAnswer>("Reject", "Reject the version a run waits with at its approval gate", 202, 404, 409).Body<ReasonBody>(optional: true);
         admin.MapPost(ApiRoutes.Terminate, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.TerminateAsync(instanceId, r, w, ct))
-            .Describe<TerminateAnswer>("Terminate", "End a running training run (one waiting at its approval gate rejects its version)", 202, 404, 409).Query("reason", "why; kept as the run's output");
+            .Describe<TerminateAnswer>("Terminate", "End a running training run (one waiting at its approval gate rejects its version)", 202, 404, 409).Query("reason", "why; kept as the run's output (or the body's reason)").Body<ReasonBody>(optional: true);
         admin.MapPost(ApiRoutes.RaiseEvent, (string instanceId, string eventName, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.RaiseEventAsync(instanceId, eventName, r, w, ct))
             .Describe("RaiseEvent", "Send an event to a running training run", 202, 404, 409).Body<JsonElement>(optional: true);
         api.MapDriftRoutes(admin);

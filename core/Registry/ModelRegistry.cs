@@ -159,6 +159,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
             ? $"{entry.Status} ({change.At:u}, {change.By}{(string.IsNullOrWhiteSpace(change.Reason) ? "" : ": " + string.Join(' ', change.Reason.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)))})"
             : entry.Status;
         var withdrawn = !VersionStatus.IsWithdrawn(entry.Status) ? ""
+            : held.Contains(Production) ? "; it was promoted with force and is served"
             : doc.History.Any(h => h.To == entry.Version) ? "; it is no longer served unless promoted with force" : "; it is not served unless promoted with force";
         return $"> **Now:** {status}{withdrawn}; {where}. The card below is as written when the version was registered.\n\n";
     }

@@ -128,9 +128,16 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
     public Task<IResult> TerminateAsync(string instanceId, HttpRequest request, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>
     {
         OnlyQueryParameters(request, ReasonParameter);
+        // The reason as the body's "reason", as on every other admin route, or as ?reason= (the check-status answer's URI).
+        var body = request.ContentLength is > 0 ? await ReadJsonAsync<ReasonBody>(request, strict: true, ct) : null;
+        var queried = request.Query[ReasonParameter].FirstOrDefault();
+        if (body?.Reason is not null && queried is not null)
+        {
+            throw new BadRequestException("Give the reason once: in the body or as ?reason=, not both.", Field(ReasonParameter, "in the body or the query, not both"));
+        }
         var instance = await FindAsync(instanceId, workflows, ct);
         if (instance.IsCompleted) throw new ConflictException($"Orchestration '{instanceId}' has already ended ({instance.RuntimeStatus}).");
-        var reason = request.Query[ReasonParameter].FirstOrDefault() ?? "terminated over HTTP";
+        var reason = body?.Reason ?? queried ?? "terminated over HTTP";
         var actor = Actor(request);
         var model = ModelOf(instance);
         var waiting = Progress(instance) is { Stage: TrainingStages.AwaitingApproval, Version: { } pending } ? pending : null;

@@ -109,7 +109,10 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
         var version = waiting["customStatus"]!["version"]!.GetValue<string>();
         Assert.Equal(version, (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/stopped"))!["aliases"]!["staging"]!.GetValue<string>());
 
-        var terminate = await host.Client.PostAsync($"/api/orchestrations/{id}/terminate?reason=wrong%20data", null);
+        var misspelt = await ProblemAsync(await host.Client.PostAsync($"/api/orchestrations/{id}/terminate", Json("""{"reasn":"wrong data"}""")), HttpStatusCode.BadRequest);
+        Assert.Contains("did you mean 'reason'?", misspelt["errors"]!["reasn"]![0]!.GetValue<string>());
+        await ProblemAsync(await host.Client.PostAsync($"/api/orchestrations/{id}/terminate?reason=twice", Json("""{"reason":"wrong data"}""")), HttpStatusCode.BadRequest);
+        var terminate = await host.Client.PostAsync($"/api/orchestrations/{id}/terminate", Json("""{"reason":"wrong data"}"""));
         Assert.Equal(HttpStatusCode.Accepted, terminate.StatusCode);
         var answer = (await terminate.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Equal((id, "wrong data", version, "rejected"),

@@ -364,6 +364,9 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         await shop.Registry.ArchiveAsync(model, "v2", "bob", "superseded", CancellationToken.None);
         Assert.Contains(", bob: superseded); it is no longer served unless promoted with force; no alias points at it.",
             await Host.Client.GetStringAsync($"/api/models/{model}/versions/v2/card.md"));
+        await shop.Registry.PromoteAsync(model, "v2", "test", "needed after all", force: true, CancellationToken.None);
+        Assert.Contains(", bob: superseded); it was promoted with force and is served; it is production.",
+            await Host.Client.GetStringAsync($"/api/models/{model}/versions/v2/card.md"));
     }
 
     [Fact]
