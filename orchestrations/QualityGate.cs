@@ -115,9 +115,11 @@ public static class QualityGate
         var mine = challenger.Metrics.GetValueOrDefault(primary, double.NaN);
         if (!champion.Metrics.TryGetValue(primary, out var incumbent) || double.IsNaN(incumbent)) return null;
         var trails = Trails(primary, mine, incumbent, 0);
+        // Said in so many words: the note on the test split's comparison stands above it, and may say the opposite.
+        const string decides = "this comparison decides promotion, not the one on the test split";
         return (trails, trails
-            ? $"Challenger {primary} = {mine:G4} on {rows:N0} recent labelled rows trails champion {plan.ChampionVersion} ({incumbent:G4})."
-            : $"Challenger {primary} = {mine:G4} on {rows:N0} recent labelled rows against champion {plan.ChampionVersion} ({incumbent:G4}): as good or better.");
+            ? $"Challenger {primary} = {mine:G4} on {rows:N0} recent labelled rows trails champion {plan.ChampionVersion} ({incumbent:G4}); {decides}."
+            : $"Challenger {primary} = {mine:G4} on {rows:N0} recent labelled rows against champion {plan.ChampionVersion} ({incumbent:G4}): as good or better; {decides}.");
     }
 
     /// <summary>How much better the challenger is than the incumbent, relative to the incumbent (negative: worse; NaN unscored).</summary>

@@ -45,6 +45,17 @@ public static class CellValues
     public static bool TryNumber(string value, out double number) => TryNumber(value.AsSpan(), out number);
 
     /// <summary>
+    /// Whether a value that is not a number would be one with a decimal comma ("17,5", "1.234,5"), for advice: the file
+    /// is read with a decimal point, whatever the culture it was written in.
+    /// </summary>
+    public static bool LooksLikeDecimalComma(string value)
+    {
+        if (value.Count(c => c == ',') != 1) return false;
+        var pointed = value.Replace(".", "", StringComparison.Ordinal).Replace(',', '.');
+        return TryNumber(pointed, out var number) && double.IsFinite(number);
+    }
+
+    /// <summary>
     /// Whether a number reaches a model as itself: ML.NET reads features and labels as 32-bit floats, so a magnitude
     /// beyond <see cref="float.MaxValue"/> (about 3.4e38) would arrive as infinity. Ingestion counts such values with the
     /// infinite ones, and predict refuses them.

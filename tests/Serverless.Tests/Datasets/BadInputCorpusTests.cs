@@ -126,6 +126,19 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Ingest_LabelWithDecimalCommas_SaysToWriteADecimalPoint()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("commas");
+        var content = Utf8(Rows(30, i => $"{i};{i + 10},5", "distance;fare"));
+
+        var outcome = await ingestion.IngestAsync($"{model}/fares.csv", content, new ModelSpec { Label = "fare", Task = TaskKind.Regression });
+
+        Assert.Equal(["label_not_numeric"], outcome.ReasonCodes);
+        Assert.Contains("such as '10,5'. It looks like a number written with a decimal comma: write numbers with a decimal point", await ingestion.ReadQuarantineAsync(outcome, "summary.txt"));
+    }
+
+    [Fact]
     public async Task Ingest_SpecDateTimeColumnOfNumbers_NamesAValueThatIsNotADate()
     {
         var ingestion = new Ingestion(azurite);
