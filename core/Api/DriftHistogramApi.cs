@@ -12,7 +12,7 @@ using static ApiResults;
 /// bins, for the newest drift check that compared features (the dashboard overlays them). 400 without a feature or for one the check did not
 /// compare, 404 for an unknown model or one without a drift report.
 /// </summary>
-public sealed class DriftHistogramApi(DriftHistograms histograms, ModelRegistry registry, ILogger<DriftHistogramApi> logger)
+public sealed class DriftHistogramApi(DriftHistograms histograms, ModelRegistry registry, ModelPresence presence, ILogger<DriftHistogramApi> logger)
 {
     public Task<IResult> GetAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
@@ -21,7 +21,7 @@ public sealed class DriftHistogramApi(DriftHistograms histograms, ModelRegistry 
         OnlyQueryParameters(request, featureParameter);
         var feature = request.Query[featureParameter].FirstOrDefault();
         if (string.IsNullOrWhiteSpace(feature)) throw new BadRequestException("Name the feature: ?feature=<column>.", Field("feature", "required"));
-        if (await registry.GetAsync(model, ct) is null) throw new NotFoundException($"Model '{model}' has no registered version.");
+        if (await registry.GetAsync(model, ct) is null) throw await presence.WithoutVersionAsync(model, ct);
         try
         {
             return Json(await histograms.BuildAsync(model, feature, ct));

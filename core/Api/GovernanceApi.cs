@@ -59,7 +59,7 @@ public sealed class GovernanceApi(
     {
         OnlyQueryParameters(request);
         CheckModelName(model);
-        var doc = await registry.GetAsync(model, ct) ?? throw new NotFoundException($"Model '{model}' has no registered version.");
+        var doc = await registry.GetAsync(model, ct) ?? throw await presence.WithoutVersionAsync(model, ct);
         var aliases = doc.History.Select(h => h.Alias).Concat(doc.Aliases.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
         return Json(new
         {

@@ -7,7 +7,7 @@ namespace Serverless.Core.Registry;
 /// audited with its actor and reason; a promotion past a failed gate, a pending approval or an archive is audited as
 /// <see cref="AuditActions.ForcedPromote"/>.
 /// </summary>
-public sealed class ModelLifecycle(ModelRegistry registry, ModelIntegrity integrity, AuditLog audit)
+public sealed class ModelLifecycle(ModelRegistry registry, ModelPresence presence, ModelIntegrity integrity, AuditLog audit)
 {
     /// <summary>
     /// Moves production to <paramref name="version"/>, after checking its bytes against its manifest: a version that fails
@@ -15,7 +15,7 @@ public sealed class ModelLifecycle(ModelRegistry registry, ModelIntegrity integr
     /// </summary>
     public async Task<AliasMove> PromoteAsync(string model, string version, string actor, string reason, bool force, CancellationToken ct)
     {
-        var doc = await registry.GetAsync(model, ct).ConfigureAwait(false) ?? throw new NotFoundException($"Model '{model}' has no registered version.");
+        var doc = await registry.GetAsync(model, ct).ConfigureAwait(false) ?? throw await presence.WithoutVersionAsync(model, ct).ConfigureAwait(false);
         if (doc.Versions.Exists(v => v.Version == version) && doc.Aliases.GetValueOrDefault(ModelRegistry.Production) != version)
         {
             await VerifyAsync(model, version, actor, "promoted, with \"force\" or without", ct).ConfigureAwait(false);
@@ -36,7 +36,7 @@ public sealed class ModelLifecycle(ModelRegistry registry, ModelIntegrity integr
     /// </summary>
     public async Task<AliasMove> RollbackAsync(string model, string actor, string reason, CancellationToken ct)
     {
-        var doc = await registry.GetAsync(model, ct).ConfigureAwait(false) ?? throw new NotFoundException($"Model '{model}' has no registered version.");
+        var doc = await registry.GetAsync(model, ct).ConfigureAwait(false) ?? throw await presence.WithoutVersionAsync(model, ct).ConfigureAwait(false);
         var target = ModelRegistry.RollbackTarget(doc).To;
         for (var attempt = 0; ; attempt++)
         {
@@ -77,7 +77,7 @@ public sealed class ModelLifecycle(ModelRegistry registry, ModelIntegrity integr
     /// <summary>Archives a version and audits it; <c>Changed</c> is false (and nothing is recorded) when it was archived already.</summary>
     public async Task<(RegistryDocument Doc, bool Changed)> ArchiveAsync(string model, string version, string actor, string reason, CancellationToken ct)
     {
-        var before = await registry.GetAsync(model, ct).ConfigureAwait(false) ?? throw new NotFoundException($"Model '{model}' has no registered version.");
+        var before = await registry.GetAsync(model, ct).ConfigureAwait(false) ?? throw await presence.WithoutVersionAsync(model, ct).ConfigureAwait(false);
         var doc = await registry.ArchiveAsync(model, version, actor, reason, ct).ConfigureAwait(false);
         if (before.Versions.Find(v => v.Version == version)?.Status == VersionStatus.Archived) return (doc, false);
         var cleared = before.Aliases.Where(a => a.Value == version).Select(a => a.Key).ToList();

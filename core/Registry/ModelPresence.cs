@@ -24,6 +24,13 @@ public sealed class ModelPresence(ModelRegistry registry, DatasetStore datasets,
     }
 
     /// <summary>
+    /// What to tell a caller who needs a model's registry when it has none: a 404 that the model has no registered version
+    /// yet where something of it exists, else the 404 of <see cref="NotFound"/>, worded as every route words it.
+    /// </summary>
+    public async Task<NotFoundException> WithoutVersionAsync(string model, CancellationToken ct) =>
+        await ExistsAsync(model, ct).ConfigureAwait(false) ? new NotFoundException($"Model '{model}' has no registered version yet.") : NotFound(model);
+
+    /// <summary>
     /// What to tell a caller who needs a model's data when it has none: every upload was quarantined (409, the files
     /// and their reasons), it has only a spec (409), or nothing of it exists (404, <see cref="NotFound"/>).
     /// </summary>

@@ -116,10 +116,18 @@ public sealed class DatasetsApiTests(AzuriteFixture azurite)
         Assert.Contains("has a spec (version 1) but no data yet", pinned["detail"]!.GetValue<string>());
         Assert.Contains("no registered version yet", feedback["detail"]!.GetValue<string>());
         Assert.Contains("has a spec (version 1) but no data yet", train["detail"]!.GetValue<string>());
-        foreach (var route in new[] { "datasets", "quarantine", "drift", "spec", "runs" })
+        foreach (var route in new[] { "datasets", "quarantine", "drift", "spec", "runs", "aliases", "drift/histogram?feature=x" })
         {
             var unknown = await ProblemAsync(await host.Client.GetAsync($"/api/models/nobodyroutes/{route}"), HttpStatusCode.NotFound);
             Assert.Equal(Serverless.Core.Registry.ModelPresence.NotFound("nobodyroutes").Message, unknown["detail"]!.GetValue<string>());
+        }
+        foreach (var (route, body) in new[] { ("promote", """{"version":"v1"}"""), ("rollback", "{}"), ("versions/v1/archive", "{}") })
+        {
+            var unknown = await ProblemAsync(await host.Client.PostAsync($"/api/models/nobodyroutes/{route}", Json(body)), HttpStatusCode.NotFound);
+            Assert.Equal(Serverless.Core.Registry.ModelPresence.NotFound("nobodyroutes").Message, unknown["detail"]!.GetValue<string>());
+            // A model that exists without a registered version says so.
+            var early = await ProblemAsync(await host.Client.PostAsync($"/api/models/specroutes/{route}", Json(body)), HttpStatusCode.NotFound);
+            Assert.Equal("Model 'specroutes' has no registered version yet.", early["detail"]!.GetValue<string>());
         }
     }
 
