@@ -32,7 +32,7 @@ public sealed class AuditSettings : HostSettings
     public override ValidationResult Validate()
     {
         if (Model is not null && !ModelNames.IsValid(Model)) return ValidationResult.Error($"'{Model}' is not a valid model name: {ModelNames.Rule}.");
-        if (Max is < 1 or > MaxRecords) return ValidationResult.Error($"--max must be from 1 to {MaxRecords}, not {Max}.");
+        if (Max is < 1 or > MaxRecords) return ValidationResult.Error($"-n (--max) must be from 1 to {MaxRecords}, not {Max}.");
         if (Interval is < 0.5 or > 60 || double.IsNaN(Interval)) return ValidationResult.Error($"--interval must be from 0.5 to 60 seconds, not {Interval}.");
         return base.Validate();
     }
