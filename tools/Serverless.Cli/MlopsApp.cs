@@ -86,8 +86,12 @@ public static class MlopsApp
             .SelectMany(t => t.GetProperties())
             .SelectMany(p => p.GetCustomAttributes(typeof(CommandOptionAttribute), inherit: true).Cast<CommandOptionAttribute>())
             .SelectMany(o => o.LongNames)
-            .Distinct();
-        return UploadSettings.Suggest(match.Groups[1].Value, known);
+            .Distinct()
+            .ToList();
+        var typed = match.Groups[1].Value;
+        // An option of another command, typed right: suggesting it back would say nothing.
+        if (known.Contains(typed)) return $"'--{typed}' is an option of other commands, not of this one.";
+        return UploadSettings.Suggest(typed, known) is { } closest ? $"Did you mean '--{closest}'?" : null;
     }
 
     /// <summary>One line per failure: what went wrong and what to try; the exit code says which kind it was.</summary>
@@ -109,7 +113,7 @@ public static class MlopsApp
             case CommandAppException parse:
                 if (parse.Pretty is { } pretty) console.Write(pretty);
                 else console.MarkupLineInterpolated($"[red]{Name}: {InWords(parse.Message)}[/]");
-                if (SuggestOption(parse.Message) is { } hint) console.MarkupLineInterpolated($"Did you mean '--{hint}'?");
+                if (SuggestOption(parse.Message) is { } hint) console.MarkupLineInterpolated($"{hint}");
                 console.MarkupLineInterpolated($"Try '{Name} --help', or '{Name} <command> --help'.");
                 return ExitCodes.Usage;
             case CliException cli:

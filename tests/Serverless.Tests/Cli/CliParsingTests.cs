@@ -76,6 +76,16 @@ public sealed class CliParsingTests
     }
 
     [Fact]
+    public async Task Rollback_AnOptionOfAnotherCommand_IsRefusedWithoutSuggestingItBack()
+    {
+        var (exit, output) = await CliRunner.RunAsync("rollback", "taxi", "--force");
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("'--force' is an option of other commands, not of this one.", output);
+        Assert.DoesNotContain("Did you mean '--force'?", output);
+    }
+
+    [Fact]
     public async Task Upload_SpecWithAMisspeltField_IsRefusedNamingIt()
     {
         var (exit, output) = await WithFileAsync("spec", ".json", """{"lable":"fare_amount","trainers":[{"name":"XGBoost"}]}""",
