@@ -106,9 +106,15 @@ public sealed record ApprovalDecision(bool Approved, string By, string? Reason);
 /// Where a training run stands, the orchestration's custom status (read back with <c>ReadCustomStatusAs&lt;TrainingProgress&gt;</c>).
 /// <see cref="Stage"/> is one of <see cref="TrainingStages"/> while the run goes on, and its <see cref="TrainingStatus"/> (or
 /// <see cref="TrainingStages.Failed"/>) once it has ended; a run stopped by a person reads <see cref="TrainingStages.Terminated"/>,
-/// with the stage it was in as <see cref="StoppedDuring"/>.
+/// with the stage it was in as <see cref="StoppedDuring"/>. <see cref="Completed"/> and <see cref="Total"/> count the
+/// candidates while they train and are left out of other stages' status (a run's last status once read 0 of 0).
 /// </summary>
-public sealed record TrainingProgress(string Stage, int Completed = 0, int Total = 0, string? Version = null, string? StoppedDuring = null)
+public sealed record TrainingProgress(
+    string Stage,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] int Completed = 0,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] int Total = 0,
+    string? Version = null,
+    string? StoppedDuring = null)
 {
     public string Detail => StoppedDuring is not null ? $"{Stage} during {StoppedDuring}" : Total > 0 ? $"{Stage} {Completed}/{Total}" : Stage;
 }

@@ -169,7 +169,9 @@ public sealed class FeedbackService(
             label = JsonSerializer.SerializeToElement(match);
             return true;
         }
-        problem = $"expected one of the classes of '{schema.Label}' ({string.Join(", ", classes)}), got {Describe(value)}";
+        var differsInCase = text is null ? null : classes.FirstOrDefault(c => string.Equals(c, text, StringComparison.OrdinalIgnoreCase));
+        problem = $"expected one of the classes of '{schema.Label}' ({string.Join(", ", classes)}), got {Describe(value)}" +
+                  (differsInCase is null ? "" : $"; did you mean '{differsInCase}'? (classes match case)");
         return false;
     }
 

@@ -175,6 +175,7 @@ public sealed class FeedbackTests(ShopModels shop) : IClassFixture<ShopModels>
     [InlineData(ShopData.Spend, "true", "expected a number")]
     [InlineData(ShopData.Churn, "\"maybe\"", "leave, stay")]
     [InlineData(ShopData.Tier, "3", "bronze, gold, silver")]
+    [InlineData(ShopData.Tier, "\"Gold\"", "did you mean 'gold'? (classes match case)")]
     public async Task Feedback_WrongLabelType_Is400NamingTheLabel(string model, string label, string hint)
     {
         var requestId = NewRequestId();
