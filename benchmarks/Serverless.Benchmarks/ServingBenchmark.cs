@@ -357,9 +357,9 @@ public static class ServingThroughput
         var now = DateTimeOffset.UtcNow;
         var window = DriftSettings.From(null, app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DriftOptions>>().Value);
         Console.WriteLine($"  drift check of {logged} in the host (window {window.Window}, sample {window.MaxRows:N0} logged rows and {window.MaxReferenceRows:N0} reference rows):");
-        var current = await Measure("logged rows sampled", () => inputs.ReadCurrentAsync(logged, now - window.Window, now, window.MaxRows, production.Schema.Features, CancellationToken.None),
+        var current = await Measure("logged rows sampled", () => inputs.ReadCurrentAsync(logged, production.Version, now - window.Window, now, window.MaxRows, production.Schema.Features, CancellationToken.None),
             c => $"{c.LoggedRows:N0} rows in the window, {c.Rows.Count:N0} kept");
-        current = await Measure("sampled again, code warm", () => inputs.ReadCurrentAsync(logged, now - window.Window, now, window.MaxRows, production.Schema.Features, CancellationToken.None),
+        current = await Measure("sampled again, code warm", () => inputs.ReadCurrentAsync(logged, production.Version, now - window.Window, now, window.MaxRows, production.Schema.Features, CancellationToken.None),
             c => $"{c.LoggedRows:N0} rows in the window, {c.Rows.Count:N0} kept");
         // The host's own drift timer may have checked the model already and kept its reference: a fresh reader reads it.
         var fresh = ActivatorUtilities.CreateInstance<DriftInputs>(app.Services);

@@ -42,11 +42,11 @@ public sealed class DriftChecker(ModelRegistry registry, ModelPresence presence,
         }
         report = report with { ProductionVersion = production.Version, DatasetVersion = production.DatasetVersion };
 
-        var current = await inputs.ReadCurrentAsync(model, report.WindowStart, now, settings.MaxRows, production.Schema.Features, ct).ConfigureAwait(false);
+        var current = await inputs.ReadCurrentAsync(model, production.Version, report.WindowStart, now, settings.MaxRows, production.Schema.Features, ct).ConfigureAwait(false);
         report = report with { LoggedRows = current.LoggedRows, CurrentRows = current.Rows.Count };
         if (current.LoggedRows == 0)
         {
-            return (report with { Status = DriftStatus.NoTraffic, Message = $"No predictions of '{model}' were logged between {report.WindowStart:u} and {now:u}: no verdict." }, settings);
+            return (report with { Status = DriftStatus.NoTraffic, Message = $"No predictions of '{model}' answered by {production.Version} were logged between {report.WindowStart:u} and {now:u}: no verdict." }, settings);
         }
         if (current.LoggedRows < settings.MinRows)
         {

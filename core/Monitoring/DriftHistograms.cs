@@ -71,7 +71,7 @@ public sealed class DriftHistograms(DriftStore reports, DatasetStore datasets, D
             throw new HistogramUnavailableException($"'{feature}' is not a feature of the newest drift check that compared features ({report.CheckId}); those with a histogram: {string.Join(", ", columns)}.", unknownFeature: true);
         }
 
-        var current = await inputs.ReadCurrentAsync(model, report.WindowStart, report.WindowEnd, report.MaxRows > 0 ? report.MaxRows : DefaultMaxRows, [feature], ct).ConfigureAwait(false);
+        var current = await inputs.ReadCurrentAsync(model, report.ProductionVersion!, report.WindowStart, report.WindowEnd, report.MaxRows > 0 ? report.MaxRows : DefaultMaxRows, [feature], ct).ConfigureAwait(false);
         var values = current.Rows.Of(feature);
 
         return column.Histogram is { Edges.Count: > 1 } histogram

@@ -77,12 +77,14 @@ public sealed class DriftInputs(PipelineStorage storage, DatasetStore datasets, 
     }
 
     /// <summary>
-    /// Up to <paramref name="maxRows"/> entries logged in [from, to), chosen by a hash of their request id and row, with
-    /// their <paramref name="fields"/>.
+    /// Up to <paramref name="maxRows"/> entries that <paramref name="version"/> answered in [from, to), chosen by a hash
+    /// of their request id and row, with their <paramref name="fields"/>. Rows another version answered (before this one
+    /// took production, or scored in its shadow) are not its traffic: a version retrained on drift is not judged, and
+    /// retrained again, on its predecessor's.
     /// </summary>
-    public async Task<DriftCurrent> ReadCurrentAsync(string model, DateTimeOffset from, DateTimeOffset to, int maxRows, IReadOnlyList<string> fields, CancellationToken ct)
+    public async Task<DriftCurrent> ReadCurrentAsync(string model, string version, DateTimeOffset from, DateTimeOffset to, int maxRows, IReadOnlyList<string> fields, CancellationToken ct)
     {
-        var sample = await log.SampleAsync(model, from, to, maxRows, ct).ConfigureAwait(false);
+        var sample = await log.SampleAsync(model, from, to, maxRows, ct, version).ConfigureAwait(false);
         return new DriftCurrent(sample.Offered, LoggedColumns.Read(sample.Items(), fields));
     }
 

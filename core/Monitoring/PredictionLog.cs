@@ -183,12 +183,12 @@ public sealed class PredictionLogReader(PipelineStorage storage)
     /// keeps 100,000, and reads only the columns it compares from those (<see cref="LoggedColumns"/>). (A line whose first
     /// fields read but whose rest is no entry would be counted; the writer writes none.)
     /// </summary>
-    public async Task<DeterministicSample<byte[]>> SampleAsync(string model, DateTimeOffset from, DateTimeOffset to, int capacity, CancellationToken ct)
+    public async Task<DeterministicSample<byte[]>> SampleAsync(string model, DateTimeOffset from, DateTimeOffset to, int capacity, CancellationToken ct, string? version = null)
     {
         var sample = new DeterministicSample<byte[]>(capacity);
         var offer = SampleLine(from, to, sample);
         await foreach (var text in DayBlobs.OpenAsync(storage.Monitoring, day => MonitoringPaths.PredictionLogDayPrefix(model, day), from, to,
-            name => Wanted(name, to, version: null), ct).ConfigureAwait(false))
+            name => Wanted(name, to, version), ct).ConfigureAwait(false))
         {
             await using (text) await JsonLinesFile.ForEachLineAsync(text, offer, ct).ConfigureAwait(false);
         }

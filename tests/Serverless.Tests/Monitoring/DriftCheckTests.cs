@@ -107,6 +107,11 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
         Assert.Equal(HttpStatusCode.OK, promoted.StatusCode);
         try
         {
+            // The drifted traffic so far was answered by the version before: the new one has none of its own yet.
+            var onNone = await taxi.CheckAsync();
+            Assert.Equal((copy.Version, "noTraffic"), (onNone["productionVersion"]!.GetValue<string>(), onNone["status"]!.GetValue<string>()));
+            Assert.Contains($"answered by {copy.Version}", onNone["message"]!.GetValue<string>());
+
             await taxi.LogTrafficAsync(TaxiDriftModel.ShiftedRows(600));
 
             var onSecond = await taxi.CheckAsync();
