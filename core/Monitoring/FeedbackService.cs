@@ -135,7 +135,6 @@ public sealed class FeedbackService(
         return new FeedbackReceipt(model, entries.Count, versions, $"{storage.Monitoring.Name}/{blob}", relabelled, repeated);
     }
 
-
     /// <summary>
     /// A label as the version's task takes it, read as the label column of an uploaded file is (<see cref="CellValues"/>):
     /// a finite number for regression (a JSON number, or a string holding one such as <c>"13"</c>); one of the classes

@@ -20,7 +20,6 @@ namespace Serverless.Cli.Upload;
 /// </remarks>
 public sealed class UploadFollower(PipelineClient client, IFollowView view, string model, string blobName, string eTag, TimeSpan timeout)
 {
-
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
     private readonly DateTime _deadline = DateTime.UtcNow + timeout;
     private bool _gateReported;
