@@ -63,7 +63,8 @@ public sealed record QuarantinedSummary(string Blob, DateTimeOffset QuarantinedA
 /// the run that made it (<see cref="Run"/>: the path of its status), the rows its test metrics were measured on,
 /// <see cref="GateFailed"/> for a version registered by hand that failed its quality gate, and the metrics it was chosen
 /// by with how they were measured (<see cref="Selection"/>: <c>validation</c>, or <c>cv5</c> and the like), and the
-/// 95% bootstrap interval of the tested test metric (<see cref="TestInterval"/>).
+/// 95% bootstrap interval of the tested test metric (<see cref="TestInterval"/>), and who set its status, when and why
+/// (<see cref="StatusChanged"/>).
 /// </summary>
 public sealed record VersionSummary(
     string Version,
@@ -80,7 +81,8 @@ public sealed record VersionSummary(
     bool? GateFailed = null,
     IReadOnlyDictionary<string, double>? ValidationMetrics = null,
     SelectionMeasure? Selection = null,
-    MetricInterval? TestInterval = null)
+    MetricInterval? TestInterval = null,
+    StatusChange? StatusChanged = null)
 {
     /// <summary>A registry entry as the API shows it (the registry keeps the trainer and its parameters as one description).</summary>
     public static VersionSummary Of(VersionEntry entry)
@@ -88,7 +90,7 @@ public sealed record VersionSummary(
         var candidate = CandidateSpec.Parse(entry.Trainer);
         return new(entry.Version, entry.CreatedAt, entry.DatasetVersion, candidate.Trainer, candidate.Parameters, entry.PrimaryMetric, entry.TestMetrics,
             entry.Status, entry.OrchestrationId, entry.OrchestrationId is null ? null : ApiRoutes.OrchestrationPath(entry.OrchestrationId),
-            entry.MeasuredOn, entry.GatePassed ? null : true, entry.ValidationMetrics, entry.Selection, entry.TestInterval);
+            entry.MeasuredOn, entry.GatePassed ? null : true, entry.ValidationMetrics, entry.Selection, entry.TestInterval, entry.StatusChanged);
     }
 }
 
@@ -98,8 +100,11 @@ public sealed record ModelLinks(string Orchestrations, string Runs, string Predi
 /// <summary>The latest dataset version of a model and what was inferred about it.</summary>
 public sealed record DatasetSummary(string Version, long Rows, DateTimeOffset CreatedAt, string Label, TaskKind Task, IReadOnlyList<string> Inferred);
 
-/// <summary><c>GET /api/models/{model}/versions/{version}</c>: the version's manifest and model card.</summary>
-public sealed record VersionAnswer(ModelManifest Manifest, string? Card);
+/// <summary>
+/// <c>GET /api/models/{model}/versions/{version}</c>: the version's manifest (as written at registration), its status
+/// now and who set it, when and why, and the model card as served.
+/// </summary>
+public sealed record VersionAnswer(ModelManifest Manifest, string? Card, string? Status = null, StatusChange? StatusChanged = null);
 
 /// <summary>
 /// The answer of promote and rollback: where the aliases point now, the move, why it was forced, if it was, and the

@@ -106,7 +106,8 @@ public sealed partial class PipelineApi(
         var manifest = await registry.GetManifestAsync(model, version, ct)
             ?? throw new NotFoundException($"Model '{model}' has no version '{version}'.");
         var card = await registry.GetCardAsServedAsync(model, version, ct);
-        return Json(new VersionAnswer(manifest, card));
+        var entry = (await registry.GetAsync(model, ct))?.Versions.Find(v => v.Version == version);
+        return Json(new VersionAnswer(manifest, card, entry?.Status, entry?.StatusChanged));
     });
 
     /// <summary>

@@ -345,10 +345,22 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
         {
             if (version == from) continue;
             var entry = doc.Versions.Find(e => e.Version == version);
-            if (entry is not null && !VersionStatus.IsWithdrawn(entry.Status)) return (from, version, skipped);
+            if (entry is not null && !WithdrawnSinceProduction(doc, entry)) return (from, version, skipped);
             skipped.Add(entry is null ? $"{version} (no longer registered)" : $"{version} ({entry.Status.ToString().ToLowerInvariant()} since it was in production)");
         }
         return (from, null, skipped);
+    }
+
+    /// <summary>
+    /// Whether a version was withdrawn (<see cref="VersionStatus.IsWithdrawn"/>) after it last took production: one
+    /// withdrawn before and then forced into production is rolled back to like any other. Without a record of when its
+    /// status was set (a registry written before it was kept), a withdrawn version counts as withdrawn since.
+    /// </summary>
+    private static bool WithdrawnSinceProduction(RegistryDocument doc, VersionEntry entry)
+    {
+        if (!VersionStatus.IsWithdrawn(entry.Status)) return false;
+        var tookProduction = doc.History.LastOrDefault(h => h.Alias == Production && h.To == entry.Version)?.At;
+        return entry.StatusChanged is not { } change || tookProduction is not { } took || change.At >= took;
     }
 
     /// <summary>

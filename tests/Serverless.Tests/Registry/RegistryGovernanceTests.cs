@@ -149,6 +149,25 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
     }
 
     [Fact]
+    public async Task Rollback_ToAVersionArchivedThenForcedIntoProduction_GoesThere()
+    {
+        var model = $"reforced-{Guid.NewGuid():N}"[..18];
+        var source = (await shop.Registry.GetManifestAsync(ShopData.Spend, "v1", CancellationToken.None))!;
+        for (var i = 0; i < 3; i++) await shop.Registry.RegisterAsync(source with { Model = model, RunId = Guid.NewGuid().ToString("N"), OrchestrationId = "o" }, source.ModelBlob, m => "", CancellationToken.None);
+        // v3 is archived first, then forced into production; v2 follows it. A rollback goes back to v3: it was not archived since.
+        Assert.Equal(HttpStatusCode.OK, (await PromoteAsync(model, """{"version":"v1"}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Host.Client.PostAsync($"/api/models/{model}/versions/v3/archive", Json("""{"reason":"old"}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PromoteAsync(model, """{"version":"v3","force":true,"reason":"needed after all"}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PromoteAsync(model, """{"version":"v2"}""")).StatusCode);
+        Assert.Equal("v3", (await Host.Client.GetFromJsonAsync<JsonObject>($"/api/models/{model}"))!["rollbackTo"]!.GetValue<string>());
+
+        var answer = (await (await RollbackAsync(model)).Content.ReadFromJsonAsync<JsonObject>())!;
+
+        Assert.Equal(("v2", "v3"), (answer["from"]!.GetValue<string>(), answer["to"]!.GetValue<string>()));
+        Assert.Null(answer["skipped"]);
+    }
+
+    [Fact]
     public async Task Promote_TheVersionAlreadyInProduction_IsANoOpEvenWhenItWasForced()
     {
         var model = $"again-{Guid.NewGuid():N}"[..15];
@@ -357,6 +376,9 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         Assert.Contains("it is production", production);
         Assert.Contains($"<title>Model card: {model} v1</title>", production);
         Assert.Equal(rejected, version!["card"]!.GetValue<string>());
+        Assert.Equal(("rejected", "ann", "too\nslow"), (version["status"]!.GetValue<string>(), version["statusChanged"]!["by"]!.GetValue<string>(), version["statusChanged"]!["reason"]!.GetValue<string>()));
+        var listed = (await Host.Client.GetFromJsonAsync<JsonObject>($"/api/models/{model}"))!["versions"]!.AsArray().Single(v => v!["version"]!.GetValue<string>() == "v2")!;
+        Assert.Equal("ann", listed["statusChanged"]!["by"]!.GetValue<string>());
 
         // A version that was served once, then withdrawn, is no longer served.
         await shop.Registry.PromoteAsync(model, "v2", "test", "forced", force: true, CancellationToken.None);
