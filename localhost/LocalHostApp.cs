@@ -87,14 +87,16 @@ public static class LocalHostApp
         api.MapGet(ApiRoutes.Orchestration, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.GetAsync(instanceId, w, r, ct))
             .Describe<RunStatus>("GetOrchestration", "A training run's status, in the shape of Durable Functions' instance status", 200, 404);
         api.MapGet(ApiRoutes.Audit, (HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListAuditAsync(r, ct))
-            .Describe<AuditList>("ListAudit", "The audit log, newest first, filtered and paged").Query("model", "only this model's records")
-            .Query("action", "only this action").Query("from", "at or after (ISO 8601)").Query("to", "before (ISO 8601)")
-            .Query("max", "most records, 1 to 1000 (default 100)", JsonSchemaType.Integer).Query("next", "the page to continue from");
+            .Describe<AuditList>("ListAudit", "The audit log, newest first, filtered and paged").Query(AuditQueries.ModelParameter, "only this model's records")
+            .Query(AuditQueries.ActionParameter, "only this action").Query(AuditQueries.FromParameter, "at or after (ISO 8601)").Query(AuditQueries.ToParameter, "before (ISO 8601)")
+            .Query(AuditQueries.MaxParameter, "most records, 1 to 1000 (default 100)", JsonSchemaType.Integer)
+            .Query(AuditQueries.PageParameter, "the page to continue from, as the answer's next link gives it");
         api.MapMonitoringRoutes();
         api.MapDatasetRoutes();
 
         admin.MapPut(ApiRoutes.Spec, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PutSpecAsync(model, r, ct))
-            .Describe<ModelSpec>("PutSpec", "Set the model spec (label, task, trainers, gate, approval, drift)").Body<ModelSpec>();
+            .Describe<ModelSpec>("PutSpec", "Set the model spec (label, task, trainers, gate, approval, drift)").Body<ModelSpec>()
+            .Query(PipelineApi.ReasonParameter, "why; kept with the spec version and in the audit");
         admin.MapPost(ApiRoutes.Train, (string model, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.TrainAsync(model, r, w, ct))
             .Describe<CheckStatusAnswer>("Train", "Retrain on the current (or a named) dataset version; 202 with status URLs", 202, 404).Body<RunsApi.TrainBody>(optional: true);
         admin.MapPost(ApiRoutes.Promote, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PromoteAsync(model, r, ct))

@@ -14,7 +14,7 @@ public static class AuditQueries
     /// <summary>The parameters <see cref="Parse"/> reads.</summary>
     public static IReadOnlyList<string> Parameters { get; } = [ModelParameter, ActionParameter, FromParameter, ToParameter, MaxParameter, PageParameter];
 
-    private const string ModelParameter = "model", ActionParameter = "action", FromParameter = "from", ToParameter = "to", MaxParameter = "max", PageParameter = "page";
+    public const string ModelParameter = "model", ActionParameter = "action", FromParameter = "from", ToParameter = "to", MaxParameter = "max", PageParameter = "page";
 
     public static AuditQuery Parse(IQueryCollection query)
     {

@@ -171,7 +171,7 @@ public sealed partial class PipelineApi(
         return values.FirstOrDefault();
     }
 
-    private const string ReasonParameter = "reason";
+    public const string ReasonParameter = "reason";
     private const string SortParameter = "sort";
 
     private static readonly string[] PredictParameters = [nameof(ModelSelector.Version).ToLowerInvariant(), nameof(ModelSelector.Alias).ToLowerInvariant()];

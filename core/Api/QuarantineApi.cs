@@ -14,7 +14,7 @@ using static ApiResults;
 public sealed class QuarantineApi(QuarantineStore quarantine, ModelPresence presence, ILogger<QuarantineApi> logger)
 {
     public const int DefaultMax = 50;
-    private const string MaxParameter = "max";
+    public const string MaxParameter = "max";
     public const int MaxMax = 500;
 
     public Task<IResult> ListAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>

@@ -18,8 +18,8 @@ using static ApiResults;
 public sealed class DriftApi(DriftMonitor monitor, DriftStore store, ModelPresence presence, ILogger<DriftApi> logger)
 {
     public const int MaxPageSize = 100;
-    private const string TopParameter = "top";
-    private const string SkipParameter = "skip";
+    public const string TopParameter = "top";
+    public const string SkipParameter = "skip";
 
     public Task<IResult> ListAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {

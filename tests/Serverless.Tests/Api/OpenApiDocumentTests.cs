@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -81,6 +82,36 @@ public sealed class OpenApiDocumentTests(AzuriteFixture azurite)
         var operation = document["paths"]!["/api/models/{model}/undescribed"]!["post"]!;
         Assert.Equal("PostModelsModelUndescribed", operation["operationId"]!.GetValue<string>());
         Assert.Contains("ProblemDetails", operation["responses"]!["400"]!["content"]!["application/problem+json"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task OpenApiDocument_QueryParameters_AreTheOnesEachRouteTakes()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+
+        var operations = Operations(await DocumentAsync(host));
+
+        // Routes that take query parameters, with what their handlers read; every other operation declares none.
+        var expected = new Dictionary<string, string[]>(StringComparer.Ordinal)
+        {
+            [$"GET /{ApiRoutes.Prefix}/{ApiRoutes.Audit}"] = [.. AuditQueries.Parameters],
+            [$"GET /{ApiRoutes.Prefix}/{ApiRoutes.Drift}"] = ["top", "skip"],
+            [$"GET /{ApiRoutes.Prefix}/{ApiRoutes.Quarantine}"] = ["max"],
+            [$"PUT /{ApiRoutes.Prefix}/{ApiRoutes.Spec}"] = ["reason"],
+            [$"GET /{ApiRoutes.Prefix}/{ApiRoutes.Runs}"] = ["sort"],
+            [$"GET /{ApiRoutes.Prefix}/{ApiRoutes.Orchestrations}"] = ["model", "status", "top", "skip"],
+            [$"POST /{ApiRoutes.Prefix}/{ApiRoutes.Terminate}"] = ["reason"],
+            [$"POST /{ApiRoutes.Prefix}/{ApiRoutes.Predict}"] = ["version", "alias"],
+            [$"GET /{ApiRoutes.Prefix}/{ApiRoutes.DriftHistogram}"] = ["feature"],
+        };
+        foreach (var (name, operation) in operations)
+        {
+            var declared = (operation["parameters"]?.AsArray() ?? []).Where(p => p!["in"]!.GetValue<string>() == "query").Select(p => p!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal);
+            Assert.True(declared.SequenceEqual(expected.GetValueOrDefault(name, []).Order(StringComparer.Ordinal)), $"{name}: {string.Join(", ", declared)}");
+        }
+        // Each declared one is taken: the audit pages with the parameter its next link uses.
+        var audit = await host.Client.GetFromJsonAsync<JsonObject>($"/{ApiRoutes.Prefix}/{ApiRoutes.Audit}?max=1");
+        if (audit!["next"]?.GetValue<string>() is { } next) Assert.Contains($"{AuditQueries.PageParameter}=", next);
     }
 
     [Fact]
