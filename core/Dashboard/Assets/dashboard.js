@@ -514,12 +514,11 @@
       el('td', { class: 'num cost' }, Number.isFinite(c.cost) ? Math.round(c.cost).toLocaleString('en') : '–'),
       el('td', { class: 'num' }, duration(c.duration)),
       el('td', {}, c.host || '–')));
-    const values = list.map((c) => c.metrics[metric]).filter(Number.isFinite);
-    const best = values.length ? (/^(rmse|mae|mse|logLoss|l1|l2)/i.test(metric || '') ? Math.min(...values) : Math.max(...values)) : NaN;
+    // The winner's bar is green, as its row's pill: the run may pick a cheaper candidate within simplerWithin of the best.
     chartInto('#candidate-chart', list.length ? barChart(list.map((c) => ({
       label: c.name + (c.parameters && Object.keys(c.parameters).length ? ' ' + Object.values(c.parameters).map(fmt).join('/') : ''),
-      value: c.metrics[metric], cls: !Number.isFinite(c.metrics[metric]) ? 'failed' : c.metrics[metric] === best ? 'best' : '', note: c.error ? 'failed' : 'no value',
-    })), { label: 'candidates by ' + metric, caption: metric ? `${metric} on the validation split` : '' }) : null, running ? 'Candidates appear as they finish.' : 'No candidates recorded.');
+      value: c.metrics[metric], cls: !Number.isFinite(c.metrics[metric]) ? 'failed' : won(c) ? 'best' : '', note: c.error ? 'failed' : 'no value',
+    })), { label: 'candidates by ' + metric, caption: metric ? `${metric} on the validation split; the winner in green` : '' }) : null, running ? 'Candidates appear as they finish.' : 'No candidates recorded.');
   }
 
   async function decide(approved) {

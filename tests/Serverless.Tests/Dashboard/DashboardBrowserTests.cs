@@ -53,6 +53,8 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite)
         // The run's candidates, drawn as bars once the run's view has loaded.
         await Assertions.Expect(page.Locator("#candidates tbody tr")).ToHaveCountAsync(3);
         await Assertions.Expect(page.Locator("#candidate-chart svg rect.bar")).ToHaveCountAsync(3);
+        // One green bar, the winner's, as the table's pill (not the best validation value: a cheaper one may win).
+        await Assertions.Expect(page.Locator("#candidate-chart svg rect.bar.best")).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator("#candidates tbody tr:has-text('winner')")).ToHaveCountAsync(1);
         var winners = (await host.Client.GetFromJsonAsync<JsonObject>($"/api/orchestrations?model={Model}"))!["runs"]!.AsArray()
             .Select(r => r!["output"]?["winnerRunId"]?.GetValue<string>()).OfType<string>().ToList();
