@@ -76,6 +76,19 @@ public static class ApiDocument
                 }
                 return Task.CompletedTask;
             });
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                // Answers leave null fields out (ApiJson), so a property that may be null is not required of them.
+                foreach (var schema in document.Components?.Schemas?.Values ?? [])
+                {
+                    if (schema.Required is not { Count: > 0 } required || schema.Properties is not { } properties) continue;
+                    foreach (var (name, property) in properties)
+                    {
+                        if (MayBeNull(property)) required.Remove(name);
+                    }
+                }
+                return Task.CompletedTask;
+            });
             options.AddOperationTransformer((operation, context, _) =>
             {
                 if (context.Description.ActionDescriptor.EndpointMetadata.OfType<AdminRoute>().Any())
@@ -87,6 +100,11 @@ public static class ApiDocument
             });
         });
     }
+
+    /// <summary>Whether a property's schema admits null: <c>"type": ["null", …]</c>, or a <c>oneOf</c> with a null branch.</summary>
+    private static bool MayBeNull(IOpenApiSchema schema) =>
+        (schema.Type is { } type && type.HasFlag(JsonSchemaType.Null))
+        || (schema.OneOf ?? []).Any(branch => branch.Type is { } type && type.HasFlag(JsonSchemaType.Null));
 
     /// <summary>Serves the document at <c>GET /api/openapi.json</c>, listed in the document itself like every other route.</summary>
     public static IEndpointConventionBuilder MapPipelineOpenApi(this IEndpointRouteBuilder app) =>

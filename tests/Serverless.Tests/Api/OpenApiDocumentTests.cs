@@ -129,6 +129,12 @@ public sealed class OpenApiDocumentTests(AzuriteFixture azurite)
         Assert.Contains("latestVersion", properties.Select(p => p.Key));
         var latest = properties["latestVersion"]!["type"]!.ToJsonString();
         Assert.Contains("string", latest);
+        // Answers leave null fields out: what may be null is not required, what never is stays required.
+        var required = document["components"]!["schemas"]![nameof(ModelView)]!["required"]!.AsArray().Select(r => r!.GetValue<string>()).ToList();
+        Assert.Contains("model", required);
+        Assert.DoesNotContain("rollbackTo", required);
+        Assert.DoesNotContain("latestDataset", required);
+        Assert.DoesNotContain("championRetained", required);
     }
 
     [Fact]
