@@ -78,7 +78,7 @@ public static class LocalHostApp
             .Describe<PredictionResponse>("Predict", "Predictions for one JSON object of feature values, or {\"rows\": [...]}; the model's inputSignature lists the fields", 200, 404, 409, 413, 503)
             .Body<JsonObject>().Query("version", "pin a version (v2, or 2)").Query("alias", "the version an alias points at, e.g. staging");
         api.MapGet(ApiRoutes.Runs, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListRunsAsync(model, r, ct))
-            .Describe<RunList>("ListRuns", "Experiment runs (one per trained candidate) with their validation metrics")
+            .Describe<RunList>("ListRuns", "Experiment runs (one per trained candidate) with their validation metrics", 200, 404)
             .Query("sort", "a metric to sort by, best first: " + string.Join(", ", Enum.GetValues<TaskKind>().SelectMany(Metrics.For).Distinct()));
         api.MapGet(ApiRoutes.Orchestrations, (HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.ListAsync(r, w, ct))
             .Describe<RunPage>("ListOrchestrations", "Training runs, newest first, paged")
@@ -98,7 +98,7 @@ public static class LocalHostApp
             .Describe<ModelSpec>("PutSpec", "Set the model spec (label, task, trainers, gate, approval, drift)").Body<ModelSpec>()
             .Query(PipelineApi.ReasonParameter, "why; kept with the spec version and in the audit");
         admin.MapPost(ApiRoutes.Train, (string model, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.TrainAsync(model, r, w, ct))
-            .Describe<CheckStatusAnswer>("Train", "Retrain on the current (or a named) dataset version; 202 with status URLs", 202, 404).Body<RunsApi.TrainBody>(optional: true);
+            .Describe<CheckStatusAnswer>("Train", "Retrain on the current (or a named) dataset version; 202 with status URLs (409 while the model has no data)", 202, 404, 409).Body<RunsApi.TrainBody>(optional: true);
         admin.MapPost(ApiRoutes.Promote, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PromoteAsync(model, r, ct))
             .Describe<AliasesAnswer>("Promote", "Move production to a version (force: past a failed gate, a pending approval or an archive); audited", 200, 404, 409).Body<PipelineApi.PromoteBody>();
         admin.MapPost(ApiRoutes.Rollback, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.RollbackAsync(model, r, ct))
