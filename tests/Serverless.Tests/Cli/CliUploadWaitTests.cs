@@ -55,8 +55,7 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
         var files = new WorkFiles();
         var data = files.Write("second.csv", TestData.TaxiSlice(500));
 
-        var (exit, output) = await CliRunner.RunProcessAsync(Environment(host), Timeout,
-            "upload", "again", data, "--wait", "--timeout", "120", "--host", host.Client.BaseAddress!.ToString());
+        var (exit, output) = await UploadWaitAsync(host, "again", data, 120);
 
         Assert.True(exit == ExitCodes.Ok, output);
         Assert.Contains("duplicate: the data equals dataset version ds-", output);
@@ -78,8 +77,7 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
         var files = new WorkFiles();
         var data = files.Write("first-again.csv", TestData.TaxiSlice(500));
 
-        var (exit, output) = await CliRunner.RunProcessAsync(Environment(host), Timeout,
-            "upload", "restored", data, "--wait", "--timeout", "120", "--host", host.Client.BaseAddress!.ToString());
+        var (exit, output) = await UploadWaitAsync(host, "restored", data, 120);
 
         Assert.True(exit == ExitCodes.Ok, output);
         Assert.Contains("restored: the data equals dataset version ds-", output);
@@ -92,8 +90,7 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
         Assert.DoesNotContain("promoted: v1 is in production", output);
 
         // The same file name uploaded again, with the same data: this upload is a duplicate, whatever the earlier one was.
-        var (twice, again) = await CliRunner.RunProcessAsync(Environment(host), Timeout,
-            "upload", "restored", data, "--wait", "--timeout", "120", "--host", host.Client.BaseAddress!.ToString());
+        var (twice, again) = await UploadWaitAsync(host, "restored", data, 120);
         Assert.True(twice == ExitCodes.Ok, again);
         Assert.Contains("duplicate: the data equals dataset version ds-", again);
         Assert.DoesNotContain("restored:", again);
@@ -114,8 +111,7 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
         var files = new WorkFiles();
         var data = files.Write("again.csv", TestData.TaxiSlice(500));
 
-        var (exit, output) = await CliRunner.RunProcessAsync(Environment(host), Timeout,
-            "upload", "refused", data, "--wait", "--timeout", "120", "--host", host.Client.BaseAddress!.ToString());
+        var (exit, output) = await UploadWaitAsync(host, "refused", data, 120);
 
         Assert.True(exit == ExitCodes.NotPromoted, output);
         Assert.Contains("duplicate: the data equals dataset version ds-", output);
@@ -130,8 +126,7 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
         var files = new WorkFiles();
         var data = files.Write("empty.csv", "vendor_id,fare_amount\n");
 
-        var (exit, output) = await CliRunner.RunProcessAsync(Environment(host), Timeout,
-            "upload", "broken", data, "--wait", "--timeout", "60", "--host", host.Client.BaseAddress!.ToString());
+        var (exit, output) = await UploadWaitAsync(host, "broken", data, 60);
 
         Assert.True(exit == ExitCodes.Quarantined, output);
         Assert.Contains("quarantined: The file has a header (vendor_id, fare_amount) but no data rows.", output);
@@ -140,6 +135,11 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
         Assert.Contains("nothing was trained", output);
         files.Delete();
     }
+
+    /// <summary><c>mlops upload {model} {file} --wait</c> against the host, as its own process: the exit code and the output.</summary>
+    private Task<(int Exit, string Output)> UploadWaitAsync(TestHost host, string model, string file, int timeoutSeconds) =>
+        CliRunner.RunProcessAsync(Environment(host), Timeout,
+            "upload", model, file, "--wait", "--timeout", timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--host", host.Client.BaseAddress!.ToString());
 
     /// <summary>The host's storage layout as the environment the command line reads (<c>Pipeline__Storage__…</c>).</summary>
     private Dictionary<string, string> Environment(TestHost host) =>
