@@ -54,7 +54,13 @@ public sealed class AuditCommand(IAnsiConsole console) : AsyncCommand<AuditSetti
             table.AddRow(Json.When(record["at"]), Markup.Escape(Json.Text(record["action"]) ?? ""), Markup.Escape(Json.Text(record["model"]) ?? ""),
                 Markup.Escape(Json.Text(record["actor"]) ?? ""), Markup.Escape(Json.Text(record["reason"]) ?? ""), Markup.Escape(Json.DetailsLine(record["details"])));
         }
-        if (first.Count == 0) console.WriteLine("No audit records yet.");
+        if (first.Count == 0)
+        {
+            // No record of a model can mean a misspelt name: say so, as show does, rather than an empty log and exit 0.
+            var exists = settings.Model is null || await client.GetAsync(PipelineClient.Route(ApiRoutes.Model, settings.Model), ct, notFoundIsNull: true) is not null;
+            if (!exists && !settings.Follow) throw new CliException($"there is no model '{settings.Model}' on {client.Host}, so it has no audit records (mlops models lists them).");
+            console.WriteLine(exists ? "No audit records yet." : $"No audit records yet: there is no model '{settings.Model}' on {client.Host} yet.");
+        }
         else console.Write(table);
         if (!settings.Follow) return ExitCodes.Ok;
 
