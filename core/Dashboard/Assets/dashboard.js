@@ -661,7 +661,7 @@
           el('td', {}, pick(v, 'version') || '?'), el('td', { class: 'num' }, fmt(pick(v, 'predictions'))), el('td', { class: 'num' }, fmt(pick(v, 'labelled'))),
           ...names.map((n) => el('td', { class: 'num' }, fmt((pick(v, 'metrics') || {})[n]))))))),
     ];
-    if (labelled.length === 0) parts.push(el('p', { class: 'empty' }, 'No feedback yet: POST ground truth to /api/models/{model}/feedback to see live metrics.'));
+    if (labelled.length === 0) parts.push(el('p', { class: 'empty' }, `No feedback yet: POST ground truth to /api/models/${encodeURIComponent(state.model)}/feedback to see live metrics.`));
     if (shadow.length) {
       parts.push(el('h3', {}, 'Shadow'), el('table', { class: 'grid', id: 'shadow' },
         el('thead', {}, el('tr', {}, el('th', {}, 'production'), el('th', {}, 'shadow'), el('th', {}, 'rows'), el('th', {}, 'agreement'), el('th', {}, 'mean |Δ score|'), el('th', {}, 'metric deltas'))),

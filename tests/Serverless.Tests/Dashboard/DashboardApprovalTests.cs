@@ -58,6 +58,13 @@ public sealed class DashboardApprovalTests(AzuriteFixture azurite)
         var audit = (await host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model={Model}"))!["records"]!.AsArray();
         Assert.Contains(audit, e => e!["action"]!.GetValue<string>() == AuditActions.Approve && e["reason"]!.GetValue<string>().Contains("checked the card", StringComparison.Ordinal));
         Assert.Contains(audit, e => e!["action"]!.GetValue<string>() == AuditActions.Reject && e["reason"]!.GetValue<string>().Contains("not this week", StringComparison.Ordinal));
+
+        // A prediction logged without feedback: the live metrics say where this model's ground truth goes.
+        var predicted = await host.Client.PostAsync($"/api/models/{Model}/predict", ApiAssert.Json(new JsonObject { ["rows"] = new JsonArray([.. Serverless.Tests.Monitoring.TaxiDriftModel.ShiftedRows(3).Select(r => r.DeepClone())]) }.ToJsonString()));
+        predicted.EnsureSuccessStatusCode();
+        await host.WaitForBlobsAsync(host.Storage.Monitoring, Serverless.Core.Monitoring.MonitoringPaths.PredictionLogPrefix(Model), TimeSpan.FromSeconds(30));
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("#live")).ToContainTextAsync($"POST ground truth to /api/models/{Model}/feedback");
         Assert.Empty(dashboard.Errors);
     }
 
