@@ -168,6 +168,13 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
                 notes.Add($"Approval of {registered.Version} expired after {plan.ApprovalTimeout}.");
                 return End(TrainingStatus.Expired, registered.Version);
             }
+            catch (Exception e)
+            {
+                // The run fails here, and no decision can reach it after: its version does not stay waiting on staging.
+                await context.CallActivityAsync<RegisteredVersion>(nameof(SetVersionStatus), new VersionStatusInput(
+                    plan.Model, registered.Version, VersionStatus.Rejected, "system", $"run failed while waiting for approval: {e.Message}"), StorageRetry);
+                throw;
+            }
             var status = decision.Approved ? VersionStatus.Approved : VersionStatus.Rejected;
             await context.CallActivityAsync<RegisteredVersion>(nameof(SetVersionStatus), new VersionStatusInput(
                 plan.Model, registered.Version, status, decision.By, decision.Reason ?? ""), StorageRetry);

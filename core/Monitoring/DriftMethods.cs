@@ -35,12 +35,14 @@ public static class DriftMethods
         if (drift.MetricTolerance is { } tolerance && !(tolerance > 0 && double.IsFinite(tolerance))) add("drift.metricTolerance", "must be a positive fraction");
         if (drift.SmallReference is < 0) add("drift.smallReference", "must not be negative");
         if (drift.Window is { } window && window <= TimeSpan.Zero) add("drift.window", "must be positive");
+        if (drift.Window > Specs.ModelSpec.MaxDuration) add("drift.window", Specs.ModelSpec.MaxDurationRule);
         if (drift.MinRows is < 1) add("drift.minRows", "at least 1");
         if (drift.MaxRows is < 1) add("drift.maxRows", "at least 1");
         if (drift is { MinRows: { } min, MaxRows: { } max } && max < min) add("drift.maxRows", $"must not be below minRows ({min})");
         if (drift.MaxReferenceRows is < 1) add("drift.maxReferenceRows", "at least 1");
         if (drift.Consecutive is < 1) add("drift.consecutive", "at least 1");
         if (drift.Cooldown is { } cooldown && cooldown < TimeSpan.Zero) add("drift.cooldown", "must not be negative");
+        if (drift.Cooldown > Specs.ModelSpec.MaxDuration) add("drift.cooldown", Specs.ModelSpec.MaxDurationRule);
         foreach (var (field, cron) in new[] { ("drift.retrainSchedule", drift.RetrainSchedule), ("drift.schedule", drift.Schedule) })
         {
             if (cron is null) continue;

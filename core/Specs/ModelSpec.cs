@@ -83,6 +83,16 @@ public sealed record ModelSpec
     /// <summary>How long a manual approval waits before the version expires (default 72 h).</summary>
     public TimeSpan? ApprovalTimeout { get; init; }
 
+    /// <summary>
+    /// The longest duration a spec may give (<c>approvalTimeout</c>, <c>drift.window</c>, <c>drift.cooldown</c>): 3,650
+    /// days. Each is added to or taken from the clock, and a longer one (the format allows ten million days) has no date
+    /// to land on: it would fail the run or the check that used it rather than the spec that set it.
+    /// </summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(3650);
+
+    /// <summary>What <see cref="MaxDuration"/> asks, as a problem's text.</summary>
+    public const string MaxDurationRule = "at most 3650.00:00:00 (3,650 days)";
+
     /// <summary>The seed of every random choice of training (split, trainers); default 42.</summary>
     public int? Seed { get; init; }
 

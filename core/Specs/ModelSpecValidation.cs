@@ -45,6 +45,7 @@ public static class ModelSpecValidation
             problems.Add("simplerWithin", $"standard errors from 0 (the best candidate always wins) to {Training.TrainingOptions.MaxSimplerWithin}");
         }
         if (spec.ApprovalTimeout is { } timeout && timeout <= TimeSpan.Zero) problems.Add("approvalTimeout", "must be positive");
+        if (spec.ApprovalTimeout > ModelSpec.MaxDuration) problems.Add("approvalTimeout", ModelSpec.MaxDurationRule);
         if (spec.Seed is < 0) problems.Add("seed", "must not be negative");
         if (spec.Drift is { } drift) DriftSpecValidation.Validate(drift, problems);
     }

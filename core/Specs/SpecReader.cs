@@ -61,7 +61,8 @@ public static class SpecReader
             {
                 return wrong.Count == 0 ? document.RootElement.Deserialize<ModelSpec>(Options) : Without(document.RootElement, wrong).Deserialize<ModelSpec>(Options);
             }
-            catch (Exception e) when (e is JsonException or InvalidOperationException or NotSupportedException)
+            // ArgumentException: a key given twice, which a JsonNode cannot hold.
+            catch (Exception e) when (e is JsonException or InvalidOperationException or NotSupportedException or ArgumentException)
             {
                 return null;
             }
@@ -164,7 +165,12 @@ public static class SpecReader
                     problems.Add(Join(path, property.Name), $"unknown key; {NameSuggestions.Hint(property.Name, keys, "the keys here are")}");
                     continue;
                 }
-                seen.Add(known.Name);
+                if (!seen.Add(known.Name))
+                {
+                    // JSON's readers keep the last of a key given twice, which may not be the one meant: neither counts.
+                    Wrong(Join(path, known.Name), "given twice; give it once");
+                    continue;
+                }
                 Check(property.Value, known.PropertyType, Join(path, known.Name), problems, wrong);
             }
             foreach (var required in info.Properties.Where(p => p.IsRequired && !seen.Contains(p.Name)))
@@ -185,7 +191,11 @@ public static class SpecReader
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            Wrong(path, $"must be {Describe(type)}");
+            var whole = Nullable.GetUnderlyingType(type) ?? type;
+            // A whole number too large for its field is a whole number still: say what it is too large for.
+            Wrong(path, whole == typeof(int) && value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var n) && Math.Floor(n) == n
+                ? $"must be a whole number from {int.MinValue} to {int.MaxValue}"
+                : $"must be {Describe(type)}");
         }
 
         void Wrong(string at, string problem)

@@ -101,6 +101,31 @@ public sealed class ModelSpecValidationTests
     }
 
     [Fact]
+    public void Parse_DurationsNoDateCanHold_AreRefusedWithTheLimit_AndTheLimitItselfIsAccepted()
+    {
+        // Ten million days parse as a duration, and then no clock can have them added: the run or the check failed instead.
+        var problems = Problems("""
+            {"label":"fare_amount","approvalTimeout":"10000000.00:00:00","drift":{"window":"10675199.02:48:05.4775807","cooldown":"3651.00:00:00"}}
+            """);
+
+        Assert.Equal(["approvalTimeout", "drift.cooldown", "drift.window"], problems.Keys.Order(StringComparer.Ordinal).ToArray());
+        Assert.All(problems.Values, p => Assert.Contains(ModelSpec.MaxDurationRule, Assert.Single(p)));
+        var spec = ModelSpecValidation.Parse(Encoding.UTF8.GetBytes("""{"label":"fare_amount","approvalTimeout":"3650.00:00:00","drift":{"window":"3650.00:00:00","cooldown":"3650.00:00:00"}}"""), null);
+        Assert.Equal(ModelSpec.MaxDuration, spec.ApprovalTimeout);
+        Assert.Equal(ModelSpec.MaxDuration, spec.Drift!.Cooldown);
+    }
+
+    [Fact]
+    public void Parse_AKeyGivenTwice_OrAWholeNumberTooLarge_IsNamedForWhatItIs()
+    {
+        var problems = Problems("""{"label":"fare_amount","label":"x","seed":3000000000,"drift":{"minRows":5,"minRows":6}}""");
+
+        Assert.Equal("given twice; give it once", Assert.Single(problems["label"]));
+        Assert.Equal("given twice; give it once", Assert.Single(problems["drift.minRows"]));
+        Assert.Equal($"must be a whole number from {int.MinValue} to {int.MaxValue}", Assert.Single(problems["seed"]));
+    }
+
+    [Fact]
     public void Parse_AValueOfTheWrongKind_StillHasEveryOtherProblemNamed()
     {
         var problems = Problems("""
