@@ -252,5 +252,5 @@ public sealed partial class PipelineApi(
     });
 
     /// <summary>The body of promote: the version to move production to, why, and <c>force</c> for a version that failed its gate, waits for approval or was archived.</summary>
-    public sealed record PromoteBody(string? Version, string? Reason = null, bool? Force = null);
+    public sealed record PromoteBody([property: System.Text.Json.Serialization.JsonConverter(typeof(Registry.VersionNames.JsonConverter))] string? Version, string? Reason = null, bool? Force = null);
 }

@@ -150,8 +150,14 @@ public sealed class FeedbackService(
         {
             if (value.ValueKind is JsonValueKind.Number or JsonValueKind.String && CellValues.TryNumber(text!, out var number) && double.IsFinite(number))
             {
-                label = JsonSerializer.SerializeToElement(number);
-                return true;
+                // The rule predict's rows and an uploaded label column keep: a label no 32-bit metric can hold blinds the live metrics.
+                if (CellValues.IsModelFinite(number))
+                {
+                    label = JsonSerializer.SerializeToElement(number);
+                    return true;
+                }
+                problem = $"expected a number of {CellValues.ModelFiniteLimit} (the model predicts '{schema.Label}', a regression), got {Describe(value)}";
+                return false;
             }
             problem = $"expected a number (the model predicts '{schema.Label}', a regression), got {Describe(value)}";
             return false;

@@ -21,4 +21,20 @@ public static class VersionNames
         var numbered = "v" + value;
         return ModelSelector.IsVersion(numbered) ? numbered : null;
     }
+
+    /// <summary>
+    /// A version given in a JSON body: text (<c>"v2"</c>, <c>"2"</c>) or a bare whole number (<c>2</c>), read as its text
+    /// for <see cref="Normalize"/>; any other value is not a version.
+    /// </summary>
+    public sealed class JsonConverter : System.Text.Json.Serialization.JsonConverter<string>
+    {
+        public override string? Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) => reader.TokenType switch
+        {
+            System.Text.Json.JsonTokenType.String => reader.GetString(),
+            System.Text.Json.JsonTokenType.Number when reader.TryGetInt32(out var number) && number >= 0 => number.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            _ => throw new System.Text.Json.JsonException($"A version is text such as \"v2\" or a whole number such as 2; {Rule}."),
+        };
+
+        public override void Write(System.Text.Json.Utf8JsonWriter writer, string value, System.Text.Json.JsonSerializerOptions options) => writer.WriteStringValue(value);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Serverless.Core.Storage;
 
@@ -171,6 +172,12 @@ public static class SpecReader
                     Wrong(Join(path, known.Name), "given twice; give it once");
                     continue;
                 }
+                if (known.CustomConverter is { } converter)
+                {
+                    // A field with a reader of its own (a version given as text or a number) is what that reader takes.
+                    if (ConverterProblem(converter, property.Value, known.PropertyType) is { } problem) Wrong(Join(path, known.Name), problem);
+                    continue;
+                }
                 Check(property.Value, known.PropertyType, Join(path, known.Name), problems, wrong);
             }
             foreach (var required in info.Properties.Where(p => p.IsRequired && !seen.Contains(p.Name)))
@@ -202,6 +209,23 @@ public static class SpecReader
         {
             problems.Add(Field(at), problem);
             if (at.Length > 0) wrong.Add(at);
+        }
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, JsonSerializerOptions> ConverterOptions = new();
+
+    /// <summary>Null when <paramref name="converter"/> reads <paramref name="value"/>; else its own words for why not.</summary>
+    private static string? ConverterProblem(JsonConverter converter, JsonElement value, Type type)
+    {
+        var options = ConverterOptions.GetOrAdd(converter.GetType(), _ => new JsonSerializerOptions(Options) { Converters = { converter } });
+        try
+        {
+            value.Deserialize(type, options);
+            return null;
+        }
+        catch (JsonException e)
+        {
+            return e.Message;
         }
     }
 

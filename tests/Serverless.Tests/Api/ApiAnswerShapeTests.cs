@@ -94,18 +94,26 @@ public sealed partial class ApiAnswerShapeTests(ShopSpendModel shop) : IClassFix
         Assert.Equal("v1", answer["modelVersion"]!.GetValue<string>());
     }
 
-    [Fact]
-    public async Task Promote_BareNumber_MovesProductionToThatVersion()
+    [Theory]
+    [InlineData("\"2\"", "text")]
+    [InlineData("2", "number")]
+    public async Task Promote_BareNumber_MovesProductionToThatVersion(string version, string kind)
     {
-        var model = "shape-promote-" + Host.Suffix;
+        var model = $"shape-promote-{kind}-" + Host.Suffix;
         await shop.RegisterCopyAsync(model);
         await shop.RegisterCopyAsync(model);
 
-        var response = await Host.Client.PostAsync($"/api/models/{model}/promote", Json("""{"version":"2","reason":"bare number"}"""));
+        var response = await Host.Client.PostAsync($"/api/models/{model}/promote", Json($$"""{"version":{{version}},"reason":"bare number"}"""));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Equal("v2", answer["aliases"]!["production"]!.GetValue<string>());
+        // A number that names no version, or no number at all, is a 400 naming the field and the form.
+        foreach (var wrong in new[] { "2.5", "-1", "true", "[2]" })
+        {
+            var problem = await ApiAssert.ProblemAsync(await Host.Client.PostAsync($"/api/models/{model}/promote", Json($$"""{"version":{{wrong}}}""")), HttpStatusCode.BadRequest);
+            Assert.Contains("a whole number such as 2", problem["errors"]!["version"]![0]!.GetValue<string>());
+        }
     }
 
     [Fact]

@@ -41,6 +41,16 @@ public sealed class FeedbackLabelTests
     }
 
     [Theory]
+    [InlineData("1e39")]
+    [InlineData("\"-3.5e38\"")]
+    public void Regression_BeyondThe32BitRange_IsRefusedAsPredictAndIngestionRefuseIt(string json)
+    {
+        Assert.False(FeedbackService.TryReadLabel(Schema(TaskKind.Regression), JsonDocument.Parse(json).RootElement, out _, out var problem));
+        Assert.Contains(CellValues.ModelFiniteLimit, problem, StringComparison.Ordinal);
+        Assert.True(FeedbackService.TryReadLabel(Schema(TaskKind.Regression), JsonDocument.Parse("3.4e38").RootElement, out _, out problem), problem);
+    }
+
+    [Theory]
     [InlineData("no,yes", "\"yes\"", "yes")]
     [InlineData("no,yes", "true", "yes")]
     [InlineData("no,yes", "1", "yes")]
