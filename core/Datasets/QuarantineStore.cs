@@ -20,7 +20,11 @@ public sealed class QuarantineStore(PipelineStorage storage)
         var safeName = SafeName(upload.BlobName.Split('/')[^1]);
         var prefix = $"{model}/{NameParts.Stamp(upload.UploadedAt ?? DateTimeOffset.UtcNow)}-{NameParts.ShortHash(upload.BlobName + upload.ETag)}-{safeName}/";
         var summary = $"The file '{CellValues.Escape(upload.BlobName)}' ({upload.Bytes:N0} bytes) was not accepted for model '{model}': {rejection.Message} " +
-                      $"It is kept unchanged at {storage.Quarantine.Name}/{prefix}{OriginalFile}. Fix the file and upload it again under any name in incoming/{model}/.";
+                      $"It is kept unchanged at {storage.Quarantine.Name}/{prefix}{OriginalFile}. " +
+                      // A spec is read only under its own name; a data file under any name the ingestor reads.
+                      (upload.BlobName.Split('/')[^1] == Specs.ModelSpecStore.FileName
+                          ? $"Fix the spec and upload it again as incoming/{model}/{Specs.ModelSpecStore.FileName} (a spec is read under that name only)."
+                          : $"Fix the file and upload it again under any name in incoming/{model}/.");
         var report = new QuarantineReport
         {
             Blob = upload.BlobName,

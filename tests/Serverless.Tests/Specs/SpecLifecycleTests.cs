@@ -125,6 +125,8 @@ public sealed class SpecLifecycleTests(AzuriteFixture azurite)
         Assert.Contains("lable: unknown key; did you mean 'label'?", summary);
         Assert.Contains("trainers[0].name: unknown trainer 'XGBoost'", summary);
         Assert.Contains("The spec in force is unchanged", summary);
+        // A spec is read under its own name only: the advice names it, not "any name".
+        Assert.EndsWith($"upload it again as incoming/{model}/model.json (a spec is read under that name only).", summary);
         var spec = await SpecAsync(host, model);
         Assert.Equal(1, spec["current"]!["version"]!.GetValue<int>());
         Assert.Equal("fare_amount", spec["current"]!["spec"]!["label"]!.GetValue<string>());
