@@ -67,28 +67,41 @@ public static class ApiResults
 
     /// <summary>
     /// Adds to <paramref name="errors"/> each query parameter not in <paramref name="known"/>: a misspelt filter or selector
-    /// (<c>?versoin=v3</c>) would otherwise be ignored, and the answer be of something else than was asked.
+    /// (<c>?versoin=v3</c>) would otherwise be ignored, and the answer be of something else than was asked; and each known
+    /// one given more than once but those in <paramref name="repeatable"/> (<c>?model=a&amp;model=b</c>: which one was meant
+    /// cannot be told, and reading the first would answer for one of them without a word).
     /// </summary>
-    public static void UnknownQueryParameters(IQueryCollection query, IReadOnlyCollection<string> known, Dictionary<string, string[]> errors)
+    public static void UnknownQueryParameters(IQueryCollection query, IReadOnlyCollection<string> known, Dictionary<string, string[]> errors,
+        IReadOnlyCollection<string>? repeatable = null)
     {
         foreach (var name in query.Keys)
         {
-            if (known.Contains(name) || name == AdminAccess.KeyParameter) continue;
-            errors[Truncate(name)] = [known.Count == 0 ? "unknown query parameter; this route takes none" : $"unknown query parameter; {Specs.NameSuggestions.Hint(name, known, "the parameters here are")}"];
+            if (name == AdminAccess.KeyParameter) continue;
+            if (!known.Contains(name))
+            {
+                errors[Truncate(name)] = [known.Count == 0 ? "unknown query parameter; this route takes none" : $"unknown query parameter; {Specs.NameSuggestions.Hint(name, known, "the parameters here are")}"];
+            }
+            else if (query[name].Count > 1 && repeatable?.Contains(name) != true)
+            {
+                errors[name] = [$"given {query[name].Count} times; give it once"];
+            }
         }
     }
 
-    /// <summary>A 400 naming every query parameter the route does not take (see <see cref="UnknownQueryParameters"/>).</summary>
-    public static void OnlyQueryParameters(HttpRequest request, params string[] known)
+    /// <summary>A 400 naming every query parameter the route does not take, or takes once and was given more often (see <see cref="UnknownQueryParameters"/>).</summary>
+    public static void OnlyQueryParameters(HttpRequest request, params string[] known) => OnlyQueryParameters(request, known, repeatable: []);
+
+    /// <inheritdoc cref="OnlyQueryParameters(HttpRequest, string[])"/>
+    public static void OnlyQueryParameters(HttpRequest request, IReadOnlyCollection<string> known, IReadOnlyCollection<string> repeatable)
     {
         if (!request.QueryString.HasValue) return;
-        var unknown = new Dictionary<string, string[]>();
-        UnknownQueryParameters(request.Query, known, unknown);
-        if (unknown.Count > 0)
-        {
-            throw new BadRequestException((known.Length == 0 ? "This route takes no query parameters: " : $"This route takes the query parameters {string.Join(", ", known)} only: ") +
-                                          $"{string.Join("; ", unknown.Select(u => $"'{u.Key}': {u.Value[0]}"))}.", unknown);
-        }
+        var problems = new Dictionary<string, string[]>();
+        UnknownQueryParameters(request.Query, known, problems, repeatable);
+        if (problems.Count == 0) return;
+        var unknown = problems.Keys.Where(k => !known.Contains(k)).ToList();
+        var described = string.Join("; ", problems.Select(u => $"'{u.Key}': {u.Value[0]}"));
+        throw new BadRequestException(unknown.Count == 0 ? $"A query parameter is given more than once: {described}."
+            : (known.Count == 0 ? "This route takes no query parameters: " : $"This route takes the query parameters {string.Join(", ", known)} only: ") + $"{described}.", problems);
     }
 
     /// <summary>A whole-number query parameter from <paramref name="min"/> to <paramref name="max"/>, or <paramref name="fallback"/> when absent (400 otherwise).</summary>

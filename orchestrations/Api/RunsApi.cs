@@ -78,7 +78,7 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
     /// <summary><c>GET /api/orchestrations?model=&amp;status=&amp;top=&amp;skip=</c>: training runs, newest first, paged.</summary>
     public Task<IResult> ListAsync(HttpRequest request, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>
     {
-        OnlyQueryParameters(request, ModelParameter, StatusParameter, TopParameter, SkipParameter);
+        OnlyQueryParameters(request, [ModelParameter, StatusParameter, TopParameter, SkipParameter], repeatable: [StatusParameter]);
         var model = request.Query[ModelParameter].FirstOrDefault();
         if (model is not null) CheckModelName(model);
         var statuses = new List<OrchestrationRuntimeStatus>();

@@ -77,6 +77,37 @@ public sealed class ApiBadInputTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task QueryParameters_GivenTwiceOnEveryRouteThatTakesSome_Answer400_ButRunStatusesMayBeListed()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        (HttpMethod Method, string Path, string Twice)[] cases =
+        [
+            (HttpMethod.Get, "/api/models/ghost/runs?sort=rmse&sort=r2", "sort"),
+            (HttpMethod.Get, "/api/models/ghost/quarantine?max=5&max=6", "max"),
+            (HttpMethod.Get, "/api/models/ghost/drift?top=5&skip=0&top=6", "top"),
+            (HttpMethod.Get, "/api/models/ghost/drift/histogram?feature=x&feature=y", "feature"),
+            (HttpMethod.Get, "/api/orchestrations?model=ghost&model=other", "model"),
+            (HttpMethod.Post, "/api/orchestrations/train-ghost-1/terminate?reason=x&reason=y", "reason"),
+            (HttpMethod.Put, "/api/models/ghost/spec?reason=a&reason=b", "reason"),
+            (HttpMethod.Post, "/api/models/ghost/predict?version=v1&version=v2", "version"),
+            (HttpMethod.Get, "/api/audit?model=taxi&model=wine", "model"),
+            (HttpMethod.Get, "/api/audit?action=spec&action=promote", "action"),
+            (HttpMethod.Get, "/api/audit?max=1&max=2", "max"),
+        ];
+        foreach (var (method, path, twice) in cases)
+        {
+            var request = new HttpRequestMessage(method, path) { Content = method == HttpMethod.Get ? null : Json("""{"label":"y"}""") };
+
+            var problem = await ProblemAsync(await host.Client.SendAsync(request), HttpStatusCode.BadRequest);
+
+            Assert.True(problem["errors"]?[twice] is not null, $"{path}: {problem.ToJsonString()}");
+            Assert.Equal("given 2 times; give it once", problem["errors"]![twice]![0]!.GetValue<string>());
+        }
+        // Statuses are a list: each one given is taken.
+        Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync("/api/orchestrations?status=Running&status=Completed")).StatusCode);
+    }
+
+    [Fact]
     public async Task QueryParameters_OnEveryRouteThatTakesNone_Answer400NamingThem_ButTheKeyParameterIsTaken()
     {
         await using var host = await TestHost.StartAsync(azurite);
