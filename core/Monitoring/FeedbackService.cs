@@ -243,8 +243,16 @@ public sealed class FeedbackService(
         var row = 0;
         JsonElement? label = null;
         var ok = true;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in element.EnumerateObject())
         {
+            if (property.Name is RequestIdProperty or RowProperty or LabelProperty && !seen.Add(property.Name))
+            {
+                // Which of the two was meant cannot be told: the item is refused, as predict refuses a row's field given twice.
+                errors[name(index, property.Name)] = ["given twice; give it once"];
+                ok = false;
+                continue;
+            }
             switch (property.Name)
             {
                 case RequestIdProperty:

@@ -193,6 +193,8 @@ public sealed class FeedbackTests(ShopModels shop) : IClassFixture<ShopModels>
     [InlineData("""{"items":[]}""", "items")]
     [InlineData("""{"items":[{"requestId":"a","label":null}]}""", "items[0].label")]
     [InlineData("""{"items":[{"requestId":"a","row":-1,"label":1}]}""", "items[0].row")]
+    [InlineData("""{"requestId":"a","row":0,"label":1,"row":1}""", "row")]
+    [InlineData("""{"items":[{"requestId":"a","label":1,"label":2}]}""", "items[0].label")]
     public async Task Feedback_BadShape_Is400NamingTheField(string body, string field)
     {
         var errors = await BadRequestErrorsAsync(await FeedbackAsync(Host, ShopData.Spend, body));
