@@ -133,16 +133,20 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
             return End(TrainingStatus.GateFailed, null);
         }
         var trailsChampion = gate.TrailsChampion;
+        IReadOnlyList<string> decidedBy = gate.Notes;
+        var notesBefore = notes.Count;
         if (input.Feedback is { RecentRows: > 0 } recent && await CompareOnRecentDataAsync(context, plan, fit.ModelBlob, recent, splits, notes) is { } onRecent)
         {
-            // Where labelled live rows exist, the champion comparison is made on them instead of the test split.
+            // Where labelled live rows exist, the champion comparison is made on them instead of the test split, and its
+            // note says so: a champion retained on them is recorded with it, not only with the test split's comparison.
             trailsChampion = onRecent;
+            decidedBy = [.. gate.Notes, .. notes.Skip(notesBefore)];
         }
         if (trailsChampion)
         {
             logger.LogInformation("{ModelName}: challenger trails champion {ChampionVersion}; champion retained", plan.Model, plan.ChampionVersion);
             await context.CallActivityAsync<RegisteredVersion>(nameof(RecordChampionRetained), new ChampionRetainedInput(
-                plan.Model, null, plan.ChampionVersion!, context.InstanceId, string.Join(" ", gate.Notes), winner.Candidate.ToString(), gate.Comparison), StorageRetry);
+                plan.Model, null, plan.ChampionVersion!, context.InstanceId, string.Join(" ", decidedBy), winner.Candidate.ToString(), gate.Comparison), StorageRetry);
             return End(TrainingStatus.ChampionRetained, null);
         }
 
@@ -297,7 +301,7 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
         }
         catch (TaskFailedException e)
         {
-            notes.Add($"The champion {plan.ChampionVersion} could not be scored on this data ({e.FailureDetails.ErrorMessage}); compared with the baseline only.");
+            notes.Add($"The champion {plan.ChampionVersion} could not be scored on this data: {e.FailureDetails.ErrorMessage}; compared with the baseline only.");
             return null;
         }
     }

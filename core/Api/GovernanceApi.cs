@@ -59,7 +59,13 @@ public sealed class GovernanceApi(
     {
         OnlyQueryParameters(request);
         CheckModelName(model);
-        var doc = await registry.GetAsync(model, ct) ?? throw await presence.WithoutVersionAsync(model, ct);
+        var doc = await registry.GetAsync(model, ct);
+        if (doc is null)
+        {
+            // A model with data or a spec but no version yet has no alias, as its model view says: not a 404.
+            await presence.EnsureExistsAsync(model, ct);
+            doc = new RegistryDocument { Model = model };
+        }
         var aliases = doc.History.Select(h => h.Alias).Concat(doc.Aliases.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
         return Json(new
         {

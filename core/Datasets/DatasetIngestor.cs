@@ -112,7 +112,7 @@ public sealed class DatasetIngestor(
         var local = _processor.Process(text, spec, prior, scratch.File(DatasetStore.DataFile), ct);
         var (schema, rows, first) = (local.Schema, local.Rows, local.First);
 
-        var version = DatasetStore.VersionOf(local.Sha256);
+        var version = DatasetStore.VersionOf(local.Sha256, schema);
         var policy = spec.Policy ?? DataPolicy.Replace;
         if (await datasets.GetManifestAsync(model, version, ct).ConfigureAwait(false) is { } existing)
         {

@@ -29,8 +29,29 @@ public sealed class DatasetStore(PipelineStorage storage)
     public const string LatestFile = "latest.json";
     public static string LatestBlob(string model) => $"{model}/{LatestFile}";
 
-    /// <summary>The version a canonical data file is kept as: its content address.</summary>
-    public static string VersionOf(string sha256) => "ds-" + sha256[..16];
+    /// <summary>
+    /// The version a canonical data file read with <paramref name="schema"/> is kept as: the content address of both, the
+    /// data's SHA-256 and the roles its columns were given (label, task, features, excluded and sensitive columns, column
+    /// kinds, classes, time column). The same data under the same schema is the same version (a duplicate); the same data
+    /// uploaded again after the spec changed what it is (a column now sensitive) is a new version that can be trained on,
+    /// where the old one, ingested under the old spec, no longer can.
+    /// </summary>
+    public static string VersionOf(string sha256, DatasetSchema schema)
+    {
+        var roles = System.Text.Json.JsonSerializer.Serialize(new
+        {
+            schema.Label,
+            Task = schema.Task.ToString(),
+            schema.Features,
+            schema.Excluded,
+            schema.Sensitive,
+            Columns = schema.Columns.Select(c => $"{c.Name}:{c.Kind}"),
+            schema.Classes,
+            schema.TimeColumn,
+        });
+        var address = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(sha256 + "\n" + roles));
+        return "ds-" + Convert.ToHexStringLower(address)[..16];
+    }
 
     public async Task<DatasetManifest?> GetManifestAsync(string model, string version, CancellationToken ct)
     {

@@ -168,11 +168,20 @@ public sealed partial class ModelTrainer(
         var data = await DownloadAsync(storage.Datasets, input.DataBlob, scratch, ct).ConfigureAwait(false);
         var ml = FeaturePipeline.Context(input.Seed ?? _options.Seed);
         ITransformer model;
+        DataViewSchema? modelInput;
         await using (var stream = File.OpenRead(zip))
         {
-            model = ml.Model.Load(stream, out _);
+            model = ml.Model.Load(stream, out modelInput);
         }
         var loaded = FeaturePipeline.Loader(ml, manifest.Schema).Load(data);
+        // A model fit on other data (a champion) may read a column this data version no longer gives its models: say which,
+        // rather than ML.NET's "Could not find input column".
+        var missing = modelInput?.Select(c => c.Name).Where(name => loaded.Schema.GetColumnOrNull(name) is null).ToList() ?? [];
+        if (missing.Count > 0)
+        {
+            throw new InvalidOperationException($"it reads {(missing.Count == 1 ? "column" : "columns")} {string.Join(", ", missing.Select(m => $"'{m}'"))}, " +
+                $"which dataset version {input.DatasetVersion} does not give its models (its spec excludes {(missing.Count == 1 ? "it" : "them")} or marks {(missing.Count == 1 ? "it" : "them")} sensitive, or the data lacks {(missing.Count == 1 ? "it" : "them")})");
+        }
         var scored = model.Transform(FeaturePipeline.FitLabel(ml, manifest.Schema, loaded).Transform(loaded));
         var metrics = ModelEvaluation.Evaluate(ml, manifest.Schema, scored);
         if (!input.TestChance) return new EvaluationResult(input.ModelBlob, metrics, CountRows(scored));

@@ -151,6 +151,10 @@ public sealed class DatasetsApiTests(AzuriteFixture azurite)
         var check = await host.Client.PostAsync("/api/models/speconly/drift/check", null);
         Assert.Equal(HttpStatusCode.OK, check.StatusCode);
         Assert.Equal("noProductionVersion", (await check.Content.ReadFromJsonAsync<JsonObject>())!["status"]!.GetValue<string>());
+        // Its aliases, as its view gives them: none (not a 404 that says less than the view does).
+        var aliases = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/speconly/aliases"))!;
+        Assert.Empty(aliases["aliases"]!.AsArray());
+        await ProblemAsync(await host.Client.GetAsync("/api/models/nosuchmodel/aliases"), HttpStatusCode.NotFound);
     }
 
     [Fact]

@@ -98,15 +98,15 @@ public sealed class TestHost : IAsyncDisposable
         throw new TimeoutException($"Run {instanceId} did not reach the expected state within {timeout}; last seen: {last?.ToJsonString() ?? "404"}");
     }
 
-    /// <summary>Polls until a blob under the prefix ending with <paramref name="suffix"/> exists; fails after the timeout.</summary>
-    public async Task<IReadOnlyList<string>> WaitForBlobsAsync(Azure.Storage.Blobs.BlobContainerClient container, string prefix, TimeSpan timeout, string suffix = "")
+    /// <summary>Polls until <paramref name="count"/> blobs under the prefix end with <paramref name="suffix"/>; fails after the timeout.</summary>
+    public async Task<IReadOnlyList<string>> WaitForBlobsAsync(Azure.Storage.Blobs.BlobContainerClient container, string prefix, TimeSpan timeout, string suffix = "", int count = 1)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
             var names = new List<string>();
             await foreach (var blob in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, prefix, CancellationToken.None)) names.Add(blob.Name);
-            if (names.Any(n => n.EndsWith(suffix, StringComparison.Ordinal))) return names;
+            if (names.Count(n => n.EndsWith(suffix, StringComparison.Ordinal)) >= count) return names;
             await Task.Delay(200);
         }
         throw new TimeoutException($"No blob under {container.Name}/{prefix} within {timeout}.");

@@ -168,6 +168,12 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
         var notes = run["output"]!["notes"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
         Assert.Contains(notes, n => n.Contains("labelled live rows (feedback) added to the train split"));
         Assert.Contains(notes, n => n.Contains($"on {feedback["recentRows"]} recent labelled rows") && n.EndsWith("this comparison decides promotion, not the one on the test split.", StringComparison.Ordinal));
+        if (run["output"]!["status"]!.GetValue<string>() == Serverless.Orchestrations.TrainingStatus.ChampionRetained)
+        {
+            // The champion kept on the recent rows is recorded with that comparison, not only the test split's.
+            var records = (await taxi.Host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model={Model}&action={Serverless.Core.Tracking.AuditActions.ChampionRetained}"))!["records"]!.AsArray();
+            Assert.Contains(records, r => r!["reason"]!.GetValue<string>().Contains($"on {feedback["recentRows"]} recent labelled rows", StringComparison.Ordinal));
+        }
     }
 
     [Fact]

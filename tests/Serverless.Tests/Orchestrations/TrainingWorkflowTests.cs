@@ -261,5 +261,16 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         Assert.Contains("Upload the data again", message);
         var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/sensitive");
         Assert.Single(model!["versions"]!.AsArray());
+
+        // The data again, under the new spec: the champion reads the column this version no longer gives, and the run says so.
+        await host.UploadAsync("sensitive", "again.csv", TestData.TaxiSlice(1000));
+        var manifests = await host.WaitForBlobsAsync(host.Storage.Datasets, "sensitive/", Timeout, "/manifest.json", count: 2);
+        var second = manifests.Where(n => n.EndsWith("/manifest.json", StringComparison.Ordinal)).Select(n => n.Split('/')[1])
+            .Single(v => Serverless.Orchestrations.DropZone.TrainingInstanceId("sensitive", v) != first);
+        var retrained = await host.WaitForRunAsync(Serverless.Orchestrations.DropZone.TrainingInstanceId("sensitive", second),
+            s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"), Timeout);
+        var notes = string.Join(" ", retrained["output"]!["notes"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Contains($"The champion v1 could not be scored on this data: it reads column 'payment_type', which dataset version {second} does not give its models", notes);
+        Assert.DoesNotContain("Could not find input column", notes);
     }
 }
