@@ -96,6 +96,10 @@ public static class ModelSpecValidation
             Check($"drift.columns.{column}", column);
             if (column == (spec.Label ?? latest?.Label)) problems.Add($"drift.columns.{column}", "the label is not compared by the drift check (it is not an input); name a feature");
         }
+        foreach (var (field, list) in new[] { ("exclude", spec.Exclude), ("sensitive", spec.Sensitive) })
+        {
+            foreach (var twice in (list ?? []).GroupBy(n => n, StringComparer.Ordinal).Where(g => g.Count() > 1)) problems.Add(field, $"'{twice.Key}' is named twice");
+        }
         if (spec.Label is { } l && (spec.Sensitive ?? []).Contains(l, StringComparer.Ordinal)) problems.Add("sensitive", $"the label '{l}' cannot also be sensitive");
         if (spec.Label is { } m && (spec.Exclude ?? []).Contains(m, StringComparer.Ordinal)) problems.Add("exclude", $"the label '{m}' cannot also be excluded");
     }

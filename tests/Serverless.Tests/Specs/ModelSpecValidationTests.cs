@@ -123,6 +123,20 @@ public sealed class ModelSpecValidationTests
         Assert.Equal("given twice; give it once", Assert.Single(problems["label"]));
         Assert.Equal("given twice; give it once", Assert.Single(problems["drift.minRows"]));
         Assert.Equal($"must be a whole number from {int.MinValue} to {int.MaxValue}", Assert.Single(problems["seed"]));
+        Assert.Equal("'vendor_id' is named twice", Assert.Single(Problems("""{"exclude":["vendor_id","vendor_id"]}""")["exclude"]));
+    }
+
+    [Theory]
+    [InlineData("0 0 32 * *")]
+    [InlineData("61 * * * *")]
+    [InlineData("daily")]
+    public void Parse_CronOutOfRange_IsNamedInOneSentence(string cron)
+    {
+        var problem = Assert.Single(Problems($$$"""{"drift":{"schedule":"{{{cron}}}"}}""")["drift.schedule"]);
+
+        Assert.StartsWith("not a cron expression of 5 fields", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain("..", problem, StringComparison.Ordinal);
+        Assert.EndsWith(".", problem, StringComparison.Ordinal);
     }
 
     [Fact]
