@@ -25,8 +25,9 @@ public static class DriftMethods
     /// <summary>Adds a problem per bad field of <paramref name="drift"/> (paths as <c>drift.field</c>).</summary>
     public static void Validate(DriftSpec drift, Action<string, string> add)
     {
-        var names = $"one of {Auto}, {string.Join(", ", All)}";
-        if (drift.Method is { } method && method != Auto && !All.Contains(method)) add("drift.method", $"unknown method '{method}'; {names}");
+        // Method names are matched as written: "KS" gets "did you mean 'ks'?" with the names.
+        string Names(string given) => Specs.NameSuggestions.Hint(given, [Auto, .. All]);
+        if (drift.Method is { } method && method != Auto && !All.Contains(method)) add("drift.method", $"unknown method '{method}'; {Names(method)}");
         if (drift.PsiThreshold is { } psi && !(psi > 0 && double.IsFinite(psi))) add("drift.psiThreshold", "must be a positive number");
         if (drift.RetrainShare is { } share && !(share > 0 && share <= 1)) add("drift.retrainShare", "a fraction above 0, at most 1");
         if (drift.SampleRate is < 0 or > 1) add("drift.sampleRate", "a fraction from 0 to 1");
@@ -65,7 +66,7 @@ public static class DriftMethods
                 continue;
             }
             var columnMethod = spec.Method ?? drift.Method ?? Auto;
-            if (spec.Method is { } m && m != Auto && !All.Contains(m)) add($"{path}.method", $"unknown method '{m}'; {names}");
+            if (spec.Method is { } m && m != Auto && !All.Contains(m)) add($"{path}.method", $"unknown method '{m}'; {Names(m)}");
             if (spec.Threshold is not { } threshold) continue;
             if (columnMethod == Auto) add($"{path}.threshold", "name the method the threshold is for");
             else if (IsPValue(columnMethod) && !(threshold > 0 && threshold < 1)) add($"{path}.threshold", $"a p-value above 0 and below 1 for '{columnMethod}'");

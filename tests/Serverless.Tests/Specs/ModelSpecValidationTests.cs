@@ -116,7 +116,7 @@ public sealed class ModelSpecValidationTests
     }
 
     [Fact]
-    public void Parse_AKeyGivenTwice_OrAWholeNumberTooLarge_IsNamedForWhatItIs()
+    public void Parse_NamesGivenTwice_NumbersTooLarge_AndAMethodInAnotherCase_AreNamedForWhatTheyAre()
     {
         var problems = Problems("""{"label":"fare_amount","label":"x","seed":3000000000,"drift":{"minRows":5,"minRows":6}}""");
 
@@ -124,6 +124,7 @@ public sealed class ModelSpecValidationTests
         Assert.Equal("given twice; give it once", Assert.Single(problems["drift.minRows"]));
         Assert.Equal($"must be a whole number from {int.MinValue} to {int.MaxValue}", Assert.Single(problems["seed"]));
         Assert.Equal("'vendor_id' is named twice", Assert.Single(Problems("""{"exclude":["vendor_id","vendor_id"]}""")["exclude"]));
+        Assert.Contains("did you mean 'ks'?", Assert.Single(Problems("""{"drift":{"method":"KS"}}""")["drift.method"]));
     }
 
     [Theory]
