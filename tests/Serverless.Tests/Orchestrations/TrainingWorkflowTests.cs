@@ -80,6 +80,32 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task ManualApproval_RunFailsWhileItsVersionWaits_RejectsTheVersion_SoNothingWaitsOnStaging()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        var put = await host.Client.PutAsync("/api/models/stuck/spec",
+            Json("""{"label":"fare_amount","task":"regression","approval":"manual","approvalTimeout":"01:00:00","trainers":[{"name":"FastTree"}]}"""));
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        // The spec in force edited by hand past what its check lets through: no clock can hold the approval's deadline,
+        // so the run fails right after its version was registered to wait.
+        var current = host.Storage.Models.GetBlobClient(Serverless.Core.Specs.ModelSpecStore.CurrentBlob("stuck"));
+        var text = (await current.DownloadContentAsync()).Value.Content.ToString();
+        Assert.Contains("\"01:00:00\"", text);
+        await current.UploadAsync(BinaryData.FromString(text.Replace("\"01:00:00\"", "\"10000000.00:00:00\"", StringComparison.Ordinal)), overwrite: true);
+        await host.UploadAsync("stuck", "data.csv", TestData.TaxiSlice(1000));
+        var manifest = (await host.WaitForBlobsAsync(host.Storage.Datasets, "stuck/", Timeout, "/manifest.json")).First(n => n.EndsWith("/manifest.json", StringComparison.Ordinal));
+
+        var done = await host.WaitForRunAsync(Serverless.Orchestrations.DropZone.TrainingInstanceId("stuck", manifest.Split('/')[1]),
+            s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"), Timeout);
+
+        Assert.Equal("Failed", done["runtimeStatus"]!.GetValue<string>());
+        var model = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/stuck"))!;
+        var v1 = Assert.Single(model["versions"]!.AsArray())!;
+        Assert.Equal(Serverless.Core.Registry.VersionStatus.Rejected, v1["status"]!.GetValue<string>());
+        Assert.Null(model["aliases"]!["staging"]);
+    }
+
+    [Fact]
     public async Task FailingCandidate_DoesNotFailTheRun_AndIsRecorded()
     {
         await using var host = await TestHost.StartAsync(azurite);
