@@ -38,9 +38,9 @@ public static class AuditQueries
         }
         var page = query[PageParameter].FirstOrDefault();
         string? continuation = null;
-        if (page is not null && !TryReadPage(page, out continuation))
+        if (page is not null && !TryReadPage(page, Filters(model, action, from, to), out continuation))
         {
-            errors[PageParameter] = ["not a page this API gave: follow the 'next' path of the previous answer"];
+            errors[PageParameter] = ["not a page this API gave for these filters: follow the 'next' path of the previous answer"];
         }
         if (errors.Count > 0)
         {
@@ -49,21 +49,29 @@ public static class AuditQueries
         return new AuditQuery(model, action, from, to, size, continuation);
     }
 
-    /// <summary>The path of the next page: the same filters, and where to continue.</summary>
-    public static string NextPath(IQueryCollection query, string next)
+    /// <summary>The path of the next page of <paramref name="read"/>: the same filters, and where to continue.</summary>
+    public static string NextPath(IQueryCollection query, AuditQuery read, string next)
     {
         var parameters = query.Where(p => p.Key != PageParameter).SelectMany(p => p.Value.Select(v => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(v ?? "")}"));
-        return $"/{ApiRoutes.Prefix}/{ApiRoutes.Audit}?{string.Join("&", parameters.Append($"page={WritePage(next)}"))}";
+        return $"/{ApiRoutes.Prefix}/{ApiRoutes.Audit}?{string.Join("&", parameters.Append($"page={WritePage(next, Filters(read.Model, read.Action, read.From, read.To))}"))}";
     }
+
+    /// <summary>
+    /// What a page belongs to: the filters it was read with. A page carries them, so one reused under other filters (where
+    /// it would start in the middle of another listing) is refused rather than answered with whatever follows it.
+    /// </summary>
+    private static string Filters(string? model, string? action, DateTimeOffset? from, DateTimeOffset? to) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+            $"{model}\n{action}\n{from?.UtcTicks}\n{to?.UtcTicks}")))[..12];
 
     // A page is the table's continuation token behind a mark, in URL-safe base64: the table reads any text as a place to
     // start from, so a page this API did not give is refused rather than answered with whatever follows it.
     private const string PageMark = "audit-page:";
 
-    private static string WritePage(string continuation) =>
-        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(PageMark + continuation)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static string WritePage(string continuation, string filters) =>
+        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{PageMark}{filters}:{continuation}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    private static bool TryReadPage(string page, out string? continuation)
+    private static bool TryReadPage(string page, string filters, out string? continuation)
     {
         continuation = null;
         if (page.Length is 0 or > 4000) return false;
@@ -72,8 +80,9 @@ public static class AuditQueries
         var bytes = new byte[base64.Length];
         if (!Convert.TryFromBase64String(base64, bytes, out var written)) return false;
         var text = System.Text.Encoding.UTF8.GetString(bytes, 0, written);
-        if (!text.StartsWith(PageMark, StringComparison.Ordinal) || text.Length == PageMark.Length) return false;
-        continuation = text[PageMark.Length..];
+        var mark = $"{PageMark}{filters}:";
+        if (!text.StartsWith(mark, StringComparison.Ordinal) || text.Length == mark.Length) return false;
+        continuation = text[mark.Length..];
         return true;
     }
 

@@ -248,7 +248,7 @@ public sealed partial class PipelineApi(
     {
         var query = AuditQueries.Parse(request.Query);
         var page = await audit.QueryAsync(query, ct);
-        return Json(new AuditList(page.Records, page.Next is null ? null : AuditQueries.NextPath(request.Query, page.Next)));
+        return Json(new AuditList(page.Records, page.Next is null ? null : AuditQueries.NextPath(request.Query, query, page.Next)));
     });
 
     /// <summary>The body of promote: the version to move production to, why, and <c>force</c> for a version that failed its gate, waits for approval or was archived.</summary>

@@ -78,6 +78,15 @@ public sealed class AuditApiTests(AzuriteFixture azurite)
 
         Assert.Equal(Enumerable.Range(0, 7).Reverse().Select(i => $"r{i}").ToArray(), seen.ToArray());
         Assert.Equal(3, pages);
+
+        // A page belongs to its filters: taken to another model's listing, it would start in the middle of that one.
+        var first = await GetAsync(host, $"/api/audit?model={model}&max=3");
+        var token = first["next"]!.GetValue<string>().Split("page=")[1];
+        var problem = await ProblemAsync(await host.Client.GetAsync($"/api/audit?model={NewModel("other")}&max=3&page={token}"), HttpStatusCode.BadRequest);
+        Assert.Contains("for these filters", problem["errors"]!["page"]![0]!.GetValue<string>());
+        // A well-formed page of the old kind (the mark and a table position, no filters) is not one this API gives.
+        var forged = Convert.ToBase64String("audit-page:garbage"u8.ToArray()).TrimEnd('=');
+        await ProblemAsync(await host.Client.GetAsync($"/api/audit?model={model}&page={forged}"), HttpStatusCode.BadRequest);
     }
 
     [Theory]
