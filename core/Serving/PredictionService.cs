@@ -69,10 +69,46 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
         var loaded = await GetAsync(model, selector, ct).ConfigureAwait(false);
         var input = loaded.Input.Read(rows);
         var outputs = loaded.Score(input);
+        CheckFinite(outputs);
         // Sampled requests are queued for the prediction log; this never waits on storage.
         await log.OfferAsync(model, loaded.Manifest, selector == ModelSelector.Production, requestId, rows, outputs, ct).ConfigureAwait(false);
         Telemetry.ServingTelemetry.Predicted(loaded, input.Count, started, requestId);
         return new PredictionResponse(model, loaded.Version, requestId, outputs);
+    }
+
+    /// <summary>
+    /// A row whose inputs are far outside what the model was trained on (each within the 32-bit range, so accepted: 3e38)
+    /// can make a linear score overflow or a classifier's probabilities NaN. Such an answer is not a prediction, and a
+    /// logged one would blind the live metrics: a 400 naming the rows, before anything is logged.
+    /// </summary>
+    internal static void CheckFinite(IReadOnlyList<RowPrediction> outputs)
+    {
+        Dictionary<string, string[]>? errors = null;
+        for (var r = 0; r < outputs.Count; r++)
+        {
+            if (IsFinite(outputs[r])) continue;
+            errors ??= [];
+            errors[$"rows[{r}]"] = ["the model's answer is not a finite number: an input is far outside the values it was trained on"];
+        }
+        if (errors is not null)
+        {
+            throw new BadRequestException($"The model cannot answer {errors.Count} row(s) with a number ({string.Join(", ", errors.Keys.Take(5))}): " +
+                                          "their inputs are so far outside the values it was trained on that its score overflows. Check the rows' values and units.", errors);
+        }
+    }
+
+    private static bool IsFinite(RowPrediction row)
+    {
+        if (row.Score is { } score && !float.IsFinite(score)) return false;
+        if (row.Probability is { } probability && !float.IsFinite(probability)) return false;
+        if (row.Probabilities is { } probabilities)
+        {
+            foreach (var p in probabilities.Values)
+            {
+                if (!float.IsFinite(p)) return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>
