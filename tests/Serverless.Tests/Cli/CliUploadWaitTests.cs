@@ -136,6 +136,27 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
         files.Delete();
     }
 
+    [Fact]
+    public async Task Upload_LabelWithoutSpec_ChangesOnlyTheLabelOfTheSpecInForce()
+    {
+        // No trigger: what the command drops stays in incoming/ to be read.
+        await using var host = await TestHost.StartAsync(azurite, new() { ["Pipeline:BlobTrigger:Enabled"] = "false" });
+        var put = await host.Client.PutAsync("/api/models/gated/spec", ApiAssert.Json("""{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"FastTree"}]}"""));
+        Assert.Equal(System.Net.HttpStatusCode.OK, put.StatusCode);
+        var files = new WorkFiles();
+        var data = files.Write("taxi.csv", TestData.TaxiSlice(50));
+
+        var (exit, output) = await CliRunner.RunProcessAsync(Environment(host), Timeout, "upload", "gated", data, "--label", "trip_distance");
+
+        Assert.True(exit == ExitCodes.Ok, output);
+        Assert.Contains("(the spec in force, version 1, with --label over it)", output);
+        var dropped = (await host.Storage.Incoming.GetBlobClient("gated/model.json").DownloadContentAsync()).Value.Content.ToObjectFromJson<System.Text.Json.Nodes.JsonObject>()!;
+        Assert.Equal("trip_distance", dropped["label"]!.GetValue<string>());
+        Assert.Equal("manual", dropped["approval"]!.GetValue<string>());
+        Assert.Equal("FastTree", dropped["trainers"]![0]!["name"]!.GetValue<string>());
+        files.Delete();
+    }
+
     /// <summary><c>mlops upload {model} {file} --wait</c> against the host, as its own process: the exit code and the output.</summary>
     private Task<(int Exit, string Output)> UploadWaitAsync(TestHost host, string model, string file, int timeoutSeconds) =>
         CliRunner.RunProcessAsync(Environment(host), Timeout,

@@ -23,11 +23,11 @@ public sealed class UploadSettings : ModelSettings
     public string File { get; set; } = "";
 
     [CommandOption("--label <COLUMN>")]
-    [Description("The column to predict. Default: the column named 'label' (any case), else the last column.")]
+    [Description("The column to predict. Default: the column named 'label' (any case), else the last column. Without --spec it changes only the label of the spec in force.")]
     public string? Label { get; set; }
 
     [CommandOption("--task <TASK>")]
-    [Description("regression, binary or multiclass. Default: inferred from the label's values.")]
+    [Description("regression, binary or multiclass. Default: inferred from the label's values. Without --spec it changes only the task of the spec in force.")]
     public string? Task { get; set; }
 
     [CommandOption("--spec <FILE>")]
@@ -142,9 +142,17 @@ public sealed class UploadCommand(IAnsiConsole console) : AsyncCommand<UploadSet
             await storage.EnsureCreatedAsync();
             if (settings.ModelSpec is { } spec)
             {
+                var over = "";
+                if (settings.Spec is null && (await new ModelSpecStore(storage).GetCurrentAsync(settings.Model, ct)) is { } current)
+                {
+                    // --label or --task without --spec change those fields of the spec in force, not the whole spec: a spec
+                    // of the label alone would drop its approval gate, trainers and the rest without a word.
+                    spec = current.Spec with { Label = spec.Label ?? current.Spec.Label, Task = spec.Task ?? current.Spec.Task };
+                    over = $" (the spec in force, version {current.Version}, with {string.Join(" and ", new[] { settings.Label is null ? null : "--label", settings.Task is null ? null : "--task" }.OfType<string>())} over it)";
+                }
                 // Dropped, not stored: the drop zone checks the spec and brings it into force before the data that follows.
                 await JsonBlobs.WriteAsync(storage.Incoming.GetBlobClient(ModelSpecStore.BlobName(settings.Model)), spec, ct);
-                console.WriteLine($"uploaded: spec incoming/{ModelSpecStore.BlobName(settings.Model)}");
+                console.WriteLine($"uploaded: spec incoming/{ModelSpecStore.BlobName(settings.Model)}{over}");
             }
             await using var stream = System.IO.File.OpenRead(settings.File);
             uploaded = (await storage.Incoming.GetBlobClient(blobName).UploadAsync(stream, overwrite: true, ct)).Value.ETag;
