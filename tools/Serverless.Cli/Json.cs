@@ -40,7 +40,8 @@ public static class Json
         ? string.Join(" · ", details.Where(p => p.Value is not null).Select(p => $"{p.Key}: {Text(p.Value)}"))
         : Text(node) ?? "";
 
-    public static string Metric(double? value) => value is { } v ? v.ToString("G4", CultureInfo.InvariantCulture) : "–";
+    /// <summary>A metric as the API gives it (already rounded there): rounding it again printed 2.885 for the 2.8855 the card shows as 2.886.</summary>
+    public static string Metric(double? value) => value is { } v ? v.ToString(CultureInfo.InvariantCulture) : "–";
 
     /// <summary>
     /// A version's test value of <paramref name="metric"/> from its entry in the model view, with the 95% bootstrap
