@@ -157,6 +157,7 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
             manual ? VersionStatus.PendingApproval : VersionStatus.Approved, fit, gate.Comparison), StorageRetry);
         ActivityTelemetry.Tag(Activity.Current, registered);
 
+        string? approvedBy = null;
         if (manual)
         {
             context.SetCustomStatus(new TrainingProgress(TrainingStages.AwaitingApproval, Version: registered.Version));
@@ -187,6 +188,7 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
                 notes.Add($"{registered.Version} rejected by {decision.By}: {decision.Reason}");
                 return End(TrainingStatus.Rejected, registered.Version);
             }
+            approvedBy = string.IsNullOrEmpty(decision.Reason) ? $"approved by {decision.By}" : $"approved by {decision.By}: {decision.Reason}";
         }
 
         // Promotion is a compare-and-swap on the registry: production moves only if it still points at the champion this
@@ -197,7 +199,9 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
         {
             context.SetCustomStatus(new TrainingProgress(TrainingStages.Promoting, Version: registered.Version));
             var promotion = await context.CallActivityAsync<PromotionResult>(nameof(PromoteModel), new PromoteInput(
-                plan.Model, registered.Version, manual ? "approval" : "auto", $"training run {context.InstanceId} ({input.Trigger})", expected), StorageRetry);
+                plan.Model, registered.Version, manual ? "approval" : "auto",
+                // The alias history keeps the person's reason for an approved version, as the audit does.
+                approvedBy is null ? $"training run {context.InstanceId} ({input.Trigger})" : $"{approvedBy} (training run {context.InstanceId}, {input.Trigger})", expected), StorageRetry);
             if (promotion.Promoted) return End(TrainingStatus.Promoted, registered.Version);
 
             comparedWith = promotion.Previous;

@@ -213,7 +213,8 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
             foreach (var alias in doc.Aliases.Where(a => a.Value == version && a.Key != Production).Select(a => a.Key).ToList())
             {
                 doc.Aliases.Remove(alias);
-                doc.History.Add(new AliasChange(alias, version, null, DateTimeOffset.UtcNow, by, $"{version} {status}", AliasMoves.Withdraw));
+                // The history keeps why, as the version's status does: "v2 rejected: not this week".
+                doc.History.Add(new AliasChange(alias, version, null, DateTimeOffset.UtcNow, by, string.IsNullOrEmpty(reason) ? $"{version} {status}" : $"{version} {status}: {reason}", AliasMoves.Withdraw));
             }
         }
         return doc;

@@ -44,6 +44,10 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/approve");
         Assert.Equal("v1", model!["aliases"]!["production"]!.GetValue<string>());
         Assert.Equal("approved", model["versions"]![0]!["status"]!.GetValue<string>());
+        // The alias history keeps the person's reason for the move, as the audit does.
+        var move = model["history"]!.AsArray().Last(h => h!["alias"]!.GetValue<string>() == "production")!;
+        Assert.StartsWith("approved by ", move["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains(": looks right (training run ", move["reason"]!.GetValue<string>(), StringComparison.Ordinal);
         var again = await host.Client.PostAsync($"/api/orchestrations/{id}/approve", null);
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
     }
@@ -62,6 +66,8 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/reject");
         Assert.Null(model!["aliases"]!["production"]);
         Assert.Equal("rejected", model["versions"]![0]!["status"]!.GetValue<string>());
+        var withdrawn = model["history"]!.AsArray().Last(h => h!["alias"]!.GetValue<string>() == "staging")!;
+        Assert.Equal("v1 rejected: not yet", withdrawn["reason"]!.GetValue<string>());
         var audit = await host.Client.GetFromJsonAsync<JsonObject>("/api/audit?model=reject");
         Assert.Contains(audit!["records"]!.AsArray(), r => r!["action"]!.GetValue<string>() == "reject");
     }
