@@ -91,6 +91,10 @@ public sealed class GovernanceApi(
         {
             (_, bytes) = await integrity.LoadAsync(model, version, Actor(request), ct);
         }
+        catch (NotFoundException e)
+        {
+            throw await presence.WithoutAsync(model, e.Message, ct);
+        }
         catch (ModelUnavailableException e)
         {
             throw new ModelUnavailableException(model, version, $"{e.Message} Its bytes are not sent. {ModelIntegrity.Remedy(model)}");
@@ -120,7 +124,7 @@ public sealed class GovernanceApi(
         CheckModelName(model);
         CheckDatasetVersionName(datasetVersion);
         var profile = await datasets.GetProfileAsync(model, datasetVersion, ct)
-            ?? throw new NotFoundException($"Model '{model}' has no dataset version '{datasetVersion}'.");
+            ?? throw await presence.WithoutAsync(model, $"Model '{model}' has no dataset version '{datasetVersion}'.", ct);
         return Json(profile);
     });
 
@@ -129,6 +133,6 @@ public sealed class GovernanceApi(
     {
         CheckModelName(model);
         version = CheckVersionName(version);
-        return (await registry.GetCardAsServedAsync(model, version, ct) ?? throw new NotFoundException($"Model '{model}' has no version '{version}'."), version);
+        return (await registry.GetCardAsServedAsync(model, version, ct) ?? throw await presence.WithoutAsync(model, $"Model '{model}' has no version '{version}'.", ct), version);
     }
 }

@@ -104,7 +104,7 @@ public sealed partial class PipelineApi(
         CheckModelName(model);
         version = CheckVersionName(version);
         var manifest = await registry.GetManifestAsync(model, version, ct)
-            ?? throw new NotFoundException($"Model '{model}' has no version '{version}'.");
+            ?? throw await presence.WithoutAsync(model, $"Model '{model}' has no version '{version}'.", ct);
         var card = await registry.GetCardAsServedAsync(model, version, ct);
         var entry = (await registry.GetAsync(model, ct))?.Versions.Find(v => v.Version == version);
         return Json(new VersionAnswer(manifest, card, entry?.Status, entry?.StatusChanged));

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Serverless.Core.Registry;
 using Serverless.Core.Training;
 
 namespace Serverless.Core.Api;
@@ -12,7 +13,7 @@ using static ApiResults;
 /// <c>{"reason": "..."}</c>), answering 201 with the version's manifest; 404 for an unknown model or run, 409 for a run
 /// that failed, kept no split, or is already registered. Both hosts map the route to this handler.
 /// </summary>
-public sealed partial class RunRegistrationApi(RunRegistration registration, ILogger<RunRegistrationApi> logger)
+public sealed partial class RunRegistrationApi(RunRegistration registration, ModelPresence presence, ILogger<RunRegistrationApi> logger)
 {
     /// <summary>Run ids as training writes them (<c>{orchestration id}-c00</c>): what a table key and a URL segment can carry.</summary>
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.:-]{0,249}$")]
@@ -29,7 +30,16 @@ public sealed partial class RunRegistrationApi(RunRegistration registration, ILo
             throw new BadRequestException($"'{runId}' is not a run id: {RunIdRule}.", Field("runId", RunIdRule));
         }
         var body = request.ContentLength is > 0 ? await ReadJsonAsync<RegisterBody>(request, strict: true, ct) : null;
-        var manifest = await registration.RegisterAsync(model, runId, Actor(request), body?.Reason, ct);
+        ModelManifest manifest;
+        try
+        {
+            manifest = await registration.RegisterAsync(model, runId, Actor(request), body?.Reason, ct);
+        }
+        catch (NotFoundException e)
+        {
+            // The run's model may not exist at all (a misspelt name): the 404 every route gives for that.
+            throw await presence.WithoutAsync(model, e.Message, ct);
+        }
         var path = $"/{ApiRoutes.Prefix}/{ApiRoutes.Version.Replace("{model}", Uri.EscapeDataString(model), StringComparison.Ordinal).Replace("{version}", manifest.Version, StringComparison.Ordinal)}";
         return new Created(path, Results.Json(manifest, ApiJson.Options, statusCode: StatusCodes.Status201Created));
     });

@@ -24,6 +24,13 @@ public sealed class ModelPresence(ModelRegistry registry, DatasetStore datasets,
     }
 
     /// <summary>
+    /// What to tell a caller who asked for something of a model that is not there (a version, a dataset version, a run):
+    /// the 404 every route gives when the model itself does not exist, else <paramref name="missing"/>.
+    /// </summary>
+    public async Task<NotFoundException> WithoutAsync(string model, string missing, CancellationToken ct) =>
+        await ExistsAsync(model, ct).ConfigureAwait(false) ? new NotFoundException(missing) : NotFound(model);
+
+    /// <summary>
     /// What to tell a caller who needs a model's registry when it has none: a 404 that the model has no registered version
     /// yet where something of it exists, else the 404 of <see cref="NotFound"/>, worded as every route words it.
     /// </summary>

@@ -148,6 +148,17 @@ public sealed class ApiBadInputTests(AzuriteFixture azurite)
         await ProblemAsync(await host.Client.PostAsync("/api/models/ghost/rollback", null), HttpStatusCode.NotFound);
         await ProblemAsync(await host.Client.GetAsync("/api/orchestrations/nope"), HttpStatusCode.NotFound);
         await ProblemAsync(await host.Client.PostAsync("/api/orchestrations/nope/approve", null), HttpStatusCode.NotFound);
+        // What a model that does not exist has not is never the answer: every route says the model is not there, in one wording.
+        foreach (var (method, path) in new[]
+        {
+            (HttpMethod.Get, "/api/models/ghost/versions/v1"), (HttpMethod.Get, "/api/models/ghost/versions/v1/card.md"),
+            (HttpMethod.Get, "/api/models/ghost/versions/v1/card.html"), (HttpMethod.Get, "/api/models/ghost/versions/v1/model.zip"),
+            (HttpMethod.Get, "/api/models/ghost/datasets/ds-0123456789abcdef/profile"), (HttpMethod.Post, "/api/models/ghost/runs/r1/register"),
+        })
+        {
+            var problem = await ProblemAsync(await host.Client.SendAsync(new HttpRequestMessage(method, path)), HttpStatusCode.NotFound);
+            Assert.StartsWith("There is no model 'ghost'", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
     }
 
     [Fact]
