@@ -162,6 +162,9 @@ public sealed class DatasetIngestor(
     {
         await datasets.SetLatestAsync(model, existing.Version, ct).ConfigureAwait(false);
         var message = $"{upload.BlobName} holds the same data as dataset version {existing.Version}, which is the latest again (policy replace; it was {latest.Version}).";
+        // Listed with the uploads that held an existing version's data, so that GET .../datasets shows what became of it.
+        await datasets.RecordDuplicateAsync(model, new DuplicateUpload(upload.BlobName, upload.ETag, upload.UploadedAt, DateTimeOffset.UtcNow, upload.Bytes, upload.Sha256,
+            existing.Version, message, Restored: true), ct).ConfigureAwait(false);
         await audit.RecordAsync(AuditActions.Ingested, model, "upload", message,
             new IngestedDetails(upload.BlobName, upload.ETag, existing.Version, existing.Rows, existing.RowsRejected, existing.Schema.Label, existing.Schema.Task, Replaced: latest.Version), ct).ConfigureAwait(false);
         logger.LogInformation("{BlobName} restored {ModelName} {DatasetVersion} as the latest data (was {Replaced})", upload.BlobName, model, existing.Version, latest.Version);

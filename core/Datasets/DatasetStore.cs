@@ -8,7 +8,12 @@ namespace Serverless.Core.Datasets;
 public sealed record LatestDataset(string Version, DateTimeOffset UpdatedAt);
 
 /// <summary>An upload that held the same data as an existing dataset version (<c>datasets/{model}/duplicates/…json</c>).</summary>
-public sealed record DuplicateUpload(string Blob, string ETag, DateTimeOffset? UploadedAt, DateTimeOffset RecordedAt, long Bytes, string Sha256, string DatasetVersion, string Message);
+/// <summary>
+/// An upload that held the data of an existing version: nothing new was written. <see cref="Restored"/>: under policy
+/// replace it made that earlier version the latest again.
+/// </summary>
+public sealed record DuplicateUpload(string Blob, string ETag, DateTimeOffset? UploadedAt, DateTimeOffset RecordedAt, long Bytes, string Sha256, string DatasetVersion, string Message,
+    bool? Restored = null);
 
 /// <summary>
 /// Dataset versions in the datasets container, written only here: each version's canonical data, profile and manifest,

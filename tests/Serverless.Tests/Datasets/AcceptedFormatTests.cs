@@ -346,6 +346,12 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
         Assert.Equal((IngestionStatus.Accepted, first.Version), (again.Status, again.DatasetVersion));
         Assert.Contains($"latest again (policy replace; it was {second.Version})", again.Message);
         Assert.Equal(first.Version, (await ingestion.Datasets.GetLatestAsync(model, CancellationToken.None))!.Version);
+        // Both uploads that held an existing version's data are listed; the one that made it the latest again says so.
+        var listed = await ingestion.Datasets.ListDuplicatesAsync(model, CancellationToken.None);
+        Assert.Equal([$"{model}/1-again.csv", $"{model}/2-again.csv"], listed.Select(d => d.Blob).Order(StringComparer.Ordinal));
+        var restored = listed.Single(d => d.Blob == $"{model}/1-again.csv");
+        Assert.Equal((true, first.Version), (restored.Restored, restored.DatasetVersion));
+        Assert.Null(listed.Single(d => d.Blob == $"{model}/2-again.csv").Restored);
     }
 
     [Fact]
