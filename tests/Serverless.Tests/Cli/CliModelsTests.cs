@@ -19,12 +19,18 @@ public sealed class CliModelsTests(AzuriteFixture azurite)
         var accepted = await ingestor.IngestAsync("clidata/a.csv", CancellationToken.None);
         await host.UploadAsync("clirefused", "empty.csv", "a,b,label\n");
         await ingestor.IngestAsync("clirefused/empty.csv", CancellationToken.None);
+        using var put = await host.Client.PutAsync("/api/models/clispec/spec", new StringContent("""{"label":"y"}""", System.Text.Encoding.UTF8, "application/json"));
+        put.EnsureSuccessStatusCode();
 
         var (exit, output) = await CliRunner.RunAsync("models", "--host", host.Client.BaseAddress!.ToString());
+        var (shown, show) = await CliRunner.RunAsync("show", "clispec", "--host", host.Client.BaseAddress!.ToString());
 
         Assert.Equal(ExitCodes.Ok, exit);
         Assert.Contains($"data {accepted.DatasetVersion}, no version yet: 'mlops show clidata' says why", output);
         Assert.Contains("1 file(s) quarantined: 'mlops show clirefused' says why", output);
+        Assert.Contains("a spec (version 1), no data yet", output);
+        Assert.Equal(ExitCodes.Ok, shown);
+        Assert.Contains("a spec is in force, version 1", show);
     }
     [Fact]
     public async Task Audit_OfAModelThatDoesNotExist_ExitsOneSayingSo_AndOfOneThatExists_ListsIt()

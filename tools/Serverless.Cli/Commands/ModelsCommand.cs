@@ -36,17 +36,22 @@ public sealed class ModelsCommand(IAnsiConsole console) : AsyncCommand<HostSetti
                 Markup.Escape(Json.Text(model?[ModelRegistry.Staging]) ?? "–"),
                 Markup.Escape(Json.Text(model?["versions"]) ?? "0"),
                 Markup.Escape(metric is null ? "–" : $"{metric} {Json.Metric(Json.Number(model?["testMetrics"]?[metric]))}"),
-                Markup.Escape(versions > 0 ? "" : WithoutVersion(name, view)));
+                Markup.Escape(versions > 0 ? "" : WithoutVersion(name, view, view is null ? null : await SpecAsync(client, name, ct))));
         }
         console.Write(table);
         return ExitCodes.Ok;
     }
 
-    /// <summary>What a model without a registered version has, from its view, and where to read more.</summary>
-    private static string WithoutVersion(string name, JsonNode? view)
+    /// <summary>What a model without a registered version has, from its view (and its spec), and where to read more.</summary>
+    private static string WithoutVersion(string name, JsonNode? view, JsonNode? spec)
     {
         if (Json.Text(view?["latestDataset"]?["version"]) is { } dataset) return $"data {dataset}, no version yet: 'mlops show {name}' says why";
         var refused = (view?["quarantined"] as JsonArray)?.Count ?? 0;
-        return refused > 0 ? $"{refused} file(s) quarantined: 'mlops show {name}' says why" : "";
+        if (refused > 0) return $"{refused} file(s) quarantined: 'mlops show {name}' says why";
+        return Json.Text(spec?["current"]?["version"]) is { } version ? $"a spec (version {version}), no data yet: 'mlops upload {name} <file>'" : "";
     }
+
+    /// <summary>The model's spec answer, for a model with neither data nor a version (the view does not carry it).</summary>
+    internal static Task<JsonObject?> SpecAsync(PipelineClient client, string name, CancellationToken ct) =>
+        client.GetAsync(PipelineClient.Route(ApiRoutes.Spec, name), ct, notFoundIsNull: true);
 }

@@ -24,7 +24,13 @@ public sealed class ShowCommand(IAnsiConsole console) : AsyncCommand<ModelSettin
         console.MarkupLineInterpolated($"[bold]{model}[/]  production: {Json.Text(aliases[ModelRegistry.Production]) ?? "none"}  staging: {Json.Text(aliases[ModelRegistry.Staging]) ?? "none"}");
 
         var dataset = view?["latestDataset"];
-        if (dataset is null) console.WriteLine("latest data: none accepted yet");
+        if (dataset is null)
+        {
+            var spec = await ModelsCommand.SpecAsync(client, model, ct);
+            console.WriteLine(Json.Text(spec?["current"]?["version"]) is { } specVersion
+                ? $"latest data: none accepted yet (a spec is in force, version {specVersion}: 'mlops upload {model} <file>' sends data)"
+                : "latest data: none accepted yet");
+        }
         else console.MarkupLineInterpolated($"latest data: {Json.Text(dataset["version"])}, {Json.Text(dataset["rows"])} rows, label {Json.Text(dataset["label"])}, task {Json.Text(dataset["task"])}");
         foreach (var inferred in dataset?["inferred"]?.AsArray() ?? []) console.MarkupLineInterpolated($"  inferred: {Json.Text(inferred)}");
 
