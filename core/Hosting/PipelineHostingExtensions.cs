@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -40,6 +41,18 @@ public static class PipelineHostingExtensions
             {
                 context.HttpContext.Response.Headers[Serving.RequestId.Header] = requestId;
                 context.ProblemDetails.Extensions["requestId"] = requestId;
+            }
+            // The answers no handler wrote (no route, or not this method) still say what to do, as every other problem does.
+            if (context.ProblemDetails.Detail is null)
+            {
+                var request = context.HttpContext.Request;
+                var routes = $"GET /{Api.ApiRoutes.Prefix}/{Api.ApiRoutes.OpenApi} lists every route and its methods.";
+                context.ProblemDetails.Detail = context.ProblemDetails.Status switch
+                {
+                    StatusCodes.Status404NotFound => $"There is no route {request.Method} {request.Path}. {routes}",
+                    StatusCodes.Status405MethodNotAllowed => $"{request.Path} does not take {request.Method}. {routes}",
+                    _ => null,
+                };
             }
         });
         builder.Services.AddOptions<Api.ApiAccessOptions>().BindConfiguration(Api.ApiAccessOptions.Section);

@@ -136,6 +136,18 @@ public sealed class ApiBadInputTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task NoRouteOrAnotherMethod_AnswersAProblemThatSaysWhereTheRoutesAreListed()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+
+        var none = await ProblemAsync(await host.Client.GetAsync("/api/nosuch"), HttpStatusCode.NotFound);
+        var method = await ProblemAsync(await host.Client.GetAsync("/api/models/ghost/predict"), HttpStatusCode.MethodNotAllowed);
+
+        Assert.Equal("There is no route GET /api/nosuch. GET /api/openapi.json lists every route and its methods.", none["detail"]!.GetValue<string>());
+        Assert.StartsWith("/api/models/ghost/predict does not take GET.", method["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ModelRoutes_InvalidOrUnknownNames_Answer400And404()
     {
         await using var host = await TestHost.StartAsync(azurite);
