@@ -90,8 +90,11 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         Assert.NotEqual(0, refusedExit);
         Assert.Contains($"mlops promote {model} v1 --force", refused.ReplaceLineEndings(" "), StringComparison.Ordinal);
         Assert.Equal(0, forcedExit);
-        Assert.Contains("production is v1", forced);
+        Assert.Contains("production is v1; forced: ", forced.ReplaceLineEndings(" "));
         Assert.Equal("v1", await ProductionAsync(model));
+        var (againExit, again) = await Serverless.Tests.Cli.CliRunner.RunAsync("promote", model, "1", "--force", "--host", host);
+        Assert.Equal(0, againExit);
+        Assert.Contains("production is v1 (it already was; nothing moved)", again.ReplaceLineEndings(" "));
         Assert.Equal("accepted risk", Assert.Single(await AuditAsync(model, AuditActions.ForcedPromote))["reason"]!.GetValue<string>());
     }
 

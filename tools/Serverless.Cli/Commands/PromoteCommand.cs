@@ -34,7 +34,12 @@ public sealed class PromoteCommand(IAnsiConsole console) : AsyncCommand<PromoteS
         using var client = settings.CreateClient();
         var answer = await client.PostAdminAsync(PipelineClient.Route(ApiRoutes.Promote, settings.Model),
             new { settings.Version, Reason = settings.Reason ?? "promoted from the command line", Force = settings.Force ? true : (bool?)null }, ct);
-        console.MarkupLineInterpolated($"{settings.Model}: production is {Json.Text(answer?["aliases"]?[ModelRegistry.Production]) ?? settings.Version}");
+        var production = Json.Text(answer?["aliases"]?[ModelRegistry.Production]) ?? settings.Version;
+        var from = Json.Text(answer?["from"]);
+        // Says what moved: from which version, forced and why, or that production already was there.
+        var move = from == production ? " (it already was; nothing moved)" : from is null ? "" : $" (was {from})";
+        var forced = Json.Text(answer?["forcedBecause"]) is { } because ? $"; forced: {because}" : "";
+        console.MarkupLineInterpolated($"{settings.Model}: production is {production}{move}{forced}");
         return ExitCodes.Ok;
     }
 }
