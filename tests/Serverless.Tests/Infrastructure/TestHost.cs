@@ -98,6 +98,13 @@ public sealed class TestHost : IAsyncDisposable
         throw new TimeoutException($"Run {instanceId} did not reach the expected state within {timeout}; last seen: {last?.ToJsonString() ?? "404"}");
     }
 
+    /// <summary>The instance ids of a model's training runs (the newest 100), sorted.</summary>
+    public async Task<List<string>> RunIdsAsync(string model)
+    {
+        var runs = await Client.GetFromJsonAsync<JsonObject>($"/api/orchestrations?model={model}&top=100");
+        return [.. runs!["runs"]!.AsArray().Select(r => r!["instanceId"]!.GetValue<string>()).Order(StringComparer.Ordinal)];
+    }
+
     /// <summary>Polls until <paramref name="count"/> blobs under the prefix end with <paramref name="suffix"/>; fails after the timeout.</summary>
     public async Task<IReadOnlyList<string>> WaitForBlobsAsync(Azure.Storage.Blobs.BlobContainerClient container, string prefix, TimeSpan timeout, string suffix = "", int count = 1)
     {

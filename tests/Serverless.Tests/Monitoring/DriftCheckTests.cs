@@ -128,11 +128,7 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
         }
     }
 
-    private async Task<List<string>> RunIdsAsync()
-    {
-        var runs = await taxi.Host.Client.GetFromJsonAsync<JsonObject>($"/api/orchestrations?model={Model}&top=100");
-        return [.. runs!["runs"]!.AsArray().Select(r => r!["instanceId"]!.GetValue<string>()).Order(StringComparer.Ordinal)];
-    }
+    private Task<List<string>> RunIdsAsync() => taxi.Host.RunIdsAsync(Model);
 
     [Fact]
     public async Task Check_FeedbackOnShiftedTraffic_ReportsConceptDriftAgainstTheValidationMetric()

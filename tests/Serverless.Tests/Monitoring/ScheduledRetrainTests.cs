@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Core.Tracking;
@@ -33,12 +31,12 @@ public sealed class ScheduledRetrainTests(AzuriteFixture azurite)
         var timer = host.Services.GetRequiredService<DriftTimer>();
         var client = host.Services.GetRequiredService<DurableTaskClient>();
         var now = DateTimeOffset.UtcNow;
-        var before = await RunIdsAsync(host);
+        var before = await host.RunIdsAsync(Model);
 
         await timer.TickAsync(now, client, CancellationToken.None);
         await timer.TickAsync(now.AddDays(8), client, CancellationToken.None);
 
-        Assert.Equal(before, await RunIdsAsync(host));
+        Assert.Equal(before, await host.RunIdsAsync(Model));
         var audit = await host.Services.GetRequiredService<AuditLog>().ListAsync(Model, 50, CancellationToken.None);
         var skipped = Assert.Single(audit, a => a.Action == AuditActions.ScheduledRetrain);
         Assert.StartsWith("skipped: production v1 was trained on the latest data", skipped.Reason ?? "", StringComparison.Ordinal);
@@ -48,14 +46,8 @@ public sealed class ScheduledRetrainTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         await timer.TickAsync(now.AddDays(16), client, CancellationToken.None);
 
-        var started = Assert.Single((await RunIdsAsync(host)).Except(before));
+        var started = Assert.Single((await host.RunIdsAsync(Model)).Except(before));
         Assert.Contains("-schedule-", started, StringComparison.Ordinal);
         await host.Client.PostAsync($"/api/orchestrations/{started}/terminate", null);
-    }
-
-    private static async Task<List<string>> RunIdsAsync(TestHost host)
-    {
-        var runs = await host.Client.GetFromJsonAsync<JsonObject>($"/api/orchestrations?model={Model}&top=100");
-        return [.. runs!["runs"]!.AsArray().Select(r => r!["instanceId"]!.GetValue<string>()).Order(StringComparer.Ordinal)];
     }
 }
