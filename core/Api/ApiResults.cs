@@ -28,6 +28,14 @@ public static class ApiResults
     public static string AnswerRequestId(HttpRequest request)
     {
         var incoming = request.Headers[Serving.RequestId.Header];
+        if (incoming.Count > 1)
+        {
+            // Which of two ids was meant cannot be told: neither is taken, and the answer says why.
+            var fresh = Serving.RequestId.New();
+            request.HttpContext.Response.Headers[Serving.RequestId.Header] = fresh;
+            request.HttpContext.Response.Headers[Serving.RequestId.ReplacedHeader] = Serving.RequestId.GivenTwice(incoming.Count);
+            return fresh;
+        }
         var requestId = Serving.RequestId.Accept(incoming.Count > 0 ? incoming[0] : null);
         request.HttpContext.Response.Headers[Serving.RequestId.Header] = requestId;
         if (incoming.Count > 0 && !ReferenceEquals(requestId, incoming[0])) request.HttpContext.Response.Headers[Serving.RequestId.ReplacedHeader] = Serving.RequestId.Rule;

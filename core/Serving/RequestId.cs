@@ -13,6 +13,9 @@ public static class RequestId
     /// <summary>What a caller's id may be, as <see cref="ReplacedHeader"/> states it.</summary>
     public const string Rule = "the x-request-id sent is not 1 to 128 characters of A-Z a-z 0-9 - _ . : / + =, so this request has a new id";
 
+    /// <summary>What <see cref="ReplacedHeader"/> says when the header came more than once.</summary>
+    public static string GivenTwice(int count) => $"x-request-id was sent {count} times, so this request has a new id";
+
     /// <summary>
     /// <paramref name="incoming"/> when it is 1 to 128 characters of letters, digits and <c>- _ . : / + =</c> (what
     /// trace and correlation ids are made of, and safe to echo in a header, a log line or JSON); otherwise a new id.

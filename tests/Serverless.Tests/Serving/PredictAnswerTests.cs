@@ -158,6 +158,27 @@ public sealed class PredictAnswerTests(ShopModels shop) : IClassFixture<ShopMode
     }
 
     [Fact]
+    public async Task Predict_RequestIdHeaderSentTwice_NeitherIsTaken_AndTheAnswerSaysWhy()
+    {
+        // Two header lines, as curl -H twice sends them (HttpClient would fold them into one value).
+        var body = System.Text.Encoding.UTF8.GetBytes(ShopData.Row);
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(Host.Client.BaseAddress!.Host, Host.Client.BaseAddress.Port);
+        await using var stream = tcp.GetStream();
+        var head = $"POST /api/models/{ShopData.Spend}/predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" +
+                   $"x-request-id: first-id\r\nx-request-id: second-id\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
+        await stream.WriteAsync(body);
+
+        var answer = await new StreamReader(stream).ReadToEndAsync();
+
+        Assert.StartsWith("HTTP/1.1 200", answer, StringComparison.Ordinal);
+        Assert.Contains("x-request-id-replaced: x-request-id was sent 2 times, so this request has a new id", answer, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("first-id", answer, StringComparison.Ordinal);
+        Assert.DoesNotContain("second-id", answer, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Predict_ErrorAnswer_CarriesTheRequestIdHeader()
     {
         var response = await PostAsync(Host, ShopData.Spend, "{}");
