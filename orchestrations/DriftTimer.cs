@@ -3,6 +3,7 @@ using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Serverless.Core.Datasets;
 using Serverless.Core.Monitoring;
 using Serverless.Core.Registry;
 using Serverless.Core.Specs;
@@ -16,7 +17,7 @@ namespace Serverless.Orchestrations;
 /// <c>Pipeline:Drift:Schedule</c>) came due since its last check, and a scheduled retraining when the spec's
 /// <c>drift.retrainSchedule</c> came due. One model's failure is logged and does not stop the others.
 /// </summary>
-public sealed class DriftTimer(ModelRegistry registry, ModelSpecStore specs, Serverless.Core.Datasets.DatasetStore datasets, DriftStore store, DriftMonitor monitor,
+public sealed class DriftTimer(ModelRegistry registry, ModelSpecStore specs, DatasetStore datasets, DriftStore store, DriftMonitor monitor,
     AuditLog audit, IOptions<DriftOptions> options, ILogger<DriftTimer> logger)
 {
     public const string Actor = "timer";

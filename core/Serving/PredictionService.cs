@@ -101,12 +101,12 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
     {
         if (row.Score is { } score && !float.IsFinite(score)) return false;
         if (row.Probability is { } probability && !float.IsFinite(probability)) return false;
-        if (row.Probabilities is { } probabilities)
+        if (row.Probabilities is null) return true;
+        // The scorer builds a Dictionary: its own enumerator, not a boxed one, on the request path.
+        var probabilities = row.Probabilities as Dictionary<string, float> ?? new Dictionary<string, float>(row.Probabilities);
+        foreach (var p in probabilities.Values)
         {
-            foreach (var p in probabilities.Values)
-            {
-                if (!float.IsFinite(p)) return false;
-            }
+            if (!float.IsFinite(p)) return false;
         }
         return true;
     }

@@ -36,18 +36,19 @@ public sealed class ModelsCommand(IAnsiConsole console) : AsyncCommand<HostSetti
                 Markup.Escape(Json.Text(model?[ModelRegistry.Staging]) ?? "–"),
                 Markup.Escape(Json.Text(model?["versions"]) ?? "0"),
                 Markup.Escape(metric is null ? "–" : $"{metric} {Json.Metric(Json.Number(model?["testMetrics"]?[metric]))}"),
-                Markup.Escape(versions > 0 ? "" : WithoutVersion(name, view, view is null ? null : await SpecAsync(client, name, ct))));
+                Markup.Escape(versions > 0 ? "" : await WithoutVersionAsync(client, name, view, ct)));
         }
         console.Write(table);
         return ExitCodes.Ok;
     }
 
-    /// <summary>What a model without a registered version has, from its view (and its spec), and where to read more.</summary>
-    private static string WithoutVersion(string name, JsonNode? view, JsonNode? spec)
+    /// <summary>What a model without a registered version has, from its view (its spec only when it has nothing else), and where to read more.</summary>
+    private static async Task<string> WithoutVersionAsync(PipelineClient client, string name, JsonNode? view, CancellationToken ct)
     {
         if (Json.Text(view?["latestDataset"]?["version"]) is { } dataset) return $"data {dataset}, no version yet: 'mlops show {name}' says why";
         var refused = (view?["quarantined"] as JsonArray)?.Count ?? 0;
         if (refused > 0) return $"{refused} file(s) quarantined: 'mlops show {name}' says why";
+        var spec = view is null ? null : await SpecAsync(client, name, ct);
         return Json.Text(spec?["current"]?["version"]) is { } version ? $"a spec (version {version}), no data yet: 'mlops upload {name} <file>'" : "";
     }
 
