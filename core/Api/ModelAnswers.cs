@@ -64,7 +64,8 @@ public sealed record QuarantinedSummary(string Blob, DateTimeOffset QuarantinedA
 /// <see cref="GateFailed"/> for a version registered by hand that failed its quality gate, and the metrics it was chosen
 /// by with how they were measured (<see cref="Selection"/>: <c>validation</c>, or <c>cv5</c> and the like), and the
 /// 95% bootstrap interval of the tested test metric (<see cref="TestInterval"/>), and who set its status, when and why
-/// (<see cref="StatusChanged"/>).
+/// (<see cref="StatusChanged"/>), and the candidate run it was registered from (<see cref="RunId"/>, as the model's
+/// runs list names it; absent for versions registered before the registry kept it).
 /// </summary>
 public sealed record VersionSummary(
     string Version,
@@ -82,7 +83,8 @@ public sealed record VersionSummary(
     IReadOnlyDictionary<string, double>? ValidationMetrics = null,
     SelectionMeasure? Selection = null,
     MetricInterval? TestInterval = null,
-    StatusChange? StatusChanged = null)
+    StatusChange? StatusChanged = null,
+    string? RunId = null)
 {
     /// <summary>A registry entry as the API shows it (the registry keeps the trainer and its parameters as one description).</summary>
     public static VersionSummary Of(VersionEntry entry)
@@ -90,7 +92,7 @@ public sealed record VersionSummary(
         var candidate = CandidateSpec.Parse(entry.Trainer);
         return new(entry.Version, entry.CreatedAt, entry.DatasetVersion, candidate.Trainer, candidate.Parameters, entry.PrimaryMetric, entry.TestMetrics,
             entry.Status, entry.OrchestrationId, entry.OrchestrationId is null ? null : ApiRoutes.OrchestrationPath(entry.OrchestrationId),
-            entry.MeasuredOn, entry.GatePassed ? null : true, entry.ValidationMetrics, entry.Selection, entry.TestInterval, entry.StatusChanged);
+            entry.MeasuredOn, entry.GatePassed ? null : true, entry.ValidationMetrics, entry.Selection, entry.TestInterval, entry.StatusChanged, entry.RunId);
     }
 }
 

@@ -236,6 +236,11 @@ public sealed partial class PipelineApi(
         var list = await runs.ListAsync(model, sort, ct);
         // Runs are only ever trained on a dataset version: a model with neither may be one nobody created (a misspelt name).
         if (list.Count == 0 && latest is null) await presence.EnsureExistsAsync(model, ct);
+        if (list.Count > 0 && await registry.GetAsync(model, ct) is { } doc)
+        {
+            var registered = await registry.RegisteredRunsAsync(doc, ct);
+            list = [.. list.Select(r => registered.TryGetValue(r.RunId, out var version) ? r with { Version = version } : r)];
+        }
         return Json(new RunList(model, sort, list));
     });
 

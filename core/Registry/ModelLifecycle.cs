@@ -36,7 +36,14 @@ public sealed class ModelLifecycle(ModelRegistry registry, ModelPresence presenc
     /// </summary>
     public async Task<AliasMove> RollbackAsync(string model, string actor, string reason, CancellationToken ct)
     {
-        var doc = await registry.GetAsync(model, ct).ConfigureAwait(false) ?? throw await presence.WithoutVersionAsync(model, ct).ConfigureAwait(false);
+        var doc = await registry.GetAsync(model, ct).ConfigureAwait(false);
+        if (doc is null)
+        {
+            // A model that exists without a version is in a state a rollback cannot act on (409), as one with no earlier production.
+            await presence.EnsureExistsAsync(model, ct).ConfigureAwait(false);
+            throw new ConflictException($"Model '{model}' has no registered version yet, so there is no production version to roll back from; " +
+                                        $"the first training run registers one (GET {Api.ApiRoutes.OrchestrationsOf(model)}).");
+        }
         var target = ModelRegistry.RollbackTarget(doc).To;
         for (var attempt = 0; ; attempt++)
         {

@@ -130,7 +130,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
         await UpdateAsync(model, doc =>
         {
             doc.Versions.Add(new VersionEntry(version, manifest.CreatedAt, manifest.DatasetVersion, manifest.Candidate.ToString(), manifest.PrimaryMetric, manifest.TestMetrics, VersionStatus.Registered, manifest.OrchestrationId, manifest.TestMeasuredOn, manifest.GatePassed,
-                manifest.ValidationMetrics, manifest.Selection?.WithoutFolds(), manifest.TestInterval));
+                manifest.ValidationMetrics, manifest.Selection?.WithoutFolds(), manifest.TestInterval, RunId: manifest.RunId));
             return doc;
         }, ct).ConfigureAwait(false);
 
@@ -453,24 +453,26 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
     public async Task<ModelManifest?> FindRunAsync(string model, string runId, CancellationToken ct)
     {
         var registry = await GetAsync(model, ct).ConfigureAwait(false);
-        if (registry is null) return null;
-        foreach (var entry in registry.Versions.AsEnumerable().Reverse())
-        {
-            var manifest = await GetManifestAsync(model, entry.Version, ct).ConfigureAwait(false);
-            if (manifest?.RunId == runId) return manifest;
-        }
-        return null;
+        return registry is null ? null : (await RegisteredRunsAsync(registry, ct).ConfigureAwait(false)).GetValueOrDefault(runId) is { } version
+            ? await GetManifestAsync(model, version, ct).ConfigureAwait(false)
+            : null;
     }
 
-    private async Task<ModelManifest?> FindByRunAsync(string model, string orchestrationId, string runId, CancellationToken ct)
+    /// <summary>
+    /// The version each registered run became, by run id. The registry names the run of every version registered since it
+    /// kept them; an older entry's run is read from its manifest.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, string>> RegisteredRunsAsync(RegistryDocument registry, CancellationToken ct)
     {
-        var registry = await GetAsync(model, ct).ConfigureAwait(false);
-        if (registry is null) return null;
-        foreach (var entry in registry.Versions.AsEnumerable().Reverse())
+        var versions = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in registry.Versions)
         {
-            var manifest = await GetManifestAsync(model, entry.Version, ct).ConfigureAwait(false);
-            if (manifest is not null && manifest.RunId == runId && manifest.OrchestrationId == orchestrationId) return manifest;
+            var runId = entry.RunId ?? (await GetManifestAsync(registry.Model, entry.Version, ct).ConfigureAwait(false))?.RunId;
+            if (runId is not null) versions.TryAdd(runId, entry.Version);
         }
-        return null;
+        return versions;
     }
+
+    private async Task<ModelManifest?> FindByRunAsync(string model, string orchestrationId, string runId, CancellationToken ct) =>
+        await FindRunAsync(model, runId, ct).ConfigureAwait(false) is { } manifest && manifest.OrchestrationId == orchestrationId ? manifest : null;
 }

@@ -103,6 +103,8 @@ public static class AliasMoves
 /// A version as listed in the registry, with its headline metrics: test metrics and the rows they were measured on
 /// (<see cref="MeasuredOn"/>), and the metrics it was chosen by with how they were measured (<see cref="Selection"/>,
 /// without the per-fold scores its manifest keeps), and the test interval of the tested metric (<see cref="TestInterval"/>).
+/// <see cref="RunId"/> is the candidate run it was registered from (null in entries written before it was kept here:
+/// their manifests name it).
 /// </summary>
 public sealed record VersionEntry(
     string Version,
@@ -118,7 +120,8 @@ public sealed record VersionEntry(
     IReadOnlyDictionary<string, double>? ValidationMetrics = null,
     SelectionMeasure? Selection = null,
     MetricInterval? TestInterval = null,
-    StatusChange? StatusChanged = null);
+    StatusChange? StatusChanged = null,
+    string? RunId = null);
 
 /// <summary>Who set a version's <see cref="VersionEntry.Status"/>, when, and why (the gate's decision, an expiry, an archive).</summary>
 public sealed record StatusChange(string By, DateTimeOffset At, string? Reason);

@@ -8,7 +8,8 @@ namespace Serverless.Core.Tracking;
 /// <summary>
 /// One recorded candidate run: what was trained, on what, how it scored (<see cref="Metrics"/>, measured as
 /// <see cref="Selection"/> says: the validation split, or k-fold cross-validation), how long it took, how it ended, and
-/// which host process ran it.
+/// which host process ran it. <see cref="Version"/> is the model version it was registered as, when it was: the
+/// registry's fact, added when runs are listed, not kept with the run.
 /// </summary>
 public sealed record ExperimentRun(
     string Model,
@@ -23,7 +24,8 @@ public sealed record ExperimentRun(
     DateTimeOffset StartedAt,
     string? Error,
     string? Host = null,
-    SelectionMeasure? Selection = null);
+    SelectionMeasure? Selection = null,
+    string? Version = null);
 
 /// <summary>Values of <see cref="ExperimentRun.Status"/>.</summary>
 public static class RunStatus

@@ -125,9 +125,11 @@ public sealed class DatasetsApiTests(AzuriteFixture azurite)
         {
             var unknown = await ProblemAsync(await host.Client.PostAsync($"/api/models/nobodyroutes/{route}", Json(body)), HttpStatusCode.NotFound);
             Assert.Equal(Serverless.Core.Registry.ModelPresence.NotFound("nobodyroutes").Message, unknown["detail"]!.GetValue<string>());
-            // A model that exists without a registered version says so.
-            var early = await ProblemAsync(await host.Client.PostAsync($"/api/models/specroutes/{route}", Json(body)), HttpStatusCode.NotFound);
-            Assert.Equal("Model 'specroutes' has no registered version yet.", early["detail"]!.GetValue<string>());
+            // A model that exists without a registered version says so: a version named is not there (404); there is nothing to roll back from (409).
+            var rollback = route == "rollback";
+            var early = await ProblemAsync(await host.Client.PostAsync($"/api/models/specroutes/{route}", Json(body)), rollback ? HttpStatusCode.Conflict : HttpStatusCode.NotFound);
+            Assert.StartsWith("Model 'specroutes' has no registered version yet", early["detail"]!.GetValue<string>());
+            if (rollback) Assert.Contains("no production version to roll back from", early["detail"]!.GetValue<string>());
         }
     }
 

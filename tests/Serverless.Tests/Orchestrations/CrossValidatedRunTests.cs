@@ -50,6 +50,10 @@ public sealed class CrossValidatedRunTests(AzuriteFixture azurite)
         Assert.Contains("5-fold cross-validation", version["card"]!.GetValue<string>());
         var listed = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/small"))!["versions"]![0]!;
         Assert.Equal("cv5", listed["selection"]!["set"]!.GetValue<string>());
+        // Which run became the version, both ways: the version names its run, and of the runs only that one names a version.
+        var winner = version["manifest"]!["runId"]!.GetValue<string>();
+        Assert.Equal(winner, listed["runId"]!.GetValue<string>());
+        Assert.Equal([(winner, "v1")], runs.Where(r => r!["version"] is not null).Select(r => (r!["runId"]!.GetValue<string>(), r["version"]!.GetValue<string>())));
         Assert.Null(listed["selection"]!["folds"]);
         Assert.Equal("test", listed["measuredOn"]!["set"]!.GetValue<string>());
     }
