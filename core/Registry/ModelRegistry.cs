@@ -220,6 +220,70 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
         return doc;
     }
 
+    /// <summary>Who stages a training run's version (<see cref="StageAsync"/>), as its status and the alias history name it.</summary>
+    public const string TrainingActor = "training";
+
+    /// <summary>How many terminated runs <see cref="RegistryDocument.TerminatedRuns"/> remembers.</summary>
+    public const int MaxTerminatedRuns = 100;
+
+    /// <summary>
+    /// Gives a version a training run just registered its status (<paramref name="status"/>: pending approval, or approved
+    /// when the spec asks for none) and puts it on staging, in one change; false, and the version rejected instead and
+    /// left off staging, when a person terminated the run meanwhile (<see cref="TerminateRunAsync"/>).
+    /// </summary>
+    public async Task<bool> StageAsync(string model, string version, string status, string orchestrationId, string reason, CancellationToken ct)
+    {
+        var staged = false;
+        await UpdateAsync(model, doc =>
+        {
+            if (doc.TerminatedRuns.Remove(orchestrationId))
+            {
+                staged = false;
+                return doc.Versions.Find(v => v.Version == version) is { Status: VersionStatus.Rejected } ? doc
+                    : WithStatus(doc, version, VersionStatus.Rejected, TrainingActor, TerminatedReason(orchestrationId, null));
+            }
+            staged = true;
+            return MoveAlias(WithStatus(doc, version, status, TrainingActor, reason), Staging, version, TrainingActor, $"registered by {orchestrationId}", AliasMoves.Register, force: false, out _);
+        }, ct).ConfigureAwait(false);
+        return staged;
+    }
+
+    /// <summary>
+    /// Rejects (and takes off staging) the versions a training run a person terminated registered that no one has decided
+    /// on yet: waiting for approval, or approved by the spec and not yet in production. Versions in production, and
+    /// versions a person decided on, stay as they are. When the run was <paramref name="registering"/> and its version is
+    /// not staged yet, the run is remembered (<see cref="RegistryDocument.TerminatedRuns"/>) so that the registration
+    /// under way rejects its version when it ends (<see cref="StageAsync"/>). Returns the versions rejected here.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> TerminateRunAsync(string model, string orchestrationId, bool registering, string by, string reason, CancellationToken ct)
+    {
+        var rejected = new List<string>();
+        await UpdateAsync(model, doc =>
+        {
+            rejected.Clear();
+            var staged = false;
+            foreach (var entry in doc.Versions.Where(v => v.OrchestrationId == orchestrationId && doc.Aliases.GetValueOrDefault(Production) != v.Version).ToList())
+            {
+                var decidedByTraining = entry is { Status: VersionStatus.PendingApproval } or { Status: VersionStatus.Approved, StatusChanged.By: TrainingActor };
+                staged |= decidedByTraining;
+                if (!decidedByTraining && entry.Status != VersionStatus.Registered) continue;
+                doc = WithStatus(doc, entry.Version, VersionStatus.Rejected, by, TerminatedReason(orchestrationId, reason));
+                rejected.Add(entry.Version);
+            }
+            var remember = registering && !staged && !doc.TerminatedRuns.Contains(orchestrationId);
+            if (remember)
+            {
+                doc.TerminatedRuns.Add(orchestrationId);
+                if (doc.TerminatedRuns.Count > MaxTerminatedRuns) doc.TerminatedRuns.RemoveRange(0, doc.TerminatedRuns.Count - MaxTerminatedRuns);
+            }
+            return rejected.Count > 0 || remember ? doc : null;
+        }, ct).ConfigureAwait(false);
+        return rejected;
+    }
+
+    private static string TerminatedReason(string orchestrationId, string? reason) =>
+        $"its training run {orchestrationId} was terminated before it finished" + (string.IsNullOrWhiteSpace(reason) ? "" : $": {reason}");
+
     /// <summary>Points an alias at a version and records the move in the history.</summary>
     public Task<RegistryDocument> SetAliasAsync(string model, string alias, string version, string by, string reason, CancellationToken ct) =>
         UpdateAsync(model, doc => MoveAlias(doc, alias, version, by, reason, alias == Production ? AliasMoves.Promote : AliasMoves.Register, force: false, out _), ct);
@@ -433,6 +497,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
                 Aliases = new Dictionary<string, string>(current.Aliases),
                 Versions = [.. current.Versions],
                 History = [.. current.History],
+                TerminatedRuns = [.. current.TerminatedRuns],
             });
             if (updated is null) return current;
             try

@@ -137,6 +137,13 @@ public sealed record RegistryDocument
 
     /// <summary>Runs whose winner did not replace the champion, newest last, with both numbers and the tolerance.</summary>
     public List<ChampionRetained> ChampionRetained { get; init; } = [];
+
+    /// <summary>
+    /// Training runs a person terminated while they registered their version (instance ids, newest last, at most
+    /// <see cref="ModelRegistry.MaxTerminatedRuns"/>): the registration, already under way, rejects its version instead of
+    /// staging it, and takes the run off this list (<see cref="ModelRegistry.StageAsync"/>).
+    /// </summary>
+    public List<string> TerminatedRuns { get; init; } = [];
 }
 
 /// <summary>A run whose winner (<see cref="Version"/> when it was registered anyway) did not replace the champion, and why.</summary>

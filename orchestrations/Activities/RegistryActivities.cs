@@ -50,10 +50,9 @@ public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datase
             TraceParent = Activity.Current?.Id,
         };
         var manifest = await registry.RegisterAsync(draft, input.Fit?.ModelBlob ?? input.Winner.ModelBlob!, ModelCard.Render, cancellationToken);
-        await registry.SetStatusAsync(plan.Model, manifest.Version, input.Status, cancellationToken, reason:
-            input.Status == VersionStatus.PendingApproval ? "registered; waits for a decision at the approval gate" : "registered; the spec asks for no approval");
-        await registry.SetAliasAsync(plan.Model, ModelRegistry.Staging, manifest.Version, "training", $"registered by {input.OrchestrationId}", cancellationToken);
-        await audit.RecordAsync(AuditActions.Register, plan.Model, "training", $"winner of training run {input.OrchestrationId}", new
+        var staged = await registry.StageAsync(plan.Model, manifest.Version, input.Status, input.OrchestrationId,
+            input.Status == VersionStatus.PendingApproval ? "registered; waits for a decision at the approval gate" : "registered; the spec asks for no approval", cancellationToken);
+        await audit.RecordAsync(AuditActions.Register, plan.Model, ModelRegistry.TrainingActor, $"winner of training run {input.OrchestrationId}", new
         {
             manifest.Version,
             manifest.DatasetVersion,
@@ -66,8 +65,13 @@ public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datase
             FitOn = manifest.Fit?.On,
             manifest.Sha256,
             input.OrchestrationId,
-            input.Status,
+            Status = staged ? input.Status : VersionStatus.Rejected,
         }, cancellationToken);
+        if (!staged)
+        {
+            await audit.RecordAsync(AuditActions.Rejected, plan.Model, ModelRegistry.TrainingActor, $"training run {input.OrchestrationId} was terminated while it registered this version",
+                new { manifest.Version, input.OrchestrationId }, cancellationToken);
+        }
         return new RegisteredVersion(plan.Model, manifest.Version, manifest.Sha256);
     }
 }

@@ -23,7 +23,8 @@ public sealed record DecisionAnswer(string InstanceId, string Decision);
 
 /// <summary>
 /// The 202 answer of terminate: the run, the reason, and, for a run stopped at its approval gate, the version it waited
-/// with and the status that version has now (<c>rejected</c>, or <c>approved</c> where an approval was sent first).
+/// with and the status that version has now (<c>rejected</c>, or <c>approved</c> where an approval was sent first); for a
+/// run stopped after it registered a version no one had decided on yet, that version, now <c>rejected</c>.
 /// </summary>
 public sealed record TerminateAnswer(string InstanceId, string Reason, string? Version = null, string? VersionStatus = null);
 

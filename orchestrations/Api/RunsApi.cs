@@ -154,15 +154,26 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
             {
                 await audit.RecordAsync(action, model, decision.Decision.By, decision.Decision.Reason ?? "", new { Version = waiting, instanceId }, ct);
             }
-            versionStatus = (await registry.GetAsync(model, ct))?.Versions.Find(v => v.Version == waiting)?.Status;
         }
+        string? withdrawn = null;
+        if (instance.Name == nameof(TrainingOrchestrator))
+        {
+            // A version the run registered and no one decided on is rejected with it; one it is still registering, when that ends.
+            var registering = Progress(instance)?.Stage == TrainingStages.Registering;
+            foreach (var version in await registry.TerminateRunAsync(model, instanceId, registering, actor, reason, ct))
+            {
+                await audit.RecordAsync(AuditActions.Rejected, model, actor, $"run terminated: {reason}", new { Version = version, instanceId }, ct);
+                withdrawn ??= version;
+            }
+        }
+        if ((waiting ?? withdrawn) is { } named) versionStatus = (await registry.GetAsync(model, ct))?.Versions.Find(v => v.Version == named)?.Status;
         // The engine runs none of the run's code after this, so the run's end is recorded here, as the run records its own.
         if (instance.Name == nameof(TrainingOrchestrator))
         {
             await audit.RecordAsync(AuditActions.TrainingEnded, model, actor, reason,
                 new TrainingEventDetails(instanceId, TrainingStages.Terminated, Progress(instance)?.Version, ReadInput(instance)?.DatasetVersion), ct);
         }
-        return new WithHeader(Json(new TerminateAnswer(instanceId, reason, waiting, versionStatus), StatusCodes.Status202Accepted),
+        return new WithHeader(Json(new TerminateAnswer(instanceId, reason, waiting ?? withdrawn, versionStatus), StatusCodes.Status202Accepted),
             Microsoft.Net.Http.Headers.HeaderNames.Location, ApiRoutes.OrchestrationPath(instanceId));
     });
 

@@ -111,4 +111,58 @@ public sealed class ModelRegistryTests(AzuriteFixture azurite)
 
         Assert.Contains("Integrity check failed", error.Message);
     }
+
+    /// <summary>
+    /// A run terminated while it registers: whichever of the terminate and the registration's two changes comes first,
+    /// the version ends rejected and off staging, and production does not move to it.
+    /// </summary>
+    [Theory]
+    [InlineData("before")]
+    [InlineData("between")]
+    [InlineData("after")]
+    public async Task TerminateRun_RacingARegistration_LeavesItsVersionRejectedAndOffStaging(string terminated)
+    {
+        var storage = azurite.CreateStorage();
+        var (registry, model) = await ArrangeAsync();
+        var blob = await CandidateBlobAsync(registry, storage, model, "r1", [1, 2, 3]);
+        var draft = Draft(model, "r1");
+        async Task<IReadOnlyList<string>> TerminateAsync() => await registry.TerminateRunAsync(model, draft.OrchestrationId, registering: true, "ops", "wrong data", CancellationToken.None);
+
+        var rejectedByTerminate = terminated == "before" ? await TerminateAsync() : [];
+        var manifest = await registry.RegisterAsync(draft, blob, m => $"# {m.Version}", CancellationToken.None);
+        if (terminated == "between") rejectedByTerminate = await TerminateAsync();
+        var staged = await registry.StageAsync(model, manifest.Version, VersionStatus.PendingApproval, draft.OrchestrationId, "waits", CancellationToken.None);
+        if (terminated == "after") rejectedByTerminate = await TerminateAsync();
+
+        var doc = (await registry.GetAsync(model, CancellationToken.None))!;
+        var entry = Assert.Single(doc.Versions);
+        Assert.Equal(VersionStatus.Rejected, entry.Status);
+        Assert.Contains("was terminated before it finished", entry.StatusChanged!.Reason);
+        Assert.False(doc.Aliases.ContainsKey(ModelRegistry.Staging));
+        Assert.Equal(terminated == "after", staged);
+        Assert.Equal(terminated == "before" ? [] : ["v1"], rejectedByTerminate);
+        // Remembered only until the registration under way has ended: a later run under the same id is not refused.
+        Assert.Empty(doc.TerminatedRuns);
+        await Assert.ThrowsAsync<ConflictException>(() => registry.PromoteAsync(model, "v1", "training", "the run's promotion", force: false, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task TerminateRun_LeavesItsProductionVersionAndAVersionAPersonApproved_AsTheyAre()
+    {
+        var storage = azurite.CreateStorage();
+        var (registry, model) = await ArrangeAsync();
+        var first = await registry.RegisterAsync(Draft(model, "r1") with { OrchestrationId = "run-a" }, await CandidateBlobAsync(registry, storage, model, "r1", [1]), m => "#", CancellationToken.None);
+        await registry.StageAsync(model, first.Version, VersionStatus.Approved, "run-a", "no approval asked", CancellationToken.None);
+        await registry.PromoteAsync(model, first.Version, "training", "run-a's winner", force: false, CancellationToken.None);
+        var second = await registry.RegisterAsync(Draft(model, "r2") with { OrchestrationId = "run-a" }, await CandidateBlobAsync(registry, storage, model, "r2", [2]), m => "#", CancellationToken.None);
+        await registry.StageAsync(model, second.Version, VersionStatus.PendingApproval, "run-a", "waits", CancellationToken.None);
+        await registry.DecidePendingAsync(model, second.Version, VersionStatus.Approved, "alice", "looks right", CancellationToken.None);
+
+        Assert.Empty(await registry.TerminateRunAsync(model, "run-a", registering: false, "ops", "too late", CancellationToken.None));
+
+        var doc = (await registry.GetAsync(model, CancellationToken.None))!;
+        Assert.Equal([VersionStatus.Approved, VersionStatus.Approved], doc.Versions.Select(v => v.Status));
+        Assert.Equal(("v1", "v2"), (doc.Aliases[ModelRegistry.Production], doc.Aliases[ModelRegistry.Staging]));
+        Assert.Empty(doc.TerminatedRuns);
+    }
 }
