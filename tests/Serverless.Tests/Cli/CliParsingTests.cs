@@ -193,5 +193,21 @@ public sealed class CliParsingTests
         Assert.DoesNotContain("   at ", output);
     }
 
+    [Fact]
+    public async Task Upload_StorageNotListening_SaysSoAtOnceWithoutTheStorageClientsRetries()
+    {
+        var port = AzuriteProcess.FreePort();
+        var connection = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={Convert.ToBase64String(new byte[64])};" +
+                         $"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{port}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
+
+        var (exit, output) = await CliRunner.RunAsync("upload", "taxi", DataFile(), "--connection", connection);
+
+        Assert.Equal(ExitCodes.Error, exit);
+        // Named at once from the refused connection, not after the client's six tries ("Retry failed after 6 tries").
+        Assert.Contains($"cannot reach the storage account (http://127.0.0.1:{port}): Connection refused. Is Azurite running (./run)", output);
+        Assert.DoesNotContain("Retry", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
     private static string DataFile() => Infrastructure.RepositoryPaths.Dataset("taxi", "taxi-fare-train.csv");
 }

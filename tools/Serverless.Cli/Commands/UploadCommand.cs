@@ -136,6 +136,14 @@ public sealed class UploadCommand(IAnsiConsole console) : AsyncCommand<UploadSet
     {
         var storage = new PipelineStorage(Options.Create(StorageOptions(settings)));
         var blobName = $"{settings.Model}/{Path.GetFileName(settings.File)}";
+        var account = storage.Incoming.Uri.GetLeftPart(UriPartial.Authority);
+        const string hint = "Is Azurite running (./run), or is --connection right?";
+        if (IsLoopback(storage.Incoming.Uri) && await UnreachableAsync(storage.Incoming.Uri, ct) is { } why)
+        {
+            // Azurite not running: a refused connection answers the same after every one of the storage client's retries
+            // (half a minute of them). A remote account is left to those retries (and to a proxy, where one is set).
+            throw new CliException($"cannot reach the storage account ({account}): {why}. {hint}");
+        }
         Azure.ETag uploaded;
         try
         {
@@ -159,8 +167,9 @@ public sealed class UploadCommand(IAnsiConsole console) : AsyncCommand<UploadSet
         }
         catch (Exception e) when (e is RequestFailedException or AggregateException or InvalidOperationException or FormatException)
         {
-            throw new CliException($"cannot upload to the storage account ({storage.Incoming.Uri.GetLeftPart(UriPartial.Authority)}): {e.Message.Split('\n')[0]} " +
-                                   "Is Azurite running (./run), or is --connection right?");
+            // The storage client's retries end in an AggregateException whose message is about its retry settings: its causes say what happened.
+            var cause = e is AggregateException all ? string.Join("; ", all.InnerExceptions.Select(i => i.Message).Distinct()) : e.Message.Split('\n')[0];
+            throw new CliException($"cannot upload to the storage account ({account}): {cause} {hint}");
         }
         console.WriteLine($"uploaded: data incoming/{blobName} ({new FileInfo(settings.File).Length:N0} bytes)");
         if (!settings.Wait)
@@ -172,6 +181,30 @@ public sealed class UploadCommand(IAnsiConsole console) : AsyncCommand<UploadSet
         using var client = settings.CreateClient();
         var view = IFollowView.For(console);
         return await view.RunAsync(v => new UploadFollower(client, v, settings.Model, blobName, uploaded.ToString(), TimeSpan.FromSeconds(settings.Timeout)).FollowAsync(ct));
+    }
+
+    private static bool IsLoopback(Uri endpoint) =>
+        endpoint.IsLoopback || (System.Net.IPAddress.TryParse(endpoint.Host, out var address) && System.Net.IPAddress.IsLoopback(address));
+
+    /// <summary>Why the storage endpoint cannot be connected to (refused, no such host, no answer within 5 s), or null when it can.</summary>
+    private static async Task<string?> UnreachableAsync(Uri endpoint, CancellationToken ct)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            await tcp.ConnectAsync(endpoint.Host, endpoint.Port, timeout.Token);
+            return null;
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            return e.Message;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return "no answer within 5 s";
+        }
     }
 
     /// <summary>The storage options of the hosts (<c>Pipeline:Storage</c> from the environment), with --connection over them.</summary>
