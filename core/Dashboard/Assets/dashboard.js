@@ -492,7 +492,7 @@
     // Candidates: the experiment runs of this orchestration (live while it trains), else the outcome's summary.
     let list = experimentRuns.filter((c) => c.orchestrationId === run.instanceId).map((c) => ({
       runId: c.runId, name: c.trainer, parameters: c.parameters, status: c.status, metrics: c.validationMetrics || c.metrics || {}, duration: c.durationMs, host: c.host, error: c.error,
-      cost: (c.selection || {}).scoringCost,
+      cost: (c.selection || {}).scoringCost, version: c.version,
     }));
     if (list.length === 0) {
       list = (pick(run.output, 'candidates') || []).map((c) => ({
@@ -507,7 +507,7 @@
     const winner = pick(run.output, 'winner');
     const won = (c) => winnerRunId ? c.runId === winnerRunId : Boolean(winner) && String(winner).startsWith(c.name);
     rows($('#candidates tbody'), list, (c) => el('tr', { 'data-run': c.runId || '' },
-      el('td', {}, c.name, won(c) ? ' ' : '', won(c) ? pill('winner', 'good') : ''),
+      el('td', {}, c.name, won(c) ? ' ' : '', won(c) ? pill('winner', 'good') : '', c.version ? ' ' : '', c.version ? pill('registered as ' + c.version, '') : ''),
       el('td', {}, c.parameters && Object.keys(c.parameters).length ? Object.entries(c.parameters).map(([k, v]) => `${k}=${fmt(v)}`).join(', ') : '–'),
       el('td', { title: c.error || '' }, pill(c.status || '–', /fail/i.test(c.status) ? 'bad' : '')),
       el('td', { class: 'num' }, fmt(c.metrics[metric])),

@@ -59,6 +59,9 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite)
         var winners = (await host.Client.GetFromJsonAsync<JsonObject>($"/api/orchestrations?model={Model}"))!["runs"]!.AsArray()
             .Select(r => r!["output"]?["winnerRunId"]?.GetValue<string>()).OfType<string>().ToList();
         Assert.Contains(await page.Locator("#candidates tbody tr:has-text('winner')").GetAttributeAsync("data-run"), winners);
+        // The version the winner became, from the runs list; the other candidates became none.
+        await Assertions.Expect(page.Locator("#candidates tbody tr:has-text('winner')")).ToContainTextAsync(new Regex(@"registered as v\d"));
+        await Assertions.Expect(page.Locator("#candidates tbody tr:has-text('registered as')")).ToHaveCountAsync(1);
         // Each candidate's scoring cost, in tree splits a row.
         await Assertions.Expect(page.Locator("#candidates tbody td.cost").Filter(new() { HasTextRegex = new Regex(@"^\d[\d,]*$") })).ToHaveCountAsync(3);
         await Assertions.Expect(page.Locator("#quarantine")).ToContainTextAsync("header-only.csv");
