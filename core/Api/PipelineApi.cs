@@ -121,7 +121,7 @@ public sealed partial class PipelineApi(
         OnlyQueryParameters(request, ReasonParameter);
         using var document = await ReadDocumentAsync(request, ct);
         var json = System.Text.Encoding.UTF8.GetBytes(document.RootElement.GetRawText());
-        var version = await specIntake.AcceptAsync(model, json, Actor(request), "api", Single(request, ReasonParameter), ct);
+        var version = await specIntake.AcceptAsync(model, json, Actor(request), "api", Reasons.Check(Single(request, ReasonParameter), ReasonParameter), ct);
         return Json(version.Spec);
     });
 
@@ -208,6 +208,12 @@ public sealed partial class PipelineApi(
         var body = await ReadJsonAsync<PromoteBody>(request, strict: true, ct);
         if (string.IsNullOrWhiteSpace(body?.Version)) throw new BadRequestException("Name the version to promote.", Field("version", "required, e.g. \"v2\""));
         var version = CheckVersionName(body.Version, "version");
+        if (body.Force == true && string.IsNullOrWhiteSpace(body.Reason))
+        {
+            // Force overrides a failed gate, a pending approval, a rejection or an archive: the audit keeps why, as the refusal asks.
+            throw new BadRequestException("A forced promotion needs a reason: send \"reason\": \"...\" with \"force\": true (mlops promote ... --force --reason \"...\").",
+                Field("reason", "required with \"force\": true"));
+        }
         var move = await lifecycle.PromoteAsync(model, version, Actor(request), body.Reason ?? "manual promotion", body.Force ?? false, ct);
         await predictions.RefreshAsync(model, ct);
         return Json(new AliasesAnswer(model, move.Document.Aliases, move.From, move.To, move.ForcedBecause is not null ? true : null, move.ForcedBecause));
@@ -257,5 +263,6 @@ public sealed partial class PipelineApi(
     });
 
     /// <summary>The body of promote: the version to move production to, why, and <c>force</c> for a version that failed its gate, waits for approval or was archived.</summary>
-    public sealed record PromoteBody([property: System.Text.Json.Serialization.JsonConverter(typeof(Registry.VersionNames.JsonConverter))] string? Version, string? Reason = null, bool? Force = null);
+    public sealed record PromoteBody([property: System.Text.Json.Serialization.JsonConverter(typeof(Registry.VersionNames.JsonConverter))] string? Version,
+        [property: System.Text.Json.Serialization.JsonConverter(typeof(Reasons.JsonConverter))] string? Reason = null, bool? Force = null);
 }

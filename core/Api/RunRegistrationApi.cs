@@ -44,7 +44,7 @@ public sealed partial class RunRegistrationApi(RunRegistration registration, Mod
         return new Created(path, Results.Json(manifest, ApiJson.Options, statusCode: StatusCodes.Status201Created));
     });
 
-    private sealed record RegisterBody(string? Reason = null);
+    private sealed record RegisterBody([property: System.Text.Json.Serialization.JsonConverter(typeof(Reasons.JsonConverter))] string? Reason = null);
 
     /// <summary>A 201 with a Location header around a JSON result.</summary>
     private sealed class Created(string location, IResult inner) : IResult

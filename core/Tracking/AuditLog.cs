@@ -39,7 +39,8 @@ public sealed class AuditLog(PipelineStorage storage)
             ["Action"] = action,
             ["Model"] = model,
             ["Actor"] = actor,
-            ["Reason"] = reason ?? "",
+            // Bounded where it is taken (Reasons.Check); cut here too, so that no record is ever refused for its reason.
+            ["Reason"] = reason is { Length: > Api.Reasons.MaxLength } ? reason[..Api.Reasons.MaxLength] + "…" : reason ?? "",
             ["Details"] = details is null ? "" : JsonSerializer.Serialize(details, DetailsOptions),
         };
         await table.AddEntityAsync(entity, ct).ConfigureAwait(false);

@@ -130,7 +130,7 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
         OnlyQueryParameters(request, ReasonParameter);
         // The reason as the body's "reason", as on every other admin route, or as ?reason= (the check-status answer's URI).
         var body = request.ContentLength is > 0 ? await ReadJsonAsync<ReasonBody>(request, strict: true, ct) : null;
-        var queried = request.Query[ReasonParameter].FirstOrDefault();
+        var queried = Reasons.Check(request.Query[ReasonParameter].FirstOrDefault(), ReasonParameter);
         if (body?.Reason is not null && queried is not null)
         {
             throw new BadRequestException("Give the reason once: in the body or as ?reason=, not both.", Field(ReasonParameter, "in the body or the query, not both"));
@@ -353,7 +353,7 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
 
 
     /// <summary>The optional body of train: the dataset version (else the latest) and why, kept in the audit.</summary>
-    public sealed record TrainBody(string? DatasetVersion = null, string? Reason = null);
+    public sealed record TrainBody(string? DatasetVersion = null, [property: System.Text.Json.Serialization.JsonConverter(typeof(Reasons.JsonConverter))] string? Reason = null);
 }
 
 /// <summary>A run as the API shows it: Durable Functions' instance status, with the failure's message where it failed.</summary>

@@ -28,6 +28,13 @@ public static class MlopsApp
         Console.CancelKeyPress += onCancel;
         try
         {
+            if (MissingValue(args) is { } option)
+            {
+                // The parser would take the next option's place, or nothing, as the value (and a reason would reach the audit so).
+                console.MarkupLineInterpolated($"[red]{Name}: {option} needs a value, as in {option} \"...\".[/]");
+                console.MarkupLineInterpolated($"Try '{Name} <command> --help'.");
+                return ExitCodes.Usage;
+            }
             return await Create(console).RunAsync(args, cancel.Token);
         }
         finally
@@ -78,13 +85,29 @@ public static class MlopsApp
     private static readonly Type[] SettingsTypes =
         [typeof(UploadSettings), typeof(HostSettings), typeof(ModelSettings), typeof(PromoteSettings), typeof(ModelAdminSettings), typeof(DecisionSettings), typeof(AuditSettings)];
 
+    private static IEnumerable<CommandOptionAttribute> Options => SettingsTypes
+        .SelectMany(t => t.GetProperties())
+        .SelectMany(p => p.GetCustomAttributes(typeof(CommandOptionAttribute), inherit: true).Cast<CommandOptionAttribute>());
+
+    private static IEnumerable<string> Spellings(CommandOptionAttribute option) => option.LongNames.Select(n => "--" + n).Concat(option.ShortNames.Select(n => "-" + n));
+
+    /// <summary>An option that takes a value given without one: last on the line, or followed by another option.</summary>
+    internal static string? MissingValue(IReadOnlyList<string> args)
+    {
+        var valued = Options.Where(o => o.ValueName is not null && !o.ValueIsOptional).SelectMany(Spellings).ToHashSet(StringComparer.Ordinal);
+        var every = Options.SelectMany(Spellings).ToHashSet(StringComparer.Ordinal);
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (valued.Contains(args[i]) && (i == args.Count - 1 || every.Contains(args[i + 1]))) return args[i];
+        }
+        return null;
+    }
+
     private static string? SuggestOption(string message)
     {
         var match = System.Text.RegularExpressions.Regex.Match(message, "^Unknown option '([^']+)'");
         if (!match.Success) return null;
-        var known = SettingsTypes
-            .SelectMany(t => t.GetProperties())
-            .SelectMany(p => p.GetCustomAttributes(typeof(CommandOptionAttribute), inherit: true).Cast<CommandOptionAttribute>())
+        var known = Options
             .SelectMany(o => o.LongNames)
             .Distinct()
             .ToList();

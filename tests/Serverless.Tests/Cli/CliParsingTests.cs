@@ -209,5 +209,19 @@ public sealed class CliParsingTests
         Assert.DoesNotContain("   at ", output);
     }
 
+    [Theory]
+    [InlineData("rollback", "taxi", "--reason")]
+    [InlineData("promote", "taxi", "v2", "--reason", "--force")]
+    [InlineData("promote", "taxi", "v2", "--force", "--reason")]
+    [InlineData("models", "--host")]
+    public async Task AnOptionThatTakesAValue_GivenWithout_IsAUsageErrorNamingIt(params string[] args)
+    {
+        var (exit, output) = await CliRunner.RunAsync(args);
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        // Said before anything is sent: no host is needed to learn it (nothing listens on the default one here).
+        Assert.Contains($"{(args.Contains("--reason") ? "--reason" : "--host")} needs a value", output);
+    }
+
     private static string DataFile() => Infrastructure.RepositoryPaths.Dataset("taxi", "taxi-fare-train.csv");
 }

@@ -103,7 +103,7 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
         var production = onFirst["productionVersion"]!.GetValue<string>();
         var manifest = (await taxi.Registry.GetManifestAsync(Model, production, CancellationToken.None))!;
         var copy = await taxi.Registry.RegisterAsync(manifest with { RunId = Guid.NewGuid().ToString("N") }, manifest.ModelBlob, _ => "# copy", CancellationToken.None);
-        var promoted = await taxi.Host.Client.PostAsync($"/api/models/{Model}/promote", ApiAssert.Json($$"""{"version":"{{copy.Version}}","force":true}"""));
+        var promoted = await taxi.Host.Client.PostAsync($"/api/models/{Model}/promote", ApiAssert.Json($$"""{"version":"{{copy.Version}}","force":true,"reason":"a copy of production"}"""));
         Assert.Equal(HttpStatusCode.OK, promoted.StatusCode);
         try
         {

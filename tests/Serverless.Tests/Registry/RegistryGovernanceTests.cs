@@ -2,8 +2,10 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using Serverless.Core.Api;
 using Serverless.Core.Registry;
 using Serverless.Core.Serving;
 using Serverless.Core.Tracking;
@@ -92,7 +94,10 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         Assert.Equal(0, forcedExit);
         Assert.Contains("production is v1; forced: ", forced.ReplaceLineEndings(" "));
         Assert.Equal("v1", await ProductionAsync(model));
-        var (againExit, again) = await Serverless.Tests.Cli.CliRunner.RunAsync("promote", model, "1", "--force", "--host", host);
+        var (noReasonExit, noReason) = await Serverless.Tests.Cli.CliRunner.RunAsync("promote", model, "1", "--force", "--host", host);
+        Assert.Equal(Serverless.Cli.ExitCodes.Usage, noReasonExit);
+        Assert.Contains("--force needs --reason", noReason);
+        var (againExit, again) = await Serverless.Tests.Cli.CliRunner.RunAsync("promote", model, "1", "--force", "--reason", "again", "--host", host);
         Assert.Equal(0, againExit);
         Assert.Contains("production is v1 (it already was; nothing moved)", again.ReplaceLineEndings(" "));
         Assert.Equal("accepted risk", Assert.Single(await AuditAsync(model, AuditActions.ForcedPromote))["reason"]!.GetValue<string>());
@@ -230,6 +235,56 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
             Assert.DoesNotContain("Serverless.", problem.ToJsonString());
         }
         Assert.Null(await ProductionAsync(model));
+    }
+
+    [Fact]
+    public async Task Moves_WithAReasonLongerThanTheAuditKeeps_Answer400NamingItAndChangeNothing()
+    {
+        var model = await ModelWithVersionsAsync("long", 3);
+        Assert.Equal(HttpStatusCode.OK, (await PromoteAsync(model, """{"version":"v1","reason":"first"}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PromoteAsync(model, """{"version":"v2","reason":"second"}""")).StatusCode);
+        var tooLong = JsonSerializer.Serialize(new string('y', Reasons.MaxLength + 1));
+        var withinLimit = JsonSerializer.Serialize(new string('y', Reasons.MaxLength));
+        var historyBefore = (await shop.Registry.GetAsync(model, CancellationToken.None))!.History.Count;
+
+        var problems = new[]
+        {
+            await ProblemAsync(await Host.Client.PostAsync($"/api/models/{model}/rollback", Json($$"""{"reason":{{tooLong}}}""")), HttpStatusCode.BadRequest),
+            await ProblemAsync(await Host.Client.PostAsync($"/api/models/{model}/versions/v3/archive", Json($$"""{"reason":{{tooLong}}}""")), HttpStatusCode.BadRequest),
+            await ProblemAsync(await PromoteAsync(model, $$"""{"version":"v3","reason":{{tooLong}}}"""), HttpStatusCode.BadRequest),
+            await ProblemAsync(await Host.Client.PutAsync($"/api/models/{model}/spec?reason={new string('y', Reasons.MaxLength + 1)}", Json("""{"label":"spend","task":"regression"}""")), HttpStatusCode.BadRequest),
+        };
+
+        foreach (var problem in problems)
+        {
+            Assert.Contains(Reasons.Rule, problem.ToJsonString());
+            Assert.NotNull(problem["errors"]!["reason"]);
+        }
+        var doc = (await shop.Registry.GetAsync(model, CancellationToken.None))!;
+        Assert.Equal(("v2", historyBefore), (doc.Aliases[ModelRegistry.Production], doc.History.Count));
+        Assert.Equal(VersionStatus.Registered, doc.Versions.Single(v => v.Version == "v3").Status);
+        Assert.Empty(await AuditAsync(model, AuditActions.Rollback));
+        // At the limit the move is made and audited with the whole reason.
+        Assert.Equal(HttpStatusCode.OK, (await Host.Client.PostAsync($"/api/models/{model}/rollback", Json($$"""{"reason":{{withinLimit}}}"""))).StatusCode);
+        Assert.Equal(Reasons.MaxLength, Assert.Single(await AuditAsync(model, AuditActions.Rollback))["reason"]!.GetValue<string>().Length);
+    }
+
+    [Fact]
+    public async Task Promote_WithForceAndNoReason_Is400AndMovesNothing()
+    {
+        var model = await ModelWithVersionsAsync("noreason", 1);
+        await shop.Registry.SetStatusAsync(model, "v1", VersionStatus.Rejected, CancellationToken.None);
+
+        var missing = await ProblemAsync(await PromoteAsync(model, """{"version":"v1","force":true}"""), HttpStatusCode.BadRequest);
+        var blank = await ProblemAsync(await PromoteAsync(model, """{"version":"v1","force":true,"reason":"  "}"""), HttpStatusCode.BadRequest);
+
+        foreach (var problem in new[] { missing, blank })
+        {
+            Assert.Contains("A forced promotion needs a reason", problem["detail"]!.GetValue<string>());
+            Assert.NotNull(problem["errors"]!["reason"]);
+        }
+        Assert.Null(await ProductionAsync(model));
+        Assert.Empty(await AuditAsync(model, AuditActions.ForcedPromote));
     }
 
     [Fact]

@@ -63,7 +63,7 @@ public sealed class ModelIntegrityTests(ShopSpendModel shop) : IClassFixture<Sho
         await shop.RegisterCopyAsync(model);
         await TamperAsync(model, "v2");
 
-        var problem = await ApiAssert.ProblemAsync(await Host.Client.PostAsync($"/api/models/{model}/promote", ApiAssert.Json($$"""{"version":"v2","force":{{(force ? "true" : "false")}}}""")),
+        var problem = await ApiAssert.ProblemAsync(await Host.Client.PostAsync($"/api/models/{model}/promote", ApiAssert.Json($$"""{"version":"v2","force":{{(force ? "true" : "false")}},"reason":"integrity test"}""")),
             HttpStatusCode.Conflict);
 
         Assert.Contains("v2 failed its integrity check", problem["detail"]!.GetValue<string>());

@@ -22,6 +22,7 @@ public sealed class PromoteSettings : ModelAdminSettings
         // Read as the API reads it: a bare number is that version.
         if (VersionNames.Normalize(Version) is not { } version) return ValidationResult.Error($"'{Version}' is not a version; versions are named v1, v2, ... ({VersionNames.Rule}).");
         Version = version;
+        if (Force && string.IsNullOrWhiteSpace(Reason)) return ValidationResult.Error("--force needs --reason \"...\": a forced promotion overrides a gate, an approval or an archive, and the audit keeps why.");
         return base.Validate();
     }
 }
