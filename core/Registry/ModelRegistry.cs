@@ -91,13 +91,21 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
     /// <param name="draft">The manifest without version, sha256 and size; those are filled in here.</param>
     /// <param name="sourceModelBlob">The candidate's <c>model.zip</c> in the models container.</param>
     /// <param name="renderCard">Renders the model card from the final manifest.</param>
-    public async Task<ModelManifest> RegisterAsync(ModelManifest draft, string sourceModelBlob, Func<ModelManifest, string> renderCard, CancellationToken ct)
+    public async Task<ModelManifest> RegisterAsync(ModelManifest draft, string sourceModelBlob, Func<ModelManifest, string> renderCard, CancellationToken ct) =>
+        (await RegisterOnceAsync(draft, sourceModelBlob, renderCard, ct).ConfigureAwait(false)).Manifest;
+
+    /// <summary>
+    /// <see cref="RegisterAsync"/>, saying whether this call made the version: <c>Created</c> is false when the run was
+    /// registered already, by an earlier call or by one running at the same time (the registry takes a run once, so two
+    /// calls racing make one version; the loser's files are removed and its reserved number stays a gap).
+    /// </summary>
+    public async Task<(ModelManifest Manifest, bool Created)> RegisterOnceAsync(ModelManifest draft, string sourceModelBlob, Func<ModelManifest, string> renderCard, CancellationToken ct)
     {
         await storage.EnsureCreatedAsync().ConfigureAwait(false);
         var model = draft.Model;
 
         var existing = await FindByRunAsync(model, draft.OrchestrationId, draft.RunId, ct).ConfigureAwait(false);
-        if (existing is not null) return existing;
+        if (existing is not null) return (existing, false);
 
         // Reserve the version number first: a crash after this leaves a gap, never two models under one number.
         var reserved = await UpdateAsync(model, doc => doc with { LatestVersion = doc.LatestVersion + 1 }, ct).ConfigureAwait(false);
@@ -127,15 +135,28 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
             HttpHeaders = new BlobHttpHeaders { ContentType = "text/markdown; charset=utf-8" },
         }, ct).ConfigureAwait(false);
 
+        string? first = null;
         await UpdateAsync(model, doc =>
         {
+            // The run is taken once: a call that got here first (between this call's check above and now) keeps it.
+            first = doc.Versions.Find(v => v.RunId == manifest.RunId && v.OrchestrationId == manifest.OrchestrationId)?.Version;
+            if (first is not null) return null;
             doc.Versions.Add(new VersionEntry(version, manifest.CreatedAt, manifest.DatasetVersion, manifest.Candidate.ToString(), manifest.PrimaryMetric, manifest.TestMetrics, VersionStatus.Registered, manifest.OrchestrationId, manifest.TestMeasuredOn, manifest.GatePassed,
                 manifest.ValidationMetrics, manifest.Selection?.WithoutFolds(), manifest.TestInterval, RunId: manifest.RunId));
             return doc;
         }, ct).ConfigureAwait(false);
+        if (first is not null)
+        {
+            foreach (var name in new[] { "model.zip", "manifest.json", "card.md" })
+            {
+                await storage.Models.GetBlobClient(prefix + name).DeleteIfExistsAsync(cancellationToken: ct).ConfigureAwait(false);
+            }
+            logger.LogInformation("Run {RunId} of {ModelName} was registered as {ModelVersion} meanwhile; {Reserved} is left unused", manifest.RunId, model, first, version);
+            return (await GetManifestAsync(model, first, ct).ConfigureAwait(false) ?? throw new NotFoundException($"Model '{model}' has no version '{first}'."), false);
+        }
 
         logger.LogInformation("Registered {ModelName} {ModelVersion} from run {RunId} (sha256 {Sha256})", model, version, manifest.RunId, manifest.Sha256);
-        return manifest;
+        return (manifest, true);
     }
 
     /// <summary>

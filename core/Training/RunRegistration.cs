@@ -77,7 +77,9 @@ public sealed class RunRegistration(
             // Not judged by the gate: promoting it to production takes an explicit force, as for a version that failed one.
             GatePassed = false,
         };
-        var manifest = await registry.RegisterAsync(draft, modelBlob, ModelCard.Render, ct).ConfigureAwait(false);
+        var (manifest, created) = await registry.RegisterOnceAsync(draft, modelBlob, ModelCard.Render, ct).ConfigureAwait(false);
+        // Registered by another call while this one measured it: one run makes one version, and one audit record.
+        if (!created) throw new ConflictException($"Run '{runId}' is already registered as {manifest.Version}.");
         await audit.RecordAsync(AuditActions.Register, model, actor, why, new
         {
             manifest.Version,

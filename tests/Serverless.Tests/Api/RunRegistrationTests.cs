@@ -67,6 +67,30 @@ public sealed class RunRegistrationTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Register_SameRunThreeTimesAtOnce_MakesOneVersionAndOneAuditRecord_TheOthersAre409()
+    {
+        var (host, run) = await HostWithDatasetAsync();
+        await using var _ = host;
+        await TrainAsync(host, run);
+
+        var responses = await Task.WhenAll(Enumerable.Range(1, 3).Select(i => RegisterAsync(host, run.RunId, $$"""{"reason":"race {{i}}"}""")));
+
+        Assert.Equal([HttpStatusCode.Created, HttpStatusCode.Conflict, HttpStatusCode.Conflict], responses.Select(r => r.StatusCode).Order());
+        var view = (await host.Client.GetFromJsonAsync<JsonObject>($"/api/models/{Model}"))!;
+        var version = Assert.Single(view["versions"]!.AsArray())!["version"]!.GetValue<string>();
+        foreach (var refused in responses.Where(r => r.StatusCode == HttpStatusCode.Conflict))
+        {
+            Assert.Contains($"already registered as {version}", (await refused.Content.ReadFromJsonAsync<JsonObject>())!["detail"]!.GetValue<string>());
+        }
+        var audit = (await host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model={Model}&action=register"))!["records"]!.AsArray();
+        Assert.Single(audit);
+        // The losers' files are gone: only the version's own folder is left under the model.
+        var folders = new HashSet<string>();
+        await foreach (var blob in host.Storage.Models.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"{Model}/v", CancellationToken.None)) folders.Add(blob.Name.Split('/')[1]);
+        Assert.Equal([version], folders);
+    }
+
+    [Fact]
     public async Task Register_UnknownRun_Is404()
     {
         var (host, _) = await HostWithDatasetAsync();
