@@ -45,6 +45,11 @@ public sealed class AdminKeyFilter(IOptions<ApiOptions> options, IOptions<ApiAcc
     {
         var keys = options.Value.Keys().ToList();
         var http = context.HttpContext;
+        if (http.Request.Query[AdminAccess.KeyParameter] is { Count: > 1 } codes)
+        {
+            // Which key was meant cannot be told: neither is tried.
+            return ApiResults.Problem(StatusCodes.Status400BadRequest, "Bad Request", $"'{AdminAccess.KeyParameter}' is given {codes.Count} times; give it once.");
+        }
         if (keys.Count > 0)
         {
             var given = http.Request.Headers[AdminAccess.KeyHeader].FirstOrDefault() ?? http.Request.Query[AdminAccess.KeyParameter].FirstOrDefault();

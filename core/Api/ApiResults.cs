@@ -84,7 +84,12 @@ public static class ApiResults
     {
         foreach (var name in query.Keys)
         {
-            if (name == AdminAccess.KeyParameter) continue;
+            if (name == AdminAccess.KeyParameter)
+            {
+                // The admin key is taken on every route (the Functions host's convention), once like any other parameter.
+                if (query[name].Count > 1) errors[name] = [$"given {query[name].Count} times; give it once"];
+                continue;
+            }
             if (!known.Contains(name))
             {
                 errors[Truncate(name)] = [known.Count == 0 ? "unknown query parameter; this route takes none" : $"unknown query parameter; {Specs.NameSuggestions.Hint(name, known, "the parameters here are")}"];

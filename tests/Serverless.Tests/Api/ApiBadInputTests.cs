@@ -93,6 +93,9 @@ public sealed class ApiBadInputTests(AzuriteFixture azurite)
             (HttpMethod.Get, "/api/audit?model=taxi&model=wine", "model"),
             (HttpMethod.Get, "/api/audit?action=spec&action=promote", "action"),
             (HttpMethod.Get, "/api/audit?max=1&max=2", "max"),
+            // The admin key's parameter, taken on every route, is taken once too.
+            (HttpMethod.Get, "/api/models/ghost/versions/v2/card.md?code=a&code=b", "code"),
+            (HttpMethod.Get, "/api/models?code=a&code=a", "code"),
         ];
         foreach (var (method, path, twice) in cases)
         {

@@ -65,6 +65,17 @@ public sealed class CallerIdentityTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task PutSpec_WithTheKeyParameterGivenTwice_Answers400AndTriesNeither()
+    {
+        await using var host = await TestHost.StartAsync(azurite, NamedKeys);
+
+        var problem = await ProblemAsync(await host.Client.PutAsync("/api/models/twokeys/spec?code=alice-key&code=bob-key", Json("""{"label":"y"}""")), HttpStatusCode.BadRequest);
+
+        Assert.Contains("'code' is given 2 times; give it once", problem["detail"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.NotFound, (await host.Client.GetAsync("/api/models/twokeys/spec")).StatusCode);
+    }
+
+    [Fact]
     public async Task PutSpec_WithoutAKey_Answers401ProblemDetails()
     {
         await using var host = await TestHost.StartAsync(azurite, NamedKeys);
