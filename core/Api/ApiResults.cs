@@ -217,7 +217,12 @@ public static class ApiResults
     public static async Task<T?> ReadJsonAsync<T>(HttpRequest request, bool strict, CancellationToken ct)
     {
         using var document = await ReadDocumentAsync(request, ct);
-        if (document.RootElement.ValueKind != JsonValueKind.Object) throw new BadRequestException("The body must be a JSON object.");
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            var fields = StrictOptions.GetTypeInfo(typeof(T)).Properties.Select(p => p.Name).ToList();
+            throw new BadRequestException($"The body must be a JSON object{(fields.Count == 0 ? "" : $" (its fields: {string.Join(", ", fields)})")}, " +
+                                          $"not {document.RootElement.ValueKind.ToString().ToLowerInvariant()}.", Field("body", "must be a JSON object"));
+        }
         if (strict && Specs.SpecReader.ShapeProblems(document.RootElement, typeof(T)) is { Count: > 0 } problems)
         {
             throw new BadRequestException($"The body has {problems.Count} problem(s): {string.Join("; ", problems.Select(p => $"{p.Key}: {string.Join(", ", p.Value)}"))}.", problems);

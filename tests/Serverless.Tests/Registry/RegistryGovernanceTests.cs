@@ -101,6 +101,10 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         Assert.Equal(0, againExit);
         Assert.Contains("production is v1 (it already was; nothing moved)", again.ReplaceLineEndings(" "));
         Assert.Equal("accepted risk", Assert.Single(await AuditAsync(model, AuditActions.ForcedPromote))["reason"]!.GetValue<string>());
+        // show's alias history tells a forced promotion from a plain one.
+        var (shownExit, shown) = await Serverless.Tests.Cli.CliRunner.RunAsync("show", model, "--host", host);
+        Assert.Equal(0, shownExit);
+        Assert.Matches(@"production\s+│\s+promote \(forced\)\s+│.*accepted risk", shown);
     }
 
     [Fact]
@@ -226,6 +230,12 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         var rollback = await ProblemAsync(await Host.Client.PostAsync($"/api/models/{model}/rollback", Json("""{"reason":"x","by":"someone else"}""")), HttpStatusCode.BadRequest);
 
         Assert.NotNull(rollback["errors"]!["by"]);
+        // A body that is not an object says what the object holds.
+        var array = await ProblemAsync(await PromoteAsync(model, "[]"), HttpStatusCode.BadRequest);
+        var text = await ProblemAsync(await Host.Client.PostAsync($"/api/models/{model}/rollback", Json("\"just a string\"")), HttpStatusCode.BadRequest);
+        Assert.Equal("The body must be a JSON object (its fields: version, reason, force), not array.", array["detail"]!.GetValue<string>());
+        Assert.Equal("The body must be a JSON object (its fields: reason), not string.", text["detail"]!.GetValue<string>());
+        Assert.NotNull(array["errors"]!["body"]);
         Assert.Contains("did you mean 'force'", promote["errors"]!["forse"]![0]!.GetValue<string>());
         Assert.Contains("did you mean 'reason'", train["errors"]!["reson"]![0]!.GetValue<string>());
         Assert.Equal("must be text", train["errors"]!["datasetVersion"]![0]!.GetValue<string>());

@@ -53,10 +53,12 @@ public sealed class ShowCommand(IAnsiConsole console) : AsyncCommand<ModelSettin
         var history = view?["history"]?.AsArray() ?? [];
         if (history.Count > 0)
         {
-            var table = new Table().Title("alias history (newest first)").AddColumns("when", "alias", "from", "to", "by", "reason");
+            var table = new Table().Title("alias history (newest first)").AddColumns("when", "alias", "move", "from", "to", "by", "reason");
             foreach (var h in history.Reverse().Take(HistoryShown))
             {
-                table.AddRow(Json.When(h?["at"]), Markup.Escape(Json.Text(h?["alias"]) ?? ""), Markup.Escape(Json.Text(h?["from"]) ?? "–"),
+                // The move as the history records it (promote, rollback, register, withdraw), a forced promotion said so.
+                var move = (Json.Text(h?["action"]) ?? "") + (h?["forced"]?.GetValue<bool>() == true ? " (forced)" : "");
+                table.AddRow(Json.When(h?["at"]), Markup.Escape(Json.Text(h?["alias"]) ?? ""), Markup.Escape(move.Length == 0 ? "–" : move), Markup.Escape(Json.Text(h?["from"]) ?? "–"),
                     Markup.Escape(Json.Text(h?["to"]) ?? "–"), Markup.Escape(Json.Text(h?["by"]) ?? ""), Markup.Escape(Json.Text(h?["reason"]) ?? ""));
             }
             console.Write(table);
