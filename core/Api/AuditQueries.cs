@@ -91,7 +91,10 @@ public static class AuditQueries
         var text = query[name].FirstOrDefault();
         if (text is null) return null;
         if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at)) return at;
-        errors[name] = [$"a time in ISO 8601, e.g. 2026-01-31T12:00:00Z, not '{Shown(text)}'"];
+        // A '+' of an offset left unescaped in a URL arrives as a space: read as it was meant, the time would parse.
+        var plus = text.Contains(' ', StringComparison.Ordinal) && DateTimeOffset.TryParse(text.Replace(' ', '+'), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _)
+            ? " (a '+' in a URL reads as a space: write it %2B, as in +01:00 → %2B01:00)" : "";
+        errors[name] = [$"a time in ISO 8601, e.g. 2026-01-31T12:00:00Z, not '{Shown(text)}'{plus}"];
         return null;
     }
 

@@ -121,4 +121,16 @@ public sealed class AuditApiTests(AzuriteFixture azurite)
         Assert.Contains(AuditActions.ForcedPromote, errors["action"]![0]!.GetValue<string>());
         Assert.True(errors.ContainsKey("from"));
     }
+
+    [Fact]
+    public async Task Audit_TimeWithAnUnescapedPlus_SaysToWriteItPercent2B()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+
+        var problem = await ProblemAsync(await host.Client.GetAsync("/api/audit?from=2026-11-28T15:50:00+01:00"), HttpStatusCode.BadRequest);
+        var escaped = await host.Client.GetAsync("/api/audit?from=2026-11-28T15:50:00%2B01:00");
+
+        Assert.Contains("write it %2B", problem["errors"]!["from"]![0]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, escaped.StatusCode);
+    }
 }
