@@ -225,7 +225,7 @@ public static class ApiResults
         }
         if (strict && Specs.SpecReader.ShapeProblems(document.RootElement, typeof(T)) is { Count: > 0 } problems)
         {
-            throw new BadRequestException($"The body has {problems.Count} problem(s): {string.Join("; ", problems.Select(p => $"{p.Key}: {string.Join(", ", p.Value)}"))}.", problems);
+            throw new BadRequestException($"The body has {problems.Count} problem(s): {string.Join("; ", problems.Select(p => $"{p.Key}: {string.Join(", ", p.Value.Select(v => v.TrimEnd('.')))}"))}.", problems);
         }
         try
         {

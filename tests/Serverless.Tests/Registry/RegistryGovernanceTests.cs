@@ -268,6 +268,7 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         foreach (var problem in problems)
         {
             Assert.Contains(Reasons.Rule, problem.ToJsonString());
+            Assert.DoesNotContain("..", problem["detail"]!.GetValue<string>());
             Assert.NotNull(problem["errors"]!["reason"]);
         }
         var doc = (await shop.Registry.GetAsync(model, CancellationToken.None))!;
