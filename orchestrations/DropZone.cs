@@ -18,7 +18,19 @@ public sealed record DropZoneResult(IngestionOutcome Ingestion, string? Instance
 /// </summary>
 public sealed class DropZone(DatasetIngestor ingestor, ILogger<DropZone> logger)
 {
-    public static string TrainingInstanceId(string model, string datasetVersion) => $"train-{model}-{datasetVersion}";
+    /// <summary>How many runs the uploads of one dataset version start at most: one more each time the one before failed or was terminated.</summary>
+    public const int MaxTrainingAttempts = 20;
+
+    /// <summary>
+    /// The id of the run of a dataset version's uploads: <c>train-{model}-{dataset version}</c>, and for a later attempt
+    /// (the earlier ones failed or were terminated) <c>-r{attempt}</c> after it. An id is never used for a second run, so
+    /// what the registry and the approval gate keep under it is that one run's.
+    /// </summary>
+    public static string TrainingInstanceId(string model, string datasetVersion, int attempt = 1) =>
+        attempt == 1 ? $"train-{model}-{datasetVersion}" : $"train-{model}-{datasetVersion}-r{attempt}";
+
+    /// <summary>Whether a run in this state is one the same data's next upload starts again (under the next attempt's id).</summary>
+    public static bool IsRetried(OrchestrationRuntimeStatus status) => status is OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated;
 
     /// <summary>
     /// Handles one uploaded blob in the span that starts its trace (<see cref="Spans.DropZone"/>): ingestion is a child
@@ -53,8 +65,7 @@ public sealed class DropZone(DatasetIngestor ingestor, ILogger<DropZone> logger)
             return new DropZoneResult(outcome, null);
         }
 
-        var instanceId = TrainingInstanceId(outcome.Model, outcome.DatasetVersion);
-        var started = await StartOnceAsync(workflows, instanceId,
+        var (instanceId, started) = await StartOnceAsync(workflows,
             new TrainingRequest(outcome.Model, outcome.DatasetVersion, $"upload {blobName}", "blob-trigger"), cancellationToken);
         if (started)
         {
@@ -89,19 +100,30 @@ public sealed class DropZone(DatasetIngestor ingestor, ILogger<DropZone> logger)
     }
 
     /// <summary>
-    /// Starts a training run under a caller-chosen id unless one under that id exists and has not failed or been
-    /// terminated: the same data trained on already (or being trained on) starts nothing. Two hosts racing for the same
-    /// id are settled by the engine's de-duplication, which refuses the second start.
+    /// Starts the training run of an upload's data unless one is under way or has completed: the same data trained on
+    /// already (or being trained on) starts nothing. When the last run of that data failed or was terminated, the next
+    /// attempt starts under its own id (<see cref="TrainingInstanceId"/>). Two hosts racing for the same id are settled by
+    /// the engine's de-duplication, which refuses the second start. Returns the run's id and whether this call started it.
     /// </summary>
-    public static async Task<bool> StartOnceAsync(DurableTaskClient workflows, string instanceId, TrainingRequest request, CancellationToken cancellationToken)
+    public async Task<(string InstanceId, bool Started)> StartOnceAsync(DurableTaskClient workflows, TrainingRequest request, CancellationToken cancellationToken)
     {
-        var existing = await workflows.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken);
-        if (existing is not null && existing.RuntimeStatus is not (OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated))
+        var datasetVersion = request.DatasetVersion ?? throw new ArgumentException("An upload's run names its dataset version.", nameof(request));
+        var instanceId = TrainingInstanceId(request.Model, datasetVersion);
+        for (var attempt = 1; attempt <= MaxTrainingAttempts; attempt++)
         {
-            return false;
+            instanceId = TrainingInstanceId(request.Model, datasetVersion, attempt);
+            var existing = await workflows.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken);
+            if (existing is null) return (instanceId, await StartAsync(workflows, instanceId, request, cancellationToken));
+            if (!IsRetried(existing.RuntimeStatus)) return (instanceId, false);
         }
-        var options = new StartOrchestrationOptions(instanceId).WithDedupeStatuses(
-            OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Suspended);
+        logger.LogWarning("Dataset version {DatasetVersion} of {ModelName} has failed or been stopped {Attempts} times; its upload starts no run (POST the train route to run it)",
+            datasetVersion, request.Model, MaxTrainingAttempts);
+        return (instanceId, false);
+    }
+
+    private static async Task<bool> StartAsync(DurableTaskClient workflows, string instanceId, TrainingRequest request, CancellationToken cancellationToken)
+    {
+        var options = new StartOrchestrationOptions(instanceId).WithDedupeStatuses(Enum.GetValues<OrchestrationRuntimeStatus>());
         try
         {
             await workflows.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingOrchestrator), request, options, cancellationToken);

@@ -83,8 +83,11 @@ public sealed record RegisteredVersion(string Model, string Version, string Sha2
 
 public sealed record VersionStatusInput(string Model, string Version, string Status, string Actor, string Reason);
 
-/// <summary>Move production to <paramref name="Version"/> only if it still points at <paramref name="ExpectedProduction"/> (null: no production yet).</summary>
-public sealed record PromoteInput(string Model, string Version, string Actor, string Reason, string? ExpectedProduction);
+/// <summary>
+/// Move production to <paramref name="Version"/> only if it still points at <paramref name="ExpectedProduction"/> (null: no
+/// production yet), and, for the training run <paramref name="OrchestrationId"/>, only if no person terminated it.
+/// </summary>
+public sealed record PromoteInput(string Model, string Version, string Actor, string Reason, string? ExpectedProduction, string? OrchestrationId = null);
 
 /// <summary>
 /// What a promotion did: <see cref="Promoted"/> false when production had moved to <see cref="Previous"/> (whose model blob is

@@ -201,7 +201,8 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
             var promotion = await context.CallActivityAsync<PromotionResult>(nameof(PromoteModel), new PromoteInput(
                 plan.Model, registered.Version, manual ? "approval" : "auto",
                 // The alias history keeps the person's reason for an approved version, as the audit does.
-                approvedBy is null ? $"training run {context.InstanceId} ({input.Trigger})" : $"{approvedBy} (training run {context.InstanceId}, {input.Trigger})", expected), StorageRetry);
+                approvedBy is null ? $"training run {context.InstanceId} ({input.Trigger})" : $"{approvedBy} (training run {context.InstanceId}, {input.Trigger})", expected,
+                context.InstanceId), StorageRetry);
             if (promotion.Promoted) return End(TrainingStatus.Promoted, registered.Version);
 
             comparedWith = promotion.Previous;
@@ -318,7 +319,10 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
     {
         var total = plan.Candidates.Count;
         context.SetCustomStatus(new TrainingProgress(TrainingStages.Training, 0, total));
-        var pending = plan.Candidates.Select((candidate, index) => TrainOneAsync(context, plan, splits, candidate, $"{context.InstanceId}-c{index:D2}", folds)).ToList();
+        // Run ids are unique to this run even where its instance id was used before (a run purged, then its data uploaded
+        // again): the registry takes a run id once, and the runs table keeps each run's rows.
+        var execution = context.NewGuid().ToString("N")[..8];
+        var pending = plan.Candidates.Select((candidate, index) => TrainOneAsync(context, plan, splits, candidate, CandidateRunId(context.InstanceId, execution, index), folds)).ToList();
         var remaining = pending.ToList();
         while (remaining.Count > 0)
         {
@@ -328,6 +332,9 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
         }
         return [.. pending.Select(t => t.Result)];
     }
+
+    /// <summary>A candidate's run id: <c>{instance id}-{8 hex digits of this run}-c{index}</c>.</summary>
+    public static string CandidateRunId(string instanceId, string execution, int index) => $"{instanceId}-{execution}-c{index:D2}";
 
     private static async Task<CandidateResult> TrainOneAsync(TaskOrchestrationContext context, TrainingPlan plan, SplitRefs splits, CandidateSpec candidate, string runId, int folds)
     {

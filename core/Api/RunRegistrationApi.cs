@@ -15,7 +15,7 @@ using static ApiResults;
 /// </summary>
 public sealed partial class RunRegistrationApi(RunRegistration registration, ModelPresence presence, ILogger<RunRegistrationApi> logger)
 {
-    /// <summary>Run ids as training writes them (<c>{orchestration id}-c00</c>): what a table key and a URL segment can carry.</summary>
+    /// <summary>Run ids as training writes them (<c>{orchestration id}-{run}-c00</c>): what a table key and a URL segment can carry.</summary>
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.:-]{0,249}$")]
     private static partial Regex RunIdPattern();
 

@@ -249,49 +249,52 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
 
     /// <summary>
     /// Gives a version a training run just registered its status (<paramref name="status"/>: pending approval, or approved
-    /// when the spec asks for none) and puts it on staging, in one change; false, and the version rejected instead and
-    /// left off staging, when a person terminated the run meanwhile (<see cref="TerminateRunAsync"/>).
+    /// when the spec asks for none) and puts it on staging, in one change. Null when it did; else why not, and nothing is
+    /// staged: a person terminated the run meanwhile (<see cref="TerminateRunAsync"/>: the version is rejected instead), or
+    /// the version was decided on already (rejected, archived or expired: a version withdrawn is never staged again).
     /// </summary>
-    public async Task<bool> StageAsync(string model, string version, string status, string orchestrationId, string reason, CancellationToken ct)
+    public async Task<string?> StageAsync(string model, string version, string status, string orchestrationId, string reason, CancellationToken ct)
     {
-        var staged = false;
+        string? refused = null;
         await UpdateAsync(model, doc =>
         {
-            if (doc.TerminatedRuns.Remove(orchestrationId))
+            var entry = doc.Versions.Find(v => v.Version == version) ?? throw new NotFoundException($"Model '{model}' has no version '{version}'.");
+            if (doc.TerminatedRuns.Contains(orchestrationId))
             {
-                staged = false;
-                return doc.Versions.Find(v => v.Version == version) is { Status: VersionStatus.Rejected } ? doc
-                    : WithStatus(doc, version, VersionStatus.Rejected, TrainingActor, TerminatedReason(orchestrationId, null));
+                refused = TerminatedReason(orchestrationId, null);
+                return entry.Status == VersionStatus.Rejected ? null : WithStatus(doc, version, VersionStatus.Rejected, TrainingActor, refused);
             }
-            staged = true;
+            if (entry.Status != VersionStatus.Registered && entry.Status != status)
+            {
+                refused = $"{version} is {entry.Status} already";
+                return null;
+            }
+            refused = null;
             return MoveAlias(WithStatus(doc, version, status, TrainingActor, reason), Staging, version, TrainingActor, $"registered by {orchestrationId}", AliasMoves.Register, force: false, out _);
         }, ct).ConfigureAwait(false);
-        return staged;
+        return refused;
     }
 
     /// <summary>
-    /// Rejects (and takes off staging) the versions a training run a person terminated registered that no one has decided
-    /// on yet: waiting for approval, or approved by the spec and not yet in production. Versions in production, and
-    /// versions a person decided on, stay as they are. When the run was <paramref name="registering"/> and its version is
-    /// not staged yet, the run is remembered (<see cref="RegistryDocument.TerminatedRuns"/>) so that the registration
-    /// under way rejects its version when it ends (<see cref="StageAsync"/>). Returns the versions rejected here.
+    /// Stops a training run a person terminated, in the registry: the versions it registered that no one has decided on
+    /// yet (waiting for approval, or approved by the spec and not yet in production) are rejected and taken off staging,
+    /// and the run is remembered (<see cref="RegistryDocument.TerminatedRuns"/>) so that what it still had under way stages
+    /// nothing and promotes nothing. Versions in production, and versions a person decided on, stay as they are.
     /// </summary>
-    public async Task<IReadOnlyList<string>> TerminateRunAsync(string model, string orchestrationId, bool registering, string by, string reason, CancellationToken ct)
+    public async Task<TerminatedRun> TerminateRunAsync(string model, string orchestrationId, string by, string reason, CancellationToken ct)
     {
         var rejected = new List<string>();
-        await UpdateAsync(model, doc =>
+        var doc = await UpdateAsync(model, doc =>
         {
             rejected.Clear();
-            var staged = false;
             foreach (var entry in doc.Versions.Where(v => v.OrchestrationId == orchestrationId && doc.Aliases.GetValueOrDefault(Production) != v.Version).ToList())
             {
-                var decidedByTraining = entry is { Status: VersionStatus.PendingApproval } or { Status: VersionStatus.Approved, StatusChanged.By: TrainingActor };
-                staged |= decidedByTraining;
-                if (!decidedByTraining && entry.Status != VersionStatus.Registered) continue;
+                var undecided = entry is { Status: VersionStatus.Registered or VersionStatus.PendingApproval } or { Status: VersionStatus.Approved, StatusChanged.By: TrainingActor };
+                if (!undecided) continue;
                 doc = WithStatus(doc, entry.Version, VersionStatus.Rejected, by, TerminatedReason(orchestrationId, reason));
                 rejected.Add(entry.Version);
             }
-            var remember = registering && !staged && !doc.TerminatedRuns.Contains(orchestrationId);
+            var remember = !doc.TerminatedRuns.Contains(orchestrationId);
             if (remember)
             {
                 doc.TerminatedRuns.Add(orchestrationId);
@@ -299,7 +302,19 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
             }
             return rejected.Count > 0 || remember ? doc : null;
         }, ct).ConfigureAwait(false);
-        return rejected;
+        var last = doc.Versions.LastOrDefault(v => v.OrchestrationId == orchestrationId);
+        return new TerminatedRun(rejected, last?.Version, last?.Status, last is not null && doc.Aliases.GetValueOrDefault(Production) == last.Version);
+    }
+
+    /// <summary>Whether a person terminated the training run (<see cref="TerminateRunAsync"/>): what it still has under way stops.</summary>
+    public async Task<bool> IsTerminatedAsync(string model, string orchestrationId, CancellationToken ct) =>
+        (await GetAsync(model, ct).ConfigureAwait(false))?.TerminatedRuns.Contains(orchestrationId) == true;
+
+    /// <summary>Forgets a terminated run (its history was purged): a later run under the same instance id is not stopped.</summary>
+    public async Task ForgetTerminatedRunAsync(string model, string orchestrationId, CancellationToken ct)
+    {
+        if (await GetAsync(model, ct).ConfigureAwait(false) is null) return;
+        await UpdateAsync(model, doc => doc.TerminatedRuns.Remove(orchestrationId) ? doc : null, ct).ConfigureAwait(false);
     }
 
     private static string TerminatedReason(string orchestrationId, string? reason) =>
@@ -326,19 +341,22 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
 
     /// <summary>
     /// Points an alias at a version only if it still points at <paramref name="expected"/> (null: not set): the registry's
-    /// compare-and-swap, under the same ETag concurrency as every update. Nothing is written when the alias moved.
+    /// compare-and-swap, under the same ETag concurrency as every update. Nothing is written when the alias moved, nor when
+    /// <paramref name="forRun"/> names the training run promoting and a person terminated it.
     /// </summary>
-    public async Task<AliasSwap> CompareAndSetAliasAsync(string model, string alias, string version, string? expected, string by, string reason, CancellationToken ct)
+    public async Task<AliasSwap> CompareAndSetAliasAsync(string model, string alias, string version, string? expected, string by, string reason, CancellationToken ct, string? forRun = null)
     {
         string? current = null;
         var swapped = false;
+        var stopped = false;
         await UpdateAsync(model, doc =>
         {
             doc.Aliases.TryGetValue(alias, out current);
-            swapped = current == expected;
+            stopped = forRun is not null && doc.TerminatedRuns.Contains(forRun);
+            swapped = current == expected && !stopped;
             return swapped ? MoveAlias(doc, alias, version, by, reason, AliasMoves.Promote, force: false, out _) : null;
         }, ct).ConfigureAwait(false);
-        return new AliasSwap(swapped, swapped ? version : current);
+        return new AliasSwap(swapped, swapped ? version : current, stopped);
     }
 
     /// <summary>Why a version needs <c>force</c> to become production, or null when it does not.</summary>

@@ -139,9 +139,10 @@ public sealed record RegistryDocument
     public List<ChampionRetained> ChampionRetained { get; init; } = [];
 
     /// <summary>
-    /// Training runs a person terminated while they registered their version (instance ids, newest last, at most
-    /// <see cref="ModelRegistry.MaxTerminatedRuns"/>): the registration, already under way, rejects its version instead of
-    /// staging it, and takes the run off this list (<see cref="ModelRegistry.StageAsync"/>).
+    /// Training runs a person terminated (instance ids, newest last, at most <see cref="ModelRegistry.MaxTerminatedRuns"/>):
+    /// what such a run still had under way stops. A registration rejects its version instead of staging it
+    /// (<see cref="ModelRegistry.StageAsync"/>), a promotion moves nothing, and a candidate not yet trained is not trained.
+    /// Purging the run's history takes it off (<see cref="ModelRegistry.ForgetTerminatedRunAsync"/>).
     /// </summary>
     public List<string> TerminatedRuns { get; init; } = [];
 }
@@ -169,5 +170,15 @@ public static class VersionStatus
     public static bool IsWithdrawn(string status) => status is Rejected or Expired or Archived;
 }
 
-/// <summary>The outcome of a compare-and-swap on an alias: whether it moved, and where it points now.</summary>
-public sealed record AliasSwap(bool Swapped, string? Current);
+/// <summary>
+/// The outcome of a compare-and-swap on an alias: whether it moved, and where it points now. <see cref="Stopped"/> when
+/// it was a training run's promotion and a person terminated that run (<see cref="ModelRegistry.TerminateRunAsync"/>),
+/// so nothing moved.
+/// </summary>
+public sealed record AliasSwap(bool Swapped, string? Current, bool Stopped = false);
+
+/// <summary>
+/// What terminating a run did in the registry: the versions it rejected, and the run's last version (if it registered one)
+/// with its status after, and whether that version is in production (it got there before the terminate).
+/// </summary>
+public sealed record TerminatedRun(IReadOnlyList<string> Rejected, string? Version, string? Status, bool InProduction);

@@ -32,6 +32,9 @@ public static class RunStatus
 {
     public const string Succeeded = "succeeded";
     public const string Failed = "failed";
+
+    /// <summary>Not trained, or not kept, because a person terminated its training run.</summary>
+    public const string Cancelled = "cancelled";
 }
 
 /// <summary>Experiment tracking: every candidate run, failed ones too (table <c>{prefix}runs</c>, partitioned by model).</summary>

@@ -50,8 +50,9 @@ public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datase
             TraceParent = Activity.Current?.Id,
         };
         var manifest = await registry.RegisterAsync(draft, input.Fit?.ModelBlob ?? input.Winner.ModelBlob!, ModelCard.Render, cancellationToken);
-        var staged = await registry.StageAsync(plan.Model, manifest.Version, input.Status, input.OrchestrationId,
+        var refused = await registry.StageAsync(plan.Model, manifest.Version, input.Status, input.OrchestrationId,
             input.Status == VersionStatus.PendingApproval ? "registered; waits for a decision at the approval gate" : "registered; the spec asks for no approval", cancellationToken);
+        var terminated = refused is not null && await registry.IsTerminatedAsync(plan.Model, input.OrchestrationId, cancellationToken);
         await audit.RecordAsync(AuditActions.Register, plan.Model, ModelRegistry.TrainingActor, $"winner of training run {input.OrchestrationId}", new
         {
             manifest.Version,
@@ -65,9 +66,9 @@ public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datase
             FitOn = manifest.Fit?.On,
             manifest.Sha256,
             input.OrchestrationId,
-            Status = staged ? input.Status : VersionStatus.Rejected,
+            Status = refused is null ? input.Status : terminated ? VersionStatus.Rejected : null,
         }, cancellationToken);
-        if (!staged)
+        if (terminated)
         {
             await audit.RecordAsync(AuditActions.Rejected, plan.Model, ModelRegistry.TrainingActor, $"training run {input.OrchestrationId} was terminated while it registered this version",
                 new { manifest.Version, input.OrchestrationId }, cancellationToken);
@@ -76,13 +77,16 @@ public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datase
     }
 }
 
-/// <summary>Records the outcome of the approval gate on a version and audits it.</summary>
+/// <summary>Records the outcome of the approval gate on a version still waiting for it, and audits it.</summary>
 public sealed class SetVersionStatus(ModelRegistry registry, AuditLog audit) : PipelineActivity<VersionStatusInput, RegisteredVersion>
 {
     public override async Task<RegisteredVersion> RunAsync(VersionStatusInput input, CancellationToken cancellationToken)
     {
-        await registry.SetStatusAsync(input.Model, input.Version, input.Status, cancellationToken, input.Actor, input.Reason);
-        await audit.RecordAsync(input.Status, input.Model, input.Actor, input.Reason, new { input.Version }, cancellationToken);
+        // Only a version still waiting: a terminate racing the decision may have recorded it (or rejected the version) first.
+        if (await registry.DecidePendingAsync(input.Model, input.Version, input.Status, input.Actor, input.Reason, cancellationToken))
+        {
+            await audit.RecordAsync(input.Status, input.Model, input.Actor, input.Reason, new { input.Version }, cancellationToken);
+        }
         var manifest = await registry.GetManifestAsync(input.Model, input.Version, cancellationToken);
         return new RegisteredVersion(input.Model, input.Version, manifest?.Sha256 ?? "");
     }
@@ -98,7 +102,12 @@ public sealed class PromoteModel(ModelRegistry registry, AuditLog audit, Predict
     public override async Task<PromotionResult> RunAsync(PromoteInput input, CancellationToken cancellationToken)
     {
         var swap = await registry.CompareAndSetAliasAsync(
-            input.Model, ModelRegistry.Production, input.Version, input.ExpectedProduction, input.Actor, input.Reason, cancellationToken);
+            input.Model, ModelRegistry.Production, input.Version, input.ExpectedProduction, input.Actor, input.Reason, cancellationToken, input.OrchestrationId);
+        if (swap.Stopped)
+        {
+            // A person terminated the run while this promotion was on its way: production stays where it is.
+            return new PromotionResult(input.Model, input.Version, swap.Current, false);
+        }
         if (!swap.Swapped)
         {
             if (swap.Current == input.Version)

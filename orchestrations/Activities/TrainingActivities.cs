@@ -1,3 +1,4 @@
+using Serverless.Core.Registry;
 using Serverless.Core.Tracking;
 using Serverless.Core.Training;
 
@@ -34,10 +35,32 @@ public sealed class RecordTrainingEvent(AuditLog audit) : PipelineActivity<Train
 }
 
 /// <summary>Trains one candidate on the train split and scores it (on validation, or by cross-validation on small data); the run is recorded either way.</summary>
-public sealed class TrainCandidate(ModelTrainer trainer) : PipelineActivity<CandidateInput, CandidateResult>
+/// <remarks>
+/// The engine still delivers a candidate scheduled before a person terminated its run: such a candidate is not trained
+/// (or, when the terminate came while it trained, not kept), and is recorded as cancelled rather than succeeded.
+/// </remarks>
+public sealed class TrainCandidate(ModelTrainer trainer, ModelRegistry registry, ExperimentRuns runs) : PipelineActivity<CandidateInput, CandidateResult>
 {
-    public override Task<CandidateResult> RunAsync(CandidateInput input, CancellationToken cancellationToken) =>
-        trainer.TrainCandidateAsync(input, cancellationToken);
+    public override async Task<CandidateResult> RunAsync(CandidateInput input, CancellationToken cancellationToken)
+    {
+        var started = DateTimeOffset.UtcNow;
+        if (await registry.IsTerminatedAsync(input.Model, input.OrchestrationId, cancellationToken))
+        {
+            return await CancelledAsync(input, started, null, $"not trained: run {input.OrchestrationId} was terminated before this candidate started", cancellationToken);
+        }
+        var result = await trainer.TrainCandidateAsync(input, cancellationToken);
+        return await registry.IsTerminatedAsync(input.Model, input.OrchestrationId, cancellationToken)
+            ? await CancelledAsync(input, started, result, $"not kept: run {input.OrchestrationId} was terminated while this candidate trained", cancellationToken)
+            : result;
+    }
+
+    private async Task<CandidateResult> CancelledAsync(CandidateInput input, DateTimeOffset started, CandidateResult? trained, string why, CancellationToken ct)
+    {
+        var metrics = trained?.ValidationMetrics ?? new Dictionary<string, double>();
+        await runs.RecordAsync(new ExperimentRun(input.Model, input.RunId, input.OrchestrationId, input.DatasetVersion, input.Candidate.Trainer,
+            input.Candidate.Parameters, metrics, Serverless.Core.Tracking.RunStatus.Cancelled, (DateTimeOffset.UtcNow - started).TotalMilliseconds, started, why, Selection: trained?.Selection), ct);
+        return new CandidateResult(input.RunId, input.Candidate, false, metrics, null, trained?.DurationMs ?? 0, why);
+    }
 }
 
 /// <summary>Scores a stored model on a split.</summary>

@@ -22,11 +22,12 @@ public sealed record CheckStatusAnswer(
 public sealed record DecisionAnswer(string InstanceId, string Decision);
 
 /// <summary>
-/// The 202 answer of terminate: the run, the reason, and, for a run stopped at its approval gate, the version it waited
-/// with and the status that version has now (<c>rejected</c>, or <c>approved</c> where an approval was sent first); for a
-/// run stopped after it registered a version no one had decided on yet, that version, now <c>rejected</c>.
+/// The 202 answer of terminate: the run, the reason, and, for a run that registered a version, that version and the status
+/// it has now: <c>rejected</c> when no one had decided on it; <c>approved</c> where an approval was sent first (the run
+/// does not promote it); or the status it had when it reached production before the terminate. <see cref="Note"/> says
+/// what to do in those last two cases.
 /// </summary>
-public sealed record TerminateAnswer(string InstanceId, string Reason, string? Version = null, string? VersionStatus = null);
+public sealed record TerminateAnswer(string InstanceId, string Reason, string? Version = null, string? VersionStatus = null, string? Note = null);
 
 /// <summary>The answer of a purge: how many instances were deleted.</summary>
 public sealed record PurgeAnswer(int InstancesDeleted);

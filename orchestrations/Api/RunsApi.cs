@@ -144,36 +144,41 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
         // Claimed before the run stops, so that an approval racing the terminate is refused rather than lost.
         var rejection = new ApprovalDecision(false, actor, $"run terminated: {reason}");
         var decision = waiting is null ? null : await ClaimDecisionAsync(model, instanceId, rejection, ct) ?? new ClaimedDecision(rejection, DateTimeOffset.UtcNow);
+        // The registry learns first, then the engine: a registration or promotion of the run already on its way when the
+        // engine stops it then finds the run stopped, and moves nothing. A decision sent before the terminate is applied
+        // first, so the registry's stop leaves it standing.
+        var decided = waiting is not null && decision is not null
+            && await registry.DecidePendingAsync(model, waiting, decision.Decision.Approved ? VersionStatus.Approved : VersionStatus.Rejected, decision.Decision.By, decision.Decision.Reason, ct);
+        var training = instance.Name == nameof(TrainingOrchestrator);
+        var stopped = training ? await registry.TerminateRunAsync(model, instanceId, actor, reason, ct) : null;
         await workflows.TerminateInstanceAsync(instanceId, new TerminateInstanceOptions { Output = reason }, ct);
+
         await audit.RecordAsync(AuditActions.Terminate, model, actor, reason, new { instanceId, reason }, ct);
-        string? versionStatus = null;
-        if (waiting is not null && decision is not null)
+        if (decided)
         {
-            var (status, action) = decision.Decision.Approved ? (VersionStatus.Approved, AuditActions.Approved) : (VersionStatus.Rejected, AuditActions.Rejected);
-            if (await registry.DecidePendingAsync(model, waiting, status, decision.Decision.By, decision.Decision.Reason, ct))
-            {
-                await audit.RecordAsync(action, model, decision.Decision.By, decision.Decision.Reason ?? "", new { Version = waiting, instanceId }, ct);
-            }
+            await audit.RecordAsync(decision!.Decision.Approved ? AuditActions.Approved : AuditActions.Rejected, model, decision.Decision.By, decision.Decision.Reason ?? "",
+                new { Version = waiting, instanceId }, ct);
         }
-        string? withdrawn = null;
-        if (instance.Name == nameof(TrainingOrchestrator))
+        foreach (var version in stopped?.Rejected ?? [])
         {
-            // A version the run registered and no one decided on is rejected with it; one it is still registering, when that ends.
-            var registering = Progress(instance)?.Stage == TrainingStages.Registering;
-            foreach (var version in await registry.TerminateRunAsync(model, instanceId, registering, actor, reason, ct))
-            {
-                await audit.RecordAsync(AuditActions.Rejected, model, actor, $"run terminated: {reason}", new { Version = version, instanceId }, ct);
-                withdrawn ??= version;
-            }
+            await audit.RecordAsync(AuditActions.Rejected, model, actor, $"run terminated: {reason}", new { Version = version, instanceId }, ct);
         }
-        if ((waiting ?? withdrawn) is { } named) versionStatus = (await registry.GetAsync(model, ct))?.Versions.Find(v => v.Version == named)?.Status;
-        // The engine runs none of the run's code after this, so the run's end is recorded here, as the run records its own.
-        if (instance.Name == nameof(TrainingOrchestrator))
+        if (training)
         {
+            // The engine runs none of the run's code after this, so the run's end is recorded here, as the run records its own.
             await audit.RecordAsync(AuditActions.TrainingEnded, model, actor, reason,
-                new TrainingEventDetails(instanceId, TrainingStages.Terminated, Progress(instance)?.Version, ReadInput(instance)?.DatasetVersion), ct);
+                new TrainingEventDetails(instanceId, TrainingStages.Terminated, stopped?.Version ?? Progress(instance)?.Version, ReadInput(instance)?.DatasetVersion), ct);
         }
-        return new WithHeader(Json(new TerminateAnswer(instanceId, reason, waiting ?? withdrawn, versionStatus), StatusCodes.Status202Accepted),
+        var named = waiting ?? stopped?.Version;
+        var versionStatus = named is null ? null
+            : named == stopped?.Version ? stopped.Status
+            : (await registry.GetAsync(model, ct))?.Versions.Find(v => v.Version == named)?.Status;
+        var note = stopped is { Version: { } last } && named == last
+            ? stopped.InProduction ? $"{last} reached production before the run was stopped; roll back to undo that."
+            : stopped.Status == VersionStatus.Approved ? $"{last} was approved before the run was stopped: it stays approved and is not promoted by the run; promote it by hand if you want it."
+            : null
+            : null;
+        return new WithHeader(Json(new TerminateAnswer(instanceId, reason, named, versionStatus, note), StatusCodes.Status202Accepted),
             Microsoft.Net.Http.Headers.HeaderNames.Location, ApiRoutes.OrchestrationPath(instanceId));
     });
 
@@ -202,7 +207,15 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
         var instance = await FindAsync(instanceId, workflows, ct);
         if (!instance.IsCompleted) throw new ConflictException($"Orchestration '{instanceId}' is still {instance.RuntimeStatus}; terminate it before purging.");
         var result = await workflows.PurgeInstanceAsync(instanceId, cancellation: ct);
-        await audit.RecordAsync(AuditActions.Purge, ModelOf(instance), Actor(request), new { instanceId }, ct);
+        var model = ModelOf(instance);
+        if (instance.Name == nameof(TrainingOrchestrator))
+        {
+            // What the registry and the approval gate kept of the run under its id goes with its history: a later run under
+            // the same id (the same data uploaded again) is neither stopped nor decided by it.
+            await registry.ForgetTerminatedRunAsync(model, instanceId, ct);
+            await storage.Models.GetBlobClient(DecisionBlob(model, instanceId)).DeleteIfExistsAsync(cancellationToken: ct);
+        }
+        await audit.RecordAsync(AuditActions.Purge, model, Actor(request), new { instanceId }, ct);
         return Json(new PurgeAnswer(result.PurgedInstanceCount));
     });
 

@@ -135,6 +135,91 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
         Assert.Contains($"terminated during {TrainingStages.AwaitingApproval}", late);
     }
 
+    /// <summary>
+    /// The same data uploaded again after its run was terminated starts a new run under its own id, which registers a new
+    /// version and takes its own decision; the version the stopped run left rejected stays rejected and off staging. After a
+    /// purge, the first id is used again, and nothing the purged run kept (its decision, its stop) decides the new one.
+    /// </summary>
+    [Fact]
+    public async Task DataUploadedAgainAfterATerminate_StartsANewRun_WithItsOwnVersionAndDecision()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        var data = TestData.TaxiSlice(1200);
+        await host.UploadAsync("again", "model.json", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"Sdca"}]}""");
+        await host.UploadAsync("again", "data.csv", data);
+        var first = await WaitForOnlyRunAsync(host, "again");
+        await host.WaitForRunAsync(first, r => r["customStatus"]?["stage"]?.GetValue<string>() == TrainingStages.AwaitingApproval, Timeout);
+        Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{first}/terminate?reason=wrong", null)).StatusCode);
+        await host.WaitForRunAsync(first, Ended, Timeout);
+
+        await host.UploadAsync("again", "data-again.csv", data);
+        var second = first + "-r2";
+        var waiting = await host.WaitForRunAsync(second, r => r["customStatus"]?["stage"]?.GetValue<string>() == TrainingStages.AwaitingApproval, Timeout);
+        Assert.Equal("v2", waiting["customStatus"]!["version"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{second}/approve", Json("""{"reason":"right data"}"""))).StatusCode);
+        Assert.Equal("Completed", (await host.WaitForRunAsync(second, Ended, Timeout))["runtimeStatus"]!.GetValue<string>());
+
+        var model = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/again"))!;
+        Assert.Equal(["rejected", "approved"], model["versions"]!.AsArray().Select(v => v!["status"]!.GetValue<string>()));
+        Assert.Equal(("v2", "v2"), (model["aliases"]!["production"]!.GetValue<string>(), model["aliases"]!["staging"]!.GetValue<string>()));
+        var runs = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/again/runs"))!["runs"]!.AsArray();
+        Assert.Equal(2, runs.Select(r => r!["runId"]!.GetValue<string>()).Distinct().Count());
+
+        // Purged, the stopped run's id is free: the data's next upload runs under it, and its approval is taken.
+        Assert.Equal(HttpStatusCode.OK, (await host.Client.DeleteAsync($"/api/orchestrations/{first}")).StatusCode);
+        await host.UploadAsync("again", "data-third.csv", data);
+        waiting = await host.WaitForRunAsync(first, r => r["customStatus"]?["stage"]?.GetValue<string>() == TrainingStages.AwaitingApproval, Timeout);
+        Assert.Equal("v3", waiting["customStatus"]!["version"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{first}/reject", Json("""{"reason":"v2 is enough"}"""))).StatusCode);
+        await host.WaitForRunAsync(first, Ended, Timeout);
+        model = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/again"))!;
+        Assert.Equal(["rejected", "approved", "rejected"], model["versions"]!.AsArray().Select(v => v!["status"]!.GetValue<string>()));
+        Assert.Equal("v2", model["aliases"]!["production"]!.GetValue<string>());
+        Assert.Equal(3, (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/again/runs"))!["runs"]!.AsArray().Count);
+    }
+
+    /// <summary>
+    /// The engine still delivers candidates scheduled before a terminate: none of them is kept as a succeeded run after
+    /// the run was stopped. Each is recorded as cancelled, with why, unless it had ended before the terminate.
+    /// </summary>
+    [Fact]
+    public async Task TerminatingARunWhileItTrains_CancelsTheCandidatesStillToTrain()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        await host.UploadAsync("halted", "model.json",
+            """{"label":"fare_amount","task":"regression","trainers":[{"name":"FastForest","grid":{"numberOfIterations":[300,301,302,303,304,305]}}]}""");
+        await host.UploadAsync("halted", "data.csv", TestData.TaxiSlice(3000));
+        var id = await WaitForOnlyRunAsync(host, "halted");
+        await host.WaitForRunAsync(id, r => r["customStatus"]?["stage"]?.GetValue<string>() == TrainingStages.Training, Timeout);
+        Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{id}/terminate?reason=enough", null)).StatusCode);
+        var stoppedAt = DateTimeOffset.UtcNow;
+
+        // Every candidate the engine delivers is recorded; wait until the six are, or nothing more comes.
+        JsonArray runs = [];
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(90))
+        {
+            runs = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/halted/runs"))!["runs"]!.AsArray();
+            if (runs.Count == 6) break;
+            await Task.Delay(500);
+        }
+
+        Assert.NotEmpty(runs);
+        Assert.Contains(runs, r => r!["status"]!.GetValue<string>() == Serverless.Core.Tracking.RunStatus.Cancelled);
+        foreach (var run in runs)
+        {
+            var status = run!["status"]!.GetValue<string>();
+            if (status == Serverless.Core.Tracking.RunStatus.Cancelled)
+            {
+                Assert.Contains($"run {id} was terminated", run["error"]!.GetValue<string>());
+                continue;
+            }
+            var ended = run["startedAt"]!.GetValue<DateTimeOffset>() + TimeSpan.FromMilliseconds(run["durationMs"]!.GetValue<double>());
+            Assert.True(ended <= stoppedAt, $"{run["runId"]} is {status}, ended at {ended:O}, after the terminate at {stoppedAt:O}");
+        }
+        Assert.Empty((await host.Client.GetFromJsonAsync<JsonObject>("/api/models/halted"))!["versions"]!.AsArray());
+    }
+
     [Fact]
     public async Task FailedRun_ReportsItsFailureMessage()
     {

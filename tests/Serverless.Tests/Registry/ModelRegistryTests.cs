@@ -126,7 +126,7 @@ public sealed class ModelRegistryTests(AzuriteFixture azurite)
         var (registry, model) = await ArrangeAsync();
         var blob = await CandidateBlobAsync(registry, storage, model, "r1", [1, 2, 3]);
         var draft = Draft(model, "r1");
-        async Task<IReadOnlyList<string>> TerminateAsync() => await registry.TerminateRunAsync(model, draft.OrchestrationId, registering: true, "ops", "wrong data", CancellationToken.None);
+        async Task<IReadOnlyList<string>> TerminateAsync() => (await registry.TerminateRunAsync(model, draft.OrchestrationId, "ops", "wrong data", CancellationToken.None)).Rejected;
 
         var rejectedByTerminate = terminated == "before" ? await TerminateAsync() : [];
         var manifest = await registry.RegisterAsync(draft, blob, m => $"# {m.Version}", CancellationToken.None);
@@ -139,11 +139,40 @@ public sealed class ModelRegistryTests(AzuriteFixture azurite)
         Assert.Equal(VersionStatus.Rejected, entry.Status);
         Assert.Contains("was terminated before it finished", entry.StatusChanged!.Reason);
         Assert.False(doc.Aliases.ContainsKey(ModelRegistry.Staging));
-        Assert.Equal(terminated == "after", staged);
+        Assert.Equal(terminated == "after", staged is null);
         Assert.Equal(terminated == "before" ? [] : ["v1"], rejectedByTerminate);
-        // Remembered only until the registration under way has ended: a later run under the same id is not refused.
-        Assert.Empty(doc.TerminatedRuns);
+        Assert.Equal([draft.OrchestrationId], doc.TerminatedRuns);
         await Assert.ThrowsAsync<ConflictException>(() => registry.PromoteAsync(model, "v1", "training", "the run's promotion", force: false, CancellationToken.None));
+        // A withdrawn version is never staged again, even once the run is forgotten (its history purged).
+        await registry.ForgetTerminatedRunAsync(model, draft.OrchestrationId, CancellationToken.None);
+        Assert.Equal("v1 is rejected already", await registry.StageAsync(model, "v1", VersionStatus.PendingApproval, draft.OrchestrationId, "again", CancellationToken.None));
+        doc = (await registry.GetAsync(model, CancellationToken.None))!;
+        Assert.Empty(doc.TerminatedRuns);
+        Assert.False(doc.Aliases.ContainsKey(ModelRegistry.Staging));
+    }
+
+    /// <summary>
+    /// A run's promotion already on its way when a person terminates the run: the registry's swap finds the run stopped and
+    /// moves nothing, though production still points where the run expected; another caller's promotion is unaffected.
+    /// </summary>
+    [Fact]
+    public async Task CompareAndSetAlias_ForATerminatedRun_MovesNothing()
+    {
+        var storage = azurite.CreateStorage();
+        var (registry, model) = await ArrangeAsync();
+        var manifest = await registry.RegisterAsync(Draft(model, "p1") with { OrchestrationId = "run-p" }, await CandidateBlobAsync(registry, storage, model, "p1", [4]), m => "#", CancellationToken.None);
+        Assert.Null(await registry.StageAsync(model, manifest.Version, VersionStatus.PendingApproval, "run-p", "waits", CancellationToken.None));
+        Assert.True(await registry.DecidePendingAsync(model, manifest.Version, VersionStatus.Approved, "alice", "fine", CancellationToken.None));
+
+        var stopped = await registry.TerminateRunAsync(model, "run-p", "ops", "stop it", CancellationToken.None);
+        var swap = await registry.CompareAndSetAliasAsync(model, ModelRegistry.Production, manifest.Version, null, "approval", "the run's promotion", CancellationToken.None, forRun: "run-p");
+
+        Assert.Equal((false, true, (string?)null), (swap.Swapped, swap.Stopped, swap.Current));
+        Assert.Equal(("v1", VersionStatus.Approved, false), (stopped.Version, stopped.Status, stopped.InProduction));
+        Assert.Empty(stopped.Rejected);
+        Assert.True(await registry.IsTerminatedAsync(model, "run-p", CancellationToken.None));
+        var byHand = await registry.CompareAndSetAliasAsync(model, ModelRegistry.Production, manifest.Version, null, "alice", "by hand", CancellationToken.None);
+        Assert.True(byHand.Swapped);
     }
 
     [Fact]
@@ -158,11 +187,13 @@ public sealed class ModelRegistryTests(AzuriteFixture azurite)
         await registry.StageAsync(model, second.Version, VersionStatus.PendingApproval, "run-a", "waits", CancellationToken.None);
         await registry.DecidePendingAsync(model, second.Version, VersionStatus.Approved, "alice", "looks right", CancellationToken.None);
 
-        Assert.Empty(await registry.TerminateRunAsync(model, "run-a", registering: false, "ops", "too late", CancellationToken.None));
+        var stopped = await registry.TerminateRunAsync(model, "run-a", "ops", "too late", CancellationToken.None);
 
+        Assert.Empty(stopped.Rejected);
+        Assert.Equal(("v2", VersionStatus.Approved, false), (stopped.Version, stopped.Status, stopped.InProduction));
         var doc = (await registry.GetAsync(model, CancellationToken.None))!;
         Assert.Equal([VersionStatus.Approved, VersionStatus.Approved], doc.Versions.Select(v => v.Status));
         Assert.Equal(("v1", "v2"), (doc.Aliases[ModelRegistry.Production], doc.Aliases[ModelRegistry.Staging]));
-        Assert.Empty(doc.TerminatedRuns);
+        Assert.Equal(["run-a"], doc.TerminatedRuns);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.DurableTask.Client;
 using Serverless.Core.Api;
 using Serverless.Core.Datasets;
 using Serverless.Core.Storage;
@@ -11,7 +12,8 @@ namespace Serverless.Cli.Upload;
 /// <summary>
 /// Follows one uploaded file to its end, through the pipeline's public record of it: the audit log says what ingestion
 /// made of this blob (a dataset version, a duplicate of one, or a quarantined file), the quarantine listing says why a
-/// file was refused, and the training run named after the dataset version (<see cref="DropZone.TrainingInstanceId"/>)
+/// file was refused, and the training run named after the dataset version (<see cref="DropZone.TrainingInstanceId"/>, the
+/// attempt the upload started where earlier ones failed or were terminated)
 /// gives the stage, the candidates, the gate's notes and how it ended.
 /// </summary>
 /// <remarks>
@@ -37,7 +39,7 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
         {
             var same = (Read<DuplicateDetails>(details) ?? throw Unreadable(record)).DatasetVersion;
             view.Line($"duplicate: the data equals dataset version {same}, uploaded before; no new dataset version is made");
-            return await FollowRunAsync(DropZone.TrainingInstanceId(model, same), earlierData: true, ct);
+            return await FollowRunAsync(await RunOfDataAsync(same, ct), earlierData: true, ct);
         }
         var ingested = Read<IngestedDetails>(details) ?? throw Unreadable(record);
         if (ingested.Replaced is { } replaced)
@@ -51,7 +53,25 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
             view.Line($"ingested: dataset version {ingested.DatasetVersion}, {ingested.Rows} rows ({ingested.RejectedRows} rejected), " +
                       $"label {ingested.Label}, task {Json.Text(details["task"])}");
         }
-        return await FollowRunAsync(DropZone.TrainingInstanceId(model, ingested.DatasetVersion), earlierData: ingested.Replaced is not null, ct);
+        return await FollowRunAsync(await RunOfDataAsync(ingested.DatasetVersion, ct), earlierData: ingested.Replaced is not null, ct);
+    }
+
+    /// <summary>
+    /// The run this upload's data has (<see cref="DropZone.StartOnceAsync"/>'s rule): the first attempt that is not there
+    /// yet, or did not fail and was not terminated. An earlier attempt that failed or was stopped is not this upload's.
+    /// </summary>
+    private async Task<string> RunOfDataAsync(string datasetVersion, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var instanceId = DropZone.TrainingInstanceId(model, datasetVersion, attempt);
+            if (attempt == DropZone.MaxTrainingAttempts) return instanceId;
+            var status = await client.GetAsync(ApiRoutes.OrchestrationPath(instanceId), ct, notFoundIsNull: true);
+            if (status is null || !Enum.TryParse<OrchestrationRuntimeStatus>(Json.Text(status["runtimeStatus"]), out var runtime) || !DropZone.IsRetried(runtime))
+            {
+                return instanceId;
+            }
+        }
     }
 
     private CliException Unreadable(JsonObject record) => new($"the audit record of {blobName} is not one the command line can read: {record.ToJsonString()}");
