@@ -224,7 +224,8 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
             };
             var rivalScores = await CompareWithChampionAsync(context, rival, splits, fit.ModelBlob, winnerTest, notes);
             var recheck = QualityGate.Check(rival, winnerTest, baseline, rivalScores);
-            notes.AddRange(recheck.Notes);
+            // The baseline and chance checks do not depend on the champion: their notes are there once already.
+            notes.AddRange(recheck.Notes.Where(note => !notes.Contains(note)));
             if (!recheck.Passed || recheck.TrailsChampion)
             {
                 await context.CallActivityAsync<RegisteredVersion>(nameof(RecordChampionRetained), new ChampionRetainedInput(

@@ -14,13 +14,21 @@ public static class Reasons
     public const int MaxLength = 2000;
 
     /// <summary>What a reason may be, as a 400 states it.</summary>
-    public static readonly string Rule = $"at most {MaxLength:N0} characters";
+    public static readonly string Rule = $"words, at most {MaxLength:N0} characters";
 
-    /// <summary><paramref name="reason"/>, when it is within <see cref="MaxLength"/>; a 400 naming <paramref name="field"/> otherwise.</summary>
-    /// <exception cref="BadRequestException">The reason is longer.</exception>
+    /// <summary>What a 400 says of a reason given blank: the records would keep an empty reason as if one were given.</summary>
+    public const string Blank = "blank: write why, or leave the reason out";
+
+    /// <summary>
+    /// <paramref name="reason"/>, when it is not given, or is words within <see cref="MaxLength"/>; a 400 naming
+    /// <paramref name="field"/> otherwise.
+    /// </summary>
+    /// <exception cref="BadRequestException">The reason is blank or longer.</exception>
     public static string? Check(string? reason, string field = "reason")
     {
-        if (reason is { Length: > MaxLength })
+        if (reason is null) return null;
+        if (string.IsNullOrWhiteSpace(reason)) throw new BadRequestException($"'{field}' is {Blank}.", ApiResults.Field(field, Blank));
+        if (reason.Length > MaxLength)
         {
             throw new BadRequestException($"'{field}' is {reason.Length:N0} characters long; a reason is {Rule}. Shorten it.", ApiResults.Field(field, Rule));
         }
@@ -34,6 +42,7 @@ public static class Reasons
         {
             if (reader.TokenType != JsonTokenType.String) throw new JsonException("A reason is text, in words.");
             var reason = reader.GetString()!;
+            if (string.IsNullOrWhiteSpace(reason)) throw new JsonException($"The reason is {Blank}.");
             if (reason.Length > MaxLength) throw new JsonException($"A reason is {Rule}; this one is {reason.Length:N0}. Shorten it.");
             return reason;
         }

@@ -159,7 +159,7 @@
     $('#action-force-row').hidden = !withForce;
     return new Promise((resolve) => {
       dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'
-        ? { reason: $('#action-reason').value || undefined, force: $('#action-force').checked } : null), { once: true });
+        ? { reason: $('#action-reason').value.trim() || undefined, force: $('#action-force').checked } : null), { once: true });
       dialog.showModal();
       $('#action-reason').focus();
     });

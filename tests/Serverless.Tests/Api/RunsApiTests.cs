@@ -262,6 +262,12 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
         Assert.Equal(4, runs.Count);
         Assert.All(runs, r => Assert.Equal("Completed", r!["runtimeStatus"]!.GetValue<string>()));
         Assert.All(runs, r => Assert.Contains(r!["output"]!["status"]!.GetValue<string>(), new[] { "promoted", "championRetained" }));
+        // A run compared again with a champion that moved in meanwhile states each note once.
+        Assert.All(runs, r =>
+        {
+            var notes = r!["output"]!["notes"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+            Assert.Equal(notes.Distinct().ToList(), notes);
+        });
 
         var model = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/overlap"))!;
         var moves = model["history"]!.AsArray().Where(h => h!["alias"]!.GetValue<string>() == "production").ToList();

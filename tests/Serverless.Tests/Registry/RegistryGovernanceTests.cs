@@ -281,6 +281,27 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
     }
 
     [Fact]
+    public async Task Moves_WithABlankReason_Answer400AndChangeNothing()
+    {
+        var model = await ModelWithVersionsAsync("blank", 2);
+        Assert.Equal(HttpStatusCode.OK, (await PromoteAsync(model, """{"version":"v1"}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PromoteAsync(model, """{"version":"v2"}""")).StatusCode);
+
+        var problems = new[]
+        {
+            await ProblemAsync(await Host.Client.PostAsync($"/api/models/{model}/rollback", Json("""{"reason":"   "}""")), HttpStatusCode.BadRequest),
+            await ProblemAsync(await Host.Client.PostAsync($"/api/models/{model}/versions/v1/archive", Json("""{"reason":""}""")), HttpStatusCode.BadRequest),
+            await ProblemAsync(await Host.Client.PutAsync($"/api/models/{model}/spec?reason=%20", Json("""{"label":"spend","task":"regression"}""")), HttpStatusCode.BadRequest),
+        };
+
+        foreach (var problem in problems) Assert.Contains("blank", problem["errors"]!["reason"]!.ToJsonString());
+        var doc = (await shop.Registry.GetAsync(model, CancellationToken.None))!;
+        Assert.Equal("v2", doc.Aliases[ModelRegistry.Production]);
+        Assert.NotEqual(VersionStatus.Archived, doc.Versions.Single(v => v.Version == "v1").Status);
+        Assert.Empty(await AuditAsync(model, AuditActions.Rollback));
+    }
+
+    [Fact]
     public async Task Promote_WithForceAndNoReason_Is400AndMovesNothing()
     {
         var model = await ModelWithVersionsAsync("noreason", 1);
@@ -289,11 +310,9 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         var missing = await ProblemAsync(await PromoteAsync(model, """{"version":"v1","force":true}"""), HttpStatusCode.BadRequest);
         var blank = await ProblemAsync(await PromoteAsync(model, """{"version":"v1","force":true,"reason":"  "}"""), HttpStatusCode.BadRequest);
 
-        foreach (var problem in new[] { missing, blank })
-        {
-            Assert.Contains("A forced promotion needs a reason", problem["detail"]!.GetValue<string>());
-            Assert.NotNull(problem["errors"]!["reason"]);
-        }
+        Assert.Contains("A forced promotion needs a reason", missing["detail"]!.GetValue<string>());
+        Assert.Contains("blank", blank["detail"]!.GetValue<string>());
+        Assert.All(new[] { missing, blank }, problem => Assert.NotNull(problem["errors"]!["reason"]));
         Assert.Null(await ProductionAsync(model));
         Assert.Empty(await AuditAsync(model, AuditActions.ForcedPromote));
     }
