@@ -38,6 +38,12 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
 
     public const string InstanceIdRule = "1 to 200 letters, digits, '-', '_', '.' or ':', starting with a letter or digit";
 
+    /// <summary>Event names a run can be sent (raiseEvent): a word an orchestration's code can wait for.</summary>
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_.-]{0,99}$")]
+    private static partial Regex EventNamePattern();
+
+    public const string EventNameRule = "1 to 100 letters, digits, '-', '_' or '.', starting with a letter";
+
     /// <summary>The id of a run started over HTTP: <c>train-{model}-{32 hex digits}</c>. Runs of uploads are named by <see cref="DropZone.TrainingInstanceId"/>.</summary>
     public static string HttpInstanceId(string model, Guid id) => $"train-{model}-{id:N}";
 
@@ -185,6 +191,10 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
     public Task<IResult> RaiseEventAsync(string instanceId, string eventName, HttpRequest request, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>
     {
         OnlyQueryParameters(request);
+        if (!EventNamePattern().IsMatch(eventName))
+        {
+            throw new BadRequestException($"'{eventName}' is not an event name.", Field("eventName", EventNameRule));
+        }
         if (string.Equals(eventName, TrainingOrchestrator.ApprovalEvent, StringComparison.OrdinalIgnoreCase))
         {
             throw new BadRequestException("Send approval decisions to the approve or reject route, which check and audit them.", Field("eventName", $"not '{TrainingOrchestrator.ApprovalEvent}'"));
@@ -204,6 +214,7 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
     public Task<IResult> PurgeAsync(string instanceId, HttpRequest request, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>
     {
         OnlyQueryParameters(request);
+        var body = request.ContentLength is > 0 ? await ReadJsonAsync<ReasonBody>(request, strict: true, ct) : null;
         var instance = await FindAsync(instanceId, workflows, ct);
         if (!instance.IsCompleted) throw new ConflictException($"Orchestration '{instanceId}' is still {instance.RuntimeStatus}; terminate it before purging.");
         var result = await workflows.PurgeInstanceAsync(instanceId, cancellation: ct);
@@ -215,7 +226,7 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
             await registry.ForgetTerminatedRunAsync(model, instanceId, ct);
             await storage.Models.GetBlobClient(DecisionBlob(model, instanceId)).DeleteIfExistsAsync(cancellationToken: ct);
         }
-        await audit.RecordAsync(AuditActions.Purge, model, Actor(request), new { instanceId }, ct);
+        await audit.RecordAsync(AuditActions.Purge, model, Actor(request), body?.Reason, new { instanceId }, ct);
         return Json(new PurgeAnswer(result.PurgedInstanceCount));
     });
 

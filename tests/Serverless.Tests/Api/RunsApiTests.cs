@@ -27,6 +27,10 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
         await ProblemAsync(await host.Client.PostAsync("/api/orchestrations/train-ghost-123/terminate", null), HttpStatusCode.NotFound);
         await ProblemAsync(await host.Client.PostAsync("/api/orchestrations/train-ghost-123/raiseEvent/poke", Json("{}")), HttpStatusCode.NotFound);
         await ProblemAsync(await host.Client.DeleteAsync("/api/orchestrations/train-ghost-123"), HttpStatusCode.NotFound);
+        var eventName = await ProblemAsync(await host.Client.PostAsync("/api/orchestrations/train-ghost-123/raiseEvent/%20poke%21", Json("{}")), HttpStatusCode.BadRequest);
+        Assert.Equal(RunsApi.EventNameRule, eventName["errors"]!["eventName"]![0]!.GetValue<string>());
+        var purgeBody = new HttpRequestMessage(HttpMethod.Delete, "/api/orchestrations/train-ghost-123") { Content = Json("""{"reasn":"old"}""") };
+        Assert.Contains("reasn", (await ProblemAsync(await host.Client.SendAsync(purgeBody), HttpStatusCode.BadRequest))["errors"]!.ToJsonString());
 
         foreach (var id in new[] { "bad%20id", "-leading", "semi;colon", "quote'd", new string('a', 201) })
         {
@@ -94,8 +98,11 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
         Assert.Equal(first, version["orchestrationId"]!.GetValue<string>());
         Assert.Equal(first, (await host.Client.GetFromJsonAsync<JsonObject>(version["run"]!.GetValue<string>()))!["instanceId"]!.GetValue<string>());
 
-        Assert.Equal(HttpStatusCode.OK, (await host.Client.DeleteAsync($"/api/orchestrations/{first}")).StatusCode);
+        var purge = new HttpRequestMessage(HttpMethod.Delete, $"/api/orchestrations/{first}") { Content = Json("""{"reason":"done with it"}""") };
+        Assert.Equal(HttpStatusCode.OK, (await host.Client.SendAsync(purge)).StatusCode);
         await ProblemAsync(await host.Client.GetAsync($"/api/orchestrations/{first}"), HttpStatusCode.NotFound);
+        var purged = (await host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model=listed&action={Serverless.Core.Tracking.AuditActions.Purge}"))!["records"]!.AsArray();
+        Assert.Equal("done with it", Assert.Single(purged)!["reason"]!.GetValue<string>());
     }
 
     [Fact]
