@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Azure;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
@@ -17,6 +18,17 @@ public sealed record IntegrityFailureDetails(string Version, string Host, string
 /// </summary>
 public sealed class ModelIntegrity(ModelRegistry registry, AuditLog audit, ILogger<ModelIntegrity> logger)
 {
+    // Versions whose stored bytes failed a check in this process, until a later check of them passes.
+    private readonly ConcurrentDictionary<(string Model, string Version), bool> _failed = new();
+    // Set at the first failure: until then the check on the request path reads one field (IsEmpty would take every lock).
+    private volatile bool _anyFailed;
+
+    /// <summary>
+    /// Whether the stored bytes of a version failed their last check in this process (a load to serve, a download, a
+    /// promotion or a rollback). A copy loaded before that is not served for the version by name after it.
+    /// </summary>
+    public bool HasFailed(string model, string version) => _anyFailed && _failed.ContainsKey((model, version));
+
     /// <summary>What a person can do about a version that failed its check: its bytes are lost, so it is made again.</summary>
     public static string Remedy(string model) =>
         $"Register the model again (POST /api/models/{model}/train, or upload its data to incoming/{model}/), or promote an earlier version.";
@@ -29,11 +41,15 @@ public sealed class ModelIntegrity(ModelRegistry registry, AuditLog audit, ILogg
     {
         try
         {
-            return await registry.LoadVerifiedAsync(model, version, ct).ConfigureAwait(false);
+            var verified = await registry.LoadVerifiedAsync(model, version, ct).ConfigureAwait(false);
+            _failed.TryRemove((model, version), out _);
+            return verified;
         }
         catch (Exception e) when (e is InvalidDataException || e is RequestFailedException { ErrorCode: var code } && code == BlobErrorCode.BlobNotFound)
         {
             var reason = e is InvalidDataException ? e.Message : $"The model.zip of {model} {version} is missing.";
+            _failed[(model, version)] = true;
+            _anyFailed = true;
             logger.LogError(e, "Integrity failure: {ModelName} {ModelVersion} met by {Actor}", model, version, actor);
             try
             {

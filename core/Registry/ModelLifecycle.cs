@@ -77,7 +77,7 @@ public sealed class ModelLifecycle(ModelRegistry registry, ModelPresence presenc
         }
         catch (Serving.ModelUnavailableException e)
         {
-            throw new ConflictException($"{e.Message} A version that fails this check is never served, so it is not {refusedMove}. {ModelIntegrity.Remedy(model)}");
+            throw new ConflictException($"{e.Message} A version that fails this check is not loaded, nor served by name from a copy loaded before, so it is not {refusedMove}. {ModelIntegrity.Remedy(model)}");
         }
     }
 

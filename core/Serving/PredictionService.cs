@@ -270,7 +270,12 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
     private async Task<LoadedModel> GetPinnedAsync(string model, string version, CancellationToken ct)
     {
         var key = (model, version);
-        if (_pinned.TryGetValue(key, out var held) && held.Current is { } pinned)
+        if (integrity.HasFailed(model, version))
+        {
+            // Its stored bytes failed a check here since it was loaded: the version named is checked again, not served from memory.
+            _pinned.TryRemove(key, out _);
+        }
+        else if (_pinned.TryGetValue(key, out var held) && held.Current is { } pinned)
         {
             held.LastUsed = Environment.TickCount64;
             // Withdrawn on another host: found at the next check, every refresh interval, off the request path.

@@ -111,6 +111,29 @@ public sealed class ModelIntegrityTests(ShopSpendModel shop) : IClassFixture<Sho
         Assert.Contains("sha256", record["details"]!["reason"]!.GetValue<string>());
     }
 
+    /// <summary>
+    /// A version served by name from a copy loaded before its stored bytes were found bad (here by a download) is checked
+    /// again and answered 503, as the rollback refusal says; production keeps the verified copy it serves.
+    /// </summary>
+    [Fact]
+    public async Task Predict_PinnedVersionFoundTamperedAfterItWasLoaded_Answers503_ProductionKeepsItsCopy()
+    {
+        var model = await ProductionCopyAsync("pinned");
+        await shop.RegisterCopyAsync(model);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(Host, model, ShopData.Row, "?version=v2")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(Host, model, ShopData.Row)).StatusCode);
+        await TamperAsync(model, "v2");
+        await TamperAsync(model, "v1");
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(Host, model, ShopData.Row, "?version=v2")).StatusCode);
+
+        await ApiAssert.ProblemAsync(await Host.Client.GetAsync($"/api/models/{model}/versions/v2/model.zip"), HttpStatusCode.ServiceUnavailable);
+        await ApiAssert.ProblemAsync(await Host.Client.GetAsync($"/api/models/{model}/versions/v1/model.zip"), HttpStatusCode.ServiceUnavailable);
+        var pinned = await ApiAssert.ProblemAsync(await PostAsync(Host, model, ShopData.Row, "?version=v2"), HttpStatusCode.ServiceUnavailable);
+
+        Assert.Contains($"'{model}' version v2 failed its integrity check", pinned["detail"]!.GetValue<string>());
+        Assert.Equal("v1", (await PredictAsync(Host, model, ShopData.Row))["modelVersion"]!.GetValue<string>());
+    }
+
     private async Task<JsonNode> SingleIntegrityRecordAsync(string model)
     {
         var audit = await Host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model={model}");
