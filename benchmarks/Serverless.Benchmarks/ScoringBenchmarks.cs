@@ -47,7 +47,7 @@ public class ScoringBenchmarks
         var outputs = ModelOutputs.Read(schema, model.GetOutputSchema(inputSchema));
         _scorer = new RowScorer(model, inputSchema, outputs, CompiledTrees.For(model, schema.Task));
         _mapperScorer = new RowScorer(model, inputSchema, outputs);
-        _input = new PredictionInput(schema, inputSchema);
+        _input = new PredictionInput(schema, inputSchema, FeaturePipeline.KnownCategories(schema, model.GetOutputSchema(inputSchema)));
         _rows = [JsonDocument.Parse(Row).RootElement];
         _read = _input.Read(_rows);
         _model = model;
@@ -117,7 +117,7 @@ public class MulticlassScoringBenchmarks
         var outputs = ModelOutputs.Read(schema, model.GetOutputSchema(inputSchema));
         _scorer = new RowScorer(model, inputSchema, outputs, CompiledTrees.For(model, schema.Task) ?? throw new InvalidOperationException($"{Model} is not compiled."));
         _mapperScorer = new RowScorer(model, inputSchema, outputs);
-        _read = new PredictionInput(schema, inputSchema).Read([JsonDocument.Parse(Row).RootElement]);
+        _read = new PredictionInput(schema, inputSchema, FeaturePipeline.KnownCategories(schema, model.GetOutputSchema(inputSchema))).Read([JsonDocument.Parse(Row).RootElement]);
         _engine = ml.Model.CreatePredictionEngine<TaxiRow, TaxiClassScores>(model, inputSchema: inputSchema);
     }
 

@@ -23,8 +23,9 @@ internal sealed class LoadedModel
         Manifest = manifest;
         _model = model;
         _inputSchema = inputSchema;
-        Input = new PredictionInput(manifest.Schema, inputSchema);
-        _outputs = ModelOutputs.Read(manifest.Schema, model.GetOutputSchema(inputSchema));
+        var outputSchema = model.GetOutputSchema(inputSchema);
+        Input = new PredictionInput(manifest.Schema, inputSchema, FeaturePipeline.KnownCategories(manifest.Schema, outputSchema));
+        _outputs = ModelOutputs.Read(manifest.Schema, outputSchema);
         _trees = CompiledTrees.For(model, _outputs.Task);
         // Room for a scorer per thread that may score at once: one dropped by a full pool costs a new mapper (~0.1 ms) later.
         _scorers = new DefaultObjectPool<RowScorer>(new ScorerPolicy(this), Math.Max(16, Environment.ProcessorCount * 4));

@@ -25,6 +25,7 @@ internal sealed class ModelInput
             }
         }
         Imputed = new IReadOnlyList<string>?[rows];
+        Unseen = new IReadOnlyList<string>?[rows];
     }
 
     public int Count { get; }
@@ -34,4 +35,7 @@ internal sealed class ModelInput
 
     /// <summary>Per row, the fields that were missing and left to the model's featurization to fill in; null when none.</summary>
     public IReadOnlyList<string>?[] Imputed { get; }
+
+    /// <summary>Per row, the categorical fields whose value the model never saw in training (scored as no category); null when none.</summary>
+    public IReadOnlyList<string>?[] Unseen { get; }
 }

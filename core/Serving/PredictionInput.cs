@@ -17,6 +17,7 @@ namespace Serverless.Core.Serving;
 /// <item>A field the model does not know: 400 naming it. The label, excluded, sensitive and other non-feature columns are accepted and ignored.</item>
 /// <item>A missing feature (absent, null, or a missing-value token): filled in by the model's featurization where it handles missing values
 /// (numbers: the training mean; categories: no category; text: no words; dates: each part's mean), and named in the row's <c>imputed</c>; a missing boolean is a 400.</item>
+/// <item>A category the model never saw in training: scored as no category, as the model's encoding does, and named in the row's <c>unseenCategories</c>.</item>
 /// <item>A value of the wrong type: 400 naming the field and the row.</item>
 /// </list>
 /// </summary>
@@ -30,8 +31,10 @@ internal sealed class PredictionInput
     private readonly string[] _names;
     private readonly ColumnKind[] _kinds;
     private readonly string _featureList;
+    // Per input column, the categories the model knows (null: not a one-hot encoded category).
+    private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>>?[] _known;
 
-    public PredictionInput(DatasetSchema schema, DataViewSchema inputSchema)
+    public PredictionInput(DatasetSchema schema, DataViewSchema inputSchema, IReadOnlyDictionary<string, HashSet<string>> knownCategories)
     {
         _names = [.. inputSchema.Select(c => c.Name)];
         _kinds = [.. _names.Select(n => schema.Column(n).Kind)];
@@ -40,6 +43,7 @@ internal sealed class PredictionInput
         for (var i = 0; i < _names.Length; i++) _fields[_names[i]] = i;
         _fieldsBySpan = _fields.GetAlternateLookup<ReadOnlySpan<char>>();
         _featureList = string.Join(", ", _names);
+        _known = [.. _names.Select(n => knownCategories.TryGetValue(n, out var known) ? known.GetAlternateLookup<ReadOnlySpan<char>>() : (HashSet<string>.AlternateLookup<ReadOnlySpan<char>>?)null)];
     }
 
     /// <summary>The kinds of the input columns, in input-schema order.</summary>
@@ -61,6 +65,7 @@ internal sealed class PredictionInput
         for (var r = 0; r < rows.Count; r++)
         {
             Array.Clear(seen);
+            List<string>? unseen = null;
             foreach (var property in rows[r].EnumerateObject())
             {
                 if (!TryFindField(property, out var c))
@@ -83,6 +88,9 @@ internal sealed class PredictionInput
                     case CellReading.Invalid:
                         Problem(r, property.Name, problem!);
                         break;
+                    case CellReading.Value when _known[c] is { } known && !known.Contains(input.Texts[c]![r].Span):
+                        (unseen ??= []).Add(_names[c]);
+                        break;
                 }
             }
             List<string>? imputed = null;
@@ -98,6 +106,7 @@ internal sealed class PredictionInput
                 (imputed ??= []).Add(_names[c]);
             }
             input.Imputed[r] = imputed;
+            input.Unseen[r] = unseen;
         }
         if (errors is not null)
         {

@@ -69,12 +69,13 @@ internal sealed class RowScorer
     {
         _input.MoveTo(input, row);
         var imputed = input.Imputed[row];
+        var unseen = input.Unseen[row];
         switch (_outputs.Task)
         {
             case TaskKind.Regression:
             {
                 if (!TryTrees(out var score)) _score!(ref score);
-                return new RowPrediction { Score = score, Imputed = imputed };
+                return new RowPrediction { Score = score, Imputed = imputed, UnseenCategories = unseen };
             }
             case TaskKind.Binary:
             {
@@ -97,7 +98,7 @@ internal sealed class RowScorer
                     Label = _outputs.Classes[label ? 1 : 0],
                     Probability = _probability is null ? null : probability,
                     Score = score,
-                    Imputed = imputed,
+                    Imputed = imputed, UnseenCategories = unseen,
                 };
             }
             default:
@@ -106,7 +107,7 @@ internal sealed class RowScorer
                 if (Features(out var features) && _trees!.TryScoreClasses(features, _classScores, out var best))
                 {
                     for (var k = 0; k < _classScores.Length; k++) probabilities[_outputs.Classes[k]] = _classScores[k];
-                    return new RowPrediction { Label = _outputs.Classes[best], Probabilities = probabilities, Imputed = imputed };
+                    return new RowPrediction { Label = _outputs.Classes[best], Probabilities = probabilities, Imputed = imputed, UnseenCategories = unseen };
                 }
                 ReadOnlyMemory<char> predicted = default;
                 _scores!(ref _scoreBuffer);
@@ -118,7 +119,7 @@ internal sealed class RowScorer
                     if (slot >= _outputs.Classes.Count) break;
                     probabilities[_outputs.Classes[slot++]] = value;
                 }
-                return new RowPrediction { Label = _outputs.ClassName(predicted.Span), Probabilities = probabilities, Imputed = imputed };
+                return new RowPrediction { Label = _outputs.ClassName(predicted.Span), Probabilities = probabilities, Imputed = imputed, UnseenCategories = unseen };
             }
         }
     }

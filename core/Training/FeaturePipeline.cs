@@ -103,6 +103,25 @@ public static class FeaturePipeline
     public static string FeatureColumn(string column) => "f_" + column;
 
     /// <summary>
+    /// The categories a trained model knows, per categorical feature it one-hot encodes: the slot names of its encoded
+    /// column. A value outside them reaches the model as no category, as a missing one does. A hashed column (more than
+    /// <see cref="MaxOneHotKeys"/> values) keeps no names and is left out.
+    /// </summary>
+    public static IReadOnlyDictionary<string, HashSet<string>> KnownCategories(DatasetSchema schema, DataViewSchema outputSchema)
+    {
+        var known = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var name in schema.Features.Where(n => schema.Column(n).Kind == ColumnKind.Categorical))
+        {
+            if (outputSchema.GetColumnOrNull(FeatureColumn(name)) is not { } column
+                || column.Annotations.Schema.GetColumnOrNull("SlotNames") is null) continue;
+            VBuffer<ReadOnlyMemory<char>> slots = default;
+            column.GetSlotNames(ref slots);
+            known[name] = slots.DenseValues().Select(v => v.ToString()).ToHashSet(StringComparer.Ordinal);
+        }
+        return known;
+    }
+
+    /// <summary>
     /// The featurization estimator for the schema's feature columns; <paramref name="normalize"/> for linear trainers:
     /// each slot mapped onto [0, 1] by its minimum and maximum, so the L2 penalty weighs every feature alike. ML.NET's
     /// default keeps 0 fixed (divides by the largest magnitude only), which leaves a positive feature such as wine's

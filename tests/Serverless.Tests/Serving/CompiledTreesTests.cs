@@ -282,7 +282,7 @@ public sealed class CompiledTreesTests
     private static RowPrediction[] Served(MLContext ml, ITransformer model, CompiledTrees trees, string[] lines, DatasetSchema schema)
     {
         var inputSchema = FeaturePipeline.Loader(ml, schema, withLabel: false).GetOutputSchema();
-        var input = new PredictionInput(schema, inputSchema);
+        var input = new PredictionInput(schema, inputSchema, FeaturePipeline.KnownCategories(schema, model.GetOutputSchema(inputSchema)));
         var rows = lines.Select(l =>
         {
             var cells = l.Split(',');

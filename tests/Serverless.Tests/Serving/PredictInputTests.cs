@@ -107,6 +107,24 @@ public sealed class PredictInputTests(ShopSpendModel shop) : IClassFixture<ShopS
         Assert.Equal(["", "distance,city", "distance"], rows);
     }
 
+    /// <summary>
+    /// A category the model never saw in training is scored as no category, the model's own encoding of it, exactly as a
+    /// missing one is; the answer names it, so a typo or a new value is not scored in silence.
+    /// </summary>
+    [Fact]
+    public async Task Predict_UnseenCategory_IsScoredAsNoCategoryAndListed()
+    {
+        var answer = await PredictAsync(Host, Model,
+            """{"rows":[{"distance":7.5,"member":true,"city":"atlantis"},{"distance":7.5,"member":true,"city":true},{"distance":7.5,"member":true},{"distance":7.5,"member":true,"city":"east"}]}""");
+
+        var rows = answer["predictions"]!.AsArray().Select(p => p!.AsObject()).ToList();
+        Assert.Equal(["city", "city", null, null], rows.Select(r => r["unseenCategories"]?.AsArray().Single()!.GetValue<string>()));
+        Assert.Equal(Score(rows[2]), Score(rows[0]), tolerance: 1e-6);
+        Assert.Equal(Score(rows[2]), Score(rows[1]), tolerance: 1e-6);
+        Assert.NotEqual(Score(rows[2]), Score(rows[3]));
+        Assert.Equal(["", "", "city", ""], rows.Select(r => string.Join(',', Imputed(r))));
+    }
+
     [Fact]
     public async Task Predict_AbsentBooleanField_Answers400NamingFieldAndRow()
     {
