@@ -375,8 +375,12 @@
     $('#rollback').title = rollbackTo ? `Production goes back to ${rollbackTo}` : 'There is no earlier production version to go back to';
     state.rollbackTo = rollbackTo;
     const dataset = pick(view, 'latestDataset');
+    // Production may have been trained on other data than the latest (a duplicate upload made earlier data the latest again).
+    const production = (pick(view, 'versions') || []).find((v) => v.version === aliases.production);
+    const otherData = dataset && production && production.datasetVersion && production.datasetVersion !== dataset.version
+      ? ` · production ${production.version} was trained on ${production.datasetVersion}` : '';
     $('#model-dataset').textContent = dataset
-      ? `latest data: ${dataset.version} · ${fmt(dataset.rows)} rows · label ${dataset.label} · ${dataset.task}` + ((dataset.inferred || []).length ? ` · inferred: ${dataset.inferred.join('; ')}` : '')
+      ? `latest data: ${dataset.version} · ${fmt(dataset.rows)} rows · label ${dataset.label} · ${dataset.task}` + ((dataset.inferred || []).length ? ` · inferred: ${dataset.inferred.join('; ')}` : '') + otherData
       : 'no accepted data yet';
 
     const versions = [...(pick(view, 'versions') || [])].sort((a, b) => versionNumber(a.version) - versionNumber(b.version));
@@ -429,13 +433,20 @@
   const stageOf = (run) => pick(run.customStatus, 'stage');
   const isRunning = (run) => ['Running', 'Pending', 'Suspended'].includes(run.runtimeStatus);
 
+  function shortRunId(id) {
+    const prefix = `train-${state.model}-`;
+    const rest = state.model && id.startsWith(prefix) ? id.slice(prefix.length) : id;
+    return rest.length > 34 ? '…' + rest.slice(-32) : rest;
+  }
+
   function renderRuns(runs, candidates) {
     $('#runs-empty').hidden = runs.length > 0;
     rows($('#runs tbody'), runs, (r) => el('tr', {
       class: 'clickable' + (r.instanceId === state.run ? ' selected' : ''), 'data-run': r.instanceId,
       onclick: () => { state.run = r.instanceId; loadRun(); },
     },
-    el('td', { title: r.instanceId }, r.instanceId.length > 34 ? '…' + r.instanceId.slice(-32) : r.instanceId),
+    // The model is the one selected: its runs are named without their common "train-{model}-" prefix.
+    el('td', { title: r.instanceId, class: 'nowrap' }, shortRunId(r.instanceId)),
     el('td', {}, when(r.createdTime)),
     el('td', {}, pill(r.runtimeStatus, r.runtimeStatus === 'Completed' ? 'good' : r.runtimeStatus === 'Failed' ? 'bad' : 'info')),
     el('td', {}, pick(r.customStatus, 'detail', 'stage') || '–'),

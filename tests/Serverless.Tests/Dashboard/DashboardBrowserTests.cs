@@ -59,6 +59,12 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite)
         var winners = (await host.Client.GetFromJsonAsync<JsonObject>($"/api/orchestrations?model={Model}"))!["runs"]!.AsArray()
             .Select(r => r!["output"]?["winnerRunId"]?.GetValue<string>()).OfType<string>().ToList();
         Assert.Contains(await page.Locator("#candidates tbody tr:has-text('winner')").GetAttributeAsync("data-run"), winners);
+        // Runs are named without the model's common prefix, on one line; the whole id is the cell's title.
+        var firstRun = page.Locator("#runs tbody tr").First;
+        var runId = await firstRun.GetAttributeAsync("data-run");
+        await Assertions.Expect(firstRun.Locator("td").First).ToHaveTextAsync(runId![$"train-{Model}-".Length..]);
+        await Assertions.Expect(firstRun.Locator("td").First).ToHaveAttributeAsync("title", runId);
+        Assert.Equal("nowrap", await firstRun.Locator("td").First.EvaluateAsync<string>("td => getComputedStyle(td).whiteSpace"));
         // The version the winner became, from the runs list; the other candidates became none.
         await Assertions.Expect(page.Locator("#candidates tbody tr:has-text('winner')")).ToContainTextAsync(new Regex(@"registered as v\d"));
         await Assertions.Expect(page.Locator("#candidates tbody tr:has-text('registered as')")).ToHaveCountAsync(1);
@@ -76,6 +82,7 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite)
         await Assertions.Expect(page.Locator("#live-metrics tbody tr").First).ToContainTextAsync("v2");
         await Assertions.Expect(page.Locator("#live-metrics thead")).ToContainTextAsync("rmse");
 
+        await Assertions.Expect(page.Locator("#model-dataset")).Not.ToContainTextAsync("was trained on");
         await page.ClickAsync("#rollback");
         await Assertions.Expect(page.Locator("#action-dialog")).ToBeVisibleAsync();
         await page.FillAsync("#action-reason", "browser test");
@@ -84,6 +91,8 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite)
         await page.FillAsync("#admin-key", AdminKey);
         await page.ClickAsync("#key-confirm");
         await Assertions.Expect(page.Locator("#model-aliases")).ToContainTextAsync("production: v1");
+        // v1 was trained on the first slice; the latest data is the second.
+        await Assertions.Expect(page.Locator("#model-dataset")).ToContainTextAsync(new Regex(@"production v1 was trained on ds-[0-9a-f]{16}$"));
         await Assertions.Expect(page.Locator("#audit tbody")).ToContainTextAsync("rollback");
         // Each audit row gives its reason in a column of its own.
         await Assertions.Expect(page.Locator("#audit tbody tr", new() { HasText = "rollback" }).First.Locator("td").Nth(4)).ToContainTextAsync("browser test");
