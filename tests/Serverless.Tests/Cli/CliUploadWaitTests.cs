@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Serverless.Cli;
 using Serverless.Testing;
 using Serverless.Tests.Infrastructure;
@@ -116,6 +117,31 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
         Assert.True(exit == ExitCodes.NotPromoted, output);
         Assert.Contains("duplicate: the data equals dataset version ds-", output);
         Assert.Contains("rejected: v1 was refused at the approval gate", output);
+        files.Delete();
+    }
+
+    [Fact]
+    public async Task UploadWait_DataWhoseRunWasTerminated_FollowsTheNewAttempt_ToItsOwnVersion()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        await host.UploadAsync("retried", "model.json", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"Sdca"}]}""");
+        await host.UploadAsync("retried", "first.csv", TestData.TaxiSlice(500));
+        var model = await host.WaitForModelAsync("retried", m => m["versions"]?.AsArray().Count == 1, Timeout);
+        var run = model["versions"]!.AsArray().Single()!["orchestrationId"]!.GetValue<string>();
+        await host.WaitForRunAsync(run, r => r["customStatus"]?["stage"]?.GetValue<string>() == "awaitingApproval", Timeout);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{run}/terminate?reason=wrong", null)).StatusCode);
+        await host.WaitForRunAsync(run, r => r["runtimeStatus"]?.GetValue<string>() == "Terminated", Timeout);
+        var files = new WorkFiles();
+        var data = files.Write("again.csv", TestData.TaxiSlice(500));
+
+        var (exit, output) = await UploadWaitAsync(host, "retried", data, 120);
+
+        // The upload ends at the approval gate of its own run, with a version of its own; the stopped run's stays rejected.
+        Assert.True(exit == ExitCodes.Ok, output);
+        Assert.Contains($"training run {run}-r2", output);
+        Assert.Contains("awaiting approval: v2 is registered", output);
+        model = (await host.Client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>("/api/models/retried"))!;
+        Assert.Equal(["rejected", "pendingApproval"], model["versions"]!.AsArray().Select(v => v!["status"]!.GetValue<string>()));
         files.Delete();
     }
 
