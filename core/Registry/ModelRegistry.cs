@@ -217,6 +217,8 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
         var decided = false;
         await UpdateAsync(model, doc =>
         {
+            // Run again on a concurrent change: what a first try found is not what the change that lands finds.
+            decided = false;
             if (doc.Versions.Find(v => v.Version == version) is not { Status: VersionStatus.PendingApproval }) return null;
             decided = true;
             return WithStatus(doc, version, status, by, reason);

@@ -179,14 +179,18 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
         var versionStatus = named is null ? null
             : named == stopped?.Version ? stopped.Status
             : (await registry.GetAsync(model, ct))?.Versions.Find(v => v.Version == named)?.Status;
-        var note = stopped is { Version: { } last } && named == last
-            ? stopped.InProduction ? $"{last} reached production before the run was stopped; roll back to undo that."
-            : stopped.Status == VersionStatus.Approved ? $"{last} was approved before the run was stopped: it stays approved and is not promoted by the run; promote it by hand if you want it."
-            : null
-            : null;
-        return new WithHeader(Json(new TerminateAnswer(instanceId, reason, named, versionStatus, note), StatusCodes.Status202Accepted),
+        return new WithHeader(Json(new TerminateAnswer(instanceId, reason, named, versionStatus, named == stopped?.Version ? NoteOf(stopped) : null), StatusCodes.Status202Accepted),
             Microsoft.Net.Http.Headers.HeaderNames.Location, ApiRoutes.OrchestrationPath(instanceId));
     });
+
+    /// <summary>What a person can do about the version a terminated run leaves where the terminate did not reject it.</summary>
+    private static string? NoteOf(TerminatedRun? stopped) => stopped switch
+    {
+        { Version: { } version, InProduction: true } => $"{version} reached production before the run was stopped; roll back to undo that.",
+        { Version: { } version, Status: VersionStatus.Approved } =>
+            $"{version} was approved before the run was stopped: it stays approved and is not promoted by the run; promote it by hand if you want it.",
+        _ => null,
+    };
 
     public Task<IResult> RaiseEventAsync(string instanceId, string eventName, HttpRequest request, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>
     {

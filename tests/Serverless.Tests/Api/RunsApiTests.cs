@@ -227,6 +227,47 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
         Assert.Empty((await host.Client.GetFromJsonAsync<JsonObject>("/api/models/halted"))!["versions"]!.AsArray());
     }
 
+    /// <summary>
+    /// An approval and a terminate sent together: the approval stands (one <c>approved</c> record), and the version is
+    /// either still approved and not promoted by the stopped run, or was promoted before the terminate; the answer's note
+    /// says which, and what to do.
+    /// </summary>
+    [Fact]
+    public async Task ApprovalThenTerminate_TheApprovalStands_AndTheAnswerSaysWhereTheVersionIs()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        await host.UploadAsync("raced", "model.json", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"Sdca"}]}""");
+        await host.UploadAsync("raced", "data.csv", TestData.TaxiSlice(1200));
+        var id = await WaitForOnlyRunAsync(host, "raced");
+        var waiting = await host.WaitForRunAsync(id, r => r["customStatus"]?["stage"]?.GetValue<string>() == TrainingStages.AwaitingApproval, Timeout);
+        var version = waiting["customStatus"]!["version"]!.GetValue<string>();
+
+        Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{id}/approve", Json("""{"reason":"good"}"""))).StatusCode);
+        var terminate = await host.Client.PostAsync($"/api/orchestrations/{id}/terminate?reason=changed%20my%20mind", null);
+        Assert.Equal(HttpStatusCode.Accepted, terminate.StatusCode);
+        var answer = (await terminate.Content.ReadFromJsonAsync<JsonObject>())!;
+        await host.WaitForRunAsync(id, Ended, Timeout);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(version, answer["version"]!.GetValue<string>());
+        var model = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/raced"))!;
+        var production = model["aliases"]!["production"]?.GetValue<string>();
+        var note = answer["note"]!.GetValue<string>();
+        if (production == version)
+        {
+            Assert.Contains("roll back", note);
+        }
+        else
+        {
+            Assert.Null(production);
+            Assert.Equal("approved", answer["versionStatus"]!.GetValue<string>());
+            Assert.Contains("promote it by hand", note);
+        }
+        Assert.Equal("approved", model["versions"]!.AsArray().Single()!["status"]!.GetValue<string>());
+        var approved = (await host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model=raced&action={Serverless.Core.Tracking.AuditActions.Approved}"))!["records"]!.AsArray();
+        Assert.True(approved.Count == 1, approved.ToJsonString());
+    }
+
     [Fact]
     public async Task FailedRun_ReportsItsFailureMessage()
     {

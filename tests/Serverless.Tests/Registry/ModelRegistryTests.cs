@@ -151,6 +151,23 @@ public sealed class ModelRegistryTests(AzuriteFixture azurite)
         Assert.False(doc.Aliases.ContainsKey(ModelRegistry.Staging));
     }
 
+    /// <summary>Decisions racing on one waiting version: one of them is the decision, the others are told it was taken.</summary>
+    [Fact]
+    public async Task DecidePending_RacingDecisions_ExactlyOneDecides()
+    {
+        var storage = azurite.CreateStorage();
+        var (registry, model) = await ArrangeAsync();
+        var manifest = await registry.RegisterAsync(Draft(model, "d1"), await CandidateBlobAsync(registry, storage, model, "d1", [5]), m => "#", CancellationToken.None);
+        Assert.Null(await registry.StageAsync(model, manifest.Version, VersionStatus.PendingApproval, manifest.OrchestrationId, "waits", CancellationToken.None));
+
+        var decided = await Task.WhenAll(Enumerable.Range(0, 6).Select(i =>
+            registry.DecidePendingAsync(model, manifest.Version, i % 2 == 0 ? VersionStatus.Approved : VersionStatus.Rejected, $"person{i}", "race", CancellationToken.None)));
+
+        Assert.Single(decided, d => d);
+        var entry = Assert.Single((await registry.GetAsync(model, CancellationToken.None))!.Versions);
+        Assert.Equal($"person{Array.IndexOf(decided, true)}", entry.StatusChanged!.By);
+    }
+
     /// <summary>
     /// A run's promotion already on its way when a person terminates the run: the registry's swap finds the run stopped and
     /// moves nothing, though production still points where the run expected; another caller's promotion is unaffected.
