@@ -520,7 +520,7 @@
     rows($('#candidates tbody'), list, (c) => el('tr', { 'data-run': c.runId || '' },
       el('td', {}, c.name, won(c) ? ' ' : '', won(c) ? pill('winner', 'good') : '', c.version ? ' ' : '', c.version ? pill('registered as ' + c.version, '') : ''),
       el('td', {}, c.parameters && Object.keys(c.parameters).length ? Object.entries(c.parameters).map(([k, v]) => `${k}=${fmt(v)}`).join(', ') : '–'),
-      el('td', { title: c.error || '' }, pill(c.status || '–', /fail/i.test(c.status) ? 'bad' : '')),
+      el('td', { title: c.error || '' }, pill(c.status || '–', /fail/i.test(c.status) ? 'bad' : c.status === 'cancelled' ? 'warn' : '')),
       el('td', { class: 'num' }, fmt(c.metrics[metric])),
       el('td', { class: 'num cost' }, Number.isFinite(c.cost) ? Math.round(c.cost).toLocaleString('en') : '–'),
       el('td', { class: 'num' }, duration(c.duration)),
@@ -528,7 +528,8 @@
     // The winner's bar is green, as its row's pill: the run may pick a cheaper candidate within simplerWithin of the best.
     chartInto('#candidate-chart', list.length ? barChart(list.map((c) => ({
       label: c.name + (c.parameters && Object.keys(c.parameters).length ? ' ' + Object.values(c.parameters).map(fmt).join('/') : ''),
-      value: c.metrics[metric], cls: !Number.isFinite(c.metrics[metric]) ? 'failed' : won(c) ? 'best' : '', note: c.error ? 'failed' : 'no value',
+      // A candidate of a terminated run is drawn grey, kept or not: it could not win.
+      value: c.metrics[metric], cls: !Number.isFinite(c.metrics[metric]) || c.status === 'cancelled' ? 'failed' : won(c) ? 'best' : '', note: c.status === 'cancelled' ? 'cancelled' : c.error ? 'failed' : 'no value',
     })), { label: 'candidates by ' + metric, caption: metric ? `${metric} on the validation split; the winner in green` : '' }) : null, running ? 'Candidates appear as they finish.' : 'No candidates recorded.');
   }
 
