@@ -98,7 +98,8 @@ internal sealed class RowScorer
                     Label = _outputs.Classes[label ? 1 : 0],
                     Probability = _probability is null ? null : probability,
                     Score = score,
-                    Imputed = imputed, UnseenCategories = unseen,
+                    Imputed = imputed,
+                    UnseenCategories = unseen,
                 };
             }
             default:

@@ -113,7 +113,7 @@ public static class FeaturePipeline
         foreach (var name in schema.Features.Where(n => schema.Column(n).Kind == ColumnKind.Categorical))
         {
             if (outputSchema.GetColumnOrNull(FeatureColumn(name)) is not { } column
-                || column.Annotations.Schema.GetColumnOrNull("SlotNames") is null) continue;
+                || !column.HasSlotNames()) continue;
             VBuffer<ReadOnlyMemory<char>> slots = default;
             column.GetSlotNames(ref slots);
             known[name] = slots.DenseValues().Select(v => v.ToString()).ToHashSet(StringComparer.Ordinal);

@@ -48,10 +48,7 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
     public async Task RunsOfAModel_AreListedNewestFirst_WithTheirFinalStage_AndConflictsAnswer409()
     {
         await using var host = await TestHost.StartAsync(azurite);
-        await host.UploadAsync("listed", "model.json", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"Sdca"}]}""");
-        await host.UploadAsync("listed", "data.csv", TestData.TaxiSlice(1200));
-        var first = await WaitForOnlyRunAsync(host, "listed");
-        await host.WaitForRunAsync(first, r => r["customStatus"]?["stage"]?.GetValue<string>() == "awaitingApproval", Timeout);
+        var (first, _) = await RunWaitingForApprovalAsync(host, "listed", TestData.TaxiSlice(1200));
 
         // Waiting for approval: purge is refused; a second run started over HTTP is not waiting, so approving it is refused.
         await ProblemAsync(await host.Client.DeleteAsync($"/api/orchestrations/{first}"), HttpStatusCode.Conflict);
@@ -109,11 +106,7 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
     public async Task TerminatingARunAtTheApprovalGate_RejectsItsVersion_WhichLeavesStaging_AndNoDecisionIsTakenAfter()
     {
         await using var host = await TestHost.StartAsync(azurite);
-        await host.UploadAsync("stopped", "model.json", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"Sdca"}]}""");
-        await host.UploadAsync("stopped", "data.csv", TestData.TaxiSlice(1200));
-        var id = await WaitForOnlyRunAsync(host, "stopped");
-        var waiting = await host.WaitForRunAsync(id, r => r["customStatus"]?["stage"]?.GetValue<string>() == TrainingStages.AwaitingApproval, Timeout);
-        var version = waiting["customStatus"]!["version"]!.GetValue<string>();
+        var (id, version) = await RunWaitingForApprovalAsync(host, "stopped", TestData.TaxiSlice(1200));
         Assert.Equal(version, (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/stopped"))!["aliases"]!["staging"]!.GetValue<string>());
 
         var misspelt = await ProblemAsync(await host.Client.PostAsync($"/api/orchestrations/{id}/terminate", Json("""{"reasn":"wrong data"}""")), HttpStatusCode.BadRequest);
@@ -152,10 +145,7 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
     {
         await using var host = await TestHost.StartAsync(azurite);
         var data = TestData.TaxiSlice(1200);
-        await host.UploadAsync("again", "model.json", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"Sdca"}]}""");
-        await host.UploadAsync("again", "data.csv", data);
-        var first = await WaitForOnlyRunAsync(host, "again");
-        await host.WaitForRunAsync(first, r => r["customStatus"]?["stage"]?.GetValue<string>() == TrainingStages.AwaitingApproval, Timeout);
+        var (first, _) = await RunWaitingForApprovalAsync(host, "again", data);
         Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{first}/terminate?reason=wrong", null)).StatusCode);
         await host.WaitForRunAsync(first, Ended, Timeout);
 
@@ -236,11 +226,7 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
     public async Task ApprovalThenTerminate_TheApprovalStands_AndTheAnswerSaysWhereTheVersionIs()
     {
         await using var host = await TestHost.StartAsync(azurite);
-        await host.UploadAsync("raced", "model.json", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"Sdca"}]}""");
-        await host.UploadAsync("raced", "data.csv", TestData.TaxiSlice(1200));
-        var id = await WaitForOnlyRunAsync(host, "raced");
-        var waiting = await host.WaitForRunAsync(id, r => r["customStatus"]?["stage"]?.GetValue<string>() == TrainingStages.AwaitingApproval, Timeout);
-        var version = waiting["customStatus"]!["version"]!.GetValue<string>();
+        var (id, version) = await RunWaitingForApprovalAsync(host, "raced", TestData.TaxiSlice(1200));
 
         Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{id}/approve", Json("""{"reason":"good"}"""))).StatusCode);
         var terminate = await host.Client.PostAsync($"/api/orchestrations/{id}/terminate?reason=changed%20my%20mind", null);
@@ -328,6 +314,16 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
         Assert.Equal(previous, model["aliases"]!["production"]!.GetValue<string>());
         var promoted = runs.Where(r => r!["output"]!["status"]!.GetValue<string>() == "promoted").Select(r => r!["output"]!["version"]!.GetValue<string>()).ToHashSet();
         Assert.Equal(promoted, moves.Select(m => m!["to"]!.GetValue<string>()).ToHashSet());
+    }
+
+    /// <summary>A model whose spec asks for approval, one upload of <paramref name="data"/>, and its run waiting at the gate: the run's id and version.</summary>
+    private static async Task<(string Id, string Version)> RunWaitingForApprovalAsync(TestHost host, string model, string data)
+    {
+        await host.UploadAsync(model, "model.json", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"Sdca"}]}""");
+        await host.UploadAsync(model, "data.csv", data);
+        var id = await WaitForOnlyRunAsync(host, model);
+        var waiting = await host.WaitForRunAsync(id, r => r["customStatus"]?["stage"]?.GetValue<string>() == TrainingStages.AwaitingApproval, Timeout);
+        return (id, waiting["customStatus"]!["version"]!.GetValue<string>());
     }
 
     private static async Task<string> WaitForOnlyRunAsync(TestHost host, string model)

@@ -102,13 +102,7 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
     public async Task UploadWait_DataWhoseRunWasRejected_EndsAsThatRun_WithExitCode5()
     {
         await using var host = await TestHost.StartAsync(azurite);
-        await host.UploadAsync("refused", "model.json", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"Sdca"}]}""");
-        await host.UploadAsync("refused", "first.csv", TestData.TaxiSlice(500));
-        var model = await host.WaitForModelAsync("refused", m => m["versions"]?.AsArray().Count == 1, Timeout);
-        var run = model["versions"]!.AsArray().Single()!["orchestrationId"]!.GetValue<string>();
-        await host.WaitForRunAsync(run, r => r["customStatus"]?["stage"]?.GetValue<string>() == "awaitingApproval", Timeout);
-        Assert.Equal(System.Net.HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{run}/reject", null)).StatusCode);
-        await host.WaitForRunAsync(run, r => r["runtimeStatus"]?.GetValue<string>() == "Completed", Timeout);
+        var run = await StopAtTheGateAsync(host, "refused", "reject", "Completed");
         var files = new WorkFiles();
         var data = files.Write("again.csv", TestData.TaxiSlice(500));
 
@@ -124,13 +118,7 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
     public async Task UploadWait_DataWhoseRunWasTerminated_FollowsTheNewAttempt_ToItsOwnVersion()
     {
         await using var host = await TestHost.StartAsync(azurite);
-        await host.UploadAsync("retried", "model.json", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"Sdca"}]}""");
-        await host.UploadAsync("retried", "first.csv", TestData.TaxiSlice(500));
-        var model = await host.WaitForModelAsync("retried", m => m["versions"]?.AsArray().Count == 1, Timeout);
-        var run = model["versions"]!.AsArray().Single()!["orchestrationId"]!.GetValue<string>();
-        await host.WaitForRunAsync(run, r => r["customStatus"]?["stage"]?.GetValue<string>() == "awaitingApproval", Timeout);
-        Assert.Equal(System.Net.HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{run}/terminate?reason=wrong", null)).StatusCode);
-        await host.WaitForRunAsync(run, r => r["runtimeStatus"]?.GetValue<string>() == "Terminated", Timeout);
+        var run = await StopAtTheGateAsync(host, "retried", "terminate?reason=wrong", "Terminated");
         var files = new WorkFiles();
         var data = files.Write("again.csv", TestData.TaxiSlice(500));
 
@@ -140,9 +128,25 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
         Assert.True(exit == ExitCodes.Ok, output);
         Assert.Contains($"training run {run}-r2", output);
         Assert.Contains("awaiting approval: v2 is registered", output);
-        model = (await host.Client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>("/api/models/retried"))!;
+        var model = (await host.Client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>("/api/models/retried"))!;
         Assert.Equal(["rejected", "pendingApproval"], model["versions"]!.AsArray().Select(v => v!["status"]!.GetValue<string>()));
         files.Delete();
+    }
+
+    /// <summary>
+    /// A model whose spec asks for approval, a first upload, and its run stopped at the gate by <paramref name="action"/>
+    /// (a route under the run) until the engine reports <paramref name="runtimeStatus"/>: the run's id.
+    /// </summary>
+    private static async Task<string> StopAtTheGateAsync(TestHost host, string name, string action, string runtimeStatus)
+    {
+        await host.UploadAsync(name, "model.json", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"Sdca"}]}""");
+        await host.UploadAsync(name, "first.csv", TestData.TaxiSlice(500));
+        var model = await host.WaitForModelAsync(name, m => m["versions"]?.AsArray().Count == 1, Timeout);
+        var run = model["versions"]!.AsArray().Single()!["orchestrationId"]!.GetValue<string>();
+        await host.WaitForRunAsync(run, r => r["customStatus"]?["stage"]?.GetValue<string>() == "awaitingApproval", Timeout);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{run}/{action}", null)).StatusCode);
+        await host.WaitForRunAsync(run, r => r["runtimeStatus"]?.GetValue<string>() == runtimeStatus, Timeout);
+        return run;
     }
 
     [Fact]
