@@ -17,7 +17,7 @@ namespace Serverless.Orchestrations;
 /// <c>Pipeline:Drift:Schedule</c>) came due since its last check, and a scheduled retraining when the spec's
 /// <c>drift.retrainSchedule</c> came due. One model's failure is logged and does not stop the others.
 /// </summary>
-public sealed class DriftTimer(ModelRegistry registry, ModelSpecStore specs, DatasetStore datasets, DriftStore store, DriftMonitor monitor,
+public sealed class DriftTimer(ModelRegistry registry, ModelSpecStore specs, DriftStore store, DriftMonitor monitor,
     AuditLog audit, IOptions<DriftOptions> options, ILogger<DriftTimer> logger)
 {
     public const string Actor = "timer";
@@ -51,9 +51,11 @@ public sealed class DriftTimer(ModelRegistry registry, ModelSpecStore specs, Dat
                 {
                     // The state's ETag makes the run start once when two hosts wake up together.
                     await store.SetStateAsync(model, state with { LastScheduledRetrainAt = now }, etag, ct).ConfigureAwait(false);
-                    if (await NothingNewAsync(model, doc.Aliases[ModelRegistry.Production], ct).ConfigureAwait(false) is { } unchanged)
+                    if (await monitor.NothingNewAsync(model, doc.Aliases[ModelRegistry.Production], ct).ConfigureAwait(false) is { } unchanged)
                     {
-                        await audit.RecordAsync(AuditActions.ScheduledRetrain, model, Actor, unchanged, new { skipped = true, schedule = cron }, ct).ConfigureAwait(false);
+                        await audit.RecordAsync(AuditActions.ScheduledRetrain, model, Actor,
+                            $"skipped: {unchanged}; a scheduled run would train the same model again. It runs when new data or a new spec comes in.",
+                            new { skipped = true, schedule = cron }, ct).ConfigureAwait(false);
                         continue;
                     }
                     var instanceId = $"train-{model}-schedule-{now.UtcTicks}";
@@ -68,22 +70,6 @@ public sealed class DriftTimer(ModelRegistry registry, ModelSpecStore specs, Dat
             }
         }
         return reports;
-    }
-
-    /// <summary>
-    /// Why a scheduled run would train nothing new, or null: the production version was fit on the latest dataset version
-    /// under the spec in force, and a scheduled run trains on just that (a run is deterministic unless a candidate has
-    /// several threads), so it would register the same model again as a new version each time the schedule came due.
-    /// </summary>
-    private async Task<string?> NothingNewAsync(string model, string production, CancellationToken ct)
-    {
-        var manifest = await registry.GetManifestAsync(model, production, ct).ConfigureAwait(false);
-        var latest = await datasets.GetLatestAsync(model, ct).ConfigureAwait(false);
-        if (manifest is null || latest is null || manifest.DatasetVersion != latest.Version) return null;
-        var spec = SpecSnapshot.Of(await specs.GetCurrentAsync(model, ct).ConfigureAwait(false));
-        if (manifest.Spec?.Sha256 != spec.Sha256) return null;
-        return $"skipped: production {production} was trained on the latest data ({latest.Version}) under the spec in force (version {spec.Version}); " +
-               "a scheduled run would train the same model again. It runs when new data or a new spec comes in.";
     }
 
     /// <summary>Whether a 5-field cron schedule has an occurrence after <paramref name="last"/> and no later than <paramref name="now"/> (never run: due).</summary>

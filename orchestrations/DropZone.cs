@@ -16,15 +16,15 @@ public sealed record DropZoneResult(IngestionOutcome Ingestion, string? Instance
 /// The blob trigger's logic, shared by both hosts: ingest the uploaded blob and, for new data, start a training run whose
 /// instance id is derived from the dataset version, so the same content never starts two runs.
 /// </summary>
-public sealed class DropZone(DatasetIngestor ingestor, ILogger<DropZone> logger)
+public sealed class DropZone(DatasetIngestor ingestor, PurgedRuns purged, ILogger<DropZone> logger)
 {
     /// <summary>How many runs the uploads of one dataset version start at most: one more each time the one before failed or was terminated.</summary>
     public const int MaxTrainingAttempts = 20;
 
     /// <summary>
     /// The id of the run of a dataset version's uploads: <c>train-{model}-{dataset version}</c>, and for a later attempt
-    /// (the earlier ones failed or were terminated) <c>-r{attempt}</c> after it. An id is never used for a second run, so
-    /// what the registry and the approval gate keep under it is that one run's.
+    /// (the earlier ones failed, were terminated or were purged) <c>-r{attempt}</c> after it. An id is never used for a
+    /// second run, so what the registry, the approval gate and the experiment runs keep under it is that one run's.
     /// </summary>
     public static string TrainingInstanceId(string model, string datasetVersion, int attempt = 1) =>
         attempt == 1 ? $"train-{model}-{datasetVersion}" : $"train-{model}-{datasetVersion}-r{attempt}";
@@ -102,7 +102,7 @@ public sealed class DropZone(DatasetIngestor ingestor, ILogger<DropZone> logger)
     /// <summary>
     /// Starts the training run of an upload's data unless one is under way or has completed: the same data trained on
     /// already (or being trained on) starts nothing. When the last run of that data failed or was terminated, the next
-    /// attempt starts under its own id (<see cref="TrainingInstanceId"/>). Two hosts racing for the same id are settled by
+    /// attempt starts under its own id, and so does one whose last run was purged (<see cref="TrainingInstanceId"/>). Two hosts racing for the same id are settled by
     /// the engine's de-duplication, which refuses the second start. Returns the run's id and whether this call started it.
     /// </summary>
     public async Task<(string InstanceId, bool Started)> StartOnceAsync(DurableTaskClient workflows, TrainingRequest request, CancellationToken cancellationToken)
@@ -113,7 +113,12 @@ public sealed class DropZone(DatasetIngestor ingestor, ILogger<DropZone> logger)
         {
             instanceId = TrainingInstanceId(request.Model, datasetVersion, attempt);
             var existing = await workflows.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken);
-            if (existing is null) return (instanceId, await StartAsync(workflows, instanceId, request, cancellationToken));
+            if (existing is null)
+            {
+                // The engine forgets a purged run, but what it left under its id stays: its id is not given again.
+                if (await purged.FindAsync(request.Model, instanceId, cancellationToken) is not null) continue;
+                return (instanceId, await StartAsync(workflows, instanceId, request, cancellationToken));
+            }
             if (!IsRetried(existing.RuntimeStatus)) return (instanceId, false);
         }
         logger.LogWarning("Dataset version {DatasetVersion} of {ModelName} has failed or been stopped {Attempts} times; its upload starts no run (POST the train route to run it)",

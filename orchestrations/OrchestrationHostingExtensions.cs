@@ -11,6 +11,7 @@ public static class OrchestrationHostingExtensions
     public static IHostApplicationBuilder AddPipelineOrchestrations(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<DropZone>();
+        builder.Services.AddSingleton<PurgedRuns>();
         builder.Services.AddSingleton<RunsApi>();
         builder.Services.AddSingleton(DurablePayloads.Converter);
         return builder;

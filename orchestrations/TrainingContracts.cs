@@ -5,10 +5,15 @@ using Serverless.Core.Training;
 namespace Serverless.Orchestrations;
 
 /// <summary>
-/// Starts a training run: which model, on which dataset version (null: the latest), and why; a drift-triggered run also
-/// names labelled live rows (<see cref="FeedbackRows"/>) added to its train split and the recent rows it must beat the champion on.
+/// Starts a training run: which model, on which dataset version (null: the latest), and why (the trigger, and the reason
+/// a person or the drift check gave); a drift-triggered run also names labelled live rows (<see cref="FeedbackRows"/>)
+/// added to its train split and the recent rows it must beat the champion on.
 /// </summary>
-public sealed record TrainingRequest(string Model, string? DatasetVersion, string Trigger, string RequestedBy, FeedbackRows? Feedback = null);
+public sealed record TrainingRequest(string Model, string? DatasetVersion, string Trigger, string RequestedBy, FeedbackRows? Feedback = null, string? Reason = null)
+{
+    /// <summary>What the run's <c>trainingStarted</c> audit record gives as its reason: the trigger, and the reason given with it.</summary>
+    public string Why => Reason is { Length: > 0 } reason ? $"{Trigger}: {reason}" : Trigger;
+}
 
 /// <summary>A run's train split and the feedback rows to add to it.</summary>
 public sealed record FeedbackSplitInput(string Model, SplitRefs Splits, FeedbackRows Feedback);

@@ -36,7 +36,7 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
     public override async Task<TrainingOutcome> RunAsync(TaskOrchestrationContext context, TrainingRequest input)
     {
         await context.CallActivityAsync<bool>(nameof(RecordTrainingEvent), new TrainingAuditInput(
-            input.Model, context.InstanceId, AuditActions.TrainingStarted, input.RequestedBy, input.Trigger, DatasetVersion: input.DatasetVersion), StorageRetry);
+            input.Model, context.InstanceId, AuditActions.TrainingStarted, input.RequestedBy, input.Why, DatasetVersion: input.DatasetVersion), StorageRetry);
         TrainingOutcome outcome;
         try
         {

@@ -269,6 +269,8 @@ public static class ApiResults
                 return Problem(StatusCodes.Status404NotFound, "Not found", e.Message);
             case ConflictException e:
                 return Problem(StatusCodes.Status409Conflict, "Conflict", e.Message);
+            case GoneException e:
+                return Problem(StatusCodes.Status410Gone, "Gone", e.Message);
             case PayloadTooLargeException e:
                 return Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large", e.Message);
             case Serving.ModelUnavailableException e:

@@ -24,7 +24,10 @@ public sealed record LoadedVersion(string Model, string Version);
 /// <summary><c>GET /api/models</c>.</summary>
 public sealed record ModelList(IReadOnlyList<ModelSummary> Models);
 
-/// <summary>One model in the list: its production, staging and latest versions and the production version's test metrics.</summary>
+/// <summary>
+/// One model in the list: its production, staging and latest versions, the production version's test metrics, and how
+/// many versions wait for a person's approval.
+/// </summary>
 public sealed record ModelSummary(
     string Model,
     string? Production,
@@ -32,7 +35,8 @@ public sealed record ModelSummary(
     string? LatestVersion,
     int Versions,
     string? PrimaryMetric,
-    IReadOnlyDictionary<string, double>? TestMetrics);
+    IReadOnlyDictionary<string, double>? TestMetrics,
+    int PendingApproval = 0);
 
 /// <summary>
 /// <c>GET /api/models/{model}</c>: aliases, versions and their history, the latest dataset, and how to call the model:

@@ -67,7 +67,8 @@ public sealed partial class PipelineApi(
             }
             doc.Aliases.TryGetValue(ModelRegistry.Production, out var production);
             var current = doc.Versions.Find(v => v.Version == production);
-            models.Add(new ModelSummary(name, production, doc.Aliases.GetValueOrDefault(ModelRegistry.Staging), LatestVersion(doc), doc.Versions.Count, current?.PrimaryMetric, current?.TestMetrics));
+            models.Add(new ModelSummary(name, production, doc.Aliases.GetValueOrDefault(ModelRegistry.Staging), LatestVersion(doc), doc.Versions.Count, current?.PrimaryMetric, current?.TestMetrics,
+                doc.Versions.Count(v => v.Status == VersionStatus.PendingApproval)));
         }
         return Json(new ModelList(models));
     });

@@ -11,3 +11,6 @@ public sealed class BadRequestException(string message, IReadOnlyDictionary<stri
 
 /// <summary>A request body over the allowed size; answered with 413.</summary>
 public sealed class PayloadTooLargeException(string message) : Exception(message);
+
+/// <summary>A resource that existed and was removed for good (a purged run); answered with 410.</summary>
+public sealed class GoneException(string message) : Exception(message);

@@ -121,7 +121,7 @@ public sealed class DatasetIngestor(
                 return await RestoredAsync(model, upload, existing, prior, ct).ConfigureAwait(false);
             }
             return await DuplicateAsync(model, upload, existing.Version,
-                $"{upload.BlobName} holds the same data as dataset version {existing.Version}; nothing new to train on.", ct).ConfigureAwait(false);
+                $"{upload.BlobName} holds the same data as dataset version {existing.Version}: no new version. It trains again only if the last run of that version failed, was terminated or was purged.", ct).ConfigureAwait(false);
         }
 
         var manifest = new DatasetManifest

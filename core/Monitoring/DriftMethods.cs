@@ -53,8 +53,9 @@ public static class DriftMethods
             }
             catch (Cronos.CronFormatException e)
             {
-                // Cronos ends some messages with two periods.
-                add(field, $"not a cron expression of 5 fields (minute hour day-of-month month day-of-week): {e.Message.TrimEnd('.')}.");
+                // Cronos ends some messages with two periods, and names the end of the text as the character '\0'.
+                var message = e.Message.Replace("'\0'", "the end of the expression", StringComparison.Ordinal).Replace("\0", "", StringComparison.Ordinal).TrimEnd('.');
+                add(field, $"not a cron expression of 5 fields (minute hour day-of-month month day-of-week): {message}.");
             }
         }
         foreach (var (column, spec) in drift.Columns ?? [])

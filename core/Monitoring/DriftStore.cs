@@ -14,6 +14,12 @@ public sealed record DriftState
     /// <summary>The production version <see cref="Consecutive"/> counts checks of; another version starts the count again.</summary>
     public string? ConsecutiveVersion { get; init; }
 
+    /// <summary>
+    /// When a drifted check last counted toward <see cref="Consecutive"/>. A drifted check counts once the model's check
+    /// schedule came due since then: two checks a minute apart look at nearly the same rows, and confirm nothing twice.
+    /// </summary>
+    public DateTimeOffset? LastCountedAt { get; init; }
+
     public DateTimeOffset? LastRetrainAt { get; init; }
     public string? LastRetrainInstanceId { get; init; }
 

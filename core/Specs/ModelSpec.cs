@@ -104,6 +104,12 @@ public sealed record ModelSpec
     /// agreement (and, with feedback, their metrics) shows in the model's view. Default false.
     /// </summary>
     public bool? Shadow { get; init; }
+
+    /// <summary>
+    /// The spec without what does not change the model a run trains: drift monitoring, shadow scoring and the approval
+    /// gate. Two specs with equal training parts train the same model on the same data.
+    /// </summary>
+    public ModelSpec TrainingPart() => this with { Drift = null, Shadow = null, Approval = null, ApprovalTimeout = null };
 }
 
 /// <summary>The inclusive bounds a numeric column's values must lie within; either bound may be left out.</summary>

@@ -91,17 +91,31 @@ public static class ModelSpecValidation
         foreach (var (column, _) in spec.Ranges ?? []) Check($"ranges.{column}", column);
         for (var i = 0; i < (spec.Exclude?.Count ?? 0); i++) Check($"exclude[{i}]", spec.Exclude![i]);
         for (var i = 0; i < (spec.Sensitive?.Count ?? 0); i++) Check($"sensitive[{i}]", spec.Sensitive![i]);
+        // The label in force: the spec's, else the one the latest dataset version has (given before, or inferred).
+        var labelInForce = spec.Label ?? latest?.Label;
         foreach (var (column, _) in spec.Drift?.Columns ?? [])
         {
             Check($"drift.columns.{column}", column);
-            if (column == (spec.Label ?? latest?.Label)) problems.Add($"drift.columns.{column}", "the label is not compared by the drift check (it is not an input); name a feature");
+            if (column == labelInForce) problems.Add($"drift.columns.{column}", "the label is not compared by the drift check (it is not an input); name a feature");
+            else if ((spec.Exclude ?? []).Contains(column, StringComparer.Ordinal)) problems.Add($"drift.columns.{column}", "the column is excluded: it is not a feature, so the drift check never sees it");
+            else if ((spec.Sensitive ?? []).Contains(column, StringComparer.Ordinal)) problems.Add($"drift.columns.{column}", "the column is sensitive: it is never logged, so the drift check never sees it");
         }
         foreach (var (field, list) in new[] { ("exclude", spec.Exclude), ("sensitive", spec.Sensitive) })
         {
             foreach (var twice in (list ?? []).GroupBy(n => n, StringComparer.Ordinal).Where(g => g.Count() > 1)) problems.Add(field, $"'{twice.Key}' is named twice");
         }
-        if (spec.Label is { } l && (spec.Sensitive ?? []).Contains(l, StringComparer.Ordinal)) problems.Add("sensitive", $"the label '{l}' cannot also be sensitive");
-        if (spec.Label is { } m && (spec.Exclude ?? []).Contains(m, StringComparer.Ordinal)) problems.Add("exclude", $"the label '{m}' cannot also be excluded");
+        if (labelInForce is { } l && (spec.Sensitive ?? []).Contains(l, StringComparer.Ordinal)) problems.Add("sensitive", $"the label '{l}' cannot also be sensitive");
+        if (labelInForce is { } m && (spec.Exclude ?? []).Contains(m, StringComparer.Ordinal)) problems.Add("exclude", $"the label '{m}' cannot also be excluded");
+
+        // A regression predicts a number: the label of a spec that asks for one must hold numbers (or 0/1 booleans), as the
+        // spec types it, else as the data holds it. (Without a task, the task is inferred from the label's values.)
+        if (spec.Task == TaskKind.Regression && labelInForce is { Length: > 0 } regressed
+            && (spec.Columns?.GetValueOrDefault(regressed) ?? latest?.Columns.FirstOrDefault(c => c.Name == regressed)?.Kind) is { } kind and (ColumnKind.Text or ColumnKind.Categorical or ColumnKind.DateTime))
+        {
+            problems.Add("label",
+                $"the label '{regressed}' is a {SpecReader.EnumNames(typeof(ColumnKind))[(int)kind]} column, and a regression predicts a number; "
+                + "name a numeric label, or choose the binary or multiclass task");
+        }
     }
 
     private static void CheckTrainers(ModelSpec spec, DatasetSchema? latest, SpecProblems problems)

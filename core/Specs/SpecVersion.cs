@@ -39,4 +39,8 @@ public sealed record SpecSnapshot(int Version, string Sha256, ModelSpec Spec)
     public static SpecSnapshot None { get; } = new(0, SpecVersion.Hash(new ModelSpec()), new ModelSpec());
 
     public static SpecSnapshot Of(SpecVersion? version) => version?.Snapshot() ?? None;
+
+    /// <summary>Whether a run under <paramref name="other"/> trains what a run under this one does (<see cref="ModelSpec.TrainingPart"/>).</summary>
+    public bool TrainsLike(SpecSnapshot other) =>
+        Sha256 == other.Sha256 || SpecVersion.Hash(Spec.TrainingPart()) == SpecVersion.Hash(other.Spec.TrainingPart());
 }

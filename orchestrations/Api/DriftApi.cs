@@ -12,7 +12,8 @@ using static ApiResults;
 
 /// <summary>
 /// The HTTP handlers of drift: <c>GET /api/models/{model}/drift</c> (reports, newest first, paged with <c>top</c> and
-/// <c>skip</c>) and <c>POST /api/models/{model}/drift/check</c> (a check now, which may start retraining). An unknown model
+/// <c>skip</c>) and <c>POST /api/models/{model}/drift/check</c> (a check now, which may start retraining; an optional
+/// <c>{"reason"}</c> goes into its audit record). An unknown model
 /// is a 404; a model without production or traffic gets a report that says so.
 /// </summary>
 public sealed class DriftApi(DriftMonitor monitor, DriftStore store, ModelPresence presence, ILogger<DriftApi> logger)
@@ -36,7 +37,8 @@ public sealed class DriftApi(DriftMonitor monitor, DriftStore store, ModelPresen
     {
         OnlyQueryParameters(request);
         CheckModelName(model);
-        return Json(await monitor.CheckAsync(model, "http", Actor(request), workflows, ct));
+        var body = request.ContentLength is > 0 ? await ReadJsonAsync<ReasonBody>(request, strict: true, ct) : null;
+        return Json(await monitor.CheckAsync(model, "http", Actor(request), workflows, ct, body?.Reason));
     });
 
 }

@@ -20,7 +20,7 @@ using static ApiResults;
 /// own types (<see cref="TrainingRequest"/>, <see cref="TrainingOrchestrator"/>, <see cref="TrainingProgress"/>): start,
 /// list, inspect, approve or reject, terminate, raise events and purge. Both hosts map their routes to these.
 /// </summary>
-public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presence, ModelRegistry registry, AuditLog audit, PipelineStorage storage, ILogger<RunsApi> logger)
+public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presence, ModelRegistry registry, AuditLog audit, PurgedRuns purged, PipelineStorage storage, ILogger<RunsApi> logger)
 {
     /// <summary>
     /// Where a run's approval decision is claimed (<c>models/{model}/approvals/{instance id}.json</c>, written only if
@@ -70,7 +70,7 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
         var instanceId = HttpInstanceId(model, Guid.NewGuid());
         var actor = Actor(request);
         await workflows.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingOrchestrator),
-            new TrainingRequest(model, dataset.Version, "http", actor), new StartOrchestrationOptions(instanceId), ct);
+            new TrainingRequest(model, dataset.Version, "http", actor, Reason: body?.Reason), new StartOrchestrationOptions(instanceId), ct);
         await audit.RecordAsync(AuditActions.TrainRequested, model, actor, body?.Reason, new { instanceId, DatasetVersion = dataset.Version }, ct);
         return CheckStatus(request, instanceId);
     });
@@ -225,12 +225,12 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
         var model = ModelOf(instance);
         if (instance.Name == nameof(TrainingOrchestrator))
         {
-            // What the registry and the approval gate kept of the run under its id goes with its history: a later run under
-            // the same id (the same data uploaded again) is neither stopped nor decided by it.
+            // What only the engine's run needed goes with its history: its stop and its approval decision. Its id is not
+            // given to another run (PurgedRuns), so its experiment runs and lineage stay its own.
             await registry.ForgetTerminatedRunAsync(model, instanceId, ct);
             await storage.Models.GetBlobClient(DecisionBlob(model, instanceId)).DeleteIfExistsAsync(cancellationToken: ct);
         }
-        await audit.RecordAsync(AuditActions.Purge, model, Actor(request), body?.Reason, new { instanceId }, ct);
+        await audit.RecordAsync(AuditActions.Purge, model, Actor(request), body?.Reason, new PurgeDetails(instanceId), ct);
         return Json(new PurgeAnswer(result.PurgedInstanceCount));
     });
 
@@ -321,14 +321,20 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
             failed);
     }
 
-    private static async Task<OrchestrationMetadata> FindAsync(string instanceId, DurableTaskClient workflows, CancellationToken ct)
+    /// <summary>The instance; 404 when there is none, 410 when its history was purged (its id is not used again).</summary>
+    private async Task<OrchestrationMetadata> FindAsync(string instanceId, DurableTaskClient workflows, CancellationToken ct)
     {
         if (!InstanceIdPattern().IsMatch(instanceId))
         {
             throw new BadRequestException($"'{instanceId}' is not a valid instance id.", Field("instanceId", InstanceIdRule));
         }
-        return await workflows.GetInstanceAsync(instanceId, getInputsAndOutputs: true, ct)
-            ?? throw new NotFoundException($"There is no orchestration '{instanceId}'.");
+        if (await workflows.GetInstanceAsync(instanceId, getInputsAndOutputs: true, ct) is { } instance) return instance;
+        if (await purged.FindAsync(null, instanceId, ct) is { } purge)
+        {
+            throw new GoneException($"Orchestration '{instanceId}' was purged at {purge.At:u} by {purge.Actor}{(purge.Reason is { } why ? $" ({why})" : "")}: "
+                + "its history is gone, and its id is not given to another run. Its experiment runs and audit records are kept.");
+        }
+        throw new NotFoundException($"There is no orchestration '{instanceId}'.");
     }
 
     private static string ModelOf(OrchestrationMetadata instance) => ReadInput(instance)?.Model ?? "";

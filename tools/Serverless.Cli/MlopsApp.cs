@@ -74,6 +74,15 @@ public static class MlopsApp
             config.AddCommand<RejectCommand>("reject")
                 .WithDescription("Reject a version waiting at the manual approval gate of its training run.")
                 .WithExample("reject", "train-taxi-ds-0123456789abcdef", "--reason", "fails the fairness review");
+            config.AddCommand<TrainCommand>("train")
+                .WithDescription("Start a training run on the model's latest data, or on --dataset (admin key required when the host has one).")
+                .WithExample("train", "taxi", "--reason", "new trainers in the spec");
+            config.AddCommand<TerminateCommand>("terminate")
+                .WithDescription("Stop a training run; a version it registered and no one decided on is rejected.")
+                .WithExample("terminate", "train-taxi-ds-0123456789abcdef", "--reason", "wrong data");
+            config.AddCommand<DriftCommand>("drift")
+                .WithDescription("Check the model's logged live inputs against its training data now, and print the verdict (it may start retraining).")
+                .WithExample("drift", "taxi", "--reason", "after the pricing change");
             config.AddCommand<AuditCommand>("audit")
                 .WithDescription("Print the newest audit records, oldest first; with --follow, keep printing new ones.")
                 .WithExample("audit", "--model", "taxi", "--follow");
@@ -83,7 +92,7 @@ public static class MlopsApp
 
     /// <summary>The settings of each command, to suggest the option a misspelt one was meant to be.</summary>
     private static readonly Type[] SettingsTypes =
-        [typeof(UploadSettings), typeof(HostSettings), typeof(ModelSettings), typeof(PromoteSettings), typeof(ModelAdminSettings), typeof(DecisionSettings), typeof(AuditSettings)];
+        [typeof(UploadSettings), typeof(HostSettings), typeof(ModelSettings), typeof(PromoteSettings), typeof(ModelAdminSettings), typeof(DecisionSettings), typeof(AuditSettings), typeof(TrainSettings)];
 
     private static IEnumerable<CommandOptionAttribute> Options => SettingsTypes
         .SelectMany(t => t.GetProperties())

@@ -50,6 +50,14 @@ public sealed class PipelineClient : IDisposable
         return await ReadAsync(response, ct);
     }
 
+    /// <summary>GET a JSON answer, or for 404 (not there) and 410 (removed for good) only the status.</summary>
+    public async Task<(HttpStatusCode Status, JsonObject? Body)> GetOrAbsentAsync(string pathAndQuery, CancellationToken ct)
+    {
+        using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, pathAndQuery), ct);
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone) return (response.StatusCode, null);
+        return (response.StatusCode, await ReadAsync(response, ct));
+    }
+
     /// <summary>POST to an admin route, with the admin key when one was given.</summary>
     public async Task<JsonObject?> PostAdminAsync(string path, object? body, CancellationToken ct)
     {

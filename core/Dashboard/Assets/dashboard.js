@@ -45,7 +45,13 @@
     return node;
   }
 
-  function rows(tbody, items, render) {
+  // A table's rows; with none, one row across the table saying so (when the table has no message of its own).
+  function rows(tbody, items, render, empty) {
+    if (items.length === 0 && empty) {
+      const columns = tbody.closest('table').querySelectorAll('thead th').length || 1;
+      tbody.replaceChildren(el('tr', { class: 'none' }, el('td', { colspan: columns, class: 'empty' }, empty)));
+      return;
+    }
     tbody.replaceChildren(...items.map(render));
   }
 
@@ -209,14 +215,21 @@
     if (Number.isFinite(options.threshold)) values.push(options.threshold);
     const root = svg('svg', { viewBox: `0 0 ${CHART.width} ${CHART.height}`, role: 'img', 'aria-label': options.label || 'line chart' });
     if (values.length === 0) return root;
-    const [min, max] = niceExtent(values);
+    const [low, max] = niceExtent(values);
+    // Statistics that cannot be negative (distances, p-values) keep an axis that starts at 0.
+    const min = values.every((v) => v >= 0) ? Math.max(0, low) : low;
     const y = scale(min, max, CHART.height - CHART.bottom, CHART.top);
     const step = labels.length > 1 ? (CHART.width - CHART.left - CHART.right - 20) / (labels.length - 1) : 0;
     const x = (i) => CHART.left + 10 + (labels.length > 1 ? i * step : (CHART.width - CHART.left - CHART.right) / 2 - 10);
     yAxis(root, y, min, max);
+    // At most ten labels, none the same as the one before it, the first and last kept inside the chart.
     const every = Math.max(1, Math.ceil(labels.length / 10));
+    let drawn = null;
     labels.forEach((label, i) => {
-      if (i % every === 0 || i === labels.length - 1) root.append(svg('text', { x: x(i), y: CHART.height - CHART.bottom + 16, 'text-anchor': 'middle' }, label));
+      if ((i % every !== 0 && i !== labels.length - 1) || label === drawn) return;
+      const anchor = labels.length < 2 ? 'middle' : i === 0 ? 'start' : i === labels.length - 1 ? 'end' : 'middle';
+      root.append(svg('text', { x: x(i), y: CHART.height - CHART.bottom + 16, 'text-anchor': anchor }, label));
+      drawn = label;
     });
     if (Number.isFinite(options.threshold)) {
       root.append(svg('line', { class: 'threshold', x1: CHART.left, x2: CHART.width - CHART.right, y1: y(options.threshold), y2: y(options.threshold) },
@@ -329,7 +342,7 @@
       class: 'clickable' + (m.model === state.model ? ' selected' : ''), 'data-model': m.model,
       onclick: () => { state.model = m.model; state.run = null; state.driftFeature = null; location.hash = encodeURIComponent(m.model); refresh(); },
     },
-    el('td', {}, el('strong', {}, m.model)),
+    el('td', {}, el('strong', {}, m.model), m.pendingApproval ? ' ' : '', m.pendingApproval ? pill(`${m.pendingApproval} awaiting approval`, 'warn') : ''),
     el('td', {}, pick(m, 'production') || '–'),
     el('td', {}, pick(m, 'staging') || (pick(m, 'aliases') || {}).staging || '–'),
     el('td', { class: 'num' }, fmt(typeof m.versions === 'number' ? m.versions : (m.versions || []).length)),
@@ -399,7 +412,8 @@
       el('td', {}, aliases.production === v.version ? '' : el('button', {
         type: 'button', class: 'small promote', 'data-version': v.version,
         onclick: () => promote(view.model || state.model, v.version),
-      }, 'Promote'))));
+      }, 'Promote'))),
+    'No versions yet: a run registers one when its winner passes the quality gate.');
 
     const chart = lineChart([{
       name: metric,
@@ -413,7 +427,8 @@
 
     const history = [...(pick(view, 'history') || [])].reverse();
     rows($('#history tbody'), history, (h) => el('tr', {},
-      el('td', {}, when(h.at)), el('td', {}, h.alias), el('td', {}, h.from || '–'), el('td', {}, h.to || '–'), el('td', {}, h.by || '–'), el('td', {}, h.reason || '')));
+      el('td', {}, when(h.at)), el('td', {}, h.alias), el('td', {}, h.from || '–'), el('td', {}, h.to || '–'), el('td', {}, h.by || '–'), el('td', {}, h.reason || '')),
+    'No alias has moved yet: production and staging are set when a version is promoted or staged.');
   }
 
   async function promote(model, version) {
@@ -436,6 +451,8 @@
   function shortRunId(id) {
     const prefix = `train-${state.model}-`;
     const rest = state.model && id.startsWith(prefix) ? id.slice(prefix.length) : id;
+    // A run started over HTTP is named by 32 hex digits: the first 8 tell runs apart (the whole id is the cell's title).
+    if (/^[0-9a-f]{32}$/.test(rest)) return rest.slice(0, 8) + '…';
     return rest.length > 34 ? '…' + rest.slice(-32) : rest;
   }
 
@@ -449,7 +466,7 @@
     el('td', { title: r.instanceId, class: 'nowrap' }, shortRunId(r.instanceId)),
     el('td', {}, when(r.createdTime)),
     el('td', {}, pill(r.runtimeStatus, r.runtimeStatus === 'Completed' ? 'good' : r.runtimeStatus === 'Failed' ? 'bad' : 'info')),
-    el('td', {}, pick(r.customStatus, 'detail', 'stage') || '–'),
+    el('td', { title: pick(r.customStatus, 'detail') || '' }, pick(r.customStatus, 'stage') || '–'),
     el('td', {}, pick(r.output, 'status') || (r.failureDetails ? 'failed' : '–'))));
     state.candidates = candidates;
     if (!state.run && runs.length) state.run = (runs.find(isRunning) || runs[0]).instanceId;
@@ -530,7 +547,7 @@
       label: c.name + (c.parameters && Object.keys(c.parameters).length ? ' ' + Object.values(c.parameters).map(fmt).join('/') : ''),
       // A candidate of a terminated run is drawn grey, kept or not: it could not win.
       value: c.metrics[metric], cls: !Number.isFinite(c.metrics[metric]) || c.status === 'cancelled' ? 'failed' : won(c) ? 'best' : '', note: c.status === 'cancelled' ? 'cancelled' : c.error ? 'failed' : 'no value',
-    })), { label: 'candidates by ' + metric, caption: metric ? `${metric} on the validation split; the winner in green` : '' }) : null, running ? 'Candidates appear as they finish.' : 'No candidates recorded.');
+    })), { label: 'candidates by ' + metric, caption: !metric ? '' : list.some(won) ? `${metric} on the validation split; the winner in green` : `${metric} on the validation split; no winner chosen` }) : null, running ? 'Candidates appear as they finish.' : 'No candidates recorded.');
   }
 
   async function decide(approved) {
@@ -589,7 +606,9 @@
       }
     });
     const labels = ordered.map((r) => when(pick(r, 'checkedAt')).slice(5, 16));
-    const latestFeatures = driftFeatures(latest);
+    // A check without a verdict (no traffic, not enough rows) compares no feature: the newest one that did stays in view.
+    const verdict = reports.find((r) => driftFeatures(r).length > 0);
+    const latestFeatures = verdict ? driftFeatures(verdict) : [];
     if (!state.driftFeature || !byFeature.has(state.driftFeature)) {
       state.driftFeature = (latestFeatures.find((f) => f.drifted && !f.isPrediction) || latestFeatures.find((f) => !f.isPrediction) || latestFeatures[0] || {}).name;
     }
@@ -608,6 +627,8 @@
         pick(latest, 'consecutiveRequired') ? ` · ${fmt(pick(latest, 'consecutive'))} of ${fmt(pick(latest, 'consecutiveRequired'))} drifted checks in a row` : '',
         retraining ? ` · retraining: ${retraining.started ? 'started ' + (retraining.instanceId || '') : 'not started'} (${retraining.reason})` : '',
         concept ? ` · concept: ${concept.message}` : ''),
+      verdict && verdict !== latest ? el('p', { id: 'drift-last-verdict' }, 'Last verdict: ', pill(pick(verdict, 'status') || 'checked', STATUS_KIND[pick(verdict, 'status')] || 'warn'),
+        ` ${when(pick(verdict, 'checkedAt'))}: ${pick(verdict, 'message') || ''} The features below are from that check.`) : '',
       latestFeatures.length ? el('table', { class: 'grid', id: 'drift-features' },
         el('thead', {}, el('tr', {}, el('th', {}, 'feature'), el('th', {}, 'method'), el('th', {}, 'statistic'), el('th', {}, 'p-value'), el('th', {}, 'threshold'), el('th', {}, 'verdict'))),
         el('tbody', {}, ...latestFeatures.map((f) => el('tr', { class: 'clickable' + (f.name === state.driftFeature ? ' selected' : ''), 'data-feature': f.name, onclick: () => choose(f.name) },
@@ -711,7 +732,8 @@
       return String(value);
     };
     rows($('#audit tbody'), records, (r) => el('tr', {},
-      el('td', {}, when(r.at)), el('td', {}, pill(r.action, /reject|quarantine|fail|rollback/i.test(r.action) ? 'warn' : '')), el('td', {}, r.model), el('td', {}, r.actor), el('td', {}, r.reason || ''), el('td', {}, details(r.details))));
+      el('td', {}, when(r.at)), el('td', {}, pill(r.action, /reject|quarantine|fail|rollback/i.test(r.action) ? 'warn' : '')), el('td', {}, r.model), el('td', {}, r.actor), el('td', {}, r.reason || ''), el('td', {}, details(r.details))),
+    'No audit records match.');
   }
 
   // ---------------------------------------------------------------- start

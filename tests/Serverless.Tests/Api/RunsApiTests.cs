@@ -70,6 +70,8 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{second}/terminate?reason=test", null)).StatusCode);
         var terminated = await host.WaitForRunAsync(second, Ended, Timeout);
         Assert.Equal("Terminated", terminated["runtimeStatus"]!.GetValue<string>());
+        var startedRecords = (await host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model=listed&action={Serverless.Core.Tracking.AuditActions.TrainingStarted}"))!["records"]!.AsArray();
+        Assert.Contains(startedRecords, r => r!["reason"]!.GetValue<string>() == "http: second opinion" && r["details"]!["instanceId"]!.GetValue<string>() == second);
         Assert.Equal(TrainingStages.Terminated, terminated["customStatus"]!["stage"]!.GetValue<string>());
         Assert.False(string.IsNullOrEmpty(terminated["customStatus"]!["stoppedDuring"]?.GetValue<string>()), terminated.ToJsonString());
         var ended = (await host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model=listed&action={Serverless.Core.Tracking.AuditActions.TrainingEnded}"))!["records"]!.AsArray()
@@ -97,7 +99,10 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
 
         var purge = new HttpRequestMessage(HttpMethod.Delete, $"/api/orchestrations/{first}") { Content = Json("""{"reason":"done with it"}""") };
         Assert.Equal(HttpStatusCode.OK, (await host.Client.SendAsync(purge)).StatusCode);
-        await ProblemAsync(await host.Client.GetAsync($"/api/orchestrations/{first}"), HttpStatusCode.NotFound);
+        var gone = (await ProblemAsync(await host.Client.GetAsync($"/api/orchestrations/{first}"), HttpStatusCode.Gone))["detail"]!.GetValue<string>();
+        Assert.Contains("was purged at", gone);
+        Assert.Contains("(done with it)", gone);
+        await ProblemAsync(await host.Client.GetAsync($"/api/orchestrations/{first}x"), HttpStatusCode.NotFound);
         var purged = (await host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model=listed&action={Serverless.Core.Tracking.AuditActions.Purge}"))!["records"]!.AsArray();
         Assert.Equal("done with it", Assert.Single(purged)!["reason"]!.GetValue<string>());
     }
@@ -137,8 +142,8 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
 
     /// <summary>
     /// The same data uploaded again after its run was terminated starts a new run under its own id, which registers a new
-    /// version and takes its own decision; the version the stopped run left rejected stays rejected and off staging. After a
-    /// purge, the first id is used again, and nothing the purged run kept (its decision, its stop) decides the new one.
+    /// version and takes its own decision; the version the stopped run left rejected stays rejected and off staging. A
+    /// purged run's id is not given again: the next upload runs under a new one, and the purged run's candidates stay its own.
     /// </summary>
     [Fact]
     public async Task DataUploadedAgainAfterATerminate_StartsANewRun_WithItsOwnVersionAndDecision()
@@ -153,6 +158,8 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
         var second = first + "-r2";
         var waiting = await host.WaitForRunAsync(second, r => r["customStatus"]?["stage"]?.GetValue<string>() == TrainingStages.AwaitingApproval, Timeout);
         Assert.Equal("v2", waiting["customStatus"]!["version"]!.GetValue<string>());
+        var listed = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models"))!["models"]!.AsArray().Single(m => m!["model"]!.GetValue<string>() == "again")!;
+        Assert.Equal(1, listed["pendingApproval"]!.GetValue<int>());
         Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{second}/approve", Json("""{"reason":"right data"}"""))).StatusCode);
         Assert.Equal("Completed", (await host.WaitForRunAsync(second, Ended, Timeout))["runtimeStatus"]!.GetValue<string>());
 
@@ -162,17 +169,25 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
         var runs = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/again/runs"))!["runs"]!.AsArray();
         Assert.Equal(2, runs.Select(r => r!["runId"]!.GetValue<string>()).Distinct().Count());
 
-        // Purged, the stopped run's id is free: the data's next upload runs under it, and its approval is taken.
-        Assert.Equal(HttpStatusCode.OK, (await host.Client.DeleteAsync($"/api/orchestrations/{first}")).StatusCode);
+        // Purged, a run's id stays taken: the data's next upload runs under the next one (the first stopped, the second
+        // purged), and the purged run's candidate is still listed under its own id alone.
+        var secondCandidates = runs.Where(r => r!["orchestrationId"]!.GetValue<string>() == second).Select(r => r!["runId"]!.GetValue<string>()).ToList();
+        Assert.Single(secondCandidates);
+        Assert.Equal(HttpStatusCode.OK, (await host.Client.DeleteAsync($"/api/orchestrations/{second}")).StatusCode);
         await host.UploadAsync("again", "data-third.csv", data);
-        waiting = await host.WaitForRunAsync(first, r => r["customStatus"]?["stage"]?.GetValue<string>() == TrainingStages.AwaitingApproval, Timeout);
+        var third = first + "-r3";
+        waiting = await host.WaitForRunAsync(third, r => r["customStatus"]?["stage"]?.GetValue<string>() == TrainingStages.AwaitingApproval, Timeout);
         Assert.Equal("v3", waiting["customStatus"]!["version"]!.GetValue<string>());
-        Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{first}/reject", Json("""{"reason":"v2 is enough"}"""))).StatusCode);
-        await host.WaitForRunAsync(first, Ended, Timeout);
+        Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{third}/reject", Json("""{"reason":"v2 is enough"}"""))).StatusCode);
+        await host.WaitForRunAsync(third, Ended, Timeout);
+        await ProblemAsync(await host.Client.GetAsync($"/api/orchestrations/{second}"), HttpStatusCode.Gone);
         model = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/again"))!;
         Assert.Equal(["rejected", "approved", "rejected"], model["versions"]!.AsArray().Select(v => v!["status"]!.GetValue<string>()));
+        Assert.Equal([first, second, third], model["versions"]!.AsArray().Select(v => v!["orchestrationId"]!.GetValue<string>()));
         Assert.Equal("v2", model["aliases"]!["production"]!.GetValue<string>());
-        Assert.Equal(3, (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/again/runs"))!["runs"]!.AsArray().Count);
+        runs = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/again/runs"))!["runs"]!.AsArray();
+        Assert.Equal(3, runs.Count);
+        Assert.Equal(secondCandidates, runs.Where(r => r!["orchestrationId"]!.GetValue<string>() == second).Select(r => r!["runId"]!.GetValue<string>()));
     }
 
     /// <summary>

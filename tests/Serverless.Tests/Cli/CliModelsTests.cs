@@ -33,6 +33,36 @@ public sealed class CliModelsTests(AzuriteFixture azurite)
         Assert.Contains("a spec is in force, version 1", show);
     }
     [Fact]
+    public async Task TrainTerminateAndDrift_FromTheCommandLine_StartStopAndCheck_WithTheirReasonsAudited()
+    {
+        await using var host = await TestHost.StartAsync(azurite, new() { ["Pipeline:BlobTrigger:Enabled"] = "false" });
+        var url = host.Client.BaseAddress!.ToString();
+        await host.UploadAsync("clitrain", "a.csv", TestData.TaxiSlice(300));
+        await host.Services.GetRequiredService<DatasetIngestor>().IngestAsync("clitrain/a.csv", CancellationToken.None);
+
+        var (trained, train) = await CliRunner.RunAsync("train", "clitrain", "--reason", "try the new spec", "--host", url);
+        var (missing, none) = await CliRunner.RunAsync("train", "clitrain", "--dataset", "ds-0000000000000000", "--host", url);
+        var (drifted, drift) = await CliRunner.RunAsync("drift", "clitrain", "--host", url);
+
+        Assert.Equal(ExitCodes.Ok, trained);
+        var id = System.Text.RegularExpressions.Regex.Match(train, @"training run (train-clitrain-[0-9a-f]{32}) started").Groups[1].Value;
+        Assert.False(string.IsNullOrEmpty(id), train);
+        Assert.Equal(ExitCodes.Error, missing);
+        Assert.Contains("no dataset version 'ds-0000000000000000'", none);
+        Assert.Equal(ExitCodes.Ok, drifted);
+        Assert.Contains("clitrain: noProductionVersion: Model 'clitrain' has no production version", drift);
+
+        var (stopped, stop) = await CliRunner.RunAsync("terminate", id, "--reason", "not now", "--host", url);
+        Assert.Equal(ExitCodes.Ok, stopped);
+        Assert.Contains($"{id}: terminated", stop);
+        var (again, twice) = await CliRunner.RunAsync("terminate", id, "--host", url);
+        if (again != ExitCodes.Ok) Assert.Contains("409", twice);
+        var audit = await host.Services.GetRequiredService<Serverless.Core.Tracking.AuditLog>().ListAsync("clitrain", 20, CancellationToken.None);
+        Assert.Contains(audit, a => a.Action == Serverless.Core.Tracking.AuditActions.TrainRequested && a.Reason == "try the new spec");
+        Assert.Contains(audit, a => a.Action == Serverless.Core.Tracking.AuditActions.Terminate && a.Reason == "not now");
+    }
+
+    [Fact]
     public async Task Audit_OfAModelThatDoesNotExist_ExitsOneSayingSo_AndOfOneThatExists_ListsIt()
     {
         await using var host = await TestHost.StartAsync(azurite, new() { ["Pipeline:BlobTrigger:Enabled"] = "false" });

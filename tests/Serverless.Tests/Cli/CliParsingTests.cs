@@ -20,7 +20,19 @@ public sealed class CliParsingTests
         { "approve", typeof(DecisionSettings) },
         { "reject", typeof(DecisionSettings) },
         { "audit", typeof(AuditSettings) },
+        { "train", typeof(TrainSettings) },
+        { "terminate", typeof(DecisionSettings) },
+        { "drift", typeof(ModelAdminSettings) },
     };
+
+    [Fact]
+    public async Task Train_DatasetThatIsNotAVersionName_IsRefusedWithTheRule()
+    {
+        var (exit, output) = await CliRunner.RunAsync("train", "taxi", "--dataset", "latest");
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("'latest' is not a dataset version: ds- followed by 16", output);
+    }
 
     [Theory]
     [MemberData(nameof(Commands))]

@@ -97,6 +97,16 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite)
         // Each audit row gives its reason in a column of its own.
         await Assertions.Expect(page.Locator("#audit tbody tr", new() { HasText = "rollback" }).First.Locator("td").Nth(4)).ToContainTextAsync("browser test");
 
+        // A check without a verdict (v1 answered none of the logged traffic) keeps the last verdict's features in view.
+        await CheckDriftAsync(host);
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("#drift-last-verdict")).ToContainTextAsync("Last verdict:");
+        await Assertions.Expect(page.Locator("#drift")).ToContainTextAsync("noTraffic");
+        Assert.True(await page.Locator("#drift-features tbody tr").CountAsync() >= 6, "the last verdict's features stay listed");
+        // Distances cannot be negative: the axis starts at 0.
+        var axis = await page.Locator("#drift-chart svg text").AllTextContentsAsync();
+        Assert.DoesNotContain(axis, t => t.TrimStart().StartsWith('-'));
+
         var screenshot = Path.Combine(RepositoryPaths.Root, "TestResults", "dashboard", "dashboard.png");
         Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
         await page.ScreenshotAsync(new() { Path = screenshot, FullPage = true });

@@ -72,26 +72,77 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
         Assert.Equal(runsBefore, await RunIdsAsync());
     }
 
+    /// <summary>
+    /// Drift counts once per scheduled interval (a check asked again at once looks at the same rows), the second counted
+    /// check starts one audited run, no second run starts while it is under way, and a terminated run holds no cooldown.
+    /// </summary>
     [Fact]
-    public async Task Check_SecondDriftedCheckWhenTwoConfirm_StartsOneAuditedDriftRunThenCoolsDown()
+    public async Task Check_DriftConfirmedOncePerInterval_StartsOneAuditedRunAtATime_AndATerminatedRunHoldsNoCooldown()
     {
         await taxi.ResetAsync("""{"consecutive":2,"cooldown":"01:00:00"}""");
-        await taxi.LogTrafficAsync(TaxiDriftModel.ShiftedRows(600));
-        await taxi.CheckAsync();
+        var ids = await taxi.LogTrafficAsync(TaxiDriftModel.ShiftedRows(600));
+        await taxi.SendFeedbackAsync(ids, TaxiDriftModel.Fares(TaxiDriftModel.TrainingRows, 600));
+        var first = await taxi.CheckAsync();
 
+        var again = await taxi.CheckAsync();
+
+        Assert.Equal((1, 1), (first["consecutive"]!.GetValue<int>(), again["consecutive"]!.GetValue<int>()));
+        Assert.False(again["retraining"]!["started"]!.GetValue<bool>());
+        Assert.Contains("counted once", again["retraining"]!["reason"]!.GetValue<string>());
+
+        await taxi.AsIfTheCheckScheduleCameDueAsync();
         var second = await taxi.CheckAsync();
-        var third = await taxi.CheckAsync();
 
+        Assert.Equal(2, second["consecutive"]!.GetValue<int>());
         Assert.True(second["retraining"]!["started"]!.GetValue<bool>(), second["retraining"]!.ToJsonString());
         var instanceId = second["retraining"]!["instanceId"]!.GetValue<string>();
         var run = await taxi.Host.Client.GetFromJsonAsync<JsonObject>($"/api/orchestrations/{instanceId}");
         Assert.Equal("drift", run!["input"]!["trigger"]!.GetValue<string>());
+
+        // Its run under way, drift confirmed again starts no second run.
+        await taxi.AsIfTheCheckScheduleCameDueAsync();
+        var third = await taxi.CheckAsync();
         Assert.False(third["retraining"]!["started"]!.GetValue<bool>());
-        Assert.Contains("cooldown", third["retraining"]!["reason"]!.GetValue<string>());
+        Assert.Contains($"({instanceId}) is still", third["retraining"]!["reason"]!.GetValue<string>());
+
+        // Terminated, the run trained nothing: no cooldown holds the next confirmed drift back.
+        Assert.Equal(HttpStatusCode.Accepted, (await taxi.Host.Client.PostAsync($"/api/orchestrations/{instanceId}/terminate?reason=test", null)).StatusCode);
+        await taxi.Host.WaitForRunAsync(instanceId, ApiAssert.Ended, TimeSpan.FromMinutes(2));
+        await taxi.AsIfTheCheckScheduleCameDueAsync();
+        var fourth = await taxi.CheckAsync();
+        Assert.True(fourth["retraining"]!["started"]!.GetValue<bool>(), fourth["retraining"]!.ToJsonString());
+        var next = fourth["retraining"]!["instanceId"]!.GetValue<string>();
+        Assert.NotEqual(instanceId, next);
+        Assert.Equal(HttpStatusCode.Accepted, (await taxi.Host.Client.PostAsync($"/api/orchestrations/{next}/terminate?reason=test", null)).StatusCode);
+
         var audit = await taxi.Host.Services.GetRequiredService<AuditLog>().ListAsync(Model, 50, CancellationToken.None);
-        Assert.Single(audit, a => a.Action == AuditActions.DriftRetrain && a.Details is { } details && details.GetRawText().Contains(instanceId, StringComparison.Ordinal));
-        Assert.True(audit.Count(a => a.Action == AuditActions.DriftCheck) >= 3);
-        await taxi.Host.WaitForRunAsync(instanceId, ApiAssert.Ended, TimeSpan.FromMinutes(4));
+        var retrain = Assert.Single(audit, a => a.Action == AuditActions.DriftRetrain && a.Details is { } details && details.GetRawText().Contains(instanceId, StringComparison.Ordinal));
+        Assert.StartsWith("Drift confirmed by 2 consecutive checks", retrain.Reason);
+        var checks = audit.Where(a => a.Action == AuditActions.DriftCheck).ToList();
+        Assert.True(checks.Count >= 5);
+        Assert.Contains(checks, c => c.Reason == second["message"]!.GetValue<string>());
+        await taxi.Host.WaitForRunAsync(next, ApiAssert.Ended, TimeSpan.FromMinutes(2));
+    }
+
+    /// <summary>
+    /// Production trained on the latest data under training settings still in force, and no labelled live rows: a run
+    /// would register the same model again, so confirmed drift starts none and says what would give it something new.
+    /// </summary>
+    [Fact]
+    public async Task Check_ConfirmedDriftWithNothingNewToTrainOn_StartsNoRun_AndSaysWhatWouldHelp()
+    {
+        await taxi.ResetAsync("""{"consecutive":1,"cooldown":"00:00:00"}""");
+        await taxi.LogTrafficAsync(TaxiDriftModel.ShiftedRows(600));
+        var runsBefore = await RunIdsAsync();
+
+        var report = await taxi.CheckAsync();
+
+        Assert.Equal("drift", report["status"]!.GetValue<string>());
+        Assert.False(report["retraining"]!["started"]!.GetValue<bool>(), report["retraining"]!.ToJsonString());
+        var reason = report["retraining"]!["reason"]!.GetValue<string>();
+        Assert.Contains("nothing new to train on", reason);
+        Assert.Contains("POST feedback", reason);
+        Assert.Equal(runsBefore, await RunIdsAsync());
     }
 
     [Fact]
@@ -181,6 +232,14 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
 
         Assert.Equal("noTraffic", report["status"]!.GetValue<string>());
         Assert.Contains("No predictions", report["message"]!.GetValue<string>());
+
+        // A check takes a reason for its audit record, and refuses a body it cannot read.
+        var misspelt = await ApiAssert.ProblemAsync(await taxi.Host.Client.PostAsync($"/api/models/{Model}/drift/check", ApiAssert.Json("""{"reasn":"after the release"}""")), HttpStatusCode.BadRequest);
+        Assert.Contains("reasn", misspelt["errors"]!.ToJsonString());
+        var asked = await taxi.Host.Client.PostAsync($"/api/models/{Model}/drift/check", ApiAssert.Json("""{"reason":"after the release"}"""));
+        Assert.Equal(HttpStatusCode.OK, asked.StatusCode);
+        var records = await taxi.Host.Services.GetRequiredService<AuditLog>().ListAsync(Model, 5, CancellationToken.None);
+        Assert.StartsWith("after the release: No predictions", records.First(r => r.Action == AuditActions.DriftCheck).Reason);
     }
 
     [Fact]
@@ -332,7 +391,8 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
     [Fact]
     public async Task TimerTick_RetrainScheduleCameDue_StartsOneAuditedScheduledRun()
     {
-        await taxi.ResetAsync("""{"schedule":"0 0 1 1 *","retrainSchedule":"0 3 * * 0"}""");
+        // Another seed trains another model than production's: the schedule has something new to run.
+        await taxi.ResetAsync("""{"schedule":"0 0 1 1 *","retrainSchedule":"0 3 * * 0"}""", seed: 7);
         var timer = taxi.Host.Services.GetRequiredService<DriftTimer>();
         var client = taxi.Host.Services.GetRequiredService<DurableTaskClient>();
         var now = DateTimeOffset.UtcNow;

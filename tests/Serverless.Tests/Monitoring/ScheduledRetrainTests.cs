@@ -41,10 +41,19 @@ public sealed class ScheduledRetrainTests(AzuriteFixture azurite)
         var skipped = Assert.Single(audit, a => a.Action == AuditActions.ScheduledRetrain);
         Assert.StartsWith("skipped: production v1 was trained on the latest data", skipped.Reason ?? "", StringComparison.Ordinal);
 
+        // A spec that changes only how the model is watched (drift, shadow, approval) trains the same model: still skipped.
+        var watched = await host.Client.PutAsync($"/api/models/{Model}/spec", ApiAssert.Json(Spec.Replace("\"drift\":{", "\"shadow\":true,\"approval\":\"auto\",\"drift\":{\"minRows\":50,", StringComparison.Ordinal)));
+        Assert.Equal(HttpStatusCode.OK, watched.StatusCode);
+        await timer.TickAsync(now.AddDays(16), client, CancellationToken.None);
+        Assert.Equal(before, await host.RunIdsAsync(Model));
+        audit = await host.Services.GetRequiredService<AuditLog>().ListAsync(Model, 50, CancellationToken.None);
+        Assert.Equal(2, audit.Count(a => a.Action == AuditActions.ScheduledRetrain));
+        Assert.Contains(audit, a => a.Action == AuditActions.ScheduledRetrain && a.Reason?.Contains("spec in force (version 2)", StringComparison.Ordinal) == true);
+
         // A new spec (another tolerance) may train something else: the next due time starts the run.
         var put = await host.Client.PutAsync($"/api/models/{Model}/spec", ApiAssert.Json(Spec.Replace("\"task\":\"regression\",", "\"task\":\"regression\",\"championTolerance\":0.02,", StringComparison.Ordinal)));
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
-        await timer.TickAsync(now.AddDays(16), client, CancellationToken.None);
+        await timer.TickAsync(now.AddDays(24), client, CancellationToken.None);
 
         var started = Assert.Single((await host.RunIdsAsync(Model)).Except(before));
         Assert.Contains("-schedule-", started, StringComparison.Ordinal);

@@ -41,8 +41,11 @@ public sealed class TaxiDriftModel(AzuriteFixture azurite) : IAsyncLifetime
         if (Host is not null) await Host.DisposeAsync();
     }
 
-    /// <summary>Forgets the model's logged traffic, drift reports and drift state, and sets its spec (drift section as given).</summary>
-    public async Task ResetAsync(string drift = "{}")
+    /// <summary>
+    /// Forgets the model's logged traffic, drift reports and drift state, and sets its spec (drift section as given, and
+    /// the seed when one is given: a spec that trains something else than production).
+    /// </summary>
+    public async Task ResetAsync(string drift = "{}", int? seed = null)
     {
         await foreach (var blob in Host.Storage.Monitoring.GetBlobsAsync(BlobTraits.None, BlobStates.None, Model + "/", CancellationToken.None))
         {
@@ -50,6 +53,7 @@ public sealed class TaxiDriftModel(AzuriteFixture azurite) : IAsyncLifetime
         }
         var spec = JsonNode.Parse(Spec)!.AsObject();
         spec["drift"] = JsonNode.Parse(drift);
+        if (seed is { } given) spec["seed"] = given;
         var response = await Host.Client.PutAsync($"/api/models/{Model}/spec", ApiAssert.Json(spec.ToJsonString()));
         response.EnsureSuccessStatusCode();
     }
@@ -146,6 +150,14 @@ public sealed class TaxiDriftModel(AzuriteFixture azurite) : IAsyncLifetime
             var response = await Host.Client.PostAsync($"/api/models/{Model}/feedback", ApiAssert.Json(new JsonObject { ["items"] = items }.ToJsonString()));
             Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         }
+    }
+
+    /// <summary>Moves the last drifted check that counted a day back, as if the check schedule had come due since.</summary>
+    public async Task AsIfTheCheckScheduleCameDueAsync()
+    {
+        var store = Host.Services.GetRequiredService<DriftStore>();
+        var (state, etag) = await store.GetStateAsync(Model, CancellationToken.None);
+        await store.SetStateAsync(Model, state with { LastCountedAt = state.LastCountedAt?.AddDays(-1) }, etag, CancellationToken.None);
     }
 
     public async Task<JsonObject> CheckAsync()

@@ -127,15 +127,40 @@ public sealed class ModelSpecValidationTests
         Assert.Contains("did you mean 'ks'?", Assert.Single(Problems("""{"drift":{"method":"KS"}}""")["drift.method"]));
     }
 
+    /// <summary>
+    /// The label in force is the spec's or, when the spec names none, the one the latest data has: neither may be
+    /// excluded or made sensitive, a regression's must hold numbers, and drift settings name features the check sees.
+    /// </summary>
+    [Fact]
+    public void Parse_RulesOfTheLabelInForce_AndDriftColumnsTheCheckNeverSees_AreNamed()
+    {
+        var withText = Taxi with { Columns = [.. Taxi.Columns, new ColumnSchema("trip_id", ColumnKind.Text)] };
+
+        Assert.Contains("cannot also be excluded", Assert.Single(Problems("""{"exclude":["fare_amount"]}""", Taxi)["exclude"]));
+        Assert.Contains("cannot also be sensitive", Assert.Single(Problems("""{"sensitive":["fare_amount"]}""", Taxi)["sensitive"]));
+        var text = Assert.Single(Problems("""{"label":"trip_id","task":"regression"}""", withText)["label"]);
+        Assert.Equal("the label 'trip_id' is a text column, and a regression predicts a number; name a numeric label, or choose the binary or multiclass task", text);
+        Assert.Contains("'vendor_id' is a categorical column", Assert.Single(Problems("""{"label":"vendor_id","task":"regression"}""", Taxi)["label"]));
+        Assert.Contains("'fare_amount' is a categorical column", Assert.Single(Problems("""{"task":"regression","columns":{"fare_amount":"categorical"}}""", Taxi)["label"]));
+        Assert.Equal("vendor_id", ModelSpecValidation.Parse(Encoding.UTF8.GetBytes("""{"label":"vendor_id"}"""), Taxi).Label);
+
+        var drift = Problems("""{"exclude":["vendor_id"],"sensitive":["trip_distance"],"drift":{"columns":{"vendor_id":{"method":"psi"},"trip_distance":{"method":"ks"}}}}""", Taxi);
+        Assert.Contains("the column is excluded", Assert.Single(drift["drift.columns.vendor_id"]));
+        Assert.Contains("the column is sensitive", Assert.Single(drift["drift.columns.trip_distance"]));
+    }
+
     [Theory]
     [InlineData("0 0 32 * *")]
     [InlineData("61 * * * *")]
     [InlineData("daily")]
+    [InlineData("0 * * *")]
+    [InlineData("*/")]
     public void Parse_CronOutOfRange_IsNamedInOneSentence(string cron)
     {
         var problem = Assert.Single(Problems($$$"""{"drift":{"schedule":"{{{cron}}}"}}""")["drift.schedule"]);
 
         Assert.StartsWith("not a cron expression of 5 fields", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain('\0', problem);
         Assert.DoesNotContain("..", problem, StringComparison.Ordinal);
         Assert.EndsWith(".", problem, StringComparison.Ordinal);
     }

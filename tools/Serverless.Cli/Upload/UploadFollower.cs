@@ -58,7 +58,8 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
 
     /// <summary>
     /// The run this upload's data has (<see cref="DropZone.StartOnceAsync"/>'s rule): the first attempt that is not there
-    /// yet, or did not fail and was not terminated. An earlier attempt that failed or was stopped is not this upload's.
+    /// yet, or did not fail and was not terminated. An earlier attempt that failed or was stopped is not this upload's,
+    /// nor is one that was purged (410: its id is never given again).
     /// </summary>
     private async Task<string> RunOfDataAsync(string datasetVersion, CancellationToken ct)
     {
@@ -66,7 +67,8 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
         {
             var instanceId = DropZone.TrainingInstanceId(model, datasetVersion, attempt);
             if (attempt == DropZone.MaxTrainingAttempts) return instanceId;
-            var status = await client.GetAsync(ApiRoutes.OrchestrationPath(instanceId), ct, notFoundIsNull: true);
+            var (answered, status) = await client.GetOrAbsentAsync(ApiRoutes.OrchestrationPath(instanceId), ct);
+            if (answered == System.Net.HttpStatusCode.Gone) continue;
             if (status is null || !Enum.TryParse<OrchestrationRuntimeStatus>(Json.Text(status["runtimeStatus"]), out var runtime) || !DropZone.IsRetried(runtime))
             {
                 return instanceId;
