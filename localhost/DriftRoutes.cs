@@ -14,6 +14,6 @@ public static class DriftRoutes
             .Describe("ListDriftReports", "Drift reports of a model, newest first, paged", 200, 404)
             .Query(DriftApi.TopParameter, "page size", JsonSchemaType.Integer).Query(DriftApi.SkipParameter, "reports to skip", JsonSchemaType.Integer);
         admin.MapPost(ApiRoutes.DriftCheck, (string model, HttpRequest r, DriftApi h, DurableTaskClient w, CancellationToken ct) => h.CheckAsync(model, r, w, ct))
-            .Describe("CheckDrift", "Check a model for drift now; answers the report (and whether retraining started)", 200, 404);
+            .Describe("CheckDrift", "Check a model for drift now; answers the report (and whether retraining started)", 200, 404).Body<ReasonBody>(optional: true);
     }
 }

@@ -85,7 +85,7 @@ public static class LocalHostApp
             .Query("model", "only this model's runs").Query("status", "runtime statuses, comma-separated (Running, Completed, Failed, ...)")
             .Query("top", "page size, 1 to 100 (default 20)", JsonSchemaType.Integer).Query("skip", "runs to skip", JsonSchemaType.Integer);
         api.MapGet(ApiRoutes.Orchestration, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.GetAsync(instanceId, w, r, ct))
-            .Describe<RunStatus>("GetOrchestration", "A training run's status, in the shape of Durable Functions' instance status", 200, 404);
+            .Describe<RunStatus>("GetOrchestration", "A training run's status, in the shape of Durable Functions' instance status (410: purged)", 200, 404, 410);
         api.MapGet(ApiRoutes.Audit, (HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListAuditAsync(r, ct))
             .Describe<AuditList>("ListAudit", "The audit log, newest first, filtered and paged").Query(AuditQueries.ModelParameter, "only this model's records")
             .Query(AuditQueries.ActionParameter, "only this action").Query(AuditQueries.FromParameter, "at or after (ISO 8601)").Query(AuditQueries.ToParameter, "before (ISO 8601)")
@@ -105,16 +105,16 @@ public static class LocalHostApp
             .Describe<AliasesAnswer>("Rollback", "Move production back to the version before; audited", 200, 404, 409).Body<ReasonBody>(optional: true);
         admin.MapRunRegistration();
         admin.MapPost(ApiRoutes.Approve, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.ApproveAsync(instanceId, r, w, ct))
-            .Describe<DecisionAnswer>("Approve", "Approve the version a run waits with at its approval gate", 202, 404, 409).Body<ReasonBody>(optional: true);
+            .Describe<DecisionAnswer>("Approve", "Approve the version a run waits with at its approval gate", 202, 404, 409, 410).Body<ReasonBody>(optional: true);
         admin.MapPost(ApiRoutes.Reject, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.RejectAsync(instanceId, r, w, ct))
-            .Describe<DecisionAnswer>("Reject", "Reject the version a run waits with at its approval gate", 202, 404, 409).Body<ReasonBody>(optional: true);
+            .Describe<DecisionAnswer>("Reject", "Reject the version a run waits with at its approval gate", 202, 404, 409, 410).Body<ReasonBody>(optional: true);
         admin.MapPost(ApiRoutes.Terminate, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.TerminateAsync(instanceId, r, w, ct))
-            .Describe<TerminateAnswer>("Terminate", "End a running training run (one waiting at its approval gate rejects its version)", 202, 404, 409).Query("reason", "why; kept as the run's output (or the body's reason)").Body<ReasonBody>(optional: true);
+            .Describe<TerminateAnswer>("Terminate", "End a running training run (one waiting at its approval gate rejects its version)", 202, 404, 409, 410).Query("reason", "why; kept as the run's output (or the body's reason)").Body<ReasonBody>(optional: true);
         admin.MapPost(ApiRoutes.RaiseEvent, (string instanceId, string eventName, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.RaiseEventAsync(instanceId, eventName, r, w, ct))
-            .Describe("RaiseEvent", "Send an event to a running training run", 202, 404, 409).Body<JsonElement>(optional: true);
+            .Describe("RaiseEvent", "Send an event to a running training run", 202, 404, 409, 410).Body<JsonElement>(optional: true);
         api.MapDriftRoutes(admin);
         admin.MapDelete(ApiRoutes.Orchestration, (string instanceId, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.PurgeAsync(instanceId, r, w, ct))
-            .Describe<PurgeAnswer>("Purge", "Delete an ended run's history", 200, 404, 409);
+            .Describe<PurgeAnswer>("Purge", "Delete an ended run's history; its id is not given to another run", 200, 404, 409, 410).Body<ReasonBody>(optional: true);
         api.MapGovernanceRoutes(admin);
         app.MapDashboard();
     }
