@@ -79,7 +79,9 @@ public static class LocalHostApp
             .Body<JsonObject>().Query("version", "pin a version (v2, or 2)").Query("alias", "the version an alias points at, e.g. staging");
         api.MapGet(ApiRoutes.Runs, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListRunsAsync(model, r, ct))
             .Describe<RunList>("ListRuns", "Experiment runs (one per trained candidate) with their validation metrics", 200, 404)
-            .Query("sort", "a metric to sort by, best first: " + string.Join(", ", Enum.GetValues<TaskKind>().SelectMany(Metrics.For).Distinct()));
+            .Query("sort", "a metric to sort by, best first: " + string.Join(", ", Enum.GetValues<TaskKind>().SelectMany(Metrics.For).Distinct()))
+            .Query(PipelineApi.OrchestrationParameter, "only this training run's candidates")
+            .Query("top", $"page size, 1 to {PipelineApi.MaxRunsPage} (the default)", JsonSchemaType.Integer).Query("skip", "runs to skip", JsonSchemaType.Integer);
         api.MapGet(ApiRoutes.Orchestrations, (HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.ListAsync(r, w, ct))
             .Describe<RunPage>("ListOrchestrations", "Training runs, newest first, paged")
             .Query("model", "only this model's runs").Query("status", "runtime statuses, comma-separated (Running, Completed, Failed, ...)")

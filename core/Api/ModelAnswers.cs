@@ -120,7 +120,7 @@ public sealed record AliasesAnswer(string Model, IReadOnlyDictionary<string, str
     string? ForcedBecause = null, IReadOnlyList<string>? Skipped = null);
 
 /// <summary><c>GET /api/models/{model}/runs</c>: experiment runs (one per trained candidate), sorted by a metric or newest first.</summary>
-public sealed record RunList(string Model, string? SortedBy, IReadOnlyList<ExperimentRun> Runs);
+public sealed record RunList(string Model, string? SortedBy, IReadOnlyList<ExperimentRun> Runs, int Total, int Skip, int Top, string? OrchestrationId = null);
 
 /// <summary><c>GET /api/audit</c>: audit records, newest first.</summary>
 public sealed record AuditList(IReadOnlyList<AuditRecord> Records, string? Next = null);

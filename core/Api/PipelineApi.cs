@@ -174,6 +174,12 @@ public sealed partial class PipelineApi(
 
     public const string ReasonParameter = "reason";
     private const string SortParameter = "sort";
+    public const string OrchestrationParameter = "orchestrationId";
+    private const string TopParameter = "top";
+    private const string SkipParameter = "skip";
+
+    /// <summary>Most experiment runs one page of <c>GET /api/models/{model}/runs</c> holds (also the default page).</summary>
+    public const int MaxRunsPage = 1000;
 
     private static readonly string[] PredictParameters = [nameof(ModelSelector.Version).ToLowerInvariant(), nameof(ModelSelector.Alias).ToLowerInvariant()];
 
@@ -238,17 +244,22 @@ public sealed partial class PipelineApi(
     {
         CheckModelName(model);
         var latest = await datasets.GetLatestAsync(model, ct);
-        OnlyQueryParameters(request, SortParameter);
+        OnlyQueryParameters(request, SortParameter, OrchestrationParameter, TopParameter, SkipParameter);
         var sort = Single(request, SortParameter) is { } requested ? RunSort.Resolve(requested, latest?.Schema.Task) : null;
-        var list = await runs.ListAsync(model, sort, ct);
+        var orchestration = Single(request, OrchestrationParameter);
+        var top = QueryInt(request, TopParameter, MaxRunsPage, 1, MaxRunsPage);
+        var skip = QueryInt(request, SkipParameter, 0, 0, int.MaxValue);
+        var all = await runs.ListAsync(model, sort, ct);
         // Runs are only ever trained on a dataset version: a model with neither may be one nobody created (a misspelt name).
-        if (list.Count == 0 && latest is null) await presence.EnsureExistsAsync(model, ct);
+        if (all.Count == 0 && latest is null) await presence.EnsureExistsAsync(model, ct);
+        var matching = orchestration is null ? all : [.. all.Where(r => r.OrchestrationId == orchestration)];
+        var list = matching.Skip(skip).Take(top).ToList();
         if (list.Count > 0 && await registry.GetAsync(model, ct) is { } doc)
         {
             var registered = await registry.RegisteredRunsAsync(doc, ct);
             list = [.. list.Select(r => registered.TryGetValue(r.RunId, out var version) ? r with { Version = version } : r)];
         }
-        return Json(new RunList(model, sort, list));
+        return Json(new RunList(model, sort, list, matching.Count, skip, top, orchestration));
     });
 
     /// <summary>

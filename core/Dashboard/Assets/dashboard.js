@@ -481,7 +481,7 @@
     const model = state.model;
     const [status, candidates] = await Promise.all([
       getJson('orchestrations/' + encodeURIComponent(id)),
-      getJson('models/' + encodeURIComponent(model) + '/runs'),
+      getJson('models/' + encodeURIComponent(model) + '/runs?orchestrationId=' + encodeURIComponent(id)),
     ]);
     if (id !== state.run || model !== state.model) return;
     if (!status.ok) { $('#run-card').hidden = true; return; }

@@ -217,6 +217,18 @@ public sealed class DatasetsApiTests(AzuriteFixture azurite)
 
         Assert.Equal("rmse", answer["sortedBy"]!.GetValue<string>());
         Assert.Equal(["r2", "r3", "r1"], answer["runs"]!.AsArray().Select(r => r!["runId"]!.GetValue<string>()));
+
+        // Paged, and filtered to one orchestration's candidates; the total counts what matched.
+        await runs.RecordAsync(new ExperimentRun("sorted", "r4", "train-sorted-2", "ds-1", "Sdca", new Dictionary<string, double>(),
+            new Dictionary<string, double> { ["rmse"] = 0.5 }, "succeeded", 1, DateTimeOffset.UtcNow, null), CancellationToken.None);
+        var page = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/sorted/runs?sort=rmse&orchestrationId=train-sorted-1&top=2&skip=1"))!;
+        Assert.Equal((3, 1, 2), (page["total"]!.GetValue<int>(), page["skip"]!.GetValue<int>(), page["top"]!.GetValue<int>()));
+        Assert.Equal(["r3", "r1"], page["runs"]!.AsArray().Select(r => r!["runId"]!.GetValue<string>()));
+        var other = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/sorted/runs?orchestrationId=train-sorted-2"))!;
+        Assert.Equal(["r4"], other["runs"]!.AsArray().Select(r => r!["runId"]!.GetValue<string>()));
+        Assert.Equal(4, (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/sorted/runs"))!["total"]!.GetValue<int>());
+        await ProblemAsync(await host.Client.GetAsync("/api/models/sorted/runs?top=0"), HttpStatusCode.BadRequest);
+        await ProblemAsync(await host.Client.GetAsync("/api/models/sorted/runs?page=2"), HttpStatusCode.BadRequest);
     }
 
     [Fact]

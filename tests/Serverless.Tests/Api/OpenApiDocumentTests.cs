@@ -98,7 +98,7 @@ public sealed class OpenApiDocumentTests(AzuriteFixture azurite)
             [$"GET /{ApiRoutes.Prefix}/{ApiRoutes.Drift}"] = ["top", "skip"],
             [$"GET /{ApiRoutes.Prefix}/{ApiRoutes.Quarantine}"] = ["max"],
             [$"PUT /{ApiRoutes.Prefix}/{ApiRoutes.Spec}"] = ["reason"],
-            [$"GET /{ApiRoutes.Prefix}/{ApiRoutes.Runs}"] = ["sort"],
+            [$"GET /{ApiRoutes.Prefix}/{ApiRoutes.Runs}"] = ["sort", Serverless.Core.Api.PipelineApi.OrchestrationParameter, "top", "skip"],
             [$"GET /{ApiRoutes.Prefix}/{ApiRoutes.Orchestrations}"] = ["model", "status", "top", "skip"],
             [$"POST /{ApiRoutes.Prefix}/{ApiRoutes.Terminate}"] = ["reason"],
             [$"POST /{ApiRoutes.Prefix}/{ApiRoutes.Predict}"] = ["version", "alias"],
