@@ -312,7 +312,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
     public async Task<bool> IsTerminatedAsync(string model, string orchestrationId, CancellationToken ct) =>
         (await GetAsync(model, ct).ConfigureAwait(false))?.TerminatedRuns.Contains(orchestrationId) == true;
 
-    /// <summary>Forgets a terminated run (its history was purged): a later run under the same instance id is not stopped.</summary>
+    /// <summary>Forgets a terminated run whose history was purged (its instance id is not given to another run).</summary>
     public async Task ForgetTerminatedRunAsync(string model, string orchestrationId, CancellationToken ct)
     {
         if (await GetAsync(model, ct).ConfigureAwait(false) is null) return;

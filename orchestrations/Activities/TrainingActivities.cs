@@ -24,11 +24,20 @@ public sealed class SplitDataset(ModelTrainer trainer, AuditLog audit) : Pipelin
     }
 }
 
-/// <summary>Audits the start or the end of a training run, with its trigger, actor and outcome.</summary>
-public sealed class RecordTrainingEvent(AuditLog audit) : PipelineActivity<TrainingAuditInput, bool>
+/// <summary>
+/// Audits the start or the end of a training run, with its trigger, actor and outcome. The end is recorded once
+/// (<see cref="RunEnd"/>): a run a person terminated is recorded as terminated by the terminate route, not by the run.
+/// </summary>
+public sealed class RecordTrainingEvent(AuditLog audit, ModelRegistry registry, Core.Storage.PipelineStorage storage) : PipelineActivity<TrainingAuditInput, bool>
 {
     public override async Task<bool> RunAsync(TrainingAuditInput input, CancellationToken cancellationToken)
     {
+        if (input.Action == AuditActions.TrainingEnded
+            && (await registry.IsTerminatedAsync(input.Model, input.InstanceId, cancellationToken)
+                || !await RunEnd.ClaimAsync(storage, input.Model, input.InstanceId, input.Actor, cancellationToken)))
+        {
+            return false;
+        }
         await audit.RecordAsync(input.Action, input.Model, input.Actor, input.Reason, input.Details, cancellationToken);
         return true;
     }

@@ -169,9 +169,10 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
         {
             await audit.RecordAsync(AuditActions.Rejected, model, actor, $"run terminated: {reason}", new { Version = version, instanceId }, ct);
         }
-        if (training)
+        if (training && await RunEnd.ClaimAsync(storage, model, instanceId, actor, ct))
         {
-            // The engine runs none of the run's code after this, so the run's end is recorded here, as the run records its own.
+            // The engine runs none of the run's code after this, so the run's end is recorded here, as the run records its
+            // own; unless the run recorded its end just before the stop reached it (it claimed the end first).
             await audit.RecordAsync(AuditActions.TrainingEnded, model, actor, reason,
                 new TrainingEventDetails(instanceId, TrainingStages.Terminated, stopped?.Version ?? Progress(instance)?.Version, ReadInput(instance)?.DatasetVersion), ct);
         }
@@ -225,10 +226,11 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
         var model = ModelOf(instance);
         if (instance.Name == nameof(TrainingOrchestrator))
         {
-            // What only the engine's run needed goes with its history: its stop and its approval decision. Its id is not
-            // given to another run (PurgedRuns), so its experiment runs and lineage stay its own.
+            // What only the engine's run needed goes with its history: its stop, its approval decision and the claim of its
+            // end. Its id is not given to another run (PurgedRuns), so its experiment runs and lineage stay its own.
             await registry.ForgetTerminatedRunAsync(model, instanceId, ct);
             await storage.Models.GetBlobClient(DecisionBlob(model, instanceId)).DeleteIfExistsAsync(cancellationToken: ct);
+            await storage.Models.GetBlobClient(RunEnd.Blob(model, instanceId)).DeleteIfExistsAsync(cancellationToken: ct);
         }
         await audit.RecordAsync(AuditActions.Purge, model, Actor(request), body?.Reason, new PurgeDetails(instanceId), ct);
         return Json(new PurgeAnswer(result.PurgedInstanceCount));
