@@ -102,8 +102,9 @@ public sealed class DropZone(DatasetIngestor ingestor, PurgedRuns purged, ILogge
     /// <summary>
     /// Starts the training run of an upload's data unless one is under way or has completed: the same data trained on
     /// already (or being trained on) starts nothing. When the last run of that data failed or was terminated, the next
-    /// attempt starts under its own id, and so does one whose last run was purged (<see cref="TrainingInstanceId"/>). Two hosts racing for the same id are settled by
-    /// the engine's de-duplication, which refuses the second start. Returns the run's id and whether this call started it.
+    /// attempt starts under its own id, and so does one whose last run was purged (<see cref="TrainingInstanceId"/>). Two
+    /// hosts racing for the same id are settled by the engine's de-duplication, which refuses the second start. Returns
+    /// the run's id and whether this call started it.
     /// </summary>
     public async Task<(string InstanceId, bool Started)> StartOnceAsync(DurableTaskClient workflows, TrainingRequest request, CancellationToken cancellationToken)
     {
