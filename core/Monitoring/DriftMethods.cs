@@ -54,7 +54,8 @@ public static class DriftMethods
             catch (Cronos.CronFormatException e)
             {
                 // Cronos ends some messages with two periods, and names the end of the text as the character '\0'.
-                var message = e.Message.Replace("'\0'", "the end of the expression", StringComparison.Ordinal).Replace("\0", "", StringComparison.Ordinal).TrimEnd('.');
+                var message = e.Message.Replace("Unexpected character '\0'", "the expression ends too early", StringComparison.Ordinal)
+                    .Replace("'\0'", "the end of the expression", StringComparison.Ordinal).Replace("\0", "", StringComparison.Ordinal).TrimEnd('.');
                 add(field, $"not a cron expression of 5 fields (minute hour day-of-month month day-of-week): {message}.");
             }
         }

@@ -23,7 +23,7 @@ public sealed class SpecProblems
 
     /// <summary>One sentence naming every field and its problems.</summary>
     public string Describe() =>
-        $"The model spec has {Count} problem(s): {string.Join("; ", _byField.Select(p => $"{p.Key}: {string.Join(", ", p.Value)}"))}.";
+        $"The model spec has {Count} problem(s): {string.Join("; ", _byField.Select(p => $"{p.Key}: {string.Join(", ", p.Value.Select(v => v.TrimEnd('.')))}"))}.";
 
     /// <summary>Throws <see cref="InvalidSpecException"/> when anything was found.</summary>
     public void ThrowIfAny()

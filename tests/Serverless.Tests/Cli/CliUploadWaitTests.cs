@@ -132,6 +132,8 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
         Assert.Contains("awaiting approval: v2 is registered", output);
         var model = (await host.Client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>("/api/models/retried"))!;
         Assert.Equal(["rejected", "pendingApproval"], model["versions"]!.AsArray().Select(v => v!["status"]!.GetValue<string>()));
+        var (_, listed) = await CliRunner.RunAsync("models", "--host", host.Client.BaseAddress!.ToString());
+        Assert.Contains("2 (1 awaiting approval)", listed);
         files.Delete();
     }
 

@@ -161,6 +161,9 @@ public sealed class ModelSpecValidationTests
 
         Assert.StartsWith("not a cron expression of 5 fields", problem, StringComparison.Ordinal);
         Assert.DoesNotContain('\0', problem);
+        Assert.DoesNotContain("Unexpected character the", problem, StringComparison.Ordinal);
+        var whole = Assert.Throws<InvalidSpecException>(() => ModelSpecValidation.Parse(Encoding.UTF8.GetBytes($$$"""{"drift":{"schedule":"{{{cron}}}"}}"""), null)).Message;
+        Assert.DoesNotContain("..", whole, StringComparison.Ordinal);
         Assert.DoesNotContain("..", problem, StringComparison.Ordinal);
         Assert.EndsWith(".", problem, StringComparison.Ordinal);
     }

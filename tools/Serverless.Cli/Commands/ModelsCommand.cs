@@ -34,7 +34,7 @@ public sealed class ModelsCommand(IAnsiConsole console) : AsyncCommand<HostSetti
                 Markup.Escape(name),
                 Markup.Escape(Json.Text(model?["production"]) ?? "–"),
                 Markup.Escape(Json.Text(model?[ModelRegistry.Staging]) ?? "–"),
-                Markup.Escape(Json.Text(model?["versions"]) ?? "0"),
+                Markup.Escape((Json.Text(model?["versions"]) ?? "0") + (Json.Number(model?["pendingApproval"]) is > 0 and var pending ? $" ({pending} awaiting approval)" : "")),
                 Markup.Escape(metric is null ? "–" : $"{metric} {Json.Metric(Json.Number(model?["testMetrics"]?[metric]))}"),
                 Markup.Escape(versions > 0 ? "" : await WithoutVersionAsync(client, name, view, ct)));
         }
