@@ -19,7 +19,7 @@ public sealed record CheckStatusAnswer(
     string RejectPostUri);
 
 /// <summary>The 202 answer of approve or reject.</summary>
-public sealed record DecisionAnswer(string InstanceId, string Decision);
+public sealed record DecisionAnswer(string InstanceId, string Decision, string? Note = null);
 
 /// <summary>
 /// The 202 answer of terminate: the run, the reason, and, for a run that registered a version, that version and the status

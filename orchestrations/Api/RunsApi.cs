@@ -257,8 +257,23 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
         }
         await workflows.RaiseEventAsync(instanceId, TrainingOrchestrator.ApprovalEvent, decision, ct);
         await audit.RecordAsync(approved ? AuditActions.Approve : AuditActions.Reject, ModelOf(instance), actor, body?.Reason, new { instanceId }, ct);
-        return new WithHeader(Json(new DecisionAnswer(instanceId, approved ? "approved" : "rejected"), StatusCodes.Status202Accepted), Microsoft.Net.Http.Headers.HeaderNames.Location, ApiRoutes.OrchestrationPath(instanceId));
+        var note = approved ? await NewerProductionAsync(ModelOf(instance), Progress(instance)?.Version, ct) : null;
+        return new WithHeader(Json(new DecisionAnswer(instanceId, approved ? "approved" : "rejected", note), StatusCodes.Status202Accepted), Microsoft.Net.Http.Headers.HeaderNames.Location, ApiRoutes.OrchestrationPath(instanceId));
     });
+
+    /// <summary>
+    /// What a person approving <paramref name="waiting"/> should know when production is a version registered after it
+    /// (trained later, often on newer data): the run compares its version with that one again before anything moves.
+    /// </summary>
+    private async Task<string?> NewerProductionAsync(string model, string? waiting, CancellationToken ct)
+    {
+        if (waiting is null || await registry.GetAsync(model, ct) is not { } doc || !doc.Aliases.TryGetValue(ModelRegistry.Production, out var production)) return null;
+        // The registry lists versions in the order they were registered.
+        var (mine, current) = (doc.Versions.FindIndex(v => v.Version == waiting), doc.Versions.FindIndex(v => v.Version == production));
+        if (mine < 0 || current <= mine) return null;
+        return $"Production is {production}, registered after {waiting}: before {waiting} takes production, the run compares it with {production} "
+            + $"on rows neither was trained on, and it moves only if it does at least as well; otherwise {production} stays and the run ends {TrainingStatus.ChampionRetained}.";
+    }
 
     /// <summary>
     /// Claims a run's one approval decision (<see cref="DecisionBlob"/>, written only if absent): null when this one is

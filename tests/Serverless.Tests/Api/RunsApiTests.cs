@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Serverless.Orchestrations;
 using Serverless.Tests.Durable;
 using Serverless.Tests.Infrastructure;
@@ -332,6 +333,30 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
     }
 
     /// <summary>A model whose spec asks for approval, one upload of <paramref name="data"/>, and its run waiting at the gate: the run's id and version.</summary>
+    /// <summary>
+    /// Approving a version while production is one registered after it says that the run compares the two again before
+    /// anything moves; the run then ends promoted or with the champion kept, never with production moved unchecked.
+    /// </summary>
+    [Fact]
+    public async Task ApprovingAnOlderVersion_WhileANewerOneIsInProduction_SaysItIsComparedAgainFirst()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        var (id, waiting) = await RunWaitingForApprovalAsync(host, "older", TestData.TaxiSlice(1200));
+        var registry = host.Services.GetRequiredService<Serverless.Core.Registry.ModelRegistry>();
+        var manifest = (await registry.GetManifestAsync("older", waiting, CancellationToken.None))!;
+        var newer = await registry.RegisterAsync(manifest with { RunId = Guid.NewGuid().ToString("N") }, manifest.ModelBlob, _ => "# a copy", CancellationToken.None);
+        Assert.Equal(HttpStatusCode.OK, (await host.Client.PostAsync("/api/models/older/promote", Json($$"""{"version":"{{newer.Version}}","force":true,"reason":"newer"}"""))).StatusCode);
+
+        var approve = await host.Client.PostAsync($"/api/orchestrations/{id}/approve", Json("""{"reason":"looks fine"}"""));
+
+        Assert.Equal(HttpStatusCode.Accepted, approve.StatusCode);
+        var note = (await approve.Content.ReadFromJsonAsync<JsonObject>())!["note"]!.GetValue<string>();
+        Assert.StartsWith($"Production is {newer.Version}, registered after {waiting}: before {waiting} takes production, the run compares it with {newer.Version}", note);
+        var ended = await host.WaitForRunAsync(id, Ended, Timeout);
+        Assert.Contains(ended["output"]!["status"]!.GetValue<string>(), new[] { TrainingStatus.Promoted, TrainingStatus.ChampionRetained });
+        Assert.Contains(ended["output"]!["notes"]!.AsArray(), n => n!.GetValue<string>().Contains($"compared again with {newer.Version}", StringComparison.Ordinal));
+    }
+
     private static async Task<(string Id, string Version)> RunWaitingForApprovalAsync(TestHost host, string model, string data)
     {
         await host.UploadAsync(model, "model.json", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"Sdca"}]}""");
