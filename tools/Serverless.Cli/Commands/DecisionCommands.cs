@@ -36,8 +36,9 @@ internal static class DecisionCommand
     public static async Task<int> SendAsync(IAnsiConsole console, DecisionSettings settings, string route, string decision, CancellationToken ct)
     {
         using var client = settings.CreateClient();
-        await client.PostAdminAsync(PipelineClient.Route(route, settings.Run), settings.Reason is null ? null : new { settings.Reason }, ct);
+        var answer = await client.PostAdminAsync(PipelineClient.Route(route, settings.Run), settings.Reason is null ? null : new { settings.Reason }, ct);
         console.MarkupLineInterpolated($"{settings.Run}: {decision}; follow it with 'mlops show' or GET {ApiRoutes.OrchestrationPath(settings.Run)}");
+        if (Json.Text(answer?["note"]) is { } note) console.MarkupLineInterpolated($"{note}");
         return ExitCodes.Ok;
     }
 }
