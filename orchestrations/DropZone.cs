@@ -117,7 +117,7 @@ public sealed class DropZone(DatasetIngestor ingestor, PurgedRuns purged, ILogge
             if (existing is null)
             {
                 // The engine forgets a purged run, but what it left under its id stays: its id is not given again.
-                if (await purged.FindAsync(request.Model, instanceId, cancellationToken) is not null) continue;
+                if (await purged.FindAsync(instanceId, cancellationToken) is not null) continue;
                 return (instanceId, await StartAsync(workflows, instanceId, request, cancellationToken));
             }
             if (!IsRetried(existing.RuntimeStatus)) return (instanceId, false);

@@ -1,46 +1,34 @@
-using System.Text.Json;
 using Serverless.Core.Storage;
-using Serverless.Core.Tracking;
 
 namespace Serverless.Orchestrations;
 
-/// <summary>What a purge's audit record says of the run whose history the engine dropped.</summary>
-public sealed record PurgeDetails(string InstanceId);
+/// <summary>A run whose history was purged: which model's, when, by whom and why.</summary>
+public sealed record PurgedRun(string InstanceId, string Model, DateTimeOffset At, string By, string? Reason);
 
 /// <summary>
 /// Runs whose history was purged. The engine forgets such a run, but its experiment runs, registry lineage and audit
-/// records stay under its id: the purge's audit record is what keeps the id taken, so that no later run is given it and
-/// mixed with what the purged one left.
+/// records stay under its id: a marker per purged run (<see cref="Blob"/>, written before the engine purges) keeps the id
+/// taken, so that no later run is given it and mixed with what the purged one left. One read finds it, on the upload path
+/// as on the run routes.
 /// </summary>
-public sealed class PurgedRuns(AuditLog audit)
+public sealed class PurgedRuns(PipelineStorage storage)
 {
-    /// <summary>The audit record of the purge of <paramref name="instanceId"/>, or null when it was never purged.</summary>
-    public async Task<AuditRecord?> FindAsync(string? model, string instanceId, CancellationToken ct)
+    /// <summary>
+    /// Where the marker of a purged run is kept: <c>models/_purged/{instance id}.json</c>. A model's name never starts with
+    /// '_', so the folder is no model's.
+    /// </summary>
+    public static string Blob(string instanceId) => $"_purged/{instanceId}.json";
+
+    public async Task RecordAsync(PurgedRun run, CancellationToken ct)
     {
-        string? page = null;
-        do
-        {
-            var found = await audit.QueryAsync(new AuditQuery(model, AuditActions.Purge, PageSize: 1000, Page: page), ct).ConfigureAwait(false);
-            foreach (var record in found.Records)
-            {
-                if (Of(record)?.InstanceId == instanceId) return record;
-            }
-            page = found.Next;
-        }
-        while (page is not null);
-        return null;
+        await storage.EnsureCreatedAsync().ConfigureAwait(false);
+        await JsonBlobs.WriteAsync(storage.Models.GetBlobClient(Blob(run.InstanceId)), run, ct).ConfigureAwait(false);
     }
 
-    private static PurgeDetails? Of(AuditRecord record)
+    /// <summary>The purge of <paramref name="instanceId"/>, or null when it was never purged.</summary>
+    public async Task<PurgedRun?> FindAsync(string instanceId, CancellationToken ct)
     {
-        if (record.Details is not { ValueKind: JsonValueKind.Object } details) return null;
-        try
-        {
-            return details.Deserialize<PurgeDetails>(JsonBlobs.Options);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
+        await storage.EnsureCreatedAsync().ConfigureAwait(false);
+        return (await JsonBlobs.TryReadAsync<PurgedRun>(storage.Models.GetBlobClient(Blob(instanceId)), ct).ConfigureAwait(false))?.Value;
     }
 }

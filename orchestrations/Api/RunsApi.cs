@@ -222,8 +222,11 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
         var body = request.ContentLength is > 0 ? await ReadJsonAsync<ReasonBody>(request, strict: true, ct) : null;
         var instance = await FindAsync(instanceId, workflows, ct);
         if (!instance.IsCompleted) throw new ConflictException($"Orchestration '{instanceId}' is still {instance.RuntimeStatus}; terminate it before purging.");
-        var result = await workflows.PurgeInstanceAsync(instanceId, cancellation: ct);
         var model = ModelOf(instance);
+        var actor = Actor(request);
+        // Marked before the engine forgets the run: its id stays taken even if this request ends half way.
+        await purged.RecordAsync(new PurgedRun(instanceId, model, DateTimeOffset.UtcNow, actor, body?.Reason), ct);
+        var result = await workflows.PurgeInstanceAsync(instanceId, cancellation: ct);
         if (instance.Name == nameof(TrainingOrchestrator))
         {
             // What only the engine's run needed goes with its history: its stop, its approval decision and the claim of its
@@ -232,7 +235,7 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
             await storage.Models.GetBlobClient(DecisionBlob(model, instanceId)).DeleteIfExistsAsync(cancellationToken: ct);
             await storage.Models.GetBlobClient(RunEnd.Blob(model, instanceId)).DeleteIfExistsAsync(cancellationToken: ct);
         }
-        await audit.RecordAsync(AuditActions.Purge, model, Actor(request), body?.Reason, new PurgeDetails(instanceId), ct);
+        await audit.RecordAsync(AuditActions.Purge, model, actor, body?.Reason, new { instanceId }, ct);
         return Json(new PurgeAnswer(result.PurgedInstanceCount));
     });
 
@@ -346,9 +349,9 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
             throw new BadRequestException($"'{instanceId}' is not a valid instance id.", Field("instanceId", InstanceIdRule));
         }
         if (await workflows.GetInstanceAsync(instanceId, getInputsAndOutputs: true, ct) is { } instance) return instance;
-        if (await purged.FindAsync(null, instanceId, ct) is { } purge)
+        if (await purged.FindAsync(instanceId, ct) is { } purge)
         {
-            throw new GoneException($"Orchestration '{instanceId}' was purged at {purge.At:u} by {purge.Actor}{(purge.Reason is { } why ? $" ({why})" : "")}: "
+            throw new GoneException($"Orchestration '{instanceId}' was purged at {purge.At:u} by {purge.By}{(purge.Reason is { } why ? $" ({why})" : "")}: "
                 + "its history is gone, and its id is not given to another run. Its experiment runs and audit records are kept.");
         }
         throw new NotFoundException($"There is no orchestration '{instanceId}'.");
