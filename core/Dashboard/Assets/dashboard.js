@@ -108,7 +108,8 @@
     box.className = bad ? 'bad' : '';
     box.hidden = false;
     clearTimeout(toast.timer);
-    toast.timer = setTimeout(() => { box.hidden = true; }, bad ? 8000 : 4000);
+    // Long enough to read: a note of a few sentences stays longer than a word.
+    toast.timer = setTimeout(() => { box.hidden = true; }, Math.max(bad ? 8000 : 4000, message.length * 60));
   }
 
   // ---------------------------------------------------------------- HTTP
@@ -175,7 +176,9 @@
     const response = await postAdmin(path, body);
     const answer = await response.json().catch(() => null);
     if (response.ok) {
-      toast(done);
+      // An answer's note (an approval that the run compares again with a newer production) comes with it.
+      const note = pick(answer, 'note');
+      toast(note ? `${done}. ${note}` : done);
       await refresh();
     } else {
       toast(`${response.status}: ${pick(answer, 'detail', 'title') || response.statusText}`, true);

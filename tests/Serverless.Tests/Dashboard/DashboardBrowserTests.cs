@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Serverless.Core.Monitoring;
 using Serverless.Tests.Infrastructure;
@@ -117,6 +118,40 @@ public sealed class DashboardBrowserTests(AzuriteFixture azurite)
         Assert.True(new FileInfo(screenshot).Length > 10_000, "the screenshot holds the page");
         var unknown = await ApiAssert.ProblemAsync(await host.Client.GetAsync($"/api/models/{Model}/drift/histogram?feature=nosuch"), HttpStatusCode.BadRequest);
         Assert.Contains("trip_distance", unknown["detail"]!.GetValue<string>());
+        Assert.Empty(dashboard.Errors);
+    }
+
+    /// <summary>
+    /// A run waiting at its approval gate while production is a newer version: the run's Approve button sends the
+    /// decision with its reason, and the answer's note (the run compares the two again first) is shown to the person.
+    /// </summary>
+    [Fact]
+    public async Task Dashboard_ApprovingAnOlderVersion_ShowsTheHostsNote()
+    {
+        const string model = "gated";
+        await using var host = await TestHost.StartAsync(azurite, new() { ["Pipeline:Drift:Timer"] = "false" });
+        await host.UploadAsync(model, "model.json", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"Sdca"}]}""");
+        await host.UploadAsync(model, "data.csv", TestData.TaxiSlice(600));
+        var waiting = await host.WaitForModelAsync(model, m => m["versions"]?.AsArray().Count == 1, TrainingTimeout);
+        var run = waiting["versions"]![0]!["orchestrationId"]!.GetValue<string>();
+        await host.WaitForRunAsync(run, r => r["customStatus"]?["stage"]?.GetValue<string>() == "awaitingApproval", TrainingTimeout);
+        var registry = host.Services.GetRequiredService<Serverless.Core.Registry.ModelRegistry>();
+        var manifest = (await registry.GetManifestAsync(model, "v1", CancellationToken.None))!;
+        var newer = await registry.RegisterAsync(manifest with { RunId = Guid.NewGuid().ToString("N") }, manifest.ModelBlob, _ => "# a copy", CancellationToken.None);
+        var promoted = await host.Client.PostAsync($"/api/models/{model}/promote", ApiAssert.Json($$"""{"version":"{{newer.Version}}","force":true,"reason":"newer"}"""));
+        Assert.Equal(HttpStatusCode.OK, promoted.StatusCode);
+
+        await using var dashboard = await DashboardPage.OpenAsync(host, model);
+        var page = dashboard.Page;
+        await Assertions.Expect(page.Locator("#approve")).ToBeVisibleAsync();
+        await page.ClickAsync("#approve");
+        await page.FillAsync("#action-reason", "reviewed in the browser");
+        await page.ClickAsync("#action-confirm");
+
+        await Assertions.Expect(page.Locator("#toast")).ToContainTextAsync($"approved. Production is {newer.Version}, registered after v1");
+        var approvals = (await host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model={model}&action={Serverless.Core.Tracking.AuditActions.Approve}"))!["records"]!.AsArray();
+        Assert.Equal("reviewed in the browser", Assert.Single(approvals)!["reason"]!.GetValue<string>());
+        await host.WaitForRunAsync(run, ApiAssert.Ended, TrainingTimeout);
         Assert.Empty(dashboard.Errors);
     }
 
