@@ -83,6 +83,9 @@ public static class MlopsApp
             config.AddCommand<DriftCommand>("drift")
                 .WithDescription("Check the model's logged live inputs against its training data now, and print the verdict (it may start retraining).")
                 .WithExample("drift", "taxi", "--reason", "after the pricing change");
+            config.AddCommand<SpecCommand>("spec")
+                .WithDescription("Print the model's spec in force and its history; with --set, put a new spec in force (admin key required when the host has one).")
+                .WithExample("spec", "taxi", "--set", "model.json", "--reason", "add LightGbm");
             config.AddCommand<AuditCommand>("audit")
                 .WithDescription("Print the newest audit records, oldest first; with --follow, keep printing new ones.")
                 .WithExample("audit", "--model", "taxi", "--follow");
@@ -92,7 +95,7 @@ public static class MlopsApp
 
     /// <summary>The settings of each command, to suggest the option a misspelt one was meant to be.</summary>
     private static readonly Type[] SettingsTypes =
-        [typeof(UploadSettings), typeof(HostSettings), typeof(ModelSettings), typeof(PromoteSettings), typeof(ModelAdminSettings), typeof(DecisionSettings), typeof(AuditSettings), typeof(TrainSettings)];
+        [typeof(UploadSettings), typeof(HostSettings), typeof(ModelSettings), typeof(PromoteSettings), typeof(ModelAdminSettings), typeof(DecisionSettings), typeof(AuditSettings), typeof(TrainSettings), typeof(SpecSettings)];
 
     private static IEnumerable<CommandOptionAttribute> Options => SettingsTypes
         .SelectMany(t => t.GetProperties())

@@ -58,6 +58,15 @@ public sealed class PipelineClient : IDisposable
         return (response.StatusCode, await ReadAsync(response, ct));
     }
 
+    /// <summary>PUT JSON text, as it is, to an admin route, with the admin key when one was given.</summary>
+    public async Task<JsonObject?> PutAdminJsonAsync(string path, string json, CancellationToken ct)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Put, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        if (!string.IsNullOrEmpty(_adminKey)) request.Headers.Add(AdminKeyHeader, _adminKey);
+        using var response = await SendAsync(request, ct);
+        return await ReadAsync(response, ct);
+    }
+
     /// <summary>POST to an admin route, with the admin key when one was given.</summary>
     public async Task<JsonObject?> PostAdminAsync(string path, object? body, CancellationToken ct)
     {

@@ -57,6 +57,25 @@ public sealed class CliModelsTests(AzuriteFixture azurite)
         Assert.Contains($"{id}: terminated", stop);
         var (again, twice) = await CliRunner.RunAsync("terminate", id, "--host", url);
         if (again != ExitCodes.Ok) Assert.Contains("409", twice);
+        // The spec: none yet, then one set from a file (checked by the host, every bad field named), with its history.
+        var (_, none0) = await CliRunner.RunAsync("spec", "clitrain", "--host", url);
+        Assert.Contains("clitrain: no spec; everything is inferred", none0);
+        var good = Path.GetTempFileName();
+        var bad = Path.GetTempFileName();
+        await File.WriteAllTextAsync(good, """{"label":"fare_amount","task":"regression"}""");
+        await File.WriteAllTextAsync(bad, """{"lable":"fare_amount","trainers":[{"name":"XGBoost"}]}""");
+        var (refused, refusal) = await CliRunner.RunAsync("spec", "clitrain", "--set", bad, "--host", url);
+        var (set, shown) = await CliRunner.RunAsync("spec", "clitrain", "--set", good, "--reason", "name the label", "--host", url);
+        File.Delete(good);
+        File.Delete(bad);
+        Assert.Equal(ExitCodes.Error, refused);
+        Assert.Contains("did you mean 'label'", refusal);
+        Assert.Contains("unknown trainer 'XGBoost'", refusal);
+        Assert.Equal(ExitCodes.Ok, set);
+        Assert.Contains("clitrain: spec version 1 now in force", shown);
+        Assert.Contains(": name the label", shown);
+        Assert.Contains("\"label\": \"fare_amount\"", shown);
+
         var audit = await host.Services.GetRequiredService<Serverless.Core.Tracking.AuditLog>().ListAsync("clitrain", 20, CancellationToken.None);
         Assert.Contains(audit, a => a.Action == Serverless.Core.Tracking.AuditActions.TrainRequested && a.Reason == "try the new spec");
         Assert.Contains(audit, a => a.Action == Serverless.Core.Tracking.AuditActions.Terminate && a.Reason == "not now");

@@ -23,7 +23,17 @@ public sealed class CliParsingTests
         { "train", typeof(TrainSettings) },
         { "terminate", typeof(DecisionSettings) },
         { "drift", typeof(ModelAdminSettings) },
+        { "spec", typeof(SpecSettings) },
     };
+
+    [Fact]
+    public async Task Spec_SetFromAFileThatIsNotThere_IsRefusedNamingIt()
+    {
+        var (exit, output) = await CliRunner.RunAsync("spec", "taxi", "--set", "no-such-model.json");
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("there is no file 'no-such-model.json'", output);
+    }
 
     [Fact]
     public async Task Train_DatasetThatIsNotAVersionName_IsRefusedWithTheRule()
