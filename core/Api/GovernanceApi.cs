@@ -46,7 +46,7 @@ public sealed class GovernanceApi(
         CheckModelName(model);
         version = CheckVersionName(version);
         var body = request.ContentLength is > 0 ? await ReadJsonAsync<ReasonBody>(request, strict: true, ct) : null;
-        var (doc, changed) = await lifecycle.ArchiveAsync(model, version, Actor(request), body?.Reason ?? "archived", ct);
+        var (doc, changed) = await lifecycle.ArchiveAsync(model, version, Actor(request), body?.Reason, ct);
         predictions.Forget(model, version);
         await predictions.RefreshAsync(model, ct);
         // Archiving twice changes nothing and records nothing; the answer says so, and when, by whom and why it was archived.

@@ -104,7 +104,7 @@ public sealed record VersionSummary(
 public sealed record ModelLinks(string Orchestrations, string Runs, string Predict, string Datasets);
 
 /// <summary>The latest dataset version of a model and what was inferred about it.</summary>
-public sealed record DatasetSummary(string Version, long Rows, DateTimeOffset CreatedAt, string Label, TaskKind Task, IReadOnlyList<string> Inferred);
+public sealed record DatasetSummary(string Version, long Rows, DateTimeOffset CreatedAt, string Label, TaskKind Task, IReadOnlyList<string> Inferred, long RowsRejected = 0);
 
 /// <summary>
 /// <c>GET /api/models/{model}/versions/{version}</c>: the version's manifest (as written at registration), its status

@@ -90,7 +90,7 @@ public sealed partial class PipelineApi(
             [.. (doc?.Versions ?? []).Select(VersionSummary.Of)],
             new ModelLinks(ApiRoutes.OrchestrationsOf(model), ApiRoutes.RunsOf(model), ApiRoutes.PredictOf(model), ApiRoutes.DatasetsOf(model)),
             doc?.History ?? [],
-            dataset is null ? null : new DatasetSummary(dataset.Version, dataset.Rows, dataset.CreatedAt, dataset.Schema.Label, dataset.Schema.Task, dataset.Schema.Inferred),
+            dataset is null ? null : new DatasetSummary(dataset.Version, dataset.Rows, dataset.CreatedAt, dataset.Schema.Label, dataset.Schema.Task, dataset.Schema.Inferred, dataset.RowsRejected),
             signature,
             example,
             doc?.ChampionRetained is { Count: > 0 } retained ? retained : null,

@@ -82,7 +82,7 @@ public sealed class ModelLifecycle(ModelRegistry registry, ModelPresence presenc
     }
 
     /// <summary>Archives a version and audits it; <c>Changed</c> is false (and nothing is recorded) when it was archived already.</summary>
-    public async Task<(RegistryDocument Doc, bool Changed)> ArchiveAsync(string model, string version, string actor, string reason, CancellationToken ct)
+    public async Task<(RegistryDocument Doc, bool Changed)> ArchiveAsync(string model, string version, string actor, string? reason, CancellationToken ct)
     {
         var before = await registry.GetAsync(model, ct).ConfigureAwait(false) ?? throw await presence.WithoutVersionAsync(model, ct).ConfigureAwait(false);
         var doc = await registry.ArchiveAsync(model, version, actor, reason, ct).ConfigureAwait(false);

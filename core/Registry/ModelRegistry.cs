@@ -492,7 +492,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
     /// Retires a version: it is never served again unless promoted with force. Other aliases that point at it are
     /// cleared (recorded in the history); the production version cannot be archived, move production first.
     /// </summary>
-    public Task<RegistryDocument> ArchiveAsync(string model, string version, string by, string reason, CancellationToken ct) =>
+    public Task<RegistryDocument> ArchiveAsync(string model, string version, string by, string? reason, CancellationToken ct) =>
         UpdateAsync(model, doc =>
         {
             var index = doc.Versions.FindIndex(v => v.Version == version);
@@ -506,7 +506,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
             foreach (var alias in doc.Aliases.Where(a => a.Value == version).Select(a => a.Key).ToList())
             {
                 doc.Aliases.Remove(alias);
-                doc.History.Add(new AliasChange(alias, version, null, DateTimeOffset.UtcNow, by, reason, AliasMoves.Archive));
+                doc.History.Add(new AliasChange(alias, version, null, DateTimeOffset.UtcNow, by, reason ?? $"{version} archived", AliasMoves.Archive));
             }
             return doc;
         }, ct);

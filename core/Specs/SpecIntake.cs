@@ -15,10 +15,12 @@ public sealed class SpecIntake(ModelSpecStore specs, DatasetStore datasets, Audi
     {
         var latest = await datasets.GetLatestAsync(model, ct).ConfigureAwait(false);
         var spec = ModelSpecValidation.Parse(json, latest?.Schema);
-        var (version, changed) = await specs.SetAsync(model, spec, by, source, reason, ct).ConfigureAwait(false);
+        // Without a reason given, the version and its audit record say where it came from.
+        var why = reason ?? $"spec set from {source}";
+        var (version, changed) = await specs.SetAsync(model, spec, by, source, why, ct).ConfigureAwait(false);
         if (changed)
         {
-            await audit.RecordAsync(AuditActions.SpecChanged, model, by, reason ?? $"spec set from {source}",
+            await audit.RecordAsync(AuditActions.SpecChanged, model, by, why,
                 new { SpecVersion = version.Version, version.Sha256, Source = source, Spec = spec }, ct).ConfigureAwait(false);
             logger.LogInformation("Spec {SpecVersion} of {ModelName} is in force (from {Source}, by {Actor})", version.Version, model, source, by);
         }

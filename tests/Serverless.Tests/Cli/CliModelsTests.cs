@@ -22,8 +22,12 @@ public sealed class CliModelsTests(AzuriteFixture azurite)
         using var put = await host.Client.PutAsync("/api/models/clispec/spec", new StringContent("""{"label":"y"}""", System.Text.Encoding.UTF8, "application/json"));
         put.EnsureSuccessStatusCode();
 
+        await host.UploadAsync("clirows", "a.csv", TestData.TaxiSlice(100) + "1,2\n");
+        await ingestor.IngestAsync("clirows/a.csv", CancellationToken.None);
+
         var (exit, output) = await CliRunner.RunAsync("models", "--host", host.Client.BaseAddress!.ToString());
         var (shown, show) = await CliRunner.RunAsync("show", "clispec", "--host", host.Client.BaseAddress!.ToString());
+        var (_, rows) = await CliRunner.RunAsync("show", "clirows", "--host", host.Client.BaseAddress!.ToString());
 
         Assert.Equal(ExitCodes.Ok, exit);
         Assert.Contains($"data {accepted.DatasetVersion}, no version yet: 'mlops show clidata' says why", output);
@@ -31,6 +35,7 @@ public sealed class CliModelsTests(AzuriteFixture azurite)
         Assert.Contains("a spec (version 1), no data yet", output);
         Assert.Equal(ExitCodes.Ok, shown);
         Assert.Contains("a spec is in force, version 1", show);
+        Assert.Contains("100 rows (1 rejected: GET /api/models/clirows/datasets says why)", rows);
     }
     [Fact]
     public async Task TrainTerminateAndDrift_FromTheCommandLine_StartStopAndCheck_WithTheirReasonsAudited()

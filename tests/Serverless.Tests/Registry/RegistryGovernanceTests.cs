@@ -386,6 +386,11 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         Assert.Equal("leaks a feature", twice["archived"]!["reason"]!.GetValue<string>());
         var record = Assert.Single(await AuditAsync(model, AuditActions.Archive));
         Assert.Equal("leaks a feature", record["reason"]!.GetValue<string>());
+
+        // Archived without a reason, no reason is made up for the person.
+        var unexplained = (await (await Host.Client.PostAsync($"/api/models/{model}/versions/v1/archive", null)).Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Null(unexplained["archived"]!["reason"]);
+        Assert.Null((await AuditAsync(model, AuditActions.Archive)).First()!["reason"]);
     }
 
     [Fact]

@@ -105,6 +105,8 @@ public sealed class SpecLifecycleTests(AzuriteFixture azurite)
         var history = spec["history"]!.AsArray();
         Assert.Equal([1, 2], history.Select(h => h!["version"]!.GetValue<int>()).ToArray());
         Assert.Equal(("ann", "first cut", "api"), (history[0]!["by"]!.GetValue<string>(), history[0]!["reason"]!.GetValue<string>(), history[0]!["source"]!.GetValue<string>()));
+        // A version set without a reason says where it came from, as its audit record does.
+        Assert.Equal("spec set from api", history[1]!["reason"]!.GetValue<string>());
         var audit = await new AuditLog(host.Storage).QueryAsync(new AuditQuery(model, AuditActions.SpecChanged), CancellationToken.None);
         Assert.Equal(2, audit.Records.Count);
         Assert.False(await host.Storage.Incoming.GetBlobClient(ModelSpecStore.BlobName(model)).ExistsAsync(), "the spec in force lives outside the drop zone");

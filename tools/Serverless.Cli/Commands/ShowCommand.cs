@@ -31,7 +31,12 @@ public sealed class ShowCommand(IAnsiConsole console) : AsyncCommand<ModelSettin
                 ? $"latest data: none accepted yet (a spec is in force, version {specVersion}: 'mlops upload {model} <file>' sends data)"
                 : "latest data: none accepted yet");
         }
-        else console.MarkupLineInterpolated($"latest data: {Json.Text(dataset["version"])}, {Json.Text(dataset["rows"])} rows, label {Json.Text(dataset["label"])}, task {Json.Text(dataset["task"])}");
+        else
+        {
+            // Rows the upload's checks rejected are named, with where to read why.
+            var rejected = Json.Number(dataset["rowsRejected"]) is > 0 and var count ? $" ({count} rejected: GET {PipelineClient.Route(ApiRoutes.Datasets, model)} says why)" : "";
+            console.MarkupLineInterpolated($"latest data: {Json.Text(dataset["version"])}, {Json.Text(dataset["rows"])} rows{rejected}, label {Json.Text(dataset["label"])}, task {Json.Text(dataset["task"])}");
+        }
         foreach (var inferred in dataset?["inferred"]?.AsArray() ?? []) console.MarkupLineInterpolated($"  inferred: {Json.Text(inferred)}");
 
         var versions = view?["versions"]?.AsArray() ?? [];

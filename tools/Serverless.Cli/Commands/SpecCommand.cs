@@ -39,7 +39,7 @@ public sealed class SpecCommand(IAnsiConsole console) : AsyncCommand<SpecSetting
             return ExitCodes.Ok;
         }
         var set = settings.Set is null ? "in force" : "now in force";
-        console.MarkupLineInterpolated($"{settings.Model}: spec version {Json.Text(current["version"])} {set}, set {Json.Text(current["setAt"])} by {Json.Text(current["by"])} from {Json.Text(current["source"])}{(Json.Text(current["reason"]) is { } why ? $": {why}" : "")}");
+        console.MarkupLineInterpolated($"{settings.Model}: spec version {Json.Text(current["version"])} {set}, set {Json.When(current["setAt"])} by {Json.Text(current["by"])} from {Json.Text(current["source"])}{(Json.Text(current["reason"]) is { } why ? $": {why}" : "")}");
         console.WriteLine(current["spec"]?.ToJsonString(Indented) ?? "{}");
         var history = (spec["history"] as JsonArray ?? []).OfType<JsonObject>().ToList();
         if (history.Count > 1)
@@ -47,7 +47,7 @@ public sealed class SpecCommand(IAnsiConsole console) : AsyncCommand<SpecSetting
             console.MarkupLine("history:");
             foreach (var version in history)
             {
-                console.MarkupLineInterpolated($"  version {Json.Text(version["version"])}: {Json.Text(version["setAt"])} by {Json.Text(version["by"])} from {Json.Text(version["source"])}{(Json.Text(version["reason"]) is { } said ? $": {said}" : "")}");
+                console.MarkupLineInterpolated($"  version {Json.Text(version["version"])}: {Json.When(version["setAt"])} by {Json.Text(version["by"])} from {Json.Text(version["source"])}{(Json.Text(version["reason"]) is { } said ? $": {said}" : "")}");
             }
         }
         return ExitCodes.Ok;
