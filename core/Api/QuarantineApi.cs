@@ -19,7 +19,8 @@ public sealed class QuarantineApi(QuarantineStore quarantine, ModelPresence pres
 
     public Task<IResult> ListAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
-        CheckModelName(model);
+        // The folder of files dropped under no valid model name is listed too: it is where a person finds them.
+        if (model != Datasets.DropZoneNames.InvalidFolder) CheckModelName(model);
         OnlyQueryParameters(request, MaxParameter);
         var maxText = request.Query[MaxParameter].FirstOrDefault();
         var max = DefaultMax;

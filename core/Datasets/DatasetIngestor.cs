@@ -57,7 +57,7 @@ public sealed class DatasetIngestor(
         var (model, file, nameProblem) = DropZoneNames.Parse(blobName);
         if (nameProblem is not null)
         {
-            return await QuarantineAsync(model ?? "_invalid", upload, new Rejection("invalid_blob_name", nameProblem), ct).ConfigureAwait(false);
+            return await QuarantineAsync(model ?? DropZoneNames.InvalidFolder, upload, new Rejection("invalid_blob_name", nameProblem), ct).ConfigureAwait(false);
         }
         try
         {

@@ -7,6 +7,12 @@ public static class DropZoneNames
 {
     private static readonly string[] DataExtensions = [".csv", ".tsv", ".txt"];
 
+    /// <summary>
+    /// Where files dropped under a folder that is no valid model name are quarantined (<c>quarantine/_invalid/…</c>). No
+    /// model can have this name, so the models list shows it apart, and its quarantine route lists the files.
+    /// </summary>
+    public const string InvalidFolder = "_invalid";
+
     /// <summary>Splits <c>{model}/{file}</c>; names with traversal, encoded separators or control characters are refused.</summary>
     public static (string? Model, string? File, string? Problem) Parse(string blobName)
     {

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Cli;
 using Serverless.Core.Datasets;
@@ -24,6 +25,9 @@ public sealed class CliModelsTests(AzuriteFixture azurite)
 
         await host.UploadAsync("clirows", "a.csv", TestData.TaxiSlice(100) + "1,2\n");
         await ingestor.IngestAsync("clirows/a.csv", CancellationToken.None);
+        // A file dropped under a folder that is no model name: quarantined apart, and the list still answers.
+        await host.UploadAsync("Upper", "a.csv", TestData.TaxiSlice(10));
+        await ingestor.IngestAsync("Upper/a.csv", CancellationToken.None);
 
         var (exit, output) = await CliRunner.RunAsync("models", "--host", host.Client.BaseAddress!.ToString());
         var (shown, show) = await CliRunner.RunAsync("show", "clispec", "--host", host.Client.BaseAddress!.ToString());
@@ -36,6 +40,9 @@ public sealed class CliModelsTests(AzuriteFixture azurite)
         Assert.Equal(ExitCodes.Ok, shown);
         Assert.Contains("a spec is in force, version 1", show);
         Assert.Contains("100 rows (1 rejected: GET /api/models/clirows/datasets says why)", rows);
+        Assert.Contains($"files dropped under folders that are no valid model name, quarantined: GET /api/models/{DropZoneNames.InvalidFolder}/quarantine", output);
+        var invalid = await host.Client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>($"/api/models/{DropZoneNames.InvalidFolder}/quarantine");
+        Assert.Contains("Upper/a.csv", invalid!.ToJsonString());
     }
     [Fact]
     public async Task TrainTerminateAndDrift_FromTheCommandLine_StartStopAndCheck_WithTheirReasonsAudited()

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Serverless.Core.Api;
+using Serverless.Core.Datasets;
 using Serverless.Core.Registry;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -28,6 +29,13 @@ public sealed class ModelsCommand(IAnsiConsole console) : AsyncCommand<HostSetti
             var name = Json.Text(model?["model"]) ?? "?";
             var versions = Json.Number(model?["versions"]) ?? 0;
             // Only a model without a version is looked at further, to say what it has instead.
+            if (name == DropZoneNames.InvalidFolder)
+            {
+                // Files dropped under a folder that is no model's name: quarantined, and listed by their own route.
+                table.AddRow(Markup.Escape(name), "–", "–", "0", "–",
+                    Markup.Escape($"files dropped under folders that are no valid model name, quarantined: GET {PipelineClient.Route(ApiRoutes.Quarantine, name)}"));
+                continue;
+            }
             var view = versions > 0 ? null : await client.GetAsync(PipelineClient.Route(ApiRoutes.Model, name), ct, notFoundIsNull: true);
             var metric = Json.Text(model?["primaryMetric"]);
             table.AddRow(
