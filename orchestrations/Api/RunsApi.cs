@@ -253,6 +253,13 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
             throw new ConflictException($"Orchestration '{instanceId}' is not waiting for approval: {where}.");
         }
         var actor = Actor(request);
+        // A version archived while it waited is never promoted by an approval: the run would fail at its promotion.
+        if (approved && Progress(instance)?.Version is { } pending
+            && (await registry.GetAsync(ModelOf(instance), ct))?.Versions.Find(v => v.Version == pending) is { Status: VersionStatus.Archived })
+        {
+            throw new ConflictException($"Version {pending}, which run '{instanceId}' waits with, was archived: it cannot be approved. Reject the run, "
+                + $"or promote {pending} with force if it is wanted after all.");
+        }
         var decision = new ApprovalDecision(approved, actor, body?.Reason);
         if (await ClaimDecisionAsync(ModelOf(instance), instanceId, decision, ct) is { } first)
         {

@@ -357,6 +357,20 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
         Assert.Contains(ended["output"]!["notes"]!.AsArray(), n => n!.GetValue<string>().Contains($"compared again with {newer.Version}", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task ApprovingAVersionArchivedWhileItWaited_Answers409_AndTheRunCanStillBeRejected()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        var (id, waiting) = await RunWaitingForApprovalAsync(host, "shelved", TestData.TaxiSlice(1200));
+        Assert.Equal(HttpStatusCode.OK, (await host.Client.PostAsync($"/api/models/shelved/versions/{waiting}/archive", Json("""{"reason":"not this one"}"""))).StatusCode);
+
+        var approve = await ProblemAsync(await host.Client.PostAsync($"/api/orchestrations/{id}/approve", null), HttpStatusCode.Conflict);
+
+        Assert.Contains($"Version {waiting}, which run '{id}' waits with, was archived", approve["detail"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{id}/reject", Json("""{"reason":"archived"}"""))).StatusCode);
+        Assert.Equal("Completed", (await host.WaitForRunAsync(id, Ended, Timeout))["runtimeStatus"]!.GetValue<string>());
+    }
+
     private static async Task<(string Id, string Version)> RunWaitingForApprovalAsync(TestHost host, string model, string data)
     {
         await host.UploadAsync(model, "model.json", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"Sdca"}]}""");
