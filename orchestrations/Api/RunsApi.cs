@@ -253,9 +253,11 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
             throw new ConflictException($"Orchestration '{instanceId}' is not waiting for approval: {where}.");
         }
         var actor = Actor(request);
+        // One read of the registry serves both checks of an approval: the version's status, and a newer production.
+        var pending = Progress(instance)?.Version;
+        var doc = approved && pending is not null ? await registry.GetAsync(ModelOf(instance), ct) : null;
         // A version archived while it waited is never promoted by an approval: the run would fail at its promotion.
-        if (approved && Progress(instance)?.Version is { } pending
-            && (await registry.GetAsync(ModelOf(instance), ct))?.Versions.Find(v => v.Version == pending) is { Status: VersionStatus.Archived })
+        if (doc?.Versions.Find(v => v.Version == pending) is { Status: VersionStatus.Archived })
         {
             throw new ConflictException($"Version {pending}, which run '{instanceId}' waits with, was archived: it cannot be approved. Reject the run, "
                 + $"or promote {pending} with force if it is wanted after all.");
@@ -267,7 +269,7 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
         }
         await workflows.RaiseEventAsync(instanceId, TrainingOrchestrator.ApprovalEvent, decision, ct);
         await audit.RecordAsync(approved ? AuditActions.Approve : AuditActions.Reject, ModelOf(instance), actor, body?.Reason, new { instanceId }, ct);
-        var note = approved ? await NewerProductionAsync(ModelOf(instance), Progress(instance)?.Version, ct) : null;
+        var note = NewerProduction(doc, pending);
         return new WithHeader(Json(new DecisionAnswer(instanceId, approved ? "approved" : "rejected", note), StatusCodes.Status202Accepted), Microsoft.Net.Http.Headers.HeaderNames.Location, ApiRoutes.OrchestrationPath(instanceId));
     });
 
@@ -275,9 +277,9 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
     /// What a person approving <paramref name="waiting"/> should know when production is a version registered after it
     /// (trained later, often on newer data): the run compares its version with that one again before anything moves.
     /// </summary>
-    private async Task<string?> NewerProductionAsync(string model, string? waiting, CancellationToken ct)
+    private static string? NewerProduction(RegistryDocument? doc, string? waiting)
     {
-        if (waiting is null || await registry.GetAsync(model, ct) is not { } doc || !doc.Aliases.TryGetValue(ModelRegistry.Production, out var production)) return null;
+        if (waiting is null || doc is null || !doc.Aliases.TryGetValue(ModelRegistry.Production, out var production)) return null;
         // The registry lists versions in the order they were registered.
         var (mine, current) = (doc.Versions.FindIndex(v => v.Version == waiting), doc.Versions.FindIndex(v => v.Version == production));
         if (mine < 0 || current <= mine) return null;
