@@ -73,8 +73,18 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
         using var stream = File.OpenRead(path);
         var read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
         var nul = Array.IndexOf(buffer, (byte)0, 0, read);
-        if (nul >= 0) throw new Rejection("binary_content", $"The file holds binary data (a NUL byte at offset {nul}); upload delimited text.");
+        if (nul >= 0) throw new Rejection("binary_content", $"The file holds binary data (a NUL byte at offset {nul}); {WhatBinaryItIs(buffer.AsSpan(0, read))}");
     }
+
+    /// <summary>Advice for binary content by what its first bytes say it is: the usual mistakes get their own fix.</summary>
+    private static string WhatBinaryItIs(ReadOnlySpan<byte> head) => head switch
+    {
+        [0x1F, 0x8B, ..] => "its bytes are gzip, but its name does not end in .gz. Upload it as name.csv.gz, or decompress it first.",
+        [0x50, 0x4B, 0x03, 0x04, ..] => "its bytes are a zip archive (an .xlsx workbook is one). Export the sheet as CSV, or unzip the file, and upload the text.",
+        [0xFF, 0xFE, ..] or [0xFE, 0xFF, ..] => "it is UTF-16 text (it starts with a UTF-16 byte-order mark). Save it as UTF-8 and upload it again.",
+        [_, 0, _, 0, ..] or [0, _, 0, _, ..] when head.Length >= 4 => "it looks like UTF-16 text (every other byte is NUL). Save it as UTF-8 and upload it again.",
+        _ => "upload delimited text.",
+    };
 
     /// <summary>
     /// The first lines (up to 50) that are neither blank nor, when the spec names a comment character, comments: the

@@ -40,6 +40,28 @@ internal sealed class SchemaInference(IngestionOptions options)
         return $"The spec names the {role} '{CellValues.Escape(name)}', but the file has no such column (it has {string.Join(", ", header.Take(20).Select(CellValues.Escape))}).{near}";
     }
 
+    /// <summary>
+    /// A note for a column of numbers that is read as words because some of its values are not numbers: decimal commas
+    /// (5,0), or a few stray cells. Such a column reaches the model as categories, one per value, which is rarely what
+    /// was meant, so it is never silent. Null when fewer than half of the values are numbers.
+    /// </summary>
+    private static string? NumbersReadAsWords(ColumnStatistics stat)
+    {
+        if (stat.FirstNonNumber is not { } example || stat.Present == 0) return null;
+        var name = CellValues.Escape(stat.Name);
+        if (CellValues.LooksLikeDecimalComma(example))
+        {
+            return $"'{name}': values such as '{CellValues.Escape(example)}' look like numbers written with a decimal comma, so the column is read as categories; " +
+                   "write numbers with a decimal point (5.0, not 5,0) to have it read as numbers";
+        }
+        // Exact while the distinct values are all counted; else the numbers seen before the first value that is not one.
+        var numbers = stat.DistinctOverflow ? stat.Numbers : stat.Distinct.Where(d => CellValues.TryNumber(d.Key, out _)).Sum(d => d.Value);
+        if (numbers * 2 < stat.Present) return null;
+        var others = stat.DistinctOverflow ? "" : $" ({stat.Present - numbers:N0} of {stat.Present:N0} values)";
+        return $"'{name}' holds numbers, but also values that are not, such as '{CellValues.Escape(example)}'{others}, so it is read as categories; " +
+               $"fix those cells, or declare it \"numeric\" in the spec's \"columns\" to read them as missing";
+    }
+
     /// <summary>The columns grouped by kind, e.g. <c>numeric (a, b), categorical (c)</c> (at most eight names a kind), or null for none.</summary>
     private static string? KindsInWords(IEnumerable<ColumnSchema> columns)
     {
@@ -80,14 +102,26 @@ internal sealed class SchemaInference(IngestionOptions options)
                     inferred.Add($"'{CellValues.Escape(stat.Name)}': values that are not numbers, such as '{CellValues.Escape(text)}', are kept as missing (the spec declares the column numeric)");
                 }
             }
-            else columns.Add(new ColumnSchema(stat.Name, stat.InferKind()));
+            else
+            {
+                var inferredKind = stat.InferKind();
+                columns.Add(new ColumnSchema(stat.Name, inferredKind));
+                if (inferredKind is ColumnKind.Categorical or ColumnKind.Text && first.Stats[first.LabelIndex] != stat && NumbersReadAsWords(stat) is { } note) inferred.Add(note);
+            }
         }
         if (KindsInWords(columns.Where(c => c.Inferred)) is { } kinds) inferred.Add($"column kinds: {kinds}");
 
         var label = first.Stats[first.LabelIndex];
         var labelKind = columns[first.LabelIndex].Kind;
+        // Appended rows join the previous version's: its task and classes hold for the whole, and a batch may lack some classes.
+        var appendTo = spec.Policy == DataPolicy.Append ? prior : null;
         TaskKind task;
         if (spec.Task is { } t) task = t;
+        else if (appendTo is not null)
+        {
+            task = appendTo.Schema.Task;
+            inferred.Add($"task: {task.ToString().ToLowerInvariant()} (that of dataset version {appendTo.Version}, which these rows are appended to)");
+        }
         else
         {
             var distinct = label.Distinct.Count;
@@ -100,7 +134,8 @@ internal sealed class SchemaInference(IngestionOptions options)
         var labelValues = labelKind == ColumnKind.Boolean
             ? label.Distinct.Keys.Select(k => CellValues.Canonical(ColumnKind.Boolean, k)).OfType<string>().Distinct(StringComparer.Ordinal).ToList()
             : label.Distinct.Keys.ToList();
-        if (label.Present > 0 && labelValues.Count == 1 && !label.DistinctOverflow)
+        if (appendTo?.Schema.Classes is { } appendedClasses) labelValues = [.. labelValues.Union(appendedClasses, StringComparer.Ordinal)];
+        if (label.Present > 0 && labelValues.Count == 1 && !label.DistinctOverflow && appendTo is null)
         {
             throw new Rejection("label_constant", $"The label '{CellValues.Escape(labelName)}' has one value only ({CellValues.Escape(label.Distinct.Keys.First())}); a model cannot learn from it.{InferredLabelAdvice(first, spec, options.MaxClasses)}");
         }

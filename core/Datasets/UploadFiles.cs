@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.IO.Compression;
+using System.IO.Hashing;
 using System.Security.Cryptography;
 using Azure;
 using Azure.Storage.Blobs;
@@ -31,17 +33,18 @@ internal static class UploadFiles
     }
 
     /// <summary>
-    /// Decompresses a gzip file to <paramref name="output"/>; a file that is not gzip, or that decompresses to more than
-    /// <paramref name="limit"/> bytes, is a <see cref="Rejection"/>.
+    /// Decompresses a gzip file to <paramref name="output"/>; a file that is not gzip, that ends before its last member's
+    /// trailer, or that decompresses to more than <paramref name="limit"/> bytes, is a <see cref="Rejection"/>.
     /// </summary>
     public static async Task DecompressAsync(string input, string output, long limit, CancellationToken ct)
     {
+        var crc = new Crc32();
+        long written = 0;
         try
         {
             await using var source = new GZipStream(File.OpenRead(input), CompressionMode.Decompress);
             await using var target = File.Create(output);
             var buffer = new byte[1 << 20];
-            long written = 0;
             int read;
             while ((read = await source.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
             {
@@ -51,12 +54,49 @@ internal static class UploadFiles
                     throw new Rejection("decompressed_too_large",
                         $"The file decompresses to more than {limit:N0} bytes (Pipeline:Ingestion:MaxDecompressedBytes); split it into smaller files or raise the limit.");
                 }
+                crc.Append(buffer.AsSpan(0, read));
                 await target.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
             }
         }
-        catch (InvalidDataException e)
+        catch (InvalidDataException)
         {
-            throw new Rejection("invalid_gzip", $"The file ends in .gz but is not valid gzip: {e.Message}");
+            throw new Rejection("invalid_gzip",
+                "The file's name ends in .gz but its bytes are not gzip (they do not start with gzip's header, or a compressed block is damaged). " +
+                "Compress it again with gzip, or upload it without the .gz ending if it is plain text.");
         }
+        if (!await EndsWithItsTrailerAsync(input, output, written, crc, ct).ConfigureAwait(false))
+        {
+            throw new Rejection("truncated_gzip",
+                $"The gzip file ends before its end: the {written:N0} bytes it gave do not match the length and CRC-32 its last 8 bytes should record, " +
+                "so part of it is missing (an upload cut short?). Nothing of it was kept as data; upload the whole file again.");
+        }
+    }
+
+    /// <summary>
+    /// GZipStream stops without a word when the compressed bytes simply run out, so the last member's trailer (CRC-32 and
+    /// length mod 2^32 of what it holds, RFC 1952) is checked against the end of the output: the whole output for the usual
+    /// one-member file, its last ISIZE bytes when members were concatenated.
+    /// </summary>
+    private static async Task<bool> EndsWithItsTrailerAsync(string input, string output, long written, Crc32 whole, CancellationToken ct)
+    {
+        var trailer = new byte[8];
+        await using (var compressed = File.OpenRead(input))
+        {
+            if (compressed.Length < 18) return false;
+            compressed.Seek(-8, SeekOrigin.End);
+            await compressed.ReadExactlyAsync(trailer, ct).ConfigureAwait(false);
+        }
+        var expectedCrc = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+        var size = (long)BinaryPrimitives.ReadUInt32LittleEndian(trailer.AsSpan(4));
+        if (size > written) return false;
+        if ((written - size) % (1L << 32) == 0 && whole.GetCurrentHashAsUInt32() == expectedCrc) return true;
+        // Several members: the last one's bytes are the output's last ISIZE (mod 2^32) bytes.
+        var last = new Crc32();
+        await using var decompressed = File.OpenRead(output);
+        decompressed.Seek(-size, SeekOrigin.End);
+        var buffer = new byte[1 << 20];
+        int read;
+        while ((read = await decompressed.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0) last.Append(buffer.AsSpan(0, read));
+        return last.GetCurrentHashAsUInt32() == expectedCrc;
     }
 }

@@ -189,16 +189,52 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Ingest_NumbersWithAStrayWord_AreReadAsCategoriesWithANoteThatSaysSo()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("stray");
+        var rows = "distance,fare\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{(i == 17 ? "unknown" : (i * 1.5).ToString(CultureInfo.InvariantCulture))},{i % 2}\n"));
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/stray.csv", rows));
+
+        Assert.Equal(ColumnKind.Categorical, manifest.Schema.Columns.Single(c => c.Name == "distance").Kind);
+        Assert.Contains("'distance' holds numbers, but also values that are not, such as 'unknown' (1 of 40 values), so it is read as categories; " +
+                        "fix those cells, or declare it \"numeric\" in the spec's \"columns\" to read them as missing", manifest.Schema.Inferred);
+    }
+
+    [Fact]
+    public async Task Ingest_FeatureWithDecimalCommas_SaysToWriteADecimalPoint()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("decimal");
+        var rows = "distance;fare\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{i},5;{i % 2}\n"));
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/commas.csv", rows));
+
+        Assert.Contains(manifest.Schema.Inferred, n => n.StartsWith("'distance': values such as '0,5' look like numbers written with a decimal comma", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Ingest_WordsWithAFewNumbers_GetNoNote()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("words");
+        var rows = "city,fare\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{(i % 10 == 0 ? "12" : "Paris")},{i % 2}\n"));
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/words.csv", rows));
+
+        Assert.DoesNotContain(manifest.Schema.Inferred, n => n.StartsWith("'city'", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Ingest_Gzip_IsReadAndRecognisedAsTheSameData()
     {
         var ingestion = new Ingestion(azurite);
         var model = Ingestion.NewModel("gzip");
         var text = TestData.TaxiSlice(300);
         var first = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/a.csv", text));
-        using var compressed = new MemoryStream();
-        await using (var gzip = new GZipStream(compressed, CompressionLevel.Optimal, leaveOpen: true)) await gzip.WriteAsync(Encoding.UTF8.GetBytes(text));
 
-        var outcome = await ingestion.IngestAsync($"{model}/a.csv.gz", compressed.ToArray());
+        var outcome = await ingestion.IngestAsync($"{model}/a.csv.gz", TestData.Gzip(text));
 
         Assert.Equal(IngestionStatus.Duplicate, outcome.Status);
         Assert.Equal(first.Version, outcome.DatasetVersion);
@@ -289,6 +325,40 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
         Assert.Equal(first.Version, second.PreviousVersion);
         Assert.Equal(2, second.Sources.Count);
         Assert.Equal(second.Version, (await ingestion.Datasets.GetLatestAsync(model, CancellationToken.None))!.Version);
+    }
+
+    [Fact]
+    public async Task Ingest_AppendPolicy_ABatchOfOneClass_JoinsTheClassesItIsAppendedTo()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("append-class");
+        string Batch(int from, Func<int, int> label) =>
+            "a,b,label\n" + string.Concat(Enumerable.Range(from, 60).Select(i => $"{i},{i * 7 % 11},{label(i)}\n"));
+        var first = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/1.csv", Batch(0, i => i % 3), new ModelSpec { Policy = DataPolicy.Append }));
+
+        var second = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/2.csv", Batch(60, _ => 2)));
+        var third = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/3.csv", Batch(120, i => i % 2)));
+
+        Assert.Equal((TaskKind.Multiclass, 60L), (first.Schema.Task, first.Rows));
+        Assert.Equal((TaskKind.Multiclass, 120L), (second.Schema.Task, second.Rows));
+        Assert.Equal(["0", "1", "2"], second.Schema.Classes);
+        Assert.Equal((TaskKind.Multiclass, 180L), (third.Schema.Task, third.Rows));
+        Assert.Equal(["0", "1", "2"], third.Schema.Classes);
+        Assert.Contains($"task: multiclass (that of dataset version {second.Version}, which these rows are appended to)", third.Schema.Inferred);
+    }
+
+    [Fact]
+    public async Task Ingest_AppendPolicy_ABatchWithOneLabelValue_IsAddedToARegression()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("append-reg");
+        var first = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/1.csv",
+            "a,fare\n" + string.Concat(Enumerable.Range(0, 60).Select(i => $"{i},{i * 3}\n")), new ModelSpec { Policy = DataPolicy.Append }));
+
+        var second = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/2.csv", "a,fare\n" + string.Concat(Enumerable.Range(0, 30).Select(i => $"{i},8\n"))));
+
+        Assert.Equal(TaskKind.Regression, first.Schema.Task);
+        Assert.Equal((TaskKind.Regression, 90L), (second.Schema.Task, second.Rows));
     }
 
     [Fact]

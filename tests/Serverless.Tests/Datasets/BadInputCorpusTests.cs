@@ -125,6 +125,30 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
         Assert.Contains($"byte {rows.Length + 1:N0} (0xE2 0x82) begins a sequence the file cuts short", await ingestion.ReadQuarantineAsync(cut, "summary.txt"));
     }
 
+    [Theory]
+    [InlineData("gzip", "its bytes are gzip, but its name does not end in .gz")]
+    [InlineData("utf16", "it is UTF-16 text")]
+    [InlineData("utf16-no-mark", "it looks like UTF-16 text")]
+    [InlineData("zip", "a zip archive (an .xlsx workbook is one)")]
+    public async Task Ingest_BinaryOfAKnownKind_SaysWhatItIsAndHowToFixIt(string kind, string advice)
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("kind");
+        var text = Rows(30, i => $"{i},{i % 2}", "a,label");
+        byte[] content = kind switch
+        {
+            "gzip" => TestData.Gzip(text),
+            "utf16" => [.. Encoding.Unicode.GetPreamble(), .. Encoding.Unicode.GetBytes(text)],
+            "utf16-no-mark" => Encoding.Unicode.GetBytes(text),
+            _ => [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00, .. Utf8(text)],
+        };
+
+        var outcome = await ingestion.IngestAsync($"{model}/data.csv", content);
+
+        Assert.Equal(["binary_content"], outcome.ReasonCodes);
+        Assert.Contains(advice, await ingestion.ReadQuarantineAsync(outcome, "summary.txt"));
+    }
+
     [Fact]
     public async Task Ingest_LabelWithDecimalCommas_SaysToWriteADecimalPoint()
     {

@@ -57,6 +57,39 @@ public sealed class IngestionEdgeTests(AzuriteFixture azurite)
         Assert.Null(stale);
     }
 
+    private static string Rows(int count, int from = 0) =>
+        string.Concat(Enumerable.Range(from, count).Select(i => $"{i},{i * 3 % 17},{i % 2}\n"));
+
+    [Fact]
+    public async Task Ingest_GzipCutShort_IsQuarantinedAsTruncatedNotReadAsFewerRows()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("cut");
+        var whole = TestData.Gzip("a,b,label\n" + Rows(2000));
+        var upload = whole[..(whole.Length * 2 / 3)];
+
+        var outcome = await ingestion.IngestAsync($"{model}/cut.csv.gz", upload);
+
+        Assert.Equal(IngestionStatus.Quarantined, outcome.Status);
+        Assert.Equal(["truncated_gzip"], outcome.ReasonCodes);
+        Assert.Equal(upload, await ingestion.ReadQuarantineBytesAsync(outcome));
+        Assert.Contains("upload the whole file again", (await ingestion.ReportAsync(outcome)).ToJsonString());
+    }
+
+    [Fact]
+    public async Task Ingest_GzipOfConcatenatedMembers_KeepsTheRowsOfEveryMember()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("members");
+        byte[] upload = [.. TestData.Gzip("a,b,label\n" + Rows(300)), .. TestData.Gzip(Rows(200, from: 300))];
+
+        var outcome = await ingestion.IngestAsync($"{model}/two.csv.gz", upload);
+
+        Assert.Equal(IngestionStatus.Accepted, outcome.Status);
+        var manifest = await ingestion.Datasets.GetManifestAsync(model, outcome.DatasetVersion!, CancellationToken.None);
+        Assert.Equal(500, manifest!.Rows);
+    }
+
     [Fact]
     public async Task Ingest_GzipDecompressingPastTheLimit_IsQuarantinedAndKeptWhole()
     {
