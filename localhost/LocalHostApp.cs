@@ -97,10 +97,10 @@ public static class LocalHostApp
         api.MapDatasetRoutes();
 
         admin.MapPut(ApiRoutes.Spec, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PutSpecAsync(model, r, ct))
-            .Describe<ModelSpec>("PutSpec", "Set the model spec (label, task, trainers, gate, approval, drift)").Body<ModelSpec>()
+            .Describe<SpecPutAnswer>("PutSpec", "Set the model spec (label, task, trainers, gate, approval, drift); the answer names the version in force and notes when the latest data must be uploaded again").Body<ModelSpec>()
             .Query(PipelineApi.ReasonParameter, "why; kept with the spec version and in the audit");
         admin.MapPost(ApiRoutes.Train, (string model, HttpRequest r, RunsApi h, DurableTaskClient w, CancellationToken ct) => h.TrainAsync(model, r, w, ct))
-            .Describe<CheckStatusAnswer>("Train", "Retrain on the current (or a named) dataset version; 202 with status URLs (409 while the model has no data)", 202, 404, 409).Body<RunsApi.TrainBody>(optional: true);
+            .Describe<CheckStatusAnswer>("Train", "Retrain on the current (or a named) dataset version; 202 with status URLs (409 while the model has no data, or when the spec in force no longer describes the data)", 202, 404, 409).Body<RunsApi.TrainBody>(optional: true);
         admin.MapPost(ApiRoutes.Promote, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PromoteAsync(model, r, ct))
             .Describe<AliasesAnswer>("Promote", "Move production to a version (force: past a failed gate, a pending approval or an archive); audited", 200, 404, 409).Body<PipelineApi.PromoteBody>();
         admin.MapPost(ApiRoutes.Rollback, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.RollbackAsync(model, r, ct))

@@ -10,6 +10,9 @@ using Serverless.Orchestrations.Activities;
 
 namespace Serverless.Orchestrations;
 
+/// <summary>A run that failed in one of its activities, with that activity's reason as its message.</summary>
+public sealed class TrainingFailedException(string message, Exception inner) : Exception(message, inner);
+
 /// <summary>
 /// The training workflow: plan → validate the dataset → deterministic split → fan out one activity per candidate (and a baseline) → pick the
 /// winner on validation (on small data, by k-fold cross-validation on train and validation) → refit it on train and validation → score it on test, and it and the champion on the test rows the
@@ -48,6 +51,8 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
             context.SetCustomStatus(new TrainingProgress(TrainingStages.Failed));
             await context.CallActivityAsync<bool>(nameof(RecordTrainingEvent), new TrainingAuditInput(
                 input.Model, context.InstanceId, AuditActions.TrainingEnded, input.RequestedBy, Failure(e), TrainingStages.Failed, DatasetVersion: input.DatasetVersion), StorageRetry);
+            // The run's failure reads as the reason, not as "Task 'ValidateDataset' (#1) failed with an unhandled exception: ...".
+            if (e is TaskFailedException) throw new TrainingFailedException(Failure(e), e);
             throw;
         }
         await context.CallActivityAsync<bool>(nameof(RecordTrainingEvent), new TrainingAuditInput(

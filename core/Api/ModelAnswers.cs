@@ -124,3 +124,6 @@ public sealed record RunList(string Model, string? SortedBy, IReadOnlyList<Exper
 
 /// <summary><c>GET /api/audit</c>: audit records, newest first.</summary>
 public sealed record AuditList(IReadOnlyList<AuditRecord> Records, string? Next = null);
+
+/// <summary>The answer to <c>PUT /api/models/{model}/spec</c>: the spec version in force and what to do before training, when anything.</summary>
+public sealed record SpecPutAnswer(string Model, int Version, string Sha256, bool Unchanged, Specs.ModelSpec Spec, string? Note);

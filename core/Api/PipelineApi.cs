@@ -114,7 +114,9 @@ public sealed partial class PipelineApi(
     /// <summary>
     /// <c>PUT /api/models/{model}/spec</c>: the spec is checked in full (<see cref="ModelSpecValidation"/>) and, when it
     /// passes, stored as the model's next spec version; a 400 names every bad field and changes nothing. The optional
-    /// <c>reason</c> query parameter is kept with the version and in the audit.
+    /// <c>reason</c> query parameter is kept with the version and in the audit. The answer names the version in force,
+    /// says whether the spec was <c>unchanged</c> (the same spec again makes no version), and carries a <c>note</c> when
+    /// the latest dataset version must be uploaded again before it can be trained on under this spec.
     /// </summary>
     public Task<IResult> PutSpecAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
@@ -122,8 +124,8 @@ public sealed partial class PipelineApi(
         OnlyQueryParameters(request, ReasonParameter);
         using var document = await ReadDocumentAsync(request, ct);
         var json = System.Text.Encoding.UTF8.GetBytes(document.RootElement.GetRawText());
-        var version = await specIntake.AcceptAsync(model, json, Actor(request), "api", Reasons.Check(Single(request, ReasonParameter), ReasonParameter), ct);
-        return Json(version.Spec);
+        var accepted = await specIntake.AcceptAsync(model, json, Actor(request), "api", Reasons.Check(Single(request, ReasonParameter), ReasonParameter), ct);
+        return Json(new SpecPutAnswer(model, accepted.Version.Version, accepted.Version.Sha256, !accepted.Changed, accepted.Version.Spec, accepted.Note));
     });
 
     /// <summary>

@@ -79,16 +79,16 @@ public sealed class DatasetIngestor(
     /// <summary>A dropped spec comes into force through <see cref="SpecIntake"/>; one that fails is quarantined with every reason, and the spec in force stays.</summary>
     private async Task<IngestionOutcome> IngestSpecAsync(string model, Upload upload, CancellationToken ct)
     {
-        SpecVersion version;
+        AcceptedSpec accepted;
         try
         {
-            version = await specIntake.AcceptAsync(model, await File.ReadAllBytesAsync(upload.Path, ct).ConfigureAwait(false), "upload", $"{storage.Incoming.Name}/{upload.BlobName}", null, ct).ConfigureAwait(false);
+            accepted = await specIntake.AcceptAsync(model, await File.ReadAllBytesAsync(upload.Path, ct).ConfigureAwait(false), "upload", $"{storage.Incoming.Name}/{upload.BlobName}", null, ct).ConfigureAwait(false);
         }
         catch (InvalidSpecException e)
         {
             throw new Rejection("spec_invalid", $"{e.Message} The spec in force is unchanged.");
         }
-        return new IngestionOutcome(IngestionStatus.SpecUpdated, model, upload.BlobName, null, null, [], $"Spec version {version.Version} of '{model}' was read from {upload.BlobName} and is in force.");
+        return new IngestionOutcome(IngestionStatus.SpecUpdated, model, upload.BlobName, null, null, [], $"Spec version {accepted.Version.Version} of '{model}' was read from {upload.BlobName} and is in force." + (accepted.Note is { } note ? " " + note : ""));
     }
 
     private async Task<IngestionOutcome> IngestDataAsync(string model, Upload upload, bool gzip, ScratchFolder scratch, CancellationToken ct)

@@ -11,7 +11,7 @@ namespace Serverless.Core.Specs;
 /// </summary>
 public sealed class SpecIntake(ModelSpecStore specs, DatasetStore datasets, AuditLog audit, ILogger<SpecIntake> logger)
 {
-    public async Task<SpecVersion> AcceptAsync(string model, ReadOnlyMemory<byte> json, string by, string source, string? reason, CancellationToken ct)
+    public async Task<AcceptedSpec> AcceptAsync(string model, ReadOnlyMemory<byte> json, string by, string source, string? reason, CancellationToken ct)
     {
         var latest = await datasets.GetLatestAsync(model, ct).ConfigureAwait(false);
         var spec = ModelSpecValidation.Parse(json, latest?.Schema);
@@ -24,6 +24,15 @@ public sealed class SpecIntake(ModelSpecStore specs, DatasetStore datasets, Audi
                 new { SpecVersion = version.Version, version.Sha256, Source = source, Spec = spec }, ct).ConfigureAwait(false);
             logger.LogInformation("Spec {SpecVersion} of {ModelName} is in force (from {Source}, by {Actor})", version.Version, model, source, by);
         }
-        return version;
+        var mismatches = latest is null ? [] : SpecFit.Mismatches(version.Spec, version.Sha256, latest);
+        var note = mismatches.Count == 0 ? null
+            : $"The latest dataset version {latest!.Version} was ingested under another spec, and training on it fails until it is ingested again: {string.Join(" ", mismatches)} {SpecFit.Remedy}";
+        return new AcceptedSpec(version, changed, note);
     }
 }
+
+/// <summary>
+/// A spec in force: its <see cref="Version"/>, whether it <see cref="Changed"/> anything (the same spec again does not),
+/// and a <see cref="Note"/> when the latest dataset version was ingested under a spec this one no longer describes.
+/// </summary>
+public sealed record AcceptedSpec(SpecVersion Version, bool Changed, string? Note);

@@ -12,11 +12,9 @@ public sealed class DatasetValidationException(string message) : Exception(messa
 
 /// <summary>
 /// Checks a dataset version before anything trains on it: its data blob exists and was not rewritten since ingestion (its
-/// ETag), and the run's spec still describes it:
-/// same label, task and time column, and no column the spec now calls sensitive or excluded among the features the data
-/// was ingested with. A spec changed after ingestion in these respects needs the data ingested again; training on the old
-/// version would silently ignore the change. The spec is compared with the snapshot kept in the dataset version, so this
-/// reads no data: the data's sha256 is checked where it is read (<see cref="Serverless.Core.Training.ModelTrainer.SplitAsync"/>).
+/// ETag), and the run's spec still describes it (<see cref="SpecFit"/>). The spec is compared with the snapshot kept in
+/// the dataset version, so this reads no data: the data's sha256 is checked where it is read
+/// (<see cref="Serverless.Core.Training.ModelTrainer.SplitAsync"/>).
 /// </summary>
 public sealed class ValidateDataset(PipelineStorage storage, DatasetStore datasets, ModelSpecStore specs, AuditLog audit)
     : PipelineActivity<DatasetRef, DatasetCheck>
@@ -40,44 +38,16 @@ public sealed class ValidateDataset(PipelineStorage storage, DatasetStore datase
         }
 
         var spec = input.Spec ?? SpecSnapshot.Of(await specs.GetCurrentAsync(input.Model, cancellationToken));
-        // The same spec the data was ingested under describes it by construction.
-        if (manifest.Spec?.Sha256 != spec.Sha256) problems.AddRange(Mismatches(spec.Spec, manifest));
+        var mismatches = SpecFit.Mismatches(spec.Spec, spec.Sha256, manifest);
+        problems.AddRange(mismatches);
 
         if (problems.Count > 0)
         {
             await audit.RecordAsync(AuditActions.DatasetRejected, input.Model, "training", string.Join(" ", problems), new { input.DatasetVersion, Problems = problems }, cancellationToken);
-            var remedy = problems.Any(p => p.Contains("spec", StringComparison.Ordinal))
-                ? " Upload the data again so that it is ingested under the current spec."
-                : "";
+            var remedy = mismatches.Count > 0 ? " " + SpecFit.Remedy : "";
             throw new DatasetValidationException($"Dataset {input.Model}/{manifest.Version} cannot be trained on: {string.Join(" ", problems)}{remedy}");
         }
         return new DatasetCheck(manifest.Version, manifest.Sha256, manifest.Rows);
-    }
-
-    /// <summary>Where a spec no longer describes a dataset version ingested under another spec.</summary>
-    public static IEnumerable<string> Mismatches(ModelSpec spec, DatasetManifest manifest)
-    {
-        var schema = manifest.Schema;
-        if (spec.Label is { } label && !label.Equals(schema.Label, StringComparison.Ordinal))
-        {
-            yield return $"The spec's label is '{label}', but {manifest.Version} was ingested with label '{schema.Label}'.";
-        }
-        if (spec.Task is { } task && task != schema.Task)
-        {
-            yield return $"The spec's task is {task}, but {manifest.Version} was ingested as {schema.Task}.";
-        }
-        if (spec.TimeColumn is { } time && schema.Columns.All(c => c.Name != time))
-        {
-            yield return $"The spec's time column '{time}' is not a column of {manifest.Version}.";
-        }
-        foreach (var column in (spec.Sensitive ?? []).Intersect(schema.Features, StringComparer.Ordinal))
-        {
-            yield return $"Column '{column}' is sensitive in the spec, but {manifest.Version} was ingested with it as a feature.";
-        }
-        foreach (var column in (spec.Exclude ?? []).Intersect(schema.Features, StringComparer.Ordinal))
-        {
-            yield return $"Column '{column}' is excluded in the spec, but {manifest.Version} was ingested with it as a feature.";
-        }
     }
 
     private async Task<string?> ETagAsync(string blob, CancellationToken ct)

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Serverless.Core.Api;
 using Serverless.Core.Datasets;
 using Serverless.Core.Registry;
+using Serverless.Core.Specs;
 using Serverless.Core.Storage;
 using Serverless.Core.Tracking;
 
@@ -20,7 +21,7 @@ using static ApiResults;
 /// own types (<see cref="TrainingRequest"/>, <see cref="TrainingOrchestrator"/>, <see cref="TrainingProgress"/>): start,
 /// list, inspect, approve or reject, terminate, raise events and purge. Both hosts map their routes to these.
 /// </summary>
-public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presence, ModelRegistry registry, AuditLog audit, PurgedRuns purged, PipelineStorage storage, ILogger<RunsApi> logger)
+public sealed partial class RunsApi(DatasetStore datasets, ModelSpecStore specs, ModelPresence presence, ModelRegistry registry, AuditLog audit, PurgedRuns purged, PipelineStorage storage, ILogger<RunsApi> logger)
 {
     /// <summary>
     /// Where a run's approval decision is claimed (<c>models/{model}/approvals/{instance id}.json</c>, written only if
@@ -67,6 +68,11 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelPresence presenc
         var dataset = body?.DatasetVersion is { } version
             ? await datasets.GetManifestAsync(model, version, ct) ?? throw new NotFoundException($"Model '{model}' has no dataset version '{version}'.")
             : await datasets.GetLatestAsync(model, ct) ?? throw await presence.WithoutDataAsync(model, ct);
+        // A run the spec in force cannot train would start, then fail at its dataset check: said now instead.
+        if (await specs.GetCurrentAsync(model, ct) is { } spec && SpecFit.Mismatches(spec.Spec, spec.Sha256, dataset) is { Count: > 0 } mismatches)
+        {
+            throw new ConflictException($"Dataset version {dataset.Version} of '{model}' cannot be trained on under spec version {spec.Version}: {string.Join(" ", mismatches)} {SpecFit.Remedy}");
+        }
         var instanceId = HttpInstanceId(model, Guid.NewGuid());
         var actor = Actor(request);
         await workflows.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingOrchestrator),

@@ -252,4 +252,43 @@ public sealed class DatasetsApiTests(AzuriteFixture azurite)
 
         Assert.Contains("one character", problem["errors"]!["comment"]![0]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task PutSpec_LabelTheLatestDataWasNotIngestedWith_SaysToUploadAgain_AndTrainAnswers409()
+    {
+        await using var host = await StartAsync(azurite);
+        var ingested = await IngestAsync(host, "relabel", "taxi.csv", TestData.TaxiSlice(100));
+
+        var put = await host.Client.PutAsync("/api/models/relabel/spec", Json("""{"label":"trip_distance"}"""));
+        var again = await host.Client.PutAsync("/api/models/relabel/spec", Json("""{ "label": "trip_distance" }"""));
+        var train = await ProblemAsync(await host.Client.PostAsync("/api/models/relabel/train", null), HttpStatusCode.Conflict);
+
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        var answer = (await put.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal((1, false), (answer["version"]!.GetValue<int>(), answer["unchanged"]!.GetValue<bool>()));
+        Assert.Equal("trip_distance", answer["spec"]!["label"]!.GetValue<string>());
+        var note = answer["note"]!.GetValue<string>();
+        Assert.Contains($"The latest dataset version {ingested.DatasetVersion} was ingested under another spec", note);
+        Assert.Contains($"The spec's label is 'trip_distance', but {ingested.DatasetVersion} was ingested with label 'fare_amount'.", note);
+        Assert.EndsWith(SpecFit.Remedy, note);
+        var same = (await again.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal((1, true), (same["version"]!.GetValue<int>(), same["unchanged"]!.GetValue<bool>()));
+        var detail = train["detail"]!.GetValue<string>();
+        Assert.Contains($"Dataset version {ingested.DatasetVersion} of 'relabel' cannot be trained on under spec version 1", detail);
+        Assert.EndsWith(SpecFit.Remedy, detail);
+        var audit = await host.Services.GetRequiredService<AuditLog>().ListAsync("relabel", 20, CancellationToken.None);
+        Assert.DoesNotContain(audit, a => a.Action == AuditActions.TrainRequested);
+    }
+
+    [Fact]
+    public async Task PutSpec_ThatFitsTheLatestData_HasNoNote()
+    {
+        await using var host = await StartAsync(azurite);
+        await IngestAsync(host, "fits", "taxi.csv", TestData.TaxiSlice(100));
+
+        var answer = (await (await host.Client.PutAsync("/api/models/fits/spec", Json("""{"label":"fare_amount","metric":"mae"}"""))).Content.ReadFromJsonAsync<JsonObject>())!;
+
+        Assert.Equal(1, answer["version"]!.GetValue<int>());
+        Assert.Null(answer["note"]);
+    }
 }

@@ -261,6 +261,20 @@ public sealed class TrainingOrchestratorTests
     }
 
     [Fact]
+    public async Task RunAsync_DatasetCheckRefuses_FailsWithTheCheckReasonAsItsMessage()
+    {
+        const string reason = "Dataset taxi/ds-1 cannot be trained on: the data is missing.";
+        await using var run = new StubbedTrainingRun { DatasetCheckError = reason };
+
+        var done = await run.RunToCompletionAsync();
+
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, done.RuntimeStatus);
+        Assert.Equal(reason, done.FailureDetails?.ErrorMessage);
+        Assert.Empty(run.InputsOf<SplitInput>(nameof(SplitDataset)));
+        Assert.Equal(reason, run.InputsOf<TrainingAuditInput>(nameof(RecordTrainingEvent))[^1].Reason);
+    }
+
+    [Fact]
     public async Task RunAsync_SplitWithoutTestRows_FailsSayingSoBeforeAnyTraining()
     {
         await using var run = new StubbedTrainingRun { Split = StubbedTrainingRun.Splits with { TrainRows = 8, ValidationRows = 0, TestRows = 0 } };
@@ -426,6 +440,9 @@ internal sealed class StubbedTrainingRun : IAsyncDisposable
     /// <summary>The model.zip of the winner refit on train and validation.</summary>
     public static string RefitBlob(string trainer) => CandidateBlob(trainer).Replace("model.zip", "refit/model.zip", StringComparison.Ordinal);
 
+    /// <summary>Why the dataset check refuses the data, when a test sets it.</summary>
+    public string? DatasetCheckError { get; set; }
+
     /// <summary>The error every failing trainer throws, when a test sets one (else each its own, <see cref="TrainingError"/>).</summary>
     public string? SharedTrainingError { get; set; }
 
@@ -518,7 +535,9 @@ internal sealed class StubbedTrainingRun : IAsyncDisposable
         tasks.AddActivityFunc<TrainingRequest, TrainingPlan>(nameof(LoadTrainingPlan),
             (_, input) => Record(nameof(LoadTrainingPlan), input, () => Plan));
         tasks.AddActivityFunc<DatasetRef, DatasetCheck>(nameof(ValidateDataset),
-            (_, input) => Record(nameof(ValidateDataset), input, () => new DatasetCheck(input.DatasetVersion, Plan.DatasetSha256, 1000)));
+            (_, input) => Record(nameof(ValidateDataset), input, () => DatasetCheckError is { } error
+                ? throw new DatasetValidationException(error)
+                : new DatasetCheck(input.DatasetVersion, Plan.DatasetSha256, 1000)));
         tasks.AddActivityFunc<SplitInput, SplitRefs>(nameof(SplitDataset),
             (_, input) => Record(nameof(SplitDataset), input, () => Split));
         tasks.AddActivityFunc<BaselineInput, EvaluationResult>(nameof(EvaluateBaseline),

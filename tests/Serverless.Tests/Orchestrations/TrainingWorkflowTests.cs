@@ -284,11 +284,20 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         var spec = await host.Client.PutAsync("/api/models/sensitive/spec",
             Json("""{"label":"fare_amount","task":"regression","sensitive":["payment_type"],"trainers":[{"name":"FastTree"}]}"""));
         Assert.Equal(HttpStatusCode.OK, spec.StatusCode);
+        Assert.Contains("Column 'payment_type' is sensitive in the spec", (await spec.Content.ReadFromJsonAsync<JsonObject>())!["note"]!.GetValue<string>());
+        var refused = await host.Client.PostAsync("/api/models/sensitive/train", null);
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("Column 'payment_type' is sensitive in the spec", await refused.Content.ReadAsStringAsync());
 
-        var done = await TrainAndWaitAsync(host, "sensitive");
+        // A run started without that check (drift and scheduled retraining start theirs directly) fails at its dataset check.
+        var dataset = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/sensitive"))!["latestDataset"]!["version"]!.GetValue<string>();
+        var direct = await host.Services.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>().ScheduleNewOrchestrationInstanceAsync(
+            nameof(Serverless.Orchestrations.TrainingOrchestrator), new Serverless.Orchestrations.TrainingRequest("sensitive", dataset, "test", "test"));
+        var done = await host.WaitForRunAsync(direct, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"), Timeout);
 
         Assert.Equal("Failed", done["runtimeStatus"]!.GetValue<string>());
         var message = done["failureDetails"]!["errorMessage"]!.GetValue<string>();
+        Assert.StartsWith($"Dataset sensitive/{dataset} cannot be trained on: ", message);
         Assert.Contains("Column 'payment_type' is sensitive in the spec", message);
         Assert.Contains("Upload the data again", message);
         var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/sensitive");

@@ -27,10 +27,11 @@ public sealed class SpecCommand(IAnsiConsole console) : AsyncCommand<SpecSetting
     {
         using var client = settings.CreateClient();
         var route = PipelineClient.Route(ApiRoutes.Spec, settings.Model);
+        JsonObject? put = null;
         if (settings.Set is { } file)
         {
             var query = settings.Reason is { } reason ? $"?{PipelineApi.ReasonParameter}={Uri.EscapeDataString(reason)}" : "";
-            await client.PutAdminJsonAsync(route + query, await File.ReadAllTextAsync(file, ct), ct);
+            put = await client.PutAdminJsonAsync(route + query, await File.ReadAllTextAsync(file, ct), ct);
         }
         var spec = await client.GetAsync(route, ct);
         if (spec?["current"] is not JsonObject current)
@@ -38,7 +39,7 @@ public sealed class SpecCommand(IAnsiConsole console) : AsyncCommand<SpecSetting
             console.MarkupLineInterpolated($"{settings.Model}: no spec; everything is inferred from the data (see the README's \"Model spec\")");
             return ExitCodes.Ok;
         }
-        var set = settings.Set is null ? "in force" : "now in force";
+        var set = settings.Set is null ? "in force" : put?[nameof(SpecPutAnswer.Unchanged).ToLowerInvariant()]?.GetValue<bool>() == true ? "in force already (the same spec: no new version)" : "now in force";
         console.MarkupLineInterpolated($"{settings.Model}: spec version {Json.Text(current["version"])} {set}, set {Json.When(current["setAt"])} by {Json.Text(current["by"])} from {Json.Text(current["source"])}{(Json.Text(current["reason"]) is { } why ? $": {why}" : "")}");
         console.WriteLine(current["spec"]?.ToJsonString(Indented) ?? "{}");
         var history = (spec["history"] as JsonArray ?? []).OfType<JsonObject>().ToList();
@@ -50,6 +51,7 @@ public sealed class SpecCommand(IAnsiConsole console) : AsyncCommand<SpecSetting
                 console.MarkupLineInterpolated($"  version {Json.Text(version["version"])}: {Json.When(version["setAt"])} by {Json.Text(version["by"])} from {Json.Text(version["source"])}{(Json.Text(version["reason"]) is { } said ? $": {said}" : "")}");
             }
         }
+        if (Json.Text(put?[nameof(SpecPutAnswer.Note).ToLowerInvariant()]) is { } note) console.MarkupLineInterpolated($"[yellow]note:[/] {note}");
         return ExitCodes.Ok;
     }
 }

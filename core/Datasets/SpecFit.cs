@@ -1,0 +1,46 @@
+using Serverless.Core.Specs;
+
+namespace Serverless.Core.Datasets;
+
+/// <summary>
+/// Whether a spec still describes a dataset version ingested under another one: same label, task and time column, and
+/// no column the spec now calls sensitive or excluded among the features the data was ingested with. Where it does not,
+/// the data must be ingested again; training on the old version would silently ignore the change. Read by the training
+/// run's dataset check, by <c>POST /train</c> before it starts a run, and by a spec change, which says what it needs.
+/// </summary>
+public static class SpecFit
+{
+    /// <summary>What to do about <see cref="Mismatches"/>, said once after them.</summary>
+    public const string Remedy = "Upload the data again so that it is ingested under the current spec.";
+
+    /// <summary>Where <paramref name="spec"/> no longer describes <paramref name="manifest"/>; none when it was ingested under the same spec.</summary>
+    public static IReadOnlyList<string> Mismatches(ModelSpec spec, string specSha256, DatasetManifest manifest) =>
+        manifest.Spec?.Sha256 == specSha256 ? [] : [.. Differences(spec, manifest)];
+
+    private static IEnumerable<string> Differences(ModelSpec spec, DatasetManifest manifest)
+    {
+        var schema = manifest.Schema;
+        if (spec.Label is { } label && !label.Equals(schema.Label, StringComparison.Ordinal))
+        {
+            yield return $"The spec's label is '{label}', but {manifest.Version} was ingested with label '{schema.Label}'.";
+        }
+        if (spec.Task is { } task && task != schema.Task)
+        {
+            yield return $"The spec's task is {Lower(task)}, but {manifest.Version} was ingested as {Lower(schema.Task)}.";
+        }
+        if (spec.TimeColumn is { } time && schema.Columns.All(c => c.Name != time))
+        {
+            yield return $"The spec's time column '{time}' is not a column of {manifest.Version}.";
+        }
+        foreach (var column in (spec.Sensitive ?? []).Intersect(schema.Features, StringComparer.Ordinal))
+        {
+            yield return $"Column '{column}' is sensitive in the spec, but {manifest.Version} was ingested with it as a feature.";
+        }
+        foreach (var column in (spec.Exclude ?? []).Intersect(schema.Features, StringComparer.Ordinal))
+        {
+            yield return $"Column '{column}' is excluded in the spec, but {manifest.Version} was ingested with it as a feature.";
+        }
+    }
+
+    private static string Lower(TaskKind task) => task.ToString().ToLowerInvariant();
+}
