@@ -175,9 +175,9 @@ public sealed partial class PipelineApi(
     }
 
     public const string ReasonParameter = "reason";
-    private const string SortParameter = "sort";
+    public const string SortParameter = "sort";
     public const string OrchestrationParameter = "orchestrationId";
-    private const string TopParameter = "top";
+    public const string TopParameter = "top";
     private const string SkipParameter = "skip";
 
     /// <summary>Most experiment runs one page of <c>GET /api/models/{model}/runs</c> holds (also the default page).</summary>

@@ -21,11 +21,14 @@ public sealed partial class RunRegistrationApi(RunRegistration registration, Mod
 
     public const string RunIdRule = "1 to 250 letters, digits, '-', '_', '.' or ':', starting with a letter or digit";
 
+    /// <summary>Whether <paramref name="runId"/> follows <see cref="RunIdRule"/>.</summary>
+    public static bool IsRunId(string runId) => RunIdPattern().IsMatch(runId);
+
     public Task<IResult> RegisterAsync(string model, string runId, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
         OnlyQueryParameters(request);
         CheckModelName(model);
-        if (!RunIdPattern().IsMatch(runId))
+        if (!IsRunId(runId))
         {
             throw new BadRequestException($"'{runId}' is not a run id: {RunIdRule}.", Field("runId", RunIdRule));
         }

@@ -68,6 +68,15 @@ public static class MlopsApp
             config.AddCommand<RollbackCommand>("rollback")
                 .WithDescription("Move production back to the version it held before (admin key required when the host has one).")
                 .WithExample("rollback", "taxi", "--reason", "complaints about fares");
+            config.AddCommand<ArchiveCommand>("archive")
+                .WithDescription("Archive a version: it is never served again unless promoted with --force (admin key required when the host has one).")
+                .WithExample("archive", "taxi", "v1", "--reason", "trained on the wrong month");
+            config.AddCommand<RunsCommand>("runs")
+                .WithDescription("List the model's candidate runs: trainer, status, validation metrics and the version each became.")
+                .WithExample("runs", "taxi", "--sort", "rmse");
+            config.AddCommand<RegisterCommand>("register")
+                .WithDescription("Register a candidate run as a new version by hand (admin key required when the host has one).")
+                .WithExample("register", "taxi", "train-taxi-ds-0123456789abcdef-1a2b3c4d-c00", "--reason", "faster to serve");
             config.AddCommand<ApproveCommand>("approve")
                 .WithDescription("Approve a version waiting at the manual approval gate of its training run.")
                 .WithExample("approve", "train-taxi-ds-0123456789abcdef");
@@ -95,7 +104,7 @@ public static class MlopsApp
 
     /// <summary>The settings of each command, to suggest the option a misspelt one was meant to be.</summary>
     private static readonly Type[] SettingsTypes =
-        [typeof(UploadSettings), typeof(HostSettings), typeof(ModelSettings), typeof(PromoteSettings), typeof(ModelAdminSettings), typeof(DecisionSettings), typeof(AuditSettings), typeof(TrainSettings), typeof(SpecSettings)];
+        [typeof(UploadSettings), typeof(HostSettings), typeof(ModelSettings), typeof(PromoteSettings), typeof(ModelAdminSettings), typeof(DecisionSettings), typeof(AuditSettings), typeof(TrainSettings), typeof(SpecSettings), typeof(ArchiveSettings), typeof(RegisterSettings), typeof(RunsSettings)];
 
     private static IEnumerable<CommandOptionAttribute> Options => SettingsTypes
         .SelectMany(t => t.GetProperties())

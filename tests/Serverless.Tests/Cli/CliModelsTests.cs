@@ -45,6 +45,46 @@ public sealed class CliModelsTests(AzuriteFixture azurite)
         Assert.Contains("Upper/a.csv", invalid!.ToJsonString());
     }
     [Fact]
+    public async Task RunsRegisterAndArchive_FromTheCommandLine_ListTheCandidatesMakeAVersionOfOneAndArchiveIt()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        var url = host.Client.BaseAddress!.ToString();
+        await host.UploadAsync("cliregistry", "model.json", """{"label":"fare_amount","task":"regression","trainers":[{"name":"FastTree"},{"name":"Sdca"}]}""");
+        await host.UploadAsync("cliregistry", "data.csv", TestData.TaxiSlice(1000));
+        var datasets = await host.WaitForBlobsAsync(host.Storage.Datasets, "cliregistry/", TimeSpan.FromMinutes(3), "/manifest.json");
+        var dataset = datasets.First(n => n.EndsWith("/manifest.json", StringComparison.Ordinal)).Split('/')[1];
+        await host.WaitForRunAsync(Serverless.Orchestrations.DropZone.TrainingInstanceId("cliregistry", dataset),
+            r => r["runtimeStatus"]!.GetValue<string>() == "Completed", TimeSpan.FromMinutes(3));
+
+        var (listed, runs) = await CliRunner.RunAsync("runs", "cliregistry", "--sort", "RMSE", "--host", url);
+        var all = (await host.Client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>("/api/models/cliregistry/runs"))!["runs"]!.AsArray();
+        var loser = all.Single(r => r!["version"] is null)!["runId"]!.GetValue<string>();
+        var (registered, register) = await CliRunner.RunAsync("register", "cliregistry", loser, "--reason", "cheaper to serve", "--host", url);
+        var (twice, again) = await CliRunner.RunAsync("register", "cliregistry", loser, "--host", url);
+        var (archived, archive) = await CliRunner.RunAsync("archive", "cliregistry", "2", "--reason", "kept for the record", "--host", url);
+        var (archivedAgain, archiveAgain) = await CliRunner.RunAsync("archive", "cliregistry", "v2", "--host", url);
+        var (badRun, badRunOutput) = await CliRunner.RunAsync("register", "cliregistry", "../x", "--host", url);
+
+        Assert.Equal(ExitCodes.Ok, listed);
+        Assert.Contains("candidate runs (best first by rmse; 2 of 2)", runs);
+        Assert.Contains(loser, runs);
+        Assert.Contains("v1", runs);
+        Assert.Equal(ExitCodes.Ok, registered);
+        Assert.Contains($"cliregistry: run {loser} registered as v2", register);
+        Assert.Equal(ExitCodes.Error, twice);
+        Assert.Contains("409", again);
+        Assert.Equal(ExitCodes.Ok, archived);
+        Assert.Contains("cliregistry: v2 archived (", archive);
+        Assert.Contains(": kept for the record)", archive);
+        Assert.True(archive.Contains("aliases: production v1", StringComparison.Ordinal), archive);
+        Assert.Contains("cliregistry: v2 was archived already", archiveAgain);
+        Assert.Equal(ExitCodes.Usage, badRun);
+        Assert.Contains("'../x' is not a run id", badRunOutput);
+        var audit = await host.Services.GetRequiredService<Serverless.Core.Tracking.AuditLog>().ListAsync("cliregistry", 50, CancellationToken.None);
+        Assert.Contains(audit, a => a.Action == Serverless.Core.Tracking.AuditActions.Archive && a.Reason == "kept for the record");
+    }
+
+    [Fact]
     public async Task TrainTerminateAndDrift_FromTheCommandLine_StartStopAndCheck_WithTheirReasonsAudited()
     {
         await using var host = await TestHost.StartAsync(azurite, new() { ["Pipeline:BlobTrigger:Enabled"] = "false" });

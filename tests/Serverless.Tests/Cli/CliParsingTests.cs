@@ -24,6 +24,9 @@ public sealed class CliParsingTests
         { "terminate", typeof(DecisionSettings) },
         { "drift", typeof(ModelAdminSettings) },
         { "spec", typeof(SpecSettings) },
+        { "archive", typeof(ArchiveSettings) },
+        { "register", typeof(RegisterSettings) },
+        { "runs", typeof(RunsSettings) },
     };
 
     [Fact]
