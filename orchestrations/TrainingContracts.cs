@@ -86,7 +86,7 @@ public sealed record RegisterInput(
 
 public sealed record RegisteredVersion(string Model, string Version, string Sha256);
 
-public sealed record VersionStatusInput(string Model, string Version, string Status, string Actor, string Reason);
+public sealed record VersionStatusInput(string Model, string Version, string Status, string Actor, string? Reason);
 
 /// <summary>
 /// Move production to <paramref name="Version"/> only if it still points at <paramref name="ExpectedProduction"/> (null: no

@@ -187,10 +187,10 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
             }
             var status = decision.Approved ? VersionStatus.Approved : VersionStatus.Rejected;
             await context.CallActivityAsync<RegisteredVersion>(nameof(SetVersionStatus), new VersionStatusInput(
-                plan.Model, registered.Version, status, decision.By, decision.Reason ?? ""), StorageRetry);
+                plan.Model, registered.Version, status, decision.By, decision.Reason), StorageRetry);
             if (!decision.Approved)
             {
-                notes.Add($"{registered.Version} rejected by {decision.By}: {decision.Reason}");
+                notes.Add($"{registered.Version} rejected by {decision.By}{(decision.Reason is { } why ? $": {why}" : "")}");
                 return End(TrainingStatus.Rejected, registered.Version);
             }
             approvedBy = string.IsNullOrEmpty(decision.Reason) ? $"approved by {decision.By}" : $"approved by {decision.By}: {decision.Reason}";

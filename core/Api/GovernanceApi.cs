@@ -33,7 +33,8 @@ public sealed class GovernanceApi(
         var current = await specs.GetCurrentAsync(model, ct);
         if (current is null) await presence.EnsureExistsAsync(model, ct);
         var history = await specs.HistoryAsync(model, ct);
-        return Json(new { Model = model, Current = current, History = history });
+        var note = current is null ? $"'{model}' has no spec: everything is inferred from the data. Set one with PUT /{ApiRoutes.Prefix}/{ApiRoutes.Spec.Replace("{model}", model, StringComparison.Ordinal)} or by dropping incoming/{model}/model.json." : null;
+        return Json(new { Model = model, Current = current, History = history, Note = note });
     });
 
     /// <summary>

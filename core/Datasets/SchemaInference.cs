@@ -11,13 +11,17 @@ internal sealed class SchemaInference(IngestionOptions options)
     /// <summary>Refuses a header with a name given twice (in any case) or a column without a name.</summary>
     public static void CheckHeader(string[] header)
     {
-        var duplicates = header.GroupBy(h => h, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        var empty = header.Select((h, i) => (h, i)).Where(x => x.h.Length == 0).Select(x => x.i + 1).ToList();
+        if (empty.Count > 0) throw new Rejection("empty_column_name", $"Column(s) {string.Join(", ", empty)} have no name in the header row. Give each column a name.");
+        var duplicates = header.GroupBy(h => h, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).ToList();
         if (duplicates.Count > 0)
         {
-            throw new Rejection("duplicate_columns", $"Column names appear more than once: {string.Join(", ", duplicates.Select(CellValues.Escape))}. Rename them so each column has its own name.");
+            // Names that differ only in case are the same name to the model's columns, so both spellings are shown.
+            var names = duplicates.Select(g => g.Distinct(StringComparer.Ordinal).Count() == 1
+                ? CellValues.Escape(g.Key)
+                : $"{string.Join(" and ", g.Distinct(StringComparer.Ordinal).Select(n => $"'{CellValues.Escape(n)}'"))} (names that differ only in case count as one)");
+            throw new Rejection("duplicate_columns", $"Column names appear more than once: {string.Join(", ", names)}. Rename them so each column has its own name.");
         }
-        var empty = header.Select((h, i) => (h, i)).Where(x => x.h.Length == 0).Select(x => x.i + 1).ToList();
-        if (empty.Count > 0) throw new Rejection("empty_column_name", $"Column(s) {string.Join(", ", empty)} have no name in the header row.");
     }
 
     /// <summary>The label's column: the spec's label, else the column named label (any case), else the last column.</summary>

@@ -36,6 +36,11 @@ public static class SpecReader
             problems.Add("spec", $"not UTF-8 text ({notUtf8}); save it as UTF-8");
             return null;
         }
+        if (json.Span.Trim(" \t\r\n"u8).IsEmpty)
+        {
+            problems.Add("spec", "the spec is empty; write a JSON object, {} for a spec that infers everything");
+            return null;
+        }
         JsonDocument document;
         try
         {
@@ -199,10 +204,12 @@ public static class SpecReader
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             var whole = Nullable.GetUnderlyingType(type) ?? type;
+            // A misspelt value of a list of names ("regresion") gets the name it was likely meant to be.
+            var meant = whole.IsEnum && value.GetString() is { } given && NameSuggestions.Closest(given, EnumNames(whole)) is { } near ? $"; did you mean '{near}'?" : "";
             // A whole number too large for its field is a whole number still: say what it is too large for.
             Wrong(path, whole == typeof(int) && value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var n) && Math.Floor(n) == n
                 ? $"must be a whole number from {int.MinValue} to {int.MaxValue}"
-                : $"must be {Describe(type)}");
+                : $"must be {Describe(type)}{meant}");
         }
 
         void Wrong(string at, string problem)

@@ -168,7 +168,7 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelSpecStore specs,
         await audit.RecordAsync(AuditActions.Terminate, model, actor, reason, new { instanceId, reason }, ct);
         if (decided)
         {
-            await audit.RecordAsync(decision!.Decision.Approved ? AuditActions.Approved : AuditActions.Rejected, model, decision.Decision.By, decision.Decision.Reason ?? "",
+            await audit.RecordAsync(decision!.Decision.Approved ? AuditActions.Approved : AuditActions.Rejected, model, decision.Decision.By, decision.Decision.Reason,
                 new { Version = waiting, instanceId }, ct);
         }
         foreach (var version in stopped?.Rejected ?? [])

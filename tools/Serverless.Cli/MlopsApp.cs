@@ -35,7 +35,9 @@ public static class MlopsApp
                 console.MarkupLineInterpolated($"Try '{Name} <command> --help'.");
                 return ExitCodes.Usage;
             }
-            return await Create(console).RunAsync(args, cancel.Token);
+            var exit = await Create(console).RunAsync(args, cancel.Token);
+            // No command at all prints the help, and is still not a command that did what was asked.
+            return args.Length == 0 ? ExitCodes.Usage : exit;
         }
         finally
         {

@@ -46,7 +46,7 @@ public sealed class PipelineClient : IDisposable
     public async Task<JsonObject?> GetAsync(string pathAndQuery, CancellationToken ct, bool notFoundIsNull = false)
     {
         using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, pathAndQuery), ct);
-        if (notFoundIsNull && response.StatusCode == HttpStatusCode.NotFound) return null;
+        if (notFoundIsNull && response.StatusCode == HttpStatusCode.NotFound && IsPipelines(response)) return null;
         return await ReadAsync(response, ct);
     }
 
@@ -54,7 +54,7 @@ public sealed class PipelineClient : IDisposable
     public async Task<(HttpStatusCode Status, JsonObject? Body)> GetOrAbsentAsync(string pathAndQuery, CancellationToken ct)
     {
         using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, pathAndQuery), ct);
-        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone) return (response.StatusCode, null);
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone && IsPipelines(response)) return (response.StatusCode, null);
         return (response.StatusCode, await ReadAsync(response, ct));
     }
 
@@ -77,6 +77,10 @@ public sealed class PipelineClient : IDisposable
         using var response = await SendAsync(request, ct);
         return await ReadAsync(response, ct);
     }
+
+    /// <summary>Whether an error answer is the pipeline's: it answers every error with problem details.</summary>
+    private static bool IsPipelines(HttpResponseMessage response) =>
+        response.Content.Headers.ContentType?.MediaType == "application/problem+json";
 
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
     {
@@ -120,7 +124,12 @@ public sealed class PipelineClient : IDisposable
             foreach (var (field, problems) in errors) message.Append($" [{field}: {string.Join("; ", problems?.AsArray().Select(p => p?.ToString()) ?? [])}]");
         }
         if (response.StatusCode == HttpStatusCode.Unauthorized) message.Append(" Pass the admin key with --key or set MLOPS_ADMIN_KEY.");
-        throw new CliException(message.ToString());
+        // The pipeline answers every error with problem details: an answer without them came from something else.
+        else if (body?["detail"] is null && body?["title"] is null)
+        {
+            message.Append($" The answer is not the pipeline's (no problem details): is {Host} the pipeline's host? Set --host or MLOPS_HOST to it (./run prints its address).");
+        }
+        throw new CliException(message.ToString(), status: response.StatusCode);
     }
 
     public void Dispose() => _http.Dispose();

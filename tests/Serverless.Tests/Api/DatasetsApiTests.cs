@@ -285,10 +285,14 @@ public sealed class DatasetsApiTests(AzuriteFixture azurite)
     {
         await using var host = await StartAsync(azurite);
         await IngestAsync(host, "fits", "taxi.csv", TestData.TaxiSlice(100));
+        var none = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/fits/spec"))!;
 
         var answer = (await (await host.Client.PutAsync("/api/models/fits/spec", Json("""{"label":"fare_amount","metric":"mae"}"""))).Content.ReadFromJsonAsync<JsonObject>())!;
 
         Assert.Equal(1, answer["version"]!.GetValue<int>());
         Assert.Null(answer["note"]);
+        Assert.Null(none["current"]);
+        Assert.Equal("'fits' has no spec: everything is inferred from the data. Set one with PUT /api/models/fits/spec or by dropping incoming/fits/model.json.", none["note"]!.GetValue<string>());
+        Assert.Null((await host.Client.GetFromJsonAsync<JsonObject>("/api/models/fits/spec"))!["note"]);
     }
 }

@@ -122,6 +122,7 @@ public sealed class CliModelsTests(AzuriteFixture azurite)
         File.Delete(bad);
         Assert.Equal(ExitCodes.Error, refused);
         Assert.Contains("did you mean 'label'", refusal);
+        Assert.Contains($"{bad}: 400", refusal);
         Assert.Contains("unknown trainer 'XGBoost'", refusal);
         Assert.Equal(ExitCodes.Ok, set);
         Assert.Contains("clitrain: spec version 1 now in force", shown);

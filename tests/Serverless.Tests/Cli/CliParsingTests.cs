@@ -30,6 +30,40 @@ public sealed class CliParsingTests
     };
 
     [Fact]
+    public async Task NoCommand_PrintsTheHelpAndExitsAsAUsageError()
+    {
+        var (exit, output) = await CliRunner.RunAsync();
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("COMMANDS", output);
+    }
+
+    [Fact]
+    public async Task HostThatIsNotThePipelines_ItsBare404SaysToCheckTheHost()
+    {
+        var port = AzuriteProcess.FreePort();
+        using var listener = new System.Net.HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        // Every request gets a bare 404, as a web server that is not the pipeline's gives for its paths.
+        _ = Task.Run(async () =>
+        {
+            while (listener.IsListening)
+            {
+                var context = await listener.GetContextAsync();
+                context.Response.StatusCode = 404;
+                context.Response.Close();
+            }
+        });
+
+        var (exit, output) = await CliRunner.RunAsync("show", "taxi", "--host", $"http://127.0.0.1:{port}");
+
+        Assert.Equal(ExitCodes.Error, exit);
+        Assert.Contains("404 Not Found", output);
+        Assert.Contains($"is http://127.0.0.1:{port}/ the pipeline's host?", output);
+    }
+
+    [Fact]
     public async Task Spec_SetFromAFileThatIsNotThere_IsRefusedNamingIt()
     {
         var (exit, output) = await CliRunner.RunAsync("spec", "taxi", "--set", "no-such-model.json");

@@ -73,6 +73,7 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
             new("too many classes", "classes.csv", Utf8(manyClasses), "label_too_many_classes", new ModelSpec { Task = TaskKind.Multiclass }),
             new("mostly missing column", "sparse.csv", Utf8(Rows(100, i => $"{i},{(i < 2 ? "5" : "NA")},{i % 2}", "a,b,label")), "too_many_missing"),
             new("empty column name", "noname.csv", Utf8("a,,label\n1,2,0\n3,4,1\n"), "empty_column_name"),
+            new("two empty column names", "nonames.csv", Utf8("a,,,label\n1,2,3,0\n3,4,5,1\n"), "empty_column_name"),
             new("only excluded features", "excluded.csv", Utf8(Rows(30, i => $"{i},{i % 2}", "id,label")), "no_features", new ModelSpec { Exclude = ["id"] }),
             new("missing labels in many rows", "holes.csv", Utf8(noLabelRows), "too_many_invalid_rows"),
             new("values out of range", "range.csv", Utf8(outOfRange), "too_many_invalid_rows", new ModelSpec { Ranges = new() { ["age"] = new ValueRange(0, 130) } }),
@@ -147,6 +148,18 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
 
         Assert.Equal(["binary_content"], outcome.ReasonCodes);
         Assert.Contains(advice, await ingestion.ReadQuarantineAsync(outcome, "summary.txt"));
+    }
+
+    [Fact]
+    public async Task Ingest_NamesDifferingOnlyInCase_AreNamedWithBothSpellings()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("case");
+
+        var outcome = await ingestion.IngestAsync($"{model}/case.csv", Utf8(Rows(30, i => $"{i},{i * 2},{i % 2}", "Fare,fare,label")));
+
+        Assert.Equal(["duplicate_columns"], outcome.ReasonCodes);
+        Assert.Contains("'Fare' and 'fare' (names that differ only in case count as one)", await ingestion.ReadQuarantineAsync(outcome, "summary.txt"));
     }
 
     [Fact]

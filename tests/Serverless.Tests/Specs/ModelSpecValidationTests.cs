@@ -36,6 +36,23 @@ public sealed class ModelSpecValidationTests
     }
 
     [Fact]
+    public void Parse_MisspeltTaskAndPolicy_SuggestTheValueMeant()
+    {
+        var problems = Problems("""{"task":"regresion","policy":"apend"}""");
+
+        Assert.Equal("must be one of regression, binary, multiclass; did you mean 'regression'?", Assert.Single(problems["task"]));
+        Assert.EndsWith("did you mean 'append'?", Assert.Single(problems["policy"]));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(" \n ")]
+    public void Parse_EmptyFile_SaysItIsEmptyAndWhatToWrite(string text)
+    {
+        Assert.Equal("the spec is empty; write a JSON object, {} for a spec that infers everything", Assert.Single(Problems(text)["spec"]));
+    }
+
+    [Fact]
     public void Parse_MisspeltKey_NamesItAndSuggestsTheKey()
     {
         var problems = Problems("""{"lable":"fare_amount"}""");

@@ -31,7 +31,15 @@ public sealed class SpecCommand(IAnsiConsole console) : AsyncCommand<SpecSetting
         if (settings.Set is { } file)
         {
             var query = settings.Reason is { } reason ? $"?{PipelineApi.ReasonParameter}={Uri.EscapeDataString(reason)}" : "";
-            put = await client.PutAdminJsonAsync(route + query, await File.ReadAllTextAsync(file, ct), ct);
+            try
+            {
+                put = await client.PutAdminJsonAsync(route + query, await File.ReadAllTextAsync(file, ct), ct);
+            }
+            catch (CliException e) when (e.Status == System.Net.HttpStatusCode.BadRequest)
+            {
+                // The host's problems name fields of the spec; which file they are in is the command line's to say.
+                throw new CliException($"{file}: {e.Message}", e.ExitCode, e.Status);
+            }
         }
         var spec = await client.GetAsync(route, ct);
         if (spec?["current"] is not JsonObject current)
