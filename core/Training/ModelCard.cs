@@ -13,7 +13,7 @@ public static class ModelCard
         var card = new StringBuilder();
         card.AppendLine(CultureInfo.InvariantCulture, $"# Model card: {m.Model} {m.Version}");
         card.AppendLine();
-        card.AppendLine(CultureInfo.InvariantCulture, $"- **Task**: {s.Task}, predicting `{s.Label}`{(s.Classes is { Count: > 0 } ? $" (classes: {string.Join(", ", s.Classes.Select(c => $"`{c}`"))})" : "")}");
+        card.AppendLine(CultureInfo.InvariantCulture, $"- **Task**: {s.Task}, predicting {Code(s.Label)}{(s.Classes is { Count: > 0 } ? $" (classes: {string.Join(", ", s.Classes.Select(Code))})" : "")}");
         card.AppendLine(CultureInfo.InvariantCulture, $"- **Trainer**: {m.Candidate}");
         if (m.Candidate.Trainer == Blend.Name)
         {
@@ -45,14 +45,14 @@ public static class ModelCard
         card.AppendLine("## Data");
         card.AppendLine();
         card.AppendLine(CultureInfo.InvariantCulture, $"- **Dataset version**: `{m.DatasetVersion}` (sha256 `{m.DatasetSha256}`)");
-        var order = m.Splits.TimeColumn is { } time ? $"time-ordered by `{time}`: oldest train, newest test" : $"seed {m.Splits.Seed}";
+        var order = m.Splits.TimeColumn is { } time ? $"time-ordered by {Code(time)}: oldest train, newest test" : $"seed {m.Splits.Seed}";
         card.AppendLine(CultureInfo.InvariantCulture, $"- **Split** ({order}): {m.Splits.TrainRows:N0} train, {m.Splits.ValidationRows:N0} validation, {m.Splits.TestRows:N0} test rows");
         var chosen = crossValidated ? $"chosen by {folds}-fold cross-validation on the {m.Selection!.Rows:N0} train and validation rows" : "chosen on validation";
         if (m.Fit is { } fit) card.AppendLine(CultureInfo.InvariantCulture, $"- **Fit on**: {fit.On} ({fit.Rows:N0} rows); {chosen}{(fit.On == FitSets.TrainAndValidation ? ", then refit" : "")}; test metrics on the {m.TestMeasuredOn?.Rows ?? m.Splits.TestRows:N0} test rows");
         if (m.ChampionComparison is { } c) card.AppendLine(CultureInfo.InvariantCulture, $"- **Against champion {c.ChampionVersion}**: {c.Metric} {c.Challenger:G4} against {c.Champion:G4} (tolerance {c.Tolerance:P1}) on {c.MeasuredOn.Rows:N0} {c.MeasuredOn.Set}");
-        card.AppendLine(CultureInfo.InvariantCulture, $"- **Features** ({s.Features.Count}): {string.Join(", ", s.Features.Select(f => $"`{f}` ({s.Column(f).Kind.ToString().ToLowerInvariant()})"))}");
-        if (s.Excluded.Count > 0) card.AppendLine(CultureInfo.InvariantCulture, $"- **Excluded**: {string.Join(", ", s.Excluded.Select(f => $"`{f}`"))}");
-        if (s.Sensitive.Count > 0) card.AppendLine(CultureInfo.InvariantCulture, $"- **Sensitive, never used or logged**: {string.Join(", ", s.Sensitive.Select(f => $"`{f}`"))}");
+        card.AppendLine(CultureInfo.InvariantCulture, $"- **Features** ({s.Features.Count}): {string.Join(", ", s.Features.Select(f => $"{Code(f)} ({s.Column(f).Kind.ToString().ToLowerInvariant()})"))}");
+        if (s.Excluded.Count > 0) card.AppendLine(CultureInfo.InvariantCulture, $"- **Excluded**: {string.Join(", ", s.Excluded.Select(Code))}");
+        if (s.Sensitive.Count > 0) card.AppendLine(CultureInfo.InvariantCulture, $"- **Sensitive, never used or logged**: {string.Join(", ", s.Sensitive.Select(Code))}");
         if (s.Inferred.Count > 0) card.AppendLine(CultureInfo.InvariantCulture, $"- **Inferred**: {string.Join("; ", s.Inferred)}");
         if (m.Spec is { } spec) card.AppendLine(CultureInfo.InvariantCulture, $"- **Spec**: {(spec.Version == 0 ? "none (everything inferred)" : $"version {spec.Version}")} (sha256 `{spec.Sha256}`)");
         card.AppendLine();
@@ -63,7 +63,7 @@ public static class ModelCard
         card.AppendLine();
         card.AppendLine("## Intended use and limitations");
         card.AppendLine();
-        card.AppendLine(CultureInfo.InvariantCulture, $"Predicts `{s.Label}` for rows shaped like the training data. Inputs far outside the training profile (see the dataset's profile.json and the drift reports) get predictions of unknown quality. The metrics above hold for data drawn like the test split; they say nothing about groups the data under-represents.");
+        card.AppendLine(CultureInfo.InvariantCulture, $"Predicts {Code(s.Label)} for rows shaped like the training data. Inputs far outside the training profile (see the dataset's profile.json and the drift reports) get predictions of unknown quality. The metrics above hold for data drawn like the test split; they say nothing about groups the data under-represents.");
         return card.ToString();
     }
 
@@ -126,8 +126,20 @@ public static class ModelCard
     /// punctuation character escaped, which both read alike.
     /// </summary>
     private static string TableText(string text) =>
-        !text.Contains('|', StringComparison.Ordinal) ? $"`{text}`"
+        !text.Contains('|', StringComparison.Ordinal) ? Code(text)
             : string.Concat(text.Select(c => char.IsAsciiLetterOrDigit(c) || c == ' ' || c > 127 ? c.ToString() : "\\" + c));
+
+    /// <summary>
+    /// A name from the data as inline code. A name holding backticks is fenced by one more backtick than its longest run
+    /// of them, with a space inside each fence (CommonMark strips one), so the name shows whole and ends no span early.
+    /// </summary>
+    private static string Code(string text)
+    {
+        if (!text.Contains('`', StringComparison.Ordinal)) return $"`{text}`";
+        var longest = System.Text.RegularExpressions.Regex.Matches(text, "`+").Max(m => m.Length);
+        var fence = new string('`', longest + 1);
+        return $"{fence} {text} {fence}";
+    }
 
     /// <summary>Features listed on the card; the manifest keeps them all.</summary>
     public const int TopFeatures = 10;

@@ -510,6 +510,21 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         Assert.Contains("| 1 | b\\|c |", pipedCard);
         var html = ModelCard.Html(pipedCard, "piped");
         Assert.Contains("<td>b|c</td>", html);
+
+        // A name with backticks is one code span, whole, in the list of features and in the importance table.
+        var feature = manifest.Schema.Features[0];
+        var ticked = manifest with
+        {
+            Schema = manifest.Schema with
+            {
+                Features = ["a`b``c", .. manifest.Schema.Features.Skip(1)],
+                Columns = [.. manifest.Schema.Columns.Select(c => c.Name == feature ? c with { Name = "a`b``c" } : c)],
+            },
+            FeatureImportance = manifest.FeatureImportance! with { Features = [new FeatureEffect("a`b``c", -0.5, 0.01, 1)] },
+        };
+        var tickedHtml = ModelCard.Html(ModelCard.Render(ticked), "ticked");
+        Assert.Contains("<code>a`b``c</code> (", tickedHtml);
+        Assert.Contains("<td><code>a`b``c</code></td>", tickedHtml);
     }
 
     [Fact]
