@@ -259,11 +259,11 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelSpecStore specs,
             throw new ConflictException($"Orchestration '{instanceId}' is not waiting for approval: {where}.");
         }
         var actor = Actor(request);
-        // One read of the registry serves both checks of an approval: the version's status, and a newer production.
+        // One read of the registry serves the checks of a decision: the version's status, and where production is.
         var pending = Progress(instance)?.Version;
-        var doc = approved && pending is not null ? await registry.GetAsync(ModelOf(instance), ct) : null;
+        var doc = pending is not null ? await registry.GetAsync(ModelOf(instance), ct) : null;
         // A version archived while it waited is never promoted by an approval: the run would fail at its promotion.
-        if (doc?.Versions.Find(v => v.Version == pending) is { Status: VersionStatus.Archived })
+        if (approved && doc?.Versions.Find(v => v.Version == pending) is { Status: VersionStatus.Archived })
         {
             throw new ConflictException($"Version {pending}, which run '{instanceId}' waits with, was archived: it cannot be approved. Reject the run, "
                 + $"or promote {pending} with force if it is wanted after all.");
@@ -275,7 +275,7 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelSpecStore specs,
         }
         await workflows.RaiseEventAsync(instanceId, TrainingOrchestrator.ApprovalEvent, decision, ct);
         await audit.RecordAsync(approved ? AuditActions.Approve : AuditActions.Reject, ModelOf(instance), actor, body?.Reason, new { instanceId }, ct);
-        var note = NewerProduction(doc, pending);
+        var note = approved ? NewerProduction(doc, pending) : RejectedInProduction(doc, pending);
         return new WithHeader(Json(new DecisionAnswer(instanceId, approved ? "approved" : "rejected", note), StatusCodes.Status202Accepted), Microsoft.Net.Http.Headers.HeaderNames.Location, ApiRoutes.OrchestrationPath(instanceId));
     });
 
@@ -291,6 +291,17 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelSpecStore specs,
         if (mine < 0 || current <= mine) return null;
         return $"Production is {production}, registered after {waiting}: before {waiting} takes production, the run compares it with {production} "
             + $"on rows neither was trained on, and it moves only if it does at least as well; otherwise {production} stays and the run ends {TrainingStatus.ChampionRetained}.";
+    }
+
+    /// <summary>
+    /// What a person rejecting <paramref name="waiting"/> should know when it is production already (promoted with force
+    /// while it waited): the rejection marks it, and production stays on it until someone moves it.
+    /// </summary>
+    private static string? RejectedInProduction(RegistryDocument? doc, string? waiting)
+    {
+        if (waiting is null || doc is null || !doc.Aliases.TryGetValue(ModelRegistry.Production, out var production) || production != waiting) return null;
+        return $"{waiting} is production already (it was promoted while it waited): rejecting it marks it {VersionStatus.Rejected}, and production stays on it. "
+            + $"Roll back (mlops rollback {doc.Model}) or promote another version to take it out of service.";
     }
 
     /// <summary>

@@ -358,6 +358,27 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task RejectingAVersionForcedIntoProductionWhileItWaited_SaysProductionStaysOnIt()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        var (id, waiting) = await RunWaitingForApprovalAsync(host, "forcedin", TestData.TaxiSlice(1200));
+        Assert.Equal(HttpStatusCode.OK, (await host.Client.PostAsync("/api/models/forcedin/promote", Json($$"""{"version":"{{waiting}}","force":true,"reason":"urgent"}"""))).StatusCode);
+
+        var reject = await host.Client.PostAsync($"/api/orchestrations/{id}/reject", null);
+
+        Assert.Equal(HttpStatusCode.Accepted, reject.StatusCode);
+        var note = (await reject.Content.ReadFromJsonAsync<JsonObject>())!["note"]!.GetValue<string>();
+        Assert.Equal($"{waiting} is production already (it was promoted while it waited): rejecting it marks it rejected, and production stays on it. "
+                     + "Roll back (mlops rollback forcedin) or promote another version to take it out of service.", note);
+        await host.WaitForRunAsync(id, Ended, Timeout);
+        var model = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/forcedin"))!;
+        Assert.Equal(waiting, model["aliases"]!["production"]!.GetValue<string>());
+        // No reason given: none is recorded (not an empty one).
+        var rejected = (await host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model=forcedin&action={Serverless.Core.Tracking.AuditActions.Rejected}"))!["records"]!.AsArray();
+        Assert.Null(Assert.Single(rejected)!["reason"]);
+    }
+
+    [Fact]
     public async Task ApprovingAVersionArchivedWhileItWaited_Answers409_AndTheRunCanStillBeRejected()
     {
         await using var host = await TestHost.StartAsync(azurite);
