@@ -28,7 +28,7 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
         }
         CheckBytes(text);
         var comment = CommentCharacter.Of(spec);
-        var sniffLines = ReadSniffLines(text, comment);
+        var sniffLines = ReadSniffLines(text, comment, out var leadingComment);
         if (sniffLines.Count == 0) throw new Rejection("empty_file", comment is null ? "The file holds only blank lines." : $"The file holds only blank lines and comment lines (starting with '{comment}').");
         var delimiter = CsvSniffer.Delimiter(sniffLines)
             ?? throw new Rejection("no_delimiter", "No comma, semicolon, tab or pipe separates the columns of the first lines; a dataset needs at least a label and one feature column.");
@@ -45,6 +45,16 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
         {
             rejection.Problems = first.Problems;
             throw;
+        }
+        // ML.NET's text format marks its header with '#': with comments on, such a header is read as a comment, and the
+        // columns go unnamed. Said where a comment line before the rows has as many fields as they do.
+        if (!hasHeader && leadingComment is not null && CsvSniffer.Split(leadingComment[1..], delimiter).Count == sniffRows[0].Count)
+        {
+            schema = schema with
+            {
+                Inferred = [.. schema.Inferred, $"the first line, '{CellValues.Escape(leadingComment)}', is a comment (the spec's \"comment\" is '{comment}') and has as many fields as the rows: " +
+                                                "if it names the columns, leave \"comment\" out of the spec (a header marked with '#' is read as the header then) and upload the file again"],
+            };
         }
         var sensitive = new HashSet<string>(schema.Sensitive, StringComparer.Ordinal);
         var append = (spec.Policy ?? DataPolicy.Replace) == DataPolicy.Append && prior is not null;
@@ -90,8 +100,12 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
     /// The first lines (up to 50) that are neither blank nor, when the spec names a comment character, comments: the
     /// lines the reader will read as the header and rows, for sniffing the delimiter and the header.
     /// </summary>
-    private List<string> ReadSniffLines(string path, char? comment)
+    private List<string> ReadSniffLines(string path, char? comment) => ReadSniffLines(path, comment, out _);
+
+    /// <summary><see cref="ReadSniffLines(string, char?)"/>, and the comment line that comes before every line kept, if one does.</summary>
+    private List<string> ReadSniffLines(string path, char? comment, out string? leadingComment)
     {
+        string? firstComment = null;
         var lines = new List<string>();
         using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         var line = new StringBuilder();
@@ -99,7 +113,12 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
         {
             var text = line.ToString().TrimEnd('\r');
             line.Clear();
-            if (text.Trim().Length > 0 && !(comment is { } mark && text.StartsWith(mark))) lines.Add(text);
+            if (text.Trim().Length == 0) return;
+            if (comment is { } mark && text.StartsWith(mark))
+            {
+                if (lines.Count == 0) firstComment ??= text;
+            }
+            else lines.Add(text);
         }
         int c;
         while (lines.Count < 50 && (c = reader.Read()) >= 0)
@@ -109,6 +128,7 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
             else throw new Rejection("line_too_long", $"The first lines are longer than {options.MaxRecordChars:N0} characters; is the file delimited text with line breaks?");
         }
         if (line.Length > 0 && lines.Count < 50) Keep();
+        leadingComment = firstComment;
         return lines;
     }
 }

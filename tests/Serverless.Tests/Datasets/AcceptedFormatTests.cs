@@ -227,6 +227,19 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Ingest_MarkedHeaderWithCommentsOn_SaysTheHeaderWasReadAsAComment()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("hashhead");
+        var rows = "#Label,a,b\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{i % 2},{i * 3 % 7},{i}\n"));
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/marked.csv", rows, new ModelSpec { Comment = "#" }));
+
+        Assert.Equal(["column1", "column2", "column3"], manifest.Schema.Columns.Select(c => c.Name));
+        Assert.Contains(manifest.Schema.Inferred, n => n.StartsWith("the first line, '#Label,a,b', is a comment (the spec's \"comment\" is '#') and has as many fields as the rows", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Ingest_Gzip_IsReadAndRecognisedAsTheSameData()
     {
         var ingestion = new Ingestion(azurite);
