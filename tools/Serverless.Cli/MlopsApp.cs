@@ -106,7 +106,7 @@ public static class MlopsApp
 
     /// <summary>The settings of each command, to suggest the option a misspelt one was meant to be.</summary>
     private static readonly Type[] SettingsTypes =
-        [typeof(UploadSettings), typeof(HostSettings), typeof(ModelSettings), typeof(PromoteSettings), typeof(ModelAdminSettings), typeof(DecisionSettings), typeof(AuditSettings), typeof(TrainSettings), typeof(SpecSettings), typeof(ArchiveSettings), typeof(RegisterSettings), typeof(RunsSettings)];
+        [typeof(UploadSettings), typeof(HostSettings), typeof(ModelSettings), typeof(PromoteSettings), typeof(ModelAdminSettings), typeof(DecisionSettings), typeof(AuditSettings), typeof(TrainSettings), typeof(SpecSettings), typeof(VersionAdminSettings), typeof(RegisterSettings), typeof(RunsSettings)];
 
     private static IEnumerable<CommandOptionAttribute> Options => SettingsTypes
         .SelectMany(t => t.GetProperties())

@@ -24,7 +24,7 @@ public sealed class CliParsingTests
         { "terminate", typeof(DecisionSettings) },
         { "drift", typeof(ModelAdminSettings) },
         { "spec", typeof(SpecSettings) },
-        { "archive", typeof(ArchiveSettings) },
+        { "archive", typeof(VersionAdminSettings) },
         { "register", typeof(RegisterSettings) },
         { "runs", typeof(RunsSettings) },
     };

@@ -7,24 +7,15 @@ using Spectre.Console.Cli;
 
 namespace Serverless.Cli.Commands;
 
-public sealed class PromoteSettings : ModelAdminSettings
+public sealed class PromoteSettings : VersionAdminSettings
 {
-    [CommandArgument(1, "<version>")]
-    [Description("The version to put in production, e.g. v2 (or 2).")]
-    public string Version { get; set; } = "";
-
     [CommandOption("--force")]
     [Description("Promote a version that failed its gate, waits for approval or was archived (audited as forced); say why with --reason.")]
     public bool Force { get; set; }
 
-    public override ValidationResult Validate()
-    {
-        // Read as the API reads it: a bare number is that version.
-        if (VersionNames.Normalize(Version) is not { } version) return ValidationResult.Error($"'{Version}' is not a version; versions are named v1, v2, ... ({VersionNames.Rule}).");
-        Version = version;
-        if (Force && string.IsNullOrWhiteSpace(Reason)) return ValidationResult.Error("--force needs --reason \"...\": a forced promotion overrides a gate, an approval or an archive, and the audit keeps why.");
-        return base.Validate();
-    }
+    public override ValidationResult Validate() => Force && string.IsNullOrWhiteSpace(Reason)
+        ? ValidationResult.Error("--force needs --reason \"...\": a forced promotion overrides a gate, an approval or an archive, and the audit keeps why.")
+        : base.Validate();
 }
 
 /// <summary><c>mlops promote &lt;model&gt; &lt;version&gt;</c>: moves the production alias (audited).</summary>

@@ -8,24 +8,10 @@ using Spectre.Console.Cli;
 
 namespace Serverless.Cli.Commands;
 
-public sealed class ArchiveSettings : ModelAdminSettings
-{
-    [CommandArgument(1, "<version>")]
-    [Description("The version to archive, e.g. v2 (or 2).")]
-    public string Version { get; set; } = "";
-
-    public override ValidationResult Validate()
-    {
-        if (VersionNames.Normalize(Version) is not { } version) return ValidationResult.Error($"'{Version}' is not a version; versions are named v1, v2, ... ({VersionNames.Rule}).");
-        Version = version;
-        return base.Validate();
-    }
-}
-
 /// <summary><c>mlops archive &lt;model&gt; &lt;version&gt;</c>: the version is never served again unless promoted with --force (audited).</summary>
-public sealed class ArchiveCommand(IAnsiConsole console) : AsyncCommand<ArchiveSettings>
+public sealed class ArchiveCommand(IAnsiConsole console) : AsyncCommand<VersionAdminSettings>
 {
-    public override async Task<int> ExecuteAsync(CommandContext context, ArchiveSettings settings, CancellationToken ct)
+    public override async Task<int> ExecuteAsync(CommandContext context, VersionAdminSettings settings, CancellationToken ct)
     {
         using var client = settings.CreateClient();
         var answer = await client.PostAdminAsync(PipelineClient.Route(ApiRoutes.Archive, settings.Model, settings.Version),
