@@ -33,6 +33,7 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
         var delimiter = CsvSniffer.Delimiter(sniffLines)
             ?? throw new Rejection("no_delimiter", "No comma, semicolon, tab or pipe separates the columns of the first lines; a dataset needs at least a label and one feature column.");
         var sniffRows = sniffLines.Select(l => (IReadOnlyList<string>)CsvSniffer.Split(l, delimiter)).ToList();
+        CheckFirstLineDelimiter(sniffLines, sniffRows, delimiter, spec);
         var hasHeader = spec.HasHeader ?? (spec.ColumnNames is null && CsvSniffer.HasHeader(sniffRows));
 
         var first = FirstPass.Run(options, text, delimiter, hasHeader, spec, prior, output + ".raw");
@@ -72,6 +73,27 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
         var (canonical, sha, rows, finalProfile) = _normalizer.Write(first, schema, append ? prior : null, output, ct);
         if (first.RawPath != text) File.Delete(first.RawPath);
         return new ProcessedFile(schema, canonical, sha, rows, finalProfile, first);
+    }
+
+    /// <summary>
+    /// A first line that the rows' delimiter does not split, while another delimiter splits it into as many fields as the
+    /// rows have (a header written with ';' over rows written with ','): named as such, rather than left to read as one
+    /// column and blamed on whatever check that fails first.
+    /// </summary>
+    private static void CheckFirstLineDelimiter(List<string> lines, List<IReadOnlyList<string>> rows, char delimiter, ModelSpec spec)
+    {
+        if (rows.Count < 2 || rows[0].Count != 1 || spec.HasHeader is false) return;
+        var fields = rows.Skip(1).Select(r => r.Count).GroupBy(c => c).OrderByDescending(g => g.Count()).First().Key;
+        if (fields < 2) return;
+        foreach (var other in new[] { ',', ';', '\t', '|' }.Where(c => c != delimiter))
+        {
+            if (CsvSniffer.Split(lines[0], other).Count == fields)
+            {
+                throw new Rejection("mixed_delimiters", $"The first line is separated by {Name(other)}, the rows below it by {Name(delimiter)}: " +
+                                                        "write the header and the rows with the same delimiter, and upload the file again.");
+            }
+        }
+        static string Name(char c) => c switch { '\t' => "tabs", ',' => "commas (,)", ';' => "semicolons (;)", _ => $"'{c}'" };
     }
 
     /// <summary>Rejects an empty file and binary content (a NUL byte in the first MiB); UTF-8 validity is checked while reading.</summary>

@@ -73,6 +73,7 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
             new("too many classes", "classes.csv", Utf8(manyClasses), "label_too_many_classes", new ModelSpec { Task = TaskKind.Multiclass }),
             new("mostly missing column", "sparse.csv", Utf8(Rows(100, i => $"{i},{(i < 2 ? "5" : "NA")},{i % 2}", "a,b,label")), "too_many_missing"),
             new("empty column name", "noname.csv", Utf8("a,,label\n1,2,0\n3,4,1\n"), "empty_column_name"),
+            new("header with semicolons over rows with commas", "mixed.csv", Utf8(Rows(30, i => $"{i},{i * 2},{i % 2}", "a;b;label")), "mixed_delimiters"),
             new("two empty column names", "nonames.csv", Utf8("a,,,label\n1,2,3,0\n3,4,5,1\n"), "empty_column_name"),
             new("only excluded features", "excluded.csv", Utf8(Rows(30, i => $"{i},{i % 2}", "id,label")), "no_features", new ModelSpec { Exclude = ["id"] }),
             new("missing labels in many rows", "holes.csv", Utf8(noLabelRows), "too_many_invalid_rows"),
