@@ -5,6 +5,7 @@ using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using Serverless.Core.Datasets;
 using Serverless.Core.Telemetry;
+using Serverless.Core.Tracking;
 using static Serverless.Core.Telemetry.PipelineTelemetry;
 
 namespace Serverless.Orchestrations;
@@ -66,7 +67,7 @@ public sealed class DropZone(DatasetIngestor ingestor, PurgedRuns purged, ILogge
         }
 
         var (instanceId, started) = await StartOnceAsync(workflows,
-            new TrainingRequest(outcome.Model, outcome.DatasetVersion, $"upload {blobName}", "blob-trigger"), cancellationToken);
+            new TrainingRequest(outcome.Model, outcome.DatasetVersion, $"upload {blobName}", AuditActors.Upload), cancellationToken);
         if (started)
         {
             logger.LogInformation("Started training {InstanceId} for {ModelName} on {DatasetVersion}", instanceId, outcome.Model, outcome.DatasetVersion);

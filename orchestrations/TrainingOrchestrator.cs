@@ -174,7 +174,7 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
             catch (TaskCanceledException)
             {
                 await context.CallActivityAsync<RegisteredVersion>(nameof(SetVersionStatus), new VersionStatusInput(
-                    plan.Model, registered.Version, VersionStatus.Expired, "system", $"no decision within {plan.ApprovalTimeout}"), StorageRetry);
+                    plan.Model, registered.Version, VersionStatus.Expired, AuditActors.System, $"no decision within {plan.ApprovalTimeout}"), StorageRetry);
                 notes.Add($"Approval of {registered.Version} expired after {plan.ApprovalTimeout}.");
                 return End(TrainingStatus.Expired, registered.Version);
             }
@@ -182,7 +182,7 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
             {
                 // The run fails here, and no decision can reach it after: its version does not stay waiting on staging.
                 await context.CallActivityAsync<RegisteredVersion>(nameof(SetVersionStatus), new VersionStatusInput(
-                    plan.Model, registered.Version, VersionStatus.Rejected, "system", $"run failed while waiting for approval: {e.Message}"), StorageRetry);
+                    plan.Model, registered.Version, VersionStatus.Rejected, AuditActors.System, $"run failed while waiting for approval: {e.Message}"), StorageRetry);
                 throw;
             }
             var status = decision.Approved ? VersionStatus.Approved : VersionStatus.Rejected;

@@ -82,7 +82,7 @@ public sealed class DatasetIngestor(
         AcceptedSpec accepted;
         try
         {
-            accepted = await specIntake.AcceptAsync(model, await File.ReadAllBytesAsync(upload.Path, ct).ConfigureAwait(false), "upload", $"{storage.Incoming.Name}/{upload.BlobName}", null, ct).ConfigureAwait(false);
+            accepted = await specIntake.AcceptAsync(model, await File.ReadAllBytesAsync(upload.Path, ct).ConfigureAwait(false), AuditActors.Upload, $"{storage.Incoming.Name}/{upload.BlobName}", null, ct).ConfigureAwait(false);
         }
         catch (InvalidSpecException e)
         {
@@ -147,7 +147,7 @@ public sealed class DatasetIngestor(
         {
             return await DuplicateAsync(model, upload, version, $"Dataset version {version} was written at the same time by another upload.", ct).ConfigureAwait(false);
         }
-        await audit.RecordAsync(AuditActions.Ingested, model, "upload", $"new data in {upload.BlobName}", new IngestedDetails(upload.BlobName, upload.ETag, version, rows, first.RejectedRows, schema.Label, schema.Task), ct).ConfigureAwait(false);
+        await audit.RecordAsync(AuditActions.Ingested, model, AuditActors.Upload, $"new data in {upload.BlobName}", new IngestedDetails(upload.BlobName, upload.ETag, version, rows, first.RejectedRows, schema.Label, schema.Task), ct).ConfigureAwait(false);
         logger.LogInformation("Accepted {BlobName} as {ModelName} {DatasetVersion}: {Rows} rows, {RejectedRows} rejected, label {Label}, task {Task}",
             upload.BlobName, model, version, rows, first.RejectedRows, schema.Label, schema.Task);
         return new IngestionOutcome(IngestionStatus.Accepted, model, upload.BlobName, version, null, first.RejectedRows > 0 ? ["rows_rejected"] : [],
@@ -165,7 +165,7 @@ public sealed class DatasetIngestor(
         // Listed with the uploads that held an existing version's data, so that GET .../datasets shows what became of it.
         await datasets.RecordDuplicateAsync(model, new DuplicateUpload(upload.BlobName, upload.ETag, upload.UploadedAt, DateTimeOffset.UtcNow, upload.Bytes, upload.Sha256,
             existing.Version, message, Restored: true), ct).ConfigureAwait(false);
-        await audit.RecordAsync(AuditActions.Ingested, model, "upload", message,
+        await audit.RecordAsync(AuditActions.Ingested, model, AuditActors.Upload, message,
             new IngestedDetails(upload.BlobName, upload.ETag, existing.Version, existing.Rows, existing.RowsRejected, existing.Schema.Label, existing.Schema.Task, Replaced: latest.Version), ct).ConfigureAwait(false);
         logger.LogInformation("{BlobName} restored {ModelName} {DatasetVersion} as the latest data (was {Replaced})", upload.BlobName, model, existing.Version, latest.Version);
         return new IngestionOutcome(IngestionStatus.Accepted, model, upload.BlobName, existing.Version, null, [], message);
@@ -176,7 +176,7 @@ public sealed class DatasetIngestor(
     {
         logger.LogInformation("{BlobName} holds the same data as {DatasetVersion}", upload.BlobName, version);
         await datasets.RecordDuplicateAsync(model, new DuplicateUpload(upload.BlobName, upload.ETag, upload.UploadedAt, DateTimeOffset.UtcNow, upload.Bytes, upload.Sha256, version, message), ct).ConfigureAwait(false);
-        await audit.RecordAsync(AuditActions.Duplicate, model, "upload", message, new DuplicateDetails(upload.BlobName, upload.ETag, version), ct).ConfigureAwait(false);
+        await audit.RecordAsync(AuditActions.Duplicate, model, AuditActors.Upload, message, new DuplicateDetails(upload.BlobName, upload.ETag, version), ct).ConfigureAwait(false);
         return new IngestionOutcome(IngestionStatus.Duplicate, model, upload.BlobName, version, null, [], message);
     }
 
@@ -198,7 +198,7 @@ public sealed class DatasetIngestor(
     private async Task<IngestionOutcome> QuarantineAsync(string model, Upload upload, Rejection rejection, CancellationToken ct)
     {
         var kept = await quarantine.KeepAsync(model, upload, rejection, ct).ConfigureAwait(false);
-        await audit.RecordAsync(AuditActions.Quarantine, model, "upload", rejection.Message, new QuarantinedDetails(upload.BlobName, upload.ETag, rejection.Code, kept.Location), ct).ConfigureAwait(false);
+        await audit.RecordAsync(AuditActions.Quarantine, model, AuditActors.Upload, rejection.Message, new QuarantinedDetails(upload.BlobName, upload.ETag, rejection.Code, kept.Location), ct).ConfigureAwait(false);
         logger.LogWarning("Quarantined {BlobName} as {ReasonCode}: {Reason}", upload.BlobName, rejection.Code, rejection.Message);
         return new IngestionOutcome(IngestionStatus.Quarantined, model, upload.BlobName, null, kept.Location, [rejection.Code], kept.Report.Summary);
     }

@@ -3,6 +3,7 @@ using Azure;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
 using Serverless.Core.Storage;
+using Serverless.Core.Tracking;
 
 namespace Serverless.Core.Registry;
 
@@ -244,7 +245,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
     }
 
     /// <summary>Who stages a training run's version (<see cref="StageAsync"/>), as its status and the alias history name it.</summary>
-    public const string TrainingActor = "training";
+    public const string TrainingActor = AuditActors.Training;
 
     /// <summary>How many terminated runs <see cref="RegistryDocument.TerminatedRuns"/> remembers.</summary>
     public const int MaxTerminatedRuns = 100;

@@ -135,7 +135,7 @@ public sealed class RecordChampionRetained(ModelRegistry registry, AuditLog audi
         var c = input.Comparison;
         await registry.RecordChampionRetainedAsync(input.Model,
             new ChampionRetained(DateTimeOffset.UtcNow, input.OrchestrationId, input.Version, input.Candidate, c, input.Reason), cancellationToken);
-        await audit.RecordAsync(AuditActions.ChampionRetained, input.Model, "training", input.Reason, new
+        await audit.RecordAsync(AuditActions.ChampionRetained, input.Model, AuditActors.Training, input.Reason, new
         {
             input.Version,
             input.Champion,

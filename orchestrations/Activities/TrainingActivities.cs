@@ -18,7 +18,7 @@ public sealed class SplitDataset(ModelTrainer trainer, AuditLog audit) : Pipelin
         }
         catch (InvalidDataException e)
         {
-            await audit.RecordAsync(AuditActions.IntegrityFailure, input.Model, "training", e.Message, new { input.DatasetVersion }, cancellationToken);
+            await audit.RecordAsync(AuditActions.IntegrityFailure, input.Model, AuditActors.Training, e.Message, new { input.DatasetVersion }, cancellationToken);
             throw;
         }
     }

@@ -33,7 +33,7 @@ public sealed class ValidateDataset(PipelineStorage storage, DatasetStore datase
         {
             // The blob was rewritten since ingestion: whatever it holds now is not what was checked and profiled.
             var integrity = $"The data of {manifest.Version} was changed after ingestion: the blob datasets/{manifest.DataBlob} was rewritten (ETag {etag}, the manifest records {recorded}). Upload the data again.";
-            await audit.RecordAsync(AuditActions.IntegrityFailure, input.Model, "training", integrity, new { input.DatasetVersion }, cancellationToken);
+            await audit.RecordAsync(AuditActions.IntegrityFailure, input.Model, AuditActors.Training, integrity, new { input.DatasetVersion }, cancellationToken);
             throw new DatasetValidationException($"Dataset {input.Model}/{manifest.Version} cannot be trained on: {integrity}");
         }
 
@@ -43,7 +43,7 @@ public sealed class ValidateDataset(PipelineStorage storage, DatasetStore datase
 
         if (problems.Count > 0)
         {
-            await audit.RecordAsync(AuditActions.DatasetRejected, input.Model, "training", string.Join(" ", problems), new { input.DatasetVersion, Problems = problems }, cancellationToken);
+            await audit.RecordAsync(AuditActions.DatasetRejected, input.Model, AuditActors.Training, string.Join(" ", problems), new { input.DatasetVersion, Problems = problems }, cancellationToken);
             var remedy = mismatches.Count > 0 ? " " + SpecFit.Remedy : "";
             throw new DatasetValidationException($"Dataset {input.Model}/{manifest.Version} cannot be trained on: {string.Join(" ", problems)}{remedy}");
         }

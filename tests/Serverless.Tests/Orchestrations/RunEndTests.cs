@@ -21,7 +21,7 @@ public sealed class RunEndTests(AzuriteFixture azurite)
         var activity = ActivatorUtilities.CreateInstance<RecordTrainingEvent>(host.Services);
         var audit = host.Services.GetRequiredService<AuditLog>();
         await host.Client.PutAsync("/api/models/ended/spec", ApiAssert.Json("""{"label":"fare_amount"}"""));
-        TrainingAuditInput End(string id) => new("ended", id, AuditActions.TrainingEnded, "blob-trigger", "rejected", "rejected");
+        TrainingAuditInput End(string id) => new("ended", id, AuditActions.TrainingEnded, AuditActors.Upload, "rejected", "rejected");
 
         await host.Services.GetRequiredService<ModelRegistry>().TerminateRunAsync("ended", "train-ended-1", "admin", "wrong data", CancellationToken.None);
         var stopped = await activity.RunAsync(End("train-ended-1"), CancellationToken.None);
