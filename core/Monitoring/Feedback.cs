@@ -31,6 +31,14 @@ public sealed record FeedbackEntry
 
     /// <summary>When the feedback was received.</summary>
     public required DateTimeOffset Time { get; init; }
+
+    /// <summary>
+    /// Whether this is the feedback of <paramref name="prediction"/>: the logged prediction it was checked against when it
+    /// was received (same request id and row, version and time), not a later one that reused the request id.
+    /// </summary>
+    public bool Labels(PredictionLogEntry prediction) =>
+        prediction.RequestId == RequestId && prediction.Row == Row && prediction.ModelVersion == ModelVersion
+        && Math.Abs((prediction.Time - PredictedAt).Ticks) < TimeSpan.TicksPerMillisecond;
 }
 
 /// <summary>Reads the feedback of a model received in a time range.</summary>

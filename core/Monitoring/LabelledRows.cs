@@ -30,8 +30,9 @@ public sealed class LabelledRowsReader(PredictionLogReader log, FeedbackReader f
         if (labels.Count == 0) yield break; // no feedback: no log to read
         await foreach (var entry in log.ReadAsync(model, from, to, version, (id, row) => labels.ContainsKey((id, row)), ct).ConfigureAwait(false))
         {
+            // A prediction that reused a labelled request id (made after the feedback) is not the one labelled.
             var label = labels[(entry.RequestId, entry.Row)];
-            yield return new LabelledRow(entry, label.Label, label.Time);
+            if (label.Labels(entry)) yield return new LabelledRow(entry, label.Label, label.Time);
         }
     }
 

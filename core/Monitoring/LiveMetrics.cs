@@ -53,7 +53,7 @@ public sealed class LiveMetrics(LabelledRowsReader rows, PredictionLogReader log
         // The read reaches a minute past now, so that rows another host stamped by a clock a little ahead are counted too.
         await foreach (var entry in log.ReadCountedAsync(model, from, to.AddMinutes(1), (id, row) => labels.ContainsKey((id, row)), counts, ct).ConfigureAwait(false))
         {
-            var feedback = labels.GetValueOrDefault((entry.RequestId, entry.Row));
+            var feedback = labels.GetValueOrDefault((entry.RequestId, entry.Row)) is { } label && label.Labels(entry) ? label : null;
             if (feedback is not null)
             {
                 if (!labelled.TryGetValue(entry.ModelVersion, out var list)) labelled[entry.ModelVersion] = list = [];

@@ -244,6 +244,26 @@ public sealed class FeedbackTests(ShopModels shop) : IClassFixture<ShopModels>
     }
 
     [Fact]
+    public async Task Feedback_RequestIdReusedAfterTheLabel_TheLaterPredictionIsNotLabelled()
+    {
+        var model = await CopyIntoProductionAsync(shop, "fb-reuse", ShopData.Spend);
+        var requestId = NewRequestId();
+        var first = (await PredictWithIdAsync(Host, model, """{"distance":2,"member":false,"city":"west"}""", requestId))["predictions"]![0]!["score"]!.GetValue<double>();
+        Assert.Equal(HttpStatusCode.OK, (await FeedbackAsync(Host, model, $$"""{"requestId":"{{requestId}}","label":20}""")).StatusCode);
+
+        await PredictWithIdAsync(Host, model, """{"distance":17,"member":true,"city":"east"}""", requestId);
+        Assert.Equal(2, (await LoggedAsync(Host, model)).Count(e => e.RequestId == requestId));
+
+        var live = (await ModelAsync(Host, model))["live"]!["versions"]![0]!;
+        Assert.Equal(2, live["predictions"]!.GetValue<int>());
+        Assert.Equal(1, live["labelled"]!.GetValue<int>());
+        Assert.Equal(Math.Abs((float)first - 20), live["metrics"]!["mae"]!.GetValue<double>(), 3);
+        var rows = new List<LabelledRow>();
+        await foreach (var row in Host.Services.GetRequiredService<LabelledRowsReader>().ReadAsync(model, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddMinutes(1))) rows.Add(row);
+        Assert.Equal(2.0, Assert.Single(rows).Inputs["distance"].GetDouble());
+    }
+
+    [Fact]
     public async Task Feedback_UnknownModel_Is404()
     {
         var response = await FeedbackAsync(Host, "no-such-model", """{"requestId":"a","label":1}""");
