@@ -70,8 +70,16 @@ public sealed class DriftChecker(ModelRegistry registry, ModelPresence presence,
         var notes = new List<string>();
         var features = new List<FeatureDrift>();
         var columns = reference.Schema.Columns.Select((c, i) => (c.Name, i)).ToDictionary(c => c.Name, c => c.i, StringComparer.Ordinal);
+        // A column the spec in force calls sensitive is no longer logged (PredictionLogEncoder leaves it out): the window would
+        // read it as missing everywhere, and its reference values are not to be shown.
+        var sensitive = new HashSet<string>(spec.Sensitive ?? [], StringComparer.Ordinal);
         foreach (var name in production.Schema.Features)
         {
+            if (sensitive.Contains(name))
+            {
+                notes.Add($"{name}: sensitive in the spec in force, so its live values are not logged; not compared.");
+                continue;
+            }
             if (!columns.TryGetValue(name, out var index))
             {
                 notes.Add($"{name}: not in the reference data; not compared.");
@@ -105,12 +113,18 @@ public sealed class DriftChecker(ModelRegistry registry, ModelPresence presence,
         var prediction = ComparePredictions(production, reference, current, settings, notes);
         var concept = await ConceptAsync(model, production, report.WindowStart, now, settings, ct).ConfigureAwait(false);
         var dataset = DriftDetector.DatasetVerdict(features, settings.DriftShare);
-        var status = dataset.Drifted || concept?.Drifted == true ? DriftStatus.Drift : dataset.Features == 0 ? DriftStatus.NotEnoughData : DriftStatus.NoDrift;
+        // With no feature drift can compare (text alone), the distribution of the answers is the data's only signal.
+        var answersDecide = dataset.Features == 0;
+        var status = dataset.Drifted || concept?.Drifted == true || (answersDecide && prediction?.Drifted == true) ? DriftStatus.Drift
+            : answersDecide ? DriftStatus.NoComparableFeatures : DriftStatus.NoDrift;
         var drifted = features.Where(f => f.Drifted).Select(f => f.Name).ToList();
         var shares = $"{dataset.DriftedFeatures} of {dataset.Features} features drifted ({dataset.Share:P0}, threshold {dataset.Threshold:P0})";
+        var uncompared = $"no feature could be compared ({string.Join(" ", notes.Where(n => n.EndsWith("not compared.", StringComparison.Ordinal)))})";
+        var answers = prediction is null ? "" : $"the distribution of the answers ({prediction.Method}, statistic {prediction.Statistic:G4}{(prediction.PValue is { } p ? $", p = {p:G3}" : "")}, threshold {prediction.Threshold:G3})";
         var message = status switch
         {
-            DriftStatus.NotEnoughData => "No feature could be compared: not enough data.",
+            DriftStatus.NoComparableFeatures => $"No drift verdict on the data: {uncompared}, and {(prediction is null ? "the answers could not be compared either" : $"{answers} did not move")}.",
+            DriftStatus.Drift when answersDecide && concept?.Drifted != true => $"Prediction drift: {uncompared}, and {answers} moved.",
             DriftStatus.Drift when !dataset.Drifted => $"Concept drift: {concept!.Message} Data: {shares}.",
             DriftStatus.Drift => $"Drift: {shares}: {string.Join(", ", drifted)}." + (concept?.Drifted == true ? $" Concept drift too: {concept.Message}" : ""),
             _ => $"No drift: {shares}" + (drifted.Count > 0 ? $": {string.Join(", ", drifted)}." : "."),

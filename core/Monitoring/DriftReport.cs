@@ -10,6 +10,8 @@ public static class DriftStatus
     public const string NoDrift = "noDrift";
     /// <summary>Fewer logged rows in the window than the minimum: no verdict.</summary>
     public const string NotEnoughData = "notEnoughData";
+    /// <summary>Enough rows, but no feature of a kind drift compares (a model of text alone), and the answers did not move.</summary>
+    public const string NoComparableFeatures = "noComparableFeatures";
     public const string NoTraffic = "noTraffic";
     public const string NoProductionVersion = "noProductionVersion";
     /// <summary>The production version's dataset (the reference) could not be read.</summary>

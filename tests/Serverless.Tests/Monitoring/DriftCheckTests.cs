@@ -57,6 +57,43 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
     }
 
     [Fact]
+    public async Task Check_AColumnMadeSensitiveAfterTraining_IsNotCompared_AndTheReportSaysWhy()
+    {
+        await taxi.ResetAsync("""{"retrain":false}""", sensitive: ["payment_type"]);
+        await taxi.LogTrafficAsync(TaxiDriftModel.ShiftedRows(1000));
+
+        var report = await taxi.CheckAsync();
+
+        Assert.Equal("drift", report["status"]!.GetValue<string>());
+        Assert.DoesNotContain(report["features"]!.AsArray(), f => f!["name"]!.GetValue<string>() == "payment_type");
+        Assert.Equal(5, report["dataset"]!["features"]!.GetValue<int>());
+        Assert.Contains(report["notes"]!.AsArray(), n => n!.GetValue<string>() == "payment_type: sensitive in the spec in force, so its live values are not logged; not compared.");
+    }
+
+    [Fact]
+    public async Task Check_NoFeatureComparable_TheAnswersDecide_NeverNotEnoughData()
+    {
+        string[] everyFeature = ["vendor_id", "rate_code", "passenger_count", "trip_time_in_secs", "trip_distance", "payment_type"];
+        await taxi.ResetAsync("""{"retrain":false}""", sensitive: everyFeature);
+        await taxi.LogTrafficAsync(TaxiDriftModel.ResampledTrainingRows(1000));
+
+        var steady = await taxi.CheckAsync();
+
+        Assert.Equal("noComparableFeatures", steady["status"]!.GetValue<string>());
+        Assert.StartsWith("No drift verdict on the data: no feature could be compared (vendor_id: sensitive in the spec in force", steady["message"]!.GetValue<string>());
+        Assert.EndsWith("did not move.", steady["message"]!.GetValue<string>());
+
+        await taxi.ResetAsync("""{"retrain":false}""", sensitive: everyFeature);
+        await taxi.LogTrafficAsync(TaxiDriftModel.ShiftedRows(1000));
+
+        var moved = await taxi.CheckAsync();
+
+        Assert.Equal("drift", moved["status"]!.GetValue<string>());
+        Assert.StartsWith("Prediction drift: no feature could be compared (", moved["message"]!.GetValue<string>());
+        Assert.True(moved["prediction"]!["drifted"]!.GetValue<bool>());
+    }
+
+    [Fact]
     public async Task Check_OneDriftedCheckWhenTwoConfirm_DoesNotRetrain()
     {
         await taxi.ResetAsync("""{"consecutive":2}""");

@@ -43,9 +43,9 @@ public sealed class TaxiDriftModel(AzuriteFixture azurite) : IAsyncLifetime
 
     /// <summary>
     /// Forgets the model's logged traffic, drift reports and drift state, and sets its spec (drift section as given, and
-    /// the seed when one is given: a spec that trains something else than production).
+    /// the seed when one is given: a spec that trains something else than production; columns made sensitive after training).
     /// </summary>
-    public async Task ResetAsync(string drift = "{}", int? seed = null)
+    public async Task ResetAsync(string drift = "{}", int? seed = null, IReadOnlyList<string>? sensitive = null)
     {
         await foreach (var blob in Host.Storage.Monitoring.GetBlobsAsync(BlobTraits.None, BlobStates.None, Model + "/", CancellationToken.None))
         {
@@ -54,6 +54,7 @@ public sealed class TaxiDriftModel(AzuriteFixture azurite) : IAsyncLifetime
         var spec = JsonNode.Parse(Spec)!.AsObject();
         spec["drift"] = JsonNode.Parse(drift);
         if (seed is { } given) spec["seed"] = given;
+        if (sensitive is not null) spec["sensitive"] = new JsonArray([.. sensitive.Select(c => JsonValue.Create(c))]);
         var response = await Host.Client.PutAsync($"/api/models/{Model}/spec", ApiAssert.Json(spec.ToJsonString()));
         response.EnsureSuccessStatusCode();
     }
