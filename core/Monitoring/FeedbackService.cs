@@ -167,7 +167,8 @@ public sealed class FeedbackService(
         var match = text is null ? null : classes.FirstOrDefault(c => c == text) ?? classes.FirstOrDefault(c => c == CellValues.ClassLabel(text));
         if (match is null && text is not null && CellValues.ReadBoolean(text, out var flag) == CellReading.Value)
         {
-            match = classes.FirstOrDefault(c => CellValues.TryBoolean(c, out var other) && other == flag);
+            // Read as the label column's booleans are (true/false, yes/no, t/f, 1/0): true is the class "1" as well as "yes".
+            match = classes.FirstOrDefault(c => CellValues.ReadBoolean(c.AsSpan(), out var other) == CellReading.Value && other == flag);
         }
         if (match is not null)
         {

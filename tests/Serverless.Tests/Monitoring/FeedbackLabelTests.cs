@@ -61,6 +61,10 @@ public sealed class FeedbackLabelTests
     [InlineData("0,1", "1", "1")]
     [InlineData("0,1", "1.0", "1")]
     [InlineData("0,1", "0", "0")]
+    // A boolean matches the numeric class that reads as it, as the label column's 1/0 read as booleans.
+    [InlineData("0,1", "true", "1")]
+    [InlineData("0,1", "false", "0")]
+    [InlineData("0,1", "\"yes\"", "1")]
     public void Binary_ClassSpellings_MatchTheClassTheLabelColumnWouldHold(string classes, string json, string expected)
     {
         Assert.True(FeedbackService.TryReadLabel(Schema(TaskKind.Binary, classes.Split(',')), JsonDocument.Parse(json).RootElement, out var label, out var problem), problem);
