@@ -215,17 +215,32 @@ internal sealed class SchemaInference(IngestionOptions options)
 
         if (prior is not null)
         {
+            // Under replace, what the spec says on purpose holds over the previous version: its label, the kinds its
+            // "columns" give, and columns it excludes that the file no longer has. Appended rows must fit the rows before.
+            var replace = spec.Policy != DataPolicy.Append;
             var now = columns.ToDictionary(c => c.Name);
-            var gone = prior.Schema.Columns.Where(c => !now.ContainsKey(c.Name)).Select(c => c.Name).ToList();
+            var gone = prior.Schema.Columns.Where(c => !now.ContainsKey(c.Name) && !(replace && (spec.Exclude ?? []).Contains(c.Name)))
+                .Select(c => c.Name).ToList();
             if (gone.Count > 0)
             {
                 var added = columns.Where(c => prior.Schema.Columns.All(p => p.Name != c.Name)).Select(c => c.Name).ToList();
                 throw new Rejection("schema_mismatch", $"Columns of the previous dataset version {prior.Version} are missing: {string.Join(", ", gone.Select(CellValues.Escape))}{(added.Count > 0 ? $" (new columns: {string.Join(", ", added.Select(CellValues.Escape))}; renamed?)" : "")}.");
             }
-            var changed = prior.Schema.Columns.Where(p => now[p.Name].Kind != p.Kind && !(p.Kind == ColumnKind.Categorical && now[p.Name].Kind == ColumnKind.Numeric))
+            var changed = prior.Schema.Columns.Where(p => now.TryGetValue(p.Name, out var c) && c.Kind != p.Kind
+                                                          && !(p.Kind == ColumnKind.Categorical && c.Kind == ColumnKind.Numeric) && !(replace && !c.Inferred))
                 .Select(p => $"'{p.Name}' was {p.Kind.ToString().ToLowerInvariant()}, is now {now[p.Name].Kind.ToString().ToLowerInvariant()}").ToList();
-            if (changed.Count > 0) throw new Rejection("schema_mismatch", $"Column types changed since dataset version {prior.Version}: {string.Join("; ", changed)}. Set the kinds in the spec's \"columns\" if the change is intended.");
-            if (prior.Schema.Label != labelName) throw new Rejection("schema_mismatch", $"The label was '{prior.Schema.Label}' in dataset version {prior.Version} and is '{labelName}' now.");
+            if (changed.Count > 0)
+            {
+                var remedy = replace ? "Set the kinds in the spec's \"columns\" if the change is intended."
+                    : "Appended rows keep the kinds of the rows before them (policy append); set \"policy\": \"replace\" in the spec to upload the data whole with new kinds.";
+                throw new Rejection("schema_mismatch", $"Column types changed since dataset version {prior.Version}: {string.Join("; ", changed)}. {remedy}");
+            }
+            if (prior.Schema.Label != labelName && !(replace && spec.Label == labelName))
+            {
+                var remedy = replace ? "Name the label in the spec's \"label\" if the change is intended."
+                    : "Appended rows keep the label of the rows before them (policy append); set \"policy\": \"replace\" in the spec to upload the data whole with another label.";
+                throw new Rejection("schema_mismatch", $"The label was '{prior.Schema.Label}' in dataset version {prior.Version} and is '{labelName}' now. {remedy}");
+            }
         }
 
         return new DatasetSchema

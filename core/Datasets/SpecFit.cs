@@ -3,8 +3,9 @@ using Serverless.Core.Specs;
 namespace Serverless.Core.Datasets;
 
 /// <summary>
-/// Whether a spec still describes a dataset version ingested under another one: same label, task and time column, and
-/// no column the spec now calls sensitive or excluded among the features the data was ingested with. Where it does not,
+/// Whether a spec still describes a dataset version ingested under another one: same label, task and time column, the
+/// kinds its "columns" give, and no column the spec now calls sensitive or excluded among the features the data was
+/// ingested with. Where it does not,
 /// the data must be ingested again; training on the old version would silently ignore the change. Read by the training
 /// run's dataset check, by <c>POST /train</c> before it starts a run, and by a spec change, which says what it needs.
 /// </summary>
@@ -32,6 +33,13 @@ public static class SpecFit
         {
             yield return $"The spec's time column '{time}' is not a column of {manifest.Version}.";
         }
+        foreach (var (column, kind) in spec.Columns ?? [])
+        {
+            if (schema.Columns.FirstOrDefault(c => c.Name == column) is { } ingested && ingested.Kind != kind)
+            {
+                yield return $"Column '{column}' is {Lower(kind)} in the spec, but {manifest.Version} was ingested with it as {Lower(ingested.Kind)}.";
+            }
+        }
         foreach (var column in (spec.Sensitive ?? []).Intersect(schema.Features, StringComparer.Ordinal))
         {
             yield return $"Column '{column}' is sensitive in the spec, but {manifest.Version} was ingested with it as a feature.";
@@ -42,5 +50,5 @@ public static class SpecFit
         }
     }
 
-    private static string Lower(TaskKind task) => task.ToString().ToLowerInvariant();
+    private static string Lower<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
 }

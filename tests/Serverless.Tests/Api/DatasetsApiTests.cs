@@ -295,4 +295,20 @@ public sealed class DatasetsApiTests(AzuriteFixture azurite)
         Assert.Equal("'fits' has no spec: everything is inferred from the data. Set one with PUT /api/models/fits/spec or by dropping incoming/fits/model.json.", none["note"]!.GetValue<string>());
         Assert.Null((await host.Client.GetFromJsonAsync<JsonObject>("/api/models/fits/spec"))!["note"]);
     }
+
+    [Fact]
+    public async Task PutSpec_KindTheLatestDataWasNotIngestedWith_SaysToUploadAgain_AndTheUploadIsANewVersion()
+    {
+        await using var host = await StartAsync(azurite);
+        var first = await IngestAsync(host, "rekind", "taxi.csv", TestData.TaxiSlice(100));
+
+        var put = await host.Client.PutAsync("/api/models/rekind/spec", Json("""{"label":"fare_amount","columns":{"rate_code":"categorical"}}"""));
+        var note = (await put.Content.ReadFromJsonAsync<JsonObject>())!["note"]!.GetValue<string>();
+        var again = await IngestAsync(host, "rekind", "taxi-again.csv", TestData.TaxiSlice(100));
+
+        Assert.Contains($"Column 'rate_code' is categorical in the spec, but {first.DatasetVersion} was ingested with it as numeric.", note);
+        Assert.Equal(IngestionStatus.Accepted, again.Status);
+        Assert.NotEqual(first.DatasetVersion, again.DatasetVersion);
+        Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync("/api/models/rekind/train", null)).StatusCode);
+    }
 }

@@ -452,6 +452,29 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
         Assert.Equal(["schema_mismatch"], retyped.ReasonCodes);
     }
 
+    [Fact]
+    public async Task Ingest_AfterTheSpecChangedTheLabelOrAKind_TheDataAgainIsANewVersion_UnderReplaceOnly()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("respec");
+        var data = "a,b,label\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{i},{i * 7 % 5},{i % 2}\n"));
+        var first = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/1.csv", data));
+
+        // The spec names another label, and gives a column another kind: what the host's note says to do now works.
+        var relabelled = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/2.csv", data, new ModelSpec { Label = "a", Task = TaskKind.Regression }));
+        var retyped = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/3.csv", data,
+            new ModelSpec { Label = "a", Task = TaskKind.Regression, Columns = new() { ["b"] = ColumnKind.Categorical } }));
+        // Under append the rows must fit the rows before them.
+        var appended = await ingestion.IngestAsync($"{model}/4.csv", data + "40,3,1\n", new ModelSpec { Label = "label", Policy = DataPolicy.Append });
+
+        Assert.Equal("label", first.Schema.Label);
+        Assert.Equal(("a", TaskKind.Regression), (relabelled.Schema.Label, relabelled.Schema.Task));
+        Assert.NotEqual(first.Version, relabelled.Version);
+        Assert.Equal(ColumnKind.Categorical, retyped.Schema.Column("b").Kind);
+        Assert.Equal(["schema_mismatch"], appended.ReasonCodes);
+        Assert.Contains("Appended rows keep the label of the rows before them (policy append)", appended.Message);
+    }
+
     [Theory]
     [InlineData("yes", "no")]
     [InlineData("Y", "N")]
