@@ -74,6 +74,9 @@ public static class ApiJson
         return double.Parse(value.ToString("G" + SignificantDigits, CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
     }
 
+    /// <summary>The name an experiment run's metrics have in answers: they are measured on validation (or its folds).</summary>
+    public const string RunMetricsName = "validationMetrics";
+
     private static void PresentStoredRecords(JsonTypeInfo type)
     {
         if (type.Type == typeof(ModelManifest))
@@ -92,7 +95,7 @@ public static class ApiJson
         {
             foreach (var property in type.Properties)
             {
-                if (property.Name == "metrics") property.Name = "validationMetrics";
+                if (property.Name == "metrics") property.Name = RunMetricsName;
             }
         }
     }

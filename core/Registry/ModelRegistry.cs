@@ -143,7 +143,11 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
             first = doc.Versions.Find(v => v.RunId == manifest.RunId && v.OrchestrationId == manifest.OrchestrationId)?.Version;
             if (first is not null) return null;
             doc.Versions.Add(new VersionEntry(version, manifest.CreatedAt, manifest.DatasetVersion, manifest.Candidate.ToString(), manifest.PrimaryMetric, manifest.TestMetrics, VersionStatus.Registered, manifest.OrchestrationId, manifest.TestMeasuredOn, manifest.GatePassed,
-                manifest.ValidationMetrics, manifest.Selection?.WithoutFolds(), manifest.TestInterval, RunId: manifest.RunId));
+                manifest.ValidationMetrics, manifest.Selection?.WithoutFolds(), manifest.TestInterval, RunId: manifest.RunId,
+                // Who registered it: a person, for a run registered by hand (its note says why), else the training run.
+                StatusChanged: manifest.RegisteredBy is { } by
+                    ? new StatusChange(by, manifest.CreatedAt, manifest.GateNotes.FirstOrDefault())
+                    : new StatusChange(TrainingActor, manifest.CreatedAt, $"registered by {manifest.OrchestrationId}")));
             return doc;
         }, ct).ConfigureAwait(false);
         if (first is not null)

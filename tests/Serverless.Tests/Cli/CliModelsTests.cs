@@ -60,6 +60,7 @@ public sealed class CliModelsTests(AzuriteFixture azurite)
         var all = (await host.Client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>("/api/models/cliregistry/runs"))!["runs"]!.AsArray();
         var loser = all.Single(r => r!["version"] is null)!["runId"]!.GetValue<string>();
         var (registered, register) = await CliRunner.RunAsync("register", "cliregistry", loser, "--reason", "cheaper to serve", "--host", url);
+        var versions = (await host.Client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>("/api/models/cliregistry"))!["versions"]!.AsArray();
         var (twice, again) = await CliRunner.RunAsync("register", "cliregistry", loser, "--host", url);
         var (archived, archive) = await CliRunner.RunAsync("archive", "cliregistry", "2", "--reason", "kept for the record", "--host", url);
         var (archivedAgain, archiveAgain) = await CliRunner.RunAsync("archive", "cliregistry", "v2", "--host", url);
@@ -69,8 +70,13 @@ public sealed class CliModelsTests(AzuriteFixture azurite)
         Assert.Contains("candidate runs (best first by rmse; 2 of 2)", runs);
         Assert.Contains(loser, runs);
         Assert.Contains("v1", runs);
+        var rmse = all.Single(r => r!["runId"]!.GetValue<string>() == loser)!["validationMetrics"]!["rmse"]!.GetValue<double>();
+        Assert.Contains($"rmse {rmse.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)}", runs);
         Assert.Equal(ExitCodes.Ok, registered);
         Assert.Contains($"cliregistry: run {loser} registered as v2", register);
+        Assert.Contains("mlops promote cliregistry v2 --force --reason", register);
+        Assert.Equal("training", versions.Single(v => v!["version"]!.GetValue<string>() == "v1")!["statusChanged"]!["by"]!.GetValue<string>());
+        Assert.StartsWith($"Run {loser} registered by hand", versions.Single(v => v!["version"]!.GetValue<string>() == "v2")!["statusChanged"]!["reason"]!.GetValue<string>());
         Assert.Equal(ExitCodes.Error, twice);
         Assert.Contains("409", again);
         Assert.Equal(ExitCodes.Ok, archived);

@@ -47,7 +47,8 @@ public sealed class RegisterCommand(IAnsiConsole console) : AsyncCommand<Registe
         var manifest = await client.PostAdminAsync(PipelineClient.Route(ApiRoutes.RegisterRun, settings.Model, settings.RunId),
             settings.Reason is null ? null : new { settings.Reason }, ct);
         var version = Json.Text(manifest?["version"]) ?? throw new CliException($"the host registered the run but did not name the version: {manifest?.ToJsonString()}");
-        console.MarkupLineInterpolated($"{settings.Model}: run {settings.RunId} registered as {version} ({Json.Text(manifest?["trainer"]) ?? "unknown trainer"}); promote it with 'mlops promote {settings.Model} {version}'");
+        // A version registered by hand passed no gate: promoting it takes --force, and the audit keeps why.
+        console.MarkupLineInterpolated($"{settings.Model}: run {settings.RunId} registered as {version} ({Json.Text(manifest?["trainer"]) ?? "unknown trainer"}); promote it with 'mlops promote {settings.Model} {version} --force --reason <why>' (it passed no quality gate)");
         return ExitCodes.Ok;
     }
 }
@@ -87,7 +88,7 @@ public sealed class RunsCommand(IAnsiConsole console) : AsyncCommand<RunsSetting
         var table = new Table().Title($"candidate runs ({order}; {runs.Count} of {total})").AddColumns("run id", "started", "trainer", "status", "validation metrics", "version");
         foreach (var run in runs)
         {
-            var metrics = (run["metrics"] as JsonObject ?? []).Select(m => $"{m.Key} {Number(m.Value)}");
+            var metrics = (run[ApiJson.RunMetricsName] as JsonObject ?? []).Select(m => $"{m.Key} {Number(m.Value)}");
             var status = Json.Text(run["status"]) ?? "";
             if (Json.Text(run["error"]) is { } error) status += $": {error}";
             table.AddRow(Markup.Escape(Json.Text(run["runId"]) ?? ""), Json.When(run["startedAt"]), Markup.Escape(Json.Text(run["trainer"]) ?? ""),
