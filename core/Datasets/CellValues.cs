@@ -204,12 +204,13 @@ public static class CellValues
     public static CellReading ReadText(ReadOnlySpan<char> value) => IsMissing(value) ? CellReading.Missing : CellReading.Value;
 
     /// <summary>
-    /// A JSON scalar as the cell it would be in an uploaded file: a string's text, a number's digits, true or false; null
-    /// for null, objects and arrays.
+    /// A JSON scalar as the cell it would be in an uploaded file: a string's text trimmed of white space (as the upload
+    /// reader trims every field, so " CMT " is the category "CMT" at ingestion and at predict alike), a number's digits,
+    /// true or false; null for null, objects and arrays.
     /// </summary>
     public static string? TextOf(JsonElement value) => value.ValueKind switch
     {
-        JsonValueKind.String => value.GetString()!,
+        JsonValueKind.String => value.GetString()!.Trim(),
         JsonValueKind.True => "true",
         JsonValueKind.False => "false",
         JsonValueKind.Number => value.GetRawText(),

@@ -120,7 +120,7 @@ public sealed class LoggedColumns
             reader.Read();
             string? text = reader.TokenType switch
             {
-                JsonTokenType.String => index >= 0 ? reader.GetString() : null,
+                JsonTokenType.String => index >= 0 ? reader.GetString()!.Trim() : null,
                 JsonTokenType.Number => index >= 0 ? Encoding.UTF8.GetString(reader.ValueSpan) : null,
                 JsonTokenType.True => "true",
                 JsonTokenType.False => "false",

@@ -32,6 +32,11 @@ public static class CellValueTable
         new(ColumnKind.Categorical, "north", "north"),
         new(ColumnKind.Categorical, "West side", "West side"),
         .. new[] { "", "NA", "n/a", "null", "None", "NaN", "?" }.Select(m => new CellCase(ColumnKind.Categorical, m, null)),
+        // White space around a value is trimmed on both paths, as the upload reader trims every field.
+        new(ColumnKind.Categorical, " north ", "north"),
+        new(ColumnKind.Categorical, " NA ", null),
+        new(ColumnKind.Numeric, " 7 ", "7"),
+        new(ColumnKind.Boolean, " yes ", "true"),
     ];
 
     public static IEnumerable<object[]> Rows => Cases.Select(c => new object[] { c });
