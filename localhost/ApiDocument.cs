@@ -2,6 +2,7 @@ using System.Reflection;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.OpenApi;
 using Serverless.Core.Api;
+using Serverless.Core.Serving;
 
 namespace Serverless.LocalHost;
 
@@ -160,6 +161,29 @@ public static class ApiDocument
         {
             operation.Parameters ??= [];
             operation.Parameters.Add(new OpenApiParameter { Name = name, In = ParameterLocation.Query, Description = description, Schema = new OpenApiSchema { Type = type } });
+            return Task.CompletedTask;
+        });
+
+    /// <summary>
+    /// The request id a route reads from <see cref="RequestId.Header"/> (a new one when absent or unsafe) and sends back
+    /// in that header of every answer, errors included.
+    /// </summary>
+    public static RouteHandlerBuilder RequestIdHeader(this RouteHandlerBuilder builder) =>
+        builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = RequestId.Header, In = ParameterLocation.Header,
+                Description = "the caller's id for the request, 1 to 128 characters of A-Z a-z 0-9 - _ . : / + = (else a new one is made); feedback names it",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
+            foreach (var response in operation.Responses?.Values.ToList() ?? [])
+            {
+                if (response is not OpenApiResponse answer) continue;
+                answer.Headers ??= new Dictionary<string, IOpenApiHeader>();
+                answer.Headers[RequestId.Header] = new OpenApiHeader { Description = "the request's id", Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
+            }
             return Task.CompletedTask;
         });
 

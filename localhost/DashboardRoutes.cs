@@ -1,3 +1,4 @@
+using Serverless.Core.Monitoring;
 using Microsoft.OpenApi;
 using Serverless.Core.Api;
 using Serverless.Core.Dashboard;
@@ -20,6 +21,6 @@ public static class DashboardRoutes
             .Describe("ListQuarantined", "A model's quarantined files with their reasons", 200, 404)
             .Query(QuarantineApi.MaxParameter, "most files, 1 to 500 (default 50)", JsonSchemaType.Integer);
         api.MapGet(ApiRoutes.DriftHistogram, (string model, HttpRequest r, DriftHistogramApi h, CancellationToken ct) => h.GetAsync(model, r, ct))
-            .Describe("GetDriftHistogram", "A feature's reference and current histograms in the same bins", 200, 404).Query("feature", "the feature");
+            .Describe<FeatureHistogram>("GetDriftHistogram", "A feature's reference and current histograms in the same bins", 200, 404).Query("feature", "the feature");
     }
 }

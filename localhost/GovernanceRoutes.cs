@@ -1,3 +1,4 @@
+using Serverless.Core.Datasets;
 using Serverless.Core.Api;
 
 namespace Serverless.LocalHost;
@@ -8,7 +9,7 @@ public static class GovernanceRoutes
     public static void MapGovernanceRoutes(this RouteGroupBuilder api, RouteGroupBuilder admin)
     {
         api.MapGet(ApiRoutes.Spec, (string model, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.GetSpecAsync(model, r, ct))
-            .Describe("GetSpec", "The spec in force and its history", 200, 404);
+            .Describe<SpecAnswer>("GetSpec", "The spec in force and its history", 200, 404);
         api.MapGet(ApiRoutes.Aliases, (string model, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.GetAliasesAsync(model, r, ct))
             .Describe("GetAliases", "Each alias, where it points, and every move", 200, 404);
         api.MapGet(ApiRoutes.ModelZip, (string model, string version, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.DownloadModelAsync(model, version, r, ct))
@@ -18,9 +19,9 @@ public static class GovernanceRoutes
         api.MapGet(ApiRoutes.CardHtml, (string model, string version, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.CardHtmlAsync(model, version, r, ct))
             .Describe("GetCardHtml", "A version's model card as an HTML page", 200, 404);
         api.MapGet(ApiRoutes.DatasetProfile, (string model, string datasetVersion, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.DatasetProfileAsync(model, datasetVersion, r, ct))
-            .Describe("GetDatasetProfile", "A dataset version's profile: per-column statistics and histograms", 200, 404);
+            .Describe<DatasetProfile>("GetDatasetProfile", "A dataset version's profile: per-column statistics and histograms", 200, 404);
 
         admin.MapPost(ApiRoutes.Archive, (string model, string version, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.ArchiveAsync(model, version, r, ct))
-            .Describe("ArchiveVersion", "Retire a version: never served again unless promoted with force; audited", 200, 404, 409).Body<ReasonBody>(optional: true);
+            .Describe<ArchiveAnswer>("ArchiveVersion", "Retire a version: never served again unless promoted with force; audited", 200, 404, 409).Body<ReasonBody>(optional: true);
     }
 }

@@ -76,7 +76,7 @@ public static class LocalHostApp
             .Describe<VersionAnswer>("GetVersion", "A version's manifest (lineage, metrics, sha256) and model card; 2 is read as v2", 200, 404);
         api.MapPost(ApiRoutes.Predict, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PredictAsync(model, r, ct))
             .Describe<PredictionResponse>("Predict", "Predictions for one JSON object of feature values, or {\"rows\": [...]}; the model's inputSignature lists the fields", 200, 404, 409, 413, 503)
-            .Body<JsonObject>().Query("version", "pin a version (v2, or 2)").Query("alias", "the version an alias points at, e.g. staging");
+            .Body<JsonObject>().Query("version", "pin a version (v2, or 2)").Query("alias", "the version an alias points at, e.g. staging").RequestIdHeader();
         api.MapGet(ApiRoutes.Runs, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListRunsAsync(model, r, ct))
             .Describe<RunList>("ListRuns", "Experiment runs (one per trained candidate) with their validation metrics", 200, 404)
             .Query("sort", "a metric to sort by, best first: " + string.Join(", ", Enum.GetValues<TaskKind>().SelectMany(Metrics.For).Distinct()))

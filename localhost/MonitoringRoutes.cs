@@ -1,4 +1,5 @@
 using Serverless.Core.Api;
+using Serverless.Core.Monitoring;
 
 namespace Serverless.LocalHost;
 
@@ -8,6 +9,7 @@ public static class MonitoringRoutes
     public static void MapMonitoringRoutes(this RouteGroupBuilder api)
     {
         api.MapPost(ApiRoutes.Feedback, (string model, HttpRequest r, FeedbackApi h, CancellationToken ct) => h.PostAsync(model, r, ct))
-            .Describe("PostFeedback", "Ground truth for logged predictions, by request id and row; one item or {\"items\": [...]}", 200, 404, 413);
+            .Describe<FeedbackReceipt>("PostFeedback", "Ground truth for logged predictions, by request id and row; one item, or {\"items\": [...]} of up to 1,000 such items", 200, 404, 409, 413)
+            .Body<FeedbackItem>().RequestIdHeader();
     }
 }

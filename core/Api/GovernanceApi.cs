@@ -34,7 +34,7 @@ public sealed class GovernanceApi(
         if (current is null) await presence.EnsureExistsAsync(model, ct);
         var history = await specs.HistoryAsync(model, ct);
         var note = current is null ? $"'{model}' has no spec: everything is inferred from the data. Set one with PUT /{ApiRoutes.Prefix}/{ApiRoutes.Spec.Replace("{model}", model, StringComparison.Ordinal)} or by dropping incoming/{model}/model.json." : null;
-        return Json(new { Model = model, Current = current, History = history, Note = note });
+        return Json(new SpecAnswer(model, current, history, note));
     });
 
     /// <summary>
@@ -52,7 +52,7 @@ public sealed class GovernanceApi(
         await predictions.RefreshAsync(model, ct);
         // Archiving twice changes nothing and records nothing; the answer says so, and when, by whom and why it was archived.
         var archived = doc.Versions.Find(v => v.Version == version)?.StatusChanged;
-        return Json(new { Model = model, Version = version, Status = VersionStatus.Archived, AlreadyArchived = !changed, Archived = archived, doc.Aliases });
+        return Json(new ArchiveAnswer(model, version, VersionStatus.Archived, !changed, archived, doc.Aliases));
     });
 
     /// <summary><c>GET /api/models/{model}/aliases</c>: where each alias points, and every move of each (who, when, why, from, to, forced).</summary>

@@ -127,3 +127,12 @@ public sealed record AuditList(IReadOnlyList<AuditRecord> Records, string? Next 
 
 /// <summary>The answer to <c>PUT /api/models/{model}/spec</c>: the spec version in force and what to do before training, when anything.</summary>
 public sealed record SpecPutAnswer(string Model, int Version, string Sha256, bool Unchanged, Specs.ModelSpec Spec, string? Note);
+
+/// <summary><c>GET /api/models/{model}/spec</c>: the spec in force, every version oldest first, and a note when there is none.</summary>
+public sealed record SpecAnswer(string Model, Specs.SpecVersion? Current, IReadOnlyList<Specs.SpecVersion> History, string? Note);
+
+/// <summary><c>POST /api/models/{model}/versions/{version}/archive</c>: the version, whether it was archived before, by whom and why, and the aliases.</summary>
+public sealed record ArchiveAnswer(string Model, string Version, string Status, bool AlreadyArchived, Registry.StatusChange? Archived, IReadOnlyDictionary<string, string> Aliases);
+
+/// <summary><c>GET /api/models/{model}/drift</c>: a page of drift reports, newest first.</summary>
+public sealed record DriftReportPage(string Model, int Total, int Skip, int Top, IReadOnlyList<Monitoring.DriftReport> Reports);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Options;
 using Serverless.Core.Api;
@@ -16,6 +17,15 @@ namespace Serverless.Core.Monitoring;
 /// replace an earlier, different label of their row (the latest counts); <see cref="AlreadyLabelled"/> items repeated a
 /// row's label as it stands and were not stored again.
 /// </summary>
+/// <summary>
+/// One feedback item as the request sends it, for the API's description (the service reads the body itself, naming every
+/// bad field): the body is one item, or <c>{"items": [...]}</c> of them.
+/// </summary>
+public sealed record FeedbackItem(
+    [property: JsonPropertyName(FeedbackService.RequestIdProperty)] string RequestId,
+    [property: JsonPropertyName(FeedbackService.LabelProperty)] JsonElement Label,
+    [property: JsonPropertyName(FeedbackService.RowProperty)] int? Row = null);
+
 public sealed record FeedbackReceipt(string Model, int Accepted, IReadOnlyDictionary<string, int> Versions, string? Blob, int Relabelled = 0, int AlreadyLabelled = 0);
 
 /// <summary>

@@ -30,7 +30,7 @@ public sealed class DriftApi(DriftMonitor monitor, DriftStore store, ModelPresen
         var skip = QueryInt(request, SkipParameter, 0, 0, int.MaxValue);
         await presence.EnsureExistsAsync(model, ct);
         var (total, reports) = await store.ListAsync(model, skip, top, ct);
-        return Json(new { Model = model, Total = total, Skip = skip, Top = top, Reports = reports });
+        return Json(new DriftReportPage(model, total, skip, top, reports));
     });
 
     public Task<IResult> CheckAsync(string model, HttpRequest request, DurableTaskClient workflows, CancellationToken ct) => Guard(logger, async () =>

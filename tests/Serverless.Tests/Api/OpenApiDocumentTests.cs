@@ -154,6 +154,30 @@ public sealed class OpenApiDocumentTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task OpenApiDocument_FeedbackAndPredict_DescribeTheirBodiesAnswersAndRequestIdHeader()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+
+        var document = await DocumentAsync(host);
+
+        var feedback = document["paths"]![$"/{ApiRoutes.Prefix}/{ApiRoutes.Feedback}"]!["post"]!;
+        Assert.Contains(nameof(Serverless.Core.Monitoring.FeedbackItem), feedback["requestBody"]!.ToJsonString());
+        Assert.Contains(nameof(Serverless.Core.Monitoring.FeedbackReceipt), feedback["responses"]!["200"]!.ToJsonString());
+        Assert.NotNull(feedback["responses"]!["409"]);
+        foreach (var route in new[] { ApiRoutes.Predict, ApiRoutes.Feedback })
+        {
+            var operation = document["paths"]![$"/{ApiRoutes.Prefix}/{route}"]!["post"]!;
+            Assert.Contains(operation["parameters"]!.AsArray(), p => p!["name"]!.GetValue<string>() == Serverless.Core.Serving.RequestId.Header && p["in"]!.GetValue<string>() == "header");
+            Assert.NotNull(operation["responses"]!["200"]!["headers"]![Serverless.Core.Serving.RequestId.Header]);
+            Assert.NotNull(operation["responses"]!["400"]!["headers"]![Serverless.Core.Serving.RequestId.Header]);
+        }
+        foreach (var (route, method, answer) in new[] { (ApiRoutes.DriftCheck, "post", "DriftReport"), (ApiRoutes.Drift, "get", "DriftReportPage"), (ApiRoutes.Spec, "get", "SpecAnswer"), (ApiRoutes.Archive, "post", "ArchiveAnswer") })
+        {
+            Assert.Contains(answer, document["paths"]![$"/{ApiRoutes.Prefix}/{route}"]![method]!["responses"]!["200"]!.ToJsonString());
+        }
+    }
+
+    [Fact]
     public async Task OpenApiDocument_RequestBodies_RequireOnlyTheFieldsTheRouteNeeds()
     {
         await using var host = await TestHost.StartAsync(azurite);
