@@ -90,7 +90,9 @@ public sealed class PipelineClient : IDisposable
         }
         catch (HttpRequestException e)
         {
-            throw new CliException($"cannot reach {Host}: {e.Message}. Is the host running (./run), and is --host right?");
+            // The innermost reason says what happened (a refused connection, a TLS handshake with a plain-HTTP host).
+            var reason = e.GetBaseException().Message.TrimEnd('.');
+            throw new CliException($"cannot reach {Host}: {reason}. Is the host running (./run), and is --host right{(Host.Scheme == Uri.UriSchemeHttps ? " (the local host speaks http, not https)" : "")}?");
         }
         catch (TaskCanceledException) when (!ct.IsCancellationRequested)
         {

@@ -30,6 +30,17 @@ public sealed class CliParsingTests
     };
 
     [Fact]
+    public async Task Upload_ConnectionThatIsNoConnectionString_IsAUsageErrorSayingWhatOneLooksLike()
+    {
+        var (exit, output) = await CliRunner.RunAsync("upload", "taxi", DataFile(), "--connection", "garbage");
+
+        var text = System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " ");
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("--connection is not a storage connection string", text);
+        Assert.Contains("UseDevelopmentStorage=true for Azurite", text);
+    }
+
+    [Fact]
     public async Task NoCommand_PrintsTheHelpAndExitsAsAUsageError()
     {
         var (exit, output) = await CliRunner.RunAsync();

@@ -134,9 +134,20 @@ public sealed class UploadCommand(IAnsiConsole console) : AsyncCommand<UploadSet
 {
     public override async Task<int> ExecuteAsync(CommandContext context, UploadSettings settings, CancellationToken ct)
     {
-        var storage = new PipelineStorage(Options.Create(StorageOptions(settings)));
+        PipelineStorage storage;
+        string account;
+        try
+        {
+            storage = new PipelineStorage(Options.Create(StorageOptions(settings)));
+            account = storage.Incoming.Uri.GetLeftPart(UriPartial.Authority);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+        {
+            var source = settings.Connection is null ? "$Pipeline__Storage__ConnectionString" : "--connection";
+            throw new CliException($"{source} is not a storage connection string ({e.Message.TrimEnd('.')}). It looks like " +
+                                   "DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...;EndpointSuffix=core.windows.net, or UseDevelopmentStorage=true for Azurite.", ExitCodes.Usage);
+        }
         var blobName = $"{settings.Model}/{Path.GetFileName(settings.File)}";
-        var account = storage.Incoming.Uri.GetLeftPart(UriPartial.Authority);
         const string hint = "Is Azurite running (./run), or is --connection right?";
         if (IsLoopback(storage.Incoming.Uri) && await UnreachableAsync(storage.Incoming.Uri, ct) is { } why)
         {
