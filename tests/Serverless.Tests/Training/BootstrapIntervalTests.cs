@@ -99,6 +99,23 @@ public sealed class BootstrapIntervalTests
     }
 
     [Fact]
+    public void Multiclass_ARareClass_IsInEveryResample_SoTheIntervalDoesNotJumpAboveTheEstimate()
+    {
+        // 300 rows of class 1 (90% right), 200 of class 2 (80% right), 3 of class 3 (never right): macro accuracy 0.5667.
+        // A plain resample misses class 3 about one time in twenty, and its mean over two classes is about 0.85.
+        var random = new Random(5);
+        uint[] labels = [.. Enumerable.Repeat(1u, 300), .. Enumerable.Repeat(2u, 200), 3, 3, 3];
+        var predicted = labels.Select(l => l == 3 ? 1u : random.NextDouble() < (l == 1 ? 0.9 : 0.8) ? l : 3 - l).ToArray();
+        var estimate = (labels.Where((l, i) => l == 1 && predicted[i] == 1).Count() / 300.0 + labels.Where((l, i) => l == 2 && predicted[i] == 2).Count() / 200.0) / 3;
+
+        var interval = BootstrapInterval.Multiclass(labels, predicted, seed: 42)!;
+
+        Assert.InRange(estimate, interval.Low, interval.High);
+        Assert.True(interval.High < 0.62, $"[{interval.Low}, {interval.High}] around {estimate}");
+        Assert.InRange((interval.High - estimate) / (estimate - interval.Low), 0.6, 1.6);
+    }
+
+    [Fact]
     public void OneLabelValue_HasNoInterval()
     {
         Assert.Null(BootstrapInterval.Binary([true, true, true], [0.1f, 0.2f, 0.3f], seed: 42));
