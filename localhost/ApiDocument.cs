@@ -175,7 +175,7 @@ public static class ApiDocument
             operation.Parameters.Add(new OpenApiParameter
             {
                 Name = RequestId.Header, In = ParameterLocation.Header,
-                Description = "the caller's id for the request, 1 to 128 characters of A-Z a-z 0-9 - _ . : / + = (else a new one is made); feedback names it",
+                Description = $"the caller's id for the request, {RequestId.Allowed} (else a new one is made); feedback names it",
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String },
             });
             foreach (var response in operation.Responses?.Values.ToList() ?? [])

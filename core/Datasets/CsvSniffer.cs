@@ -8,7 +8,8 @@ public sealed record CsvDialect(char Delimiter, bool HasHeader);
 /// <summary>Guesses the delimiter (comma, semicolon, tab, pipe) and whether the first row is a header, from the file's start.</summary>
 public static class CsvSniffer
 {
-    private static readonly char[] Candidates = [',', ';', '\t', '|'];
+    /// <summary>The delimiters a file may use, in the order a tie between them is settled.</summary>
+    internal static readonly char[] Candidates = [',', ';', '\t', '|'];
 
     /// <summary>The delimiter whose field count is the most consistent (and largest) over the first lines; null when no candidate splits them.</summary>
     public static char? Delimiter(IReadOnlyList<string> lines)

@@ -85,7 +85,7 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
         if (rows.Count < 2 || rows[0].Count != 1 || spec.HasHeader is false) return;
         var fields = rows.Skip(1).Select(r => r.Count).GroupBy(c => c).OrderByDescending(g => g.Count()).First().Key;
         if (fields < 2) return;
-        foreach (var other in new[] { ',', ';', '\t', '|' }.Where(c => c != delimiter))
+        foreach (var other in CsvSniffer.Candidates.Where(c => c != delimiter))
         {
             if (CsvSniffer.Split(lines[0], other).Count == fields)
             {
@@ -120,11 +120,9 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
 
     /// <summary>
     /// The first lines (up to 50) that are neither blank nor, when the spec names a comment character, comments: the
-    /// lines the reader will read as the header and rows, for sniffing the delimiter and the header.
+    /// lines the reader will read as the header and rows, for sniffing the delimiter and the header; and in
+    /// <paramref name="leadingComment"/> the comment line that comes before all of them, if one does.
     /// </summary>
-    private List<string> ReadSniffLines(string path, char? comment) => ReadSniffLines(path, comment, out _);
-
-    /// <summary><see cref="ReadSniffLines(string, char?)"/>, and the comment line that comes before every line kept, if one does.</summary>
     private List<string> ReadSniffLines(string path, char? comment, out string? leadingComment)
     {
         string? firstComment = null;

@@ -217,7 +217,7 @@ internal sealed class SchemaInference(IngestionOptions options)
         {
             // Under replace, what the spec says on purpose holds over the previous version: its label, the kinds its
             // "columns" give, and columns it excludes that the file no longer has. Appended rows must fit the rows before.
-            var replace = spec.Policy != DataPolicy.Append;
+            var replace = appendTo is null;
             var now = columns.ToDictionary(c => c.Name);
             var gone = prior.Schema.Columns.Where(c => !now.ContainsKey(c.Name) && !(replace && (spec.Exclude ?? []).Contains(c.Name)))
                 .Select(c => c.Name).ToList();

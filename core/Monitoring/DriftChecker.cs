@@ -73,16 +73,24 @@ public sealed class DriftChecker(ModelRegistry registry, ModelPresence presence,
         // A column the spec in force calls sensitive is no longer logged (PredictionLogEncoder leaves it out): the window would
         // read it as missing everywhere, and its reference values are not to be shown.
         var sensitive = new HashSet<string>(spec.Sensitive ?? [], StringComparer.Ordinal);
+        // Why each feature left out was left out: a note of the report, and the reason a verdict without features gives.
+        var uncomparedWhy = new List<string>();
+        void NotCompared(string why)
+        {
+            var note = $"{why}; not compared.";
+            notes.Add(note);
+            uncomparedWhy.Add(note);
+        }
         foreach (var name in production.Schema.Features)
         {
             if (sensitive.Contains(name))
             {
-                notes.Add($"{name}: sensitive in the spec in force, so its live values are not logged; not compared.");
+                NotCompared($"{name}: sensitive in the spec in force, so its live values are not logged");
                 continue;
             }
             if (!columns.TryGetValue(name, out var index))
             {
-                notes.Add($"{name}: not in the reference data; not compared.");
+                NotCompared($"{name}: not in the reference data");
                 continue;
             }
             var kind = reference.Schema.Columns[index].Kind;
@@ -103,10 +111,10 @@ public sealed class DriftChecker(ModelRegistry registry, ModelPresence presence,
                     notes.Add(note);
                     continue;
                 default:
-                    notes.Add($"{name}: a {kind.ToString().ToLowerInvariant()} column; not compared.");
+                    NotCompared($"{name}: a {kind.ToString().ToLowerInvariant()} column");
                     continue;
             }
-            if (feature is null) notes.Add($"{name}: no values in the reference or the window; not compared.");
+            if (feature is null) NotCompared($"{name}: no values in the reference or the window");
             else features.Add(feature);
         }
 
@@ -119,7 +127,7 @@ public sealed class DriftChecker(ModelRegistry registry, ModelPresence presence,
             : answersDecide ? DriftStatus.NoComparableFeatures : DriftStatus.NoDrift;
         var drifted = features.Where(f => f.Drifted).Select(f => f.Name).ToList();
         var shares = $"{dataset.DriftedFeatures} of {dataset.Features} features drifted ({dataset.Share:P0}, threshold {dataset.Threshold:P0})";
-        var uncompared = $"no feature could be compared ({string.Join(" ", notes.Where(n => n.EndsWith("not compared.", StringComparison.Ordinal)))})";
+        var uncompared = $"no feature could be compared ({string.Join(" ", uncomparedWhy)})";
         var answers = prediction is null ? "" : $"the distribution of the answers ({prediction.Method}, statistic {prediction.Statistic:G4}{(prediction.PValue is { } p ? $", p = {p:G3}" : "")}, threshold {prediction.Threshold:G3})";
         var message = status switch
         {

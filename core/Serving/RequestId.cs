@@ -10,8 +10,11 @@ public static class RequestId
 
     private const int MaxLength = 128;
 
-    /// <summary>What a caller's id may be, as <see cref="ReplacedHeader"/> states it.</summary>
-    public const string Rule = "the x-request-id sent is not 1 to 128 characters of A-Z a-z 0-9 - _ . : / + =, so this request has a new id";
+    /// <summary>What a caller's id may be.</summary>
+    public const string Allowed = "1 to 128 characters of A-Z a-z 0-9 - _ . : / + =";
+
+    /// <summary>What <see cref="ReplacedHeader"/> says when the caller's id is not <see cref="Allowed"/>.</summary>
+    public const string Rule = "the x-request-id sent is not " + Allowed + ", so this request has a new id";
 
     /// <summary>What <see cref="ReplacedHeader"/> says when the header came more than once.</summary>
     public static string GivenTwice(int count) => $"x-request-id was sent {count} times, so this request has a new id";

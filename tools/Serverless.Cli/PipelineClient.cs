@@ -80,7 +80,7 @@ public sealed class PipelineClient : IDisposable
 
     /// <summary>Whether an error answer is the pipeline's: it answers every error with problem details.</summary>
     private static bool IsPipelines(HttpResponseMessage response) =>
-        response.Content.Headers.ContentType?.MediaType == "application/problem+json";
+        response.Content.Headers.ContentType?.MediaType == System.Net.Mime.MediaTypeNames.Application.ProblemJson;
 
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
     {
