@@ -58,8 +58,8 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
             };
         }
         var sensitive = new HashSet<string>(schema.Sensitive, StringComparer.Ordinal);
-        var append = (spec.Policy ?? DataPolicy.Replace) == DataPolicy.Append && prior is not null;
-        if (!append && !CanonicalNormalizer.IsNeeded(schema, first.Stats))
+        var appendTo = DataPolicies.AppendTarget(spec, prior);
+        if (appendTo is null && !CanonicalNormalizer.IsNeeded(schema, first.Stats))
         {
             if (first.RawPath != text) File.Move(first.RawPath, output, overwrite: true);
             else output = text;
@@ -70,7 +70,7 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
             };
             return new ProcessedFile(schema, output, first.RawSha256, first.AcceptedRows, profile, first);
         }
-        var (canonical, sha, rows, finalProfile) = _normalizer.Write(first, schema, append ? prior : null, output, ct);
+        var (canonical, sha, rows, finalProfile) = _normalizer.Write(first, schema, appendTo, output, ct);
         if (first.RawPath != text) File.Delete(first.RawPath);
         return new ProcessedFile(schema, canonical, sha, rows, finalProfile, first);
     }

@@ -102,21 +102,22 @@ public sealed class DatasetIngestor(
             await UploadFiles.DecompressAsync(upload.Path, text, _options.MaxDecompressedBytes, ct).ConfigureAwait(false);
         }
         var prior = await datasets.GetLatestAsync(model, ct).ConfigureAwait(false);
+        var appendTo = DataPolicies.AppendTarget(spec, prior);
         // Appending a file whose bytes are already in the data would add its rows a second time.
-        if (spec.Policy == DataPolicy.Append && prior?.Sources.FirstOrDefault(s => s.Sha256 == upload.Sha256) is { } appended)
+        if (appendTo?.Sources.FirstOrDefault(s => s.Sha256 == upload.Sha256) is { } appended)
         {
-            return await DuplicateAsync(model, upload, prior.Version,
-                $"{upload.BlobName} holds the same bytes as {appended.Blob}, whose rows dataset version {prior.Version} already holds (policy append); " +
+            return await DuplicateAsync(model, upload, appendTo.Version,
+                $"{upload.BlobName} holds the same bytes as {appended.Blob}, whose rows dataset version {appendTo.Version} already holds (policy append); " +
                 "nothing new to train on, and its rows were not added twice.", ct).ConfigureAwait(false);
         }
         var local = _processor.Process(text, spec, prior, scratch.File(DatasetStore.DataFile), ct);
         var (schema, rows, first) = (local.Schema, local.Rows, local.First);
 
         var version = DatasetStore.VersionOf(local.Sha256, schema);
-        var policy = spec.Policy ?? DataPolicy.Replace;
+        var policy = DataPolicies.Of(spec);
         if (await datasets.GetManifestAsync(model, version, ct).ConfigureAwait(false) is { } existing)
         {
-            if (policy == DataPolicy.Replace && prior is not null && prior.Version != existing.Version)
+            if (appendTo is null && prior is not null && prior.Version != existing.Version)
             {
                 return await RestoredAsync(model, upload, existing, prior, ct).ConfigureAwait(false);
             }
@@ -135,7 +136,7 @@ public sealed class DatasetIngestor(
             RowsRejected = first.RejectedRows,
             Lines = first.Lines,
             Problems = [.. first.Problems.Entries.Select(ReportedProblem.From)],
-            Sources = [.. (policy == DataPolicy.Append && prior is not null ? prior.Sources : []),
+            Sources = [.. (appendTo?.Sources ?? []),
                 new DatasetSource(upload.BlobName, upload.ETag, upload.UploadedAt ?? DateTimeOffset.UtcNow, upload.Bytes, upload.Sha256)],
             PreviousVersion = prior?.Version,
             Policy = policy,

@@ -118,7 +118,7 @@ internal sealed class SchemaInference(IngestionOptions options)
         var label = first.Stats[first.LabelIndex];
         var labelKind = columns[first.LabelIndex].Kind;
         // Appended rows join the previous version's: its task and classes hold for the whole, and a batch may lack some classes.
-        var appendTo = spec.Policy == DataPolicy.Append ? prior : null;
+        var appendTo = DataPolicies.AppendTarget(spec, prior);
         TaskKind task;
         if (spec.Task is { } t) task = t;
         else if (appendTo is not null)
