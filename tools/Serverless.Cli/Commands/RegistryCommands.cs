@@ -88,7 +88,7 @@ public sealed class RunsCommand(IAnsiConsole console) : AsyncCommand<RunsSetting
         var table = new Table().Title($"candidate runs ({order}; {runs.Count} of {total})").AddColumns("run id", "started", "trainer", "status", "validation metrics", "version");
         foreach (var run in runs)
         {
-            var metrics = (run[ApiJson.RunMetricsName] as JsonObject ?? []).Select(m => $"{m.Key} {Number(m.Value)}");
+            var metrics = (run[ApiJson.RunMetricsName] as JsonObject ?? []).Select(m => $"{m.Key} {Json.Metric(Json.Number(m.Value))}");
             var status = Json.Text(run["status"]) ?? "";
             if (Json.Text(run["error"]) is { } error) status += $": {error}";
             table.AddRow(Markup.Escape(Json.Text(run["runId"]) ?? ""), Json.When(run["startedAt"]), Markup.Escape(Json.Text(run["trainer"]) ?? ""),
@@ -98,7 +98,4 @@ public sealed class RunsCommand(IAnsiConsole console) : AsyncCommand<RunsSetting
         console.MarkupLineInterpolated($"register one as a version with 'mlops register {settings.Model} <run id>'");
         return ExitCodes.Ok;
     }
-
-    private static string Number(JsonNode? value) =>
-        value?.GetValue<double>() is { } x ? x.ToString("G4", CultureInfo.InvariantCulture) : "–";
 }
