@@ -136,6 +136,11 @@ public static class ApiResults
     public static async Task<JsonDocument> ReadDocumentAsync(HttpRequest request, CancellationToken ct)
     {
         if (request.ContentLength > MaxBodyBytes) throw new PayloadTooLargeException($"The body is {request.ContentLength} bytes; the limit is {MaxBodyBytes}.");
+        if (request.Headers.ContentEncoding is { Count: > 0 } encoding && !encoding.All(e => string.Equals(e, "identity", StringComparison.OrdinalIgnoreCase)))
+        {
+            // A compressed body would be read as text and reported as not UTF-8, which is not what is wrong.
+            throw new UnsupportedMediaTypeException($"The body is sent with Content-Encoding '{Truncate(encoding.ToString())}'; the API reads JSON as it is. Send the body uncompressed, without that header.");
+        }
         byte[] body;
         try
         {
@@ -143,9 +148,13 @@ public static class ApiResults
         }
         catch (BadHttpRequestException e)
         {
-            // The server's own limits, or a body cut short by the client: bad input, not a 500.
-            if (e.StatusCode == StatusCodes.Status413PayloadTooLarge) throw new PayloadTooLargeException($"The body is larger than the server accepts: {e.Message}");
-            throw new BadRequestException($"The body could not be read: {e.Message}");
+            // The server's own limits, or a body cut short by the client: bad input, not a 500. The server's wording names its settings: said in the API's own.
+            if (e.StatusCode == StatusCodes.Status413PayloadTooLarge) throw new PayloadTooLargeException($"The body is larger than the server accepts (at most {MaxBodyBytes} bytes).");
+            if (e.StatusCode == StatusCodes.Status408RequestTimeout)
+            {
+                throw new BadRequestException($"The body stopped arriving{(request.ContentLength is { } length ? $" before the {length} bytes its Content-Length announced" : "")}, and the server stopped waiting for it. Send the whole body.");
+            }
+            throw new BadRequestException("The body could not be read: it ended before its Content-Length, or its chunked encoding is broken. Send the whole body.");
         }
         if (body.Length == 0) throw new BadRequestException("The body is empty; send a JSON object.", Field("body", "empty"));
         var json = JsonText.WithoutByteOrderMark(body);
@@ -153,15 +162,23 @@ public static class ApiResults
         {
             throw new BadRequestException($"The body is not UTF-8 at {notUtf8}; JSON text must be UTF-8.", Field("body", $"not UTF-8 at {notUtf8}"));
         }
+        JsonDocument document;
         try
         {
-            return JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 32 });
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 32 });
         }
         catch (JsonException e)
         {
             var at = $"line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}";
             throw new BadRequestException($"The body is not valid JSON at {at}: {JsonReason(e)}", Field("body", $"invalid JSON at {at}"));
         }
+        if (JsonText.HalfSurrogateAt(json.Span) is { } half)
+        {
+            document.Dispose();
+            throw new BadRequestException($"The body's string starting at {half} holds a \\u escape of half a character (a UTF-16 surrogate without its other half, as when an emoji is cut in two). " +
+                                          "Escape both halves of the character, or send it as UTF-8.", Field("body", $"half a character at {half}"));
+        }
+        return document;
     }
 
     /// <summary>
@@ -211,8 +228,18 @@ public static class ApiResults
         var message = e.Message;
         var suffix = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
         if (suffix < 0) suffix = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return (suffix < 0 ? message : message[..suffix]).TrimEnd();
+        message = (suffix < 0 ? message : message[..suffix]).TrimEnd();
+        // The parser's wording names its own options; the caller can change only the body.
+        foreach (var (parserTerms, plain) in ParserWording) message = message.Replace(parserTerms, plain, StringComparison.Ordinal);
+        return message;
     }
+
+    private static readonly (string ParserTerms, string Plain)[] ParserWording =
+    [
+        (", when isFinalBlock is true.", "."),
+        (" which is not supported in this mode. Change the reader options.", ", which JSON does not allow."),
+        (" Change the reader options.", ""),
+    ];
 
     public static async Task<T?> ReadJsonAsync<T>(HttpRequest request, bool strict, CancellationToken ct)
     {
@@ -273,6 +300,8 @@ public static class ApiResults
                 return Problem(StatusCodes.Status410Gone, "Gone", e.Message);
             case PayloadTooLargeException e:
                 return Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large", e.Message);
+            case UnsupportedMediaTypeException e:
+                return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", e.Message);
             case Serving.ModelUnavailableException e:
                 var unavailable = Problem(StatusCodes.Status503ServiceUnavailable, "Model unavailable", e.Message);
                 return e.RetryAfter is { } after ? new WithHeader(unavailable, Microsoft.Net.Http.Headers.HeaderNames.RetryAfter, Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture)) : unavailable;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using System.Text.Json;
 using System.Text.Unicode;
 
 namespace Serverless.Core.Api;
@@ -22,6 +23,36 @@ public static class JsonText
         if (Utf8.IsValid(json)) return null;
         var index = 0;
         while (index < json.Length && Rune.DecodeFromUtf8(json[index..], out _, out var consumed) == OperationStatus.Done) index += consumed;
+        return Position(json, index);
+    }
+
+    /// <summary>
+    /// Where the first string of valid JSON text holds a <c>\u</c> escape of half a UTF-16 surrogate pair (a high half
+    /// without its low half, or a low half alone), as "line L, byte B" counted from 1; null when none does. The parser
+    /// accepts such text and fails only when the string is read, as an exception that is no bad-input answer. Text
+    /// without a backslash has no escape and is not read twice.
+    /// </summary>
+    public static string? HalfSurrogateAt(ReadOnlySpan<byte> json)
+    {
+        if (json.IndexOf((byte)'\\') < 0) return null;
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
+        while (reader.Read())
+        {
+            if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName) || !reader.ValueIsEscaped) continue;
+            try
+            {
+                reader.GetString();
+            }
+            catch (InvalidOperationException)
+            {
+                return Position(json, (int)reader.TokenStartIndex);
+            }
+        }
+        return null;
+    }
+
+    private static string Position(ReadOnlySpan<byte> json, int index)
+    {
         var before = json[..index];
         var lineStart = before.LastIndexOf((byte)'\n') + 1;
         return $"line {before.Count((byte)'\n') + 1}, byte {index - lineStart + 1}";

@@ -12,5 +12,8 @@ public sealed class BadRequestException(string message, IReadOnlyDictionary<stri
 /// <summary>A request body over the allowed size; answered with 413.</summary>
 public sealed class PayloadTooLargeException(string message) : Exception(message);
 
+/// <summary>A body in an encoding the API does not read (a compressed one); answered with 415.</summary>
+public sealed class UnsupportedMediaTypeException(string message) : Exception(message);
+
 /// <summary>A resource that existed and was removed for good (a purged run); answered with 410.</summary>
 public sealed class GoneException(string message) : Exception(message);

@@ -98,6 +98,11 @@ public sealed class FeedbackService(
             if (entry is null)
             {
                 errors[prefix(item.Index, RowProperty)] = [$"request '{Api.ApiResults.Truncate(item.RequestId, 60)}' had {logged.Max(e => e.Row) + 1} row(s); rows are numbered from 0"];
+                // The label is still checked, against the version that answered the request, so one answer names both.
+                if (await ManifestAsync(logged[0].ModelVersion) is { } answered && !TryReadLabel(answered.Schema, item.Label, out _, out var labelProblem))
+                {
+                    errors[prefix(item.Index, LabelProperty)] = [labelProblem];
+                }
                 continue;
             }
             if (logged.Count(e => e.Row == item.Row) is > 1 and var answers)
@@ -107,10 +112,7 @@ public sealed class FeedbackService(
                     [$"'{Api.ApiResults.Truncate(item.RequestId, 60)}' was the request id of {answers} logged predictions of row {item.Row} (the id was sent with more than one request), so which one this labels cannot be told; give each request its own x-request-id"];
                 continue;
             }
-            if (!manifests.TryGetValue(entry.ModelVersion, out var manifest))
-            {
-                manifests[entry.ModelVersion] = manifest = await registry.GetManifestAsync(model, entry.ModelVersion, ct).ConfigureAwait(false);
-            }
+            var manifest = await ManifestAsync(entry.ModelVersion);
             if (manifest is null)
             {
                 errors[prefix(item.Index, RequestIdProperty)] = [$"the version that answered it, {entry.ModelVersion}, is no longer registered"];
@@ -122,6 +124,12 @@ public sealed class FeedbackService(
                 continue;
             }
             entries.Add(new FeedbackEntry { RequestId = item.RequestId, Row = item.Row, Label = label, ModelVersion = entry.ModelVersion, PredictedAt = entry.Time, Time = now });
+        }
+
+        async Task<ModelManifest?> ManifestAsync(string version)
+        {
+            if (!manifests.TryGetValue(version, out var manifest)) manifests[version] = manifest = await registry.GetManifestAsync(model, version, ct).ConfigureAwait(false);
+            return manifest;
         }
         if (errors.Count > 0)
         {
@@ -225,9 +233,12 @@ public sealed class FeedbackService(
             return items.Count == 0 ? throw Bad(errors) : (items, Single, errors);
         }
         static string Indexed(int i, string field) => $"{ItemsProperty}[{i}].{field}";
+        var given = 0;
         foreach (var property in body.EnumerateObject())
         {
             if (property.Name != ItemsProperty) errors[Api.ApiResults.Truncate(property.Name, 60)] = [$"unknown field beside '{ItemsProperty}' (put fields inside each item)"];
+            // The parser keeps the last of the two: which was meant cannot be told, as for a field given twice in an item.
+            else if (++given == 2) throw Bad(new Dictionary<string, string[]>(errors) { [ItemsProperty] = ["given twice; give it once, with every item in it"] });
         }
         if (array.ValueKind != JsonValueKind.Array) errors[ItemsProperty] = ["must be an array of feedback items"];
         else if (array.GetArrayLength() == 0) errors[ItemsProperty] = ["empty; send at least one item"];

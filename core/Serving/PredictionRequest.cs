@@ -21,8 +21,14 @@ internal static class PredictionRequest
         {
             throw new BadRequestException("'rows' must be an array of objects, one per row.", new Dictionary<string, string[]> { [RowsProperty] = ["must be an array of objects"] });
         }
+        var given = 0;
         foreach (var property in body.EnumerateObject())
         {
+            if (property.Name == RowsProperty && ++given == 2)
+            {
+                // The parser keeps the last of the two: which was meant cannot be told, as for a field given twice in a row.
+                throw new BadRequestException("'rows' is given twice; give it once, with every row in it.", new Dictionary<string, string[]> { [RowsProperty] = ["given twice; give it once"] });
+            }
             if (property.Name != RowsProperty)
             {
                 throw new BadRequestException($"A body with 'rows' holds nothing else; '{Truncate(property.Name)}' does not belong there (put fields inside each row).",

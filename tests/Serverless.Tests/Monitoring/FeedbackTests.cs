@@ -170,6 +170,19 @@ public sealed class FeedbackTests(ShopModels shop) : IClassFixture<ShopModels>
         Assert.Equal(["row"], errors.Keys);
     }
 
+    [Fact]
+    public async Task Feedback_RowBeyondTheRequestAndWrongLabel_AreNamedInOneAnswer()
+    {
+        var requestId = NewRequestId();
+        await PredictWithIdAsync(Host, ShopData.Spend, ShopData.Row, requestId);
+
+        var errors = await BadRequestErrorsAsync(await FeedbackAsync(Host, ShopData.Spend,
+            $$"""{"items":[{"requestId":"{{requestId}}","row":5,"label":"x"}]}"""));
+
+        Assert.Equal(["items[0].label", "items[0].row"], errors.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("expected a number", errors["items[0].label"], StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(ShopData.Spend, "\"thirty\"", "expected a number")]
     [InlineData(ShopData.Spend, "true", "expected a number")]
@@ -195,6 +208,9 @@ public sealed class FeedbackTests(ShopModels shop) : IClassFixture<ShopModels>
     [InlineData("""{"items":[{"requestId":"a","row":-1,"label":1}]}""", "items[0].row")]
     [InlineData("""{"requestId":"a","row":0,"label":1,"row":1}""", "row")]
     [InlineData("""{"items":[{"requestId":"a","label":1,"label":2}]}""", "items[0].label")]
+    [InlineData("""{"items":[{"requestId":"a","row":1,"label":1}],"items":[{"requestId":"a","label":2}]}""", "items")]
+    [InlineData("""{"requestId":"\ud83d","label":1}""", "body")]
+    [InlineData("""{"\ud83d":1}""", "body")]
     public async Task Feedback_BadShape_Is400NamingTheField(string body, string field)
     {
         var errors = await BadRequestErrorsAsync(await FeedbackAsync(Host, ShopData.Spend, body));

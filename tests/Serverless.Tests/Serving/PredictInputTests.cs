@@ -230,6 +230,88 @@ public sealed class PredictInputTests(ShopSpendModel shop) : IClassFixture<ShopS
         Assert.Equal("not-utf8-1", response.Headers.GetValues("x-request-id").Single());
     }
 
+    [Theory]
+    [InlineData("""{"distance":7.5,"member":true,"city":"\ud83d"}""", "line 1, byte 38")]
+    [InlineData("""{"distance":7.5,"member":true,"city":"a\udc00b"}""", "line 1, byte 38")]
+    [InlineData("""{"rows":[{"distance":7.5,"\ud83d":1}]}""", "line 1, byte 26")]
+    public async Task Predict_EscapeOfHalfACharacter_Answers400NamingWhere(string body, string at)
+    {
+        // The parser takes such an escape and throws only when the string is read: it was a 500, and an ignored field
+        // (the label, an excluded column) was answered 200 and then could not be logged.
+        var problem = await ApiAssert.ProblemAsync(await PostAsync(Host, Model, body), HttpStatusCode.BadRequest);
+
+        Assert.Equal($"half a character at {at}", problem["errors"]!["body"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Predict_EscapedPairAndEscapedBackslash_AreRead()
+    {
+        var answer = await PredictAsync(Host, Model, """{"rows":[{"distance":7.5,"member":true,"city":"\ud83d\ude00"},{"distance":7.5,"member":true,"city":"\\ud83d"}]}""");
+
+        Assert.Equal(2, answer["predictions"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task Predict_RowsGivenTwice_Answers400()
+    {
+        var problem = await ApiAssert.ProblemAsync(await PostAsync(Host, Model, $$"""{"rows":[{{Complete}}],"rows":[{{Complete}},{{Complete}}]}"""), HttpStatusCode.BadRequest);
+
+        Assert.Equal("given twice; give it once", problem["errors"]!["rows"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Predict_CompressedBody_Answers415NamingTheEncoding()
+    {
+        var content = ApiAssert.Json(Complete);
+        content.Headers.ContentEncoding.Add("gzip");
+
+        var problem = await ApiAssert.ProblemAsync(await Host.Client.PostAsync($"/api/models/{Model}/predict", content), HttpStatusCode.UnsupportedMediaType);
+
+        Assert.Contains("Content-Encoding 'gzip'", problem["detail"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("   ", "isFinalBlock")]
+    [InlineData("""{"distance":7.5,}""", "reader options")]
+    public async Task Predict_InvalidJson_SaysSoWithoutTheParsersSettings(string body, string parserTerm)
+    {
+        var problem = await ApiAssert.ProblemAsync(await PostAsync(Host, Model, body), HttpStatusCode.BadRequest);
+
+        Assert.Contains("not valid JSON at line 1", problem["detail"]!.GetValue<string>());
+        Assert.DoesNotContain(parserTerm, problem["detail"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Predict_BodyThatStopsShortOfItsContentLength_Answers400SayingSo()
+    {
+        // A raw socket: an HTTP client will not send fewer bytes than it announces.
+        var address = Host.Client.BaseAddress!;
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(address.Host, address.Port);
+        var stream = socket.GetStream();
+        var head = $"POST /api/models/{Model}/predict HTTP/1.1\r\nHost: {address.Authority}\r\nContent-Type: application/json\r\nContent-Length: 80\r\n\r\n";
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head + """{"distance":7.5,"""));
+
+        // The connection stays open and the rest never comes: the server gives up on the body after its grace period (5 s).
+        var buffer = new byte[4096];
+        var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+        var answer = System.Text.Encoding.UTF8.GetString(buffer, 0, read);
+
+        Assert.StartsWith("HTTP/1.1 400", answer);
+        Assert.Contains("The body stopped arriving before the 80 bytes its Content-Length announced", answer);
+        Assert.DoesNotContain("MinRequestBodyDataRate", answer);
+    }
+
+    [Fact]
+    public async Task Promote_ReasonWithHalfACharacter_Answers400WithoutATypeName()
+    {
+        var response = await Host.Client.PostAsync($"/api/models/{Model}/promote", ApiAssert.Json("""{"version":"v1","reason":"\ud83d"}"""));
+
+        var problem = await ApiAssert.ProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.DoesNotContain("System.", problem["detail"]!.GetValue<string>());
+        Assert.Contains("body", problem["errors"]!.AsObject().Select(e => e.Key));
+    }
+
     [Fact]
     public async Task Predict_BodyAfterAUtf8ByteOrderMark_IsRead()
     {

@@ -33,13 +33,15 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
         var record = await UntilAsync(() => FindIngestionAsync(ct), "the host to ingest the file (is the local host running, with its blob trigger on this storage?)", ct);
         if (record is null) return ExitCodes.TimedOut;
         var action = Json.Text(record["action"]);
+        // The run this upload started is created after ingestion recorded it; an attempt of the same data that failed before is not this upload's.
+        var ingestedAt = record[JsonNamingPolicy.CamelCase.ConvertName(nameof(AuditRecord.At))]?.GetValue<DateTimeOffset>();
         var details = Json.Details(record["details"]) ?? [];
         if (action == AuditActions.Quarantine) return await ReportQuarantineAsync(Read<QuarantinedDetails>(details) ?? throw Unreadable(record), ct);
         if (action == AuditActions.Duplicate)
         {
             var same = (Read<DuplicateDetails>(details) ?? throw Unreadable(record)).DatasetVersion;
             view.Line($"duplicate: the data equals dataset version {same}, uploaded before; no new dataset version is made");
-            return await FollowRunAsync(await RunOfDataAsync(same, ct), earlierData: true, ct);
+            return await FollowRunAsync(await RunOfDataAsync(same, ingestedAt, ct), earlierData: true, ct);
         }
         var ingested = Read<IngestedDetails>(details) ?? throw Unreadable(record);
         if (ingested.Replaced is { } replaced)
@@ -53,15 +55,16 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
             view.Line($"ingested: dataset version {ingested.DatasetVersion}, {ingested.Rows} rows ({ingested.RejectedRows} rejected), " +
                       $"label {ingested.Label}, task {Json.Text(details["task"])}");
         }
-        return await FollowRunAsync(await RunOfDataAsync(ingested.DatasetVersion, ct), earlierData: ingested.Replaced is not null, ct);
+        return await FollowRunAsync(await RunOfDataAsync(ingested.DatasetVersion, ingestedAt, ct), earlierData: ingested.Replaced is not null, ct);
     }
 
     /// <summary>
     /// The run this upload's data has (<see cref="DropZone.StartOnceAsync"/>'s rule): the first attempt that is not there
-    /// yet, or did not fail and was not terminated. An earlier attempt that failed or was stopped is not this upload's,
-    /// nor is one that was purged (410: its id is never given again).
+    /// yet, or did not fail and was not terminated, or was created after <paramref name="ingestedAt"/> (this upload's
+    /// run, which may have failed before it is looked at). An earlier attempt that failed or was stopped is not this
+    /// upload's, nor is one that was purged (410: its id is never given again).
     /// </summary>
-    private async Task<string> RunOfDataAsync(string datasetVersion, CancellationToken ct)
+    private async Task<string> RunOfDataAsync(string datasetVersion, DateTimeOffset? ingestedAt, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -73,6 +76,7 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
             {
                 return instanceId;
             }
+            if (ingestedAt is { } since && status[JsonNamingPolicy.CamelCase.ConvertName(nameof(Serverless.Orchestrations.RunStatus.CreatedTime))]?.GetValue<DateTimeOffset>() >= since) return instanceId;
         }
     }
 
