@@ -98,6 +98,47 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
         files.Delete();
     }
 
+    /// <summary>
+    /// The same failing data uploaded again starts the next attempt, which fails at once: when the follower first looks,
+    /// its run has failed already. It is still this upload's run (created after the upload was ingested), not an earlier
+    /// attempt to skip: the follower ends with that failure, where it used to wait for an attempt that never came.
+    /// </summary>
+    [Fact]
+    public async Task Follow_UploadWhoseRetriedRunFailedBeforeItLooked_EndsWithThatFailure_WithExitCode4()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        await host.UploadAsync("doomed", "model.json", """{"label":"fare_amount","task":"regression"}""");
+        var data = TestData.TaxiSlice(8);
+        await host.UploadAsync("doomed", "first.csv", data);
+        await WaitForFailedRunsAsync(host, "doomed", 1);
+        await host.UploadAsync("doomed", "again.csv", data);
+        var eTag = (await host.Storage.Incoming.GetBlobClient("doomed/again.csv").GetPropertiesAsync()).Value.ETag.ToString();
+        var runs = await WaitForFailedRunsAsync(host, "doomed", 2);
+        var output = new StringWriter();
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(output), Interactive = Spectre.Console.InteractionSupport.No });
+        using var client = new PipelineClient(host.Client.BaseAddress!, adminKey: null);
+        var follower = new Serverless.Cli.Upload.UploadFollower(client, new Serverless.Cli.Upload.PlainFollowView(console), "doomed", "doomed/again.csv", eTag, TimeSpan.FromSeconds(30));
+
+        var exit = await follower.FollowAsync(CancellationToken.None);
+
+        Assert.True(exit == ExitCodes.RunFailed, output.ToString());
+        Assert.Contains($"training run {runs.Single(r => r.EndsWith("-r2", StringComparison.Ordinal))}", output.ToString());
+        Assert.Contains("test rows", output.ToString());
+    }
+
+    private static async Task<List<string>> WaitForFailedRunsAsync(TestHost host, string model, int count)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (true)
+        {
+            var list = (await host.Client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>($"/api/orchestrations?model={model}"))!;
+            var failed = list["runs"]!.AsArray().Where(r => r!["runtimeStatus"]!.GetValue<string>() == "Failed").Select(r => r!["instanceId"]!.GetValue<string>()).ToList();
+            if (failed.Count >= count) return failed;
+            Assert.True(DateTime.UtcNow < deadline, $"{model} has {failed.Count} failed run(s), not {count}: {list.ToJsonString()}");
+            await Task.Delay(200);
+        }
+    }
+
     [Fact]
     public async Task UploadWait_DataWhoseRunWasRejected_EndsAsThatRun_WithExitCode5()
     {
