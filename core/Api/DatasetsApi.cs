@@ -33,7 +33,7 @@ public sealed class DatasetsApi(DatasetStore datasets, QuarantineStore quarantin
                 v.Version, v.CreatedAt, v.Rows, v.RowsRejected, v.Lines, v.Problems, v.Sha256, v.PreviousVersion, v.Policy, v.Sources,
                 v.Schema.Label, v.Schema.Task, v.Schema.Features, v.Schema.Inferred,
             }),
-            Duplicates = duplicates.Select(d => new { d.Blob, d.UploadedAt, d.RecordedAt, d.Bytes, d.Sha256, d.DatasetVersion, d.Message }),
+            Duplicates = duplicates.Select(d => new { d.Blob, d.UploadedAt, d.RecordedAt, d.Bytes, d.Sha256, d.DatasetVersion, d.Message, d.Restored }),
             Quarantined = quarantined.Select(q => new
             {
                 q.Report.Blob, q.Report.UploadedAt, q.Report.QuarantinedAt, q.Report.Bytes, q.Report.Sha256, q.Report.ReasonCodes,

@@ -7,9 +7,8 @@ namespace Serverless.Core.Datasets;
 /// <summary>The pointer to a model's latest dataset version (<c>datasets/{model}/latest.json</c>).</summary>
 public sealed record LatestDataset(string Version, DateTimeOffset UpdatedAt);
 
-/// <summary>An upload that held the same data as an existing dataset version (<c>datasets/{model}/duplicates/…json</c>).</summary>
 /// <summary>
-/// An upload that held the data of an existing version: nothing new was written. <see cref="Restored"/>: under policy
+/// An upload that held the data of an existing version (<c>datasets/{model}/duplicates/…json</c>): nothing new was written. <see cref="Restored"/>: under policy
 /// replace it made that earlier version the latest again.
 /// </summary>
 public sealed record DuplicateUpload(string Blob, string ETag, DateTimeOffset? UploadedAt, DateTimeOffset RecordedAt, long Bytes, string Sha256, string DatasetVersion, string Message,

@@ -55,6 +55,23 @@ public sealed class DatasetsApiTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task ListDatasets_UploadThatRestoredAnEarlierVersion_IsListedWithRestoredTrue()
+    {
+        await using var host = await StartAsync(azurite);
+        var first = await IngestAsync(host, "restores", "a.csv", TestData.TaxiSlice(200));
+        await IngestAsync(host, "restores", "b.csv", TestData.TaxiSlice(300));
+        var back = await IngestAsync(host, "restores", "a-again.csv", TestData.TaxiSlice(200));
+
+        var answer = (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/restores/datasets"))!;
+
+        Assert.Equal(first.DatasetVersion, answer["latest"]!.GetValue<string>());
+        var restored = answer["duplicates"]!.AsArray().Single()!;
+        Assert.Equal("restores/a-again.csv", restored["blob"]!.GetValue<string>());
+        Assert.True(restored["restored"]!.GetValue<bool>(), restored.ToJsonString());
+        Assert.Equal(back.DatasetVersion, restored["datasetVersion"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task ListDatasets_ModelWithOnlyQuarantinedFiles_AnswersWithThemAndTheModelToo()
     {
         await using var host = await StartAsync(azurite);
