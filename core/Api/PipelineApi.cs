@@ -57,7 +57,8 @@ public sealed partial class PipelineApi(
         var withQuarantine = await quarantine.ListModelsAsync(ct);
         var withSpec = await specs.ListModelsAsync(ct);
         var models = new List<ModelSummary>();
-        foreach (var name in registered.Union(withData).Union(withQuarantine).Union(withSpec).Order(StringComparer.Ordinal))
+        // Files dropped under no valid model name are listed last, apart from the models ('_' would sort them first).
+        foreach (var name in registered.Union(withData).Union(withQuarantine).Union(withSpec).OrderBy(n => n == DropZoneNames.InvalidFolder).ThenBy(n => n, StringComparer.Ordinal))
         {
             var doc = registered.Contains(name) ? await registry.GetAsync(name, ct) : null;
             if (doc is null)
@@ -76,7 +77,8 @@ public sealed partial class PipelineApi(
     public Task<IResult> GetModelAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
         OnlyQueryParameters(request);
-        CheckModelName(model);
+        // The folder of files dropped under no valid model name answers as a model with quarantined files only, as the models list names it.
+        if (model != DropZoneNames.InvalidFolder) CheckModelName(model);
         var doc = await registry.GetAsync(model, ct);
         var dataset = await datasets.GetLatestAsync(model, ct);
         var quarantined = doc is null && dataset is null ? await quarantine.ListAsync(model, ct) : [];

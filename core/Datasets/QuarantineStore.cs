@@ -22,7 +22,9 @@ public sealed class QuarantineStore(PipelineStorage storage)
         var summary = $"The file '{CellValues.Escape(upload.BlobName)}' ({upload.Bytes:N0} bytes) was not accepted for model '{model}': {rejection.Message} " +
                       $"It is kept unchanged at {storage.Quarantine.Name}/{prefix}{OriginalFile}. " +
                       // A spec is read only under its own name; a data file under any name the ingestor reads.
-                      (upload.BlobName.Split('/')[^1] == Specs.ModelSpecStore.FileName
+                      (model == DropZoneNames.InvalidFolder
+                          ? $"Upload it again as incoming/{{model}}/{{file}}, under a valid model name ({Hosting.ModelNames.Rule})."
+                          : upload.BlobName.Split('/')[^1] == Specs.ModelSpecStore.FileName
                           ? $"Fix the spec and upload it again as incoming/{model}/{Specs.ModelSpecStore.FileName} (a spec is read under that name only)."
                           : $"Fix the file and upload it again under any name in incoming/{model}/.");
         var report = new QuarantineReport

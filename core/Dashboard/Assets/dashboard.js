@@ -366,6 +366,9 @@
     if (!view.ok) {
       $('#model-aliases').replaceChildren(pill(pick(view.body, 'detail') || (view.status === 404 ? 'not found' : `could not be read (${view.status})`), 'warn'));
       state.modelView = null;
+      // Nothing known of the model: no rollback to offer.
+      state.rollbackTo = null;
+      $('#rollback').disabled = true;
     } else {
       state.modelView = view.body;
       renderModel(view.body);

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using Serverless.Core.Datasets;
 using Serverless.Core.Specs;
+using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.LocalHost.Triggers;
 using Serverless.Tests.Infrastructure;
@@ -320,6 +321,27 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
         var datasets = new List<string>();
         await foreach (var blob in host.Storage.Datasets.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, null, CancellationToken.None)) datasets.Add(blob.Name);
         Assert.Empty(datasets);
+    }
+
+    [Fact]
+    public async Task DropZone_FileUnderNoValidModelName_SaysToUseAValidName_AndIsListedLastAsAModelWithQuarantinedFiles()
+    {
+        await using var host = await TestHost.StartAsync(azurite, new() { ["Pipeline:BlobTrigger:Enabled"] = "false" });
+        await host.Storage.EnsureCreatedAsync();
+        await host.UploadAsync("aaa-real", "model.json", """{"label":"fare_amount"}""");
+        await host.Storage.Incoming.GetBlobClient("Bad_Name/x.csv").UploadAsync(BinaryData.FromString(Taxi), overwrite: true);
+
+        await host.Services.GetRequiredService<IncomingBlobPoller>().PollOnceAsync(CancellationToken.None);
+
+        var invalid = Serverless.Core.Datasets.DropZoneNames.InvalidFolder;
+        var view = (await host.Client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>($"/api/models/{invalid}"))!;
+        var summary = (await host.Client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>($"/api/models/{invalid}/quarantine"))!["files"]![0]!["summary"]!.GetValue<string>();
+        Assert.Equal("Bad_Name/x.csv", view["quarantined"]![0]!["blob"]!.GetValue<string>());
+        Assert.Contains("under a valid model name", summary, StringComparison.Ordinal);
+        Assert.DoesNotContain($"incoming/{invalid}/", summary, StringComparison.Ordinal);
+        var names = (await host.Client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>("/api/models"))!["models"]!.AsArray().Select(m => m!["model"]!.GetValue<string>()).ToList();
+        Assert.Equal(invalid, names[^1]);
+        Assert.Contains("aaa-real", names);
     }
 
     [Theory]
