@@ -60,43 +60,44 @@ public static class MlopsApp
                 .WithExample("upload", "taxi", "taxi-fare-train.csv", "--label", "fare_amount", "--task", "regression", "--wait");
             config.AddCommand<ModelsCommand>("models")
                 .WithAlias("list")
-                .WithDescription("List the models with their production and staging versions and primary metric.");
+                .WithDescription("List the models with their production and staging versions and primary metric.")
+                .WithExample("models");
             config.AddCommand<ShowCommand>("show")
                 .WithDescription("Show one model: aliases, versions, alias history, latest dataset and quarantined files.")
                 .WithExample("show", "taxi");
             config.AddCommand<PromoteCommand>("promote")
                 .WithDescription("Move the production alias to a version (admin key required when the host has one).")
-                .WithExample("promote", "taxi", "v2", "--reason", "better on last week's data");
+                .WithExample("promote", "taxi", "v2", "--reason", "\"better on last week's data\"");
             config.AddCommand<RollbackCommand>("rollback")
                 .WithDescription("Move production back to the version it held before (admin key required when the host has one).")
-                .WithExample("rollback", "taxi", "--reason", "complaints about fares");
+                .WithExample("rollback", "taxi", "--reason", "\"complaints about fares\"");
             config.AddCommand<ArchiveCommand>("archive")
                 .WithDescription("Archive a version: it is never served again unless promoted with --force (admin key required when the host has one).")
-                .WithExample("archive", "taxi", "v1", "--reason", "trained on the wrong month");
+                .WithExample("archive", "taxi", "v1", "--reason", "\"trained on the wrong month\"");
             config.AddCommand<RunsCommand>("runs")
                 .WithDescription("List the model's candidate runs: trainer, status, validation metrics and the version each became.")
                 .WithExample("runs", "taxi", "--sort", "rmse");
             config.AddCommand<RegisterCommand>("register")
                 .WithDescription("Register a candidate run as a new version by hand (admin key required when the host has one).")
-                .WithExample("register", "taxi", "train-taxi-ds-0123456789abcdef-1a2b3c4d-c00", "--reason", "faster to serve");
+                .WithExample("register", "taxi", "train-taxi-ds-0123456789abcdef-1a2b3c4d-c00", "--reason", "\"faster to serve\"");
             config.AddCommand<ApproveCommand>("approve")
                 .WithDescription("Approve a version waiting at the manual approval gate of its training run.")
                 .WithExample("approve", "train-taxi-ds-0123456789abcdef");
             config.AddCommand<RejectCommand>("reject")
                 .WithDescription("Reject a version waiting at the manual approval gate of its training run.")
-                .WithExample("reject", "train-taxi-ds-0123456789abcdef", "--reason", "fails the fairness review");
+                .WithExample("reject", "train-taxi-ds-0123456789abcdef", "--reason", "\"fails the fairness review\"");
             config.AddCommand<TrainCommand>("train")
                 .WithDescription("Start a training run on the model's latest data, or on --dataset (admin key required when the host has one).")
-                .WithExample("train", "taxi", "--reason", "new trainers in the spec");
+                .WithExample("train", "taxi", "--reason", "\"new trainers in the spec\"");
             config.AddCommand<TerminateCommand>("terminate")
                 .WithDescription("Stop a training run; a version it registered and no one decided on is rejected.")
-                .WithExample("terminate", "train-taxi-ds-0123456789abcdef", "--reason", "wrong data");
+                .WithExample("terminate", "train-taxi-ds-0123456789abcdef", "--reason", "\"wrong data\"");
             config.AddCommand<DriftCommand>("drift")
                 .WithDescription("Check the model's logged live inputs against its training data now, and print the verdict (it may start retraining).")
-                .WithExample("drift", "taxi", "--reason", "after the pricing change");
+                .WithExample("drift", "taxi", "--reason", "\"after the pricing change\"");
             config.AddCommand<SpecCommand>("spec")
                 .WithDescription("Print the model's spec in force and its history; with --set, put a new spec in force (admin key required when the host has one).")
-                .WithExample("spec", "taxi", "--set", "model.json", "--reason", "add LightGbm");
+                .WithExample("spec", "taxi", "--set", "model.json", "--reason", "\"add LightGbm\"");
             config.AddCommand<AuditCommand>("audit")
                 .WithDescription("Print the newest audit records, oldest first; with --follow, keep printing new ones.")
                 .WithExample("audit", "--model", "taxi", "--follow");
