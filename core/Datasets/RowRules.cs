@@ -47,7 +47,8 @@ internal sealed class RowRules(string[] header, int labelIndex, ModelSpec spec, 
         {
             if (CellValues.TryNumber(values[record, index], out var v) && (v < range.Min || v > range.Max))
             {
-                var text = CellValues.Escape(values.GetString(record, index));
+                // A number, so no formula a spreadsheet would run: shown as written, without Escape's guarding quote ('-1).
+                var text = values.GetString(record, index);
                 return ("value_out_of_range", $"'{header[index]}' = {text} is outside [{range.Min?.ToString(CultureInfo.InvariantCulture) ?? "-inf"}, {range.Max?.ToString(CultureInfo.InvariantCulture) ?? "inf"}]", text, index);
             }
         }

@@ -107,6 +107,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         Assert.Equal(["-5,7.5", "-5,51"], new[] { text[7], text[37] });
         var problem = Assert.Single(manifest.Problems, p => p.Code == "value_out_of_range");
         Assert.Equal([8L, 38L], problem.Lines);
+        Assert.Equal("'x' = -5 is outside [0, inf]", problem.Details[0]);
     }
 
     [Fact]
