@@ -16,10 +16,10 @@ public sealed record IntegrityFailureDetails(string Version, string Host, string
 /// model.zip that is gone, is logged, audited as <see cref="AuditActions.IntegrityFailure"/> with who met it and where,
 /// and thrown as <see cref="ModelUnavailableException"/> naming the version and what to do.
 /// </summary>
-public sealed class ModelIntegrity(ModelRegistry registry, AuditLog audit, ILogger<ModelIntegrity> logger)
+public sealed class ModelIntegrity(ModelRegistry registry, AuditLog audit, Microsoft.Extensions.Options.IOptions<PredictionOptions> options, ILogger<ModelIntegrity> logger)
 {
-    // Versions whose stored bytes failed a check in this process, until a later check of them passes.
-    private readonly ConcurrentDictionary<(string Model, string Version), bool> _failed = new();
+    // Versions whose stored bytes failed a check in this process, until a later check of them passes, and when the failure was last audited.
+    private readonly ConcurrentDictionary<(string Model, string Version), DateTime> _failed = new();
     // Set at the first failure: until then the check on the request path reads one field (IsEmpty would take every lock).
     private volatile bool _anyFailed;
 
@@ -48,18 +48,27 @@ public sealed class ModelIntegrity(ModelRegistry registry, AuditLog audit, ILogg
         catch (Exception e) when (e is InvalidDataException || e is RequestFailedException { ErrorCode: var code } && code == BlobErrorCode.BlobNotFound)
         {
             var reason = e is InvalidDataException ? e.Message : $"The model.zip of {model} {version} is missing.";
-            _failed[(model, version)] = true;
+            var now = DateTime.UtcNow;
+            // Every check is refused, but a failure is audited once an IntegrityRetryInterval, whichever path meets it
+            // (downloads, promotions and rollbacks as serving): a caller retrying must not fill the audit log.
+            var auditedLately = _failed.TryGetValue((model, version), out var last) && now - last < options.Value.IntegrityRetryInterval;
+            if (!auditedLately) _failed[(model, version)] = now;
             _anyFailed = true;
             logger.LogError(e, "Integrity failure: {ModelName} {ModelVersion} met by {Actor}", model, version, actor);
-            try
-            {
-                await audit.RecordAsync(AuditActions.IntegrityFailure, model, actor, reason, new IntegrityFailureDetails(version, HostIdentity.Name, reason), CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception auditFailure) when (auditFailure is RequestFailedException or OperationCanceledException)
-            {
-                logger.LogError(auditFailure, "Could not audit the integrity failure of {ModelName} {ModelVersion}", model, version);
-            }
+            if (!auditedLately) await AuditAsync(model, version, actor, reason).ConfigureAwait(false);
             throw new ModelUnavailableException(model, version, $"Model '{model}' version {version} failed its integrity check: {reason}");
+        }
+    }
+
+    private async Task AuditAsync(string model, string version, string actor, string reason)
+    {
+        try
+        {
+            await audit.RecordAsync(AuditActions.IntegrityFailure, model, actor, reason, new IntegrityFailureDetails(version, HostIdentity.Name, reason), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception auditFailure) when (auditFailure is RequestFailedException or OperationCanceledException)
+        {
+            logger.LogError(auditFailure, "Could not audit the integrity failure of {ModelName} {ModelVersion}", model, version);
         }
     }
 }

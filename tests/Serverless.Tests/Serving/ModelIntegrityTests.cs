@@ -111,6 +111,23 @@ public sealed class ModelIntegrityTests(ShopSpendModel shop) : IClassFixture<Sho
         Assert.Contains("sha256", record["details"]!["reason"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task DownloadAndPromote_TamperedVersionAgainAndAgain_EachRefused_AuditedOnceAnInterval()
+    {
+        var model = await ProductionCopyAsync("repeated");
+        await shop.RegisterCopyAsync(model);
+        await TamperAsync(model, "v2");
+
+        for (var i = 0; i < 3; i++)
+        {
+            await ApiAssert.ProblemAsync(await Host.Client.GetAsync($"/api/models/{model}/versions/v2/model.zip"), HttpStatusCode.ServiceUnavailable);
+            await ApiAssert.ProblemAsync(await Host.Client.PostAsync($"/api/models/{model}/promote", ApiAssert.Json("""{"version":"v2","force":true,"reason":"try"}""")), HttpStatusCode.Conflict);
+        }
+
+        // Six refusals within the retry interval (a minute): one audit record, not six.
+        await SingleIntegrityRecordAsync(model);
+    }
+
     /// <summary>
     /// A version served by name from a copy loaded before its stored bytes were found bad (here by a download) is checked
     /// again and answered 503, as the rollback refusal says; production keeps the verified copy it serves.
