@@ -1,4 +1,5 @@
 using Serverless.Core.Registry;
+using Serverless.Core.Serving;
 
 namespace Serverless.Core.Api;
 
@@ -19,7 +20,16 @@ public sealed partial class PipelineApi
         if (doc is null) return (null, null);
         var version = doc.Aliases.GetValueOrDefault(ModelRegistry.Production) ?? doc.Versions.LastOrDefault()?.Version;
         if (version is null) return (null, null);
-        var manifest = await registry.GetManifestAsync(model, version, ct);
+        ModelManifest? manifest;
+        try
+        {
+            manifest = await registry.GetManifestAsync(model, version, ct);
+        }
+        catch (ModelUnavailableException)
+        {
+            // A damaged manifest: the view still lists the model and its versions; that version's own routes say what is wrong.
+            return (null, null);
+        }
         if (manifest is null) return (null, null);
         var signature = InputSignature.Of(version, manifest.Schema);
         var profile = await datasets.GetProfileAsync(model, manifest.DatasetVersion, ct);

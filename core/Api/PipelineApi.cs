@@ -28,6 +28,7 @@ public sealed partial class PipelineApi(
     DatasetStore datasets,
     QuarantineStore quarantine,
     PredictionService predictions,
+    ModelIntegrity integrity,
     ExperimentRuns runs,
     ModelPresence presence,
     AuditLog audit,
@@ -87,7 +88,8 @@ public sealed partial class PipelineApi(
         return Json(new ModelView(
             model,
             doc?.Aliases ?? [],
-            doc is null ? null : ModelRegistry.FindRollbackTarget(doc).To,
+            // Not a version whose bytes failed their check here: the rollback would be refused.
+            doc is not null && ModelRegistry.FindRollbackTarget(doc).To is { } rollbackTo && !integrity.HasFailed(model, rollbackTo) ? rollbackTo : null,
             LatestVersion(doc),
             [.. (doc?.Versions ?? []).Select(VersionSummary.Of)],
             new ModelLinks(ApiRoutes.OrchestrationsOf(model), ApiRoutes.RunsOf(model), ApiRoutes.PredictOf(model), ApiRoutes.DatasetsOf(model)),

@@ -1,7 +1,9 @@
+using System.Text.Json;
 using System.Security.Cryptography;
 using Azure;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
+using Serverless.Core.Serving;
 using Serverless.Core.Storage;
 using Serverless.Core.Tracking;
 
@@ -58,11 +60,22 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
         return await ModelFolders.ListAsync(storage.Models, RegistryFile, ct).ConfigureAwait(false);
     }
 
+    /// <summary>The version's manifest; null when there is none.</summary>
+    /// <exception cref="ModelUnavailableException">The stored manifest cannot be read (its bytes were damaged): nothing of the version can be trusted or served.</exception>
     public async Task<ModelManifest?> GetManifestAsync(string model, string version, CancellationToken ct)
     {
         await storage.EnsureCreatedAsync().ConfigureAwait(false);
-        var read = await JsonBlobs.TryReadAsync<ModelManifest>(storage.Models.GetBlobClient(VersionPrefix(model, version) + "manifest.json"), ct).ConfigureAwait(false);
-        return read?.Value;
+        var blob = storage.Models.GetBlobClient(VersionPrefix(model, version) + "manifest.json");
+        try
+        {
+            var read = await JsonBlobs.TryReadAsync<ModelManifest>(blob, ct).ConfigureAwait(false);
+            return read?.Value;
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException)
+        {
+            throw new ModelUnavailableException(model, version,
+                $"The manifest of '{model}' version {version} ({storage.Models.Name}/{blob.Name}) cannot be read, so nothing of that version can be served or trusted: {e.Message.Split(" Path:")[0]} {ModelIntegrity.Remedy(model)}");
+        }
     }
 
     public async Task<string?> GetCardAsync(string model, string version, CancellationToken ct)

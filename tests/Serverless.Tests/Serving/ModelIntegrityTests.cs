@@ -94,6 +94,9 @@ public sealed class ModelIntegrityTests(ShopSpendModel shop) : IClassFixture<Sho
         Assert.Equal(("anonymous", "v1"), (record["actor"]!.GetValue<string>(), record["details"]!["version"]!.GetValue<string>()));
         var audit = await Host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model={model}&action={Serverless.Core.Tracking.AuditActions.Rollback}");
         Assert.Empty(audit!["records"]!.AsArray());
+        // The model view no longer offers the rollback that was refused.
+        var view = await Host.Client.GetFromJsonAsync<JsonObject>($"/api/models/{model}");
+        Assert.Null(view!["rollbackTo"]);
     }
 
     [Fact]
@@ -109,6 +112,26 @@ public sealed class ModelIntegrityTests(ShopSpendModel shop) : IClassFixture<Sho
         var record = await SingleIntegrityRecordAsync(model);
         Assert.False(string.IsNullOrEmpty(record["details"]!["host"]?.GetValue<string>()), record.ToJsonString());
         Assert.Contains("sha256", record["details"]!["reason"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task DamagedManifest_ItsVersionsRoutesAnswer503NamingIt_TheModelViewStillAnswers()
+    {
+        var model = await ProductionCopyAsync("manifest");
+        await shop.RegisterCopyAsync(model);
+        await Host.Storage.Models.GetBlobClient($"{model}/v2/manifest.json").UploadAsync(BinaryData.FromString("{\"broken"), overwrite: true);
+
+        var view = await Host.Client.GetAsync($"/api/models/{model}");
+        var version = await ApiAssert.ProblemAsync(await Host.Client.GetAsync($"/api/models/{model}/versions/v2"), HttpStatusCode.ServiceUnavailable);
+        await ApiAssert.ProblemAsync(await Host.Client.GetAsync($"/api/models/{model}/versions/v2/model.zip"), HttpStatusCode.ServiceUnavailable);
+        // Refused as a promotion of a model.zip that fails its check is (409), naming the manifest.
+        var promote = await ApiAssert.ProblemAsync(await Host.Client.PostAsync($"/api/models/{model}/promote", ApiAssert.Json("""{"version":"v2","force":true,"reason":"try"}""")), HttpStatusCode.Conflict);
+
+        Assert.Equal(HttpStatusCode.OK, view.StatusCode);
+        Assert.Contains("manifest", promote["detail"]!.GetValue<string>());
+        Assert.Contains($"The manifest of '{model}' version v2", version["detail"]!.GetValue<string>());
+        Assert.Contains("Register the model again", version["detail"]!.GetValue<string>());
+        Assert.Equal("v1", (await PredictAsync(Host, model, ShopData.Row))["modelVersion"]!.GetValue<string>());
     }
 
     [Fact]
