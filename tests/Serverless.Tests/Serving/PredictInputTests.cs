@@ -312,6 +312,26 @@ public sealed class PredictInputTests(ShopSpendModel shop) : IClassFixture<ShopS
         Assert.Contains("body", problem["errors"]!.AsObject().Select(e => e.Key));
     }
 
+    [Theory]
+    [InlineData("GET", "predict")]
+    [InlineData("PUT", "predict")]
+    [InlineData("DELETE", "predict")]
+    [InlineData("HEAD", "predict")]
+    [InlineData("OPTIONS", "predict")]
+    [InlineData("GET", "feedback")]
+    [InlineData("PATCH", "feedback")]
+    public async Task PredictAndFeedback_OtherMethod_Answers405WithAllowAndTheRequestId(string method, string route)
+    {
+        var request = new HttpRequestMessage(new HttpMethod(method), $"/api/models/{Model}/{route}");
+        request.Headers.Add("x-request-id", "wrong-method-1");
+
+        var response = await Host.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal("wrong-method-1", response.Headers.GetValues("x-request-id").Single());
+        Assert.Equal(["POST"], response.Content.Headers.Allow);
+    }
+
     [Fact]
     public async Task Predict_BodyAfterAUtf8ByteOrderMark_IsRead()
     {
