@@ -54,6 +54,14 @@ public static class LocalHostApp
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // HEAD is answered wherever GET is (RFC 9110 asks it of every server): routed as the GET, whose headers go out
+        // and whose body the server drops, as it does for every HEAD request. Before routing, so the GET route is chosen.
+        app.Use((context, next) =>
+        {
+            if (HttpMethods.IsHead(context.Request.Method)) context.Request.Method = HttpMethods.Get;
+            return next(context);
+        });
+        app.UseRouting();
         MapRoutes(app);
         return app;
     }

@@ -332,6 +332,19 @@ public sealed class PredictInputTests(ShopSpendModel shop) : IClassFixture<ShopS
         Assert.Equal(["POST"], response.Content.Headers.Allow);
     }
 
+    [Theory]
+    [InlineData("/api/health", HttpStatusCode.OK)]
+    [InlineData($"/api/models/{Model}", HttpStatusCode.OK)]
+    [InlineData("/api/models/no-such-shop", HttpStatusCode.NotFound)]
+    public async Task Head_OfAGetRoute_AnswersAsTheGetWouldWithoutItsBody(string path, HttpStatusCode status)
+    {
+        var response = await Host.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, path));
+
+        Assert.Equal(status, response.StatusCode);
+        Assert.StartsWith("application/", response.Content.Headers.ContentType?.MediaType);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+    }
+
     [Fact]
     public async Task Predict_BodyAfterAUtf8ByteOrderMark_IsRead()
     {
