@@ -66,13 +66,6 @@ public static class LocalHostApp
         return app;
     }
 
-    /// <summary>Every other method of a route whose answers carry the request id: 405 with it (<see cref="ApiResults.MethodNotAllowed"/>), left out of the OpenAPI document.</summary>
-    public static void MapOtherMethods(this RouteGroupBuilder api, string route, string allowed) =>
-        api.MapMethods(route, [.. Methods.Where(m => m != allowed)], (HttpRequest r) => ApiResults.MethodNotAllowed(r, allowed)).ExcludeFromDescription();
-
-    private static readonly string[] Methods =
-        [HttpMethods.Get, HttpMethods.Head, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch, HttpMethods.Options, HttpMethods.Post];
-
     /// <summary>The routes of SPEC.md; admin routes carry the key filter.</summary>
     public static void MapRoutes(IEndpointRouteBuilder app)
     {
@@ -92,7 +85,6 @@ public static class LocalHostApp
         api.MapPost(ApiRoutes.Predict, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.PredictAsync(model, r, ct))
             .Describe<PredictionResponse>("Predict", "Predictions for one JSON object of feature values, or {\"rows\": [...]}; the model's inputSignature lists the fields", 200, 404, 409, 413, 503)
             .Body<JsonObject>().Query("version", "pin a version (v2, or 2)").Query("alias", "the version an alias points at, e.g. staging").RequestIdHeader();
-        api.MapOtherMethods(ApiRoutes.Predict, HttpMethods.Post);
         api.MapGet(ApiRoutes.Runs, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListRunsAsync(model, r, ct))
             .Describe<RunList>("ListRuns", "Experiment runs (one per trained candidate) with their validation metrics", 200, 404)
             .Query("sort", "a metric to sort by, best first: " + string.Join(", ", Enum.GetValues<TaskKind>().SelectMany(Metrics.For).Distinct()))

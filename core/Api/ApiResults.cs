@@ -42,18 +42,6 @@ public static class ApiResults
         return requestId;
     }
 
-    /// <summary>
-    /// A request with a method its route does not take, on a route whose every answer carries the request id (predict,
-    /// feedback): 405 problem details with <c>Allow</c> and the <c>x-request-id</c> header, where the framework's own 405
-    /// has neither.
-    /// </summary>
-    public static IResult MethodNotAllowed(HttpRequest request, string allowed)
-    {
-        AnswerRequestId(request);
-        request.HttpContext.Response.Headers.Allow = allowed;
-        return Problem(StatusCodes.Status405MethodNotAllowed, "Method not allowed", $"{request.Method} is not taken by {request.Path}; send {allowed}.");
-    }
-
     /// <summary>Keeps the request's id for a fault's 500, whose headers the host clears before answering.</summary>
     public static void KeepRequestIdForFaults(HttpRequest request, string requestId) => request.HttpContext.Items[Serving.RequestId.Header] = requestId;
 
