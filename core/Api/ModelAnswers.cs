@@ -88,7 +88,8 @@ public sealed record VersionSummary(
     SelectionMeasure? Selection = null,
     MetricInterval? TestInterval = null,
     StatusChange? StatusChanged = null,
-    string? RunId = null)
+    string? RunId = null,
+    bool? IntegrityFailed = null)
 {
     /// <summary>A registry entry as the API shows it (the registry keeps the trainer and its parameters as one description).</summary>
     public static VersionSummary Of(VersionEntry entry)

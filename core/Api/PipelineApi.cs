@@ -91,7 +91,8 @@ public sealed partial class PipelineApi(
             // Not a version whose bytes failed their check here: the rollback would be refused.
             doc is not null && ModelRegistry.FindRollbackTarget(doc).To is { } rollbackTo && !integrity.HasFailed(model, rollbackTo) ? rollbackTo : null,
             LatestVersion(doc),
-            [.. (doc?.Versions ?? []).Select(VersionSummary.Of)],
+            // A version whose bytes failed their check on this host says so beside its status: it cannot be promoted or served.
+            [.. (doc?.Versions ?? []).Select(v => integrity.HasFailed(model, v.Version) ? VersionSummary.Of(v) with { IntegrityFailed = true } : VersionSummary.Of(v))],
             new ModelLinks(ApiRoutes.OrchestrationsOf(model), ApiRoutes.RunsOf(model), ApiRoutes.PredictOf(model), ApiRoutes.DatasetsOf(model)),
             doc?.History ?? [],
             dataset is null ? null : new DatasetSummary(dataset.Version, dataset.Rows, dataset.CreatedAt, dataset.Schema.Label, dataset.Schema.Task, dataset.Schema.Inferred, dataset.RowsRejected),

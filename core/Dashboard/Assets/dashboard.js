@@ -412,7 +412,8 @@
       el('td', {}, when(v.createdAt)),
       el('td', {}, v.trainer || '–'),
       el('td', { class: 'selection' }, chosenBy(v)),
-      el('td', {}, pill(v.status || '–', v.status === 'rejected' || v.status === 'archived' ? 'bad' : v.status === 'pendingApproval' ? 'warn' : '')),
+      el('td', {}, pill(v.status || '–', v.status === 'rejected' || v.status === 'archived' ? 'bad' : v.status === 'pendingApproval' ? 'warn' : ''),
+        v.integrityFailed ? ' ' : '', v.integrityFailed ? pill('integrity check failed', 'bad') : ''),
       el('td', { class: 'num test', title: v.measuredOn ? `on ${fmt(v.measuredOn.rows)} ${v.measuredOn.set} rows` : '' }, testValue(v)),
       el('td', {}, ...aliasesOf(v.version).map((a) => pill(a, a === 'production' ? 'good' : 'info'))),
       el('td', {}, aliases.production === v.version ? '' : el('button', {

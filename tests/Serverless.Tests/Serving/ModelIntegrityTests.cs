@@ -94,9 +94,12 @@ public sealed class ModelIntegrityTests(ShopSpendModel shop) : IClassFixture<Sho
         Assert.Equal(("anonymous", "v1"), (record["actor"]!.GetValue<string>(), record["details"]!["version"]!.GetValue<string>()));
         var audit = await Host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model={model}&action={Serverless.Core.Tracking.AuditActions.Rollback}");
         Assert.Empty(audit!["records"]!.AsArray());
-        // The model view no longer offers the rollback that was refused.
+        // The model view no longer offers the rollback that was refused, and marks the version.
         var view = await Host.Client.GetFromJsonAsync<JsonObject>($"/api/models/{model}");
         Assert.Null(view!["rollbackTo"]);
+        var versions = view["versions"]!.AsArray();
+        Assert.True(versions.Single(v => v!["version"]!.GetValue<string>() == "v1")!["integrityFailed"]!.GetValue<bool>());
+        Assert.Null(versions.Single(v => v!["version"]!.GetValue<string>() == "v2")!["integrityFailed"]);
     }
 
     [Fact]
