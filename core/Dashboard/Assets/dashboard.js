@@ -57,20 +57,24 @@
 
   const pill = (text, kind) => el('span', { class: 'pill ' + (kind || '') }, text);
 
-  // How a version's selection metric was measured: "cv5 0.601 ± 0.041" (mean and spread of k folds) or "validation 1.41".
-  function chosenBy(v) {
+  // How a version's selection metric was measured: "cv5 0.601 ± 0.041" (mean and spread of k folds) or "validation 1.41";
+  // named when it is not the table's metric (a version chosen under an earlier primary metric).
+  function chosenBy(v, metric) {
     const selection = v.selection;
     const value = (v.validationMetrics || {})[v.primaryMetric];
-    if (!selection) return value === undefined ? '–' : `validation ${fmt(value)}`;
+    const named = v.primaryMetric && v.primaryMetric !== metric ? `${v.primaryMetric} ` : '';
+    if (!selection) return value === undefined ? '–' : `validation ${named}${fmt(value)}`;
     const spread = (selection.standardDeviation || {})[v.primaryMetric];
-    return `${selection.set} ${fmt(value)}${spread === undefined ? '' : ` ± ${fmt(spread)}`}`;
+    return `${selection.set} ${named}${fmt(value)}${spread === undefined ? '' : ` ± ${fmt(spread)}`}`;
   }
 
   // The test value of the primary metric, and its 95% bootstrap interval where the version has one of that metric.
-  function testValue(v) {
-    const value = fmt((v.testMetrics || {})[v.primaryMetric]);
+  // A version's test value of one metric (the column's, the same for every row: versions made under another primary
+  // metric have this one too), with its interval where the version has one of that metric.
+  function testValue(v, metric) {
+    const value = fmt((v.testMetrics || {})[metric]);
     const interval = v.testInterval;
-    return interval && interval.metric === v.primaryMetric ? `${value} [${fmt(interval.low)}, ${fmt(interval.high)}]` : value;
+    return interval && interval.metric === metric ? `${value} [${fmt(interval.low)}, ${fmt(interval.high)}]` : value;
   }
 
   function fmt(value) {
@@ -411,10 +415,10 @@
       el('td', {}, el('strong', {}, v.version)),
       el('td', {}, when(v.createdAt)),
       el('td', {}, v.trainer || '–'),
-      el('td', { class: 'selection' }, chosenBy(v)),
+      el('td', { class: 'selection' }, chosenBy(v, metric)),
       el('td', {}, pill(v.status || '–', v.status === 'rejected' || v.status === 'archived' ? 'bad' : v.status === 'pendingApproval' ? 'warn' : ''),
         v.integrityFailed ? ' ' : '', v.integrityFailed ? pill('integrity check failed', 'bad') : ''),
-      el('td', { class: 'num test', title: v.measuredOn ? `on ${fmt(v.measuredOn.rows)} ${v.measuredOn.set} rows` : '' }, testValue(v)),
+      el('td', { class: 'num test', title: v.measuredOn ? `on ${fmt(v.measuredOn.rows)} ${v.measuredOn.set} rows` : '' }, testValue(v, metric)),
       el('td', {}, ...aliasesOf(v.version).map((a) => pill(a, a === 'production' ? 'good' : 'info'))),
       el('td', {}, aliases.production === v.version ? '' : el('button', {
         type: 'button', class: 'small promote', 'data-version': v.version,
@@ -425,8 +429,8 @@
     const chart = lineChart([{
       name: metric,
       points: versions.map((v) => ({
-        label: v.version, value: (v.testMetrics || {})[v.primaryMetric], cls: aliases.production === v.version ? 'production' : '',
-        title: `${v.version} (${v.trainer}): ${v.primaryMetric} ${fmt((v.testMetrics || {})[v.primaryMetric])}`,
+        label: v.version, value: (v.testMetrics || {})[metric], cls: aliases.production === v.version ? 'production' : '',
+        title: `${v.version} (${v.trainer}): ${metric} ${fmt((v.testMetrics || {})[metric])}`,
       })),
     }], { label: `${metric} across versions` });
     $('#metric-chart-title').textContent = metric ? `${metric} on the test split, across versions` : 'Primary metric across versions';
