@@ -19,8 +19,9 @@ public sealed class FeedbackApi(FeedbackService feedback, ILogger<FeedbackApi> l
     /// </summary>
     public Task<IResult> PostAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
-        OnlyQueryParameters(request);
+        // The id first: every answer carries it, a refused query parameter's too.
         KeepRequestIdForFaults(request, AnswerRequestId(request));
+        OnlyQueryParameters(request);
         CheckModelName(model);
         using var document = await ReadDocumentAsync(request, ct);
         return Json(await feedback.AddAsync(model, document.RootElement, ct));

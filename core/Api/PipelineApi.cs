@@ -254,6 +254,10 @@ public sealed partial class PipelineApi(
         OnlyQueryParameters(request, SortParameter, OrchestrationParameter, TopParameter, SkipParameter);
         var sort = Single(request, SortParameter) is { } requested ? RunSort.Resolve(requested, latest?.Schema.Task) : null;
         var orchestration = Single(request, OrchestrationParameter);
+        if (orchestration is not null && !InstanceIds.IsValid(orchestration))
+        {
+            throw new BadRequestException($"'{Truncate(orchestration)}' is not a run's instance id.", Field(OrchestrationParameter, InstanceIds.Rule));
+        }
         var top = QueryInt(request, TopParameter, MaxRunsPage, 1, MaxRunsPage);
         var skip = QueryInt(request, SkipParameter, 0, 0, int.MaxValue);
         var all = await runs.ListAsync(model, sort, ct);

@@ -33,11 +33,6 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelSpecStore specs,
     /// <summary>The claimed decision, and when.</summary>
     public sealed record ClaimedDecision(ApprovalDecision Decision, DateTimeOffset At);
 
-    /// <summary>Instance ids: what a blob name, a table key and a URL segment can all carry.</summary>
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$")]
-    private static partial Regex InstanceIdPattern();
-
-    public const string InstanceIdRule = "1 to 200 letters, digits, '-', '_', '.' or ':', starting with a letter or digit";
 
     /// <summary>Event names a run can be sent (raiseEvent): a word an orchestration's code can wait for.</summary>
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_.-]{0,99}$")]
@@ -370,9 +365,9 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelSpecStore specs,
     /// <summary>The instance; 404 when there is none, 410 when its history was purged (its id is not used again).</summary>
     private async Task<OrchestrationMetadata> FindAsync(string instanceId, DurableTaskClient workflows, CancellationToken ct)
     {
-        if (!InstanceIdPattern().IsMatch(instanceId))
+        if (!InstanceIds.IsValid(instanceId))
         {
-            throw new BadRequestException($"'{instanceId}' is not a valid instance id.", Field("instanceId", InstanceIdRule));
+            throw new BadRequestException($"'{instanceId}' is not a valid instance id.", Field("instanceId", InstanceIds.Rule));
         }
         if (await workflows.GetInstanceAsync(instanceId, getInputsAndOutputs: true, ct) is { } instance) return instance;
         if (await purged.FindAsync(instanceId, ct) is { } purge)

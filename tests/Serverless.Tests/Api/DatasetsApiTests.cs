@@ -246,6 +246,9 @@ public sealed class DatasetsApiTests(AzuriteFixture azurite)
         Assert.Equal(4, (await host.Client.GetFromJsonAsync<JsonObject>("/api/models/sorted/runs"))!["total"]!.GetValue<int>());
         await ProblemAsync(await host.Client.GetAsync("/api/models/sorted/runs?top=0"), HttpStatusCode.BadRequest);
         await ProblemAsync(await host.Client.GetAsync("/api/models/sorted/runs?page=2"), HttpStatusCode.BadRequest);
+        // An id no run can have is named, as the runs' own routes name it, rather than matching nothing.
+        var badId = await ProblemAsync(await host.Client.GetAsync("/api/models/sorted/runs?orchestrationId=bad%24id"), HttpStatusCode.BadRequest);
+        Assert.Contains("starting with a letter or digit", badId["errors"]!["orchestrationId"]![0]!.GetValue<string>());
     }
 
     [Fact]

@@ -160,6 +160,21 @@ public sealed class FeedbackTests(ShopModels shop) : IClassFixture<ShopModels>
     }
 
     [Fact]
+    public async Task Feedback_RefusedQueryParameter_AnswerStillCarriesTheRequestId()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/models/{ShopData.Spend}/feedback?x=1")
+        {
+            Content = Serverless.Tests.Infrastructure.ApiAssert.Json("""{"requestId":"a","label":30}"""),
+        };
+        request.Headers.Add(Serverless.Core.Serving.RequestId.Header, "feedback-query-1");
+
+        var response = await Host.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("feedback-query-1", Assert.Single(response.Headers.GetValues(Serverless.Core.Serving.RequestId.Header)));
+    }
+
+    [Fact]
     public async Task Feedback_RowBeyondTheRequest_Is400NamingTheRow()
     {
         var requestId = NewRequestId();

@@ -12,8 +12,8 @@ public sealed class DecisionSettings : AdminSettings
     [Description("The training run's instance id, as 'mlops upload --wait' or 'mlops show' print it (e.g. train-taxi-ds-0123456789abcdef).")]
     public string Run { get; set; } = "";
 
-    public override ValidationResult Validate() => string.IsNullOrWhiteSpace(Run) || Run.Length > 200 || Run.Contains('/')
-        ? ValidationResult.Error($"'{Run}' is not a run id: {RunsApi.InstanceIdRule}.")
+    public override ValidationResult Validate() => !InstanceIds.IsValid(Run)
+        ? ValidationResult.Error($"'{Run}' is not a run id: {InstanceIds.Rule}.")
         : base.Validate();
 }
 
