@@ -60,7 +60,9 @@ public sealed class ModelPresence(ModelRegistry registry, DatasetStore datasets,
         return NotFound(model);
     }
 
-    public static NotFoundException NotFound(string model) =>
-        new($"There is no model '{model}': drop a data file into incoming/{model}/ or set its spec (PUT {Api.ApiRoutes.SpecOf(model)}) to create it, " +
-            $"or check the name (GET {Api.ApiRoutes.ModelsPath} lists them).");
+    public static NotFoundException NotFound(string model) => model == Datasets.DropZoneNames.InvalidFolder
+        // The folder of files dropped under no valid model name: no model can be made under it.
+        ? new($"No file has been dropped under a folder that is no valid model name, so '{model}' holds nothing (GET {Api.ApiRoutes.ModelsPath} lists the models).")
+        : new($"There is no model '{model}': drop a data file into incoming/{model}/ or set its spec (PUT {Api.ApiRoutes.SpecOf(model)}) to create it, " +
+              $"or check the name (GET {Api.ApiRoutes.ModelsPath} lists them).");
 }

@@ -329,11 +329,13 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
         await using var host = await TestHost.StartAsync(azurite, new() { ["Pipeline:BlobTrigger:Enabled"] = "false" });
         await host.Storage.EnsureCreatedAsync();
         await host.UploadAsync("aaa-real", "model.json", """{"label":"fare_amount"}""");
+        var invalid = Serverless.Core.Datasets.DropZoneNames.InvalidFolder;
+        var before = await Infrastructure.ApiAssert.ProblemAsync(await host.Client.GetAsync($"/api/models/{invalid}"), System.Net.HttpStatusCode.NotFound);
+        Assert.DoesNotContain("incoming/_invalid/", before["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         await host.Storage.Incoming.GetBlobClient("Bad_Name/x.csv").UploadAsync(BinaryData.FromString(Taxi), overwrite: true);
 
         await host.Services.GetRequiredService<IncomingBlobPoller>().PollOnceAsync(CancellationToken.None);
 
-        var invalid = Serverless.Core.Datasets.DropZoneNames.InvalidFolder;
         var view = (await host.Client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>($"/api/models/{invalid}"))!;
         var summary = (await host.Client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>($"/api/models/{invalid}/quarantine"))!["files"]![0]!["summary"]!.GetValue<string>();
         Assert.Equal("Bad_Name/x.csv", view["quarantined"]![0]!["blob"]!.GetValue<string>());
