@@ -79,6 +79,24 @@ public static class ApiDocument
             });
             options.AddDocumentTransformer((document, _, _) =>
             {
+                // The fields every problem of this API may carry beyond RFC 9457's: each bad field of a 400, the request
+                // id of predict and feedback (and of answers no handler wrote), and the host's trace id.
+                if (document.Components?.Schemas is { } schemas && schemas.TryGetValue(nameof(ProblemDetails), out var found) && found is OpenApiSchema problem)
+                {
+                    problem.Properties ??= new Dictionary<string, IOpenApiSchema>();
+                    problem.Properties[ProblemErrors] = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Object,
+                        Description = "400: each bad field (a JSON path, rows[i].field, a query parameter) and what is wrong with it",
+                        AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } },
+                    };
+                    problem.Properties["requestId"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = $"the request's id, as the {RequestId.Header} header carries it" };
+                    problem.Properties["traceId"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "the host's trace id of the request" };
+                }
+                return Task.CompletedTask;
+            });
+            options.AddDocumentTransformer((document, _, _) =>
+            {
                 // Answers leave null fields out (ApiJson), so a property that may be null is not required of them.
                 foreach (var schema in document.Components?.Schemas?.Values ?? [])
                 {
@@ -101,6 +119,8 @@ public static class ApiDocument
             });
         });
     }
+
+    private const string ProblemErrors = "errors";
 
     /// <summary>Whether a property's schema admits null: <c>"type": ["null", …]</c>, or a <c>oneOf</c> with a null branch.</summary>
     private static bool MayBeNull(IOpenApiSchema schema) =>
@@ -153,7 +173,9 @@ public static class ApiDocument
     /// never reached the handler.
     /// </summary>
     public static RouteHandlerBuilder Body<TBody>(this RouteHandlerBuilder builder, bool optional = false) where TBody : notnull =>
-        builder.Accepts<TBody>(optional, "application/json", "*/*");
+        // Every body is read by ApiResults.ReadDocumentAsync: 413 over its size limit, 415 when sent compressed.
+        builder.Accepts<TBody>(optional, "application/json", "*/*")
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
     /// <summary>A query parameter the handler reads itself.</summary>
     public static RouteHandlerBuilder Query(this RouteHandlerBuilder builder, string name, string description, JsonSchemaType type = JsonSchemaType.String) =>

@@ -197,6 +197,25 @@ public sealed class OpenApiDocumentTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task OpenApiDocument_EveryRouteWithABody_Lists413And415_AndProblemsHaveTheirErrors()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+
+        var document = await DocumentAsync(host);
+
+        var withBody = Operations(document).Where(o => o.Value["requestBody"] is not null).ToList();
+        Assert.Contains(withBody, o => o.Key == $"POST /{ApiRoutes.Prefix}/{ApiRoutes.Rollback}");
+        foreach (var (route, operation) in withBody)
+        {
+            var responses = operation["responses"]!.AsObject();
+            Assert.True(responses.ContainsKey("413") && responses.ContainsKey("415"), $"{route} reads a body and lists {string.Join(", ", responses.Select(r => r.Key))}");
+        }
+        var problem = document["components"]!["schemas"]!["ProblemDetails"]!["properties"]!.AsObject();
+        Assert.Equal("array", problem["errors"]!["additionalProperties"]!["type"]!.GetValue<string>());
+        Assert.NotNull(problem["requestId"]);
+    }
+
+    [Fact]
     public async Task FunctionsAppDocument_ComparedWithTheServedOne_DescribesTheSameOperations()
     {
         await using var host = await TestHost.StartAsync(azurite);
