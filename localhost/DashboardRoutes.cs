@@ -18,7 +18,7 @@ public static class DashboardRoutes
         api.MapGet(ApiRoutes.Dashboard, (HttpRequest r, DashboardPage page) => page.Serve(r))
             .Describe("Dashboard", "The dashboard page (HTML)", 200);
         api.MapGet(ApiRoutes.Quarantine, (string model, HttpRequest r, QuarantineApi h, CancellationToken ct) => h.ListAsync(model, r, ct))
-            .Describe("ListQuarantined", "A model's quarantined files with their reasons", 200, 404)
+            .Describe<QuarantineList>("ListQuarantined", "A model's quarantined files with their reasons", 200, 404)
             .Query(QuarantineApi.MaxParameter, "most files, 1 to 500 (default 50)", JsonSchemaType.Integer);
         api.MapGet(ApiRoutes.DriftHistogram, (string model, HttpRequest r, DriftHistogramApi h, CancellationToken ct) => h.GetAsync(model, r, ct))
             .Describe<FeatureHistogram>("GetDriftHistogram", "A feature's reference and current histograms in the same bins", 200, 404).Query("feature", "the feature");

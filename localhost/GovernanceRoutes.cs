@@ -11,7 +11,7 @@ public static class GovernanceRoutes
         api.MapGet(ApiRoutes.Spec, (string model, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.GetSpecAsync(model, r, ct))
             .Describe<SpecAnswer>("GetSpec", "The spec in force and its history", 200, 404);
         api.MapGet(ApiRoutes.Aliases, (string model, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.GetAliasesAsync(model, r, ct))
-            .Describe("GetAliases", "Each alias, where it points, and every move", 200, 404);
+            .Describe<AliasList>("GetAliases", "Each alias, where it points, and every move", 200, 404);
         api.MapGet(ApiRoutes.ModelZip, (string model, string version, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.DownloadModelAsync(model, version, r, ct))
             .Describe("DownloadModel", "A version's model.zip, verified against its sha256", 200, 404, 503);
         api.MapGet(ApiRoutes.CardMarkdown, (string model, string version, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.CardMarkdownAsync(model, version, r, ct))

@@ -24,21 +24,7 @@ public sealed class DatasetsApi(DatasetStore datasets, QuarantineStore quarantin
         var duplicates = await datasets.ListDuplicatesAsync(model, ct);
         var quarantined = await quarantine.ListAsync(model, ct);
         if (versions.Count == 0 && duplicates.Count == 0 && quarantined.Count == 0) await presence.EnsureExistsAsync(model, ct);
-        return Json(new
-        {
-            Model = model,
-            Latest = latest?.Version,
-            Versions = versions.Reverse().Select(v => new
-            {
-                v.Version, v.CreatedAt, v.Rows, v.RowsRejected, v.Lines, v.Problems, v.Sha256, v.PreviousVersion, v.Policy, v.Sources,
-                v.Schema.Label, v.Schema.Task, v.Schema.Features, v.Schema.Inferred,
-            }),
-            Duplicates = duplicates.Select(d => new { d.Blob, d.UploadedAt, d.RecordedAt, d.Bytes, d.Sha256, d.DatasetVersion, d.Message, d.Restored }),
-            Quarantined = quarantined.Select(q => new
-            {
-                q.Report.Blob, q.Report.UploadedAt, q.Report.QuarantinedAt, q.Report.Bytes, q.Report.Sha256, q.Report.ReasonCodes,
-                q.Report.Reason, q.Report.Summary, q.Report.Problems, Original = quarantine.OriginalOf(q),
-            }),
-        });
+        return Json(new DatasetList(model, latest?.Version, [.. versions.Reverse().Select(DatasetVersionEntry.Of)], [.. duplicates.Select(DuplicateEntry.Of)],
+            [.. quarantined.Select(q => QuarantinedEntry.Of(q, quarantine.OriginalOf(q)))]));
     });
 }

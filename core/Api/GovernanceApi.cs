@@ -68,17 +68,9 @@ public sealed class GovernanceApi(
             doc = new RegistryDocument { Model = model };
         }
         var aliases = doc.History.Select(h => h.Alias).Concat(doc.Aliases.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
-        return Json(new
-        {
-            Model = model,
-            Aliases = aliases.Select(alias => new
-            {
-                Alias = alias,
-                Version = doc.Aliases.GetValueOrDefault(alias),
-                History = doc.History.Where(h => h.Alias == alias).Select(h => new { h.At, h.By, h.Reason, h.From, h.To, Action = AliasMoves.Of(h), h.Forced }),
-            }),
-            ProductionStack = ModelRegistry.ProductionStack(doc),
-        });
+        return Json(new AliasList(model,
+            [.. aliases.Select(alias => new AliasTrail(alias, doc.Aliases.GetValueOrDefault(alias), [.. doc.History.Where(h => h.Alias == alias).Select(AliasMove.Of)]))],
+            ModelRegistry.ProductionStack(doc)));
     });
 
     /// <summary><c>GET .../versions/{version}/model.zip</c>: the version's model, checked against its manifest's sha256 first.</summary>

@@ -30,23 +30,6 @@ public sealed class QuarantineApi(QuarantineStore quarantine, ModelPresence pres
         }
         var files = await quarantine.ListAsync(model, ct);
         if (files.Count == 0) await presence.EnsureExistsAsync(model, ct);
-        return Json(new
-        {
-            Model = model,
-            Total = files.Count,
-            Files = files.Take(max).Select(f => new
-            {
-                f.Location,
-                Original = quarantine.OriginalOf(f),
-                f.Report.Blob,
-                f.Report.Bytes,
-                f.Report.UploadedAt,
-                f.Report.QuarantinedAt,
-                f.Report.ReasonCodes,
-                f.Report.Reason,
-                f.Report.Problems,
-                f.Report.Summary,
-            }),
-        });
+        return Json(new QuarantineList(model, files.Count, [.. files.Take(max).Select(f => QuarantinedEntry.Of(f, quarantine.OriginalOf(f), withLocation: true))]));
     });
 }

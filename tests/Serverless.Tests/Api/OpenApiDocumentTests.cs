@@ -210,6 +210,13 @@ public sealed class OpenApiDocumentTests(AzuriteFixture azurite)
             var responses = operation["responses"]!.AsObject();
             Assert.True(responses.ContainsKey("413") && responses.ContainsKey("415"), $"{route} reads a body and lists {string.Join(", ", responses.Select(r => r.Key))}");
         }
+        // Answers built for the route have their schema too (they were anonymous objects, described as "OK" alone).
+        var operations = Operations(document);
+        foreach (var (route, schema) in new[] { (ApiRoutes.Datasets, nameof(DatasetList)), (ApiRoutes.Aliases, nameof(AliasList)), (ApiRoutes.Quarantine, nameof(QuarantineList)) })
+        {
+            var answer = operations[$"GET /{ApiRoutes.Prefix}/{route}"]["responses"]!["200"]!["content"]?["application/json"]?["schema"]?.ToJsonString() ?? "";
+            Assert.Contains(schema, answer, StringComparison.Ordinal);
+        }
         var problem = document["components"]!["schemas"]!["ProblemDetails"]!["properties"]!.AsObject();
         Assert.Equal("array", problem["errors"]!["additionalProperties"]!["type"]!.GetValue<string>());
         Assert.NotNull(problem["requestId"]);
