@@ -43,9 +43,12 @@ public sealed record DriftReport
     public required DateTimeOffset WindowStart { get; init; }
     public required DateTimeOffset WindowEnd { get; init; }
 
-    /// <summary>Rows of the dataset version, and how many of them the reference sample holds.</summary>
-    public long ReferenceDatasetRows { get; init; }
-    public int ReferenceRows { get; init; }
+    /// <summary>
+    /// Rows of the dataset version, and how many of them the reference sample holds; none (left out) when the check
+    /// ended before it read the reference (no traffic, too few rows), which is not an empty reference.
+    /// </summary>
+    public long? ReferenceDatasetRows { get; init; }
+    public int? ReferenceRows { get; init; }
 
     /// <summary>Rows logged in the window, and how many of them were compared (at most <see cref="MaxRows"/>).</summary>
     public long LoggedRows { get; init; }

@@ -633,7 +633,8 @@
       el('p', {}, pill(status, STATUS_KIND[status] || 'warn'), ' ', pick(latest, 'message') || ''),
       el('p', { class: 'muted' },
         `checked ${when(pick(latest, 'checkedAt'))} (${pick(latest, 'trigger') || '?'})`,
-        ` · ${fmt(pick(latest, 'currentRows'))} of ${fmt(pick(latest, 'loggedRows'))} logged rows against ${fmt(pick(latest, 'referenceRows'))} reference rows`,
+        ` · ${fmt(pick(latest, 'currentRows'))} of ${fmt(pick(latest, 'loggedRows'))} logged rows` +
+          (pick(latest, 'referenceRows') === undefined ? '' : ` against ${fmt(pick(latest, 'referenceRows'))} reference rows`),
         dataset ? ` · ${dataset.driftedFeatures} of ${dataset.features} features drifted (threshold share ${fmt(dataset.threshold)})` : '',
         pick(latest, 'consecutiveRequired') ? ` · ${fmt(pick(latest, 'consecutive'))} of ${fmt(pick(latest, 'consecutiveRequired'))} drifted checks in a row` : '',
         retraining ? ` · retraining: ${retraining.started ? 'started ' + (retraining.instanceId || '') : 'not started'} (${retraining.reason})` : '',

@@ -290,6 +290,9 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
         Assert.Equal("notEnoughData", report["status"]!.GetValue<string>());
         Assert.Equal(40, report["loggedRows"]!.GetValue<int>());
         Assert.Empty(report["features"]!.AsArray());
+        // The reference was not read: left out, not reported as an empty reference of 0 rows.
+        Assert.Null(report["referenceRows"]);
+        Assert.Null(report["referenceDatasetRows"]);
     }
 
     [Fact]
