@@ -177,6 +177,21 @@ public static class ApiDocument
         builder.Accepts<TBody>(optional, "application/json", "*/*")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
+    /// <summary>
+    /// As <see cref="Body{TBody}"/>, for a route that takes either of two bodies (one item, or a batch of them): the body's
+    /// schema is one of the two.
+    /// </summary>
+    public static RouteHandlerBuilder BodyOneOf<TOne, TOther>(this RouteHandlerBuilder builder) where TOne : notnull =>
+        builder.Body<TOne>().AddOpenApiOperationTransformer(async (operation, context, ct) =>
+        {
+            var other = await context.GetOrCreateSchemaAsync(typeof(TOther), null, ct);
+            context.Document!.AddComponent(typeof(TOther).Name, other);
+            foreach (var media in operation.RequestBody?.Content?.Values ?? [])
+            {
+                media.Schema = new OpenApiSchema { OneOf = [media.Schema!, new OpenApiSchemaReference(typeof(TOther).Name, context.Document)] };
+            }
+        });
+
     /// <summary>A query parameter the handler reads itself.</summary>
     public static RouteHandlerBuilder Query(this RouteHandlerBuilder builder, string name, string description, JsonSchemaType type = JsonSchemaType.String) =>
         builder.AddOpenApiOperationTransformer((operation, _, _) =>

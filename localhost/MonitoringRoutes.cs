@@ -10,6 +10,6 @@ public static class MonitoringRoutes
     {
         api.MapPost(ApiRoutes.Feedback, (string model, HttpRequest r, FeedbackApi h, CancellationToken ct) => h.PostAsync(model, r, ct))
             .Describe<FeedbackReceipt>("PostFeedback", "Ground truth for logged predictions, by request id and row; one item, or {\"items\": [...]} of up to 1,000 such items", 200, 404, 409, 413)
-            .Body<FeedbackItem>().RequestIdHeader();
+            .BodyOneOf<FeedbackItem, FeedbackBatch>().RequestIdHeader();
     }
 }

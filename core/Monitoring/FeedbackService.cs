@@ -26,6 +26,9 @@ public sealed record FeedbackItem(
     [property: JsonPropertyName(FeedbackService.LabelProperty)] JsonElement Label,
     [property: JsonPropertyName(FeedbackService.RowProperty)] int? Row = null);
 
+/// <summary>Feedback items sent together, for the API's description: <c>{"items": [...]}</c>, at most <see cref="PredictionLogOptions.MaxFeedbackItems"/>.</summary>
+public sealed record FeedbackBatch([property: JsonPropertyName(FeedbackService.ItemsProperty)] IReadOnlyList<FeedbackItem> Items);
+
 public sealed record FeedbackReceipt(string Model, int Accepted, IReadOnlyDictionary<string, int> Versions, string? Blob, int Relabelled = 0, int AlreadyLabelled = 0);
 
 /// <summary>

@@ -162,6 +162,9 @@ public sealed class OpenApiDocumentTests(AzuriteFixture azurite)
 
         var feedback = document["paths"]![$"/{ApiRoutes.Prefix}/{ApiRoutes.Feedback}"]!["post"]!;
         Assert.Contains(nameof(Serverless.Core.Monitoring.FeedbackItem), feedback["requestBody"]!.ToJsonString());
+        // One item, or {"items": [...]} of them.
+        Assert.Contains(nameof(Serverless.Core.Monitoring.FeedbackBatch), feedback["requestBody"]!.ToJsonString());
+        Assert.NotNull(document["components"]!["schemas"]![nameof(Serverless.Core.Monitoring.FeedbackBatch)]!["properties"]!["items"]);
         Assert.Contains(nameof(Serverless.Core.Monitoring.FeedbackReceipt), feedback["responses"]!["200"]!.ToJsonString());
         Assert.NotNull(feedback["responses"]!["409"]);
         foreach (var route in new[] { ApiRoutes.Predict, ApiRoutes.Feedback })
