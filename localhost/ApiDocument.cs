@@ -20,6 +20,8 @@ public static class ApiDocument
 
     /// <summary>The security scheme of the admin routes: the key in the <c>x-functions-key</c> header (a function key on Azure).</summary>
     public const string AdminKeyScheme = "adminKey";
+    /// <summary>The same key as the <c>code</c> query parameter, as Azure Functions takes it.</summary>
+    public const string AdminKeyQueryScheme = "adminKeyQuery";
 
     public const string AdminKeyHeader = Serverless.Core.Api.AdminAccess.KeyHeader;
 
@@ -54,6 +56,13 @@ public static class ApiDocument
                     In = ParameterLocation.Header,
                     Name = AdminKeyHeader,
                     Description = $"The admin key (locally {ApiOptions.Section}:{nameof(ApiOptions.AdminKey)}; on Azure a function key).",
+                };
+                document.Components.SecuritySchemes[AdminKeyQueryScheme] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.ApiKey,
+                    In = ParameterLocation.Query,
+                    Name = Serverless.Core.Api.AdminAccess.KeyParameter,
+                    Description = $"The admin key as a query parameter, instead of the {AdminKeyHeader} header.",
                 };
                 return Task.CompletedTask;
             });
@@ -113,7 +122,9 @@ public static class ApiDocument
                 if (context.Description.ActionDescriptor.EndpointMetadata.OfType<AdminRoute>().Any())
                 {
                     operation.Security ??= [];
+                    // Either one: the header or the query parameter.
                     operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(AdminKeyScheme, context.Document)] = [] });
+                    operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(AdminKeyQueryScheme, context.Document)] = [] });
                 }
                 return Task.CompletedTask;
             });

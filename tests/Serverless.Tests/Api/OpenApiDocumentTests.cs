@@ -146,6 +146,9 @@ public sealed class OpenApiDocumentTests(AzuriteFixture azurite)
 
         var promote = document["paths"]![$"/{ApiRoutes.Prefix}/{ApiRoutes.Promote}"]!["post"]!;
         Assert.Contains("adminKey", promote["security"]!.ToJsonString());
+        // The header or the code query parameter, either one.
+        Assert.Equal(2, promote["security"]!.AsArray().Count);
+        Assert.Equal("code", document["components"]!["securitySchemes"]!["adminKeyQuery"]!["name"]!.GetValue<string>());
         Assert.NotNull(promote["responses"]!["401"]);
         Assert.NotNull(promote["responses"]!["403"]);
         Assert.Contains("PromoteBody", promote["requestBody"]!.ToJsonString());
