@@ -114,11 +114,12 @@ public sealed record DatasetSummary(string Version, long Rows, DateTimeOffset Cr
 public sealed record VersionAnswer(ModelManifest Manifest, string? Card, string? Status = null, StatusChange? StatusChanged = null);
 
 /// <summary>
-/// The answer of promote and rollback: where the aliases point now, the move, why it was forced, if it was, and the
-/// earlier production versions a rollback went past (archived, rejected or expired since), if any.
+/// The answer of promote and rollback: where the aliases point now, the move, why it was forced, if it was, the
+/// earlier production versions a rollback went past (archived, rejected or expired since), if any, and
+/// <see cref="Unchanged"/> when the version asked for was production already (nothing moved, nothing audited).
 /// </summary>
 public sealed record AliasesAnswer(string Model, IReadOnlyDictionary<string, string> Aliases, string? From = null, string? To = null, bool? Forced = null,
-    string? ForcedBecause = null, IReadOnlyList<string>? Skipped = null);
+    string? ForcedBecause = null, IReadOnlyList<string>? Skipped = null, bool? Unchanged = null);
 
 /// <summary><c>GET /api/models/{model}/runs</c>: experiment runs (one per trained candidate), sorted by a metric or newest first.</summary>
 public sealed record RunList(string Model, string? SortedBy, IReadOnlyList<ExperimentRun> Runs, int Total, int Skip, int Top, string? OrchestrationId = null);

@@ -230,7 +230,8 @@ public sealed partial class PipelineApi(
         }
         var move = await lifecycle.PromoteAsync(model, version, Actor(request), body.Reason ?? "manual promotion", body.Force ?? false, ct);
         await predictions.RefreshAsync(model, ct);
-        return Json(new AliasesAnswer(model, move.Document.Aliases, move.From, move.To, move.ForcedBecause is not null ? true : null, move.ForcedBecause));
+        return Json(new AliasesAnswer(model, move.Document.Aliases, move.From, move.To, move.ForcedBecause is not null ? true : null, move.ForcedBecause,
+            Unchanged: move.From == move.To ? true : null));
     });
 
     /// <summary>

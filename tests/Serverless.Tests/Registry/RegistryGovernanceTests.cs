@@ -192,6 +192,7 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         var answer = (await again.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Equal(("v1", "v1"), (answer["from"]!.GetValue<string>(), answer["to"]!.GetValue<string>()));
+        Assert.True(answer["unchanged"]!.GetValue<bool>());
         Assert.Single((await shop.Registry.GetAsync(model, CancellationToken.None))!.History);
     }
 

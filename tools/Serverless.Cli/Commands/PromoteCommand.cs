@@ -29,7 +29,7 @@ public sealed class PromoteCommand(IAnsiConsole console) : AsyncCommand<PromoteS
         var production = Json.Text(answer?["aliases"]?[ModelRegistry.Production]) ?? settings.Version;
         var from = Json.Text(answer?["from"]);
         // Says what moved: from which version, forced and why, or that production already was there.
-        var move = from == production ? " (it already was; nothing moved)" : from is null ? "" : $" (was {from})";
+        var move = answer?["unchanged"]?.GetValue<bool>() == true ? " (it already was; nothing moved)" : from is null ? "" : $" (was {from})";
         var forced = Json.Text(answer?["forcedBecause"]) is { } because ? $"; forced: {because}" : "";
         console.MarkupLineInterpolated($"{settings.Model}: production is {production}{move}{forced}");
         return ExitCodes.Ok;
