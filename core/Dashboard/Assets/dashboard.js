@@ -541,10 +541,11 @@
     }
     const metric = state.primaryMetric || Object.keys((list.find((c) => Object.keys(c.metrics).length) || { metrics: {} }).metrics)[0];
     $('#candidates-metric').textContent = metric ? metric + ' (validation)' : 'metric';
-    // The winner by its run id (runs before it was recorded: by the trainer's name).
+    // The winner by its run id (runs before it was recorded: by the trainer's name). A run waiting at its approval gate
+    // has no output yet: its winner is the candidate it registered.
     const winnerRunId = pick(run.output, 'winnerRunId');
     const winner = pick(run.output, 'winner');
-    const won = (c) => winnerRunId ? c.runId === winnerRunId : Boolean(winner) && String(winner).startsWith(c.name);
+    const won = (c) => winnerRunId ? c.runId === winnerRunId : winner ? String(winner).startsWith(c.name) : awaiting && Boolean(c.version);
     rows($('#candidates tbody'), list, (c) => el('tr', { 'data-run': c.runId || '' },
       el('td', {}, c.name, won(c) ? ' ' : '', won(c) ? pill('winner', 'good') : '', c.version ? ' ' : '', c.version ? pill('registered as ' + c.version, '') : ''),
       el('td', {}, c.parameters && Object.keys(c.parameters).length ? Object.entries(c.parameters).map(([k, v]) => `${k}=${fmt(v)}`).join(', ') : '–'),

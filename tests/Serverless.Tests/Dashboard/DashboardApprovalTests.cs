@@ -33,6 +33,9 @@ public sealed class DashboardApprovalTests(AzuriteFixture azurite)
         await Assertions.Expect(page.Locator("#run-title")).ToContainTextAsync(first);
         await Assertions.Expect(page.Locator("#approve")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#reject")).ToBeVisibleAsync();
+        // The run has no outcome yet, but it has chosen: the candidate it registered is marked the winner.
+        await Assertions.Expect(page.Locator("#candidates tbody tr:has-text('winner')")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#candidates tbody tr:has-text('winner')")).ToContainTextAsync("registered as v1");
         await page.ClickAsync("#approve");
         await dashboard.ConfirmActionAsync("checked the card", AdminKey);
 
