@@ -118,7 +118,7 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
 
         context.SetCustomStatus(new TrainingProgress(TrainingStages.Evaluating));
         var winnerTest = await context.CallActivityAsync<EvaluationResult>(
-            nameof(EvaluateModel), new EvaluationInput(plan.Model, fit.ModelBlob, splits.Test, plan.DatasetVersion, splits.Seed, TestChance: true), StorageRetry);
+            nameof(EvaluateModel), new EvaluationInput(plan.Model, fit.ModelBlob, splits.Test, plan.DatasetVersion, splits.Seed, TestChance: true, Metric: plan.PrimaryMetric), StorageRetry);
         var champion = await CompareWithChampionAsync(context, plan, splits, fit.ModelBlob, winnerTest, notes);
         var baseline = await baselineTask;
 

@@ -23,24 +23,30 @@ public static class ChanceTest
 
     /// <summary>
     /// The p-value of a scored view of labelled rows (null for rows of one label value only), and the bootstrap interval
-    /// of the same metric (<see cref="BootstrapInterval"/>), from one read of the rows.
+    /// (<see cref="BootstrapInterval"/>) of <paramref name="metric"/> (the run's primary metric) where it is one the
+    /// bootstrap has (<see cref="BootstrapInterval.Supports"/>), else of the tested metric; from one read of the rows.
     /// </summary>
-    public static (double? PValue, MetricInterval? Interval) OnRows(TaskKind task, IDataView scored, int seed)
+    public static (double? PValue, MetricInterval? Interval) OnRows(TaskKind task, IDataView scored, int seed, string? metric = null)
     {
+        var wanted = metric is not null && BootstrapInterval.Supports(task, metric) ? metric : MetricOf(task);
         switch (task)
         {
             case TaskKind.Binary:
                 var (labels, scores) = Read<bool, float>(scored, ModelOutputs.ScoreColumn);
-                return (Binary(labels, scores, seed), BootstrapInterval.Binary(labels, scores, seed));
+                var interval = wanted == MetricOf(task)
+                    ? BootstrapInterval.Binary(labels, scores, seed)
+                    : BootstrapInterval.Accuracy(labels, Read<bool, bool>(scored, ModelOutputs.PredictedLabelColumn).Answers, seed);
+                return (Binary(labels, scores, seed), interval);
             case TaskKind.Multiclass:
                 var (classes, predicted) = Read<uint, uint>(scored, ModelOutputs.PredictedLabelColumn);
-                return (Multiclass(classes, predicted, seed), BootstrapInterval.Multiclass(classes, predicted, seed));
+                return (Multiclass(classes, predicted, seed),
+                    wanted == MetricOf(task) ? BootstrapInterval.Multiclass(classes, predicted, seed) : BootstrapInterval.MicroAccuracy(classes, predicted, seed));
             default:
                 // Only rows with a number on both sides count (a NaN would make every comparison false).
                 var (values, predictions) = Read<float, float>(scored, ModelOutputs.ScoreColumn);
                 var finite = Enumerable.Range(0, values.Length).Where(i => float.IsFinite(values[i]) && float.IsFinite(predictions[i])).ToList();
                 float[] y = [.. finite.Select(i => values[i])], answers = [.. finite.Select(i => predictions[i])];
-                return (Regression(y, answers, seed), BootstrapInterval.Regression(y, answers, seed));
+                return (Regression(y, answers, seed), BootstrapInterval.Regression(y, answers, seed, wanted));
         }
     }
 

@@ -46,17 +46,71 @@ public static class BootstrapInterval
             weights => ChanceTest.MacroAccuracy(labels, predicted, weights, counts, hits), strata);
     }
 
-    /// <summary>The interval of the rmse of <paramref name="predictions"/>; only rows with a number on both sides count.</summary>
-    public static MetricInterval? Regression(float[] labels, float[] predictions, int seed)
+    /// <summary>
+    /// Whether the bootstrap has an interval of <paramref name="metric"/> for the task: the tested metric (auc, macro
+    /// accuracy, rmse), and besides it accuracy (binary), micro accuracy (multiclass), mae and r² (regression). Others
+    /// (log-loss, f1) get the tested metric's interval, named as such.
+    /// </summary>
+    public static bool Supports(Specs.TaskKind task, string metric) => metric == ChanceTest.MetricOf(task) || task switch
     {
-        var errors = Enumerable.Range(0, labels.Length).Where(i => float.IsFinite(labels[i]) && float.IsFinite(predictions[i]))
-            .Select(i => (double)labels[i] - predictions[i]).ToArray();
-        if (errors.Length < 2) return null;
-        return Interval(ChanceTest.MetricOf(Specs.TaskKind.Regression), errors.Length, seed, weights =>
+        Specs.TaskKind.Binary => metric == Metrics.Accuracy,
+        Specs.TaskKind.Multiclass => metric == Metrics.MicroAccuracy,
+        _ => metric is Metrics.Mae or Metrics.R2,
+    };
+
+    /// <summary>The interval of the share of rows whose answer is their label (binary accuracy, at the model's own threshold).</summary>
+    public static MetricInterval? Accuracy(bool[] labels, bool[] predicted, int seed) =>
+        labels.Length < 2 ? null : Interval(Metrics.Accuracy, labels.Length, seed, weights => WeightedShare(weights, i => labels[i] == predicted[i]));
+
+    /// <summary>The interval of micro accuracy (the share of rows whose predicted class is their class).</summary>
+    public static MetricInterval? MicroAccuracy(uint[] labels, uint[] predicted, int seed) =>
+        labels.Length < 2 ? null : Interval(Metrics.MicroAccuracy, labels.Length, seed, weights => WeightedShare(weights, i => labels[i] == predicted[i]));
+
+    private static double WeightedShare(int[] weights, Func<int, bool> right)
+    {
+        long hits = 0, all = 0;
+        for (var i = 0; i < weights.Length; i++)
         {
-            double squares = 0;
-            for (var i = 0; i < errors.Length; i++) squares += weights[i] * errors[i] * errors[i];
-            return Math.Sqrt(squares / errors.Length);
+            all += weights[i];
+            if (right(i)) hits += weights[i];
+        }
+        return hits / (double)all;
+    }
+
+    /// <summary>
+    /// The interval of <paramref name="metric"/> (rmse, mae or r²) of <paramref name="predictions"/>; only rows with a
+    /// number on both sides count.
+    /// </summary>
+    public static MetricInterval? Regression(float[] labels, float[] predictions, int seed, string? metric = null)
+    {
+        var rows = Enumerable.Range(0, labels.Length).Where(i => float.IsFinite(labels[i]) && float.IsFinite(predictions[i])).ToArray();
+        double[] y = [.. rows.Select(i => (double)labels[i])], errors = [.. rows.Select(i => (double)labels[i] - predictions[i])];
+        if (errors.Length < 2) return null;
+        metric ??= ChanceTest.MetricOf(Specs.TaskKind.Regression);
+        return Interval(metric, errors.Length, seed, metric switch
+        {
+            Metrics.Mae => weights =>
+            {
+                double sum = 0;
+                for (var i = 0; i < errors.Length; i++) sum += weights[i] * Math.Abs(errors[i]);
+                return sum / errors.Length;
+            },
+            Metrics.R2 => weights =>
+            {
+                // 1 - SSE / SST, both over the resample (its own mean of the labels), as ML.NET's r² over the rows.
+                double n = 0, mean = 0;
+                for (var i = 0; i < y.Length; i++) { n += weights[i]; mean += weights[i] * y[i]; }
+                mean /= n;
+                double sse = 0, sst = 0;
+                for (var i = 0; i < y.Length; i++) { sse += weights[i] * errors[i] * errors[i]; sst += weights[i] * (y[i] - mean) * (y[i] - mean); }
+                return sst == 0 ? double.NaN : 1 - sse / sst;
+            },
+            _ => weights =>
+            {
+                double squares = 0;
+                for (var i = 0; i < errors.Length; i++) squares += weights[i] * errors[i] * errors[i];
+                return Math.Sqrt(squares / errors.Length);
+            },
         });
     }
 

@@ -25,7 +25,7 @@ public static class ModelEvaluation
             case TaskKind.Regression:
                 var r = ml.Regression.Evaluate(scored, label);
                 metrics["rmse"] = r.RootMeanSquaredError;
-                metrics["mae"] = r.MeanAbsoluteError;
+                metrics[Metrics.Mae] = r.MeanAbsoluteError;
                 metrics[Metrics.R2] = r.RSquared;
                 break;
             case TaskKind.Binary:
@@ -33,7 +33,7 @@ public static class ModelEvaluation
                 {
                     var b = BothClasses(schema, scored, () => ml.BinaryClassification.Evaluate(scored, label));
                     Add(metrics, "auc", () => b.AreaUnderRocCurve);
-                    metrics["accuracy"] = b.Accuracy;
+                    metrics[Metrics.Accuracy] = b.Accuracy;
                     metrics["f1"] = b.F1Score;
                     metrics["logLoss"] = b.LogLoss * NatsPerBit;
                 }
@@ -41,14 +41,14 @@ public static class ModelEvaluation
                 {
                     var b = BothClasses(schema, scored, () => ml.BinaryClassification.EvaluateNonCalibrated(scored, label));
                     Add(metrics, "auc", () => b.AreaUnderRocCurve);
-                    metrics["accuracy"] = b.Accuracy;
+                    metrics[Metrics.Accuracy] = b.Accuracy;
                     metrics["f1"] = b.F1Score;
                 }
                 break;
             case TaskKind.Multiclass:
                 var m = ml.MulticlassClassification.Evaluate(scored, label);
                 metrics["macroAccuracy"] = m.MacroAccuracy;
-                metrics["microAccuracy"] = m.MicroAccuracy;
+                metrics[Metrics.MicroAccuracy] = m.MicroAccuracy;
                 metrics["logLoss"] = m.LogLoss;
                 break;
         }
@@ -120,7 +120,7 @@ public static class Baseline
         return new Dictionary<string, double>
         {
             ["rmse"] = Math.Sqrt(ssRes / y.Length),
-            ["mae"] = y.Average(v => Math.Abs(v - mean)),
+            [Metrics.Mae] = y.Average(v => Math.Abs(v - mean)),
             [Metrics.R2] = ssTot == 0 ? 0 : 1 - ssRes / ssTot,
         };
     }
@@ -150,7 +150,7 @@ public static class Baseline
             return new Dictionary<string, double>
             {
                 ["auc"] = 0.5,
-                ["accuracy"] = accuracy,
+                [Metrics.Accuracy] = accuracy,
                 ["f1"] = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall),
                 ["logLoss"] = logLoss,
             };
@@ -159,7 +159,7 @@ public static class Baseline
         return new Dictionary<string, double>
         {
             ["macroAccuracy"] = present.Average(c => c == majority ? 1.0 : 0.0),
-            ["microAccuracy"] = accuracy,
+            [Metrics.MicroAccuracy] = accuracy,
             ["logLoss"] = logLoss,
         };
     }

@@ -39,12 +39,12 @@ public sealed class RunRegistration(
             ?? throw new ConflictException($"Run '{runId}' was trained on dataset version '{input.DatasetVersion}', which no longer exists.");
 
         // Measured as a training run measures its winner: the test interval with the metrics, and feature importance.
-        var test = await trainer.EvaluateAsync(new EvaluationInput(model, modelBlob, input.Splits.Test, input.DatasetVersion, input.Splits.Seed, TestChance: true), ct).ConfigureAwait(false);
         var baseline = await trainer.EvaluateBaselineAsync(model, input.DatasetVersion, input.Splits, ct).ConfigureAwait(false);
         var fit = await trainer.DescribeTrainFitAsync(input, ct).ConfigureAwait(false);
         var specVersion = await specs.GetCurrentAsync(model, ct).ConfigureAwait(false);
         var spec = specVersion?.Spec ?? new ModelSpec();
         var primary = spec.Metric is { } m && Metrics.For(dataset.Schema.Task).Contains(m, StringComparer.Ordinal) ? m : Metrics.DefaultPrimary(dataset.Schema.Task);
+        var test = await trainer.EvaluateAsync(new EvaluationInput(model, modelBlob, input.Splits.Test, input.DatasetVersion, input.Splits.Seed, TestChance: true, Metric: primary), ct).ConfigureAwait(false);
         var why = $"registered by hand by {actor}{(string.IsNullOrWhiteSpace(reason) ? "" : $": {reason}")}";
         var draft = new ModelManifest
         {

@@ -103,7 +103,8 @@ public sealed record CandidateResult(
 /// <paramref name="Seed"/> is the run's (null: the host's default); <paramref name="TestChance"/> asks for the
 /// <see cref="ChanceTest"/> of its answers and the bootstrap interval of the same metric too (the gate's winner on test).
 /// </summary>
-public sealed record EvaluationInput(string Model, string ModelBlob, string DataBlob, string DatasetVersion, int? Seed = null, bool TestChance = false);
+/// <param name="Metric">The metric whose bootstrap interval is wanted with the chance test (the run's primary metric); null: the task's own.</param>
+public sealed record EvaluationInput(string Model, string ModelBlob, string DataBlob, string DatasetVersion, int? Seed = null, bool TestChance = false, string? Metric = null);
 
 /// <summary>Metrics of one model on one split.</summary>
 /// <param name="ChancePValue">How often a model whose answers have nothing to do with the labels does as well on these
@@ -136,12 +137,21 @@ public static class Metrics
     /// <summary>R², the share of the variance of the scored rows' labels that the model explains: 0 for their own mean.</summary>
     public const string R2 = "r2";
 
+    /// <summary>The mean absolute error.</summary>
+    public const string Mae = "mae";
+
+    /// <summary>The share of rows answered with their label (binary, at the model's threshold).</summary>
+    public const string Accuracy = "accuracy";
+
+    /// <summary>The share of rows answered with their class (multiclass; macro accuracy averages it per class).</summary>
+    public const string MicroAccuracy = "microAccuracy";
+
     /// <summary>The metrics each task reports.</summary>
     public static IReadOnlyList<string> For(TaskKind task) => task switch
     {
-        TaskKind.Regression => ["rmse", "mae", R2],
-        TaskKind.Binary => ["auc", "accuracy", "f1", "logLoss"],
-        TaskKind.Multiclass => ["macroAccuracy", "microAccuracy", "logLoss"],
+        TaskKind.Regression => ["rmse", Mae, R2],
+        TaskKind.Binary => ["auc", Accuracy, "f1", "logLoss"],
+        TaskKind.Multiclass => ["macroAccuracy", MicroAccuracy, "logLoss"],
         _ => throw new ArgumentOutOfRangeException(nameof(task)),
     };
 }

@@ -67,6 +67,22 @@ public sealed class RunRegistrationTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Register_UnderASpecWhoseMetricIsMae_TheTestIntervalIsOfMae()
+    {
+        var (host, run) = await HostWithDatasetAsync();
+        await using var _ = host;
+        await host.Services.GetRequiredService<ModelSpecStore>().SetAsync(Model, new ModelSpec { Label = "fare_amount", Task = TaskKind.Regression, Metric = Metrics.Mae }, CancellationToken.None);
+        await TrainAsync(host, run);
+
+        var manifest = (await (await RegisterAsync(host, run.RunId)).Content.ReadFromJsonAsync<JsonObject>())!;
+
+        Assert.Equal(Metrics.Mae, manifest["primaryMetric"]!.GetValue<string>());
+        var interval = manifest["testInterval"]!;
+        Assert.Equal(Metrics.Mae, interval["metric"]!.GetValue<string>());
+        Assert.InRange(manifest["testMetrics"]![Metrics.Mae]!.GetValue<double>(), interval["low"]!.GetValue<double>(), interval["high"]!.GetValue<double>());
+    }
+
+    [Fact]
     public async Task Register_SameRunThreeTimesAtOnce_MakesOneVersionAndOneAuditRecord_TheOthersAre409()
     {
         var (host, run) = await HostWithDatasetAsync();

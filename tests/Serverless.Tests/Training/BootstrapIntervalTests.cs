@@ -57,6 +57,55 @@ public sealed class BootstrapIntervalTests
     }
 
     [Fact]
+    public void Regression_MaeAndR2_IntervalsAsTheirStandardErrorsSay()
+    {
+        // Errors of sd 2: mae ≈ 2·√(2/π), its standard error sd(|e|)/√n with sd(|e|) = 2·√(1 - 2/π); r² = 1 - 4/var(y).
+        const int rows = 2000;
+        var random = new Random(6);
+        var labels = Enumerable.Range(0, rows).Select(_ => (float)(random.NextDouble() * 20)).ToArray();
+        var predictions = labels.Select(y => y + 2 * (float)Normal(random)).ToArray();
+        var errors = labels.Zip(predictions, (y, p) => (double)y - p).ToArray();
+        var mae = errors.Average(Math.Abs);
+        var mean = labels.Average(y => (double)y);
+        var r2 = 1 - errors.Sum(e => e * e) / labels.Sum(y => (y - mean) * (y - mean));
+
+        var maeInterval = BootstrapInterval.Regression(labels, predictions, 42, Metrics.Mae)!;
+        var r2Interval = BootstrapInterval.Regression(labels, predictions, 42, Metrics.R2)!;
+
+        Assert.Equal((Metrics.Mae, Metrics.R2), (maeInterval.Metric, r2Interval.Metric));
+        Assert.InRange(mae, maeInterval.Low, maeInterval.High);
+        Assert.InRange((maeInterval.High - maeInterval.Low) / (2 * Z * 2 * Math.Sqrt(1 - 2 / Math.PI) / Math.Sqrt(rows)), 0.8, 1.2);
+        Assert.InRange(r2, r2Interval.Low, r2Interval.High);
+        Assert.True(r2Interval.High < 1 && r2Interval.Low > 0.8, $"{r2Interval} around {r2}");
+    }
+
+    [Fact]
+    public void Accuracy_BinaryAndMicro_IntervalIsAsWideAsTheBinomialStandardErrorSays()
+    {
+        // 1,600 rows answered right with probability 0.8: standard error √(0.8·0.2/n) = 0.01.
+        const int rows = 1600;
+        var random = new Random(7);
+        var labels = Enumerable.Range(0, rows).Select(_ => random.Next(2) == 0).ToArray();
+        var right = Enumerable.Range(0, rows).Select(_ => random.NextDouble() < 0.8).ToArray();
+        var predicted = labels.Select((l, i) => right[i] ? l : !l).ToArray();
+        var classes = labels.Select((l, i) => (uint)(l ? 1 : 2)).ToArray();
+        var answers = predicted.Select(p => (uint)(p ? 1 : 2)).ToArray();
+        var share = right.Count(r => r) / (double)rows;
+
+        var binary = BootstrapInterval.Accuracy(labels, predicted, 42)!;
+        var micro = BootstrapInterval.MicroAccuracy(classes, answers, 42)!;
+
+        Assert.Equal((Metrics.Accuracy, Metrics.MicroAccuracy), (binary.Metric, micro.Metric));
+        foreach (var interval in new[] { binary, micro })
+        {
+            Assert.InRange(share, interval.Low, interval.High);
+            Assert.InRange((interval.High - interval.Low) / (2 * Z * Math.Sqrt(0.8 * 0.2 / rows)), 0.8, 1.2);
+        }
+        Assert.True(BootstrapInterval.Supports(Serverless.Core.Specs.TaskKind.Binary, Metrics.Accuracy));
+        Assert.False(BootstrapInterval.Supports(Serverless.Core.Specs.TaskKind.Binary, "logLoss"));
+    }
+
+    [Fact]
     public void Binary_IntervalIsAsWideAsHanleyAndMcNeilsStandardErrorSays_AndHalvesWithFourTimesTheRows()
     {
         double Width(int rows, out double auc)
