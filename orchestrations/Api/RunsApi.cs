@@ -248,6 +248,11 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelSpecStore specs,
         var stage = Progress(instance)?.Stage;
         if (instance.IsCompleted || stage != TrainingStages.AwaitingApproval)
         {
+            // A run that moved on because of a decision says whose, as a second decision while it waits does (a terminated one says it was terminated).
+            if (instance.RuntimeStatus != OrchestrationRuntimeStatus.Terminated && await JsonBlobs.TryReadAsync<ClaimedDecision>(storage.Models.GetBlobClient(DecisionBlob(ModelOf(instance), instanceId)), ct) is { Value: var decided })
+            {
+                throw AlreadyDecided(instanceId, decided);
+            }
             var where = instance.RuntimeStatus == OrchestrationRuntimeStatus.Terminated ? $"it was terminated during {stage ?? "an unknown stage"}"
                 : instance.IsCompleted ? $"it has ended ({instance.RuntimeStatus}, stage {stage ?? "none"})"
                 : $"it is at stage {stage ?? "none"} ({instance.RuntimeStatus})";
@@ -264,10 +269,7 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelSpecStore specs,
                 + $"or promote {pending} with force if it is wanted after all.");
         }
         var decision = new ApprovalDecision(approved, actor, body?.Reason);
-        if (await ClaimDecisionAsync(ModelOf(instance), instanceId, decision, ct) is { } first)
-        {
-            throw new ConflictException($"Orchestration '{instanceId}' already has its decision: {(first.Decision.Approved ? "approved" : "rejected")} by {first.Decision.By} at {first.At:u}.");
-        }
+        if (await ClaimDecisionAsync(ModelOf(instance), instanceId, decision, ct) is { } first) throw AlreadyDecided(instanceId, first);
         await workflows.RaiseEventAsync(instanceId, TrainingOrchestrator.ApprovalEvent, decision, ct);
         await audit.RecordAsync(approved ? AuditActions.Approve : AuditActions.Reject, ModelOf(instance), actor, body?.Reason, new { instanceId }, ct);
         var note = approved ? NewerProduction(doc, pending) : RejectedInProduction(doc, pending);
@@ -303,6 +305,9 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelSpecStore specs,
     /// Claims a run's one approval decision (<see cref="DecisionBlob"/>, written only if absent): null when this one is
     /// now the run's decision, else the decision claimed first.
     /// </summary>
+    private static ConflictException AlreadyDecided(string instanceId, ClaimedDecision first) =>
+        new($"Orchestration '{instanceId}' already has its decision: {(first.Decision.Approved ? "approved" : "rejected")} by {first.Decision.By} at {first.At:u}.");
+
     private async Task<ClaimedDecision?> ClaimDecisionAsync(string model, string instanceId, ApprovalDecision decision, CancellationToken ct)
     {
         var claim = storage.Models.GetBlobClient(DecisionBlob(model, instanceId));

@@ -66,7 +66,9 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
         var rejected = await host.WaitForRunAsync(first, Ended, Timeout);
         Assert.Equal("rejected", rejected["output"]!["status"]!.GetValue<string>());
         Assert.Equal("rejected", rejected["customStatus"]!["stage"]!.GetValue<string>());
-        await ProblemAsync(await host.Client.PostAsync($"/api/orchestrations/{first}/approve", null), HttpStatusCode.Conflict);
+        // A decision after the run ended on one says whose it was, as one sent while it waited would.
+        var late = await ProblemAsync(await host.Client.PostAsync($"/api/orchestrations/{first}/approve", null), HttpStatusCode.Conflict);
+        Assert.Contains("already has its decision: rejected by anonymous", late["detail"]!.GetValue<string>());
         await ProblemAsync(await host.Client.PostAsync($"/api/orchestrations/{first}/terminate", null), HttpStatusCode.Conflict);
         Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{second}/terminate?reason=test", null)).StatusCode);
         var terminated = await host.WaitForRunAsync(second, Ended, Timeout);
