@@ -55,8 +55,10 @@ public sealed class AdminKeyFilter(IOptions<ApiOptions> options, IOptions<ApiAcc
             var given = http.Request.Headers[AdminAccess.KeyHeader].FirstOrDefault() ?? http.Request.Query[AdminAccess.KeyParameter].FirstOrDefault();
             if (string.IsNullOrEmpty(given))
             {
-                return ApiResults.Problem(StatusCodes.Status401Unauthorized, "Unauthorized",
-                    "This route needs an admin key in the x-functions-key header (or the code query parameter).");
+                // A 401 names how to authenticate (RFC 9110): an API key, in the header or the query parameter.
+                return new ApiResults.WithHeader(ApiResults.Problem(StatusCodes.Status401Unauthorized, "Unauthorized",
+                        $"This route needs an admin key in the {AdminAccess.KeyHeader} header (or the {AdminAccess.KeyParameter} query parameter)."),
+                    Microsoft.Net.Http.Headers.HeaderNames.WWWAuthenticate, $"ApiKey header=\"{AdminAccess.KeyHeader}\", query=\"{AdminAccess.KeyParameter}\"");
             }
             if (Match(keys, given) is not { } name)
             {

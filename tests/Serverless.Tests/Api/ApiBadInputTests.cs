@@ -18,7 +18,10 @@ public sealed class ApiBadInputTests(AzuriteFixture azurite)
     {
         await using var host = await TestHost.StartAsync(azurite, new() { ["Pipeline:Api:AdminKey"] = Key });
 
-        await ProblemAsync(await host.Client.PutAsync("/api/models/keyed/spec", Json("{}")), HttpStatusCode.Unauthorized);
+        var none = await host.Client.PutAsync("/api/models/keyed/spec", Json("{}"));
+        await ProblemAsync(none, HttpStatusCode.Unauthorized);
+        // The 401 says how to authenticate.
+        Assert.Equal("ApiKey", Assert.Single(none.Headers.WwwAuthenticate).Scheme);
         var wrong = new HttpRequestMessage(HttpMethod.Put, "/api/models/keyed/spec") { Content = Json("{}") };
         wrong.Headers.Add("x-functions-key", "nope");
         await ProblemAsync(await host.Client.SendAsync(wrong), HttpStatusCode.Forbidden);
