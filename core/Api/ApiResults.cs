@@ -341,9 +341,11 @@ public static class ApiResults
         }
     }
 
-    /// <summary>An answer with one more response header (a Location, a Retry-After).</summary>
-    public sealed class WithHeader(IResult inner, string name, string value) : IResult
+    /// <summary>An answer with one more response header (a Location, a Retry-After, a WWW-Authenticate); its status is the inner answer's.</summary>
+    public sealed class WithHeader(IResult inner, string name, string value) : IResult, IStatusCodeHttpResult
     {
+        public int? StatusCode => (inner as IStatusCodeHttpResult)?.StatusCode;
+
         public Task ExecuteAsync(HttpContext httpContext)
         {
             httpContext.Response.Headers[name] = value;
