@@ -170,7 +170,7 @@ public static class ApiResults
         catch (JsonException e)
         {
             var at = $"line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}";
-            throw new BadRequestException($"The body is not valid JSON at {at}: {JsonReason(e)}", Field("body", $"invalid JSON at {at}"));
+            throw new BadRequestException($"The body is not valid JSON at {at}: {JsonText.Reason(e)}", Field("body", $"invalid JSON at {at}"));
         }
         if (JsonText.HalfSurrogateAt(json.Span) is { } half)
         {
@@ -221,25 +221,6 @@ public static class ApiResults
             }
         }
     }
-
-    /// <summary>What System.Text.Json found wrong, without its zero-based position suffix (the caller gives the position, counted from 1).</summary>
-    private static string JsonReason(JsonException e)
-    {
-        var message = e.Message;
-        var suffix = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        if (suffix < 0) suffix = message.IndexOf(" Path:", StringComparison.Ordinal);
-        message = (suffix < 0 ? message : message[..suffix]).TrimEnd();
-        // The parser's wording names its own options; the caller can change only the body.
-        foreach (var (parserTerms, plain) in ParserWording) message = message.Replace(parserTerms, plain, StringComparison.Ordinal);
-        return message;
-    }
-
-    private static readonly (string ParserTerms, string Plain)[] ParserWording =
-    [
-        (", when isFinalBlock is true.", "."),
-        (" which is not supported in this mode. Change the reader options.", ", which JSON does not allow."),
-        (" Change the reader options.", ""),
-    ];
 
     public static async Task<T?> ReadJsonAsync<T>(HttpRequest request, bool strict, CancellationToken ct)
     {

@@ -57,4 +57,26 @@ public static class JsonText
         var lineStart = before.LastIndexOf((byte)'\n') + 1;
         return $"line {before.Count((byte)'\n') + 1}, byte {index - lineStart + 1}";
     }
+
+    /// <summary>
+    /// What System.Text.Json found wrong, in words a caller can act on: without its position suffix (the caller gives the
+    /// position, counted from 1) and without the parser's own option names.
+    /// </summary>
+    public static string Reason(JsonException e)
+    {
+        var message = e.Message;
+        var suffix = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        var path = message.IndexOf(" Path:", StringComparison.Ordinal);
+        if (path >= 0 && (suffix < 0 || path < suffix)) suffix = path;
+        message = (suffix < 0 ? message : message[..suffix]).TrimEnd();
+        foreach (var (parserTerms, plain) in ParserWording) message = message.Replace(parserTerms, plain, StringComparison.Ordinal);
+        return message;
+    }
+
+    private static readonly (string ParserTerms, string Plain)[] ParserWording =
+    [
+        (", when isFinalBlock is true.", "."),
+        (" which is not supported in this mode. Change the reader options.", ", which JSON does not allow."),
+        (" Change the reader options.", ""),
+    ];
 }

@@ -74,7 +74,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
         catch (Exception e) when (e is JsonException or InvalidDataException)
         {
             throw new ModelUnavailableException(model, version,
-                $"The manifest of '{model}' version {version} ({storage.Models.Name}/{blob.Name}) cannot be read, so nothing of that version can be served or trusted: {e.Message.Split(" Path:")[0]} {ModelIntegrity.Remedy(model)}");
+                $"The manifest of '{model}' version {version} ({storage.Models.Name}/{blob.Name}) cannot be read, so nothing of that version can be served or trusted: {(e is JsonException json ? Api.JsonText.Reason(json) : e.Message)} {ModelIntegrity.Remedy(model)}");
         }
     }
 

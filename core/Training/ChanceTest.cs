@@ -32,44 +32,53 @@ public static class ChanceTest
         switch (task)
         {
             case TaskKind.Binary:
-                var (labels, scores) = Read<bool, float>(scored, ModelOutputs.ScoreColumn);
-                var interval = wanted == MetricOf(task)
-                    ? BootstrapInterval.Binary(labels, scores, seed)
-                    : BootstrapInterval.Accuracy(labels, Read<bool, bool>(scored, ModelOutputs.PredictedLabelColumn).Answers, seed);
+                var accuracy = wanted != MetricOf(task);
+                var (labels, scores, predicted) = Read<bool, float, bool>(scored, ModelOutputs.ScoreColumn, accuracy ? ModelOutputs.PredictedLabelColumn : null);
+                var interval = accuracy ? BootstrapInterval.Accuracy(labels, predicted, seed) : BootstrapInterval.Binary(labels, scores, seed);
                 return (Binary(labels, scores, seed), interval);
             case TaskKind.Multiclass:
-                var (classes, predicted) = Read<uint, uint>(scored, ModelOutputs.PredictedLabelColumn);
-                return (Multiclass(classes, predicted, seed),
-                    wanted == MetricOf(task) ? BootstrapInterval.Multiclass(classes, predicted, seed) : BootstrapInterval.MicroAccuracy(classes, predicted, seed));
+                var (classes, predictedClasses, _) = Read<uint, uint, uint>(scored, ModelOutputs.PredictedLabelColumn);
+                return (Multiclass(classes, predictedClasses, seed),
+                    wanted == MetricOf(task) ? BootstrapInterval.Multiclass(classes, predictedClasses, seed) : BootstrapInterval.MicroAccuracy(classes, predictedClasses, seed));
             default:
                 // Only rows with a number on both sides count (a NaN would make every comparison false).
-                var (values, predictions) = Read<float, float>(scored, ModelOutputs.ScoreColumn);
+                var (values, predictions, _) = Read<float, float, float>(scored, ModelOutputs.ScoreColumn);
                 var finite = Enumerable.Range(0, values.Length).Where(i => float.IsFinite(values[i]) && float.IsFinite(predictions[i])).ToList();
                 float[] y = [.. finite.Select(i => values[i])], answers = [.. finite.Select(i => predictions[i])];
                 return (Regression(y, answers, seed), BootstrapInterval.Regression(y, answers, seed, wanted));
         }
     }
 
-    /// <summary>The label and one answer column of every row, in one pass over the scored view (each pass scores the rows again).</summary>
-    private static (TLabel[] Labels, TAnswer[] Answers) Read<TLabel, TAnswer>(IDataView scored, string answerColumn)
+    /// <summary>
+    /// The label, one answer column and optionally a second (<paramref name="otherColumn"/>; empty when null) of every row,
+    /// in one pass over the scored view (each pass scores the rows again).
+    /// </summary>
+    private static (TLabel[] Labels, TAnswer[] Answers, TOther[] Others) Read<TLabel, TAnswer, TOther>(IDataView scored, string answerColumn, string? otherColumn = null)
     {
         var label = scored.Schema[FeaturePipeline.LabelColumn];
         var answer = scored.Schema[answerColumn];
+        var other = otherColumn is null ? (DataViewSchema.Column?)null : scored.Schema[otherColumn];
         var labels = new List<TLabel>();
         var answers = new List<TAnswer>();
-        using var cursor = scored.GetRowCursor([label, answer]);
+        var others = new List<TOther>();
+        using var cursor = scored.GetRowCursor(other is { } o ? [label, answer, o] : [label, answer]);
         var getLabel = cursor.GetGetter<TLabel>(label);
         var getAnswer = cursor.GetGetter<TAnswer>(answer);
+        var getOther = other is { } column ? cursor.GetGetter<TOther>(column) : null;
         TLabel l = default!;
         TAnswer a = default!;
+        TOther x = default!;
         while (cursor.MoveNext())
         {
             getLabel(ref l);
             getAnswer(ref a);
             labels.Add(l);
             answers.Add(a);
+            if (getOther is null) continue;
+            getOther(ref x);
+            others.Add(x);
         }
-        return ([.. labels], [.. answers]);
+        return ([.. labels], [.. answers], [.. others]);
     }
 
     /// <summary>

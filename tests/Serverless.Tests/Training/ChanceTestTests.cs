@@ -5,6 +5,30 @@ namespace Serverless.Tests.Training;
 /// <summary>The permutation test of a classifier's answers against the labels of its test rows.</summary>
 public sealed class ChanceTestTests
 {
+    private sealed class ScoredRow
+    {
+        public bool Label { get; set; }
+        public float Score { get; set; }
+        public bool PredictedLabel { get; set; }
+    }
+
+    [Fact]
+    public void OnRows_BinaryWhosePrimaryMetricIsAccuracy_TestsAucAndGivesTheIntervalOfAccuracy()
+    {
+        // 200 rows, 150 answered with their label: accuracy 0.75; the scores rank each row by its answer.
+        var rows = Enumerable.Range(0, 200).Select(i => new ScoredRow { Label = i % 2 == 0, PredictedLabel = i % 4 == 3 ? i % 2 != 0 : i % 2 == 0 })
+            .Select(r => { r.Score = r.PredictedLabel ? 1 : -1; return r; }).ToList();
+        var scored = new Microsoft.ML.MLContext(1).Data.LoadFromEnumerable(rows);
+
+        var (p, interval) = ChanceTest.OnRows(Serverless.Core.Specs.TaskKind.Binary, scored, 42, Metrics.Accuracy);
+        var (_, auc) = ChanceTest.OnRows(Serverless.Core.Specs.TaskKind.Binary, scored, 42);
+
+        Assert.NotNull(p);
+        Assert.Equal(Metrics.Accuracy, interval!.Metric);
+        Assert.InRange(0.75, interval.Low, interval.High);
+        Assert.Equal("auc", auc!.Metric);
+    }
+
     [Fact]
     public void Binary_ScoresThatRankEveryPositiveFirst_AreNotChance()
     {
