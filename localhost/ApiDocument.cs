@@ -99,7 +99,7 @@ public static class ApiDocument
                         Description = "400: each bad field (a JSON path, rows[i].field, a query parameter) and what is wrong with it",
                         AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } },
                     };
-                    problem.Properties["requestId"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = $"the request's id, as the {RequestId.Header} header carries it" };
+                    problem.Properties[RequestId.ProblemField] = new OpenApiSchema { Type = JsonSchemaType.String, Description = $"the request's id, as the {RequestId.Header} header carries it" };
                     problem.Properties["traceId"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "the host's trace id of the request" };
                 }
                 return Task.CompletedTask;

@@ -40,14 +40,14 @@ public static class PipelineHostingExtensions
             if (context.HttpContext.Items[Serving.RequestId.Header] is string requestId)
             {
                 context.HttpContext.Response.Headers[Serving.RequestId.Header] = requestId;
-                context.ProblemDetails.Extensions["requestId"] = requestId;
+                context.ProblemDetails.Extensions[Serving.RequestId.ProblemField] = requestId;
             }
             // The answers no handler wrote (no route, or not this method) still say what to do, as every other problem does,
             // and carry the request id as the answers of predict and feedback do (a GET of predict is answered here).
             if (context.ProblemDetails.Detail is null)
             {
                 var request = context.HttpContext.Request;
-                if (context.HttpContext.Items[Serving.RequestId.Header] is null) context.ProblemDetails.Extensions["requestId"] = Api.ApiResults.AnswerRequestId(request);
+                if (context.HttpContext.Items[Serving.RequestId.Header] is null) context.ProblemDetails.Extensions[Serving.RequestId.ProblemField] = Api.ApiResults.AnswerRequestId(request);
                 var routes = $"GET /{Api.ApiRoutes.Prefix}/{Api.ApiRoutes.OpenApi} lists every route and its methods.";
                 context.ProblemDetails.Detail = context.ProblemDetails.Status switch
                 {

@@ -8,6 +8,9 @@ public static class RequestId
     /// <summary>Sent where the caller's <c>x-request-id</c> was not a safe token and a new one answers instead: says why.</summary>
     public const string ReplacedHeader = "x-request-id-replaced";
 
+    /// <summary>The field of a problem's answer that carries the request id (beside the header).</summary>
+    public const string ProblemField = "requestId";
+
     private const int MaxLength = 128;
 
     /// <summary>What a caller's id may be.</summary>
