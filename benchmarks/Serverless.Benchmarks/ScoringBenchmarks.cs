@@ -45,9 +45,9 @@ public class ScoringBenchmarks
         var model = TaxiModels.Train(ml, Model, 20_000);
         var inputSchema = FeaturePipeline.Loader(ml, schema, withLabel: false).GetOutputSchema();
         var outputs = ModelOutputs.Read(schema, model.GetOutputSchema(inputSchema));
-        _scorer = new RowScorer(model, inputSchema, outputs, CompiledTrees.For(model, schema.Task));
-        _mapperScorer = new RowScorer(model, inputSchema, outputs);
         _input = new PredictionInput(schema, inputSchema, FeaturePipeline.KnownCategories(schema, model.GetOutputSchema(inputSchema)));
+        _scorer = new RowScorer(model, inputSchema, outputs, _input.Kinds, CompiledTrees.For(model, schema.Task));
+        _mapperScorer = new RowScorer(model, inputSchema, outputs, _input.Kinds);
         _rows = [JsonDocument.Parse(Row).RootElement];
         _read = _input.Read(_rows);
         _model = model;
@@ -70,7 +70,7 @@ public class ScoringBenchmarks
     public float RowScorerMLNetMapper() => _mapperScorer.Score(_read, 0).Score ?? 0;
 
     [Benchmark]
-    public float ReadAndScore() => _scorer.Score(_input.Read(_rows), 0).Score ?? 0;
+    public float ReadAndScore() => _scorer.Score(_input.Read(_rows, _scorer.OneRow), 0).Score ?? 0;
 
     [Benchmark(OperationsPerInvoke = BatchRows)]
     public float BatchTransform()
@@ -115,9 +115,10 @@ public class MulticlassScoringBenchmarks
         var model = TaxiModels.Train(ml, Model, 20_000, schema);
         var inputSchema = FeaturePipeline.Loader(ml, schema, withLabel: false).GetOutputSchema();
         var outputs = ModelOutputs.Read(schema, model.GetOutputSchema(inputSchema));
-        _scorer = new RowScorer(model, inputSchema, outputs, CompiledTrees.For(model, schema.Task) ?? throw new InvalidOperationException($"{Model} is not compiled."));
-        _mapperScorer = new RowScorer(model, inputSchema, outputs);
-        _read = new PredictionInput(schema, inputSchema, FeaturePipeline.KnownCategories(schema, model.GetOutputSchema(inputSchema))).Read([JsonDocument.Parse(Row).RootElement]);
+        var input = new PredictionInput(schema, inputSchema, FeaturePipeline.KnownCategories(schema, model.GetOutputSchema(inputSchema)));
+        _scorer = new RowScorer(model, inputSchema, outputs, input.Kinds, CompiledTrees.For(model, schema.Task) ?? throw new InvalidOperationException($"{Model} is not compiled."));
+        _mapperScorer = new RowScorer(model, inputSchema, outputs, input.Kinds);
+        _read = input.Read([JsonDocument.Parse(Row).RootElement]);
         _engine = ml.Model.CreatePredictionEngine<TaxiRow, TaxiClassScores>(model, inputSchema: inputSchema);
     }
 

@@ -133,7 +133,7 @@ public static class ApiResults
 
     public static IResult Json(object value, int status) => Results.Json(value, ApiJson.Options, statusCode: status);
 
-    public static async Task<JsonDocument> ReadDocumentAsync(HttpRequest request, CancellationToken ct)
+    public static async ValueTask<JsonDocument> ReadDocumentAsync(HttpRequest request, CancellationToken ct)
     {
         if (request.ContentLength > MaxBodyBytes) throw new PayloadTooLargeException($"The body is {request.ContentLength} bytes; the limit is {MaxBodyBytes}.");
         if (request.Headers.ContentEncoding is { Count: > 0 } encoding && !encoding.All(e => string.Equals(e, "identity", StringComparison.OrdinalIgnoreCase)))
@@ -308,17 +308,23 @@ public static class ApiResults
     /// A JSON answer serialized up front, written with its Content-Length (not chunked). Cheaper per request than
     /// <c>Results.Bytes</c>, a file result that also reads the request's range and validator headers, which an answer computed per request has no use for.
     /// </summary>
-    public sealed class Utf8Json(byte[] utf8) : IResult
-    {
-        public const string ContentType = "application/json; charset=utf-8";
+    public const string JsonContentType = "application/json; charset=utf-8";
 
+    /// <summary>
+    /// A predict answer, written with a Content-Length rather than chunked: its JSON (<see cref="Serving.PredictionJson"/>)
+    /// copied from the thread's buffer straight into the response, with no array of its own.
+    /// </summary>
+    public sealed class PredictionAnswer(Serving.PredictionResponse answer) : IResult
+    {
         public Task ExecuteAsync(HttpContext httpContext)
         {
             var response = httpContext.Response;
-            response.ContentType = ContentType;
-            response.ContentLength = utf8.Length;
-            var write = response.BodyWriter.WriteAsync(utf8, httpContext.RequestAborted);
-            return write.IsCompletedSuccessfully ? Task.CompletedTask : write.AsTask();
+            var json = Serving.PredictionJson.Render(answer);
+            response.ContentType = JsonContentType;
+            response.ContentLength = json.Length;
+            response.BodyWriter.Write(json);
+            var flush = response.BodyWriter.FlushAsync(httpContext.RequestAborted);
+            return flush.IsCompletedSuccessfully ? Task.CompletedTask : flush.AsTask();
         }
     }
 

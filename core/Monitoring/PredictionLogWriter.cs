@@ -229,7 +229,7 @@ public sealed class PredictionLogWriter(
         try
         {
             for (var r = 0; r < documents.Length; r++) documents[r] = JsonDocument.Parse(pending.Rows[r]);
-            var outputs = staging.Score(staging.Input.Read([.. documents.Select(d => d.RootElement)]));
+            var outputs = staging.Predict([.. documents.Select(d => d.RootElement)]);
             Interlocked.Increment(ref buffer.ShadowScored);
             return (staging.Version, outputs);
         }

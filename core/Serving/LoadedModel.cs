@@ -53,6 +53,26 @@ internal sealed class LoadedModel
         return loaded;
     }
 
+    /// <summary>
+    /// Reads request rows into this version's input columns and scores them; thread-safe. A single row is read into the
+    /// pooled scorer's own one-row input, so the hottest request allocates no input columns; more rows are read into new
+    /// columns and scored as <see cref="Score"/> does.
+    /// </summary>
+    /// <exception cref="Api.BadRequestException">A row does not fit the model (see <see cref="PredictionInput.Read"/>).</exception>
+    public IReadOnlyList<RowPrediction> Predict(IReadOnlyList<System.Text.Json.JsonElement> rows)
+    {
+        if (rows.Count != 1) return Score(Input.Read(rows));
+        var scorer = _scorers.Get();
+        try
+        {
+            return [scorer.Score(Input.Read(rows, scorer.OneRow), 0)];
+        }
+        finally
+        {
+            _scorers.Return(scorer);
+        }
+    }
+
     /// <summary>Batches of at least this many rows are split across the machine's cores.</summary>
     internal const int ParallelRows = 256;
 
@@ -100,7 +120,7 @@ internal sealed class LoadedModel
 
     private sealed class ScorerPolicy(LoadedModel owner) : PooledObjectPolicy<RowScorer>
     {
-        public override RowScorer Create() => new(owner._model, owner._inputSchema, owner._outputs, owner._trees);
+        public override RowScorer Create() => new(owner._model, owner._inputSchema, owner._outputs, owner.Input.Kinds, owner._trees);
 
         public override bool Return(RowScorer scorer) => true;
     }

@@ -49,10 +49,12 @@ internal sealed class PredictionInput
     /// <summary>The kinds of the input columns, in input-schema order.</summary>
     public IReadOnlyList<ColumnKind> Kinds => _kinds;
 
-    public ModelInput Read(IReadOnlyList<JsonElement> rows)
+    /// <param name="into">An input of as many rows to read into (every cell and each row's lists are overwritten), or null for a new one.</param>
+    public ModelInput Read(IReadOnlyList<JsonElement> rows, ModelInput? into = null)
     {
-        var input = new ModelInput(_kinds, rows.Count);
-        var seen = new bool[_names.Length];
+        if (into is not null && into.Count != rows.Count) throw new ArgumentException($"The input holds {into.Count} rows, not {rows.Count}.", nameof(into));
+        var input = into ?? new ModelInput(_kinds, rows.Count);
+        Span<bool> seen = _names.Length <= 256 ? stackalloc bool[_names.Length] : new bool[_names.Length];
         Dictionary<string, string[]>? errors = null;
         var problems = 0;
         void Problem(int row, string field, string problem)
@@ -64,7 +66,7 @@ internal sealed class PredictionInput
 
         for (var r = 0; r < rows.Count; r++)
         {
-            Array.Clear(seen);
+            seen.Clear();
             List<string>? unseen = null;
             foreach (var property in rows[r].EnumerateObject())
             {

@@ -62,17 +62,16 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
     /// <exception cref="NotFoundException">No such model, version or alias.</exception>
     /// <exception cref="ConflictException">The model has no production version.</exception>
     /// <exception cref="ModelUnavailableException">The version failed its integrity check and no verified copy is held.</exception>
-    public async Task<PredictionResponse> PredictAsync(string model, JsonElement body, ModelSelector selector, string requestId, CancellationToken ct)
+    public async ValueTask<PredictionResponse> PredictAsync(string model, JsonElement body, ModelSelector selector, string requestId, CancellationToken ct)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var rows = PredictionRequest.Rows(body, _options.MaxRows);
         var loaded = await GetAsync(model, selector, ct).ConfigureAwait(false);
-        var input = loaded.Input.Read(rows);
-        var outputs = loaded.Score(input);
+        var outputs = loaded.Predict(rows);
         CheckFinite(outputs);
         // Sampled requests are queued for the prediction log; this never waits on storage.
         await log.OfferAsync(model, loaded.Manifest, selector == ModelSelector.Production, requestId, rows, outputs, ct).ConfigureAwait(false);
-        Telemetry.ServingTelemetry.Predicted(loaded, input.Count, started, requestId);
+        Telemetry.ServingTelemetry.Predicted(loaded, rows.Count, started, requestId);
         return new PredictionResponse(model, loaded.Version, requestId, outputs);
     }
 

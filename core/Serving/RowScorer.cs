@@ -28,9 +28,10 @@ internal sealed class RowScorer
     private float[] _dense = [];
     private readonly float[] _classScores = [];
 
-    public RowScorer(ITransformer model, DataViewSchema inputSchema, ModelOutputs outputs, CompiledTrees? trees = null)
+    public RowScorer(ITransformer model, DataViewSchema inputSchema, ModelOutputs outputs, IReadOnlyList<ColumnKind> kinds, CompiledTrees? trees = null)
     {
         _outputs = outputs;
+        OneRow = new ModelInput(kinds, 1);
         _input = new ModelInputRow(inputSchema);
         var mapper = model.GetRowToRowMapper(inputSchema);
         var wanted = outputs.Columns.ToHashSet(StringComparer.Ordinal);
@@ -64,6 +65,9 @@ internal sealed class RowScorer
             _trees = trees;
         }
     }
+
+    /// <summary>This scorer's own input of one row, for a single-row request to be read into and scored (by the request holding the scorer).</summary>
+    public ModelInput OneRow { get; }
 
     public RowPrediction Score(ModelInput input, int row)
     {

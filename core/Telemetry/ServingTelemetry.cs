@@ -20,8 +20,12 @@ internal static class ServingTelemetry
         var elapsed = Stopwatch.GetElapsedTime(startedTimestamp);
         PipelineMetrics.RecordPrediction(manifest.Model, manifest.Version, rows, elapsed);
         var request = Activity.Current;
-        request?.SetTag(Tags.Model, manifest.Model);
-        request?.SetTag(Tags.ModelVersion, manifest.Version);
+        if (request is { IsAllDataRequested: true })
+        {
+            // Tags of a request that is not recorded go nowhere: not set, as each costs an allocation on the hottest route.
+            request.SetTag(Tags.Model, manifest.Model);
+            request.SetTag(Tags.ModelVersion, manifest.Version);
+        }
         if (!Source.HasListeners() || !Served.TryAdd(loaded, Served)) return;
 
         // Parented by the registration, so the upload's trace ends with the version serving; linked to the request.

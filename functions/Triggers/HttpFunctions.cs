@@ -32,7 +32,7 @@ public sealed class HttpFunctions(PipelineApi api, RunsApi runs)
 
     [Function(nameof(Predict))]
     public Task<IActionResult> Predict([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ApiRoutes.Predict)] HttpRequest req, string model) =>
-        Write(req, api.PredictAsync(model, req, req.HttpContext.RequestAborted));
+        Write(req, api.PredictAsync(model, req, req.HttpContext.RequestAborted).AsTask());
 
     [Function(nameof(ListRuns))]
     public Task<IActionResult> ListRuns([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Runs)] HttpRequest req, string model) =>

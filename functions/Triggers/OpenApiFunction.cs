@@ -16,5 +16,5 @@ public sealed class OpenApiFunction
 
     [Function(nameof(OpenApi))]
     public IActionResult OpenApi([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.OpenApi)] HttpRequest req) =>
-        new PhysicalFileResult(Path.Combine(AppContext.BaseDirectory, DocumentFile), ApiResults.Utf8Json.ContentType);
+        new PhysicalFileResult(Path.Combine(AppContext.BaseDirectory, DocumentFile), ApiResults.JsonContentType);
 }

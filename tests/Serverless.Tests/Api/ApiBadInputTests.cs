@@ -243,7 +243,7 @@ public sealed class ApiBadInputTests(AzuriteFixture azurite)
         context.Request.ContentLength = 100;
         context.Request.Body = new MemoryStream(sent);
 
-        var error = await Assert.ThrowsAsync<Serverless.Core.Api.BadRequestException>(() => Serverless.Core.Api.ApiResults.ReadDocumentAsync(context.Request, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<Serverless.Core.Api.BadRequestException>(() => Serverless.Core.Api.ApiResults.ReadDocumentAsync(context.Request, CancellationToken.None).AsTask());
 
         Assert.Contains($"after {sent.Length} of the 100 bytes", error.Message);
     }

@@ -291,7 +291,7 @@ public sealed class CompiledTreesTests
             return JsonDocument.Parse("{" + string.Join(',', fields) + "}").RootElement;
         }).ToArray();
         var read = input.Read(rows);
-        var scorer = new RowScorer(model, inputSchema, ModelOutputs.Read(schema, model.GetOutputSchema(inputSchema)), trees);
+        var scorer = new RowScorer(model, inputSchema, ModelOutputs.Read(schema, model.GetOutputSchema(inputSchema)), input.Kinds, trees);
         return [.. Enumerable.Range(0, read.Count).Select(r => scorer.Score(read, r))];
     }
 }

@@ -87,6 +87,25 @@ public sealed class PredictAnswerTests(ShopModels shop) : IClassFixture<ShopMode
     }
 
     [Fact]
+    public async Task Predict_RowsOneByOneAfterRefusedRows_AnswerAsTheSameRowsInOneBatch()
+    {
+        // A single row is read into a pooled scorer's own one-row input: neither the row before it nor a refused row
+        // half read into that input (a valid distance, then an invalid member) may show in its answer.
+        var batch = await PredictAsync(Host, ShopData.Spend, $"{{\"rows\":[{string.Join(',', Rows.Select(r => r.Json))}]}}");
+
+        var expected = batch["predictions"]!.AsArray();
+        for (var i = 0; i < Rows.Length; i++)
+        {
+            using var refused = await PostAsync(Host, ShopData.Spend, """{"distance":99,"member":"maybe","city":"east"}""");
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            var single = await SingleAsync(Host, ShopData.Spend, Rows[i].Json);
+            Assert.Equal(Score(expected[i]!.AsObject()), Score(single), tolerance: 1e-5);
+            Assert.Equal(expected[i]!["imputed"]?.ToJsonString(), single["imputed"]?.ToJsonString());
+            Assert.Equal(expected[i]!["unseenCategories"]?.ToJsonString(), single["unseenCategories"]?.ToJsonString());
+        }
+    }
+
+    [Fact]
     public async Task Predict_Rows_ScoreAsTheTrainingLoaderReadsTheSameRows() => await AssertScoredAsTheLoaderReadsAsync(Rows);
 
     [Fact]
