@@ -43,6 +43,7 @@ namespace Serverless.Benchmarks;
 public static class ServingThroughput
 {
     private const string ConstantRoute = "/api/bench/constant";
+    private const string BodyReadRoute = "/api/bench/body-read";
     private const string TypedRoute = "/api/bench/typed";
     private const int BatchRows = 1000;
 
@@ -67,7 +68,7 @@ public static class ServingThroughput
         await using var azurite = await AzuriteProcess.StartAsync();
         var suffix = IsolatedLayout.NewSuffix();
         var (app, url) = BenchmarkHost.Create(azurite, suffix, warmUp: false);
-        MapConstantRoute(app);
+        MapConstantRoutes(app);
         var typed = new TypedEngineRoute();
         app.MapPost(TypedRoute, typed.Predict);
         await app.StartAsync();
@@ -114,6 +115,7 @@ public static class ServingThroughput
                 ("typed engine", url + TypedRoute),
                 ("predict, log off", $"{url}/api/models/{model}/predict"),
                 ("predict, log 100%", $"{url}/api/models/{logged}/predict"),
+                ("body read only", url + BodyReadRoute),
             ];
             var log = app.Services.GetRequiredService<PredictionLogBuffer>();
             var script = Path.Combine(Path.GetTempPath(), $"serving-{suffix}.lua");
@@ -159,12 +161,15 @@ public static class ServingThroughput
                     var engine = Of(round, routes[1].Name);
                     var predict = Of(round, routes[2].Name);
                     var predictLogged = Of(round, routes[3].Name);
+                    var bodyRead = Of(round, routes[4].Name);
                     ratios.Add(predict.RequestsPerSecond / constant.RequestsPerSecond);
                     typedRatios.Add(predict.RequestsPerSecond / engine.RequestsPerSecond);
                     logRatios.Add(predictLogged.RequestsPerSecond / predict.RequestsPerSecond);
                     Console.WriteLine($"  round {round}: predict/constant = {ratios[^1]:F3}; predict/typed engine = {typedRatios[^1]:F3}; typed engine/constant = " +
                                       $"{engine.RequestsPerSecond / constant.RequestsPerSecond:F3}; logged/unlogged = {logRatios[^1]:F3}; predict p99 {predict.P99Ms:F3} ms " +
-                                      $"(logged {predictLogged.P99Ms:F3} ms), constant p99 {constant.P99Ms:F3} ms");
+                                      $"(logged {predictLogged.P99Ms:F3} ms), constant p99 {constant.P99Ms:F3} ms; body read only/constant = " +
+                                      $"{bodyRead.RequestsPerSecond / constant.RequestsPerSecond:F3}, predict/body read only = {predict.RequestsPerSecond / bodyRead.RequestsPerSecond:F3}, " +
+                                      $"body read only p99 {bodyRead.P99Ms:F3} ms");
                 }
                 var predictRuns = runs.Where(r => r.Route.StartsWith("predict", StringComparison.Ordinal)).Select(r => r.Result).ToList();
                 Console.WriteLine($"  median of rounds: predict/constant = {Median([.. ratios]):F3} (aim >= 0.75, 0.85), predict/typed engine = {Median([.. typedRatios]):F3}, predict p99 " +
@@ -280,11 +285,20 @@ public static class ServingThroughput
         }
     }
 
-    /// <summary>The baseline: a route on the same host that answers a constant JSON (the shape of a one-row prediction) without reading the body.</summary>
-    private static void MapConstantRoute(WebApplication app)
+    /// <summary>
+    /// The baseline: a route on the same host that answers a constant JSON (the shape of a one-row prediction) without
+    /// reading the body; and beside it a route that reads and parses the body as predict does, then answers the same
+    /// constant: what any predict pays before its own work, a ceiling on predict/constant.
+    /// </summary>
+    private static void MapConstantRoutes(WebApplication app)
     {
         var constant = Encoding.UTF8.GetBytes("""{"model":"taxi","modelVersion":"v1","requestId":"0123456789abcdef0123456789abcdef","predictions":[{"score":15.1}]}""");
         app.MapPost(ConstantRoute, () => Results.Bytes(constant, "application/json"));
+        app.MapPost(BodyReadRoute, async (HttpRequest request, CancellationToken ct) =>
+        {
+            using var body = await Serverless.Core.Api.ApiResults.ReadDocumentAsync(request, ct);
+            return Results.Bytes(constant, "application/json");
+        });
     }
 
     /// <summary>1,000 rows: sequential HTTP requests against an in-process ML.NET transform of the same rows with the same model bytes.</summary>
@@ -409,7 +423,7 @@ public static class ServingThroughput
         async Task<(double Cpu, double Bytes)> RunAsync(RequestDelegate handler, int count)
         {
             var cpu0 = Environment.CpuUsage.TotalTime;
-            var bytes0 = GC.GetTotalAllocatedBytes();
+            var bytes0 = GC.GetTotalAllocatedBytes(precise: true);
             for (var i = 0; i < count; i++)
             {
                 var body = utf8[i % utf8.Length];
@@ -425,11 +439,12 @@ public static class ServingThroughput
                 await handler(context);
                 if (context.Response.StatusCode != StatusCodes.Status200OK) throw new InvalidOperationException($"status {context.Response.StatusCode}: {Encoding.UTF8.GetString(sink.ToArray())}");
             }
-            return ((Environment.CpuUsage.TotalTime - cpu0).TotalMicroseconds / count, (GC.GetTotalAllocatedBytes() - bytes0) / (double)count);
+            return ((Environment.CpuUsage.TotalTime - cpu0).TotalMicroseconds / count, (GC.GetTotalAllocatedBytes(precise: true) - bytes0) / (double)count);
         }
         (string Name, RequestDelegate Handler)[] handlers =
         [
             ("constant JSON", Find(ConstantRoute)),
+            ("body read only", Find(BodyReadRoute)),
             ("typed engine", Find(TypedRoute)),
             ("predict, log off", Find(Serverless.Core.Api.ApiRoutes.Predict)),
         ];
