@@ -304,15 +304,15 @@ public static class ApiResults
         return Results.Problem(detail: detail, statusCode: status, title: title, extensions: extensions);
     }
 
-    /// <summary>
-    /// A JSON answer serialized up front, written with its Content-Length (not chunked). Cheaper per request than
-    /// <c>Results.Bytes</c>, a file result that also reads the request's range and validator headers, which an answer computed per request has no use for.
-    /// </summary>
+    /// <summary>The content type of the API's JSON answers written as bytes (predict's, the OpenAPI document).</summary>
     public const string JsonContentType = "application/json; charset=utf-8";
 
     /// <summary>
-    /// A predict answer, written with a Content-Length rather than chunked: its JSON (<see cref="Serving.PredictionJson"/>)
-    /// copied from the thread's buffer straight into the response, with no array of its own.
+    /// A predict answer, written with its Content-Length rather than chunked: its JSON (<see cref="Serving.PredictionJson"/>)
+    /// copied from the thread's buffer straight into the response, with no array of its own. Cheaper per request than
+    /// <c>Results.Bytes</c>, a file result that also reads the request's range and validator headers, which an answer
+    /// computed per request has no use for. Nothing that renders an answer runs on the thread between the rendering and
+    /// the copy (the response's start callbacks, run at its first write, render none).
     /// </summary>
     public sealed class PredictionAnswer(Serving.PredictionResponse answer) : IResult
     {
