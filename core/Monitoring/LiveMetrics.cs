@@ -121,12 +121,12 @@ public sealed class LiveMetrics(LabelledRowsReader rows, PredictionLogReader log
                 var accuracy = data.Count(d => d.Label == d.Predicted) / (double)data.Count;
                 // AUC and the other binary metrics need labels of both classes (ML.NET's evaluator refuses one); until the
                 // feedback holds both, as after the first label, accuracy is what the rows give.
-                if (data.TrueForAll(d => d.Label) || data.TrueForAll(d => !d.Label)) return new Dictionary<string, double> { ["accuracy"] = accuracy };
+                if (data.TrueForAll(d => d.Label) || data.TrueForAll(d => !d.Label)) return new Dictionary<string, double> { [Training.Metrics.Accuracy] = accuracy };
                 var view = data.TrueForAll(d => d.Probability is not null)
                     ? ml.Data.LoadFromEnumerable(data.Select(d => new CalibratedRow { Label = d.Label, PredictedLabel = d.Predicted, Score = d.Score, Probability = d.Probability!.Value }))
                     : ml.Data.LoadFromEnumerable(data.Select(d => new BinaryRow { Label = d.Label, PredictedLabel = d.Predicted, Score = d.Score }));
                 var metrics = ModelEvaluation.Evaluate(ml, schema, view);
-                metrics["accuracy"] = accuracy;
+                metrics[Training.Metrics.Accuracy] = accuracy;
                 return metrics;
             }
             default:
@@ -136,7 +136,7 @@ public sealed class LiveMetrics(LabelledRowsReader rows, PredictionLogReader log
                 if (data.Count == 0) return Empty;
                 var micro = data.Count(d => d.Label == d.Predicted) / (double)data.Count;
                 var macro = data.GroupBy(d => d.Label).Average(g => g.Count(d => d.Predicted == d.Label) / (double)g.Count());
-                return new Dictionary<string, double> { ["microAccuracy"] = micro, ["macroAccuracy"] = macro };
+                return new Dictionary<string, double> { [Training.Metrics.MicroAccuracy] = micro, [Training.Metrics.MacroAccuracy] = macro };
             }
         }
     }

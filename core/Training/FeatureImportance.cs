@@ -94,7 +94,7 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
     private static FeatureImportanceReport? ExplainInputs(MLContext ml, ITransformer model, IDataView data, DatasetSchema schema, string metric)
     {
         // Binary PFI reports no log-loss (the statistics are those of the uncalibrated score): AUC stands in.
-        if (schema.Task == TaskKind.Binary && metric == "logLoss") metric = "auc";
+        if (schema.Task == TaskKind.Binary && metric == Metrics.LogLoss) metric = Metrics.Auc;
         var (predictor, prefix, _) = ModelChain.Split(model) ?? throw new InvalidOperationException("The model has no predictor whose feature importance can be measured.");
         // The rows PFI scores, featurized once and kept in memory: PFI passes over them once per slot and permutation.
         var prepared = ml.Data.Cache(ml.Data.TakeRows(prefix.Transform(data), MaxRows));
@@ -204,22 +204,22 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
 
     private static MetricStatistics Pick(string metric, RegressionMetricsStatistics s) => metric switch
     {
-        "mae" => s.MeanAbsoluteError,
+        Metrics.Mae => s.MeanAbsoluteError,
         Metrics.R2 => s.RSquared,
         _ => s.RootMeanSquaredError,
     };
 
     private static MetricStatistics Pick(string metric, BinaryClassificationMetricsStatistics s) => metric switch
     {
-        "accuracy" => s.Accuracy,
-        "f1" => s.F1Score,
+        Metrics.Accuracy => s.Accuracy,
+        Metrics.F1 => s.F1Score,
         _ => s.AreaUnderRocCurve,
     };
 
     private static MetricStatistics Pick(string metric, MulticlassClassificationMetricsStatistics s) => metric switch
     {
-        "microAccuracy" => s.MicroAccuracy,
-        "logLoss" => s.LogLoss,
+        Metrics.MicroAccuracy => s.MicroAccuracy,
+        Metrics.LogLoss => s.LogLoss,
         _ => s.MacroAccuracy,
     };
 

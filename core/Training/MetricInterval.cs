@@ -60,22 +60,23 @@ public static class BootstrapInterval
 
     /// <summary>The interval of the share of rows whose answer is their label (binary accuracy, at the model's own threshold).</summary>
     public static MetricInterval? Accuracy(bool[] labels, bool[] predicted, int seed) =>
-        labels.Length < 2 ? null : Interval(Metrics.Accuracy, labels.Length, seed, weights => WeightedShare(weights, i => labels[i] == predicted[i]));
+        labels.Length < 2 ? null : Share(Metrics.Accuracy, [.. labels.Select((l, i) => l == predicted[i])], seed);
 
     /// <summary>The interval of micro accuracy (the share of rows whose predicted class is their class).</summary>
     public static MetricInterval? MicroAccuracy(uint[] labels, uint[] predicted, int seed) =>
-        labels.Length < 2 ? null : Interval(Metrics.MicroAccuracy, labels.Length, seed, weights => WeightedShare(weights, i => labels[i] == predicted[i]));
+        labels.Length < 2 ? null : Share(Metrics.MicroAccuracy, [.. labels.Select((l, i) => l == predicted[i])], seed);
 
-    private static double WeightedShare(int[] weights, Func<int, bool> right)
+    /// <summary>The interval of the share of rows answered right, each row's rightness found once, not once a resample.</summary>
+    private static MetricInterval? Share(string metric, bool[] right, int seed) => Interval(metric, right.Length, seed, weights =>
     {
         long hits = 0, all = 0;
         for (var i = 0; i < weights.Length; i++)
         {
             all += weights[i];
-            if (right(i)) hits += weights[i];
+            if (right[i]) hits += weights[i];
         }
         return hits / (double)all;
-    }
+    });
 
     /// <summary>
     /// The interval of <paramref name="metric"/> (rmse, mae or r²) of <paramref name="predictions"/>; only rows with a

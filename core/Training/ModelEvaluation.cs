@@ -24,7 +24,7 @@ public static class ModelEvaluation
         {
             case TaskKind.Regression:
                 var r = ml.Regression.Evaluate(scored, label);
-                metrics["rmse"] = r.RootMeanSquaredError;
+                metrics[Metrics.Rmse] = r.RootMeanSquaredError;
                 metrics[Metrics.Mae] = r.MeanAbsoluteError;
                 metrics[Metrics.R2] = r.RSquared;
                 break;
@@ -32,24 +32,24 @@ public static class ModelEvaluation
                 if (scored.Schema.GetColumnOrNull(ModelOutputs.ProbabilityColumn) is not null)
                 {
                     var b = BothClasses(schema, scored, () => ml.BinaryClassification.Evaluate(scored, label));
-                    Add(metrics, "auc", () => b.AreaUnderRocCurve);
+                    Add(metrics, Metrics.Auc, () => b.AreaUnderRocCurve);
                     metrics[Metrics.Accuracy] = b.Accuracy;
-                    metrics["f1"] = b.F1Score;
-                    metrics["logLoss"] = b.LogLoss * NatsPerBit;
+                    metrics[Metrics.F1] = b.F1Score;
+                    metrics[Metrics.LogLoss] = b.LogLoss * NatsPerBit;
                 }
                 else
                 {
                     var b = BothClasses(schema, scored, () => ml.BinaryClassification.EvaluateNonCalibrated(scored, label));
-                    Add(metrics, "auc", () => b.AreaUnderRocCurve);
+                    Add(metrics, Metrics.Auc, () => b.AreaUnderRocCurve);
                     metrics[Metrics.Accuracy] = b.Accuracy;
-                    metrics["f1"] = b.F1Score;
+                    metrics[Metrics.F1] = b.F1Score;
                 }
                 break;
             case TaskKind.Multiclass:
                 var m = ml.MulticlassClassification.Evaluate(scored, label);
-                metrics["macroAccuracy"] = m.MacroAccuracy;
+                metrics[Metrics.MacroAccuracy] = m.MacroAccuracy;
                 metrics[Metrics.MicroAccuracy] = m.MicroAccuracy;
-                metrics["logLoss"] = m.LogLoss;
+                metrics[Metrics.LogLoss] = m.LogLoss;
                 break;
         }
         foreach (var key in metrics.Where(kv => double.IsNaN(kv.Value) || double.IsInfinity(kv.Value)).Select(kv => kv.Key).ToList())
@@ -119,7 +119,7 @@ public static class Baseline
         var ssTot = y.Sum(v => (v - testMean) * (v - testMean));
         return new Dictionary<string, double>
         {
-            ["rmse"] = Math.Sqrt(ssRes / y.Length),
+            [Metrics.Rmse] = Math.Sqrt(ssRes / y.Length),
             [Metrics.Mae] = y.Average(v => Math.Abs(v - mean)),
             [Metrics.R2] = ssTot == 0 ? 0 : 1 - ssRes / ssTot,
         };
@@ -149,18 +149,18 @@ public static class Baseline
             var recall = actualPositive == 0 ? 0 : truePositives / (double)actualPositive;
             return new Dictionary<string, double>
             {
-                ["auc"] = 0.5,
+                [Metrics.Auc] = 0.5,
                 [Metrics.Accuracy] = accuracy,
-                ["f1"] = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall),
-                ["logLoss"] = logLoss,
+                [Metrics.F1] = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall),
+                [Metrics.LogLoss] = logLoss,
             };
         }
         var present = y.Distinct().ToList();
         return new Dictionary<string, double>
         {
-            ["macroAccuracy"] = present.Average(c => c == majority ? 1.0 : 0.0),
+            [Metrics.MacroAccuracy] = present.Average(c => c == majority ? 1.0 : 0.0),
             [Metrics.MicroAccuracy] = accuracy,
-            ["logLoss"] = logLoss,
+            [Metrics.LogLoss] = logLoss,
         };
     }
 }

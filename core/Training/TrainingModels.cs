@@ -117,9 +117,9 @@ public static class Metrics
 {
     public static string DefaultPrimary(TaskKind task) => task switch
     {
-        TaskKind.Regression => "rmse",
-        TaskKind.Binary => "auc",
-        TaskKind.Multiclass => "macroAccuracy",
+        TaskKind.Regression => Rmse,
+        TaskKind.Binary => Auc,
+        TaskKind.Multiclass => MacroAccuracy,
         _ => throw new ArgumentOutOfRangeException(nameof(task)),
     };
 
@@ -133,6 +133,21 @@ public static class Metrics
     /// <summary>True when <paramref name="a"/> is strictly better than <paramref name="b"/> on <paramref name="metric"/>.</summary>
     public static bool IsBetter(string metric, double a, double b) =>
         !double.IsNaN(a) && (double.IsNaN(b) || (HigherIsBetter(metric) ? a > b : a < b));
+
+    /// <summary>The root of the mean squared error (regression's tested metric).</summary>
+    public const string Rmse = "rmse";
+
+    /// <summary>The area under the ROC curve (binary's tested metric).</summary>
+    public const string Auc = "auc";
+
+    /// <summary>The mean over classes of each class's share of rows answered with it (multiclass's tested metric).</summary>
+    public const string MacroAccuracy = "macroAccuracy";
+
+    /// <summary>The mean negative log-likelihood of the label, in nats.</summary>
+    public const string LogLoss = "logLoss";
+
+    /// <summary>The harmonic mean of precision and recall of the positive class (binary).</summary>
+    public const string F1 = "f1";
 
     /// <summary>R², the share of the variance of the scored rows' labels that the model explains: 0 for their own mean.</summary>
     public const string R2 = "r2";
@@ -149,9 +164,9 @@ public static class Metrics
     /// <summary>The metrics each task reports.</summary>
     public static IReadOnlyList<string> For(TaskKind task) => task switch
     {
-        TaskKind.Regression => ["rmse", Mae, R2],
-        TaskKind.Binary => ["auc", Accuracy, "f1", "logLoss"],
-        TaskKind.Multiclass => ["macroAccuracy", MicroAccuracy, "logLoss"],
+        TaskKind.Regression => [Rmse, Mae, R2],
+        TaskKind.Binary => [Auc, Accuracy, F1, LogLoss],
+        TaskKind.Multiclass => [MacroAccuracy, MicroAccuracy, LogLoss],
         _ => throw new ArgumentOutOfRangeException(nameof(task)),
     };
 }

@@ -41,9 +41,7 @@ public sealed class BootstrapIntervalTests
     {
         // Errors of sd 2 around the label: rmse ≈ 2, with a standard error of about sd/√(2n).
         const int rows = 2000;
-        var random = new Random(5);
-        var labels = Enumerable.Range(0, rows).Select(_ => (float)(random.NextDouble() * 100)).ToArray();
-        var predictions = labels.Select(y => y + 2 * (float)Normal(random)).ToArray();
+        var (labels, predictions) = LabelsWithNormalErrors(rows, range: 100, seed: 5);
         var rmse = Math.Sqrt(labels.Zip(predictions, (y, p) => (double)(y - p) * (y - p)).Average());
 
         var interval = BootstrapInterval.Regression(labels, predictions, seed: 42)!;
@@ -61,9 +59,7 @@ public sealed class BootstrapIntervalTests
     {
         // Errors of sd 2: mae ≈ 2·√(2/π), its standard error sd(|e|)/√n with sd(|e|) = 2·√(1 - 2/π); r² = 1 - 4/var(y).
         const int rows = 2000;
-        var random = new Random(6);
-        var labels = Enumerable.Range(0, rows).Select(_ => (float)(random.NextDouble() * 20)).ToArray();
-        var predictions = labels.Select(y => y + 2 * (float)Normal(random)).ToArray();
+        var (labels, predictions) = LabelsWithNormalErrors(rows, range: 20, seed: 6);
         var errors = labels.Zip(predictions, (y, p) => (double)y - p).ToArray();
         var mae = errors.Average(Math.Abs);
         var mean = labels.Average(y => (double)y);
@@ -170,6 +166,14 @@ public sealed class BootstrapIntervalTests
         Assert.Null(BootstrapInterval.Binary([true, true, true], [0.1f, 0.2f, 0.3f], seed: 42));
         Assert.Null(BootstrapInterval.Multiclass([2, 2, 2], [1, 2, 2], seed: 42));
         Assert.Null(BootstrapInterval.Regression([1f], [1.5f], seed: 42));
+    }
+
+    /// <summary>Labels uniform on [0, <paramref name="range"/>) and predictions off them by normal errors of sd 2.</summary>
+    private static (float[] Labels, float[] Predictions) LabelsWithNormalErrors(int rows, double range, int seed)
+    {
+        var random = new Random(seed);
+        var labels = Enumerable.Range(0, rows).Select(_ => (float)(random.NextDouble() * range)).ToArray();
+        return (labels, labels.Select(y => y + 2 * (float)Normal(random)).ToArray());
     }
 
     private static double Normal(Random random) =>
