@@ -12,8 +12,8 @@ namespace Serverless.Core.Registry;
 public sealed record IntegrityFailureDetails(string Version, string Host, string Reason);
 
 /// <summary>
-/// A version's <c>model.zip</c> checked against the sha256 of its manifest before anything uses it. A mismatch, or a
-/// model.zip that is gone, is logged, audited as <see cref="AuditActions.IntegrityFailure"/> with who met it and where,
+/// A version's <c>model.zip</c> checked against the sha256 of its manifest before anything uses it. A mismatch, a
+/// model.zip that is gone, or a manifest that cannot be read, is logged, audited as <see cref="AuditActions.IntegrityFailure"/> with who met it and where,
 /// and thrown as <see cref="ModelUnavailableException"/> naming the version and what to do.
 /// </summary>
 public sealed class ModelIntegrity(ModelRegistry registry, AuditLog audit, Microsoft.Extensions.Options.IOptions<PredictionOptions> options, ILogger<ModelIntegrity> logger)
@@ -45,9 +45,11 @@ public sealed class ModelIntegrity(ModelRegistry registry, AuditLog audit, Micro
             _failed.TryRemove((model, version), out _);
             return verified;
         }
-        catch (Exception e) when (e is InvalidDataException || e is RequestFailedException { ErrorCode: var code } && code == BlobErrorCode.BlobNotFound)
+        catch (Exception e) when (e is InvalidDataException or ModelUnavailableException || e is RequestFailedException { ErrorCode: var code } && code == BlobErrorCode.BlobNotFound)
         {
-            var reason = e is InvalidDataException ? e.Message : $"The model.zip of {model} {version} is missing.";
+            // A manifest that cannot be read (ModelUnavailableException from the registry) is as much a failure of the
+            // stored bytes as a model.zip that does not match it: audited and remembered the same way.
+            var reason = e is RequestFailedException ? $"The model.zip of {model} {version} is missing." : e.Message;
             var now = DateTime.UtcNow;
             // Every check is refused, but a failure is audited once an IntegrityRetryInterval, whichever path meets it
             // (downloads, promotions and rollbacks as serving): a caller retrying must not fill the audit log.

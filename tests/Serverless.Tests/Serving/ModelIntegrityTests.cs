@@ -135,6 +135,12 @@ public sealed class ModelIntegrityTests(ShopSpendModel shop) : IClassFixture<Sho
         Assert.Contains($"The manifest of '{model}' version v2", version["detail"]!.GetValue<string>());
         Assert.Contains("Register the model again", version["detail"]!.GetValue<string>());
         Assert.Equal("v1", (await PredictAsync(Host, model, ShopData.Row))["modelVersion"]!.GetValue<string>());
+        // Met by a download and a promotion within the retry interval: audited once, naming the manifest, and marked in the view.
+        var record = await SingleIntegrityRecordAsync(model);
+        Assert.Equal("v2", record["details"]!["version"]!.GetValue<string>());
+        Assert.Contains("manifest", record["details"]!["reason"]!.GetValue<string>());
+        var versions = (await Host.Client.GetFromJsonAsync<JsonObject>($"/api/models/{model}"))!["versions"]!.AsArray();
+        Assert.True(versions.Single(v => v!["version"]!.GetValue<string>() == "v2")!["integrityFailed"]!.GetValue<bool>());
     }
 
     [Fact]
