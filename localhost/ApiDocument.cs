@@ -73,7 +73,8 @@ public static class ApiDocument
                 if (description.RelativePath == $"{ApiRoutes.Prefix}/{ApiRoutes.OpenApi}") return Task.CompletedTask;
                 operation.OperationId ??= OperationId(description.HttpMethod, description.RelativePath);
                 operation.Responses ??= [];
-                if ((description.RelativePath ?? "").StartsWith(ApiRoutes.Prefix + "/", StringComparison.Ordinal) && !operation.Responses.ContainsKey("400"))
+                if ((description.RelativePath ?? "").StartsWith(ApiRoutes.Prefix + "/", StringComparison.Ordinal) && !operation.Responses.ContainsKey("400")
+                    && !description.ActionDescriptor.EndpointMetadata.OfType<ReadsNoInput>().Any())
                 {
                     operation.Responses["400"] = new OpenApiResponse
                     {
@@ -144,7 +145,7 @@ public static class ApiDocument
             .WithMetadata(new InDescription())
             .WithName("OpenApi")
             .WithSummary("This OpenAPI 3 description of every route")
-            .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(void), ["application/json"]))
+            .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(System.Text.Json.Nodes.JsonObject), ["application/json"]))
             .AddOpenApiOperationTransformer((operation, _, _) =>
             {
                 // The generator's handler also takes a document name; this route serves the one document.
@@ -165,6 +166,21 @@ public static class ApiDocument
     public static RouteHandlerBuilder Describe<TAnswer>(this RouteHandlerBuilder builder, string name, string summary, int status = StatusCodes.Status200OK, params int[] problems)
     {
         builder.WithName(name).WithSummary(summary).Produces<TAnswer>(status).ProducesProblem(StatusCodes.Status400BadRequest);
+        foreach (var problem in problems) builder.ProducesProblem(problem);
+        return builder;
+    }
+
+    /// <summary>
+    /// As <see cref="Describe{TAnswer}"/>, for a route whose success is a file or page rather than JSON: its media type
+    /// (<paramref name="contentType"/>, without parameters such as the charset) with a binary or text body. Every
+    /// problem is listed by the caller, 400 among them where the route reads input (the dashboard's page reads none).
+    /// </summary>
+    public static RouteHandlerBuilder DescribeFile(this RouteHandlerBuilder builder, string name, string summary, string contentType, params int[] problems)
+    {
+        var media = Microsoft.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType).MediaType.Value!;
+        var body = media.StartsWith("text/", StringComparison.Ordinal) ? typeof(string) : typeof(Stream);
+        builder.WithName(name).WithSummary(summary).Produces(StatusCodes.Status200OK, body, media);
+        if (!problems.Contains(StatusCodes.Status400BadRequest)) builder.WithMetadata(new ReadsNoInput());
         foreach (var problem in problems) builder.ProducesProblem(problem);
         return builder;
     }
@@ -249,6 +265,9 @@ public static class ApiDocument
 
     /// <summary>Marks a route the key filter guards.</summary>
     private sealed class AdminRoute;
+
+    /// <summary>Marks a route that reads no input, so answers no 400 (the dashboard's page): the document lists none for it.</summary>
+    private sealed class ReadsNoInput;
 
     /// <summary>Puts the document's own route in the document (MapOpenApi leaves it out; the last such metadata wins).</summary>
     private sealed class InDescription : IExcludeFromDescriptionMetadata

@@ -14,9 +14,10 @@ public static class DashboardRoutes
     public static void MapDashboard(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/" + ApiRoutes.Prefix);
-        app.MapGet(Root, (HttpRequest r, DashboardPage page) => page.Serve(r));
+        app.MapGet(Root, (HttpRequest r, DashboardPage page) => page.Serve(r))
+            .DescribeFile("DashboardAtRoot", "The dashboard page (HTML), as at /" + ApiRoutes.Prefix + "/" + ApiRoutes.Dashboard, ApiResults.HtmlContentType);
         api.MapGet(ApiRoutes.Dashboard, (HttpRequest r, DashboardPage page) => page.Serve(r))
-            .Describe("Dashboard", "The dashboard page (HTML)", 200);
+            .DescribeFile("Dashboard", "The dashboard page (HTML)", ApiResults.HtmlContentType);
         api.MapGet(ApiRoutes.Quarantine, (string model, HttpRequest r, QuarantineApi h, CancellationToken ct) => h.ListAsync(model, r, ct))
             .Describe<QuarantineList>("ListQuarantined", "A model's quarantined files with their reasons", 200, 404)
             .Query(QuarantineApi.MaxParameter, "most files, 1 to 500 (default 50)", JsonSchemaType.Integer);

@@ -13,11 +13,11 @@ public static class GovernanceRoutes
         api.MapGet(ApiRoutes.Aliases, (string model, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.GetAliasesAsync(model, r, ct))
             .Describe<AliasList>("GetAliases", "Each alias, where it points, and every move", 200, 404);
         api.MapGet(ApiRoutes.ModelZip, (string model, string version, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.DownloadModelAsync(model, version, r, ct))
-            .Describe("DownloadModel", "A version's model.zip, verified against its sha256", 200, 404, 503);
+            .DescribeFile("DownloadModel", "A version's model.zip, verified against its sha256", ApiResults.ZipContentType, 400, 404, 503);
         api.MapGet(ApiRoutes.CardMarkdown, (string model, string version, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.CardMarkdownAsync(model, version, r, ct))
-            .Describe("GetCardMarkdown", "A version's model card as markdown", 200, 404);
+            .DescribeFile("GetCardMarkdown", "A version's model card as markdown", ApiResults.MarkdownContentType, 400, 404);
         api.MapGet(ApiRoutes.CardHtml, (string model, string version, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.CardHtmlAsync(model, version, r, ct))
-            .Describe("GetCardHtml", "A version's model card as an HTML page", 200, 404);
+            .DescribeFile("GetCardHtml", "A version's model card as an HTML page", ApiResults.HtmlContentType, 400, 404);
         api.MapGet(ApiRoutes.DatasetProfile, (string model, string datasetVersion, HttpRequest r, GovernanceApi h, CancellationToken ct) => h.DatasetProfileAsync(model, datasetVersion, r, ct))
             .Describe<DatasetProfile>("GetDatasetProfile", "A dataset version's profile: per-column statistics and histograms", 200, 404);
 

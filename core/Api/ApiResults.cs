@@ -307,6 +307,15 @@ public static class ApiResults
     /// <summary>The content type of the API's JSON answers written as bytes (predict's, the OpenAPI document).</summary>
     public const string JsonContentType = "application/json; charset=utf-8";
 
+    /// <summary>The content type of a version's <c>model.zip</c>, stored and downloaded.</summary>
+    public const string ZipContentType = "application/zip";
+
+    /// <summary>The content type of a model card as markdown, stored and served.</summary>
+    public const string MarkdownContentType = "text/markdown; charset=utf-8";
+
+    /// <summary>The content type of the pages the API serves: a model card as HTML, the dashboard.</summary>
+    public const string HtmlContentType = "text/html; charset=utf-8";
+
     /// <summary>
     /// A predict answer, written with its Content-Length rather than chunked: its JSON (<see cref="Serving.PredictionJson"/>)
     /// copied from the thread's buffer straight into the response, with no array of its own. Cheaper per request than

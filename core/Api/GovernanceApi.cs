@@ -92,14 +92,14 @@ public sealed class GovernanceApi(
         {
             throw new ModelUnavailableException(model, version, $"{e.Message} Its bytes are not sent. {ModelIntegrity.Remedy(model)}");
         }
-        return Results.File(bytes, "application/zip", $"{model}-{version}.zip");
+        return Results.File(bytes, ApiResults.ZipContentType, $"{model}-{version}.zip");
     });
 
     /// <summary><c>GET .../versions/{version}/card.md</c>: the model card as markdown.</summary>
     public Task<IResult> CardMarkdownAsync(string model, string version, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
         OnlyQueryParameters(request);
-        return Results.Text((await CardAsync(model, version, ct)).Card, "text/markdown; charset=utf-8");
+        return Results.Text((await CardAsync(model, version, ct)).Card, ApiResults.MarkdownContentType);
     });
 
     /// <summary><c>GET .../versions/{version}/card.html</c>: the model card rendered as an HTML page.</summary>
@@ -107,7 +107,7 @@ public sealed class GovernanceApi(
     {
         OnlyQueryParameters(request);
         var (card, checkedVersion) = await CardAsync(model, version, ct);
-        return Results.Text(Training.ModelCard.Html(card, $"{model} {checkedVersion}"), "text/html; charset=utf-8");
+        return Results.Text(Training.ModelCard.Html(card, $"{model} {checkedVersion}"), ApiResults.HtmlContentType);
     });
 
     /// <summary><c>GET /api/models/{model}/datasets/{datasetVersion}/profile</c>: the dataset version's profile (schema statistics, the drift baseline).</summary>

@@ -51,7 +51,7 @@ public sealed class DashboardPage
         headers[HeaderNames.ContentSecurityPolicy] = _policy;
         headers[HeaderNames.XContentTypeOptions] = "nosniff";
         if (request.Headers.IfNoneMatch.Contains(_etag)) return Results.StatusCode(StatusCodes.Status304NotModified);
-        return Results.Bytes(_html, "text/html; charset=utf-8");
+        return Results.Bytes(_html, Api.ApiResults.HtmlContentType);
     }
 
     private static string Hash(string inline) => "sha256-" + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(inline)));

@@ -132,7 +132,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
         await target.UploadAsync(BinaryData.FromBytes(bytes), new BlobUploadOptions
         {
             Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
-            HttpHeaders = new BlobHttpHeaders { ContentType = "application/zip" },
+            HttpHeaders = new BlobHttpHeaders { ContentType = Api.ApiResults.ZipContentType },
         }, ct).ConfigureAwait(false);
 
         var manifest = draft with
@@ -146,7 +146,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
         await storage.Models.GetBlobClient(prefix + "card.md").UploadAsync(BinaryData.FromString(renderCard(manifest)), new BlobUploadOptions
         {
             Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
-            HttpHeaders = new BlobHttpHeaders { ContentType = "text/markdown; charset=utf-8" },
+            HttpHeaders = new BlobHttpHeaders { ContentType = Api.ApiResults.MarkdownContentType },
         }, ct).ConfigureAwait(false);
 
         string? first = null;

@@ -48,7 +48,9 @@ public sealed class OpenApiDocumentTests(AzuriteFixture azurite)
             Assert.True(names.Add(operation["operationId"]?.GetValue<string>() ?? ""), $"{route}: no operationId, or one used twice");
             var responses = operation["responses"]!.AsObject();
             Assert.True(responses.Any(r => r.Key.StartsWith('2')), $"{route}: no success answer");
-            if (route.EndsWith(ApiRoutes.OpenApi, StringComparison.Ordinal) || !route.Contains($" /{ApiRoutes.Prefix}/", StringComparison.Ordinal)) continue;
+            // The document itself and the dashboard's page read no input: no 400.
+            if (route.EndsWith(ApiRoutes.OpenApi, StringComparison.Ordinal) || route.EndsWith(ApiRoutes.Dashboard, StringComparison.Ordinal)
+                || !route.Contains($" /{ApiRoutes.Prefix}/", StringComparison.Ordinal)) continue;
             var problem = responses["400"]?["content"]?["application/problem+json"]?["schema"]?.ToJsonString() ?? "";
             Assert.True(problem.Contains("ProblemDetails", StringComparison.Ordinal), $"{route}: 400 is not described as problem details");
         }
@@ -226,6 +228,38 @@ public sealed class OpenApiDocumentTests(AzuriteFixture azurite)
         var problem = document["components"]!["schemas"]!["ProblemDetails"]!["properties"]!.AsObject();
         Assert.Equal("array", problem["errors"]!["additionalProperties"]!["type"]!.GetValue<string>());
         Assert.NotNull(problem["requestId"]);
+    }
+
+    [Fact]
+    public async Task OpenApiDocument_FilesAndPages_DeclareTheMediaTypeTheyAnswerWith_AndThePageNo400()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+
+        var document = await DocumentAsync(host);
+        var operations = Operations(document);
+
+        foreach (var (route, media) in new[]
+                 {
+                     ($"GET /{ApiRoutes.Prefix}/{ApiRoutes.ModelZip}", "application/zip"),
+                     ($"GET /{ApiRoutes.Prefix}/{ApiRoutes.CardMarkdown}", "text/markdown"),
+                     ($"GET /{ApiRoutes.Prefix}/{ApiRoutes.CardHtml}", "text/html"),
+                     ($"GET /{ApiRoutes.Prefix}/{ApiRoutes.Dashboard}", "text/html"),
+                     ("GET /", "text/html"),
+                     ($"GET /{ApiRoutes.Prefix}/{ApiRoutes.OpenApi}", "application/json"),
+                 })
+        {
+            var content = operations[route]["responses"]!["200"]!["content"]?.AsObject();
+            Assert.True(content is not null && content.Select(c => c.Key).SequenceEqual([media]), $"{route} answers {content?.ToJsonString() ?? "no content"}");
+        }
+        var zip = operations[$"GET /{ApiRoutes.Prefix}/{ApiRoutes.ModelZip}"]["responses"]!["200"]!["content"]!["application/zip"]!["schema"]!;
+        var schema = zip["$ref"] is { } reference ? document["components"]!["schemas"]![reference.GetValue<string>().Split('/')[^1]]! : zip;
+        Assert.Equal(("string", "binary"), (schema["type"]?.GetValue<string>(), schema["format"]?.GetValue<string>()));
+        Assert.Contains("404", operations[$"GET /{ApiRoutes.Prefix}/{ApiRoutes.CardHtml}"]["responses"]!.AsObject().Select(r => r.Key));
+        Assert.DoesNotContain("400", operations[$"GET /{ApiRoutes.Prefix}/{ApiRoutes.Dashboard}"]["responses"]!.AsObject().Select(r => r.Key));
+        Assert.Equal("DashboardAtRoot", operations["GET /"]["operationId"]!.GetValue<string>());
+        // The page answers with the media type the document names, whatever the query.
+        var page = await host.Client.GetAsync($"/{ApiRoutes.Prefix}/{ApiRoutes.Dashboard}?x=1");
+        Assert.Equal((HttpStatusCode.OK, "text/html"), (page.StatusCode, page.Content.Headers.ContentType?.MediaType));
     }
 
     [Fact]
