@@ -107,6 +107,8 @@ public sealed class GovernanceApi(
     {
         OnlyQueryParameters(request);
         var (card, checkedVersion) = await CardAsync(model, version, ct);
+        request.HttpContext.Response.Headers.ContentSecurityPolicy = Training.ModelCard.HtmlPolicy;
+        request.HttpContext.Response.Headers.XContentTypeOptions = "nosniff";
         return Results.Text(Training.ModelCard.Html(card, $"{model} {checkedVersion}"), ApiResults.HtmlContentType);
     });
 

@@ -144,15 +144,29 @@ public static class ModelCard
     /// <summary>Features listed on the card; the manifest keeps them all.</summary>
     public const int TopFeatures = 10;
 
-    /// <summary>The card as a standalone HTML page (Markdig renders the markdown, tables included).</summary>
+    private const string HtmlStyle = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem}code{background:#f4f4f4}";
+
+    /// <summary>
+    /// The content security policy the HTML card is served with: its own inline style (by hash) and nothing else, no
+    /// script, no request, no frame. Text people write (a reason) ends up on the card, so the page trusts none of it.
+    /// </summary>
+    public static readonly string HtmlPolicy =
+        $"default-src 'none'; style-src 'sha256-{Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(HtmlStyle)))}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+    /// <summary>
+    /// The card as a standalone HTML page (Markdig renders the markdown, tables included). Raw HTML is shown as text, and
+    /// so are links and autolinks: the card has none of its own, so any are in text from people or data (a reason, a
+    /// column name), and a <c>javascript:</c> link there must not become one.
+    /// </summary>
     public static string Html(string markdown, string title)
     {
-        var pipeline = Markdig.MarkdownExtensions.DisableHtml(Markdig.MarkdownExtensions.UsePipeTables(new Markdig.MarkdownPipelineBuilder())).Build();
-        var body = Markdig.Markdown.ToHtml(markdown, pipeline);
+        var builder = Markdig.MarkdownExtensions.DisableHtml(Markdig.MarkdownExtensions.UsePipeTables(new Markdig.MarkdownPipelineBuilder()));
+        builder.InlineParsers.RemoveAll(p => p is Markdig.Parsers.Inlines.LinkInlineParser or Markdig.Parsers.Inlines.AutolinkInlineParser);
+        var body = Markdig.Markdown.ToHtml(markdown, builder.Build());
         return $$"""
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>Model card: {{System.Net.WebUtility.HtmlEncode(title)}}</title>
-            <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem}code{background:#f4f4f4}</style>
+            <style>{{HtmlStyle}}</style>
             </head><body>
             {{body}}
             </body></html>

@@ -485,6 +485,30 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
             await Host.Client.GetStringAsync($"/api/models/{model}/versions/v2/card.md"));
     }
 
+    /// <summary>A reason is text a person wrote, and it shows on the card: in the HTML page it stays text, never a link, markup or script.</summary>
+    [Fact]
+    public async Task CardHtml_AReasonHoldingLinksAndMarkup_ShowsAsText_AndThePageAllowsNoScript()
+    {
+        var model = await ModelWithVersionsAsync("cardxss", 2);
+        await shop.Registry.SetAliasAsync(model, ModelRegistry.Production, "v1", "test", "start", CancellationToken.None);
+        const string Reason = "[click](javascript:alert(1)) ![img](javascript:alert(2)) <javascript:alert(3)> <https://example.com> <b onmouseover=alert(4)>x</b>";
+        Assert.Equal(HttpStatusCode.OK, (await Host.Client.PostAsync($"/api/models/{model}/versions/v2/archive", ApiAssert.Json($$"""{"reason":{{System.Text.Json.JsonSerializer.Serialize(Reason)}}}"""))).StatusCode);
+
+        var response = await Host.Client.GetAsync($"/api/models/{model}/versions/v2/card.html");
+        var page = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.DoesNotContain("<a ", page, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<img", page, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<b ", page, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("javascript:alert(1)", page);
+        Assert.Contains("&lt;b onmouseover=alert(4)&gt;", page);
+        var policy = string.Join(";", response.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("default-src 'none'", policy);
+        Assert.DoesNotContain("script-src", policy);
+        Assert.Equal("nosniff", string.Join(",", response.Headers.GetValues("X-Content-Type-Options")));
+    }
+
     [Fact]
     public async Task Card_OfATrainedVersion_GivesTheTestIntervalAndWarnsOfFewTestRows()
     {
