@@ -62,7 +62,7 @@ public static class DriftMethods
         foreach (var (column, spec) in drift.Columns ?? [])
         {
             var path = $"drift.columns.{column}";
-            if (spec is null)
+            if (spec is null || spec.Method is null && spec.Threshold is null)
             {
                 add(path, "give a method, a threshold or both");
                 continue;

@@ -63,12 +63,30 @@ public static class ModelSpecValidation
         }
         if (spec.Metric is { } metric) Check("metric", metric);
         foreach (var (name, _) in spec.Minimum ?? []) Check($"minimum.{name}", name);
+        foreach (var (name, value) in spec.Minimum ?? [])
+        {
+            if (!all.Contains(name, StringComparer.Ordinal)) continue;
+            var (low, high, rule) = Metrics.Bounds(name);
+            if (value < low || value > high) problems.Add($"minimum.{name}", $"{value.ToString(System.Globalization.CultureInfo.InvariantCulture)} is out of range ({rule}): no model could pass such a gate");
+        }
+        // Without a task the metrics named must still be those of one task: the run's task is inferred from the data, and
+        // no data makes a task that reports auc and rmse.
+        var named = new[] { spec.Metric }.Concat((spec.Minimum ?? []).Keys).OfType<string>().Where(n => all.Contains(n, StringComparer.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
+        if (task is null && named.Count > 1 && !Enum.GetValues<TaskKind>().Any(k => named.All(n => Metrics.For(k).Contains(n, StringComparer.Ordinal))))
+        {
+            var byTask = string.Join("; ", Enum.GetValues<TaskKind>().Select(k => $"{TaskName(k)}: {string.Join(", ", Metrics.For(k))}"));
+            problems.Add(spec.Metric is not null ? "metric" : "minimum", $"{string.Join(", ", named.Select(n => $"'{n}'"))} are not all reported by one task; name metrics of one task ({byTask}), or give the task");
+        }
     }
 
     private static void CheckColumns(ModelSpec spec, DatasetSchema? latest, SpecProblems problems)
     {
         if (spec.Label is { Length: 0 }) problems.Add("label", "must not be empty");
         if (spec.Comment is { } comment && Datasets.CommentCharacter.Problem(comment) is { } commentProblem) problems.Add("comment", commentProblem);
+        if (spec.ColumnNames is not null && spec.HasHeader is true)
+        {
+            problems.Add("columnNames", "names the columns of a file without a header, and hasHeader is true (the file's header names them); leave one of the two out");
+        }
         if (spec.ColumnNames is { } names)
         {
             if (names.Any(string.IsNullOrWhiteSpace)) problems.Add("columnNames", "every name must be non-empty");
@@ -88,7 +106,15 @@ public static class ModelSpecValidation
         if (spec.Label is { Length: > 0 } label) Check("label", label);
         if (spec.TimeColumn is { } time) Check("timeColumn", time);
         foreach (var (column, _) in spec.Columns ?? []) Check($"columns.{column}", column);
-        foreach (var (column, _) in spec.Ranges ?? []) Check($"ranges.{column}", column);
+        foreach (var (column, _) in spec.Ranges ?? [])
+        {
+            Check($"ranges.{column}", column);
+            // Bounds are of numbers: a column the spec types, else the data holds, as anything else is never checked against them.
+            if ((spec.Columns?.GetValueOrDefault(column) ?? latest?.Columns.FirstOrDefault(c => c.Name == column)?.Kind) is { } bounded and not ColumnKind.Numeric)
+            {
+                problems.Add($"ranges.{column}", $"'{column}' is a {SpecReader.EnumNames(typeof(ColumnKind))[(int)bounded]} column, and ranges bound numeric columns; leave it out of ranges, or declare it numeric under columns");
+            }
+        }
         for (var i = 0; i < (spec.Exclude?.Count ?? 0); i++) Check($"exclude[{i}]", spec.Exclude![i]);
         for (var i = 0; i < (spec.Sensitive?.Count ?? 0); i++) Check($"sensitive[{i}]", spec.Sensitive![i]);
         // The label in force: the spec's, else the one the latest dataset version has (given before, or inferred).
@@ -151,7 +177,9 @@ public static class ModelSpecValidation
                 var field = $"trainers[{i}].grid.{parameter}";
                 if (!parameters.Contains(parameter, StringComparer.Ordinal))
                 {
-                    problems.Add(field, $"{trainer.Name} takes no parameter '{parameter}'; {NameSuggestions.Hint(parameter, parameters, "it takes")}");
+                    problems.Add(field, parameters.Count == 0
+                        ? $"{trainer.Name} takes no parameters; leave its grid out"
+                        : $"{trainer.Name} takes no parameter '{parameter}'; {NameSuggestions.Hint(parameter, parameters, "it takes")}");
                 }
                 else if (values is null || values.Count == 0) problems.Add(field, "give at least one value");
                 else
@@ -171,5 +199,6 @@ public static class ModelSpecValidation
         }
     }
 
-    private static string TaskName(TaskKind task) => SpecReader.EnumNames(typeof(TaskKind))[(int)task];
+    /// <summary>A task as the spec spells it (<c>regression</c>), for messages.</summary>
+    public static string TaskName(TaskKind task) => SpecReader.EnumNames(typeof(TaskKind))[(int)task];
 }

@@ -161,6 +161,17 @@ public static class Metrics
     /// <summary>The share of rows answered with their class (multiclass; macro accuracy averages it per class).</summary>
     public const string MicroAccuracy = "microAccuracy";
 
+    /// <summary>
+    /// The values a metric can take, and so the values a quality gate's <c>minimum</c> can ask for: errors and losses from
+    /// 0 up, r² up to 1 (below 0 for a model worse than the mean), the shares (accuracies, auc, f1) from 0 to 1.
+    /// </summary>
+    public static (double Low, double High, string Rule) Bounds(string metric) => metric switch
+    {
+        Rmse or Mae or LogLoss => (0, double.PositiveInfinity, "an error is 0 or more"),
+        R2 => (double.NegativeInfinity, 1, "r2 is at most 1"),
+        _ => (0, 1, $"{metric} is from 0 to 1"),
+    };
+
     /// <summary>The metrics each task reports.</summary>
     public static IReadOnlyList<string> For(TaskKind task) => task switch
     {

@@ -31,7 +31,7 @@ public sealed class LoadTrainingPlan(DatasetStore datasets, ModelSpecStore specs
         if (!Metrics.For(schema.Task).Contains(metric, StringComparer.Ordinal))
         {
             throw new InvalidOperationException(
-                $"The spec's metric '{metric}' is not reported for a {schema.Task} task; use one of {string.Join(", ", Metrics.For(schema.Task))}.");
+                $"The spec's metric '{metric}' is not reported for a {ModelSpecValidation.TaskName(schema.Task)} task; use one of {string.Join(", ", Metrics.For(schema.Task))}.");
         }
 
         string? championVersion = await registry.ResolveAliasAsync(input.Model, ModelRegistry.Production, cancellationToken);

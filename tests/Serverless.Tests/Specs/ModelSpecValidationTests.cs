@@ -73,6 +73,68 @@ public sealed class ModelSpecValidationTests
     }
 
     [Fact]
+    public void Parse_HeaderAndColumnNamesBoth_IsRefused_EitherAloneAccepted()
+    {
+        var problems = Problems("""{"hasHeader":true,"columnNames":["v","fare"],"label":"fare"}""");
+
+        Assert.Contains("leave one of the two out", Assert.Single(problems["columnNames"]));
+        Assert.Equal("fare", ModelSpecValidation.Parse(Encoding.UTF8.GetBytes("""{"hasHeader":false,"columnNames":["v","fare"],"label":"fare"}"""), null).Label);
+        Assert.True(ModelSpecValidation.Parse(Encoding.UTF8.GetBytes("""{"hasHeader":true,"label":"fare_amount"}"""), Taxi).HasHeader);
+    }
+
+    [Fact]
+    public void Parse_RangesOnAColumnThatIsNotNumeric_AsTheDataOrTheSpecTypesIt_IsRefused()
+    {
+        var fromData = Problems("""{"ranges":{"vendor_id":{"min":0}}}""", Taxi);
+        var fromSpec = Problems("""{"columns":{"trip_distance":"categorical"},"ranges":{"trip_distance":{"max":100}}}""", Taxi);
+
+        Assert.Equal("'vendor_id' is a categorical column, and ranges bound numeric columns; leave it out of ranges, or declare it numeric under columns", Assert.Single(fromData["ranges.vendor_id"]));
+        Assert.Contains("'trip_distance' is a categorical column", Assert.Single(fromSpec["ranges.trip_distance"]));
+        Assert.NotNull(ModelSpecValidation.Parse(Encoding.UTF8.GetBytes("""{"columns":{"vendor_id":"numeric"},"ranges":{"vendor_id":{"min":0},"trip_distance":{"max":100}}}"""), Taxi).Ranges);
+    }
+
+    [Theory]
+    [InlineData("""{"minimum":{"rmse":-3}}""", "minimum.rmse", "-3 is out of range (an error is 0 or more)")]
+    [InlineData("""{"minimum":{"r2":5}}""", "minimum.r2", "5 is out of range (r2 is at most 1)")]
+    [InlineData("""{"task":"binary","minimum":{"auc":1.5}}""", "minimum.auc", "1.5 is out of range (auc is from 0 to 1)")]
+    [InlineData("""{"task":"multiclass","minimum":{"logLoss":-0.1}}""", "minimum.logLoss", "-0.1 is out of range (an error is 0 or more)")]
+    public void Parse_GateNoModelCanPass_IsRefusedNamingTheRange(string json, string field, string problem)
+    {
+        Assert.StartsWith(problem, Assert.Single(Problems(json)[field]));
+    }
+
+    [Fact]
+    public void Parse_GateAtTheEdgesOfTheRange_IsAccepted()
+    {
+        Assert.Equal(3, ModelSpecValidation.Parse(Encoding.UTF8.GetBytes("""{"minimum":{"rmse":0,"r2":-2,"mae":1e6}}"""), null).Minimum!.Count);
+        Assert.Equal(2, ModelSpecValidation.Parse(Encoding.UTF8.GetBytes("""{"task":"binary","minimum":{"auc":1,"f1":0}}"""), null).Minimum!.Count);
+    }
+
+    [Fact]
+    public void Parse_MetricsOfDifferentTasksWithoutATask_AreRefused_OneTasksAccepted()
+    {
+        var problems = Problems("""{"metric":"auc","minimum":{"rmse":1,"macroAccuracy":0.5}}""");
+
+        var problem = Assert.Single(problems["metric"]);
+        Assert.StartsWith("'auc', 'rmse', 'macroAccuracy' are not all reported by one task", problem);
+        Assert.Contains("regression: rmse, mae, r2", problem);
+        Assert.DoesNotContain("Regression", problem);
+        Assert.Equal("logLoss", ModelSpecValidation.Parse(Encoding.UTF8.GetBytes("""{"metric":"logLoss","minimum":{"macroAccuracy":0.5}}"""), null).Metric);
+    }
+
+    [Fact]
+    public void Parse_DriftColumnWithNeitherMethodNorThreshold_IsRefused()
+    {
+        Assert.Equal("give a method, a threshold or both", Assert.Single(Problems("""{"drift":{"columns":{"trip_distance":{}}}}""", Taxi)["drift.columns.trip_distance"]));
+    }
+
+    [Fact]
+    public void Parse_GridForATrainerWithoutParameters_SaysItTakesNone()
+    {
+        Assert.Equal("Blend takes no parameters; leave its grid out", Assert.Single(Problems("""{"trainers":[{"name":"Blend","grid":{"numberOfLeaves":[2]}}]}""")["trainers[0].grid.numberOfLeaves"]));
+    }
+
+    [Fact]
     public void Parse_UnknownTrainersAndGridParameter_NamesEachWithTheCatalog()
     {
         var problems = Problems("""{"trainers":[{"name":"XGBoost"},{"name":"lightgbm"},{"name":"LightGbm","grid":{"numLeaves":[31]}}]}""");
