@@ -347,7 +347,7 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
         try
         {
             return await context.CallActivityAsync<CandidateResult>(nameof(TrainCandidate),
-                new CandidateInput(plan.Model, plan.DatasetVersion, context.InstanceId, runId, candidate, splits, folds), TrainingRetry);
+                new CandidateInput(plan.Model, plan.DatasetVersion, context.InstanceId, runId, candidate, splits, folds, plan.Spec), TrainingRetry);
         }
         catch (TaskFailedException e)
         {

@@ -54,7 +54,7 @@ public sealed record ModelManifest
     /// <summary>Whether the version passed its quality gate; one that did not is promoted only with <c>force</c>.</summary>
     public bool GatePassed { get; init; } = true;
 
-    /// <summary>The spec the version was trained under (for a run registered by hand, the spec in force when it was registered).</summary>
+    /// <summary>The spec the version was trained under (for a run registered by hand that kept no record of it, the spec in force when it was registered).</summary>
     public SpecSnapshot? Spec { get; init; }
 
     /// <summary>Who registered the version by hand (a candidate run registered over the API); null for a training run's winner.</summary>

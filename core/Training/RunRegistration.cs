@@ -41,8 +41,9 @@ public sealed class RunRegistration(
         // Measured as a training run measures its winner: the test interval with the metrics, and feature importance.
         var baseline = await trainer.EvaluateBaselineAsync(model, input.DatasetVersion, input.Splits, ct).ConfigureAwait(false);
         var fit = await trainer.DescribeTrainFitAsync(input, ct).ConfigureAwait(false);
-        var specVersion = await specs.GetCurrentAsync(model, ct).ConfigureAwait(false);
-        var spec = specVersion?.Spec ?? new ModelSpec();
+        // The spec the run was trained under, as its training run kept it; a run from before runs kept it has the spec in force now.
+        var snapshot = input.Spec ?? SpecSnapshot.Of(await specs.GetCurrentAsync(model, ct).ConfigureAwait(false));
+        var spec = snapshot.Spec;
         var primary = spec.Metric is { } m && Metrics.For(dataset.Schema.Task).Contains(m, StringComparer.Ordinal) ? m : Metrics.DefaultPrimary(dataset.Schema.Task);
         var test = await trainer.EvaluateAsync(new EvaluationInput(model, modelBlob, input.Splits.Test, input.DatasetVersion, input.Splits.Seed, TestChance: true, Metric: primary), ct).ConfigureAwait(false);
         var why = $"registered by hand by {actor}{(string.IsNullOrWhiteSpace(reason) ? "" : $": {reason}")}";
@@ -66,12 +67,13 @@ public sealed class RunRegistration(
             Reproducibility = ReproducibilityInfo.Capture(input.Splits.Seed, input.Candidate),
             OrchestrationId = input.OrchestrationId,
             RunId = runId,
-            GateNotes = [$"Run {runId} {why}; not judged by the quality gate or against the champion."],
+            GateNotes = [$"Run {runId} {why}; not judged by the quality gate or against the champion."
+                         + (input.Spec is null ? $" The run kept no record of its spec: the spec in force when it was registered (version {snapshot.Version}) is recorded." : "")],
             Fit = fit,
             TestMeasuredOn = MetricSet.TestOf(input.DatasetVersion, input.Splits),
             Selection = run.Selection,
             TestInterval = test.Interval,
-            Spec = SpecSnapshot.Of(specVersion),
+            Spec = snapshot,
             FeatureImportance = await explainer.ExplainAsync(modelBlob, input.Splits.Test, dataset.Schema, primary, input.Splits.Seed, ct).ConfigureAwait(false),
             RegisteredBy = actor,
             // Not judged by the gate: promoting it to production takes an explicit force, as for a version that failed one.
@@ -80,19 +82,8 @@ public sealed class RunRegistration(
         var (manifest, created) = await registry.RegisterOnceAsync(draft, modelBlob, ModelCard.Render, ct).ConfigureAwait(false);
         // Registered by another call while this one measured it: one run makes one version, and one audit record.
         if (!created) throw new ConflictException($"Run '{runId}' is already registered as {manifest.Version}.");
-        await audit.RecordAsync(AuditActions.Register, model, actor, why, new
-        {
-            manifest.Version,
-            RunId = runId,
-            Manual = true,
-            Reason = reason,
-            manifest.DatasetVersion,
-            Candidate = manifest.Candidate.ToString(),
-            manifest.TestMetrics,
-            manifest.TestMeasuredOn,
-            FitOn = fit.On,
-            manifest.Sha256,
-        }, ct).ConfigureAwait(false);
+        await audit.RecordAsync(AuditActions.Register, model, actor, why,
+            RegisterAuditDetails.Of(manifest, VersionStatus.Registered) with { Manual = true, Reason = reason }, ct).ConfigureAwait(false);
         return manifest;
     }
 }

@@ -74,6 +74,8 @@ public sealed record CandidateSpec(string Trainer, IReadOnlyDictionary<string, d
 /// <summary>
 /// Input of the activity that trains one candidate on the train split and scores it: on validation, or, when
 /// <see cref="CrossValidationFolds"/> is 2 or more (small data), by that many folds of train and validation together.
+/// <see cref="Spec"/> is the spec its training run planned under, kept with the run so that a run registered by hand
+/// later records the spec it was trained under, not the one in force then (null for runs that kept none).
 /// </summary>
 public sealed record CandidateInput(
     string Model,
@@ -82,7 +84,8 @@ public sealed record CandidateInput(
     string RunId,
     CandidateSpec Candidate,
     SplitRefs Splits,
-    int CrossValidationFolds = 0);
+    int CrossValidationFolds = 0,
+    Specs.SpecSnapshot? Spec = null);
 
 /// <summary>
 /// Outcome of one candidate run; a failed run has <see cref="Succeeded"/> false and an <see cref="Error"/>. The winner is

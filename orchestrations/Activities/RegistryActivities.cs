@@ -53,21 +53,8 @@ public sealed class RegisterModel(ModelRegistry registry, Serverless.Core.Datase
         var refused = await registry.StageAsync(plan.Model, manifest.Version, input.Status, input.OrchestrationId,
             input.Status == VersionStatus.PendingApproval ? "registered; waits for a decision at the approval gate" : "registered; the spec asks for no approval", cancellationToken);
         var terminated = refused is not null && await registry.IsTerminatedAsync(plan.Model, input.OrchestrationId, cancellationToken);
-        await audit.RecordAsync(AuditActions.Register, plan.Model, ModelRegistry.TrainingActor, $"winner of training run {input.OrchestrationId}", new
-        {
-            manifest.Version,
-            manifest.DatasetVersion,
-            manifest.Candidate.Trainer,
-            manifest.Candidate.Parameters,
-            manifest.TestMetrics,
-            manifest.TestMeasuredOn,
-            manifest.ValidationMetrics,
-            SelectedOn = manifest.Selection?.Set,
-            FitOn = manifest.Fit?.On,
-            manifest.Sha256,
-            input.OrchestrationId,
-            Status = refused is null ? input.Status : terminated ? VersionStatus.Rejected : null,
-        }, cancellationToken);
+        await audit.RecordAsync(AuditActions.Register, plan.Model, ModelRegistry.TrainingActor, $"winner of training run {input.OrchestrationId}",
+            RegisterAuditDetails.Of(manifest, refused is null ? input.Status : terminated ? VersionStatus.Rejected : null), cancellationToken);
         if (terminated)
         {
             await audit.RecordAsync(AuditActions.Rejected, plan.Model, ModelRegistry.TrainingActor, $"training run {input.OrchestrationId} was terminated while it registered this version",

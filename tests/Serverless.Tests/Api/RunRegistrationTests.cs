@@ -66,6 +66,44 @@ public sealed class RunRegistrationTests(AzuriteFixture azurite)
         Assert.Contains("bootstrap resamples", card, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The spec a run was trained under goes with the run: registered after the spec changed, the version records that
+    /// spec and measures the metric it named, and the audit record has the fields a training run's registration has.
+    /// </summary>
+    [Fact]
+    public async Task Register_AfterTheSpecChanged_RecordsTheSpecTheRunWasTrainedUnder_AndAuditsAsATrainingRunDoes()
+    {
+        var (host, template) = await HostWithDatasetAsync();
+        await using var _ = host;
+        var store = host.Services.GetRequiredService<ModelSpecStore>();
+        var run = template with { Spec = SpecSnapshot.Of(await store.GetCurrentAsync(Model, CancellationToken.None)) };
+        await TrainAsync(host, run);
+        await store.SetAsync(Model, new ModelSpec { Label = "fare_amount", Task = TaskKind.Regression, Metric = Metrics.Mae }, CancellationToken.None);
+
+        var manifest = (await (await RegisterAsync(host, run.RunId, """{"reason":"kept for comparison"}""")).Content.ReadFromJsonAsync<JsonObject>())!;
+
+        Assert.Equal((1, Metrics.Rmse), (manifest["spec"]!["version"]!.GetValue<int>(), manifest["primaryMetric"]!.GetValue<string>()));
+        Assert.DoesNotContain("kept no record of its spec", manifest["gateNotes"]!.ToJsonString(), StringComparison.Ordinal);
+        var record = Assert.Single((await host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model={Model}&action=register"))!["records"]!.AsArray())!;
+        var details = record["details"]!;
+        Assert.Equal(("FastTree", run.OrchestrationId, run.RunId, "registered"),
+            (details["trainer"]!.GetValue<string>(), details["orchestrationId"]!.GetValue<string>(), details["runId"]!.GetValue<string>(), details["status"]!.GetValue<string>()));
+        Assert.Equal((true, "kept for comparison", 1), (details["manual"]!.GetValue<bool>(), details["reason"]!.GetValue<string>(), details["specVersion"]!.GetValue<int>()));
+        Assert.NotNull(details["parameters"]);
+    }
+
+    [Fact]
+    public async Task Register_RunThatKeptNoSpec_RecordsTheSpecInForceAndSaysSo()
+    {
+        var (host, run) = await HostWithDatasetAsync();
+        await using var _ = host;
+        await TrainAsync(host, run);
+
+        var manifest = (await (await RegisterAsync(host, run.RunId)).Content.ReadFromJsonAsync<JsonObject>())!;
+
+        Assert.Contains("kept no record of its spec: the spec in force when it was registered (version 1) is recorded", manifest["gateNotes"]!.ToJsonString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Register_UnderASpecWhoseMetricIsMae_TheTestIntervalIsOfMae()
     {

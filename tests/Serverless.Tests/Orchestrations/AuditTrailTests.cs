@@ -56,5 +56,10 @@ public sealed class AuditTrailTests(AzuriteFixture azurite)
         Assert.Equal(1, manifest.Spec!.Version);
         Assert.Equal("fare_amount", manifest.Spec.Spec.Label);
         Assert.NotNull(manifest.FeatureImportance);
+        // The candidate run keeps the spec it was trained under, for a registration by hand after the spec changed.
+        var run = await host.Services.GetRequiredService<Serverless.Core.Training.ModelTrainer>().GetRunInputAsync(model, manifest.RunId, CancellationToken.None);
+        Assert.Equal(manifest.Spec.Sha256, run!.Spec!.Sha256);
+        var registered = records.Single(r => r["action"]!.GetValue<string>() == AuditActions.Register)["details"]!;
+        Assert.Equal(("FastTree", manifest.RunId, 1), (registered["trainer"]!.GetValue<string>(), registered["runId"]!.GetValue<string>(), registered["specVersion"]!.GetValue<int>()));
     }
 }
