@@ -119,7 +119,7 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
     };
 
     /// <summary>
-    /// The first lines (up to 50) that are neither blank nor, when the spec names a comment character, comments: the
+    /// The first lines (up to 50, ended by LF, CR LF or CR) that are neither blank nor, when the spec names a comment character, comments: the
     /// lines the reader will read as the header and rows, for sniffing the delimiter and the header; and in
     /// <paramref name="leadingComment"/> the comment line that comes before all of them, if one does.
     /// </summary>
@@ -131,7 +131,7 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
         var line = new StringBuilder();
         void Keep()
         {
-            var text = line.ToString().TrimEnd('\r');
+            var text = line.ToString();
             line.Clear();
             if (text.Trim().Length == 0) return;
             if (comment is { } mark && text.StartsWith(mark))
@@ -144,6 +144,12 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
         while (lines.Count < 50 && (c = reader.Read()) >= 0)
         {
             if (c == '\n') Keep();
+            else if (c == '\r')
+            {
+                // A line ends at CR LF, LF or a lone CR (classic Mac files), as the row reader ends records.
+                Keep();
+                if (reader.Peek() == '\n') reader.Read();
+            }
             else if (line.Length < options.MaxRecordChars) line.Append((char)c);
             else throw new Rejection("line_too_long", $"The first lines are longer than {options.MaxRecordChars:N0} characters; is the file delimited text with line breaks?");
         }

@@ -92,6 +92,23 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
         Assert.Equal(first.Version, again.DatasetVersion);
     }
 
+    /// <summary>The larger file's first line break lies past the longest record (1 MiB of characters) when CR is not read as one.</summary>
+    [Theory]
+    [InlineData(200)]
+    [InlineData(20_000)]
+    public async Task Ingest_ClassicMacLineEnds_IsTheSameDataAsTheLfFile(int rows)
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("maccr");
+        var lf = TestData.TaxiSlice(rows);
+        var first = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/lf.csv", lf));
+
+        var again = await ingestion.IngestAsync($"{model}/cr.csv", lf.Replace('\n', '\r'));
+
+        Assert.True(again.Status == IngestionStatus.Duplicate, again.Message);
+        Assert.Equal(first.Version, again.DatasetVersion);
+    }
+
     [Fact]
     public async Task Ingest_HeaderlessFileWithColumnNamesInTheSpec_NamesTheColumnsFromTheSpec()
     {
