@@ -72,8 +72,7 @@ internal static class FirstPass
                         }
                         catch (Rejection e) when (markedHeader is not null)
                         {
-                            throw new Rejection(e.Code, $"{e.Message} The first line starts with '#' ('{CellValues.Escape(markedHeader)}') and was read as the " +
-                                "header, as ML.NET's text format marks it; if that line is a comment, set \"comment\": \"#\" in the spec and upload the file again.", e.Problems);
+                            throw new Rejection(e.Code, $"{e.Message} {SchemaInference.MarkedHeaderAdvice(markedHeader)}", e.Problems);
                         }
                         rules = new RowRules(header, labelIndex, spec, delimiter, hasHeader);
                         if (hasHeader && reader.IsCanonical(r)) sink.AppendRun(reader.Buffer, reader.RecordStart(r), reader.RecordLength(r), reader.FileOffset(r));

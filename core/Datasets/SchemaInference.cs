@@ -87,13 +87,15 @@ internal sealed class SchemaInference(IngestionOptions options)
     {
         var header = first.Header;
         var inferred = new List<string>();
-        var problems = first.Problems;
         var labelName = header[first.LabelIndex];
         if (spec.Label is null) inferred.Add($"label: '{labelName}' ({LabelRule(labelName)})");
         if (first.NamesWithoutHeader is { } names) inferred.Add($"header: none, the first line holds data{(spec.HasHeader is false ? " (the spec's hasHeader is false)" : "")}; the columns are named {names}");
         if (first.MarkedHeader is { } marked) inferred.Add($"header: '{CellValues.Escape(marked)}' is read as '{header[0]}' (the '#' marks the header line in ML.NET's text format)");
         CheckLabelHasValues(first, spec, options.MaxClasses);
         if (spec.TimeColumn is { } time && !header.Contains(time)) throw new Rejection("time_column_missing", NoSuchColumn("time column", time, header));
+        // Before any check of the columns' values: those see the accepted rows only, and would blame a column for rows
+        // that were rejected (every row ragged leaves a column with no value).
+        CheckInvalidRowShare(first, options.MaxInvalidRowShare);
 
         var columns = new List<ColumnSchema>();
         foreach (var stat in first.Stats)
@@ -208,11 +210,6 @@ internal sealed class SchemaInference(IngestionOptions options)
         }
         if (features.Count == 0) throw new Rejection("no_features", "No column is left to learn from once the label, excluded and sensitive columns are set aside.");
 
-        if (first.RejectedRows > options.MaxInvalidRowShare * first.DataRows)
-        {
-            throw new Rejection("too_many_invalid_rows", $"{first.RejectedRows} of {first.DataRows} rows are unusable (over the {options.MaxInvalidRowShare:P0} allowed); see the problems listed in the report.", problems);
-        }
-
         if (prior is not null)
         {
             // Under replace, what the spec says on purpose holds over the previous version: its label, the kinds its
@@ -256,6 +253,24 @@ internal sealed class SchemaInference(IngestionOptions options)
             Inferred = inferred,
         };
     }
+
+    /// <summary>
+    /// Refuses a file with more rows rejected than <paramref name="maxShare"/> allows, counting them per reason. A first
+    /// line read as a header that starts with '#' is most likely a comment line whose fields the rows do not match.
+    /// </summary>
+    private static void CheckInvalidRowShare(FirstPassResult first, double maxShare)
+    {
+        if (first.RejectedRows <= maxShare * first.DataRows) return;
+        var counts = string.Join(", ", first.Lines.RejectedBy.OrderByDescending(r => r.Value).ThenBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}: {r.Value}"));
+        var comment = first.MarkedHeader is { } marked ? " " + MarkedHeaderAdvice(marked) : "";
+        throw new Rejection("too_many_invalid_rows", $"{first.RejectedRows} of {first.DataRows} rows are unusable (over the {maxShare:P0} allowed; {counts}); " +
+                                                     $"see the problems listed in the report.{comment}", first.Problems);
+    }
+
+    /// <summary>What to do when the first line starts with '#' and was read as the header (ML.NET's text format marks its header so), but may be a comment.</summary>
+    public static string MarkedHeaderAdvice(string markedHeader) =>
+        $"The first line starts with '#' ('{CellValues.Escape(markedHeader)}') and was read as the header, as ML.NET's text format marks it; " +
+        "if that line is a comment, set \"comment\": \"#\" in the spec and upload the file again.";
 
     /// <summary>
     /// A label column empty in every row that has the header's fields is named as such: its rows are all rejected, so

@@ -79,6 +79,9 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
             new("only excluded features", "excluded.csv", Utf8(Rows(30, i => $"{i},{i % 2}", "id,label")), "no_features", new ModelSpec { Exclude = ["id"] }),
             new("missing labels in many rows", "holes.csv", Utf8(noLabelRows), "too_many_invalid_rows"),
             new("values out of range", "range.csv", Utf8(outOfRange), "too_many_invalid_rows", new ModelSpec { Ranges = new() { ["age"] = new ValueRange(0, 130) } }),
+            new("every row ragged", "allragged.csv", Utf8(Rows(30, i => $"{i},{i % 2}", "a,b,label")), "too_many_invalid_rows"),
+            new("every row out of range", "allrange.csv", Utf8(Rows(30, i => $"{900 + i},{i % 2}", "age,label")), "too_many_invalid_rows", new ModelSpec { Ranges = new() { ["age"] = new ValueRange(0, 130) } }),
+            new("a comment line before the header, comments off", "exported.csv", Utf8("# exported from db, 2026-11-29\n" + Taxi), "too_many_invalid_rows"),
             new("UTF-8 byte-order mark, then Latin-1", "bomlatin1.csv", [0xEF, 0xBB, 0xBF, .. latin1], "invalid_encoding"),
             new("UTF-8 sequence cut at the end", "cut.csv", [.. Utf8(Rows(30, i => $"{i},{i % 2}", "a,label")), 0xE2, 0x82], "invalid_encoding"),
             new("comment lines only, comments on", "comments.csv", Utf8("#a,b,label\n#1,2,0\n"), "empty_file", new ModelSpec { Comment = "#" }),
@@ -206,6 +209,22 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
         Assert.Equal(["spec_invalid"], outcome.ReasonCodes);
         Assert.Equal(content, await ingestion.ReadQuarantineBytesAsync(outcome));
         Assert.Contains(ModelSpecStore.CurrentBlob(model), (await ingestion.ReadQuarantineAsync(outcome, "summary.txt")));
+    }
+
+    [Fact]
+    public async Task Ingest_CommentLineBeforeTheHeaderWithCommentsOff_CountsTheRaggedRowsAndSaysToSetComment()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("exported");
+
+        var outcome = await ingestion.IngestAsync($"{model}/exported.csv", "# exported from db, 2026-11-29\n" + Taxi);
+
+        Assert.Equal(["too_many_invalid_rows"], outcome.ReasonCodes);
+        var summary = await ingestion.ReadQuarantineAsync(outcome, "summary.txt");
+        Assert.Contains("61 of 61 rows are unusable", summary);
+        Assert.Contains("allowed; ragged_rows: 61)", summary);
+        Assert.Contains("The first line starts with '#' ('# exported from db') and was read as the header", summary);
+        Assert.Contains("set \"comment\": \"#\" in the spec", summary);
     }
 
     [Fact]
