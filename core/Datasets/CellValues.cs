@@ -200,6 +200,20 @@ public static class CellValues
         return CellReading.Invalid;
     }
 
+    /// <summary>The UTF-8 form of <see cref="ReadBoolean(ReadOnlySpan{char}, out bool)"/>.</summary>
+    public static CellReading ReadBoolean(ReadOnlySpan<byte> value, out bool result)
+    {
+        result = false;
+        if (IsMissing(value)) return CellReading.Missing;
+        if (TryBoolean(value, out result)) return CellReading.Value;
+        if (value.Length == 1 && value[0] is (byte)'0' or (byte)'1')
+        {
+            result = value[0] == (byte)'1';
+            return CellReading.Value;
+        }
+        return CellReading.Invalid;
+    }
+
     /// <summary>A cell of a categorical, text or date column: missing, or its text as it is.</summary>
     public static CellReading ReadText(ReadOnlySpan<char> value) => IsMissing(value) ? CellReading.Missing : CellReading.Value;
 

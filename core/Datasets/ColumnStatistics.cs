@@ -86,6 +86,25 @@ internal sealed class ColumnStatistics
 
     public long Present => Count - Missing;
 
+    /// <summary>
+    /// Present values that the kind the spec declares cannot hold (counted by <see cref="CountAgainst"/>, for a column
+    /// the spec declares numeric or boolean), and the first few of them, distinct.
+    /// </summary>
+    public long NotOfDeclaredKind;
+
+    public List<string> NotOfDeclaredKindExamples { get; } = [];
+
+    /// <summary>Counts a trimmed raw value against the kind the spec declares, read as the canonical data will read it (<see cref="CellValues"/>).</summary>
+    public void CountAgainst(ColumnKind declared, ReadOnlySpan<byte> value)
+    {
+        var reading = declared == ColumnKind.Boolean ? CellValues.ReadBoolean(value, out _) : CellValues.ReadNumber(value, out _);
+        if (reading != CellReading.Invalid) return;
+        NotOfDeclaredKind++;
+        if (NotOfDeclaredKindExamples.Count >= 3) return;
+        var text = Encoding.UTF8.GetString(value);
+        if (!NotOfDeclaredKindExamples.Contains(text)) NotOfDeclaredKindExamples.Add(text);
+    }
+
     /// <summary>Adds a trimmed raw value.</summary>
     public void Add(ReadOnlySpan<char> value)
     {

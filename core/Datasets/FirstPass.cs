@@ -25,6 +25,8 @@ internal static class FirstPass
         var problems = new ProblemLog(options.SamplesPerProblem);
         string[]? header = null;
         ColumnStatistics[] stats = [];
+        // The numeric and boolean kinds the spec declares, per column: their values are counted against the kind.
+        ColumnKind?[] declared = [];
         int labelIndex = -1;
         long dataRows = 0, rejected = 0, accepted = 0, blank = 0, comments = 0;
         var rejectedBy = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -66,6 +68,7 @@ internal static class FirstPass
                         header = hasHeader ? names : [.. (spec.ColumnNames ?? prior?.Schema.Columns.Select(c => c.Name).ToList() ?? Enumerable.Range(1, names.Length).Select(i => $"column{i}").ToList())];
                         SchemaInference.CheckHeader(header);
                         stats = [.. header.Select(h => new ColumnStatistics(h, options.DistinctLimit))];
+                        declared = [.. header.Select(h => spec.Columns?.TryGetValue(h, out var kind) == true && kind is ColumnKind.Numeric or ColumnKind.Boolean ? kind : (ColumnKind?)null)];
                         try
                         {
                             labelIndex = SchemaInference.LabelIndex(header, spec);
@@ -110,6 +113,10 @@ internal static class FirstPass
                 for (var c = 0; c < stats.Length; c++)
                 {
                     stats[c].AddColumn(reader, c, keptRecords.AsSpan(0, kept), notable);
+                    if (declared[c] is { } kind)
+                    {
+                        foreach (var r in keptRecords.AsSpan(0, kept)) stats[c].CountAgainst(kind, reader[r, c]);
+                    }
                     foreach (var (r, outcome) in notable)
                     {
                         if (outcome == ValueOutcome.Missing)

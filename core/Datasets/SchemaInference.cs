@@ -66,6 +66,9 @@ internal sealed class SchemaInference(IngestionOptions options)
                $"fix those cells, or declare it \"numeric\" in the spec's \"columns\" to read them as missing";
     }
 
+    /// <summary>Values as a message quotes them: 'VTS', 'CMT'.</summary>
+    private static string Examples(IEnumerable<string> values) => string.Join(", ", values.Select(v => $"'{CellValues.Escape(v)}'"));
+
     /// <summary>The columns grouped by kind, e.g. <c>numeric (a, b), categorical (c)</c> (at most eight names a kind), or null for none.</summary>
     private static string? KindsInWords(IEnumerable<ColumnSchema> columns)
     {
@@ -194,6 +197,21 @@ internal sealed class SchemaInference(IngestionOptions options)
             if (stat.Missing > options.MaxMissingShare * stat.Count)
             {
                 throw new Rejection("too_many_missing", $"Column '{CellValues.Escape(c.Name)}' is missing in {stat.Missing} of {stat.Count} rows (over {options.MaxMissingShare:P0}); exclude it in the spec or fill it.");
+            }
+            if (c.Kind == ColumnKind.Numeric && stat.NotOfDeclaredKind > 0
+                && (stat.NotOfDeclaredKind == stat.Present || stat.Missing + stat.NotOfDeclaredKind > options.MaxMissingShare * stat.Count))
+            {
+                // A few such values are read as missing (a note says so); so many that the column would be left (almost)
+                // empty mean the column is not numbers.
+                throw new Rejection("not_numbers", $"Column '{CellValues.Escape(c.Name)}' is numeric in the spec, but {stat.NotOfDeclaredKind} of its {stat.Count} rows hold values that are not numbers, " +
+                                                   $"such as {Examples(stat.NotOfDeclaredKindExamples)}: read as missing, they would leave it missing in {stat.Missing + stat.NotOfDeclaredKind} of {stat.Count} rows. " +
+                                                   "Declare it \"categorical\" in the spec's \"columns\", or fix the data.");
+            }
+            if (c.Kind == ColumnKind.Boolean && stat.NotOfDeclaredKind > 0)
+            {
+                // Training would fail on the first such value.
+                throw new Rejection("not_booleans", $"Column '{CellValues.Escape(c.Name)}' is boolean in the spec, but holds {stat.NotOfDeclaredKind} value(s) that are not booleans, " +
+                                                    $"such as {Examples(stat.NotOfDeclaredKindExamples)}; write true/false, yes/no or 1/0, or give the column another kind (numeric or categorical).");
             }
             if (c.Kind == ColumnKind.DateTime)
             {

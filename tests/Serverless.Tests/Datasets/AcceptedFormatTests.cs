@@ -307,6 +307,20 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Ingest_SpecBooleanColumnOfBooleanTokensOnesZerosAndMissing_IsAccepted()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("booleans");
+        var tokens = new[] { "yes", "no", "1", "0", "NA", "", "True", "f" };
+        var content = "flag,x,label\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{tokens[i % tokens.Length]},{i},{i % 2}\n"));
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/flags.csv", content, new ModelSpec { Columns = new() { ["flag"] = ColumnKind.Boolean } }));
+
+        Assert.Equal(new ColumnSchema("flag", ColumnKind.Boolean, Inferred: false), manifest.Schema.Column("flag"));
+        Assert.Equal(40, manifest.Rows);
+    }
+
+    [Fact]
     public async Task Profile_TaxiFare_MatchesAnIndependentComputation()
     {
         var ingestion = new Ingestion(azurite);

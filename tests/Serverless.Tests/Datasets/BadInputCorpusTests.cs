@@ -55,6 +55,10 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
             new("label named in spec missing", "nolabel.csv", Utf8(Taxi), "label_missing", new ModelSpec { Label = "tip_amount" }),
             new("dateTime in the spec, numbers in the file", "yyyymmdd.csv", Utf8(Rows(30, i => $"{19580329 + i * 7},{300 + i}", "week,co2")), "not_dates",
                 new ModelSpec { Label = "co2", Columns = new() { ["week"] = ColumnKind.DateTime } }),
+            new("numeric in the spec, categories in the file", "vendors.csv", Utf8(Taxi), "not_numbers",
+                new ModelSpec { Label = "fare_amount", Columns = new() { ["vendor_id"] = ColumnKind.Numeric } }),
+            new("boolean in the spec, numbers in the file", "distance.csv", Utf8(Taxi), "not_booleans",
+                new ModelSpec { Label = "fare_amount", Columns = new() { ["trip_distance"] = ColumnKind.Boolean } }),
             new("time column named in spec missing", "notime.csv", Utf8(Taxi), "time_column_missing", new ModelSpec { Label = "fare_amount", TimeColumn = "pickup_time" }),
             new("constant label", "constant.csv", Utf8(Rows(30, i => $"{i},{i * 3},7", "a,b,label")), "label_constant"),
             new("all-missing column", "allmissing.csv", Utf8(Rows(30, i => $"{i},,{i % 2}", "a,b,label")), "column_all_missing"),
@@ -192,6 +196,37 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
         Assert.Equal(["not_dates"], outcome.ReasonCodes);
         var summary = await ingestion.ReadQuarantineAsync(outcome, "summary.txt");
         Assert.Contains("Column 'week' is dateTime in the spec, but holds values that are not dates, such as '19580441'", summary);
+    }
+
+    [Fact]
+    public async Task Ingest_SpecNumericColumnOfCategories_NamesTheColumnAndValuesThatAreNotNumbers()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("vendors");
+        var content = Utf8(Rows(30, i => $"{(i % 5 == 0 ? "NA" : i % 2 == 0 ? "VTS" : "CMT")},{i},{i * 1.5}", "vendor_id,x,fare"));
+        var spec = new ModelSpec { Label = "fare", Task = TaskKind.Regression, Columns = new() { ["vendor_id"] = ColumnKind.Numeric } };
+
+        var outcome = await ingestion.IngestAsync($"{model}/vendors.csv", content, spec);
+
+        Assert.Equal(["not_numbers"], outcome.ReasonCodes);
+        var summary = await ingestion.ReadQuarantineAsync(outcome, "summary.txt");
+        Assert.Contains("Column 'vendor_id' is numeric in the spec, but 24 of its 30 rows hold values that are not numbers, such as 'CMT', 'VTS': " +
+                        "read as missing, they would leave it missing in 30 of 30 rows. Declare it \"categorical\" in the spec's \"columns\", or fix the data.", summary);
+    }
+
+    [Fact]
+    public async Task Ingest_SpecBooleanColumnOfNumbers_NamesTheColumnAndValuesThatAreNotBooleans()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("flags");
+        var content = Utf8(Rows(30, i => $"{(i < 5 ? "yes" : i < 10 ? "NA" : (i * 0.5).ToString(System.Globalization.CultureInfo.InvariantCulture))},{i % 2}", "flag,label"));
+
+        var outcome = await ingestion.IngestAsync($"{model}/flags.csv", content, new ModelSpec { Columns = new() { ["flag"] = ColumnKind.Boolean } });
+
+        Assert.Equal(["not_booleans"], outcome.ReasonCodes);
+        var summary = await ingestion.ReadQuarantineAsync(outcome, "summary.txt");
+        Assert.Contains("Column 'flag' is boolean in the spec, but holds 20 value(s) that are not booleans, such as '5', '5.5', '6'; " +
+                        "write true/false, yes/no or 1/0, or give the column another kind (numeric or categorical).", summary);
     }
 
     [Fact]
