@@ -111,7 +111,7 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
     /// <summary>Advice for binary content by what its first bytes say it is: the usual mistakes get their own fix.</summary>
     private static string WhatBinaryItIs(ReadOnlySpan<byte> head) => head switch
     {
-        [0x1F, 0x8B, ..] => "its bytes are gzip, but its name does not end in .gz. Upload it as name.csv.gz, or decompress it first.",
+        _ when head.StartsWith(UploadFiles.GzipMagic) => "its bytes are gzip, but its name does not end in .gz. Upload it as name.csv.gz, or decompress it first.",
         [0x50, 0x4B, 0x03, 0x04, ..] => "its bytes are a zip archive (an .xlsx workbook is one). Export the sheet as CSV, or unzip the file, and upload the text.",
         [0xFF, 0xFE, ..] or [0xFE, 0xFF, ..] => "it is UTF-16 text (it starts with a UTF-16 byte-order mark). Save it as UTF-8 and upload it again.",
         [_, 0, _, 0, ..] or [0, _, 0, _, ..] when head.Length >= 4 => "it looks like UTF-16 text (every other byte is NUL). Save it as UTF-8 and upload it again.",

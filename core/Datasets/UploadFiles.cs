@@ -32,9 +32,12 @@ internal static class UploadFiles
         return (Convert.ToHexStringLower(sha.GetHashAndReset()), bytes);
     }
 
+    /// <summary>The two bytes every gzip member starts with (RFC 1952).</summary>
+    internal static ReadOnlySpan<byte> GzipMagic => [0x1F, 0x8B];
+
     /// <summary>
     /// Decompresses a gzip file to <paramref name="output"/>; a file that is not gzip, that ends before its last member's
-    /// trailer, or that decompresses to more than <paramref name="limit"/> bytes, is a <see cref="Rejection"/>.
+    /// trailer, that decompresses to more than <paramref name="limit"/> bytes, or to gzip again, is a <see cref="Rejection"/>.
     /// </summary>
     public static async Task DecompressAsync(string input, string output, long limit, CancellationToken ct)
     {
@@ -70,6 +73,21 @@ internal static class UploadFiles
                 $"The gzip file ends before its end: the {written:N0} bytes it gave do not match the length and CRC-32 its last 8 bytes should record, " +
                 "so part of it is missing (an upload cut short?). Nothing of it was kept as data; upload the whole file again.");
         }
+        if (await StartsWithGzipMagicAsync(output, ct).ConfigureAwait(false))
+        {
+            // Text never starts so (0x8B cannot follow 0x1F in UTF-8): the file was compressed twice.
+            throw new Rejection("binary_content",
+                "The file is compressed twice: decompressed once, its bytes are gzip again. Decompress it once and upload the result (still named .gz), " +
+                "or decompress it twice and upload the text.");
+        }
+    }
+
+    private static async Task<bool> StartsWithGzipMagicAsync(string path, CancellationToken ct)
+    {
+        var head = new byte[GzipMagic.Length];
+        await using var file = File.OpenRead(path);
+        var read = await file.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, ct).ConfigureAwait(false);
+        return head.AsSpan(0, read).SequenceEqual(GzipMagic);
     }
 
     /// <summary>

@@ -71,6 +71,7 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
             new("no delimiter", "onecol.csv", Utf8("value\n1\n2\n3\n"), "no_delimiter"),
             new("unsupported extension", "book.xlsx", Utf8(Taxi), "unsupported_extension"),
             new("not gzip", "data.csv.gz", gzipOfNothing, "invalid_gzip"),
+            new("gzipped twice", "twice.csv.gz", TestData.Gzip(TestData.Gzip(Taxi)), "binary_content"),
             new("spec not JSON", "model.json", Utf8("{ label: fare "), "spec_invalid"),
             new("spec unknown field", "model.json", Utf8("{\"lable\":\"x\"}"), "spec_invalid"),
             new("regression label not numeric", "textlabel.csv", Utf8(Rows(30, i => $"{i},{(i % 2 == 0 ? "high" : "low")}", "a,label")), "label_not_numeric", new ModelSpec { Task = TaskKind.Regression }),
@@ -157,6 +158,20 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
 
         Assert.Equal(["binary_content"], outcome.ReasonCodes);
         Assert.Contains(advice, await ingestion.ReadQuarantineAsync(outcome, "summary.txt"));
+    }
+
+    [Fact]
+    public async Task Ingest_GzippedTwice_SaysItIsCompressedTwiceAndHowToFixIt()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("twice");
+
+        var outcome = await ingestion.IngestAsync($"{model}/twice.csv.gz", TestData.Gzip(TestData.Gzip(Taxi)));
+
+        Assert.Equal(["binary_content"], outcome.ReasonCodes);
+        var summary = await ingestion.ReadQuarantineAsync(outcome, "summary.txt");
+        Assert.Contains("The file is compressed twice: decompressed once, its bytes are gzip again. Decompress it once and upload the result", summary);
+        Assert.DoesNotContain("does not end in .gz", summary);
     }
 
     [Fact]

@@ -4,12 +4,15 @@ namespace Serverless.Tests.Infrastructure;
 public static class TestData
 {
     /// <summary>The UTF-8 bytes of <paramref name="text"/> as one gzip member.</summary>
-    public static byte[] Gzip(string text)
+    public static byte[] Gzip(string text) => Gzip(System.Text.Encoding.UTF8.GetBytes(text));
+
+    /// <summary><paramref name="bytes"/> as one gzip member.</summary>
+    public static byte[] Gzip(byte[] bytes)
     {
         using var compressed = new MemoryStream();
         using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
         {
-            gzip.Write(System.Text.Encoding.UTF8.GetBytes(text));
+            gzip.Write(bytes);
         }
         return compressed.ToArray();
     }
