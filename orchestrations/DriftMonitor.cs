@@ -60,6 +60,12 @@ public sealed class DriftMonitor(DriftChecker checker, DriftStore store, Dataset
             {
                 decision = new RetrainDecision(false, $"Drift confirmed by {consecutive} consecutive checks, but {nothingNew}");
             }
+            else if (decision is { Started: true } && await CannotTrainAsync(model, ct).ConfigureAwait(false) is { } refusal)
+            {
+                // As POST /train refuses it: a run would fail at its dataset check, and a failed run holds no cooldown, so
+                // every later check would start another.
+                decision = new RetrainDecision(false, $"Drift confirmed by {consecutive} consecutive checks, but no run is started: {refusal}");
+            }
             var next = state with
             {
                 LastCheckAt = now,
@@ -162,6 +168,12 @@ public sealed class DriftMonitor(DriftChecker checker, DriftStore store, Dataset
         return $"there is nothing new to train on: {unchanged}, and no labelled live rows came in the window. A run would train the same model again. "
             + "Upload newer data, or send ground truth (POST feedback): the next check that confirms drift retrains on it.";
     }
+
+    /// <summary>Why a run on the model's latest dataset version would fail at its dataset check under the spec in force (<see cref="SpecFit.Refusal"/>), or null.</summary>
+    public async Task<string?> CannotTrainAsync(string model, CancellationToken ct) =>
+        await datasets.GetLatestAsync(model, ct).ConfigureAwait(false) is { } latest
+            ? SpecFit.Refusal(model, await specs.GetCurrentAsync(model, ct).ConfigureAwait(false), latest)
+            : null;
 
     /// <summary>
     /// Why a run on the model's current data would train nothing new, or null: the production version was fit on the

@@ -58,6 +58,11 @@ public sealed class DriftTimer(ModelRegistry registry, ModelSpecStore specs, Dri
                             new { skipped = true, schedule = cron }, ct).ConfigureAwait(false);
                         continue;
                     }
+                    if (await monitor.CannotTrainAsync(model, ct).ConfigureAwait(false) is { } refusal)
+                    {
+                        await audit.RecordAsync(AuditActions.ScheduledRetrain, model, Actor, $"skipped: {refusal}", new { skipped = true, schedule = cron }, ct).ConfigureAwait(false);
+                        continue;
+                    }
                     var instanceId = $"train-{model}-schedule-{now.UtcTicks}";
                     await workflows.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingOrchestrator),
                         new TrainingRequest(model, null, ScheduleTrigger, Actor), new StartOrchestrationOptions(instanceId), ct).ConfigureAwait(false);

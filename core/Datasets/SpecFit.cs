@@ -14,6 +14,16 @@ public static class SpecFit
     /// <summary>What to do about <see cref="Mismatches"/>, said once after them.</summary>
     public const string Remedy = "Upload the data again so that it is ingested under the current spec.";
 
+    /// <summary>
+    /// Why a run on <paramref name="dataset"/> under the spec in force (<paramref name="spec"/>; null: none) would fail at
+    /// its dataset check, in words with what to do; null when it would not. Asked before any run starts (<c>POST /train</c>,
+    /// a drift check that confirms drift, a scheduled retrain), so that none starts only to fail.
+    /// </summary>
+    public static string? Refusal(string model, SpecVersion? spec, DatasetManifest dataset) =>
+        spec is not null && Mismatches(spec.Spec, spec.Sha256, dataset) is { Count: > 0 } mismatches
+            ? $"Dataset version {dataset.Version} of '{model}' cannot be trained on under spec version {spec.Version}: {string.Join(" ", mismatches)} {Remedy}"
+            : null;
+
     /// <summary>Where <paramref name="spec"/> no longer describes <paramref name="manifest"/>; none when it was ingested under the same spec.</summary>
     public static IReadOnlyList<string> Mismatches(ModelSpec spec, string specSha256, DatasetManifest manifest) =>
         manifest.Spec?.Sha256 == specSha256 ? [] : [.. Differences(spec, manifest)];

@@ -36,6 +36,13 @@ public static class DriftDetector
 
         var distinct = DistinctUnion(r, c, 6);
         var (requested, columnThreshold) = Requested(name, settings);
+        string? note = null;
+        if (requested == DriftMethods.ZTest && distinct > 2)
+        {
+            // The z-test compares the share of one of two values: on more values it would test the smallest one's share alone.
+            note = $"'{DriftMethods.ZTest}' compares the shares of a feature's two values, and this numeric feature has more; it used the default test.";
+            (requested, columnThreshold) = (DriftMethods.Auto, null);
+        }
         var method = requested != DriftMethods.Auto ? requested
             : referenceRows <= settings.SmallReference
                 ? distinct <= 5 ? distinct > 2 ? DriftMethods.ChiSquare : DriftMethods.ZTest : DriftMethods.Ks
@@ -64,7 +71,7 @@ public static class DriftDetector
                 break;
         }
         return Verdict(name, NumericKind, method, settings.ThresholdOf(method, columnThreshold), statistic, pValue, r.Length, c.Length,
-            current.Length - c.Length, statistics, null);
+            current.Length - c.Length, statistics, note);
     }
 
     /// <summary>

@@ -206,9 +206,11 @@ public static class SpecReader
             var whole = Nullable.GetUnderlyingType(type) ?? type;
             // A misspelt value of a list of names ("regresion") gets the name it was likely meant to be.
             var meant = whole.IsEnum && value.GetString() is { } given && NameSuggestions.Closest(given, EnumNames(whole)) is { } near ? $"; did you mean '{near}'?" : "";
-            // A whole number too large for its field is a whole number still: say what it is too large for.
+            // A whole number the field cannot take is a whole number still: say what is wrong with it, beyond the field's own rule.
             Wrong(path, whole == typeof(int) && value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var n) && Math.Floor(n) == n
-                ? $"must be a whole number from {int.MinValue} to {int.MaxValue}"
+                ? n > int.MaxValue ? $"must be at most {int.MaxValue}"
+                : n < int.MinValue ? $"must be at least {int.MinValue}"
+                : $"must be a whole number written without an exponent or decimals ({n.ToString("0", System.Globalization.CultureInfo.InvariantCulture)}, not {value.GetRawText()})"
                 : $"must be {Describe(type)}{meant}");
         }
 

@@ -64,10 +64,7 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelSpecStore specs,
             ? await datasets.GetManifestAsync(model, version, ct) ?? throw new NotFoundException($"Model '{model}' has no dataset version '{version}'.")
             : await datasets.GetLatestAsync(model, ct) ?? throw await presence.WithoutDataAsync(model, ct);
         // A run the spec in force cannot train would start, then fail at its dataset check: said now instead.
-        if (await specs.GetCurrentAsync(model, ct) is { } spec && SpecFit.Mismatches(spec.Spec, spec.Sha256, dataset) is { Count: > 0 } mismatches)
-        {
-            throw new ConflictException($"Dataset version {dataset.Version} of '{model}' cannot be trained on under spec version {spec.Version}: {string.Join(" ", mismatches)} {SpecFit.Remedy}");
-        }
+        if (SpecFit.Refusal(model, await specs.GetCurrentAsync(model, ct), dataset) is { } refusal) throw new ConflictException(refusal);
         var instanceId = HttpInstanceId(model, Guid.NewGuid());
         var actor = Actor(request);
         await workflows.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingOrchestrator),

@@ -182,6 +182,28 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
         Assert.Equal(runsBefore, await RunIdsAsync());
     }
 
+    /// <summary>
+    /// A spec that no longer describes the latest data (a feature made sensitive): a run would fail at its dataset check,
+    /// and a failed run holds no cooldown, so confirmed drift starts none and says why and what to do, as POST /train does.
+    /// </summary>
+    [Fact]
+    public async Task Check_ConfirmedDriftWhenTheSpecNoLongerFitsTheData_StartsNoRun_AsTrainRefusesOne()
+    {
+        await taxi.ResetAsync("""{"consecutive":1,"cooldown":"00:00:00"}""", sensitive: ["vendor_id"]);
+        await taxi.LogTrafficAsync(TaxiDriftModel.ShiftedRows(600));
+        var runsBefore = await RunIdsAsync();
+
+        var report = await taxi.CheckAsync();
+        var train = await ApiAssert.ProblemAsync(await taxi.Host.Client.PostAsync($"/api/models/{Model}/train", ApiAssert.Json("{}")), HttpStatusCode.Conflict);
+
+        Assert.Equal("drift", report["status"]!.GetValue<string>());
+        Assert.False(report["retraining"]!["started"]!.GetValue<bool>(), report["retraining"]!.ToJsonString());
+        var reason = report["retraining"]!["reason"]!.GetValue<string>();
+        Assert.Contains("Column 'vendor_id' is sensitive in the spec", reason);
+        Assert.EndsWith(train["detail"]!.GetValue<string>(), reason);
+        Assert.Equal(runsBefore, await RunIdsAsync());
+    }
+
     [Fact]
     public async Task Check_DriftAfterTheProductionVersionChanged_CountsFromOneAgain()
     {

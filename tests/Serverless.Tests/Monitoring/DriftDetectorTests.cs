@@ -76,6 +76,26 @@ public sealed class DriftDetectorTests
         Assert.Contains("needs numbers", feature.Note);
     }
 
+    /// <summary>
+    /// The z-test compares the shares of two values: asked of a numeric feature with many, it would test the smallest
+    /// value's share alone and call a large shift stable. It falls back to the default test with a note; on two values it holds.
+    /// </summary>
+    [Fact]
+    public void CompareNumeric_ZTestAskedOfAFeatureWithManyValues_FallsBackToTheDefaultWithANote_OnTwoValuesItHolds()
+    {
+        var settings = new DriftSettings { Method = DriftMethods.ZTest };
+        double[] twoRef = [.. Enumerable.Range(0, 400).Select(i => (double)(i % 2))];
+
+        var many = DriftDetector.CompareNumeric("pH", Normal(800, 0, 1), Normal(300, 1, 2), 800, settings)!;
+        var two = DriftDetector.CompareNumeric("b", twoRef, twoRef, 400, settings)!;
+
+        Assert.Equal(DriftMethods.Ks, many.Method);
+        Assert.True(many.Drifted);
+        Assert.Contains("'ztest' compares the shares of a feature's two values", many.Note);
+        Assert.Equal(DriftMethods.ZTest, two.Method);
+        Assert.Null(two.Note);
+    }
+
     [Fact]
     public void CompareNumeric_ColumnThresholdInSpec_OverridesTheDefault()
     {

@@ -201,9 +201,18 @@ public sealed class ModelSpecValidationTests
 
         Assert.Equal("given twice; give it once", Assert.Single(problems["label"]));
         Assert.Equal("given twice; give it once", Assert.Single(problems["drift.minRows"]));
-        Assert.Equal($"must be a whole number from {int.MinValue} to {int.MaxValue}", Assert.Single(problems["seed"]));
+        Assert.Equal($"must be at most {int.MaxValue}", Assert.Single(problems["seed"]));
         Assert.Equal("'vendor_id' is named twice", Assert.Single(Problems("""{"exclude":["vendor_id","vendor_id"]}""")["exclude"]));
         Assert.Contains("did you mean 'ks'?", Assert.Single(Problems("""{"drift":{"method":"KS"}}""")["drift.method"]));
+    }
+
+    [Fact]
+    public void Parse_WholeNumberWithAnExponentOrDecimals_SaysHowToWriteIt_NotARangeItIsIn()
+    {
+        var problems = Problems("""{"drift":{"minRows":1e3,"maxRows":2.0}}""");
+
+        Assert.Equal("must be a whole number written without an exponent or decimals (1000, not 1e3)", Assert.Single(problems["drift.minRows"]));
+        Assert.Equal("must be a whole number written without an exponent or decimals (2, not 2.0)", Assert.Single(problems["drift.maxRows"]));
     }
 
     /// <summary>
