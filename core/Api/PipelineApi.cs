@@ -162,6 +162,8 @@ public sealed partial class PipelineApi(
         }
         catch (Exception e) when (ProblemOf(e, logger) is { } problem)
         {
+            // The problem's body names the request too, as feedback's do (kept off the answered path: a success has it in its answer).
+            KeepRequestIdForFaults(request, requestId);
             return problem;
         }
         catch

@@ -162,6 +162,21 @@ public sealed class PredictAnswerTests(ShopModels shop) : IClassFixture<ShopMode
         Assert.False(response.Headers.Contains("x-request-id-replaced"));
     }
 
+    /// <summary>Every problem predict answers names the request in its body, as the header does and as feedback's problems do.</summary>
+    [Theory]
+    [InlineData("shop-spend", "{\"rows\": 5}", 400)]
+    [InlineData("no-such-model", "{}", 404)]
+    [InlineData("shop-spend", "{not json", 400)]
+    public async Task Predict_Problem_CarriesTheRequestIdInItsBody(string model, string body, int status)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/models/{model}/predict") { Content = ApiAssert.Json(body) };
+        request.Headers.Add("x-request-id", "problem-7");
+
+        var problem = await ApiAssert.ProblemAsync(await Host.Client.SendAsync(request), (HttpStatusCode)status);
+
+        Assert.Equal("problem-7", problem["requestId"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Predict_UnsafeIncomingRequestId_IsReplacedByANewOne()
     {
