@@ -213,35 +213,34 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
         Assert.Contains("Column 'week' is dateTime in the spec, but holds values that are not dates, such as '19580441'", summary);
     }
 
-    [Fact]
-    public async Task Ingest_SpecNumericColumnOfCategories_NamesTheColumnAndValuesThatAreNotNumbers()
+    /// <summary>A column the spec declares numeric or boolean whose values are not: quarantined naming the column, some values and what to do.</summary>
+    public static TheoryData<string, string, ModelSpec, string, string> DeclaredKindsTheDataDoesNotHold => new()
+    {
+        {
+            "vendors", Rows(30, i => $"{(i % 5 == 0 ? "NA" : i % 2 == 0 ? "VTS" : "CMT")},{i},{i * 1.5}", "vendor_id,x,fare"),
+            new ModelSpec { Label = "fare", Task = TaskKind.Regression, Columns = new() { ["vendor_id"] = ColumnKind.Numeric } }, "not_numbers",
+            "Column 'vendor_id' is numeric in the spec, but 24 of its 30 rows hold values that are not numbers, such as 'CMT', 'VTS': " +
+            "read as missing, they would leave it missing in 30 of 30 rows. Declare it \"categorical\" in the spec's \"columns\", or fix the data."
+        },
+        {
+            "flags", Rows(30, i => $"{(i < 5 ? "yes" : i < 10 ? "NA" : (i * 0.5).ToString(System.Globalization.CultureInfo.InvariantCulture))},{i % 2}", "flag,label"),
+            new ModelSpec { Columns = new() { ["flag"] = ColumnKind.Boolean } }, "not_booleans",
+            "Column 'flag' is boolean in the spec, but holds 20 value(s) that are not booleans, such as '5', '5.5', '6'; " +
+            "write true/false, yes/no or 1/0, or give the column another kind (numeric or categorical)."
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(DeclaredKindsTheDataDoesNotHold))]
+    public async Task Ingest_SpecKindTheColumnDoesNotHold_NamesTheColumnAndTheValues(string name, string csv, ModelSpec spec, string code, string reason)
     {
         var ingestion = new Ingestion(azurite);
-        var model = Ingestion.NewModel("vendors");
-        var content = Utf8(Rows(30, i => $"{(i % 5 == 0 ? "NA" : i % 2 == 0 ? "VTS" : "CMT")},{i},{i * 1.5}", "vendor_id,x,fare"));
-        var spec = new ModelSpec { Label = "fare", Task = TaskKind.Regression, Columns = new() { ["vendor_id"] = ColumnKind.Numeric } };
+        var model = Ingestion.NewModel(name);
 
-        var outcome = await ingestion.IngestAsync($"{model}/vendors.csv", content, spec);
+        var outcome = await ingestion.IngestAsync($"{model}/{name}.csv", Utf8(csv), spec);
 
-        Assert.Equal(["not_numbers"], outcome.ReasonCodes);
-        var summary = await ingestion.ReadQuarantineAsync(outcome, "summary.txt");
-        Assert.Contains("Column 'vendor_id' is numeric in the spec, but 24 of its 30 rows hold values that are not numbers, such as 'CMT', 'VTS': " +
-                        "read as missing, they would leave it missing in 30 of 30 rows. Declare it \"categorical\" in the spec's \"columns\", or fix the data.", summary);
-    }
-
-    [Fact]
-    public async Task Ingest_SpecBooleanColumnOfNumbers_NamesTheColumnAndValuesThatAreNotBooleans()
-    {
-        var ingestion = new Ingestion(azurite);
-        var model = Ingestion.NewModel("flags");
-        var content = Utf8(Rows(30, i => $"{(i < 5 ? "yes" : i < 10 ? "NA" : (i * 0.5).ToString(System.Globalization.CultureInfo.InvariantCulture))},{i % 2}", "flag,label"));
-
-        var outcome = await ingestion.IngestAsync($"{model}/flags.csv", content, new ModelSpec { Columns = new() { ["flag"] = ColumnKind.Boolean } });
-
-        Assert.Equal(["not_booleans"], outcome.ReasonCodes);
-        var summary = await ingestion.ReadQuarantineAsync(outcome, "summary.txt");
-        Assert.Contains("Column 'flag' is boolean in the spec, but holds 20 value(s) that are not booleans, such as '5', '5.5', '6'; " +
-                        "write true/false, yes/no or 1/0, or give the column another kind (numeric or categorical).", summary);
+        Assert.Equal([code], outcome.ReasonCodes);
+        Assert.Contains(reason, await ingestion.ReadQuarantineAsync(outcome, "summary.txt"));
     }
 
     [Fact]
