@@ -125,6 +125,9 @@ public sealed record TrainingProgress(
     string? StoppedDuring = null)
 {
     public string Detail => StoppedDuring is not null ? $"{Stage} during {StoppedDuring}" : Total > 0 ? $"{Stage} {Completed}/{Total}" : Stage;
+
+    /// <summary>Where the run stands as a share of the whole, 0 to 1 (<see cref="TrainingStages.ShareOf"/>); null once it ended.</summary>
+    public double? Share => StoppedDuring is null ? TrainingStages.ShareOf(Stage, Completed, Total) : null;
 }
 
 /// <summary>Values of <see cref="TrainingProgress.Stage"/> while a run goes on.</summary>
@@ -143,6 +146,31 @@ public static class TrainingStages
 
     /// <summary>Stopped by a person (<c>POST /api/orchestrations/{id}/terminate</c>); the engine runs none of the run's code after it.</summary>
     public const string Terminated = "terminated";
+
+    /// <summary>Where each stage of a going run starts, as a share of the whole: training takes most of it, candidate by candidate.</summary>
+    private static readonly Dictionary<string, double> Starts = new(StringComparer.Ordinal)
+    {
+        [Planning] = 0.05,
+        [Validating] = 0.08,
+        [Splitting] = 0.12,
+        [Training] = 0.15,
+        [Refitting] = 0.85,
+        [Evaluating] = 0.88,
+        [Registering] = 0.92,
+        [AwaitingApproval] = 0.95,
+        [Promoting] = 0.97,
+    };
+
+    /// <summary>
+    /// Where a run at <paramref name="stage"/> stands as a share of the whole, 0 to 1, the training stage moving with its
+    /// candidates; null for a stage that is not a going run's (failed, terminated, an outcome). What the dashboard's bar
+    /// and <c>mlops upload --wait</c> show, so that both say the same.
+    /// </summary>
+    public static double? ShareOf(string stage, int completed, int total)
+    {
+        if (!Starts.TryGetValue(stage, out var start)) return null;
+        return stage == Training && total > 0 ? start + (Starts[Refitting] - start) * completed / total : start;
+    }
 }
 
 /// <summary>How a training run ended.</summary>

@@ -510,7 +510,8 @@
     let share = 1, label;
     if (running) {
       const total = pick(progress, 'total') || 0, done = pick(progress, 'completed') || 0;
-      share = total > 0 ? done / total : 0.05;
+      // The run's own share of the whole, as the host works it out for every stage (the command line shows the same).
+      share = pick(progress, 'share') ?? 0;
       label = total > 0 ? `${stage}: ${done} of ${total} candidates` : (stage || run.runtimeStatus);
     } else {
       const outcome = pick(run.output, 'status');

@@ -140,12 +140,12 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
                     if (progress.Completed != candidatesReported || lastStage != TrainingStages.Training)
                     {
                         candidatesReported = progress.Completed;
-                        view.Stage($"training: {progress.Completed} of {progress.Total} candidates done", Share(progress));
+                        view.Stage($"training: {progress.Completed} of {progress.Total} candidates done", progress.Share);
                     }
                 }
                 else
                 {
-                    view.Stage(progress.Version is null ? progress.Stage : $"{progress.Stage} {progress.Version}", Share(progress));
+                    view.Stage(progress.Version is null ? progress.Stage : $"{progress.Stage} {progress.Version}", progress.Share);
                 }
                 lastStage = progress.Stage;
                 if (progress.Stage == TrainingStages.AwaitingApproval)
@@ -225,27 +225,6 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
                 foreach (var note in notes) view.Line("  " + note);
                 return ExitCodes.NotPromoted;
         }
-    }
-
-    /// <summary>Where a run stands as a share of the whole: training takes most of it, candidate by candidate.</summary>
-    private static readonly Dictionary<string, double> StageShares = new()
-    {
-        [TrainingStages.Planning] = 0.05,
-        [TrainingStages.Validating] = 0.08,
-        [TrainingStages.Splitting] = 0.12,
-        [TrainingStages.Training] = 0.15,
-        [TrainingStages.Evaluating] = 0.85,
-        [TrainingStages.Registering] = 0.9,
-        [TrainingStages.AwaitingApproval] = 0.95,
-        [TrainingStages.Promoting] = 0.95,
-    };
-
-    private static double? Share(TrainingProgress progress)
-    {
-        if (!StageShares.TryGetValue(progress.Stage, out var share)) return null;
-        return progress.Stage == TrainingStages.Training && progress.Total > 0
-            ? share + (StageShares[TrainingStages.Evaluating] - share) * progress.Completed / progress.Total
-            : share;
     }
 
     private void ReportGatePassed(IReadOnlyList<string>? notes = null)
