@@ -39,8 +39,7 @@ public static class DriftDetector
         string? note = null;
         if (requested == DriftMethods.ZTest && distinct > 2)
         {
-            // The z-test compares the share of one of two values: on more values it would test the smallest one's share alone.
-            note = $"'{DriftMethods.ZTest}' compares the shares of a feature's two values, and this numeric feature has more; it used the default test.";
+            note = TwoValuesOnly(NumericKind);
             (requested, columnThreshold) = (DriftMethods.Auto, null);
         }
         var method = requested != DriftMethods.Auto ? requested
@@ -165,6 +164,11 @@ public static class DriftDetector
             note = $"'{requested}' needs numbers; this categorical feature used the default test.";
             (requested, columnThreshold) = (DriftMethods.Auto, null);
         }
+        else if (requested == DriftMethods.ZTest && keys.Count > 2)
+        {
+            note = TwoValuesOnly(CategoricalKind);
+            (requested, columnThreshold) = (DriftMethods.Auto, null);
+        }
         var method = requested != DriftMethods.Auto ? requested
             : referenceRows <= settings.SmallReference
                 ? keys.Count > 2 ? DriftMethods.ChiSquare : DriftMethods.ZTest
@@ -188,6 +192,13 @@ public static class DriftDetector
         return Verdict(name, CategoricalKind, method, settings.ThresholdOf(method, columnThreshold), statistic, pValue, (int)refTotal, (int)curTotal,
             currentMissing, statistics, note);
     }
+
+    /// <summary>
+    /// Why a feature of more than two values is not z-tested: the test compares the share of one of two values, so on more
+    /// it would test the first one's share alone and call a shift among the others stable.
+    /// </summary>
+    private static string TwoValuesOnly(string kind) =>
+        $"'{DriftMethods.ZTest}' compares the shares of a feature's two values, and this {kind} feature has more; it used the default test.";
 
     /// <summary>The dataset's verdict over the features that could be compared.</summary>
     public static DatasetDrift DatasetVerdict(IReadOnlyList<FeatureDrift> features, double share)

@@ -195,7 +195,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
         var held = doc.Aliases.Where(a => a.Value == entry.Version).Select(a => a.Key).Order(StringComparer.Ordinal).ToList();
         var where = held.Count == 0 ? "no alias points at it" : $"it is {string.Join(" and ", held)}";
         var status = entry.StatusChanged is { } change
-            ? $"{entry.Status} ({change.At:u}, {change.By}{(string.IsNullOrWhiteSpace(change.Reason) ? "" : ": " + string.Join(' ', change.Reason.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)))})"
+            ? $"{entry.Status} ({change.At:u}, {Training.ModelCard.InlineText(change.By)}{(string.IsNullOrWhiteSpace(change.Reason) ? "" : ": " + Training.ModelCard.InlineText(change.Reason))})"
             : entry.Status;
         var withdrawn = !VersionStatus.IsWithdrawn(entry.Status) ? ""
             : held.Contains(Production) ? "; it was promoted with force and is served"

@@ -50,9 +50,16 @@ public static class ModelSpecValidation
         if (spec.Drift is { } drift) DriftSpecValidation.Validate(drift, problems);
     }
 
+    /// <summary>
+    /// The task a run under <paramref name="spec"/> would have: the spec's, else the latest data's while the spec keeps
+    /// its label (another label makes another task, inferred from that label's values at the next upload); null when not known.
+    /// </summary>
+    private static TaskKind? TaskInForce(ModelSpec spec, DatasetSchema? latest) =>
+        spec.Task ?? (spec.Label is null || spec.Label == latest?.Label ? latest?.Task : null);
+
     private static void CheckMetrics(ModelSpec spec, DatasetSchema? latest, SpecProblems problems)
     {
-        var task = spec.Task ?? latest?.Task;
+        var task = TaskInForce(spec, latest);
         var all = Enum.GetValues<TaskKind>().SelectMany(Metrics.For).Distinct(StringComparer.Ordinal).ToList();
         var valid = task is { } t ? Metrics.For(t) : all;
         var forWhat = task is { } k ? $" for a {TaskName(k)} task" : "";
@@ -109,8 +116,10 @@ public static class ModelSpecValidation
         foreach (var (column, _) in spec.Ranges ?? [])
         {
             Check($"ranges.{column}", column);
-            // Bounds are of numbers: a column the spec types, else the data holds, as anything else is never checked against them.
-            if ((spec.Columns?.GetValueOrDefault(column) ?? latest?.Columns.FirstOrDefault(c => c.Name == column)?.Kind) is { } bounded and not ColumnKind.Numeric)
+            // Bounds are of numbers: a column the spec types, else the data holds (unless columnNames names the columns anew),
+            // as anything else is never checked against them.
+            var held = spec.ColumnNames is null ? latest?.Columns.FirstOrDefault(c => c.Name == column)?.Kind : null;
+            if ((spec.Columns?.GetValueOrDefault(column) ?? held) is { } bounded and not ColumnKind.Numeric)
             {
                 problems.Add($"ranges.{column}", $"'{column}' is a {SpecReader.EnumNames(typeof(ColumnKind))[(int)bounded]} column, and ranges bound numeric columns; leave it out of ranges, or declare it numeric under columns");
             }
@@ -167,7 +176,7 @@ public static class ModelSpecValidation
                 problems.Add($"trainers[{i}].name", $"unknown trainer '{trainer.Name}'; {NameSuggestions.Hint(trainer.Name, names)}");
                 continue;
             }
-            if (trainer.Name == Blend.Name && (spec.Task ?? latest?.Task) is { } task && !Blend.Supports(task))
+            if (trainer.Name == Blend.Name && TaskInForce(spec, latest) is { } task && !Blend.Supports(task))
             {
                 problems.Add($"trainers[{i}].name", Blend.Refusal(TaskName(task)));
             }

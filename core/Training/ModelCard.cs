@@ -39,7 +39,7 @@ public static class ModelCard
         card.AppendLine();
         AppendTestUncertainty(card, m);
         card.AppendLine(CultureInfo.InvariantCulture, $"Primary metric: `{m.PrimaryMetric}`. Baseline: {(s.Task == Specs.TaskKind.Regression ? "the mean of the training labels" : "the majority class")}.{(m.ChampionVersion is null ? "" : $" Champion: {m.ChampionVersion}.")}");
-        foreach (var note in m.GateNotes) card.AppendLine(CultureInfo.InvariantCulture, $"- {note}");
+        foreach (var note in m.GateNotes) card.AppendLine(CultureInfo.InvariantCulture, $"- {InlineText(note)}");
         card.AppendLine();
         AppendFeatureImportance(card, m);
         card.AppendLine("## Data");
@@ -139,6 +139,27 @@ public static class ModelCard
         var longest = System.Text.RegularExpressions.Regex.Matches(text, "`+").Max(m => m.Length);
         var fence = new string('`', longest + 1);
         return $"{fence} {text} {fence}";
+    }
+
+    /// <summary>
+    /// Text that may hold what a person wrote (a reason), as one line of markdown that reads as the text itself: its line
+    /// breaks become spaces (a heading or a table needs a line of its own), and every character markdown gives a meaning
+    /// inline (emphasis, code, links, HTML, entities) is escaped, as is a start that would open a list.
+    /// </summary>
+    public static string InlineText(string text)
+    {
+        var line = string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        var escaped = new StringBuilder(line.Length + 8);
+        foreach (var c in line)
+        {
+            if (c is '\\' or '`' or '*' or '_' or '[' or ']' or '<' or '>' or '#' or '|' or '&' or '!' or '~') escaped.Append('\\');
+            escaped.Append(c);
+        }
+        // "- x", "+ x" or "1. x" after the item's own "- " would open a list inside it.
+        var start = 0;
+        while (start < escaped.Length && char.IsAsciiDigit(escaped[start])) start++;
+        if (start < escaped.Length && (start == 0 ? escaped[0] is '-' or '+' or '=' : escaped[start] is '.' or ')')) escaped.Insert(start, '\\');
+        return escaped.ToString();
     }
 
     /// <summary>Features listed on the card; the manifest keeps them all.</summary>

@@ -97,6 +97,21 @@ public sealed class DriftDetectorTests
     }
 
     [Fact]
+    public void CompareCategorical_ZTestAskedOfAFeatureWithMoreThanTwoValues_FallsBackToTheDefaultWithANote()
+    {
+        var settings = new DriftSettings { Method = DriftMethods.ZTest };
+        // The first value's share holds; the other two trade places.
+        var reference = Enumerable.Range(0, 900).Select(i => (string?)(i % 3 == 0 ? "CRD" : i % 3 == 1 ? "CSH" : "NOC"));
+        var current = Enumerable.Range(0, 300).Select(i => (string?)(i % 3 == 0 ? "CRD" : "NOC"));
+
+        var feature = DriftDetector.CompareCategorical("payment", reference, current, 900, settings)!;
+
+        Assert.Equal(DriftMethods.ChiSquare, feature.Method);
+        Assert.True(feature.Drifted);
+        Assert.Contains("'ztest' compares the shares of a feature's two values", feature.Note);
+    }
+
+    [Fact]
     public void CompareNumeric_ColumnThresholdInSpec_OverridesTheDefault()
     {
         var settings = DriftSettings.From(new DriftSpec { Columns = new() { ["x"] = new ColumnDriftSpec { Method = "psi", Threshold = 5 } } }, new DriftOptions());

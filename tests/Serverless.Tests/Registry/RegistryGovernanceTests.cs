@@ -509,6 +509,23 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         Assert.Equal("nosniff", string.Join(",", response.Headers.GetValues("X-Content-Type-Options")));
     }
 
+    /// <summary>A reason that reads as markdown structure (a heading, a table, an entity) shows as the text it is, on one line.</summary>
+    [Fact]
+    public async Task Card_AReasonWritingHeadingsTablesAndEntities_ShowsAsWritten()
+    {
+        var model = await ModelWithVersionsAsync("cardtext", 2);
+        await shop.Registry.SetAliasAsync(model, ModelRegistry.Production, "v1", "test", "start", CancellationToken.None);
+        const string Reason = "line1\n# Heading\n| a | b |\n|---|---|\n| x | y |\n&amp; &#106;s *bold* 1. one";
+        await shop.Registry.ArchiveAsync(model, "v2", "bob", Reason, CancellationToken.None);
+
+        var page = await Host.Client.GetStringAsync($"/api/models/{model}/versions/v2/card.html");
+
+        Assert.DoesNotContain("<h1>Heading</h1>", page);
+        Assert.DoesNotContain("<td>x</td>", page);
+        Assert.DoesNotContain("<em>", page);
+        Assert.Contains("line1 # Heading | a | b | |---|---| | x | y | &amp;amp; &amp;#106;s *bold* 1. one", page);
+    }
+
     [Fact]
     public async Task Card_OfATrainedVersion_GivesTheTestIntervalAndWarnsOfFewTestRows()
     {

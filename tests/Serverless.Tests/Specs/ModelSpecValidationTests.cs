@@ -122,6 +122,23 @@ public sealed class ModelSpecValidationTests
         Assert.Equal("logLoss", ModelSpecValidation.Parse(Encoding.UTF8.GetBytes("""{"metric":"logLoss","minimum":{"macroAccuracy":0.5}}"""), null).Metric);
     }
 
+    /// <summary>A spec that names another label has the task that label's values will give: not the latest data's.</summary>
+    [Fact]
+    public void Parse_AnotherLabelThanTheData_MetricsAreNotCheckedAgainstTheDataTask()
+    {
+        Assert.Equal("macroAccuracy", ModelSpecValidation.Parse(Encoding.UTF8.GetBytes("""{"label":"vendor_id","metric":"macroAccuracy"}"""), Taxi).Metric);
+        Assert.Contains("'macroAccuracy' is not reported for a regression task", Assert.Single(Problems("""{"metric":"macroAccuracy"}""", Taxi)["metric"]));
+        Assert.StartsWith("'rmse', 'macroAccuracy' are not all reported by one task", Assert.Single(Problems("""{"label":"vendor_id","metric":"rmse","minimum":{"macroAccuracy":0.5}}""", Taxi)["metric"]));
+    }
+
+    [Fact]
+    public void Parse_RangesWithColumnNames_AreNotCheckedAgainstTheKindsOfTheDataNamedBefore()
+    {
+        var spec = ModelSpecValidation.Parse(Encoding.UTF8.GetBytes("""{"hasHeader":false,"columnNames":["vendor_id","trip_distance","fare_amount"],"label":"fare_amount","ranges":{"vendor_id":{"min":0}}}"""), Taxi);
+
+        Assert.NotNull(spec.Ranges);
+    }
+
     [Fact]
     public void Parse_DriftColumnWithNeitherMethodNorThreshold_IsRefused()
     {
