@@ -212,6 +212,16 @@ public sealed class CliParsingTests
         Assert.Contains(".csv, .tsv or .txt (optionally .gz)", output);
     }
 
+    [Fact]
+    public async Task Upload_FileNamedAsCompressedTwice_IsToldToDecompressItOnce_NotToRenameIt()
+    {
+        var (exit, output) = await WithFileAsync("taxi", ".csv.gz.gz", "x", data => CliRunner.RunAsync("upload", "twice", data));
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("it looks compressed twice: decompress it once (gunzip) and upload taxi-", output);
+        Assert.DoesNotContain(".gz.csv", output);
+    }
+
     /// <summary>Runs the CLI with a file of <paramref name="content"/> written for it, and deletes the file after.</summary>
     private static async Task<T> WithFileAsync<T>(string name, string extension, string content, Func<string, Task<T>> run)
     {

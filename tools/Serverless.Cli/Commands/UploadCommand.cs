@@ -57,7 +57,13 @@ public sealed class UploadSettings : ModelSettings
         if (!System.IO.File.Exists(File)) return ValidationResult.Error($"There is no file at '{File}'.");
         if (Serverless.Core.Datasets.DropZoneNames.DataExtension(Path.GetFileName(File)) is null)
         {
-            return ValidationResult.Error($"'{Path.GetFileName(File)}' is not a data file the pipeline reads (it would be quarantined): use {Serverless.Core.Datasets.DropZoneNames.Accepted}; rename it, e.g. to {Path.GetFileNameWithoutExtension(File)}.csv.");
+            var name = Path.GetFileName(File);
+            var once = Path.GetFileNameWithoutExtension(name);
+            // x.csv.gz.gz: a data file compressed twice, not one to rename.
+            var advice = Serverless.Core.Datasets.DropZoneNames.IsGzip(name) && Serverless.Core.Datasets.DropZoneNames.IsGzip(once) && Serverless.Core.Datasets.DropZoneNames.DataExtension(once) is not null
+                ? $"it looks compressed twice: decompress it once (gunzip) and upload {once}"
+                : $"rename it, e.g. to {Path.GetFileNameWithoutExtension(File)}.csv";
+            return ValidationResult.Error($"'{name}' is not a data file the pipeline reads (it would be quarantined): use {Serverless.Core.Datasets.DropZoneNames.Accepted}; {advice}.");
         }
         if (Timeout is < 1 or > 86_400) return ValidationResult.Error($"--timeout must be from 1 to 86400 seconds, not {Timeout}.");
         if (Label is { Length: 0 }) return ValidationResult.Error("--label needs a column name.");
