@@ -108,7 +108,10 @@ internal sealed class SchemaInference(IngestionOptions options)
                 columns.Add(new ColumnSchema(stat.Name, kind, Inferred: false));
                 if (kind == ColumnKind.Numeric && stat.FirstNonNumber is { } text && first.Stats[first.LabelIndex] != stat)
                 {
-                    inferred.Add($"'{CellValues.Escape(stat.Name)}': values that are not numbers, such as '{CellValues.Escape(text)}', are kept as missing (the spec declares the column numeric)");
+                    // How many, and for numbers written with a decimal comma what to do: read as missing, every one of them is lost.
+                    var comma = CellValues.LooksLikeDecimalComma(text) ? "; they look like numbers written with a decimal comma: write numbers with a decimal point (5.0, not 5,0) to keep them" : "";
+                    inferred.Add($"'{CellValues.Escape(stat.Name)}': values that are not numbers, such as '{CellValues.Escape(text)}', are kept as missing (the spec declares the column numeric): " +
+                                 $"{stat.NotOfDeclaredKind:N0} of {stat.Count:N0} rows{comma}");
                 }
             }
             else

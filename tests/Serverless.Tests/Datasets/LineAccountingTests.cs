@@ -60,7 +60,22 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/data.csv", content, spec));
 
         Assert.Equal(40, manifest.Rows);
-        Assert.Contains("'x': values that are not numbers, such as 'abc', are kept as missing (the spec declares the column numeric)", manifest.Schema.Inferred);
+        Assert.Contains("'x': values that are not numbers, such as 'abc', are kept as missing (the spec declares the column numeric): 1 of 40 rows", manifest.Schema.Inferred);
+    }
+
+    [Fact]
+    public async Task Ingest_DecimalCommasInAColumnTheSpecDeclaresNumeric_SaysHowManyAreLostAndHowToWriteThem()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("commas");
+        var content = Lines(["x;y", .. Enumerable.Range(0, 40).Select(i => $"{(i % 4 == 0 ? $"{i},5" : $"{i}")};{i * 1.5}")]);
+        var spec = new ModelSpec { Label = "y", Task = TaskKind.Regression, Columns = new Dictionary<string, ColumnKind> { ["x"] = ColumnKind.Numeric } };
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/data.csv", content, spec));
+
+        var note = Assert.Single(manifest.Schema.Inferred, n => n.StartsWith("'x': values that are not numbers", StringComparison.Ordinal));
+        Assert.EndsWith("are kept as missing (the spec declares the column numeric): 10 of 40 rows; they look like numbers written with a decimal comma: " +
+                        "write numbers with a decimal point (5.0, not 5,0) to keep them", note);
     }
 
     [Fact]
