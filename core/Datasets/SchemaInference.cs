@@ -159,7 +159,11 @@ internal sealed class SchemaInference(IngestionOptions options)
             {
                 // How many are not numbers is not known (numbers stop being counted apart at the first that is not one); an example is.
                 var example = label.FirstNonNumber;
-                var repeatedHeader = example == labelName ? " That is the column's name: is the header line repeated part way through the file? Remove the repeated header lines."
+                // The first value is the column's name: a file read without a header (as the spec said) whose first line is one, or a header repeated further down.
+                var repeatedHeader = example == labelName && first.NamesWithoutHeader is not null
+                    ? " That is the column's name: the file's first line looks like a header, and it was read as data because " +
+                      (spec.HasHeader is false ? "the spec's hasHeader is false; set it to true (and leave columnNames out), or remove that line." : "the columns were named without one; remove that line.")
+                    : example == labelName ? " That is the column's name: is the header line repeated part way through the file? Remove the repeated header lines."
                     : example is not null && CellValues.LooksLikeDecimalComma(example) ? " It looks like a number written with a decimal comma: write numbers with a decimal point (17.5, not 17,5)." : "";
                 throw new Rejection("label_not_numeric", $"Regression needs a numeric label, but '{CellValues.Escape(labelName)}' holds values that are not numbers" +
                                                          $"{(example is null ? "" : $", such as '{CellValues.Escape(example)}'")}.{repeatedHeader}{InferredLabelAdvice(first, spec, options.MaxClasses)}");

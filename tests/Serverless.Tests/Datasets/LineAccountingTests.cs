@@ -63,6 +63,20 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         Assert.Contains("'x': values that are not numbers, such as 'abc', are kept as missing (the spec declares the column numeric): 1 of 40 rows", manifest.Schema.Inferred);
     }
 
+    /// <summary>A file with a header, read without one as the spec says: its first line is the header, not one repeated part way through.</summary>
+    [Fact]
+    public async Task Ingest_HeaderReadAsDataBecauseTheSpecSaysThereIsNone_SaysToSetHasHeader()
+    {
+        var ingestion = new Ingestion(azurite);
+        var content = Lines(["x,y", .. Enumerable.Range(0, 40).Select(i => $"{i},{i * 1.5}")]);
+        var spec = new ModelSpec { HasHeader = false, ColumnNames = ["x", "y"], Label = "y", Task = TaskKind.Regression };
+
+        var reason = await QuarantineReasonAsync(ingestion, $"{Ingestion.NewModel("noheader")}/data.csv", content, "label_not_numeric", spec);
+
+        Assert.Contains("the file's first line looks like a header, and it was read as data because the spec's hasHeader is false; set it to true (and leave columnNames out)", reason);
+        Assert.DoesNotContain("part way through", reason);
+    }
+
     [Fact]
     public async Task Ingest_DecimalCommasInAColumnTheSpecDeclaresNumeric_SaysHowManyAreLostAndHowToWriteThem()
     {
