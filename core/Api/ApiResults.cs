@@ -42,8 +42,11 @@ public static class ApiResults
         return requestId;
     }
 
-    /// <summary>Keeps the request's id for a fault's 500, whose headers the host clears before answering.</summary>
-    public static void KeepRequestIdForFaults(HttpRequest request, string requestId) => request.HttpContext.Items[Serving.RequestId.Header] = requestId;
+    /// <summary>
+    /// Keeps the request's id for the problem details the host writes (<c>CustomizeProblemDetails</c> puts it in the body):
+    /// a handler's 4xx, and a fault's 500, whose headers the host clears before answering.
+    /// </summary>
+    public static void KeepRequestIdForProblems(HttpRequest request, string requestId) => request.HttpContext.Items[Serving.RequestId.Header] = requestId;
 
     /// <summary>A value as quoted back in an error message: at most <paramref name="max"/> characters.</summary>
     public static string Truncate(string value, int max = 40) => value.Length <= max ? value : value[..max] + "…";

@@ -20,7 +20,7 @@ public sealed class FeedbackApi(FeedbackService feedback, ILogger<FeedbackApi> l
     public Task<IResult> PostAsync(string model, HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
         // The id first: every answer carries it, a refused query parameter's too.
-        KeepRequestIdForFaults(request, AnswerRequestId(request));
+        KeepRequestIdForProblems(request, AnswerRequestId(request));
         OnlyQueryParameters(request);
         CheckModelName(model);
         using var document = await ReadDocumentAsync(request, ct);

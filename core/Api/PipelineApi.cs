@@ -163,13 +163,13 @@ public sealed partial class PipelineApi(
         catch (Exception e) when (ProblemOf(e, logger) is { } problem)
         {
             // The problem's body names the request too, as feedback's do (kept off the answered path: a success has it in its answer).
-            KeepRequestIdForFaults(request, requestId);
+            KeepRequestIdForProblems(request, requestId);
             return problem;
         }
         catch
         {
             // Not bad input but a fault: the host answers 500 and clears the headers first, so the id goes with it this way.
-            KeepRequestIdForFaults(request, requestId);
+            KeepRequestIdForProblems(request, requestId);
             throw;
         }
     }

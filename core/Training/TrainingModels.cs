@@ -126,12 +126,11 @@ public static class Metrics
         _ => throw new ArgumentOutOfRangeException(nameof(task)),
     };
 
-    /// <summary>Whether a larger value of the metric is better (accuracy, AUC, R²) or worse (errors, losses).</summary>
-    public static bool HigherIsBetter(string metric) => metric.ToLowerInvariant() switch
-    {
-        "rmse" or "mae" or "mse" or "logloss" or "loss" => false,
-        _ => true,
-    };
+    /// <summary>The errors and losses: lower is better, and 0 is the least they can be.</summary>
+    private static readonly string[] Errors = [Rmse, Mae, LogLoss];
+
+    /// <summary>Whether a larger value of the metric is better (accuracy, AUC, R²) or worse (the errors and losses), the name in any case.</summary>
+    public static bool HigherIsBetter(string metric) => !Errors.Contains(metric, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>True when <paramref name="a"/> is strictly better than <paramref name="b"/> on <paramref name="metric"/>.</summary>
     public static bool IsBetter(string metric, double a, double b) =>
@@ -170,7 +169,7 @@ public static class Metrics
     /// </summary>
     public static (double Low, double High, string Rule) Bounds(string metric) => metric switch
     {
-        Rmse or Mae or LogLoss => (0, double.PositiveInfinity, "an error is 0 or more"),
+        _ when Errors.Contains(metric, StringComparer.Ordinal) => (0, double.PositiveInfinity, "an error is 0 or more"),
         R2 => (double.NegativeInfinity, 1, "r2 is at most 1"),
         _ => (0, 1, $"{metric} is from 0 to 1"),
     };
