@@ -24,14 +24,14 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
     {
         if (spec.Comment is { } mark && CommentCharacter.Problem(mark) is { } problem)
         {
-            throw new Rejection("spec_invalid", $"The spec's \"comment\" cannot be used: it must be {problem}.");
+            throw new Rejection(ReasonCodes.SpecInvalid, $"The spec's \"comment\" cannot be used: it must be {problem}.");
         }
         CheckBytes(text);
         var comment = CommentCharacter.Of(spec);
         var sniffLines = ReadSniffLines(text, comment, out var leadingComment);
-        if (sniffLines.Count == 0) throw new Rejection("empty_file", comment is null ? "The file holds only blank lines." : $"The file holds only blank lines and comment lines (starting with '{comment}').");
+        if (sniffLines.Count == 0) throw new Rejection(ReasonCodes.EmptyFile, comment is null ? "The file holds only blank lines." : $"The file holds only blank lines and comment lines (starting with '{comment}').");
         var delimiter = CsvSniffer.Delimiter(sniffLines)
-            ?? throw new Rejection("no_delimiter", "No comma, semicolon, tab or pipe separates the columns of the first lines; a dataset needs at least a label and one feature column.");
+            ?? throw new Rejection(ReasonCodes.NoDelimiter, "No comma, semicolon, tab or pipe separates the columns of the first lines; a dataset needs at least a label and one feature column.");
         var sniffRows = sniffLines.Select(l => (IReadOnlyList<string>)CsvSniffer.Split(l, delimiter)).ToList();
         CheckFirstLineDelimiter(sniffLines, sniffRows, delimiter, spec);
         var hasHeader = spec.HasHeader ?? (spec.ColumnNames is null && CsvSniffer.HasHeader(sniffRows));
@@ -89,7 +89,7 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
         {
             if (CsvSniffer.Split(lines[0], other).Count == fields)
             {
-                throw new Rejection("mixed_delimiters", $"The first line is separated by {Name(other)}, the rows below it by {Name(delimiter)}: " +
+                throw new Rejection(ReasonCodes.MixedDelimiters, $"The first line is separated by {Name(other)}, the rows below it by {Name(delimiter)}: " +
                                                         "write the header and the rows with the same delimiter, and upload the file again.");
             }
         }
@@ -100,12 +100,12 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
     private static void CheckBytes(string path)
     {
         var info = new FileInfo(path);
-        if (info.Length == 0) throw new Rejection("empty_file", "The file is empty.");
+        if (info.Length == 0) throw new Rejection(ReasonCodes.EmptyFile, "The file is empty.");
         var buffer = new byte[(int)Math.Min(info.Length, 1 << 20)];
         using var stream = File.OpenRead(path);
         var read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
         var nul = Array.IndexOf(buffer, (byte)0, 0, read);
-        if (nul >= 0) throw new Rejection("binary_content", $"The file holds binary data (a NUL byte at offset {nul}); {WhatBinaryItIs(buffer.AsSpan(0, read))}");
+        if (nul >= 0) throw new Rejection(ReasonCodes.BinaryContent, $"The file holds binary data (a NUL byte at offset {nul}); {WhatBinaryItIs(buffer.AsSpan(0, read))}");
     }
 
     /// <summary>Advice for binary content by what its first bytes say it is: the usual mistakes get their own fix.</summary>
@@ -151,7 +151,7 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
                 if (reader.Peek() == '\n') reader.Read();
             }
             else if (line.Length < options.MaxRecordChars) line.Append((char)c);
-            else throw new Rejection("line_too_long", $"The first lines are longer than {options.MaxRecordChars:N0} characters; is the file delimited text with line breaks?");
+            else throw new Rejection(ReasonCodes.LineTooLong, $"The first lines are longer than {options.MaxRecordChars:N0} characters; is the file delimited text with line breaks?");
         }
         if (line.Length > 0 && lines.Count < 50) Keep();
         leadingComment = firstComment;

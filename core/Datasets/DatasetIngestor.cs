@@ -57,7 +57,7 @@ public sealed class DatasetIngestor(
         var (model, file, nameProblem) = DropZoneNames.Parse(blobName);
         if (nameProblem is not null)
         {
-            return await QuarantineAsync(model ?? DropZoneNames.InvalidFolder, upload, new Rejection("invalid_blob_name", nameProblem), ct).ConfigureAwait(false);
+            return await QuarantineAsync(model ?? DropZoneNames.InvalidFolder, upload, new Rejection(ReasonCodes.InvalidBlobName, nameProblem), ct).ConfigureAwait(false);
         }
         try
         {
@@ -65,7 +65,7 @@ public sealed class DatasetIngestor(
             var extension = DropZoneNames.DataExtension(file!);
             if (extension is null)
             {
-                throw new Rejection("unsupported_extension",
+                throw new Rejection(ReasonCodes.UnsupportedExtension,
                     $"'{file}' is not a data file this pipeline reads; use {DropZoneNames.Accepted}, or {ModelSpecStore.FileName} for the spec.");
             }
             return await IngestDataAsync(model!, upload, DropZoneNames.IsGzip(file!), scratch, ct).ConfigureAwait(false);
@@ -86,7 +86,7 @@ public sealed class DatasetIngestor(
         }
         catch (InvalidSpecException e)
         {
-            throw new Rejection("spec_invalid", $"{e.Message} The spec in force is unchanged.");
+            throw new Rejection(ReasonCodes.SpecInvalid, $"{e.Message} The spec in force is unchanged.");
         }
         return new IngestionOutcome(IngestionStatus.SpecUpdated, model, upload.BlobName, null, null, [], $"Spec version {accepted.Version.Version} of '{model}' was read from {upload.BlobName} and is in force." + (accepted.Note is { } note ? " " + note : ""));
     }
@@ -151,7 +151,7 @@ public sealed class DatasetIngestor(
         await audit.RecordAsync(AuditActions.Ingested, model, AuditActors.Upload, $"new data in {upload.BlobName}", new IngestedDetails(upload.BlobName, upload.ETag, version, rows, first.RejectedRows, schema.Label, schema.Task), ct).ConfigureAwait(false);
         logger.LogInformation("Accepted {BlobName} as {ModelName} {DatasetVersion}: {Rows} rows, {RejectedRows} rejected, label {Label}, task {Task}",
             upload.BlobName, model, version, rows, first.RejectedRows, schema.Label, schema.Task);
-        return new IngestionOutcome(IngestionStatus.Accepted, model, upload.BlobName, version, null, first.RejectedRows > 0 ? ["rows_rejected"] : [],
+        return new IngestionOutcome(IngestionStatus.Accepted, model, upload.BlobName, version, null, first.RejectedRows > 0 ? [ReasonCodes.RowsRejected] : [],
             $"Accepted {rows} rows as dataset version {version}{(first.RejectedRows > 0 ? $"; {first.RejectedRows} rows were rejected (see the manifest)" : "")}.");
     }
 
@@ -190,7 +190,7 @@ public sealed class DatasetIngestor(
         catch (System.Text.Json.JsonException e)
         {
             // Only a stored spec changed by hand can be unreadable: every spec is checked before it is stored.
-            throw new Rejection("spec_invalid", $"The model's spec in force ({ModelSpecStore.CurrentBlob(model)} in the models container) cannot be read, " +
+            throw new Rejection(ReasonCodes.SpecInvalid, $"The model's spec in force ({ModelSpecStore.CurrentBlob(model)} in the models container) cannot be read, " +
                                                 $"so the data cannot be checked against it: {e.Message} Upload a valid model.json to incoming/{model}/, or PUT the spec, then upload the data again.");
         }
     }

@@ -125,7 +125,7 @@ internal static class FirstPass
                             continue;
                         }
                         var text = reader.GetString(r, c);
-                        events.Add((reader.RecordNumber(r), c, "non_finite_values", $"'{header![c]}' holds {text}", sensitive.Contains(header[c]) ? null : CellValues.Escape(text)));
+                        events.Add((reader.RecordNumber(r), c, ReasonCodes.NonFiniteValues, $"'{header![c]}' holds {text}", sensitive.Contains(header[c]) ? null : CellValues.Escape(text)));
                     }
                     notable.Clear();
                 }
@@ -164,23 +164,23 @@ internal static class FirstPass
         }
         catch (CsvInputException e) when (e.Problem == CsvInputProblem.RecordTooLarge)
         {
-            throw new Rejection("line_too_long", $"A record is longer than {options.MaxRecordChars:N0} characters; the limit keeps memory bounded. Check for a missing line break or an unterminated quote.");
+            throw new Rejection(ReasonCodes.LineTooLong, $"A record is longer than {options.MaxRecordChars:N0} characters; the limit keeps memory bounded. Check for a missing line break or an unterminated quote.");
         }
         catch (CsvInputException e) when (e.Problem == CsvInputProblem.Malformed)
         {
-            throw new Rejection("unterminated_quote", $"The file is not well-formed delimited text: {e.Message} A quoted field must end with a quote.");
+            throw new Rejection(ReasonCodes.UnterminatedQuote, $"The file is not well-formed delimited text: {e.Message} A quoted field must end with a quote.");
         }
         catch (CsvInputException e) when (e.Problem == CsvInputProblem.InvalidEncoding)
         {
-            throw new Rejection("invalid_encoding", $"The file is not UTF-8: {e.Message} (bytes counted from 1). Save it as UTF-8 and upload it again; " +
+            throw new Rejection(ReasonCodes.InvalidEncoding, $"The file is not UTF-8: {e.Message} (bytes counted from 1). Save it as UTF-8 and upload it again; " +
                                                     "a file saved as Latin-1 or Windows-1252 fails at its first accented letter.");
         }
         if (header is null)
         {
-            throw new Rejection("empty_file", comments == 0 ? "The file holds no rows."
+            throw new Rejection(ReasonCodes.EmptyFile, comments == 0 ? "The file holds no rows."
                 : $"The file holds no rows: its {comments} non-blank line(s) start with the spec's comment character '{CellValues.Escape(spec.Comment!)}'.");
         }
-        if (dataRows == 0) throw new Rejection("header_only", $"The file has a header ({string.Join(", ", header.Take(10).Select(CellValues.Escape))}) but no data rows.");
+        if (dataRows == 0) throw new Rejection(ReasonCodes.HeaderOnly, $"The file has a header ({string.Join(", ", header.Take(10).Select(CellValues.Escape))}) but no data rows.");
         var lines = new LineCounts(dataRows, accepted, rejected, rejectedBy, comments, blank);
         return new FirstPassResult(header, stats, labelIndex, dataRows, rejected, problems, rules!, rawOutput, Convert.ToHexStringLower(sha.GetHashAndReset()), accepted, lines, markedHeader)
         {

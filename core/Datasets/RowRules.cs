@@ -33,15 +33,15 @@ internal sealed class RowRules(string[] header, int labelIndex, ModelSpec spec, 
         var count = values.FieldCount(record);
         if (count != header.Length)
         {
-            return ("ragged_rows", $"{count} fields where the header has {header.Length}", Sample(values, record), null);
+            return (ReasonCodes.RaggedRows, $"{count} fields where the header has {header.Length}", Sample(values, record), null);
         }
         if (IsHeaderAgain(values, record))
         {
-            return ("header_repeated", "the header line again, not data (were files joined one after another?)", Sample(values, record), null);
+            return (ReasonCodes.HeaderRepeated, "the header line again, not data (were files joined one after another?)", Sample(values, record), null);
         }
         if (CellValues.IsMissing(values[record, labelIndex]))
         {
-            return ("label_missing_in_row", $"no value in the label column '{header[labelIndex]}'", Sample(values, record), labelIndex);
+            return (ReasonCodes.LabelMissingInRow, $"no value in the label column '{header[labelIndex]}'", Sample(values, record), labelIndex);
         }
         foreach (var (index, range) in _ranges)
         {
@@ -49,7 +49,7 @@ internal sealed class RowRules(string[] header, int labelIndex, ModelSpec spec, 
             {
                 // A number, so no formula a spreadsheet would run: shown as written, without Escape's guarding quote ('-1).
                 var text = values.GetString(record, index);
-                return ("value_out_of_range", $"'{header[index]}' = {text} is outside [{range.Min?.ToString(CultureInfo.InvariantCulture) ?? "-inf"}, {range.Max?.ToString(CultureInfo.InvariantCulture) ?? "inf"}]", text, index);
+                return (ReasonCodes.ValueOutOfRange, $"'{header[index]}' = {text} is outside [{range.Min?.ToString(CultureInfo.InvariantCulture) ?? "-inf"}, {range.Max?.ToString(CultureInfo.InvariantCulture) ?? "inf"}]", text, index);
             }
         }
         return null;

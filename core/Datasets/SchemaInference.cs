@@ -12,7 +12,7 @@ internal sealed class SchemaInference(IngestionOptions options)
     public static void CheckHeader(string[] header)
     {
         var empty = header.Select((h, i) => (h, i)).Where(x => x.h.Length == 0).Select(x => x.i + 1).ToList();
-        if (empty.Count > 0) throw new Rejection("empty_column_name", $"Column(s) {string.Join(", ", empty)} have no name in the header row. Give each column a name.");
+        if (empty.Count > 0) throw new Rejection(ReasonCodes.EmptyColumnName, $"Column(s) {string.Join(", ", empty)} have no name in the header row. Give each column a name.");
         var duplicates = header.GroupBy(h => h, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).ToList();
         if (duplicates.Count > 0)
         {
@@ -20,7 +20,7 @@ internal sealed class SchemaInference(IngestionOptions options)
             var names = duplicates.Select(g => g.Distinct(StringComparer.Ordinal).Count() == 1
                 ? CellValues.Escape(g.Key)
                 : $"{string.Join(" and ", g.Distinct(StringComparer.Ordinal).Select(n => $"'{CellValues.Escape(n)}'"))} (names that differ only in case count as one)");
-            throw new Rejection("duplicate_columns", $"Column names appear more than once: {string.Join(", ", names)}. Rename them so each column has its own name.");
+            throw new Rejection(ReasonCodes.DuplicateColumns, $"Column names appear more than once: {string.Join(", ", names)}. Rename them so each column has its own name.");
         }
     }
 
@@ -30,7 +30,7 @@ internal sealed class SchemaInference(IngestionOptions options)
         if (spec.Label is { } label)
         {
             var index = Array.IndexOf(header, label);
-            if (index < 0) throw new Rejection("label_missing", NoSuchColumn("label", label, header));
+            if (index < 0) throw new Rejection(ReasonCodes.LabelMissing, NoSuchColumn("label", label, header));
             return index;
         }
         var named = Array.FindIndex(header, h => h.Equals("label", StringComparison.OrdinalIgnoreCase));
@@ -95,7 +95,7 @@ internal sealed class SchemaInference(IngestionOptions options)
         if (first.NamesWithoutHeader is { } names) inferred.Add($"header: none, the first line holds data{(spec.HasHeader is false ? " (the spec's hasHeader is false)" : "")}; the columns are named {names}");
         if (first.MarkedHeader is { } marked) inferred.Add($"header: '{CellValues.Escape(marked)}' is read as '{header[0]}' (the '#' marks the header line in ML.NET's text format)");
         CheckLabelHasValues(first, spec, options.MaxClasses);
-        if (spec.TimeColumn is { } time && !header.Contains(time)) throw new Rejection("time_column_missing", NoSuchColumn("time column", time, header));
+        if (spec.TimeColumn is { } time && !header.Contains(time)) throw new Rejection(ReasonCodes.TimeColumnMissing, NoSuchColumn("time column", time, header));
         // Before any check of the columns' values: those see the accepted rows only, and would blame a column for rows
         // that were rejected (every row ragged leaves a column with no value).
         CheckInvalidRowShare(first, options.MaxInvalidRowShare);
@@ -149,9 +149,9 @@ internal sealed class SchemaInference(IngestionOptions options)
         if (appendTo?.Schema.Classes is { } appendedClasses) labelValues = [.. labelValues.Union(appendedClasses, StringComparer.Ordinal)];
         if (label.Present > 0 && labelValues.Count == 1 && !label.DistinctOverflow && appendTo is null)
         {
-            throw new Rejection("label_constant", $"The label '{CellValues.Escape(labelName)}' has one value only ({CellValues.Escape(label.Distinct.Keys.First())}); a model cannot learn from it.{InferredLabelAdvice(first, spec, options.MaxClasses)}");
+            throw new Rejection(ReasonCodes.LabelConstant, $"The label '{CellValues.Escape(labelName)}' has one value only ({CellValues.Escape(label.Distinct.Keys.First())}); a model cannot learn from it.{InferredLabelAdvice(first, spec, options.MaxClasses)}");
         }
-        if (label.NonFinite > 0) throw new Rejection("non_finite_values", $"The label '{CellValues.Escape(labelName)}' holds {label.NonFinite} value(s) that are infinite or too large: a model takes numbers of {CellValues.ModelFiniteLimit}.");
+        if (label.NonFinite > 0) throw new Rejection(ReasonCodes.NonFiniteValues, $"The label '{CellValues.Escape(labelName)}' holds {label.NonFinite} value(s) that are infinite or too large: a model takes numbers of {CellValues.ModelFiniteLimit}.");
         IReadOnlyList<string>? classes = null;
         if (task == TaskKind.Regression)
         {
@@ -165,7 +165,7 @@ internal sealed class SchemaInference(IngestionOptions options)
                       (spec.HasHeader is false ? "the spec's hasHeader is false; set it to true (and leave columnNames out), or remove that line." : "the columns were named without one; remove that line.")
                     : example == labelName ? " That is the column's name: is the header line repeated part way through the file? Remove the repeated header lines."
                     : example is not null && CellValues.LooksLikeDecimalComma(example) ? " It looks like a number written with a decimal comma: write numbers with a decimal point (17.5, not 17,5)." : "";
-                throw new Rejection("label_not_numeric", $"Regression needs a numeric label, but '{CellValues.Escape(labelName)}' holds values that are not numbers" +
+                throw new Rejection(ReasonCodes.LabelNotNumeric, $"Regression needs a numeric label, but '{CellValues.Escape(labelName)}' holds values that are not numbers" +
                                                          $"{(example is null ? "" : $", such as '{CellValues.Escape(example)}'")}.{repeatedHeader}{InferredLabelAdvice(first, spec, options.MaxClasses)}");
             }
         }
@@ -177,11 +177,11 @@ internal sealed class SchemaInference(IngestionOptions options)
                 var why = label.Numbers == label.Present
                     ? $"Classification with more than {options.MaxClasses} classes in '{CellValues.Escape(labelName)}' is not supported; set \"task\": \"regression\" if the label is a quantity."
                     : $"The label '{CellValues.Escape(labelName)}' has more than {options.MaxClasses} distinct values, not all numbers: too many to be classes (a classifier takes at most {options.MaxClasses}).";
-                throw new Rejection("label_too_many_classes", why + InferredLabelAdvice(first, spec, options.MaxClasses));
+                throw new Rejection(ReasonCodes.LabelTooManyClasses, why + InferredLabelAdvice(first, spec, options.MaxClasses));
             }
             if (task == TaskKind.Binary && labelValues.Count != 2)
             {
-                throw new Rejection("label_not_binary", $"A binary task needs exactly two label values; '{CellValues.Escape(labelName)}' has {labelValues.Count}.{InferredLabelAdvice(first, spec, options.MaxClasses)}");
+                throw new Rejection(ReasonCodes.LabelNotBinary, $"A binary task needs exactly two label values; '{CellValues.Escape(labelName)}' has {labelValues.Count}.{InferredLabelAdvice(first, spec, options.MaxClasses)}");
             }
             classes = ClassOrder.Sort(labelValues, task);
         }
@@ -196,28 +196,28 @@ internal sealed class SchemaInference(IngestionOptions options)
             var c = columns[i];
             var stat = first.Stats[i];
             if (i == first.LabelIndex || sensitive.Contains(c.Name) || excluded.Contains(c.Name)) continue;
-            if (stat.Present == 0) throw new Rejection("column_all_missing", $"Column '{CellValues.Escape(c.Name)}' has no value in any row; remove it, or list it under \"exclude\" in the spec.");
+            if (stat.Present == 0) throw new Rejection(ReasonCodes.ColumnAllMissing, $"Column '{CellValues.Escape(c.Name)}' has no value in any row; remove it, or list it under \"exclude\" in the spec.");
             if (stat.NonFinite > 0 && c.Kind == ColumnKind.Numeric)
             {
-                throw new Rejection("non_finite_values", $"Column '{CellValues.Escape(c.Name)}' holds {stat.NonFinite} value(s) that are infinite or too large (a model takes numbers of {CellValues.ModelFiniteLimit}); replace them with numbers in range or leave the cells empty.");
+                throw new Rejection(ReasonCodes.NonFiniteValues, $"Column '{CellValues.Escape(c.Name)}' holds {stat.NonFinite} value(s) that are infinite or too large (a model takes numbers of {CellValues.ModelFiniteLimit}); replace them with numbers in range or leave the cells empty.");
             }
             if (stat.Missing > options.MaxMissingShare * stat.Count)
             {
-                throw new Rejection("too_many_missing", $"Column '{CellValues.Escape(c.Name)}' is missing in {stat.Missing} of {stat.Count} rows (over {options.MaxMissingShare:P0}); exclude it in the spec or fill it.");
+                throw new Rejection(ReasonCodes.TooManyMissing, $"Column '{CellValues.Escape(c.Name)}' is missing in {stat.Missing} of {stat.Count} rows (over {options.MaxMissingShare:P0}); exclude it in the spec or fill it.");
             }
             if (c.Kind == ColumnKind.Numeric && stat.NotOfDeclaredKind > 0
                 && (stat.NotOfDeclaredKind == stat.Present || stat.Missing + stat.NotOfDeclaredKind > options.MaxMissingShare * stat.Count))
             {
                 // A few such values are read as missing (a note says so); so many that the column would be left (almost)
                 // empty mean the column is not numbers.
-                throw new Rejection("not_numbers", $"Column '{CellValues.Escape(c.Name)}' is numeric in the spec, but {stat.NotOfDeclaredKind} of its {stat.Count} rows hold values that are not numbers, " +
+                throw new Rejection(ReasonCodes.NotNumbers, $"Column '{CellValues.Escape(c.Name)}' is numeric in the spec, but {stat.NotOfDeclaredKind} of its {stat.Count} rows hold values that are not numbers, " +
                                                    $"such as {Examples(stat.NotOfDeclaredKindExamples)}: read as missing, they would leave it missing in {stat.Missing + stat.NotOfDeclaredKind} of {stat.Count} rows. " +
                                                    "Declare it \"categorical\" in the spec's \"columns\", or fix the data.");
             }
             if (c.Kind == ColumnKind.Boolean && stat.NotOfDeclaredKind > 0)
             {
                 // Training would fail on the first such value.
-                throw new Rejection("not_booleans", $"Column '{CellValues.Escape(c.Name)}' is boolean in the spec, but holds {stat.NotOfDeclaredKind} value(s) that are not booleans, " +
+                throw new Rejection(ReasonCodes.NotBooleans, $"Column '{CellValues.Escape(c.Name)}' is boolean in the spec, but holds {stat.NotOfDeclaredKind} value(s) that are not booleans, " +
                                                     $"such as {Examples(stat.NotOfDeclaredKindExamples)}; write true/false, yes/no or 1/0, or give the column another kind (numeric or categorical).");
             }
             if (c.Kind == ColumnKind.DateTime)
@@ -227,13 +227,13 @@ internal sealed class SchemaInference(IngestionOptions options)
                 if (stat.Dates < stat.Present)
                 {
                     var example = stat.Distinct.Keys.FirstOrDefault(k => !CellValues.IsMissing(k) && !CellValues.TryDate(k, out _));
-                    throw new Rejection("not_dates", $"Column '{CellValues.Escape(c.Name)}' is dateTime in the spec, but holds values that are not dates{(example is null ? "" : $", such as '{CellValues.Escape(example)}'")}; write dates as 2024-01-31 or 2024-01-31T14:05:00 (or 01/31/2024), or give the column another kind.");
+                    throw new Rejection(ReasonCodes.NotDates, $"Column '{CellValues.Escape(c.Name)}' is dateTime in the spec, but holds values that are not dates{(example is null ? "" : $", such as '{CellValues.Escape(example)}'")}; write dates as 2024-01-31 or 2024-01-31T14:05:00 (or 01/31/2024), or give the column another kind.");
                 }
                 inferred.Add($"'{c.Name}' is a date/time column: its instant, year, month, day, weekday, hour and minute are features");
             }
             features.Add(c.Name);
         }
-        if (features.Count == 0) throw new Rejection("no_features", "No column is left to learn from once the label, excluded and sensitive columns are set aside.");
+        if (features.Count == 0) throw new Rejection(ReasonCodes.NoFeatures, "No column is left to learn from once the label, excluded and sensitive columns are set aside.");
 
         if (prior is not null)
         {
@@ -246,7 +246,7 @@ internal sealed class SchemaInference(IngestionOptions options)
             if (gone.Count > 0)
             {
                 var added = columns.Where(c => prior.Schema.Columns.All(p => p.Name != c.Name)).Select(c => c.Name).ToList();
-                throw new Rejection("schema_mismatch", $"Columns of the previous dataset version {prior.Version} are missing: {string.Join(", ", gone.Select(CellValues.Escape))}{(added.Count > 0 ? $" (new columns: {string.Join(", ", added.Select(CellValues.Escape))}; renamed?)" : "")}.");
+                throw new Rejection(ReasonCodes.SchemaMismatch, $"Columns of the previous dataset version {prior.Version} are missing: {string.Join(", ", gone.Select(CellValues.Escape))}{(added.Count > 0 ? $" (new columns: {string.Join(", ", added.Select(CellValues.Escape))}; renamed?)" : "")}.");
             }
             var changed = prior.Schema.Columns.Where(p => now.TryGetValue(p.Name, out var c) && c.Kind != p.Kind
                                                           && !(p.Kind == ColumnKind.Categorical && c.Kind == ColumnKind.Numeric) && !(replace && !c.Inferred))
@@ -255,13 +255,13 @@ internal sealed class SchemaInference(IngestionOptions options)
             {
                 var remedy = replace ? "Set the kinds in the spec's \"columns\" if the change is intended."
                     : "Appended rows keep the kinds of the rows before them (policy append); set \"policy\": \"replace\" in the spec to upload the data whole with new kinds.";
-                throw new Rejection("schema_mismatch", $"Column types changed since dataset version {prior.Version}: {string.Join("; ", changed)}. {remedy}");
+                throw new Rejection(ReasonCodes.SchemaMismatch, $"Column types changed since dataset version {prior.Version}: {string.Join("; ", changed)}. {remedy}");
             }
             if (prior.Schema.Label != labelName && !(replace && spec.Label == labelName))
             {
                 var remedy = replace ? "Name the label in the spec's \"label\" if the change is intended."
                     : "Appended rows keep the label of the rows before them (policy append); set \"policy\": \"replace\" in the spec to upload the data whole with another label.";
-                throw new Rejection("schema_mismatch", $"The label was '{prior.Schema.Label}' in dataset version {prior.Version} and is '{labelName}' now. {remedy}");
+                throw new Rejection(ReasonCodes.SchemaMismatch, $"The label was '{prior.Schema.Label}' in dataset version {prior.Version} and is '{labelName}' now. {remedy}");
             }
         }
 
@@ -288,7 +288,7 @@ internal sealed class SchemaInference(IngestionOptions options)
         if (first.RejectedRows <= maxShare * first.DataRows) return;
         var counts = string.Join(", ", first.Lines.RejectedBy.OrderByDescending(r => r.Value).ThenBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}: {r.Value}"));
         var comment = first.MarkedHeader is { } marked ? " " + MarkedHeaderAdvice(marked) : "";
-        throw new Rejection("too_many_invalid_rows", $"{first.RejectedRows} of {first.DataRows} rows are unusable (over the {maxShare:P0} allowed; {counts}); " +
+        throw new Rejection(ReasonCodes.TooManyInvalidRows, $"{first.RejectedRows} of {first.DataRows} rows are unusable (over the {maxShare:P0} allowed; {counts}); " +
                                                      $"see the problems listed in the report.{comment}", first.Problems);
     }
 
@@ -303,13 +303,13 @@ internal sealed class SchemaInference(IngestionOptions options)
     /// </summary>
     private static void CheckLabelHasValues(FirstPassResult first, ModelSpec spec, int maxClasses)
     {
-        var empty = first.Lines.RejectedBy.GetValueOrDefault("label_missing_in_row");
-        if (empty == 0 || empty + first.Lines.RejectedBy.GetValueOrDefault("ragged_rows") != first.DataRows) return;
+        var empty = first.Lines.RejectedBy.GetValueOrDefault(ReasonCodes.LabelMissingInRow);
+        if (empty == 0 || empty + first.Lines.RejectedBy.GetValueOrDefault(ReasonCodes.RaggedRows) != first.DataRows) return;
         var label = CellValues.Escape(first.Header[first.LabelIndex]);
         var advice = spec.Label is null
             ? InferredLabelAdvice(first, spec, maxClasses)
             : " A model learns from rows whose label is known: fill the label in, or name the column that holds it in the spec's \"label\".";
-        throw new Rejection("label_all_missing", $"The label column '{label}' is empty in every row ({empty} of {first.DataRows} rows).{advice}");
+        throw new Rejection(ReasonCodes.LabelAllMissing, $"The label column '{label}' is empty in every row ({empty} of {first.DataRows} rows).{advice}");
     }
 
     /// <summary>

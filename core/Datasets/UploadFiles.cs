@@ -54,7 +54,7 @@ internal static class UploadFiles
                 written += read;
                 if (written > limit)
                 {
-                    throw new Rejection("decompressed_too_large",
+                    throw new Rejection(ReasonCodes.DecompressedTooLarge,
                         $"The file decompresses to more than {limit:N0} bytes (Pipeline:Ingestion:MaxDecompressedBytes); split it into smaller files or raise the limit.");
                 }
                 crc.Append(buffer.AsSpan(0, read));
@@ -63,20 +63,20 @@ internal static class UploadFiles
         }
         catch (InvalidDataException)
         {
-            throw new Rejection("invalid_gzip",
+            throw new Rejection(ReasonCodes.InvalidGzip,
                 "The file's name ends in .gz but its bytes are not gzip (they do not start with gzip's header, or a compressed block is damaged). " +
                 "Compress it again with gzip, or upload it without the .gz ending if it is plain text.");
         }
         if (!await EndsWithItsTrailerAsync(input, output, written, crc, ct).ConfigureAwait(false))
         {
-            throw new Rejection("truncated_gzip",
+            throw new Rejection(ReasonCodes.TruncatedGzip,
                 $"The gzip file ends before its end: the {written:N0} bytes it gave do not match the length and CRC-32 its last 8 bytes should record, " +
                 "so part of it is missing (an upload cut short?). Nothing of it was kept as data; upload the whole file again.");
         }
         if (await StartsWithGzipMagicAsync(output, ct).ConfigureAwait(false))
         {
             // Text never starts so (0x8B cannot follow 0x1F in UTF-8): the file was compressed twice.
-            throw new Rejection("binary_content",
+            throw new Rejection(ReasonCodes.BinaryContent,
                 "The file is compressed twice: decompressed once, its bytes are gzip again. Decompress it once and upload the result (still named .gz), " +
                 "or decompress it twice and upload the text.");
         }

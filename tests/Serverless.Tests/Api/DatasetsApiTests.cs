@@ -48,7 +48,7 @@ public sealed class DatasetsApiTests(AzuriteFixture azurite)
         Assert.Equal(duplicate.Message, copy["message"]!.GetValue<string>());
         var refused = answer["quarantined"]!.AsArray().Single()!;
         Assert.Equal("uploads/empty.csv", refused["blob"]!.GetValue<string>());
-        Assert.Equal("header_only", refused["reasonCodes"]![0]!.GetValue<string>());
+        Assert.Equal(ReasonCodes.HeaderOnly, refused["reasonCodes"]![0]!.GetValue<string>());
         Assert.Contains("no data rows", refused["reason"]!.GetValue<string>());
         Assert.Equal(quarantined.Message, refused["summary"]!.GetValue<string>());
         Assert.EndsWith($"{quarantined.QuarantineBlob}original", refused["original"]!.GetValue<string>());
@@ -84,11 +84,11 @@ public sealed class DatasetsApiTests(AzuriteFixture azurite)
         var answer = (await datasets.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Empty(answer["versions"]!.AsArray());
         var refused = answer["quarantined"]!.AsArray().Single()!;
-        Assert.Equal("label_all_missing", refused["reasonCodes"]![0]!.GetValue<string>());
+        Assert.Equal(ReasonCodes.LabelAllMissing, refused["reasonCodes"]![0]!.GetValue<string>());
         Assert.Contains("'label' is empty in every row", refused["reason"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.OK, model.StatusCode);
         var view = (await model.Content.ReadFromJsonAsync<JsonObject>())!;
-        Assert.Equal("label_all_missing", view["quarantined"]![0]!["reasonCodes"]![0]!.GetValue<string>());
+        Assert.Equal(ReasonCodes.LabelAllMissing, view["quarantined"]![0]!["reasonCodes"]![0]!.GetValue<string>());
         Assert.Equal("/api/models/refused/datasets", view["links"]!["datasets"]!.GetValue<string>());
     }
 

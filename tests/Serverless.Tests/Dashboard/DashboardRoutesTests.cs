@@ -1,3 +1,4 @@
+using Serverless.Core.Datasets;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -53,7 +54,7 @@ public sealed class DashboardRoutesTests(AzuriteFixture azurite)
 
         var file = answer!["files"]!.AsArray().Single()!;
         Assert.Equal("rejects/only-header.csv", file["blob"]!.GetValue<string>());
-        Assert.Equal("header_only", file["reasonCodes"]![0]!.GetValue<string>());
+        Assert.Equal(ReasonCodes.HeaderOnly, file["reasonCodes"]![0]!.GetValue<string>());
         Assert.Contains("no data rows", file["reason"]!.GetValue<string>());
         // Named as the datasets route names it: container, then path.
         Assert.Equal($"{host.Storage.Quarantine.Name}/{file["location"]!.GetValue<string>()}original", file["original"]!.GetValue<string>());

@@ -478,9 +478,9 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
         var renamed = await ingestion.IngestAsync($"{model}/2.csv", "a,c,label\n" + string.Join("\n", Enumerable.Range(0, 20).Select(i => $"{i},{i * 2},{i % 2}")) + "\n");
         var retyped = await ingestion.IngestAsync($"{model}/3.csv", "a,b,label\n" + string.Join("\n", Enumerable.Range(0, 20).Select(i => $"{i},{(i % 2 == 0 ? "yes" : "no")},{i % 2}")) + "\n");
 
-        Assert.Equal(["schema_mismatch"], renamed.ReasonCodes);
+        Assert.Equal([ReasonCodes.SchemaMismatch], renamed.ReasonCodes);
         Assert.Contains("renamed?", renamed.Message);
-        Assert.Equal(["schema_mismatch"], retyped.ReasonCodes);
+        Assert.Equal([ReasonCodes.SchemaMismatch], retyped.ReasonCodes);
     }
 
     [Fact]
@@ -502,7 +502,7 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
         Assert.Equal(("a", TaskKind.Regression), (relabelled.Schema.Label, relabelled.Schema.Task));
         Assert.NotEqual(first.Version, relabelled.Version);
         Assert.Equal(ColumnKind.Categorical, retyped.Schema.Column("b").Kind);
-        Assert.Equal(["schema_mismatch"], appended.ReasonCodes);
+        Assert.Equal([ReasonCodes.SchemaMismatch], appended.ReasonCodes);
         Assert.Contains("Appended rows keep the label of the rows before them (policy append)", appended.Message);
     }
 

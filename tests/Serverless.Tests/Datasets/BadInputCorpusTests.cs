@@ -43,56 +43,56 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
 
         var cases = new List<Case>
         {
-            new("empty file", "empty.csv", [], "empty_file"),
-            new("blank lines only", "blank.csv", Utf8("\n\n\n"), "empty_file"),
-            new("header only", "header.csv", Utf8("a,b,label\n"), "header_only"),
-            new("binary garbage", "garbage.csv", garbage, "binary_content"),
-            new("latin-1, not UTF-8", "latin1.csv", latin1, "invalid_encoding"),
-            new("ragged rows", "ragged.csv", Utf8(ragged), "too_many_invalid_rows"),
-            new("unterminated quote", "quote.csv", Utf8("a,b,label\n1,\"open,0\n2,3,1\n4,5,0\n"), "unterminated_quote"),
-            new("10 MB single line", "long.csv", Utf8(string.Join(',', Enumerable.Repeat("1234567", 1_300_000))), "line_too_long"),
-            new("duplicate headers", "dup.csv", Utf8("a,a,label\n1,2,0\n3,4,1\n"), "duplicate_columns"),
-            new("label named in spec missing", "nolabel.csv", Utf8(Taxi), "label_missing", new ModelSpec { Label = "tip_amount" }),
-            new("dateTime in the spec, numbers in the file", "yyyymmdd.csv", Utf8(Rows(30, i => $"{19580329 + i * 7},{300 + i}", "week,co2")), "not_dates",
+            new("empty file", "empty.csv", [], ReasonCodes.EmptyFile),
+            new("blank lines only", "blank.csv", Utf8("\n\n\n"), ReasonCodes.EmptyFile),
+            new("header only", "header.csv", Utf8("a,b,label\n"), ReasonCodes.HeaderOnly),
+            new("binary garbage", "garbage.csv", garbage, ReasonCodes.BinaryContent),
+            new("latin-1, not UTF-8", "latin1.csv", latin1, ReasonCodes.InvalidEncoding),
+            new("ragged rows", "ragged.csv", Utf8(ragged), ReasonCodes.TooManyInvalidRows),
+            new("unterminated quote", "quote.csv", Utf8("a,b,label\n1,\"open,0\n2,3,1\n4,5,0\n"), ReasonCodes.UnterminatedQuote),
+            new("10 MB single line", "long.csv", Utf8(string.Join(',', Enumerable.Repeat("1234567", 1_300_000))), ReasonCodes.LineTooLong),
+            new("duplicate headers", "dup.csv", Utf8("a,a,label\n1,2,0\n3,4,1\n"), ReasonCodes.DuplicateColumns),
+            new("label named in spec missing", "nolabel.csv", Utf8(Taxi), ReasonCodes.LabelMissing, new ModelSpec { Label = "tip_amount" }),
+            new("dateTime in the spec, numbers in the file", "yyyymmdd.csv", Utf8(Rows(30, i => $"{19580329 + i * 7},{300 + i}", "week,co2")), ReasonCodes.NotDates,
                 new ModelSpec { Label = "co2", Columns = new() { ["week"] = ColumnKind.DateTime } }),
-            new("numeric in the spec, categories in the file", "vendors.csv", Utf8(Taxi), "not_numbers",
+            new("numeric in the spec, categories in the file", "vendors.csv", Utf8(Taxi), ReasonCodes.NotNumbers,
                 new ModelSpec { Label = "fare_amount", Columns = new() { ["vendor_id"] = ColumnKind.Numeric } }),
-            new("boolean in the spec, numbers in the file", "distance.csv", Utf8(Taxi), "not_booleans",
+            new("boolean in the spec, numbers in the file", "distance.csv", Utf8(Taxi), ReasonCodes.NotBooleans,
                 new ModelSpec { Label = "fare_amount", Columns = new() { ["trip_distance"] = ColumnKind.Boolean } }),
-            new("time column named in spec missing", "notime.csv", Utf8(Taxi), "time_column_missing", new ModelSpec { Label = "fare_amount", TimeColumn = "pickup_time" }),
-            new("constant label", "constant.csv", Utf8(Rows(30, i => $"{i},{i * 3},7", "a,b,label")), "label_constant"),
-            new("all-missing column", "allmissing.csv", Utf8(Rows(30, i => $"{i},,{i % 2}", "a,b,label")), "column_all_missing"),
-            new("Infinity in a feature", "inf.csv", Utf8(Rows(30, i => $"{(i == 5 ? "Infinity" : i.ToString())},{i % 2}", "a,label")), "non_finite_values"),
-            new("a number beyond 32 bits in a feature", "huge.csv", Utf8(Rows(30, i => $"{(i == 5 ? "1e308" : i.ToString())},{i % 2}", "a,label")), "non_finite_values"),
-            new("41 digits in the label", "hugelabel.csv", Utf8(Rows(30, i => $"{i},{(i == 5 ? new string('9', 41) : (i * 1.5).ToString(System.Globalization.CultureInfo.InvariantCulture))}", "a,label")), "non_finite_values"),
-            new("-Infinity in the label", "neginf.csv", Utf8(Rows(30, i => $"{i},{(i == 5 ? "-Infinity" : (i * 1.5).ToString(System.Globalization.CultureInfo.InvariantCulture))}", "a,label")), "non_finite_values"),
-            new("formula header duplicated", "formula.csv", Utf8("=cmd|' /C calc'!A0,=cmd|' /C calc'!A0,label\n1,2,0\n3,4,1\n"), "duplicate_columns"),
-            new("formula values and no label", "formula2.csv", Utf8("@SUM(A1),+1+2,-3-4\n=1,2,3\n"), "label_missing", new ModelSpec { Label = "label" }),
-            new("no delimiter", "onecol.csv", Utf8("value\n1\n2\n3\n"), "no_delimiter"),
-            new("unsupported extension", "book.xlsx", Utf8(Taxi), "unsupported_extension"),
-            new("not gzip", "data.csv.gz", gzipOfNothing, "invalid_gzip"),
-            new("gzipped twice", "twice.csv.gz", TestData.Gzip(TestData.Gzip(Taxi)), "binary_content"),
-            new("spec not JSON", "model.json", Utf8("{ label: fare "), "spec_invalid"),
-            new("spec unknown field", "model.json", Utf8("{\"lable\":\"x\"}"), "spec_invalid"),
-            new("regression label not numeric", "textlabel.csv", Utf8(Rows(30, i => $"{i},{(i % 2 == 0 ? "high" : "low")}", "a,label")), "label_not_numeric", new ModelSpec { Task = TaskKind.Regression }),
-            new("binary task with three classes", "three.csv", Utf8(Rows(30, i => $"{i},{i % 3}", "a,label")), "label_not_binary", new ModelSpec { Task = TaskKind.Binary }),
-            new("too many classes", "classes.csv", Utf8(manyClasses), "label_too_many_classes", new ModelSpec { Task = TaskKind.Multiclass }),
-            new("mostly missing column", "sparse.csv", Utf8(Rows(100, i => $"{i},{(i < 2 ? "5" : "NA")},{i % 2}", "a,b,label")), "too_many_missing"),
-            new("empty column name", "noname.csv", Utf8("a,,label\n1,2,0\n3,4,1\n"), "empty_column_name"),
-            new("header with semicolons over rows with commas", "mixed.csv", Utf8(Rows(30, i => $"{i},{i * 2},{i % 2}", "a;b;label")), "mixed_delimiters"),
-            new("two empty column names", "nonames.csv", Utf8("a,,,label\n1,2,3,0\n3,4,5,1\n"), "empty_column_name"),
-            new("only excluded features", "excluded.csv", Utf8(Rows(30, i => $"{i},{i % 2}", "id,label")), "no_features", new ModelSpec { Exclude = ["id"] }),
-            new("missing labels in many rows", "holes.csv", Utf8(noLabelRows), "too_many_invalid_rows"),
-            new("values out of range", "range.csv", Utf8(outOfRange), "too_many_invalid_rows", new ModelSpec { Ranges = new() { ["age"] = new ValueRange(0, 130) } }),
-            new("every row ragged", "allragged.csv", Utf8(Rows(30, i => $"{i},{i % 2}", "a,b,label")), "too_many_invalid_rows"),
-            new("every row out of range", "allrange.csv", Utf8(Rows(30, i => $"{900 + i},{i % 2}", "age,label")), "too_many_invalid_rows", new ModelSpec { Ranges = new() { ["age"] = new ValueRange(0, 130) } }),
-            new("a comment line before the header, comments off", "exported.csv", Utf8("# exported from db, 2026-11-29\n" + Taxi), "too_many_invalid_rows"),
-            new("UTF-8 byte-order mark, then Latin-1", "bomlatin1.csv", [0xEF, 0xBB, 0xBF, .. latin1], "invalid_encoding"),
-            new("UTF-8 sequence cut at the end", "cut.csv", [.. Utf8(Rows(30, i => $"{i},{i % 2}", "a,label")), 0xE2, 0x82], "invalid_encoding"),
-            new("comment lines only, comments on", "comments.csv", Utf8("#a,b,label\n#1,2,0\n"), "empty_file", new ModelSpec { Comment = "#" }),
-            new("label empty in every row", "nolabel.csv", Utf8(Rows(30, i => $"{i},{i * 2},", "a,b,label")), "label_all_missing"),
-            new("NaN labels", "nanlabel.csv", Utf8(Rows(40, i => $"{i},{(i % 3 == 0 ? "NaN" : (i % 2).ToString())}", "a,label")), "too_many_invalid_rows"),
-            new("text after a closing quote", "afterquote.csv", Utf8("a,b,label\n1,\"x\"y,0\n2,3,1\n"), "unterminated_quote"),
+            new("time column named in spec missing", "notime.csv", Utf8(Taxi), ReasonCodes.TimeColumnMissing, new ModelSpec { Label = "fare_amount", TimeColumn = "pickup_time" }),
+            new("constant label", "constant.csv", Utf8(Rows(30, i => $"{i},{i * 3},7", "a,b,label")), ReasonCodes.LabelConstant),
+            new("all-missing column", "allmissing.csv", Utf8(Rows(30, i => $"{i},,{i % 2}", "a,b,label")), ReasonCodes.ColumnAllMissing),
+            new("Infinity in a feature", "inf.csv", Utf8(Rows(30, i => $"{(i == 5 ? "Infinity" : i.ToString())},{i % 2}", "a,label")), ReasonCodes.NonFiniteValues),
+            new("a number beyond 32 bits in a feature", "huge.csv", Utf8(Rows(30, i => $"{(i == 5 ? "1e308" : i.ToString())},{i % 2}", "a,label")), ReasonCodes.NonFiniteValues),
+            new("41 digits in the label", "hugelabel.csv", Utf8(Rows(30, i => $"{i},{(i == 5 ? new string('9', 41) : (i * 1.5).ToString(System.Globalization.CultureInfo.InvariantCulture))}", "a,label")), ReasonCodes.NonFiniteValues),
+            new("-Infinity in the label", "neginf.csv", Utf8(Rows(30, i => $"{i},{(i == 5 ? "-Infinity" : (i * 1.5).ToString(System.Globalization.CultureInfo.InvariantCulture))}", "a,label")), ReasonCodes.NonFiniteValues),
+            new("formula header duplicated", "formula.csv", Utf8("=cmd|' /C calc'!A0,=cmd|' /C calc'!A0,label\n1,2,0\n3,4,1\n"), ReasonCodes.DuplicateColumns),
+            new("formula values and no label", "formula2.csv", Utf8("@SUM(A1),+1+2,-3-4\n=1,2,3\n"), ReasonCodes.LabelMissing, new ModelSpec { Label = "label" }),
+            new("no delimiter", "onecol.csv", Utf8("value\n1\n2\n3\n"), ReasonCodes.NoDelimiter),
+            new("unsupported extension", "book.xlsx", Utf8(Taxi), ReasonCodes.UnsupportedExtension),
+            new("not gzip", "data.csv.gz", gzipOfNothing, ReasonCodes.InvalidGzip),
+            new("gzipped twice", "twice.csv.gz", TestData.Gzip(TestData.Gzip(Taxi)), ReasonCodes.BinaryContent),
+            new("spec not JSON", "model.json", Utf8("{ label: fare "), ReasonCodes.SpecInvalid),
+            new("spec unknown field", "model.json", Utf8("{\"lable\":\"x\"}"), ReasonCodes.SpecInvalid),
+            new("regression label not numeric", "textlabel.csv", Utf8(Rows(30, i => $"{i},{(i % 2 == 0 ? "high" : "low")}", "a,label")), ReasonCodes.LabelNotNumeric, new ModelSpec { Task = TaskKind.Regression }),
+            new("binary task with three classes", "three.csv", Utf8(Rows(30, i => $"{i},{i % 3}", "a,label")), ReasonCodes.LabelNotBinary, new ModelSpec { Task = TaskKind.Binary }),
+            new("too many classes", "classes.csv", Utf8(manyClasses), ReasonCodes.LabelTooManyClasses, new ModelSpec { Task = TaskKind.Multiclass }),
+            new("mostly missing column", "sparse.csv", Utf8(Rows(100, i => $"{i},{(i < 2 ? "5" : "NA")},{i % 2}", "a,b,label")), ReasonCodes.TooManyMissing),
+            new("empty column name", "noname.csv", Utf8("a,,label\n1,2,0\n3,4,1\n"), ReasonCodes.EmptyColumnName),
+            new("header with semicolons over rows with commas", "mixed.csv", Utf8(Rows(30, i => $"{i},{i * 2},{i % 2}", "a;b;label")), ReasonCodes.MixedDelimiters),
+            new("two empty column names", "nonames.csv", Utf8("a,,,label\n1,2,3,0\n3,4,5,1\n"), ReasonCodes.EmptyColumnName),
+            new("only excluded features", "excluded.csv", Utf8(Rows(30, i => $"{i},{i % 2}", "id,label")), ReasonCodes.NoFeatures, new ModelSpec { Exclude = ["id"] }),
+            new("missing labels in many rows", "holes.csv", Utf8(noLabelRows), ReasonCodes.TooManyInvalidRows),
+            new("values out of range", "range.csv", Utf8(outOfRange), ReasonCodes.TooManyInvalidRows, new ModelSpec { Ranges = new() { ["age"] = new ValueRange(0, 130) } }),
+            new("every row ragged", "allragged.csv", Utf8(Rows(30, i => $"{i},{i % 2}", "a,b,label")), ReasonCodes.TooManyInvalidRows),
+            new("every row out of range", "allrange.csv", Utf8(Rows(30, i => $"{900 + i},{i % 2}", "age,label")), ReasonCodes.TooManyInvalidRows, new ModelSpec { Ranges = new() { ["age"] = new ValueRange(0, 130) } }),
+            new("a comment line before the header, comments off", "exported.csv", Utf8("# exported from db, 2026-11-29\n" + Taxi), ReasonCodes.TooManyInvalidRows),
+            new("UTF-8 byte-order mark, then Latin-1", "bomlatin1.csv", [0xEF, 0xBB, 0xBF, .. latin1], ReasonCodes.InvalidEncoding),
+            new("UTF-8 sequence cut at the end", "cut.csv", [.. Utf8(Rows(30, i => $"{i},{i % 2}", "a,label")), 0xE2, 0x82], ReasonCodes.InvalidEncoding),
+            new("comment lines only, comments on", "comments.csv", Utf8("#a,b,label\n#1,2,0\n"), ReasonCodes.EmptyFile, new ModelSpec { Comment = "#" }),
+            new("label empty in every row", "nolabel.csv", Utf8(Rows(30, i => $"{i},{i * 2},", "a,b,label")), ReasonCodes.LabelAllMissing),
+            new("NaN labels", "nanlabel.csv", Utf8(Rows(40, i => $"{i},{(i % 3 == 0 ? "NaN" : (i % 2).ToString())}", "a,label")), ReasonCodes.TooManyInvalidRows),
+            new("text after a closing quote", "afterquote.csv", Utf8("a,b,label\n1,\"x\"y,0\n2,3,1\n"), ReasonCodes.UnterminatedQuote),
         };
         var data = new TheoryData<Case>();
         foreach (var c in cases) data.Add(c);
@@ -156,7 +156,7 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
 
         var outcome = await ingestion.IngestAsync($"{model}/data.csv", content);
 
-        Assert.Equal(["binary_content"], outcome.ReasonCodes);
+        Assert.Equal([ReasonCodes.BinaryContent], outcome.ReasonCodes);
         Assert.Contains(advice, await ingestion.ReadQuarantineAsync(outcome, "summary.txt"));
     }
 
@@ -168,7 +168,7 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
 
         var outcome = await ingestion.IngestAsync($"{model}/twice.csv.gz", TestData.Gzip(TestData.Gzip(Taxi)));
 
-        Assert.Equal(["binary_content"], outcome.ReasonCodes);
+        Assert.Equal([ReasonCodes.BinaryContent], outcome.ReasonCodes);
         var summary = await ingestion.ReadQuarantineAsync(outcome, "summary.txt");
         Assert.Contains("The file is compressed twice: decompressed once, its bytes are gzip again. Decompress it once and upload the result", summary);
         Assert.DoesNotContain("does not end in .gz", summary);
@@ -182,7 +182,7 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
 
         var outcome = await ingestion.IngestAsync($"{model}/case.csv", Utf8(Rows(30, i => $"{i},{i * 2},{i % 2}", "Fare,fare,label")));
 
-        Assert.Equal(["duplicate_columns"], outcome.ReasonCodes);
+        Assert.Equal([ReasonCodes.DuplicateColumns], outcome.ReasonCodes);
         Assert.Contains("'Fare' and 'fare' (names that differ only in case count as one)", await ingestion.ReadQuarantineAsync(outcome, "summary.txt"));
     }
 
@@ -195,7 +195,7 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
 
         var outcome = await ingestion.IngestAsync($"{model}/fares.csv", content, new ModelSpec { Label = "fare", Task = TaskKind.Regression });
 
-        Assert.Equal(["label_not_numeric"], outcome.ReasonCodes);
+        Assert.Equal([ReasonCodes.LabelNotNumeric], outcome.ReasonCodes);
         Assert.Contains("such as '10,5'. It looks like a number written with a decimal comma: write numbers with a decimal point", await ingestion.ReadQuarantineAsync(outcome, "summary.txt"));
     }
 
@@ -208,7 +208,7 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
 
         var outcome = await ingestion.IngestAsync($"{model}/co2.csv", content, new ModelSpec { Label = "co2", Columns = new() { ["week"] = ColumnKind.DateTime } });
 
-        Assert.Equal(["not_dates"], outcome.ReasonCodes);
+        Assert.Equal([ReasonCodes.NotDates], outcome.ReasonCodes);
         var summary = await ingestion.ReadQuarantineAsync(outcome, "summary.txt");
         Assert.Contains("Column 'week' is dateTime in the spec, but holds values that are not dates, such as '19580441'", summary);
     }
@@ -218,13 +218,13 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
     {
         {
             "vendors", Rows(30, i => $"{(i % 5 == 0 ? "NA" : i % 2 == 0 ? "VTS" : "CMT")},{i},{i * 1.5}", "vendor_id,x,fare"),
-            new ModelSpec { Label = "fare", Task = TaskKind.Regression, Columns = new() { ["vendor_id"] = ColumnKind.Numeric } }, "not_numbers",
+            new ModelSpec { Label = "fare", Task = TaskKind.Regression, Columns = new() { ["vendor_id"] = ColumnKind.Numeric } }, ReasonCodes.NotNumbers,
             "Column 'vendor_id' is numeric in the spec, but 24 of its 30 rows hold values that are not numbers, such as 'CMT', 'VTS': " +
             "read as missing, they would leave it missing in 30 of 30 rows. Declare it \"categorical\" in the spec's \"columns\", or fix the data."
         },
         {
             "flags", Rows(30, i => $"{(i < 5 ? "yes" : i < 10 ? "NA" : (i * 0.5).ToString(System.Globalization.CultureInfo.InvariantCulture))},{i % 2}", "flag,label"),
-            new ModelSpec { Columns = new() { ["flag"] = ColumnKind.Boolean } }, "not_booleans",
+            new ModelSpec { Columns = new() { ["flag"] = ColumnKind.Boolean } }, ReasonCodes.NotBooleans,
             "Column 'flag' is boolean in the spec, but holds 20 value(s) that are not booleans, such as '5', '5.5', '6'; " +
             "write true/false, yes/no or 1/0, or give the column another kind (numeric or categorical)."
         },
@@ -255,7 +255,7 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
         var outcome = await ingestion.IngestAsync($"{model}/data.csv", content);
 
         Assert.Equal(IngestionStatus.Quarantined, outcome.Status);
-        Assert.Equal(["spec_invalid"], outcome.ReasonCodes);
+        Assert.Equal([ReasonCodes.SpecInvalid], outcome.ReasonCodes);
         Assert.Equal(content, await ingestion.ReadQuarantineBytesAsync(outcome));
         Assert.Contains(ModelSpecStore.CurrentBlob(model), (await ingestion.ReadQuarantineAsync(outcome, "summary.txt")));
     }
@@ -268,7 +268,7 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
 
         var outcome = await ingestion.IngestAsync($"{model}/exported.csv", "# exported from db, 2026-11-29\n" + Taxi);
 
-        Assert.Equal(["too_many_invalid_rows"], outcome.ReasonCodes);
+        Assert.Equal([ReasonCodes.TooManyInvalidRows], outcome.ReasonCodes);
         var summary = await ingestion.ReadQuarantineAsync(outcome, "summary.txt");
         Assert.Contains("61 of 61 rows are unusable", summary);
         Assert.Contains("allowed; ragged_rows: 61)", summary);
@@ -286,7 +286,7 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
 
         var outcome = await ingestion.IngestAsync($"{model}/f.csv", content);
 
-        Assert.Equal(["too_many_invalid_rows"], outcome.ReasonCodes);
+        Assert.Equal([ReasonCodes.TooManyInvalidRows], outcome.ReasonCodes);
         var samples = (await ingestion.ReportAsync(outcome))["problems"]!.AsArray().Single()!["samples"]!.AsArray().Select(x => x!.GetValue<string>()).ToList();
         Assert.Equal(5, samples.Count);
         Assert.All(samples, sample => Assert.StartsWith("'", sample));
@@ -350,7 +350,7 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
 
         var report = await ingestion.ReportAsync(outcome);
         var problem = report["problems"]!.AsArray().Single()!;
-        Assert.Equal("ragged_rows", problem["code"]!.GetValue<string>());
+        Assert.Equal(ReasonCodes.RaggedRows, problem["code"]!.GetValue<string>());
         Assert.Equal(8, problem["count"]!.GetValue<int>());
         Assert.Equal([2L, 3L, 4L, 5L, 6L], problem["lines"]!.AsArray().Select(l => l!.GetValue<long>()));
     }
@@ -384,7 +384,7 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
         Assert.Equal(3, quarantined.Count);
         Assert.All(quarantined, name => Assert.DoesNotContain("..", name, StringComparison.Ordinal));
         var report = System.Text.Json.Nodes.JsonNode.Parse((await host.Storage.Quarantine.GetBlobClient(quarantined.Single(n => n.EndsWith("/report.json", StringComparison.Ordinal))).DownloadContentAsync()).Value.Content.ToString())!;
-        Assert.Equal("invalid_blob_name", report["reasonCodes"]![0]!.GetValue<string>());
+        Assert.Equal(ReasonCodes.InvalidBlobName, report["reasonCodes"]![0]!.GetValue<string>());
         Assert.Equal(stored[0], report["blob"]!.GetValue<string>());
         var datasets = new List<string>();
         await foreach (var blob in host.Storage.Datasets.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, null, CancellationToken.None)) datasets.Add(blob.Name);

@@ -31,7 +31,7 @@ public sealed class DropZoneIngestionTests(AzuriteFixture azurite)
         var outcome = await IngestOnHostAsync(host, "strict/ragged.csv", ThirtyPercentRagged);
 
         Assert.Equal(IngestionStatus.Quarantined, outcome.Status);
-        Assert.Equal(["too_many_invalid_rows"], outcome.ReasonCodes);
+        Assert.Equal([ReasonCodes.TooManyInvalidRows], outcome.ReasonCodes);
     }
 
     [Fact]
@@ -46,7 +46,7 @@ public sealed class DropZoneIngestionTests(AzuriteFixture azurite)
         var outcome = await IngestOnHostAsync(host, "lenient/ragged.csv", ThirtyPercentRagged);
 
         Assert.Equal(IngestionStatus.Accepted, outcome.Status);
-        Assert.Equal(["rows_rejected"], outcome.ReasonCodes);
+        Assert.Equal([ReasonCodes.RowsRejected], outcome.ReasonCodes);
         var manifest = (await new DatasetStore(host.Storage).GetManifestAsync("lenient", outcome.DatasetVersion!, CancellationToken.None))!;
         Assert.Equal(70, manifest.Rows);
         Assert.Equal(30, manifest.RowsRejected);

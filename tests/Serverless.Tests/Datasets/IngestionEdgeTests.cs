@@ -71,7 +71,7 @@ public sealed class IngestionEdgeTests(AzuriteFixture azurite)
         var outcome = await ingestion.IngestAsync($"{model}/cut.csv.gz", upload);
 
         Assert.Equal(IngestionStatus.Quarantined, outcome.Status);
-        Assert.Equal(["truncated_gzip"], outcome.ReasonCodes);
+        Assert.Equal([ReasonCodes.TruncatedGzip], outcome.ReasonCodes);
         Assert.Equal(upload, await ingestion.ReadQuarantineBytesAsync(outcome));
         Assert.Contains("upload the whole file again", (await ingestion.ReportAsync(outcome)).ToJsonString());
     }
@@ -107,7 +107,7 @@ public sealed class IngestionEdgeTests(AzuriteFixture azurite)
         var outcome = await ingestion.IngestAsync($"{model}/big.csv.gz", upload);
 
         Assert.Equal(IngestionStatus.Quarantined, outcome.Status);
-        Assert.Equal(["decompressed_too_large"], outcome.ReasonCodes);
+        Assert.Equal([ReasonCodes.DecompressedTooLarge], outcome.ReasonCodes);
         Assert.Equal(upload, await ingestion.ReadQuarantineBytesAsync(outcome));
         Assert.Contains("MaxDecompressedBytes", (await ingestion.ReportAsync(outcome)).ToJsonString());
     }

@@ -71,7 +71,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         var content = Lines(["x,y", .. Enumerable.Range(0, 40).Select(i => $"{i},{i * 1.5}")]);
         var spec = new ModelSpec { HasHeader = false, ColumnNames = ["x", "y"], Label = "y", Task = TaskKind.Regression };
 
-        var reason = await QuarantineReasonAsync(ingestion, $"{Ingestion.NewModel("noheader")}/data.csv", content, "label_not_numeric", spec);
+        var reason = await QuarantineReasonAsync(ingestion, $"{Ingestion.NewModel("noheader")}/data.csv", content, ReasonCodes.LabelNotNumeric, spec);
 
         Assert.Contains("the file's first line looks like a header, and it was read as data because the spec's hasHeader is false; set it to true (and leave columnNames out)", reason);
         Assert.DoesNotContain("part way through", reason);
@@ -103,7 +103,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
 
         Assert.Equal((600L, 1L), (manifest.Rows, manifest.RowsRejected));
         var repeated = Assert.Single(manifest.Problems);
-        Assert.Equal(("header_repeated", 302L, "x,y"), (repeated.Code, Assert.Single(repeated.Lines), Assert.Single(repeated.Samples)));
+        Assert.Equal((ReasonCodes.HeaderRepeated, 302L, "x,y"), (repeated.Code, Assert.Single(repeated.Lines), Assert.Single(repeated.Samples)));
     }
 
     [Fact]
@@ -117,7 +117,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
 
         Assert.Equal(["a", "b", "label"], manifest.Schema.Columns.Select(c => c.Name));
         Assert.Equal((20L, 1L), (manifest.Rows, manifest.RowsRejected));
-        Assert.Equal([4L], manifest.Problems.Single(p => p.Code == "header_repeated").Lines);
+        Assert.Equal([4L], manifest.Problems.Single(p => p.Code == ReasonCodes.HeaderRepeated).Lines);
     }
 
     [Fact]
@@ -134,7 +134,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
 
         var text = content.Split('\n');
         Assert.Equal(["-5,7.5", "-5,51"], new[] { text[7], text[37] });
-        var problem = Assert.Single(manifest.Problems, p => p.Code == "value_out_of_range");
+        var problem = Assert.Single(manifest.Problems, p => p.Code == ReasonCodes.ValueOutOfRange);
         Assert.Equal([8L, 38L], problem.Lines);
         Assert.Equal("'x' = -5 is outside [0, inf]", problem.Details[0]);
     }
@@ -158,7 +158,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
 
         var lines = content.ReplaceLineEndings("\n").Split('\n');
         Assert.Equal(["-5,plain,10.5", "-5,plain,25.5"], new[] { lines[10], lines[21] });
-        var problem = Assert.Single(manifest.Problems, p => p.Code == "value_out_of_range");
+        var problem = Assert.Single(manifest.Problems, p => p.Code == ReasonCodes.ValueOutOfRange);
         Assert.Equal([11L, 22L], problem.Lines);
     }
 
@@ -232,13 +232,13 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
 
         var lines = manifest.Lines!;
         Assert.Equal((100L, 94L, 6L, 0L, 2L), (lines.Rows, lines.Accepted, lines.Rejected, lines.Comments, lines.Blank));
-        Assert.Equal(new Dictionary<string, long> { ["ragged_rows"] = 2, ["label_missing_in_row"] = 3, ["value_out_of_range"] = 1 }, lines.RejectedBy);
+        Assert.Equal(new Dictionary<string, long> { [ReasonCodes.RaggedRows] = 2, [ReasonCodes.LabelMissingInRow] = 3, [ReasonCodes.ValueOutOfRange] = 1 }, lines.RejectedBy);
         Assert.Equal(94, manifest.Rows);
         Assert.Equal(6, manifest.RowsRejected);
         // Each kind of problem shows the rows it met, as the file has them, but for the values of sensitive columns.
-        var noLabel = manifest.Problems.Single(p => p.Code == "label_missing_in_row");
+        var noLabel = manifest.Problems.Single(p => p.Code == ReasonCodes.LabelMissingInRow);
         Assert.Equal(["7,(sensitive),", "50,(sensitive),", "77,(sensitive),"], noLabel.Samples);
-        Assert.Equal(["3,(sensitive)", "40,(sensitive)"], manifest.Problems.Single(p => p.Code == "ragged_rows").Samples);
+        Assert.Equal(["3,(sensitive)", "40,(sensitive)"], manifest.Problems.Single(p => p.Code == ReasonCodes.RaggedRows).Samples);
     }
 
     [Fact]
@@ -249,7 +249,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         var taxi = TestData.TaxiSlice(50).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var content = Lines([taxi[0], .. taxi.Skip(1).Select(line => line[..(line.LastIndexOf(',') + 1)])]);
 
-        var reason = await QuarantineReasonAsync(ingestion, $"{model}/taxi.csv", content, "label_all_missing");
+        var reason = await QuarantineReasonAsync(ingestion, $"{model}/taxi.csv", content, ReasonCodes.LabelAllMissing);
         Assert.Contains("'fare_amount' is empty in every row (50 of 50 rows)", reason);
         Assert.Contains("\"label\"", reason);
         Assert.DoesNotContain("vendor_id", reason);
@@ -262,7 +262,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         var model = Ingestion.NewModel("detoxlike");
         var content = Lines(["Sentiment\tSentimentText", .. Enumerable.Range(0, 150).Select(i => $"{i % 2}\tcomment number {i} about page {i * 7}")]);
 
-        var reason = await QuarantineReasonAsync(ingestion, $"{model}/comments.tsv", content, "label_too_many_classes");
+        var reason = await QuarantineReasonAsync(ingestion, $"{model}/comments.tsv", content, ReasonCodes.LabelTooManyClasses);
         Assert.Contains("'SentimentText' has more than 100 distinct values, not all numbers", reason);
         Assert.Contains("No label was named, so the last column, 'SentimentText', was taken", reason);
         Assert.Contains("columns that could be the label: 'Sentiment' (2 values)", reason);
@@ -276,7 +276,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         var model = Ingestion.NewModel("labelcase");
         var content = Lines(["Sentiment\tSentimentText", .. Enumerable.Range(0, 30).Select(i => $"{i % 2}\tcomment {i}")]);
 
-        var reason = await QuarantineReasonAsync(ingestion, $"{model}/comments.tsv", content, "label_missing", new ModelSpec { Label = "sentiment" });
+        var reason = await QuarantineReasonAsync(ingestion, $"{model}/comments.tsv", content, ReasonCodes.LabelMissing, new ModelSpec { Label = "sentiment" });
 
         Assert.Contains("The spec names the label 'sentiment', but the file has no such column (it has Sentiment, SentimentText). Did you mean 'Sentiment'?", reason);
     }
@@ -288,7 +288,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         var model = Ingestion.NewModel("hashline");
         var content = Lines(["# generated file", "x,y", .. Enumerable.Range(0, 30).Select(i => $"{i},{i * 2}")]);
 
-        var reason = await QuarantineReasonAsync(ingestion, $"{model}/data.csv", content, "label_missing", new ModelSpec { Label = "y" });
+        var reason = await QuarantineReasonAsync(ingestion, $"{model}/data.csv", content, ReasonCodes.LabelMissing, new ModelSpec { Label = "y" });
 
         Assert.Contains("The spec names the label 'y', but the file has no such column (it has generated file).", reason);
         Assert.Contains("starts with '#' ('# generated file') and was read as the header", reason);
@@ -302,7 +302,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         var model = Ingestion.NewModel("manyclasses");
         var content = Lines(["y,x,flag", .. Enumerable.Range(0, 300).Select(i => $"{i},{i * 2},{i % 2}")]);
 
-        var reason = await QuarantineReasonAsync(ingestion, $"{model}/y.csv", content, "label_too_many_classes", new ModelSpec { Label = "y", Task = TaskKind.Multiclass });
+        var reason = await QuarantineReasonAsync(ingestion, $"{model}/y.csv", content, ReasonCodes.LabelTooManyClasses, new ModelSpec { Label = "y", Task = TaskKind.Multiclass });
         Assert.Contains("Classification with more than 100 classes in 'y' is not supported; set \"task\": \"regression\"", reason);
         Assert.DoesNotContain("No label was named", reason);
         Assert.DoesNotContain("flag", reason);
@@ -315,7 +315,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         var model = Ingestion.NewModel("constlabel");
         var content = Lines(["amount,kind,grade,note", .. Enumerable.Range(0, 40).Select(i => $"{i * 1.5},{(i % 2 == 0 ? "a" : "b")},{i % 5},same")]);
 
-        var reason = await QuarantineReasonAsync(ingestion, $"{model}/c.csv", content, "label_constant");
+        var reason = await QuarantineReasonAsync(ingestion, $"{model}/c.csv", content, ReasonCodes.LabelConstant);
         Assert.Contains("No label was named, so the last column, 'note', was taken", reason);
         Assert.Contains("columns that could be the label: 'kind' (2 values), 'grade' (5 values), 'amount' (numbers)", reason);
     }
@@ -329,7 +329,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
 
         var outcome = await ingestion.IngestAsync($"{model}/d.csv", Lines(["a,label", .. Enumerable.Range(0, 30).Select(i => $"{i},{i % 2}")]), new ModelSpec { Comment = "," });
 
-        Assert.Equal(["spec_invalid"], outcome.ReasonCodes);
+        Assert.Equal([ReasonCodes.SpecInvalid], outcome.ReasonCodes);
         Assert.Contains("\"comment\"", outcome.Message);
     }
 

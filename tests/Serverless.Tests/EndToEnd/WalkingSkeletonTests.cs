@@ -1,3 +1,4 @@
+using Serverless.Core.Datasets;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -94,7 +95,7 @@ public sealed class WalkingSkeletonTests(AzuriteFixture azurite)
         Assert.Contains(quarantined, name => name.EndsWith("report.json", StringComparison.Ordinal));
         var report = quarantined.First(name => name.EndsWith("report.json", StringComparison.Ordinal));
         var text = (await host.Storage.Quarantine.GetBlobClient(report).DownloadContentAsync()).Value.Content.ToString();
-        Assert.Contains("label_missing", text);
+        Assert.Contains(ReasonCodes.LabelMissing, text);
         var health = await host.Client.GetAsync("/api/health");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         var model = await host.Client.GetAsync("/api/models/nolabel");

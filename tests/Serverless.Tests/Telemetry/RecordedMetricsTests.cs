@@ -1,3 +1,4 @@
+using Serverless.Core.Datasets;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -30,7 +31,7 @@ public sealed class RecordedMetricsTests(AzuriteFixture azurite)
         }
 
         var point = Assert.NotNull(counted);
-        Assert.Equal((1L, "unsupported_extension"), (point.GetSumLong(), Tag(point, Tags.Reason)));
+        Assert.Equal((1L, ReasonCodes.UnsupportedExtension), (point.GetSumLong(), Tag(point, Tags.Reason)));
     }
 
     [Fact]
