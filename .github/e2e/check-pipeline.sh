@@ -19,7 +19,7 @@ echo "e2e: dropping $(( $(wc -l < "$here/taxi/taxi-fare-train-2000.csv") - 1 )) 
 # upload --wait: uploads the spec and the data, polls GET /api/models/<model> until production names a version, then
 # predicts the file's first row; non-zero when no version came within the timeout or the prediction failed.
 dotnet run --project "$root/tools/Serverless.Cli" -c Release -- upload "$model" "$here/taxi/taxi-fare-train-2000.csv" \
-  --spec "$here/taxi/model.json" --connection "$connection" --wait --host "$host" --timeout-seconds "$timeout_seconds"
+  --spec "$here/taxi/model.json" --connection "$connection" --wait --host "$host" --timeout "$timeout_seconds"
 
 # One trip whose recorded fare is 17.50 (the slice's first row, without its label).
 trip='{"vendor_id":"CMT","rate_code":1,"passenger_count":1,"trip_time_in_secs":1271,"trip_distance":3.8,"payment_type":"CRD"}'

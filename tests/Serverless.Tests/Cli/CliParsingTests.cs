@@ -3,6 +3,7 @@ using System.Reflection;
 using Serverless.Cli;
 using Serverless.Cli.Commands;
 using Serverless.Testing;
+using Serverless.Tests.Infrastructure;
 using Spectre.Console.Cli;
 
 namespace Serverless.Tests.Cli;
@@ -49,6 +50,25 @@ public sealed class CliParsingTests
             var (exit, output) = await CliRunner.RunAsync([.. words, "--help"]);
             Assert.True(exit == ExitCodes.Ok, $"{example}: {output}");
         }
+    }
+
+    /// <summary>
+    /// The end-to-end check CI runs against <c>func start</c> calls the CLI with options the CLI has: it once passed
+    /// <c>--timeout-seconds</c>, a usage error, so the job could never reach its checks.
+    /// </summary>
+    [Fact]
+    public async Task EndToEndScript_CallsTheCliWithOptionsItHas()
+    {
+        var script = File.ReadAllText(Path.Combine(RepositoryPaths.Root, ".github", "e2e", "check-pipeline.sh")).Replace("\\\n", " ", StringComparison.Ordinal);
+        var call = Assert.Single(script.Split('\n'), l => l.Contains("tools/Serverless.Cli", StringComparison.Ordinal));
+        // The words after "--", each shell variable standing for a value of its kind (the timeout a number, the rest names and paths).
+        var words = System.Text.RegularExpressions.Regex.Matches(call[(call.IndexOf(" -- ", StringComparison.Ordinal) + 4)..], "\"([^\"]*)\"|(\\S+)")
+            .Select(m => m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value)
+            .Select(w => w.Contains("timeout", StringComparison.Ordinal) && w.StartsWith('$') ? "600" : w.Contains('$') ? "taxi-e2e" : w);
+
+        var (exit, output) = await CliRunner.RunAsync([.. words, "--help"]);
+
+        Assert.True(exit == ExitCodes.Ok, $"{call.Trim()}: {output}");
     }
 
     [Fact]
