@@ -127,7 +127,8 @@ public static class ApiResults
         if (text is null) return fallback;
         if (!int.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value) || value < min || value > max)
         {
-            throw new BadRequestException($"'{name}' must be a whole number from {min} to {max}, not '{Truncate(text)}'.", Field(name, $"{min} to {max}"));
+            var range = max == int.MaxValue ? $"of {min} or more" : $"from {min} to {max}";
+            throw new BadRequestException($"'{name}' must be a whole number {range}, not '{Truncate(text)}'.", Field(name, max == int.MaxValue ? $"{min} or more" : $"{min} to {max}"));
         }
         return value;
     }

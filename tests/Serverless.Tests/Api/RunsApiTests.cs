@@ -42,6 +42,8 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
         var status = await ProblemAsync(await host.Client.GetAsync("/api/orchestrations?status=Sleeping"), HttpStatusCode.BadRequest);
         Assert.Contains("status", status["errors"]!.ToJsonString());
         await ProblemAsync(await host.Client.GetAsync("/api/orchestrations?top=0"), HttpStatusCode.BadRequest);
+        var skip = await ProblemAsync(await host.Client.GetAsync("/api/models/ghost/runs?skip=-1"), HttpStatusCode.BadRequest);
+        Assert.Equal("'skip' must be a whole number of 0 or more, not '-1'.", skip["detail"]!.GetValue<string>());
         await ProblemAsync(await host.Client.GetAsync("/api/orchestrations?model=Not_A_Model"), HttpStatusCode.BadRequest);
     }
 
