@@ -11,24 +11,25 @@ namespace Serverless.Core.Training;
 /// <summary>How much the primary metric changes when one feature's values are shuffled (its permutation importance).</summary>
 /// <param name="Change">Mean change of the metric (permuted minus original): a loss of quality is a drop for accuracy-like metrics, a rise for errors.</param>
 /// <param name="StandardError">Standard error of the change over the permutations.</param>
-/// <param name="Slots">How many model inputs the feature became (one-hot values, text n-grams); their changes are summed.</param>
-public sealed record FeatureEffect(string Feature, double Change, double StandardError, int Slots);
+public sealed record FeatureEffect(string Feature, double Change, double StandardError);
 
 /// <summary>Permutation feature importance of a model version on its test split, most important feature first.</summary>
 /// <param name="NotComputed">Why there is none (ML.NET could not take the model apart), else null.</param>
 /// <param name="ColumnsShuffled">
 /// Whether each feature column was shuffled in the test rows and the whole model scored (<see cref="ModelExplainer.ExplainColumnsAsync"/>:
-/// a blend, or a model with more than <see cref="ModelExplainer.MaxSlots"/> inputs), rather than the predictor's inputs
-/// one by one by ML.NET's PFI.
+/// a blend, a model with a column that became several inputs, or one with more than <see cref="ModelExplainer.MaxSlots"/>
+/// inputs), rather than the predictor's inputs one by one by ML.NET's PFI.
 /// </param>
 public sealed record FeatureImportanceReport(string Metric, long Rows, int Permutations, IReadOnlyList<FeatureEffect> Features, string? NotComputed = null, bool ColumnsShuffled = false);
 
 /// <summary>
 /// Permutation feature importance with ML.NET's PFI (<see cref="PermutationFeatureImportanceExtensions"/>): the model's
-/// predictor is scored on the test split with each of its input slots shuffled in turn, and the slots are summed back
-/// into the data's columns (a categorical column's one-hot slots, a text column's n-grams). Where no one predictor's
-/// inputs stand for the model (a blend), or they are too many to shuffle one by one (a large text vocabulary), the
-/// data's columns are shuffled instead (<see cref="ExplainColumnsAsync"/>).
+/// predictor is scored on the test split with each of its input slots shuffled in turn, where each input is one of the
+/// data's columns (numbers, flags). Where a column became several inputs (a category's one-hot values, a text's n-grams),
+/// where no one predictor's inputs stand for the model (a blend), or where they are too many to shuffle one by one, the
+/// data's columns are shuffled instead (<see cref="ExplainColumnsAsync"/>): shuffling a one-hot column's inputs one by
+/// one makes rows with no category or two, and the sum of their changes is not what shuffling the column does (it can
+/// even have the other sign).
 /// </summary>
 public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplainer> logger)
 {
@@ -101,6 +102,12 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
         var features = prepared.Schema[FeaturePipeline.FeaturesColumn];
         var slots = features.Type is VectorDataViewType vector ? vector.Size : 1;
         if (slots > MaxSlots) return null;
+        var names = SlotNames(features, slots);
+        // PFI shuffles each input on its own. A column that became several inputs (a category's one-hot values, a text's
+        // n-grams) shuffled so would make rows no data has (no category, or two at once), and the sum of its inputs'
+        // changes is not what shuffling the column does: such a model's columns are shuffled in the data instead.
+        var columns = names.Select(n => ColumnOf(n, schema.Features) ?? n).ToArray();
+        if (columns.Distinct(StringComparer.Ordinal).Count() < columns.Length) return null;
         var rows = Math.Min(MaxRows, CountRows(prepared, MaxRows));
         var changes = schema.Task switch
         {
@@ -111,17 +118,9 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
             _ => ml.MulticlassClassification.PermutationFeatureImportance(predictor, prepared, numberOfExamplesToUse: MaxRows, permutationCount: Permutations)
                 .Select(s => Pick(metric, s)).ToList(),
         };
-        var names = SlotNames(features, slots);
-        var byColumn = new Dictionary<string, (double Change, double Variance, int Slots)>(StringComparer.Ordinal);
-        for (var i = 0; i < changes.Count; i++)
-        {
-            var column = ColumnOf(names[i], schema.Features) ?? names[i];
-            var (change, variance, count) = byColumn.GetValueOrDefault(column);
-            byColumn[column] = (change + changes[i].Mean, variance + changes[i].StandardError * changes[i].StandardError, count + 1);
-        }
         var sign = Metrics.HigherIsBetter(metric) ? -1 : 1;
-        var effects = byColumn
-            .Select(p => new FeatureEffect(p.Key, p.Value.Change, Math.Sqrt(p.Value.Variance), p.Value.Slots))
+        var effects = changes
+            .Select((c, i) => new FeatureEffect(columns[i], c.Mean, c.StandardError))
             .OrderByDescending(e => sign * e.Change).ThenBy(e => e.Feature, StringComparer.Ordinal)
             .ToList();
         return new FeatureImportanceReport(metric, rows, Permutations, effects);
@@ -129,8 +128,9 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
 
     /// <summary>
     /// Permutation importance by data column, for a model whose predictor inputs cannot stand for its columns: a
-    /// <see cref="Blend"/>, whose members each featurize the data their own way, or a model with more inputs than
-    /// <see cref="MaxSlots"/> (ML.NET's PFI permutes a predictor's inputs one by one). Each feature column of the test rows
+    /// <see cref="Blend"/>, whose members each featurize the data their own way, a model with a column that became several
+    /// inputs, or one with more inputs than <see cref="MaxSlots"/> (ML.NET's PFI permutes a predictor's inputs one by one).
+    /// Each feature column of the test rows
     /// (at most <see cref="MaxRows"/>) is shuffled in turn, <see cref="Permutations"/> times with a generator seeded by the
     /// run's seed, and the whole model scored on the rows so changed, with the metrics the run is judged by.
     /// </summary>
@@ -174,7 +174,7 @@ public sealed class ModelExplainer(PipelineStorage storage, ILogger<ModelExplain
             for (var i = 0; i < rows.Count; i++) rows[i][column] = values[i];
             var mean = changes.Average();
             var error = Math.Sqrt(changes.Sum(c => (c - mean) * (c - mean)) / Math.Max(1, Permutations - 1) / Permutations);
-            effects.Add(new FeatureEffect(feature, mean, error, 1));
+            effects.Add(new FeatureEffect(feature, mean, error));
         }
         var sign = Metrics.HigherIsBetter(metric) ? -1 : 1;
         return new FeatureImportanceReport(metric, rows.Count, Permutations,

@@ -103,18 +103,16 @@ public static class ModelCard
         var worse = Metrics.HigherIsBetter(pfi.Metric) ? "drops" : "rises";
         var how = pfi.ColumnsShuffled
             ? "each feature column shuffled in the test rows and the whole model scored"
-            : "ML.NET PFI, each model input shuffled and the inputs summed into their feature column";
+            : "ML.NET PFI, each model input, one a feature column, shuffled";
         card.AppendLine(CultureInfo.InvariantCulture,
             $"Permutation feature importance ({how}) on {pfi.Rows:N0} test rows, {pfi.Permutations} permutations: how much `{pfi.Metric}` changes when a feature's values are shuffled. The more it {worse}, the more the model relies on the feature.");
         card.AppendLine();
-        // A column shuffled in the data is one permutation whatever it became inside the model: no count of inputs to show.
-        var inputs = !pfi.ColumnsShuffled;
-        card.AppendLine(CultureInfo.InvariantCulture, $"| rank | feature | change of {pfi.Metric} | ± std. error |{(inputs ? " model inputs |" : "")}");
-        card.AppendLine(inputs ? "|---|---|---|---|---|" : "|---|---|---|---|");
+        card.AppendLine(CultureInfo.InvariantCulture, $"| rank | feature | change of {pfi.Metric} | ± std. error |");
+        card.AppendLine("|---|---|---|---|");
         foreach (var (effect, rank) in pfi.Features.Take(TopFeatures).Select((e, i) => (e, i + 1)))
         {
             card.AppendLine(CultureInfo.InvariantCulture,
-                $"| {rank} | {TableText(effect.Feature)} | {ModelExplainer.Format(effect.Change)} | {effect.StandardError.ToString("0.####", CultureInfo.InvariantCulture)} |{(inputs ? $" {effect.Slots} |" : "")}");
+                $"| {rank} | {TableText(effect.Feature)} | {ModelExplainer.Format(effect.Change)} | {effect.StandardError.ToString("0.####", CultureInfo.InvariantCulture)} |");
         }
         if (pfi.Features.Count > TopFeatures) card.AppendLine(CultureInfo.InvariantCulture, $"\n{pfi.Features.Count - TopFeatures} more feature(s) in the manifest.");
         card.AppendLine();

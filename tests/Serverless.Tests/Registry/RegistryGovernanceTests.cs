@@ -441,12 +441,12 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         var manifest = (await shop.Registry.GetManifestAsync(ShopData.Spend, "v1", CancellationToken.None))!;
 
         Assert.Contains("## Feature importance", markdown);
-        Assert.Contains("ML.NET PFI", markdown);
+        Assert.Contains("each feature column shuffled in the test rows", markdown);
         var pfi = manifest.FeatureImportance!;
         Assert.Null(pfi.NotComputed);
         Assert.Equal(manifest.PrimaryMetric, pfi.Metric);
         Assert.Contains($"| 1 | `{pfi.Features[0].Feature}` |", markdown);
-        Assert.Contains("| ± std. error | model inputs |", markdown);
+        Assert.Contains($"| rank | feature | change of {pfi.Metric} | ± std. error |\n", markdown);
         Assert.DoesNotContain(pfi.Features, f => f.Feature.StartsWith("f_", StringComparison.Ordinal));
         Assert.Equal("text/html", html.Content.Headers.ContentType?.MediaType);
         var page = await html.Content.ReadAsStringAsync();
@@ -547,7 +547,7 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
         Assert.DoesNotContain("Few test rows", ModelCard.Render(many));
 
         // A column name with a '|' stays in its cell of the importance table (the HTML card renders it as one cell).
-        var piped = manifest with { FeatureImportance = manifest.FeatureImportance! with { Features = [new FeatureEffect("b|c", -0.5, 0.01, 1)] } };
+        var piped = manifest with { FeatureImportance = manifest.FeatureImportance! with { Features = [new FeatureEffect("b|c", -0.5, 0.01)] } };
         var pipedCard = ModelCard.Render(piped);
         Assert.Contains("| 1 | b\\|c |", pipedCard);
         var html = ModelCard.Html(pipedCard, "piped");
@@ -562,7 +562,7 @@ public sealed class RegistryGovernanceTests(ShopSpendModel shop) : IClassFixture
                 Features = ["a`b``c", .. manifest.Schema.Features.Skip(1)],
                 Columns = [.. manifest.Schema.Columns.Select(c => c.Name == feature ? c with { Name = "a`b``c" } : c)],
             },
-            FeatureImportance = manifest.FeatureImportance! with { Features = [new FeatureEffect("a`b``c", -0.5, 0.01, 1)] },
+            FeatureImportance = manifest.FeatureImportance! with { Features = [new FeatureEffect("a`b``c", -0.5, 0.01)] },
         };
         var tickedHtml = ModelCard.Html(ModelCard.Render(ticked), "ticked");
         Assert.Contains("<code>a`b``c</code> (", tickedHtml);

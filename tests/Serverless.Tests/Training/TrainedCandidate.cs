@@ -21,15 +21,16 @@ public sealed record TrainedCandidate(CandidateResult Result, ITransformer Model
 {
     /// <summary>
     /// Ingests 400 rows of the shop table for <paramref name="label"/> (the other labels and <paramref name="exclude"/>
-    /// left out), splits them with seed 42 and trains <paramref name="candidate"/> on the train split, as a run does.
+    /// left out), or the table <paramref name="csv"/> when given, splits them with seed 42 and trains
+    /// <paramref name="candidate"/> on the train split, as a run does.
     /// </summary>
     public static async Task<(Ingestion Ingestion, string Model, string DatasetVersion, SplitRefs Split, CandidateResult Result)> FitAsync(
-        AzuriteFixture azurite, string prefix, CandidateSpec candidate, string label, TaskKind task, IReadOnlyList<string> exclude)
+        AzuriteFixture azurite, string prefix, CandidateSpec candidate, string label, TaskKind task, IReadOnlyList<string> exclude, string? csv = null)
     {
         var ingestion = new Ingestion(azurite);
         var model = Ingestion.NewModel(prefix);
-        var spec = new ModelSpec { Label = label, Task = task, Exclude = [.. exclude, .. new[] { "spend", "churn", "tier" }.Where(c => c != label)] };
-        var outcome = await ingestion.IngestAsync($"{model}/shop.csv", Encoding.UTF8.GetBytes(ShopData.Csv(400)), spec);
+        var spec = new ModelSpec { Label = label, Task = task, Exclude = [.. exclude, .. new[] { "spend", "churn", "tier" }.Where(c => csv is null && c != label)] };
+        var outcome = await ingestion.IngestAsync($"{model}/shop.csv", Encoding.UTF8.GetBytes(csv ?? ShopData.Csv(400)), spec);
         var trainerService = new ModelTrainer(ingestion.Storage, ingestion.Datasets, new ExperimentRuns(ingestion.Storage),
             Options.Create(new TrainingOptions()), NullLogger<ModelTrainer>.Instance);
         var split = await trainerService.SplitAsync(model, outcome.DatasetVersion!, 42, null, CancellationToken.None);
@@ -38,9 +39,9 @@ public sealed record TrainedCandidate(CandidateResult Result, ITransformer Model
     }
 
     /// <summary>Trains <paramref name="trainer"/> with its defaults (<see cref="FitAsync"/>) and reads the model back and scores the test split.</summary>
-    public static async Task<TrainedCandidate> TrainAsync(AzuriteFixture azurite, string prefix, string trainer, string label, TaskKind task, IReadOnlyList<string> exclude)
+    public static async Task<TrainedCandidate> TrainAsync(AzuriteFixture azurite, string prefix, string trainer, string label, TaskKind task, IReadOnlyList<string> exclude, string? csv = null)
     {
-        var (ingestion, model, version, split, result) = await FitAsync(azurite, prefix, new CandidateSpec(trainer, new Dictionary<string, double>()), label, task, exclude);
+        var (ingestion, model, version, split, result) = await FitAsync(azurite, prefix, new CandidateSpec(trainer, new Dictionary<string, double>()), label, task, exclude, csv);
         Assert.True(result.Succeeded, result.Error);
 
         var schema = (await ingestion.Datasets.GetManifestAsync(model, version, CancellationToken.None))!.Schema;

@@ -30,7 +30,6 @@ public sealed class WideModelImportanceTests(AzuriteFixture azurite)
             Assert.Equal("distance", pfi.Features[0].Feature);
             Assert.Equal(["city", "distance", "member", "note"], pfi.Features.Select(f => f.Feature).Order(StringComparer.Ordinal).ToArray());
             Assert.True(pfi.Features[0].Change > 1, $"shuffling distance raises the rmse: {pfi.Features[0].Change}");
-            Assert.All(pfi.Features, f => Assert.Equal(1, f.Slots));
         }
         finally
         {
