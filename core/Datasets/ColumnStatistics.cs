@@ -245,7 +245,7 @@ internal sealed class ColumnStatistics
         long count = Count, lengthSum = LengthSum, numbers = Numbers, integers = Integers;
         int minLength = MinLength, maxLength = MaxLength;
         double min = Min, max = Max, shift = _shift, sum = _sum, sumOfSquares = _sumOfSquares;
-        double origin = _histogram.Origin, inverseWidth = _histogram.InverseWidth;
+        double shiftToBin = _histogram.Shift, inverseWidth = _histogram.InverseWidth;
         var bins = _histogram.Counts;
         for (; i < records.Length; i++)
         {
@@ -254,8 +254,9 @@ internal sealed class ColumnStatistics
             ref readonly var known = ref memo[(int)((key * multiplier) >> (64 - MemoBits))];
             if (known.Key != key) break;
             var x = known.Value;
-            var bin = (int)((x - origin) * inverseWidth);
-            if ((uint)bin >= (uint)bins.Length || !(x >= origin) || numbers + 1 >= sampleFrom) break;
+            var at = x * inverseWidth + shiftToBin;
+            var bin = (int)at;
+            if ((uint)bin >= (uint)bins.Length || !(at >= 0) || numbers + 1 >= sampleFrom) break;
             var length = (int)(key >> 56);
             count++;
             lengthSum += length;

@@ -43,6 +43,20 @@ public sealed record ColumnProfile
 }
 
 /// <summary>Bin edges (one more than counts) and the count in each bin; values outside fall in the first or last bin.</summary>
-public sealed record Histogram(IReadOnlyList<double> Edges, IReadOnlyList<long> Counts);
+public sealed record Histogram(IReadOnlyList<double> Edges, IReadOnlyList<long> Counts)
+{
+    /// <summary>
+    /// The bin a value is counted in, as the profile counted it: from its lower edge, a value on an edge (to within
+    /// <see cref="1e-6"/> of a bin) in the bin that starts there; values outside in the
+    /// first or last bin.
+    /// </summary>
+    public int BinOf(double x)
+    {
+        var tolerance = Edges.Count > 1 ? StreamingHistogram.EdgeTolerance * (Edges[1] - Edges[0]) : 0;
+        var index = 0;
+        while (index < Counts.Count - 1 && x >= Edges[index + 1] - tolerance) index++;
+        return index;
+    }
+}
 
 public sealed record ValueCount(string Value, long Count);

@@ -91,9 +91,7 @@ public sealed class DriftHistograms(DriftStore reports, DatasetStore datasets, D
             // counted apart too, so that the answer says how many lie beyond the bins' edges.
             if (x < edges[0]) below++;
             else if (x > edges[^1]) above++;
-            var index = 0;
-            while (index < counts.Length - 1 && x >= edges[index + 1]) index++;
-            counts[index]++;
+            counts[histogram.BinOf(x)]++;
         }
         var bins = Enumerable.Range(0, counts.Length).Select(i => $"{Format(edges[i])}–{Format(edges[i + 1])}").ToList();
         return new FeatureHistogram(report.Model, column.Name, column.Kind, report.CheckId, report.DatasetVersion, report.WindowStart, report.WindowEnd,

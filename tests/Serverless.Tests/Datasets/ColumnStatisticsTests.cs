@@ -69,6 +69,48 @@ public sealed class ColumnStatisticsTests
         Assert.Equal(values.Average(), profile.Mean!.Value, 9);
         Assert.Equal(ColumnStatistics.Quantile(sorted, 0.25), profile.Quantiles!["0.25"], 9);
     }
+
+    /// <summary>
+    /// Values written with one decimal (iris's 3.2) that sit on an edge are counted in the bin that starts there, as the
+    /// edges read: the edges are round (3.2, not 3.2000001), and drift's reading of the same values (<see cref="Histogram.BinOf"/>)
+    /// counts them where the profile did.
+    /// </summary>
+    [Fact]
+    public void Profile_ValuesOnRoundEdges_AreCountedInTheBinTheEdgesSay()
+    {
+        var stats = new ColumnStatistics("width", 10_000);
+        var texts = Enumerable.Range(0, 600).Select(i => (2.0m + (i * 7 % 25) / 10m).ToString(CultureInfo.InvariantCulture)).ToArray();
+        foreach (var text in texts) stats.Add(text.AsSpan());
+
+        var histogram = stats.Profile(ColumnKind.Numeric, sensitive: false).Histogram!;
+
+        var edges = histogram.Edges.Select(e => decimal.Parse(e.ToString("G6", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(histogram.Edges, edges.Select(e => (double)e).ToArray());
+        var values = texts.Select(t => decimal.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+        for (var b = 0; b < histogram.Counts.Count; b++)
+        {
+            var last = b == histogram.Counts.Count - 1;
+            Assert.Equal(values.Count(v => v >= edges[b] && (v < edges[b + 1] || (last && v <= edges[b + 1]))), histogram.Counts[b]);
+        }
+        var byDrift = new long[histogram.Counts.Count];
+        foreach (var v in values) byDrift[histogram.BinOf((double)v)]++;
+        Assert.Equal(histogram.Counts, byDrift);
+    }
+
+    /// <summary>A column of values at or above zero whose first rows are large keeps its first edge at or above zero as smaller values come.</summary>
+    [Fact]
+    public void Profile_NonNegativeValuesSmallerThanTheFirstOnes_HaveNoBinsBelowZero()
+    {
+        var stats = new ColumnStatistics("sugar", 10_000);
+        var values = Enumerable.Range(0, 2000).Select(i => i < 300 ? 10 + i % 6 : (i % 97) / 10.0).ToArray();
+        foreach (var v in values) stats.Add(v.ToString("R", CultureInfo.InvariantCulture).AsSpan());
+
+        var histogram = stats.Profile(ColumnKind.Numeric, sensitive: false).Histogram!;
+
+        Assert.True(histogram.Edges[0] >= 0, $"first edge {histogram.Edges[0]}");
+        Assert.Equal(values.Length, histogram.Counts.Sum());
+        Assert.True(histogram.Counts[0] > 0 && histogram.Counts[^1] > 0, "no empty bins at the ends");
+    }
 }
 
 /// <summary>
