@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Azure;
+using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,18 +21,28 @@ public sealed class DatasetIngestor(
     PipelineStorage storage,
     ModelSpecStore specs,
     SpecIntake specIntake,
+    DroppedSpecs droppedSpecs,
     DatasetStore datasets,
     QuarantineStore quarantine,
     AuditLog audit,
     IOptions<IngestionOptions> options,
     ILogger<DatasetIngestor> logger)
 {
+    /// <summary>
+    /// The reason code a data file's outcome carries when the spec dropped before it was refused (quarantined): the file
+    /// was read under the spec still in force, which may not be what its uploader meant.
+    /// </summary>
+    public const string DroppedSpecRefused = "dropped_spec_refused";
+
     private readonly IngestionOptions _options = options.Value;
     private readonly DatasetFileProcessor _processor = new(options.Value, datasets);
 
     public async Task<IngestionOutcome> IngestAsync(string blobName, CancellationToken ct)
     {
         await storage.EnsureCreatedAsync().ConfigureAwait(false);
+        var (model, file, nameProblem) = DropZoneNames.Parse(blobName);
+        if (nameProblem is null && file == ModelSpecStore.FileName) return await IngestSpecBlobAsync(model!, ct).ConfigureAwait(false);
+
         var blob = storage.Incoming.GetBlobClient(blobName);
         BlobProperties properties;
         try
@@ -40,28 +51,17 @@ public sealed class DatasetIngestor(
         }
         catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.BlobNotFound)
         {
-            return new IngestionOutcome(IngestionStatus.Ignored, "", blobName, null, null, [], "The blob was deleted before it could be read.");
+            return Deleted(blobName);
         }
 
         using var scratch = new ScratchFolder();
-        var original = scratch.File("original");
-        if (await UploadFiles.DownloadAsync(blob, properties.ETag, original, ct).ConfigureAwait(false) is not { } downloaded)
-        {
-            // Overwritten or deleted after its properties were read: the bytes that would be ingested are not the ones
-            // the ETag names. A newer version has an ETag of its own and is handled on its own.
-            return new IngestionOutcome(IngestionStatus.Ignored, "", blobName, null, null, [], "The blob changed while it was being read; its newer version is handled separately.");
-        }
-        var (sha, bytes) = downloaded;
-        var upload = new Upload(blobName, properties.ETag.ToString(), properties.LastModified, bytes, sha, original);
-
-        var (model, file, nameProblem) = DropZoneNames.Parse(blobName);
+        if (await ReadUploadAsync(blob, properties, scratch, ct).ConfigureAwait(false) is not { } upload) return Changed(blobName);
         if (nameProblem is not null)
         {
             return await QuarantineAsync(model ?? DropZoneNames.InvalidFolder, upload, new Rejection(ReasonCodes.InvalidBlobName, nameProblem), ct).ConfigureAwait(false);
         }
         try
         {
-            if (file == ModelSpecStore.FileName) return await IngestSpecAsync(model!, upload, ct).ConfigureAwait(false);
             var extension = DropZoneNames.DataExtension(file!);
             if (extension is null)
             {
@@ -73,6 +73,52 @@ public sealed class DatasetIngestor(
         catch (Rejection rejection)
         {
             return await QuarantineAsync(model!, upload, rejection, ct).ConfigureAwait(false);
+        }
+    }
+
+    private static IngestionOutcome Deleted(string blobName) =>
+        new(IngestionStatus.Ignored, "", blobName, null, null, [], "The blob was deleted before it could be read.");
+
+    /// <summary>
+    /// Overwritten or deleted after its properties were read: the bytes that would be ingested are not the ones the ETag
+    /// names. A newer version has an ETag of its own and is handled on its own.
+    /// </summary>
+    private static IngestionOutcome Changed(string blobName) =>
+        new(IngestionStatus.Ignored, "", blobName, null, null, [], "The blob changed while it was being read; its newer version is handled separately.");
+
+    /// <summary>Downloads the version of the blob its properties name; null when that version is gone.</summary>
+    private static async Task<Upload?> ReadUploadAsync(BlobClient blob, BlobProperties properties, ScratchFolder scratch, CancellationToken ct)
+    {
+        var original = scratch.File("original");
+        if (await UploadFiles.DownloadAsync(blob, properties.ETag, original, ct).ConfigureAwait(false) is not { } downloaded) return null;
+        return new Upload(blob.Name, properties.ETag.ToString(), properties.LastModified, downloaded.Bytes, downloaded.Sha256, original);
+    }
+
+    /// <summary>
+    /// The trigger of <c>incoming/{model}/model.json</c>: the version there is brought into force through
+    /// <see cref="DroppedSpecs"/>, unless a data file of the model brought it in first (then nothing is done twice).
+    /// </summary>
+    private async Task<IngestionOutcome> IngestSpecBlobAsync(string model, CancellationToken ct)
+    {
+        var blobName = ModelSpecStore.BlobName(model);
+        var settled = await droppedSpecs.SettleAsync(model, blobName, (blob, properties, token) => ReadSpecAsync(model, blob, properties, token), ct).ConfigureAwait(false);
+        if (settled is null) return Deleted(blobName);
+        return settled.Handled ?? new IngestionOutcome(IngestionStatus.Ignored, model, blobName, null, settled.Record.QuarantineBlob, [],
+            $"This version of {blobName} was handled already, before {settled.Record.HandledFor}: {settled.Record.Message}");
+    }
+
+    /// <summary>Reads one version of a dropped spec and brings it into force, or quarantines it with its reasons.</summary>
+    private async Task<IngestionOutcome> ReadSpecAsync(string model, BlobClient blob, BlobProperties properties, CancellationToken ct)
+    {
+        using var scratch = new ScratchFolder();
+        if (await ReadUploadAsync(blob, properties, scratch, ct).ConfigureAwait(false) is not { } upload) return Changed(blob.Name);
+        try
+        {
+            return await IngestSpecAsync(model, upload, ct).ConfigureAwait(false);
+        }
+        catch (Rejection rejection)
+        {
+            return await QuarantineAsync(model, upload, rejection, ct).ConfigureAwait(false);
         }
     }
 
@@ -91,9 +137,34 @@ public sealed class DatasetIngestor(
         return new IngestionOutcome(IngestionStatus.SpecUpdated, model, upload.BlobName, null, null, [], $"Spec version {accepted.Version.Version} of '{model}' was read from {upload.BlobName} and is in force." + (accepted.Note is { } note ? " " + note : ""));
     }
 
+    /// <summary>
+    /// Reads a data file under the spec in force, once a spec dropped before it (and not yet handled: no host orders the
+    /// blobs of the drop zone but the local poller) is brought in. A dropped spec that is refused leaves the spec in force,
+    /// and the file is read under that one: its outcome, its quarantine report or its audit record says so.
+    /// </summary>
     private async Task<IngestionOutcome> IngestDataAsync(string model, Upload upload, bool gzip, ScratchFolder scratch, CancellationToken ct)
     {
+        var settled = await droppedSpecs.SettleAsync(model, upload.BlobName, (blob, properties, token) => ReadSpecAsync(model, blob, properties, token), ct).ConfigureAwait(false);
         var specVersion = await ReadSpecOrRejectAsync(model, ct).ConfigureAwait(false);
+        // Refused and not since replaced: the spec in force is still the one the refusal left.
+        var refused = settled?.Record is { Status: IngestionStatus.Quarantined } record && record.SpecVersionInForce == (specVersion?.Version ?? 0) ? record : null;
+        if (refused is null) return await IngestDataUnderAsync(model, upload, gzip, scratch, specVersion, null, ct).ConfigureAwait(false);
+
+        var note = $"The spec dropped as {storage.Incoming.Name}/{ModelSpecStore.BlobName(model)} was refused (kept in {storage.Quarantine.Name}/{refused.QuarantineBlob} with its reasons), " +
+                   (specVersion is null ? "and the model has no spec in force: this file was read with everything inferred." : $"so this file was read under spec version {specVersion.Version}, the one in force.");
+        try
+        {
+            var outcome = await IngestDataUnderAsync(model, upload, gzip, scratch, specVersion, refused.QuarantineBlob, ct).ConfigureAwait(false);
+            return outcome with { ReasonCodes = [.. outcome.ReasonCodes, DroppedSpecRefused], Message = $"{outcome.Message} {note}" };
+        }
+        catch (Rejection rejection)
+        {
+            throw new Rejection(rejection.Code, $"{rejection.Message} {note}", rejection.Problems);
+        }
+    }
+
+    private async Task<IngestionOutcome> IngestDataUnderAsync(string model, Upload upload, bool gzip, ScratchFolder scratch, SpecVersion? specVersion, string? refusedSpec, CancellationToken ct)
+    {
         var spec = specVersion?.Spec ?? new ModelSpec();
         var text = upload.Path;
         if (gzip)
@@ -148,7 +219,7 @@ public sealed class DatasetIngestor(
         {
             return await DuplicateAsync(model, upload, version, $"Dataset version {version} was written at the same time by another upload.", ct).ConfigureAwait(false);
         }
-        await audit.RecordAsync(AuditActions.Ingested, model, AuditActors.Upload, $"new data in {upload.BlobName}", new IngestedDetails(upload.BlobName, upload.ETag, version, rows, first.RejectedRows, schema.Label, schema.Task), ct).ConfigureAwait(false);
+        await audit.RecordAsync(AuditActions.Ingested, model, AuditActors.Upload, $"new data in {upload.BlobName}", new IngestedDetails(upload.BlobName, upload.ETag, version, rows, first.RejectedRows, schema.Label, schema.Task, RefusedSpec: refusedSpec), ct).ConfigureAwait(false);
         logger.LogInformation("Accepted {BlobName} as {ModelName} {DatasetVersion}: {Rows} rows, {RejectedRows} rejected, label {Label}, task {Task}",
             upload.BlobName, model, version, rows, first.RejectedRows, schema.Label, schema.Task);
         return new IngestionOutcome(IngestionStatus.Accepted, model, upload.BlobName, version, null, first.RejectedRows > 0 ? [ReasonCodes.RowsRejected] : [],

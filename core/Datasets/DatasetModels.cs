@@ -19,9 +19,10 @@ public sealed record UploadOutcomeRef(string BlobName, string? ETag);
 /// <summary>
 /// The details of ingestion's <c>dataset</c> audit record (<see cref="Tracking.AuditActions.Ingested"/>), read back by
 /// whoever follows an upload: the version the file's data is, and, where the file brought back an earlier version as
-/// the latest (policy replace), the version it <see cref="Replaced"/>.
+/// the latest (policy replace), the version it <see cref="Replaced"/>; where the spec dropped before the file was refused
+/// and the file was read under the spec in force instead, where that spec is kept in quarantine (<see cref="RefusedSpec"/>).
 /// </summary>
-public sealed record IngestedDetails(string BlobName, string ETag, string DatasetVersion, long Rows, long RejectedRows, string Label, TaskKind Task, string? Replaced = null)
+public sealed record IngestedDetails(string BlobName, string ETag, string DatasetVersion, long Rows, long RejectedRows, string Label, TaskKind Task, string? Replaced = null, string? RefusedSpec = null)
     : IUploadOutcomeDetails;
 
 /// <summary>The details of a <c>duplicate</c> audit record: the upload held the data of <see cref="DatasetVersion"/>.</summary>

@@ -13,6 +13,7 @@ public static class IngestionHostingExtensions
         builder.Services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.Section);
         builder.Services.TryAddSingleton<DatasetStore>();
         builder.Services.TryAddSingleton<QuarantineStore>();
+        builder.Services.AddSingleton<DroppedSpecs>();
         builder.Services.AddSingleton<DatasetIngestor>();
         return builder;
     }

@@ -115,10 +115,13 @@ public static class JsonBlobs
         }
     }
 
-    /// <summary>Writes a JSON blob. <paramref name="ifMatch"/> guards an update, <see cref="ETag.All"/> as ifNoneMatch guards a create.</summary>
-    public static async Task<ETag> WriteAsync<T>(BlobClient blob, T value, CancellationToken ct, ETag? ifMatch = null, bool createOnly = false)
+    /// <summary>
+    /// Writes a JSON blob. <paramref name="ifMatch"/> guards an update, <see cref="ETag.All"/> as ifNoneMatch guards a
+    /// create, and <paramref name="leaseId"/> writes a leased blob (and fails once the lease is another's).
+    /// </summary>
+    public static async Task<ETag> WriteAsync<T>(BlobClient blob, T value, CancellationToken ct, ETag? ifMatch = null, bool createOnly = false, string? leaseId = null)
     {
-        var conditions = new BlobRequestConditions();
+        var conditions = new BlobRequestConditions { LeaseId = leaseId };
         if (ifMatch is { } etag) conditions.IfMatch = etag;
         if (createOnly) conditions.IfNoneMatch = ETag.All;
         var options = new BlobUploadOptions

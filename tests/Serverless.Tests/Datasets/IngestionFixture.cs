@@ -20,13 +20,15 @@ public sealed class Ingestion
         Datasets = new DatasetStore(Storage);
         Quarantine = new QuarantineStore(Storage);
         Audit = new AuditLog(Storage);
-        Ingestor = new DatasetIngestor(Storage, Specs, new SpecIntake(Specs, Datasets, Audit, NullLogger<SpecIntake>.Instance), Datasets, Quarantine, Audit, Options.Create(options ?? new IngestionOptions()), NullLogger<DatasetIngestor>.Instance);
+        DroppedSpecs = new DroppedSpecs(Storage, Specs, NullLogger<DroppedSpecs>.Instance);
+        Ingestor = new DatasetIngestor(Storage, Specs, new SpecIntake(Specs, Datasets, Audit, NullLogger<SpecIntake>.Instance), DroppedSpecs, Datasets, Quarantine, Audit, Options.Create(options ?? new IngestionOptions()), NullLogger<DatasetIngestor>.Instance);
     }
 
     public PipelineStorage Storage { get; }
     public ModelSpecStore Specs { get; }
     public DatasetStore Datasets { get; }
     public QuarantineStore Quarantine { get; }
+    public DroppedSpecs DroppedSpecs { get; }
     public DatasetIngestor Ingestor { get; }
     public AuditLog Audit { get; }
 
