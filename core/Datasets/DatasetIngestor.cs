@@ -28,12 +28,6 @@ public sealed class DatasetIngestor(
     IOptions<IngestionOptions> options,
     ILogger<DatasetIngestor> logger)
 {
-    /// <summary>
-    /// The reason code a data file's outcome carries when the spec dropped before it was refused (quarantined): the file
-    /// was read under the spec still in force, which may not be what its uploader meant.
-    /// </summary>
-    public const string DroppedSpecRefused = "dropped_spec_refused";
-
     private readonly IngestionOptions _options = options.Value;
     private readonly DatasetFileProcessor _processor = new(options.Value, datasets);
 
@@ -155,7 +149,7 @@ public sealed class DatasetIngestor(
         try
         {
             var outcome = await IngestDataUnderAsync(model, upload, gzip, scratch, specVersion, refused.QuarantineBlob, ct).ConfigureAwait(false);
-            return outcome with { ReasonCodes = [.. outcome.ReasonCodes, DroppedSpecRefused], Message = $"{outcome.Message} {note}" };
+            return outcome with { ReasonCodes = [.. outcome.ReasonCodes, ReasonCodes.DroppedSpecRefused], Message = $"{outcome.Message} {note}" };
         }
         catch (Rejection rejection)
         {

@@ -48,6 +48,10 @@ public static class ReasonCodes
     // An accepted upload some of whose rows were rejected.
     public const string RowsRejected = "rows_rejected";
 
+    // A data file read while the spec dropped before it was refused (quarantined): it was read under the spec still in
+    // force, which may not be what its uploader meant.
+    public const string DroppedSpecRefused = "dropped_spec_refused";
+
     // Why a row was rejected (the file may still be accepted).
     public const string RaggedRows = "ragged_rows";
     public const string HeaderRepeated = "header_repeated";

@@ -105,7 +105,7 @@ public sealed class DroppedSpecOrderTests(AzuriteFixture azurite)
         var outcome = await ingestion.Ingestor.IngestAsync($"{model}/data.csv", CancellationToken.None);
 
         Assert.Equal(IngestionStatus.Accepted, outcome.Status);
-        Assert.Equal([DatasetIngestor.DroppedSpecRefused], outcome.ReasonCodes);
+        Assert.Equal([ReasonCodes.DroppedSpecRefused], outcome.ReasonCodes);
         Assert.Contains("was refused", outcome.Message);
         Assert.Contains("read under spec version 1, the one in force", outcome.Message);
         Assert.Equal("y", (await ManifestAsync(ingestion, model, outcome)).Schema.Label);
@@ -162,7 +162,7 @@ public sealed class DroppedSpecOrderTests(AzuriteFixture azurite)
         triggers.Add(Task.Run(() => instances[1].Ingestor.IngestAsync(ModelSpecStore.BlobName(model), CancellationToken.None)));
         var outcomes = await Task.WhenAll(triggers);
 
-        Assert.All(outcomes[..files.Count], data => Assert.Equal([DatasetIngestor.DroppedSpecRefused], data.ReasonCodes));
+        Assert.All(outcomes[..files.Count], data => Assert.Equal([ReasonCodes.DroppedSpecRefused], data.ReasonCodes));
         Assert.Single(await instances[0].Quarantine.ListAsync(model, CancellationToken.None));
         Assert.Single(await AuditAsync(instances[0], model, AuditActions.Quarantine));
         Assert.Equal(1, (await instances[0].Specs.GetCurrentAsync(model, CancellationToken.None))!.Version);
