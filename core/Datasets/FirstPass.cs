@@ -17,7 +17,8 @@ internal static class FirstPass
     /// the accepted rows (trimmed, missing tokens emptied) as canonical CSV while hashing it. Rows come in batches: a
     /// batch's rows are checked first, then each column takes its values of the batch in one loop (in row order, so the
     /// statistics are those of a row-by-row pass), then the accepted rows are written in order. Every line ends counted:
-    /// as the header, a blank or comment line, an accepted row, or a row rejected for a reason.
+    /// as the header, a blank (<see cref="Utf8CsvReader.IsBlank"/>) or comment line, an accepted row, or a row rejected for a
+    /// reason.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static FirstPassResult Run(IngestionOptions options, string path, char delimiter, bool hasHeader, ModelSpec spec, DatasetManifest? prior, string rawOutput)
@@ -51,7 +52,7 @@ internal static class FirstPass
                 for (var r = 0; r < count; r++)
                 {
                     fates[r] = RowFate.Skipped;
-                    if (reader.FieldCount(r) == 1 && reader[r, 0].IsEmpty)
+                    if (reader.IsBlank(r))
                     {
                         blank++;
                         continue;

@@ -103,6 +103,20 @@ internal sealed class Utf8CsvReader : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsCanonical(int record) => _rows[record].Canonical;
 
+    /// <summary>
+    /// Whether every field of the record is empty once trimmed: an empty line, or a spreadsheet's row of empty cells
+    /// (",,", which Excel writes after the data). Such a record holds no value, so it is a blank line, not a row.
+    /// </summary>
+    public bool IsBlank(int record)
+    {
+        var row = _rows[record];
+        for (var f = row.FirstField; f < row.FirstField + row.FieldCount; f++)
+        {
+            if (_fields[f].Length > 0) return false;
+        }
+        return true;
+    }
+
     /// <summary>A field's value, unquoted, unescaped and trimmed of white space (as <see cref="string.Trim()"/> trims).</summary>
     public ReadOnlySpan<byte> this[int record, int field]
     {

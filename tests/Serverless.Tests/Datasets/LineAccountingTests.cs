@@ -241,6 +241,26 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         Assert.Equal(["3,(sensitive)", "40,(sensitive)"], manifest.Problems.Single(p => p.Code == ReasonCodes.RaggedRows).Samples);
     }
 
+    /// <summary>Excel's CSV export ends with rows of empty cells, one delimiter per column (UTF-8 BOM, CR LF): they hold nothing to read.</summary>
+    [Fact]
+    public async Task Ingest_TrailingRowsOfEmptyCells_AreCountedBlankAndLeftOutOfTheData()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("excelblank");
+        var rows = Enumerable.Range(0, 300).Select(i => $"{i * 1.5},{i % 7 * 0.1},{i % 2}");
+        var empty = Enumerable.Range(0, 60).Select(i => i % 10 == 0 ? " , ," : ",,");
+        var content = "\uFEFF" + string.Join("\r\n", ["amount,rate,target", .. rows, .. empty]) + "\r\n";
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/export.csv", content));
+
+        var lines = manifest.Lines!;
+        Assert.Equal((300L, 300L, 0L, 0L, 60L), (lines.Rows, lines.Accepted, lines.Rejected, lines.Comments, lines.Blank));
+        Assert.Equal(300, manifest.Rows);
+        var data = (await ingestion.ReadDataAsync(manifest)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(301, data.Length);
+        Assert.Equal("448.5,0.5,1", data[^1]);
+    }
+
     [Fact]
     public async Task Ingest_LabelEmptyInEveryRow_NamesTheLabelAndNotAnotherColumn()
     {
