@@ -165,11 +165,20 @@ internal static class FirstPass
         }
         catch (CsvInputException e) when (e.Problem == CsvInputProblem.RecordTooLarge)
         {
-            throw new Rejection(ReasonCodes.LineTooLong, $"A record is longer than {options.MaxRecordChars:N0} characters; the limit keeps memory bounded. Check for a missing line break or an unterminated quote.");
+            throw new Rejection(ReasonCodes.LineTooLong, $"The record starting on line {e.Line:N0} is longer than {options.MaxRecordChars:N0} characters; the limit keeps memory bounded. " +
+                                                  "Check that line for a missing line break, or for a quote that opens a field and is never closed.");
+        }
+        catch (CsvInputException e) when (e.Problem == CsvInputProblem.TextAfterQuote)
+        {
+            throw new Rejection(ReasonCodes.TextAfterQuote, $"Line {e.Line:N0}: the field {Shown(e.Field!)} has text after its closing quote. A field that starts with a quote is " +
+                                                   "a quoted field, and ends at its closing quote; a quote inside a value must be doubled, inside a quoted field. " +
+                                                   $"Quote the whole field and double the quotes inside it: {Shown(QuotedWhole(e.Field!))}.");
         }
         catch (CsvInputException e) when (e.Problem == CsvInputProblem.Malformed)
         {
-            throw new Rejection(ReasonCodes.UnterminatedQuote, $"The file is not well-formed delimited text: {e.Message} A quoted field must end with a quote.");
+            throw new Rejection(ReasonCodes.UnterminatedQuote, $"Line {e.Line:N0}: the quoted field starting {Shown(e.Field!)} has no closing quote, so everything after it, " +
+                                                      "to the end of the file, would be one value. Add the closing quote where the value ends; if the quote is part of the value, " +
+                                                      $"quote the whole field and double the quotes inside it (a value {Shown("\"17\" laptop")} is written {Shown(QuotedWhole("\"17\" laptop"))}).");
         }
         catch (CsvInputException e) when (e.Problem == CsvInputProblem.InvalidEncoding)
         {
@@ -193,6 +202,12 @@ internal static class FirstPass
     }
 
     private const int BatchSize = 1024;
+
+    /// <summary>A field's text as a message shows it: in backticks, since it holds quotes of its own.</summary>
+    private static string Shown(string text) => $"`{CellValues.Escape(text)}`";
+
+    /// <summary>A value as one quoted field, the way a value holding quotes, delimiters or line breaks must be written.</summary>
+    private static string QuotedWhole(string value) => $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
 
     /// <summary>What becomes of a record of a batch: nothing (blank, header or rejected), written as read, or rewritten canonically.</summary>
     private enum RowFate : byte { Skipped, AsRead, Rewritten }

@@ -22,6 +22,7 @@ public static class ReasonCodes
     // Reading its lines.
     public const string LineTooLong = "line_too_long";
     public const string UnterminatedQuote = "unterminated_quote";
+    public const string TextAfterQuote = "text_after_quote";
     public const string InvalidEncoding = "invalid_encoding";
     public const string HeaderOnly = "header_only";
     public const string TooManyInvalidRows = "too_many_invalid_rows";

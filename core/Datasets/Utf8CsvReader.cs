@@ -376,7 +376,10 @@ internal sealed class Utf8CsvReader : IDisposable
         if (_validEnd - start >= _maxRecordChars && CharCount(start, _validEnd) >= _maxRecordChars) throw TooLarge();
     }
 
-    private CsvInputException TooLarge() => new(CsvInputProblem.RecordTooLarge, Records + 1, "");
+    private CsvInputException TooLarge() => new(CsvInputProblem.RecordTooLarge, Records + 1, "") { Line = NextLine };
+
+    /// <summary>The line of the file the record being read starts on, counted as <see cref="RecordNumber"/> counts.</summary>
+    private long NextLine => Records + 1 + Comments + _quotedLineBreaks;
 
     /// <summary>UTF-16 characters in a run of UTF-8: one per sequence, two for a four-byte one.</summary>
     private int CharCount(int start, int end)
@@ -504,7 +507,7 @@ internal sealed class Utf8CsvReader : IDisposable
             if (k < 0)
             {
                 if (!AtEnd) return (-1, false);
-                throw Malformed("A quoted field at the end of the input ends without a closing quote.");
+                throw Malformed(CsvInputProblem.Malformed, "A quoted field at the end of the input ends without a closing quote.", start, open);
             }
             var q = i + k;
             if (q + 1 == _validEnd)
@@ -532,7 +535,7 @@ internal sealed class Utf8CsvReader : IDisposable
                 AddQuoted(open + 1, q, escapes);
                 return (end, true);
             }
-            throw Malformed(AfterClosingQuote(q + 1));
+            throw Malformed(CsvInputProblem.TextAfterQuote, AfterClosingQuote(q + 1), start, open, q);
         }
     }
 
@@ -549,7 +552,32 @@ internal sealed class Utf8CsvReader : IDisposable
         return "A quoted field at the end of the input ends without a closing quote.";
     }
 
-    private CsvInputException Malformed(string detail) => new(CsvInputProblem.Malformed, Records + 1, detail);
+    /// <summary>
+    /// Quoting that cannot be read, in the quoted field opening at <paramref name="open"/> of the record starting at
+    /// <paramref name="start"/>: named by the line the field starts on, and with the field's text, so that a person can
+    /// find it: to the delimiter after its closing quote at <paramref name="closed"/>, or to the line's end when it has none.
+    /// </summary>
+    private CsvInputException Malformed(CsvInputProblem problem, string detail, int start, int open, int closed = -1)
+    {
+        var text = _buffer.AsSpan(open, _validEnd - open);
+        var stop = closed < 0 ? text.IndexOfAny((byte)'\r', (byte)'\n') : text[(closed - open + 1)..].IndexOfAny(_delimiter, (byte)'\r', (byte)'\n');
+        if (stop >= 0) text = text[..(closed < 0 ? stop : closed - open + 1 + stop)];
+        var cut = text.Length > ExcerptBytes;
+        if (cut)
+        {
+            var length = ExcerptBytes;
+            while (length > 0 && (text[length] & 0xC0) == 0x80) length--;
+            text = text[..length];
+        }
+        return new CsvInputException(problem, Records + 1, detail)
+        {
+            Line = NextLine + LineBreaksWithin(_buffer.AsSpan(start, open - start)),
+            Field = Encoding.UTF8.GetString(text) + (cut ? "…" : ""),
+        };
+    }
+
+    /// <summary>How much of a malformed field an error quotes: enough to find it, little enough to read.</summary>
+    private const int ExcerptBytes = 120;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AddField(int start, int length)
@@ -671,12 +699,21 @@ internal sealed class Utf8CsvReader : IDisposable
          | Vector256.Equals(bytes, Vector256.Create((byte)'\r'))).ExtractMostSignificantBits();
 }
 
-/// <summary>What made delimited input unreadable.</summary>
-internal enum CsvInputProblem { InvalidEncoding, RecordTooLarge, Malformed }
+/// <summary>
+/// What made delimited input unreadable: not UTF-8, a record over the size limit, a quoted field never closed
+/// (<see cref="Malformed"/>), or text after a quoted field's closing quote (a quote inside a value not doubled).
+/// </summary>
+internal enum CsvInputProblem { InvalidEncoding, RecordTooLarge, Malformed, TextAfterQuote }
 
 /// <summary>Delimited input that cannot be read: not UTF-8, a record over the size limit, or malformed quoting.</summary>
 internal sealed class CsvInputException(CsvInputProblem problem, long record, string detail) : Exception(detail)
 {
     public CsvInputProblem Problem { get; } = problem;
     public long RecordNumber { get; } = record;
+
+    /// <summary>The line of the file where the record (for quoting, the field) that cannot be read starts; 0 where not known.</summary>
+    public long Line { get; init; }
+
+    /// <summary>For quoting: the field's text as the file has it, from its opening quote (cut at the line's end).</summary>
+    public string? Field { get; init; }
 }

@@ -92,7 +92,7 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
             new("comment lines only, comments on", "comments.csv", Utf8("#a,b,label\n#1,2,0\n"), ReasonCodes.EmptyFile, new ModelSpec { Comment = "#" }),
             new("label empty in every row", "nolabel.csv", Utf8(Rows(30, i => $"{i},{i * 2},", "a,b,label")), ReasonCodes.LabelAllMissing),
             new("NaN labels", "nanlabel.csv", Utf8(Rows(40, i => $"{i},{(i % 3 == 0 ? "NaN" : (i % 2).ToString())}", "a,label")), ReasonCodes.TooManyInvalidRows),
-            new("text after a closing quote", "afterquote.csv", Utf8("a,b,label\n1,\"x\"y,0\n2,3,1\n"), ReasonCodes.UnterminatedQuote),
+            new("text after a closing quote", "afterquote.csv", Utf8("a,b,label\n1,\"x\"y,0\n2,3,1\n"), ReasonCodes.TextAfterQuote),
         };
         var data = new TheoryData<Case>();
         foreach (var c in cases) data.Add(c);
@@ -118,6 +118,48 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
         Assert.Null(await ingestion.Datasets.GetLatestAsync(model, CancellationToken.None));
         var audit = await ingestion.Audit.ListAsync(model, 10, CancellationToken.None);
         Assert.Contains(audit, a => a.Action == "quarantine" && a.Details?.GetProperty("reason").GetString() == c.Code);
+    }
+
+    /// <summary>300 products, one of them a screen size written with an inch mark: its quote opens a quoted field that closes too soon.</summary>
+    [Fact]
+    public async Task Ingest_TextAfterAClosingQuote_NamesTheLineTheFieldAndHowToQuoteIt()
+    {
+        var ingestion = new Ingestion(azurite);
+        var content = Rows(300, i => i == 199 ? "\"17\" laptop,17,650.2" : $"item {i},{i % 20},{i * 3.5}", "product,size,price");
+
+        var outcome = await ingestion.IngestAsync($"{Ingestion.NewModel("inchmark")}/products.csv", Utf8(content));
+
+        Assert.Equal([ReasonCodes.TextAfterQuote], outcome.ReasonCodes);
+        var reason = (await ingestion.ReportAsync(outcome))["reason"]!.GetValue<string>();
+        Assert.StartsWith("Line 201: the field `\"17\" laptop` has text after its closing quote.", reason);
+        Assert.Contains("Quote the whole field and double the quotes inside it: `\"\"\"17\"\" laptop\"`.", reason);
+    }
+
+    [Fact]
+    public async Task Ingest_QuoteNeverClosed_NamesTheLineAndTheFieldItStarts()
+    {
+        var ingestion = new Ingestion(azurite);
+        var content = Rows(300, i => i == 9 ? "\"Smith, J,42,1" : $"name {i},{i % 50},{i % 2}", "name,age,label");
+
+        var outcome = await ingestion.IngestAsync($"{Ingestion.NewModel("openquote")}/people.csv", Utf8(content));
+
+        Assert.Equal([ReasonCodes.UnterminatedQuote], outcome.ReasonCodes);
+        var reason = (await ingestion.ReportAsync(outcome))["reason"]!.GetValue<string>();
+        Assert.StartsWith("Line 11: the quoted field starting `\"Smith, J,42,1` has no closing quote", reason);
+        Assert.Contains("Add the closing quote where the value ends", reason);
+    }
+
+    [Fact]
+    public async Task Ingest_RecordOverTheLimit_NamesTheLineItStartsOn()
+    {
+        var ingestion = new Ingestion(azurite);
+        // Past the 50 lines the delimiter is sniffed from, so that the reader meets it.
+        var content = Rows(80, i => i == 70 ? string.Join(',', Enumerable.Repeat("1234567", 150_000)) : $"{i},{i * 2},{i % 2}", "a,b,label");
+
+        var outcome = await ingestion.IngestAsync($"{Ingestion.NewModel("longline")}/long.csv", Utf8(content));
+
+        Assert.Equal([ReasonCodes.LineTooLong], outcome.ReasonCodes);
+        Assert.StartsWith("The record starting on line 72 is longer than", (await ingestion.ReportAsync(outcome))["reason"]!.GetValue<string>());
     }
 
     [Fact]
