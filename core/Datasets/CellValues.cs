@@ -50,9 +50,52 @@ public static class CellValues
     /// </summary>
     public static bool LooksLikeDecimalComma(string value)
     {
-        if (value.Count(c => c == ',') != 1) return false;
+        if (value.Count(c => c == ',') != 1 || IsThousandsGrouped(value.Trim())) return false;
         var pointed = value.Replace(".", "", StringComparison.Ordinal).Replace(',', '.');
         return TryNumber(pointed, out var number) && double.IsFinite(number);
+    }
+
+    /// <summary>
+    /// A value that is not a number but one written for people, for advice: with thousands separators (86,087.05), as a
+    /// percentage (28.4%) or with a currency sign ($32.99, €5, 5 €); the number alone (86087.05) and the marks it carried.
+    /// Null for anything else.
+    /// </summary>
+    public static (string Number, IReadOnlyList<string> Marks)? NumberWrittenForPeople(string value)
+    {
+        var text = value.Trim();
+        var marks = new List<string>();
+        if (CurrencySigns.FirstOrDefault(sign => text.Contains(sign, StringComparison.Ordinal)) is { } currency)
+        {
+            // Either side of the number, and either side of its sign: $-3.50, -$3.50, 5 €.
+            text = text.Replace(currency, "", StringComparison.Ordinal).Trim();
+            marks.Add("a currency sign");
+        }
+        if (text.EndsWith('%'))
+        {
+            text = text[..^1].TrimEnd();
+            marks.Add("a percent sign");
+        }
+        if (IsThousandsGrouped(text))
+        {
+            text = text.Replace(",", "", StringComparison.Ordinal);
+            marks.Add("thousands separators");
+        }
+        return marks.Count > 0 && TryNumber(text, out var number) && double.IsFinite(number) ? (text, marks) : null;
+    }
+
+    private static readonly string[] CurrencySigns = ["$", "€", "£", "¥", "₹"];
+
+    /// <summary>
+    /// Digits grouped by three with commas, as 86,087.05 or 1,234,567: a single group without a decimal point (1,234) is
+    /// left out, since it reads as a decimal comma as well.
+    /// </summary>
+    private static bool IsThousandsGrouped(string text)
+    {
+        var digits = text.TrimStart('+', '-');
+        var point = digits.IndexOf('.');
+        var groups = (point < 0 ? digits : digits[..point]).Split(',');
+        if (groups.Length < 2 || (groups.Length == 2 && point < 0)) return false;
+        return groups[0].Length is >= 1 and <= 3 && groups[0].All(char.IsAsciiDigit) && groups.Skip(1).All(g => g.Length == 3 && g.All(char.IsAsciiDigit));
     }
 
     /// <summary>

@@ -66,6 +66,23 @@ internal sealed class SchemaInference(IngestionOptions options)
                $"fix those cells, or declare it \"numeric\" in the spec's \"columns\" to read them as missing";
     }
 
+    /// <summary>
+    /// Why a column the spec declares numeric cannot be read as numbers, and what to do: where every example is a number
+    /// written for people ($32.99, 28.4%, 86,087.05), to write the numbers alone, since declaring the column categorical
+    /// would make each amount a category of its own; else to declare it categorical or fix the data.
+    /// </summary>
+    private static string NotNumbersInWords(ColumnStatistics stat)
+    {
+        var examples = stat.NotOfDeclaredKindExamples;
+        var plain = examples.Select(CellValues.NumberWrittenForPeople).ToList();
+        var advice = plain.All(p => p is not null)
+            ? $"They look like numbers written with {string.Join(" and ", plain.SelectMany(p => p!.Value.Marks).Distinct())}: " +
+              $"write each as the number alone, with a decimal point and nothing else ('{CellValues.Escape(plain[0]!.Value.Number)}' for '{CellValues.Escape(examples[0])}'), and the column is read as numbers."
+            : "Declare it \"categorical\" in the spec's \"columns\", or fix the data.";
+        return $"Column '{CellValues.Escape(stat.Name)}' is numeric in the spec, but {stat.NotOfDeclaredKind} of its {stat.Count} rows hold values that are not numbers, " +
+               $"such as {Examples(examples)}: read as missing, they would leave it missing in {stat.Missing + stat.NotOfDeclaredKind} of {stat.Count} rows. {advice}";
+    }
+
     /// <summary>Values as a message quotes them: 'VTS', 'CMT'.</summary>
     private static string Examples(IEnumerable<string> values) => string.Join(", ", values.Select(v => $"'{CellValues.Escape(v)}'"));
 
@@ -191,6 +208,7 @@ internal sealed class SchemaInference(IngestionOptions options)
         var missing = (spec.Sensitive ?? []).Concat(spec.Exclude ?? []).Where(c => !header.Contains(c)).ToList();
         if (missing.Count > 0) inferred.Add($"the spec names columns the file does not have: {string.Join(", ", missing.Select(CellValues.Escape))}");
         var features = new List<string>();
+        var notNumbers = new List<string>();
         for (var i = 0; i < columns.Count; i++)
         {
             var c = columns[i];
@@ -209,10 +227,9 @@ internal sealed class SchemaInference(IngestionOptions options)
                 && (stat.NotOfDeclaredKind == stat.Present || stat.Missing + stat.NotOfDeclaredKind > options.MaxMissingShare * stat.Count))
             {
                 // A few such values are read as missing (a note says so); so many that the column would be left (almost)
-                // empty mean the column is not numbers.
-                throw new Rejection(ReasonCodes.NotNumbers, $"Column '{CellValues.Escape(c.Name)}' is numeric in the spec, but {stat.NotOfDeclaredKind} of its {stat.Count} rows hold values that are not numbers, " +
-                                                   $"such as {Examples(stat.NotOfDeclaredKindExamples)}: read as missing, they would leave it missing in {stat.Missing + stat.NotOfDeclaredKind} of {stat.Count} rows. " +
-                                                   "Declare it \"categorical\" in the spec's \"columns\", or fix the data.");
+                // empty mean the column is not numbers. Every such column is named at once, so that one upload fixes them all.
+                notNumbers.Add(NotNumbersInWords(stat));
+                continue;
             }
             if (c.Kind == ColumnKind.Boolean && stat.NotOfDeclaredKind > 0)
             {
@@ -233,6 +250,7 @@ internal sealed class SchemaInference(IngestionOptions options)
             }
             features.Add(c.Name);
         }
+        if (notNumbers.Count > 0) throw new Rejection(ReasonCodes.NotNumbers, string.Join(" ", notNumbers));
         if (features.Count == 0) throw new Rejection(ReasonCodes.NoFeatures, "No column is left to learn from once the label, excluded and sensitive columns are set aside.");
 
         if (prior is not null)

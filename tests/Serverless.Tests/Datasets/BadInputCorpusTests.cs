@@ -285,6 +285,27 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
         Assert.Contains(reason, await ingestion.ReadQuarantineAsync(outcome, "summary.txt"));
     }
 
+    /// <summary>A spreadsheet's display formats exported as text: amounts with currency signs, percentages, thousands separators.</summary>
+    [Fact]
+    public async Task Ingest_SpecNumericColumnsOfNumbersWrittenForPeople_NamesEveryColumnAndSaysHowToWriteTheNumbers()
+    {
+        var ingestion = new Ingestion(azurite);
+        var csv = Rows(30, i => $"{(i % 2 == 0 ? $"${i}.99" : $"\u20AC{i}")},{i}.4%,\"86,{i:000}.05\",{i % 2}", "price,share,total,label");
+        var spec = new ModelSpec { Columns = new() { ["price"] = ColumnKind.Numeric, ["share"] = ColumnKind.Numeric, ["total"] = ColumnKind.Numeric } };
+
+        var outcome = await ingestion.IngestAsync($"{Ingestion.NewModel("formatted")}/sales.csv", Utf8(csv), spec);
+
+        Assert.Equal([ReasonCodes.NotNumbers], outcome.ReasonCodes);
+        var reason = (await ingestion.ReportAsync(outcome))["reason"]!.GetValue<string>();
+        Assert.Contains("Column 'price' is numeric in the spec, but 30 of its 30 rows hold values that are not numbers, such as '$0.99', '\u20AC1', '$2.99'", reason);
+        Assert.Contains("They look like numbers written with a currency sign: write each as the number alone, with a decimal point and nothing else ('0.99' for '$0.99')", reason);
+        Assert.Contains("Column 'share' is numeric in the spec", reason);
+        Assert.Contains("They look like numbers written with a percent sign: write each as the number alone, with a decimal point and nothing else ('0.4' for '0.4%')", reason);
+        Assert.Contains("Column 'total' is numeric in the spec", reason);
+        Assert.Contains("They look like numbers written with thousands separators: write each as the number alone, with a decimal point and nothing else ('86000.05' for '86,000.05')", reason);
+        Assert.DoesNotContain("categorical", reason);
+    }
+
     [Fact]
     public async Task Ingest_StoredSpecInForceUnreadable_QuarantinesTheDataNamingTheSpec()
     {
