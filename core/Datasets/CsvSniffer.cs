@@ -11,6 +11,16 @@ public static class CsvSniffer
     /// <summary>The delimiters a file may use, in the order a tie between them is settled.</summary>
     internal static readonly char[] Candidates = [',', ';', '\t', '|'];
 
+    /// <summary>
+    /// The delimiter an Excel "sep=;" first line declares, or null when the line is not one. Excel writes the line so that
+    /// the file opens split by that delimiter whatever the reader's locale; it holds no data, so it is skipped.
+    /// </summary>
+    public static char? DeclaredDelimiter(string firstLine)
+    {
+        var line = firstLine.TrimEnd(' ');
+        return line.Length == 5 && line.StartsWith("sep=", StringComparison.OrdinalIgnoreCase) && Candidates.Contains(line[4]) ? line[4] : null;
+    }
+
     /// <summary>The delimiter whose field count is the most consistent (and largest) over the first lines; null when no candidate splits them.</summary>
     public static char? Delimiter(IReadOnlyList<string> lines)
     {

@@ -28,15 +28,15 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
         }
         CheckBytes(text);
         var comment = CommentCharacter.Of(spec);
-        var sniffLines = ReadSniffLines(text, comment, out var leadingComment);
+        var sniffLines = ReadSniffLines(text, comment, out var leadingComment, out var declared);
         if (sniffLines.Count == 0) throw new Rejection(ReasonCodes.EmptyFile, comment is null ? "The file holds only blank lines." : $"The file holds only blank lines and comment lines (starting with '{comment}').");
-        var delimiter = CsvSniffer.Delimiter(sniffLines)
+        var delimiter = declared ?? CsvSniffer.Delimiter(sniffLines)
             ?? throw new Rejection(ReasonCodes.NoDelimiter, "No comma, semicolon, tab or pipe separates the columns of the first lines; a dataset needs at least a label and one feature column.");
         var sniffRows = sniffLines.Select(l => (IReadOnlyList<string>)CsvSniffer.Split(l, delimiter)).ToList();
         CheckFirstLineDelimiter(sniffLines, sniffRows, delimiter, spec);
         var hasHeader = spec.HasHeader ?? (spec.ColumnNames is null && CsvSniffer.HasHeader(sniffRows));
 
-        var first = FirstPass.Run(options, text, delimiter, hasHeader, spec, prior, output + ".raw");
+        var first = FirstPass.Run(options, text, delimiter, hasHeader, spec, prior, output + ".raw", sepLine: declared is not null);
         DatasetSchema schema;
         try
         {
@@ -121,11 +121,14 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
     /// <summary>
     /// The first lines (up to 50, ended by LF, CR LF or CR) that are neither blank nor, when the spec names a comment character, comments: the
     /// lines the reader will read as the header and rows, for sniffing the delimiter and the header; and in
-    /// <paramref name="leadingComment"/> the comment line that comes before all of them, if one does.
+    /// <paramref name="leadingComment"/> the comment line that comes before all of them, if one does; in
+    /// <paramref name="declared"/> the delimiter an Excel "sep=;" first line declares, that line left out.
     /// </summary>
-    private List<string> ReadSniffLines(string path, char? comment, out string? leadingComment)
+    private List<string> ReadSniffLines(string path, char? comment, out string? leadingComment, out char? declared)
     {
         string? firstComment = null;
+        char? sep = null;
+        var firstLine = true;
         var lines = new List<string>();
         using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         var line = new StringBuilder();
@@ -133,6 +136,13 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
         {
             var text = line.ToString();
             line.Clear();
+            var isFirst = firstLine;
+            firstLine = false;
+            if (isFirst && CsvSniffer.DeclaredDelimiter(text) is { } d)
+            {
+                sep = d;
+                return;
+            }
             if (text.Trim().Length == 0) return;
             if (comment is { } mark && text.StartsWith(mark))
             {
@@ -155,6 +165,7 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
         }
         if (line.Length > 0 && lines.Count < 50) Keep();
         leadingComment = firstComment;
+        declared = sep;
         return lines;
     }
 }

@@ -21,7 +21,8 @@ internal static class FirstPass
     /// reason.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static FirstPassResult Run(IngestionOptions options, string path, char delimiter, bool hasHeader, ModelSpec spec, DatasetManifest? prior, string rawOutput)
+    /// <param name="sepLine">Whether the file starts with Excel's "sep=;" line (<see cref="CsvSniffer.DeclaredDelimiter"/>), skipped and counted with the comments.</param>
+    public static FirstPassResult Run(IngestionOptions options, string path, char delimiter, bool hasHeader, ModelSpec spec, DatasetManifest? prior, string rawOutput, bool sepLine = false)
     {
         var problems = new ProblemLog(options.SamplesPerProblem);
         string[]? header = null;
@@ -39,7 +40,7 @@ internal static class FirstPass
         {
             using var sink = new CanonicalSink(path, rawOutput, sha);
             using var reader = new Utf8CsvReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1), delimiter, options.MaxRecordChars,
-                comment: CommentCharacter.Of(spec));
+                comment: CommentCharacter.Of(spec), skipFirstLine: sepLine);
             reader.BeforeBufferChange = sink.FlushRun;
             var row = new RecordBuffer<byte>(1024);
             var fates = new RowFate[BatchSize];

@@ -28,6 +28,7 @@ internal sealed class Utf8CsvReader : IDisposable
     private readonly byte _minSafe;
     private readonly int _maxRecordChars;
     private readonly int _comment;
+    private readonly bool _skipFirstLine;
     private byte[] _buffer;
     private int _end;
     private int _validEnd;
@@ -53,8 +54,10 @@ internal sealed class Utf8CsvReader : IDisposable
     private long _firstRecord;
     private bool _canonical;
 
-    public Utf8CsvReader(Stream stream, char delimiter, int maxRecordChars, int bufferSize = 1 << 20, char? comment = null)
+    /// <param name="skipFirstLine">Whether the first line is no record (Excel's "sep=;" line): it is skipped and counted with <see cref="Comments"/>.</param>
+    public Utf8CsvReader(Stream stream, char delimiter, int maxRecordChars, int bufferSize = 1 << 20, char? comment = null, bool skipFirstLine = false)
     {
+        _skipFirstLine = skipFirstLine;
         _comment = comment is { } c ? checked((byte)c) : -1;
         _stream = stream;
         _delimiter = checked((byte)delimiter);
@@ -69,7 +72,7 @@ internal sealed class Utf8CsvReader : IDisposable
     /// <summary>Records read so far, comments excepted: the record numbers reports cite count the same way.</summary>
     public long Records { get; private set; }
 
-    /// <summary>Comment lines skipped so far (none unless a comment character was given).</summary>
+    /// <summary>Comment lines skipped so far (none unless a comment character was given), and a first line skipped as no record.</summary>
     public long Comments { get; private set; }
 
     public byte[] Buffer => _buffer;
@@ -254,6 +257,13 @@ internal sealed class Utf8CsvReader : IDisposable
                 _macLineEnds = i + 1 >= _end || _buffer[i + 1] != (byte)'\n';
                 break;
             }
+        }
+        if (_skipFirstLine)
+        {
+            var line = _buffer.AsSpan(_next, _end - _next);
+            var end = line.IndexOfAny((byte)'\r', (byte)'\n');
+            _next += end < 0 ? line.Length : end + (line[end..].StartsWith("\r\n"u8) ? 2 : 1);
+            Comments++;
         }
     }
 

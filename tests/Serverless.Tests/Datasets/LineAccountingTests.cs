@@ -261,6 +261,25 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         Assert.Equal("448.5,0.5,1", data[^1]);
     }
 
+    /// <summary>Excel writes "sep=;" as the first line so that the file opens split by semicolons whatever the locale.</summary>
+    [Fact]
+    public async Task Ingest_ExcelSepLine_ReadsWithItsDelimiterAndCountsTheLineSkipped()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("sepline");
+        var rows = Enumerable.Range(0, 40).Select(i => $"{(i == 5 ? -5 : i * 1.5)};{i % 7 * 0.1};{i * 2.5}");
+        var content = string.Join("\r\n", ["sep=;", "amount;rate;target", .. rows]) + "\r\n";
+        var spec = new ModelSpec { Ranges = new() { ["amount"] = new ValueRange(Min: 0) } };
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/export.csv", content, spec));
+
+        Assert.Equal(["amount", "rate", "target"], manifest.Schema.Columns.Select(c => c.Name));
+        var lines = manifest.Lines!;
+        Assert.Equal((40L, 39L, 1L, 1L, 0L), (lines.Rows, lines.Accepted, lines.Rejected, lines.Comments, lines.Blank));
+        // The sep line counts: the row out of range, the sixth, is the file's line 8.
+        Assert.Equal([8L], manifest.Problems.Single(p => p.Code == ReasonCodes.ValueOutOfRange).Lines);
+    }
+
     [Fact]
     public async Task Ingest_LabelEmptyInEveryRow_NamesTheLabelAndNotAnotherColumn()
     {
