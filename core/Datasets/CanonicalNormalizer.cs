@@ -14,10 +14,11 @@ internal sealed class CanonicalNormalizer(IngestionOptions options, DatasetStore
 {
     /// <summary>
     /// Whether canonical values may differ from the raw ones: booleans spelt other than true/false, non-numbers in a
-    /// column the spec made numeric, or a classifier's numeric label (written as its class, "1.0" as "1": <see cref="IsNumericClassLabel"/>).
+    /// column the spec made numeric, or a classifier's numeric label (written as its class, "1.0" as "1": <see cref="IsNumericClassLabel"/>);
+    /// or the raw file holds a column the schema leaves out (<see cref="FirstPassResult.DroppedEmptyLastColumn"/>).
     /// </summary>
-    public static bool IsNeeded(DatasetSchema schema, ColumnStatistics[] stats) =>
-        schema.Columns.Select((c, i) => (c, s: stats[i])).Any(x =>
+    public static bool IsNeeded(DatasetSchema schema, FirstPassResult first) =>
+        first.DroppedEmptyLastColumn || schema.Columns.Select((c, i) => (c, s: first.Stats[i])).Any(x =>
             (x.c.Kind == ColumnKind.Boolean && x.s.Distinct.Keys.Any(k => k is not ("true" or "false")))
             || (x.c.Kind == ColumnKind.Numeric && x.s.Numbers + x.s.NonFinite < x.s.Present)
             || IsNumericClassLabel(schema, x.c));

@@ -59,7 +59,7 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
         }
         var sensitive = new HashSet<string>(schema.Sensitive, StringComparer.Ordinal);
         var appendTo = DataPolicies.AppendTarget(spec, prior);
-        if (appendTo is null && !CanonicalNormalizer.IsNeeded(schema, first.Stats))
+        if (appendTo is null && !CanonicalNormalizer.IsNeeded(schema, first))
         {
             if (first.RawPath != text) File.Move(first.RawPath, output, overwrite: true);
             else output = text;

@@ -33,6 +33,7 @@ internal static class FirstPass
         long dataRows = 0, rejected = 0, accepted = 0, blank = 0, comments = 0;
         var rejectedBy = new Dictionary<string, long>(StringComparer.Ordinal);
         string? markedHeader = null;
+        var namelessLast = false;
         var sensitive = new HashSet<string>(spec.Sensitive ?? [], StringComparer.Ordinal);
         RowRules? rules = null;
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -68,12 +69,15 @@ internal static class FirstPass
                             names[0] = names[0][1..].Trim();
                         }
                         header = hasHeader ? names : [.. (spec.ColumnNames ?? prior?.Schema.Columns.Select(c => c.Name).ToList() ?? Enumerable.Range(1, names.Length).Select(i => $"column{i}").ToList())];
-                        SchemaInference.CheckHeader(header);
+                        // A header ending with the delimiter, as files written with one after every field have: its last column has
+                        // no name, and is checked once the rows are read (dropped when it is empty in every row).
+                        namelessLast = hasHeader && SchemaInference.EndsWithDelimiter(header);
+                        SchemaInference.CheckHeader(namelessLast ? header[..^1] : header);
                         stats = [.. header.Select(h => new ColumnStatistics(h, options.DistinctLimit))];
                         declared = [.. header.Select(h => spec.Columns?.TryGetValue(h, out var kind) == true && kind is ColumnKind.Numeric or ColumnKind.Boolean ? kind : (ColumnKind?)null)];
                         try
                         {
-                            labelIndex = SchemaInference.LabelIndex(header, spec);
+                            labelIndex = SchemaInference.LabelIndex(namelessLast ? header[..^1] : header, spec);
                         }
                         catch (Rejection e) when (markedHeader is not null)
                         {
@@ -192,9 +196,16 @@ internal static class FirstPass
                 : $"The file holds no rows: its {comments} non-blank line(s) start with the spec's comment character '{CellValues.Escape(spec.Comment!)}'.");
         }
         if (dataRows == 0) throw new Rejection(ReasonCodes.HeaderOnly, $"The file has a header ({string.Join(", ", header.Take(10).Select(CellValues.Escape))}) but no data rows.");
+        if (namelessLast)
+        {
+            if (stats[^1].Present > 0) throw new Rejection(ReasonCodes.EmptyColumnName, SchemaInference.NamelessLastColumnHoldsValues(header, stats[^1].Present, accepted));
+            header = header[..^1];
+            stats = stats[..^1];
+        }
         var lines = new LineCounts(dataRows, accepted, rejected, rejectedBy, comments, blank);
         return new FirstPassResult(header, stats, labelIndex, dataRows, rejected, problems, rules!, rawOutput, Convert.ToHexStringLower(sha.GetHashAndReset()), accepted, lines, markedHeader)
         {
+            DroppedEmptyLastColumn = namelessLast,
             NamesWithoutHeader = hasHeader ? null
                 : spec.ColumnNames is not null ? "the spec's columnNames"
                 : prior is not null ? $"the columns of the previous dataset version {prior.Version}"

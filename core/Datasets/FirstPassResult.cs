@@ -11,4 +11,10 @@ internal sealed record FirstPassResult(
 {
     /// <summary>Where the column names came from when the file has no header line (null when it has one).</summary>
     public string? NamesWithoutHeader { get; init; }
+
+    /// <summary>
+    /// Whether every line ended with the delimiter, making a nameless last column empty in every row: it is left out of
+    /// <see cref="Header"/> and <see cref="Stats"/>, but not of the file at <see cref="RawPath"/>, which the normalizer rewrites.
+    /// </summary>
+    public bool DroppedEmptyLastColumn { get; init; }
 }

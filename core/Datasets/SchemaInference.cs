@@ -24,6 +24,18 @@ internal sealed class SchemaInference(IngestionOptions options)
         }
     }
 
+    /// <summary>
+    /// Whether the header's last name is empty, as it is when every line ends with the delimiter (some exporters write
+    /// one after every field): that column is dropped when it is empty in every row, rather than refused for its name.
+    /// </summary>
+    public static bool EndsWithDelimiter(string[] header) => header.Length > 1 && header[^1].Length == 0;
+
+    /// <summary>Why a nameless last column (<see cref="EndsWithDelimiter"/>) is not dropped: it holds values.</summary>
+    public static string NamelessLastColumnHoldsValues(string[] header, long withValues, long rows) =>
+        $"Column {header.Length} has no name in the header row: the header line ends with the delimiter (after '{CellValues.Escape(header[^2])}'). " +
+        $"When every line ends with the delimiter, the empty column it makes is dropped; this one holds values in {withValues} of {rows} rows. " +
+        "Give it a name in the header, or remove the delimiter from the end of every line.";
+
     /// <summary>The label's column: the spec's label, else the column named label (any case), else the last column.</summary>
     public static int LabelIndex(string[] header, ModelSpec spec)
     {
@@ -110,6 +122,7 @@ internal sealed class SchemaInference(IngestionOptions options)
         var labelName = header[first.LabelIndex];
         if (spec.Label is null) inferred.Add($"label: '{labelName}' ({LabelRule(labelName)})");
         if (first.NamesWithoutHeader is { } names) inferred.Add($"header: none, the first line holds data{(spec.HasHeader is false ? " (the spec's hasHeader is false)" : "")}; the columns are named {names}");
+        if (first.DroppedEmptyLastColumn) inferred.Add($"header: every line ends with the delimiter; the nameless column after '{CellValues.Escape(header[^1])}' is empty in every row and is dropped");
         if (first.MarkedHeader is { } marked) inferred.Add($"header: '{CellValues.Escape(marked)}' is read as '{header[0]}' (the '#' marks the header line in ML.NET's text format)");
         CheckLabelHasValues(first, spec, options.MaxClasses);
         if (spec.TimeColumn is { } time && !header.Contains(time)) throw new Rejection(ReasonCodes.TimeColumnMissing, NoSuchColumn("time column", time, header));

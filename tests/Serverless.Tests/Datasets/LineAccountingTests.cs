@@ -281,6 +281,34 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Ingest_DelimiterAtTheEndOfEveryLine_DropsTheEmptyNamelessColumnAndSaysSo()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("trailing");
+        var content = Lines(["a,b,target,", .. Enumerable.Range(0, 40).Select(i => $"{i},{i % 3},{i * 1.5},")]);
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/t.csv", content));
+
+        Assert.Equal(["a", "b", "target"], manifest.Schema.Columns.Select(c => c.Name));
+        Assert.Equal("target", manifest.Schema.Label);
+        Assert.Equal(40, manifest.Rows);
+        Assert.Contains("header: every line ends with the delimiter; the nameless column after 'target' is empty in every row and is dropped", manifest.Schema.Inferred);
+        Assert.StartsWith("a,b,target\n0,0,0\n1,1,1.5\n", await ingestion.ReadDataAsync(manifest));
+    }
+
+    [Fact]
+    public async Task Ingest_NamelessLastColumnHoldingValues_SaysTheHeaderEndsWithTheDelimiter()
+    {
+        var ingestion = new Ingestion(azurite);
+        var content = Lines(["a,b,target,", .. Enumerable.Range(0, 40).Select(i => $"{i},{i % 3},{i * 1.5},{(i % 4 == 0 ? "x" : "")}")]);
+
+        var reason = await QuarantineReasonAsync(ingestion, $"{Ingestion.NewModel("namelessfull")}/t.csv", content, ReasonCodes.EmptyColumnName);
+
+        Assert.StartsWith("Column 4 has no name in the header row: the header line ends with the delimiter (after 'target').", reason);
+        Assert.Contains("this one holds values in 10 of 40 rows", reason);
+    }
+
+    [Fact]
     public async Task Ingest_LabelEmptyInEveryRow_NamesTheLabelAndNotAnotherColumn()
     {
         var ingestion = new Ingestion(azurite);
