@@ -20,8 +20,8 @@ internal static class FirstPass
     /// as the header, a blank (<see cref="Utf8CsvReader.IsBlank"/>) or comment line, an accepted row, or a row rejected for a
     /// reason.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     /// <param name="sepLine">Whether the file starts with Excel's "sep=;" line (<see cref="CsvSniffer.DeclaredDelimiter"/>), skipped and counted with the comments.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static FirstPassResult Run(IngestionOptions options, string path, char delimiter, bool hasHeader, ModelSpec spec, DatasetManifest? prior, string rawOutput, bool sepLine = false)
     {
         var problems = new ProblemLog(options.SamplesPerProblem);
