@@ -257,17 +257,44 @@ public static class CellValues
         return CellReading.Invalid;
     }
 
+    /// <summary>
+    /// A cell's text with every line break inside it (CR LF, or a lone CR) written as LF. ML.NET's text loader joins the
+    /// physical lines of a quoted field with LF, so training sees "multi\nline" however the file broke the line; the
+    /// canonical data, the profile, predict and drift read the cell so too, and "multi\r\nline" is one category everywhere.
+    /// </summary>
+    public static string LineBreaksAsLf(string value) =>
+        value.Contains('\r') ? value.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n') : value;
+
+    /// <summary>The UTF-8 form of <see cref="LineBreaksAsLf(string)"/>, in place: the value's new length.</summary>
+    public static int LineBreaksAsLf(Span<byte> value)
+    {
+        var r = value.IndexOf((byte)'\r');
+        if (r < 0) return value.Length;
+        var w = r;
+        for (; r < value.Length; r++)
+        {
+            if (value[r] != (byte)'\r') value[w++] = value[r];
+            else
+            {
+                value[w++] = (byte)'\n';
+                if (r + 1 < value.Length && value[r + 1] == (byte)'\n') r++;
+            }
+        }
+        return w;
+    }
+
     /// <summary>A cell of a categorical, text or date column: missing, or its text as it is.</summary>
     public static CellReading ReadText(ReadOnlySpan<char> value) => IsMissing(value) ? CellReading.Missing : CellReading.Value;
 
     /// <summary>
     /// A JSON scalar as the cell it would be in an uploaded file: a string's text trimmed of white space (as the upload
-    /// reader trims every field, so " CMT " is the category "CMT" at ingestion and at predict alike), a number's digits,
-    /// true or false; null for null, objects and arrays.
+    /// reader trims every field, so " CMT " is the category "CMT" at ingestion and at predict alike) with its line breaks
+    /// as LF (<see cref="LineBreaksAsLf(string)"/>, as the upload reader writes them), a number's digits, true or false;
+    /// null for null, objects and arrays.
     /// </summary>
     public static string? TextOf(JsonElement value) => value.ValueKind switch
     {
-        JsonValueKind.String => value.GetString()!.Trim(),
+        JsonValueKind.String => LineBreaksAsLf(value.GetString()!.Trim()),
         JsonValueKind.True => "true",
         JsonValueKind.False => "false",
         JsonValueKind.Number => value.GetRawText(),

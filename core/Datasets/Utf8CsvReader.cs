@@ -209,8 +209,9 @@ internal sealed class Utf8CsvReader : IDisposable
             _rows[_rowCount++] = new Row(firstField, _fieldCount - firstField, start, end - start, _canonical, Comments + _quotedLineBreaks);
             if (_quotedCount > 0)
             {
-                FinishQuoted();
+                // Counted before the quoted fields are rewritten in place, which moves their bytes.
                 _quotedLineBreaks += LineBreaksWithin(_buffer.AsSpan(start, end - start));
+                FinishQuoted();
             }
             Records++;
         }
@@ -612,7 +613,10 @@ internal sealed class Utf8CsvReader : IDisposable
         AddField(start, end - start);
     }
 
-    /// <summary>Once the record is complete: unescapes doubled quotes in place and trims the quoted fields.</summary>
+    /// <summary>
+    /// Once the record is complete: unescapes doubled quotes in place, writes the line breaks inside quoted fields as LF
+    /// (<see cref="CellValues.LineBreaksAsLf(Span{byte})"/>: only a quoted field holds one) and trims them.
+    /// </summary>
     private void FinishQuoted()
     {
         for (var k = 0; k < _quotedCount; k++)
@@ -620,6 +624,7 @@ internal sealed class Utf8CsvReader : IDisposable
             var (index, escapes) = _quoted[k];
             ref var field = ref _fields[index];
             var length = escapes > 0 ? Unescape(_buffer.AsSpan(field.Start, field.Length)) : field.Length;
+            length = CellValues.LineBreaksAsLf(_buffer.AsSpan(field.Start, length));
             var (offset, trimmed) = Trim(_buffer.AsSpan(field.Start, length));
             field = new Field(field.Start + offset, trimmed, KeyAt(field.Start + offset, trimmed));
         }
