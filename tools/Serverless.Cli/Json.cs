@@ -54,6 +54,14 @@ public static class Json
         return interval?.Metric == metric ? $"{value} {interval.Bracketed()}" : value;
     }
 
+    /// <summary>
+    /// A dataset version's inferred notes (its schema's <c>inferred</c>, in the model view or the datasets list) as the
+    /// command line prints them, one line each: <c>  inferred: …</c>. <c>mlops show</c> and <c>mlops upload --wait</c>
+    /// print them alike, so a note such as a decimal comma read as categories is seen where the upload is followed.
+    /// </summary>
+    public static IEnumerable<string> InferredLines(JsonNode? dataset) =>
+        (dataset?["inferred"]?.AsArray() ?? []).Select(note => $"  inferred: {Text(note)}");
+
     public static string When(JsonNode? node) =>
         DateTimeOffset.TryParse(Text(node), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
             ? at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : Text(node) ?? "–";

@@ -194,6 +194,35 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
         return run;
     }
 
+    /// <summary>
+    /// A European spreadsheet export (';' between fields, decimal commas): the column of numbers is read as categories,
+    /// and the follower says so where the upload is followed, as <c>mlops show</c> does, rather than leave it to be found.
+    /// </summary>
+    [Fact]
+    public async Task UploadWait_NumbersWithDecimalCommas_PrintsTheInferredNoteAfterIngestion()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        await host.UploadAsync("comma", "model.json", """{"label":"y","task":"regression","trainers":[{"name":"Sdca"}]}""");
+        var random = new Random(5);
+        var rows = new System.Text.StringBuilder("x;z;y\n");
+        for (var i = 0; i < 300; i++)
+        {
+            var x = random.Next(0, 100);
+            var z = random.Next(0, 10);
+            rows.Append(System.Globalization.CultureInfo.InvariantCulture, $"{x / 10},{x % 10};{z};{x / 5 + z}\n");
+        }
+        var files = new WorkFiles();
+        var data = files.Write("export.csv", rows.ToString());
+
+        var (_, output) = await UploadWaitAsync(host, "comma", data, 120);
+
+        var lines = output.Split('\n', StringSplitOptions.TrimEntries);
+        var ingested = Array.FindIndex(lines, l => l.StartsWith("ingested: dataset version ds-", StringComparison.Ordinal));
+        var note = Array.FindIndex(lines, l => l.StartsWith("inferred: 'x': values such as '", StringComparison.Ordinal) && l.Contains("decimal comma", StringComparison.Ordinal));
+        Assert.True(ingested >= 0 && note == ingested + 1, $"no inferred note right after the ingested line in:\n{output}");
+        files.Delete();
+    }
+
     [Fact]
     public async Task UploadWait_FileWithoutRows_EndsQuarantinedWithItsReasonAndExitCode3()
     {

@@ -37,7 +37,7 @@ public sealed class ShowCommand(IAnsiConsole console) : AsyncCommand<ModelSettin
             var rejected = Json.Number(dataset["rowsRejected"]) is > 0 and var count ? $" ({count} rejected: GET {PipelineClient.Route(ApiRoutes.Datasets, model)} says why)" : "";
             console.MarkupLineInterpolated($"latest data: {Json.Text(dataset["version"])}, {Json.Text(dataset["rows"])} rows{rejected}, label {Json.Text(dataset["label"])}, task {Json.Text(dataset["task"])}");
         }
-        foreach (var inferred in dataset?["inferred"]?.AsArray() ?? []) console.MarkupLineInterpolated($"  inferred: {Json.Text(inferred)}");
+        foreach (var line in Json.InferredLines(dataset)) console.WriteLine(line);
 
         var versions = view?["versions"]?.AsArray() ?? [];
         if (versions.Count > 0)

@@ -55,6 +55,7 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
             view.Line($"ingested: dataset version {ingested.DatasetVersion}, {ingested.Rows} rows ({ingested.RejectedRows} rejected), " +
                       $"label {ingested.Label}, task {Json.Text(details["task"])}");
         }
+        foreach (var line in Json.InferredLines(await DatasetVersionAsync(ingested.DatasetVersion, ct))) view.Line(line);
         return await FollowRunAsync(await RunOfDataAsync(ingested.DatasetVersion, ingestedAt, ct), earlierData: ingested.Replaced is not null, ct);
     }
 
@@ -78,6 +79,13 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
             }
             if (ingestedAt is { } since && status[JsonNamingPolicy.CamelCase.ConvertName(nameof(Serverless.Orchestrations.RunStatus.CreatedTime))]?.GetValue<DateTimeOffset>() >= since) return instanceId;
         }
+    }
+
+    /// <summary>The dataset version's entry in the model's datasets list (its inferred notes), or null when it is not listed.</summary>
+    private async Task<JsonObject?> DatasetVersionAsync(string datasetVersion, CancellationToken ct)
+    {
+        var list = await client.GetAsync(PipelineClient.Route(ApiRoutes.Datasets, model), ct, notFoundIsNull: true);
+        return (list?["versions"]?.AsArray() ?? []).OfType<JsonObject>().FirstOrDefault(v => Json.Text(v["version"]) == datasetVersion);
     }
 
     private CliException Unreadable(JsonObject record) => new($"the audit record of {blobName} is not one the command line can read: {record.ToJsonString()}");
