@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Serverless.Core.Specs;
 
 namespace Serverless.Core.Datasets;
@@ -12,7 +13,7 @@ namespace Serverless.Core.Datasets;
 /// dates, and the value a column of a known kind holds. Training and serving cannot read a value differently when both
 /// ask here.
 /// </summary>
-public static class CellValues
+public static partial class CellValues
 {
     public static bool IsMissing(string value) => IsMissing(value.AsSpan());
 
@@ -45,57 +46,77 @@ public static class CellValues
     public static bool TryNumber(string value, out double number) => TryNumber(value.AsSpan(), out number);
 
     /// <summary>
-    /// Whether a value that is not a number would be one with a decimal comma ("17,5", "1.234,5"), for advice: the file
-    /// is read with a decimal point, whatever the culture it was written in.
+    /// How a value that is not a number was written as one for people, for advice: with a decimal comma ("17,5",
+    /// "1.234,5"), with thousands separators ("86,087.05", "1,234,567", "1.234.567"), with a percent sign ("28.4%") or a
+    /// currency symbol ("$32.99", "€5", "5,00 €"); <see cref="NumberForms.None"/> for a number and for anything else. The
+    /// file is read with a decimal point and nothing around the digits, whatever the culture it was written in, so each
+    /// form needs its own advice: telling "86,087.05" to use a decimal point would be wrong. "1,234" reads both ways and
+    /// is both forms. The one detection, for the notes of inference and the messages of rejection alike.
     /// </summary>
-    public static bool LooksLikeDecimalComma(string value)
-    {
-        if (value.Count(c => c == ',') != 1 || IsThousandsGrouped(value.Trim())) return false;
-        var pointed = value.Replace(".", "", StringComparison.Ordinal).Replace(',', '.');
-        return TryNumber(pointed, out var number) && double.IsFinite(number);
-    }
-
-    /// <summary>
-    /// A value that is not a number but one written for people, for advice: with thousands separators (86,087.05), as a
-    /// percentage (28.4%) or with a currency sign ($32.99, €5, 5 €); the number alone (86087.05) and the marks it carried.
-    /// Null for anything else.
-    /// </summary>
-    public static (string Number, IReadOnlyList<string> Marks)? NumberWrittenForPeople(string value)
+    public static NumberForms NumberWrittenAs(string value)
     {
         var text = value.Trim();
-        var marks = new List<string>();
-        if (CurrencySigns.FirstOrDefault(sign => text.Contains(sign, StringComparison.Ordinal)) is { } currency)
-        {
-            // Either side of the number, and either side of its sign: $-3.50, -$3.50, 5 €.
-            text = text.Replace(currency, "", StringComparison.Ordinal).Trim();
-            marks.Add("a currency sign");
-        }
+        if (TryNumber(text, out _)) return NumberForms.None;
+        var forms = NumberForms.None;
         if (text.EndsWith('%'))
         {
+            forms = NumberForms.Percent;
             text = text[..^1].TrimEnd();
-            marks.Add("a percent sign");
         }
-        if (IsThousandsGrouped(text))
+        else
         {
-            text = text.Replace(",", "", StringComparison.Ordinal);
-            marks.Add("thousands separators");
+            // A sign may come before the symbol ("-$5") or after it ("$-5").
+            var sign = text.StartsWith('-') || text.StartsWith('+') ? text[..1] : "";
+            if (text.Length > sign.Length && char.GetUnicodeCategory(text[sign.Length]) == UnicodeCategory.CurrencySymbol)
+            {
+                forms = NumberForms.Currency;
+                text = sign + text[(sign.Length + 1)..].TrimStart();
+            }
+            else if (text.Length > 0 && char.GetUnicodeCategory(text[^1]) == UnicodeCategory.CurrencySymbol)
+            {
+                forms = NumberForms.Currency;
+                text = text[..^1].TrimEnd();
+            }
         }
-        return marks.Count > 0 && TryNumber(text, out var number) && double.IsFinite(number) ? (text, marks) : null;
+        if (forms != NumberForms.None && text.Length > 0 && TryNumber(text, out var plain) && double.IsFinite(plain)) return forms;
+        if (DecimalCommaNumber().IsMatch(text)) forms |= NumberForms.DecimalComma;
+        if (GroupedNumber().IsMatch(text)) forms |= NumberForms.ThousandsSeparators;
+        return (forms & (NumberForms.DecimalComma | NumberForms.ThousandsSeparators)) == 0 ? NumberForms.None : forms;
     }
 
-    private static readonly string[] CurrencySigns = ["$", "€", "£", "¥", "₹"];
+    /// <summary>A decimal comma, after digits grouped by points or not: "17,5", "-0,25", "1.234,5".</summary>
+    [GeneratedRegex(@"^[+-]?(\d+|\d{1,3}(\.\d{3})+),\d+$", RegexOptions.CultureInvariant)]
+    private static partial Regex DecimalCommaNumber();
 
-    /// <summary>
-    /// Digits grouped by three with commas, as 86,087.05 or 1,234,567: a single group without a decimal point (1,234) is
-    /// left out, since it reads as a decimal comma as well.
-    /// </summary>
-    private static bool IsThousandsGrouped(string text)
+    /// <summary>Thousands grouped by commas, with a decimal point or none ("86,087.05", "1,234"), or by points with none ("1.234.567").</summary>
+    [GeneratedRegex(@"^[+-]?[1-9]\d{0,2}((,\d{3})+(\.\d+)?|(\.\d{3}){2,})$", RegexOptions.CultureInvariant)]
+    private static partial Regex GroupedNumber();
+
+    /// <summary>What values of <paramref name="forms"/> look like, in words: "numbers written with a decimal comma", "percentages".</summary>
+    public static string NumberFormsInWords(NumberForms forms) =>
+        forms.HasFlag(NumberForms.Percent) ? "percentages"
+        : forms.HasFlag(NumberForms.Currency) ? "amounts with a currency symbol"
+        : (forms & (NumberForms.DecimalComma | NumberForms.ThousandsSeparators)) switch
+        {
+            NumberForms.DecimalComma => "numbers written with a decimal comma",
+            NumberForms.ThousandsSeparators => "numbers written with thousands separators",
+            _ => "numbers written with a decimal comma or with thousands separators",
+        };
+
+    /// <summary>How to write values of <paramref name="forms"/> for them to be read as numbers, e.g. "write numbers with a decimal point (5.0, not 5,0)".</summary>
+    public static string NumberFormsAdvice(NumberForms forms)
     {
-        var digits = text.TrimStart('+', '-');
-        var point = digits.IndexOf('.');
-        var groups = (point < 0 ? digits : digits[..point]).Split(',');
-        if (groups.Length < 2 || (groups.Length == 2 && point < 0)) return false;
-        return groups[0].Length is >= 1 and <= 3 && groups[0].All(char.IsAsciiDigit) && groups.Skip(1).All(g => g.Length == 3 && g.All(char.IsAsciiDigit));
+        var advice = new List<string>();
+        if (forms.HasFlag(NumberForms.Percent)) advice.Add("write the number without the percent sign (28.4, or 0.284 as a share, not 28.4%)");
+        if (forms.HasFlag(NumberForms.Currency)) advice.Add("write the amount without the currency symbol (32.99, not $32.99; a currency that varies goes in a column of its own)");
+        advice.Add((forms & (NumberForms.DecimalComma | NumberForms.ThousandsSeparators)) switch
+        {
+            NumberForms.None => "",
+            NumberForms.DecimalComma => "write numbers with a decimal point (5.0, not 5,0)",
+            NumberForms.ThousandsSeparators => "write numbers without thousands separators (86087.05, not 86,087.05)",
+            _ => "write numbers with a decimal point and without thousands separators (1234.5, not 1,234.5 or 1234,5)",
+        });
+        return string.Join(", and ", advice.Where(a => a.Length > 0));
     }
 
     /// <summary>
@@ -354,4 +375,23 @@ public enum CellReading
 
     /// <summary>Text the column's kind cannot hold (e.g. "abc" in a numeric column).</summary>
     Invalid,
+}
+
+/// <summary>How a value that is not a number was written as one (<see cref="CellValues.NumberWrittenAs"/>); a value may be several.</summary>
+[Flags]
+public enum NumberForms
+{
+    None = 0,
+
+    /// <summary>"17,5", "1.234,5".</summary>
+    DecimalComma = 1,
+
+    /// <summary>"86,087.05", "1.234.567".</summary>
+    ThousandsSeparators = 2,
+
+    /// <summary>"28.4%".</summary>
+    Percent = 4,
+
+    /// <summary>"$32.99", "€5", "5,00 €".</summary>
+    Currency = 8,
 }

@@ -57,21 +57,22 @@ internal sealed class SchemaInference(IngestionOptions options)
     }
 
     /// <summary>
-    /// A note for a column of numbers that is read as words because some of its values are not numbers: decimal commas
-    /// (5,0), or a few stray cells. Such a column reaches the model as categories, one per value, which is rarely what
-    /// was meant, so it is never silent. Null when fewer than half of the values are numbers.
+    /// A note for a column of numbers that is read as words because some of its values are not numbers: numbers written
+    /// for people (decimal commas, thousands separators, percent signs, currency symbols: <see cref="CellValues.NumberWrittenAs"/>),
+    /// or a few stray cells. Such a column reaches the model as categories, one per value, which is rarely what was meant,
+    /// so it is never silent. Null when fewer than half of the values are numbers, or numbers so written.
     /// </summary>
     private static string? NumbersReadAsWords(ColumnStatistics stat)
     {
         if (stat.FirstNonNumber is not { } example || stat.Present == 0) return null;
         var name = CellValues.Escape(stat.Name);
-        if (CellValues.LooksLikeDecimalComma(example))
-        {
-            return $"'{name}': values such as '{CellValues.Escape(example)}' look like numbers written with a decimal comma, so the column is read as categories; " +
-                   "write numbers with a decimal point (5.0, not 5,0) to have it read as numbers";
-        }
         // Exact while the distinct values are all counted; else the numbers seen before the first value that is not one.
         var numbers = stat.DistinctOverflow ? stat.Numbers : stat.Distinct.Where(d => CellValues.TryNumber(d.Key, out _)).Sum(d => d.Value);
+        if (WrittenForPeople(stat, example, numbers) is { } written)
+        {
+            return $"'{name}': values such as '{CellValues.Escape(written.Value)}' look like {CellValues.NumberFormsInWords(written.Forms)}, so the column is read as categories; " +
+                   $"{CellValues.NumberFormsAdvice(written.Forms)} to have it read as numbers";
+        }
         if (numbers * 2 < stat.Present) return null;
         var others = stat.DistinctOverflow ? "" : $" ({stat.Present - numbers:N0} of {stat.Present:N0} values)";
         return $"'{name}' holds numbers, but also values that are not, such as '{CellValues.Escape(example)}'{others}, so it is read as categories; " +
@@ -86,13 +87,29 @@ internal sealed class SchemaInference(IngestionOptions options)
     private static string NotNumbersInWords(ColumnStatistics stat)
     {
         var examples = stat.NotOfDeclaredKindExamples;
-        var plain = examples.Select(CellValues.NumberWrittenForPeople).ToList();
-        var advice = plain.All(p => p is not null)
-            ? $"They look like numbers written with {string.Join(" and ", plain.SelectMany(p => p!.Value.Marks).Distinct())}: " +
-              $"write each as the number alone, with a decimal point and nothing else ('{CellValues.Escape(plain[0]!.Value.Number)}' for '{CellValues.Escape(examples[0])}'), and the column is read as numbers."
+        var forms = examples.Select(CellValues.NumberWrittenAs).ToList();
+        var all = forms.Aggregate(NumberForms.None, (a, b) => a | b);
+        var advice = forms.All(f => f != NumberForms.None)
+            ? $"They look like {CellValues.NumberFormsInWords(all)}: {CellValues.NumberFormsAdvice(all)}, and the column is read as numbers."
             : "Declare it \"categorical\" in the spec's \"columns\", or fix the data.";
         return $"Column '{CellValues.Escape(stat.Name)}' is numeric in the spec, but {stat.NotOfDeclaredKind} of its {stat.Count} rows hold values that are not numbers, " +
                $"such as {Examples(examples)}: read as missing, they would leave it missing in {stat.Missing + stat.NotOfDeclaredKind} of {stat.Count} rows. {advice}";
+    }
+
+    /// <summary>
+    /// The example of a column's numbers written for people, and how they are written: the first such value that reads one
+    /// way only ("7,4" rather than "1,234", which may be either), else the first. None when the column is not mostly numbers
+    /// so written (a column of words with one "$5" in it is words); with its distinct values not all counted, the example alone decides.
+    /// </summary>
+    private static (string Value, NumberForms Forms)? WrittenForPeople(ColumnStatistics stat, string example, long numbers)
+    {
+        if (stat.DistinctOverflow) return CellValues.NumberWrittenAs(example) is var only && only != NumberForms.None ? (example, only) : null;
+        const NumberForms either = NumberForms.DecimalComma | NumberForms.ThousandsSeparators;
+        var written = stat.Distinct.Where(d => !CellValues.TryNumber(d.Key, out _))
+            .Select(d => (Value: d.Key, Forms: CellValues.NumberWrittenAs(d.Key), Count: d.Value)).Where(w => w.Forms != NumberForms.None).ToList();
+        if (written.Count == 0 || (numbers + written.Sum(w => w.Count)) * 2 < stat.Present) return null;
+        var (value, forms, _) = written.FirstOrDefault(w => (w.Forms & either) != either, written[0]);
+        return (value, forms);
     }
 
     /// <summary>Values as a message quotes them: 'VTS', 'CMT'.</summary>
@@ -138,10 +155,11 @@ internal sealed class SchemaInference(IngestionOptions options)
                 columns.Add(new ColumnSchema(stat.Name, kind, Inferred: false));
                 if (kind == ColumnKind.Numeric && stat.FirstNonNumber is { } text && first.Stats[first.LabelIndex] != stat)
                 {
-                    // How many, and for numbers written with a decimal comma what to do: read as missing, every one of them is lost.
-                    var comma = CellValues.LooksLikeDecimalComma(text) ? "; they look like numbers written with a decimal comma: write numbers with a decimal point (5.0, not 5,0) to keep them" : "";
+                    // How many, and for numbers written for people (a decimal comma, a percent sign) what to do: read as missing, every one of them is lost.
+                    var advice = CellValues.NumberWrittenAs(text) is var forms && forms != NumberForms.None
+                        ? $"; they look like {CellValues.NumberFormsInWords(forms)}: {CellValues.NumberFormsAdvice(forms)} to keep them" : "";
                     inferred.Add($"'{CellValues.Escape(stat.Name)}': values that are not numbers, such as '{CellValues.Escape(text)}', are kept as missing (the spec declares the column numeric): " +
-                                 $"{stat.NotOfDeclaredKind:N0} of {stat.Count:N0} rows{comma}");
+                                 $"{stat.NotOfDeclaredKind:N0} of {stat.Count:N0} rows{advice}");
                 }
             }
             else
@@ -194,7 +212,8 @@ internal sealed class SchemaInference(IngestionOptions options)
                     ? " That is the column's name: the file's first line looks like a header, and it was read as data because " +
                       (spec.HasHeader is false ? "the spec's hasHeader is false; set it to true (and leave columnNames out), or remove that line." : "the columns were named without one; remove that line.")
                     : example == labelName ? " That is the column's name: is the header line repeated part way through the file? Remove the repeated header lines."
-                    : example is not null && CellValues.LooksLikeDecimalComma(example) ? " It looks like a number written with a decimal comma: write numbers with a decimal point (17.5, not 17,5)." : "";
+                    : example is not null && CellValues.NumberWrittenAs(example) is var forms && forms != NumberForms.None
+                        ? $" Such values look like {CellValues.NumberFormsInWords(forms)}: {CellValues.NumberFormsAdvice(forms)}." : "";
                 throw new Rejection(ReasonCodes.LabelNotNumeric, $"Regression needs a numeric label, but '{CellValues.Escape(labelName)}' holds values that are not numbers" +
                                                          $"{(example is null ? "" : $", such as '{CellValues.Escape(example)}'")}.{repeatedHeader}{InferredLabelAdvice(first, spec, options.MaxClasses)}");
             }

@@ -232,6 +232,69 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Ingest_FeatureWithThousandsSeparators_SaysToLeaveThemOutNotToUseADecimalPoint()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("thousands");
+        var rows = "income,fare\n" + string.Concat(Enumerable.Range(0, 40).Select(i => string.Format(CultureInfo.InvariantCulture, "\"{0:N2}\",{1}\n", 86087.05 + i * 1000, i % 2)));
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/incomes.csv", rows));
+
+        Assert.Contains("'income': values such as '86,087.05' look like numbers written with thousands separators, so the column is read as categories; " +
+                        "write numbers without thousands separators (86087.05, not 86,087.05) to have it read as numbers", manifest.Schema.Inferred);
+    }
+
+    [Fact]
+    public async Task Ingest_FeatureOfPercentages_SaysToWriteTheNumberAlone()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("percent");
+        var rows = "rate,fare\n" + string.Concat(Enumerable.Range(0, 40).Select(i => string.Format(CultureInfo.InvariantCulture, "{0:0.0}%,{1}\n", 28.4 + i, i % 2)));
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/rates.csv", rows));
+
+        Assert.Contains("'rate': values such as '28.4%' look like percentages, so the column is read as categories; " +
+                        "write the number without the percent sign (28.4, or 0.284 as a share, not 28.4%) to have it read as numbers", manifest.Schema.Inferred);
+    }
+
+    [Fact]
+    public async Task Ingest_FeatureOfPricesWithACurrencySymbol_SaysToWriteTheAmountAlone()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("prices");
+        var rows = "price,fare\n" + string.Concat(Enumerable.Range(0, 40).Select(i => string.Format(CultureInfo.InvariantCulture, "{0}{1:0.00},{2}\n", i % 2 == 0 ? "$" : "€", 32.99 + i, i % 2)));
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/prices.csv", rows));
+
+        Assert.Contains("'price': values such as '$32.99' look like amounts with a currency symbol, so the column is read as categories; " +
+                        "write the amount without the currency symbol (32.99, not $32.99; a currency that varies goes in a column of its own) to have it read as numbers", manifest.Schema.Inferred);
+    }
+
+    [Theory]
+    [InlineData("7,4", NumberForms.DecimalComma)]
+    [InlineData("1.234,5", NumberForms.DecimalComma)]
+    [InlineData("0,125", NumberForms.DecimalComma)]
+    [InlineData("86,087.05", NumberForms.ThousandsSeparators)]
+    [InlineData("1,234,567", NumberForms.ThousandsSeparators)]
+    [InlineData("1.234.567", NumberForms.ThousandsSeparators)]
+    [InlineData("1,234", NumberForms.DecimalComma | NumberForms.ThousandsSeparators)]
+    [InlineData("28.4%", NumberForms.Percent)]
+    [InlineData("-3 %", NumberForms.Percent)]
+    [InlineData("$32.99", NumberForms.Currency)]
+    [InlineData("-$5", NumberForms.Currency)]
+    [InlineData("€5", NumberForms.Currency)]
+    [InlineData("5,00 €", NumberForms.Currency | NumberForms.DecimalComma)]
+    [InlineData("$1,299.00", NumberForms.Currency | NumberForms.ThousandsSeparators)]
+    [InlineData("12.5", NumberForms.None)]
+    [InlineData("abc", NumberForms.None)]
+    [InlineData("$", NumberForms.None)]
+    [InlineData("abc%", NumberForms.None)]
+    [InlineData("1,2.3", NumberForms.None)]
+    [InlineData("1,2,3", NumberForms.None)]
+    public void NumberWrittenAs_ValueWrittenForPeople_TellsHow(string value, NumberForms expected) =>
+        Assert.Equal(expected, CellValues.NumberWrittenAs(value));
+
+    [Fact]
     public async Task Ingest_WordsWithAFewNumbers_GetNoNote()
     {
         var ingestion = new Ingestion(azurite);

@@ -238,7 +238,7 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
         var outcome = await ingestion.IngestAsync($"{model}/fares.csv", content, new ModelSpec { Label = "fare", Task = TaskKind.Regression });
 
         Assert.Equal([ReasonCodes.LabelNotNumeric], outcome.ReasonCodes);
-        Assert.Contains("such as '10,5'. It looks like a number written with a decimal comma: write numbers with a decimal point", await ingestion.ReadQuarantineAsync(outcome, "summary.txt"));
+        Assert.Contains("such as '10,5'. Such values look like numbers written with a decimal comma: write numbers with a decimal point", await ingestion.ReadQuarantineAsync(outcome, "summary.txt"));
     }
 
     [Fact]
@@ -298,11 +298,11 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
         Assert.Equal([ReasonCodes.NotNumbers], outcome.ReasonCodes);
         var reason = (await ingestion.ReportAsync(outcome))["reason"]!.GetValue<string>();
         Assert.Contains("Column 'price' is numeric in the spec, but 30 of its 30 rows hold values that are not numbers, such as '$0.99', '\u20AC1', '$2.99'", reason);
-        Assert.Contains("They look like numbers written with a currency sign: write each as the number alone, with a decimal point and nothing else ('0.99' for '$0.99')", reason);
+        Assert.Contains("They look like amounts with a currency symbol: write the amount without the currency symbol (32.99, not $32.99", reason);
         Assert.Contains("Column 'share' is numeric in the spec", reason);
-        Assert.Contains("They look like numbers written with a percent sign: write each as the number alone, with a decimal point and nothing else ('0.4' for '0.4%')", reason);
+        Assert.Contains("They look like percentages: write the number without the percent sign", reason);
         Assert.Contains("Column 'total' is numeric in the spec", reason);
-        Assert.Contains("They look like numbers written with thousands separators: write each as the number alone, with a decimal point and nothing else ('86000.05' for '86,000.05')", reason);
+        Assert.Contains("They look like numbers written with thousands separators: write numbers without thousands separators (86087.05, not 86,087.05), and the column is read as numbers.", reason);
         Assert.DoesNotContain("categorical", reason);
     }
 
