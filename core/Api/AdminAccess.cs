@@ -38,6 +38,25 @@ public static class AdminAccess
         return null;
     }
 
+    /// <summary>
+    /// The check of an admin route on Azure, where a role can only come from App Service authentication: with a role
+    /// required and that authentication off (<see cref="ClientPrincipal.IsPlatformAuthenticationOn"/>), no caller can ever
+    /// be in the role, so the answer is a 500 that names the setting to change rather than a 401 or 403 no caller could
+    /// remedy; else <see cref="Check"/>.
+    /// </summary>
+    public static IResult? CheckOnPlatform(ClaimsPrincipal caller, string? requiredRole, bool platformAuthentication)
+    {
+        if (!string.IsNullOrWhiteSpace(requiredRole) && !platformAuthentication)
+        {
+            return ApiResults.Problem(StatusCodes.Status500InternalServerError, "Admin role without App Service authentication",
+                $"{ApiAccessOptions.Section}:{nameof(ApiAccessOptions.AdminRole)} is '{requiredRole}', but App Service authentication is off for this app "
+                + $"({ClientPrincipal.PlatformAuthenticationSetting} is not True), so no caller can be signed in with a role and every admin request is refused. "
+                + "Turn App Service authentication on (deploy with authClientId set), or clear the role (adminRole, "
+                + $"{ApiAccessOptions.Section.Replace(":", "__", StringComparison.Ordinal)}__{nameof(ApiAccessOptions.AdminRole)}) so that a function key alone calls the admin routes.");
+        }
+        return Check(caller, requiredRole);
+    }
+
     /// <summary>The name the audit log records for a caller.</summary>
     public static string ActorOf(ClaimsPrincipal caller) =>
         caller.Identity is { IsAuthenticated: true, Name: { Length: > 0 } name } ? name[..Math.Min(name.Length, 100)] : Anonymous;

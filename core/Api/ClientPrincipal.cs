@@ -7,9 +7,9 @@ namespace Serverless.Core.Api;
 
 /// <summary>
 /// The caller App Service authentication (Easy Auth) signed in, as it hands it to the app: the base64 JSON of the
-/// <c>X-MS-CLIENT-PRINCIPAL</c> header. The platform sets the header itself and drops one a client sends, so it is
-/// trusted only behind App Service; the local host never reads it. ASP.NET Core does not decode this header (it is not a
-/// token), hence this reader.
+/// <c>X-MS-CLIENT-PRINCIPAL</c> header. The platform sets the header itself and drops one a client sends only while its
+/// authentication is on for the app, so the header is trusted only then (<see cref="FromPlatform"/>); the local host never
+/// reads it. ASP.NET Core does not decode this header (it is not a token), hence this reader.
 /// </summary>
 public static class ClientPrincipal
 {
@@ -18,10 +18,28 @@ public static class ClientPrincipal
     /// <summary>The authentication type of callers this reader makes, and of those signed in only with a function key.</summary>
     public const string AuthenticationType = "AppServiceAuthentication";
 
+    /// <summary>
+    /// The app setting App Service sets to <c>True</c> while its authentication is on for the app. With authentication off
+    /// the platform passes a client's own <see cref="Header"/> through untouched, so anyone who can call the app could name
+    /// the audit log's actor and claim any role.
+    /// </summary>
+    public const string PlatformAuthenticationSetting = "WEBSITE_AUTH_ENABLED";
+
     /// <summary>Claim types that name a caller when the principal's own name claim is absent, in order of preference.</summary>
     private static readonly string[] NameFallbacks = ["name", "preferred_username", "upn", "email", ClaimTypes.Email, ClaimTypes.Upn, "oid", ClaimTypes.NameIdentifier];
 
-    /// <summary>Decodes the header; null when it is absent or not a principal.</summary>
+    /// <summary>Whether <see cref="PlatformAuthenticationSetting"/>'s value says App Service authentication is on.</summary>
+    public static bool IsPlatformAuthenticationOn(string? setting) => bool.TryParse(setting?.Trim(), out var on) && on;
+
+    /// <summary>
+    /// The caller the platform signed in: the decoded header while App Service authentication is on
+    /// (<paramref name="platformAuthenticationSetting"/> is <see cref="PlatformAuthenticationSetting"/>'s value); null
+    /// otherwise, whatever the request carries, since then the header is the client's own.
+    /// </summary>
+    public static ClaimsPrincipal? FromPlatform(string? header, string? platformAuthenticationSetting) =>
+        IsPlatformAuthenticationOn(platformAuthenticationSetting) ? Decode(header) : null;
+
+    /// <summary>Decodes the header, trusting it; null when it is absent or not a principal. Behind App Service, read it with <see cref="FromPlatform"/>.</summary>
     public static ClaimsPrincipal? Decode(string? header)
     {
         if (string.IsNullOrWhiteSpace(header)) return null;

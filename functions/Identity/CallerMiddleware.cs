@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Security.Claims;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Middleware;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Serverless.Core.Api;
 
@@ -10,10 +11,11 @@ namespace Serverless.Functions.Identity;
 /// <summary>
 /// Signs in the caller of an HTTP function from App Service authentication's client principal (the host has already
 /// checked the function key of an admin route), so the audit log records who acted, and holds admin routes to
-/// <see cref="ApiAccessOptions.AdminRole"/> when one is configured. An admin route called with a function key only has
+/// <see cref="ApiAccessOptions.AdminRole"/> when one is configured. The principal is read only while the platform says
+/// its authentication is on (<see cref="ClientPrincipal.FromPlatform"/>): otherwise the header is the client's own. An admin route called with a function key only has
 /// the caller <see cref="FunctionKeyCaller"/>: the host does not tell the worker which key it was.
 /// </summary>
-public sealed class CallerMiddleware(IOptions<ApiAccessOptions> access) : IFunctionsWorkerMiddleware
+public sealed class CallerMiddleware(IOptions<ApiAccessOptions> access, IConfiguration configuration) : IFunctionsWorkerMiddleware
 {
     public const string FunctionKeyCaller = "function-key";
 
@@ -34,7 +36,8 @@ public sealed class CallerMiddleware(IOptions<ApiAccessOptions> access) : IFunct
             return;
         }
         var admin = AdminFunctions.Contains(context.FunctionDefinition.Name);
-        if (ClientPrincipal.Decode(http.Request.Headers[ClientPrincipal.Header].FirstOrDefault()) is { } principal)
+        var platformAuthentication = configuration[ClientPrincipal.PlatformAuthenticationSetting];
+        if (ClientPrincipal.FromPlatform(http.Request.Headers[ClientPrincipal.Header].FirstOrDefault(), platformAuthentication) is { } principal)
         {
             http.User = principal;
         }
@@ -42,7 +45,7 @@ public sealed class CallerMiddleware(IOptions<ApiAccessOptions> access) : IFunct
         {
             http.User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, FunctionKeyCaller)], "FunctionKey"));
         }
-        if (admin && AdminAccess.Check(http.User, access.Value.AdminRole) is { } refusal)
+        if (admin && AdminAccess.CheckOnPlatform(http.User, access.Value.AdminRole, ClientPrincipal.IsPlatformAuthenticationOn(platformAuthentication)) is { } refusal)
         {
             await refusal.ExecuteAsync(http);
             return;

@@ -67,5 +67,47 @@ public sealed class ClientPrincipalTests
         Assert.Null(AdminAccess.Check(outsider, "MLOps.Reader"));
     }
 
+    [Fact]
+    public void FromPlatform_AuthenticationOn_ReadsTheHeader()
+    {
+        var header = ClientPrincipal.Encode("aad", [(ClaimTypes.Name, "alice")]);
+
+        var caller = ClientPrincipal.FromPlatform(header, "True");
+
+        Assert.Equal("alice", caller?.Identity?.Name);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("False")]
+    [InlineData("yes")]
+    public void FromPlatform_AuthenticationOff_IgnoresTheHeader(string? setting)
+    {
+        var forged = ClientPrincipal.Encode("aad", [(ClaimTypes.Name, "mallory"), (ClaimTypes.Role, "MLOps.Approver")]);
+
+        Assert.Null(ClientPrincipal.FromPlatform(forged, setting));
+    }
+
+    [Fact]
+    public void CheckOnPlatform_RoleRequiredWithoutPlatformAuthentication_Answers500NamingWhatToChange()
+    {
+        var functionKey = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, "function-key")], "FunctionKey"));
+
+        var answer = AdminAccess.CheckOnPlatform(functionKey, "MLOps.Approver", platformAuthentication: false) as Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult;
+
+        Assert.Equal(500, answer?.StatusCode);
+        Assert.Contains("authClientId", answer!.ProblemDetails.Detail);
+        Assert.Contains(ClientPrincipal.PlatformAuthenticationSetting, answer.ProblemDetails.Detail);
+    }
+
+    [Fact]
+    public void CheckOnPlatform_NoRoleWithoutPlatformAuthentication_LetsAFunctionKeyThrough()
+    {
+        var functionKey = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, "function-key")], "FunctionKey"));
+
+        Assert.Null(AdminAccess.CheckOnPlatform(functionKey, null, platformAuthentication: false));
+    }
+
     private static string Base64(string json) => Convert.ToBase64String(Encoding.UTF8.GetBytes(json));
 }
