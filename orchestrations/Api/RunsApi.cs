@@ -321,10 +321,13 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelSpecStore specs,
         }
     }
 
-    /// <summary>The 202 answer of a started orchestration, in the shape of Durable Functions' check-status response.</summary>
+    /// <summary>
+    /// The 202 answer of a started orchestration, in the shape of Durable Functions' check-status response; its links use
+    /// the origin callers reached the app at (<see cref="PublicOrigin"/>), not the worker's own http.
+    /// </summary>
     public static IResult CheckStatus(HttpRequest request, string instanceId)
     {
-        var root = $"{request.Scheme}://{request.Host}{ApiRoutes.OrchestrationPath(instanceId)}";
+        var root = PublicOrigin.Of(request) + ApiRoutes.OrchestrationPath(instanceId);
         var payload = new CheckStatusAnswer(
             instanceId,
             root,

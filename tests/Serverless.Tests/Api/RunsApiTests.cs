@@ -48,6 +48,41 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task CheckStatus_BehindAnHttpsFrontEnd_AnswersHttpsUrls()
+    {
+        await using var host = await TestHost.StartAsync(azurite, map: MapCheckStatus);
+        var request = new HttpRequestMessage(HttpMethod.Post, CheckStatusProbe);
+        request.Headers.Add(Serverless.Core.Api.PublicOrigin.ProtoHeader, "https");
+
+        var answer = await host.Client.SendAsync(request);
+
+        var started = (await answer.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal($"https://{host.Client.BaseAddress!.Authority}/api/orchestrations/train-probe", started["statusQueryGetUri"]!.GetValue<string>());
+        Assert.Equal(started["statusQueryGetUri"]!.GetValue<string>(), answer.Headers.Location!.ToString());
+        Assert.All(new[] { "sendEventPostUri", "terminatePostUri", "purgeHistoryDeleteUri", "approvePostUri", "rejectPostUri" },
+            field => Assert.StartsWith("https://", started[field]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task CheckStatus_BogusForwardedProto_IsIgnored()
+    {
+        await using var host = await TestHost.StartAsync(azurite, map: MapCheckStatus);
+        var request = new HttpRequestMessage(HttpMethod.Post, CheckStatusProbe);
+        request.Headers.Add(Serverless.Core.Api.PublicOrigin.ProtoHeader, "javascript");
+
+        var started = (await (await host.Client.SendAsync(request)).Content.ReadFromJsonAsync<JsonObject>())!;
+
+        Assert.Equal($"http://{host.Client.BaseAddress!.Authority}/api/orchestrations/train-probe", started["statusQueryGetUri"]!.GetValue<string>());
+    }
+
+    private const string CheckStatusProbe = "/test/check-status";
+
+    /// <summary>A route answering as a started run does, so the links are checked without training anything.</summary>
+    private static void MapCheckStatus(Microsoft.AspNetCore.Builder.WebApplication app) =>
+        Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapPost(app, CheckStatusProbe,
+            (Microsoft.AspNetCore.Http.HttpRequest r) => RunsApi.CheckStatus(r, "train-probe"));
+
+    [Fact]
     public async Task RunsOfAModel_AreListedNewestFirst_WithTheirFinalStage_AndConflictsAnswer409()
     {
         await using var host = await TestHost.StartAsync(azurite);
