@@ -10,15 +10,15 @@ namespace Serverless.Functions.Triggers;
 public sealed class DashboardFunctions(DashboardPage page, QuarantineApi quarantine, DriftHistogramApi histograms)
 {
     [Function(nameof(Dashboard))]
-    public Task<IActionResult> Dashboard([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Dashboard)] HttpRequest req) =>
+    public Task<IActionResult> Dashboard([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Dashboard)] HttpRequest req) =>
         Write(req, Task.FromResult(page.Serve(req)));
 
     [Function(nameof(ListQuarantine))]
-    public Task<IActionResult> ListQuarantine([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Quarantine)] HttpRequest req, string model) =>
+    public Task<IActionResult> ListQuarantine([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Quarantine)] HttpRequest req, string model) =>
         Write(req, quarantine.ListAsync(model, req, req.HttpContext.RequestAborted));
 
     [Function(nameof(GetDriftHistogram))]
-    public Task<IActionResult> GetDriftHistogram([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.DriftHistogram)] HttpRequest req, string model) =>
+    public Task<IActionResult> GetDriftHistogram([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.DriftHistogram)] HttpRequest req, string model) =>
         Write(req, histograms.GetAsync(model, req, req.HttpContext.RequestAborted));
 
     private static async Task<IActionResult> Write(HttpRequest req, Task<IResult> result)

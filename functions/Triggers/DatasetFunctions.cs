@@ -9,6 +9,6 @@ namespace Serverless.Functions.Triggers;
 public sealed class DatasetFunctions(DatasetsApi api)
 {
     [Function(nameof(ListDatasets))]
-    public Task<IActionResult> ListDatasets([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Datasets)] HttpRequest req, string model) =>
+    public Task<IActionResult> ListDatasets([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Datasets)] HttpRequest req, string model) =>
         HttpFunctions.Write(req, api.ListAsync(model, req, req.HttpContext.RequestAborted));
 }

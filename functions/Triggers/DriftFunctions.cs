@@ -18,7 +18,7 @@ public sealed class DriftFunctions(DriftApi api, DriftTimer timer)
         timer.TickAsync(DateTimeOffset.UtcNow, client, context.CancellationToken);
 
     [Function(nameof(ListDrift))]
-    public async Task<IActionResult> ListDrift([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Drift)] HttpRequest req, string model)
+    public async Task<IActionResult> ListDrift([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Drift)] HttpRequest req, string model)
     {
         await (await api.ListAsync(model, req, req.HttpContext.RequestAborted)).ExecuteAsync(req.HttpContext);
         return new EmptyResult();

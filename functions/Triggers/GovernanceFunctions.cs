@@ -9,27 +9,27 @@ namespace Serverless.Functions.Triggers;
 public sealed class GovernanceFunctions(GovernanceApi api)
 {
     [Function(nameof(GetSpec))]
-    public Task<IActionResult> GetSpec([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Spec)] HttpRequest req, string model) =>
+    public Task<IActionResult> GetSpec([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Spec)] HttpRequest req, string model) =>
         Write(req, api.GetSpecAsync(model, req, req.HttpContext.RequestAborted));
 
     [Function(nameof(GetAliases))]
-    public Task<IActionResult> GetAliases([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Aliases)] HttpRequest req, string model) =>
+    public Task<IActionResult> GetAliases([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Aliases)] HttpRequest req, string model) =>
         Write(req, api.GetAliasesAsync(model, req, req.HttpContext.RequestAborted));
 
     [Function(nameof(DownloadModel))]
-    public Task<IActionResult> DownloadModel([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.ModelZip)] HttpRequest req, string model, string version) =>
+    public Task<IActionResult> DownloadModel([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.ModelZip)] HttpRequest req, string model, string version) =>
         Write(req, api.DownloadModelAsync(model, version, req, req.HttpContext.RequestAborted));
 
     [Function(nameof(GetCardMarkdown))]
-    public Task<IActionResult> GetCardMarkdown([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.CardMarkdown)] HttpRequest req, string model, string version) =>
+    public Task<IActionResult> GetCardMarkdown([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.CardMarkdown)] HttpRequest req, string model, string version) =>
         Write(req, api.CardMarkdownAsync(model, version, req, req.HttpContext.RequestAborted));
 
     [Function(nameof(GetCardHtml))]
-    public Task<IActionResult> GetCardHtml([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.CardHtml)] HttpRequest req, string model, string version) =>
+    public Task<IActionResult> GetCardHtml([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.CardHtml)] HttpRequest req, string model, string version) =>
         Write(req, api.CardHtmlAsync(model, version, req, req.HttpContext.RequestAborted));
 
     [Function(nameof(GetDatasetProfile))]
-    public Task<IActionResult> GetDatasetProfile([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.DatasetProfile)] HttpRequest req, string model, string datasetVersion) =>
+    public Task<IActionResult> GetDatasetProfile([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.DatasetProfile)] HttpRequest req, string model, string datasetVersion) =>
         Write(req, api.DatasetProfileAsync(model, datasetVersion, req, req.HttpContext.RequestAborted));
 
     [Function(nameof(ArchiveVersion))]

@@ -15,19 +15,19 @@ namespace Serverless.Functions.Triggers;
 public sealed class HttpFunctions(PipelineApi api, RunsApi runs)
 {
     [Function(nameof(Health))]
-    public Task<IActionResult> Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Health)] HttpRequest req) =>
+    public Task<IActionResult> Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Health)] HttpRequest req) =>
         Write(req, api.HealthAsync(req, req.HttpContext.RequestAborted));
 
     [Function(nameof(ListModels))]
-    public Task<IActionResult> ListModels([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Models)] HttpRequest req) =>
+    public Task<IActionResult> ListModels([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Models)] HttpRequest req) =>
         Write(req, api.ListModelsAsync(req, req.HttpContext.RequestAborted));
 
     [Function(nameof(GetModel))]
-    public Task<IActionResult> GetModel([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Model)] HttpRequest req, string model) =>
+    public Task<IActionResult> GetModel([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Model)] HttpRequest req, string model) =>
         Write(req, api.GetModelAsync(model, req, req.HttpContext.RequestAborted));
 
     [Function(nameof(GetVersion))]
-    public Task<IActionResult> GetVersion([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Version)] HttpRequest req, string model, string version) =>
+    public Task<IActionResult> GetVersion([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Version)] HttpRequest req, string model, string version) =>
         Write(req, api.GetVersionAsync(model, version, req, req.HttpContext.RequestAborted));
 
     [Function(nameof(Predict))]
@@ -35,22 +35,22 @@ public sealed class HttpFunctions(PipelineApi api, RunsApi runs)
         Write(req, api.PredictAsync(model, req, req.HttpContext.RequestAborted).AsTask());
 
     [Function(nameof(ListRuns))]
-    public Task<IActionResult> ListRuns([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Runs)] HttpRequest req, string model) =>
+    public Task<IActionResult> ListRuns([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Runs)] HttpRequest req, string model) =>
         Write(req, api.ListRunsAsync(model, req, req.HttpContext.RequestAborted));
 
     [Function(nameof(ListAudit))]
-    public Task<IActionResult> ListAudit([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Audit)] HttpRequest req) =>
+    public Task<IActionResult> ListAudit([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Audit)] HttpRequest req) =>
         Write(req, api.ListAuditAsync(req, req.HttpContext.RequestAborted));
 
     [Function(nameof(ListOrchestrations))]
     public Task<IActionResult> ListOrchestrations(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Orchestrations)] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Orchestrations)] HttpRequest req,
         [DurableClient] DurableTaskClient client) =>
         Write(req, runs.ListAsync(req, client, req.HttpContext.RequestAborted));
 
     [Function(nameof(GetOrchestration))]
     public Task<IActionResult> GetOrchestration(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Orchestration)] HttpRequest req, string instanceId,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Orchestration)] HttpRequest req, string instanceId,
         [DurableClient] DurableTaskClient client) =>
         Write(req, runs.GetAsync(instanceId, client, req, req.HttpContext.RequestAborted));
 

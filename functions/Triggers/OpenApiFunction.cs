@@ -15,6 +15,6 @@ public sealed class OpenApiFunction
     public const string DocumentFile = "openapi.json";
 
     [Function(nameof(OpenApi))]
-    public IActionResult OpenApi([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.OpenApi)] HttpRequest req) =>
+    public IActionResult OpenApi([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.OpenApi)] HttpRequest req) =>
         new PhysicalFileResult(Path.Combine(AppContext.BaseDirectory, DocumentFile), ApiResults.JsonContentType);
 }

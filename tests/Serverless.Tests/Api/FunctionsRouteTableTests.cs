@@ -16,8 +16,8 @@ namespace Serverless.Tests.Api;
 
 /// <summary>
 /// The Functions app serves the local host's route table: the functions.metadata the Functions SDK writes for functions/
-/// lists one HTTP function per local route (same route, method and key requirement), the training orchestrator and one
-/// activity function per registered activity.
+/// lists one HTTP function per local route (same route, methods and key requirement; HEAD wherever GET, as the local host
+/// answers it), the training orchestrator and one activity function per registered activity.
 /// </summary>
 public sealed class FunctionsRouteTableTests
 {
@@ -123,6 +123,8 @@ public sealed class FunctionsRouteTableTests
                 foreach (var method in endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [])
                 {
                     routes.Add($"{method.ToUpperInvariant()} {route[HttpPrefix.Length..]} {authLevel}");
+                    // The local host answers HEAD as the GET of the same route (LocalHostApp.Create), before routing.
+                    if (HttpMethods.IsGet(method)) routes.Add($"{HttpMethods.Head} {route[HttpPrefix.Length..]} {authLevel}");
                 }
             }
         }
