@@ -1,5 +1,6 @@
 using System.Reflection;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using Serverless.Core.Api;
 using Serverless.Core.Serving;
@@ -15,6 +16,13 @@ namespace Serverless.LocalHost;
 public static class ApiDocument
 {
     public const string Name = "v1";
+
+    /// <summary>
+    /// The document of the Functions app's routes: this one less the routes only the local host serves
+    /// (<see cref="LocalOnly{TBuilder}"/>). The build writes it beside the other as <c>openapi_functions.json</c>, which
+    /// functions/ ships as its openapi.json.
+    /// </summary>
+    public const string FunctionsName = "functions";
 
     public const string Title = "Serverless MLOps pipeline";
 
@@ -33,102 +41,107 @@ public static class ApiDocument
     public static bool IsBuildTimeGeneration => Assembly.GetEntryAssembly()?.GetName().Name == "GetDocument.Insider";
 
     /// <summary>
-    /// The document's generator. It describes answers with the host's JSON options, which AddPipelineApi sets as the
-    /// answers are written (<see cref="ApiJson.ConfigureHost"/>), so the schemas have the answers' names.
+    /// The documents' generator: this host's (<see cref="Name"/>) and the Functions app's (<see cref="FunctionsName"/>),
+    /// alike but for the local-only routes. It describes answers with the host's JSON options, which AddPipelineApi sets
+    /// as the answers are written (<see cref="ApiJson.ConfigureHost"/>), so the schemas have the answers' names.
     /// </summary>
-    public static IServiceCollection AddPipelineOpenApi(this IServiceCollection services)
-    {
-        return services.AddOpenApi(Name, options =>
+    public static IServiceCollection AddPipelineOpenApi(this IServiceCollection services) =>
+        services.AddOpenApi(Name, Configure).AddOpenApi(FunctionsName, options =>
         {
-            options.AddDocumentTransformer((document, _, _) =>
+            Configure(options);
+            options.ShouldInclude = description => !description.ActionDescriptor.EndpointMetadata.OfType<LocalOnlyRoute>().Any();
+        });
+
+    private static void Configure(OpenApiOptions options)
+    {
+        options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = Title;
+            document.Info.Version = Name;
+            document.Info.Description =
+                "Models trained from files dropped into blob storage, served over HTTP. Versions are named v1, v2, ... "
+                + "Errors are problem details (application/problem+json) naming each bad field. Admin routes need the "
+                + $"key in the {AdminKeyHeader} header (or the code query parameter) whenever one is configured.";
+            document.Components ??= new OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes[AdminKeyScheme] = new OpenApiSecurityScheme
             {
-                document.Info.Title = Title;
-                document.Info.Version = Name;
-                document.Info.Description =
-                    "Models trained from files dropped into blob storage, served over HTTP. Versions are named v1, v2, ... "
-                    + "Errors are problem details (application/problem+json) naming each bad field. Admin routes need the "
-                    + $"key in the {AdminKeyHeader} header (or the code query parameter) whenever one is configured.";
-                document.Components ??= new OpenApiComponents();
-                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
-                document.Components.SecuritySchemes[AdminKeyScheme] = new OpenApiSecurityScheme
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Header,
+                Name = AdminKeyHeader,
+                Description = $"The admin key (locally {ApiOptions.Section}:{nameof(ApiOptions.AdminKey)}; on Azure a function key).",
+            };
+            document.Components.SecuritySchemes[AdminKeyQueryScheme] = new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Query,
+                Name = Serverless.Core.Api.AdminAccess.KeyParameter,
+                Description = $"The admin key as a query parameter, instead of the {AdminKeyHeader} header.",
+            };
+            return Task.CompletedTask;
+        });
+        options.AddOperationTransformer((operation, context, _) =>
+        {
+            // A route mapped without Describe is still named and, under /api, still says that bad input is problem details.
+            var description = context.Description;
+            if (description.RelativePath == $"{ApiRoutes.Prefix}/{ApiRoutes.OpenApi}") return Task.CompletedTask;
+            operation.OperationId ??= OperationId(description.HttpMethod, description.RelativePath);
+            operation.Responses ??= [];
+            if ((description.RelativePath ?? "").StartsWith(ApiRoutes.Prefix + "/", StringComparison.Ordinal) && !operation.Responses.ContainsKey("400")
+                && !description.ActionDescriptor.EndpointMetadata.OfType<ReadsNoInput>().Any())
+            {
+                operation.Responses["400"] = new OpenApiResponse
                 {
-                    Type = SecuritySchemeType.ApiKey,
-                    In = ParameterLocation.Header,
-                    Name = AdminKeyHeader,
-                    Description = $"The admin key (locally {ApiOptions.Section}:{nameof(ApiOptions.AdminKey)}; on Azure a function key).",
+                    Description = "Bad Request",
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference(nameof(ProblemDetails), context.Document) },
+                    },
                 };
-                document.Components.SecuritySchemes[AdminKeyQueryScheme] = new OpenApiSecurityScheme
+            }
+            return Task.CompletedTask;
+        });
+        options.AddDocumentTransformer((document, _, _) =>
+        {
+            // The fields every problem of this API may carry beyond RFC 9457's: each bad field of a 400, the request
+            // id of predict and feedback (and of answers no handler wrote), and the host's trace id.
+            if (document.Components?.Schemas is { } schemas && schemas.TryGetValue(nameof(ProblemDetails), out var found) && found is OpenApiSchema problem)
+            {
+                problem.Properties ??= new Dictionary<string, IOpenApiSchema>();
+                problem.Properties[ProblemErrors] = new OpenApiSchema
                 {
-                    Type = SecuritySchemeType.ApiKey,
-                    In = ParameterLocation.Query,
-                    Name = Serverless.Core.Api.AdminAccess.KeyParameter,
-                    Description = $"The admin key as a query parameter, instead of the {AdminKeyHeader} header.",
+                    Type = JsonSchemaType.Object,
+                    Description = "400: each bad field (a JSON path, rows[i].field, a query parameter) and what is wrong with it",
+                    AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } },
                 };
-                return Task.CompletedTask;
-            });
-            options.AddOperationTransformer((operation, context, _) =>
+                problem.Properties[RequestId.ProblemField] = new OpenApiSchema { Type = JsonSchemaType.String, Description = $"the request's id, as the {RequestId.Header} header carries it" };
+                problem.Properties["traceId"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "the host's trace id of the request" };
+            }
+            return Task.CompletedTask;
+        });
+        options.AddDocumentTransformer((document, _, _) =>
+        {
+            // Answers leave null fields out (ApiJson), so a property that may be null is not required of them.
+            foreach (var schema in document.Components?.Schemas?.Values ?? [])
             {
-                // A route mapped without Describe is still named and, under /api, still says that bad input is problem details.
-                var description = context.Description;
-                if (description.RelativePath == $"{ApiRoutes.Prefix}/{ApiRoutes.OpenApi}") return Task.CompletedTask;
-                operation.OperationId ??= OperationId(description.HttpMethod, description.RelativePath);
-                operation.Responses ??= [];
-                if ((description.RelativePath ?? "").StartsWith(ApiRoutes.Prefix + "/", StringComparison.Ordinal) && !operation.Responses.ContainsKey("400")
-                    && !description.ActionDescriptor.EndpointMetadata.OfType<ReadsNoInput>().Any())
+                if (schema.Required is not { Count: > 0 } required || schema.Properties is not { } properties) continue;
+                foreach (var (name, property) in properties)
                 {
-                    operation.Responses["400"] = new OpenApiResponse
-                    {
-                        Description = "Bad Request",
-                        Content = new Dictionary<string, OpenApiMediaType>
-                        {
-                            ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference(nameof(ProblemDetails), context.Document) },
-                        },
-                    };
+                    if (MayBeNull(property)) required.Remove(name);
                 }
-                return Task.CompletedTask;
-            });
-            options.AddDocumentTransformer((document, _, _) =>
+            }
+            return Task.CompletedTask;
+        });
+        options.AddOperationTransformer((operation, context, _) =>
+        {
+            if (context.Description.ActionDescriptor.EndpointMetadata.OfType<AdminRoute>().Any())
             {
-                // The fields every problem of this API may carry beyond RFC 9457's: each bad field of a 400, the request
-                // id of predict and feedback (and of answers no handler wrote), and the host's trace id.
-                if (document.Components?.Schemas is { } schemas && schemas.TryGetValue(nameof(ProblemDetails), out var found) && found is OpenApiSchema problem)
-                {
-                    problem.Properties ??= new Dictionary<string, IOpenApiSchema>();
-                    problem.Properties[ProblemErrors] = new OpenApiSchema
-                    {
-                        Type = JsonSchemaType.Object,
-                        Description = "400: each bad field (a JSON path, rows[i].field, a query parameter) and what is wrong with it",
-                        AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } },
-                    };
-                    problem.Properties[RequestId.ProblemField] = new OpenApiSchema { Type = JsonSchemaType.String, Description = $"the request's id, as the {RequestId.Header} header carries it" };
-                    problem.Properties["traceId"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "the host's trace id of the request" };
-                }
-                return Task.CompletedTask;
-            });
-            options.AddDocumentTransformer((document, _, _) =>
-            {
-                // Answers leave null fields out (ApiJson), so a property that may be null is not required of them.
-                foreach (var schema in document.Components?.Schemas?.Values ?? [])
-                {
-                    if (schema.Required is not { Count: > 0 } required || schema.Properties is not { } properties) continue;
-                    foreach (var (name, property) in properties)
-                    {
-                        if (MayBeNull(property)) required.Remove(name);
-                    }
-                }
-                return Task.CompletedTask;
-            });
-            options.AddOperationTransformer((operation, context, _) =>
-            {
-                if (context.Description.ActionDescriptor.EndpointMetadata.OfType<AdminRoute>().Any())
-                {
-                    operation.Security ??= [];
-                    // Either one: the header or the query parameter.
-                    operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(AdminKeyScheme, context.Document)] = [] });
-                    operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(AdminKeyQueryScheme, context.Document)] = [] });
-                }
-                return Task.CompletedTask;
-            });
+                operation.Security ??= [];
+                // Either one: the header or the query parameter.
+                operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(AdminKeyScheme, context.Document)] = [] });
+                operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(AdminKeyQueryScheme, context.Document)] = [] });
+            }
+            return Task.CompletedTask;
         });
     }
 
@@ -262,6 +275,13 @@ public static class ApiDocument
         var verb = (method ?? "").ToLowerInvariant();
         return (verb.Length > 0 ? char.ToUpperInvariant(verb[0]) + verb[1..] : "") + string.Concat(words);
     }
+
+    /// <summary>Marks a route only the local host serves (the dashboard at the root): the Functions app's document leaves it out.</summary>
+    public static TBuilder LocalOnly<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new LocalOnlyRoute());
+
+    /// <summary>The metadata <see cref="LocalOnly{TBuilder}"/> adds.</summary>
+    public sealed class LocalOnlyRoute;
 
     /// <summary>Marks a route the key filter guards.</summary>
     private sealed class AdminRoute;

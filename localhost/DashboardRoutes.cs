@@ -15,7 +15,8 @@ public static class DashboardRoutes
     {
         var api = app.MapGroup("/" + ApiRoutes.Prefix);
         app.MapGet(Root, (HttpRequest r, DashboardPage page) => page.Serve(r))
-            .DescribeFile("DashboardAtRoot", "The dashboard page (HTML), as at /" + ApiRoutes.Prefix + "/" + ApiRoutes.Dashboard, ApiResults.HtmlContentType);
+            .DescribeFile("DashboardAtRoot", "The dashboard page (HTML), as at /" + ApiRoutes.Prefix + "/" + ApiRoutes.Dashboard, ApiResults.HtmlContentType)
+            .LocalOnly();
         api.MapGet(ApiRoutes.Dashboard, (HttpRequest r, DashboardPage page) => page.Serve(r))
             .DescribeFile("Dashboard", "The dashboard page (HTML)", ApiResults.HtmlContentType);
         api.MapGet(ApiRoutes.Quarantine, (string model, HttpRequest r, QuarantineApi h, CancellationToken ct) => h.ListAsync(model, r, ct))

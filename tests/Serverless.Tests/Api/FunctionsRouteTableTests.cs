@@ -117,7 +117,7 @@ public sealed class FunctionsRouteTableTests
             {
                 var route = endpoint.RoutePattern.RawText!.TrimStart('/');
                 // The local host also serves the dashboard at its root; the Functions app serves it under the prefix only.
-                if (endpoint.RoutePattern.RawText == DashboardRoutes.Root) continue;
+                if (endpoint.Metadata.GetMetadata<ApiDocument.LocalOnlyRoute>() is not null) continue;
                 Assert.True(route.StartsWith(HttpPrefix, StringComparison.Ordinal), $"Local route '{route}' is not under {HttpPrefix}.");
                 var authLevel = await RequiresAdminKeyAsync(endpoint) ? "Function" : "Anonymous";
                 foreach (var method in endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [])

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Core.Api;
+using Serverless.LocalHost;
 using Serverless.Tests.Infra;
 using Serverless.Tests.Infrastructure;
 
@@ -263,16 +264,28 @@ public sealed class OpenApiDocumentTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task FunctionsAppDocument_ComparedWithTheServedOne_DescribesTheSameOperations()
+    public async Task FunctionsAppDocument_ComparedWithTheServedOne_DescribesTheSameOperationsButTheLocalOnlyOnes()
     {
         await using var host = await TestHost.StartAsync(azurite);
         var served = await DocumentAsync(host);
+        var localOnly = LocalOnlyRoutes(host.Services);
 
         var shipped = JsonNode.Parse(File.ReadAllText(Path.Combine(DeploymentFiles.FunctionsOutput(), "openapi.json")))!;
 
-        var servedOperations = Operations(served).ToDictionary(o => o.Key, o => o.Value["operationId"]!.GetValue<string>());
+        var servedOperations = Operations(served).Where(o => !localOnly.Contains(o.Key)).ToDictionary(o => o.Key, o => o.Value["operationId"]!.GetValue<string>());
         var shippedOperations = Operations(shipped).ToDictionary(o => o.Key, o => o.Value["operationId"]!.GetValue<string>());
         Assert.Equal(servedOperations.OrderBy(o => o.Key, StringComparer.Ordinal), shippedOperations.OrderBy(o => o.Key, StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task FunctionsAppDocument_DashboardAtTheRoot_IsLeftOut()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        var served = Operations(await DocumentAsync(host));
+
+        var shipped = Operations(JsonNode.Parse(File.ReadAllText(Path.Combine(DeploymentFiles.FunctionsOutput(), "openapi.json")))!);
+
+        Assert.Equal((true, false), (served.ContainsKey("GET " + DashboardRoutes.Root), shipped.ContainsKey("GET " + DashboardRoutes.Root)));
     }
 
     private static async Task<JsonNode> DocumentAsync(TestHost host)
@@ -282,6 +295,14 @@ public sealed class OpenApiDocumentTests(AzuriteFixture azurite)
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
     }
+
+    /// <summary>The routes and methods only the local host serves (<see cref="ApiDocument.LocalOnly{TBuilder}"/>), as <see cref="MappedRoutes"/> names them.</summary>
+    private static HashSet<string> LocalOnlyRoutes(IServiceProvider services) =>
+    [
+        .. services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<ApiDocument.LocalOnlyRoute>() is not null)
+            .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? []).Select(m => $"{m.ToUpperInvariant()} /{e.RoutePattern.RawText!.TrimStart('/')}")),
+    ];
 
     /// <summary>Every route and method the host maps, as <c>GET /api/models/{model}</c>, sorted.</summary>
     private static List<string> MappedRoutes(IServiceProvider services)
