@@ -40,4 +40,14 @@ public sealed class HostJsonTests
 
         Assert.Equal(("OpenTelemetry", true, "V2"), ((string?)Host["telemetryMode"], (bool?)tracing["distributedTracingEnabled"], (string?)tracing["version"]));
     }
+
+    [Fact]
+    public void Logging_InOpenTelemetryMode_HasNoApplicationInsightsSection()
+    {
+        // With telemetryMode OpenTelemetry the host does not use logging.applicationInsights (its sampling settings
+        // included): such a section would only promise what does not happen.
+        var applicationInsights = Host["logging"]?["applicationInsights"];
+
+        Assert.Equal(("OpenTelemetry", null), ((string?)Host["telemetryMode"], applicationInsights?.ToJsonString()));
+    }
 }
