@@ -219,6 +219,20 @@ public static partial class CellValues
             && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out date);
     }
 
+    /// <summary>
+    /// Whether a value that is not a date (<see cref="TryDate(ReadOnlySpan{char}, out DateTimeOffset)"/>) is one written day
+    /// first, as much of the world writes it (13/03/2021, 13.03.2021 14:05), for advice: dates are read as ISO 8601 or,
+    /// with slashes, month first, and a day-first date is read as text, or as another date where the day is 12 or less.
+    /// </summary>
+    public static bool LooksLikeDayFirstDate(string value) =>
+        !TryDate(value.AsSpan(), out _) && DateTimeOffset.TryParseExact(value.Trim(), DayFirstFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _);
+
+    private static readonly string[] DayFirstFormats =
+        [.. from separator in new[] { "/", ".", "-" }
+            from time in new[] { "", " H:mm", " H:mm:ss" }
+            from year in new[] { "yyyy", "yy" }
+            select $"d{separator}M{separator}{year}{time}"];
+
     public static bool TryDate(ReadOnlySpan<byte> value, out DateTimeOffset date)
     {
         date = default;

@@ -72,6 +72,12 @@ internal sealed class ColumnStatistics
     /// </summary>
     public string? FirstNonNumber;
 
+    /// <summary>The first value read as a date that is written with slashes (05/03/2021, read month first), for a note on the order.</summary>
+    public string? FirstSlashedDate;
+
+    /// <summary>The first value, after any dates, that is not one (13/03/2021 written day first, among them), for a note.</summary>
+    public string? FirstNonDate;
+
     /// <summary>Distinct counting switches from numeric keys (cheap to hash) to text once a column turns out not to be all numbers.</summary>
     private void MoveNumbersToText()
     {
@@ -196,8 +202,16 @@ internal sealed class ColumnStatistics
         }
         if (!classified && _mayBeDate)
         {
-            if (CellValues.TryDate(value, out _)) Dates++;
-            else _mayBeDate = false;
+            if (CellValues.TryDate(value, out _))
+            {
+                Dates++;
+                if (FirstSlashedDate is null && value.Contains((byte)'/')) FirstSlashedDate = System.Text.Encoding.UTF8.GetString(value);
+            }
+            else
+            {
+                _mayBeDate = false;
+                FirstNonDate = System.Text.Encoding.UTF8.GetString(value);
+            }
         }
 
         if (DistinctOverflow) return outcome;

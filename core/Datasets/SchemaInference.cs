@@ -80,6 +80,20 @@ internal sealed class SchemaInference(IngestionOptions options)
     }
 
     /// <summary>
+    /// A note for a column of dates written day first (13/03/2021, 13.03.2021), which are not read as dates: the column
+    /// reaches the model as categories, one per day, and a date that was meant is never silently lost. Null unless at least
+    /// half of the column's values are dates either way (with its distinct values not all counted, the example decides).
+    /// </summary>
+    private static string? DatesReadAsWords(ColumnStatistics stat)
+    {
+        if (stat.FirstNonDate is not { } example || !CellValues.LooksLikeDayFirstDate(example)) return null;
+        if (!stat.DistinctOverflow
+            && stat.Distinct.Where(d => CellValues.TryDate(d.Key, out _) || CellValues.LooksLikeDayFirstDate(d.Key)).Sum(d => d.Value) * 2 < stat.Present) return null;
+        return $"'{CellValues.Escape(stat.Name)}': values such as '{CellValues.Escape(example)}' look like dates written day first, which are not read as dates " +
+               "(a date is read as 2021-03-13, or month first with slashes, 03/13/2021), so the column is read as categories; write the dates as 2021-03-13 to have it read as dates";
+    }
+
+    /// <summary>
     /// Why a column the spec declares numeric cannot be read as numbers, and what to do: where every example is a number
     /// written for people ($32.99, 28.4%, 86,087.05), to write the numbers alone, since declaring the column categorical
     /// would make each amount a category of its own; else to declare it categorical or fix the data.
@@ -166,7 +180,7 @@ internal sealed class SchemaInference(IngestionOptions options)
             {
                 var inferredKind = stat.InferKind();
                 columns.Add(new ColumnSchema(stat.Name, inferredKind));
-                if (inferredKind is ColumnKind.Categorical or ColumnKind.Text && first.Stats[first.LabelIndex] != stat && NumbersReadAsWords(stat) is { } note) inferred.Add(note);
+                if (inferredKind is ColumnKind.Categorical or ColumnKind.Text && first.Stats[first.LabelIndex] != stat && (NumbersReadAsWords(stat) ?? DatesReadAsWords(stat)) is { } note) inferred.Add(note);
             }
         }
         if (KindsInWords(columns.Where(c => c.Inferred)) is { } kinds) inferred.Add($"column kinds: {kinds}");
@@ -279,6 +293,12 @@ internal sealed class SchemaInference(IngestionOptions options)
                     throw new Rejection(ReasonCodes.NotDates, $"Column '{CellValues.Escape(c.Name)}' is dateTime in the spec, but holds values that are not dates{(example is null ? "" : $", such as '{CellValues.Escape(example)}'")}; write dates as 2024-01-31 or 2024-01-31T14:05:00 (or 01/31/2024), or give the column another kind.");
                 }
                 inferred.Add($"'{c.Name}' is a date/time column: its instant, year, month, day, weekday, hour and minute are features");
+                // Slashed dates whose days are all 12 or less read either way: say which way they were read.
+                if (stat.FirstSlashedDate is { } slashed && CellValues.TryDate(slashed, out var read))
+                {
+                    inferred.Add($"'{CellValues.Escape(c.Name)}': dates written with slashes are read month first ('{CellValues.Escape(slashed)}' is {read:yyyy-MM-dd}); " +
+                                 "if the file writes the day first, write the dates as yyyy-MM-dd (2021-03-13)");
+                }
             }
             features.Add(c.Name);
         }

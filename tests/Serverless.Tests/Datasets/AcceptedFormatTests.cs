@@ -244,6 +244,49 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
                         "write numbers without thousands separators (86087.05, not 86,087.05) to have it read as numbers", manifest.Schema.Inferred);
     }
 
+    [Theory]
+    [InlineData("dd/MM/yyyy")]
+    [InlineData("dd.MM.yyyy")]
+    public async Task Ingest_DatesWrittenDayFirst_SaysTheyAreReadAsCategoriesAndHowToWriteThem(string format)
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("dayfirst");
+        var rows = "when,fare\n" + string.Concat(Enumerable.Range(0, 60).Select(i => $"{new DateTime(2021, 1, 1).AddDays(i * 5).ToString(format, CultureInfo.InvariantCulture)},{i % 2}\n"));
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/dates.csv", rows));
+
+        Assert.Equal(ColumnKind.Categorical, manifest.Schema.Columns.Single(c => c.Name == "when").Kind);
+        Assert.Contains(manifest.Schema.Inferred, note => note.StartsWith("'when': values such as '", StringComparison.Ordinal)
+            && note.Contains("look like dates written day first", StringComparison.Ordinal) && note.EndsWith("write the dates as 2021-03-13 to have it read as dates", StringComparison.Ordinal));
+    }
+
+    /// <summary>Slashed dates whose days are all 12 or less read either way: they are read month first, and the note says so with one read out.</summary>
+    [Fact]
+    public async Task Ingest_SlashedDatesThatReadEitherWay_SayTheyAreReadMonthFirst()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("slashed");
+        var rows = "when,fare\n" + string.Concat(Enumerable.Range(0, 60).Select(i => $"{1 + i % 12:D2}/{1 + i / 12:D2}/2021,{i % 2}\n"));
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/dates.csv", rows));
+
+        Assert.Equal(ColumnKind.DateTime, manifest.Schema.Columns.Single(c => c.Name == "when").Kind);
+        Assert.Contains("'when': dates written with slashes are read month first ('01/01/2021' is 2021-01-01); if the file writes the day first, write the dates as yyyy-MM-dd (2021-03-13)", manifest.Schema.Inferred);
+    }
+
+    [Fact]
+    public async Task Ingest_IsoDates_HaveNoNoteOnTheirOrder()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("isodates");
+        var rows = "when,fare\n" + string.Concat(Enumerable.Range(0, 60).Select(i => $"{new DateTime(2021, 1, 1).AddDays(i * 5):yyyy-MM-dd},{i % 2}\n"));
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/dates.csv", rows));
+
+        Assert.Equal(ColumnKind.DateTime, manifest.Schema.Columns.Single(c => c.Name == "when").Kind);
+        Assert.DoesNotContain(manifest.Schema.Inferred, note => note.Contains("first", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Ingest_FeatureOfPercentages_SaysToWriteTheNumberAlone()
     {
