@@ -93,6 +93,31 @@ internal sealed class SchemaInference(IngestionOptions options)
                "(a date is read as 2021-03-13, or month first with slashes, 03/13/2021), so the column is read as categories; write the dates as 2021-03-13 to have it read as dates";
     }
 
+    /// <summary>Fewer rows than this and a column of values all different is not called an identifier: a small file's measurements differ too.</summary>
+    private const int IdentifierRows = 50;
+
+    /// <summary>
+    /// A note for a feature that cannot help a model and costs it: one value in every row, or, among categories, text and
+    /// whole numbers, a value of its own in every row (an id, a row number, an e-mail), which a model only memorizes. It stays
+    /// a feature (the spec decides), and is never silent. Null otherwise, and when the values were too many to count.
+    /// </summary>
+    private static string? UninformativeFeature(ColumnStatistics stat, ColumnKind kind)
+    {
+        if (stat.DistinctOverflow || stat.Present == 0) return null;
+        var name = CellValues.Escape(stat.Name);
+        var advice = "list it under \"exclude\" in the spec unless it is meant";
+        if (stat.Distinct.Count == 1)
+        {
+            return $"'{name}' holds one value, '{CellValues.Escape(stat.Distinct.Keys.First())}', in every row that has one: it tells a model nothing; {advice}";
+        }
+        var identifierLike = kind is ColumnKind.Categorical or ColumnKind.Text || (kind == ColumnKind.Numeric && stat.Integers == stat.Present);
+        if (identifierLike && stat.Present >= IdentifierRows && stat.Distinct.Count == stat.Present)
+        {
+            return $"'{name}' holds a value of its own in every row ({stat.Present:N0} values, all different), as an identifier does: a model can only memorize it; {advice}";
+        }
+        return null;
+    }
+
     /// <summary>
     /// Why a column the spec declares numeric cannot be read as numbers, and what to do: where every example is a number
     /// written for people ($32.99, 28.4%, 86,087.05), to write the numbers alone, since declaring the column categorical
@@ -300,6 +325,7 @@ internal sealed class SchemaInference(IngestionOptions options)
                                  "if the file writes the day first, write the dates as yyyy-MM-dd (2021-03-13)");
                 }
             }
+            if (UninformativeFeature(stat, c.Kind) is { } uninformative) inferred.Add(uninformative);
             features.Add(c.Name);
         }
         if (notNumbers.Count > 0) throw new Rejection(ReasonCodes.NotNumbers, string.Join(" ", notNumbers));

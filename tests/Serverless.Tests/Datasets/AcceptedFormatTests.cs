@@ -287,6 +287,24 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
         Assert.DoesNotContain(manifest.Schema.Inferred, note => note.Contains("first", StringComparison.Ordinal));
     }
 
+    /// <summary>An id, a uuid and a constant column stay features, each with a note saying why a model cannot learn from it; a measurement with a value of its own in every row has none.</summary>
+    [Fact]
+    public async Task Ingest_IdentifierAndConstantColumns_AreNamedInTheNotes()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("idconst");
+        var rows = "customer_id,uuid,country,weight,fare\n" + string.Concat(Enumerable.Range(0, 80).Select(i =>
+            string.Format(CultureInfo.InvariantCulture, "{0},{1:N},FR,{2:0.000},{3}\n", 1000 + i, new Guid(i, 0, 0, new byte[8]), 50 + i * 0.137, i % 2)));
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/customers.csv", rows));
+
+        Assert.Contains("'customer_id' holds a value of its own in every row (80 values, all different), as an identifier does: a model can only memorize it; list it under \"exclude\" in the spec unless it is meant", manifest.Schema.Inferred);
+        Assert.Contains(manifest.Schema.Inferred, note => note.StartsWith("'uuid' holds a value of its own in every row", StringComparison.Ordinal));
+        Assert.Contains("'country' holds one value, 'FR', in every row that has one: it tells a model nothing; list it under \"exclude\" in the spec unless it is meant", manifest.Schema.Inferred);
+        Assert.DoesNotContain(manifest.Schema.Inferred, note => note.StartsWith("'weight'", StringComparison.Ordinal));
+        Assert.Equal(["customer_id", "uuid", "country", "weight"], manifest.Schema.Features);
+    }
+
     [Fact]
     public async Task Ingest_FeatureOfPercentages_SaysToWriteTheNumberAlone()
     {
