@@ -26,6 +26,21 @@ public static class Blend
     /// <summary>The column each member's answer is copied to before the next member runs: <c>blend.{index}</c>.</summary>
     public static string MemberColumn(int index) => string.Create(CultureInfo.InvariantCulture, $"blend.{index}");
 
+    /// <summary>The copy of the data's <paramref name="index"/>th feature column that the members' outputs cannot replace: <c>blend.input.{index}</c>.</summary>
+    private static string KeptColumn(int index) => string.Create(CultureInfo.InvariantCulture, $"blend.input.{index}");
+
+    /// <summary>
+    /// Whether a member's chain may write a column of this name: the features (<see cref="FeaturePipeline.FeaturesColumn"/>),
+    /// the featurization's columns (<c>f_…</c>, and the <c>__date…</c> of its date parts) and the trainer's outputs. A data
+    /// column so named (a binary file with a <c>PredictedLabel</c> or <c>Features</c> column) would otherwise reach the
+    /// next member as the earlier member's output: a boolean where it featurizes a category, or that member's answer.
+    /// </summary>
+    private static bool MemberMayWrite(string column) =>
+        column is FeaturePipeline.FeaturesColumn or FeaturePipeline.PredictedClassColumn
+            or ModelOutputs.ScoreColumn or ModelOutputs.PredictedLabelColumn or ModelOutputs.ProbabilityColumn
+        || column.StartsWith(FeaturePipeline.FeatureColumn(""), StringComparison.Ordinal)
+        || column.StartsWith(DateFeatures.InputColumn, StringComparison.Ordinal);
+
     /// <summary>The most input columns ML.NET's expression transform takes.</summary>
     private const int ExpressionInputs = 5;
 
@@ -50,8 +65,16 @@ public static class Blend
         var members = Members();
         // One flat chain (EstimatorChain.Append; appending to an IEstimator nests a chain a level per step).
         var chain = new EstimatorChain<ITransformer>();
+        // Every member reads the data's own columns, but a member's outputs replace columns of the same name for the rest
+        // of the chain: a feature named like one is kept aside before the first member and put back before each next one.
+        var kept = schema.Features.Where(MemberMayWrite).Select((name, i) => (Name: name, Copy: KeptColumn(i))).ToList();
+        foreach (var (name, copy) in kept) chain = chain.Append<ITransformer>(ml.Transforms.CopyColumns(copy, name));
         for (var i = 0; i < members.Count; i++)
         {
+            if (i > 0)
+            {
+                foreach (var (name, copy) in kept) chain = chain.Append<ITransformer>(ml.Transforms.CopyColumns(name, copy));
+            }
             chain = chain.Append(TrainerCatalog.Estimator(ml, schema, distinct, members[i], seed, rows))
                 .Append<ITransformer>(ml.Transforms.CopyColumns(MemberColumn(i), answer));
         }
