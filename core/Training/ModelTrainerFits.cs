@@ -117,13 +117,23 @@ public sealed partial class ModelTrainer
         return new Fitted(ml, model, label, loader, data.Schema);
     }
 
-    /// <summary>Fits one candidate on loaded rows: the label transform, the featurization and the trainer, as served.</summary>
+    /// <summary>
+    /// Fits one candidate on loaded rows: the label transform, the featurization and the trainer, as served.
+    /// </summary>
+    /// <exception cref="NoSplitException">LightGBM (alone or in a blend) found no split in the features.</exception>
     internal static (ITransformer Model, ITransformer Label) Fit(MLContext ml, DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct,
         CandidateSpec candidate, int seed, IDataView data)
     {
         var label = FeaturePipeline.FitLabel(ml, schema, data);
         var estimator = TrainerCatalog.Estimator(ml, schema, distinct, candidate, seed, TrainerCatalog.NeedsRowCount(candidate) ? CountRows(data) : 0);
-        return (FitAsServed(ml, schema, estimator, label.Transform(data)), label);
+        try
+        {
+            return (FitAsServed(ml, schema, estimator, label.Transform(data)), label);
+        }
+        catch (Exception e) when (NoSplitException.Explains(e))
+        {
+            throw new NoSplitException(candidate.Trainer == Blend.Name ? $"{Blend.Name}'s LightGbm member" : candidate.Trainer, e);
+        }
     }
 
     /// <summary>
