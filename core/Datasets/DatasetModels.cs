@@ -53,6 +53,16 @@ public sealed record DatasetSchema
     /// <summary>Classification: the label's classes, sorted ordinally; for binary tasks the second is the positive class.</summary>
     public IReadOnlyList<string>? Classes { get; init; }
 
+    /// <summary>
+    /// A boolean label's classes as the file writes them (<c>yes</c> for <c>true</c>), keyed by class, where the two
+    /// differ: the data file and training read <c>true</c>/<c>false</c>, but a message about a class names it as the
+    /// user wrote it (<see cref="ClassAsWritten"/>). Null when every class is written as it is named.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? ClassesAsWritten { get; init; }
+
+    /// <summary>A class as the file writes it (see <see cref="ClassesAsWritten"/>).</summary>
+    public string ClassAsWritten(string @class) => ClassesAsWritten?.GetValueOrDefault(@class) ?? @class;
+
     public string? TimeColumn { get; init; }
 
     /// <summary>What was inferred rather than read from the spec, in words a person reads (e.g. "label: last column").</summary>

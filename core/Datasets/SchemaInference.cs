@@ -234,6 +234,7 @@ internal sealed class SchemaInference(IngestionOptions options)
             ? label.Distinct.Keys.Select(k => CellValues.Canonical(ColumnKind.Boolean, k)).OfType<string>().Distinct(StringComparer.Ordinal).ToList()
             : label.Distinct.Keys.ToList();
         if (appendTo?.Schema.Classes is { } appendedClasses) labelValues = [.. labelValues.Union(appendedClasses, StringComparer.Ordinal)];
+        var classesAsWritten = labelKind == ColumnKind.Boolean ? ClassesAsWritten(label, appendTo?.Schema) : null;
         if (label.Present > 0 && labelValues.Count == 1 && !label.DistinctOverflow && appendTo is null)
         {
             throw new Rejection(ReasonCodes.LabelConstant, $"The label '{CellValues.Escape(labelName)}' has one value only ({CellValues.Escape(label.Distinct.Keys.First())}); a model cannot learn from it.{InferredLabelAdvice(first, spec, options.MaxClasses)}");
@@ -370,9 +371,27 @@ internal sealed class SchemaInference(IngestionOptions options)
             Excluded = excluded,
             Sensitive = sensitive,
             Classes = classes,
+            ClassesAsWritten = task == TaskKind.Regression ? null : classesAsWritten,
             TimeColumn = spec.TimeColumn,
             Inferred = inferred,
         };
+    }
+
+    /// <summary>
+    /// A boolean label's classes as the file writes them where that is not their name: each class's most frequent
+    /// spelling (<c>yes</c> for <c>true</c>), else the spelling of the version appended to. Null when there is none.
+    /// </summary>
+    private static Dictionary<string, string>? ClassesAsWritten(ColumnStatistics label, DatasetSchema? appendTo)
+    {
+        var written = new Dictionary<string, string>(appendTo?.ClassesAsWritten ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        foreach (var spellings in label.Distinct.GroupBy(k => CellValues.Canonical(ColumnKind.Boolean, k.Key)))
+        {
+            if (spellings.Key is null) continue;
+            var most = spellings.OrderByDescending(k => k.Value).ThenBy(k => k.Key, StringComparer.Ordinal).First().Key;
+            if (most != spellings.Key) written[spellings.Key] = most;
+            else written.Remove(spellings.Key);
+        }
+        return written.Count == 0 ? null : written;
     }
 
     /// <summary>

@@ -75,7 +75,7 @@ public static class ModelEvaluation
             var positives = labels.Count(l => l);
             if (positives > 0 && positives < labels.Count) throw;
             // The positive class is the schema's second; the other is its first.
-            var missing = positives == 0 ? schema.PositiveClass : schema.Classes?[0];
+            var missing = schema.ClassAsWritten((positives == 0 ? schema.PositiveClass : schema.Classes?[0]) ?? "");
             throw new InvalidOperationException(
                 $"{labels.Count} rows scored together hold no row of class '{missing}', so AUC and the other binary metrics are not defined on them. " +
                 $"The rows of '{missing}' are too few to hold out some for every measure (each cross-validation fold, the validation and the test split): upload more rows of it.");

@@ -51,9 +51,13 @@ public sealed partial class ModelTrainer(
         var prefix = $"{DatasetStore.Prefix(model, datasetVersion)}splits/s{seed}{shares}{order}/";
         var names = (Train: prefix + "train.csv", Validation: prefix + "validation.csv", Test: prefix + "test.csv");
         var counts = prefix + "counts.json";
+        // A binary label's rows of each class per part, beside the counts (a split made before they were kept has none).
+        var classCounts = prefix + "classes.json";
         if (await JsonBlobs.TryReadAsync<long[]>(storage.Datasets.GetBlobClient(counts), ct).ConfigureAwait(false) is { } existing)
         {
-            return new SplitRefs(names.Train, names.Validation, names.Test, seed, existing.Value[0], existing.Value[1], existing.Value[2], validationShare, testShare, timeColumn);
+            var classes = await JsonBlobs.TryReadAsync<List<SplitClass>>(storage.Datasets.GetBlobClient(classCounts), ct).ConfigureAwait(false);
+            return new SplitRefs(names.Train, names.Validation, names.Test, seed, existing.Value[0], existing.Value[1], existing.Value[2], validationShare, testShare, timeColumn,
+                classes?.Value);
         }
 
         using var scratch = new Scratch(_options.ScratchDirectory);
@@ -61,6 +65,9 @@ public sealed partial class ModelTrainer(
         await DatasetIntegrity.VerifyAsync(source, manifest, ct).ConfigureAwait(false);
         var parts = new[] { scratch.File("train.csv"), scratch.File("validation.csv"), scratch.File("test.csv") };
         var rowCounts = new long[3];
+        var schema = manifest.Schema;
+        var binaryClasses = schema.Task == TaskKind.Binary && schema.Classes is { Count: 2 } two ? two : null;
+        var classRows = new long[2, 3];
         var assignment = timeColumn is null ? null
             : await TimeOrderedAssignmentAsync(source, timeColumn, manifest.Schema.Column(timeColumn).Kind, trainCut, validationCut, ct).ConfigureAwait(false);
 
@@ -69,6 +76,7 @@ public sealed partial class ModelTrainer(
         {
             using var reader = CanonicalCsv.OpenReader(new StreamReader(source, Encoding.UTF8));
             var header = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToArray();
+            var labelIndex = binaryClasses is null ? -1 : Array.IndexOf(header, schema.Label);
             foreach (var w in writers) CanonicalCsv.WriteRecord(w, header);
             var fields = new string?[reader.FieldCount];
             long row = 0;
@@ -78,6 +86,12 @@ public sealed partial class ModelTrainer(
                 var part = assignment is not null ? assignment[row] : PartOf(seed, row, trainCut, validationCut);
                 CanonicalCsv.WriteRecord(writers[part], fields);
                 rowCounts[part]++;
+                if (labelIndex >= 0)
+                {
+                    var value = fields[labelIndex];
+                    if (value == binaryClasses![0]) classRows[0, part]++;
+                    else if (value == binaryClasses[1]) classRows[1, part]++;
+                }
                 row++;
             }
         }
@@ -89,10 +103,14 @@ public sealed partial class ModelTrainer(
         await UploadFileAsync(storage.Datasets, names.Train, parts[0], ct).ConfigureAwait(false);
         await UploadFileAsync(storage.Datasets, names.Validation, parts[1], ct).ConfigureAwait(false);
         await UploadFileAsync(storage.Datasets, names.Test, parts[2], ct).ConfigureAwait(false);
+        List<SplitClass>? splitClasses = binaryClasses is null ? null
+            : [.. binaryClasses.Select((name, c) => new SplitClass(schema.ClassAsWritten(name), classRows[c, 0], classRows[c, 1], classRows[c, 2]))];
+        // The class counts go first: a split whose counts exist is read back whole, and one without classes is read as made before them.
+        if (splitClasses is not null) await JsonBlobs.WriteAsync(storage.Datasets.GetBlobClient(classCounts), splitClasses, ct).ConfigureAwait(false);
         await JsonBlobs.WriteAsync(storage.Datasets.GetBlobClient(counts), rowCounts, ct).ConfigureAwait(false);
         logger.LogInformation("Split {ModelName} {DatasetVersion} with seed {Seed}: {Train}/{Validation}/{Test} rows",
             model, datasetVersion, seed, rowCounts[0], rowCounts[1], rowCounts[2]);
-        return new SplitRefs(names.Train, names.Validation, names.Test, seed, rowCounts[0], rowCounts[1], rowCounts[2], validationShare, testShare, timeColumn);
+        return new SplitRefs(names.Train, names.Validation, names.Test, seed, rowCounts[0], rowCounts[1], rowCounts[2], validationShare, testShare, timeColumn, splitClasses);
     }
 
     /// <summary>

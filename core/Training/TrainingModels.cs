@@ -18,7 +18,8 @@ public sealed record SplitRefs(
     long TestRows,
     double ValidationFraction = TrainingOptions.DefaultValidationFraction,
     double TestFraction = TrainingOptions.DefaultTestFraction,
-    string? TimeColumn = null)
+    string? TimeColumn = null,
+    IReadOnlyList<SplitClass>? Classes = null)
 {
     /// <summary>
     /// The fewest rows a run measures a model on: the test split, and the validation split where candidates are chosen on
@@ -46,7 +47,34 @@ public sealed record SplitRefs(
         {
             return $"{counts}: a run that chooses among candidates on the validation split{(TimeColumn is null ? "" : " (a time-ordered split is never cross-validated)")} needs at least {MinMeasuredRows} validation rows. {more}";
         }
-        return TrainRows == 0 ? $"{counts}: there is nothing to train on. {more}" : null;
+        if (TrainRows == 0) return $"{counts}: there is nothing to train on. {more}";
+        return Classes?.Select(c => c.Shortfall(folds)).FirstOrDefault(s => s is not null);
+    }
+}
+
+/// <summary>
+/// How many rows of one class of a binary label each part of a split holds, the class named as the file writes it
+/// (<see cref="Datasets.DatasetSchema.ClassAsWritten"/>). Every measure of a binary model (AUC and the others) needs rows of
+/// both classes, so a part without any fails the run; known at the split, it fails before any candidate trains.
+/// </summary>
+public sealed record SplitClass(string Name, long TrainRows, long ValidationRows, long TestRows)
+{
+    /// <summary>
+    /// Why this class's rows cannot carry a run, or null: none to train on, none in test, none in validation where the run
+    /// chooses on it, or fewer in train and validation than <paramref name="folds"/> cross-validation folds (then some fold
+    /// holds none of them; more does not promise every fold one, which the fold's measure then says).
+    /// </summary>
+    public string? Shortfall(int folds)
+    {
+        var where = TrainRows == 0 ? "none to train on"
+            : TestRows == 0 ? "none in test to measure the model on"
+            : folds == 0 && ValidationRows == 0 ? "none in validation to choose among the candidates on"
+            : folds >= 2 && TrainRows + ValidationRows < folds
+                ? string.Create(CultureInfo.InvariantCulture, $"fewer in train and validation than the {folds} cross-validation folds that each need one")
+            : null;
+        return where is null ? null : string.Create(CultureInfo.InvariantCulture,
+            $"The label's class '{Name}' has {TrainRows + ValidationRows + TestRows:N0} rows, and the split put {TrainRows:N0} in train, {ValidationRows:N0} in validation and {TestRows:N0} in test: {where}. " +
+            $"Every measure of a binary model needs rows of both classes, and the rows of '{Name}' are too few to hold out some for each (each cross-validation fold, the validation and the test split): upload more rows of it.");
     }
 }
 

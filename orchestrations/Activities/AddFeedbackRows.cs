@@ -24,6 +24,7 @@ public sealed class AddFeedbackRows(PipelineStorage storage) : PipelineActivity<
         var rows = newline < 0 ? "" : feedback[(newline + 1)..];
         var combined = train.EndsWith('\n') ? train + rows : train + "\n" + rows;
         await storage.Datasets.GetBlobClient(target).UploadAsync(BinaryData.FromString(combined), overwrite: true, cancellationToken);
-        return input.Splits with { Train = target, TrainRows = input.Splits.TrainRows + input.Feedback.TrainRows };
+        // The feedback rows' classes are not counted: the split's class counts no longer hold for train, so none are kept.
+        return input.Splits with { Train = target, TrainRows = input.Splits.TrainRows + input.Feedback.TrainRows, Classes = null };
     }
 }
