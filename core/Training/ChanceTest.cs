@@ -25,24 +25,26 @@ public static class ChanceTest
     /// The p-value of a scored view of labelled rows (null for rows of one label value only), and the bootstrap interval
     /// (<see cref="BootstrapInterval"/>) of <paramref name="metric"/> (the run's primary metric) where it is one the
     /// bootstrap has (<see cref="BootstrapInterval.Supports"/>), else of the tested metric; from one read of the rows.
+    /// <paramref name="label"/>: the prepared label's column (<see cref="FeaturePipeline.PreparedLabel"/>).
     /// </summary>
-    public static (double? PValue, MetricInterval? Interval) OnRows(TaskKind task, IDataView scored, int seed, string? metric = null)
+    public static (double? PValue, MetricInterval? Interval) OnRows(TaskKind task, IDataView scored, int seed, string? metric = null,
+        string label = FeaturePipeline.LabelColumn)
     {
         var wanted = metric is not null && BootstrapInterval.Supports(task, metric) ? metric : MetricOf(task);
         switch (task)
         {
             case TaskKind.Binary:
                 var accuracy = wanted != MetricOf(task);
-                var (labels, scores, predicted) = Read<bool, float, bool>(scored, ModelOutputs.ScoreColumn, accuracy ? ModelOutputs.PredictedLabelColumn : null);
+                var (labels, scores, predicted) = Read<bool, float, bool>(scored, label, ModelOutputs.ScoreColumn, accuracy ? ModelOutputs.PredictedLabelColumn : null);
                 var interval = accuracy ? BootstrapInterval.Accuracy(labels, predicted, seed) : BootstrapInterval.Binary(labels, scores, seed);
                 return (Binary(labels, scores, seed), interval);
             case TaskKind.Multiclass:
-                var (classes, predictedClasses, _) = Read<uint, uint, uint>(scored, ModelOutputs.PredictedLabelColumn);
+                var (classes, predictedClasses, _) = Read<uint, uint, uint>(scored, label, ModelOutputs.PredictedLabelColumn);
                 return (Multiclass(classes, predictedClasses, seed),
                     wanted == MetricOf(task) ? BootstrapInterval.Multiclass(classes, predictedClasses, seed) : BootstrapInterval.MicroAccuracy(classes, predictedClasses, seed));
             default:
                 // Only rows with a number on both sides count (a NaN would make every comparison false).
-                var (values, predictions, _) = Read<float, float, float>(scored, ModelOutputs.ScoreColumn);
+                var (values, predictions, _) = Read<float, float, float>(scored, label, ModelOutputs.ScoreColumn);
                 var finite = Enumerable.Range(0, values.Length).Where(i => float.IsFinite(values[i]) && float.IsFinite(predictions[i])).ToList();
                 float[] y = [.. finite.Select(i => values[i])], answers = [.. finite.Select(i => predictions[i])];
                 return (Regression(y, answers, seed), BootstrapInterval.Regression(y, answers, seed, wanted));
@@ -53,9 +55,9 @@ public static class ChanceTest
     /// The label, one answer column and optionally a second (<paramref name="otherColumn"/>; empty when null) of every row,
     /// in one pass over the scored view (each pass scores the rows again).
     /// </summary>
-    private static (TLabel[] Labels, TAnswer[] Answers, TOther[] Others) Read<TLabel, TAnswer, TOther>(IDataView scored, string answerColumn, string? otherColumn = null)
+    private static (TLabel[] Labels, TAnswer[] Answers, TOther[] Others) Read<TLabel, TAnswer, TOther>(IDataView scored, string labelColumn, string answerColumn, string? otherColumn = null)
     {
-        var label = scored.Schema[FeaturePipeline.LabelColumn];
+        var label = scored.Schema[labelColumn];
         var answer = scored.Schema[answerColumn];
         var other = otherColumn is null ? (DataViewSchema.Column?)null : scored.Schema[otherColumn];
         var labels = new List<TLabel>();

@@ -12,6 +12,7 @@ namespace Serverless.Core.Training;
 /// </summary>
 public static class FeaturePipeline
 {
+    /// <summary>The prepared label's usual name (<see cref="PreparedLabel"/>).</summary>
     public const string LabelColumn = "Label";
     public const string FeaturesColumn = "Features";
 
@@ -68,24 +69,39 @@ public static class FeaturePipeline
         _ => DataKind.String,
     };
 
-    /// <summary>The name the raw label is loaded under (kept apart from the prepared <see cref="LabelColumn"/>).</summary>
-    public static string RawLabel(DatasetSchema schema) => "RawLabel";
+    /// <summary>The name the raw label is loaded under (kept apart from the prepared <see cref="PreparedLabel"/>), a name no feature has.</summary>
+    public static string RawLabel(DatasetSchema schema) => NotAFeature(schema, "RawLabel");
+
+    /// <summary>
+    /// The name of the label the trainers learn and the metrics read: <see cref="LabelColumn"/>, or, where a feature is so
+    /// named, that name with underscores before it until no feature has it. The prepared label is added to the rows before
+    /// the model's featurization reads them, so under a feature's name it would replace that feature in training (the
+    /// model would learn the label as a feature) but not in serving, whose rows have no label.
+    /// </summary>
+    public static string PreparedLabel(DatasetSchema schema) => NotAFeature(schema, LabelColumn);
+
+    private static string NotAFeature(DatasetSchema schema, string name)
+    {
+        while (schema.Features.Contains(name, StringComparer.Ordinal)) name = "_" + name;
+        return name;
+    }
 
     /// <summary>Turns the raw label into the trainer's label: float, bool (is the positive class), or key over the sorted classes.</summary>
     public static ITransformer FitLabel(MLContext ml, DatasetSchema schema, IDataView data)
     {
         var raw = RawLabel(schema);
+        var label = PreparedLabel(schema);
         switch (schema.Task)
         {
             case TaskKind.Regression:
-                return ml.Transforms.CopyColumns(LabelColumn, raw).Fit(data);
+                return ml.Transforms.CopyColumns(label, raw).Fit(data);
             case TaskKind.Binary:
                 var classes = schema.Classes ?? throw new InvalidOperationException("A binary task needs its two classes in the schema.");
                 var pairs = classes.Select(c => new KeyValuePair<ReadOnlyMemory<char>, bool>(c.AsMemory(), c == schema.PositiveClass));
-                return ml.Transforms.Conversion.MapValue(LabelColumn, pairs, raw).Fit(data);
+                return ml.Transforms.Conversion.MapValue(label, pairs, raw).Fit(data);
             case TaskKind.Multiclass:
                 var keys = ml.Data.LoadFromEnumerable((schema.Classes ?? []).Select(c => new ClassRow { Value = c }));
-                return ml.Transforms.Conversion.MapValueToKey(LabelColumn, raw, keyData: keys).Fit(data);
+                return ml.Transforms.Conversion.MapValueToKey(label, raw, keyData: keys).Fit(data);
             default:
                 throw new ArgumentOutOfRangeException(nameof(schema));
         }

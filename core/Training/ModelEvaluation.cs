@@ -18,7 +18,7 @@ public static class ModelEvaluation
 
     public static Dictionary<string, double> Evaluate(MLContext ml, DatasetSchema schema, IDataView scored)
     {
-        const string label = FeaturePipeline.LabelColumn;
+        var label = FeaturePipeline.PreparedLabel(schema);
         var metrics = new Dictionary<string, double>();
         switch (schema.Task)
         {
@@ -71,7 +71,7 @@ public static class ModelEvaluation
         }
         catch (ArgumentOutOfRangeException)
         {
-            var labels = scored.GetColumn<bool>(FeaturePipeline.LabelColumn).ToList();
+            var labels = scored.GetColumn<bool>(FeaturePipeline.PreparedLabel(schema)).ToList();
             var positives = labels.Count(l => l);
             if (positives > 0 && positives < labels.Count) throw;
             // The positive class is the schema's second; the other is its first.

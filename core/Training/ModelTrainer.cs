@@ -203,7 +203,7 @@ public sealed partial class ModelTrainer(
         var scored = model.Transform(FeaturePipeline.FitLabel(ml, manifest.Schema, loaded).Transform(loaded));
         var metrics = ModelEvaluation.Evaluate(ml, manifest.Schema, scored);
         if (!input.TestChance) return new EvaluationResult(input.ModelBlob, metrics, CountRows(scored));
-        var (chance, interval) = ChanceTest.OnRows(manifest.Schema.Task, scored, input.Seed ?? _options.Seed, input.Metric);
+        var (chance, interval) = ChanceTest.OnRows(manifest.Schema.Task, scored, input.Seed ?? _options.Seed, input.Metric, FeaturePipeline.PreparedLabel(manifest.Schema));
         return new EvaluationResult(input.ModelBlob, metrics, CountRows(scored), chance, interval);
     }
 

@@ -134,7 +134,7 @@ public static class TrainerCatalog
     public static IEstimator<ITransformer> Estimator(MLContext ml, DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct, CandidateSpec candidate, int seed, long rows) =>
         candidate.Trainer == Blend.Name
             ? Blend.Estimator(ml, schema, distinct, seed, rows)
-            : FeaturePipeline.Featurize(ml, schema, distinct, IsLinear(candidate.Trainer)).AppendTrainer(ml, schema.Task, candidate, seed, rows);
+            : FeaturePipeline.Featurize(ml, schema, distinct, IsLinear(candidate.Trainer)).AppendTrainer(ml, schema.Task, FeaturePipeline.PreparedLabel(schema), candidate, seed, rows);
 
     /// <summary>Whether fitting the candidate needs its row count first: a linear model, alone or in a blend (<see cref="SdcaPasses"/>).</summary>
     public static bool NeedsRowCount(CandidateSpec candidate) => IsLinear(candidate.Trainer) || candidate.Trainer == Blend.Name;
@@ -175,23 +175,22 @@ public static class TrainerCatalog
     /// comes after the predictor in the chain, so the predictor stays the chain's last <c>ISingleFeaturePredictionTransformer</c>
     /// (<see cref="ModelChain"/>).
     /// </summary>
-    public static IEstimator<ITransformer> AppendTrainer(this IEstimator<ITransformer> featurization, MLContext ml, TaskKind task, CandidateSpec candidate, int seed, long rows)
+    public static IEstimator<ITransformer> AppendTrainer(this IEstimator<ITransformer> featurization, MLContext ml, TaskKind task, string label, CandidateSpec candidate, int seed, long rows)
     {
         // Sdca passes over its rows many times (thousands of passes on small data): from a cache of the featurized rows,
         // not by reading and featurizing them again each pass, which also shuffles them on a thread of its own.
-        var chain = (IsLinear(candidate.Trainer) ? featurization.AppendCacheCheckpoint(ml) : featurization).Append(Create(ml, task, candidate, seed, rows));
+        var chain = (IsLinear(candidate.Trainer) ? featurization.AppendCacheCheckpoint(ml) : featurization).Append(Create(ml, task, label, candidate, seed, rows));
         return task == TaskKind.Binary && candidate.Trainer == "FastForest"
-            ? chain.Append(ml.BinaryClassification.Calibrators.Platt(FeaturePipeline.LabelColumn))
+            ? chain.Append(ml.BinaryClassification.Calibrators.Platt(label))
             : chain;
     }
 
     /// <summary>The trainer estimator of a candidate for a task.</summary>
-    private static IEstimator<ITransformer> Create(MLContext ml, TaskKind task, CandidateSpec candidate, int seed, long rows)
+    private static IEstimator<ITransformer> Create(MLContext ml, TaskKind task, string label, CandidateSpec candidate, int seed, long rows)
     {
         var p = candidate.Parameters;
         int? Int(string name) => p.TryGetValue(name, out var v) ? (int)Math.Round(v) : null;
         double? Real(string name) => p.TryGetValue(name, out var v) ? v : null;
-        const string label = FeaturePipeline.LabelColumn;
         const string features = FeaturePipeline.FeaturesColumn;
 
         switch (candidate.Trainer)
@@ -236,8 +235,8 @@ public static class TrainerCatalog
                         NumberOfTrees = Int(Iterations) ?? 100, LearningRate = Real(LearningRate) ?? 0.2,
                         MinimumExampleCountPerLeaf = Int(MinimumExamplesPerLeaf) ?? 10, Seed = seed, NumberOfThreads = Int(Threads) ?? 1,
                     }),
-                    TaskKind.Binary => ml.BinaryClassification.Trainers.FastTree(FastTreeBinary(p, seed)),
-                    _ => ml.MulticlassClassification.Trainers.OneVersusAll(ml.BinaryClassification.Trainers.FastTree(FastTreeBinary(p, seed)), label),
+                    TaskKind.Binary => ml.BinaryClassification.Trainers.FastTree(FastTreeBinary(p, label, seed)),
+                    _ => ml.MulticlassClassification.Trainers.OneVersusAll(ml.BinaryClassification.Trainers.FastTree(FastTreeBinary(p, label, seed)), label),
                 };
             case "FastForest":
                 return task switch
@@ -248,8 +247,8 @@ public static class TrainerCatalog
                         NumberOfTrees = Int(Iterations) ?? 100, MinimumExampleCountPerLeaf = Int(MinimumExamplesPerLeaf) ?? 10,
                         Seed = seed, NumberOfThreads = Int(Threads) ?? 1,
                     }),
-                    TaskKind.Binary => ml.BinaryClassification.Trainers.FastForest(FastForestBinary(p, seed)),
-                    _ => ml.MulticlassClassification.Trainers.OneVersusAll(ml.BinaryClassification.Trainers.FastForest(FastForestBinary(p, seed)), label),
+                    TaskKind.Binary => ml.BinaryClassification.Trainers.FastForest(FastForestBinary(p, label, seed)),
+                    _ => ml.MulticlassClassification.Trainers.OneVersusAll(ml.BinaryClassification.Trainers.FastForest(FastForestBinary(p, label, seed)), label),
                 };
             case "Sdca":
                 var l1 = (float?)Real(L1Regularization);
@@ -285,9 +284,9 @@ public static class TrainerCatalog
         }
     }
 
-    private static FastTreeBinaryTrainer.Options FastTreeBinary(IReadOnlyDictionary<string, double> p, int seed) => new()
+    private static FastTreeBinaryTrainer.Options FastTreeBinary(IReadOnlyDictionary<string, double> p, string label, int seed) => new()
     {
-        LabelColumnName = FeaturePipeline.LabelColumn,
+        LabelColumnName = label,
         FeatureColumnName = FeaturePipeline.FeaturesColumn,
         NumberOfLeaves = p.TryGetValue(Leaves, out var l) ? (int)l : 20,
         NumberOfTrees = p.TryGetValue(Iterations, out var t) ? (int)t : 100,
@@ -297,9 +296,9 @@ public static class TrainerCatalog
         NumberOfThreads = p.TryGetValue(Threads, out var n) ? (int)n : 1,
     };
 
-    private static FastForestBinaryTrainer.Options FastForestBinary(IReadOnlyDictionary<string, double> p, int seed) => new()
+    private static FastForestBinaryTrainer.Options FastForestBinary(IReadOnlyDictionary<string, double> p, string label, int seed) => new()
     {
-        LabelColumnName = FeaturePipeline.LabelColumn,
+        LabelColumnName = label,
         FeatureColumnName = FeaturePipeline.FeaturesColumn,
         NumberOfLeaves = p.TryGetValue(Leaves, out var l) ? (int)l : 20,
         NumberOfTrees = p.TryGetValue(Iterations, out var t) ? (int)t : 100,
