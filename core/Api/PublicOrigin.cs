@@ -38,7 +38,11 @@ public static class PublicOrigin
         return string.IsNullOrEmpty(last) ? null : last;
     }
 
-    /// <summary>A host name, IPv4 address or bracketed IPv6 address, with an optional port from 1 to 65535; nothing else (no path, user or spaces).</summary>
+    /// <summary>
+    /// A host name of ASCII letters, digits and hyphens in dot-separated labels (an international name in its punycode
+    /// form, xn--…), an IPv4 address of four numbers up to 255, or a bracketed IPv6 address, with an optional port from 1
+    /// to 65535; nothing else (no path, user, spaces, underscores, or characters a response header cannot carry).
+    /// </summary>
     internal static bool IsHost(string value)
     {
         var colon = value.LastIndexOf(':');
@@ -46,6 +50,11 @@ public static class PublicOrigin
         var (host, port) = colon > bracket ? (value[..colon], value[(colon + 1)..]) : (value, null);
         if (port is not null && !(int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number is > 0 and <= 65535)) return false;
         if (host.StartsWith('[') && host.EndsWith(']')) return Uri.CheckHostName(host[1..^1]) == UriHostNameType.IPv6;
-        return Uri.CheckHostName(host) is UriHostNameType.Dns or UriHostNameType.IPv4;
+        var labels = host.Split('.');
+        if (labels.Length == 4 && labels.All(l => l.Length > 0 && l.All(char.IsAsciiDigit)))
+        {
+            return labels.All(l => l.Length <= 3 && int.Parse(l, CultureInfo.InvariantCulture) <= 255);
+        }
+        return host.Length is > 0 and <= 253 && labels.All(l => l.Length is > 0 and <= 63 && l[0] != '-' && l[^1] != '-' && l.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'));
     }
 }

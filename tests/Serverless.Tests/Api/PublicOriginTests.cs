@@ -44,6 +44,11 @@ public sealed class PublicOriginTests
     [InlineData("evil.example:")]
     [InlineData("::1")]
     [InlineData("evil.example?x=1")]
+    [InlineData("ex\u00e4mple.com")]
+    [InlineData("\u00e9")]
+    [InlineData("999.999.999.999")]
+    [InlineData("evil_com")]
+    [InlineData("-evil.example")]
     public void Of_BogusForwardedHost_IsIgnored(string host)
     {
         Assert.Equal("http://127.0.0.1:7071", PublicOrigin.Of(Request((PublicOrigin.HostHeader, host))));
@@ -52,6 +57,7 @@ public sealed class PublicOriginTests
     [Theory]
     [InlineData("mlops.example:8443")]
     [InlineData("10.0.0.4")]
+    [InlineData("xn--exmple-cua.com")]
     [InlineData("[2001:db8::1]:443")]
     public void Of_ValidForwardedHost_IsUsed(string host)
     {
