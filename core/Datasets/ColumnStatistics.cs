@@ -75,6 +75,9 @@ internal sealed class ColumnStatistics
     /// <summary>The first value read as a date that is written with slashes (05/03/2021, read month first), for a note on the order.</summary>
     public string? FirstSlashedDate;
 
+    /// <summary>Whether some slashed date can only be read as it was (a day above 12, or the year first): the column's order is then not in doubt.</summary>
+    public bool SlashedDatesReadOneWay;
+
     /// <summary>The first value, after any dates, that is not one (13/03/2021 written day first, among them), for a note.</summary>
     public string? FirstNonDate;
 
@@ -202,10 +205,16 @@ internal sealed class ColumnStatistics
         }
         if (!classified && _mayBeDate)
         {
-            if (CellValues.TryDate(value, out _))
+            if (CellValues.TryDate(value, out var date))
             {
                 Dates++;
-                if (FirstSlashedDate is null && value.Contains((byte)'/')) FirstSlashedDate = System.Text.Encoding.UTF8.GetString(value);
+                var slash = value.IndexOf((byte)'/');
+                if (slash >= 0)
+                {
+                    FirstSlashedDate ??= System.Text.Encoding.UTF8.GetString(value);
+                    // A day above 12 cannot be a month, and a year written first (2021/09/21) is never read day first.
+                    if (date.Day > 12 || slash == 4) SlashedDatesReadOneWay = true;
+                }
             }
             else
             {

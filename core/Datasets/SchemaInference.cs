@@ -97,8 +97,8 @@ internal sealed class SchemaInference(IngestionOptions options)
     private const int IdentifierRows = 50;
 
     /// <summary>
-    /// A note for a feature that cannot help a model and costs it: one value in every row, or, among categories, text and
-    /// whole numbers, a value of its own in every row (an id, a row number, an e-mail), which a model only memorizes. It stays
+    /// A note for a feature that cannot help a model and costs it: one value in every row, or, among words without spaces,
+    /// a value of its own in every row (an id, a uuid, an e-mail), which a model only memorizes. It stays
     /// a feature (the spec decides), and is never silent. Null otherwise, and when the values were too many to count.
     /// </summary>
     private static string? UninformativeFeature(ColumnStatistics stat, ColumnKind kind)
@@ -110,8 +110,11 @@ internal sealed class SchemaInference(IngestionOptions options)
         {
             return $"'{name}' holds one value, '{CellValues.Escape(stat.Distinct.Keys.First())}', in every row that has one: it tells a model nothing; {advice}";
         }
-        var identifierLike = kind is ColumnKind.Categorical or ColumnKind.Text || (kind == ColumnKind.Numeric && stat.Integers == stat.Present);
-        if (identifierLike && stat.Present >= IdentifierRows && stat.Distinct.Count == stat.Present)
+        // Words without spaces only (a code, a uuid, an e-mail; read as categories, or as text for being all different):
+        // whole numbers all different are as often a measurement (square feet) as an id, free text differs row by row by
+        // nature, and a column read as words for the way its numbers or dates are written has its own note.
+        if (kind is ColumnKind.Categorical or ColumnKind.Text && stat.WithSpaces == 0 && stat.Present >= IdentifierRows && stat.Distinct.Count == stat.Present
+            && NumbersReadAsWords(stat) is null && DatesReadAsWords(stat) is null)
         {
             return $"'{name}' holds a value of its own in every row ({stat.Present:N0} values, all different), as an identifier does: a model can only memorize it; {advice}";
         }
@@ -320,7 +323,7 @@ internal sealed class SchemaInference(IngestionOptions options)
                 }
                 inferred.Add($"'{c.Name}' is a date/time column: its instant, year, month, day, weekday, hour and minute are features");
                 // Slashed dates whose days are all 12 or less read either way: say which way they were read.
-                if (stat.FirstSlashedDate is { } slashed && CellValues.TryDate(slashed, out var read))
+                if (stat.FirstSlashedDate is { } slashed && !stat.SlashedDatesReadOneWay && CellValues.TryDate(slashed, out var read))
                 {
                     inferred.Add($"'{CellValues.Escape(c.Name)}': dates written with slashes are read month first ('{CellValues.Escape(slashed)}' is {read:yyyy-MM-dd}); " +
                                  "if the file writes the day first, write the dates as yyyy-MM-dd (2021-03-13)");

@@ -274,12 +274,16 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
         Assert.Contains("'when': dates written with slashes are read month first ('01/01/2021' is 2021-01-01); if the file writes the day first, write the dates as yyyy-MM-dd (2021-03-13)", manifest.Schema.Inferred);
     }
 
-    [Fact]
-    public async Task Ingest_IsoDates_HaveNoNoteOnTheirOrder()
+    /// <summary>Dates that read one way only: ISO, month first with days above 12, and the year first with slashes.</summary>
+    [Theory]
+    [InlineData("yyyy-MM-dd")]
+    [InlineData("MM/dd/yyyy")]
+    [InlineData("yyyy/MM/dd")]
+    public async Task Ingest_DatesThatReadOneWay_HaveNoNoteOnTheirOrder(string format)
     {
         var ingestion = new Ingestion(azurite);
-        var model = Ingestion.NewModel("isodates");
-        var rows = "when,fare\n" + string.Concat(Enumerable.Range(0, 60).Select(i => $"{new DateTime(2021, 1, 1).AddDays(i * 5):yyyy-MM-dd},{i % 2}\n"));
+        var model = Ingestion.NewModel("onewaydates");
+        var rows = "when,fare\n" + string.Concat(Enumerable.Range(0, 60).Select(i => $"{new DateTime(2021, 1, 1).AddDays(i * 5).ToString(format, CultureInfo.InvariantCulture)},{i % 2}\n"));
 
         var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/dates.csv", rows));
 
@@ -287,22 +291,27 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
         Assert.DoesNotContain(manifest.Schema.Inferred, note => note.Contains("first", StringComparison.Ordinal));
     }
 
-    /// <summary>An id, a uuid and a constant column stay features, each with a note saying why a model cannot learn from it; a measurement with a value of its own in every row has none.</summary>
+    /// <summary>A uuid and a constant column stay features, each with a note saying why a model cannot learn from it; measurements and free text with a value of their own in every row have none.</summary>
     [Fact]
     public async Task Ingest_IdentifierAndConstantColumns_AreNamedInTheNotes()
     {
         var ingestion = new Ingestion(azurite);
         var model = Ingestion.NewModel("idconst");
-        var rows = "customer_id,uuid,country,weight,fare\n" + string.Concat(Enumerable.Range(0, 80).Select(i =>
-            string.Format(CultureInfo.InvariantCulture, "{0},{1:N},FR,{2:0.000},{3}\n", 1000 + i, new Guid(i, 0, 0, new byte[8]), 50 + i * 0.137, i % 2)));
+        var random = new Random(1);
+        var rows = "uuid,country,sqft,weight,comment,fare\n" + string.Concat(Enumerable.Range(0, 80).Select(i =>
+        {
+            var bytes = new byte[16];
+            random.NextBytes(bytes);
+            return string.Format(CultureInfo.InvariantCulture, "{0:N},FR,{1},{2:0.000},the customer {1} wrote this,{3}\n", new Guid(bytes), 700 + i * 13, 50 + i * 0.137, i % 2);
+        }));
 
         var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/customers.csv", rows));
 
-        Assert.Contains("'customer_id' holds a value of its own in every row (80 values, all different), as an identifier does: a model can only memorize it; list it under \"exclude\" in the spec unless it is meant", manifest.Schema.Inferred);
-        Assert.Contains(manifest.Schema.Inferred, note => note.StartsWith("'uuid' holds a value of its own in every row", StringComparison.Ordinal));
+        Assert.Contains("'uuid' holds a value of its own in every row (80 values, all different), as an identifier does: a model can only memorize it; list it under \"exclude\" in the spec unless it is meant", manifest.Schema.Inferred);
         Assert.Contains("'country' holds one value, 'FR', in every row that has one: it tells a model nothing; list it under \"exclude\" in the spec unless it is meant", manifest.Schema.Inferred);
-        Assert.DoesNotContain(manifest.Schema.Inferred, note => note.StartsWith("'weight'", StringComparison.Ordinal));
-        Assert.Equal(["customer_id", "uuid", "country", "weight"], manifest.Schema.Features);
+        // Whole numbers all different (a measurement as often as an id), decimals, and free text are not called identifiers.
+        Assert.DoesNotContain(manifest.Schema.Inferred, note => note.StartsWith("'sqft'", StringComparison.Ordinal) || note.StartsWith("'weight'", StringComparison.Ordinal) || note.StartsWith("'comment' holds", StringComparison.Ordinal));
+        Assert.Equal(["uuid", "country", "sqft", "weight", "comment"], manifest.Schema.Features);
     }
 
     [Fact]
