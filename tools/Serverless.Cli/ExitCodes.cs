@@ -11,7 +11,7 @@ public static class ExitCodes
     /// <summary>The command line was wrong: an unknown command or option, a missing argument, a bad value.</summary>
     public const int Usage = 2;
 
-    /// <summary>The uploaded file was quarantined.</summary>
+    /// <summary>The uploaded file was quarantined, or the spec uploaded with it was refused (and is kept in quarantine).</summary>
     public const int Quarantined = 3;
 
     /// <summary>The training run failed or was terminated.</summary>

@@ -240,6 +240,31 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
         files.Delete();
     }
 
+    /// <summary>
+    /// A spec uploaded with the data that the host refuses (a column it excludes is not in the data) leaves the spec in
+    /// force, under which the data is read: the follower says the spec was refused and why, and ends as for a quarantined
+    /// file, rather than follow a run of a spec that was not asked for to a promotion and exit 0.
+    /// </summary>
+    [Fact]
+    public async Task UploadWait_SpecRefusedByTheHost_SaysWhyAndEndsWithExitCode3()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        await host.UploadAsync("refused", "model.json", """{"label":"fare_amount","task":"regression","trainers":[{"name":"Sdca"}]}""");
+        await host.UploadAsync("refused", "first.csv", TestData.TaxiSlice(300));
+        await host.WaitForModelAsync("refused", m => m["latestDataset"] is not null, TimeSpan.FromMinutes(2));
+        var files = new WorkFiles();
+        var data = files.Write("second.csv", TestData.TaxiSlice(400));
+        var spec = files.Write("bad.json", """{"label":"fare_amount","task":"regression","exclude":["nosuch"],"trainers":[{"name":"Sdca"}]}""");
+
+        var (exit, output) = await CliRunner.RunProcessAsync(Environment(host), Timeout,
+            "upload", "refused", data, "--spec", spec, "--wait", "--timeout", "120", "--host", host.Client.BaseAddress!.ToString());
+
+        Assert.True(exit == ExitCodes.Quarantined, output);
+        Assert.Matches(@"spec refused: .*nosuch", output);
+        Assert.Contains("the data was read under the spec in force instead", output);
+        files.Delete();
+    }
+
     [Fact]
     public async Task Upload_LabelWithoutSpec_ChangesOnlyTheLabelOfTheSpecInForce()
     {

@@ -56,7 +56,24 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
                       $"label {ingested.Label}, task {Json.Text(details["task"])}");
         }
         foreach (var line in Json.InferredLines(await DatasetVersionAsync(ingested.DatasetVersion, ct))) view.Line(line);
+        if (ingested.RefusedSpec is { } refused)
+        {
+            // The spec uploaded with the data was refused: the data was read under the spec still in force, which is not
+            // what was asked, so the command ends here, as for a quarantined file, and says why.
+            var spec = await QuarantinedFileAsync(refused, ct);
+            view.Line($"spec refused: {Json.Text(spec?["reason"]) ?? "see mlops show " + model}");
+            view.Line($"the data was read under the spec in force instead, and its run goes on under it (mlops show {model}); the refused spec is kept at " +
+                      $"{Json.Text(spec?["original"]) ?? $"{refused}original in the quarantine container"}");
+            return ExitCodes.Quarantined;
+        }
         return await FollowRunAsync(await RunOfDataAsync(ingested.DatasetVersion, ingestedAt, ct), earlierData: ingested.Replaced is not null, ct);
+    }
+
+    /// <summary>The quarantine listing's entry of the file quarantined at <paramref name="location"/>, or null when it is not listed.</summary>
+    private async Task<JsonObject?> QuarantinedFileAsync(string location, CancellationToken ct)
+    {
+        var listing = await client.GetAsync(PipelineClient.Route(ApiRoutes.Quarantine, model), ct, notFoundIsNull: true);
+        return (listing?["files"]?.AsArray() ?? []).OfType<JsonObject>().FirstOrDefault(f => Json.Text(f["location"]) == location);
     }
 
     /// <summary>
@@ -105,8 +122,7 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
     private async Task<int> ReportQuarantineAsync(QuarantinedDetails details, CancellationToken ct)
     {
         var location = details.Location;
-        var listing = await client.GetAsync(PipelineClient.Route(ApiRoutes.Quarantine, model), ct, notFoundIsNull: true);
-        var file = (listing?["files"]?.AsArray() ?? []).OfType<JsonObject>().FirstOrDefault(f => Json.Text(f["location"]) == location);
+        var file = await QuarantinedFileAsync(location, ct);
         view.Line($"quarantined: {Json.Text(file?["reason"]) ?? details.Reason}");
         foreach (var problem in (file?["problems"]?.AsArray() ?? []).OfType<JsonObject>())
         {
