@@ -84,13 +84,15 @@ public sealed class DriftHistograms(DriftStore reports, DatasetStore datasets, D
         var edges = histogram.Edges;
         var counts = new long[histogram.Counts.Count];
         long missing = 0, below = 0, above = 0;
+        // The reference's smallest and largest values (the bins' round edges lie beyond them).
+        double least = column.Min ?? edges[0], most = column.Max ?? edges[^1];
         foreach (var value in values)
         {
             if (DriftInputs.Number(value) is var x && double.IsNaN(x)) { missing++; continue; }
-            // Values outside the reference's range fall in the first or last bin, as the profile counts them, and are
-            // counted apart too, so that the answer says how many lie beyond the bins' edges.
-            if (x < edges[0]) below++;
-            else if (x > edges[^1]) above++;
+            // Values outside the reference's range are counted apart, so that the answer says how many lie beyond what
+            // training saw; in the bins they fall where the profile's rule puts them (the first or last bin beyond the edges).
+            if (x < least) below++;
+            else if (x > most) above++;
             counts[histogram.BinOf(x)]++;
         }
         var bins = Enumerable.Range(0, counts.Length).Select(i => $"{Format(edges[i])}–{Format(edges[i + 1])}").ToList();

@@ -393,6 +393,28 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
         Assert.Equal(0, shifted["currentBelow"]!.GetValue<long>());
     }
 
+    /// <summary>
+    /// "Beyond the reference" is beyond the smallest and largest values training saw, not beyond the bins' round edges,
+    /// which lie further out: a live value just past the training maximum is counted above, though inside the last bin.
+    /// </summary>
+    [Fact]
+    public async Task Histogram_TrafficJustBeyondTheTrainingMaximum_IsCountedAboveThoughInsideTheLastBin()
+    {
+        var lines = TestData.TaxiSlice(TaxiDriftModel.TrainingRows).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var column = Array.IndexOf(lines[0].Split(','), "trip_distance");
+        var largest = lines.Skip(1).Max(l => double.Parse(l.Split(',')[column], System.Globalization.CultureInfo.InvariantCulture));
+        await taxi.ResetAsync("""{"retrain":false}""");
+        var rows = TaxiDriftModel.ResampledTrainingRows(300);
+        foreach (var row in rows.Take(10)) row["trip_distance"] = largest + 0.001;
+        await taxi.LogTrafficAsync(rows);
+        await taxi.CheckAsync();
+
+        var histogram = (await taxi.Host.Client.GetFromJsonAsync<JsonObject>($"/api/models/{Model}/drift/histogram?feature=trip_distance"))!;
+
+        var edges = histogram["bins"]!.AsArray()[^1]!.GetValue<string>();
+        Assert.True(histogram["currentAbove"]!.GetValue<long>() >= 10, $"currentAbove {histogram["currentAbove"]}, last bin {edges}, training maximum {largest}");
+    }
+
     [Fact]
     public async Task GetDrift_AfterThreeChecks_ListsThemNewestFirstPaged()
     {
