@@ -1,3 +1,4 @@
+using System.Globalization;
 using Serverless.Core.Specs;
 using Serverless.Core.Training;
 
@@ -49,12 +50,14 @@ public static class QualityGate
         {
             if (!Metrics.IsBetter(primary, mine, floor))
             {
-                notes.Add($"Gate: {primary} = {mine:G4} does not beat the baseline's {floor:G4}; the model learned nothing useful.");
+                var (shownMine, shownFloor) = Apart(mine, floor);
+                notes.Add($"Gate: {primary} = {shownMine} does not beat the baseline's {shownFloor}; the model learned nothing useful.");
                 passed = false;
             }
             else
             {
-                notes.Add($"Beats the baseline on {primary}: {mine:G4} against {floor:G4}.");
+                var (shownMine, shownFloor) = Apart(mine, floor);
+                notes.Add($"Beats the baseline on {primary}: {shownMine} against {shownFloor}.");
             }
         }
         // A model that learned nothing beats the constant baseline about half the time (a classifier's AUC is 0.5 give
@@ -123,6 +126,20 @@ public static class QualityGate
     }
 
     /// <summary>How much better the challenger is than the incumbent, relative to the incumbent (negative: worse; NaN unscored).</summary>
+    /// <summary>
+    /// Two metrics written with four significant digits, or as many more as it takes to tell them apart: a note saying a
+    /// model beats the baseline with "0.3892 against 0.3892" reads as a contradiction.
+    /// </summary>
+    internal static (string A, string B) Apart(double a, double b)
+    {
+        for (var digits = 4; digits < 17; digits++)
+        {
+            var (x, y) = (a.ToString("G" + digits, CultureInfo.InvariantCulture), b.ToString("G" + digits, CultureInfo.InvariantCulture));
+            if (x != y || a == b) return (x, y);
+        }
+        return (a.ToString("R", CultureInfo.InvariantCulture), b.ToString("R", CultureInfo.InvariantCulture));
+    }
+
     private static double RelativeGain(string metric, double challenger, double incumbent) =>
         (Metrics.HigherIsBetter(metric) ? challenger - incumbent : incumbent - challenger) / Math.Max(Math.Abs(incumbent), 1e-12);
 

@@ -25,6 +25,17 @@ public sealed class QualityGateTests
         Assert.False(result.TrailsChampion);
     }
 
+    /// <summary>A winner ahead of the baseline by less than four significant digits show: the note prints as many as tell them apart.</summary>
+    [Fact]
+    public void Check_WinnerAheadOfTheBaselineInTheFifthDigit_SaysByHowMuch()
+    {
+        var result = QualityGate.Check(Plan(), Scores(("rmse", 0.389213)), Scores(("rmse", 0.389241)), champion: null);
+
+        Assert.Contains("Beats the baseline on rmse: 0.38921 against 0.38924.", result.Notes);
+        Assert.Equal(("2", "2"), QualityGate.Apart(2.0, 2.0));
+        Assert.Equal(("1.5", "2"), QualityGate.Apart(1.5, 2.0));
+    }
+
     [Fact]
     public void Check_WinnerNoBetterThanBaseline_Fails()
     {
