@@ -282,6 +282,16 @@ internal sealed class SchemaInference(IngestionOptions options)
         var excluded = (spec.Exclude ?? []).Where(header.Contains).ToList();
         var missing = (spec.Sensitive ?? []).Concat(spec.Exclude ?? []).Where(c => !header.Contains(c)).ToList();
         if (missing.Count > 0) inferred.Add($"the spec names columns the file does not have: {string.Join(", ", missing.Select(CellValues.Escape))}");
+        // A range checks numbers: on a column the file does not have, or one read as something else, it checks nothing,
+        // and that is said (a spec set before any data could not be checked against the columns).
+        foreach (var name in (spec.Ranges ?? []).Keys.Order(StringComparer.Ordinal))
+        {
+            var kind = columns.FirstOrDefault(c => c.Name == name)?.Kind;
+            if (kind == ColumnKind.Numeric) continue;
+            inferred.Add(kind is null
+                ? $"the spec's range for '{CellValues.Escape(name)}' checks nothing: the file has no such column"
+                : $"the spec's range for '{CellValues.Escape(name)}' checks nothing: the column is read as {kind.Value.ToString().ToLowerInvariant()}, and a range applies to numbers");
+        }
         var features = new List<string>();
         var notNumbers = new List<string>();
         for (var i = 0; i < columns.Count; i++)

@@ -314,6 +314,22 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
         Assert.Equal(["uuid", "country", "sqft", "weight", "comment"], manifest.Schema.Features);
     }
 
+    /// <summary>A range on a column read as categories, or on one the file lacks, checks nothing: the notes say so (the spec came before any data to check it against).</summary>
+    [Fact]
+    public async Task Ingest_RangeOnACategoricalOrMissingColumn_IsNamedAsCheckingNothing()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("ranges");
+        var rows = "a,b,y\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{i},{"pqr"[i % 3]},{i % 2}\n"));
+        var spec = new ModelSpec { Label = "y", Ranges = new() { ["a"] = new ValueRange(0, 100), ["b"] = new ValueRange(0, null), ["c"] = new ValueRange(null, 5) } };
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/data.csv", System.Text.Encoding.UTF8.GetBytes(rows), spec));
+
+        Assert.Contains("the spec's range for 'b' checks nothing: the column is read as categorical, and a range applies to numbers", manifest.Schema.Inferred);
+        Assert.Contains("the spec's range for 'c' checks nothing: the file has no such column", manifest.Schema.Inferred);
+        Assert.DoesNotContain(manifest.Schema.Inferred, note => note.StartsWith("the spec's range for 'a'", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Ingest_FeatureOfPercentages_SaysToWriteTheNumberAlone()
     {
