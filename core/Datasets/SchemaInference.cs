@@ -268,7 +268,11 @@ internal sealed class SchemaInference(IngestionOptions options)
                 // Advice to regress only where it can work: every value a number.
                 var why = label.Numbers == label.Present
                     ? $"Classification with more than {options.MaxClasses} classes in '{CellValues.Escape(labelName)}' is not supported; set \"task\": \"regression\" if the label is a quantity."
-                    : $"The label '{CellValues.Escape(labelName)}' has more than {options.MaxClasses} distinct values, not all numbers: too many to be classes (a classifier takes at most {options.MaxClasses}).";
+                    : $"The label '{CellValues.Escape(labelName)}' has more than {options.MaxClasses} distinct values, not all numbers: too many to be classes (a classifier takes at most {options.MaxClasses})." +
+                      // Numbers written for people (decimal commas, say) are not numbers, so the advice to regress is not given above: say how to write them.
+                      (label.FirstNonNumber is { } written && CellValues.NumberWrittenAs(written) is var forms && forms != NumberForms.None
+                          ? $" Values such as '{CellValues.Escape(written)}' look like {CellValues.NumberFormsInWords(forms)}: {CellValues.NumberFormsAdvice(forms)}, and set \"task\": \"regression\" if the label is a quantity."
+                          : "");
                 throw new Rejection(ReasonCodes.LabelTooManyClasses, why + InferredLabelAdvice(first, spec, options.MaxClasses));
             }
             if (task == TaskKind.Binary && labelValues.Count != 2)

@@ -32,6 +32,18 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         return (await ingestion.ReportAsync(outcome))["reason"]!.GetValue<string>();
     }
 
+    /// <summary>A label of numbers written with decimal commas and no task: too many classes, and the reason says how to write the numbers (tour 19).</summary>
+    [Fact]
+    public async Task Ingest_DecimalCommaLabelWithoutATask_SaysHowToWriteTheNumbers()
+    {
+        var ingestion = new Ingestion(azurite);
+        var content = "x;y\n" + string.Concat(Enumerable.Range(0, 300).Select(i => $"{i};{i / 7},{i % 7}\n"));
+
+        var reason = await QuarantineReasonAsync(ingestion, $"{Ingestion.NewModel("commalabel")}/data.csv", content, ReasonCodes.LabelTooManyClasses, new ModelSpec { Label = "y" });
+
+        Assert.Contains("Values such as '0,0' look like numbers written with a decimal comma: write numbers with a decimal point (5.0, not 5,0), and set \"task\": \"regression\" if the label is a quantity.", reason);
+    }
+
     [Fact]
     public async Task Ingest_MlNetTextFormatWithHashMarkedHeader_ReadsTheHeaderAsColumnNames()
     {
