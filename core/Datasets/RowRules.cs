@@ -33,7 +33,10 @@ internal sealed class RowRules(string[] header, int labelIndex, ModelSpec spec, 
         var count = values.FieldCount(record);
         if (count != header.Length)
         {
-            return (ReasonCodes.RaggedRows, $"{count} fields where the header has {header.Length}", Sample(values, record), null);
+            // One empty field more than the header: the line ends with the delimiter, as some exporters write every data line.
+            var trailing = count == header.Length + 1 && values[record, count - 1].IsEmpty
+                ? " (the line ends with the delimiter: remove the delimiter at the end of the data lines, or end the header line with one too)" : "";
+            return (ReasonCodes.RaggedRows, $"{count} fields where the header has {header.Length}{trailing}", Sample(values, record), null);
         }
         if (IsHeaderAgain(values, record))
         {

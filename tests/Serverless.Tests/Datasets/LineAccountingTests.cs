@@ -32,6 +32,20 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         return (await ingestion.ReportAsync(outcome))["reason"]!.GetValue<string>();
     }
 
+    /// <summary>Data lines that end with the delimiter under a header that does not: each rejected row says so, and how to mend it (tour 19).</summary>
+    [Fact]
+    public async Task Ingest_DelimiterAtTheEndOfDataLinesOnly_SaysSoInTheRowProblems()
+    {
+        var ingestion = new Ingestion(azurite);
+        var content = "a,b,y\n" + string.Concat(Enumerable.Range(0, 120).Select(i => $"{i}.5,{"pq"[i % 2]},{i % 3}.4,\n"));
+
+        var outcome = await ingestion.IngestAsync($"{Ingestion.NewModel("trailingrows")}/data.csv", content);
+
+        Assert.Equal([ReasonCodes.TooManyInvalidRows], outcome.ReasonCodes);
+        var report = (await ingestion.ReportAsync(outcome)).ToJsonString();
+        Assert.Contains("4 fields where the header has 3 (the line ends with the delimiter: remove the delimiter at the end of the data lines, or end the header line with one too)", report);
+    }
+
     /// <summary>A label of numbers written with decimal commas and no task: too many classes, and the reason says how to write the numbers (tour 19).</summary>
     [Fact]
     public async Task Ingest_DecimalCommaLabelWithoutATask_SaysHowToWriteTheNumbers()
