@@ -1,4 +1,3 @@
-using System.Globalization;
 using Serverless.Core.Specs;
 using Serverless.Core.Training;
 
@@ -48,15 +47,14 @@ public static class QualityGate
         var floor = baseline.Metrics.GetValueOrDefault(primary, double.NaN);
         if (!double.IsNaN(floor))
         {
+            var (shownMine, shownFloor) = Metrics.Apart(mine, floor);
             if (!Metrics.IsBetter(primary, mine, floor))
             {
-                var (shownMine, shownFloor) = Apart(mine, floor);
                 notes.Add($"Gate: {primary} = {shownMine} does not beat the baseline's {shownFloor}; the model learned nothing useful.");
                 passed = false;
             }
             else
             {
-                var (shownMine, shownFloor) = Apart(mine, floor);
                 notes.Add($"Beats the baseline on {primary}: {shownMine} against {shownFloor}.");
             }
         }
@@ -126,20 +124,6 @@ public static class QualityGate
     }
 
     /// <summary>How much better the challenger is than the incumbent, relative to the incumbent (negative: worse; NaN unscored).</summary>
-    /// <summary>
-    /// Two metrics written with four significant digits, or as many more as it takes to tell them apart: a note saying a
-    /// model beats the baseline with "0.3892 against 0.3892" reads as a contradiction.
-    /// </summary>
-    internal static (string A, string B) Apart(double a, double b)
-    {
-        for (var digits = 4; digits < 17; digits++)
-        {
-            var (x, y) = (a.ToString("G" + digits, CultureInfo.InvariantCulture), b.ToString("G" + digits, CultureInfo.InvariantCulture));
-            if (x != y || a == b) return (x, y);
-        }
-        return (a.ToString("R", CultureInfo.InvariantCulture), b.ToString("R", CultureInfo.InvariantCulture));
-    }
-
     private static double RelativeGain(string metric, double challenger, double incumbent) =>
         (Metrics.HigherIsBetter(metric) ? challenger - incumbent : incumbent - challenger) / Math.Max(Math.Abs(incumbent), 1e-12);
 

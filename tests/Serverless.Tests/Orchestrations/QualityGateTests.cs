@@ -32,8 +32,8 @@ public sealed class QualityGateTests
         var result = QualityGate.Check(Plan(), Scores(("rmse", 0.389213)), Scores(("rmse", 0.389241)), champion: null);
 
         Assert.Contains("Beats the baseline on rmse: 0.38921 against 0.38924.", result.Notes);
-        Assert.Equal(("2", "2"), QualityGate.Apart(2.0, 2.0));
-        Assert.Equal(("1.5", "2"), QualityGate.Apart(1.5, 2.0));
+        Assert.Equal(("2", "2"), Metrics.Apart(2.0, 2.0));
+        Assert.Equal(("1.5", "2"), Metrics.Apart(1.5, 2.0));
     }
 
     [Fact]
