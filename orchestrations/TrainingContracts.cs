@@ -96,9 +96,11 @@ public sealed record PromoteInput(string Model, string Version, string Actor, st
 
 /// <summary>
 /// What a promotion did: <see cref="Promoted"/> false when production had moved to <see cref="Previous"/> (whose model blob is
-/// <see cref="PreviousModelBlob"/>) since the run compared against its champion.
+/// <see cref="PreviousModelBlob"/>) since the run compared against its champion, or when the version's stored bytes failed
+/// their check (<see cref="IntegrityFailure"/> says how): production did not move.
 /// </summary>
-public sealed record PromotionResult(string Model, string Version, string? Previous, bool Promoted, string? PreviousModelBlob = null, string? PreviousRowHashesBlob = null);
+public sealed record PromotionResult(string Model, string Version, string? Previous, bool Promoted, string? PreviousModelBlob = null, string? PreviousRowHashesBlob = null,
+    string? IntegrityFailure = null);
 
 /// <summary>
 /// A winner that did not replace the champion: it trailed it on rows neither was trained on (then <see cref="Version"/> is

@@ -209,6 +209,10 @@ public sealed class TrainingOrchestrator : TaskOrchestrator<TrainingRequest, Tra
                 approvedBy is null ? $"training run {context.InstanceId} ({input.Trigger})" : $"{approvedBy} (training run {context.InstanceId}, {input.Trigger})", expected,
                 context.InstanceId), StorageRetry);
             if (promotion.Promoted) return End(TrainingStatus.Promoted, registered.Version);
+            if (promotion.IntegrityFailure is { } failure)
+            {
+                throw new InvalidOperationException($"{registered.Version} was not promoted: {failure} Production stays on {expected ?? "no version"}. {ModelIntegrity.Remedy(plan.Model)}");
+            }
 
             comparedWith = promotion.Previous;
             if (change + 1 >= MaxChampionChanges || promotion.PreviousModelBlob is null)

@@ -162,6 +162,9 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
         var slot = _aliases.GetOrAdd((model, alias), static _ => new AliasSlot());
         var current = slot.Current;
         if (current is null) return new ValueTask<LoadedModel>(LoadAliasAsync(model, alias, slot, ct));
+        // Production alone keeps serving the copy it verified after the stored bytes went bad; any other alias (staging,
+        // which shadow scoring reads) answers for the version as a request naming it does: checked again, not from memory.
+        if (integrity.HasFailed(model, current.Version) && alias != ModelRegistry.Production) return new ValueTask<LoadedModel>(DropFailedAsync(model, alias, slot, current, ct));
         // Under traffic the alias is re-read in the background every interval, off the request path. After an idle spell
         // the request waits for the read: answering from an alias read long ago could give a version moved away from
         // since, by another host or a training run, when the move was minutes old.
@@ -192,6 +195,22 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
         // Nothing to serve: forget the slot (a name nobody registered must not hold memory) and say why.
         if (slot.Current is null) _aliases.TryRemove(new KeyValuePair<(string, string), AliasSlot>((model, alias), slot));
         throw await NotServableAsync(model, alias, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Lets go of an alias's copy of a version whose stored bytes failed their check since it was loaded, and loads the alias again.</summary>
+    private async Task<LoadedModel> DropFailedAsync(string model, string alias, AliasSlot slot, LoadedModel failed, CancellationToken ct)
+    {
+        await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (ReferenceEquals(slot.Current, failed)) slot.Current = null;
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+        logger.LogWarning("{ModelName} {Alias} {ModelVersion} failed its integrity check since it was loaded; its copy is no longer served", model, alias, failed.Version);
+        return await LoadAliasAsync(model, alias, slot, ct).ConfigureAwait(false);
     }
 
     /// <summary>The alias read again before answering (see <see cref="GetAsync"/>); a failed read keeps the version held.</summary>
@@ -351,9 +370,13 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
         }
     }
 
-    /// <summary>A version this host already holds (for another alias or pinned), so it is not loaded twice.</summary>
+    /// <summary>
+    /// A version this host already holds (for another alias or pinned), so it is not loaded twice; none once its stored
+    /// bytes failed their check since (<see cref="ModelIntegrity.HasFailed"/>): the copy held is not handed on.
+    /// </summary>
     private LoadedModel? FindLoaded(string model, string version)
     {
+        if (integrity.HasFailed(model, version)) return null;
         foreach (var (key, slot) in _aliases)
         {
             if (key.Model == model && slot.Current is { } current && current.Version == version) return current;

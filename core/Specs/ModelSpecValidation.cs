@@ -10,12 +10,19 @@ namespace Serverless.Core.Specs;
 /// </summary>
 public static class ModelSpecValidation
 {
-    /// <summary>Reads and checks a spec in one step (the shape first, then the values); throws <see cref="InvalidSpecException"/>.</summary>
-    public static ModelSpec Parse(ReadOnlyMemory<byte> json, DatasetSchema? latest)
+    /// <summary>
+    /// Reads and checks a spec in one step (the shape first, then the values); throws <see cref="InvalidSpecException"/>.
+    /// <paramref name="latestLabelValues"/> is how many distinct values the latest data's label holds (its profile's), when known.
+    /// </summary>
+    public static ModelSpec Parse(ReadOnlyMemory<byte> json, DatasetSchema? latest, long? latestLabelValues = null)
     {
         var problems = new SpecProblems();
         var spec = SpecReader.Read(json, problems);
-        if (spec is not null) Validate(spec, latest, problems);
+        if (spec is not null)
+        {
+            Validate(spec, latest, problems);
+            CheckBinaryLabel(spec, latest, latestLabelValues, problems);
+        }
         problems.ThrowIfAny();
         return spec!;
     }
@@ -84,6 +91,19 @@ public static class ModelSpecValidation
             var byTask = string.Join("; ", Enum.GetValues<TaskKind>().Select(k => $"{TaskName(k)}: {string.Join(", ", Metrics.For(k))}"));
             problems.Add(spec.Metric is not null ? "metric" : "minimum", $"{string.Join(", ", named.Select(n => $"'{n}'"))} are not all reported by one task; name metrics of one task ({byTask}), or give the task");
         }
+    }
+
+    /// <summary>
+    /// A binary task needs a label of two values: one asked of the latest data's label when that holds another number of
+    /// them would be quarantined at the next upload of the same data, so it is refused now, as other columns are checked.
+    /// </summary>
+    private static void CheckBinaryLabel(ModelSpec spec, DatasetSchema? latest, long? latestLabelValues, SpecProblems problems)
+    {
+        if (spec.Task != TaskKind.Binary || latest is null || latestLabelValues is not { } values || values == 2) return;
+        if ((spec.Label ?? latest.Label) != latest.Label || problems.Has("task") || problems.Has("label")) return;
+        problems.Add("task",
+            $"a binary task needs a label of exactly two values, and '{latest.Label}' holds {values} in the latest data; " +
+            $"choose {(values > 2 ? $"{TaskName(TaskKind.Regression)} or {TaskName(TaskKind.Multiclass)}" : TaskName(TaskKind.Regression))}, leave the task out to have it inferred, or name a label of two values");
     }
 
     private static void CheckColumns(ModelSpec spec, DatasetSchema? latest, SpecProblems problems)
@@ -190,7 +210,8 @@ public static class ModelSpecValidation
                         ? $"{trainer.Name} takes no parameters; leave its grid out"
                         : $"{trainer.Name} takes no parameter '{parameter}'; {NameSuggestions.Hint(parameter, parameters, "it takes")}");
                 }
-                else if (values is null || values.Count == 0) problems.Add(field, "give at least one value");
+                // A list whose every value was of the wrong kind (named already) was read without them: it was not given empty.
+                else if (values is null || values.Count == 0) { if (!problems.HasWithin(field)) problems.Add(field, "give at least one value"); }
                 else
                 {
                     for (var j = 0; j < values.Count; j++)

@@ -14,7 +14,10 @@ public sealed class SpecIntake(ModelSpecStore specs, DatasetStore datasets, Audi
     public async Task<AcceptedSpec> AcceptAsync(string model, ReadOnlyMemory<byte> json, string by, string source, string? reason, CancellationToken ct)
     {
         var latest = await datasets.GetLatestAsync(model, ct).ConfigureAwait(false);
-        var spec = ModelSpecValidation.Parse(json, latest?.Schema);
+        // The label's count of values (its profile's), for a binary task asked of it.
+        var labelValues = latest is null ? null
+            : (await datasets.GetProfileAsync(latest, ct).ConfigureAwait(false))?.Columns.FirstOrDefault(c => c.Name == latest.Schema.Label)?.Distinct;
+        var spec = ModelSpecValidation.Parse(json, latest?.Schema, labelValues);
         // Without a reason given, the version and its audit record say where it came from.
         var why = reason ?? $"spec set from {source}";
         var (version, changed) = await specs.SetAsync(model, spec, by, source, why, ct).ConfigureAwait(false);

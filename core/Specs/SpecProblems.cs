@@ -18,6 +18,10 @@ public sealed class SpecProblems
 
     public bool Has(string field) => _byField.ContainsKey(field);
 
+    /// <summary>Whether <paramref name="field"/> or a value inside it (an item, a key) has a problem already.</summary>
+    public bool HasWithin(string field) => _byField.Keys.Any(k => k.StartsWith(field, StringComparison.Ordinal) &&
+        (k.Length == field.Length || k[field.Length] is '[' or '.'));
+
     public IReadOnlyDictionary<string, string[]> ToDictionary() =>
         _byField.ToDictionary(p => p.Key, p => p.Value.ToArray(), StringComparer.Ordinal);
 

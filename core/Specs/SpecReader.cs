@@ -258,12 +258,19 @@ public static class SpecReader
     public static IReadOnlyList<string> EnumNames(Type type) =>
         [.. Enum.GetNames(type).Select(n => JsonNamingPolicy.CamelCase.ConvertName(n))];
 
+    /// <summary>What a list's items look like, in the plural: "a list of objects with the keys name, grid".</summary>
     private static string Plural(string description) => description switch
     {
         "text" => "texts",
         "a number" => "numbers",
         "a whole number" => "whole numbers",
-        _ => description.StartsWith("an ", StringComparison.Ordinal) ? description[3..] + "s" : description,
+        "true or false" => "values true or false",
+        "a JSON value" => "JSON values",
+        _ when description.StartsWith("one of ", StringComparison.Ordinal) => "names, each " + description,
+        _ when description.StartsWith("a list of ", StringComparison.Ordinal) => "lists of " + description["a list of ".Length..],
+        _ when description.StartsWith("an object", StringComparison.Ordinal) => "objects" + description["an object".Length..],
+        _ when description.StartsWith("a duration", StringComparison.Ordinal) => "durations" + description["a duration".Length..],
+        _ => description,
     };
 
     private static Type? Dictionary(Type type) =>

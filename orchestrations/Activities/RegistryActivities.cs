@@ -82,12 +82,21 @@ public sealed class SetVersionStatus(ModelRegistry registry, AuditLog audit) : P
 /// <summary>
 /// Points <c>production</c> at a version if it still points at the champion the run compared against (a compare-and-swap
 /// on the registry), audits the move and tells this process's prediction cache. When production moved meanwhile, nothing
-/// changes and the answer names the new champion.
+/// changes and the answer names the new champion. A version whose stored bytes fail their check against its manifest is
+/// never served, so production is not moved onto it (as a promotion by hand is refused; audited as an integrity failure).
 /// </summary>
-public sealed class PromoteModel(ModelRegistry registry, AuditLog audit, PredictionService predictions) : PipelineActivity<PromoteInput, PromotionResult>
+public sealed class PromoteModel(ModelRegistry registry, ModelIntegrity integrity, AuditLog audit, PredictionService predictions) : PipelineActivity<PromoteInput, PromotionResult>
 {
     public override async Task<PromotionResult> RunAsync(PromoteInput input, CancellationToken cancellationToken)
     {
+        try
+        {
+            await integrity.LoadAsync(input.Model, input.Version, input.Actor, cancellationToken);
+        }
+        catch (ModelUnavailableException e)
+        {
+            return new PromotionResult(input.Model, input.Version, input.ExpectedProduction, false, IntegrityFailure: e.Message);
+        }
         var swap = await registry.CompareAndSetAliasAsync(
             input.Model, ModelRegistry.Production, input.Version, input.ExpectedProduction, input.Actor, input.Reason, cancellationToken, input.OrchestrationId);
         if (swap.Stopped)

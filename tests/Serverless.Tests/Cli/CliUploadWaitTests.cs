@@ -117,7 +117,7 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
         var output = new StringWriter();
         var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(output), Interactive = Spectre.Console.InteractionSupport.No });
         using var client = new PipelineClient(host.Client.BaseAddress!, adminKey: null);
-        var follower = new Serverless.Cli.Upload.UploadFollower(client, new Serverless.Cli.Upload.PlainFollowView(console), "doomed", "doomed/again.csv", eTag, TimeSpan.FromSeconds(30));
+        var follower = new Serverless.Cli.Upload.UploadFollower(client, new Serverless.Cli.Upload.PlainFollowView(console), "doomed", "doomed/again.csv", eTag, TimeSpan.FromSeconds(30), specUploaded: false);
 
         var exit = await follower.FollowAsync(CancellationToken.None);
 
@@ -262,6 +262,32 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
         Assert.True(exit == ExitCodes.Quarantined, output);
         Assert.Matches(@"spec refused: .*nosuch", output);
         Assert.Contains("the data was read under the spec in force instead", output);
+        files.Delete();
+    }
+
+    /// <summary>
+    /// A spec dropped earlier and refused is not this upload's: data uploaded alone after it is read under the spec in
+    /// force, as asked, so the follower notes the refusal and follows the run to its end.
+    /// </summary>
+    [Fact]
+    public async Task UploadWait_DataAloneAfterAnEarlierSpecWasRefused_NotesItAndFollowsTheRun()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        await host.UploadAsync("later", "model.json", """{"label":"fare_amount","task":"regression","trainers":[{"name":"Sdca"}]}""");
+        await host.UploadAsync("later", "first.csv", TestData.TaxiSlice(300));
+        await host.WaitForModelAsync("later", m => m["latestDataset"] is not null, TimeSpan.FromMinutes(2));
+        await host.UploadAsync("later", "model.json", """{"lable":"fare_amount","trainers":[{"name":"XGBoost"}]}""");
+        await host.WaitForBlobsAsync(host.Storage.Quarantine, "later/", TimeSpan.FromMinutes(1), "/report.json");
+        var files = new WorkFiles();
+        var data = files.Write("second.csv", TestData.TaxiSlice(400));
+
+        var (exit, output) = await UploadWaitAsync(host, "later", data, 180);
+
+        Assert.True(exit == ExitCodes.Ok, output);
+        Assert.Contains("note: the spec dropped before as later/model.json in the drop zone was refused", output);
+        Assert.DoesNotContain("spec refused:", output);
+        // Followed to the run's end (promoted, or the champion kept: both exit 0).
+        Assert.Matches("(?m)^(done|nothing new in production): ", output);
         files.Delete();
     }
 

@@ -52,6 +52,36 @@ public sealed class TrainingWorkflowTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
     }
 
+    /// <summary>
+    /// A version whose stored bytes went bad while it waited for approval is never served: the approval does not move
+    /// production onto it. The run fails saying so, and the failure is audited, as a promotion by hand is refused.
+    /// </summary>
+    [Fact]
+    public async Task ManualApproval_VersionTamperedWhileWaiting_IsNotPromoted_RunFailsSayingWhy()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        var id = await StartRunAsync(host, "approvebad", """{"label":"fare_amount","task":"regression","approval":"manual","trainers":[{"name":"Sdca"}]}""", 1000);
+        await host.WaitForRunAsync(id, s => s["customStatus"]?["stage"]?.GetValue<string>() == "awaitingApproval", Timeout);
+        var blob = host.Storage.Models.GetBlobClient("approvebad/v1/model.zip");
+        var bytes = (await blob.DownloadContentAsync()).Value.Content.ToArray();
+        bytes[^1] ^= 0xFF;
+        await blob.UploadAsync(BinaryData.FromBytes(bytes), overwrite: true);
+
+        Assert.Equal(HttpStatusCode.Accepted, (await host.Client.PostAsync($"/api/orchestrations/{id}/approve", Json("""{"reason":"looks right"}"""))).StatusCode);
+
+        var done = await host.WaitForRunAsync(id, s => s["runtimeStatus"]!.GetValue<string>() is not ("Running" or "Pending"), Timeout);
+        Assert.Equal("Failed", done["runtimeStatus"]!.GetValue<string>());
+        var failure = done["failureDetails"]!["errorMessage"]!.GetValue<string>();
+        Assert.Contains("v1 was not promoted", failure);
+        Assert.Contains("failed its integrity check", failure);
+        var model = await host.Client.GetFromJsonAsync<JsonObject>("/api/models/approvebad");
+        Assert.Null(model!["aliases"]!["production"]);
+        var audit = await host.Client.GetFromJsonAsync<JsonObject>("/api/audit?model=approvebad");
+        var integrity = Assert.Single(audit!["records"]!.AsArray(), r => r!["action"]!.GetValue<string>() == AuditActions.IntegrityFailure)!;
+        Assert.Equal("approval", integrity["actor"]!.GetValue<string>());
+        Assert.DoesNotContain(audit["records"]!.AsArray(), r => r!["action"]!.GetValue<string>() == AuditActions.Promote);
+    }
+
     [Fact]
     public async Task ManualApproval_Reject_LeavesProductionEmpty()
     {

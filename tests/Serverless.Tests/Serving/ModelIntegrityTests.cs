@@ -183,6 +183,29 @@ public sealed class ModelIntegrityTests(ShopSpendModel shop) : IClassFixture<Sho
         Assert.Equal("v1", (await PredictAsync(Host, model, ShopData.Row))["modelVersion"]!.GetValue<string>());
     }
 
+    /// <summary>
+    /// A version staging holds (the one shadow scoring reads), found bad after it was loaded: asked for through staging or
+    /// by name it answers 503, not from the copy staging held; production keeps the verified copy it serves.
+    /// </summary>
+    [Fact]
+    public async Task Predict_StagingVersionFoundTamperedAfterItWasLoaded_Answers503ThroughStagingAndByName()
+    {
+        var model = await ProductionCopyAsync("staged");
+        await shop.RegisterCopyAsync(model);
+        await shop.Registry.SetAliasAsync(model, ModelRegistry.Staging, "v2", "test", "integrity", CancellationToken.None);
+        Assert.Equal("v2", (await PredictAsync(Host, model, ShopData.Row, "?alias=staging"))["modelVersion"]!.GetValue<string>());
+        Assert.Equal("v1", (await PredictAsync(Host, model, ShopData.Row))["modelVersion"]!.GetValue<string>());
+        await TamperAsync(model, "v2");
+        await ApiAssert.ProblemAsync(await Host.Client.GetAsync($"/api/models/{model}/versions/v2/model.zip"), HttpStatusCode.ServiceUnavailable);
+
+        var byAlias = await ApiAssert.ProblemAsync(await PostAsync(Host, model, ShopData.Row, "?alias=staging"), HttpStatusCode.ServiceUnavailable);
+        var byName = await ApiAssert.ProblemAsync(await PostAsync(Host, model, ShopData.Row, "?version=v2"), HttpStatusCode.ServiceUnavailable);
+
+        Assert.Contains($"'{model}' version v2 failed its integrity check", byAlias["detail"]!.GetValue<string>());
+        Assert.Contains($"'{model}' version v2 failed its integrity check", byName["detail"]!.GetValue<string>());
+        Assert.Equal("v1", (await PredictAsync(Host, model, ShopData.Row))["modelVersion"]!.GetValue<string>());
+    }
+
     private async Task<JsonNode> SingleIntegrityRecordAsync(string model)
     {
         var audit = await Host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model={model}");

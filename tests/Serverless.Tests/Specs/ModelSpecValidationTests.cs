@@ -211,6 +211,69 @@ public sealed class ModelSpecValidationTests
         Assert.Equal(ModelSpec.MaxDuration, spec.Drift!.Cooldown);
     }
 
+    /// <summary>Hours past a day, as the README's own example and default write them ("72:00:00"), and .NET's days form alike.</summary>
+    [Theory]
+    [InlineData("72:00:00", 72 * 60)]
+    [InlineData("24:00:00", 24 * 60)]
+    [InlineData("3.00:00:00", 72 * 60)]
+    [InlineData("23:30:00", 23 * 60 + 30)]
+    [InlineData("100:05:00.5", 100 * 60 + 5)]
+    public void Parse_DurationsInHoursPastADay_AreRead(string written, int minutes)
+    {
+        var spec = ModelSpecValidation.Parse(Encoding.UTF8.GetBytes($$$"""{"approvalTimeout":"{{{written}}}","drift":{"window":"{{{written}}}","cooldown":"{{{written}}}"}}"""), null);
+
+        Assert.Equal(minutes, (int)spec.ApprovalTimeout!.Value.TotalMinutes);
+        Assert.Equal(spec.ApprovalTimeout, spec.Drift!.Window);
+        Assert.Equal(spec.ApprovalTimeout, spec.Drift.Cooldown);
+    }
+
+    [Theory]
+    [InlineData("72:60:00")]
+    [InlineData("72:00:60")]
+    [InlineData("72:0:00")]
+    [InlineData(":00:00")]
+    [InlineData("72h")]
+    public void Parse_DurationsThatAreNot_AreRefusedWithTheForms(string written)
+    {
+        var problems = Problems($$"""{"approvalTimeout":"{{written}}"}""");
+
+        Assert.Contains("a duration such as \"72:00:00\" (hours:minutes:seconds) or \"3.00:00:00\" (days)", Assert.Single(problems["approvalTimeout"]));
+    }
+
+    /// <summary>A list's items are named in the plural by the keys they take, not by a key with an "s" added.</summary>
+    [Fact]
+    public void Parse_TrainersNotAList_NamesTheKeysOfItsItems()
+    {
+        var problems = Problems("""{"trainers":{}}""");
+
+        Assert.Equal("must be a list of objects with the keys name, grid", Assert.Single(problems["trainers"]));
+    }
+
+    /// <summary>A grid whose every value is of the wrong kind has that said, and not also that it gave no value.</summary>
+    [Fact]
+    public void Parse_GridOfTextValues_SaysTheyMustBeNumbers_NotThatNoneWasGiven()
+    {
+        var problems = Problems("""{"trainers":[{"name":"LightGbm","grid":{"numberOfLeaves":["16"]}}]}""");
+
+        Assert.Equal(["trainers[0].grid.numberOfLeaves[0]"], problems.Keys.ToArray());
+        Assert.Contains("must be a number", problems["trainers[0].grid.numberOfLeaves[0]"][0]);
+        Assert.Contains("give at least one value", Assert.Single(Problems("""{"trainers":[{"name":"LightGbm","grid":{"numberOfLeaves":[]}}]}""")["trainers[0].grid.numberOfLeaves"]));
+    }
+
+    /// <summary>A binary task asked of a label the latest data holds 75 values of would be quarantined at the next upload: refused now.</summary>
+    [Fact]
+    public void Parse_BinaryTaskOnALabelOfManyValues_IsRefusedWithTheCount_TwoValuesAccepted()
+    {
+        var problems = Assert.Throws<InvalidSpecException>(() => ModelSpecValidation.Parse(Encoding.UTF8.GetBytes("""{"task":"binary","label":"fare_amount"}"""), Taxi, 75)).Problems;
+
+        var problem = Assert.Single(problems["task"]);
+        Assert.Contains("'fare_amount' holds 75 in the latest data", problem);
+        Assert.Contains("choose regression or multiclass", problem);
+        Assert.Equal(TaskKind.Binary, ModelSpecValidation.Parse(Encoding.UTF8.GetBytes("""{"task":"binary","label":"fare_amount"}"""), Taxi, 2).Task);
+        // Another label than the data's: its values are not known yet.
+        Assert.Equal(TaskKind.Binary, ModelSpecValidation.Parse(Encoding.UTF8.GetBytes("""{"task":"binary","label":"vendor_id"}"""), Taxi, 75).Task);
+    }
+
     [Fact]
     public void Parse_NamesGivenTwice_NumbersTooLarge_AndAMethodInAnotherCase_AreNamedForWhatTheyAre()
     {

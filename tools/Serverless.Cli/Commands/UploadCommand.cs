@@ -197,7 +197,8 @@ public sealed class UploadCommand(IAnsiConsole console) : AsyncCommand<UploadSet
 
         using var client = settings.CreateClient();
         var view = IFollowView.For(console);
-        return await view.RunAsync(v => new UploadFollower(client, v, settings.Model, blobName, uploaded.ToString(), TimeSpan.FromSeconds(settings.Timeout)).FollowAsync(ct));
+        return await view.RunAsync(v => new UploadFollower(client, v, settings.Model, blobName, uploaded.ToString(), TimeSpan.FromSeconds(settings.Timeout),
+            specUploaded: settings.ModelSpec is not null).FollowAsync(ct));
     }
 
     private static bool IsLoopback(Uri endpoint) =>

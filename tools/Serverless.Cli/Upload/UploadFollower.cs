@@ -20,7 +20,8 @@ namespace Serverless.Cli.Upload;
 /// The upload is known by its blob's name and the ETag the upload got: a name used again (the same file uploaded twice)
 /// has earlier records of its own, which are not this upload's.
 /// </remarks>
-public sealed class UploadFollower(PipelineClient client, IFollowView view, string model, string blobName, string eTag, TimeSpan timeout)
+/// <param name="specUploaded">Whether this upload dropped a spec before its data (<c>--spec</c>, <c>--label</c>, <c>--task</c>).</param>
+public sealed class UploadFollower(PipelineClient client, IFollowView view, string model, string blobName, string eTag, TimeSpan timeout, bool specUploaded)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
     private readonly DateTime _deadline = DateTime.UtcNow + timeout;
@@ -58,13 +59,18 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
         foreach (var line in Json.InferredLines(await DatasetVersionAsync(ingested.DatasetVersion, ct))) view.Line(line);
         if (ingested.RefusedSpec is { } refused)
         {
-            // The spec uploaded with the data was refused: the data was read under the spec still in force, which is not
-            // what was asked, so the command ends here, as for a quarantined file, and says why.
             var spec = await QuarantinedFileAsync(refused, ct);
-            view.Line($"spec refused: {Json.Text(spec?["reason"]) ?? "see mlops show " + model}");
-            view.Line($"the data was read under the spec in force instead, and its run goes on under it (mlops show {model}); the refused spec is kept at " +
-                      $"{Json.Text(spec?["original"]) ?? $"{refused}original in the quarantine container"}");
-            return ExitCodes.Quarantined;
+            var kept = Json.Text(spec?["original"]) ?? $"{refused}original in the quarantine container";
+            if (specUploaded)
+            {
+                // The spec uploaded with the data was refused: the data was read under the spec still in force, which is not
+                // what was asked, so the command ends here, as for a quarantined file, and says why.
+                view.Line($"spec refused: {Json.Text(spec?["reason"]) ?? "see mlops show " + model}");
+                view.Line($"the data was read under the spec in force instead, and its run goes on under it (mlops show {model}); the refused spec is kept at {kept}");
+                return ExitCodes.Quarantined;
+            }
+            // A spec dropped earlier, not by this upload, was refused: the data was read under the spec in force, as asked.
+            view.Line($"note: the spec dropped before as {Serverless.Core.Specs.ModelSpecStore.BlobName(model)} in the drop zone was refused (kept at {kept}); this file was read under the spec in force");
         }
         return await FollowRunAsync(await RunOfDataAsync(ingested.DatasetVersion, ingestedAt, ct), earlierData: ingested.Replaced is not null, ct);
     }
