@@ -41,22 +41,22 @@ public sealed record InputSignature(string Version, IReadOnlyList<InputField> Fi
 
 /// <summary>
 /// One field of a predict request: its JSON <see cref="Type"/> (<c>number</c>, <c>boolean</c> or <c>string</c>), the
-/// column <see cref="Kind"/> it was trained as, whether it is <see cref="Required"/>, and what happens when it is missing.
+/// column <see cref="Kind"/> it was trained as, and what happens when it is missing (every field may be: each kind has
+/// the value training read for a missing cell).
 /// </summary>
-public sealed record InputField(string Name, string Type, ColumnKind Kind, bool Required, string WhenMissing)
+public sealed record InputField(string Name, string Type, ColumnKind Kind, string WhenMissing)
 {
     public static InputField Of(string name, ColumnKind kind) => new(
         name,
         kind switch { ColumnKind.Numeric => "number", ColumnKind.Boolean => "boolean", _ => "string" },
         kind,
-        !FeaturePipeline.FillsInMissing(kind),
         kind switch
         {
             ColumnKind.Numeric => "imputed: the training mean",
             ColumnKind.Categorical => "imputed: no category",
             ColumnKind.Text => "imputed: no words",
             ColumnKind.DateTime => "imputed: the training mean of each part (instant, year, month, day, weekday, hour, minute)",
-            ColumnKind.Boolean => "refused (400): send true or false",
+            ColumnKind.Boolean => "imputed: false (as training read a missing boolean)",
             _ => "imputed: empty",
         });
 }

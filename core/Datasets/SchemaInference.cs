@@ -326,6 +326,11 @@ internal sealed class SchemaInference(IngestionOptions options)
                 throw new Rejection(ReasonCodes.NotBooleans, $"Column '{CellValues.Escape(c.Name)}' is boolean in the spec, but holds {stat.NotOfDeclaredKind} value(s) that are not booleans, " +
                                                     $"such as {Examples(stat.NotOfDeclaredKindExamples)}; write true/false, yes/no or 1/0, or give the column another kind (numeric or categorical).");
             }
+            if (c.Kind == ColumnKind.Boolean && stat.Missing > 0)
+            {
+                inferred.Add($"'{CellValues.Escape(c.Name)}': {stat.Missing} missing value(s) of this boolean column are read as false, in training (ML.NET's " +
+                             "loader reads an empty boolean so) and at predict; to keep missing apart from false, declare the column categorical under \"columns\"");
+            }
             if (c.Kind == ColumnKind.DateTime)
             {
                 // Only a column the spec declares a date can hold other values (an inferred one holds dates only); each would reach

@@ -99,11 +99,6 @@ internal sealed class PredictionInput
             for (var c = 0; c < _names.Length; c++)
             {
                 if (seen[c]) continue;
-                if (!Training.FeaturePipeline.FillsInMissing(_kinds[c]))
-                {
-                    Problem(r, _names[c], "missing: the model cannot fill in a missing boolean; send true or false (also yes/no, t/f, y/n, 1/0)");
-                    continue;
-                }
                 SetMissing(c, input, r);
                 (imputed ??= []).Add(_names[c]);
             }
@@ -197,6 +192,7 @@ internal sealed class PredictionInput
         switch (_kinds[c])
         {
             case ColumnKind.Numeric: input.Singles[c]![row] = float.NaN; break;
+            // As training read it: ML.NET's loader reads an empty boolean of the data file as false.
             case ColumnKind.Boolean: input.Booleans[c]![row] = false; break;
             default: input.Texts[c]![row] = ReadOnlyMemory<char>.Empty; break;
         }

@@ -107,14 +107,6 @@ public static class FeaturePipeline
         }
     }
 
-    /// <summary>
-    /// Whether <see cref="Featurize"/> fills in a missing value of this kind: numbers are replaced by the mean, a missing
-    /// category one-hot encodes to no category, missing text to no words, a missing date's parts are replaced by their
-    /// means. A boolean is converted as it is, so a missing one has no meaning the model learnt (serving refuses it
-    /// rather than guess).
-    /// </summary>
-    public static bool FillsInMissing(ColumnKind kind) => kind is not ColumnKind.Boolean;
-
     /// <summary>The model input a feature column becomes: <c>f_{column}</c>, and its slots <c>f_{column}.{value}</c> where it makes several.</summary>
     public static string FeatureColumn(string column) => "f_" + column;
 

@@ -43,9 +43,9 @@ public sealed partial class ApiAnswerShapeTests(ShopSpendModel shop) : IClassFix
         var fields = signature["fields"]!.AsArray().ToDictionary(f => f!["name"]!.GetValue<string>(), f => f!.AsObject());
         Assert.Equal(["distance", "member", "city"], fields.Keys);
         Assert.Equal("number", fields["distance"]["type"]!.GetValue<string>());
-        Assert.False(fields["distance"]["required"]!.GetValue<bool>());
+        Assert.Equal("imputed: the training mean", fields["distance"]["whenMissing"]!.GetValue<string>());
         Assert.Equal("boolean", fields["member"]["type"]!.GetValue<string>());
-        Assert.True(fields["member"]["required"]!.GetValue<bool>());
+        Assert.Equal("imputed: false (as training read a missing boolean)", fields["member"]["whenMissing"]!.GetValue<string>());
         Assert.Equal("string", fields["city"]["type"]!.GetValue<string>());
         Assert.Equal("categorical", fields["city"]["kind"]!.GetValue<string>());
         var ignored = signature["ignored"]!.AsArray().Select(i => i!.GetValue<string>()).ToList();

@@ -1,3 +1,5 @@
+using Microsoft.ML.Data;
+using Microsoft.ML;
 using System.Text;
 using Serverless.Core.Datasets;
 using Serverless.Core.Specs;
@@ -52,6 +54,36 @@ public sealed class CellValueIngestionTests(AzuriteFixture azurite)
             if (held != @case.Value) wrong.Add($"{@case}: the canonical data holds {held ?? "missing"}");
         }
         Assert.True(wrong.Count == 0, string.Join("\n", wrong));
+        // Training reads them as false (below), and the dataset version says so.
+        var missingBooleans = CellValueTable.Cases.Count(c => c.Kind == ColumnKind.Boolean && c.Value is null);
+        Assert.Contains($"'b': {missingBooleans} missing value(s) of this boolean column are read as false", string.Join("\n", manifest!.Schema.Inferred));
+    }
+
+    /// <summary>
+    /// Training reads a missing boolean of the canonical data (an empty cell) as false, which is why predict fills a
+    /// missing boolean with false: the model learnt such rows so.
+    /// </summary>
+    [Fact]
+    public void TrainingLoader_EmptyBooleanCell_ReadsAsFalse()
+    {
+        var schema = new DatasetSchema
+        {
+            Columns = [new ColumnSchema("b", ColumnKind.Boolean), new ColumnSchema("y", ColumnKind.Numeric)],
+            Label = "y", Task = TaskKind.Regression, Features = ["b"],
+        };
+        var path = Path.Combine(Path.GetTempPath(), $"booleans-{Guid.NewGuid():N}.csv");
+        File.WriteAllText(path, "b,y\ntrue,1\n,2\nfalse,3\n");
+        try
+        {
+            var ml = FeaturePipeline.Context(1);
+            var read = FeaturePipeline.Loader(ml, schema).Load(new Microsoft.ML.Data.MultiFileSource(path)).GetColumn<bool>("b").ToArray();
+
+            Assert.Equal([true, false, false], read);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     private static string Quote(string cell) => cell.Contains(',') || cell.Contains('"') ? $"\"{cell.Replace("\"", "\"\"")}\"" : cell;
