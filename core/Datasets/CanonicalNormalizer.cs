@@ -14,11 +14,11 @@ internal sealed class CanonicalNormalizer(IngestionOptions options, DatasetStore
 {
     /// <summary>
     /// Whether canonical values may differ from the raw ones: booleans spelt other than true/false, non-numbers in a
-    /// column the spec made numeric, or a classifier's numeric label (written as its class, "1.0" as "1": <see cref="IsNumericClassLabel"/>);
+    /// column the spec made numeric, numbers written with a decimal comma (<see cref="FirstPassResult.Mark"/>), or a classifier's numeric label (written as its class, "1.0" as "1": <see cref="IsNumericClassLabel"/>);
     /// or the raw file holds a column the schema leaves out (<see cref="FirstPassResult.DroppedEmptyLastColumn"/>).
     /// </summary>
     public static bool IsNeeded(DatasetSchema schema, FirstPassResult first) =>
-        first.DroppedEmptyLastColumn || schema.Columns.Select((c, i) => (c, s: first.Stats[i])).Any(x =>
+        first.DroppedEmptyLastColumn || (first.Mark != DecimalMark.Point && schema.Columns.Any(c => c.Kind == ColumnKind.Numeric)) || schema.Columns.Select((c, i) => (c, s: first.Stats[i])).Any(x =>
             (x.c.Kind == ColumnKind.Boolean && x.s.Distinct.Keys.Any(k => k is not ("true" or "false")))
             || (x.c.Kind == ColumnKind.Numeric && x.s.Numbers + x.s.NonFinite < x.s.Present)
             || IsNumericClassLabel(schema, x.c));
@@ -45,11 +45,12 @@ internal sealed class CanonicalNormalizer(IngestionOptions options, DatasetStore
         {
             CanonicalCsv.WriteRecord(writer, [.. schema.Columns.Select(c => c.Name)]);
             var fields = new string?[schema.Columns.Count];
-            void Emit(Func<int, string> value)
+            // The previous version's rows are canonical, with a decimal point; the upload's are written with its own mark.
+            void Emit(Func<int, string> value, char mark)
             {
                 for (var i = 0; i < fields.Length; i++)
                 {
-                    fields[i] = CellValues.Canonical(schema.Columns[i].Kind, value(i));
+                    fields[i] = CellValues.Canonical(schema.Columns[i].Kind, value(i), mark);
                     if (i == classLabel && fields[i] is { } label) fields[i] = CellValues.ClassLabel(label);
                     stats[i].Add((fields[i] ?? "").AsSpan());
                 }
@@ -61,10 +62,10 @@ internal sealed class CanonicalNormalizer(IngestionOptions options, DatasetStore
                 using var stream = datasets.OpenData(appendTo, ct);
                 using var prior = CanonicalCsv.OpenReader(new StreamReader(stream, Encoding.UTF8));
                 var map = schema.Columns.Select(c => prior.GetOrdinal(c.Name)).ToArray();
-                while (prior.Read()) Emit(i => prior.GetString(map[i]));
+                while (prior.Read()) Emit(i => prior.GetString(map[i]), DecimalMark.Point);
             }
             using var raw = CanonicalCsv.OpenReader(new StreamReader(first.RawPath, Encoding.UTF8));
-            while (raw.Read()) Emit(i => raw.GetString(i));
+            while (raw.Read()) Emit(i => raw.GetString(i), first.Mark);
         }
         var profile = new DatasetProfile
         {

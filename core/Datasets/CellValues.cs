@@ -112,9 +112,9 @@ public static partial class CellValues
         advice.Add((forms & (NumberForms.DecimalComma | NumberForms.ThousandsSeparators)) switch
         {
             NumberForms.None => "",
-            NumberForms.DecimalComma => "write numbers with a decimal point (5.0, not 5,0)",
+            NumberForms.DecimalComma => $"write numbers with a decimal point (5.0, not 5,0), or set {DecimalMark.Setting(DecimalMark.Comma)} in the spec where the file writes every number with a decimal comma",
             NumberForms.ThousandsSeparators => "write numbers without thousands separators (86087.05, not 86,087.05)",
-            _ => "write numbers with a decimal point and without thousands separators (1234.5, not 1,234.5 or 1234,5)",
+            _ => $"write numbers with a decimal point and without thousands separators (1234.5, not 1,234.5 or 1234,5), or set {DecimalMark.Setting(DecimalMark.Comma)} in the spec where every comma of the file's numbers is a decimal comma",
         });
         return string.Join(", and ", advice.Where(a => a.Length > 0));
     }
@@ -149,6 +149,33 @@ public static partial class CellValues
     {
         if (TryPlainDecimal(value, out number)) return true;
         return double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out number);
+    }
+
+    /// <summary>
+    /// Parses a number written with <paramref name="mark"/> (<see cref="DecimalMark"/>): with a point, as
+    /// <see cref="TryNumber(ReadOnlySpan{char}, out double)"/>; with a comma, the same number with its comma for the point
+    /// ("3,5" is 3.5), and a value holding a point is none (a thousands separator, "1.234,5", or a point in a file of
+    /// commas: neither is guessed).
+    /// </summary>
+    public static bool TryNumber(ReadOnlySpan<char> value, char mark, out double number)
+    {
+        if (mark == DecimalMark.Point) return TryNumber(value, out number);
+        number = 0;
+        if (value.Length > 128 || value.Contains(DecimalMark.Point)) return false;
+        Span<char> swapped = stackalloc char[value.Length];
+        value.Replace(swapped, DecimalMark.Comma, DecimalMark.Point);
+        return TryNumber(swapped, out number);
+    }
+
+    /// <summary>The UTF-8 form of <see cref="TryNumber(ReadOnlySpan{char}, char, out double)"/>.</summary>
+    public static bool TryNumber(ReadOnlySpan<byte> value, char mark, out double number)
+    {
+        if (mark == DecimalMark.Point) return TryNumber(value, out number);
+        number = 0;
+        if (value.Length > 128 || value.Contains((byte)DecimalMark.Point)) return false;
+        Span<byte> swapped = stackalloc byte[value.Length];
+        value.Replace(swapped, (byte)DecimalMark.Comma, (byte)DecimalMark.Point);
+        return TryNumber(swapped, out number);
     }
 
     private static bool TryPlainDecimal<T>(ReadOnlySpan<T> value, out double number) where T : unmanaged, IBinaryInteger<T>
@@ -260,6 +287,22 @@ public static partial class CellValues
         return TryNumber(value, out number) ? CellReading.Value : CellReading.Invalid;
     }
 
+    /// <summary><see cref="ReadNumber(ReadOnlySpan{char}, out double)"/> of a value written with <paramref name="mark"/> (<see cref="TryNumber(ReadOnlySpan{char}, char, out double)"/>).</summary>
+    public static CellReading ReadNumber(ReadOnlySpan<char> value, char mark, out double number)
+    {
+        number = double.NaN;
+        if (IsMissing(value)) return CellReading.Missing;
+        return TryNumber(value, mark, out number) ? CellReading.Value : CellReading.Invalid;
+    }
+
+    /// <summary>The UTF-8 form of <see cref="ReadNumber(ReadOnlySpan{char}, char, out double)"/>.</summary>
+    public static CellReading ReadNumber(ReadOnlySpan<byte> value, char mark, out double number)
+    {
+        number = double.NaN;
+        if (IsMissing(value)) return CellReading.Missing;
+        return TryNumber(value, mark, out number) ? CellReading.Value : CellReading.Invalid;
+    }
+
     /// <summary>
     /// A cell of a boolean column: missing, a boolean (the tokens of <see cref="TryBoolean(ReadOnlySpan{char}, out bool)"/>,
     /// and 1 or 0, which ML.NET's loader also reads as booleans), or neither. Inference does not count 1 and 0 as booleans:
@@ -350,14 +393,16 @@ public static partial class CellValues
 
     /// <summary>
     /// A cell as the canonical data file holds it for a column of <paramref name="kind"/>: null when missing, booleans as
-    /// true/false, anything else as it was. Ingestion keeps a non-number in a numeric column as missing; serving refuses it.
+    /// true/false, a number written with a decimal comma (<paramref name="mark"/>) with a point, anything else as it was.
+    /// Ingestion keeps a non-number in a numeric column as missing; serving refuses it.
     /// </summary>
-    public static string? Canonical(ColumnKind kind, string value)
+    public static string? Canonical(ColumnKind kind, string value, char mark = DecimalMark.Point)
     {
         switch (kind)
         {
             case ColumnKind.Numeric:
-                return ReadNumber(value, out _) == CellReading.Value ? value : null;
+                return ReadNumber(value, mark, out _) != CellReading.Value ? null
+                    : mark == DecimalMark.Point ? value : value.Replace(DecimalMark.Comma, DecimalMark.Point);
             case ColumnKind.Boolean:
                 return ReadBoolean(value, out var b) switch
                 {

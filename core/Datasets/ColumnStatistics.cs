@@ -29,11 +29,15 @@ internal sealed class ColumnStatistics
     private long _nextReplacement;
     private double _w;
 
-    public ColumnStatistics(string name, int distinctLimit)
+    /// <param name="mark">The decimal mark the column's numbers are written with (<see cref="DecimalMark"/>).</param>
+    public ColumnStatistics(string name, int distinctLimit, char mark = DecimalMark.Point)
     {
         Name = name;
         _distinctLimit = distinctLimit;
+        _mark = mark;
     }
+
+    private readonly char _mark;
 
     public string Name { get; }
     public long Count;
@@ -106,7 +110,7 @@ internal sealed class ColumnStatistics
     /// <summary>Counts a trimmed raw value against the kind the spec declares, read as the canonical data will read it (<see cref="CellValues"/>).</summary>
     public void CountAgainst(ColumnKind declared, ReadOnlySpan<byte> value)
     {
-        var reading = declared == ColumnKind.Boolean ? CellValues.ReadBoolean(value, out _) : CellValues.ReadNumber(value, out _);
+        var reading = declared == ColumnKind.Boolean ? CellValues.ReadBoolean(value, out _) : CellValues.ReadNumber(value, _mark, out _);
         if (reading != CellReading.Invalid) return;
         NotOfDeclaredKind++;
         if (NotOfDeclaredKindExamples.Count >= 3) return;
@@ -169,7 +173,8 @@ internal sealed class ColumnStatistics
         if (_mayBeNumber)
         {
             var c = value[0];
-            if ((char.IsAsciiDigit((char)c) || c is (byte)'-' or (byte)'+' or (byte)'.' or (byte)'I' or (byte)'i') && CellValues.TryNumber(value, out var x))
+            if ((char.IsAsciiDigit((char)c) || c is (byte)'-' or (byte)'+' or (byte)'.' or (byte)'I' or (byte)'i')
+                && (_mark == DecimalMark.Point ? CellValues.TryNumber(value, out var x) : CellValues.TryNumber(value, _mark, out x)))
             {
                 classified = true;
                 if (!CellValues.IsModelFinite(x))

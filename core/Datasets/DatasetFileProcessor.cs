@@ -35,12 +35,18 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
         var sniffRows = sniffLines.Select(l => (IReadOnlyList<string>)CsvSniffer.Split(l, delimiter)).ToList();
         CheckFirstLineDelimiter(sniffLines, sniffRows, delimiter, spec);
         var hasHeader = spec.HasHeader ?? (spec.ColumnNames is null && CsvSniffer.HasHeader(sniffRows));
+        var decimalMark = DecimalMark.Infer(spec, delimiter, sniffRows.Skip(hasHeader ? 1 : 0), out var markExample);
 
-        var first = FirstPass.Run(options, text, delimiter, hasHeader, spec, prior, output + ".raw", sepLine: declared is not null);
+        var first = FirstPass.Run(options, text, delimiter, hasHeader, spec, prior, output + ".raw", sepLine: declared is not null, mark: decimalMark);
         DatasetSchema schema;
         try
         {
             schema = _schema.Decide(first, spec, prior);
+            schema = schema with
+            {
+                DecimalSeparator = decimalMark,
+                Inferred = DecimalMark.Note(spec, decimalMark, markExample) is { } note ? [note, .. schema.Inferred] : schema.Inferred,
+            };
         }
         catch (Rejection rejection) when (rejection.Problems is null)
         {

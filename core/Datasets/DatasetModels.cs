@@ -65,6 +65,12 @@ public sealed record DatasetSchema
 
     public string? TimeColumn { get; init; }
 
+    /// <summary>
+    /// The decimal mark the upload's numbers were read with (<see cref="DecimalMark"/>): '.' (3.5), or ',' (3,5); the data
+    /// file writes every number with a point. Predict reads a number sent as a string with it, as ingestion read the file.
+    /// </summary>
+    public char DecimalSeparator { get; init; } = DecimalMark.Point;
+
     /// <summary>What was inferred rather than read from the spec, in words a person reads (e.g. "label: last column").</summary>
     public IReadOnlyList<string> Inferred { get; init; } = [];
 

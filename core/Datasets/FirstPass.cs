@@ -22,7 +22,9 @@ internal static class FirstPass
     /// </summary>
     /// <param name="sepLine">Whether the file starts with Excel's "sep=;" line (<see cref="CsvSniffer.DeclaredDelimiter"/>), skipped and counted with the comments.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static FirstPassResult Run(IngestionOptions options, string path, char delimiter, bool hasHeader, ModelSpec spec, DatasetManifest? prior, string rawOutput, bool sepLine = false)
+    /// <param name="mark">The decimal mark the file's numbers are written with (<see cref="DecimalMark"/>); the rows are written as read, and the second pass writes its numbers with a point.</param>
+    public static FirstPassResult Run(IngestionOptions options, string path, char delimiter, bool hasHeader, ModelSpec spec, DatasetManifest? prior, string rawOutput, bool sepLine = false,
+        char mark = DecimalMark.Point)
     {
         var problems = new ProblemLog(options.SamplesPerProblem);
         string[]? header = null;
@@ -73,7 +75,7 @@ internal static class FirstPass
                         // no name, and is checked once the rows are read (dropped when it is empty in every row).
                         namelessLast = hasHeader && SchemaInference.EndsWithDelimiter(header);
                         SchemaInference.CheckHeader(namelessLast ? header[..^1] : header);
-                        stats = [.. header.Select(h => new ColumnStatistics(h, options.DistinctLimit))];
+                        stats = [.. header.Select(h => new ColumnStatistics(h, options.DistinctLimit, mark))];
                         declared = [.. header.Select(h => spec.Columns?.TryGetValue(h, out var kind) == true && kind is ColumnKind.Numeric or ColumnKind.Boolean ? kind : (ColumnKind?)null)];
                         try
                         {
@@ -83,7 +85,7 @@ internal static class FirstPass
                         {
                             throw new Rejection(e.Code, $"{e.Message} {SchemaInference.MarkedHeaderAdvice(markedHeader)}", e.Problems);
                         }
-                        rules = new RowRules(header, labelIndex, spec, delimiter, hasHeader);
+                        rules = new RowRules(header, labelIndex, spec, delimiter, hasHeader, mark);
                         if (hasHeader && reader.IsCanonical(r)) sink.AppendRun(reader.Buffer, reader.RecordStart(r), reader.RecordLength(r), reader.FileOffset(r));
                         else
                         {
@@ -206,6 +208,7 @@ internal static class FirstPass
         return new FirstPassResult(header, stats, labelIndex, dataRows, rejected, problems, rules!, rawOutput, Convert.ToHexStringLower(sha.GetHashAndReset()), accepted, lines, markedHeader)
         {
             DroppedEmptyLastColumn = namelessLast,
+            Mark = mark,
             NamesWithoutHeader = hasHeader ? null
                 : spec.ColumnNames is not null ? "the spec's columnNames"
                 : prior is not null ? $"the columns of the previous dataset version {prior.Version}"

@@ -17,4 +17,7 @@ internal sealed record FirstPassResult(
     /// <see cref="Header"/> and <see cref="Stats"/>, but not of the file at <see cref="RawPath"/>, which the normalizer rewrites.
     /// </summary>
     public bool DroppedEmptyLastColumn { get; init; }
+
+    /// <summary>The decimal mark the file's numbers were read with (<see cref="DecimalMark"/>); the file at <see cref="RawPath"/> writes them so.</summary>
+    public char Mark { get; init; } = DecimalMark.Point;
 }

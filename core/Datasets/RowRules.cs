@@ -7,7 +7,7 @@ namespace Serverless.Core.Datasets;
 /// The checks a row must pass to be kept: as many fields as the header, not the header line again, a label, values
 /// within the spec's ranges.
 /// </summary>
-internal sealed class RowRules(string[] header, int labelIndex, ModelSpec spec, char delimiter, bool fileHasHeader)
+internal sealed class RowRules(string[] header, int labelIndex, ModelSpec spec, char delimiter, bool fileHasHeader, char mark = DecimalMark.Point)
 {
     private readonly bool[] _sensitive = [.. header.Select(h => spec.Sensitive?.Contains(h) == true)];
     private readonly byte[][]? _headerBytes = fileHasHeader ? [.. header.Select(h => System.Text.Encoding.UTF8.GetBytes(h))] : null;
@@ -48,7 +48,7 @@ internal sealed class RowRules(string[] header, int labelIndex, ModelSpec spec, 
         }
         foreach (var (index, range) in _ranges)
         {
-            if (CellValues.TryNumber(values[record, index], out var v) && (v < range.Min || v > range.Max))
+            if (CellValues.TryNumber(values[record, index], mark, out var v) && (v < range.Min || v > range.Max))
             {
                 // A number, so no formula a spreadsheet would run: shown as written, without Escape's guarding quote ('-1).
                 var text = values.GetString(record, index);

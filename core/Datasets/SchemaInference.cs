@@ -80,6 +80,28 @@ internal sealed class SchemaInference(IngestionOptions options)
     }
 
     /// <summary>
+    /// A note for a column of a file read with a decimal comma (<see cref="DecimalMark"/>) that is read as words because a
+    /// value is written with a decimal point ("3.5") or with thousands separators ("1.234,5"), neither of which is read
+    /// then. Null for a file read with a point, and for any other value.
+    /// </summary>
+    private static string? NumbersAgainstTheMark(ColumnStatistics stat, char mark)
+    {
+        if (mark == DecimalMark.Point || stat.FirstNonNumber is not { } example) return null;
+        var name = CellValues.Escape(stat.Name);
+        if (CellValues.TryNumber(example, out _))
+        {
+            return $"'{name}': values such as '{CellValues.Escape(example)}' are written with a decimal point, and the file's numbers are read with a decimal comma, so the column is read as categories; " +
+                   $"write every number of the file with a decimal comma, or set {DecimalMark.Setting(DecimalMark.Point)} in the spec if it writes them all with a point";
+        }
+        if (example.Contains(DecimalMark.Point) && CellValues.TryNumber(example.Replace(DecimalMark.Point.ToString(), "", StringComparison.Ordinal), mark, out _))
+        {
+            return $"'{name}': values such as '{CellValues.Escape(example)}' are written with thousands separators, which are not read, so the column is read as categories; " +
+                   "write numbers without them (1234,5, not 1.234,5) to have it read as numbers";
+        }
+        return null;
+    }
+
+    /// <summary>
     /// A note for a column of dates written day first (13/03/2021, 13.03.2021), which are not read as dates: the column
     /// reaches the model as categories, one per day, and a date that was meant is never silently lost. Null unless at least
     /// half of the column's values are dates either way (with its distinct values not all counted, the example decides).
@@ -208,7 +230,8 @@ internal sealed class SchemaInference(IngestionOptions options)
             {
                 var inferredKind = stat.InferKind();
                 columns.Add(new ColumnSchema(stat.Name, inferredKind));
-                if (inferredKind is ColumnKind.Categorical or ColumnKind.Text && first.Stats[first.LabelIndex] != stat && (NumbersReadAsWords(stat) ?? DatesReadAsWords(stat)) is { } note) inferred.Add(note);
+                if (inferredKind is ColumnKind.Categorical or ColumnKind.Text && first.Stats[first.LabelIndex] != stat
+                    && (NumbersAgainstTheMark(stat, first.Mark) ?? NumbersReadAsWords(stat) ?? DatesReadAsWords(stat)) is { } note) inferred.Add(note);
             }
         }
         if (KindsInWords(columns.Where(c => c.Inferred)) is { } kinds) inferred.Add($"column kinds: {kinds}");

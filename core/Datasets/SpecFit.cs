@@ -4,7 +4,7 @@ namespace Serverless.Core.Datasets;
 
 /// <summary>
 /// Whether a spec still describes a dataset version ingested under another one: same label, task and time column, the
-/// kinds its "columns" give, and no column the spec now calls sensitive or excluded among the features the data was
+/// decimal separator it names, the kinds its "columns" give, and no column the spec now calls sensitive or excluded among the features the data was
 /// ingested with. Where it does not,
 /// the data must be ingested again; training on the old version would silently ignore the change. Read by the training
 /// run's dataset check, by <c>POST /train</c> before it starts a run, and by a spec change, which says what it needs.
@@ -38,6 +38,10 @@ public static class SpecFit
         if (spec.Task is { } task && task != schema.Task)
         {
             yield return $"The spec's task is {Lower(task)}, but {manifest.Version} was ingested as {Lower(schema.Task)}.";
+        }
+        if (DecimalMark.Of(spec) is { } mark && mark != schema.DecimalSeparator)
+        {
+            yield return $"The spec's {DecimalMark.Field} is '{mark}', but {manifest.Version} was read with '{schema.DecimalSeparator}'.";
         }
         if (spec.TimeColumn is { } time && schema.Columns.All(c => c.Name != time))
         {

@@ -57,6 +57,12 @@ public sealed record ModelSpec
     /// </summary>
     public string? Comment { get; init; }
 
+    /// <summary>
+    /// The decimal separator of the file's numbers: <c>"."</c> (3.5) or <c>","</c> (3,5). Default: a point, or a comma
+    /// for a file separated by ';' whose numbers are written with one (<see cref="Datasets.DecimalMark.Infer"/>).
+    /// </summary>
+    public string? DecimalSeparator { get; init; }
+
     /// <summary>The primary metric that picks the winner (e.g. <c>rmse</c>, <c>auc</c>, <c>macroAccuracy</c>).</summary>
     public string? Metric { get; init; }
 

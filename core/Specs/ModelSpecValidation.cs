@@ -110,6 +110,7 @@ public static class ModelSpecValidation
     {
         if (spec.Label is { Length: 0 }) problems.Add("label", "must not be empty");
         if (spec.Comment is { } comment && Datasets.CommentCharacter.Problem(comment) is { } commentProblem) problems.Add("comment", commentProblem);
+        if (spec.DecimalSeparator is { } mark && DecimalMark.Problem(mark) is { } markProblem) problems.Add(DecimalMark.Field, markProblem);
         if (spec.ColumnNames is not null && spec.HasHeader is true)
         {
             problems.Add("columnNames", "names the columns of a file without a header, and hasHeader is true (the file's header names them); leave one of the two out");

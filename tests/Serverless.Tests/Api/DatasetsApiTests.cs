@@ -274,6 +274,16 @@ public sealed class DatasetsApiTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task PutSpec_DecimalSeparatorSemicolon_Answers400NamingTheFieldAndItsValues()
+    {
+        await using var host = await StartAsync(azurite);
+
+        var problem = await ProblemAsync(await host.Client.PutAsync("/api/models/decimals/spec", Json("""{"decimalSeparator":";"}""")), HttpStatusCode.BadRequest);
+
+        Assert.StartsWith("\".\" (numbers written 3.5) or \",\" (numbers written 3,5", problem["errors"]!["decimalSeparator"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task PutSpec_LabelTheLatestDataWasNotIngestedWith_SaysToUploadAgain_AndTrainAnswers409()
     {
         await using var host = await StartAsync(azurite);

@@ -195,8 +195,8 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
     }
 
     /// <summary>
-    /// A European spreadsheet export (';' between fields, decimal commas): the column of numbers is read as categories,
-    /// and the follower says so where the upload is followed, as <c>mlops show</c> does, rather than leave it to be found.
+    /// A European spreadsheet export (';' between fields, decimal commas): the column of numbers is read with a decimal
+    /// comma, and the follower says so where the upload is followed, as <c>mlops show</c> does, rather than leave it to be found.
     /// </summary>
     [Fact]
     public async Task UploadWait_NumbersWithDecimalCommas_PrintsTheInferredNoteAfterIngestion()
@@ -218,7 +218,7 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
 
         var lines = output.Split('\n', StringSplitOptions.TrimEntries);
         var ingested = Array.FindIndex(lines, l => l.StartsWith("ingested: dataset version ds-", StringComparison.Ordinal));
-        var note = Array.FindIndex(lines, l => l.StartsWith("inferred: 'x': values such as '", StringComparison.Ordinal) && l.Contains("decimal comma", StringComparison.Ordinal));
+        var note = Array.FindIndex(lines, l => l.StartsWith("inferred: numbers: read with a decimal comma", StringComparison.Ordinal));
         Assert.True(ingested >= 0 && note == ingested + 1, $"no inferred note right after the ingested line in:\n{output}");
         files.Delete();
     }

@@ -220,15 +220,16 @@ public sealed class AcceptedFormatTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Ingest_FeatureWithDecimalCommas_SaysToWriteADecimalPoint()
+    public async Task Ingest_FeatureWithDecimalCommasReadWithAPoint_SaysToWriteADecimalPointOrSetTheSeparator()
     {
         var ingestion = new Ingestion(azurite);
         var model = Ingestion.NewModel("decimal");
         var rows = "distance;fare\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{i},5;{i % 2}\n"));
 
-        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/commas.csv", rows));
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/commas.csv", rows, new ModelSpec { DecimalSeparator = "." }));
 
-        Assert.Contains(manifest.Schema.Inferred, n => n.StartsWith("'distance': values such as '0,5' look like numbers written with a decimal comma", StringComparison.Ordinal));
+        Assert.Contains("'distance': values such as '0,5' look like numbers written with a decimal comma, so the column is read as categories; write numbers with a decimal point (5.0, not 5,0), " +
+                        "or set \"decimalSeparator\": \",\" in the spec where the file writes every number with a decimal comma to have it read as numbers", manifest.Schema.Inferred);
     }
 
     [Fact]

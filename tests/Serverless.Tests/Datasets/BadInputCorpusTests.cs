@@ -235,7 +235,7 @@ public sealed class BadInputCorpusTests(AzuriteFixture azurite)
         var model = Ingestion.NewModel("commas");
         var content = Utf8(Rows(30, i => $"{i};{i + 10},5", "distance;fare"));
 
-        var outcome = await ingestion.IngestAsync($"{model}/fares.csv", content, new ModelSpec { Label = "fare", Task = TaskKind.Regression });
+        var outcome = await ingestion.IngestAsync($"{model}/fares.csv", content, new ModelSpec { Label = "fare", Task = TaskKind.Regression, DecimalSeparator = "." });
 
         Assert.Equal([ReasonCodes.LabelNotNumeric], outcome.ReasonCodes);
         Assert.Contains("such as '10,5'. Such values look like numbers written with a decimal comma: write numbers with a decimal point", await ingestion.ReadQuarantineAsync(outcome, "summary.txt"));

@@ -53,9 +53,10 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
         var ingestion = new Ingestion(azurite);
         var content = "x;y\n" + string.Concat(Enumerable.Range(0, 300).Select(i => $"{i};{i / 7},{i % 7}\n"));
 
-        var reason = await QuarantineReasonAsync(ingestion, $"{Ingestion.NewModel("commalabel")}/data.csv", content, ReasonCodes.LabelTooManyClasses, new ModelSpec { Label = "y" });
+        var reason = await QuarantineReasonAsync(ingestion, $"{Ingestion.NewModel("commalabel")}/data.csv", content, ReasonCodes.LabelTooManyClasses, new ModelSpec { Label = "y", DecimalSeparator = "." });
 
-        Assert.Contains("Values such as '0,0' look like numbers written with a decimal comma: write numbers with a decimal point (5.0, not 5,0), and set \"task\": \"regression\" if the label is a quantity.", reason);
+        Assert.Contains("Values such as '0,0' look like numbers written with a decimal comma: write numbers with a decimal point (5.0, not 5,0), " +
+                        "or set \"decimalSeparator\": \",\" in the spec where the file writes every number with a decimal comma, and set \"task\": \"regression\" if the label is a quantity.", reason);
     }
 
     [Fact]
@@ -115,7 +116,7 @@ public sealed class LineAccountingTests(AzuriteFixture azurite)
 
         var note = Assert.Single(manifest.Schema.Inferred, n => n.StartsWith("'x': values that are not numbers", StringComparison.Ordinal));
         Assert.EndsWith("are kept as missing (the spec declares the column numeric): 10 of 40 rows; they look like numbers written with a decimal comma: " +
-                        "write numbers with a decimal point (5.0, not 5,0) to keep them", note);
+                        "write numbers with a decimal point (5.0, not 5,0), or set \"decimalSeparator\": \",\" in the spec where the file writes every number with a decimal comma to keep them", note);
     }
 
     [Fact]

@@ -496,4 +496,24 @@ public sealed class ModelSpecValidationTests
         Assert.Equal(SpecVersion.Hash(a), SpecVersion.Hash(b));
         Assert.NotEqual(SpecVersion.Hash(a), SpecVersion.Hash(a with { Label = "z" }));
     }
+    [Theory]
+    [InlineData(";")]
+    [InlineData("comma")]
+    [InlineData("")]
+    public void Parse_DecimalSeparatorOtherThanPointOrComma_NamesTheFieldAndItsValues(string value)
+    {
+        var problems = Problems($$"""{"decimalSeparator":"{{value}}"}""");
+
+        Assert.StartsWith("\".\" (numbers written 3.5) or \",\" (numbers written 3,5", Assert.Single(problems["decimalSeparator"]));
+    }
+
+    [Theory]
+    [InlineData(".")]
+    [InlineData(",")]
+    public void Parse_DecimalSeparatorPointOrComma_IsRead(string value)
+    {
+        var spec = ModelSpecValidation.Parse(Encoding.UTF8.GetBytes($$"""{"decimalSeparator":"{{value}}"}"""), null);
+
+        Assert.Equal(value, spec.DecimalSeparator);
+    }
 }
