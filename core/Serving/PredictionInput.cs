@@ -31,6 +31,8 @@ internal sealed class PredictionInput
     private readonly string[] _names;
     private readonly ColumnKind[] _kinds;
     private readonly string _featureList;
+    // The decimal mark the model's data was read with: a number sent as a string is read with it, as ingestion read the file.
+    private readonly char _mark;
     // Per input column, the categories the model knows (null: not a one-hot encoded category).
     private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>>?[] _known;
 
@@ -43,6 +45,7 @@ internal sealed class PredictionInput
         for (var i = 0; i < _names.Length; i++) _fields[_names[i]] = i;
         _fieldsBySpan = _fields.GetAlternateLookup<ReadOnlySpan<char>>();
         _featureList = string.Join(", ", _names);
+        _mark = schema.DecimalSeparator;
         _known = [.. _names.Select(n => knownCategories.TryGetValue(n, out var known) ? known.GetAlternateLookup<ReadOnlySpan<char>>() : (HashSet<string>.AlternateLookup<ReadOnlySpan<char>>?)null)];
     }
 
@@ -146,7 +149,7 @@ internal sealed class PredictionInput
                 // A JSON number's digits are read as UTF-8, without making a string of them.
                 reading = value.ValueKind == JsonValueKind.Number
                     ? CellValues.ReadNumber(JsonMarshal.GetRawUtf8Value(value), out var number)
-                    : CellValues.ReadNumber(CellText(value), out number);
+                    : CellValues.ReadNumber(CellText(value), _mark, out number);
                 if (reading != CellReading.Value) break;
                 if (!CellValues.IsModelFinite(number))
                 {
@@ -178,8 +181,9 @@ internal sealed class PredictionInput
     /// <summary>A JSON scalar (never null, an object or an array here) as the cell it would be in an uploaded file.</summary>
     private static string CellText(JsonElement value) => CellValues.TextOf(value)!;
 
-    private static string Expected(ColumnKind kind) => kind switch
+    private string Expected(ColumnKind kind) => kind switch
     {
+        ColumnKind.Numeric when _mark != DecimalMark.Point => $"a number (a JSON number, or a string written with a decimal comma, 3{_mark}5, as this model's data writes numbers)",
         ColumnKind.Numeric => "a number",
         ColumnKind.Boolean => "true or false (also yes/no, t/f, y/n, 1/0)",
         ColumnKind.DateTime => "a date or date and time (such as 2026-11-27 or 2026-11-27T14:05:00Z)",
