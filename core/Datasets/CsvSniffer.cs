@@ -44,20 +44,22 @@ public static class CsvSniffer
 
     /// <summary>
     /// A first row is a header when none of its fields is a number while some column below it is numeric, or, for an
-    /// all-text file, when its values are distinct and none of them appears again in the rows sniffed. Rows that repeat
-    /// the first one field for field (the header again, where files were joined) are left out of both tests.
+    /// all-text file, when its values are distinct and none of them appears again in the rows sniffed. Numbers are
+    /// counted as written in any notation (<see cref="LooksLikeNumber"/>): "245000,50" is no column's name, whatever
+    /// decimal mark the file is then read with. Rows that repeat the first one field for field (the header again, where
+    /// files were joined) are left out of both tests.
     /// </summary>
     public static bool HasHeader(IReadOnlyList<IReadOnlyList<string>> rows)
     {
         if (rows.Count == 0) return false;
         var first = rows[0];
-        if (first.Any(f => IsNumber(f))) return false;
+        if (first.Any(LooksLikeNumber)) return false;
         var body = rows.Skip(1).Where(r => !r.SequenceEqual(first, StringComparer.Ordinal)).ToList();
         if (body.Count == 0) return true;
         for (var c = 0; c < first.Count; c++)
         {
             var values = body.Where(r => c < r.Count && r[c].Trim().Length > 0).Select(r => r[c]).ToList();
-            if (values.Count > 0 && values.All(IsNumber)) return true;
+            if (values.Count > 0 && values.All(LooksLikeNumber)) return true;
         }
         if (first.Distinct(StringComparer.Ordinal).Count() != first.Count) return false;
         return !body.Any(r => r.Any(f => first.Contains(f.Trim())));
@@ -65,6 +67,9 @@ public static class CsvSniffer
 
     public static bool IsNumber(string text) =>
         double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out _);
+
+    /// <summary>A number, or one written for people (a decimal comma, thousands separators, a percent or currency sign: <see cref="CellValues.NumberWrittenAs"/>).</summary>
+    public static bool LooksLikeNumber(string text) => IsNumber(text) || CellValues.NumberWrittenAs(text) != NumberForms.None;
 
     /// <summary>Splits one physical line, honouring double quotes; used only for sniffing.</summary>
     public static List<string> Split(string line, char delimiter)
