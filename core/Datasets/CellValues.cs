@@ -84,6 +84,21 @@ public static partial class CellValues
         return (forms & (NumberForms.DecimalComma | NumberForms.ThousandsSeparators)) == 0 ? NumberForms.None : forms;
     }
 
+    /// <summary>
+    /// <see cref="NumberWrittenAs(string)"/> for a file read with <paramref name="mark"/> (<see cref="DecimalMark"/>): read
+    /// with a decimal comma, a value is no number when written with a decimal point ("3.5", <see cref="NumberForms.DecimalPoint"/>)
+    /// or with thousands separators ("1.234,5"), and a decimal comma is none of these forms.
+    /// </summary>
+    public static NumberForms NumberWrittenAs(string value, char mark)
+    {
+        if (mark == DecimalMark.Point) return NumberWrittenAs(value);
+        var text = value.Trim();
+        if (TryNumber(text, mark, out _)) return NumberForms.None;
+        if (TryNumber(text, out _)) return NumberForms.DecimalPoint;
+        if (text.Contains(DecimalMark.Point) && TryNumber(text.Replace(DecimalMark.Point.ToString(), "", StringComparison.Ordinal), mark, out _)) return NumberForms.ThousandsSeparators;
+        return NumberWrittenAs(text) & (NumberForms.Percent | NumberForms.Currency);
+    }
+
     /// <summary>A decimal comma, after digits grouped by points or not: "17,5", "-0,25", "1.234,5".</summary>
     [GeneratedRegex(@"^[+-]?(\d+|\d{1,3}(\.\d{3})+),\d+$", RegexOptions.CultureInvariant)]
     private static partial Regex DecimalCommaNumber();
@@ -94,7 +109,8 @@ public static partial class CellValues
 
     /// <summary>What values of <paramref name="forms"/> look like, in words: "numbers written with a decimal comma", "percentages".</summary>
     public static string NumberFormsInWords(NumberForms forms) =>
-        forms.HasFlag(NumberForms.Percent) ? "percentages"
+        forms.HasFlag(NumberForms.DecimalPoint) ? "numbers written with a decimal point, while the file's numbers are read with a decimal comma"
+        : forms.HasFlag(NumberForms.Percent) ? "percentages"
         : forms.HasFlag(NumberForms.Currency) ? "amounts with a currency symbol"
         : (forms & (NumberForms.DecimalComma | NumberForms.ThousandsSeparators)) switch
         {
@@ -103,16 +119,24 @@ public static partial class CellValues
             _ => "numbers written with a decimal comma or with thousands separators",
         };
 
-    /// <summary>How to write values of <paramref name="forms"/> for them to be read as numbers, e.g. "write numbers with a decimal point (5.0, not 5,0)".</summary>
-    public static string NumberFormsAdvice(NumberForms forms)
+    /// <summary>
+    /// How to write values of <paramref name="forms"/> for them to be read as numbers, e.g. "write numbers with a decimal
+    /// point (5.0, not 5,0)", in a file read with <paramref name="mark"/>.
+    /// </summary>
+    public static string NumberFormsAdvice(NumberForms forms, char mark = DecimalMark.Point)
     {
         var advice = new List<string>();
+        if (forms.HasFlag(NumberForms.DecimalPoint))
+        {
+            advice.Add($"write every number of the file with a decimal comma (5,0, not 5.0), or set {DecimalMark.Setting(DecimalMark.Point)} in the spec where it writes them all with a point");
+        }
         if (forms.HasFlag(NumberForms.Percent)) advice.Add("write the number without the percent sign (28.4, or 0.284 as a share, not 28.4%)");
         if (forms.HasFlag(NumberForms.Currency)) advice.Add("write the amount without the currency symbol (32.99, not $32.99; a currency that varies goes in a column of its own)");
         advice.Add((forms & (NumberForms.DecimalComma | NumberForms.ThousandsSeparators)) switch
         {
             NumberForms.None => "",
             NumberForms.DecimalComma => $"write numbers with a decimal point (5.0, not 5,0), or set {DecimalMark.Setting(DecimalMark.Comma)} in the spec where the file writes every number with a decimal comma",
+            NumberForms.ThousandsSeparators when mark == DecimalMark.Comma => "write numbers without thousands separators (1234,5, not 1.234,5)",
             NumberForms.ThousandsSeparators => "write numbers without thousands separators (86087.05, not 86,087.05)",
             _ => $"write numbers with a decimal point and without thousands separators (1234.5, not 1,234.5 or 1234,5), or set {DecimalMark.Setting(DecimalMark.Comma)} in the spec where every comma of the file's numbers is a decimal comma",
         });
@@ -453,4 +477,7 @@ public enum NumberForms
 
     /// <summary>"$32.99", "€5", "5,00 €".</summary>
     Currency = 8,
+
+    /// <summary>"3.5" in a file read with a decimal comma (<see cref="CellValues.NumberWrittenAs(string, char)"/>).</summary>
+    DecimalPoint = 16,
 }

@@ -87,18 +87,10 @@ internal sealed class SchemaInference(IngestionOptions options)
     private static string? NumbersAgainstTheMark(ColumnStatistics stat, char mark)
     {
         if (mark == DecimalMark.Point || stat.FirstNonNumber is not { } example) return null;
-        var name = CellValues.Escape(stat.Name);
-        if (CellValues.TryNumber(example, out _))
-        {
-            return $"'{name}': values such as '{CellValues.Escape(example)}' are written with a decimal point, and the file's numbers are read with a decimal comma, so the column is read as categories; " +
-                   $"write every number of the file with a decimal comma, or set {DecimalMark.Setting(DecimalMark.Point)} in the spec if it writes them all with a point";
-        }
-        if (example.Contains(DecimalMark.Point) && CellValues.TryNumber(example.Replace(DecimalMark.Point.ToString(), "", StringComparison.Ordinal), mark, out _))
-        {
-            return $"'{name}': values such as '{CellValues.Escape(example)}' are written with thousands separators, which are not read, so the column is read as categories; " +
-                   "write numbers without them (1234,5, not 1.234,5) to have it read as numbers";
-        }
-        return null;
+        var forms = CellValues.NumberWrittenAs(example, mark);
+        if ((forms & (NumberForms.DecimalPoint | NumberForms.ThousandsSeparators)) == 0) return null;
+        return $"'{CellValues.Escape(stat.Name)}': values such as '{CellValues.Escape(example)}' look like {CellValues.NumberFormsInWords(forms)}, so the column is read as categories; " +
+               $"{CellValues.NumberFormsAdvice(forms, mark)} to have it read as numbers";
     }
 
     /// <summary>
@@ -148,13 +140,13 @@ internal sealed class SchemaInference(IngestionOptions options)
     /// written for people ($32.99, 28.4%, 86,087.05), to write the numbers alone, since declaring the column categorical
     /// would make each amount a category of its own; else to declare it categorical or fix the data.
     /// </summary>
-    private static string NotNumbersInWords(ColumnStatistics stat)
+    private static string NotNumbersInWords(ColumnStatistics stat, char mark)
     {
         var examples = stat.NotOfDeclaredKindExamples;
-        var forms = examples.Select(CellValues.NumberWrittenAs).ToList();
+        var forms = examples.Select(e => CellValues.NumberWrittenAs(e, mark)).ToList();
         var all = forms.Aggregate(NumberForms.None, (a, b) => a | b);
         var advice = forms.All(f => f != NumberForms.None)
-            ? $"They look like {CellValues.NumberFormsInWords(all)}: {CellValues.NumberFormsAdvice(all)}, and the column is read as numbers."
+            ? $"They look like {CellValues.NumberFormsInWords(all)}: {CellValues.NumberFormsAdvice(all, mark)}, and the column is read as numbers."
             : "Declare it \"categorical\" in the spec's \"columns\", or fix the data.";
         return $"Column '{CellValues.Escape(stat.Name)}' is numeric in the spec, but {stat.NotOfDeclaredKind} of its {stat.Count} rows hold values that are not numbers, " +
                $"such as {Examples(examples)}: read as missing, they would leave it missing in {stat.Missing + stat.NotOfDeclaredKind} of {stat.Count} rows. {advice}";
@@ -220,8 +212,8 @@ internal sealed class SchemaInference(IngestionOptions options)
                 if (kind == ColumnKind.Numeric && stat.FirstNonNumber is { } text && first.Stats[first.LabelIndex] != stat)
                 {
                     // How many, and for numbers written for people (a decimal comma, a percent sign) what to do: read as missing, every one of them is lost.
-                    var advice = CellValues.NumberWrittenAs(text) is var forms && forms != NumberForms.None
-                        ? $"; they look like {CellValues.NumberFormsInWords(forms)}: {CellValues.NumberFormsAdvice(forms)} to keep them" : "";
+                    var advice = CellValues.NumberWrittenAs(text, first.Mark) is var forms && forms != NumberForms.None
+                        ? $"; they look like {CellValues.NumberFormsInWords(forms)}: {CellValues.NumberFormsAdvice(forms, first.Mark)} to keep them" : "";
                     inferred.Add($"'{CellValues.Escape(stat.Name)}': values that are not numbers, such as '{CellValues.Escape(text)}', are kept as missing (the spec declares the column numeric): " +
                                  $"{stat.NotOfDeclaredKind:N0} of {stat.Count:N0} rows{advice}");
                 }
@@ -278,8 +270,8 @@ internal sealed class SchemaInference(IngestionOptions options)
                     ? " That is the column's name: the file's first line looks like a header, and it was read as data because " +
                       (spec.HasHeader is false ? "the spec's hasHeader is false; set it to true (and leave columnNames out), or remove that line." : "the columns were named without one; remove that line.")
                     : example == labelName ? " That is the column's name: is the header line repeated part way through the file? Remove the repeated header lines."
-                    : example is not null && CellValues.NumberWrittenAs(example) is var forms && forms != NumberForms.None
-                        ? $" Such values look like {CellValues.NumberFormsInWords(forms)}: {CellValues.NumberFormsAdvice(forms)}." : "";
+                    : example is not null && CellValues.NumberWrittenAs(example, first.Mark) is var forms && forms != NumberForms.None
+                        ? $" Such values look like {CellValues.NumberFormsInWords(forms)}: {CellValues.NumberFormsAdvice(forms, first.Mark)}." : "";
                 throw new Rejection(ReasonCodes.LabelNotNumeric, $"Regression needs a numeric label, but '{CellValues.Escape(labelName)}' holds values that are not numbers" +
                                                          $"{(example is null ? "" : $", such as '{CellValues.Escape(example)}'")}.{repeatedHeader}{InferredLabelAdvice(first, spec, options.MaxClasses)}");
             }
@@ -293,8 +285,8 @@ internal sealed class SchemaInference(IngestionOptions options)
                     ? $"Classification with more than {options.MaxClasses} classes in '{CellValues.Escape(labelName)}' is not supported; set \"task\": \"regression\" if the label is a quantity."
                     : $"The label '{CellValues.Escape(labelName)}' has more than {options.MaxClasses} distinct values, not all numbers: too many to be classes (a classifier takes at most {options.MaxClasses})." +
                       // Numbers written for people (decimal commas, say) are not numbers, so the advice to regress is not given above: say how to write them.
-                      (label.FirstNonNumber is { } written && CellValues.NumberWrittenAs(written) is var forms && forms != NumberForms.None
-                          ? $" Values such as '{CellValues.Escape(written)}' look like {CellValues.NumberFormsInWords(forms)}: {CellValues.NumberFormsAdvice(forms)}, and set \"task\": \"regression\" if the label is a quantity."
+                      (label.FirstNonNumber is { } written && CellValues.NumberWrittenAs(written, first.Mark) is var forms && forms != NumberForms.None
+                          ? $" Values such as '{CellValues.Escape(written)}' look like {CellValues.NumberFormsInWords(forms)}: {CellValues.NumberFormsAdvice(forms, first.Mark)}, and set \"task\": \"regression\" if the label is a quantity."
                           : "");
                 throw new Rejection(ReasonCodes.LabelTooManyClasses, why + InferredLabelAdvice(first, spec, options.MaxClasses));
             }
@@ -340,7 +332,7 @@ internal sealed class SchemaInference(IngestionOptions options)
             {
                 // A few such values are read as missing (a note says so); so many that the column would be left (almost)
                 // empty mean the column is not numbers. Every such column is named at once, so that one upload fixes them all.
-                notNumbers.Add(NotNumbersInWords(stat));
+                notNumbers.Add(NotNumbersInWords(stat, first.Mark));
                 continue;
             }
             if (c.Kind == ColumnKind.Boolean && stat.NotOfDeclaredKind > 0)

@@ -145,8 +145,8 @@ public sealed class DecimalCommaTests(AzuriteFixture azurite)
         var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/data.csv", rows));
 
         Assert.Equal((ColumnKind.Categorical, ColumnKind.Numeric), (manifest.Schema.Column("preis").Kind, manifest.Schema.Column("fläche").Kind));
-        Assert.Contains("'preis': values such as '1.234,50' are written with thousands separators, which are not read, so the column is read as categories; " +
-                        "write numbers without them (1234,5, not 1.234,5) to have it read as numbers", manifest.Schema.Inferred);
+        Assert.Contains("'preis': values such as '1.234,50' look like numbers written with thousands separators, so the column is read as categories; " +
+                        "write numbers without thousands separators (1234,5, not 1.234,5) to have it read as numbers", manifest.Schema.Inferred);
     }
 
     [Fact]
@@ -159,6 +159,20 @@ public sealed class DecimalCommaTests(AzuriteFixture azurite)
         var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/data.csv", rows));
 
         Assert.Equal((ColumnKind.Numeric, ColumnKind.Categorical), (manifest.Schema.Column("a").Kind, manifest.Schema.Column("b").Kind));
-        Assert.Contains(manifest.Schema.Inferred, n => n.StartsWith("'b': values such as '7.5' are written with a decimal point, and the file's numbers are read with a decimal comma", StringComparison.Ordinal));
+        Assert.Contains(manifest.Schema.Inferred, n => n == "'b': values such as '7.5' look like numbers written with a decimal point, while the file's numbers are read with a decimal comma, so the column is read as categories; " +
+                                                       "write every number of the file with a decimal comma (5,0, not 5.0), or set \"decimalSeparator\": \".\" in the spec where it writes them all with a point to have it read as numbers");
+    }
+
+    [Fact]
+    public async Task Ingest_DecimalCommaFileWithARegressionLabelWithThousandsSeparators_SaysToLeaveThemOut()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("thousandslabel");
+        var rows = "fläche;preis\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{50 + i},5;{(i % 5 == 0 ? "1.234,50" : $"{200000 + i},50")}\n"));
+
+        var outcome = await ingestion.IngestAsync($"{model}/data.csv", rows, new ModelSpec { Task = TaskKind.Regression });
+
+        Assert.Equal([ReasonCodes.LabelNotNumeric], outcome.ReasonCodes);
+        Assert.Contains("such as '1.234,50'. Such values look like numbers written with thousands separators: write numbers without thousands separators (1234,5, not 1.234,5).", outcome.Message);
     }
 }
