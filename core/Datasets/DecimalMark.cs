@@ -18,9 +18,6 @@ public static partial class DecimalMark
     /// <summary>The spec's field, as a spec writes it.</summary>
     public static readonly string Field = JsonNamingPolicy.CamelCase.ConvertName(nameof(ModelSpec.DecimalSeparator));
 
-    /// <summary>The values the field takes.</summary>
-    public static readonly IReadOnlyList<string> Values = [Point.ToString(), Comma.ToString()];
-
     /// <summary>The mark a spec names; null when it names none (or one <see cref="Problem"/> refuses).</summary>
     public static char? Of(ModelSpec spec) => spec.DecimalSeparator is [var c and (Point or Comma)] ? c : null;
 
