@@ -21,7 +21,7 @@ public static partial class DecimalMark
     /// <summary>The mark a spec names; null when it names none (or one <see cref="Problem"/> refuses).</summary>
     public static char? Of(ModelSpec spec) => spec.DecimalSeparator is [var c and (Point or Comma)] ? c : null;
 
-    /// <summary>What is wrong with a spec's value, or null when it is one of <see cref="Values"/>.</summary>
+    /// <summary>What is wrong with a spec's value, or null when it is "." or ",".</summary>
     public static string? Problem(string value) => value is [Point or Comma]
         ? null
         : $"\"{Point}\" (numbers written 3.5) or \"{Comma}\" (numbers written 3,5, as spreadsheets in German or French write them); " +
