@@ -56,7 +56,8 @@ public sealed class DriftHistograms(DriftStore reports, DatasetStore datasets, D
         if (recent.Count == 0) throw new HistogramUnavailableException($"Model '{model}' has no drift report yet: run a drift check first.");
         var report = recent.FirstOrDefault(r => r.Features is { Count: > 0 } && r.DatasetVersion is not null)
             ?? throw new HistogramUnavailableException($"None of the last {recent.Count} drift checks of '{model}' compared any feature (the newest: {recent[0].Status}, {recent[0].Message})");
-        var profile = await datasets.GetProfileAsync(model, report.DatasetVersion!, ct).ConfigureAwait(false)
+        var manifest = await datasets.GetManifestAsync(model, report.DatasetVersion!, ct).ConfigureAwait(false);
+        var profile = (manifest is null ? null : await datasets.GetProfileAsync(manifest, ct).ConfigureAwait(false))
             ?? throw new HistogramUnavailableException($"The profile of dataset version {report.DatasetVersion} is gone.");
         var checkedFeatures = report.Features.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
         var column = profile.Columns.FirstOrDefault(c => c.Name == feature && checkedFeatures.Contains(c.Name));
@@ -75,11 +76,11 @@ public sealed class DriftHistograms(DriftStore reports, DatasetStore datasets, D
         var values = current.Rows.Of(feature);
 
         return column.Histogram is { Edges.Count: > 1 } histogram
-            ? Numeric(report, column, histogram, values)
+            ? Numeric(report, column, histogram, values, manifest!.Schema.DecimalSeparator)
             : Categorical(report, column, values);
     }
 
-    private static FeatureHistogram Numeric(DriftReport report, ColumnProfile column, Histogram histogram, IReadOnlyList<string?> values)
+    private static FeatureHistogram Numeric(DriftReport report, ColumnProfile column, Histogram histogram, IReadOnlyList<string?> values, char mark)
     {
         var edges = histogram.Edges;
         var counts = new long[histogram.Counts.Count];
@@ -88,7 +89,7 @@ public sealed class DriftHistograms(DriftStore reports, DatasetStore datasets, D
         double least = column.Min ?? edges[0], most = column.Max ?? edges[^1];
         foreach (var value in values)
         {
-            if (DriftInputs.Number(value) is var x && double.IsNaN(x)) { missing++; continue; }
+            if (DriftInputs.Number(value, mark) is var x && double.IsNaN(x)) { missing++; continue; }
             // Values outside the reference's range are counted apart, so that the answer says how many lie beyond what
             // training saw; in the bins they fall where the profile's rule puts them (the first or last bin beyond the edges).
             if (x < least) below++;

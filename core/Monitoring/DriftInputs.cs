@@ -122,8 +122,22 @@ public sealed class DriftInputs(PipelineStorage storage, DatasetStore datasets, 
         }
     }
 
-    /// <summary>A logged input's text as a number (missing or not a number: NaN).</summary>
-    public static double Number(string? text) => text is not null && CellValues.TryNumber(text, out var n) ? n : double.NaN;
+    /// <summary>
+    /// A logged input's text as a number (missing or not a number: NaN), read as predict read it for a model whose data
+    /// writes numbers with <paramref name="mark"/>: a JSON number is logged with a point, a string as it was sent
+    /// ("78,5" for a decimal-comma model; predict refused a string with a point there, so the two never meet).
+    /// </summary>
+    public static double Number(string? text, char mark = DecimalMark.Point) =>
+        text is not null && (CellValues.TryNumber(text, out var n) || (mark != DecimalMark.Point && CellValues.TryNumber(text.AsSpan(), mark, out n))) ? n : double.NaN;
+
+    /// <summary>
+    /// A logged input as the canonical data file holds the cell of a column of <paramref name="kind"/> (null: missing),
+    /// read as predict read it: a JSON number as it is, a string with the decimal mark the model's data was read with.
+    /// </summary>
+    public static string? Canonical(ColumnKind kind, JsonElement value, char mark) =>
+        CellValues.TextOf(value) is not { } text ? null
+        : kind == ColumnKind.Numeric && value.ValueKind == JsonValueKind.String ? CellValues.Canonical(kind, text, mark)
+        : CellValues.Canonical(kind, text);
 
     /// <summary>A logged input's text as the canonical data file would hold it for a column of <paramref name="kind"/> (null: missing).</summary>
     public static string? Category(string? text, ColumnKind kind) => text is null ? null : CellValues.Canonical(kind, text);

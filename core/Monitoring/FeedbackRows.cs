@@ -34,7 +34,7 @@ public sealed class FeedbackRowsWriter(LabelledRowsReader labelled, PipelineStor
             {
                 var column = columns[i];
                 if (column.Name == schema.Label) fields[i] = CellValues.Canonical(column.Kind, row.Label);
-                else if (schema.Features.Contains(column.Name) && row.Inputs.TryGetValue(column.Name, out var value)) fields[i] = CellValues.Canonical(column.Kind, value);
+                else if (schema.Features.Contains(column.Name) && row.Inputs.TryGetValue(column.Name, out var value)) fields[i] = DriftInputs.Canonical(column.Kind, value, schema.DecimalSeparator);
             }
             if (fields[columns.ToList().FindIndex(c => c.Name == schema.Label)] is null) continue;
             var hash = DeterministicSample<string>.Hash(row.Prediction.RequestId, row.Prediction.Row);

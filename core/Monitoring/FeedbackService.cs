@@ -169,7 +169,10 @@ public sealed class FeedbackService(
         var text = CellValues.TextOf(value);
         if (schema.Task == TaskKind.Regression)
         {
-            if (value.ValueKind is JsonValueKind.Number or JsonValueKind.String && CellValues.TryNumber(text!, out var number) && double.IsFinite(number))
+            // A string is read with the decimal mark the model's data was read with ("78,5"), as predict reads one.
+            var number = double.NaN;
+            if ((value.ValueKind == JsonValueKind.Number ? CellValues.TryNumber(text!, out number) : value.ValueKind == JsonValueKind.String && CellValues.TryNumber(text.AsSpan(), schema.DecimalSeparator, out number))
+                && double.IsFinite(number))
             {
                 // The rule predict's rows and an uploaded label column keep: a label no 32-bit metric can hold blinds the live metrics.
                 if (CellValues.IsModelFinite(number))

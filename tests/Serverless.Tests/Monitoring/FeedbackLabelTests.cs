@@ -17,6 +17,45 @@ public sealed class FeedbackLabelTests
         Classes = classes.Length == 0 ? null : classes,
     };
 
+    /// <summary>
+    /// A model whose data was read with a decimal comma: a label sent as a string is read so ("78,5"), as predict reads
+    /// a string feature, and a JSON number as it is; a string with a point is refused there, as predict refuses it.
+    /// </summary>
+    [Theory]
+    [InlineData("\"78,5\"", 78.5)]
+    [InlineData("78.5", 78.5)]
+    [InlineData("\"13\"", 13)]
+    public void Regression_DataReadWithADecimalComma_StringReadSo(string json, double expected)
+    {
+        var schema = Schema(TaskKind.Regression) with { DecimalSeparator = DecimalMark.Comma };
+
+        Assert.True(FeedbackService.TryReadLabel(schema, JsonDocument.Parse(json).RootElement, out var label, out var problem), problem);
+        Assert.Equal(expected, label.GetDouble());
+        Assert.False(FeedbackService.TryReadLabel(schema, JsonDocument.Parse("\"78.5\"").RootElement, out _, out _));
+    }
+
+    /// <summary>The drift check reads logged inputs as predict read them: a string with the model's decimal comma, a JSON number (logged with a point) as it is.</summary>
+    [Theory]
+    [InlineData("78,5", DecimalMark.Comma, 78.5)]
+    [InlineData("78.5", DecimalMark.Comma, 78.5)]
+    [InlineData("78.5", DecimalMark.Point, 78.5)]
+    [InlineData("78,5", DecimalMark.Point, double.NaN)]
+    [InlineData("NA", DecimalMark.Comma, double.NaN)]
+    public void DriftInputs_LoggedNumber_ReadWithTheDataMark(string logged, char mark, double expected)
+    {
+        Assert.Equal(expected, DriftInputs.Number(logged, mark));
+    }
+
+    /// <summary>Feedback rows kept for retraining hold a logged input as the canonical data writes it, read as predict read it.</summary>
+    [Theory]
+    [InlineData("\"78,5\"", DecimalMark.Comma, "78.5")]
+    [InlineData("78.5", DecimalMark.Comma, "78.5")]
+    [InlineData("\"78.5\"", DecimalMark.Point, "78.5")]
+    [InlineData("\"78,5\"", DecimalMark.Point, null)]
+    [InlineData("\"NA\"", DecimalMark.Comma, null)]
+    public void FeedbackRows_LoggedNumber_WrittenAsTheCanonicalDataWritesIt(string logged, char mark, string? expected) =>
+        Assert.Equal(expected, DriftInputs.Canonical(ColumnKind.Numeric, JsonDocument.Parse(logged).RootElement, mark));
+
     [Theory]
     [InlineData("13", "13")]
     [InlineData("\"13\"", "13")]
