@@ -22,10 +22,12 @@ public sealed class DurationJsonConverter : JsonConverter<TimeSpan>
     /// <summary>The duration <paramref name="text"/> writes, or null when it writes none.</summary>
     public static TimeSpan? Parse(string text)
     {
+        text = text.Trim();
         if (TimeSpan.TryParseExact(text, "c", CultureInfo.InvariantCulture, out var span)) return span;
-        // hours:minutes:seconds[.fraction], the hours unbounded: "72:00:00".
+        // hours:minutes[:seconds[.fraction]], the hours unbounded: "72:00:00", "72:00" (as .NET reads "12:30" as hours and minutes).
         var negative = text.StartsWith('-');
         var parts = (negative ? text[1..] : text).Split(':');
+        if (parts.Length == 2) parts = [.. parts, "00"];
         if (parts.Length != 3 || parts[0].Length == 0 || parts[1].Length != 2) return null;
         if (!long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var hours) ||
             !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var minutes) || minutes > 59 ||

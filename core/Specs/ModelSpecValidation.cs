@@ -179,7 +179,8 @@ public static class ModelSpecValidation
         if (spec.Trainers is not { } trainers) return;
         if (trainers.Count == 0)
         {
-            problems.Add("trainers", "name at least one trainer, or leave the field out for the defaults");
+            // A list whose every item was of the wrong kind (named already) was read without them: it was not given empty.
+            if (!problems.HasWithin("trainers")) problems.Add("trainers", "name at least one trainer, or leave the field out for the defaults");
             return;
         }
         var names = TrainerCatalog.Names.ToList();

@@ -218,6 +218,8 @@ public sealed class ModelSpecValidationTests
     [InlineData("3.00:00:00", 72 * 60)]
     [InlineData("23:30:00", 23 * 60 + 30)]
     [InlineData("100:05:00.5", 100 * 60 + 5)]
+    [InlineData("72:00", 72 * 60)]
+    [InlineData(" 72:00:00 ", 72 * 60)]
     public void Parse_DurationsInHoursPastADay_AreRead(string written, int minutes)
     {
         var spec = ModelSpecValidation.Parse(Encoding.UTF8.GetBytes($$$"""{"approvalTimeout":"{{{written}}}","drift":{"window":"{{{written}}}","cooldown":"{{{written}}}"}}"""), null);
@@ -258,6 +260,16 @@ public sealed class ModelSpecValidationTests
         Assert.Equal(["trainers[0].grid.numberOfLeaves[0]"], problems.Keys.ToArray());
         Assert.Contains("must be a number", problems["trainers[0].grid.numberOfLeaves[0]"][0]);
         Assert.Contains("give at least one value", Assert.Single(Problems("""{"trainers":[{"name":"LightGbm","grid":{"numberOfLeaves":[]}}]}""")["trainers[0].grid.numberOfLeaves"]));
+    }
+
+    /// <summary>A trainers list whose every item is of the wrong kind has that said, and not also that it names none.</summary>
+    [Fact]
+    public void Parse_TrainersOfNames_SaysEachMustBeAnObject_NotThatNoneWasNamed()
+    {
+        var problems = Problems("""{"trainers":["LightGbm"]}""");
+
+        Assert.Equal(["trainers[0]"], problems.Keys.ToArray());
+        Assert.Contains("name at least one trainer", Assert.Single(Problems("""{"trainers":[]}""")["trainers"]));
     }
 
     /// <summary>A binary task asked of a label the latest data holds 75 values of would be quarantined at the next upload: refused now.</summary>

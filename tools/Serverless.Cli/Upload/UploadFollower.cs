@@ -70,7 +70,7 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
                 return ExitCodes.Quarantined;
             }
             // A spec dropped earlier, not by this upload, was refused: the data was read under the spec in force, as asked.
-            view.Line($"note: the spec dropped before as {Serverless.Core.Specs.ModelSpecStore.BlobName(model)} in the drop zone was refused (kept at {kept}); this file was read under the spec in force");
+            view.Line($"note: the spec dropped before as {Serverless.Core.Specs.ModelSpecStore.BlobName(model)} in the drop zone was refused (kept at {kept}); this file was read under the spec in force (or, where none is, with everything inferred)");
         }
         return await FollowRunAsync(await RunOfDataAsync(ingested.DatasetVersion, ingestedAt, ct), earlierData: ingested.Replaced is not null, ct);
     }
