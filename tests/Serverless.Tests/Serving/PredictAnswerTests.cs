@@ -215,7 +215,7 @@ public sealed class PredictAnswerTests(ShopModels shop) : IClassFixture<ShopMode
     [Fact]
     public async Task Predict_ErrorAnswer_CarriesTheRequestIdHeader()
     {
-        var response = await PostAsync(Host, ShopData.Spend, "{}");
+        var response = await PostAsync(Host, ShopData.Spend, """{"distance":"far"}""");
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Matches("^[0-9a-f]{32}$", response.Headers.GetValues("x-request-id").Single());
