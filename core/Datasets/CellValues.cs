@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Numerics;
 using System.Text;
@@ -57,47 +58,59 @@ public static partial class CellValues
     {
         var text = value.Trim();
         if (TryNumber(text, out _)) return NumberForms.None;
-        var forms = NumberForms.None;
-        if (text.EndsWith('%'))
-        {
-            forms = NumberForms.Percent;
-            text = text[..^1].TrimEnd();
-        }
-        else
-        {
-            // A sign may come before the symbol ("-$5") or after it ("$-5").
-            var sign = text.StartsWith('-') || text.StartsWith('+') ? text[..1] : "";
-            if (text.Length > sign.Length && char.GetUnicodeCategory(text[sign.Length]) == UnicodeCategory.CurrencySymbol)
-            {
-                forms = NumberForms.Currency;
-                text = sign + text[(sign.Length + 1)..].TrimStart();
-            }
-            else if (text.Length > 0 && char.GetUnicodeCategory(text[^1]) == UnicodeCategory.CurrencySymbol)
-            {
-                forms = NumberForms.Currency;
-                text = text[..^1].TrimEnd();
-            }
-        }
+        var forms = WithoutSymbol(ref text);
         if (forms != NumberForms.None && text.Length > 0 && TryNumber(text, out var plain) && double.IsFinite(plain)) return forms;
         if (DecimalCommaNumber().IsMatch(text)) forms |= NumberForms.DecimalComma;
         if (GroupedNumber().IsMatch(text)) forms |= NumberForms.ThousandsSeparators;
         return (forms & (NumberForms.DecimalComma | NumberForms.ThousandsSeparators)) == 0 ? NumberForms.None : forms;
     }
 
+    /// <summary>A trimmed value without its percent sign or currency symbol, and which it had (<see cref="NumberForms.None"/>: neither).</summary>
+    private static NumberForms WithoutSymbol(ref string text)
+    {
+        if (text.EndsWith('%'))
+        {
+            text = text[..^1].TrimEnd();
+            return NumberForms.Percent;
+        }
+        // A sign may come before the symbol ("-$5") or after it ("$-5").
+        var sign = text.StartsWith('-') || text.StartsWith('+') ? text[..1] : "";
+        if (text.Length > sign.Length && char.GetUnicodeCategory(text[sign.Length]) == UnicodeCategory.CurrencySymbol)
+        {
+            text = sign + text[(sign.Length + 1)..].TrimStart();
+            return NumberForms.Currency;
+        }
+        if (text.Length > 0 && char.GetUnicodeCategory(text[^1]) == UnicodeCategory.CurrencySymbol)
+        {
+            text = text[..^1].TrimEnd();
+            return NumberForms.Currency;
+        }
+        return NumberForms.None;
+    }
+
     /// <summary>
     /// <see cref="NumberWrittenAs(string)"/> for a file read with <paramref name="mark"/> (<see cref="DecimalMark"/>): read
-    /// with a decimal comma, a value is no number when written with a decimal point ("3.5", <see cref="NumberForms.DecimalPoint"/>)
-    /// or with thousands separators ("1.234,5"), and a decimal comma is none of these forms.
+    /// with a decimal comma, a value is no number when written with a decimal point ("3.5", or "86,087.05" with commas
+    /// between the thousands: <see cref="NumberForms.DecimalPoint"/>), with thousands grouped other than by threes
+    /// ("12.34,5"), or with a percent sign or a currency symbol around a number written either way ("17,3 %"); a decimal
+    /// comma, and thousands grouped by points or spaces ("1.234,5"), are none of these forms, and a date written day
+    /// first ("13.04.2024") is no number.
     /// </summary>
     public static NumberForms NumberWrittenAs(string value, char mark)
     {
         if (mark == DecimalMark.Point) return NumberWrittenAs(value);
         var text = value.Trim();
         if (TryNumber(text, mark, out _)) return NumberForms.None;
-        if (TryNumber(text, out _)) return NumberForms.DecimalPoint;
+        if (TryNumber(text, out _) || PointGroupedByCommas().IsMatch(text)) return NumberForms.DecimalPoint;
+        if (LooksLikeDayFirstDate(text)) return NumberForms.None;
         if (text.Contains(DecimalMark.Point) && TryNumber(text.Replace(DecimalMark.Point.ToString(), "", StringComparison.Ordinal), mark, out _)) return NumberForms.ThousandsSeparators;
-        return NumberWrittenAs(text) & (NumberForms.Percent | NumberForms.Currency);
+        var forms = WithoutSymbol(ref text);
+        return forms != NumberForms.None && text.Length > 0 && (TryNumber(text, mark, out var plain) || TryNumber(text, out plain)) && double.IsFinite(plain) ? forms : NumberForms.None;
     }
+
+    /// <summary>A decimal point after thousands grouped by commas, as English writes numbers: "86,087.05".</summary>
+    [GeneratedRegex(@"^[+-]?[1-9]\d{0,2}(,\d{3})+\.\d+$", RegexOptions.CultureInvariant)]
+    private static partial Regex PointGroupedByCommas();
 
     /// <summary>A decimal comma, after digits grouped by points or not: "17,5", "-0,25", "1.234,5".</summary>
     [GeneratedRegex(@"^[+-]?(\d+|\d{1,3}(\.\d{3})+),\d+$", RegexOptions.CultureInvariant)]
@@ -130,13 +143,20 @@ public static partial class CellValues
         {
             advice.Add($"write every number of the file with a decimal comma (5,0, not 5.0), or set {DecimalMark.Setting(DecimalMark.Point)} in the spec where it writes them all with a point");
         }
-        if (forms.HasFlag(NumberForms.Percent)) advice.Add("write the number without the percent sign (28.4, or 0.284 as a share, not 28.4%)");
-        if (forms.HasFlag(NumberForms.Currency)) advice.Add("write the amount without the currency symbol (32.99, not $32.99; a currency that varies goes in a column of its own)");
+        if (forms.HasFlag(NumberForms.Percent))
+        {
+            advice.Add(mark == DecimalMark.Comma ? "write the number without the percent sign (28,4, or 0,284 as a share, not 28,4 %)" : "write the number without the percent sign (28.4, or 0.284 as a share, not 28.4%)");
+        }
+        if (forms.HasFlag(NumberForms.Currency))
+        {
+            advice.Add(mark == DecimalMark.Comma ? "write the amount without the currency symbol (32,99, not 32,99 €; a currency that varies goes in a column of its own)"
+                : "write the amount without the currency symbol (32.99, not $32.99; a currency that varies goes in a column of its own)");
+        }
         advice.Add((forms & (NumberForms.DecimalComma | NumberForms.ThousandsSeparators)) switch
         {
             NumberForms.None => "",
             NumberForms.DecimalComma => $"write numbers with a decimal point (5.0, not 5,0), or set {DecimalMark.Setting(DecimalMark.Comma)} in the spec where the file writes every number with a decimal comma",
-            NumberForms.ThousandsSeparators when mark == DecimalMark.Comma => "write numbers without thousands separators (1234,5, not 1.234,5)",
+            NumberForms.ThousandsSeparators when mark == DecimalMark.Comma => "write numbers without thousands separators, or with a point between every three digits of the whole part (1234,5 or 1.234,5, not 12.34,5)",
             NumberForms.ThousandsSeparators => "write numbers without thousands separators (86087.05, not 86,087.05)",
             _ => $"write numbers with a decimal point and without thousands separators (1234.5, not 1,234.5 or 1234,5), or set {DecimalMark.Setting(DecimalMark.Comma)} in the spec where every comma of the file's numbers is a decimal comma",
         });
@@ -177,18 +197,17 @@ public static partial class CellValues
 
     /// <summary>
     /// Parses a number written with <paramref name="mark"/> (<see cref="DecimalMark"/>): with a point, as
-    /// <see cref="TryNumber(ReadOnlySpan{char}, out double)"/>; with a comma, the same number with its comma for the point
-    /// ("3,5" is 3.5), and a value holding a point is none (a thousands separator, "1.234,5", or a point in a file of
-    /// commas: neither is guessed).
+    /// <see cref="TryNumber(ReadOnlySpan{char}, out double)"/>; with a comma, the number <see cref="TryPointForm"/> writes
+    /// with a point ("3,5" is 3.5, "11.463" is 11463, "1 330,53" is 1330.53).
     /// </summary>
     public static bool TryNumber(ReadOnlySpan<char> value, char mark, out double number)
     {
         if (mark == DecimalMark.Point) return TryNumber(value, out number);
         number = 0;
-        if (value.Length > 128 || value.Contains(DecimalMark.Point)) return false;
-        Span<char> swapped = stackalloc char[value.Length];
-        value.Replace(swapped, DecimalMark.Comma, DecimalMark.Point);
-        return TryNumber(swapped, out number);
+        if (value.Length > 128) return false;
+        value = value.Trim();
+        Span<char> plain = stackalloc char[value.Length];
+        return TryPointForm(value, plain, out var length) && TryNumber(plain[..length], out number);
     }
 
     /// <summary>The UTF-8 form of <see cref="TryNumber(ReadOnlySpan{char}, char, out double)"/>.</summary>
@@ -196,11 +215,57 @@ public static partial class CellValues
     {
         if (mark == DecimalMark.Point) return TryNumber(value, out number);
         number = 0;
-        if (value.Length > 128 || value.Contains((byte)DecimalMark.Point)) return false;
-        Span<byte> swapped = stackalloc byte[value.Length];
-        value.Replace(swapped, (byte)DecimalMark.Comma, (byte)DecimalMark.Point);
-        return TryNumber(swapped, out number);
+        if (value.Length > 128) return false;
+        // No UTF-8 sequence makes more characters than bytes; a space written U+00A0 or U+202F takes two or three bytes.
+        Span<char> chars = stackalloc char[value.Length];
+        return TryNumber(chars[..Encoding.UTF8.GetChars(value, chars)], mark, out number);
     }
+
+    /// <summary>The characters that group the thousands of a number written with a decimal comma: a point, a space, a no-break space (U+00A0) or a narrow one (U+202F), as French writes them.</summary>
+    private static readonly SearchValues<char> GroupSeparators = SearchValues.Create(". \u00A0\u202F");
+
+    /// <summary>
+    /// A number written with a decimal comma, written with a point into <paramref name="into"/> (as long as the value at
+    /// most): "3,5" as "3.5"; its thousands grouped by points or spaces ("11.463", "1.234.567,5", "1 330,53": a first group
+    /// of one to three digits, not led by 0, then groups of three, with one separator a value) without them. False for a
+    /// value holding a point or a space any other way ("3.5", "1.23", "0.123"), and for a comma with no digit before it
+    /// (",5", "-,5"), which no ingestion reader takes for a number either.
+    /// </summary>
+    private static bool TryPointForm(ReadOnlySpan<char> value, Span<char> into, out int length)
+    {
+        length = 0;
+        var comma = value.IndexOf(DecimalMark.Comma);
+        var whole = comma < 0 ? value : value[..comma];
+        var fraction = comma < 0 ? [] : value[(comma + 1)..];
+        var sign = whole.Length > 0 && whole[0] is '+' or '-' ? 1 : 0;
+        if (fraction.ContainsAny(GroupSeparators)) return false;
+        var first = whole.IndexOfAny(GroupSeparators);
+        if (first < 0)
+        {
+            if (comma == sign) return false;
+            value.Replace(into, DecimalMark.Comma, DecimalMark.Point);
+            length = value.Length;
+            return true;
+        }
+        var separator = whole[first];
+        if (first - sign is < 1 or > 3 || whole[sign] == '0' || !IsDigits(whole[sign..first])) return false;
+        if ((whole.Length - first) % 4 != 0 || (comma >= 0 && (fraction.IsEmpty || !IsDigits(fraction)))) return false;
+        whole[..first].CopyTo(into);
+        length = first;
+        for (var at = first; at < whole.Length; at += 4)
+        {
+            if (whole[at] != separator || !IsDigits(whole.Slice(at + 1, 3))) return false;
+            whole.Slice(at + 1, 3).CopyTo(into[length..]);
+            length += 3;
+        }
+        if (comma < 0) return true;
+        into[length++] = DecimalMark.Point;
+        fraction.CopyTo(into[length..]);
+        length += fraction.Length;
+        return true;
+    }
+
+    private static bool IsDigits(ReadOnlySpan<char> text) => !text.IsEmpty && !text.ContainsAnyExceptInRange('0', '9');
 
     private static bool TryPlainDecimal<T>(ReadOnlySpan<T> value, out double number) where T : unmanaged, IBinaryInteger<T>
     {
@@ -415,6 +480,9 @@ public static partial class CellValues
     /// <summary>A classification label's cell as its class: a number by its <see cref="NumberKey"/>, any other text as it is.</summary>
     public static string ClassLabel(string value) => TryNumber(value, out var number) && double.IsFinite(number) ? NumberKey(number) : value;
 
+    /// <summary><see cref="ClassLabel(string)"/> of a value written with <paramref name="mark"/>: "1,0" is the class "1" for data read with a decimal comma, as ingestion counted it.</summary>
+    public static string ClassLabel(string value, char mark) => TryNumber(value.AsSpan(), mark, out var number) && double.IsFinite(number) ? NumberKey(number) : value;
+
     /// <summary>
     /// A cell as the canonical data file holds it for a column of <paramref name="kind"/>: null when missing, booleans as
     /// true/false, a number written with a decimal comma (<paramref name="mark"/>) with a point, anything else as it was.
@@ -425,8 +493,11 @@ public static partial class CellValues
         switch (kind)
         {
             case ColumnKind.Numeric:
-                return ReadNumber(value, mark, out _) != CellReading.Value ? null
-                    : mark == DecimalMark.Point ? value : value.Replace(DecimalMark.Comma, DecimalMark.Point);
+                if (ReadNumber(value, mark, out _) != CellReading.Value) return null;
+                if (mark == DecimalMark.Point) return value;
+                var text = value.AsSpan().Trim();
+                Span<char> plain = stackalloc char[text.Length];
+                return TryPointForm(text, plain, out var length) ? new string(plain[..length]) : null;
             case ColumnKind.Boolean:
                 return ReadBoolean(value, out var b) switch
                 {

@@ -35,7 +35,8 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
         var sniffRows = sniffLines.Select(l => (IReadOnlyList<string>)CsvSniffer.Split(l, delimiter)).ToList();
         CheckFirstLineDelimiter(sniffLines, sniffRows, delimiter, spec);
         var hasHeader = spec.HasHeader ?? (spec.ColumnNames is null && CsvSniffer.HasHeader(sniffRows));
-        var decimalMark = DecimalMark.Infer(spec, delimiter, sniffRows.Skip(hasHeader ? 1 : 0), out var markExample);
+        var reading = DecimalMark.Infer(spec, delimiter, sniffRows.Skip(hasHeader ? 1 : 0), prior);
+        var decimalMark = reading.Mark;
 
         var first = FirstPass.Run(options, text, delimiter, hasHeader, spec, prior, output + ".raw", sepLine: declared is not null, mark: decimalMark);
         DatasetSchema schema;
@@ -45,7 +46,7 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
             schema = schema with
             {
                 DecimalSeparator = decimalMark,
-                Inferred = DecimalMark.Note(spec, decimalMark, markExample) is { } note ? [note, .. schema.Inferred] : schema.Inferred,
+                Inferred = DecimalMark.Note(spec, reading) is { } note ? [note, .. schema.Inferred] : schema.Inferred,
             };
         }
         catch (Rejection rejection) when (rejection.Problems is null)

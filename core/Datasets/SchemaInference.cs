@@ -60,24 +60,33 @@ internal sealed class SchemaInference(IngestionOptions options)
     /// A note for a column of numbers that is read as words because some of its values are not numbers: numbers written
     /// for people (decimal commas, thousands separators, percent signs, currency symbols: <see cref="CellValues.NumberWrittenAs"/>),
     /// or a few stray cells. Such a column reaches the model as categories, one per value, which is rarely what was meant,
-    /// so it is never silent. Null when fewer than half of the values are numbers, or numbers so written.
+    /// so it is never silent. Null when fewer than half of the values are numbers, or numbers so written. The values are
+    /// read with the file's <paramref name="mark"/>.
     /// </summary>
-    private static string? NumbersReadAsWords(ColumnStatistics stat)
+    private static string? NumbersReadAsWords(ColumnStatistics stat, char mark)
     {
         if (stat.FirstNonNumber is not { } example || stat.Present == 0) return null;
         var name = CellValues.Escape(stat.Name);
         // Exact while the distinct values are all counted; else the numbers seen before the first value that is not one.
-        var numbers = stat.DistinctOverflow ? stat.Numbers : stat.Distinct.Where(d => CellValues.TryNumber(d.Key, out _)).Sum(d => d.Value);
-        if (WrittenForPeople(stat, example, numbers) is { } written)
+        var numbers = stat.DistinctOverflow ? stat.Numbers : stat.Distinct.Where(d => IsNumberKey(d.Key, mark)).Sum(d => d.Value);
+        if (WrittenForPeople(stat, example, numbers, mark) is { } written)
         {
             return $"'{name}': values such as '{CellValues.Escape(written.Value)}' look like {CellValues.NumberFormsInWords(written.Forms)}, so the column is read as categories; " +
-                   $"{CellValues.NumberFormsAdvice(written.Forms)} to have it read as numbers";
+                   $"{CellValues.NumberFormsAdvice(written.Forms, mark)} to have it read as numbers";
         }
         if (numbers * 2 < stat.Present) return null;
         var others = stat.DistinctOverflow ? "" : $" ({stat.Present - numbers:N0} of {stat.Present:N0} values)";
         return $"'{name}' holds numbers, but also values that are not, such as '{CellValues.Escape(example)}'{others}, so it is read as categories; " +
                $"fix those cells, or declare it \"numeric\" in the spec's \"columns\" to read them as missing";
     }
+
+    /// <summary>
+    /// Whether a distinct value of a column is a number: the numbers counted before the column's first value that is not
+    /// one are keyed by their shortest text, with a point ("156"; <see cref="CellValues.NumberKey"/>), those after it as
+    /// the file writes them (with a decimal comma, "156,5", in a file read with one).
+    /// </summary>
+    private static bool IsNumberKey(string key, char mark) =>
+        CellValues.TryNumber(key, out _) || (mark != DecimalMark.Point && CellValues.TryNumber(key.AsSpan(), mark, out _));
 
     /// <summary>
     /// A note for a column of a file read with a decimal comma (<see cref="DecimalMark"/>) that is read as words because a
@@ -115,7 +124,7 @@ internal sealed class SchemaInference(IngestionOptions options)
     /// a value of its own in every row (an id, a uuid, an e-mail), which a model only memorizes. It stays
     /// a feature (the spec decides), and is never silent. Null otherwise, and when the values were too many to count.
     /// </summary>
-    private static string? UninformativeFeature(ColumnStatistics stat, ColumnKind kind)
+    private static string? UninformativeFeature(ColumnStatistics stat, ColumnKind kind, char mark)
     {
         if (stat.DistinctOverflow || stat.Present == 0) return null;
         var name = CellValues.Escape(stat.Name);
@@ -128,7 +137,7 @@ internal sealed class SchemaInference(IngestionOptions options)
         // whole numbers all different are as often a measurement (square feet) as an id, free text differs row by row by
         // nature, and a column read as words for the way its numbers or dates are written has its own note.
         if (kind is ColumnKind.Categorical or ColumnKind.Text && stat.WithSpaces == 0 && stat.Present >= IdentifierRows && stat.Distinct.Count == stat.Present
-            && NumbersReadAsWords(stat) is null && DatesReadAsWords(stat) is null)
+            && NumbersReadAsWords(stat, mark) is null && DatesReadAsWords(stat) is null)
         {
             return $"'{name}' holds a value of its own in every row ({stat.Present:N0} values, all different), as an identifier does: a model can only memorize it; {advice}";
         }
@@ -157,12 +166,12 @@ internal sealed class SchemaInference(IngestionOptions options)
     /// way only ("7,4" rather than "1,234", which may be either), else the first. None when the column is not mostly numbers
     /// so written (a column of words with one "$5" in it is words); with its distinct values not all counted, the example alone decides.
     /// </summary>
-    private static (string Value, NumberForms Forms)? WrittenForPeople(ColumnStatistics stat, string example, long numbers)
+    private static (string Value, NumberForms Forms)? WrittenForPeople(ColumnStatistics stat, string example, long numbers, char mark)
     {
-        if (stat.DistinctOverflow) return CellValues.NumberWrittenAs(example) is var only && only != NumberForms.None ? (example, only) : null;
+        if (stat.DistinctOverflow) return CellValues.NumberWrittenAs(example, mark) is var only && only != NumberForms.None ? (example, only) : null;
         const NumberForms either = NumberForms.DecimalComma | NumberForms.ThousandsSeparators;
-        var written = stat.Distinct.Where(d => !CellValues.TryNumber(d.Key, out _))
-            .Select(d => (Value: d.Key, Forms: CellValues.NumberWrittenAs(d.Key), Count: d.Value)).Where(w => w.Forms != NumberForms.None).ToList();
+        var written = stat.Distinct.Where(d => !IsNumberKey(d.Key, mark))
+            .Select(d => (Value: d.Key, Forms: CellValues.NumberWrittenAs(d.Key, mark), Count: d.Value)).Where(w => w.Forms != NumberForms.None).ToList();
         if (written.Count == 0 || (numbers + written.Sum(w => w.Count)) * 2 < stat.Present) return null;
         var (value, forms, _) = written.FirstOrDefault(w => (w.Forms & either) != either, written[0]);
         return (value, forms);
@@ -223,7 +232,7 @@ internal sealed class SchemaInference(IngestionOptions options)
                 var inferredKind = stat.InferKind();
                 columns.Add(new ColumnSchema(stat.Name, inferredKind));
                 if (inferredKind is ColumnKind.Categorical or ColumnKind.Text && first.Stats[first.LabelIndex] != stat
-                    && (NumbersAgainstTheMark(stat, first.Mark) ?? NumbersReadAsWords(stat) ?? DatesReadAsWords(stat)) is { } note) inferred.Add(note);
+                    && (NumbersAgainstTheMark(stat, first.Mark) ?? NumbersReadAsWords(stat, first.Mark) ?? DatesReadAsWords(stat)) is { } note) inferred.Add(note);
             }
         }
         if (KindsInWords(columns.Where(c => c.Inferred)) is { } kinds) inferred.Add($"column kinds: {kinds}");
@@ -363,7 +372,7 @@ internal sealed class SchemaInference(IngestionOptions options)
                                  "if the file writes the day first, write the dates as yyyy-MM-dd (2021-03-13)");
                 }
             }
-            if (UninformativeFeature(stat, c.Kind) is { } uninformative) inferred.Add(uninformative);
+            if (UninformativeFeature(stat, c.Kind, first.Mark) is { } uninformative) inferred.Add(uninformative);
             features.Add(c.Name);
         }
         if (notNumbers.Count > 0) throw new Rejection(ReasonCodes.NotNumbers, string.Join(" ", notNumbers));

@@ -183,7 +183,7 @@ internal sealed class PredictionInput
 
     private string Expected(ColumnKind kind) => kind switch
     {
-        ColumnKind.Numeric when _mark != DecimalMark.Point => $"a number (a JSON number, or a string written with a decimal comma, 3{_mark}5, as this model's data writes numbers)",
+        ColumnKind.Numeric when _mark != DecimalMark.Point => $"a number ({DecimalMark.JsonNumbers(_mark)})",
         ColumnKind.Numeric => "a number",
         ColumnKind.Boolean => "true or false (also yes/no, t/f, y/n, 1/0)",
         ColumnKind.DateTime => "a date or date and time (such as 2026-11-27 or 2026-11-27T14:05:00Z)",

@@ -135,18 +135,125 @@ public sealed class DecimalCommaTests(AzuriteFixture azurite)
         Assert.Equal((ColumnKind.Categorical, ColumnKind.Numeric), (manifest.Schema.Column("a").Kind, manifest.Schema.Column("b").Kind));
     }
 
+    /// <summary>Berlin's inhabitants in thousands with a point, areas with a decimal comma, as a German spreadsheet writes them.</summary>
+    private static string GermanTowns(int rows = 40) =>
+        "Ort;Einwohner;Fläche;Preis\n" + string.Concat(Enumerable.Range(0, rows).Select(i => $"B{i};{11 + i}.463;{55 + i},6;{62344 + i}\n"));
+
     [Fact]
-    public async Task Ingest_DecimalCommaFileWithThousandsSeparators_ReadsThatColumnAsCategoriesAndSaysWhy()
+    public async Task Ingest_DecimalCommaFileWithThousandsGroupedByPoints_ReadsThemAsWholeNumbers()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("towns");
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/orte.csv", GermanTowns()));
+
+        Assert.Equal((DecimalMark.Comma, ColumnKind.Numeric), (manifest.Schema.DecimalSeparator, manifest.Schema.Column("Einwohner").Kind));
+        var einwohner = (await ingestion.Datasets.GetProfileAsync(model, manifest.Version, CancellationToken.None))!.Columns.Single(c => c.Name == "Einwohner");
+        Assert.Equal((11463.0, 50463.0), (einwohner.Min!.Value, einwohner.Max!.Value));
+        Assert.Equal("B0,11463,55.6,62344", (await ingestion.ReadDataAsync(manifest)).Split('\n')[1]);
+    }
+
+    [Fact]
+    public async Task Ingest_SemicolonFileWithThousandsGroupedByPointsAndTheSetting_ReadsThemAsWholeNumbers()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("towns");
+        var rows = "Ort;Einwohner;Preis\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"B{i};{11 + i}.463;{62344 + i}\n"));
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/orte.csv", rows, new ModelSpec { DecimalSeparator = "," }));
+
+        Assert.Equal(ColumnKind.Numeric, manifest.Schema.Column("Einwohner").Kind);
+    }
+
+    [Fact]
+    public async Task Ingest_FrenchFileWithThousandsGroupedBySpaces_ReadsNumbers()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("french");
+        var rows = "ville;loyer;pièces\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"V{i};1\u202F{330 + i},53;{1 + i % 4}\n"));
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/loyers.csv", rows));
+
+        Assert.Equal((DecimalMark.Comma, ColumnKind.Numeric), (manifest.Schema.DecimalSeparator, manifest.Schema.Column("loyer").Kind));
+        Assert.Equal("V0,1330.53,1", (await ingestion.ReadDataAsync(manifest)).Split('\n')[1]);
+    }
+
+    [Fact]
+    public async Task Ingest_DecimalCommaFileWithThousandsGroupedOtherThanByThrees_ReadsThatColumnAsCategoriesAndSaysWhy()
     {
         var ingestion = new Ingestion(azurite);
         var model = Ingestion.NewModel("thousands");
-        var rows = "preis;fläche;zimmer\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{(i % 5 == 0 ? "1.234,50" : $"{200000 + i},50")};{50 + i},5;{1 + i % 4}\n"));
+        var rows = "preis;fläche;zimmer\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{(i % 5 == 0 ? "12.34,50" : $"{200000 + i},50")};{50 + i},5;{1 + i % 4}\n"));
 
         var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/data.csv", rows));
 
         Assert.Equal((ColumnKind.Categorical, ColumnKind.Numeric), (manifest.Schema.Column("preis").Kind, manifest.Schema.Column("fläche").Kind));
-        Assert.Contains("'preis': values such as '1.234,50' look like numbers written with thousands separators, so the column is read as categories; " +
-                        "write numbers without thousands separators (1234,5, not 1.234,5) to have it read as numbers", manifest.Schema.Inferred);
+        Assert.Contains("'preis': values such as '12.34,50' look like numbers written with thousands separators, so the column is read as categories; " +
+                        "write numbers without thousands separators, or with a point between every three digits of the whole part (1234,5 or 1.234,5, not 12.34,5) to have it read as numbers", manifest.Schema.Inferred);
+    }
+
+    [Fact]
+    public async Task Ingest_DecimalCommaFileWithAStrayWord_SaysTheColumnHoldsNumbersAndThatWord()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("stray");
+        var rows = "a;b;y\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{i},5;{(i == 20 ? "k.A." : $"{150 + i},0")};{i % 2}\n"));
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/data.csv", rows));
+
+        Assert.Contains(manifest.Schema.Inferred, n => n.StartsWith("'b' holds numbers, but also values that are not, such as 'k.A.' (1 of 40 values)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Ingest_DecimalCommaFileWithPercentages_SaysToLeaveTheSignOutWithADecimalComma()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("percent");
+        var rows = "a;quote;y\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{i},5;{10 + i},3 %;{i % 2}\n"));
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/data.csv", rows));
+
+        Assert.Contains("'quote': values such as '10,3 %' look like percentages, so the column is read as categories; " +
+                        "write the number without the percent sign (28,4, or 0,284 as a share, not 28,4 %) to have it read as numbers", manifest.Schema.Inferred);
+    }
+
+    [Fact]
+    public async Task Ingest_DecimalCommaFileWithDatesWrittenDayFirst_SaysSo()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("dates");
+        var rows = "a;datum;y\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{i},5;{1 + i % 28}.04.2024;{i % 2}\n"));
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/data.csv", rows));
+
+        Assert.Contains(manifest.Schema.Inferred, n => n.StartsWith("'datum': values such as '1.04.2024' look like dates written day first", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Ingest_SemicolonFileWithoutDecimalsInItsFirstLinesAfterAVersionReadWithAComma_ReadsADecimalCommaAndSaysWhy()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("later");
+        var first = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/wohnungen.csv", GermanFlats()));
+        // Whole numbers in the first 50 lines; a decimal comma further down.
+        var rows = "preis;fläche;zimmer\n" + string.Concat(Enumerable.Range(0, 80).Select(i => $"{200000 + i * 1000};{(i == 70 ? "70,5" : $"{50 + i}")};{1 + i % 4}\n"));
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/wohnungen2.csv", rows));
+
+        Assert.Equal((DecimalMark.Comma, ColumnKind.Numeric), (manifest.Schema.DecimalSeparator, manifest.Schema.Column("fläche").Kind));
+        Assert.StartsWith($"numbers: read with a decimal comma, as the previous dataset version {first.Version} was", manifest.Schema.Inferred[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ingest_SemicolonFileWithDecimalPointsAndCommas_NamesTheValueThatDecidedThePoint()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("mixed");
+        var rows = "a;b;y\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{i},5;{i}.5;{i % 2}\n"));
+
+        var manifest = await AcceptedAsync(ingestion, await ingestion.IngestAsync($"{model}/data.csv", rows));
+
+        Assert.StartsWith("numbers: read with a decimal point, as '0.5' is written with one, though values such as '0,5' look like numbers written with a decimal comma", manifest.Schema.Inferred[0], StringComparison.Ordinal);
     }
 
     [Fact]
@@ -164,15 +271,15 @@ public sealed class DecimalCommaTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Ingest_DecimalCommaFileWithARegressionLabelWithThousandsSeparators_SaysToLeaveThemOut()
+    public async Task Ingest_DecimalCommaFileWithARegressionLabelWithThousandsGroupedOtherThanByThrees_SaysHowToWriteThem()
     {
         var ingestion = new Ingestion(azurite);
         var model = Ingestion.NewModel("thousandslabel");
-        var rows = "fläche;preis\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{50 + i},5;{(i % 5 == 0 ? "1.234,50" : $"{200000 + i},50")}\n"));
+        var rows = "fläche;preis\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{50 + i},5;{(i % 5 == 0 ? "12.34,50" : $"{200000 + i},50")}\n"));
 
         var outcome = await ingestion.IngestAsync($"{model}/data.csv", rows, new ModelSpec { Task = TaskKind.Regression });
 
         Assert.Equal([ReasonCodes.LabelNotNumeric], outcome.ReasonCodes);
-        Assert.Contains("such as '1.234,50'. Such values look like numbers written with thousands separators: write numbers without thousands separators (1234,5, not 1.234,5).", outcome.Message);
+        Assert.Contains("such as '12.34,50'. Such values look like numbers written with thousands separators: write numbers without thousands separators, or with a point between every three digits of the whole part (1234,5 or 1.234,5, not 12.34,5).", outcome.Message);
     }
 }

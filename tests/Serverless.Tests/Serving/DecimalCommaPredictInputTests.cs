@@ -42,4 +42,15 @@ public sealed class DecimalCommaPredictInputTests
     [Fact]
     public void Read_StringWithADecimalCommaForDataReadWithAPoint_Answers400() =>
         Assert.Contains("rows[0].fläche", Assert.Throws<BadRequestException>(() => Read(InputFor(DecimalMark.Point), """{"fläche":"78,5"}""")).Errors!.Keys);
+
+    [Theory]
+    [InlineData("11.463", 11463f)]
+    [InlineData("1 330,53", 1330.53f)]
+    public void Read_StringWithThousandsGroupedForDataReadWithADecimalComma_IsTheNumber(string value, float expected) =>
+        Assert.Equal(expected, Read(InputFor(DecimalMark.Comma), $$"""{"fläche":"{{value}}"}"""));
+
+    /// <summary>",5" is no number in an uploaded file (its statistics refuse it): nor is it at predict.</summary>
+    [Fact]
+    public void Read_StringWithNoDigitBeforeTheDecimalComma_Answers400() =>
+        Assert.Contains("rows[0].fläche", Assert.Throws<BadRequestException>(() => Read(InputFor(DecimalMark.Comma), """{"fläche":",5"}""")).Errors!.Keys);
 }
