@@ -99,7 +99,7 @@ public sealed class DriftChecker(ModelRegistry registry, ModelPresence presence,
             {
                 case ColumnKind.Numeric:
                     var refNumbers = reference.Rows.Select(r => r[index] is { } s && CellValues.TryNumber(s, out var n) ? n : double.NaN).ToArray();
-                    var curNumbers = current.Rows.Of(name).Select(v => DriftInputs.Number(v, reference.Schema.DecimalSeparator)).ToArray();
+                    var curNumbers = DriftInputs.Numbers(current.Rows, name, reference.Schema.DecimalSeparator);
                     feature = DriftDetector.CompareNumeric(name, refNumbers, curNumbers, reference.Rows.Count, settings);
                     break;
                 case ColumnKind.Categorical or ColumnKind.Boolean:

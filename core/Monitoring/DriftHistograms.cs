@@ -73,23 +73,21 @@ public sealed class DriftHistograms(DriftStore reports, DatasetStore datasets, D
         }
 
         var current = await inputs.ReadCurrentAsync(model, report.ProductionVersion!, report.WindowStart, report.WindowEnd, report.MaxRows > 0 ? report.MaxRows : DefaultMaxRows, [feature], ct).ConfigureAwait(false);
-        var values = current.Rows.Of(feature);
-
         return column.Histogram is { Edges.Count: > 1 } histogram
-            ? Numeric(report, column, histogram, values, manifest!.Schema.DecimalSeparator)
-            : Categorical(report, column, values);
+            ? Numeric(report, column, histogram, DriftInputs.Numbers(current.Rows, feature, manifest!.Schema.DecimalSeparator))
+            : Categorical(report, column, current.Rows.Of(feature));
     }
 
-    private static FeatureHistogram Numeric(DriftReport report, ColumnProfile column, Histogram histogram, IReadOnlyList<string?> values, char mark)
+    private static FeatureHistogram Numeric(DriftReport report, ColumnProfile column, Histogram histogram, double[] values)
     {
         var edges = histogram.Edges;
         var counts = new long[histogram.Counts.Count];
         long missing = 0, below = 0, above = 0;
         // The reference's smallest and largest values (the bins' round edges lie beyond them).
         double least = column.Min ?? edges[0], most = column.Max ?? edges[^1];
-        foreach (var value in values)
+        foreach (var x in values)
         {
-            if (DriftInputs.Number(value, mark) is var x && double.IsNaN(x)) { missing++; continue; }
+            if (double.IsNaN(x)) { missing++; continue; }
             // Values outside the reference's range are counted apart, so that the answer says how many lie beyond what
             // training saw; in the bins they fall where the profile's rule puts them (the first or last bin beyond the edges).
             if (x < least) below++;

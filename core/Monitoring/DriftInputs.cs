@@ -124,11 +124,21 @@ public sealed class DriftInputs(PipelineStorage storage, DatasetStore datasets, 
 
     /// <summary>
     /// A logged input's text as a number (missing or not a number: NaN), read as predict read it for a model whose data
-    /// writes numbers with <paramref name="mark"/>: a JSON number is logged with a point, a string as it was sent
-    /// ("78,5" for a decimal-comma model; predict refused a string with a point there, so the two never meet).
+    /// writes numbers with <paramref name="mark"/>: a JSON number (logged with a point) as it is, a JSON string (logged as
+    /// it was sent) with the mark ("78,5", and "11.463" as 11463, for a decimal-comma model).
     /// </summary>
-    public static double Number(string? text, char mark = DecimalMark.Point) =>
-        text is not null && (CellValues.TryNumber(text, out var n) || (mark != DecimalMark.Point && CellValues.TryNumber(text.AsSpan(), mark, out n))) ? n : double.NaN;
+    public static double Number(string? text, bool sentAsString, char mark) =>
+        text is not null && (sentAsString ? CellValues.TryNumber(text.AsSpan(), mark, out var n) : CellValues.TryNumber(text, out n)) ? n : double.NaN;
+
+    /// <summary>The logged values of <paramref name="field"/> as numbers (<see cref="Number"/>).</summary>
+    public static double[] Numbers(LoggedColumns rows, string field, char mark)
+    {
+        var values = rows.Of(field);
+        var strings = rows.StringsOf(field);
+        var numbers = new double[values.Count];
+        for (var i = 0; i < numbers.Length; i++) numbers[i] = Number(values[i], strings[i], mark);
+        return numbers;
+    }
 
     /// <summary>
     /// A logged input as the canonical data file holds the cell of a column of <paramref name="kind"/> (null: missing),

@@ -183,12 +183,16 @@ public sealed class FeedbackService(
                 problem = $"expected a number of {CellValues.ModelFiniteLimit} (the model predicts '{schema.Label}', a regression), got {Describe(value)}";
                 return false;
             }
-            problem = $"expected a number (the model predicts '{schema.Label}', a regression), got {Describe(value)}";
+            // As predict says it: a string is read with the data's decimal mark.
+            var written = schema.DecimalSeparator == DecimalMark.Point ? "" : $"; {DecimalMark.JsonNumbers(schema.DecimalSeparator)}";
+            problem = $"expected a number (the model predicts '{schema.Label}', a regression{written}), got {Describe(value)}";
             return false;
         }
         var classes = schema.Classes ?? [];
-        // A numeric class is named by its number's shortest text, as ingestion named it: 1.0 is the class "1".
-        var match = text is null ? null : classes.FirstOrDefault(c => c == text) ?? classes.FirstOrDefault(c => c == CellValues.ClassLabel(text));
+        // A numeric class is named by its number's shortest text, as ingestion named it: 1.0 is the class "1", and so is
+        // the string "1,0" for data read with a decimal comma (a JSON number is written with a point whatever the data's mark).
+        var mark = value.ValueKind == JsonValueKind.String ? schema.DecimalSeparator : DecimalMark.Point;
+        var match = text is null ? null : classes.FirstOrDefault(c => c == text) ?? classes.FirstOrDefault(c => c == CellValues.ClassLabel(text, mark));
         if (match is null && text is not null && CellValues.ReadBoolean(text, out var flag) == CellReading.Value)
         {
             // Read as the label column's booleans are (true/false, yes/no, t/f, 1/0): true is the class "1" as well as "yes".

@@ -20,6 +20,7 @@ public sealed class LoggedColumns
         Fields = fields;
         _index = fields.Select((f, i) => (f, i)).ToDictionary(p => p.f, p => p.i, StringComparer.Ordinal);
         Values = [.. fields.Select(_ => new List<string?>(capacity))];
+        Strings = [.. fields.Select(_ => new List<bool>(capacity))];
     }
 
     /// <summary>The input fields read, in the order asked.</summary>
@@ -37,10 +38,19 @@ public sealed class LoggedColumns
     /// <summary>Per field of <see cref="Fields"/>, each row's text of it.</summary>
     public IReadOnlyList<List<string?>> Values { get; }
 
+    /// <summary>
+    /// Per field of <see cref="Fields"/>, whether each row's value was sent as a JSON string: predict read a number so
+    /// sent with the decimal mark of the model's data ("11.463" is 11463 there), a JSON number with a point.
+    /// </summary>
+    public IReadOnlyList<List<bool>> Strings { get; }
+
     public int Count => Versions.Count;
 
     /// <summary>The text of <paramref name="field"/> in each row (a field not asked for: none).</summary>
     public IReadOnlyList<string?> Of(string field) => _index.TryGetValue(field, out var i) ? Values[i] : [];
+
+    /// <summary>Whether each row's <paramref name="field"/> was sent as a JSON string (a field not asked for: none).</summary>
+    public IReadOnlyList<bool> StringsOf(string field) => _index.TryGetValue(field, out var i) ? Strings[i] : [];
 
     /// <summary>The columns of <paramref name="lines"/> (log lines, in order); a line that is not an entry is left out.</summary>
     public static LoggedColumns Read(IReadOnlyCollection<byte[]> lines, IReadOnlyList<string> fields)
@@ -48,20 +58,26 @@ public sealed class LoggedColumns
         var columns = new LoggedColumns(fields, lines.Count);
         var names = columns._index.GetAlternateLookup<ReadOnlySpan<char>>();
         var row = new string?[fields.Count];
+        var strings = new bool[fields.Count];
         foreach (var line in lines)
         {
             Array.Clear(row);
-            if (!TryRead(line, names, row, columns.Versions.Count > 0 ? columns.Versions[^1] : null, out var version, out var score, out var label)) continue;
+            Array.Clear(strings);
+            if (!TryRead(line, names, row, strings, columns.Versions.Count > 0 ? columns.Versions[^1] : null, out var version, out var score, out var label)) continue;
             columns.Versions.Add(version);
             columns.Scores.Add(score);
             columns.Labels.Add(label);
-            for (var i = 0; i < row.Length; i++) columns.Values[i].Add(row[i]);
+            for (var i = 0; i < row.Length; i++)
+            {
+                columns.Values[i].Add(row[i]);
+                columns.Strings[i].Add(strings[i]);
+            }
         }
         return columns;
     }
 
     /// <summary>One line's version, answer and asked fields; false when it is not an entry (no version or answer, or not JSON).</summary>
-    private static bool TryRead(ReadOnlySpan<byte> line, Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> names, string?[] row, string? previousVersion,
+    private static bool TryRead(ReadOnlySpan<byte> line, Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> names, string?[] row, bool[] strings, string? previousVersion,
         out string version, out float? score, out string? label)
     {
         (version, score, label) = (null!, null, null);
@@ -81,7 +97,7 @@ public sealed class LoggedColumns
                 else if (reader.ValueTextEquals(PredictionLogEncoder.InputsName.EncodedUtf8Bytes))
                 {
                     if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
-                    ReadInputs(ref reader, names, row);
+                    ReadInputs(ref reader, names, row, strings);
                 }
                 else if (reader.ValueTextEquals(PredictionLogEncoder.OutputName.EncodedUtf8Bytes))
                 {
@@ -102,7 +118,7 @@ public sealed class LoggedColumns
         }
     }
 
-    private static void ReadInputs(ref Utf8JsonReader reader, Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> names, string?[] row)
+    private static void ReadInputs(ref Utf8JsonReader reader, Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> names, string?[] row, bool[] strings)
     {
         Span<char> name = stackalloc char[128];
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -127,7 +143,9 @@ public sealed class LoggedColumns
                 _ => null,
             };
             if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) reader.Skip();
-            if (index >= 0) row[index] = text;
+            if (index < 0) continue;
+            row[index] = text;
+            strings[index] = reader.TokenType == JsonTokenType.String;
         }
     }
 

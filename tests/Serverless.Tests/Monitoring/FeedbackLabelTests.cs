@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Serverless.Core.Datasets;
 using Serverless.Core.Monitoring;
@@ -36,14 +37,31 @@ public sealed class FeedbackLabelTests
 
     /// <summary>The drift check reads logged inputs as predict read them: a string with the model's decimal comma, a JSON number (logged with a point) as it is.</summary>
     [Theory]
-    [InlineData("78,5", DecimalMark.Comma, 78.5)]
-    [InlineData("78.5", DecimalMark.Comma, 78.5)]
-    [InlineData("78.5", DecimalMark.Point, 78.5)]
-    [InlineData("78,5", DecimalMark.Point, double.NaN)]
-    [InlineData("NA", DecimalMark.Comma, double.NaN)]
-    public void DriftInputs_LoggedNumber_ReadWithTheDataMark(string logged, char mark, double expected)
+    [InlineData("78,5", true, DecimalMark.Comma, 78.5)]
+    [InlineData("78.5", false, DecimalMark.Comma, 78.5)]
+    [InlineData("11.463", true, DecimalMark.Comma, 11463)]
+    [InlineData("11.463", false, DecimalMark.Comma, 11.463)]
+    [InlineData("78.5", true, DecimalMark.Point, 78.5)]
+    [InlineData("78,5", true, DecimalMark.Point, double.NaN)]
+    [InlineData("NA", true, DecimalMark.Comma, double.NaN)]
+    public void DriftInputs_LoggedNumber_ReadWithTheDataMark(string logged, bool sentAsString, char mark, double expected)
     {
-        Assert.Equal(expected, DriftInputs.Number(logged, mark));
+        Assert.Equal(expected, DriftInputs.Number(logged, sentAsString, mark));
+    }
+
+    /// <summary>The log's columns say which values were sent as strings, which predict read with the data's mark.</summary>
+    [Fact]
+    public void LoggedColumns_StringAndNumber_ToldApart()
+    {
+        byte[][] lines =
+        [
+            .. new[] { """{"fläche":"11.463"}""", """{"fläche":11.463}""" }.Select(inputs =>
+                Encoding.UTF8.GetBytes($$$"""{"modelVersion":"v1","inputs":{{{inputs}}},"output":{"score":1}}""")),
+        ];
+
+        var numbers = DriftInputs.Numbers(LoggedColumns.Read(lines, ["fläche"]), "fläche", DecimalMark.Comma);
+
+        Assert.Equal([11463, 11.463], numbers);
     }
 
     /// <summary>Feedback rows kept for retraining hold a logged input as the canonical data writes it, read as predict read it.</summary>
@@ -115,5 +133,23 @@ public sealed class FeedbackLabelTests
     {
         Assert.False(FeedbackService.TryReadLabel(Schema(TaskKind.Binary, "no", "yes"), JsonDocument.Parse("2").RootElement, out _, out var problem));
         Assert.Contains("(no, yes)", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Classification_DataReadWithADecimalComma_ClassWrittenWithOneMatches()
+    {
+        var schema = Schema(TaskKind.Binary, "0", "1") with { DecimalSeparator = DecimalMark.Comma };
+
+        Assert.True(FeedbackService.TryReadLabel(schema, JsonDocument.Parse("\"1,0\"").RootElement, out var label, out var problem), problem);
+        Assert.Equal("1", label.GetString());
+    }
+
+    [Fact]
+    public void Regression_DataReadWithADecimalCommaGivenAPoint_SaysHowToWriteIt()
+    {
+        var schema = Schema(TaskKind.Regression) with { DecimalSeparator = DecimalMark.Comma };
+
+        Assert.False(FeedbackService.TryReadLabel(schema, JsonDocument.Parse("\"120000.5\"").RootElement, out _, out var problem));
+        Assert.Contains("a JSON number, or a string written with a decimal comma, 3,5", problem);
     }
 }
