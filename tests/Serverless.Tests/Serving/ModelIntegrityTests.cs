@@ -206,6 +206,22 @@ public sealed class ModelIntegrityTests(ShopSpendModel shop) : IClassFixture<Sho
         Assert.Equal("v1", (await PredictAsync(Host, model, ShopData.Row))["modelVersion"]!.GetValue<string>());
     }
 
+    /// <summary><c>mlops show</c> marks a version whose stored bytes failed their check on the host, beside its status.</summary>
+    [Fact]
+    public async Task Show_VersionFoundTampered_IsMarkedInTheVersionsTable()
+    {
+        var model = await ProductionCopyAsync("shown");
+        await shop.RegisterCopyAsync(model);
+        await TamperAsync(model, "v2");
+        await ApiAssert.ProblemAsync(await Host.Client.GetAsync($"/api/models/{model}/versions/v2/model.zip"), HttpStatusCode.ServiceUnavailable);
+
+        var (exit, output) = await Serverless.Tests.Cli.CliRunner.RunAsync("show", model, "--host", Host.Client.BaseAddress!.ToString());
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("(integrity check failed)", output);
+        Assert.Single(output.Split('\n'), line => line.Contains("(integrity check failed)", StringComparison.Ordinal));
+    }
+
     private async Task<JsonNode> SingleIntegrityRecordAsync(string model)
     {
         var audit = await Host.Client.GetFromJsonAsync<JsonObject>($"/api/audit?model={model}");

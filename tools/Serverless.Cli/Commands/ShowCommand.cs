@@ -49,7 +49,7 @@ public sealed class ShowCommand(IAnsiConsole console) : AsyncCommand<ModelSettin
                 var metric = Json.Text(v?["primaryMetric"]);
                 var on = string.Join(", ", aliases.Where(a => Json.Text(a.Value) == version).Select(a => a.Key));
                 table.AddRow(Markup.Escape(version), Json.When(v?["createdAt"]), Markup.Escape(Json.Text(v?["trainer"]) ?? "–"),
-                    Markup.Escape(Json.Text(v?["datasetVersion"]) ?? "–"), Markup.Escape(Json.Text(v?["status"]) ?? "–"),
+                    Markup.Escape(Json.Text(v?["datasetVersion"]) ?? "–"), Markup.Escape(Status(v)),
                     Markup.Escape(metric is null ? "–" : $"{metric} {Json.TestValue(v, metric)}"), Markup.Escape(on));
             }
             console.Write(table);
@@ -104,6 +104,11 @@ public sealed class ShowCommand(IAnsiConsole console) : AsyncCommand<ModelSettin
     /// A run's outcome: the training output's status; a terminated run's output is the reason it was given, a string;
     /// a failed run has its error instead.
     /// </summary>
+    /// <summary>A version's status, and that its stored bytes failed their check on the host that answered (it is not served there).</summary>
+    private static string Status(JsonNode? version) =>
+        (Json.Text(version?["status"]) ?? "–") +
+        (version?[System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(nameof(VersionSummary.IntegrityFailed))]?.GetValue<bool>() == true ? " (integrity check failed)" : "");
+
     public static string Outcome(JsonNode? run) => run?["output"] switch
     {
         JsonObject output => Json.Text(output["status"]) ?? "–",
