@@ -34,7 +34,8 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
             ?? throw new Rejection(ReasonCodes.NoDelimiter, "No comma, semicolon, tab or pipe separates the columns of the first lines; a dataset needs at least a label and one feature column.");
         var sniffRows = sniffLines.Select(l => (IReadOnlyList<string>)CsvSniffer.Split(l, delimiter)).ToList();
         CheckFirstLineDelimiter(sniffLines, sniffRows, delimiter, spec);
-        var hasHeader = spec.HasHeader ?? (spec.ColumnNames is null && CsvSniffer.HasHeader(sniffRows));
+        // A first line holding the label the spec names is its header, whatever else it holds (years as names: "region,2022,2023,price").
+        var hasHeader = spec.HasHeader ?? (spec.ColumnNames is null && (CsvSniffer.HasHeader(sniffRows) || NamesTheLabel(sniffRows, spec.Label)));
         var reading = DecimalMark.Infer(spec, delimiter, sniffRows.Skip(hasHeader ? 1 : 0), prior);
         var decimalMark = reading.Mark;
 
@@ -175,4 +176,8 @@ internal sealed class DatasetFileProcessor(IngestionOptions options, DatasetStor
         declared = sep;
         return lines;
     }
+
+    /// <summary>Whether the first line sniffed holds the label the spec names as one of its fields.</summary>
+    private static bool NamesTheLabel(IReadOnlyList<IReadOnlyList<string>> rows, string? label) =>
+        label is { Length: > 0 } && rows.Count > 0 && rows[0].Any(field => field.Trim() == label);
 }

@@ -63,3 +63,27 @@ public sealed class SemicolonHeaderTests(AzuriteFixture azurite)
         Assert.Equal(40, manifest.Rows);
     }
 }
+
+/// <summary>A header whose names include numbers (years, as wide tables name their columns) is found by the label the spec names in it.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class HeaderNamingTheLabelTests(AzuriteFixture azurite)
+{
+    [Theory]
+    [InlineData(',')]
+    [InlineData(';')]
+    public async Task Ingest_HeaderOfYearsNamingTheLabel_IsReadAsTheHeader(char delimiter)
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("years");
+        string[] regions = ["north", "south", "east"];
+        var rows = string.Join(delimiter, "region", "2022", "2023", "price") + "\n" +
+                   string.Concat(Enumerable.Range(0, 40).Select(i => string.Join(delimiter, regions[i % 3], $"{100 + i}", $"{200 + 2 * i}", $"{1000 + 7 * i}") + "\n"));
+
+        var outcome = await ingestion.IngestAsync($"{model}/data.csv", rows, new ModelSpec { Label = "price", Task = TaskKind.Regression });
+
+        Assert.True(outcome.Status == IngestionStatus.Accepted, outcome.Message);
+        var manifest = (await ingestion.Datasets.GetManifestAsync(outcome.Model, outcome.DatasetVersion!, CancellationToken.None))!;
+        Assert.Equal(["region", "2022", "2023", "price"], manifest.Schema.Columns.Select(c => c.Name));
+        Assert.Equal(40, manifest.Rows);
+    }
+}
