@@ -35,7 +35,9 @@ internal sealed class RowRules(string[] header, int labelIndex, ModelSpec spec, 
         {
             // One empty field more than the header: the line ends with the delimiter, as some exporters write every data line.
             var trailing = count == header.Length + 1 && values[record, count - 1].IsEmpty
-                ? " (the line ends with the delimiter: remove the delimiter at the end of the data lines, or end the header line with one too)" : "";
+                ? " (the line ends with the delimiter: remove the delimiter at the end of the data lines, or end the header line with one too)"
+                // More fields where the decimal mark is the delimiter: a number's comma split its field.
+                : count > header.Length && mark == delimiter ? $" (the file is separated by '{delimiter}' and read with a decimal '{mark}': quote numbers written so, \"3{mark}5\", or separate the fields with ';')" : "";
             return (ReasonCodes.RaggedRows, $"{count} fields where the header has {header.Length}{trailing}", Sample(values, record), null);
         }
         if (IsHeaderAgain(values, record))

@@ -36,6 +36,22 @@ public sealed class DecimalCommaTests(AzuriteFixture azurite)
         Assert.Contains(manifest.Schema.Inferred, n => n.StartsWith("numbers: read with a decimal comma, as the file is separated by semicolons and writes its numbers so (such as '200000,50')", StringComparison.Ordinal));
     }
 
+    /// <summary>A ',' file read with a decimal comma by its spec, its numbers unquoted: each comma splits a field, and the problem says to quote them.</summary>
+    [Fact]
+    public async Task Ingest_CommaFileWithUnquotedDecimalCommasAndTheSetting_SaysToQuoteThem()
+    {
+        var ingestion = new Ingestion(azurite);
+        var model = Ingestion.NewModel("unquoted");
+        var rows = "preis,fläche,zimmer\n" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{200000 + i * 1000},50,{50 + i},5,{1 + i % 4}\n"));
+
+        var outcome = await ingestion.IngestAsync($"{model}/data.csv", rows, new ModelSpec { DecimalSeparator = "," });
+
+        Assert.Equal(IngestionStatus.Quarantined, outcome.Status);
+        var report = await ingestion.ReportAsync(outcome);
+        var ragged = report["problems"]!.AsArray().Single(p => p!["code"]!.GetValue<string>() == ReasonCodes.RaggedRows)!;
+        Assert.Contains("read with a decimal ',': quote numbers written so, \"3,5\", or separate the fields with ';'", ragged["details"]![0]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Ingest_SemicolonFileWithDecimalCommas_WritesTheNumbersWithAPoint()
     {
