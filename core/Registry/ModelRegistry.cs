@@ -406,7 +406,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
                 if (!force)
                 {
                     throw new ConflictException($"Version '{version}' of '{doc.Model}' cannot be promoted because {why}; send \"force\": true with a reason to promote it anyway " +
-                                                $"(mlops promote {doc.Model} {version} --force --reason \"...\").");
+                                                $"(on the dashboard, tick force in the promote dialog; mlops promote {doc.Model} {version} --force --reason \"...\").");
                 }
                 forcedBecause = why;
             }

@@ -123,7 +123,14 @@ public sealed class PipelineClient : IDisposable
         else if (body?["title"]?.GetValue<string>() is { } title) message.Append(": ").Append(title);
         if (body?["errors"] is JsonObject errors)
         {
-            foreach (var (field, problems) in errors) message.Append($" [{field}: {string.Join("; ", problems?.AsArray().Select(p => p?.ToString()) ?? [])}]");
+            // A detail that names every field's problems already (a spec's) is not repeated; one that names a few (predict's) is completed.
+            var said = message.ToString();
+            foreach (var (field, problems) in errors)
+            {
+                var texts = problems?.AsArray().Select(p => p?.ToString() ?? "").ToList() ?? [];
+                if (texts.All(t => said.Contains($"{field}: ", StringComparison.Ordinal) && said.Contains(t.TrimEnd('.'), StringComparison.Ordinal))) continue;
+                message.Append($" [{field}: {string.Join("; ", texts)}]");
+            }
         }
         if (response.StatusCode == HttpStatusCode.Unauthorized) message.Append(" Pass the admin key with --key or set MLOPS_ADMIN_KEY.");
         // The pipeline answers every error with problem details: an answer without them came from something else.

@@ -131,6 +131,8 @@ public sealed class CliModelsTests(AzuriteFixture azurite)
         Assert.Contains("did you mean 'label'", refusal);
         Assert.Contains($"{bad}: 400", refusal);
         Assert.Contains("unknown trainer 'XGBoost'", refusal);
+        // Each problem once: the detail names every field's problems, so they are not listed again after it.
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(refusal, "unknown trainer 'XGBoost'"));
         Assert.Equal(ExitCodes.Ok, set);
         Assert.Contains("clitrain: spec version 1 now in force", shown);
         Assert.Contains(": name the label", shown);

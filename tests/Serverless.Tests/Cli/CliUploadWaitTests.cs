@@ -171,6 +171,8 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
         Assert.True(exit == ExitCodes.Ok, output);
         Assert.Contains($"training run {run}-r2", output);
         Assert.Contains("awaiting approval: v2 is registered", output);
+        // What is to be decided on: its test metric, and production now.
+        Assert.Matches(@"to decide on: v2, rmse = [0-9.]+.* on the test split; production is not set", output);
         var model = (await host.Client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>("/api/models/retried"))!;
         Assert.Equal(["rejected", "pendingApproval"], model["versions"]!.AsArray().Select(v => v!["status"]!.GetValue<string>()));
         var (_, listed) = await CliRunner.RunAsync("models", "--host", host.Client.BaseAddress!.ToString());

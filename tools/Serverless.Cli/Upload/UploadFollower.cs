@@ -144,7 +144,7 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
     /// <summary>Follows the run of the upload's data to its end; <paramref name="earlierData"/> when the data was uploaded before (its run may have ended then).</summary>
     private async Task<int> FollowRunAsync(string instanceId, bool earlierData, CancellationToken ct)
     {
-        view.Stage("waiting for the training run to start");
+        view.Stage(earlierData ? "looking up the run of that data" : "waiting for the training run to start");
         string? lastStage = null;
         var candidatesReported = 0;
         var trainingTotal = 0;
@@ -181,6 +181,10 @@ public sealed class UploadFollower(PipelineClient client, IFollowView view, stri
                 if (progress.Stage == TrainingStages.AwaitingApproval)
                 {
                     ReportGatePassed();
+                    // What the person is asked to decide on: the version's test metric, beside what production holds now.
+                    var (metric, production) = await PrimaryMetricAsync(progress.Version, ct);
+                    view.Line($"to decide on: {progress.Version}{metric}; production is {production ?? "not set"}" +
+                              (production is null ? "" : $" ('mlops show {model}' lists both)"));
                     view.Line($"awaiting approval: {progress.Version} is registered and waits for a person; " +
                               $"'mlops approve {instanceId}' promotes it, 'mlops reject {instanceId}' refuses it.");
                     return ExitCodes.Ok;
