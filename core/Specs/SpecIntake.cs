@@ -14,8 +14,8 @@ public sealed class SpecIntake(ModelSpecStore specs, DatasetStore datasets, Audi
     public async Task<AcceptedSpec> AcceptAsync(string model, ReadOnlyMemory<byte> json, string by, string source, string? reason, CancellationToken ct)
     {
         var latest = await datasets.GetLatestAsync(model, ct).ConfigureAwait(false);
-        // The label's count of values (its profile's), for a binary task asked of it.
-        var labelValues = latest is null ? null
+        // The label's count of values (its profile's), for a binary task asked of it; a binary dataset's label has two.
+        var labelValues = latest is null || latest.Schema.Task == TaskKind.Binary ? null
             : (await datasets.GetProfileAsync(latest, ct).ConfigureAwait(false))?.Columns.FirstOrDefault(c => c.Name == latest.Schema.Label)?.Distinct;
         var spec = ModelSpecValidation.Parse(json, latest?.Schema, labelValues);
         // Without a reason given, the version and its audit record say where it came from.

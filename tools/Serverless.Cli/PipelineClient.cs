@@ -128,7 +128,7 @@ public sealed class PipelineClient : IDisposable
             foreach (var (field, problems) in errors)
             {
                 var texts = problems?.AsArray().Select(p => p?.ToString() ?? "").ToList() ?? [];
-                if (texts.All(t => said.Contains($"{field}: ", StringComparison.Ordinal) && said.Contains(t.TrimEnd('.'), StringComparison.Ordinal))) continue;
+                if (said.Contains($"{field}: ", StringComparison.Ordinal) && texts.All(t => said.Contains(t.TrimEnd('.'), StringComparison.Ordinal))) continue;
                 message.Append($" [{field}: {string.Join("; ", texts)}]");
             }
         }

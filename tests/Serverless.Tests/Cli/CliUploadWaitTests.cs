@@ -251,9 +251,7 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
     public async Task UploadWait_SpecRefusedByTheHost_SaysWhyAndEndsWithExitCode3()
     {
         await using var host = await TestHost.StartAsync(azurite);
-        await host.UploadAsync("refused", "model.json", """{"label":"fare_amount","task":"regression","trainers":[{"name":"Sdca"}]}""");
-        await host.UploadAsync("refused", "first.csv", TestData.TaxiSlice(300));
-        await host.WaitForModelAsync("refused", m => m["latestDataset"] is not null, TimeSpan.FromMinutes(2));
+        await WithFirstDataAsync(host, "refused");
         var files = new WorkFiles();
         var data = files.Write("second.csv", TestData.TaxiSlice(400));
         var spec = files.Write("bad.json", """{"label":"fare_amount","task":"regression","exclude":["nosuch"],"trainers":[{"name":"Sdca"}]}""");
@@ -275,9 +273,7 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
     public async Task UploadWait_DataAloneAfterAnEarlierSpecWasRefused_NotesItAndFollowsTheRun()
     {
         await using var host = await TestHost.StartAsync(azurite);
-        await host.UploadAsync("later", "model.json", """{"label":"fare_amount","task":"regression","trainers":[{"name":"Sdca"}]}""");
-        await host.UploadAsync("later", "first.csv", TestData.TaxiSlice(300));
-        await host.WaitForModelAsync("later", m => m["latestDataset"] is not null, TimeSpan.FromMinutes(2));
+        await WithFirstDataAsync(host, "later");
         await host.UploadAsync("later", "model.json", """{"lable":"fare_amount","trainers":[{"name":"XGBoost"}]}""");
         await host.WaitForBlobsAsync(host.Storage.Quarantine, "later/", TimeSpan.FromMinutes(1), "/report.json");
         var files = new WorkFiles();
@@ -312,6 +308,14 @@ public sealed class CliUploadWaitTests(AzuriteFixture azurite)
         Assert.Equal("manual", dropped["approval"]!.GetValue<string>());
         Assert.Equal("FastTree", dropped["trainers"]![0]!["name"]!.GetValue<string>());
         files.Delete();
+    }
+
+    /// <summary>A model with a spec in force (Sdca on taxi) and a first dataset version ingested under it.</summary>
+    private static async Task WithFirstDataAsync(TestHost host, string model)
+    {
+        await host.UploadAsync(model, "model.json", """{"label":"fare_amount","task":"regression","trainers":[{"name":"Sdca"}]}""");
+        await host.UploadAsync(model, "first.csv", TestData.TaxiSlice(300));
+        await host.WaitForModelAsync(model, m => m["latestDataset"] is not null, TimeSpan.FromMinutes(2));
     }
 
     /// <summary><c>mlops upload {model} {file} --wait</c> against the host, as its own process: the exit code and the output.</summary>
