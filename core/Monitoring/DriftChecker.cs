@@ -114,7 +114,7 @@ public sealed class DriftChecker(ModelRegistry registry, ModelPresence presence,
                     NotCompared($"{name}: a {kind.ToString().ToLowerInvariant()} column");
                     continue;
             }
-            if (feature is null) NotCompared($"{name}: no values in the reference or the window");
+            if (feature is null) NotCompared($"{name}: no value in the reference nor in the window");
             else features.Add(feature);
         }
 

@@ -6,19 +6,31 @@ namespace Serverless.Core.Monitoring;
 /// <summary>
 /// Compares one feature's reference and current values and decides whether it drifted, with Evidently's rules: the
 /// method (<c>auto</c>: by the reference's size and the number of distinct values), its threshold, and the comparison
-/// (a p-value below its threshold, a distance at or above it). Missing values are left out of both samples. No I/O.
+/// (a p-value below its threshold, a distance at or above it). Missing values are left out of both samples and compared
+/// on their own: a feature whose share of missing values moved (<see cref="CompareMissing"/>) has drifted too. No I/O.
 /// </summary>
 public static class DriftDetector
 {
     public const string NumericKind = "numeric";
     public const string CategoricalKind = "categorical";
 
-    /// <summary>The feature's verdict, or null when either sample has no value to compare.</summary>
+    /// <summary>
+    /// The least change of a feature's share of missing values (0.1: ten points, 5% of rows to 15%) that counts as drift
+    /// when the z-test also tells it from chance. On a window of 100,000 rows the test alone would call half a point a
+    /// change, which an upstream system that starts leaving a field out does not make.
+    /// </summary>
+    public const double MissingShareChange = 0.1;
+
+    /// <summary>
+    /// The feature's verdict; null when neither sample has a value. When one side has values and the other none (a field
+    /// live traffic stopped sending), the verdict is the missing values' alone.
+    /// </summary>
     public static FeatureDrift? CompareNumeric(string name, ReadOnlySpan<double> reference, ReadOnlySpan<double> current, int referenceRows, DriftSettings settings)
     {
         var r = Present(reference);
         var c = Present(current);
-        if (r.Length == 0 || c.Length == 0) return null;
+        var missing = CompareMissing(reference.Length - r.Length, reference.Length, current.Length - c.Length, current.Length, settings);
+        if (r.Length == 0 || c.Length == 0) return MissingOnly(name, NumericKind, missing, r.Length, c.Length, settings);
         RadixSort.Sort(r);
         RadixSort.Sort(c);
 
@@ -70,7 +82,51 @@ public static class DriftDetector
                 break;
         }
         return Verdict(name, NumericKind, method, settings.ThresholdOf(method, columnThreshold), statistic, pValue, r.Length, c.Length,
-            current.Length - c.Length, statistics, note);
+            missing, statistics, note);
+    }
+
+    /// <summary>
+    /// The share of missing values on both sides, and whether it moved: by at least <see cref="MissingShareChange"/> and
+    /// with the two-proportion z-test's p-value below <c>drift.pValueThreshold</c>. Null when neither side has a missing
+    /// value (or a side has no rows).
+    /// </summary>
+    public static MissingShare? CompareMissing(int referenceMissing, int referenceRows, int currentMissing, int currentRows, DriftSettings settings)
+    {
+        if (referenceMissing + currentMissing == 0 || referenceRows == 0 || currentRows == 0) return null;
+        var (z, p) = DriftStatistics.ZTest(referenceMissing, referenceRows, currentMissing, currentRows);
+        double referenceShare = (double)referenceMissing / referenceRows, currentShare = (double)currentMissing / currentRows;
+        var drifted = p < settings.PValueThreshold && Math.Abs(currentShare - referenceShare) >= MissingShareChange;
+        return new MissingShare(referenceMissing, referenceShare, currentMissing, currentShare, z, p, drifted);
+    }
+
+    /// <summary>What a drifted <see cref="MissingShare"/> says, for the feature's note.</summary>
+    private static string MissingNote(MissingShare missing) =>
+        $"missing in {Percent(missing.CurrentShare)} of the window's rows against {Percent(missing.ReferenceShare)} of the reference's " +
+        $"(z-test p = {missing.PValue.ToString("G3", CultureInfo.InvariantCulture)}): a drift of the missing values.";
+
+    private static string Percent(double share) => (share * 100).ToString("F1", CultureInfo.InvariantCulture) + "%";
+
+    /// <summary>A feature with values on one side only: compared by its missing values alone, or null with values on neither.</summary>
+    private static FeatureDrift? MissingOnly(string name, string kind, MissingShare? missing, int referenceValues, int currentValues, DriftSettings settings)
+    {
+        if (missing is null || referenceValues + currentValues == 0) return null;
+        var side = currentValues == 0 ? "the window" : "the reference";
+        return new FeatureDrift
+        {
+            Name = name,
+            Kind = kind,
+            Method = DriftMethods.ZTest,
+            Threshold = settings.PValueThreshold,
+            Statistic = Math.Abs(missing.Z),
+            PValue = missing.PValue,
+            Drifted = missing.Drifted,
+            ReferenceRows = referenceValues,
+            CurrentRows = currentValues,
+            CurrentMissing = missing.CurrentMissing,
+            Missing = missing,
+            Statistics = new Dictionary<string, double>(),
+            Note = $"{name}: no value in {side}, so only the share of missing values was compared" + (missing.Drifted ? $": {MissingNote(missing)}" : "."),
+        };
     }
 
     /// <summary>
@@ -139,10 +195,11 @@ public static class DriftDetector
     public static FeatureDrift? CompareCategorical(string name, IEnumerable<string?> reference, IEnumerable<string?> current, int referenceRows, DriftSettings settings,
         string? settingsColumn = null)
     {
-        var refCounts = Count(reference, out _);
+        var refCounts = Count(reference, out var referenceMissing);
         var curCounts = Count(current, out var currentMissing);
         long refTotal = refCounts.Values.Sum(), curTotal = curCounts.Values.Sum();
-        if (refTotal == 0 || curTotal == 0) return null;
+        var missing = CompareMissing(referenceMissing, (int)refTotal + referenceMissing, currentMissing, (int)curTotal + currentMissing, settings);
+        if (refTotal == 0 || curTotal == 0) return MissingOnly(name, CategoricalKind, missing, (int)refTotal, (int)curTotal, settings);
 
         var keys = refCounts.Keys.Union(curCounts.Keys).Order(StringComparer.Ordinal).ToList();
         var r = keys.Select(k => (double)refCounts.GetValueOrDefault(k)).ToArray();
@@ -190,7 +247,7 @@ public static class DriftDetector
         }
         if (keys.Count == 2 && !statistics.ContainsKey(DriftMethods.ZTest)) CategoricalTest(DriftMethods.ZTest, r, c, refTotal, curTotal, statistics);
         return Verdict(name, CategoricalKind, method, settings.ThresholdOf(method, columnThreshold), statistic, pValue, (int)refTotal, (int)curTotal,
-            currentMissing, statistics, note);
+            missing, statistics, note);
     }
 
     /// <summary>
@@ -226,7 +283,7 @@ public static class DriftDetector
     }
 
     private static FeatureDrift Verdict(string name, string kind, string method, double threshold, double statistic, double? pValue,
-        int referenceRows, int currentRows, int currentMissing, IReadOnlyDictionary<string, double> statistics, string? note) => new()
+        int referenceRows, int currentRows, MissingShare? missing, IReadOnlyDictionary<string, double> statistics, string? note) => new()
     {
         Name = name,
         Kind = kind,
@@ -234,12 +291,13 @@ public static class DriftDetector
         Threshold = threshold,
         Statistic = statistic,
         PValue = pValue,
-        Drifted = pValue is { } p ? p < threshold : statistic >= threshold,
+        Drifted = (pValue is { } p ? p < threshold : statistic >= threshold) || missing?.Drifted == true,
         ReferenceRows = referenceRows,
         CurrentRows = currentRows,
-        CurrentMissing = currentMissing,
+        CurrentMissing = missing?.CurrentMissing ?? 0,
+        Missing = missing,
         Statistics = statistics,
-        Note = note,
+        Note = missing?.Drifted == true ? string.Join(" ", new[] { note, $"{name}: {MissingNote(missing)}" }.OfType<string>()) : note,
     };
 
     private static (string Method, double? Threshold) Requested(string name, DriftSettings settings) =>

@@ -104,14 +104,24 @@ public sealed record FeatureDrift
     public required int ReferenceRows { get; init; }
     public required int CurrentRows { get; init; }
 
-    /// <summary>Rows of the current sample where the feature was missing (left out of the comparison).</summary>
+    /// <summary>Rows of the current sample where the feature was missing (left out of the comparison of values).</summary>
     public int CurrentMissing { get; init; }
+
+    /// <summary>The missing values on both sides, when either has some (<see cref="DriftDetector.CompareMissing"/>); <see cref="Drifted"/> includes their verdict.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public MissingShare? Missing { get; init; }
 
     public required IReadOnlyDictionary<string, double> Statistics { get; init; }
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Note { get; init; }
 }
+
+/// <summary>
+/// A feature's missing values in the reference and in the window, as counts and shares, the two-proportion z-test of the
+/// shares, and whether they drifted (<see cref="DriftDetector.CompareMissing"/>).
+/// </summary>
+public sealed record MissingShare(int ReferenceMissing, double ReferenceShare, int CurrentMissing, double CurrentShare, double Z, double PValue, bool Drifted);
 
 /// <summary>Concept drift: the live metric on labelled feedback against the production version's validation metric.</summary>
 public sealed record ConceptDrift(string Metric, int Rows, double? LiveValue, double ValidationValue, double Degradation, double Tolerance, bool Drifted, string Message);

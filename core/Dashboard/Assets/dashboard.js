@@ -87,6 +87,11 @@
     return String(value);
   }
 
+  // A share (0 to 1) as a percentage with one decimal, as the drift report's notes write it.
+  function percent(share) {
+    return typeof share === 'number' && Number.isFinite(share) ? (share * 100).toFixed(1) + '%' : '–';
+  }
+
   function when(value) {
     if (!value) return '–';
     const date = new Date(value);
@@ -593,6 +598,7 @@
       method: pick(f, 'method'),
       drifted: !!pick(f, 'drifted'),
       note: pick(f, 'note'),
+      missing: pick(f, 'missing'),
       isPrediction: !!f.isPrediction,
     })).filter((f) => f.name);
   }
@@ -644,9 +650,10 @@
       verdict && verdict !== latest ? el('p', { id: 'drift-last-verdict' }, 'Last verdict: ', pill(pick(verdict, 'status') || 'checked', STATUS_KIND[pick(verdict, 'status')] || 'warn'),
         ` ${when(pick(verdict, 'checkedAt'))}: ${pick(verdict, 'message') || ''} The features below are from that check.`) : '',
       latestFeatures.length ? el('table', { class: 'grid', id: 'drift-features' },
-        el('thead', {}, el('tr', {}, el('th', {}, 'feature'), el('th', {}, 'method'), el('th', {}, 'statistic'), el('th', {}, 'p-value'), el('th', {}, 'threshold'), el('th', {}, 'verdict'))),
+        el('thead', {}, el('tr', {}, el('th', {}, 'feature'), el('th', {}, 'method'), el('th', {}, 'statistic'), el('th', {}, 'p-value'), el('th', {}, 'threshold'), el('th', { title: 'share of rows without a value: training → live' }, 'missing'), el('th', {}, 'verdict'))),
         el('tbody', {}, ...latestFeatures.map((f) => el('tr', { class: 'clickable' + (f.name === state.driftFeature ? ' selected' : ''), 'data-feature': f.name, onclick: () => choose(f.name) },
           el('td', {}, f.name), el('td', {}, f.method || '–'), el('td', { class: 'num' }, fmt(f.value)), el('td', { class: 'num' }, fmt(f.pValue)), el('td', { class: 'num' }, fmt(f.threshold)),
+          el('td', { class: 'num' + (f.missing && f.missing.drifted ? ' missing-drifted' : '') }, f.missing ? `${percent(f.missing.referenceShare)} → ${percent(f.missing.currentShare)}` : '–'),
           el('td', { title: f.note || '' }, pill(f.drifted ? 'drifted' : 'stable', f.drifted ? 'bad' : 'good')))))) : '',
       chosen ? el('p', {}, 'feature ', el('select', { id: 'drift-feature', onchange: (e) => choose(e.target.value) },
         ...[...byFeature.keys()].map((name) => el('option', { value: name, selected: name === state.driftFeature }, name)))) : '',

@@ -57,6 +57,42 @@ public sealed class DriftCheckTests(TaxiDriftModel taxi) : IClassFixture<TaxiDri
     }
 
     [Fact]
+    public async Task Check_FieldsLiveTrafficLeavesOut_DriftByTheirMissingValues_TheOthersStayStable()
+    {
+        await taxi.ResetAsync("""{"retrain":false}""");
+        // Rows as training had them, but payment_type is never sent and passenger_count is left out of every other row:
+        // predict imputes both (and says so); the values that are sent look like training's.
+        var rows = TaxiDriftModel.ResampledTrainingRows(1000);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            rows[i].Remove("payment_type");
+            if (i % 2 == 0) rows[i].Remove("passenger_count");
+        }
+        await taxi.LogTrafficAsync(rows);
+
+        var report = await taxi.CheckAsync();
+
+        var features = report["features"]!.AsArray().ToDictionary(f => f!["name"]!.GetValue<string>(), f => f!);
+        var drifted = features.Where(f => f.Value["drifted"]!.GetValue<bool>()).Select(f => f.Key).Order().ToList();
+        Assert.Equal(["passenger_count", "payment_type"], drifted);
+        var payment = features["payment_type"];
+        Assert.Equal(1000, payment["currentMissing"]!.GetValue<int>());
+        Assert.Equal(1.0, payment["missing"]!["currentShare"]!.GetValue<double>());
+        Assert.StartsWith("payment_type: no value in the window", payment["note"]!.GetValue<string>());
+        Assert.Equal(0.5, features["passenger_count"]["missing"]!["currentShare"]!.GetValue<double>());
+        Assert.Contains("missing in 50.0% of the window's rows against 0.0% of the reference's", features["passenger_count"]["note"]!.GetValue<string>());
+        Assert.Null(features["trip_distance"]["missing"]);
+        Assert.Equal(6, report["dataset"]!["features"]!.GetValue<int>());
+        Assert.Equal("noDrift", report["status"]!.GetValue<string>());
+        Assert.Contains("2 of 6 features drifted", report["message"]!.GetValue<string>());
+        // The command line prints why each drifted feature drifted, under the verdict.
+        var (exit, output) = await Serverless.Tests.Cli.CliRunner.RunAsync("drift", Model, "--host", taxi.Host.Client.BaseAddress!.ToString());
+        Assert.Equal(0, exit);
+        Assert.Contains("  passenger_count: missing in 50.0% of the window's rows against 0.0% of the reference's", output);
+        Assert.Contains("  payment_type: no value in the window", output);
+    }
+
+    [Fact]
     public async Task Check_AColumnMadeSensitiveAfterTraining_IsNotCompared_AndTheReportSaysWhy()
     {
         await taxi.ResetAsync("""{"retrain":false}""", sensitive: ["payment_type"]);

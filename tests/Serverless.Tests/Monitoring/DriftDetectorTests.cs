@@ -65,6 +65,84 @@ public sealed class DriftDetectorTests
         Assert.True(feature.Statistics.ContainsKey(DriftMethods.ZTest));
     }
 
+    /// <summary>The same values with every k-th one missing (NaN).</summary>
+    private static double[] WithMissing(double[] values, int every) => [.. values.Select((v, i) => i % every == 0 ? double.NaN : v)];
+
+    [Fact]
+    public void CompareNumeric_SameValuesButAFieldLeftOutOfHalfTheWindow_HasDriftedByItsMissingValues()
+    {
+        var reference = Normal(5000, 0, 1);
+        var current = WithMissing(Normal(2000, 0, 2), 2);
+
+        var feature = DriftDetector.CompareNumeric("trip_distance", reference, current, 5000, Defaults)!;
+
+        Assert.True(feature.Drifted, "half the window's rows lost the field, none of the training rows had");
+        Assert.Equal(DriftMethods.Wasserstein, feature.Method);
+        Assert.True(feature.Statistic < feature.Threshold, "the values that came still look like training's");
+        var missing = feature.Missing!;
+        Assert.True(missing.Drifted);
+        Assert.Equal((0, 0.0, 1000, 0.5), (missing.ReferenceMissing, missing.ReferenceShare, missing.CurrentMissing, missing.CurrentShare));
+        Assert.True(missing.PValue < 1e-6);
+        Assert.Equal(1000, feature.CurrentMissing);
+        Assert.Contains("missing in 50.0% of the window's rows against 0.0% of the reference's", feature.Note);
+    }
+
+    [Fact]
+    public void CompareNumeric_MissingShareMovedByLessThanTenPoints_IsNotDrift_EvenWhereTheTestTellsItFromChance()
+    {
+        // 5% of 100,000 training rows missing against 10% of 100,000 live rows: the z-test's p is far below 0.05, but the
+        // share moved by five points (DriftDetector.MissingShareChange is ten).
+        var reference = WithMissing(Normal(100_000, 0, 1), 20);
+        var current = WithMissing(Normal(100_000, 0, 2), 10);
+
+        var feature = DriftDetector.CompareNumeric("x", reference, current, 100_000, Defaults)!;
+
+        Assert.True(feature.Missing!.PValue < 0.05);
+        Assert.False(feature.Missing.Drifted);
+        Assert.False(feature.Drifted);
+        Assert.Null(feature.Note);
+    }
+
+    [Fact]
+    public void CompareNumeric_NoMissingValueOnEitherSide_HasNoMissingShare()
+    {
+        var values = Normal(800, 0, 1);
+        var feature = DriftDetector.CompareNumeric("x", values, values, 800, Defaults)!;
+
+        Assert.Null(feature.Missing);
+        Assert.False(feature.Drifted);
+    }
+
+    [Fact]
+    public void CompareNumeric_AFieldLiveTrafficStoppedSending_IsComparedByItsMissingValuesAndHasDrifted()
+    {
+        var current = Enumerable.Repeat(double.NaN, 300).ToArray();
+
+        var feature = DriftDetector.CompareNumeric("passenger_count", Normal(800, 0, 1), current, 800, Defaults)!;
+
+        Assert.True(feature.Drifted);
+        Assert.Equal(DriftMethods.ZTest, feature.Method);
+        Assert.Equal((800, 0, 300), (feature.ReferenceRows, feature.CurrentRows, feature.CurrentMissing));
+        Assert.Equal(1.0, feature.Missing!.CurrentShare);
+        Assert.StartsWith("passenger_count: no value in the window, so only the share of missing values was compared: missing in 100.0%", feature.Note);
+        Assert.Null(DriftDetector.CompareNumeric("empty", [double.NaN], current, 1, Defaults));
+    }
+
+    [Fact]
+    public void CompareCategorical_MissingInTrainingButSentLive_HasDriftedByItsMissingValues()
+    {
+        // A field training rarely had (40% missing) that live traffic always sends, its values spread alike.
+        var reference = Enumerable.Range(0, 3000).Select(i => i % 5 < 2 ? null : (string?)(i % 2 == 0 ? "CSH" : "CRD"));
+        var current = Enumerable.Range(0, 1000).Select(i => (string?)(i % 2 == 0 ? "CSH" : "CRD"));
+
+        var feature = DriftDetector.CompareCategorical("payment", reference, current, 3000, Defaults)!;
+
+        Assert.True(feature.Drifted);
+        Assert.True(feature.Statistic < feature.Threshold, "the values sent are spread as in training");
+        Assert.Equal((1200, 0.4, 0, 0.0), (feature.Missing!.ReferenceMissing, feature.Missing.ReferenceShare, feature.Missing.CurrentMissing, feature.Missing.CurrentShare));
+        Assert.True(feature.Missing.Z > 0, "the reference's share is the larger");
+    }
+
     [Fact]
     public void CompareCategorical_NumericOnlyMethodInSpec_FallsBackToTheDefaultWithANote()
     {

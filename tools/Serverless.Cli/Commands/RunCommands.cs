@@ -53,6 +53,11 @@ public sealed class DriftCommand(IAnsiConsole console) : AsyncCommand<ModelAdmin
         using var client = settings.CreateClient();
         var report = await client.PostAdminAsync(PipelineClient.Route(ApiRoutes.DriftCheck, settings.Model), settings.Reason is null ? null : new { settings.Reason }, ct);
         console.MarkupLineInterpolated($"{settings.Model}: {Json.Text(report?["status"]) ?? "checked"}: {Json.Text(report?["message"]) ?? ""}");
+        // What the message cannot hold: why each drifted feature drifted, where the report says more than its statistic.
+        foreach (var feature in report?["features"]?.AsArray() ?? [])
+        {
+            if (feature?["drifted"]?.GetValue<bool>() == true && Json.Text(feature["note"]) is { } note) console.MarkupLineInterpolated($"  {note}");
+        }
         if (report?["retraining"] is { } retraining)
         {
             var started = retraining["started"]?.GetValue<bool>() == true;
