@@ -12,6 +12,10 @@ public sealed record CandidateChoiceResult(CandidateResult Winner, CandidateResu
 /// cross-validation or the parts of the validation split (the same rows for every candidate). Then the cheapest such
 /// candidate wins. This is the one-standard-error rule of model selection, made paired: a difference the rows cannot tell
 /// from chance does not buy a model that costs more to serve. Without folds or parts, or a known cost, the best wins.
+/// Each candidate's standard error is its own, so a candidate can pass while another that scores better falls short by
+/// less than the first but more than its own, steadier error. The rule never picks a candidate that another one beats on
+/// both counts: when a candidate cheaper than the cheapest within noise scores at least as well as it, the cheapest such
+/// candidate wins instead.
 /// A candidate that costs nothing to score (trees without a split, as a tree trainer makes on fewer rows than a leaf
 /// needs) answers every row alike: that is the baseline the quality gate measures against, not a simpler model, so the
 /// rule never chooses it.
@@ -33,21 +37,32 @@ public static class CandidateChoice
         var cheaper = succeeded
             .Where(c => !ReferenceEquals(c, best) && c.Selection?.ScoringCost is > 0 and var cost && cost < bestCost)
             .Select(c => (Candidate: c, Gap: Gap(metric, c, best)))
-            .Where(x => x.Gap is { } g && g.Shortfall <= simplerWithin * g.StandardError)
+            .Where(x => x.Gap is not null)
+            .Select(x => (x.Candidate, Gap: x.Gap!.Value, Within: x.Gap!.Value.Shortfall <= simplerWithin * x.Gap!.Value.StandardError))
+            .ToList();
+        // The cheapest within noise; then the cheapest candidate at most as far behind the best as that one.
+        var within = cheaper.Where(x => x.Within).OrderBy(x => x.Candidate.Selection!.ScoringCost!.Value).ThenBy(x => x.Gap.Shortfall).FirstOrDefault();
+        if (within.Candidate is null) return new(best, best, null);
+        var chosen = cheaper
+            .Where(x => x.Gap.Shortfall <= within.Gap.Shortfall)
             .OrderBy(x => x.Candidate.Selection!.ScoringCost!.Value)
-            .ThenBy(x => x.Gap!.Value.Shortfall)
-            .FirstOrDefault();
-        if (cheaper.Candidate is null) return new(best, best, null);
+            .ThenBy(x => x.Gap.Shortfall)
+            .First();
 
-        var chosen = cheaper.Candidate;
-        var gap = cheaper.Gap!.Value;
+        var candidate = chosen.Candidate;
         var set = best.Selection!.Set;
+        var over = set == SelectionSets.Validation ? "parts of the validation split" : "folds";
+        var cost = string.Create(CultureInfo.InvariantCulture,
+            $"it costs {Share(candidate.Selection!.ScoringCost!.Value / bestCost)} as much to score a row ({candidate.Selection.ScoringCost:F0} against {bestCost:F0} tree splits).");
+        var why = chosen.Within
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"the gap is within {simplerWithin:G3} standard error(s) of the paired difference over {chosen.Gap.Pairs} {over} ({chosen.Gap.StandardError:G3}), and {cost}")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"{within.Candidate.Candidate}, which costs more, trails the best as far or further ({Value(within.Candidate, metric):G4}) and is within {simplerWithin:G3} standard error(s) of " +
+                $"the paired difference over {within.Gap.Pairs} {over} ({within.Gap.StandardError:G3}); this candidate scores at least as well as that one, and {cost}");
         var note = string.Create(CultureInfo.InvariantCulture,
-            $"{chosen.Candidate}{ChosenOver}{best.Candidate}, the best on {set} {metric} ({Value(best, metric):G4} against {Value(chosen, metric):G4}): " +
-            $"the gap is within {simplerWithin:G3} standard error(s) of the paired difference over {gap.Pairs} {(set == SelectionSets.Validation ? "parts of the validation split" : "folds")} " +
-            $"({gap.StandardError:G3}), and it costs {Share(chosen.Selection!.ScoringCost!.Value / bestCost)} as much to score a row " +
-            $"({chosen.Selection.ScoringCost:F0} against {bestCost:F0} tree splits).");
-        return new(chosen, best, note);
+            $"{candidate.Candidate}{ChosenOver}{best.Candidate}, the best on {set} {metric} ({Value(best, metric):G4} against {Value(candidate, metric):G4}): {why}");
+        return new(candidate, best, note);
     }
 
     /// <summary>A share as a whole percentage, or "under 1%" rather than a 0% that reads as free.</summary>
