@@ -15,8 +15,10 @@ using Serverless.Testing;
 namespace Serverless.Benchmarks;
 
 /// <summary>
-/// Model quality against a peer: every data set of <c>../shared/datasets</c>, and four the project was never tuned on
-/// (scikit-learn's bundled diabetes, breast cancer, wine and digits, exported by the peer script), dropped into the local
+/// Model quality against a peer: every data set of <c>../shared/datasets</c>, and fourteen the project was never tuned on
+/// (scikit-learn's bundled diabetes, breast cancer, wine and digits, statsmodels' anes96, grunfeld, fair, co2, randhie,
+/// star98 and engel, and three drawn by scikit-learn's generators with a fixed seed: friedman1, hastie and
+/// four-classes; exported by the peer script), dropped into the local
 /// host (in-process, on a fresh Azurite) as a user would, with the default candidates; once the run has promoted a version, the served version's
 /// metrics on its test split beside scikit-learn's HistGradientBoosting with default settings (Debian's python3-sklearn,
 /// <c>/usr/bin/python3</c>, <c>benchmarks/quality/hgb_peer.py</c>) trained on the same train and validation rows and scored
@@ -32,7 +34,8 @@ public static class QualityComparison
     /// <summary>
     /// A data set as a user drops it: the file, the spec that goes with it (null: everything inferred), and the name it is
     /// uploaded under when its own is not one the drop zone reads (iris.data is a headerless CSV). <see cref="Unseen"/>:
-    /// exported by the peer script from scikit-learn's bundled copies (a data set the project was never tuned on), else
+    /// exported by the peer script from scikit-learn's or statsmodels' bundled copies or scikit-learn's generators (a data
+/// set the project was never tuned on), else
     /// a file of <c>../shared/datasets</c>.
     /// </summary>
     private sealed record DataSet(string Name, string File, string? Spec, string? UploadAs = null, bool Unseen = false);
@@ -53,6 +56,12 @@ public static class QualityComparison
         new("grunfeld", "grunfeld.csv", """{"label":"invest","task":"regression"}""", Unseen: true),
         new("fair", "fair.csv", """{"label":"affairs","task":"regression"}""", Unseen: true),
         new("co2", "co2.csv", """{"label":"co2","task":"regression"}""", Unseen: true),
+        new("randhie", "randhie.csv", """{"label":"mdvis","task":"regression"}""", Unseen: true),
+        new("star98", "star98.csv", """{"label":"pct_above","task":"regression"}""", Unseen: true),
+        new("engel", "engel.csv", """{"label":"foodexp","task":"regression"}""", Unseen: true),
+        new("friedman1", "friedman1.csv", """{"label":"y","task":"regression"}""", Unseen: true),
+        new("hastie", "hastie.csv", """{"label":"outcome","task":"binary"}""", Unseen: true),
+        new("four-classes", "four-classes.csv", """{"label":"group","task":"multiclass"}""", Unseen: true),
     ];
 
     /// <summary>The option that runs every set on more splits than the default seed's: <c>--seeds N</c>.</summary>

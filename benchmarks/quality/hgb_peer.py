@@ -100,6 +100,30 @@ def export(directory):
         writer.writerow(["week", "co2"])
         for week, value in co2.load_pandas().data["co2"].items():
             writer.writerow([week.strftime("%Y-%m-%d"), "" if math.isnan(value) else repr(float(value))])
+    # Three more from statsmodels: the RAND Health Insurance Experiment (20,190 rows: above the size the pipeline
+    # cross-validates, so the winner is chosen on the validation split; label mdvis, visits to a doctor in a year, a
+    # count), the California STAR test results of 1998 for 303 school districts (label pct_above, the share of pupils
+    # above the national median in maths, NABOVE / (NABOVE + NBELOW), the two counts left out) and Engel's food
+    # expenditure (235 households, one feature, income; label foodexp).
+    from statsmodels.datasets import engel, randhie, star98
+    randhie.load_pandas().data.to_csv(os.path.join(directory, "randhie.csv"), index=False)
+    star = star98.load_pandas().data
+    star.insert(len(star.columns), "pct_above", star["NABOVE"] / (star["NABOVE"] + star["NBELOW"]))
+    star.drop(columns=["NABOVE", "NBELOW"]).to_csv(os.path.join(directory, "star98.csv"), index=False)
+    engel.load_pandas().data.to_csv(os.path.join(directory, "engel.csv"), index=False)
+    # And three drawn by scikit-learn's generators with a fixed random_state (the same rows on every export):
+    # Friedman's first regression problem (2,000 rows, ten features of which five are noise, y = 10 sin(pi x1 x2)
+    # + 20 (x3 - 0.5)^2 + 10 x4 + 5 x5 + N(0, 1)), Hastie et al.'s binary problem 10.2 (12,000 rows, ten standard
+    # normal features, class plus where the sum of their squares exceeds 9.34: above the cross-validation limit) and a
+    # four-class problem of make_classification (3,000 rows, twenty features: six informative, four redundant
+    # combinations of them, ten noise; 5% of the labels flipped at random).
+    x, y = datasets.make_friedman1(n_samples=2000, n_features=10, noise=1.0, random_state=0)
+    write("friedman1.csv", ["x%d" % (i + 1) for i in range(10)], x, "y", [repr(float(v)) for v in y])
+    x, y = datasets.make_hastie_10_2(n_samples=12000, random_state=0)
+    write("hastie.csv", ["x%d" % (i + 1) for i in range(10)], x, "outcome", ["plus" if v > 0 else "minus" for v in y])
+    x, y = datasets.make_classification(n_samples=3000, n_features=20, n_informative=6, n_redundant=4, n_classes=4,
+                                        n_clusters_per_class=2, flip_y=0.05, random_state=0)
+    write("four-classes.csv", ["x%d" % (i + 1) for i in range(20)], x, "group", ["g%d" % v for v in y])
 
 
 def main():
