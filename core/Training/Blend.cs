@@ -55,7 +55,7 @@ public static class Blend
         TrainerCatalog.Candidates(new ModelSpec(), DefaultCandidates.Singles(rows: 0, hasText: false));
 
     /// <summary>Every member's featurization and trainer, and the mean of their answers in the task's output columns.</summary>
-    public static IEstimator<ITransformer> Estimator(MLContext ml, DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct, int seed, long rows)
+    public static IEstimator<ITransformer> Estimator(MLContext ml, DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct, int seed, long rows, long? runRows = null)
     {
         if (!Supports(schema.Task))
         {
@@ -75,7 +75,7 @@ public static class Blend
             {
                 foreach (var (name, copy) in kept) chain = chain.Append<ITransformer>(ml.Transforms.CopyColumns(name, copy));
             }
-            chain = chain.Append(TrainerCatalog.Estimator(ml, schema, distinct, members[i], seed, rows))
+            chain = chain.Append(TrainerCatalog.Estimator(ml, schema, distinct, members[i], seed, rows, runRows))
                 .Append<ITransformer>(ml.Transforms.CopyColumns(MemberColumn(i), answer));
         }
         // The expression transform takes at most five inputs: the members' answers are summed four at a time onto a running sum.

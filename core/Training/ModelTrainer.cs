@@ -131,7 +131,7 @@ public sealed partial class ModelTrainer(
             var validation = await DownloadAsync(storage.Datasets, input.Splits.Validation, scratch, ct).ConfigureAwait(false);
 
             var distinct = await DistinctCountsAsync(manifest, ct).ConfigureAwait(false);
-            var fitted = Fit(schema, distinct, input.Candidate, input.Splits.Seed, train, ct);
+            var fitted = Fit(schema, distinct, input.Candidate, input.Splits.Seed, input.Splits.FitRows, train, ct);
             var ml = fitted.Ml;
             Dictionary<string, double> metrics;
             SelectionMeasure selection;
@@ -139,7 +139,7 @@ public sealed partial class ModelTrainer(
             {
                 var both = scratch.File("train-validation.csv");
                 await ConcatenateAsync([train, validation], both, ct).ConfigureAwait(false);
-                (metrics, selection) = CrossValidate(schema, distinct, input.Candidate, input.Splits.Seed, input.CrossValidationFolds, both, ct);
+                (metrics, selection) = CrossValidate(schema, distinct, input.Candidate, input.Splits.Seed, input.CrossValidationFolds, input.Splits.FitRows, both, ct);
             }
             else
             {

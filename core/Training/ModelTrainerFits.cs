@@ -39,7 +39,7 @@ public sealed partial class ModelTrainer
         var both = scratch.File("fit.csv");
         var hashes = await ConcatenateAsync([train, validation], both, ct).ConfigureAwait(false);
 
-        var fitted = Fit(manifest.Schema, await DistinctCountsAsync(manifest, ct).ConfigureAwait(false), input.Candidate, input.Splits.Seed, both, ct);
+        var fitted = Fit(manifest.Schema, await DistinctCountsAsync(manifest, ct).ConfigureAwait(false), input.Candidate, input.Splits.Seed, input.Splits.FitRows, both, ct);
         var prefix = RunPrefix(input.Model, input.RunId);
         var zip = scratch.File("model.zip");
         await using (var stream = File.Create(zip))
@@ -106,14 +106,17 @@ public sealed partial class ModelTrainer
     /// <summary>A fitted pipeline: the model, the label transform applied before it, the loader and the input schema it is saved with.</summary>
     private sealed record Fitted(MLContext Ml, ITransformer Model, ITransformer Label, Microsoft.ML.Data.TextLoader Loader, DataViewSchema InputSchema);
 
-    /// <summary>Fits one candidate on a canonical CSV with one <see cref="MLContext"/> seeded with the run's seed.</summary>
-    private static Fitted Fit(DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct, CandidateSpec candidate, int seed, string file, CancellationToken ct)
+    /// <summary>
+    /// Fits one candidate on a canonical CSV with one <see cref="MLContext"/> seeded with the run's seed;
+    /// <paramref name="runRows"/> as for <see cref="TrainerCatalog.Estimator"/>.
+    /// </summary>
+    private static Fitted Fit(DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct, CandidateSpec candidate, int seed, long runRows, string file, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         var ml = FeaturePipeline.Context(seed);
         var loader = FeaturePipeline.Loader(ml, schema);
         var data = loader.Load(file);
-        var (model, label) = Fit(ml, schema, distinct, candidate, seed, data);
+        var (model, label) = Fit(ml, schema, distinct, candidate, seed, data, runRows);
         return new Fitted(ml, model, label, loader, data.Schema);
     }
 
@@ -122,10 +125,10 @@ public sealed partial class ModelTrainer
     /// </summary>
     /// <exception cref="NoSplitException">LightGBM (alone or in a blend) found no split in the features.</exception>
     internal static (ITransformer Model, ITransformer Label) Fit(MLContext ml, DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct,
-        CandidateSpec candidate, int seed, IDataView data)
+        CandidateSpec candidate, int seed, IDataView data, long? runRows = null)
     {
         var label = FeaturePipeline.FitLabel(ml, schema, data);
-        var estimator = TrainerCatalog.Estimator(ml, schema, distinct, candidate, seed, TrainerCatalog.NeedsRowCount(candidate) ? CountRows(data) : 0);
+        var estimator = TrainerCatalog.Estimator(ml, schema, distinct, candidate, seed, TrainerCatalog.NeedsRowCount(candidate) ? CountRows(data) : 0, runRows);
         try
         {
             return (FitAsServed(ml, schema, estimator, label.Transform(data)), label);
@@ -153,7 +156,7 @@ public sealed partial class ModelTrainer
     /// probabilities, which FastForest does not give.)
     /// </summary>
     private static (Dictionary<string, double> Mean, SelectionMeasure Measure) CrossValidate(DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct,
-        CandidateSpec candidate, int seed, int folds, string file, CancellationToken ct)
+        CandidateSpec candidate, int seed, int folds, long runRows, string file, CancellationToken ct)
     {
         var ml = FeaturePipeline.Context(seed);
         var data = FeaturePipeline.Loader(ml, schema).Load(file);
@@ -161,7 +164,7 @@ public sealed partial class ModelTrainer
         foreach (var fold in ml.Data.CrossValidationSplit(data, folds, seed: seed))
         {
             ct.ThrowIfCancellationRequested();
-            var (model, label) = Fit(ml, schema, distinct, candidate, seed, fold.TrainSet);
+            var (model, label) = Fit(ml, schema, distinct, candidate, seed, fold.TrainSet, runRows);
             var scored = model.Transform(label.Transform(fold.TestSet));
             scores.Add(new FoldScore(CountRows(fold.TestSet), ModelEvaluation.Evaluate(ml, schema, scored)));
         }

@@ -129,12 +129,15 @@ public static class TrainerCatalog
     /// <summary>
     /// The whole estimator of a candidate, as trained and served: its featurization (normalized for a linear trainer) and
     /// trainer (<see cref="AppendTrainer"/>), or for a <see cref="Blend"/> every member's and the mean of their answers.
-    /// <paramref name="rows"/>: the rows it is fit on (<see cref="SdcaPasses"/>; 0 when unknown, for a tree model).
+    /// <paramref name="rows"/>: the rows it is fit on (<see cref="SdcaPasses"/>; 0 when unknown, for a tree model);
+    /// <paramref name="runRows"/>: the rows the run's winner is refit on (<see cref="SplitRefs.FitRows"/>), which set the
+    /// regularization of every fit of a run alike (<see cref="SdcaRegressionL2"/>); null: <paramref name="rows"/>.
     /// </summary>
-    public static IEstimator<ITransformer> Estimator(MLContext ml, DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct, CandidateSpec candidate, int seed, long rows) =>
+    public static IEstimator<ITransformer> Estimator(MLContext ml, DatasetSchema schema, IReadOnlyDictionary<string, long>? distinct, CandidateSpec candidate, int seed, long rows,
+        long? runRows = null) =>
         candidate.Trainer == Blend.Name
-            ? Blend.Estimator(ml, schema, distinct, seed, rows)
-            : FeaturePipeline.Featurize(ml, schema, distinct, IsLinear(candidate.Trainer)).AppendTrainer(ml, schema.Task, FeaturePipeline.PreparedLabel(schema), candidate, seed, rows);
+            ? Blend.Estimator(ml, schema, distinct, seed, rows, runRows)
+            : FeaturePipeline.Featurize(ml, schema, distinct, IsLinear(candidate.Trainer)).AppendTrainer(ml, schema.Task, FeaturePipeline.PreparedLabel(schema), candidate, seed, rows, runRows);
 
     /// <summary>Whether fitting the candidate needs its row count first: a linear model, alone or in a blend (<see cref="SdcaPasses"/>).</summary>
     public static bool NeedsRowCount(CandidateSpec candidate) => IsLinear(candidate.Trainer) || candidate.Trainer == Blend.Name;
@@ -167,6 +170,15 @@ public static class TrainerCatalog
         SdcaPasses(rows) is null ? null : Math.Max(1e-06f, 20f / (Math.Max(2, DefaultSdcaPasses(rows) / 2) * rows));
 
     /// <summary>
+    /// The L2 regularization ML.NET's Sdca regression takes when none is given, for <paramref name="rows"/> rows (its
+    /// regression <c>TuneDefaultL2</c>): 0.01 under 200 rows, 0.001 up to 10,000, 0.0001 above. A run sets it from the rows
+    /// its winner is refit on for every fit, because ML.NET would set it from each fit's own rows: on 205 rows of train and
+    /// validation the cross-validation folds (164 rows) were fit at 0.01 and the refit at 0.001, so the model served was
+    /// not the one the folds had scored (statsmodels' engel: cv at 0.01, test rmse 201.49 at 0.001).
+    /// </summary>
+    public static float SdcaRegressionL2(long rows) => rows > 10_000 ? 1e-4f : rows < 200 ? 1e-2f : 1e-3f;
+
+    /// <summary>
     /// The featurization followed by the candidate's trainer, and by a calibration where the trainer has none of its own,
     /// so that every classifier answers probabilities: a binary FastForest's score is mapped to a probability by Platt
     /// scaling fitted on the training rows (as ML.NET's FastTree and LightGbm calibrate themselves), and a multiclass
@@ -175,18 +187,19 @@ public static class TrainerCatalog
     /// comes after the predictor in the chain, so the predictor stays the chain's last <c>ISingleFeaturePredictionTransformer</c>
     /// (<see cref="ModelChain"/>).
     /// </summary>
-    public static IEstimator<ITransformer> AppendTrainer(this IEstimator<ITransformer> featurization, MLContext ml, TaskKind task, string label, CandidateSpec candidate, int seed, long rows)
+    public static IEstimator<ITransformer> AppendTrainer(this IEstimator<ITransformer> featurization, MLContext ml, TaskKind task, string label, CandidateSpec candidate, int seed, long rows,
+        long? runRows = null)
     {
         // Sdca passes over its rows many times (thousands of passes on small data): from a cache of the featurized rows,
         // not by reading and featurizing them again each pass, which also shuffles them on a thread of its own.
-        var chain = (IsLinear(candidate.Trainer) ? featurization.AppendCacheCheckpoint(ml) : featurization).Append(Create(ml, task, label, candidate, seed, rows));
+        var chain = (IsLinear(candidate.Trainer) ? featurization.AppendCacheCheckpoint(ml) : featurization).Append(Create(ml, task, label, candidate, seed, rows, runRows ?? rows));
         return task == TaskKind.Binary && candidate.Trainer == "FastForest"
             ? chain.Append(ml.BinaryClassification.Calibrators.Platt(label))
             : chain;
     }
 
     /// <summary>The trainer estimator of a candidate for a task.</summary>
-    private static IEstimator<ITransformer> Create(MLContext ml, TaskKind task, string label, CandidateSpec candidate, int seed, long rows)
+    private static IEstimator<ITransformer> Create(MLContext ml, TaskKind task, string label, CandidateSpec candidate, int seed, long rows, long runRows)
     {
         var p = candidate.Parameters;
         int? Int(string name) => p.TryGetValue(name, out var v) ? (int)Math.Round(v) : null;
@@ -260,6 +273,9 @@ public static class TrainerCatalog
                     max = SdcaPasses(rows);
                     if (task != TaskKind.Regression) l2 ??= SdcaClassifierL2(rows);
                 }
+                // Regression's default L2 steps with the rows (classifiers' hardly moves: 20 over passes times rows, the
+                // passes about 1.5 million over the rows): set from the run's rows, the same for every fit of a run.
+                if (task == TaskKind.Regression && rows > 0) l2 ??= SdcaRegressionL2(runRows);
                 return task switch
                 {
                     // The bias is learnt as a weight of a constant feature (BiasLearningRate 0, as ML.NET's classifiers

@@ -29,6 +29,13 @@ public sealed record SplitRefs(
     public const int MinMeasuredRows = 2;
 
     /// <summary>
+    /// The rows a run's winner is refit on (train and validation), by which every fit of the run sets the regularization
+    /// ML.NET would derive from a row count (<see cref="TrainerCatalog.SdcaRegressionL2"/>): the folds, the candidate's own
+    /// fit on train and the refit then fit the model the choice was made on.
+    /// </summary>
+    public long FitRows => TrainRows + ValidationRows;
+
+    /// <summary>
     /// Why this split cannot carry a run, naming its counts and what to do, or null when it can. <paramref name="folds"/>:
     /// the run's cross-validation folds (0 when it chooses on the validation split).
     /// </summary>

@@ -115,6 +115,47 @@ public sealed class TrainerCatalogTests
         Assert.Equal(mlNets, capped);
     }
 
+    [Fact]
+    public void SdcaRegression_FitOnFewerRowsThanItsRun_IsRegularizedAsTheRunsRefit()
+    {
+        // A fold of 5-fold cross-validation on 205 rows of train and validation holds 164: ML.NET alone regularizes it at
+        // 0.01 (under 200 rows) and the refit on 205 at 0.001, so the folds would score another model than the one served.
+        var schema = Schema("y", TaskKind.Regression);
+        var fold = Counts(164);
+
+        AutoTuned(schema, fold, out var asRun, runRows: 205);
+        AutoTuned(schema, fold, out var atRefitL2, new Dictionary<string, double> { ["l2Regularization"] = 0.001 });
+        AutoTuned(schema, fold, out var onItsOwnRows);
+
+        Assert.Equal(atRefitL2, asRun);
+        Assert.NotEqual(onItsOwnRows, asRun);
+    }
+
+    [Theory]
+    [InlineData(150)]
+    [InlineData(199)]
+    [InlineData(200)]
+    [InlineData(10_000)]
+    [InlineData(10_001)]
+    public void SdcaRegressionL2_IsTheL2MLNetTunesForTheRows(int rows)
+    {
+        var ml = new MLContext(1);
+        var messages = new ConcurrentQueue<string>();
+        ml.Log += (_, e) => { if (e.Message.Contains("Auto-tuning parameters: L2", StringComparison.Ordinal)) messages.Enqueue(e.Message); };
+        var data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, rows).Select(i => new VectorRow { Features = [i % 7, i % 3], Label = i % 5 }));
+
+        ml.Regression.Trainers.Sdca(new Microsoft.ML.Trainers.SdcaRegressionTrainer.Options { MaximumNumberOfIterations = 1, NumberOfThreads = 1 }).Fit(data);
+
+        Assert.EndsWith(string.Create(CultureInfo.InvariantCulture, $"Auto-tuning parameters: L2 = {TrainerCatalog.SdcaRegressionL2(rows)}."), Assert.Single(messages));
+    }
+
+    private sealed class VectorRow
+    {
+        [VectorType(2)]
+        public float[] Features { get; set; } = [];
+        public float Label { get; set; }
+    }
+
     private static DatasetSchema Schema(string label, TaskKind task) => new()
     {
         Columns = [new("a", ColumnKind.Numeric), new("b", ColumnKind.Numeric), new(label, ColumnKind.Numeric)],
@@ -131,7 +172,7 @@ public sealed class TrainerCatalogTests
     /// Fits an Sdca candidate on the rows (a headerless CSV in the schema's column order) as a run does; returns ML.NET's
     /// "Auto-tuning" log lines, and the model's scores of the same rows.
     /// </summary>
-    private static List<string> AutoTuned(DatasetSchema schema, string[] rows, out float[] scores, Dictionary<string, double>? parameters = null)
+    private static List<string> AutoTuned(DatasetSchema schema, string[] rows, out float[] scores, Dictionary<string, double>? parameters = null, long? runRows = null)
     {
         var file = Path.Combine(Path.GetTempPath(), $"sdca-{Guid.NewGuid():N}.csv");
         File.WriteAllLines(file, [string.Join(",", schema.Columns.Select(c => c.Name)), .. rows]);
@@ -143,7 +184,7 @@ public sealed class TrainerCatalogTests
             var data = FeaturePipeline.Loader(ml, schema).Load(file);
             var label = FeaturePipeline.FitLabel(ml, schema, data);
             var prepared = label.Transform(data);
-            var model = TrainerCatalog.Estimator(ml, schema, null, new CandidateSpec("Sdca", parameters ?? []), 42, rows.Length).Fit(prepared);
+            var model = TrainerCatalog.Estimator(ml, schema, null, new CandidateSpec("Sdca", parameters ?? []), 42, rows.Length, runRows).Fit(prepared);
             var scored = model.Transform(prepared);
             scores = schema.Task == TaskKind.Regression
                 ? [.. scored.GetColumn<float>(Serverless.Core.Serving.ModelOutputs.ScoreColumn)]
