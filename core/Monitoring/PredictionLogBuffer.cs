@@ -23,6 +23,7 @@ public sealed class PredictionLogBuffer
     private static readonly Meter Meter = new(MeterName);
     private static readonly Counter<long> SampledCounter = Meter.CreateCounter<long>("serverless.prediction_log.sampled", "{request}", "Requests taken into the prediction log's buffer");
     private static readonly Counter<long> DroppedCounter = Meter.CreateCounter<long>("serverless.prediction_log.dropped", "{request}", "Sampled requests dropped because the prediction log's buffer was full");
+    private static readonly Counter<long> FailedCounter = Meter.CreateCounter<long>("serverless.prediction_log.failed", "{entry}", "Prediction log entries lost because storage did not take them");
 
     private readonly Channel<PendingPrediction> _channel;
     private readonly PredictionLogOptions _options;
@@ -30,7 +31,7 @@ public sealed class PredictionLogBuffer
     private long _sampled;
     private long _dropped;
     internal long WrittenEntries;
-    internal long FailedEntries;
+    private long _failedEntries;
     internal long ShadowScored;
     internal long ShadowFailed;
 
@@ -50,7 +51,7 @@ public sealed class PredictionLogBuffer
     }
 
     public PredictionLogCounts Counts => new(Interlocked.Read(ref _sampled), Interlocked.Read(ref _dropped), Interlocked.Read(ref WrittenEntries),
-        Interlocked.Read(ref FailedEntries), Interlocked.Read(ref ShadowScored), Interlocked.Read(ref ShadowFailed));
+        Interlocked.Read(ref _failedEntries), Interlocked.Read(ref ShadowScored), Interlocked.Read(ref ShadowFailed));
 
     internal ChannelReader<PendingPrediction> Reader => _channel.Reader;
 
@@ -78,6 +79,13 @@ public sealed class PredictionLogBuffer
             Interlocked.Increment(ref _dropped);
             DroppedCounter.Add(1);
         }
+    }
+
+    /// <summary>Counts entries the writer took and lost (storage did not take them, or a request could not be encoded).</summary>
+    internal void CountFailed(int entries)
+    {
+        Interlocked.Add(ref _failedEntries, entries);
+        FailedCounter.Add(entries);
     }
 
     /// <summary>No more requests are taken (the host is stopping); what is queued is still written.</summary>

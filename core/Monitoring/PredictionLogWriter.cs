@@ -136,6 +136,13 @@ public sealed class PredictionLogWriter(
                         lastWrite = Stopwatch.GetTimestamp();
                     }
                 }
+                catch (Exception e)
+                {
+                    // A background service that throws stops the host, and with it serving: the log is never worth that.
+                    // Appends count what they lose themselves; what is still in a batch is tried again after a flush interval.
+                    logger.LogError(e, "The prediction log's writer failed a pass; it goes on");
+                    lastWrite = Stopwatch.GetTimestamp();
+                }
                 finally
                 {
                     _gate.Release();
@@ -162,7 +169,7 @@ public sealed class PredictionLogWriter(
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // One request that cannot be written must not stop the writer (a failed background service stops the host).
-                Interlocked.Add(ref buffer.FailedEntries, pending.Rows.Length);
+                buffer.CountFailed(pending.Rows.Length);
                 logger.LogWarning(e, "Could not log request {RequestId} of {ModelName}", pending.RequestId, pending.Model);
             }
         }
@@ -288,10 +295,14 @@ public sealed class PredictionLogWriter(
                 : await AppendLinesAsync(blob, batch.Buffer.WrittenMemory, ct).ConfigureAwait(false);
             Interlocked.Add(ref buffer.WrittenEntries, entries);
         }
-        catch (Exception e) when (e is RequestFailedException or IOException or InvalidOperationException or OperationCanceledException)
+        catch (Exception e)
         {
+            // Whatever failed, the finally below lets go of the batch, so its entries are counted here: the Azure SDK throws an
+            // AggregateException once its retries run out (storage unreachable), not only RequestFailedException.
             batch.Created = false;
-            Interlocked.Add(ref buffer.FailedEntries, entries);
+            // Storage may have come back without the container (an emulator restarted in memory): checked again at the next append.
+            _monitoringChecked = false;
+            buffer.CountFailed(entries);
             logger.LogWarning(e, "Could not append {Entries} prediction log entries of {ModelName} {ModelVersion}; they are lost", entries, batch.Model, batch.Version);
         }
         finally

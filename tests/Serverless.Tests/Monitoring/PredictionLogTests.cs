@@ -282,16 +282,63 @@ public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<Shop
         Assert.Equal(40, buffer.Counts.WrittenEntries);
     }
 
-    /// <summary>A writer of its own, on storage of its own, that runs only when a test flushes or stops it.</summary>
-    private (PipelineStorage Storage, PredictionLogBuffer Buffer, PredictionLogWriter Writer) NewWriter(PredictionLogOptions settings, int? maxAppendBytes = null,
-        int? memberLines = null, int? compressedBlockBytes = null)
+    [Fact]
+    public async Task Writer_StorageUnreachable_CountsTheLostBatchAsFailedAndGoesOnOnceStorageIsBack()
     {
-        var layout = Serverless.Testing.IsolatedLayout.Storage(shop.Azurite.ConnectionString, Serverless.Testing.IsolatedLayout.NewSuffix());
-        var storage = new PipelineStorage(Options.Create(layout));
+        // The writer reaches storage through a proxy that is not running yet: connection refused, until the SDK gives up
+        // its retries with an AggregateException, as when Azurite is killed.
+        await using var proxy = new StorageProxy(shop.Azurite);
+        var (storage, buffer, writer) = NewWriter(new PredictionLogOptions { FlushInterval = TimeSpan.FromMilliseconds(100) }, writerConnectionString: proxy.ConnectionString);
+        for (var i = 0; i < 3; i++)
+        {
+            await OfferRowAsync(buffer, $"outage-{i}", i);
+        }
+        await writer.StartAsync(CancellationToken.None);
+        try
+        {
+            await WaitUntilAsync(() => buffer.Counts.FailedEntries >= 3 || writer.ExecuteTask!.IsCompleted, TimeSpan.FromMinutes(2));
+            Assert.False(writer.ExecuteTask!.IsCompleted, $"the writer's loop ended: {writer.ExecuteTask.Exception?.GetBaseException().Message}");
+            Assert.Equal(3, buffer.Counts.FailedEntries);
+
+            proxy.Start();
+            await OfferRowAsync(buffer, "after-outage", 3);
+            await WaitUntilAsync(() => buffer.Counts.WrittenEntries >= 1 || buffer.Counts.FailedEntries > 3, TimeSpan.FromMinutes(1));
+
+            Assert.Equal(["after-outage"], (await ReadAllAsync(storage)).Select(e => e.RequestId));
+            Assert.Equal((1, 3), (buffer.Counts.WrittenEntries, buffer.Counts.FailedEntries));
+        }
+        finally
+        {
+            await writer.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> done, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!done())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Not done within {timeout}.");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>
+    /// A writer of its own, on storage of its own, that runs only when a test flushes or stops it. With
+    /// <paramref name="writerConnectionString"/> the writer alone reaches that storage another way (the containers are the same).
+    /// </summary>
+    private (PipelineStorage Storage, PredictionLogBuffer Buffer, PredictionLogWriter Writer) NewWriter(PredictionLogOptions settings, int? maxAppendBytes = null,
+        int? memberLines = null, int? compressedBlockBytes = null, string? writerConnectionString = null)
+    {
+        var suffix = Serverless.Testing.IsolatedLayout.NewSuffix();
+        var storage = new PipelineStorage(Options.Create(Serverless.Testing.IsolatedLayout.Storage(shop.Azurite.ConnectionString, suffix)));
+        var writerStorage = writerConnectionString is null
+            ? storage
+            : new PipelineStorage(Options.Create(Serverless.Testing.IsolatedLayout.Storage(writerConnectionString, suffix)));
         var options = Options.Create(settings);
         var serving = Options.Create(new PredictionOptions());
         var buffer = new PredictionLogBuffer(options, new MonitoringSettingsCache(new ModelSpecStore(storage), options, serving, NullLogger<MonitoringSettingsCache>.Instance));
-        var writer = new PredictionLogWriter(buffer, Host.Services.GetRequiredService<PredictionService>(), storage, options, serving, NullLogger<PredictionLogWriter>.Instance)
+        var writer = new PredictionLogWriter(buffer, Host.Services.GetRequiredService<PredictionService>(), writerStorage, options, serving, NullLogger<PredictionLogWriter>.Instance)
         {
             MaxAppendBytes = maxAppendBytes ?? PredictionLogWriter.AppendLimit,
             MemberLines = memberLines ?? PredictionLogWriter.DefaultMemberLines,
