@@ -12,7 +12,7 @@ public sealed class PredictionOptions
     /// How a request treats what this host read at <paramref name="readAt"/> (<see cref="Environment.TickCount64"/>): up
     /// to one <see cref="RefreshInterval"/> old it is used as it is; older, it is used while it is read again in the
     /// background; older than twice the interval (nothing asked for it meanwhile) it is read again before the request
-    /// goes on, since what it says may have changed minutes ago on another host.
+    /// goes on, since what it says may have changed minutes ago on another host; for at most <see cref="RefreshWait"/>.
     /// </summary>
     public Staleness StalenessOf(long readAt)
     {
@@ -20,6 +20,14 @@ public sealed class PredictionOptions
         var interval = (long)RefreshInterval.TotalMilliseconds;
         return age <= interval ? Staleness.Fresh : age <= 2 * interval ? Staleness.RefreshInBackground : Staleness.RefreshFirst;
     }
+
+    /// <summary>
+    /// How long a request waits for the re-read of <see cref="Staleness.RefreshFirst"/> (counted from when the read
+    /// started) before it is answered by the version the host holds; the read goes on in the background. Storage that
+    /// does not answer is retried by the SDK for half a minute, which no request should wait for when a verified
+    /// version is in memory.
+    /// </summary>
+    public TimeSpan RefreshWait { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>The most rows one request may hold; more is answered 413.</summary>
     public int MaxRows { get; set; } = 1000;

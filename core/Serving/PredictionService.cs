@@ -167,13 +167,14 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
         if (integrity.HasFailed(model, current.Version) && alias != ModelRegistry.Production) return new ValueTask<LoadedModel>(DropFailedAsync(model, alias, slot, current, ct));
         // Under traffic the alias is re-read in the background every interval, off the request path. After an idle spell
         // the request waits for the read: answering from an alias read long ago could give a version moved away from
-        // since, by another host or a training run, when the move was minutes old.
+        // since, by another host or a training run, when the move was minutes old. It waits a short while only: storage
+        // that does not answer must not hold up a request that the version in memory can answer.
         switch (_options.StalenessOf(slot.CheckedAt))
         {
             case Staleness.RefreshFirst:
                 return new ValueTask<LoadedModel>(RefreshedAsync(model, alias, slot, current, ct));
-            case Staleness.RefreshInBackground when slot.TryStartBackgroundRefresh():
-                _ = Task.Run(() => BackgroundRefreshAsync(model, alias, slot), CancellationToken.None);
+            case Staleness.RefreshInBackground when !slot.Refresh.Running:
+                slot.Refresh.Start(() => BackgroundRefreshAsync(model, alias, slot));
                 break;
         }
         return new ValueTask<LoadedModel>(current);
@@ -213,27 +214,21 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
         return await LoadAliasAsync(model, alias, slot, ct).ConfigureAwait(false);
     }
 
-    /// <summary>The alias read again before answering (see <see cref="GetAsync"/>); a failed read keeps the version held.</summary>
+    /// <summary>
+    /// The alias read again before answering (see <see cref="GetAsync"/>), waited for at most
+    /// <see cref="PredictionOptions.RefreshWait"/>: a read that fails or takes longer leaves the version held answering,
+    /// and one that ends later swaps its version in then.
+    /// </summary>
     private async Task<LoadedModel> RefreshedAsync(string model, string alias, AliasSlot slot, LoadedModel held, CancellationToken ct)
     {
-        await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
-        try
+        if (await slot.Refresh.WaitAsync(() => BackgroundRefreshAsync(model, alias, slot), _options.RefreshWait, ct).ConfigureAwait(false))
         {
-            // Another request may have read it while this one waited for the gate.
-            if (_options.StalenessOf(slot.CheckedAt) != Staleness.Fresh) await RefreshSlotAsync(model, alias, slot, ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogWarning(e, "Refresh of {ModelName} {Alias} failed; still serving {ModelVersion}", model, alias, held.Version);
-            slot.CheckedAt = Environment.TickCount64;
-        }
-        finally
-        {
-            slot.Gate.Release();
+            logger.LogWarning("Re-reading {ModelName} {Alias} takes longer than {RefreshWait}; answering with {ModelVersion} meanwhile", model, alias, _options.RefreshWait, held.Version);
         }
         return slot.Current ?? throw await NotServableAsync(model, alias, ct).ConfigureAwait(false);
     }
 
+    /// <summary>Re-reads an alias off the request path (<see cref="AliasSlot.Refresh"/>); a failure is logged and the version held keeps answering.</summary>
     private async Task BackgroundRefreshAsync(string model, string alias, AliasSlot slot)
     {
         try
@@ -241,7 +236,8 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
             await slot.Gate.WaitAsync().ConfigureAwait(false);
             try
             {
-                await RefreshSlotAsync(model, alias, slot, CancellationToken.None).ConfigureAwait(false);
+                // Read meanwhile by another path (a promotion through this host, a first load).
+                if (_options.StalenessOf(slot.CheckedAt) != Staleness.Fresh) await RefreshSlotAsync(model, alias, slot, CancellationToken.None).ConfigureAwait(false);
             }
             finally
             {
@@ -255,11 +251,9 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "Background refresh of {ModelName} {Alias} failed; still serving {ModelVersion}", model, alias, slot.Current?.Version);
-        }
-        finally
-        {
-            slot.EndBackgroundRefresh();
+            // Tried now: the next read comes after an interval, in the background, so an outage holds up no request.
+            slot.CheckedAt = Environment.TickCount64;
+            logger.LogWarning(e, "Refresh of {ModelName} {Alias} failed; still serving {ModelVersion}", model, alias, slot.Current?.Version);
         }
     }
 
@@ -463,7 +457,6 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
     {
         public readonly SemaphoreSlim Gate = new(1, 1);
         private LoadedModel? _current;
-        private int _refreshing;
 
         public LoadedModel? Current
         {
@@ -477,10 +470,8 @@ public sealed class PredictionService(ModelRegistry registry, ModelIntegrity int
         /// <summary>The version the alias named when it was last read: <see cref="Current"/>, unless that version could not be loaded.</summary>
         public volatile string? Wanted;
 
-        /// <summary>True for the one caller that starts a background refresh; others keep serving meanwhile.</summary>
-        public bool TryStartBackgroundRefresh() => Interlocked.CompareExchange(ref _refreshing, 1, 0) == 0;
-
-        public void EndBackgroundRefresh() => Volatile.Write(ref _refreshing, 0);
+        /// <summary>The alias's re-read, one at a time, which requests start or join and wait for at most a short while.</summary>
+        public readonly SharedRefresh Refresh = new();
     }
 
     /// <summary>A version asked for with <c>?version=</c>, loaded once and kept while recently used and not withdrawn (<see cref="VersionStatus.IsWithdrawn"/>).</summary>

@@ -34,4 +34,34 @@ public sealed class AliasRefreshTests(ShopSpendModel shop) : IClassFixture<ShopS
         Assert.Equal("v2", (await PredictAsync(shop.Host, model, ShopData.Row))["modelVersion"]!.GetValue<string>());
         Assert.Equal("v2", (await PredictAsync(shop.Host, model, ShopData.Row, "?alias=staging"))["modelVersion"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task Predict_FirstRequestAfterAnIdleSpellWithStorageUnreachable_IsAnsweredByTheVersionHeldWithinTheRefreshWait()
+    {
+        var model = $"outage-{Guid.NewGuid().ToString("N")[..8]}";
+        await shop.RegisterCopyAsync(model);
+        await shop.Registry.SetAliasAsync(model, ModelRegistry.Production, "v1", "test", "start", CancellationToken.None);
+        // A second host on the shop's containers whose blobs go through a proxy: stopping it is a storage outage for that host alone.
+        await using var proxy = new StorageProxy(shop.Azurite);
+        proxy.Start();
+        var settings = Serverless.Testing.IsolatedLayout.Settings(proxy.ConnectionString, shop.Host.Suffix);
+        settings["Pipeline:Durable:TaskHubName"] = Serverless.Testing.IsolatedLayout.TaskHub(Serverless.Testing.IsolatedLayout.NewSuffix());
+        settings["Pipeline:BlobTrigger:Enabled"] = "false";
+        settings["Pipeline:PredictionLog:Enabled"] = "false";
+        settings["Pipeline:Serving:RefreshInterval"] = "00:00:00.500";
+        await using var host = await TestHost.StartAsync(shop.Azurite, settings);
+        Assert.Equal("v1", (await PredictAsync(host, model, ShopData.Row))["modelVersion"]!.GetValue<string>());
+        var options = host.Services.GetRequiredService<IOptions<PredictionOptions>>().Value;
+
+        proxy.Stop();
+        await Task.Delay(2 * options.RefreshInterval + TimeSpan.FromMilliseconds(300));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var answer = await PredictAsync(host, model, ShopData.Row);
+        var waited = clock.Elapsed;
+        proxy.Start(); // so that the host stops cleanly
+
+        Assert.Equal("v1", answer["modelVersion"]!.GetValue<string>());
+        // The SDK retries an unreachable storage for about half a minute; the request waits for the read only RefreshWait.
+        Assert.True(waited < options.RefreshWait + TimeSpan.FromSeconds(4), $"the request waited {waited} (RefreshWait {options.RefreshWait})");
+    }
 }
