@@ -12,7 +12,7 @@ public sealed record ModelMonitoringSettings(double SampleRate, IReadOnlySet<str
 /// <summary>
 /// The monitoring settings of each model, read from its spec and kept. A spec changed on this host is read again at the
 /// next request; otherwise the settings are re-read as <see cref="PredictionOptions.StalenessOf"/> says, so a column made
-/// sensitive on another host is logged for at most a refresh interval after.
+/// sensitive on another host is logged for at most a refresh interval after (while storage answers in time).
 /// </summary>
 public sealed class MonitoringSettingsCache
 {
@@ -35,9 +35,9 @@ public sealed class MonitoringSettingsCache
             switch (_serving.StalenessOf(entry.ReadAt))
             {
                 case Staleness.RefreshFirst:
-                    return new ValueTask<ModelMonitoringSettings>(LoadOrKeepAsync(model, entry, ct));
-                case Staleness.RefreshInBackground when Interlocked.CompareExchange(ref entry.Refreshing, 1, 0) == 0:
-                    _ = Task.Run(() => RefreshAsync(model), CancellationToken.None);
+                    return new ValueTask<ModelMonitoringSettings>(RefreshedAsync(model, entry, ct));
+                case Staleness.RefreshInBackground when !entry.Refresh.Running:
+                    entry.Refresh.Start(() => RefreshAsync(model, entry));
                     break;
             }
             return new ValueTask<ModelMonitoringSettings>(entry.Settings);
@@ -52,21 +52,21 @@ public sealed class MonitoringSettingsCache
         return settings;
     }
 
-    /// <summary>Reads the settings again; when the spec cannot be read, the request goes on with those held.</summary>
-    private async Task<ModelMonitoringSettings> LoadOrKeepAsync(string model, Entry held, CancellationToken ct)
+    /// <summary>
+    /// The settings read again before the request goes on, waited for at most <see cref="PredictionOptions.RefreshWait"/>
+    /// (the request path: storage that does not answer must not hold up predictions); past that, or when the spec cannot
+    /// be read, the request goes on with those held.
+    /// </summary>
+    private async Task<ModelMonitoringSettings> RefreshedAsync(string model, Entry held, CancellationToken ct)
     {
-        try
+        if (await held.Refresh.WaitAsync(() => RefreshAsync(model, held), _serving.RefreshWait, ct).ConfigureAwait(false))
         {
-            return await LoadAsync(model, ct).ConfigureAwait(false);
+            _logger.LogWarning("Re-reading the spec of {ModelName} takes longer than {RefreshWait}; its monitoring settings are kept meanwhile", model, _serving.RefreshWait);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            _logger.LogWarning(e, "Could not re-read the spec of {ModelName}; its monitoring settings are kept", model);
-            return held.Settings;
-        }
+        return _entries.TryGetValue(model, out var now) ? now.Settings : held.Settings;
     }
 
-    private async Task RefreshAsync(string model)
+    private async Task RefreshAsync(string model, Entry held)
     {
         try
         {
@@ -75,7 +75,8 @@ public sealed class MonitoringSettingsCache
         catch (Exception e)
         {
             _logger.LogWarning(e, "Could not re-read the spec of {ModelName}; its monitoring settings are kept", model);
-            if (_entries.TryGetValue(model, out var entry)) Volatile.Write(ref entry.Refreshing, 0);
+            // Tried now: the next read comes after an interval, in the background, so an outage holds up no request.
+            _entries.TryUpdate(model, new Entry(held.Settings, Environment.TickCount64), held);
         }
     }
 
@@ -101,6 +102,6 @@ public sealed class MonitoringSettingsCache
     {
         public ModelMonitoringSettings Settings { get; } = settings;
         public long ReadAt { get; } = readAt;
-        public int Refreshing;
+        public SharedRefresh Refresh { get; } = new();
     }
 }

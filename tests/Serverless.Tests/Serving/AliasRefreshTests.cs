@@ -35,8 +35,10 @@ public sealed class AliasRefreshTests(ShopSpendModel shop) : IClassFixture<ShopS
         Assert.Equal("v2", (await PredictAsync(shop.Host, model, ShopData.Row, "?alias=staging"))["modelVersion"]!.GetValue<string>());
     }
 
-    [Fact]
-    public async Task Predict_FirstRequestAfterAnIdleSpellWithStorageUnreachable_IsAnsweredByTheVersionHeldWithinTheRefreshWait()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the request also reads the model's monitoring settings, which are re-read as the alias is
+    public async Task Predict_FirstRequestAfterAnIdleSpellWithStorageUnreachable_IsAnsweredByTheVersionHeldWithinTheRefreshWait(bool predictionLog)
     {
         var model = $"outage-{Guid.NewGuid().ToString("N")[..8]}";
         await shop.RegisterCopyAsync(model);
@@ -47,7 +49,7 @@ public sealed class AliasRefreshTests(ShopSpendModel shop) : IClassFixture<ShopS
         var settings = Serverless.Testing.IsolatedLayout.Settings(proxy.ConnectionString, shop.Host.Suffix);
         settings["Pipeline:Durable:TaskHubName"] = Serverless.Testing.IsolatedLayout.TaskHub(Serverless.Testing.IsolatedLayout.NewSuffix());
         settings["Pipeline:BlobTrigger:Enabled"] = "false";
-        settings["Pipeline:PredictionLog:Enabled"] = "false";
+        settings["Pipeline:PredictionLog:Enabled"] = predictionLog ? "true" : "false";
         settings["Pipeline:Serving:RefreshInterval"] = "00:00:00.500";
         await using var host = await TestHost.StartAsync(shop.Azurite, settings);
         Assert.Equal("v1", (await PredictAsync(host, model, ShopData.Row))["modelVersion"]!.GetValue<string>());
