@@ -12,7 +12,7 @@ namespace Serverless.Core.Storage;
 public sealed class PipelineStorage
 {
     private readonly PipelineStorageOptions _options;
-    private readonly Lazy<Task> _ensured;
+    private readonly CreatedOnce _ensured;
 
     public PipelineStorage(IOptions<PipelineStorageOptions> options)
     {
@@ -38,7 +38,7 @@ public sealed class PipelineStorage
         Quarantine = Blobs.GetBlobContainerClient(_options.QuarantineContainer);
         Models = Blobs.GetBlobContainerClient(_options.ModelsContainer);
         Monitoring = Blobs.GetBlobContainerClient(_options.MonitoringContainer);
-        _ensured = new Lazy<Task>(CreateContainersAsync, LazyThreadSafetyMode.ExecutionAndPublication);
+        _ensured = new CreatedOnce(CreateContainersAsync);
     }
 
     public PipelineStorageOptions Options => _options;
@@ -66,8 +66,8 @@ public sealed class PipelineStorage
 
     private bool Pinned => !string.IsNullOrWhiteSpace(_options.ServiceVersion);
 
-    /// <summary>Creates the containers once per process; safe to call on every request.</summary>
-    public Task EnsureCreatedAsync() => _ensured.Value;
+    /// <summary>Creates the containers once per process (again after a failed attempt); safe to call on every request.</summary>
+    public Task EnsureCreatedAsync() => _ensured.EnsureAsync();
 
     /// <summary>A table client for one of the pipeline's tables (name without the prefix), created on first use.</summary>
     public TableClient Table(string name) => Tables.GetTableClient(_options.TablePrefix + name);

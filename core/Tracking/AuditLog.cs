@@ -23,7 +23,7 @@ public sealed record AuditPage(IReadOnlyList<AuditRecord> Records, string? Next)
 /// </summary>
 public sealed class AuditLog(PipelineStorage storage)
 {
-    private readonly Lazy<Task> _created = new(() => storage.Table("audit").CreateIfNotExistsAsync());
+    private readonly CreatedOnce _created = new(() => storage.Table("audit").CreateIfNotExistsAsync());
 
     public Task RecordAsync(string action, string model, string actor, object? details, CancellationToken ct) =>
         RecordAsync(action, model, actor, null, details, ct);
@@ -110,7 +110,7 @@ public sealed class AuditLog(PipelineStorage storage)
 
     private async Task<TableClient> TableAsync(CancellationToken ct)
     {
-        await _created.Value.WaitAsync(ct).ConfigureAwait(false);
+        await _created.EnsureAsync().WaitAsync(ct).ConfigureAwait(false);
         return storage.Table("audit");
     }
 }

@@ -40,11 +40,11 @@ public static class RunStatus
 /// <summary>Experiment tracking: every candidate run, failed ones too (table <c>{prefix}runs</c>, partitioned by model).</summary>
 public sealed class ExperimentRuns(PipelineStorage storage)
 {
-    private readonly Lazy<Task> _created = new(() => storage.Table("runs").CreateIfNotExistsAsync());
+    private readonly CreatedOnce _created = new(() => storage.Table("runs").CreateIfNotExistsAsync());
 
     public async Task RecordAsync(ExperimentRun run, CancellationToken ct)
     {
-        await _created.Value.ConfigureAwait(false);
+        await _created.EnsureAsync().ConfigureAwait(false);
         var entity = new TableEntity(run.Model, run.RunId)
         {
             ["OrchestrationId"] = run.OrchestrationId,
@@ -65,7 +65,7 @@ public sealed class ExperimentRuns(PipelineStorage storage)
     /// <summary>A model's runs, sorted by a metric (best first, by the metric's direction) or by start time, newest first.</summary>
     public async Task<IReadOnlyList<ExperimentRun>> ListAsync(string model, string? sortByMetric, CancellationToken ct)
     {
-        await _created.Value.ConfigureAwait(false);
+        await _created.EnsureAsync().ConfigureAwait(false);
         var runs = new List<ExperimentRun>();
         await foreach (var e in storage.Table("runs").QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {model}"), cancellationToken: ct).ConfigureAwait(false))
         {
@@ -81,7 +81,7 @@ public sealed class ExperimentRuns(PipelineStorage storage)
     /// <summary>One run of a model, or null when the model has no run of that id.</summary>
     public async Task<ExperimentRun?> GetAsync(string model, string runId, CancellationToken ct)
     {
-        await _created.Value.ConfigureAwait(false);
+        await _created.EnsureAsync().ConfigureAwait(false);
         var found = await storage.Table("runs").GetEntityIfExistsAsync<TableEntity>(model, runId, cancellationToken: ct).ConfigureAwait(false);
         return found.HasValue ? ToRun(found.Value!) : null;
     }

@@ -13,7 +13,7 @@ namespace Serverless.LocalHost.Triggers;
 /// </summary>
 public sealed class BlobReceipts(PipelineStorage storage)
 {
-    private readonly Lazy<Task> _created = new(() => storage.Table("receipts").CreateIfNotExistsAsync());
+    private readonly CreatedOnce _created = new(() => storage.Table("receipts").CreateIfNotExistsAsync());
 
     public enum State { Processing, Failed, Done, Poison }
 
@@ -25,7 +25,7 @@ public sealed class BlobReceipts(PipelineStorage storage)
 
     public async Task<Receipt?> GetAsync(string blobName, string etag, CancellationToken ct)
     {
-        await _created.Value.ConfigureAwait(false);
+        await _created.EnsureAsync().ConfigureAwait(false);
         var response = await Table.GetEntityIfExistsAsync<TableEntity>("incoming", Key(blobName, etag), cancellationToken: ct).ConfigureAwait(false);
         return response.HasValue ? ToReceipt(response.Value!) : null;
     }
@@ -33,7 +33,7 @@ public sealed class BlobReceipts(PipelineStorage storage)
     /// <summary>Claims a blob version for this host; null when another host holds a live claim or it is finished.</summary>
     public async Task<Receipt?> TryClaimAsync(string blobName, string etag, string host, TimeSpan claimTimeout, CancellationToken ct)
     {
-        await _created.Value.ConfigureAwait(false);
+        await _created.EnsureAsync().ConfigureAwait(false);
         var now = DateTimeOffset.UtcNow;
         var existing = await GetAsync(blobName, etag, ct).ConfigureAwait(false);
         var entity = new TableEntity("incoming", Key(blobName, etag))

@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Options;
+using Serverless.Core.Storage;
+using Serverless.Core.Tracking;
+using Serverless.Tests.Infrastructure;
+
+namespace Serverless.Tests.Tracking;
+
+/// <summary>The audit log on storage that was unreachable when the process first used it, and came back.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class AuditLogTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task RecordAsync_FirstAccessFailedWhileStorageWasDown_RecordsOnceStorageIsBack()
+    {
+        await using var relay = new LoopbackRelay(azurite.TablePort);
+        var options = azurite.Options("audit" + Guid.NewGuid().ToString("N")[..8]);
+        options.ConnectionString = relay.Through(options.ConnectionString, azurite.TablePort);
+        var audit = new AuditLog(new PipelineStorage(Options.Create(options)));
+        await Assert.ThrowsAnyAsync<Exception>(() => audit.RecordAsync(AuditActions.Promote, "down", "test", null, CancellationToken.None));
+
+        relay.Open();
+        await audit.RecordAsync(AuditActions.Promote, "back", "test", null, CancellationToken.None);
+
+        var records = await audit.ListAsync("back", 10, CancellationToken.None);
+        Assert.Equal(AuditActions.Promote, Assert.Single(records).Action);
+    }
+}
