@@ -52,7 +52,12 @@ public static class LocalHostApp
         if (ApiDocument.IsBuildTimeGeneration) builder.Services.RemoveAll<IHostedService>();
 
         var app = builder.Build();
-        app.UseExceptionHandler();
+        // The fault's problem is UnhandledFault's, as the Functions worker's middleware answers it (a 503 for storage unreachable).
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandler = async context =>
+                await UnhandledFault.WriteAsync(context, context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>()!.Error),
+        });
         app.UseStatusCodePages();
         // HEAD is answered wherever GET is (RFC 9110 asks it of every server): routed as the GET, whose headers go out
         // and whose body the server drops, as it does for every HEAD request. Before routing, so the GET route is chosen.

@@ -36,10 +36,27 @@ public sealed partial class PipelineApi(
     Monitoring.PredictionLogBuffer predictionLog,
     ILogger<PipelineApi> logger)
 {
+    /// <summary>
+    /// How long <c>GET /api/health</c> waits for storage: a probe must hear within its own timeout that storage cannot be
+    /// reached, not after the storage clients' retries (20 s and more).
+    /// </summary>
+    public static readonly TimeSpan HealthStorageBudget = TimeSpan.FromSeconds(3);
+
     public Task<IResult> HealthAsync(HttpRequest request, CancellationToken ct) => Guard(logger, async () =>
     {
         OnlyQueryParameters(request);
-        var models = await registry.ListModelsAsync(ct);
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        budget.CancelAfter(HealthStorageBudget);
+        IReadOnlyList<string> models;
+        try
+        {
+            models = await registry.ListModelsAsync(budget.Token);
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            // Storage gave no answer in time: a fault the host answers 503 (UnhandledFault), as any route meeting it does.
+            throw new TimeoutException($"Storage did not answer within {HealthStorageBudget.TotalSeconds:0} s.", e);
+        }
         var unserved = predictions.Unserved;
         return Json(new HealthAnswer(unserved.Count == 0 ? HealthAnswer.Healthy : HealthAnswer.Degraded, models,
             [.. predictions.Loaded.Select(l => new LoadedVersion(l.Key, l.Value))], predictions.HeldVersions.Count, predictionLog.Counts, unserved));

@@ -56,7 +56,7 @@ public sealed class ModelRegistry(PipelineStorage storage, ILogger<ModelRegistry
     /// <summary>Names of every model with a registry.</summary>
     public async Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken ct)
     {
-        await storage.EnsureCreatedAsync().ConfigureAwait(false);
+        await storage.EnsureCreatedAsync(ct).ConfigureAwait(false);
         return await ModelFolders.ListAsync(storage.Models, RegistryFile, ct).ConfigureAwait(false);
     }
 

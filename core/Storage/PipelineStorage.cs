@@ -66,8 +66,11 @@ public sealed class PipelineStorage
 
     private bool Pinned => !string.IsNullOrWhiteSpace(_options.ServiceVersion);
 
-    /// <summary>Creates the containers once per process (again after a failed attempt); safe to call on every request.</summary>
-    public Task EnsureCreatedAsync() => _ensured.EnsureAsync();
+    /// <summary>
+    /// Creates the containers once per process (again after a failed attempt); safe to call on every request. The token
+    /// ends this caller's wait, not the creation, which other callers may share.
+    /// </summary>
+    public Task EnsureCreatedAsync(CancellationToken ct = default) => _ensured.EnsureAsync().WaitAsync(ct);
 
     /// <summary>A table client for one of the pipeline's tables (name without the prefix), created on first use.</summary>
     public TableClient Table(string name) => Tables.GetTableClient(_options.TablePrefix + name);

@@ -7,7 +7,7 @@ namespace Serverless.Functions.Errors;
 
 /// <summary>
 /// Answers an exception that escapes an HTTP function with the problem details the local host's exception handler
-/// writes (<see cref="UnhandledFault"/>: a 500 with the request id) instead of the platform's empty 500. Registered
+/// writes (<see cref="UnhandledFault"/>: a 500 with the request id, a 503 when storage cannot be reached) instead of the platform's empty 500. Registered
 /// first, so it also covers the other middleware. Exceptions of other triggers go on to the host, which retries them.
 /// </summary>
 public sealed class UnhandledExceptionMiddleware(ILogger<UnhandledExceptionMiddleware> logger) : IFunctionsWorkerMiddleware

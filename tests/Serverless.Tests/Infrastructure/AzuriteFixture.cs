@@ -23,6 +23,14 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public PipelineStorage CreateStorage(string tablePrefix = "mlops") => new(Microsoft.Extensions.Options.Options.Create(Options(tablePrefix)));
 
+    /// <summary>Storage whose every endpoint is a loopback port nothing listens on: a storage account that cannot be reached.</summary>
+    public PipelineStorage CreateUnreachableStorage()
+    {
+        var options = Options();
+        options.ConnectionString = System.Text.RegularExpressions.Regex.Replace(options.ConnectionString, @"127\.0\.0\.1:\d+/", $"127.0.0.1:{FreePort()}/");
+        return new(Microsoft.Extensions.Options.Options.Create(options));
+    }
+
     public async Task InitializeAsync() => _azurite = await AzuriteProcess.StartAsync();
 
     public async Task DisposeAsync()

@@ -18,7 +18,7 @@ public sealed class PipelineStorageCreationTests(AzuriteFixture azurite)
         (options.IncomingContainer, options.DatasetsContainer, options.QuarantineContainer, options.ModelsContainer, options.MonitoringContainer) =
             ($"incoming-{suffix}", $"datasets-{suffix}", $"quarantine-{suffix}", $"models-{suffix}", $"monitoring-{suffix}");
         var storage = new PipelineStorage(Options.Create(options));
-        await Assert.ThrowsAnyAsync<Exception>(storage.EnsureCreatedAsync);
+        await Assert.ThrowsAnyAsync<Exception>(() => storage.EnsureCreatedAsync());
 
         relay.Open();
         await storage.EnsureCreatedAsync();
