@@ -80,7 +80,7 @@ public static class LocalHostApp
         app.MapPipelineOpenApi();
 
         api.MapGet(ApiRoutes.Health, (HttpRequest r, PipelineApi h, CancellationToken ct) => h.HealthAsync(r, ct))
-            .Describe<HealthAnswer>("Health", "Liveness, the models, and the production version this host has loaded");
+            .Describe<HealthAnswer>("Health", "Liveness, the models, and the production version this host has loaded (503: storage cannot be reached)", 200, 503);
         api.MapGet(ApiRoutes.Models, (HttpRequest r, PipelineApi h, CancellationToken ct) => h.ListModelsAsync(r, ct))
             .Describe<ModelList>("ListModels", "Every model with its production and latest versions and headline test metrics");
         api.MapGet(ApiRoutes.Model, (string model, HttpRequest r, PipelineApi h, CancellationToken ct) => h.GetModelAsync(model, r, ct))
