@@ -179,7 +179,7 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelSpecStore specs,
             : named == stopped?.Version ? stopped.Status
             : (await registry.GetAsync(model, ct))?.Versions.Find(v => v.Version == named)?.Status;
         return new WithHeader(Json(new TerminateAnswer(instanceId, reason, named, versionStatus, named == stopped?.Version ? NoteOf(stopped) : null), StatusCodes.Status202Accepted),
-            Microsoft.Net.Http.Headers.HeaderNames.Location, ApiRoutes.OrchestrationPath(instanceId));
+            Microsoft.Net.Http.Headers.HeaderNames.Location, StatusUri(request, instanceId));
     });
 
     /// <summary>What a person can do about the version a terminated run leaves where the terminate did not reject it.</summary>
@@ -270,7 +270,7 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelSpecStore specs,
         await workflows.RaiseEventAsync(instanceId, TrainingOrchestrator.ApprovalEvent, decision, ct);
         await audit.RecordAsync(approved ? AuditActions.Approve : AuditActions.Reject, ModelOf(instance), actor, body?.Reason, new { instanceId }, ct);
         var note = approved ? NewerProduction(doc, pending) : RejectedInProduction(doc, pending);
-        return new WithHeader(Json(new DecisionAnswer(instanceId, approved ? "approved" : "rejected", note), StatusCodes.Status202Accepted), Microsoft.Net.Http.Headers.HeaderNames.Location, ApiRoutes.OrchestrationPath(instanceId));
+        return new WithHeader(Json(new DecisionAnswer(instanceId, approved ? "approved" : "rejected", note), StatusCodes.Status202Accepted), Microsoft.Net.Http.Headers.HeaderNames.Location, StatusUri(request, instanceId));
     });
 
     /// <summary>
@@ -321,13 +321,16 @@ public sealed partial class RunsApi(DatasetStore datasets, ModelSpecStore specs,
         }
     }
 
+    /// <summary>A run's status URL, absolute at the origin callers reached the app at (<see cref="PublicOrigin"/>): the Location of a 202.</summary>
+    private static string StatusUri(HttpRequest request, string instanceId) => PublicOrigin.Of(request) + ApiRoutes.OrchestrationPath(instanceId);
+
     /// <summary>
     /// The 202 answer of a started orchestration, in the shape of Durable Functions' check-status response; its links use
     /// the origin callers reached the app at (<see cref="PublicOrigin"/>), not the worker's own http.
     /// </summary>
     public static IResult CheckStatus(HttpRequest request, string instanceId)
     {
-        var root = PublicOrigin.Of(request) + ApiRoutes.OrchestrationPath(instanceId);
+        var root = StatusUri(request, instanceId);
         var payload = new CheckStatusAnswer(
             instanceId,
             root,

@@ -397,6 +397,21 @@ public sealed class RunsApiTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Approve_BehindAFrontEnd_AnswersWithTheRunsAbsoluteStatusUrlAsLocation()
+    {
+        await using var host = await TestHost.StartAsync(azurite);
+        var (id, _) = await RunWaitingForApprovalAsync(host, "located", TestData.TaxiSlice(1200));
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/orchestrations/{id}/approve") { Content = Json("""{"reason":"fine"}""") };
+        request.Headers.Add(Serverless.Core.Api.PublicOrigin.ProtoHeader, "https");
+        request.Headers.Add(Serverless.Core.Api.PublicOrigin.HostHeader, "mlops.example.net");
+
+        var approve = await host.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Accepted, approve.StatusCode);
+        Assert.Equal("https://mlops.example.net" + Serverless.Core.Api.ApiRoutes.OrchestrationPath(id), approve.Headers.Location?.ToString());
+    }
+
+    [Fact]
     public async Task RejectingAVersionForcedIntoProductionWhileItWaited_SaysProductionStaysOnIt()
     {
         await using var host = await TestHost.StartAsync(azurite);
