@@ -4,13 +4,15 @@ using System.Net.Sockets;
 namespace Serverless.Tests.Infrastructure;
 
 /// <summary>
-/// A TCP forwarder on a loopback port of its own to the fixture's Azurite blob service: a component given
-/// <see cref="ConnectionString"/> reaches storage only while the proxy runs, so <see cref="Stop"/> is a storage outage
-/// for that component alone (connection refused, as when Azurite is killed) while the shared emulator and other tests go on.
-/// It does not run until <see cref="Start"/>.
+/// A TCP forwarder on a loopback port of its own to one of the fixture's Azurite services (<paramref name="servicePort"/>;
+/// default blob): a component given <see cref="ConnectionString"/> reaches that service only while the proxy runs, so
+/// <see cref="Stop"/> is a storage outage for that component alone (connection refused, as when Azurite is killed) while
+/// the shared emulator and other tests go on. It does not run until <see cref="Start"/>: storage unreachable from the first call.
 /// </summary>
-public sealed class StorageProxy(AzuriteFixture azurite) : IAsyncDisposable
+public sealed class StorageProxy(AzuriteFixture azurite, int? servicePort = null) : IAsyncDisposable
 {
+    private readonly int _target = servicePort ?? azurite.BlobPort;
+
     private readonly Lock _lock = new();
     private readonly List<TcpClient> _connections = [];
     private TcpListener? _listener;
@@ -18,8 +20,11 @@ public sealed class StorageProxy(AzuriteFixture azurite) : IAsyncDisposable
 
     public int Port { get; } = AzuriteFixture.FreePort();
 
-    /// <summary>The fixture's connection string with the blob endpoint through this proxy (queues and tables go straight to Azurite).</summary>
-    public string ConnectionString => azurite.ConnectionString.Replace($"127.0.0.1:{azurite.BlobPort}/", $"127.0.0.1:{Port}/", StringComparison.Ordinal);
+    /// <summary>The fixture's connection string with the proxied service's endpoint through this proxy (the others go straight to Azurite).</summary>
+    public string ConnectionString => Through(azurite.ConnectionString);
+
+    /// <summary><paramref name="connectionString"/> (the fixture's, or one made from it) with the proxied service's endpoint through this proxy.</summary>
+    public string Through(string connectionString) => connectionString.Replace($"127.0.0.1:{_target}/", $"127.0.0.1:{Port}/", StringComparison.Ordinal);
 
     public void Start()
     {
@@ -64,7 +69,7 @@ public sealed class StorageProxy(AzuriteFixture azurite) : IAsyncDisposable
             var outbound = new TcpClient();
             try
             {
-                await outbound.ConnectAsync(IPAddress.Loopback, azurite.BlobPort, ct);
+                await outbound.ConnectAsync(IPAddress.Loopback, _target, ct);
             }
             catch (Exception e) when (e is OperationCanceledException or SocketException)
             {

@@ -11,16 +11,16 @@ public sealed class PipelineStorageCreationTests(AzuriteFixture azurite)
     [Fact]
     public async Task EnsureCreatedAsync_FirstAttemptFailedWhileStorageWasDown_CreatesTheContainersOnceStorageIsBack()
     {
-        await using var relay = new LoopbackRelay(azurite.BlobPort);
+        await using var proxy = new StorageProxy(azurite);
         var suffix = Guid.NewGuid().ToString("N")[..8];
         var options = azurite.Options();
-        options.ConnectionString = relay.Through(options.ConnectionString, azurite.BlobPort);
+        options.ConnectionString = proxy.Through(options.ConnectionString);
         (options.IncomingContainer, options.DatasetsContainer, options.QuarantineContainer, options.ModelsContainer, options.MonitoringContainer) =
             ($"incoming-{suffix}", $"datasets-{suffix}", $"quarantine-{suffix}", $"models-{suffix}", $"monitoring-{suffix}");
         var storage = new PipelineStorage(Options.Create(options));
         await Assert.ThrowsAnyAsync<Exception>(() => storage.EnsureCreatedAsync());
 
-        relay.Open();
+        proxy.Start();
         await storage.EnsureCreatedAsync();
 
         Assert.True(await storage.Models.ExistsAsync());

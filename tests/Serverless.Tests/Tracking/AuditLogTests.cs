@@ -12,13 +12,13 @@ public sealed class AuditLogTests(AzuriteFixture azurite)
     [Fact]
     public async Task RecordAsync_FirstAccessFailedWhileStorageWasDown_RecordsOnceStorageIsBack()
     {
-        await using var relay = new LoopbackRelay(azurite.TablePort);
+        await using var proxy = new StorageProxy(azurite, azurite.TablePort);
         var options = azurite.Options("audit" + Guid.NewGuid().ToString("N")[..8]);
-        options.ConnectionString = relay.Through(options.ConnectionString, azurite.TablePort);
+        options.ConnectionString = proxy.Through(options.ConnectionString);
         var audit = new AuditLog(new PipelineStorage(Options.Create(options)));
         await Assert.ThrowsAnyAsync<Exception>(() => audit.RecordAsync(AuditActions.Promote, "down", "test", null, CancellationToken.None));
 
-        relay.Open();
+        proxy.Start();
         await audit.RecordAsync(AuditActions.Promote, "back", "test", null, CancellationToken.None);
 
         var records = await audit.ListAsync("back", 10, CancellationToken.None);
