@@ -225,9 +225,13 @@ public sealed class PredictionLogWriter(
         {
             staging = await predictions.GetAsync(pending.Model, new ModelSelector(Alias: ModelRegistry.Staging), ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is NotFoundException or ConflictException or ModelUnavailableException or RequestFailedException)
+        catch (Exception e) when (e is NotFoundException or ConflictException or ModelUnavailableException or RequestFailedException
+                                      || (StorageUnreachable.Is(e) && !ct.IsCancellationRequested))
         {
-            // No staging version (or none servable, or storage did not answer): asked again after the refresh interval, not per request.
+            // No staging version (or none servable, or storage did not answer): asked again after the refresh interval, not per
+            // request. An outage is one too (the SDK's retries given up, or its network timeout): the request is logged with
+            // production's answer, and the next ones do not each wait through the retries again, holding up the writer. A
+            // cancellation of ct is not one: it is the stop, or the flushing caller giving up, and goes on to them.
             _noShadowUntil[pending.Model] = DateTime.UtcNow + serving.Value.RefreshInterval;
             return default;
         }

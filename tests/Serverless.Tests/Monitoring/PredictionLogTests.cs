@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Serverless.Core.Monitoring;
+using Serverless.Core.Registry;
 using Serverless.Core.Serving;
 using Serverless.Core.Specs;
 using Serverless.Core.Storage;
@@ -313,6 +314,39 @@ public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<Shop
         }
     }
 
+    [Fact]
+    public async Task Writer_StagingUnreachableForShadowScoring_LogsTheRequestWithProductionsAnswerAlone()
+    {
+        // Shadow on, and a staging version; the writer's prediction service reads the registry through a second host whose
+        // blobs go through a proxy, stopped: the staging load meets an outage (the SDK gives up with an AggregateException)
+        // while the log itself is written straight to storage.
+        var model = $"shadow-outage-{Guid.NewGuid().ToString("N")[..8]}";
+        await shop.RegisterCopyAsync(model);
+        await shop.RegisterCopyAsync(model);
+        await shop.Registry.SetAliasAsync(model, ModelRegistry.Production, "v1", "test", "start", CancellationToken.None);
+        await shop.Registry.SetAliasAsync(model, ModelRegistry.Staging, "v2", "test", "start", CancellationToken.None);
+        await using var proxy = new StorageProxy(shop.Azurite);
+        proxy.Start();
+        var settings = Serverless.Testing.IsolatedLayout.Settings(proxy.ConnectionString, Host.Suffix);
+        settings["Pipeline:Durable:TaskHubName"] = Serverless.Testing.IsolatedLayout.TaskHub(Serverless.Testing.IsolatedLayout.NewSuffix());
+        settings["Pipeline:BlobTrigger:Enabled"] = "false";
+        settings["Pipeline:PredictionLog:Enabled"] = "false";
+        await using var host = await TestHost.StartAsync(shop.Azurite, settings);
+        var (storage, buffer, writer) = NewWriter(new PredictionLogOptions { FlushInterval = TimeSpan.FromHours(1) }, predictions: host.Services.GetRequiredService<PredictionService>());
+        await new ModelSpecStore(storage).SetAsync(model, new ModelSpec { Shadow = true }, CancellationToken.None);
+        proxy.Stop();
+        await OfferRowAsync(buffer, "shadow-outage-0", 0, model);
+        await OfferRowAsync(buffer, "shadow-outage-1", 1, model);
+
+        await writer.FlushAsync(CancellationToken.None);
+        proxy.Start(); // so that the host stops cleanly
+
+        var entries = await ReadAllAsync(storage, model);
+        Assert.Equal(["shadow-outage-0", "shadow-outage-1"], entries.Select(e => e.RequestId).Order());
+        Assert.All(entries, e => Assert.Null(e.ShadowVersion));
+        Assert.Equal((2, 0), (buffer.Counts.WrittenEntries, buffer.Counts.FailedEntries));
+    }
+
     private static async Task WaitUntilAsync(Func<bool> done, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
@@ -328,7 +362,7 @@ public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<Shop
     /// <paramref name="writerConnectionString"/> the writer alone reaches that storage another way (the containers are the same).
     /// </summary>
     private (PipelineStorage Storage, PredictionLogBuffer Buffer, PredictionLogWriter Writer) NewWriter(PredictionLogOptions settings, int? maxAppendBytes = null,
-        int? memberLines = null, int? compressedBlockBytes = null, string? writerConnectionString = null)
+        int? memberLines = null, int? compressedBlockBytes = null, string? writerConnectionString = null, PredictionService? predictions = null)
     {
         var suffix = Serverless.Testing.IsolatedLayout.NewSuffix();
         var storage = new PipelineStorage(Options.Create(Serverless.Testing.IsolatedLayout.Storage(shop.Azurite.ConnectionString, suffix)));
@@ -338,7 +372,7 @@ public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<Shop
         var options = Options.Create(settings);
         var serving = Options.Create(new PredictionOptions());
         var buffer = new PredictionLogBuffer(options, new MonitoringSettingsCache(new ModelSpecStore(storage), options, serving, NullLogger<MonitoringSettingsCache>.Instance));
-        var writer = new PredictionLogWriter(buffer, Host.Services.GetRequiredService<PredictionService>(), writerStorage, options, serving, NullLogger<PredictionLogWriter>.Instance)
+        var writer = new PredictionLogWriter(buffer, predictions ?? Host.Services.GetRequiredService<PredictionService>(), writerStorage, options, serving, NullLogger<PredictionLogWriter>.Instance)
         {
             MaxAppendBytes = maxAppendBytes ?? PredictionLogWriter.AppendLimit,
             MemberLines = memberLines ?? PredictionLogWriter.DefaultMemberLines,
@@ -347,12 +381,12 @@ public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<Shop
         return (storage, buffer, writer);
     }
 
-    /// <summary>Offers the shop's example row as a production request of v1 answered with <paramref name="score"/>.</summary>
-    private async Task OfferRowAsync(PredictionLogBuffer buffer, string requestId, float score)
+    /// <summary>Offers the shop's example row as a production request of v1 (of the shop's spend model, or <paramref name="model"/>) answered with <paramref name="score"/>.</summary>
+    private async Task OfferRowAsync(PredictionLogBuffer buffer, string requestId, float score, string model = ShopData.Spend)
     {
-        var manifest = (await shop.Registry.GetManifestAsync(ShopData.Spend, "v1", CancellationToken.None))!;
+        var manifest = (await shop.Registry.GetManifestAsync(model, "v1", CancellationToken.None))!;
         using var row = System.Text.Json.JsonDocument.Parse(ShopData.Row);
-        await buffer.OfferAsync(ShopData.Spend, manifest, production: true, requestId, [row.RootElement], [new RowPrediction { Score = score }], CancellationToken.None);
+        await buffer.OfferAsync(model, manifest, production: true, requestId, [row.RootElement], [new RowPrediction { Score = score }], CancellationToken.None);
     }
 
     private static async Task<List<string>> LogBlobsAsync(PipelineStorage storage)
@@ -363,11 +397,11 @@ public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<Shop
         return names;
     }
 
-    private static async Task<List<PredictionLogEntry>> ReadAllAsync(PipelineStorage storage)
+    private static async Task<List<PredictionLogEntry>> ReadAllAsync(PipelineStorage storage, string model = ShopData.Spend)
     {
         var entries = new List<PredictionLogEntry>();
         var now = DateTimeOffset.UtcNow;
-        await foreach (var entry in new PredictionLogReader(storage).ReadAsync(ShopData.Spend, now.AddHours(-1), now.AddMinutes(1))) entries.Add(entry);
+        await foreach (var entry in new PredictionLogReader(storage).ReadAsync(model, now.AddHours(-1), now.AddMinutes(1))) entries.Add(entry);
         return entries;
     }
 }
