@@ -166,9 +166,12 @@ public sealed class PredictionLogWriter(
                 var shadow = pending.Production && pending.Settings.Shadow ? await ShadowAsync(pending, ct).ConfigureAwait(false) : default;
                 if (Encode(pending, shadow.Version, shadow.Outputs) is { } full) await AppendAsync(full, ct).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 // One request that cannot be written must not stop the writer (a failed background service stops the host).
+                // A cancellation is the stop (or the flushing caller giving up) only when ct says so: the writer's own passes
+                // drain with CancellationToken.None, so one there is a timeout (storage's network timeout), and the request is
+                // lost like any other that cannot be written, not lost uncounted in the pass's catch.
                 buffer.CountFailed(pending.Rows.Length);
                 logger.LogWarning(e, "Could not log request {RequestId} of {ModelName}", pending.RequestId, pending.Model);
             }
