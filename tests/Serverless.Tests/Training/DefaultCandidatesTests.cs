@@ -13,7 +13,7 @@ public sealed class DefaultCandidatesTests
     {
         var candidates = Defaults(5_000);
 
-        Assert.Equal(["LightGbm", "LightGbm", "LightGbm", "FastTree", "FastForest", "Sdca", Blend.Name], candidates.Select(c => c.Trainer));
+        Assert.Equal(["LightGbm", "LightGbm", "LightGbm", "FastTree", "FastForest", "Sdca", "Sdca", Blend.Name], candidates.Select(c => c.Trainer));
         Assert.Equal([31.0, 31.0, 63.0], candidates.Where(c => c.Trainer == "LightGbm").Select(c => c.Parameters["numberOfLeaves"]));
         Assert.All(candidates.Where(c => c.Trainer is "FastTree" or "FastForest"), c => Assert.True(c.Parameters["numberOfIterations"] > 100));
         Assert.Contains(candidates, c => c.Trainer == "LightGbm" && c.Parameters["numberOfIterations"] == 400);
@@ -37,7 +37,26 @@ public sealed class DefaultCandidatesTests
         Assert.False(Blends(TaskKind.Binary, 5_000, true));
         Assert.False(Blends(TaskKind.Regression, DefaultCandidates.BlendRows + 1, false));
         Assert.DoesNotContain(Defaults(20_000), c => c.Trainer == Blend.Name);
-        Assert.Equal(Defaults(5_000).Where(c => c.Trainer != Blend.Name), Blend.Members(), CandidateComparer.Instance);
+        Assert.Equal(Defaults(5_000).Where(c => c.Trainer != Blend.Name && !c.Parameters.ContainsKey(TrainerCatalog.L2Regularization)), Blend.Members(), CandidateComparer.Instance);
+    }
+
+    [Fact]
+    public void For_Regression_TriesASecondLinearModelAtTheWeakL2_WhereMLNetsDefaultIsStronger()
+    {
+        static double[] LinearL2s(TaskKind task, long rows) => TrainerCatalog.Candidates(new ModelSpec(), DefaultCandidates.For(task, rows, false))
+            .Where(c => TrainerCatalog.IsLinear(c.Trainer))
+            .Select(c => c.Parameters.TryGetValue(TrainerCatalog.L2Regularization, out var l2) ? l2 : double.NaN)
+            .ToArray();
+
+        // ML.NET's own default (NaN: not set) and the weak L2, while the default for the rows is stronger than it.
+        Assert.Equal([double.NaN, DefaultCandidates.WeakL2], LinearL2s(TaskKind.Regression, 150));
+        Assert.Equal([double.NaN, DefaultCandidates.WeakL2], LinearL2s(TaskKind.Regression, 10_000));
+        Assert.True(TrainerCatalog.SdcaRegressionL2(150) > DefaultCandidates.WeakL2 && TrainerCatalog.SdcaRegressionL2(10_000) > DefaultCandidates.WeakL2);
+        // Above 10,000 rows ML.NET's default is the weak L2 already; classifiers tune their own.
+        Assert.Equal([double.NaN], LinearL2s(TaskKind.Regression, 10_001));
+        Assert.Equal([double.NaN], LinearL2s(TaskKind.Binary, 150));
+        Assert.Equal([double.NaN], LinearL2s(TaskKind.Multiclass, 150));
+        Assert.Empty(LinearL2s(TaskKind.Regression, 100_000));
     }
 
     private sealed class CandidateComparer : IEqualityComparer<CandidateSpec>
