@@ -326,12 +326,7 @@ public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<Shop
         await shop.Registry.SetAliasAsync(model, ModelRegistry.Production, "v1", "test", "start", CancellationToken.None);
         await shop.Registry.SetAliasAsync(model, ModelRegistry.Staging, "v2", "test", "start", CancellationToken.None);
         await using var proxy = new StorageProxy(shop.Azurite);
-        proxy.Start();
-        var settings = Serverless.Testing.IsolatedLayout.Settings(proxy.ConnectionString, Host.Suffix);
-        settings["Pipeline:Durable:TaskHubName"] = Serverless.Testing.IsolatedLayout.TaskHub(Serverless.Testing.IsolatedLayout.NewSuffix());
-        settings["Pipeline:BlobTrigger:Enabled"] = "false";
-        settings["Pipeline:PredictionLog:Enabled"] = "false";
-        await using var host = await TestHost.StartAsync(shop.Azurite, settings);
+        await using var host = await shop.StartHostThroughAsync(proxy, ("Pipeline:PredictionLog:Enabled", "false"));
         var (storage, buffer, writer) = NewWriter(new PredictionLogOptions { FlushInterval = TimeSpan.FromHours(1) }, predictions: host.Services.GetRequiredService<PredictionService>());
         await new ModelSpecStore(storage).SetAsync(model, new ModelSpec { Shadow = true }, CancellationToken.None);
         proxy.Stop();

@@ -45,13 +45,8 @@ public sealed class AliasRefreshTests(ShopSpendModel shop) : IClassFixture<ShopS
         await shop.Registry.SetAliasAsync(model, ModelRegistry.Production, "v1", "test", "start", CancellationToken.None);
         // A second host on the shop's containers whose blobs go through a proxy: stopping it is a storage outage for that host alone.
         await using var proxy = new StorageProxy(shop.Azurite);
-        proxy.Start();
-        var settings = Serverless.Testing.IsolatedLayout.Settings(proxy.ConnectionString, shop.Host.Suffix);
-        settings["Pipeline:Durable:TaskHubName"] = Serverless.Testing.IsolatedLayout.TaskHub(Serverless.Testing.IsolatedLayout.NewSuffix());
-        settings["Pipeline:BlobTrigger:Enabled"] = "false";
-        settings["Pipeline:PredictionLog:Enabled"] = predictionLog ? "true" : "false";
-        settings["Pipeline:Serving:RefreshInterval"] = "00:00:00.500";
-        await using var host = await TestHost.StartAsync(shop.Azurite, settings);
+        await using var host = await shop.StartHostThroughAsync(proxy,
+            ("Pipeline:PredictionLog:Enabled", predictionLog ? "true" : "false"), ("Pipeline:Serving:RefreshInterval", "00:00:00.500"));
         Assert.Equal("v1", (await PredictAsync(host, model, ShopData.Row))["modelVersion"]!.GetValue<string>());
         var options = host.Services.GetRequiredService<IOptions<PredictionOptions>>().Value;
 

@@ -42,6 +42,20 @@ public class ShopModels(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     /// <summary>
+    /// A second host on the shop's containers whose blobs go through <paramref name="proxy"/> (started here): stopping the
+    /// proxy is a storage outage for that host alone. Its own task hub, no blob trigger; <paramref name="settings"/> on top.
+    /// </summary>
+    public async Task<TestHost> StartHostThroughAsync(StorageProxy proxy, params (string Key, string Value)[] settings)
+    {
+        proxy.Start();
+        var config = Serverless.Testing.IsolatedLayout.Settings(proxy.ConnectionString, Host.Suffix);
+        config["Pipeline:Durable:TaskHubName"] = Serverless.Testing.IsolatedLayout.TaskHub(Serverless.Testing.IsolatedLayout.NewSuffix());
+        config["Pipeline:BlobTrigger:Enabled"] = "false";
+        foreach (var (key, value) in settings) config[key] = value;
+        return await TestHost.StartAsync(azurite, config);
+    }
+
+    /// <summary>
     /// Registers a copy of <paramref name="source"/>'s v1 as the next version of <paramref name="model"/> (a model of the
     /// test's own, so tampering with it or moving its aliases touches no other test), without training.
     /// </summary>
