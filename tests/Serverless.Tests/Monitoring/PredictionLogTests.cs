@@ -321,10 +321,7 @@ public sealed class PredictionLogTests(ShopSpendModel shop) : IClassFixture<Shop
         // blobs go through a proxy, stopped: the staging load meets an outage (the SDK gives up with an AggregateException)
         // while the log itself is written straight to storage.
         var model = $"shadow-outage-{Guid.NewGuid().ToString("N")[..8]}";
-        await shop.RegisterCopyAsync(model);
-        await shop.RegisterCopyAsync(model);
-        await shop.Registry.SetAliasAsync(model, ModelRegistry.Production, "v1", "test", "start", CancellationToken.None);
-        await shop.Registry.SetAliasAsync(model, ModelRegistry.Staging, "v2", "test", "start", CancellationToken.None);
+        await shop.TwoVersionsAsync(model, production: "v1", staging: "v2");
         await using var proxy = new StorageProxy(shop.Azurite);
         await using var host = await shop.StartHostThroughAsync(proxy, ("Pipeline:PredictionLog:Enabled", "false"));
         var (storage, buffer, writer) = NewWriter(new PredictionLogOptions { FlushInterval = TimeSpan.FromHours(1) }, predictions: host.Services.GetRequiredService<PredictionService>());

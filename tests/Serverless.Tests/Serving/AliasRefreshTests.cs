@@ -16,10 +16,7 @@ public sealed class AliasRefreshTests(ShopSpendModel shop) : IClassFixture<ShopS
     public async Task Predict_FirstRequestAfterAnIdleSpell_IsAnsweredByTheVersionTheAliasNamesNow()
     {
         var model = $"idle-{Guid.NewGuid().ToString("N")[..8]}";
-        await shop.RegisterCopyAsync(model);
-        await shop.RegisterCopyAsync(model);
-        await shop.Registry.SetAliasAsync(model, ModelRegistry.Production, "v1", "test", "start", CancellationToken.None);
-        await shop.Registry.SetAliasAsync(model, ModelRegistry.Staging, "v1", "test", "start", CancellationToken.None);
+        await shop.TwoVersionsAsync(model, production: "v1", staging: "v1");
         Assert.Equal("v1", (await PredictAsync(shop.Host, model, ShopData.Row))["modelVersion"]!.GetValue<string>());
         Assert.Equal("v1", (await PredictAsync(shop.Host, model, ShopData.Row, "?alias=staging"))["modelVersion"]!.GetValue<string>());
         var listed = (await shop.Host.Client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>("/api/models"))!["models"]!.AsArray().Single(m => m!["model"]!.GetValue<string>() == model)!;

@@ -41,6 +41,15 @@ public class ShopModels(AzuriteFixture azurite) : IAsyncLifetime
         if (Host is not null) await Host.DisposeAsync();
     }
 
+    /// <summary>Registers two copies (v1 and v2) as versions of <paramref name="model"/> and points production and staging at the versions named.</summary>
+    public async Task TwoVersionsAsync(string model, string production, string staging)
+    {
+        await RegisterCopyAsync(model);
+        await RegisterCopyAsync(model);
+        await Registry.SetAliasAsync(model, ModelRegistry.Production, production, "test", "start", CancellationToken.None);
+        await Registry.SetAliasAsync(model, ModelRegistry.Staging, staging, "test", "start", CancellationToken.None);
+    }
+
     /// <summary>
     /// A second host on the shop's containers whose blobs go through <paramref name="proxy"/> (started here): stopping the
     /// proxy is a storage outage for that host alone. Its own task hub, no blob trigger; <paramref name="settings"/> on top.
